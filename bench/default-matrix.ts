@@ -1,0 +1,29 @@
+/**
+ * Wall time of the default matrix (six CPU scenarios × 5 repetitions + perplexity), from `tr118 run` to the report
+ * written, through the built CLI exactly as `npm start` runs it.
+ *   npm run build && npm run bench:matrix
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../src/paths.js';
+
+const out = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-'));
+const started = process.hrtime.bigint();
+const r = spawnSync(process.execPath, [path.join(packageRoot(), 'dist/cli.js'), 'run', '--quiet', '--out', out], {
+  encoding: 'utf8',
+});
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+if (r.status !== 0) throw new Error(`tr118 run exited ${String(r.status)}: ${r.stderr}`);
+const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+  environment: { cpuModel: string; cpuCount: number };
+  cells: { scenario: string; stats: { latencyMs: { median: number } } | null }[];
+  accuracy: { rows: { backend: string; perplexity: number | null }[] } | null;
+};
+console.log(`machine: ${results.environment.cpuModel} × ${results.environment.cpuCount}`);
+for (const c of results.cells)
+  console.log(`  ${c.scenario.padEnd(14)} median ${c.stats?.latencyMs.median.toFixed(3) ?? '—'} ms`);
+for (const a of results.accuracy?.rows ?? [])
+  console.log(`  perplexity ${a.backend}: ${a.perplexity?.toFixed(3) ?? '—'}`);
+console.log(`default matrix, tr118 run → report written: ${seconds.toFixed(2)} s (budget 60 s)`);

@@ -1,0 +1,63 @@
+/**
+ * Harness overhead: the median latency our runner reports ÷ the median of a bare `session.run` loop on the same
+ * session and inputs, for onnxruntime-cpu on the fixture at single_micro and single_medium.
+ *   - "harness (in-process)": timeForwardPasses, the exact function the worker process runs, vs a bare loop in the
+ *     same process (the issue's definition);
+ *   - "runner (worker process)": the full ProcessBackend path the CLI uses, vs the same bare loop.
+ * Blocks alternate (bare, harness, runner, bare, …) so machine drift hits all three alike.
+ *   npm run bench:overhead
+ */
+import { median } from 'simple-statistics';
+import { ortWorkerEntry } from '../src/backends/index.js';
+import { makeFeeds, openSession, timeForwardPasses } from '../src/backends/onnxruntime/session.js';
+import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../src/backends/presets.js';
+import { ProcessBackend } from '../src/backends/process-backend.js';
+import { readFileSync } from 'node:fs';
+import { scenarioBatch } from '../src/measure/inputs.js';
+import { fixturePath } from '../src/paths.js';
+
+const BLOCKS = 7;
+const PASSES = 30;
+const WARMUP = 5;
+const spec: BackendSpec = {
+  name: 'onnxruntime-cpu',
+  ...DEFAULT_BACKEND_SETTINGS,
+  ...BACKEND_PRESETS['onnxruntime-cpu']!,
+};
+const model = fixturePath('model.onnx');
+const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8')) as number[];
+
+const { session } = await openSession(model, spec);
+const worker = new ProcessBackend(spec, model, ortWorkerEntry());
+const opened = await worker.open();
+if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
+
+console.log('scenario       bare_median_ms  harness_median_ms  ratio   runner_median_ms  ratio');
+for (const [name, batch, seqLen] of [
+  ['single_micro', 1, 8],
+  ['single_medium', 1, 128],
+] as const) {
+  const input = scenarioBatch(tokens, batch, seqLen);
+  const feeds = makeFeeds(session, batch, seqLen, input.inputIds, input.attentionMask);
+  const bare: number[] = [];
+  const harness: number[] = [];
+  const runner: number[] = [];
+  for (let block = 0; block < BLOCKS; block++) {
+    for (let i = 0; i < WARMUP; i++) await session.run(feeds);
+    for (let i = 0; i < PASSES; i++) {
+      const t0 = process.hrtime.bigint();
+      await session.run(feeds);
+      bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    harness.push(...(await timeForwardPasses(session, feeds, WARMUP, PASSES)).latenciesMs);
+    const ran = await worker.run({ ...input, warmup: WARMUP, iterations: PASSES }, 60_000);
+    if (ran.status !== 'ok') throw new Error(ran.reason);
+    runner.push(...ran.latenciesMs);
+  }
+  const [b, h, r] = [median(bare), median(harness), median(runner)];
+  console.log(
+    `${name.padEnd(14)} ${b.toFixed(4).padStart(14)}  ${h.toFixed(4).padStart(17)}  ${(h / b).toFixed(3).padStart(5)}   ${r.toFixed(4).padStart(16)}  ${(r / b).toFixed(3).padStart(5)}`,
+  );
+}
+await worker.close();
+await session.release();

@@ -1,0 +1,45 @@
+/** Backend construction: one place that knows which engine family runs where. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { providerUnavailableReason } from './onnxruntime/availability.js';
+import type { BackendSpec } from './presets.js';
+import { ProcessBackend, type WorkerEntry } from './process-backend.js';
+import type { Backend } from './types.js';
+
+export type BackendOrUnavailable = { readonly backend: Backend } | { readonly unavailable: string };
+
+/** The ONNX Runtime worker's entry: the TypeScript source under tsx (tests), or the bundled file beside dist/cli.js. */
+export function ortWorkerEntry(): WorkerEntry {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    return { modulePath: path.join(path.dirname(here), 'onnxruntime', 'worker.ts'), execArgv: ['--import', 'tsx'] };
+  }
+  return { modulePath: path.join(path.dirname(here), 'ort-worker.js'), execArgv: [] };
+}
+
+export interface BackendFactoryOptions {
+  /** Replaces the ONNX Runtime worker (tests use a worker that hangs). */
+  readonly ortWorker?: WorkerEntry;
+}
+
+export function createBackend(
+  spec: BackendSpec,
+  modelPath: string,
+  options: BackendFactoryOptions = {},
+): BackendOrUnavailable {
+  switch (spec.engine) {
+    case 'onnxruntime': {
+      const reason = providerUnavailableReason(spec.provider ?? 'cpu');
+      if (reason) return { unavailable: reason };
+      return { backend: new ProcessBackend(spec, modelPath, options.ortWorker ?? ortWorkerEntry()) };
+    }
+    case 'tensorrt':
+      return {
+        unavailable:
+          `native TensorRT ${spec.precision} engines are built by the native/ TensorRT worker, which this version ` +
+          'does not include yet; for fp32 TensorRT use the backend onnxruntime-tensorrt',
+      };
+    case 'pytorch':
+      return { unavailable: 'the native/ PyTorch worker is not included in this version' };
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The ONNX Runtime worker process: one backend, one session, driven over Node IPC by ProcessBackend.
+ * It runs in its own process so that a hung forward pass can be killed (session.run is synchronous native code:
+ * neither a timer nor a worker thread can interrupt it).
+ */
+import type * as ort from 'onnxruntime-node';
+import { describeError } from '../../errors.js';
+import type { BackendSpec } from '../presets.js';
+import { requestSchema, type WorkerReply } from '../protocol.js';
+import { makeFeeds, openSession, sessionPerplexity, timeForwardPasses } from './session.js';
+
+let session: ort.InferenceSession | undefined;
+let spec: BackendSpec | undefined;
+
+function send(reply: WorkerReply): void {
+  process.send?.(reply);
+}
+
+/** GPU providers that cannot take the whole graph fail session creation (CPU fallback disabled): that is degraded. */
+function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed' {
+  if (spec?.provider === 'cpu') return 'failed';
+  if (/fallback|CPUExecutionProvider|could not be assigned|not supported/i.test(message)) return 'degraded';
+  return 'unavailable';
+}
+
+async function handle(raw: unknown): Promise<void> {
+  const parsed = requestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const id = typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
+    send({ type: 'error', id, kind: 'failed', message: `bad request: ${parsed.error.message}` });
+    return;
+  }
+  const request = parsed.data;
+  switch (request.type) {
+    case 'open': {
+      spec = { ...request.backend, provider: request.backend.provider };
+      try {
+        const opened = await openSession(request.modelPath, spec);
+        session = opened.session;
+        send({ type: 'opened', id: request.id, info: opened.info });
+      } catch (error) {
+        const message = describeError(error);
+        send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
+      }
+      return;
+    }
+    case 'run': {
+      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
+      try {
+        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+        const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+        send({ type: 'ran', id: request.id, ...timed });
+      } catch (error) {
+        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
+      }
+      return;
+    }
+    case 'perplexity': {
+      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
+      try {
+        const started = performance.now();
+        const result = await sessionPerplexity(session, request.tokens, request.windowTokens, request.strideTokens);
+        send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started });
+      } catch (error) {
+        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
+      }
+      return;
+    }
+    case 'close': {
+      await session?.release();
+      session = undefined;
+      send({ type: 'closed', id: request.id });
+      process.disconnect?.();
+      return;
+    }
+  }
+}
+
+// Requests arrive one at a time (the parent awaits each reply), so handling them in order needs no queue.
+process.on('message', (message: unknown) => {
+  void handle(message);
+});
+process.on('disconnect', () => process.exit(0));

@@ -1,0 +1,170 @@
+/**
+ * A Backend whose work runs in a child process speaking the worker protocol over IPC. The child can be killed,
+ * so a timeout really interrupts a hung forward pass; the next request starts a fresh child.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { describeError } from '../errors.js';
+import type { BackendSpec } from './presets.js';
+import { replySchema, type WorkerReply, type WorkerRequest } from './protocol.js';
+import type { Backend, OpenOutcome, PerplexityOutcome, PerplexityRequest, RunOutcome, RunRequest } from './types.js';
+
+export interface WorkerEntry {
+  readonly modulePath: string;
+  readonly execArgv: readonly string[];
+}
+
+type Exchange =
+  | { readonly kind: 'reply'; readonly reply: WorkerReply }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'exit'; readonly description: string };
+
+/** Distributes Omit over the request union, so each variant keeps its own fields. */
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+const STDERR_TAIL_CHARS = 2000;
+
+export class ProcessBackend implements Backend {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private stderrTail = '';
+  private openOutcome: OpenOutcome | undefined;
+
+  constructor(
+    readonly spec: BackendSpec,
+    private readonly modelPath: string,
+    private readonly entry: WorkerEntry,
+    private readonly openTimeoutMs = 120_000,
+  ) {}
+
+  async open(): Promise<OpenOutcome> {
+    this.openOutcome = await this.start();
+    return this.openOutcome;
+  }
+
+  async run(request: RunRequest, timeoutMs: number): Promise<RunOutcome> {
+    const ready = await this.ensureOpen();
+    if (ready) return { status: 'degraded', reason: ready };
+    const exchange = await this.exchange(
+      { type: 'run', ...request, inputIds: [...request.inputIds], attentionMask: [...request.attentionMask] },
+      timeoutMs,
+    );
+    if (exchange.kind === 'reply' && exchange.reply.type === 'ran') {
+      return { status: 'ok', latenciesMs: exchange.reply.latenciesMs };
+    }
+    return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
+  }
+
+  async perplexity(request: PerplexityRequest, timeoutMs: number): Promise<PerplexityOutcome> {
+    const ready = await this.ensureOpen();
+    if (ready) return { status: 'degraded', reason: ready };
+    const exchange = await this.exchange({ type: 'perplexity', ...request, tokens: [...request.tokens] }, timeoutMs);
+    if (exchange.kind === 'reply' && exchange.reply.type === 'perplexity') {
+      const { nllSum, scoredTokens, windows } = exchange.reply;
+      return { status: 'ok', nllSum, scoredTokens, windows };
+    }
+    return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
+  }
+
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    await this.exchange({ type: 'close' }, 5_000);
+    if (this.child === child) this.kill();
+  }
+
+  /** After a timeout killed the child, a fresh one is opened for the next request. Returns a reason if it can't. */
+  private async ensureOpen(): Promise<string | undefined> {
+    if (this.child) return undefined;
+    const outcome = await this.start();
+    return outcome.status === 'ok' ? undefined : `could not reopen the backend: ${outcome.reason}`;
+  }
+
+  private async start(): Promise<OpenOutcome> {
+    this.stderrTail = '';
+    let child: ChildProcess;
+    try {
+      child = fork(this.entry.modulePath, [], {
+        execArgv: [...this.entry.execArgv],
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        serialization: 'advanced',
+      });
+    } catch (error) {
+      return { status: 'degraded', reason: `could not start the worker process: ${describeError(error)}` };
+    }
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    this.child = child;
+    const exchange = await this.exchange(
+      { type: 'open', modelPath: this.modelPath, backend: this.spec },
+      this.openTimeoutMs,
+    );
+    if (exchange.kind === 'reply' && exchange.reply.type === 'opened')
+      return { status: 'ok', info: exchange.reply.info };
+    this.kill();
+    if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'unavailable') {
+      return { status: 'unavailable', reason: exchange.reply.message };
+    }
+    return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs) };
+  }
+
+  private failureReason(exchange: Exchange, timeoutMs: number): string {
+    switch (exchange.kind) {
+      case 'timeout':
+        return `timed out after ${(timeoutMs / 1000).toFixed(1)} s; the worker was killed`;
+      case 'exit':
+        return exchange.description;
+      case 'reply':
+        return exchange.reply.type === 'error' ? exchange.reply.message : `unexpected reply ${exchange.reply.type}`;
+    }
+  }
+
+  private kill(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+
+  /** Sends one request and waits for its reply, the child's exit, or the timeout (which kills the child). */
+  private exchange(body: RequestBody, timeoutMs: number): Promise<Exchange> {
+    const child = this.child;
+    if (!child) return Promise.resolve({ kind: 'exit', description: 'the worker process is not running' });
+    const id = this.nextId++;
+    return new Promise<Exchange>((resolve) => {
+      const finish = (result: Exchange): void => {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(result);
+      };
+      const onMessage = (message: unknown): void => {
+        const parsed = replySchema.safeParse(message);
+        if (!parsed.success) {
+          this.kill();
+          finish({ kind: 'exit', description: `the worker sent a malformed reply: ${parsed.error.message}` });
+        } else if (parsed.data.id === id) {
+          finish({ kind: 'reply', reply: parsed.data });
+        }
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.child === child) this.child = undefined;
+        const how = signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+        const stderr = this.stderrTail.trim();
+        finish({
+          kind: 'exit',
+          description: `the worker process ${how}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`,
+        });
+      };
+      const timer = setTimeout(() => {
+        this.kill();
+        finish({ kind: 'timeout' });
+      }, timeoutMs);
+      child.on('message', onMessage);
+      child.on('exit', onExit);
+      child.send({ ...body, id }, (error) => {
+        if (error) finish({ kind: 'exit', description: `could not send to the worker: ${error.message}` });
+      });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The protocol between the runner and a backend worker process. One request at a time; every reply names the
+ * request it answers. Validated on arrival (a worker is a boundary: it may crash, hang or be a different version).
+ * The same messages travel as Node IPC (ONNX Runtime worker) or as JSON lines (native/ Python workers, later).
+ */
+import { z } from 'zod';
+import { ENGINES, GRAPH_OPTIMIZATION_LEVELS, ORT_PROVIDERS, PRECISIONS } from '../config/schema.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export const backendSpecSchema = z.object({
+  name: z.string(),
+  engine: z.enum(ENGINES),
+  provider: z.enum(ORT_PROVIDERS).optional(),
+  precision: z.enum(PRECISIONS),
+  deviceId: z.int().min(0),
+  intraOpThreads: z.int().min(0),
+  interOpThreads: z.int().min(0),
+  graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
+});
+
+const tokenIds = z.array(z.int().min(0));
+
+export const requestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('open'), id: z.int(), modelPath: z.string(), backend: backendSpecSchema }),
+  z.object({
+    type: z.literal('run'),
+    id: z.int(),
+    batch: z.int().min(1),
+    seqLen: z.int().min(1),
+    /** Row-major [batch, seqLen]. */
+    inputIds: tokenIds,
+    attentionMask: z.array(z.union([z.literal(0), z.literal(1)])),
+    warmup: z.int().min(0),
+    iterations: z.int().min(1),
+  }),
+  z.object({
+    type: z.literal('perplexity'),
+    id: z.int(),
+    tokens: tokenIds,
+    windowTokens: z.int().min(2),
+    strideTokens: z.int().min(1),
+  }),
+  z.object({ type: z.literal('close'), id: z.int() }),
+]);
+export type WorkerRequest = z.infer<typeof requestSchema>;
+
+export const sessionInfoSchema = z.object({
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  runtime: z.string(),
+  runtimeVersion: z.string(),
+  /** What was asked of the runtime (providers in order), as recorded for the manifest. */
+  providers: z.array(z.string()),
+  inputNames: z.array(z.string()),
+  outputNames: z.array(z.string()),
+  /** From the logits output's last dimension when it is static. */
+  vocabSize: z.int().positive().optional(),
+  openMs: z.number().nonnegative(),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+export const replySchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('opened'), id: z.int(), info: sessionInfoSchema }),
+  z.object({
+    type: z.literal('ran'),
+    id: z.int(),
+    latenciesMs: z.array(z.number().nonnegative()),
+    outputShape: z.array(z.int()),
+  }),
+  z.object({
+    type: z.literal('perplexity'),
+    id: z.int(),
+    nllSum: z.number(),
+    scoredTokens: z.int().min(0),
+    windows: z.int().min(0),
+    elapsedMs: z.number().nonnegative(),
+  }),
+  z.object({ type: z.literal('closed'), id: z.int() }),
+  z.object({
+    type: z.literal('error'),
+    id: z.int(),
+    /** unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error. */
+    kind: z.enum(['unavailable', 'degraded', 'failed']),
+    message: z.string(),
+  }),
+]);
+export type WorkerReply = z.infer<typeof replySchema>;

@@ -1,0 +1,42 @@
+/** The one interface every engine family implements; the runner knows nothing else about engines. */
+import type { BackendSpec } from './presets.js';
+import type { SessionInfo } from './protocol.js';
+
+export type OpenOutcome =
+  | { readonly status: 'ok'; readonly info: SessionInfo }
+  /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */
+  | { readonly status: 'unavailable'; readonly reason: string }
+  /** Asked to run, but could not run as asked (e.g. the GPU provider would fall back to CPU): counts as degraded. */
+  | { readonly status: 'degraded'; readonly reason: string };
+
+export interface RunRequest {
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly inputIds: readonly number[];
+  readonly attentionMask: readonly (0 | 1)[];
+  readonly warmup: number;
+  readonly iterations: number;
+}
+
+export type RunOutcome =
+  | { readonly status: 'ok'; readonly latenciesMs: readonly number[] }
+  | { readonly status: 'degraded'; readonly reason: string };
+
+export interface PerplexityRequest {
+  readonly tokens: readonly number[];
+  readonly windowTokens: number;
+  readonly strideTokens: number;
+}
+
+export type PerplexityOutcome =
+  | { readonly status: 'ok'; readonly nllSum: number; readonly scoredTokens: number; readonly windows: number }
+  | { readonly status: 'degraded'; readonly reason: string };
+
+export interface Backend {
+  readonly spec: BackendSpec;
+  open(): Promise<OpenOutcome>;
+  /** Never hangs past timeoutMs: a backend that does not answer is killed and the run is degraded. */
+  run(request: RunRequest, timeoutMs: number): Promise<RunOutcome>;
+  perplexity(request: PerplexityRequest, timeoutMs: number): Promise<PerplexityOutcome>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+/** Progress for long runs: a bar with the cell and ETA on a terminal, one plain line per run otherwise (CI logs). */
+import cliProgress from 'cli-progress';
+import type { ProgressEvent } from '../measure/runner.js';
+import { num } from '../report/format.js';
+
+export interface ProgressSink {
+  readonly onEvent: (event: ProgressEvent) => void;
+  readonly stop: () => void;
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): ProgressSink {
+  if (quiet) return { onEvent: () => undefined, stop: () => undefined };
+  const write = (line: string): void => void stream.write(`${line}\n`);
+  if (!stream.isTTY) {
+    return {
+      onEvent: (event) => {
+        switch (event.phase) {
+          case 'open':
+            return write(`backend ${event.backend}: ${event.status}`);
+          case 'run': {
+            const r = event.record;
+            const what = r.status === 'ok' ? `median ${num(median(r.latenciesMs))} ms` : `DEGRADED: ${r.reason ?? ''}`;
+            return write(
+              `[${event.done}/${event.total}] ${r.backend} × ${r.scenario} (repetition ${r.repetition + 1}): ${what}`,
+            );
+          }
+          case 'accuracy': {
+            const r = event.record;
+            const what =
+              r.status === 'ok' && r.nllSum !== undefined && r.scoredTokens
+                ? `perplexity ${num(Math.exp(r.nllSum / r.scoredTokens), 6)}`
+                : `DEGRADED: ${r.reason ?? ''}`;
+            return write(`accuracy ${r.backend}: ${what}`);
+          }
+        }
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { format: ' {bar} {value}/{total} runs | ETA {eta_formatted} | {cell}', hideCursor: true, stream, etaBuffer: 20 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    onEvent: (event) => {
+      switch (event.phase) {
+        case 'open':
+          return write(`backend ${event.backend}: ${event.status}`);
+        case 'run':
+          if (!started) {
+            bar.start(event.total, 0, { cell: '' });
+            started = true;
+          }
+          bar.update(event.done, { cell: `${event.record.backend} × ${event.record.scenario}` });
+          return;
+        case 'accuracy':
+          bar.update({ cell: `perplexity ${event.record.backend}` });
+          return;
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}

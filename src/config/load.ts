@@ -1,0 +1,395 @@
+/**
+ * Config loading: YAML text → validated, readonly Config. Every error names the file, the key path, the line (where
+ * the YAML gives one), the value found and what was expected; it is a UsageError (exit 2), never a stack trace.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../backends/presets.js';
+import { UsageError } from '../errors.js';
+import { fixturePath } from '../paths.js';
+import { configSchema, type Precision, type RawConfig } from './schema.js';
+
+export interface Scenario {
+  readonly name: string;
+  readonly batch: number;
+  readonly seqLen: number;
+}
+
+export interface Config {
+  /** The file the config came from, or "<built-in default>". */
+  readonly source: string;
+  readonly model: { readonly onnxPath: string; readonly name: string; readonly contextTokens: number | undefined };
+  readonly inputTokensPath: string;
+  readonly backends: readonly BackendSpec[];
+  readonly scenarios: readonly Scenario[];
+  readonly repetitions: number;
+  readonly warmup: number;
+  readonly iterations: number;
+  readonly timeoutSeconds: number;
+  readonly seed: number;
+  readonly accuracy: {
+    readonly enabled: boolean;
+    readonly tokensPath: string;
+    readonly maxTokens: number;
+    readonly windowTokens: number;
+    readonly strideTokens: number;
+    readonly reference: string | undefined;
+  };
+  readonly thresholds: {
+    readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
+    readonly maxDegradedRate: number;
+    readonly maxPerplexity: number | undefined;
+  };
+  /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
+  readonly raw: RawConfig;
+  /** "file:line:col" of a key path, for errors found after loading (a missing model file, say). */
+  readonly locate: (keyPath: readonly (string | number)[]) => string;
+}
+
+export interface LoadOverrides {
+  /** --model: replaces model.onnx; relative to the working directory, not to the config file. */
+  readonly modelPath?: string | undefined;
+}
+
+export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of keyPath) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  return 'a mapping';
+}
+
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+};
+
+/** What a zod issue expected, in words a config author reads. */
+function expectation(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
+    case 'too_small': {
+      if (issue.origin === 'array') return `expected at least ${String(issue.minimum)} item(s)`;
+      if (issue.origin === 'string') return 'expected a non-empty string';
+      const op = issue.inclusive === false ? '>' : '≥';
+      return `expected a number ${op} ${String(issue.minimum)}`;
+    }
+    case 'too_big': {
+      const op = issue.inclusive === false ? '<' : '≤';
+      return `expected a number ${op} ${String(issue.maximum)}`;
+    }
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_format':
+      return `expected ${issue.code === 'invalid_format' && issue.format === 'regex' ? issue.message : `a ${issue.format} string`}`;
+    case 'invalid_union':
+      return 'expected a backend name (a string) or a backend object {name, engine, provider, ...}';
+    case 'unrecognized_keys':
+      return 'unknown key';
+    case 'not_multiple_of':
+    case 'invalid_key':
+    case 'invalid_element':
+    case 'custom':
+      return `expected ${issue.message}`;
+  }
+}
+
+class SourceMap {
+  constructor(
+    private readonly file: string,
+    private readonly doc: Document | undefined,
+    private readonly lines: LineCounter | undefined,
+  ) {}
+
+  /** Position of the value at keyPath, or of the nearest ancestor that exists; `keyNode` points at a key instead. */
+  locate(keyPath: readonly (string | number)[], keyNode = false): string {
+    if (!this.doc || !this.lines) return this.file;
+    for (let depth = keyPath.length; depth >= 0; depth--) {
+      const prefix = keyPath.slice(0, depth);
+      const node = this.nodeAt(prefix, keyNode && depth === keyPath.length);
+      if (node?.range) {
+        const pos = this.lines.linePos(node.range[0]);
+        return `${this.file}:${pos.line}:${pos.col}`;
+      }
+    }
+    return this.file;
+  }
+
+  valueAt(keyPath: readonly (string | number)[]): unknown {
+    const node = this.doc?.getIn(keyPath, true);
+    if (node === undefined) return undefined;
+    return isScalar(node) ? node.value : (node as { toJSON?: () => unknown }).toJSON?.();
+  }
+
+  private nodeAt(keyPath: readonly (string | number)[], keyNode: boolean): Node | undefined {
+    if (!this.doc) return undefined;
+    if (keyPath.length === 0) return this.doc.contents ?? undefined;
+    if (!keyNode) return this.doc.getIn(keyPath, true) as Node | undefined;
+    const parent = this.doc.getIn(keyPath.slice(0, -1), true);
+    if (!isMap(parent)) return undefined;
+    const last = keyPath[keyPath.length - 1];
+    const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last);
+    return pair && isScalar(pair.key) ? pair.key : undefined;
+  }
+}
+
+function configError(where: string, keyPath: readonly PropertyKey[], message: string): UsageError {
+  return new UsageError(`config error: ${where}: ${formatKeyPath(keyPath)}: ${message}`);
+}
+
+/** Parses and validates config text. `file` names it in errors; relative paths resolve against `baseDir`. */
+export function parseConfig(text: string, file: string, baseDir: string, overrides: LoadOverrides = {}): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const pos = firstError.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    const reason = (firstError.message.split('\n')[0] ?? firstError.message).replace(/ at line \d+, column \d+:?$/, '');
+    throw new UsageError(`config error: ${where}: YAML syntax error: ${reason}`);
+  }
+  const map = new SourceMap(file, doc, lines);
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw configError(
+      file,
+      [],
+      `expected a mapping with the keys model, backends, scenarios, …; got ${describeValue(data)}`,
+    );
+  }
+
+  const parsed = configSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = mostUsefulIssue(parsed.error.issues);
+    if (!issue) throw configError(file, [], 'invalid config');
+    const issuePath = issue.path.filter((k): k is string | number => typeof k !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '?';
+      const keyPath = [...issuePath, key];
+      const known = knownKeys(issuePath);
+      throw configError(map.locate(keyPath, true), keyPath, `unknown key${known ? `; expected one of ${known}` : ''}`);
+    }
+    // For a bad record key (a scenario name) the value found is the key itself.
+    const got = (issue as KeyIssueMark).badKey === true ? issuePath[issuePath.length - 1] : map.valueAt(issuePath);
+    if (issue.code === 'invalid_type' && got === undefined) {
+      throw configError(map.locate(issuePath), issuePath, `required key is missing (${expectation(issue)})`);
+    }
+    throw configError(map.locate(issuePath), issuePath, `${expectation(issue)}; got ${describeValue(got)}`);
+  }
+  return resolveConfig(parsed.data, file, baseDir, overrides, (p) => map.locate(p));
+}
+
+/** Set on an issue about a mapping key itself (a bad scenario name), not its value. */
+interface KeyIssueMark {
+  readonly badKey?: boolean;
+}
+
+/**
+ * The issue to report: an unknown key before the "missing key" it usually causes (a typo); inside a union (a
+ * backend given as a name or an object), the branch that accepted the value's type, with its full path.
+ */
+function mostUsefulIssue(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): z.core.$ZodIssue | undefined {
+  const ordered = [...issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  const first = ordered[0];
+  if (!first) return undefined;
+  const path = [...prefix, ...first.path];
+  if (first.code === 'invalid_union') {
+    const branch = first.errors.find(
+      (branchIssues) => !branchIssues.some((i) => i.code === 'invalid_type' && i.path.length === 0),
+    );
+    const inner = branch ? mostUsefulIssue(branch, path) : undefined;
+    if (inner) return inner;
+  }
+  if (first.code === 'invalid_key' || first.code === 'invalid_element') {
+    const inner = first.issues[0];
+    if (inner) return Object.assign({}, inner, { path, badKey: first.code === 'invalid_key' });
+  }
+  return { ...first, path };
+}
+
+/** The keys allowed at a path, to suggest the right one after a typo. */
+function knownKeys(keyPath: readonly (string | number)[]): string | undefined {
+  let schema: unknown = configSchema;
+  for (const key of keyPath) {
+    schema = unwrap(schema);
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    if (typeof key === 'number') {
+      const element = (schema as { element?: unknown }).element;
+      const options = (unwrap(element) as { options?: unknown[] } | undefined)?.options;
+      schema = options?.find((o) => (unwrap(o) as { shape?: unknown }).shape) ?? element;
+    } else if (shape && key in shape) {
+      schema = shape[key];
+    } else {
+      const valueType = (schema as { valueType?: unknown }).valueType;
+      if (!valueType) return undefined;
+      schema = valueType;
+    }
+  }
+  const shape = (unwrap(schema) as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape).join(', ') : undefined;
+}
+
+function unwrap(schema: unknown): unknown {
+  let s = schema as { unwrap?: () => unknown; def?: { innerType?: unknown } } | undefined;
+  while (s && (s.def?.innerType !== undefined || typeof s.unwrap === 'function')) {
+    s = (s.def?.innerType ?? s.unwrap?.()) as typeof s;
+  }
+  return s;
+}
+
+function resolveConfig(
+  raw: RawConfig,
+  file: string,
+  baseDir: string,
+  overrides: LoadOverrides,
+  locate: (keyPath: readonly (string | number)[]) => string,
+): Config {
+  const resolvePath = (p: string): string => path.resolve(baseDir, p);
+  const fail = (keyPath: (string | number)[], message: string): never => {
+    throw configError(locate(keyPath), keyPath, message);
+  };
+
+  const backends: BackendSpec[] = raw.backends.map((entry, i) => {
+    const name = typeof entry === 'string' ? entry : entry.name;
+    const preset = BACKEND_PRESETS[name];
+    if (typeof entry === 'string') {
+      if (!preset) {
+        fail(
+          ['backends', i],
+          `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(', ')}, or an object with name and engine`,
+        );
+      }
+      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset } as BackendSpec;
+    }
+    const engine = entry.engine ?? preset?.engine;
+    if (!engine) {
+      return fail(
+        ['backends', i, 'engine'],
+        `backend ${JSON.stringify(name)} is not a known preset, so it needs an engine: expected one of onnxruntime, tensorrt, pytorch`,
+      );
+    }
+    if (engine !== 'onnxruntime' && entry.provider !== undefined) {
+      fail(
+        ['backends', i, 'provider'],
+        `provider applies only to engine onnxruntime; backend ${JSON.stringify(name)} uses engine ${engine}`,
+      );
+    }
+    const provider = engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined;
+    return {
+      name,
+      engine,
+      provider,
+      precision: entry.precision ?? preset?.precision ?? 'fp32',
+      deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
+      intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
+      interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
+      graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
+    };
+  });
+  const seen = new Map<string, number>();
+  backends.forEach((b, i) => {
+    const first = seen.get(b.name);
+    if (first !== undefined)
+      fail(['backends', i], `duplicate backend name ${JSON.stringify(b.name)} (also at backends[${first}])`);
+    seen.set(b.name, i);
+  });
+
+  const scenarios: Scenario[] = Object.entries(raw.scenarios).map(([name, s]) => ({
+    name,
+    batch: s.batch,
+    seqLen: s.seq_len,
+  }));
+
+  const context = raw.model.context_tokens;
+  if (context !== undefined) {
+    for (const s of scenarios) {
+      if (s.seqLen > context) {
+        fail(
+          ['scenarios', s.name, 'seq_len'],
+          `expected at most model.context_tokens (${context}); got ${s.seqLen}: a model gives garbage past the context it was trained for`,
+        );
+      }
+    }
+  }
+  const acc = raw.accuracy;
+  if (acc.stride > acc.window)
+    fail(['accuracy', 'stride'], `expected at most accuracy.window (${acc.window}); got ${acc.stride}`);
+  if (context !== undefined && acc.window > context) {
+    fail(
+      ['accuracy', 'window'],
+      `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`,
+    );
+  }
+  if (acc.reference !== undefined && !seen.has(acc.reference)) {
+    fail(
+      ['accuracy', 'reference'],
+      `expected the name of a backend in this config (${[...seen.keys()].join(', ')}); got ${JSON.stringify(acc.reference)}`,
+    );
+  }
+
+  const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
+  const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  return {
+    source: file,
+    model: { onnxPath, name: raw.model.name ?? path.basename(onnxPath), contextTokens: context },
+    inputTokensPath,
+    backends,
+    scenarios,
+    repetitions: raw.repetitions,
+    warmup: raw.warmup,
+    iterations: raw.iterations,
+    timeoutSeconds: raw.timeout_s,
+    seed: raw.seed,
+    accuracy: {
+      enabled: acc.enabled,
+      tokensPath: acc.tokens ? resolvePath(acc.tokens) : inputTokensPath,
+      maxTokens: acc.max_tokens,
+      windowTokens: acc.window,
+      strideTokens: acc.stride,
+      reference: acc.reference,
+    },
+    thresholds: {
+      perplexityDeltaFraction: { ...raw.thresholds.perplexity_delta_fraction },
+      maxDegradedRate: raw.thresholds.max_degraded_rate,
+      maxPerplexity: raw.thresholds.max_perplexity,
+    },
+    raw,
+    locate,
+  };
+}
+
+/** Reads a config file (exit-2 error if unreadable) and validates it; relative paths resolve against its folder. */
+export function loadConfigFile(file: string, overrides: LoadOverrides = {}): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a YAML file' : String(code);
+    throw new UsageError(`config error: ${file}: cannot read the config file: ${why}`);
+  }
+  return parseConfig(text, file, path.dirname(path.resolve(file)), overrides);
+}

@@ -1,0 +1,95 @@
+/**
+ * The matrix config: one schema, from which the TypeScript types are derived. Keys are snake_case (as in the seed's
+ * matrix YAML, which users already have); every key is documented in README "Config reference".
+ */
+import { z } from 'zod';
+
+export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+export const ENGINES = ['onnxruntime', 'tensorrt', 'pytorch'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export const ORT_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
+export type OrtProvider = (typeof ORT_PROVIDERS)[number];
+
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+
+const positiveInt = z.int().min(1);
+const nonNegativeInt = z.int().min(0);
+const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
+
+/** A backend entry written as an object: a preset name with overrides, or a new backend with its engine. */
+export const backendObjectSchema = z.strictObject({
+  name: backendName,
+  engine: z.enum(ENGINES).optional(),
+  provider: z.enum(ORT_PROVIDERS).optional(),
+  precision: z.enum(PRECISIONS).optional(),
+  device_id: nonNegativeInt.optional(),
+  /** 0 lets ONNX Runtime choose (one thread per physical core). */
+  intra_op_threads: nonNegativeInt.optional(),
+  inter_op_threads: nonNegativeInt.optional(),
+  graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+});
+export type BackendObject = z.infer<typeof backendObjectSchema>;
+
+export const scenarioSchema = z.strictObject({
+  batch: positiveInt,
+  seq_len: positiveInt,
+});
+
+export const configSchema = z.strictObject({
+  model: z.strictObject({
+    onnx: z.string().min(1),
+    /** A label for reports; defaults to the file name. */
+    name: z.string().min(1).optional(),
+    /** The context the model was trained for: windows and scenarios longer than this are refused. */
+    context_tokens: positiveInt.optional(),
+  }),
+  inputs: z
+    .strictObject({
+      /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
+      tokens: z.string().min(1),
+    })
+    .optional(),
+  backends: z.array(z.union([backendName, backendObjectSchema])).min(1),
+  scenarios: z.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, 'at least one scenario'),
+  repetitions: positiveInt.default(5),
+  warmup: nonNegativeInt.default(3),
+  iterations: positiveInt.default(20),
+  timeout_s: z.number().positive().default(120),
+  /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
+  seed: nonNegativeInt.default(118),
+  accuracy: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Defaults to inputs.tokens. */
+      tokens: z.string().min(1).optional(),
+      max_tokens: positiveInt.default(4096),
+      window: z.int().min(2).default(256),
+      stride: positiveInt.default(128),
+      /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
+      reference: backendName.optional(),
+    })
+    .default({ enabled: true, max_tokens: 4096, window: 256, stride: 128 }),
+  thresholds: z
+    .strictObject({
+      /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
+      perplexity_delta_fraction: z
+        .strictObject({
+          fp32: z.number().min(0).default(0.001),
+          fp16: z.number().min(0).default(0.005),
+          int8: z.number().min(0).default(0.02),
+        })
+        .default({ fp32: 0.001, fp16: 0.005, int8: 0.02 }),
+      /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
+      max_degraded_rate: z.number().min(0).max(1).default(0),
+      /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
+      max_perplexity: z.number().positive().optional(),
+    })
+    .default({ perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 }, max_degraded_rate: 0 }),
+});
+
+/** The config as written (after defaults), before paths are resolved and presets expanded. */
+export type RawConfig = z.infer<typeof configSchema>;

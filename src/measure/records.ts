@@ -1,0 +1,48 @@
+/**
+ * Raw records: one JSON line each in results.jsonl, appended the moment they are measured, so a crash or a kill
+ * leaves everything measured so far readable.
+ */
+import type { SessionInfo } from '../backends/protocol.js';
+
+export type BackendStatus = 'ok' | 'unavailable' | 'degraded';
+
+export interface BackendRecord {
+  readonly kind: 'backend';
+  readonly backend: string;
+  readonly status: BackendStatus;
+  readonly reason?: string;
+  readonly info?: SessionInfo;
+  readonly at: string;
+}
+
+/** One run: one repetition of one cell, i.e. `warmup` untimed then `iterations` timed forward passes. */
+export interface RunRecord {
+  readonly kind: 'run';
+  readonly backend: string;
+  readonly scenario: string;
+  readonly repetition: number;
+  /** Position of this run in the whole run sequence (cells are shuffled per repetition). */
+  readonly sequence: number;
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly realTokens: number;
+  readonly warmup: number;
+  readonly iterations: number;
+  readonly status: 'ok' | 'degraded';
+  readonly reason?: string;
+  readonly latenciesMs: readonly number[];
+  readonly at: string;
+}
+
+export interface AccuracyRecord {
+  readonly kind: 'accuracy';
+  readonly backend: string;
+  readonly status: 'ok' | 'degraded';
+  readonly reason?: string;
+  readonly nllSum?: number;
+  readonly scoredTokens?: number;
+  readonly windows?: number;
+  readonly at: string;
+}
+
+export type RawRecord = BackendRecord | RunRecord | AccuracyRecord;

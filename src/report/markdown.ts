@@ -1,0 +1,167 @@
+/** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
+import { markdownTable } from 'markdown-table';
+import type { Results } from '../results/build.js';
+import { cell, interval, num } from './format.js';
+
+const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
+
+export function renderMarkdown(results: Results): string {
+  const out: string[] = [];
+  const v = results.verdict;
+  out.push(`# tr118 prefill benchmark: ${cell(results.model.name)}`, '');
+  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** — ${cell(v.basis)}.`, '');
+  if (v.reasons.length > 0) {
+    for (const r of v.reasons)
+      out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
+    out.push('');
+  }
+
+  out.push('## Overall backend summary', '');
+  out.push(
+    'Latency and throughput here are **geometric means across scenarios of each cell’s median** (never a pooled ' +
+      'interval over different shapes); the interval is a bootstrap of that geometric mean.',
+    '',
+  );
+  out.push(
+    markdownTable([
+      [
+        'Backend',
+        'Status',
+        'n_ok',
+        'n_total',
+        'degraded_rate',
+        'scenarios',
+        'lat_geomean_median_ms',
+        'lat_ci95',
+        'thr_geomean_tok_s',
+      ],
+      ...results.backends.map((b) => [
+        cell(b.spec.name),
+        b.status,
+        String(b.okRuns),
+        String(b.runs),
+        num(b.degradedRate, 3),
+        b.geomean ? `${b.geomean.scenarios}/${results.cells.filter((c) => c.backend === b.spec.name).length}` : '0',
+        num(b.geomean?.latencyMs),
+        interval(b.geomean?.latencyCi95),
+        num(b.geomean?.tokensPerSecond),
+      ]),
+    ]),
+    '',
+  );
+
+  out.push('## Per-scenario summary', '');
+  out.push(
+    markdownTable([
+      [
+        'Backend',
+        'Scenario',
+        'batch×seq',
+        'n_ok/n',
+        'median_ms',
+        'median_ci95',
+        'mean_ms',
+        'mean_ci95',
+        'p95_ms',
+        'p99_ms',
+        'thr_tok_s',
+      ],
+      ...results.cells.map((c) => [
+        cell(c.backend),
+        cell(c.scenario),
+        `${c.batch}×${c.seqLen}`,
+        `${c.runs - c.degradedRuns}/${c.runs}`,
+        num(c.stats?.latencyMs.median),
+        interval(c.stats?.latencyMs.medianCi95),
+        num(c.stats?.latencyMs.mean),
+        interval(c.stats?.latencyMs.meanCi95),
+        num(c.stats?.latencyMs.p95),
+        num(c.stats?.latencyMs.p99),
+        num(c.stats?.tokensPerSecond.atMedian),
+      ]),
+    ]),
+    '',
+  );
+
+  if (results.accuracy) {
+    const a = results.accuracy;
+    out.push('## Accuracy (perplexity gate)', '');
+    out.push(
+      `Held-out tokens: ${a.evaluatedTokens}, window ${a.windowTokens}, stride ${a.strideTokens}; ` +
+        `reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? '')})`}.`,
+      '',
+    );
+    out.push(
+      markdownTable([
+        ['Backend', 'PPL', 'Δ frac', 'Threshold', 'Pass', 'Error', 'mean NLL', 'scored tokens'],
+        ...a.rows.map((r) => [
+          cell(r.backend) + (r.isReference ? ' (reference)' : ''),
+          num(r.perplexity, 6),
+          num(r.deltaFraction, 3),
+          num(r.thresholdFraction, 3),
+          r.pass === null ? '—' : r.pass ? 'True' : 'False',
+          r.error ? cell(r.error) : '—',
+          num(r.meanNll, 6),
+          r.scoredTokens === null ? '—' : String(r.scoredTokens),
+        ]),
+      ]),
+      '',
+    );
+  }
+
+  out.push('## Backends and setup', '');
+  out.push(
+    markdownTable([
+      [
+        'Backend',
+        'Engine',
+        'Providers',
+        'Precision',
+        'Threads (intra/inter)',
+        'Graph opt.',
+        'Session open ms',
+        'Status',
+        'Reason',
+      ],
+      ...results.backends.map((b) => [
+        cell(b.spec.name),
+        b.spec.engine,
+        b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—'),
+        b.spec.precision,
+        `${b.spec.intraOpThreads || 'default'}/${b.spec.interOpThreads || 'default'}`,
+        b.spec.graphOptimization,
+        num(b.session?.openMs),
+        b.status,
+        b.reason ? cell(b.reason) : '—',
+      ]),
+    ]),
+    '',
+  );
+  out.push(
+    markdownTable([
+      ['Field', 'Value'],
+      ['model', cell(results.model.path)],
+      ['sha256', results.model.sha256],
+      ['size_mb', num(results.model.bytes / 1e6)],
+    ]),
+    '',
+  );
+
+  const m = results.method;
+  const env = results.environment;
+  out.push('## Method', '');
+  out.push(`- Timer: ${m.timerCovers}.`);
+  out.push(
+    `- ${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${m.order} (seed ${m.seed}).`,
+  );
+  out.push(
+    `- Timeout per run: ${m.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`,
+  );
+  out.push(`- Inputs: distinct rows of real held-out tokens, no padding; throughput counts real tokens only.`);
+  out.push(
+    `- Machine: ${cell(env.cpuModel)} × ${env.cpuCount}, ${cell(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g) => cell(g.name)).join(', ') : cell(env.gpuNote ?? 'none')}; ` +
+      `Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}.`,
+  );
+  out.push(`- Duration: ${num(results.durationSeconds)} s.`, '');
+  return out.join('\n');
+}

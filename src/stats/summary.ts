@@ -1,0 +1,149 @@
+/**
+ * Statistics per cell (one backend × one scenario). Pure. Intervals are never pooled across shapes: a backend-level
+ * figure is a geometric mean of per-cell medians across scenarios, labelled as such, with its own bootstrap.
+ */
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
+import { max, mean, median, min, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { seededRandom } from './random.js';
+
+/** Latencies of one repetition of one cell (its `iterations` timed forward passes). */
+export interface RepetitionSample {
+  readonly latenciesMs: readonly number[];
+  /** Non-padding tokens in the batch. */
+  readonly realTokens: number;
+}
+
+export type Interval = readonly [low: number, high: number];
+
+export interface LatencyStats {
+  readonly mean: number;
+  readonly median: number;
+  readonly std: number;
+  readonly min: number;
+  readonly max: number;
+  readonly p5: number;
+  readonly p95: number;
+  readonly p99: number;
+  /** t-interval over repetition means (df = repetitions − 1); null with one repetition. */
+  readonly meanCi95: Interval | null;
+  /** Two-stage bootstrap (repetitions, then passes within each) percentile interval. */
+  readonly medianCi95: Interval | null;
+}
+
+export interface CellStats {
+  readonly repetitions: number;
+  readonly samples: number;
+  readonly latencyMs: LatencyStats;
+  readonly tokensPerSecond: {
+    /** Real tokens ÷ median latency. */
+    readonly atMedian: number;
+    /** Mean of per-pass throughput. */
+    readonly mean: number;
+    readonly meanCi95: Interval | null;
+  };
+}
+
+export const BOOTSTRAP_RESAMPLES = 2000;
+
+export function tInterval95(values: readonly number[]): Interval | null {
+  if (values.length < 2) return null;
+  const m = mean([...values]);
+  const half = tQuantile(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
+  return [m - half, m + half];
+}
+
+function percentileInterval(estimates: number[]): Interval {
+  estimates.sort((a, b) => a - b);
+  return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
+}
+
+/** One bootstrap resample of a cell: repetitions with replacement, then passes with replacement within each. */
+function resampleMedian(reps: readonly RepetitionSample[], random: () => number, scratch: number[]): number {
+  scratch.length = 0;
+  for (let r = 0; r < reps.length; r++) {
+    const rep = reps[Math.floor(random() * reps.length)] as RepetitionSample;
+    const n = rep.latenciesMs.length;
+    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)] as number);
+  }
+  return median(scratch);
+}
+
+export function bootstrapMedianCi95(
+  reps: readonly RepetitionSample[],
+  seed: number,
+  resamples = BOOTSTRAP_RESAMPLES,
+): Interval | null {
+  if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
+  const random = seededRandom(seed);
+  const scratch: number[] = [];
+  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
+  return percentileInterval(estimates);
+}
+
+export function summarizeCell(reps: readonly RepetitionSample[], seed: number): CellStats | null {
+  const all = reps.flatMap((r) => r.latenciesMs);
+  if (all.length === 0) return null;
+  const sorted = [...all].sort((a, b) => a - b);
+  const repMeans = reps.map((r) => mean([...r.latenciesMs]));
+  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms) => r.realTokens / (ms / 1000)));
+  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms) => r.realTokens / (ms / 1000))));
+  const medianMs = median(sorted);
+  const realTokens = reps[0]?.realTokens ?? 0;
+  return {
+    repetitions: reps.length,
+    samples: all.length,
+    latencyMs: {
+      mean: mean(all),
+      median: medianMs,
+      std: all.length > 1 ? sampleStandardDeviation(all) : 0,
+      min: min(all),
+      max: max(all),
+      p5: quantileSorted(sorted, 0.05),
+      p95: quantileSorted(sorted, 0.95),
+      p99: quantileSorted(sorted, 0.99),
+      meanCi95: tInterval95(repMeans),
+      medianCi95: bootstrapMedianCi95(reps, seed),
+    },
+    tokensPerSecond: {
+      atMedian: realTokens / (medianMs / 1000),
+      mean: mean(perPassThroughput),
+      meanCi95: tInterval95(repThroughput),
+    },
+  };
+}
+
+export function geometricMean(values: readonly number[]): number {
+  return Math.exp(mean(values.map((v) => Math.log(v))));
+}
+
+export interface GeomeanSummary {
+  /** How many scenarios (cells with measurements) the geometric mean spans. */
+  readonly scenarios: number;
+  readonly latencyMs: number;
+  readonly latencyCi95: Interval | null;
+  readonly tokensPerSecond: number;
+}
+
+/**
+ * Geometric mean across scenarios of per-cell median latency (and of throughput at the median). Its interval
+ * resamples each cell independently (same two-stage bootstrap) and takes the geometric mean of the medians.
+ */
+export function geomeanAcrossScenarios(
+  cells: readonly { readonly reps: readonly RepetitionSample[]; readonly stats: CellStats }[],
+  seed: number,
+  resamples = BOOTSTRAP_RESAMPLES,
+): GeomeanSummary | null {
+  if (cells.length === 0) return null;
+  const random = seededRandom(seed);
+  const scratch: number[] = [];
+  const estimates = Array.from({ length: resamples }, () =>
+    geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch))),
+  );
+  const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
+  return {
+    scenarios: cells.length,
+    latencyMs: geometricMean(cells.map((c) => c.stats.latencyMs.median)),
+    latencyCi95: canInterval ? percentileInterval(estimates) : null,
+    tokensPerSecond: geometricMean(cells.map((c) => c.stats.tokensPerSecond.atMedian)),
+  };
+}

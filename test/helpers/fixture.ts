@@ -1,0 +1,23 @@
+/** Paths and small configs for tests that run the real fixture model. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const FIXTURE_MODEL = path.join(ROOT, 'fixtures/model/model.onnx');
+export const FIXTURE_TOKENS = path.join(ROOT, 'fixtures/model/heldout.tokens.json');
+
+export function tempDir(): string {
+  return mkdtempSync(path.join(os.tmpdir(), 'tr118-test-'));
+}
+
+/** Writes a small config next to nothing: absolute paths to the fixture, so it can live in a temp folder. */
+export function writeConfig(dir: string, body: string): string {
+  const file = path.join(dir, 'tr118.yml');
+  writeFileSync(
+    file,
+    `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\ninputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}`,
+  );
+  return file;
+}

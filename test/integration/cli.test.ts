@@ -1,0 +1,132 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { ExitCode } from '../../src/errors.js';
+import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+
+/** Runs the CLI from source, as a separate process, the way a user's shell does. */
+function tr118(args: string[], cwd = ROOT) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
+
+describe('tr118 exit codes (README "Exit codes")', () => {
+  it('--help and --version exit 0', () => {
+    const help = tr118(['--help']);
+    expect(help.code).toBe(ExitCode.pass);
+    expect(help.stdout).toContain('Usage: tr118');
+    expect(help.stdout).toContain('Exit codes');
+    const runHelp = tr118(['run', '--help']);
+    expect(runHelp.stdout).toContain('--config <file>');
+    const version = tr118(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(
+      (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
+  });
+
+  it('no command and unknown flags exit 2', () => {
+    expect(tr118([]).code).toBe(ExitCode.usage);
+    const bad = tr118(['run', '--frobnicate']);
+    expect(bad.code).toBe(ExitCode.usage);
+    expect(bad.stderr).toContain("unknown option '--frobnicate'");
+  });
+
+  it('a bad config exits 2 with one clear line and no stack trace', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'bad.yml');
+    writeFileSync(
+      file,
+      'model:\n  onnx: m.onnx\nbackends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 0, seq_len: 8 }\n',
+    );
+    const r = tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr.trim()).toBe(`tr118: config error: ${file}:5:14: scenarios.s.batch: expected a number ≥ 1; got 0`);
+  });
+
+  it('a missing model file exits 2 naming the key and its line', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'c.yml');
+    writeFileSync(
+      file,
+      'model:\n  onnx: nowhere.onnx\nbackends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\n',
+    );
+    const r = tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toContain(
+      `${file}:2:9: model.onnx: expected an existing ONNX file; got "${path.join(dir, 'nowhere.onnx')}"`,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a passing run exits 0 and writes the report; a failing gate exits 1', () => {
+    const dir = tempDir();
+    const pass = tr118(['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'pass')]);
+    expect(pass.stderr).toContain('[1/2] onnxruntime-cpu × single_micro');
+    expect(pass.code).toBe(ExitCode.pass);
+    expect(pass.stdout).toContain('verdict: pass');
+    expect(existsSync(path.join(dir, 'pass', 'report.md'))).toBe(true);
+
+    // A perplexity ceiling below what the model achieves must fail the gate.
+    const failing = tr118([
+      'run',
+      '--config',
+      writeConfig(dir, `${SMALL}thresholds: { max_perplexity: 1.5 }\n`),
+      '--out',
+      path.join(dir, 'fail'),
+      '--quiet',
+    ]);
+    expect(failing.code).toBe(ExitCode.gateFailed);
+    expect(failing.stdout).toContain('verdict: fail');
+    expect(failing.stdout).toMatch(/exceeds thresholds\.max_perplexity 1\.5/);
+    expect(failing.stderr).toBe('');
+  });
+
+  it('an unexpected error exits 3 with a one-line message', async () => {
+    const broken = new PassThrough() as unknown as NodeJS.WriteStream;
+    broken.write = () => {
+      throw new Error('stdout is gone');
+    };
+    const stderr = new PassThrough();
+    let text = '';
+    stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const code = await main(['--version'], {
+      stdout: broken,
+      stderr: stderr as unknown as NodeJS.WriteStream,
+      cwd: ROOT,
+    });
+    expect(code).toBe(ExitCode.internal);
+    expect(text).toContain('tr118: internal error: stdout is gone');
+  });
+});
+
+describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
+  it('runs a small matrix end to end with its bundled worker', () => {
+    const dir = tempDir();
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'dist/cli.js'),
+        'run',
+        '--config',
+        writeConfig(dir, SMALL),
+        '--out',
+        path.join(dir, 'out'),
+        '-q',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('onnxruntime-cpu: ok; geomean median');
+  });
+});

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../../src/config/load.js';
+import type { RawRecord } from '../../src/measure/records.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+
+const MATRIX = `backends:
+  - onnxruntime-cpu
+  - { name: ort-basic-1t, engine: onnxruntime, provider: cpu, graph_optimization: basic, intra_op_threads: 1 }
+  - onnxruntime-gpu
+  - tensorrt-fp16
+scenarios:
+  single_micro: { batch: 1, seq_len: 8 }
+  batch_short: { batch: 4, seq_len: 32 }
+repetitions: 2
+warmup: 1
+iterations: 3
+accuracy: { max_tokens: 600, window: 128, stride: 64 }
+`;
+
+function readJsonl(file: string): RawRecord[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as RawRecord);
+}
+
+describe('the prefill matrix on the fixture model (real onnxruntime-node)', () => {
+  let run: PipelineResult;
+  let out: string;
+
+  beforeAll(async () => {
+    const dir = tempDir();
+    out = path.join(dir, 'out');
+    run = await runPipeline({ config: loadConfigFile(writeConfig(dir, MATRIX)), outDir: out });
+  });
+
+  it('measures every cell of the backends that can run here, and says why the others cannot', () => {
+    const { results } = run;
+    const status = Object.fromEntries(results.backends.map((b) => [b.spec.name, b.status]));
+    expect(status).toEqual({
+      'onnxruntime-cpu': 'ok',
+      'ort-basic-1t': 'ok',
+      'onnxruntime-gpu': 'unavailable',
+      'tensorrt-fp16': 'unavailable',
+    });
+    expect(results.backends.find((b) => b.spec.name === 'onnxruntime-gpu')?.reason).toMatch(
+      /libonnxruntime_providers_cuda\.so/,
+    );
+    expect(results.backends.find((b) => b.spec.name === 'tensorrt-fp16')?.reason).toMatch(/native\/ TensorRT worker/);
+    const measured = results.cells.filter((c) => c.stats !== null);
+    expect(measured.map((c) => `${c.backend}/${c.scenario}`).sort()).toEqual([
+      'onnxruntime-cpu/batch_short',
+      'onnxruntime-cpu/single_micro',
+      'ort-basic-1t/batch_short',
+      'ort-basic-1t/single_micro',
+    ]);
+    for (const c of measured) {
+      expect(c.stats!.samples).toBe(6);
+      expect(c.stats!.latencyMs.median).toBeGreaterThan(0);
+      expect(c.stats!.latencyMs.meanCi95).not.toBeNull();
+    }
+    const batchShort = measured.find((c) => c.backend === 'onnxruntime-cpu' && c.scenario === 'batch_short')!;
+    expect(batchShort.realTokens).toBe(128);
+    expect(batchShort.stats!.tokensPerSecond.atMedian).toBeCloseTo(
+      128 / (batchShort.stats!.latencyMs.median / 1000),
+      6,
+    );
+  });
+
+  it('appends one raw record per backend, per run and per perplexity, in the order they happened', () => {
+    const records = readJsonl(path.join(out, 'results.jsonl'));
+    expect(records.filter((r) => r.kind === 'backend')).toHaveLength(4);
+    const runs = records.filter((r) => r.kind === 'run');
+    expect(runs).toHaveLength(2 * 2 * 2);
+    expect(runs.map((r) => r.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(runs.every((r) => r.status === 'ok' && r.latenciesMs.length === 3)).toBe(true);
+    // interleaved: within a repetition, the backends alternate rather than running back to back in config order
+    const firstRep = runs.filter((r) => r.repetition === 0).map((r) => r.backend);
+    expect(new Set(firstRep).size).toBe(2);
+    expect(records.filter((r) => r.kind === 'accuracy')).toHaveLength(2);
+  });
+
+  it('computes perplexity far below the vocabulary size, and the same for both CPU settings', () => {
+    const a = run.results.accuracy!;
+    expect(a.reference).toBe('onnxruntime-cpu');
+    const [ref, basic] = a.rows;
+    const card = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/model/model-card.json'), 'utf8')) as {
+      vocab_size?: number;
+      config?: { vocab_size?: number };
+    };
+    const vocab = card.vocab_size ?? card.config?.vocab_size ?? 4096;
+    expect(ref!.perplexity).toBeGreaterThan(1);
+    expect(ref!.perplexity).toBeLessThan(vocab / 10);
+    expect(ref!.scoredTokens).toBe(599);
+    expect(basic!.status).toBe('ok');
+    expect(Math.abs(basic!.deltaFraction!)).toBeLessThan(1e-4);
+    expect(basic!.pass).toBe(true);
+    expect(a.rows.find((r) => r.backend === 'onnxruntime-gpu')?.status).toBe('unavailable');
+    expect(run.results.verdict.decision).toBe('pass');
+  });
+
+  it('writes the report files', () => {
+    const report = readFileSync(path.join(out, 'report.md'), 'utf8');
+    for (const heading of [
+      '## Overall backend summary',
+      '## Per-scenario summary',
+      '## Accuracy (perplexity gate)',
+      '## Backends and setup',
+      '## Method',
+    ]) {
+      expect(report).toContain(heading);
+    }
+    expect(report).toContain('**Verdict: ✅ pass**');
+    expect(report).toContain('geometric means across scenarios');
+    const csv = readFileSync(path.join(out, 'summary.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toMatch(
+      /^backend,scenario,batch,seq_len,real_tokens,status,n_ok,n_total,degraded_rate,lat_mean_ms,lat_median_ms/,
+    );
+    expect(csv).toHaveLength(1 + 4 * 2);
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as {
+      versions: { onnxruntime: string };
+      config: { sha256: string };
+      machine: { cpuCount: number };
+      model: { sha256: string };
+    };
+    expect(manifest.versions.onnxruntime).toBe('1.30.0');
+    expect(manifest.config.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.machine.cpuCount).toBeGreaterThan(0);
+    expect(manifest.model.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+      schemaVersion: number;
+      config: { repetitions: number };
+    };
+    expect(results.schemaVersion).toBe(1);
+    expect(results.config.repetitions).toBe(2);
+  });
+});
+
+describe('a hung backend', () => {
+  it('is killed at the timeout, recorded as degraded, and leaves a readable results.jsonl', async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 0\ntimeout_s: 0.5\naccuracy: { enabled: false }\n`,
+      ),
+    );
+    const started = Date.now();
+    const { results } = await runPipeline({
+      config,
+      outDir: out,
+      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/hanging-worker.mjs'), execArgv: [] } },
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const runs = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'run');
+    expect(runs).toHaveLength(2);
+    for (const r of runs) {
+      expect(r.status).toBe('degraded');
+      expect(r.reason).toBe('timed out after 0.5 s; the worker was killed');
+    }
+    expect(results.cells[0]!.degradedRate).toBe(1);
+    expect(results.verdict.decision).toBe('fail');
+    expect(results.verdict.reasons[0]!.message).toContain('2 of 2 runs degraded');
+  });
+});

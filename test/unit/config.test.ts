@@ -1,0 +1,216 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfig } from '../../src/config/load.js';
+import { UsageError } from '../../src/errors.js';
+
+const GOOD = `model:
+  onnx: model.onnx
+  context_tokens: 512
+backends:
+  - onnxruntime-cpu
+scenarios:
+  single_micro: { batch: 1, seq_len: 8 }
+  batch_short: { batch: 4, seq_len: 32 }
+`;
+
+function parse(text: string) {
+  return parseConfig(text, 'tr118.yml', '/repo');
+}
+
+function errorOf(text: string): string {
+  try {
+    parse(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('parseConfig: a good config', () => {
+  it('applies the documented defaults and resolves paths against the config folder', () => {
+    const c = parse(GOOD);
+    expect(c.model.onnxPath).toBe('/repo/model.onnx');
+    expect(c.model.name).toBe('model.onnx');
+    expect(c.repetitions).toBe(5);
+    expect(c.warmup).toBe(3);
+    expect(c.iterations).toBe(20);
+    expect(c.timeoutSeconds).toBe(120);
+    expect(c.accuracy).toMatchObject({ enabled: true, maxTokens: 4096, windowTokens: 256, strideTokens: 128 });
+    expect(c.thresholds.perplexityDeltaFraction).toEqual({ fp32: 0.001, fp16: 0.005, int8: 0.02 });
+    expect(c.scenarios).toEqual([
+      { name: 'single_micro', batch: 1, seqLen: 8 },
+      { name: 'batch_short', batch: 4, seqLen: 32 },
+    ]);
+    expect(c.backends[0]).toMatchObject({
+      name: 'onnxruntime-cpu',
+      engine: 'onnxruntime',
+      provider: 'cpu',
+      precision: 'fp32',
+    });
+  });
+
+  it('expands the seed backend names and object overrides', () => {
+    const c = parse(
+      `${GOOD.replace('  - onnxruntime-cpu\n', '  - onnxruntime-gpu\n  - tensorrt-fp16\n  - { name: ort-1t, engine: onnxruntime, intra_op_threads: 1, graph_optimization: basic }\n')}`,
+    );
+    expect(c.backends.map((b) => [b.name, b.engine, b.provider, b.precision])).toEqual([
+      ['onnxruntime-gpu', 'onnxruntime', 'cuda', 'fp32'],
+      ['tensorrt-fp16', 'tensorrt', undefined, 'fp16'],
+      ['ort-1t', 'onnxruntime', 'cpu', 'fp32'],
+    ]);
+    expect(c.backends[2]).toMatchObject({ intraOpThreads: 1, graphOptimization: 'basic' });
+  });
+
+  it('--model replaces model.onnx, relative to the working directory', () => {
+    const c = parseConfig(GOOD, 'tr118.yml', '/repo', { modelPath: 'other.onnx' });
+    expect(c.model.onnxPath).toBe(path.resolve('other.onnx'));
+  });
+});
+
+// Each bad config: what to change, and what the one-line message must contain (key path, line, expectation).
+const BAD: readonly { name: string; text: string; expect: readonly (string | RegExp)[] }[] = [
+  { name: 'YAML syntax error', text: 'model:\n  onnx: [unclosed\n', expect: ['tr118.yml:', 'YAML syntax error'] },
+  { name: 'not a mapping', text: '- just\n- a list\n', expect: ['(top level)', 'expected a mapping'] },
+  {
+    name: 'missing model',
+    text: GOOD.replace('model:\n  onnx: model.onnx\n  context_tokens: 512\n', ''),
+    expect: ['tr118.yml:1:1: model: required key is missing (expected a mapping)'],
+  },
+  {
+    name: 'model.onnx wrong type',
+    text: GOOD.replace('onnx: model.onnx', 'onnx: 42'),
+    expect: ['tr118.yml:2:9', 'model.onnx', 'expected a string', 'got 42'],
+  },
+  {
+    name: 'unknown top-level key',
+    text: `${GOOD}repetitons: 3\n`,
+    expect: ['tr118.yml:9:1', 'repetitons', 'unknown key', 'repetitions'],
+  },
+  {
+    name: 'unknown nested key',
+    text: GOOD.replace('{ batch: 1, seq_len: 8 }', '{ batch: 1, seqlen: 8 }'),
+    expect: ['scenarios.single_micro.seqlen', 'unknown key', 'seq_len'],
+  },
+  {
+    name: 'batch 0',
+    text: GOOD.replace('batch: 1,', 'batch: 0,'),
+    expect: ['tr118.yml:7:', 'scenarios.single_micro.batch', '≥ 1', 'got 0'],
+  },
+  {
+    name: 'fractional seq_len',
+    text: GOOD.replace('seq_len: 8', 'seq_len: 8.5'),
+    expect: ['scenarios.single_micro.seq_len', 'integer', 'got 8.5'],
+  },
+  {
+    name: 'unknown backend',
+    text: GOOD.replace('- onnxruntime-cpu', '- onnxruntime-tpu'),
+    expect: ['tr118.yml:5:5', 'backends[0]', 'unknown backend "onnxruntime-tpu"', 'onnxruntime-cpu'],
+  },
+  {
+    name: 'empty backends',
+    text: GOOD.replace('  - onnxruntime-cpu\n', '').replace('backends:', 'backends: []'),
+    expect: ['backends', 'at least 1'],
+  },
+  {
+    name: 'duplicate backend',
+    text: GOOD.replace('- onnxruntime-cpu', '- onnxruntime-cpu\n  - onnxruntime-cpu'),
+    expect: ['backends[1]', 'duplicate backend name'],
+  },
+  {
+    name: 'bad provider',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: x, engine: onnxruntime, provider: rocm }'),
+    expect: ['backends[0].provider', 'expected one of "cpu", "cuda", "tensorrt"', 'got "rocm"'],
+  },
+  {
+    name: 'provider on a non-ORT engine',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: tensorrt-fp16, provider: cuda }'),
+    expect: ['backends[0].provider', 'only to engine onnxruntime'],
+  },
+  {
+    name: 'new backend without engine',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: mine }'),
+    expect: ['backends[0].engine', 'needs an engine'],
+  },
+  { name: 'repetitions negative', text: `${GOOD}repetitions: -1\n`, expect: ['repetitions', '≥ 1', 'got -1'] },
+  { name: 'timeout_s zero', text: `${GOOD}timeout_s: 0\n`, expect: ['timeout_s', '> 0', 'got 0'] },
+  {
+    name: 'timeout_s a string',
+    text: `${GOOD}timeout_s: soon\n`,
+    expect: ['timeout_s', 'expected a number', 'got "soon"'],
+  },
+  {
+    name: 'stride longer than window',
+    text: `${GOOD}accuracy: { window: 64, stride: 128 }\n`,
+    expect: ['accuracy.stride', 'at most accuracy.window (64)', 'got 128'],
+  },
+  {
+    name: 'window past the model context',
+    text: `${GOOD}accuracy: { window: 1024, stride: 128 }\n`,
+    expect: ['accuracy.window', 'model.context_tokens (512)'],
+  },
+  {
+    name: 'scenario past the model context',
+    text: GOOD.replace('seq_len: 32', 'seq_len: 1024'),
+    expect: ['scenarios.batch_short.seq_len', 'model.context_tokens (512)', 'got 1024'],
+  },
+  {
+    name: 'reference not a backend',
+    text: `${GOOD}accuracy: { reference: tensorrt-fp32 }\n`,
+    expect: ['accuracy.reference', 'onnxruntime-cpu', 'got "tensorrt-fp32"'],
+  },
+  {
+    name: 'threshold negative',
+    text: `${GOOD}thresholds: { perplexity_delta_fraction: { fp16: -0.1 } }\n`,
+    expect: ['thresholds.perplexity_delta_fraction.fp16', '≥ 0'],
+  },
+  {
+    name: 'degraded rate above 1',
+    text: `${GOOD}thresholds: { max_degraded_rate: 2 }\n`,
+    expect: ['thresholds.max_degraded_rate', '≤ 1', 'got 2'],
+  },
+  { name: 'duplicate key', text: `${GOOD}repetitions: 3\nrepetitions: 4\n`, expect: ['YAML syntax error', /unique/i] },
+  {
+    name: 'scenarios empty',
+    text: GOOD.replace(/scenarios:\n.*\n.*\n/, 'scenarios: {}\n'),
+    expect: ['scenarios', 'at least one scenario'],
+  },
+  {
+    name: 'bad scenario name',
+    text: GOOD.replace('single_micro:', '"Single Micro":'),
+    expect: ['scenarios', 'lower-case'],
+  },
+];
+
+describe('parseConfig: bad configs give one clear message', () => {
+  it.each(BAD)('$name', ({ text, expect: parts }) => {
+    const message = errorOf(text);
+    expect(message.startsWith('config error: tr118.yml')).toBe(true);
+    expect(message).not.toMatch(/\n\s+at /); // no stack trace
+    for (const part of parts) {
+      if (typeof part === 'string') expect(message).toContain(part);
+      else expect(message).toMatch(part);
+    }
+  });
+});
+
+describe('loadConfigFile', () => {
+  it('names a missing config file', () => {
+    expect(() => loadConfigFile('/nonexistent/tr118.yml')).toThrow(
+      'config error: /nonexistent/tr118.yml: cannot read the config file: no such file',
+    );
+  });
+
+  it('names a directory given as config', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-'));
+    expect(() => loadConfigFile(dir)).toThrow(/is a directory/);
+  });
+
+  it('reads a file and resolves paths against its folder', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-'));
+    writeFileSync(path.join(dir, 'c.yml'), GOOD);
+    expect(loadConfigFile(path.join(dir, 'c.yml')).model.onnxPath).toBe(path.join(dir, 'model.onnx'));
+  });
+});

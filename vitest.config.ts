@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests start ONNX Runtime worker processes; a 2-core CI machine runs two files at a time.
+    maxWorkers: 2,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // CI asks for a JSON report too, to print one plain "N passed, N failed" line at the end.
+    reporters: process.env.TR118_TEST_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.TR118_TEST_REPORT ? { outputFile: { json: process.env.TR118_TEST_REPORT } } : {}),
+  },
+});
