@@ -50,7 +50,7 @@ describe('tr118 exit codes (README "Exit codes")', () => {
     );
     const r = tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
     expect(r.code).toBe(ExitCode.usage);
-    expect(r.stderr.trim()).toBe(`tr118: config error: ${file}:5:14: scenarios.s.batch: expected a number ≥ 1; got 0`);
+    expect(r.stderr.trim()).toBe(`tr118: config error: ${file}:5:15: scenarios.s.batch: expected a number ≥ 1; got 0`);
   });
 
   it('a missing model file exits 2 naming the key and its line', () => {

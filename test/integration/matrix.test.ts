@@ -167,3 +167,24 @@ describe('a hung backend', () => {
     expect(results.verdict.reasons[0]!.message).toContain('2 of 2 runs degraded');
   });
 });
+
+describe('perplexity of the fixture against an independent reference', () => {
+  it('equals the PyTorch float64 figure in model-card.json (same windows) to 1e-6 relative', async () => {
+    const card = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/model/model-card.json'), 'utf8')) as {
+      heldout_perplexity: { window: number; stride: number; torch_float64: { perplexity: number; scored_tokens: number; windows: number } };
+    };
+    const ref = card.heldout_perplexity;
+    const dir = tempDir();
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n` +
+          `accuracy: { max_tokens: 1000000, window: ${ref.window}, stride: ${ref.stride} }\n`,
+      ),
+    );
+    const { results } = await runPipeline({ config, outDir: path.join(dir, 'out') });
+    const row = results.accuracy!.rows[0]!;
+    expect(row.scoredTokens).toBe(ref.torch_float64.scored_tokens);
+    expect(Math.abs(row.perplexity! / ref.torch_float64.perplexity - 1)).toBeLessThan(1e-6);
+  });
+});
