@@ -43430,7 +43430,12 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
   const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath("heldout.tokens.json");
   return {
     source: file2,
-    model: { onnxPath, name: raw.model.name ?? path2.basename(onnxPath), contextTokens: context },
+    // A model given by --model is another model: the config's label would misname it.
+    model: {
+      onnxPath,
+      name: (overrides.modelPath ? void 0 : raw.model.name) ?? path2.basename(onnxPath),
+      contextTokens: context
+    },
     inputTokensPath,
     backends,
     scenarios,
@@ -45095,7 +45100,7 @@ function buildResults(input2) {
       iterations: config2.iterations,
       timeoutSeconds: config2.timeoutSeconds,
       seed: config2.seed,
-      order: "each repetition runs every cell once, in a seeded shuffled order; warm-up passes precede each run"
+      order: "each repetition runs every cell once, in a seeded shuffled order"
     },
     backends,
     cells,

@@ -353,7 +353,12 @@ function resolveConfig(
   const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
   return {
     source: file,
-    model: { onnxPath, name: raw.model.name ?? path.basename(onnxPath), contextTokens: context },
+    // A model given by --model is another model: the config's label would misname it.
+    model: {
+      onnxPath,
+      name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(onnxPath),
+      contextTokens: context,
+    },
     inputTokensPath,
     backends,
     scenarios,

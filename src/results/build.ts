@@ -183,7 +183,7 @@ export function buildResults(input: BuildInput): Results {
       iterations: config.iterations,
       timeoutSeconds: config.timeoutSeconds,
       seed: config.seed,
-      order: 'each repetition runs every cell once, in a seeded shuffled order; warm-up passes precede each run',
+      order: 'each repetition runs every cell once, in a seeded shuffled order',
     },
     backends,
     cells,

@@ -171,7 +171,11 @@ describe('a hung backend', () => {
 describe('perplexity of the fixture against an independent reference', () => {
   it('equals the PyTorch float64 figure in model-card.json (same windows) to 1e-6 relative', async () => {
     const card = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/model/model-card.json'), 'utf8')) as {
-      heldout_perplexity: { window: number; stride: number; torch_float64: { perplexity: number; scored_tokens: number; windows: number } };
+      heldout_perplexity: {
+        window: number;
+        stride: number;
+        torch_float64: { perplexity: number; scored_tokens: number; windows: number };
+      };
     };
     const ref = card.heldout_perplexity;
     const dir = tempDir();
