@@ -19,16 +19,17 @@ import { fixturePath } from '../src/paths.js';
 const BLOCKS = 7;
 const PASSES = 30;
 const WARMUP = 5;
+const model = fixturePath('model.onnx');
 const spec: BackendSpec = {
   name: 'onnxruntime-cpu',
   ...DEFAULT_BACKEND_SETTINGS,
   ...BACKEND_PRESETS['onnxruntime-cpu']!,
+  modelPath: model,
 };
-const model = fixturePath('model.onnx');
 const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8')) as number[];
 
 const { session } = await openSession(model, spec);
-const worker = new ProcessBackend(spec, model, ortWorkerEntry());
+const worker = new ProcessBackend(spec, ortWorkerEntry());
 const opened = await worker.open();
 if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
 

@@ -2759,8 +2759,8 @@ Expecting one of '${allowedValues.join("', '")}'`);
       opts() {
         if (this._storeOptionsAsProperties) {
           const result = {};
-          const len = this.options.length;
-          for (let i = 0; i < len; i++) {
+          const len2 = this.options.length;
+          for (let i = 0; i < len2; i++) {
             const key = this.options[i].attributeName();
             result[key] = key === this._versionOptionName ? this._version : this[key];
           }
@@ -3929,7 +3929,7 @@ var require_applyReviver = __commonJS({
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
         if (Array.isArray(val)) {
-          for (let i = 0, len = val.length; i < len; ++i) {
+          for (let i = 0, len2 = val.length; i < len2; ++i) {
             const v0 = val[i];
             const v1 = applyReviver(reviver, val, String(i), v0);
             if (v1 === void 0)
@@ -5412,8 +5412,8 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum2, line) => sum2 + line.length + 2, 2);
-          reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
+          const len2 = lines.reduce((sum2, line) => sum2 + line.length + 2, 2);
+          reqNewline = ctx.options.lineWidth > 0 && len2 > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str = start;
@@ -14220,7 +14220,7 @@ var require_main55 = __commonJS({
     var isNegativeZero = require_lib75();
     var isnan = require_lib8();
     var NINF = require_lib35();
-    function min2(x, y) {
+    function min3(x, y) {
       if (isnan(x) || isnan(y)) {
         return NaN;
       }
@@ -14238,7 +14238,7 @@ var require_main55 = __commonJS({
       }
       return y;
     }
-    module.exports = min2;
+    module.exports = min3;
   }
 });
 
@@ -14246,8 +14246,8 @@ var require_main55 = __commonJS({
 var require_lib76 = __commonJS({
   "node_modules/@stdlib/math-base-special-min/lib/index.js"(exports, module) {
     "use strict";
-    var min2 = require_main55();
-    module.exports = min2;
+    var min3 = require_main55();
+    module.exports = min3;
   }
 });
 
@@ -14429,11 +14429,11 @@ var require_lib83 = __commonJS({
 var require_main59 = __commonJS({
   "node_modules/@stdlib/array-base-filled/lib/main.js"(exports, module) {
     "use strict";
-    function filled(value, len) {
+    function filled(value, len2) {
       var arr;
       var i;
       arr = [];
-      for (i = 0; i < len; i++) {
+      for (i = 0; i < len2; i++) {
         arr.push(value);
       }
       return arr;
@@ -14456,8 +14456,8 @@ var require_main60 = __commonJS({
   "node_modules/@stdlib/array-base-zeros/lib/main.js"(exports, module) {
     "use strict";
     var filled = require_lib84();
-    function zeros(len) {
-      return filled(0, len);
+    function zeros(len2) {
+      return filled(0, len2);
     }
     module.exports = zeros;
   }
@@ -17032,7 +17032,7 @@ var require_regularised_gamma_prefix = __commonJS({
     var exp = require_lib60();
     var pow = require_lib69();
     var max2 = require_lib74();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var ln = require_lib97();
     var FLOAT64_MAX = require_lib77();
     var MAX_LN = require_lib101();
@@ -17061,12 +17061,12 @@ var require_regularised_gamma_prefix = __commonJS({
       } else {
         alz = a * ln(z3 / agh);
         amz = a - z3;
-        if (min2(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
+        if (min3(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
           amza = amz / a;
-          if (min2(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
+          if (min3(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
             sq = pow(z3 / agh, a / 2) * exp(amz / 2);
             prefix = sq * sq;
-          } else if (min2(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
+          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
             sq = pow(z3 / agh, a / 4) * exp(amz / 4);
             prefix = sq * sq;
             prefix *= prefix;
@@ -17966,7 +17966,7 @@ var require_regularized_gamma_prefix = __commonJS({
     var exp = require_lib60();
     var pow = require_lib69();
     var max2 = require_lib74();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var ln = require_lib97();
     var MAX_LN = require_lib101();
     var MIN_LN = require_lib107();
@@ -17994,12 +17994,12 @@ var require_regularized_gamma_prefix = __commonJS({
       } else {
         alz = a * ln(z3 / agh);
         amz = a - z3;
-        if (min2(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
+        if (min3(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
           amza = amz / a;
-          if (min2(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
+          if (min3(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
             sq = pow(z3 / agh, a / 2) * exp(amz / 2);
             prefix = sq * sq;
-          } else if (min2(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
+          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
             sq = pow(z3 / agh, a / 4) * exp(amz / 4);
             prefix = sq * sq;
             prefix *= prefix;
@@ -18161,9 +18161,9 @@ var require_main80 = __commonJS({
   "node_modules/@stdlib/math-base-special-minabs/lib/main.js"(exports, module) {
     "use strict";
     var abs = require_lib44();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     function minabs(x, y) {
-      return min2(abs(x), abs(y));
+      return min3(abs(x), abs(y));
     }
     module.exports = minabs;
   }
@@ -18191,7 +18191,7 @@ var require_ibeta_power_terms = __commonJS({
     var abs = require_lib44();
     var exp = require_lib60();
     var pow = require_lib69();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var ln = require_lib97();
     var MAX_LN = require_lib101();
     var MIN_LN = require_lib107();
@@ -18226,7 +18226,7 @@ var require_ibeta_power_terms = __commonJS({
       l1 = (x * b - y * agh) / agh;
       l2 = (y * a - x * bgh) / bgh;
       if (minabs(l1, l2) < 0.2) {
-        if (l1 * l2 > 0 || min2(a, b) < 1) {
+        if (l1 * l2 > 0 || min3(a, b) < 1) {
           if (abs(l1) < 0.1) {
             result *= exp(a * log1p(l1));
           } else {
@@ -18754,7 +18754,7 @@ var require_assign3 = __commonJS({
     var exp = require_lib60();
     var pow = require_lib69();
     var max2 = require_lib74();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var MAX_FLOAT64 = require_lib77();
     var MIN_FLOAT64 = require_lib55();
     var MAX_INT32 = require_lib78();
@@ -18880,7 +18880,7 @@ var require_assign3 = __commonJS({
         out[i0] = p;
         return out;
       }
-      if (min2(a, b) <= 1) {
+      if (min3(a, b) <= 1) {
         if (x > 0.5) {
           tmp = b;
           b = a;
@@ -18891,7 +18891,7 @@ var require_assign3 = __commonJS({
           upper = !upper;
         }
         if (max2(a, b) <= 1) {
-          if (a >= min2(0.2, b) || pow(x, a) <= 0.9) {
+          if (a >= min3(0.2, b) || pow(x, a) <= 0.9) {
             if (upper) {
               fract = -(regularized ? 1 : beta(a, b));
               upper = false;
@@ -19932,7 +19932,7 @@ var require_newton_raphson = __commonJS({
     var abs = require_lib44();
     var ldexp = require_lib59();
     var MAX_VALUE = require_lib77();
-    function newtonRaphsonIterate(fun, guess, min2, max2, digits, maxIter) {
+    function newtonRaphsonIterate(fun, guess, min3, max2, digits, maxIter) {
       var f0last;
       var delta1;
       var delta2;
@@ -19964,50 +19964,50 @@ var require_newton_raphson = __commonJS({
         }
         if (f1 === 0) {
           if (f0last === 0) {
-            if (result === min2) {
+            if (result === min3) {
               guess = max2;
             } else {
-              guess = min2;
+              guess = min3;
             }
             f0last = fun(guess);
             delta = guess - result;
           }
           if (sign(f0last) * sign(f0) < 0) {
             if (delta < 0) {
-              delta = (result - min2) / 2;
+              delta = (result - min3) / 2;
             } else {
               delta = (result - max2) / 2;
             }
           } else if (delta < 0) {
             delta = (result - max2) / 2;
           } else {
-            delta = (result - min2) / 2;
+            delta = (result - min3) / 2;
           }
         } else {
           delta = f0 / f1;
         }
         if (abs(delta * 2) > abs(delta2)) {
-          delta = delta > 0 ? (result - min2) / 2 : (result - max2) / 2;
+          delta = delta > 0 ? (result - min3) / 2 : (result - max2) / 2;
         }
         guess = result;
         result -= delta;
-        if (result <= min2) {
-          delta = 0.5 * (guess - min2);
+        if (result <= min3) {
+          delta = 0.5 * (guess - min3);
           result = guess - delta;
-          if (result === min2 || result === max2) {
+          if (result === min3 || result === max2) {
             break;
           }
         } else if (result >= max2) {
           delta = 0.5 * (guess - max2);
           result = guess - delta;
-          if (result === min2 || result === max2) {
+          if (result === min3 || result === max2) {
             break;
           }
         }
         if (delta > 0) {
           max2 = guess;
         } else {
-          min2 = guess;
+          min3 = guess;
         }
       } while (count && abs(result * factor) < abs(delta));
       return result;
@@ -20497,8 +20497,8 @@ var require_debug = __commonJS({
       exports.names = [];
       exports.skips = [];
       var split = (typeof namespaces === "string" ? namespaces : "").split(/[\s,]+/);
-      var len = split.length;
-      for (var i = 0; i < len; i++) {
+      var len2 = split.length;
+      for (var i = 0; i < len2; i++) {
         if (!split[i]) continue;
         namespaces = split[i].replace(/\*/g, ".*?");
         if (namespaces[0] === "-") {
@@ -20512,13 +20512,13 @@ var require_debug = __commonJS({
       exports.enable("");
     }
     function enabled(name) {
-      var i, len;
-      for (i = 0, len = exports.skips.length; i < len; i++) {
+      var i, len2;
+      for (i = 0, len2 = exports.skips.length; i < len2; i++) {
         if (exports.skips[i].test(name)) {
           return false;
         }
       }
-      for (i = 0, len = exports.names.length; i < len; i++) {
+      for (i = 0, len2 = exports.names.length; i < len2; i++) {
         if (exports.names[i].test(name)) {
           return true;
         }
@@ -21451,7 +21451,7 @@ var require_compute = __commonJS({
     var sqrt = require_lib41();
     var abs = require_lib44();
     var exp = require_lib60();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var pow = require_lib69();
     var ln = require_lib97();
     var SQRT_TWO_PI = require_lib89();
@@ -21595,7 +21595,7 @@ var require_compute = __commonJS({
       }
       if (a < 10 && k === 0) {
         vgam = sqrt(a) / (gamstar(a) * SQRT_TWO_PI);
-        vmin = min2(0.02, vgam);
+        vmin = min3(0.02, vgam);
         if (q < vmin) {
           m = 0;
           b = 1 - a;
@@ -22032,7 +22032,7 @@ var require_main89 = __commonJS({
     var pow = require_lib69();
     var sin = require_lib88();
     var max2 = require_lib74();
-    var min2 = require_lib76();
+    var min3 = require_lib76();
     var ln = require_lib97();
     var FLOAT64_MIN_NORM = require_lib55();
     var HALF_PI = require_lib79();
@@ -22149,7 +22149,7 @@ var require_main89 = __commonJS({
           p = tmp;
           invert = !invert;
         }
-        minv = min2(a, b);
+        minv = min3(a, b);
         maxv = max2(a, b);
         if (sqrt(minv) > maxv - minv && minv > 5) {
           x = temme1(a, b, p);
@@ -26481,8 +26481,8 @@ var $ZodCreditCard = /* @__PURE__ */ $constructor("$ZodCreditCard", (inst, def) 
 });
 function isIso7064Mod97(iban3) {
   let remainder = 0;
-  const len = iban3.length;
-  for (let i = 4; i < len; i++) {
+  const len2 = iban3.length;
+  for (let i = 4; i < len2; i++) {
     const code = iban3.charCodeAt(i);
     remainder = (code >= 65 ? remainder * 100 + (code - 55) : remainder * 10 + (code - 48)) % 97;
   }
@@ -36539,21 +36539,21 @@ function generateChecks(doc, ctx, schema, accessor) {
         generateNumberFormatCheck(doc, def, currentAccessor);
         break;
       case "min_length": {
-        const min2 = numericOperand(def.minimum, "min_length");
-        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${min2} && ${currentAccessor}.length < ${def.minimum * 2}`);
-        doc.write(`if (${len} < ${min2}) return INVALID;`);
+        const min3 = numericOperand(def.minimum, "min_length");
+        const len2 = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${min3} && ${currentAccessor}.length < ${def.minimum * 2}`);
+        doc.write(`if (${len2} < ${min3}) return INVALID;`);
         break;
       }
       case "max_length": {
         const max2 = numericOperand(def.maximum, "max_length");
-        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length > ${max2}`);
-        doc.write(`if (${len} > ${max2}) return INVALID;`);
+        const len2 = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length > ${max2}`);
+        doc.write(`if (${len2} > ${max2}) return INVALID;`);
         break;
       }
       case "length_equals": {
         const exact = numericOperand(def.length, "length_equals");
-        const len = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${exact} && ${currentAccessor}.length <= ${def.length * 2}`);
-        doc.write(`if (${len} !== ${exact}) return INVALID;`);
+        const len2 = codePointLengthVar(doc, ctx, currentAccessor, `${currentAccessor}.length >= ${exact} && ${currentAccessor}.length <= ${def.length * 2}`);
+        doc.write(`if (${len2} !== ${exact}) return INVALID;`);
         break;
       }
       case "min_size":
@@ -43116,7 +43116,9 @@ var backendObjectSchema = external_exports.strictObject({
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
   intra_op_threads: nonNegativeInt.optional(),
   inter_op_threads: nonNegativeInt.optional(),
-  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional()
+  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
+  model: external_exports.string().min(1).optional()
 });
 var scenarioSchema = external_exports.strictObject({
   batch: positiveInt,
@@ -43144,14 +43146,30 @@ var configSchema = external_exports.strictObject({
   seed: nonNegativeInt.default(118),
   accuracy: external_exports.strictObject({
     enabled: external_exports.boolean().default(true),
-    /** Defaults to inputs.tokens. */
+    /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
     tokens: external_exports.string().min(1).optional(),
+    /** Evaluation text (UTF-8), tokenized with `tokenizer`. */
+    text: external_exports.string().min(1).optional(),
+    /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
+    tokenizer: external_exports.string().min(1).optional(),
     max_tokens: positiveInt.default(4096),
     window: external_exports.int().min(2).default(256),
     stride: positiveInt.default(128),
     /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
-    reference: backendName.optional()
-  }).default({ enabled: true, max_tokens: 4096, window: 256, stride: 128 }),
+    reference: backendName.optional(),
+    /** Logits of one probe batch compared with the reference backend's. */
+    parity: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      batch: positiveInt.default(2),
+      seq_len: positiveInt.default(64)
+    }).default({ enabled: true, batch: 2, seq_len: 64 })
+  }).default({
+    enabled: true,
+    max_tokens: 4096,
+    window: 256,
+    stride: 128,
+    parity: { enabled: true, batch: 2, seq_len: 64 }
+  }),
   thresholds: external_exports.strictObject({
     /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
     perplexity_delta_fraction: external_exports.strictObject({
@@ -43162,7 +43180,12 @@ var configSchema = external_exports.strictObject({
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
-    max_perplexity: external_exports.number().positive().optional()
+    max_perplexity: external_exports.number().positive().optional(),
+    /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
+    parity: external_exports.strictObject({
+      max_abs_logit_delta: external_exports.number().min(0).optional(),
+      min_top1_agreement: external_exports.number().min(0).max(1).optional()
+    }).optional()
   }).default({ perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 }, max_degraded_rate: 0 })
 });
 
@@ -43351,6 +43374,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
   const fail = (keyPath, message) => {
     throw configError(locate(keyPath), keyPath, message);
   };
+  const onnxPath = overrides.modelPath ? path2.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const backends = raw.backends.map((entry, i) => {
     const name = typeof entry === "string" ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -43361,7 +43385,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(", ")}, or an object with name and engine`
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset };
+      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath };
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -43385,7 +43409,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
-      graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization
+      graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
+      modelPath: entry.model !== void 0 ? resolvePath(entry.model) : onnxPath
     };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -43420,13 +43445,30 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`
     );
   }
+  if (acc.text !== void 0 && acc.tokens !== void 0) {
+    fail(["accuracy", "text"], "give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both");
+  }
+  if (acc.text !== void 0 && acc.tokenizer === void 0) {
+    fail(
+      ["accuracy", "tokenizer"],
+      'required with accuracy.text: expected "bytes" or the path of a Hugging Face tokenizer.json'
+    );
+  }
+  if (acc.tokenizer !== void 0 && acc.text === void 0) {
+    fail(["accuracy", "tokenizer"], "applies only to accuracy.text, which is missing");
+  }
+  if (context !== void 0 && acc.parity.seq_len > context) {
+    fail(
+      ["accuracy", "parity", "seq_len"],
+      `expected at most model.context_tokens (${context}); got ${acc.parity.seq_len}`
+    );
+  }
   if (acc.reference !== void 0 && !seen.has(acc.reference)) {
     fail(
       ["accuracy", "reference"],
       `expected the name of a backend in this config (${[...seen.keys()].join(", ")}); got ${JSON.stringify(acc.reference)}`
     );
   }
-  const onnxPath = overrides.modelPath ? path2.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath("heldout.tokens.json");
   return {
     source: file2,
@@ -43446,16 +43488,23 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     seed: raw.seed,
     accuracy: {
       enabled: acc.enabled,
-      tokensPath: acc.tokens ? resolvePath(acc.tokens) : inputTokensPath,
+      source: acc.text !== void 0 ? {
+        kind: "text",
+        path: resolvePath(acc.text),
+        tokenizer: acc.tokenizer === "bytes" ? "bytes" : resolvePath(acc.tokenizer ?? "")
+      } : { kind: "tokens", path: acc.tokens !== void 0 ? resolvePath(acc.tokens) : inputTokensPath },
       maxTokens: acc.max_tokens,
       windowTokens: acc.window,
       strideTokens: acc.stride,
-      reference: acc.reference
+      reference: acc.reference,
+      parity: acc.parity.enabled ? { batch: acc.parity.batch, seqLen: acc.parity.seq_len } : void 0
     },
     thresholds: {
       perplexityDeltaFraction: { ...raw.thresholds.perplexity_delta_fraction },
       maxDegradedRate: raw.thresholds.max_degraded_rate,
-      maxPerplexity: raw.thresholds.max_perplexity
+      maxPerplexity: raw.thresholds.max_perplexity,
+      maxAbsLogitDelta: raw.thresholds.parity?.max_abs_logit_delta,
+      minTop1Agreement: raw.thresholds.parity?.min_top1_agreement
     },
     raw,
     locate
@@ -43760,10 +43809,10 @@ function multiselect(arr, indices, lo, hi, left, right) {
 function compare(a, b) {
   return a - b;
 }
-function quantileIndex(len, p) {
-  var idx = (len - 1) * p;
+function quantileIndex(len2, p) {
+  var idx = (len2 - 1) * p;
   if (p === 1) {
-    return len - 1;
+    return len2 - 1;
   } else if (p === 0) {
     return 0;
   } else if (idx % 1 !== 0) {
@@ -43946,11 +43995,12 @@ var backendSpecSchema = external_exports.object({
   deviceId: external_exports.int().min(0),
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
-  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS)
+  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
+  modelPath: external_exports.string()
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), modelPath: external_exports.string(), backend: backendSpecSchema }),
+  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), backend: backendSpecSchema }),
   external_exports.object({
     type: external_exports.literal("run"),
     id: external_exports.int(),
@@ -43968,6 +44018,13 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     tokens: tokenIds,
     windowTokens: external_exports.int().min(2),
     strideTokens: external_exports.int().min(1)
+  }),
+  external_exports.object({
+    type: external_exports.literal("logits"),
+    id: external_exports.int(),
+    batch: external_exports.int().min(1),
+    seqLen: external_exports.int().min(1),
+    inputIds: tokenIds
   }),
   external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() })
 ]);
@@ -43997,7 +44054,16 @@ var replySchema = external_exports.discriminatedUnion("type", [
     nllSum: external_exports.number(),
     scoredTokens: external_exports.int().min(0),
     windows: external_exports.int().min(0),
-    elapsedMs: external_exports.number().nonnegative()
+    elapsedMs: external_exports.number().nonnegative(),
+    /** The worker process's peak resident set size so far. */
+    peakRssMiB: external_exports.number().nonnegative()
+  }),
+  external_exports.object({
+    type: external_exports.literal("logits"),
+    id: external_exports.int(),
+    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
+    logits: external_exports.custom((value) => value instanceof Float32Array, "a Float32Array"),
+    dims: external_exports.array(external_exports.int())
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
   external_exports.object({
@@ -44012,14 +44078,12 @@ var replySchema = external_exports.discriminatedUnion("type", [
 // src/backends/process-backend.ts
 var STDERR_TAIL_CHARS = 2e3;
 var ProcessBackend = class {
-  constructor(spec, modelPath, entry, openTimeoutMs = 12e4) {
+  constructor(spec, entry, openTimeoutMs = 12e4) {
     this.spec = spec;
-    this.modelPath = modelPath;
     this.entry = entry;
     this.openTimeoutMs = openTimeoutMs;
   }
   spec;
-  modelPath;
   entry;
   openTimeoutMs;
   child;
@@ -44047,8 +44111,17 @@ var ProcessBackend = class {
     if (ready) return { status: "degraded", reason: ready };
     const exchange = await this.exchange({ type: "perplexity", ...request, tokens: [...request.tokens] }, timeoutMs);
     if (exchange.kind === "reply" && exchange.reply.type === "perplexity") {
-      const { nllSum, scoredTokens, windows } = exchange.reply;
-      return { status: "ok", nllSum, scoredTokens, windows };
+      const { nllSum, scoredTokens, windows, peakRssMiB } = exchange.reply;
+      return { status: "ok", nllSum, scoredTokens, windows, peakRssMiB };
+    }
+    return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
+  }
+  async logits(request, timeoutMs) {
+    const ready = await this.ensureOpen();
+    if (ready) return { status: "degraded", reason: ready };
+    const exchange = await this.exchange({ type: "logits", ...request, inputIds: [...request.inputIds] }, timeoutMs);
+    if (exchange.kind === "reply" && exchange.reply.type === "logits") {
+      return { status: "ok", logits: exchange.reply.logits, dims: exchange.reply.dims };
     }
     return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
   }
@@ -44081,10 +44154,7 @@ var ProcessBackend = class {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
     this.child = child;
-    const exchange = await this.exchange(
-      { type: "open", modelPath: this.modelPath, backend: this.spec },
-      this.openTimeoutMs
-    );
+    const exchange = await this.exchange({ type: "open", backend: this.spec }, this.openTimeoutMs);
     if (exchange.kind === "reply" && exchange.reply.type === "opened")
       return { status: "ok", info: exchange.reply.info };
     this.kill();
@@ -44159,12 +44229,12 @@ function ortWorkerEntry() {
   }
   return { modulePath: path5.join(path5.dirname(here), "ort-worker.js"), execArgv: [] };
 }
-function createBackend(spec, modelPath, options = {}) {
+function createBackend(spec, options = {}) {
   switch (spec.engine) {
     case "onnxruntime": {
       const reason = providerUnavailableReason(spec.provider ?? "cpu");
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, modelPath, options.ortWorker ?? ortWorkerEntry()) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry()) };
     }
     case "tensorrt":
       return {
@@ -44187,6 +44257,45 @@ function seededRandom(seed) {
   };
 }
 
+// src/accuracy/parity.ts
+function logitsParity(reference, candidate, vocabSize) {
+  if (reference.length !== candidate.length || reference.length % vocabSize !== 0) {
+    throw new RangeError(
+      `logits of different shapes: ${reference.length} vs ${candidate.length} values (vocabulary ${vocabSize})`
+    );
+  }
+  let maxAbsDelta = 0;
+  let sumAbsDelta = 0;
+  let agree = 0;
+  const positions = reference.length / vocabSize;
+  for (let p = 0; p < positions; p++) {
+    const row = p * vocabSize;
+    let refBest = row;
+    let candBest = row;
+    for (let i = row; i < row + vocabSize; i++) {
+      const r = reference[i];
+      const c = candidate[i];
+      const d = Math.abs(c - r);
+      sumAbsDelta += d;
+      if (Number.isNaN(d)) maxAbsDelta = Number.NaN;
+      else if (d > maxAbsDelta) maxAbsDelta = d;
+      if (r > reference[refBest]) refBest = i;
+      if (c > candidate[candBest]) candBest = i;
+    }
+    if (refBest === candBest) agree++;
+  }
+  return { maxAbsDelta, meanAbsDelta: sumAbsDelta / reference.length, top1Agreement: agree / positions, positions };
+}
+
+// src/accuracy/reference.ts
+function chooseReference(specs, configured, hasPerplexity, whyNot) {
+  if (configured !== void 0) {
+    return hasPerplexity(configured) ? { reference: configured, problem: null } : { reference: null, problem: `reference backend ${configured} has no perplexity: ${whyNot(configured)}` };
+  }
+  const first = specs.find((s) => s.precision === "fp32" && hasPerplexity(s.name));
+  return first ? { reference: first.name, problem: null } : { reference: null, problem: "no fp32 backend produced a perplexity to compare with" };
+}
+
 // src/measure/runner.ts
 function repetitionOrder(cells, seed, repetition) {
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
@@ -44197,6 +44306,7 @@ async function measureMatrix(input2) {
   const backendRecords = [];
   const runs = [];
   const accuracy = [];
+  const parity = [];
   const emit = (list, record2) => {
     list.push(record2);
     input2.record(record2);
@@ -44205,7 +44315,7 @@ async function measureMatrix(input2) {
   const open2 = /* @__PURE__ */ new Map();
   try {
     for (const spec of config2.backends) {
-      const created = createBackend(spec, config2.model.onnxPath, input2.backendOptions);
+      const created = createBackend(spec, input2.backendOptions);
       if ("unavailable" in created) {
         emit(backendRecords, {
           kind: "backend",
@@ -44298,6 +44408,7 @@ async function measureMatrix(input2) {
             nllSum: outcome.nllSum,
             scoredTokens: outcome.scoredTokens,
             windows: outcome.windows,
+            peakRssMiB: outcome.peakRssMiB,
             at: now()
           } : { kind: "accuracy", backend: spec.name, status: "degraded", reason: outcome.reason, at: now() };
         }
@@ -44305,15 +44416,3032 @@ async function measureMatrix(input2) {
         input2.progress?.({ phase: "accuracy", done: accuracy.length, total: scorable.length, record: record2 });
       }
     }
+    if (input2.accuracyTokens && config2.accuracy.parity) {
+      const probe = config2.accuracy.parity;
+      await measureParity(config2, open2, input2.accuracyTokens, accuracy, probe, timeoutMs, now, (record2) => {
+        emit(parity, record2);
+        input2.progress?.({ phase: "parity", record: record2 });
+      });
+    }
   } finally {
     await Promise.all([...open2.values()].map((entry) => entry.backend.close()));
   }
-  return { backends: backendRecords, runs, accuracy };
+  return { backends: backendRecords, runs, accuracy, parity };
+}
+async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs, now, onRecord) {
+  const ok = new Set(accuracy.filter((a) => a.status === "ok").map((a) => a.backend));
+  const choice = chooseReference(
+    config2.backends,
+    config2.accuracy.reference,
+    (name) => ok.has(name),
+    () => ""
+  );
+  const referenceBackend = choice.reference !== null ? open2.get(choice.reference) : void 0;
+  if (choice.reference === null || !referenceBackend) return;
+  const reference = choice.reference;
+  if (tokens.length < tokensNeeded(probe.batch, probe.seqLen)) return;
+  const batch = scenarioBatch(tokens, probe.batch, probe.seqLen);
+  const request = { batch: probe.batch, seqLen: probe.seqLen, inputIds: batch.inputIds };
+  const refLogits = await referenceBackend.backend.logits(request, timeoutMs);
+  for (const spec of config2.backends) {
+    const entry = open2.get(spec.name);
+    if (spec.name === reference || !entry || entry.degradedReason !== void 0) continue;
+    const base = { kind: "parity", backend: spec.name, reference };
+    if (refLogits.status !== "ok") {
+      onRecord({ ...base, status: "degraded", reason: `reference logits failed: ${refLogits.reason}`, at: now() });
+      continue;
+    }
+    const candidate = await entry.backend.logits(request, timeoutMs);
+    if (candidate.status !== "ok") {
+      onRecord({ ...base, status: "degraded", reason: candidate.reason, at: now() });
+      continue;
+    }
+    const vocab = refLogits.dims[refLogits.dims.length - 1] ?? 0;
+    const candidateVocab = candidate.dims[candidate.dims.length - 1] ?? 0;
+    if (candidateVocab !== vocab || candidate.logits.length !== refLogits.logits.length) {
+      onRecord({
+        ...base,
+        status: "degraded",
+        reason: `logits shape ${candidate.dims.join("\xD7")} differs from the reference's ${refLogits.dims.join("\xD7")}`,
+        at: now()
+      });
+      continue;
+    }
+    onRecord({ ...base, status: "ok", ...logitsParity(refLogits.logits, candidate.logits, vocab), at: now() });
+  }
 }
 
 // src/model/source.ts
 import { createHash } from "node:crypto";
 import { createReadStream, readFileSync as readFileSync3, statSync } from "node:fs";
+
+// node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
+var DictionarySplitter = class {
+  /**
+   * @param dictionary The dictionary of words to use for splitting.
+   */
+  constructor(dictionary) {
+    this.trie = this._build_trie(dictionary);
+  }
+  /**
+   * Builds a trie from the given dictionary.
+   * @param dictionary The dictionary of words to build the trie from.
+   * @returns The root node of the trie.
+   * @private
+   */
+  _build_trie(dictionary) {
+    const trie = /* @__PURE__ */ Object.create(null);
+    for (const word of dictionary) {
+      let node2 = trie;
+      for (let i = 0; i < word.length; ++i) {
+        const char = word[i];
+        node2 = node2[char] ??= /* @__PURE__ */ Object.create(null);
+      }
+      node2.end = word;
+    }
+    return trie;
+  }
+  /**
+   * Splits the input text into tokens based on the dictionary.
+   * @param text The input text to split.
+   * @returns An array of tokens.
+   */
+  split(text) {
+    const result = [];
+    const n = text.length;
+    let start = 0;
+    let i = 0;
+    while (i < n) {
+      let node2 = this.trie;
+      let match = null;
+      let j = i;
+      while (j < n && (node2 = node2[text[j]])) {
+        if (node2.end) {
+          match = node2.end;
+        }
+        ++j;
+      }
+      if (match) {
+        if (i > start) {
+          result.push(text.slice(start, i));
+        }
+        result.push(match);
+        i += match.length;
+        start = i;
+      } else {
+        ++i;
+      }
+    }
+    if (start < n) {
+      result.push(text.slice(start));
+    }
+    return result;
+  }
+};
+var DictionarySplitter_default = DictionarySplitter;
+var AddedToken = class {
+  /**
+   * Creates a new instance of AddedToken.
+   * @param config Added token configuration object.
+   */
+  constructor(config2) {
+    this.content = config2.content;
+    this.id = config2.id;
+    this.single_word = config2.single_word ?? false;
+    this.lstrip = config2.lstrip ?? false;
+    this.rstrip = config2.rstrip ?? false;
+    this.special = config2.special ?? false;
+    this.normalized = config2.normalized ?? !this.special;
+  }
+};
+var AddedToken_default = AddedToken;
+var compile_unicode_regexp = (source, flags) => {
+  try {
+    return new RegExp(source, flags);
+  } catch (error62) {
+    if (!(error62 instanceof SyntaxError)) throw error62;
+    const property_names = /* @__PURE__ */ new Map();
+    const rewritten = source.replace(
+      /(\\[pP])\{([^}=]+)\}/g,
+      (text, p, n, offset) => {
+        let preceding_backslashes = 0;
+        for (let i = offset - 1; i >= 0 && source[i] === "\\"; --i) {
+          ++preceding_backslashes;
+        }
+        if (preceding_backslashes % 2 === 1) return text;
+        let property_name = property_names.get(n);
+        if (property_name === void 0) {
+          try {
+            new RegExp(`\\p{${n}}`, "u");
+            property_name = n;
+          } catch {
+            property_name = `Script=${n}`;
+          }
+          property_names.set(n, property_name);
+        }
+        return `${p}{${property_name}}`;
+      }
+    );
+    if (rewritten === source) throw error62;
+    try {
+      return new RegExp(rewritten, flags);
+    } catch {
+      throw error62;
+    }
+  }
+};
+var clean_up_tokenization = (text) => text.replace(/ \./g, ".").replace(/ \?/g, "?").replace(/ \!/g, "!").replace(/ ,/g, ",").replace(/ \' /g, "'").replace(/ n't/g, "n't").replace(/ 'm/g, "'m").replace(/ 's/g, "'s").replace(/ 've/g, "'ve").replace(/ 're/g, "'re");
+var create_pattern = (pattern, invert = true) => {
+  if (pattern.Regex !== void 0) {
+    const regex = rewrite_oniguruma_to_js(
+      normalize_bloom_split_char_class(pattern.Regex)
+    );
+    return compile_unicode_regexp(regex, "gu");
+  } else if (pattern.String !== void 0) {
+    const escaped = escape_reg_exp(pattern.String);
+    return new RegExp(invert ? escaped : `(${escaped})`, "gu");
+  } else {
+    console.warn("Unknown pattern type:", pattern);
+    return null;
+  }
+};
+var UNICODE_WORD_CHARS_IN_CLASS = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}";
+var UNICODE_WORD_CHARS = `${UNICODE_WORD_CHARS_IN_CLASS}\\u00B2\\u00B3\\u00B9\\u00BC-\\u00BE`;
+var UNICODE_WORD_CLASS = `[${UNICODE_WORD_CHARS}]`;
+var UNICODE_NON_WORD_CLASS = `[^${UNICODE_WORD_CHARS}]`;
+var UNICODE_WORD_BOUNDARY = `(?:(?<!${UNICODE_WORD_CLASS})(?=${UNICODE_WORD_CLASS})|(?<=${UNICODE_WORD_CLASS})(?!${UNICODE_WORD_CLASS}))`;
+var UNICODE_NON_WORD_BOUNDARY = `(?:(?<!${UNICODE_WORD_CLASS})(?!${UNICODE_WORD_CLASS})|(?<=${UNICODE_WORD_CLASS})(?=${UNICODE_WORD_CLASS}))`;
+var LINE_START_ANCHOR = "(?:(?<![\\s\\S])|(?<=\\n))";
+var LINE_END_ANCHOR = "(?:(?=\\n)|(?![\\s\\S]))";
+var HEX_DIGIT_CHARS = "0-9A-Fa-f";
+var ESCAPE_REWRITES = /* @__PURE__ */ new Map([
+  ["A", "(?<![\\s\\S])"],
+  ["z", "(?![\\s\\S])"],
+  ["Z", "(?=\\n?(?![\\s\\S]))"],
+  // \Z permits a single optional final \n (not \r\n)
+  ["h", `[${HEX_DIGIT_CHARS}]`],
+  ["H", `[^${HEX_DIGIT_CHARS}]`],
+  ["w", UNICODE_WORD_CLASS],
+  ["W", UNICODE_NON_WORD_CLASS],
+  ["d", "\\p{Nd}"],
+  ["D", "\\P{Nd}"],
+  ["s", "\\p{White_Space}"],
+  // JS \s wrongly adds U+FEFF and misses \x85
+  ["S", "\\P{White_Space}"],
+  ["b", UNICODE_WORD_BOUNDARY],
+  ["B", UNICODE_NON_WORD_BOUNDARY],
+  ["a", "\\x07"],
+  ["e", "\\x1B"]
+]);
+var CLASS_ESCAPE_REWRITES = /* @__PURE__ */ new Map([
+  ["h", HEX_DIGIT_CHARS],
+  ["w", UNICODE_WORD_CHARS_IN_CLASS],
+  ["d", "\\p{Nd}"],
+  ["D", "\\P{Nd}"],
+  ["s", "\\p{White_Space}"],
+  ["S", "\\P{White_Space}"],
+  ["a", "\\x07"],
+  ["e", "\\x1B"]
+]);
+var CLASS_COMPLEMENT_ALTERNATIVES = /* @__PURE__ */ new Map([
+  ["W", `[^${UNICODE_WORD_CHARS_IN_CLASS}]`],
+  ["H", `[^${HEX_DIGIT_CHARS}]`]
+]);
+var RAW_WHITESPACE_ESCAPES = /* @__PURE__ */ new Map([
+  ["\n", "\\n"],
+  ["\r", "\\r"],
+  ["	", "\\t"],
+  ["\f", "\\f"],
+  ["\v", "\\v"]
+]);
+var POSIX_CLASS_FRAGMENTS = /* @__PURE__ */ new Map([
+  ["alpha", "\\p{Alphabetic}"],
+  ["alnum", "\\p{Alphabetic}\\p{Nd}"],
+  ["digit", "\\p{Nd}"],
+  ["lower", "\\p{Lowercase}"],
+  ["upper", "\\p{Uppercase}"],
+  ["space", "\\p{White_Space}"],
+  ["blank", "\\t\\p{Zs}"],
+  ["punct", "\\p{P}\\p{S}"],
+  ["cntrl", "\\p{Cc}"],
+  ["word", UNICODE_WORD_CHARS_IN_CLASS],
+  ["xdigit", HEX_DIGIT_CHARS]
+]);
+var JS_SYNTAX_CHARS = "^$\\.*+?()[]{}|/";
+var GROUP_PREFIX_RE = /^\(\?(?:<[=!]|<[A-Za-z_][A-Za-z0-9_]*>|[:=!>])/;
+var BRACED_ESCAPE_RE = /^\\([pPxu])\{([^}]*)\}/;
+var QUANTIFIER_BRACE_RE = /^\{(\d+(?:,\d*)?|,\d+)\}/;
+var POSIX_BRACKET_RE = new RegExp("^\\[:(\\^?)(\\p{Alphabetic}+):\\]", "u");
+var EMPTY_NEGATED_POSIX_BRACKET_RE = /^\[:\^:\]/;
+var UNSUPPORTED_POSIX_BRACKET_RE = /^\[(?:\.[^\]]*\.\]|=[^\]]*=\])/;
+var FIXED_WIDTH_ESCAPE_RE = /^(?:\\x[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\c[A-Za-z])/;
+var is_ascii_letter = (char) => char >= "A" && char <= "Z" || char >= "a" && char <= "z";
+var character_at = (text, index) => String.fromCodePoint(text.codePointAt(index));
+var get_ascii_folded_hex_atom = (hex3) => {
+  if (!/^[0-9A-Fa-f]{1,8}$/.test(hex3)) return null;
+  const code_point = Number.parseInt(hex3, 16);
+  if (code_point > 127) return null;
+  const letter = String.fromCharCode(code_point);
+  return is_ascii_letter(letter) ? `[${letter.toLowerCase()}${letter.toUpperCase()}]` : null;
+};
+var normalize_bloom_split_char_class = (regex) => regex.replace(/\[\^\(\\s\|\[([^\]]+)\]\)\]/g, "[^()|\\s$1]");
+var ANY_CODE_POINT = "[\\s\\S]";
+var MAX_CHARACTER_CLASS_NESTING_DEPTH = 256;
+var create_character_class_operand = () => ({
+  fragment: "",
+  alternatives: [],
+  tail: null,
+  contains_complex_set: false
+});
+var throw_character_class_range_error = (index) => {
+  throw new SyntaxError(
+    `Unsupported range with a set-valued character-class operand at index ${index}`
+  );
+};
+var add_character_class_atom = (operand, atom, index, contains_complex_set = true) => {
+  if (operand.tail === "range") throw_character_class_range_error(index);
+  operand.alternatives.push(atom);
+  operand.tail = "set";
+  operand.contains_complex_set = operand.contains_complex_set || contains_complex_set;
+};
+var append_character_class_fragment = (operand, fragment, set_valued = false, index = -1) => {
+  if (set_valued && operand.tail === "range") {
+    throw_character_class_range_error(index);
+  }
+  if (operand.tail === "range") {
+    operand.fragment += fragment;
+    operand.tail = "complete_range";
+    return;
+  }
+  operand.fragment += fragment;
+  operand.tail = set_valued ? "set" : "scalar";
+  operand.contains_complex_set = operand.contains_complex_set || set_valued;
+};
+var rewrite_character_class_escape = (regex, index, operand) => {
+  const braced = BRACED_ESCAPE_RE.exec(regex.slice(index));
+  if (braced) {
+    const [text, kind, body] = braced;
+    if (kind === "P" && body === "Word") {
+      add_character_class_atom(
+        operand,
+        `[^${UNICODE_WORD_CHARS_IN_CLASS}]`,
+        index
+      );
+    } else {
+      const replacement2 = kind === "x" ? `\\u{${body}}` : kind === "p" && body === "Word" ? UNICODE_WORD_CHARS_IN_CLASS : text;
+      append_character_class_fragment(
+        operand,
+        replacement2,
+        kind === "p" || kind === "P",
+        index
+      );
+    }
+    return index + text.length;
+  }
+  const fixed_width = FIXED_WIDTH_ESCAPE_RE.exec(regex.slice(index));
+  if (fixed_width) {
+    append_character_class_fragment(operand, fixed_width[0]);
+    return index + fixed_width[0].length;
+  }
+  if (index + 1 >= regex.length) {
+    throw new SyntaxError(
+      `Unterminated escape in character class at index ${index}`
+    );
+  }
+  const next = character_at(regex, index + 1);
+  const next_end = index + 1 + next.length;
+  const raw_whitespace = RAW_WHITESPACE_ESCAPES.get(next);
+  if (raw_whitespace !== void 0) {
+    append_character_class_fragment(operand, raw_whitespace);
+    return next_end;
+  }
+  const complement = CLASS_COMPLEMENT_ALTERNATIVES.get(next);
+  if (complement !== void 0) {
+    add_character_class_atom(operand, complement, index);
+    return next_end;
+  }
+  const rewrite = CLASS_ESCAPE_REWRITES.get(next);
+  let replacement;
+  let set_valued = false;
+  if (rewrite !== void 0) {
+    replacement = rewrite;
+    set_valued = next !== "a" && next !== "e";
+  } else if (/[A-Za-z0-9]/.test(next)) {
+    replacement = `\\${next}`;
+  } else if (JS_SYNTAX_CHARS.includes(next) || next === "-") {
+    replacement = `\\${next}`;
+  } else {
+    replacement = next;
+  }
+  append_character_class_fragment(operand, replacement, set_valued, index);
+  return next_end;
+};
+var compile_character_set_union = (pieces) => {
+  if (pieces.length === 1) return pieces[0];
+  return `(?:(?=(?:${pieces.join("|")}))${ANY_CODE_POINT})`;
+};
+var compile_character_class_operand = (operand) => {
+  const pieces = operand.fragment.length === 0 ? operand.alternatives : [`[${operand.fragment}]`, ...operand.alternatives];
+  return compile_character_set_union(pieces);
+};
+var get_ascii_fold_additions = (positive_atom) => {
+  const membership = compile_unicode_regexp(`^(?:${positive_atom})$`, "u");
+  let additions = "";
+  for (let offset = 0; offset < 26; ++offset) {
+    const upper = String.fromCharCode(65 + offset);
+    const lower = String.fromCharCode(97 + offset);
+    const has_upper = membership.test(upper);
+    const has_lower = membership.test(lower);
+    if (has_upper !== has_lower) additions += has_upper ? lower : upper;
+  }
+  return additions;
+};
+var parse_character_class = (regex, start, ascii_fold, apply_ascii_fold = true, nesting_depth = 1) => {
+  if (nesting_depth > MAX_CHARACTER_CLASS_NESTING_DEPTH) {
+    throw new SyntaxError(
+      `Maximum character-class nesting depth of ${MAX_CHARACTER_CLASS_NESTING_DEPTH} exceeded at index ${start}`
+    );
+  }
+  let i = start + 1;
+  const negated = regex[i] === "^";
+  if (negated) ++i;
+  const first_content_index = i;
+  const operands = [create_character_class_operand()];
+  let operand = operands[0];
+  let contains_nested_negated_complex_set = false;
+  while (i < regex.length) {
+    const char = character_at(regex, i);
+    if (char === "\\") {
+      i = rewrite_character_class_escape(regex, i, operand);
+      continue;
+    }
+    if (char === "]") {
+      if (i === first_content_index) {
+        append_character_class_fragment(operand, "\\]");
+        ++i;
+        continue;
+      }
+      if (operand.tail === null) {
+        if (operands.length > 1) {
+          throw new SyntaxError(
+            `Malformed character-class intersection with an empty operand at index ${i}`
+          );
+        }
+        throw new SyntaxError(`Empty character class at index ${start}`);
+      }
+      const contains_complex_set = operands.some(
+        (candidate) => candidate.contains_complex_set
+      );
+      if (negated && operands.length > 1 && contains_nested_negated_complex_set) {
+        throw new SyntaxError(
+          `Unsupported outer-negated character-class intersection with a nested negated class containing a Unicode property, POSIX class, or shorthand at index ${start}`
+        );
+      }
+      const first_atom = compile_character_class_operand(operands[0]);
+      let positive_atom = first_atom;
+      if (operands.length > 1) {
+        let lookaheads = "";
+        for (let j = 1; j < operands.length; ++j) {
+          lookaheads += `(?=${compile_character_class_operand(operands[j])})`;
+        }
+        positive_atom = `(?:${lookaheads}${first_atom})`;
+      }
+      const is_direct_class = operands.length === 1 && operand.alternatives.length === 0;
+      let direct_fragment = operand.fragment;
+      if (ascii_fold && apply_ascii_fold) {
+        const additions = get_ascii_fold_additions(positive_atom);
+        if (additions.length > 0) {
+          if (is_direct_class) {
+            direct_fragment += additions;
+            positive_atom = `[${direct_fragment}]`;
+          } else {
+            positive_atom = compile_character_set_union([
+              positive_atom,
+              `[${additions}]`
+            ]);
+          }
+        }
+      }
+      const atom = negated ? is_direct_class ? `[^${direct_fragment}]` : `(?:(?!${positive_atom})${ANY_CODE_POINT})` : positive_atom;
+      return {
+        atom,
+        end: i + 1,
+        negated,
+        contains_complex_set,
+        contains_nested_negated_complex_set
+      };
+    }
+    if (regex.startsWith("&&", i)) {
+      if (operand.tail === null) {
+        throw new SyntaxError(
+          `Malformed character-class intersection with an empty operand at index ${i}`
+        );
+      }
+      operand = create_character_class_operand();
+      operands.push(operand);
+      i += 2;
+      continue;
+    }
+    if (char === "[") {
+      const suffix = regex.slice(i);
+      if (EMPTY_NEGATED_POSIX_BRACKET_RE.test(suffix)) {
+        throw new SyntaxError(
+          `Malformed empty negated POSIX character class at index ${i}`
+        );
+      }
+      const posix = POSIX_BRACKET_RE.exec(suffix);
+      if (posix) {
+        const [, posix_negated, name] = posix;
+        const fragment = POSIX_CLASS_FRAGMENTS.get(name);
+        if (fragment === void 0) {
+          throw new SyntaxError(
+            `Unsupported POSIX character class "${name}" at index ${i}`
+          );
+        }
+        if (ascii_fold && posix_negated && (name === "lower" || name === "upper")) {
+          throw new SyntaxError(
+            `Unsupported negated POSIX ${name} class inside an inline case-insensitive group`
+          );
+        }
+        if (posix_negated) {
+          add_character_class_atom(operand, `[^${fragment}]`, i);
+        } else {
+          append_character_class_fragment(operand, fragment, true, i);
+        }
+        i += posix[0].length;
+        continue;
+      }
+      if (UNSUPPORTED_POSIX_BRACKET_RE.test(suffix)) {
+        throw new SyntaxError(
+          `Unsupported POSIX collating or equivalence bracket expression at index ${i}`
+        );
+      }
+      const nested = parse_character_class(
+        regex,
+        i,
+        ascii_fold,
+        false,
+        nesting_depth + 1
+      );
+      add_character_class_atom(
+        operand,
+        nested.atom,
+        i,
+        nested.contains_complex_set
+      );
+      contains_nested_negated_complex_set ||= nested.contains_nested_negated_complex_set || nested.negated && nested.contains_complex_set;
+      i = nested.end;
+      continue;
+    }
+    if (char === "-") {
+      const is_terminal_literal = regex[i + 1] === "]" || regex.startsWith("&&", i + 1);
+      if (operand.tail === "set" && !is_terminal_literal) {
+        throw_character_class_range_error(i);
+      }
+      if (operand.tail === null || operand.tail === "range" || operand.tail === "complete_range" || is_terminal_literal) {
+        append_character_class_fragment(operand, "\\-");
+      } else {
+        operand.fragment += "-";
+        operand.tail = "range";
+      }
+      ++i;
+      continue;
+    }
+    append_character_class_fragment(
+      operand,
+      char === "^" && operand.fragment.length === 0 ? "\\^" : char
+    );
+    i += char.length;
+  }
+  throw new SyntaxError(
+    `${operands.length > 1 ? "Unterminated character-class intersection" : "Unterminated character class"} at index ${start}`
+  );
+};
+var rewrite_oniguruma_to_js = (regex) => {
+  let out = "";
+  let atom_start = -1;
+  let last_was_quantifier = false;
+  let ascii_fold = false;
+  const group_states = [];
+  const emit_atom = (text) => {
+    atom_start = out.length;
+    out += text;
+    last_was_quantifier = false;
+  };
+  for (let i = 0; i < regex.length; ) {
+    const char = character_at(regex, i);
+    if (char === "\\") {
+      const braced = BRACED_ESCAPE_RE.exec(regex.slice(i));
+      if (braced) {
+        const [text, kind, body] = braced;
+        let replacement2 = text;
+        if (kind === "x") {
+          const code_point_escape = `\\u{${body}}`;
+          replacement2 = ascii_fold ? get_ascii_folded_hex_atom(body) ?? code_point_escape : code_point_escape;
+        } else if (body === "Word") {
+          replacement2 = kind === "p" ? UNICODE_WORD_CLASS : UNICODE_NON_WORD_CLASS;
+        }
+        emit_atom(replacement2);
+        i += text.length;
+        continue;
+      }
+      const fixed_width = FIXED_WIDTH_ESCAPE_RE.exec(regex.slice(i));
+      if (fixed_width) {
+        const text = fixed_width[0];
+        const replacement2 = ascii_fold && text[1] !== "c" ? get_ascii_folded_hex_atom(text.slice(2)) ?? text : text;
+        emit_atom(replacement2);
+        i += text.length;
+        continue;
+      }
+      if (i + 1 >= regex.length) {
+        out += char;
+        break;
+      }
+      const next = character_at(regex, i + 1);
+      i += 1 + next.length;
+      if (next === "G") {
+        continue;
+      }
+      const raw_whitespace = RAW_WHITESPACE_ESCAPES.get(next);
+      if (raw_whitespace !== void 0) {
+        emit_atom(raw_whitespace);
+        continue;
+      }
+      const rewrite = ESCAPE_REWRITES.get(next);
+      let replacement;
+      if (rewrite !== void 0) {
+        replacement = rewrite;
+      } else if (/[A-Za-z0-9]/.test(next)) {
+        replacement = `\\${next}`;
+      } else if (JS_SYNTAX_CHARS.includes(next)) {
+        replacement = `\\${next}`;
+      } else {
+        replacement = next;
+      }
+      emit_atom(replacement);
+      continue;
+    }
+    switch (char) {
+      case "[": {
+        const parsed = parse_character_class(regex, i, ascii_fold);
+        emit_atom(parsed.atom);
+        i = parsed.end;
+        continue;
+      }
+      case "]":
+        emit_atom("\\]");
+        ++i;
+        continue;
+      case ".":
+        emit_atom("[^\\n]");
+        ++i;
+        continue;
+      case "^":
+        emit_atom(LINE_START_ANCHOR);
+        ++i;
+        continue;
+      case "$":
+        emit_atom(LINE_END_ANCHOR);
+        ++i;
+        continue;
+      case "(": {
+        const inline_case_insensitive = regex.startsWith("(?i:", i);
+        const source_prefix = inline_case_insensitive ? "(?i:" : GROUP_PREFIX_RE.exec(regex.slice(i))?.[0] ?? "(";
+        const output_prefix = inline_case_insensitive ? "(?:" : source_prefix === "(?>" ? "(?:" : source_prefix;
+        group_states.push([out.length, ascii_fold]);
+        if (inline_case_insensitive) ascii_fold = true;
+        out += output_prefix;
+        last_was_quantifier = false;
+        i += source_prefix.length;
+        continue;
+      }
+      case ")":
+        out += char;
+        [atom_start, ascii_fold] = group_states.pop() ?? [-1, false];
+        last_was_quantifier = false;
+        ++i;
+        continue;
+      case "|":
+        out += char;
+        atom_start = -1;
+        last_was_quantifier = false;
+        ++i;
+        continue;
+      case "{": {
+        const quant = QUANTIFIER_BRACE_RE.exec(regex.slice(i));
+        if (!quant || atom_start < 0) {
+          emit_atom("\\{");
+          ++i;
+          continue;
+        }
+        const body = quant[1].startsWith(",") ? `0${quant[1]}` : quant[1];
+        i += quant[0].length;
+        const following = regex[i];
+        if (following === "+" || following === "*") {
+          out = `${out.slice(0, atom_start)}(?:${out.slice(atom_start)}{${body}})${following}`;
+          ++i;
+        } else {
+          out += `{${body}}`;
+        }
+        last_was_quantifier = true;
+        continue;
+      }
+      case "}":
+        emit_atom("\\}");
+        ++i;
+        continue;
+      case "+":
+        if (last_was_quantifier) {
+          ++i;
+          continue;
+        }
+        out += char;
+        last_was_quantifier = true;
+        ++i;
+        continue;
+      case "*":
+      case "?":
+        out += char;
+        last_was_quantifier = true;
+        ++i;
+        continue;
+      default:
+        emit_atom(
+          ascii_fold && is_ascii_letter(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char
+        );
+        i += char.length;
+        continue;
+    }
+  }
+  return out;
+};
+var escape_reg_exp = (string4) => string4.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+var fuse_unk = (arr, tokens_to_ids, unk_token_id) => {
+  const fused = [];
+  let i = 0;
+  while (i < arr.length) {
+    fused.push(arr[i]);
+    const token_id = tokens_to_ids.get(arr[i]) ?? unk_token_id;
+    if (token_id !== unk_token_id) {
+      ++i;
+      continue;
+    }
+    while (++i < arr.length && (tokens_to_ids.get(arr[i]) ?? unk_token_id) === unk_token_id) {
+      if (tokens_to_ids.get(fused.at(-1)) !== unk_token_id) {
+        fused[fused.length - 1] += arr[i];
+      }
+    }
+  }
+  return fused;
+};
+var is_chinese_char = (cp) => cp >= 19968 && cp <= 40959 || cp >= 13312 && cp <= 19903 || cp >= 131072 && cp <= 173791 || cp >= 173824 && cp <= 177983 || cp >= 177984 && cp <= 178207 || cp >= 178208 && cp <= 183983 || cp >= 63744 && cp <= 64255 || cp >= 194560 && cp <= 195103;
+var is_integral_number = (x) => Number.isInteger(x) || typeof x === "bigint";
+var len = (s) => {
+  let length = 0;
+  for (const c of s) ++length;
+  return length;
+};
+var lowercase_and_remove_accents = (text) => remove_accents(text.toLowerCase());
+var merge_arrays = (...arrs) => Array.prototype.concat.apply([], arrs);
+var object_to_map = (obj) => new Map(Object.entries(obj));
+var regex_split = (text, regex) => {
+  const result = [];
+  let prev = 0;
+  for (const match of text.matchAll(regex)) {
+    const full_match = match[0];
+    if (prev < match.index) {
+      result.push(text.slice(prev, match.index));
+    }
+    if (full_match.length > 0) {
+      result.push(full_match);
+    }
+    prev = match.index + full_match.length;
+  }
+  if (prev < text.length) {
+    result.push(text.slice(prev));
+  }
+  return result;
+};
+var remove_accents = (text) => text.replace(new RegExp("\\p{M}", "gu"), "");
+var validate_object = (obj, name, required_keys = []) => {
+  if (!obj || Array.isArray(obj) || typeof obj !== "object") {
+    return `${name} must be a valid object`;
+  }
+  for (const key of required_keys) {
+    if (!(key in obj)) {
+      return `${name} must contain a "${key}" property`;
+    }
+  }
+  return null;
+};
+var whitespace_split = (text) => text.match(/\S+/g) || [];
+var Callable = class {
+  /**
+   * Creates a new instance of the Callable class.
+   */
+  constructor() {
+    const closure = function(...args) {
+      return closure._call(...args);
+    };
+    return Object.setPrototypeOf(closure, new.target.prototype);
+  }
+};
+var Callable_default = Callable;
+var Normalizer = class extends Callable_default {
+  /**
+   * @param config The configuration object for the normalizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+  }
+  /**
+   * Alias for {@link Normalizer#normalize}.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  _call(text) {
+    return this.normalize(text);
+  }
+};
+var Normalizer_default = Normalizer;
+var BertNormalizer = class extends Normalizer_default {
+  /**
+   * Adds whitespace around any CJK (Chinese, Japanese, or Korean) character in the input text.
+   *
+   * @param text The input text to tokenize.
+   * @returns The tokenized text with whitespace added around CJK characters.
+   */
+  tokenize_chinese_chars(text) {
+    const output2 = [];
+    for (let i = 0; i < text.length; ++i) {
+      const char = text[i];
+      const cp = char.charCodeAt(0);
+      if (is_chinese_char(cp)) {
+        output2.push(" ");
+        output2.push(char);
+        output2.push(" ");
+      } else {
+        output2.push(char);
+      }
+    }
+    return output2.join("");
+  }
+  /**
+   * Strips accents from the given text.
+   * @param text The text to strip accents from.
+   * @returns The text with accents removed.
+   */
+  strip_accents(text) {
+    return text.normalize("NFD").replace(new RegExp("\\p{Mn}", "gu"), "");
+  }
+  /**
+   * Checks whether `char` is a control character.
+   * @param char The character to check.
+   * @returns Whether `char` is a control character.
+   */
+  is_control(char) {
+    switch (char) {
+      case "	":
+      case "\n":
+      case "\r":
+        return false;
+      default:
+        return new RegExp("^\\p{Cc}|\\p{Cf}|\\p{Co}|\\p{Cs}$", "u").test(char);
+    }
+  }
+  /**
+   * Performs invalid character removal and whitespace cleanup on text.
+   * @param text The text to clean.
+   * @returns The cleaned text.
+   */
+  clean_text(text) {
+    const output2 = [];
+    for (const char of text) {
+      const cp = char.charCodeAt(0);
+      if (cp === 0 || cp === 65533 || this.is_control(char)) {
+        continue;
+      }
+      if (/^\s$/.test(char)) {
+        output2.push(" ");
+      } else {
+        output2.push(char);
+      }
+    }
+    return output2.join("");
+  }
+  /**
+   * Normalizes the given text based on the configuration.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    if (this.config.clean_text) {
+      text = this.clean_text(text);
+    }
+    if (this.config.handle_chinese_chars) {
+      text = this.tokenize_chinese_chars(text);
+    }
+    if (this.config.lowercase) {
+      text = text.toLowerCase();
+      if (this.config.strip_accents !== false) {
+        text = this.strip_accents(text);
+      }
+    } else if (this.config.strip_accents) {
+      text = this.strip_accents(text);
+    }
+    return text;
+  }
+};
+var BertNormalizer_default = BertNormalizer;
+var Precompiled = class extends Normalizer_default {
+  /**
+   * Create a new instance of Precompiled normalizer.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.charsmap = config2.precompiled_charsmap ?? null;
+  }
+  /**
+   * Normalizes the given text by applying the precompiled charsmap.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = text.replace(
+      /[\u0001-\u0008\u000B\u000E-\u001F\u007F\u008F\u009F]/gm,
+      ""
+    );
+    text = text.replace(
+      /[\u0009\u000A\u000C\u000D\u00A0\u1680\u2000-\u200F\u2028\u2029\u202F\u205F\u2581\u3000\uFEFF\uFFFD]/gm,
+      " "
+    );
+    if (text.includes("\uFF5E")) {
+      const parts = text.split("\uFF5E");
+      text = parts.map((part) => part.normalize("NFKC")).join("\uFF5E");
+    } else {
+      text = text.normalize("NFKC");
+    }
+    return text;
+  }
+};
+var Precompiled_default = Precompiled;
+var Sequence = class extends Normalizer_default {
+  /**
+   * Create a new instance of NormalizerSequence.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.normalizers = (config2.normalizers ?? []).map(
+      (x) => create_normalizer_default(x)
+    );
+  }
+  /**
+   * Apply a sequence of Normalizers to the input text.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    return this.normalizers.reduce((t, normalizer) => {
+      return normalizer ? normalizer.normalize(t) : t;
+    }, text);
+  }
+};
+var Sequence_default = Sequence;
+var Replace = class extends Normalizer_default {
+  /**
+   * @param config The configuration object for the normalizer.
+   */
+  constructor(config2) {
+    super(config2);
+    this.pattern = create_pattern(this.config.pattern ?? {});
+  }
+  /**
+   * Normalize the input text by replacing the pattern with the content.
+   * @param text The input text to be normalized.
+   * @returns The normalized text after replacing the pattern with the content.
+   */
+  normalize(text) {
+    return this.pattern === null ? text : text.replaceAll(this.pattern, this.config.content ?? "");
+  }
+};
+var Replace_default = Replace;
+var UnicodeNormalizer = class extends Normalizer_default {
+  constructor() {
+    super(...arguments);
+    this.form = "NFC";
+  }
+  /**
+   * Normalize the input text by applying Unicode normalization.
+   * @param text The input text to be normalized.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = text.normalize(this.form);
+    return text;
+  }
+};
+var UnicodeNormalizer_default = UnicodeNormalizer;
+var NFC = class extends UnicodeNormalizer_default {
+  constructor() {
+    super(...arguments);
+    this.form = "NFC";
+  }
+};
+var NFC_default = NFC;
+var NFD = class extends UnicodeNormalizer_default {
+  constructor() {
+    super(...arguments);
+    this.form = "NFD";
+  }
+};
+var NFD_default = NFD;
+var NFKC = class extends UnicodeNormalizer_default {
+  constructor() {
+    super(...arguments);
+    this.form = "NFKC";
+  }
+};
+var NFKC_default = NFKC;
+var NFKD = class extends UnicodeNormalizer_default {
+  constructor() {
+    super(...arguments);
+    this.form = "NFKD";
+  }
+};
+var NFKD_default = NFKD;
+var Strip = class extends Normalizer_default {
+  /**
+   * Strip leading and/or trailing whitespace from the input text.
+   * @param text The input text.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    if (this.config.strip_left && this.config.strip_right) {
+      text = text.trim();
+    } else {
+      if (this.config.strip_left) {
+        text = text.trimStart();
+      }
+      if (this.config.strip_right) {
+        text = text.trimEnd();
+      }
+    }
+    return text;
+  }
+};
+var Strip_default = Strip;
+var StripAccents = class extends Normalizer_default {
+  /**
+   * Remove all accents from the text.
+   * @param text The input text.
+   * @returns The normalized text without accents.
+   */
+  normalize(text) {
+    return remove_accents(text);
+  }
+};
+var StripAccents_default = StripAccents;
+var Lowercase = class extends Normalizer_default {
+  /**
+   * Lowercases the input string.
+   * @param {string} text The text to normalize.
+   * @returns {string} The normalized text.
+   */
+  normalize(text) {
+    return text.toLowerCase();
+  }
+};
+var Lowercase_default = Lowercase;
+var Prepend = class extends Normalizer_default {
+  /**
+   * Prepends the input string.
+   * @param text The text to normalize.
+   * @returns The normalized text.
+   */
+  normalize(text) {
+    text = this.config.prepend + text;
+    return text;
+  }
+};
+var Prepend_default = Prepend;
+function create_normalizer(config2) {
+  if (config2 === null) return null;
+  switch (config2.type) {
+    case "BertNormalizer":
+      return new BertNormalizer_default(config2);
+    case "Precompiled":
+      return new Precompiled_default(config2);
+    case "Sequence":
+      return new Sequence_default(config2);
+    case "Replace":
+      return new Replace_default(config2);
+    case "NFC":
+      return new NFC_default(config2);
+    case "NFD":
+      return new NFD_default(config2);
+    case "NFKC":
+      return new NFKC_default(config2);
+    case "NFKD":
+      return new NFKD_default(config2);
+    case "Strip":
+      return new Strip_default(config2);
+    case "StripAccents":
+      return new StripAccents_default(config2);
+    case "Lowercase":
+      return new Lowercase_default(config2);
+    case "Prepend":
+      return new Prepend_default(config2);
+    default:
+      throw new Error(`Unknown Normalizer type: ${config2.type}`);
+  }
+}
+var create_normalizer_default = create_normalizer;
+var PreTokenizer = class extends Callable_default {
+  /**
+   * Tokenizes the given text into pre-tokens.
+   * @param text The text or array of texts to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of pre-tokens.
+   */
+  pre_tokenize(text, options) {
+    return (Array.isArray(text) ? text.map((x) => this.pre_tokenize_text(x, options)) : this.pre_tokenize_text(text, options)).flat();
+  }
+  /**
+   * Alias for {@link PreTokenizer#pre_tokenize}.
+   * @param text The text or array of texts to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of pre-tokens.
+   */
+  _call(text, options) {
+    return this.pre_tokenize(text, options);
+  }
+};
+var PreTokenizer_default = PreTokenizer;
+var BYTES_TO_UNICODE = (() => {
+  const bs = [
+    ...Array.from(
+      { length: "~".charCodeAt(0) - "!".charCodeAt(0) + 1 },
+      (_, i) => i + "!".charCodeAt(0)
+    ),
+    ...Array.from(
+      { length: "\xAC".charCodeAt(0) - "\xA1".charCodeAt(0) + 1 },
+      (_, i) => i + "\xA1".charCodeAt(0)
+    ),
+    ...Array.from(
+      { length: "\xFF".charCodeAt(0) - "\xAE".charCodeAt(0) + 1 },
+      (_, i) => i + "\xAE".charCodeAt(0)
+    )
+  ];
+  const cs = bs.slice();
+  let n = 0;
+  for (let b = 0; b < 256; ++b) {
+    if (!bs.includes(b)) {
+      bs.push(b);
+      cs.push(256 + n);
+      n += 1;
+    }
+  }
+  const ccs = cs.map((n2) => String.fromCharCode(n2));
+  return Object.fromEntries(bs.map((b, i) => [b, ccs[i]]));
+})();
+var reverse_dictionary = (data) => Object.fromEntries(Object.entries(data).map(([key, value]) => [value, key]));
+var UNICODE_TO_BYTES = reverse_dictionary(BYTES_TO_UNICODE);
+var PUNCTUATION_REGEX = "\\p{P}\\u0021-\\u002F\\u003A-\\u0040\\u005B-\\u0060\\u007B-\\u007E";
+var ByteLevel = class extends PreTokenizer_default {
+  /**
+   * Creates a new instance of the `ByteLevelPreTokenizer` class.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.add_prefix_space = this.config.add_prefix_space ?? false;
+    this.trim_offsets = this.config.trim_offsets ?? false;
+    this.use_regex = this.config.use_regex ?? true;
+    this.pattern = new RegExp("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "gu");
+    this.byte_encoder = BYTES_TO_UNICODE;
+    this.text_encoder = new TextEncoder();
+  }
+  /**
+   * Tokenizes a single piece of text using byte-level tokenization.
+   * @param text The text to tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text, options) {
+    if (this.add_prefix_space && !text.startsWith(" ")) {
+      text = " " + text;
+    }
+    const tokens = this.use_regex ? text.match(this.pattern) || [] : [text];
+    return tokens.map(
+      (token) => Array.from(
+        this.text_encoder.encode(token),
+        (byte) => this.byte_encoder[byte]
+      ).join("")
+    );
+  }
+};
+var ByteLevel_default = ByteLevel;
+var Whitespace = class extends PreTokenizer_default {
+  /**
+   * Pre-tokenizes the input text by splitting it on word boundaries.
+   * @param text The text to be pre-tokenized.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens produced by splitting the input text on whitespace.
+   */
+  pre_tokenize_text(text, options) {
+    return text.match(/\w+|[^\w\s]+/g) || [];
+  }
+};
+var Whitespace_default = Whitespace;
+var Metaspace = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration object for the MetaspacePreTokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.replacement = config2.replacement ?? "\u2581";
+    this.str_rep = config2.str_rep || this.replacement;
+    this.prepend_scheme = config2.prepend_scheme ?? "always";
+  }
+  /**
+   * This method takes a string, replaces spaces with the replacement character,
+   * adds a prefix space if requested, and returns a new list of tokens.
+   * @param text The text to pre-tokenize.
+   * @param options The options for the pre-tokenization.
+   * @returns A new list of pre-tokenized tokens.
+   */
+  pre_tokenize_text(text, options) {
+    const { section_index = void 0 } = options ?? {};
+    let normalized = text.replaceAll(" ", this.str_rep);
+    if (
+      // We add a prefix space if:
+      //  (1) The normalized token does not already start with the replacement character.
+      !normalized.startsWith(this.replacement) && // and (2) either:
+      //  (a) prepend_scheme is 'always'
+      //  (b) prepend_scheme is 'first' and this is the first section
+      (this.prepend_scheme === "always" || this.prepend_scheme === "first" && section_index === 0)
+    ) {
+      normalized = this.str_rep + normalized;
+    }
+    return [normalized];
+  }
+};
+var Metaspace_default = Metaspace;
+var Split = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.pattern = create_pattern(
+      this.config.pattern ?? {},
+      this.config.invert ?? true
+    );
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    if (this.pattern === null) {
+      return [];
+    }
+    if (this.config.invert) {
+      return (text.match(this.pattern) || []).filter((x) => x);
+    } else if (this.config.behavior?.toLowerCase() === "removed") {
+      return text.split(this.pattern).filter((x) => x);
+    } else {
+      return regex_split(text, this.pattern);
+    }
+  }
+};
+var Split_default = Split;
+var Punctuation = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.pattern = new RegExp(
+      `[^${PUNCTUATION_REGEX}]+|[${PUNCTUATION_REGEX}]+`,
+      "gu"
+    );
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    return text.match(this.pattern) || [];
+  }
+};
+var Punctuation_default = Punctuation;
+var Digits = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    const digit_pattern = `[^\\d]+|\\d${this.config.individual_digits ? "" : "+"}`;
+    this.pattern = new RegExp(digit_pattern, "gu");
+  }
+  /**
+   * Tokenizes text by splitting it using the given pattern.
+   * @param text The text to tokenize.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text) {
+    return text.match(this.pattern) || [];
+  }
+};
+var Digits_default = Digits;
+var BertPreTokenizer = class extends PreTokenizer_default {
+  /**
+   * A PreTokenizer that splits text into wordpieces using a basic tokenization scheme
+   * similar to that used in the original implementation of BERT.
+   */
+  constructor() {
+    super();
+    this.pattern = new RegExp(
+      `[^\\s${PUNCTUATION_REGEX}]+|[${PUNCTUATION_REGEX}]`,
+      "gu"
+    );
+  }
+  /**
+   * Tokenizes a single text using the BERT pre-tokenization scheme.
+   *
+   * @param text The text to tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns An array of tokens.
+   */
+  pre_tokenize_text(text, options) {
+    return text.trim().match(this.pattern) || [];
+  }
+};
+var BertPreTokenizer_default = BertPreTokenizer;
+var Replace2 = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.pattern = create_pattern(this.config.pattern ?? {});
+    this.content = this.config.content ?? "";
+  }
+  /**
+   * Pre-tokenizes the input text by replacing certain characters.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by replacing certain characters.
+   */
+  pre_tokenize_text(text) {
+    if (this.pattern === null) {
+      return [text];
+    }
+    return [text.replaceAll(this.pattern, this.config.content ?? "")];
+  }
+};
+var Replace_default2 = Replace2;
+var Sequence2 = class extends PreTokenizer_default {
+  /**
+   * Creates an instance of PreTokenizerSequence.
+   * @param config The configuration object for the pre-tokenizer sequence.
+   */
+  constructor(config2) {
+    super();
+    this.tokenizers = (config2.pretokenizers ?? []).map(
+      (x) => create_pre_tokenizer_default(x)
+    );
+  }
+  /**
+   * Applies each pre-tokenizer in the sequence to the input text in turn.
+   * @param text The text to pre-tokenize.
+   * @param options Additional options for the pre-tokenization logic.
+   * @returns The pre-tokenized text.
+   */
+  pre_tokenize_text(text, options) {
+    return this.tokenizers.reduce(
+      (pre_tokenized_text, tokenizer) => {
+        return tokenizer ? tokenizer.pre_tokenize(pre_tokenized_text, options) : pre_tokenized_text;
+      },
+      [text]
+    );
+  }
+};
+var Sequence_default2 = Sequence2;
+var WhitespaceSplit = class extends PreTokenizer_default {
+  /**
+   * Pre-tokenizes the input text by splitting it on whitespace characters.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by splitting the input text on whitespace.
+   */
+  pre_tokenize_text(text) {
+    return whitespace_split(text);
+  }
+};
+var WhitespaceSplit_default = WhitespaceSplit;
+var FixedLength = class extends PreTokenizer_default {
+  /**
+   * @param config The configuration options for the pre-tokenizer.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this._length = config2.length;
+  }
+  /**
+   * Pre-tokenizes the input text by splitting it into fixed-length tokens.
+   * @param text The text to be pre-tokenized.
+   * @returns An array of tokens produced by splitting the input text into fixed-length tokens.
+   */
+  pre_tokenize_text(text) {
+    const tokens = [];
+    for (let i = 0; i < text.length; i += this._length) {
+      tokens.push(text.slice(i, i + this._length));
+    }
+    return tokens;
+  }
+};
+var FixedLength_default = FixedLength;
+function create_pre_tokenizer(config2) {
+  if (config2 === null) return null;
+  switch (config2.type) {
+    case "BertPreTokenizer":
+      return new BertPreTokenizer_default();
+    case "Sequence":
+      return new Sequence_default2(config2);
+    case "Whitespace":
+      return new Whitespace_default();
+    case "WhitespaceSplit":
+      return new WhitespaceSplit_default();
+    case "Metaspace":
+      return new Metaspace_default(config2);
+    case "ByteLevel":
+      return new ByteLevel_default(config2);
+    case "Split":
+      return new Split_default(config2);
+    case "Punctuation":
+      return new Punctuation_default(config2);
+    case "Digits":
+      return new Digits_default(config2);
+    case "Replace":
+      return new Replace_default2(config2);
+    case "FixedLength":
+      return new FixedLength_default(config2);
+    default:
+      throw new Error(`Unknown PreTokenizer type: ${config2.type}`);
+  }
+}
+var create_pre_tokenizer_default = create_pre_tokenizer;
+var TokenizerModel = class extends Callable_default {
+  /**
+   * Creates a new instance of TokenizerModel.
+   * @param config The configuration object for the TokenizerModel.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.vocab = [];
+    this.tokens_to_ids = /* @__PURE__ */ new Map();
+    this.unk_token_id = void 0;
+    this.unk_token = void 0;
+    this.end_of_word_suffix = void 0;
+    this.fuse_unk = this.config.fuse_unk ?? false;
+  }
+  /**
+   * Internal function to call the TokenizerModel instance.
+   * @param tokens The tokens to encode.
+   * @returns The encoded tokens.
+   */
+  _call(tokens) {
+    let result = this.encode(tokens);
+    if (this.fuse_unk) {
+      result = fuse_unk(result, this.tokens_to_ids, this.unk_token_id);
+    }
+    return result;
+  }
+};
+var TokenizerModel_default = TokenizerModel;
+var WordPieceTokenizer = class extends TokenizerModel_default {
+  /**
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.max_input_chars_per_word = 100;
+    this.tokens_to_ids = object_to_map(config2.vocab);
+    this.unk_token_id = this.tokens_to_ids.get(config2.unk_token);
+    this.unk_token = config2.unk_token;
+    this.max_input_chars_per_word = config2.max_input_chars_per_word ?? 100;
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+  }
+  /**
+   * Encodes an array of tokens using WordPiece encoding.
+   * @param tokens The tokens to encode.
+   * @returns An array of encoded tokens.
+   */
+  encode(tokens) {
+    const output_tokens = [];
+    for (const token of tokens) {
+      const chars = [...token];
+      if (chars.length > this.max_input_chars_per_word) {
+        output_tokens.push(this.unk_token);
+        continue;
+      }
+      let is_unknown = false;
+      let start = 0;
+      const sub_tokens = [];
+      while (start < chars.length) {
+        let end = chars.length;
+        let current_substring = null;
+        while (start < end) {
+          let substr = chars.slice(start, end).join("");
+          if (start > 0) {
+            substr = this.config.continuing_subword_prefix + substr;
+          }
+          if (this.tokens_to_ids.has(substr)) {
+            current_substring = substr;
+            break;
+          }
+          --end;
+        }
+        if (current_substring === null) {
+          is_unknown = true;
+          break;
+        }
+        sub_tokens.push(current_substring);
+        start = end;
+      }
+      if (is_unknown) {
+        output_tokens.push(this.unk_token);
+      } else {
+        output_tokens.push(...sub_tokens);
+      }
+    }
+    return output_tokens;
+  }
+};
+var WordPiece_default = WordPieceTokenizer;
+var CharTrieNode = class _CharTrieNode {
+  /**
+   * Create a new CharTrieNode.
+   * @param is_leaf Whether the node is a leaf node or not.
+   * @param children A map containing the node's children, where the key is a character and the value is a `CharTrieNode`.
+   */
+  constructor(is_leaf, children) {
+    this.is_leaf = is_leaf;
+    this.children = children;
+  }
+  /**
+   * Returns a new `CharTrieNode` instance with default values.
+   * @returns A new `CharTrieNode` instance with `is_leaf` set to `false` and an empty `children` map.
+   */
+  static default() {
+    return new _CharTrieNode(false, /* @__PURE__ */ new Map());
+  }
+};
+var CharTrie = class {
+  constructor() {
+    this.root = CharTrieNode.default();
+  }
+  /**
+   * Adds one or more `texts` to the trie.
+   * @param texts The strings to add to the trie.
+   */
+  extend(texts) {
+    for (const text of texts) {
+      this.push(text);
+    }
+  }
+  /**
+   * Adds text to the trie.
+   * @param text The string to add to the trie.
+   */
+  push(text) {
+    let node2 = this.root;
+    for (const ch of text) {
+      let child = node2.children.get(ch);
+      if (child === void 0) {
+        child = CharTrieNode.default();
+        node2.children.set(ch, child);
+      }
+      node2 = child;
+    }
+    node2.is_leaf = true;
+  }
+  /**
+   * Searches the trie for stored strings that match `chars` starting at `start`.
+   * @param chars The input characters to search.
+   * @param start The index to start searching from.
+   * @yields Each stored string that is a prefix of `chars` starting at `start`.
+   */
+  *common_prefix_search(chars, start = 0) {
+    let node2 = this.root;
+    if (node2 === void 0) return;
+    let prefix = "";
+    for (let i = start; i < chars.length; ++i) {
+      const ch = chars[i];
+      prefix += ch;
+      node2 = node2.children.get(ch);
+      if (node2 === void 0) return;
+      if (node2.is_leaf) {
+        yield prefix;
+      }
+    }
+  }
+};
+var CharTrie_default = CharTrie;
+var TokenLatticeNode = class _TokenLatticeNode {
+  /**
+   * Represents a node in a token lattice for a given sentence.
+   * @param token_id The ID of the token associated with this node.
+   * @param node_id The ID of this node.
+   * @param pos The starting position of the token in the sentence.
+   * @param length The length of the token.
+   * @param score The score associated with the token.
+   */
+  constructor(token_id, node_id, pos, length, score2) {
+    this.token_id = token_id;
+    this.node_id = node_id;
+    this.pos = pos;
+    this.length = length;
+    this.score = score2;
+    this.prev = null;
+    this.backtrace_score = 0;
+  }
+  /**
+   * Returns a clone of this node.
+   * @returns A clone of this node.
+   */
+  clone() {
+    const n = new _TokenLatticeNode(
+      this.token_id,
+      this.node_id,
+      this.pos,
+      this.length,
+      this.score
+    );
+    n.prev = this.prev;
+    n.backtrace_score = this.backtrace_score;
+    return n;
+  }
+};
+var TokenLattice = class {
+  /**
+   * Creates a new TokenLattice instance.
+   *
+   * @param sentence The input sentence to be tokenized.
+   * @param bos_token_id The beginning-of-sequence token ID.
+   * @param eos_token_id The end-of-sequence token ID.
+   */
+  constructor(sentence, bos_token_id, eos_token_id) {
+    this.chars = Array.from(sentence);
+    this.len = this.chars.length;
+    this.bos_token_id = bos_token_id;
+    this.eos_token_id = eos_token_id;
+    this.nodes = [];
+    this.begin_nodes = Array.from(
+      { length: this.len + 1 },
+      () => []
+    );
+    this.end_nodes = Array.from({ length: this.len + 1 }, () => []);
+    const bos = new TokenLatticeNode(this.bos_token_id ?? 0, 0, 0, 0, 0);
+    const eos = new TokenLatticeNode(
+      this.eos_token_id ?? 0,
+      1,
+      this.len,
+      0,
+      0
+    );
+    this.nodes.push(bos.clone());
+    this.nodes.push(eos.clone());
+    this.begin_nodes[this.len].push(eos);
+    this.end_nodes[0].push(bos);
+  }
+  /**
+   * Inserts a new token node into the token lattice.
+   *
+   * @param pos The starting position of the token.
+   * @param length The length of the token.
+   * @param score The score of the token.
+   * @param token_id The token ID of the token.
+   */
+  insert(pos, length, score2, token_id) {
+    const node_id = this.nodes.length;
+    const node2 = new TokenLatticeNode(token_id, node_id, pos, length, score2);
+    this.begin_nodes[pos].push(node2);
+    this.end_nodes[pos + length].push(node2);
+    this.nodes.push(node2);
+  }
+  /**
+   * Implements the Viterbi algorithm to compute the most likely sequence of tokens.
+   *
+   * @returns The most likely sequence of tokens.
+   */
+  viterbi() {
+    const len2 = this.len;
+    let pos = 0;
+    while (pos <= len2) {
+      if (this.begin_nodes[pos].length == 0) {
+        return [];
+      }
+      for (let rnode of this.begin_nodes[pos]) {
+        rnode.prev = null;
+        let best_score = 0;
+        let best_node = null;
+        for (let lnode of this.end_nodes[pos]) {
+          const score2 = lnode.backtrace_score + rnode.score;
+          if (best_node === null || score2 > best_score) {
+            best_node = lnode.clone();
+            best_score = score2;
+          }
+        }
+        if (best_node !== null) {
+          rnode.prev = best_node;
+          rnode.backtrace_score = best_score;
+        } else {
+          return [];
+        }
+      }
+      ++pos;
+    }
+    const results = [];
+    const root = this.begin_nodes[len2][0];
+    const prev = root.prev;
+    if (prev === null) {
+      return [];
+    }
+    let node2 = prev.clone();
+    while (node2.prev !== null) {
+      results.push(node2.clone());
+      const n = node2.clone();
+      node2 = n.prev.clone();
+    }
+    results.reverse();
+    return results;
+  }
+  /**
+   * Get the text piece for a given node.
+   * @param node The node to get the piece for.
+   * @returns The array of nodes representing the most likely sequence of tokens.
+   */
+  piece(node2) {
+    return this.chars.slice(node2.pos, node2.pos + node2.length).join("");
+  }
+  /**
+   * @returns The most likely sequence of tokens.
+   */
+  tokens() {
+    const nodes = this.viterbi();
+    return nodes.map((x) => this.piece(x));
+  }
+  /**
+   * @returns The most likely sequence of token ids.
+   */
+  token_ids() {
+    const nodes = this.viterbi();
+    return nodes.map((x) => x.token_id);
+  }
+};
+var TokenLattice_default = TokenLattice;
+function min2(arr) {
+  if (arr.length === 0) throw new Error("Array must not be empty");
+  let min_value = arr[0];
+  let index_of_min = 0;
+  for (let i = 1; i < arr.length; ++i) {
+    if (arr[i] < min_value) {
+      min_value = arr[i];
+      index_of_min = i;
+    }
+  }
+  return [min_value, index_of_min];
+}
+var Unigram = class extends TokenizerModel_default {
+  /**
+   * Create a new Unigram tokenizer model.
+   * @param config The configuration object for the Unigram model.
+   * @param eos_token
+   */
+  constructor(config2, eos_token) {
+    super(config2);
+    const vocab_size = config2.vocab.length;
+    this.vocab = new Array(vocab_size);
+    this.scores = new Array(vocab_size);
+    for (let i = 0; i < vocab_size; ++i) {
+      [this.vocab[i], this.scores[i]] = config2.vocab[i];
+    }
+    this.unk_token_id = config2.unk_id;
+    this.unk_token = this.vocab[config2.unk_id];
+    this.tokens_to_ids = new Map(this.vocab.map((x, i) => [x, i]));
+    this.bos_token = " ";
+    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
+    this.eos_token = eos_token;
+    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
+    this.unk_token = this.vocab[this.unk_token_id];
+    this.min_score = min2(this.scores)[0];
+    this.unk_score = this.min_score - 10;
+    this.scores[this.unk_token_id] = this.unk_score;
+    this.trie = new CharTrie_default();
+    this.trie.extend(this.vocab);
+    this.fuse_unk = true;
+  }
+  /**
+   * Populates lattice nodes.
+   * @param lattice The token lattice to populate with nodes.
+   */
+  populate_nodes(lattice) {
+    const chars = lattice.chars;
+    const mblen = 1;
+    let begin_pos = 0;
+    while (begin_pos < chars.length) {
+      let has_single_node = false;
+      const prefixed_tokens = this.trie.common_prefix_search(chars, begin_pos);
+      for (const token of prefixed_tokens) {
+        const token_id = this.tokens_to_ids.get(token);
+        const token_score = this.scores[token_id];
+        const n = len(token);
+        lattice.insert(begin_pos, n, token_score, token_id);
+        if (!has_single_node && n === mblen) {
+          has_single_node = true;
+        }
+      }
+      if (!has_single_node) {
+        lattice.insert(begin_pos, mblen, this.unk_score, this.unk_token_id);
+      }
+      begin_pos += mblen;
+    }
+  }
+  /**
+   * Encodes an array of tokens into an array of subtokens using the unigram model.
+   *
+   * @param normalized The normalized string.
+   * @returns An array of subtokens obtained by encoding the input tokens using the unigram model.
+   */
+  tokenize(normalized) {
+    const lattice = new TokenLattice_default(
+      normalized,
+      this.bos_token_id,
+      this.eos_token_id
+    );
+    this.populate_nodes(lattice);
+    return lattice.tokens();
+  }
+  /**
+   * Encodes an array of tokens using Unigram encoding.
+   * @param tokens The tokens to encode.
+   * @returns An array of encoded tokens.
+   */
+  encode(tokens) {
+    const to_return = [];
+    for (const token of tokens) {
+      const tokenized = this.tokenize(token);
+      to_return.push(...tokenized);
+    }
+    return to_return;
+  }
+};
+var Unigram_default = Unigram;
+var PriorityQueue = class {
+  /**
+   * Create a new PriorityQueue.
+   * @param comparator Comparator function to determine priority. Defaults to a MaxHeap.
+   * @param max_size Maximum size of the queue. Defaults to Infinity.
+   */
+  constructor(comparator = (a, b) => a > b, max_size = Infinity) {
+    this._heap = [];
+    this._comparator = comparator;
+    this._max_size = max_size;
+  }
+  /**
+   * The size of the queue
+   */
+  get size() {
+    return this._heap.length;
+  }
+  /**
+   * Check if the queue is empty.
+   * @returns `true` if the queue is empty, `false` otherwise.
+   */
+  is_empty() {
+    return this.size === 0;
+  }
+  /**
+   * Return the element with the highest priority in the queue.
+   * @returns The highest priority element in the queue.
+   */
+  peek() {
+    return this._heap[0];
+  }
+  /**
+   * Add one or more elements to the queue.
+   * @param values The values to push into the queue.
+   * @returns The new size of the queue.
+   */
+  push(...values) {
+    return this.extend(values);
+  }
+  /**
+   * Add multiple elements to the queue.
+   * @param values The values to push into the queue.
+   * @returns The new size of the queue.
+   */
+  extend(values) {
+    for (const value of values) {
+      if (this.size < this._max_size) {
+        this._heap.push(value);
+        this._sift_up();
+      } else {
+        const smallest = this._smallest();
+        if (this._comparator(value, this._heap[smallest])) {
+          this._heap[smallest] = value;
+          this._sift_up_from(smallest);
+        }
+      }
+    }
+    return this.size;
+  }
+  /**
+   * Remove and return the element with the highest priority in the queue.
+   * @returns The element with the highest priority in the queue.
+   */
+  pop() {
+    const popped_value = this.peek();
+    const bottom = this.size - 1;
+    if (bottom > 0) {
+      this._swap(0, bottom);
+    }
+    this._heap.pop();
+    this._sift_down();
+    return popped_value;
+  }
+  /**
+   * Replace the element with the highest priority in the queue with a new value.
+   * @param value The new value.
+   * @returns The replaced value.
+   */
+  replace(value) {
+    const replaced_value = this.peek();
+    this._heap[0] = value;
+    this._sift_down();
+    return replaced_value;
+  }
+  /**
+   * Compute the index for the parent of the node at index `i`.
+   * @param i The index of the node to get the parent of.
+   * @returns The index of the parent node.
+   * @private
+   */
+  _parent(i) {
+    return (i + 1 >>> 1) - 1;
+  }
+  /**
+   * Compute the index for the left child of the node at index `i`.
+   * @param i The index of the node to get the left child of.
+   * @returns The index of the left child.
+   * @private
+   */
+  _left(i) {
+    return (i << 1) + 1;
+  }
+  /**
+   * Compute the index for the right child of the node at index `i`.
+   * @param i The index of the node to get the right child of.
+   * @returns The index of the right child.
+   * @private
+   */
+  _right(i) {
+    return i + 1 << 1;
+  }
+  /**
+   * Check if the element at index `i` is greater than the element at index `j`.
+   * @param i The index of the first element to compare.
+   * @param j The index of the second element to compare.
+   * @returns `true` if the element at index `i` is greater than the element at index `j`, `false` otherwise.
+   * @private
+   */
+  _greater(i, j) {
+    return this._comparator(this._heap[i], this._heap[j]);
+  }
+  /**
+   * Swap the elements at indices `i` and `j`.
+   * @param i The index of the first element to swap.
+   * @param j The index of the second element to swap.
+   * @private
+   */
+  _swap(i, j) {
+    const temp = this._heap[i];
+    this._heap[i] = this._heap[j];
+    this._heap[j] = temp;
+  }
+  /**
+   * Maintain the heap property by updating positions in the heap,
+   * starting at the last element and moving up the heap.
+   * @private
+   */
+  _sift_up() {
+    this._sift_up_from(this.size - 1);
+  }
+  /**
+   * Helper function to sift up from a given node.
+   * @param node The index of the node to start sifting up from.
+   */
+  _sift_up_from(node2) {
+    while (node2 > 0 && this._greater(node2, this._parent(node2))) {
+      this._swap(node2, this._parent(node2));
+      node2 = this._parent(node2);
+    }
+  }
+  /**
+   * Maintain the heap property by updating positions in the heap,
+   * starting at the first element and moving down the heap.
+   * @private
+   */
+  _sift_down() {
+    let node2 = 0;
+    while (this._left(node2) < this.size && this._greater(this._left(node2), node2) || this._right(node2) < this.size && this._greater(this._right(node2), node2)) {
+      const max_child = this._right(node2) < this.size && this._greater(this._right(node2), this._left(node2)) ? this._right(node2) : this._left(node2);
+      this._swap(node2, max_child);
+      node2 = max_child;
+    }
+  }
+  /**
+   * Get the index of the smallest element in the heap. Since we use an array-based heap,
+   * the index can be computed without needing to traverse the heap.
+   * @private
+   */
+  _smallest() {
+    return 2 ** Math.floor(Math.log2(this.size)) - 1;
+  }
+};
+var PriorityQueue_default = PriorityQueue;
+var LRUCache = class {
+  /**
+   * Creates an LRUCache instance.
+   * @param capacity The maximum number of items the cache can hold.
+   */
+  constructor(capacity) {
+    this.capacity = capacity;
+    this.cache = /* @__PURE__ */ new Map();
+  }
+  /**
+   * Retrieves the value associated with the given key and marks the key as recently used.
+   * @param key The key to retrieve.
+   * @returns The value associated with the key, or undefined if the key does not exist.
+   */
+  get(key) {
+    if (!this.cache.has(key)) return void 0;
+    const value = this.cache.get(key);
+    this.cache.delete(key);
+    this.cache.set(key, value);
+    return value;
+  }
+  /**
+   * Inserts or updates the key-value pair in the cache.
+   * If the key already exists, it is updated and marked as recently used.
+   * If the cache exceeds its capacity, the least recently used item is evicted.
+   * @param key The key to add or update.
+   * @param value The value to associate with the key.
+   */
+  put(key, value) {
+    if (this.cache.has(key)) {
+      this.cache.delete(key);
+    }
+    this.cache.set(key, value);
+    if (this.cache.size > this.capacity) {
+      this.cache.delete(this.cache.keys().next().value);
+    }
+  }
+  /**
+   * Clears the cache.
+   */
+  clear() {
+    this.cache.clear();
+  }
+};
+var LRUCache_default = LRUCache;
+var BPE = class extends TokenizerModel_default {
+  /**
+   * Create a BPE instance.
+   * @param config The configuration object for BPE.
+   */
+  constructor(config2) {
+    super(config2);
+    this.tokens_to_ids = object_to_map(config2.vocab);
+    this.unk_token_id = this.tokens_to_ids.get(config2.unk_token);
+    this.unk_token = config2.unk_token;
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+    const use_new_merge_format = Array.isArray(config2.merges[0]);
+    this.merges = use_new_merge_format ? config2.merges : config2.merges.map(
+      (x) => x.split(" ", 2)
+    );
+    this.bpe_ranks = new Map(this.merges.map((x, i) => [JSON.stringify(x), i]));
+    this.end_of_word_suffix = config2.end_of_word_suffix;
+    this.continuing_subword_suffix = config2.continuing_subword_suffix ?? null;
+    this.byte_fallback = this.config.byte_fallback ?? false;
+    if (this.byte_fallback) {
+      this.text_encoder = new TextEncoder();
+    }
+    this.ignore_merges = this.config.ignore_merges ?? false;
+    this.max_length_to_cache = 256;
+    this.cache_capacity = 1e4;
+    this.cache = new LRUCache_default(this.cache_capacity);
+  }
+  /**
+   * Clears the cache.
+   */
+  clear_cache() {
+    this.cache.clear();
+  }
+  /**
+   * Apply Byte-Pair-Encoding (BPE) to a given token. Efficient heap-based priority
+   * queue implementation adapted from https://github.com/belladoreai/llama-tokenizer-js.
+   * @param token The token to encode.
+   * @returns The BPE encoded tokens.
+   */
+  bpe(token) {
+    if (token.length === 0) {
+      return [];
+    }
+    const cached3 = this.cache.get(token);
+    if (cached3 !== void 0) {
+      return cached3;
+    }
+    const word = Array.from(token);
+    if (this.end_of_word_suffix) {
+      word[word.length - 1] += this.end_of_word_suffix;
+    }
+    let result = [];
+    if (word.length > 1) {
+      const queue = new PriorityQueue_default((a, b) => a.score < b.score);
+      let starting_node = {
+        token: word[0],
+        bias: 0,
+        prev: null,
+        next: null
+      };
+      let previous_node = starting_node;
+      for (let i = 1; i < word.length; ++i) {
+        const current_node = {
+          bias: i / word.length,
+          // Add fractional component to break ties
+          token: word[i],
+          prev: previous_node,
+          next: null
+        };
+        previous_node.next = current_node;
+        this.add_node(queue, previous_node);
+        previous_node = current_node;
+      }
+      while (!queue.is_empty()) {
+        const node2 = queue.pop();
+        if (node2.deleted || !node2.next || node2.next.deleted) continue;
+        node2.deleted = true;
+        node2.next.deleted = true;
+        if (node2.prev) {
+          const new_previous_node = { ...node2.prev };
+          node2.prev.deleted = true;
+          node2.prev = new_previous_node;
+          if (new_previous_node.prev) {
+            new_previous_node.prev.next = new_previous_node;
+          } else {
+            starting_node = new_previous_node;
+          }
+        }
+        const merged = {
+          token: node2.token + node2.next.token,
+          bias: node2.bias,
+          prev: node2.prev,
+          next: node2.next.next
+        };
+        if (merged.prev) {
+          merged.prev.next = merged;
+          this.add_node(queue, merged.prev);
+        } else {
+          starting_node = merged;
+        }
+        if (merged.next) {
+          merged.next.prev = merged;
+          this.add_node(queue, merged);
+        }
+      }
+      for (let current_node = starting_node; current_node !== null; current_node = current_node.next) {
+        result.push(current_node.token);
+      }
+    } else {
+      result = word;
+    }
+    if (this.continuing_subword_suffix) {
+      for (let i = 0; i < result.length - 1; ++i) {
+        result[i] += this.continuing_subword_suffix;
+      }
+    }
+    if (token.length < this.max_length_to_cache) {
+      this.cache.put(token, result);
+    }
+    return result;
+  }
+  /**
+   * Helper function to add a node to the priority queue.
+   * @param queue
+   * @param node
+   */
+  add_node(queue, node2) {
+    const rank = this.bpe_ranks.get(
+      JSON.stringify([node2.token, node2.next.token])
+    );
+    if (rank !== void 0) {
+      node2.score = rank + node2.bias;
+      queue.push(node2);
+    }
+  }
+  /**
+   * Encodes the input sequence of tokens using the BPE algorithm and returns the resulting subword tokens.
+   * @param tokens The input sequence of tokens to encode.
+   * @returns The resulting subword tokens after applying the BPE algorithm to the input sequence of tokens.
+   */
+  encode(tokens) {
+    const output_tokens = [];
+    for (const token of tokens) {
+      if (this.ignore_merges && this.tokens_to_ids.has(token)) {
+        output_tokens.push(token);
+        continue;
+      }
+      const bpe_token_list = this.bpe(token);
+      for (const t of bpe_token_list) {
+        if (this.tokens_to_ids.has(t)) {
+          output_tokens.push(t);
+        } else if (this.byte_fallback) {
+          const byte_tokens = Array.from(this.text_encoder.encode(t)).map(
+            (x) => `<0x${x.toString(16).toUpperCase().padStart(2, "0")}>`
+          );
+          if (byte_tokens.every((x) => this.tokens_to_ids.has(x))) {
+            output_tokens.push(...byte_tokens);
+          } else if (this.unk_token != null) {
+            output_tokens.push(this.unk_token);
+          }
+        } else if (this.unk_token != null) {
+          output_tokens.push(this.unk_token);
+        }
+      }
+    }
+    return output_tokens;
+  }
+};
+var BPE_default = BPE;
+var Legacy = class extends TokenizerModel_default {
+  /**
+   * Create a Legacy tokenizer model instance.
+   * @param config The configuration object for Legacy tokenizer model.
+   * @param more_config Additional configuration object for the Legacy tokenizer model.
+   */
+  constructor(config2, more_config) {
+    super(config2);
+    const vocab = config2.vocab;
+    this.tokens_to_ids = object_to_map(
+      more_config.target_lang ? vocab[more_config.target_lang] : vocab
+    );
+    this.bos_token = more_config.bos_token;
+    this.bos_token_id = this.tokens_to_ids.get(this.bos_token);
+    this.eos_token = more_config.eos_token;
+    this.eos_token_id = this.tokens_to_ids.get(this.eos_token);
+    this.pad_token = more_config.pad_token;
+    this.pad_token_id = this.tokens_to_ids.get(this.pad_token);
+    this.unk_token = more_config.unk_token;
+    this.unk_token_id = this.tokens_to_ids.get(this.unk_token);
+    this.vocab = new Array(this.tokens_to_ids.size);
+    for (const [key, value] of this.tokens_to_ids) {
+      this.vocab[value] = key;
+    }
+  }
+  encode(tokens) {
+    return tokens;
+  }
+};
+var Legacy_default = Legacy;
+function create_tokenizer_model(model_config, config2) {
+  switch (model_config.type) {
+    case "WordPiece":
+      return new WordPiece_default(model_config);
+    case "Unigram":
+      return new Unigram_default(model_config, config2.eos_token);
+    case "BPE":
+      return new BPE_default(model_config);
+    default:
+      if (model_config.vocab) {
+        if (Array.isArray(model_config.vocab)) {
+          return new Unigram_default(model_config, config2.eos_token);
+        } else if (Object.hasOwn(model_config, "continuing_subword_prefix") && Object.hasOwn(model_config, "unk_token")) {
+          if (Object.hasOwn(model_config, "merges")) {
+            return new BPE_default(model_config);
+          } else {
+            return new WordPiece_default(model_config);
+          }
+        } else {
+          return new Legacy_default(model_config, {
+            target_lang: config2.target_lang,
+            bos_token: config2.bos_token,
+            eos_token: config2.eos_token,
+            pad_token: config2.pad_token,
+            unk_token: config2.unk_token
+          });
+        }
+      }
+      throw new Error(
+        `Unknown TokenizerModel type: ${model_config?.type}`
+      );
+  }
+}
+var create_tokenizer_model_default = create_tokenizer_model;
+var PostProcessor = class extends Callable_default {
+  /**
+   * @param config The configuration for the post-processor.
+   */
+  constructor(config2) {
+    super();
+    this.config = config2;
+  }
+  /**
+   * Alias for {@link PostProcessor#post_process}.
+   * @param tokens The text or array of texts to post-process.
+   * @param args Additional arguments required by the post-processing logic.
+   * @returns The post-processed tokens.
+   */
+  _call(tokens, ...args) {
+    return this.post_process(tokens, ...args);
+  }
+};
+var PostProcessor_default = PostProcessor;
+var TemplateProcessing = class extends PostProcessor_default {
+  /**
+   * Replaces special tokens in the template with actual tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns An object containing the list of tokens with the special tokens replaced with actual tokens.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    const type = tokens_pair === null ? this.config.single : this.config.pair;
+    let processed_tokens = [];
+    let types = [];
+    for (const item of type) {
+      if ("SpecialToken" in item) {
+        if (add_special_tokens) {
+          processed_tokens.push(item.SpecialToken.id);
+          types.push(item.SpecialToken.type_id);
+        }
+      } else if ("Sequence" in item) {
+        if (item.Sequence.id === "A") {
+          processed_tokens = merge_arrays(processed_tokens, tokens);
+          types = merge_arrays(
+            types,
+            new Array(tokens.length).fill(item.Sequence.type_id)
+          );
+        } else if (item.Sequence.id === "B") {
+          processed_tokens = merge_arrays(processed_tokens, tokens_pair);
+          types = merge_arrays(
+            types,
+            new Array(tokens_pair.length).fill(item.Sequence.type_id)
+          );
+        }
+      }
+    }
+    return { tokens: processed_tokens, token_type_ids: types };
+  }
+};
+var TemplateProcessing_default = TemplateProcessing;
+var ByteLevel2 = class extends PostProcessor_default {
+  /**
+   * Post process the given tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @returns An object containing the post-processed tokens.
+   */
+  post_process(tokens, tokens_pair = null) {
+    return { tokens, tokens_pair };
+  }
+};
+var ByteLevel_default2 = ByteLevel2;
+var BertProcessing = class extends PostProcessor_default {
+  /**
+   * @param config The configuration for the post-processor.
+   * @param config.cls The special tokens to add to the beginning of the input.
+   * @param config.sep The special tokens to add to the end of the input.
+   */
+  constructor(config2) {
+    super(config2);
+    this.sep = config2.sep;
+    this.cls = config2.cls;
+  }
+  /**
+   * Adds the special tokens to the beginning and end of the input.
+   * @param tokens The input tokens.
+   * @param tokens_pair An optional second set of input tokens.
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns The post-processed tokens with the special tokens added to the beginning and end.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    if (add_special_tokens) {
+      tokens = merge_arrays([this.cls[0]], tokens, [this.sep[0]]);
+    }
+    let token_type_ids = new Array(tokens.length).fill(0);
+    if (tokens_pair) {
+      const middle = [];
+      const after = add_special_tokens ? [this.sep[0]] : [];
+      tokens = merge_arrays(tokens, middle, tokens_pair, after);
+      token_type_ids = merge_arrays(
+        token_type_ids,
+        new Array(tokens_pair.length + middle.length + after.length).fill(1)
+      );
+    }
+    return { tokens, token_type_ids };
+  }
+};
+var BertProcessing_default = BertProcessing;
+var RobertaProcessing = class extends PostProcessor_default {
+  /**
+   * @param config The configuration for the post-processor.
+   * @param config.cls The special tokens to add to the beginning of the input.
+   * @param config.sep The special tokens to add to the end of the input.
+   */
+  constructor(config2) {
+    super(config2);
+    this.sep = config2.sep;
+    this.cls = config2.cls;
+  }
+  /**
+   * Adds the special tokens to the beginning and end of the input.
+   * @param tokens The input tokens.
+   * @param tokens_pair An optional second set of input tokens.
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns The post-processed tokens with the special tokens added to the beginning and end.
+   */
+  post_process(tokens, tokens_pair, add_special_tokens = true) {
+    if (add_special_tokens) {
+      tokens = merge_arrays([this.cls[0]], tokens, [this.sep[0]]);
+    }
+    let token_type_ids = new Array(tokens.length).fill(0);
+    if (tokens_pair) {
+      const middle = add_special_tokens ? [this.sep[0]] : [];
+      const after = add_special_tokens ? [this.sep[0]] : [];
+      tokens = merge_arrays(tokens, middle, tokens_pair, after);
+      token_type_ids = merge_arrays(
+        token_type_ids,
+        new Array(tokens_pair.length + middle.length + after.length).fill(1)
+      );
+    }
+    return { tokens, token_type_ids };
+  }
+};
+var RobertaProcessing_default = RobertaProcessing;
+var Sequence3 = class extends PostProcessor_default {
+  /**
+   * Creates a new instance of Sequence post-processor.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.processors = (config2.processors ?? []).map((x) => create_post_processor_default(x));
+  }
+  /**
+   * Post process the given tokens.
+   * @param tokens The list of tokens for the first sequence.
+   * @param tokens_pair The list of tokens for the second sequence (optional).
+   * @param add_special_tokens Whether to add the special tokens to the beginning and end of the input.
+   * @returns An object containing the post-processed tokens.
+   */
+  post_process(tokens, tokens_pair = null, add_special_tokens = true) {
+    let processed_tokens = { tokens, tokens_pair };
+    for (const processor of this.processors) {
+      processed_tokens = processor.post_process(
+        processed_tokens.tokens,
+        processed_tokens.tokens_pair,
+        add_special_tokens
+      );
+    }
+    return processed_tokens;
+  }
+};
+var Sequence_default3 = Sequence3;
+function create_post_processor(config2) {
+  if (config2 === null) return null;
+  switch (config2.type) {
+    case "TemplateProcessing":
+      return new TemplateProcessing_default(config2);
+    case "ByteLevel":
+      return new ByteLevel_default2(config2);
+    case "BertProcessing":
+      return new BertProcessing_default(config2);
+    case "RobertaProcessing":
+      return new RobertaProcessing_default(config2);
+    case "Sequence":
+      return new Sequence_default3(config2);
+    default:
+      throw new Error(`Unknown PostProcessor type: ${config2.type}`);
+  }
+}
+var create_post_processor_default = create_post_processor;
+var Decoder = class extends Callable_default {
+  /**
+   * Creates an instance of `Decoder`.
+   * @param config The configuration object.
+   **/
+  constructor(config2) {
+    super();
+    this.config = config2;
+    this.added_tokens = [];
+    this.end_of_word_suffix = null;
+    this.trim_offsets = "trim_offsets" in config2 ? config2.trim_offsets : false;
+  }
+  /**
+   * Calls the `decode` method.
+   *
+   * @param tokens The list of tokens.
+   * @returns The decoded string.
+   */
+  _call(tokens) {
+    return this.decode(tokens);
+  }
+  /**
+   * Decodes a list of tokens.
+   * @param tokens The list of tokens.
+   * @returns The decoded string.
+   */
+  decode(tokens) {
+    return this.decode_chain(tokens).join("");
+  }
+};
+var Decoder_default = Decoder;
+var ByteLevel3 = class extends Decoder_default {
+  /**
+   * Create a `ByteLevelDecoder` object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.byte_decoder = UNICODE_TO_BYTES;
+    this.text_decoder = new TextDecoder("utf-8", {
+      fatal: false,
+      // eslint-disable-next-line @typescript-eslint/naming-convention
+      ignoreBOM: true
+    });
+    this.end_of_word_suffix = null;
+  }
+  /**
+   * Convert an array of tokens to string by decoding each byte.
+   * @param tokens Array of tokens to be decoded.
+   * @returns The decoded string.
+   */
+  convert_tokens_to_string(tokens) {
+    const text = tokens.join("");
+    const byte_array = new Uint8Array(
+      [...text].map((c) => this.byte_decoder[c])
+    );
+    return this.text_decoder.decode(byte_array);
+  }
+  decode_chain(tokens) {
+    const sub_texts = [];
+    let current_sub_text = [];
+    for (const token of tokens) {
+      if (this.added_tokens.find((x) => x.content === token) !== void 0) {
+        if (current_sub_text.length > 0) {
+          sub_texts.push(this.convert_tokens_to_string(current_sub_text));
+          current_sub_text = [];
+        }
+        sub_texts.push(token);
+      } else {
+        current_sub_text.push(token);
+      }
+    }
+    if (current_sub_text.length > 0) {
+      sub_texts.push(this.convert_tokens_to_string(current_sub_text));
+    }
+    return sub_texts;
+  }
+};
+var ByteLevel_default3 = ByteLevel3;
+var WordPiece = class extends Decoder_default {
+  /**
+   * Creates a new instance of WordPieceDecoder.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.cleanup = config2.cleanup;
+  }
+  decode_chain(tokens) {
+    return tokens.map((token, i) => {
+      if (i !== 0) {
+        const prefix = this.config.prefix;
+        if (prefix && token.startsWith(prefix)) {
+          token = token.replace(prefix, "");
+        } else {
+          token = " " + token;
+        }
+      }
+      if (this.cleanup) {
+        token = clean_up_tokenization(token);
+      }
+      return token;
+    });
+  }
+};
+var WordPiece_default2 = WordPiece;
+var Metaspace2 = class extends Decoder_default {
+  /**
+   * Constructs a new MetaspaceDecoder object.
+   * @param config The configuration object for the MetaspaceDecoder.
+   */
+  constructor(config2) {
+    super(config2);
+    this.replacement = config2.replacement ?? "\u2581";
+  }
+  decode_chain(tokens) {
+    const result = [];
+    for (let i = 0; i < tokens.length; ++i) {
+      let normalized = tokens[i].replaceAll(this.replacement, " ");
+      if (i == 0 && normalized.startsWith(" ")) {
+        normalized = normalized.substring(1);
+      }
+      result.push(normalized);
+    }
+    return result;
+  }
+};
+var Metaspace_default2 = Metaspace2;
+var BPE2 = class extends Decoder_default {
+  constructor(config2) {
+    super(config2);
+    this.suffix = config2.suffix ?? "";
+  }
+  decode_chain(tokens) {
+    return tokens.map((token, i) => {
+      return token.replaceAll(this.suffix, i === tokens.length - 1 ? "" : " ");
+    });
+  }
+};
+var BPE_default2 = BPE2;
+var CTC = class extends Decoder_default {
+  constructor(config2) {
+    super(config2);
+    this.pad_token = config2.pad_token ?? "";
+    this.word_delimiter_token = config2.word_delimiter_token ?? "";
+    this.cleanup = config2.cleanup;
+  }
+  /**
+   * Converts a connectionist-temporal-classification (CTC) output tokens into a single string.
+   * @param tokens Array of tokens to be decoded.
+   * @returns The decoded string.
+   */
+  convert_tokens_to_string(tokens) {
+    if (tokens.length === 0) return "";
+    const grouped_tokens = [tokens[0]];
+    for (let i = 1; i < tokens.length; ++i) {
+      if (tokens[i] !== grouped_tokens.at(-1)) {
+        grouped_tokens.push(tokens[i]);
+      }
+    }
+    const filtered_tokens = grouped_tokens.filter(
+      (token) => token !== this.pad_token
+    );
+    let text = filtered_tokens.join("");
+    if (this.cleanup) {
+      text = clean_up_tokenization(text).replaceAll(this.word_delimiter_token, " ").trim();
+    }
+    return text;
+  }
+  decode_chain(tokens) {
+    return [this.convert_tokens_to_string(tokens)];
+  }
+};
+var CTC_default = CTC;
+var Sequence4 = class extends Decoder_default {
+  /**
+   * Creates a new instance of DecoderSequence.
+   * @param config The configuration object.
+   */
+  constructor(config2) {
+    super(config2);
+    this.decoders = (config2.decoders ?? []).map((x) => create_decoder_default(x));
+  }
+  decode_chain(tokens) {
+    return this.decoders.reduce((toks, decoder) => {
+      return decoder.decode_chain(toks);
+    }, tokens);
+  }
+};
+var Sequence_default4 = Sequence4;
+var Replace3 = class extends Decoder_default {
+  /**
+   * @param config The configuration object for the decoder.
+   */
+  constructor(config2) {
+    super(config2);
+    this.pattern = create_pattern(this.config.pattern);
+  }
+  decode_chain(tokens) {
+    const content = this.config.content ?? "";
+    const pattern = this.pattern;
+    return pattern === null ? tokens : tokens.map((token) => token.replaceAll(pattern, content));
+  }
+};
+var Replace_default3 = Replace3;
+var Fuse = class extends Decoder_default {
+  decode_chain(tokens) {
+    return [tokens.join("")];
+  }
+};
+var Fuse_default = Fuse;
+var Strip2 = class extends Decoder_default {
+  constructor(config2) {
+    super(config2);
+    this.content = config2.content ?? "";
+    this.start = config2.start ?? 0;
+    this.stop = config2.stop ?? 0;
+  }
+  decode_chain(tokens) {
+    return tokens.map((token) => {
+      let start_cut = 0;
+      for (let i = 0; i < this.start; ++i) {
+        if (token[i] === this.content) {
+          start_cut = i + 1;
+          continue;
+        } else {
+          break;
+        }
+      }
+      let stop_cut = token.length;
+      for (let i = 0; i < this.stop; ++i) {
+        const index = token.length - i - 1;
+        if (token[index] === this.content) {
+          stop_cut = index;
+          continue;
+        } else {
+          break;
+        }
+      }
+      return token.slice(start_cut, stop_cut);
+    });
+  }
+};
+var Strip_default2 = Strip2;
+var ByteFallback = class extends Decoder_default {
+  constructor(config2) {
+    super(config2);
+    this.text_decoder = new TextDecoder();
+  }
+  decode_chain(tokens) {
+    const new_tokens = [];
+    let previous_byte_tokens = [];
+    for (const token of tokens) {
+      let bytes = null;
+      if (token.length === 6 && token.startsWith("<0x") && token.endsWith(">")) {
+        const byte = parseInt(token.slice(3, 5), 16);
+        if (!isNaN(byte)) {
+          bytes = byte;
+        }
+      }
+      if (bytes !== null) {
+        previous_byte_tokens.push(bytes);
+      } else {
+        if (previous_byte_tokens.length > 0) {
+          const string4 = this.text_decoder.decode(
+            Uint8Array.from(previous_byte_tokens)
+          );
+          new_tokens.push(string4);
+          previous_byte_tokens = [];
+        }
+        new_tokens.push(token);
+      }
+    }
+    if (previous_byte_tokens.length > 0) {
+      const string4 = this.text_decoder.decode(
+        Uint8Array.from(previous_byte_tokens)
+      );
+      new_tokens.push(string4);
+      previous_byte_tokens = [];
+    }
+    return new_tokens;
+  }
+};
+var ByteFallback_default = ByteFallback;
+function create_decoder(config2) {
+  if (config2 === null) return null;
+  switch (config2.type) {
+    case "ByteLevel":
+      return new ByteLevel_default3(config2);
+    case "WordPiece":
+      return new WordPiece_default2(config2);
+    case "Metaspace":
+      return new Metaspace_default2(config2);
+    case "BPEDecoder":
+      return new BPE_default2(config2);
+    case "CTC":
+      return new CTC_default(config2);
+    case "Sequence":
+      return new Sequence_default4(config2);
+    case "Replace":
+      return new Replace_default3(config2);
+    case "Fuse":
+      return new Fuse_default(config2);
+    case "Strip":
+      return new Strip_default2(config2);
+    case "ByteFallback":
+      return new ByteFallback_default(config2);
+    default:
+      throw new Error(`Unknown Decoder type: ${config2.type}`);
+  }
+}
+var create_decoder_default = create_decoder;
+var Tokenizer = class {
+  constructor(tokenizer, config2) {
+    const tokenizer_error = validate_object(tokenizer, "Tokenizer", [
+      "model",
+      "decoder",
+      "post_processor",
+      "pre_tokenizer",
+      "normalizer"
+    ]);
+    if (tokenizer_error) {
+      throw new Error(tokenizer_error);
+    }
+    const config_error = validate_object(config2, "Config");
+    if (config_error) {
+      throw new Error(config_error);
+    }
+    this.tokenizer = tokenizer;
+    this.config = config2;
+    this.normalizer = create_normalizer_default(this.tokenizer.normalizer);
+    this.pre_tokenizer = create_pre_tokenizer_default(this.tokenizer.pre_tokenizer);
+    this.model = create_tokenizer_model_default(this.tokenizer.model, this.config);
+    this.post_processor = create_post_processor_default(this.tokenizer.post_processor);
+    this.decoder = create_decoder_default(this.tokenizer.decoder);
+    this.special_tokens = [];
+    this.all_special_ids = [];
+    this.added_tokens = [];
+    const unnormalized_contents = [];
+    const normalized_contents = [];
+    this.added_tokens_map = /* @__PURE__ */ new Map();
+    for (const added_token of this.tokenizer.added_tokens) {
+      const token = new AddedToken_default(added_token);
+      this.added_tokens.push(token);
+      this.model.tokens_to_ids.set(token.content, token.id);
+      this.model.vocab[token.id] = token.content;
+      if (token.special) {
+        this.special_tokens.push(token.content);
+        this.all_special_ids.push(token.id);
+      }
+      this.added_tokens_map.set(token.content, token);
+      if (token.normalized && this.normalizer !== null) {
+        const normalized_content = this.normalizer(token.content);
+        normalized_contents.push(normalized_content);
+        this.added_tokens_map.set(normalized_content, token);
+      } else {
+        unnormalized_contents.push(token.content);
+      }
+    }
+    (this.config.additional_special_tokens ?? []).forEach((token) => {
+      if (!this.special_tokens.includes(token)) this.special_tokens.push(token);
+    });
+    if (this.decoder) {
+      this.decoder.added_tokens = this.added_tokens;
+      this.decoder.end_of_word_suffix = this.model.end_of_word_suffix;
+    }
+    this.splitter_unnormalized = new DictionarySplitter_default(unnormalized_contents);
+    this.splitter_normalized = new DictionarySplitter_default(normalized_contents);
+    this.remove_space = this.config.remove_space;
+    this.clean_up_tokenization_spaces = this.config.clean_up_tokenization_spaces ?? true;
+    this.do_lowercase_and_remove_accent = this.config.do_lowercase_and_remove_accent ?? false;
+  }
+  // Implementation
+  encode(text, {
+    text_pair = null,
+    add_special_tokens = true,
+    return_token_type_ids = null
+  } = {}) {
+    const { tokens, token_type_ids } = this.tokenize_helper(text, {
+      text_pair,
+      add_special_tokens
+    });
+    const input_ids = tokens.map(
+      (t) => this.added_tokens_map.get(t)?.id ?? this.model.tokens_to_ids.get(t) ?? this.model.unk_token_id
+    );
+    const result = {
+      ids: input_ids,
+      tokens,
+      attention_mask: new Array(input_ids.length).fill(1)
+    };
+    if (return_token_type_ids && token_type_ids) {
+      result.token_type_ids = token_type_ids;
+    }
+    return result;
+  }
+  decode(token_ids, options = {}) {
+    if (!Array.isArray(token_ids) || token_ids.length === 0 || !is_integral_number(token_ids[0])) {
+      throw Error("token_ids must be a non-empty array of integers.");
+    }
+    let tokens = token_ids.map(
+      (i) => this.model.vocab[Number(i)] ?? this.model.unk_token
+    );
+    if (options.skip_special_tokens) {
+      tokens = tokens.filter((x) => !this.special_tokens.includes(x));
+    }
+    let decoded = this.decoder ? this.decoder(tokens) : tokens.join(" ");
+    if (this.decoder && this.decoder.end_of_word_suffix) {
+      decoded = decoded.replaceAll(this.decoder.end_of_word_suffix, " ");
+      if (options.skip_special_tokens) {
+        decoded = decoded.trim();
+      }
+    }
+    if (options.clean_up_tokenization_spaces ?? this.clean_up_tokenization_spaces) {
+      decoded = clean_up_tokenization(decoded);
+    }
+    return decoded;
+  }
+  /**
+   * Converts a string into a sequence of tokens.
+   * @param text The sequence to be encoded.
+   * @param options An optional object containing the following properties:
+   * @returns The list of tokens.
+   */
+  tokenize(text, { text_pair = null, add_special_tokens = false } = {}) {
+    return this.tokenize_helper(text, { text_pair, add_special_tokens }).tokens;
+  }
+  encode_text(text) {
+    if (text === null) {
+      return null;
+    }
+    const sections = this.splitter_unnormalized.split(text);
+    sections.forEach((section, i) => {
+      const added_token = this.added_tokens_map.get(section);
+      if (added_token) {
+        if (added_token.lstrip && i > 0) {
+          sections[i - 1] = sections[i - 1].trimEnd();
+        }
+        if (added_token.rstrip && i < sections.length - 1) {
+          sections[i + 1] = sections[i + 1].trimStart();
+        }
+      }
+    });
+    return sections.flatMap((processed_text, section_index) => {
+      if (processed_text.length === 0) {
+        return [];
+      }
+      if (this.added_tokens_map.has(processed_text)) {
+        return [processed_text];
+      }
+      if (this.remove_space === true) {
+        processed_text = processed_text.trim().split(/\s+/).join(" ");
+      }
+      if (this.do_lowercase_and_remove_accent) {
+        processed_text = lowercase_and_remove_accents(processed_text);
+      }
+      if (this.normalizer !== null) {
+        processed_text = this.normalizer(processed_text);
+      }
+      if (processed_text.length === 0) {
+        return [];
+      }
+      const subsections = this.splitter_normalized.split(processed_text);
+      subsections.forEach((subsection, j) => {
+        const added_token = this.added_tokens_map.get(subsection);
+        if (added_token) {
+          if (added_token.lstrip && j > 0) {
+            subsections[j - 1] = subsections[j - 1].trimEnd();
+          }
+          if (added_token.rstrip && j < subsections.length - 1) {
+            subsections[j + 1] = subsections[j + 1].trimStart();
+          }
+        }
+      });
+      return subsections.flatMap((subsection) => {
+        if (subsection.length === 0) {
+          return [];
+        }
+        if (this.added_tokens_map.has(subsection)) {
+          return [subsection];
+        }
+        const section_tokens = this.pre_tokenizer !== null ? this.pre_tokenizer(subsection, {
+          section_index
+        }) : [subsection];
+        return this.model(section_tokens);
+      });
+    });
+  }
+  tokenize_helper(text, { text_pair = null, add_special_tokens = true }) {
+    const tokens1 = this.encode_text(text);
+    const tokens2 = this.encode_text(text_pair || null);
+    return this.post_processor ? this.post_processor(tokens1, tokens2, add_special_tokens) : { tokens: merge_arrays(tokens1 ?? [], tokens2 ?? []) };
+  }
+  /**
+   * Converts a token string to its corresponding token ID.
+   * @param token The token string to convert.
+   * @returns The token ID, or undefined if the token is not in the vocabulary.
+   */
+  token_to_id(token) {
+    return this.model.tokens_to_ids.get(token);
+  }
+  /**
+   * Converts a token ID to its corresponding token string.
+   * @param id The token ID to convert.
+   * @returns The token string, or undefined if the ID is not in the vocabulary.
+   */
+  id_to_token(id) {
+    return this.model.vocab[id];
+  }
+  /**
+   * Returns a mapping of token IDs to AddedToken objects for all added tokens.
+   * @returns A Map where keys are token IDs and values are AddedToken objects.
+   */
+  get_added_tokens_decoder() {
+    const decoder = /* @__PURE__ */ new Map();
+    for (const token of this.added_tokens) {
+      decoder.set(token.id, token);
+    }
+    return decoder;
+  }
+  /**
+   * Get the underlying vocabulary
+   * @param with_added_tokens Whether to include the added tokens
+   * @returns The vocabulary
+   */
+  get_vocab(with_added_tokens = true) {
+    const vocab = /* @__PURE__ */ new Map();
+    for (let i = 0; i < this.model.vocab.length; ++i) {
+      const token = this.model.vocab[i];
+      if (with_added_tokens || !this.added_tokens_map.has(token)) {
+        vocab.set(token, i);
+      }
+    }
+    return vocab;
+  }
+};
+var Tokenizer_default = Tokenizer;
+
+// src/accuracy/tokenize.ts
+var Tokenizer2 = Tokenizer_default;
+function byteTokens(text) {
+  return Array.from(Buffer.from(text, "utf8"));
+}
+function hfTokens(tokenizerJson, text) {
+  if (tokenizerJson === null || typeof tokenizerJson !== "object") throw new Error("not a JSON object");
+  return new Tokenizer2(tokenizerJson, {}).encode(text, { add_special_tokens: false }).ids;
+}
+
+// src/model/source.ts
 async function sha256File(file2) {
   const hash2 = createHash("sha256");
   for await (const chunk of createReadStream(file2)) hash2.update(chunk);
@@ -44335,6 +47463,25 @@ async function resolveModelFile(config2, modelFromFlag) {
     );
   }
   return { path: file2, bytes, sha256: await sha256File(file2) };
+}
+async function resolveBackendModels(config2) {
+  const files = /* @__PURE__ */ new Map();
+  for (const [i, spec] of config2.backends.entries()) {
+    if (spec.modelPath === config2.model.onnxPath || files.has(spec.modelPath)) continue;
+    try {
+      if (!statSync(spec.modelPath).isFile()) throw new Error("not a file");
+    } catch {
+      throw new UsageError(
+        `config error: ${config2.locate(["backends", i, "model"])}: backends[${i}].model: expected an existing ONNX file; got ${JSON.stringify(spec.modelPath)}`
+      );
+    }
+    files.set(spec.modelPath, {
+      path: spec.modelPath,
+      bytes: statSync(spec.modelPath).size,
+      sha256: await sha256File(spec.modelPath)
+    });
+  }
+  return files;
 }
 function readTokenFile(config2, file2, keyPath) {
   const at = `${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}`;
@@ -44363,6 +47510,38 @@ function checkTokensInVocab(config2, tokens, vocabSize, file2, keyPath) {
       `config error: ${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}: token id ${tokens[bad]} at position ${bad} of ${file2} is outside the model's vocabulary (size ${vocabSize}); were these ids made by this model's tokenizer?`
     );
   }
+}
+function readText(config2, file2, keyPath) {
+  try {
+    return readFileSync3(file2, "utf8");
+  } catch (error62) {
+    const code = error62.code ?? String(error62);
+    throw new UsageError(
+      `config error: ${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}: cannot read ${file2}: ${code === "ENOENT" ? "no such file" : code}`
+    );
+  }
+}
+function loadEvalTokens(config2, inputTokens) {
+  const source = config2.accuracy.source;
+  if (source.kind === "tokens") {
+    const keyPath2 = config2.raw.accuracy.tokens !== void 0 ? ["accuracy", "tokens"] : ["inputs", "tokens"];
+    const tokens2 = source.path === config2.inputTokensPath ? inputTokens : readTokenFile(config2, source.path, keyPath2);
+    return { tokens: tokens2, file: source.path, keyPath: keyPath2, tokenizer: "ids" };
+  }
+  const keyPath = ["accuracy", "text"];
+  const text = readText(config2, source.path, keyPath);
+  if (source.tokenizer === "bytes") return { tokens: byteTokens(text), file: source.path, keyPath, tokenizer: "bytes" };
+  const tokenizerKey = ["accuracy", "tokenizer"];
+  let tokens;
+  try {
+    tokens = hfTokens(JSON.parse(readText(config2, source.tokenizer, tokenizerKey)), text);
+  } catch (error62) {
+    if (error62 instanceof UsageError) throw error62;
+    throw new UsageError(
+      `config error: ${config2.locate(tokenizerKey)}: accuracy.tokenizer: expected "bytes" or a Hugging Face tokenizer.json; ${source.tokenizer}: ${error62.message}`
+    );
+  }
+  return { tokens, file: source.path, keyPath, tokenizer: "tokenizer.json" };
 }
 
 // src/report/csv.ts
@@ -44709,13 +47888,26 @@ function renderMarkdown(results) {
   if (results.accuracy) {
     const a = results.accuracy;
     out.push("## Accuracy (perplexity gate)", "");
+    const probe = a.parityProbe ? `; logits parity on a ${a.parityProbe.batch}\xD7${a.parityProbe.seqLen} probe batch` : "";
     out.push(
-      `Held-out tokens: ${a.evaluatedTokens}, window ${a.windowTokens}, stride ${a.strideTokens}; reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? "")})`}.`,
+      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === "ids" ? "token ids" : a.tokenizer === "bytes" ? "UTF-8 bytes" : "tokenizer.json"} from ${cell(a.tokensFrom)}), window ${a.windowTokens}, stride ${a.strideTokens}${probe}; reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? "")})`}.`,
       ""
     );
     out.push(
       markdownTable([
-        ["Backend", "PPL", "\u0394 frac", "Threshold", "Pass", "Error", "mean NLL", "scored tokens"],
+        [
+          "Backend",
+          "PPL",
+          "\u0394 frac",
+          "Threshold",
+          "Pass",
+          "Error",
+          "mean NLL",
+          "scored tokens",
+          "max abs \u0394 logit",
+          "mean abs \u0394 logit",
+          "top-1 agree"
+        ],
         ...a.rows.map((r) => [
           cell(r.backend) + (r.isReference ? " (reference)" : ""),
           num(r.perplexity, 6),
@@ -44724,7 +47916,10 @@ function renderMarkdown(results) {
           r.pass === null ? "\u2014" : r.pass ? "True" : "False",
           r.error ? cell(r.error) : "\u2014",
           num(r.meanNll, 6),
-          r.scoredTokens === null ? "\u2014" : String(r.scoredTokens)
+          r.scoredTokens === null ? "\u2014" : String(r.scoredTokens),
+          num(r.maxAbsLogitDelta, 3),
+          num(r.meanAbsLogitDelta, 3),
+          num(r.top1Agreement, 4)
         ])
       ]),
       ""
@@ -44763,7 +47958,11 @@ function renderMarkdown(results) {
       ["Field", "Value"],
       ["model", cell(results.model.path)],
       ["sha256", results.model.sha256],
-      ["size_mb", num(results.model.bytes / 1e6)]
+      ["size_mb", num(results.model.bytes / 1e6)],
+      ...results.backendModels.map((m2) => [
+        `backend model`,
+        `${cell(m2.path)} (sha256 ${m2.sha256.slice(0, 16)}\u2026, ${num(m2.bytes / 1e6)} MB)`
+      ])
     ]),
     ""
   );
@@ -44791,86 +47990,89 @@ function perplexityFromNll(nllSum, scoredTokens) {
 }
 
 // src/gate/accuracy.ts
+var NO_PARITY = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement: null };
+function formatFraction(value) {
+  return Number(value.toPrecision(3)).toString();
+}
 function evaluateAccuracy(input2) {
+  const { thresholds } = input2;
   const byName = new Map(input2.records.map((r) => [r.backend, r]));
+  const parityByName = new Map(input2.parity.map((p) => [p.backend, p]));
   const backendStatus = new Map(input2.backends.map((b) => [b.backend, b]));
   const ppl = (name) => {
     const r = byName.get(name);
     return r?.status === "ok" && r.nllSum !== void 0 && r.scoredTokens ? perplexityFromNll(r.nllSum, r.scoredTokens) : null;
   };
-  let reference = null;
-  let referenceProblem = null;
-  if (input2.reference !== void 0) {
-    if (ppl(input2.reference) !== null) reference = input2.reference;
-    else {
-      const why = byName.get(input2.reference)?.reason ?? backendStatus.get(input2.reference)?.reason ?? "it was not run";
-      referenceProblem = `reference backend ${input2.reference} has no perplexity: ${why}`;
-    }
-  } else {
-    reference = input2.specs.find((s) => s.precision === "fp32" && ppl(s.name) !== null)?.name ?? null;
-    if (reference === null) referenceProblem = "no fp32 backend produced a perplexity to compare with";
-  }
+  const choice = chooseReference(
+    input2.specs,
+    input2.reference,
+    (name) => ppl(name) !== null,
+    (name) => byName.get(name)?.reason ?? backendStatus.get(name)?.reason ?? "it was not run"
+  );
+  const reference = choice.reference;
   const referencePpl = reference !== null ? ppl(reference) : null;
   const rows = input2.specs.map((spec) => {
     const record2 = byName.get(spec.name);
     const backend = backendStatus.get(spec.name);
     const value = ppl(spec.name);
-    const threshold = input2.perplexityDeltaFraction[spec.precision];
     const common = {
       backend: spec.name,
       precision: spec.precision,
       isReference: spec.name === reference,
-      thresholdFraction: threshold
+      thresholdFraction: thresholds.perplexityDeltaFraction[spec.precision],
+      peakRssMiB: record2?.peakRssMiB ?? null
     };
+    const missing = { perplexity: null, meanNll: null, scoredTokens: null, deltaFraction: null, ...NO_PARITY };
     if (backend?.status === "unavailable") {
-      return {
-        ...common,
-        status: "unavailable",
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
-        pass: null,
-        error: backend.reason ?? "unavailable"
-      };
+      return { ...common, ...missing, status: "unavailable", pass: null, error: backend.reason ?? "unavailable" };
     }
-    if (!record2) {
-      return {
-        ...common,
-        status: "not-run",
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
-        pass: false,
-        error: "perplexity was not measured"
-      };
-    }
+    if (!record2) return { ...common, ...missing, status: "not-run", pass: false, error: "perplexity was not measured" };
     if (value === null || record2.nllSum === void 0 || !record2.scoredTokens) {
       return {
         ...common,
+        ...missing,
         status: "degraded",
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
         pass: false,
         error: record2.reason ?? "perplexity could not be computed"
       };
     }
-    const deltaFraction = referencePpl !== null ? (value - referencePpl) / referencePpl : null;
     const errors = [];
-    if (deltaFraction !== null && !(Math.abs(deltaFraction) <= threshold)) {
+    const deltaFraction = referencePpl !== null ? (value - referencePpl) / referencePpl : null;
+    if (deltaFraction !== null && !(Math.abs(deltaFraction) <= common.thresholdFraction)) {
       errors.push(
-        `\u0394 ${formatFraction(deltaFraction)} exceeds the ${spec.precision} threshold ${formatFraction(threshold)} against ${String(reference)}`
+        `perplexity \u0394 ${formatFraction(deltaFraction)} exceeds the ${spec.precision} threshold ${formatFraction(common.thresholdFraction)} against ${String(reference)}`
       );
     }
-    if (input2.maxPerplexity !== void 0 && !(value <= input2.maxPerplexity)) {
-      errors.push(`perplexity ${value.toFixed(3)} exceeds thresholds.max_perplexity ${input2.maxPerplexity}`);
+    if (thresholds.maxPerplexity !== void 0 && !(value <= thresholds.maxPerplexity)) {
+      errors.push(`perplexity ${value.toFixed(3)} exceeds thresholds.max_perplexity ${thresholds.maxPerplexity}`);
     }
-    const gated = deltaFraction !== null || input2.maxPerplexity !== void 0;
+    const parity = parityByName.get(spec.name);
+    const parityGated = thresholds.maxAbsLogitDelta !== void 0 || thresholds.minTop1Agreement !== void 0;
+    let parityColumns = NO_PARITY;
+    if (parity?.status === "ok" && parity.maxAbsDelta !== void 0) {
+      parityColumns = {
+        maxAbsLogitDelta: parity.maxAbsDelta,
+        meanAbsLogitDelta: parity.meanAbsDelta ?? null,
+        top1Agreement: parity.top1Agreement ?? null
+      };
+      if (thresholds.maxAbsLogitDelta !== void 0 && !(parity.maxAbsDelta <= thresholds.maxAbsLogitDelta)) {
+        errors.push(
+          `max |\u0394 logit| ${parity.maxAbsDelta.toPrecision(3)} exceeds thresholds.parity.max_abs_logit_delta ${thresholds.maxAbsLogitDelta}`
+        );
+      }
+      const top1 = parity.top1Agreement ?? 0;
+      if (thresholds.minTop1Agreement !== void 0 && !(top1 >= thresholds.minTop1Agreement)) {
+        errors.push(
+          `top-1 agreement ${top1.toFixed(4)} is below thresholds.parity.min_top1_agreement ${thresholds.minTop1Agreement}`
+        );
+      }
+    } else if (parity?.status === "degraded" && parityGated) {
+      errors.push(`logits parity could not be measured: ${parity.reason ?? "unknown reason"}`);
+    }
+    const gated = deltaFraction !== null || thresholds.maxPerplexity !== void 0 || parityGated && parity !== void 0;
     return {
       ...common,
+      ...parityColumns,
       status: "ok",
       perplexity: value,
       meanNll: record2.nllSum / record2.scoredTokens,
@@ -44880,10 +48082,7 @@ function evaluateAccuracy(input2) {
       error: errors.length > 0 ? errors.join("; ") : null
     };
   });
-  return { reference, referenceProblem, rows };
-}
-function formatFraction(value) {
-  return Number(value.toPrecision(3)).toString();
+  return { reference, referenceProblem: choice.problem, rows };
 }
 
 // src/gate/verdict.ts
@@ -45079,9 +48278,9 @@ function buildResults(input2) {
     specs: config2.backends,
     backends: measurement.backends,
     records: measurement.accuracy,
+    parity: measurement.parity,
     reference: config2.accuracy.reference,
-    perplexityDeltaFraction: config2.thresholds.perplexityDeltaFraction,
-    maxPerplexity: config2.thresholds.maxPerplexity
+    thresholds: config2.thresholds
   }) : null;
   const verdict = decide({ cells, accuracy: accuracyGate, maxDegradedRate: config2.thresholds.maxDegradedRate });
   return {
@@ -45093,6 +48292,7 @@ function buildResults(input2) {
     configSource: config2.source,
     config: config2.raw,
     model: input2.model,
+    backendModels: input2.backendModels,
     method: {
       timerCovers: TIMER_COVERS,
       repetitions: config2.repetitions,
@@ -45109,7 +48309,9 @@ function buildResults(input2) {
       windowTokens: config2.accuracy.windowTokens,
       strideTokens: config2.accuracy.strideTokens,
       evaluatedTokens: input2.evaluatedTokens,
-      tokensPath: config2.accuracy.tokensPath
+      tokensFrom: input2.evalTokens?.file ?? "",
+      tokenizer: input2.evalTokens?.tokenizer ?? "ids",
+      parityProbe: config2.accuracy.parity ?? null
     } : null,
     verdict,
     environment: input2.environment,
@@ -45129,6 +48331,7 @@ async function runPipeline(options) {
   const { config: config2 } = options;
   const startedAt = /* @__PURE__ */ new Date();
   const model = await resolveModelFile(config2, options.modelFromFlag ?? false);
+  const backendModels = await resolveBackendModels(config2);
   const inputTokens = readTokenFile(config2, config2.inputTokensPath, ["inputs", "tokens"]);
   for (const s of config2.scenarios) {
     const needed = tokensNeeded(s.batch, s.seqLen);
@@ -45138,10 +48341,12 @@ async function runPipeline(options) {
       );
     }
   }
-  const accuracyKey = config2.raw.accuracy.tokens !== void 0 ? ["accuracy", "tokens"] : ["inputs", "tokens"];
+  let evalTokens;
   let accuracyTokens;
   if (config2.accuracy.enabled) {
-    const all = config2.accuracy.tokensPath === config2.inputTokensPath ? inputTokens : readTokenFile(config2, config2.accuracy.tokensPath, accuracyKey);
+    evalTokens = loadEvalTokens(config2, inputTokens);
+    const all = evalTokens.tokens;
+    const accuracyKey = evalTokens.keyPath;
     accuracyTokens = all.slice(0, config2.accuracy.maxTokens);
     if (accuracyTokens.length < 2) {
       throw new UsageError(
@@ -45173,8 +48378,9 @@ async function runPipeline(options) {
 `),
     checkVocab: (vocabSize) => {
       checkTokensInVocab(config2, inputTokens, vocabSize, config2.inputTokensPath, ["inputs", "tokens"]);
-      if (accuracyTokens)
-        checkTokensInVocab(config2, accuracyTokens, vocabSize, config2.accuracy.tokensPath, accuracyKey);
+      if (accuracyTokens && evalTokens) {
+        checkTokensInVocab(config2, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+      }
     },
     ...options.progress ? { progress: options.progress } : {},
     ...options.backendOptions ? { backendOptions: options.backendOptions } : {}
@@ -45183,11 +48389,13 @@ async function runPipeline(options) {
     config: config2,
     measurement,
     model: { name: config2.model.name, ...model },
+    backendModels: [...backendModels.values()],
     environment: collectEnvironment(),
     git: collectGitState(options.cwd ?? process.cwd()),
     startedAt,
     finishedAt: /* @__PURE__ */ new Date(),
-    evaluatedTokens: accuracyTokens?.length ?? 0
+    evaluatedTokens: accuracyTokens?.length ?? 0,
+    evalTokens
   });
   writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
 `);
@@ -45229,6 +48437,11 @@ function createProgress(stream, quiet) {
             const what = r.status === "ok" && r.nllSum !== void 0 && r.scoredTokens ? `perplexity ${num(Math.exp(r.nllSum / r.scoredTokens), 6)}` : `DEGRADED: ${r.reason ?? ""}`;
             return write(`accuracy ${r.backend}: ${what}`);
           }
+          case "parity": {
+            const r = event.record;
+            const what = r.status === "ok" ? `max |\u0394 logit| ${num(r.maxAbsDelta, 3)}, top-1 agreement ${num(r.top1Agreement, 4)}` : `DEGRADED: ${r.reason ?? ""}`;
+            return write(`parity ${r.backend} vs ${r.reference}: ${what}`);
+          }
         }
       },
       stop: () => void 0
@@ -45253,6 +48466,9 @@ function createProgress(stream, quiet) {
           return;
         case "accuracy":
           bar.update({ cell: `perplexity ${event.record.backend}` });
+          return;
+        case "parity":
+          bar.update({ cell: `logits parity ${event.record.backend}` });
           return;
       }
     },

@@ -19750,7 +19750,9 @@ var backendObjectSchema = external_exports.strictObject({
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
   intra_op_threads: nonNegativeInt.optional(),
   inter_op_threads: nonNegativeInt.optional(),
-  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional()
+  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
+  model: external_exports.string().min(1).optional()
 });
 var scenarioSchema = external_exports.strictObject({
   batch: positiveInt,
@@ -19778,14 +19780,30 @@ var configSchema = external_exports.strictObject({
   seed: nonNegativeInt.default(118),
   accuracy: external_exports.strictObject({
     enabled: external_exports.boolean().default(true),
-    /** Defaults to inputs.tokens. */
+    /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
     tokens: external_exports.string().min(1).optional(),
+    /** Evaluation text (UTF-8), tokenized with `tokenizer`. */
+    text: external_exports.string().min(1).optional(),
+    /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
+    tokenizer: external_exports.string().min(1).optional(),
     max_tokens: positiveInt.default(4096),
     window: external_exports.int().min(2).default(256),
     stride: positiveInt.default(128),
     /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
-    reference: backendName.optional()
-  }).default({ enabled: true, max_tokens: 4096, window: 256, stride: 128 }),
+    reference: backendName.optional(),
+    /** Logits of one probe batch compared with the reference backend's. */
+    parity: external_exports.strictObject({
+      enabled: external_exports.boolean().default(true),
+      batch: positiveInt.default(2),
+      seq_len: positiveInt.default(64)
+    }).default({ enabled: true, batch: 2, seq_len: 64 })
+  }).default({
+    enabled: true,
+    max_tokens: 4096,
+    window: 256,
+    stride: 128,
+    parity: { enabled: true, batch: 2, seq_len: 64 }
+  }),
   thresholds: external_exports.strictObject({
     /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
     perplexity_delta_fraction: external_exports.strictObject({
@@ -19796,7 +19814,12 @@ var configSchema = external_exports.strictObject({
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
-    max_perplexity: external_exports.number().positive().optional()
+    max_perplexity: external_exports.number().positive().optional(),
+    /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
+    parity: external_exports.strictObject({
+      max_abs_logit_delta: external_exports.number().min(0).optional(),
+      min_top1_agreement: external_exports.number().min(0).max(1).optional()
+    }).optional()
   }).default({ perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 }, max_degraded_rate: 0 })
 });
 
@@ -19810,11 +19833,12 @@ var backendSpecSchema = external_exports.object({
   deviceId: external_exports.int().min(0),
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
-  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS)
+  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
+  modelPath: external_exports.string()
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), modelPath: external_exports.string(), backend: backendSpecSchema }),
+  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), backend: backendSpecSchema }),
   external_exports.object({
     type: external_exports.literal("run"),
     id: external_exports.int(),
@@ -19832,6 +19856,13 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     tokens: tokenIds,
     windowTokens: external_exports.int().min(2),
     strideTokens: external_exports.int().min(1)
+  }),
+  external_exports.object({
+    type: external_exports.literal("logits"),
+    id: external_exports.int(),
+    batch: external_exports.int().min(1),
+    seqLen: external_exports.int().min(1),
+    inputIds: tokenIds
   }),
   external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() })
 ]);
@@ -19861,7 +19892,16 @@ var replySchema = external_exports.discriminatedUnion("type", [
     nllSum: external_exports.number(),
     scoredTokens: external_exports.int().min(0),
     windows: external_exports.int().min(0),
-    elapsedMs: external_exports.number().nonnegative()
+    elapsedMs: external_exports.number().nonnegative(),
+    /** The worker process's peak resident set size so far. */
+    peakRssMiB: external_exports.number().nonnegative()
+  }),
+  external_exports.object({
+    type: external_exports.literal("logits"),
+    id: external_exports.int(),
+    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
+    logits: external_exports.custom((value) => value instanceof Float32Array, "a Float32Array"),
+    dims: external_exports.array(external_exports.int())
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
   external_exports.object({
@@ -20050,7 +20090,7 @@ async function handle(raw) {
     case "open": {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
-        const opened = await openSession(request.modelPath, spec);
+        const opened = await openSession(spec.modelPath, spec);
         session = opened.session;
         send({ type: "opened", id: request.id, info: opened.info });
       } catch (error62) {
@@ -20075,7 +20115,23 @@ async function handle(raw) {
       try {
         const started = performance.now();
         const result = await sessionPerplexity(session, request.tokens, request.windowTokens, request.strideTokens);
-        send({ type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started });
+        const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+        send({ type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
+      } catch (error62) {
+        send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
+      }
+      return;
+    }
+    case "logits": {
+      if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
+      try {
+        const mask = new Array(request.inputIds.length).fill(1);
+        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
+        const out = await session.run(feeds);
+        const logits = out[session.outputNames[0] ?? "logits"];
+        if (!logits || logits.type !== "float32")
+          throw new Error(`expected float32 logits, got ${logits?.type ?? "nothing"}`);
+        send({ type: "logits", id: request.id, logits: logits.data, dims: [...logits.dims] });
       } catch (error62) {
         send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
       }

@@ -11,7 +11,14 @@ import { collectEnvironment, collectGitState } from './env/collect.js';
 import { UsageError } from './errors.js';
 import { tokensNeeded } from './measure/inputs.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
-import { checkTokensInVocab, readTokenFile, resolveModelFile } from './model/source.js';
+import {
+  checkTokensInVocab,
+  loadEvalTokens,
+  readTokenFile,
+  resolveBackendModels,
+  resolveModelFile,
+  type EvalTokens,
+} from './model/source.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -45,6 +52,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { config } = options;
   const startedAt = new Date();
   const model = await resolveModelFile(config, options.modelFromFlag ?? false);
+  const backendModels = await resolveBackendModels(config);
   const inputTokens = readTokenFile(config, config.inputTokensPath, ['inputs', 'tokens']);
   for (const s of config.scenarios) {
     const needed = tokensNeeded(s.batch, s.seqLen);
@@ -54,13 +62,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       );
     }
   }
-  const accuracyKey = config.raw.accuracy.tokens !== undefined ? ['accuracy', 'tokens'] : ['inputs', 'tokens'];
+  let evalTokens: EvalTokens | undefined;
   let accuracyTokens: number[] | undefined;
   if (config.accuracy.enabled) {
-    const all =
-      config.accuracy.tokensPath === config.inputTokensPath
-        ? inputTokens
-        : readTokenFile(config, config.accuracy.tokensPath, accuracyKey);
+    evalTokens = loadEvalTokens(config, inputTokens);
+    const all = evalTokens.tokens;
+    const accuracyKey = evalTokens.keyPath;
     accuracyTokens = all.slice(0, config.accuracy.maxTokens);
     if (accuracyTokens.length < 2) {
       throw new UsageError(
@@ -94,8 +101,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
     checkVocab: (vocabSize) => {
       checkTokensInVocab(config, inputTokens, vocabSize, config.inputTokensPath, ['inputs', 'tokens']);
-      if (accuracyTokens)
-        checkTokensInVocab(config, accuracyTokens, vocabSize, config.accuracy.tokensPath, accuracyKey);
+      if (accuracyTokens && evalTokens) {
+        checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+      }
     },
     ...(options.progress ? { progress: options.progress } : {}),
     ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
@@ -105,11 +113,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     config,
     measurement,
     model: { name: config.model.name, ...model },
+    backendModels: [...backendModels.values()],
     environment: collectEnvironment(),
     git: collectGitState(options.cwd ?? process.cwd()),
     startedAt,
     finishedAt: new Date(),
     evaluatedTokens: accuracyTokens?.length ?? 0,
+    evalTokens,
   });
   writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(files.summary, renderSummaryCsv(results));

@@ -22,16 +22,12 @@ export interface BackendFactoryOptions {
   readonly ortWorker?: WorkerEntry;
 }
 
-export function createBackend(
-  spec: BackendSpec,
-  modelPath: string,
-  options: BackendFactoryOptions = {},
-): BackendOrUnavailable {
+export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): BackendOrUnavailable {
   switch (spec.engine) {
     case 'onnxruntime': {
       const reason = providerUnavailableReason(spec.provider ?? 'cpu');
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, modelPath, options.ortWorker ?? ortWorkerEntry()) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry()) };
     }
     case 'tensorrt':
       return {

@@ -15,6 +15,8 @@ export interface BackendSpec {
   readonly intraOpThreads: number;
   readonly interOpThreads: number;
   readonly graphOptimization: GraphOptimizationLevel;
+  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
+  readonly modelPath: string;
 }
 
 type Preset = Pick<BackendSpec, 'engine' | 'provider' | 'precision'>;

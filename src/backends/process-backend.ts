@@ -6,7 +6,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { describeError } from '../errors.js';
 import type { BackendSpec } from './presets.js';
 import { replySchema, type WorkerReply, type WorkerRequest } from './protocol.js';
-import type { Backend, OpenOutcome, PerplexityOutcome, PerplexityRequest, RunOutcome, RunRequest } from './types.js';
+import type {
+  Backend,
+  LogitsOutcome,
+  LogitsRequest,
+  OpenOutcome,
+  PerplexityOutcome,
+  PerplexityRequest,
+  RunOutcome,
+  RunRequest,
+} from './types.js';
 
 export interface WorkerEntry {
   readonly modulePath: string;
@@ -31,7 +40,6 @@ export class ProcessBackend implements Backend {
 
   constructor(
     readonly spec: BackendSpec,
-    private readonly modelPath: string,
     private readonly entry: WorkerEntry,
     private readonly openTimeoutMs = 120_000,
   ) {}
@@ -59,8 +67,18 @@ export class ProcessBackend implements Backend {
     if (ready) return { status: 'degraded', reason: ready };
     const exchange = await this.exchange({ type: 'perplexity', ...request, tokens: [...request.tokens] }, timeoutMs);
     if (exchange.kind === 'reply' && exchange.reply.type === 'perplexity') {
-      const { nllSum, scoredTokens, windows } = exchange.reply;
-      return { status: 'ok', nllSum, scoredTokens, windows };
+      const { nllSum, scoredTokens, windows, peakRssMiB } = exchange.reply;
+      return { status: 'ok', nllSum, scoredTokens, windows, peakRssMiB };
+    }
+    return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
+  }
+
+  async logits(request: LogitsRequest, timeoutMs: number): Promise<LogitsOutcome> {
+    const ready = await this.ensureOpen();
+    if (ready) return { status: 'degraded', reason: ready };
+    const exchange = await this.exchange({ type: 'logits', ...request, inputIds: [...request.inputIds] }, timeoutMs);
+    if (exchange.kind === 'reply' && exchange.reply.type === 'logits') {
+      return { status: 'ok', logits: exchange.reply.logits, dims: exchange.reply.dims };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }
@@ -96,10 +114,7 @@ export class ProcessBackend implements Backend {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
     this.child = child;
-    const exchange = await this.exchange(
-      { type: 'open', modelPath: this.modelPath, backend: this.spec },
-      this.openTimeoutMs,
-    );
+    const exchange = await this.exchange({ type: 'open', backend: this.spec }, this.openTimeoutMs);
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened')
       return { status: 'ok', info: exchange.reply.info };
     this.kill();

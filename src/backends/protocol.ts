@@ -17,12 +17,13 @@ export const backendSpecSchema = z.object({
   intraOpThreads: z.int().min(0),
   interOpThreads: z.int().min(0),
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
+  modelPath: z.string(),
 });
 
 const tokenIds = z.array(z.int().min(0));
 
 export const requestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('open'), id: z.int(), modelPath: z.string(), backend: backendSpecSchema }),
+  z.object({ type: z.literal('open'), id: z.int(), backend: backendSpecSchema }),
   z.object({
     type: z.literal('run'),
     id: z.int(),
@@ -40,6 +41,13 @@ export const requestSchema = z.discriminatedUnion('type', [
     tokens: tokenIds,
     windowTokens: z.int().min(2),
     strideTokens: z.int().min(1),
+  }),
+  z.object({
+    type: z.literal('logits'),
+    id: z.int(),
+    batch: z.int().min(1),
+    seqLen: z.int().min(1),
+    inputIds: tokenIds,
   }),
   z.object({ type: z.literal('close'), id: z.int() }),
 ]);
@@ -74,6 +82,15 @@ export const replySchema = z.discriminatedUnion('type', [
     scoredTokens: z.int().min(0),
     windows: z.int().min(0),
     elapsedMs: z.number().nonnegative(),
+    /** The worker process's peak resident set size so far. */
+    peakRssMiB: z.number().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('logits'),
+    id: z.int(),
+    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
+    logits: z.custom<Float32Array>((value) => value instanceof Float32Array, 'a Float32Array'),
+    dims: z.array(z.int()),
   }),
   z.object({ type: z.literal('closed'), id: z.int() }),
   z.object({

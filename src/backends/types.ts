@@ -29,7 +29,23 @@ export interface PerplexityRequest {
 }
 
 export type PerplexityOutcome =
-  | { readonly status: 'ok'; readonly nllSum: number; readonly scoredTokens: number; readonly windows: number }
+  | {
+      readonly status: 'ok';
+      readonly nllSum: number;
+      readonly scoredTokens: number;
+      readonly windows: number;
+      readonly peakRssMiB: number;
+    }
+  | { readonly status: 'degraded'; readonly reason: string };
+
+export interface LogitsRequest {
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly inputIds: readonly number[];
+}
+
+export type LogitsOutcome =
+  | { readonly status: 'ok'; readonly logits: Float32Array; readonly dims: readonly number[] }
   | { readonly status: 'degraded'; readonly reason: string };
 
 export interface Backend {
@@ -38,5 +54,7 @@ export interface Backend {
   /** Never hangs past timeoutMs: a backend that does not answer is killed and the run is degraded. */
   run(request: RunRequest, timeoutMs: number): Promise<RunOutcome>;
   perplexity(request: PerplexityRequest, timeoutMs: number): Promise<PerplexityOutcome>;
+  /** The logits of one batch, for parity with the reference backend. */
+  logits(request: LogitsRequest, timeoutMs: number): Promise<LogitsOutcome>;
   close(): Promise<void>;
 }

@@ -39,6 +39,14 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
                 : `DEGRADED: ${r.reason ?? ''}`;
             return write(`accuracy ${r.backend}: ${what}`);
           }
+          case 'parity': {
+            const r = event.record;
+            const what =
+              r.status === 'ok'
+                ? `max |Δ logit| ${num(r.maxAbsDelta, 3)}, top-1 agreement ${num(r.top1Agreement, 4)}`
+                : `DEGRADED: ${r.reason ?? ''}`;
+            return write(`parity ${r.backend} vs ${r.reference}: ${what}`);
+          }
         }
       },
       stop: () => undefined,
@@ -63,6 +71,9 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
           return;
         case 'accuracy':
           bar.update({ cell: `perplexity ${event.record.backend}` });
+          return;
+        case 'parity':
+          bar.update({ cell: `logits parity ${event.record.backend}` });
           return;
       }
     },

@@ -17,6 +17,12 @@ export interface Scenario {
   readonly seqLen: number;
 }
 
+/** Where the evaluation tokens come from: a JSON array of ids, or text and a tokenizer. */
+export type EvalSource =
+  | { readonly kind: 'tokens'; readonly path: string }
+  // tokenizer: "bytes", or the absolute path of a tokenizer.json
+  | { readonly kind: 'text'; readonly path: string; readonly tokenizer: string };
+
 export interface Config {
   /** The file the config came from, or "<built-in default>". */
   readonly source: string;
@@ -31,16 +37,20 @@ export interface Config {
   readonly seed: number;
   readonly accuracy: {
     readonly enabled: boolean;
-    readonly tokensPath: string;
+    readonly source: EvalSource;
     readonly maxTokens: number;
     readonly windowTokens: number;
     readonly strideTokens: number;
     readonly reference: string | undefined;
+    /** The probe batch whose logits are compared with the reference backend's; undefined when off. */
+    readonly parity: { readonly batch: number; readonly seqLen: number } | undefined;
   };
   readonly thresholds: {
     readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
     readonly maxDegradedRate: number;
     readonly maxPerplexity: number | undefined;
+    readonly maxAbsLogitDelta: number | undefined;
+    readonly minTop1Agreement: number | undefined;
   };
   /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
   readonly raw: RawConfig;
@@ -271,6 +281,7 @@ function resolveConfig(
     throw configError(locate(keyPath), keyPath, message);
   };
 
+  const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const backends: BackendSpec[] = raw.backends.map((entry, i) => {
     const name = typeof entry === 'string' ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -281,7 +292,7 @@ function resolveConfig(
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(', ')}, or an object with name and engine`,
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset } as BackendSpec;
+      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath } as BackendSpec;
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -306,6 +317,7 @@ function resolveConfig(
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
       graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
+      modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
     };
   });
   const seen = new Map<string, number>();
@@ -342,6 +354,24 @@ function resolveConfig(
       `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`,
     );
   }
+  if (acc.text !== undefined && acc.tokens !== undefined) {
+    fail(['accuracy', 'text'], 'give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both');
+  }
+  if (acc.text !== undefined && acc.tokenizer === undefined) {
+    fail(
+      ['accuracy', 'tokenizer'],
+      'required with accuracy.text: expected "bytes" or the path of a Hugging Face tokenizer.json',
+    );
+  }
+  if (acc.tokenizer !== undefined && acc.text === undefined) {
+    fail(['accuracy', 'tokenizer'], 'applies only to accuracy.text, which is missing');
+  }
+  if (context !== undefined && acc.parity.seq_len > context) {
+    fail(
+      ['accuracy', 'parity', 'seq_len'],
+      `expected at most model.context_tokens (${context}); got ${acc.parity.seq_len}`,
+    );
+  }
   if (acc.reference !== undefined && !seen.has(acc.reference)) {
     fail(
       ['accuracy', 'reference'],
@@ -349,7 +379,6 @@ function resolveConfig(
     );
   }
 
-  const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
   return {
     source: file,
@@ -369,16 +398,26 @@ function resolveConfig(
     seed: raw.seed,
     accuracy: {
       enabled: acc.enabled,
-      tokensPath: acc.tokens ? resolvePath(acc.tokens) : inputTokensPath,
+      source:
+        acc.text !== undefined
+          ? {
+              kind: 'text',
+              path: resolvePath(acc.text),
+              tokenizer: acc.tokenizer === 'bytes' ? 'bytes' : resolvePath(acc.tokenizer ?? ''),
+            }
+          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensPath },
       maxTokens: acc.max_tokens,
       windowTokens: acc.window,
       strideTokens: acc.stride,
       reference: acc.reference,
+      parity: acc.parity.enabled ? { batch: acc.parity.batch, seqLen: acc.parity.seq_len } : undefined,
     },
     thresholds: {
       perplexityDeltaFraction: { ...raw.thresholds.perplexity_delta_fraction },
       maxDegradedRate: raw.thresholds.max_degraded_rate,
       maxPerplexity: raw.thresholds.max_perplexity,
+      maxAbsLogitDelta: raw.thresholds.parity?.max_abs_logit_delta,
+      minTop1Agreement: raw.thresholds.parity?.min_top1_agreement,
     },
     raw,
     locate,

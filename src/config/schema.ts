@@ -31,6 +31,8 @@ export const backendObjectSchema = z.strictObject({
   intra_op_threads: nonNegativeInt.optional(),
   inter_op_threads: nonNegativeInt.optional(),
   graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
+  model: z.string().min(1).optional(),
 });
 export type BackendObject = z.infer<typeof backendObjectSchema>;
 
@@ -64,15 +66,33 @@ export const configSchema = z.strictObject({
   accuracy: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Defaults to inputs.tokens. */
+      /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
       tokens: z.string().min(1).optional(),
+      /** Evaluation text (UTF-8), tokenized with `tokenizer`. */
+      text: z.string().min(1).optional(),
+      /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
+      tokenizer: z.string().min(1).optional(),
       max_tokens: positiveInt.default(4096),
       window: z.int().min(2).default(256),
       stride: positiveInt.default(128),
       /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
       reference: backendName.optional(),
+      /** Logits of one probe batch compared with the reference backend's. */
+      parity: z
+        .strictObject({
+          enabled: z.boolean().default(true),
+          batch: positiveInt.default(2),
+          seq_len: positiveInt.default(64),
+        })
+        .default({ enabled: true, batch: 2, seq_len: 64 }),
     })
-    .default({ enabled: true, max_tokens: 4096, window: 256, stride: 128 }),
+    .default({
+      enabled: true,
+      max_tokens: 4096,
+      window: 256,
+      stride: 128,
+      parity: { enabled: true, batch: 2, seq_len: 64 },
+    }),
   thresholds: z
     .strictObject({
       /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
@@ -87,6 +107,13 @@ export const configSchema = z.strictObject({
       max_degraded_rate: z.number().min(0).max(1).default(0),
       /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
       max_perplexity: z.number().positive().optional(),
+      /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
+      parity: z
+        .strictObject({
+          max_abs_logit_delta: z.number().min(0).optional(),
+          min_top1_agreement: z.number().min(0).max(1).optional(),
+        })
+        .optional(),
     })
     .default({ perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 }, max_degraded_rate: 0 }),
 });

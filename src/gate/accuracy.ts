@@ -1,13 +1,21 @@
 /**
  * The accuracy gate: each backend's perplexity against the reference backend's, under the threshold of the
- * backend's precision class. A backend whose perplexity could not be computed never passes. Pure.
+ * backend's precision class, plus logits parity where thresholds are set. A backend whose perplexity could not be
+ * computed never passes. Pure.
  */
-import type { BackendSpec } from '../backends/presets.js';
 import { perplexityFromNll } from '../accuracy/perplexity.js';
+import { chooseReference } from '../accuracy/reference.js';
+import type { BackendSpec } from '../backends/presets.js';
 import type { Precision } from '../config/schema.js';
-import type { AccuracyRecord, BackendRecord } from '../measure/records.js';
+import type { AccuracyRecord, BackendRecord, ParityRecord } from '../measure/records.js';
 
-export interface AccuracyRow {
+export interface ParityColumns {
+  readonly maxAbsLogitDelta: number | null;
+  readonly meanAbsLogitDelta: number | null;
+  readonly top1Agreement: number | null;
+}
+
+export interface AccuracyRow extends ParityColumns {
   readonly backend: string;
   readonly precision: Precision;
   readonly status: 'ok' | 'degraded' | 'unavailable' | 'not-run';
@@ -18,18 +26,27 @@ export interface AccuracyRow {
   readonly deltaFraction: number | null;
   readonly thresholdFraction: number | null;
   readonly isReference: boolean;
-  /** null: not gated (unavailable backend, or no reference). */
+  /** Peak memory of the backend's worker process while scoring. */
+  readonly peakRssMiB: number | null;
+  /** null: not gated (unavailable backend, or nothing to compare with). */
   readonly pass: boolean | null;
   readonly error: string | null;
+}
+
+export interface AccuracyThresholds {
+  readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
+  readonly maxPerplexity: number | undefined;
+  readonly maxAbsLogitDelta: number | undefined;
+  readonly minTop1Agreement: number | undefined;
 }
 
 export interface AccuracyGateInput {
   readonly specs: readonly BackendSpec[];
   readonly backends: readonly BackendRecord[];
   readonly records: readonly AccuracyRecord[];
+  readonly parity: readonly ParityRecord[];
   readonly reference: string | undefined;
-  readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
-  readonly maxPerplexity: number | undefined;
+  readonly thresholds: AccuracyThresholds;
 }
 
 export interface AccuracyGate {
@@ -39,8 +56,16 @@ export interface AccuracyGate {
   readonly rows: readonly AccuracyRow[];
 }
 
+const NO_PARITY: ParityColumns = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement: null };
+
+export function formatFraction(value: number): string {
+  return Number(value.toPrecision(3)).toString();
+}
+
 export function evaluateAccuracy(input: AccuracyGateInput): AccuracyGate {
+  const { thresholds } = input;
   const byName = new Map(input.records.map((r) => [r.backend, r]));
+  const parityByName = new Map(input.parity.map((p) => [p.backend, p]));
   const backendStatus = new Map(input.backends.map((b) => [b.backend, b]));
   const ppl = (name: string): number | null => {
     const r = byName.get(name);
@@ -48,81 +73,79 @@ export function evaluateAccuracy(input: AccuracyGateInput): AccuracyGate {
       ? perplexityFromNll(r.nllSum, r.scoredTokens)
       : null;
   };
-
-  let reference: string | null = null;
-  let referenceProblem: string | null = null;
-  if (input.reference !== undefined) {
-    if (ppl(input.reference) !== null) reference = input.reference;
-    else {
-      const why = byName.get(input.reference)?.reason ?? backendStatus.get(input.reference)?.reason ?? 'it was not run';
-      referenceProblem = `reference backend ${input.reference} has no perplexity: ${why}`;
-    }
-  } else {
-    reference = input.specs.find((s) => s.precision === 'fp32' && ppl(s.name) !== null)?.name ?? null;
-    if (reference === null) referenceProblem = 'no fp32 backend produced a perplexity to compare with';
-  }
+  const choice = chooseReference(
+    input.specs,
+    input.reference,
+    (name) => ppl(name) !== null,
+    (name) => byName.get(name)?.reason ?? backendStatus.get(name)?.reason ?? 'it was not run',
+  );
+  const reference = choice.reference;
   const referencePpl = reference !== null ? ppl(reference) : null;
 
   const rows = input.specs.map((spec): AccuracyRow => {
     const record = byName.get(spec.name);
     const backend = backendStatus.get(spec.name);
     const value = ppl(spec.name);
-    const threshold = input.perplexityDeltaFraction[spec.precision];
     const common = {
       backend: spec.name,
       precision: spec.precision,
       isReference: spec.name === reference,
-      thresholdFraction: threshold,
+      thresholdFraction: thresholds.perplexityDeltaFraction[spec.precision],
+      peakRssMiB: record?.peakRssMiB ?? null,
     };
+    const missing = { perplexity: null, meanNll: null, scoredTokens: null, deltaFraction: null, ...NO_PARITY };
     if (backend?.status === 'unavailable') {
-      return {
-        ...common,
-        status: 'unavailable',
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
-        pass: null,
-        error: backend.reason ?? 'unavailable',
-      };
+      return { ...common, ...missing, status: 'unavailable', pass: null, error: backend.reason ?? 'unavailable' };
     }
-    if (!record) {
-      return {
-        ...common,
-        status: 'not-run',
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
-        pass: false,
-        error: 'perplexity was not measured',
-      };
-    }
+    if (!record) return { ...common, ...missing, status: 'not-run', pass: false, error: 'perplexity was not measured' };
     if (value === null || record.nllSum === undefined || !record.scoredTokens) {
       return {
         ...common,
+        ...missing,
         status: 'degraded',
-        perplexity: null,
-        meanNll: null,
-        scoredTokens: null,
-        deltaFraction: null,
         pass: false,
         error: record.reason ?? 'perplexity could not be computed',
       };
     }
-    const deltaFraction = referencePpl !== null ? (value - referencePpl) / referencePpl : null;
+
     const errors: string[] = [];
-    if (deltaFraction !== null && !(Math.abs(deltaFraction) <= threshold)) {
+    const deltaFraction = referencePpl !== null ? (value - referencePpl) / referencePpl : null;
+    if (deltaFraction !== null && !(Math.abs(deltaFraction) <= common.thresholdFraction)) {
       errors.push(
-        `Δ ${formatFraction(deltaFraction)} exceeds the ${spec.precision} threshold ${formatFraction(threshold)} against ${String(reference)}`,
+        `perplexity Δ ${formatFraction(deltaFraction)} exceeds the ${spec.precision} threshold ${formatFraction(common.thresholdFraction)} against ${String(reference)}`,
       );
     }
-    if (input.maxPerplexity !== undefined && !(value <= input.maxPerplexity)) {
-      errors.push(`perplexity ${value.toFixed(3)} exceeds thresholds.max_perplexity ${input.maxPerplexity}`);
+    if (thresholds.maxPerplexity !== undefined && !(value <= thresholds.maxPerplexity)) {
+      errors.push(`perplexity ${value.toFixed(3)} exceeds thresholds.max_perplexity ${thresholds.maxPerplexity}`);
     }
-    const gated = deltaFraction !== null || input.maxPerplexity !== undefined;
+    const parity = parityByName.get(spec.name);
+    const parityGated = thresholds.maxAbsLogitDelta !== undefined || thresholds.minTop1Agreement !== undefined;
+    let parityColumns = NO_PARITY;
+    if (parity?.status === 'ok' && parity.maxAbsDelta !== undefined) {
+      parityColumns = {
+        maxAbsLogitDelta: parity.maxAbsDelta,
+        meanAbsLogitDelta: parity.meanAbsDelta ?? null,
+        top1Agreement: parity.top1Agreement ?? null,
+      };
+      if (thresholds.maxAbsLogitDelta !== undefined && !(parity.maxAbsDelta <= thresholds.maxAbsLogitDelta)) {
+        errors.push(
+          `max |Δ logit| ${parity.maxAbsDelta.toPrecision(3)} exceeds thresholds.parity.max_abs_logit_delta ${thresholds.maxAbsLogitDelta}`,
+        );
+      }
+      const top1 = parity.top1Agreement ?? 0;
+      if (thresholds.minTop1Agreement !== undefined && !(top1 >= thresholds.minTop1Agreement)) {
+        errors.push(
+          `top-1 agreement ${top1.toFixed(4)} is below thresholds.parity.min_top1_agreement ${thresholds.minTop1Agreement}`,
+        );
+      }
+    } else if (parity?.status === 'degraded' && parityGated) {
+      errors.push(`logits parity could not be measured: ${parity.reason ?? 'unknown reason'}`);
+    }
+    const gated =
+      deltaFraction !== null || thresholds.maxPerplexity !== undefined || (parityGated && parity !== undefined);
     return {
       ...common,
+      ...parityColumns,
       status: 'ok',
       perplexity: value,
       meanNll: record.nllSum / record.scoredTokens,
@@ -132,9 +155,5 @@ export function evaluateAccuracy(input: AccuracyGateInput): AccuracyGate {
       error: errors.length > 0 ? errors.join('; ') : null,
     };
   });
-  return { reference, referenceProblem, rows };
-}
-
-export function formatFraction(value: number): string {
-  return Number(value.toPrecision(3)).toString();
+  return { reference, referenceProblem: choice.problem, rows };
 }

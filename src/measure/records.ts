@@ -42,7 +42,23 @@ export interface AccuracyRecord {
   readonly nllSum?: number;
   readonly scoredTokens?: number;
   readonly windows?: number;
+  /** Peak resident memory of the backend's worker process after scoring. */
+  readonly peakRssMiB?: number;
   readonly at: string;
 }
 
-export type RawRecord = BackendRecord | RunRecord | AccuracyRecord;
+/** Logits of the probe batch compared with the reference backend's. */
+export interface ParityRecord {
+  readonly kind: 'parity';
+  readonly backend: string;
+  readonly reference: string;
+  readonly status: 'ok' | 'degraded';
+  readonly reason?: string;
+  readonly maxAbsDelta?: number;
+  readonly meanAbsDelta?: number;
+  readonly top1Agreement?: number;
+  readonly positions?: number;
+  readonly at: string;
+}
+
+export type RawRecord = BackendRecord | RunRecord | AccuracyRecord | ParityRecord;

@@ -9,13 +9,16 @@ import type { BackendSpec } from '../backends/presets.js';
 import type { Backend } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
 import { seededRandom } from '../stats/random.js';
-import { scenarioBatch, type ScenarioBatch } from './inputs.js';
-import type { AccuracyRecord, BackendRecord, RawRecord, RunRecord } from './records.js';
+import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './inputs.js';
+import { logitsParity } from '../accuracy/parity.js';
+import { chooseReference } from '../accuracy/reference.js';
+import type { AccuracyRecord, BackendRecord, ParityRecord, RawRecord, RunRecord } from './records.js';
 
 export type ProgressEvent =
   | { readonly phase: 'open'; readonly backend: string; readonly status: BackendRecord['status'] }
   | { readonly phase: 'run'; readonly done: number; readonly total: number; readonly record: RunRecord }
-  | { readonly phase: 'accuracy'; readonly done: number; readonly total: number; readonly record: AccuracyRecord };
+  | { readonly phase: 'accuracy'; readonly done: number; readonly total: number; readonly record: AccuracyRecord }
+  | { readonly phase: 'parity'; readonly record: ParityRecord };
 
 export interface MeasureInput {
   readonly config: Config;
@@ -33,6 +36,7 @@ export interface Measurement {
   readonly backends: readonly BackendRecord[];
   readonly runs: readonly RunRecord[];
   readonly accuracy: readonly AccuracyRecord[];
+  readonly parity: readonly ParityRecord[];
 }
 
 interface Cell {
@@ -52,6 +56,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   const backendRecords: BackendRecord[] = [];
   const runs: RunRecord[] = [];
   const accuracy: AccuracyRecord[] = [];
+  const parity: ParityRecord[] = [];
   const emit = <T extends RawRecord>(list: T[], record: T): T => {
     list.push(record);
     input.record(record);
@@ -61,7 +66,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   const open = new Map<string, { backend: Backend; degradedReason: string | undefined }>();
   try {
     for (const spec of config.backends) {
-      const created = createBackend(spec, config.model.onnxPath, input.backendOptions);
+      const created = createBackend(spec, input.backendOptions);
       if ('unavailable' in created) {
         emit(backendRecords, {
           kind: 'backend',
@@ -166,6 +171,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
                   nllSum: outcome.nllSum,
                   scoredTokens: outcome.scoredTokens,
                   windows: outcome.windows,
+                  peakRssMiB: outcome.peakRssMiB,
                   at: now(),
                 }
               : { kind: 'accuracy', backend: spec.name, status: 'degraded', reason: outcome.reason, at: now() };
@@ -174,8 +180,72 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         input.progress?.({ phase: 'accuracy', done: accuracy.length, total: scorable.length, record });
       }
     }
+
+    if (input.accuracyTokens && config.accuracy.parity) {
+      const probe = config.accuracy.parity;
+      await measureParity(config, open, input.accuracyTokens, accuracy, probe, timeoutMs, now, (record) => {
+        emit(parity, record);
+        input.progress?.({ phase: 'parity', record });
+      });
+    }
   } finally {
     await Promise.all([...open.values()].map((entry) => entry.backend.close()));
   }
-  return { backends: backendRecords, runs, accuracy };
+  return { backends: backendRecords, runs, accuracy, parity };
+}
+
+/**
+ * Logits of one probe batch (distinct rows of evaluation tokens) from the reference backend, then from each other
+ * backend in turn, compared as they arrive: at most two backends' logits are held at once.
+ */
+async function measureParity(
+  config: Config,
+  open: ReadonlyMap<string, { backend: Backend; degradedReason: string | undefined }>,
+  tokens: readonly number[],
+  accuracy: readonly AccuracyRecord[],
+  probe: { readonly batch: number; readonly seqLen: number },
+  timeoutMs: number,
+  now: () => string,
+  onRecord: (record: ParityRecord) => void,
+): Promise<void> {
+  const ok = new Set(accuracy.filter((a) => a.status === 'ok').map((a) => a.backend));
+  const choice = chooseReference(
+    config.backends,
+    config.accuracy.reference,
+    (name) => ok.has(name),
+    () => '',
+  );
+  const referenceBackend = choice.reference !== null ? open.get(choice.reference) : undefined;
+  if (choice.reference === null || !referenceBackend) return;
+  const reference = choice.reference;
+  if (tokens.length < tokensNeeded(probe.batch, probe.seqLen)) return;
+  const batch = scenarioBatch(tokens, probe.batch, probe.seqLen);
+  const request = { batch: probe.batch, seqLen: probe.seqLen, inputIds: batch.inputIds };
+  const refLogits = await referenceBackend.backend.logits(request, timeoutMs);
+  for (const spec of config.backends) {
+    const entry = open.get(spec.name);
+    if (spec.name === reference || !entry || entry.degradedReason !== undefined) continue;
+    const base = { kind: 'parity', backend: spec.name, reference } as const;
+    if (refLogits.status !== 'ok') {
+      onRecord({ ...base, status: 'degraded', reason: `reference logits failed: ${refLogits.reason}`, at: now() });
+      continue;
+    }
+    const candidate = await entry.backend.logits(request, timeoutMs);
+    if (candidate.status !== 'ok') {
+      onRecord({ ...base, status: 'degraded', reason: candidate.reason, at: now() });
+      continue;
+    }
+    const vocab = refLogits.dims[refLogits.dims.length - 1] ?? 0;
+    const candidateVocab = candidate.dims[candidate.dims.length - 1] ?? 0;
+    if (candidateVocab !== vocab || candidate.logits.length !== refLogits.logits.length) {
+      onRecord({
+        ...base,
+        status: 'degraded',
+        reason: `logits shape ${candidate.dims.join('×')} differs from the reference's ${refLogits.dims.join('×')}`,
+        at: now(),
+      });
+      continue;
+    }
+    onRecord({ ...base, status: 'ok', ...logitsParity(refLogits.logits, candidate.logits, vocab), at: now() });
+  }
 }

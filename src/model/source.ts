@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { formatKeyPath } from '../config/load.js';
+import { byteTokens, hfTokens } from '../accuracy/tokenize.js';
 import { UsageError } from '../errors.js';
 
 export interface ModelFile {
@@ -35,6 +36,27 @@ export async function resolveModelFile(config: Config, modelFromFlag: boolean): 
     );
   }
   return { path: file, bytes, sha256: await sha256File(file) };
+}
+
+/** A backend with its own `model` names a file that must exist too. */
+export async function resolveBackendModels(config: Config): Promise<Map<string, ModelFile>> {
+  const files = new Map<string, ModelFile>();
+  for (const [i, spec] of config.backends.entries()) {
+    if (spec.modelPath === config.model.onnxPath || files.has(spec.modelPath)) continue;
+    try {
+      if (!statSync(spec.modelPath).isFile()) throw new Error('not a file');
+    } catch {
+      throw new UsageError(
+        `config error: ${config.locate(['backends', i, 'model'])}: backends[${i}].model: expected an existing ONNX file; got ${JSON.stringify(spec.modelPath)}`,
+      );
+    }
+    files.set(spec.modelPath, {
+      path: spec.modelPath,
+      bytes: statSync(spec.modelPath).size,
+      sha256: await sha256File(spec.modelPath),
+    });
+  }
+  return files;
 }
 
 /** Reads a JSON array of non-negative integer token ids; errors name the file, the config key and the first bad id. */
@@ -73,4 +95,47 @@ export function checkTokensInVocab(
       `config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: token id ${tokens[bad]} at position ${bad} of ${file} is outside the model's vocabulary (size ${vocabSize}); were these ids made by this model's tokenizer?`,
     );
   }
+}
+
+export interface EvalTokens {
+  readonly tokens: number[];
+  /** The file the tokens came from, and the config key that named it (for errors found later). */
+  readonly file: string;
+  readonly keyPath: (string | number)[];
+  readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json';
+}
+
+function readText(config: Config, file: string, keyPath: (string | number)[]): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(
+      `config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
+    );
+  }
+}
+
+/** The evaluation tokens: a JSON array of ids, or text tokenized here (UTF-8 bytes or a tokenizer.json). */
+export function loadEvalTokens(config: Config, inputTokens: number[]): EvalTokens {
+  const source = config.accuracy.source;
+  if (source.kind === 'tokens') {
+    const keyPath = config.raw.accuracy.tokens !== undefined ? ['accuracy', 'tokens'] : ['inputs', 'tokens'];
+    const tokens = source.path === config.inputTokensPath ? inputTokens : readTokenFile(config, source.path, keyPath);
+    return { tokens, file: source.path, keyPath, tokenizer: 'ids' };
+  }
+  const keyPath = ['accuracy', 'text'];
+  const text = readText(config, source.path, keyPath);
+  if (source.tokenizer === 'bytes') return { tokens: byteTokens(text), file: source.path, keyPath, tokenizer: 'bytes' };
+  const tokenizerKey = ['accuracy', 'tokenizer'];
+  let tokens: number[];
+  try {
+    tokens = hfTokens(JSON.parse(readText(config, source.tokenizer, tokenizerKey)), text);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(
+      `config error: ${config.locate(tokenizerKey)}: accuracy.tokenizer: expected "bytes" or a Hugging Face tokenizer.json; ${source.tokenizer}: ${(error as Error).message}`,
+    );
+  }
+  return { tokens, file: source.path, keyPath, tokenizer: 'tokenizer.json' };
 }

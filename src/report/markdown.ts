@@ -86,14 +86,30 @@ export function renderMarkdown(results: Results): string {
   if (results.accuracy) {
     const a = results.accuracy;
     out.push('## Accuracy (perplexity gate)', '');
+    const probe = a.parityProbe
+      ? `; logits parity on a ${a.parityProbe.batch}×${a.parityProbe.seqLen} probe batch`
+      : '';
     out.push(
-      `Held-out tokens: ${a.evaluatedTokens}, window ${a.windowTokens}, stride ${a.strideTokens}; ` +
+      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === 'ids' ? 'token ids' : a.tokenizer === 'bytes' ? 'UTF-8 bytes' : 'tokenizer.json'} from ${cell(a.tokensFrom)}), ` +
+        `window ${a.windowTokens}, stride ${a.strideTokens}${probe}; ` +
         `reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? '')})`}.`,
       '',
     );
     out.push(
       markdownTable([
-        ['Backend', 'PPL', 'Δ frac', 'Threshold', 'Pass', 'Error', 'mean NLL', 'scored tokens'],
+        [
+          'Backend',
+          'PPL',
+          'Δ frac',
+          'Threshold',
+          'Pass',
+          'Error',
+          'mean NLL',
+          'scored tokens',
+          'max abs Δ logit',
+          'mean abs Δ logit',
+          'top-1 agree',
+        ],
         ...a.rows.map((r) => [
           cell(r.backend) + (r.isReference ? ' (reference)' : ''),
           num(r.perplexity, 6),
@@ -103,6 +119,9 @@ export function renderMarkdown(results: Results): string {
           r.error ? cell(r.error) : '—',
           num(r.meanNll, 6),
           r.scoredTokens === null ? '—' : String(r.scoredTokens),
+          num(r.maxAbsLogitDelta, 3),
+          num(r.meanAbsLogitDelta, 3),
+          num(r.top1Agreement, 4),
         ]),
       ]),
       '',
@@ -143,6 +162,10 @@ export function renderMarkdown(results: Results): string {
       ['model', cell(results.model.path)],
       ['sha256', results.model.sha256],
       ['size_mb', num(results.model.bytes / 1e6)],
+      ...results.backendModels.map((m) => [
+        `backend model`,
+        `${cell(m.path)} (sha256 ${m.sha256.slice(0, 16)}…, ${num(m.bytes / 1e6)} MB)`,
+      ]),
     ]),
     '',
   );

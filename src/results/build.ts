@@ -57,7 +57,10 @@ export interface AccuracyResult extends AccuracyGate {
   readonly windowTokens: number;
   readonly strideTokens: number;
   readonly evaluatedTokens: number;
-  readonly tokensPath: string;
+  /** Where the evaluation tokens came from, and how they were made. */
+  readonly tokensFrom: string;
+  readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json';
+  readonly parityProbe: { readonly batch: number; readonly seqLen: number } | null;
 }
 
 export interface Results {
@@ -69,6 +72,7 @@ export interface Results {
   readonly configSource: string;
   readonly config: RawConfig;
   readonly model: ModelInfo;
+  readonly backendModels: readonly Omit<ModelInfo, 'name'>[];
   readonly method: {
     readonly timerCovers: string;
     readonly repetitions: number;
@@ -90,11 +94,14 @@ export interface BuildInput {
   readonly config: Config;
   readonly measurement: Measurement;
   readonly model: ModelInfo;
+  /** Other ONNX files that some backends measure instead of model.onnx (their own `model`). */
+  readonly backendModels: readonly Omit<ModelInfo, 'name'>[];
   readonly environment: Environment;
   readonly git: GitState | null;
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly evaluatedTokens: number;
+  readonly evalTokens: { readonly file: string; readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json' } | undefined;
 }
 
 export function buildResults(input: BuildInput): Results {
@@ -160,9 +167,9 @@ export function buildResults(input: BuildInput): Results {
         specs: config.backends,
         backends: measurement.backends,
         records: measurement.accuracy,
+        parity: measurement.parity,
         reference: config.accuracy.reference,
-        perplexityDeltaFraction: config.thresholds.perplexityDeltaFraction,
-        maxPerplexity: config.thresholds.maxPerplexity,
+        thresholds: config.thresholds,
       })
     : null;
   const verdict = decide({ cells, accuracy: accuracyGate, maxDegradedRate: config.thresholds.maxDegradedRate });
@@ -176,6 +183,7 @@ export function buildResults(input: BuildInput): Results {
     configSource: config.source,
     config: config.raw,
     model: input.model,
+    backendModels: input.backendModels,
     method: {
       timerCovers: TIMER_COVERS,
       repetitions: config.repetitions,
@@ -193,7 +201,9 @@ export function buildResults(input: BuildInput): Results {
           windowTokens: config.accuracy.windowTokens,
           strideTokens: config.accuracy.strideTokens,
           evaluatedTokens: input.evaluatedTokens,
-          tokensPath: config.accuracy.tokensPath,
+          tokensFrom: input.evalTokens?.file ?? '',
+          tokenizer: input.evalTokens?.tokenizer ?? 'ids',
+          parityProbe: config.accuracy.parity ?? null,
         }
       : null,
     verdict,

@@ -178,6 +178,31 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     expect: ['scenarios', 'at least one scenario'],
   },
   {
+    name: 'text and tokens both',
+    text: `${GOOD}accuracy: { text: a.txt, tokenizer: bytes, tokens: a.json }\n`,
+    expect: ['accuracy.text', 'either accuracy.text', 'not both'],
+  },
+  {
+    name: 'text without tokenizer',
+    text: `${GOOD}accuracy: { text: a.txt }\n`,
+    expect: ['accuracy.tokenizer', 'required with accuracy.text'],
+  },
+  {
+    name: 'tokenizer without text',
+    text: `${GOOD}accuracy: { tokenizer: bytes }\n`,
+    expect: ['accuracy.tokenizer', 'applies only to accuracy.text'],
+  },
+  {
+    name: 'parity probe past the context',
+    text: `${GOOD}accuracy: { parity: { seq_len: 600 } }\n`,
+    expect: ['accuracy.parity.seq_len', 'model.context_tokens (512)', 'got 600'],
+  },
+  {
+    name: 'top-1 agreement above 1',
+    text: `${GOOD}thresholds: { parity: { min_top1_agreement: 1.5 } }\n`,
+    expect: ['thresholds.parity.min_top1_agreement', '≤ 1', 'got 1.5'],
+  },
+  {
     name: 'bad scenario name',
     text: GOOD.replace('single_micro:', '"Single Micro":'),
     expect: ['scenarios', 'lower-case'],

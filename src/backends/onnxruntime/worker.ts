@@ -35,7 +35,7 @@ async function handle(raw: unknown): Promise<void> {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
-        const opened = await openSession(request.modelPath, spec);
+        const opened = await openSession(spec.modelPath, spec);
         session = opened.session;
         send({ type: 'opened', id: request.id, info: opened.info });
       } catch (error) {
@@ -60,7 +60,23 @@ async function handle(raw: unknown): Promise<void> {
       try {
         const started = performance.now();
         const result = await sessionPerplexity(session, request.tokens, request.windowTokens, request.strideTokens);
-        send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started });
+        const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+        send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
+      } catch (error) {
+        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
+      }
+      return;
+    }
+    case 'logits': {
+      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
+      try {
+        const mask = new Array<number>(request.inputIds.length).fill(1);
+        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
+        const out = await session.run(feeds);
+        const logits = out[session.outputNames[0] ?? 'logits'];
+        if (!logits || logits.type !== 'float32')
+          throw new Error(`expected float32 logits, got ${logits?.type ?? 'nothing'}`);
+        send({ type: 'logits', id: request.id, logits: logits.data as Float32Array, dims: [...logits.dims] });
       } catch (error) {
         send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
       }
