@@ -47869,7 +47869,8 @@ function renderMarkdown(results) {
         "p99_ms",
         "thr_tok_s"
       ],
-      ...results.cells.map((c) => [
+      // Unavailable backends have no cells to show; the setup table says why.
+      ...results.cells.filter((c) => c.status !== "unavailable").map((c) => [
         cell(c.backend),
         cell(c.scenario),
         `${c.batch}\xD7${c.seqLen}`,

@@ -66,19 +66,22 @@ export function renderMarkdown(results: Results): string {
         'p99_ms',
         'thr_tok_s',
       ],
-      ...results.cells.map((c) => [
-        cell(c.backend),
-        cell(c.scenario),
-        `${c.batch}×${c.seqLen}`,
-        `${c.runs - c.degradedRuns}/${c.runs}`,
-        num(c.stats?.latencyMs.median),
-        interval(c.stats?.latencyMs.medianCi95),
-        num(c.stats?.latencyMs.mean),
-        interval(c.stats?.latencyMs.meanCi95),
-        num(c.stats?.latencyMs.p95),
-        num(c.stats?.latencyMs.p99),
-        num(c.stats?.tokensPerSecond.atMedian),
-      ]),
+      // Unavailable backends have no cells to show; the setup table says why.
+      ...results.cells
+        .filter((c) => c.status !== 'unavailable')
+        .map((c) => [
+          cell(c.backend),
+          cell(c.scenario),
+          `${c.batch}×${c.seqLen}`,
+          `${c.runs - c.degradedRuns}/${c.runs}`,
+          num(c.stats?.latencyMs.median),
+          interval(c.stats?.latencyMs.medianCi95),
+          num(c.stats?.latencyMs.mean),
+          interval(c.stats?.latencyMs.meanCi95),
+          num(c.stats?.latencyMs.p95),
+          num(c.stats?.latencyMs.p99),
+          num(c.stats?.tokensPerSecond.atMedian),
+        ]),
     ]),
     '',
   );
