@@ -1203,7 +1203,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path8 = __require("node:path");
+    var path9 = __require("node:path");
     var fs = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2216,9 +2216,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path8.resolve(baseDir, baseName);
+          const localBin = path9.resolve(baseDir, baseName);
           if (fs.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path8.extname(baseName))) return void 0;
+          if (sourceExt.includes(path9.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs.existsSync(`${localBin}${ext}`)
           );
@@ -2236,17 +2236,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path8.resolve(
-            path8.dirname(resolvedScriptPath),
+          executableDir = path9.resolve(
+            path9.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path8.basename(
+            const legacyName = path9.basename(
               this._scriptPath,
-              path8.extname(this._scriptPath)
+              path9.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2257,7 +2257,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path8.extname(executableFile));
+        launchWithNode = sourceExt.includes(path9.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3172,7 +3172,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path8.basename(filename, path8.extname(filename));
+        this._name = path9.basename(filename, path9.extname(filename));
         return this;
       }
       /**
@@ -3186,9 +3186,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path9) {
-        if (path9 === void 0) return this._executableDir;
-        this._executableDir = path9;
+      executableDir(path10) {
+        if (path10 === void 0) return this._executableDir;
+        this._executableDir = path10;
         return this;
       }
       /**
@@ -3543,17 +3543,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path8) {
-      const ctrl = callVisitor(key, node2, visitor, path8);
+    function visit_(key, node2, visitor, path9) {
+      const ctrl = callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visit_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visit_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path8);
+            const ci = visit_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3564,13 +3564,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path8);
+          const cv = visit_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3591,17 +3591,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path8) {
-      const ctrl = await callVisitor(key, node2, visitor, path8);
+    async function visitAsync_(key, node2, visitor, path9) {
+      const ctrl = await callVisitor(key, node2, visitor, path9);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path8, ctrl);
-        return visitAsync_(key, ctrl, visitor, path8);
+        replaceNode(key, path9, ctrl);
+        return visitAsync_(key, ctrl, visitor, path9);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
+          path9 = Object.freeze(path9.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path8);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3612,13 +3612,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path8 = Object.freeze(path8.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path8);
+          path9 = Object.freeze(path9.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path9);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path8);
+          const cv = await visitAsync_("value", node2.value, visitor, path9);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3645,23 +3645,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path8) {
+    function callVisitor(key, node2, visitor, path9) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path8);
+        return visitor(key, node2, path9);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path8);
+        return visitor.Map?.(key, node2, path9);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path8);
+        return visitor.Seq?.(key, node2, path9);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path8);
+        return visitor.Pair?.(key, node2, path9);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path8);
+        return visitor.Scalar?.(key, node2, path9);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path8);
+        return visitor.Alias?.(key, node2, path9);
       return void 0;
     }
-    function replaceNode(key, path8, node2) {
-      const parent = path8[path8.length - 1];
+    function replaceNode(key, path9, node2) {
+      const parent = path9[path9.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -4273,10 +4273,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path8, value) {
+    function collectionFromPath(schema, path9, value) {
       let v = value;
-      for (let i = path8.length - 1; i >= 0; --i) {
-        const k = path8[i];
+      for (let i = path9.length - 1; i >= 0; --i) {
+        const k = path9[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -4295,7 +4295,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
+    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -4325,11 +4325,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path8, value) {
-        if (isEmptyPath(path8))
+      addIn(path9, value) {
+        if (isEmptyPath(path9))
           this.add(value);
         else {
-          const [key, ...rest] = path8;
+          const [key, ...rest] = path9;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -4343,8 +4343,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        const [key, ...rest] = path8;
+      deleteIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -4358,8 +4358,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        const [key, ...rest] = path8;
+      getIn(path9, keepScalar) {
+        const [key, ...rest] = path9;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -4377,8 +4377,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path8) {
-        const [key, ...rest] = path8;
+      hasIn(path9) {
+        const [key, ...rest] = path9;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -4388,8 +4388,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        const [key, ...rest] = path8;
+      setIn(path9, value) {
+        const [key, ...rest] = path9;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -6904,9 +6904,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path8, value) {
+      addIn(path9, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path8, value);
+          this.contents.addIn(path9, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -6981,14 +6981,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path8) {
-        if (Collection.isEmptyPath(path8)) {
+      deleteIn(path9) {
+        if (Collection.isEmptyPath(path9)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -7003,10 +7003,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path8, keepScalar) {
-        if (Collection.isEmptyPath(path8))
+      getIn(path9, keepScalar) {
+        if (Collection.isEmptyPath(path9))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -7017,10 +7017,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path8) {
-        if (Collection.isEmptyPath(path8))
+      hasIn(path9) {
+        if (Collection.isEmptyPath(path9))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -7037,13 +7037,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path8, value) {
-        if (Collection.isEmptyPath(path8)) {
+      setIn(path9, value) {
+        if (Collection.isEmptyPath(path9)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path8), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path8, value);
+          this.contents.setIn(path9, value);
         }
       }
       /**
@@ -9004,9 +9004,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path8) => {
+    visit2.itemAtPath = (cst, path9) => {
       let item = cst;
-      for (const [field2, index] of path8) {
+      for (const [field2, index] of path9) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -9015,23 +9015,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path8) => {
-      const parent = visit2.itemAtPath(cst, path8.slice(0, -1));
-      const field2 = path8[path8.length - 1][0];
+    visit2.parentCollection = (cst, path9) => {
+      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
+      const field2 = path9[path9.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path8, item, visitor) {
-      let ctrl = visitor(item, path8);
+    function _visit(path9, item, visitor) {
+      let ctrl = visitor(item, path9);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path8.concat([[field2, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path9.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9042,10 +9042,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path8);
+            ctrl = ctrl(item, path9);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -20397,32 +20397,32 @@ var require_ms = __commonJS({
           return void 0;
       }
     }
-    function fmtShort(ms) {
-      if (ms >= d) {
-        return Math.round(ms / d) + "d";
+    function fmtShort(ms2) {
+      if (ms2 >= d) {
+        return Math.round(ms2 / d) + "d";
       }
-      if (ms >= h) {
-        return Math.round(ms / h) + "h";
+      if (ms2 >= h) {
+        return Math.round(ms2 / h) + "h";
       }
-      if (ms >= m) {
-        return Math.round(ms / m) + "m";
+      if (ms2 >= m) {
+        return Math.round(ms2 / m) + "m";
       }
-      if (ms >= s) {
-        return Math.round(ms / s) + "s";
+      if (ms2 >= s) {
+        return Math.round(ms2 / s) + "s";
       }
-      return ms + "ms";
+      return ms2 + "ms";
     }
-    function fmtLong(ms) {
-      return plural2(ms, d, "day") || plural2(ms, h, "hour") || plural2(ms, m, "minute") || plural2(ms, s, "second") || ms + " ms";
+    function fmtLong(ms2) {
+      return plural2(ms2, d, "day") || plural2(ms2, h, "hour") || plural2(ms2, m, "minute") || plural2(ms2, s, "second") || ms2 + " ms";
     }
-    function plural2(ms, n, name) {
-      if (ms < n) {
+    function plural2(ms2, n, name) {
+      if (ms2 < n) {
         return;
       }
-      if (ms < n * 1.5) {
-        return Math.floor(ms / n) + " " + name;
+      if (ms2 < n * 1.5) {
+        return Math.floor(ms2 / n) + " " + name;
       }
-      return Math.ceil(ms / n) + " " + name + "s";
+      return Math.ceil(ms2 / n) + " " + name + "s";
     }
   }
 });
@@ -20453,8 +20453,8 @@ var require_debug = __commonJS({
         if (!debug.enabled) return;
         var self = debug;
         var curr = +/* @__PURE__ */ new Date();
-        var ms = curr - (prevTime || curr);
-        self.diff = ms;
+        var ms2 = curr - (prevTime || curr);
+        self.diff = ms2;
         self.prev = prevTime;
         self.curr = curr;
         prevTime = curr;
@@ -23296,7 +23296,8 @@ var require_cli_progress = __commonJS({
 });
 
 // src/cli/main.ts
-import path7 from "node:path";
+import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import path8 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -24199,10 +24200,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path8) {
-  if (!path8)
+function getElementAtPath(obj, path9) {
+  if (!path9)
     return obj;
-  return path8.reduce((acc, key) => acc?.[key], obj);
+  return path9.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24542,11 +24543,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path8, issues) {
+function prefixIssues(path9, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path8);
+    iss.path.unshift(path9);
     return iss;
   });
 }
@@ -25008,16 +25009,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path8 = []) => {
+  const processError = (error63, path9 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -25056,17 +25057,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path8 = []) => {
+  const processError = (error63, path9 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path8, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path8, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
       } else {
-        const fullpath = [...path8, ...issue2.path];
+        const fullpath = [...path9, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -25105,8 +25106,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path8) {
+  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path9) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42244,13 +42245,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path8 = ref.slice(1).split("/").filter(Boolean);
-  if (path8.length === 0) {
+  const path9 = ref.slice(1).split("/").filter(Boolean);
+  if (path9.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path8[0] === defsKey) {
-    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
+  if (path9[0] === defsKey) {
+    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -43105,6 +43106,12 @@ var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
 var positiveInt = external_exports.int().min(1);
+var LATENCY_DEFAULTS = {
+  fail_fraction: 0.05,
+  warn_fraction: 0.03,
+  min_effect_ms: 0.02,
+  confidence: 0.95
+};
 var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 var backendObjectSchema = external_exports.strictObject({
@@ -43138,9 +43145,9 @@ var configSchema = external_exports.strictObject({
   }).optional(),
   backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
-  repetitions: positiveInt.default(5),
+  repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(20),
+  iterations: positiveInt.default(40),
   timeout_s: external_exports.number().positive().default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
   seed: nonNegativeInt.default(118),
@@ -43181,12 +43188,38 @@ var configSchema = external_exports.strictObject({
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
     max_perplexity: external_exports.number().positive().optional(),
+    /** Latency against a baseline (stored or same-run): fail only if large AND significant AND above the floor. */
+    latency: external_exports.strictObject({
+      fail_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
+      warn_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
+      min_effect_ms: external_exports.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
+      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence)
+    }).default(LATENCY_DEFAULTS),
+    /** Largest allowed rise of a cell's degraded rate against the baseline. */
+    max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
     /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
     parity: external_exports.strictObject({
       max_abs_logit_delta: external_exports.number().min(0).optional(),
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
-  }).default({ perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 }, max_degraded_rate: 0 })
+  }).default({
+    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 },
+    max_degraded_rate: 0,
+    latency: LATENCY_DEFAULTS,
+    max_degraded_rate_increase: 0
+  }),
+  /** What the run is compared with (README "Baselines"). */
+  compare: external_exports.strictObject({
+    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+    base_model: external_exports.string().min(1).optional(),
+    /** A stored baseline (an earlier results.json); --baseline overrides. */
+    baseline: external_exports.string().min(1).optional(),
+    /** Compare cells even when machine or runtime differ (the differences are still reported). */
+    allow_environment_change: external_exports.boolean().default(false),
+    missing_cell: external_exports.enum(["warn", "fail"]).default("warn"),
+    /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
+    on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
+  }).default({ allow_environment_change: false, missing_cell: "warn", on_bad_baseline: "error" })
 });
 
 // src/config/load.ts
@@ -43328,19 +43361,19 @@ function mostUsefulIssue(issues, prefix = []) {
   );
   const first = ordered[0];
   if (!first) return void 0;
-  const path8 = [...prefix, ...first.path];
+  const path9 = [...prefix, ...first.path];
   if (first.code === "invalid_union") {
     const branch = first.errors.find(
       (branchIssues) => !branchIssues.some((i) => i.code === "invalid_type" && i.path.length === 0)
     );
-    const inner = branch ? mostUsefulIssue(branch, path8) : void 0;
+    const inner = branch ? mostUsefulIssue(branch, path9) : void 0;
     if (inner) return inner;
   }
   if (first.code === "invalid_key" || first.code === "invalid_element") {
     const inner = first.issues[0];
-    if (inner) return Object.assign({}, inner, { path: path8, badKey: first.code === "invalid_key" });
+    if (inner) return Object.assign({}, inner, { path: path9, badKey: first.code === "invalid_key" });
   }
-  return { ...first, path: path8 };
+  return { ...first, path: path9 };
 }
 function knownKeys(keyPath) {
   let schema = configSchema;
@@ -43445,6 +43478,19 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`
     );
   }
+  const latency = raw.thresholds.latency;
+  if (latency.warn_fraction > latency.fail_fraction) {
+    fail(
+      ["thresholds", "latency", "warn_fraction"],
+      `expected at most thresholds.latency.fail_fraction (${latency.fail_fraction}); got ${latency.warn_fraction}`
+    );
+  }
+  if (raw.compare.base_model !== void 0 && raw.compare.baseline !== void 0) {
+    fail(
+      ["compare", "baseline"],
+      "give either compare.base_model (same-run A/B) or compare.baseline (a stored result), not both"
+    );
+  }
   if (acc.text !== void 0 && acc.tokens !== void 0) {
     fail(["accuracy", "text"], "give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both");
   }
@@ -43504,7 +43550,21 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       maxDegradedRate: raw.thresholds.max_degraded_rate,
       maxPerplexity: raw.thresholds.max_perplexity,
       maxAbsLogitDelta: raw.thresholds.parity?.max_abs_logit_delta,
-      minTop1Agreement: raw.thresholds.parity?.min_top1_agreement
+      minTop1Agreement: raw.thresholds.parity?.min_top1_agreement,
+      latency: {
+        failFraction: raw.thresholds.latency.fail_fraction,
+        warnFraction: raw.thresholds.latency.warn_fraction,
+        minEffectMs: raw.thresholds.latency.min_effect_ms,
+        confidence: raw.thresholds.latency.confidence
+      },
+      maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase
+    },
+    compare: {
+      baseModelPath: overrides.baseModelPath ? path2.resolve(overrides.baseModelPath) : raw.compare.base_model !== void 0 ? resolvePath(raw.compare.base_model) : void 0,
+      baselinePath: raw.compare.baseline !== void 0 ? resolvePath(raw.compare.baseline) : void 0,
+      allowEnvironmentChange: raw.compare.allow_environment_change,
+      missingCell: raw.compare.missing_cell,
+      onBadBaseline: raw.compare.on_bad_baseline
     },
     raw,
     locate
@@ -43576,31 +43636,6 @@ function collectGitState(cwd) {
   if (!commit) return null;
   const status = run("git", ["status", "--porcelain", "--untracked-files=no"], cwd);
   return { commit, dirty: status !== void 0 && status !== "" };
-}
-
-// src/pipeline.ts
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import path6 from "node:path";
-
-// src/measure/inputs.ts
-function tokensNeeded(batch, seqLen) {
-  return seqLen + batch - 1;
-}
-function scenarioBatch(tokens, batch, seqLen) {
-  const needed = tokensNeeded(batch, seqLen);
-  if (tokens.length < needed) {
-    throw new RangeError(
-      `a ${batch}\xD7${seqLen} batch of distinct rows needs at least ${needed} tokens; the token file has ${tokens.length}`
-    );
-  }
-  const span = tokens.length - seqLen;
-  const inputIds = [];
-  for (let b = 0; b < batch; b++) {
-    const offset = Math.floor(b * span / Math.max(batch - 1, 1));
-    for (let i = 0; i < seqLen; i++) inputIds.push(tokens[offset + i]);
-  }
-  const attentionMask = new Array(batch * seqLen).fill(1);
-  return { batch, seqLen, inputIds, attentionMask, realTokens: attentionMask.reduce((a, m) => a + m, 0) };
 }
 
 // node_modules/simple-statistics/dist/simple-statistics.mjs
@@ -43841,6 +43876,7 @@ function shuffle(x, randomSource) {
   var sample = x.slice();
   return shuffleInPlace(sample, randomSource);
 }
+var epsilon = 1e-4;
 var BayesianClassifier = function BayesianClassifier2() {
   this.totalCount = 0;
   this.data = {};
@@ -43903,6 +43939,19 @@ for (z2 = 0; z2 <= 3.09; z2 += 0.01) {
   standardNormalTable.push(cumulativeDistribution(z2));
 }
 var z2;
+function inverseErrorFunction(x) {
+  var a = 8 * (Math.PI - 3) / (3 * Math.PI * (4 - Math.PI));
+  var inv = Math.sqrt(
+    Math.sqrt(
+      Math.pow(2 / (Math.PI * a) + Math.log(1 - x * x) / 2, 2) - Math.log(1 - x * x) / a
+    ) - (2 / (Math.PI * a) + Math.log(1 - x * x) / 2)
+  );
+  if (x >= 0) {
+    return inv;
+  } else {
+    return -inv;
+  }
+}
 var SQRT_2PI = Math.sqrt(2 * Math.PI);
 var PerceptronModel = function PerceptronModel2() {
   this.weights = [];
@@ -43941,6 +43990,501 @@ PerceptronModel.prototype.train = function train2(features, label) {
   }
   return this;
 };
+function probit(p) {
+  if (p === 0) {
+    p = epsilon;
+  } else if (p >= 1) {
+    p = 1 - epsilon;
+  }
+  return Math.sqrt(2) * inverseErrorFunction(2 * p - 1);
+}
+
+// src/stats/random.ts
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = state + 1831565813 >>> 0;
+    let t = state;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+
+// src/stats/summary.ts
+var import_stats_base_dists_t_quantile = __toESM(require_lib133(), 1);
+var BOOTSTRAP_RESAMPLES = 2e3;
+function tInterval95(values) {
+  if (values.length < 2) return null;
+  const m = mean([...values]);
+  const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
+  return [m - half, m + half];
+}
+function percentileInterval(estimates) {
+  estimates.sort((a, b) => a - b);
+  return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
+}
+function resampleMedian(reps, random, scratch) {
+  scratch.length = 0;
+  for (let r = 0; r < reps.length; r++) {
+    const rep = reps[Math.floor(random() * reps.length)];
+    const n = rep.latenciesMs.length;
+    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)]);
+  }
+  return median(scratch);
+}
+function bootstrapMedianCi95(reps, seed, resamples = BOOTSTRAP_RESAMPLES) {
+  if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
+  const random = seededRandom(seed);
+  const scratch = [];
+  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
+  return percentileInterval(estimates);
+}
+function summarizeCell(reps, seed) {
+  const all = reps.flatMap((r) => r.latenciesMs);
+  if (all.length === 0) return null;
+  const sorted = [...all].sort((a, b) => a - b);
+  const repMeans = reps.map((r) => mean([...r.latenciesMs]));
+  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3)));
+  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3))));
+  const medianMs = median(sorted);
+  const realTokens = reps[0]?.realTokens ?? 0;
+  return {
+    repetitions: reps.length,
+    samples: all.length,
+    latencyMs: {
+      mean: mean(all),
+      median: medianMs,
+      std: all.length > 1 ? sampleStandardDeviation(all) : 0,
+      min: min(all),
+      max: max(all),
+      p5: quantileSorted(sorted, 0.05),
+      p95: quantileSorted(sorted, 0.95),
+      p99: quantileSorted(sorted, 0.99),
+      meanCi95: tInterval95(repMeans),
+      medianCi95: bootstrapMedianCi95(reps, seed)
+    },
+    tokensPerSecond: {
+      atMedian: realTokens / (medianMs / 1e3),
+      mean: mean(perPassThroughput),
+      meanCi95: tInterval95(repThroughput)
+    }
+  };
+}
+function geometricMean(values) {
+  return Math.exp(mean(values.map((v) => Math.log(v))));
+}
+function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
+  if (cells.length === 0) return null;
+  const random = seededRandom(seed);
+  const scratch = [];
+  const estimates = Array.from(
+    { length: resamples },
+    () => geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch)))
+  );
+  const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
+  return {
+    scenarios: cells.length,
+    latencyMs: geometricMean(cells.map((c) => c.stats.latencyMs.median)),
+    latencyCi95: canInterval ? percentileInterval(estimates) : null,
+    tokensPerSecond: geometricMean(cells.map((c) => c.stats.tokensPerSecond.atMedian))
+  };
+}
+
+// src/stats/ratio.ts
+function pooledMedian(reps, repIndices, passes, scratch) {
+  scratch.length = 0;
+  repIndices.forEach((r, k) => {
+    const rep = reps[r];
+    for (const i of passes[k]) scratch.push(rep[i]);
+  });
+  return median(scratch);
+}
+function bootstrapRatio(base, candidate, options) {
+  const b = base.filter((r) => r.length > 0);
+  const c = candidate.filter((r) => r.length > 0);
+  if (b.length === 0 || c.length === 0) return null;
+  const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
+  const random = seededRandom(options.seed);
+  const scratch = [];
+  const pick2 = (n) => Array.from({ length: n }, () => Math.floor(random() * n));
+  const passesOf = (reps, indices) => indices.map((r) => pick2(reps[r].length));
+  const logs = [];
+  for (let k = 0; k < (options.resamples ?? BOOTSTRAP_RESAMPLES); k++) {
+    const bi = pick2(b.length);
+    const bp = passesOf(b, bi);
+    const ci = paired ? bi : pick2(c.length);
+    const cp = paired ? bp : passesOf(c, ci);
+    logs.push(Math.log(pooledMedian(c, ci, cp, scratch) / pooledMedian(b, bi, bp, scratch)));
+  }
+  logs.sort((x, y) => x - y);
+  const alpha = 1 - options.confidence;
+  const ratio = median(c.flat()) / median(b.flat());
+  return {
+    ratio,
+    ci: [Math.exp(quantileSorted(logs, alpha / 2)), Math.exp(quantileSorted(logs, 1 - alpha / 2))],
+    sdLogRatio: logs.length > 1 ? sampleStandardDeviation(logs) : 0
+  };
+}
+
+// src/report/manifest.ts
+import { createHash } from "node:crypto";
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+function configHash(config2) {
+  return createHash("sha256").update(canonicalJson(config2)).digest("hex");
+}
+function buildManifest(results, files) {
+  const env2 = results.environment;
+  return {
+    tool: results.tool,
+    schemaVersion: results.schemaVersion,
+    startedAt: results.startedAt,
+    finishedAt: results.finishedAt,
+    durationSeconds: results.durationSeconds,
+    // The measured repository's commit; `dirty` says when uncommitted changes ran too.
+    git: results.git,
+    config: { source: results.configSource, sha256: configHash(results.config) },
+    model: results.model,
+    versions: { node: env2.nodeVersion, onnxruntime: env2.onnxruntimeVersion, tr118: env2.toolVersion },
+    machine: {
+      os: env2.os,
+      cpuModel: env2.cpuModel,
+      cpuCount: env2.cpuCount,
+      totalMemoryMiB: env2.totalMemoryMiB,
+      gpus: env2.gpus,
+      gpuNote: env2.gpuNote
+    },
+    verdict: results.verdict.decision,
+    files
+  };
+}
+
+// src/gate/fingerprint.ts
+function cellFingerprint(env2, spec, cell2) {
+  const fields = {
+    cpuModel: env2.cpuModel,
+    cpuCount: env2.cpuCount,
+    gpus: env2.gpus.map((g2) => g2.name).join(", "),
+    gpuDriver: env2.gpus[0]?.driverVersion ?? "",
+    nodeVersion: env2.nodeVersion,
+    onnxruntimeVersion: env2.onnxruntimeVersion,
+    engine: spec.engine,
+    provider: spec.provider ?? "",
+    precision: spec.precision,
+    intraOpThreads: spec.intraOpThreads,
+    interOpThreads: spec.interOpThreads,
+    graphOptimization: spec.graphOptimization,
+    batch: cell2.batch,
+    seqLen: cell2.seqLen,
+    warmup: cell2.warmup,
+    iterations: cell2.iterations,
+    timing: cell2.timing
+  };
+  return { ...fields, hash: configHash(fields) };
+}
+function fingerprintDifferences(base, candidate) {
+  return Object.keys(base).filter((key) => key !== "hash" && base[key] !== candidate[key]).map((key) => `${key}: ${JSON.stringify(base[key])} \u2192 ${JSON.stringify(candidate[key])}`);
+}
+
+// src/gate/compare.ts
+var pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
+var ms = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
+function cellMedian(cell2) {
+  const all = cell2.repetitionLatenciesMs.flat();
+  return all.length > 0 ? median(all) : null;
+}
+function decideLatency(base, candidate, options) {
+  const t = options.thresholds;
+  const est = bootstrapRatio(base, candidate, { paired: options.paired, seed: options.seed, confidence: t.confidence });
+  if (!est)
+    return {
+      decision: "inconclusive",
+      reason: "no measurements to compare",
+      ratio: null,
+      ratioCi: null,
+      deltaMs: null,
+      minDetectableFraction: null
+    };
+  const baseMedian = median(base.flat());
+  const deltaMs = median(candidate.flat()) - baseMedian;
+  const change = est.ratio - 1;
+  const [low, high] = est.ci;
+  const z3 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
+  const minDetectableFraction = Math.expm1(z3 * est.sdLogRatio);
+  const level = `${Math.round(t.confidence * 100)}% CI`;
+  const interval2 = `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
+  const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction };
+  const aboveFloor = deltaMs > t.minEffectMs;
+  if (low > 1) {
+    if (change > t.failFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: "fail",
+        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`
+      };
+    }
+    if (change > t.warnFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: "warn",
+        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`
+      };
+    }
+    const why = aboveFloor ? `within the warn threshold ${pct(t.warnFraction)}` : `below the ${t.minEffectMs} ms floor`;
+    return {
+      ...numbers,
+      decision: "pass",
+      reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: significant but ${why}`
+    };
+  }
+  if (high < 1) {
+    if (-change > t.warnFraction && -deltaMs > t.minEffectMs) {
+      return { ...numbers, decision: "improvement", reason: `faster by ${pct(-change)} (${interval2}), ${ms(deltaMs)}` };
+    }
+    return { ...numbers, decision: "pass", reason: `faster by ${pct(-change)} (${interval2}): within the thresholds` };
+  }
+  if (high - 1 > t.failFraction && (high - 1) * baseMedian > t.minEffectMs) {
+    return {
+      ...numbers,
+      decision: "inconclusive",
+      reason: `change ${pct(change)} is not significant, but the interval (${interval2}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect \u2248 ${pct(minDetectableFraction)} (add repetitions, or use same-run A/B)`
+    };
+  }
+  return { ...numbers, decision: "pass", reason: `no significant change (${pct(change)}, ${interval2})` };
+}
+function compareResults(base, candidate, label, options) {
+  const key = (c) => `${c.backend}\0${c.scenario}`;
+  const baseCells = new Map(base.cells.map((c) => [key(c), c]));
+  const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
+  const measured = (c) => c !== void 0 && c.repetitionLatenciesMs.some((r) => r.length > 0);
+  const cells = [];
+  let index = 0;
+  for (const c of candidate.cells) {
+    const b = baseCells.get(key(c));
+    const baseMedian = b ? cellMedian(b) : null;
+    const candidateMedian = cellMedian(c);
+    const common = {
+      backend: c.backend,
+      scenario: c.scenario,
+      baseMedianMs: baseMedian,
+      candidateMedianMs: candidateMedian,
+      baseTokensPerSecond: b && baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+      candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1e3) : null,
+      ratio: null,
+      ratioCi: null,
+      deltaMs: null,
+      minDetectableFraction: null,
+      differences: []
+    };
+    const seed = options.seed + 7 * index++;
+    if (c.status === "unavailable") {
+      if (measured(b))
+        cells.push({ ...common, decision: "missing", reason: "measured in the base, unavailable in the candidate" });
+      continue;
+    }
+    if (!b || b.status === "unavailable") {
+      cells.push({ ...common, decision: "new", reason: "not in the base: no comparison" });
+      continue;
+    }
+    const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
+    if (differences.length > 0 && !options.allowEnvironmentChange) {
+      cells.push({
+        ...common,
+        differences,
+        decision: "incomparable",
+        reason: `measured under different conditions: ${differences.join("; ")}`
+      });
+      continue;
+    }
+    const degradedRise = c.degradedRate - b.degradedRate;
+    if (degradedRise > options.maxDegradedRateIncrease) {
+      cells.push({
+        ...common,
+        differences,
+        decision: "fail",
+        reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`
+      });
+      continue;
+    }
+    if (!measured(c) || !measured(b)) {
+      cells.push({ ...common, differences, decision: "inconclusive", reason: "no successful runs on one side" });
+      continue;
+    }
+    const latency = decideLatency(b.repetitionLatenciesMs, c.repetitionLatenciesMs, {
+      paired: options.mode === "same-run",
+      thresholds: options.latency,
+      seed
+    });
+    cells.push({ ...common, differences, ...latency });
+  }
+  for (const b of base.cells) {
+    if (!candidateCells.has(key(b)) && measured(b)) {
+      const baseMedian = cellMedian(b);
+      cells.push({
+        backend: b.backend,
+        scenario: b.scenario,
+        decision: "missing",
+        reason: "measured in the base, absent from the candidate",
+        baseMedianMs: baseMedian,
+        candidateMedianMs: null,
+        ratio: null,
+        ratioCi: null,
+        deltaMs: null,
+        minDetectableFraction: null,
+        baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+        candidateTokensPerSecond: null,
+        differences: []
+      });
+    }
+  }
+  const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
+  const accuracy = [];
+  for (const row of candidate.accuracy?.rows ?? []) {
+    const b = baseAccuracy.get(row.backend);
+    if (row.perplexity === null || !b || b.perplexity === null) continue;
+    const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
+    const threshold = options.perplexityDeltaFraction[row.precision];
+    const what = `perplexity ${b.perplexity.toFixed(4)} \u2192 ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? "+" : ""}${pct(deltaFraction)})`;
+    const decision = deltaFraction > threshold ? "fail" : deltaFraction < -threshold ? "improvement" : "pass";
+    accuracy.push({
+      backend: row.backend,
+      precision: row.precision,
+      basePerplexity: b.perplexity,
+      candidatePerplexity: row.perplexity,
+      deltaFraction,
+      thresholdFraction: threshold,
+      decision,
+      reason: decision === "fail" ? `${what}: above the ${row.precision} threshold ${pct(threshold)}` : what
+    });
+  }
+  return {
+    mode: options.mode,
+    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
+    cells,
+    accuracy
+  };
+}
+
+// src/gate/verdict.ts
+var CELL_SEVERITY = {
+  pass: "pass",
+  improvement: "pass",
+  new: "pass",
+  warn: "warn",
+  fail: "fail",
+  inconclusive: "inconclusive",
+  incomparable: "inconclusive",
+  missing: "warn"
+};
+var SEVERITY = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
+function decide(input2) {
+  const reasons = [];
+  for (const cell2 of input2.cells) {
+    if (cell2.runs === 0) continue;
+    const rate = cell2.degradedRuns / cell2.runs;
+    if (rate > input2.maxDegradedRate) {
+      reasons.push({
+        rule: "degraded",
+        subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
+        decision: "fail",
+        message: `${cell2.degradedRuns} of ${cell2.runs} runs degraded (rate ${rate.toFixed(2)} > ${input2.maxDegradedRate}): ${cell2.firstReason ?? "no reason recorded"}`
+      });
+    }
+  }
+  const measured = input2.cells.some((c) => c.runs > c.degradedRuns);
+  if (!measured) {
+    reasons.push({
+      rule: "coverage",
+      subject: "matrix",
+      decision: "inconclusive",
+      message: "no cell produced a measurement"
+    });
+  }
+  if (input2.accuracy) {
+    if (input2.accuracy.referenceProblem) {
+      reasons.push({
+        rule: "accuracy",
+        subject: "reference",
+        decision: "inconclusive",
+        message: input2.accuracy.referenceProblem
+      });
+    }
+    for (const row of input2.accuracy.rows) {
+      if (row.pass === false) {
+        reasons.push({
+          rule: "accuracy",
+          subject: row.backend,
+          decision: "fail",
+          message: row.error ?? "accuracy gate failed"
+        });
+      }
+    }
+  }
+  const comparison = input2.comparison;
+  if (comparison) {
+    for (const cell2 of comparison.cells) {
+      if (cell2.decision === "pass") continue;
+      const decision2 = cell2.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell2.decision];
+      reasons.push({
+        rule: "latency",
+        subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
+        decision: decision2,
+        message: `${cell2.decision}: ${cell2.reason}`
+      });
+    }
+    for (const row of comparison.accuracy) {
+      if (row.decision === "pass") continue;
+      reasons.push({
+        rule: "accuracy",
+        subject: `${row.backend} vs base`,
+        decision: row.decision === "fail" ? "fail" : "pass",
+        message: row.reason
+      });
+    }
+  }
+  if (input2.baselineProblem) {
+    reasons.push({ rule: "baseline", subject: "baseline", decision: "warn", message: input2.baselineProblem });
+  }
+  const decision = reasons.reduce(
+    (worst, r) => SEVERITY[r.decision] > SEVERITY[worst] ? r.decision : worst,
+    "pass"
+  );
+  const within = input2.accuracy?.reference ? `perplexity against the reference backend ${input2.accuracy.reference}, degraded runs per cell` : "degraded runs per cell";
+  const basis = !comparison ? `${within}; no latency baseline` : comparison.mode === "same-run" ? `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition); ${within}` : `stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}); ${within}`;
+  return { decision, reasons, basis };
+}
+
+// src/pipeline.ts
+import { appendFileSync, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
+import path7 from "node:path";
+
+// src/measure/inputs.ts
+function tokensNeeded(batch, seqLen) {
+  return seqLen + batch - 1;
+}
+function scenarioBatch(tokens, batch, seqLen) {
+  const needed = tokensNeeded(batch, seqLen);
+  if (tokens.length < needed) {
+    throw new RangeError(
+      `a ${batch}\xD7${seqLen} batch of distinct rows needs at least ${needed} tokens; the token file has ${tokens.length}`
+    );
+  }
+  const span = tokens.length - seqLen;
+  const inputIds = [];
+  for (let b = 0; b < batch; b++) {
+    const offset = Math.floor(b * span / Math.max(batch - 1, 1));
+    for (let i = 0; i < seqLen; i++) inputIds.push(tokens[offset + i]);
+  }
+  const attentionMask = new Array(batch * seqLen).fill(1);
+  return { batch, seqLen, inputIds, attentionMask, realTokens: attentionMask.reduce((a, m) => a + m, 0) };
+}
 
 // src/backends/index.ts
 import path5 from "node:path";
@@ -44000,7 +44544,13 @@ var backendSpecSchema = external_exports.object({
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), backend: backendSpecSchema }),
+  external_exports.object({
+    type: external_exports.literal("open"),
+    id: external_exports.int(),
+    backend: backendSpecSchema,
+    /** Same-run A/B: a second session on the base model, in this same process. */
+    baseModelPath: external_exports.string().optional()
+  }),
   external_exports.object({
     type: external_exports.literal("run"),
     id: external_exports.int(),
@@ -44010,14 +44560,18 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     inputIds: tokenIds,
     attentionMask: external_exports.array(external_exports.union([external_exports.literal(0), external_exports.literal(1)])),
     warmup: external_exports.int().min(0),
-    iterations: external_exports.int().min(1)
+    iterations: external_exports.int().min(1),
+    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    paired: external_exports.enum(["candidate-first", "base-first"]).optional()
   }),
   external_exports.object({
     type: external_exports.literal("perplexity"),
     id: external_exports.int(),
     tokens: tokenIds,
     windowTokens: external_exports.int().min(2),
-    strideTokens: external_exports.int().min(1)
+    strideTokens: external_exports.int().min(1),
+    /** Which session scores: the candidate (default) or, in same-run A/B, the base model. */
+    model: external_exports.enum(["candidate", "base"]).optional()
   }),
   external_exports.object({
     type: external_exports.literal("logits"),
@@ -44046,6 +44600,8 @@ var replySchema = external_exports.discriminatedUnion("type", [
     type: external_exports.literal("ran"),
     id: external_exports.int(),
     latenciesMs: external_exports.array(external_exports.number().nonnegative()),
+    /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
+    baseLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
     outputShape: external_exports.array(external_exports.int())
   }),
   external_exports.object({
@@ -44078,13 +44634,15 @@ var replySchema = external_exports.discriminatedUnion("type", [
 // src/backends/process-backend.ts
 var STDERR_TAIL_CHARS = 2e3;
 var ProcessBackend = class {
-  constructor(spec, entry, openTimeoutMs = 12e4) {
+  constructor(spec, entry, baseModelPath, openTimeoutMs = 12e4) {
     this.spec = spec;
     this.entry = entry;
+    this.baseModelPath = baseModelPath;
     this.openTimeoutMs = openTimeoutMs;
   }
   spec;
   entry;
+  baseModelPath;
   openTimeoutMs;
   child;
   nextId = 1;
@@ -44102,7 +44660,8 @@ var ProcessBackend = class {
       timeoutMs
     );
     if (exchange.kind === "reply" && exchange.reply.type === "ran") {
-      return { status: "ok", latenciesMs: exchange.reply.latenciesMs };
+      const { latenciesMs, baseLatenciesMs } = exchange.reply;
+      return baseLatenciesMs ? { status: "ok", latenciesMs, baseLatenciesMs } : { status: "ok", latenciesMs };
     }
     return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
   }
@@ -44154,7 +44713,14 @@ var ProcessBackend = class {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
     this.child = child;
-    const exchange = await this.exchange({ type: "open", backend: this.spec }, this.openTimeoutMs);
+    const exchange = await this.exchange(
+      {
+        type: "open",
+        backend: this.spec,
+        ...this.baseModelPath !== void 0 ? { baseModelPath: this.baseModelPath } : {}
+      },
+      this.openTimeoutMs
+    );
     if (exchange.kind === "reply" && exchange.reply.type === "opened")
       return { status: "ok", info: exchange.reply.info };
     this.kill();
@@ -44234,7 +44800,7 @@ function createBackend(spec, options = {}) {
     case "onnxruntime": {
       const reason = providerUnavailableReason(spec.provider ?? "cpu");
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry()) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry(), options.baseModelPath) };
     }
     case "tensorrt":
       return {
@@ -44243,18 +44809,6 @@ function createBackend(spec, options = {}) {
     case "pytorch":
       return { unavailable: "the native/ PyTorch worker is not included in this version" };
   }
-}
-
-// src/stats/random.ts
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = state + 1831565813 >>> 0;
-    let t = state;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
 }
 
 // src/accuracy/parity.ts
@@ -44297,6 +44851,7 @@ function chooseReference(specs, configured, hasPerplexity, whyNot) {
 }
 
 // src/measure/runner.ts
+var BASE_SUFFIX = "@base";
 function repetitionOrder(cells, seed, repetition) {
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
 }
@@ -44315,7 +44870,7 @@ async function measureMatrix(input2) {
   const open2 = /* @__PURE__ */ new Map();
   try {
     for (const spec of config2.backends) {
-      const created = createBackend(spec, input2.backendOptions);
+      const created = createBackend(spec, { ...input2.backendOptions, baseModelPath: input2.baseModelPath });
       if ("unavailable" in created) {
         emit(backendRecords, {
           kind: "backend",
@@ -44330,6 +44885,7 @@ async function measureMatrix(input2) {
       const outcome = await created.backend.open();
       const record2 = outcome.status === "ok" ? { kind: "backend", backend: spec.name, status: "ok", info: outcome.info, at: now() } : { kind: "backend", backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
       emit(backendRecords, record2);
+      if (input2.baseModelPath) emit(backendRecords, { ...record2, backend: `${spec.name}${BASE_SUFFIX}` });
       input2.progress?.({ phase: "open", backend: spec.name, status: outcome.status });
       if (outcome.status === "unavailable") continue;
       if (outcome.status === "ok" && outcome.info.vocabSize !== void 0) input2.checkVocab?.(outcome.info.vocabSize);
@@ -44365,55 +44921,69 @@ async function measureMatrix(input2) {
           iterations: config2.iterations
         };
         let record2;
+        let baseRecord;
+        const baseName = `${cell2.backend.name}${BASE_SUFFIX}`;
         if (entry.degradedReason !== void 0) {
           record2 = { ...base, status: "degraded", reason: entry.degradedReason, latenciesMs: [], at: now() };
+          if (input2.baseModelPath) baseRecord = { ...record2, backend: baseName };
         } else {
+          const paired = input2.baseModelPath ? repetition % 2 === 0 ? "candidate-first" : "base-first" : void 0;
           const outcome = await entry.backend.run(
-            { ...cell2.batch, warmup: config2.warmup, iterations: config2.iterations },
+            { ...cell2.batch, warmup: config2.warmup, iterations: config2.iterations, ...paired ? { paired } : {} },
             timeoutMs
           );
           record2 = outcome.status === "ok" ? { ...base, status: "ok", latenciesMs: outcome.latenciesMs, at: now() } : { ...base, status: "degraded", reason: outcome.reason, latenciesMs: [], at: now() };
+          if (input2.baseModelPath) {
+            baseRecord = outcome.status === "ok" ? { ...record2, backend: baseName, latenciesMs: outcome.baseLatenciesMs ?? [] } : { ...record2, backend: baseName };
+          }
         }
         emit(runs, record2);
-        input2.progress?.({ phase: "run", done: runs.length, total, record: record2 });
+        if (baseRecord) emit(runs, baseRecord);
+        input2.progress?.({
+          phase: "run",
+          done: runs.filter((r) => !r.backend.endsWith(BASE_SUFFIX)).length,
+          total,
+          record: record2
+        });
       }
     }
     if (input2.accuracyTokens) {
+      const tokens = input2.accuracyTokens;
       const scorable = config2.backends.filter((spec) => open2.has(spec.name));
+      const sides = input2.baseModelPath ? ["candidate", "base"] : ["candidate"];
+      let done = 0;
       for (const spec of scorable) {
         const entry = open2.get(spec.name);
         if (!entry) continue;
-        let record2;
-        if (entry.degradedReason !== void 0) {
-          record2 = {
-            kind: "accuracy",
-            backend: spec.name,
-            status: "degraded",
-            reason: entry.degradedReason,
-            at: now()
-          };
-        } else {
-          const outcome = await entry.backend.perplexity(
-            {
-              tokens: input2.accuracyTokens,
-              windowTokens: config2.accuracy.windowTokens,
-              strideTokens: config2.accuracy.strideTokens
-            },
-            timeoutMs
-          );
-          record2 = outcome.status === "ok" ? {
-            kind: "accuracy",
-            backend: spec.name,
-            status: "ok",
-            nllSum: outcome.nllSum,
-            scoredTokens: outcome.scoredTokens,
-            windows: outcome.windows,
-            peakRssMiB: outcome.peakRssMiB,
-            at: now()
-          } : { kind: "accuracy", backend: spec.name, status: "degraded", reason: outcome.reason, at: now() };
+        for (const side of sides) {
+          const backend = side === "base" ? `${spec.name}${BASE_SUFFIX}` : spec.name;
+          let record2;
+          if (entry.degradedReason !== void 0) {
+            record2 = { kind: "accuracy", backend, status: "degraded", reason: entry.degradedReason, at: now() };
+          } else {
+            const outcome = await entry.backend.perplexity(
+              {
+                tokens,
+                windowTokens: config2.accuracy.windowTokens,
+                strideTokens: config2.accuracy.strideTokens,
+                ...side === "base" ? { model: "base" } : {}
+              },
+              timeoutMs
+            );
+            record2 = outcome.status === "ok" ? {
+              kind: "accuracy",
+              backend,
+              status: "ok",
+              nllSum: outcome.nllSum,
+              scoredTokens: outcome.scoredTokens,
+              windows: outcome.windows,
+              peakRssMiB: outcome.peakRssMiB,
+              at: now()
+            } : { kind: "accuracy", backend, status: "degraded", reason: outcome.reason, at: now() };
+          }
+          emit(accuracy, record2);
+          input2.progress?.({ phase: "accuracy", done: ++done, total: scorable.length * sides.length, record: record2 });
         }
-        emit(accuracy, record2);
-        input2.progress?.({ phase: "accuracy", done: accuracy.length, total: scorable.length, record: record2 });
       }
     }
     if (input2.accuracyTokens && config2.accuracy.parity) {
@@ -44472,7 +45042,7 @@ async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs,
 }
 
 // src/model/source.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { createReadStream, readFileSync as readFileSync3, statSync } from "node:fs";
 
 // node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
@@ -47443,7 +48013,7 @@ function hfTokens(tokenizerJson, text) {
 
 // src/model/source.ts
 async function sha256File(file2) {
-  const hash2 = createHash("sha256");
+  const hash2 = createHash2("sha256");
   for await (const chunk of createReadStream(file2)) hash2.update(chunk);
   return hash2.digest("hex");
 }
@@ -47463,6 +48033,16 @@ async function resolveModelFile(config2, modelFromFlag) {
     );
   }
   return { path: file2, bytes, sha256: await sha256File(file2) };
+}
+async function resolveBaseModelFile(config2, fromFlag) {
+  const file2 = config2.compare.baseModelPath ?? "";
+  try {
+    if (!statSync(file2).isFile()) throw new Error("not a file");
+  } catch {
+    const at = fromFlag ? "--base-model" : `${config2.locate(["compare", "base_model"])}: compare.base_model`;
+    throw new UsageError(`config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file2)}`);
+  }
+  return { path: file2, bytes: statSync(file2).size, sha256: await sha256File(file2) };
 }
 async function resolveBackendModels(config2) {
   const files = /* @__PURE__ */ new Map();
@@ -47612,45 +48192,6 @@ function renderSummaryCsv(results) {
     ].map(field).join(",");
   });
   return [SUMMARY_COLUMNS.join(","), ...rows].join("\n") + "\n";
-}
-
-// src/report/manifest.ts
-import { createHash as createHash2 } from "node:crypto";
-function canonicalJson(value) {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-function configHash(config2) {
-  return createHash2("sha256").update(canonicalJson(config2)).digest("hex");
-}
-function buildManifest(results, files) {
-  const env2 = results.environment;
-  return {
-    tool: results.tool,
-    schemaVersion: results.schemaVersion,
-    startedAt: results.startedAt,
-    finishedAt: results.finishedAt,
-    durationSeconds: results.durationSeconds,
-    // The measured repository's commit; `dirty` says when uncommitted changes ran too.
-    git: results.git,
-    config: { source: results.configSource, sha256: configHash(results.config) },
-    model: results.model,
-    versions: { node: env2.nodeVersion, onnxruntime: env2.onnxruntimeVersion, tr118: env2.toolVersion },
-    machine: {
-      os: env2.os,
-      cpuModel: env2.cpuModel,
-      cpuCount: env2.cpuCount,
-      totalMemoryMiB: env2.totalMemoryMiB,
-      gpus: env2.gpus,
-      gpuNote: env2.gpuNote
-    },
-    verdict: results.verdict.decision,
-    files
-  };
 }
 
 // node_modules/markdown-table/index.js
@@ -47811,6 +48352,19 @@ function cell(text) {
 
 // src/report/markdown.ts
 var VERDICT_ICON = { pass: "\u2705", warn: "\u26A0\uFE0F", fail: "\u274C", inconclusive: "\u2754" };
+var DECISION_ICON = {
+  pass: "\u2705",
+  improvement: "\u{1F680}",
+  new: "\u{1F195}",
+  warn: "\u26A0\uFE0F",
+  fail: "\u274C",
+  inconclusive: "\u2754",
+  incomparable: "\u2260",
+  missing: "\u2205"
+};
+function signedPercent(fraction) {
+  return `${fraction >= 0 ? "+" : ""}${(fraction * 100).toFixed(1)}%`;
+}
 function renderMarkdown(results) {
   const out = [];
   const v = results.verdict;
@@ -47820,6 +48374,60 @@ function renderMarkdown(results) {
     for (const r of v.reasons)
       out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
     out.push("");
+  }
+  const comparison = results.comparison;
+  if (comparison) {
+    const title = comparison.mode === "same-run" ? "Same-run A/B against the base model" : "Comparison with the stored baseline";
+    out.push(`## ${title}`, "");
+    out.push(
+      `Base: ${cell(comparison.base.label)} (model sha256 ${comparison.base.modelSha256.slice(0, 12)}\u2026, measured ${comparison.base.startedAt}). Change = candidate \xF7 base median latency \u2212 1; the interval is a bootstrap over repetitions` + (comparison.mode === "same-run" ? ", paired by repetition (base and candidate measured back to back)." : "."),
+      ""
+    );
+    out.push(
+      markdownTable([
+        [
+          "Backend",
+          "Scenario",
+          "Decision",
+          "base_median_ms",
+          "cand_median_ms",
+          "change",
+          "change_ci",
+          "delta_ms",
+          "min_detectable",
+          "Reason"
+        ],
+        ...comparison.cells.map((c) => [
+          cell(c.backend),
+          cell(c.scenario),
+          `${DECISION_ICON[c.decision]} ${c.decision}`,
+          num(c.baseMedianMs),
+          num(c.candidateMedianMs),
+          c.ratio === null ? "\u2014" : signedPercent(c.ratio - 1),
+          c.ratioCi ? `[${signedPercent(c.ratioCi[0] - 1)}, ${signedPercent(c.ratioCi[1] - 1)}]` : "\u2014",
+          num(c.deltaMs, 3),
+          c.minDetectableFraction === null ? "\u2014" : signedPercent(c.minDetectableFraction),
+          cell(c.reason)
+        ])
+      ]),
+      ""
+    );
+    if (comparison.accuracy.length > 0) {
+      out.push(
+        markdownTable([
+          ["Backend", "base PPL", "candidate PPL", "\u0394 frac", "Threshold", "Decision"],
+          ...comparison.accuracy.map((a) => [
+            cell(a.backend),
+            num(a.basePerplexity, 6),
+            num(a.candidatePerplexity, 6),
+            num(a.deltaFraction, 3),
+            num(a.thresholdFraction, 3),
+            a.decision
+          ])
+        ]),
+        ""
+      );
+    }
   }
   out.push("## Overall backend summary", "");
   out.push(
@@ -48086,139 +48694,6 @@ function evaluateAccuracy(input2) {
   return { reference, referenceProblem: choice.problem, rows };
 }
 
-// src/gate/verdict.ts
-var SEVERITY = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
-function decide(input2) {
-  const reasons = [];
-  for (const cell2 of input2.cells) {
-    if (cell2.runs === 0) continue;
-    const rate = cell2.degradedRuns / cell2.runs;
-    if (rate > input2.maxDegradedRate) {
-      reasons.push({
-        rule: "degraded",
-        subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
-        decision: "fail",
-        message: `${cell2.degradedRuns} of ${cell2.runs} runs degraded (rate ${rate.toFixed(2)} > ${input2.maxDegradedRate}): ${cell2.firstReason ?? "no reason recorded"}`
-      });
-    }
-  }
-  const measured = input2.cells.some((c) => c.runs > c.degradedRuns);
-  if (!measured) {
-    reasons.push({
-      rule: "coverage",
-      subject: "matrix",
-      decision: "inconclusive",
-      message: "no cell produced a measurement"
-    });
-  }
-  if (input2.accuracy) {
-    if (input2.accuracy.referenceProblem) {
-      reasons.push({
-        rule: "accuracy",
-        subject: "reference",
-        decision: "inconclusive",
-        message: input2.accuracy.referenceProblem
-      });
-    }
-    for (const row of input2.accuracy.rows) {
-      if (row.pass === false) {
-        reasons.push({
-          rule: "accuracy",
-          subject: row.backend,
-          decision: "fail",
-          message: row.error ?? "accuracy gate failed"
-        });
-      }
-    }
-  }
-  const decision = reasons.reduce(
-    (worst, r) => SEVERITY[r.decision] > SEVERITY[worst] ? r.decision : worst,
-    "pass"
-  );
-  const basis = input2.accuracy?.reference ? `perplexity against the reference backend ${input2.accuracy.reference}, and degraded runs per cell; no latency baseline` : "degraded runs per cell; no latency baseline";
-  return { decision, reasons, basis };
-}
-
-// src/stats/summary.ts
-var import_stats_base_dists_t_quantile = __toESM(require_lib133(), 1);
-var BOOTSTRAP_RESAMPLES = 2e3;
-function tInterval95(values) {
-  if (values.length < 2) return null;
-  const m = mean([...values]);
-  const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
-  return [m - half, m + half];
-}
-function percentileInterval(estimates) {
-  estimates.sort((a, b) => a - b);
-  return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
-}
-function resampleMedian(reps, random, scratch) {
-  scratch.length = 0;
-  for (let r = 0; r < reps.length; r++) {
-    const rep = reps[Math.floor(random() * reps.length)];
-    const n = rep.latenciesMs.length;
-    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)]);
-  }
-  return median(scratch);
-}
-function bootstrapMedianCi95(reps, seed, resamples = BOOTSTRAP_RESAMPLES) {
-  if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
-  const random = seededRandom(seed);
-  const scratch = [];
-  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
-  return percentileInterval(estimates);
-}
-function summarizeCell(reps, seed) {
-  const all = reps.flatMap((r) => r.latenciesMs);
-  if (all.length === 0) return null;
-  const sorted = [...all].sort((a, b) => a - b);
-  const repMeans = reps.map((r) => mean([...r.latenciesMs]));
-  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms) => r.realTokens / (ms / 1e3)));
-  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms) => r.realTokens / (ms / 1e3))));
-  const medianMs = median(sorted);
-  const realTokens = reps[0]?.realTokens ?? 0;
-  return {
-    repetitions: reps.length,
-    samples: all.length,
-    latencyMs: {
-      mean: mean(all),
-      median: medianMs,
-      std: all.length > 1 ? sampleStandardDeviation(all) : 0,
-      min: min(all),
-      max: max(all),
-      p5: quantileSorted(sorted, 0.05),
-      p95: quantileSorted(sorted, 0.95),
-      p99: quantileSorted(sorted, 0.99),
-      meanCi95: tInterval95(repMeans),
-      medianCi95: bootstrapMedianCi95(reps, seed)
-    },
-    tokensPerSecond: {
-      atMedian: realTokens / (medianMs / 1e3),
-      mean: mean(perPassThroughput),
-      meanCi95: tInterval95(repThroughput)
-    }
-  };
-}
-function geometricMean(values) {
-  return Math.exp(mean(values.map((v) => Math.log(v))));
-}
-function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
-  if (cells.length === 0) return null;
-  const random = seededRandom(seed);
-  const scratch = [];
-  const estimates = Array.from(
-    { length: resamples },
-    () => geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch)))
-  );
-  const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
-  return {
-    scenarios: cells.length,
-    latencyMs: geometricMean(cells.map((c) => c.stats.latencyMs.median)),
-    latencyCi95: canInterval ? percentileInterval(estimates) : null,
-    tokensPerSecond: geometricMean(cells.map((c) => c.stats.tokensPerSecond.atMedian))
-  };
-}
-
 // src/results/build.ts
 var RESULTS_SCHEMA_VERSION = 1;
 var TIMER_COVERS = "one session.run() call: binding the prepared int64 input tensors, the forward pass, and copying the float32 logits [batch, seq_len, vocab] into a JavaScript buffer; input tensors are built before the timer starts";
@@ -48247,6 +48722,14 @@ function buildResults(input2) {
         degradedRuns: degraded.length,
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== "ok" ? backendRecord.get(spec.name)?.reason ?? null : null),
+        repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        fingerprint: cellFingerprint(input2.environment, spec, {
+          batch: scenario.batch,
+          seqLen: scenario.seqLen,
+          warmup: config2.warmup,
+          iterations: config2.iterations,
+          timing: config2.compare.baseModelPath ? "paired" : "plain"
+        }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
           ok.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
@@ -48315,9 +48798,153 @@ function buildResults(input2) {
       parityProbe: config2.accuracy.parity ?? null
     } : null,
     verdict,
+    comparison: null,
+    sameRunBase: null,
     environment: input2.environment,
     git: input2.git
   };
+}
+function withComparison(results, config2, comparison, extra = {}) {
+  const verdict = decide({
+    cells: results.cells,
+    accuracy: results.accuracy,
+    maxDegradedRate: config2.thresholds.maxDegradedRate,
+    comparison: comparison ?? void 0,
+    baselineProblem: extra.baselineProblem,
+    missingCellDecision: config2.compare.missingCell
+  });
+  return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
+}
+
+// src/results/store.ts
+import { copyFileSync, existsSync as existsSync3, mkdirSync, readdirSync as readdirSync2, renameSync } from "node:fs";
+import os2 from "node:os";
+import path6 from "node:path";
+
+// src/results/read.ts
+import { readFileSync as readFileSync4 } from "node:fs";
+var fingerprintSchema = external_exports.object({
+  hash: external_exports.string(),
+  cpuModel: external_exports.string(),
+  cpuCount: external_exports.number(),
+  gpus: external_exports.string(),
+  gpuDriver: external_exports.string(),
+  nodeVersion: external_exports.string(),
+  onnxruntimeVersion: external_exports.string(),
+  engine: external_exports.string(),
+  provider: external_exports.string(),
+  precision: external_exports.string(),
+  intraOpThreads: external_exports.number(),
+  interOpThreads: external_exports.number(),
+  graphOptimization: external_exports.string(),
+  batch: external_exports.number(),
+  seqLen: external_exports.number(),
+  warmup: external_exports.number(),
+  iterations: external_exports.number(),
+  timing: external_exports.enum(["plain", "paired"])
+}).loose();
+var comparableResultsSchema = external_exports.object({
+  schemaVersion: external_exports.literal(RESULTS_SCHEMA_VERSION),
+  startedAt: external_exports.string(),
+  model: external_exports.object({ name: external_exports.string(), sha256: external_exports.string() }).loose(),
+  cells: external_exports.array(
+    external_exports.object({
+      backend: external_exports.string(),
+      scenario: external_exports.string(),
+      batch: external_exports.number(),
+      seqLen: external_exports.number(),
+      realTokens: external_exports.number(),
+      status: external_exports.enum(["ok", "unavailable", "degraded"]),
+      runs: external_exports.number(),
+      degradedRuns: external_exports.number(),
+      degradedRate: external_exports.number(),
+      repetitionLatenciesMs: external_exports.array(external_exports.array(external_exports.number().nonnegative())),
+      fingerprint: fingerprintSchema
+    }).loose()
+  ),
+  accuracy: external_exports.object({
+    rows: external_exports.array(
+      external_exports.object({
+        backend: external_exports.string(),
+        precision: external_exports.enum(["fp32", "fp16", "int8"]),
+        perplexity: external_exports.number().nullable()
+      }).loose()
+    )
+  }).loose().nullable()
+}).loose();
+function parseComparableResults(data, what) {
+  const version2 = data?.schemaVersion;
+  if (typeof data === "object" && data !== null && version2 !== RESULTS_SCHEMA_VERSION) {
+    throw new UsageError(
+      `${what}: unknown results schema version ${JSON.stringify(version2 ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`
+    );
+  }
+  const parsed = comparableResultsSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue2 = parsed.error.issues[0];
+    const at = issue2 ? formatKeyPath(issue2.path) : "(top level)";
+    throw new UsageError(`${what}: not a tr118 results.json: ${at}: ${issue2?.message ?? "invalid"}`);
+  }
+  return parsed.data;
+}
+function readResultsFile(file2, what = `baseline ${file2}`) {
+  let text;
+  try {
+    text = readFileSync4(file2, "utf8");
+  } catch (error62) {
+    const code = error62.code;
+    throw new UsageError(`${what}: cannot read: ${code === "ENOENT" ? "no such file" : String(code)}`);
+  }
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (error62) {
+    throw new UsageError(`${what}: not valid JSON (truncated or corrupted?): ${error62.message}`);
+  }
+  return parseComparableResults(data, what);
+}
+
+// src/results/store.ts
+function defaultStoreDir() {
+  return process.env.TR118_BASELINE_DIR ?? path6.join(os2.homedir(), ".cache", "tr118", "baselines");
+}
+var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+function checkName(name) {
+  if (!NAME.test(name)) {
+    throw new UsageError(
+      `baseline name ${JSON.stringify(name)}: expected letters, digits, ".", "_" or "-" (e.g. main)`
+    );
+  }
+}
+function saveBaseline(resultsFile, name, storeDir) {
+  checkName(name);
+  readResultsFile(resultsFile, `results ${resultsFile}`);
+  mkdirSync(storeDir, { recursive: true });
+  const target = path6.join(storeDir, `${name}.json`);
+  const temporary = `${target}.${process.pid}.tmp`;
+  copyFileSync(resultsFile, temporary);
+  renameSync(temporary, target);
+  return target;
+}
+function resolveBaseline(nameOrFile, storeDir) {
+  if (existsSync3(nameOrFile)) return nameOrFile;
+  if (NAME.test(nameOrFile) && !nameOrFile.endsWith(".json")) {
+    const stored = path6.join(storeDir, `${nameOrFile}.json`);
+    if (existsSync3(stored)) return stored;
+    const names = listBaselines(storeDir);
+    throw new UsageError(
+      `baseline ${JSON.stringify(nameOrFile)}: no such file, and no stored baseline of that name in ${storeDir}` + (names.length > 0 ? ` (stored: ${names.join(", ")})` : " (the store is empty: `tr118 baseline save`)")
+    );
+  }
+  throw new UsageError(`baseline ${nameOrFile}: no such file`);
+}
+function listBaselines(storeDir) {
+  if (!existsSync3(storeDir)) return [];
+  return readdirSync2(storeDir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+}
+function loadBaseline(nameOrFile, storeDir) {
+  const file2 = resolveBaseline(nameOrFile, storeDir);
+  return { file: file2, results: readResultsFile(file2) };
 }
 
 // src/pipeline.ts
@@ -48326,7 +48953,8 @@ var OUTPUT_FILES = {
   results: "results.json",
   summary: "summary.csv",
   manifest: "manifest.json",
-  report: "report.md"
+  report: "report.md",
+  verdict: "verdict.json"
 };
 async function runPipeline(options) {
   const { config: config2 } = options;
@@ -48360,19 +48988,33 @@ async function runPipeline(options) {
       );
     }
   }
+  const baselineArgument = options.baseline ?? config2.compare.baselinePath;
+  let baseline;
+  let baselineProblem;
+  if (baselineArgument && !config2.compare.baseModelPath) {
+    try {
+      baseline = loadBaseline(baselineArgument, options.baselineStore ?? defaultStoreDir());
+    } catch (error62) {
+      if (!(error62 instanceof UsageError) || config2.compare.onBadBaseline === "error") throw error62;
+      baselineProblem = `${error62.message}; compared with no baseline (compare.on_bad_baseline: no-baseline)`;
+    }
+  }
+  if (config2.compare.baseModelPath) await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false);
   try {
-    mkdirSync(options.outDir, { recursive: true });
+    mkdirSync2(options.outDir, { recursive: true });
   } catch (error62) {
     throw new UsageError(
       `cannot create the output folder ${options.outDir}: ${error62.code ?? String(error62)}`
     );
   }
   const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path6.join(options.outDir, name)])
+    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path7.join(options.outDir, name)])
   );
   writeFileSync(files.raw, "");
+  const baseModel = config2.compare.baseModelPath;
   const measurement = await measureMatrix({
     config: config2,
+    baseModelPath: baseModel,
     inputTokens,
     accuracyTokens,
     record: (record2) => appendFileSync(files.raw, `${JSON.stringify(record2)}
@@ -48386,26 +49028,81 @@ async function runPipeline(options) {
     ...options.progress ? { progress: options.progress } : {},
     ...options.backendOptions ? { backendOptions: options.backendOptions } : {}
   });
-  const results = buildResults({
+  const environment = collectEnvironment();
+  const git = collectGitState(options.cwd ?? process.cwd());
+  const finishedAt = /* @__PURE__ */ new Date();
+  const build = (part, modelFile) => buildResults({
     config: config2,
-    measurement,
-    model: { name: config2.model.name, ...model },
+    measurement: part,
+    model: modelFile,
     backendModels: [...backendModels.values()],
-    environment: collectEnvironment(),
-    git: collectGitState(options.cwd ?? process.cwd()),
+    environment,
+    git,
     startedAt,
-    finishedAt: /* @__PURE__ */ new Date(),
+    finishedAt,
     evaluatedTokens: accuracyTokens?.length ?? 0,
     evalTokens
   });
+  const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
+  let results;
+  if (baseModel) {
+    const base = build(splitMeasurement(measurement, "base"), {
+      name: path7.basename(baseModel),
+      ...await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false)
+    });
+    const comparison = compareResults(base, candidate, path7.basename(baseModel), compareOptions(config2, "same-run"));
+    results = withComparison(candidate, config2, comparison, { sameRunBase: base });
+  } else if (baseline) {
+    const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
+    results = withComparison(candidate, config2, comparison);
+  } else {
+    results = withComparison(candidate, config2, null, { baselineProblem });
+  }
+  writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
+`);
   writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
 `);
   writeFileSync(files.summary, renderSummaryCsv(results));
   writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path6.basename(f)]));
+  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path7.basename(f)]));
   writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
 `);
   return { results, files };
+}
+function splitMeasurement(measurement, side) {
+  const isBase = (name) => name.endsWith(BASE_SUFFIX);
+  const keep = (name) => side === "base" ? isBase(name) : !isBase(name);
+  const rename = (r) => side === "base" ? { ...r, backend: r.backend.slice(0, -BASE_SUFFIX.length) } : r;
+  return {
+    backends: measurement.backends.filter((r) => keep(r.backend)).map(rename),
+    runs: measurement.runs.filter((r) => keep(r.backend)).map(rename),
+    accuracy: measurement.accuracy.filter((r) => keep(r.backend)).map(rename),
+    // Parity is against the run's reference backend, a candidate backend: it belongs to the candidate side only.
+    parity: side === "candidate" ? measurement.parity.filter((r) => !isBase(r.backend)) : []
+  };
+}
+function compareOptions(config2, mode) {
+  return {
+    mode,
+    latency: config2.thresholds.latency,
+    perplexityDeltaFraction: config2.thresholds.perplexityDeltaFraction,
+    maxDegradedRateIncrease: config2.thresholds.maxDegradedRateIncrease,
+    allowEnvironmentChange: config2.compare.allowEnvironmentChange,
+    missingCell: config2.compare.missingCell,
+    seed: config2.seed
+  };
+}
+function verdictFile(results) {
+  return {
+    schemaVersion: results.schemaVersion,
+    decision: results.verdict.decision,
+    basis: results.verdict.basis,
+    mode: results.comparison?.mode ?? "no-baseline",
+    base: results.comparison?.base ?? null,
+    reasons: results.verdict.reasons,
+    cells: results.comparison?.cells ?? [],
+    accuracy: { withinRun: results.accuracy?.rows ?? [], againstBase: results.comparison?.accuracy ?? [] }
+  };
 }
 
 // src/cli/progress.ts
@@ -48482,11 +49179,20 @@ function createProgress(stream, quiet) {
 // src/cli/main.ts
 var DEFAULT_CONFIG = "fixtures/configs/default.yml";
 var DEFAULT_OUT_DIR = "tr118-results";
+function configFrom(io, file2, overrides = {}) {
+  const configFile = file2 ? path8.resolve(io.cwd, file2) : path8.join(packageRoot(), DEFAULT_CONFIG);
+  return loadConfigFile(configFile, overrides);
+}
+function exitCodeOf(decision) {
+  return decision === "fail" ? ExitCode.gateFailed : ExitCode.pass;
+}
 async function runCommand(flags, io) {
-  const configFile = flags.config ? path7.resolve(io.cwd, flags.config) : path7.join(packageRoot(), DEFAULT_CONFIG);
-  const overrides = { modelPath: flags.model ? path7.resolve(io.cwd, flags.model) : void 0 };
-  const config2 = loadConfigFile(configFile, overrides);
-  const outDir = path7.resolve(io.cwd, flags.out);
+  if (flags.baseline && flags.baseModel) throw new UsageError("give either --baseline or --base-model, not both");
+  const config2 = configFrom(io, flags.config, {
+    modelPath: flags.model ? path8.resolve(io.cwd, flags.model) : void 0,
+    baseModelPath: flags.baseModel ? path8.resolve(io.cwd, flags.baseModel) : void 0
+  });
+  const outDir = path8.resolve(io.cwd, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
   try {
@@ -48494,6 +49200,9 @@ async function runCommand(flags, io) {
       config: config2,
       outDir,
       modelFromFlag: flags.model !== void 0,
+      baseModelFromFlag: flags.baseModel !== void 0,
+      baseline: flags.baseline ? resolveArgument(io, flags.baseline) : void 0,
+      baselineStore: flags.store ? path8.resolve(io.cwd, flags.store) : void 0,
       progress: progress.onEvent,
       cwd: io.cwd
     });
@@ -48512,11 +49221,58 @@ async function runCommand(flags, io) {
     io.stdout.write(`  ${b.spec.name}: ${b.status}; ${figure}
 `);
   }
-  io.stdout.write(
-    `report: ${path7.join(outDir, OUTPUT_FILES.report)} (and ${Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report).join(", ")})
+  const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
+  io.stdout.write(`report: ${path8.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
+`);
+  return exitCodeOf(v.decision);
+}
+function resolveArgument(io, value) {
+  return value.includes("/") || value.endsWith(".json") ? path8.resolve(io.cwd, value) : value;
+}
+function compareCommand(baseFile, candidateFile, flags, io) {
+  const base = readResultsFile(path8.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const candidate = readResultsFile(path8.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
+  const config2 = flags.config ? configFrom(io, flags.config) : parseConfig(
+    "model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n",
+    "<defaults>",
+    io.cwd
+  );
+  const comparison = compareResults(base, candidate, baseFile, compareOptions(config2, "stored"));
+  const verdict = decide({
+    cells: candidate.cells.map((c) => ({
+      backend: c.backend,
+      scenario: c.scenario,
+      runs: c.runs,
+      degradedRuns: c.degradedRuns,
+      firstReason: null
+    })),
+    accuracy: null,
+    maxDegradedRate: config2.thresholds.maxDegradedRate,
+    comparison,
+    missingCellDecision: config2.compare.missingCell
+  });
+  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})
+`);
+  for (const c of comparison.cells) {
+    const change = c.ratio === null ? "" : ` ${(100 * (c.ratio - 1)).toFixed(1)}%`;
+    io.stdout.write(
+      `  ${c.decision.padEnd(12)} ${c.backend} \xD7 ${c.scenario}:${change} ${num(c.baseMedianMs)} \u2192 ${num(c.candidateMedianMs)} ms; ${c.reason}
+`
+    );
+  }
+  for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
+`);
+  const outDir = path8.resolve(io.cwd, flags.out);
+  mkdirSync3(outDir, { recursive: true });
+  const file2 = path8.join(outDir, OUTPUT_FILES.verdict);
+  writeFileSync2(
+    file2,
+    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
 `
   );
-  return v.decision === "fail" ? ExitCode.gateFailed : ExitCode.pass;
+  io.stdout.write(`verdict file: ${file2}
+`);
+  return exitCodeOf(verdict.decision);
 }
 function buildProgram(io, setExit) {
   const program2 = new Command().name("tr118").description(
@@ -48525,7 +49281,52 @@ function buildProgram(io, setExit) {
     "after",
     "\nExit codes: 0 pass (or no gate failed), 1 gate failed, 2 usage or config error, 3 internal error.\nRun `tr118 run` with no flags to benchmark the bundled fixture model with the default matrix."
   );
-  program2.command("run").description("run the prefill matrix and write the report files").option("-c, --config <file>", `matrix config (YAML); default: the built-in ${DEFAULT_CONFIG}`).option("-o, --out <dir>", "output folder", DEFAULT_OUT_DIR).option("-m, --model <onnx>", "ONNX model to measure, replacing model.onnx of the config").option("-q, --quiet", "no progress output").action(async (flags) => setExit(await runCommand(flags, io)));
+  program2.command("run").description("run the prefill matrix and write the report files").option("-c, --config <file>", `matrix config (YAML); default: the built-in ${DEFAULT_CONFIG}`).option("-o, --out <dir>", "output folder", DEFAULT_OUT_DIR).option("-m, --model <onnx>", "ONNX model to measure, replacing model.onnx of the config").option("-b, --baseline <file-or-name>", "compare with an earlier results.json, or a stored baseline by name").option(
+    "--base-model <onnx>",
+    "same-run A/B: measure this base model interleaved with the candidate (recommended on noisy machines)"
+  ).option("--store <dir>", "baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)").option("-q, --quiet", "no progress output").action(async (flags) => setExit(await runCommand(flags, io)));
+  program2.command("compare").description("compare two results.json files offline (stored-baseline rules) and write verdict.json").argument("<base>", "the base results.json").argument("<candidate>", "the candidate results.json").option(
+    "-c, --config <file>",
+    "take thresholds and compare settings from this config (default: the documented defaults)"
+  ).option("-o, --out <dir>", "where verdict.json goes", DEFAULT_OUT_DIR).action(
+    (base, candidate, flags) => setExit(compareCommand(base, candidate, flags, io))
+  );
+  const baseline = program2.command("baseline").description("manage the local baseline store");
+  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path8.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
+    const target = saveBaseline(
+      path8.resolve(io.cwd, results),
+      flags.name,
+      flags.store ? path8.resolve(io.cwd, flags.store) : defaultStoreDir()
+    );
+    io.stdout.write(`saved baseline ${flags.name}: ${target}
+`);
+    setExit(ExitCode.pass);
+  });
+  baseline.command("show").description("list stored baselines, or summarize one").argument("[name]", "a stored baseline name (or a results.json path)").option("--store <dir>", "store folder").action((name, flags) => {
+    const store = flags.store ? path8.resolve(io.cwd, flags.store) : defaultStoreDir();
+    if (!name) {
+      const names = listBaselines(store);
+      io.stdout.write(names.length > 0 ? `${names.join("\n")}
+` : `no baselines in ${store}
+`);
+      return setExit(ExitCode.pass);
+    }
+    const { file: file2, results } = loadBaseline(resolveArgument(io, name), store);
+    io.stdout.write(
+      `${file2}
+  model ${results.model.name} (sha256 ${results.model.sha256.slice(0, 12)}\u2026), measured ${results.startedAt}
+`
+    );
+    for (const c of results.cells) {
+      const all = c.repetitionLatenciesMs.flat().sort((a, b) => a - b);
+      const median3 = all.length > 0 ? all[Math.floor((all.length - 1) / 2)] : void 0;
+      io.stdout.write(
+        `  ${c.backend} \xD7 ${c.scenario}: ${c.status}, ${c.repetitionLatenciesMs.length} repetitions, median \u2248 ${num(median3)} ms
+`
+      );
+    }
+    setExit(ExitCode.pass);
+  });
   return program2;
 }
 async function main(argv, io) {

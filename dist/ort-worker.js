@@ -19739,6 +19739,12 @@ var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
 var positiveInt = external_exports.int().min(1);
+var LATENCY_DEFAULTS = {
+  fail_fraction: 0.05,
+  warn_fraction: 0.03,
+  min_effect_ms: 0.02,
+  confidence: 0.95
+};
 var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 var backendObjectSchema = external_exports.strictObject({
@@ -19772,9 +19778,9 @@ var configSchema = external_exports.strictObject({
   }).optional(),
   backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
-  repetitions: positiveInt.default(5),
+  repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(20),
+  iterations: positiveInt.default(40),
   timeout_s: external_exports.number().positive().default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
   seed: nonNegativeInt.default(118),
@@ -19815,12 +19821,38 @@ var configSchema = external_exports.strictObject({
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
     max_perplexity: external_exports.number().positive().optional(),
+    /** Latency against a baseline (stored or same-run): fail only if large AND significant AND above the floor. */
+    latency: external_exports.strictObject({
+      fail_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
+      warn_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
+      min_effect_ms: external_exports.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
+      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence)
+    }).default(LATENCY_DEFAULTS),
+    /** Largest allowed rise of a cell's degraded rate against the baseline. */
+    max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
     /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
     parity: external_exports.strictObject({
       max_abs_logit_delta: external_exports.number().min(0).optional(),
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
-  }).default({ perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 }, max_degraded_rate: 0 })
+  }).default({
+    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 },
+    max_degraded_rate: 0,
+    latency: LATENCY_DEFAULTS,
+    max_degraded_rate_increase: 0
+  }),
+  /** What the run is compared with (README "Baselines"). */
+  compare: external_exports.strictObject({
+    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+    base_model: external_exports.string().min(1).optional(),
+    /** A stored baseline (an earlier results.json); --baseline overrides. */
+    baseline: external_exports.string().min(1).optional(),
+    /** Compare cells even when machine or runtime differ (the differences are still reported). */
+    allow_environment_change: external_exports.boolean().default(false),
+    missing_cell: external_exports.enum(["warn", "fail"]).default("warn"),
+    /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
+    on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
+  }).default({ allow_environment_change: false, missing_cell: "warn", on_bad_baseline: "error" })
 });
 
 // src/backends/protocol.ts
@@ -19838,7 +19870,13 @@ var backendSpecSchema = external_exports.object({
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
-  external_exports.object({ type: external_exports.literal("open"), id: external_exports.int(), backend: backendSpecSchema }),
+  external_exports.object({
+    type: external_exports.literal("open"),
+    id: external_exports.int(),
+    backend: backendSpecSchema,
+    /** Same-run A/B: a second session on the base model, in this same process. */
+    baseModelPath: external_exports.string().optional()
+  }),
   external_exports.object({
     type: external_exports.literal("run"),
     id: external_exports.int(),
@@ -19848,14 +19886,18 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     inputIds: tokenIds,
     attentionMask: external_exports.array(external_exports.union([external_exports.literal(0), external_exports.literal(1)])),
     warmup: external_exports.int().min(0),
-    iterations: external_exports.int().min(1)
+    iterations: external_exports.int().min(1),
+    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    paired: external_exports.enum(["candidate-first", "base-first"]).optional()
   }),
   external_exports.object({
     type: external_exports.literal("perplexity"),
     id: external_exports.int(),
     tokens: tokenIds,
     windowTokens: external_exports.int().min(2),
-    strideTokens: external_exports.int().min(1)
+    strideTokens: external_exports.int().min(1),
+    /** Which session scores: the candidate (default) or, in same-run A/B, the base model. */
+    model: external_exports.enum(["candidate", "base"]).optional()
   }),
   external_exports.object({
     type: external_exports.literal("logits"),
@@ -19884,6 +19926,8 @@ var replySchema = external_exports.discriminatedUnion("type", [
     type: external_exports.literal("ran"),
     id: external_exports.int(),
     latenciesMs: external_exports.array(external_exports.number().nonnegative()),
+    /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
+    baseLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
     outputShape: external_exports.array(external_exports.int())
   }),
   external_exports.object({
@@ -19972,7 +20016,7 @@ function executionProviders(spec2) {
       return ["cpu"];
   }
 }
-function sessionOptions(spec2) {
+function sessionOptions(spec2, paired = false) {
   const gpu = spec2.provider === "cuda" || spec2.provider === "tensorrt";
   const options = {
     // The Node binding passes only deviceId to the CUDA and TensorRT providers (DESIGN.md).
@@ -19984,17 +20028,21 @@ function sessionOptions(spec2) {
     ...spec2.intraOpThreads > 0 ? { intraOpNumThreads: spec2.intraOpThreads } : {},
     ...spec2.interOpThreads > 0 ? { interOpNumThreads: spec2.interOpThreads } : {}
   };
-  if (gpu) {
-    options.extra = { session: { disable_cpu_ep_fallback: "1" } };
+  const session2 = {};
+  if (gpu) session2.disable_cpu_ep_fallback = "1";
+  if (paired) {
+    session2["intra_op.allow_spinning"] = "0";
+    session2["inter_op.allow_spinning"] = "0";
   }
+  if (Object.keys(session2).length > 0) options.extra = { session: session2 };
   return options;
 }
 
 // src/backends/onnxruntime/session.ts
 var KNOWN_INPUTS = /* @__PURE__ */ new Set(["input_ids", "attention_mask", "position_ids"]);
-async function openSession(modelPath, spec2) {
+async function openSession(modelPath, spec2, paired = false) {
   const started = performance2.now();
-  const session2 = await ort.InferenceSession.create(modelPath, sessionOptions(spec2));
+  const session2 = await ort.InferenceSession.create(modelPath, sessionOptions(spec2, paired));
   const openMs = performance2.now() - started;
   if (!session2.inputNames.includes("input_ids")) {
     throw new Error(`the model has no input named input_ids (inputs: ${session2.inputNames.join(", ")})`);
@@ -20047,6 +20095,33 @@ async function timeForwardPasses(session2, feeds, warmup, iterations) {
   }
   return { latenciesMs, outputShape: [...outputShape] };
 }
+async function timePairedPasses(candidate, base, feeds, warmup, iterations, first) {
+  for (let i = 0; i < warmup; i++) {
+    await candidate.run(feeds);
+    await base.run(feeds);
+  }
+  const latenciesMs = new Array(iterations);
+  const baseLatenciesMs = new Array(iterations);
+  let outputShape = [];
+  const timeOne = async (session2) => {
+    const t0 = process.hrtime.bigint();
+    const out = await session2.run(feeds);
+    const t1 = process.hrtime.bigint();
+    if (outputShape.length === 0) outputShape = Object.values(out)[0]?.dims ?? [];
+    return Number(t1 - t0) / 1e6;
+  };
+  for (let i = 0; i < iterations; i++) {
+    const candidateNow = i % 2 === 0 === (first === "candidate");
+    if (candidateNow) {
+      latenciesMs[i] = await timeOne(candidate);
+      baseLatenciesMs[i] = await timeOne(base);
+    } else {
+      baseLatenciesMs[i] = await timeOne(base);
+      latenciesMs[i] = await timeOne(candidate);
+    }
+  }
+  return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
+}
 async function sessionPerplexity(session2, tokens, windowTokens, strideTokens) {
   const windows = planWindows(tokens.length, windowTokens, strideTokens);
   let nllSum = 0;
@@ -20069,6 +20144,7 @@ async function sessionPerplexity(session2, tokens, windowTokens, strideTokens) {
 
 // src/backends/onnxruntime/worker.ts
 var session;
+var baseSession;
 var spec;
 function send(reply) {
   process.send?.(reply);
@@ -20090,8 +20166,11 @@ async function handle(raw) {
     case "open": {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
-        const opened = await openSession(spec.modelPath, spec);
+        const paired = request.baseModelPath !== void 0;
+        const opened = await openSession(spec.modelPath, spec, paired);
         session = opened.session;
+        if (request.baseModelPath !== void 0)
+          baseSession = (await openSession(request.baseModelPath, spec, true)).session;
         send({ type: "opened", id: request.id, info: opened.info });
       } catch (error62) {
         const message = describeError(error62);
@@ -20103,8 +20182,15 @@ async function handle(raw) {
       if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
       try {
         const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
-        const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
-        send({ type: "ran", id: request.id, ...timed });
+        if (request.paired !== void 0) {
+          if (!baseSession) throw new Error("a paired run needs the base model, which was not opened");
+          const first = request.paired === "candidate-first" ? "candidate" : "base";
+          const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
+          send({ type: "ran", id: request.id, ...timed });
+        } else {
+          const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+          send({ type: "ran", id: request.id, ...timed });
+        }
       } catch (error62) {
         send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
       }
@@ -20114,7 +20200,9 @@ async function handle(raw) {
       if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
       try {
         const started = performance.now();
-        const result = await sessionPerplexity(session, request.tokens, request.windowTokens, request.strideTokens);
+        const scorer = request.model === "base" ? baseSession : session;
+        if (!scorer) throw new Error("the base model was not opened");
+        const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
         const peakRssMiB = process.resourceUsage().maxRSS / 1024;
         send({ type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
       } catch (error62) {
@@ -20139,7 +20227,9 @@ async function handle(raw) {
     }
     case "close": {
       await session?.release();
+      await baseSession?.release();
       session = void 0;
+      baseSession = void 0;
       send({ type: "closed", id: request.id });
       process.disconnect?.();
       return;

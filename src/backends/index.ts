@@ -20,6 +20,8 @@ export function ortWorkerEntry(): WorkerEntry {
 export interface BackendFactoryOptions {
   /** Replaces the ONNX Runtime worker (tests use a worker that hangs). */
   readonly ortWorker?: WorkerEntry;
+  /** Same-run A/B: each backend's worker also opens this base model. */
+  readonly baseModelPath?: string | undefined;
 }
 
 export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): BackendOrUnavailable {
@@ -27,7 +29,7 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
     case 'onnxruntime': {
       const reason = providerUnavailableReason(spec.provider ?? 'cpu');
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry()) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry(), options.baseModelPath) };
     }
     case 'tensorrt':
       return {

@@ -41,6 +41,8 @@ export class ProcessBackend implements Backend {
   constructor(
     readonly spec: BackendSpec,
     private readonly entry: WorkerEntry,
+    /** Same-run A/B: the worker also opens this base model. */
+    private readonly baseModelPath?: string,
     private readonly openTimeoutMs = 120_000,
   ) {}
 
@@ -57,7 +59,8 @@ export class ProcessBackend implements Backend {
       timeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'ran') {
-      return { status: 'ok', latenciesMs: exchange.reply.latenciesMs };
+      const { latenciesMs, baseLatenciesMs } = exchange.reply;
+      return baseLatenciesMs ? { status: 'ok', latenciesMs, baseLatenciesMs } : { status: 'ok', latenciesMs };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }
@@ -114,7 +117,14 @@ export class ProcessBackend implements Backend {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
     this.child = child;
-    const exchange = await this.exchange({ type: 'open', backend: this.spec }, this.openTimeoutMs);
+    const exchange = await this.exchange(
+      {
+        type: 'open',
+        backend: this.spec,
+        ...(this.baseModelPath !== undefined ? { baseModelPath: this.baseModelPath } : {}),
+      },
+      this.openTimeoutMs,
+    );
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened')
       return { status: 'ok', info: exchange.reply.info };
     this.kill();

@@ -23,7 +23,13 @@ export const backendSpecSchema = z.object({
 const tokenIds = z.array(z.int().min(0));
 
 export const requestSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('open'), id: z.int(), backend: backendSpecSchema }),
+  z.object({
+    type: z.literal('open'),
+    id: z.int(),
+    backend: backendSpecSchema,
+    /** Same-run A/B: a second session on the base model, in this same process. */
+    baseModelPath: z.string().optional(),
+  }),
   z.object({
     type: z.literal('run'),
     id: z.int(),
@@ -34,6 +40,8 @@ export const requestSchema = z.discriminatedUnion('type', [
     attentionMask: z.array(z.union([z.literal(0), z.literal(1)])),
     warmup: z.int().min(0),
     iterations: z.int().min(1),
+    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    paired: z.enum(['candidate-first', 'base-first']).optional(),
   }),
   z.object({
     type: z.literal('perplexity'),
@@ -41,6 +49,8 @@ export const requestSchema = z.discriminatedUnion('type', [
     tokens: tokenIds,
     windowTokens: z.int().min(2),
     strideTokens: z.int().min(1),
+    /** Which session scores: the candidate (default) or, in same-run A/B, the base model. */
+    model: z.enum(['candidate', 'base']).optional(),
   }),
   z.object({
     type: z.literal('logits'),
@@ -73,6 +83,8 @@ export const replySchema = z.discriminatedUnion('type', [
     type: z.literal('ran'),
     id: z.int(),
     latenciesMs: z.array(z.number().nonnegative()),
+    /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
+    baseLatenciesMs: z.array(z.number().nonnegative()).optional(),
     outputShape: z.array(z.int()),
   }),
   z.object({

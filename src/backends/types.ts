@@ -16,16 +16,19 @@ export interface RunRequest {
   readonly attentionMask: readonly (0 | 1)[];
   readonly warmup: number;
   readonly iterations: number;
+  /** Same-run A/B: alternate base and candidate passes, this side first. */
+  readonly paired?: 'candidate-first' | 'base-first';
 }
 
 export type RunOutcome =
-  | { readonly status: 'ok'; readonly latenciesMs: readonly number[] }
+  | { readonly status: 'ok'; readonly latenciesMs: readonly number[]; readonly baseLatenciesMs?: readonly number[] }
   | { readonly status: 'degraded'; readonly reason: string };
 
 export interface PerplexityRequest {
   readonly tokens: readonly number[];
   readonly windowTokens: number;
   readonly strideTokens: number;
+  readonly model?: 'candidate' | 'base';
 }
 
 export type PerplexityOutcome =

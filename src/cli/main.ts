@@ -1,14 +1,20 @@
 /**
- * The `tr118` command line: parses flags, loads the config, runs the pipeline, prints the verdict, and returns the
- * documented exit code. Holds no logic the Action could also need.
+ * The `tr118` command line: parses flags, loads the config, runs the pipeline (or a comparison, or the baseline
+ * store), prints the verdict, and returns the documented exit code. Holds no logic the Action could also need.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { loadConfigFile, type LoadOverrides } from '../config/load.js';
+import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
+import { compareResults } from '../gate/compare.js';
+import { decide } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
-import { OUTPUT_FILES, runPipeline } from '../pipeline.js';
+import { compareOptions, OUTPUT_FILES, runPipeline } from '../pipeline.js';
+import { num } from '../report/format.js';
+import { readResultsFile } from '../results/read.js';
+import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
 import { createProgress } from './progress.js';
 
 export const DEFAULT_CONFIG = 'fixtures/configs/default.yml';
@@ -18,6 +24,9 @@ interface RunFlags {
   readonly config?: string;
   readonly out: string;
   readonly model?: string;
+  readonly baseline?: string;
+  readonly baseModel?: string;
+  readonly store?: string;
   readonly quiet?: boolean;
 }
 
@@ -27,10 +36,21 @@ export interface CliIo {
   readonly cwd: string;
 }
 
+function configFrom(io: CliIo, file: string | undefined, overrides: LoadOverrides = {}): Config {
+  const configFile = file ? path.resolve(io.cwd, file) : path.join(packageRoot(), DEFAULT_CONFIG);
+  return loadConfigFile(configFile, overrides);
+}
+
+function exitCodeOf(decision: string): number {
+  return decision === 'fail' ? ExitCode.gateFailed : ExitCode.pass;
+}
+
 async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
-  const configFile = flags.config ? path.resolve(io.cwd, flags.config) : path.join(packageRoot(), DEFAULT_CONFIG);
-  const overrides: LoadOverrides = { modelPath: flags.model ? path.resolve(io.cwd, flags.model) : undefined };
-  const config = loadConfigFile(configFile, overrides);
+  if (flags.baseline && flags.baseModel) throw new UsageError('give either --baseline or --base-model, not both');
+  const config = configFrom(io, flags.config, {
+    modelPath: flags.model ? path.resolve(io.cwd, flags.model) : undefined,
+    baseModelPath: flags.baseModel ? path.resolve(io.cwd, flags.baseModel) : undefined,
+  });
   const outDir = path.resolve(io.cwd, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
@@ -39,6 +59,9 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
       config,
       outDir,
       modelFromFlag: flags.model !== undefined,
+      baseModelFromFlag: flags.baseModel !== undefined,
+      baseline: flags.baseline ? resolveArgument(io, flags.baseline) : undefined,
+      baselineStore: flags.store ? path.resolve(io.cwd, flags.store) : undefined,
       progress: progress.onEvent,
       cwd: io.cwd,
     });
@@ -54,12 +77,63 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     const figure = g ? `geomean median ${g.latencyMs.toFixed(3)} ms over ${g.scenarios} scenarios` : (b.reason ?? '');
     io.stdout.write(`  ${b.spec.name}: ${b.status}; ${figure}\n`);
   }
-  io.stdout.write(
-    `report: ${path.join(outDir, OUTPUT_FILES.report)} (and ${Object.values(OUTPUT_FILES)
-      .filter((f) => f !== OUTPUT_FILES.report)
-      .join(', ')})\n`,
+  const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
+  io.stdout.write(`report: ${path.join(outDir, OUTPUT_FILES.report)} (and ${others.join(', ')})\n`);
+  return exitCodeOf(v.decision);
+}
+
+/** A baseline argument that names an existing file is resolved against the working directory; a name is kept. */
+function resolveArgument(io: CliIo, value: string): string {
+  return value.includes('/') || value.endsWith('.json') ? path.resolve(io.cwd, value) : value;
+}
+
+interface CompareFlags {
+  readonly config?: string;
+  readonly out: string;
+}
+
+/** Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. */
+function compareCommand(baseFile: string, candidateFile: string, flags: CompareFlags, io: CliIo): number {
+  const base = readResultsFile(path.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const candidate = readResultsFile(path.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
+  const config = flags.config
+    ? configFrom(io, flags.config)
+    : parseConfig(
+        'model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n',
+        '<defaults>',
+        io.cwd,
+      );
+  const comparison = compareResults(base, candidate, baseFile, compareOptions(config, 'stored'));
+  const verdict = decide({
+    cells: candidate.cells.map((c) => ({
+      backend: c.backend,
+      scenario: c.scenario,
+      runs: c.runs,
+      degradedRuns: c.degradedRuns,
+      firstReason: null,
+    })),
+    accuracy: null,
+    maxDegradedRate: config.thresholds.maxDegradedRate,
+    comparison,
+    missingCellDecision: config.compare.missingCell,
+  });
+  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
+  for (const c of comparison.cells) {
+    const change = c.ratio === null ? '' : ` ${(100 * (c.ratio - 1)).toFixed(1)}%`;
+    io.stdout.write(
+      `  ${c.decision.padEnd(12)} ${c.backend} × ${c.scenario}:${change} ${num(c.baseMedianMs)} → ${num(c.candidateMedianMs)} ms; ${c.reason}\n`,
+    );
+  }
+  for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}\n`);
+  const outDir = path.resolve(io.cwd, flags.out);
+  mkdirSync(outDir, { recursive: true });
+  const file = path.join(outDir, OUTPUT_FILES.verdict);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
   );
-  return v.decision === 'fail' ? ExitCode.gateFailed : ExitCode.pass;
+  io.stdout.write(`verdict file: ${file}\n`);
+  return exitCodeOf(verdict.decision);
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -82,8 +156,68 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('-c, --config <file>', `matrix config (YAML); default: the built-in ${DEFAULT_CONFIG}`)
     .option('-o, --out <dir>', 'output folder', DEFAULT_OUT_DIR)
     .option('-m, --model <onnx>', 'ONNX model to measure, replacing model.onnx of the config')
+    .option('-b, --baseline <file-or-name>', 'compare with an earlier results.json, or a stored baseline by name')
+    .option(
+      '--base-model <onnx>',
+      'same-run A/B: measure this base model interleaved with the candidate (recommended on noisy machines)',
+    )
+    .option('--store <dir>', 'baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)')
     .option('-q, --quiet', 'no progress output')
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
+  program
+    .command('compare')
+    .description('compare two results.json files offline (stored-baseline rules) and write verdict.json')
+    .argument('<base>', 'the base results.json')
+    .argument('<candidate>', 'the candidate results.json')
+    .option(
+      '-c, --config <file>',
+      'take thresholds and compare settings from this config (default: the documented defaults)',
+    )
+    .option('-o, --out <dir>', 'where verdict.json goes', DEFAULT_OUT_DIR)
+    .action((base: string, candidate: string, flags: CompareFlags) =>
+      setExit(compareCommand(base, candidate, flags, io)),
+    );
+  const baseline = program.command('baseline').description('manage the local baseline store');
+  baseline
+    .command('save')
+    .description('store a results.json as a named baseline')
+    .argument('[results]', 'the results.json to store', path.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results))
+    .option('-n, --name <name>', 'baseline name (e.g. the branch)', 'main')
+    .option('--store <dir>', 'store folder')
+    .action((results: string, flags: { name: string; store?: string }) => {
+      const target = saveBaseline(
+        path.resolve(io.cwd, results),
+        flags.name,
+        flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir(),
+      );
+      io.stdout.write(`saved baseline ${flags.name}: ${target}\n`);
+      setExit(ExitCode.pass);
+    });
+  baseline
+    .command('show')
+    .description('list stored baselines, or summarize one')
+    .argument('[name]', 'a stored baseline name (or a results.json path)')
+    .option('--store <dir>', 'store folder')
+    .action((name: string | undefined, flags: { store?: string }) => {
+      const store = flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir();
+      if (!name) {
+        const names = listBaselines(store);
+        io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : `no baselines in ${store}\n`);
+        return setExit(ExitCode.pass);
+      }
+      const { file, results } = loadBaseline(resolveArgument(io, name), store);
+      io.stdout.write(
+        `${file}\n  model ${results.model.name} (sha256 ${results.model.sha256.slice(0, 12)}…), measured ${results.startedAt}\n`,
+      );
+      for (const c of results.cells) {
+        const all = c.repetitionLatenciesMs.flat().sort((a, b) => a - b);
+        const median = all.length > 0 ? all[Math.floor((all.length - 1) / 2)] : undefined;
+        io.stdout.write(
+          `  ${c.backend} × ${c.scenario}: ${c.status}, ${c.repetitionLatenciesMs.length} repetitions, median ≈ ${num(median)} ms\n`,
+        );
+      }
+      setExit(ExitCode.pass);
+    });
   return program;
 }
 

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../backends/presets.js';
 import { UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
+import type { LatencyThresholds } from '../gate/compare.js';
 import { configSchema, type Precision, type RawConfig } from './schema.js';
 
 export interface Scenario {
@@ -51,6 +52,15 @@ export interface Config {
     readonly maxPerplexity: number | undefined;
     readonly maxAbsLogitDelta: number | undefined;
     readonly minTop1Agreement: number | undefined;
+    readonly latency: LatencyThresholds;
+    readonly maxDegradedRateIncrease: number;
+  };
+  readonly compare: {
+    readonly baseModelPath: string | undefined;
+    readonly baselinePath: string | undefined;
+    readonly allowEnvironmentChange: boolean;
+    readonly missingCell: 'warn' | 'fail';
+    readonly onBadBaseline: 'error' | 'no-baseline';
   };
   /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
   readonly raw: RawConfig;
@@ -61,6 +71,8 @@ export interface Config {
 export interface LoadOverrides {
   /** --model: replaces model.onnx; relative to the working directory, not to the config file. */
   readonly modelPath?: string | undefined;
+  /** --base-model: same-run A/B against this ONNX; relative to the working directory. */
+  readonly baseModelPath?: string | undefined;
 }
 
 export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
@@ -354,6 +366,19 @@ function resolveConfig(
       `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`,
     );
   }
+  const latency = raw.thresholds.latency;
+  if (latency.warn_fraction > latency.fail_fraction) {
+    fail(
+      ['thresholds', 'latency', 'warn_fraction'],
+      `expected at most thresholds.latency.fail_fraction (${latency.fail_fraction}); got ${latency.warn_fraction}`,
+    );
+  }
+  if (raw.compare.base_model !== undefined && raw.compare.baseline !== undefined) {
+    fail(
+      ['compare', 'baseline'],
+      'give either compare.base_model (same-run A/B) or compare.baseline (a stored result), not both',
+    );
+  }
   if (acc.text !== undefined && acc.tokens !== undefined) {
     fail(['accuracy', 'text'], 'give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both');
   }
@@ -418,6 +443,24 @@ function resolveConfig(
       maxPerplexity: raw.thresholds.max_perplexity,
       maxAbsLogitDelta: raw.thresholds.parity?.max_abs_logit_delta,
       minTop1Agreement: raw.thresholds.parity?.min_top1_agreement,
+      latency: {
+        failFraction: raw.thresholds.latency.fail_fraction,
+        warnFraction: raw.thresholds.latency.warn_fraction,
+        minEffectMs: raw.thresholds.latency.min_effect_ms,
+        confidence: raw.thresholds.latency.confidence,
+      },
+      maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase,
+    },
+    compare: {
+      baseModelPath: overrides.baseModelPath
+        ? path.resolve(overrides.baseModelPath)
+        : raw.compare.base_model !== undefined
+          ? resolvePath(raw.compare.base_model)
+          : undefined,
+      baselinePath: raw.compare.baseline !== undefined ? resolvePath(raw.compare.baseline) : undefined,
+      allowEnvironmentChange: raw.compare.allow_environment_change,
+      missingCell: raw.compare.missing_cell,
+      onBadBaseline: raw.compare.on_bad_baseline,
     },
     raw,
     locate,

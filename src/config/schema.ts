@@ -17,6 +17,14 @@ export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'
 export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
 const positiveInt = z.int().min(1);
+
+/** Tuned with `npm run bench:gate` (README "Gate quality"). */
+export const LATENCY_DEFAULTS = {
+  fail_fraction: 0.05,
+  warn_fraction: 0.03,
+  min_effect_ms: 0.02,
+  confidence: 0.95,
+} as const;
 const nonNegativeInt = z.int().min(0);
 const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 
@@ -57,9 +65,9 @@ export const configSchema = z.strictObject({
     .optional(),
   backends: z.array(z.union([backendName, backendObjectSchema])).min(1),
   scenarios: z.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, 'at least one scenario'),
-  repetitions: positiveInt.default(5),
+  repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(20),
+  iterations: positiveInt.default(40),
   timeout_s: z.number().positive().default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
   seed: nonNegativeInt.default(118),
@@ -107,6 +115,17 @@ export const configSchema = z.strictObject({
       max_degraded_rate: z.number().min(0).max(1).default(0),
       /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
       max_perplexity: z.number().positive().optional(),
+      /** Latency against a baseline (stored or same-run): fail only if large AND significant AND above the floor. */
+      latency: z
+        .strictObject({
+          fail_fraction: z.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
+          warn_fraction: z.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
+          min_effect_ms: z.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
+          confidence: z.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
+        })
+        .default(LATENCY_DEFAULTS),
+      /** Largest allowed rise of a cell's degraded rate against the baseline. */
+      max_degraded_rate_increase: z.number().min(0).max(1).default(0),
       /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
       parity: z
         .strictObject({
@@ -115,7 +134,26 @@ export const configSchema = z.strictObject({
         })
         .optional(),
     })
-    .default({ perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 }, max_degraded_rate: 0 }),
+    .default({
+      perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 },
+      max_degraded_rate: 0,
+      latency: LATENCY_DEFAULTS,
+      max_degraded_rate_increase: 0,
+    }),
+  /** What the run is compared with (README "Baselines"). */
+  compare: z
+    .strictObject({
+      /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+      base_model: z.string().min(1).optional(),
+      /** A stored baseline (an earlier results.json); --baseline overrides. */
+      baseline: z.string().min(1).optional(),
+      /** Compare cells even when machine or runtime differ (the differences are still reported). */
+      allow_environment_change: z.boolean().default(false),
+      missing_cell: z.enum(['warn', 'fail']).default('warn'),
+      /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
+      on_bad_baseline: z.enum(['error', 'no-baseline']).default('error'),
+    })
+    .default({ allow_environment_change: false, missing_cell: 'warn', on_bad_baseline: 'error' }),
 });
 
 /** The config as written (after defaults), before paths are resolved and presets expanded. */

@@ -3,11 +3,12 @@
  * Pure. Each reason names its subject, so a reviewer sees which cell or backend decided.
  */
 import type { AccuracyGate } from './accuracy.js';
+import type { CellDecision, Comparison } from './compare.js';
 
 export type Decision = 'pass' | 'warn' | 'fail' | 'inconclusive';
 
 export interface GateReason {
-  readonly rule: 'accuracy' | 'degraded' | 'coverage';
+  readonly rule: 'accuracy' | 'degraded' | 'coverage' | 'latency' | 'baseline';
   readonly subject: string;
   readonly decision: Decision;
   readonly message: string;
@@ -32,7 +33,25 @@ export interface VerdictInput {
   readonly cells: readonly CellOutcome[];
   readonly accuracy: AccuracyGate | null;
   readonly maxDegradedRate: number;
+  /** The comparison with a baseline, when there is one. */
+  readonly comparison?: Comparison | undefined;
+  /** Why there is no comparison though one was asked for (an unusable baseline, with "no-baseline" configured). */
+  readonly baselineProblem?: string | undefined;
+  /** How a cell measured in the base but not in the candidate counts (compare.missing_cell). */
+  readonly missingCellDecision?: 'warn' | 'fail' | undefined;
 }
+
+/** How a cell's comparison counts in the verdict; improvements and new cells are notes, not problems. */
+const CELL_SEVERITY: Record<CellDecision, Decision> = {
+  pass: 'pass',
+  improvement: 'pass',
+  new: 'pass',
+  warn: 'warn',
+  fail: 'fail',
+  inconclusive: 'inconclusive',
+  incomparable: 'inconclusive',
+  missing: 'warn',
+};
 
 const SEVERITY: Record<Decision, number> = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
 
@@ -79,12 +98,43 @@ export function decide(input: VerdictInput): Verdict {
       }
     }
   }
+  const comparison = input.comparison;
+  if (comparison) {
+    for (const cell of comparison.cells) {
+      if (cell.decision === 'pass') continue;
+      const decision =
+        cell.decision === 'missing' ? (input.missingCellDecision ?? 'warn') : CELL_SEVERITY[cell.decision];
+      reasons.push({
+        rule: 'latency',
+        subject: `${cell.backend} × ${cell.scenario}`,
+        decision,
+        message: `${cell.decision}: ${cell.reason}`,
+      });
+    }
+    for (const row of comparison.accuracy) {
+      if (row.decision === 'pass') continue;
+      reasons.push({
+        rule: 'accuracy',
+        subject: `${row.backend} vs base`,
+        decision: row.decision === 'fail' ? 'fail' : 'pass',
+        message: row.reason,
+      });
+    }
+  }
+  if (input.baselineProblem) {
+    reasons.push({ rule: 'baseline', subject: 'baseline', decision: 'warn', message: input.baselineProblem });
+  }
   const decision = reasons.reduce<Decision>(
     (worst, r) => (SEVERITY[r.decision] > SEVERITY[worst] ? r.decision : worst),
     'pass',
   );
-  const basis = input.accuracy?.reference
-    ? `perplexity against the reference backend ${input.accuracy.reference}, and degraded runs per cell; no latency baseline`
-    : 'degraded runs per cell; no latency baseline';
+  const within = input.accuracy?.reference
+    ? `perplexity against the reference backend ${input.accuracy.reference}, degraded runs per cell`
+    : 'degraded runs per cell';
+  const basis = !comparison
+    ? `${within}; no latency baseline`
+    : comparison.mode === 'same-run'
+      ? `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition); ${within}`
+      : `stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}); ${within}`;
   return { decision, reasons, basis };
 }

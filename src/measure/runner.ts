@@ -28,6 +28,11 @@ export interface MeasureInput {
   readonly record: (record: RawRecord) => void;
   readonly progress?: (event: ProgressEvent) => void;
   readonly backendOptions?: BackendFactoryOptions;
+  /**
+   * Same-run A/B: every backend's worker also opens this base model and times its passes alternately with the
+   * candidate's; the base side's records carry the backend's name + BASE_SUFFIX.
+   */
+  readonly baseModelPath?: string | undefined;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
   readonly checkVocab?: (vocabSize: number) => void;
 }
@@ -44,6 +49,9 @@ interface Cell {
   readonly scenario: Scenario;
   readonly batch: ScenarioBatch;
 }
+
+/** In same-run A/B, the base model's records carry the backend's name with this suffix. */
+export const BASE_SUFFIX = '@base';
 
 /** The run order of one repetition: a seeded shuffle, different per repetition, identical across re-runs. */
 export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition: number): T[] {
@@ -66,7 +74,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   const open = new Map<string, { backend: Backend; degradedReason: string | undefined }>();
   try {
     for (const spec of config.backends) {
-      const created = createBackend(spec, input.backendOptions);
+      const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
       if ('unavailable' in created) {
         emit(backendRecords, {
           kind: 'backend',
@@ -84,6 +92,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
           ? { kind: 'backend', backend: spec.name, status: 'ok', info: outcome.info, at: now() }
           : { kind: 'backend', backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
       emit(backendRecords, record);
+      if (input.baseModelPath) emit(backendRecords, { ...record, backend: `${spec.name}${BASE_SUFFIX}` });
       input.progress?.({ phase: 'open', backend: spec.name, status: outcome.status });
       if (outcome.status === 'unavailable') continue;
       if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
@@ -122,62 +131,81 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
           iterations: config.iterations,
         } as const;
         let record: RunRecord;
+        let baseRecord: RunRecord | undefined;
+        const baseName = `${cell.backend.name}${BASE_SUFFIX}`;
         if (entry.degradedReason !== undefined) {
           record = { ...base, status: 'degraded', reason: entry.degradedReason, latenciesMs: [], at: now() };
+          if (input.baseModelPath) baseRecord = { ...record, backend: baseName };
         } else {
+          // Same-run A/B: which model opens the A B B A pattern alternates by repetition too.
+          const paired = input.baseModelPath ? (repetition % 2 === 0 ? 'candidate-first' : 'base-first') : undefined;
           const outcome = await entry.backend.run(
-            { ...cell.batch, warmup: config.warmup, iterations: config.iterations },
+            { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
             timeoutMs,
           );
           record =
             outcome.status === 'ok'
               ? { ...base, status: 'ok', latenciesMs: outcome.latenciesMs, at: now() }
               : { ...base, status: 'degraded', reason: outcome.reason, latenciesMs: [], at: now() };
+          if (input.baseModelPath) {
+            baseRecord =
+              outcome.status === 'ok'
+                ? { ...record, backend: baseName, latenciesMs: outcome.baseLatenciesMs ?? [] }
+                : { ...record, backend: baseName };
+          }
         }
         emit(runs, record);
-        input.progress?.({ phase: 'run', done: runs.length, total, record });
+        if (baseRecord) emit(runs, baseRecord);
+        input.progress?.({
+          phase: 'run',
+          done: runs.filter((r) => !r.backend.endsWith(BASE_SUFFIX)).length,
+          total,
+          record,
+        });
       }
     }
 
     if (input.accuracyTokens) {
+      const tokens = input.accuracyTokens;
       const scorable = config.backends.filter((spec) => open.has(spec.name));
+      // Same-run A/B scores the base model on every backend too (its records carry BASE_SUFFIX).
+      const sides: ('candidate' | 'base')[] = input.baseModelPath ? ['candidate', 'base'] : ['candidate'];
+      let done = 0;
       for (const spec of scorable) {
         const entry = open.get(spec.name);
         if (!entry) continue;
-        let record: AccuracyRecord;
-        if (entry.degradedReason !== undefined) {
-          record = {
-            kind: 'accuracy',
-            backend: spec.name,
-            status: 'degraded',
-            reason: entry.degradedReason,
-            at: now(),
-          };
-        } else {
-          const outcome = await entry.backend.perplexity(
-            {
-              tokens: input.accuracyTokens,
-              windowTokens: config.accuracy.windowTokens,
-              strideTokens: config.accuracy.strideTokens,
-            },
-            timeoutMs,
-          );
-          record =
-            outcome.status === 'ok'
-              ? {
-                  kind: 'accuracy',
-                  backend: spec.name,
-                  status: 'ok',
-                  nllSum: outcome.nllSum,
-                  scoredTokens: outcome.scoredTokens,
-                  windows: outcome.windows,
-                  peakRssMiB: outcome.peakRssMiB,
-                  at: now(),
-                }
-              : { kind: 'accuracy', backend: spec.name, status: 'degraded', reason: outcome.reason, at: now() };
+        for (const side of sides) {
+          const backend = side === 'base' ? `${spec.name}${BASE_SUFFIX}` : spec.name;
+          let record: AccuracyRecord;
+          if (entry.degradedReason !== undefined) {
+            record = { kind: 'accuracy', backend, status: 'degraded', reason: entry.degradedReason, at: now() };
+          } else {
+            const outcome = await entry.backend.perplexity(
+              {
+                tokens,
+                windowTokens: config.accuracy.windowTokens,
+                strideTokens: config.accuracy.strideTokens,
+                ...(side === 'base' ? { model: 'base' as const } : {}),
+              },
+              timeoutMs,
+            );
+            record =
+              outcome.status === 'ok'
+                ? {
+                    kind: 'accuracy',
+                    backend,
+                    status: 'ok',
+                    nllSum: outcome.nllSum,
+                    scoredTokens: outcome.scoredTokens,
+                    windows: outcome.windows,
+                    peakRssMiB: outcome.peakRssMiB,
+                    at: now(),
+                  }
+                : { kind: 'accuracy', backend, status: 'degraded', reason: outcome.reason, at: now() };
+          }
+          emit(accuracy, record);
+          input.progress?.({ phase: 'accuracy', done: ++done, total: scorable.length * sides.length, record });
         }
-        emit(accuracy, record);
-        input.progress?.({ phase: 'accuracy', done: accuracy.length, total: scorable.length, record });
       }
     }
 

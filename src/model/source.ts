@@ -38,6 +38,18 @@ export async function resolveModelFile(config: Config, modelFromFlag: boolean): 
   return { path: file, bytes, sha256: await sha256File(file) };
 }
 
+/** The base model of a same-run A/B (compare.base_model or --base-model). */
+export async function resolveBaseModelFile(config: Config, fromFlag: boolean): Promise<ModelFile> {
+  const file = config.compare.baseModelPath ?? '';
+  try {
+    if (!statSync(file).isFile()) throw new Error('not a file');
+  } catch {
+    const at = fromFlag ? '--base-model' : `${config.locate(['compare', 'base_model'])}: compare.base_model`;
+    throw new UsageError(`config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file)}`);
+  }
+  return { path: file, bytes: statSync(file).size, sha256: await sha256File(file) };
+}
+
 /** A backend with its own `model` names a file that must exist too. */
 export async function resolveBackendModels(config: Config): Promise<Map<string, ModelFile>> {
   const files = new Map<string, ModelFile>();

@@ -1,9 +1,24 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
 import { markdownTable } from 'markdown-table';
+import type { CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/build.js';
 import { cell, interval, num } from './format.js';
 
 const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
+const DECISION_ICON: Record<CellDecision, string> = {
+  pass: '✅',
+  improvement: '🚀',
+  new: '🆕',
+  warn: '⚠️',
+  fail: '❌',
+  inconclusive: '❔',
+  incomparable: '≠',
+  missing: '∅',
+};
+
+function signedPercent(fraction: number): string {
+  return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
+}
 
 export function renderMarkdown(results: Results): string {
   const out: string[] = [];
@@ -14,6 +29,64 @@ export function renderMarkdown(results: Results): string {
     for (const r of v.reasons)
       out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
     out.push('');
+  }
+
+  const comparison = results.comparison;
+  if (comparison) {
+    const title =
+      comparison.mode === 'same-run' ? 'Same-run A/B against the base model' : 'Comparison with the stored baseline';
+    out.push(`## ${title}`, '');
+    out.push(
+      `Base: ${cell(comparison.base.label)} (model sha256 ${comparison.base.modelSha256.slice(0, 12)}…, measured ${comparison.base.startedAt}). ` +
+        'Change = candidate ÷ base median latency − 1; the interval is a bootstrap over repetitions' +
+        (comparison.mode === 'same-run' ? ', paired by repetition (base and candidate measured back to back).' : '.'),
+      '',
+    );
+    out.push(
+      markdownTable([
+        [
+          'Backend',
+          'Scenario',
+          'Decision',
+          'base_median_ms',
+          'cand_median_ms',
+          'change',
+          'change_ci',
+          'delta_ms',
+          'min_detectable',
+          'Reason',
+        ],
+        ...comparison.cells.map((c) => [
+          cell(c.backend),
+          cell(c.scenario),
+          `${DECISION_ICON[c.decision]} ${c.decision}`,
+          num(c.baseMedianMs),
+          num(c.candidateMedianMs),
+          c.ratio === null ? '—' : signedPercent(c.ratio - 1),
+          c.ratioCi ? `[${signedPercent(c.ratioCi[0] - 1)}, ${signedPercent(c.ratioCi[1] - 1)}]` : '—',
+          num(c.deltaMs, 3),
+          c.minDetectableFraction === null ? '—' : signedPercent(c.minDetectableFraction),
+          cell(c.reason),
+        ]),
+      ]),
+      '',
+    );
+    if (comparison.accuracy.length > 0) {
+      out.push(
+        markdownTable([
+          ['Backend', 'base PPL', 'candidate PPL', 'Δ frac', 'Threshold', 'Decision'],
+          ...comparison.accuracy.map((a) => [
+            cell(a.backend),
+            num(a.basePerplexity, 6),
+            num(a.candidatePerplexity, 6),
+            num(a.deltaFraction, 3),
+            num(a.thresholdFraction, 3),
+            a.decision,
+          ]),
+        ]),
+        '',
+      );
+    }
   }
 
   out.push('## Overall backend summary', '');

@@ -8,7 +8,9 @@ import type { Config } from '../config/load.js';
 import type { RawConfig } from '../config/schema.js';
 import type { Environment, GitState } from '../env/collect.js';
 import { evaluateAccuracy, type AccuracyGate } from '../gate/accuracy.js';
+import { cellFingerprint, type CellFingerprint } from '../gate/fingerprint.js';
 import { decide, type Verdict } from '../gate/verdict.js';
+import type { Comparison } from '../gate/compare.js';
 import type { BackendStatus, RunRecord } from '../measure/records.js';
 import type { Measurement } from '../measure/runner.js';
 import { geomeanAcrossScenarios, summarizeCell, type CellStats, type GeomeanSummary } from '../stats/summary.js';
@@ -32,6 +34,9 @@ export interface CellResult {
   readonly degradedRate: number;
   readonly firstReason: string | null;
   readonly stats: CellStats | null;
+  /** Every timed pass of every ok run, per repetition: what a later comparison resamples. */
+  readonly repetitionLatenciesMs: readonly (readonly number[])[];
+  readonly fingerprint: CellFingerprint;
 }
 
 export interface BackendResult {
@@ -86,6 +91,10 @@ export interface Results {
   readonly cells: readonly CellResult[];
   readonly accuracy: AccuracyResult | null;
   readonly verdict: Verdict;
+  /** The comparison with the baseline or the same-run base model; null without one. */
+  readonly comparison: Comparison | null;
+  /** In same-run A/B, the base model's own results from this run. */
+  readonly sameRunBase: Results | null;
   readonly environment: Environment;
   readonly git: GitState | null;
 }
@@ -130,6 +139,14 @@ export function buildResults(input: BuildInput): Results {
         degradedRuns: degraded.length,
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== 'ok' ? (backendRecord.get(spec.name)?.reason ?? null) : null),
+        repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        fingerprint: cellFingerprint(input.environment, spec, {
+          batch: scenario.batch,
+          seqLen: scenario.seqLen,
+          warmup: config.warmup,
+          iterations: config.iterations,
+          timing: config.compare.baseModelPath ? 'paired' : 'plain',
+        }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
           ok.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
@@ -207,7 +224,27 @@ export function buildResults(input: BuildInput): Results {
         }
       : null,
     verdict,
+    comparison: null,
+    sameRunBase: null,
     environment: input.environment,
     git: input.git,
   };
+}
+
+/** The results with a comparison attached and the verdict decided again with it. */
+export function withComparison(
+  results: Results,
+  config: Config,
+  comparison: Comparison | null,
+  extra: { readonly baselineProblem?: string | undefined; readonly sameRunBase?: Results | undefined } = {},
+): Results {
+  const verdict = decide({
+    cells: results.cells,
+    accuracy: results.accuracy,
+    maxDegradedRate: config.thresholds.maxDegradedRate,
+    comparison: comparison ?? undefined,
+    baselineProblem: extra.baselineProblem,
+    missingCellDecision: config.compare.missingCell,
+  });
+  return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }

@@ -34,9 +34,9 @@ describe('parseConfig: a good config', () => {
     const c = parse(GOOD);
     expect(c.model.onnxPath).toBe('/repo/model.onnx');
     expect(c.model.name).toBe('model.onnx');
-    expect(c.repetitions).toBe(5);
+    expect(c.repetitions).toBe(10);
     expect(c.warmup).toBe(3);
-    expect(c.iterations).toBe(20);
+    expect(c.iterations).toBe(40);
     expect(c.timeoutSeconds).toBe(120);
     expect(c.accuracy).toMatchObject({ enabled: true, maxTokens: 4096, windowTokens: 256, strideTokens: 128 });
     expect(c.thresholds.perplexityDeltaFraction).toEqual({ fp32: 0.001, fp16: 0.005, int8: 0.02 });

@@ -16,9 +16,9 @@ export interface OpenSession {
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids']);
 
-export async function openSession(modelPath: string, spec: BackendSpec): Promise<OpenSession> {
+export async function openSession(modelPath: string, spec: BackendSpec, paired = false): Promise<OpenSession> {
   const started = performance.now();
-  const session = await ort.InferenceSession.create(modelPath, sessionOptions(spec));
+  const session = await ort.InferenceSession.create(modelPath, sessionOptions(spec, paired));
   const openMs = performance.now() - started;
   if (!session.inputNames.includes('input_ids')) {
     throw new Error(`the model has no input named input_ids (inputs: ${session.inputNames.join(', ')})`);
@@ -88,6 +88,45 @@ export async function timeForwardPasses(
     if (i === 0) outputShape = Object.values(out)[0]?.dims ?? [];
   }
   return { latenciesMs, outputShape: [...outputShape] };
+}
+
+/**
+ * Same-run A/B: base and candidate passes alternate A B B A A B …, so drift and the order of the two cancel out
+ * pass by pass; each pass is timed exactly like timeForwardPasses times it. `first` is who opens the pattern.
+ */
+export async function timePairedPasses(
+  candidate: ort.InferenceSession,
+  base: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  warmup: number,
+  iterations: number,
+  first: 'candidate' | 'base',
+): Promise<{ latenciesMs: number[]; baseLatenciesMs: number[]; outputShape: number[] }> {
+  for (let i = 0; i < warmup; i++) {
+    await candidate.run(feeds);
+    await base.run(feeds);
+  }
+  const latenciesMs = new Array<number>(iterations);
+  const baseLatenciesMs = new Array<number>(iterations);
+  let outputShape: readonly number[] = [];
+  const timeOne = async (session: ort.InferenceSession): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    const out = await session.run(feeds);
+    const t1 = process.hrtime.bigint();
+    if (outputShape.length === 0) outputShape = Object.values(out)[0]?.dims ?? [];
+    return Number(t1 - t0) / 1e6;
+  };
+  for (let i = 0; i < iterations; i++) {
+    const candidateNow = (i % 2 === 0) === (first === 'candidate');
+    if (candidateNow) {
+      latenciesMs[i] = await timeOne(candidate);
+      baseLatenciesMs[i] = await timeOne(base);
+    } else {
+      baseLatenciesMs[i] = await timeOne(base);
+      latenciesMs[i] = await timeOne(candidate);
+    }
+  }
+  return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
 }
 
 /** Scores every window in turn; only one window's logits are alive at a time. */

@@ -7,9 +7,11 @@ import type * as ort from 'onnxruntime-node';
 import { describeError } from '../../errors.js';
 import type { BackendSpec } from '../presets.js';
 import { requestSchema, type WorkerReply } from '../protocol.js';
-import { makeFeeds, openSession, sessionPerplexity, timeForwardPasses } from './session.js';
+import { makeFeeds, openSession, sessionPerplexity, timeForwardPasses, timePairedPasses } from './session.js';
 
 let session: ort.InferenceSession | undefined;
+/** Same-run A/B: the base model's session, beside the candidate's in this process. */
+let baseSession: ort.InferenceSession | undefined;
 let spec: BackendSpec | undefined;
 
 function send(reply: WorkerReply): void {
@@ -35,8 +37,11 @@ async function handle(raw: unknown): Promise<void> {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
-        const opened = await openSession(spec.modelPath, spec);
+        const paired = request.baseModelPath !== undefined;
+        const opened = await openSession(spec.modelPath, spec, paired);
         session = opened.session;
+        if (request.baseModelPath !== undefined)
+          baseSession = (await openSession(request.baseModelPath, spec, true)).session;
         send({ type: 'opened', id: request.id, info: opened.info });
       } catch (error) {
         const message = describeError(error);
@@ -48,8 +53,15 @@ async function handle(raw: unknown): Promise<void> {
       if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
       try {
         const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
-        const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
-        send({ type: 'ran', id: request.id, ...timed });
+        if (request.paired !== undefined) {
+          if (!baseSession) throw new Error('a paired run needs the base model, which was not opened');
+          const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
+          const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
+          send({ type: 'ran', id: request.id, ...timed });
+        } else {
+          const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+          send({ type: 'ran', id: request.id, ...timed });
+        }
       } catch (error) {
         send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
       }
@@ -59,7 +71,9 @@ async function handle(raw: unknown): Promise<void> {
       if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
       try {
         const started = performance.now();
-        const result = await sessionPerplexity(session, request.tokens, request.windowTokens, request.strideTokens);
+        const scorer = request.model === 'base' ? baseSession : session;
+        if (!scorer) throw new Error('the base model was not opened');
+        const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
         const peakRssMiB = process.resourceUsage().maxRSS / 1024;
         send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
       } catch (error) {
@@ -84,7 +98,9 @@ async function handle(raw: unknown): Promise<void> {
     }
     case 'close': {
       await session?.release();
+      await baseSession?.release();
       session = undefined;
+      baseSession = undefined;
       send({ type: 'closed', id: request.id });
       process.disconnect?.();
       return;

@@ -1,0 +1,268 @@
+/**
+ * A candidate result against a base result, cell by cell: the change of median latency with a bootstrap interval
+ * on the ratio, decided by rules that need a change to be large (fail/warn thresholds), real (significant at the
+ * configured confidence) and not trivial (an absolute floor in ms) before it fails. Pure.
+ */
+import { median, probit } from 'simple-statistics';
+import type { Precision } from '../config/schema.js';
+import type { ComparableResults } from '../results/read.js';
+import { bootstrapRatio } from '../stats/ratio.js';
+import { fingerprintDifferences } from './fingerprint.js';
+
+export type ComparisonMode = 'same-run' | 'stored';
+
+export interface LatencyThresholds {
+  /** Fail when the median is slower by more than this fraction (and significant, and above the floor). */
+  readonly failFraction: number;
+  readonly warnFraction: number;
+  /** Changes smaller than this many milliseconds never fail or warn, whatever their percentage. */
+  readonly minEffectMs: number;
+  /** Confidence of the interval on the ratio, e.g. 0.95. */
+  readonly confidence: number;
+}
+
+export interface CompareOptions {
+  readonly mode: ComparisonMode;
+  readonly latency: LatencyThresholds;
+  readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
+  readonly maxDegradedRateIncrease: number;
+  readonly allowEnvironmentChange: boolean;
+  readonly missingCell: 'warn' | 'fail';
+  readonly seed: number;
+}
+
+export type CellDecision =
+  'pass' | 'improvement' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'missing' | 'new';
+
+export interface CellComparison {
+  readonly backend: string;
+  readonly scenario: string;
+  readonly decision: CellDecision;
+  readonly reason: string;
+  readonly baseMedianMs: number | null;
+  readonly candidateMedianMs: number | null;
+  /** candidate ÷ base median latency. */
+  readonly ratio: number | null;
+  readonly ratioCi: readonly [number, number] | null;
+  readonly deltaMs: number | null;
+  /** Smallest relative slowdown this comparison would detect with 80% power at the configured confidence. */
+  readonly minDetectableFraction: number | null;
+  readonly baseTokensPerSecond: number | null;
+  readonly candidateTokensPerSecond: number | null;
+  readonly differences: readonly string[];
+}
+
+export interface AccuracyComparison {
+  readonly backend: string;
+  readonly precision: Precision;
+  readonly basePerplexity: number;
+  readonly candidatePerplexity: number;
+  readonly deltaFraction: number;
+  readonly thresholdFraction: number;
+  readonly decision: 'pass' | 'improvement' | 'fail';
+  readonly reason: string;
+}
+
+export interface Comparison {
+  readonly mode: ComparisonMode;
+  readonly base: { readonly label: string; readonly startedAt: string; readonly modelSha256: string };
+  readonly cells: readonly CellComparison[];
+  readonly accuracy: readonly AccuracyComparison[];
+}
+
+const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+const ms = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)} ms`;
+
+type Cell = ComparableResults['cells'][number];
+
+function cellMedian(cell: Cell): number | null {
+  const all = cell.repetitionLatenciesMs.flat();
+  return all.length > 0 ? median(all) : null;
+}
+
+/** The latency rules for one cell measured on both sides. Exported for table-driven tests. */
+export function decideLatency(
+  base: readonly (readonly number[])[],
+  candidate: readonly (readonly number[])[],
+  options: { readonly paired: boolean; readonly thresholds: LatencyThresholds; readonly seed: number },
+): Pick<CellComparison, 'decision' | 'reason' | 'ratio' | 'ratioCi' | 'deltaMs' | 'minDetectableFraction'> {
+  const t = options.thresholds;
+  const est = bootstrapRatio(base, candidate, { paired: options.paired, seed: options.seed, confidence: t.confidence });
+  if (!est)
+    return {
+      decision: 'inconclusive',
+      reason: 'no measurements to compare',
+      ratio: null,
+      ratioCi: null,
+      deltaMs: null,
+      minDetectableFraction: null,
+    };
+  const baseMedian = median(base.flat());
+  const deltaMs = median(candidate.flat()) - baseMedian;
+  const change = est.ratio - 1;
+  const [low, high] = est.ci;
+  const z = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
+  const minDetectableFraction = Math.expm1(z * est.sdLogRatio);
+  const level = `${Math.round(t.confidence * 100)}% CI`;
+  const interval = `${level} ${pct(low - 1)} … ${pct(high - 1)}`;
+  const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction } as const;
+  const aboveFloor = deltaMs > t.minEffectMs;
+  if (low > 1) {
+    if (change > t.failFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: 'fail',
+        reason: `slower by ${pct(change)} (${interval}), ${ms(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`,
+      };
+    }
+    if (change > t.warnFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: 'warn',
+        reason: `slower by ${pct(change)} (${interval}), ${ms(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`,
+      };
+    }
+    const why = aboveFloor ? `within the warn threshold ${pct(t.warnFraction)}` : `below the ${t.minEffectMs} ms floor`;
+    return {
+      ...numbers,
+      decision: 'pass',
+      reason: `slower by ${pct(change)} (${interval}), ${ms(deltaMs)}: significant but ${why}`,
+    };
+  }
+  if (high < 1) {
+    if (-change > t.warnFraction && -deltaMs > t.minEffectMs) {
+      return { ...numbers, decision: 'improvement', reason: `faster by ${pct(-change)} (${interval}), ${ms(deltaMs)}` };
+    }
+    return { ...numbers, decision: 'pass', reason: `faster by ${pct(-change)} (${interval}): within the thresholds` };
+  }
+  if (high - 1 > t.failFraction && (high - 1) * baseMedian > t.minEffectMs) {
+    return {
+      ...numbers,
+      decision: 'inconclusive',
+      reason: `change ${pct(change)} is not significant, but the interval (${interval}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect ≈ ${pct(minDetectableFraction)} (add repetitions, or use same-run A/B)`,
+    };
+  }
+  return { ...numbers, decision: 'pass', reason: `no significant change (${pct(change)}, ${interval})` };
+}
+
+export function compareResults(
+  base: ComparableResults,
+  candidate: ComparableResults,
+  label: string,
+  options: CompareOptions,
+): Comparison {
+  const key = (c: Cell): string => `${c.backend}\u0000${c.scenario}`;
+  const baseCells = new Map(base.cells.map((c) => [key(c), c]));
+  const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
+  const measured = (c: Cell | undefined): c is Cell =>
+    c !== undefined && c.repetitionLatenciesMs.some((r) => r.length > 0);
+  const cells: CellComparison[] = [];
+  let index = 0;
+
+  for (const c of candidate.cells) {
+    const b = baseCells.get(key(c));
+    const baseMedian = b ? cellMedian(b) : null;
+    const candidateMedian = cellMedian(c);
+    const common = {
+      backend: c.backend,
+      scenario: c.scenario,
+      baseMedianMs: baseMedian,
+      candidateMedianMs: candidateMedian,
+      baseTokensPerSecond: b && baseMedian ? b.realTokens / (baseMedian / 1000) : null,
+      candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1000) : null,
+      ratio: null,
+      ratioCi: null,
+      deltaMs: null,
+      minDetectableFraction: null,
+      differences: [] as string[],
+    };
+    const seed = options.seed + 7 * index++;
+    if (c.status === 'unavailable') {
+      if (measured(b))
+        cells.push({ ...common, decision: 'missing', reason: 'measured in the base, unavailable in the candidate' });
+      continue;
+    }
+    if (!b || b.status === 'unavailable') {
+      cells.push({ ...common, decision: 'new', reason: 'not in the base: no comparison' });
+      continue;
+    }
+    const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
+    if (differences.length > 0 && !options.allowEnvironmentChange) {
+      cells.push({
+        ...common,
+        differences,
+        decision: 'incomparable',
+        reason: `measured under different conditions: ${differences.join('; ')}`,
+      });
+      continue;
+    }
+    const degradedRise = c.degradedRate - b.degradedRate;
+    if (degradedRise > options.maxDegradedRateIncrease) {
+      cells.push({
+        ...common,
+        differences,
+        decision: 'fail',
+        reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`,
+      });
+      continue;
+    }
+    if (!measured(c) || !measured(b)) {
+      cells.push({ ...common, differences, decision: 'inconclusive', reason: 'no successful runs on one side' });
+      continue;
+    }
+    const latency = decideLatency(b.repetitionLatenciesMs, c.repetitionLatenciesMs, {
+      paired: options.mode === 'same-run',
+      thresholds: options.latency,
+      seed,
+    });
+    cells.push({ ...common, differences, ...latency });
+  }
+  for (const b of base.cells) {
+    if (!candidateCells.has(key(b)) && measured(b)) {
+      const baseMedian = cellMedian(b);
+      cells.push({
+        backend: b.backend,
+        scenario: b.scenario,
+        decision: 'missing',
+        reason: 'measured in the base, absent from the candidate',
+        baseMedianMs: baseMedian,
+        candidateMedianMs: null,
+        ratio: null,
+        ratioCi: null,
+        deltaMs: null,
+        minDetectableFraction: null,
+        baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1000) : null,
+        candidateTokensPerSecond: null,
+        differences: [],
+      });
+    }
+  }
+
+  const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
+  const accuracy: AccuracyComparison[] = [];
+  for (const row of candidate.accuracy?.rows ?? []) {
+    const b = baseAccuracy.get(row.backend);
+    if (row.perplexity === null || !b || b.perplexity === null) continue;
+    const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
+    const threshold = options.perplexityDeltaFraction[row.precision];
+    const what = `perplexity ${b.perplexity.toFixed(4)} → ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? '+' : ''}${pct(deltaFraction)})`;
+    const decision = deltaFraction > threshold ? 'fail' : deltaFraction < -threshold ? 'improvement' : 'pass';
+    accuracy.push({
+      backend: row.backend,
+      precision: row.precision,
+      basePerplexity: b.perplexity,
+      candidatePerplexity: row.perplexity,
+      deltaFraction,
+      thresholdFraction: threshold,
+      decision,
+      reason: decision === 'fail' ? `${what}: above the ${row.precision} threshold ${pct(threshold)}` : what,
+    });
+  }
+
+  return {
+    mode: options.mode,
+    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
+    cells,
+    accuracy,
+  };
+}

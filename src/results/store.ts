@@ -1,0 +1,63 @@
+/**
+ * The local baseline store: named results.json copies in one folder (self-hosted runners keep it between jobs).
+ * Default folder: $TR118_BASELINE_DIR, else ~/.cache/tr118/baselines; `--store DIR` overrides both.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { readResultsFile, type ComparableResults } from './read.js';
+
+export function defaultStoreDir(): string {
+  return process.env.TR118_BASELINE_DIR ?? path.join(os.homedir(), '.cache', 'tr118', 'baselines');
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function checkName(name: string): void {
+  if (!NAME.test(name)) {
+    throw new UsageError(
+      `baseline name ${JSON.stringify(name)}: expected letters, digits, ".", "_" or "-" (e.g. main)`,
+    );
+  }
+}
+
+/** Validates `resultsFile` as a result, then stores it as NAME (atomically: a reader never sees half a file). */
+export function saveBaseline(resultsFile: string, name: string, storeDir: string): string {
+  checkName(name);
+  readResultsFile(resultsFile, `results ${resultsFile}`);
+  mkdirSync(storeDir, { recursive: true });
+  const target = path.join(storeDir, `${name}.json`);
+  const temporary = `${target}.${process.pid}.tmp`;
+  copyFileSync(resultsFile, temporary);
+  renameSync(temporary, target);
+  return target;
+}
+
+/** A baseline argument is a file path, or the name of a stored baseline. */
+export function resolveBaseline(nameOrFile: string, storeDir: string): string {
+  if (existsSync(nameOrFile)) return nameOrFile;
+  if (NAME.test(nameOrFile) && !nameOrFile.endsWith('.json')) {
+    const stored = path.join(storeDir, `${nameOrFile}.json`);
+    if (existsSync(stored)) return stored;
+    const names = listBaselines(storeDir);
+    throw new UsageError(
+      `baseline ${JSON.stringify(nameOrFile)}: no such file, and no stored baseline of that name in ${storeDir}` +
+        (names.length > 0 ? ` (stored: ${names.join(', ')})` : ' (the store is empty: `tr118 baseline save`)'),
+    );
+  }
+  throw new UsageError(`baseline ${nameOrFile}: no such file`);
+}
+
+export function listBaselines(storeDir: string): string[] {
+  if (!existsSync(storeDir)) return [];
+  return readdirSync(storeDir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+export function loadBaseline(nameOrFile: string, storeDir: string): { file: string; results: ComparableResults } {
+  const file = resolveBaseline(nameOrFile, storeDir);
+  return { file, results: readResultsFile(file) };
+}
