@@ -43110,7 +43110,8 @@ var LATENCY_DEFAULTS = {
   fail_fraction: 0.05,
   warn_fraction: 0.03,
   min_effect_ms: 0.02,
-  confidence: 0.95
+  confidence: 0.95,
+  between_runs_fraction: 0.1
 };
 var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
@@ -43193,7 +43194,9 @@ var configSchema = external_exports.strictObject({
       fail_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
       warn_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
       min_effect_ms: external_exports.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
-      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence)
+      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
+      /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
+      between_runs_fraction: external_exports.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction)
     }).default(LATENCY_DEFAULTS),
     /** Largest allowed rise of a cell's degraded rate against the baseline. */
     max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
@@ -43217,9 +43220,19 @@ var configSchema = external_exports.strictObject({
     /** Compare cells even when machine or runtime differ (the differences are still reported). */
     allow_environment_change: external_exports.boolean().default(false),
     missing_cell: external_exports.enum(["warn", "fail"]).default("warn"),
+    /**
+     * What a latency regression against a stored baseline counts as. Default warn: two separate processes on a
+     * shared machine drift apart by more than real regressions (README "Gate quality"); same-run A/B fails.
+     */
+    stored_regression: external_exports.enum(["warn", "fail"]).default("warn"),
     /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
     on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
-  }).default({ allow_environment_change: false, missing_cell: "warn", on_bad_baseline: "error" })
+  }).default({
+    allow_environment_change: false,
+    missing_cell: "warn",
+    stored_regression: "warn",
+    on_bad_baseline: "error"
+  })
 });
 
 // src/config/load.ts
@@ -43555,7 +43568,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
         failFraction: raw.thresholds.latency.fail_fraction,
         warnFraction: raw.thresholds.latency.warn_fraction,
         minEffectMs: raw.thresholds.latency.min_effect_ms,
-        confidence: raw.thresholds.latency.confidence
+        confidence: raw.thresholds.latency.confidence,
+        betweenRunsFraction: raw.thresholds.latency.between_runs_fraction
       },
       maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase
     },
@@ -43564,6 +43578,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       baselinePath: raw.compare.baseline !== void 0 ? resolvePath(raw.compare.baseline) : void 0,
       allowEnvironmentChange: raw.compare.allow_environment_change,
       missingCell: raw.compare.missing_cell,
+      storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline
     },
     raw,
@@ -44092,38 +44107,56 @@ function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
 }
 
 // src/stats/ratio.ts
-function pooledMedian(reps, repIndices, passes, scratch) {
-  scratch.length = 0;
-  repIndices.forEach((r, k) => {
-    const rep = reps[r];
-    for (const i of passes[k]) scratch.push(rep[i]);
-  });
-  return median(scratch);
-}
 function bootstrapRatio(base, candidate, options) {
   const b = base.filter((r) => r.length > 0);
   const c = candidate.filter((r) => r.length > 0);
   if (b.length === 0 || c.length === 0) return null;
   const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
   const random = seededRandom(options.seed);
-  const scratch = [];
-  const pick2 = (n) => Array.from({ length: n }, () => Math.floor(random() * n));
-  const passesOf = (reps, indices) => indices.map((r) => pick2(reps[r].length));
+  const pick2 = (n) => Math.floor(random() * n);
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const logs = [];
-  for (let k = 0; k < (options.resamples ?? BOOTSTRAP_RESAMPLES); k++) {
-    const bi = pick2(b.length);
-    const bp = passesOf(b, bi);
-    const ci = paired ? bi : pick2(c.length);
-    const cp = paired ? bp : passesOf(c, ci);
-    logs.push(Math.log(pooledMedian(c, ci, cp, scratch) / pooledMedian(b, bi, bp, scratch)));
+  const scratch = [];
+  const scratch2 = [];
+  const resample = (reps, into) => {
+    into.length = 0;
+    for (let k = 0; k < reps.length; k++) {
+      const rep = reps[pick2(reps.length)];
+      for (let i = 0; i < rep.length; i++) into.push(rep[pick2(rep.length)]);
+    }
+  };
+  let estimate;
+  if (paired) {
+    const pairLogs = b.map((rep, r) => rep.map((ms2, i) => Math.log(c[r][i] / ms2)));
+    estimate = median(pairLogs.flat());
+    for (let k = 0; k < resamples; k++) {
+      resample(pairLogs, scratch);
+      logs.push(median(scratch));
+    }
+  } else {
+    estimate = Math.log(median(c.flat()) / median(b.flat()));
+    for (let k = 0; k < resamples; k++) {
+      resample(c, scratch);
+      resample(b, scratch2);
+      logs.push(Math.log(median(scratch) / median(scratch2)));
+    }
   }
   logs.sort((x, y) => x - y);
   const alpha = 1 - options.confidence;
-  const ratio = median(c.flat()) / median(b.flat());
+  const bootSd = logs.length > 1 ? sampleStandardDeviation(logs) : 0;
+  const extra = paired ? 0 : options.extraLogSd ?? 0;
+  let low = quantileSorted(logs, alpha / 2);
+  let high = quantileSorted(logs, 1 - alpha / 2);
+  if (extra > 0) {
+    const z3 = probit(1 - alpha / 2);
+    const widen = (half) => Math.sqrt(half * half + (z3 * extra) ** 2);
+    low = estimate - widen(estimate - low);
+    high = estimate + widen(high - estimate);
+  }
   return {
-    ratio,
-    ci: [Math.exp(quantileSorted(logs, alpha / 2)), Math.exp(quantileSorted(logs, 1 - alpha / 2))],
-    sdLogRatio: logs.length > 1 ? sampleStandardDeviation(logs) : 0
+    ratio: Math.exp(estimate),
+    ci: [Math.exp(low), Math.exp(high)],
+    sdLogRatio: Math.sqrt(bootSd * bootSd + extra * extra)
   };
 }
 
@@ -44202,7 +44235,12 @@ function cellMedian(cell2) {
 }
 function decideLatency(base, candidate, options) {
   const t = options.thresholds;
-  const est = bootstrapRatio(base, candidate, { paired: options.paired, seed: options.seed, confidence: t.confidence });
+  const est = bootstrapRatio(base, candidate, {
+    paired: options.paired,
+    seed: options.seed,
+    confidence: t.confidence,
+    extraLogSd: Math.log1p(t.betweenRunsFraction) / probit(0.975)
+  });
   if (!est)
     return {
       decision: "inconclusive",
@@ -44431,7 +44469,9 @@ function decide(input2) {
   if (comparison) {
     for (const cell2 of comparison.cells) {
       if (cell2.decision === "pass") continue;
-      const decision2 = cell2.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell2.decision];
+      let decision2 = cell2.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell2.decision];
+      const latencyFail = cell2.decision === "fail" && cell2.ratio !== null;
+      if (latencyFail && comparison.mode === "stored" && input2.storedRegressionDecision === "warn") decision2 = "warn";
       reasons.push({
         rule: "latency",
         subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
@@ -48811,7 +48851,8 @@ function withComparison(results, config2, comparison, extra = {}) {
     maxDegradedRate: config2.thresholds.maxDegradedRate,
     comparison: comparison ?? void 0,
     baselineProblem: extra.baselineProblem,
-    missingCellDecision: config2.compare.missingCell
+    missingCellDecision: config2.compare.missingCell,
+    storedRegressionDecision: config2.compare.storedRegression
   });
   return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }
@@ -49249,7 +49290,8 @@ function compareCommand(baseFile, candidateFile, flags, io) {
     accuracy: null,
     maxDegradedRate: config2.thresholds.maxDegradedRate,
     comparison,
-    missingCellDecision: config2.compare.missingCell
+    missingCellDecision: config2.compare.missingCell,
+    storedRegressionDecision: config2.compare.storedRegression
   });
   io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})
 `);

@@ -19743,7 +19743,8 @@ var LATENCY_DEFAULTS = {
   fail_fraction: 0.05,
   warn_fraction: 0.03,
   min_effect_ms: 0.02,
-  confidence: 0.95
+  confidence: 0.95,
+  between_runs_fraction: 0.1
 };
 var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
@@ -19826,7 +19827,9 @@ var configSchema = external_exports.strictObject({
       fail_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
       warn_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
       min_effect_ms: external_exports.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
-      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence)
+      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
+      /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
+      between_runs_fraction: external_exports.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction)
     }).default(LATENCY_DEFAULTS),
     /** Largest allowed rise of a cell's degraded rate against the baseline. */
     max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
@@ -19850,9 +19853,19 @@ var configSchema = external_exports.strictObject({
     /** Compare cells even when machine or runtime differ (the differences are still reported). */
     allow_environment_change: external_exports.boolean().default(false),
     missing_cell: external_exports.enum(["warn", "fail"]).default("warn"),
+    /**
+     * What a latency regression against a stored baseline counts as. Default warn: two separate processes on a
+     * shared machine drift apart by more than real regressions (README "Gate quality"); same-run A/B fails.
+     */
+    stored_regression: external_exports.enum(["warn", "fail"]).default("warn"),
     /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
     on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
-  }).default({ allow_environment_change: false, missing_cell: "warn", on_bad_baseline: "error" })
+  }).default({
+    allow_environment_change: false,
+    missing_cell: "warn",
+    stored_regression: "warn",
+    on_bad_baseline: "error"
+  })
 });
 
 // src/backends/protocol.ts

@@ -116,6 +116,7 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
     maxDegradedRate: config.thresholds.maxDegradedRate,
     comparison,
     missingCellDecision: config.compare.missingCell,
+    storedRegressionDecision: config.compare.storedRegression,
   });
   io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
   for (const c of comparison.cells) {

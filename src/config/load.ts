@@ -60,6 +60,7 @@ export interface Config {
     readonly baselinePath: string | undefined;
     readonly allowEnvironmentChange: boolean;
     readonly missingCell: 'warn' | 'fail';
+    readonly storedRegression: 'warn' | 'fail';
     readonly onBadBaseline: 'error' | 'no-baseline';
   };
   /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
@@ -448,6 +449,7 @@ function resolveConfig(
         warnFraction: raw.thresholds.latency.warn_fraction,
         minEffectMs: raw.thresholds.latency.min_effect_ms,
         confidence: raw.thresholds.latency.confidence,
+        betweenRunsFraction: raw.thresholds.latency.between_runs_fraction,
       },
       maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase,
     },
@@ -460,6 +462,7 @@ function resolveConfig(
       baselinePath: raw.compare.baseline !== undefined ? resolvePath(raw.compare.baseline) : undefined,
       allowEnvironmentChange: raw.compare.allow_environment_change,
       missingCell: raw.compare.missing_cell,
+      storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline,
     },
     raw,

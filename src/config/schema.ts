@@ -24,6 +24,7 @@ export const LATENCY_DEFAULTS = {
   warn_fraction: 0.03,
   min_effect_ms: 0.02,
   confidence: 0.95,
+  between_runs_fraction: 0.1,
 } as const;
 const nonNegativeInt = z.int().min(0);
 const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
@@ -122,6 +123,8 @@ export const configSchema = z.strictObject({
           warn_fraction: z.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
           min_effect_ms: z.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
           confidence: z.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
+          /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
+          between_runs_fraction: z.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction),
         })
         .default(LATENCY_DEFAULTS),
       /** Largest allowed rise of a cell's degraded rate against the baseline. */
@@ -150,10 +153,20 @@ export const configSchema = z.strictObject({
       /** Compare cells even when machine or runtime differ (the differences are still reported). */
       allow_environment_change: z.boolean().default(false),
       missing_cell: z.enum(['warn', 'fail']).default('warn'),
+      /**
+       * What a latency regression against a stored baseline counts as. Default warn: two separate processes on a
+       * shared machine drift apart by more than real regressions (README "Gate quality"); same-run A/B fails.
+       */
+      stored_regression: z.enum(['warn', 'fail']).default('warn'),
       /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
       on_bad_baseline: z.enum(['error', 'no-baseline']).default('error'),
     })
-    .default({ allow_environment_change: false, missing_cell: 'warn', on_bad_baseline: 'error' }),
+    .default({
+      allow_environment_change: false,
+      missing_cell: 'warn',
+      stored_regression: 'warn',
+      on_bad_baseline: 'error',
+    }),
 });
 
 /** The config as written (after defaults), before paths are resolved and presets expanded. */

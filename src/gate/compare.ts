@@ -19,6 +19,8 @@ export interface LatencyThresholds {
   readonly minEffectMs: number;
   /** Confidence of the interval on the ratio, e.g. 0.95. */
   readonly confidence: number;
+  /** Stored baselines: ± fraction within which 95% of process-to-process shifts stay (widens the interval). */
+  readonly betweenRunsFraction: number;
 }
 
 export interface CompareOptions {
@@ -87,7 +89,12 @@ export function decideLatency(
   options: { readonly paired: boolean; readonly thresholds: LatencyThresholds; readonly seed: number },
 ): Pick<CellComparison, 'decision' | 'reason' | 'ratio' | 'ratioCi' | 'deltaMs' | 'minDetectableFraction'> {
   const t = options.thresholds;
-  const est = bootstrapRatio(base, candidate, { paired: options.paired, seed: options.seed, confidence: t.confidence });
+  const est = bootstrapRatio(base, candidate, {
+    paired: options.paired,
+    seed: options.seed,
+    confidence: t.confidence,
+    extraLogSd: Math.log1p(t.betweenRunsFraction) / probit(0.975),
+  });
   if (!est)
     return {
       decision: 'inconclusive',

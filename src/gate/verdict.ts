@@ -39,6 +39,8 @@ export interface VerdictInput {
   readonly baselineProblem?: string | undefined;
   /** How a cell measured in the base but not in the candidate counts (compare.missing_cell). */
   readonly missingCellDecision?: 'warn' | 'fail' | undefined;
+  /** How a latency fail against a stored baseline counts (compare.stored_regression); same-run fails stay fails. */
+  readonly storedRegressionDecision?: 'warn' | 'fail' | undefined;
 }
 
 /** How a cell's comparison counts in the verdict; improvements and new cells are notes, not problems. */
@@ -102,8 +104,9 @@ export function decide(input: VerdictInput): Verdict {
   if (comparison) {
     for (const cell of comparison.cells) {
       if (cell.decision === 'pass') continue;
-      const decision =
-        cell.decision === 'missing' ? (input.missingCellDecision ?? 'warn') : CELL_SEVERITY[cell.decision];
+      let decision = cell.decision === 'missing' ? (input.missingCellDecision ?? 'warn') : CELL_SEVERITY[cell.decision];
+      const latencyFail = cell.decision === 'fail' && cell.ratio !== null;
+      if (latencyFail && comparison.mode === 'stored' && input.storedRegressionDecision === 'warn') decision = 'warn';
       reasons.push({
         rule: 'latency',
         subject: `${cell.backend} × ${cell.scenario}`,

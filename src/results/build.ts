@@ -245,6 +245,7 @@ export function withComparison(
     comparison: comparison ?? undefined,
     baselineProblem: extra.baselineProblem,
     missingCellDecision: config.compare.missingCell,
+    storedRegressionDecision: config.compare.storedRegression,
   });
   return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }

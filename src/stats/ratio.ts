@@ -1,73 +1,88 @@
 /**
- * The change of a cell's median latency between a base and a candidate, with a bootstrap interval on the ratio.
- * Paired (same-run A/B: repetition i of both was measured back to back) resamples the same repetition indices on
- * both sides, so drift shared by a pair cancels; unpaired (stored baseline) resamples each side on its own. Pure.
+ * The change of a cell's latency between a base and a candidate, with a bootstrap interval on the ratio. Pure.
+ *
+ * Paired (same-run A/B: pass i of repetition r was timed right next to the base's pass i): the estimate is the
+ * median of the per-pass log ratios, and the bootstrap resamples (repetition, pass) pairs, so drift shared by a
+ * pair cancels. Unpaired (stored baseline): the ratio of the two medians, each side resampled on its own
+ * (repetitions, then passes within each); `extraLogSd` widens that interval for the noise between two processes
+ * that one run cannot see.
  */
-import { median, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { median, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 import { seededRandom } from './random.js';
 import { BOOTSTRAP_RESAMPLES } from './summary.js';
 
 export interface RatioEstimate {
-  /** candidate median ÷ base median. */
+  /** candidate ÷ base. */
   readonly ratio: number;
-  /** Percentile interval of the ratio at the requested confidence. */
+  /** Interval of the ratio at the requested confidence. */
   readonly ci: readonly [low: number, high: number];
-  /** Standard deviation of log(ratio) over the resamples: the noise the decision has to see through. */
+  /** Standard deviation of log(ratio): the noise the decision has to see through (extraLogSd included). */
   readonly sdLogRatio: number;
 }
 
 type Reps = readonly (readonly number[])[];
 
-/** Median of the passes at `passes[k]` of repetition `reps[k]`, for every k. */
-function pooledMedian(
-  reps: Reps,
-  repIndices: readonly number[],
-  passes: readonly (readonly number[])[],
-  scratch: number[],
-): number {
-  scratch.length = 0;
-  repIndices.forEach((r, k) => {
-    const rep = reps[r] as readonly number[];
-    for (const i of passes[k] as readonly number[]) scratch.push(rep[i] as number);
-  });
-  return median(scratch);
+export interface RatioOptions {
+  readonly paired: boolean;
+  readonly seed: number;
+  readonly confidence: number;
+  readonly resamples?: number;
+  /** Unpaired only: a standard deviation of log(ratio) added in quadrature (between-run noise). */
+  readonly extraLogSd?: number;
 }
 
-export function bootstrapRatio(
-  base: Reps,
-  candidate: Reps,
-  options: {
-    readonly paired: boolean;
-    readonly seed: number;
-    readonly confidence: number;
-    readonly resamples?: number;
-  },
-): RatioEstimate | null {
+export function bootstrapRatio(base: Reps, candidate: Reps, options: RatioOptions): RatioEstimate | null {
   const b = base.filter((r) => r.length > 0);
   const c = candidate.filter((r) => r.length > 0);
   if (b.length === 0 || c.length === 0) return null;
-  // Paired: base and candidate passes were timed alternately, so pass i of repetition r on both sides saw the same
-  // moment of the machine; resampling the same (repetition, pass) pairs keeps that, and shared drift cancels.
   const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
   const random = seededRandom(options.seed);
-  const scratch: number[] = [];
-  const pick = (n: number): number[] => Array.from({ length: n }, () => Math.floor(random() * n));
-  const passesOf = (reps: Reps, indices: readonly number[]): number[][] =>
-    indices.map((r) => pick((reps[r] as readonly number[]).length));
+  const pick = (n: number): number => Math.floor(random() * n);
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const logs: number[] = [];
-  for (let k = 0; k < (options.resamples ?? BOOTSTRAP_RESAMPLES); k++) {
-    const bi = pick(b.length);
-    const bp = passesOf(b, bi);
-    const ci = paired ? bi : pick(c.length);
-    const cp = paired ? bp : passesOf(c, ci);
-    logs.push(Math.log(pooledMedian(c, ci, cp, scratch) / pooledMedian(b, bi, bp, scratch)));
+  const scratch: number[] = [];
+  const scratch2: number[] = [];
+  /** Two-stage resample of one side's passes into `into`: repetitions with replacement, then passes within each. */
+  const resample = (reps: Reps, into: number[]): void => {
+    into.length = 0;
+    for (let k = 0; k < reps.length; k++) {
+      const rep = reps[pick(reps.length)] as readonly number[];
+      for (let i = 0; i < rep.length; i++) into.push(rep[pick(rep.length)] as number);
+    }
+  };
+
+  let estimate: number;
+  if (paired) {
+    const pairLogs = b.map((rep, r) => rep.map((ms, i) => Math.log(((c[r] as readonly number[])[i] as number) / ms)));
+    estimate = median(pairLogs.flat());
+    for (let k = 0; k < resamples; k++) {
+      resample(pairLogs, scratch);
+      logs.push(median(scratch));
+    }
+  } else {
+    estimate = Math.log(median(c.flat()) / median(b.flat()));
+    for (let k = 0; k < resamples; k++) {
+      resample(c, scratch);
+      resample(b, scratch2);
+      logs.push(Math.log(median(scratch) / median(scratch2)));
+    }
   }
   logs.sort((x, y) => x - y);
   const alpha = 1 - options.confidence;
-  const ratio = median(c.flat()) / median(b.flat());
+  const bootSd = logs.length > 1 ? sampleStandardDeviation(logs) : 0;
+  const extra = paired ? 0 : (options.extraLogSd ?? 0);
+  let low = quantileSorted(logs, alpha / 2);
+  let high = quantileSorted(logs, 1 - alpha / 2);
+  if (extra > 0) {
+    // Widen each side of the percentile interval as a normal interval would widen with the extra variance.
+    const z = probit(1 - alpha / 2);
+    const widen = (half: number): number => Math.sqrt(half * half + (z * extra) ** 2);
+    low = estimate - widen(estimate - low);
+    high = estimate + widen(high - estimate);
+  }
   return {
-    ratio,
-    ci: [Math.exp(quantileSorted(logs, alpha / 2)), Math.exp(quantileSorted(logs, 1 - alpha / 2))],
-    sdLogRatio: logs.length > 1 ? sampleStandardDeviation(logs) : 0,
+    ratio: Math.exp(estimate),
+    ci: [Math.exp(low), Math.exp(high)],
+    sdLogRatio: Math.sqrt(bootSd * bootSd + extra * extra),
   };
 }
