@@ -48914,8 +48914,11 @@ var comparableResultsSchema = external_exports.object({
   }).loose().nullable()
 }).loose();
 function parseComparableResults(data, what) {
-  const version2 = data?.schemaVersion;
-  if (typeof data === "object" && data !== null && version2 !== RESULTS_SCHEMA_VERSION) {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    throw new UsageError(`${what}: not a tr118 results.json: expected a JSON object`);
+  }
+  const version2 = data.schemaVersion;
+  if (version2 !== RESULTS_SCHEMA_VERSION) {
     throw new UsageError(
       `${what}: unknown results schema version ${JSON.stringify(version2 ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`
     );

@@ -102,8 +102,11 @@ export interface ComparableResults {
 
 /** Validates parsed JSON as a comparable result; `what` names it in errors ("baseline /path/x.json"). */
 export function parseComparableResults(data: unknown, what: string): ComparableResults {
-  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (typeof data === 'object' && data !== null && version !== RESULTS_SCHEMA_VERSION) {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new UsageError(`${what}: not a tr118 results.json: expected a JSON object`);
+  }
+  const version = (data as { schemaVersion?: unknown }).schemaVersion;
+  if (version !== RESULTS_SCHEMA_VERSION) {
     throw new UsageError(
       `${what}: unknown results schema version ${JSON.stringify(version ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`,
     );

@@ -30,3 +30,13 @@ export function perturbedFixture(out: string, eps: number, seed = 0): string {
   );
   return out;
 }
+
+/** Writes a copy of the fixture with `extra` identity MatMuls before the logits: same logits, slower. */
+export function slowedFixture(out: string, extra: number): string {
+  execFileSync(python(), ['-m', 'tr118_native.fixture', 'slowdown', '--out', out, '--extra', String(extra)], {
+    cwd: ROOT,
+    env: { ...process.env, PYTHONPATH: path.join(ROOT, 'native') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  return out;
+}

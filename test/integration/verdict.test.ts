@@ -1,0 +1,168 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { slowedFixture } from '../helpers/python.js';
+
+function tr118(args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// Small enough for CI; the slowdown (64 extra MatMuls, tens of percent) is far beyond the noise of a busy machine.
+const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  batch_short: { batch: 4, seq_len: 32 }\nrepetitions: 4\niterations: 12\nwarmup: 2\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
+
+interface VerdictFile {
+  decision: string;
+  mode: string;
+  cells: { decision: string; ratio: number | null }[];
+  accuracy: { againstBase: { decision: string }[] };
+}
+
+describe('the verdict end to end (built CLI, same-run A/B)', () => {
+  const dir = tempDir();
+  let config: string;
+  let slow: string;
+  beforeAll(() => {
+    config = writeConfig(dir, SMALL);
+    slow = slowedFixture(path.join(dir, 'slow.onnx'), 64);
+  });
+
+  it('fails a slowed-down model (exit 1) and says why', () => {
+    const r = tr118([
+      'run',
+      '--config',
+      config,
+      '--model',
+      slow,
+      '--base-model',
+      FIXTURE_MODEL,
+      '--out',
+      path.join(dir, 'slow-out'),
+      '-q',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toMatch(/verdict: fail \(same-run A\/B against the base model model\.onnx/);
+    const verdict = JSON.parse(readFileSync(path.join(dir, 'slow-out', 'verdict.json'), 'utf8')) as VerdictFile;
+    expect(verdict.mode).toBe('same-run');
+    expect(verdict.cells[0]!.decision).toBe('fail');
+    expect(verdict.cells[0]!.ratio!).toBeGreaterThan(1.1);
+    // Same logits: accuracy against the base is unchanged.
+    expect(verdict.accuracy.againstBase[0]!.decision).toBe('pass');
+    expect(readFileSync(path.join(dir, 'slow-out', 'report.md'), 'utf8')).toContain(
+      '## Same-run A/B against the base model',
+    );
+  });
+
+  it('passes the same model against itself (exit 0)', () => {
+    const r = tr118([
+      'run',
+      '--config',
+      config,
+      '--base-model',
+      FIXTURE_MODEL,
+      '--out',
+      path.join(dir, 'same-out'),
+      '-q',
+    ]);
+    expect(r.code).toBe(ExitCode.pass);
+    const verdict = JSON.parse(readFileSync(path.join(dir, 'same-out', 'verdict.json'), 'utf8')) as VerdictFile;
+    expect(verdict.cells[0]!.decision).not.toBe('fail');
+  });
+});
+
+describe('stored baselines end to end', () => {
+  const dir = tempDir();
+  const store = path.join(dir, 'store');
+
+  it('saves, shows and compares against a named baseline; compares two files offline', () => {
+    const config = writeConfig(dir, SMALL);
+    expect(tr118(['run', '--config', config, '--out', path.join(dir, 'base'), '-q']).code).toBe(0);
+    const saved = tr118([
+      'baseline',
+      'save',
+      path.join(dir, 'base', 'results.json'),
+      '--name',
+      'main',
+      '--store',
+      store,
+    ]);
+    expect(saved.stdout).toBe(`saved baseline main: ${path.join(store, 'main.json')}\n`);
+    expect(tr118(['baseline', 'show', '--store', store]).stdout).toBe('main\n');
+    expect(tr118(['baseline', 'show', 'main', '--store', store]).stdout).toMatch(
+      /onnxruntime-cpu × batch_short: ok, 4 repetitions, median ≈/,
+    );
+
+    const cand = tr118([
+      'run',
+      '--config',
+      config,
+      '--baseline',
+      'main',
+      '--store',
+      store,
+      '--out',
+      path.join(dir, 'cand'),
+      '-q',
+    ]);
+    expect(cand.code).toBe(ExitCode.pass);
+    expect(cand.stdout).toMatch(/verdict: \w+ \(stored baseline .*main\.json \(measured /);
+
+    const offline = tr118([
+      'compare',
+      path.join(dir, 'base', 'results.json'),
+      path.join(dir, 'cand', 'results.json'),
+      '--out',
+      path.join(dir, 'cmp'),
+    ]);
+    expect(offline.code).toBe(ExitCode.pass);
+    expect((JSON.parse(readFileSync(path.join(dir, 'cmp', 'verdict.json'), 'utf8')) as VerdictFile).mode).toBe(
+      'stored',
+    );
+  });
+
+  it('a truncated baseline is exit 2 with a clear message, or "no baseline" when the config says so', () => {
+    const bad = path.join(dir, 'truncated.json');
+    writeFileSync(bad, '{"schemaVersion": 1, "cells": [');
+    const r = tr118([
+      'run',
+      '--config',
+      writeConfig(dir, SMALL),
+      '--baseline',
+      bad,
+      '--out',
+      path.join(dir, 'x'),
+      '-q',
+    ]);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toMatch(/^tr118: baseline .*truncated\.json: not valid JSON \(truncated or corrupted\?\)/);
+
+    const tolerant = writeConfig(dir, `${SMALL}compare: { on_bad_baseline: no-baseline }\n`);
+    const ok = tr118(['run', '--config', tolerant, '--baseline', bad, '--out', path.join(dir, 'y'), '-q']);
+    expect(ok.code).toBe(ExitCode.pass);
+    expect(ok.stdout).toMatch(/warn: baseline: baseline .* not valid JSON .* compared with no baseline/);
+  });
+
+  it('an unknown stored name lists what is stored', () => {
+    const r = tr118([
+      'run',
+      '--config',
+      writeConfig(dir, SMALL),
+      '--baseline',
+      'nope',
+      '--store',
+      store,
+      '--out',
+      path.join(dir, 'z'),
+      '-q',
+    ]);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toContain('no stored baseline of that name');
+  });
+});

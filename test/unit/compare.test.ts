@@ -1,0 +1,294 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compareResults, decideLatency, type CompareOptions, type LatencyThresholds } from '../../src/gate/compare.js';
+import type { CellFingerprint } from '../../src/gate/fingerprint.js';
+import { decide } from '../../src/gate/verdict.js';
+import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
+import { seededRandom } from '../../src/stats/random.js';
+
+const T: LatencyThresholds = {
+  failFraction: 0.05,
+  warnFraction: 0.03,
+  minEffectMs: 0.02,
+  confidence: 0.95,
+  betweenRunsFraction: 0.1,
+};
+
+/** repetitions × passes of latencies around `center`, with relative noise `noise`, reproducible. */
+function reps(center: number, noise: number, seed: number, repetitions = 10, passes = 40): number[][] {
+  const random = seededRandom(seed);
+  return Array.from({ length: repetitions }, () =>
+    Array.from({ length: passes }, () => center * (1 + noise * (random() - 0.5))),
+  );
+}
+
+/** A candidate measured in the same passes as the base, scaled: same-run A/B data. */
+function scaled(base: number[][], factor: number, noise: number, seed: number): number[][] {
+  const random = seededRandom(seed);
+  return base.map((rep) => rep.map((ms) => ms * factor * (1 + noise * (random() - 0.5))));
+}
+
+describe('decideLatency: the rules, with exact expected decisions', () => {
+  const base = reps(2, 0.2, 1);
+  it.each([
+    { name: 'a 20% regression fails', cand: scaled(base, 1.2, 0.02, 2), paired: true, expected: 'fail' },
+    { name: 'a 4% regression warns', cand: scaled(base, 1.04, 0.01, 3), paired: true, expected: 'warn' },
+    {
+      name: 'a 1% regression passes (significant but small)',
+      cand: scaled(base, 1.01, 0.005, 4),
+      paired: true,
+      expected: 'pass',
+    },
+    {
+      name: 'a 20% improvement is reported as one',
+      cand: scaled(base, 0.8, 0.02, 5),
+      paired: true,
+      expected: 'improvement',
+    },
+    { name: 'the same model passes', cand: scaled(base, 1, 0.01, 6), paired: true, expected: 'pass' },
+    {
+      name: 'noise too wide to tell is inconclusive',
+      cand: reps(2, 1.6, 7, 3, 4),
+      paired: false,
+      expected: 'inconclusive',
+    },
+  ])('$name', ({ cand, paired, expected }) => {
+    const d = decideLatency(paired ? base : reps(2, 1.6, 8, 3, 4), cand, { paired, thresholds: T, seed: 9 });
+    expect(d.decision).toBe(expected);
+    if (expected === 'inconclusive') expect(d.reason).toMatch(/minimum detectable effect ≈ \d+\.\d%/);
+  });
+
+  it('never fails a change below the absolute floor, however large in percent', () => {
+    const tiny = reps(0.01, 0.05, 10);
+    const d = decideLatency(tiny, scaled(tiny, 1.5, 0.01, 11), { paired: true, thresholds: T, seed: 1 });
+    expect(d.deltaMs).toBeLessThan(T.minEffectMs);
+    expect(d.decision).toBe('pass');
+    expect(d.reason).toMatch(/below the 0.02 ms floor/);
+  });
+});
+
+describe('decideLatency: properties', () => {
+  const arbReps = fc.array(fc.array(fc.double({ min: 0.1, max: 50, noNaN: true }), { minLength: 3, maxLength: 12 }), {
+    minLength: 2,
+    maxLength: 6,
+  });
+
+  it('identical samples never fail or warn', () => {
+    fc.assert(
+      fc.property(arbReps, fc.boolean(), fc.nat(1000), (sample, paired, seed) => {
+        const d = decideLatency(sample, sample, { paired, thresholds: T, seed });
+        return d.decision !== 'fail' && d.decision !== 'warn';
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('scaling both sides by a constant leaves the decision unchanged (no absolute floor)', () => {
+    const noFloor = { ...T, minEffectMs: 0 };
+    fc.assert(
+      fc.property(
+        arbReps,
+        fc.double({ min: 0.8, max: 1.3, noNaN: true }),
+        fc.double({ min: 0.5, max: 20, noNaN: true }),
+        fc.nat(1000),
+        (sample, factor, k, seed) => {
+          const cand = sample.map((r) => r.map((x) => x * factor));
+          const a = decideLatency(sample, cand, { paired: true, thresholds: noFloor, seed });
+          const b = decideLatency(
+            sample.map((r) => r.map((x) => x * k)),
+            cand.map((r) => r.map((x) => x * k)),
+            { paired: true, thresholds: noFloor, seed },
+          );
+          return a.decision === b.decision;
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+const FP: CellFingerprint = {
+  cpuModel: 'cpu',
+  cpuCount: 2,
+  gpus: '',
+  gpuDriver: '',
+  nodeVersion: 'v20',
+  onnxruntimeVersion: '1.30.0',
+  engine: 'onnxruntime',
+  provider: 'cpu',
+  precision: 'fp32',
+  intraOpThreads: 0,
+  interOpThreads: 0,
+  graphOptimization: 'all',
+  batch: 1,
+  seqLen: 8,
+  warmup: 3,
+  iterations: 40,
+  timing: 'plain',
+  hash: 'h1',
+};
+
+function result(
+  cells: {
+    scenario: string;
+    reps: number[][];
+    degradedRate?: number;
+    fp?: Partial<CellFingerprint>;
+    status?: 'ok' | 'unavailable';
+  }[],
+  ppl = 50,
+): ComparableResults {
+  return {
+    schemaVersion: 1,
+    startedAt: '2026-11-28T00:00:00.000Z',
+    model: { name: 'm', sha256: 'abc' },
+    cells: cells.map((c) => ({
+      backend: 'onnxruntime-cpu',
+      scenario: c.scenario,
+      batch: 1,
+      seqLen: 8,
+      realTokens: 8,
+      status: c.status ?? 'ok',
+      runs: 10,
+      degradedRuns: Math.round((c.degradedRate ?? 0) * 10),
+      degradedRate: c.degradedRate ?? 0,
+      repetitionLatenciesMs: c.reps,
+      fingerprint: { ...FP, ...c.fp },
+    })),
+    accuracy: { rows: [{ backend: 'onnxruntime-cpu', precision: 'fp32', perplexity: ppl }] },
+  };
+}
+
+const OPTIONS: CompareOptions = {
+  mode: 'stored',
+  latency: T,
+  perplexityDeltaFraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 },
+  maxDegradedRateIncrease: 0,
+  allowEnvironmentChange: false,
+  missingCell: 'warn',
+  seed: 1,
+};
+
+describe('compareResults: cells and accuracy', () => {
+  const base = reps(2, 0.1, 20);
+  it('names the differing fields of an incomparable cell, and neither passes nor fails it', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: base }]),
+      result([{ scenario: 's', reps: base, fp: { cpuModel: 'other', hash: 'h2' } }]),
+      'b.json',
+      OPTIONS,
+    );
+    expect(c.cells[0]).toMatchObject({ decision: 'incomparable', differences: ['cpuModel: "cpu" → "other"'] });
+    const allowed = compareResults(
+      result([{ scenario: 's', reps: base }]),
+      result([{ scenario: 's', reps: base, fp: { cpuModel: 'other', hash: 'h2' } }]),
+      'b.json',
+      { ...OPTIONS, allowEnvironmentChange: true, latency: { ...T, betweenRunsFraction: 0 } },
+    );
+    expect(allowed.cells[0]!.decision).toBe('pass');
+    expect(allowed.cells[0]!.differences).toEqual(['cpuModel: "cpu" → "other"']);
+  });
+
+  it('an identical stored baseline is inconclusive while between-run noise could hide a 5% slowdown', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: base }]),
+      result([{ scenario: 's', reps: base }]),
+      'b.json',
+      OPTIONS,
+    );
+    expect(c.cells[0]!.decision).toBe('inconclusive');
+    expect(c.cells[0]!.ratio).toBe(1);
+  });
+
+  it('reports missing and new cells', () => {
+    const c = compareResults(
+      result([{ scenario: 'old', reps: base }]),
+      result([{ scenario: 'new', reps: base }]),
+      'b.json',
+      OPTIONS,
+    );
+    expect(c.cells.map((x) => [x.scenario, x.decision])).toEqual([
+      ['new', 'new'],
+      ['old', 'missing'],
+    ]);
+  });
+
+  it('fails a rise of the degraded rate', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: base }]),
+      result([{ scenario: 's', reps: base, degradedRate: 0.2 }]),
+      'b.json',
+      OPTIONS,
+    );
+    expect(c.cells[0]).toMatchObject({ decision: 'fail', reason: 'degraded runs rose from 0.0% to 20.0%' });
+  });
+
+  it('fails a candidate whose perplexity rose beyond the threshold, passes one that did not', () => {
+    const worse = compareResults(
+      result([{ scenario: 's', reps: base }], 50),
+      result([{ scenario: 's', reps: base }], 50.5),
+      'b.json',
+      OPTIONS,
+    );
+    expect(worse.accuracy[0]).toMatchObject({ decision: 'fail' });
+    const same = compareResults(
+      result([{ scenario: 's', reps: base }], 50),
+      result([{ scenario: 's', reps: base }], 50.01),
+      'b.json',
+      OPTIONS,
+    );
+    expect(same.accuracy[0]).toMatchObject({ decision: 'pass' });
+  });
+});
+
+describe('the verdict from a comparison', () => {
+  const base = reps(2, 0.05, 30);
+  const slower = reps(3, 0.05, 31);
+  const cellsOf = (r: ComparableResults) =>
+    r.cells.map((c) => ({ backend: c.backend, scenario: c.scenario, runs: 10, degradedRuns: 0, firstReason: null }));
+
+  it('a stored-baseline regression warns by default and fails when compare.stored_regression is fail', () => {
+    const cand = result([{ scenario: 's', reps: slower }]);
+    const comparison = compareResults(result([{ scenario: 's', reps: base }]), cand, 'b.json', OPTIONS);
+    expect(comparison.cells[0]!.decision).toBe('fail');
+    expect(
+      decide({ cells: cellsOf(cand), accuracy: null, maxDegradedRate: 0, comparison, storedRegressionDecision: 'warn' })
+        .decision,
+    ).toBe('warn');
+    expect(
+      decide({ cells: cellsOf(cand), accuracy: null, maxDegradedRate: 0, comparison, storedRegressionDecision: 'fail' })
+        .decision,
+    ).toBe('fail');
+  });
+
+  it('a same-run regression fails, and the basis says which mode the verdict rests on', () => {
+    const cand = result([{ scenario: 's', reps: scaled(base, 1.5, 0.01, 32) }]);
+    const comparison = compareResults(result([{ scenario: 's', reps: base }]), cand, 'base.onnx', {
+      ...OPTIONS,
+      mode: 'same-run',
+    });
+    const v = decide({
+      cells: cellsOf(cand),
+      accuracy: null,
+      maxDegradedRate: 0,
+      comparison,
+      storedRegressionDecision: 'warn',
+    });
+    expect(v.decision).toBe('fail');
+    expect(v.basis).toMatch(/^same-run A\/B against the base model base\.onnx/);
+  });
+});
+
+describe('reading a baseline', () => {
+  it.each([
+    {
+      name: 'unknown version',
+      data: { schemaVersion: 7 },
+      message: /unknown results schema version 7; this tr118 reads version 1/,
+    },
+    { name: 'not a result', data: { schemaVersion: 1, cells: 'x' }, message: /not a tr118 results\.json: startedAt/ },
+    { name: 'not an object', data: [1, 2], message: /not a tr118 results\.json/ },
+  ])('$name is a clear error', ({ data, message }) => {
+    expect(() => parseComparableResults(data, 'baseline b.json')).toThrow(message);
+  });
+});
