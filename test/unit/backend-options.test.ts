@@ -1,0 +1,68 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { providerUnavailableReason } from '../../src/backends/onnxruntime/availability.js';
+import { executionProviders, sessionOptions } from '../../src/backends/onnxruntime/options.js';
+import { DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
+import { parseNvidiaSmi } from '../../src/env/collect.js';
+
+const spec = (over: Partial<BackendSpec>): BackendSpec => ({
+  name: 'b',
+  engine: 'onnxruntime',
+  provider: 'cpu',
+  precision: 'fp32',
+  modelPath: 'm.onnx',
+  ...DEFAULT_BACKEND_SETTINGS,
+  ...over,
+});
+
+describe('ONNX Runtime session options (GPU paths tested without a GPU)', () => {
+  it('cpu: no fallback guard, ONNX Runtime default threads unless set', () => {
+    const o = sessionOptions(spec({}));
+    expect(o.executionProviders).toEqual(['cpu']);
+    expect(o.extra).toBeUndefined();
+    expect(o.intraOpNumThreads).toBeUndefined();
+    expect(o.graphOptimizationLevel).toBe('all');
+  });
+
+  it('cuda: device id passed, CPU fallback disabled so a partial GPU graph fails to open (degraded, not "ok")', () => {
+    const o = sessionOptions(spec({ provider: 'cuda', deviceId: 1 }));
+    expect(o.executionProviders).toEqual([{ name: 'cuda', deviceId: 1 }]);
+    expect(o.extra).toEqual({ session: { disable_cpu_ep_fallback: '1' } });
+  });
+
+  it('tensorrt: TensorRT then CUDA, never a silent CPU', () => {
+    expect(executionProviders(spec({ provider: 'tensorrt' }))).toEqual(['tensorrt', 'cuda']);
+    expect(sessionOptions(spec({ provider: 'tensorrt' })).extra).toEqual({ session: { disable_cpu_ep_fallback: '1' } });
+  });
+
+  it('threads and graph optimization are passed as configured; paired sessions do not spin', () => {
+    const o = sessionOptions(spec({ intraOpThreads: 2, interOpThreads: 1, graphOptimization: 'basic' }), true);
+    expect(o).toMatchObject({ intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'basic' });
+    expect(o.extra).toEqual({ session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } });
+  });
+});
+
+describe('provider availability', () => {
+  it('names the missing provider libraries', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ort-bin-'));
+    expect(providerUnavailableReason('cuda', dir)).toMatch(
+      /libonnxruntime_providers_shared\.so, libonnxruntime_providers_cuda\.so missing in/,
+    );
+    writeFileSync(path.join(dir, 'libonnxruntime_providers_shared.so'), '');
+    writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), '');
+    expect(providerUnavailableReason('cuda', dir)).toBeUndefined();
+    expect(providerUnavailableReason('tensorrt', dir)).toMatch(/libonnxruntime_providers_tensorrt\.so missing/);
+    expect(providerUnavailableReason('cpu', dir)).toBeUndefined();
+  });
+});
+
+describe('nvidia-smi', () => {
+  it('parses the query output (as printed on the H200 machine)', () => {
+    expect(parseNvidiaSmi('NVIDIA H200, 580.159.04, 143771, 9.0\n')).toEqual([
+      { name: 'NVIDIA H200', driverVersion: '580.159.04', memoryMiB: 143771, computeCapability: '9.0' },
+    ]);
+    expect(parseNvidiaSmi('')).toEqual([]);
+  });
+});
