@@ -1,11 +1,15 @@
-// Builds dist/: the CLI and the ONNX Runtime worker as two self-contained ESM bundles (onnxruntime-node stays
+// Builds dist/: the Action (index.js), the CLI and the ONNX Runtime worker as self-contained ESM bundles (onnxruntime-node stays
 // external: it carries a native library). Deterministic: the same source gives byte-identical files, which CI checks.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli/index.ts', 'ort-worker': 'src/backends/onnxruntime/worker.ts' },
+  entryPoints: {
+    index: 'src/action/index.ts',
+    cli: 'src/cli/index.ts',
+    'ort-worker': 'src/backends/onnxruntime/worker.ts',
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

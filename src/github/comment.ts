@@ -1,0 +1,65 @@
+/**
+ * The sticky PR comment: found again by a hidden marker, led by the verdict and the cells that decided it, then a
+ * small Mermaid chart of latency per scenario (base vs candidate), then the same report as report.md. Pure.
+ */
+import type { Decision } from '../gate/verdict.js';
+import { renderMarkdown } from '../report/markdown.js';
+import type { Results } from '../results/build.js';
+
+export const COMMENT_MARKER = '<!-- tr118-action:sticky-comment -->';
+
+const HEADLINE: Record<Decision, string> = {
+  pass: '✅ **tr118: pass**',
+  warn: '⚠️ **tr118: warn**',
+  fail: '❌ **tr118: fail**',
+  inconclusive: '❔ **tr118: inconclusive**',
+};
+
+/**
+ * Text from outside (model names, error messages, branch names) made inert in GitHub markdown: no HTML, no links
+ * or images, no @mentions or #references, no emphasis or code spans that could swallow what follows.
+ */
+export function escapeUntrusted(text: string): string {
+  return text
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/@/g, '@\u200b')
+    .replace(/:\/\//g, ':\u200b//');
+}
+
+function chart(results: Results): string[] {
+  const cells = (results.comparison?.cells ?? []).filter(
+    (c) => c.baseMedianMs !== null && c.candidateMedianMs !== null,
+  );
+  if (cells.length === 0) return [];
+  const label = (c: (typeof cells)[number]): string => `"${`${c.backend}/${c.scenario}`.replace(/["\\]/g, '')}"`;
+  const max = Math.max(...cells.flatMap((c) => [c.baseMedianMs ?? 0, c.candidateMedianMs ?? 0]));
+  return [
+    '```mermaid',
+    'xychart-beta',
+    '  title "Median latency per scenario (ms): base bar, candidate line"',
+    `  x-axis [${cells.map(label).join(', ')}]`,
+    `  y-axis "ms" 0 --> ${Number((max * 1.1).toPrecision(3))}`,
+    `  bar [${cells.map((c) => Number((c.baseMedianMs ?? 0).toPrecision(4))).join(', ')}]`,
+    `  line [${cells.map((c) => Number((c.candidateMedianMs ?? 0).toPrecision(4))).join(', ')}]`,
+    '```',
+    '',
+  ];
+}
+
+export function renderComment(results: Results, runUrl: string | undefined): string {
+  const v = results.verdict;
+  const deciding = v.reasons.filter((r) => r.decision === v.decision && v.decision !== 'pass');
+  const lines = [COMMENT_MARKER, `${HEADLINE[v.decision]} — ${escapeUntrusted(v.basis)}`, ''];
+  if (deciding.length > 0) {
+    lines.push('Decided by:', '');
+    for (const r of deciding)
+      lines.push(`- **${escapeUntrusted(r.subject)}** (${r.rule}): ${escapeUntrusted(r.message)}`);
+    lines.push('');
+  }
+  lines.push(...chart(results));
+  lines.push('<details><summary>Full report</summary>', '', renderMarkdown(results), '</details>', '');
+  if (runUrl) lines.push(`[Workflow run](${runUrl})`, '');
+  return lines.join('\n');
+}

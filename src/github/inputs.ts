@@ -1,0 +1,82 @@
+/**
+ * The Action's inputs, read once into one validated, readonly object. Errors quote the input and its value.
+ * Input names live here only (action.yml declares the same names; a test checks they agree).
+ */
+import { UsageError } from '../errors.js';
+
+export const INPUTS = {
+  config: 'config',
+  model: 'model',
+  baseline: 'baseline',
+  baselineStore: 'baseline-store',
+  githubToken: 'github-token',
+  mode: 'mode',
+  comment: 'comment',
+  failOn: 'fail-on',
+  cache: 'cache',
+  workingDirectory: 'working-directory',
+  allowForks: 'allow-forks',
+  out: 'out',
+} as const;
+
+export const OUTPUTS = {
+  verdict: 'verdict',
+  reportPath: 'report-path',
+  resultsPath: 'results-path',
+  regressions: 'regressions',
+  commentUrl: 'comment-url',
+} as const;
+
+export interface ActionInputs {
+  readonly config: string | undefined;
+  readonly model: string | undefined;
+  /** A results.json path, `branch` (the base branch's stored result), or `none`. */
+  readonly baseline:
+    { readonly kind: 'none' } | { readonly kind: 'branch' } | { readonly kind: 'file'; readonly path: string };
+  readonly baselineStore: string | undefined;
+  readonly githubToken: string | undefined;
+  readonly mode: 'gate' | 'baseline' | 'merge';
+  readonly comment: 'always' | 'on-change' | 'never';
+  readonly failOn: 'fail' | 'warn' | 'never';
+  readonly cache: 'local' | 'actions' | 'off';
+  readonly workingDirectory: string | undefined;
+  readonly allowForks: boolean;
+  readonly out: string;
+}
+
+function oneOf<T extends string>(get: (name: string) => string, name: string, allowed: readonly T[], fallback: T): T {
+  const value = get(name).trim();
+  if (value === '') return fallback;
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`input ${name}: expected one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+}
+
+function optional(get: (name: string) => string, name: string): string | undefined {
+  const value = get(name).trim();
+  return value === '' ? undefined : value;
+}
+
+/** `get` returns '' for an input that was not given (as @actions/core getInput does). */
+export function parseInputs(get: (name: string) => string): ActionInputs {
+  const baseline = optional(get, INPUTS.baseline) ?? 'none';
+  const allowForks = oneOf(get, INPUTS.allowForks, ['true', 'false'], 'false');
+  return {
+    config: optional(get, INPUTS.config),
+    model: optional(get, INPUTS.model),
+    baseline:
+      baseline === 'none'
+        ? { kind: 'none' }
+        : baseline === 'branch'
+          ? { kind: 'branch' }
+          : { kind: 'file', path: baseline },
+    baselineStore: optional(get, INPUTS.baselineStore),
+    githubToken: optional(get, INPUTS.githubToken),
+    mode: oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate'),
+    comment: oneOf(get, INPUTS.comment, ['always', 'on-change', 'never'], 'always'),
+    failOn: oneOf(get, INPUTS.failOn, ['fail', 'warn', 'never'], 'fail'),
+    cache: oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local'),
+    workingDirectory: optional(get, INPUTS.workingDirectory),
+    allowForks: allowForks === 'true',
+    out: optional(get, INPUTS.out) ?? 'tr118-results',
+  };
+}

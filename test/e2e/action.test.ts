@@ -1,0 +1,212 @@
+/**
+ * The built Action (dist/index.js) run exactly as a runner runs it: INPUT_* variables, a real pull_request payload
+ * at GITHUB_EVENT_PATH, GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files, and GITHUB_API_URL pointing at a local server
+ * that checks every request against GitHub's published REST description.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { checkRequest } from '../helpers/github-contract.js';
+
+interface Recorded {
+  method: string;
+  url: string;
+  template: string;
+  body: Record<string, unknown> | undefined;
+}
+
+/** A fake api.github.com for one repository o/r: comments and statuses, with switchable failures. */
+class FakeGitHub {
+  requests: Recorded[] = [];
+  comments: { id: number; body: string; html_url: string }[] = [];
+  failComments: number | null = null;
+  private server: Server = createServer((req, res) => void this.handle(req, res));
+
+  async start(): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let text = '';
+    for await (const chunk of req) text += String(chunk);
+    const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const send = (status: number, data: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(data));
+    };
+    let template: string;
+    try {
+      template = checkRequest(method, url, body);
+    } catch (error) {
+      this.requests.push({ method, url, template: `INVALID: ${(error as Error).message}`, body });
+      return send(422, { message: (error as Error).message });
+    }
+    this.requests.push({ method, url, template, body });
+    if (template.includes('/comments') && this.failComments !== null && method !== 'GET') {
+      return send(this.failComments, { message: 'Resource not accessible by integration' });
+    }
+    if (method === 'GET' && template === '/repos/{owner}/{repo}/issues/{issue_number}/comments')
+      return send(200, this.comments);
+    if (method === 'POST' && template === '/repos/{owner}/{repo}/issues/{issue_number}/comments') {
+      const comment = {
+        id: this.comments.length + 1,
+        body: String(body?.body),
+        html_url: `https://github.com/o/r/pull/7#issuecomment-${this.comments.length + 1}`,
+      };
+      this.comments.push(comment);
+      return send(201, comment);
+    }
+    if (method === 'PATCH' && template === '/repos/{owner}/{repo}/issues/comments/{comment_id}') {
+      const id = Number(url.split('/').pop());
+      const comment = this.comments.find((c) => c.id === id);
+      if (!comment) return send(404, { message: 'Not Found' });
+      comment.body = String(body?.body);
+      return send(200, comment);
+    }
+    if (method === 'POST' && template === '/repos/{owner}/{repo}/statuses/{sha}')
+      return send(201, { id: 1, state: body?.state });
+    return send(404, { message: 'Not Found' });
+  }
+}
+
+const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 4\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
+
+function payload(fork = false) {
+  return {
+    action: 'synchronize',
+    number: 7,
+    pull_request: {
+      number: 7,
+      head: { sha: 'a'.repeat(40), ref: 'feature', repo: { full_name: fork ? 'someone/r' : 'o/r' } },
+      base: { ref: 'main', repo: { full_name: 'o/r' } },
+    },
+    repository: { full_name: 'o/r', name: 'r', owner: { login: 'o' } },
+  };
+}
+
+async function runAction(api: string, dir: string, inputs: Record<string, string>, fork = false) {
+  const event = path.join(dir, `event-${Date.now()}.json`);
+  writeFileSync(event, JSON.stringify(payload(fork)));
+  const summary = path.join(dir, `summary-${Date.now()}.md`);
+  const output = path.join(dir, `output-${Date.now()}.txt`);
+  writeFileSync(summary, '');
+  writeFileSync(output, '');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GITHUB_ACTIONS: 'true',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: event,
+    GITHUB_REPOSITORY: 'o/r',
+    GITHUB_SHA: 'b'.repeat(40),
+    GITHUB_REF_NAME: '7/merge',
+    GITHUB_API_URL: api,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_RUN_ID: '42',
+    GITHUB_STEP_SUMMARY: summary,
+    GITHUB_OUTPUT: output,
+    TR118_BASELINE_DIR: path.join(dir, 'store'),
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { env, cwd: dir });
+  let stdout = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const outputs: Record<string, string> = {};
+  for (const m of readFileSync(output, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
+    outputs[m[1] ?? ''] = m[3] ?? '';
+  return { code, stdout, summary: readFileSync(summary, 'utf8'), outputs };
+}
+
+describe('the Action on a pull_request, against a contract-checked fake GitHub', () => {
+  const github = new FakeGitHub();
+  let api: string;
+  const dir = tempDir();
+
+  beforeAll(async () => {
+    api = await github.start();
+  });
+  afterAll(async () => {
+    await github.stop();
+  });
+
+  it('posts one sticky comment, then updates it; sets the status, summary and outputs; exits 0 on pass', async () => {
+    const config = writeConfig(dir, SMALL);
+    const first = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    expect(first.stdout).not.toMatch(/::error/);
+    expect(first.code).toBe(0);
+    expect(first.outputs).toMatchObject({
+      verdict: 'pass',
+      regressions: '0',
+      'comment-url': 'https://github.com/o/r/pull/7#issuecomment-1',
+    });
+    expect(first.outputs['report-path']).toMatch(/tr118-results\/report\.md$/);
+    expect(first.summary).toContain('## Overall backend summary');
+    const second = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    expect(second.code).toBe(0);
+
+    expect(github.requests.filter((r) => r.template.startsWith('INVALID'))).toEqual([]);
+    const writes = github.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.template}`);
+    expect(writes).toEqual([
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
+      'POST /repos/{owner}/{repo}/statuses/{sha}',
+      'PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}',
+      'POST /repos/{owner}/{repo}/statuses/{sha}',
+    ]);
+    expect(github.comments).toHaveLength(1);
+    expect(github.comments[0]!.body).toMatch(/^<!-- tr118-action:sticky-comment -->\n✅ \*\*tr118: pass\*\*/);
+    const status = github.requests.find((r) => r.template.endsWith('/statuses/{sha}'))!;
+    expect(status.url).toBe(`/repos/o/r/statuses/${'a'.repeat(40)}`);
+    expect(status.body).toMatchObject({ state: 'success', context: 'tr118' });
+  });
+
+  it('a failing verdict sets a failure status, annotations, and exits 1 (fail-on: fail), 0 with fail-on: never', async () => {
+    github.requests = [];
+    const config = writeConfig(dir, `${SMALL}thresholds: { max_perplexity: 1.5 }\n`);
+    const failing = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    expect(failing.code).toBe(1);
+    expect(failing.outputs.verdict).toBe('fail');
+    expect(failing.stdout).toMatch(
+      /::error title=tr118%3A onnxruntime-cpu::perplexity .* exceeds thresholds\.max_perplexity 1\.5/,
+    );
+    expect(github.requests.find((r) => r.template.endsWith('/statuses/{sha}'))!.body).toMatchObject({
+      state: 'failure',
+    });
+    const tolerant = await runAction(api, dir, { config, 'github-token': 't0ken', 'fail-on': 'never' });
+    expect(tolerant.code).toBe(0);
+  });
+
+  it('a 403 on the comment keeps the verdict: summary warns, status still set, exit code per verdict', async () => {
+    github.requests = [];
+    github.failComments = 403;
+    const r = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' });
+    github.failComments = null;
+    expect(r.code).toBe(0);
+    expect(r.outputs.verdict).toBe('pass');
+    expect(r.outputs['comment-url']).toBe('');
+    expect(r.summary).toMatch(/⚠️ The PR comment could not be posted: Resource not accessible by integration/);
+    expect(r.stdout).toMatch(/::warning::tr118: could not post the PR comment/);
+    expect(github.requests.some((r2) => r2.template.endsWith('/statuses/{sha}'))).toBe(true);
+  });
+
+  it('refuses a fork PR unless allow-forks, and validates inputs with the input name', async () => {
+    const fork = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' }, true);
+    expect(fork.code).toBe(1);
+    expect(fork.stdout).toMatch(/::error::tr118: this pull request comes from a fork/);
+    const bad = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'fail-on': 'sometimes' });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('::error::tr118: input fail-on: expected one of fail, warn, never; got "sometimes"');
+  });
+});

@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Environment } from '../../src/env/collect.js';
+import type { Comparison } from '../../src/gate/compare.js';
+import { COMMENT_MARKER, escapeUntrusted, renderComment } from '../../src/github/comment.js';
+import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
+import type { Measurement } from '../../src/measure/runner.js';
+import { buildResults, withComparison, type Results } from '../../src/results/build.js';
+import { ROOT } from '../helpers/fixture.js';
+
+const CONFIG = parseConfig(
+  'model: { onnx: m.onnx, name: "sotu <b>tiny</b>" }\ninputs: { tokens: t.json }\nbackends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 3\n',
+  'tr118.yml',
+  '/repo',
+);
+const ENV: Environment = {
+  toolVersion: '0.1.0',
+  nodeVersion: 'v20.20.2',
+  onnxruntimeVersion: '1.30.0',
+  os: 'Linux x64',
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  totalMemoryMiB: 1024,
+  gpus: [],
+  gpuNote: 'no GPU',
+};
+const AT = '2026-11-28T00:00:00.000Z';
+const MEASUREMENT: Measurement = {
+  backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', status: 'ok', at: AT }],
+  runs: [0, 1].map((repetition) => ({
+    kind: 'run',
+    backend: 'onnxruntime-cpu',
+    scenario: 'single_micro',
+    repetition,
+    sequence: repetition,
+    batch: 1,
+    seqLen: 8,
+    realTokens: 8,
+    warmup: 3,
+    iterations: 3,
+    status: 'ok',
+    latenciesMs: [1, 1.1, 1.2].map((x) => x + repetition / 10),
+    at: AT,
+  })),
+  accuracy: [
+    { kind: 'accuracy', backend: 'onnxruntime-cpu', status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+  ],
+  parity: [],
+};
+
+function results(): Results {
+  return buildResults({
+    config: CONFIG,
+    measurement: MEASUREMENT,
+    model: { name: 'sotu <b>tiny</b>', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1_000_000 },
+    backendModels: [],
+    environment: ENV,
+    git: null,
+    startedAt: new Date(AT),
+    finishedAt: new Date('2026-11-28T00:00:10.000Z'),
+    evaluatedTokens: 101,
+    evalTokens: { file: '/repo/t.json', tokenizer: 'ids' },
+  });
+}
+
+function comparison(decision: 'fail' | 'inconclusive'): Comparison {
+  return {
+    mode: 'same-run',
+    base: { label: 'main.onnx', startedAt: AT, modelSha256: 'e'.repeat(64) },
+    cells: [
+      {
+        backend: 'onnxruntime-cpu',
+        scenario: 'single_micro',
+        decision,
+        reason:
+          decision === 'fail'
+            ? 'slower by 12.0% (95% CI 8.0% … 16.0%), +0.130 ms: above the fail threshold 5.0%'
+            : 'change 2.0% is not significant, but the interval (95% CI -3.0% … 9.0%) is too wide to rule out a slowdown beyond 5.0%; minimum detectable effect ≈ 7.0% (add repetitions, or use same-run A/B)',
+        baseMedianMs: 1.05,
+        candidateMedianMs: decision === 'fail' ? 1.18 : 1.07,
+        ratio: decision === 'fail' ? 1.12 : 1.02,
+        ratioCi: decision === 'fail' ? [1.08, 1.16] : [0.97, 1.09],
+        deltaMs: decision === 'fail' ? 0.13 : 0.02,
+        minDetectableFraction: 0.05,
+        baseTokensPerSecond: 7619,
+        candidateTokensPerSecond: 6780,
+        differences: [],
+      },
+    ],
+    accuracy: [],
+  };
+}
+
+const RUN_URL = 'https://github.com/o/r/actions/runs/42';
+
+describe('the PR comment, exact text', () => {
+  it.each([
+    { name: 'pass', make: () => results() },
+    { name: 'fail', make: () => withComparison(results(), CONFIG, comparison('fail')) },
+    { name: 'inconclusive', make: () => withComparison(results(), CONFIG, comparison('inconclusive')) },
+  ])('$name', async ({ name, make }) => {
+    const text = renderComment(make(), RUN_URL).replace(/Duration: .* s\./, 'Duration: X s.');
+    expect(text.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
+    await expect(text).toMatchFileSnapshot(`./__snapshots__/comment-${name}.md`);
+  });
+
+  it('leads with the verdict and the cells that decided it', () => {
+    const text = renderComment(withComparison(results(), CONFIG, comparison('fail')), RUN_URL);
+    const lines = text.split('\n');
+    expect(lines[1]).toBe(
+      '❌ **tr118: fail** — same-run A/B against the base model main.onnx \\(interleaved, paired by repetition\\); perplexity against the reference backend onnxruntime-cpu, degraded runs per cell',
+    );
+    expect(lines[3]).toBe('Decided by:');
+    expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/);
+    expect(text).toContain('xychart-beta');
+  });
+});
+
+describe('escaping untrusted text', () => {
+  it.each([
+    ['<img src=x onerror=alert(1)>', '\\<img src=x onerror=alert\\(1\\)\\>'],
+    ['[click](https://evil.example)', '\\[click\\]\\(https:\u200b//evil.example\\)'],
+    ['@octocat please merge', '@\u200boctocat please merge'],
+    ['fixes #12', 'fixes \\#12'],
+    ['**bold** `code` <!-- x -->', '\\*\\*bold\\*\\* \\`code\\` \\<\\!-- x --\\>'],
+    ['line1\nline2', 'line1 line2'],
+  ])('%j', (hostile, expected) => {
+    expect(escapeUntrusted(hostile)).toBe(expected);
+  });
+});
+
+describe('action.yml', () => {
+  const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
+  it('declares exactly the inputs and outputs the code reads and writes, and runs dist/index.js', () => {
+    const block = (name: string) =>
+      [...(yml.split(`\n${name}:\n`)[1]?.split(/\n(?=\S)/)[0] ?? '').matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]);
+    expect(block('inputs').sort()).toEqual(Object.values(INPUTS).sort());
+    expect(block('outputs').sort()).toEqual(Object.values(OUTPUTS).sort());
+    expect(yml).toMatch(/runs:\n {2}using: node24\n {2}main: dist\/index\.js/);
+  });
+});
+
+describe('README', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  it('documents every input and output of action.yml', () => {
+    for (const name of [...Object.values(INPUTS), ...Object.values(OUTPUTS)])
+      expect(readme).toContain(`| \`${name}\` |`);
+  });
+});
