@@ -49403,6 +49403,12 @@ async function main(argv, io) {
 }
 
 // src/cli/index.ts
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error62) => {
+    if (error62.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error62;
+  });
+}
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,

@@ -20109,12 +20109,13 @@ async function timeForwardPasses(session2, feeds, warmup, iterations) {
   return { latenciesMs, outputShape: [...outputShape] };
 }
 async function timePairedPasses(candidate, base, feeds, warmup, iterations, first) {
+  const [a, b] = first === "candidate" ? [candidate, base] : [base, candidate];
   for (let i = 0; i < warmup; i++) {
-    await candidate.run(feeds);
-    await base.run(feeds);
+    await a.run(feeds);
+    await b.run(feeds);
   }
-  const latenciesMs = new Array(iterations);
-  const baseLatenciesMs = new Array(iterations);
+  const aMs = new Array(iterations);
+  const bMs = new Array(iterations);
   let outputShape = [];
   const timeOne = async (session2) => {
     const t0 = process.hrtime.bigint();
@@ -20124,15 +20125,10 @@ async function timePairedPasses(candidate, base, feeds, warmup, iterations, firs
     return Number(t1 - t0) / 1e6;
   };
   for (let i = 0; i < iterations; i++) {
-    const candidateNow = i % 2 === 0 === (first === "candidate");
-    if (candidateNow) {
-      latenciesMs[i] = await timeOne(candidate);
-      baseLatenciesMs[i] = await timeOne(base);
-    } else {
-      baseLatenciesMs[i] = await timeOne(base);
-      latenciesMs[i] = await timeOne(candidate);
-    }
+    aMs[i] = await timeOne(a);
+    bMs[i] = await timeOne(b);
   }
+  const [latenciesMs, baseLatenciesMs] = first === "candidate" ? [aMs, bMs] : [bMs, aMs];
   return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
 }
 async function sessionPerplexity(session2, tokens, windowTokens, strideTokens) {

@@ -91,8 +91,10 @@ export async function timeForwardPasses(
 }
 
 /**
- * Same-run A/B: base and candidate passes alternate A B B A A B …, so drift and the order of the two cancel out
- * pass by pass; each pass is timed exactly like timeForwardPasses times it. `first` is who opens the pattern.
+ * Same-run A/B: base and candidate passes alternate A B A B …, each timed exactly like timeForwardPasses times
+ * one. Every pass follows a pass of the other model (warm-up ends with the other one too), so neither side ever
+ * gets a pass with the cache still hot from itself; `first` alternates between repetitions, so the half-pass lag
+ * of the second model cancels over a run. Pass i of both sides forms a pair measured a millisecond apart.
  */
 export async function timePairedPasses(
   candidate: ort.InferenceSession,
@@ -102,12 +104,13 @@ export async function timePairedPasses(
   iterations: number,
   first: 'candidate' | 'base',
 ): Promise<{ latenciesMs: number[]; baseLatenciesMs: number[]; outputShape: number[] }> {
+  const [a, b] = first === 'candidate' ? [candidate, base] : [base, candidate];
   for (let i = 0; i < warmup; i++) {
-    await candidate.run(feeds);
-    await base.run(feeds);
+    await a.run(feeds);
+    await b.run(feeds);
   }
-  const latenciesMs = new Array<number>(iterations);
-  const baseLatenciesMs = new Array<number>(iterations);
+  const aMs = new Array<number>(iterations);
+  const bMs = new Array<number>(iterations);
   let outputShape: readonly number[] = [];
   const timeOne = async (session: ort.InferenceSession): Promise<number> => {
     const t0 = process.hrtime.bigint();
@@ -117,15 +120,10 @@ export async function timePairedPasses(
     return Number(t1 - t0) / 1e6;
   };
   for (let i = 0; i < iterations; i++) {
-    const candidateNow = (i % 2 === 0) === (first === 'candidate');
-    if (candidateNow) {
-      latenciesMs[i] = await timeOne(candidate);
-      baseLatenciesMs[i] = await timeOne(base);
-    } else {
-      baseLatenciesMs[i] = await timeOne(base);
-      latenciesMs[i] = await timeOne(candidate);
-    }
+    aMs[i] = await timeOne(a);
+    bMs[i] = await timeOne(b);
   }
+  const [latenciesMs, baseLatenciesMs] = first === 'candidate' ? [aMs, bMs] : [bMs, aMs];
   return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
 }
 
