@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
@@ -211,8 +212,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         `${file}\n  model ${results.model.name} (sha256 ${results.model.sha256.slice(0, 12)}…), measured ${results.startedAt}\n`,
       );
       for (const c of results.cells) {
-        const all = c.repetitionLatenciesMs.flat().sort((a, b) => a - b);
-        const median = all.length > 0 ? all[Math.floor((all.length - 1) / 2)] : undefined;
+        const all = c.repetitionLatenciesMs.flat();
+        const median = all.length > 0 ? ssMedian(all) : undefined;
         io.stdout.write(
           `  ${c.backend} × ${c.scenario}: ${c.status}, ${c.repetitionLatenciesMs.length} repetitions, median ≈ ${num(median)} ms\n`,
         );

@@ -1,18 +1,12 @@
 /** Progress for long runs: a bar with the cell and ETA on a terminal, one plain line per run otherwise (CI logs). */
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../measure/runner.js';
+import { median } from 'simple-statistics';
 import { num } from '../report/format.js';
 
 export interface ProgressSink {
   readonly onEvent: (event: ProgressEvent) => void;
   readonly stop: () => void;
-}
-
-function median(values: readonly number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): ProgressSink {
@@ -26,7 +20,10 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
             return write(`backend ${event.backend}: ${event.status}`);
           case 'run': {
             const r = event.record;
-            const what = r.status === 'ok' ? `median ${num(median(r.latenciesMs))} ms` : `DEGRADED: ${r.reason ?? ''}`;
+            const what =
+              r.status === 'ok' && r.latenciesMs.length > 0
+                ? `median ${num(median([...r.latenciesMs]))} ms`
+                : `DEGRADED: ${r.reason ?? ''}`;
             return write(
               `[${event.done}/${event.total}] ${r.backend} × ${r.scenario} (repetition ${r.repetition + 1}): ${what}`,
             );
