@@ -44589,7 +44589,9 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     id: external_exports.int(),
     backend: backendSpecSchema,
     /** Same-run A/B: a second session on the base model, in this same process. */
-    baseModelPath: external_exports.string().optional()
+    baseModelPath: external_exports.string().optional(),
+    /** Same-run A/B: open the base model's session first (the session opened first measures slightly slower). */
+    baseFirst: external_exports.boolean().optional()
   }),
   external_exports.object({
     type: external_exports.literal("run"),
@@ -44688,6 +44690,7 @@ var ProcessBackend = class {
   nextId = 1;
   stderrTail = "";
   openOutcome;
+  baseFirst = false;
   async open() {
     this.openOutcome = await this.start();
     return this.openOutcome;
@@ -44724,6 +44727,11 @@ var ProcessBackend = class {
     }
     return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
   }
+  async reopen(baseFirst) {
+    await this.close();
+    this.baseFirst = baseFirst;
+    return this.open();
+  }
   async close() {
     const child = this.child;
     if (!child) return;
@@ -44757,7 +44765,7 @@ var ProcessBackend = class {
       {
         type: "open",
         backend: this.spec,
-        ...this.baseModelPath !== void 0 ? { baseModelPath: this.baseModelPath } : {}
+        ...this.baseModelPath !== void 0 ? { baseModelPath: this.baseModelPath, baseFirst: this.baseFirst } : {}
       },
       this.openTimeoutMs
     );
@@ -44945,6 +44953,14 @@ async function measureMatrix(input2) {
     const timeoutMs = config2.timeoutSeconds * 1e3;
     let sequence = 0;
     for (let repetition = 0; repetition < config2.repetitions; repetition++) {
+      if (input2.baseModelPath && repetition > 0 && repetition === Math.floor(config2.repetitions / 2)) {
+        for (const [name, entry] of open2) {
+          if (entry.degradedReason !== void 0) continue;
+          const outcome = await entry.backend.reopen(true);
+          if (outcome.status !== "ok")
+            open2.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
+        }
+      }
       for (const cell2 of repetitionOrder(cells, config2.seed, repetition)) {
         const entry = open2.get(cell2.backend.name);
         if (!entry) continue;

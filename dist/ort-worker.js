@@ -19888,7 +19888,9 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     id: external_exports.int(),
     backend: backendSpecSchema,
     /** Same-run A/B: a second session on the base model, in this same process. */
-    baseModelPath: external_exports.string().optional()
+    baseModelPath: external_exports.string().optional(),
+    /** Same-run A/B: open the base model's session first (the session opened first measures slightly slower). */
+    baseFirst: external_exports.boolean().optional()
   }),
   external_exports.object({
     type: external_exports.literal("run"),
@@ -20176,10 +20178,14 @@ async function handle(raw) {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
         const paired = request.baseModelPath !== void 0;
+        const openBase = async () => {
+          if (request.baseModelPath !== void 0)
+            baseSession = (await openSession(request.baseModelPath, spec, true)).session;
+        };
+        if (request.baseFirst) await openBase();
         const opened = await openSession(spec.modelPath, spec, paired);
         session = opened.session;
-        if (request.baseModelPath !== void 0)
-          baseSession = (await openSession(request.baseModelPath, spec, true)).session;
+        if (!request.baseFirst) await openBase();
         send({ type: "opened", id: request.id, info: opened.info });
       } catch (error62) {
         const message = describeError(error62);

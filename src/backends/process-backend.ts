@@ -37,6 +37,7 @@ export class ProcessBackend implements Backend {
   private nextId = 1;
   private stderrTail = '';
   private openOutcome: OpenOutcome | undefined;
+  private baseFirst = false;
 
   constructor(
     readonly spec: BackendSpec,
@@ -86,6 +87,12 @@ export class ProcessBackend implements Backend {
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }
 
+  async reopen(baseFirst: boolean): Promise<OpenOutcome> {
+    await this.close();
+    this.baseFirst = baseFirst;
+    return this.open();
+  }
+
   async close(): Promise<void> {
     const child = this.child;
     if (!child) return;
@@ -121,7 +128,7 @@ export class ProcessBackend implements Backend {
       {
         type: 'open',
         backend: this.spec,
-        ...(this.baseModelPath !== undefined ? { baseModelPath: this.baseModelPath } : {}),
+        ...(this.baseModelPath !== undefined ? { baseModelPath: this.baseModelPath, baseFirst: this.baseFirst } : {}),
       },
       this.openTimeoutMs,
     );

@@ -29,6 +29,8 @@ export const requestSchema = z.discriminatedUnion('type', [
     backend: backendSpecSchema,
     /** Same-run A/B: a second session on the base model, in this same process. */
     baseModelPath: z.string().optional(),
+    /** Same-run A/B: open the base model's session first (the session opened first measures slightly slower). */
+    baseFirst: z.boolean().optional(),
   }),
   z.object({
     type: z.literal('run'),

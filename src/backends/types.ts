@@ -59,5 +59,10 @@ export interface Backend {
   perplexity(request: PerplexityRequest, timeoutMs: number): Promise<PerplexityOutcome>;
   /** The logits of one batch, for parity with the reference backend. */
   logits(request: LogitsRequest, timeoutMs: number): Promise<LogitsOutcome>;
+  /**
+   * Same-run A/B: restart with the other session opened first. The session opened first measures about 1% slower
+   * (seen on the development VM), so the runner swaps the order halfway through the repetitions.
+   */
+  reopen(baseFirst: boolean): Promise<OpenOutcome>;
   close(): Promise<void>;
 }

@@ -115,6 +115,15 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     const timeoutMs = config.timeoutSeconds * 1000;
     let sequence = 0;
     for (let repetition = 0; repetition < config.repetitions; repetition++) {
+      // Same-run A/B: halfway, every worker restarts with the base model's session opened first (see Backend.reopen).
+      if (input.baseModelPath && repetition > 0 && repetition === Math.floor(config.repetitions / 2)) {
+        for (const [name, entry] of open) {
+          if (entry.degradedReason !== undefined) continue;
+          const outcome = await entry.backend.reopen(true);
+          if (outcome.status !== 'ok')
+            open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
+        }
+      }
       for (const cell of repetitionOrder(cells, config.seed, repetition)) {
         const entry = open.get(cell.backend.name);
         if (!entry) continue;

@@ -38,10 +38,14 @@ async function handle(raw: unknown): Promise<void> {
       spec = { ...request.backend, provider: request.backend.provider };
       try {
         const paired = request.baseModelPath !== undefined;
+        const openBase = async (): Promise<void> => {
+          if (request.baseModelPath !== undefined)
+            baseSession = (await openSession(request.baseModelPath, spec!, true)).session;
+        };
+        if (request.baseFirst) await openBase();
         const opened = await openSession(spec.modelPath, spec, paired);
         session = opened.session;
-        if (request.baseModelPath !== undefined)
-          baseSession = (await openSession(request.baseModelPath, spec, true)).session;
+        if (!request.baseFirst) await openBase();
         send({ type: 'opened', id: request.id, info: opened.info });
       } catch (error) {
         const message = describeError(error);
