@@ -71107,7 +71107,7 @@ async function runPipeline(options) {
       baselineProblem = `${error63.message}; compared with no baseline (compare.on_bad_baseline: no-baseline)`;
     }
   }
-  if (config2.compare.baseModelPath) await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false);
+  const baseModelFile = config2.compare.baseModelPath ? await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false) : void 0;
   try {
     mkdirSync2(options.outDir, { recursive: true });
   } catch (error63) {
@@ -71153,11 +71153,8 @@ async function runPipeline(options) {
   });
   const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
   let results;
-  if (baseModel) {
-    const base = build(splitMeasurement(measurement, "base"), {
-      name: path7.basename(baseModel),
-      ...await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false)
-    });
+  if (baseModel && baseModelFile) {
+    const base = build(splitMeasurement(measurement, "base"), { name: path7.basename(baseModel), ...baseModelFile });
     const comparison = compareResults(base, candidate, path7.basename(baseModel), compareOptions(config2, "same-run"));
     results = withComparison(candidate, config2, comparison, { sameRunBase: base });
   } else if (baseline) {

@@ -105,7 +105,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       baselineProblem = `${error.message}; compared with no baseline (compare.on_bad_baseline: no-baseline)`;
     }
   }
-  if (config.compare.baseModelPath) await resolveBaseModelFile(config, options.baseModelFromFlag ?? false);
+  // Checked (and hashed) before anything is measured; the hash goes into the base side's results.
+  const baseModelFile = config.compare.baseModelPath
+    ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
+    : undefined;
 
   try {
     mkdirSync(options.outDir, { recursive: true });
@@ -156,11 +159,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     });
   const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
   let results: Results;
-  if (baseModel) {
-    const base = build(splitMeasurement(measurement, 'base'), {
-      name: path.basename(baseModel),
-      ...(await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)),
-    });
+  if (baseModel && baseModelFile) {
+    const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
     const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
     results = withComparison(candidate, config, comparison, { sameRunBase: base });
   } else if (baseline) {
