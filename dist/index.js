@@ -66649,11 +66649,9 @@ var ProcessBackend = class {
   child;
   nextId = 1;
   stderrTail = "";
-  openOutcome;
   baseFirst = false;
   async open() {
-    this.openOutcome = await this.start();
-    return this.openOutcome;
+    return this.start();
   }
   async run(request2, timeoutMs) {
     const ready = await this.ensureOpen();

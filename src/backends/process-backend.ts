@@ -36,7 +36,6 @@ export class ProcessBackend implements Backend {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private stderrTail = '';
-  private openOutcome: OpenOutcome | undefined;
   private baseFirst = false;
 
   constructor(
@@ -48,8 +47,7 @@ export class ProcessBackend implements Backend {
   ) {}
 
   async open(): Promise<OpenOutcome> {
-    this.openOutcome = await this.start();
-    return this.openOutcome;
+    return this.start();
   }
 
   async run(request: RunRequest, timeoutMs: number): Promise<RunOutcome> {
