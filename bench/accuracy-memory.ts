@@ -4,11 +4,11 @@
  * process (where the logits live) and of this process. Target: < 1.5 GB.
  *   npm run bench:memory        (needs .venv with native/requirements-ci.txt, as `npm test` makes it)
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfigFile } from '../src/config/load.js';
+import { runFixtureRole } from '../scripts/native.js';
 import { packageRoot } from '../src/paths.js';
 import { runPipeline } from '../src/pipeline.js';
 import { seededRandom } from '../src/stats/random.js';
@@ -18,16 +18,7 @@ const WINDOW = 1024;
 const root = packageRoot();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-memory-'));
 const model = path.join(dir, 'synthetic.onnx');
-const venv = path.join(root, '.venv/bin/python');
-execFileSync(
-  existsSync(venv) ? venv : 'python3',
-  ['-m', 'tr118_native.fixture', 'synthetic', '--out', model, '--vocab-size', String(VOCAB)],
-  {
-    cwd: root,
-    env: { ...process.env, PYTHONPATH: path.join(root, 'native') },
-    stdio: 'inherit',
-  },
-);
+runFixtureRole(root, 'synthetic', ['--out', model, '--vocab-size', String(VOCAB)], false);
 const random = seededRandom(3);
 const tokensFile = path.join(dir, 'tokens.json');
 writeFileSync(tokensFile, JSON.stringify(Array.from({ length: 16 * WINDOW }, () => Math.floor(random() * VOCAB))));

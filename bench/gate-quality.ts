@@ -14,12 +14,13 @@
  * Every trial uses another seed. The measured slowdown of a K model is the median ratio over all its decisions.
  * Writes a JSON summary to --out after every trial (a killed run keeps what it measured) and prints one line.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
+import { runFixtureRole } from '../scripts/native.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,16 +46,7 @@ const cli = path.join(root, 'dist/cli.js');
 let candidate = fixture;
 if (extra > 0) {
   candidate = path.join(work, `slow-${extra}.onnx`);
-  const venv = path.join(root, '.venv/bin/python');
-  execFileSync(
-    existsSync(venv) ? venv : 'python3',
-    ['-m', 'tr118_native.fixture', 'slowdown', '--out', candidate, '--extra', String(extra)],
-    {
-      cwd: root,
-      env: { ...process.env, PYTHONPATH: path.join(root, 'native') },
-      stdio: 'ignore',
-    },
-  );
+  runFixtureRole(root, 'slowdown', ['--out', candidate, '--extra', String(extra)]);
 }
 
 const defaults = readFileSync(path.join(root, 'fixtures/configs/default.yml'), 'utf8').replaceAll(
