@@ -1203,7 +1203,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path9 = __require("node:path");
+    var path10 = __require("node:path");
     var fs = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2216,9 +2216,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path9.resolve(baseDir, baseName);
+          const localBin = path10.resolve(baseDir, baseName);
           if (fs.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path9.extname(baseName))) return void 0;
+          if (sourceExt.includes(path10.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs.existsSync(`${localBin}${ext}`)
           );
@@ -2236,17 +2236,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path9.resolve(
-            path9.dirname(resolvedScriptPath),
+          executableDir = path10.resolve(
+            path10.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path9.basename(
+            const legacyName = path10.basename(
               this._scriptPath,
-              path9.extname(this._scriptPath)
+              path10.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2257,7 +2257,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path9.extname(executableFile));
+        launchWithNode = sourceExt.includes(path10.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3172,7 +3172,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path9.basename(filename, path9.extname(filename));
+        this._name = path10.basename(filename, path10.extname(filename));
         return this;
       }
       /**
@@ -3186,9 +3186,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path10) {
-        if (path10 === void 0) return this._executableDir;
-        this._executableDir = path10;
+      executableDir(path11) {
+        if (path11 === void 0) return this._executableDir;
+        this._executableDir = path11;
         return this;
       }
       /**
@@ -3543,17 +3543,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path10) {
+      const ctrl = callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visit_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
+            const ci = visit_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3564,13 +3564,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3591,17 +3591,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path10) {
+      const ctrl = await callVisitor(key, node2, visitor, path10);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path10, ctrl);
+        return visitAsync_(key, ctrl, visitor, path10);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path10 = Object.freeze(path10.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3612,13 +3612,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path10 = Object.freeze(path10.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path10);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path10);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3645,23 +3645,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path10) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path10);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path10);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path10);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path10);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path10);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path10);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path10, node2) {
+      const parent = path10[path10.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -4273,10 +4273,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
+    function collectionFromPath(schema, path10, value) {
       let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
+      for (let i = path10.length - 1; i >= 0; --i) {
+        const k = path10[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -4295,7 +4295,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -4325,11 +4325,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path10, value) {
+        if (isEmptyPath(path10))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path10;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -4343,8 +4343,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -4358,8 +4358,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path10, keepScalar) {
+        const [key, ...rest] = path10;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -4377,8 +4377,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path10) {
+        const [key, ...rest] = path10;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -4388,8 +4388,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path10, value) {
+        const [key, ...rest] = path10;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -6904,9 +6904,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path10, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path10, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -6981,14 +6981,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection.isEmptyPath(path9)) {
+      deleteIn(path10) {
+        if (Collection.isEmptyPath(path10)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -7003,10 +7003,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection.isEmptyPath(path9))
+      getIn(path10, keepScalar) {
+        if (Collection.isEmptyPath(path10))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -7017,10 +7017,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection.isEmptyPath(path9))
+      hasIn(path10) {
+        if (Collection.isEmptyPath(path10))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -7037,13 +7037,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection.isEmptyPath(path9)) {
+      setIn(path10, value) {
+        if (Collection.isEmptyPath(path10)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path10, value);
         }
       }
       /**
@@ -9004,9 +9004,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path9) => {
+    visit2.itemAtPath = (cst, path10) => {
       let item = cst;
-      for (const [field2, index] of path9) {
+      for (const [field2, index] of path10) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -9015,23 +9015,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path9) => {
-      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
-      const field2 = path9[path9.length - 1][0];
+    visit2.parentCollection = (cst, path10) => {
+      const parent = visit2.itemAtPath(cst, path10.slice(0, -1));
+      const field2 = path10[path10.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path10, item, visitor) {
+      let ctrl = visitor(item, path10);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field2, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path10.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9042,10 +9042,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path10);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -23297,7 +23297,7 @@ var require_cli_progress = __commonJS({
 
 // src/cli/main.ts
 import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import path8 from "node:path";
+import path9 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -24561,10 +24561,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path9) {
-  if (!path9)
+function getElementAtPath(obj, path10) {
+  if (!path10)
     return obj;
-  return path9.reduce((acc, key) => acc?.[key], obj);
+  return path10.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24904,11 +24904,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path10, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path10);
     return iss;
   });
 }
@@ -25370,16 +25370,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path9 = []) => {
+  const processError = (error63, path10 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path10, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -25418,17 +25418,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path9 = []) => {
+  const processError = (error63, path10 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path9, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path9, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
       } else {
-        const fullpath = [...path9, ...issue2.path];
+        const fullpath = [...path10, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -25467,8 +25467,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path10) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42606,13 +42606,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path10 = ref.slice(1).split("/").filter(Boolean);
+  if (path10.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path10[0] === defsKey) {
+    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -43735,19 +43735,19 @@ function mostUsefulIssue(issues, prefix = []) {
   );
   const first = ordered[0];
   if (!first) return void 0;
-  const path9 = [...prefix, ...first.path];
+  const path10 = [...prefix, ...first.path];
   if (first.code === "invalid_union") {
     const branch = first.errors.find(
       (branchIssues) => !branchIssues.some((i) => i.code === "invalid_type" && i.path.length === 0)
     );
-    const inner = branch ? mostUsefulIssue(branch, path9) : void 0;
+    const inner = branch ? mostUsefulIssue(branch, path10) : void 0;
     if (inner) return inner;
   }
   if (first.code === "invalid_key" || first.code === "invalid_element") {
     const inner = first.issues[0];
-    if (inner) return Object.assign({}, inner, { path: path9, badKey: first.code === "invalid_key" });
+    if (inner) return Object.assign({}, inner, { path: path10, badKey: first.code === "invalid_key" });
   }
-  return { ...first, path: path9 };
+  return { ...first, path: path10 };
 }
 function knownKeys(keyPath) {
   let schema = configSchema;
@@ -43962,10 +43962,44 @@ function loadConfigFile(file2, overrides = {}) {
 import { execFileSync } from "node:child_process";
 import { readFileSync as readFileSync2 } from "node:fs";
 import os from "node:os";
+import path4 from "node:path";
+
+// src/backends/onnxruntime/runtime.ts
+import { createRequire } from "node:module";
 import path3 from "node:path";
-import * as ort from "onnxruntime-node";
+var ORT_PACKAGE_ENV = "TR118_ONNXRUNTIME_NODE";
+var require2 = createRequire(import.meta.url);
+var loaded;
+function ortPackageDir(env = process.env) {
+  const configured = env[ORT_PACKAGE_ENV];
+  if (configured) return path3.resolve(configured);
+  try {
+    return path3.dirname(require2.resolve("onnxruntime-node/package.json"));
+  } catch {
+    return void 0;
+  }
+}
+function loadOrt() {
+  if (loaded) return loaded;
+  const dir = ortPackageDir();
+  if (!dir) {
+    throw new UsageError(
+      `onnxruntime-node is not installed: run npm ci, or set ${ORT_PACKAGE_ENV} to an onnxruntime-node package folder`
+    );
+  }
+  try {
+    loaded = require2(dir);
+  } catch (error62) {
+    throw new UsageError(
+      `could not load onnxruntime-node from ${dir}: ${error62 instanceof Error ? error62.message : String(error62)}`
+    );
+  }
+  return loaded;
+}
+
+// src/env/collect.ts
 function toolVersion() {
-  const pkg = JSON.parse(readFileSync2(path3.join(packageRoot(), "package.json"), "utf8"));
+  const pkg = JSON.parse(readFileSync2(path4.join(packageRoot(), "package.json"), "utf8"));
   return pkg.version ?? "unknown";
 }
 function run(cmd, args, cwd) {
@@ -43998,7 +44032,7 @@ function collectEnvironment() {
   return {
     toolVersion: toolVersion(),
     nodeVersion: process.version,
-    onnxruntimeVersion: ort.env.versions.node ?? "unknown",
+    onnxruntimeVersion: loadOrt().env.versions.node ?? "unknown",
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     cpuModel: cpus[0]?.model.trim() ?? "unknown",
     cpuCount: cpus.length,
@@ -44174,7 +44208,7 @@ function configHash(config2) {
   return createHash("sha256").update(canonicalJson(config2)).digest("hex");
 }
 function buildManifest(results, files) {
-  const env2 = results.environment;
+  const env = results.environment;
   return {
     tool: results.tool,
     schemaVersion: results.schemaVersion,
@@ -44185,14 +44219,14 @@ function buildManifest(results, files) {
     git: results.git,
     config: { source: results.configSource, sha256: configHash(results.config) },
     model: results.model,
-    versions: { node: env2.nodeVersion, onnxruntime: env2.onnxruntimeVersion, tr118: env2.toolVersion },
+    versions: { node: env.nodeVersion, onnxruntime: env.onnxruntimeVersion, tr118: env.toolVersion },
     machine: {
-      os: env2.os,
-      cpuModel: env2.cpuModel,
-      cpuCount: env2.cpuCount,
-      totalMemoryMiB: env2.totalMemoryMiB,
-      gpus: env2.gpus,
-      gpuNote: env2.gpuNote
+      os: env.os,
+      cpuModel: env.cpuModel,
+      cpuCount: env.cpuCount,
+      totalMemoryMiB: env.totalMemoryMiB,
+      gpus: env.gpus,
+      gpuNote: env.gpuNote
     },
     verdict: results.verdict.decision,
     files
@@ -44200,14 +44234,14 @@ function buildManifest(results, files) {
 }
 
 // src/gate/fingerprint.ts
-function cellFingerprint(env2, spec, cell2) {
+function cellFingerprint(env, spec, cell2) {
   const fields = {
-    cpuModel: env2.cpuModel,
-    cpuCount: env2.cpuCount,
-    gpus: env2.gpus.map((g2) => g2.name).join(", "),
-    gpuDriver: env2.gpus[0]?.driverVersion ?? "",
-    nodeVersion: env2.nodeVersion,
-    onnxruntimeVersion: env2.onnxruntimeVersion,
+    cpuModel: env.cpuModel,
+    cpuCount: env.cpuCount,
+    gpus: env.gpus.map((g2) => g2.name).join(", "),
+    gpuDriver: env.gpus[0]?.driverVersion ?? "",
+    nodeVersion: env.nodeVersion,
+    onnxruntimeVersion: env.onnxruntimeVersion,
     engine: spec.engine,
     provider: spec.provider ?? "",
     precision: spec.precision,
@@ -44503,7 +44537,7 @@ function decide(input2) {
 
 // src/pipeline.ts
 import { appendFileSync, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
-import path7 from "node:path";
+import path8 from "node:path";
 
 // src/measure/inputs.ts
 function tokensNeeded(batch, seqLen) {
@@ -44527,20 +44561,19 @@ function scenarioBatch(tokens, batch, seqLen) {
 }
 
 // src/backends/index.ts
-import path5 from "node:path";
+import path6 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/backends/onnxruntime/availability.ts
 import { existsSync as existsSync2, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import path4 from "node:path";
-var require2 = createRequire(import.meta.url);
+import path5 from "node:path";
 function ortBindingDir() {
-  const root = path4.dirname(path4.dirname(require2.resolve("onnxruntime-node")));
-  const bin = path4.join(root, "bin");
+  const root = ortPackageDir();
+  if (!root) return void 0;
+  const bin = path5.join(root, "bin");
   if (!existsSync2(bin)) return void 0;
   for (const napi of readdirSync(bin).sort().reverse()) {
-    const dir = path4.join(bin, napi, process.platform, process.arch);
+    const dir = path5.join(bin, napi, process.platform, process.arch);
     if (existsSync2(dir)) return dir;
   }
   return void 0;
@@ -44559,7 +44592,7 @@ function providerUnavailableReason(provider, bindingDir = ortBindingDir()) {
     return `ONNX Runtime's ${provider} provider is not built for ${process.platform}`;
   }
   if (!bindingDir) return "onnxruntime-node has no native binding for this platform";
-  const missing = PROVIDER_LIBRARIES[provider].filter((lib) => !existsSync2(path4.join(bindingDir, lib)));
+  const missing = PROVIDER_LIBRARIES[provider].filter((lib) => !existsSync2(path5.join(bindingDir, lib)));
   if (missing.length > 0) {
     return `ONNX Runtime ${provider} provider libraries are not installed (${missing.join(", ")} missing in ${bindingDir}); on a GPU runner provision them (README "GPU runners")`;
   }
@@ -44837,9 +44870,9 @@ var ProcessBackend = class {
 function ortWorkerEntry() {
   const here = fileURLToPath2(import.meta.url);
   if (here.endsWith(".ts")) {
-    return { modulePath: path5.join(path5.dirname(here), "onnxruntime", "worker.ts"), execArgv: ["--import", "tsx"] };
+    return { modulePath: path6.join(path6.dirname(here), "onnxruntime", "worker.ts"), execArgv: ["--import", "tsx"] };
   }
-  return { modulePath: path5.join(path5.dirname(here), "ort-worker.js"), execArgv: [] };
+  return { modulePath: path6.join(path6.dirname(here), "ort-worker.js"), execArgv: [] };
 }
 function createBackend(spec, options = {}) {
   switch (spec.engine) {
@@ -48630,7 +48663,7 @@ function renderMarkdown(results) {
     ""
   );
   const m = results.method;
-  const env2 = results.environment;
+  const env = results.environment;
   out.push("## Method", "");
   out.push(`- Timer: ${m.timerCovers}.`);
   out.push(
@@ -48641,7 +48674,7 @@ function renderMarkdown(results) {
   );
   out.push(`- Inputs: distinct rows of real held-out tokens, no padding; throughput counts real tokens only.`);
   out.push(
-    `- Machine: ${cell(env2.cpuModel)} \xD7 ${env2.cpuCount}, ${cell(env2.os)}; GPU: ${env2.gpus.length > 0 ? env2.gpus.map((g2) => cell(g2.name)).join(", ") : cell(env2.gpuNote ?? "none")}; Node ${env2.nodeVersion}, onnxruntime-node ${env2.onnxruntimeVersion}, tr118 ${env2.toolVersion}.`
+    `- Machine: ${cell(env.cpuModel)} \xD7 ${env.cpuCount}, ${cell(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g2) => cell(g2.name)).join(", ") : cell(env.gpuNote ?? "none")}; Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}.`
   );
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, "");
   return out.join("\n");
@@ -48874,7 +48907,7 @@ function withComparison(results, config2, comparison, extra = {}) {
 // src/results/store.ts
 import { copyFileSync, existsSync as existsSync3, mkdirSync, readdirSync as readdirSync2, renameSync } from "node:fs";
 import os2 from "node:os";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // src/results/read.ts
 import { readFileSync as readFileSync4 } from "node:fs";
@@ -48964,7 +48997,7 @@ function readResultsFile(file2, what = `baseline ${file2}`) {
 
 // src/results/store.ts
 function defaultStoreDir() {
-  return process.env.TR118_BASELINE_DIR ?? path6.join(os2.homedir(), ".cache", "tr118", "baselines");
+  return process.env.TR118_BASELINE_DIR ?? path7.join(os2.homedir(), ".cache", "tr118", "baselines");
 }
 var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(name) {
@@ -48978,7 +49011,7 @@ function saveBaseline(resultsFile, name, storeDir) {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
   mkdirSync(storeDir, { recursive: true });
-  const target = path6.join(storeDir, `${name}.json`);
+  const target = path7.join(storeDir, `${name}.json`);
   const temporary = `${target}.${process.pid}.tmp`;
   copyFileSync(resultsFile, temporary);
   renameSync(temporary, target);
@@ -48987,7 +49020,7 @@ function saveBaseline(resultsFile, name, storeDir) {
 function resolveBaseline(nameOrFile, storeDir) {
   if (existsSync3(nameOrFile)) return nameOrFile;
   if (NAME.test(nameOrFile) && !nameOrFile.endsWith(".json")) {
-    const stored = path6.join(storeDir, `${nameOrFile}.json`);
+    const stored = path7.join(storeDir, `${nameOrFile}.json`);
     if (existsSync3(stored)) return stored;
     const names = listBaselines(storeDir);
     throw new UsageError(
@@ -49066,7 +49099,7 @@ async function runPipeline(options) {
     );
   }
   const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path7.join(options.outDir, name)])
+    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path8.join(options.outDir, name)])
   );
   writeFileSync(files.raw, "");
   const baseModel = config2.compare.baseModelPath;
@@ -49104,8 +49137,8 @@ async function runPipeline(options) {
   const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
   let results;
   if (baseModel && baseModelFile) {
-    const base = build(splitMeasurement(measurement, "base"), { name: path7.basename(baseModel), ...baseModelFile });
-    const comparison = compareResults(base, candidate, path7.basename(baseModel), compareOptions(config2, "same-run"));
+    const base = build(splitMeasurement(measurement, "base"), { name: path8.basename(baseModel), ...baseModelFile });
+    const comparison = compareResults(base, candidate, path8.basename(baseModel), compareOptions(config2, "same-run"));
     results = withComparison(candidate, config2, comparison, { sameRunBase: base });
   } else if (baseline) {
     const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
@@ -49119,7 +49152,7 @@ async function runPipeline(options) {
 `);
   writeFileSync(files.summary, renderSummaryCsv(results));
   writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path7.basename(f)]));
+  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path8.basename(f)]));
   writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
 `);
   return { results, files };
@@ -49229,7 +49262,7 @@ function createProgress(stream, quiet) {
 var DEFAULT_CONFIG = "fixtures/configs/default.yml";
 var DEFAULT_OUT_DIR = "tr118-results";
 function configFrom(io, file2, overrides = {}) {
-  const configFile = file2 ? path8.resolve(io.cwd, file2) : path8.join(packageRoot(), DEFAULT_CONFIG);
+  const configFile = file2 ? path9.resolve(io.cwd, file2) : path9.join(packageRoot(), DEFAULT_CONFIG);
   return loadConfigFile(configFile, overrides);
 }
 function exitCodeOf(decision) {
@@ -49238,10 +49271,10 @@ function exitCodeOf(decision) {
 async function runCommand(flags, io) {
   if (flags.baseline && flags.baseModel) throw new UsageError("give either --baseline or --base-model, not both");
   const config2 = configFrom(io, flags.config, {
-    modelPath: flags.model ? path8.resolve(io.cwd, flags.model) : void 0,
-    baseModelPath: flags.baseModel ? path8.resolve(io.cwd, flags.baseModel) : void 0
+    modelPath: flags.model ? path9.resolve(io.cwd, flags.model) : void 0,
+    baseModelPath: flags.baseModel ? path9.resolve(io.cwd, flags.baseModel) : void 0
   });
-  const outDir = path8.resolve(io.cwd, flags.out);
+  const outDir = path9.resolve(io.cwd, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
   try {
@@ -49251,7 +49284,7 @@ async function runCommand(flags, io) {
       modelFromFlag: flags.model !== void 0,
       baseModelFromFlag: flags.baseModel !== void 0,
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : void 0,
-      baselineStore: flags.store ? path8.resolve(io.cwd, flags.store) : void 0,
+      baselineStore: flags.store ? path9.resolve(io.cwd, flags.store) : void 0,
       progress: progress.onEvent,
       cwd: io.cwd
     });
@@ -49271,16 +49304,16 @@ async function runCommand(flags, io) {
 `);
   }
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
-  io.stdout.write(`report: ${path8.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
+  io.stdout.write(`report: ${path9.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
 `);
   return exitCodeOf(v.decision);
 }
 function resolveArgument(io, value) {
-  return value.includes("/") || value.endsWith(".json") ? path8.resolve(io.cwd, value) : value;
+  return value.includes("/") || value.endsWith(".json") ? path9.resolve(io.cwd, value) : value;
 }
 function compareCommand(baseFile, candidateFile, flags, io) {
-  const base = readResultsFile(path8.resolve(io.cwd, baseFile), `base ${baseFile}`);
-  const candidate = readResultsFile(path8.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
+  const base = readResultsFile(path9.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const candidate = readResultsFile(path9.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config2 = flags.config ? configFrom(io, flags.config) : parseConfig(
     "model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n",
     "<defaults>",
@@ -49312,9 +49345,9 @@ function compareCommand(baseFile, candidateFile, flags, io) {
   }
   for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
 `);
-  const outDir = path8.resolve(io.cwd, flags.out);
+  const outDir = path9.resolve(io.cwd, flags.out);
   mkdirSync3(outDir, { recursive: true });
-  const file2 = path8.join(outDir, OUTPUT_FILES.verdict);
+  const file2 = path9.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync2(
     file2,
     `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
@@ -49342,18 +49375,18 @@ function buildProgram(io, setExit) {
     (base, candidate, flags) => setExit(compareCommand(base, candidate, flags, io))
   );
   const baseline = program2.command("baseline").description("manage the local baseline store");
-  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path8.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
+  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path9.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
     const target = saveBaseline(
-      path8.resolve(io.cwd, results),
+      path9.resolve(io.cwd, results),
       flags.name,
-      flags.store ? path8.resolve(io.cwd, flags.store) : defaultStoreDir()
+      flags.store ? path9.resolve(io.cwd, flags.store) : defaultStoreDir()
     );
     io.stdout.write(`saved baseline ${flags.name}: ${target}
 `);
     setExit(ExitCode.pass);
   });
   baseline.command("show").description("list stored baselines, or summarize one").argument("[name]", "a stored baseline name (or a results.json path)").option("--store <dir>", "store folder").action((name, flags) => {
-    const store = flags.store ? path8.resolve(io.cwd, flags.store) : defaultStoreDir();
+    const store = flags.store ? path9.resolve(io.cwd, flags.store) : defaultStoreDir();
     if (!name) {
       const names = listBaselines(store);
       io.stdout.write(names.length > 0 ? `${names.join("\n")}

@@ -6,7 +6,7 @@ var __getOwnPropNames = Object.getOwnPropertyNames;
 var __getProtoOf = Object.getPrototypeOf;
 var __hasOwnProp = Object.prototype.hasOwnProperty;
 var __require = /* @__PURE__ */ ((x) => typeof require !== "undefined" ? require : typeof Proxy !== "undefined" ? new Proxy(x, {
-  get: (a, b) => (typeof require !== "undefined" ? require : a)[b]
+  get: (a, b2) => (typeof require !== "undefined" ? require : a)[b2]
 }) : x)(function(x) {
   if (typeof require !== "undefined") return require.apply(this, arguments);
   throw Error('Dynamic require of "' + x + '" is not supported');
@@ -22,13 +22,13 @@ var __export = (target, all) => {
   for (var name in all)
     __defProp(target, name, { get: all[name], enumerable: true });
 };
-var __copyProps = (to, from, except, desc) => {
+var __copyProps = (to2, from, except, desc) => {
   if (from && typeof from === "object" || typeof from === "function") {
     for (let key of __getOwnPropNames(from))
-      if (!__hasOwnProp.call(to, key) && key !== except)
-        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+      if (!__hasOwnProp.call(to2, key) && key !== except)
+        __defProp(to2, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
   }
-  return to;
+  return to2;
 };
 var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
   // If the importer is in node compatibility mode or this is not an ESM
@@ -45,35 +45,35 @@ var require_tunnel = __commonJS({
     "use strict";
     var net = __require("net");
     var tls = __require("tls");
-    var http = __require("http");
-    var https = __require("https");
+    var http2 = __require("http");
+    var https2 = __require("https");
     var events = __require("events");
     var assert2 = __require("assert");
-    var util = __require("util");
+    var util2 = __require("util");
     exports.httpOverHttp = httpOverHttp2;
     exports.httpsOverHttp = httpsOverHttp2;
     exports.httpOverHttps = httpOverHttps2;
     exports.httpsOverHttps = httpsOverHttps2;
     function httpOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http.request;
+      agent.request = http2.request;
       return agent;
     }
     function httpsOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http.request;
+      agent.request = http2.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
     }
     function httpOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https.request;
+      agent.request = https2.request;
       return agent;
     }
     function httpsOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https.request;
+      agent.request = https2.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -82,7 +82,7 @@ var require_tunnel = __commonJS({
       var self2 = this;
       self2.options = options || {};
       self2.proxyOptions = self2.options.proxy || {};
-      self2.maxSockets = self2.options.maxSockets || http.Agent.defaultMaxSockets;
+      self2.maxSockets = self2.options.maxSockets || http2.Agent.defaultMaxSockets;
       self2.requests = [];
       self2.sockets = [];
       self2.on("free", function onFree(socket, host, port, localAddress) {
@@ -99,7 +99,7 @@ var require_tunnel = __commonJS({
         self2.removeSocket(socket);
       });
     }
-    util.inherits(TunnelingAgent, events.EventEmitter);
+    util2.inherits(TunnelingAgent, events.EventEmitter);
     TunnelingAgent.prototype.addRequest = function addRequest(req, host, port, localAddress) {
       var self2 = this;
       var options = mergeOptions({ request: req }, self2.options, toOptions(host, port, localAddress));
@@ -240,10 +240,10 @@ var require_tunnel = __commonJS({
         var overrides = arguments[i];
         if (typeof overrides === "object") {
           var keys = Object.keys(overrides);
-          for (var j = 0, keyLen = keys.length; j < keyLen; ++j) {
-            var k = keys[j];
-            if (overrides[k] !== void 0) {
-              target[k] = overrides[k];
+          for (var j2 = 0, keyLen = keys.length; j2 < keyLen; ++j2) {
+            var k2 = keys[j2];
+            if (overrides[k2] !== void 0) {
+              target[k2] = overrides[k2];
             }
           }
         }
@@ -969,7 +969,7 @@ var require_util = __commonJS({
     var assert2 = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
     var { IncomingMessage } = __require("node:http");
-    var stream = __require("node:stream");
+    var stream2 = __require("node:stream");
     var net = __require("node:net");
     var { Blob: Blob2 } = __require("node:buffer");
     var nodeUtil = __require("node:util");
@@ -978,7 +978,7 @@ var require_util = __commonJS({
     var { InvalidArgumentError } = require_errors();
     var { headerNameLowerCasedRecord } = require_constants();
     var { tree } = require_tree();
-    var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v) => Number(v));
+    var [nodeMajor, nodeMinor] = process.versions.node.split(".").map((v2) => Number(v2));
     var BodyAsyncIterable = class {
       constructor(body) {
         this[kBody] = body;
@@ -1078,14 +1078,14 @@ var require_util = __commonJS({
         }
         const port = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port}`;
-        let path9 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path13 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path9 && path9[0] !== "/") {
-          path9 = `/${path9}`;
+        if (path13 && path13[0] !== "/") {
+          path13 = `/${path13}`;
         }
-        return new URL(`${origin}${path9}`);
+        return new URL(`${origin}${path13}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1143,30 +1143,30 @@ var require_util = __commonJS({
       return null;
     }
     function isDestroyed(body) {
-      return body && !!(body.destroyed || body[kDestroyed] || stream.isDestroyed?.(body));
+      return body && !!(body.destroyed || body[kDestroyed] || stream2.isDestroyed?.(body));
     }
-    function destroy(stream2, err) {
-      if (stream2 == null || !isStream(stream2) || isDestroyed(stream2)) {
+    function destroy(stream3, err) {
+      if (stream3 == null || !isStream(stream3) || isDestroyed(stream3)) {
         return;
       }
-      if (typeof stream2.destroy === "function") {
-        if (Object.getPrototypeOf(stream2).constructor === IncomingMessage) {
-          stream2.socket = null;
+      if (typeof stream3.destroy === "function") {
+        if (Object.getPrototypeOf(stream3).constructor === IncomingMessage) {
+          stream3.socket = null;
         }
-        stream2.destroy(err);
+        stream3.destroy(err);
       } else if (err) {
         queueMicrotask(() => {
-          stream2.emit("error", err);
+          stream3.emit("error", err);
         });
       }
-      if (stream2.destroyed !== true) {
-        stream2[kDestroyed] = true;
+      if (stream3.destroyed !== true) {
+        stream3[kDestroyed] = true;
       }
     }
     var KEEPALIVE_TIMEOUT_EXPR = /timeout=(\d+)/;
     function parseKeepAliveTimeout(val) {
-      const m = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
-      return m ? parseInt(m[1], 10) * 1e3 : null;
+      const m2 = val.toString().match(KEEPALIVE_TIMEOUT_EXPR);
+      return m2 ? parseInt(m2[1], 10) * 1e3 : null;
     }
     function headerNameToString(value) {
       return typeof value === "string" ? headerNameLowerCasedRecord[value] ?? value.toLowerCase() : tree.lookup(value) ?? value.toString("latin1").toLowerCase();
@@ -1259,13 +1259,13 @@ var require_util = __commonJS({
       }
     }
     function isDisturbed(body) {
-      return !!(body && (stream.isDisturbed(body) || body[kBodyUsed]));
+      return !!(body && (stream2.isDisturbed(body) || body[kBodyUsed]));
     }
     function isErrored(body) {
-      return !!(body && stream.isErrored(body));
+      return !!(body && stream2.isErrored(body));
     }
     function isReadable(body) {
-      return !!(body && stream.isReadable(body));
+      return !!(body && stream2.isReadable(body));
     }
     function getSocketInfo(socket) {
       return {
@@ -1368,11 +1368,11 @@ var require_util = __commonJS({
     }
     function parseRangeHeader(range) {
       if (range == null || range === "") return { start: 0, end: null, size: null };
-      const m = range ? range.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
-      return m ? {
-        start: parseInt(m[1]),
-        end: m[2] ? parseInt(m[2]) : null,
-        size: m[3] ? parseInt(m[3]) : null
+      const m2 = range ? range.match(/^bytes (\d+)-(\d+)\/(\d+)?$/) : null;
+      return m2 ? {
+        start: parseInt(m2[1]),
+        end: m2[2] ? parseInt(m2[2]) : null,
+        size: m2[3] ? parseInt(m2[3]) : null
       } : null;
     }
     function addListener(obj, name, listener) {
@@ -1473,10 +1473,10 @@ var require_diagnostics = __commonJS({
   "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
-    var util = __require("node:util");
-    var undiciDebugLog = util.debuglog("undici");
-    var fetchDebuglog = util.debuglog("fetch");
-    var websocketDebuglog = util.debuglog("websocket");
+    var util2 = __require("node:util");
+    var undiciDebugLog = util2.debuglog("undici");
+    var fetchDebuglog = util2.debuglog("fetch");
+    var websocketDebuglog = util2.debuglog("websocket");
     var isClientSet = false;
     var channels = {
       // Client
@@ -1536,39 +1536,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path13, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path9);
+        debuglog("sending request to %s %s/%s", method, origin, path13);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path13, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path9,
+          path13,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin }
+          request: { method, path: path13, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path9);
+        debuglog("trailers received from %s %s/%s", method, origin, path13);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path9, origin },
+          request: { method, path: path13, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path9,
+          path13,
           error63.message
         );
       });
@@ -1617,9 +1617,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path9, origin }
+            request: { method, path: path13, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path9);
+          debuglog("sending request to %s %s/%s", method, origin, path13);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1682,7 +1682,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path9,
+        path: path13,
         method,
         body,
         headers,
@@ -1697,11 +1697,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path9 !== "string") {
+        if (typeof path13 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path9[0] !== "/" && !(path9.startsWith("http://") || path9.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path13[0] !== "/" && !(path13.startsWith("http://") || path13.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path9)) {
+        } else if (invalidPathRegex.test(path13)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1767,7 +1767,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path9, query) : path9;
+        this.path = query ? buildURL(path13, query) : path13;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2518,7 +2518,7 @@ var require_connect = __commonJS({
     "use strict";
     var net = __require("node:net");
     var assert2 = __require("node:assert");
-    var util = require_util();
+    var util2 = require_util();
     var { InvalidArgumentError, ConnectTimeoutError } = require_errors();
     var timers = require_timers();
     function noop4() {
@@ -2587,7 +2587,7 @@ var require_connect = __commonJS({
           if (!tls) {
             tls = __require("node:tls");
           }
-          servername = servername || options.servername || util.getServerName(host) || null;
+          servername = servername || options.servername || util2.getServerName(host) || null;
           const sessionKey = servername || hostname3;
           assert2(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
@@ -2649,16 +2649,16 @@ var require_connect = __commonJS({
         return noop4;
       }
       let s1 = null;
-      let s2 = null;
+      let s22 = null;
       const fastTimer = timers.setFastTimeout(() => {
         s1 = setImmediate(() => {
-          s2 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts));
+          s22 = setImmediate(() => onConnectTimeout(socketWeakRef.deref(), opts));
         });
       }, opts.timeout);
       return () => {
         timers.clearFastTimeout(fastTimer);
         clearImmediate(s1);
-        clearImmediate(s2);
+        clearImmediate(s22);
       };
     } : (socketWeakRef, opts) => {
       if (!opts.timeout) {
@@ -2686,7 +2686,7 @@ var require_connect = __commonJS({
         message += ` (attempted address: ${opts.hostname}:${opts.port},`;
       }
       message += ` timeout: ${opts.timeout}ms)`;
-      util.destroy(socket, new ConnectTimeoutError(message));
+      util2.destroy(socket, new ConnectTimeoutError(message));
     }
     module.exports = buildConnector;
   }
@@ -3398,19 +3398,19 @@ var require_data_url = __commonJS({
     function percentDecode(input2) {
       const length = input2.length;
       const output2 = new Uint8Array(length);
-      let j = 0;
+      let j2 = 0;
       for (let i = 0; i < length; ++i) {
         const byte = input2[i];
         if (byte !== 37) {
-          output2[j++] = byte;
+          output2[j2++] = byte;
         } else if (byte === 37 && !(isHexCharByte(input2[i + 1]) && isHexCharByte(input2[i + 2]))) {
-          output2[j++] = 37;
+          output2[j2++] = 37;
         } else {
-          output2[j++] = hexByteToNumber(input2[i + 1]) << 4 | hexByteToNumber(input2[i + 2]);
+          output2[j2++] = hexByteToNumber(input2[i + 1]) << 4 | hexByteToNumber(input2[i + 2]);
           i += 2;
         }
       }
-      return length === j ? output2 : output2.subarray(0, j);
+      return length === j2 ? output2 : output2.subarray(0, j2);
     }
     function parseMIMEType(input2) {
       input2 = removeHTTPWhitespace(input2, true, true);
@@ -3685,15 +3685,15 @@ var require_webidl = __commonJS({
         message: `"${context3.value}" is an invalid ${context3.type}.`
       });
     };
-    webidl.brandCheck = function(V, I, opts) {
+    webidl.brandCheck = function(V2, I2, opts) {
       if (opts?.strict !== false) {
-        if (!(V instanceof I)) {
+        if (!(V2 instanceof I2)) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
         }
       } else {
-        if (V?.[Symbol.toStringTag] !== I.prototype[Symbol.toStringTag]) {
+        if (V2?.[Symbol.toStringTag] !== I2.prototype[Symbol.toStringTag]) {
           const err = new TypeError("Illegal invocation");
           err.code = "ERR_INVALID_THIS";
           throw err;
@@ -3714,8 +3714,8 @@ var require_webidl = __commonJS({
         message: "Illegal constructor"
       });
     };
-    webidl.util.Type = function(V) {
-      switch (typeof V) {
+    webidl.util.Type = function(V2) {
+      switch (typeof V2) {
         case "undefined":
           return "Undefined";
         case "boolean":
@@ -3730,7 +3730,7 @@ var require_webidl = __commonJS({
           return "BigInt";
         case "function":
         case "object": {
-          if (V === null) {
+          if (V2 === null) {
             return "Null";
           }
           return "Object";
@@ -3739,7 +3739,7 @@ var require_webidl = __commonJS({
     };
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
-    webidl.util.ConvertToInt = function(V, bitLength, signedness, opts) {
+    webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
       let upperBound;
       let lowerBound;
       if (bitLength === 64) {
@@ -3756,7 +3756,7 @@ var require_webidl = __commonJS({
         lowerBound = Math.pow(-2, bitLength) - 1;
         upperBound = Math.pow(2, bitLength - 1) - 1;
       }
-      let x = Number(V);
+      let x = Number(V2);
       if (x === 0) {
         x = 0;
       }
@@ -3764,7 +3764,7 @@ var require_webidl = __commonJS({
         if (Number.isNaN(x) || x === Number.POSITIVE_INFINITY || x === Number.NEGATIVE_INFINITY) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Could not convert ${webidl.util.Stringify(V)} to an integer.`
+            message: `Could not convert ${webidl.util.Stringify(V2)} to an integer.`
           });
         }
         x = webidl.util.IntegerPart(x);
@@ -3802,28 +3802,28 @@ var require_webidl = __commonJS({
       }
       return r;
     };
-    webidl.util.Stringify = function(V) {
-      const type = webidl.util.Type(V);
+    webidl.util.Stringify = function(V2) {
+      const type = webidl.util.Type(V2);
       switch (type) {
         case "Symbol":
-          return `Symbol(${V.description})`;
+          return `Symbol(${V2.description})`;
         case "Object":
-          return inspect(V);
+          return inspect(V2);
         case "String":
-          return `"${V}"`;
+          return `"${V2}"`;
         default:
-          return `${V}`;
+          return `${V2}`;
       }
     };
     webidl.sequenceConverter = function(converter) {
-      return (V, prefix, argument, Iterable) => {
-        if (webidl.util.Type(V) !== "Object") {
+      return (V2, prefix, argument, Iterable) => {
+        if (webidl.util.Type(V2) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} (${webidl.util.Stringify(V)}) is not iterable.`
+            message: `${argument} (${webidl.util.Stringify(V2)}) is not iterable.`
           });
         }
-        const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
+        const method = typeof Iterable === "function" ? Iterable() : V2?.[Symbol.iterator]?.();
         const seq = [];
         let index = 0;
         if (method === void 0 || typeof method.next !== "function") {
@@ -3843,29 +3843,29 @@ var require_webidl = __commonJS({
       };
     };
     webidl.recordConverter = function(keyConverter, valueConverter) {
-      return (O, prefix, argument) => {
-        if (webidl.util.Type(O) !== "Object") {
+      return (O2, prefix, argument) => {
+        if (webidl.util.Type(O2) !== "Object") {
           throw webidl.errors.exception({
             header: prefix,
-            message: `${argument} ("${webidl.util.Type(O)}") is not an Object.`
+            message: `${argument} ("${webidl.util.Type(O2)}") is not an Object.`
           });
         }
         const result = {};
-        if (!types.isProxy(O)) {
-          const keys2 = [...Object.getOwnPropertyNames(O), ...Object.getOwnPropertySymbols(O)];
+        if (!types.isProxy(O2)) {
+          const keys2 = [...Object.getOwnPropertyNames(O2), ...Object.getOwnPropertySymbols(O2)];
           for (const key of keys2) {
             const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedValue = valueConverter(O2[key], prefix, argument);
             result[typedKey] = typedValue;
           }
           return result;
         }
-        const keys = Reflect.ownKeys(O);
+        const keys = Reflect.ownKeys(O2);
         for (const key of keys) {
-          const desc = Reflect.getOwnPropertyDescriptor(O, key);
+          const desc = Reflect.getOwnPropertyDescriptor(O2, key);
           if (desc?.enumerable) {
             const typedKey = keyConverter(key, prefix, argument);
-            const typedValue = valueConverter(O[key], prefix, argument);
+            const typedValue = valueConverter(O2[key], prefix, argument);
             result[typedKey] = typedValue;
           }
         }
@@ -3873,14 +3873,14 @@ var require_webidl = __commonJS({
       };
     };
     webidl.interfaceConverter = function(i) {
-      return (V, prefix, argument, opts) => {
-        if (opts?.strict !== false && !(V instanceof i)) {
+      return (V2, prefix, argument, opts) => {
+        if (opts?.strict !== false && !(V2 instanceof i)) {
           throw webidl.errors.exception({
             header: prefix,
-            message: `Expected ${argument} ("${webidl.util.Stringify(V)}") to be an instance of ${i.name}.`
+            message: `Expected ${argument} ("${webidl.util.Stringify(V2)}") to be an instance of ${i.name}.`
           });
         }
-        return V;
+        return V2;
       };
     };
     webidl.dictionaryConverter = function(converters) {
@@ -3925,27 +3925,27 @@ var require_webidl = __commonJS({
       };
     };
     webidl.nullableConverter = function(converter) {
-      return (V, prefix, argument) => {
-        if (V === null) {
-          return V;
+      return (V2, prefix, argument) => {
+        if (V2 === null) {
+          return V2;
         }
-        return converter(V, prefix, argument);
+        return converter(V2, prefix, argument);
       };
     };
-    webidl.converters.DOMString = function(V, prefix, argument, opts) {
-      if (V === null && opts?.legacyNullToEmptyString) {
+    webidl.converters.DOMString = function(V2, prefix, argument, opts) {
+      if (V2 === null && opts?.legacyNullToEmptyString) {
         return "";
       }
-      if (typeof V === "symbol") {
+      if (typeof V2 === "symbol") {
         throw webidl.errors.exception({
           header: prefix,
           message: `${argument} is a symbol, which cannot be converted to a DOMString.`
         });
       }
-      return String(V);
+      return String(V2);
     };
-    webidl.converters.ByteString = function(V, prefix, argument) {
-      const x = webidl.converters.DOMString(V, prefix, argument);
+    webidl.converters.ByteString = function(V2, prefix, argument) {
+      const x = webidl.converters.DOMString(V2, prefix, argument);
       for (let index = 0; index < x.length; index++) {
         if (x.charCodeAt(index) > 255) {
           throw new TypeError(
@@ -3956,107 +3956,107 @@ var require_webidl = __commonJS({
       return x;
     };
     webidl.converters.USVString = toUSVString;
-    webidl.converters.boolean = function(V) {
-      const x = Boolean(V);
+    webidl.converters.boolean = function(V2) {
+      const x = Boolean(V2);
       return x;
     };
-    webidl.converters.any = function(V) {
-      return V;
+    webidl.converters.any = function(V2) {
+      return V2;
     };
-    webidl.converters["long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "signed", void 0, prefix, argument);
+    webidl.converters["long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "signed", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 64, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 64, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned long"] = function(V, prefix, argument) {
-      const x = webidl.util.ConvertToInt(V, 32, "unsigned", void 0, prefix, argument);
+    webidl.converters["unsigned long"] = function(V2, prefix, argument) {
+      const x = webidl.util.ConvertToInt(V2, 32, "unsigned", void 0, prefix, argument);
       return x;
     };
-    webidl.converters["unsigned short"] = function(V, prefix, argument, opts) {
-      const x = webidl.util.ConvertToInt(V, 16, "unsigned", opts, prefix, argument);
+    webidl.converters["unsigned short"] = function(V2, prefix, argument, opts) {
+      const x = webidl.util.ConvertToInt(V2, 16, "unsigned", opts, prefix, argument);
       return x;
     };
-    webidl.converters.ArrayBuffer = function(V, prefix, argument, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isAnyArrayBuffer(V)) {
+    webidl.converters.ArrayBuffer = function(V2, prefix, argument, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isAnyArrayBuffer(V2)) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${argument} ("${webidl.util.Stringify(V)}")`,
+          argument: `${argument} ("${webidl.util.Stringify(V2)}")`,
           types: ["ArrayBuffer"]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.resizable || V.growable) {
+      if (V2.resizable || V2.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.TypedArray = function(V, T, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isTypedArray(V) || V.constructor.name !== T.name) {
+    webidl.converters.TypedArray = function(V2, T, prefix, name, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isTypedArray(V2) || V2.constructor.name !== T.name) {
         throw webidl.errors.conversionFailed({
           prefix,
-          argument: `${name} ("${webidl.util.Stringify(V)}")`,
+          argument: `${name} ("${webidl.util.Stringify(V2)}")`,
           types: [T.name]
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.DataView = function(V, prefix, name, opts) {
-      if (webidl.util.Type(V) !== "Object" || !types.isDataView(V)) {
+    webidl.converters.DataView = function(V2, prefix, name, opts) {
+      if (webidl.util.Type(V2) !== "Object" || !types.isDataView(V2)) {
         throw webidl.errors.exception({
           header: prefix,
           message: `${name} is not a DataView.`
         });
       }
-      if (opts?.allowShared === false && types.isSharedArrayBuffer(V.buffer)) {
+      if (opts?.allowShared === false && types.isSharedArrayBuffer(V2.buffer)) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "SharedArrayBuffer is not allowed."
         });
       }
-      if (V.buffer.resizable || V.buffer.growable) {
+      if (V2.buffer.resizable || V2.buffer.growable) {
         throw webidl.errors.exception({
           header: "ArrayBuffer",
           message: "Received a resizable ArrayBuffer."
         });
       }
-      return V;
+      return V2;
     };
-    webidl.converters.BufferSource = function(V, prefix, name, opts) {
-      if (types.isAnyArrayBuffer(V)) {
-        return webidl.converters.ArrayBuffer(V, prefix, name, { ...opts, allowShared: false });
+    webidl.converters.BufferSource = function(V2, prefix, name, opts) {
+      if (types.isAnyArrayBuffer(V2)) {
+        return webidl.converters.ArrayBuffer(V2, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isTypedArray(V)) {
-        return webidl.converters.TypedArray(V, V.constructor, prefix, name, { ...opts, allowShared: false });
+      if (types.isTypedArray(V2)) {
+        return webidl.converters.TypedArray(V2, V2.constructor, prefix, name, { ...opts, allowShared: false });
       }
-      if (types.isDataView(V)) {
-        return webidl.converters.DataView(V, prefix, name, { ...opts, allowShared: false });
+      if (types.isDataView(V2)) {
+        return webidl.converters.DataView(V2, prefix, name, { ...opts, allowShared: false });
       }
       throw webidl.errors.conversionFailed({
         prefix,
-        argument: `${name} ("${webidl.util.Stringify(V)}")`,
+        argument: `${name} ("${webidl.util.Stringify(V2)}")`,
         types: ["BufferSource"]
       });
     };
@@ -4091,11 +4091,11 @@ var require_util2 = __commonJS({
     var { isUint8Array } = __require("node:util/types");
     var { webidl } = require_webidl();
     var supportedHashes = [];
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto3.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -4368,7 +4368,7 @@ var require_util2 = __commonJS({
       }
     }
     function bytesMatch(bytes, metadataList) {
-      if (crypto2 === void 0) {
+      if (crypto3 === void 0) {
         return true;
       }
       const parsedMetadata = parseMetadata(metadataList);
@@ -4383,7 +4383,7 @@ var require_util2 = __commonJS({
       for (const item of metadata) {
         const algorithm = item.algo;
         const expectedValue = item.hash;
-        let actualValue = crypto2.createHash(algorithm).update(bytes).digest("base64");
+        let actualValue = crypto3.createHash(algorithm).update(bytes).digest("base64");
         if (actualValue[actualValue.length - 1] === "=") {
           if (actualValue[actualValue.length - 2] === "=") {
             actualValue = actualValue.slice(0, -2);
@@ -4464,11 +4464,11 @@ var require_util2 = __commonJS({
     }
     function tryUpgradeRequestToAPotentiallyTrustworthyURL(request2) {
     }
-    function sameOrigin(A, B) {
-      if (A.origin === B.origin && A.origin === "null") {
+    function sameOrigin(A2, B2) {
+      if (A2.origin === B2.origin && A2.origin === "null") {
         return true;
       }
-      if (A.protocol === B.protocol && A.hostname === B.hostname && A.port === B.port) {
+      if (A2.protocol === B2.protocol && A2.hostname === B2.hostname && A2.port === B2.port) {
         return true;
       }
       return false;
@@ -4642,8 +4642,8 @@ var require_util2 = __commonJS({
         errorSteps(e);
       }
     }
-    function isReadableStreamLike(stream) {
-      return stream instanceof ReadableStream || stream[Symbol.toStringTag] === "ReadableStream" && typeof stream.tee === "function";
+    function isReadableStreamLike(stream2) {
+      return stream2 instanceof ReadableStream || stream2[Symbol.toStringTag] === "ReadableStream" && typeof stream2.tee === "function";
     }
     function readableStreamClose(controller) {
       try {
@@ -5119,15 +5119,15 @@ var require_formdata = __commonJS({
         }
       }
       [nodeUtil.inspect.custom](depth, options) {
-        const state = this[kState].reduce((a, b) => {
-          if (a[b.name]) {
-            if (Array.isArray(a[b.name])) {
-              a[b.name].push(b.value);
+        const state = this[kState].reduce((a, b2) => {
+          if (a[b2.name]) {
+            if (Array.isArray(a[b2.name])) {
+              a[b2.name].push(b2.value);
             } else {
-              a[b.name] = [a[b.name], b.value];
+              a[b2.name] = [a[b2.name], b2.value];
             }
           } else {
-            a[b.name] = b.value;
+            a[b2.name] = b2.value;
           }
           return a;
         }, { __proto__: null });
@@ -5200,8 +5200,8 @@ var require_formdata_parser = __commonJS({
         return false;
       }
       for (let i = 0; i < length; ++i) {
-        const cp = boundary.charCodeAt(i);
-        if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
+        const cp2 = boundary.charCodeAt(i);
+        if (!(cp2 >= 48 && cp2 <= 57 || cp2 >= 65 && cp2 <= 90 || cp2 >= 97 && cp2 <= 122 || cp2 === 39 || cp2 === 45 || cp2 === 95)) {
           return false;
         }
       }
@@ -5425,7 +5425,7 @@ var require_formdata_parser = __commonJS({
 var require_body = __commonJS({
   "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
-    var util = require_util();
+    var util2 = require_util();
     var {
       ReadableStreamFrom,
       isBlobLike,
@@ -5447,8 +5447,8 @@ var require_body = __commonJS({
     var { multipartFormDataParser } = require_formdata_parser();
     var random;
     try {
-      const crypto2 = __require("node:crypto");
-      random = (max2) => crypto2.randomInt(0, max2);
+      const crypto3 = __require("node:crypto");
+      random = (max2) => crypto3.randomInt(0, max2);
     } catch {
       random = (max2) => Math.floor(Math.random(max2));
     }
@@ -5459,20 +5459,20 @@ var require_body = __commonJS({
     var streamRegistry;
     if (hasFinalizationRegistry) {
       streamRegistry = new FinalizationRegistry((weakRef) => {
-        const stream = weakRef.deref();
-        if (stream && !stream.locked && !isDisturbed(stream) && !isErrored(stream)) {
-          stream.cancel("Response object has been garbage collected").catch(noop4);
+        const stream2 = weakRef.deref();
+        if (stream2 && !stream2.locked && !isDisturbed(stream2) && !isErrored(stream2)) {
+          stream2.cancel("Response object has been garbage collected").catch(noop4);
         }
       });
     }
     function extractBody(object2, keepalive = false) {
-      let stream = null;
+      let stream2 = null;
       if (object2 instanceof ReadableStream) {
-        stream = object2;
+        stream2 = object2;
       } else if (isBlobLike(object2)) {
-        stream = object2.stream();
+        stream2 = object2.stream();
       } else {
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async pull(controller) {
             const buffer = typeof source === "string" ? textEncoder.encode(source) : source;
             if (buffer.byteLength) {
@@ -5485,7 +5485,7 @@ var require_body = __commonJS({
           type: "bytes"
         });
       }
-      assert2(isReadableStreamLike(stream));
+      assert2(isReadableStreamLike(stream2));
       let action = null;
       let source = null;
       let length = null;
@@ -5500,14 +5500,14 @@ var require_body = __commonJS({
         source = new Uint8Array(object2.slice());
       } else if (ArrayBuffer.isView(object2)) {
         source = new Uint8Array(object2.buffer.slice(object2.byteOffset, object2.byteOffset + object2.byteLength));
-      } else if (util.isFormDataLike(object2)) {
+      } else if (util2.isFormDataLike(object2)) {
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
         const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
-        const rn = new Uint8Array([13, 10]);
+        const rn2 = new Uint8Array([13, 10]);
         length = 0;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object2) {
@@ -5523,9 +5523,9 @@ ${normalizeLinefeeds(value)}\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
-            blobParts.push(chunk2, value, rn);
+            blobParts.push(chunk2, value, rn2);
             if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn.byteLength;
+              length += chunk2.byteLength + value.size + rn2.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
@@ -5559,19 +5559,19 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         if (keepalive) {
           throw new TypeError("keepalive");
         }
-        if (util.isDisturbed(object2) || object2.locked) {
+        if (util2.isDisturbed(object2) || object2.locked) {
           throw new TypeError(
             "Response body object should not be disturbed or locked"
           );
         }
-        stream = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
+        stream2 = object2 instanceof ReadableStream ? object2 : ReadableStreamFrom(object2);
       }
-      if (typeof source === "string" || util.isBuffer(source)) {
+      if (typeof source === "string" || util2.isBuffer(source)) {
         length = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator2;
-        stream = new ReadableStream({
+        stream2 = new ReadableStream({
           async start() {
             iterator2 = action(object2)[Symbol.asyncIterator]();
           },
@@ -5583,7 +5583,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
                 controller.byobRequest?.respond(0);
               });
             } else {
-              if (!isErrored(stream)) {
+              if (!isErrored(stream2)) {
                 const buffer = new Uint8Array(value);
                 if (buffer.byteLength) {
                   controller.enqueue(buffer);
@@ -5598,12 +5598,12 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream, source, length };
+      const body = { stream: stream2, source, length };
       return [body, type];
     }
     function safelyExtractBody(object2, keepalive = false) {
       if (object2 instanceof ReadableStream) {
-        assert2(!util.isDisturbed(object2), "The body has already been consumed.");
+        assert2(!util2.isDisturbed(object2), "The body has already been consumed.");
         assert2(!object2.locked, "The stream is locked.");
       }
       return extractBody(object2, keepalive);
@@ -5710,7 +5710,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
     }
     function bodyUnusable(object2) {
       const body = object2[kState].body;
-      return body != null && (body.stream.locked || util.isDisturbed(body.stream));
+      return body != null && (body.stream.locked || util2.isDisturbed(body.stream));
     }
     function parseJSONFromBytes(bytes) {
       return JSON.parse(utf8DecodeBytes(bytes));
@@ -5740,7 +5740,7 @@ var require_client_h1 = __commonJS({
   "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert2 = __require("node:assert");
-    var util = require_util();
+    var util2 = require_util();
     var { channels } = require_diagnostics();
     var timers = require_timers();
     var {
@@ -5792,8 +5792,8 @@ var require_client_h1 = __commonJS({
     var constants3 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
-    var addListener = util.addListener;
-    var removeAllListeners = util.removeAllListeners;
+    var addListener = util2.addListener;
+    var removeAllListeners = util2.removeAllListeners;
     var kIdleSocketValidation = /* @__PURE__ */ Symbol("kIdleSocketValidation");
     var kIdleSocketValidationTimeout = /* @__PURE__ */ Symbol("kIdleSocketValidationTimeout");
     var kSocketUsed = /* @__PURE__ */ Symbol("kSocketUsed");
@@ -5809,39 +5809,39 @@ var require_client_h1 = __commonJS({
       return await WebAssembly.instantiate(mod, {
         env: {
           /* eslint-disable camelcase */
-          wasm_on_url: (p, at, len2) => {
+          wasm_on_url: (p2, at2, len2) => {
             return 0;
           },
-          wasm_on_status: (p, at, len2) => {
-            assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_status: (p2, at2, len2) => {
+            assert2(currentParser.ptr === p2);
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len2)) || 0;
           },
-          wasm_on_message_begin: (p) => {
-            assert2(currentParser.ptr === p);
+          wasm_on_message_begin: (p2) => {
+            assert2(currentParser.ptr === p2);
             return currentParser.onMessageBegin() || 0;
           },
-          wasm_on_header_field: (p, at, len2) => {
-            assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_header_field: (p2, at2, len2) => {
+            assert2(currentParser.ptr === p2);
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len2)) || 0;
           },
-          wasm_on_header_value: (p, at, len2) => {
-            assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_header_value: (p2, at2, len2) => {
+            assert2(currentParser.ptr === p2);
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len2)) || 0;
           },
-          wasm_on_headers_complete: (p, statusCode, upgrade, shouldKeepAlive) => {
-            assert2(currentParser.ptr === p);
+          wasm_on_headers_complete: (p2, statusCode, upgrade, shouldKeepAlive) => {
+            assert2(currentParser.ptr === p2);
             return currentParser.onHeadersComplete(statusCode, Boolean(upgrade), Boolean(shouldKeepAlive)) || 0;
           },
-          wasm_on_body: (p, at, len2) => {
-            assert2(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+          wasm_on_body: (p2, at2, len2) => {
+            assert2(currentParser.ptr === p2);
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len2)) || 0;
           },
-          wasm_on_message_complete: (p) => {
-            assert2(currentParser.ptr === p);
+          wasm_on_message_complete: (p2) => {
+            assert2(currentParser.ptr === p2);
             return currentParser.onMessageComplete() || 0;
           }
           /* eslint-enable camelcase */
@@ -5971,7 +5971,7 @@ var require_client_h1 = __commonJS({
             }
           }
         } catch (err) {
-          util.destroy(socket, err);
+          util2.destroy(socket, err);
         }
       }
       finish() {
@@ -6028,7 +6028,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
+          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
           return -1;
         }
         const request2 = client[kQueue][client[kRunningIdx]];
@@ -6056,13 +6056,13 @@ var require_client_h1 = __commonJS({
         }
         const key = this.headers[len2 - 2];
         if (key.length === 10) {
-          const headerName = util.bufferToLowerCasedHeaderName(key);
+          const headerName = util2.bufferToLowerCasedHeaderName(key);
           if (headerName === "keep-alive") {
             this.keepAlive += buf.toString();
           } else if (headerName === "connection") {
             this.connection += buf.toString();
           }
-        } else if (key.length === 14 && util.bufferToLowerCasedHeaderName(key) === "content-length") {
+        } else if (key.length === 14 && util2.bufferToLowerCasedHeaderName(key) === "content-length") {
           this.contentLength += buf.toString();
         }
         this.trackHeader(buf.length);
@@ -6070,7 +6070,7 @@ var require_client_h1 = __commonJS({
       trackHeader(len2) {
         this.headersSize += len2;
         if (this.headersSize >= this.headersMaxSize) {
-          util.destroy(this.socket, new HeadersOverflowError());
+          util2.destroy(this.socket, new HeadersOverflowError());
         }
       }
       onUpgrade(head) {
@@ -6101,8 +6101,8 @@ var require_client_h1 = __commonJS({
         try {
           request2.onUpgrade(statusCode, headers, socket, statusText);
         } catch (error63) {
-          util.errorRequest(client, request2, error63);
-          util.destroy(socket, error63);
+          util2.errorRequest(client, request2, error63);
+          util2.destroy(socket, error63);
         }
         client[kResume]();
       }
@@ -6112,7 +6112,7 @@ var require_client_h1 = __commonJS({
           return -1;
         }
         if (client[kRunning] === 0) {
-          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
+          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
           return -1;
         }
         const request2 = client[kQueue][client[kRunningIdx]];
@@ -6122,11 +6122,11 @@ var require_client_h1 = __commonJS({
         assert2(!this.upgrade);
         assert2(this.statusCode < 200);
         if (statusCode === 100) {
-          util.destroy(socket, new SocketError("bad response", util.getSocketInfo(socket)));
+          util2.destroy(socket, new SocketError("bad response", util2.getSocketInfo(socket)));
           return -1;
         }
         if (upgrade && !request2.upgrade) {
-          util.destroy(socket, new SocketError("bad upgrade", util.getSocketInfo(socket)));
+          util2.destroy(socket, new SocketError("bad upgrade", util2.getSocketInfo(socket)));
           return -1;
         }
         assert2(this.timeoutType === TIMEOUT_HEADERS);
@@ -6155,7 +6155,7 @@ var require_client_h1 = __commonJS({
         this.headers = [];
         this.headersSize = 0;
         if (this.shouldKeepAlive && client[kPipelining]) {
-          const keepAliveTimeout = this.keepAlive ? util.parseKeepAliveTimeout(this.keepAlive) : null;
+          const keepAliveTimeout = this.keepAlive ? util2.parseKeepAliveTimeout(this.keepAlive) : null;
           if (keepAliveTimeout != null) {
             const timeout = Math.min(
               keepAliveTimeout - client[kKeepAliveTimeoutThreshold],
@@ -6203,7 +6203,7 @@ var require_client_h1 = __commonJS({
         }
         assert2(statusCode >= 200);
         if (maxResponseSize > -1 && this.bytesRead + buf.length > maxResponseSize) {
-          util.destroy(socket, new ResponseExceededMaxSizeError());
+          util2.destroy(socket, new ResponseExceededMaxSizeError());
           return -1;
         }
         this.bytesRead += buf.length;
@@ -6235,7 +6235,7 @@ var require_client_h1 = __commonJS({
           return;
         }
         if (request2.method !== "HEAD" && contentLength && bytesRead !== parseInt(contentLength, 10)) {
-          util.destroy(socket, new ResponseContentLengthMismatchError());
+          util2.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
         request2.onComplete(headers);
@@ -6243,13 +6243,13 @@ var require_client_h1 = __commonJS({
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
           assert2(client[kRunning] === 0);
-          util.destroy(socket, new InformationalError("reset"));
+          util2.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
-          util.destroy(socket, new InformationalError("reset"));
+          util2.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
-          util.destroy(socket, new InformationalError("reset"));
+          util2.destroy(socket, new InformationalError("reset"));
           return constants3.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
@@ -6263,15 +6263,15 @@ var require_client_h1 = __commonJS({
       if (timeoutType === TIMEOUT_HEADERS) {
         if (!socket[kWriting] || socket.writableNeedDrain || client[kRunning] > 1) {
           assert2(!paused, "cannot be paused while waiting for headers");
-          util.destroy(socket, new HeadersTimeoutError());
+          util2.destroy(socket, new HeadersTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_BODY) {
         if (!paused) {
-          util.destroy(socket, new BodyTimeoutError());
+          util2.destroy(socket, new BodyTimeoutError());
         }
       } else if (timeoutType === TIMEOUT_KEEP_ALIVE) {
         assert2(client[kRunning] === 0 && client[kKeepAliveTimeoutValue]);
-        util.destroy(socket, new InformationalError("socket idle timeout"));
+        util2.destroy(socket, new InformationalError("socket idle timeout"));
       }
     }
     async function connectH1(client, socket) {
@@ -6312,11 +6312,11 @@ var require_client_h1 = __commonJS({
         if (parser.statusCode && !parser.shouldKeepAlive) {
           const parserErr = parser.finish();
           if (parserErr) {
-            util.destroy(this, parserErr);
+            util2.destroy(this, parserErr);
           }
           return;
         }
-        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
+        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
       });
       addListener(socket, "close", function() {
         const client2 = this[kClient];
@@ -6329,7 +6329,7 @@ var require_client_h1 = __commonJS({
           this[kParser].destroy();
           this[kParser] = null;
         }
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
         client2[kSocket] = null;
         client2[kHTTPContext] = null;
         if (client2.destroyed) {
@@ -6337,12 +6337,12 @@ var require_client_h1 = __commonJS({
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util.errorRequest(client2, request2, err);
+            util2.errorRequest(client2, request2, err);
           }
         } else if (client2[kRunning] > 0 && err.code !== "UND_ERR_INFO") {
           const request2 = client2[kQueue][client2[kRunningIdx]];
           client2[kQueue][client2[kRunningIdx]++] = null;
-          util.errorRequest(client2, request2, err);
+          util2.errorRequest(client2, request2, err);
         }
         client2[kPendingIdx] = client2[kRunningIdx];
         assert2(client2[kRunning] === 0);
@@ -6383,7 +6383,7 @@ var require_client_h1 = __commonJS({
             if (client[kRunning] > 0 && (request2.upgrade || request2.method === "CONNECT")) {
               return true;
             }
-            if (client[kRunning] > 0 && util.bodyLength(request2.body) !== 0 && (util.isStream(request2.body) || util.isAsyncIterable(request2.body) || util.isFormDataLike(request2.body))) {
+            if (client[kRunning] > 0 && util2.bodyLength(request2.body) !== 0 && (util2.isStream(request2.body) || util2.isAsyncIterable(request2.body) || util2.isFormDataLike(request2.body))) {
               return true;
             }
           }
@@ -6460,10 +6460,10 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path9, host, upgrade, blocking, reset } = request2;
+      const { method, path: path13, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
-      if (util.isFormDataLike(body)) {
+      if (util2.isFormDataLike(body)) {
         if (!extractBody) {
           extractBody = require_body().extractBody;
         }
@@ -6473,12 +6473,12 @@ var require_client_h1 = __commonJS({
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
-      } else if (util.isBlobLike(body) && request2.contentType == null) {
+      } else if (util2.isBlobLike(body) && request2.contentType == null) {
         const contentType = body.type;
         if (contentType) {
           const contentTypeValue = `${contentType}`;
-          if (!util.isValidHeaderValue(contentTypeValue)) {
-            util.errorRequest(client, request2, new InvalidArgumentError("invalid content-type header"));
+          if (!util2.isValidHeaderValue(contentTypeValue)) {
+            util2.errorRequest(client, request2, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
           headers.push("content-type", contentTypeValue);
@@ -6487,7 +6487,7 @@ var require_client_h1 = __commonJS({
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      const bodyLength = util.bodyLength(body);
+      const bodyLength = util2.bodyLength(body);
       contentLength = bodyLength ?? contentLength;
       if (contentLength === null) {
         contentLength = request2.contentLength;
@@ -6497,7 +6497,7 @@ var require_client_h1 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request2.contentLength !== null && request2.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util.errorRequest(client, request2, new RequestContentLengthMismatchError());
+          util2.errorRequest(client, request2, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -6510,18 +6510,18 @@ var require_client_h1 = __commonJS({
         }
         if (request2.completed) {
           if (request2.upgrade || request2.method === "CONNECT") {
-            util.destroy(socket, new InformationalError("aborted"));
+            util2.destroy(socket, new InformationalError("aborted"));
           }
           return;
         }
-        util.errorRequest(client, request2, error63 || new RequestAbortedError());
-        util.destroy(body);
-        util.destroy(socket, new InformationalError("aborted"));
+        util2.errorRequest(client, request2, error63 || new RequestAbortedError());
+        util2.destroy(body);
+        util2.destroy(socket, new InformationalError("aborted"));
       };
       try {
         request2.onConnect(abort);
       } catch (err) {
-        util.errorRequest(client, request2, err);
+        util2.errorRequest(client, request2, err);
       }
       if (request2.aborted) {
         return false;
@@ -6541,7 +6541,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path9} HTTP/1.1\r
+      let header = `${method} ${path13} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6578,17 +6578,17 @@ upgrade: ${upgrade}\r
       }
       if (!body || bodyLength === 0) {
         writeBuffer(abort, null, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util.isBuffer(body)) {
+      } else if (util2.isBuffer(body)) {
         writeBuffer(abort, body, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util.isBlobLike(body)) {
+      } else if (util2.isBlobLike(body)) {
         if (typeof body.stream === "function") {
           writeIterable(abort, body.stream(), client, request2, socket, contentLength, header, expectsPayload);
         } else {
           writeBlob(abort, body, client, request2, socket, contentLength, header, expectsPayload);
         }
-      } else if (util.isStream(body)) {
+      } else if (util2.isStream(body)) {
         writeStream(abort, body, client, request2, socket, contentLength, header, expectsPayload);
-      } else if (util.isIterable(body)) {
+      } else if (util2.isIterable(body)) {
         writeIterable(abort, body, client, request2, socket, contentLength, header, expectsPayload);
       } else {
         assert2(false);
@@ -6608,7 +6608,7 @@ upgrade: ${upgrade}\r
             this.pause();
           }
         } catch (err) {
-          util.destroy(this, err);
+          util2.destroy(this, err);
         }
       };
       const onDrain = function() {
@@ -6639,15 +6639,15 @@ upgrade: ${upgrade}\r
         if (!err) {
           try {
             writer.end();
-          } catch (er) {
-            err = er;
+          } catch (er2) {
+            err = er2;
           }
         }
         writer.destroy(err);
         if (err && (err.code !== "UND_ERR_INFO" || err.message !== "reset")) {
-          util.destroy(body, err);
+          util2.destroy(body, err);
         } else {
-          util.destroy(body);
+          util2.destroy(body);
         }
       };
       body.on("data", onData).on("end", onFinished).on("error", onFinished).on("close", onClose);
@@ -6676,7 +6676,7 @@ upgrade: ${upgrade}\r
             socket.write(`${header}\r
 `, "latin1");
           }
-        } else if (util.isBuffer(body)) {
+        } else if (util2.isBuffer(body)) {
           assert2(contentLength === body.byteLength, "buffer body must have content length");
           socket.cork();
           socket.write(`${header}content-length: ${contentLength}\r
@@ -6871,8 +6871,8 @@ var require_client_h2 = __commonJS({
     "use strict";
     var assert2 = __require("node:assert");
     var { errorMonitor } = __require("node:events");
-    var { pipeline } = __require("node:stream");
-    var util = require_util();
+    var { pipeline: pipeline2 } = __require("node:stream");
+    var util2 = require_util();
     var {
       RequestContentLengthMismatchError,
       RequestAbortedError,
@@ -6950,36 +6950,36 @@ var require_client_h2 = __commonJS({
       session[kOpenStreams] = 0;
       session[kClient] = client;
       session[kSocket] = socket;
-      util.addListener(session, "error", onHttp2SessionError);
-      util.addListener(session, "frameError", onHttp2FrameError);
-      util.addListener(session, "end", onHttp2SessionEnd);
-      util.addListener(session, "goaway", onHTTP2GoAway);
-      util.addListener(session, "close", function() {
+      util2.addListener(session, "error", onHttp2SessionError);
+      util2.addListener(session, "frameError", onHttp2FrameError);
+      util2.addListener(session, "end", onHttp2SessionEnd);
+      util2.addListener(session, "goaway", onHTTP2GoAway);
+      util2.addListener(session, "close", function() {
         const { [kClient]: client2 } = this;
         const { [kSocket]: socket2 } = client2;
-        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util.getSocketInfo(socket2));
+        const err = this[kSocket][kError] || this[kError] || new SocketError("closed", util2.getSocketInfo(socket2));
         client2[kHTTP2Session] = null;
         if (client2.destroyed) {
           assert2(client2[kPending] === 0);
           const requests = client2[kQueue].splice(client2[kRunningIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util.errorRequest(client2, request2, err);
+            util2.errorRequest(client2, request2, err);
           }
         }
       });
       session.unref();
       client[kHTTP2Session] = session;
       socket[kHTTP2Session] = session;
-      util.addListener(socket, "error", function(err) {
+      util2.addListener(socket, "error", function(err) {
         this[kError] = err;
         this[kClient][kOnError](err);
       });
-      util.addListener(socket, "end", function() {
-        util.destroy(this, new SocketError("other side closed", util.getSocketInfo(this)));
+      util2.addListener(socket, "end", function() {
+        util2.destroy(this, new SocketError("other side closed", util2.getSocketInfo(this)));
       });
-      util.addListener(socket, "close", function() {
-        const err = this[kError] || new SocketError("closed", util.getSocketInfo(this));
+      util2.addListener(socket, "close", function() {
+        const err = this[kError] || new SocketError("closed", util2.getSocketInfo(this));
         client[kSocket] = null;
         if (this[kHTTP2Session] != null) {
           this[kHTTP2Session].destroy(err);
@@ -7041,12 +7041,12 @@ var require_client_h2 = __commonJS({
       }
     }
     function onHttp2SessionEnd() {
-      const err = new SocketError("other side closed", util.getSocketInfo(this[kSocket]));
+      const err = new SocketError("other side closed", util2.getSocketInfo(this[kSocket]));
       this.destroy(err);
-      util.destroy(this[kSocket], err);
+      util2.destroy(this[kSocket], err);
     }
     function onHTTP2GoAway(code) {
-      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util.getSocketInfo(this));
+      const err = this[kError] || new SocketError(`HTTP/2: "GOAWAY" frame received with code ${code}`, util2.getSocketInfo(this));
       const client = this[kClient];
       client[kSocket] = null;
       client[kHTTPContext] = null;
@@ -7054,11 +7054,11 @@ var require_client_h2 = __commonJS({
         this[kHTTP2Session].destroy(err);
         this[kHTTP2Session] = null;
       }
-      util.destroy(this[kSocket], err);
+      util2.destroy(this[kSocket], err);
       if (client[kRunningIdx] < client[kQueue].length) {
         const request2 = client[kQueue][client[kRunningIdx]];
         client[kQueue][client[kRunningIdx]++] = null;
-        util.errorRequest(client, request2, err);
+        util2.errorRequest(client, request2, err);
         client[kPendingIdx] = client[kRunningIdx];
       }
       assert2(client[kRunning] === 0);
@@ -7070,10 +7070,10 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path9, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path13, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
-        util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
+        util2.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
         return false;
       }
       const headers = {};
@@ -7092,7 +7092,7 @@ var require_client_h2 = __commonJS({
           headers[key] = val;
         }
       }
-      let stream;
+      let stream2;
       const { hostname: hostname3, port } = client[kUrl];
       headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname3}${port ? `:${port}` : ""}`;
       headers[HTTP2_HEADER_METHOD] = method;
@@ -7101,80 +7101,80 @@ var require_client_h2 = __commonJS({
           return;
         }
         if (request2.completed) {
-          if (method === "CONNECT" && stream != null) {
-            util.destroy(stream, error63 || new RequestAbortedError());
+          if (method === "CONNECT" && stream2 != null) {
+            util2.destroy(stream2, error63 || new RequestAbortedError());
           }
           return;
         }
         error63 = error63 || new RequestAbortedError();
-        util.errorRequest(client, request2, error63);
-        if (stream != null) {
-          util.destroy(stream, error63);
+        util2.errorRequest(client, request2, error63);
+        if (stream2 != null) {
+          util2.destroy(stream2, error63);
         }
-        util.destroy(body, error63);
+        util2.destroy(body, error63);
         client[kQueue][client[kRunningIdx]++] = null;
         client[kResume]();
       };
       try {
         request2.onConnect(abort);
       } catch (err) {
-        util.errorRequest(client, request2, err);
+        util2.errorRequest(client, request2, err);
       }
       if (request2.aborted) {
         return false;
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream2 = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
         const onResponse = (headers2) => {
           upgradeResponseFinished = true;
-          stream.off(errorMonitor, onUpgradeError);
+          stream2.off(errorMonitor, onUpgradeError);
           request2.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error63) => {
           upgradeResponseFinished = true;
-          stream.off("response", onResponse);
+          stream2.off("response", onResponse);
           request2.onUpgradeError(error63);
         };
         const onReady = () => {
           try {
-            request2.onUpgrade(null, null, stream);
+            request2.onUpgrade(null, null, stream2);
           } catch (error63) {
-            stream.off("response", onResponse);
+            stream2.off("response", onResponse);
             abort(error63);
             return;
           }
           if (request2.aborted) {
             return;
           }
-          stream.off("error", abort);
-          stream.once(errorMonitor, onUpgradeError);
+          stream2.off("error", abort);
+          stream2.once(errorMonitor, onUpgradeError);
           client[kQueue][client[kRunningIdx]++] = null;
         };
-        stream.once("response", onResponse);
-        stream.once("error", abort);
+        stream2.once("response", onResponse);
+        stream2.once("error", abort);
         ++session[kOpenStreams];
         onReady();
-        stream.once("close", () => {
+        stream2.once("close", () => {
           if (!upgradeResponseFinished && request2.completed) {
-            stream.off("response", onResponse);
-            stream.off(errorMonitor, onUpgradeError);
-            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream.rstCode}`));
+            stream2.off("response", onResponse);
+            stream2.off(errorMonitor, onUpgradeError);
+            request2.onUpgradeError(new InformationalError(`HTTP/2: "stream error" received - code ${stream2.rstCode}`));
           }
           session[kOpenStreams] -= 1;
           if (session[kOpenStreams] === 0) session.unref();
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path9;
+      headers[HTTP2_HEADER_PATH] = path13;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
       }
-      let contentLength = util.bodyLength(body);
-      if (util.isFormDataLike(body)) {
+      let contentLength = util2.bodyLength(body);
+      if (util2.isFormDataLike(body)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType] = extractBody(body);
         headers["content-type"] = contentType;
@@ -7189,7 +7189,7 @@ var require_client_h2 = __commonJS({
       }
       if (shouldSendContentLength(method) && contentLength > 0 && request2.contentLength != null && request2.contentLength !== contentLength) {
         if (client[kStrictContentLength]) {
-          util.errorRequest(client, request2, new RequestContentLengthMismatchError());
+          util2.errorRequest(client, request2, new RequestContentLengthMismatchError());
           return false;
         }
         process.emitWarning(new RequestContentLengthMismatchError());
@@ -7202,36 +7202,36 @@ var require_client_h2 = __commonJS({
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
         headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
-        stream.once("continue", writeBodyH2);
+        stream2 = session.request(headers, { endStream: shouldEndStream, signal });
+        stream2.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream2 = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers2) => {
+      stream2.once("response", (headers2) => {
         const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request2.onResponseStarted();
         if (request2.aborted) {
           const err = new RequestAbortedError();
-          util.errorRequest(client, request2, err);
-          util.destroy(stream, err);
+          util2.errorRequest(client, request2, err);
+          util2.destroy(stream2, err);
           return;
         }
-        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream.resume.bind(stream), "") === false) {
-          stream.pause();
+        if (request2.onHeaders(Number(statusCode), parseH2Headers(realHeaders), stream2.resume.bind(stream2), "") === false) {
+          stream2.pause();
         }
-        stream.on("data", (chunk) => {
+        stream2.on("data", (chunk) => {
           if (request2.onData(chunk) === false) {
-            stream.pause();
+            stream2.pause();
           }
         });
       });
-      stream.once("end", () => {
-        if (stream.state?.state == null || stream.state.state < 6) {
+      stream2.once("end", () => {
+        if (stream2.state?.state == null || stream2.state.state < 6) {
           request2.onComplete([]);
         }
         if (session[kOpenStreams] === 0) {
@@ -7242,16 +7242,16 @@ var require_client_h2 = __commonJS({
         client[kPendingIdx] = client[kRunningIdx];
         client[kResume]();
       });
-      stream.once("close", () => {
+      stream2.once("close", () => {
         session[kOpenStreams] -= 1;
         if (session[kOpenStreams] === 0) {
           session.unref();
         }
       });
-      stream.once("error", function(err) {
+      stream2.once("error", function(err) {
         abort(err);
       });
-      stream.once("frameError", (type, code) => {
+      stream2.once("frameError", (type, code) => {
         abort(new InformationalError(`HTTP/2: "frameError" received - type ${type}, code ${code}`));
       });
       return true;
@@ -7259,7 +7259,7 @@ var require_client_h2 = __commonJS({
         if (!body || contentLength === 0) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             null,
             client,
             request2,
@@ -7267,10 +7267,10 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util.isBuffer(body)) {
+        } else if (util2.isBuffer(body)) {
           writeBuffer(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -7278,11 +7278,11 @@ var require_client_h2 = __commonJS({
             contentLength,
             expectsPayload
           );
-        } else if (util.isBlobLike(body)) {
+        } else if (util2.isBlobLike(body)) {
           if (typeof body.stream === "function") {
             writeIterable(
               abort,
-              stream,
+              stream2,
               body.stream(),
               client,
               request2,
@@ -7293,7 +7293,7 @@ var require_client_h2 = __commonJS({
           } else {
             writeBlob(
               abort,
-              stream,
+              stream2,
               body,
               client,
               request2,
@@ -7302,21 +7302,21 @@ var require_client_h2 = __commonJS({
               expectsPayload
             );
           }
-        } else if (util.isStream(body)) {
+        } else if (util2.isStream(body)) {
           writeStream(
             abort,
             client[kSocket],
             expectsPayload,
-            stream,
+            stream2,
             body,
             client,
             request2,
             contentLength
           );
-        } else if (util.isIterable(body)) {
+        } else if (util2.isIterable(body)) {
           writeIterable(
             abort,
-            stream,
+            stream2,
             body,
             client,
             request2,
@@ -7331,7 +7331,7 @@ var require_client_h2 = __commonJS({
     }
     function writeBuffer(abort, h2stream, body, client, request2, socket, contentLength, expectsPayload) {
       try {
-        if (body != null && util.isBuffer(body)) {
+        if (body != null && util2.isBuffer(body)) {
           assert2(contentLength === body.byteLength, "buffer body must have content length");
           h2stream.cork();
           h2stream.write(body);
@@ -7350,15 +7350,15 @@ var require_client_h2 = __commonJS({
     }
     function writeStream(abort, socket, expectsPayload, h2stream, body, client, request2, contentLength) {
       assert2(contentLength !== 0 || client[kRunning] === 0, "stream body cannot be pipelined");
-      const pipe2 = pipeline(
+      const pipe2 = pipeline2(
         body,
         h2stream,
         (err) => {
           if (err) {
-            util.destroy(pipe2, err);
+            util2.destroy(pipe2, err);
             abort(err);
           } else {
-            util.removeAllListeners(pipe2);
+            util2.removeAllListeners(pipe2);
             request2.onRequestSent();
             if (!expectsPayload) {
               socket[kReset] = true;
@@ -7367,7 +7367,7 @@ var require_client_h2 = __commonJS({
           }
         }
       );
-      util.addListener(pipe2, "data", onPipeData);
+      util2.addListener(pipe2, "data", onPipeData);
       function onPipeData(chunk) {
         request2.onBodySent(chunk);
       }
@@ -7443,7 +7443,7 @@ var require_client_h2 = __commonJS({
 var require_redirect_handler = __commonJS({
   "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
-    var util = require_util();
+    var util2 = require_util();
     var { kBodyUsed } = require_symbols();
     var assert2 = __require("node:assert");
     var { InvalidArgumentError } = require_errors();
@@ -7466,7 +7466,7 @@ var require_redirect_handler = __commonJS({
         if (maxRedirections != null && (!Number.isInteger(maxRedirections) || maxRedirections < 0)) {
           throw new InvalidArgumentError("maxRedirections must be a positive number");
         }
-        util.validateHandler(handler2, opts.method, opts.upgrade);
+        util2.validateHandler(handler2, opts.method, opts.upgrade);
         this.dispatch = dispatch;
         this.location = null;
         this.abort = null;
@@ -7475,8 +7475,8 @@ var require_redirect_handler = __commonJS({
         this.handler = handler2;
         this.history = [];
         this.redirectionLimitReached = false;
-        if (util.isStream(this.opts.body)) {
-          if (util.bodyLength(this.opts.body) === 0) {
+        if (util2.isStream(this.opts.body)) {
+          if (util2.bodyLength(this.opts.body) === 0) {
             this.opts.body.on("data", function() {
               assert2(false);
             });
@@ -7489,7 +7489,7 @@ var require_redirect_handler = __commonJS({
           }
         } else if (this.opts.body && typeof this.opts.body.pipeTo === "function") {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
-        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util.isIterable(this.opts.body)) {
+        } else if (this.opts.body && typeof this.opts.body !== "string" && !ArrayBuffer.isView(this.opts.body) && util2.isIterable(this.opts.body)) {
           this.opts.body = new BodyAsyncIterable(this.opts.body);
         }
       }
@@ -7504,7 +7504,7 @@ var require_redirect_handler = __commonJS({
         this.handler.onError(error63);
       }
       onHeaders(statusCode, headers, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
+        this.location = this.history.length >= this.maxRedirections || util2.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7519,10 +7519,10 @@ var require_redirect_handler = __commonJS({
         if (!this.location) {
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
-        const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path9 = search ? `${pathname}${search}` : pathname;
+        const { origin, pathname, search } = util2.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
+        const path13 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path9;
+        this.opts.path = path13;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7557,20 +7557,20 @@ var require_redirect_handler = __commonJS({
         return null;
       }
       for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
+        if (headers[i].length === 8 && util2.headerNameToString(headers[i]) === "location") {
           return headers[i + 1];
         }
       }
     }
     function shouldRemoveHeader(header, removeContent, unknownOrigin) {
       if (header.length === 4) {
-        return util.headerNameToString(header) === "host";
+        return util2.headerNameToString(header) === "host";
       }
-      if (removeContent && util.headerNameToString(header).startsWith("content-")) {
+      if (removeContent && util2.headerNameToString(header).startsWith("content-")) {
         return true;
       }
       if (unknownOrigin && (header.length === 13 || header.length === 6 || header.length === 19)) {
-        const name = util.headerNameToString(header);
+        const name = util2.headerNameToString(header);
         return name === "authorization" || name === "cookie" || name === "proxy-authorization";
       }
       return false;
@@ -7626,8 +7626,8 @@ var require_client = __commonJS({
     "use strict";
     var assert2 = __require("node:assert");
     var net = __require("node:net");
-    var http = __require("node:http");
-    var util = require_util();
+    var http2 = __require("node:http");
+    var util2 = require_util();
     var { channels } = require_diagnostics();
     var Request = require_request();
     var DispatcherBase = require_dispatcher_base();
@@ -7812,10 +7812,10 @@ var require_client = __commonJS({
         } else {
           this[kInterceptors] = [createRedirectInterceptor({ maxRedirections })];
         }
-        this[kUrl] = util.parseOrigin(url2);
+        this[kUrl] = util2.parseOrigin(url2);
         this[kConnector] = connect2;
         this[kPipelining] = pipelining != null ? pipelining : 1;
-        this[kMaxHeadersSize] = maxHeaderSize || http.maxHeaderSize;
+        this[kMaxHeadersSize] = maxHeaderSize || http2.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
         this[kKeepAliveMaxTimeout] = keepAliveMaxTimeout == null ? 6e5 : keepAliveMaxTimeout;
         this[kKeepAliveTimeoutThreshold] = keepAliveTimeoutThreshold == null ? 2e3 : keepAliveTimeoutThreshold;
@@ -7875,7 +7875,7 @@ var require_client = __commonJS({
         const request2 = new Request(origin, opts, handler2);
         this[kQueue].push(request2);
         if (this[kResuming]) {
-        } else if (util.bodyLength(request2.body) == null && util.isIterable(request2.body)) {
+        } else if (util2.bodyLength(request2.body) == null && util2.isIterable(request2.body)) {
           this[kResuming] = 1;
           queueMicrotask(() => resume(this));
         } else {
@@ -7900,7 +7900,7 @@ var require_client = __commonJS({
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
-            util.errorRequest(this, request2, err);
+            util2.errorRequest(this, request2, err);
           }
           const callback = () => {
             if (this[kClosedResolve]) {
@@ -7926,7 +7926,7 @@ var require_client = __commonJS({
         const requests = client[kQueue].splice(client[kRunningIdx]);
         for (let i = 0; i < requests.length; i++) {
           const request2 = requests[i];
-          util.errorRequest(client, request2, err);
+          util2.errorRequest(client, request2, err);
         }
         assert2(client[kSize] === 0);
       }
@@ -7975,7 +7975,7 @@ var require_client = __commonJS({
           });
         });
         if (client.destroyed) {
-          util.destroy(socket.on("error", noop4), new ClientDestroyedError());
+          util2.destroy(socket.on("error", noop4), new ClientDestroyedError());
           return;
         }
         assert2(socket);
@@ -8030,7 +8030,7 @@ var require_client = __commonJS({
           assert2(client[kRunning] === 0);
           while (client[kPending] > 0 && client[kQueue][client[kPendingIdx]].servername === client[kServerName]) {
             const request2 = client[kQueue][client[kPendingIdx]++];
-            util.errorRequest(client, request2, err);
+            util2.errorRequest(client, request2, err);
           }
         } else {
           onError(client, err);
@@ -8381,7 +8381,7 @@ var require_pool = __commonJS({
     var {
       InvalidArgumentError
     } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { kUrl, kInterceptors } = require_symbols();
     var buildConnector = require_connect();
     var kOptions = /* @__PURE__ */ Symbol("options");
@@ -8427,8 +8427,8 @@ var require_pool = __commonJS({
         super(options);
         this[kInterceptors] = options.interceptors?.Pool && Array.isArray(options.interceptors.Pool) ? options.interceptors.Pool : [];
         this[kConnections] = connections || null;
-        this[kUrl] = util.parseOrigin(origin);
-        this[kOptions] = { ...util.deepClone(options), connect, allowH2 };
+        this[kUrl] = util2.parseOrigin(origin);
+        this[kOptions] = { ...util2.deepClone(options), connect, allowH2 };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
         this.on("connectionError", (origin2, targets, error63) => {
@@ -8484,11 +8484,11 @@ var require_balanced_pool = __commonJS({
     var kWeight = /* @__PURE__ */ Symbol("kWeight");
     var kMaxWeightPerServer = /* @__PURE__ */ Symbol("kMaxWeightPerServer");
     var kErrorPenalty = /* @__PURE__ */ Symbol("kErrorPenalty");
-    function getGreatestCommonDivisor(a, b) {
-      if (a === 0) return b;
-      while (b !== 0) {
-        const t = b;
-        b = a % b;
+    function getGreatestCommonDivisor(a, b2) {
+      if (a === 0) return b2;
+      while (b2 !== 0) {
+        const t = b2;
+        b2 = a % b2;
         a = t;
       }
       return a;
@@ -8560,7 +8560,7 @@ var require_balanced_pool = __commonJS({
         return this;
       }
       get upstreams() {
-        return this[kClients].filter((dispatcher) => dispatcher.closed !== true && dispatcher.destroyed !== true).map((p) => p[kUrl].origin);
+        return this[kClients].filter((dispatcher) => dispatcher.closed !== true && dispatcher.destroyed !== true).map((p2) => p2[kUrl].origin);
       }
       [kGetDispatcher]() {
         if (this[kClients].length === 0) {
@@ -8570,7 +8570,7 @@ var require_balanced_pool = __commonJS({
         if (!dispatcher) {
           return;
         }
-        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b) => a && b, true);
+        const allClientsBusy = this[kClients].map((pool) => pool[kNeedDrain]).reduce((a, b2) => a && b2, true);
         if (allClientsBusy) {
           return;
         }
@@ -8610,7 +8610,7 @@ var require_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var Pool = require_pool();
     var Client = require_client();
-    var util = require_util();
+    var util2 = require_util();
     var createRedirectInterceptor = require_redirect_interceptor();
     var kOnConnect = /* @__PURE__ */ Symbol("onConnect");
     var kOnDisconnect = /* @__PURE__ */ Symbol("onDisconnect");
@@ -8622,7 +8622,7 @@ var require_agent = __commonJS({
     function defaultFactory(origin, opts) {
       return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
-    var Agent = class extends DispatcherBase {
+    var Agent3 = class extends DispatcherBase {
       constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
@@ -8641,7 +8641,7 @@ var require_agent = __commonJS({
           tls = { ...tls };
         }
         this[kInterceptors] = options.interceptors?.Agent && Array.isArray(options.interceptors.Agent) ? options.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util.deepClone(options), connect, tls };
+        this[kOptions] = { ...util2.deepClone(options), connect, tls };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -8697,7 +8697,7 @@ var require_agent = __commonJS({
         await Promise.all(destroyPromises);
       }
     };
-    module.exports = Agent;
+    module.exports = Agent3;
   }
 });
 
@@ -8707,7 +8707,7 @@ var require_proxy_agent = __commonJS({
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = require_symbols();
     var { URL: URL2 } = __require("node:url");
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var Pool = require_pool();
     var DispatcherBase = require_dispatcher_base();
     var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors();
@@ -8761,10 +8761,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path9 = "/",
+          path: path13 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path9;
+        opts.path = origin + path13;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -8822,7 +8822,7 @@ var require_proxy_agent = __commonJS({
           return agentFactory(origin2, options);
         };
         this[kClient] = clientFactory(url2, { connect });
-        this[kAgent] = new Agent({
+        this[kAgent] = new Agent3({
           ...opts,
           factory,
           connect: async (opts2, callback) => {
@@ -8931,7 +8931,7 @@ var require_env_http_proxy_agent = __commonJS({
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
     var ProxyAgent2 = require_proxy_agent();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var DEFAULT_PORTS = {
       "http:": 80,
       "https:": 443
@@ -8951,7 +8951,7 @@ var require_env_http_proxy_agent = __commonJS({
           });
         }
         const { httpProxy, httpsProxy, noProxy, ...agentOpts } = opts;
-        this[kNoProxyAgent] = new Agent(agentOpts);
+        this[kNoProxyAgent] = new Agent3(agentOpts);
         const HTTP_PROXY = httpProxy ?? process.env.http_proxy ?? process.env.HTTP_PROXY;
         if (HTTP_PROXY) {
           this[kHttpProxyAgent] = new ProxyAgent2({ ...agentOpts, uri: HTTP_PROXY });
@@ -9451,7 +9451,7 @@ var require_readable = __commonJS({
     var assert2 = __require("node:assert");
     var { Readable } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { ReadableStreamFrom } = require_util();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
     var kReading = /* @__PURE__ */ Symbol("kReading");
@@ -9553,7 +9553,7 @@ var require_readable = __commonJS({
       }
       // https://fetch.spec.whatwg.org/#dom-body-bodyused
       get bodyUsed() {
-        return util.isDisturbed(this);
+        return util2.isDisturbed(this);
       }
       // https://fetch.spec.whatwg.org/#dom-body-body
       get body() {
@@ -9604,15 +9604,15 @@ var require_readable = __commonJS({
       return self2[kBody] && self2[kBody].locked === true || self2[kConsume];
     }
     function isUnusable(self2) {
-      return util.isDisturbed(self2) || isLocked(self2);
+      return util2.isDisturbed(self2) || isLocked(self2);
     }
-    async function consume(stream, type) {
-      assert2(!stream[kConsume]);
+    async function consume(stream2, type) {
+      assert2(!stream2[kConsume]);
       return new Promise((resolve, reject) => {
-        if (isUnusable(stream)) {
-          const rState = stream._readableState;
+        if (isUnusable(stream2)) {
+          const rState = stream2._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
-            stream.on("error", (err) => {
+            stream2.on("error", (err) => {
               reject(err);
             }).on("close", () => {
               reject(new TypeError("unusable"));
@@ -9622,22 +9622,22 @@ var require_readable = __commonJS({
           }
         } else {
           queueMicrotask(() => {
-            stream[kConsume] = {
+            stream2[kConsume] = {
               type,
-              stream,
+              stream: stream2,
               resolve,
               reject,
               length: 0,
               body: []
             };
-            stream.on("error", function(err) {
+            stream2.on("error", function(err) {
               consumeFinish(this[kConsume], err);
             }).on("close", function() {
               if (this[kConsume].body !== null) {
                 consumeFinish(this[kConsume], new RequestAbortedError());
               }
             });
-            consumeStart(stream[kConsume]);
+            consumeStart(stream2[kConsume]);
           });
         }
       });
@@ -9695,7 +9695,7 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve, stream: stream2, length } = consume2;
       try {
         if (type === "text") {
           resolve(chunksDecode(body, length));
@@ -9704,13 +9704,13 @@ var require_readable = __commonJS({
         } else if (type === "arrayBuffer") {
           resolve(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve(new Blob(body, { type: stream2[kContentType] }));
         } else if (type === "bytes") {
           resolve(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
-        stream.destroy(err);
+        stream2.destroy(err);
       }
     }
     function consumePush(consume2, chunk) {
@@ -9805,7 +9805,7 @@ var require_api_request = __commonJS({
     var assert2 = __require("node:assert");
     var { Readable } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var RequestHandler = class extends AsyncResource {
@@ -9832,8 +9832,8 @@ var require_api_request = __commonJS({
           }
           super("UNDICI_REQUEST");
         } catch (err) {
-          if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+          if (util2.isStream(body)) {
+            util2.destroy(body.on("error", util2.nop), err);
           }
           throw err;
         }
@@ -9852,7 +9852,7 @@ var require_api_request = __commonJS({
         this.signal = signal;
         this.reason = null;
         this.removeAbortListener = null;
-        if (util.isStream(body)) {
+        if (util2.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -9861,10 +9861,10 @@ var require_api_request = __commonJS({
           if (this.signal.aborted) {
             this.reason = this.signal.reason ?? new RequestAbortedError();
           } else {
-            this.removeAbortListener = util.addAbortListener(this.signal, () => {
+            this.removeAbortListener = util2.addAbortListener(this.signal, () => {
               this.reason = this.signal.reason ?? new RequestAbortedError();
               if (this.res) {
-                util.destroy(this.res.on("error", util.nop), this.reason);
+                util2.destroy(this.res.on("error", util2.nop), this.reason);
               } else if (this.abort) {
                 this.abort(this.reason);
               }
@@ -9888,14 +9888,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context: context3, responseHeaders, highWaterMark } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
+        const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable({
@@ -9933,7 +9933,7 @@ var require_api_request = __commonJS({
         return this.res.push(chunk);
       }
       onComplete(trailers) {
-        util.parseHeaders(trailers, this.trailers);
+        util2.parseHeaders(trailers, this.trailers);
         this.res.push(null);
       }
       onError(err) {
@@ -9947,12 +9947,12 @@ var require_api_request = __commonJS({
         if (res) {
           this.res = null;
           queueMicrotask(() => {
-            util.destroy(res, err);
+            util2.destroy(res, err);
           });
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util2.destroy(body, err);
         }
         if (this.removeAbortListener) {
           res?.off("close", this.removeAbortListener);
@@ -10042,7 +10042,7 @@ var require_api_stream = __commonJS({
     var assert2 = __require("node:assert");
     var { finished, PassThrough } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
@@ -10070,8 +10070,8 @@ var require_api_stream = __commonJS({
           }
           super("UNDICI_STREAM");
         } catch (err) {
-          if (util.isStream(body)) {
-            util.destroy(body.on("error", util.nop), err);
+          if (util2.isStream(body)) {
+            util2.destroy(body.on("error", util2.nop), err);
           }
           throw err;
         }
@@ -10086,7 +10086,7 @@ var require_api_stream = __commonJS({
         this.body = body;
         this.onInfo = onInfo || null;
         this.throwOnError = throwOnError || false;
-        if (util.isStream(body)) {
+        if (util2.isStream(body)) {
           body.on("error", (err) => {
             this.onError(err);
           });
@@ -10104,7 +10104,7 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context: context3, callback, responseHeaders } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
             this.onInfo({ statusCode, headers });
@@ -10114,7 +10114,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
+          const parsedHeaders = responseHeaders === "raw" ? util2.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
@@ -10140,7 +10140,7 @@ var require_api_stream = __commonJS({
             const { callback: callback2, res: res2, opaque: opaque2, trailers, abort } = this;
             this.res = null;
             if (err || !res2.readable) {
-              util.destroy(res2, err);
+              util2.destroy(res2, err);
             }
             this.callback = null;
             this.runInAsyncScope(callback2, null, err || null, { opaque: opaque2, trailers });
@@ -10164,7 +10164,7 @@ var require_api_stream = __commonJS({
         if (!res) {
           return;
         }
-        this.trailers = util.parseHeaders(trailers);
+        this.trailers = util2.parseHeaders(trailers);
         res.end();
       }
       onError(err) {
@@ -10173,7 +10173,7 @@ var require_api_stream = __commonJS({
         this.factory = null;
         if (res) {
           this.res = null;
-          util.destroy(res, err);
+          util2.destroy(res, err);
         } else if (callback) {
           this.callback = null;
           queueMicrotask(() => {
@@ -10182,14 +10182,14 @@ var require_api_stream = __commonJS({
         }
         if (body) {
           this.body = null;
-          util.destroy(body, err);
+          util2.destroy(body, err);
         }
       }
     };
-    function stream(opts, factory, callback) {
+    function stream2(opts, factory, callback) {
       if (callback === void 0) {
         return new Promise((resolve, reject) => {
-          stream.call(this, opts, factory, (err, data) => {
+          stream2.call(this, opts, factory, (err, data) => {
             return err ? reject(err) : resolve(data);
           });
         });
@@ -10204,7 +10204,7 @@ var require_api_stream = __commonJS({
         queueMicrotask(() => callback(err, { opaque }));
       }
     }
-    module.exports = stream;
+    module.exports = stream2;
   }
 });
 
@@ -10222,7 +10222,7 @@ var require_api_pipeline = __commonJS({
       InvalidReturnValueError,
       RequestAbortedError
     } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { AsyncResource } = __require("node:async_hooks");
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = __require("node:assert");
@@ -10284,7 +10284,7 @@ var require_api_pipeline = __commonJS({
         this.abort = null;
         this.context = null;
         this.onInfo = onInfo || null;
-        this.req = new PipelineRequest().on("error", util.nop);
+        this.req = new PipelineRequest().on("error", util2.nop);
         this.ret = new Duplex({
           readableObjectMode: opts.objectMode,
           autoDestroy: true,
@@ -10310,9 +10310,9 @@ var require_api_pipeline = __commonJS({
             if (abort && err) {
               abort();
             }
-            util.destroy(body, err);
-            util.destroy(req, err);
-            util.destroy(res, err);
+            util2.destroy(body, err);
+            util2.destroy(req, err);
+            util2.destroy(res, err);
             removeSignal(this);
             callback(err);
           }
@@ -10338,7 +10338,7 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler: handler2, context: context3 } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
             this.onInfo({ statusCode, headers });
           }
           return;
@@ -10347,7 +10347,7 @@ var require_api_pipeline = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler2, null, {
             statusCode,
             headers,
@@ -10356,7 +10356,7 @@ var require_api_pipeline = __commonJS({
             context: context3
           });
         } catch (err) {
-          this.res.on("error", util.nop);
+          this.res.on("error", util2.nop);
           throw err;
         }
         if (!body || typeof body.on !== "function") {
@@ -10369,14 +10369,14 @@ var require_api_pipeline = __commonJS({
           }
         }).on("error", (err) => {
           const { ret } = this;
-          util.destroy(ret, err);
+          util2.destroy(ret, err);
         }).on("end", () => {
           const { ret } = this;
           ret.push(null);
         }).on("close", () => {
           const { ret } = this;
           if (!ret._readableState.ended) {
-            util.destroy(ret, new RequestAbortedError());
+            util2.destroy(ret, new RequestAbortedError());
           }
         });
         this.body = body;
@@ -10392,10 +10392,10 @@ var require_api_pipeline = __commonJS({
       onError(err) {
         const { ret } = this;
         this.handler = null;
-        util.destroy(ret, err);
+        util2.destroy(ret, err);
       }
     };
-    function pipeline(opts, handler2) {
+    function pipeline2(opts, handler2) {
       try {
         const pipelineHandler = new PipelineHandler(opts, handler2);
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
@@ -10404,7 +10404,7 @@ var require_api_pipeline = __commonJS({
         return new PassThrough().destroy(err);
       }
     }
-    module.exports = pipeline;
+    module.exports = pipeline2;
   }
 });
 
@@ -10414,7 +10414,7 @@ var require_api_upgrade = __commonJS({
     "use strict";
     var { InvalidArgumentError, SocketError } = require_errors();
     var { AsyncResource } = __require("node:async_hooks");
-    var util = require_util();
+    var util2 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var assert2 = __require("node:assert");
     var UpgradeHandler = class extends AsyncResource {
@@ -10454,7 +10454,7 @@ var require_api_upgrade = __commonJS({
         const { callback, opaque, context: context3 } = this;
         removeSignal(this);
         this.callback = null;
-        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
           headers,
           socket,
@@ -10507,7 +10507,7 @@ var require_api_connect = __commonJS({
     var assert2 = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { InvalidArgumentError, SocketError } = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { addSignal, removeSignal } = require_abort_signal();
     var ConnectHandler = class extends AsyncResource {
       constructor(opts, callback) {
@@ -10546,7 +10546,7 @@ var require_api_connect = __commonJS({
         this.callback = null;
         let headers = rawHeaders;
         if (headers != null) {
-          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          headers = this.responseHeaders === "raw" ? util2.parseRawHeaders(rawHeaders) : util2.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
@@ -10736,20 +10736,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path9) {
-      if (typeof path9 !== "string") {
-        return path9;
+    function safeUrl(path13) {
+      if (typeof path13 !== "string") {
+        return path13;
       }
-      const pathSegments = path9.split("?");
+      const pathSegments = path13.split("?");
       if (pathSegments.length !== 2) {
-        return path9;
+        return path13;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path9, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path9);
+    function matchKey(mockDispatch2, { path: path13, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path13);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10771,7 +10771,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path9 }) => matchValue(safeUrl(path9), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path13 }) => matchValue(safeUrl(path13), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10809,9 +10809,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path9, method, body, headers, query } = opts;
+      const { path: path13, method, body, headers, query } = opts;
       return {
-        path: path9,
+        path: path13,
         method,
         body,
         headers,
@@ -10826,8 +10826,8 @@ var require_mock_utils = __commonJS({
         const value = data[key];
         const name = Buffer.from(`${key}`);
         if (Array.isArray(value)) {
-          for (let j = 0; j < value.length; ++j) {
-            result.push(name, Buffer.from(`${value[j]}`));
+          for (let j2 = 0; j2 < value.length; ++j2) {
+            result.push(name, Buffer.from(`${value[j2]}`));
           }
         } else {
           result.push(name, Buffer.from(`${value}`));
@@ -11117,7 +11117,7 @@ var require_mock_interceptor = __commonJS({
 var require_mock_client = __commonJS({
   "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
-    var { promisify } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Client = require_client();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11157,7 +11157,7 @@ var require_mock_client = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11170,7 +11170,7 @@ var require_mock_client = __commonJS({
 var require_mock_pool = __commonJS({
   "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
-    var { promisify } = __require("node:util");
+    var { promisify: promisify2 } = __require("node:util");
     var Pool = require_pool();
     var { buildMockDispatch } = require_mock_utils();
     var {
@@ -11210,7 +11210,7 @@ var require_mock_pool = __commonJS({
         return new MockInterceptor(opts, this[kDispatches]);
       }
       async [kClose]() {
-        await promisify(this[kOriginalClose])();
+        await promisify2(this[kOriginalClose])();
         this[kConnected] = 0;
         this[kMockAgent][Symbols.kClients].delete(this[kOrigin]);
       }
@@ -11274,10 +11274,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path9, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path13, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path9,
+            Path: path13,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11296,7 +11296,7 @@ var require_mock_agent = __commonJS({
   "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
     var { kClients } = require_symbols();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var {
       kAgent,
       kMockAgentSet,
@@ -11323,7 +11323,7 @@ var require_mock_agent = __commonJS({
         if (opts?.agent && typeof opts.agent.dispatch !== "function") {
           throw new InvalidArgumentError("Argument opts.agent must implement Agent");
         }
-        const agent = opts?.agent ? opts.agent : new Agent(opts);
+        const agent = opts?.agent ? opts.agent : new Agent3(opts);
         this[kAgent] = agent;
         this[kClients] = agent[kClients];
         this[kOptions] = buildMockOptions(opts);
@@ -11427,9 +11427,9 @@ var require_global2 = __commonJS({
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError } = require_errors();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     if (getGlobalDispatcher() === void 0) {
-      setGlobalDispatcher(new Agent());
+      setGlobalDispatcher(new Agent3());
     }
     function setGlobalDispatcher(agent) {
       if (!agent || typeof agent.dispatch !== "function") {
@@ -11546,7 +11546,7 @@ var require_retry = __commonJS({
 var require_dump = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var util = require_util();
+    var util2 = require_util();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var DecoratorHandler = require_decorator_handler();
     var DumpHandler = class extends DecoratorHandler {
@@ -11575,7 +11575,7 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers = util.parseHeaders(rawHeaders);
+        const headers = util2.parseHeaders(rawHeaders);
         const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
@@ -11942,7 +11942,7 @@ var require_headers = __commonJS({
     } = require_util2();
     var { webidl } = require_webidl();
     var assert2 = __require("node:assert");
-    var util = __require("node:util");
+    var util2 = __require("node:util");
     var kHeadersMap = /* @__PURE__ */ Symbol("headers map");
     var kHeadersSortedMap = /* @__PURE__ */ Symbol("headers map sorted");
     function isHTTPWhiteSpaceCharCode(code) {
@@ -11950,10 +11950,10 @@ var require_headers = __commonJS({
     }
     function headerValueNormalize(potentialValue) {
       let i = 0;
-      let j = potentialValue.length;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j - 1))) --j;
-      while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
-      return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
+      let j2 = potentialValue.length;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(j2 - 1))) --j2;
+      while (j2 > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
+      return i === 0 && j2 === potentialValue.length ? potentialValue : potentialValue.substring(i, j2);
     }
     function fill(headers, object2) {
       if (Array.isArray(object2)) {
@@ -12000,8 +12000,8 @@ var require_headers = __commonJS({
       }
       return getHeadersList(headers).append(name, value, false);
     }
-    function compareHeaderName(a, b) {
-      return a[0] < b[0] ? -1 : 1;
+    function compareHeaderName(a, b2) {
+      return a[0] < b2[0] ? -1 : 1;
     }
     var HeadersList = class _HeadersList {
       /** @type {[string, string][]|null} */
@@ -12040,10 +12040,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -12132,7 +12132,7 @@ var require_headers = __commonJS({
           const firstValue = iterator2.next().value;
           array2[0] = [firstValue[0], firstValue[1].value];
           assert2(firstValue[1].value !== null);
-          for (let i = 1, j = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
+          for (let i = 1, j2 = 0, right = 0, left = 0, pivot = 0, x, value; i < size; ++i) {
             value = iterator2.next().value;
             x = array2[i] = [value[0], value[1].value];
             assert2(x[1] !== null);
@@ -12147,9 +12147,9 @@ var require_headers = __commonJS({
               }
             }
             if (i !== pivot) {
-              j = i;
-              while (j > left) {
-                array2[j] = array2[--j];
+              j2 = i;
+              while (j2 > left) {
+                array2[j2] = array2[--j2];
               }
               array2[left] = x;
             }
@@ -12292,8 +12292,8 @@ var require_headers = __commonJS({
         for (let i = 0; i < names.length; ++i) {
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
-            for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+            for (let j2 = 0; j2 < cookies.length; ++j2) {
+              headers.push([name, cookies[j2]]);
             }
           } else {
             headers.push([name, value]);
@@ -12301,9 +12301,9 @@ var require_headers = __commonJS({
         }
         return this.#headersList[kHeadersSortedMap] = headers;
       }
-      [util.inspect.custom](depth, options) {
+      [util2.inspect.custom](depth, options) {
         options.depth ??= depth;
-        return `Headers ${util.formatWithOptions(options, this.#headersList.entries)}`;
+        return `Headers ${util2.formatWithOptions(options, this.#headersList.entries)}`;
       }
       static getHeadersGuard(o) {
         return o.#guard;
@@ -12335,23 +12335,23 @@ var require_headers = __commonJS({
         value: "Headers",
         configurable: true
       },
-      [util.inspect.custom]: {
+      [util2.inspect.custom]: {
         enumerable: false
       }
     });
-    webidl.converters.HeadersInit = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object") {
-        const iterator2 = Reflect.get(V, Symbol.iterator);
-        if (!util.types.isProxy(V) && iterator2 === Headers2.prototype.entries) {
+    webidl.converters.HeadersInit = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object") {
+        const iterator2 = Reflect.get(V2, Symbol.iterator);
+        if (!util2.types.isProxy(V2) && iterator2 === Headers2.prototype.entries) {
           try {
-            return getHeadersList(V).entriesList;
+            return getHeadersList(V2).entriesList;
           } catch {
           }
         }
         if (typeof iterator2 === "function") {
-          return webidl.converters["sequence<sequence<ByteString>>"](V, prefix, argument, iterator2.bind(V));
+          return webidl.converters["sequence<sequence<ByteString>>"](V2, prefix, argument, iterator2.bind(V2));
         }
-        return webidl.converters["record<ByteString, ByteString>"](V, prefix, argument);
+        return webidl.converters["record<ByteString, ByteString>"](V2, prefix, argument);
       }
       throw webidl.errors.conversionFailed({
         prefix: "Headers constructor",
@@ -12379,9 +12379,9 @@ var require_response = __commonJS({
     "use strict";
     var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = require_body();
-    var util = require_util();
+    var util2 = require_util();
     var nodeUtil = __require("node:util");
-    var { kEnumerableProperty } = util;
+    var { kEnumerableProperty } = util2;
     var {
       isValidReasonPhrase,
       isCancelled,
@@ -12511,7 +12511,7 @@ var require_response = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Response);
-        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
       }
       // Returns a clone of response.
       clone() {
@@ -12620,12 +12620,12 @@ var require_response = __commonJS({
         ...state
       };
       return new Proxy(response, {
-        get(target, p) {
-          return p in state ? state[p] : target[p];
+        get(target, p2) {
+          return p2 in state ? state[p2] : target[p2];
         },
-        set(target, p, value) {
-          assert2(!(p in state));
-          target[p] = value;
+        set(target, p2, value) {
+          assert2(!(p2 in state));
+          target[p2] = value;
           return true;
         }
       });
@@ -12716,32 +12716,32 @@ var require_response = __commonJS({
     webidl.converters.URLSearchParams = webidl.interfaceConverter(
       URLSearchParams
     );
-    webidl.converters.XMLHttpRequestBodyInit = function(V, prefix, name) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, name);
+    webidl.converters.XMLHttpRequestBodyInit = function(V2, prefix, name) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, name);
       }
-      if (isBlobLike(V)) {
-        return webidl.converters.Blob(V, prefix, name, { strict: false });
+      if (isBlobLike(V2)) {
+        return webidl.converters.Blob(V2, prefix, name, { strict: false });
       }
-      if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-        return webidl.converters.BufferSource(V, prefix, name);
+      if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+        return webidl.converters.BufferSource(V2, prefix, name);
       }
-      if (util.isFormDataLike(V)) {
-        return webidl.converters.FormData(V, prefix, name, { strict: false });
+      if (util2.isFormDataLike(V2)) {
+        return webidl.converters.FormData(V2, prefix, name, { strict: false });
       }
-      if (V instanceof URLSearchParams) {
-        return webidl.converters.URLSearchParams(V, prefix, name);
+      if (V2 instanceof URLSearchParams) {
+        return webidl.converters.URLSearchParams(V2, prefix, name);
       }
-      return webidl.converters.DOMString(V, prefix, name);
+      return webidl.converters.DOMString(V2, prefix, name);
     };
-    webidl.converters.BodyInit = function(V, prefix, argument) {
-      if (V instanceof ReadableStream) {
-        return webidl.converters.ReadableStream(V, prefix, argument);
+    webidl.converters.BodyInit = function(V2, prefix, argument) {
+      if (V2 instanceof ReadableStream) {
+        return webidl.converters.ReadableStream(V2, prefix, argument);
       }
-      if (V?.[Symbol.asyncIterator]) {
-        return V;
+      if (V2?.[Symbol.asyncIterator]) {
+        return V2;
       }
-      return webidl.converters.XMLHttpRequestBodyInit(V, prefix, argument);
+      return webidl.converters.XMLHttpRequestBodyInit(V2, prefix, argument);
     };
     webidl.converters.ResponseInit = webidl.dictionaryConverter([
       {
@@ -12821,7 +12821,7 @@ var require_request2 = __commonJS({
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
     var { FinalizationRegistry: FinalizationRegistry2 } = require_dispatcher_weakref()();
-    var util = require_util();
+    var util2 = require_util();
     var nodeUtil = __require("node:util");
     var {
       isValidHTTPToken,
@@ -12838,7 +12838,7 @@ var require_request2 = __commonJS({
       requestCache,
       requestDuplex
     } = require_constants3();
-    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
+    var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util2;
     var { kHeaders, kSignal, kState, kDispatcher } = require_symbols2();
     var { webidl } = require_webidl();
     var { URLSerializer } = require_data_url();
@@ -13083,7 +13083,7 @@ var require_request2 = __commonJS({
               }
             } catch {
             }
-            util.addAbortListener(signal, abort);
+            util2.addAbortListener(signal, abort);
             requestFinalizer.register(ac, { signal, abort }, abort);
           }
         }
@@ -13266,7 +13266,7 @@ var require_request2 = __commonJS({
       }
       get bodyUsed() {
         webidl.brandCheck(this, _Request);
-        return !!this[kState].body && util.isDisturbed(this[kState].body.stream);
+        return !!this[kState].body && util2.isDisturbed(this[kState].body.stream);
       }
       get duplex() {
         webidl.brandCheck(this, _Request);
@@ -13290,7 +13290,7 @@ var require_request2 = __commonJS({
           }
           const acRef = new WeakRef(ac);
           list.add(acRef);
-          util.addAbortListener(
+          util2.addAbortListener(
             ac.signal,
             buildAbort(acRef)
           );
@@ -13410,14 +13410,14 @@ var require_request2 = __commonJS({
     webidl.converters.Request = webidl.interfaceConverter(
       Request
     );
-    webidl.converters.RequestInfo = function(V, prefix, argument) {
-      if (typeof V === "string") {
-        return webidl.converters.USVString(V, prefix, argument);
+    webidl.converters.RequestInfo = function(V2, prefix, argument) {
+      if (typeof V2 === "string") {
+        return webidl.converters.USVString(V2, prefix, argument);
       }
-      if (V instanceof Request) {
-        return webidl.converters.Request(V, prefix, argument);
+      if (V2 instanceof Request) {
+        return webidl.converters.Request(V2, prefix, argument);
       }
-      return webidl.converters.USVString(V, prefix, argument);
+      return webidl.converters.USVString(V2, prefix, argument);
     };
     webidl.converters.AbortSignal = webidl.interfaceConverter(
       AbortSignal
@@ -13569,7 +13569,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable, pipeline, finished } = __require("node:stream");
+    var { Readable, pipeline: pipeline2, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -13613,18 +13613,18 @@ var require_fetch = __commonJS({
     }
     function fetch2(input2, init = void 0) {
       webidl.argumentLengthCheck(arguments, 1, "globalThis.fetch");
-      let p = createDeferredPromise();
+      let p2 = createDeferredPromise();
       let requestObject;
       try {
         requestObject = new Request(input2, init);
       } catch (e) {
-        p.reject(e);
-        return p.promise;
+        p2.reject(e);
+        return p2.promise;
       }
       const request2 = requestObject[kState];
       if (requestObject.signal.aborted) {
-        abortFetch(p, request2, null, requestObject.signal.reason);
-        return p.promise;
+        abortFetch(p2, request2, null, requestObject.signal.reason);
+        return p2.promise;
       }
       const globalObject = request2.client.globalObject;
       if (globalObject?.constructor?.name === "ServiceWorkerGlobalScope") {
@@ -13640,7 +13640,7 @@ var require_fetch = __commonJS({
           assert2(controller != null);
           controller.abort(requestObject.signal.reason);
           const realResponse = responseObject?.deref();
-          abortFetch(p, request2, realResponse, requestObject.signal.reason);
+          abortFetch(p2, request2, realResponse, requestObject.signal.reason);
         }
       );
       const processResponse = (response) => {
@@ -13648,16 +13648,16 @@ var require_fetch = __commonJS({
           return;
         }
         if (response.aborted) {
-          abortFetch(p, request2, responseObject, controller.serializedAbortReason);
+          abortFetch(p2, request2, responseObject, controller.serializedAbortReason);
           return;
         }
         if (response.type === "error") {
-          p.reject(new TypeError("fetch failed", { cause: response.error }));
+          p2.reject(new TypeError("fetch failed", { cause: response.error }));
           return;
         }
         responseObject = new WeakRef(fromInnerResponse(response, "immutable"));
-        p.resolve(responseObject.deref());
-        p = null;
+        p2.resolve(responseObject.deref());
+        p2 = null;
       };
       controller = fetching({
         request: request2,
@@ -13666,7 +13666,7 @@ var require_fetch = __commonJS({
         dispatcher: requestObject[kDispatcher]
         // undici
       });
-      return p.promise;
+      return p2.promise;
     }
     function finalizeAndReportTiming(response, initiatorType = "other") {
       if (response.type === "error" && response.aborted) {
@@ -13701,9 +13701,9 @@ var require_fetch = __commonJS({
       );
     }
     var markResourceTiming = performance.markResourceTiming;
-    function abortFetch(p, request2, responseObject, error63) {
-      if (p) {
-        p.reject(error63);
+    function abortFetch(p2, request2, responseObject, error63) {
+      if (p2) {
+        p2.reject(error63);
       }
       if (request2.body != null && isReadable(request2.body?.stream)) {
         request2.body.stream.cancel(error63).catch((err) => {
@@ -14354,7 +14354,7 @@ var require_fetch = __commonJS({
           fetchParams.controller.abort(reason);
         }
       };
-      const stream = new ReadableStream(
+      const stream2 = new ReadableStream(
         {
           async start(controller) {
             fetchParams.controller.controller = controller;
@@ -14368,7 +14368,7 @@ var require_fetch = __commonJS({
           type: "bytes"
         }
       );
-      response.body = { stream, source: null, length: null };
+      response.body = { stream: stream2, source: null, length: null };
       if (!fetchParams.controller.resume) {
         fetchParams.controller.on("terminated", onAborted);
       }
@@ -14404,7 +14404,7 @@ var require_fetch = __commonJS({
           if (buffer.byteLength) {
             fetchParams.controller.controller.enqueue(buffer);
           }
-          if (isErrored(stream)) {
+          if (isErrored(stream2)) {
             fetchParams.controller.terminate();
             return;
           }
@@ -14416,13 +14416,13 @@ var require_fetch = __commonJS({
       function onAborted(reason) {
         if (isAborted(fetchParams)) {
           response.aborted = true;
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(
               fetchParams.controller.serializedAbortReason
             );
           }
         } else {
-          if (isReadable(stream)) {
+          if (isReadable(stream2)) {
             fetchParams.controller.controller.error(new TypeError("terminated", {
               cause: isErrorLike(reason) ? reason : void 0
             }));
@@ -14514,7 +14514,7 @@ var require_fetch = __commonJS({
                 status,
                 statusText,
                 headersList,
-                body: decoders.length ? pipeline(this.body, ...decoders, (err) => {
+                body: decoders.length ? pipeline2(this.body, ...decoders, (err) => {
                   if (err) {
                     this.onError(err);
                   }
@@ -14965,67 +14965,67 @@ var require_util4 = __commonJS({
       writable: false,
       configurable: false
     };
-    function readOperation(fr, blob, type, encodingName) {
-      if (fr[kState] === "loading") {
+    function readOperation(fr2, blob, type, encodingName) {
+      if (fr2[kState] === "loading") {
         throw new DOMException("Invalid state", "InvalidStateError");
       }
-      fr[kState] = "loading";
-      fr[kResult] = null;
-      fr[kError] = null;
-      const stream = blob.stream();
-      const reader = stream.getReader();
+      fr2[kState] = "loading";
+      fr2[kResult] = null;
+      fr2[kError] = null;
+      const stream2 = blob.stream();
+      const reader = stream2.getReader();
       const bytes = [];
       let chunkPromise = reader.read();
       let isFirstChunk = true;
       (async () => {
-        while (!fr[kAborted]) {
+        while (!fr2[kAborted]) {
           try {
             const { done, value } = await chunkPromise;
-            if (isFirstChunk && !fr[kAborted]) {
+            if (isFirstChunk && !fr2[kAborted]) {
               queueMicrotask(() => {
-                fireAProgressEvent("loadstart", fr);
+                fireAProgressEvent("loadstart", fr2);
               });
             }
             isFirstChunk = false;
             if (!done && types.isUint8Array(value)) {
               bytes.push(value);
-              if ((fr[kLastProgressEventFired] === void 0 || Date.now() - fr[kLastProgressEventFired] >= 50) && !fr[kAborted]) {
-                fr[kLastProgressEventFired] = Date.now();
+              if ((fr2[kLastProgressEventFired] === void 0 || Date.now() - fr2[kLastProgressEventFired] >= 50) && !fr2[kAborted]) {
+                fr2[kLastProgressEventFired] = Date.now();
                 queueMicrotask(() => {
-                  fireAProgressEvent("progress", fr);
+                  fireAProgressEvent("progress", fr2);
                 });
               }
               chunkPromise = reader.read();
             } else if (done) {
               queueMicrotask(() => {
-                fr[kState] = "done";
+                fr2[kState] = "done";
                 try {
                   const result = packageData(bytes, type, blob.type, encodingName);
-                  if (fr[kAborted]) {
+                  if (fr2[kAborted]) {
                     return;
                   }
-                  fr[kResult] = result;
-                  fireAProgressEvent("load", fr);
+                  fr2[kResult] = result;
+                  fireAProgressEvent("load", fr2);
                 } catch (error63) {
-                  fr[kError] = error63;
-                  fireAProgressEvent("error", fr);
+                  fr2[kError] = error63;
+                  fireAProgressEvent("error", fr2);
                 }
-                if (fr[kState] !== "loading") {
-                  fireAProgressEvent("loadend", fr);
+                if (fr2[kState] !== "loading") {
+                  fireAProgressEvent("loadend", fr2);
                 }
               });
               break;
             }
           } catch (error63) {
-            if (fr[kAborted]) {
+            if (fr2[kAborted]) {
               return;
             }
             queueMicrotask(() => {
-              fr[kState] = "done";
-              fr[kError] = error63;
-              fireAProgressEvent("error", fr);
-              if (fr[kState] !== "loading") {
-                fireAProgressEvent("loadend", fr);
+              fr2[kState] = "done";
+              fr2[kError] = error63;
+              fireAProgressEvent("error", fr2);
+              if (fr2[kState] !== "loading") {
+                fireAProgressEvent("loadend", fr2);
               }
             });
             break;
@@ -15099,24 +15099,24 @@ var require_util4 = __commonJS({
       return new TextDecoder(encoding).decode(sliced);
     }
     function BOMSniffing(ioQueue) {
-      const [a, b, c] = ioQueue;
-      if (a === 239 && b === 187 && c === 191) {
+      const [a, b2, c] = ioQueue;
+      if (a === 239 && b2 === 187 && c === 191) {
         return "UTF-8";
-      } else if (a === 254 && b === 255) {
+      } else if (a === 254 && b2 === 255) {
         return "UTF-16BE";
-      } else if (a === 255 && b === 254) {
+      } else if (a === 255 && b2 === 254) {
         return "UTF-16LE";
       }
       return null;
     }
     function combineByteSequences(sequences) {
-      const size = sequences.reduce((a, b) => {
-        return a + b.byteLength;
+      const size = sequences.reduce((a, b2) => {
+        return a + b2.byteLength;
       }, 0);
       let offset = 0;
-      return sequences.reduce((a, b) => {
-        a.set(b, offset);
-        offset += b.byteLength;
+      return sequences.reduce((a, b2) => {
+        a.set(b2, offset);
+        offset += b2.byteLength;
         return a;
       }, new Uint8Array(size));
     }
@@ -15404,9 +15404,9 @@ var require_util5 = __commonJS({
     var assert2 = __require("node:assert");
     var { URLSerializer } = require_data_url();
     var { isValidHeaderName } = require_util2();
-    function urlEquals(A, B, excludeFragment = false) {
-      const serializedA = URLSerializer(A, excludeFragment);
-      const serializedB = URLSerializer(B, excludeFragment);
+    function urlEquals(A2, B2, excludeFragment = false) {
+      const serializedA = URLSerializer(A2, excludeFragment);
+      const serializedB = URLSerializer(B2, excludeFragment);
       return serializedA === serializedB;
     }
     function getFieldValues(header) {
@@ -15460,11 +15460,11 @@ var require_cache = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         request2 = webidl.converters.RequestInfo(request2, prefix, "request");
         options = webidl.converters.CacheQueryOptions(options, prefix, "options");
-        const p = this.#internalMatchAll(request2, options, 1);
-        if (p.length === 0) {
+        const p2 = this.#internalMatchAll(request2, options, 1);
+        if (p2.length === 0) {
           return;
         }
-        return p[0];
+        return p2[0];
       }
       async matchAll(request2 = void 0, options = {}) {
         webidl.brandCheck(this, _Cache);
@@ -15555,8 +15555,8 @@ var require_cache = __commonJS({
           }));
           responsePromises.push(responsePromise.promise);
         }
-        const p = Promise.all(responsePromises);
-        const responses = await p;
+        const p2 = Promise.all(responsePromises);
+        const responses = await p2;
         const operations = [];
         let index = 0;
         for (const response of responses) {
@@ -15632,8 +15632,8 @@ var require_cache = __commonJS({
         const clonedResponse = cloneResponse(innerResponse);
         const bodyReadPromise = createDeferredPromise();
         if (innerResponse.body != null) {
-          const stream = innerResponse.body.stream;
-          const reader = stream.getReader();
+          const stream2 = innerResponse.body.stream;
+          const reader = stream2.getReader();
           readAllBytes(reader).then(bodyReadPromise.resolve, bodyReadPromise.reject);
         } else {
           bodyReadPromise.resolve(void 0);
@@ -16156,9 +16156,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path9) {
-      for (let i = 0; i < path9.length; ++i) {
-        const code = path9.charCodeAt(i);
+    function validateCookiePath(path13) {
+      for (let i = 0; i < path13.length; ++i) {
+        const code = path13.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16228,7 +16228,7 @@ var require_util6 = __commonJS({
       "Nov",
       "Dec"
     ];
-    var IMFPaddedNumbers = Array(61).fill(0).map((_, i) => i.toString().padStart(2, "0"));
+    var IMFPaddedNumbers = Array(61).fill(0).map((_2, i) => i.toString().padStart(2, "0"));
     function toIMFDate(date5) {
       if (typeof date5 === "number") {
         date5 = new Date(date5);
@@ -16917,24 +16917,24 @@ var require_util7 = __commonJS({
     var { ErrorEvent, createFastMessageEvent } = require_events();
     var { isUtf8 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
-    function isConnecting(ws) {
-      return ws[kReadyState] === states.CONNECTING;
+    function isConnecting(ws2) {
+      return ws2[kReadyState] === states.CONNECTING;
     }
-    function isEstablished(ws) {
-      return ws[kReadyState] === states.OPEN;
+    function isEstablished(ws2) {
+      return ws2[kReadyState] === states.OPEN;
     }
-    function isClosing(ws) {
-      return ws[kReadyState] === states.CLOSING;
+    function isClosing(ws2) {
+      return ws2[kReadyState] === states.CLOSING;
     }
-    function isClosed(ws) {
-      return ws[kReadyState] === states.CLOSED;
+    function isClosed(ws2) {
+      return ws2[kReadyState] === states.CLOSED;
     }
     function fireEvent(e, target, eventFactory = (type, init) => new Event(type, init), eventInitDict = {}) {
       const event = eventFactory(e, eventInitDict);
       target.dispatchEvent(event);
     }
-    function websocketMessageReceived(ws, type, data) {
-      if (ws[kReadyState] !== states.OPEN) {
+    function websocketMessageReceived(ws2, type, data) {
+      if (ws2[kReadyState] !== states.OPEN) {
         return;
       }
       let dataForEvent;
@@ -16942,18 +16942,18 @@ var require_util7 = __commonJS({
         try {
           dataForEvent = utf8Decode(data);
         } catch {
-          failWebsocketConnection(ws, "Received invalid UTF-8 in text frame.");
+          failWebsocketConnection(ws2, "Received invalid UTF-8 in text frame.");
           return;
         }
       } else if (type === opcodes.BINARY) {
-        if (ws[kBinaryType] === "blob") {
+        if (ws2[kBinaryType] === "blob") {
           dataForEvent = new Blob([data]);
         } else {
           dataForEvent = toArrayBuffer(data);
         }
       }
-      fireEvent("message", ws, createFastMessageEvent, {
-        origin: ws[kWebSocketURL].origin,
+      fireEvent("message", ws2, createFastMessageEvent, {
+        origin: ws2[kWebSocketURL].origin,
         data: dataForEvent
       });
     }
@@ -17000,14 +17000,14 @@ var require_util7 = __commonJS({
       }
       return code >= 3e3 && code <= 4999;
     }
-    function failWebsocketConnection(ws, reason) {
-      const { [kController]: controller, [kResponse]: response } = ws;
+    function failWebsocketConnection(ws2, reason) {
+      const { [kController]: controller, [kResponse]: response } = ws2;
       controller.abort();
       if (response?.socket && !response.socket.destroyed) {
         response.socket.destroy();
       }
       if (reason) {
-        fireEvent("error", ws, (type, init) => new ErrorEvent(type, init), {
+        fireEvent("error", ws2, (type, init) => new ErrorEvent(type, init), {
           error: new Error(reason),
           message: reason
         });
@@ -17087,13 +17087,13 @@ var require_frame = __commonJS({
     "use strict";
     var { maxUnsigned16Bit } = require_constants5();
     var BUFFER_SIZE = 16386;
-    var crypto2;
+    var crypto3;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
-      crypto2 = {
+      crypto3 = {
         // not full compatibility, but minimum.
         randomFillSync: function randomFillSync(buffer2, _offset, _size2) {
           for (let i = 0; i < buffer2.length; ++i) {
@@ -17106,7 +17106,7 @@ var require_frame = __commonJS({
     function generateMask() {
       if (bufIdx === BUFFER_SIZE) {
         bufIdx = 0;
-        crypto2.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
+        crypto3.randomFillSync(buffer ??= Buffer.allocUnsafe(BUFFER_SIZE), 0, BUFFER_SIZE);
       }
       return [buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++], buffer[bufIdx++]];
     }
@@ -17178,12 +17178,12 @@ var require_connection = __commonJS({
     var { Headers: Headers2, getHeadersList } = require_headers();
     var { getDecodeSplit } = require_util2();
     var { WebsocketFrameSend } = require_frame();
-    var crypto2;
+    var crypto3;
     try {
-      crypto2 = __require("node:crypto");
+      crypto3 = __require("node:crypto");
     } catch {
     }
-    function establishWebSocketConnection(url2, protocols, client, ws, onEstablish, options) {
+    function establishWebSocketConnection(url2, protocols, client, ws2, onEstablish, options) {
       const requestURL = url2;
       requestURL.protocol = url2.protocol === "ws:" ? "http:" : "https:";
       const request2 = makeRequest({
@@ -17200,7 +17200,7 @@ var require_connection = __commonJS({
         const headersList = getHeadersList(new Headers2(options.headers));
         request2.headersList = headersList;
       }
-      const keyValue = crypto2.randomBytes(16).toString("base64");
+      const keyValue = crypto3.randomBytes(16).toString("base64");
       request2.headersList.append("sec-websocket-key", keyValue);
       request2.headersList.append("sec-websocket-version", "13");
       for (const protocol of protocols) {
@@ -17214,25 +17214,25 @@ var require_connection = __commonJS({
         dispatcher: options.dispatcher,
         processResponse(response) {
           if (response.type === "error" || response.status !== 101) {
-            failWebsocketConnection(ws, "Received network error or non-101 status code.");
+            failWebsocketConnection(ws2, "Received network error or non-101 status code.");
             return;
           }
           if (protocols.length !== 0 && !response.headersList.get("Sec-WebSocket-Protocol")) {
-            failWebsocketConnection(ws, "Server did not respond with sent protocols.");
+            failWebsocketConnection(ws2, "Server did not respond with sent protocols.");
             return;
           }
           if (response.headersList.get("Upgrade")?.toLowerCase() !== "websocket") {
-            failWebsocketConnection(ws, 'Server did not set Upgrade header to "websocket".');
+            failWebsocketConnection(ws2, 'Server did not set Upgrade header to "websocket".');
             return;
           }
           if (response.headersList.get("Connection")?.toLowerCase() !== "upgrade") {
-            failWebsocketConnection(ws, 'Server did not set Connection header to "upgrade".');
+            failWebsocketConnection(ws2, 'Server did not set Connection header to "upgrade".');
             return;
           }
           const secWSAccept = response.headersList.get("Sec-WebSocket-Accept");
-          const digest = crypto2.createHash("sha1").update(keyValue + uid).digest("base64");
+          const digest = crypto3.createHash("sha1").update(keyValue + uid).digest("base64");
           if (secWSAccept !== digest) {
-            failWebsocketConnection(ws, "Incorrect hash received in Sec-WebSocket-Accept header.");
+            failWebsocketConnection(ws2, "Incorrect hash received in Sec-WebSocket-Accept header.");
             return;
           }
           const secExtension = response.headersList.get("Sec-WebSocket-Extensions");
@@ -17240,7 +17240,7 @@ var require_connection = __commonJS({
           if (secExtension !== null) {
             extensions = parseExtensions(secExtension);
             if (!extensions.has("permessage-deflate")) {
-              failWebsocketConnection(ws, "Sec-WebSocket-Extensions header does not match.");
+              failWebsocketConnection(ws2, "Sec-WebSocket-Extensions header does not match.");
               return;
             }
           }
@@ -17248,7 +17248,7 @@ var require_connection = __commonJS({
           if (secProtocol !== null) {
             const requestProtocols = getDecodeSplit("sec-websocket-protocol", request2.headersList);
             if (requestProtocols === null || !requestProtocols.includes(secProtocol)) {
-              failWebsocketConnection(ws, "Protocol was not set in the opening handshake.");
+              failWebsocketConnection(ws2, "Protocol was not set in the opening handshake.");
               return;
             }
           }
@@ -17267,13 +17267,13 @@ var require_connection = __commonJS({
       });
       return controller;
     }
-    function closeWebSocketConnection(ws, code, reason, reasonByteLength) {
-      if (isClosing(ws) || isClosed(ws)) {
-      } else if (!isEstablished(ws)) {
-        failWebsocketConnection(ws, "Connection was closed before it was established.");
-        ws[kReadyState] = states.CLOSING;
-      } else if (ws[kSentClose] === sentCloseFrameState.NOT_SENT) {
-        ws[kSentClose] = sentCloseFrameState.PROCESSING;
+    function closeWebSocketConnection(ws2, code, reason, reasonByteLength) {
+      if (isClosing(ws2) || isClosed(ws2)) {
+      } else if (!isEstablished(ws2)) {
+        failWebsocketConnection(ws2, "Connection was closed before it was established.");
+        ws2[kReadyState] = states.CLOSING;
+      } else if (ws2[kSentClose] === sentCloseFrameState.NOT_SENT) {
+        ws2[kSentClose] = sentCloseFrameState.PROCESSING;
         const frame = new WebsocketFrameSend();
         if (code !== void 0 && reason === void 0) {
           frame.frameData = Buffer.allocUnsafe(2);
@@ -17285,12 +17285,12 @@ var require_connection = __commonJS({
         } else {
           frame.frameData = emptyBuffer;
         }
-        const socket = ws[kResponse].socket;
+        const socket = ws2[kResponse].socket;
         socket.write(frame.createFrame(opcodes.CLOSE));
-        ws[kSentClose] = sentCloseFrameState.SENT;
-        ws[kReadyState] = states.CLOSING;
+        ws2[kSentClose] = sentCloseFrameState.SENT;
+        ws2[kReadyState] = states.CLOSING;
       } else {
-        ws[kReadyState] = states.CLOSING;
+        ws2[kReadyState] = states.CLOSING;
       }
     }
     function onSocketData(chunk) {
@@ -17299,38 +17299,38 @@ var require_connection = __commonJS({
       }
     }
     function onSocketClose() {
-      const { ws } = this;
-      const { [kResponse]: response } = ws;
+      const { ws: ws2 } = this;
+      const { [kResponse]: response } = ws2;
       response.socket.off("data", onSocketData);
       response.socket.off("close", onSocketClose);
       response.socket.off("error", onSocketError);
-      const wasClean = ws[kSentClose] === sentCloseFrameState.SENT && ws[kReceivedClose];
+      const wasClean = ws2[kSentClose] === sentCloseFrameState.SENT && ws2[kReceivedClose];
       let code = 1005;
       let reason = "";
-      const result = ws[kByteParser].closingInfo;
+      const result = ws2[kByteParser].closingInfo;
       if (result && !result.error) {
         code = result.code ?? 1005;
         reason = result.reason;
-      } else if (!ws[kReceivedClose]) {
+      } else if (!ws2[kReceivedClose]) {
         code = 1006;
       }
-      ws[kReadyState] = states.CLOSED;
-      fireEvent("close", ws, (type, init) => new CloseEvent(type, init), {
+      ws2[kReadyState] = states.CLOSED;
+      fireEvent("close", ws2, (type, init) => new CloseEvent(type, init), {
         wasClean,
         code,
         reason
       });
       if (channels.close.hasSubscribers) {
         channels.close.publish({
-          websocket: ws,
+          websocket: ws2,
           code,
           reason
         });
       }
     }
     function onSocketError(error63) {
-      const { ws } = this;
-      ws[kReadyState] = states.CLOSING;
+      const { ws: ws2 } = this;
+      ws2[kReadyState] = states.CLOSING;
       if (channels.socketError.hasSubscribers) {
         channels.socketError.publish(error63);
       }
@@ -17448,9 +17448,9 @@ var require_receiver = __commonJS({
     var { closeWebSocketConnection } = require_connection();
     var { PerMessageDeflate } = require_permessage_deflate();
     var { MessageSizeExceededError } = require_errors();
-    function failWebsocketConnectionWithCode(ws, code, reason) {
-      closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
-      failWebsocketConnection(ws, reason);
+    function failWebsocketConnectionWithCode(ws2, code, reason) {
+      closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
+      failWebsocketConnection(ws2, reason);
     }
     var ByteParser = class extends Writable {
       #buffers = [];
@@ -17471,9 +17471,9 @@ var require_receiver = __commonJS({
        * @param {Map<string, string>|null} extensions
        * @param {{ maxFragments?: number, maxPayloadSize?: number }} [options]
        */
-      constructor(ws, extensions, options = {}) {
+      constructor(ws2, extensions, options = {}) {
         super();
-        this.ws = ws;
+        this.ws = ws2;
         this.#extensions = extensions == null ? /* @__PURE__ */ new Map() : extensions;
         this.#maxFragments = options.maxFragments ?? 0;
         this.#maxPayloadSize = options.maxPayloadSize ?? 0;
@@ -17485,7 +17485,7 @@ var require_receiver = __commonJS({
        * @param {Buffer} chunk
        * @param {() => void} callback
        */
-      _write(chunk, _, callback) {
+      _write(chunk, _2, callback) {
         this.#buffers.push(chunk);
         this.#byteOffset += chunk.length;
         this.#loop = true;
@@ -17968,10 +17968,10 @@ var require_websocket = __commonJS({
         if (typeof protocols === "string") {
           protocols = [protocols];
         }
-        if (protocols.length !== new Set(protocols.map((p) => p.toLowerCase())).size) {
+        if (protocols.length !== new Set(protocols.map((p2) => p2.toLowerCase())).size) {
           throw new DOMException("Invalid Sec-WebSocket-Protocol value", "SyntaxError");
         }
-        if (protocols.length > 0 && !protocols.every((p) => isValidSubprotocol(p))) {
+        if (protocols.length > 0 && !protocols.every((p2) => isValidSubprotocol(p2))) {
           throw new DOMException("Invalid Sec-WebSocket-Protocol value", "SyntaxError");
         }
         this[kWebSocketURL] = new URL(urlRecord.href);
@@ -18219,11 +18219,11 @@ var require_websocket = __commonJS({
     webidl.converters["sequence<DOMString>"] = webidl.sequenceConverter(
       webidl.converters.DOMString
     );
-    webidl.converters["DOMString or sequence<DOMString>"] = function(V, prefix, argument) {
-      if (webidl.util.Type(V) === "Object" && Symbol.iterator in V) {
-        return webidl.converters["sequence<DOMString>"](V);
+    webidl.converters["DOMString or sequence<DOMString>"] = function(V2, prefix, argument) {
+      if (webidl.util.Type(V2) === "Object" && Symbol.iterator in V2) {
+        return webidl.converters["sequence<DOMString>"](V2);
       }
-      return webidl.converters.DOMString(V, prefix, argument);
+      return webidl.converters.DOMString(V2, prefix, argument);
     };
     webidl.converters.WebSocketInit = webidl.dictionaryConverter([
       {
@@ -18241,22 +18241,22 @@ var require_websocket = __commonJS({
         converter: webidl.nullableConverter(webidl.converters.HeadersInit)
       }
     ]);
-    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V) {
-      if (webidl.util.Type(V) === "Object" && !(Symbol.iterator in V)) {
-        return webidl.converters.WebSocketInit(V);
+    webidl.converters["DOMString or sequence<DOMString> or WebSocketInit"] = function(V2) {
+      if (webidl.util.Type(V2) === "Object" && !(Symbol.iterator in V2)) {
+        return webidl.converters.WebSocketInit(V2);
       }
-      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V) };
+      return { protocols: webidl.converters["DOMString or sequence<DOMString>"](V2) };
     };
-    webidl.converters.WebSocketSendData = function(V) {
-      if (webidl.util.Type(V) === "Object") {
-        if (isBlobLike(V)) {
-          return webidl.converters.Blob(V, { strict: false });
+    webidl.converters.WebSocketSendData = function(V2) {
+      if (webidl.util.Type(V2) === "Object") {
+        if (isBlobLike(V2)) {
+          return webidl.converters.Blob(V2, { strict: false });
         }
-        if (ArrayBuffer.isView(V) || types.isArrayBuffer(V)) {
-          return webidl.converters.BufferSource(V);
+        if (ArrayBuffer.isView(V2) || types.isArrayBuffer(V2)) {
+          return webidl.converters.BufferSource(V2);
         }
       }
-      return webidl.converters.USVString(V);
+      return webidl.converters.USVString(V2);
     };
     function onParserDrain() {
       this.ws[kResponse].socket.resume();
@@ -18293,9 +18293,9 @@ var require_util8 = __commonJS({
       }
       return true;
     }
-    function delay(ms2) {
+    function delay(ms3) {
       return new Promise((resolve) => {
-        setTimeout(resolve, ms2).unref();
+        setTimeout(resolve, ms3).unref();
       });
     }
     module.exports = {
@@ -18715,7 +18715,7 @@ ${value}`;
 var require_eventsource = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
-    var { pipeline } = __require("node:stream");
+    var { pipeline: pipeline2 } = __require("node:stream");
     var { fetching } = require_fetch();
     var { makeRequest } = require_request2();
     var { webidl } = require_webidl();
@@ -18875,7 +18875,7 @@ var require_eventsource = __commonJS({
               ));
             }
           });
-          pipeline(
+          pipeline2(
             response.body.stream,
             eventSourceStream,
             (error63) => {
@@ -19019,12 +19019,12 @@ var require_undici = __commonJS({
     var Dispatcher = require_dispatcher();
     var Pool = require_pool();
     var BalancedPool = require_balanced_pool();
-    var Agent = require_agent();
+    var Agent3 = require_agent();
     var ProxyAgent2 = require_proxy_agent();
     var EnvHttpProxyAgent = require_env_http_proxy_agent();
     var RetryAgent = require_retry_agent();
     var errors = require_errors();
-    var util = require_util();
+    var util2 = require_util();
     var { InvalidArgumentError } = errors;
     var api = require_api();
     var buildConnector = require_connect();
@@ -19042,7 +19042,7 @@ var require_undici = __commonJS({
     module.exports.Client = Client;
     module.exports.Pool = Pool;
     module.exports.BalancedPool = BalancedPool;
-    module.exports.Agent = Agent;
+    module.exports.Agent = Agent3;
     module.exports.ProxyAgent = ProxyAgent2;
     module.exports.EnvHttpProxyAgent = EnvHttpProxyAgent;
     module.exports.RetryAgent = RetryAgent;
@@ -19059,8 +19059,8 @@ var require_undici = __commonJS({
     module.exports.buildConnector = buildConnector;
     module.exports.errors = errors;
     module.exports.util = {
-      parseHeaders: util.parseHeaders,
-      headerNameToString: util.headerNameToString
+      parseHeaders: util2.parseHeaders,
+      headerNameToString: util2.headerNameToString
     };
     function makeDispatcher(fn) {
       return (url2, opts, handler2) => {
@@ -19078,16 +19078,16 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path9 = opts.path;
+          let path13 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path9 = `/${path9}`;
+            path13 = `/${path13}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path9);
+          url2 = new URL(util2.parseOrigin(url2).origin + path13);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
           }
-          url2 = util.parseURL(url2);
+          url2 = util2.parseURL(url2);
         }
         const { agent, dispatcher = getGlobalDispatcher() } = opts;
         if (agent) {
@@ -19230,34 +19230,34 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path9) {
-      const ctrl = callVisitor(key, node2, visitor, path9);
+    function visit_(key, node2, visitor, path13) {
+      const ctrl = callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visit_(key, ctrl, visitor, path9);
+        replaceNode(key, path13, ctrl);
+        return visit_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path9);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = visit_(i, node2.items[i], visitor, path13);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               node2.items.splice(i, 1);
               i -= 1;
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path9);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path9);
+          const cv = visit_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19278,34 +19278,34 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path9) {
-      const ctrl = await callVisitor(key, node2, visitor, path9);
+    async function visitAsync_(key, node2, visitor, path13) {
+      const ctrl = await callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path9, ctrl);
-        return visitAsync_(key, ctrl, visitor, path9);
+        replaceNode(key, path13, ctrl);
+        return visitAsync_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path9);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = await visitAsync_(i, node2.items[i], visitor, path13);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               node2.items.splice(i, 1);
               i -= 1;
             }
           }
         } else if (identity.isPair(node2)) {
-          path9 = Object.freeze(path9.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path9);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path9);
+          const cv = await visitAsync_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -19332,23 +19332,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path9) {
+    function callVisitor(key, node2, visitor, path13) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path9);
+        return visitor(key, node2, path13);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path9);
+        return visitor.Map?.(key, node2, path13);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path9);
+        return visitor.Seq?.(key, node2, path13);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path9);
+        return visitor.Pair?.(key, node2, path13);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path9);
+        return visitor.Scalar?.(key, node2, path13);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path9);
+        return visitor.Alias?.(key, node2, path13);
       return void 0;
     }
-    function replaceNode(key, path9, node2) {
-      const parent = path9[path9.length - 1];
+    function replaceNode(key, path13, node2) {
+      const parent = path13[path13.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -19359,8 +19359,8 @@ var require_visit = __commonJS({
       } else if (identity.isDocument(parent)) {
         parent.contents = node2;
       } else {
-        const pt = identity.isAlias(parent) ? "alias" : "scalar";
-        throw new Error(`Cannot replace node with ${pt} parent`);
+        const pt2 = identity.isAlias(parent) ? "alias" : "scalar";
+        throw new Error(`Cannot replace node with ${pt2} parent`);
       }
     }
     exports.visit = visit2;
@@ -19382,7 +19382,7 @@ var require_directives = __commonJS({
       "{": "%7B",
       "}": "%7D"
     };
-    var escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
+    var escapeTagName = (tn2) => tn2.replace(/[!,[\]{}]/g, (ch) => escapeChars[ch]);
     var Directives = class _Directives {
       constructor(yaml, tags) {
         this.docStart = null;
@@ -19527,7 +19527,7 @@ var require_directives = __commonJS({
         for (const [handle, prefix] of tagEntries) {
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
-          if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
+          if (!doc || tagNames.some((tn2) => tn2.startsWith(prefix)))
             lines.push(`%TAG ${handle} ${prefix}`);
         }
         return lines.join("\n");
@@ -19625,13 +19625,13 @@ var require_applyReviver = __commonJS({
               val[i] = v1;
           }
         } else if (val instanceof Map) {
-          for (const k of Array.from(val.keys())) {
-            const v0 = val.get(k);
-            const v1 = applyReviver(reviver, val, k, v0);
+          for (const k2 of Array.from(val.keys())) {
+            const v0 = val.get(k2);
+            const v1 = applyReviver(reviver, val, k2, v0);
             if (v1 === void 0)
-              val.delete(k);
+              val.delete(k2);
             else if (v1 !== v0)
-              val.set(k, v1);
+              val.set(k2, v1);
           }
         } else if (val instanceof Set) {
           for (const v0 of Array.from(val)) {
@@ -19644,12 +19644,12 @@ var require_applyReviver = __commonJS({
             }
           }
         } else {
-          for (const [k, v0] of Object.entries(val)) {
-            const v1 = applyReviver(reviver, val, k, v0);
+          for (const [k2, v0] of Object.entries(val)) {
+            const v1 = applyReviver(reviver, val, k2, v0);
             if (v1 === void 0)
-              delete val[k];
+              delete val[k2];
             else if (v1 !== v0)
-              val[k] = v1;
+              val[k2] = v1;
           }
         }
       }
@@ -19666,7 +19666,7 @@ var require_toJS = __commonJS({
     var identity = require_identity();
     function toJS(value, arg, ctx) {
       if (Array.isArray(value))
-        return value.map((v, i) => toJS(v, String(i), ctx));
+        return value.map((v2, i) => toJS(v2, String(i), ctx));
       if (value && typeof value.toJSON === "function") {
         if (!ctx || !identity.hasAnchor(value))
           return value.toJSON(arg, ctx);
@@ -19960,19 +19960,19 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path9, value) {
-      let v = value;
-      for (let i = path9.length - 1; i >= 0; --i) {
-        const k = path9[i];
-        if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
+    function collectionFromPath(schema, path13, value) {
+      let v2 = value;
+      for (let i = path13.length - 1; i >= 0; --i) {
+        const k2 = path13[i];
+        if (typeof k2 === "number" && Number.isInteger(k2) && k2 >= 0) {
           const a = [];
-          a[k] = v;
-          v = a;
+          a[k2] = v2;
+          v2 = a;
         } else {
-          v = /* @__PURE__ */ new Map([[k, v]]);
+          v2 = /* @__PURE__ */ new Map([[k2, v2]]);
         }
       }
-      return createNode.createNode(v, void 0, {
+      return createNode.createNode(v2, void 0, {
         aliasDuplicateObjects: false,
         keepUndefined: false,
         onAnchor: () => {
@@ -19982,7 +19982,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path9) => path9 == null || typeof path9 === "object" && !!path9[Symbol.iterator]().next().done;
+    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -20002,7 +20002,7 @@ var require_Collection = __commonJS({
         const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
         if (schema)
           copy.schema = schema;
-        copy.items = copy.items.map((it) => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
+        copy.items = copy.items.map((it2) => identity.isNode(it2) || identity.isPair(it2) ? it2.clone(schema) : it2);
         if (this.range)
           copy.range = this.range.slice();
         return copy;
@@ -20012,11 +20012,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path9, value) {
-        if (isEmptyPath(path9))
+      addIn(path13, value) {
+        if (isEmptyPath(path13))
           this.add(value);
         else {
-          const [key, ...rest] = path9;
+          const [key, ...rest] = path13;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -20030,8 +20030,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        const [key, ...rest] = path9;
+      deleteIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -20045,8 +20045,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        const [key, ...rest] = path9;
+      getIn(path13, keepScalar) {
+        const [key, ...rest] = path13;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -20064,8 +20064,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path9) {
-        const [key, ...rest] = path9;
+      hasIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -20075,8 +20075,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        const [key, ...rest] = path9;
+      setIn(path13, value) {
+        const [key, ...rest] = path13;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -20188,12 +20188,12 @@ var require_foldFlowLines = __commonJS({
                 ch = text[i += 1];
                 overflow = true;
               }
-              const j = i > escEnd + 1 ? i - 2 : escStart - 1;
-              if (escapedFolds[j])
+              const j2 = i > escEnd + 1 ? i - 2 : escStart - 1;
+              if (escapedFolds[j2])
                 return text;
-              folds.push(j);
-              escapedFolds[j] = true;
-              end = j + endStep;
+              folds.push(j2);
+              escapedFolds[j2] = true;
+              end = j2 + endStep;
               split = void 0;
             } else {
               overflow = true;
@@ -20369,20 +20369,20 @@ ${indent}`) + "'";
     }
     function quotedString(value, ctx) {
       const { singleQuote } = ctx.options;
-      let qs;
+      let qs2;
       if (singleQuote === false)
-        qs = doubleQuotedString;
+        qs2 = doubleQuotedString;
       else {
         const hasDouble = value.includes('"');
         const hasSingle = value.includes("'");
         if (hasDouble && !hasSingle)
-          qs = singleQuotedString;
+          qs2 = singleQuotedString;
         else if (hasSingle && !hasDouble)
-          qs = doubleQuotedString;
+          qs2 = doubleQuotedString;
         else
-          qs = singleQuote ? singleQuotedString : doubleQuotedString;
+          qs2 = singleQuote ? singleQuotedString : doubleQuotedString;
       }
-      return qs(value, ctx);
+      return qs2(value, ctx);
     }
     var blockEndNewlines;
     try {
@@ -20497,23 +20497,23 @@ ${indent}`);
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
-      const ss = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
+      const ss2 = typeof item.value === "string" ? item : Object.assign({}, item, { value: String(item.value) });
       let { type } = item;
       if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
+        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss2.value))
           type = Scalar.Scalar.QUOTE_DOUBLE;
       }
       const _stringify = (_type) => {
         switch (_type) {
           case Scalar.Scalar.BLOCK_FOLDED:
           case Scalar.Scalar.BLOCK_LITERAL:
-            return implicitKey || inFlow ? quotedString(ss.value, ctx) : blockString(ss, ctx, onComment, onChompKeep);
+            return implicitKey || inFlow ? quotedString(ss2.value, ctx) : blockString(ss2, ctx, onComment, onChompKeep);
           case Scalar.Scalar.QUOTE_DOUBLE:
-            return doubleQuotedString(ss.value, ctx);
+            return doubleQuotedString(ss2.value, ctx);
           case Scalar.Scalar.QUOTE_SINGLE:
-            return singleQuotedString(ss.value, ctx);
+            return singleQuotedString(ss2.value, ctx);
           case Scalar.Scalar.PLAIN:
-            return plainString(ss, ctx, onComment, onChompKeep);
+            return plainString(ss2, ctx, onComment, onChompKeep);
           default:
             return null;
         }
@@ -20737,19 +20737,19 @@ ${indent}:`;
       }
       let valueCommentDone = false;
       const valueStr = stringify.stringify(value, ctx, () => valueCommentDone = true, () => chompKeep = true);
-      let ws = " ";
+      let ws2 = " ";
       if (keyComment || vsb || vcb) {
-        ws = vsb ? "\n" : "";
+        ws2 = vsb ? "\n" : "";
         if (vcb) {
-          const cs = commentString(vcb);
-          ws += `
-${stringifyComment.indentComment(cs, ctx.indent)}`;
+          const cs2 = commentString(vcb);
+          ws2 += `
+${stringifyComment.indentComment(cs2, ctx.indent)}`;
         }
         if (valueStr === "" && !ctx.inFlow) {
-          if (ws === "\n" && valueComment)
-            ws = "\n\n";
+          if (ws2 === "\n" && valueComment)
+            ws2 = "\n\n";
         } else {
-          ws += `
+          ws2 += `
 ${ctx.indent}`;
         }
       } else if (!explicitKey && identity.isCollection(value)) {
@@ -20768,13 +20768,13 @@ ${ctx.indent}`;
               hasPropsLine = true;
           }
           if (!hasPropsLine)
-            ws = `
+            ws2 = `
 ${ctx.indent}`;
         }
       } else if (valueStr === "" || valueStr[0] === "\n") {
-        ws = "";
+        ws2 = "";
       }
-      str += ws + valueStr;
+      str += ws2 + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
@@ -20832,11 +20832,11 @@ var require_merge = __commonJS({
     function addMergeToJSMap(ctx, map2, value) {
       const source = resolveAliasValue(ctx, value);
       if (identity.isSeq(source))
-        for (const it of source.items)
-          mergeValue(ctx, map2, it);
+        for (const it2 of source.items)
+          mergeValue(ctx, map2, it2);
       else if (Array.isArray(source))
-        for (const it of source)
-          mergeValue(ctx, map2, it);
+        for (const it2 of source)
+          mergeValue(ctx, map2, it2);
       else
         mergeValue(ctx, map2, source);
     }
@@ -20944,9 +20944,9 @@ var require_Pair = __commonJS({
     var addPairToJSMap = require_addPairToJSMap();
     var identity = require_identity();
     function createPair(key, value, ctx) {
-      const k = createNode.createNode(key, void 0, ctx);
-      const v = createNode.createNode(value, void 0, ctx);
-      return new Pair(k, v);
+      const k2 = createNode.createNode(key, void 0, ctx);
+      const v2 = createNode.createNode(value, void 0, ctx);
+      return new Pair(k2, v2);
     }
     var Pair = class _Pair {
       constructor(key, value = null) {
@@ -20962,7 +20962,7 @@ var require_Pair = __commonJS({
           value = value.clone(schema);
         return new _Pair(key, value);
       }
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         const pair = ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         return addPairToJSMap.addPairToJSMap(ctx, pair, this);
       }
@@ -21137,13 +21137,13 @@ var require_YAMLMap = __commonJS({
     var Pair = require_Pair();
     var Scalar = require_Scalar();
     function findPair(items, key) {
-      const k = identity.isScalar(key) ? key.value : key;
-      for (const it of items) {
-        if (identity.isPair(it)) {
-          if (it.key === key || it.key === k)
-            return it;
-          if (identity.isScalar(it.key) && it.key.value === k)
-            return it;
+      const k2 = identity.isScalar(key) ? key.value : key;
+      for (const it2 of items) {
+        if (identity.isPair(it2)) {
+          if (it2.key === key || it2.key === k2)
+            return it2;
+          if (identity.isScalar(it2.key) && it2.key.value === k2)
+            return it2;
         }
       }
       return void 0;
@@ -21217,15 +21217,15 @@ var require_YAMLMap = __commonJS({
         }
       }
       delete(key) {
-        const it = findPair(this.items, key);
-        if (!it)
+        const it2 = findPair(this.items, key);
+        if (!it2)
           return false;
-        const del = this.items.splice(this.items.indexOf(it), 1);
+        const del = this.items.splice(this.items.indexOf(it2), 1);
         return del.length > 0;
       }
       get(key, keepScalar) {
-        const it = findPair(this.items, key);
-        const node2 = it?.value;
+        const it2 = findPair(this.items, key);
+        const node2 = it2?.value;
         return (!keepScalar && identity.isScalar(node2) ? node2.value : node2) ?? void 0;
       }
       has(key) {
@@ -21239,7 +21239,7 @@ var require_YAMLMap = __commonJS({
        * @param {Class} Type - If set, forces the returned collection type
        * @returns Instance of Type, Map, or Object
        */
-      toJSON(_, ctx, Type) {
+      toJSON(_2, ctx, Type) {
         const map2 = Type ? new Type() : ctx?.mapAsMap ? /* @__PURE__ */ new Map() : {};
         if (ctx?.onCreate)
           ctx.onCreate(map2);
@@ -21332,8 +21332,8 @@ var require_YAMLSeq = __commonJS({
         const idx = asItemIndex(key);
         if (typeof idx !== "number")
           return void 0;
-        const it = this.items[idx];
-        return !keepScalar && identity.isScalar(it) ? it.value : it;
+        const it2 = this.items[idx];
+        return !keepScalar && identity.isScalar(it2) ? it2.value : it2;
       }
       /**
        * Checks if the collection includes a value with the key `key`.
@@ -21362,7 +21362,7 @@ var require_YAMLSeq = __commonJS({
         else
           this.items[idx] = value;
       }
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         const seq = [];
         if (ctx?.onCreate)
           ctx.onCreate(seq);
@@ -21387,12 +21387,12 @@ var require_YAMLSeq = __commonJS({
         const seq = new this(schema);
         if (obj && Symbol.iterator in Object(obj)) {
           let i = 0;
-          for (let it of obj) {
+          for (let it2 of obj) {
             if (typeof replacer === "function") {
-              const key = obj instanceof Set ? it : String(i++);
-              it = replacer.call(obj, key, it);
+              const key = obj instanceof Set ? it2 : String(i++);
+              it2 = replacer.call(obj, key, it2);
             }
-            seq.items.push(createNode.createNode(it, void 0, ctx));
+            seq.items.push(createNode.createNode(it2, void 0, ctx));
           }
         }
         return seq;
@@ -21746,10 +21746,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           str = buf instanceof node_buffer.Buffer ? buf.toString("base64") : node_buffer.Buffer.from(buf.buffer).toString("base64");
         } else if (typeof btoa === "function") {
-          let s = "";
+          let s3 = "";
           for (let i = 0; i < buf.length; ++i)
-            s += String.fromCharCode(buf[i]);
-          str = btoa(s);
+            s3 += String.fromCharCode(buf[i]);
+          str = btoa(s3);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
@@ -21792,9 +21792,9 @@ var require_pairs = __commonJS({
               pair.key.commentBefore = pair.key.commentBefore ? `${item.commentBefore}
 ${pair.key.commentBefore}` : item.commentBefore;
             if (item.comment) {
-              const cn = pair.value ?? pair.key;
-              cn.comment = cn.comment ? `${item.comment}
-${cn.comment}` : item.comment;
+              const cn2 = pair.value ?? pair.key;
+              cn2.comment = cn2.comment ? `${item.comment}
+${cn2.comment}` : item.comment;
             }
             item = pair;
           }
@@ -21810,26 +21810,26 @@ ${cn.comment}` : item.comment;
       pairs2.tag = "tag:yaml.org,2002:pairs";
       let i = 0;
       if (iterable && Symbol.iterator in Object(iterable))
-        for (let it of iterable) {
+        for (let it2 of iterable) {
           if (typeof replacer === "function")
-            it = replacer.call(iterable, String(i++), it);
+            it2 = replacer.call(iterable, String(i++), it2);
           let key, value;
-          if (Array.isArray(it)) {
-            if (it.length === 2) {
-              key = it[0];
-              value = it[1];
+          if (Array.isArray(it2)) {
+            if (it2.length === 2) {
+              key = it2[0];
+              value = it2[1];
             } else
-              throw new TypeError(`Expected [key, value] tuple: ${it}`);
-          } else if (it && it instanceof Object) {
-            const keys = Object.keys(it);
+              throw new TypeError(`Expected [key, value] tuple: ${it2}`);
+          } else if (it2 && it2 instanceof Object) {
+            const keys = Object.keys(it2);
             if (keys.length === 1) {
               key = keys[0];
-              value = it[key];
+              value = it2[key];
             } else {
               throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
             }
           } else {
-            key = it;
+            key = it2;
           }
           pairs2.items.push(Pair.createPair(key, value, ctx));
         }
@@ -21871,9 +21871,9 @@ var require_omap = __commonJS({
        * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
        * but TypeScript won't allow widening the signature of a child method.
        */
-      toJSON(_, ctx) {
+      toJSON(_2, ctx) {
         if (!ctx)
-          return super.toJSON(_);
+          return super.toJSON(_2);
         const map2 = /* @__PURE__ */ new Map();
         if (ctx?.onCreate)
           ctx.onCreate(map2);
@@ -21993,9 +21993,9 @@ var require_float2 = __commonJS({
         const node2 = new Scalar.Scalar(parseFloat(str.replace(/_/g, "")));
         const dot = str.indexOf(".");
         if (dot !== -1) {
-          const f = str.substring(dot + 1).replace(/_/g, "");
-          if (f[f.length - 1] === "0")
-            node2.minFractionDigits = f.length;
+          const f2 = str.substring(dot + 1).replace(/_/g, "");
+          if (f2[f2.length - 1] === "0")
+            node2.minFractionDigits = f2.length;
         }
         return node2;
       },
@@ -22128,8 +22128,8 @@ var require_set = __commonJS({
           this.items.push(new Pair.Pair(key));
         }
       }
-      toJSON(_, ctx) {
-        return super.toJSON(_, ctx, Set);
+      toJSON(_2, ctx) {
+        return super.toJSON(_2, ctx, Set);
       }
       toString(ctx, onComment, onChompKeep) {
         if (!ctx)
@@ -22184,7 +22184,7 @@ var require_timestamp = __commonJS({
       const sign = str[0];
       const parts = sign === "-" || sign === "+" ? str.substring(1) : str;
       const num2 = (n) => asBigInt ? BigInt(n) : Number(n);
-      const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num2(60) + num2(p), num2(0));
+      const res = parts.replace(/_/g, "").split(":").reduce((res2, p2) => res2 * num2(60) + num2(p2), num2(0));
       return sign === "-" ? num2(-1) * res : res;
     }
     function stringifySexagesimal(node2) {
@@ -22410,7 +22410,7 @@ var require_Schema = __commonJS({
     var seq = require_seq();
     var string4 = require_string();
     var tags = require_tags();
-    var sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    var sortMapEntriesByKey = (a, b2) => a.key < b2.key ? -1 : a.key > b2.key ? 1 : 0;
     var Schema = class _Schema {
       constructor({ compat, customTags, merge: merge3, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
         this.compat = Array.isArray(compat) ? tags.getTags(compat, "compat") : compat ? tags.getTags(null, compat) : null;
@@ -22458,8 +22458,8 @@ var require_stringifyDocument = __commonJS({
       if (doc.commentBefore) {
         if (lines.length !== 1)
           lines.unshift("");
-        const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        const cs2 = commentString(doc.commentBefore);
+        lines.unshift(stringifyComment.indentComment(cs2, ""));
       }
       let chompKeep = false;
       let contentComment = null;
@@ -22468,8 +22468,8 @@ var require_stringifyDocument = __commonJS({
           if (doc.contents.spaceBefore && hasDirectives)
             lines.push("");
           if (doc.contents.commentBefore) {
-            const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            const cs2 = commentString(doc.contents.commentBefore);
+            lines.push(stringifyComment.indentComment(cs2, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -22487,12 +22487,12 @@ var require_stringifyDocument = __commonJS({
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
-          const cs = commentString(doc.comment);
-          if (cs.includes("\n")) {
+          const cs2 = commentString(doc.comment);
+          if (cs2.includes("\n")) {
             lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines.push(stringifyComment.indentComment(cs2, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines.push(`... ${cs2}`);
           }
         } else {
           lines.push("...");
@@ -22591,9 +22591,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path9, value) {
+      addIn(path13, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path9, value);
+          this.contents.addIn(path13, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -22618,7 +22618,7 @@ var require_Document = __commonJS({
           value = replacer.call({ "": value }, "", value);
           _replacer = replacer;
         } else if (Array.isArray(replacer)) {
-          const keyToStr = (v) => typeof v === "number" || v instanceof String || v instanceof Number;
+          const keyToStr = (v2) => typeof v2 === "number" || v2 instanceof String || v2 instanceof Number;
           const asStr = replacer.filter(keyToStr).map(String);
           if (asStr.length > 0)
             replacer = replacer.concat(asStr);
@@ -22653,9 +22653,9 @@ var require_Document = __commonJS({
        * recursively wrapping all values as `Scalar` or `Collection` nodes.
        */
       createPair(key, value, options = {}) {
-        const k = this.createNode(key, null, options);
-        const v = this.createNode(value, null, options);
-        return new Pair.Pair(k, v);
+        const k2 = this.createNode(key, null, options);
+        const v2 = this.createNode(value, null, options);
+        return new Pair.Pair(k2, v2);
       }
       /**
        * Removes a value from the document.
@@ -22668,14 +22668,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path9) {
-        if (Collection2.isEmptyPath(path9)) {
+      deleteIn(path13) {
+        if (Collection2.isEmptyPath(path13)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path9) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -22690,10 +22690,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path9, keepScalar) {
-        if (Collection2.isEmptyPath(path9))
+      getIn(path13, keepScalar) {
+        if (Collection2.isEmptyPath(path13))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path9, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -22704,10 +22704,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path9) {
-        if (Collection2.isEmptyPath(path9))
+      hasIn(path13) {
+        if (Collection2.isEmptyPath(path13))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path9) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -22724,13 +22724,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path9, value) {
-        if (Collection2.isEmptyPath(path9)) {
+      setIn(path13, value) {
+        if (Collection2.isEmptyPath(path13)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path9), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path13), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path9, value);
+          this.contents.setIn(path13, value);
         }
       }
       /**
@@ -22807,8 +22807,8 @@ var require_Document = __commonJS({
         if (this.errors.length > 0)
           throw new Error("Document with errors cannot be stringified");
         if ("indent" in options && (!Number.isInteger(options.indent) || Number(options.indent) <= 0)) {
-          const s = JSON.stringify(options.indent);
-          throw new Error(`"indent" option must be a positive integer, not ${s}`);
+          const s3 = JSON.stringify(options.indent);
+          throw new Error(`"indent" option must be a positive integer, not ${s3}`);
         }
         return stringifyDocument.stringifyDocument(this, options);
       }
@@ -22851,16 +22851,16 @@ var require_errors2 = __commonJS({
       error63.linePos = error63.pos.map((pos) => lc.linePos(pos));
       const { line, col } = error63.linePos[0];
       error63.message += ` at line ${line}, column ${col}`;
-      let ci = col - 1;
+      let ci2 = col - 1;
       let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
-      if (ci >= 60 && lineStr.length > 80) {
-        const trimStart = Math.min(ci - 39, lineStr.length - 79);
+      if (ci2 >= 60 && lineStr.length > 80) {
+        const trimStart = Math.min(ci2 - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
-        ci -= trimStart - 1;
+        ci2 -= trimStart - 1;
       }
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
-      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
+      if (line > 1 && /^ *$/.test(lineStr.substring(0, ci2))) {
         let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
@@ -22870,9 +22870,9 @@ var require_errors2 = __commonJS({
         let count = 1;
         const end = error63.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count = Math.max(1, Math.min(end.col - col, 80 - ci2));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci2) + "^".repeat(count);
         error63.message += `:
 
 ${lineStr}
@@ -23036,22 +23036,22 @@ var require_util_contains_newline = __commonJS({
           if (key.source.includes("\n"))
             return true;
           if (key.end) {
-            for (const st of key.end)
-              if (st.type === "newline")
+            for (const st2 of key.end)
+              if (st2.type === "newline")
                 return true;
           }
           return false;
         case "flow-collection":
-          for (const it of key.items) {
-            for (const st of it.start)
-              if (st.type === "newline")
+          for (const it2 of key.items) {
+            for (const st2 of it2.start)
+              if (st2.type === "newline")
                 return true;
-            if (it.sep) {
-              for (const st of it.sep)
-                if (st.type === "newline")
+            if (it2.sep) {
+              for (const st2 of it2.sep)
+                if (st2.type === "newline")
                   return true;
             }
-            if (containsNewline(it.key) || containsNewline(it.value))
+            if (containsNewline(it2.key) || containsNewline(it2.value))
               return true;
           }
           return false;
@@ -23090,7 +23090,7 @@ var require_util_map_includes = __commonJS({
       const { uniqueKeys } = ctx.options;
       if (uniqueKeys === false)
         return false;
-      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b) => a === b || identity.isScalar(a) && identity.isScalar(b) && a.value === b.value;
+      const isEqual = typeof uniqueKeys === "function" ? uniqueKeys : (a, b2) => a === b2 || identity.isScalar(a) && identity.isScalar(b2) && a.value === b2.value;
       return items.some((pair) => isEqual(pair.key, search));
     }
     exports.mapIncludes = mapIncludes;
@@ -23116,10 +23116,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -23133,7 +23133,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep3) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map2.comment)
@@ -23157,7 +23157,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -23173,7 +23173,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -23212,22 +23212,22 @@ var require_resolve_block_seq = __commonJS({
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
     var utilFlowIndentCheck = require_util_flow_indent_check();
-    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
+    function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs2, onError, tag) {
       const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
       const seq = new NodeClass(ctx.schema);
       if (ctx.atRoot)
         ctx.atRoot = false;
       if (ctx.atKey)
         ctx.atKey = false;
-      let offset = bs.offset;
+      let offset = bs2.offset;
       let commentEnd = null;
-      for (const { start, value } of bs.items) {
+      for (const { start, value } of bs2.items) {
         const props = resolveProps.resolveProps(start, {
           indicator: "seq-item-ind",
           next: value,
           offset,
           onError,
-          parentIndent: bs.indent,
+          parentIndent: bs2.indent,
           startOnNewline: true
         });
         if (!props.found) {
@@ -23245,11 +23245,11 @@ var require_resolve_block_seq = __commonJS({
         }
         const node2 = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, start, null, props, onError);
         if (ctx.schema.compat)
-          utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
+          utilFlowIndentCheck.flowIndentCheck(bs2.indent, value, onError);
         offset = node2.range[2];
         seq.items.push(node2);
       }
-      seq.range = [bs.offset, offset, commentEnd ?? offset];
+      seq.range = [bs2.offset, offset, commentEnd ?? offset];
       return seq;
     }
     exports.resolveBlockSeq = resolveBlockSeq;
@@ -23264,7 +23264,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep3 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -23278,13 +23278,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep3 + cb;
+              sep3 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep3 += source;
               hasSpace = true;
               break;
             default:
@@ -23327,18 +23327,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep3 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -23368,13 +23368,13 @@ var require_resolve_flow_collection = __commonJS({
             onError(props.start, "MISSING_CHAR", `Missing , between ${fcName} items`);
           if (props.comment) {
             let prevItemComment = "";
-            loop: for (const st of start) {
-              switch (st.type) {
+            loop: for (const st2 of start) {
+              switch (st2.type) {
                 case "comma":
                 case "space":
                   break;
                 case "comment":
-                  prevItemComment = st.source.substring(1);
+                  prevItemComment = st2.source.substring(1);
                   break loop;
                 default:
                   break loop;
@@ -23392,8 +23392,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap2 && !sep3 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -23405,7 +23405,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -23416,12 +23416,12 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
-                  if (st === valueProps.found)
+              if (sep3)
+                for (const st2 of sep3) {
+                  if (st2 === valueProps.found)
                     break;
-                  if (st.type === "newline") {
-                    onError(st, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
+                  if (st2.type === "newline") {
+                    onError(st2, "MULTILINE_IMPLICIT_KEY", "Implicit keys of flow sequence pairs need to be on a single line");
                     break;
                   }
                 }
@@ -23434,7 +23434,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -23464,19 +23464,19 @@ var require_resolve_flow_collection = __commonJS({
         }
       }
       const expectedEnd = isMap2 ? "}" : "]";
-      const [ce, ...ee] = fc.end;
+      const [ce2, ...ee2] = fc.end;
       let cePos = offset;
-      if (ce?.source === expectedEnd)
-        cePos = ce.offset + ce.source.length;
+      if (ce2?.source === expectedEnd)
+        cePos = ce2.offset + ce2.source.length;
       else {
         const name = fcName[0].toUpperCase() + fcName.substring(1);
         const msg = atRoot ? `${name} must end with a ${expectedEnd}` : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
         onError(offset, atRoot ? "MISSING_CHAR" : "BAD_INDENT", msg);
-        if (ce && ce.source.length !== 1)
-          ee.unshift(ce);
+        if (ce2 && ce2.source.length !== 1)
+          ee2.unshift(ce2);
       }
-      if (ee.length > 0) {
-        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
+      if (ee2.length > 0) {
+        const end = resolveEnd.resolveEnd(ee2, cePos, ctx.options.strict, onError);
         if (end.comment) {
           if (coll.comment)
             coll.comment += "\n" + end.comment;
@@ -23532,13 +23532,13 @@ var require_compose_collection = __commonJS({
       }
       let tag = ctx.schema.tags.find((t) => t.tag === tagName && t.collection === expType);
       if (!tag) {
-        const kt = ctx.schema.knownTags[tagName];
-        if (kt?.collection === expType) {
-          ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-          tag = kt;
+        const kt2 = ctx.schema.knownTags[tagName];
+        if (kt2?.collection === expType) {
+          ctx.schema.tags.push(Object.assign({}, kt2, { default: false }));
+          tag = kt2;
         } else {
-          if (kt) {
-            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? "scalar"}`, true);
+          if (kt2) {
+            onError(tagToken, "BAD_COLLECTION_TYPE", `${kt2.tag} used for ${expType} collection, but expects ${kt2.collection ?? "scalar"}`, true);
           } else {
             onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, true);
           }
@@ -23614,7 +23614,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep3 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -23631,24 +23631,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep3 === " ")
+            sep3 = "\n";
+          else if (!prevMoreIndented && sep3 === "\n")
+            sep3 = "\n\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep3 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep3 + content;
+          sep3 = " ";
           prevMoreIndented = false;
         }
       }
@@ -23719,9 +23719,9 @@ var require_resolve_block_scalar = __commonJS({
           default: {
             const message = `Unexpected token in block scalar header: ${token.type}`;
             onError(token, "UNEXPECTED_TOKEN", message);
-            const ts = token.source;
-            if (ts && typeof ts === "string")
-              length += ts.length;
+            const ts2 = token.source;
+            if (ts2 && typeof ts2 === "string")
+              length += ts2.length;
           }
         }
       }
@@ -23730,8 +23730,8 @@ var require_resolve_block_scalar = __commonJS({
     function splitLines(source) {
       const split = source.split(/\n( *)/);
       const first = split[0];
-      const m = first.match(/^( *)/);
-      const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
+      const m2 = first.match(/^( *)/);
+      const line0 = m2?.[1] ? [m2[1], first.slice(m2[1].length)] : ["", first];
       const lines = [line0];
       for (let i = 1; i < split.length; i += 2)
         lines.push([split[i], split[i + 1]]);
@@ -23776,12 +23776,12 @@ var require_resolve_flow_scalar = __commonJS({
           };
       }
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
       return {
         value,
         type: _type,
-        comment: re.comment,
-        range: [offset, valueEnd, re.offset]
+        comment: re2.comment,
+        range: [offset, valueEnd, re2.offset]
       };
     }
     function plainValue(source, onError) {
@@ -23831,25 +23831,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep2 = " ";
+      let sep3 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep3 === "\n")
+            res += sep3;
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep3 + lm;
+          sep3 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -23948,8 +23948,8 @@ var require_resolve_flow_scalar = __commonJS({
     };
     function parseCharCode(source, offset, length, onError) {
       const cc = source.substr(offset, length);
-      const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-      const code = ok ? parseInt(cc, 16) : NaN;
+      const ok3 = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
+      const code = ok3 ? parseInt(cc, 16) : NaN;
       try {
         return String.fromCodePoint(code);
       } catch {
@@ -24018,10 +24018,10 @@ var require_compose_scalar = __commonJS({
       for (const tag of matchWithTest)
         if (tag.test?.test(value))
           return tag;
-      const kt = schema.knownTags[tagName];
-      if (kt && !kt.collection) {
-        schema.tags.push(Object.assign({}, kt, { default: false, test: void 0 }));
-        return kt;
+      const kt2 = schema.knownTags[tagName];
+      if (kt2 && !kt2.collection) {
+        schema.tags.push(Object.assign({}, kt2, { default: false, test: void 0 }));
+        return kt2;
       }
       onError(tagToken, "TAG_RESOLVE_FAILED", `Unresolved tag: ${tagName}`, tagName !== "tag:yaml.org,2002:str");
       return schema[identity.SCALAR];
@@ -24031,9 +24031,9 @@ var require_compose_scalar = __commonJS({
       if (schema.compat) {
         const compat = schema.compat.find((tag2) => tag2.default && tag2.test?.test(value)) ?? schema[identity.SCALAR];
         if (tag.tag !== compat.tag) {
-          const ts = directives.tagString(tag.tag);
-          const cs = directives.tagString(compat.tag);
-          const msg = `Value may be parsed as either ${ts} or ${cs}`;
+          const ts2 = directives.tagString(tag.tag);
+          const cs2 = directives.tagString(compat.tag);
+          const msg = `Value may be parsed as either ${ts2} or ${cs2}`;
           onError(token, "TAG_RESOLVE_FAILED", msg, true);
         }
       }
@@ -24051,18 +24051,18 @@ var require_util_empty_scalar_position = __commonJS({
       if (before) {
         pos ?? (pos = before.length);
         for (let i = pos - 1; i >= 0; --i) {
-          let st = before[i];
-          switch (st.type) {
+          let st2 = before[i];
+          switch (st2.type) {
             case "space":
             case "comment":
             case "newline":
-              offset -= st.source.length;
+              offset -= st2.source.length;
               continue;
           }
-          st = before[++i];
-          while (st?.type === "space") {
-            offset += st.source.length;
-            st = before[++i];
+          st2 = before[++i];
+          while (st2?.type === "space") {
+            offset += st2.source.length;
+            st2 = before[++i];
           }
           break;
         }
@@ -24168,10 +24168,10 @@ var require_compose_node = __commonJS({
       if (alias.source.endsWith(":"))
         onError(offset + source.length - 1, "BAD_ALIAS", "Alias ending in : is ambiguous", true);
       const valueEnd = offset + source.length;
-      const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
-      alias.range = [offset, valueEnd, re.offset];
-      if (re.comment)
-        alias.comment = re.comment;
+      const re2 = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
+      alias.range = [offset, valueEnd, re2.offset];
+      if (re2.comment)
+        alias.comment = re2.comment;
       return alias;
     }
     exports.composeEmptyNode = composeEmptyNode;
@@ -24212,10 +24212,10 @@ var require_compose_doc = __commonJS({
       }
       doc.contents = value ? composeNode.composeNode(ctx, value, props, onError) : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
       const contentEnd = doc.contents.range[2];
-      const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
-      if (re.comment)
-        doc.comment = re.comment;
-      doc.range = [offset, contentEnd, re.offset];
+      const re2 = resolveEnd.resolveEnd(end, contentEnd, false, onError);
+      if (re2.comment)
+        doc.comment = re2.comment;
+      doc.range = [offset, contentEnd, re2.offset];
       return doc;
     }
     exports.composeDoc = composeDoc;
@@ -24293,11 +24293,11 @@ ${comment}` : comment;
           } else if (afterEmptyLine || doc.directives.docStart || !dc) {
             doc.commentBefore = comment;
           } else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
-            let it = dc.items[0];
-            if (identity.isPair(it))
-              it = it.key;
-            const cb = it.commentBefore;
-            it.commentBefore = cb ? `${comment}
+            let it2 = dc.items[0];
+            if (identity.isPair(it2))
+              it2 = it2.key;
+            const cb = it2.commentBefore;
+            it2.commentBefore = cb ? `${comment}
 ${cb}` : comment;
           } else {
             const cb = dc.commentBefore;
@@ -24472,9 +24472,9 @@ var require_cst_scalar = __commonJS({
       switch (source[0]) {
         case "|":
         case ">": {
-          const he = source.indexOf("\n");
-          const head = source.substring(0, he);
-          const body = source.substring(he + 1) + "\n";
+          const he2 = source.indexOf("\n");
+          const head = source.substring(0, he2);
+          const body = source.substring(he2 + 1) + "\n";
           const props = [
             { type: "block-scalar-header", offset, indent, source: head }
           ];
@@ -24535,9 +24535,9 @@ var require_cst_scalar = __commonJS({
       }
     }
     function setBlockScalarValue(token, source) {
-      const he = source.indexOf("\n");
-      const head = source.substring(0, he);
-      const body = source.substring(he + 1) + "\n";
+      const he2 = source.indexOf("\n");
+      const head = source.substring(0, he2);
+      const body = source.substring(he2 + 1) + "\n";
       if (token.type === "block-scalar") {
         const header = token.props[0];
         if (header.type !== "block-scalar-header")
@@ -24560,14 +24560,14 @@ var require_cst_scalar = __commonJS({
     }
     function addEndtoBlockProps(props, end) {
       if (end)
-        for (const st of end)
-          switch (st.type) {
+        for (const st2 of end)
+          switch (st2.type) {
             case "space":
             case "comment":
-              props.push(st);
+              props.push(st2);
               break;
             case "newline":
-              props.push(st);
+              props.push(st2);
               return true;
           }
       return false;
@@ -24601,7 +24601,7 @@ var require_cst_scalar = __commonJS({
         }
         default: {
           const indent = "indent" in token ? token.indent : -1;
-          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st) => st.type === "space" || st.type === "comment" || st.type === "newline") : [];
+          const end = "end" in token && Array.isArray(token.end) ? token.end.filter((st2) => st2.type === "space" || st2.type === "comment" || st2.type === "newline") : [];
           for (const key of Object.keys(token))
             if (key !== "type" && key !== "offset")
               delete token[key];
@@ -24639,35 +24639,35 @@ var require_cst_stringify = __commonJS({
           let res = token.start.source;
           for (const item of token.items)
             res += stringifyItem(item);
-          for (const st of token.end)
-            res += st.source;
+          for (const st2 of token.end)
+            res += st2.source;
           return res;
         }
         case "document": {
           let res = stringifyItem(token);
           if (token.end)
-            for (const st of token.end)
-              res += st.source;
+            for (const st2 of token.end)
+              res += st2.source;
           return res;
         }
         default: {
           let res = token.source;
           if ("end" in token && token.end)
-            for (const st of token.end)
-              res += st.source;
+            for (const st2 of token.end)
+              res += st2.source;
           return res;
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep3, value }) {
       let res = "";
-      for (const st of start)
-        res += st.source;
+      for (const st2 of start)
+        res += st2.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st of sep2)
-          res += st.source;
+      if (sep3)
+        for (const st2 of sep3)
+          res += st2.source;
       if (value)
         res += stringifyToken(value);
       return res;
@@ -24691,9 +24691,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path9) => {
+    visit2.itemAtPath = (cst, path13) => {
       let item = cst;
-      for (const [field2, index] of path9) {
+      for (const [field2, index] of path13) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -24702,37 +24702,37 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path9) => {
-      const parent = visit2.itemAtPath(cst, path9.slice(0, -1));
-      const field2 = path9[path9.length - 1][0];
+    visit2.parentCollection = (cst, path13) => {
+      const parent = visit2.itemAtPath(cst, path13.slice(0, -1));
+      const field2 = path13[path13.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path9, item, visitor) {
-      let ctrl = visitor(item, path9);
+    function _visit(path13, item, visitor) {
+      let ctrl = visitor(item, path13);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path9.concat([[field2, i]])), token.items[i], visitor);
-            if (typeof ci === "number")
-              i = ci - 1;
-            else if (ci === BREAK)
+            const ci2 = _visit(Object.freeze(path13.concat([[field2, i]])), token.items[i], visitor);
+            if (typeof ci2 === "number")
+              i = ci2 - 1;
+            else if (ci2 === BREAK)
               return BREAK;
-            else if (ci === REMOVE) {
+            else if (ci2 === REMOVE) {
               token.items.splice(i, 1);
               i -= 1;
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path9);
+            ctrl = ctrl(item, path13);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path9) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
     }
     exports.visit = visit2;
   }
@@ -24922,8 +24922,8 @@ var require_lexer = __commonJS({
           return ch === "\n" || indent >= this.indentNext || !ch && !this.atEnd ? offset + indent : -1;
         }
         if (ch === "-" || ch === ".") {
-          const dt = this.buffer.substr(offset, 3);
-          if ((dt === "---" || dt === "...") && isEmpty(this.buffer[offset + 3]))
+          const dt2 = this.buffer.substr(offset, 3);
+          if ((dt2 === "---" || dt2 === "...") && isEmpty(this.buffer[offset + 3]))
             return -1;
         }
         return offset;
@@ -24983,14 +24983,14 @@ var require_lexer = __commonJS({
         }
         if (line[0] === "%") {
           let dirEnd = line.length;
-          let cs = line.indexOf("#");
-          while (cs !== -1) {
-            const ch = line[cs - 1];
+          let cs2 = line.indexOf("#");
+          while (cs2 !== -1) {
+            const ch = line[cs2 - 1];
             if (ch === " " || ch === "	") {
-              dirEnd = cs - 1;
+              dirEnd = cs2 - 1;
               break;
             } else {
-              cs = line.indexOf("#", cs + 1);
+              cs2 = line.indexOf("#", cs2 + 1);
             }
           }
           while (true) {
@@ -25021,12 +25021,12 @@ var require_lexer = __commonJS({
         if (ch === "-" || ch === ".") {
           if (!this.atEnd && !this.hasChars(4))
             return this.setNext("line-start");
-          const s = this.peek(3);
-          if ((s === "---" || s === "...") && isEmpty(this.charAt(3))) {
+          const s3 = this.peek(3);
+          if ((s3 === "---" || s3 === "...") && isEmpty(this.charAt(3))) {
             yield* this.pushCount(3);
             this.indentValue = 0;
             this.indentNext = 0;
-            return s === "---" ? "doc" : "stream";
+            return s3 === "---" ? "doc" : "stream";
           }
         }
         this.indentValue = yield* this.pushSpaces(false);
@@ -25177,10 +25177,10 @@ var require_lexer = __commonJS({
         let nl = qb.indexOf("\n", this.pos);
         if (nl !== -1) {
           while (nl !== -1) {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
+            const cs2 = this.continueScalar(nl + 1);
+            if (cs2 === -1)
               break;
-            nl = qb.indexOf("\n", cs);
+            nl = qb.indexOf("\n", cs2);
           }
           if (nl !== -1) {
             end = nl - (qb[nl - 1] === "\r" ? 2 : 1);
@@ -25243,10 +25243,10 @@ var require_lexer = __commonJS({
             this.indentNext = this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
           }
           do {
-            const cs = this.continueScalar(nl + 1);
-            if (cs === -1)
+            const cs2 = this.continueScalar(nl + 1);
+            if (cs2 === -1)
               break;
-            nl = this.buffer.indexOf("\n", cs);
+            nl = this.buffer.indexOf("\n", cs2);
           } while (nl !== -1);
           if (nl === -1) {
             if (!this.atEnd)
@@ -25305,10 +25305,10 @@ var require_lexer = __commonJS({
             if (next === "#" || inFlow && flowIndicatorChars.has(next))
               break;
             if (ch === "\n") {
-              const cs = this.continueScalar(i + 1);
-              if (cs === -1)
+              const cs2 = this.continueScalar(i + 1);
+              if (cs2 === -1)
                 break;
-              i = Math.max(i, cs - 2);
+              i = Math.max(i, cs2 - 2);
             }
           } else {
             if (inFlow && flowIndicatorChars.has(ch))
@@ -25331,11 +25331,11 @@ var require_lexer = __commonJS({
         return 0;
       }
       *pushToIndex(i, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i);
-        if (s) {
-          yield s;
-          this.pos += s.length;
-          return s.length;
+        const s3 = this.buffer.slice(this.pos, i);
+        if (s3) {
+          yield s3;
+          this.pos += s3.length;
+          return s3.length;
         } else if (allowEmpty)
           yield "";
         return 0;
@@ -25503,8 +25503,8 @@ var require_parser = __commonJS({
         case "document":
           return parent.start;
         case "block-map": {
-          const it = parent.items[parent.items.length - 1];
-          return it.sep ?? it.start;
+          const it2 = parent.items[parent.items.length - 1];
+          return it2.sep ?? it2.start;
         }
         case "block-seq":
           return parent.items[parent.items.length - 1].start;
@@ -25540,19 +25540,19 @@ var require_parser = __commonJS({
     }
     function fixFlowSeqItems(fc) {
       if (fc.start.type === "flow-seq-start") {
-        for (const it of fc.items) {
-          if (it.sep && !it.value && !includesToken(it.start, "explicit-key-ind") && !includesToken(it.sep, "map-value-ind")) {
-            if (it.key)
-              it.value = it.key;
-            delete it.key;
-            if (isFlowToken(it.value)) {
-              if (it.value.end)
-                arrayPushArray(it.value.end, it.sep);
+        for (const it2 of fc.items) {
+          if (it2.sep && !it2.value && !includesToken(it2.start, "explicit-key-ind") && !includesToken(it2.sep, "map-value-ind")) {
+            if (it2.key)
+              it2.value = it2.key;
+            delete it2.key;
+            if (isFlowToken(it2.value)) {
+              if (it2.value.end)
+                arrayPushArray(it2.value.end, it2.sep);
               else
-                it.value.end = it.sep;
+                it2.value.end = it2.sep;
             } else
-              arrayPushArray(it.start, it.sep);
-            delete it.sep;
+              arrayPushArray(it2.start, it2.sep);
+            delete it2.sep;
           }
         }
       }
@@ -25647,13 +25647,13 @@ var require_parser = __commonJS({
           yield* this.pop();
       }
       get sourceToken() {
-        const st = {
+        const st2 = {
           type: this.type,
           offset: this.offset,
           indent: this.indent,
           source: this.source
         };
-        return st;
+        return st2;
       }
       *step() {
         const top = this.peek(1);
@@ -25717,36 +25717,36 @@ var require_parser = __commonJS({
               top.props.push(token);
               break;
             case "block-map": {
-              const it = top.items[top.items.length - 1];
-              if (it.value) {
+              const it2 = top.items[top.items.length - 1];
+              if (it2.value) {
                 top.items.push({ start: [], key: token, sep: [] });
                 this.onKeyLine = true;
                 return;
-              } else if (it.sep) {
-                it.value = token;
+              } else if (it2.sep) {
+                it2.value = token;
               } else {
-                Object.assign(it, { key: token, sep: [] });
-                this.onKeyLine = !it.explicitKey;
+                Object.assign(it2, { key: token, sep: [] });
+                this.onKeyLine = !it2.explicitKey;
                 return;
               }
               break;
             }
             case "block-seq": {
-              const it = top.items[top.items.length - 1];
-              if (it.value)
+              const it2 = top.items[top.items.length - 1];
+              if (it2.value)
                 top.items.push({ start: [], value: token });
               else
-                it.value = token;
+                it2.value = token;
               break;
             }
             case "flow-collection": {
-              const it = top.items[top.items.length - 1];
-              if (!it || it.value)
+              const it2 = top.items[top.items.length - 1];
+              if (!it2 || it2.value)
                 top.items.push({ start: [], key: token, sep: [] });
-              else if (it.sep)
-                it.value = token;
+              else if (it2.sep)
+                it2.value = token;
               else
-                Object.assign(it, { key: token, sep: [] });
+                Object.assign(it2, { key: token, sep: [] });
               return;
             }
             /* istanbul ignore next should not happen */
@@ -25756,7 +25756,7 @@ var require_parser = __commonJS({
           }
           if ((top.type === "document" || top.type === "block-map" || top.type === "block-seq") && (token.type === "block-map" || token.type === "block-seq")) {
             const last = token.items[token.items.length - 1];
-            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st) => st.type !== "comment" || st.indent < token.indent))) {
+            if (last && !last.sep && !last.value && last.start.length > 0 && findNonEmptyIndex(last.start) === -1 && (token.indent === 0 || last.start.every((st2) => st2.type !== "comment" || st2.indent < token.indent))) {
               if (top.type === "document")
                 top.end = last.start;
               else
@@ -25833,18 +25833,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep3;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep3 = scalar.end;
+            sep3.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep3 = [this.sourceToken];
           const map2 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep: sep3 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map2;
@@ -25878,60 +25878,60 @@ var require_parser = __commonJS({
         }
       }
       *blockMap(map2) {
-        const it = map2.items[map2.items.length - 1];
+        const it2 = map2.items[map2.items.length - 1];
         switch (this.type) {
           case "newline":
             this.onKeyLine = false;
-            if (it.value) {
-              const end = "end" in it.value ? it.value.end : void 0;
+            if (it2.value) {
+              const end = "end" in it2.value ? it2.value.end : void 0;
               const last = Array.isArray(end) ? end[end.length - 1] : void 0;
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 map2.items.push({ start: [this.sourceToken] });
-            } else if (it.sep) {
-              it.sep.push(this.sourceToken);
+            } else if (it2.sep) {
+              it2.sep.push(this.sourceToken);
             } else {
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
           case "space":
           case "comment":
-            if (it.value) {
+            if (it2.value) {
               map2.items.push({ start: [this.sourceToken] });
-            } else if (it.sep) {
-              it.sep.push(this.sourceToken);
+            } else if (it2.sep) {
+              it2.sep.push(this.sourceToken);
             } else {
-              if (this.atIndentedComment(it.start, map2.indent)) {
+              if (this.atIndentedComment(it2.start, map2.indent)) {
                 const prev = map2.items[map2.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
-                  arrayPushArray(end, it.start);
+                  arrayPushArray(end, it2.start);
                   end.push(this.sourceToken);
                   map2.items.pop();
                   return;
                 }
               }
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
         }
         if (this.indent >= map2.indent) {
           const atMapIndent = !this.onKeyLine && this.indent === map2.indent;
-          const atNextItem = atMapIndent && (it.sep || it.explicitKey) && this.type !== "seq-item-ind";
+          const atNextItem = atMapIndent && (it2.sep || it2.explicitKey) && this.type !== "seq-item-ind";
           let start = [];
-          if (atNextItem && it.sep && !it.value) {
+          if (atNextItem && it2.sep && !it2.value) {
             const nl = [];
-            for (let i = 0; i < it.sep.length; ++i) {
-              const st = it.sep[i];
-              switch (st.type) {
+            for (let i = 0; i < it2.sep.length; ++i) {
+              const st2 = it2.sep[i];
+              switch (st2.type) {
                 case "newline":
                   nl.push(i);
                   break;
                 case "space":
                   break;
                 case "comment":
-                  if (st.indent > map2.indent)
+                  if (st2.indent > map2.indent)
                     nl.length = 0;
                   break;
                 default:
@@ -25939,26 +25939,26 @@ var require_parser = __commonJS({
               }
             }
             if (nl.length >= 2)
-              start = it.sep.splice(nl[1]);
+              start = it2.sep.splice(nl[1]);
           }
           switch (this.type) {
             case "anchor":
             case "tag":
-              if (atNextItem || it.value) {
+              if (atNextItem || it2.value) {
                 start.push(this.sourceToken);
                 map2.items.push({ start });
                 this.onKeyLine = true;
-              } else if (it.sep) {
-                it.sep.push(this.sourceToken);
+              } else if (it2.sep) {
+                it2.sep.push(this.sourceToken);
               } else {
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               }
               return;
             case "explicit-key-ind":
-              if (!it.sep && !it.explicitKey) {
-                it.start.push(this.sourceToken);
-                it.explicitKey = true;
-              } else if (atNextItem || it.value) {
+              if (!it2.sep && !it2.explicitKey) {
+                it2.start.push(this.sourceToken);
+                it2.explicitKey = true;
+              } else if (atNextItem || it2.value) {
                 start.push(this.sourceToken);
                 map2.items.push({ start, explicitKey: true });
               } else {
@@ -25972,12 +25972,12 @@ var require_parser = __commonJS({
               this.onKeyLine = true;
               return;
             case "map-value-ind":
-              if (it.explicitKey) {
-                if (!it.sep) {
-                  if (includesToken(it.start, "newline")) {
-                    Object.assign(it, { key: null, sep: [this.sourceToken] });
+              if (it2.explicitKey) {
+                if (!it2.sep) {
+                  if (includesToken(it2.start, "newline")) {
+                    Object.assign(it2, { key: null, sep: [this.sourceToken] });
                   } else {
-                    const start2 = getFirstKeyStartProps(it.start);
+                    const start2 = getFirstKeyStartProps(it2.start);
                     this.stack.push({
                       type: "block-map",
                       offset: this.offset,
@@ -25985,39 +25985,39 @@ var require_parser = __commonJS({
                       items: [{ start: start2, key: null, sep: [this.sourceToken] }]
                     });
                   }
-                } else if (it.value) {
+                } else if (it2.value) {
                   map2.items.push({ start: [], key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it.sep, "map-value-ind")) {
+                } else if (includesToken(it2.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
                     items: [{ start, key: null, sep: [this.sourceToken] }]
                   });
-                } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
-                  const start2 = getFirstKeyStartProps(it.start);
-                  const key = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
-                  delete it.key;
-                  delete it.sep;
+                } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
+                  const start2 = getFirstKeyStartProps(it2.start);
+                  const key = it2.key;
+                  const sep3 = it2.sep;
+                  sep3.push(this.sourceToken);
+                  delete it2.key;
+                  delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep3 }]
                   });
                 } else if (start.length > 0) {
-                  it.sep = it.sep.concat(start, this.sourceToken);
+                  it2.sep = it2.sep.concat(start, this.sourceToken);
                 } else {
-                  it.sep.push(this.sourceToken);
+                  it2.sep.push(this.sourceToken);
                 }
               } else {
-                if (!it.sep) {
-                  Object.assign(it, { key: null, sep: [this.sourceToken] });
-                } else if (it.value || atNextItem) {
+                if (!it2.sep) {
+                  Object.assign(it2, { key: null, sep: [this.sourceToken] });
+                } else if (it2.value || atNextItem) {
                   map2.items.push({ start, key: null, sep: [this.sourceToken] });
-                } else if (includesToken(it.sep, "map-value-ind")) {
+                } else if (includesToken(it2.sep, "map-value-ind")) {
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
@@ -26025,7 +26025,7 @@ var require_parser = __commonJS({
                     items: [{ start: [], key: null, sep: [this.sourceToken] }]
                   });
                 } else {
-                  it.sep.push(this.sourceToken);
+                  it2.sep.push(this.sourceToken);
                 }
               }
               this.onKeyLine = true;
@@ -26034,14 +26034,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs3 = this.flowScalar(this.type);
-              if (atNextItem || it.value) {
-                map2.items.push({ start, key: fs3, sep: [] });
+              const fs5 = this.flowScalar(this.type);
+              if (atNextItem || it2.value) {
+                map2.items.push({ start, key: fs5, sep: [] });
                 this.onKeyLine = true;
-              } else if (it.sep) {
-                this.stack.push(fs3);
+              } else if (it2.sep) {
+                this.stack.push(fs5);
               } else {
-                Object.assign(it, { key: fs3, sep: [] });
+                Object.assign(it2, { key: fs5, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -26050,7 +26050,7 @@ var require_parser = __commonJS({
               const bv = this.startBlockValue(map2);
               if (bv) {
                 if (bv.type === "block-seq") {
-                  if (!it.explicitKey && it.sep && !includesToken(it.sep, "newline")) {
+                  if (!it2.explicitKey && it2.sep && !includesToken(it2.sep, "newline")) {
                     yield* this.pop({
                       type: "error",
                       offset: this.offset,
@@ -26072,50 +26072,50 @@ var require_parser = __commonJS({
         yield* this.step();
       }
       *blockSequence(seq) {
-        const it = seq.items[seq.items.length - 1];
+        const it2 = seq.items[seq.items.length - 1];
         switch (this.type) {
           case "newline":
-            if (it.value) {
-              const end = "end" in it.value ? it.value.end : void 0;
+            if (it2.value) {
+              const end = "end" in it2.value ? it2.value.end : void 0;
               const last = Array.isArray(end) ? end[end.length - 1] : void 0;
               if (last?.type === "comment")
                 end?.push(this.sourceToken);
               else
                 seq.items.push({ start: [this.sourceToken] });
             } else
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             return;
           case "space":
           case "comment":
-            if (it.value)
+            if (it2.value)
               seq.items.push({ start: [this.sourceToken] });
             else {
-              if (this.atIndentedComment(it.start, seq.indent)) {
+              if (this.atIndentedComment(it2.start, seq.indent)) {
                 const prev = seq.items[seq.items.length - 2];
                 const end = prev?.value?.end;
                 if (Array.isArray(end)) {
-                  arrayPushArray(end, it.start);
+                  arrayPushArray(end, it2.start);
                   end.push(this.sourceToken);
                   seq.items.pop();
                   return;
                 }
               }
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             }
             return;
           case "anchor":
           case "tag":
-            if (it.value || this.indent <= seq.indent)
+            if (it2.value || this.indent <= seq.indent)
               break;
-            it.start.push(this.sourceToken);
+            it2.start.push(this.sourceToken);
             return;
           case "seq-item-ind":
             if (this.indent !== seq.indent)
               break;
-            if (it.value || includesToken(it.start, "seq-item-ind"))
+            if (it2.value || includesToken(it2.start, "seq-item-ind"))
               seq.items.push({ start: [this.sourceToken] });
             else
-              it.start.push(this.sourceToken);
+              it2.start.push(this.sourceToken);
             return;
         }
         if (this.indent > seq.indent) {
@@ -26129,7 +26129,7 @@ var require_parser = __commonJS({
         yield* this.step();
       }
       *flowCollection(fc) {
-        const it = fc.items[fc.items.length - 1];
+        const it2 = fc.items[fc.items.length - 1];
         if (this.type === "flow-error-end") {
           let top;
           do {
@@ -26140,42 +26140,42 @@ var require_parser = __commonJS({
           switch (this.type) {
             case "comma":
             case "explicit-key-ind":
-              if (!it || it.sep)
+              if (!it2 || it2.sep)
                 fc.items.push({ start: [this.sourceToken] });
               else
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               return;
             case "map-value-ind":
-              if (!it || it.value)
+              if (!it2 || it2.value)
                 fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
-              else if (it.sep)
-                it.sep.push(this.sourceToken);
+              else if (it2.sep)
+                it2.sep.push(this.sourceToken);
               else
-                Object.assign(it, { key: null, sep: [this.sourceToken] });
+                Object.assign(it2, { key: null, sep: [this.sourceToken] });
               return;
             case "space":
             case "comment":
             case "newline":
             case "anchor":
             case "tag":
-              if (!it || it.value)
+              if (!it2 || it2.value)
                 fc.items.push({ start: [this.sourceToken] });
-              else if (it.sep)
-                it.sep.push(this.sourceToken);
+              else if (it2.sep)
+                it2.sep.push(this.sourceToken);
               else
-                it.start.push(this.sourceToken);
+                it2.start.push(this.sourceToken);
               return;
             case "alias":
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs3 = this.flowScalar(this.type);
-              if (!it || it.value)
-                fc.items.push({ start: [], key: fs3, sep: [] });
-              else if (it.sep)
-                this.stack.push(fs3);
+              const fs5 = this.flowScalar(this.type);
+              if (!it2 || it2.value)
+                fc.items.push({ start: [], key: fs5, sep: [] });
+              else if (it2.sep)
+                this.stack.push(fs5);
               else
-                Object.assign(it, { key: fs3, sep: [] });
+                Object.assign(it2, { key: fs5, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -26199,13 +26199,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep3 = fc.end.splice(1, fc.end.length);
+            sep3.push(this.sourceToken);
             const map2 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep3 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map2;
@@ -26292,7 +26292,7 @@ var require_parser = __commonJS({
           return false;
         if (this.indent <= indent)
           return false;
-        return start.every((st) => st.type === "newline" || st.type === "space");
+        return start.every((st2) => st2.type === "newline" || st2.type === "space");
       }
       *documentEnd(docEnd) {
         if (this.type !== "doc-mode") {
@@ -26489,10 +26489,10 @@ var require_proxy = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getProxyUrl = getProxyUrl2;
-    exports.checkBypass = checkBypass;
+    exports.checkBypass = checkBypass2;
     function getProxyUrl2(reqUrl) {
       const usingSsl = reqUrl.protocol === "https:";
-      if (checkBypass(reqUrl)) {
+      if (checkBypass2(reqUrl)) {
         return void 0;
       }
       const proxyVar = (() => {
@@ -26504,21 +26504,21 @@ var require_proxy = __commonJS({
       })();
       if (proxyVar) {
         try {
-          return new DecodedURL(proxyVar);
+          return new DecodedURL2(proxyVar);
         } catch (_a3) {
           if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
-            return new DecodedURL(`http://${proxyVar}`);
+            return new DecodedURL2(`http://${proxyVar}`);
         }
       } else {
         return void 0;
       }
     }
-    function checkBypass(reqUrl) {
+    function checkBypass2(reqUrl) {
       if (!reqUrl.hostname) {
         return false;
       }
       const reqHost = reqUrl.hostname;
-      if (isLoopbackAddress(reqHost)) {
+      if (isLoopbackAddress2(reqHost)) {
         return true;
       }
       const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
@@ -26544,11 +26544,11 @@ var require_proxy = __commonJS({
       }
       return false;
     }
-    function isLoopbackAddress(host) {
+    function isLoopbackAddress2(host) {
       const hostLower = host.toLowerCase();
       return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
     }
-    var DecodedURL = class extends URL {
+    var DecodedURL2 = class extends URL {
       constructor(url2, base) {
         super(url2, base);
         this._decodedUsername = decodeURIComponent(super.username);
@@ -26568,30 +26568,30 @@ var require_proxy = __commonJS({
 var require_lib = __commonJS({
   "node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js"(exports) {
     "use strict";
-    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      var desc = Object.getOwnPropertyDescriptor(m, k);
-      if (!desc || ("get" in desc ? !m.__esModule : desc.writable || desc.configurable)) {
+    var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m2, k2, k22) {
+      if (k22 === void 0) k22 = k2;
+      var desc = Object.getOwnPropertyDescriptor(m2, k2);
+      if (!desc || ("get" in desc ? !m2.__esModule : desc.writable || desc.configurable)) {
         desc = { enumerable: true, get: function() {
-          return m[k];
+          return m2[k2];
         } };
       }
-      Object.defineProperty(o, k2, desc);
-    }) : (function(o, m, k, k2) {
-      if (k2 === void 0) k2 = k;
-      o[k2] = m[k];
+      Object.defineProperty(o, k22, desc);
+    }) : (function(o, m2, k2, k22) {
+      if (k22 === void 0) k22 = k2;
+      o[k22] = m2[k2];
     }));
-    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v) {
-      Object.defineProperty(o, "default", { enumerable: true, value: v });
-    }) : function(o, v) {
-      o["default"] = v;
+    var __setModuleDefault = exports && exports.__setModuleDefault || (Object.create ? (function(o, v2) {
+      Object.defineProperty(o, "default", { enumerable: true, value: v2 });
+    }) : function(o, v2) {
+      o["default"] = v2;
     });
     var __importStar = exports && exports.__importStar || /* @__PURE__ */ (function() {
       var ownKeys = function(o) {
         ownKeys = Object.getOwnPropertyNames || function(o2) {
-          var ar = [];
-          for (var k in o2) if (Object.prototype.hasOwnProperty.call(o2, k)) ar[ar.length] = k;
-          return ar;
+          var ar2 = [];
+          for (var k2 in o2) if (Object.prototype.hasOwnProperty.call(o2, k2)) ar2[ar2.length] = k2;
+          return ar2;
         };
         return ownKeys(o);
       };
@@ -26599,19 +26599,19 @@ var require_lib = __commonJS({
         if (mod && mod.__esModule) return mod;
         var result = {};
         if (mod != null) {
-          for (var k = ownKeys(mod), i = 0; i < k.length; i++) if (k[i] !== "default") __createBinding(result, mod, k[i]);
+          for (var k2 = ownKeys(mod), i = 0; i < k2.length; i++) if (k2[i] !== "default") __createBinding(result, mod, k2[i]);
         }
         __setModuleDefault(result, mod);
         return result;
       };
     })();
-    var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
+    var __awaiter8 = exports && exports.__awaiter || function(thisArg, _arguments, P2, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
+        return value instanceof P2 ? value : new P2(function(resolve) {
           resolve(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P2 || (P2 = Promise))(function(resolve, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26636,8 +26636,8 @@ var require_lib = __commonJS({
     exports.HttpClient = exports.HttpClientResponse = exports.HttpClientError = exports.MediaTypes = exports.Headers = exports.HttpCodes = void 0;
     exports.getProxyUrl = getProxyUrl2;
     exports.isHttps = isHttps;
-    var http = __importStar(__require("http"));
-    var https = __importStar(__require("https"));
+    var http2 = __importStar(__require("http"));
+    var https2 = __importStar(__require("https"));
     var pm = __importStar(require_proxy());
     var tunnel2 = __importStar(require_tunnel2());
     var undici_1 = require_undici();
@@ -26696,10 +26696,10 @@ var require_lib = __commonJS({
       HttpCodes2.ServiceUnavailable,
       HttpCodes2.GatewayTimeout
     ];
-    var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
-    var ExponentialBackoffCeiling = 10;
-    var ExponentialBackoffTimeSlice = 5;
-    var HttpClientError = class _HttpClientError extends Error {
+    var RetryableHttpVerbs2 = ["OPTIONS", "GET", "DELETE", "HEAD"];
+    var ExponentialBackoffCeiling2 = 10;
+    var ExponentialBackoffTimeSlice2 = 5;
+    var HttpClientError2 = class _HttpClientError extends Error {
       constructor(message, statusCode) {
         super(message);
         this.name = "HttpClientError";
@@ -26707,14 +26707,14 @@ var require_lib = __commonJS({
         Object.setPrototypeOf(this, _HttpClientError.prototype);
       }
     };
-    exports.HttpClientError = HttpClientError;
-    var HttpClientResponse = class {
+    exports.HttpClientError = HttpClientError2;
+    var HttpClientResponse2 = class {
       constructor(message) {
         this.message = message;
       }
       readBody() {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
+          return new Promise((resolve) => __awaiter8(this, void 0, void 0, function* () {
             let output2 = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output2 = Buffer.concat([output2, chunk]);
@@ -26726,8 +26726,8 @@ var require_lib = __commonJS({
         });
       }
       readBodyBuffer() {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
+          return new Promise((resolve) => __awaiter8(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
@@ -26739,13 +26739,13 @@ var require_lib = __commonJS({
         });
       }
     };
-    exports.HttpClientResponse = HttpClientResponse;
+    exports.HttpClientResponse = HttpClientResponse2;
     function isHttps(requestUrl) {
       const parsedUrl = new URL(requestUrl);
       return parsedUrl.protocol === "https:";
     }
     var HttpClient3 = class {
-      constructor(userAgent2, handlers, requestOptions) {
+      constructor(userAgent3, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
         this._allowRedirectDowngrade = false;
@@ -26754,7 +26754,7 @@ var require_lib = __commonJS({
         this._maxRetries = 1;
         this._keepAlive = false;
         this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent2);
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent3);
         this.handlers = handlers || [];
         this.requestOptions = requestOptions;
         if (requestOptions) {
@@ -26783,43 +26783,43 @@ var require_lib = __commonJS({
         }
       }
       options(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
         });
       }
       get(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("GET", requestUrl, null, additionalHeaders || {});
         });
       }
       del(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("DELETE", requestUrl, null, additionalHeaders || {});
         });
       }
       post(requestUrl, data, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("POST", requestUrl, data, additionalHeaders || {});
         });
       }
       patch(requestUrl, data, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("PATCH", requestUrl, data, additionalHeaders || {});
         });
       }
       put(requestUrl, data, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("PUT", requestUrl, data, additionalHeaders || {});
         });
       }
       head(requestUrl, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return this.request("HEAD", requestUrl, null, additionalHeaders || {});
         });
       }
-      sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return this.request(verb, requestUrl, stream, additionalHeaders);
+      sendStream(verb, requestUrl, stream2, additionalHeaders) {
+        return __awaiter8(this, void 0, void 0, function* () {
+          return this.request(verb, requestUrl, stream2, additionalHeaders);
         });
       }
       /**
@@ -26827,14 +26827,14 @@ var require_lib = __commonJS({
        * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
        */
       getJson(requestUrl_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+        return __awaiter8(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           const res = yield this.get(requestUrl, additionalHeaders);
           return this._processResponse(res, this.requestOptions);
         });
       }
       postJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter8(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -26843,7 +26843,7 @@ var require_lib = __commonJS({
         });
       }
       putJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter8(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -26852,7 +26852,7 @@ var require_lib = __commonJS({
         });
       }
       patchJson(requestUrl_1, obj_1) {
-        return __awaiter3(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+        return __awaiter8(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
           const data = JSON.stringify(obj, null, 2);
           additionalHeaders[Headers2.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers2.Accept, MediaTypes2.ApplicationJson);
           additionalHeaders[Headers2.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes2.ApplicationJson);
@@ -26866,13 +26866,13 @@ var require_lib = __commonJS({
        * Prefer get, del, post and patch
        */
       request(verb, requestUrl, data, headers) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           if (this._disposed) {
             throw new Error("Client has already been disposed.");
           }
           const parsedUrl = new URL(requestUrl);
           let info2 = this._prepareRequest(verb, parsedUrl, headers);
-          const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
+          const maxTries = this._allowRetries && RetryableHttpVerbs2.includes(verb) ? this._maxRetries + 1 : 1;
           let numTries = 0;
           let response;
           do {
@@ -26940,7 +26940,7 @@ var require_lib = __commonJS({
        * @param data
        */
       requestRaw(info2, data) {
-        return __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
           return new Promise((resolve, reject) => {
             function callbackForResult(err, res) {
               if (err) {
@@ -26976,7 +26976,7 @@ var require_lib = __commonJS({
           }
         }
         const req = info2.httpModule.request(info2.options, (msg) => {
-          const res = new HttpClientResponse(msg);
+          const res = new HttpClientResponse2(msg);
           handleResult(void 0, res);
         });
         let socket;
@@ -27026,7 +27026,7 @@ var require_lib = __commonJS({
         const info2 = {};
         info2.parsedUrl = requestUrl;
         const usingSsl = info2.parsedUrl.protocol === "https:";
-        info2.httpModule = usingSsl ? https : http;
+        info2.httpModule = usingSsl ? https2 : http2;
         const defaultPort = usingSsl ? 443 : 80;
         info2.options = {};
         info2.options.host = info2.parsedUrl.hostname;
@@ -27047,9 +27047,9 @@ var require_lib = __commonJS({
       }
       _mergeHeaders(headers) {
         if (this.requestOptions && this.requestOptions.headers) {
-          return Object.assign({}, lowercaseKeys2(this.requestOptions.headers), lowercaseKeys2(headers || {}));
+          return Object.assign({}, lowercaseKeys3(this.requestOptions.headers), lowercaseKeys3(headers || {}));
         }
-        return lowercaseKeys2(headers || {});
+        return lowercaseKeys3(headers || {});
       }
       /**
        * Gets an existing header value or returns a default.
@@ -27061,7 +27061,7 @@ var require_lib = __commonJS({
       _getExistingOrDefaultHeader(additionalHeaders, header, _default3) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-          const headerValue = lowercaseKeys2(this.requestOptions.headers)[header];
+          const headerValue = lowercaseKeys3(this.requestOptions.headers)[header];
           if (headerValue) {
             clientHeader = typeof headerValue === "number" ? headerValue.toString() : headerValue;
           }
@@ -27085,7 +27085,7 @@ var require_lib = __commonJS({
       _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default3) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-          const headerValue = lowercaseKeys2(this.requestOptions.headers)[Headers2.ContentType];
+          const headerValue = lowercaseKeys3(this.requestOptions.headers)[Headers2.ContentType];
           if (headerValue) {
             if (typeof headerValue === "number") {
               clientHeader = String(headerValue);
@@ -27127,7 +27127,7 @@ var require_lib = __commonJS({
         const usingSsl = parsedUrl.protocol === "https:";
         let maxSockets = 100;
         if (this.requestOptions) {
-          maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+          maxSockets = this.requestOptions.maxSockets || http2.globalAgent.maxSockets;
         }
         if (proxyUrl && proxyUrl.hostname) {
           const agentOptions = {
@@ -27149,7 +27149,7 @@ var require_lib = __commonJS({
         }
         if (!agent) {
           const options = { keepAlive: this._keepAlive, maxSockets };
-          agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+          agent = usingSsl ? new https2.Agent(options) : new http2.Agent(options);
           this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -27179,8 +27179,8 @@ var require_lib = __commonJS({
         }
         return proxyAgent;
       }
-      _getUserAgentWithOrchestrationId(userAgent2) {
-        const baseUserAgent = userAgent2 || "actions/http-client";
+      _getUserAgentWithOrchestrationId(userAgent3) {
+        const baseUserAgent = userAgent3 || "actions/http-client";
         const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
         if (orchId) {
           const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
@@ -27189,15 +27189,15 @@ var require_lib = __commonJS({
         return baseUserAgent;
       }
       _performExponentialBackoff(retryNumber) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-          const ms2 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms2));
+        return __awaiter8(this, void 0, void 0, function* () {
+          retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
+          const ms3 = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
+          return new Promise((resolve) => setTimeout(() => resolve(), ms3));
         });
       }
       _processResponse(res, options) {
-        return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter3(this, void 0, void 0, function* () {
+        return __awaiter8(this, void 0, void 0, function* () {
+          return new Promise((resolve, reject) => __awaiter8(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -27240,7 +27240,7 @@ var require_lib = __commonJS({
               } else {
                 msg = `Failed request: (${statusCode})`;
               }
-              const err = new HttpClientError(msg, statusCode);
+              const err = new HttpClientError2(msg, statusCode);
               err.result = response.result;
               reject(err);
             } else {
@@ -27251,7 +27251,7 @@ var require_lib = __commonJS({
       }
     };
     exports.HttpClient = HttpClient3;
-    var lowercaseKeys2 = (obj) => Object.keys(obj).reduce((c, k) => (c[k.toLowerCase()] = obj[k], c), {});
+    var lowercaseKeys3 = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCase()] = obj[k2], c), {});
   }
 });
 
@@ -27267,19 +27267,19 @@ var require_light = __commonJS({
         return n && n["default"] || n;
       }
       var load = function(received, defaults2, onto = {}) {
-        var k, ref, v;
-        for (k in defaults2) {
-          v = defaults2[k];
-          onto[k] = (ref = received[k]) != null ? ref : v;
+        var k2, ref, v2;
+        for (k2 in defaults2) {
+          v2 = defaults2[k2];
+          onto[k2] = (ref = received[k2]) != null ? ref : v2;
         }
         return onto;
       };
       var overwrite = function(received, defaults2, onto = {}) {
-        var k, v;
-        for (k in received) {
-          v = received[k];
-          if (defaults2[k] !== void 0) {
-            onto[k] = v;
+        var k2, v2;
+        for (k2 in received) {
+          v2 = received[k2];
+          if (defaults2[k2] !== void 0) {
+            onto[k2] = v2;
           }
         }
         return onto;
@@ -27465,9 +27465,9 @@ var require_light = __commonJS({
           this.Events = new Events$1(this);
           this._length = 0;
           this._lists = (function() {
-            var j, ref, results;
+            var j2, ref, results;
             results = [];
-            for (i = j = 1, ref = num_priorities; 1 <= ref ? j <= ref : j >= ref; i = 1 <= ref ? ++j : --j) {
+            for (i = j2 = 1, ref = num_priorities; 1 <= ref ? j2 <= ref : j2 >= ref; i = 1 <= ref ? ++j2 : --j2) {
               results.push(new DLList$1((() => {
                 return this.incr();
               }), (() => {
@@ -27503,9 +27503,9 @@ var require_light = __commonJS({
           });
         }
         getFirst(arr = this._lists) {
-          var j, len2, list;
-          for (j = 0, len2 = arr.length; j < len2; j++) {
-            list = arr[j];
+          var j2, len2, list;
+          for (j2 = 0, len2 = arr.length; j2 < len2; j2++) {
+            list = arr[j2];
             if (list.length > 0) {
               return list;
             }
@@ -27879,7 +27879,7 @@ var require_light = __commonJS({
           return (ref = this.status[this._jobs[id]]) != null ? ref : null;
         }
         statusJobs(status) {
-          var k, pos, ref, results, v;
+          var k2, pos, ref, results, v2;
           if (status != null) {
             pos = this.status.indexOf(status);
             if (pos < 0) {
@@ -27887,10 +27887,10 @@ var require_light = __commonJS({
             }
             ref = this._jobs;
             results = [];
-            for (k in ref) {
-              v = ref[k];
-              if (v === pos) {
-                results.push(k);
+            for (k2 in ref) {
+              v2 = ref[k2];
+              if (v2 === pos) {
+                results.push(k2);
               }
             }
             return results;
@@ -27899,8 +27899,8 @@ var require_light = __commonJS({
           }
         }
         statusCounts() {
-          return this.counts.reduce(((acc, v, i) => {
-            acc[this.status[i]] = v;
+          return this.counts.reduce(((acc, v2, i) => {
+            acc[this.status[i]] = v2;
             return acc;
           }), {});
         }
@@ -28017,14 +28017,14 @@ var require_light = __commonJS({
             return instance != null || deleted > 0;
           }
           limiters() {
-            var k, ref, results, v;
+            var k2, ref, results, v2;
             ref = this.instances;
             results = [];
-            for (k in ref) {
-              v = ref[k];
+            for (k2 in ref) {
+              v2 = ref[k2];
               results.push({
-                key: k,
-                limiter: v
+                key: k2,
+                limiter: v2
               });
             }
             return results;
@@ -28033,7 +28033,7 @@ var require_light = __commonJS({
             return Object.keys(this.instances);
           }
           async clusterKeys() {
-            var cursor, end, found, i, k, keys, len2, next, start;
+            var cursor, end, found, i, k2, keys, len2, next, start;
             if (this.connection == null) {
               return this.Promise.resolve(this.keys());
             }
@@ -28045,8 +28045,8 @@ var require_light = __commonJS({
               [next, found] = await this.connection.__runCommand__(["scan", cursor != null ? cursor : 0, "match", `b_${this.id}-*_settings`, "count", 1e4]);
               cursor = ~~next;
               for (i = 0, len2 = found.length; i < len2; i++) {
-                k = found[i];
-                keys.push(k.slice(start, -end));
+                k2 = found[i];
+                keys.push(k2.slice(start, -end));
               }
             }
             return keys;
@@ -28055,21 +28055,21 @@ var require_light = __commonJS({
             var base;
             clearInterval(this.interval);
             return typeof (base = this.interval = setInterval(async () => {
-              var e, k, ref, results, time3, v;
+              var e, k2, ref, results, time3, v2;
               time3 = Date.now();
               ref = this.instances;
               results = [];
-              for (k in ref) {
-                v = ref[k];
+              for (k2 in ref) {
+                v2 = ref[k2];
                 try {
-                  if (await v._store.__groupCheck__(time3)) {
-                    results.push(this.deleteKey(k));
+                  if (await v2._store.__groupCheck__(time3)) {
+                    results.push(this.deleteKey(k2));
                   } else {
                     results.push(void 0);
                   }
                 } catch (error63) {
                   e = error63;
-                  results.push(v.Events.trigger("error", e));
+                  results.push(v2.Events.trigger("error", e));
                 }
               }
               return results;
@@ -28343,12 +28343,12 @@ var require_light = __commonJS({
           stop(options = {}) {
             var done, waitForExecuting;
             options = parser$5.load(options, this.stopDefaults);
-            waitForExecuting = (at) => {
+            waitForExecuting = (at2) => {
               var finished;
               finished = () => {
                 var counts;
                 counts = this._states.counts;
-                return counts[0] + counts[1] + counts[2] + counts[3] === at;
+                return counts[0] + counts[1] + counts[2] + counts[3] === at2;
               };
               return new this.Promise((resolve, reject) => {
                 if (finished()) {
@@ -28371,14 +28371,14 @@ var require_light = __commonJS({
               return this.Promise.resolve(null);
             }, this._registerLock.schedule(() => {
               return this._submitLock.schedule(() => {
-                var k, ref, v;
+                var k2, ref, v2;
                 ref = this._scheduled;
-                for (k in ref) {
-                  v = ref[k];
-                  if (this.jobStatus(v.job.options.id) === "RUNNING") {
-                    clearTimeout(v.timeout);
-                    clearTimeout(v.expiration);
-                    v.job.doDrop({
+                for (k2 in ref) {
+                  v2 = ref[k2];
+                  if (this.jobStatus(v2.job.options.id) === "RUNNING") {
+                    clearTimeout(v2.timeout);
+                    clearTimeout(v2.expiration);
+                    v2.job.doDrop({
                       message: options.dropErrorMessage
                     });
                   }
@@ -28574,6 +28574,2219 @@ var require_light = __commonJS({
   }
 });
 
+// node_modules/semver/internal/constants.js
+var require_constants6 = __commonJS({
+  "node_modules/semver/internal/constants.js"(exports, module) {
+    "use strict";
+    var SEMVER_SPEC_VERSION = "2.0.0";
+    var MAX_LENGTH = 256;
+    var MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER || /* istanbul ignore next */
+    9007199254740991;
+    var MAX_SAFE_COMPONENT_LENGTH = 16;
+    var MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6;
+    var WHITESPACE_CHARACTERS = [
+      "	",
+      "\n",
+      "\v",
+      "\f",
+      "\r",
+      " ",
+      "\xA0",
+      "\u1680",
+      "\u2000",
+      "\u2001",
+      "\u2002",
+      "\u2003",
+      "\u2004",
+      "\u2005",
+      "\u2006",
+      "\u2007",
+      "\u2008",
+      "\u2009",
+      "\u200A",
+      "\u2028",
+      "\u2029",
+      "\u202F",
+      "\u205F",
+      "\u3000",
+      "\uFEFF"
+    ];
+    var RELEASE_TYPES = [
+      "major",
+      "premajor",
+      "minor",
+      "preminor",
+      "patch",
+      "prepatch",
+      "prerelease"
+    ];
+    module.exports = {
+      MAX_LENGTH,
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_SAFE_INTEGER,
+      WHITESPACE_CHARACTERS,
+      RELEASE_TYPES,
+      SEMVER_SPEC_VERSION,
+      FLAG_INCLUDE_PRERELEASE: 1,
+      FLAG_LOOSE: 2
+    };
+  }
+});
+
+// node_modules/semver/internal/debug.js
+var require_debug = __commonJS({
+  "node_modules/semver/internal/debug.js"(exports, module) {
+    "use strict";
+    var debug2 = typeof process === "object" && process.env && process.env.NODE_DEBUG && /\bsemver\b/i.test(process.env.NODE_DEBUG) ? (...args) => console.error("SEMVER", ...args) : () => {
+    };
+    module.exports = debug2;
+  }
+});
+
+// node_modules/semver/internal/re.js
+var require_re = __commonJS({
+  "node_modules/semver/internal/re.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_SAFE_COMPONENT_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      MAX_LENGTH
+    } = require_constants6();
+    var debug2 = require_debug();
+    exports = module.exports = {};
+    var re2 = exports.re = [];
+    var safeRe = exports.safeRe = [];
+    var src = exports.src = [];
+    var safeSrc = exports.safeSrc = [];
+    var t = exports.t = {};
+    var R2 = 0;
+    var LETTERDASHNUMBER = "[a-zA-Z0-9-]";
+    var safeRegexReplacements = [
+      ["\\s", 1],
+      ["\\d", MAX_LENGTH],
+      [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH]
+    ];
+    var makeSafeRegex = (value) => {
+      for (const [token, max2] of safeRegexReplacements) {
+        value = value.split(`${token}*`).join(`${token}{0,${max2}}`).split(`${token}+`).join(`${token}{1,${max2}}`);
+      }
+      return value;
+    };
+    var createToken = (name, value, isGlobal) => {
+      const safe = makeSafeRegex(value);
+      const index = R2++;
+      debug2(name, index, value);
+      t[name] = index;
+      src[index] = value;
+      safeSrc[index] = safe;
+      re2[index] = new RegExp(value, isGlobal ? "g" : void 0);
+      safeRe[index] = new RegExp(safe, isGlobal ? "g" : void 0);
+    };
+    createToken("NUMERICIDENTIFIER", "0|[1-9]\\d*");
+    createToken("NUMERICIDENTIFIERLOOSE", "\\d+");
+    createToken("NONNUMERICIDENTIFIER", `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`);
+    createToken("MAINVERSION", `(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})\\.(${src[t.NUMERICIDENTIFIER]})`);
+    createToken("MAINVERSIONLOOSE", `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})\\.(${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASEIDENTIFIER", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIER]})`);
+    createToken("PRERELEASEIDENTIFIERLOOSE", `(?:${src[t.NONNUMERICIDENTIFIER]}|${src[t.NUMERICIDENTIFIERLOOSE]})`);
+    createToken("PRERELEASE", `(?:-(${src[t.PRERELEASEIDENTIFIER]}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`);
+    createToken("PRERELEASELOOSE", `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`);
+    createToken("BUILDIDENTIFIER", `${LETTERDASHNUMBER}+`);
+    createToken("BUILD", `(?:\\+(${src[t.BUILDIDENTIFIER]}(?:\\.${src[t.BUILDIDENTIFIER]})*))`);
+    createToken("FULLPLAIN", `v?${src[t.MAINVERSION]}${src[t.PRERELEASE]}?${src[t.BUILD]}?`);
+    createToken("FULL", `^${src[t.FULLPLAIN]}$`);
+    createToken("LOOSEPLAIN", `[v=\\s]*${src[t.MAINVERSIONLOOSE]}${src[t.PRERELEASELOOSE]}?${src[t.BUILD]}?`);
+    createToken("LOOSE", `^${src[t.LOOSEPLAIN]}$`);
+    createToken("GTLT", "((?:<|>)?=?)");
+    createToken("XRANGEIDENTIFIERLOOSE", `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`);
+    createToken("XRANGEIDENTIFIER", `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`);
+    createToken("XRANGEPLAIN", `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:\\.(${src[t.XRANGEIDENTIFIER]})(?:${src[t.PRERELEASE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGEPLAINLOOSE", `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})(?:${src[t.PRERELEASELOOSE]})?${src[t.BUILD]}?)?)?`);
+    createToken("XRANGE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`);
+    createToken("XRANGELOOSE", `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COERCEPLAIN", `${"(^|[^\\d])(\\d{1,"}${MAX_SAFE_COMPONENT_LENGTH}})(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`);
+    createToken("COERCE", `${src[t.COERCEPLAIN]}(?:$|[^\\d])`);
+    createToken("COERCEFULL", src[t.COERCEPLAIN] + `(?:${src[t.PRERELEASE]})?(?:${src[t.BUILD]})?(?:$|[^\\d])`);
+    createToken("COERCERTL", src[t.COERCE], true);
+    createToken("COERCERTLFULL", src[t.COERCEFULL], true);
+    createToken("LONETILDE", "(?:~>?)");
+    createToken("TILDETRIM", `(\\s*)${src[t.LONETILDE]}\\s+`, true);
+    exports.tildeTrimReplace = "$1~";
+    createToken("TILDE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`);
+    createToken("TILDELOOSE", `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("LONECARET", "(?:\\^)");
+    createToken("CARETTRIM", `(\\s*)${src[t.LONECARET]}\\s+`, true);
+    exports.caretTrimReplace = "$1^";
+    createToken("CARET", `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`);
+    createToken("CARETLOOSE", `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`);
+    createToken("COMPARATORLOOSE", `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`);
+    createToken("COMPARATOR", `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`);
+    createToken("COMPARATORTRIM", `(\\s*)${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true);
+    exports.comparatorTrimReplace = "$1$2$3";
+    createToken("HYPHENRANGE", `^\\s*(${src[t.XRANGEPLAIN]})\\s+-\\s+(${src[t.XRANGEPLAIN]})\\s*$`);
+    createToken("HYPHENRANGELOOSE", `^\\s*(${src[t.XRANGEPLAINLOOSE]})\\s+-\\s+(${src[t.XRANGEPLAINLOOSE]})\\s*$`);
+    createToken("STAR", "(<|>)?=?\\s*\\*");
+    createToken("GTE0", "^\\s*>=\\s*0\\.0\\.0\\s*$");
+    createToken("GTE0PRE", "^\\s*>=\\s*0\\.0\\.0-0\\s*$");
+  }
+});
+
+// node_modules/semver/internal/parse-options.js
+var require_parse_options = __commonJS({
+  "node_modules/semver/internal/parse-options.js"(exports, module) {
+    "use strict";
+    var looseOption = Object.freeze({ loose: true });
+    var emptyOpts = Object.freeze({});
+    var parseOptions = (options) => {
+      if (!options) {
+        return emptyOpts;
+      }
+      if (typeof options !== "object") {
+        return looseOption;
+      }
+      return options;
+    };
+    module.exports = parseOptions;
+  }
+});
+
+// node_modules/semver/internal/identifiers.js
+var require_identifiers = __commonJS({
+  "node_modules/semver/internal/identifiers.js"(exports, module) {
+    "use strict";
+    var numeric = /^[0-9]+$/;
+    var compareIdentifiers = (a, b2) => {
+      if (typeof a === "number" && typeof b2 === "number") {
+        return a === b2 ? 0 : a < b2 ? -1 : 1;
+      }
+      const anum = numeric.test(a);
+      const bnum = numeric.test(b2);
+      if (anum && bnum) {
+        a = +a;
+        b2 = +b2;
+      }
+      return a === b2 ? 0 : anum && !bnum ? -1 : bnum && !anum ? 1 : a < b2 ? -1 : 1;
+    };
+    var rcompareIdentifiers = (a, b2) => compareIdentifiers(b2, a);
+    module.exports = {
+      compareIdentifiers,
+      rcompareIdentifiers
+    };
+  }
+});
+
+// node_modules/semver/classes/semver.js
+var require_semver = __commonJS({
+  "node_modules/semver/classes/semver.js"(exports, module) {
+    "use strict";
+    var debug2 = require_debug();
+    var { MAX_LENGTH, MAX_SAFE_INTEGER } = require_constants6();
+    var { safeRe: re2, t } = require_re();
+    var parseOptions = require_parse_options();
+    var { compareIdentifiers } = require_identifiers();
+    var isPrereleaseIdentifier = (prerelease, identifier) => {
+      const identifiers = identifier.split(".");
+      if (identifiers.length > prerelease.length) {
+        return false;
+      }
+      for (let i = 0; i < identifiers.length; i++) {
+        if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var SemVer = class _SemVer {
+      constructor(version2, options) {
+        options = parseOptions(options);
+        if (version2 instanceof _SemVer) {
+          if (version2.loose === !!options.loose && version2.includePrerelease === !!options.includePrerelease) {
+            return version2;
+          } else {
+            version2 = version2.version;
+          }
+        } else if (typeof version2 !== "string") {
+          throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version2}".`);
+        }
+        if (version2.length > MAX_LENGTH) {
+          throw new TypeError(
+            `version is longer than ${MAX_LENGTH} characters`
+          );
+        }
+        debug2("SemVer", version2, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        const m2 = version2.trim().match(options.loose ? re2[t.LOOSE] : re2[t.FULL]);
+        if (!m2) {
+          throw new TypeError(`Invalid Version: ${version2}`);
+        }
+        this.raw = version2;
+        this.major = +m2[1];
+        this.minor = +m2[2];
+        this.patch = +m2[3];
+        if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
+          throw new TypeError("Invalid major version");
+        }
+        if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
+          throw new TypeError("Invalid minor version");
+        }
+        if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
+          throw new TypeError("Invalid patch version");
+        }
+        if (!m2[4]) {
+          this.prerelease = [];
+        } else {
+          this.prerelease = m2[4].split(".").map((id) => {
+            if (/^[0-9]+$/.test(id)) {
+              const num2 = +id;
+              if (num2 >= 0 && num2 < MAX_SAFE_INTEGER) {
+                return num2;
+              }
+            }
+            return id;
+          });
+        }
+        this.build = m2[5] ? m2[5].split(".") : [];
+        this.format();
+      }
+      format() {
+        this.version = `${this.major}.${this.minor}.${this.patch}`;
+        if (this.prerelease.length) {
+          this.version += `-${this.prerelease.join(".")}`;
+        }
+        return this.version;
+      }
+      toString() {
+        return this.version;
+      }
+      compare(other) {
+        debug2("SemVer.compare", this.version, this.options, other);
+        if (!(other instanceof _SemVer)) {
+          if (typeof other === "string" && other === this.version) {
+            return 0;
+          }
+          other = new _SemVer(other, this.options);
+        }
+        if (other.version === this.version) {
+          return 0;
+        }
+        return this.compareMain(other) || this.comparePre(other);
+      }
+      compareMain(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.major < other.major) {
+          return -1;
+        }
+        if (this.major > other.major) {
+          return 1;
+        }
+        if (this.minor < other.minor) {
+          return -1;
+        }
+        if (this.minor > other.minor) {
+          return 1;
+        }
+        if (this.patch < other.patch) {
+          return -1;
+        }
+        if (this.patch > other.patch) {
+          return 1;
+        }
+        return 0;
+      }
+      comparePre(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        if (this.prerelease.length && !other.prerelease.length) {
+          return -1;
+        } else if (!this.prerelease.length && other.prerelease.length) {
+          return 1;
+        } else if (!this.prerelease.length && !other.prerelease.length) {
+          return 0;
+        }
+        let i = 0;
+        do {
+          const a = this.prerelease[i];
+          const b2 = other.prerelease[i];
+          debug2("prerelease compare", i, a, b2);
+          if (a === void 0 && b2 === void 0) {
+            return 0;
+          } else if (b2 === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b2) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b2);
+          }
+        } while (++i);
+      }
+      compareBuild(other) {
+        if (!(other instanceof _SemVer)) {
+          other = new _SemVer(other, this.options);
+        }
+        let i = 0;
+        do {
+          const a = this.build[i];
+          const b2 = other.build[i];
+          debug2("build compare", i, a, b2);
+          if (a === void 0 && b2 === void 0) {
+            return 0;
+          } else if (b2 === void 0) {
+            return 1;
+          } else if (a === void 0) {
+            return -1;
+          } else if (a === b2) {
+            continue;
+          } else {
+            return compareIdentifiers(a, b2);
+          }
+        } while (++i);
+      }
+      // preminor will bump the version up to the next minor release, and immediately
+      // down to pre-release. premajor and prepatch work the same way.
+      inc(release, identifier, identifierBase) {
+        if (release.startsWith("pre")) {
+          if (!identifier && identifierBase === false) {
+            throw new Error("invalid increment argument: identifier is empty");
+          }
+          if (identifier) {
+            const match = `-${identifier}`.match(this.options.loose ? re2[t.PRERELEASELOOSE] : re2[t.PRERELEASE]);
+            if (!match || match[1] !== identifier) {
+              throw new Error(`invalid identifier: ${identifier}`);
+            }
+          }
+        }
+        switch (release) {
+          case "premajor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor = 0;
+            this.major++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "preminor":
+            this.prerelease.length = 0;
+            this.patch = 0;
+            this.minor++;
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "prepatch":
+            this.prerelease.length = 0;
+            this.inc("patch", identifier, identifierBase);
+            this.inc("pre", identifier, identifierBase);
+            break;
+          // If the input is a non-prerelease version, this acts the same as
+          // prepatch.
+          case "prerelease":
+            if (this.prerelease.length === 0) {
+              this.inc("patch", identifier, identifierBase);
+            }
+            this.inc("pre", identifier, identifierBase);
+            break;
+          case "release":
+            if (this.prerelease.length === 0) {
+              throw new Error(`version ${this.raw} is not a prerelease`);
+            }
+            this.prerelease.length = 0;
+            break;
+          case "major":
+            if (this.minor !== 0 || this.patch !== 0 || this.prerelease.length === 0) {
+              this.major++;
+            }
+            this.minor = 0;
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "minor":
+            if (this.patch !== 0 || this.prerelease.length === 0) {
+              this.minor++;
+            }
+            this.patch = 0;
+            this.prerelease = [];
+            break;
+          case "patch":
+            if (this.prerelease.length === 0) {
+              this.patch++;
+            }
+            this.prerelease = [];
+            break;
+          // This probably shouldn't be used publicly.
+          // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
+          case "pre": {
+            const base = Number(identifierBase) ? 1 : 0;
+            if (this.prerelease.length === 0) {
+              this.prerelease = [base];
+            } else {
+              let i = this.prerelease.length;
+              while (--i >= 0) {
+                if (typeof this.prerelease[i] === "number") {
+                  this.prerelease[i]++;
+                  i = -2;
+                }
+              }
+              if (i === -1) {
+                if (identifier === this.prerelease.join(".") && identifierBase === false) {
+                  throw new Error("invalid increment argument: identifier already exists");
+                }
+                this.prerelease.push(base);
+              }
+            }
+            if (identifier) {
+              let prerelease = [identifier, base];
+              if (identifierBase === false) {
+                prerelease = [identifier];
+              }
+              if (isPrereleaseIdentifier(this.prerelease, identifier)) {
+                const prereleaseBase = this.prerelease[identifier.split(".").length];
+                if (isNaN(prereleaseBase)) {
+                  this.prerelease = prerelease;
+                }
+              } else {
+                this.prerelease = prerelease;
+              }
+            }
+            break;
+          }
+          default:
+            throw new Error(`invalid increment argument: ${release}`);
+        }
+        this.raw = this.format();
+        if (this.build.length) {
+          this.raw += `+${this.build.join(".")}`;
+        }
+        return this;
+      }
+    };
+    module.exports = SemVer;
+  }
+});
+
+// node_modules/semver/functions/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/semver/functions/parse.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse5 = (version2, options, throwErrors = false) => {
+      if (version2 instanceof SemVer) {
+        return version2;
+      }
+      try {
+        return new SemVer(version2, options);
+      } catch (er2) {
+        if (!throwErrors) {
+          return null;
+        }
+        throw er2;
+      }
+    };
+    module.exports = parse5;
+  }
+});
+
+// node_modules/semver/functions/valid.js
+var require_valid = __commonJS({
+  "node_modules/semver/functions/valid.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse2();
+    var valid2 = (version2, options) => {
+      const v2 = parse5(version2, options);
+      return v2 ? v2.version : null;
+    };
+    module.exports = valid2;
+  }
+});
+
+// node_modules/semver/functions/clean.js
+var require_clean = __commonJS({
+  "node_modules/semver/functions/clean.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse2();
+    var clean2 = (version2, options) => {
+      const s3 = parse5(version2.trim().replace(/^[=v]+/, ""), options);
+      return s3 ? s3.version : null;
+    };
+    module.exports = clean2;
+  }
+});
+
+// node_modules/semver/functions/inc.js
+var require_inc = __commonJS({
+  "node_modules/semver/functions/inc.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var inc = (version2, release, options, identifier, identifierBase) => {
+      if (typeof options === "string") {
+        identifierBase = identifier;
+        identifier = options;
+        options = void 0;
+      }
+      try {
+        return new SemVer(
+          version2 instanceof SemVer ? version2.version : version2,
+          options
+        ).inc(release, identifier, identifierBase).version;
+      } catch (er2) {
+        return null;
+      }
+    };
+    module.exports = inc;
+  }
+});
+
+// node_modules/semver/functions/diff.js
+var require_diff = __commonJS({
+  "node_modules/semver/functions/diff.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse2();
+    var diff = (version1, version2) => {
+      const v1 = parse5(version1, null, true);
+      const v2 = parse5(version2, null, true);
+      const comparison = v1.compare(v2);
+      if (comparison === 0) {
+        return null;
+      }
+      const v1Higher = comparison > 0;
+      const highVersion = v1Higher ? v1 : v2;
+      const lowVersion = v1Higher ? v2 : v1;
+      const highHasPre = !!highVersion.prerelease.length;
+      const lowHasPre = !!lowVersion.prerelease.length;
+      if (lowHasPre && !highHasPre) {
+        if (!lowVersion.patch && !lowVersion.minor) {
+          return "major";
+        }
+        if (lowVersion.compareMain(highVersion) === 0) {
+          if (lowVersion.minor && !lowVersion.patch) {
+            return "minor";
+          }
+          return "patch";
+        }
+      }
+      const prefix = highHasPre ? "pre" : "";
+      if (v1.major !== v2.major) {
+        return prefix + "major";
+      }
+      if (v1.minor !== v2.minor) {
+        return prefix + "minor";
+      }
+      if (v1.patch !== v2.patch) {
+        return prefix + "patch";
+      }
+      return "prerelease";
+    };
+    module.exports = diff;
+  }
+});
+
+// node_modules/semver/functions/major.js
+var require_major = __commonJS({
+  "node_modules/semver/functions/major.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var major = (a, loose) => new SemVer(a, loose).major;
+    module.exports = major;
+  }
+});
+
+// node_modules/semver/functions/minor.js
+var require_minor = __commonJS({
+  "node_modules/semver/functions/minor.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var minor = (a, loose) => new SemVer(a, loose).minor;
+    module.exports = minor;
+  }
+});
+
+// node_modules/semver/functions/patch.js
+var require_patch = __commonJS({
+  "node_modules/semver/functions/patch.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var patch = (a, loose) => new SemVer(a, loose).patch;
+    module.exports = patch;
+  }
+});
+
+// node_modules/semver/functions/prerelease.js
+var require_prerelease = __commonJS({
+  "node_modules/semver/functions/prerelease.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse2();
+    var prerelease = (version2, options) => {
+      const parsed = parse5(version2, options);
+      return parsed && parsed.prerelease.length ? parsed.prerelease : null;
+    };
+    module.exports = prerelease;
+  }
+});
+
+// node_modules/semver/functions/compare.js
+var require_compare = __commonJS({
+  "node_modules/semver/functions/compare.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compare2 = (a, b2, loose) => new SemVer(a, loose).compare(new SemVer(b2, loose));
+    module.exports = compare2;
+  }
+});
+
+// node_modules/semver/functions/rcompare.js
+var require_rcompare = __commonJS({
+  "node_modules/semver/functions/rcompare.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var rcompare = (a, b2, loose) => compare2(b2, a, loose);
+    module.exports = rcompare;
+  }
+});
+
+// node_modules/semver/functions/compare-loose.js
+var require_compare_loose = __commonJS({
+  "node_modules/semver/functions/compare-loose.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var compareLoose = (a, b2) => compare2(a, b2, true);
+    module.exports = compareLoose;
+  }
+});
+
+// node_modules/semver/functions/compare-build.js
+var require_compare_build = __commonJS({
+  "node_modules/semver/functions/compare-build.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var compareBuild = (a, b2, loose) => {
+      const versionA = new SemVer(a, loose);
+      const versionB = new SemVer(b2, loose);
+      return versionA.compare(versionB) || versionA.compareBuild(versionB);
+    };
+    module.exports = compareBuild;
+  }
+});
+
+// node_modules/semver/functions/sort.js
+var require_sort = __commonJS({
+  "node_modules/semver/functions/sort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var sort = (list, loose) => list.sort((a, b2) => compareBuild(a, b2, loose));
+    module.exports = sort;
+  }
+});
+
+// node_modules/semver/functions/rsort.js
+var require_rsort = __commonJS({
+  "node_modules/semver/functions/rsort.js"(exports, module) {
+    "use strict";
+    var compareBuild = require_compare_build();
+    var rsort = (list, loose) => list.sort((a, b2) => compareBuild(b2, a, loose));
+    module.exports = rsort;
+  }
+});
+
+// node_modules/semver/functions/gt.js
+var require_gt = __commonJS({
+  "node_modules/semver/functions/gt.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var gt3 = (a, b2, loose) => compare2(a, b2, loose) > 0;
+    module.exports = gt3;
+  }
+});
+
+// node_modules/semver/functions/lt.js
+var require_lt = __commonJS({
+  "node_modules/semver/functions/lt.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var lt2 = (a, b2, loose) => compare2(a, b2, loose) < 0;
+    module.exports = lt2;
+  }
+});
+
+// node_modules/semver/functions/eq.js
+var require_eq = __commonJS({
+  "node_modules/semver/functions/eq.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var eq = (a, b2, loose) => compare2(a, b2, loose) === 0;
+    module.exports = eq;
+  }
+});
+
+// node_modules/semver/functions/neq.js
+var require_neq = __commonJS({
+  "node_modules/semver/functions/neq.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var neq = (a, b2, loose) => compare2(a, b2, loose) !== 0;
+    module.exports = neq;
+  }
+});
+
+// node_modules/semver/functions/gte.js
+var require_gte = __commonJS({
+  "node_modules/semver/functions/gte.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var gte = (a, b2, loose) => compare2(a, b2, loose) >= 0;
+    module.exports = gte;
+  }
+});
+
+// node_modules/semver/functions/lte.js
+var require_lte = __commonJS({
+  "node_modules/semver/functions/lte.js"(exports, module) {
+    "use strict";
+    var compare2 = require_compare();
+    var lte = (a, b2, loose) => compare2(a, b2, loose) <= 0;
+    module.exports = lte;
+  }
+});
+
+// node_modules/semver/functions/cmp.js
+var require_cmp = __commonJS({
+  "node_modules/semver/functions/cmp.js"(exports, module) {
+    "use strict";
+    var eq = require_eq();
+    var neq = require_neq();
+    var gt3 = require_gt();
+    var gte = require_gte();
+    var lt2 = require_lt();
+    var lte = require_lte();
+    var cmp = (a, op, b2, loose) => {
+      switch (op) {
+        case "===":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b2 === "object") {
+            b2 = b2.version;
+          }
+          return a === b2;
+        case "!==":
+          if (typeof a === "object") {
+            a = a.version;
+          }
+          if (typeof b2 === "object") {
+            b2 = b2.version;
+          }
+          return a !== b2;
+        case "":
+        case "=":
+        case "==":
+          return eq(a, b2, loose);
+        case "!=":
+          return neq(a, b2, loose);
+        case ">":
+          return gt3(a, b2, loose);
+        case ">=":
+          return gte(a, b2, loose);
+        case "<":
+          return lt2(a, b2, loose);
+        case "<=":
+          return lte(a, b2, loose);
+        default:
+          throw new TypeError(`Invalid operator: ${op}`);
+      }
+    };
+    module.exports = cmp;
+  }
+});
+
+// node_modules/semver/functions/coerce.js
+var require_coerce = __commonJS({
+  "node_modules/semver/functions/coerce.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var parse5 = require_parse2();
+    var { safeRe: re2, t } = require_re();
+    var coerce = (version2, options) => {
+      if (version2 instanceof SemVer) {
+        return version2;
+      }
+      if (typeof version2 === "number") {
+        version2 = String(version2);
+      }
+      if (typeof version2 !== "string") {
+        return null;
+      }
+      options = options || {};
+      let match = null;
+      if (!options.rtl) {
+        match = version2.match(options.includePrerelease ? re2[t.COERCEFULL] : re2[t.COERCE]);
+      } else {
+        const coerceRtlRegex = options.includePrerelease ? re2[t.COERCERTLFULL] : re2[t.COERCERTL];
+        let next;
+        while ((next = coerceRtlRegex.exec(version2)) && (!match || match.index + match[0].length !== version2.length)) {
+          if (!match || next.index + next[0].length !== match.index + match[0].length) {
+            match = next;
+          }
+          coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length;
+        }
+        coerceRtlRegex.lastIndex = -1;
+      }
+      if (match === null) {
+        return null;
+      }
+      const major = match[2];
+      const minor = match[3] || "0";
+      const patch = match[4] || "0";
+      const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : "";
+      const build = options.includePrerelease && match[6] ? `+${match[6]}` : "";
+      return parse5(`${major}.${minor}.${patch}${prerelease}${build}`, options);
+    };
+    module.exports = coerce;
+  }
+});
+
+// node_modules/semver/functions/truncate.js
+var require_truncate = __commonJS({
+  "node_modules/semver/functions/truncate.js"(exports, module) {
+    "use strict";
+    var parse5 = require_parse2();
+    var constants3 = require_constants6();
+    var SemVer = require_semver();
+    var truncate = (version2, truncation, options) => {
+      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+        return null;
+      }
+      const clonedVersion = cloneInputVersion(version2, options);
+      return clonedVersion && doTruncation(clonedVersion, truncation);
+    };
+    var cloneInputVersion = (version2, options) => {
+      const versionStringToParse = version2 instanceof SemVer ? version2.version : version2;
+      return parse5(versionStringToParse, options);
+    };
+    var doTruncation = (version2, truncation) => {
+      if (isPrerelease(truncation)) {
+        return version2.version;
+      }
+      version2.prerelease = [];
+      switch (truncation) {
+        case "major":
+          version2.minor = 0;
+          version2.patch = 0;
+          break;
+        case "minor":
+          version2.patch = 0;
+          break;
+      }
+      return version2.format();
+    };
+    var isPrerelease = (type) => {
+      return type.startsWith("pre");
+    };
+    module.exports = truncate;
+  }
+});
+
+// node_modules/semver/internal/lrucache.js
+var require_lrucache = __commonJS({
+  "node_modules/semver/internal/lrucache.js"(exports, module) {
+    "use strict";
+    var LRUCache2 = class {
+      constructor() {
+        this.max = 1e3;
+        this.map = /* @__PURE__ */ new Map();
+      }
+      get(key) {
+        const value = this.map.get(key);
+        if (value === void 0) {
+          return void 0;
+        } else {
+          this.map.delete(key);
+          this.map.set(key, value);
+          return value;
+        }
+      }
+      delete(key) {
+        return this.map.delete(key);
+      }
+      set(key, value) {
+        const deleted = this.delete(key);
+        if (!deleted && value !== void 0) {
+          if (this.map.size >= this.max) {
+            const firstKey = this.map.keys().next().value;
+            this.delete(firstKey);
+          }
+          this.map.set(key, value);
+        }
+        return this;
+      }
+    };
+    module.exports = LRUCache2;
+  }
+});
+
+// node_modules/semver/internal/trim-comparator-whitespace.js
+var require_trim_comparator_whitespace = __commonJS({
+  "node_modules/semver/internal/trim-comparator-whitespace.js"(exports, module) {
+    "use strict";
+    var {
+      MAX_LENGTH,
+      MAX_SAFE_BUILD_LENGTH,
+      WHITESPACE_CHARACTERS
+    } = require_constants6();
+    var whitespace = new Uint8Array(65536);
+    for (const char of WHITESPACE_CHARACTERS) {
+      whitespace[char.charCodeAt(0)] = 1;
+    }
+    var isWhitespace = (char) => char !== void 0 && whitespace[char.charCodeAt(0)] === 1;
+    var isVersionPrefix = (char) => char === "v" || char === "=" || isWhitespace(char);
+    var isDigit = (char) => char !== void 0 && char >= "0" && char <= "9";
+    var isLetter = (char) => char !== void 0 && (char >= "a" && char <= "z" || char >= "A" && char <= "Z");
+    var isIdentifierCharacter = (char) => isDigit(char) || isLetter(char) || char === "-";
+    var isVersionStart = (char) => isDigit(char) || char === "x" || char === "X" || char === "*";
+    var findDigitsEndIndex = (range, start, limit, digitRuns) => {
+      if (!isDigit(range[start])) {
+        return start;
+      }
+      if (start >= digitRuns.start && start < digitRuns.end) {
+        return Math.min(start + limit, digitRuns.end);
+      }
+      if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
+        return Math.min(start + limit, digitRuns.previousEnd);
+      }
+      let end = start + 1;
+      while (isDigit(range[end])) {
+        end++;
+      }
+      digitRuns.previousStart = digitRuns.start;
+      digitRuns.previousEnd = digitRuns.end;
+      digitRuns.start = start;
+      digitRuns.end = end;
+      return Math.min(start + limit, end);
+    };
+    var findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
+      if (!loose && range[start] === "0") {
+        return start + 1;
+      }
+      return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns);
+    };
+    var findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
+      const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns);
+      if (isLetter(range[digitsEnd]) || range[digitsEnd] === "-") {
+        let end = digitsEnd + 1;
+        const limit = end + MAX_SAFE_BUILD_LENGTH;
+        while (end < limit && isIdentifierCharacter(range[end])) {
+          end++;
+        }
+        return end;
+      }
+      return findVersionNumberEndIndex(range, start, loose, digitRuns);
+    };
+    var findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
+      const hyphen = range[start] === "-";
+      if (!loose && !hyphen) {
+        return start;
+      }
+      const identifierStart = start + (hyphen ? 1 : 0);
+      let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns);
+      if (end === identifierStart) {
+        if (!loose || !hyphen) {
+          return start;
+        }
+        end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns);
+      }
+      while (range[end] === ".") {
+        const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    };
+    var findBuildIdentifierEndIndex = (range, start) => {
+      let end = start;
+      while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
+        end++;
+      }
+      return end;
+    };
+    var findBuildEndIndex = (range, start) => {
+      if (range[start] !== "+") {
+        return start;
+      }
+      let end = findBuildIdentifierEndIndex(range, start + 1);
+      if (end === start + 1) {
+        return start;
+      }
+      while (range[end] === ".") {
+        const next = findBuildIdentifierEndIndex(range, end + 1);
+        if (next === end + 1) {
+          break;
+        }
+        end = next;
+      }
+      return end;
+    };
+    var findLooseFullVersionEndIndex = (range, start, digitRuns) => {
+      let end = start;
+      for (let component = 0; component < 3; component++) {
+        const next = findVersionNumberEndIndex(range, end, true, digitRuns);
+        if (next === end) {
+          return start;
+        }
+        end = next;
+        if (component < 2) {
+          if (range[end] !== ".") {
+            return start;
+          }
+          end++;
+        }
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns);
+      return findBuildEndIndex(range, prereleaseEnd);
+    };
+    var findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
+      if (isDigit(range[start])) {
+        return findVersionNumberEndIndex(range, start, false, digitRuns);
+      }
+      return isVersionStart(range[start]) ? start + 1 : start;
+    };
+    var findPartialVersionEndIndex = (range, start, digitRuns) => {
+      let end = findPartialVersionComponentEndIndex(range, start, digitRuns);
+      for (let component = 0; component < 2; component++) {
+        if (range[end] !== ".") {
+          return end;
+        }
+        const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns);
+        if (next === end + 1) {
+          return end;
+        }
+        end = next;
+      }
+      const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns);
+      return findBuildEndIndex(range, prereleaseEnd);
+    };
+    var findVersionEndIndex = (range, start, digitRuns) => {
+      const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns);
+      return fullVersionEnd !== start ? fullVersionEnd : findPartialVersionEndIndex(range, start, digitRuns);
+    };
+    var findRemovableWhitespaceIndex = (range, matchStart) => {
+      let position = matchStart;
+      if (isWhitespace(range[position])) {
+        position++;
+      }
+      if (range[position] === "<" || range[position] === ">") {
+        position++;
+      }
+      if (range[position] === "=") {
+        position++;
+      }
+      return isWhitespace(range[position]) ? position : -1;
+    };
+    var trimComparatorWhitespace = (range) => {
+      let result = "";
+      let copyFrom = 0;
+      let cursor = 0;
+      const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 };
+      while (cursor < range.length) {
+        const matchStart = cursor;
+        if (range[cursor] === "<" || range[cursor] === ">") {
+          cursor++;
+        } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
+          cursor++;
+          continue;
+        }
+        while (cursor < range.length && isVersionPrefix(range[cursor])) {
+          cursor++;
+        }
+        if (!isVersionStart(range[cursor])) {
+          continue;
+        }
+        const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart);
+        if (whitespacePosition !== -1) {
+          result += range.slice(copyFrom, whitespacePosition);
+          copyFrom = whitespacePosition + 1;
+        }
+        cursor = findVersionEndIndex(range, cursor, digitRuns);
+      }
+      return result + range.slice(copyFrom);
+    };
+    module.exports = trimComparatorWhitespace;
+  }
+});
+
+// node_modules/semver/classes/range.js
+var require_range = __commonJS({
+  "node_modules/semver/classes/range.js"(exports, module) {
+    "use strict";
+    var SPACE_CHARACTERS = /\s+/g;
+    var Range = class _Range {
+      constructor(range, options) {
+        options = parseOptions(options);
+        if (range instanceof _Range) {
+          if (range.loose === !!options.loose && range.includePrerelease === !!options.includePrerelease) {
+            return range;
+          } else {
+            return new _Range(range.raw, options);
+          }
+        }
+        if (range instanceof Comparator) {
+          this.raw = range.value;
+          this.set = [[range]];
+          this.formatted = void 0;
+          return this;
+        }
+        this.options = options;
+        this.loose = !!options.loose;
+        this.includePrerelease = !!options.includePrerelease;
+        this.raw = range.trim().replace(SPACE_CHARACTERS, " ");
+        this.set = this.raw.split("||").map((r) => this.parseRange(r.trim())).filter((c) => c.length);
+        if (!this.set.length) {
+          throw new TypeError(`Invalid SemVer Range: ${this.raw}`);
+        }
+        if (this.set.length > 1) {
+          const first = this.set[0];
+          this.set = this.set.filter((c) => !isNullSet(c[0]));
+          if (this.set.length === 0) {
+            this.set = [first];
+          } else if (this.set.length > 1) {
+            for (const c of this.set) {
+              if (c.length === 1 && isAny(c[0])) {
+                this.set = [c];
+                break;
+              }
+            }
+          }
+        }
+        this.formatted = void 0;
+      }
+      get range() {
+        if (this.formatted === void 0) {
+          this.formatted = "";
+          for (let i = 0; i < this.set.length; i++) {
+            if (i > 0) {
+              this.formatted += "||";
+            }
+            const comps = this.set[i];
+            for (let k2 = 0; k2 < comps.length; k2++) {
+              if (k2 > 0) {
+                this.formatted += " ";
+              }
+              this.formatted += comps[k2].toString().trim();
+            }
+          }
+        }
+        return this.formatted;
+      }
+      format() {
+        return this.range;
+      }
+      toString() {
+        return this.range;
+      }
+      parseRange(range) {
+        range = range.replace(BUILDSTRIPRE, "");
+        const memoOpts = (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) | (this.options.loose && FLAG_LOOSE);
+        const memoKey = memoOpts + ":" + range;
+        const cached3 = cache.get(memoKey);
+        if (cached3) {
+          return cached3;
+        }
+        const loose = this.options.loose;
+        const hr2 = loose ? re2[t.HYPHENRANGELOOSE] : re2[t.HYPHENRANGE];
+        range = range.replace(hr2, hyphenReplace(this.options.includePrerelease));
+        debug2("hyphen replace", range);
+        range = trimComparatorWhitespace(range);
+        debug2("comparator trim", range);
+        range = range.replace(re2[t.TILDETRIM], tildeTrimReplace);
+        debug2("tilde trim", range);
+        range = range.replace(re2[t.CARETTRIM], caretTrimReplace);
+        debug2("caret trim", range);
+        let rangeList = range.split(" ").map((comp) => parseComparator(comp, this.options)).join(" ").split(/\s+/).map((comp) => replaceGTE0(comp, this.options));
+        if (loose) {
+          rangeList = rangeList.filter((comp) => {
+            debug2("loose invalid filter", comp, this.options);
+            return !!comp.match(re2[t.COMPARATORLOOSE]);
+          });
+        }
+        debug2("range list", rangeList);
+        const rangeMap = /* @__PURE__ */ new Map();
+        const comparators = rangeList.map((comp) => new Comparator(comp, this.options));
+        for (const comp of comparators) {
+          if (isNullSet(comp)) {
+            return [comp];
+          }
+          rangeMap.set(comp.value, comp);
+        }
+        if (rangeMap.size > 1 && rangeMap.has("")) {
+          rangeMap.delete("");
+        }
+        const result = [...rangeMap.values()];
+        cache.set(memoKey, result);
+        return result;
+      }
+      intersects(range, options) {
+        if (!(range instanceof _Range)) {
+          throw new TypeError("a Range is required");
+        }
+        return this.set.some((thisComparators) => {
+          return isSatisfiable(thisComparators, options) && range.set.some((rangeComparators) => {
+            return isSatisfiable(rangeComparators, options) && thisComparators.every((thisComparator) => {
+              return rangeComparators.every((rangeComparator) => {
+                return thisComparator.intersects(rangeComparator, options);
+              });
+            });
+          });
+        });
+      }
+      // if ANY of the sets match ALL of its comparators, then pass
+      test(version2) {
+        if (!version2) {
+          return false;
+        }
+        if (typeof version2 === "string") {
+          try {
+            version2 = new SemVer(version2, this.options);
+          } catch (er2) {
+            return false;
+          }
+        }
+        for (let i = 0; i < this.set.length; i++) {
+          if (testSet(this.set[i], version2, this.options)) {
+            return true;
+          }
+        }
+        return false;
+      }
+    };
+    module.exports = Range;
+    var LRU = require_lrucache();
+    var cache = new LRU();
+    var parseOptions = require_parse_options();
+    var Comparator = require_comparator();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var trimComparatorWhitespace = require_trim_comparator_whitespace();
+    var {
+      safeRe: re2,
+      src,
+      t,
+      tildeTrimReplace,
+      caretTrimReplace
+    } = require_re();
+    var { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = require_constants6();
+    var BUILDSTRIPRE = new RegExp(src[t.BUILD], "g");
+    var isNullSet = (c) => c.value === "<0.0.0-0";
+    var isAny = (c) => c.value === "";
+    var isSatisfiable = (comparators, options) => {
+      let result = true;
+      const remainingComparators = comparators.slice();
+      let testComparator = remainingComparators.pop();
+      while (result && remainingComparators.length) {
+        result = remainingComparators.every((otherComparator) => {
+          return testComparator.intersects(otherComparator, options);
+        });
+        testComparator = remainingComparators.pop();
+      }
+      return result;
+    };
+    var parseComparator = (comp, options) => {
+      comp = comp.replace(re2[t.BUILD], "");
+      debug2("comp", comp, options);
+      comp = replaceCarets(comp, options);
+      debug2("caret", comp);
+      comp = replaceTildes(comp, options);
+      debug2("tildes", comp);
+      comp = replaceXRanges(comp, options);
+      debug2("xrange", comp);
+      comp = replaceStars(comp, options);
+      debug2("stars", comp);
+      return comp;
+    };
+    var isX = (id) => !id || id.toLowerCase() === "x" || id === "*";
+    var invalidXRangeOrder = (M2, m2, p2) => isX(M2) && !isX(m2) || isX(m2) && p2 && !isX(p2);
+    var replaceTildes = (comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceTilde(c, options)).join(" ");
+    };
+    var replaceTilde = (comp, options) => {
+      const r = options.loose ? re2[t.TILDELOOSE] : re2[t.TILDE];
+      const z4 = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_2, M2, m2, p2, pr2) => {
+        debug2("tilde", comp, _2, M2, m2, p2, pr2);
+        let ret;
+        if (isX(M2)) {
+          ret = "";
+        } else if (isX(m2)) {
+          ret = `>=${M2}.0.0${z4} <${+M2 + 1}.0.0-0`;
+        } else if (isX(p2)) {
+          ret = `>=${M2}.${m2}.0${z4} <${M2}.${+m2 + 1}.0-0`;
+        } else if (pr2) {
+          debug2("replaceTilde pr", pr2);
+          ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${+m2 + 1}.0-0`;
+        } else {
+          ret = `>=${M2}.${m2}.${p2} <${M2}.${+m2 + 1}.0-0`;
+        }
+        debug2("tilde return", ret);
+        return ret;
+      });
+    };
+    var replaceCarets = (comp, options) => {
+      return comp.trim().split(/\s+/).map((c) => replaceCaret(c, options)).join(" ");
+    };
+    var replaceCaret = (comp, options) => {
+      debug2("caret", comp, options);
+      const r = options.loose ? re2[t.CARETLOOSE] : re2[t.CARET];
+      const z4 = options.includePrerelease ? "-0" : "";
+      return comp.replace(r, (_2, M2, m2, p2, pr2) => {
+        debug2("caret", comp, _2, M2, m2, p2, pr2);
+        let ret;
+        if (isX(M2)) {
+          ret = "";
+        } else if (isX(m2)) {
+          ret = `>=${M2}.0.0${z4} <${+M2 + 1}.0.0-0`;
+        } else if (isX(p2)) {
+          if (M2 === "0") {
+            ret = `>=${M2}.${m2}.0${z4} <${M2}.${+m2 + 1}.0-0`;
+          } else {
+            ret = `>=${M2}.${m2}.0${z4} <${+M2 + 1}.0.0-0`;
+          }
+        } else if (pr2) {
+          debug2("replaceCaret pr", pr2);
+          if (M2 === "0") {
+            if (m2 === "0") {
+              ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${m2}.${+p2 + 1}-0`;
+            } else {
+              ret = `>=${M2}.${m2}.${p2}-${pr2} <${M2}.${+m2 + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M2}.${m2}.${p2}-${pr2} <${+M2 + 1}.0.0-0`;
+          }
+        } else {
+          debug2("no pr");
+          if (M2 === "0") {
+            if (m2 === "0") {
+              ret = `>=${M2}.${m2}.${p2} <${M2}.${m2}.${+p2 + 1}-0`;
+            } else {
+              ret = `>=${M2}.${m2}.${p2} <${M2}.${+m2 + 1}.0-0`;
+            }
+          } else {
+            ret = `>=${M2}.${m2}.${p2} <${+M2 + 1}.0.0-0`;
+          }
+        }
+        debug2("caret return", ret);
+        return ret;
+      });
+    };
+    var replaceXRanges = (comp, options) => {
+      debug2("replaceXRanges", comp, options);
+      return comp.split(/\s+/).map((c) => replaceXRange(c, options)).join(" ");
+    };
+    var replaceXRange = (comp, options) => {
+      comp = comp.trim();
+      const r = options.loose ? re2[t.XRANGELOOSE] : re2[t.XRANGE];
+      return comp.replace(r, (ret, gtlt, M2, m2, p2, pr2) => {
+        debug2("xRange", comp, ret, gtlt, M2, m2, p2, pr2);
+        if (invalidXRangeOrder(M2, m2, p2)) {
+          return comp;
+        }
+        const xM = isX(M2);
+        const xm = xM || isX(m2);
+        const xp = xm || isX(p2);
+        const anyX = xp;
+        if (gtlt === "=" && anyX) {
+          gtlt = "";
+        }
+        pr2 = options.includePrerelease ? "-0" : "";
+        if (xM) {
+          if (gtlt === ">" || gtlt === "<") {
+            ret = "<0.0.0-0";
+          } else {
+            ret = "*";
+          }
+        } else if (gtlt && anyX) {
+          if (xm) {
+            m2 = 0;
+          }
+          p2 = 0;
+          if (gtlt === ">") {
+            gtlt = ">=";
+            if (xm) {
+              M2 = +M2 + 1;
+              m2 = 0;
+              p2 = 0;
+            } else {
+              m2 = +m2 + 1;
+              p2 = 0;
+            }
+          } else if (gtlt === "<=") {
+            gtlt = "<";
+            if (xm) {
+              M2 = +M2 + 1;
+            } else {
+              m2 = +m2 + 1;
+            }
+          }
+          if (gtlt === "<") {
+            pr2 = "-0";
+          }
+          ret = `${gtlt + M2}.${m2}.${p2}${pr2}`;
+        } else if (xm) {
+          ret = `>=${M2}.0.0${pr2} <${+M2 + 1}.0.0-0`;
+        } else if (xp) {
+          ret = `>=${M2}.${m2}.0${pr2} <${M2}.${+m2 + 1}.0-0`;
+        }
+        debug2("xRange return", ret);
+        return ret;
+      });
+    };
+    var replaceStars = (comp, options) => {
+      debug2("replaceStars", comp, options);
+      return comp.trim().replace(re2[t.STAR], "");
+    };
+    var replaceGTE0 = (comp, options) => {
+      debug2("replaceGTE0", comp, options);
+      return comp.trim().replace(re2[options.includePrerelease ? t.GTE0PRE : t.GTE0], "");
+    };
+    var hyphenReplace = (incPr) => ($0, from, fM, fm, fp, fpr, fb, to2, tM, tm, tp, tpr) => {
+      if (isX(fM)) {
+        from = "";
+      } else if (isX(fm)) {
+        from = `>=${fM}.0.0${incPr ? "-0" : ""}`;
+      } else if (isX(fp)) {
+        from = `>=${fM}.${fm}.0${incPr ? "-0" : ""}`;
+      } else if (fpr) {
+        from = `>=${from}`;
+      } else {
+        from = `>=${from}${incPr ? "-0" : ""}`;
+      }
+      if (isX(tM)) {
+        to2 = "";
+      } else if (isX(tm)) {
+        to2 = `<${+tM + 1}.0.0-0`;
+      } else if (isX(tp)) {
+        to2 = `<${tM}.${+tm + 1}.0-0`;
+      } else if (tpr) {
+        to2 = `<=${tM}.${tm}.${tp}-${tpr}`;
+      } else if (incPr) {
+        to2 = `<${tM}.${tm}.${+tp + 1}-0`;
+      } else {
+        to2 = `<=${to2}`;
+      }
+      return `${from} ${to2}`.trim();
+    };
+    var testSet = (set2, version2, options) => {
+      for (let i = 0; i < set2.length; i++) {
+        if (!set2[i].test(version2)) {
+          return false;
+        }
+      }
+      if (version2.prerelease.length && !options.includePrerelease) {
+        for (let i = 0; i < set2.length; i++) {
+          debug2(set2[i].semver);
+          if (set2[i].semver === Comparator.ANY) {
+            continue;
+          }
+          if (set2[i].semver.prerelease.length > 0) {
+            const allowed = set2[i].semver;
+            if (allowed.major === version2.major && allowed.minor === version2.minor && allowed.patch === version2.patch) {
+              return true;
+            }
+          }
+        }
+        return false;
+      }
+      return true;
+    };
+  }
+});
+
+// node_modules/semver/classes/comparator.js
+var require_comparator = __commonJS({
+  "node_modules/semver/classes/comparator.js"(exports, module) {
+    "use strict";
+    var ANY = /* @__PURE__ */ Symbol("SemVer ANY");
+    var Comparator = class _Comparator {
+      static get ANY() {
+        return ANY;
+      }
+      constructor(comp, options) {
+        options = parseOptions(options);
+        if (comp instanceof _Comparator) {
+          if (comp.loose === !!options.loose) {
+            return comp;
+          } else {
+            comp = comp.value;
+          }
+        }
+        comp = comp.trim().split(/\s+/).join(" ");
+        debug2("comparator", comp, options);
+        this.options = options;
+        this.loose = !!options.loose;
+        this.parse(comp);
+        if (this.semver === ANY) {
+          this.value = "";
+        } else {
+          this.value = this.operator + this.semver.version;
+        }
+        debug2("comp", this);
+      }
+      parse(comp) {
+        const r = this.options.loose ? re2[t.COMPARATORLOOSE] : re2[t.COMPARATOR];
+        const m2 = comp.match(r);
+        if (!m2) {
+          throw new TypeError(`Invalid comparator: ${comp}`);
+        }
+        this.operator = m2[1] !== void 0 ? m2[1] : "";
+        if (this.operator === "=") {
+          this.operator = "";
+        }
+        if (!m2[2]) {
+          this.semver = ANY;
+        } else {
+          this.semver = new SemVer(m2[2], this.options.loose);
+        }
+      }
+      toString() {
+        return this.value;
+      }
+      test(version2) {
+        debug2("Comparator.test", version2, this.options.loose);
+        if (this.semver === ANY || version2 === ANY) {
+          return true;
+        }
+        if (typeof version2 === "string") {
+          try {
+            version2 = new SemVer(version2, this.options);
+          } catch (er2) {
+            return false;
+          }
+        }
+        return cmp(version2, this.operator, this.semver, this.options);
+      }
+      intersects(comp, options) {
+        if (!(comp instanceof _Comparator)) {
+          throw new TypeError("a Comparator is required");
+        }
+        if (this.operator === "") {
+          if (this.value === "") {
+            return true;
+          }
+          return new Range(comp.value, options).test(this.value);
+        } else if (comp.operator === "") {
+          if (comp.value === "") {
+            return true;
+          }
+          return new Range(this.value, options).test(comp.semver);
+        }
+        options = parseOptions(options);
+        if (options.includePrerelease && (this.value === "<0.0.0-0" || comp.value === "<0.0.0-0")) {
+          return false;
+        }
+        if (!options.includePrerelease && (this.value.startsWith("<0.0.0") || comp.value.startsWith("<0.0.0"))) {
+          return false;
+        }
+        if (this.operator.startsWith(">") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        if (this.operator.startsWith("<") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (this.semver.version === comp.semver.version && this.operator.includes("=") && comp.operator.includes("=")) {
+          return true;
+        }
+        if (cmp(this.semver, "<", comp.semver, options) && this.operator.startsWith(">") && comp.operator.startsWith("<")) {
+          return true;
+        }
+        if (cmp(this.semver, ">", comp.semver, options) && this.operator.startsWith("<") && comp.operator.startsWith(">")) {
+          return true;
+        }
+        return false;
+      }
+    };
+    module.exports = Comparator;
+    var parseOptions = require_parse_options();
+    var { safeRe: re2, t } = require_re();
+    var cmp = require_cmp();
+    var debug2 = require_debug();
+    var SemVer = require_semver();
+    var Range = require_range();
+  }
+});
+
+// node_modules/semver/functions/satisfies.js
+var require_satisfies = __commonJS({
+  "node_modules/semver/functions/satisfies.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var satisfies3 = (version2, range, options) => {
+      try {
+        range = new Range(range, options);
+      } catch (er2) {
+        return false;
+      }
+      return range.test(version2);
+    };
+    module.exports = satisfies3;
+  }
+});
+
+// node_modules/semver/ranges/to-comparators.js
+var require_to_comparators = __commonJS({
+  "node_modules/semver/ranges/to-comparators.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var toComparators = (range, options) => new Range(range, options).set.map((comp) => comp.map((c) => c.value).join(" ").trim().split(" "));
+    module.exports = toComparators;
+  }
+});
+
+// node_modules/semver/ranges/max-satisfying.js
+var require_max_satisfying = __commonJS({
+  "node_modules/semver/ranges/max-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var maxSatisfying = (versions, range, options) => {
+      let max2 = null;
+      let maxSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range, options);
+      } catch (er2) {
+        return null;
+      }
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!max2 || maxSV.compare(v2) === -1) {
+            max2 = v2;
+            maxSV = new SemVer(max2, options);
+          }
+        }
+      });
+      return max2;
+    };
+    module.exports = maxSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-satisfying.js
+var require_min_satisfying = __commonJS({
+  "node_modules/semver/ranges/min-satisfying.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var minSatisfying = (versions, range, options) => {
+      let min3 = null;
+      let minSV = null;
+      let rangeObj = null;
+      try {
+        rangeObj = new Range(range, options);
+      } catch (er2) {
+        return null;
+      }
+      versions.forEach((v2) => {
+        if (rangeObj.test(v2)) {
+          if (!min3 || minSV.compare(v2) === 1) {
+            min3 = v2;
+            minSV = new SemVer(min3, options);
+          }
+        }
+      });
+      return min3;
+    };
+    module.exports = minSatisfying;
+  }
+});
+
+// node_modules/semver/ranges/min-version.js
+var require_min_version = __commonJS({
+  "node_modules/semver/ranges/min-version.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Range = require_range();
+    var gt3 = require_gt();
+    var minVersion = (range, loose) => {
+      range = new Range(range, loose);
+      let minver = new SemVer("0.0.0");
+      if (range.test(minver)) {
+        return minver;
+      }
+      minver = new SemVer("0.0.0-0");
+      if (range.test(minver)) {
+        return minver;
+      }
+      minver = null;
+      for (let i = 0; i < range.set.length; ++i) {
+        const comparators = range.set[i];
+        let setMin = null;
+        comparators.forEach((comparator) => {
+          const compver = new SemVer(comparator.semver.version);
+          switch (comparator.operator) {
+            case ">":
+              if (compver.prerelease.length === 0) {
+                compver.patch++;
+              } else {
+                compver.prerelease.push(0);
+              }
+              compver.raw = compver.format();
+            /* fallthrough */
+            case "":
+            case ">=":
+              if (!setMin || gt3(compver, setMin)) {
+                setMin = compver;
+              }
+              break;
+            case "<":
+            case "<=":
+              break;
+            /* istanbul ignore next */
+            default:
+              throw new Error(`Unexpected operation: ${comparator.operator}`);
+          }
+        });
+        if (setMin && (!minver || gt3(minver, setMin))) {
+          minver = setMin;
+        }
+      }
+      if (minver && range.test(minver)) {
+        return minver;
+      }
+      return null;
+    };
+    module.exports = minVersion;
+  }
+});
+
+// node_modules/semver/ranges/valid.js
+var require_valid2 = __commonJS({
+  "node_modules/semver/ranges/valid.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var validRange = (range, options) => {
+      try {
+        return new Range(range, options).range || "*";
+      } catch (er2) {
+        return null;
+      }
+    };
+    module.exports = validRange;
+  }
+});
+
+// node_modules/semver/ranges/outside.js
+var require_outside = __commonJS({
+  "node_modules/semver/ranges/outside.js"(exports, module) {
+    "use strict";
+    var SemVer = require_semver();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var Range = require_range();
+    var satisfies3 = require_satisfies();
+    var gt3 = require_gt();
+    var lt2 = require_lt();
+    var lte = require_lte();
+    var gte = require_gte();
+    var outside = (version2, range, hilo, options) => {
+      version2 = new SemVer(version2, options);
+      range = new Range(range, options);
+      let gtfn, ltefn, ltfn, comp, ecomp;
+      switch (hilo) {
+        case ">":
+          gtfn = gt3;
+          ltefn = lte;
+          ltfn = lt2;
+          comp = ">";
+          ecomp = ">=";
+          break;
+        case "<":
+          gtfn = lt2;
+          ltefn = gte;
+          ltfn = gt3;
+          comp = "<";
+          ecomp = "<=";
+          break;
+        default:
+          throw new TypeError('Must provide a hilo val of "<" or ">"');
+      }
+      if (satisfies3(version2, range, options)) {
+        return false;
+      }
+      for (let i = 0; i < range.set.length; ++i) {
+        const comparators = range.set[i];
+        let high = null;
+        let low = null;
+        comparators.forEach((comparator) => {
+          if (comparator.semver === ANY) {
+            comparator = new Comparator(">=0.0.0");
+          }
+          high = high || comparator;
+          low = low || comparator;
+          if (gtfn(comparator.semver, high.semver, options)) {
+            high = comparator;
+          } else if (ltfn(comparator.semver, low.semver, options)) {
+            low = comparator;
+          }
+        });
+        if (high.operator === comp || high.operator === ecomp) {
+          return false;
+        }
+        if ((!low.operator || low.operator === comp) && ltefn(version2, low.semver)) {
+          return false;
+        } else if (low.operator === ecomp && ltfn(version2, low.semver)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    module.exports = outside;
+  }
+});
+
+// node_modules/semver/ranges/gtr.js
+var require_gtr = __commonJS({
+  "node_modules/semver/ranges/gtr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var gtr = (version2, range, options) => outside(version2, range, ">", options);
+    module.exports = gtr;
+  }
+});
+
+// node_modules/semver/ranges/ltr.js
+var require_ltr = __commonJS({
+  "node_modules/semver/ranges/ltr.js"(exports, module) {
+    "use strict";
+    var outside = require_outside();
+    var ltr = (version2, range, options) => outside(version2, range, "<", options);
+    module.exports = ltr;
+  }
+});
+
+// node_modules/semver/ranges/intersects.js
+var require_intersects = __commonJS({
+  "node_modules/semver/ranges/intersects.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var intersects = (r1, r2, options) => {
+      r1 = new Range(r1, options);
+      r2 = new Range(r2, options);
+      return r1.intersects(r2, options);
+    };
+    module.exports = intersects;
+  }
+});
+
+// node_modules/semver/ranges/simplify.js
+var require_simplify = __commonJS({
+  "node_modules/semver/ranges/simplify.js"(exports, module) {
+    "use strict";
+    var satisfies3 = require_satisfies();
+    var compare2 = require_compare();
+    module.exports = (versions, range, options) => {
+      const set2 = [];
+      let first = null;
+      let prev = null;
+      const v2 = versions.sort((a, b2) => compare2(a, b2, options));
+      for (const version2 of v2) {
+        const included = satisfies3(version2, range, options);
+        if (included) {
+          prev = version2;
+          if (!first) {
+            first = version2;
+          }
+        } else {
+          if (prev) {
+            set2.push([first, prev]);
+          }
+          prev = null;
+          first = null;
+        }
+      }
+      if (first) {
+        set2.push([first, null]);
+      }
+      const ranges = [];
+      for (const [min3, max2] of set2) {
+        if (min3 === max2) {
+          ranges.push(min3);
+        } else if (!max2 && min3 === v2[0]) {
+          ranges.push("*");
+        } else if (!max2) {
+          ranges.push(`>=${min3}`);
+        } else if (min3 === v2[0]) {
+          ranges.push(`<=${max2}`);
+        } else {
+          ranges.push(`${min3} - ${max2}`);
+        }
+      }
+      const simplified = ranges.join(" || ");
+      const original = typeof range.raw === "string" ? range.raw : String(range);
+      return simplified.length < original.length ? simplified : range;
+    };
+  }
+});
+
+// node_modules/semver/ranges/subset.js
+var require_subset = __commonJS({
+  "node_modules/semver/ranges/subset.js"(exports, module) {
+    "use strict";
+    var Range = require_range();
+    var Comparator = require_comparator();
+    var { ANY } = Comparator;
+    var satisfies3 = require_satisfies();
+    var compare2 = require_compare();
+    var subset = (sub, dom, options = {}) => {
+      if (sub === dom) {
+        return true;
+      }
+      sub = new Range(sub, options);
+      dom = new Range(dom, options);
+      let sawNonNull = false;
+      OUTER: for (const simpleSub of sub.set) {
+        for (const simpleDom of dom.set) {
+          const isSub = simpleSubset(simpleSub, simpleDom, options);
+          sawNonNull = sawNonNull || isSub !== null;
+          if (isSub) {
+            continue OUTER;
+          }
+        }
+        if (sawNonNull) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var minimumVersionWithPreRelease = [new Comparator(">=0.0.0-0")];
+    var minimumVersion = [new Comparator(">=0.0.0")];
+    var simpleSubset = (sub, dom, options) => {
+      if (sub === dom) {
+        return true;
+      }
+      if (sub.length === 1 && sub[0].semver === ANY) {
+        if (dom.length === 1 && dom[0].semver === ANY) {
+          return true;
+        } else if (options.includePrerelease) {
+          sub = minimumVersionWithPreRelease;
+        } else {
+          sub = minimumVersion;
+        }
+      }
+      if (dom.length === 1 && dom[0].semver === ANY) {
+        if (options.includePrerelease) {
+          return true;
+        } else {
+          dom = minimumVersion;
+        }
+      }
+      const eqSet = /* @__PURE__ */ new Set();
+      let gt3, lt2;
+      for (const c of sub) {
+        if (c.operator === ">" || c.operator === ">=") {
+          gt3 = higherGT(gt3, c, options);
+        } else if (c.operator === "<" || c.operator === "<=") {
+          lt2 = lowerLT(lt2, c, options);
+        } else {
+          eqSet.add(c.semver);
+        }
+      }
+      if (eqSet.size > 1) {
+        return null;
+      }
+      let gtltComp;
+      if (gt3 && lt2) {
+        gtltComp = compare2(gt3.semver, lt2.semver, options);
+        if (gtltComp > 0) {
+          return null;
+        } else if (gtltComp === 0 && (gt3.operator !== ">=" || lt2.operator !== "<=")) {
+          return null;
+        }
+      }
+      for (const eq of eqSet) {
+        if (gt3 && !satisfies3(eq, String(gt3), options)) {
+          return null;
+        }
+        if (lt2 && !satisfies3(eq, String(lt2), options)) {
+          return null;
+        }
+        for (const c of dom) {
+          if (!satisfies3(eq, String(c), options)) {
+            return false;
+          }
+        }
+        return true;
+      }
+      let higher, lower;
+      let hasDomLT, hasDomGT;
+      let needDomLTPre = lt2 && !options.includePrerelease && lt2.semver.prerelease.length ? lt2.semver : false;
+      let needDomGTPre = gt3 && !options.includePrerelease && gt3.semver.prerelease.length ? gt3.semver : false;
+      if (needDomLTPre && needDomLTPre.prerelease.length === 1 && lt2.operator === "<" && needDomLTPre.prerelease[0] === 0) {
+        needDomLTPre = false;
+      }
+      for (const c of dom) {
+        hasDomGT = hasDomGT || c.operator === ">" || c.operator === ">=";
+        hasDomLT = hasDomLT || c.operator === "<" || c.operator === "<=";
+        if (gt3) {
+          if (needDomGTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomGTPre.major && c.semver.minor === needDomGTPre.minor && c.semver.patch === needDomGTPre.patch) {
+              needDomGTPre = false;
+            }
+          }
+          if (c.operator === ">" || c.operator === ">=") {
+            higher = higherGT(gt3, c, options);
+            if (higher === c && higher !== gt3) {
+              return false;
+            }
+          } else if (gt3.operator === ">=" && !c.test(gt3.semver)) {
+            return false;
+          }
+        }
+        if (lt2) {
+          if (needDomLTPre) {
+            if (c.semver.prerelease && c.semver.prerelease.length && c.semver.major === needDomLTPre.major && c.semver.minor === needDomLTPre.minor && c.semver.patch === needDomLTPre.patch) {
+              needDomLTPre = false;
+            }
+          }
+          if (c.operator === "<" || c.operator === "<=") {
+            lower = lowerLT(lt2, c, options);
+            if (lower === c && lower !== lt2) {
+              return false;
+            }
+          } else if (lt2.operator === "<=" && !c.test(lt2.semver)) {
+            return false;
+          }
+        }
+        if (!c.operator && (lt2 || gt3) && gtltComp !== 0) {
+          return false;
+        }
+      }
+      if (gt3 && hasDomLT && !lt2 && gtltComp !== 0) {
+        return false;
+      }
+      if (lt2 && hasDomGT && !gt3 && gtltComp !== 0) {
+        return false;
+      }
+      if (needDomGTPre || needDomLTPre) {
+        return false;
+      }
+      return true;
+    };
+    var higherGT = (a, b2, options) => {
+      if (!a) {
+        return b2;
+      }
+      const comp = compare2(a.semver, b2.semver, options);
+      return comp > 0 ? a : comp < 0 ? b2 : b2.operator === ">" && a.operator === ">=" ? b2 : a;
+    };
+    var lowerLT = (a, b2, options) => {
+      if (!a) {
+        return b2;
+      }
+      const comp = compare2(a.semver, b2.semver, options);
+      return comp < 0 ? a : comp > 0 ? b2 : b2.operator === "<" && a.operator === "<=" ? b2 : a;
+    };
+    module.exports = subset;
+  }
+});
+
+// node_modules/semver/index.js
+var require_semver2 = __commonJS({
+  "node_modules/semver/index.js"(exports, module) {
+    "use strict";
+    var internalRe = require_re();
+    var constants3 = require_constants6();
+    var SemVer = require_semver();
+    var identifiers = require_identifiers();
+    var parse5 = require_parse2();
+    var valid2 = require_valid();
+    var clean2 = require_clean();
+    var inc = require_inc();
+    var diff = require_diff();
+    var major = require_major();
+    var minor = require_minor();
+    var patch = require_patch();
+    var prerelease = require_prerelease();
+    var compare2 = require_compare();
+    var rcompare = require_rcompare();
+    var compareLoose = require_compare_loose();
+    var compareBuild = require_compare_build();
+    var sort = require_sort();
+    var rsort = require_rsort();
+    var gt3 = require_gt();
+    var lt2 = require_lt();
+    var eq = require_eq();
+    var neq = require_neq();
+    var gte = require_gte();
+    var lte = require_lte();
+    var cmp = require_cmp();
+    var coerce = require_coerce();
+    var truncate = require_truncate();
+    var Comparator = require_comparator();
+    var Range = require_range();
+    var satisfies3 = require_satisfies();
+    var toComparators = require_to_comparators();
+    var maxSatisfying = require_max_satisfying();
+    var minSatisfying = require_min_satisfying();
+    var minVersion = require_min_version();
+    var validRange = require_valid2();
+    var outside = require_outside();
+    var gtr = require_gtr();
+    var ltr = require_ltr();
+    var intersects = require_intersects();
+    var simplifyRange = require_simplify();
+    var subset = require_subset();
+    module.exports = {
+      parse: parse5,
+      valid: valid2,
+      clean: clean2,
+      inc,
+      diff,
+      major,
+      minor,
+      patch,
+      prerelease,
+      compare: compare2,
+      rcompare,
+      compareLoose,
+      compareBuild,
+      sort,
+      rsort,
+      gt: gt3,
+      lt: lt2,
+      eq,
+      neq,
+      gte,
+      lte,
+      cmp,
+      coerce,
+      truncate,
+      Comparator,
+      Range,
+      satisfies: satisfies3,
+      toComparators,
+      maxSatisfying,
+      minSatisfying,
+      minVersion,
+      validRange,
+      outside,
+      gtr,
+      ltr,
+      intersects,
+      simplifyRange,
+      subset,
+      SemVer,
+      re: internalRe.re,
+      src: internalRe.src,
+      tokens: internalRe.t,
+      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      compareIdentifiers: identifiers.compareIdentifiers,
+      rcompareIdentifiers: identifiers.rcompareIdentifiers
+    };
+  }
+});
+
 // node_modules/@stdlib/utils-define-property/lib/define_property.js
 var require_define_property = __commonJS({
   "node_modules/@stdlib/utils-define-property/lib/define_property.js"(exports, module) {
@@ -28756,28 +30969,28 @@ var require_format_double = __commonJS({
     var RE_TRAILING_PERIOD_ZERO = /\.0$/;
     var RE_PERIOD_ZERO_EXP = /\.0*e/;
     var RE_ZERO_BEFORE_EXP = /(\..*[^0])0*e/;
-    function formatDouble(f, token) {
+    function formatDouble(f2, token) {
       var digits;
       var out;
       switch (token.specifier) {
         case "e":
         case "E":
-          out = f.toExponential(token.precision);
+          out = f2.toExponential(token.precision);
           break;
         case "f":
         case "F":
-          out = f.toFixed(token.precision);
+          out = f2.toFixed(token.precision);
           break;
         case "g":
         case "G":
-          if (abs(f) < 1e-4) {
+          if (abs(f2) < 1e-4) {
             digits = token.precision;
             if (digits > 0) {
               digits -= 1;
             }
-            out = f.toExponential(digits);
+            out = f2.toExponential(digits);
           } else {
-            out = f.toPrecision(token.precision);
+            out = f2.toPrecision(token.precision);
           }
           if (!token.alternate) {
             out = replace.call(out, RE_ZERO_BEFORE_EXP, "$1e");
@@ -28794,7 +31007,7 @@ var require_format_double = __commonJS({
         out = replace.call(out, RE_ONLY_DIGITS, "$1.");
         out = replace.call(out, RE_DIGITS_BEFORE_EXP, "$1.e");
       }
-      if (f >= 0 && token.sign) {
+      if (f2 >= 0 && token.sign) {
         out = token.sign + out;
       }
       out = token.specifier === uppercase2.call(token.specifier) ? uppercase2.call(out) : lowercase2.call(out);
@@ -28860,9 +31073,9 @@ var require_main = __commonJS({
       var num2;
       var out;
       var pos;
-      var f;
+      var f2;
       var i;
-      var j;
+      var j2;
       if (!isArray(tokens)) {
         throw new TypeError("invalid argument. First argument must be an array. Value: `" + tokens + "`.");
       }
@@ -28882,8 +31095,8 @@ var require_main = __commonJS({
             pos = token.mapping;
           }
           flags = token.flags;
-          for (j = 0; j < flags.length; j++) {
-            flag = flags.charAt(j);
+          for (j2 = 0; j2 < flags.length; j2++) {
+            flag = flags.charAt(j2);
             switch (flag) {
               case " ":
                 token.sign = " ";
@@ -28965,15 +31178,15 @@ var require_main = __commonJS({
               if (!hasPeriod) {
                 token.precision = 6;
               }
-              f = parseFloat(token.arg);
-              if (!isFinite(f)) {
+              f2 = parseFloat(token.arg);
+              if (!isFinite(f2)) {
                 if (!isNumber(token.arg)) {
                   throw new Error("invalid floating-point number. Value: " + out);
                 }
-                f = token.arg;
+                f2 = token.arg;
                 token.padZeros = false;
               }
-              token.arg = formatDouble(f, token);
+              token.arg = formatDouble(f2, token);
               break;
             default:
               throw new Error("invalid specifier: " + token.specifier);
@@ -29205,7 +31418,7 @@ var require_main5 = __commonJS({
   "node_modules/@stdlib/math-base-tools-evalpoly/lib/main.js"(exports, module) {
     "use strict";
     function evalpoly(c, x) {
-      var p;
+      var p2;
       var i;
       i = c.length;
       if (i < 2 || x === 0) {
@@ -29215,13 +31428,13 @@ var require_main5 = __commonJS({
         return c[0];
       }
       i -= 1;
-      p = c[i] * x + c[i - 1];
+      p2 = c[i] * x + c[i - 1];
       i -= 2;
       while (i >= 0) {
-        p = p * x + c[i];
+        p2 = p2 * x + c[i];
         i -= 1;
       }
-      return p;
+      return p2;
     }
     module.exports = evalpoly;
   }
@@ -29252,38 +31465,38 @@ var require_factory = __commonJS({
     var Fcn = require_lib7();
     var evalpoly = require_main5();
     function factory(c) {
-      var f;
+      var f2;
       var n;
-      var m;
+      var m2;
       var i;
       if (c.length > 500) {
         return polyval;
       }
-      f = "return function evalpoly(x){";
+      f2 = "return function evalpoly(x){";
       n = c.length;
       if (n === 0) {
-        f += "return 0.0;";
+        f2 += "return 0.0;";
       } else if (n === 1) {
-        f += "return " + c[0] + ";";
+        f2 += "return " + c[0] + ";";
       } else {
-        f += "if(x===0.0){return " + c[0] + ";}";
-        f += "return " + c[0];
-        m = n - 1;
+        f2 += "if(x===0.0){return " + c[0] + ";}";
+        f2 += "return " + c[0];
+        m2 = n - 1;
         for (i = 1; i < n; i++) {
-          f += "+x*";
-          if (i < m) {
-            f += "(";
+          f2 += "+x*";
+          if (i < m2) {
+            f2 += "(";
           }
-          f += c[i];
+          f2 += c[i];
         }
-        for (i = 0; i < m - 1; i++) {
-          f += ")";
+        for (i = 0; i < m2 - 1; i++) {
+          f2 += ")";
         }
-        f += ";";
+        f2 += ";";
       }
-      f += "}";
-      f += "//# sourceURL=evalpoly.factory.js";
-      return new Fcn(f)();
+      f2 += "}";
+      f2 += "//# sourceURL=evalpoly.factory.js";
+      return new Fcn(f2)();
       function polyval(x) {
         return evalpoly(c, x);
       }
@@ -29380,8 +31593,8 @@ var require_main10 = __commonJS({
   "node_modules/@stdlib/utils-native-class/lib/main.js"(exports, module) {
     "use strict";
     var toStr = require_tostring();
-    function nativeClass(v) {
-      return toStr.call(v);
+    function nativeClass(v2) {
+      return toStr.call(v2);
     }
     module.exports = nativeClass;
   }
@@ -29446,25 +31659,25 @@ var require_polyfill2 = __commonJS({
     var hasOwnProp = require_lib12();
     var toStringTag = require_tostringtag();
     var toStr = require_tostring();
-    function nativeClass(v) {
+    function nativeClass(v2) {
       var isOwn;
       var tag;
       var out;
-      if (v === null || v === void 0) {
-        return toStr.call(v);
+      if (v2 === null || v2 === void 0) {
+        return toStr.call(v2);
       }
-      tag = v[toStringTag];
-      isOwn = hasOwnProp(v, toStringTag);
+      tag = v2[toStringTag];
+      isOwn = hasOwnProp(v2, toStringTag);
       try {
-        v[toStringTag] = void 0;
+        v2[toStringTag] = void 0;
       } catch (err) {
-        return toStr.call(v);
+        return toStr.call(v2);
       }
-      out = toStr.call(v);
+      out = toStr.call(v2);
       if (isOwn) {
-        v[toStringTag] = tag;
+        v2[toStringTag] = tag;
       } else {
-        delete v[toStringTag];
+        delete v2[toStringTag];
       }
       return out;
     }
@@ -30207,16 +32420,16 @@ var require_main30 = __commonJS({
       var halfX;
       var twopk;
       var sign;
-      var hi;
-      var lo;
+      var hi2;
+      var lo2;
       var hx;
       var r1;
       var y;
-      var z3;
+      var z4;
       var c;
       var t;
       var e;
-      var k;
+      var k2;
       if (x === PINF || isnan(x)) {
         return x;
       }
@@ -30245,70 +32458,70 @@ var require_main30 = __commonJS({
       if (y > HALF_LN2) {
         if (y < LN2_HALFX3) {
           if (sign) {
-            hi = x + LN2_HI;
-            lo = -LN2_LO;
-            k = -1;
+            hi2 = x + LN2_HI;
+            lo2 = -LN2_LO;
+            k2 = -1;
           } else {
-            hi = x - LN2_HI;
-            lo = LN2_LO;
-            k = 1;
+            hi2 = x - LN2_HI;
+            lo2 = LN2_LO;
+            k2 = 1;
           }
         } else {
           if (sign) {
-            k = LN2_INV * x - 0.5;
+            k2 = LN2_INV * x - 0.5;
           } else {
-            k = LN2_INV * x + 0.5;
+            k2 = LN2_INV * x + 0.5;
           }
-          k |= 0;
-          t = k;
-          hi = x - t * LN2_HI;
-          lo = t * LN2_LO;
+          k2 |= 0;
+          t = k2;
+          hi2 = x - t * LN2_HI;
+          lo2 = t * LN2_LO;
         }
-        x = hi - lo;
-        c = hi - x - lo;
+        x = hi2 - lo2;
+        c = hi2 - x - lo2;
       } else if (hx < 1016070144) {
         return x;
       } else {
-        k = 0;
+        k2 = 0;
       }
       halfX = 0.5 * x;
-      z3 = x * halfX;
-      r1 = 1 + z3 * polyval(z3);
+      z4 = x * halfX;
+      r1 = 1 + z4 * polyval(z4);
       t = 3 - r1 * halfX;
-      e = z3 * ((r1 - t) / (6 - x * t));
-      if (k === 0) {
-        return x - (x * e - z3);
+      e = z4 * ((r1 - t) / (6 - x * t));
+      if (k2 === 0) {
+        return x - (x * e - z4);
       }
-      twopk = fromWords(FLOAT64_EXPONENT_BIAS + k << 20, 0);
+      twopk = fromWords(FLOAT64_EXPONENT_BIAS + k2 << 20, 0);
       e = x * (e - c) - c;
-      e -= z3;
-      if (k === -1) {
+      e -= z4;
+      if (k2 === -1) {
         return 0.5 * (x - e) - 0.5;
       }
-      if (k === 1) {
+      if (k2 === 1) {
         if (x < -0.25) {
           return -2 * (e - (x + 0.5));
         }
         return 1 + 2 * (x - e);
       }
-      if (k <= -2 || k > 56) {
+      if (k2 <= -2 || k2 > 56) {
         y = 1 - (e - x);
-        if (k === 1024) {
-          hi = getHighWord(y) + (k << 20) | 0;
-          y = setHighWord(y, hi);
+        if (k2 === 1024) {
+          hi2 = getHighWord(y) + (k2 << 20) | 0;
+          y = setHighWord(y, hi2);
         } else {
           y *= twopk;
         }
         return y - 1;
       }
       t = 1;
-      if (k < 20) {
-        hi = 1072693248 - (2097152 >> k) | 0;
-        t = setHighWord(t, hi);
+      if (k2 < 20) {
+        hi2 = 1072693248 - (2097152 >> k2) | 0;
+        t = setHighWord(t, hi2);
         y = t - (e - x);
       } else {
-        hi = FLOAT64_EXPONENT_BIAS - k << 20 | 0;
-        t = setHighWord(t, hi);
+        hi2 = FLOAT64_EXPONENT_BIAS - k2 << 20 | 0;
+        t = setHighWord(t, hi2);
         y = x - (e + t);
         y += 1;
       }
@@ -30383,13 +32596,13 @@ var require_main32 = __commonJS({
       var hfsq;
       var hu;
       var y;
-      var f;
+      var f2;
       var c;
-      var s;
-      var z3;
-      var R;
-      var u;
-      var k;
+      var s3;
+      var z4;
+      var R2;
+      var u2;
+      var k2;
       if (x < -1 || isnan(x)) {
         return NaN;
       }
@@ -30407,7 +32620,7 @@ var require_main32 = __commonJS({
       } else {
         y = x;
       }
-      k = 1;
+      k2 = 1;
       if (y < SQRT2M1) {
         if (y < SMALL) {
           if (y < TINY) {
@@ -30416,54 +32629,54 @@ var require_main32 = __commonJS({
           return x - x * x * 0.5;
         }
         if (x > SQRT2HALFM1) {
-          k = 0;
-          f = x;
+          k2 = 0;
+          f2 = x;
           hu = 1;
         }
       }
-      if (k !== 0) {
+      if (k2 !== 0) {
         if (y < TWO53) {
-          u = 1 + x;
-          hu = getHighWord(u);
-          k = (hu >> 20) - FLOAT64_EXPONENT_BIAS;
-          if (k > 0) {
-            c = 1 - (u - x);
+          u2 = 1 + x;
+          hu = getHighWord(u2);
+          k2 = (hu >> 20) - FLOAT64_EXPONENT_BIAS;
+          if (k2 > 0) {
+            c = 1 - (u2 - x);
           } else {
-            c = x - (u - 1);
+            c = x - (u2 - 1);
           }
-          c /= u;
+          c /= u2;
         } else {
-          u = x;
-          hu = getHighWord(u);
-          k = (hu >> 20) - FLOAT64_EXPONENT_BIAS;
+          u2 = x;
+          hu = getHighWord(u2);
+          k2 = (hu >> 20) - FLOAT64_EXPONENT_BIAS;
           c = 0;
         }
         hu &= 1048575;
         if (hu < 434334) {
-          u = setHighWord(u, hu | 1072693248);
+          u2 = setHighWord(u2, hu | 1072693248);
         } else {
-          k += 1;
-          u = setHighWord(u, hu | 1071644672);
+          k2 += 1;
+          u2 = setHighWord(u2, hu | 1071644672);
           hu = 1048576 - hu >> 2;
         }
-        f = u - 1;
+        f2 = u2 - 1;
       }
-      hfsq = 0.5 * f * f;
+      hfsq = 0.5 * f2 * f2;
       if (hu === 0) {
-        if (f === 0) {
-          c += k * LN2_LO;
-          return k * LN2_HI + c;
+        if (f2 === 0) {
+          c += k2 * LN2_LO;
+          return k2 * LN2_HI + c;
         }
-        R = hfsq * (1 - TWO_THIRDS * f);
-        return k * LN2_HI - (R - (k * LN2_LO + c) - f);
+        R2 = hfsq * (1 - TWO_THIRDS * f2);
+        return k2 * LN2_HI - (R2 - (k2 * LN2_LO + c) - f2);
       }
-      s = f / (2 + f);
-      z3 = s * s;
-      R = z3 * polyval(z3);
-      if (k === 0) {
-        return f - (hfsq - s * (hfsq + R));
+      s3 = f2 / (2 + f2);
+      z4 = s3 * s3;
+      R2 = z4 * polyval(z4);
+      if (k2 === 0) {
+        return f2 - (hfsq - s3 * (hfsq + R2));
       }
-      return k * LN2_HI - (hfsq - (s * (hfsq + R) + (k * LN2_LO + c)) - f);
+      return k2 * LN2_HI - (hfsq - (s3 * (hfsq + R2) + (k2 * LN2_LO + c)) - f2);
     }
     module.exports = log1p;
   }
@@ -30512,7 +32725,7 @@ var require_rational_pq = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.16666666666666713;
       }
@@ -30523,13 +32736,13 @@ var require_rational_pq = __commonJS({
       }
       if (ax <= 1) {
         s1 = -8.198089802484825 + x * (19.562619833175948 + x * (-16.262479672107002 + x * (5.444622390564711 + x * (-0.6019598008014124 + x * 0.004253011369004428))));
-        s2 = -49.18853881490881 + x * (139.51056146574857 + x * (-147.1791292232726 + x * (70.49610280856842 + x * (-14.740913729888538 + x * 1))));
+        s22 = -49.18853881490881 + x * (139.51056146574857 + x * (-147.1791292232726 + x * (70.49610280856842 + x * (-14.740913729888538 + x * 1))));
       } else {
         x = 1 / x;
         s1 = 0.004253011369004428 + x * (-0.6019598008014124 + x * (5.444622390564711 + x * (-16.262479672107002 + x * (19.562619833175948 + x * -8.198089802484825))));
-        s2 = 1 + x * (-14.740913729888538 + x * (70.49610280856842 + x * (-147.1791292232726 + x * (139.51056146574857 + x * -49.18853881490881))));
+        s22 = 1 + x * (-14.740913729888538 + x * (70.49610280856842 + x * (-147.1791292232726 + x * (139.51056146574857 + x * -49.18853881490881))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -30542,7 +32755,7 @@ var require_rational_rs = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.08333333333333809;
       }
@@ -30553,13 +32766,13 @@ var require_rational_rs = __commonJS({
       }
       if (ax <= 1) {
         s1 = 28.536655482610616 + x * (-25.56901049652825 + x * (6.968710824104713 + x * (-0.5634242780008963 + x * 0.002967721961301243)));
-        s2 = 342.43986579130785 + x * (-383.8770957603691 + x * (147.0656354026815 + x * (-21.947795316429207 + x * 1)));
+        s22 = 342.43986579130785 + x * (-383.8770957603691 + x * (147.0656354026815 + x * (-21.947795316429207 + x * 1)));
       } else {
         x = 1 / x;
         s1 = 0.002967721961301243 + x * (-0.5634242780008963 + x * (6.968710824104713 + x * (-25.56901049652825 + x * 28.536655482610616)));
-        s2 = 1 + x * (-21.947795316429207 + x * (147.0656354026815 + x * (-383.8770957603691 + x * 342.43986579130785)));
+        s22 = 1 + x * (-21.947795316429207 + x * (147.0656354026815 + x * (-383.8770957603691 + x * 342.43986579130785)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -30579,8 +32792,8 @@ var require_main34 = __commonJS({
       var sgn;
       var zz;
       var a;
-      var p;
-      var z3;
+      var p2;
+      var z4;
       if (isnan(x)) {
         return NaN;
       }
@@ -30595,21 +32808,21 @@ var require_main34 = __commonJS({
       }
       if (a > 0.625) {
         zz = 1 - a;
-        p = zz * ratevalRS(zz);
+        p2 = zz * ratevalRS(zz);
         zz = sqrt(zz + zz);
-        z3 = PIO4 - zz;
-        zz = zz * p - MOREBITS;
-        z3 -= zz;
-        z3 += PIO4;
+        z4 = PIO4 - zz;
+        zz = zz * p2 - MOREBITS;
+        z4 -= zz;
+        z4 += PIO4;
       } else {
         if (a < 1e-8) {
           return x;
         }
         zz = a * a;
-        z3 = zz * ratevalPQ(zz);
-        z3 = a * z3 + a;
+        z4 = zz * ratevalPQ(zz);
+        z4 = a * z4 + a;
       }
-      return sgn ? -z3 : z3;
+      return sgn ? -z4 : z4;
     }
     module.exports = asin;
   }
@@ -30974,7 +33187,7 @@ var require_main43 = __commonJS({
     var WORDS = [0, 0];
     function ldexp(frac, exp) {
       var high;
-      var m;
+      var m2;
       if (exp === 0 || frac === 0 || // handles +-0
       isnan(frac) || isInfinite(frac)) {
         return frac;
@@ -30994,15 +33207,15 @@ var require_main43 = __commonJS({
       }
       if (exp <= MAX_SUBNORMAL_EXPONENT) {
         exp += 52;
-        m = TWO52_INV;
+        m2 = TWO52_INV;
       } else {
-        m = 1;
+        m2 = 1;
       }
       toWords.assign(frac, WORDS, 1, 0);
       high = WORDS[0];
       high &= CLEAR_EXP_MASK;
       high |= exp + BIAS << 20;
-      return m * fromWords(high, WORDS[1]);
+      return m2 * fromWords(high, WORDS[1]);
     }
     module.exports = ldexp;
   }
@@ -31037,16 +33250,16 @@ var require_expmulti = __commonJS({
     "use strict";
     var ldexp = require_lib60();
     var polyvalP = require_polyval_p();
-    function expmulti(hi, lo, k) {
+    function expmulti(hi2, lo2, k2) {
       var r;
       var t;
       var c;
       var y;
-      r = hi - lo;
+      r = hi2 - lo2;
       t = r * r;
       c = r - t * polyvalP(t);
-      y = 1 - (lo - r * c / (2 - c) - hi);
-      return ldexp(y, k);
+      y = 1 - (lo2 - r * c / (2 - c) - hi2);
+      return ldexp(y, k2);
     }
     module.exports = expmulti;
   }
@@ -31069,9 +33282,9 @@ var require_main44 = __commonJS({
     var NEARZERO = 1 / (1 << 28);
     var NEG_NEARZERO = -NEARZERO;
     function exp(x) {
-      var hi;
-      var lo;
-      var k;
+      var hi2;
+      var lo2;
+      var k2;
       if (isnan(x) || x === PINF) {
         return x;
       }
@@ -31088,13 +33301,13 @@ var require_main44 = __commonJS({
         return 1 + x;
       }
       if (x < 0) {
-        k = trunc(LOG2_E * x - 0.5);
+        k2 = trunc(LOG2_E * x - 0.5);
       } else {
-        k = trunc(LOG2_E * x + 0.5);
+        k2 = trunc(LOG2_E * x + 0.5);
       }
-      hi = x - k * LN2_HI;
-      lo = k * LN2_LO;
-      return expmulti(hi, lo, k);
+      hi2 = x - k2 * LN2_HI;
+      lo2 = k2 * LN2_LO;
+      return expmulti(hi2, lo2, k2);
     }
     module.exports = exp;
   }
@@ -31376,12 +33589,12 @@ var require_log2ax = __commonJS({
     ];
     function log2ax(out, ax, ahx) {
       var tmp;
-      var ss;
-      var s2;
-      var hs;
-      var ls;
-      var ht;
-      var lt;
+      var ss2;
+      var s22;
+      var hs2;
+      var ls2;
+      var ht2;
+      var lt2;
       var bp;
       var dp;
       var hp;
@@ -31392,11 +33605,11 @@ var require_log2ax = __commonJS({
       var t2;
       var t;
       var r;
-      var u;
-      var v;
+      var u2;
+      var v2;
       var n;
-      var j;
-      var k;
+      var j2;
+      var k2;
       n = 0 | 0;
       if (ahx < HIGH_MIN_NORMAL_EXP) {
         ax *= TWO53;
@@ -31404,43 +33617,43 @@ var require_log2ax = __commonJS({
         ahx = getHighWord(ax);
       }
       n += (ahx >> HIGH_NUM_SIGNIFICAND_BITS) - BIAS | 0;
-      j = ahx & HIGH_SIGNIFICAND_MASK | 0;
-      ahx = j | HIGH_BIASED_EXP_0 | 0;
-      if (j <= 235662) {
-        k = 0;
-      } else if (j < 767610) {
-        k = 1;
+      j2 = ahx & HIGH_SIGNIFICAND_MASK | 0;
+      ahx = j2 | HIGH_BIASED_EXP_0 | 0;
+      if (j2 <= 235662) {
+        k2 = 0;
+      } else if (j2 < 767610) {
+        k2 = 1;
       } else {
-        k = 0;
+        k2 = 0;
         n += 1 | 0;
         ahx -= HIGH_MIN_NORMAL_EXP;
       }
       ax = setHighWord(ax, ahx);
-      bp = BP[k];
-      u = ax - bp;
-      v = 1 / (ax + bp);
-      ss = u * v;
-      hs = setLowWord(ss, 0);
+      bp = BP[k2];
+      u2 = ax - bp;
+      v2 = 1 / (ax + bp);
+      ss2 = u2 * v2;
+      hs2 = setLowWord(ss2, 0);
       tmp = (ahx >> 1 | HIGH_BIASED_EXP_NEG_512) + HIGH_SIGNIFICAND_HALF;
-      tmp += k << 18;
-      ht = setHighWord(0, tmp);
-      lt = ax - (ht - bp);
-      ls = v * (u - hs * ht - hs * lt);
-      s2 = ss * ss;
-      r = s2 * s2 * polyvalL(s2);
-      r += ls * (hs + ss);
-      s2 = hs * hs;
-      ht = 3 + s2 + r;
-      ht = setLowWord(ht, 0);
-      lt = r - (ht - 3 - s2);
-      u = hs * ht;
-      v = ls * ht + lt * ss;
-      hp = u + v;
+      tmp += k2 << 18;
+      ht2 = setHighWord(0, tmp);
+      lt2 = ax - (ht2 - bp);
+      ls2 = v2 * (u2 - hs2 * ht2 - hs2 * lt2);
+      s22 = ss2 * ss2;
+      r = s22 * s22 * polyvalL(s22);
+      r += ls2 * (hs2 + ss2);
+      s22 = hs2 * hs2;
+      ht2 = 3 + s22 + r;
+      ht2 = setLowWord(ht2, 0);
+      lt2 = r - (ht2 - 3 - s22);
+      u2 = hs2 * ht2;
+      v2 = ls2 * ht2 + lt2 * ss2;
+      hp = u2 + v2;
       hp = setLowWord(hp, 0);
-      lp = v - (hp - u);
+      lp = v2 - (hp - u2);
       hz = CP_HI * hp;
-      lz = CP_LO * hp + lp * CP + DP_LO[k];
-      dp = DP_HI[k];
+      lz = CP_LO * hp + lp * CP + DP_LO[k2];
+      dp = DP_HI[k2];
       t = n;
       t1 = hz + lz + dp + t;
       t1 = setLowWord(t1, 0);
@@ -31480,16 +33693,16 @@ var require_logx = __commonJS({
       var t2;
       var t1;
       var t;
-      var w;
-      var u;
-      var v;
+      var w2;
+      var u2;
+      var v2;
       t = ax - 1;
-      w = t * t * polyvalW(t);
-      u = INV_LN2_HI * t;
-      v = t * INV_LN2_LO - w * INV_LN2;
-      t1 = u + v;
+      w2 = t * t * polyvalW(t);
+      u2 = INV_LN2_HI * t;
+      v2 = t * INV_LN2_LO - w2 * INV_LN2;
+      t1 = u2 + v2;
       t1 = setLowWord(t1, 0);
-      t2 = v - (t1 - u);
+      t2 = v2 - (t1 - u2);
       out[0] = t1;
       out[1] = t2;
       return out;
@@ -31549,51 +33762,51 @@ var require_pow2 = __commonJS({
     var HIGH_BIASED_EXP_NEG_1 = 1071644672 | 0;
     var LN2_HI = 0.6931471824645996;
     var LN2_LO = -1904654299957768e-24;
-    function pow2(j, hp, lp) {
+    function pow2(j2, hp, lp) {
       var tmp;
       var t1;
       var t;
       var r;
-      var u;
-      var v;
-      var w;
-      var z3;
+      var u2;
+      var v2;
+      var w2;
+      var z4;
       var n;
       var i;
-      var k;
-      i = j & ABS_MASK | 0;
-      k = (i >> HIGH_NUM_SIGNIFICAND_BITS) - BIAS | 0;
+      var k2;
+      i = j2 & ABS_MASK | 0;
+      k2 = (i >> HIGH_NUM_SIGNIFICAND_BITS) - BIAS | 0;
       n = 0;
       if (i > HIGH_BIASED_EXP_NEG_1) {
-        n = j + (HIGH_MIN_NORMAL_EXP >> k + 1) >>> 0;
-        k = ((n & ABS_MASK) >> HIGH_NUM_SIGNIFICAND_BITS) - BIAS | 0;
-        tmp = (n & ~(HIGH_SIGNIFICAND_MASK >> k)) >>> 0;
+        n = j2 + (HIGH_MIN_NORMAL_EXP >> k2 + 1) >>> 0;
+        k2 = ((n & ABS_MASK) >> HIGH_NUM_SIGNIFICAND_BITS) - BIAS | 0;
+        tmp = (n & ~(HIGH_SIGNIFICAND_MASK >> k2)) >>> 0;
         t = setHighWord(0, tmp);
-        n = (n & HIGH_SIGNIFICAND_MASK | HIGH_MIN_NORMAL_EXP) >> HIGH_NUM_SIGNIFICAND_BITS - k >>> 0;
-        if (j < 0) {
+        n = (n & HIGH_SIGNIFICAND_MASK | HIGH_MIN_NORMAL_EXP) >> HIGH_NUM_SIGNIFICAND_BITS - k2 >>> 0;
+        if (j2 < 0) {
           n = -n;
         }
         hp -= t;
       }
       t = lp + hp;
       t = setLowWord(t, 0);
-      u = t * LN2_HI;
-      v = (lp - (t - hp)) * LN2 + t * LN2_LO;
-      z3 = u + v;
-      w = v - (z3 - u);
-      t = z3 * z3;
-      t1 = z3 - t * polyvalP(t);
-      r = z3 * t1 / (t1 - 2) - (w + z3 * w);
-      z3 = 1 - (r - z3);
-      j = getHighWord(z3);
-      j = uint32ToInt32(j);
-      j += n << HIGH_NUM_SIGNIFICAND_BITS >>> 0;
-      if (j >> HIGH_NUM_SIGNIFICAND_BITS <= 0) {
-        z3 = ldexp(z3, n);
+      u2 = t * LN2_HI;
+      v2 = (lp - (t - hp)) * LN2 + t * LN2_LO;
+      z4 = u2 + v2;
+      w2 = v2 - (z4 - u2);
+      t = z4 * z4;
+      t1 = z4 - t * polyvalP(t);
+      r = z4 * t1 / (t1 - 2) - (w2 + z4 * w2);
+      z4 = 1 - (r - z4);
+      j2 = getHighWord(z4);
+      j2 = uint32ToInt32(j2);
+      j2 += n << HIGH_NUM_SIGNIFICAND_BITS >>> 0;
+      if (j2 >> HIGH_NUM_SIGNIFICAND_BITS <= 0) {
+        z4 = ldexp(z4, n);
       } else {
-        z3 = setHighWord(z3, j);
+        z4 = setHighWord(z4, j2);
       }
-      return z3;
+      return z4;
     }
     module.exports = pow2;
   }
@@ -31648,8 +33861,8 @@ var require_main50 = __commonJS({
       var hp;
       var lp;
       var t;
-      var z3;
-      var j;
+      var z4;
+      var j2;
       var i;
       if (isnan(x) || isnan(y)) {
         return NaN;
@@ -31746,27 +33959,27 @@ var require_main50 = __commonJS({
       y1 = setLowWord(y, 0);
       lp = (y - y1) * t[0] + y * t[1];
       hp = y1 * t[0];
-      z3 = lp + hp;
-      toWords.assign(z3, WORDS, 1, 0);
-      j = uint32ToInt32(WORDS[0]);
+      z4 = lp + hp;
+      toWords.assign(z4, WORDS, 1, 0);
+      j2 = uint32ToInt32(WORDS[0]);
       i = uint32ToInt32(WORDS[1]);
-      if (j >= HIGH_BIASED_EXP_10) {
-        if ((j - HIGH_BIASED_EXP_10 | i) !== 0) {
+      if (j2 >= HIGH_BIASED_EXP_10) {
+        if ((j2 - HIGH_BIASED_EXP_10 | i) !== 0) {
           return sx * HUGE * HUGE;
         }
-        if (lp + OVT > z3 - hp) {
+        if (lp + OVT > z4 - hp) {
           return sx * HUGE * HUGE;
         }
-      } else if ((j & ABS_MASK) >= HIGH_1075) {
-        if ((j - HIGH_NEG_1075 | i) !== 0) {
+      } else if ((j2 & ABS_MASK) >= HIGH_1075) {
+        if ((j2 - HIGH_NEG_1075 | i) !== 0) {
           return sx * TINY * TINY;
         }
-        if (lp <= z3 - hp) {
+        if (lp <= z4 - hp) {
           return sx * TINY * TINY;
         }
       }
-      z3 = pow2(j, hp, lp);
-      return sx * z3;
+      z4 = pow2(j2, hp, lp);
+      return sx * z4;
     }
     module.exports = pow;
   }
@@ -31806,7 +34019,7 @@ var require_lanczos_sum_expg_scaled = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return Infinity;
       }
@@ -31817,13 +34030,13 @@ var require_lanczos_sum_expg_scaled = __commonJS({
       }
       if (ax <= 1) {
         s1 = 709811.662581658 + x * (679979.8474157227 + x * (293136.7857211597 + x * (74887.54032914672 + x * (12555.290582413863 + x * (1443.4299244417066 + x * (115.24194596137347 + x * (6.309239205732627 + x * (0.22668404630224365 + x * (0.004826466289237662 + x * 4624429436045379e-20)))))))));
-        s2 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
+        s22 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
       } else {
         x = 1 / x;
         s1 = 4624429436045379e-20 + x * (0.004826466289237662 + x * (0.22668404630224365 + x * (6.309239205732627 + x * (115.24194596137347 + x * (1443.4299244417066 + x * (12555.290582413863 + x * (74887.54032914672 + x * (293136.7857211597 + x * (679979.8474157227 + x * 709811.662581658)))))))));
-        s2 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
+        s22 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -31842,8 +34055,8 @@ var require_main51 = __commonJS({
     var E = require_lib71();
     var EPSILON = require_lib72();
     var lanczosSumExpGScaled = require_lanczos_sum_expg_scaled();
-    var G = 10.900511;
-    function beta(a, b) {
+    var G2 = 10.900511;
+    function beta(a, b2) {
       var ambh;
       var agh;
       var bgh;
@@ -31851,49 +34064,49 @@ var require_main51 = __commonJS({
       var res;
       var tmp;
       var c;
-      if (isnan(a) || isnan(b)) {
+      if (isnan(a) || isnan(b2)) {
         return NaN;
       }
-      if (a < 0 || b < 0) {
+      if (a < 0 || b2 < 0) {
         return NaN;
       }
-      if (b === 1) {
+      if (b2 === 1) {
         return 1 / a;
       }
       if (a === 1) {
-        return 1 / b;
+        return 1 / b2;
       }
-      c = a + b;
+      c = a + b2;
       if (c < EPSILON) {
         res = c / a;
-        res /= b;
+        res /= b2;
         return res;
       }
-      if (c === a && b < EPSILON) {
-        return 1 / b;
+      if (c === a && b2 < EPSILON) {
+        return 1 / b2;
       }
-      if (c === b && a < EPSILON) {
+      if (c === b2 && a < EPSILON) {
         return 1 / a;
       }
-      if (a < b) {
-        tmp = b;
-        b = a;
+      if (a < b2) {
+        tmp = b2;
+        b2 = a;
         a = tmp;
       }
-      agh = a + G - 0.5;
-      bgh = b + G - 0.5;
-      cgh = c + G - 0.5;
-      res = lanczosSumExpGScaled(a) * (lanczosSumExpGScaled(b) / lanczosSumExpGScaled(c));
-      ambh = a - 0.5 - b;
-      if (abs(b * ambh) < cgh * 100 && a > 100) {
-        res *= exp(ambh * log1p(-b / cgh));
+      agh = a + G2 - 0.5;
+      bgh = b2 + G2 - 0.5;
+      cgh = c + G2 - 0.5;
+      res = lanczosSumExpGScaled(a) * (lanczosSumExpGScaled(b2) / lanczosSumExpGScaled(c));
+      ambh = a - 0.5 - b2;
+      if (abs(b2 * ambh) < cgh * 100 && a > 100) {
+        res *= exp(ambh * log1p(-b2 / cgh));
       } else {
         res *= pow(agh / cgh, ambh);
       }
       if (cgh > 1e10) {
-        res *= pow(agh / cgh * (bgh / cgh), b);
+        res *= pow(agh / cgh * (bgh / cgh), b2);
       } else {
-        res *= pow(agh * bgh / (cgh * cgh), b);
+        res *= pow(agh * bgh / (cgh * cgh), b2);
       }
       res *= sqrt(E / bgh);
       return res;
@@ -32102,15 +34315,15 @@ var require_main56 = __commonJS({
     function kernelCos(x, y) {
       var hz;
       var r;
-      var w;
-      var z3;
-      z3 = x * x;
-      w = z3 * z3;
-      r = z3 * polyval13(z3);
-      r += w * w * polyval46(z3);
-      hz = 0.5 * z3;
-      w = 1 - hz;
-      return w + (1 - w - hz + (z3 * r - x * y));
+      var w2;
+      var z4;
+      z4 = x * x;
+      w2 = z4 * z4;
+      r = z4 * polyval13(z4);
+      r += w2 * w2 * polyval46(z4);
+      hz = 0.5 * z4;
+      w2 = 1 - hz;
+      return w2 + (1 - w2 - hz + (z4 * r - x * y));
     }
     module.exports = kernelCos;
   }
@@ -32137,17 +34350,17 @@ var require_main57 = __commonJS({
     var S6 = 158969099521155e-24;
     function kernelSin(x, y) {
       var r;
-      var v;
-      var w;
-      var z3;
-      z3 = x * x;
-      w = z3 * z3;
-      r = S2 + z3 * (S3 + z3 * S4) + z3 * w * (S5 + z3 * S6);
-      v = z3 * x;
+      var v2;
+      var w2;
+      var z4;
+      z4 = x * x;
+      w2 = z4 * z4;
+      r = S2 + z4 * (S3 + z4 * S4) + z4 * w2 * (S5 + z4 * S6);
+      v2 = z4 * x;
       if (y === 0) {
-        return x + v * (S1 + z3 * r);
+        return x + v2 * (S1 + z4 * r);
       }
-      return x - (z3 * (0.5 * y - v * r) - y - v * S1);
+      return x - (z4 * (0.5 * y - v2 * r) - y - v2 * S1);
     }
     module.exports = kernelSin;
   }
@@ -32345,33 +34558,33 @@ var require_kernel_rempio2 = __commonJS({
     ];
     var TWO24 = 16777216;
     var TWON24 = 5960464477539063e-23;
-    var F = zeros(20);
-    var Q = zeros(20);
+    var F2 = zeros(20);
+    var Q2 = zeros(20);
     var FQ = zeros(20);
     var IQ = zeros(20);
-    function compute(x, y, jz, q, q0, jk, jv, jx, f) {
+    function compute(x, y, jz, q2, q0, jk, jv, jx, f2) {
       var carry;
       var fw;
       var ih;
       var jp;
       var i;
-      var k;
+      var k2;
       var n;
-      var j;
-      var z3;
+      var j2;
+      var z4;
       jp = jk;
-      z3 = q[jz];
-      j = jz;
-      for (i = 0; j > 0; i++) {
-        fw = TWON24 * z3 | 0;
-        IQ[i] = z3 - TWO24 * fw | 0;
-        z3 = q[j - 1] + fw;
-        j -= 1;
+      z4 = q2[jz];
+      j2 = jz;
+      for (i = 0; j2 > 0; i++) {
+        fw = TWON24 * z4 | 0;
+        IQ[i] = z4 - TWO24 * fw | 0;
+        z4 = q2[j2 - 1] + fw;
+        j2 -= 1;
       }
-      z3 = ldexp(z3, q0);
-      z3 -= 8 * floor(z3 * 0.125);
-      n = z3 | 0;
-      z3 -= n;
+      z4 = ldexp(z4, q0);
+      z4 -= 8 * floor(z4 * 0.125);
+      n = z4 | 0;
+      z4 -= n;
       ih = 0;
       if (q0 > 0) {
         i = IQ[jz - 1] >> 24 - q0;
@@ -32380,21 +34593,21 @@ var require_kernel_rempio2 = __commonJS({
         ih = IQ[jz - 1] >> 23 - q0;
       } else if (q0 === 0) {
         ih = IQ[jz - 1] >> 23;
-      } else if (z3 >= 0.5) {
+      } else if (z4 >= 0.5) {
         ih = 2;
       }
       if (ih > 0) {
         n += 1;
         carry = 0;
         for (i = 0; i < jz; i++) {
-          j = IQ[i];
+          j2 = IQ[i];
           if (carry === 0) {
-            if (j !== 0) {
+            if (j2 !== 0) {
               carry = 1;
-              IQ[i] = 16777216 - j;
+              IQ[i] = 16777216 - j2;
             }
           } else {
-            IQ[i] = 16777215 - j;
+            IQ[i] = 16777215 - j2;
           }
         }
         if (q0 > 0) {
@@ -32409,30 +34622,30 @@ var require_kernel_rempio2 = __commonJS({
           }
         }
         if (ih === 2) {
-          z3 = 1 - z3;
+          z4 = 1 - z4;
           if (carry !== 0) {
-            z3 -= ldexp(1, q0);
+            z4 -= ldexp(1, q0);
           }
         }
       }
-      if (z3 === 0) {
-        j = 0;
+      if (z4 === 0) {
+        j2 = 0;
         for (i = jz - 1; i >= jk; i--) {
-          j |= IQ[i];
+          j2 |= IQ[i];
         }
-        if (j === 0) {
-          for (k = 1; IQ[jk - k] === 0; k++) {
+        if (j2 === 0) {
+          for (k2 = 1; IQ[jk - k2] === 0; k2++) {
           }
-          for (i = jz + 1; i <= jz + k; i++) {
-            f[jx + i] = IPIO2[jv + i];
+          for (i = jz + 1; i <= jz + k2; i++) {
+            f2[jx + i] = IPIO2[jv + i];
             fw = 0;
-            for (j = 0; j <= jx; j++) {
-              fw += x[j] * f[jx + (i - j)];
+            for (j2 = 0; j2 <= jx; j2++) {
+              fw += x[j2] * f2[jx + (i - j2)];
             }
-            q[i] = fw;
+            q2[i] = fw;
           }
-          jz += k;
-          return compute(x, y, jz, q, q0, jk, jv, jx, f);
+          jz += k2;
+          return compute(x, y, jz, q2, q0, jk, jv, jx, f2);
         }
         jz -= 1;
         q0 -= 24;
@@ -32441,26 +34654,26 @@ var require_kernel_rempio2 = __commonJS({
           q0 -= 24;
         }
       } else {
-        z3 = ldexp(z3, -q0);
-        if (z3 >= TWO24) {
-          fw = TWON24 * z3 | 0;
-          IQ[jz] = z3 - TWO24 * fw | 0;
+        z4 = ldexp(z4, -q0);
+        if (z4 >= TWO24) {
+          fw = TWON24 * z4 | 0;
+          IQ[jz] = z4 - TWO24 * fw | 0;
           jz += 1;
           q0 += 24;
           IQ[jz] = fw;
         } else {
-          IQ[jz] = z3 | 0;
+          IQ[jz] = z4 | 0;
         }
       }
       fw = ldexp(1, q0);
       for (i = jz; i >= 0; i--) {
-        q[i] = fw * IQ[i];
+        q2[i] = fw * IQ[i];
         fw *= TWON24;
       }
       for (i = jz; i >= 0; i--) {
         fw = 0;
-        for (k = 0; k <= jp && k <= jz - i; k++) {
-          fw += PIO2[k] * q[i + k];
+        for (k2 = 0; k2 <= jp && k2 <= jz - i; k2++) {
+          fw += PIO2[k2] * q2[i + k2];
         }
         FQ[jz - i] = fw;
       }
@@ -32492,8 +34705,8 @@ var require_kernel_rempio2 = __commonJS({
       var jz;
       var q0;
       var i;
-      var j;
-      var m;
+      var j2;
+      var m2;
       jk = 4;
       jx = nx - 1;
       jv = (e0 - 3) / 24 | 0;
@@ -32501,25 +34714,25 @@ var require_kernel_rempio2 = __commonJS({
         jv = 0;
       }
       q0 = e0 - 24 * (jv + 1);
-      j = jv - jx;
-      m = jx + jk;
-      for (i = 0; i <= m; i++) {
-        if (j < 0) {
-          F[i] = 0;
+      j2 = jv - jx;
+      m2 = jx + jk;
+      for (i = 0; i <= m2; i++) {
+        if (j2 < 0) {
+          F2[i] = 0;
         } else {
-          F[i] = IPIO2[j];
+          F2[i] = IPIO2[j2];
         }
-        j += 1;
+        j2 += 1;
       }
       for (i = 0; i <= jk; i++) {
         fw = 0;
-        for (j = 0; j <= jx; j++) {
-          fw += x[j] * F[jx + (i - j)];
+        for (j2 = 0; j2 <= jx; j2++) {
+          fw += x[j2] * F2[jx + (i - j2)];
         }
-        Q[i] = fw;
+        Q2[i] = fw;
       }
       jz = jk;
-      return compute(x, y, jz, Q, q0, jk, jv, jx, F);
+      return compute(x, y, jz, Q2, q0, jk, jv, jx, F2);
     }
     module.exports = kernelRempio2;
   }
@@ -32562,33 +34775,33 @@ var require_rempio2_medium = __commonJS({
       var n;
       var t;
       var r;
-      var w;
+      var w2;
       var i;
-      var j;
+      var j2;
       n = round(x * INVPIO2);
       r = x - n * PIO2_1;
-      w = n * PIO2_1T;
-      j = ix >> 20 | 0;
-      y[0] = r - w;
+      w2 = n * PIO2_1T;
+      j2 = ix >> 20 | 0;
+      y[0] = r - w2;
       high = getHighWord(y[0]);
-      i = j - (high >> 20 & EXPONENT_MASK);
+      i = j2 - (high >> 20 & EXPONENT_MASK);
       if (i > 16) {
         t = r;
-        w = n * PIO2_2;
-        r = t - w;
-        w = n * PIO2_2T - (t - r - w);
-        y[0] = r - w;
+        w2 = n * PIO2_2;
+        r = t - w2;
+        w2 = n * PIO2_2T - (t - r - w2);
+        y[0] = r - w2;
         high = getHighWord(y[0]);
-        i = j - (high >> 20 & EXPONENT_MASK);
+        i = j2 - (high >> 20 & EXPONENT_MASK);
         if (i > 49) {
           t = r;
-          w = n * PIO2_3;
-          r = t - w;
-          w = n * PIO2_3T - (t - r - w);
-          y[0] = r - w;
+          w2 = n * PIO2_3;
+          r = t - w2;
+          w2 = n * PIO2_3T - (t - r - w2);
+          y[0] = r - w2;
         }
       }
-      y[1] = r - y[0] - w;
+      y[1] = r - y[0] - w2;
       return n;
     }
     module.exports = rempio2Medium;
@@ -32633,7 +34846,7 @@ var require_main62 = __commonJS({
       var nx;
       var i;
       var n;
-      var z3;
+      var z4;
       hx = getHighWord(x) | 0;
       ix = hx & ABS_MASK | 0;
       if (ix <= PIO4_HIGH_WORD) {
@@ -32647,25 +34860,25 @@ var require_main62 = __commonJS({
         }
         if (ix <= THREE_PIO4_HIGH_WORD) {
           if (hx > 0) {
-            z3 = x - PIO2_1;
-            y[0] = z3 - PIO2_1T;
-            y[1] = z3 - y[0] - PIO2_1T;
+            z4 = x - PIO2_1;
+            y[0] = z4 - PIO2_1T;
+            y[1] = z4 - y[0] - PIO2_1T;
             return 1;
           }
-          z3 = x + PIO2_1;
-          y[0] = z3 + PIO2_1T;
-          y[1] = z3 - y[0] + PIO2_1T;
+          z4 = x + PIO2_1;
+          y[0] = z4 + PIO2_1T;
+          y[1] = z4 - y[0] + PIO2_1T;
           return -1;
         }
         if (hx > 0) {
-          z3 = x - 2 * PIO2_1;
-          y[0] = z3 - TWO_PIO2_1T;
-          y[1] = z3 - y[0] - TWO_PIO2_1T;
+          z4 = x - 2 * PIO2_1;
+          y[0] = z4 - TWO_PIO2_1T;
+          y[1] = z4 - y[0] - TWO_PIO2_1T;
           return 2;
         }
-        z3 = x + 2 * PIO2_1;
-        y[0] = z3 + TWO_PIO2_1T;
-        y[1] = z3 - y[0] + TWO_PIO2_1T;
+        z4 = x + 2 * PIO2_1;
+        y[0] = z4 + TWO_PIO2_1T;
+        y[1] = z4 - y[0] + TWO_PIO2_1T;
         return -2;
       }
       if (ix <= NINE_PIO4_HIGH_WORD) {
@@ -32674,28 +34887,28 @@ var require_main62 = __commonJS({
             return rempio2Medium(x, ix, y);
           }
           if (hx > 0) {
-            z3 = x - 3 * PIO2_1;
-            y[0] = z3 - THREE_PIO2_1T;
-            y[1] = z3 - y[0] - THREE_PIO2_1T;
+            z4 = x - 3 * PIO2_1;
+            y[0] = z4 - THREE_PIO2_1T;
+            y[1] = z4 - y[0] - THREE_PIO2_1T;
             return 3;
           }
-          z3 = x + 3 * PIO2_1;
-          y[0] = z3 + THREE_PIO2_1T;
-          y[1] = z3 - y[0] + THREE_PIO2_1T;
+          z4 = x + 3 * PIO2_1;
+          y[0] = z4 + THREE_PIO2_1T;
+          y[1] = z4 - y[0] + THREE_PIO2_1T;
           return -3;
         }
         if (ix === TWO_PI_HIGH_WORD) {
           return rempio2Medium(x, ix, y);
         }
         if (hx > 0) {
-          z3 = x - 4 * PIO2_1;
-          y[0] = z3 - FOUR_PIO2_1T;
-          y[1] = z3 - y[0] - FOUR_PIO2_1T;
+          z4 = x - 4 * PIO2_1;
+          y[0] = z4 - FOUR_PIO2_1T;
+          y[1] = z4 - y[0] - FOUR_PIO2_1T;
           return 4;
         }
-        z3 = x + 4 * PIO2_1;
-        y[0] = z3 + FOUR_PIO2_1T;
-        y[1] = z3 - y[0] + FOUR_PIO2_1T;
+        z4 = x + 4 * PIO2_1;
+        y[0] = z4 + FOUR_PIO2_1T;
+        y[1] = z4 - y[0] + FOUR_PIO2_1T;
         return -4;
       }
       if (ix < MEDIUM) {
@@ -32708,12 +34921,12 @@ var require_main62 = __commonJS({
       }
       low = getLowWord(x);
       e0 = (ix >> 20) - 1046;
-      z3 = fromWords(ix - (e0 << 20 | 0), low);
+      z4 = fromWords(ix - (e0 << 20 | 0), low);
       for (i = 0; i < 2; i++) {
-        TX[i] = z3 | 0;
-        z3 = (z3 - TX[i]) * TWO24;
+        TX[i] = z4 | 0;
+        z4 = (z4 - TX[i]) * TWO24;
       }
-      TX[2] = z3;
+      TX[2] = z4;
       nx = 3;
       while (TX[nx - 1] === ZERO) {
         nx -= 1;
@@ -32753,7 +34966,7 @@ var require_main63 = __commonJS({
     var rempio2 = require_lib88();
     var PIO4_HIGH_WORD = 1072243195 | 0;
     var SMALL_HIGH_WORD = 1045430272 | 0;
-    var Y = [0, 0];
+    var Y2 = [0, 0];
     function sin(x) {
       var ix;
       var n;
@@ -32768,16 +34981,16 @@ var require_main63 = __commonJS({
       if (ix >= HIGH_WORD_EXPONENT_MASK) {
         return NaN;
       }
-      n = rempio2(x, Y);
+      n = rempio2(x, Y2);
       switch (n & 3) {
         case 0:
-          return kernelSin(Y[0], Y[1]);
+          return kernelSin(Y2[0], Y2[1]);
         case 1:
-          return kernelCos(Y[0], Y[1]);
+          return kernelCos(Y2[0], Y2[1]);
         case 2:
-          return -kernelSin(Y[0], Y[1]);
+          return -kernelSin(Y2[0], Y2[1]);
         default:
-          return -kernelCos(Y[0], Y[1]);
+          return -kernelCos(Y2[0], Y2[1]);
       }
     }
     module.exports = sin;
@@ -32826,19 +35039,19 @@ var require_stirling_approximation = __commonJS({
     var polyval = require_polyval_s();
     var MAX_STIRLING = 143.01608;
     function gamma(x) {
-      var w;
+      var w2;
       var y;
-      var v;
-      w = 1 / x;
-      w = 1 + w * polyval(w);
+      var v2;
+      w2 = 1 / x;
+      w2 = 1 + w2 * polyval(w2);
       y = exp(x);
       if (x > MAX_STIRLING) {
-        v = pow(x, 0.5 * x - 0.25);
-        y = v * (v / y);
+        v2 = pow(x, 0.5 * x - 0.25);
+        y = v2 * (v2 / y);
       } else {
         y = pow(x, x - 0.5) / y;
       }
-      return SQRT_TWO_PI * y * w;
+      return SQRT_TWO_PI * y * w2;
     }
     module.exports = gamma;
   }
@@ -32858,8 +35071,8 @@ var require_small_approximation = __commonJS({
   "node_modules/@stdlib/math-base-special-gamma/lib/small_approximation.js"(exports, module) {
     "use strict";
     var EULER = require_lib91();
-    function gamma(x, z3) {
-      return z3 / ((1 + EULER * x) * x);
+    function gamma(x, z4) {
+      return z4 / ((1 + EULER * x) * x);
     }
     module.exports = gamma;
   }
@@ -32872,7 +35085,7 @@ var require_rational_pq2 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 1;
       }
@@ -32883,13 +35096,13 @@ var require_rational_pq2 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 1 + x * (0.4942148268014971 + x * (0.20744822764843598 + x * (0.04763678004571372 + x * (0.010421379756176158 + x * (0.0011913514700658638 + x * (16011952247675185e-20 + x * 0))))));
-        s2 = 1 + x * (0.0714304917030273 + x * (-0.23459179571824335 + x * (0.035823639860549865 + x * (0.011813978522206043 + x * (-0.004456419138517973 + x * (5396055804933034e-19 + x * -23158187332412014e-21))))));
+        s22 = 1 + x * (0.0714304917030273 + x * (-0.23459179571824335 + x * (0.035823639860549865 + x * (0.011813978522206043 + x * (-0.004456419138517973 + x * (5396055804933034e-19 + x * -23158187332412014e-21))))));
       } else {
         x = 1 / x;
         s1 = 0 + x * (16011952247675185e-20 + x * (0.0011913514700658638 + x * (0.010421379756176158 + x * (0.04763678004571372 + x * (0.20744822764843598 + x * (0.4942148268014971 + x * 1))))));
-        s2 = -23158187332412014e-21 + x * (5396055804933034e-19 + x * (-0.004456419138517973 + x * (0.011813978522206043 + x * (0.035823639860549865 + x * (-0.23459179571824335 + x * (0.0714304917030273 + x * 1))))));
+        s22 = -23158187332412014e-21 + x * (5396055804933034e-19 + x * (-0.004456419138517973 + x * (0.011813978522206043 + x * (0.035823639860549865 + x * (-0.23459179571824335 + x * (0.0714304917030273 + x * 1))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -32913,9 +35126,9 @@ var require_main64 = __commonJS({
     var rateval = require_rational_pq2();
     function gamma(x) {
       var sign;
-      var q;
-      var p;
-      var z3;
+      var q2;
+      var p2;
+      var z4;
       if (isInteger(x) && x < 0 || x === NINF || isnan(x)) {
         return NaN;
       }
@@ -32931,49 +35144,49 @@ var require_main64 = __commonJS({
       if (x < -170.5674972726612) {
         return 0;
       }
-      q = abs(x);
-      if (q > 33) {
+      q2 = abs(x);
+      if (q2 > 33) {
         if (x >= 0) {
           return stirlingApprox(x);
         }
-        p = floor(q);
-        if ((p & 1) === 0) {
+        p2 = floor(q2);
+        if ((p2 & 1) === 0) {
           sign = -1;
         } else {
           sign = 1;
         }
-        z3 = q - p;
-        if (z3 > 0.5) {
-          p += 1;
-          z3 = q - p;
+        z4 = q2 - p2;
+        if (z4 > 0.5) {
+          p2 += 1;
+          z4 = q2 - p2;
         }
-        z3 = q * sin(PI * z3);
-        return sign * PI / (abs(z3) * stirlingApprox(q));
+        z4 = q2 * sin(PI * z4);
+        return sign * PI / (abs(z4) * stirlingApprox(q2));
       }
-      z3 = 1;
+      z4 = 1;
       while (x >= 3) {
         x -= 1;
-        z3 *= x;
+        z4 *= x;
       }
       while (x < 0) {
         if (x > -1e-9) {
-          return smallApprox(x, z3);
+          return smallApprox(x, z4);
         }
-        z3 /= x;
+        z4 /= x;
         x += 1;
       }
       while (x < 2) {
         if (x < 1e-9) {
-          return smallApprox(x, z3);
+          return smallApprox(x, z4);
         }
-        z3 /= x;
+        z4 /= x;
         x += 1;
       }
       if (x === 2) {
-        return z3;
+        return z4;
       }
       x -= 2;
-      return z3 * rateval(x);
+      return z4 * rateval(x);
     }
     module.exports = gamma;
   }
@@ -33221,7 +35434,7 @@ var require_rational_pq3 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return Infinity;
       }
@@ -33232,13 +35445,13 @@ var require_rational_pq3 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 3847467039331777e-5 + x * (3685766504351951e-5 + x * (1588920245372942e-5 + x * (4059208354298835e-6 + x * (6805476611834733e-7 + x * (7823975500312005e-8 + x * (6246580776401795e-9 + x * (341986.3488721347 + x * (12287.194511824551 + x * (261.61404416416684 + x * 2.5066282746310007)))))))));
-        s2 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
+        s22 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
       } else {
         x = 1 / x;
         s1 = 2.5066282746310007 + x * (261.61404416416684 + x * (12287.194511824551 + x * (341986.3488721347 + x * (6246580776401795e-9 + x * (7823975500312005e-8 + x * (6805476611834733e-7 + x * (4059208354298835e-6 + x * (1588920245372942e-5 + x * (3685766504351951e-5 + x * 3847467039331777e-5)))))))));
-        s2 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
+        s22 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -33283,24 +35496,24 @@ var require_gamma_delta_ratio_lanczos = __commonJS({
     var pow = require_lib70();
     var EPSILON = require_lib72();
     var E = require_lib71();
-    var G = require_lib96();
+    var G2 = require_lib96();
     var FLOAT64_MAX_NTH_FACTORIAL = require_lib93();
     var FACTORIAL_169 = 4269068009004705e289;
-    function gammaDeltaRatioLanczos(z3, delta) {
+    function gammaDeltaRatioLanczos(z4, delta) {
       var result;
       var ratio;
       var zgh;
-      if (z3 < EPSILON) {
+      if (z4 < EPSILON) {
         if (delta >= FLOAT64_MAX_NTH_FACTORIAL) {
           ratio = gammaDeltaRatioLanczos(delta, FLOAT64_MAX_NTH_FACTORIAL - delta);
-          ratio *= z3;
+          ratio *= z4;
           ratio *= FACTORIAL_169;
           return 1 / ratio;
         }
-        return 1 / (z3 * gamma(z3 + delta));
+        return 1 / (z4 * gamma(z4 + delta));
       }
-      zgh = z3 + G - 0.5;
-      if (z3 + delta === z3) {
+      zgh = z4 + G2 - 0.5;
+      if (z4 + delta === z4) {
         if (abs(delta / zgh) < EPSILON) {
           result = exp(-delta);
         } else {
@@ -33308,11 +35521,11 @@ var require_gamma_delta_ratio_lanczos = __commonJS({
         }
       } else {
         if (abs(delta) < 10) {
-          result = exp((0.5 - z3) * log1p(delta / zgh));
+          result = exp((0.5 - z4) * log1p(delta / zgh));
         } else {
-          result = pow(zgh / (zgh + delta), z3 - 0.5);
+          result = pow(zgh / (zgh + delta), z4 - 0.5);
         }
-        result *= lanczosSum(z3) / lanczosSum(z3 + delta);
+        result *= lanczosSum(z4) / lanczosSum(z4 + delta);
       }
       result *= pow(E / (zgh + delta), delta);
       return result;
@@ -33331,18 +35544,18 @@ var require_main67 = __commonJS({
     var factorial = require_lib94();
     var FLOAT64_MAX_NTH_FACTORIAL = require_lib93();
     var gammaDeltaRatioLanczos = require_gamma_delta_ratio_lanczos();
-    function gammaDeltaRatio(z3, delta) {
+    function gammaDeltaRatio(z4, delta) {
       var result;
       var idelta;
       var iz;
-      if (z3 <= 0 || z3 + delta <= 0) {
-        return gamma(z3) / gamma(z3 + delta);
+      if (z4 <= 0 || z4 + delta <= 0) {
+        return gamma(z4) / gamma(z4 + delta);
       }
       idelta = floor(delta);
       if (idelta === delta) {
-        iz = floor(z3);
-        if (iz === z3) {
-          if (z3 <= FLOAT64_MAX_NTH_FACTORIAL && z3 + delta <= FLOAT64_MAX_NTH_FACTORIAL) {
+        iz = floor(z4);
+        if (iz === z4) {
+          if (z4 <= FLOAT64_MAX_NTH_FACTORIAL && z4 + delta <= FLOAT64_MAX_NTH_FACTORIAL) {
             return factorial(iz - 1) / factorial(idelta + iz - 1);
           }
         }
@@ -33351,27 +35564,27 @@ var require_main67 = __commonJS({
             return 1;
           }
           if (delta < 0) {
-            z3 -= 1;
-            result = z3;
+            z4 -= 1;
+            result = z4;
             delta += 1;
             while (delta !== 0) {
-              z3 -= 1;
-              result *= z3;
+              z4 -= 1;
+              result *= z4;
               delta += 1;
             }
             return result;
           }
-          result = 1 / z3;
+          result = 1 / z4;
           delta -= 1;
           while (delta !== 0) {
-            z3 += 1;
-            result /= z3;
+            z4 += 1;
+            result /= z4;
             delta -= 1;
           }
           return result;
         }
       }
-      return gammaDeltaRatioLanczos(z3, delta);
+      return gammaDeltaRatioLanczos(z4, delta);
     }
     module.exports = gammaDeltaRatio;
   }
@@ -33433,19 +35646,19 @@ var require_main68 = __commonJS({
     var HIGH_MAX_NORMAL_EXP = 2146435072 | 0;
     var HIGH_MIN_NORMAL_EXP = 1048576 | 0;
     var HIGH_BIASED_EXP_0 = 1072693248 | 0;
-    function ln(x) {
+    function ln2(x) {
       var hfsq;
       var hx;
       var t2;
       var t1;
-      var k;
-      var R;
-      var f;
+      var k2;
+      var R2;
+      var f2;
       var i;
-      var j;
-      var s;
-      var w;
-      var z3;
+      var j2;
+      var s3;
+      var w2;
+      var z4;
       if (x === 0) {
         return NINF;
       }
@@ -33453,56 +35666,56 @@ var require_main68 = __commonJS({
         return NaN;
       }
       hx = getHighWord(x);
-      k = 0 | 0;
+      k2 = 0 | 0;
       if (hx < HIGH_MIN_NORMAL_EXP) {
-        k -= 54 | 0;
+        k2 -= 54 | 0;
         x *= TWO54;
         hx = getHighWord(x);
       }
       if (hx >= HIGH_MAX_NORMAL_EXP) {
         return x + x;
       }
-      k += (hx >> 20) - BIAS | 0;
+      k2 += (hx >> 20) - BIAS | 0;
       hx &= HIGH_SIGNIFICAND_MASK;
       i = hx + 614244 & 1048576 | 0;
       x = setHighWord(x, hx | i ^ HIGH_BIASED_EXP_0);
-      k += i >> 20 | 0;
-      f = x - 1;
+      k2 += i >> 20 | 0;
+      f2 = x - 1;
       if ((HIGH_SIGNIFICAND_MASK & 2 + hx) < 3) {
-        if (f === 0) {
-          if (k === 0) {
+        if (f2 === 0) {
+          if (k2 === 0) {
             return 0;
           }
-          return k * LN2_HI + k * LN2_LO;
+          return k2 * LN2_HI + k2 * LN2_LO;
         }
-        R = f * f * (0.5 - ONE_THIRD * f);
-        if (k === 0) {
-          return f - R;
+        R2 = f2 * f2 * (0.5 - ONE_THIRD * f2);
+        if (k2 === 0) {
+          return f2 - R2;
         }
-        return k * LN2_HI - (R - k * LN2_LO - f);
+        return k2 * LN2_HI - (R2 - k2 * LN2_LO - f2);
       }
-      s = f / (2 + f);
-      z3 = s * s;
+      s3 = f2 / (2 + f2);
+      z4 = s3 * s3;
       i = hx - 398458 | 0;
-      w = z3 * z3;
-      j = 440401 - hx | 0;
-      t1 = w * polyvalP(w);
-      t2 = z3 * polyvalQ(w);
-      i |= j;
-      R = t2 + t1;
+      w2 = z4 * z4;
+      j2 = 440401 - hx | 0;
+      t1 = w2 * polyvalP(w2);
+      t2 = z4 * polyvalQ(w2);
+      i |= j2;
+      R2 = t2 + t1;
       if (i > 0) {
-        hfsq = 0.5 * f * f;
-        if (k === 0) {
-          return f - (hfsq - s * (hfsq + R));
+        hfsq = 0.5 * f2 * f2;
+        if (k2 === 0) {
+          return f2 - (hfsq - s3 * (hfsq + R2));
         }
-        return k * LN2_HI - (hfsq - (s * (hfsq + R) + k * LN2_LO) - f);
+        return k2 * LN2_HI - (hfsq - (s3 * (hfsq + R2) + k2 * LN2_LO) - f2);
       }
-      if (k === 0) {
-        return f - s * (f - R);
+      if (k2 === 0) {
+        return f2 - s3 * (f2 - R2);
       }
-      return k * LN2_HI - (s * (f - R) - k * LN2_LO - f);
+      return k2 * LN2_HI - (s3 * (f2 - R2) - k2 * LN2_LO - f2);
     }
-    module.exports = ln;
+    module.exports = ln2;
   }
 });
 
@@ -33579,7 +35792,7 @@ var require_main70 = __commonJS({
     var copysign = require_lib55();
     var PI = require_lib81();
     function sinpi(x) {
-      var ar;
+      var ar2;
       var r;
       if (isnan(x)) {
         return NaN;
@@ -33588,24 +35801,24 @@ var require_main70 = __commonJS({
         return NaN;
       }
       r = x % 2;
-      ar = abs(r);
-      if (ar === 0 || ar === 1) {
+      ar2 = abs(r);
+      if (ar2 === 0 || ar2 === 1) {
         return copysign(0, r);
       }
-      if (ar < 0.25) {
+      if (ar2 < 0.25) {
         return sin(PI * r);
       }
-      if (ar < 0.75) {
-        ar = 0.5 - ar;
-        return copysign(cos(PI * ar), r);
+      if (ar2 < 0.75) {
+        ar2 = 0.5 - ar2;
+        return copysign(cos(PI * ar2), r);
       }
-      if (ar < 1.25) {
+      if (ar2 < 1.25) {
         r = copysign(1, r) - r;
         return sin(PI * r);
       }
-      if (ar < 1.75) {
-        ar -= 1.5;
-        return -copysign(cos(PI * ar), r);
+      if (ar2 < 1.75) {
+        ar2 -= 1.5;
+        return -copysign(cos(PI * ar2), r);
       }
       r -= copysign(2, r);
       return sin(PI * r);
@@ -33770,7 +35983,7 @@ var require_main71 = __commonJS({
     var isnan = require_lib9();
     var isInfinite = require_lib51();
     var abs = require_lib45();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var trunc = require_lib47();
     var sinpi = require_lib100();
     var PI = require_lib81();
@@ -33809,12 +36022,12 @@ var require_main71 = __commonJS({
       var p3;
       var p2;
       var p1;
-      var p;
-      var q;
+      var p4;
+      var q2;
       var t;
-      var w;
+      var w2;
       var y;
-      var z3;
+      var z4;
       var r;
       if (isnan(x) || isInfinite(x)) {
         return x;
@@ -33829,7 +36042,7 @@ var require_main71 = __commonJS({
         isNegative = false;
       }
       if (x < TINY) {
-        return -ln(x);
+        return -ln2(x);
       }
       if (isNegative) {
         if (x >= TWO52) {
@@ -33839,14 +36052,14 @@ var require_main71 = __commonJS({
         if (t === 0) {
           return PINF;
         }
-        nadj = ln(PI / abs(t * x));
+        nadj = ln2(PI / abs(t * x));
       }
       if (x === 1 || x === 2) {
         return 0;
       }
       if (x < 2) {
         if (x <= 0.9) {
-          r = -ln(x);
+          r = -ln2(x);
           if (x >= YMIN - 1 + 0.27) {
             y = 1 - x;
             flg = 0;
@@ -33873,20 +36086,20 @@ var require_main71 = __commonJS({
         switch (flg) {
           // eslint-disable-line default-case
           case 0:
-            z3 = y * y;
-            p1 = A1C + z3 * polyvalA1(z3);
-            p2 = z3 * (A2C + z3 * polyvalA2(z3));
-            p = y * p1 + p2;
-            r += p - 0.5 * y;
+            z4 = y * y;
+            p1 = A1C + z4 * polyvalA1(z4);
+            p2 = z4 * (A2C + z4 * polyvalA2(z4));
+            p4 = y * p1 + p2;
+            r += p4 - 0.5 * y;
             break;
           case 1:
-            z3 = y * y;
-            w = z3 * y;
-            p1 = T1C + w * polyvalT1(w);
-            p2 = T2C + w * polyvalT2(w);
-            p3 = T3C + w * polyvalT3(w);
-            p = z3 * p1 - (TT - w * (p2 + y * p3));
-            r += TF + p;
+            z4 = y * y;
+            w2 = z4 * y;
+            p1 = T1C + w2 * polyvalT1(w2);
+            p2 = T2C + w2 * polyvalT2(w2);
+            p3 = T3C + w2 * polyvalT3(w2);
+            p4 = z4 * p1 - (TT - w2 * (p2 + y * p3));
+            r += TF + p4;
             break;
           case 2:
             p1 = y * (UC + y * polyvalU(y));
@@ -33897,36 +36110,36 @@ var require_main71 = __commonJS({
       } else if (x < 8) {
         flg = trunc(x);
         y = x - flg;
-        p = y * (SC + y * polyvalS(y));
-        q = RC + y * polyvalR(y);
-        r = 0.5 * y + p / q;
-        z3 = 1;
+        p4 = y * (SC + y * polyvalS(y));
+        q2 = RC + y * polyvalR(y);
+        r = 0.5 * y + p4 / q2;
+        z4 = 1;
         switch (flg) {
           // eslint-disable-line default-case
           case 7:
-            z3 *= y + 6;
+            z4 *= y + 6;
           /* Falls through */
           case 6:
-            z3 *= y + 5;
+            z4 *= y + 5;
           /* Falls through */
           case 5:
-            z3 *= y + 4;
+            z4 *= y + 4;
           /* Falls through */
           case 4:
-            z3 *= y + 3;
+            z4 *= y + 3;
           /* Falls through */
           case 3:
-            z3 *= y + 2;
-            r += ln(z3);
+            z4 *= y + 2;
+            r += ln2(z4);
         }
       } else if (x < TWO56) {
-        t = ln(x);
-        z3 = 1 / x;
-        y = z3 * z3;
-        w = WC + z3 * polyvalW(y);
-        r = (x - 0.5) * (t - 1) + w;
+        t = ln2(x);
+        z4 = 1 / x;
+        y = z4 * z4;
+        w2 = WC + z4 * polyvalW(y);
+        r = (x - 0.5) * (t - 1) + w2;
       } else {
-        r = x * (ln(x) - 1);
+        r = x * (ln2(x) - 1);
       }
       if (isNegative) {
         r = nadj - r;
@@ -34117,9 +36330,9 @@ var require_tgamma_i_large_x = __commonJS({
     var tgammaILargeXSeries = require_tgamma_i_large_x_series();
     function tgammaILargeX(a, x) {
       var result;
-      var s;
-      s = tgammaILargeXSeries(a, x);
-      result = sumSeries(s);
+      var s3;
+      s3 = tgammaILargeXSeries(a, x);
+      result = sumSeries(s3);
       return result;
     }
     module.exports = tgammaILargeX;
@@ -34295,12 +36508,12 @@ var require_main73 = __commonJS({
     function erfc(x) {
       var sign;
       var ax;
-      var z3;
+      var z4;
       var r;
-      var s;
+      var s3;
       var y;
-      var p;
-      var q;
+      var p2;
+      var q2;
       if (isnan(x)) {
         return NaN;
       }
@@ -34324,10 +36537,10 @@ var require_main73 = __commonJS({
         if (ax < SMALL) {
           return 1 - x;
         }
-        z3 = x * x;
-        r = PPC + z3 * polyvalPP(z3);
-        s = QQC + z3 * polyvalQQ(z3);
-        y = r / s;
+        z4 = x * x;
+        r = PPC + z4 * polyvalPP(z4);
+        s3 = QQC + z4 * polyvalQQ(z4);
+        y = r / s3;
         if (x < 0.25) {
           return 1 - (x + x * y);
         }
@@ -34336,28 +36549,28 @@ var require_main73 = __commonJS({
         return 0.5 - r;
       }
       if (ax < 1.25) {
-        s = ax - 1;
-        p = PAC + s * polyvalPA(s);
-        q = QAC + s * polyvalQA(s);
+        s3 = ax - 1;
+        p2 = PAC + s3 * polyvalPA(s3);
+        q2 = QAC + s3 * polyvalQA(s3);
         if (sign) {
-          return 1 + ERX + p / q;
+          return 1 + ERX + p2 / q2;
         }
-        return 1 - ERX - p / q;
+        return 1 - ERX - p2 / q2;
       }
       if (ax < 28) {
-        s = 1 / (ax * ax);
+        s3 = 1 / (ax * ax);
         if (ax < 2.857142857142857) {
-          r = RAC + s * polyvalRA(s);
-          s = SAC + s * polyvalSA(s);
+          r = RAC + s3 * polyvalRA(s3);
+          s3 = SAC + s3 * polyvalSA(s3);
         } else {
           if (x < -6) {
             return 2 - TINY;
           }
-          r = RBC + s * polyvalRB(s);
-          s = SBC + s * polyvalSB(s);
+          r = RBC + s3 * polyvalRB(s3);
+          s3 = SBC + s3 * polyvalSB(s3);
         }
-        z3 = setLowWord(ax, 0);
-        r = exp(-(z3 * z3) - 0.5625) * exp((z3 - ax) * (z3 + ax) + r / s);
+        z4 = setLowWord(ax, 0);
+        r = exp(-(z4 * z4) - 0.5625) * exp((z4 - ax) * (z4 + ax) + r / s3);
         if (sign) {
           return 2 - r / ax;
         }
@@ -34430,28 +36643,28 @@ var require_full_igamma_prefix = __commonJS({
     "use strict";
     var exp = require_lib61();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    function fullIGammaPrefix(a, z3) {
+    function fullIGammaPrefix(a, z4) {
       var prefix;
       var alz;
-      alz = a * ln(z3);
-      if (z3 >= 1) {
-        if (alz < MAX_LN && -z3 > MIN_LN) {
-          prefix = pow(z3, a) * exp(-z3);
+      alz = a * ln2(z4);
+      if (z4 >= 1) {
+        if (alz < MAX_LN && -z4 > MIN_LN) {
+          prefix = pow(z4, a) * exp(-z4);
         } else if (a >= 1) {
-          prefix = pow(z3 / exp(z3 / a), a);
+          prefix = pow(z4 / exp(z4 / a), a);
         } else {
-          prefix = exp(alz - z3);
+          prefix = exp(alz - z4);
         }
       } else {
         if (alz > MIN_LN) {
-          prefix = pow(z3, a) * exp(-z3);
-        } else if (z3 / a < MAX_LN) {
-          prefix = pow(z3 / exp(z3 / a), a);
+          prefix = pow(z4, a) * exp(-z4);
+        } else if (z4 / a < MAX_LN) {
+          prefix = pow(z4 / exp(z4 / a), a);
         } else {
-          prefix = exp(alz - z3);
+          prefix = exp(alz - z4);
         }
       }
       return prefix;
@@ -34467,12 +36680,12 @@ var require_log1p_series = __commonJS({
     function log1pSeries(x) {
       var mMult = -x;
       var mProd = -1;
-      var k = 0;
+      var k2 = 0;
       return next;
       function next() {
         mProd *= mMult;
-        k += 1;
-        return mProd / k;
+        k2 += 1;
+        return mProd / k2;
       }
     }
     module.exports = log1pSeries;
@@ -34484,7 +36697,7 @@ var require_main74 = __commonJS({
   "node_modules/@stdlib/math-base-special-log1pmx/lib/main.js"(exports, module) {
     "use strict";
     var abs = require_lib45();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var FLOAT_EPS = require_lib72();
     var sumSeries = require_lib106();
     var log1pSeries = require_log1p_series();
@@ -34496,7 +36709,7 @@ var require_main74 = __commonJS({
       }
       ax = abs(x);
       if (ax > 0.95) {
-        return ln(1 + x) - x;
+        return ln2(1 + x) - x;
       }
       if (ax < FLOAT_EPS) {
         return -x * x / 2;
@@ -34679,23 +36892,23 @@ var require_igamma_temme_large = __commonJS({
       var sigma;
       var phi;
       var y;
-      var z3;
+      var z4;
       sigma = (x - a) / a;
       phi = -log1pmx(sigma);
       y = a * phi;
-      z3 = sqrt(2 * phi);
+      z4 = sqrt(2 * phi);
       if (x < a) {
-        z3 = -z3;
+        z4 = -z4;
       }
-      workspace[0] = polyvalC0(z3);
-      workspace[1] = polyvalC1(z3);
-      workspace[2] = polyvalC2(z3);
-      workspace[3] = polyvalC3(z3);
-      workspace[4] = polyvalC4(z3);
-      workspace[5] = polyvalC5(z3);
-      workspace[6] = polyvalC6(z3);
-      workspace[7] = polyvalC7(z3);
-      workspace[8] = polyvalC8(z3);
+      workspace[0] = polyvalC0(z4);
+      workspace[1] = polyvalC1(z4);
+      workspace[2] = polyvalC2(z4);
+      workspace[3] = polyvalC3(z4);
+      workspace[4] = polyvalC4(z4);
+      workspace[5] = polyvalC5(z4);
+      workspace[6] = polyvalC6(z4);
+      workspace[7] = polyvalC7(z4);
+      workspace[8] = polyvalC8(z4);
       workspace[9] = -5967612901927463e-19;
       result = evalpoly(workspace, 1 / a);
       result *= exp(-y) / sqrt(TWO_PI * a);
@@ -34716,12 +36929,12 @@ var require_lower_incomplete_gamma_series = __commonJS({
     function lowerIncompleteGammaSeries(a1, z1) {
       var result = 1;
       var a = a1;
-      var z3 = z1;
+      var z4 = z1;
       return next;
       function next() {
         var r = result;
         a += 1;
-        result *= z3 / a;
+        result *= z4 / a;
         return r;
       }
     }
@@ -34735,12 +36948,12 @@ var require_lower_gamma_series = __commonJS({
     "use strict";
     var sumSeries = require_lib106();
     var lowerIncompleteGammaSeries = require_lower_incomplete_gamma_series();
-    function lowerGammaSeries(a, z3, initialValue) {
+    function lowerGammaSeries(a, z4, initialValue) {
       var result;
-      var s;
+      var s3;
       initialValue = initialValue || 0;
-      s = lowerIncompleteGammaSeries(a, z3);
-      result = sumSeries(s, {
+      s3 = lowerIncompleteGammaSeries(a, z4);
+      result = sumSeries(s3, {
         "initialValue": initialValue
       });
       return result;
@@ -34756,7 +36969,7 @@ var require_rational_pq4 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return Infinity;
       }
@@ -34767,13 +36980,13 @@ var require_rational_pq4 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 709811.662581658 + x * (679979.8474157227 + x * (293136.7857211597 + x * (74887.54032914672 + x * (12555.290582413863 + x * (1443.4299244417066 + x * (115.24194596137347 + x * (6.309239205732627 + x * (0.22668404630224365 + x * (0.004826466289237662 + x * 4624429436045379e-20)))))))));
-        s2 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
+        s22 = 0 + x * (362880 + x * (1026576 + x * (1172700 + x * (723680 + x * (269325 + x * (63273 + x * (9450 + x * (870 + x * (45 + x * 1)))))))));
       } else {
         x = 1 / x;
         s1 = 4624429436045379e-20 + x * (0.004826466289237662 + x * (0.22668404630224365 + x * (6.309239205732627 + x * (115.24194596137347 + x * (1443.4299244417066 + x * (12555.290582413863 + x * (74887.54032914672 + x * (293136.7857211597 + x * (679979.8474157227 + x * 709811.662581658)))))))));
-        s2 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
+        s22 = 1 + x * (45 + x * (870 + x * (9450 + x * (63273 + x * (269325 + x * (723680 + x * (1172700 + x * (1026576 + x * (362880 + x * 0)))))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -34811,13 +37024,13 @@ var require_regularised_gamma_prefix = __commonJS({
     var pow = require_lib70();
     var max2 = require_lib75();
     var min3 = require_lib77();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var FLOAT64_MAX = require_lib78();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    var G = require_lib96();
+    var G2 = require_lib96();
     var E = require_lib71();
-    function regularisedGammaPrefix(a, z3) {
+    function regularisedGammaPrefix(a, z4) {
       var prefix;
       var amza;
       var agh;
@@ -34825,36 +37038,36 @@ var require_regularised_gamma_prefix = __commonJS({
       var amz;
       var sq;
       var d;
-      agh = a + G - 0.5;
-      d = (z3 - a - G + 0.5) / agh;
+      agh = a + G2 - 0.5;
+      d = (z4 - a - G2 + 0.5) / agh;
       if (a < 1) {
-        if (z3 <= MIN_LN || a < 1 / FLOAT64_MAX) {
-          return exp(a * ln(z3) - z3 - gammaln(a));
+        if (z4 <= MIN_LN || a < 1 / FLOAT64_MAX) {
+          return exp(a * ln2(z4) - z4 - gammaln(a));
         }
-        return pow(z3, a) * exp(-z3) / gamma(a);
+        return pow(z4, a) * exp(-z4) / gamma(a);
       }
       if (abs(d * d * a) <= 100 && a > 150) {
-        prefix = a * log1pmx(d) + z3 * (0.5 - G) / agh;
+        prefix = a * log1pmx(d) + z4 * (0.5 - G2) / agh;
         prefix = exp(prefix);
       } else {
-        alz = a * ln(z3 / agh);
-        amz = a - z3;
+        alz = a * ln2(z4 / agh);
+        amz = a - z4;
         if (min3(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
           amza = amz / a;
           if (min3(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
-            sq = pow(z3 / agh, a / 2) * exp(amz / 2);
+            sq = pow(z4 / agh, a / 2) * exp(amz / 2);
             prefix = sq * sq;
-          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
-            sq = pow(z3 / agh, a / 4) * exp(amz / 4);
+          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z4 > a) {
+            sq = pow(z4 / agh, a / 4) * exp(amz / 4);
             prefix = sq * sq;
             prefix *= prefix;
           } else if (amza > MIN_LN && amza < MAX_LN) {
-            prefix = pow(z3 * exp(amza) / agh, a);
+            prefix = pow(z4 * exp(amza) / agh, a);
           } else {
             prefix = exp(alz + amz);
           }
         } else {
-          prefix = pow(z3 / agh, a) * exp(amz);
+          prefix = pow(z4 / agh, a) * exp(amz);
         }
       }
       prefix *= sqrt(agh / E) / lanczosSumExpGScaled(a);
@@ -34872,27 +37085,27 @@ var require_main76 = __commonJS({
     var isinfinite = require_lib51();
     var abs = require_lib45();
     var expm1 = require_lib39();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var pow = require_lib70();
     var trunc = require_lib47();
-    function powm1(b, x) {
+    function powm1(b2, x) {
       var result;
       var y;
-      if (isnan(b) || isnan(x)) {
+      if (isnan(b2) || isnan(x)) {
         return NaN;
       }
       if (x === 0) {
         return 0;
       }
-      if (b === 0) {
+      if (b2 === 0) {
         return -1;
       }
-      if (b < 0 && x % 2 === 0) {
-        b = -b;
+      if (b2 < 0 && x % 2 === 0) {
+        b2 = -b2;
       }
-      if (b > 0) {
-        if (abs(x * (b - 1)) < 0.5 || abs(x) < 0.2) {
-          y = ln(b) * x;
+      if (b2 > 0) {
+        if (abs(x * (b2 - 1)) < 0.5 || abs(x) < 0.2) {
+          y = ln2(b2) * x;
           if (y < 0.5) {
             return expm1(y);
           }
@@ -34900,7 +37113,7 @@ var require_main76 = __commonJS({
       } else if (trunc(x) !== x) {
         return NaN;
       }
-      result = pow(b, x) - 1;
+      result = pow(b2, x) - 1;
       if (isinfinite(result) || isnan(result)) {
         return NaN;
       }
@@ -34926,7 +37139,7 @@ var require_rational_p1q1 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.01803556856784494;
       }
@@ -34937,13 +37150,13 @@ var require_rational_p1q1 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.01803556856784494 + x * (0.02512664961998968 + x * (0.049410315156753225 + x * (0.0172491608709614 + x * (-2594535632054381e-19 + x * (-5410098692152044e-19 + x * (-3245886498259485e-20 + x * 0))))));
-        s2 = 1 + x * (1.962029871977952 + x * (1.4801966942423133 + x * (0.5413914320717209 + x * (0.09885042511280101 + x * (0.008213096746488934 + x * (22493629192211576e-20 + x * -22335276320861708e-23))))));
+        s22 = 1 + x * (1.962029871977952 + x * (1.4801966942423133 + x * (0.5413914320717209 + x * (0.09885042511280101 + x * (0.008213096746488934 + x * (22493629192211576e-20 + x * -22335276320861708e-23))))));
       } else {
         x = 1 / x;
         s1 = 0 + x * (-3245886498259485e-20 + x * (-5410098692152044e-19 + x * (-2594535632054381e-19 + x * (0.0172491608709614 + x * (0.049410315156753225 + x * (0.02512664961998968 + x * -0.01803556856784494))))));
-        s2 = -22335276320861708e-23 + x * (22493629192211576e-20 + x * (0.008213096746488934 + x * (0.09885042511280101 + x * (0.5413914320717209 + x * (1.4801966942423133 + x * (1.962029871977952 + x * 1))))));
+        s22 = -22335276320861708e-23 + x * (22493629192211576e-20 + x * (0.008213096746488934 + x * (0.09885042511280101 + x * (0.5413914320717209 + x * (1.4801966942423133 + x * (1.962029871977952 + x * 1))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -34956,7 +37169,7 @@ var require_rational_p2q2 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.04906224540690395;
       }
@@ -34967,13 +37180,13 @@ var require_rational_p2q2 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 0.04906224540690395 + x * (-0.09691175301595212 + x * (-0.4149833583594954 + x * (-0.4065671242119384 + x * (-0.1584135863906922 + x * (-0.024014982064857155 + x * -0.0010034668769627955)))));
-        s2 = 1 + x * (3.0234982984646304 + x * (3.4873958536072385 + x * (1.9141558827442668 + x * (0.5071377386143635 + x * (0.05770397226904519 + x * 0.001957681026011072)))));
+        s22 = 1 + x * (3.0234982984646304 + x * (3.4873958536072385 + x * (1.9141558827442668 + x * (0.5071377386143635 + x * (0.05770397226904519 + x * 0.001957681026011072)))));
       } else {
         x = 1 / x;
         s1 = -0.0010034668769627955 + x * (-0.024014982064857155 + x * (-0.1584135863906922 + x * (-0.4065671242119384 + x * (-0.4149833583594954 + x * (-0.09691175301595212 + x * 0.04906224540690395)))));
-        s2 = 0.001957681026011072 + x * (0.05770397226904519 + x * (0.5071377386143635 + x * (1.9141558827442668 + x * (3.4873958536072385 + x * (3.0234982984646304 + x * 1)))));
+        s22 = 0.001957681026011072 + x * (0.05770397226904519 + x * (0.5071377386143635 + x * (1.9141558827442668 + x * (3.4873958536072385 + x * (3.0234982984646304 + x * 1)))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -34986,7 +37199,7 @@ var require_rational_p3q3 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.029232972183027003;
       }
@@ -34997,13 +37210,13 @@ var require_rational_p3q3 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.029232972183027003 + x * (0.14421626775719232 + x * (-0.14244039073863127 + x * (0.05428096940550536 + x * (-0.008505359768683364 + x * (4311713426792973e-19 + x * 0)))));
-        s2 = 1 + x * (-1.5016935605448505 + x * (0.846973248876495 + x * (-0.22009515181499575 + x * (0.02558279715597587 + x * (-0.0010066679553914337 + x * -8271935218912905e-22)))));
+        s22 = 1 + x * (-1.5016935605448505 + x * (0.846973248876495 + x * (-0.22009515181499575 + x * (0.02558279715597587 + x * (-0.0010066679553914337 + x * -8271935218912905e-22)))));
       } else {
         x = 1 / x;
         s1 = 0 + x * (4311713426792973e-19 + x * (-0.008505359768683364 + x * (0.05428096940550536 + x * (-0.14244039073863127 + x * (0.14421626775719232 + x * -0.029232972183027003)))));
-        s2 = -8271935218912905e-22 + x * (-0.0010066679553914337 + x * (0.02558279715597587 + x * (-0.22009515181499575 + x * (0.846973248876495 + x * (-1.5016935605448505 + x * 1)))));
+        s22 = -8271935218912905e-22 + x * (-0.0010066679553914337 + x * (0.02558279715597587 + x * (-0.22009515181499575 + x * (0.846973248876495 + x * (-1.5016935605448505 + x * 1)))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -35013,7 +37226,7 @@ var require_rational_p3q3 = __commonJS({
 var require_lgamma_small_imp = __commonJS({
   "node_modules/@stdlib/math-base-special-gamma1pm1/lib/lgamma_small_imp.js"(exports, module) {
     "use strict";
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var EPS = require_lib72();
     var rateval1 = require_rational_p1q1();
     var rateval2 = require_rational_p2q2();
@@ -35021,47 +37234,47 @@ var require_lgamma_small_imp = __commonJS({
     var Y1 = 0.15896368026733398;
     var Y2 = 0.5281534194946289;
     var Y3 = 0.45201730728149414;
-    function lgammaSmallImp(z3, zm1, zm2) {
+    function lgammaSmallImp(z4, zm1, zm2) {
       var prefix;
       var result;
       var r;
-      var R;
-      if (z3 < EPS) {
-        return -ln(z3);
+      var R2;
+      if (z4 < EPS) {
+        return -ln2(z4);
       }
       if (zm1 === 0 || zm2 === 0) {
         return 0;
       }
       result = 0;
-      if (z3 > 2) {
-        if (z3 >= 3) {
+      if (z4 > 2) {
+        if (z4 >= 3) {
           do {
-            z3 -= 1;
+            z4 -= 1;
             zm2 -= 1;
-            result += ln(z3);
-          } while (z3 >= 3);
-          zm2 = z3 - 2;
+            result += ln2(z4);
+          } while (z4 >= 3);
+          zm2 = z4 - 2;
         }
-        r = zm2 * (z3 + 1);
-        R = rateval1(zm2);
-        result += r * Y1 + r * R;
+        r = zm2 * (z4 + 1);
+        R2 = rateval1(zm2);
+        result += r * Y1 + r * R2;
         return result;
       }
-      if (z3 < 1) {
-        result += -ln(z3);
+      if (z4 < 1) {
+        result += -ln2(z4);
         zm2 = zm1;
-        zm1 = z3;
-        z3 += 1;
+        zm1 = z4;
+        z4 += 1;
       }
-      if (z3 <= 1.5) {
+      if (z4 <= 1.5) {
         r = rateval2(zm1);
         prefix = zm1 * zm2;
         result += prefix * Y2 + prefix * r;
         return result;
       }
       r = zm2 * zm1;
-      R = rateval3(-zm2);
-      result += r * Y3 + r * R;
+      R2 = rateval3(-zm2);
+      result += r * Y3 + r * R2;
       return result;
     }
     module.exports = lgammaSmallImp;
@@ -35144,18 +37357,18 @@ var require_tgamma_small_upper_part = __commonJS({
       var initialValue;
       var result;
       var pgam;
-      var p;
-      var s;
+      var p2;
+      var s3;
       result = gamma1pm1(a);
       pgam = (result + 1) / a;
-      p = powm1(x, a);
-      result -= p;
+      p2 = powm1(x, a);
+      result -= p2;
       result /= a;
-      s = smallGamma2Series(a, x);
-      p += 1;
+      s3 = smallGamma2Series(a, x);
+      p2 += 1;
       initialValue = invert ? pgam : 0;
-      result = -p * sumSeries(s, {
-        "initialValue": (initialValue - result) / p
+      result = -p2 * sumSeries(s3, {
+        "initialValue": (initialValue - result) / p2
       });
       if (invert) {
         result = -result;
@@ -35187,107 +37400,107 @@ var require_generators2 = __commonJS({
       var isgenerator;
       var delta;
       var a0;
-      var f;
-      var C;
+      var f2;
+      var C2;
       var D;
-      var v;
+      var v2;
       isgenerator = typeof gen.next === "function";
-      v = isgenerator ? gen.next().value : gen();
-      f = v[1];
-      a0 = v[0];
-      if (f === 0) {
-        f = FLOAT32_SMALLEST_NORMAL;
+      v2 = isgenerator ? gen.next().value : gen();
+      f2 = v2[1];
+      a0 = v2[0];
+      if (f2 === 0) {
+        f2 = FLOAT32_SMALLEST_NORMAL;
       }
-      C = f;
+      C2 = f2;
       D = 0;
       if (isgenerator === true) {
         do {
-          v = gen.next().value;
-          if (v) {
-            D = v[1] + v[0] * D;
+          v2 = gen.next().value;
+          if (v2) {
+            D = v2[1] + v2[0] * D;
             if (D === 0) {
               D = FLOAT32_SMALLEST_NORMAL;
             }
-            C = v[1] + v[0] / C;
-            if (C === 0) {
-              C = FLOAT32_SMALLEST_NORMAL;
+            C2 = v2[1] + v2[0] / C2;
+            if (C2 === 0) {
+              C2 = FLOAT32_SMALLEST_NORMAL;
             }
             D = 1 / D;
-            delta = C * D;
-            f *= delta;
+            delta = C2 * D;
+            f2 *= delta;
           }
         } while (abs(delta - 1) > factor && --maxIter);
       } else {
         do {
-          v = gen();
-          if (v) {
-            D = v[1] + v[0] * D;
+          v2 = gen();
+          if (v2) {
+            D = v2[1] + v2[0] * D;
             if (D === 0) {
               D = FLOAT32_SMALLEST_NORMAL;
             }
-            C = v[1] + v[0] / C;
-            if (C === 0) {
-              C = FLOAT32_SMALLEST_NORMAL;
+            C2 = v2[1] + v2[0] / C2;
+            if (C2 === 0) {
+              C2 = FLOAT32_SMALLEST_NORMAL;
             }
             D = 1 / D;
-            delta = C * D;
-            f *= delta;
+            delta = C2 * D;
+            f2 *= delta;
           }
-        } while (v && abs(delta - 1) > factor && --maxIter);
+        } while (v2 && abs(delta - 1) > factor && --maxIter);
       }
-      return a0 / f;
+      return a0 / f2;
     }
     function continuedFractionB(gen, factor, maxIter) {
       var isgenerator;
       var delta;
-      var f;
-      var C;
+      var f2;
+      var C2;
       var D;
-      var v;
+      var v2;
       isgenerator = typeof gen.next === "function";
-      v = isgenerator ? gen.next().value : gen();
-      f = v[1];
-      if (f === 0) {
-        f = FLOAT32_SMALLEST_NORMAL;
+      v2 = isgenerator ? gen.next().value : gen();
+      f2 = v2[1];
+      if (f2 === 0) {
+        f2 = FLOAT32_SMALLEST_NORMAL;
       }
-      C = f;
+      C2 = f2;
       D = 0;
       if (isgenerator === true) {
         do {
-          v = gen.next().value;
-          if (v) {
-            D = v[1] + v[0] * D;
+          v2 = gen.next().value;
+          if (v2) {
+            D = v2[1] + v2[0] * D;
             if (D === 0) {
               D = FLOAT32_SMALLEST_NORMAL;
             }
-            C = v[1] + v[0] / C;
-            if (C === 0) {
-              C = FLOAT32_SMALLEST_NORMAL;
+            C2 = v2[1] + v2[0] / C2;
+            if (C2 === 0) {
+              C2 = FLOAT32_SMALLEST_NORMAL;
             }
             D = 1 / D;
-            delta = C * D;
-            f *= delta;
+            delta = C2 * D;
+            f2 *= delta;
           }
-        } while (v && abs(delta - 1) > factor && --maxIter);
+        } while (v2 && abs(delta - 1) > factor && --maxIter);
       } else {
         do {
-          v = gen();
-          if (v) {
-            D = v[1] + v[0] * D;
+          v2 = gen();
+          if (v2) {
+            D = v2[1] + v2[0] * D;
             if (D === 0) {
               D = FLOAT32_SMALLEST_NORMAL;
             }
-            C = v[1] + v[0] / C;
-            if (C === 0) {
-              C = FLOAT32_SMALLEST_NORMAL;
+            C2 = v2[1] + v2[0] / C2;
+            if (C2 === 0) {
+              C2 = FLOAT32_SMALLEST_NORMAL;
             }
             D = 1 / D;
-            delta = C * D;
-            f *= delta;
+            delta = C2 * D;
+            f2 *= delta;
           }
-        } while (v && abs(delta - 1) > factor && --maxIter);
+        } while (v2 && abs(delta - 1) > factor && --maxIter);
       }
-      return f;
+      return f2;
     }
     function continuedFraction(generator, options) {
       var maxIter;
@@ -35319,66 +37532,66 @@ var require_basic2 = __commonJS({
     function continuedFractionA(gen, factor, maxIter) {
       var delta;
       var a0;
-      var C;
+      var C2;
       var D;
-      var f;
-      var v;
-      v = gen();
-      f = v[1];
-      a0 = v[0];
-      if (f === 0) {
-        f = FLOAT32_SMALLEST_NORMAL;
+      var f2;
+      var v2;
+      v2 = gen();
+      f2 = v2[1];
+      a0 = v2[0];
+      if (f2 === 0) {
+        f2 = FLOAT32_SMALLEST_NORMAL;
       }
-      C = f;
+      C2 = f2;
       D = 0;
       do {
-        v = gen();
-        if (v) {
-          D = v[1] + v[0] * D;
+        v2 = gen();
+        if (v2) {
+          D = v2[1] + v2[0] * D;
           if (D === 0) {
             D = FLOAT32_SMALLEST_NORMAL;
           }
-          C = v[1] + v[0] / C;
-          if (C === 0) {
-            C = FLOAT32_SMALLEST_NORMAL;
+          C2 = v2[1] + v2[0] / C2;
+          if (C2 === 0) {
+            C2 = FLOAT32_SMALLEST_NORMAL;
           }
           D = 1 / D;
-          delta = C * D;
-          f *= delta;
+          delta = C2 * D;
+          f2 *= delta;
         }
-      } while (v && abs(delta - 1) > factor && --maxIter);
-      return a0 / f;
+      } while (v2 && abs(delta - 1) > factor && --maxIter);
+      return a0 / f2;
     }
     function continuedFractionB(gen, factor, maxIter) {
       var delta;
-      var C;
+      var C2;
       var D;
-      var f;
-      var v;
-      v = gen();
-      f = v[1];
-      if (f === 0) {
-        f = FLOAT32_SMALLEST_NORMAL;
+      var f2;
+      var v2;
+      v2 = gen();
+      f2 = v2[1];
+      if (f2 === 0) {
+        f2 = FLOAT32_SMALLEST_NORMAL;
       }
-      C = f;
+      C2 = f2;
       D = 0;
       do {
-        v = gen();
-        if (v) {
-          D = v[1] + v[0] * D;
+        v2 = gen();
+        if (v2) {
+          D = v2[1] + v2[0] * D;
           if (D === 0) {
             D = FLOAT32_SMALLEST_NORMAL;
           }
-          C = v[1] + v[0] / C;
-          if (C === 0) {
-            C = FLOAT32_SMALLEST_NORMAL;
+          C2 = v2[1] + v2[0] / C2;
+          if (C2 === 0) {
+            C2 = FLOAT32_SMALLEST_NORMAL;
           }
           D = 1 / D;
-          delta = C * D;
-          f *= delta;
+          delta = C2 * D;
+          f2 *= delta;
         }
-      } while (v && abs(delta - 1) > factor && --maxIter);
-      return f;
+      } while (v2 && abs(delta - 1) > factor && --maxIter);
+      return f2;
     }
     function continuedFraction(generator, options) {
       var maxIter;
@@ -35421,16 +37634,16 @@ var require_upper_incomplete_gamma_fract = __commonJS({
   "node_modules/@stdlib/math-base-special-gammainc/lib/upper_incomplete_gamma_fract.js"(exports, module) {
     "use strict";
     function upperIncompleteGammaFract(a1, z1) {
-      var z3 = z1 - a1 + 1;
+      var z4 = z1 - a1 + 1;
       var a = a1;
-      var k = 0;
+      var k2 = 0;
       return next;
       function next() {
-        k += 1;
-        z3 += 2;
+        k2 += 1;
+        z4 += 2;
         return [
-          k * (a - k),
-          z3
+          k2 * (a - k2),
+          z4
         ];
       }
     }
@@ -35444,9 +37657,9 @@ var require_upper_gamma_fraction = __commonJS({
     "use strict";
     var continuedFraction = require_lib115();
     var upperIncompleteGammaFract = require_upper_incomplete_gamma_fract();
-    function upperGammaFraction(a, z3) {
-      var f = upperIncompleteGammaFract(a, z3);
-      return 1 / (z3 - a + 1 + continuedFraction(f));
+    function upperGammaFraction(a, z4) {
+      var f2 = upperIncompleteGammaFract(a, z4);
+      return 1 / (z4 - a + 1 + continuedFraction(f2));
     }
     module.exports = upperGammaFraction;
   }
@@ -35460,7 +37673,7 @@ var require_igamma_final = __commonJS({
     var gamma = require_lib92();
     var abs = require_lib45();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var SQRT_EPSILON = require_lib103();
     var FLOAT64_MAX = require_lib78();
     var MAX_LN = require_lib102();
@@ -35487,7 +37700,7 @@ var require_igamma_final = __commonJS({
       var res;
       var gam;
       var fa;
-      var g2;
+      var g3;
       result = 0;
       invert = upper;
       isSmallA = a < 30 && a <= x + 1 && x < MAX_LN;
@@ -35511,7 +37724,7 @@ var require_igamma_final = __commonJS({
         invert = !invert;
         evalMethod = 7;
       } else if (x < 0.5) {
-        if (-0.4 / ln(x) < a) {
+        if (-0.4 / ln2(x) < a) {
           evalMethod = 2;
         } else {
           evalMethod = 3;
@@ -35586,10 +37799,10 @@ var require_igamma_final = __commonJS({
           invert = !invert;
           res = tgammaSmallUpperPart(a, x, invert);
           result = res[0];
-          g2 = res[1];
+          g3 = res[1];
           invert = false;
           if (regularized) {
-            result /= g2;
+            result /= g3;
           }
           break;
         case 4:
@@ -35635,7 +37848,7 @@ var require_main78 = __commonJS({
     "use strict";
     var gammaln = require_lib101();
     var exp = require_lib61();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var SQRT_TWO_PI = require_lib90();
     var MAX_LN = require_lib102();
     var PINF = require_lib34();
@@ -35655,26 +37868,26 @@ var require_main78 = __commonJS({
       invert = upper;
       if (a >= FLOAT64_MAX_NTH_FACTORIAL && !normalized) {
         if (invert && a * 4 < x) {
-          result = a * ln(x) - x;
-          result += ln(upperGammaFraction(a, x));
+          result = a * ln2(x) - x;
+          result += ln2(upperGammaFraction(a, x));
         } else if (!invert && a > 4 * x) {
-          result = a * ln(x) - x;
+          result = a * ln2(x) - x;
           initValue = 0;
-          result += ln(lowerGammaSeries(a, x, initValue) / a);
+          result += ln2(lowerGammaSeries(a, x, initValue) / a);
         } else {
           result = igammaFinal(x, a, true, invert);
           if (result === 0) {
             if (invert) {
               result = 1 + 1 / (12 * a) + 1 / (288 * a * a);
-              result = ln(result) - a + (a - 0.5) * ln(a);
-              result += ln(SQRT_TWO_PI);
+              result = ln2(result) - a + (a - 0.5) * ln2(a);
+              result += ln2(SQRT_TWO_PI);
             } else {
-              result = a * ln(x) - x;
+              result = a * ln2(x) - x;
               initValue = 0;
-              result += ln(lowerGammaSeries(a, x, initValue) / a);
+              result += ln2(lowerGammaSeries(a, x, initValue) / a);
             }
           } else {
-            result = ln(result) + gammaln(a);
+            result = ln2(result) + gammaln(a);
           }
         }
         if (result > MAX_LN) {
@@ -35703,27 +37916,27 @@ var require_full_igamma_prefix2 = __commonJS({
     "use strict";
     var exp = require_lib61();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    function fullIGammaPrefix(a, z3) {
+    function fullIGammaPrefix(a, z4) {
       var prefix;
       var alz;
-      alz = a * ln(z3);
-      if (z3 >= 1) {
-        if (alz < MAX_LN && -z3 > MIN_LN) {
-          prefix = pow(z3, a) * exp(-z3);
+      alz = a * ln2(z4);
+      if (z4 >= 1) {
+        if (alz < MAX_LN && -z4 > MIN_LN) {
+          prefix = pow(z4, a) * exp(-z4);
         } else if (a >= 1) {
-          prefix = pow(z3 / exp(z3 / a), a);
+          prefix = pow(z4 / exp(z4 / a), a);
         } else {
-          prefix = exp(alz - z3);
+          prefix = exp(alz - z4);
         }
       } else if (alz > MIN_LN) {
-        prefix = pow(z3, a) * exp(-z3);
-      } else if (z3 / a < MAX_LN) {
-        prefix = pow(z3 / exp(z3 / a), a);
+        prefix = pow(z4, a) * exp(-z4);
+      } else if (z4 / a < MAX_LN) {
+        prefix = pow(z4 / exp(z4 / a), a);
       } else {
-        prefix = exp(alz - z3);
+        prefix = exp(alz - z4);
       }
       return prefix;
     }
@@ -35745,12 +37958,12 @@ var require_regularized_gamma_prefix = __commonJS({
     var pow = require_lib70();
     var max2 = require_lib75();
     var min3 = require_lib77();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    var G = require_lib96();
+    var G2 = require_lib96();
     var E = require_lib71();
-    function regularizedGammaPrefix(a, z3) {
+    function regularizedGammaPrefix(a, z4) {
       var prefix;
       var amza;
       var agh;
@@ -35758,36 +37971,36 @@ var require_regularized_gamma_prefix = __commonJS({
       var amz;
       var sq;
       var d;
-      agh = a + G - 0.5;
-      d = (z3 - a - G + 0.5) / agh;
+      agh = a + G2 - 0.5;
+      d = (z4 - a - G2 + 0.5) / agh;
       if (a < 1) {
-        if (z3 <= MIN_LN) {
-          return exp(a * ln(z3) - z3 - gammaln(a));
+        if (z4 <= MIN_LN) {
+          return exp(a * ln2(z4) - z4 - gammaln(a));
         }
-        return pow(z3, a) * exp(-z3) / gamma(a);
+        return pow(z4, a) * exp(-z4) / gamma(a);
       }
       if (abs(d * d * a) <= 100 && a > 150) {
-        prefix = a * (log1p(d) - d) + z3 * (0.5 - G) / agh;
+        prefix = a * (log1p(d) - d) + z4 * (0.5 - G2) / agh;
         prefix = exp(prefix);
       } else {
-        alz = a * ln(z3 / agh);
-        amz = a - z3;
+        alz = a * ln2(z4 / agh);
+        amz = a - z4;
         if (min3(alz, amz) <= MIN_LN || max2(alz, amz) >= MAX_LN) {
           amza = amz / a;
           if (min3(alz, amz) / 2 > MIN_LN && max2(alz, amz) / 2 < MAX_LN) {
-            sq = pow(z3 / agh, a / 2) * exp(amz / 2);
+            sq = pow(z4 / agh, a / 2) * exp(amz / 2);
             prefix = sq * sq;
-          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z3 > a) {
-            sq = pow(z3 / agh, a / 4) * exp(amz / 4);
+          } else if (min3(alz, amz) / 4 > MIN_LN && max2(alz, amz) / 4 < MAX_LN && z4 > a) {
+            sq = pow(z4 / agh, a / 4) * exp(amz / 4);
             prefix = sq * sq;
             prefix *= prefix;
           } else if (amza > MIN_LN && amza < MAX_LN) {
-            prefix = pow(z3 * exp(amza) / agh, a);
+            prefix = pow(z4 * exp(amza) / agh, a);
           } else {
             prefix = exp(alz + amz);
           }
         } else {
-          prefix = pow(z3 / agh, a) * exp(amz);
+          prefix = pow(z4 / agh, a) * exp(amz);
         }
       }
       prefix *= sqrt(agh / E) / lanczosSumExpGScaled(a);
@@ -35807,13 +38020,13 @@ var require_beta_small_b_large_a_series = __commonJS({
     var log1p = require_lib41();
     var abs = require_lib45();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MIN_VALUE = require_lib56();
     var EPSILON = require_lib72();
     var fullIGammaPrefix = require_full_igamma_prefix2();
     var regularizedGammaPrefix = require_regularized_gamma_prefix();
-    var p = new Array(30);
-    function betaSmallBLargeASeries(a, b, x, y, s0, mult, normalized) {
+    var p2 = new Array(30);
+    function betaSmallBLargeASeries(a, b2, x, y, s0, mult, normalized) {
       var prefix;
       var tmp1;
       var tnp1;
@@ -35826,57 +38039,57 @@ var require_beta_small_b_large_a_series = __commonJS({
       var lx;
       var t4;
       var h;
-      var j;
-      var m;
+      var j2;
+      var m2;
       var n;
       var r;
       var t;
-      var u;
-      bm1 = b - 1;
+      var u2;
+      bm1 = b2 - 1;
       t = a + bm1 / 2;
       if (y < 0.35) {
         lx = log1p(-y);
       } else {
-        lx = ln(x);
+        lx = ln2(x);
       }
-      u = -t * lx;
-      h = regularizedGammaPrefix(b, u);
+      u2 = -t * lx;
+      h = regularizedGammaPrefix(b2, u2);
       if (h <= MIN_VALUE) {
         return s0;
       }
       if (normalized) {
-        prefix = h / gammaDeltaRatio(a, b);
-        prefix /= pow(t, b);
+        prefix = h / gammaDeltaRatio(a, b2);
+        prefix /= pow(t, b2);
       } else {
-        prefix = fullIGammaPrefix(b, u) / pow(t, b);
+        prefix = fullIGammaPrefix(b2, u2) / pow(t, b2);
       }
       prefix *= mult;
-      p[0] = 1;
-      j = gammainc(u, b, true, true);
-      j /= h;
-      sum2 = s0 + prefix * j;
+      p2[0] = 1;
+      j2 = gammainc(u2, b2, true, true);
+      j2 /= h;
+      sum2 = s0 + prefix * j2;
       tnp1 = 1;
       lx2 = lx / 2;
       lx2 *= lx2;
       lxp = 1;
       t4 = 4 * t * t;
-      b2n = b;
-      for (n = 1; n < p.length; ++n) {
+      b2n = b2;
+      for (n = 1; n < p2.length; ++n) {
         tnp1 += 2;
-        p[n] = 0;
-        mbn = b - n;
+        p2[n] = 0;
+        mbn = b2 - n;
         tmp1 = 3;
-        for (m = 1; m < n; ++m) {
-          mbn = m * b - n;
-          p[n] += mbn * p[n - m] / factorial(tmp1);
+        for (m2 = 1; m2 < n; ++m2) {
+          mbn = m2 * b2 - n;
+          p2[n] += mbn * p2[n - m2] / factorial(tmp1);
           tmp1 += 2;
         }
-        p[n] /= n;
-        p[n] += bm1 / factorial(tnp1);
-        j = (b2n * (b2n + 1) * j + (u + b2n + 1) * lxp) / t4;
+        p2[n] /= n;
+        p2[n] += bm1 / factorial(tnp1);
+        j2 = (b2n * (b2n + 1) * j2 + (u2 + b2n + 1) * lxp) / t4;
         lxp *= lx2;
         b2n += 2;
-        r = prefix * p[n] * j;
+        r = prefix * p2[n] * j2;
         sum2 += r;
         if (r > 1) {
           if (abs(r) < abs(EPSILON * sum2)) {
@@ -35896,15 +38109,15 @@ var require_beta_small_b_large_a_series = __commonJS({
 var require_rising_factorial_ratio = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betainc/lib/rising_factorial_ratio.js"(exports, module) {
     "use strict";
-    function risingFactorialRatio(a, b, k) {
+    function risingFactorialRatio(a, b2, k2) {
       var result;
       var i;
-      if (k === 0) {
+      if (k2 === 0) {
         return 1;
       }
       result = 1;
-      for (i = 0; i < k; i++) {
-        result *= (a + i) / (b + i);
+      for (i = 0; i < k2; i++) {
+        result *= (a + i) / (b2 + i);
       }
       return result;
     }
@@ -35970,12 +38183,12 @@ var require_ibeta_power_terms = __commonJS({
     var exp = require_lib61();
     var pow = require_lib70();
     var min3 = require_lib77();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    var G = require_lib96();
+    var G2 = require_lib96();
     var E = require_lib71();
-    function ibetaPowerTerms(a, b, x, y, normalized) {
+    function ibetaPowerTerms(a, b2, x, y, normalized) {
       var result;
       var smallA;
       var ratio;
@@ -35987,37 +38200,37 @@ var require_ibeta_power_terms = __commonJS({
       var l3;
       var p1;
       var b1;
-      var b2;
+      var b22;
       var c;
       var l;
       if (!normalized) {
-        return pow(x, a) * pow(y, b);
+        return pow(x, a) * pow(y, b2);
       }
-      c = a + b;
-      agh = a + G - 0.5;
-      bgh = b + G - 0.5;
-      cgh = c + G - 0.5;
+      c = a + b2;
+      agh = a + G2 - 0.5;
+      bgh = b2 + G2 - 0.5;
+      cgh = c + G2 - 0.5;
       result = lanczosSumExpGScaled(c);
-      result /= lanczosSumExpGScaled(a) * lanczosSumExpGScaled(b);
+      result /= lanczosSumExpGScaled(a) * lanczosSumExpGScaled(b2);
       result *= sqrt(bgh / E);
       result *= sqrt(agh / cgh);
-      l1 = (x * b - y * agh) / agh;
+      l1 = (x * b2 - y * agh) / agh;
       l2 = (y * a - x * bgh) / bgh;
       if (minabs(l1, l2) < 0.2) {
-        if (l1 * l2 > 0 || min3(a, b) < 1) {
+        if (l1 * l2 > 0 || min3(a, b2) < 1) {
           if (abs(l1) < 0.1) {
             result *= exp(a * log1p(l1));
           } else {
             result *= pow(x * cgh / agh, a);
           }
           if (abs(l2) < 0.1) {
-            result *= exp(b * log1p(l2));
+            result *= exp(b2 * log1p(l2));
           } else {
-            result *= pow(y * cgh / bgh, b);
+            result *= pow(y * cgh / bgh, b2);
           }
         } else if (maxabs(l1, l2) < 0.5) {
-          smallA = a < b;
-          ratio = b / a;
+          smallA = a < b2;
+          ratio = b2 / a;
           if (smallA && ratio * l2 < 0.1 || !smallA && l1 / ratio > 0.1) {
             l3 = expm1(ratio * log1p(l2));
             l3 = l1 + l3 + l3 * l1;
@@ -36026,13 +38239,13 @@ var require_ibeta_power_terms = __commonJS({
           } else {
             l3 = expm1(log1p(l1) / ratio);
             l3 = l2 + l3 + l3 * l2;
-            l3 = b * log1p(l3);
+            l3 = b2 * log1p(l3);
             result *= exp(l3);
           }
         } else if (abs(l1) < abs(l2)) {
-          l = a * log1p(l1) + b * ln(y * cgh / bgh);
+          l = a * log1p(l1) + b2 * ln2(y * cgh / bgh);
           if (l <= MIN_LN || l >= MAX_LN) {
-            l += ln(result);
+            l += ln2(result);
             if (l >= MAX_LN) {
               return NaN;
             }
@@ -36041,9 +38254,9 @@ var require_ibeta_power_terms = __commonJS({
             result *= exp(l);
           }
         } else {
-          l = b * log1p(l2) + a * ln(x * cgh / agh);
+          l = b2 * log1p(l2) + a * ln2(x * cgh / agh);
           if (l <= MIN_LN || l >= MAX_LN) {
-            l += ln(result);
+            l += ln2(result);
             if (l >= MAX_LN) {
               return NaN;
             }
@@ -36054,29 +38267,29 @@ var require_ibeta_power_terms = __commonJS({
         }
       } else {
         b1 = x * cgh / agh;
-        b2 = y * cgh / bgh;
-        l1 = a * ln(b1);
-        l2 = b * ln(b2);
+        b22 = y * cgh / bgh;
+        l1 = a * ln2(b1);
+        l2 = b2 * ln2(b22);
         if (l1 >= MAX_LN || l1 <= MIN_LN || l2 >= MAX_LN || l2 <= MIN_LN) {
-          if (a < b) {
-            p1 = pow(b2, b / a);
-            l3 = a * (ln(b1) + ln(p1));
+          if (a < b2) {
+            p1 = pow(b22, b2 / a);
+            l3 = a * (ln2(b1) + ln2(p1));
             if (l3 < MAX_LN && l3 > MIN_LN) {
               result *= pow(p1 * b1, a);
             } else {
-              l2 += l1 + ln(result);
+              l2 += l1 + ln2(result);
               if (l2 >= MAX_LN) {
                 return NaN;
               }
               result = exp(l2);
             }
           } else {
-            p1 = pow(b1, a / b);
-            l3 = (ln(p1) + ln(b2)) * b;
+            p1 = pow(b1, a / b2);
+            l3 = (ln2(p1) + ln2(b22)) * b2;
             if (l3 < MAX_LN && l3 > MIN_LN) {
-              result *= pow(p1 * b2, b);
+              result *= pow(p1 * b22, b2);
             } else {
-              l2 += l1 + ln(result);
+              l2 += l1 + ln2(result);
               if (l2 >= MAX_LN) {
                 return NaN;
               }
@@ -36084,7 +38297,7 @@ var require_ibeta_power_terms = __commonJS({
             }
           }
         } else {
-          result *= pow(b1, a) * pow(b2, b);
+          result *= pow(b1, a) * pow(b22, b2);
         }
       }
       return result;
@@ -36103,36 +38316,36 @@ var require_ibeta_fraction2 = __commonJS({
       "keep": true,
       "maxIter": 1e3
     };
-    function ibetaFraction2t(a, b, x, y) {
-      var m = 0;
+    function ibetaFraction2t(a, b2, x, y) {
+      var m2 = 0;
       return next;
       function next() {
         var denom;
         var aN;
         var bN;
-        aN = (a + m - 1) * (a + b + m - 1) * m * (b - m) * x * x;
-        denom = a + 2 * m - 1;
+        aN = (a + m2 - 1) * (a + b2 + m2 - 1) * m2 * (b2 - m2) * x * x;
+        denom = a + 2 * m2 - 1;
         aN /= denom * denom;
-        bN = m;
-        bN += m * (b - m) * x / (a + 2 * m - 1);
-        bN += (a + m) * (a * y - b * x + 1 + m * (2 - x)) / (a + 2 * m + 1);
-        m += 1;
+        bN = m2;
+        bN += m2 * (b2 - m2) * x / (a + 2 * m2 - 1);
+        bN += (a + m2) * (a * y - b2 * x + 1 + m2 * (2 - x)) / (a + 2 * m2 + 1);
+        m2 += 1;
         return [aN, bN];
       }
     }
-    function ibetaFraction2(a, b, x, y, normalized, out) {
+    function ibetaFraction2(a, b2, x, y, normalized, out) {
       var result;
       var fract;
-      var f;
-      result = ibetaPowerTerms(a, b, x, y, normalized);
+      var f2;
+      result = ibetaPowerTerms(a, b2, x, y, normalized);
       if (out) {
         out[1] = result;
       }
       if (result === 0) {
         return result;
       }
-      f = ibetaFraction2t(a, b, x, y);
-      fract = continuedFraction(f, OPTS);
+      f2 = ibetaFraction2t(a, b2, x, y);
+      fract = continuedFraction(f2, OPTS);
       return result / fract;
     }
     module.exports = ibetaFraction2;
@@ -36152,35 +38365,35 @@ var require_lib119 = __commonJS({
 var require_bitwise_binary_gcd = __commonJS({
   "node_modules/@stdlib/math-base-special-gcd/lib/bitwise_binary_gcd.js"(exports, module) {
     "use strict";
-    function gcd(a, b) {
-      var k = 0;
+    function gcd(a, b2) {
+      var k2 = 0;
       var t;
       if (a === 0) {
-        return b;
+        return b2;
       }
-      if (b === 0) {
+      if (b2 === 0) {
         return a;
       }
-      while ((a & 1) === 0 && (b & 1) === 0) {
+      while ((a & 1) === 0 && (b2 & 1) === 0) {
         a >>>= 1;
-        b >>>= 1;
-        k += 1;
+        b2 >>>= 1;
+        k2 += 1;
       }
       while ((a & 1) === 0) {
         a >>>= 1;
       }
-      while (b) {
-        while ((b & 1) === 0) {
-          b >>>= 1;
+      while (b2) {
+        while ((b2 & 1) === 0) {
+          b2 >>>= 1;
         }
-        if (a > b) {
-          t = b;
-          b = a;
+        if (a > b2) {
+          t = b2;
+          b2 = a;
           a = t;
         }
-        b -= a;
+        b2 -= a;
       }
-      return a << k;
+      return a << k2;
     }
     module.exports = gcd;
   }
@@ -36190,35 +38403,35 @@ var require_bitwise_binary_gcd = __commonJS({
 var require_binary_gcd = __commonJS({
   "node_modules/@stdlib/math-base-special-gcd/lib/binary_gcd.js"(exports, module) {
     "use strict";
-    function gcd(a, b) {
-      var k = 1;
+    function gcd(a, b2) {
+      var k2 = 1;
       var t;
       if (a === 0) {
-        return b;
+        return b2;
       }
-      if (b === 0) {
+      if (b2 === 0) {
         return a;
       }
-      while (a % 2 === 0 && b % 2 === 0) {
+      while (a % 2 === 0 && b2 % 2 === 0) {
         a /= 2;
-        b /= 2;
-        k *= 2;
+        b2 /= 2;
+        k2 *= 2;
       }
       while (a % 2 === 0) {
         a /= 2;
       }
-      while (b) {
-        while (b % 2 === 0) {
-          b /= 2;
+      while (b2) {
+        while (b2 % 2 === 0) {
+          b2 /= 2;
         }
-        if (a > b) {
-          t = b;
-          b = a;
+        if (a > b2) {
+          t = b2;
+          b2 = a;
           a = t;
         }
-        b -= a;
+        b2 -= a;
       }
-      return k * a;
+      return k2 * a;
     }
     module.exports = gcd;
   }
@@ -36235,26 +38448,26 @@ var require_main81 = __commonJS({
     var INT32_MAX = require_lib79();
     var bitwise = require_bitwise_binary_gcd();
     var largeIntegers = require_binary_gcd();
-    function gcd(a, b) {
-      if (isnan(a) || isnan(b)) {
+    function gcd(a, b2) {
+      if (isnan(a) || isnan(b2)) {
         return NaN;
       }
-      if (a === PINF || b === PINF || a === NINF || b === NINF) {
+      if (a === PINF || b2 === PINF || a === NINF || b2 === NINF) {
         return NaN;
       }
-      if (!(isInteger(a) && isInteger(b))) {
+      if (!(isInteger(a) && isInteger(b2))) {
         return NaN;
       }
       if (a < 0) {
         a = -a;
       }
-      if (b < 0) {
-        b = -b;
+      if (b2 < 0) {
+        b2 = -b2;
       }
-      if (a <= INT32_MAX && b <= INT32_MAX) {
-        return bitwise(a, b);
+      if (a <= INT32_MAX && b2 <= INT32_MAX) {
+        return bitwise(a, b2);
       }
-      return largeIntegers(a, b);
+      return largeIntegers(a, b2);
     }
     module.exports = gcd;
   }
@@ -36280,65 +38493,65 @@ var require_main82 = __commonJS({
     var isOdd = require_lib64();
     var floor = require_lib40();
     var gcd = require_lib120();
-    function binomcoef(n, k) {
+    function binomcoef(n, k2) {
       var res;
       var sgn;
-      var b;
+      var b2;
       var c;
       var d;
-      var g2;
-      var s;
-      if (isnan(n) || isnan(k)) {
+      var g3;
+      var s3;
+      if (isnan(n) || isnan(k2)) {
         return NaN;
       }
-      if (!isInteger(n) || !isInteger(k)) {
+      if (!isInteger(n) || !isInteger(k2)) {
         return NaN;
       }
-      if (k < 0) {
+      if (k2 < 0) {
         return 0;
       }
       sgn = 1;
       if (n < 0) {
-        n = -n + k - 1;
-        if (isOdd(k)) {
+        n = -n + k2 - 1;
+        if (isOdd(k2)) {
           sgn *= -1;
         }
       }
-      if (k > n) {
+      if (k2 > n) {
         return 0;
       }
-      if (k === 0 || k === n) {
+      if (k2 === 0 || k2 === n) {
         return sgn;
       }
-      if (k === 1 || k === n - 1) {
+      if (k2 === 1 || k2 === n - 1) {
         return sgn * n;
       }
-      if (n - k < k) {
-        k = n - k;
+      if (n - k2 < k2) {
+        k2 = n - k2;
       }
-      s = floor(MAX_SAFE_INTEGER / n);
+      s3 = floor(MAX_SAFE_INTEGER / n);
       res = 1;
-      for (d = 1; d <= k; d++) {
-        if (res > s) {
+      for (d = 1; d <= k2; d++) {
+        if (res > s3) {
           break;
         }
         res *= n;
         res /= d;
         n -= 1;
       }
-      if (d > k) {
+      if (d > k2) {
         return sgn * res;
       }
-      b = binomcoef(n, k - d + 1);
-      if (b === PINF) {
-        return sgn * b;
+      b2 = binomcoef(n, k2 - d + 1);
+      if (b2 === PINF) {
+        return sgn * b2;
       }
-      c = binomcoef(k, k - d + 1);
-      g2 = gcd(b, c);
-      b /= g2;
-      c /= g2;
+      c = binomcoef(k2, k2 - d + 1);
+      g3 = gcd(b2, c);
+      b2 /= g3;
+      c /= g3;
       res /= c;
-      return sgn * res * b;
+      return sgn * res * b2;
     }
     module.exports = binomcoef;
   }
@@ -36361,7 +38574,7 @@ var require_binomial_ccdf = __commonJS({
     var floor = require_lib40();
     var pow = require_lib70();
     var MIN_VALUE = require_lib56();
-    function binomialCCDF(n, k, x, y) {
+    function binomialCCDF(n, k2, x, y) {
       var startTerm;
       var result;
       var start;
@@ -36370,26 +38583,26 @@ var require_binomial_ccdf = __commonJS({
       result = pow(x, n);
       if (result > MIN_VALUE) {
         term = result;
-        for (i = floor(n - 1); i > k; i--) {
+        for (i = floor(n - 1); i > k2; i--) {
           term *= (i + 1) * y / ((n - i) * x);
           result += term;
         }
       } else {
         start = floor(n * x);
-        if (start <= k + 1) {
-          start = floor(k + 2);
+        if (start <= k2 + 1) {
+          start = floor(k2 + 2);
         }
         result = pow(x, start) * pow(y, n - start);
         result *= binomcoef(floor(n), floor(start));
         if (result === 0) {
-          for (i = start - 1; i > k; i--) {
+          for (i = start - 1; i > k2; i--) {
             result += pow(x, i) * pow(y, n - i);
             result *= binomcoef(floor(n), floor(i));
           }
         } else {
           term = result;
           startTerm = result;
-          for (i = start - 1; i > k; i--) {
+          for (i = start - 1; i > k2; i--) {
             term *= (i + 1) * y / ((n - i) * x);
             result += term;
           }
@@ -36411,12 +38624,12 @@ var require_ibeta_a_step = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betainc/lib/ibeta_a_step.js"(exports, module) {
     "use strict";
     var ibetaPowerTerms = require_ibeta_power_terms();
-    function ibetaAStep(a, b, x, y, k, normalized, out) {
+    function ibetaAStep(a, b2, x, y, k2, normalized, out) {
       var prefix;
       var term;
       var sum2;
       var i;
-      prefix = ibetaPowerTerms(a, b, x, y, normalized);
+      prefix = ibetaPowerTerms(a, b2, x, y, normalized);
       if (out) {
         out[1] = prefix;
       }
@@ -36426,8 +38639,8 @@ var require_ibeta_a_step = __commonJS({
       }
       sum2 = 1;
       term = 1;
-      for (i = 0; i < k - 1; ++i) {
-        term *= (a + b + i) * x / (a + i + 1);
+      for (i = 0; i < k2 - 1; ++i) {
+        term *= (a + b2 + i) * x / (a + i + 1);
         sum2 += term;
       }
       prefix *= sum2;
@@ -36447,17 +38660,17 @@ var require_ibeta_series = __commonJS({
     var sqrt = require_lib42();
     var exp = require_lib61();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MIN_VALUE = require_lib56();
     var MAX_LN = require_lib102();
     var MIN_LN = require_lib108();
-    var G = require_lib96();
+    var G2 = require_lib96();
     var E = require_lib71();
     var opts = {
       "maxTerms": 100
     };
-    function ibetaSeriesT(a, b, x, result) {
-      var poch = 1 - b;
+    function ibetaSeriesT(a, b2, x, result) {
+      var poch = 1 - b2;
       var n = 1;
       return next;
       function next() {
@@ -36469,7 +38682,7 @@ var require_ibeta_series = __commonJS({
         return r;
       }
     }
-    function ibetaSeries(a, b, x, s0, normalized, out, y) {
+    function ibetaSeries(a, b2, x, s0, normalized, out, y) {
       var result;
       var agh;
       var bgh;
@@ -36477,30 +38690,30 @@ var require_ibeta_series = __commonJS({
       var l1;
       var l2;
       var c;
-      var s;
+      var s3;
       if (normalized) {
-        c = a + b;
-        agh = a + G - 0.5;
-        bgh = b + G - 0.5;
-        cgh = c + G - 0.5;
-        result = lanczosSumExpGScaled(c) / (lanczosSumExpGScaled(a) * lanczosSumExpGScaled(b));
-        l1 = ln(cgh / bgh) * (b - 0.5);
-        l2 = ln(x * cgh / agh) * a;
+        c = a + b2;
+        agh = a + G2 - 0.5;
+        bgh = b2 + G2 - 0.5;
+        cgh = c + G2 - 0.5;
+        result = lanczosSumExpGScaled(c) / (lanczosSumExpGScaled(a) * lanczosSumExpGScaled(b2));
+        l1 = ln2(cgh / bgh) * (b2 - 0.5);
+        l2 = ln2(x * cgh / agh) * a;
         if (l1 > MIN_LN && l1 < MAX_LN && l2 > MIN_LN && l2 < MAX_LN) {
-          if (a * b < bgh * 10) {
-            result *= exp((b - 0.5) * log1p(a / bgh));
+          if (a * b2 < bgh * 10) {
+            result *= exp((b2 - 0.5) * log1p(a / bgh));
           } else {
-            result *= pow(cgh / bgh, b - 0.5);
+            result *= pow(cgh / bgh, b2 - 0.5);
           }
           result *= pow(x * cgh / agh, a);
           result *= sqrt(agh / E);
           if (out) {
-            out[1] = result * pow(y, b);
+            out[1] = result * pow(y, b2);
           }
         } else {
-          result = ln(result) + l1 + l2 + (ln(agh) - 1) / 2;
+          result = ln2(result) + l1 + l2 + (ln2(agh) - 1) / 2;
           if (out) {
-            out[1] = exp(result + b * ln(y));
+            out[1] = exp(result + b2 * ln2(y));
           }
           result = exp(result);
         }
@@ -36510,9 +38723,9 @@ var require_ibeta_series = __commonJS({
       if (result < MIN_VALUE) {
         return s0;
       }
-      s = ibetaSeriesT(a, b, x, result);
+      s3 = ibetaSeriesT(a, b2, x, result);
       opts.initialValue = s0;
-      return sumSeries(s, opts);
+      return sumSeries(s3, opts);
     }
     module.exports = ibetaSeries;
   }
@@ -36546,7 +38759,7 @@ var require_assign3 = __commonJS({
     var ibetaAStep = require_ibeta_a_step();
     var ibetaSeries = require_ibeta_series();
     var ONE_OVER_PI = 1 / PI;
-    function ibetaImp(x, a, b, regularized, upper, out, stride, offset) {
+    function ibetaImp(x, a, b2, regularized, upper, out, stride, offset) {
       var lambda;
       var prefix;
       var fract;
@@ -36555,9 +38768,9 @@ var require_assign3 = __commonJS({
       var tmp;
       var i0;
       var i1;
-      var k;
+      var k2;
       var n;
-      var p;
+      var p2;
       var y;
       y = 1 - x;
       i0 = offset;
@@ -36569,28 +38782,28 @@ var require_assign3 = __commonJS({
         return out;
       }
       if (regularized) {
-        if (a < 0 || b < 0) {
+        if (a < 0 || b2 < 0) {
           out[i0] = NaN;
           out[i1] = NaN;
           return out;
         }
         if (a === 0) {
-          if (b === 0) {
+          if (b2 === 0) {
             out[i0] = NaN;
             out[i1] = NaN;
             return out;
           }
-          if (b > 0) {
+          if (b2 > 0) {
             out[i0] = upper ? 0 : 1;
             return out;
           }
-        } else if (b === 0) {
+        } else if (b2 === 0) {
           if (a > 0) {
             out[i0] = upper ? 1 : 0;
             return out;
           }
         }
-      } else if (a <= 0 || b <= 0) {
+      } else if (a <= 0 || b2 <= 0) {
         out[i0] = NaN;
         out[i1] = NaN;
         return out;
@@ -36602,45 +38815,45 @@ var require_assign3 = __commonJS({
           out[i1] = a < 1 ? MAX_FLOAT64 / 2 : MIN_FLOAT64 * 2;
         }
         if (upper) {
-          out[i0] = regularized ? 1 : beta(a, b);
+          out[i0] = regularized ? 1 : beta(a, b2);
           return out;
         }
         out[i0] = 0;
         return out;
       }
       if (x === 1) {
-        if (b === 1) {
+        if (b2 === 1) {
           out[i1] = 1;
         } else {
-          out[i1] = b < 1 ? MAX_FLOAT64 / 2 : MIN_FLOAT64 * 2;
+          out[i1] = b2 < 1 ? MAX_FLOAT64 / 2 : MIN_FLOAT64 * 2;
         }
         if (upper) {
           out[i0] = 0;
         } else {
-          out[i0] = regularized ? 1 : beta(a, b);
+          out[i0] = regularized ? 1 : beta(a, b2);
         }
         return out;
       }
-      if (a === 0.5 && b === 0.5) {
+      if (a === 0.5 && b2 === 0.5) {
         out[i1] = ONE_OVER_PI * sqrt(y * x);
-        p = upper ? asin(sqrt(y)) : asin(sqrt(x));
-        p /= HALF_PI;
+        p2 = upper ? asin(sqrt(y)) : asin(sqrt(x));
+        p2 /= HALF_PI;
         if (!regularized) {
-          p *= PI;
+          p2 *= PI;
         }
-        out[i0] = p;
+        out[i0] = p2;
         return out;
       }
       if (a === 1) {
-        tmp = b;
-        b = a;
+        tmp = b2;
+        b2 = a;
         a = tmp;
         tmp = y;
         y = x;
         x = tmp;
         upper = !upper;
       }
-      if (b === 1) {
+      if (b2 === 1) {
         if (a === 1) {
           out[i0] = upper ? y : x;
           out[i1] = 1;
@@ -36648,38 +38861,38 @@ var require_assign3 = __commonJS({
         }
         out[i1] = a * pow(x, a - 1);
         if (y < 0.5) {
-          p = upper ? -expm1(a * log1p(-y)) : exp(a * log1p(-y));
+          p2 = upper ? -expm1(a * log1p(-y)) : exp(a * log1p(-y));
         } else {
-          p = upper ? -(pow(x, a) - 1) : pow(x, a);
+          p2 = upper ? -(pow(x, a) - 1) : pow(x, a);
         }
         if (!regularized) {
-          p /= a;
+          p2 /= a;
         }
-        out[i0] = p;
+        out[i0] = p2;
         return out;
       }
-      if (min3(a, b) <= 1) {
+      if (min3(a, b2) <= 1) {
         if (x > 0.5) {
-          tmp = b;
-          b = a;
+          tmp = b2;
+          b2 = a;
           a = tmp;
           tmp = y;
           y = x;
           x = tmp;
           upper = !upper;
         }
-        if (max2(a, b) <= 1) {
-          if (a >= min3(0.2, b) || pow(x, a) <= 0.9) {
+        if (max2(a, b2) <= 1) {
+          if (a >= min3(0.2, b2) || pow(x, a) <= 0.9) {
             if (upper) {
-              fract = -(regularized ? 1 : beta(a, b));
+              fract = -(regularized ? 1 : beta(a, b2));
               upper = false;
-              fract = -ibetaSeries(a, b, x, fract, regularized, out, y);
+              fract = -ibetaSeries(a, b2, x, fract, regularized, out, y);
             } else {
-              fract = ibetaSeries(a, b, x, 0, regularized, out, y);
+              fract = ibetaSeries(a, b2, x, 0, regularized, out, y);
             }
           } else {
-            tmp = b;
-            b = a;
+            tmp = b2;
+            b2 = a;
             a = tmp;
             tmp = y;
             y = x;
@@ -36687,39 +38900,39 @@ var require_assign3 = __commonJS({
             upper = !upper;
             if (y >= 0.3) {
               if (upper) {
-                fract = -(regularized ? 1 : beta(a, b));
+                fract = -(regularized ? 1 : beta(a, b2));
                 upper = false;
-                fract = -ibetaSeries(a, b, x, fract, regularized, out, y);
+                fract = -ibetaSeries(a, b2, x, fract, regularized, out, y);
               } else {
-                fract = ibetaSeries(a, b, x, 0, regularized, out, y);
+                fract = ibetaSeries(a, b2, x, 0, regularized, out, y);
               }
             } else {
               if (regularized) {
                 prefix = 1;
               } else {
-                prefix = risingFactorialRatio(a + b, a, 20);
+                prefix = risingFactorialRatio(a + b2, a, 20);
               }
-              fract = ibetaAStep(a, b, x, y, 20, regularized, out);
+              fract = ibetaAStep(a, b2, x, y, 20, regularized, out);
               if (upper) {
-                fract -= regularized ? 1 : beta(a, b);
+                fract -= regularized ? 1 : beta(a, b2);
                 upper = false;
-                fract = -betaSmallBLargeASeries(a + 20, b, x, y, fract, prefix, regularized);
+                fract = -betaSmallBLargeASeries(a + 20, b2, x, y, fract, prefix, regularized);
               } else {
-                fract = betaSmallBLargeASeries(a + 20, b, x, y, fract, prefix, regularized);
+                fract = betaSmallBLargeASeries(a + 20, b2, x, y, fract, prefix, regularized);
               }
             }
           }
-        } else if (b <= 1 || x < 0.1 && pow(b * x, a) <= 0.7) {
+        } else if (b2 <= 1 || x < 0.1 && pow(b2 * x, a) <= 0.7) {
           if (upper) {
-            fract = -(regularized ? 1 : beta(a, b));
+            fract = -(regularized ? 1 : beta(a, b2));
             upper = false;
-            fract = -ibetaSeries(a, b, x, fract, regularized, out, y);
+            fract = -ibetaSeries(a, b2, x, fract, regularized, out, y);
           } else {
-            fract = ibetaSeries(a, b, x, 0, regularized, out, y);
+            fract = ibetaSeries(a, b2, x, 0, regularized, out, y);
           }
         } else {
-          tmp = b;
-          b = a;
+          tmp = b2;
+          b2 = a;
           a = tmp;
           tmp = y;
           y = x;
@@ -36727,73 +38940,73 @@ var require_assign3 = __commonJS({
           upper = !upper;
           if (y >= 0.3) {
             if (upper) {
-              fract = -(regularized ? 1 : beta(a, b));
+              fract = -(regularized ? 1 : beta(a, b2));
               upper = false;
-              fract = -ibetaSeries(a, b, x, fract, regularized, out, y);
+              fract = -ibetaSeries(a, b2, x, fract, regularized, out, y);
             } else {
-              fract = ibetaSeries(a, b, x, 0, regularized, out, y);
+              fract = ibetaSeries(a, b2, x, 0, regularized, out, y);
             }
           } else if (a >= 15) {
             if (upper) {
-              fract = -(regularized ? 1 : beta(a, b));
+              fract = -(regularized ? 1 : beta(a, b2));
               upper = false;
-              fract = -betaSmallBLargeASeries(a, b, x, y, fract, 1, regularized);
+              fract = -betaSmallBLargeASeries(a, b2, x, y, fract, 1, regularized);
             } else {
-              fract = betaSmallBLargeASeries(a, b, x, y, 0, 1, regularized);
+              fract = betaSmallBLargeASeries(a, b2, x, y, 0, 1, regularized);
             }
           } else {
             if (regularized) {
               prefix = 1;
             } else {
-              prefix = risingFactorialRatio(a + b, a, 20);
+              prefix = risingFactorialRatio(a + b2, a, 20);
             }
-            fract = ibetaAStep(a, b, x, y, 20, regularized, out);
+            fract = ibetaAStep(a, b2, x, y, 20, regularized, out);
             if (upper) {
-              fract -= regularized ? 1 : beta(a, b);
+              fract -= regularized ? 1 : beta(a, b2);
               upper = false;
-              fract = -betaSmallBLargeASeries(a + 20, b, x, y, fract, prefix, regularized);
+              fract = -betaSmallBLargeASeries(a + 20, b2, x, y, fract, prefix, regularized);
             } else {
-              fract = betaSmallBLargeASeries(a + 20, b, x, y, fract, prefix, regularized);
+              fract = betaSmallBLargeASeries(a + 20, b2, x, y, fract, prefix, regularized);
             }
           }
         }
       } else {
-        if (a < b) {
-          lambda = a - (a + b) * x;
+        if (a < b2) {
+          lambda = a - (a + b2) * x;
         } else {
-          lambda = (a + b) * y - b;
+          lambda = (a + b2) * y - b2;
         }
         if (lambda < 0) {
-          tmp = b;
-          b = a;
+          tmp = b2;
+          b2 = a;
           a = tmp;
           tmp = y;
           y = x;
           x = tmp;
           upper = !upper;
         }
-        if (b < 40) {
-          if (floor(a) === a && floor(b) === b && a < MAX_INT32 - 100) {
-            k = a - 1;
-            n = b + k;
-            fract = binomialCCDF(n, k, x, y);
+        if (b2 < 40) {
+          if (floor(a) === a && floor(b2) === b2 && a < MAX_INT32 - 100) {
+            k2 = a - 1;
+            n = b2 + k2;
+            fract = binomialCCDF(n, k2, x, y);
             if (!regularized) {
-              fract *= beta(a, b);
+              fract *= beta(a, b2);
             }
-          } else if (b * x <= 0.7) {
+          } else if (b2 * x <= 0.7) {
             if (upper) {
-              fract = -(regularized ? 1 : beta(a, b));
+              fract = -(regularized ? 1 : beta(a, b2));
               upper = false;
-              fract = -ibetaSeries(a, b, x, fract, regularized, out, y);
+              fract = -ibetaSeries(a, b2, x, fract, regularized, out, y);
             } else {
-              fract = ibetaSeries(a, b, x, 0, regularized, out, y);
+              fract = ibetaSeries(a, b2, x, 0, regularized, out, y);
             }
           } else if (a > 15) {
-            n = floor(b);
-            if (n === b) {
+            n = floor(b2);
+            if (n === b2) {
               n -= 1;
             }
-            bbar = b - n;
+            bbar = b2 - n;
             if (regularized) {
               prefix = 1;
             } else {
@@ -36803,8 +39016,8 @@ var require_assign3 = __commonJS({
             fract = betaSmallBLargeASeries(a, bbar, x, y, fract, 1, regularized);
             fract /= prefix;
           } else if (regularized) {
-            n = floor(b);
-            bbar = b - n;
+            n = floor(b2);
+            bbar = b2 - n;
             if (bbar <= 0) {
               n -= 1;
               bbar += 1;
@@ -36820,14 +39033,14 @@ var require_assign3 = __commonJS({
               upper = false;
             }
           } else {
-            fract = ibetaFraction2(a, b, x, y, regularized, out);
+            fract = ibetaFraction2(a, b2, x, y, regularized, out);
           }
         } else {
-          fract = ibetaFraction2(a, b, x, y, regularized, out);
+          fract = ibetaFraction2(a, b2, x, y, regularized, out);
         }
       }
       if (out[i1] < 0) {
-        out[i1] = ibetaPowerTerms(a, b, x, y, true);
+        out[i1] = ibetaPowerTerms(a, b2, x, y, true);
       }
       div = y * x;
       if (out[i1] !== 0) {
@@ -36837,7 +39050,7 @@ var require_assign3 = __commonJS({
           out[i1] /= div;
         }
       }
-      out[i0] = upper ? (regularized ? 1 : beta(a, b)) - fract : fract;
+      out[i0] = upper ? (regularized ? 1 : beta(a, b2)) - fract : fract;
       return out;
     }
     module.exports = ibetaImp;
@@ -36849,8 +39062,8 @@ var require_main83 = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betainc/lib/main.js"(exports, module) {
     "use strict";
     var compute = require_assign3();
-    function kernelBetainc(x, a, b, regularized, upper) {
-      return compute(x, a, b, regularized, upper, [0, 0], 1, 0);
+    function kernelBetainc(x, a, b2, regularized, upper) {
+      return compute(x, a, b2, regularized, upper, [0, 0], 1, 0);
     }
     module.exports = kernelBetainc;
   }
@@ -36873,11 +39086,11 @@ var require_main84 = __commonJS({
   "node_modules/@stdlib/math-base-special-betainc/lib/main.js"(exports, module) {
     "use strict";
     var kernelBetainc = require_lib122().assign;
-    function betainc(x, a, b, regularized, upper) {
+    function betainc(x, a, b2, regularized, upper) {
       var out = [0, 0];
       regularized = regularized === false ? false : true;
       upper = upper === true ? true : false;
-      kernelBetainc(x, a, b, regularized, upper, out, 1, 0);
+      kernelBetainc(x, a, b2, regularized, upper, out, 1, 0);
       return out[0];
     }
     module.exports = betainc;
@@ -36900,7 +39113,7 @@ var require_rational_p1q12 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -5087819496582806e-19;
       }
@@ -36911,13 +39124,13 @@ var require_rational_p1q12 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -5087819496582806e-19 + x * (-0.008368748197417368 + x * (0.03348066254097446 + x * (-0.012692614766297404 + x * (-0.03656379714117627 + x * (0.02198786811111689 + x * (0.008226878746769157 + x * (-0.005387729650712429 + x * (0 + x * 0))))))));
-        s2 = 1 + x * (-0.9700050433032906 + x * (-1.5657455823417585 + x * (1.5622155839842302 + x * (0.662328840472003 + x * (-0.7122890234154284 + x * (-0.05273963823400997 + x * (0.07952836873415717 + x * (-0.0023339375937419 + x * 8862163904564247e-19))))))));
+        s22 = 1 + x * (-0.9700050433032906 + x * (-1.5657455823417585 + x * (1.5622155839842302 + x * (0.662328840472003 + x * (-0.7122890234154284 + x * (-0.05273963823400997 + x * (0.07952836873415717 + x * (-0.0023339375937419 + x * 8862163904564247e-19))))))));
       } else {
         x = 1 / x;
         s1 = 0 + x * (0 + x * (-0.005387729650712429 + x * (0.008226878746769157 + x * (0.02198786811111689 + x * (-0.03656379714117627 + x * (-0.012692614766297404 + x * (0.03348066254097446 + x * (-0.008368748197417368 + x * -5087819496582806e-19))))))));
-        s2 = 8862163904564247e-19 + x * (-0.0023339375937419 + x * (0.07952836873415717 + x * (-0.05273963823400997 + x * (-0.7122890234154284 + x * (0.662328840472003 + x * (1.5622155839842302 + x * (-1.5657455823417585 + x * (-0.9700050433032906 + x * 1))))))));
+        s22 = 8862163904564247e-19 + x * (-0.0023339375937419 + x * (0.07952836873415717 + x * (-0.05273963823400997 + x * (-0.7122890234154284 + x * (0.662328840472003 + x * (1.5622155839842302 + x * (-1.5657455823417585 + x * (-0.9700050433032906 + x * 1))))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -36930,7 +39143,7 @@ var require_rational_p2q22 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.20243350835593876;
       }
@@ -36941,13 +39154,13 @@ var require_rational_p2q22 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.20243350835593876 + x * (0.10526468069939171 + x * (8.3705032834312 + x * (17.644729840837403 + x * (-18.851064805871424 + x * (-44.6382324441787 + x * (17.445385985570866 + x * (21.12946554483405 + x * -3.6719225470772936)))))));
-        s2 = 1 + x * (6.242641248542475 + x * (3.971343795334387 + x * (-28.66081804998 + x * (-20.14326346804852 + x * (48.560921310873994 + x * (10.826866735546016 + x * (-22.643693341313973 + x * 1.7211476576120028)))))));
+        s22 = 1 + x * (6.242641248542475 + x * (3.971343795334387 + x * (-28.66081804998 + x * (-20.14326346804852 + x * (48.560921310873994 + x * (10.826866735546016 + x * (-22.643693341313973 + x * 1.7211476576120028)))))));
       } else {
         x = 1 / x;
         s1 = -3.6719225470772936 + x * (21.12946554483405 + x * (17.445385985570866 + x * (-44.6382324441787 + x * (-18.851064805871424 + x * (17.644729840837403 + x * (8.3705032834312 + x * (0.10526468069939171 + x * -0.20243350835593876)))))));
-        s2 = 1.7211476576120028 + x * (-22.643693341313973 + x * (10.826866735546016 + x * (48.560921310873994 + x * (-20.14326346804852 + x * (-28.66081804998 + x * (3.971343795334387 + x * (6.242641248542475 + x * 1)))))));
+        s22 = 1.7211476576120028 + x * (-22.643693341313973 + x * (10.826866735546016 + x * (48.560921310873994 + x * (-20.14326346804852 + x * (-28.66081804998 + x * (3.971343795334387 + x * (6.242641248542475 + x * 1)))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -36960,7 +39173,7 @@ var require_rational_p3q32 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.1311027816799519;
       }
@@ -36971,13 +39184,13 @@ var require_rational_p3q32 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.1311027816799519 + x * (-0.16379404719331705 + x * (0.11703015634199525 + x * (0.38707973897260434 + x * (0.3377855389120359 + x * (0.14286953440815717 + x * (0.029015791000532906 + x * (0.0021455899538880526 + x * (-6794655751811263e-22 + x * (28522533178221704e-24 + x * -681149956853777e-24)))))))));
-        s2 = 1 + x * (3.4662540724256723 + x * (5.381683457070069 + x * (4.778465929458438 + x * (2.5930192162362027 + x * (0.848854343457902 + x * (0.15226433829533179 + x * (0.011059242293464892 + x * (0 + x * (0 + x * 0)))))))));
+        s22 = 1 + x * (3.4662540724256723 + x * (5.381683457070069 + x * (4.778465929458438 + x * (2.5930192162362027 + x * (0.848854343457902 + x * (0.15226433829533179 + x * (0.011059242293464892 + x * (0 + x * (0 + x * 0)))))))));
       } else {
         x = 1 / x;
         s1 = -681149956853777e-24 + x * (28522533178221704e-24 + x * (-6794655751811263e-22 + x * (0.0021455899538880526 + x * (0.029015791000532906 + x * (0.14286953440815717 + x * (0.3377855389120359 + x * (0.38707973897260434 + x * (0.11703015634199525 + x * (-0.16379404719331705 + x * -0.1311027816799519)))))))));
-        s2 = 0 + x * (0 + x * (0 + x * (0.011059242293464892 + x * (0.15226433829533179 + x * (0.848854343457902 + x * (2.5930192162362027 + x * (4.778465929458438 + x * (5.381683457070069 + x * (3.4662540724256723 + x * 1)))))))));
+        s22 = 0 + x * (0 + x * (0 + x * (0.011059242293464892 + x * (0.15226433829533179 + x * (0.848854343457902 + x * (2.5930192162362027 + x * (4.778465929458438 + x * (5.381683457070069 + x * (3.4662540724256723 + x * 1)))))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -36990,7 +39203,7 @@ var require_rational_p4q4 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.0350353787183178;
       }
@@ -37001,13 +39214,13 @@ var require_rational_p4q4 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.0350353787183178 + x * (-0.0022242652921344794 + x * (0.018557330651423107 + x * (0.009508047013259196 + x * (0.0018712349281955923 + x * (15754461742496055e-20 + x * (460469890584318e-20 + x * (-2304047769118826e-25 + x * 26633922742578204e-28)))))));
-        s2 = 1 + x * (1.3653349817554064 + x * (0.7620591645536234 + x * (0.22009110576413124 + x * (0.03415891436709477 + x * (0.00263861676657016 + x * (7646752923027944e-20 + x * (0 + x * 0)))))));
+        s22 = 1 + x * (1.3653349817554064 + x * (0.7620591645536234 + x * (0.22009110576413124 + x * (0.03415891436709477 + x * (0.00263861676657016 + x * (7646752923027944e-20 + x * (0 + x * 0)))))));
       } else {
         x = 1 / x;
         s1 = 26633922742578204e-28 + x * (-2304047769118826e-25 + x * (460469890584318e-20 + x * (15754461742496055e-20 + x * (0.0018712349281955923 + x * (0.009508047013259196 + x * (0.018557330651423107 + x * (-0.0022242652921344794 + x * -0.0350353787183178)))))));
-        s2 = 0 + x * (0 + x * (7646752923027944e-20 + x * (0.00263861676657016 + x * (0.03415891436709477 + x * (0.22009110576413124 + x * (0.7620591645536234 + x * (1.3653349817554064 + x * 1)))))));
+        s22 = 0 + x * (0 + x * (7646752923027944e-20 + x * (0.00263861676657016 + x * (0.03415891436709477 + x * (0.22009110576413124 + x * (0.7620591645536234 + x * (1.3653349817554064 + x * 1)))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -37020,7 +39233,7 @@ var require_rational_p5q5 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.016743100507663373;
       }
@@ -37031,13 +39244,13 @@ var require_rational_p5q5 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.016743100507663373 + x * (-0.0011295143874558028 + x * (0.001056288621524929 + x * (20938631748758808e-20 + x * (14962478375834237e-21 + x * (44969678992770644e-23 + x * (4625961635228786e-24 + x * (-2811287356288318e-29 + x * 9905570997331033e-32)))))));
-        s2 = 1 + x * (0.5914293448864175 + x * (0.1381518657490833 + x * (0.016074608709367652 + x * (9640118070051656e-19 + x * (27533547476472603e-21 + x * (282243172016108e-21 + x * (0 + x * 0)))))));
+        s22 = 1 + x * (0.5914293448864175 + x * (0.1381518657490833 + x * (0.016074608709367652 + x * (9640118070051656e-19 + x * (27533547476472603e-21 + x * (282243172016108e-21 + x * (0 + x * 0)))))));
       } else {
         x = 1 / x;
         s1 = 9905570997331033e-32 + x * (-2811287356288318e-29 + x * (4625961635228786e-24 + x * (44969678992770644e-23 + x * (14962478375834237e-21 + x * (20938631748758808e-20 + x * (0.001056288621524929 + x * (-0.0011295143874558028 + x * -0.016743100507663373)))))));
-        s2 = 0 + x * (0 + x * (282243172016108e-21 + x * (27533547476472603e-21 + x * (9640118070051656e-19 + x * (0.016074608709367652 + x * (0.1381518657490833 + x * (0.5914293448864175 + x * 1)))))));
+        s22 = 0 + x * (0 + x * (282243172016108e-21 + x * (27533547476472603e-21 + x * (9640118070051656e-19 + x * (0.016074608709367652 + x * (0.1381518657490833 + x * (0.5914293448864175 + x * 1)))))));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -37049,7 +39262,7 @@ var require_main85 = __commonJS({
     "use strict";
     var isnan = require_lib9();
     var sqrt = require_lib42();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var PINF = require_lib34();
     var NINF = require_lib36();
     var rationalFcnR1 = require_rational_p1q12();
@@ -37064,9 +39277,9 @@ var require_main85 = __commonJS({
     var Y5 = 0.9836282730102539;
     function erfcinv(x) {
       var sign;
-      var qs;
-      var q;
-      var g2;
+      var qs2;
+      var q2;
+      var g3;
       var r;
       if (isnan(x)) {
         return NaN;
@@ -37085,37 +39298,37 @@ var require_main85 = __commonJS({
       }
       if (x > 1) {
         sign = -1;
-        q = 2 - x;
+        q2 = 2 - x;
       } else {
         sign = 1;
-        q = x;
+        q2 = x;
       }
-      x = 1 - q;
+      x = 1 - q2;
       if (x <= 0.5) {
-        g2 = x * (x + 10);
+        g3 = x * (x + 10);
         r = rationalFcnR1(x);
-        return sign * (g2 * Y1 + g2 * r);
+        return sign * (g3 * Y1 + g3 * r);
       }
-      if (q >= 0.25) {
-        g2 = sqrt(-2 * ln(q));
-        q -= 0.25;
-        r = rationalFcnR2(q);
-        return sign * (g2 / (Y2 + r));
+      if (q2 >= 0.25) {
+        g3 = sqrt(-2 * ln2(q2));
+        q2 -= 0.25;
+        r = rationalFcnR2(q2);
+        return sign * (g3 / (Y2 + r));
       }
-      q = sqrt(-ln(q));
-      if (q < 3) {
-        qs = q - 1.125;
-        r = rationalFcnR3(qs);
-        return sign * (Y3 * q + r * q);
+      q2 = sqrt(-ln2(q2));
+      if (q2 < 3) {
+        qs2 = q2 - 1.125;
+        r = rationalFcnR3(qs2);
+        return sign * (Y3 * q2 + r * q2);
       }
-      if (q < 6) {
-        qs = q - 3;
-        r = rationalFcnR4(qs);
-        return sign * (Y4 * q + r * q);
+      if (q2 < 6) {
+        qs2 = q2 - 3;
+        r = rationalFcnR4(qs2);
+        return sign * (Y4 * q2 + r * q2);
       }
-      qs = q - 6;
-      r = rationalFcnR5(qs);
-      return sign * (Y5 * q + r * q);
+      qs2 = q2 - 6;
+      r = rationalFcnR5(qs2);
+      return sign * (Y5 * q2 + r * q2);
     }
     module.exports = erfcinv;
   }
@@ -37140,7 +39353,7 @@ var require_main86 = __commonJS({
     var PIO4 = require_lib43();
     var MOREBITS = 6123233995736766e-32;
     function acos(x) {
-      var z3;
+      var z4;
       if (isnan(x)) {
         return NaN;
       }
@@ -37150,10 +39363,10 @@ var require_main86 = __commonJS({
       if (x > 0.5) {
         return 2 * asin(sqrt(0.5 - 0.5 * x));
       }
-      z3 = PIO4 - asin(x);
-      z3 += MOREBITS;
-      z3 += PIO4;
-      return z3;
+      z4 = PIO4 - asin(x);
+      z4 += MOREBITS;
+      z4 += PIO4;
+      return z4;
     }
     module.exports = acos;
   }
@@ -37322,10 +39535,10 @@ var require_inverse_students_t_body_series = __commonJS({
     var polyval9 = require_polyval_co22();
     var c0 = 0;
     var c = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    function inverseStudentsTBodySeries(df, u) {
+    function inverseStudentsTBodySeries(df, u2) {
       var idf;
-      var v;
-      v = gammaDeltaRatio(df / 2, 0.5) * sqrt(df * PI) * (u - 0.5);
+      var v2;
+      v2 = gammaDeltaRatio(df / 2, 0.5) * sqrt(df * PI) * (u2 - 0.5);
       idf = 1 / df;
       c[1] = polyval1(idf);
       c[2] = polyval2(idf);
@@ -37336,7 +39549,7 @@ var require_inverse_students_t_body_series = __commonJS({
       c[7] = polyval7(idf);
       c[8] = polyval8(idf);
       c[9] = polyval9(idf);
-      return c0 + v * evalpoly(c, v * v);
+      return c0 + v2 * evalpoly(c, v2 * v2);
     }
     module.exports = inverseStudentsTBodySeries;
   }
@@ -37352,16 +39565,16 @@ var require_inverse_students_t_tail_series = __commonJS({
     var pow = require_lib70();
     var PI = require_lib81();
     var d = [0, 0, 0, 0, 0, 0, 0];
-    function inverseStudentsTTailSeries(df, v) {
+    function inverseStudentsTTailSeries(df, v2) {
       var result;
       var power;
       var div;
       var np2;
       var np4;
       var np6;
-      var rn;
-      var w;
-      w = gammaDeltaRatio(df / 2, 0.5) * sqrt(df * PI) * v;
+      var rn2;
+      var w2;
+      w2 = gammaDeltaRatio(df / 2, 0.5) * sqrt(df * PI) * v2;
       np2 = df + 2;
       np4 = df + 4;
       np6 = df + 6;
@@ -37380,11 +39593,11 @@ var require_inverse_students_t_tail_series = __commonJS({
       np4 *= df + 4;
       np6 *= df + 6;
       d[6] = -df * (df + 1) * (df + 11) * (((((((((((945 * df + 31506) * df + 425858) * df + 2980236) * df + 11266745) * df + 20675018) * df + 7747124) * df - 22574632) * df - 8565600) * df + 18108416) * df - 7099392) * df + 884736) / (46080 * np2 * np4 * np6 * (df + 8) * (df + 10) * (df + 12));
-      rn = sqrt(df);
-      div = pow(rn * w, 1 / df);
+      rn2 = sqrt(df);
+      div = pow(rn2 * w2, 1 / df);
       power = div * div;
       result = evalpoly(d, power);
-      result *= rn;
+      result *= rn2;
       result /= div;
       return -result;
     }
@@ -37402,36 +39615,36 @@ var require_inverse_students_t_hill = __commonJS({
     var pow = require_lib70();
     var HALF_PI = require_lib80();
     var SQRT2 = require_lib126();
-    function inverseStudentsTHill(ndf, u) {
+    function inverseStudentsTHill(ndf, u2) {
       var a;
-      var b;
+      var b2;
       var c;
       var d;
-      var q;
+      var q2;
       var x;
       var y;
       if (ndf > 1e20) {
-        return -erfcinv(2 * u) * SQRT2;
+        return -erfcinv(2 * u2) * SQRT2;
       }
       a = 1 / (ndf - 0.5);
-      b = 48 / (a * a);
-      c = ((20700 * a / b - 98) * a - 16) * a + 96.36;
-      d = ((94.5 / (b + c) - 3) / b + 1) * sqrt(a * HALF_PI) * ndf;
-      y = pow(d * 2 * u, 2 / ndf);
+      b2 = 48 / (a * a);
+      c = ((20700 * a / b2 - 98) * a - 16) * a + 96.36;
+      d = ((94.5 / (b2 + c) - 3) / b2 + 1) * sqrt(a * HALF_PI) * ndf;
+      y = pow(d * 2 * u2, 2 / ndf);
       if (y > 0.05 + a) {
-        x = -erfcinv(2 * u) * SQRT2;
+        x = -erfcinv(2 * u2) * SQRT2;
         y = x * x;
         if (ndf < 5) {
           c += 0.3 * (ndf - 4.5) * (x + 0.6);
         }
-        c += (((0.05 * d * x - 5) * x - 7) * x - 2) * x + b;
-        y = (((((0.4 * y + 6.3) * y + 36) * y + 94.5) / c - y - 3) / b + 1) * x;
+        c += (((0.05 * d * x - 5) * x - 7) * x - 2) * x + b2;
+        y = (((((0.4 * y + 6.3) * y + 36) * y + 94.5) / c - y - 3) / b2 + 1) * x;
         y = expm1(a * y * y);
       } else {
         y = ((1 / (((ndf + 6) / (ndf * y) - 0.089 * d - 0.822) * (ndf + 2) * 3) + 0.5 / (ndf + 4)) * y - 1) * (ndf + 1) / (ndf + 2) + 1 / y;
       }
-      q = sqrt(ndf * y);
-      return -q;
+      q2 = sqrt(ndf * y);
+      return -q2;
     }
     module.exports = inverseStudentsTHill;
   }
@@ -37459,8 +39672,8 @@ var require_inverse_students_t = __commonJS({
     var DF_THRESHOLD = 268435456;
     var ONE_THIRD = 1 / 3;
     var EXP = 2 * 53 / 3;
-    var C = 0.8549879733383485;
-    function inverseStudentsT(df, u, v) {
+    var C2 = 0.8549879733383485;
+    function inverseStudentsT(df, u2, v2) {
       var crossover;
       var tolerance;
       var rootAlpha;
@@ -37472,16 +39685,16 @@ var require_inverse_students_t = __commonJS({
       var p2;
       var p4;
       var p5;
-      var p;
+      var p3;
       var r;
       var x;
       var a;
-      var b;
+      var b2;
       result = 0;
-      if (u > v) {
-        tmp = v;
-        v = u;
-        u = tmp;
+      if (u2 > v2) {
+        tmp = v2;
+        v2 = u2;
+        u2 = tmp;
         invert = true;
       } else {
         invert = false;
@@ -37490,73 +39703,73 @@ var require_inverse_students_t = __commonJS({
         tolerance = ldexp(1, EXP);
         switch (floor(df)) {
           case 1:
-            if (u === 0.5) {
+            if (u2 === 0.5) {
               result = 0;
             } else {
-              result = -cos(PI * u) / sin(PI * u);
+              result = -cos(PI * u2) / sin(PI * u2);
             }
             break;
           case 2:
-            result = (2 * u - 1) / sqrt(2 * u * v);
+            result = (2 * u2 - 1) / sqrt(2 * u2 * v2);
             break;
           case 4:
-            alpha = 4 * u * v;
+            alpha = 4 * u2 * v2;
             rootAlpha = sqrt(alpha);
             r = 4 * cos(acos(rootAlpha) / 3) / rootAlpha;
             x = sqrt(r - 4);
-            result = u - 0.5 < 0 ? -x : x;
+            result = u2 - 0.5 < 0 ? -x : x;
             break;
           case 6:
-            if (u < 1e-150) {
-              return (invert ? -1 : 1) * inverseStudentsTHill(df, u);
+            if (u2 < 1e-150) {
+              return (invert ? -1 : 1) * inverseStudentsTHill(df, u2);
             }
-            a = 4 * (u - u * u);
-            b = pow(a, ONE_THIRD);
-            p = 6 * (1 + C * (1 / b - 1));
+            a = 4 * (u2 - u2 * u2);
+            b2 = pow(a, ONE_THIRD);
+            p3 = 6 * (1 + C2 * (1 / b2 - 1));
             do {
-              p2 = p * p;
+              p2 = p3 * p3;
               p4 = p2 * p2;
-              p5 = p * p4;
-              p0 = p;
-              p = 2 * (8 * a * p5 - 270 * p2 + 2187) / (5 * (4 * a * p4 - 216 * p - 243));
-            } while (abs((p - p0) / p) > tolerance);
-            p = sqrt(p - df);
-            result = u - 0.5 < 0 ? -p : p;
+              p5 = p3 * p4;
+              p0 = p3;
+              p3 = 2 * (8 * a * p5 - 270 * p2 + 2187) / (5 * (4 * a * p4 - 216 * p3 - 243));
+            } while (abs((p3 - p0) / p3) > tolerance);
+            p3 = sqrt(p3 - df);
+            result = u2 - 0.5 < 0 ? -p3 : p3;
             break;
           default:
             if (df > DF_THRESHOLD) {
-              result = erfcinv(2 * u) * SQRT2;
+              result = erfcinv(2 * u2) * SQRT2;
             } else if (df < 3) {
               crossover = 0.2742 - df * 0.0242143;
-              if (u > crossover) {
-                result = inverseStudentsTBodySeries(df, u);
+              if (u2 > crossover) {
+                result = inverseStudentsTBodySeries(df, u2);
               } else {
-                result = inverseStudentsTTailSeries(df, u);
+                result = inverseStudentsTTailSeries(df, u2);
               }
             } else {
               crossover = ldexp(1, round(df / -0.654));
-              if (u > crossover) {
-                result = inverseStudentsTHill(df, u);
+              if (u2 > crossover) {
+                result = inverseStudentsTHill(df, u2);
               } else {
-                result = inverseStudentsTTailSeries(df, u);
+                result = inverseStudentsTTailSeries(df, u2);
               }
             }
         }
       } else if (df > DF_THRESHOLD) {
-        result = -erfcinv(2 * u) * SQRT2;
+        result = -erfcinv(2 * u2) * SQRT2;
       } else if (df < 3) {
         crossover = 0.2742 - df * 0.0242143;
-        if (u > crossover) {
-          result = inverseStudentsTBodySeries(df, u);
+        if (u2 > crossover) {
+          result = inverseStudentsTBodySeries(df, u2);
         } else {
-          result = inverseStudentsTTailSeries(df, u);
+          result = inverseStudentsTTailSeries(df, u2);
         }
       } else {
         crossover = ldexp(1, round(df / -0.654));
-        if (u > crossover) {
-          result = inverseStudentsTHill(df, u);
+        if (u2 > crossover) {
+          result = inverseStudentsTHill(df, u2);
         } else {
-          result = inverseStudentsTTailSeries(df, u);
+          result = inverseStudentsTTailSeries(df, u2);
         }
       }
       return invert ? -result : result;
@@ -37570,15 +39783,15 @@ var require_find_ibeta_inv_from_t_dist = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betaincinv/lib/find_ibeta_inv_from_t_dist.js"(exports, module) {
     "use strict";
     var inverseStudentsT = require_inverse_students_t();
-    function findIBetaInvFromTDist(a, p, py) {
+    function findIBetaInvFromTDist(a, p2, py) {
       var df;
-      var u;
-      var v;
+      var u2;
+      var v2;
       var t;
-      u = p / 2;
-      v = 1 - u;
+      u2 = p2 / 2;
+      v2 = 1 - u2;
       df = a * 2;
-      t = inverseStudentsT(df, u, v);
+      t = inverseStudentsT(df, u2, v2);
       if (py) {
         py.value = t * t / (df + t * t);
       }
@@ -37599,40 +39812,40 @@ var require_temme1 = __commonJS({
     var SQRT2 = require_lib126();
     var workspace = [0, 0, 0, 0, 0, 0, 0];
     var terms = [0, 0, 0, 0];
-    function temme1(a, b, z3) {
+    function temme1(a, b2, z4) {
       var eta0;
       var eta2;
       var eta;
       var B2;
       var B3;
-      var B;
+      var B4;
       var c;
-      eta0 = erfcinv(2 * z3);
+      eta0 = erfcinv(2 * z4);
       eta0 /= -sqrt(a / 2);
       terms[0] = eta0;
-      B = b - a;
-      B2 = B * B;
-      B3 = B2 * B;
-      workspace[0] = -B * SQRT2 / 2;
-      workspace[1] = (1 - 2 * B) / 8;
-      workspace[2] = -(B * SQRT2 / 48);
+      B4 = b2 - a;
+      B2 = B4 * B4;
+      B3 = B2 * B4;
+      workspace[0] = -B4 * SQRT2 / 2;
+      workspace[1] = (1 - 2 * B4) / 8;
+      workspace[2] = -(B4 * SQRT2 / 48);
       workspace[3] = -1 / 192;
-      workspace[4] = -B * SQRT2 / 3840;
+      workspace[4] = -B4 * SQRT2 / 3840;
       workspace[5] = 0;
       workspace[6] = 0;
       terms[1] = evalpoly(workspace, eta0);
-      workspace[0] = B * SQRT2 * (3 * B - 2) / 12;
-      workspace[1] = (20 * B2 - 12 * B + 1) / 128;
-      workspace[2] = B * SQRT2 * (20 * B - 1) / 960;
-      workspace[3] = (16 * B2 + 30 * B - 15) / 4608;
-      workspace[4] = B * SQRT2 * (21 * B + 32) / 53760;
+      workspace[0] = B4 * SQRT2 * (3 * B4 - 2) / 12;
+      workspace[1] = (20 * B2 - 12 * B4 + 1) / 128;
+      workspace[2] = B4 * SQRT2 * (20 * B4 - 1) / 960;
+      workspace[3] = (16 * B2 + 30 * B4 - 15) / 4608;
+      workspace[4] = B4 * SQRT2 * (21 * B4 + 32) / 53760;
       workspace[5] = (-(32 * B2) + 63) / 368640;
-      workspace[6] = -B * SQRT2 * (120 * B + 17) / 25804480;
+      workspace[6] = -B4 * SQRT2 * (120 * B4 + 17) / 25804480;
       terms[2] = evalpoly(workspace, eta0);
-      workspace[0] = B * SQRT2 * (-75 * B2 + 80 * B - 16) / 480;
-      workspace[1] = (-1080 * B3 + 868 * B2 - 90 * B - 45) / 9216;
-      workspace[2] = B * SQRT2 * (-1190 * B2 + 84 * B + 373) / 53760;
-      workspace[3] = (-2240 * B3 - 2508 * B2 + 2100 * B - 165) / 368640;
+      workspace[0] = B4 * SQRT2 * (-75 * B2 + 80 * B4 - 16) / 480;
+      workspace[1] = (-1080 * B3 + 868 * B2 - 90 * B4 - 45) / 9216;
+      workspace[2] = B4 * SQRT2 * (-1190 * B2 + 84 * B4 + 373) / 53760;
+      workspace[3] = (-2240 * B3 - 2508 * B2 + 2100 * B4 - 165) / 368640;
       workspace[4] = 0;
       workspace[5] = 0;
       workspace[6] = 0;
@@ -37653,14 +39866,14 @@ var require_temme1 = __commonJS({
 var require_root_finder = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betaincinv/lib/root_finder.js"(exports, module) {
     "use strict";
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_VALUE = require_lib78();
     var BIG = MAX_VALUE / 4;
     function temmeRootFinder(t, a) {
       return roots;
       function roots(x) {
         var f1;
-        var f;
+        var f2;
         var y;
         y = 1 - x;
         if (y === 0) {
@@ -37669,9 +39882,9 @@ var require_root_finder = __commonJS({
         if (x === 0) {
           return [-BIG, -BIG];
         }
-        f = ln(x) + a * ln(y) + t;
+        f2 = ln2(x) + a * ln2(y) + t;
         f1 = 1 / x - a / y;
-        return [f, f1];
+        return [f2, f1];
       }
     }
     module.exports = temmeRootFinder;
@@ -37984,7 +40197,7 @@ var require_temme2 = __commonJS({
     var erfcinv = require_lib124();
     var abs = require_lib45();
     var exp = require_lib61();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var sqrt = require_lib42();
     var sin = require_lib89();
     var cos = require_lib99();
@@ -38005,7 +40218,7 @@ var require_temme2 = __commonJS({
     var polyval13 = require_polyval_co13();
     var workspace = [0, 0, 0, 0, 0, 0];
     var terms = [0, 0, 0, 0];
-    function temme2(z3, r, theta) {
+    function temme2(z4, r, theta) {
       var upper;
       var lower;
       var alpha;
@@ -38020,76 +40233,76 @@ var require_temme2 = __commonJS({
       var sc2;
       var sc;
       var lu;
-      var s2;
+      var s22;
       var c2;
       var c;
-      var s;
-      var u;
+      var s3;
+      var u2;
       var x;
-      eta0 = erfcinv(2 * z3) / -sqrt(r / 2);
-      s = sin(theta);
+      eta0 = erfcinv(2 * z4) / -sqrt(r / 2);
+      s3 = sin(theta);
       c = cos(theta);
       terms[0] = eta0;
-      s2 = s * s;
+      s22 = s3 * s3;
       c2 = c * c;
-      sc = s * c;
+      sc = s3 * c;
       sc2 = sc * sc;
       sc3 = sc2 * sc;
       sc4 = sc2 * sc2;
       sc5 = sc2 * sc3;
       sc6 = sc3 * sc3;
       sc7 = sc4 * sc3;
-      workspace[0] = (2 * s2 - 1) / (3 * sc);
-      workspace[1] = -polyval1(s2) / (36 * sc2);
-      workspace[2] = polyval2(s2) / (1620 * sc3);
-      workspace[3] = polyval3(s2) / (6480 * sc4);
-      workspace[4] = polyval4(s2) / (90720 * sc5);
+      workspace[0] = (2 * s22 - 1) / (3 * sc);
+      workspace[1] = -polyval1(s22) / (36 * sc2);
+      workspace[2] = polyval2(s22) / (1620 * sc3);
+      workspace[3] = polyval3(s22) / (6480 * sc4);
+      workspace[4] = polyval4(s22) / (90720 * sc5);
       workspace[5] = 0;
       terms[1] = evalpoly(workspace, eta0);
-      workspace[0] = -polyval5(s2) / (405 * sc3);
-      workspace[1] = polyval6(s2) / (2592 * sc4);
-      workspace[2] = -polyval7(s2) / (204120 * sc5);
-      workspace[3] = -polyval8(s2) / (2099520 * sc6);
+      workspace[0] = -polyval5(s22) / (405 * sc3);
+      workspace[1] = polyval6(s22) / (2592 * sc4);
+      workspace[2] = -polyval7(s22) / (204120 * sc5);
+      workspace[3] = -polyval8(s22) / (2099520 * sc6);
       workspace[4] = 0;
       workspace[5] = 0;
       terms[2] = evalpoly(workspace, eta0);
-      workspace[0] = polyval9(s2) / (102060 * sc5);
-      workspace[1] = -polyval10(s2) / (20995200 * sc6);
-      workspace[2] = polyval11(s2) / (36741600 * sc7);
+      workspace[0] = polyval9(s22) / (102060 * sc5);
+      workspace[1] = -polyval10(s22) / (20995200 * sc6);
+      workspace[2] = polyval11(s22) / (36741600 * sc7);
       workspace[3] = 0;
       workspace[4] = 0;
       workspace[5] = 0;
       terms[3] = evalpoly(workspace, eta0);
       eta = evalpoly(terms, 1 / r);
-      alpha = c / s;
+      alpha = c / s3;
       alpha *= alpha;
-      lu = -(eta * eta) / (2 * s2) + ln(s2) + c2 * ln(c2) / s2;
+      lu = -(eta * eta) / (2 * s22) + ln2(s22) + c2 * ln2(c2) / s22;
       if (abs(eta) < 0.7) {
-        workspace[0] = s2;
+        workspace[0] = s22;
         workspace[1] = sc;
-        workspace[2] = (1 - 2 * s2) / 3;
-        workspace[3] = polyval12(s2) / (36 * sc);
-        workspace[4] = polyval13(s2) / (270 * sc2);
+        workspace[2] = (1 - 2 * s22) / 3;
+        workspace[3] = polyval12(s22) / (36 * sc);
+        workspace[4] = polyval13(s22) / (270 * sc2);
         workspace[5] = 0;
         x = evalpoly(workspace, eta);
       } else {
-        u = exp(lu);
-        workspace[0] = u;
+        u2 = exp(lu);
+        workspace[0] = u2;
         workspace[1] = alpha;
         workspace[2] = 0;
         workspace[3] = 3 * alpha * (3 * alpha + 1) / 6;
         workspace[4] = 4 * alpha * (4 * alpha + 1) * (4 * alpha + 2) / 24;
         workspace[5] = 5 * alpha * (5 * alpha + 1) * (5 * alpha + 2) * (5 * alpha + 3) / 120;
-        x = evalpoly(workspace, u);
-        if ((x - s2) * eta < 0) {
+        x = evalpoly(workspace, u2);
+        if ((x - s22) * eta < 0) {
           x = 1 - x;
         }
       }
       if (eta < 0) {
         lower = 0;
-        upper = s2;
+        upper = s22;
       } else {
-        lower = s2;
+        lower = s22;
         upper = 1;
       }
       if (x < lower || x > upper) {
@@ -38106,9 +40319,9 @@ var require_temme2 = __commonJS({
 // node_modules/ms/index.js
 var require_ms = __commonJS({
   "node_modules/ms/index.js"(exports, module) {
-    var s = 1e3;
-    var m = s * 60;
-    var h = m * 60;
+    var s3 = 1e3;
+    var m2 = s3 * 60;
+    var h = m2 * 60;
     var d = h * 24;
     var y = d * 365.25;
     module.exports = function(val, options) {
@@ -38158,13 +40371,13 @@ var require_ms = __commonJS({
         case "mins":
         case "min":
         case "m":
-          return n * m;
+          return n * m2;
         case "seconds":
         case "second":
         case "secs":
         case "sec":
         case "s":
-          return n * s;
+          return n * s3;
         case "milliseconds":
         case "millisecond":
         case "msecs":
@@ -38175,38 +40388,38 @@ var require_ms = __commonJS({
           return void 0;
       }
     }
-    function fmtShort(ms2) {
-      if (ms2 >= d) {
-        return Math.round(ms2 / d) + "d";
+    function fmtShort(ms3) {
+      if (ms3 >= d) {
+        return Math.round(ms3 / d) + "d";
       }
-      if (ms2 >= h) {
-        return Math.round(ms2 / h) + "h";
+      if (ms3 >= h) {
+        return Math.round(ms3 / h) + "h";
       }
-      if (ms2 >= m) {
-        return Math.round(ms2 / m) + "m";
+      if (ms3 >= m2) {
+        return Math.round(ms3 / m2) + "m";
       }
-      if (ms2 >= s) {
-        return Math.round(ms2 / s) + "s";
+      if (ms3 >= s3) {
+        return Math.round(ms3 / s3) + "s";
       }
-      return ms2 + "ms";
+      return ms3 + "ms";
     }
-    function fmtLong(ms2) {
-      return plural2(ms2, d, "day") || plural2(ms2, h, "hour") || plural2(ms2, m, "minute") || plural2(ms2, s, "second") || ms2 + " ms";
+    function fmtLong(ms3) {
+      return plural2(ms3, d, "day") || plural2(ms3, h, "hour") || plural2(ms3, m2, "minute") || plural2(ms3, s3, "second") || ms3 + " ms";
     }
-    function plural2(ms2, n, name) {
-      if (ms2 < n) {
+    function plural2(ms3, n, name) {
+      if (ms3 < n) {
         return;
       }
-      if (ms2 < n * 1.5) {
-        return Math.floor(ms2 / n) + " " + name;
+      if (ms3 < n * 1.5) {
+        return Math.floor(ms3 / n) + " " + name;
       }
-      return Math.ceil(ms2 / n) + " " + name + "s";
+      return Math.ceil(ms3 / n) + " " + name + "s";
     }
   }
 });
 
 // node_modules/debug/src/debug.js
-var require_debug = __commonJS({
+var require_debug2 = __commonJS({
   "node_modules/debug/src/debug.js"(exports, module) {
     exports = module.exports = createDebug.debug = createDebug["default"] = createDebug;
     exports.coerce = coerce;
@@ -38231,8 +40444,8 @@ var require_debug = __commonJS({
         if (!debug2.enabled) return;
         var self2 = debug2;
         var curr = +/* @__PURE__ */ new Date();
-        var ms2 = curr - (prevTime || curr);
-        self2.diff = ms2;
+        var ms3 = curr - (prevTime || curr);
+        self2.diff = ms3;
         self2.prev = prevTime;
         self2.curr = curr;
         prevTime = curr;
@@ -38313,7 +40526,7 @@ var require_debug = __commonJS({
 // node_modules/debug/src/browser.js
 var require_browser = __commonJS({
   "node_modules/debug/src/browser.js"(exports, module) {
-    exports = module.exports = require_debug();
+    exports = module.exports = require_debug2();
     exports.log = log;
     exports.formatArgs = formatArgs;
     exports.save = save;
@@ -38338,9 +40551,9 @@ var require_browser = __commonJS({
       typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/) && parseInt(RegExp.$1, 10) >= 31 || // double check webkit in userAgent just in case we are in a worker
       typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
     }
-    exports.formatters.j = function(v) {
+    exports.formatters.j = function(v2) {
       try {
-        return JSON.stringify(v);
+        return JSON.stringify(v2);
       } catch (err) {
         return "[UnexpectedJSONParseError]: " + err.message;
       }
@@ -38400,8 +40613,8 @@ var require_browser = __commonJS({
 var require_node = __commonJS({
   "node_modules/debug/src/node.js"(exports, module) {
     var tty = __require("tty");
-    var util = __require("util");
-    exports = module.exports = require_debug();
+    var util2 = __require("util");
+    exports = module.exports = require_debug2();
     exports.init = init;
     exports.log = log;
     exports.formatArgs = formatArgs;
@@ -38412,8 +40625,8 @@ var require_node = __commonJS({
     exports.inspectOpts = Object.keys(process.env).filter(function(key) {
       return /^debug_/i.test(key);
     }).reduce(function(obj, key) {
-      var prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, function(_, k) {
-        return k.toUpperCase();
+      var prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, function(_2, k2) {
+        return k2.toUpperCase();
       });
       var val = process.env[key];
       if (/^(yes|on|true|enabled)$/i.test(val)) val = true;
@@ -38425,22 +40638,22 @@ var require_node = __commonJS({
     }, {});
     var fd = parseInt(process.env.DEBUG_FD, 10) || 2;
     if (1 !== fd && 2 !== fd) {
-      util.deprecate(function() {
+      util2.deprecate(function() {
       }, "except for stderr(2) and stdout(1), any other usage of DEBUG_FD is deprecated. Override debug.log if you want to use a different log function (https://git.io/debug_fd)")();
     }
-    var stream = 1 === fd ? process.stdout : 2 === fd ? process.stderr : createWritableStdioStream(fd);
+    var stream2 = 1 === fd ? process.stdout : 2 === fd ? process.stderr : createWritableStdioStream(fd);
     function useColors() {
       return "colors" in exports.inspectOpts ? Boolean(exports.inspectOpts.colors) : tty.isatty(fd);
     }
-    exports.formatters.o = function(v) {
+    exports.formatters.o = function(v2) {
       this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts).split("\n").map(function(str) {
+      return util2.inspect(v2, this.inspectOpts).split("\n").map(function(str) {
         return str.trim();
       }).join(" ");
     };
-    exports.formatters.O = function(v) {
+    exports.formatters.O = function(v2) {
       this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts);
+      return util2.inspect(v2, this.inspectOpts);
     };
     function formatArgs(args) {
       var name = this.namespace;
@@ -38455,7 +40668,7 @@ var require_node = __commonJS({
       }
     }
     function log() {
-      return stream.write(util.format.apply(util, arguments) + "\n");
+      return stream2.write(util2.format.apply(util2, arguments) + "\n");
     }
     function save(namespaces) {
       if (null == namespaces) {
@@ -38468,42 +40681,42 @@ var require_node = __commonJS({
       return process.env.DEBUG;
     }
     function createWritableStdioStream(fd2) {
-      var stream2;
+      var stream3;
       var tty_wrap = process.binding("tty_wrap");
       switch (tty_wrap.guessHandleType(fd2)) {
         case "TTY":
-          stream2 = new tty.WriteStream(fd2);
-          stream2._type = "tty";
-          if (stream2._handle && stream2._handle.unref) {
-            stream2._handle.unref();
+          stream3 = new tty.WriteStream(fd2);
+          stream3._type = "tty";
+          if (stream3._handle && stream3._handle.unref) {
+            stream3._handle.unref();
           }
           break;
         case "FILE":
-          var fs3 = __require("fs");
-          stream2 = new fs3.SyncWriteStream(fd2, { autoClose: false });
-          stream2._type = "fs";
+          var fs5 = __require("fs");
+          stream3 = new fs5.SyncWriteStream(fd2, { autoClose: false });
+          stream3._type = "fs";
           break;
         case "PIPE":
         case "TCP":
           var net = __require("net");
-          stream2 = new net.Socket({
+          stream3 = new net.Socket({
             fd: fd2,
             readable: false,
             writable: true
           });
-          stream2.readable = false;
-          stream2.read = null;
-          stream2._type = "pipe";
-          if (stream2._handle && stream2._handle.unref) {
-            stream2._handle.unref();
+          stream3.readable = false;
+          stream3.read = null;
+          stream3._type = "pipe";
+          if (stream3._handle && stream3._handle.unref) {
+            stream3._handle.unref();
           }
           break;
         default:
           throw new Error("Implement me. Unknown stream file type!");
       }
-      stream2.fd = fd2;
-      stream2._isStdio = true;
-      return stream2;
+      stream3.fd = fd2;
+      stream3._isStdio = true;
+      return stream3;
     }
     function init(debug2) {
       debug2.inspectOpts = {};
@@ -38544,10 +40757,10 @@ var require_higher_newton = __commonJS({
     var gammainc = require_lib116();
     var abs = require_lib45();
     var exp = require_lib61();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var MAX_FLOAT32 = require_lib128();
     var debug2 = logger("gammaincinv:higher_newton");
-    function higherNewton(x0, a, m, p, q, lgama, invfp, pcase) {
+    function higherNewton(x0, a, m2, p2, q2, lgama, invfp, pcase) {
       var dlnr;
       var xini;
       var ck0;
@@ -38557,7 +40770,7 @@ var require_higher_newton = __commonJS({
       var x2;
       var px;
       var qx;
-      var xr;
+      var xr2;
       var t;
       var n;
       var r;
@@ -38570,9 +40783,9 @@ var require_higher_newton = __commonJS({
       do {
         x = x0;
         x2 = x * x;
-        if (m === 0) {
-          dlnr = (1 - a) * ln(x) + x + lgama;
-          if (dlnr > ln(MAX_FLOAT32)) {
+        if (m2 === 0) {
+          dlnr = (1 - a) * ln2(x) + x + lgama;
+          if (dlnr > ln2(MAX_FLOAT32)) {
             debug2("Warning: overflow problems in one or more steps of the computation. The initial approximation to the root is returned.");
             return xini;
           }
@@ -38582,13 +40795,13 @@ var require_higher_newton = __commonJS({
         }
         if (pcase) {
           px = gammainc(x, a, true, false);
-          ck0 = -r * (px - p);
+          ck0 = -r * (px - p2);
         } else {
           qx = gammainc(x, a, true, true);
-          ck0 = r * (qx - q);
+          ck0 = r * (qx - q2);
         }
         r = ck0;
-        if (p > 1e-120 || n > 1) {
+        if (p2 > 1e-120 || n > 1) {
           ck1 = 0.5 * (x - a + 1) / x;
           ck2 = (2 * x2 - 4 * x * a + 4 * x + 2 * a2 - 3 * a + 1) / x2;
           ck2 /= 6;
@@ -38607,8 +40820,8 @@ var require_higher_newton = __commonJS({
       if (t > 2e-14 || n > 99) {
         debug2("Warning: the number of iterations in the Newton method reached the upper limit N=35. The last value obtained for the root is given as output.");
       }
-      xr = x || 0;
-      return xr;
+      xr2 = x || 0;
+      return xr2;
     }
     module.exports = higherNewton;
   }
@@ -38648,7 +40861,7 @@ var require_lambdaeta = __commonJS({
     "use strict";
     var abs = require_lib45();
     var exp = require_lib61();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var evalpoly = require_lib8();
     var polyvalAK1 = require_polyval_ak1();
     var polyvalAK2 = require_polyval_ak2();
@@ -38662,43 +40875,43 @@ var require_lambdaeta = __commonJS({
       var L4;
       var L5;
       var la;
-      var L;
-      var q;
+      var L6;
+      var q2;
       var r;
-      var s;
-      s = eta * eta * 0.5;
+      var s3;
+      s3 = eta * eta * 0.5;
       if (eta === 0) {
         la = 0;
       } else if (eta < -1) {
-        r = exp(-1 - s);
+        r = exp(-1 - s3);
         la = polyvalAK1(r);
       } else if (eta < 1) {
         r = eta;
         la = polyvalAK2(r);
       } else {
-        r = 11 + s;
-        L = ln(r);
-        la = r + L;
+        r = 11 + s3;
+        L6 = ln2(r);
+        la = r + L6;
         r = 1 / r;
-        L2 = L * L;
-        L3 = L2 * L;
-        L4 = L3 * L;
-        L5 = L4 * L;
-        AK[1] = (2 - L) * 0.5;
-        AK[2] = (-9 * L + 6 + 2 * L2) / 6;
-        AK[3] = -(3 * L3 + 36 * L - 22 * L2 - 12) * ONEO12;
-        AK[4] = (60 + 350 * L2 - 300 * L - 125 * L3 + 12 * L4) / 60;
-        AK[5] = -(-120 - 274 * L4 + 900 * L - 1700 * L2 + 1125 * L3 + 20 * L5) * ONEO120;
-        la += L * r * evalpoly(AK, r);
+        L2 = L6 * L6;
+        L3 = L2 * L6;
+        L4 = L3 * L6;
+        L5 = L4 * L6;
+        AK[1] = (2 - L6) * 0.5;
+        AK[2] = (-9 * L6 + 6 + 2 * L2) / 6;
+        AK[3] = -(3 * L3 + 36 * L6 - 22 * L2 - 12) * ONEO12;
+        AK[4] = (60 + 350 * L2 - 300 * L6 - 125 * L3 + 12 * L4) / 60;
+        AK[5] = -(-120 - 274 * L4 + 900 * L6 - 1700 * L2 + 1125 * L3 + 20 * L5) * ONEO120;
+        la += L6 * r * evalpoly(AK, r);
       }
       r = 1;
       if (eta > -3.5 && eta < -0.03 || eta > 0.03 && eta < 40) {
         r = 1;
-        q = la;
+        q2 = la;
         do {
-          la = q * (s + ln(q)) / (q - 1);
-          r = abs(q / la - 1);
-          q = la;
+          la = q2 * (s3 + ln2(q2)) / (q2 - 1);
+          r = abs(q2 / la - 1);
+          q2 = la;
         } while (r > THRESHOLD);
       }
       return la;
@@ -38720,7 +40933,7 @@ var require_lib129 = __commonJS({
 var require_chepolsum = __commonJS({
   "node_modules/@stdlib/math-base-special-gammaincinv/lib/chepolsum.js"(exports, module) {
     "use strict";
-    var A = [
+    var A2 = [
       1.9963790515900766,
       -0.0017971032528832887,
       13129285796384672e-21,
@@ -38741,21 +40954,21 @@ var require_chepolsum = __commonJS({
       -58e-22
     ];
     function chepolsum(n, t) {
-      var tt;
+      var tt2;
       var u0;
       var u1;
       var u2;
-      var k;
+      var k2;
       u0 = 0;
       u1 = 0;
-      tt = t + t;
-      k = n;
+      tt2 = t + t;
+      k2 = n;
       do {
         u2 = u1;
         u1 = u0;
-        u0 = tt * u1 - u2 + A[k];
-        k -= 1;
-      } while (k >= 0);
+        u0 = tt2 * u1 - u2 + A2[k2];
+        k2 -= 1;
+      } while (k2 >= 0);
       return (u0 - u2) / 2;
     }
     module.exports = chepolsum;
@@ -38795,7 +41008,7 @@ var require_stirling = __commonJS({
   "node_modules/@stdlib/math-base-special-gammaincinv/lib/stirling.js"(exports, module) {
     "use strict";
     var gammaln = require_lib101();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var LN_SQRT_TWO_PI = require_lib129();
     var SMALLEST_FLOAT32 = require_lib114();
     var MAX_FLOAT32 = require_lib128();
@@ -38804,28 +41017,28 @@ var require_stirling = __commonJS({
     var polyvalD = require_polyval_d();
     var C6 = 0.30865217988013566;
     function stirling(x) {
-      var z3;
+      var z4;
       if (x < SMALLEST_FLOAT32) {
         return MAX_FLOAT32;
       }
       if (x < 1) {
-        return gammaln(x + 1) - (x + 0.5) * ln(x) + x - LN_SQRT_TWO_PI;
+        return gammaln(x + 1) - (x + 0.5) * ln2(x) + x - LN_SQRT_TWO_PI;
       }
       if (x < 2) {
-        return gammaln(x) - (x - 0.5) * ln(x) + x - LN_SQRT_TWO_PI;
+        return gammaln(x) - (x - 0.5) * ln2(x) + x - LN_SQRT_TWO_PI;
       }
       if (x < 3) {
-        return gammaln(x - 1) - (x - 0.5) * ln(x) + x - LN_SQRT_TWO_PI + ln(x - 1);
+        return gammaln(x - 1) - (x - 0.5) * ln2(x) + x - LN_SQRT_TWO_PI + ln2(x - 1);
       }
       if (x < 12) {
-        z3 = 18 / (x * x) - 1;
-        return chepolsum(17, z3) / (12 * x);
+        z4 = 18 / (x * x) - 1;
+        return chepolsum(17, z4) / (12 * x);
       }
-      z3 = 1 / (x * x);
+      z4 = 1 / (x * x);
       if (x < 1e3) {
-        return polyvalC(z3) / (C6 + z3) / x;
+        return polyvalC(z4) / (C6 + z4) / x;
       }
-      return polyvalD(z3) / x;
+      return polyvalD(z4) / x;
     }
     module.exports = stirling;
   }
@@ -38837,7 +41050,7 @@ var require_gamstar = __commonJS({
     "use strict";
     var exp = require_lib61();
     var gamma = require_lib92();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var FLOAT32_MAX = require_lib128();
     var SQRT_TWO_PI = require_lib90();
     var stirling = require_stirling();
@@ -38846,7 +41059,7 @@ var require_gamstar = __commonJS({
         return exp(stirling(x));
       }
       if (x > 0) {
-        return gamma(x) / (exp(-x + (x - 0.5) * ln(x)) * SQRT_TWO_PI);
+        return gamma(x) / (exp(-x + (x - 0.5) * ln2(x)) * SQRT_TWO_PI);
       }
       return FLOAT32_MAX;
     }
@@ -38861,7 +41074,7 @@ var require_rational_ak0bk0 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.3333333333438;
       }
@@ -38872,13 +41085,13 @@ var require_rational_ak0bk0 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.3333333333438 + x * (-0.2070740359969 + x * (-0.05041806657154 + x * (-0.004923635739372 + x * -4293658292782e-17)));
-        s2 = 1 + x * (0.7045554412463 + x * (0.2118190062224 + x * (0.03048648397436 + x * 0.001605037988091)));
+        s22 = 1 + x * (0.7045554412463 + x * (0.2118190062224 + x * (0.03048648397436 + x * 0.001605037988091)));
       } else {
         x = 1 / x;
         s1 = -4293658292782e-17 + x * (-0.004923635739372 + x * (-0.05041806657154 + x * (-0.2070740359969 + x * -0.3333333333438)));
-        s2 = 0.001605037988091 + x * (0.03048648397436 + x * (0.2118190062224 + x * (0.7045554412463 + x * 1)));
+        s22 = 0.001605037988091 + x * (0.03048648397436 + x * (0.2118190062224 + x * (0.7045554412463 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -38889,7 +41102,7 @@ var require_eps1 = __commonJS({
   "node_modules/@stdlib/math-base-special-gammaincinv/lib/eps1.js"(exports, module) {
     "use strict";
     var abs = require_lib45();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var lambdaeta = require_lambdaeta();
     var rateval = require_rational_ak0bk0();
     function eps1(eta) {
@@ -38898,7 +41111,7 @@ var require_eps1 = __commonJS({
         return rateval(eta);
       }
       la = lambdaeta(eta);
-      return ln(eta / (la - 1)) / eta;
+      return ln2(eta / (la - 1)) / eta;
     }
     module.exports = eps1;
   }
@@ -38911,7 +41124,7 @@ var require_rational_ak1bk1 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.0172847633523;
       }
@@ -38922,13 +41135,13 @@ var require_rational_ak1bk1 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.0172847633523 + x * (-0.0159372646475 + x * (-0.00464910887221 + x * (-60683488776e-14 + x * -614830384279e-17)));
-        s2 = 1 + x * (0.764050615669 + x * (0.297143406325 + x * (0.0579490176079 + x * 0.00574558524851)));
+        s22 = 1 + x * (0.764050615669 + x * (0.297143406325 + x * (0.0579490176079 + x * 0.00574558524851)));
       } else {
         x = 1 / x;
         s1 = -614830384279e-17 + x * (-60683488776e-14 + x * (-0.00464910887221 + x * (-0.0159372646475 + x * -0.0172847633523)));
-        s2 = 0.00574558524851 + x * (0.0579490176079 + x * (0.297143406325 + x * (0.764050615669 + x * 1)));
+        s22 = 0.00574558524851 + x * (0.0579490176079 + x * (0.297143406325 + x * (0.764050615669 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -38941,7 +41154,7 @@ var require_rational_ak2bk2 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.0172839517431;
       }
@@ -38952,13 +41165,13 @@ var require_rational_ak2bk2 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.0172839517431 + x * (-0.0146362417966 + x * (-0.00357406772616 + x * (-391032032692e-15 + x * 249634036069e-17)));
-        s2 = 1 + x * (0.690560400696 + x * (0.249962384741 + x * (0.0443843438769 + x * 0.00424073217211)));
+        s22 = 1 + x * (0.690560400696 + x * (0.249962384741 + x * (0.0443843438769 + x * 0.00424073217211)));
       } else {
         x = 1 / x;
         s1 = 249634036069e-17 + x * (-391032032692e-15 + x * (-0.00357406772616 + x * (-0.0146362417966 + x * -0.0172839517431)));
-        s2 = 0.00424073217211 + x * (0.0443843438769 + x * (0.249962384741 + x * (0.690560400696 + x * 1)));
+        s22 = 0.00424073217211 + x * (0.0443843438769 + x * (0.249962384741 + x * (0.690560400696 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -38971,7 +41184,7 @@ var require_rational_ak3bk3 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.99994466948;
       }
@@ -38982,13 +41195,13 @@ var require_rational_ak3bk3 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 0.99994466948 + x * (104.649839762 + x * (857.204033806 + x * (731.901559577 + x * 45.5174411671)));
-        s2 = 1 + x * (104.526456943 + x * (823.313447808 + x * (3119.93802124 + x * 3970.03311219)));
+        s22 = 1 + x * (104.526456943 + x * (823.313447808 + x * (3119.93802124 + x * 3970.03311219)));
       } else {
         x = 1 / x;
         s1 = 45.5174411671 + x * (731.901559577 + x * (857.204033806 + x * (104.649839762 + x * 0.99994466948)));
-        s2 = 3970.03311219 + x * (3119.93802124 + x * (823.313447808 + x * (104.526456943 + x * 1)));
+        s22 = 3970.03311219 + x * (3119.93802124 + x * (823.313447808 + x * (104.526456943 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -38998,7 +41211,7 @@ var require_rational_ak3bk3 = __commonJS({
 var require_eps2 = __commonJS({
   "node_modules/@stdlib/math-base-special-gammaincinv/lib/eps2.js"(exports, module) {
     "use strict";
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var rateval1 = require_rational_ak1bk1();
     var rateval2 = require_rational_ak2bk2();
     var rateval3 = require_rational_ak3bk3();
@@ -39007,7 +41220,7 @@ var require_eps2 = __commonJS({
       var x;
       if (eta < -5) {
         x = eta * eta;
-        lnmeta = ln(-eta);
+        lnmeta = ln2(-eta);
         return (12 - x - 6 * (lnmeta * lnmeta)) / (12 * x * eta);
       }
       if (eta < -2) {
@@ -39033,7 +41246,7 @@ var require_rational_ak4bk4 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.0495346498136;
       }
@@ -39044,13 +41257,13 @@ var require_rational_ak4bk4 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 0.0495346498136 + x * (0.0299521337141 + x * (0.00688296911516 + x * (512634846317e-15 + x * -201411722031e-16)));
-        s2 = 1 + x * (0.759803615283 + x * (0.261547111595 + x * (0.0464854522477 + x * 0.00403751193496)));
+        s22 = 1 + x * (0.759803615283 + x * (0.261547111595 + x * (0.0464854522477 + x * 0.00403751193496)));
       } else {
         x = 1 / x;
         s1 = -201411722031e-16 + x * (512634846317e-15 + x * (0.00688296911516 + x * (0.0299521337141 + x * 0.0495346498136)));
-        s2 = 0.00403751193496 + x * (0.0464854522477 + x * (0.261547111595 + x * (0.759803615283 + x * 1)));
+        s22 = 0.00403751193496 + x * (0.0464854522477 + x * (0.261547111595 + x * (0.759803615283 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -39063,7 +41276,7 @@ var require_rational_ak5bk5 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.00452313583942;
       }
@@ -39074,13 +41287,13 @@ var require_rational_ak5bk5 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 0.00452313583942 + x * (0.00120744920113 + x * (-789724156582e-16 + x * (-504476066942e-16 + x * -535770949796e-17)));
-        s2 = 1 + x * (0.912203410349 + x * (0.405368773071 + x * (0.0901638932349 + x * 0.00948935714996)));
+        s22 = 1 + x * (0.912203410349 + x * (0.405368773071 + x * (0.0901638932349 + x * 0.00948935714996)));
       } else {
         x = 1 / x;
         s1 = -535770949796e-17 + x * (-504476066942e-16 + x * (-789724156582e-16 + x * (0.00120744920113 + x * 0.00452313583942)));
-        s2 = 0.00948935714996 + x * (0.0901638932349 + x * (0.405368773071 + x * (0.912203410349 + x * 1)));
+        s22 = 0.00948935714996 + x * (0.0901638932349 + x * (0.405368773071 + x * (0.912203410349 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -39093,7 +41306,7 @@ var require_rational_ak6bk6 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return 0.00439937562904;
       }
@@ -39104,13 +41317,13 @@ var require_rational_ak6bk6 = __commonJS({
       }
       if (ax <= 1) {
         s1 = 0.00439937562904 + x * (487225670639e-15 + x * (-128470657374e-15 + x * (529110969589e-17 + x * 15716677175e-17)));
-        s2 = 1 + x * (0.794435257415 + x * (0.333094721709 + x * (0.0703527806143 + x * 0.00806110846078)));
+        s22 = 1 + x * (0.794435257415 + x * (0.333094721709 + x * (0.0703527806143 + x * 0.00806110846078)));
       } else {
         x = 1 / x;
         s1 = 15716677175e-17 + x * (529110969589e-17 + x * (-128470657374e-15 + x * (487225670639e-15 + x * 0.00439937562904)));
-        s2 = 0.00806110846078 + x * (0.0703527806143 + x * (0.333094721709 + x * (0.794435257415 + x * 1)));
+        s22 = 0.00806110846078 + x * (0.0703527806143 + x * (0.333094721709 + x * (0.794435257415 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -39123,7 +41336,7 @@ var require_rational_ak7bk7 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -0.0011481191232;
       }
@@ -39134,13 +41347,13 @@ var require_rational_ak7bk7 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -0.0011481191232 + x * (-0.112850923276 + x * (1.51623048511 + x * (-0.218472031183 + x * 0.0730002451555)));
-        s2 = 1 + x * (14.2482206905 + x * (69.7360396285 + x * (218.938950816 + x * 277.067027185)));
+        s22 = 1 + x * (14.2482206905 + x * (69.7360396285 + x * (218.938950816 + x * 277.067027185)));
       } else {
         x = 1 / x;
         s1 = 0.0730002451555 + x * (-0.218472031183 + x * (1.51623048511 + x * (-0.112850923276 + x * -0.0011481191232)));
-        s2 = 277.067027185 + x * (218.938950816 + x * (69.7360396285 + x * (14.2482206905 + x * 1)));
+        s22 = 277.067027185 + x * (218.938950816 + x * (69.7360396285 + x * (14.2482206905 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -39153,7 +41366,7 @@ var require_rational_ak8bk8 = __commonJS({
     function evalrational(x) {
       var ax;
       var s1;
-      var s2;
+      var s22;
       if (x === 0) {
         return -145727889667e-15;
       }
@@ -39164,13 +41377,13 @@ var require_rational_ak8bk8 = __commonJS({
       }
       if (ax <= 1) {
         s1 = -145727889667e-15 + x * (-0.290806748131 + x * (-13.308504545 + x * (199.722374056 + x * -11.4311378756)));
-        s2 = 1 + x * (139.612587808 + x * (2189.01116348 + x * (7115.24019009 + x * 45574.6081453)));
+        s22 = 1 + x * (139.612587808 + x * (2189.01116348 + x * (7115.24019009 + x * 45574.6081453)));
       } else {
         x = 1 / x;
         s1 = -11.4311378756 + x * (199.722374056 + x * (-13.308504545 + x * (-0.290806748131 + x * -145727889667e-15)));
-        s2 = 45574.6081453 + x * (7115.24019009 + x * (2189.01116348 + x * (139.612587808 + x * 1)));
+        s22 = 45574.6081453 + x * (7115.24019009 + x * (2189.01116348 + x * (139.612587808 + x * 1)));
       }
-      return s1 / s2;
+      return s1 / s22;
     }
     module.exports = evalrational;
   }
@@ -39180,7 +41393,7 @@ var require_rational_ak8bk8 = __commonJS({
 var require_eps3 = __commonJS({
   "node_modules/@stdlib/math-base-special-gammaincinv/lib/eps3.js"(exports, module) {
     "use strict";
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var rational1 = require_rational_ak4bk4();
     var rational2 = require_rational_ak5bk5();
     var rational3 = require_rational_ak6bk6();
@@ -39191,7 +41404,7 @@ var require_eps3 = __commonJS({
       var y;
       if (eta < -8) {
         x = eta * eta;
-        y = ln(-eta) / eta;
+        y = ln2(-eta) / eta;
         return (-30 + eta * y * (6 * x * y * y - 12 + x)) / (12 * eta * x * x);
       }
       if (eta < -4) {
@@ -39211,7 +41424,7 @@ var require_eps3 = __commonJS({
         x = 1 / eta;
         return rational5(x) / (eta * eta);
       }
-      return -ln(eta) / (12 * eta * eta * eta);
+      return -ln2(eta) / (12 * eta * eta * eta);
     }
     module.exports = eps3;
   }
@@ -39231,7 +41444,7 @@ var require_compute = __commonJS({
     var exp = require_lib61();
     var min3 = require_lib77();
     var pow = require_lib70();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var SQRT_TWO_PI = require_lib90();
     var MAX_FLOAT32 = require_lib128();
     var TWO_PI = require_lib110();
@@ -39250,7 +41463,7 @@ var require_compute = __commonJS({
     var ONEO12 = 0.08333333333333333;
     var ONEO24 = 0.041666666666666664;
     var CK = [0, 0, 0, 0, 0];
-    function compute(a, p, q) {
+    function compute(a, p2, q2) {
       var ap1inv;
       var invfp;
       var lgama;
@@ -39282,76 +41495,76 @@ var require_compute = __commonJS({
       var a4;
       var fp;
       var p4;
-      var p2;
+      var p22;
       var a3;
-      var xr;
+      var xr2;
       var ck;
-      var b;
-      var L;
+      var b4;
+      var L5;
       var i;
-      var k;
-      var m;
+      var k2;
+      var m2;
       var r;
-      var s;
+      var s3;
       var t;
       var y;
-      if (p < HALF) {
+      if (p2 < HALF) {
         pcase = true;
-        porq = p;
-        s = -1;
+        porq = p2;
+        s3 = -1;
       } else {
         pcase = false;
-        porq = q;
-        s = 1;
+        porq = q2;
+        s3 = 1;
       }
-      k = 0;
+      k2 = 0;
       if (abs(a - 1) < 1e-4) {
-        m = 0;
+        m2 = 0;
         if (pcase) {
-          if (p < 1e-3) {
-            p2 = p * p;
-            p3 = p2 * p;
-            p4 = p3 * p;
-            p5 = p4 * p;
-            p6 = p5 * p;
-            x0 = p + p2 * HALF + p3 * ONEO3 + p4 * ONEO4 + p5 * ONEO5 + p6 * ONEO6;
+          if (p2 < 1e-3) {
+            p22 = p2 * p2;
+            p3 = p22 * p2;
+            p4 = p3 * p2;
+            p5 = p4 * p2;
+            p6 = p5 * p2;
+            x0 = p2 + p22 * HALF + p3 * ONEO3 + p4 * ONEO4 + p5 * ONEO5 + p6 * ONEO6;
           } else {
-            x0 = -ln(1 - p);
+            x0 = -ln2(1 - p2);
           }
         } else {
-          x0 = -ln(q);
+          x0 = -ln2(q2);
         }
         if (a === 1) {
-          k = 2;
-          xr = x0;
+          k2 = 2;
+          xr2 = x0;
         } else {
           lgama = gammaln(a);
-          k = 1;
+          k2 = 1;
         }
       }
-      if (q < 1e-30 && a < HALF) {
-        m = 0;
-        x0 = -ln(q * gamma(a)) + (a - 1) * ln(-ln(q * gamma(a)));
-        k = 1;
+      if (q2 < 1e-30 && a < HALF) {
+        m2 = 0;
+        x0 = -ln2(q2 * gamma(a)) + (a - 1) * ln2(-ln2(q2 * gamma(a)));
+        k2 = 1;
         lgama = gammaln(a);
       }
-      if (a > 1 && a < 500 && p < 1e-80) {
-        m = 0;
+      if (a > 1 && a < 500 && p2 < 1e-80) {
+        m2 = 0;
         ainv = 1 / a;
         ap1inv = 1 / (a + 1);
-        x0 = (gammaln(a + 1) + ln(p)) * ainv;
+        x0 = (gammaln(a + 1) + ln2(p2)) * ainv;
         x0 = exp(x0);
         xini = x0;
         for (i = 0; i < 10; i++) {
           x0 = xini * exp(x0 * ainv) * pow(1 - x0 * ap1inv, ainv);
         }
-        k = 1;
+        k2 = 1;
         lgama = gammaln(a);
       }
-      logr = 1 / a * (ln(p) + gammaln(a + 1));
-      if (logr < ln(ONEO5 * (1 + a)) && k === 0) {
+      logr = 1 / a * (ln2(p2) + gammaln(a + 1));
+      if (logr < ln2(ONEO5 * (1 + a)) && k2 === 0) {
         r = exp(logr);
-        m = 0;
+        m2 = 0;
         a2 = a * a;
         a3 = a2 * a;
         a4 = a3 * a;
@@ -39369,65 +41582,65 @@ var require_compute = __commonJS({
         CK[4] = ONEO24 * (2888 + 1179 * a3 + 125 * a4 + 3971 * a2 + 5661 * a) / (ap14 * ap22 * ap3 * (a + 4));
         x0 = r * evalpoly(CK, r);
         lgama = gammaln(a);
-        k = 1;
+        k2 = 1;
       }
-      if (a < 10 && k === 0) {
+      if (a < 10 && k2 === 0) {
         vgam = sqrt(a) / (gamstar(a) * SQRT_TWO_PI);
         vmin = min3(0.02, vgam);
-        if (q < vmin) {
-          m = 0;
-          b = 1 - a;
-          b2 = b * b;
-          b3 = b2 * b;
-          eta = sqrt(-2 / a * ln(q / vgam));
+        if (q2 < vmin) {
+          m2 = 0;
+          b4 = 1 - a;
+          b2 = b4 * b4;
+          b3 = b2 * b4;
+          eta = sqrt(-2 / a * ln2(q2 / vgam));
           x0 = a * lambdaeta(eta);
-          L = ln(x0);
+          L5 = ln2(x0);
           if (x0 > 5) {
-            L2 = L * L;
-            L3 = L2 * L;
-            L4 = L3 * L;
+            L2 = L5 * L5;
+            L3 = L2 * L5;
+            L4 = L3 * L5;
             r = 1 / x0;
-            CK[0] = L - 1;
-            CK[1] = (3 * b - 2 * b * L + L2 - 2 * L + 2) * HALF;
-            CK[2] = (24 * b * L - 11 * b2 - 24 * b - 6 * L2 + 12 * L - 12 - 9 * b * L2 + 6 * b2 * L + 2 * L3) * ONEO6;
-            CK[3] = (-12 * b3 * L + 8.04 * b * L2 - 114 * b2 * L + (72 + 36 * L2) + (3 * L4 - 72 * L + 162) * (b - 168 * b * L) - (12 * L3 + 25 * b3) - (22 * b * L3 + 36 * b2 * L2 + 120 * b2)) * ONEO12;
+            CK[0] = L5 - 1;
+            CK[1] = (3 * b4 - 2 * b4 * L5 + L2 - 2 * L5 + 2) * HALF;
+            CK[2] = (24 * b4 * L5 - 11 * b2 - 24 * b4 - 6 * L2 + 12 * L5 - 12 - 9 * b4 * L2 + 6 * b2 * L5 + 2 * L3) * ONEO6;
+            CK[3] = (-12 * b3 * L5 + 8.04 * b4 * L2 - 114 * b2 * L5 + (72 + 36 * L2) + (3 * L4 - 72 * L5 + 162) * (b4 - 168 * b4 * L5) - (12 * L3 + 25 * b3) - (22 * b4 * L3 + 36 * b2 * L2 + 120 * b2)) * ONEO12;
             CK[4] = 0;
-            x0 = x0 - L + b * r * evalpoly(CK, r);
+            x0 = x0 - L5 + b4 * r * evalpoly(CK, r);
           } else {
             r = 1 / x0;
-            L2 = L * L;
-            ck = L - 1;
-            t = L - b * r * ck;
+            L2 = L5 * L5;
+            ck = L5 - 1;
+            t = L5 - b4 * r * ck;
             if (t < x0) {
               x0 -= t;
             }
           }
           lgama = gammaln(a);
-          k = 1;
+          k2 = 1;
         }
       }
-      if (abs(porq - HALF) < 1e-5 && k === 0) {
-        m = 0;
+      if (abs(porq - HALF) < 1e-5 && k2 === 0) {
+        m2 = 0;
         ainv = 1 / a;
         x0 = a - ONEO3 + (0.019753086419753086 + 0.007211444248481286 * ainv) * ainv;
         lgama = gammaln(a);
-        k = 1;
+        k2 = 1;
       }
-      if (a < 1 && k === 0) {
-        m = 0;
+      if (a < 1 && k2 === 0) {
+        m2 = 0;
         if (pcase) {
-          x0 = exp(1 / a * (ln(porq) + gammaln(a + 1)));
+          x0 = exp(1 / a * (ln2(porq) + gammaln(a + 1)));
         } else {
-          x0 = exp(1 / a * (ln(1 - porq) + gammaln(a + 1)));
+          x0 = exp(1 / a * (ln2(1 - porq) + gammaln(a + 1)));
         }
         lgama = gammaln(a);
-        k = 1;
+        k2 = 1;
       }
-      if (k === 0) {
-        m = 1;
+      if (k2 === 0) {
+        m2 = 1;
         ainv = 1 / a;
         r = erfcinv(2 * porq);
-        eta = s * r / sqrt(a * HALF);
+        eta = s3 * r / sqrt(a * HALF);
         if (r < MAX_FLOAT32) {
           eta += (eps1(eta) + (eps2(eta) + eps3(eta) * ainv) * ainv) * ainv;
           x0 = a * lambdaeta(eta);
@@ -39439,10 +41652,10 @@ var require_compute = __commonJS({
           return NaN;
         }
       }
-      if (k < 2) {
-        xr = higherNewton(x0, a, m, p, q, lgama, invfp, pcase);
+      if (k2 < 2) {
+        xr2 = higherNewton(x0, a, m2, p2, q2, lgama, invfp, pcase);
       }
-      return xr;
+      return xr2;
     }
     module.exports = compute;
   }
@@ -39456,32 +41669,32 @@ var require_main88 = __commonJS({
     var FLOAT32_SMALLEST = require_lib114();
     var PINF = require_lib34();
     var compute = require_compute();
-    function gammaincinv(p, a, upper) {
-      if (isnan(p) || isnan(a)) {
+    function gammaincinv(p2, a, upper) {
+      if (isnan(p2) || isnan(a)) {
         return NaN;
       }
       if (a < FLOAT32_SMALLEST) {
         return NaN;
       }
-      if (p > 1 || p < 0) {
+      if (p2 > 1 || p2 < 0) {
         return NaN;
       }
       if (upper === true) {
-        if (p === 0) {
+        if (p2 === 0) {
           return PINF;
         }
-        if (p === 1) {
+        if (p2 === 1) {
           return 0;
         }
-        return compute(a, 1 - p, p);
+        return compute(a, 1 - p2, p2);
       }
-      if (p === 0) {
+      if (p2 === 0) {
         return 0;
       }
-      if (p === 1) {
+      if (p2 === 1) {
         return PINF;
       }
-      return compute(a, p, 1 - p);
+      return compute(a, p2, 1 - p2);
     }
     module.exports = gammaincinv;
   }
@@ -39510,12 +41723,12 @@ var require_temme3 = __commonJS({
   "node_modules/@stdlib/math-base-special-kernel-betaincinv/lib/temme3.js"(exports, module) {
     "use strict";
     var gammaincinv = require_lib130();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var sqrt = require_lib42();
     var SMALLEST_SUBNORMAL = require_lib131();
     var temmeRootFinder = require_root_finder();
     var newtonRaphsonIterate = require_newton_raphson();
-    function temme3(a, b, p, q) {
+    function temme3(a, b2, p2, q2) {
       var cross;
       var roots;
       var lower;
@@ -39543,19 +41756,19 @@ var require_temme3 = __commonJS({
       var w9;
       var w1;
       var d;
-      var w;
-      var u;
+      var w11;
+      var u2;
       var x;
-      if (p < q) {
-        eta0 = gammaincinv(p, b, true);
+      if (p2 < q2) {
+        eta0 = gammaincinv(p2, b2, true);
       } else {
-        eta0 = gammaincinv(q, b, false);
+        eta0 = gammaincinv(q2, b2, false);
       }
       eta0 /= a;
-      mu = b / a;
-      w = sqrt(1 + mu);
-      w2 = w * w;
-      w3 = w2 * w;
+      mu = b2 / a;
+      w11 = sqrt(1 + mu);
+      w2 = w11 * w11;
+      w3 = w2 * w11;
       w4 = w2 * w2;
       w5 = w3 * w2;
       w6 = w3 * w3;
@@ -39567,32 +41780,32 @@ var require_temme3 = __commonJS({
       d2 = d * d;
       d3 = d2 * d;
       d4 = d2 * d2;
-      w1 = w + 1;
+      w1 = w11 + 1;
       w12 = w1 * w1;
       w13 = w1 * w12;
       w14 = w12 * w12;
-      e1 = (w + 2) * (w - 1) / (3 * w);
-      e1 += (w3 + 9 * w2 + 21 * w + 5) * d / (36 * w2 * w1);
-      e1 -= (w4 - 13 * w3 + 69 * w2 + 167 * w + 46) * d2 / (1620 * w12 * w3);
-      e1 -= (7 * w5 + 21 * w4 + 70 * w3 + 26 * w2 - 93 * w - 31) * d3 / (6480 * w13 * w4);
-      e1 -= (75 * w6 + 202 * w5 + 188 * w4 - 888 * w3 - 1345 * w2 + 118 * w + 138) * d4 / (272160 * w14 * w5);
-      e2 = (28 * w4 + 131 * w3 + 402 * w2 + 581 * w + 208) * (w - 1) / (1620 * w1 * w3);
-      e2 -= (35 * w6 - 154 * w5 - 623 * w4 - 1636 * w3 - 3983 * w2 - 3514 * w - 925) * d / (12960 * w12 * w4);
-      e2 -= (2132 * w7 + 7915 * w6 + 16821 * w5 + 35066 * w4 + 87490 * w3 + 141183 * w2 + 95993 * w + 21640) * d2 / (816480 * w5 * w13);
-      e2 -= (11053 * w8 + 53308 * w7 + 117010 * w6 + 163924 * w5 + 116188 * w4 - 258428 * w3 - 677042 * w2 - 481940 * w - 105497) * d3 / (14696640 * w14 * w6);
-      e3 = -((3592 * w7 + 8375 * w6 - 1323 * w5 - 29198 * w4 - 89578 * w3 - 154413 * w2 - 116063 * w - 29632) * (w - 1)) / (816480 * w5 * w12);
-      e3 -= (442043 * w9 + 2054169 * w8 + 3803094 * w7 + 3470754 * w6 + 2141568 * w5 - 2393568 * w4 - 19904934 * w3 - 34714674 * w2 - 23128299 * w - 5253353) * d / (146966400 * w6 * w13);
-      e3 -= (116932 * w10 + 819281 * w9 + 2378172 * w8 + 4341330 * w7 + 6806004 * w6 + 10622748 * w5 + 18739500 * w4 + 30651894 * w3 + 30869976 * w2 + 15431867 * w + 2919016) * d2 / (146966400 * w14 * w7);
+      e1 = (w11 + 2) * (w11 - 1) / (3 * w11);
+      e1 += (w3 + 9 * w2 + 21 * w11 + 5) * d / (36 * w2 * w1);
+      e1 -= (w4 - 13 * w3 + 69 * w2 + 167 * w11 + 46) * d2 / (1620 * w12 * w3);
+      e1 -= (7 * w5 + 21 * w4 + 70 * w3 + 26 * w2 - 93 * w11 - 31) * d3 / (6480 * w13 * w4);
+      e1 -= (75 * w6 + 202 * w5 + 188 * w4 - 888 * w3 - 1345 * w2 + 118 * w11 + 138) * d4 / (272160 * w14 * w5);
+      e2 = (28 * w4 + 131 * w3 + 402 * w2 + 581 * w11 + 208) * (w11 - 1) / (1620 * w1 * w3);
+      e2 -= (35 * w6 - 154 * w5 - 623 * w4 - 1636 * w3 - 3983 * w2 - 3514 * w11 - 925) * d / (12960 * w12 * w4);
+      e2 -= (2132 * w7 + 7915 * w6 + 16821 * w5 + 35066 * w4 + 87490 * w3 + 141183 * w2 + 95993 * w11 + 21640) * d2 / (816480 * w5 * w13);
+      e2 -= (11053 * w8 + 53308 * w7 + 117010 * w6 + 163924 * w5 + 116188 * w4 - 258428 * w3 - 677042 * w2 - 481940 * w11 - 105497) * d3 / (14696640 * w14 * w6);
+      e3 = -((3592 * w7 + 8375 * w6 - 1323 * w5 - 29198 * w4 - 89578 * w3 - 154413 * w2 - 116063 * w11 - 29632) * (w11 - 1)) / (816480 * w5 * w12);
+      e3 -= (442043 * w9 + 2054169 * w8 + 3803094 * w7 + 3470754 * w6 + 2141568 * w5 - 2393568 * w4 - 19904934 * w3 - 34714674 * w2 - 23128299 * w11 - 5253353) * d / (146966400 * w6 * w13);
+      e3 -= (116932 * w10 + 819281 * w9 + 2378172 * w8 + 4341330 * w7 + 6806004 * w6 + 10622748 * w5 + 18739500 * w4 + 30651894 * w3 + 30869976 * w2 + 15431867 * w11 + 2919016) * d2 / (146966400 * w14 * w7);
       eta = eta0 + e1 / a + e2 / (a * a) + e3 / (a * a * a);
       if (eta <= 0) {
         eta = SMALLEST_SUBNORMAL;
       }
-      u = eta - mu * ln(eta) + (1 + mu) * ln(1 + mu) - mu;
+      u2 = eta - mu * ln2(eta) + (1 + mu) * ln2(1 + mu) - mu;
       cross = 1 / (1 + mu);
       lower = eta < mu ? cross : 0;
       upper = eta < mu ? 1 : cross;
       x = (lower + upper) / 2;
-      roots = temmeRootFinder(u, mu);
+      roots = temmeRootFinder(u2, mu);
       return newtonRaphsonIterate(roots, x, lower, upper, 32, 100);
     }
     module.exports = temme3;
@@ -39755,18 +41968,18 @@ var require_ibeta_roots = __commonJS({
     var abs = require_lib45();
     var FLOAT64_MAX = require_lib78();
     var FLOAT64_MIN_NORM = require_lib56();
-    function ibetaRoots(a, b, target, invert) {
+    function ibetaRoots(a, b2, target, invert) {
       return roots;
       function roots(x) {
         var buf;
         var f1;
         var f2;
-        var f;
+        var f3;
         var y;
         y = 1 - x;
         buf = [0, 0];
-        kernelBetainc(x, a, b, true, invert, buf, 1, 0);
-        f = buf[0] - target;
+        kernelBetainc(x, a, b2, true, invert, buf, 1, 0);
+        f3 = buf[0] - target;
         f1 = buf[1];
         if (invert) {
           f1 = -f1;
@@ -39777,7 +41990,7 @@ var require_ibeta_roots = __commonJS({
         if (x === 0) {
           x = FLOAT64_MIN_NORM * 64;
         }
-        f2 = f1 * (-(y * a) + (b - 2) * x + 1);
+        f2 = f1 * (-(y * a) + (b2 - 2) * x + 1);
         if (abs(f2) < y * x * FLOAT64_MAX) {
           f2 /= y * x;
         }
@@ -39787,7 +42000,7 @@ var require_ibeta_roots = __commonJS({
         if (f1 === 0) {
           f1 = (invert ? -1 : 1) * FLOAT64_MIN_NORM * 64;
         }
-        return [f, f1, f2];
+        return [f3, f1, f2];
       }
     }
     module.exports = ibetaRoots;
@@ -39811,7 +42024,7 @@ var require_main89 = __commonJS({
     var sin = require_lib89();
     var max2 = require_lib75();
     var min3 = require_lib77();
-    var ln = require_lib98();
+    var ln2 = require_lib98();
     var FLOAT64_MIN_NORM = require_lib56();
     var HALF_PI = require_lib80();
     var EPSILON = require_lib72();
@@ -39824,7 +42037,7 @@ var require_main89 = __commonJS({
     var DIGITS = 32;
     var MAX_ITERATIONS = 1e3;
     var terms = [0, 0, 0, 0, 0];
-    function ibetaInvImp(a, b, p, q) {
+    function ibetaInvImp(a, b2, p2, q2) {
       var digits;
       var invert;
       var lambda;
@@ -39840,76 +42053,76 @@ var require_main89 = __commonJS({
       var xs2;
       var ap1;
       var bm1;
-      var fs3;
+      var fs5;
       var lx;
-      var ps;
+      var ps2;
       var xg;
-      var xs;
+      var xs3;
       var yp;
       var a2;
       var a3;
-      var b2;
+      var b22;
       var r;
       var l;
-      var u;
+      var u2;
       var x;
       var y;
       invert = false;
-      if (q === 0) {
+      if (q2 === 0) {
         return [1, 0];
       }
-      if (p === 0) {
+      if (p2 === 0) {
         return [0, 1];
       }
       if (a === 1) {
-        if (b === 1) {
-          return [p, 1 - p];
+        if (b2 === 1) {
+          return [p2, 1 - p2];
         }
-        tmp = b;
-        b = a;
+        tmp = b2;
+        b2 = a;
         a = tmp;
-        tmp = q;
-        q = p;
-        p = tmp;
+        tmp = q2;
+        q2 = p2;
+        p2 = tmp;
         invert = true;
       }
       x = 0;
       lower = 0;
       upper = 1;
       if (a === 0.5) {
-        if (b === 0.5) {
-          x = sin(p * HALF_PI);
+        if (b2 === 0.5) {
+          x = sin(p2 * HALF_PI);
           x *= x;
-          y = sin(q * HALF_PI);
+          y = sin(q2 * HALF_PI);
           y *= y;
           return [x, y];
         }
-        if (b > 0.5) {
-          tmp = b;
-          b = a;
+        if (b2 > 0.5) {
+          tmp = b2;
+          b2 = a;
           a = tmp;
-          tmp = q;
-          q = p;
-          p = tmp;
+          tmp = q2;
+          q2 = p2;
+          p2 = tmp;
           invert = !invert;
         }
       }
-      if (b === 0.5 && a >= 0.5 && p !== 1) {
+      if (b2 === 0.5 && a >= 0.5 && p2 !== 1) {
         yp = {};
-        x = findIBetaInvFromTDist(a, p, yp);
+        x = findIBetaInvFromTDist(a, p2, yp);
         y = yp.value;
-      } else if (b === 1) {
-        if (p < q) {
+      } else if (b2 === 1) {
+        if (p2 < q2) {
           if (a > 1) {
-            x = pow(p, 1 / a);
-            y = -expm1(ln(p) / a);
+            x = pow(p2, 1 / a);
+            y = -expm1(ln2(p2) / a);
           } else {
-            x = pow(p, 1 / a);
+            x = pow(p2, 1 / a);
             y = 1 - x;
           }
         } else {
-          x = exp(log1p(-q) / a);
-          y = -expm1(log1p(-q) / a);
+          x = exp(log1p(-q2) / a);
+          y = -expm1(log1p(-q2) / a);
         }
         if (invert) {
           tmp = y;
@@ -39917,142 +42130,142 @@ var require_main89 = __commonJS({
           x = tmp;
         }
         return [x, y];
-      } else if (a + b > 5) {
-        if (p > 0.5) {
-          tmp = b;
-          b = a;
+      } else if (a + b2 > 5) {
+        if (p2 > 0.5) {
+          tmp = b2;
+          b2 = a;
           a = tmp;
-          tmp = q;
-          q = p;
-          p = tmp;
+          tmp = q2;
+          q2 = p2;
+          p2 = tmp;
           invert = !invert;
         }
-        minv = min3(a, b);
-        maxv = max2(a, b);
+        minv = min3(a, b2);
+        maxv = max2(a, b2);
         if (sqrt(minv) > maxv - minv && minv > 5) {
-          x = temme1(a, b, p);
+          x = temme1(a, b2, p2);
           y = 1 - x;
         } else {
-          r = a + b;
+          r = a + b2;
           theta = asin(sqrt(a / r));
           lambda = minv / r;
           if (lambda >= 0.2 && lambda <= 0.8 && r >= 10) {
-            ppa = pow(p, 1 / a);
-            if (ppa < 25e-4 && a + b < 200) {
-              x = ppa * pow(a * beta(a, b), 1 / a);
+            ppa = pow(p2, 1 / a);
+            if (ppa < 25e-4 && a + b2 < 200) {
+              x = ppa * pow(a * beta(a, b2), 1 / a);
             } else {
-              x = temme2(p, r, theta);
+              x = temme2(p2, r, theta);
             }
             y = 1 - x;
           } else {
-            if (a < b) {
-              tmp = b;
-              b = a;
+            if (a < b2) {
+              tmp = b2;
+              b2 = a;
               a = tmp;
-              tmp = q;
-              q = p;
-              p = tmp;
+              tmp = q2;
+              q2 = p2;
+              p2 = tmp;
               invert = !invert;
             }
             bet = 0;
-            if (b < 2) {
-              bet = beta(a, b);
+            if (b2 < 2) {
+              bet = beta(a, b2);
             }
             if (bet === 0) {
               y = 1;
             } else {
-              y = pow(b * q * bet, 1 / b);
+              y = pow(b2 * q2 * bet, 1 / b2);
               x = 1 - y;
             }
           }
           if (y > 1e-5) {
-            x = temme3(a, b, p, q);
+            x = temme3(a, b2, p2, q2);
             y = 1 - x;
           }
         }
-      } else if (a < 1 && b < 1) {
-        xs = (1 - a) / (2 - a - b);
-        fs3 = betainc(xs, a, b) - p;
-        if (abs(fs3) / p < EPSILON * 3) {
+      } else if (a < 1 && b2 < 1) {
+        xs3 = (1 - a) / (2 - a - b2);
+        fs5 = betainc(xs3, a, b2) - p2;
+        if (abs(fs5) / p2 < EPSILON * 3) {
           if (invert) {
-            return [1 - xs, xs];
+            return [1 - xs3, xs3];
           }
-          return [xs, 1 - xs];
+          return [xs3, 1 - xs3];
         }
-        if (fs3 < 0) {
-          tmp = b;
-          b = a;
+        if (fs5 < 0) {
+          tmp = b2;
+          b2 = a;
           a = tmp;
-          tmp = q;
-          q = p;
-          p = tmp;
+          tmp = q2;
+          q2 = p2;
+          p2 = tmp;
           invert = !invert;
-          xs = 1 - xs;
+          xs3 = 1 - xs3;
         }
-        xg = pow(a * p * beta(a, b), 1 / a);
+        xg = pow(a * p2 * beta(a, b2), 1 / a);
         x = xg / (1 + xg);
         y = 1 / (1 + xg);
-        if (x > xs) {
-          x = xs;
+        if (x > xs3) {
+          x = xs3;
         }
-        upper = xs;
-      } else if (a > 1 && b > 1) {
-        xs = (a - 1) / (a + b - 2);
-        xs2 = (b - 1) / (a + b - 2);
-        ps = betainc(xs, a, b) - p;
-        if (ps < 0) {
-          tmp = b;
-          b = a;
+        upper = xs3;
+      } else if (a > 1 && b2 > 1) {
+        xs3 = (a - 1) / (a + b2 - 2);
+        xs2 = (b2 - 1) / (a + b2 - 2);
+        ps2 = betainc(xs3, a, b2) - p2;
+        if (ps2 < 0) {
+          tmp = b2;
+          b2 = a;
           a = tmp;
-          tmp = q;
-          q = p;
-          p = tmp;
+          tmp = q2;
+          q2 = p2;
+          p2 = tmp;
           tmp = xs2;
-          xs2 = xs;
-          xs = tmp;
+          xs2 = xs3;
+          xs3 = tmp;
           invert = !invert;
         }
-        lx = ln(p * a * beta(a, b)) / a;
+        lx = ln2(p2 * a * beta(a, b2)) / a;
         x = exp(lx);
         y = x < 0.9 ? 1 - x : -expm1(lx);
-        if (b < a && x < 0.2) {
+        if (b2 < a && x < 0.2) {
           ap1 = a - 1;
-          bm1 = b - 1;
+          bm1 = b2 - 1;
           a2 = a * a;
           a3 = a * a2;
-          b2 = b * b;
+          b22 = b2 * b2;
           terms[0] = 0;
           terms[1] = 1;
           terms[2] = bm1 / ap1;
           ap1 *= ap1;
-          terms[3] = bm1 * (3 * a * b + 5 * b + a2 - a - 4) / (2 * (a + 2) * ap1);
+          terms[3] = bm1 * (3 * a * b2 + 5 * b2 + a2 - a - 4) / (2 * (a + 2) * ap1);
           ap1 *= a + 1;
-          terms[4] = bm1 * (33 * a * b2 + 31 * b2 + 8 * a2 * b2 - 30 * a * b - 47 * b + 11 * a2 * b + 6 * a3 * b + 18 + 4 * a - a3 + a2 * a2 - 10 * a2);
+          terms[4] = bm1 * (33 * a * b22 + 31 * b22 + 8 * a2 * b22 - 30 * a * b2 - 47 * b2 + 11 * a2 * b2 + 6 * a3 * b2 + 18 + 4 * a - a3 + a2 * a2 - 10 * a2);
           terms[4] /= 3 * (a + 3) * (a + 2) * ap1;
           x = evalpoly(terms, x);
         }
-        if (x > xs) {
-          x = xs;
+        if (x > xs3) {
+          x = xs3;
         }
-        upper = xs;
+        upper = xs3;
       } else {
-        if (b < a) {
-          tmp = b;
-          b = a;
+        if (b2 < a) {
+          tmp = b2;
+          b2 = a;
           a = tmp;
-          tmp = q;
-          q = p;
-          p = tmp;
+          tmp = q2;
+          q2 = p2;
+          p2 = tmp;
           invert = !invert;
         }
-        if (pow(p, 1 / a) < 0.5) {
-          x = pow(p * a * beta(a, b), 1 / a);
+        if (pow(p2, 1 / a) < 0.5) {
+          x = pow(p2 * a * beta(a, b2), 1 / a);
           if (x === 0) {
             x = FLOAT64_MIN_NORM;
           }
           y = 1 - x;
         } else {
-          y = pow(1 - pow(p, b * beta(a, b)), 1 / b);
+          y = pow(1 - pow(p2, b2 * beta(a, b2)), 1 / b2);
           if (y === 0) {
             y = FLOAT64_MIN_NORM;
           }
@@ -40060,20 +42273,20 @@ var require_main89 = __commonJS({
         }
       }
       if (x > 0.5) {
-        tmp = b;
-        b = a;
+        tmp = b2;
+        b2 = a;
         a = tmp;
-        tmp = q;
-        q = p;
-        p = tmp;
+        tmp = q2;
+        q2 = p2;
+        p2 = tmp;
         tmp = y;
         y = x;
         x = tmp;
         invert = !invert;
         l = 1 - upper;
-        u = 1 - lower;
+        u2 = 1 - lower;
         lower = l;
-        upper = u;
+        upper = u2;
       }
       if (lower === 0) {
         if (invert) {
@@ -40089,11 +42302,11 @@ var require_main89 = __commonJS({
         }
       }
       digits = DIGITS;
-      if (x < 1e-50 && (a < 1 || b < 1)) {
+      if (x < 1e-50 && (a < 1 || b2 < 1)) {
         digits *= 3;
         digits /= 2;
       }
-      roots = ibetaRoots(a, b, p < q ? p : q, p >= q);
+      roots = ibetaRoots(a, b2, p2 < q2 ? p2 : q2, p2 >= q2);
       x = halleyIterate(roots, x, lower, upper, digits, MAX_ITERATIONS);
       if (x === lower) {
         x = 0;
@@ -40124,15 +42337,15 @@ var require_main90 = __commonJS({
     var isnan = require_lib9();
     var sign = require_lib127();
     var sqrt = require_lib42();
-    function quantile2(p, v) {
+    function quantile2(p2, v2) {
       var prob;
-      var xs;
-      if (isnan(v) || isnan(p) || v <= 0 || p < 0 || p > 1) {
+      var xs2;
+      if (isnan(v2) || isnan(p2) || v2 <= 0 || p2 < 0 || p2 > 1) {
         return NaN;
       }
-      prob = p > 0.5 ? 1 - p : p;
-      xs = kernelBetaincinv(v / 2, 0.5, 2 * prob, 1 - 2 * prob);
-      return sign(p - 0.5) * sqrt(v * xs[1] / xs[0]);
+      prob = p2 > 0.5 ? 1 - p2 : p2;
+      xs2 = kernelBetaincinv(v2 / 2, 0.5, 2 * prob, 1 - 2 * prob);
+      return sign(p2 - 0.5) * sqrt(v2 * xs2[1] / xs2[0]);
     }
     module.exports = quantile2;
   }
@@ -40170,20 +42383,20 @@ var require_factory2 = __commonJS({
     var isnan = require_lib9();
     var sign = require_lib127();
     var sqrt = require_lib42();
-    function factory(v) {
-      if (isnan(v) || v <= 0) {
+    function factory(v2) {
+      if (isnan(v2) || v2 <= 0) {
         return constantFunction(NaN);
       }
       return quantile2;
-      function quantile2(p) {
+      function quantile2(p2) {
         var prob;
-        var xs;
-        if (isnan(p) || p < 0 || p > 1) {
+        var xs2;
+        if (isnan(p2) || p2 < 0 || p2 > 1) {
           return NaN;
         }
-        prob = p > 0.5 ? 1 - p : p;
-        xs = kernelBetaincinv(v / 2, 0.5, 2 * prob, 1 - 2 * prob);
-        return sign(p - 0.5) * sqrt(v * xs[1] / xs[0]);
+        prob = p2 > 0.5 ? 1 - p2 : p2;
+        xs2 = kernelBetaincinv(v2 / 2, 0.5, 2 * prob, 1 - 2 * prob);
+        return sign(p2 - 0.5) * sqrt(v2 * xs2[1] / xs2[0]);
       }
     }
     module.exports = factory;
@@ -40203,8 +42416,8 @@ var require_lib134 = __commonJS({
 });
 
 // src/action/main.ts
-import { readFileSync as readFileSync6 } from "node:fs";
-import path8 from "node:path";
+import { readFileSync as readFileSync7 } from "node:fs";
+import path12 from "node:path";
 
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
@@ -40273,11 +42486,11 @@ var Command = class {
     return cmdStr;
   }
 };
-function escapeData(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+function escapeData(s3) {
+  return toCommandValue(s3).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 }
-function escapeProperty(s) {
-  return toCommandValue(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
+function escapeProperty(s3) {
+  return toCommandValue(s3).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A").replace(/:/g, "%3A").replace(/,/g, "%2C");
 }
 
 // node_modules/@actions/core/lib/file-command.js
@@ -40297,23 +42510,127 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // node_modules/@actions/core/lib/core.js
 import * as os4 from "os";
 
 // node_modules/@actions/http-client/lib/index.js
+import * as http from "http";
+import * as https from "https";
+
+// node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+  const usingSsl = reqUrl.protocol === "https:";
+  if (checkBypass(reqUrl)) {
+    return void 0;
+  }
+  const proxyVar = (() => {
+    if (usingSsl) {
+      return process.env["https_proxy"] || process.env["HTTPS_PROXY"];
+    } else {
+      return process.env["http_proxy"] || process.env["HTTP_PROXY"];
+    }
+  })();
+  if (proxyVar) {
+    try {
+      return new DecodedURL(proxyVar);
+    } catch (_a3) {
+      if (!proxyVar.startsWith("http://") && !proxyVar.startsWith("https://"))
+        return new DecodedURL(`http://${proxyVar}`);
+    }
+  } else {
+    return void 0;
+  }
+}
+function checkBypass(reqUrl) {
+  if (!reqUrl.hostname) {
+    return false;
+  }
+  const reqHost = reqUrl.hostname;
+  if (isLoopbackAddress(reqHost)) {
+    return true;
+  }
+  const noProxy = process.env["no_proxy"] || process.env["NO_PROXY"] || "";
+  if (!noProxy) {
+    return false;
+  }
+  let reqPort;
+  if (reqUrl.port) {
+    reqPort = Number(reqUrl.port);
+  } else if (reqUrl.protocol === "http:") {
+    reqPort = 80;
+  } else if (reqUrl.protocol === "https:") {
+    reqPort = 443;
+  }
+  const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+  if (typeof reqPort === "number") {
+    upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+  }
+  for (const upperNoProxyItem of noProxy.split(",").map((x) => x.trim().toUpperCase()).filter((x) => x)) {
+    if (upperNoProxyItem === "*" || upperReqHosts.some((x) => x === upperNoProxyItem || x.endsWith(`.${upperNoProxyItem}`) || upperNoProxyItem.startsWith(".") && x.endsWith(`${upperNoProxyItem}`))) {
+      return true;
+    }
+  }
+  return false;
+}
+function isLoopbackAddress(host) {
+  const hostLower = host.toLowerCase();
+  return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
+}
+var DecodedURL = class extends URL {
+  constructor(url2, base) {
+    super(url2, base);
+    this._decodedUsername = decodeURIComponent(super.username);
+    this._decodedPassword = decodeURIComponent(super.password);
+  }
+  get username() {
+    return this._decodedUsername;
+  }
+  get password() {
+    return this._decodedPassword;
+  }
+};
+
+// node_modules/@actions/http-client/lib/index.js
 var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
+var __awaiter = function(thisArg, _arguments, P2, generator) {
+  function adopt(value) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
 var HttpCodes;
 (function(HttpCodes2) {
   HttpCodes2[HttpCodes2["OK"] = 200] = "OK";
@@ -40365,17 +42682,566 @@ var HttpResponseRetryCodes = [
   HttpCodes.ServiceUnavailable,
   HttpCodes.GatewayTimeout
 ];
+var RetryableHttpVerbs = ["OPTIONS", "GET", "DELETE", "HEAD"];
+var ExponentialBackoffCeiling = 10;
+var ExponentialBackoffTimeSlice = 5;
+var HttpClientError = class _HttpClientError extends Error {
+  constructor(message, statusCode) {
+    super(message);
+    this.name = "HttpClientError";
+    this.statusCode = statusCode;
+    Object.setPrototypeOf(this, _HttpClientError.prototype);
+  }
+};
+var HttpClientResponse = class {
+  constructor(message) {
+    this.message = message;
+  }
+  readBody() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+        let output2 = Buffer.alloc(0);
+        this.message.on("data", (chunk) => {
+          output2 = Buffer.concat([output2, chunk]);
+        });
+        this.message.on("end", () => {
+          resolve(output2.toString());
+        });
+      }));
+    });
+  }
+  readBodyBuffer() {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+        const chunks = [];
+        this.message.on("data", (chunk) => {
+          chunks.push(chunk);
+        });
+        this.message.on("end", () => {
+          resolve(Buffer.concat(chunks));
+        });
+      }));
+    });
+  }
+};
+var HttpClient = class {
+  constructor(userAgent3, handlers, requestOptions) {
+    this._ignoreSslError = false;
+    this._allowRedirects = true;
+    this._allowRedirectDowngrade = false;
+    this._maxRedirects = 50;
+    this._allowRetries = false;
+    this._maxRetries = 1;
+    this._keepAlive = false;
+    this._disposed = false;
+    this.userAgent = this._getUserAgentWithOrchestrationId(userAgent3);
+    this.handlers = handlers || [];
+    this.requestOptions = requestOptions;
+    if (requestOptions) {
+      if (requestOptions.ignoreSslError != null) {
+        this._ignoreSslError = requestOptions.ignoreSslError;
+      }
+      this._socketTimeout = requestOptions.socketTimeout;
+      if (requestOptions.allowRedirects != null) {
+        this._allowRedirects = requestOptions.allowRedirects;
+      }
+      if (requestOptions.allowRedirectDowngrade != null) {
+        this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+      }
+      if (requestOptions.maxRedirects != null) {
+        this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+      }
+      if (requestOptions.keepAlive != null) {
+        this._keepAlive = requestOptions.keepAlive;
+      }
+      if (requestOptions.allowRetries != null) {
+        this._allowRetries = requestOptions.allowRetries;
+      }
+      if (requestOptions.maxRetries != null) {
+        this._maxRetries = requestOptions.maxRetries;
+      }
+    }
+  }
+  options(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("OPTIONS", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  get(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("GET", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  del(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("DELETE", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  post(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("POST", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  patch(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("PATCH", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  put(requestUrl, data, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("PUT", requestUrl, data, additionalHeaders || {});
+    });
+  }
+  head(requestUrl, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request("HEAD", requestUrl, null, additionalHeaders || {});
+    });
+  }
+  sendStream(verb, requestUrl, stream2, additionalHeaders) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return this.request(verb, requestUrl, stream2, additionalHeaders);
+    });
+  }
+  /**
+   * Gets a typed object from an endpoint
+   * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+   */
+  getJson(requestUrl_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      const res = yield this.get(requestUrl, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  postJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.post(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  putJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.put(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  patchJson(requestUrl_1, obj_1) {
+    return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+      const data = JSON.stringify(obj, null, 2);
+      additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+      additionalHeaders[Headers.ContentType] = this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+      const res = yield this.patch(requestUrl, data, additionalHeaders);
+      return this._processResponse(res, this.requestOptions);
+    });
+  }
+  /**
+   * Makes a raw http request.
+   * All other methods such as get, post, patch, and request ultimately call this.
+   * Prefer get, del, post and patch
+   */
+  request(verb, requestUrl, data, headers) {
+    return __awaiter(this, void 0, void 0, function* () {
+      if (this._disposed) {
+        throw new Error("Client has already been disposed.");
+      }
+      const parsedUrl = new URL(requestUrl);
+      let info2 = this._prepareRequest(verb, parsedUrl, headers);
+      const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb) ? this._maxRetries + 1 : 1;
+      let numTries = 0;
+      let response;
+      do {
+        response = yield this.requestRaw(info2, data);
+        if (response && response.message && response.message.statusCode === HttpCodes.Unauthorized) {
+          let authenticationHandler;
+          for (const handler2 of this.handlers) {
+            if (handler2.canHandleAuthentication(response)) {
+              authenticationHandler = handler2;
+              break;
+            }
+          }
+          if (authenticationHandler) {
+            return authenticationHandler.handleAuthentication(this, info2, data);
+          } else {
+            return response;
+          }
+        }
+        let redirectsRemaining = this._maxRedirects;
+        while (response.message.statusCode && HttpRedirectCodes.includes(response.message.statusCode) && this._allowRedirects && redirectsRemaining > 0) {
+          const redirectUrl = response.message.headers["location"];
+          if (!redirectUrl) {
+            break;
+          }
+          const parsedRedirectUrl = new URL(redirectUrl);
+          if (parsedUrl.protocol === "https:" && parsedUrl.protocol !== parsedRedirectUrl.protocol && !this._allowRedirectDowngrade) {
+            throw new Error("Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.");
+          }
+          yield response.readBody();
+          if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+            for (const header in headers) {
+              if (header.toLowerCase() === "authorization") {
+                delete headers[header];
+              }
+            }
+          }
+          info2 = this._prepareRequest(verb, parsedRedirectUrl, headers);
+          response = yield this.requestRaw(info2, data);
+          redirectsRemaining--;
+        }
+        if (!response.message.statusCode || !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+          return response;
+        }
+        numTries += 1;
+        if (numTries < maxTries) {
+          yield response.readBody();
+          yield this._performExponentialBackoff(numTries);
+        }
+      } while (numTries < maxTries);
+      return response;
+    });
+  }
+  /**
+   * Needs to be called if keepAlive is set to true in request options.
+   */
+  dispose() {
+    if (this._agent) {
+      this._agent.destroy();
+    }
+    this._disposed = true;
+  }
+  /**
+   * Raw request.
+   * @param info
+   * @param data
+   */
+  requestRaw(info2, data) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve, reject) => {
+        function callbackForResult(err, res) {
+          if (err) {
+            reject(err);
+          } else if (!res) {
+            reject(new Error("Unknown error"));
+          } else {
+            resolve(res);
+          }
+        }
+        this.requestRawWithCallback(info2, data, callbackForResult);
+      });
+    });
+  }
+  /**
+   * Raw request with callback.
+   * @param info
+   * @param data
+   * @param onResult
+   */
+  requestRawWithCallback(info2, data, onResult) {
+    if (typeof data === "string") {
+      if (!info2.options.headers) {
+        info2.options.headers = {};
+      }
+      info2.options.headers["Content-Length"] = Buffer.byteLength(data, "utf8");
+    }
+    let callbackCalled = false;
+    function handleResult(err, res) {
+      if (!callbackCalled) {
+        callbackCalled = true;
+        onResult(err, res);
+      }
+    }
+    const req = info2.httpModule.request(info2.options, (msg) => {
+      const res = new HttpClientResponse(msg);
+      handleResult(void 0, res);
+    });
+    let socket;
+    req.on("socket", (sock) => {
+      socket = sock;
+    });
+    req.setTimeout(this._socketTimeout || 3 * 6e4, () => {
+      if (socket) {
+        socket.end();
+      }
+      handleResult(new Error(`Request timeout: ${info2.options.path}`));
+    });
+    req.on("error", function(err) {
+      handleResult(err);
+    });
+    if (data && typeof data === "string") {
+      req.write(data, "utf8");
+    }
+    if (data && typeof data !== "string") {
+      data.on("close", function() {
+        req.end();
+      });
+      data.pipe(req);
+    } else {
+      req.end();
+    }
+  }
+  /**
+   * Gets an http agent. This function is useful when you need an http agent that handles
+   * routing through a proxy server - depending upon the url and proxy environment variables.
+   * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+   */
+  getAgent(serverUrl) {
+    const parsedUrl = new URL(serverUrl);
+    return this._getAgent(parsedUrl);
+  }
+  getAgentDispatcher(serverUrl) {
+    const parsedUrl = new URL(serverUrl);
+    const proxyUrl = getProxyUrl(parsedUrl);
+    const useProxy = proxyUrl && proxyUrl.hostname;
+    if (!useProxy) {
+      return;
+    }
+    return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+  }
+  _prepareRequest(method, requestUrl, headers) {
+    const info2 = {};
+    info2.parsedUrl = requestUrl;
+    const usingSsl = info2.parsedUrl.protocol === "https:";
+    info2.httpModule = usingSsl ? https : http;
+    const defaultPort = usingSsl ? 443 : 80;
+    info2.options = {};
+    info2.options.host = info2.parsedUrl.hostname;
+    info2.options.port = info2.parsedUrl.port ? parseInt(info2.parsedUrl.port) : defaultPort;
+    info2.options.path = (info2.parsedUrl.pathname || "") + (info2.parsedUrl.search || "");
+    info2.options.method = method;
+    info2.options.headers = this._mergeHeaders(headers);
+    if (this.userAgent != null) {
+      info2.options.headers["user-agent"] = this.userAgent;
+    }
+    info2.options.agent = this._getAgent(info2.parsedUrl);
+    if (this.handlers) {
+      for (const handler2 of this.handlers) {
+        handler2.prepareRequest(info2.options);
+      }
+    }
+    return info2;
+  }
+  _mergeHeaders(headers) {
+    if (this.requestOptions && this.requestOptions.headers) {
+      return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+    }
+    return lowercaseKeys(headers || {});
+  }
+  /**
+   * Gets an existing header value or returns a default.
+   * Handles converting number header values to strings since HTTP headers must be strings.
+   * Note: This returns string | string[] since some headers can have multiple values.
+   * For headers that must always be a single string (like Content-Type), use the
+   * specialized _getExistingOrDefaultContentTypeHeader method instead.
+   */
+  _getExistingOrDefaultHeader(additionalHeaders, header, _default3) {
+    let clientHeader;
+    if (this.requestOptions && this.requestOptions.headers) {
+      const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+      if (headerValue) {
+        clientHeader = typeof headerValue === "number" ? headerValue.toString() : headerValue;
+      }
+    }
+    const additionalValue = additionalHeaders[header];
+    if (additionalValue !== void 0) {
+      return typeof additionalValue === "number" ? additionalValue.toString() : additionalValue;
+    }
+    if (clientHeader !== void 0) {
+      return clientHeader;
+    }
+    return _default3;
+  }
+  /**
+   * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+   * Always returns a single string (not an array) since Content-Type should be a single value.
+   * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+   * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+   * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+   */
+  _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default3) {
+    let clientHeader;
+    if (this.requestOptions && this.requestOptions.headers) {
+      const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+      if (headerValue) {
+        if (typeof headerValue === "number") {
+          clientHeader = String(headerValue);
+        } else if (Array.isArray(headerValue)) {
+          clientHeader = headerValue.join(", ");
+        } else {
+          clientHeader = headerValue;
+        }
+      }
+    }
+    const additionalValue = additionalHeaders[Headers.ContentType];
+    if (additionalValue !== void 0) {
+      if (typeof additionalValue === "number") {
+        return String(additionalValue);
+      } else if (Array.isArray(additionalValue)) {
+        return additionalValue.join(", ");
+      } else {
+        return additionalValue;
+      }
+    }
+    if (clientHeader !== void 0) {
+      return clientHeader;
+    }
+    return _default3;
+  }
+  _getAgent(parsedUrl) {
+    let agent;
+    const proxyUrl = getProxyUrl(parsedUrl);
+    const useProxy = proxyUrl && proxyUrl.hostname;
+    if (this._keepAlive && useProxy) {
+      agent = this._proxyAgent;
+    }
+    if (!useProxy) {
+      agent = this._agent;
+    }
+    if (agent) {
+      return agent;
+    }
+    const usingSsl = parsedUrl.protocol === "https:";
+    let maxSockets = 100;
+    if (this.requestOptions) {
+      maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+    }
+    if (proxyUrl && proxyUrl.hostname) {
+      const agentOptions = {
+        maxSockets,
+        keepAlive: this._keepAlive,
+        proxy: Object.assign(Object.assign({}, (proxyUrl.username || proxyUrl.password) && {
+          proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+        }), { host: proxyUrl.hostname, port: proxyUrl.port })
+      };
+      let tunnelAgent;
+      const overHttps = proxyUrl.protocol === "https:";
+      if (usingSsl) {
+        tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+      } else {
+        tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+      }
+      agent = tunnelAgent(agentOptions);
+      this._proxyAgent = agent;
+    }
+    if (!agent) {
+      const options = { keepAlive: this._keepAlive, maxSockets };
+      agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+      this._agent = agent;
+    }
+    if (usingSsl && this._ignoreSslError) {
+      agent.options = Object.assign(agent.options || {}, {
+        rejectUnauthorized: false
+      });
+    }
+    return agent;
+  }
+  _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+    let proxyAgent;
+    if (this._keepAlive) {
+      proxyAgent = this._proxyAgentDispatcher;
+    }
+    if (proxyAgent) {
+      return proxyAgent;
+    }
+    const usingSsl = parsedUrl.protocol === "https:";
+    proxyAgent = new import_undici.ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, (proxyUrl.username || proxyUrl.password) && {
+      token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString("base64")}`
+    }));
+    this._proxyAgentDispatcher = proxyAgent;
+    if (usingSsl && this._ignoreSslError) {
+      proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+        rejectUnauthorized: false
+      });
+    }
+    return proxyAgent;
+  }
+  _getUserAgentWithOrchestrationId(userAgent3) {
+    const baseUserAgent = userAgent3 || "actions/http-client";
+    const orchId = process.env["ACTIONS_ORCHESTRATION_ID"];
+    if (orchId) {
+      const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, "_");
+      return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+    }
+    return baseUserAgent;
+  }
+  _performExponentialBackoff(retryNumber) {
+    return __awaiter(this, void 0, void 0, function* () {
+      retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+      const ms3 = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+      return new Promise((resolve) => setTimeout(() => resolve(), ms3));
+    });
+  }
+  _processResponse(res, options) {
+    return __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+        const statusCode = res.message.statusCode || 0;
+        const response = {
+          statusCode,
+          result: null,
+          headers: {}
+        };
+        if (statusCode === HttpCodes.NotFound) {
+          resolve(response);
+        }
+        function dateTimeDeserializer(key, value) {
+          if (typeof value === "string") {
+            const a = new Date(value);
+            if (!isNaN(a.valueOf())) {
+              return a;
+            }
+          }
+          return value;
+        }
+        let obj;
+        let contents;
+        try {
+          contents = yield res.readBody();
+          if (contents && contents.length > 0) {
+            if (options && options.deserializeDates) {
+              obj = JSON.parse(contents, dateTimeDeserializer);
+            } else {
+              obj = JSON.parse(contents);
+            }
+            response.result = obj;
+          }
+          response.headers = res.message.headers;
+        } catch (err) {
+        }
+        if (statusCode > 299) {
+          let msg;
+          if (obj && obj.message) {
+            msg = obj.message;
+          } else if (contents && contents.length > 0) {
+            msg = contents;
+          } else {
+            msg = `Failed request: (${statusCode})`;
+          }
+          const err = new HttpClientError(msg, statusCode);
+          err.result = response.result;
+          reject(err);
+        } else {
+          resolve(response);
+        }
+      }));
+    });
+  }
+};
+var lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k2) => (c[k2.toLowerCase()] = obj[k2], c), {});
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
-var __awaiter = function(thisArg, _arguments, P, generator) {
+var __awaiter2 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
       resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -40409,7 +43275,7 @@ var Summary = class {
    * @returns step summary file path
    */
   filePath() {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       if (this._filePath) {
         return this._filePath;
       }
@@ -40450,7 +43316,7 @@ var Summary = class {
    * @returns {Promise<Summary>} summary instance
    */
   write(options) {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
       const filePath = yield this.filePath();
       const writeFunc = overwrite ? writeFile : appendFile;
@@ -40464,7 +43330,7 @@ var Summary = class {
    * @returns {Summary} summary instance
    */
   clear() {
-    return __awaiter(this, void 0, void 0, function* () {
+    return __awaiter2(this, void 0, void 0, function* () {
       return this.emptyBuffer().write({ overwrite: true });
     });
   }
@@ -40654,11 +43520,189 @@ var summary = _summary;
 // node_modules/@actions/core/lib/platform.js
 import os3 from "os";
 
+// node_modules/@actions/io/lib/io.js
+import { ok } from "assert";
+import * as path from "path";
+
 // node_modules/@actions/io/lib/io-util.js
 import * as fs2 from "fs";
+var __awaiter3 = function(thisArg, _arguments, P2, generator) {
+  function adopt(value) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
 var { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs2.promises;
 var IS_WINDOWS = process.platform === "win32";
+function readlink(fsPath) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    const result = yield fs2.promises.readlink(fsPath);
+    if (IS_WINDOWS && !result.endsWith("\\")) {
+      return `${result}\\`;
+    }
+    return result;
+  });
+}
 var READONLY = fs2.constants.O_RDONLY;
+function exists(fsPath) {
+  return __awaiter3(this, void 0, void 0, function* () {
+    try {
+      yield stat(fsPath);
+    } catch (err) {
+      if (err.code === "ENOENT") {
+        return false;
+      }
+      throw err;
+    }
+    return true;
+  });
+}
+
+// node_modules/@actions/io/lib/io.js
+var __awaiter4 = function(thisArg, _arguments, P2, generator) {
+  function adopt(value) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+function cp(source_1, dest_1) {
+  return __awaiter4(this, arguments, void 0, function* (source, dest, options = {}) {
+    const { force, recursive: recursive2, copySourceDirectory } = readCopyOptions(options);
+    const destStat = (yield exists(dest)) ? yield stat(dest) : null;
+    if (destStat && destStat.isFile() && !force) {
+      return;
+    }
+    const newDest = destStat && destStat.isDirectory() && copySourceDirectory ? path.join(dest, path.basename(source)) : dest;
+    if (!(yield exists(source))) {
+      throw new Error(`no such file or directory: ${source}`);
+    }
+    const sourceStat = yield stat(source);
+    if (sourceStat.isDirectory()) {
+      if (!recursive2) {
+        throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+      } else {
+        yield cpDirRecursive(source, newDest, 0, force);
+      }
+    } else {
+      if (path.relative(source, newDest) === "") {
+        throw new Error(`'${newDest}' and '${source}' are the same file`);
+      }
+      yield copyFile2(source, newDest, force);
+    }
+  });
+}
+function rmRF(inputPath) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    if (IS_WINDOWS) {
+      if (/[*"<>|]/.test(inputPath)) {
+        throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+      }
+    }
+    try {
+      yield rm(inputPath, {
+        force: true,
+        maxRetries: 3,
+        recursive: true,
+        retryDelay: 300
+      });
+    } catch (err) {
+      throw new Error(`File was unable to be removed ${err}`);
+    }
+  });
+}
+function mkdirP(fsPath) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    ok(fsPath, "a path argument must be provided");
+    yield mkdir(fsPath, { recursive: true });
+  });
+}
+function readCopyOptions(options) {
+  const force = options.force == null ? true : options.force;
+  const recursive2 = Boolean(options.recursive);
+  const copySourceDirectory = options.copySourceDirectory == null ? true : Boolean(options.copySourceDirectory);
+  return { force, recursive: recursive2, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    if (currentDepth >= 255)
+      return;
+    currentDepth++;
+    yield mkdirP(destDir);
+    const files = yield readdir(sourceDir);
+    for (const fileName of files) {
+      const srcFile = `${sourceDir}/${fileName}`;
+      const destFile = `${destDir}/${fileName}`;
+      const srcFileStat = yield lstat(srcFile);
+      if (srcFileStat.isDirectory()) {
+        yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+      } else {
+        yield copyFile2(srcFile, destFile, force);
+      }
+    }
+    yield chmod(destDir, (yield stat(sourceDir)).mode);
+  });
+}
+function copyFile2(srcFile, destFile, force) {
+  return __awaiter4(this, void 0, void 0, function* () {
+    if ((yield lstat(srcFile)).isSymbolicLink()) {
+      try {
+        yield lstat(destFile);
+        yield unlink(destFile);
+      } catch (e) {
+        if (e.code === "EPERM") {
+          yield chmod(destFile, "0666");
+          yield unlink(destFile);
+        }
+      }
+      const symlinkFull = yield readlink(srcFile);
+      yield symlink(symlinkFull, destFile, IS_WINDOWS ? "junction" : null);
+    } else if (!(yield exists(destFile)) || force) {
+      yield copyFile(srcFile, destFile);
+    }
+  });
+}
 
 // node_modules/@actions/exec/lib/toolrunner.js
 var IS_WINDOWS2 = process.platform === "win32";
@@ -40695,6 +43739,9 @@ function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
@@ -40714,7 +43761,7 @@ function endGroup() {
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import { readFileSync } from "node:fs";
-import path2 from "node:path";
+import path3 from "node:path";
 
 // src/backends/presets.ts
 var BACKEND_PRESETS = {
@@ -40753,14 +43800,14 @@ function describeError(error63) {
 
 // src/paths.ts
 import { existsSync as existsSync2 } from "node:fs";
-import path from "node:path";
+import path2 from "node:path";
 import { fileURLToPath } from "node:url";
 var cached;
 function packageRoot() {
   if (cached) return cached;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync2(path.join(dir, "package.json"))) {
-    const parent = path.dirname(dir);
+  let dir = path2.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync2(path2.join(dir, "package.json"))) {
+    const parent = path2.dirname(dir);
     if (parent === dir) throw new Error(`package.json not found above ${fileURLToPath(import.meta.url)}`);
     dir = parent;
   }
@@ -40769,7 +43816,7 @@ function packageRoot() {
 }
 var FIXTURE_DIR_RELATIVE = "fixtures/model";
 function fixturePath(file2) {
-  return path.join(packageRoot(), FIXTURE_DIR_RELATIVE, file2);
+  return path2.join(packageRoot(), FIXTURE_DIR_RELATIVE, file2);
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -41446,17 +44493,17 @@ function assertIs(_arg) {
 function assertNever(_x) {
   throw new Error("Unexpected value in exhaustive check");
 }
-function assert(_) {
+function assert(_2) {
 }
 function getEnumValues(entries) {
-  const numericValues = Object.values(entries).filter((v) => typeof v === "number");
-  const values = Object.entries(entries).filter(([k, _]) => numericValues.indexOf(+k) === -1).map(([_, v]) => v);
+  const numericValues = Object.values(entries).filter((v2) => typeof v2 === "number");
+  const values = Object.entries(entries).filter(([k2, _2]) => numericValues.indexOf(+k2) === -1).map(([_2, v2]) => v2);
   return values;
 }
 function joinValues(array2, separator = "|") {
   return array2.map((val) => stringifyPrimitive(val)).join(separator);
 }
-function jsonStringifyReplacer(_, value) {
+function jsonStringifyReplacer(_2, value) {
   if (typeof value === "bigint")
     return value.toString();
   return value;
@@ -41508,9 +44555,9 @@ function defineLazy(object2, key, getter) {
       }
       return value;
     },
-    set(v) {
+    set(v2) {
       Object.defineProperty(object2, key, {
-        value: v
+        value: v2
         // configurable: true,
       });
     },
@@ -41589,10 +44636,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path9) {
-  if (!path9)
+function getElementAtPath(obj, path13) {
+  if (!path13)
     return obj;
-  return path9.reduce((acc, key) => acc?.[key], obj);
+  return path13.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -41632,10 +44679,10 @@ var allowsEval = /* @__PURE__ */ cached2(() => {
     return false;
   }
   try {
-    const F = Function;
-    new F("");
+    const F2 = Function;
+    new F2("");
     return true;
-  } catch (_) {
+  } catch (_2) {
     return false;
   }
 });
@@ -41756,31 +44803,31 @@ function normalizeParams(_params) {
 function createTransparentProxy(getter) {
   let target;
   return new Proxy({}, {
-    get(_, prop, receiver) {
+    get(_2, prop, receiver) {
       target ?? (target = getter());
       return Reflect.get(target, prop, receiver);
     },
-    set(_, prop, value, receiver) {
+    set(_2, prop, value, receiver) {
       target ?? (target = getter());
       return Reflect.set(target, prop, value, receiver);
     },
-    has(_, prop) {
+    has(_2, prop) {
       target ?? (target = getter());
       return Reflect.has(target, prop);
     },
-    deleteProperty(_, prop) {
+    deleteProperty(_2, prop) {
       target ?? (target = getter());
       return Reflect.deleteProperty(target, prop);
     },
-    ownKeys(_) {
+    ownKeys(_2) {
       target ?? (target = getter());
       return Reflect.ownKeys(target);
     },
-    getOwnPropertyDescriptor(_, prop) {
+    getOwnPropertyDescriptor(_2, prop) {
       target ?? (target = getter());
       return Reflect.getOwnPropertyDescriptor(target, prop);
     },
-    defineProperty(_, prop, descriptor) {
+    defineProperty(_2, prop, descriptor) {
       target ?? (target = getter());
       return Reflect.defineProperty(target, prop, descriptor);
     }
@@ -41794,8 +44841,8 @@ function stringifyPrimitive(value) {
   return `${value}`;
 }
 function optionalKeys(shape) {
-  return Object.keys(shape).filter((k) => {
-    return shape[k]._zod.optin !== void 0 && shape[k]._zod.optout === "optional";
+  return Object.keys(shape).filter((k2) => {
+    return shape[k2]._zod.optin !== void 0 && shape[k2]._zod.optout === "optional";
   });
 }
 var NUMBER_FORMAT_RANGES = /* @__PURE__ */ (() => ({
@@ -41872,8 +44919,8 @@ function safeExtend(schema, shape) {
   }
   return clone(schema, mergeDefs(schema._zod.def, { shape: extended(schema, shape) }));
 }
-function merge(a, b) {
-  if (!b?._zod?.def) {
+function merge(a, b2) {
+  if (!b2?._zod?.def) {
     throw new Error("Invalid input to merge: expected an object schema. To merge a plain shape, use `.extend()`.");
   }
   if (a._zod.def.checks?.length) {
@@ -41881,13 +44928,13 @@ function merge(a, b) {
   }
   const newShape = {};
   mirrorShape(newShape, a, Reflect.ownKeys(sourceShape(a)));
-  mirrorShape(newShape, b, Reflect.ownKeys(sourceShape(b)));
+  mirrorShape(newShape, b2, Reflect.ownKeys(sourceShape(b2)));
   const def = mergeDefs(a._zod.def, {
     shape: newShape,
     get catchall() {
-      return b._zod.def.catchall;
+      return b2._zod.def.catchall;
     },
-    checks: b._zod.def.checks ?? []
+    checks: b2._zod.def.checks ?? []
   });
   return clone(a, def);
 }
@@ -41932,11 +44979,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path9, issues) {
+function prefixIssues(path13, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path9);
+    iss.path.unshift(path13);
     return iss;
   });
 }
@@ -41973,10 +45020,10 @@ function finalizeIssue(iss, ctx, config2) {
   const schemaError = iss.schema !== iss.inst ? iss.schema?._zod.def?.error : void 0;
   const message = iss.message ? iss.message : unwrapMessage(iss.inst?._zod.def?.error?.(iss)) ?? unwrapMessage(schemaError?.(iss)) ?? unwrapMessage(ctx?.error?.(iss)) ?? unwrapMessage(config2.customError?.(iss)) ?? unwrapMessage(config2.localeError?.(iss)) ?? "Invalid input";
   const full = {};
-  for (const k of Object.keys(iss)) {
-    if (k === "inst" || k === "schema" || k === "continue" || k === "input" || k === "__proto__")
+  for (const k2 of Object.keys(iss)) {
+    if (k2 === "inst" || k2 === "schema" || k2 === "continue" || k2 === "input" || k2 === "__proto__")
       continue;
-    full[k] = iss[k];
+    full[k2] = iss[k2];
   }
   full.path ?? (full.path = []);
   full.message = message;
@@ -42049,8 +45096,8 @@ function issue2(...args) {
   return { ...iss };
 }
 function cleanEnum(obj) {
-  return Object.entries(obj).filter(([k, _]) => {
-    return Number.isNaN(Number.parseInt(k, 10));
+  return Object.entries(obj).filter(([k2, _2]) => {
+    return Number.isNaN(Number.parseInt(k2, 10));
   }).map((el) => el[1]);
 }
 function base64ToUint8Array(base643) {
@@ -42088,7 +45135,7 @@ function hexToUint8Array(hex3) {
   return bytes;
 }
 function uint8ArrayToHex(bytes) {
-  return Array.from(bytes).map((b) => b.toString(16).padStart(2, "0")).join("");
+  return Array.from(bytes).map((b2) => b2.toString(16).padStart(2, "0")).join("");
 }
 var Class = class {
   constructor(..._args) {
@@ -42240,7 +45287,7 @@ function $constructor(name, initializer3, proto, params) {
   const zodProto = {};
   function Internals(def) {
     this.def = def;
-    this.constr = _;
+    this.constr = _2;
     this.traits = /* @__PURE__ */ new Set();
   }
   Internals.prototype = zodProto;
@@ -42271,12 +45318,12 @@ function $constructor(name, initializer3, proto, params) {
         members(target, protoMembers);
       }
     }
-    const proto2 = _.prototype;
-    for (const k in proto2) {
-      if (!Object.prototype.hasOwnProperty.call(proto2, k))
+    const proto2 = _2.prototype;
+    for (const k2 in proto2) {
+      if (!Object.prototype.hasOwnProperty.call(proto2, k2))
         continue;
-      if (!(k in inst)) {
-        inst[k] = proto2[k].bind(inst);
+      if (!(k2 in inst)) {
+        inst[k2] = proto2[k2].bind(inst);
       }
     }
   }
@@ -42284,7 +45331,7 @@ function $constructor(name, initializer3, proto, params) {
   class Definition extends Parent {
   }
   Object.defineProperty(Definition, "name", { value: name });
-  function _(def) {
+  function _2(def) {
     const inst = params?.Parent ? newError(Definition) : this;
     init(inst, def);
     const deferred = inst._zod.deferred;
@@ -42299,16 +45346,16 @@ function $constructor(name, initializer3, proto, params) {
       pp(inst);
     return inst;
   }
-  Object.defineProperty(_, "init", { value: init });
-  Object.defineProperty(_, Symbol.hasInstance, {
+  Object.defineProperty(_2, "init", { value: init });
+  Object.defineProperty(_2, Symbol.hasInstance, {
     value: (inst) => {
       if (params?.Parent && inst instanceof params.Parent)
         return true;
       return inst?._zod?.traits?.has(name);
     }
   });
-  Object.defineProperty(_, "name", { value: name });
-  return _;
+  Object.defineProperty(_2, "name", { value: name });
+  return _2;
 }
 var $brand = /* @__PURE__ */ Symbol("zod_brand");
 var $ZodAsyncError = class extends Error {
@@ -42398,16 +45445,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path13 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path9, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path13, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path13, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path13, ...issue3.path]);
       } else {
-        const fullpath = [...path9, ...issue3.path];
+        const fullpath = [...path13, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -42446,17 +45493,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path9 = []) => {
+  const processError = (error64, path13 = []) => {
     var _a3;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path9, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path13, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path13, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path9, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path13, ...issue3.path]);
       } else {
-        const fullpath = [...path9, ...issue3.path];
+        const fullpath = [...path13, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -42495,8 +45542,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path9 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path9) {
+  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path13) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42513,7 +45560,7 @@ function toDotPath(_path) {
 }
 function prettifyError(error63) {
   const lines = [];
-  const issues = [...error63.issues].sort((a, b) => (a.path ?? []).length - (b.path ?? []).length);
+  const issues = [...error63.issues].sort((a, b2) => (a.path ?? []).length - (b2.path ?? []).length);
   for (const issue3 of issues) {
     lines.push(`\u2716 ${issue3.message}`);
     if (issue3.path?.length)
@@ -42782,8 +45829,8 @@ function emoji() {
 }
 var ipv4 = /^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
 var ipv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))$/;
-var mac = (delimiter) => {
-  const escapedDelim = escapeRegex(delimiter ?? ":");
+var mac = (delimiter2) => {
+  const escapedDelim = escapeRegex(delimiter2 ?? ":");
   return new RegExp(`^(?:[0-9A-F]{2}${escapedDelim}){5}[0-9A-F]{2}$|^(?:[0-9a-f]{2}${escapedDelim}){5}[0-9a-f]{2}$`);
 };
 var cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\/([0-9]|[1-2][0-9]|3[0-2])$/;
@@ -43362,9 +46409,9 @@ var Doc = class {
     }
   }
   compile() {
-    const F = Function;
+    const F2 = Function;
     const content = this?.content ?? [``];
-    const factory = new F(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {
+    const factory = new F2(...Object.keys(this.closed), `return function (${this.args.join(", ")}) {
 ${content.join("\n")}
 };`);
     return factory(...Object.values(this.closed));
@@ -43414,13 +46461,13 @@ var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
           continue;
         }
         const currLen = payload.issues.length;
-        const _ = ch._zod.check(payload);
-        if (_ instanceof Promise && ctx?.async === false) {
+        const _2 = ch._zod.check(payload);
+        if (_2 instanceof Promise && ctx?.async === false) {
           throw new $ZodAsyncError();
         }
-        if (asyncResult || _ instanceof Promise) {
+        if (asyncResult || _2 instanceof Promise) {
           asyncResult = (asyncResult ?? Promise.resolve()).then(async () => {
-            await _;
+            await _2;
             const nextLen = payload.issues.length;
             if (nextLen === currLen)
               return;
@@ -43501,7 +46548,7 @@ function standardProps(inst) {
         const r = inst._zod.run({ value, issues: [] }, ctx);
         if (!(r instanceof Promise))
           return toStandardResult(r, ctx);
-      } catch (_) {
+      } catch (_2) {
       }
       return validateAsync2(inst, value);
     },
@@ -43512,11 +46559,11 @@ function standardProps(inst) {
 var $ZodString = /* @__PURE__ */ $constructor("$ZodString", (inst, def) => {
   $ZodType.init(inst, def);
   inst._zod.pattern = def.pattern ?? anyString;
-  inst._zod.parse = (payload, _) => {
+  inst._zod.parse = (payload, _2) => {
     if (def.coerce)
       try {
         payload.value = String(payload.value);
-      } catch (_2) {
+      } catch (_3) {
       }
     if (typeof payload.value === "string")
       return payload;
@@ -43549,10 +46596,10 @@ var $ZodUUID = /* @__PURE__ */ $constructor("$ZodUUID", (inst, def) => {
       v7: 7,
       v8: 8
     };
-    const v = versionMap[def.version];
-    if (v === void 0)
+    const v2 = versionMap[def.version];
+    if (v2 === void 0)
       throw new Error(`Invalid UUID version: "${def.version}"`);
-    def.pattern ?? (def.pattern = uuid(v));
+    def.pattern ?? (def.pattern = uuid(v2));
   } else
     def.pattern ?? (def.pattern = uuid());
   $ZodStringFormat.init(inst, def);
@@ -43661,7 +46708,7 @@ var $ZodURL = /* @__PURE__ */ $constructor("$ZodURL", (inst, def) => {
       }
       payload.value = def.normalize ? url2.href : stripTabAndNewline(trimmed);
       return;
-    } catch (_) {
+    } catch (_2) {
       payload.issues.push({
         code: "invalid_format",
         format: "url",
@@ -43957,7 +47004,7 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
     if (def.coerce)
       try {
         payload.value = Number(payload.value);
-      } catch (_) {
+      } catch (_2) {
       }
     const input2 = payload.value;
     if (typeof input2 === "number" && !Number.isNaN(input2) && Number.isFinite(input2)) {
@@ -43985,7 +47032,7 @@ var $ZodBoolean = /* @__PURE__ */ $constructor("$ZodBoolean", (inst, def) => {
     if (def.coerce)
       try {
         payload.value = Boolean(payload.value);
-      } catch (_) {
+      } catch (_2) {
       }
     const input2 = payload.value;
     if (typeof input2 === "boolean")
@@ -44006,7 +47053,7 @@ var $ZodBigInt = /* @__PURE__ */ $constructor("$ZodBigInt", (inst, def) => {
     if (def.coerce)
       try {
         payload.value = BigInt(payload.value);
-      } catch (_) {
+      } catch (_2) {
       }
     if (typeof payload.value === "bigint")
       return payload;
@@ -44238,9 +47285,9 @@ function normalizeDef(def) {
   const ownSymbols = Object.getOwnPropertySymbols(def.shape);
   const symbolKeys = ownSymbols.length ? ownSymbols : NO_SYMBOL_KEYS;
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
-  for (const k of allKeys) {
-    if (!def.shape?.[k]?._zod?.traits?.has("$ZodType")) {
-      throw new Error(`Invalid element at key "${String(k)}": expected a Zod schema`);
+  for (const k2 of allKeys) {
+    if (!def.shape?.[k2]?._zod?.traits?.has("$ZodType")) {
+      throw new Error(`Invalid element at key "${String(k2)}": expected a Zod schema`);
     }
   }
   const okeys = optionalKeys(def.shape);
@@ -44326,8 +47373,8 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
         if (!Object.prototype.hasOwnProperty.call(propValues, key)) {
           assignProp(propValues, key, /* @__PURE__ */ new Set());
         }
-        for (const v of field2.values)
-          propValues[key].add(v);
+        for (const v2 of field2.values)
+          propValues[key].add(v2);
         if (field2.optin !== void 0)
           propValues[key].add(void 0);
       }
@@ -44389,12 +47436,12 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
     const normalized = _normalized.value;
     const syms = normalized.symbolKeys;
     const doc = new Doc(["payload", "ctx"], { shape, inst, memo: memo2, syms });
-    const parseStr = (k) => `shape[${k}]._zod.run({ value: input[${k}], issues: [] }, ctx)`;
-    const prefixStr = (id, k) => `
+    const parseStr = (k2) => `shape[${k2}]._zod.run({ value: input[${k2}], issues: [] }, ctx)`;
+    const prefixStr = (id, k2) => `
           let ${id}_ab = false;
           for (let i = 0; i < ${id}.issues.length; i++) {
             const iss = ${id}.issues[i];
-            iss.path = iss.path ? [${k}, ...iss.path] : [${k}];
+            iss.path = iss.path ? [${k2}, ...iss.path] : [${k2}];
             payload.issues.push(iss);
             if (iss.continue !== true) ${id}_ab = true;
           }
@@ -44413,23 +47460,23 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       if (key === "__proto__")
         continue;
       const id = ids[key];
-      const k = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
-      const isPresent = `${k} in input`;
+      const k2 = typeof key === "symbol" ? `syms[${syms.indexOf(key)}]` : esc(key);
+      const isPresent = `${k2} in input`;
       const schema = shape[key];
       const optin = schema?._zod?.optin;
       const isOptionalIn = optin !== void 0;
       const isOptionalOut = schema?._zod?.optout === "optional";
-      doc.write(`const ${id} = ${parseStr(k)};`);
+      doc.write(`const ${id} = ${parseStr(k2)};`);
       if (isOptionalIn && isOptionalOut) {
         const assign = optin === "optional" ? `${id}_present` : `${id}.value !== undefined || ${id}_present`;
         doc.write(`
         const ${id}_present = ${isPresent};
         if (!${id}.issues.length || ${id}_present) {
-          if (${id}.issues.length) {${prefixStr(id, k)}
+          if (${id}.issues.length) {${prefixStr(id, k2)}
           }
 
           if (${assign}) {
-            newResult[${k}] = ${id}.value;
+            newResult[${k2}] = ${id}.value;
           }
         }
 
@@ -44437,14 +47484,14 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
       } else if (!isOptionalIn) {
         doc.write(`
         const ${id}_present = ${isPresent};
-        if (${id}.issues.length) {${prefixStr(id, k)}
+        if (${id}.issues.length) {${prefixStr(id, k2)}
         }
         if (!${id}_present && !${id}.issues.length) {
           payload.issues.push({
             code: "invalid_type",
             expected: "nonoptional",
             input: undefined,
-            path: [${k}]
+            path: [${k2}]
           });
           if (ctx && ctx.abortEarly) {
             payload.value = newResult;
@@ -44453,21 +47500,21 @@ var $ZodObjectJIT = /* @__PURE__ */ $constructor("$ZodObjectJIT", (inst, def) =>
         }
 
         if (${id}_present) {
-          newResult[${k}] = ${id}.value;
+          newResult[${k2}] = ${id}.value;
         }
 
       `);
       } else {
         doc.write(`
-        if (${id}.issues.length) {${prefixStr(id, k)}
+        if (${id}.issues.length) {${prefixStr(id, k2)}
         }
       `);
         if (optin === "defaulted") {
-          doc.write(`newResult[${k}] = ${id}.value;`);
+          doc.write(`newResult[${k2}] = ${id}.value;`);
         } else {
           doc.write(`
         if (${id}.value !== undefined || ${isPresent}) {
-          newResult[${k}] = ${id}.value;
+          newResult[${k2}] = ${id}.value;
         }
       `);
         }
@@ -44540,7 +47587,7 @@ var $ZodUnion = /* @__PURE__ */ $constructor("$ZodUnion", (inst, def) => {
   defineLazyInternal(inst, "pattern", (zod) => {
     if (zod.def.options.every((o) => o._zod.pattern)) {
       const patterns = zod.def.options.map((o) => o._zod.pattern);
-      return new RegExp(`^(${patterns.map((p) => cleanRegex(p.source)).join("|")})$`);
+      return new RegExp(`^(${patterns.map((p2) => cleanRegex(p2.source)).join("|")})$`);
     }
     return void 0;
   });
@@ -44673,12 +47720,12 @@ var $ZodDiscriminatedUnion = /* @__PURE__ */ $constructor("$ZodDiscriminatedUnio
         throw new Error(`Invalid discriminated union option at index "${zod.def.options.indexOf(option)}"`);
       if (pv[zod.def.discriminator]?.has(void 0))
         undefinedCount++;
-      for (const [k, v] of Object.entries(pv)) {
-        if (!Object.prototype.hasOwnProperty.call(propValues, k)) {
-          assignProp(propValues, k, /* @__PURE__ */ new Set());
+      for (const [k2, v2] of Object.entries(pv)) {
+        if (!Object.prototype.hasOwnProperty.call(propValues, k2)) {
+          assignProp(propValues, k2, /* @__PURE__ */ new Set());
         }
-        for (const val of v) {
-          propValues[k].add(val);
+        for (const val of v2) {
+          propValues[k2].add(val);
         }
       }
     }
@@ -44740,23 +47787,23 @@ var $ZodIntersection = /* @__PURE__ */ $constructor("$ZodIntersection", (inst, d
     return handleIntersectionResults(payload, left, right);
   };
 });
-function mergeValues(a, b) {
-  if (a === b) {
+function mergeValues(a, b2) {
+  if (a === b2) {
     return { valid: true, data: a };
   }
-  if (a instanceof Date && b instanceof Date && +a === +b) {
+  if (a instanceof Date && b2 instanceof Date && +a === +b2) {
     return { valid: true, data: a };
   }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const bKeys = Object.keys(b);
+  if (isPlainObject(a) && isPlainObject(b2)) {
+    const bKeys = Object.keys(b2);
     const sharedKeys = Object.keys(a).filter((key) => bKeys.indexOf(key) !== -1);
-    const newObj = { ...a, ...b };
+    const newObj = { ...a, ...b2 };
     if (Object.prototype.hasOwnProperty.call(newObj, "__proto__"))
       delete newObj.__proto__;
     for (const key of sharedKeys) {
       if (key === "__proto__")
         continue;
-      const sharedValue = mergeValues(a[key], b[key]);
+      const sharedValue = mergeValues(a[key], b2[key]);
       if (!sharedValue.valid) {
         return {
           valid: false,
@@ -44767,14 +47814,14 @@ function mergeValues(a, b) {
     }
     return { valid: true, data: newObj };
   }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    if (a.length !== b.length) {
+  if (Array.isArray(a) && Array.isArray(b2)) {
+    if (a.length !== b2.length) {
       return { valid: false, mergeErrorPath: [] };
     }
     const newArray = [];
     for (let index = 0; index < a.length; index++) {
       const itemA = a[index];
-      const itemB = b[index];
+      const itemB = b2[index];
       const sharedValue = mergeValues(itemA, itemB);
       if (!sharedValue.valid) {
         return {
@@ -44798,17 +47845,17 @@ function handleIntersectionResults(result, left, right) {
       unrecIssue ?? (unrecIssue = iss);
       keys = iss.keys;
     } else if (iss.code === "invalid_key" && iss.origin === "record" && iss.path?.length === 1) {
-      const k = String(iss.path[0]);
-      if (!keyIssues.has(k))
-        keyIssues.set(k, iss);
-      keys = [k];
+      const k2 = String(iss.path[0]);
+      if (!keyIssues.has(k2))
+        keyIssues.set(k2, iss);
+      keys = [k2];
     } else {
       return false;
     }
-    for (const k of keys) {
-      if (!unrecKeys.has(k))
-        unrecKeys.set(k, {});
-      unrecKeys.get(k)[side] = true;
+    for (const k2 of keys) {
+      if (!unrecKeys.has(k2))
+        unrecKeys.set(k2, {});
+      unrecKeys.get(k2)[side] = true;
     }
     return true;
   };
@@ -44820,14 +47867,14 @@ function handleIntersectionResults(result, left, right) {
     if (!collect(iss, "r"))
       result.issues.push(iss);
   }
-  const bothKeys = [...unrecKeys].filter(([, f]) => f.l && f.r).map(([k]) => k);
+  const bothKeys = [...unrecKeys].filter(([, f2]) => f2.l && f2.r).map(([k2]) => k2);
   if (bothKeys.length) {
-    const aggregated = unrecIssue ? bothKeys.filter((k) => unrecIssue.keys.includes(k)) : [];
+    const aggregated = unrecIssue ? bothKeys.filter((k2) => unrecIssue.keys.includes(k2)) : [];
     if (aggregated.length)
       result.issues.push({ ...unrecIssue, keys: aggregated });
-    for (const k of bothKeys) {
-      if (!aggregated.includes(k) && keyIssues.has(k))
-        result.issues.push(keyIssues.get(k));
+    for (const k2 of bothKeys) {
+      if (!aggregated.includes(k2) && keyIssues.has(k2))
+        result.issues.push(keyIssues.get(k2));
     }
   }
   const merged = mergeValues(left.value, right.value);
@@ -44888,8 +47935,8 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     for (let i = 0; i < items.length; i++) {
       const r = items[i]._zod.run({ value: input2[i], issues: [] }, ctx);
       if (r instanceof Promise) {
-        proms.push(r.then((rr) => {
-          itemResults[i] = rr;
+        proms.push(r.then((rr2) => {
+          itemResults[i] = rr2;
         }));
       } else {
         itemResults[i] = r;
@@ -45237,7 +48284,7 @@ var $ZodEnum = /* @__PURE__ */ $constructor("$ZodEnum", (inst, def) => {
   const valuesSet = new Set(values);
   inst._zod.values = valuesSet;
   defineLazyInternal(inst, "pattern", (zod) => {
-    const patternValues = getEnumValues(zod.def.entries).filter((k) => propertyKeyTypes.has(typeof k));
+    const patternValues = getEnumValues(zod.def.entries).filter((k2) => propertyKeyTypes.has(typeof k2));
     return new RegExp(patternValues.length ? `^(${patternValues.map((o) => escapeRegex(o.toString())).join("|")})$` : "^[^\\s\\S]$");
   });
   inst._zod.parse = (payload, _ctx) => {
@@ -45409,8 +48456,8 @@ var $ZodPrefault = /* @__PURE__ */ $constructor("$ZodPrefault", (inst, def) => {
 var $ZodNonOptional = /* @__PURE__ */ $constructor("$ZodNonOptional", (inst, def) => {
   $ZodType.init(inst, def);
   defineLazyInternal(inst, "values", (zod) => {
-    const v = zod.def.innerType._zod.values;
-    return v ? new Set([...v].filter((x) => x !== void 0)) : void 0;
+    const v2 = zod.def.innerType._zod.values;
+    return v2 ? new Set([...v2].filter((x) => x !== void 0)) : void 0;
   });
   inst._zod.parse = (payload, ctx) => {
     const result = def.innerType._zod.run(payload, ctx);
@@ -45610,12 +48657,12 @@ function leafPattern(schema) {
     if (d.pattern)
       pattern = d.pattern;
     isInt || (isInt = !!d.format?.includes("int"));
-    const lo = d.minimum ?? d.length;
-    const hi = d.maximum ?? d.length;
-    if (lo !== void 0 && (minimum === void 0 || lo > minimum))
-      minimum = lo;
-    if (hi !== void 0 && (maximum === void 0 || hi < maximum))
-      maximum = hi;
+    const lo2 = d.minimum ?? d.length;
+    const hi2 = d.maximum ?? d.length;
+    if (lo2 !== void 0 && (minimum === void 0 || lo2 > minimum))
+      minimum = lo2;
+    if (hi2 !== void 0 && (maximum === void 0 || hi2 < maximum))
+      maximum = hi2;
   }
   if (pattern)
     return pattern.source;
@@ -45641,7 +48688,7 @@ function partPattern(schema) {
   if (def.options) {
     const sources = def.options.map(partPattern);
     if (sources.every(Boolean))
-      return `^(${sources.map((s) => cleanRegex(s)).join("|")})$`;
+      return `^(${sources.map((s3) => cleanRegex(s3)).join("|")})$`;
   }
   return leafPattern(schema);
 }
@@ -45735,9 +48782,9 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
     return payload;
   };
   inst.input = (...args) => {
-    const F = inst.constructor;
+    const F2 = inst.constructor;
     if (Array.isArray(args[0])) {
-      return new F({
+      return new F2({
         type: "function",
         input: new $ZodTuple({
           type: "tuple",
@@ -45747,15 +48794,15 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
         output: inst._def.output
       });
     }
-    return new F({
+    return new F2({
       type: "function",
       input: args[0],
       output: inst._def.output
     });
   };
   inst.output = (output2) => {
-    const F = inst.constructor;
-    return new F({
+    const F2 = inst.constructor;
+    return new F2({
       type: "function",
       input: inst._def.input,
       output: output2
@@ -45789,7 +48836,7 @@ var $ZodLazy = /* @__PURE__ */ $constructor("$ZodLazy", (inst, def) => {
 var $ZodCustom = /* @__PURE__ */ $constructor("$ZodCustom", (inst, def) => {
   $ZodCheck.init(inst, def);
   $ZodType.init(inst, def);
-  inst._zod.parse = (payload, _) => {
+  inst._zod.parse = (payload, _2) => {
     return payload;
   };
   inst._zod.check = (payload) => {
@@ -46984,7 +50031,7 @@ var error8 = () => {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
         const received = TypeDictionary[receivedType] ?? receivedType;
-        const postfix = ["\u0627", "\u0648", "\u06C6", "\u0648\u0648", "\u06D5", "\u06CC", "\u06CE"].some((p) => received.endsWith(p)) ? "\u06CC\u06D5" : "\u06D5";
+        const postfix = ["\u0627", "\u0648", "\u06C6", "\u0648\u0648", "\u06D5", "\u06CC", "\u06CE"].some((p2) => received.endsWith(p2)) ? "\u06CC\u06D5" : "\u06D5";
         const isEnglish = /^[a-zA-Z]+$/.test(received);
         if (receivedType === "null" || receivedType === "undefined")
           return `\u062F\u0627\u0648\u0627\u06A9\u0631\u0627\u0648\u06D5`;
@@ -48587,7 +51634,7 @@ var error21 = () => {
         if (issue3.values.length === 1) {
           return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF: \u05D4\u05E2\u05E8\u05DA \u05D7\u05D9\u05D9\u05D1 \u05DC\u05D4\u05D9\u05D5\u05EA ${stringifyPrimitive(issue3.values[0])}`;
         }
-        const stringified = issue3.values.map((v) => stringifyPrimitive(v));
+        const stringified = issue3.values.map((v2) => stringifyPrimitive(v2));
         if (issue3.values.length === 2) {
           return `\u05E2\u05E8\u05DA \u05DC\u05D0 \u05EA\u05E7\u05D9\u05DF: \u05D4\u05D0\u05E4\u05E9\u05E8\u05D5\u05D9\u05D5\u05EA \u05D4\u05DE\u05EA\u05D0\u05D9\u05DE\u05D5\u05EA \u05D4\u05DF ${stringified[0]} \u05D0\u05D5 ${stringified[1]}`;
         }
@@ -48611,11 +51658,11 @@ var error21 = () => {
           return `\u05D2\u05D3\u05D5\u05DC \u05DE\u05D3\u05D9: ${subject} ${verb} \u05DC\u05D4\u05DB\u05D9\u05DC ${comparison}`.trim();
         }
         const adj = issue3.inclusive ? "<=" : "<";
-        const be = verbFor(issue3.origin ?? "value");
+        const be2 = verbFor(issue3.origin ?? "value");
         if (sizing?.unit) {
-          return `${sizing.longLabel} \u05DE\u05D3\u05D9: ${subject} ${be} ${adj}${issue3.maximum.toString()} ${sizing.unit}`;
+          return `${sizing.longLabel} \u05DE\u05D3\u05D9: ${subject} ${be2} ${adj}${issue3.maximum.toString()} ${sizing.unit}`;
         }
-        return `${sizing?.longLabel ?? "\u05D2\u05D3\u05D5\u05DC"} \u05DE\u05D3\u05D9: ${subject} ${be} ${adj}${issue3.maximum.toString()}`;
+        return `${sizing?.longLabel ?? "\u05D2\u05D3\u05D5\u05DC"} \u05DE\u05D3\u05D9: ${subject} ${be2} ${adj}${issue3.maximum.toString()}`;
       }
       case "too_small": {
         const sizing = getSizing(issue3.origin);
@@ -48637,11 +51684,11 @@ var error21 = () => {
           return `\u05E7\u05D8\u05DF \u05DE\u05D3\u05D9: ${subject} ${verb} \u05DC\u05D4\u05DB\u05D9\u05DC ${comparison}`.trim();
         }
         const adj = issue3.inclusive ? ">=" : ">";
-        const be = verbFor(issue3.origin ?? "value");
+        const be2 = verbFor(issue3.origin ?? "value");
         if (sizing?.unit) {
-          return `${sizing.shortLabel} \u05DE\u05D3\u05D9: ${subject} ${be} ${adj}${issue3.minimum.toString()} ${sizing.unit}`;
+          return `${sizing.shortLabel} \u05DE\u05D3\u05D9: ${subject} ${be2} ${adj}${issue3.minimum.toString()} ${sizing.unit}`;
         }
-        return `${sizing?.shortLabel ?? "\u05E7\u05D8\u05DF"} \u05DE\u05D3\u05D9: ${subject} ${be} ${adj}${issue3.minimum.toString()}`;
+        return `${sizing?.shortLabel ?? "\u05E7\u05D8\u05DF"} \u05DE\u05D3\u05D9: ${subject} ${be2} ${adj}${issue3.minimum.toString()}`;
       }
       case "invalid_format": {
         const _issue = issue3;
@@ -53695,12 +56742,12 @@ var $ZodRegistry = class {
     return this;
   }
   get(schema) {
-    const p = schema._zod.parent;
-    if (p) {
-      const pm = { ...this.get(p) ?? {} };
+    const p2 = schema._zod.parent;
+    if (p2) {
+      const pm = { ...this.get(p2) ?? {} };
       delete pm.id;
-      const f = { ...pm, ...this._map.get(schema) };
-      return Object.keys(f).length ? f : void 0;
+      const f2 = { ...pm, ...this._map.get(schema) };
+      return Object.keys(f2).length ? f2 : void 0;
     }
     return this._map.get(schema);
   }
@@ -53827,13 +56874,13 @@ function compileFn(schema, options) {
   const code = doc.content.join("\n");
   const fullCode = options?.debug ? constantNames.length > 0 ? `// Constants: ${constantNames.join(", ")}
 ${code}` : code : "";
-  const F = Function;
+  const F2 = Function;
   const factoryCode = `return (input) => {
 ${code}
 }`;
   let fn;
   try {
-    const factory = new F(...constantNames, factoryCode);
+    const factory = new F2(...constantNames, factoryCode);
     fn = factory(...constantValues);
   } catch (err) {
     throw new ZodCompileUnsupportedError(`this schema (generated code failed to evaluate: ${err.message})`);
@@ -53845,8 +56892,8 @@ ${code}
   return fn;
 }
 function addConstant(ctx, value) {
-  for (const [name2, v] of ctx.constants) {
-    if (v === value)
+  for (const [name2, v2] of ctx.constants) {
+    if (v2 === value)
       return name2;
   }
   const name = `c${ctx.constantCounter++}`;
@@ -53880,8 +56927,8 @@ function compileChild(doc, ctx, schema, accessor, needsValue = true) {
     doc.content.length = contentLen;
     if (ctx.constants.size > constantCount) {
       const trailing = Array.from(ctx.constants.keys()).slice(constantCount);
-      for (const k of trailing)
-        ctx.constants.delete(k);
+      for (const k2 of trailing)
+        ctx.constants.delete(k2);
     }
     ctx.constantCounter = constantCounter;
     ctx.varCounter = varCounter;
@@ -53989,9 +57036,9 @@ function generateChecks(doc, ctx, schema, accessor) {
 }
 function codePointLengthVar(doc, ctx, accessor, inDoubt) {
   const cpLen = addConstant(ctx, codePointLength);
-  const v = newVar(ctx);
-  doc.write(`const ${v} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
-  return v;
+  const v2 = newVar(ctx);
+  doc.write(`const ${v2} = typeof ${accessor} === "string" && ${inDoubt} ? ${cpLen}(${accessor}) : ${accessor}.length;`);
+  return v2;
 }
 function numericOperand(value, label) {
   if (typeof value !== "number" || !Number.isFinite(value)) {
@@ -54477,8 +57524,8 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   const keys = Object.keys(shape);
   const symbolKeys = Object.getOwnPropertySymbols(shape);
   const allKeys = symbolKeys.length ? [...keys, ...symbolKeys] : keys;
-  const keyExpr = (k) => typeof k === "symbol" ? addConstant(ctx, k) : esc(k);
-  const propKey = (k) => typeof k === "symbol" ? `[${keyExpr(k)}]` : esc(k);
+  const keyExpr = (k2) => typeof k2 === "symbol" ? addConstant(ctx, k2) : esc(k2);
+  const propKey = (k2) => typeof k2 === "symbol" ? `[${keyExpr(k2)}]` : esc(k2);
   const propShape = shape;
   if (keys.includes("__proto__")) {
     throw new ZodCompileUnsupportedError('object shape key "__proto__"');
@@ -54522,7 +57569,7 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
   if (catchall) {
     const catchallType = catchall._zod.def.type;
     if (catchallType === "never") {
-      const condition = keys.map((k) => `k !== ${esc(k)}`).join(" && ") || "true";
+      const condition = keys.map((k2) => `k !== ${esc(k2)}`).join(" && ") || "true";
       doc.write(`for (const k in ${accessor}) {`);
       doc.indented((d) => {
         d.write(`if (${condition}) return INVALID;`);
@@ -54535,7 +57582,7 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
     }
   }
   const outputVar = newVar(ctx);
-  const hasConditionalKeys = allKeys.some((k) => mayOmitUndefined(propShape[k]) || dropsWhenAbsent(propShape[k]));
+  const hasConditionalKeys = allKeys.some((k2) => mayOmitUndefined(propShape[k2]) || dropsWhenAbsent(propShape[k2]));
   if (!buildsValue) {
     if (unknownKeysMode === "schema") {
       const knownSet = keys.length > 0 ? addConstant(ctx, new Set(keys)) : null;
@@ -54553,16 +57600,16 @@ function generateObjectCheck(doc, ctx, schema, accessor, buildsValue = true) {
     return null;
   }
   if (!hasConditionalKeys) {
-    const propLiterals = allKeys.map((k) => `${propKey(k)}: ${propOutputs.get(k)}`).join(", ");
+    const propLiterals = allKeys.map((k2) => `${propKey(k2)}: ${propOutputs.get(k2)}`).join(", ");
     doc.write(`const ${outputVar} = { ${propLiterals} };`);
   } else {
     doc.write(`const ${outputVar} = {};`);
-    for (const k of allKeys) {
-      const kx = keyExpr(k);
-      const out = propOutputs.get(k);
-      if (dropsWhenAbsent(propShape[k])) {
+    for (const k2 of allKeys) {
+      const kx = keyExpr(k2);
+      const out = propOutputs.get(k2);
+      if (dropsWhenAbsent(propShape[k2])) {
         doc.write(`if (${kx} in ${accessor}) ${outputVar}[${kx}] = ${out};`);
-      } else if (mayOmitUndefined(propShape[k])) {
+      } else if (mayOmitUndefined(propShape[k2])) {
         doc.write(`if (${out} !== undefined || ${kx} in ${accessor}) ${outputVar}[${kx}] = ${out};`);
       } else {
         doc.write(`${outputVar}[${kx}] = ${out};`);
@@ -56112,7 +59159,7 @@ function _set(Class2, valueType, params) {
 }
 // @__NO_SIDE_EFFECTS__
 function _enum(Class2, values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v2) => [v2, v2])) : values;
   return new Class2({
     type: "enum",
     entries,
@@ -56318,8 +59365,8 @@ function _stringbool(Classes, _params) {
   let truthyArray = params.truthy ?? ["true", "1", "yes", "on", "y", "enabled"];
   let falsyArray = params.falsy ?? ["false", "0", "no", "off", "n", "disabled"];
   if (params.case !== "sensitive") {
-    truthyArray = truthyArray.map((v) => typeof v === "string" ? v.toLowerCase() : v);
-    falsyArray = falsyArray.map((v) => typeof v === "string" ? v.toLowerCase() : v);
+    truthyArray = truthyArray.map((v2) => typeof v2 === "string" ? v2.toLowerCase() : v2);
+    falsyArray = falsyArray.map((v2) => typeof v2 === "string" ? v2.toLowerCase() : v2);
   }
   const truthySet = new Set(truthyArray);
   const falsySet = new Set(falsyArray);
@@ -56668,18 +59715,18 @@ function foldIntersection(json2) {
   for (const key of FOLDABLE_KEYS)
     if (key in json2)
       return;
-  const unions = allOf.filter((m) => UNION_KEYS.some((k) => Array.isArray(m[k])));
+  const unions = allOf.filter((m2) => UNION_KEYS.some((k2) => Array.isArray(m2[k2])));
   let folded = null;
   if (!unions.length) {
     folded = foldObjects(allOf);
   } else {
     const union2 = unions[0];
-    const keyword = UNION_KEYS.find((k) => Array.isArray(union2[k]));
+    const keyword = UNION_KEYS.find((k2) => Array.isArray(union2[k2]));
     if (Object.keys(union2).length !== 1)
       return;
-    const rest = allOf.filter((m) => m !== union2);
+    const rest = allOf.filter((m2) => m2 !== union2);
     const branches = union2[keyword].map((branch) => foldObjects([...rest, branch]));
-    if (branches.some((b) => !b))
+    if (branches.some((b2) => !b2))
       return;
     folded = { [keyword]: branches };
   }
@@ -56905,9 +59952,9 @@ var createToJSONSchemaMethod = (schema, processors = {}) => (params) => {
   extractDefs(ctx, schema);
   return finalize(ctx, schema);
 };
-var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) => {
+var createStandardJSONSchemaMethod = (schema, io2, processors = {}) => (params) => {
   const { libraryOptions, target } = params ?? {};
-  const ctx = initializeContext({ ...libraryOptions ?? {}, target, io, processors });
+  const ctx = initializeContext({ ...libraryOptions ?? {}, target, io: io2, processors });
   processSchema(schema, ctx);
   extractDefs(ctx, schema);
   return finalize(ctx, schema);
@@ -56936,7 +59983,7 @@ var addPattern = (agg, pattern) => {
   agg.patterns.add(pattern);
 };
 var intersectMime = (agg, mime) => {
-  agg.mime = agg.mime ? agg.mime.filter((m) => mime.includes(m)) : [...mime];
+  agg.mime = agg.mime ? agg.mime.filter((m2) => mime.includes(m2)) : [...mime];
 };
 var setFormat = (agg, format) => {
   agg.format = format;
@@ -57014,7 +60061,7 @@ var exactPatterns = /* @__PURE__ */ new Map([
   [base64Charset, base64],
   [base64urlCharset, base64url]
 ]);
-var exactPattern = (p) => exactPatterns.get(p) ?? p;
+var exactPattern = (p2) => exactPatterns.get(p2) ?? p2;
 var stringProcessor = (schema, ctx, _json, _params) => {
   const json2 = _json;
   json2.type = "string";
@@ -57086,7 +60133,7 @@ var numberProcessor = (schema, ctx, _json, params) => {
     if (first !== void 0)
       json2.multipleOf = first;
     if (rest.length)
-      json2.allOf = [...json2.allOf ?? [], ...rest.map((m) => ({ multipleOf: m }))];
+      json2.allOf = [...json2.allOf ?? [], ...rest.map((m2) => ({ multipleOf: m2 }))];
   }
 };
 var booleanProcessor = (_schema, _ctx, json2, _params) => {
@@ -57130,9 +60177,9 @@ var enumProcessor = (schema, _ctx, json2, _params) => {
     json2.not = {};
     return;
   }
-  if (values.every((v) => typeof v === "number"))
+  if (values.every((v2) => typeof v2 === "number"))
     json2.type = "number";
-  if (values.every((v) => typeof v === "string"))
+  if (values.every((v2) => typeof v2 === "string"))
     json2.type = "string";
   json2.enum = values;
 };
@@ -57165,13 +60212,13 @@ var literalProcessor = (schema, ctx, json2, params) => {
       json2.const = val;
     }
   } else {
-    if (vals.every((v) => typeof v === "number"))
+    if (vals.every((v2) => typeof v2 === "number"))
       json2.type = "number";
-    if (vals.every((v) => typeof v === "string"))
+    if (vals.every((v2) => typeof v2 === "string"))
       json2.type = "string";
-    if (vals.every((v) => typeof v === "boolean"))
+    if (vals.every((v2) => typeof v2 === "boolean"))
       json2.type = "boolean";
-    if (vals.every((v) => v === null))
+    if (vals.every((v2) => v2 === null))
       json2.type = "null";
     json2.enum = vals;
   }
@@ -57204,7 +60251,7 @@ var fileProcessor = (schema, _ctx, json2, _params) => {
   else if (mime.length === 1)
     _json.contentMediaType = mime[0];
   else
-    _json.anyOf = mime.map((m) => ({ contentMediaType: m }));
+    _json.anyOf = mime.map((m2) => ({ contentMediaType: m2 }));
 };
 var successProcessor = (_schema, _ctx, json2, _params) => {
   json2.type = "boolean";
@@ -57305,14 +60352,14 @@ var intersectionProcessor = (schema, ctx, json2, params) => {
     ...params,
     path: [...params.path, "allOf", 0]
   });
-  const b = processSchema(def.right, ctx, {
+  const b2 = processSchema(def.right, ctx, {
     ...params,
     path: [...params.path, "allOf", 1]
   });
   const isSimpleIntersection = (val) => "allOf" in val && Object.keys(val).length === 1;
   const allOf = [
     ...isSimpleIntersection(a) ? a.allOf : [a],
-    ...isSimpleIntersection(b) ? b.allOf : [b]
+    ...isSimpleIntersection(b2) ? b2.allOf : [b2]
   ];
   json2.allOf = allOf;
   ctx.intersections.push(allOf);
@@ -57403,11 +60450,11 @@ function stringifyKeyNames(bySchema, json2, visited) {
   const types = Array.isArray(json2.type) ? json2.type : [json2.type];
   const numericType = !types.includes("string") && types.some((t) => t === "number" || t === "integer");
   const values = json2.enum ?? (json2.const !== void 0 ? [json2.const] : void 0);
-  if (!numericType && !values?.some((v) => typeof v === "number"))
+  if (!numericType && !values?.some((v2) => typeof v2 === "number"))
     return json2;
   const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json2;
   if (rest.enum)
-    rest.enum = rest.enum.map((v) => typeof v === "number" ? String(v) : v);
+    rest.enum = rest.enum.map((v2) => typeof v2 === "number" ? String(v2) : v2);
   else if (typeof rest.const === "number")
     rest.const = String(rest.const);
   if (!numericType)
@@ -57481,7 +60528,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
   const keyValues = keyType._zod.values;
   const omittableOnInput = ctx.io === "input" && inputOptin(def.valueType) !== void 0;
   if (keyValues && !def.partial && !omittableOnInput) {
-    const validKeyValues = [...keyValues].filter((v) => typeof v === "string" || typeof v === "number");
+    const validKeyValues = [...keyValues].filter((v2) => typeof v2 === "string" || typeof v2 === "number");
     if (validKeyValues.length > 0) {
       json2.required = validKeyValues.map(String);
     }
@@ -57507,7 +60554,7 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
 var UNREPRESENTABLE_DEFAULT = /* @__PURE__ */ Symbol();
 function serializeDefaultValue(value, schema, ctx, json2, params) {
   let unrepresentable = false;
-  const serialized = JSON.stringify(value, (_, val) => {
+  const serialized = JSON.stringify(value, (_2, val) => {
     if (typeof val !== "bigint")
       return val;
     unrepresentable = true;
@@ -57632,7 +60679,7 @@ function toJSONSchema(input2, params) {
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
     for (const entry of registry2._idmap.entries()) {
-      const [_, schema] = entry;
+      const [_2, schema] = entry;
       processSchema(schema, ctx2);
     }
     const schemas = {};
@@ -57734,7 +60781,7 @@ var JSONSchemaGenerator = class {
     this.ctx.sharedEmitDoneFor = void 0;
     extractDefs(this.ctx, schema);
     const result = finalize(this.ctx, schema);
-    const { "~standard": _, ...plainResult } = result;
+    const { "~standard": _2, ...plainResult } = result;
     return plainResult;
   }
 };
@@ -59106,7 +62153,7 @@ var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   };
 });
 function _enum2(values, params) {
-  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v) => [v, v])) : values;
+  const entries = Array.isArray(values) ? Object.fromEntries(values.map((v2) => [v2, v2])) : values;
   return new ZodEnum({
     type: "enum",
     entries,
@@ -59634,13 +62681,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path9 = ref.slice(1).split("/").filter(Boolean);
-  if (path9.length === 0) {
+  const path13 = ref.slice(1).split("/").filter(Boolean);
+  if (path13.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path9[0] === defsKey) {
-    const key = path9[1] === void 0 ? void 0 : decodeJSONPointerSegment(path9[1]);
+  if (path13[0] === defsKey) {
+    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -59722,11 +62769,11 @@ function canonicalKey(value, seen) {
     }
     const keys = Object.keys(value).sort();
     const parts = [];
-    for (const k of keys) {
-      const key = canonicalKey(value[k], seen);
+    for (const k2 of keys) {
+      const key = canonicalKey(value[k2], seen);
       if (key === null)
         return null;
-      parts.push(`${k.length}:${k}=${key}`);
+      parts.push(`${k2.length}:${k2}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
@@ -59890,10 +62937,10 @@ function convertBaseSchema(schema, ctx) {
     if (enumValues.length === 1) {
       return z.literal(enumValues[0]);
     }
-    if (enumValues.every((v) => typeof v === "string")) {
+    if (enumValues.every((v2) => typeof v2 === "string")) {
       return z.enum(enumValues);
     }
-    const literalSchemas = enumValues.map((v) => z.literal(v));
+    const literalSchemas = enumValues.map((v2) => z.literal(v2));
     if (literalSchemas.length < 2) {
       return literalSchemas[0];
     }
@@ -60060,7 +63107,7 @@ function convertBaseSchema(schema, ctx) {
         }
         if (schema.additionalProperties === false) {
           const propertyKeys = Object.keys(shape);
-          const patterns = patternKeys.map((p) => new RegExp(p));
+          const patterns = patternKeys.map((p2) => new RegExp(p2));
           const basePatternSchema = zodSchema;
           zodSchema = zodSchema.check((payload) => {
             if (!isPlainObject(payload.value))
@@ -60170,12 +63217,12 @@ function convertSchema(schema, ctx) {
   let baseSchema = convertBaseSchema(schema, ctx);
   const hasExplicitType = schema.type || schema.enum !== void 0 || schema.const !== void 0;
   if (schema.anyOf && Array.isArray(schema.anyOf)) {
-    const options = schema.anyOf.map((s) => convertSchema(s, ctx));
+    const options = schema.anyOf.map((s3) => convertSchema(s3, ctx));
     const anyOfUnion = z.union(options);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, anyOfUnion) : anyOfUnion;
   }
   if (schema.oneOf && Array.isArray(schema.oneOf)) {
-    const options = schema.oneOf.map((s) => convertSchema(s, ctx));
+    const options = schema.oneOf.map((s3) => convertSchema(s3, ctx));
     const oneOfUnion = z.xor(options);
     baseSchema = hasExplicitType ? z.intersection(baseSchema, oneOfUnion) : oneOfUnion;
   }
@@ -60275,24 +63322,24 @@ function visit(schema, fnOrHandlers) {
     return h ? h(node2, rewritten) : node2;
   };
   const cache = /* @__PURE__ */ new Map();
-  function run3(s) {
-    const cached3 = cache.get(s);
+  function run3(s3) {
+    const cached3 = cache.get(s3);
     if (cached3 === RESOLVING) {
       return new $ZodLazy({
         type: "lazy",
-        getter: () => cache.get(s)
+        getter: () => cache.get(s3)
       });
     }
     if (cached3 !== void 0)
       return cached3;
-    cache.set(s, RESOLVING);
-    const inner = mapInner(s);
-    const mapped = fn(inner, inner !== s);
-    cache.set(s, mapped);
+    cache.set(s3, RESOLVING);
+    const inner = mapInner(s3);
+    const mapped = fn(inner, inner !== s3);
+    cache.set(s3, mapped);
     return mapped;
   }
-  function mapInner(s) {
-    const def = s._zod.def;
+  function mapInner(s3) {
+    const def = s3._zod.def;
     const kind = def.type;
     switch (kind) {
       case "object": {
@@ -60300,11 +63347,11 @@ function visit(schema, fnOrHandlers) {
         const keys = Object.keys(oldShape);
         let changed = false;
         const newShape = {};
-        for (const k of keys) {
-          const mapped = run3(oldShape[k]);
-          if (mapped !== oldShape[k])
+        for (const k2 of keys) {
+          const mapped = run3(oldShape[k2]);
+          if (mapped !== oldShape[k2])
             changed = true;
-          newShape[k] = mapped;
+          newShape[k2] = mapped;
         }
         let newCatchall = def.catchall;
         if (def.catchall) {
@@ -60312,11 +63359,11 @@ function visit(schema, fnOrHandlers) {
           if (newCatchall !== def.catchall)
             changed = true;
         }
-        return changed ? clone(s, { ...def, shape: newShape, catchall: newCatchall }) : s;
+        return changed ? clone(s3, { ...def, shape: newShape, catchall: newCatchall }) : s3;
       }
       case "array": {
         const mapped = run3(def.element);
-        return mapped === def.element ? s : clone(s, { ...def, element: mapped });
+        return mapped === def.element ? s3 : clone(s3, { ...def, element: mapped });
       }
       case "tuple": {
         const oldItems = def.items;
@@ -60334,17 +63381,17 @@ function visit(schema, fnOrHandlers) {
           if (newRest !== def.rest)
             changed = true;
         }
-        return changed ? clone(s, { ...def, items: newItems, rest: newRest }) : s;
+        return changed ? clone(s3, { ...def, items: newItems, rest: newRest }) : s3;
       }
       case "record":
       case "map": {
         const newKey = run3(def.keyType);
         const newVal = run3(def.valueType);
-        return newKey === def.keyType && newVal === def.valueType ? s : clone(s, { ...def, keyType: newKey, valueType: newVal });
+        return newKey === def.keyType && newVal === def.valueType ? s3 : clone(s3, { ...def, keyType: newKey, valueType: newVal });
       }
       case "set": {
         const newVal = run3(def.valueType);
-        return newVal === def.valueType ? s : clone(s, { ...def, valueType: newVal });
+        return newVal === def.valueType ? s3 : clone(s3, { ...def, valueType: newVal });
       }
       case "union": {
         const oldOptions = def.options;
@@ -60356,12 +63403,12 @@ function visit(schema, fnOrHandlers) {
             changed = true;
           newOptions.push(mapped);
         }
-        return changed ? clone(s, { ...def, options: newOptions }) : s;
+        return changed ? clone(s3, { ...def, options: newOptions }) : s3;
       }
       case "intersection": {
         const newLeft = run3(def.left);
         const newRight = run3(def.right);
-        return newLeft === def.left && newRight === def.right ? s : clone(s, { ...def, left: newLeft, right: newRight });
+        return newLeft === def.left && newRight === def.right ? s3 : clone(s3, { ...def, left: newLeft, right: newRight });
       }
       case "optional":
       case "nullable":
@@ -60373,22 +63420,22 @@ function visit(schema, fnOrHandlers) {
       case "promise":
       case "success": {
         const newInner = run3(def.innerType);
-        return newInner === def.innerType ? s : clone(s, { ...def, innerType: newInner });
+        return newInner === def.innerType ? s3 : clone(s3, { ...def, innerType: newInner });
       }
       case "pipe": {
         const newIn = run3(def.in);
         const newOut = run3(def.out);
-        return newIn === def.in && newOut === def.out ? s : clone(s, { ...def, in: newIn, out: newOut });
+        return newIn === def.in && newOut === def.out ? s3 : clone(s3, { ...def, in: newIn, out: newOut });
       }
       case "function": {
         const newInput = run3(def.input);
         const newOutput = run3(def.output);
-        return newInput === def.input && newOutput === def.output ? s : clone(s, { ...def, input: newInput, output: newOutput });
+        return newInput === def.input && newOutput === def.output ? s3 : clone(s3, { ...def, input: newInput, output: newOutput });
       }
       case "lazy": {
         const original = def.getter;
         const { _cachedInner, ...rest } = def;
-        return clone(s, { ...rest, getter: () => run3(original()) });
+        return clone(s3, { ...rest, getter: () => run3(original()) });
       }
       // A leaf by choice: `parts` are regex fragments, not data positions.
       case "template_literal":
@@ -60412,10 +63459,10 @@ function visit(schema, fnOrHandlers) {
       case "file":
       case "transform":
       case "custom":
-        return s;
+        return s3;
       default: {
         kind;
-        return s;
+        return s3;
       }
     }
   }
@@ -60425,11 +63472,11 @@ function visit(schema, fnOrHandlers) {
 // node_modules/zod/v4/classic/deep-partial.js
 function deepPartial(schema) {
   return visit(schema, {
-    object: (s) => s.partial(),
+    object: (s3) => s3.partial(),
     // Every partialed option now admits `undefined`, which the constructor rejects as a duplicate.
-    union: (s) => {
-      const def = s._zod.def;
-      return def.discriminator === void 0 ? s : union(def.options);
+    union: (s3) => {
+      const def = s3._zod.def;
+      return def.discriminator === void 0 ? s3 : union(def.options);
     }
   });
 }
@@ -60449,18 +63496,18 @@ function inSide(def) {
 }
 function input(schema) {
   return visit(schema, {
-    pipe: (s) => inSide(s._zod.def),
+    pipe: (s3) => inSide(s3._zod.def),
     // A default value belongs to the output side, so a rewritten inner type leaves it stranded. `.default()` widens the declared input type with `undefined`, and `optional` is what carries that across.
-    default: (s, rewritten) => rewritten ? optional(s._zod.def.innerType) : s,
+    default: (s3, rewritten) => rewritten ? optional(s3._zod.def.innerType) : s3,
     // A catch value is output-side too, but `.catch()` leaves the declared input type alone, so the inner schema stands on its own.
-    catch: (s, rewritten) => rewritten ? s._zod.def.innerType : s
+    catch: (s3, rewritten) => rewritten ? s3._zod.def.innerType : s3
   });
 }
 function output(schema) {
   return visit(schema, {
-    pipe: (s) => outSide(s._zod.def),
+    pipe: (s3) => outSide(s3._zod.def),
     // A prefault value is fed through the schema, which makes it input-side, so a rewritten inner type leaves it stranded.
-    prefault: (s, rewritten) => rewritten ? s._zod.def.innerType : s
+    prefault: (s3, rewritten) => rewritten ? s3._zod.def.innerType : s3
   });
 }
 
@@ -60534,7 +63581,7 @@ var configSchema = external_exports.strictObject({
     tokens: external_exports.string().min(1)
   }).optional(),
   backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
-  scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
+  scenarios: external_exports.record(backendName, scenarioSchema).refine((s3) => Object.keys(s3).length > 0, "at least one scenario"),
   repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
   iterations: positiveInt.default(40),
@@ -60664,7 +63711,7 @@ function expectation(issue3) {
       return `expected a number ${op} ${String(issue3.maximum)}`;
     }
     case "invalid_value":
-      return `expected one of ${issue3.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return `expected one of ${issue3.values.map((v2) => JSON.stringify(v2)).join(", ")}`;
     case "invalid_format":
       return `expected ${issue3.code === "invalid_format" && issue3.format === "regex" ? issue3.message : `a ${issue3.format} string`}`;
     case "invalid_union":
@@ -60742,7 +63789,7 @@ function parseConfig(text, file2, baseDir, overrides = {}) {
   if (!parsed.success) {
     const issue3 = mostUsefulIssue(parsed.error.issues);
     if (!issue3) throw configError(file2, [], "invalid config");
-    const issuePath = issue3.path.filter((k) => typeof k !== "symbol");
+    const issuePath = issue3.path.filter((k2) => typeof k2 !== "symbol");
     if (issue3.code === "unrecognized_keys") {
       const key = issue3.keys[0] ?? "?";
       const keyPath = [...issuePath, key];
@@ -60755,27 +63802,27 @@ function parseConfig(text, file2, baseDir, overrides = {}) {
     }
     throw configError(map2.locate(issuePath), issuePath, `${expectation(issue3)}; got ${describeValue(got)}`);
   }
-  return resolveConfig(parsed.data, file2, baseDir, overrides, (p) => map2.locate(p));
+  return resolveConfig(parsed.data, file2, baseDir, overrides, (p2) => map2.locate(p2));
 }
 function mostUsefulIssue(issues, prefix = []) {
   const ordered = [...issues].sort(
-    (a, b) => Number(b.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys")
+    (a, b2) => Number(b2.code === "unrecognized_keys") - Number(a.code === "unrecognized_keys")
   );
   const first = ordered[0];
   if (!first) return void 0;
-  const path9 = [...prefix, ...first.path];
+  const path13 = [...prefix, ...first.path];
   if (first.code === "invalid_union") {
     const branch = first.errors.find(
       (branchIssues) => !branchIssues.some((i) => i.code === "invalid_type" && i.path.length === 0)
     );
-    const inner = branch ? mostUsefulIssue(branch, path9) : void 0;
+    const inner = branch ? mostUsefulIssue(branch, path13) : void 0;
     if (inner) return inner;
   }
   if (first.code === "invalid_key" || first.code === "invalid_element") {
     const inner = first.issues[0];
-    if (inner) return Object.assign({}, inner, { path: path9, badKey: first.code === "invalid_key" });
+    if (inner) return Object.assign({}, inner, { path: path13, badKey: first.code === "invalid_key" });
   }
-  return { ...first, path: path9 };
+  return { ...first, path: path13 };
 }
 function knownKeys(keyPath) {
   let schema = configSchema;
@@ -60798,18 +63845,18 @@ function knownKeys(keyPath) {
   return shape ? Object.keys(shape).join(", ") : void 0;
 }
 function unwrap(schema) {
-  let s = schema;
-  while (s && (s.def?.innerType !== void 0 || typeof s.unwrap === "function")) {
-    s = s.def?.innerType ?? s.unwrap?.();
+  let s3 = schema;
+  while (s3 && (s3.def?.innerType !== void 0 || typeof s3.unwrap === "function")) {
+    s3 = s3.def?.innerType ?? s3.unwrap?.();
   }
-  return s;
+  return s3;
 }
 function resolveConfig(raw, file2, baseDir, overrides, locate) {
-  const resolvePath = (p) => path2.resolve(baseDir, p);
+  const resolvePath = (p2) => path3.resolve(baseDir, p2);
   const fail = (keyPath, message) => {
     throw configError(locate(keyPath), keyPath, message);
   };
-  const onnxPath = overrides.modelPath ? path2.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
+  const onnxPath = overrides.modelPath ? path3.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const backends = raw.backends.map((entry, i) => {
     const name = typeof entry === "string" ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -60849,24 +63896,24 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     };
   });
   const seen = /* @__PURE__ */ new Map();
-  backends.forEach((b, i) => {
-    const first = seen.get(b.name);
+  backends.forEach((b2, i) => {
+    const first = seen.get(b2.name);
     if (first !== void 0)
-      fail(["backends", i], `duplicate backend name ${JSON.stringify(b.name)} (also at backends[${first}])`);
-    seen.set(b.name, i);
+      fail(["backends", i], `duplicate backend name ${JSON.stringify(b2.name)} (also at backends[${first}])`);
+    seen.set(b2.name, i);
   });
-  const scenarios = Object.entries(raw.scenarios).map(([name, s]) => ({
+  const scenarios = Object.entries(raw.scenarios).map(([name, s3]) => ({
     name,
-    batch: s.batch,
-    seqLen: s.seq_len
+    batch: s3.batch,
+    seqLen: s3.seq_len
   }));
   const context3 = raw.model.context_tokens;
   if (context3 !== void 0) {
-    for (const s of scenarios) {
-      if (s.seqLen > context3) {
+    for (const s3 of scenarios) {
+      if (s3.seqLen > context3) {
         fail(
-          ["scenarios", s.name, "seq_len"],
-          `expected at most model.context_tokens (${context3}); got ${s.seqLen}: a model gives garbage past the context it was trained for`
+          ["scenarios", s3.name, "seq_len"],
+          `expected at most model.context_tokens (${context3}); got ${s3.seqLen}: a model gives garbage past the context it was trained for`
         );
       }
     }
@@ -60923,7 +63970,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     // A model given by --model is another model: the config's label would misname it.
     model: {
       onnxPath,
-      name: (overrides.modelPath ? void 0 : raw.model.name) ?? path2.basename(onnxPath),
+      name: (overrides.modelPath ? void 0 : raw.model.name) ?? path3.basename(onnxPath),
       contextTokens: context3
     },
     inputTokensPath,
@@ -60963,7 +64010,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase
     },
     compare: {
-      baseModelPath: overrides.baseModelPath ? path2.resolve(overrides.baseModelPath) : raw.compare.base_model !== void 0 ? resolvePath(raw.compare.base_model) : void 0,
+      baseModelPath: overrides.baseModelPath ? path3.resolve(overrides.baseModelPath) : raw.compare.base_model !== void 0 ? resolvePath(raw.compare.base_model) : void 0,
       baselinePath: raw.compare.baseline !== void 0 ? resolvePath(raw.compare.baseline) : void 0,
       allowEnvironmentChange: raw.compare.allow_environment_change,
       missingCell: raw.compare.missing_cell,
@@ -60983,7 +64030,7 @@ function loadConfigFile(file2, overrides = {}) {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, expected a YAML file" : String(code);
     throw new UsageError(`config error: ${file2}: cannot read the config file: ${why}`);
   }
-  return parseConfig(text, file2, path2.dirname(path2.resolve(file2)), overrides);
+  return parseConfig(text, file2, path3.dirname(path3.resolve(file2)), overrides);
 }
 
 // node_modules/@actions/github/lib/context.js
@@ -61000,8 +64047,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path9 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path9} does not exist${EOL5}`);
+        const path13 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path13} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -61040,13 +64087,13 @@ var Context = class {
 // node_modules/@actions/github/lib/internal/utils.js
 var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
-var __awaiter2 = function(thisArg, _arguments, P, generator) {
+var __awaiter5 = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
       resolve(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -61085,7 +64132,7 @@ function getProxyAgentDispatcher(destinationUrl) {
 }
 function getProxyFetch(destinationUrl) {
   const httpDispatcher = getProxyAgentDispatcher(destinationUrl);
-  const proxyFetch = (url2, opts) => __awaiter2(this, void 0, void 0, function* () {
+  const proxyFetch = (url2, opts) => __awaiter5(this, void 0, void 0, function* () {
     return (0, import_undici2.fetch)(url2, Object.assign(Object.assign({}, opts), { dispatcher: httpDispatcher }));
   });
   return proxyFetch;
@@ -61238,7 +64285,7 @@ var DEFAULTS = {
     format: ""
   }
 };
-function lowercaseKeys(object2) {
+function lowercaseKeys2(object2) {
   if (!object2) {
     return {};
   }
@@ -61282,7 +64329,7 @@ function merge2(defaults2, route, options) {
   } else {
     options = Object.assign({}, route);
   }
-  options.headers = lowercaseKeys(options.headers);
+  options.headers = lowercaseKeys2(options.headers);
   removeUndefinedProperties(options);
   removeUndefinedProperties(options.headers);
   const mergedOptions = mergeDeep(defaults2 || {}, options);
@@ -61318,7 +64365,7 @@ function extractUrlVariableNames(url2) {
   if (!matches) {
     return [];
   }
-  return matches.map(removeNonChars).reduce((a, b) => a.concat(b), []);
+  return matches.map(removeNonChars).reduce((a, b2) => a.concat(b2), []);
 }
 function omit2(object2, keysToOmit) {
   const result = { __proto__: null };
@@ -61376,9 +64423,9 @@ function getValues(context3, operator, key, modifier) {
             );
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              result.push(encodeValue(operator, value[k], k));
+          Object.keys(value).forEach(function(k2) {
+            if (isDefined(value[k2])) {
+              result.push(encodeValue(operator, value[k2], k2));
             }
           });
         }
@@ -61389,10 +64436,10 @@ function getValues(context3, operator, key, modifier) {
             tmp.push(encodeValue(operator, value2));
           });
         } else {
-          Object.keys(value).forEach(function(k) {
-            if (isDefined(value[k])) {
-              tmp.push(encodeUnreserved(k));
-              tmp.push(encodeValue(operator, value[k].toString()));
+          Object.keys(value).forEach(function(k2) {
+            if (isDefined(value[k2])) {
+              tmp.push(encodeUnreserved(k2));
+              tmp.push(encodeValue(operator, value[k2].toString()));
             }
           });
         }
@@ -61425,7 +64472,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal2) {
+    function(_2, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -61573,10 +64620,10 @@ for (let code = 97; code <= 122; code++) {
   CHAR_MAP[code] |= TOKEN_FLAG;
 }
 var NullObject = /* @__PURE__ */ (() => {
-  const C = function() {
+  const C2 = function() {
   };
-  C.prototype = /* @__PURE__ */ Object.create(null);
-  return C;
+  C2.prototype = /* @__PURE__ */ Object.create(null);
+  return C2;
 })();
 function parse4(header, options) {
   const stopFlags = SEMI_FLAG | (options?.comma === true ? COMMA_FLAG : 0);
@@ -61836,17 +64883,17 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
       }
     } else {
       while (node2.index < node2.keys.length) {
-        const k = node2.keys[node2.index++];
-        const isFilteredOutByArray = propertyList && !propertyList.has(k);
+        const k2 = node2.keys[node2.index++];
+        const isFilteredOutByArray = propertyList && !propertyList.has(k2);
         if (isFilteredOutByArray) continue;
-        const childRaw = node2.val[k];
-        const childVal = prepareVal(node2.val, k, childRaw);
+        const childRaw = node2.val[k2];
+        const childVal = prepareVal(node2.val, k2, childRaw);
         if (isUnstringifiable(childVal)) continue;
         if (!node2.first) chunks.push(",");
         if (space) {
-          chunks.push("\n" + space.repeat(level) + originalStringify(k) + ": ");
+          chunks.push("\n" + space.repeat(level) + originalStringify(k2) + ": ");
         } else {
-          chunks.push(originalStringify(k) + ":");
+          chunks.push(originalStringify(k2) + ":");
         }
         const isComplexObject = childVal !== null && typeof childVal === "object";
         const isNativeRaw = isRawJSON(childVal);
@@ -61857,7 +64904,7 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
           visited.add(childVal);
           stack.push({
             parent: node2.val,
-            key: k,
+            key: k2,
             val: childVal,
             isArray: Array.isArray(childVal),
             keys: Array.isArray(childVal) ? null : Object.keys(childVal),
@@ -61945,7 +64992,7 @@ var isContextSourceSupported = () => {
   try {
     const result = JSON.parse(
       "1",
-      (_, __, context3) => !!context3?.source && context3.source === "1"
+      (_2, __, context3) => !!context3?.source && context3.source === "1"
     );
     featureCache.set(parseFingerprint, result);
     return result;
@@ -62248,7 +65295,7 @@ function toErrorMessage(data) {
   if (typeof data === "object" && data !== null && "message" in data) {
     const objectData = data;
     const suffix = "documentation_url" in objectData ? ` - ${objectData.documentation_url}` : "";
-    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v) => JSON.stringify(v)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
+    return Array.isArray(objectData.errors) ? `${objectData.message}: ${objectData.errors.map((v2) => JSON.stringify(v2)).join(", ")}${suffix}` : `${objectData.message}${suffix}`;
   }
   return `Unknown error: ${JSON.stringify(data)}`;
 }
@@ -62389,8 +65436,8 @@ function withCustomRequest(customRequest) {
 
 // node_modules/@octokit/auth-token/dist-bundle/index.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
-var sep = "\\.";
-var jwtRE = new RegExp(`^${b64url}${sep}${b64url}${sep}${b64url}$`);
+var sep2 = "\\.";
+var jwtRE = new RegExp(`^${b64url}${sep2}${b64url}${sep2}${b64url}$`);
 var isJWT = jwtRE.test.bind(jwtRE);
 async function auth(token) {
   const isApp = isJWT(token);
@@ -65137,9 +68184,9 @@ function getOctokitOptions(token, options) {
   if (auth2) {
     opts.auth = auth2;
   }
-  const userAgent2 = getUserAgentWithOrchestrationId(opts.userAgent);
-  if (userAgent2) {
-    opts.userAgent = userAgent2;
+  const userAgent3 = getUserAgentWithOrchestrationId(opts.userAgent);
+  if (userAgent3) {
+    opts.userAgent = userAgent3;
   }
   return opts;
 }
@@ -65295,7 +68342,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path9) => path9.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path13) => path13.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -65677,8 +68724,8 @@ function num(value, digits = 4) {
   if (value !== 0 && (Math.abs(value) >= 1e7 || Math.abs(value) < 1e-4)) return value.toExponential(digits - 1);
   return Number(value.toPrecision(digits)).toString();
 }
-function interval(ci, digits = 4) {
-  return ci ? `[${num(ci[0], digits)}, ${num(ci[1], digits)}]` : "\u2014";
+function interval(ci2, digits = 4) {
+  return ci2 ? `[${num(ci2[0], digits)}, ${num(ci2[1], digits)}]` : "\u2014";
 }
 function cell(text) {
   return text.replace(/\r?\n/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
@@ -65701,11 +68748,11 @@ function signedPercent(fraction) {
 }
 function renderMarkdown(results) {
   const out = [];
-  const v = results.verdict;
+  const v2 = results.verdict;
   out.push(`# tr118 prefill benchmark: ${cell(results.model.name)}`, "");
-  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** \u2014 ${cell(v.basis)}.`, "");
-  if (v.reasons.length > 0) {
-    for (const r of v.reasons)
+  out.push(`**Verdict: ${VERDICT_ICON[v2.decision]} ${v2.decision}** \u2014 ${cell(v2.basis)}.`, "");
+  if (v2.reasons.length > 0) {
+    for (const r of v2.reasons)
       out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
     out.push("");
   }
@@ -65781,16 +68828,16 @@ function renderMarkdown(results) {
         "lat_ci95",
         "thr_geomean_tok_s"
       ],
-      ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.status,
-        String(b.okRuns),
-        String(b.runs),
-        num(b.degradedRate, 3),
-        b.geomean ? `${b.geomean.scenarios}/${results.cells.filter((c) => c.backend === b.spec.name).length}` : "0",
-        num(b.geomean?.latencyMs),
-        interval(b.geomean?.latencyCi95),
-        num(b.geomean?.tokensPerSecond)
+      ...results.backends.map((b2) => [
+        cell(b2.spec.name),
+        b2.status,
+        String(b2.okRuns),
+        String(b2.runs),
+        num(b2.degradedRate, 3),
+        b2.geomean ? `${b2.geomean.scenarios}/${results.cells.filter((c) => c.backend === b2.spec.name).length}` : "0",
+        num(b2.geomean?.latencyMs),
+        interval(b2.geomean?.latencyCi95),
+        num(b2.geomean?.tokensPerSecond)
       ])
     ]),
     ""
@@ -65882,16 +68929,16 @@ function renderMarkdown(results) {
         "Status",
         "Reason"
       ],
-      ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.spec.engine,
-        b.session ? b.session.providers.join(" \u2192 ") : b.spec.provider ?? "\u2014",
-        b.spec.precision,
-        `${b.spec.intraOpThreads || "default"}/${b.spec.interOpThreads || "default"}`,
-        b.spec.graphOptimization,
-        num(b.session?.openMs),
-        b.status,
-        b.reason ? cell(b.reason) : "\u2014"
+      ...results.backends.map((b2) => [
+        cell(b2.spec.name),
+        b2.spec.engine,
+        b2.session ? b2.session.providers.join(" \u2192 ") : b2.spec.provider ?? "\u2014",
+        b2.spec.precision,
+        `${b2.spec.intraOpThreads || "default"}/${b2.spec.interOpThreads || "default"}`,
+        b2.spec.graphOptimization,
+        num(b2.session?.openMs),
+        b2.status,
+        b2.reason ? cell(b2.reason) : "\u2014"
       ])
     ]),
     ""
@@ -65902,26 +68949,26 @@ function renderMarkdown(results) {
       ["model", cell(results.model.path)],
       ["sha256", results.model.sha256],
       ["size_mb", num(results.model.bytes / 1e6)],
-      ...results.backendModels.map((m2) => [
+      ...results.backendModels.map((m3) => [
         `backend model`,
-        `${cell(m2.path)} (sha256 ${m2.sha256.slice(0, 16)}\u2026, ${num(m2.bytes / 1e6)} MB)`
+        `${cell(m3.path)} (sha256 ${m3.sha256.slice(0, 16)}\u2026, ${num(m3.bytes / 1e6)} MB)`
       ])
     ]),
     ""
   );
-  const m = results.method;
-  const env2 = results.environment;
+  const m2 = results.method;
+  const env = results.environment;
   out.push("## Method", "");
-  out.push(`- Timer: ${m.timerCovers}.`);
+  out.push(`- Timer: ${m2.timerCovers}.`);
   out.push(
-    `- ${m.repetitions} repetitions \xD7 ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${m.order} (seed ${m.seed}).`
+    `- ${m2.repetitions} repetitions \xD7 ${m2.iterations} timed passes per cell, ${m2.warmup} warm-up passes before each run; ${m2.order} (seed ${m2.seed}).`
   );
   out.push(
-    `- Timeout per run: ${m.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`
+    `- Timeout per run: ${m2.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`
   );
   out.push(`- Inputs: distinct rows of real held-out tokens, no padding; throughput counts real tokens only.`);
   out.push(
-    `- Machine: ${cell(env2.cpuModel)} \xD7 ${env2.cpuCount}, ${cell(env2.os)}; GPU: ${env2.gpus.length > 0 ? env2.gpus.map((g2) => cell(g2.name)).join(", ") : cell(env2.gpuNote ?? "none")}; Node ${env2.nodeVersion}, onnxruntime-node ${env2.onnxruntimeVersion}, tr118 ${env2.toolVersion}.`
+    `- Machine: ${cell(env.cpuModel)} \xD7 ${env.cpuCount}, ${cell(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g3) => cell(g3.name)).join(", ") : cell(env.gpuNote ?? "none")}; Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}.`
   );
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, "");
   return out.join("\n");
@@ -65958,9 +69005,9 @@ function chart(results) {
   ];
 }
 function renderComment(results, runUrl) {
-  const v = results.verdict;
-  const deciding = v.reasons.filter((r) => r.decision === v.decision && v.decision !== "pass");
-  const lines = [COMMENT_MARKER, `${HEADLINE[v.decision]} \u2014 ${escapeUntrusted(v.basis)}`, ""];
+  const v2 = results.verdict;
+  const deciding = v2.reasons.filter((r) => r.decision === v2.decision && v2.decision !== "pass");
+  const lines = [COMMENT_MARKER, `${HEADLINE[v2.decision]} \u2014 ${escapeUntrusted(v2.basis)}`, ""];
   if (deciding.length > 0) {
     lines.push("Decided by:", "");
     for (const r of deciding)
@@ -65974,22 +69021,22 @@ function renderComment(results, runUrl) {
 }
 
 // src/github/event.ts
-function readEvent(env2, payload) {
-  const p = payload ?? {};
-  const [owner, repo] = (env2.GITHUB_REPOSITORY ?? p.repository?.full_name ?? "").split("/");
-  const pr = p.pull_request;
-  const pullRequest = pr?.number !== void 0 && pr.head?.sha ? {
-    number: pr.number,
-    headSha: pr.head.sha,
-    baseRef: pr.base?.ref ?? "",
-    fromFork: (pr.head.repo?.full_name ?? "") !== (pr.base?.repo?.full_name ?? p.repository?.full_name ?? "")
+function readEvent(env, payload) {
+  const p2 = payload ?? {};
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? p2.repository?.full_name ?? "").split("/");
+  const pr2 = p2.pull_request;
+  const pullRequest = pr2?.number !== void 0 && pr2.head?.sha ? {
+    number: pr2.number,
+    headSha: pr2.head.sha,
+    baseRef: pr2.base?.ref ?? "",
+    fromFork: (pr2.head.repo?.full_name ?? "") !== (pr2.base?.repo?.full_name ?? p2.repository?.full_name ?? "")
   } : null;
   return {
-    name: env2.GITHUB_EVENT_NAME ?? "",
+    name: env.GITHUB_EVENT_NAME ?? "",
     repo: owner && repo ? { owner, repo } : null,
     pullRequest,
-    sha: pullRequest?.headSha ?? env2.GITHUB_SHA ?? null,
-    refName: env2.GITHUB_REF_NAME ?? null
+    sha: pullRequest?.headSha ?? env.GITHUB_SHA ?? null,
+    refName: env.GITHUB_REF_NAME ?? null
   };
 }
 
@@ -66044,18 +69091,3420 @@ function parseInputs(get) {
   };
 }
 
+// src/action/onnxruntime.ts
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync as existsSync5, mkdirSync, mkdtempSync, readFileSync as readFileSync3, rmSync } from "node:fs";
+import os7 from "node:os";
+import path6 from "node:path";
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as crypto2 from "crypto";
+import * as fs3 from "fs";
+
+// node_modules/@actions/tool-cache/lib/manifest.js
+var semver = __toESM(require_semver2(), 1);
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+import * as os5 from "os";
+import * as path4 from "path";
+var semver2 = __toESM(require_semver2(), 1);
+import * as stream from "stream";
+import * as util from "util";
+import { ok as ok2 } from "assert";
+
+// node_modules/@actions/tool-cache/lib/retry-helper.js
+var __awaiter6 = function(thisArg, _arguments, P2, generator) {
+  function adopt(value) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var RetryHelper = class {
+  constructor(maxAttempts, minSeconds, maxSeconds) {
+    if (maxAttempts < 1) {
+      throw new Error("max attempts should be greater than or equal to 1");
+    }
+    this.maxAttempts = maxAttempts;
+    this.minSeconds = Math.floor(minSeconds);
+    this.maxSeconds = Math.floor(maxSeconds);
+    if (this.minSeconds > this.maxSeconds) {
+      throw new Error("min seconds should be less than or equal to max seconds");
+    }
+  }
+  execute(action, isRetryable) {
+    return __awaiter6(this, void 0, void 0, function* () {
+      let attempt = 1;
+      while (attempt < this.maxAttempts) {
+        try {
+          return yield action();
+        } catch (err) {
+          if (isRetryable && !isRetryable(err)) {
+            throw err;
+          }
+          info(err.message);
+        }
+        const seconds = this.getSleepAmount();
+        info(`Waiting ${seconds} seconds before trying again`);
+        yield this.sleep(seconds);
+        attempt++;
+      }
+      return yield action();
+    });
+  }
+  getSleepAmount() {
+    return Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) + this.minSeconds;
+  }
+  sleep(seconds) {
+    return __awaiter6(this, void 0, void 0, function* () {
+      return new Promise((resolve) => setTimeout(resolve, seconds * 1e3));
+    });
+  }
+};
+
+// node_modules/@actions/tool-cache/lib/tool-cache.js
+var __awaiter7 = function(thisArg, _arguments, P2, generator) {
+  function adopt(value) {
+    return value instanceof P2 ? value : new P2(function(resolve) {
+      resolve(value);
+    });
+  }
+  return new (P2 || (P2 = Promise))(function(resolve, reject) {
+    function fulfilled(value) {
+      try {
+        step(generator.next(value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function rejected(value) {
+      try {
+        step(generator["throw"](value));
+      } catch (e) {
+        reject(e);
+      }
+    }
+    function step(result) {
+      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+    }
+    step((generator = generator.apply(thisArg, _arguments || [])).next());
+  });
+};
+var HTTPError = class extends Error {
+  constructor(httpStatusCode) {
+    super(`Unexpected HTTP response: ${httpStatusCode}`);
+    this.httpStatusCode = httpStatusCode;
+    Object.setPrototypeOf(this, new.target.prototype);
+  }
+};
+var IS_WINDOWS3 = process.platform === "win32";
+var IS_MAC = process.platform === "darwin";
+var userAgent2 = "actions/tool-cache";
+function downloadTool(url2, dest, auth2, headers) {
+  return __awaiter7(this, void 0, void 0, function* () {
+    dest = dest || path4.join(_getTempDirectory(), crypto2.randomUUID());
+    yield mkdirP(path4.dirname(dest));
+    debug(`Downloading ${url2}`);
+    debug(`Destination ${dest}`);
+    const maxAttempts = 3;
+    const minSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS", 10);
+    const maxSeconds = _getGlobal("TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS", 20);
+    const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+    return yield retryHelper.execute(() => __awaiter7(this, void 0, void 0, function* () {
+      return yield downloadToolAttempt(url2, dest || "", auth2, headers);
+    }), (err) => {
+      if (err instanceof HTTPError && err.httpStatusCode) {
+        if (err.httpStatusCode < 500 && err.httpStatusCode !== 408 && err.httpStatusCode !== 429) {
+          return false;
+        }
+      }
+      return true;
+    });
+  });
+}
+function downloadToolAttempt(url2, dest, auth2, headers) {
+  return __awaiter7(this, void 0, void 0, function* () {
+    if (fs3.existsSync(dest)) {
+      throw new Error(`Destination file path ${dest} already exists`);
+    }
+    const http2 = new HttpClient(userAgent2, [], {
+      allowRetries: false
+    });
+    if (auth2) {
+      debug("set auth");
+      if (headers === void 0) {
+        headers = {};
+      }
+      headers.authorization = auth2;
+    }
+    const response = yield http2.get(url2, headers);
+    if (response.message.statusCode !== 200) {
+      const err = new HTTPError(response.message.statusCode);
+      debug(`Failed to download from "${url2}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+      throw err;
+    }
+    const pipeline2 = util.promisify(stream.pipeline);
+    const responseMessageFactory = _getGlobal("TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY", () => response.message);
+    const readStream = responseMessageFactory();
+    let succeeded = false;
+    try {
+      yield pipeline2(readStream, fs3.createWriteStream(dest));
+      debug("download complete");
+      succeeded = true;
+      return dest;
+    } finally {
+      if (!succeeded) {
+        debug("download failed");
+        try {
+          yield rmRF(dest);
+        } catch (err) {
+          debug(`Failed to delete '${dest}'. ${err.message}`);
+        }
+      }
+    }
+  });
+}
+function cacheDir(sourceDir, tool, version2, arch3) {
+  return __awaiter7(this, void 0, void 0, function* () {
+    version2 = semver2.clean(version2) || version2;
+    arch3 = arch3 || os5.arch();
+    debug(`Caching tool ${tool} ${version2} ${arch3}`);
+    debug(`source dir: ${sourceDir}`);
+    if (!fs3.statSync(sourceDir).isDirectory()) {
+      throw new Error("sourceDir is not a directory");
+    }
+    const destPath = yield _createToolPath(tool, version2, arch3);
+    for (const itemName of fs3.readdirSync(sourceDir)) {
+      const s3 = path4.join(sourceDir, itemName);
+      yield cp(s3, destPath, { recursive: true });
+    }
+    _completeToolPath(tool, version2, arch3);
+    return destPath;
+  });
+}
+function find(toolName, versionSpec, arch3) {
+  if (!toolName) {
+    throw new Error("toolName parameter is required");
+  }
+  if (!versionSpec) {
+    throw new Error("versionSpec parameter is required");
+  }
+  arch3 = arch3 || os5.arch();
+  if (!isExplicitVersion(versionSpec)) {
+    const localVersions = findAllVersions(toolName, arch3);
+    const match = evaluateVersions(localVersions, versionSpec);
+    versionSpec = match;
+  }
+  let toolPath = "";
+  if (versionSpec) {
+    versionSpec = semver2.clean(versionSpec) || "";
+    const cachePath = path4.join(_getCacheDirectory(), toolName, versionSpec, arch3);
+    debug(`checking cache: ${cachePath}`);
+    if (fs3.existsSync(cachePath) && fs3.existsSync(`${cachePath}.complete`)) {
+      debug(`Found tool in cache ${toolName} ${versionSpec} ${arch3}`);
+      toolPath = cachePath;
+    } else {
+      debug("not found");
+    }
+  }
+  return toolPath;
+}
+function findAllVersions(toolName, arch3) {
+  const versions = [];
+  arch3 = arch3 || os5.arch();
+  const toolPath = path4.join(_getCacheDirectory(), toolName);
+  if (fs3.existsSync(toolPath)) {
+    const children = fs3.readdirSync(toolPath);
+    for (const child of children) {
+      if (isExplicitVersion(child)) {
+        const fullPath = path4.join(toolPath, child, arch3 || "");
+        if (fs3.existsSync(fullPath) && fs3.existsSync(`${fullPath}.complete`)) {
+          versions.push(child);
+        }
+      }
+    }
+  }
+  return versions;
+}
+function _createToolPath(tool, version2, arch3) {
+  return __awaiter7(this, void 0, void 0, function* () {
+    const folderPath = path4.join(_getCacheDirectory(), tool, semver2.clean(version2) || version2, arch3 || "");
+    debug(`destination ${folderPath}`);
+    const markerPath = `${folderPath}.complete`;
+    yield rmRF(folderPath);
+    yield rmRF(markerPath);
+    yield mkdirP(folderPath);
+    return folderPath;
+  });
+}
+function _completeToolPath(tool, version2, arch3) {
+  const folderPath = path4.join(_getCacheDirectory(), tool, semver2.clean(version2) || version2, arch3 || "");
+  const markerPath = `${folderPath}.complete`;
+  fs3.writeFileSync(markerPath, "");
+  debug("finished caching tool");
+}
+function isExplicitVersion(versionSpec) {
+  const c = semver2.clean(versionSpec) || "";
+  debug(`isExplicit: ${c}`);
+  const valid2 = semver2.valid(c) != null;
+  debug(`explicit? ${valid2}`);
+  return valid2;
+}
+function evaluateVersions(versions, versionSpec) {
+  let version2 = "";
+  debug(`evaluating ${versions.length} versions`);
+  versions = versions.sort((a, b2) => {
+    if (semver2.gt(a, b2)) {
+      return 1;
+    }
+    return -1;
+  });
+  for (let i = versions.length - 1; i >= 0; i--) {
+    const potential = versions[i];
+    const satisfied = semver2.satisfies(potential, versionSpec);
+    if (satisfied) {
+      version2 = potential;
+      break;
+    }
+  }
+  if (version2) {
+    debug(`matched: ${version2}`);
+  } else {
+    debug("match not found");
+  }
+  return version2;
+}
+function _getCacheDirectory() {
+  const cacheDirectory = process.env["RUNNER_TOOL_CACHE"] || "";
+  ok2(cacheDirectory, "Expected RUNNER_TOOL_CACHE to be defined");
+  return cacheDirectory;
+}
+function _getTempDirectory() {
+  const tempDirectory = process.env["RUNNER_TEMP"] || "";
+  ok2(tempDirectory, "Expected RUNNER_TEMP to be defined");
+  return tempDirectory;
+}
+function _getGlobal(key, defaultValue) {
+  const value = global[key];
+  return value !== void 0 ? value : defaultValue;
+}
+
+// node_modules/tar/dist/esm/index.min.js
+import Qr from "events";
+import I from "fs";
+import { EventEmitter as Di } from "node:events";
+import Cs from "node:stream";
+import { StringDecoder as Hr } from "node:string_decoder";
+import cr from "node:path";
+import Kt from "node:fs";
+import { dirname as Fn, parse as kn } from "path";
+import { EventEmitter as Dn } from "events";
+import zi from "assert";
+import { Buffer as Ot } from "buffer";
+import * as Ps from "zlib";
+import en from "zlib";
+import { posix as Zt } from "node:path";
+import { basename as _n } from "node:path";
+import mi from "fs";
+import X from "fs";
+import js from "path";
+import { win32 as Pn } from "node:path";
+import ar from "path";
+import Br from "node:fs";
+import co from "node:assert";
+import { randomBytes as Mr } from "node:crypto";
+import u from "node:fs";
+import R from "node:path";
+import pr from "fs";
+import wi from "node:fs";
+import we from "node:path";
+import k from "node:fs";
+import ro from "node:fs/promises";
+import Si from "node:path";
+import { join as xr } from "node:path";
+import v from "node:fs";
+import Pr from "node:path";
+var zr = Object.defineProperty;
+var Ur = (s3, t) => {
+  for (var e in t) zr(s3, e, { get: t[e], enumerable: true });
+};
+var Ds = typeof process == "object" && process ? process : { stdout: null, stderr: null };
+var Wr = (s3) => !!s3 && typeof s3 == "object" && (s3 instanceof A || s3 instanceof Cs || Gr(s3) || Zr(s3));
+var Gr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.pipe == "function" && s3.pipe !== Cs.Writable.prototype.pipe;
+var Zr = (s3) => !!s3 && typeof s3 == "object" && s3 instanceof Di && typeof s3.write == "function" && typeof s3.end == "function";
+var Q = /* @__PURE__ */ Symbol("EOF");
+var J = /* @__PURE__ */ Symbol("maybeEmitEnd");
+var nt = /* @__PURE__ */ Symbol("emittedEnd");
+var De = /* @__PURE__ */ Symbol("emittingEnd");
+var qt = /* @__PURE__ */ Symbol("emittedError");
+var Ne = /* @__PURE__ */ Symbol("closed");
+var Ns = /* @__PURE__ */ Symbol("read");
+var Ae = /* @__PURE__ */ Symbol("flush");
+var As = /* @__PURE__ */ Symbol("flushChunk");
+var z2 = /* @__PURE__ */ Symbol("encoding");
+var Mt = /* @__PURE__ */ Symbol("decoder");
+var g = /* @__PURE__ */ Symbol("flowing");
+var Qt = /* @__PURE__ */ Symbol("paused");
+var Bt = /* @__PURE__ */ Symbol("resume");
+var b = /* @__PURE__ */ Symbol("buffer");
+var N = /* @__PURE__ */ Symbol("pipes");
+var _ = /* @__PURE__ */ Symbol("bufferLength");
+var bi = /* @__PURE__ */ Symbol("bufferPush");
+var Ie = /* @__PURE__ */ Symbol("bufferShift");
+var L = /* @__PURE__ */ Symbol("objectMode");
+var S = /* @__PURE__ */ Symbol("destroyed");
+var _i = /* @__PURE__ */ Symbol("error");
+var Oi = /* @__PURE__ */ Symbol("emitData");
+var Is = /* @__PURE__ */ Symbol("emitEnd");
+var Ti = /* @__PURE__ */ Symbol("emitEnd2");
+var Z = /* @__PURE__ */ Symbol("async");
+var xi = /* @__PURE__ */ Symbol("abort");
+var Ce = /* @__PURE__ */ Symbol("aborted");
+var Jt = /* @__PURE__ */ Symbol("signal");
+var Rt = /* @__PURE__ */ Symbol("dataListeners");
+var C = /* @__PURE__ */ Symbol("discarded");
+var jt = (s3) => Promise.resolve().then(s3);
+var Yr = (s3) => s3();
+var Kr = (s3) => s3 === "end" || s3 === "finish" || s3 === "prefinish";
+var Vr = (s3) => s3 instanceof ArrayBuffer || !!s3 && typeof s3 == "object" && s3.constructor && s3.constructor.name === "ArrayBuffer" && s3.byteLength >= 0;
+var $r = (s3) => !Buffer.isBuffer(s3) && ArrayBuffer.isView(s3);
+var Fe = class {
+  src;
+  dest;
+  opts;
+  ondrain;
+  constructor(t, e, i) {
+    this.src = t, this.dest = e, this.opts = i, this.ondrain = () => t[Bt](), this.dest.on("drain", this.ondrain);
+  }
+  unpipe() {
+    this.dest.removeListener("drain", this.ondrain);
+  }
+  proxyErrors(t) {
+  }
+  end() {
+    this.unpipe(), this.opts.end && this.dest.end();
+  }
+};
+var Li = class extends Fe {
+  unpipe() {
+    this.src.removeListener("error", this.proxyErrors), super.unpipe();
+  }
+  constructor(t, e, i) {
+    super(t, e, i), this.proxyErrors = (r) => this.dest.emit("error", r), t.on("error", this.proxyErrors);
+  }
+};
+var Xr = (s3) => !!s3.objectMode;
+var qr = (s3) => !s3.objectMode && !!s3.encoding && s3.encoding !== "buffer";
+var A = class extends Di {
+  [g] = false;
+  [Qt] = false;
+  [N] = [];
+  [b] = [];
+  [L];
+  [z2];
+  [Z];
+  [Mt];
+  [Q] = false;
+  [nt] = false;
+  [De] = false;
+  [Ne] = false;
+  [qt] = null;
+  [_] = 0;
+  [S] = false;
+  [Jt];
+  [Ce] = false;
+  [Rt] = 0;
+  [C] = false;
+  writable = true;
+  readable = true;
+  constructor(...t) {
+    let e = t[0] || {};
+    if (super(), e.objectMode && typeof e.encoding == "string") throw new TypeError("Encoding and objectMode may not be used together");
+    Xr(e) ? (this[L] = true, this[z2] = null) : qr(e) ? (this[z2] = e.encoding, this[L] = false) : (this[L] = false, this[z2] = null), this[Z] = !!e.async, this[Mt] = this[z2] ? new Hr(this[z2]) : null, e && e.debugExposeBuffer === true && Object.defineProperty(this, "buffer", { get: () => this[b] }), e && e.debugExposePipes === true && Object.defineProperty(this, "pipes", { get: () => this[N] });
+    let { signal: i } = e;
+    i && (this[Jt] = i, i.aborted ? this[xi]() : i.addEventListener("abort", () => this[xi]()));
+  }
+  get bufferLength() {
+    return this[_];
+  }
+  get encoding() {
+    return this[z2];
+  }
+  set encoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  setEncoding(t) {
+    throw new Error("Encoding must be set at instantiation time");
+  }
+  get objectMode() {
+    return this[L];
+  }
+  set objectMode(t) {
+    throw new Error("objectMode must be set at instantiation time");
+  }
+  get async() {
+    return this[Z];
+  }
+  set async(t) {
+    this[Z] = this[Z] || !!t;
+  }
+  [xi]() {
+    this[Ce] = true, this.emit("abort", this[Jt]?.reason), this.destroy(this[Jt]?.reason);
+  }
+  get aborted() {
+    return this[Ce];
+  }
+  set aborted(t) {
+  }
+  write(t, e, i) {
+    if (this[Ce]) return false;
+    if (this[Q]) throw new Error("write after end");
+    if (this[S]) return this.emit("error", Object.assign(new Error("Cannot call write after a stream was destroyed"), { code: "ERR_STREAM_DESTROYED" })), true;
+    typeof e == "function" && (i = e, e = "utf8"), e || (e = "utf8");
+    let r = this[Z] ? jt : Yr;
+    if (!this[L] && !Buffer.isBuffer(t)) {
+      if ($r(t)) t = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+      else if (Vr(t)) t = Buffer.from(t);
+      else if (typeof t != "string") throw new Error("Non-contiguous data written to non-objectMode stream");
+    }
+    return this[L] ? (this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : t.length ? (typeof t == "string" && !(e === this[z2] && !this[Mt]?.lastNeed) && (t = Buffer.from(t, e)), Buffer.isBuffer(t) && this[z2] && (t = this[Mt].write(t)), this[g] && this[_] !== 0 && this[Ae](true), this[g] ? this.emit("data", t) : this[bi](t), this[_] !== 0 && this.emit("readable"), i && r(i), this[g]) : (this[_] !== 0 && this.emit("readable"), i && r(i), this[g]);
+  }
+  read(t) {
+    if (this[S]) return null;
+    if (this[C] = false, this[_] === 0 || t === 0 || t && t > this[_]) return this[J](), null;
+    this[L] && (t = null), this[b].length > 1 && !this[L] && (this[b] = [this[z2] ? this[b].join("") : Buffer.concat(this[b], this[_])]);
+    let e = this[Ns](t || null, this[b][0]);
+    return this[J](), e;
+  }
+  [Ns](t, e) {
+    if (this[L]) this[Ie]();
+    else {
+      let i = e;
+      t === i.length || t === null ? this[Ie]() : typeof i == "string" ? (this[b][0] = i.slice(t), e = i.slice(0, t), this[_] -= t) : (this[b][0] = i.subarray(t), e = i.subarray(0, t), this[_] -= t);
+    }
+    return this.emit("data", e), !this[b].length && !this[Q] && this.emit("drain"), e;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = "utf8"), t !== void 0 && this.write(t, e), i && this.once("end", i), this[Q] = true, this.writable = false, (this[g] || !this[Qt]) && this[J](), this;
+  }
+  [Bt]() {
+    this[S] || (!this[Rt] && !this[N].length && (this[C] = true), this[Qt] = false, this[g] = true, this.emit("resume"), this[b].length ? this[Ae]() : this[Q] ? this[J]() : this.emit("drain"));
+  }
+  resume() {
+    return this[Bt]();
+  }
+  pause() {
+    this[g] = false, this[Qt] = true, this[C] = false;
+  }
+  get destroyed() {
+    return this[S];
+  }
+  get flowing() {
+    return this[g];
+  }
+  get paused() {
+    return this[Qt];
+  }
+  [bi](t) {
+    this[L] ? this[_] += 1 : this[_] += t.length, this[b].push(t);
+  }
+  [Ie]() {
+    return this[L] ? this[_] -= 1 : this[_] -= this[b][0].length, this[b].shift();
+  }
+  [Ae](t = false) {
+    do
+      ;
+    while (this[As](this[Ie]()) && this[b].length);
+    !t && !this[b].length && !this[Q] && this.emit("drain");
+  }
+  [As](t) {
+    return this.emit("data", t), this[g];
+  }
+  pipe(t, e) {
+    if (this[S]) return t;
+    this[C] = false;
+    let i = this[nt];
+    return e = e || {}, t === Ds.stdout || t === Ds.stderr ? e.end = false : e.end = e.end !== false, e.proxyErrors = !!e.proxyErrors, i ? e.end && t.end() : (this[N].push(e.proxyErrors ? new Li(this, t, e) : new Fe(this, t, e)), this[Z] ? jt(() => this[Bt]()) : this[Bt]()), t;
+  }
+  unpipe(t) {
+    let e = this[N].find((i) => i.dest === t);
+    e && (this[N].length === 1 ? (this[g] && this[Rt] === 0 && (this[g] = false), this[N] = []) : this[N].splice(this[N].indexOf(e), 1), e.unpipe());
+  }
+  addListener(t, e) {
+    return this.on(t, e);
+  }
+  on(t, e) {
+    let i = super.on(t, e);
+    if (t === "data") this[C] = false, this[Rt]++, !this[N].length && !this[g] && this[Bt]();
+    else if (t === "readable" && this[_] !== 0) super.emit("readable");
+    else if (Kr(t) && this[nt]) super.emit(t), this.removeAllListeners(t);
+    else if (t === "error" && this[qt]) {
+      let r = e;
+      this[Z] ? jt(() => r.call(this, this[qt])) : r.call(this, this[qt]);
+    }
+    return i;
+  }
+  removeListener(t, e) {
+    return this.off(t, e);
+  }
+  off(t, e) {
+    let i = super.off(t, e);
+    return t === "data" && (this[Rt] = this.listeners("data").length, this[Rt] === 0 && !this[C] && !this[N].length && (this[g] = false)), i;
+  }
+  removeAllListeners(t) {
+    let e = super.removeAllListeners(t);
+    return (t === "data" || t === void 0) && (this[Rt] = 0, !this[C] && !this[N].length && (this[g] = false)), e;
+  }
+  get emittedEnd() {
+    return this[nt];
+  }
+  [J]() {
+    !this[De] && !this[nt] && !this[S] && this[b].length === 0 && this[Q] && (this[De] = true, this.emit("end"), this.emit("prefinish"), this.emit("finish"), this[Ne] && this.emit("close"), this[De] = false);
+  }
+  emit(t, ...e) {
+    let i = e[0];
+    if (t !== "error" && t !== "close" && t !== S && this[S]) return false;
+    if (t === "data") return !this[L] && !i ? false : this[Z] ? (jt(() => this[Oi](i)), true) : this[Oi](i);
+    if (t === "end") return this[Is]();
+    if (t === "close") {
+      if (this[Ne] = true, !this[nt] && !this[S]) return false;
+      let n = super.emit("close");
+      return this.removeAllListeners("close"), n;
+    } else if (t === "error") {
+      this[qt] = i, super.emit(_i, i);
+      let n = !this[Jt] || this.listeners("error").length ? super.emit("error", i) : false;
+      return this[J](), n;
+    } else if (t === "resume") {
+      let n = super.emit("resume");
+      return this[J](), n;
+    } else if (t === "finish" || t === "prefinish") {
+      let n = super.emit(t);
+      return this.removeAllListeners(t), n;
+    }
+    let r = super.emit(t, ...e);
+    return this[J](), r;
+  }
+  [Oi](t) {
+    for (let i of this[N]) i.dest.write(t) === false && this.pause();
+    let e = this[C] ? false : super.emit("data", t);
+    return this[J](), e;
+  }
+  [Is]() {
+    return this[nt] ? false : (this[nt] = true, this.readable = false, this[Z] ? (jt(() => this[Ti]()), true) : this[Ti]());
+  }
+  [Ti]() {
+    if (this[Mt]) {
+      let e = this[Mt].end();
+      if (e) {
+        for (let i of this[N]) i.dest.write(e);
+        this[C] || super.emit("data", e);
+      }
+    }
+    for (let e of this[N]) e.end();
+    let t = super.emit("end");
+    return this.removeAllListeners("end"), t;
+  }
+  async collect() {
+    let t = Object.assign([], { dataLength: 0 });
+    this[L] || (t.dataLength = 0);
+    let e = this.promise();
+    return this.on("data", (i) => {
+      t.push(i), this[L] || (t.dataLength += i.length);
+    }), await e, t;
+  }
+  async concat() {
+    if (this[L]) throw new Error("cannot concat in objectMode");
+    let t = await this.collect();
+    return this[z2] ? t.join("") : Buffer.concat(t, t.dataLength);
+  }
+  async promise() {
+    return new Promise((t, e) => {
+      this.on(S, () => e(new Error("stream destroyed"))), this.on("error", (i) => e(i)), this.on("end", () => t());
+    });
+  }
+  [Symbol.asyncIterator]() {
+    this[C] = false;
+    let t = false, e = async () => (this.pause(), t = true, { value: void 0, done: true });
+    return { next: () => {
+      if (t) return e();
+      let r = this.read();
+      if (r !== null) return Promise.resolve({ done: false, value: r });
+      if (this[Q]) return e();
+      let n, o, h = (d) => {
+        this.off("data", a), this.off("end", l), this.off(S, c), e(), o(d);
+      }, a = (d) => {
+        this.off("error", h), this.off("end", l), this.off(S, c), this.pause(), n({ value: d, done: !!this[Q] });
+      }, l = () => {
+        this.off("error", h), this.off("data", a), this.off(S, c), e(), n({ done: true, value: void 0 });
+      }, c = () => h(new Error("stream destroyed"));
+      return new Promise((d, y) => {
+        o = y, n = d, this.once(S, c), this.once("error", h), this.once("end", l), this.once("data", a);
+      });
+    }, throw: e, return: e, [Symbol.asyncIterator]() {
+      return this;
+    }, [Symbol.asyncDispose]: async () => {
+    } };
+  }
+  [Symbol.iterator]() {
+    this[C] = false;
+    let t = false, e = () => (this.pause(), this.off(_i, e), this.off(S, e), this.off("end", e), t = true, { done: true, value: void 0 }), i = () => {
+      if (t) return e();
+      let r = this.read();
+      return r === null ? e() : { done: false, value: r };
+    };
+    return this.once("end", e), this.once(_i, e), this.once(S, e), { next: i, throw: e, return: e, [Symbol.iterator]() {
+      return this;
+    }, [Symbol.dispose]: () => {
+    } };
+  }
+  destroy(t) {
+    if (this[S]) return t ? this.emit("error", t) : this.emit(S), this;
+    this[S] = true, this[C] = true, this[b].length = 0, this[_] = 0;
+    let e = this;
+    return typeof e.close == "function" && !this[Ne] && e.close(), t ? this.emit("error", t) : this.emit(S), this;
+  }
+  static get isStream() {
+    return Wr;
+  }
+};
+var Jr = I.writev;
+var ht = /* @__PURE__ */ Symbol("_autoClose");
+var H = /* @__PURE__ */ Symbol("_close");
+var te = /* @__PURE__ */ Symbol("_ended");
+var m = /* @__PURE__ */ Symbol("_fd");
+var Ni = /* @__PURE__ */ Symbol("_finished");
+var tt = /* @__PURE__ */ Symbol("_flags");
+var Ai = /* @__PURE__ */ Symbol("_flush");
+var ki = /* @__PURE__ */ Symbol("_handleChunk");
+var vi = /* @__PURE__ */ Symbol("_makeBuf");
+var ie = /* @__PURE__ */ Symbol("_mode");
+var ke = /* @__PURE__ */ Symbol("_needDrain");
+var Ut = /* @__PURE__ */ Symbol("_onerror");
+var Ht = /* @__PURE__ */ Symbol("_onopen");
+var Ii = /* @__PURE__ */ Symbol("_onread");
+var Pt = /* @__PURE__ */ Symbol("_onwrite");
+var at = /* @__PURE__ */ Symbol("_open");
+var U = /* @__PURE__ */ Symbol("_path");
+var ot = /* @__PURE__ */ Symbol("_pos");
+var Y = /* @__PURE__ */ Symbol("_queue");
+var zt = /* @__PURE__ */ Symbol("_read");
+var Ci = /* @__PURE__ */ Symbol("_readSize");
+var j = /* @__PURE__ */ Symbol("_reading");
+var ee = /* @__PURE__ */ Symbol("_remain");
+var Fi = /* @__PURE__ */ Symbol("_size");
+var ve = /* @__PURE__ */ Symbol("_write");
+var gt2 = /* @__PURE__ */ Symbol("_writing");
+var Me = /* @__PURE__ */ Symbol("_defaultFlag");
+var bt = /* @__PURE__ */ Symbol("_errored");
+var _t = class extends A {
+  [bt] = false;
+  [m];
+  [U];
+  [Ci];
+  [j] = false;
+  [Fi];
+  [ee];
+  [ht];
+  constructor(t, e) {
+    if (e = e || {}, super(e), this.readable = true, this.writable = false, typeof t != "string") throw new TypeError("path must be a string");
+    this[bt] = false, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[U] = t, this[Ci] = e.readSize || 16 * 1024 * 1024, this[j] = false, this[Fi] = typeof e.size == "number" ? e.size : 1 / 0, this[ee] = this[Fi], this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true, typeof this[m] == "number" ? this[zt]() : this[at]();
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  write() {
+    throw new TypeError("this is a readable stream");
+  }
+  end() {
+    throw new TypeError("this is a readable stream");
+  }
+  [at]() {
+    I.open(this[U], "r", (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[zt]());
+  }
+  [vi]() {
+    return Buffer.allocUnsafe(Math.min(this[Ci], this[ee]));
+  }
+  [zt]() {
+    if (!this[j]) {
+      this[j] = true;
+      let t = this[vi]();
+      if (t.length === 0) return process.nextTick(() => this[Ii](null, 0, t));
+      I.read(this[m], t, 0, t.length, null, (e, i, r) => this[Ii](e, i, r));
+    }
+  }
+  [Ii](t, e, i) {
+    this[j] = false, t ? this[Ut](t) : this[ki](e, i) && this[zt]();
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+  [Ut](t) {
+    this[j] = true, this[H](), this.emit("error", t);
+  }
+  [ki](t, e) {
+    let i = false;
+    return this[ee] -= t, t > 0 && (i = super.write(t < e.length ? e.subarray(0, t) : e)), (t === 0 || this[ee] <= 0) && (i = false, this[H](), super.end()), i;
+  }
+  emit(t, ...e) {
+    switch (t) {
+      case "prefinish":
+      case "finish":
+        return false;
+      case "drain":
+        return typeof this[m] == "number" && this[zt](), false;
+      case "error":
+        return this[bt] ? false : (this[bt] = true, super.emit(t, ...e));
+      default:
+        return super.emit(t, ...e);
+    }
+  }
+};
+var Be = class extends _t {
+  [at]() {
+    let t = true;
+    try {
+      this[Ht](null, I.openSync(this[U], "r")), t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [zt]() {
+    let t = true;
+    try {
+      if (!this[j]) {
+        this[j] = true;
+        do {
+          let e = this[vi](), i = e.length === 0 ? 0 : I.readSync(this[m], e, 0, e.length, null);
+          if (!this[ki](i, e)) break;
+        } while (true);
+        this[j] = false;
+      }
+      t = false;
+    } finally {
+      t && this[H]();
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+};
+var et = class extends Qr {
+  readable = false;
+  writable = true;
+  [bt] = false;
+  [gt2] = false;
+  [te] = false;
+  [Y] = [];
+  [ke] = false;
+  [U];
+  [ie];
+  [ht];
+  [m];
+  [Me];
+  [tt];
+  [Ni] = false;
+  [ot];
+  constructor(t, e) {
+    e = e || {}, super(e), this[U] = t, this[m] = typeof e.fd == "number" ? e.fd : void 0, this[ie] = e.mode === void 0 ? 438 : e.mode, this[ot] = typeof e.start == "number" ? e.start : void 0, this[ht] = typeof e.autoClose == "boolean" ? e.autoClose : true;
+    let i = this[ot] !== void 0 ? "r+" : "w";
+    this[Me] = e.flags === void 0, this[tt] = e.flags === void 0 ? i : e.flags, this[m] === void 0 && this[at]();
+  }
+  emit(t, ...e) {
+    if (t === "error") {
+      if (this[bt]) return false;
+      this[bt] = true;
+    }
+    return super.emit(t, ...e);
+  }
+  get fd() {
+    return this[m];
+  }
+  get path() {
+    return this[U];
+  }
+  [Ut](t) {
+    this[H](), this[gt2] = true, this.emit("error", t);
+  }
+  [at]() {
+    I.open(this[U], this[tt], this[ie], (t, e) => this[Ht](t, e));
+  }
+  [Ht](t, e) {
+    this[Me] && this[tt] === "r+" && t && t.code === "ENOENT" ? (this[tt] = "w", this[at]()) : t ? this[Ut](t) : (this[m] = e, this.emit("open", e), this[gt2] || this[Ai]());
+  }
+  end(t, e) {
+    return t && this.write(t, e), this[te] = true, !this[gt2] && !this[Y].length && typeof this[m] == "number" && this[Pt](null, 0), this;
+  }
+  write(t, e) {
+    return typeof t == "string" && (t = Buffer.from(t, e)), this[te] ? (this.emit("error", new Error("write() after end()")), false) : this[m] === void 0 || this[gt2] || this[Y].length ? (this[Y].push(t), this[ke] = true, false) : (this[gt2] = true, this[ve](t), true);
+  }
+  [ve](t) {
+    I.write(this[m], t, 0, t.length, this[ot], (e, i) => this[Pt](e, i));
+  }
+  [Pt](t, e) {
+    t ? this[Ut](t) : (this[ot] !== void 0 && typeof e == "number" && (this[ot] += e), this[Y].length ? this[Ai]() : (this[gt2] = false, this[te] && !this[Ni] ? (this[Ni] = true, this[H](), this.emit("finish")) : this[ke] && (this[ke] = false, this.emit("drain"))));
+  }
+  [Ai]() {
+    if (this[Y].length === 0) this[te] && this[Pt](null, 0);
+    else if (this[Y].length === 1) this[ve](this[Y].pop());
+    else {
+      let t = this[Y];
+      this[Y] = [], Jr(this[m], t, this[ot], (e, i) => this[Pt](e, i));
+    }
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.close(t, (e) => e ? this.emit("error", e) : this.emit("close"));
+    }
+  }
+};
+var Wt = class extends et {
+  [at]() {
+    let t;
+    if (this[Me] && this[tt] === "r+") try {
+      t = I.openSync(this[U], this[tt], this[ie]);
+    } catch (e) {
+      if (e?.code === "ENOENT") return this[tt] = "w", this[at]();
+      throw e;
+    }
+    else t = I.openSync(this[U], this[tt], this[ie]);
+    this[Ht](null, t);
+  }
+  [H]() {
+    if (this[ht] && typeof this[m] == "number") {
+      let t = this[m];
+      this[m] = void 0, I.closeSync(t), this.emit("close");
+    }
+  }
+  [ve](t) {
+    let e = true;
+    try {
+      this[Pt](null, I.writeSync(this[m], t, 0, t.length, this[ot])), e = false;
+    } finally {
+      if (e) try {
+        this[H]();
+      } catch {
+      }
+    }
+  }
+};
+var jr = /* @__PURE__ */ new Map([["C", "cwd"], ["f", "file"], ["z", "gzip"], ["P", "preservePaths"], ["U", "unlink"], ["strip-components", "strip"], ["stripComponents", "strip"], ["keep-newer", "newer"], ["keepNewer", "newer"], ["keep-newer-files", "newer"], ["keepNewerFiles", "newer"], ["k", "keep"], ["keep-existing", "keep"], ["keepExisting", "keep"], ["m", "noMtime"], ["no-mtime", "noMtime"], ["p", "preserveOwner"], ["L", "follow"], ["h", "follow"], ["onentry", "onReadEntry"]]);
+var Fs = (s3) => !!s3.sync && !!s3.file;
+var ks = (s3) => !s3.sync && !!s3.file;
+var vs = (s3) => !!s3.sync && !s3.file;
+var Ms = (s3) => !s3.sync && !s3.file;
+var Bs = (s3) => !!s3.file;
+var tn = (s3) => {
+  let t = jr.get(s3);
+  return t || s3;
+};
+var se = (s3 = {}) => {
+  if (!s3) return {};
+  let t = {};
+  for (let [e, i] of Object.entries(s3)) {
+    let r = tn(e);
+    t[r] = i;
+  }
+  return t.chmod === void 0 && t.noChmod === false && (t.chmod = true), delete t.noChmod, t;
+};
+var K = (s3, t, e, i, r) => Object.assign((n = [], o, h) => {
+  Array.isArray(n) && (o = n, n = {}), typeof o == "function" && (h = o, o = void 0), o = o ? Array.from(o) : [];
+  let a = se(n);
+  if (r?.(a, o), Fs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return s3(a, o);
+  } else if (ks(a)) {
+    let l = t(a, o);
+    return h ? l.then(() => h(), h) : l;
+  } else if (vs(a)) {
+    if (typeof h == "function") throw new TypeError("callback not supported for sync tar functions");
+    return e(a, o);
+  } else if (Ms(a)) {
+    if (typeof h == "function") throw new TypeError("callback only supported with file option");
+    return i(a, o);
+  }
+  throw new Error("impossible options??");
+}, { syncFile: s3, asyncFile: t, syncNoFile: e, asyncNoFile: i, validate: r });
+var sn = en.constants || { ZLIB_VERNUM: 4736 };
+var M = Object.freeze(Object.assign(/* @__PURE__ */ Object.create(null), { Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_BLOCK: 5, Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3, Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6, Z_NO_COMPRESSION: 0, Z_BEST_SPEED: 1, Z_BEST_COMPRESSION: 9, Z_DEFAULT_COMPRESSION: -1, Z_FILTERED: 1, Z_HUFFMAN_ONLY: 2, Z_RLE: 3, Z_FIXED: 4, Z_DEFAULT_STRATEGY: 0, DEFLATE: 1, INFLATE: 2, GZIP: 3, GUNZIP: 4, DEFLATERAW: 5, INFLATERAW: 6, UNZIP: 7, BROTLI_DECODE: 8, BROTLI_ENCODE: 9, Z_MIN_WINDOWBITS: 8, Z_MAX_WINDOWBITS: 15, Z_DEFAULT_WINDOWBITS: 15, Z_MIN_CHUNK: 64, Z_MAX_CHUNK: 1 / 0, Z_DEFAULT_CHUNK: 16384, Z_MIN_MEMLEVEL: 1, Z_MAX_MEMLEVEL: 9, Z_DEFAULT_MEMLEVEL: 8, Z_MIN_LEVEL: -1, Z_MAX_LEVEL: 9, Z_DEFAULT_LEVEL: -1, BROTLI_OPERATION_PROCESS: 0, BROTLI_OPERATION_FLUSH: 1, BROTLI_OPERATION_FINISH: 2, BROTLI_OPERATION_EMIT_METADATA: 3, BROTLI_MODE_GENERIC: 0, BROTLI_MODE_TEXT: 1, BROTLI_MODE_FONT: 2, BROTLI_DEFAULT_MODE: 0, BROTLI_MIN_QUALITY: 0, BROTLI_MAX_QUALITY: 11, BROTLI_DEFAULT_QUALITY: 11, BROTLI_MIN_WINDOW_BITS: 10, BROTLI_MAX_WINDOW_BITS: 24, BROTLI_LARGE_MAX_WINDOW_BITS: 30, BROTLI_DEFAULT_WINDOW: 22, BROTLI_MIN_INPUT_BLOCK_BITS: 16, BROTLI_MAX_INPUT_BLOCK_BITS: 24, BROTLI_PARAM_MODE: 0, BROTLI_PARAM_QUALITY: 1, BROTLI_PARAM_LGWIN: 2, BROTLI_PARAM_LGBLOCK: 3, BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING: 4, BROTLI_PARAM_SIZE_HINT: 5, BROTLI_PARAM_LARGE_WINDOW: 6, BROTLI_PARAM_NPOSTFIX: 7, BROTLI_PARAM_NDIRECT: 8, BROTLI_DECODER_RESULT_ERROR: 0, BROTLI_DECODER_RESULT_SUCCESS: 1, BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION: 0, BROTLI_DECODER_PARAM_LARGE_WINDOW: 1, BROTLI_DECODER_NO_ERROR: 0, BROTLI_DECODER_SUCCESS: 1, BROTLI_DECODER_NEEDS_MORE_INPUT: 2, BROTLI_DECODER_NEEDS_MORE_OUTPUT: 3, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE: -1, BROTLI_DECODER_ERROR_FORMAT_RESERVED: -2, BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE: -3, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET: -4, BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME: -5, BROTLI_DECODER_ERROR_FORMAT_CL_SPACE: -6, BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE: -7, BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT: -8, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1: -9, BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2: -10, BROTLI_DECODER_ERROR_FORMAT_TRANSFORM: -11, BROTLI_DECODER_ERROR_FORMAT_DICTIONARY: -12, BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS: -13, BROTLI_DECODER_ERROR_FORMAT_PADDING_1: -14, BROTLI_DECODER_ERROR_FORMAT_PADDING_2: -15, BROTLI_DECODER_ERROR_FORMAT_DISTANCE: -16, BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET: -19, BROTLI_DECODER_ERROR_INVALID_ARGUMENTS: -20, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES: -21, BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS: -22, BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP: -25, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1: -26, BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2: -27, BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES: -30, BROTLI_DECODER_ERROR_UNREACHABLE: -31 }, sn));
+var rn = Ot.concat;
+var zs = Object.getOwnPropertyDescriptor(Ot, "concat");
+var nn = (s3) => s3;
+var Bi = zs?.writable === true || zs?.set !== void 0 ? (s3) => {
+  Ot.concat = s3 ? nn : rn;
+} : (s3) => {
+};
+var Tt = /* @__PURE__ */ Symbol("_superWrite");
+var Gt = class extends Error {
+  code;
+  errno;
+  constructor(t, e) {
+    super("zlib: " + t.message, { cause: t }), this.code = t.code, this.errno = t.errno, this.code || (this.code = "ZLIB_ERROR"), this.message = "zlib: " + t.message, Error.captureStackTrace(this, e ?? this.constructor);
+  }
+  get name() {
+    return "ZlibError";
+  }
+};
+var Pi = /* @__PURE__ */ Symbol("flushFlag");
+var re = class extends A {
+  #t = false;
+  #i = false;
+  #s;
+  #n;
+  #r;
+  #e;
+  #o;
+  get sawError() {
+    return this.#t;
+  }
+  get handle() {
+    return this.#e;
+  }
+  get flushFlag() {
+    return this.#s;
+  }
+  constructor(t, e) {
+    if (!t || typeof t != "object") throw new TypeError("invalid options for ZlibBase constructor");
+    if (super(t), this.#s = t.flush ?? 0, this.#n = t.finishFlush ?? 0, this.#r = t.fullFlushFlag ?? 0, typeof Ps[e] != "function") throw new TypeError("Compression method not supported: " + e);
+    try {
+      this.#e = new Ps[e](t);
+    } catch (i) {
+      throw new Gt(i, this.constructor);
+    }
+    this.#o = (i) => {
+      this.#t || (this.#t = true, this.close(), this.emit("error", i));
+    }, this.#e?.on("error", (i) => this.#o(new Gt(i))), this.once("end", () => this.close);
+  }
+  close() {
+    this.#e && (this.#e.close(), this.#e = void 0, this.emit("close"));
+  }
+  reset() {
+    if (!this.#t) return zi(this.#e, "zlib binding closed"), this.#e.reset?.();
+  }
+  flush(t) {
+    this.ended || (typeof t != "number" && (t = this.#r), this.write(Object.assign(Ot.alloc(0), { [Pi]: t })));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), t && (e ? this.write(t, e) : this.write(t)), this.flush(this.#n), this.#i = true, super.end(i);
+  }
+  get ended() {
+    return this.#i;
+  }
+  [Tt](t) {
+    return super.write(t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = "utf8"), typeof t == "string" && (t = Ot.from(t, e)), this.#t) return;
+    zi(this.#e, "zlib binding closed");
+    let r = this.#e._handle, n = r.close;
+    r.close = () => {
+    };
+    let o = this.#e.close;
+    this.#e.close = () => {
+    }, Bi(true);
+    let h;
+    try {
+      let l = typeof t[Pi] == "number" ? t[Pi] : this.#s;
+      h = this.#e._processChunk(t, l), Bi(false);
+    } catch (l) {
+      Bi(false), this.#o(new Gt(l, this.write));
+    } finally {
+      this.#e && (this.#e._handle = r, r.close = n, this.#e.close = o, this.#e.removeAllListeners("error"));
+    }
+    this.#e && this.#e.on("error", (l) => this.#o(new Gt(l, this.write)));
+    let a;
+    if (h) if (Array.isArray(h) && h.length > 0) {
+      let l = h[0];
+      a = this[Tt](Ot.from(l));
+      for (let c = 1; c < h.length; c++) a = this[Tt](h[c]);
+    } else a = this[Tt](Ot.from(h));
+    return i && i(), a;
+  }
+};
+var Pe = class extends re {
+  #t;
+  #i;
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.Z_NO_FLUSH, t.finishFlush = t.finishFlush || M.Z_FINISH, t.fullFlushFlag = M.Z_FULL_FLUSH, super(t, e), this.#t = t.level, this.#i = t.strategy;
+  }
+  params(t, e) {
+    if (!this.sawError) {
+      if (!this.handle) throw new Error("cannot switch params when binding is closed");
+      if (!this.handle.params) throw new Error("not supported in this implementation");
+      if (this.#t !== t || this.#i !== e) {
+        this.flush(M.Z_SYNC_FLUSH), zi(this.handle, "zlib binding closed");
+        let i = this.handle.flush;
+        this.handle.flush = (r, n) => {
+          typeof r == "function" && (n = r, r = this.flushFlag), this.flush(r), n?.();
+        };
+        try {
+          this.handle.params(t, e);
+        } finally {
+          this.handle.flush = i;
+        }
+        this.handle && (this.#t = t, this.#i = e);
+      }
+    }
+  }
+};
+var ze = class extends Pe {
+  #t;
+  constructor(t) {
+    super(t, "Gzip"), this.#t = t && !!t.portable;
+  }
+  [Tt](t) {
+    return this.#t ? (this.#t = false, t[9] = 255, super[Tt](t)) : super[Tt](t);
+  }
+};
+var Ue = class extends Pe {
+  constructor(t) {
+    super(t, "Unzip");
+  }
+};
+var He = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.BROTLI_OPERATION_PROCESS, t.finishFlush = t.finishFlush || M.BROTLI_OPERATION_FINISH, t.fullFlushFlag = M.BROTLI_OPERATION_FLUSH, super(t, e);
+  }
+};
+var We = class extends He {
+  constructor(t) {
+    super(t, "BrotliCompress");
+  }
+};
+var Ge = class extends He {
+  constructor(t) {
+    super(t, "BrotliDecompress");
+  }
+};
+var Ze = class extends re {
+  constructor(t, e) {
+    t = t || {}, t.flush = t.flush || M.ZSTD_e_continue, t.finishFlush = t.finishFlush || M.ZSTD_e_end, t.fullFlushFlag = M.ZSTD_e_flush, super(t, e);
+  }
+};
+var Ye = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdCompress");
+  }
+};
+var Ke = class extends Ze {
+  constructor(t) {
+    super(t, "ZstdDecompress");
+  }
+};
+var Us = (s3, t) => {
+  if (Number.isSafeInteger(s3)) s3 < 0 ? an(s3, t) : hn(s3, t);
+  else throw Error("cannot encode number outside of javascript safe integer range");
+  return t;
+};
+var hn = (s3, t) => {
+  t[0] = 128;
+  for (var e = t.length; e > 1; e--) t[e - 1] = s3 & 255, s3 = Math.floor(s3 / 256);
+};
+var an = (s3, t) => {
+  t[0] = 255;
+  var e = false;
+  s3 = s3 * -1;
+  for (var i = t.length; i > 1; i--) {
+    var r = s3 & 255;
+    s3 = Math.floor(s3 / 256), e ? t[i - 1] = Ws(r) : r === 0 ? t[i - 1] = 0 : (e = true, t[i - 1] = Gs(r));
+  }
+};
+var Hs = (s3) => {
+  let t = s3[0], e = t === 128 ? cn(s3.subarray(1, s3.length)) : t === 255 ? ln(s3) : null;
+  if (e === null) throw Error("invalid base256 encoding");
+  if (!Number.isSafeInteger(e)) throw Error("parsed number outside of javascript safe integer range");
+  return e;
+};
+var ln = (s3) => {
+  for (var t = s3.length, e = 0, i = false, r = t - 1; r > -1; r--) {
+    var n = Number(s3[r]), o;
+    i ? o = Ws(n) : n === 0 ? o = n : (i = true, o = Gs(n)), o !== 0 && (e -= o * Math.pow(256, t - r - 1));
+  }
+  return e;
+};
+var cn = (s3) => {
+  for (var t = s3.length, e = 0, i = t - 1; i > -1; i--) {
+    var r = Number(s3[i]);
+    r !== 0 && (e += r * Math.pow(256, t - i - 1));
+  }
+  return e;
+};
+var Ws = (s3) => (255 ^ s3) & 255;
+var Gs = (s3) => (255 ^ s3) + 1 & 255;
+var Hi = {};
+Ur(Hi, { code: () => Ve, isCode: () => ne, isName: () => dn, name: () => oe, normalFsTypes: () => Ui });
+var ne = (s3) => oe.has(s3);
+var dn = (s3) => Ve.has(s3);
+var Ui = /* @__PURE__ */ new Set(["0", "", "1", "2", "3", "4", "5", "6", "7", "D"]);
+var oe = /* @__PURE__ */ new Map([["0", "File"], ["", "OldFile"], ["1", "Link"], ["2", "SymbolicLink"], ["3", "CharacterDevice"], ["4", "BlockDevice"], ["5", "Directory"], ["6", "FIFO"], ["7", "ContiguousFile"], ["g", "GlobalExtendedHeader"], ["x", "ExtendedHeader"], ["A", "SolarisACL"], ["D", "GNUDumpDir"], ["I", "Inode"], ["K", "NextFileHasLongLinkpath"], ["L", "NextFileHasLongPath"], ["M", "ContinuationFile"], ["N", "OldGnuLongPath"], ["S", "SparseFile"], ["V", "TapeVolumeHeader"], ["X", "OldExtendedHeader"]]);
+var Ve = new Map(Array.from(oe).map((s3) => [s3[1], s3[0]]));
+var un = (s3) => s3 === void 0 || s3 < 0 ? void 0 : s3;
+var F = class {
+  cksumValid = false;
+  needPax = false;
+  nullBlock = false;
+  block;
+  path;
+  mode;
+  uid;
+  gid;
+  size;
+  cksum;
+  #t = "Unsupported";
+  linkpath;
+  uname;
+  gname;
+  devmaj = 0;
+  devmin = 0;
+  atime;
+  ctime;
+  mtime;
+  charset;
+  comment;
+  constructor(t, e = 0, i, r) {
+    Buffer.isBuffer(t) ? this.decode(t, e || 0, i, r) : t && this.#i(t);
+  }
+  decode(t, e, i, r) {
+    if (e || (e = 0), !t || !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let n = xt(t, e + 156, 1), o = Ui.has(n), h = o ? i : void 0, a = o ? r : void 0;
+    if (this.path = h?.path ?? xt(t, e, 100), this.mode = h?.mode ?? a?.mode ?? lt(t, e + 100, 8), this.uid = h?.uid ?? a?.uid ?? lt(t, e + 108, 8), this.gid = h?.gid ?? a?.gid ?? lt(t, e + 116, 8), this.size = un(h?.size ?? a?.size ?? lt(t, e + 124, 12)), this.mtime = h?.mtime ?? a?.mtime ?? Wi(t, e + 136, 12), this.cksum = lt(t, e + 148, 12), a && this.#i(a, true), h && this.#i(h), ne(n) && (this.#t = n || "0"), this.#t === "0" && this.path.slice(-1) === "/" && (this.#t = "5"), this.#t === "5" && (this.size = 0), this.linkpath = xt(t, e + 157, 100), t.subarray(e + 257, e + 265).toString() === "ustar\x0000") if (this.uname = h?.uname ?? a?.uname ?? xt(t, e + 265, 32), this.gname = h?.gname ?? a?.gname ?? xt(t, e + 297, 32), this.devmaj = h?.devmaj ?? a?.devmaj ?? lt(t, e + 329, 8) ?? 0, this.devmin = h?.devmin ?? a?.devmin ?? lt(t, e + 337, 8) ?? 0, t[e + 475] !== 0) {
+      let c = xt(t, e + 345, 155);
+      this.path = c + "/" + this.path;
+    } else {
+      let c = xt(t, e + 345, 130);
+      c && (this.path = c + "/" + this.path), this.atime = i?.atime ?? r?.atime ?? Wi(t, e + 476, 12), this.ctime = i?.ctime ?? r?.ctime ?? Wi(t, e + 488, 12);
+    }
+    let l = 256;
+    for (let c = e; c < e + 148; c++) l += t[c];
+    for (let c = e + 156; c < e + 512; c++) l += t[c];
+    this.cksumValid = l === this.cksum, this.cksum === void 0 && l === 256 && (this.nullBlock = true);
+  }
+  #i(t, e = false) {
+    Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "size" && Number(r) < 0 || i === "path" && e || i === "linkpath" && e || i === "global"))));
+  }
+  encode(t, e = 0) {
+    if (t || (t = this.block = Buffer.alloc(512)), this.#t === "Unsupported" && (this.#t = "0"), !(t.length >= e + 512)) throw new Error("need 512 bytes for header");
+    let i = this.ctime || this.atime ? 130 : 155, r = mn(this.path || "", i), n = r[0], o = r[1];
+    this.needPax = !!r[2], this.needPax = Lt(t, e, 100, n) || this.needPax, this.needPax = ct(t, e + 100, 8, this.mode) || this.needPax, this.needPax = ct(t, e + 108, 8, this.uid) || this.needPax, this.needPax = ct(t, e + 116, 8, this.gid) || this.needPax, this.needPax = ct(t, e + 124, 12, this.size) || this.needPax, this.needPax = Gi(t, e + 136, 12, this.mtime) || this.needPax, t[e + 156] = Number(this.#t.codePointAt(0)), this.needPax = Lt(t, e + 157, 100, this.linkpath) || this.needPax, t.write("ustar\x0000", e + 257, 8), this.needPax = Lt(t, e + 265, 32, this.uname) || this.needPax, this.needPax = Lt(t, e + 297, 32, this.gname) || this.needPax, this.needPax = ct(t, e + 329, 8, this.devmaj) || this.needPax, this.needPax = ct(t, e + 337, 8, this.devmin) || this.needPax, this.needPax = Lt(t, e + 345, i, o) || this.needPax, t[e + 475] !== 0 ? this.needPax = Lt(t, e + 345, 155, o) || this.needPax : (this.needPax = Lt(t, e + 345, 130, o) || this.needPax, this.needPax = Gi(t, e + 476, 12, this.atime) || this.needPax, this.needPax = Gi(t, e + 488, 12, this.ctime) || this.needPax);
+    let h = 256;
+    for (let a = e; a < e + 148; a++) h += t[a];
+    for (let a = e + 156; a < e + 512; a++) h += t[a];
+    return this.cksum = h, ct(t, e + 148, 8, this.cksum), this.cksumValid = true, this.needPax;
+  }
+  get type() {
+    return this.#t === "Unsupported" ? this.#t : oe.get(this.#t);
+  }
+  get typeKey() {
+    return this.#t;
+  }
+  set type(t) {
+    let e = String(Ve.get(t));
+    if (ne(e) || e === "Unsupported") this.#t = e;
+    else if (ne(t)) this.#t = t;
+    else throw new TypeError("invalid entry type: " + t);
+  }
+};
+var mn = (s3, t) => {
+  let i = s3, r = "", n, o = Zt.parse(s3).root || ".";
+  if (Buffer.byteLength(i) < 100) n = [i, r, false];
+  else {
+    r = Zt.dirname(i), i = Zt.basename(i);
+    do
+      Buffer.byteLength(i) <= 100 && Buffer.byteLength(r) <= t ? n = [i, r, false] : Buffer.byteLength(i) > 100 && Buffer.byteLength(r) <= t ? n = [i.slice(0, 99), r, true] : (i = Zt.join(Zt.basename(r), i), r = Zt.dirname(r));
+    while (r !== o && n === void 0);
+    n || (n = [s3.slice(0, 99), "", true]);
+  }
+  return n;
+};
+var xt = (s3, t, e) => s3.subarray(t, t + e).toString("utf8").replace(/\0.*/, "");
+var Wi = (s3, t, e) => pn(lt(s3, t, e));
+var pn = (s3) => s3 === void 0 ? void 0 : new Date(s3 * 1e3);
+var lt = (s3, t, e) => Number(s3[t]) & 128 ? Hs(s3.subarray(t, t + e)) : wn(s3, t, e);
+var En = (s3) => isNaN(s3) ? void 0 : s3;
+var wn = (s3, t, e) => En(parseInt(s3.subarray(t, t + e).toString("utf8").replace(/\0.*$/, "").trim(), 8));
+var Sn = { 12: 8589934591, 8: 2097151 };
+var ct = (s3, t, e, i) => i === void 0 ? false : i > Sn[e] || i < 0 ? (Us(i, s3.subarray(t, t + e)), true) : (yn(s3, t, e, i), false);
+var yn = (s3, t, e, i) => s3.write(Rn(i, e), t, e, "ascii");
+var Rn = (s3, t) => gn(Math.floor(s3).toString(8), t);
+var gn = (s3, t) => (s3.length === t - 1 ? s3 : new Array(t - s3.length - 1).join("0") + s3 + " ") + "\0";
+var Gi = (s3, t, e, i) => i === void 0 ? false : ct(s3, t, e, i.getTime() / 1e3);
+var bn = new Array(156).join("\0");
+var Lt = (s3, t, e, i) => i === void 0 ? false : (s3.write(i + bn, t, e, "utf8"), i.length !== Buffer.byteLength(i) || i.length > e);
+var ft = class s {
+  atime;
+  mtime;
+  ctime;
+  charset;
+  comment;
+  gid;
+  uid;
+  gname;
+  uname;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  path;
+  size;
+  mode;
+  global;
+  constructor(t, e = false) {
+    this.atime = t.atime, this.charset = t.charset, this.comment = t.comment, this.ctime = t.ctime, this.dev = t.dev, this.gid = t.gid, this.global = e, this.gname = t.gname, this.ino = t.ino, this.linkpath = t.linkpath, this.mtime = t.mtime, this.nlink = t.nlink, this.path = t.path, this.size = t.size, this.uid = t.uid, this.uname = t.uname;
+  }
+  encode() {
+    let t = this.encodeBody();
+    if (t === "") return Buffer.allocUnsafe(0);
+    let e = Buffer.byteLength(t), i = 512 * Math.ceil(1 + e / 512), r = Buffer.allocUnsafe(i);
+    for (let n = 0; n < 512; n++) r[n] = 0;
+    new F({ path: ("PaxHeader/" + _n(this.path ?? "")).slice(0, 99), mode: this.mode || 420, uid: this.uid, gid: this.gid, size: e, mtime: this.mtime, type: this.global ? "GlobalExtendedHeader" : "ExtendedHeader", linkpath: "", uname: this.uname || "", gname: this.gname || "", devmaj: 0, devmin: 0, atime: this.atime, ctime: this.ctime }).encode(r), r.write(t, 512, e, "utf8");
+    for (let n = e + 512; n < r.length; n++) r[n] = 0;
+    return r;
+  }
+  encodeBody() {
+    return this.encodeField("path") + this.encodeField("ctime") + this.encodeField("atime") + this.encodeField("dev") + this.encodeField("ino") + this.encodeField("nlink") + this.encodeField("charset") + this.encodeField("comment") + this.encodeField("gid") + this.encodeField("gname") + this.encodeField("linkpath") + this.encodeField("mtime") + this.encodeField("size") + this.encodeField("uid") + this.encodeField("uname");
+  }
+  encodeField(t) {
+    if (this[t] === void 0) return "";
+    let e = this[t], i = e instanceof Date ? e.getTime() / 1e3 : e, r = " " + (t === "dev" || t === "ino" || t === "nlink" ? "SCHILY." : "") + t + "=" + i + `
+`, n = Buffer.byteLength(r), o = Math.floor(Math.log(n) / Math.log(10)) + 1;
+    return n + o >= Math.pow(10, o) && (o += 1), o + n + r;
+  }
+  static parse(t, e, i = false) {
+    return new s(On(Tn(t), e), i);
+  }
+};
+var On = (s3, t) => t ? Object.assign({}, t, s3) : s3;
+var Tn = (s3) => s3.replace(/\n$/, "").split(`
+`).reduce(xn, /* @__PURE__ */ Object.create(null));
+var xn = (s3, t) => {
+  let e = parseInt(t, 10);
+  if (e !== Buffer.byteLength(t) + 1) return s3;
+  t = t.slice((e + " ").length);
+  let i = t.split("="), r = i.shift();
+  if (!r) return s3;
+  let n = r.replace(/^SCHILY\.(dev|ino|nlink)/, "$1"), o = i.join("=").replace(/\0.*/, "");
+  switch (n) {
+    case "path":
+    case "linkpath":
+    case "type":
+    case "charset":
+    case "comment":
+    case "gname":
+    case "uname":
+      s3[n] = o;
+      break;
+    case "ctime":
+    case "atime":
+    case "mtime":
+      s3[n] = new Date(Number(o) * 1e3);
+      break;
+    case "size":
+      let h = +o;
+      h >= 0 && (s3[n] = h);
+      break;
+    case "gid":
+    case "uid":
+    case "dev":
+    case "ino":
+    case "nlink":
+    case "mode":
+      s3[n] = +o;
+      break;
+  }
+  return s3;
+};
+var Ln = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var f = Ln !== "win32" ? (s3) => String(s3) : (s3) => String(s3).replaceAll(/\\/g, "/");
+var $e = class extends A {
+  extended;
+  globalExtended;
+  header;
+  startBlockSize;
+  blockRemain;
+  remain;
+  type;
+  meta = false;
+  ignore = false;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  size = 0;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  dev;
+  ino;
+  nlink;
+  invalid = false;
+  absolute;
+  unsupported = false;
+  constructor(t, e, i) {
+    switch (super({}), this.pause(), this.extended = e, this.globalExtended = i, this.header = t, this.remain = t.size ?? 0, this.startBlockSize = 512 * Math.ceil(this.remain / 512), this.blockRemain = this.startBlockSize, this.type = t.type, this.type) {
+      case "File":
+      case "OldFile":
+      case "Link":
+      case "SymbolicLink":
+      case "CharacterDevice":
+      case "BlockDevice":
+      case "Directory":
+      case "FIFO":
+      case "ContiguousFile":
+      case "GNUDumpDir":
+        break;
+      case "NextFileHasLongLinkpath":
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath":
+      case "GlobalExtendedHeader":
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this.meta = true;
+        break;
+      default:
+        this.ignore = true;
+    }
+    if (!t.path) throw new Error("no path provided for tar.ReadEntry");
+    this.path = f(t.path), this.mode = t.mode, this.mode && (this.mode = this.mode & 4095), this.uid = t.uid, this.gid = t.gid, this.uname = t.uname, this.gname = t.gname, this.size = this.remain, this.mtime = t.mtime, this.atime = t.atime, this.ctime = t.ctime, this.linkpath = t.linkpath ? f(t.linkpath) : void 0, this.uname = t.uname, this.gname = t.gname, e && this.#t(e), i && this.#t(i, true);
+  }
+  write(t) {
+    let e = t.length;
+    if (e > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    let i = this.remain, r = this.blockRemain;
+    return this.remain = Math.max(0, i - e), this.blockRemain = Math.max(0, r - e), this.ignore ? true : i >= e ? super.write(t) : super.write(t.subarray(0, i));
+  }
+  #t(t, e = false) {
+    t.path && (t.path = f(t.path)), t.linkpath && (t.linkpath = f(t.linkpath)), Object.assign(this, Object.fromEntries(Object.entries(t).filter(([i, r]) => !(r == null || i === "path" && e))));
+  }
+};
+var Dt = (s3, t, e, i = {}) => {
+  s3.file && (i.file = s3.file), s3.cwd && (i.cwd = s3.cwd), i.code = e instanceof Error && e.code || t, i.tarCode = t, !s3.strict && i.recoverable !== false ? (e instanceof Error && (i = Object.assign(e, i), e = e.message), s3.emit("warn", t, e, i)) : e instanceof Error ? s3.emit("error", Object.assign(e, i)) : s3.emit("error", Object.assign(new Error(`${t}: ${e}`), i));
+};
+var Nn = 1024 * 1024;
+var Xi = Buffer.from([31, 139]);
+var qi = Buffer.from([40, 181, 47, 253]);
+var An = Math.max(Xi.length, qi.length);
+var B = /* @__PURE__ */ Symbol("state");
+var Nt = /* @__PURE__ */ Symbol("writeEntry");
+var it = /* @__PURE__ */ Symbol("readEntry");
+var Zi = /* @__PURE__ */ Symbol("nextEntry");
+var Zs = /* @__PURE__ */ Symbol("processEntry");
+var V = /* @__PURE__ */ Symbol("extendedHeader");
+var he = /* @__PURE__ */ Symbol("globalExtendedHeader");
+var dt = /* @__PURE__ */ Symbol("meta");
+var Ys = /* @__PURE__ */ Symbol("emitMeta");
+var p = /* @__PURE__ */ Symbol("buffer");
+var st = /* @__PURE__ */ Symbol("queue");
+var ut = /* @__PURE__ */ Symbol("ended");
+var Yi = /* @__PURE__ */ Symbol("emittedEnd");
+var At = /* @__PURE__ */ Symbol("emit");
+var w = /* @__PURE__ */ Symbol("unzip");
+var Xe = /* @__PURE__ */ Symbol("consumeChunk");
+var qe = /* @__PURE__ */ Symbol("consumeChunkSub");
+var Ki = /* @__PURE__ */ Symbol("consumeBody");
+var Ks = /* @__PURE__ */ Symbol("consumeMeta");
+var Vs = /* @__PURE__ */ Symbol("consumeHeader");
+var ae = /* @__PURE__ */ Symbol("consuming");
+var Vi = /* @__PURE__ */ Symbol("bufferConcat");
+var Qe = /* @__PURE__ */ Symbol("maybeEnd");
+var Yt = /* @__PURE__ */ Symbol("writing");
+var $ = /* @__PURE__ */ Symbol("aborted");
+var Je = /* @__PURE__ */ Symbol("onDone");
+var It = /* @__PURE__ */ Symbol("sawValidEntry");
+var je = /* @__PURE__ */ Symbol("sawNullBlock");
+var ti = /* @__PURE__ */ Symbol("sawEOF");
+var $s = /* @__PURE__ */ Symbol("closeStream");
+var In = 1e3;
+var le = /* @__PURE__ */ Symbol("compressedBytesRead");
+var $i = /* @__PURE__ */ Symbol("decompressedBytesRead");
+var Xs = /* @__PURE__ */ Symbol("checkDecompressionRatio");
+var Cn = () => true;
+var rt = class extends Dn {
+  file;
+  strict;
+  maxMetaEntrySize;
+  filter;
+  brotli;
+  zstd;
+  maxDecompressionRatio;
+  writable = true;
+  readable = false;
+  [st] = [];
+  [p];
+  [it];
+  [Nt];
+  [B] = "begin";
+  [dt] = "";
+  [V];
+  [he];
+  [ut] = false;
+  [w];
+  [$] = false;
+  [It];
+  [je] = false;
+  [ti] = false;
+  [Yt] = false;
+  [ae] = false;
+  [Yi] = false;
+  [le] = 0;
+  [$i] = 0;
+  constructor(t = {}) {
+    super(), this.file = t.file || "", this.on(Je, () => {
+      (this[B] === "begin" || this[It] === false) && this.warn("TAR_BAD_ARCHIVE", "Unrecognized archive format");
+    }), t.ondone ? this.on(Je, t.ondone) : this.on(Je, () => {
+      this.emit("prefinish"), this.emit("finish"), this.emit("end");
+    }), this.strict = !!t.strict, this.maxDecompressionRatio = typeof t.maxDecompressionRatio == "number" ? t.maxDecompressionRatio : In, this.maxMetaEntrySize = t.maxMetaEntrySize || Nn, this.filter = typeof t.filter == "function" ? t.filter : Cn;
+    let e = t.file && (t.file.endsWith(".tar.br") || t.file.endsWith(".tbr"));
+    this.brotli = !(t.gzip || t.zstd) && t.brotli !== void 0 ? t.brotli : e ? void 0 : false;
+    let i = t.file && (t.file.endsWith(".tar.zst") || t.file.endsWith(".tzst"));
+    this.zstd = !(t.gzip || t.brotli) && t.zstd !== void 0 ? t.zstd : i ? true : void 0, this.on("end", () => this[$s]()), typeof t.onwarn == "function" && this.on("warn", t.onwarn), typeof t.onReadEntry == "function" && this.on("entry", t.onReadEntry);
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+  [Vs](t, e) {
+    this[It] === void 0 && (this[It] = false);
+    let i;
+    try {
+      i = new F(t, e, this[V], this[he]);
+    } catch (r) {
+      return this.warn("TAR_ENTRY_INVALID", r);
+    }
+    if (i.nullBlock) this[je] ? (this[ti] = true, this[B] === "begin" && (this[B] = "header"), this[At]("eof")) : (this[je] = true, this[At]("nullBlock"));
+    else if (this[je] = false, !i.cksumValid) this.warn("TAR_ENTRY_INVALID", "checksum failure", { header: i });
+    else if (!i.path) this.warn("TAR_ENTRY_INVALID", "path is required", { header: i });
+    else {
+      let r = i.type;
+      if (/^(Symbolic)?Link$/.test(r) && !i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath required", { header: i });
+      else if (!/^(Symbolic)?Link$/.test(r) && !/^(Global)?ExtendedHeader$/.test(r) && i.linkpath) this.warn("TAR_ENTRY_INVALID", "linkpath forbidden", { header: i });
+      else {
+        let n = this[Nt] = new $e(i, this[V], this[he]);
+        if (!this[It]) if (n.remain) {
+          let o = () => {
+            n.invalid || (this[It] = true);
+          };
+          n.on("end", o);
+        } else this[It] = true;
+        n.meta ? n.size > this.maxMetaEntrySize ? (n.ignore = true, this[At]("ignoredEntry", n), this[B] = "ignore", n.resume()) : n.size > 0 && (this[dt] = "", n.on("data", (o) => this[dt] += o), this[B] = "meta") : (this[V] = void 0, n.ignore = n.ignore || !this.filter(n.path, n), n.ignore ? (this[At]("ignoredEntry", n), this[B] = n.remain ? "ignore" : "header", n.resume()) : (n.remain ? this[B] = "body" : (this[B] = "header", n.end()), this[it] ? this[st].push(n) : (this[st].push(n), this[Zi]())));
+      }
+    }
+  }
+  [$s]() {
+    queueMicrotask(() => this.emit("close"));
+  }
+  [Zs](t) {
+    let e = true;
+    if (!t) this[it] = void 0, e = false;
+    else if (Array.isArray(t)) {
+      let [i, ...r] = t;
+      this.emit(i, ...r);
+    } else this[it] = t, this.emit("entry", t), t.emittedEnd || (t.on("end", () => this[Zi]()), e = false);
+    return e;
+  }
+  [Zi]() {
+    do
+      ;
+    while (this[Zs](this[st].shift()));
+    if (this[st].length === 0) {
+      let t = this[it];
+      !t || t.flowing || t.size === t.remain ? this[Yt] || this.emit("drain") : t.once("drain", () => this.emit("drain"));
+    }
+  }
+  [Ki](t, e) {
+    let i = this[Nt];
+    if (!i) throw new Error("attempt to consume body without entry??");
+    let r = i.blockRemain ?? 0, n = r >= t.length && e === 0 ? t : t.subarray(e, e + r);
+    return i.write(n), i.blockRemain || (this[B] = "header", this[Nt] = void 0, i.end()), n.length;
+  }
+  [Ks](t, e) {
+    let i = this[Nt], r = this[Ki](t, e);
+    return !this[Nt] && i && this[Ys](i), r;
+  }
+  [At](t, e, i) {
+    this[st].length === 0 && !this[it] ? this.emit(t, e, i) : this[st].push([t, e, i]);
+  }
+  [Ys](t) {
+    switch (this[At]("meta", this[dt]), t.type) {
+      case "ExtendedHeader":
+      case "OldExtendedHeader":
+        this[V] = ft.parse(this[dt], this[V], false);
+        break;
+      case "GlobalExtendedHeader":
+        this[he] = ft.parse(this[dt], this[he], true);
+        break;
+      case "NextFileHasLongPath":
+      case "OldGnuLongPath": {
+        let e = this[V] ?? /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.path = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      case "NextFileHasLongLinkpath": {
+        let e = this[V] || /* @__PURE__ */ Object.create(null);
+        this[V] = e, e.linkpath = this[dt].replace(/\0.*/, "");
+        break;
+      }
+      default:
+        throw new Error("unknown meta: " + t.type);
+    }
+  }
+  abort(t) {
+    if (!this[$]) {
+      if (this[w]) {
+        let e = this[w];
+        e.write = () => true, e.end = () => e, e.emit = () => false, e.destroy?.();
+      }
+      this[$] = true, this.emit("abort", t), this.warn("TAR_ABORT", t, { recoverable: false });
+    }
+  }
+  [Xs](t) {
+    this[$i] += t.length;
+    let e = this[$i] / this[le];
+    return e > this.maxDecompressionRatio ? (this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)), false) : true;
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this[$]) return i?.(), false;
+    if ((this[w] === void 0 || this.brotli === void 0 && this[w] === false) && t) {
+      if (this[p] && (t = Buffer.concat([this[p], t]), this[p] = void 0), t.length < An) return this[p] = t, i?.(), true;
+      for (let a = 0; this[w] === void 0 && a < Xi.length; a++) t[a] !== Xi[a] && (this[w] = false);
+      let o = false;
+      if (this[w] === false && this.zstd !== false) {
+        o = true;
+        for (let a = 0; a < qi.length; a++) if (t[a] !== qi[a]) {
+          o = false;
+          break;
+        }
+      }
+      let h = this.brotli === void 0 && !o;
+      if (this[w] === false && h) if (t.length < 512) if (this[ut]) this.brotli = true;
+      else return this[p] = t, i?.(), true;
+      else try {
+        new F(t.subarray(0, 512)), this.brotli = false;
+      } catch {
+        this.brotli = true;
+      }
+      if (this[w] === void 0 || this[w] === false && (this.brotli || o)) {
+        let a = this[ut];
+        this[ut] = false, this[w] = this[w] === void 0 ? new Ue({}) : o ? new Ke({}) : new Ge({}), this[w].on("data", (c) => {
+          this[Xs](c) && this[Xe](c);
+        }), this[w].on("error", (c) => {
+          this[$] || this.abort(c);
+        }), this[w].on("end", () => {
+          this[ut] = true, this[Xe]();
+        }), this[Yt] = true, this[le] += t.length;
+        let l = !!this[w][a ? "end" : "write"](t);
+        return this[Yt] = false, i?.(), l;
+      }
+    }
+    this[Yt] = true, this[w] ? (this[le] += t.length, this[w].write(t)) : this[Xe](t), this[Yt] = false;
+    let n = this[st].length > 0 ? false : this[it] ? this[it].flowing : true;
+    return !n && this[st].length === 0 && this[it]?.once("drain", () => this.emit("drain")), i?.(), n;
+  }
+  [Vi](t) {
+    t && !this[$] && (this[p] = this[p] ? Buffer.concat([this[p], t]) : t);
+  }
+  [Qe]() {
+    if (this[ut] && !this[Yi] && !this[$] && !this[ae]) {
+      this[Yi] = true;
+      let t = this[Nt];
+      if (t?.blockRemain) {
+        let e = this[p] ? this[p].length : 0;
+        this.warn("TAR_BAD_ARCHIVE", `Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`, { entry: t }), this[p] && t.write(this[p]), t.end();
+      }
+      this[At](Je);
+    }
+  }
+  [Xe](t) {
+    if (this[ae] && t) this[Vi](t);
+    else if (!t && !this[p]) this[Qe]();
+    else if (t) {
+      if (this[ae] = true, this[p]) {
+        this[Vi](t);
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      } else this[qe](t);
+      for (; this[p] && this[p]?.length >= 512 && !this[$] && !this[ti]; ) {
+        let e = this[p];
+        this[p] = void 0, this[qe](e);
+      }
+      this[ae] = false;
+    }
+    (!this[p] || this[ut]) && this[Qe]();
+  }
+  [qe](t) {
+    let e = 0, i = t.length;
+    for (; e + 512 <= i && !this[$] && !this[ti]; ) switch (this[B]) {
+      case "begin":
+      case "header":
+        this[Vs](t, e), e += 512;
+        break;
+      case "ignore":
+      case "body":
+        e += this[Ki](t, e);
+        break;
+      case "meta":
+        e += this[Ks](t, e);
+        break;
+      default:
+        throw new Error("invalid state: " + this[B]);
+    }
+    e < i && (this[p] = this[p] ? Buffer.concat([t.subarray(e), this[p]]) : t.subarray(e));
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e)), i && this.once("finish", i), this[$] || (this[w] ? (t && (this[le] += t.length, this[w].write(t)), this[w].end()) : (this[ut] = true, (this.brotli === void 0 || this.zstd === void 0) && (t = t || Buffer.alloc(0)), t && this.write(t), this[Qe]())), this;
+  }
+};
+var mt = (s3) => {
+  let t = s3.length - 1, e = -1;
+  for (; t > -1 && s3.charAt(t) === "/"; ) e = t, t--;
+  return e === -1 ? s3 : s3.slice(0, e);
+};
+var vn = (s3) => {
+  let t = s3.onReadEntry;
+  s3.onReadEntry = t ? (e) => {
+    t(e), e.resume();
+  } : (e) => e.resume();
+};
+var Qi = (s3, t) => {
+  let e = new Map(t.map((o) => [mt(o), true])), i = s3.filter, r = 100, n = (o, h = "", a = 0) => {
+    if (a >= r) return e.set(o, false), false;
+    let l = h || kn(o).root || ".", c;
+    if (o === l) c = false;
+    else {
+      let d = e.get(o);
+      c = d !== void 0 ? d : n(Fn(o), l, a + 1);
+    }
+    return e.set(o, c), c;
+  };
+  s3.filter = i ? (o, h) => i(o, h) && n(mt(o)) : (o) => n(mt(o));
+};
+var Mn = (s3) => {
+  let t = new rt(s3), e = s3.file, i;
+  try {
+    i = Kt.openSync(e, "r");
+    let r = Kt.fstatSync(i), n = s3.maxReadSize || 16 * 1024 * 1024;
+    if (r.size < n) {
+      let o = Buffer.allocUnsafe(r.size), h = Kt.readSync(i, o, 0, r.size, 0);
+      t.end(h === o.byteLength ? o : o.subarray(0, h));
+    } else {
+      let o = 0, h = Buffer.allocUnsafe(n);
+      for (; o < r.size; ) {
+        let a = Kt.readSync(i, h, 0, n, o);
+        if (a === 0) break;
+        o += a, t.write(h.subarray(0, a));
+      }
+      t.end();
+    }
+  } finally {
+    if (typeof i == "number") try {
+      Kt.closeSync(i);
+    } catch {
+    }
+  }
+};
+var Bn = (s3, t) => {
+  let e = new rt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("end", o), Kt.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var Ct = K(Mn, Bn, (s3) => new rt(s3), (s3) => new rt(s3), (s3, t) => {
+  t?.length && Qi(s3, t), s3.noResume || vn(s3);
+});
+var Ji = (s3, t, e) => (s3 &= 4095, e && (s3 = (s3 | 384) & -19), t && (s3 & 256 && (s3 |= 64), s3 & 32 && (s3 |= 8), s3 & 4 && (s3 |= 1)), s3);
+var { isAbsolute: zn, parse: qs } = Pn;
+var ce = (s3) => {
+  let t = "", e = qs(s3);
+  for (; zn(s3) || e.root; ) {
+    let i = s3.charAt(0) === "/" && s3.slice(0, 4) !== "//?/" ? "/" : e.root;
+    s3 = s3.slice(i.length), t += i, e = qs(s3);
+  }
+  return [t, s3];
+};
+var ei = ["|", "<", ">", "?", ":"];
+var ji = ei.map((s3) => String.fromCodePoint(61440 + Number(s3.codePointAt(0))));
+var Un = new Map(ei.map((s3, t) => [s3, ji[t]]));
+var Hn = new Map(ji.map((s3, t) => [s3, ei[t]]));
+var ts = (s3) => ei.reduce((t, e) => t.split(e).join(Un.get(e)), s3);
+var Qs = (s3) => ji.reduce((t, e) => t.split(e).join(Hn.get(e)), s3);
+var rr = (s3, t) => t ? (s3 = f(s3).replace(/^\.(\/|$)/, ""), mt(t) + "/" + s3) : f(s3);
+var Wn = 16 * 1024 * 1024;
+var tr = /* @__PURE__ */ Symbol("process");
+var er = /* @__PURE__ */ Symbol("file");
+var ir = /* @__PURE__ */ Symbol("directory");
+var is = /* @__PURE__ */ Symbol("symlink");
+var sr = /* @__PURE__ */ Symbol("hardlink");
+var fe = /* @__PURE__ */ Symbol("header");
+var ii = /* @__PURE__ */ Symbol("read");
+var ss = /* @__PURE__ */ Symbol("lstat");
+var si = /* @__PURE__ */ Symbol("onlstat");
+var rs = /* @__PURE__ */ Symbol("onread");
+var ns = /* @__PURE__ */ Symbol("onreadlink");
+var os6 = /* @__PURE__ */ Symbol("openfile");
+var hs = /* @__PURE__ */ Symbol("onopenfile");
+var pt = /* @__PURE__ */ Symbol("close");
+var ri = /* @__PURE__ */ Symbol("mode");
+var as = /* @__PURE__ */ Symbol("awaitDrain");
+var es = /* @__PURE__ */ Symbol("ondrain");
+var q = /* @__PURE__ */ Symbol("prefix");
+var de = class extends A {
+  path;
+  portable;
+  myuid = process.getuid && process.getuid() || 0;
+  myuser = process.env.USER || "";
+  maxReadSize;
+  linkCache;
+  statCache;
+  preservePaths;
+  cwd;
+  strict;
+  mtime;
+  noPax;
+  noMtime;
+  prefix;
+  fd;
+  blockLen = 0;
+  blockRemain = 0;
+  buf;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  offset = 0;
+  win32;
+  absolute;
+  header;
+  type;
+  linkpath;
+  stat;
+  onWriteEntry;
+  #t = false;
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.path = f(t), this.portable = !!i.portable, this.maxReadSize = i.maxReadSize || Wn, this.linkCache = i.linkCache || /* @__PURE__ */ new Map(), this.statCache = i.statCache || /* @__PURE__ */ new Map(), this.preservePaths = !!i.preservePaths, this.cwd = f(i.cwd || process.cwd()), this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.mtime = i.mtime, this.prefix = i.prefix ? f(i.prefix) : void 0, this.onWriteEntry = i.onWriteEntry, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let r = false;
+    if (!this.preservePaths) {
+      let [o, h] = ce(this.path);
+      o && typeof h == "string" && (this.path = h, r = o);
+    }
+    this.win32 = !!i.win32 || process.platform === "win32", this.win32 && (this.path = Qs(this.path.replaceAll(/\\/g, "/")), t = t.replaceAll(/\\/g, "/")), this.absolute = f(i.absolute || js.resolve(this.cwd, t)), this.path === "" && (this.path = "./"), r && this.warn("TAR_ENTRY_INFO", `stripping ${r} from absolute path`, { entry: this, path: r + this.path });
+    let n = this.statCache.get(this.absolute);
+    n ? this[si](n) : this[ss]();
+  }
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  emit(t, ...e) {
+    return t === "error" && (this.#t = true), super.emit(t, ...e);
+  }
+  [ss]() {
+    X.lstat(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[si](e);
+    });
+  }
+  [si](t) {
+    this.statCache.set(this.absolute, t), this.stat = t, t.isFile() || (t.size = 0), this.type = Gn(t), this.emit("stat", t), this[tr]();
+  }
+  [tr]() {
+    switch (this.type) {
+      case "File":
+        return this[er]();
+      case "Directory":
+        return this[ir]();
+      case "SymbolicLink":
+        return this[is]();
+      default:
+        return this.end();
+    }
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [fe]() {
+    if (!this.stat) throw new Error("cannot write header before stat");
+    this.type === "Directory" && this.portable && (this.noMtime = true), this.onWriteEntry?.(this), this.header = new F({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this[ri](this.stat.mode), uid: this.portable ? void 0 : this.stat.uid, gid: this.portable ? void 0 : this.stat.gid, size: this.stat.size, mtime: this.noMtime ? void 0 : this.mtime || this.stat.mtime, type: this.type === "Unsupported" ? void 0 : this.type, uname: this.portable ? void 0 : this.stat.uid === this.myuid ? this.myuser : "", atime: this.portable ? void 0 : this.stat.atime, ctime: this.portable ? void 0 : this.stat.ctime }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.header.atime, ctime: this.portable ? void 0 : this.header.ctime, gid: this.portable ? void 0 : this.header.gid, mtime: this.noMtime ? void 0 : this.mtime || this.header.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.header.size, uid: this.portable ? void 0 : this.header.uid, uname: this.portable ? void 0 : this.header.uname, dev: this.portable ? void 0 : this.stat.dev, ino: this.portable ? void 0 : this.stat.ino, nlink: this.portable ? void 0 : this.stat.nlink }).encode());
+    let t = this.header?.block;
+    if (!t) throw new Error("failed to encode header");
+    super.write(t);
+  }
+  [ir]() {
+    if (!this.stat) throw new Error("cannot create directory entry without stat");
+    this.path.slice(-1) !== "/" && (this.path += "/"), this.stat.size = 0, this[fe](), this.end();
+  }
+  [is]() {
+    X.readlink(this.absolute, (t, e) => {
+      if (t) return this.emit("error", t);
+      this[ns](e);
+    });
+  }
+  [ns](t) {
+    this.linkpath = f(t), this[fe](), this.end();
+  }
+  [sr](t) {
+    if (!this.stat) throw new Error("cannot create link entry without stat");
+    this.type = "Link", this.linkpath = f(js.relative(this.cwd, t)), this.stat.size = 0, this[fe](), this.end();
+  }
+  [er]() {
+    if (!this.stat) throw new Error("cannot create file entry without stat");
+    if (this.stat.nlink > 1) {
+      let t = `${this.stat.dev}:${this.stat.ino}`, e = this.linkCache.get(t);
+      if (e?.indexOf(this.cwd) === 0) return this[sr](e);
+      this.linkCache.set(t, this.absolute);
+    }
+    if (this[fe](), this.stat.size === 0) return this.end();
+    this[os6]();
+  }
+  [os6]() {
+    X.open(this.absolute, "r", (t, e) => {
+      if (t) return this.emit("error", t);
+      this[hs](e);
+    });
+  }
+  [hs](t) {
+    if (this.fd = t, this.#t) return this[pt]();
+    if (!this.stat) throw new Error("should stat before calling onopenfile");
+    this.blockLen = 512 * Math.ceil(this.stat.size / 512), this.blockRemain = this.blockLen;
+    let e = Math.min(this.blockLen, this.maxReadSize);
+    this.buf = Buffer.allocUnsafe(e), this.offset = 0, this.pos = 0, this.remain = this.stat.size, this.length = this.buf.length, this[ii]();
+  }
+  [ii]() {
+    let { fd: t, buf: e, offset: i, length: r, pos: n } = this;
+    if (t === void 0 || e === void 0) throw new Error("cannot read file without first opening");
+    X.read(t, e, i, r, n, (o, h) => {
+      if (o) return this[pt](() => this.emit("error", o));
+      this[rs](h);
+    });
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.close(this.fd, t);
+  }
+  [rs](t) {
+    if (t <= 0 && this.remain > 0) {
+      let r = Object.assign(new Error("encountered unexpected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (t > this.remain) {
+      let r = Object.assign(new Error("did not encounter expected EOF"), { path: this.absolute, syscall: "read", code: "EOF" });
+      return this[pt](() => this.emit("error", r));
+    }
+    if (!this.buf) throw new Error("should have created buffer prior to reading");
+    if (t === this.remain) for (let r = t; r < this.length && t < this.blockRemain; r++) this.buf[r + this.offset] = 0, t++, this.remain++;
+    let e = this.offset === 0 && t === this.buf.length ? this.buf : this.buf.subarray(this.offset, this.offset + t);
+    this.write(e) ? this[es]() : this[as](() => this[es]());
+  }
+  [as](t) {
+    this.once("drain", t);
+  }
+  write(t, e, i) {
+    if (typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8")), this.blockRemain < t.length) {
+      let r = Object.assign(new Error("writing more data than expected"), { path: this.absolute });
+      return this.emit("error", r);
+    }
+    return this.remain -= t.length, this.blockRemain -= t.length, this.pos += t.length, this.offset += t.length, super.write(t, null, i);
+  }
+  [es]() {
+    if (!this.remain) return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), this[pt]((t) => t ? this.emit("error", t) : this.end());
+    if (!this.buf) throw new Error("buffer lost somehow in ONDRAIN");
+    this.offset >= this.length && (this.buf = Buffer.allocUnsafe(Math.min(this.blockRemain, this.buf.length)), this.offset = 0), this.length = this.buf.length - this.offset, this[ii]();
+  }
+};
+var ni = class extends de {
+  sync = true;
+  [ss]() {
+    this[si](X.lstatSync(this.absolute));
+  }
+  [is]() {
+    this[ns](X.readlinkSync(this.absolute));
+  }
+  [os6]() {
+    this[hs](X.openSync(this.absolute, "r"));
+  }
+  [ii]() {
+    let t = true;
+    try {
+      let { fd: e, buf: i, offset: r, length: n, pos: o } = this;
+      if (e === void 0 || i === void 0) throw new Error("fd and buf must be set in READ method");
+      let h = X.readSync(e, i, r, n, o);
+      this[rs](h), t = false;
+    } finally {
+      if (t) try {
+        this[pt](() => {
+        });
+      } catch {
+      }
+    }
+  }
+  [as](t) {
+    t();
+  }
+  [pt](t = () => {
+  }) {
+    this.fd !== void 0 && X.closeSync(this.fd), t();
+  }
+};
+var oi = class extends A {
+  blockLen = 0;
+  blockRemain = 0;
+  buf = 0;
+  pos = 0;
+  remain = 0;
+  length = 0;
+  preservePaths;
+  portable;
+  strict;
+  noPax;
+  noMtime;
+  readEntry;
+  type;
+  prefix;
+  path;
+  mode;
+  uid;
+  gid;
+  uname;
+  gname;
+  header;
+  mtime;
+  atime;
+  ctime;
+  linkpath;
+  size;
+  onWriteEntry;
+  warn(t, e, i = {}) {
+    return Dt(this, t, e, i);
+  }
+  constructor(t, e = {}) {
+    let i = se(e);
+    super(), this.preservePaths = !!i.preservePaths, this.portable = !!i.portable, this.strict = !!i.strict, this.noPax = !!i.noPax, this.noMtime = !!i.noMtime, this.onWriteEntry = i.onWriteEntry, this.readEntry = t;
+    let { type: r } = t;
+    if (r === "Unsupported") throw new Error("writing entry that should be ignored");
+    this.type = r, this.type === "Directory" && this.portable && (this.noMtime = true), this.prefix = i.prefix, this.path = f(t.path), this.mode = t.mode !== void 0 ? this[ri](t.mode) : void 0, this.uid = this.portable ? void 0 : t.uid, this.gid = this.portable ? void 0 : t.gid, this.uname = this.portable ? void 0 : t.uname, this.gname = this.portable ? void 0 : t.gname, this.size = t.size, this.mtime = this.noMtime ? void 0 : i.mtime || t.mtime, this.atime = this.portable ? void 0 : t.atime, this.ctime = this.portable ? void 0 : t.ctime, this.linkpath = t.linkpath !== void 0 ? f(t.linkpath) : void 0, typeof i.onwarn == "function" && this.on("warn", i.onwarn);
+    let n = false;
+    if (!this.preservePaths) {
+      let [h, a] = ce(this.path);
+      h && typeof a == "string" && (this.path = a, n = h);
+    }
+    this.remain = t.size, this.blockRemain = t.startBlockSize, this.onWriteEntry?.(this), this.header = new F({ path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, mode: this.mode, uid: this.portable ? void 0 : this.uid, gid: this.portable ? void 0 : this.gid, size: this.size, mtime: this.noMtime ? void 0 : this.mtime, type: this.type, uname: this.portable ? void 0 : this.uname, atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime }), n && this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute path`, { entry: this, path: n + this.path }), this.header.encode() && !this.noPax && super.write(new ft({ atime: this.portable ? void 0 : this.atime, ctime: this.portable ? void 0 : this.ctime, gid: this.portable ? void 0 : this.gid, mtime: this.noMtime ? void 0 : this.mtime, path: this[q](this.path), linkpath: this.type === "Link" && this.linkpath !== void 0 ? this[q](this.linkpath) : this.linkpath, size: this.size, uid: this.portable ? void 0 : this.uid, uname: this.portable ? void 0 : this.uname, dev: this.portable ? void 0 : this.readEntry.dev, ino: this.portable ? void 0 : this.readEntry.ino, nlink: this.portable ? void 0 : this.readEntry.nlink }).encode());
+    let o = this.header?.block;
+    if (!o) throw new Error("failed to encode header");
+    super.write(o), t.pipe(this);
+  }
+  [q](t) {
+    return rr(t, this.prefix);
+  }
+  [ri](t) {
+    return Ji(t, this.type === "Directory", this.portable);
+  }
+  write(t, e, i) {
+    typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, typeof e == "string" ? e : "utf8"));
+    let r = t.length;
+    if (r > this.blockRemain) throw new Error("writing more to entry than is appropriate");
+    return this.blockRemain -= r, super.write(t, i);
+  }
+  end(t, e, i) {
+    return this.blockRemain && super.write(Buffer.alloc(this.blockRemain)), typeof t == "function" && (i = t, e = void 0, t = void 0), typeof e == "function" && (i = e, e = void 0), typeof t == "string" && (t = Buffer.from(t, e ?? "utf8")), i && this.once("finish", i), t ? super.end(t, i) : super.end(i), this;
+  }
+};
+var Gn = (s3) => s3.isFile() ? "File" : s3.isDirectory() ? "Directory" : s3.isSymbolicLink() ? "SymbolicLink" : "Unsupported";
+var hi = class s2 {
+  tail;
+  head;
+  length = 0;
+  static create(t = []) {
+    return new s2(t);
+  }
+  constructor(t = []) {
+    for (let e of t) this.push(e);
+  }
+  *[Symbol.iterator]() {
+    for (let t = this.head; t; t = t.next) yield t.value;
+  }
+  removeNode(t) {
+    if (t.list !== this) throw new Error("removing node which does not belong to this list");
+    let e = t.next, i = t.prev;
+    return e && (e.prev = i), i && (i.next = e), t === this.head && (this.head = e), t === this.tail && (this.tail = i), this.length--, t.next = void 0, t.prev = void 0, t.list = void 0, e;
+  }
+  unshiftNode(t) {
+    if (t === this.head) return;
+    t.list && t.list.removeNode(t);
+    let e = this.head;
+    t.list = this, t.next = e, e && (e.prev = t), this.head = t, this.tail || (this.tail = t), this.length++;
+  }
+  pushNode(t) {
+    if (t === this.tail) return;
+    t.list && t.list.removeNode(t);
+    let e = this.tail;
+    t.list = this, t.prev = e, e && (e.next = t), this.tail = t, this.head || (this.head = t), this.length++;
+  }
+  push(...t) {
+    for (let e = 0, i = t.length; e < i; e++) Yn(this, t[e]);
+    return this.length;
+  }
+  unshift(...t) {
+    for (var e = 0, i = t.length; e < i; e++) Kn(this, t[e]);
+    return this.length;
+  }
+  pop() {
+    if (!this.tail) return;
+    let t = this.tail.value, e = this.tail;
+    return this.tail = this.tail.prev, this.tail ? this.tail.next = void 0 : this.head = void 0, e.list = void 0, this.length--, t;
+  }
+  shift() {
+    if (!this.head) return;
+    let t = this.head.value, e = this.head;
+    return this.head = this.head.next, this.head ? this.head.prev = void 0 : this.tail = void 0, e.list = void 0, this.length--, t;
+  }
+  forEach(t, e) {
+    e = e || this;
+    for (let i = this.head, r = 0; i; r++) t.call(e, i.value, r, this), i = i.next;
+  }
+  forEachReverse(t, e) {
+    e = e || this;
+    for (let i = this.tail, r = this.length - 1; i; r--) t.call(e, i.value, r, this), i = i.prev;
+  }
+  get(t) {
+    let e = 0, i = this.head;
+    for (; i && e < t; e++) i = i.next;
+    if (e === t && i) return i.value;
+  }
+  getReverse(t) {
+    let e = 0, i = this.tail;
+    for (; i && e < t; e++) i = i.prev;
+    if (e === t && i) return i.value;
+  }
+  map(t, e) {
+    e = e || this;
+    let i = new s2();
+    for (let r = this.head; r; ) i.push(t.call(e, r.value, this)), r = r.next;
+    return i;
+  }
+  mapReverse(t, e) {
+    e = e || this;
+    var i = new s2();
+    for (let r = this.tail; r; ) i.push(t.call(e, r.value, this)), r = r.prev;
+    return i;
+  }
+  reduce(t, e) {
+    let i, r = this.head;
+    if (arguments.length > 1) i = e;
+    else if (this.head) r = this.head.next, i = this.head.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (var n = 0; r; n++) i = t(i, r.value, n), r = r.next;
+    return i;
+  }
+  reduceReverse(t, e) {
+    let i, r = this.tail;
+    if (arguments.length > 1) i = e;
+    else if (this.tail) r = this.tail.prev, i = this.tail.value;
+    else throw new TypeError("Reduce of empty list with no initial value");
+    for (let n = this.length - 1; r; n--) i = t(i, r.value, n), r = r.prev;
+    return i;
+  }
+  toArray() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.head; i; e++) t[e] = i.value, i = i.next;
+    return t;
+  }
+  toArrayReverse() {
+    let t = new Array(this.length);
+    for (let e = 0, i = this.tail; i; e++) t[e] = i.value, i = i.prev;
+    return t;
+  }
+  slice(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.head, n = 0;
+    for (n = 0; r && n < t; n++) r = r.next;
+    for (; r && n < e; n++, r = r.next) i.push(r.value);
+    return i;
+  }
+  sliceReverse(t = 0, e = this.length) {
+    e < 0 && (e += this.length), t < 0 && (t += this.length);
+    let i = new s2();
+    if (e < t || e < 0) return i;
+    t < 0 && (t = 0), e > this.length && (e = this.length);
+    let r = this.length, n = this.tail;
+    for (; n && r > e; r--) n = n.prev;
+    for (; n && r > t; r--, n = n.prev) i.push(n.value);
+    return i;
+  }
+  splice(t, e = 0, ...i) {
+    t > this.length && (t = this.length - 1), t < 0 && (t = this.length + t);
+    let r = this.head;
+    for (let o = 0; r && o < t; o++) r = r.next;
+    let n = [];
+    for (let o = 0; r && o < e; o++) n.push(r.value), r = this.removeNode(r);
+    r ? r !== this.tail && (r = r.prev) : r = this.tail;
+    for (let o of i) r = Zn(this, r, o);
+    return n;
+  }
+  reverse() {
+    let t = this.head, e = this.tail;
+    for (let i = t; i; i = i.prev) {
+      let r = i.prev;
+      i.prev = i.next, i.next = r;
+    }
+    return this.head = e, this.tail = t, this;
+  }
+};
+function Zn(s3, t, e) {
+  let i = t, r = t ? t.next : s3.head, n = new ue(e, i, r, s3);
+  return n.next === void 0 && (s3.tail = n), n.prev === void 0 && (s3.head = n), s3.length++, n;
+}
+function Yn(s3, t) {
+  s3.tail = new ue(t, s3.tail, void 0, s3), s3.head || (s3.head = s3.tail), s3.length++;
+}
+function Kn(s3, t) {
+  s3.head = new ue(t, void 0, s3.head, s3), s3.tail || (s3.tail = s3.head), s3.length++;
+}
+var ue = class {
+  list;
+  next;
+  prev;
+  value;
+  constructor(t, e, i, r) {
+    this.list = r, this.value = t, e ? (e.next = this, this.prev = e) : this.prev = void 0, i ? (i.prev = this, this.next = i) : this.next = void 0;
+  }
+};
+var pi = class {
+  path;
+  absolute;
+  entry;
+  stat;
+  readdir;
+  pending = false;
+  pendingLink = false;
+  ignore = false;
+  piped = false;
+  constructor(t, e) {
+    this.path = t || "./", this.absolute = e;
+  }
+};
+var nr = Buffer.alloc(1024);
+var li = /* @__PURE__ */ Symbol("onStat");
+var me = /* @__PURE__ */ Symbol("ended");
+var W = /* @__PURE__ */ Symbol("queue");
+var pe = /* @__PURE__ */ Symbol("pendingLinks");
+var Et = /* @__PURE__ */ Symbol("current");
+var Ft = /* @__PURE__ */ Symbol("process");
+var Ee = /* @__PURE__ */ Symbol("processing");
+var ai = /* @__PURE__ */ Symbol("processJob");
+var G = /* @__PURE__ */ Symbol("jobs");
+var ls = /* @__PURE__ */ Symbol("jobDone");
+var ci = /* @__PURE__ */ Symbol("addFSEntry");
+var or = /* @__PURE__ */ Symbol("addTarEntry");
+var ds = /* @__PURE__ */ Symbol("stat");
+var us = /* @__PURE__ */ Symbol("readdir");
+var fi = /* @__PURE__ */ Symbol("onreaddir");
+var di = /* @__PURE__ */ Symbol("pipe");
+var hr = /* @__PURE__ */ Symbol("entry");
+var cs = /* @__PURE__ */ Symbol("entryOpt");
+var ui = /* @__PURE__ */ Symbol("writeEntryClass");
+var lr = /* @__PURE__ */ Symbol("write");
+var fs4 = /* @__PURE__ */ Symbol("ondrain");
+var wt = class extends A {
+  sync = false;
+  opt;
+  cwd;
+  maxReadSize;
+  preservePaths;
+  strict;
+  noPax;
+  prefix;
+  linkCache;
+  statCache;
+  file;
+  portable;
+  zip;
+  readdirCache;
+  noDirRecurse;
+  follow;
+  noMtime;
+  mtime;
+  filter;
+  jobs;
+  [ui];
+  onWriteEntry;
+  [W];
+  [pe] = /* @__PURE__ */ new Map();
+  [G] = 0;
+  [Ee] = false;
+  [me] = false;
+  constructor(t = {}) {
+    if (super(), this.opt = t, this.file = t.file || "", this.cwd = t.cwd || process.cwd(), this.maxReadSize = t.maxReadSize, this.preservePaths = !!t.preservePaths, this.strict = !!t.strict, this.noPax = !!t.noPax, this.prefix = f(t.prefix || ""), this.linkCache = t.linkCache || /* @__PURE__ */ new Map(), this.statCache = t.statCache || /* @__PURE__ */ new Map(), this.readdirCache = t.readdirCache || /* @__PURE__ */ new Map(), this.onWriteEntry = t.onWriteEntry, this[ui] = de, typeof t.onwarn == "function" && this.on("warn", t.onwarn), this.portable = !!t.portable, t.gzip || t.brotli || t.zstd) {
+      if ((t.gzip ? 1 : 0) + (t.brotli ? 1 : 0) + (t.zstd ? 1 : 0) > 1) throw new TypeError("gzip, brotli, zstd are mutually exclusive");
+      if (t.gzip && (typeof t.gzip != "object" && (t.gzip = {}), this.portable && (t.gzip.portable = true), this.zip = new ze(t.gzip)), t.brotli && (typeof t.brotli != "object" && (t.brotli = {}), this.zip = new We(t.brotli)), t.zstd && (typeof t.zstd != "object" && (t.zstd = {}), this.zip = new Ye(t.zstd)), !this.zip) throw new Error("impossible");
+      let e = this.zip;
+      e.on("data", (i) => super.write(i)), e.on("end", () => super.end()), e.on("drain", () => this[fs4]()), this.on("resume", () => e.resume());
+    } else this.on("drain", this[fs4]);
+    this.noDirRecurse = !!t.noDirRecurse, this.follow = !!t.follow, this.noMtime = !!t.noMtime, t.mtime && (this.mtime = t.mtime), this.filter = typeof t.filter == "function" ? t.filter : () => true, this[W] = new hi(), this[G] = 0, this.jobs = Number(t.jobs) || 4, this[Ee] = false, this[me] = false;
+  }
+  [lr](t) {
+    return super.write(t);
+  }
+  add(t) {
+    return this.write(t), this;
+  }
+  end(t, e, i) {
+    return typeof t == "function" && (i = t, t = void 0), typeof e == "function" && (i = e, e = void 0), t && this.add(t), this[me] = true, this[Ft](), i && i(), this;
+  }
+  write(t) {
+    if (this[me]) throw new Error("write after end");
+    return typeof t == "string" ? this[ci](t) : this[or](t), this.flowing;
+  }
+  [or](t) {
+    let e = f(ar.resolve(this.cwd, t.path));
+    if (!this.filter(t.path, t)) t.resume();
+    else {
+      let i = new pi(t.path, e);
+      i.entry = new oi(t, this[cs](i)), i.entry.on("end", () => this[ls](i)), this[G] += 1, this[W].push(i);
+    }
+    this[Ft]();
+  }
+  [ci](t) {
+    let e = f(ar.resolve(this.cwd, t));
+    this[W].push(new pi(t, e)), this[Ft]();
+  }
+  [ds](t) {
+    t.pending = true, this[G] += 1;
+    let e = this.follow ? "stat" : "lstat";
+    mi[e](t.absolute, (i, r) => {
+      t.pending = false, this[G] -= 1, i ? this.emit("error", i) : this[li](t, r);
+    });
+  }
+  [li](t, e) {
+    if (this.statCache.set(t.absolute, e), t.stat = e, !this.filter(t.path, e)) t.ignore = true;
+    else if (e.isFile() && e.nlink > 1 && !this.linkCache.get(`${e.dev}:${e.ino}`) && !this.sync) if (t === this[Et]) this[ai](t);
+    else {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      r ? r.push(t) : this[pe].set(i, [t]), t.pendingLink = true, t.pending = true;
+    }
+    this[Ft]();
+  }
+  [us](t) {
+    t.pending = true, this[G] += 1, mi.readdir(t.absolute, (e, i) => {
+      if (t.pending = false, this[G] -= 1, e) return this.emit("error", e);
+      this[fi](t, i);
+    });
+  }
+  [fi](t, e) {
+    this.readdirCache.set(t.absolute, e), t.readdir = e, this[Ft]();
+  }
+  [Ft]() {
+    if (!this[Ee]) {
+      this[Ee] = true;
+      for (let t = this[W].head; t && this[G] < this.jobs; t = t.next) if (this[ai](t.value), t.value.ignore) {
+        let e = t.next;
+        this[W].removeNode(t), t.next = e;
+      }
+      this[Ee] = false, this[me] && this[W].length === 0 && this[G] === 0 && (this.zip ? this.zip.end(nr) : (super.write(nr), super.end()));
+    }
+  }
+  get [Et]() {
+    return this[W] && this[W].head && this[W].head.value;
+  }
+  [ls](t) {
+    this[W].shift(), this[G] -= 1;
+    let { stat: e } = t;
+    if (e && e.isFile() && e.nlink > 1) {
+      let i = `${e.dev}:${e.ino}`, r = this[pe].get(i);
+      if (r) {
+        this[pe].delete(i);
+        for (let n of r) n.pending = false, this[ai](n);
+      }
+    }
+    this[Ft]();
+  }
+  [ai](t) {
+    if (t.pending && t.pendingLink && t === this[Et] && (t.pending = false, t.pendingLink = false), !t.pending) {
+      if (t.entry) {
+        t === this[Et] && !t.piped && this[di](t);
+        return;
+      }
+      if (!t.stat) {
+        let e = this.statCache.get(t.absolute);
+        e ? this[li](t, e) : this[ds](t);
+      }
+      if (t.stat && !t.ignore) {
+        if (!this.noDirRecurse && t.stat.isDirectory() && !t.readdir) {
+          let e = this.readdirCache.get(t.absolute);
+          if (e ? this[fi](t, e) : this[us](t), !t.readdir) return;
+        }
+        if (t.entry = this[hr](t), !t.entry) {
+          t.ignore = true;
+          return;
+        }
+        t === this[Et] && !t.piped && this[di](t);
+      }
+    }
+  }
+  [cs](t) {
+    return { onwarn: (e, i, r) => this.warn(e, i, r), noPax: this.noPax, cwd: this.cwd, absolute: t.absolute, preservePaths: this.preservePaths, maxReadSize: this.maxReadSize, strict: this.strict, portable: this.portable, linkCache: this.linkCache, statCache: this.statCache, noMtime: this.noMtime, mtime: this.mtime, prefix: this.prefix, onWriteEntry: this.onWriteEntry };
+  }
+  [hr](t) {
+    this[G] += 1;
+    try {
+      return new this[ui](t.path, this[cs](t)).on("end", () => this[ls](t)).on("error", (i) => this.emit("error", i));
+    } catch (e) {
+      this.emit("error", e);
+    }
+  }
+  [fs4]() {
+    this[Et] && this[Et].entry && this[Et].entry.resume();
+  }
+  [di](t) {
+    t.piped = true, t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    });
+    let e = t.entry, i = this.zip;
+    if (!e) throw new Error("cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r) || e.pause();
+    }) : e.on("data", (r) => {
+      super.write(r) || e.pause();
+    });
+  }
+  pause() {
+    return this.zip && this.zip.pause(), super.pause();
+  }
+  warn(t, e, i = {}) {
+    Dt(this, t, e, i);
+  }
+};
+var kt = class extends wt {
+  sync = true;
+  constructor(t) {
+    super(t), this[ui] = ni;
+  }
+  pause() {
+  }
+  resume() {
+  }
+  [ds](t) {
+    let e = this.follow ? "statSync" : "lstatSync";
+    this[li](t, mi[e](t.absolute));
+  }
+  [us](t) {
+    this[fi](t, mi.readdirSync(t.absolute));
+  }
+  [di](t) {
+    let e = t.entry, i = this.zip;
+    if (t.readdir && t.readdir.forEach((r) => {
+      let n = t.path, o = n === "./" ? "" : n.replace(/\/*$/, "/");
+      this[ci](o + r);
+    }), !e) throw new Error("Cannot pipe without source");
+    i ? e.on("data", (r) => {
+      i.write(r);
+    }) : e.on("data", (r) => {
+      super[lr](r);
+    });
+  }
+};
+var Vn = (s3, t) => {
+  let e = new kt(s3), i = new Wt(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i), fr(e, t);
+};
+var $n = (s3, t) => {
+  let e = new wt(s3), i = new et(s3.file, { mode: s3.mode || 438 });
+  e.pipe(i);
+  let r = new Promise((n, o) => {
+    i.on("error", o), i.on("close", n), e.on("error", o);
+  });
+  return dr(e, t).catch((n) => e.emit("error", n)), r;
+};
+var fr = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: cr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var dr = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: cr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => {
+    s3.add(i);
+  } }) : s3.add(e);
+  s3.end();
+};
+var Xn = (s3, t) => {
+  let e = new kt(s3);
+  return fr(e, t), e;
+};
+var qn = (s3, t) => {
+  let e = new wt(s3);
+  return dr(e, t).catch((i) => e.emit("error", i)), e;
+};
+var Qn = K(Vn, $n, Xn, qn, (s3, t) => {
+  if (!t?.length) throw new TypeError("no paths specified to add to archive");
+});
+var Jn = process.env.__FAKE_PLATFORM__ || process.platform;
+var Er = Jn === "win32";
+var { O_CREAT: wr, O_NOFOLLOW: ur, O_TRUNC: Sr, O_WRONLY: yr } = pr.constants;
+var Rr = Number(process.env.__FAKE_FS_O_FILENAME__) || pr.constants.UV_FS_O_FILEMAP || 0;
+var jn = Er && !!Rr;
+var to = 512 * 1024;
+var eo = Rr | Sr | wr | yr;
+var mr = !Er && typeof ur == "number" ? ur | Sr | wr | yr : null;
+var ms = mr !== null ? () => mr : jn ? (s3) => s3 < to ? eo : "w" : () => "w";
+var ps = (s3, t, e) => {
+  try {
+    return wi.lchownSync(s3, t, e);
+  } catch (i) {
+    if (i?.code !== "ENOENT") throw i;
+  }
+};
+var Ei = (s3, t, e, i) => {
+  wi.lchown(s3, t, e, (r) => {
+    i(r && r?.code !== "ENOENT" ? r : null);
+  });
+};
+var io = (s3, t, e, i, r) => {
+  if (t.isDirectory()) Es(we.resolve(s3, t.name), e, i, (n) => {
+    if (n) return r(n);
+    let o = we.resolve(s3, t.name);
+    Ei(o, e, i, r);
+  });
+  else {
+    let n = we.resolve(s3, t.name);
+    Ei(n, e, i, r);
+  }
+};
+var Es = (s3, t, e, i) => {
+  wi.readdir(s3, { withFileTypes: true }, (r, n) => {
+    if (r) {
+      if (r.code === "ENOENT") return i();
+      if (r.code !== "ENOTDIR" && r.code !== "ENOTSUP") return i(r);
+    }
+    if (r || !n.length) return Ei(s3, t, e, i);
+    let o = n.length, h = null, a = (l) => {
+      if (!h) {
+        if (l) return i(h = l);
+        if (--o === 0) return Ei(s3, t, e, i);
+      }
+    };
+    for (let l of n) io(s3, l, t, e, a);
+  });
+};
+var so = (s3, t, e, i) => {
+  t.isDirectory() && ws(we.resolve(s3, t.name), e, i), ps(we.resolve(s3, t.name), e, i);
+};
+var ws = (s3, t, e) => {
+  let i;
+  try {
+    i = wi.readdirSync(s3, { withFileTypes: true });
+  } catch (r) {
+    let n = r;
+    if (n?.code === "ENOENT") return;
+    if (n?.code === "ENOTDIR" || n?.code === "ENOTSUP") return ps(s3, t, e);
+    throw n;
+  }
+  for (let r of i) so(s3, r, t, e);
+  return ps(s3, t, e);
+};
+var Se = class extends Error {
+  path;
+  code;
+  syscall = "chdir";
+  constructor(t, e) {
+    super(`${e}: Cannot cd into '${t}'`), this.path = t, this.code = e;
+  }
+  get name() {
+    return "CwdError";
+  }
+};
+var St = class extends Error {
+  path;
+  symlink;
+  syscall = "symlink";
+  code = "TAR_SYMLINK_ERROR";
+  constructor(t, e) {
+    super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"), this.symlink = t, this.path = e;
+  }
+  get name() {
+    return "SymlinkError";
+  }
+};
+var no = (s3, t) => {
+  k.stat(s3, (e, i) => {
+    (e || !i.isDirectory()) && (e = new Se(s3, e?.code || "ENOTDIR")), t(e);
+  });
+};
+var gr = (s3, t, e) => {
+  s3 = f(s3);
+  let i = t.umask ?? 18, r = t.mode | 448, n = (r & i) !== 0, o = t.uid, h = t.gid, a = typeof o == "number" && typeof h == "number" && (o !== t.processUid || h !== t.processGid), l = t.preserve, c = t.unlink, d = f(t.cwd), y = (E, x) => {
+    E ? e(E) : x && a ? Es(x, o, h, (Le) => y(Le)) : n ? k.chmod(s3, r, e) : e();
+  };
+  if (s3 === d) return no(s3, y);
+  if (l) return ro.mkdir(s3, { mode: r, recursive: true }).then((E) => y(null, E ?? void 0), y);
+  let D = f(Si.relative(d, s3)).split("/");
+  Ss(d, D, r, c, d, void 0, y);
+};
+var Ss = (s3, t, e, i, r, n, o) => {
+  if (t.length === 0) return o(null, n);
+  let h = t.shift(), a = f(Si.resolve(s3 + "/" + h));
+  k.mkdir(a, e, br(a, t, e, i, r, n, o));
+};
+var br = (s3, t, e, i, r, n, o) => (h) => {
+  h ? k.lstat(s3, (a, l) => {
+    if (a) a.path = a.path && f(a.path), o(a);
+    else if (l.isDirectory()) Ss(s3, t, e, i, r, n, o);
+    else if (i) k.unlink(s3, (c) => {
+      if (c) return o(c);
+      k.mkdir(s3, e, br(s3, t, e, i, r, n, o));
+    });
+    else {
+      if (l.isSymbolicLink()) return o(new St(s3, s3 + "/" + t.join("/")));
+      o(h);
+    }
+  }) : (n = n || s3, Ss(s3, t, e, i, r, n, o));
+};
+var oo = (s3) => {
+  let t = false, e;
+  try {
+    t = k.statSync(s3).isDirectory();
+  } catch (i) {
+    e = i?.code;
+  } finally {
+    if (!t) throw new Se(s3, e ?? "ENOTDIR");
+  }
+};
+var _r = (s3, t) => {
+  s3 = f(s3);
+  let e = t.umask ?? 18, i = t.mode | 448, r = (i & e) !== 0, n = t.uid, o = t.gid, h = typeof n == "number" && typeof o == "number" && (n !== t.processUid || o !== t.processGid), a = t.preserve, l = t.unlink, c = f(t.cwd), d = (E) => {
+    E && h && ws(E, n, o), r && k.chmodSync(s3, i);
+  };
+  if (s3 === c) return oo(c), d();
+  if (a) return d(k.mkdirSync(s3, { mode: i, recursive: true }) ?? void 0);
+  let T = f(Si.relative(c, s3)).split("/"), D;
+  for (let E = T.shift(), x = c; E && (x += "/" + E); E = T.shift()) {
+    x = f(Si.resolve(x));
+    try {
+      k.mkdirSync(x, i), D = D || x;
+    } catch {
+      let Le = k.lstatSync(x);
+      if (Le.isDirectory()) continue;
+      if (l) {
+        k.unlinkSync(x), k.mkdirSync(x, i), D = D || x;
+        continue;
+      } else if (Le.isSymbolicLink()) return new St(x, x + "/" + T.join("/"));
+    }
+  }
+  return d(D);
+};
+var ys = /* @__PURE__ */ Object.create(null);
+var Or = 1e4;
+var Vt = /* @__PURE__ */ new Set();
+var Tr = (s3) => {
+  Vt.has(s3) ? Vt.delete(s3) : ys[s3] = s3.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"), Vt.add(s3);
+  let t = ys[s3], e = Vt.size - Or;
+  if (e > Or / 10) {
+    for (let i of Vt) if (Vt.delete(i), delete ys[i], --e <= 0) break;
+  }
+  return t;
+};
+var ho = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var ao = ho === "win32";
+var lo = (s3) => s3.split("/").slice(0, -1).reduce((e, i) => {
+  let r = e.at(-1);
+  return r !== void 0 && (i = xr(r, i)), e.push(i || "/"), e;
+}, []);
+var yi = class {
+  #t = /* @__PURE__ */ new Map();
+  #i = /* @__PURE__ */ new Map();
+  #s = /* @__PURE__ */ new Set();
+  reserve(t, e) {
+    t = ao ? ["win32 parallelization disabled"] : t.map((r) => mt(xr(Tr(r))));
+    let i = new Set(t.map((r) => lo(r)).reduce((r, n) => r.concat(n)));
+    this.#i.set(e, { dirs: i, paths: t });
+    for (let r of t) {
+      let n = this.#t.get(r);
+      n ? n.push(e) : this.#t.set(r, [e]);
+    }
+    for (let r of i) {
+      let n = this.#t.get(r);
+      if (!n) this.#t.set(r, [/* @__PURE__ */ new Set([e])]);
+      else {
+        let o = n.at(-1);
+        o instanceof Set ? o.add(e) : n.push(/* @__PURE__ */ new Set([e]));
+      }
+    }
+    return this.#r(e);
+  }
+  #n(t) {
+    let e = this.#i.get(t);
+    if (!e) throw new Error("function does not have any path reservations");
+    return { paths: e.paths.map((i) => this.#t.get(i)), dirs: [...e.dirs].map((i) => this.#t.get(i)) };
+  }
+  check(t) {
+    let { paths: e, dirs: i } = this.#n(t);
+    return e.every((r) => r && r[0] === t) && i.every((r) => r && r[0] instanceof Set && r[0].has(t));
+  }
+  #r(t) {
+    return this.#s.has(t) || !this.check(t) ? false : (this.#s.add(t), t(() => this.#e(t)), true);
+  }
+  #e(t) {
+    if (!this.#s.has(t)) return false;
+    let e = this.#i.get(t);
+    if (!e) throw new Error("invalid reservation");
+    let { paths: i, dirs: r } = e, n = /* @__PURE__ */ new Set();
+    for (let o of i) {
+      let h = this.#t.get(o);
+      if (!h || h?.[0] !== t) continue;
+      let a = h[1];
+      if (!a) {
+        this.#t.delete(o);
+        continue;
+      }
+      if (h.shift(), typeof a == "function") n.add(a);
+      else for (let l of a) n.add(l);
+    }
+    for (let o of r) {
+      let h = this.#t.get(o), a = h?.[0];
+      if (!(!h || !(a instanceof Set))) if (a.size === 1 && h.length === 1) {
+        this.#t.delete(o);
+        continue;
+      } else if (a.size === 1) {
+        h.shift();
+        let l = h[0];
+        typeof l == "function" && n.add(l);
+      } else a.delete(t);
+    }
+    return this.#s.delete(t), n.forEach((o) => this.#r(o)), true;
+  }
+};
+var Lr = () => process.umask();
+var Dr = /* @__PURE__ */ Symbol("onEntry");
+var _s = /* @__PURE__ */ Symbol("checkFs");
+var Nr = /* @__PURE__ */ Symbol("checkFs2");
+var Os = /* @__PURE__ */ Symbol("isReusable");
+var P = /* @__PURE__ */ Symbol("makeFs");
+var Ts = /* @__PURE__ */ Symbol("file");
+var xs = /* @__PURE__ */ Symbol("directory");
+var gi = /* @__PURE__ */ Symbol("link");
+var Ar = /* @__PURE__ */ Symbol("symlink");
+var Ir = /* @__PURE__ */ Symbol("hardlink");
+var Re = /* @__PURE__ */ Symbol("ensureNoSymlink");
+var Cr = /* @__PURE__ */ Symbol("unsupported");
+var Fr = /* @__PURE__ */ Symbol("checkPath");
+var Rs = /* @__PURE__ */ Symbol("stripAbsolutePath");
+var yt = /* @__PURE__ */ Symbol("mkdir");
+var O = /* @__PURE__ */ Symbol("onError");
+var Ri = /* @__PURE__ */ Symbol("pending");
+var kr = /* @__PURE__ */ Symbol("pend");
+var $t = /* @__PURE__ */ Symbol("unpend");
+var gs = /* @__PURE__ */ Symbol("ended");
+var bs = /* @__PURE__ */ Symbol("maybeClose");
+var Ls = /* @__PURE__ */ Symbol("skip");
+var ge = /* @__PURE__ */ Symbol("doChown");
+var be = /* @__PURE__ */ Symbol("uid");
+var _e = /* @__PURE__ */ Symbol("gid");
+var Oe = /* @__PURE__ */ Symbol("checkedCwd");
+var fo = process.env.TESTING_TAR_FAKE_PLATFORM || process.platform;
+var Te = fo === "win32";
+var uo = 1024;
+var mo = (s3, t) => {
+  if (!Te) return u.unlink(s3, t);
+  let e = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.rename(s3, e, (i) => {
+    if (i) return t(i);
+    u.unlink(e, t);
+  });
+};
+var po = (s3) => {
+  if (!Te) return u.unlinkSync(s3);
+  let t = s3 + ".DELETE." + Mr(16).toString("hex");
+  u.renameSync(s3, t), u.unlinkSync(t);
+};
+var vr = (s3, t, e) => s3 !== void 0 && s3 === s3 >>> 0 ? s3 : t !== void 0 && t === t >>> 0 ? t : e;
+var Xt = class extends rt {
+  [gs] = false;
+  [Oe] = false;
+  [Ri] = 0;
+  reservations = new yi();
+  transform;
+  writable = true;
+  readable = false;
+  uid;
+  gid;
+  setOwner;
+  preserveOwner;
+  processGid;
+  processUid;
+  maxDepth;
+  forceChown;
+  win32;
+  newer;
+  keep;
+  noMtime;
+  preservePaths;
+  unlink;
+  cwd;
+  strip;
+  processUmask;
+  umask;
+  dmode;
+  fmode;
+  chmod;
+  constructor(t = {}) {
+    if (t.ondone = () => {
+      this[gs] = true, this[bs]();
+    }, super(t), this.transform = t.transform, this.chmod = !!t.chmod, typeof t.uid == "number" || typeof t.gid == "number") {
+      if (typeof t.uid != "number" || typeof t.gid != "number") throw new TypeError("cannot set owner without number uid and gid");
+      if (t.preserveOwner) throw new TypeError("cannot preserve owner in archive and also set owner explicitly");
+      this.uid = t.uid, this.gid = t.gid, this.setOwner = true;
+    } else this.uid = void 0, this.gid = void 0, this.setOwner = false;
+    this.preserveOwner = t.preserveOwner === void 0 && typeof t.uid != "number" ? process.getuid?.() === 0 : !!t.preserveOwner, this.processUid = (this.preserveOwner || this.setOwner) && process.getuid ? process.getuid() : void 0, this.processGid = (this.preserveOwner || this.setOwner) && process.getgid ? process.getgid() : void 0, this.maxDepth = typeof t.maxDepth == "number" ? t.maxDepth : uo, this.forceChown = t.forceChown === true, this.win32 = !!t.win32 || Te, this.newer = !!t.newer, this.keep = !!t.keep, this.noMtime = !!t.noMtime, this.preservePaths = !!t.preservePaths, this.unlink = !!t.unlink, this.cwd = f(R.resolve(t.cwd || process.cwd())), this.strip = Number(t.strip) || 0, this.processUmask = this.chmod ? typeof t.processUmask == "number" ? t.processUmask : Lr() : 0, this.umask = typeof t.umask == "number" ? t.umask : this.processUmask, this.dmode = t.dmode || 511 & ~this.umask, this.fmode = t.fmode || 438 & ~this.umask, this.on("entry", (e) => this[Dr](e));
+  }
+  warn(t, e, i = {}) {
+    return (t === "TAR_BAD_ARCHIVE" || t === "TAR_ABORT") && (i.recoverable = false), super.warn(t, e, i);
+  }
+  [bs]() {
+    this[gs] && this[Ri] === 0 && (this.emit("prefinish"), this.emit("finish"), this.emit("end"));
+  }
+  [Rs](t, e) {
+    let i = t[e], { type: r } = t;
+    if (!i || this.preservePaths) return true;
+    let [n, o] = ce(i), h = o.replaceAll(/\\/g, "/").split("/");
+    if (h.includes("..") || Te && /^[a-z]:\.\.$/i.test(h[0] ?? "")) {
+      if (e === "path" || r === "Link") return this.warn("TAR_ENTRY_ERROR", `${e} contains '..'`, { entry: t, [e]: i }), false;
+      let a = R.posix.dirname(t.path), l = R.posix.normalize(R.posix.join(a, h.join("/")));
+      if (l.startsWith("../") || l === "..") return this.warn("TAR_ENTRY_ERROR", `${e} escapes extraction directory`, { entry: t, [e]: i }), false;
+    }
+    return n && (t[e] = String(o), this.warn("TAR_ENTRY_INFO", `stripping ${n} from absolute ${e}`, { entry: t, [e]: i })), true;
+  }
+  [Fr](t) {
+    let e = f(t.path), i = e.split("/");
+    if (this.strip) {
+      if (i.length < this.strip) return false;
+      if (t.type === "Link") {
+        let r = f(String(t.linkpath)).split("/");
+        if (r.length >= this.strip) t.linkpath = r.slice(this.strip).join("/");
+        else return false;
+      }
+      i.splice(0, this.strip), t.path = i.join("/");
+    }
+    if (isFinite(this.maxDepth) && i.length > this.maxDepth) return this.warn("TAR_ENTRY_ERROR", "path excessively deep", { entry: t, path: e, depth: i.length, maxDepth: this.maxDepth }), false;
+    if (!this[Rs](t, "path") || !this[Rs](t, "linkpath")) return false;
+    if (t.absolute = R.isAbsolute(t.path) ? f(R.resolve(t.path)) : f(R.resolve(this.cwd, t.path)), !this.preservePaths && typeof t.absolute == "string" && t.absolute.indexOf(this.cwd + "/") !== 0 && t.absolute !== this.cwd) return this.warn("TAR_ENTRY_ERROR", "path escaped extraction target", { entry: t, path: f(t.path), resolvedPath: t.absolute, cwd: this.cwd }), false;
+    if (t.absolute === this.cwd && t.type !== "Directory" && t.type !== "GNUDumpDir") return false;
+    if (this.win32) {
+      let { root: r } = R.win32.parse(String(t.absolute));
+      t.absolute = r + ts(String(t.absolute).slice(r.length));
+      let { root: n } = R.win32.parse(t.path);
+      t.path = n + ts(t.path.slice(n.length));
+    }
+    return true;
+  }
+  [Dr](t) {
+    if (!this[Fr](t)) return t.resume();
+    switch (co.equal(typeof t.absolute, "string"), t.type) {
+      case "Directory":
+      case "GNUDumpDir":
+        t.mode && (t.mode = t.mode | 448);
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+      case "Link":
+      case "SymbolicLink":
+        return this[_s](t);
+      default:
+        return this[Cr](t);
+    }
+  }
+  [O](t, e) {
+    t.name === "CwdError" ? this.emit("error", t) : (this.warn("TAR_ENTRY_ERROR", t, { entry: e }), this[$t](), e.resume());
+  }
+  [yt](t, e, i) {
+    gr(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e }, i);
+  }
+  [ge](t) {
+    return this.forceChown || this.preserveOwner && (typeof t.uid == "number" && t.uid !== this.processUid || typeof t.gid == "number" && t.gid !== this.processGid) || typeof this.uid == "number" && this.uid !== this.processUid || typeof this.gid == "number" && this.gid !== this.processGid;
+  }
+  [be](t) {
+    return vr(this.uid, t.uid, this.processUid);
+  }
+  [_e](t) {
+    return vr(this.gid, t.gid, this.processGid);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = new et(String(t.absolute), { flags: ms(t.size), mode: i, autoClose: false });
+    r.on("error", (a) => {
+      r.fd && u.close(r.fd, () => {
+      }), r.write = () => true, this[O](a, t), e();
+    });
+    let n = 1, o = (a) => {
+      if (a) {
+        r.fd && u.close(r.fd, () => {
+        }), this[O](a, t), e();
+        return;
+      }
+      --n === 0 && r.fd !== void 0 && u.close(r.fd, (l) => {
+        l ? this[O](l, t) : this[$t](), e();
+      });
+    };
+    r.on("finish", () => {
+      let a = String(t.absolute), l = r.fd;
+      if (typeof l == "number" && t.mtime && !this.noMtime) {
+        n++;
+        let c = t.atime || /* @__PURE__ */ new Date(), d = t.mtime;
+        u.futimes(l, c, d, (y) => y ? u.utimes(a, c, d, (T) => o(T && y)) : o());
+      }
+      if (typeof l == "number" && this[ge](t)) {
+        n++;
+        let c = this[be](t), d = this[_e](t);
+        typeof c == "number" && typeof d == "number" && u.fchown(l, c, d, (y) => y ? u.chown(a, c, d, (T) => o(T && y)) : o());
+      }
+      o();
+    });
+    let h = this.transform && this.transform(t) || t;
+    h !== t && (h.on("error", (a) => {
+      this[O](a, t), e();
+    }), t.pipe(h)), h.pipe(r);
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode;
+    this[yt](String(t.absolute), i, (r) => {
+      if (r) {
+        this[O](r, t), e();
+        return;
+      }
+      let n = 1, o = () => {
+        --n === 0 && (e(), this[$t](), t.resume());
+      };
+      t.mtime && !this.noMtime && (n++, u.utimes(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime, o)), this[ge](t) && (n++, u.chown(String(t.absolute), Number(this[be](t)), Number(this[_e](t)), o)), o();
+    });
+  }
+  [Cr](t) {
+    t.unsupported = true, this.warn("TAR_ENTRY_UNSUPPORTED", `unsupported entry type: ${t.type}`, { entry: t }), t.resume();
+  }
+  [Ar](t, e) {
+    let i = f(R.relative(this.cwd, R.resolve(R.dirname(String(t.absolute)), String(t.linkpath)))).split("/");
+    this[Re](t, this.cwd, i, () => this[gi](t, String(t.linkpath), "symlink", e), (r) => {
+      this[O](r, t), e();
+    });
+  }
+  [Ir](t, e) {
+    let i = f(R.resolve(this.cwd, String(t.linkpath))), r = f(String(t.linkpath)).split("/");
+    this[Re](t, this.cwd, r, () => this[gi](t, i, "link", e), (n) => {
+      this[O](n, t), e();
+    });
+  }
+  [Re](t, e, i, r, n) {
+    let o = i.shift();
+    if (this.preservePaths || o === void 0) return r();
+    let h = R.resolve(e, o);
+    u.lstat(h, (a, l) => {
+      if (a) return r();
+      if (l?.isSymbolicLink()) return n(new St(h, R.resolve(h, i.join("/"))));
+      this[Re](t, h, i, r, n);
+    });
+  }
+  [kr]() {
+    this[Ri]++;
+  }
+  [$t]() {
+    this[Ri]--, this[bs]();
+  }
+  [Ls](t) {
+    this[$t](), t.resume();
+  }
+  [Os](t, e) {
+    return t.type === "File" && !this.unlink && e.isFile() && e.nlink <= 1 && !Te;
+  }
+  [_s](t) {
+    this[kr]();
+    let e = [t.path];
+    t.linkpath && e.push(t.linkpath), this.reservations.reserve(e, (i) => this[Nr](t, i));
+  }
+  [Nr](t, e) {
+    let i = (h) => {
+      e(h);
+    }, r = () => {
+      this[yt](this.cwd, this.dmode, (h) => {
+        if (h) {
+          this[O](h, t), i();
+          return;
+        }
+        this[Oe] = true, n();
+      });
+    }, n = () => {
+      if (t.absolute !== this.cwd) {
+        let h = f(R.dirname(String(t.absolute)));
+        if (h !== this.cwd) return this[yt](h, this.dmode, (a) => {
+          if (a) {
+            this[O](a, t), i();
+            return;
+          }
+          o();
+        });
+      }
+      o();
+    }, o = () => {
+      u.lstat(String(t.absolute), (h, a) => {
+        if (a && (this.keep || this.newer && a.mtime > (t.mtime ?? a.mtime))) {
+          this[Ls](t), i();
+          return;
+        }
+        if (h || this[Os](t, a)) return this[P](null, t, i);
+        if (a.isDirectory()) {
+          if (t.type === "Directory") {
+            let l = this.chmod && t.mode && (a.mode & 4095) !== t.mode, c = (d) => this[P](d ?? null, t, i);
+            return l ? u.chmod(String(t.absolute), Number(t.mode), c) : c();
+          }
+          if (t.absolute !== this.cwd) return u.rmdir(String(t.absolute), (l) => this[P](l ?? null, t, i));
+        }
+        if (t.absolute === this.cwd) return this[P](null, t, i);
+        mo(String(t.absolute), (l) => this[P](l ?? null, t, i));
+      });
+    };
+    this[Oe] ? n() : r();
+  }
+  [P](t, e, i) {
+    if (t) {
+      this[O](t, e), i();
+      return;
+    }
+    switch (e.type) {
+      case "File":
+      case "OldFile":
+      case "ContiguousFile":
+        return this[Ts](e, i);
+      case "Link":
+        return this[Ir](e, i);
+      case "SymbolicLink":
+        return this[Ar](e, i);
+      case "Directory":
+      case "GNUDumpDir":
+        return this[xs](e, i);
+    }
+  }
+  [gi](t, e, i, r) {
+    u[i](e, String(t.absolute), (n) => {
+      n ? this[O](n, t) : (this[$t](), t.resume()), r();
+    });
+  }
+};
+var ye = (s3) => {
+  try {
+    return [null, s3()];
+  } catch (t) {
+    return [t, null];
+  }
+};
+var xe = class extends Xt {
+  sync = true;
+  [P](t, e) {
+    return super[P](t, e, () => {
+    });
+  }
+  [_s](t) {
+    if (!this[Oe]) {
+      let n = this[yt](this.cwd, this.dmode);
+      if (n) return this[O](n, t);
+      this[Oe] = true;
+    }
+    if (t.absolute !== this.cwd) {
+      let n = f(R.dirname(String(t.absolute)));
+      if (n !== this.cwd) {
+        let o = this[yt](n, this.dmode);
+        if (o) return this[O](o, t);
+      }
+    }
+    let [e, i] = ye(() => u.lstatSync(String(t.absolute)));
+    if (i && (this.keep || this.newer && i.mtime > (t.mtime ?? i.mtime))) return this[Ls](t);
+    if (e || this[Os](t, i)) return this[P](null, t);
+    if (i.isDirectory()) {
+      if (t.type === "Directory") {
+        let o = this.chmod && t.mode && (i.mode & 4095) !== t.mode, [h] = o ? ye(() => {
+          u.chmodSync(String(t.absolute), Number(t.mode));
+        }) : [];
+        return this[P](h, t);
+      }
+      let [n] = ye(() => u.rmdirSync(String(t.absolute)));
+      this[P](n, t);
+    }
+    let [r] = t.absolute === this.cwd ? [] : ye(() => po(String(t.absolute)));
+    this[P](r, t);
+  }
+  [Ts](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.fmode, r = (h) => {
+      let a;
+      try {
+        u.closeSync(n);
+      } catch (l) {
+        a = l;
+      }
+      (h || a) && this[O](h || a, t), e();
+    }, n;
+    try {
+      n = u.openSync(String(t.absolute), ms(t.size), i);
+    } catch (h) {
+      return r(h);
+    }
+    let o = this.transform && this.transform(t) || t;
+    o !== t && (o.on("error", (h) => this[O](h, t)), t.pipe(o)), o.on("data", (h) => {
+      try {
+        u.writeSync(n, h, 0, h.length);
+      } catch (a) {
+        r(a);
+      }
+    }), o.on("end", () => {
+      let h = null;
+      if (t.mtime && !this.noMtime) {
+        let a = t.atime || /* @__PURE__ */ new Date(), l = t.mtime;
+        try {
+          u.futimesSync(n, a, l);
+        } catch (c) {
+          try {
+            u.utimesSync(String(t.absolute), a, l);
+          } catch {
+            h = c;
+          }
+        }
+      }
+      if (this[ge](t)) {
+        let a = this[be](t), l = this[_e](t);
+        try {
+          u.fchownSync(n, Number(a), Number(l));
+        } catch (c) {
+          try {
+            u.chownSync(String(t.absolute), Number(a), Number(l));
+          } catch {
+            h = h || c;
+          }
+        }
+      }
+      r(h);
+    });
+  }
+  [xs](t, e) {
+    let i = typeof t.mode == "number" ? t.mode & 4095 : this.dmode, r = this[yt](String(t.absolute), i);
+    if (r) {
+      this[O](r, t), e();
+      return;
+    }
+    if (t.mtime && !this.noMtime) try {
+      u.utimesSync(String(t.absolute), t.atime || /* @__PURE__ */ new Date(), t.mtime);
+    } catch {
+    }
+    if (this[ge](t)) try {
+      u.chownSync(String(t.absolute), Number(this[be](t)), Number(this[_e](t)));
+    } catch {
+    }
+    e(), t.resume();
+  }
+  [yt](t, e) {
+    try {
+      return _r(f(t), { uid: this.uid, gid: this.gid, processUid: this.processUid, processGid: this.processGid, umask: this.processUmask, preserve: this.preservePaths, unlink: this.unlink, cwd: this.cwd, mode: e });
+    } catch (i) {
+      return i;
+    }
+  }
+  [Re](t, e, i, r, n) {
+    if (this.preservePaths || i.length === 0) return r();
+    let o = e;
+    for (let h of i) {
+      o = R.resolve(o, h);
+      let [a, l] = ye(() => u.lstatSync(o));
+      if (a) return r();
+      if (l.isSymbolicLink()) return n(new St(o, R.resolve(e, i.join("/"))));
+    }
+    r();
+  }
+  [gi](t, e, i, r) {
+    let n = `${i}Sync`;
+    try {
+      u[n](e, String(t.absolute)), r(), t.resume();
+    } catch (o) {
+      return this[O](o, t);
+    }
+  }
+};
+var Eo = (s3) => {
+  let t = new xe(s3), e = s3.file, i = Br.statSync(e), r = s3.maxReadSize || 16 * 1024 * 1024;
+  new Be(e, { readSize: r, size: i.size }).pipe(t);
+};
+var wo = (s3, t) => {
+  let e = new Xt(s3), i = s3.maxReadSize || 16 * 1024 * 1024, r = s3.file;
+  return new Promise((o, h) => {
+    e.on("error", h), e.on("close", o), Br.stat(r, (a, l) => {
+      if (a) h(a);
+      else {
+        let c = new _t(r, { readSize: i, size: l.size });
+        c.on("error", h), c.pipe(e);
+      }
+    });
+  });
+};
+var So = K(Eo, wo, (s3) => new xe(s3), (s3) => new Xt(s3), (s3, t) => {
+  t?.length && Qi(s3, t);
+});
+var yo = (s3, t) => {
+  let e = new kt(s3), i = true, r, n;
+  try {
+    try {
+      r = v.openSync(s3.file, "r+");
+    } catch (a) {
+      if (a?.code === "ENOENT") r = v.openSync(s3.file, "w+");
+      else throw a;
+    }
+    let o = v.fstatSync(r), h = Buffer.alloc(512);
+    t: for (n = 0; n < o.size; n += 512) {
+      for (let c = 0, d = 0; c < 512; c += d) {
+        if (d = v.readSync(r, h, c, h.length - c, n + c), n === 0 && h[0] === 31 && h[1] === 139) throw new Error("cannot append to compressed archives");
+        if (!d) break t;
+      }
+      let a = new F(h);
+      if (!a.cksumValid) break;
+      let l = 512 * Math.ceil((a.size || 0) / 512);
+      if (n + l + 512 > o.size) break;
+      n += l, s3.mtimeCache && a.mtime && s3.mtimeCache.set(String(a.path), a.mtime);
+    }
+    i = false, Ro(s3, e, n, r, t);
+  } finally {
+    if (i) try {
+      v.closeSync(r);
+    } catch {
+    }
+  }
+};
+var Ro = (s3, t, e, i, r) => {
+  let n = new Wt(s3.file, { fd: i, start: e });
+  t.pipe(n), bo(t, r);
+};
+var go = (s3, t) => {
+  t = Array.from(t);
+  let e = new wt(s3), i = (n, o, h) => {
+    let a = (T, D) => {
+      T ? v.close(n, (E) => h(T)) : h(null, D);
+    }, l = 0;
+    if (o === 0) return a(null, 0);
+    let c = 0, d = Buffer.alloc(512), y = (T, D) => {
+      if (T || D === void 0) return a(T);
+      if (c += D, c < 512 && D) return v.read(n, d, c, d.length - c, l + c, y);
+      if (l === 0 && d[0] === 31 && d[1] === 139) return a(new Error("cannot append to compressed archives"));
+      if (c < 512) return a(null, l);
+      let E = new F(d);
+      if (!E.cksumValid) return a(null, l);
+      let x = 512 * Math.ceil((E.size ?? 0) / 512);
+      if (l + x + 512 > o || (l += x + 512, l >= o)) return a(null, l);
+      s3.mtimeCache && E.mtime && s3.mtimeCache.set(String(E.path), E.mtime), c = 0, v.read(n, d, 0, 512, l, y);
+    };
+    v.read(n, d, 0, 512, l, y);
+  };
+  return new Promise((n, o) => {
+    e.on("error", o);
+    let h = "r+", a = (l, c) => {
+      if (l && l.code === "ENOENT" && h === "r+") return h = "w+", v.open(s3.file, h, a);
+      if (l || !c) return o(l);
+      v.fstat(c, (d, y) => {
+        if (d) return v.close(c, () => o(d));
+        i(c, y.size, (T, D) => {
+          if (T) return o(T);
+          let E = new et(s3.file, { fd: c, start: D });
+          e.pipe(E), E.on("error", o), E.on("close", n), _o(e, t);
+        });
+      });
+    };
+    v.open(s3.file, h, a);
+  });
+};
+var bo = (s3, t) => {
+  t.forEach((e) => {
+    e.charAt(0) === "@" ? Ct({ file: Pr.resolve(s3.cwd, e.slice(1)), sync: true, noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  }), s3.end();
+};
+var _o = async (s3, t) => {
+  for (let e of t) e.charAt(0) === "@" ? await Ct({ file: Pr.resolve(String(s3.cwd), e.slice(1)), noResume: true, onReadEntry: (i) => s3.add(i) }) : s3.add(e);
+  s3.end();
+};
+var vt = K(yo, go, () => {
+  throw new TypeError("file is required");
+}, () => {
+  throw new TypeError("file is required");
+}, (s3, t) => {
+  if (!Bs(s3)) throw new TypeError("file is required");
+  if (s3.gzip || s3.brotli || s3.zstd || s3.file.endsWith(".br") || s3.file.endsWith(".tbr")) throw new TypeError("cannot append to compressed archives");
+  if (!t?.length) throw new TypeError("no paths specified to add/replace");
+});
+var Oo = K(vt.syncFile, vt.asyncFile, vt.syncNoFile, vt.asyncNoFile, (s3, t = []) => {
+  vt.validate?.(s3, t), To(s3);
+});
+var To = (s3) => {
+  let t = s3.filter;
+  s3.mtimeCache || (s3.mtimeCache = /* @__PURE__ */ new Map()), s3.filter = t ? (e, i) => t(e, i) && !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0)) : (e, i) => !((s3.mtimeCache?.get(e) ?? i.mtime ?? 0) > (i.mtime ?? 0));
+};
+
+// src/backends/onnxruntime/runtime.ts
+import { createRequire } from "node:module";
+import path5 from "node:path";
+var ORT_PACKAGE_ENV = "TR118_ONNXRUNTIME_NODE";
+var require2 = createRequire(import.meta.url);
+var loaded;
+function ortPackageDir(env = process.env) {
+  const configured = env[ORT_PACKAGE_ENV];
+  if (configured) return path5.resolve(configured);
+  try {
+    return path5.dirname(require2.resolve("onnxruntime-node/package.json"));
+  } catch {
+    return void 0;
+  }
+}
+function loadOrt() {
+  if (loaded) return loaded;
+  const dir = ortPackageDir();
+  if (!dir) {
+    throw new UsageError(
+      `onnxruntime-node is not installed: run npm ci, or set ${ORT_PACKAGE_ENV} to an onnxruntime-node package folder`
+    );
+  }
+  try {
+    loaded = require2(dir);
+  } catch (error63) {
+    throw new UsageError(
+      `could not load onnxruntime-node from ${dir}: ${error63 instanceof Error ? error63.message : String(error63)}`
+    );
+  }
+  return loaded;
+}
+
+// src/action/onnxruntime.ts
+var REGISTRY_ENV = "TR118_NPM_REGISTRY";
+var DEFAULT_REGISTRY = "https://registry.npmjs.org";
+var TOOL_NAME = "tr118-onnxruntime-node";
+var PACKAGES = ["onnxruntime-node", "onnxruntime-common"];
+function pinnedPackages(lockFile = path6.join(packageRoot(), "package-lock.json")) {
+  const lock = JSON.parse(readFileSync3(lockFile, "utf8"));
+  return PACKAGES.map((name) => {
+    const entry = lock.packages?.[`node_modules/${name}`];
+    if (!entry?.version || !entry.integrity?.startsWith("sha512-")) {
+      throw new UsageError(`${lockFile}: packages["node_modules/${name}"] needs a version and a sha512 integrity`);
+    }
+    return { name, version: entry.version, integrity: entry.integrity };
+  });
+}
+function tarballUrl(pkg, registry2) {
+  return `${registry2.replace(/\/+$/, "")}/${pkg.name}/-/${pkg.name}-${pkg.version}.tgz`;
+}
+async function sha512Base64(file2) {
+  const hash2 = createHash("sha512");
+  for await (const chunk of createReadStream(file2)) hash2.update(chunk);
+  return hash2.digest("base64");
+}
+function keepEntry(entryPath, platform2 = process.platform, arch3 = process.arch) {
+  const rel = entryPath.replace(/^package\//, "");
+  if (rel === "package.json" || rel.startsWith("dist/") || rel.startsWith("LICENSE")) return true;
+  const bin = /^bin\/napi-v\d+\/([^/]+)\/([^/]+)\//.exec(rel);
+  return bin !== null && bin[1] === platform2 && bin[2] === arch3;
+}
+async function provisionOnnxRuntime(log = () => {
+}) {
+  const env = process.env;
+  if (env[ORT_PACKAGE_ENV]) {
+    const dir = path6.resolve(env[ORT_PACKAGE_ENV]);
+    if (!existsSync5(path6.join(dir, "package.json")))
+      throw new UsageError(`${ORT_PACKAGE_ENV}=${dir}: not an onnxruntime-node package folder (no package.json)`);
+    return { dir, source: "env" };
+  }
+  const installed = ortPackageDir({});
+  if (installed) return { dir: installed, source: "installed" };
+  env.RUNNER_TOOL_CACHE ||= path6.join(os7.homedir(), ".cache", "tr118", "tool-cache");
+  env.RUNNER_TEMP ||= os7.tmpdir();
+  const pins = pinnedPackages();
+  const version2 = pins[0].version;
+  const cachedRoot = find(TOOL_NAME, version2, process.arch);
+  const dirIn = (root) => path6.join(root, "node_modules", "onnxruntime-node");
+  if (cachedRoot && existsSync5(path6.join(dirIn(cachedRoot), "package.json"))) {
+    env[ORT_PACKAGE_ENV] = dirIn(cachedRoot);
+    return { dir: dirIn(cachedRoot), source: "tool-cache" };
+  }
+  const registry2 = env[REGISTRY_ENV] || DEFAULT_REGISTRY;
+  const staging = mkdtempSync(path6.join(env.RUNNER_TEMP, "tr118-ort-"));
+  try {
+    for (const pin of pins) {
+      const url2 = tarballUrl(pin, registry2);
+      log(`downloading ${url2}`);
+      let file2;
+      try {
+        file2 = await downloadTool(url2, path6.join(staging, `${pin.name}.tgz`));
+      } catch (error63) {
+        throw new UsageError(
+          `could not download ${pin.name}@${pin.version} from ${url2} (${error63 instanceof Error ? error63.message : String(error63)}); set ${REGISTRY_ENV} to a reachable npm registry, or ${ORT_PACKAGE_ENV} to an installed onnxruntime-node`
+        );
+      }
+      const actual = `sha512-${await sha512Base64(file2)}`;
+      if (actual !== pin.integrity) {
+        throw new UsageError(
+          `${url2}: integrity mismatch (package-lock.json pins ${pin.integrity}, got ${actual}); refusing to load it`
+        );
+      }
+      const target = path6.join(staging, "root", "node_modules", pin.name);
+      mkdirSync(target, { recursive: true });
+      await So({ file: file2, cwd: target, strip: 1, filter: (p2) => keepEntry(p2) });
+      rmSync(file2);
+    }
+    const root = await cacheDir(path6.join(staging, "root"), TOOL_NAME, version2, process.arch);
+    env[ORT_PACKAGE_ENV] = dirIn(root);
+    return { dir: dirIn(root), source: "downloaded" };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
 // src/pipeline.ts
-import { appendFileSync as appendFileSync2, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
-import path7 from "node:path";
+import { appendFileSync as appendFileSync2, mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
+import path11 from "node:path";
 
 // src/env/collect.ts
 import { execFileSync } from "node:child_process";
-import { readFileSync as readFileSync3 } from "node:fs";
-import os5 from "node:os";
-import path3 from "node:path";
-import * as ort from "onnxruntime-node";
+import { readFileSync as readFileSync4 } from "node:fs";
+import os8 from "node:os";
+import path7 from "node:path";
 function toolVersion() {
-  const pkg = JSON.parse(readFileSync3(path3.join(packageRoot(), "package.json"), "utf8"));
+  const pkg = JSON.parse(readFileSync4(path7.join(packageRoot(), "package.json"), "utf8"));
   return pkg.version ?? "unknown";
 }
 function run(cmd, args, cwd) {
@@ -66071,7 +72520,7 @@ function run(cmd, args, cwd) {
   }
 }
 function parseNvidiaSmi(csv) {
-  return csv.split("\n").map((line) => line.split(",").map((f) => f.trim())).filter((fields) => fields.length >= 3 && fields[0]).map(([name = "", driverVersion = "", memory = "", cc]) => ({
+  return csv.split("\n").map((line) => line.split(",").map((f2) => f2.trim())).filter((fields) => fields.length >= 3 && fields[0]).map(([name = "", driverVersion = "", memory = "", cc]) => ({
     name,
     driverVersion,
     memoryMiB: Number(memory),
@@ -66079,7 +72528,7 @@ function parseNvidiaSmi(csv) {
   }));
 }
 function collectEnvironment() {
-  const cpus = os5.cpus();
+  const cpus = os8.cpus();
   const smi = run("nvidia-smi", [
     "--query-gpu=name,driver_version,memory.total,compute_cap",
     "--format=csv,noheader,nounits"
@@ -66088,11 +72537,11 @@ function collectEnvironment() {
   return {
     toolVersion: toolVersion(),
     nodeVersion: process.version,
-    onnxruntimeVersion: ort.env.versions.node ?? "unknown",
-    os: `${os5.type()} ${os5.release()} ${os5.arch()}`,
+    onnxruntimeVersion: loadOrt().env.versions.node ?? "unknown",
+    os: `${os8.type()} ${os8.release()} ${os8.arch()}`,
     cpuModel: cpus[0]?.model.trim() ?? "unknown",
     cpuCount: cpus.length,
-    totalMemoryMiB: Math.round(os5.totalmem() / 2 ** 20),
+    totalMemoryMiB: Math.round(os8.totalmem() / 2 ** 20),
     gpus,
     gpuNote: smi === void 0 ? "nvidia-smi not found or failed: no NVIDIA GPU seen" : gpus.length === 0 ? "nvidia-smi listed no GPU" : null
   };
@@ -66117,12 +72566,12 @@ function scenarioBatch(tokens, batch, seqLen) {
   }
   const span = tokens.length - seqLen;
   const inputIds = [];
-  for (let b = 0; b < batch; b++) {
-    const offset = Math.floor(b * span / Math.max(batch - 1, 1));
+  for (let b2 = 0; b2 < batch; b2++) {
+    const offset = Math.floor(b2 * span / Math.max(batch - 1, 1));
     for (let i = 0; i < seqLen; i++) inputIds.push(tokens[offset + i]);
   }
   const attentionMask = new Array(batch * seqLen).fill(1);
-  return { batch, seqLen, inputIds, attentionMask, realTokens: attentionMask.reduce((a, m) => a + m, 0) };
+  return { batch, seqLen, inputIds, attentionMask, realTokens: attentionMask.reduce((a, m2) => a + m2, 0) };
 }
 
 // node_modules/simple-statistics/dist/simple-statistics.mjs
@@ -66209,15 +72658,15 @@ function min(x) {
   }
   return value;
 }
-function quantileSorted(x, p) {
-  var idx = (x.length - 1) * p;
+function quantileSorted(x, p2) {
+  var idx = (x.length - 1) * p2;
   if (x.length === 0) {
     throw new Error("quantile requires at least one data point.");
-  } else if (p < 0 || p > 1) {
+  } else if (p2 < 0 || p2 > 1) {
     throw new Error("quantiles must be between 0 and 1");
-  } else if (p === 1) {
+  } else if (p2 === 1) {
     return x[x.length - 1];
-  } else if (p === 0) {
+  } else if (p2 === 0) {
     return x[0];
   } else if (idx % 1 !== 0) {
     var lower = Math.floor(idx);
@@ -66228,114 +72677,114 @@ function quantileSorted(x, p) {
     return x[idx];
   }
 }
-function quickselect(arr, k, left, right) {
+function quickselect(arr, k2, left, right) {
   left = left || 0;
   right = right || arr.length - 1;
   while (right > left) {
     if (right - left > 600) {
       var n = right - left + 1;
-      var m = k - left + 1;
-      var z3 = Math.log(n);
-      var s = 0.5 * Math.exp(2 * z3 / 3);
-      var sd = 0.5 * Math.sqrt(z3 * s * (n - s) / n);
-      if (m - n / 2 < 0) {
+      var m2 = k2 - left + 1;
+      var z4 = Math.log(n);
+      var s3 = 0.5 * Math.exp(2 * z4 / 3);
+      var sd = 0.5 * Math.sqrt(z4 * s3 * (n - s3) / n);
+      if (m2 - n / 2 < 0) {
         sd *= -1;
       }
-      var newLeft = Math.max(left, Math.floor(k - m * s / n + sd));
+      var newLeft = Math.max(left, Math.floor(k2 - m2 * s3 / n + sd));
       var newRight = Math.min(
         right,
-        Math.floor(k + (n - m) * s / n + sd)
+        Math.floor(k2 + (n - m2) * s3 / n + sd)
       );
-      quickselect(arr, k, newLeft, newRight);
+      quickselect(arr, k2, newLeft, newRight);
     }
-    var t = arr[k];
+    var t = arr[k2];
     var i = left;
-    var j = right;
-    swap(arr, left, k);
+    var j2 = right;
+    swap(arr, left, k2);
     if (arr[right] > t) {
       swap(arr, left, right);
     }
-    while (i < j) {
-      swap(arr, i, j);
+    while (i < j2) {
+      swap(arr, i, j2);
       i++;
-      j--;
+      j2--;
       while (arr[i] < t) {
         i++;
       }
-      while (arr[j] > t) {
-        j--;
+      while (arr[j2] > t) {
+        j2--;
       }
     }
     if (arr[left] === t) {
-      swap(arr, left, j);
+      swap(arr, left, j2);
     } else {
-      j++;
-      swap(arr, j, right);
+      j2++;
+      swap(arr, j2, right);
     }
-    if (j <= k) {
-      left = j + 1;
+    if (j2 <= k2) {
+      left = j2 + 1;
     }
-    if (k <= j) {
-      right = j - 1;
+    if (k2 <= j2) {
+      right = j2 - 1;
     }
   }
 }
-function swap(arr, i, j) {
+function swap(arr, i, j2) {
   var tmp = arr[i];
-  arr[i] = arr[j];
-  arr[j] = tmp;
+  arr[i] = arr[j2];
+  arr[j2] = tmp;
 }
-function quantile(x, p) {
+function quantile(x, p2) {
   var copy = x.slice();
-  if (Array.isArray(p)) {
-    multiQuantileSelect(copy, p);
+  if (Array.isArray(p2)) {
+    multiQuantileSelect(copy, p2);
     var results = [];
-    for (var i = 0; i < p.length; i++) {
-      results[i] = quantileSorted(copy, p[i]);
+    for (var i = 0; i < p2.length; i++) {
+      results[i] = quantileSorted(copy, p2[i]);
     }
     return results;
   } else {
-    var idx = quantileIndex(copy.length, p);
+    var idx = quantileIndex(copy.length, p2);
     quantileSelect(copy, idx, 0, copy.length - 1);
-    return quantileSorted(copy, p);
+    return quantileSorted(copy, p2);
   }
 }
-function quantileSelect(arr, k, left, right) {
-  if (k % 1 === 0) {
-    quickselect(arr, k, left, right);
+function quantileSelect(arr, k2, left, right) {
+  if (k2 % 1 === 0) {
+    quickselect(arr, k2, left, right);
   } else {
-    k = Math.floor(k);
-    quickselect(arr, k, left, right);
-    quickselect(arr, k + 1, k + 1, right);
+    k2 = Math.floor(k2);
+    quickselect(arr, k2, left, right);
+    quickselect(arr, k2 + 1, k2 + 1, right);
   }
 }
-function multiQuantileSelect(arr, p) {
+function multiQuantileSelect(arr, p2) {
   var positions = /* @__PURE__ */ new Set();
-  for (var i = 0; i < p.length; i++) {
-    var idx = quantileIndex(arr.length, p[i]);
+  for (var i = 0; i < p2.length; i++) {
+    var idx = quantileIndex(arr.length, p2[i]);
     positions.add(Math.floor(idx));
     positions.add(Math.ceil(idx));
   }
   var indices = Array.from(positions).sort(compare);
   multiselect(arr, indices, 0, indices.length - 1, 0, arr.length - 1);
 }
-function multiselect(arr, indices, lo, hi, left, right) {
-  if (lo > hi) {
+function multiselect(arr, indices, lo2, hi2, left, right) {
+  if (lo2 > hi2) {
     return;
   }
-  var mid = lo + hi >> 1;
+  var mid = lo2 + hi2 >> 1;
   quickselect(arr, indices[mid], left, right);
-  multiselect(arr, indices, lo, mid - 1, left, indices[mid] - 1);
-  multiselect(arr, indices, mid + 1, hi, indices[mid] + 1, right);
+  multiselect(arr, indices, lo2, mid - 1, left, indices[mid] - 1);
+  multiselect(arr, indices, mid + 1, hi2, indices[mid] + 1, right);
 }
-function compare(a, b) {
-  return a - b;
+function compare(a, b2) {
+  return a - b2;
 }
-function quantileIndex(len2, p) {
-  var idx = (len2 - 1) * p;
-  if (p === 1) {
+function quantileIndex(len2, p2) {
+  var idx = (len2 - 1) * p2;
+  if (p2 === 1) {
     return len2 - 1;
-  } else if (p === 0) {
+  } else if (p2 === 0) {
     return 0;
   } else if (idx % 1 !== 0) {
     return idx;
@@ -66372,31 +72821,31 @@ BayesianClassifier.prototype.train = function train(item, category) {
   if (!this.data[category]) {
     this.data[category] = {};
   }
-  for (var k in item) {
-    var v = item[k];
-    if (this.data[category][k] === void 0) {
-      this.data[category][k] = {};
+  for (var k2 in item) {
+    var v2 = item[k2];
+    if (this.data[category][k2] === void 0) {
+      this.data[category][k2] = {};
     }
-    if (this.data[category][k][v] === void 0) {
-      this.data[category][k][v] = 0;
+    if (this.data[category][k2][v2] === void 0) {
+      this.data[category][k2][v2] = 0;
     }
-    this.data[category][k][v]++;
+    this.data[category][k2][v2]++;
   }
   this.totalCount++;
 };
 BayesianClassifier.prototype.score = function score(item) {
   var odds = {};
   var category;
-  for (var k in item) {
-    var v = item[k];
+  for (var k2 in item) {
+    var v2 = item[k2];
     for (category in this.data) {
       if (odds[category] === void 0) {
         odds[category] = {};
       }
-      if (this.data[category][k]) {
-        odds[category][k + "_" + v] = (this.data[category][k][v] || 0) / this.totalCount;
+      if (this.data[category][k2]) {
+        odds[category][k2 + "_" + v2] = (this.data[category][k2][v2] || 0) / this.totalCount;
       } else {
-        odds[category][k + "_" + v] = 0;
+        odds[category][k2 + "_" + v2] = 0;
       }
     }
   }
@@ -66409,23 +72858,23 @@ BayesianClassifier.prototype.score = function score(item) {
   }
   return oddsSums;
 };
-var g = 607 / 128;
+var g2 = 607 / 128;
 var LOGSQRT2PI = Math.log(Math.sqrt(2 * Math.PI));
 var SQRT_2PI$1 = Math.sqrt(2 * Math.PI);
-function cumulativeDistribution(z3) {
-  var sum2 = z3;
-  var tmp = z3;
+function cumulativeDistribution(z4) {
+  var sum2 = z4;
+  var tmp = z4;
   for (var i = 1; i < 30; i++) {
-    tmp *= z3 * z3 / (2 * i + 1);
+    tmp *= z4 * z4 / (2 * i + 1);
     sum2 += tmp;
   }
-  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z3 * z3 / 2)) * 1e4) / 1e4;
+  return Math.round((0.5 + sum2 / SQRT_2PI$1 * Math.exp(-z4 * z4 / 2)) * 1e4) / 1e4;
 }
 var standardNormalTable = [];
-for (z2 = 0; z2 <= 3.09; z2 += 0.01) {
-  standardNormalTable.push(cumulativeDistribution(z2));
+for (z3 = 0; z3 <= 3.09; z3 += 0.01) {
+  standardNormalTable.push(cumulativeDistribution(z3));
 }
-var z2;
+var z3;
 function inverseErrorFunction(x) {
   var a = 8 * (Math.PI - 3) / (3 * Math.PI * (4 - Math.PI));
   var inv = Math.sqrt(
@@ -66477,31 +72926,30 @@ PerceptronModel.prototype.train = function train2(features, label) {
   }
   return this;
 };
-function probit(p) {
-  if (p === 0) {
-    p = epsilon;
-  } else if (p >= 1) {
-    p = 1 - epsilon;
+function probit(p2) {
+  if (p2 === 0) {
+    p2 = epsilon;
+  } else if (p2 >= 1) {
+    p2 = 1 - epsilon;
   }
-  return Math.sqrt(2) * inverseErrorFunction(2 * p - 1);
+  return Math.sqrt(2) * inverseErrorFunction(2 * p2 - 1);
 }
 
 // src/backends/index.ts
-import path5 from "node:path";
+import path9 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/backends/onnxruntime/availability.ts
-import { existsSync as existsSync4, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import path4 from "node:path";
-var require2 = createRequire(import.meta.url);
+import { existsSync as existsSync6, readdirSync as readdirSync2 } from "node:fs";
+import path8 from "node:path";
 function ortBindingDir() {
-  const root = path4.dirname(path4.dirname(require2.resolve("onnxruntime-node")));
-  const bin = path4.join(root, "bin");
-  if (!existsSync4(bin)) return void 0;
-  for (const napi of readdirSync(bin).sort().reverse()) {
-    const dir = path4.join(bin, napi, process.platform, process.arch);
-    if (existsSync4(dir)) return dir;
+  const root = ortPackageDir();
+  if (!root) return void 0;
+  const bin = path8.join(root, "bin");
+  if (!existsSync6(bin)) return void 0;
+  for (const napi of readdirSync2(bin).sort().reverse()) {
+    const dir = path8.join(bin, napi, process.platform, process.arch);
+    if (existsSync6(dir)) return dir;
   }
   return void 0;
 }
@@ -66519,7 +72967,7 @@ function providerUnavailableReason(provider, bindingDir = ortBindingDir()) {
     return `ONNX Runtime's ${provider} provider is not built for ${process.platform}`;
   }
   if (!bindingDir) return "onnxruntime-node has no native binding for this platform";
-  const missing = PROVIDER_LIBRARIES[provider].filter((lib) => !existsSync4(path4.join(bindingDir, lib)));
+  const missing = PROVIDER_LIBRARIES[provider].filter((lib) => !existsSync6(path8.join(bindingDir, lib)));
   if (missing.length > 0) {
     return `ONNX Runtime ${provider} provider libraries are not installed (${missing.join(", ")} missing in ${bindingDir}); on a GPU runner provision them (README "GPU runners")`;
   }
@@ -66797,9 +73245,9 @@ var ProcessBackend = class {
 function ortWorkerEntry() {
   const here = fileURLToPath2(import.meta.url);
   if (here.endsWith(".ts")) {
-    return { modulePath: path5.join(path5.dirname(here), "onnxruntime", "worker.ts"), execArgv: ["--import", "tsx"] };
+    return { modulePath: path9.join(path9.dirname(here), "onnxruntime", "worker.ts"), execArgv: ["--import", "tsx"] };
   }
-  return { modulePath: path5.join(path5.dirname(here), "ort-worker.js"), execArgv: [] };
+  return { modulePath: path9.join(path9.dirname(here), "ort-worker.js"), execArgv: [] };
 }
 function createBackend(spec, options = {}) {
   switch (spec.engine) {
@@ -66840,8 +73288,8 @@ function logitsParity(reference, candidate, vocabSize) {
   let sumAbsDelta = 0;
   let agree = 0;
   const positions = reference.length / vocabSize;
-  for (let p = 0; p < positions; p++) {
-    const row = p * vocabSize;
+  for (let p2 = 0; p2 < positions; p2++) {
+    const row = p2 * vocabSize;
     let refBest = row;
     let candBest = row;
     for (let i = row; i < row + vocabSize; i++) {
@@ -66864,7 +73312,7 @@ function chooseReference(specs, configured, hasPerplexity, whyNot) {
   if (configured !== void 0) {
     return hasPerplexity(configured) ? { reference: configured, problem: null } : { reference: null, problem: `reference backend ${configured} has no perplexity: ${whyNot(configured)}` };
   }
-  const first = specs.find((s) => s.precision === "fp32" && hasPerplexity(s.name));
+  const first = specs.find((s3) => s3.precision === "fp32" && hasPerplexity(s3.name));
   return first ? { reference: first.name, problem: null } : { reference: null, problem: "no fp32 backend produced a perplexity to compare with" };
 }
 
@@ -67025,11 +73473,11 @@ async function measureMatrix(input2) {
   return { backends: backendRecords, runs, accuracy, parity };
 }
 async function measureParity(config2, open3, tokens, accuracy, probe, timeoutMs, now, onRecord) {
-  const ok = new Set(accuracy.filter((a) => a.status === "ok").map((a) => a.backend));
+  const ok3 = new Set(accuracy.filter((a) => a.status === "ok").map((a) => a.backend));
   const choice = chooseReference(
     config2.backends,
     config2.accuracy.reference,
-    (name) => ok.has(name),
+    (name) => ok3.has(name),
     () => ""
   );
   const referenceBackend = choice.reference !== null ? open3.get(choice.reference) : void 0;
@@ -67068,8 +73516,8 @@ async function measureParity(config2, open3, tokens, accuracy, probe, timeoutMs,
 }
 
 // src/model/source.ts
-import { createHash } from "node:crypto";
-import { createReadStream, readFileSync as readFileSync4, statSync } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { createReadStream as createReadStream2, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
 
 // node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
 var DictionarySplitter = class {
@@ -67110,12 +73558,12 @@ var DictionarySplitter = class {
     while (i < n) {
       let node2 = this.trie;
       let match = null;
-      let j = i;
-      while (j < n && (node2 = node2[text[j]])) {
+      let j2 = i;
+      while (j2 < n && (node2 = node2[text[j2]])) {
         if (node2.end) {
           match = node2.end;
         }
-        ++j;
+        ++j2;
       }
       if (match) {
         if (i > start) {
@@ -67159,7 +73607,7 @@ var compile_unicode_regexp = (source, flags) => {
     const property_names = /* @__PURE__ */ new Map();
     const rewritten = source.replace(
       /(\\[pP])\{([^}=]+)\}/g,
-      (text, p, n, offset) => {
+      (text, p2, n, offset) => {
         let preceding_backslashes = 0;
         for (let i = offset - 1; i >= 0 && source[i] === "\\"; --i) {
           ++preceding_backslashes;
@@ -67175,7 +73623,7 @@ var compile_unicode_regexp = (source, flags) => {
           }
           property_names.set(n, property_name);
         }
-        return `${p}{${property_name}}`;
+        return `${p2}{${property_name}}`;
       }
     );
     if (rewritten === source) throw error63;
@@ -67437,8 +73885,8 @@ var parse_character_class = (regex2, start, ascii_fold, apply_ascii_fold = true,
       let positive_atom = first_atom;
       if (operands.length > 1) {
         let lookaheads = "";
-        for (let j = 1; j < operands.length; ++j) {
-          lookaheads += `(?=${compile_character_class_operand(operands[j])})`;
+        for (let j2 = 1; j2 < operands.length; ++j2) {
+          lookaheads += `(?=${compile_character_class_operand(operands[j2])})`;
         }
         positive_atom = `(?:${lookaheads}${first_atom})`;
       }
@@ -67730,11 +74178,11 @@ var fuse_unk = (arr, tokens_to_ids, unk_token_id) => {
   }
   return fused;
 };
-var is_chinese_char = (cp) => cp >= 19968 && cp <= 40959 || cp >= 13312 && cp <= 19903 || cp >= 131072 && cp <= 173791 || cp >= 173824 && cp <= 177983 || cp >= 177984 && cp <= 178207 || cp >= 178208 && cp <= 183983 || cp >= 63744 && cp <= 64255 || cp >= 194560 && cp <= 195103;
+var is_chinese_char = (cp2) => cp2 >= 19968 && cp2 <= 40959 || cp2 >= 13312 && cp2 <= 19903 || cp2 >= 131072 && cp2 <= 173791 || cp2 >= 173824 && cp2 <= 177983 || cp2 >= 177984 && cp2 <= 178207 || cp2 >= 178208 && cp2 <= 183983 || cp2 >= 63744 && cp2 <= 64255 || cp2 >= 194560 && cp2 <= 195103;
 var is_integral_number = (x) => Number.isInteger(x) || typeof x === "bigint";
-var len = (s) => {
+var len = (s3) => {
   let length = 0;
-  for (const c of s) ++length;
+  for (const c of s3) ++length;
   return length;
 };
 var lowercase_and_remove_accents = (text) => remove_accents(text.toLowerCase());
@@ -67812,8 +74260,8 @@ var BertNormalizer = class extends Normalizer_default {
     const output2 = [];
     for (let i = 0; i < text.length; ++i) {
       const char = text[i];
-      const cp = char.charCodeAt(0);
-      if (is_chinese_char(cp)) {
+      const cp2 = char.charCodeAt(0);
+      if (is_chinese_char(cp2)) {
         output2.push(" ");
         output2.push(char);
         output2.push(" ");
@@ -67854,8 +74302,8 @@ var BertNormalizer = class extends Normalizer_default {
   clean_text(text) {
     const output2 = [];
     for (const char of text) {
-      const cp = char.charCodeAt(0);
-      if (cp === 0 || cp === 65533 || this.is_control(char)) {
+      const cp2 = char.charCodeAt(0);
+      if (cp2 === 0 || cp2 === 65533 || this.is_control(char)) {
         continue;
       }
       if (/^\s$/.test(char)) {
@@ -68117,31 +74565,31 @@ var PreTokenizer = class extends Callable_default {
 };
 var PreTokenizer_default = PreTokenizer;
 var BYTES_TO_UNICODE = (() => {
-  const bs = [
+  const bs2 = [
     ...Array.from(
       { length: "~".charCodeAt(0) - "!".charCodeAt(0) + 1 },
-      (_, i) => i + "!".charCodeAt(0)
+      (_2, i) => i + "!".charCodeAt(0)
     ),
     ...Array.from(
       { length: "\xAC".charCodeAt(0) - "\xA1".charCodeAt(0) + 1 },
-      (_, i) => i + "\xA1".charCodeAt(0)
+      (_2, i) => i + "\xA1".charCodeAt(0)
     ),
     ...Array.from(
       { length: "\xFF".charCodeAt(0) - "\xAE".charCodeAt(0) + 1 },
-      (_, i) => i + "\xAE".charCodeAt(0)
+      (_2, i) => i + "\xAE".charCodeAt(0)
     )
   ];
-  const cs = bs.slice();
+  const cs2 = bs2.slice();
   let n = 0;
-  for (let b = 0; b < 256; ++b) {
-    if (!bs.includes(b)) {
-      bs.push(b);
-      cs.push(256 + n);
+  for (let b2 = 0; b2 < 256; ++b2) {
+    if (!bs2.includes(b2)) {
+      bs2.push(b2);
+      cs2.push(256 + n);
       n += 1;
     }
   }
-  const ccs = cs.map((n2) => String.fromCharCode(n2));
-  return Object.fromEntries(bs.map((b, i) => [b, ccs[i]]));
+  const ccs = cs2.map((n2) => String.fromCharCode(n2));
+  return Object.fromEntries(bs2.map((b2, i) => [b2, ccs[i]]));
 })();
 var reverse_dictionary = (data) => Object.fromEntries(Object.entries(data).map(([key, value]) => [value, key]));
 var UNICODE_TO_BYTES = reverse_dictionary(BYTES_TO_UNICODE);
@@ -68855,7 +75303,7 @@ var PriorityQueue = class {
    * @param comparator Comparator function to determine priority. Defaults to a MaxHeap.
    * @param max_size Maximum size of the queue. Defaults to Infinity.
    */
-  constructor(comparator = (a, b) => a > b, max_size = Infinity) {
+  constructor(comparator = (a, b2) => a > b2, max_size = Infinity) {
     this._heap = [];
     this._comparator = comparator;
     this._max_size = max_size;
@@ -68967,8 +75415,8 @@ var PriorityQueue = class {
    * @returns `true` if the element at index `i` is greater than the element at index `j`, `false` otherwise.
    * @private
    */
-  _greater(i, j) {
-    return this._comparator(this._heap[i], this._heap[j]);
+  _greater(i, j2) {
+    return this._comparator(this._heap[i], this._heap[j2]);
   }
   /**
    * Swap the elements at indices `i` and `j`.
@@ -68976,10 +75424,10 @@ var PriorityQueue = class {
    * @param j The index of the second element to swap.
    * @private
    */
-  _swap(i, j) {
+  _swap(i, j2) {
     const temp = this._heap[i];
-    this._heap[i] = this._heap[j];
-    this._heap[j] = temp;
+    this._heap[i] = this._heap[j2];
+    this._heap[j2] = temp;
   }
   /**
    * Maintain the heap property by updating positions in the heap,
@@ -69123,7 +75571,7 @@ var BPE = class extends TokenizerModel_default {
     }
     let result = [];
     if (word.length > 1) {
-      const queue = new PriorityQueue_default((a, b) => a.score < b.score);
+      const queue = new PriorityQueue_default((a, b2) => a.score < b2.score);
       let starting_node = {
         token: word[0],
         bias: 0,
@@ -69952,14 +76400,14 @@ var Tokenizer = class {
         return [];
       }
       const subsections = this.splitter_normalized.split(processed_text);
-      subsections.forEach((subsection, j) => {
+      subsections.forEach((subsection, j2) => {
         const added_token = this.added_tokens_map.get(subsection);
         if (added_token) {
-          if (added_token.lstrip && j > 0) {
-            subsections[j - 1] = subsections[j - 1].trimEnd();
+          if (added_token.lstrip && j2 > 0) {
+            subsections[j2 - 1] = subsections[j2 - 1].trimEnd();
           }
-          if (added_token.rstrip && j < subsections.length - 1) {
-            subsections[j + 1] = subsections[j + 1].trimStart();
+          if (added_token.rstrip && j2 < subsections.length - 1) {
+            subsections[j2 + 1] = subsections[j2 + 1].trimStart();
           }
         }
       });
@@ -70039,8 +76487,8 @@ function hfTokens(tokenizerJson, text) {
 
 // src/model/source.ts
 async function sha256File(file2) {
-  const hash2 = createHash("sha256");
-  for await (const chunk of createReadStream(file2)) hash2.update(chunk);
+  const hash2 = createHash2("sha256");
+  for await (const chunk of createReadStream2(file2)) hash2.update(chunk);
   return hash2.digest("hex");
 }
 function where(config2, keyPath, viaFlag) {
@@ -70050,7 +76498,7 @@ async function resolveModelFile(config2, modelFromFlag) {
   const file2 = config2.model.onnxPath;
   let bytes;
   try {
-    const stat2 = statSync(file2);
+    const stat2 = statSync2(file2);
     if (!stat2.isFile()) throw new Error("not a file");
     bytes = stat2.size;
   } catch {
@@ -70063,19 +76511,19 @@ async function resolveModelFile(config2, modelFromFlag) {
 async function resolveBaseModelFile(config2, fromFlag) {
   const file2 = config2.compare.baseModelPath ?? "";
   try {
-    if (!statSync(file2).isFile()) throw new Error("not a file");
+    if (!statSync2(file2).isFile()) throw new Error("not a file");
   } catch {
-    const at = fromFlag ? "--base-model" : `${config2.locate(["compare", "base_model"])}: compare.base_model`;
-    throw new UsageError(`config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file2)}`);
+    const at2 = fromFlag ? "--base-model" : `${config2.locate(["compare", "base_model"])}: compare.base_model`;
+    throw new UsageError(`config error: ${at2}: expected an existing ONNX file; got ${JSON.stringify(file2)}`);
   }
-  return { path: file2, bytes: statSync(file2).size, sha256: await sha256File(file2) };
+  return { path: file2, bytes: statSync2(file2).size, sha256: await sha256File(file2) };
 }
 async function resolveBackendModels(config2) {
   const files = /* @__PURE__ */ new Map();
   for (const [i, spec] of config2.backends.entries()) {
     if (spec.modelPath === config2.model.onnxPath || files.has(spec.modelPath)) continue;
     try {
-      if (!statSync(spec.modelPath).isFile()) throw new Error("not a file");
+      if (!statSync2(spec.modelPath).isFile()) throw new Error("not a file");
     } catch {
       throw new UsageError(
         `config error: ${config2.locate(["backends", i, "model"])}: backends[${i}].model: expected an existing ONNX file; got ${JSON.stringify(spec.modelPath)}`
@@ -70083,28 +76531,28 @@ async function resolveBackendModels(config2) {
     }
     files.set(spec.modelPath, {
       path: spec.modelPath,
-      bytes: statSync(spec.modelPath).size,
+      bytes: statSync2(spec.modelPath).size,
       sha256: await sha256File(spec.modelPath)
     });
   }
   return files;
 }
 function readTokenFile(config2, file2, keyPath) {
-  const at = `${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}`;
+  const at2 = `${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}`;
   let data;
   try {
-    data = JSON.parse(readFileSync4(file2, "utf8"));
+    data = JSON.parse(readFileSync5(file2, "utf8"));
   } catch (error63) {
     const code = error63.code;
     const why = code === "ENOENT" ? "no such file" : code ? code : `not valid JSON (${error63.message})`;
-    throw new UsageError(`config error: ${at}: expected a JSON file holding an array of token ids; ${file2}: ${why}`);
+    throw new UsageError(`config error: ${at2}: expected a JSON file holding an array of token ids; ${file2}: ${why}`);
   }
   if (!Array.isArray(data))
-    throw new UsageError(`config error: ${at}: expected a JSON array of token ids in ${file2}; got ${typeof data}`);
+    throw new UsageError(`config error: ${at2}: expected a JSON array of token ids in ${file2}; got ${typeof data}`);
   const bad = data.findIndex((id) => !Number.isInteger(id) || id < 0);
   if (bad >= 0) {
     throw new UsageError(
-      `config error: ${at}: expected non-negative integer token ids in ${file2}; position ${bad} holds ${JSON.stringify(data[bad])}`
+      `config error: ${at2}: expected non-negative integer token ids in ${file2}; position ${bad} holds ${JSON.stringify(data[bad])}`
     );
   }
   return data;
@@ -70119,7 +76567,7 @@ function checkTokensInVocab(config2, tokens, vocabSize, file2, keyPath) {
 }
 function readText(config2, file2, keyPath) {
   try {
-    return readFileSync4(file2, "utf8");
+    return readFileSync5(file2, "utf8");
   } catch (error63) {
     const code = error63.code ?? String(error63);
     throw new UsageError(
@@ -70221,20 +76669,20 @@ function renderSummaryCsv(results) {
 }
 
 // src/report/manifest.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+    const entries = Object.entries(value).filter(([, v2]) => v2 !== void 0).sort(([a], [b2]) => a < b2 ? -1 : a > b2 ? 1 : 0);
+    return `{${entries.map(([k2, v2]) => `${JSON.stringify(k2)}:${canonicalJson(v2)}`).join(",")}}`;
   }
   return JSON.stringify(value);
 }
 function configHash(config2) {
-  return createHash2("sha256").update(canonicalJson(config2)).digest("hex");
+  return createHash3("sha256").update(canonicalJson(config2)).digest("hex");
 }
 function buildManifest(results, files) {
-  const env2 = results.environment;
+  const env = results.environment;
   return {
     tool: results.tool,
     schemaVersion: results.schemaVersion,
@@ -70245,14 +76693,14 @@ function buildManifest(results, files) {
     git: results.git,
     config: { source: results.configSource, sha256: configHash(results.config) },
     model: results.model,
-    versions: { node: env2.nodeVersion, onnxruntime: env2.onnxruntimeVersion, tr118: env2.toolVersion },
+    versions: { node: env.nodeVersion, onnxruntime: env.onnxruntimeVersion, tr118: env.toolVersion },
     machine: {
-      os: env2.os,
-      cpuModel: env2.cpuModel,
-      cpuCount: env2.cpuCount,
-      totalMemoryMiB: env2.totalMemoryMiB,
-      gpus: env2.gpus,
-      gpuNote: env2.gpuNote
+      os: env.os,
+      cpuModel: env.cpuModel,
+      cpuCount: env.cpuCount,
+      totalMemoryMiB: env.totalMemoryMiB,
+      gpus: env.gpus,
+      gpuNote: env.gpuNote
     },
     verdict: results.verdict.decision,
     files
@@ -70264,12 +76712,12 @@ var import_stats_base_dists_t_quantile = __toESM(require_lib134(), 1);
 var BOOTSTRAP_RESAMPLES = 2e3;
 function tInterval95(values) {
   if (values.length < 2) return null;
-  const m = mean([...values]);
+  const m2 = mean([...values]);
   const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
-  return [m - half, m + half];
+  return [m2 - half, m2 + half];
 }
 function percentileInterval(estimates) {
-  estimates.sort((a, b) => a - b);
+  estimates.sort((a, b2) => a - b2);
   return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
 }
 function resampleMedian(reps, random, scratch) {
@@ -70291,10 +76739,10 @@ function bootstrapMedianCi95(reps, seed, resamples = BOOTSTRAP_RESAMPLES) {
 function summarizeCell(reps, seed) {
   const all = reps.flatMap((r) => r.latenciesMs);
   if (all.length === 0) return null;
-  const sorted = [...all].sort((a, b) => a - b);
+  const sorted = [...all].sort((a, b2) => a - b2);
   const repMeans = reps.map((r) => mean([...r.latenciesMs]));
-  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3)));
-  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3))));
+  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms3) => r.realTokens / (ms3 / 1e3)));
+  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms3) => r.realTokens / (ms3 / 1e3))));
   const medianMs = median(sorted);
   const realTokens = reps[0]?.realTokens ?? 0;
   return {
@@ -70320,7 +76768,7 @@ function summarizeCell(reps, seed) {
   };
 }
 function geometricMean(values) {
-  return Math.exp(mean(values.map((v) => Math.log(v))));
+  return Math.exp(mean(values.map((v2) => Math.log(v2))));
 }
 function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
   if (cells.length === 0) return null;
@@ -70341,10 +76789,10 @@ function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
 
 // src/stats/ratio.ts
 function bootstrapRatio(base, candidate, options) {
-  const b = base.filter((r) => r.length > 0);
+  const b2 = base.filter((r) => r.length > 0);
   const c = candidate.filter((r) => r.length > 0);
-  if (b.length === 0 || c.length === 0) return null;
-  const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
+  if (b2.length === 0 || c.length === 0) return null;
+  const paired = options.paired && b2.length === c.length && b2.every((rep, r) => rep.length === c[r]?.length);
   const random = seededRandom(options.seed);
   const pick2 = (n) => Math.floor(random() * n);
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
@@ -70353,24 +76801,24 @@ function bootstrapRatio(base, candidate, options) {
   const scratch2 = [];
   const resample = (reps, into) => {
     into.length = 0;
-    for (let k = 0; k < reps.length; k++) {
+    for (let k2 = 0; k2 < reps.length; k2++) {
       const rep = reps[pick2(reps.length)];
       for (let i = 0; i < rep.length; i++) into.push(rep[pick2(rep.length)]);
     }
   };
   let estimate;
   if (paired) {
-    const pairLogs = b.map((rep, r) => rep.map((ms2, i) => Math.log(c[r][i] / ms2)));
+    const pairLogs = b2.map((rep, r) => rep.map((ms3, i) => Math.log(c[r][i] / ms3)));
     estimate = median(pairLogs.flat());
-    for (let k = 0; k < resamples; k++) {
+    for (let k2 = 0; k2 < resamples; k2++) {
       resample(pairLogs, scratch);
       logs.push(median(scratch));
     }
   } else {
-    estimate = Math.log(median(c.flat()) / median(b.flat()));
-    for (let k = 0; k < resamples; k++) {
+    estimate = Math.log(median(c.flat()) / median(b2.flat()));
+    for (let k2 = 0; k2 < resamples; k2++) {
       resample(c, scratch);
-      resample(b, scratch2);
+      resample(b2, scratch2);
       logs.push(Math.log(median(scratch) / median(scratch2)));
     }
   }
@@ -70381,8 +76829,8 @@ function bootstrapRatio(base, candidate, options) {
   let low = quantileSorted(logs, alpha / 2);
   let high = quantileSorted(logs, 1 - alpha / 2);
   if (extra > 0) {
-    const z3 = probit(1 - alpha / 2);
-    const widen = (half) => Math.sqrt(half * half + (z3 * extra) ** 2);
+    const z4 = probit(1 - alpha / 2);
+    const widen = (half) => Math.sqrt(half * half + (z4 * extra) ** 2);
     low = estimate - widen(estimate - low);
     high = estimate + widen(high - estimate);
   }
@@ -70394,14 +76842,14 @@ function bootstrapRatio(base, candidate, options) {
 }
 
 // src/gate/fingerprint.ts
-function cellFingerprint(env2, spec, cell2) {
+function cellFingerprint(env, spec, cell2) {
   const fields = {
-    cpuModel: env2.cpuModel,
-    cpuCount: env2.cpuCount,
-    gpus: env2.gpus.map((g2) => g2.name).join(", "),
-    gpuDriver: env2.gpus[0]?.driverVersion ?? "",
-    nodeVersion: env2.nodeVersion,
-    onnxruntimeVersion: env2.onnxruntimeVersion,
+    cpuModel: env.cpuModel,
+    cpuCount: env.cpuCount,
+    gpus: env.gpus.map((g3) => g3.name).join(", "),
+    gpuDriver: env.gpus[0]?.driverVersion ?? "",
+    nodeVersion: env.nodeVersion,
+    onnxruntimeVersion: env.onnxruntimeVersion,
     engine: spec.engine,
     provider: spec.provider ?? "",
     precision: spec.precision,
@@ -70422,7 +76870,7 @@ function fingerprintDifferences(base, candidate) {
 
 // src/gate/compare.ts
 var pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
-var ms = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
+var ms2 = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
 function cellMedian(cell2) {
   const all = cell2.repetitionLatenciesMs.flat();
   return all.length > 0 ? median(all) : null;
@@ -70448,8 +76896,8 @@ function decideLatency(base, candidate, options) {
   const deltaMs = median(candidate.flat()) - baseMedian;
   const change = est.ratio - 1;
   const [low, high] = est.ci;
-  const z3 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
-  const minDetectableFraction = Math.expm1(z3 * est.sdLogRatio);
+  const z4 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
+  const minDetectableFraction = Math.expm1(z4 * est.sdLogRatio);
   const level = `${Math.round(t.confidence * 100)}% CI`;
   const interval2 = `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
   const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction };
@@ -70459,26 +76907,26 @@ function decideLatency(base, candidate, options) {
       return {
         ...numbers,
         decision: "fail",
-        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`
+        reason: `slower by ${pct(change)} (${interval2}), ${ms2(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`
       };
     }
     if (change > t.warnFraction && aboveFloor) {
       return {
         ...numbers,
         decision: "warn",
-        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`
+        reason: `slower by ${pct(change)} (${interval2}), ${ms2(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`
       };
     }
     const why = aboveFloor ? `within the warn threshold ${pct(t.warnFraction)}` : `below the ${t.minEffectMs} ms floor`;
     return {
       ...numbers,
       decision: "pass",
-      reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: significant but ${why}`
+      reason: `slower by ${pct(change)} (${interval2}), ${ms2(deltaMs)}: significant but ${why}`
     };
   }
   if (high < 1) {
     if (-change > t.warnFraction && -deltaMs > t.minEffectMs) {
-      return { ...numbers, decision: "improvement", reason: `faster by ${pct(-change)} (${interval2}), ${ms(deltaMs)}` };
+      return { ...numbers, decision: "improvement", reason: `faster by ${pct(-change)} (${interval2}), ${ms2(deltaMs)}` };
     }
     return { ...numbers, decision: "pass", reason: `faster by ${pct(-change)} (${interval2}): within the thresholds` };
   }
@@ -70499,15 +76947,15 @@ function compareResults(base, candidate, label, options) {
   const cells = [];
   let index = 0;
   for (const c of candidate.cells) {
-    const b = baseCells.get(key(c));
-    const baseMedian = b ? cellMedian(b) : null;
+    const b2 = baseCells.get(key(c));
+    const baseMedian = b2 ? cellMedian(b2) : null;
     const candidateMedian = cellMedian(c);
     const common = {
       backend: c.backend,
       scenario: c.scenario,
       baseMedianMs: baseMedian,
       candidateMedianMs: candidateMedian,
-      baseTokensPerSecond: b && baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+      baseTokensPerSecond: b2 && baseMedian ? b2.realTokens / (baseMedian / 1e3) : null,
       candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1e3) : null,
       ratio: null,
       ratioCi: null,
@@ -70517,15 +76965,15 @@ function compareResults(base, candidate, label, options) {
     };
     const seed = options.seed + 7 * index++;
     if (c.status === "unavailable") {
-      if (measured(b))
+      if (measured(b2))
         cells.push({ ...common, decision: "missing", reason: "measured in the base, unavailable in the candidate" });
       continue;
     }
-    if (!b || b.status === "unavailable") {
+    if (!b2 || b2.status === "unavailable") {
       cells.push({ ...common, decision: "new", reason: "not in the base: no comparison" });
       continue;
     }
-    const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
+    const differences = fingerprintDifferences(b2.fingerprint, c.fingerprint);
     if (differences.length > 0 && !options.allowEnvironmentChange) {
       cells.push({
         ...common,
@@ -70535,33 +76983,33 @@ function compareResults(base, candidate, label, options) {
       });
       continue;
     }
-    const degradedRise = c.degradedRate - b.degradedRate;
+    const degradedRise = c.degradedRate - b2.degradedRate;
     if (degradedRise > options.maxDegradedRateIncrease) {
       cells.push({
         ...common,
         differences,
         decision: "fail",
-        reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`
+        reason: `degraded runs rose from ${pct(b2.degradedRate)} to ${pct(c.degradedRate)}`
       });
       continue;
     }
-    if (!measured(c) || !measured(b)) {
+    if (!measured(c) || !measured(b2)) {
       cells.push({ ...common, differences, decision: "inconclusive", reason: "no successful runs on one side" });
       continue;
     }
-    const latency = decideLatency(b.repetitionLatenciesMs, c.repetitionLatenciesMs, {
+    const latency = decideLatency(b2.repetitionLatenciesMs, c.repetitionLatenciesMs, {
       paired: options.mode === "same-run",
       thresholds: options.latency,
       seed
     });
     cells.push({ ...common, differences, ...latency });
   }
-  for (const b of base.cells) {
-    if (!candidateCells.has(key(b)) && measured(b)) {
-      const baseMedian = cellMedian(b);
+  for (const b2 of base.cells) {
+    if (!candidateCells.has(key(b2)) && measured(b2)) {
+      const baseMedian = cellMedian(b2);
       cells.push({
-        backend: b.backend,
-        scenario: b.scenario,
+        backend: b2.backend,
+        scenario: b2.scenario,
         decision: "missing",
         reason: "measured in the base, absent from the candidate",
         baseMedianMs: baseMedian,
@@ -70570,7 +77018,7 @@ function compareResults(base, candidate, label, options) {
         ratioCi: null,
         deltaMs: null,
         minDetectableFraction: null,
-        baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+        baseTokensPerSecond: baseMedian ? b2.realTokens / (baseMedian / 1e3) : null,
         candidateTokensPerSecond: null,
         differences: []
       });
@@ -70579,16 +77027,16 @@ function compareResults(base, candidate, label, options) {
   const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
   const accuracy = [];
   for (const row of candidate.accuracy?.rows ?? []) {
-    const b = baseAccuracy.get(row.backend);
-    if (row.perplexity === null || !b || b.perplexity === null) continue;
-    const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
+    const b2 = baseAccuracy.get(row.backend);
+    if (row.perplexity === null || !b2 || b2.perplexity === null) continue;
+    const deltaFraction = (row.perplexity - b2.perplexity) / b2.perplexity;
     const threshold = options.perplexityDeltaFraction[row.precision];
-    const what = `perplexity ${b.perplexity.toFixed(4)} \u2192 ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? "+" : ""}${pct(deltaFraction)})`;
+    const what = `perplexity ${b2.perplexity.toFixed(4)} \u2192 ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? "+" : ""}${pct(deltaFraction)})`;
     const decision = deltaFraction > threshold ? "fail" : deltaFraction < -threshold ? "improvement" : "pass";
     accuracy.push({
       backend: row.backend,
       precision: row.precision,
-      basePerplexity: b.perplexity,
+      basePerplexity: b2.perplexity,
       candidatePerplexity: row.perplexity,
       deltaFraction,
       thresholdFraction: threshold,
@@ -70617,8 +77065,8 @@ function formatFraction(value) {
 function evaluateAccuracy(input2) {
   const { thresholds } = input2;
   const byName = new Map(input2.records.map((r) => [r.backend, r]));
-  const parityByName = new Map(input2.parity.map((p) => [p.backend, p]));
-  const backendStatus = new Map(input2.backends.map((b) => [b.backend, b]));
+  const parityByName = new Map(input2.parity.map((p2) => [p2.backend, p2]));
+  const backendStatus = new Map(input2.backends.map((b2) => [b2.backend, b2]));
   const ppl = (name) => {
     const r = byName.get(name);
     return r?.status === "ok" && r.nllSum !== void 0 && r.scoredTokens ? perplexityFromNll(r.nllSum, r.scoredTokens) : null;
@@ -70801,16 +77249,16 @@ var RESULTS_SCHEMA_VERSION = 1;
 var TIMER_COVERS = "one session.run() call: binding the prepared int64 input tensors, the forward pass, and copying the float32 logits [batch, seq_len, vocab] into a JavaScript buffer; input tensors are built before the timer starts";
 function buildResults(input2) {
   const { config: config2, measurement } = input2;
-  const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
+  const backendRecord = new Map(measurement.backends.map((b2) => [b2.backend, b2]));
   const runsByCell = /* @__PURE__ */ new Map();
   for (const run3 of measurement.runs) {
     const key = `${run3.backend}\0${run3.scenario}`;
     runsByCell.set(key, [...runsByCell.get(key) ?? [], run3]);
   }
   const cells = config2.backends.flatMap(
-    (spec, b) => config2.scenarios.map((scenario, s) => {
+    (spec, b2) => config2.scenarios.map((scenario, s3) => {
       const runs = runsByCell.get(`${spec.name}\0${scenario.name}`) ?? [];
-      const ok = runs.filter((r) => r.status === "ok");
+      const ok3 = runs.filter((r) => r.status === "ok");
       const degraded = runs.filter((r) => r.status === "degraded");
       const status = backendRecord.get(spec.name)?.status ?? "unavailable";
       return {
@@ -70824,7 +77272,7 @@ function buildResults(input2) {
         degradedRuns: degraded.length,
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== "ok" ? backendRecord.get(spec.name)?.reason ?? null : null),
-        repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        repetitionLatenciesMs: ok3.map((r) => r.latenciesMs),
         fingerprint: cellFingerprint(input2.environment, spec, {
           batch: scenario.batch,
           seqLen: scenario.seqLen,
@@ -70834,13 +77282,13 @@ function buildResults(input2) {
         }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
-          ok.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
-          config2.seed + 1e3 * b + s
+          ok3.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
+          config2.seed + 1e3 * b2 + s3
         )
       };
     })
   );
-  const backends = config2.backends.map((spec, b) => {
+  const backends = config2.backends.map((spec, b2) => {
     const record2 = backendRecord.get(spec.name);
     const own2 = cells.filter((c) => c.backend === spec.name);
     const measured = own2.flatMap((c) => {
@@ -70857,7 +77305,7 @@ function buildResults(input2) {
       runs,
       okRuns: runs - degradedRuns,
       degradedRate: runs > 0 ? degradedRuns / runs : null,
-      geomean: geomeanAcrossScenarios(measured, config2.seed + 1e5 + b)
+      geomean: geomeanAcrossScenarios(measured, config2.seed + 1e5 + b2)
     };
   });
   const accuracyGate = config2.accuracy.enabled ? evaluateAccuracy({
@@ -70920,12 +77368,12 @@ function withComparison(results, config2, comparison, extra = {}) {
 }
 
 // src/results/store.ts
-import { copyFileSync, existsSync as existsSync5, mkdirSync, readdirSync as readdirSync2, renameSync } from "node:fs";
-import os6 from "node:os";
-import path6 from "node:path";
+import { copyFileSync, existsSync as existsSync7, mkdirSync as mkdirSync2, readdirSync as readdirSync3, renameSync } from "node:fs";
+import os9 from "node:os";
+import path10 from "node:path";
 
 // src/results/read.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 var fingerprintSchema = external_exports.object({
   hash: external_exports.string(),
   cpuModel: external_exports.string(),
@@ -70988,15 +77436,15 @@ function parseComparableResults(data, what) {
   const parsed = comparableResultsSchema.safeParse(data);
   if (!parsed.success) {
     const issue3 = parsed.error.issues[0];
-    const at = issue3 ? formatKeyPath(issue3.path) : "(top level)";
-    throw new UsageError(`${what}: not a tr118 results.json: ${at}: ${issue3?.message ?? "invalid"}`);
+    const at2 = issue3 ? formatKeyPath(issue3.path) : "(top level)";
+    throw new UsageError(`${what}: not a tr118 results.json: ${at2}: ${issue3?.message ?? "invalid"}`);
   }
   return parsed.data;
 }
 function readResultsFile(file2, what = `baseline ${file2}`) {
   let text;
   try {
-    text = readFileSync5(file2, "utf8");
+    text = readFileSync6(file2, "utf8");
   } catch (error63) {
     const code = error63.code;
     throw new UsageError(`${what}: cannot read: ${code === "ENOENT" ? "no such file" : String(code)}`);
@@ -71012,7 +77460,7 @@ function readResultsFile(file2, what = `baseline ${file2}`) {
 
 // src/results/store.ts
 function defaultStoreDir() {
-  return process.env.TR118_BASELINE_DIR ?? path6.join(os6.homedir(), ".cache", "tr118", "baselines");
+  return process.env.TR118_BASELINE_DIR ?? path10.join(os9.homedir(), ".cache", "tr118", "baselines");
 }
 var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(name) {
@@ -71025,18 +77473,18 @@ function checkName(name) {
 function saveBaseline(resultsFile, name, storeDir) {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
-  mkdirSync(storeDir, { recursive: true });
-  const target = path6.join(storeDir, `${name}.json`);
+  mkdirSync2(storeDir, { recursive: true });
+  const target = path10.join(storeDir, `${name}.json`);
   const temporary = `${target}.${process.pid}.tmp`;
   copyFileSync(resultsFile, temporary);
   renameSync(temporary, target);
   return target;
 }
 function resolveBaseline(nameOrFile, storeDir) {
-  if (existsSync5(nameOrFile)) return nameOrFile;
+  if (existsSync7(nameOrFile)) return nameOrFile;
   if (NAME.test(nameOrFile) && !nameOrFile.endsWith(".json")) {
-    const stored = path6.join(storeDir, `${nameOrFile}.json`);
-    if (existsSync5(stored)) return stored;
+    const stored = path10.join(storeDir, `${nameOrFile}.json`);
+    if (existsSync7(stored)) return stored;
     const names = listBaselines(storeDir);
     throw new UsageError(
       `baseline ${JSON.stringify(nameOrFile)}: no such file, and no stored baseline of that name in ${storeDir}` + (names.length > 0 ? ` (stored: ${names.join(", ")})` : " (the store is empty: `tr118 baseline save`)")
@@ -71045,8 +77493,8 @@ function resolveBaseline(nameOrFile, storeDir) {
   throw new UsageError(`baseline ${nameOrFile}: no such file`);
 }
 function listBaselines(storeDir) {
-  if (!existsSync5(storeDir)) return [];
-  return readdirSync2(storeDir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+  if (!existsSync7(storeDir)) return [];
+  return readdirSync3(storeDir).filter((f2) => f2.endsWith(".json")).map((f2) => f2.slice(0, -".json".length)).sort();
 }
 function loadBaseline(nameOrFile, storeDir) {
   const file2 = resolveBaseline(nameOrFile, storeDir);
@@ -71068,11 +77516,11 @@ async function runPipeline(options) {
   const model = await resolveModelFile(config2, options.modelFromFlag ?? false);
   const backendModels = await resolveBackendModels(config2);
   const inputTokens = readTokenFile(config2, config2.inputTokensPath, ["inputs", "tokens"]);
-  for (const s of config2.scenarios) {
-    const needed = tokensNeeded(s.batch, s.seqLen);
+  for (const s3 of config2.scenarios) {
+    const needed = tokensNeeded(s3.batch, s3.seqLen);
     if (inputTokens.length < needed) {
       throw new UsageError(
-        `config error: ${config2.locate(["scenarios", s.name])}: scenarios.${s.name}: a ${s.batch}\xD7${s.seqLen} batch of distinct rows needs ${needed} tokens; inputs.tokens (${config2.inputTokensPath}) has ${inputTokens.length}`
+        `config error: ${config2.locate(["scenarios", s3.name])}: scenarios.${s3.name}: a ${s3.batch}\xD7${s3.seqLen} batch of distinct rows needs ${needed} tokens; inputs.tokens (${config2.inputTokensPath}) has ${inputTokens.length}`
       );
     }
   }
@@ -71107,16 +77555,16 @@ async function runPipeline(options) {
   }
   const baseModelFile = config2.compare.baseModelPath ? await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false) : void 0;
   try {
-    mkdirSync2(options.outDir, { recursive: true });
+    mkdirSync3(options.outDir, { recursive: true });
   } catch (error63) {
     throw new UsageError(
       `cannot create the output folder ${options.outDir}: ${error63.code ?? String(error63)}`
     );
   }
   const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path7.join(options.outDir, name)])
+    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path11.join(options.outDir, name)])
   );
-  writeFileSync(files.raw, "");
+  writeFileSync2(files.raw, "");
   const baseModel = config2.compare.baseModelPath;
   const measurement = await measureMatrix({
     config: config2,
@@ -71152,8 +77600,8 @@ async function runPipeline(options) {
   const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
   let results;
   if (baseModel && baseModelFile) {
-    const base = build(splitMeasurement(measurement, "base"), { name: path7.basename(baseModel), ...baseModelFile });
-    const comparison = compareResults(base, candidate, path7.basename(baseModel), compareOptions(config2, "same-run"));
+    const base = build(splitMeasurement(measurement, "base"), { name: path11.basename(baseModel), ...baseModelFile });
+    const comparison = compareResults(base, candidate, path11.basename(baseModel), compareOptions(config2, "same-run"));
     results = withComparison(candidate, config2, comparison, { sameRunBase: base });
   } else if (baseline) {
     const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
@@ -71161,14 +77609,14 @@ async function runPipeline(options) {
   } else {
     results = withComparison(candidate, config2, null, { baselineProblem });
   }
-  writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
+  writeFileSync2(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
 `);
-  writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
+  writeFileSync2(files.results, `${JSON.stringify(results, null, 2)}
 `);
-  writeFileSync(files.summary, renderSummaryCsv(results));
-  writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path7.basename(f)]));
-  writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
+  writeFileSync2(files.summary, renderSummaryCsv(results));
+  writeFileSync2(files.report, renderMarkdown(results));
+  const relative2 = Object.fromEntries(Object.entries(files).map(([k2, f2]) => [k2, path11.basename(f2)]));
+  writeFileSync2(files.manifest, `${JSON.stringify(buildManifest(results, relative2), null, 2)}
 `);
   return { results, files };
 }
@@ -71219,11 +77667,11 @@ function failsRun(decision, failOn) {
   if (failOn === "never") return false;
   return decision === "fail" || failOn === "warn" && decision === "warn";
 }
-async function run2(env2 = process.env) {
+async function run2(env = process.env) {
   try {
     const inputs = parseInputs((name) => getInput(name));
-    const payload = env2.GITHUB_EVENT_PATH ? JSON.parse(readFileSync6(env2.GITHUB_EVENT_PATH, "utf8")) : {};
-    const event = readEvent(env2, payload);
+    const payload = env.GITHUB_EVENT_PATH ? JSON.parse(readFileSync7(env.GITHUB_EVENT_PATH, "utf8")) : {};
+    const event = readEvent(env, payload);
     if (event.pullRequest?.fromFork && !inputs.allowForks) {
       setFailed(
         "tr118: this pull request comes from a fork; its code would run on this (self-hosted) runner with access to it. Refused. Set allow-forks: true only if the runner is disposable and holds no secrets."
@@ -71233,20 +77681,24 @@ async function run2(env2 = process.env) {
     if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
     const cwd = process.cwd();
     startGroup("tr118: config");
-    const configFile = inputs.config ? path8.resolve(cwd, inputs.config) : path8.join(packageRoot(), "fixtures/configs/default.yml");
+    const configFile = inputs.config ? path12.resolve(cwd, inputs.config) : path12.join(packageRoot(), "fixtures/configs/default.yml");
     const config2 = loadConfigFile(configFile, {
-      modelPath: inputs.model ? path8.resolve(cwd, inputs.model) : void 0
+      modelPath: inputs.model ? path12.resolve(cwd, inputs.model) : void 0
     });
     info(
       `config ${configFile}: ${config2.backends.length} backends \xD7 ${config2.scenarios.length} scenarios \xD7 ${config2.repetitions} repetitions`
     );
     endGroup();
-    const store = inputs.baselineStore ? path8.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
-    const baseline = inputs.mode === "baseline" || inputs.baseline.kind === "none" ? void 0 : inputs.baseline.kind === "branch" ? branchName(event.pullRequest?.baseRef ?? event.refName ?? "") : path8.resolve(cwd, inputs.baseline.path);
+    startGroup("tr118: ONNX Runtime");
+    const ort = await provisionOnnxRuntime((line) => info(line));
+    info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
+    endGroup();
+    const store = inputs.baselineStore ? path12.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
+    const baseline = inputs.mode === "baseline" || inputs.baseline.kind === "none" ? void 0 : inputs.baseline.kind === "branch" ? branchName(event.pullRequest?.baseRef ?? event.refName ?? "") : path12.resolve(cwd, inputs.baseline.path);
     startGroup("tr118: measure");
     const { results, files } = await runPipeline({
       config: config2,
-      outDir: path8.resolve(cwd, inputs.out),
+      outDir: path12.resolve(cwd, inputs.out),
       modelFromFlag: inputs.model !== void 0,
       baseline,
       baselineStore: store,
@@ -71259,13 +77711,13 @@ async function run2(env2 = process.env) {
       }
     });
     endGroup();
-    const v = results.verdict;
+    const v2 = results.verdict;
     const regressions = results.comparison?.cells.filter((c) => c.decision === "fail").length ?? 0;
-    setOutput(OUTPUTS.verdict, v.decision);
+    setOutput(OUTPUTS.verdict, v2.decision);
     setOutput(OUTPUTS.reportPath, files.report);
     setOutput(OUTPUTS.resultsPath, files.results);
     setOutput(OUTPUTS.regressions, String(regressions));
-    for (const r of v.reasons) {
+    for (const r of v2.reasons) {
       if (r.decision === "fail") error(r.message, { title: `tr118: ${r.subject}` });
       else if (r.decision === "warn") warning(r.message, { title: `tr118: ${r.subject}` });
     }
@@ -71276,15 +77728,15 @@ async function run2(env2 = process.env) {
       info(`stored as baseline ${name}: ${target}`);
       summaryNotes.push(`Stored as the baseline for branch \`${name}\`.`);
     }
-    const runUrl = env2.GITHUB_SERVER_URL && env2.GITHUB_REPOSITORY && env2.GITHUB_RUN_ID ? `${env2.GITHUB_SERVER_URL}/${env2.GITHUB_REPOSITORY}/actions/runs/${env2.GITHUB_RUN_ID}` : void 0;
+    const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : void 0;
     let commentUrl = "";
     if (inputs.mode === "gate" && event.pullRequest && event.repo && inputs.githubToken) {
-      const api = new GitHubApi(inputs.githubToken, event.repo, env2.GITHUB_API_URL);
+      const api = new GitHubApi(inputs.githubToken, event.repo, env.GITHUB_API_URL);
       const body = renderComment(results, runUrl);
       let post = inputs.comment === "always";
       if (inputs.comment === "on-change") {
         const existing = await api.findComment(event.pullRequest.number, COMMENT_MARKER);
-        post = v.decision !== "pass" || existing.ok && existing.value !== null;
+        post = v2.decision !== "pass" || existing.ok && existing.value !== null;
       }
       if (post) {
         const posted = await api.upsertComment(event.pullRequest.number, COMMENT_MARKER, body);
@@ -71294,8 +77746,8 @@ async function run2(env2 = process.env) {
           summaryNotes.push(`\u26A0\uFE0F The PR comment could not be posted: ${posted.error}`);
         }
       }
-      const description = `${v.decision}: ${v.reasons.find((r) => r.decision === v.decision)?.message ?? v.basis}`;
-      const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[v.decision], description, runUrl);
+      const description = `${v2.decision}: ${v2.reasons.find((r) => r.decision === v2.decision)?.message ?? v2.basis}`;
+      const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[v2.decision], description, runUrl);
       if (!status.ok) {
         warning(
           `tr118: could not set the commit status (${status.error}); the verdict is still this step's exit code.`
@@ -71305,7 +77757,7 @@ async function run2(env2 = process.env) {
     }
     setOutput(OUTPUTS.commentUrl, commentUrl);
     await summary.addRaw([...summaryNotes, "", renderMarkdown(results)].join("\n")).write();
-    if (failsRun(v.decision, inputs.failOn)) setFailed(`tr118: verdict ${v.decision} (${v.basis})`);
+    if (failsRun(v2.decision, inputs.failOn)) setFailed(`tr118: verdict ${v2.decision} (${v2.basis})`);
   } catch (error63) {
     if (error63 instanceof UsageError) setFailed(`tr118: ${error63.message}`);
     else setFailed(`tr118: internal error: ${describeError(error63)}`);

@@ -6,6 +6,9 @@ var __export = (target, all) => {
 };
 
 // src/errors.ts
+var UsageError = class extends Error {
+  name = "UsageError";
+};
 function describeError(error62) {
   if (error62 instanceof Error) return error62.message;
   if (typeof error62 === "string") return error62;
@@ -833,10 +836,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path) {
-  if (!path)
+function getElementAtPath(obj, path2) {
+  if (!path2)
     return obj;
-  return path.reduce((acc, key) => acc?.[key], obj);
+  return path2.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -1176,11 +1179,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path, issues) {
+function prefixIssues(path2, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path);
+    iss.path.unshift(path2);
     return iss;
   });
 }
@@ -1642,16 +1645,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path = []) => {
+  const processError = (error63, path2 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
       } else {
-        const fullpath = [...path, ...issue2.path];
+        const fullpath = [...path2, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1690,17 +1693,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path = []) => {
+  const processError = (error63, path2 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
       } else {
-        const fullpath = [...path, ...issue2.path];
+        const fullpath = [...path2, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1739,8 +1742,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path) {
+  const path2 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path2) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -18878,13 +18881,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path = ref.slice(1).split("/").filter(Boolean);
-  if (path.length === 0) {
+  const path2 = ref.slice(1).split("/").filter(Boolean);
+  if (path2.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path[0] === defsKey) {
-    const key = path[1] === void 0 ? void 0 : decodeJSONPointerSegment(path[1]);
+  if (path2[0] === defsKey) {
+    const key = path2[1] === void 0 ? void 0 : decodeJSONPointerSegment(path2[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -19974,7 +19977,6 @@ var replySchema = external_exports.discriminatedUnion("type", [
 
 // src/backends/onnxruntime/session.ts
 import { performance as performance2 } from "node:perf_hooks";
-import * as ort from "onnxruntime-node";
 
 // src/accuracy/perplexity.ts
 function planWindows(tokenCount, windowTokens, strideTokens) {
@@ -20053,11 +20055,44 @@ function sessionOptions(spec2, paired = false) {
   return options;
 }
 
+// src/backends/onnxruntime/runtime.ts
+import { createRequire } from "node:module";
+import path from "node:path";
+var ORT_PACKAGE_ENV = "TR118_ONNXRUNTIME_NODE";
+var require2 = createRequire(import.meta.url);
+var loaded;
+function ortPackageDir(env = process.env) {
+  const configured = env[ORT_PACKAGE_ENV];
+  if (configured) return path.resolve(configured);
+  try {
+    return path.dirname(require2.resolve("onnxruntime-node/package.json"));
+  } catch {
+    return void 0;
+  }
+}
+function loadOrt() {
+  if (loaded) return loaded;
+  const dir = ortPackageDir();
+  if (!dir) {
+    throw new UsageError(
+      `onnxruntime-node is not installed: run npm ci, or set ${ORT_PACKAGE_ENV} to an onnxruntime-node package folder`
+    );
+  }
+  try {
+    loaded = require2(dir);
+  } catch (error62) {
+    throw new UsageError(
+      `could not load onnxruntime-node from ${dir}: ${error62 instanceof Error ? error62.message : String(error62)}`
+    );
+  }
+  return loaded;
+}
+
 // src/backends/onnxruntime/session.ts
 var KNOWN_INPUTS = /* @__PURE__ */ new Set(["input_ids", "attention_mask", "position_ids"]);
 async function openSession(modelPath, spec2, paired = false) {
   const started = performance2.now();
-  const session2 = await ort.InferenceSession.create(modelPath, sessionOptions(spec2, paired));
+  const session2 = await loadOrt().InferenceSession.create(modelPath, sessionOptions(spec2, paired));
   const openMs = performance2.now() - started;
   if (!session2.inputNames.includes("input_ids")) {
     throw new Error(`the model has no input named input_ids (inputs: ${session2.inputNames.join(", ")})`);
@@ -20073,7 +20108,7 @@ async function openSession(modelPath, spec2, paired = false) {
   const info = {
     protocolVersion: PROTOCOL_VERSION,
     runtime: "onnxruntime-node",
-    runtimeVersion: ort.env.versions.node ?? "unknown",
+    runtimeVersion: loadOrt().env.versions.node ?? "unknown",
     providers: executionProviders(spec2),
     inputNames: [...session2.inputNames],
     outputNames: [...session2.outputNames],
@@ -20085,15 +20120,15 @@ async function openSession(modelPath, spec2, paired = false) {
 function makeFeeds(session2, batch, seqLen, inputIds, attentionMask) {
   const dims = [batch, seqLen];
   const feeds = {
-    input_ids: new ort.Tensor("int64", BigInt64Array.from(Array.from(inputIds, BigInt)), dims)
+    input_ids: new (loadOrt()).Tensor("int64", BigInt64Array.from(Array.from(inputIds, BigInt)), dims)
   };
   if (session2.inputNames.includes("attention_mask")) {
-    feeds.attention_mask = new ort.Tensor("int64", BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
+    feeds.attention_mask = new (loadOrt()).Tensor("int64", BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
   }
   if (session2.inputNames.includes("position_ids")) {
     const positions = new BigInt64Array(batch * seqLen);
     for (let i = 0; i < positions.length; i++) positions[i] = BigInt(i % seqLen);
-    feeds.position_ids = new ort.Tensor("int64", positions, dims);
+    feeds.position_ids = new (loadOrt()).Tensor("int64", positions, dims);
   }
   return feeds;
 }

@@ -14,6 +14,7 @@ import { COMMENT_MARKER, renderComment } from '../github/comment.js';
 import { readEvent } from '../github/event.js';
 import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
+import { provisionOnnxRuntime } from './onnxruntime.js';
 import { runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { defaultStoreDir, saveBaseline } from '../results/store.js';
@@ -55,6 +56,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.info(
       `config ${configFile}: ${config.backends.length} backends × ${config.scenarios.length} scenarios × ${config.repetitions} repetitions`,
     );
+    core.endGroup();
+
+    // After the config: a bad config should not wait for a 113 MB download to be reported.
+    core.startGroup('tr118: ONNX Runtime');
+    const ort = await provisionOnnxRuntime((line) => core.info(line));
+    core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
     core.endGroup();
 
     const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();

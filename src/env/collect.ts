@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from '../backends/onnxruntime/runtime.js';
 import { packageRoot } from '../paths.js';
 
 export interface GpuInfo {
@@ -74,7 +74,7 @@ export function collectEnvironment(): Environment {
   return {
     toolVersion: toolVersion(),
     nodeVersion: process.version,
-    onnxruntimeVersion: ort.env.versions.node ?? 'unknown',
+    onnxruntimeVersion: loadOrt().env.versions.node ?? 'unknown',
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpuCount: cpus.length,

@@ -1,16 +1,19 @@
 /**
- * The built Action (dist/index.js) run exactly as a runner runs it: INPUT_* variables, a real pull_request payload
- * at GITHUB_EVENT_PATH, GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files, and GITHUB_API_URL pointing at a local server
- * that checks every request against GitHub's published REST description.
+ * The built Action (dist/index.js) run exactly as a runner runs it: from a checkout of the repository without
+ * node_modules (ONNX Runtime is provisioned from a local npm registry serving the genuine pinned tarballs, then
+ * taken from the tool cache), INPUT_* variables, a real pull_request payload at GITHUB_EVENT_PATH,
+ * GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files, and GITHUB_API_URL pointing at a local server that checks every
+ * request against GitHub's published REST description.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
+import { FakeNpmRegistry } from '../helpers/npm-registry.js';
 
 interface Recorded {
   method: string;
@@ -95,7 +98,24 @@ function payload(fork = false) {
   };
 }
 
-async function runAction(api: string, dir: string, inputs: Record<string, string>, fork = false) {
+/** What `actions/checkout` of this repository gives a runner: the committed files, no node_modules. */
+function freshCheckout(dir: string): string {
+  const checkout = path.join(dir, 'action');
+  mkdirSync(checkout);
+  for (const file of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
+    cpSync(path.join(ROOT, file), path.join(checkout, file), { recursive: true });
+  symlinkSync(path.join(ROOT, 'fixtures'), path.join(checkout, 'fixtures'));
+  return checkout;
+}
+
+interface Runner {
+  api: string;
+  registry: string;
+  checkout: string;
+  toolCache: string;
+}
+
+async function runAction(runner: Runner, dir: string, inputs: Record<string, string>, fork = false) {
   const event = path.join(dir, `event-${Date.now()}.json`);
   writeFileSync(event, JSON.stringify(payload(fork)));
   const summary = path.join(dir, `summary-${Date.now()}.md`);
@@ -111,7 +131,10 @@ async function runAction(api: string, dir: string, inputs: Record<string, string
     GITHUB_REPOSITORY: 'o/r',
     GITHUB_SHA: 'b'.repeat(40),
     GITHUB_REF_NAME: '7/merge',
-    GITHUB_API_URL: api,
+    GITHUB_API_URL: runner.api,
+    RUNNER_TOOL_CACHE: runner.toolCache,
+    RUNNER_TEMP: dir,
+    TR118_NPM_REGISTRY: runner.registry,
     GITHUB_SERVER_URL: 'https://github.com',
     GITHUB_RUN_ID: '42',
     GITHUB_STEP_SUMMARY: summary,
@@ -119,7 +142,7 @@ async function runAction(api: string, dir: string, inputs: Record<string, string
     TR118_BASELINE_DIR: path.join(dir, 'store'),
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist/index.js')], { env, cwd: dir });
+  const child = spawn(process.execPath, [path.join(runner.checkout, 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -132,19 +155,54 @@ async function runAction(api: string, dir: string, inputs: Record<string, string
 
 describe('the Action on a pull_request, against a contract-checked fake GitHub', () => {
   const github = new FakeGitHub();
-  let api: string;
+  const registry = new FakeNpmRegistry();
   const dir = tempDir();
+  const runner: Runner = {
+    api: '',
+    registry: '',
+    checkout: freshCheckout(dir),
+    toolCache: path.join(dir, 'toolcache'),
+  };
 
   beforeAll(async () => {
-    api = await github.start();
+    runner.api = await github.start();
+    runner.registry = await registry.start();
   });
   afterAll(async () => {
     await github.stop();
+    await registry.stop();
+  });
+
+  it('provisions ONNX Runtime once from the registry (integrity-checked), then from the tool cache', async () => {
+    const config = writeConfig(dir, SMALL);
+    const first = await runAction(runner, dir, { config, comment: 'never' });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/onnxruntime-node: .*toolcache.*node_modules\/onnxruntime-node \(downloaded\)/);
+    expect(registry.requests).toEqual([
+      '/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz',
+      '/onnxruntime-common/-/onnxruntime-common-1.30.0.tgz',
+    ]);
+    const second = await runAction(runner, dir, { config, comment: 'never' });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/onnxruntime-node: .* \(tool-cache\)/);
+    expect(registry.requests).toHaveLength(2);
+  });
+
+  it('refuses a tarball whose bytes do not match package-lock.json, naming both hashes', async () => {
+    registry.corrupt = true;
+    const r = await runAction({ ...runner, toolCache: path.join(dir, 'toolcache-2') }, dir, {
+      config: writeConfig(dir, SMALL),
+    });
+    registry.corrupt = false;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(
+      /::error::tr118: http:\/\/127\.0\.0\.1:\d+\/onnxruntime-node\/-\/onnxruntime-node-1\.30\.0\.tgz: integrity mismatch \(package-lock\.json pins sha512-\S+, got sha512-\S+\); refusing to load it/,
+    );
   });
 
   it('posts one sticky comment, then updates it; sets the status, summary and outputs; exits 0 on pass', async () => {
     const config = writeConfig(dir, SMALL);
-    const first = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    const first = await runAction(runner, dir, { config, 'github-token': 't0ken' });
     expect(first.stdout).not.toMatch(/::error/);
     expect(first.code).toBe(0);
     expect(first.outputs).toMatchObject({
@@ -154,7 +212,7 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
     });
     expect(first.outputs['report-path']).toMatch(/tr118-results\/report\.md$/);
     expect(first.summary).toContain('## Overall backend summary');
-    const second = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    const second = await runAction(runner, dir, { config, 'github-token': 't0ken' });
     expect(second.code).toBe(0);
 
     expect(github.requests.filter((r) => r.template.startsWith('INVALID'))).toEqual([]);
@@ -175,7 +233,7 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
   it('a failing verdict sets a failure status, annotations, and exits 1 (fail-on: fail), 0 with fail-on: never', async () => {
     github.requests = [];
     const config = writeConfig(dir, `${SMALL}thresholds: { max_perplexity: 1.5 }\n`);
-    const failing = await runAction(api, dir, { config, 'github-token': 't0ken' });
+    const failing = await runAction(runner, dir, { config, 'github-token': 't0ken' });
     expect(failing.code).toBe(1);
     expect(failing.outputs.verdict).toBe('fail');
     expect(failing.stdout).toMatch(
@@ -184,14 +242,14 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
     expect(github.requests.find((r) => r.template.endsWith('/statuses/{sha}'))!.body).toMatchObject({
       state: 'failure',
     });
-    const tolerant = await runAction(api, dir, { config, 'github-token': 't0ken', 'fail-on': 'never' });
+    const tolerant = await runAction(runner, dir, { config, 'github-token': 't0ken', 'fail-on': 'never' });
     expect(tolerant.code).toBe(0);
   });
 
   it('a 403 on the comment keeps the verdict: summary warns, status still set, exit code per verdict', async () => {
     github.requests = [];
     github.failComments = 403;
-    const r = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' });
+    const r = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' });
     github.failComments = null;
     expect(r.code).toBe(0);
     expect(r.outputs.verdict).toBe('pass');
@@ -202,10 +260,10 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
   });
 
   it('refuses a fork PR unless allow-forks, and validates inputs with the input name', async () => {
-    const fork = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' }, true);
+    const fork = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' }, true);
     expect(fork.code).toBe(1);
     expect(fork.stdout).toMatch(/::error::tr118: this pull request comes from a fork/);
-    const bad = await runAction(api, dir, { config: writeConfig(dir, SMALL), 'fail-on': 'sometimes' });
+    const bad = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'fail-on': 'sometimes' });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('::error::tr118: input fail-on: expected one of fail, warn, never; got "sometimes"');
   });

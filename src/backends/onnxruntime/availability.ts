@@ -1,14 +1,13 @@
 /** Whether an ONNX Runtime provider can run on this machine, and if not, why (said before a worker is started). */
 import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { OrtProvider } from '../../config/schema.js';
-
-const require = createRequire(import.meta.url);
+import { ortPackageDir } from './runtime.js';
 
 /** The folder of onnxruntime-node's native binding for this platform, where provider libraries must sit. */
 export function ortBindingDir(): string | undefined {
-  const root = path.dirname(path.dirname(require.resolve('onnxruntime-node')));
+  const root = ortPackageDir();
+  if (!root) return undefined;
   const bin = path.join(root, 'bin');
   if (!existsSync(bin)) return undefined;
   for (const napi of readdirSync(bin).sort().reverse()) {

@@ -3,11 +3,12 @@
  * The worker process calls these; so does the harness-overhead benchmark, which compares them with a bare loop.
  */
 import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { planWindows, windowNll } from '../../accuracy/perplexity.js';
 import type { BackendSpec } from '../presets.js';
 import { PROTOCOL_VERSION, type SessionInfo } from '../protocol.js';
 import { executionProviders, sessionOptions } from './options.js';
+import { loadOrt } from './runtime.js';
 
 export interface OpenSession {
   readonly session: ort.InferenceSession;
@@ -18,7 +19,7 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids']);
 
 export async function openSession(modelPath: string, spec: BackendSpec, paired = false): Promise<OpenSession> {
   const started = performance.now();
-  const session = await ort.InferenceSession.create(modelPath, sessionOptions(spec, paired));
+  const session = await loadOrt().InferenceSession.create(modelPath, sessionOptions(spec, paired));
   const openMs = performance.now() - started;
   if (!session.inputNames.includes('input_ids')) {
     throw new Error(`the model has no input named input_ids (inputs: ${session.inputNames.join(', ')})`);
@@ -34,7 +35,7 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
   const info: SessionInfo = {
     protocolVersion: PROTOCOL_VERSION,
     runtime: 'onnxruntime-node',
-    runtimeVersion: ort.env.versions.node ?? 'unknown',
+    runtimeVersion: loadOrt().env.versions.node ?? 'unknown',
     providers: executionProviders(spec),
     inputNames: [...session.inputNames],
     outputNames: [...session.outputNames],
@@ -54,15 +55,15 @@ export function makeFeeds(
 ): Record<string, ort.Tensor> {
   const dims = [batch, seqLen];
   const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor('int64', BigInt64Array.from(Array.from(inputIds, BigInt)), dims),
+    input_ids: new (loadOrt().Tensor)('int64', BigInt64Array.from(Array.from(inputIds, BigInt)), dims),
   };
   if (session.inputNames.includes('attention_mask')) {
-    feeds.attention_mask = new ort.Tensor('int64', BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
+    feeds.attention_mask = new (loadOrt().Tensor)('int64', BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
   }
   if (session.inputNames.includes('position_ids')) {
     const positions = new BigInt64Array(batch * seqLen);
     for (let i = 0; i < positions.length; i++) positions[i] = BigInt(i % seqLen);
-    feeds.position_ids = new ort.Tensor('int64', positions, dims);
+    feeds.position_ids = new (loadOrt().Tensor)('int64', positions, dims);
   }
   return feeds;
 }

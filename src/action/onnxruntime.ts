@@ -1,0 +1,131 @@
+/**
+ * The Action runs from a checkout of this repository with no `npm install`: onnxruntime-node (113 MB for all
+ * platforms, a native library) is not committed. It is provisioned here at run time, once per runner and version:
+ * the exact tarballs package-lock.json pins are downloaded from the npm registry, checked against the lockfile's
+ * sha512 integrity, unpacked for this platform only, and kept in the runner's tool cache. Workers find the folder
+ * through TR118_ONNXRUNTIME_NODE (runtime.ts).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tc from '@actions/tool-cache';
+import * as tar from 'tar';
+import { UsageError } from '../errors.js';
+import { packageRoot } from '../paths.js';
+import { ORT_PACKAGE_ENV, ortPackageDir } from '../backends/onnxruntime/runtime.js';
+
+/** npm registry to download from (a mirror on locked-down runners); the tarball path is npm's standard one. */
+export const REGISTRY_ENV = 'TR118_NPM_REGISTRY';
+export const DEFAULT_REGISTRY = 'https://registry.npmjs.org';
+const TOOL_NAME = 'tr118-onnxruntime-node';
+const PACKAGES = ['onnxruntime-node', 'onnxruntime-common'] as const;
+
+export interface PinnedPackage {
+  readonly name: string;
+  readonly version: string;
+  /** Subresource-integrity string from package-lock.json, e.g. sha512-…. */
+  readonly integrity: string;
+}
+
+/** The versions and hashes package-lock.json pins: the same bytes `npm ci` would install. */
+export function pinnedPackages(lockFile = path.join(packageRoot(), 'package-lock.json')): PinnedPackage[] {
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as {
+    packages?: Record<string, { version?: string; integrity?: string }>;
+  };
+  return PACKAGES.map((name) => {
+    const entry = lock.packages?.[`node_modules/${name}`];
+    if (!entry?.version || !entry.integrity?.startsWith('sha512-')) {
+      throw new UsageError(`${lockFile}: packages["node_modules/${name}"] needs a version and a sha512 integrity`);
+    }
+    return { name, version: entry.version, integrity: entry.integrity };
+  });
+}
+
+export function tarballUrl(pkg: PinnedPackage, registry: string): string {
+  return `${registry.replace(/\/+$/, '')}/${pkg.name}/-/${pkg.name}-${pkg.version}.tgz`;
+}
+
+async function sha512Base64(file: string): Promise<string> {
+  const hash = createHash('sha512');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('base64');
+}
+
+/**
+ * Only what runs here: package.json, the JavaScript, and this platform's native binding (the tarball holds
+ * Windows, macOS and Linux binaries: 290 MB unpacked, 46 MB of it for linux/x64).
+ */
+export function keepEntry(entryPath: string, platform = process.platform, arch = process.arch): boolean {
+  const rel = entryPath.replace(/^package\//, '');
+  if (rel === 'package.json' || rel.startsWith('dist/') || rel.startsWith('LICENSE')) return true;
+  const bin = /^bin\/napi-v\d+\/([^/]+)\/([^/]+)\//.exec(rel);
+  return bin !== null && bin[1] === platform && bin[2] === arch;
+}
+
+export interface ProvisionResult {
+  /** The onnxruntime-node package folder. */
+  readonly dir: string;
+  readonly source: 'installed' | 'env' | 'tool-cache' | 'downloaded';
+}
+
+/**
+ * Makes onnxruntime-node loadable and sets TR118_ONNXRUNTIME_NODE for this process and its workers.
+ * Order: the variable if set, an installed dependency, the tool cache, then the registry.
+ */
+export async function provisionOnnxRuntime(log: (line: string) => void = () => {}): Promise<ProvisionResult> {
+  const env = process.env;
+  if (env[ORT_PACKAGE_ENV]) {
+    const dir = path.resolve(env[ORT_PACKAGE_ENV]);
+    if (!existsSync(path.join(dir, 'package.json')))
+      throw new UsageError(`${ORT_PACKAGE_ENV}=${dir}: not an onnxruntime-node package folder (no package.json)`);
+    return { dir, source: 'env' };
+  }
+  const installed = ortPackageDir({});
+  if (installed) return { dir: installed, source: 'installed' };
+
+  // @actions/tool-cache reads these from process.env; runners set them, other hosts get a folder in the home cache.
+  env.RUNNER_TOOL_CACHE ||= path.join(os.homedir(), '.cache', 'tr118', 'tool-cache');
+  env.RUNNER_TEMP ||= os.tmpdir();
+  const pins = pinnedPackages();
+  const version = pins[0]!.version;
+  const cachedRoot = tc.find(TOOL_NAME, version, process.arch);
+  const dirIn = (root: string): string => path.join(root, 'node_modules', 'onnxruntime-node');
+  if (cachedRoot && existsSync(path.join(dirIn(cachedRoot), 'package.json'))) {
+    env[ORT_PACKAGE_ENV] = dirIn(cachedRoot);
+    return { dir: dirIn(cachedRoot), source: 'tool-cache' };
+  }
+
+  const registry = env[REGISTRY_ENV] || DEFAULT_REGISTRY;
+  const staging = mkdtempSync(path.join(env.RUNNER_TEMP, 'tr118-ort-'));
+  try {
+    for (const pin of pins) {
+      const url = tarballUrl(pin, registry);
+      log(`downloading ${url}`);
+      let file: string;
+      try {
+        file = await tc.downloadTool(url, path.join(staging, `${pin.name}.tgz`));
+      } catch (error) {
+        throw new UsageError(
+          `could not download ${pin.name}@${pin.version} from ${url} (${error instanceof Error ? error.message : String(error)}); ` +
+            `set ${REGISTRY_ENV} to a reachable npm registry, or ${ORT_PACKAGE_ENV} to an installed onnxruntime-node`,
+        );
+      }
+      const actual = `sha512-${await sha512Base64(file)}`;
+      if (actual !== pin.integrity) {
+        throw new UsageError(
+          `${url}: integrity mismatch (package-lock.json pins ${pin.integrity}, got ${actual}); refusing to load it`,
+        );
+      }
+      const target = path.join(staging, 'root', 'node_modules', pin.name);
+      mkdirSync(target, { recursive: true });
+      await tar.x({ file, cwd: target, strip: 1, filter: (p) => keepEntry(p) });
+      rmSync(file);
+    }
+    const root = await tc.cacheDir(path.join(staging, 'root'), TOOL_NAME, version, process.arch);
+    env[ORT_PACKAGE_ENV] = dirIn(root);
+    return { dir: dirIn(root), source: 'downloaded' };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
