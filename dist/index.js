@@ -77756,7 +77756,11 @@ async function run2(env = process.env) {
       }
     }
     setOutput(OUTPUTS.commentUrl, commentUrl);
-    await summary.addRaw([...summaryNotes, "", renderMarkdown(results)].join("\n")).write();
+    if (env.GITHUB_STEP_SUMMARY) {
+      await summary.addRaw([...summaryNotes, "", renderMarkdown(results)].join("\n")).write();
+    } else {
+      warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${files.report}`);
+    }
     if (failsRun(v2.decision, inputs.failOn)) setFailed(`tr118: verdict ${v2.decision} (${v2.basis})`);
   } catch (error63) {
     if (error63 instanceof UsageError) setFailed(`tr118: ${error63.message}`);

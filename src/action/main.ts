@@ -141,7 +141,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       }
     }
     core.setOutput(OUTPUTS.commentUrl, commentUrl);
-    await core.summary.addRaw([...summaryNotes, '', renderMarkdown(results)].join('\n')).write();
+    if (env.GITHUB_STEP_SUMMARY) {
+      await core.summary.addRaw([...summaryNotes, '', renderMarkdown(results)].join('\n')).write();
+    } else {
+      // Older GHES runners and local runs have no job summary: the report file is still there.
+      core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${files.report}`);
+    }
 
     if (failsRun(v.decision, inputs.failOn)) core.setFailed(`tr118: verdict ${v.decision} (${v.basis})`);
   } catch (error) {

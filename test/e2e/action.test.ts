@@ -115,7 +115,13 @@ interface Runner {
   toolCache: string;
 }
 
-async function runAction(runner: Runner, dir: string, inputs: Record<string, string>, fork = false) {
+async function runAction(
+  runner: Runner,
+  dir: string,
+  inputs: Record<string, string>,
+  fork = false,
+  extraEnv: NodeJS.ProcessEnv = {},
+) {
   const event = path.join(dir, `event-${Date.now()}.json`);
   writeFileSync(event, JSON.stringify(payload(fork)));
   const summary = path.join(dir, `summary-${Date.now()}.md`);
@@ -141,6 +147,7 @@ async function runAction(runner: Runner, dir: string, inputs: Record<string, str
     GITHUB_OUTPUT: output,
     TR118_BASELINE_DIR: path.join(dir, 'store'),
   };
+  Object.assign(env, extraEnv);
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const child = spawn(process.execPath, [path.join(runner.checkout, 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
@@ -182,9 +189,12 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
       '/onnxruntime-node/-/onnxruntime-node-1.30.0.tgz',
       '/onnxruntime-common/-/onnxruntime-common-1.30.0.tgz',
     ]);
-    const second = await runAction(runner, dir, { config, comment: 'never' });
+    // …and a runner without job summaries (older GHES) gets a warning, not an error
+    const second = await runAction(runner, dir, { config, comment: 'never' }, false, { GITHUB_STEP_SUMMARY: '' });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/onnxruntime-node: .* \(tool-cache\)/);
+    expect(second.stdout).toMatch(/::warning::tr118: no job summary on this runner .*report\.md/);
+    expect(second.outputs.verdict).toBe('pass');
     expect(registry.requests).toHaveLength(2);
   });
 
