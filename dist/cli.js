@@ -49007,11 +49007,15 @@ function checkName(name) {
     );
   }
 }
+function storedBaselineFile(storeDir, name) {
+  checkName(name);
+  return path7.join(storeDir, `${name}.json`);
+}
 function saveBaseline(resultsFile, name, storeDir) {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
   mkdirSync(storeDir, { recursive: true });
-  const target = path7.join(storeDir, `${name}.json`);
+  const target = storedBaselineFile(storeDir, name);
   const temporary = `${target}.${process.pid}.tmp`;
   copyFileSync(resultsFile, temporary);
   renameSync(temporary, target);

@@ -3,7 +3,7 @@
  * outputs, exit code. Only this file and src/github/ know about GitHub; a comment or status that fails never
  * loses the verdict (it falls back to the job summary with a warning).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { loadConfigFile } from '../config/load.js';
@@ -17,7 +17,8 @@ import { packageRoot } from '../paths.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
 import { runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { defaultStoreDir, saveBaseline } from '../results/store.js';
+import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
+import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 
 const STATUS_STATE: Record<Decision, 'success' | 'failure'> = {
   pass: 'success',
@@ -45,6 +46,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     }
     if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
     const cwd = process.cwd();
+    const summaryNotes: string[] = [];
 
     core.startGroup('tr118: config');
     const configFile = inputs.config
@@ -66,12 +68,27 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 
     const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
     // gate and merge compare (merge: a push to the default branch, gated, then stored); baseline only stores.
-    const baseline =
-      inputs.mode === 'baseline' || inputs.baseline.kind === 'none'
-        ? undefined
-        : inputs.baseline.kind === 'branch'
-          ? branchName(event.pullRequest?.baseRef ?? event.refName ?? '')
-          : path.resolve(cwd, inputs.baseline.path);
+    let baseline: string | undefined;
+    if (inputs.mode !== 'baseline' && inputs.baseline.kind === 'file')
+      baseline = path.resolve(cwd, inputs.baseline.path);
+    if (inputs.mode !== 'baseline' && inputs.baseline.kind === 'branch') {
+      const name = branchName(event.pullRequest?.baseRef ?? event.refName ?? '');
+      const file = storedBaselineFile(store, name);
+      if (inputs.cache === 'actions') {
+        const restored = await restoreBaselineFromCache(file, name);
+        if (restored.ok) core.info(restored.message);
+        else core.warning(`tr118: ${restored.message}`);
+      }
+      if (existsSync(file)) baseline = file;
+      else {
+        // The first PR after installing the gate has nothing to compare with: say so, do not fail.
+        core.warning(
+          `tr118: no stored baseline for branch ${name} yet (${file}); compared with no baseline. ` +
+            `A run with mode: baseline on a push to ${name} stores one.`,
+        );
+        summaryNotes.push(`⚠️ No stored baseline for branch \`${name}\` yet: compared with no baseline.`);
+      }
+    }
 
     core.startGroup('tr118: measure');
     const { results, files } = await runPipeline({
@@ -101,12 +118,19 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       else if (r.decision === 'warn') core.warning(r.message, { title: `tr118: ${r.subject}` });
     }
 
-    const summaryNotes: string[] = [];
     if (inputs.mode === 'baseline' || inputs.mode === 'merge') {
       const name = branchName(event.refName ?? 'main');
       const target = saveBaseline(files.results, name, store);
       core.info(`stored as baseline ${name}: ${target}`);
       summaryNotes.push(`Stored as the baseline for branch \`${name}\`.`);
+      if (inputs.cache === 'actions') {
+        const saved = await saveBaselineToCache(target, name, env);
+        if (saved.ok) core.info(saved.message);
+        else {
+          core.warning(`tr118: ${saved.message}`);
+          summaryNotes.push(`⚠️ ${saved.message}`);
+        }
+      }
     }
 
     const runUrl =

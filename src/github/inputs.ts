@@ -60,6 +60,19 @@ function optional(get: (name: string) => string, name: string): string | undefin
 export function parseInputs(get: (name: string) => string): ActionInputs {
   const baseline = optional(get, INPUTS.baseline) ?? 'none';
   const allowForks = oneOf(get, INPUTS.allowForks, ['true', 'false'], 'false');
+  const mode = oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate');
+  const cache = oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local');
+  // cache: off stores nothing, so nothing that needs a stored baseline can work: say so before measuring.
+  if (cache === 'off' && mode !== 'gate') {
+    throw new UsageError(
+      `input ${INPUTS.mode}: "${mode}" stores a baseline, but ${INPUTS.cache} is "off" (use local or actions)`,
+    );
+  }
+  if (cache === 'off' && baseline === 'branch') {
+    throw new UsageError(
+      `input ${INPUTS.baseline}: "branch" reads a stored baseline, but ${INPUTS.cache} is "off" (use local or actions)`,
+    );
+  }
   return {
     config: optional(get, INPUTS.config),
     model: optional(get, INPUTS.model),
@@ -71,10 +84,10 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
           : { kind: 'file', path: baseline },
     baselineStore: optional(get, INPUTS.baselineStore),
     githubToken: optional(get, INPUTS.githubToken),
-    mode: oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate'),
+    mode,
     comment: oneOf(get, INPUTS.comment, ['always', 'on-change', 'never'], 'always'),
     failOn: oneOf(get, INPUTS.failOn, ['fail', 'warn', 'never'], 'fail'),
-    cache: oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local'),
+    cache,
     workingDirectory: optional(get, INPUTS.workingDirectory),
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',

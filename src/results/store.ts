@@ -22,12 +22,18 @@ function checkName(name: string): void {
   }
 }
 
+/** Where the baseline NAME is (or would be) stored. */
+export function storedBaselineFile(storeDir: string, name: string): string {
+  checkName(name);
+  return path.join(storeDir, `${name}.json`);
+}
+
 /** Validates `resultsFile` as a result, then stores it as NAME (atomically: a reader never sees half a file). */
 export function saveBaseline(resultsFile: string, name: string, storeDir: string): string {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
   mkdirSync(storeDir, { recursive: true });
-  const target = path.join(storeDir, `${name}.json`);
+  const target = storedBaselineFile(storeDir, name);
   const temporary = `${target}.${process.pid}.tmp`;
   copyFileSync(resultsFile, temporary);
   renameSync(temporary, target);

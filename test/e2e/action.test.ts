@@ -8,11 +8,12 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
+import { FakeActionsCache } from '../helpers/actions-cache.js';
 import { FakeNpmRegistry } from '../helpers/npm-registry.js';
 
 interface Recorded {
@@ -115,15 +116,18 @@ interface Runner {
   toolCache: string;
 }
 
-async function runAction(
-  runner: Runner,
-  dir: string,
-  inputs: Record<string, string>,
-  fork = false,
-  extraEnv: NodeJS.ProcessEnv = {},
-) {
+interface RunOptions {
+  /** The PR comes from a fork. */
+  fork?: boolean;
+  /** A push to main instead of a pull_request. */
+  push?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+async function runAction(runner: Runner, dir: string, inputs: Record<string, string>, options: RunOptions = {}) {
   const event = path.join(dir, `event-${Date.now()}.json`);
-  writeFileSync(event, JSON.stringify(payload(fork)));
+  const push = { ref: 'refs/heads/main', after: 'c'.repeat(40), repository: payload().repository };
+  writeFileSync(event, JSON.stringify(options.push ? push : payload(options.fork)));
   const summary = path.join(dir, `summary-${Date.now()}.md`);
   const output = path.join(dir, `output-${Date.now()}.txt`);
   writeFileSync(summary, '');
@@ -132,11 +136,11 @@ async function runAction(
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     GITHUB_ACTIONS: 'true',
-    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_NAME: options.push ? 'push' : 'pull_request',
     GITHUB_EVENT_PATH: event,
     GITHUB_REPOSITORY: 'o/r',
     GITHUB_SHA: 'b'.repeat(40),
-    GITHUB_REF_NAME: '7/merge',
+    GITHUB_REF_NAME: options.push ? 'main' : '7/merge',
     GITHUB_API_URL: runner.api,
     RUNNER_TOOL_CACHE: runner.toolCache,
     RUNNER_TEMP: dir,
@@ -147,7 +151,7 @@ async function runAction(
     GITHUB_OUTPUT: output,
     TR118_BASELINE_DIR: path.join(dir, 'store'),
   };
-  Object.assign(env, extraEnv);
+  Object.assign(env, options.env);
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
   const child = spawn(process.execPath, [path.join(runner.checkout, 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
@@ -160,9 +164,11 @@ async function runAction(
   return { code, stdout, summary: readFileSync(summary, 'utf8'), outputs };
 }
 
-describe('the Action on a pull_request, against a contract-checked fake GitHub', () => {
+describe('the built Action on a runner, against contract-checked GitHub REST, npm registry and Actions cache', () => {
   const github = new FakeGitHub();
   const registry = new FakeNpmRegistry();
+  const actionsCache = new FakeActionsCache();
+  let cacheUrl = '';
   const dir = tempDir();
   const runner: Runner = {
     api: '',
@@ -174,10 +180,12 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
   beforeAll(async () => {
     runner.api = await github.start();
     runner.registry = await registry.start();
+    cacheUrl = await actionsCache.start();
   });
   afterAll(async () => {
     await github.stop();
     await registry.stop();
+    await actionsCache.stop();
   });
 
   it('provisions ONNX Runtime once from the registry (integrity-checked), then from the tool cache', async () => {
@@ -190,7 +198,7 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
       '/onnxruntime-common/-/onnxruntime-common-1.30.0.tgz',
     ]);
     // …and a runner without job summaries (older GHES) gets a warning, not an error
-    const second = await runAction(runner, dir, { config, comment: 'never' }, false, { GITHUB_STEP_SUMMARY: '' });
+    const second = await runAction(runner, dir, { config, comment: 'never' }, { env: { GITHUB_STEP_SUMMARY: '' } });
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/onnxruntime-node: .* \(tool-cache\)/);
     expect(second.stdout).toMatch(/::warning::tr118: no job summary on this runner .*report\.md/);
@@ -270,11 +278,85 @@ describe('the Action on a pull_request, against a contract-checked fake GitHub',
   });
 
   it('refuses a fork PR unless allow-forks, and validates inputs with the input name', async () => {
-    const fork = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'github-token': 't0ken' }, true);
+    const fork = await runAction(
+      runner,
+      dir,
+      { config: writeConfig(dir, SMALL), 'github-token': 't0ken' },
+      { fork: true },
+    );
     expect(fork.code).toBe(1);
     expect(fork.stdout).toMatch(/::error::tr118: this pull request comes from a fork/);
     const bad = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'fail-on': 'sometimes' });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('::error::tr118: input fail-on: expected one of fail, warn, never; got "sometimes"');
+  });
+  const comparisonMode = (resultsPath: string | undefined): unknown =>
+    (JSON.parse(readFileSync(resultsPath ?? '', 'utf8')) as { comparison?: { mode?: string } }).comparison?.mode;
+
+  it('baseline: branch with the local store: none yet → a warning; a push with mode: baseline stores one; the PR compares', async () => {
+    const config = writeConfig(dir, SMALL);
+    const store = path.join(dir, 'store-local');
+    const env = { TR118_BASELINE_DIR: store };
+    const before = await runAction(runner, dir, { config, baseline: 'branch', comment: 'never' }, { env });
+    expect(before.code).toBe(0);
+    expect(before.stdout).toMatch(/::warning::tr118: no stored baseline for branch main yet/);
+    expect(comparisonMode(before.outputs['results-path'])).toBeUndefined();
+
+    github.requests = [];
+    const push = await runAction(
+      runner,
+      dir,
+      { config, mode: 'baseline', 'github-token': 't0ken' },
+      { push: true, env },
+    );
+    expect(push.code).toBe(0);
+    expect(push.stdout).toContain(`stored as baseline main: ${path.join(store, 'main.json')}`);
+    expect(github.requests).toEqual([]); // no comment, no status on a baseline refresh
+
+    const pr = await runAction(runner, dir, { config, baseline: 'branch', comment: 'never' }, { env });
+    expect(pr.code).toBe(0);
+    expect(comparisonMode(pr.outputs['results-path'])).toBe('stored');
+  });
+
+  it('cache: actions carries the baseline from the push job to a PR job on a fresh hosted runner', async () => {
+    const config = writeConfig(dir, SMALL);
+    const store = path.join(dir, 'store-hosted');
+    const env = {
+      TR118_BASELINE_DIR: store,
+      ACTIONS_CACHE_SERVICE_V2: 'true',
+      ACTIONS_RESULTS_URL: cacheUrl,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    };
+    const push = await runAction(runner, dir, { config, mode: 'baseline', cache: 'actions' }, { push: true, env });
+    expect(push.code).toBe(0);
+    expect(push.stdout).toContain('saved the baseline of main to the Actions cache (key tr118-baseline/main/42-1)');
+    rmSync(store, { recursive: true }); // a hosted runner's disk does not survive the job
+
+    const pr = await runAction(
+      runner,
+      dir,
+      { config, baseline: 'branch', cache: 'actions', comment: 'never' },
+      { env },
+    );
+    expect(pr.code).toBe(0);
+    expect(pr.stdout).toContain('restored the baseline of main from the Actions cache (tr118-baseline/main/42-1)');
+    expect(comparisonMode(pr.outputs['results-path'])).toBe('stored');
+    expect(actionsCache.calls).toEqual([
+      'CreateCacheEntry tr118-baseline/main/42-1',
+      'FinalizeCacheEntryUpload tr118-baseline/main/42-1',
+      'GetCacheEntryDownloadURL tr118-baseline/main/',
+    ]);
+
+    // no cache service on this runner: a warning, and the run goes on without a baseline
+    const bare = await runAction(
+      runner,
+      dir,
+      { config, baseline: 'branch', cache: 'actions', comment: 'never' },
+      {
+        env: { TR118_BASELINE_DIR: path.join(dir, 'store-bare') },
+      },
+    );
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/::warning::tr118: the Actions cache service is not available on this runner/);
   });
 });

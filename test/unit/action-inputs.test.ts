@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { baselineCacheKey, baselineCachePrefix } from '../../src/action/baseline-cache.js';
+import { parseInputs } from '../../src/github/inputs.js';
+
+const from =
+  (inputs: Record<string, string>) =>
+  (name: string): string =>
+    inputs[name] ?? '';
+
+describe("the Action's inputs", () => {
+  it('defaults: gate on the bundled config, no baseline, comment always, fail on fail, local cache', () => {
+    expect(parseInputs(from({}))).toEqual({
+      config: undefined,
+      model: undefined,
+      baseline: { kind: 'none' },
+      baselineStore: undefined,
+      githubToken: undefined,
+      mode: 'gate',
+      comment: 'always',
+      failOn: 'fail',
+      cache: 'local',
+      workingDirectory: undefined,
+      allowForks: false,
+      out: 'tr118-results',
+    });
+  });
+
+  it('reads a baseline path, branch, and the enumerations', () => {
+    const i = parseInputs(
+      from({ baseline: 'base/results.json', mode: 'merge', comment: 'on-change', 'fail-on': 'warn', cache: 'actions' }),
+    );
+    expect(i.baseline).toEqual({ kind: 'file', path: 'base/results.json' });
+    expect(i).toMatchObject({ mode: 'merge', comment: 'on-change', failOn: 'warn', cache: 'actions' });
+    expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
+  });
+
+  it.each([
+    ['mode', 'publish', 'input mode: expected one of gate, baseline, merge; got "publish"'],
+    ['comment', 'sometimes', 'input comment: expected one of always, on-change, never; got "sometimes"'],
+    ['fail-on', 'error', 'input fail-on: expected one of fail, warn, never; got "error"'],
+    ['cache', 's3', 'input cache: expected one of local, actions, off; got "s3"'],
+    ['allow-forks', 'yes', 'input allow-forks: expected one of true, false; got "yes"'],
+  ])('refuses %s: %s, quoting the input and the value', (name, value, message) => {
+    expect(() => parseInputs(from({ [name]: value }))).toThrow(message);
+  });
+
+  it('cache: off refuses what needs a stored baseline, and allows a plain gate', () => {
+    expect(parseInputs(from({ cache: 'off' })).cache).toBe('off');
+    expect(parseInputs(from({ cache: 'off', baseline: 'results.json' })).cache).toBe('off');
+    expect(() => parseInputs(from({ cache: 'off', mode: 'baseline' }))).toThrow(
+      'input mode: "baseline" stores a baseline, but cache is "off" (use local or actions)',
+    );
+    expect(() => parseInputs(from({ cache: 'off', baseline: 'branch' }))).toThrow(
+      'input baseline: "branch" reads a stored baseline, but cache is "off" (use local or actions)',
+    );
+  });
+});
+
+describe('baseline keys in the Actions cache', () => {
+  it('one key per run and attempt, all under the branch prefix that a PR restores', () => {
+    const key = baselineCacheKey('main', { GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' });
+    expect(key).toBe('tr118-baseline/main/42-2');
+    expect(key.startsWith(baselineCachePrefix('main'))).toBe(true);
+    expect(baselineCacheKey('main', { GITHUB_RUN_ID: '43' })).toBe('tr118-baseline/main/43-1');
+    // a branch whose name extends another's is not matched by the shorter prefix
+    expect(baselineCacheKey('main-x', { GITHUB_RUN_ID: '1' }).startsWith(baselineCachePrefix('main'))).toBe(false);
+    expect(baselineCacheKey('main__x', { GITHUB_RUN_ID: '1' }).startsWith(baselineCachePrefix('main'))).toBe(false);
+  });
+});
