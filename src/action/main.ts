@@ -1,24 +1,28 @@
 /**
- * The Action: inputs → the same pipeline as the CLI → job summary, sticky PR comment, commit status, annotations,
- * outputs, exit code. Only this file and src/github/ know about GitHub; a comment or status that fails never
- * loses the verdict (it falls back to the job summary with a warning).
+ * The Action: inputs → an outcome (measured by the same pipeline as the CLI, or merged from the parts of a split
+ * matrix) → job summary, sticky PR comment, commit status, annotations, outputs, exit code. Only src/action and
+ * src/github know about GitHub; a comment or status that fails never loses the verdict (it falls back to the job
+ * summary with a warning).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
+import * as glob from '@actions/glob';
 import { loadConfigFile } from '../config/load.js';
 import { describeError, UsageError } from '../errors.js';
-import type { Decision } from '../gate/verdict.js';
+import type { Decision, GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
-import { COMMENT_MARKER, renderComment } from '../github/comment.js';
-import { readEvent } from '../github/event.js';
+import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
+import { readEvent, type EventInfo } from '../github/event.js';
 import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
-import { provisionOnnxRuntime } from './onnxruntime.js';
 import { runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { renderMergedMarkdown } from '../report/merged.js';
+import { mergeVerdicts, readParts } from '../results/merge.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
+import { provisionOnnxRuntime } from './onnxruntime.js';
 
 const STATUS_STATE: Record<Decision, 'success' | 'failure'> = {
   pass: 'success',
@@ -26,6 +30,19 @@ const STATUS_STATE: Record<Decision, 'success' | 'failure'> = {
   inconclusive: 'success',
   fail: 'failure',
 };
+
+/** What a run decided and what to show: the same whether it measured or merged parts. */
+interface Outcome {
+  readonly decision: Decision;
+  readonly basis: string;
+  readonly reasons: readonly (GateReason & { readonly part?: string })[];
+  readonly regressions: number;
+  readonly reportPath: string;
+  readonly resultsPath: string;
+  readonly summaryMarkdown: string;
+  readonly commentBody: (runUrl: string | undefined) => string;
+  readonly notes: readonly string[];
+}
 
 function failsRun(decision: Decision, failOn: ActionInputs['failOn']): boolean {
   if (failOn === 'never') return false;
@@ -45,138 +62,182 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       return;
     }
     if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
-    const cwd = process.cwd();
-    const summaryNotes: string[] = [];
-
-    core.startGroup('tr118: config');
-    const configFile = inputs.config
-      ? path.resolve(cwd, inputs.config)
-      : path.join(packageRoot(), 'fixtures/configs/default.yml');
-    const config = loadConfigFile(configFile, {
-      modelPath: inputs.model ? path.resolve(cwd, inputs.model) : undefined,
-    });
-    core.info(
-      `config ${configFile}: ${config.backends.length} backends × ${config.scenarios.length} scenarios × ${config.repetitions} repetitions`,
-    );
-    core.endGroup();
-
-    // After the config: a bad config should not wait for a 113 MB download to be reported.
-    core.startGroup('tr118: ONNX Runtime');
-    const ort = await provisionOnnxRuntime((line) => core.info(line));
-    core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
-    core.endGroup();
-
-    const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
-    // gate and merge compare (merge: a push to the default branch, gated, then stored); baseline only stores.
-    let baseline: string | undefined;
-    if (inputs.mode !== 'baseline' && inputs.baseline.kind === 'file')
-      baseline = path.resolve(cwd, inputs.baseline.path);
-    if (inputs.mode !== 'baseline' && inputs.baseline.kind === 'branch') {
-      const name = branchName(event.pullRequest?.baseRef ?? event.refName ?? '');
-      const file = storedBaselineFile(store, name);
-      if (inputs.cache === 'actions') {
-        const restored = await restoreBaselineFromCache(file, name);
-        if (restored.ok) core.info(restored.message);
-        else core.warning(`tr118: ${restored.message}`);
-      }
-      if (existsSync(file)) baseline = file;
-      else {
-        // The first PR after installing the gate has nothing to compare with: say so, do not fail.
-        core.warning(
-          `tr118: no stored baseline for branch ${name} yet (${file}); compared with no baseline. ` +
-            `A run with mode: baseline on a push to ${name} stores one.`,
-        );
-        summaryNotes.push(`⚠️ No stored baseline for branch \`${name}\` yet: compared with no baseline.`);
-      }
-    }
-
-    core.startGroup('tr118: measure');
-    const { results, files } = await runPipeline({
-      config,
-      outDir: path.resolve(cwd, inputs.out),
-      modelFromFlag: inputs.model !== undefined,
-      baseline,
-      baselineStore: store,
-      cwd,
-      progress: (e) => {
-        if (e.phase === 'open') core.info(`backend ${e.backend}: ${e.status}`);
-        else if (e.phase === 'run' && e.record.status === 'degraded')
-          core.warning(`${e.record.backend} × ${e.record.scenario}: ${e.record.reason ?? 'degraded'}`);
-        else if (e.phase === 'run' && e.done % 10 === 0) core.info(`${e.done}/${e.total} runs`);
-      },
-    });
-    core.endGroup();
-
-    const v = results.verdict;
-    const regressions = results.comparison?.cells.filter((c) => c.decision === 'fail').length ?? 0;
-    core.setOutput(OUTPUTS.verdict, v.decision);
-    core.setOutput(OUTPUTS.reportPath, files.report);
-    core.setOutput(OUTPUTS.resultsPath, files.results);
-    core.setOutput(OUTPUTS.regressions, String(regressions));
-    for (const r of v.reasons) {
-      if (r.decision === 'fail') core.error(r.message, { title: `tr118: ${r.subject}` });
-      else if (r.decision === 'warn') core.warning(r.message, { title: `tr118: ${r.subject}` });
-    }
-
-    if (inputs.mode === 'baseline' || inputs.mode === 'merge') {
-      const name = branchName(event.refName ?? 'main');
-      const target = saveBaseline(files.results, name, store);
-      core.info(`stored as baseline ${name}: ${target}`);
-      summaryNotes.push(`Stored as the baseline for branch \`${name}\`.`);
-      if (inputs.cache === 'actions') {
-        const saved = await saveBaselineToCache(target, name, env);
-        if (saved.ok) core.info(saved.message);
-        else {
-          core.warning(`tr118: ${saved.message}`);
-          summaryNotes.push(`⚠️ ${saved.message}`);
-        }
-      }
-    }
-
-    const runUrl =
-      env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
-        ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-        : undefined;
-    let commentUrl = '';
-    if (inputs.mode === 'gate' && event.pullRequest && event.repo && inputs.githubToken) {
-      const api = new GitHubApi(inputs.githubToken, event.repo, env.GITHUB_API_URL);
-      const body = renderComment(results, runUrl);
-      let post = inputs.comment === 'always';
-      if (inputs.comment === 'on-change') {
-        const existing = await api.findComment(event.pullRequest.number, COMMENT_MARKER);
-        // On change: post when there is something to say, or keep an existing comment up to date.
-        post = v.decision !== 'pass' || (existing.ok && existing.value !== null);
-      }
-      if (post) {
-        const posted = await api.upsertComment(event.pullRequest.number, COMMENT_MARKER, body);
-        if (posted.ok) commentUrl = posted.value.url;
-        else {
-          core.warning(`tr118: could not post the PR comment (${posted.error}); the report is in the job summary.`);
-          summaryNotes.push(`⚠️ The PR comment could not be posted: ${posted.error}`);
-        }
-      }
-      const description = `${v.decision}: ${v.reasons.find((r) => r.decision === v.decision)?.message ?? v.basis}`;
-      const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[v.decision], description, runUrl);
-      if (!status.ok) {
-        core.warning(
-          `tr118: could not set the commit status (${status.error}); the verdict is still this step's exit code.`,
-        );
-        summaryNotes.push(`⚠️ The commit status could not be set: ${status.error}`);
-      }
-    }
-    core.setOutput(OUTPUTS.commentUrl, commentUrl);
-    if (env.GITHUB_STEP_SUMMARY) {
-      await core.summary.addRaw([...summaryNotes, '', renderMarkdown(results)].join('\n')).write();
-    } else {
-      // Older GHES runners and local runs have no job summary: the report file is still there.
-      core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${files.report}`);
-    }
-
-    if (failsRun(v.decision, inputs.failOn)) core.setFailed(`tr118: verdict ${v.decision} (${v.basis})`);
+    const outcome =
+      inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
+    await publish(outcome, inputs, event, env);
   } catch (error) {
     if (error instanceof UsageError) core.setFailed(`tr118: ${error.message}`);
     else core.setFailed(`tr118: internal error: ${describeError(error)}`);
   }
+}
+
+/** gate and baseline: measure the matrix here (baseline: and store the result as this branch's baseline). */
+async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.ProcessEnv, cwd: string): Promise<Outcome> {
+  const notes: string[] = [];
+  core.startGroup('tr118: config');
+  const configFile = inputs.config
+    ? path.resolve(cwd, inputs.config)
+    : path.join(packageRoot(), 'fixtures/configs/default.yml');
+  const config = loadConfigFile(configFile, { modelPath: inputs.model ? path.resolve(cwd, inputs.model) : undefined });
+  core.info(
+    `config ${configFile}: ${config.backends.length} backends × ${config.scenarios.length} scenarios × ${config.repetitions} repetitions`,
+  );
+  core.endGroup();
+
+  // After the config: a bad config should not wait for a 113 MB download to be reported.
+  core.startGroup('tr118: ONNX Runtime');
+  const ort = await provisionOnnxRuntime((line) => core.info(line));
+  core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
+  core.endGroup();
+
+  const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
+  let baseline: string | undefined;
+  if (inputs.mode === 'gate' && inputs.baseline.kind === 'file') baseline = path.resolve(cwd, inputs.baseline.path);
+  if (inputs.mode === 'gate' && inputs.baseline.kind === 'branch') {
+    const name = branchName(event.pullRequest?.baseRef ?? event.refName ?? '');
+    const file = storedBaselineFile(store, name);
+    if (inputs.cache === 'actions') {
+      const restored = await restoreBaselineFromCache(file, name);
+      if (restored.ok) core.info(restored.message);
+      else core.warning(`tr118: ${restored.message}`);
+    }
+    if (existsSync(file)) baseline = file;
+    else {
+      // The first PR after installing the gate has nothing to compare with: say so, do not fail.
+      core.warning(
+        `tr118: no stored baseline for branch ${name} yet (${file}); compared with no baseline. ` +
+          `A run with mode: baseline on a push to ${name} stores one.`,
+      );
+      notes.push(`⚠️ No stored baseline for branch \`${name}\` yet: compared with no baseline.`);
+    }
+  }
+
+  core.startGroup('tr118: measure');
+  const { results, files } = await runPipeline({
+    config,
+    outDir: path.resolve(cwd, inputs.out),
+    modelFromFlag: inputs.model !== undefined,
+    baseline,
+    baselineStore: store,
+    cwd,
+    progress: (e) => {
+      if (e.phase === 'open') core.info(`backend ${e.backend}: ${e.status}`);
+      else if (e.phase === 'run' && e.record.status === 'degraded')
+        core.warning(`${e.record.backend} × ${e.record.scenario}: ${e.record.reason ?? 'degraded'}`);
+      else if (e.phase === 'run' && e.done % 10 === 0) core.info(`${e.done}/${e.total} runs`);
+    },
+  });
+  core.endGroup();
+
+  if (inputs.mode === 'baseline') {
+    const name = branchName(event.refName ?? 'main');
+    const target = saveBaseline(files.results, name, store);
+    core.info(`stored as baseline ${name}: ${target}`);
+    notes.push(`Stored as the baseline for branch \`${name}\`.`);
+    if (inputs.cache === 'actions') {
+      const saved = await saveBaselineToCache(target, name, env);
+      if (saved.ok) core.info(saved.message);
+      else {
+        core.warning(`tr118: ${saved.message}`);
+        notes.push(`⚠️ ${saved.message}`);
+      }
+    }
+  }
+
+  return {
+    decision: results.verdict.decision,
+    basis: results.verdict.basis,
+    reasons: results.verdict.reasons,
+    regressions: results.comparison?.cells.filter((c) => c.decision === 'fail').length ?? 0,
+    reportPath: files.report,
+    resultsPath: files.results,
+    summaryMarkdown: renderMarkdown(results),
+    commentBody: (runUrl) => renderComment(results, runUrl),
+    notes,
+  };
+}
+
+/** merge: the parts of a split matrix, measured by other jobs, become one verdict, comment and status. */
+async function merge(inputs: ActionInputs, cwd: string): Promise<Outcome> {
+  const patterns = inputs.results.map((p) => path.resolve(cwd, p)).join('\n');
+  const files = (await (await glob.create(patterns, { matchDirectories: false })).glob()).sort();
+  const parts = readParts(files);
+  core.info(`merging ${parts.length} parts: ${parts.map((p) => `${p.name} (${p.file})`).join(', ')}`);
+  const merged = mergeVerdicts(parts);
+  const outDir = path.resolve(cwd, inputs.out);
+  mkdirSync(outDir, { recursive: true });
+  const reportPath = path.join(outDir, 'report.md');
+  const summaryMarkdown = renderMergedMarkdown(merged, parts);
+  writeFileSync(reportPath, summaryMarkdown);
+  // results-path of a merge: the merged verdict with the parts it came from (each part's results.json is a baseline)
+  const resultsPath = path.join(outDir, 'merged.json');
+  writeFileSync(
+    resultsPath,
+    `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
+  );
+  return {
+    ...merged,
+    reportPath,
+    resultsPath,
+    summaryMarkdown,
+    commentBody: (runUrl) => renderMergedComment(merged, parts, runUrl),
+    notes: [],
+  };
+}
+
+/** Outputs, annotations, the comment, the status, the job summary and the exit code, from any outcome. */
+async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: NodeJS.ProcessEnv): Promise<void> {
+  const notes = [...o.notes];
+  core.setOutput(OUTPUTS.verdict, o.decision);
+  core.setOutput(OUTPUTS.reportPath, o.reportPath);
+  core.setOutput(OUTPUTS.resultsPath, o.resultsPath);
+  core.setOutput(OUTPUTS.regressions, String(o.regressions));
+  for (const r of o.reasons) {
+    const title = `tr118: ${r.part ? `${r.part}: ` : ''}${r.subject}`;
+    if (r.decision === 'fail') core.error(r.message, { title });
+    else if (r.decision === 'warn') core.warning(r.message, { title });
+  }
+
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
+  let commentUrl = '';
+  // A baseline refresh posts nothing; gate and merge report on the PR.
+  if (inputs.mode !== 'baseline' && event.pullRequest && event.repo && inputs.githubToken) {
+    const api = new GitHubApi(inputs.githubToken, event.repo, env.GITHUB_API_URL);
+    let post = inputs.comment === 'always';
+    if (inputs.comment === 'on-change') {
+      const existing = await api.findComment(event.pullRequest.number, COMMENT_MARKER);
+      // On change: post when there is something to say, or keep an existing comment up to date.
+      post = o.decision !== 'pass' || (existing.ok && existing.value !== null);
+    }
+    if (post) {
+      const posted = await api.upsertComment(event.pullRequest.number, COMMENT_MARKER, o.commentBody(runUrl));
+      if (posted.ok) commentUrl = posted.value.url;
+      else {
+        core.warning(`tr118: could not post the PR comment (${posted.error}); the report is in the job summary.`);
+        notes.push(`⚠️ The PR comment could not be posted: ${posted.error}`);
+      }
+    }
+    const description = `${o.decision}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`;
+    const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[o.decision], description, runUrl);
+    if (!status.ok) {
+      core.warning(
+        `tr118: could not set the commit status (${status.error}); the verdict is still this step's exit code.`,
+      );
+      notes.push(`⚠️ The commit status could not be set: ${status.error}`);
+    }
+  }
+  core.setOutput(OUTPUTS.commentUrl, commentUrl);
+  if (env.GITHUB_STEP_SUMMARY) {
+    await core.summary.addRaw([...notes, '', o.summaryMarkdown].join('\n')).write();
+  } else {
+    // Older GHES runners and local runs have no job summary: the report file is still there.
+    core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${o.reportPath}`);
+  }
+
+  if (failsRun(o.decision, inputs.failOn)) core.setFailed(`tr118: verdict ${o.decision} (${o.basis})`);
 }
 
 /** A branch name as a baseline name (feature/x → feature__x). */

@@ -55,7 +55,8 @@ const CELL_SEVERITY: Record<CellDecision, Decision> = {
   missing: 'warn',
 };
 
-const SEVERITY: Record<Decision, number> = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
+/** Worse decisions win when reasons or parts are combined. */
+export const SEVERITY: Record<Decision, number> = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
 
 export function decide(input: VerdictInput): Verdict {
   const reasons: GateReason[] = [];

@@ -4,7 +4,9 @@
  */
 import type { Decision } from '../gate/verdict.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { renderMergedMarkdown } from '../report/merged.js';
 import type { Results } from '../results/build.js';
+import type { MergedVerdict, Part } from '../results/merge.js';
 
 export const COMMENT_MARKER = '<!-- tr118-action:sticky-comment -->';
 
@@ -28,17 +30,22 @@ export function escapeUntrusted(text: string): string {
     .replace(/:\/\//g, ':\u200b//');
 }
 
-function chart(results: Results): string[] {
+/** Mermaid text gets only plain characters: labels are rendered by Mermaid, outside markdown's escaping. */
+function mermaidText(text: string): string {
+  return text.replace(/[^\w .,/:()-]/g, '');
+}
+
+function chart(results: Results, title = 'Median latency per scenario (ms): base bar, candidate line'): string[] {
   const cells = (results.comparison?.cells ?? []).filter(
     (c) => c.baseMedianMs !== null && c.candidateMedianMs !== null,
   );
   if (cells.length === 0) return [];
-  const label = (c: (typeof cells)[number]): string => `"${`${c.backend}/${c.scenario}`.replace(/["\\]/g, '')}"`;
+  const label = (c: (typeof cells)[number]): string => `"${mermaidText(`${c.backend}/${c.scenario}`)}"`;
   const max = Math.max(...cells.flatMap((c) => [c.baseMedianMs ?? 0, c.candidateMedianMs ?? 0]));
   return [
     '```mermaid',
     'xychart-beta',
-    '  title "Median latency per scenario (ms): base bar, candidate line"',
+    `  title "${mermaidText(title)}"`,
     `  x-axis [${cells.map(label).join(', ')}]`,
     `  y-axis "ms" 0 --> ${Number((max * 1.1).toPrecision(3))}`,
     `  bar [${cells.map((c) => Number((c.baseMedianMs ?? 0).toPrecision(4))).join(', ')}]`,
@@ -60,6 +67,29 @@ export function renderComment(results: Results, runUrl: string | undefined): str
   }
   lines.push(...chart(results));
   lines.push('<details><summary>Full report</summary>', '', renderMarkdown(results), '</details>', '');
+  if (runUrl) lines.push(`[Workflow run](${runUrl})`, '');
+  return lines.join('\n');
+}
+
+/** One comment for a split matrix: the worst part's verdict, its deciding reasons by part, a chart per part. */
+export function renderMergedComment(merged: MergedVerdict, parts: readonly Part[], runUrl: string | undefined): string {
+  const deciding = merged.reasons.filter((r) => r.decision === merged.decision && merged.decision !== 'pass');
+  const lines = [COMMENT_MARKER, `${HEADLINE[merged.decision]} — ${escapeUntrusted(merged.basis)}`, ''];
+  if (deciding.length > 0) {
+    lines.push('Decided by:', '');
+    for (const r of deciding)
+      lines.push(
+        `- **${escapeUntrusted(r.part)}: ${escapeUntrusted(r.subject)}** (${r.rule}): ${escapeUntrusted(r.message)}`,
+      );
+    lines.push('');
+  }
+  for (const p of parts) {
+    lines.push(`- ${escapeUntrusted(p.name)}: ${HEADLINE[p.results.verdict.decision].replace('tr118: ', '')}`);
+  }
+  lines.push('');
+  for (const p of parts)
+    lines.push(...chart(p.results, `${p.name}: median latency per scenario (ms), base bar, candidate line`));
+  lines.push('<details><summary>Full report</summary>', '', renderMergedMarkdown(merged, parts), '</details>', '');
   if (runUrl) lines.push(`[Workflow run](${runUrl})`, '');
   return lines.join('\n');
 }

@@ -17,6 +17,7 @@ export const INPUTS = {
   workingDirectory: 'working-directory',
   allowForks: 'allow-forks',
   out: 'out',
+  results: 'results',
 } as const;
 
 export const OUTPUTS = {
@@ -42,6 +43,8 @@ export interface ActionInputs {
   readonly workingDirectory: string | undefined;
   readonly allowForks: boolean;
   readonly out: string;
+  /** mode merge: results.json paths or glob patterns of the parts (one per line or comma-separated). */
+  readonly results: readonly string[];
 }
 
 function oneOf<T extends string>(get: (name: string) => string, name: string, allowed: readonly T[], fallback: T): T {
@@ -63,7 +66,17 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
   const mode = oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate');
   const cache = oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local');
   // cache: off stores nothing, so nothing that needs a stored baseline can work: say so before measuring.
-  if (cache === 'off' && mode !== 'gate') {
+  const results = (optional(get, INPUTS.results) ?? '')
+    .split(/[\n,]/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (mode === 'merge' && results.length === 0) {
+    throw new UsageError(`input ${INPUTS.results}: mode "merge" needs the parts' results.json files (paths or globs)`);
+  }
+  if (mode !== 'merge' && results.length > 0) {
+    throw new UsageError(`input ${INPUTS.results}: only read with mode "merge" (mode is "${mode}")`);
+  }
+  if (cache === 'off' && mode === 'baseline') {
     throw new UsageError(
       `input ${INPUTS.mode}: "${mode}" stores a baseline, but ${INPUTS.cache} is "off" (use local or actions)`,
     );
@@ -91,5 +104,6 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     workingDirectory: optional(get, INPUTS.workingDirectory),
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',
+    results,
   };
 }

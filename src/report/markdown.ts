@@ -4,7 +4,7 @@ import type { CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/build.js';
 import { cell, interval, num } from './format.js';
 
-const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
+export const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
 const DECISION_ICON: Record<CellDecision, string> = {
   pass: '✅',
   improvement: '🚀',

@@ -22,15 +22,24 @@ describe("the Action's inputs", () => {
       workingDirectory: undefined,
       allowForks: false,
       out: 'tr118-results',
+      results: [],
     });
   });
 
   it('reads a baseline path, branch, and the enumerations', () => {
     const i = parseInputs(
-      from({ baseline: 'base/results.json', mode: 'merge', comment: 'on-change', 'fail-on': 'warn', cache: 'actions' }),
+      from({
+        baseline: 'base/results.json',
+        mode: 'merge',
+        results: 'a/results.json, b/*.json\nc/results.json',
+        comment: 'on-change',
+        'fail-on': 'warn',
+        cache: 'actions',
+      }),
     );
     expect(i.baseline).toEqual({ kind: 'file', path: 'base/results.json' });
     expect(i).toMatchObject({ mode: 'merge', comment: 'on-change', failOn: 'warn', cache: 'actions' });
+    expect(i.results).toEqual(['a/results.json', 'b/*.json', 'c/results.json']);
     expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
   });
 
@@ -42,6 +51,16 @@ describe("the Action's inputs", () => {
     ['allow-forks', 'yes', 'input allow-forks: expected one of true, false; got "yes"'],
   ])('refuses %s: %s, quoting the input and the value', (name, value, message) => {
     expect(() => parseInputs(from({ [name]: value }))).toThrow(message);
+  });
+
+  it('results belongs to mode: merge, and merge needs it', () => {
+    expect(() => parseInputs(from({ mode: 'merge' }))).toThrow(
+      `input results: mode "merge" needs the parts' results.json files (paths or globs)`,
+    );
+    expect(() => parseInputs(from({ results: 'parts/*/results.json' }))).toThrow(
+      'input results: only read with mode "merge" (mode is "gate")',
+    );
+    expect(parseInputs(from({ mode: 'merge', results: 'parts/*/results.json', cache: 'off' })).mode).toBe('merge');
   });
 
   it('cache: off refuses what needs a stored baseline, and allows a plain gate', () => {

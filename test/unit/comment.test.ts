@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Environment } from '../../src/env/collect.js';
 import type { Comparison } from '../../src/gate/compare.js';
-import { COMMENT_MARKER, escapeUntrusted, renderComment } from '../../src/github/comment.js';
+import { COMMENT_MARKER, escapeUntrusted, renderComment, renderMergedComment } from '../../src/github/comment.js';
 import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
 import type { Measurement } from '../../src/measure/runner.js';
 import { buildResults, withComparison, type Results } from '../../src/results/build.js';
+import { mergeVerdicts, type Part } from '../../src/results/merge.js';
 import { ROOT } from '../helpers/fixture.js';
 
 const CONFIG = parseConfig(
@@ -115,6 +116,45 @@ describe('the PR comment, exact text', () => {
     expect(lines[3]).toBe('Decided by:');
     expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/);
     expect(text).toContain('xychart-beta');
+  });
+});
+
+describe('the merged comment of a split matrix, exact text', () => {
+  const parts: Part[] = [
+    { name: 'tr118-cpu', file: 'parts/tr118-cpu/results.json', results: results() },
+    {
+      name: 'tr118-gpu <b>',
+      file: 'parts/tr118-gpu/results.json',
+      results: withComparison(results(), CONFIG, comparison('fail')),
+    },
+  ];
+
+  it('the worst part decides; its reasons carry the part name; one chart per compared part', async () => {
+    const merged = mergeVerdicts(parts);
+    expect(merged.decision).toBe('fail');
+    expect(merged.regressions).toBe(1);
+    expect(merged.basis).toBe('2 parts of a split matrix (1 fail, 1 pass); the worst part decides');
+    const text = renderMergedComment(merged, parts, RUN_URL).replace(/Duration: .* s\./g, 'Duration: X s.');
+    expect(text.split('\n').slice(0, 8)).toEqual([
+      COMMENT_MARKER,
+      '❌ **tr118: fail** — 2 parts of a split matrix \\(1 fail, 1 pass\\); the worst part decides',
+      '',
+      'Decided by:',
+      '',
+      expect.stringMatching(
+        /^- \*\*tr118-gpu \\<b\\>: onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/,
+      ),
+      '',
+      '- tr118-cpu: ✅ **pass**',
+    ]);
+    expect(text.match(/xychart-beta/g)).toHaveLength(1);
+    await expect(text).toMatchFileSnapshot('./__snapshots__/comment-merged.md');
+  });
+
+  it('all parts passing gives pass', () => {
+    const merged = mergeVerdicts([parts[0]!, { ...parts[0]!, name: 'tr118-cpu-2' }]);
+    expect(merged).toMatchObject({ decision: 'pass', regressions: 0 });
+    expect(merged.basis).toBe('2 parts of a split matrix (2 pass); the worst part decides');
   });
 });
 
