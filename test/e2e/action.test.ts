@@ -5,7 +5,7 @@
  * GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files, and GITHUB_API_URL pointing at a local server that checks every
  * request against GitHub's published REST description.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -99,6 +99,9 @@ function payload(fork = false) {
   };
 }
 
+/** action.yml says node24: CI sets TR118_ACTION_NODE to a Node 24 binary (.ci/run); elsewhere this Node runs it. */
+const ACTION_NODE = process.env.TR118_ACTION_NODE ?? process.execPath;
+
 /** What `actions/checkout` of this repository gives a runner: the committed files, no node_modules. */
 function freshCheckout(dir: string): string {
   const checkout = path.join(dir, 'action');
@@ -153,7 +156,7 @@ async function runAction(runner: Runner, dir: string, inputs: Record<string, str
   };
   Object.assign(env, options.env);
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const child = spawn(process.execPath, [path.join(runner.checkout, 'dist/index.js')], { env, cwd: dir });
+  const child = spawn(ACTION_NODE, [path.join(runner.checkout, 'dist/index.js')], { env, cwd: dir });
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -186,6 +189,12 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     await github.stop();
     await registry.stop();
     await actionsCache.stop();
+  });
+
+  it(`runs on the Node.js that runs it (${ACTION_NODE})`, () => {
+    const version = execFileSync(ACTION_NODE, ['--version'], { encoding: 'utf8' }).trim();
+    if (process.env.TR118_ACTION_NODE) expect(version).toMatch(/^v24\./);
+    else expect(version).toBe(process.version);
   });
 
   it('provisions ONNX Runtime once from the registry (integrity-checked), then from the tool cache', async () => {
