@@ -22,18 +22,26 @@ export const STATUS_CONTEXT = 'tr118';
 export class GitHubApi {
   private readonly octokit: Client;
 
+  /**
+   * `retryAfterBaseMs` is how long one "second" of Octokit's back-off lasts: 1000 in use; tests shrink it so that
+   * the real retry and throttling code runs without real waits.
+   */
   constructor(
     token: string,
     private readonly repo: Repo,
     baseUrl: string | undefined,
     retries = 2,
+    retryAfterBaseMs = 1000,
   ) {
     this.octokit = getOctokit(
       token,
       {
         ...(baseUrl ? { baseUrl } : {}),
-        request: { retries },
+        // Retries set here, not as request.retries: that option makes the plugin retry every error, 403 and 422
+        // included (a fork's read-only token would be asked three times); here doNotRetry still applies.
+        retry: { retries, retryAfterBaseValue: retryAfterBaseMs },
         throttle: {
+          retryAfterBaseValue: retryAfterBaseMs,
           // Primary and secondary rate limits: wait and retry a couple of times, then give up (the caller warns).
           onRateLimit: (_after: number, _options: unknown, _octokit: unknown, count: number) => count < 2,
           onSecondaryRateLimit: (_after: number, _options: unknown, _octokit: unknown, count: number) => count < 2,
