@@ -1,0 +1,57 @@
+/**
+ * What the Action costs on top of the measurement: the built dist/index.js, run from a checkout without
+ * node_modules as a runner runs it, on the bundled default matrix. Cold: ONNX Runtime provisioned (the pinned
+ * tarballs from a local npm registry serving npm's cached bytes, so the network is left out: sha512 check and
+ * unpacking only). Warm: from the tool cache. Overhead = step wall time − the pipeline's own duration.
+ *   npm run build && npm run bench:action
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { packageRoot } from '../src/paths.js';
+import { FakeNpmRegistry } from '../test/helpers/npm-registry.js';
+
+const root = packageRoot();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-action-'));
+const checkout = path.join(dir, 'action');
+mkdirSync(checkout);
+for (const f of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
+  cpSync(path.join(root, f), path.join(checkout, f), { recursive: true });
+symlinkSync(path.join(root, 'fixtures'), path.join(checkout, 'fixtures'));
+
+const registry = new FakeNpmRegistry();
+const registryUrl = await registry.start();
+
+async function step(label: string): Promise<void> {
+  const summary = path.join(dir, `summary-${label}.md`);
+  writeFileSync(summary, '');
+  const out = path.join(dir, `out-${label}`);
+  const started = process.hrtime.bigint();
+  // spawn, not spawnSync: the registry answers from this process's event loop
+  const child = spawn(process.execPath, [path.join(checkout, 'dist/index.js')], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      RUNNER_TOOL_CACHE: path.join(dir, 'toolcache'),
+      RUNNER_TEMP: dir,
+      TR118_NPM_REGISTRY: registryUrl,
+      GITHUB_STEP_SUMMARY: summary,
+      INPUT_OUT: out,
+    },
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (code !== 0) throw new Error(`the Action exited ${String(code)}`);
+  const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { durationSeconds: number };
+  console.log(
+    `${label.padEnd(5)} step ${seconds.toFixed(2)} s, pipeline ${results.durationSeconds.toFixed(2)} s, overhead ${(seconds - results.durationSeconds).toFixed(2)} s`,
+  );
+}
+
+console.log(`machine: ${os.cpus()[0]?.model.trim()} × ${os.cpus().length}; Node ${process.version}`);
+await step('cold');
+await step('warm');
+await registry.stop();
