@@ -2,14 +2,17 @@
  * What the Action costs on top of the measurement: the built dist/index.js, run from a checkout without
  * node_modules as a runner runs it, on the bundled default matrix. Cold: ONNX Runtime provisioned (the pinned
  * tarballs from a local npm registry serving npm's cached bytes, so the network is left out: sha512 check and
- * unpacking only). Warm: from the tool cache. Overhead = step wall time − the pipeline's own duration.
+ * unpacking only). Warm: from the tool cache. Then as on hosted runners with `cache: actions` (fresh tool cache each
+ * job): cold plus saving to a local Actions cache service, and restored from it. Overhead = step wall time − the
+ * pipeline's own duration.
  *   npm run build && npm run bench:action
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
+import { FakeActionsCache } from '../test/helpers/actions-cache.js';
 import { FakeNpmRegistry } from '../test/helpers/npm-registry.js';
 
 const root = packageRoot();
@@ -22,8 +25,10 @@ symlinkSync(path.join(root, 'fixtures'), path.join(checkout, 'fixtures'));
 
 const registry = new FakeNpmRegistry();
 const registryUrl = await registry.start();
+const actionsCache = new FakeActionsCache();
+const cacheUrl = await actionsCache.start();
 
-async function step(label: string): Promise<void> {
+async function step(label: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
   const summary = path.join(dir, `summary-${label}.md`);
   writeFileSync(summary, '');
   const out = path.join(dir, `out-${label}`);
@@ -40,6 +45,7 @@ async function step(label: string): Promise<void> {
       TR118_NPM_REGISTRY: registryUrl,
       GITHUB_STEP_SUMMARY: summary,
       INPUT_OUT: out,
+      ...extraEnv,
     },
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -47,11 +53,23 @@ async function step(label: string): Promise<void> {
   if (code !== 0) throw new Error(`the Action exited ${String(code)}`);
   const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { durationSeconds: number };
   console.log(
-    `${label.padEnd(5)} step ${seconds.toFixed(2)} s, pipeline ${results.durationSeconds.toFixed(2)} s, overhead ${(seconds - results.durationSeconds).toFixed(2)} s`,
+    `${label.padEnd(9)} step ${seconds.toFixed(2)} s, pipeline ${results.durationSeconds.toFixed(2)} s, overhead ${(seconds - results.durationSeconds).toFixed(2)} s`,
   );
 }
 
 console.log(`machine: ${os.cpus()[0]?.model.trim()} × ${os.cpus().length}; Node ${process.version}`);
 await step('cold');
 await step('warm');
+// hosted runners with cache: actions: a fresh tool cache each job, ONNX Runtime from the (local) Actions cache
+const hosted = {
+  INPUT_CACHE: 'actions',
+  ACTIONS_CACHE_SERVICE_V2: 'true',
+  ACTIONS_RESULTS_URL: cacheUrl,
+  ACTIONS_RUNTIME_TOKEN: 'bench',
+};
+rmSync(path.join(dir, 'toolcache'), { recursive: true });
+await step('cold+save', hosted);
+rmSync(path.join(dir, 'toolcache'), { recursive: true });
+await step('restore', hosted);
 await registry.stop();
+await actionsCache.stop();

@@ -86,7 +86,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
 
   // After the config: a bad config should not wait for a 113 MB download to be reported.
   core.startGroup('tr118: ONNX Runtime');
-  const ort = await provisionOnnxRuntime((line) => core.info(line));
+  const ort = await provisionOnnxRuntime({ log: (line) => core.info(line), actionsCache: inputs.cache === 'actions' });
   core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
   core.endGroup();
 

@@ -2,13 +2,15 @@
  * The Action runs from a checkout of this repository with no `npm install`: onnxruntime-node (113 MB for all
  * platforms, a native library) is not committed. It is provisioned here at run time, once per runner and version:
  * the exact tarballs package-lock.json pins are downloaded from the npm registry, checked against the lockfile's
- * sha512 integrity, unpacked for this platform only, and kept in the runner's tool cache. Workers find the folder
- * through TR118_ONNXRUNTIME_NODE (runtime.ts).
+ * sha512 integrity, unpacked for this platform only, and kept in the runner's tool cache (and, with
+ * `cache: actions`, in the Actions cache for hosted runners). Workers find the folder through
+ * TR118_ONNXRUNTIME_NODE (runtime.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as cache from '@actions/cache';
 import * as tc from '@actions/tool-cache';
 import * as tar from 'tar';
 import { UsageError } from '../errors.js';
@@ -66,14 +68,32 @@ export function keepEntry(entryPath: string, platform = process.platform, arch =
 export interface ProvisionResult {
   /** The onnxruntime-node package folder. */
   readonly dir: string;
-  readonly source: 'installed' | 'env' | 'tool-cache' | 'downloaded';
+  readonly source: 'installed' | 'env' | 'tool-cache' | 'actions-cache' | 'downloaded';
+}
+
+export interface ProvisionOptions {
+  readonly log?: (line: string) => void;
+  /**
+   * cache: actions — hosted runners lose the tool cache after each job: keep the unpacked folder (46 MB, this
+   * platform only) in the Actions cache instead of downloading 113 MB from the registry every job.
+   */
+  readonly actionsCache?: boolean;
+}
+
+/** Pinned content, so one immutable entry per version, platform and hash. */
+export function runtimeCacheKey(pin: PinnedPackage, platform = process.platform, arch = process.arch): string {
+  const hash = Buffer.from(pin.integrity.replace(/^sha512-/, ''), 'base64')
+    .toString('hex')
+    .slice(0, 16);
+  return `tr118-onnxruntime-node/${pin.version}/${platform}-${arch}/${hash}`;
 }
 
 /**
  * Makes onnxruntime-node loadable and sets TR118_ONNXRUNTIME_NODE for this process and its workers.
  * Order: the variable if set, an installed dependency, the tool cache, then the registry.
  */
-export async function provisionOnnxRuntime(log: (line: string) => void = () => {}): Promise<ProvisionResult> {
+export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Promise<ProvisionResult> {
+  const log = options.log ?? (() => {});
   const env = process.env;
   if (env[ORT_PACKAGE_ENV]) {
     const dir = path.resolve(env[ORT_PACKAGE_ENV]);
@@ -94,6 +114,19 @@ export async function provisionOnnxRuntime(log: (line: string) => void = () => {
   if (cachedRoot && existsSync(path.join(dirIn(cachedRoot), 'package.json'))) {
     env[ORT_PACKAGE_ENV] = dirIn(cachedRoot);
     return { dir: dirIn(cachedRoot), source: 'tool-cache' };
+  }
+
+  // The tool cache's own layout (folder + `.complete` marker), so tc.find sees a restored entry like its own.
+  const toolDir = path.join(env.RUNNER_TOOL_CACHE, TOOL_NAME, version, process.arch);
+  const cachePaths = [toolDir, `${toolDir}.complete`];
+  const cacheKey = runtimeCacheKey(pins[0]!);
+  const useActionsCache = options.actionsCache === true && cache.isFeatureAvailable();
+  if (useActionsCache) {
+    const hit = await cache.restoreCache(cachePaths, cacheKey);
+    if (hit && existsSync(path.join(dirIn(toolDir), 'package.json'))) {
+      env[ORT_PACKAGE_ENV] = dirIn(toolDir);
+      return { dir: dirIn(toolDir), source: 'actions-cache' };
+    }
   }
 
   const registry = env[REGISTRY_ENV] || DEFAULT_REGISTRY;
@@ -124,6 +157,11 @@ export async function provisionOnnxRuntime(log: (line: string) => void = () => {
     }
     const root = await tc.cacheDir(path.join(staging, 'root'), TOOL_NAME, version, process.arch);
     env[ORT_PACKAGE_ENV] = dirIn(root);
+    if (useActionsCache) {
+      // Another job may have saved it meanwhile: @actions/cache reports that, and this run goes on either way.
+      const id = await cache.saveCache(cachePaths, cacheKey);
+      log(id === -1 ? `not saved to the Actions cache (${cacheKey})` : `saved to the Actions cache as ${cacheKey}`);
+    }
     return { dir: dirIn(root), source: 'downloaded' };
   } finally {
     rmSync(staging, { recursive: true, force: true });

@@ -336,6 +336,7 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
       ACTIONS_RESULTS_URL: cacheUrl,
       ACTIONS_RUNTIME_TOKEN: 'runtime-token',
     };
+    actionsCache.calls = [];
     const push = await runAction(runner, dir, { config, mode: 'baseline', cache: 'actions' }, { push: true, env });
     expect(push.code).toBe(0);
     expect(push.stdout).toContain('saved the baseline of main to the Actions cache (key tr118-baseline/main/42-1)');
@@ -368,6 +369,31 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     expect(bare.code).toBe(0);
     expect(bare.stdout).toMatch(/::warning::tr118: the Actions cache service is not available on this runner/);
   });
+  it('cache: actions keeps ONNX Runtime for hosted runners: one registry download, then the Actions cache', async () => {
+    const config = writeConfig(dir, SMALL);
+    const hosted = { ...runner, toolCache: path.join(dir, 'hosted-toolcache') };
+    const env = {
+      ACTIONS_CACHE_SERVICE_V2: 'true',
+      ACTIONS_RESULTS_URL: cacheUrl,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+    };
+    actionsCache.calls = [];
+    const downloads = registry.requests.length;
+    const first = await runAction(hosted, dir, { config, cache: 'actions', comment: 'never' }, { env });
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(
+      /saved to the Actions cache as tr118-onnxruntime-node\/1\.30\.0\/\w+-\w+\/[0-9a-f]{16}/,
+    );
+    expect(registry.requests.length).toBe(downloads + 2);
+
+    rmSync(hosted.toolCache, { recursive: true }); // the next job gets a fresh hosted runner
+    const second = await runAction(hosted, dir, { config, cache: 'actions', comment: 'never' }, { env });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/onnxruntime-node: .*hosted-toolcache.* \(actions-cache\)/);
+    expect(registry.requests.length).toBe(downloads + 2);
+    expect(actionsCache.calls.filter((c) => c.startsWith('INVALID'))).toEqual([]);
+  });
+
   it('mode: merge turns the parts of a split matrix into one comment and one status; the worst part decides', async () => {
     const parts = path.join(dir, 'parts');
     const cpu = await runAction(runner, dir, { config: writeConfig(dir, SMALL), out: path.join(parts, 'tr118-cpu') });

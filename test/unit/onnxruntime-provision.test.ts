@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keepEntry, pinnedPackages, tarballUrl } from '../../src/action/onnxruntime.js';
+import { keepEntry, pinnedPackages, runtimeCacheKey, tarballUrl } from '../../src/action/onnxruntime.js';
 import { tempDir } from '../helpers/fixture.js';
 
 describe('ONNX Runtime provisioning for the Action', () => {
@@ -38,5 +38,16 @@ describe('ONNX Runtime provisioning for the Action', () => {
     expect(keepEntry('package/bin/napi-v6/win32/x64/onnxruntime.dll', 'linux', 'x64')).toBe(false);
     expect(keepEntry('package/bin/napi-v6/darwin/arm64/libonnxruntime.dylib', 'darwin', 'arm64')).toBe(true);
     expect(keepEntry('package/script/install.js', 'linux', 'x64')).toBe(false);
+  });
+
+  it('keys the Actions cache entry by version, platform and the pinned hash (a new pin is a new entry)', () => {
+    const pin = {
+      name: 'onnxruntime-node',
+      version: '1.30.0',
+      integrity: `sha512-${Buffer.alloc(64, 0xab).toString('base64')}`,
+    };
+    expect(runtimeCacheKey(pin, 'linux', 'x64')).toBe('tr118-onnxruntime-node/1.30.0/linux-x64/abababababababab');
+    const other = { ...pin, integrity: `sha512-${Buffer.alloc(64, 0xcd).toString('base64')}` };
+    expect(runtimeCacheKey(other, 'linux', 'x64')).not.toBe(runtimeCacheKey(pin, 'linux', 'x64'));
   });
 });
