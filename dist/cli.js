@@ -43990,9 +43990,7 @@ function loadOrt() {
   try {
     loaded = require2(dir);
   } catch (error62) {
-    throw new UsageError(
-      `could not load onnxruntime-node from ${dir}: ${error62 instanceof Error ? error62.message : String(error62)}`
-    );
+    throw new UsageError(`could not load onnxruntime-node from ${dir}: ${describeError(error62)}`);
   }
   return loaded;
 }
@@ -44456,6 +44454,11 @@ var CELL_SEVERITY = {
   missing: "warn"
 };
 var SEVERITY = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
+function worstDecision(decisions) {
+  let worst = "pass";
+  for (const d of decisions) if (SEVERITY[d] > SEVERITY[worst]) worst = d;
+  return worst;
+}
 function decide(input2) {
   const reasons = [];
   for (const cell2 of input2.cells) {
@@ -44526,10 +44529,7 @@ function decide(input2) {
   if (input2.baselineProblem) {
     reasons.push({ rule: "baseline", subject: "baseline", decision: "warn", message: input2.baselineProblem });
   }
-  const decision = reasons.reduce(
-    (worst, r) => SEVERITY[r.decision] > SEVERITY[worst] ? r.decision : worst,
-    "pass"
-  );
+  const decision = worstDecision(reasons.map((r) => r.decision));
   const within = input2.accuracy?.reference ? `perplexity against the reference backend ${input2.accuracy.reference}, degraded runs per cell` : "degraded runs per cell";
   const basis = !comparison ? `${within}; no latency baseline` : comparison.mode === "same-run" ? `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition); ${within}` : `stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}); ${within}`;
   return { decision, reasons, basis };

@@ -20081,9 +20081,7 @@ function loadOrt() {
   try {
     loaded = require2(dir);
   } catch (error62) {
-    throw new UsageError(
-      `could not load onnxruntime-node from ${dir}: ${error62 instanceof Error ? error62.message : String(error62)}`
-    );
+    throw new UsageError(`could not load onnxruntime-node from ${dir}: ${describeError(error62)}`);
   }
   return loaded;
 }
@@ -20118,17 +20116,18 @@ async function openSession(modelPath, spec2, paired = false) {
   return { session: session2, info };
 }
 function makeFeeds(session2, batch, seqLen, inputIds, attentionMask) {
+  const { Tensor } = loadOrt();
   const dims = [batch, seqLen];
   const feeds = {
-    input_ids: new (loadOrt()).Tensor("int64", BigInt64Array.from(Array.from(inputIds, BigInt)), dims)
+    input_ids: new Tensor("int64", BigInt64Array.from(Array.from(inputIds, BigInt)), dims)
   };
   if (session2.inputNames.includes("attention_mask")) {
-    feeds.attention_mask = new (loadOrt()).Tensor("int64", BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
+    feeds.attention_mask = new Tensor("int64", BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
   }
   if (session2.inputNames.includes("position_ids")) {
     const positions = new BigInt64Array(batch * seqLen);
     for (let i = 0; i < positions.length; i++) positions[i] = BigInt(i % seqLen);
-    feeds.position_ids = new (loadOrt()).Tensor("int64", positions, dims);
+    feeds.position_ids = new Tensor("int64", positions, dims);
   }
   return feeds;
 }

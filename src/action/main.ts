@@ -19,7 +19,7 @@ import { packageRoot } from '../paths.js';
 import { runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
-import { mergeVerdicts, readParts } from '../results/merge.js';
+import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
@@ -148,7 +148,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
     decision: results.verdict.decision,
     basis: results.verdict.basis,
     reasons: results.verdict.reasons,
-    regressions: results.comparison?.cells.filter((c) => c.decision === 'fail').length ?? 0,
+    regressions: regressionCount(results),
     reportPath: files.report,
     resultsPath: files.results,
     summaryMarkdown: renderMarkdown(results),

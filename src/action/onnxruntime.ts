@@ -13,7 +13,7 @@ import path from 'node:path';
 import * as cache from '@actions/cache';
 import * as tc from '@actions/tool-cache';
 import * as tar from 'tar';
-import { UsageError } from '../errors.js';
+import { describeError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { ORT_PACKAGE_ENV, ortPackageDir } from '../backends/onnxruntime/runtime.js';
 
@@ -90,7 +90,8 @@ export function runtimeCacheKey(pin: PinnedPackage, platform = process.platform,
 
 /**
  * Makes onnxruntime-node loadable and sets TR118_ONNXRUNTIME_NODE for this process and its workers.
- * Order: the variable if set, an installed dependency, the tool cache, then the registry.
+ * Order: the variable if set, an installed dependency, the tool cache, the Actions cache (cache: actions), then
+ * the registry.
  */
 export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = options.log ?? (() => {});
@@ -111,10 +112,12 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
   const version = pins[0]!.version;
   const cachedRoot = tc.find(TOOL_NAME, version, process.arch);
   const dirIn = (root: string): string => path.join(root, 'node_modules', 'onnxruntime-node');
-  if (cachedRoot && existsSync(path.join(dirIn(cachedRoot), 'package.json'))) {
-    env[ORT_PACKAGE_ENV] = dirIn(cachedRoot);
-    return { dir: dirIn(cachedRoot), source: 'tool-cache' };
-  }
+  const use = (root: string, source: ProvisionResult['source']): ProvisionResult => {
+    env[ORT_PACKAGE_ENV] = dirIn(root);
+    return { dir: dirIn(root), source };
+  };
+  const complete = (root: string): boolean => existsSync(path.join(dirIn(root), 'package.json'));
+  if (cachedRoot && complete(cachedRoot)) return use(cachedRoot, 'tool-cache');
 
   // The tool cache's own layout (folder + `.complete` marker), so tc.find sees a restored entry like its own.
   const toolDir = path.join(env.RUNNER_TOOL_CACHE, TOOL_NAME, version, process.arch);
@@ -123,10 +126,7 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
   const useActionsCache = options.actionsCache === true && cache.isFeatureAvailable();
   if (useActionsCache) {
     const hit = await cache.restoreCache(cachePaths, cacheKey);
-    if (hit && existsSync(path.join(dirIn(toolDir), 'package.json'))) {
-      env[ORT_PACKAGE_ENV] = dirIn(toolDir);
-      return { dir: dirIn(toolDir), source: 'actions-cache' };
-    }
+    if (hit && complete(toolDir)) return use(toolDir, 'actions-cache');
   }
 
   const registry = env[REGISTRY_ENV] || DEFAULT_REGISTRY;
@@ -140,7 +140,7 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
         file = await tc.downloadTool(url, path.join(staging, `${pin.name}.tgz`));
       } catch (error) {
         throw new UsageError(
-          `could not download ${pin.name}@${pin.version} from ${url} (${error instanceof Error ? error.message : String(error)}); ` +
+          `could not download ${pin.name}@${pin.version} from ${url} (${describeError(error)}); ` +
             `set ${REGISTRY_ENV} to a reachable npm registry, or ${ORT_PACKAGE_ENV} to an installed onnxruntime-node`,
         );
       }
@@ -156,13 +156,12 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
       rmSync(file);
     }
     const root = await tc.cacheDir(path.join(staging, 'root'), TOOL_NAME, version, process.arch);
-    env[ORT_PACKAGE_ENV] = dirIn(root);
     if (useActionsCache) {
       // Another job may have saved it meanwhile: @actions/cache reports that, and this run goes on either way.
       const id = await cache.saveCache(cachePaths, cacheKey);
       log(id === -1 ? `not saved to the Actions cache (${cacheKey})` : `saved to the Actions cache as ${cacheKey}`);
     }
-    return { dir: dirIn(root), source: 'downloaded' };
+    return use(root, 'downloaded');
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }

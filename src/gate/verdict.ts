@@ -55,8 +55,14 @@ const CELL_SEVERITY: Record<CellDecision, Decision> = {
   missing: 'warn',
 };
 
-/** Worse decisions win when reasons or parts are combined. */
-export const SEVERITY: Record<Decision, number> = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
+const SEVERITY: Record<Decision, number> = { pass: 0, warn: 1, inconclusive: 2, fail: 3 };
+
+/** The worst of some decisions (pass when there are none): how reasons, and the parts of a split matrix, combine. */
+export function worstDecision(decisions: Iterable<Decision>): Decision {
+  let worst: Decision = 'pass';
+  for (const d of decisions) if (SEVERITY[d] > SEVERITY[worst]) worst = d;
+  return worst;
+}
 
 export function decide(input: VerdictInput): Verdict {
   const reasons: GateReason[] = [];
@@ -128,10 +134,7 @@ export function decide(input: VerdictInput): Verdict {
   if (input.baselineProblem) {
     reasons.push({ rule: 'baseline', subject: 'baseline', decision: 'warn', message: input.baselineProblem });
   }
-  const decision = reasons.reduce<Decision>(
-    (worst, r) => (SEVERITY[r.decision] > SEVERITY[worst] ? r.decision : worst),
-    'pass',
-  );
+  const decision = worstDecision(reasons.map((r) => r.decision));
   const within = input.accuracy?.reference
     ? `perplexity against the reference backend ${input.accuracy.reference}, degraded runs per cell`
     : 'degraded runs per cell';

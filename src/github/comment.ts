@@ -2,7 +2,7 @@
  * The sticky PR comment: found again by a hidden marker, led by the verdict and the cells that decided it, then a
  * small Mermaid chart of latency per scenario (base vs candidate), then the same report as report.md. Pure.
  */
-import type { Decision } from '../gate/verdict.js';
+import type { Decision, GateReason } from '../gate/verdict.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import type { Results } from '../results/build.js';
@@ -55,16 +55,28 @@ function chart(results: Results, title = 'Median latency per scenario (ms): base
   ];
 }
 
-export function renderComment(results: Results, runUrl: string | undefined): string {
-  const v = results.verdict;
-  const deciding = v.reasons.filter((r) => r.decision === v.decision && v.decision !== 'pass');
-  const lines = [COMMENT_MARKER, `${HEADLINE[v.decision]} — ${escapeUntrusted(v.basis)}`, ''];
+/** The headline and the reasons that carry the verdict's own decision (a part's name before the subject). */
+function verdictHead(
+  decision: Decision,
+  basis: string,
+  reasons: readonly (GateReason & { readonly part?: string })[],
+): string[] {
+  const lines = [COMMENT_MARKER, `${HEADLINE[decision]} — ${escapeUntrusted(basis)}`, ''];
+  const deciding = reasons.filter((r) => r.decision === decision && decision !== 'pass');
   if (deciding.length > 0) {
     lines.push('Decided by:', '');
-    for (const r of deciding)
-      lines.push(`- **${escapeUntrusted(r.subject)}** (${r.rule}): ${escapeUntrusted(r.message)}`);
+    for (const r of deciding) {
+      const subject = r.part ? `${escapeUntrusted(r.part)}: ${escapeUntrusted(r.subject)}` : escapeUntrusted(r.subject);
+      lines.push(`- **${subject}** (${r.rule}): ${escapeUntrusted(r.message)}`);
+    }
     lines.push('');
   }
+  return lines;
+}
+
+export function renderComment(results: Results, runUrl: string | undefined): string {
+  const v = results.verdict;
+  const lines = verdictHead(v.decision, v.basis, v.reasons);
   lines.push(...chart(results));
   lines.push('<details><summary>Full report</summary>', '', renderMarkdown(results), '</details>', '');
   if (runUrl) lines.push(`[Workflow run](${runUrl})`, '');
@@ -73,16 +85,7 @@ export function renderComment(results: Results, runUrl: string | undefined): str
 
 /** One comment for a split matrix: the worst part's verdict, its deciding reasons by part, a chart per part. */
 export function renderMergedComment(merged: MergedVerdict, parts: readonly Part[], runUrl: string | undefined): string {
-  const deciding = merged.reasons.filter((r) => r.decision === merged.decision && merged.decision !== 'pass');
-  const lines = [COMMENT_MARKER, `${HEADLINE[merged.decision]} — ${escapeUntrusted(merged.basis)}`, ''];
-  if (deciding.length > 0) {
-    lines.push('Decided by:', '');
-    for (const r of deciding)
-      lines.push(
-        `- **${escapeUntrusted(r.part)}: ${escapeUntrusted(r.subject)}** (${r.rule}): ${escapeUntrusted(r.message)}`,
-      );
-    lines.push('');
-  }
+  const lines = verdictHead(merged.decision, merged.basis, merged.reasons);
   for (const p of parts) {
     lines.push(`- ${escapeUntrusted(p.name)}: ${HEADLINE[p.results.verdict.decision].replace('tr118: ', '')}`);
   }

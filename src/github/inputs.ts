@@ -65,7 +65,6 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
   const allowForks = oneOf(get, INPUTS.allowForks, ['true', 'false'], 'false');
   const mode = oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate');
   const cache = oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local');
-  // cache: off stores nothing, so nothing that needs a stored baseline can work: say so before measuring.
   const results = (optional(get, INPUTS.results) ?? '')
     .split(/[\n,]/)
     .map((p) => p.trim())
@@ -76,6 +75,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
   if (mode !== 'merge' && results.length > 0) {
     throw new UsageError(`input ${INPUTS.results}: only read with mode "merge" (mode is "${mode}")`);
   }
+  // cache: off stores nothing, so nothing that needs a stored baseline can work: say so before measuring.
   if (cache === 'off' && mode === 'baseline') {
     throw new UsageError(
       `input ${INPUTS.mode}: "${mode}" stores a baseline, but ${INPUTS.cache} is "off" (use local or actions)`,

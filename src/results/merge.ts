@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import { SEVERITY, type Decision, type GateReason } from '../gate/verdict.js';
+import { worstDecision, type Decision, type GateReason } from '../gate/verdict.js';
 import type { Results } from './build.js';
 import { readResultsFile } from './read.js';
 
@@ -49,11 +49,13 @@ export function readParts(files: readonly string[]): Part[] {
   });
 }
 
+/** Latency cells whose comparison failed (the Action's `regressions` output). */
+export function regressionCount(results: Pick<Results, 'comparison'>): number {
+  return results.comparison?.cells.filter((c) => c.decision === 'fail').length ?? 0;
+}
+
 export function mergeVerdicts(parts: readonly Part[]): MergedVerdict {
-  const decision = parts.reduce<Decision>(
-    (worst, p) => (SEVERITY[p.results.verdict.decision] > SEVERITY[worst] ? p.results.verdict.decision : worst),
-    'pass',
-  );
+  const decision = worstDecision(parts.map((p) => p.results.verdict.decision));
   const counts = new Map<Decision, number>();
   for (const p of parts) counts.set(p.results.verdict.decision, (counts.get(p.results.verdict.decision) ?? 0) + 1);
   const tally = (['fail', 'inconclusive', 'warn', 'pass'] as const)
@@ -64,9 +66,6 @@ export function mergeVerdicts(parts: readonly Part[]): MergedVerdict {
     decision,
     basis: `${parts.length} parts of a split matrix (${tally}); the worst part decides`,
     reasons: parts.flatMap((p) => p.results.verdict.reasons.map((r) => ({ ...r, part: p.name }))),
-    regressions: parts.reduce(
-      (n, p) => n + (p.results.comparison?.cells.filter((c) => c.decision === 'fail').length ?? 0),
-      0,
-    ),
+    regressions: parts.reduce((n, p) => n + regressionCount(p.results), 0),
   };
 }

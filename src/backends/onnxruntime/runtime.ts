@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type * as Ort from 'onnxruntime-node';
-import { UsageError } from '../../errors.js';
+import { describeError, UsageError } from '../../errors.js';
 
 /** An onnxruntime-node package folder to use instead of the installed dependency (e.g. one with GPU providers). */
 export const ORT_PACKAGE_ENV = 'TR118_ONNXRUNTIME_NODE';
@@ -37,9 +37,7 @@ export function loadOrt(): typeof Ort {
   try {
     loaded = require(dir) as typeof Ort;
   } catch (error) {
-    throw new UsageError(
-      `could not load onnxruntime-node from ${dir}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new UsageError(`could not load onnxruntime-node from ${dir}: ${describeError(error)}`);
   }
   return loaded;
 }

@@ -53,17 +53,18 @@ export function makeFeeds(
   inputIds: ArrayLike<number>,
   attentionMask: ArrayLike<number>,
 ): Record<string, ort.Tensor> {
+  const { Tensor } = loadOrt();
   const dims = [batch, seqLen];
   const feeds: Record<string, ort.Tensor> = {
-    input_ids: new (loadOrt().Tensor)('int64', BigInt64Array.from(Array.from(inputIds, BigInt)), dims),
+    input_ids: new Tensor('int64', BigInt64Array.from(Array.from(inputIds, BigInt)), dims),
   };
   if (session.inputNames.includes('attention_mask')) {
-    feeds.attention_mask = new (loadOrt().Tensor)('int64', BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
+    feeds.attention_mask = new Tensor('int64', BigInt64Array.from(Array.from(attentionMask, BigInt)), dims);
   }
   if (session.inputNames.includes('position_ids')) {
     const positions = new BigInt64Array(batch * seqLen);
     for (let i = 0; i < positions.length; i++) positions[i] = BigInt(i % seqLen);
-    feeds.position_ids = new (loadOrt().Tensor)('int64', positions, dims);
+    feeds.position_ids = new Tensor('int64', positions, dims);
   }
   return feeds;
 }
