@@ -6,14 +6,14 @@
  * request against GitHub's published REST description.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
 import { FakeActionsCache } from '../helpers/actions-cache.js';
+import { LocalServer } from '../helpers/local-server.js';
 import { FakeNpmRegistry } from '../helpers/npm-registry.js';
 
 interface Recorded {
@@ -24,22 +24,11 @@ interface Recorded {
 }
 
 /** A fake api.github.com for one repository o/r: comments and statuses, with switchable failures. */
-class FakeGitHub {
+class FakeGitHub extends LocalServer {
   requests: Recorded[] = [];
   comments: { id: number; body: string; html_url: string }[] = [];
   failComments: number | null = null;
-  private server: Server = createServer((req, res) => void this.handle(req, res));
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let text = '';
     for await (const chunk of req) text += String(chunk);
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;

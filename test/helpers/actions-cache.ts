@@ -4,11 +4,11 @@
  * message type of its method (unknown or mistyped fields throw), and every reply is built with the reply type.
  * Blobs are stored in memory; the upload is Azure's single-shot Put Blob, as the SDK sends it for small archives.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './fixture.js';
+import { LocalServer } from './local-server.js';
 
 interface MessageType {
   fromJson(json: unknown): Record<string, unknown>;
@@ -30,27 +30,20 @@ interface Entry {
   createdAt: number;
 }
 
-export class FakeActionsCache {
+export class FakeActionsCache extends LocalServer {
   /** Method names and keys as called, plus `INVALID: …` for a request that broke the contract. */
   calls: string[] = [];
   entries: Entry[] = [];
   private blobs = new Map<string, Buffer>();
-  private base = '';
   private service: ServiceType | undefined;
-  private server: Server = createServer((req, res) => void this.handle(req, res));
 
-  async start(): Promise<string> {
+  /** Returns ACTIONS_RESULTS_URL (with the trailing slash the runner gives it). */
+  override async start(): Promise<string> {
     this.service = ((await import(pathToFileURL(GENERATED).href)) as { CacheService: ServiceType }).CacheService;
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return `${this.base}/`;
+    return `${await super.start()}/`;
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);

@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './fixture.js';
+import { LocalServer } from './local-server.js';
 
 function npmCacheDir(): string {
   return process.env.npm_config_cache ?? execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
@@ -29,10 +29,11 @@ export function lockedTarball(name: string): string {
   return path.join(dir, readdirSync(dir)[0]!);
 }
 
-export class FakeNpmRegistry {
+export class FakeNpmRegistry extends LocalServer {
   requests: string[] = [];
   corrupt = false;
-  private server: Server = createServer((req, res) => {
+
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = req.url ?? '/';
     this.requests.push(url);
     const m = /^\/((?:@[^/]+\/)?[^/]+)\/-\/[^/]+\.tgz$/.exec(url);
@@ -50,14 +51,5 @@ export class FakeNpmRegistry {
       res.write(buf);
     });
     stream.on('end', () => res.end());
-  });
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -3,16 +3,16 @@
  * on primary and secondary rate limits (the real plugins; only the back-off unit is shrunk to 10 ms), and failures
  * returned as values. Every request is checked against GitHub's published REST description.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubApi } from '../../src/github/api.js';
 import { checkRequest } from '../helpers/github-contract.js';
+import { LocalServer } from '../helpers/local-server.js';
 
 type Reply = { status: number; headers?: Record<string, string>; body?: unknown };
 const MARKER = '<!-- marker -->';
 
-class ScriptedGitHub {
+class ScriptedGitHub extends LocalServer {
   /** Replies to send before the normal ones, per "METHOD template". */
   script = new Map<string, Reply[]>();
   log: string[] = [];
@@ -21,20 +21,7 @@ class ScriptedGitHub {
     body: i === 119 ? `${MARKER}\nold` : `comment ${i + 1}`,
     html_url: `https://github.com/o/r/pull/7#issuecomment-${i + 1}`,
   }));
-  private base = '';
-  private server = createServer((req, res) => void this.handle(req, res));
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.base;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let text = '';
     for await (const chunk of req) text += String(chunk);
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
