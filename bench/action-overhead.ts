@@ -8,20 +8,15 @@
  *   npm run build && npm run bench:action
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot } from '../src/paths.js';
 import { FakeActionsCache } from '../test/helpers/actions-cache.js';
+import { freshCheckout } from '../test/helpers/fixture.js';
 import { FakeNpmRegistry } from '../test/helpers/npm-registry.js';
 
-const root = packageRoot();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-action-'));
-const checkout = path.join(dir, 'action');
-mkdirSync(checkout);
-for (const f of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
-  cpSync(path.join(root, f), path.join(checkout, f), { recursive: true });
-symlinkSync(path.join(root, 'fixtures'), path.join(checkout, 'fixtures'));
+const checkout = freshCheckout(dir);
 
 const registry = new FakeNpmRegistry();
 const registryUrl = await registry.start();

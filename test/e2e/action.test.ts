@@ -7,10 +7,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { freshCheckout, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
 import { FakeActionsCache } from '../helpers/actions-cache.js';
 import { LocalServer } from '../helpers/local-server.js';
@@ -90,16 +90,6 @@ function payload(fork = false) {
 
 /** action.yml says node24: CI sets TR118_ACTION_NODE to a Node 24 binary (.ci/run); elsewhere this Node runs it. */
 const ACTION_NODE = process.env.TR118_ACTION_NODE ?? process.execPath;
-
-/** What `actions/checkout` of this repository gives a runner: the committed files, no node_modules. */
-function freshCheckout(dir: string): string {
-  const checkout = path.join(dir, 'action');
-  mkdirSync(checkout);
-  for (const file of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
-    cpSync(path.join(ROOT, file), path.join(checkout, file), { recursive: true });
-  symlinkSync(path.join(ROOT, 'fixtures'), path.join(checkout, 'fixtures'));
-  return checkout;
-}
 
 interface Runner {
   api: string;

@@ -1,5 +1,5 @@
 /** Paths and small configs for tests that run the real fixture model. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,4 +20,14 @@ export function writeConfig(dir: string, body: string): string {
     `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\ninputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}`,
   );
   return file;
+}
+
+/** What `actions/checkout` of this repository gives a runner: the committed files, no node_modules. */
+export function freshCheckout(dir: string): string {
+  const checkout = path.join(dir, 'action');
+  mkdirSync(checkout);
+  for (const file of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
+    cpSync(path.join(ROOT, file), path.join(checkout, file), { recursive: true });
+  symlinkSync(path.join(ROOT, 'fixtures'), path.join(checkout, 'fixtures'));
+  return checkout;
 }
