@@ -10,7 +10,12 @@
 import { median } from 'simple-statistics';
 import { ortWorkerEntry } from '../src/backends/index.js';
 import { makeFeeds, openSession, timeForwardPasses } from '../src/backends/onnxruntime/session.js';
-import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../src/backends/presets.js';
+import {
+  BACKEND_PRESETS,
+  DEFAULT_BACKEND_SETTINGS,
+  DEFAULT_LOGITS_OUTPUT,
+  type BackendSpec,
+} from '../src/backends/presets.js';
 import { ProcessBackend } from '../src/backends/process-backend.js';
 import { readFileSync } from 'node:fs';
 import { scenarioBatch } from '../src/measure/inputs.js';
@@ -26,10 +31,12 @@ const spec: BackendSpec = {
   ...DEFAULT_BACKEND_SETTINGS,
   ...BACKEND_PRESETS['onnxruntime-cpu']!,
   modelPath: model,
+  logitsOutput: DEFAULT_LOGITS_OUTPUT,
 };
 const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8')) as number[];
 
-const { session } = await openSession(model, spec);
+const inProcess = await openSession(model, spec);
+const { session } = inProcess;
 const worker = new ProcessBackend(spec, ortWorkerEntry());
 const opened = await worker.open();
 if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
@@ -50,7 +57,7 @@ for (const [name, batch, seqLen] of [
     bare.push(Number(process.hrtime.bigint() - t0) / 1e6);
   };
   const harnessPass = async (): Promise<void> => {
-    harness.push(...(await timeForwardPasses(session, feeds, 0, 1)).latenciesMs);
+    harness.push(...(await timeForwardPasses(inProcess, feeds, 0, 1)).latenciesMs);
   };
   for (let i = 0; i < WARMUP; i++) await session.run(feeds);
   // Pass by pass, A B B A: on a noisy machine only interleaving this fine makes a 2% question answerable.

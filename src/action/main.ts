@@ -17,6 +17,7 @@ import { readEvent, type EventInfo } from '../github/event.js';
 import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
 import { runPipeline } from '../pipeline.js';
+import { escapeUntrusted } from '../report/escape.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
@@ -108,7 +109,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
         `tr118: no stored baseline for branch ${name} yet (${file}); compared with no baseline. ` +
           `A run with mode: baseline on a push to ${name} stores one.`,
       );
-      notes.push(`⚠️ No stored baseline for branch \`${name}\` yet: compared with no baseline.`);
+      notes.push(`⚠️ No stored baseline for branch ${escapeUntrusted(name)} yet: compared with no baseline.`);
     }
   }
 
@@ -133,13 +134,13 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
     const name = branchName(event.refName ?? 'main');
     const target = saveBaseline(files.results, name, store);
     core.info(`stored as baseline ${name}: ${target}`);
-    notes.push(`Stored as the baseline for branch \`${name}\`.`);
+    notes.push(`Stored as the baseline for branch ${escapeUntrusted(name)}.`);
     if (inputs.cache === 'actions') {
       const saved = await saveBaselineToCache(target, name, env);
       if (saved.ok) core.info(saved.message);
       else {
         core.warning(`tr118: ${saved.message}`);
-        notes.push(`⚠️ ${saved.message}`);
+        notes.push(`⚠️ ${escapeUntrusted(saved.message)}`);
       }
     }
   }
@@ -192,10 +193,12 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
   core.setOutput(OUTPUTS.reportPath, o.reportPath);
   core.setOutput(OUTPUTS.resultsPath, o.resultsPath);
   core.setOutput(OUTPUTS.regressions, String(o.regressions));
+  // Annotations are plain text: one line, no mention, reference or link from a model or part name.
   for (const r of o.reasons) {
-    const title = `tr118: ${r.part ? `${r.part}: ` : ''}${r.subject}`;
-    if (r.decision === 'fail') core.error(r.message, { title });
-    else if (r.decision === 'warn') core.warning(r.message, { title });
+    const title = escapeUntrusted(`tr118: ${r.part ? `${r.part}: ` : ''}${r.subject}`, 'plain');
+    const message = escapeUntrusted(r.message, 'plain');
+    if (r.decision === 'fail') core.error(message, { title });
+    else if (r.decision === 'warn') core.warning(message, { title });
   }
 
   const runUrl =
@@ -217,16 +220,19 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
       if (posted.ok) commentUrl = posted.value.url;
       else {
         core.warning(`tr118: could not post the PR comment (${posted.error}); the report is in the job summary.`);
-        notes.push(`⚠️ The PR comment could not be posted: ${posted.error}`);
+        notes.push(`⚠️ The PR comment could not be posted: ${escapeUntrusted(posted.error)}`);
       }
     }
-    const description = `${o.decision}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`;
+    const description = escapeUntrusted(
+      `${o.decision}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`,
+      'plain',
+    );
     const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[o.decision], description, runUrl);
     if (!status.ok) {
       core.warning(
         `tr118: could not set the commit status (${status.error}); the verdict is still this step's exit code.`,
       );
-      notes.push(`⚠️ The commit status could not be set: ${status.error}`);
+      notes.push(`⚠️ The commit status could not be set: ${escapeUntrusted(status.error)}`);
     }
   }
   core.setOutput(OUTPUTS.commentUrl, commentUrl);
@@ -237,7 +243,8 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
     core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${o.reportPath}`);
   }
 
-  if (failsRun(o.decision, inputs.failOn)) core.setFailed(`tr118: verdict ${o.decision} (${o.basis})`);
+  if (failsRun(o.decision, inputs.failOn))
+    core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')})`);
 }
 
 /** A branch name as a baseline name (feature/x → feature__x). */

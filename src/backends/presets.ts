@@ -17,6 +17,8 @@ export interface BackendSpec {
   readonly graphOptimization: GraphOptimizationLevel;
   /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
   readonly modelPath: string;
+  /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
+  readonly logitsOutput: string;
 }
 
 type Preset = Pick<BackendSpec, 'engine' | 'provider' | 'precision'>;
@@ -34,6 +36,9 @@ export const BACKEND_PRESETS: Readonly<Record<string, Preset>> = {
   'transformers-gpu': { engine: 'pytorch', provider: undefined, precision: 'fp32' },
   'transformers-gpu-compile': { engine: 'pytorch', provider: undefined, precision: 'fp32' },
 };
+
+/** What exports name the logits output (Hugging Face, torch.onnx with output_names=['logits'], the fixture). */
+export const DEFAULT_LOGITS_OUTPUT = 'logits';
 
 export const DEFAULT_BACKEND_SETTINGS = {
   deviceId: 0,

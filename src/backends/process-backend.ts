@@ -136,6 +136,9 @@ export class ProcessBackend implements Backend {
     if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'unavailable') {
       return { status: 'unavailable', reason: exchange.reply.message };
     }
+    if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'usage') {
+      return { status: 'usage', reason: exchange.reply.message, keyPath: exchange.reply.keyPath ?? [] };
+    }
     return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs) };
   }
 

@@ -18,6 +18,7 @@ export const backendSpecSchema = z.object({
   interOpThreads: z.int().min(0),
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
   modelPath: z.string(),
+  logitsOutput: z.string().min(1),
 });
 
 const tokenIds = z.array(z.int().min(0));
@@ -73,7 +74,7 @@ export const sessionInfoSchema = z.object({
   providers: z.array(z.string()),
   inputNames: z.array(z.string()),
   outputNames: z.array(z.string()),
-  /** From the logits output's last dimension when it is static. */
+  /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: z.int().positive().optional(),
   openMs: z.number().nonnegative(),
 });
@@ -110,9 +111,13 @@ export const replySchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('error'),
     id: z.int(),
-    /** unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error. */
-    kind: z.enum(['unavailable', 'degraded', 'failed']),
+    /**
+     * unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error;
+     * usage: the model does not fit the config (the user's mistake, exit 2), keyPath names the key to change.
+     */
+    kind: z.enum(['unavailable', 'degraded', 'failed', 'usage']),
     message: z.string(),
+    keyPath: z.array(z.string()).optional(),
   }),
 ]);
 export type WorkerReply = z.infer<typeof replySchema>;

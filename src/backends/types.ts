@@ -7,7 +7,9 @@ export type OpenOutcome =
   /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */
   | { readonly status: 'unavailable'; readonly reason: string }
   /** Asked to run, but could not run as asked (e.g. the GPU provider would fall back to CPU): counts as degraded. */
-  | { readonly status: 'degraded'; readonly reason: string };
+  | { readonly status: 'degraded'; readonly reason: string }
+  /** The model does not fit the config (e.g. no output named model.logits_output): a usage error, the run stops. */
+  | { readonly status: 'usage'; readonly reason: string; readonly keyPath: readonly string[] };
 
 export interface RunRequest {
   readonly batch: number;

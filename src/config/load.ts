@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../backends/presets.js';
+import {
+  BACKEND_PRESETS,
+  DEFAULT_BACKEND_SETTINGS,
+  DEFAULT_LOGITS_OUTPUT,
+  type BackendSpec,
+} from '../backends/presets.js';
 import { UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
 import type { LatencyThresholds } from '../gate/compare.js';
@@ -27,7 +32,13 @@ export type EvalSource =
 export interface Config {
   /** The file the config came from, or "<built-in default>". */
   readonly source: string;
-  readonly model: { readonly onnxPath: string; readonly name: string; readonly contextTokens: number | undefined };
+  readonly model: {
+    readonly onnxPath: string;
+    readonly name: string;
+    readonly contextTokens: number | undefined;
+    /** The output read as logits (model.logits_output, default "logits"), for every model of the run. */
+    readonly logitsOutput: string;
+  };
   readonly inputTokensPath: string;
   readonly backends: readonly BackendSpec[];
   readonly scenarios: readonly Scenario[];
@@ -295,6 +306,7 @@ function resolveConfig(
   };
 
   const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
+  const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
   const backends: BackendSpec[] = raw.backends.map((entry, i) => {
     const name = typeof entry === 'string' ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -305,7 +317,7 @@ function resolveConfig(
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(', ')}, or an object with name and engine`,
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath } as BackendSpec;
+      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath, logitsOutput } as BackendSpec;
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -331,6 +343,7 @@ function resolveConfig(
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
       graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
       modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
+      logitsOutput,
     };
   });
   const seen = new Map<string, number>();
@@ -413,6 +426,7 @@ function resolveConfig(
       onnxPath,
       name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(onnxPath),
       contextTokens: context,
+      logitsOutput,
     },
     inputTokensPath,
     backends,

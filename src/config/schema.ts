@@ -57,6 +57,11 @@ export const configSchema = z.strictObject({
     name: z.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
     context_tokens: positiveInt.optional(),
+    /**
+     * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
+     * the raw config (hashed into the manifest) of existing configs stays as it was.
+     */
+    logits_output: z.string().min(1).optional(),
   }),
   inputs: z
     .strictObject({

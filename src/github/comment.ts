@@ -3,6 +3,7 @@
  * small Mermaid chart of latency per scenario (base vs candidate), then the same report as report.md. Pure.
  */
 import type { Decision, GateReason } from '../gate/verdict.js';
+import { escapeUntrusted } from '../report/escape.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import type { Results } from '../results/build.js';
@@ -16,19 +17,6 @@ const HEADLINE: Record<Decision, string> = {
   fail: '❌ **tr118: fail**',
   inconclusive: '❔ **tr118: inconclusive**',
 };
-
-/**
- * Text from outside (model names, error messages, branch names) made inert in GitHub markdown: no HTML, no links
- * or images, no @mentions or #references, no emphasis or code spans that could swallow what follows.
- */
-export function escapeUntrusted(text: string): string {
-  return text
-    .replace(/\r?\n/g, ' ')
-    .replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/@/g, '@\u200b')
-    .replace(/:\/\//g, ':\u200b//');
-}
 
 /** Mermaid text gets only plain characters: labels are rendered by Mermaid, outside markdown's escaping. */
 function mermaidText(text: string): string {
@@ -67,7 +55,7 @@ function verdictHead(
     lines.push('Decided by:', '');
     for (const r of deciding) {
       const subject = r.part ? `${escapeUntrusted(r.part)}: ${escapeUntrusted(r.subject)}` : escapeUntrusted(r.subject);
-      lines.push(`- **${subject}** (${r.rule}): ${escapeUntrusted(r.message)}`);
+      lines.push(`- **${subject}** (${escapeUntrusted(r.rule)}): ${escapeUntrusted(r.message)}`);
     }
     lines.push('');
   }

@@ -7,7 +7,8 @@ import { shuffle } from 'simple-statistics';
 import { createBackend, type BackendFactoryOptions } from '../backends/index.js';
 import type { BackendSpec } from '../backends/presets.js';
 import type { Backend } from '../backends/types.js';
-import type { Config, Scenario } from '../config/load.js';
+import { formatKeyPath, type Config, type Scenario } from '../config/load.js';
+import { UsageError } from '../errors.js';
 import { seededRandom } from '../stats/random.js';
 import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './inputs.js';
 import { logitsParity } from '../accuracy/parity.js';
@@ -87,6 +88,12 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         continue;
       }
       const outcome = await created.backend.open();
+      if (outcome.status === 'usage') {
+        // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
+        // degraded backend; nothing after this could be measured right.
+        const keyPath = outcome.keyPath;
+        throw new UsageError(`config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
+      }
       const record: BackendRecord =
         outcome.status === 'ok'
           ? { kind: 'backend', backend: spec.name, status: 'ok', info: outcome.info, at: now() }

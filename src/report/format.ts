@@ -1,4 +1,4 @@
-/** Number and text formatting shared by the markdown and CSV reports. */
+/** Number formatting shared by the markdown and CSV reports (text from outside: escape.ts). */
 
 /** 4 significant digits, no exponent for ordinary magnitudes; "—" for a missing value. */
 export function num(value: number | null | undefined, digits = 4): string {
@@ -9,14 +9,4 @@ export function num(value: number | null | undefined, digits = 4): string {
 
 export function interval(ci: readonly [number, number] | null | undefined, digits = 4): string {
   return ci ? `[${num(ci[0], digits)}, ${num(ci[1], digits)}]` : '—';
-}
-
-/** Text from the outside world (error messages, names) made safe inside a markdown table cell. */
-export function cell(text: string): string {
-  return text
-    .replace(/\r?\n/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|');
 }

@@ -2,7 +2,8 @@
 import { markdownTable } from 'markdown-table';
 import type { CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/build.js';
-import { cell, interval, num } from './format.js';
+import { escapeUntrusted } from './escape.js';
+import { interval, num } from './format.js';
 
 export const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
 const DECISION_ICON: Record<CellDecision, string> = {
@@ -23,11 +24,13 @@ function signedPercent(fraction: number): string {
 export function renderMarkdown(results: Results): string {
   const out: string[] = [];
   const v = results.verdict;
-  out.push(`# tr118 prefill benchmark: ${cell(results.model.name)}`, '');
-  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** — ${cell(v.basis)}.`, '');
+  out.push(`# tr118 prefill benchmark: ${escapeUntrusted(results.model.name)}`, '');
+  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** — ${escapeUntrusted(v.basis)}.`, '');
   if (v.reasons.length > 0) {
     for (const r of v.reasons)
-      out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
+      out.push(
+        `- ${VERDICT_ICON[r.decision]} **${escapeUntrusted(r.subject)}** (${escapeUntrusted(r.rule)}): ${escapeUntrusted(r.message)}`,
+      );
     out.push('');
   }
 
@@ -37,7 +40,7 @@ export function renderMarkdown(results: Results): string {
       comparison.mode === 'same-run' ? 'Same-run A/B against the base model' : 'Comparison with the stored baseline';
     out.push(`## ${title}`, '');
     out.push(
-      `Base: ${cell(comparison.base.label)} (model sha256 ${comparison.base.modelSha256.slice(0, 12)}…, measured ${comparison.base.startedAt}). ` +
+      `Base: ${escapeUntrusted(comparison.base.label)} (model sha256 ${escapeUntrusted(comparison.base.modelSha256.slice(0, 12))}…, measured ${escapeUntrusted(comparison.base.startedAt)}). ` +
         'Change = candidate ÷ base median latency − 1; the interval is a bootstrap over repetitions' +
         (comparison.mode === 'same-run' ? ', paired by repetition (base and candidate measured back to back).' : '.'),
       '',
@@ -57,16 +60,16 @@ export function renderMarkdown(results: Results): string {
           'Reason',
         ],
         ...comparison.cells.map((c) => [
-          cell(c.backend),
-          cell(c.scenario),
-          `${DECISION_ICON[c.decision]} ${c.decision}`,
+          escapeUntrusted(c.backend),
+          escapeUntrusted(c.scenario),
+          `${DECISION_ICON[c.decision]} ${escapeUntrusted(c.decision)}`,
           num(c.baseMedianMs),
           num(c.candidateMedianMs),
           c.ratio === null ? '—' : signedPercent(c.ratio - 1),
           c.ratioCi ? `[${signedPercent(c.ratioCi[0] - 1)}, ${signedPercent(c.ratioCi[1] - 1)}]` : '—',
           num(c.deltaMs, 3),
           c.minDetectableFraction === null ? '—' : signedPercent(c.minDetectableFraction),
-          cell(c.reason),
+          escapeUntrusted(c.reason),
         ]),
       ]),
       '',
@@ -76,12 +79,12 @@ export function renderMarkdown(results: Results): string {
         markdownTable([
           ['Backend', 'base PPL', 'candidate PPL', 'Δ frac', 'Threshold', 'Decision'],
           ...comparison.accuracy.map((a) => [
-            cell(a.backend),
+            escapeUntrusted(a.backend),
             num(a.basePerplexity, 6),
             num(a.candidatePerplexity, 6),
             num(a.deltaFraction, 3),
             num(a.thresholdFraction, 3),
-            a.decision,
+            escapeUntrusted(a.decision),
           ]),
         ]),
         '',
@@ -109,8 +112,8 @@ export function renderMarkdown(results: Results): string {
         'thr_geomean_tok_s',
       ],
       ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.status,
+        escapeUntrusted(b.spec.name),
+        escapeUntrusted(b.status),
         String(b.okRuns),
         String(b.runs),
         num(b.degradedRate, 3),
@@ -143,8 +146,8 @@ export function renderMarkdown(results: Results): string {
       ...results.cells
         .filter((c) => c.status !== 'unavailable')
         .map((c) => [
-          cell(c.backend),
-          cell(c.scenario),
+          escapeUntrusted(c.backend),
+          escapeUntrusted(c.scenario),
           `${c.batch}×${c.seqLen}`,
           `${c.runs - c.degradedRuns}/${c.runs}`,
           num(c.stats?.latencyMs.median),
@@ -166,9 +169,9 @@ export function renderMarkdown(results: Results): string {
       ? `; logits parity on a ${a.parityProbe.batch}×${a.parityProbe.seqLen} probe batch`
       : '';
     out.push(
-      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === 'ids' ? 'token ids' : a.tokenizer === 'bytes' ? 'UTF-8 bytes' : 'tokenizer.json'} from ${cell(a.tokensFrom)}), ` +
+      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === 'ids' ? 'token ids' : a.tokenizer === 'bytes' ? 'UTF-8 bytes' : 'tokenizer.json'} from ${escapeUntrusted(a.tokensFrom)}), ` +
         `window ${a.windowTokens}, stride ${a.strideTokens}${probe}; ` +
-        `reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? '')})`}.`,
+        `reference: ${a.reference ? escapeUntrusted(a.reference) : `none (${escapeUntrusted(a.referenceProblem ?? '')})`}.`,
       '',
     );
     out.push(
@@ -187,12 +190,12 @@ export function renderMarkdown(results: Results): string {
           'top-1 agree',
         ],
         ...a.rows.map((r) => [
-          cell(r.backend) + (r.isReference ? ' (reference)' : ''),
+          escapeUntrusted(r.backend) + (r.isReference ? ' (reference)' : ''),
           num(r.perplexity, 6),
           num(r.deltaFraction, 3),
           num(r.thresholdFraction, 3),
           r.pass === null ? '—' : r.pass ? 'True' : 'False',
-          r.error ? cell(r.error) : '—',
+          r.error ? escapeUntrusted(r.error) : '—',
           num(r.meanNll, 6),
           r.scoredTokens === null ? '—' : String(r.scoredTokens),
           num(r.maxAbsLogitDelta, 3),
@@ -219,15 +222,15 @@ export function renderMarkdown(results: Results): string {
         'Reason',
       ],
       ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.spec.engine,
-        b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—'),
-        b.spec.precision,
+        escapeUntrusted(b.spec.name),
+        escapeUntrusted(b.spec.engine),
+        escapeUntrusted(b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—')),
+        escapeUntrusted(b.spec.precision),
         `${b.spec.intraOpThreads || 'default'}/${b.spec.interOpThreads || 'default'}`,
-        b.spec.graphOptimization,
+        escapeUntrusted(b.spec.graphOptimization),
         num(b.session?.openMs),
-        b.status,
-        b.reason ? cell(b.reason) : '—',
+        escapeUntrusted(b.status),
+        b.reason ? escapeUntrusted(b.reason) : '—',
       ]),
     ]),
     '',
@@ -235,12 +238,12 @@ export function renderMarkdown(results: Results): string {
   out.push(
     markdownTable([
       ['Field', 'Value'],
-      ['model', cell(results.model.path)],
-      ['sha256', results.model.sha256],
+      ['model', escapeUntrusted(results.model.path)],
+      ['sha256', escapeUntrusted(results.model.sha256)],
       ['size_mb', num(results.model.bytes / 1e6)],
       ...results.backendModels.map((m) => [
         `backend model`,
-        `${cell(m.path)} (sha256 ${m.sha256.slice(0, 16)}…, ${num(m.bytes / 1e6)} MB)`,
+        `${escapeUntrusted(m.path)} (sha256 ${escapeUntrusted(m.sha256.slice(0, 16))}…, ${num(m.bytes / 1e6)} MB)`,
       ]),
     ]),
     '',
@@ -249,17 +252,17 @@ export function renderMarkdown(results: Results): string {
   const m = results.method;
   const env = results.environment;
   out.push('## Method', '');
-  out.push(`- Timer: ${m.timerCovers}.`);
+  out.push(`- Timer: ${escapeUntrusted(m.timerCovers)}.`);
   out.push(
-    `- ${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${m.order} (seed ${m.seed}).`,
+    `- ${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${escapeUntrusted(m.order)} (seed ${m.seed}).`,
   );
   out.push(
     `- Timeout per run: ${m.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`,
   );
   out.push(`- Inputs: distinct rows of real held-out tokens, no padding; throughput counts real tokens only.`);
   out.push(
-    `- Machine: ${cell(env.cpuModel)} × ${env.cpuCount}, ${cell(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g) => cell(g.name)).join(', ') : cell(env.gpuNote ?? 'none')}; ` +
-      `Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}.`,
+    `- Machine: ${escapeUntrusted(env.cpuModel)} × ${env.cpuCount}, ${escapeUntrusted(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g) => escapeUntrusted(g.name)).join(', ') : escapeUntrusted(env.gpuNote ?? 'none')}; ` +
+      `Node ${escapeUntrusted(env.nodeVersion)}, onnxruntime-node ${escapeUntrusted(env.onnxruntimeVersion)}, tr118 ${escapeUntrusted(env.toolVersion)}.`,
   );
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, '');
   return out.join('\n');

@@ -375,11 +375,13 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
 
   it('mode: merge turns the parts of a split matrix into one comment and one status; the worst part decides', async () => {
     const parts = path.join(dir, 'parts');
+    // A part is named by its folder: text from outside, which must not mention anyone or reference anything.
+    const gpuPart = 'tr118-gpu @octo#1';
     const cpu = await runAction(runner, dir, { config: writeConfig(dir, SMALL), out: path.join(parts, 'tr118-cpu') });
     const strict = writeConfig(dir, `${SMALL}thresholds: { max_perplexity: 1.5 }\n`);
     const gpu = await runAction(runner, dir, {
       config: strict,
-      out: path.join(parts, 'tr118-gpu'),
+      out: path.join(parts, gpuPart),
       'fail-on': 'never',
     });
     expect([cpu.code, gpu.code, cpu.outputs.verdict, gpu.outputs.verdict]).toEqual([0, 0, 'pass', 'fail']);
@@ -392,22 +394,26 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
       'github-token': 't0ken',
     });
     expect(merge.code).toBe(1);
-    expect(merge.stdout).toMatch(/merging 2 parts: tr118-cpu \(.*\), tr118-gpu \(.*\)/);
+    expect(merge.stdout).toMatch(/merging 2 parts: tr118-cpu \(.*\), tr118-gpu @octo#1 \(.*\)/);
     expect(merge.stdout).not.toContain('onnxruntime-node:'); // a merge measures nothing
     expect(merge.outputs).toMatchObject({ verdict: 'fail', regressions: '0' });
     expect(merge.outputs['results-path']).toMatch(/merged\.json$/);
-    expect(merge.stdout).toMatch(/::error title=tr118%3A tr118-gpu%3A onnxruntime-cpu::perplexity/);
+    expect(merge.stdout).toMatch(/::error title=tr118%3A tr118-gpu @\u200bocto#\u200b1%3A onnxruntime-cpu::perplexity/);
     expect(github.comments).toHaveLength(1);
     expect(github.comments[0]!.body).toMatch(
-      /^<!-- tr118-action:sticky-comment -->\n❌ \*\*tr118: fail\*\* — 2 parts of a split matrix \\\(1 fail, 1 pass\\\)/,
+      /^<!-- tr118-action:sticky-comment -->\n❌ \*\*tr118: fail\*\* — 2 parts of a split matrix \(1 fail, 1 pass\)/,
     );
+    for (const text of [github.comments[0]!.body, merge.summary]) {
+      expect(text).toContain('tr118-gpu @\u200bocto#\u200b1');
+      expect(text).not.toMatch(/@octo|#1/);
+    }
     const writes = github.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.template}`);
     expect(writes).toEqual([
       'POST /repos/{owner}/{repo}/issues/{issue_number}/comments',
       'POST /repos/{owner}/{repo}/statuses/{sha}',
     ]);
     expect(github.requests.filter((r) => r.template.startsWith('INVALID'))).toEqual([]);
-    expect(merge.summary).toMatch(/\| tr118-gpu \| ❌ fail +\| model\.onnx \|/);
+    expect(merge.summary).toMatch(/\| tr118-gpu @\u200bocto#\u200b1 \| ❌ fail +\| model\.onnx \|/);
 
     const none = await runAction(runner, dir, { mode: 'merge', results: 'nothing/*/results.json' });
     expect(none.code).toBe(1);

@@ -15,3 +15,12 @@ export function slowedFixture(out: string, extra: number): string {
   runFixtureRole(ROOT, 'slowdown', ['--out', out, '--extra', String(extra)]);
   return out;
 }
+
+/**
+ * Writes a copy of the fixture with other graph outputs and the same logits (tr118_native.fixture outputs):
+ * extra-first (a hidden state listed before logits), renamed (logits → `name`), flat (logits as [batch·seq, vocab]).
+ */
+export function rewiredFixture(out: string, variant: 'extra-first' | 'renamed' | 'flat', name = 'scores'): string {
+  runFixtureRole(ROOT, 'outputs', ['--out', out, '--variant', variant, '--name', name]);
+  return out;
+}

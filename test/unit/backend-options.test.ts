@@ -13,6 +13,7 @@ const spec = (over: Partial<BackendSpec>): BackendSpec => ({
   provider: 'cpu',
   precision: 'fp32',
   modelPath: 'm.onnx',
+  logitsOutput: 'logits',
   ...DEFAULT_BACKEND_SETTINGS,
   ...over,
 });

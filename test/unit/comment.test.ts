@@ -4,11 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Environment } from '../../src/env/collect.js';
 import type { Comparison } from '../../src/gate/compare.js';
-import { COMMENT_MARKER, escapeUntrusted, renderComment, renderMergedComment } from '../../src/github/comment.js';
+import { COMMENT_MARKER, renderComment, renderMergedComment } from '../../src/github/comment.js';
 import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
 import type { Measurement } from '../../src/measure/runner.js';
 import { buildResults, withComparison, type Results } from '../../src/results/build.js';
 import { mergeVerdicts, type Part } from '../../src/results/merge.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { ROOT } from '../helpers/fixture.js';
 
 const CONFIG = parseConfig(
@@ -111,10 +112,10 @@ describe('the PR comment, exact text', () => {
     const text = renderComment(withComparison(results(), CONFIG, comparison('fail')), RUN_URL);
     const lines = text.split('\n');
     expect(lines[1]).toBe(
-      '❌ **tr118: fail** — same-run A/B against the base model main.onnx \\(interleaved, paired by repetition\\); perplexity against the reference backend onnxruntime-cpu, degraded runs per cell',
+      '❌ **tr118: fail** — same-run A/B against the base model main.onnx (interleaved, paired by repetition); perplexity against the reference backend onnxruntime-cpu, degraded runs per cell',
     );
     expect(lines[3]).toBe('Decided by:');
-    expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/);
+    expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single_micro\*\* \(latency\): fail: slower by 12\.0%/);
     expect(text).toContain('xychart-beta');
   });
 });
@@ -137,12 +138,12 @@ describe('the merged comment of a split matrix, exact text', () => {
     const text = renderMergedComment(merged, parts, RUN_URL).replace(/Duration: .* s\./g, 'Duration: X s.');
     expect(text.split('\n').slice(0, 8)).toEqual([
       COMMENT_MARKER,
-      '❌ **tr118: fail** — 2 parts of a split matrix \\(1 fail, 1 pass\\); the worst part decides',
+      '❌ **tr118: fail** — 2 parts of a split matrix (1 fail, 1 pass); the worst part decides',
       '',
       'Decided by:',
       '',
       expect.stringMatching(
-        /^- \*\*tr118-gpu \\<b\\>: onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/,
+        /^- \*\*tr118-gpu \\<b\\>: onnxruntime-cpu × single_micro\*\* \(latency\): fail: slower by 12\.0%/,
       ),
       '',
       '- tr118-cpu: ✅ **pass**',
@@ -158,16 +159,70 @@ describe('the merged comment of a split matrix, exact text', () => {
   });
 });
 
-describe('escaping untrusted text', () => {
-  it.each([
-    ['<img src=x onerror=alert(1)>', '\\<img src=x onerror=alert\\(1\\)\\>'],
-    ['[click](https://evil.example)', '\\[click\\]\\(https:\u200b//evil.example\\)'],
-    ['@octocat please merge', '@\u200boctocat please merge'],
-    ['fixes #12', 'fixes \\#12'],
-    ['**bold** `code` <!-- x -->', '\\*\\*bold\\*\\* \\`code\\` \\<\\!-- x --\\>'],
-    ['line1\nline2', 'line1 line2'],
-  ])('%j', (hostile, expected) => {
-    expect(escapeUntrusted(hostile)).toBe(expected);
+describe('a run whose model is named "@octo/team see https://evil.example"', () => {
+  const HOSTILE = '@octo/team see https://evil.example';
+  const config = parseConfig(
+    `model: { onnx: "@octo/m.onnx", name: "${HOSTILE}" }\ninputs: { tokens: t.json }\nbackends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 3\n`,
+    'tr118.yml',
+    '/repo',
+  );
+  // A worker's error carries user text too: the reason of a degraded run.
+  const measurement: Measurement = {
+    ...MEASUREMENT,
+    runs: [
+      ...MEASUREMENT.runs,
+      {
+        ...MEASUREMENT.runs[0]!,
+        repetition: 1,
+        sequence: 2,
+        status: 'degraded',
+        reason: `cannot read ${HOSTILE} <img src=x> [x](https://evil.example) fixes #1`,
+        latenciesMs: [],
+      },
+    ],
+  };
+  const hostileResults = (): Results =>
+    withComparison(
+      buildResults({
+        config,
+        measurement,
+        model: { name: HOSTILE, path: `/repo/${HOSTILE}.onnx`, sha256: 'f'.repeat(64), bytes: 1_000_000 },
+        backendModels: [],
+        environment: ENV,
+        git: null,
+        startedAt: new Date(AT),
+        finishedAt: new Date('2026-11-28T00:00:10.000Z'),
+        evaluatedTokens: 101,
+        evalTokens: { file: `/repo/${HOSTILE}.json`, tokenizer: 'ids' },
+      }),
+      config,
+      { ...comparison('fail'), base: { label: HOSTILE, startedAt: AT, modelSha256: 'e'.repeat(64) } },
+    );
+
+  it('renders neither a mention nor a link anywhere in report.md and the comment', () => {
+    const report = renderMarkdown(hostileResults());
+    const comment = renderComment(hostileResults(), RUN_URL);
+    expect(report.split('\n')[0]).toBe('# tr118 prefill benchmark: @\u200bocto/team see https:\u200b//evil.example');
+    expect(report).toContain(
+      ': cannot read @\u200bocto/team see https:\u200b//evil.example \\<img src=x\\> ' +
+        '\\[x\\](https:\u200b//evil.example) fixes #\u200b1\n',
+    );
+    expect(report).toMatch(/^\| model +\| \/repo\/@\u200bocto\/team see https:\u200b\/\/evil\.example\.onnx +\|$/m);
+    expect(report).toContain('Base: @\u200bocto/team see https:\u200b//evil.example (model sha256');
+    for (const text of [report, comment]) {
+      expect(text).not.toMatch(/@(?!\u200b)/); // no mention (nor an e-mail autolink)
+      expect(text).not.toMatch(/#(?!\u200b)\d/); // no issue reference
+      expect(text).not.toMatch(/https?:\/\/(?!github\.com\/o\/r\/actions\/runs\/42\))/); // no URL but the run's
+      expect(text).not.toMatch(/www\./);
+      // no raw HTML but the comment's own marker and <details>
+      expect(text.match(/(?<!\\)<[^>]*>/g) ?? []).toEqual(
+        text === comment ? [COMMENT_MARKER, '<details>', '<summary>', '</summary>', '</details>'] : [],
+      );
+    }
+    // The only link: the workflow run's.
+    expect(comment.match(/(?<!\\)\]\(/g)).toHaveLength(1);
+    expect(comment).toContain(`[Workflow run](${RUN_URL})`);
+    expect(report).not.toMatch(/(?<!\\)\]\(/);
   });
 });
 

@@ -64,6 +64,21 @@ describe('parseConfig: a good config', () => {
     expect(c.backends[2]).toMatchObject({ intraOpThreads: 1, graphOptimization: 'basic' });
   });
 
+  it('reads the logits from the output named model.logits_output (default "logits"), for every backend', () => {
+    expect(parse(GOOD).model.logitsOutput).toBe('logits');
+    expect(parse(GOOD).backends[0]?.logitsOutput).toBe('logits');
+    const c = parse(
+      GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  logits_output: scores').replace(
+        '  - onnxruntime-cpu\n',
+        '  - onnxruntime-cpu\n  - { name: other, engine: onnxruntime, model: other.onnx }\n',
+      ),
+    );
+    expect(c.model.logitsOutput).toBe('scores');
+    expect(c.backends.map((b) => b.logitsOutput)).toEqual(['scores', 'scores']);
+    // Not defaulted into the raw config, which is hashed into the manifest: existing configs keep their hash.
+    expect(parse(GOOD).raw.model).not.toHaveProperty('logits_output');
+  });
+
   it('--model replaces model.onnx, relative to the working directory', () => {
     const c = parseConfig(GOOD, 'tr118.yml', '/repo', { modelPath: 'other.onnx' });
     expect(c.model.onnxPath).toBe(path.resolve('other.onnx'));
@@ -78,6 +93,16 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'missing model',
     text: GOOD.replace('model:\n  onnx: model.onnx\n  context_tokens: 512\n', ''),
     expect: ['tr118.yml:1:1: model: required key is missing (expected a mapping)'],
+  },
+  {
+    name: 'model.logits_output empty',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  logits_output: ""'),
+    expect: ['tr118.yml:4:18', 'model.logits_output', 'expected a non-empty string', 'got ""'],
+  },
+  {
+    name: 'model.logits_output a list',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  logits_output: [hidden, logits]'),
+    expect: ['model.logits_output', 'expected a string', 'got a list'],
   },
   {
     name: 'model.onnx wrong type',

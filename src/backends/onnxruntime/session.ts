@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type * as ort from 'onnxruntime-node';
 import { planWindows, windowNll } from '../../accuracy/perplexity.js';
+import { logitsShapeProblem } from '../logits.js';
 import type { BackendSpec } from '../presets.js';
 import { PROTOCOL_VERSION, type SessionInfo } from '../protocol.js';
 import { executionProviders, sessionOptions } from './options.js';
@@ -13,6 +14,18 @@ import { loadOrt } from './runtime.js';
 export interface OpenSession {
   readonly session: ort.InferenceSession;
   readonly info: SessionInfo;
+  /** The output read as logits (model.logits_output); the only one fetched. */
+  readonly logitsOutput: string;
+}
+
+/** The model does not fit the config: the user's mistake (exit 2), naming the config key to change. */
+export class ModelConfigError extends Error {
+  constructor(
+    message: string,
+    readonly keyPath: readonly string[],
+  ) {
+    super(message);
+  }
 }
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids']);
@@ -30,7 +43,19 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
       `the model has inputs this tool cannot fill: ${unknown.join(', ')} (known: ${[...KNOWN_INPUTS].join(', ')})`,
     );
   }
-  const logits = session.outputMetadata[0];
+  // By name, never by position: an export with an extra output before the logits (a hidden state, say) would
+  // otherwise be scored as if that output were the logits, and give a wrong perplexity that may pass.
+  const logitsOutput = spec.logitsOutput;
+  if (!session.outputNames.includes(logitsOutput)) {
+    const outputs = session.outputNames.map((n) => JSON.stringify(n)).join(', ');
+    await session.release();
+    throw new ModelConfigError(
+      `${modelPath} has no output named ${JSON.stringify(logitsOutput)} (its outputs: ${outputs}); set ` +
+        'model.logits_output to the one that holds the logits [batch, seq, vocab]',
+      ['model', 'logits_output'],
+    );
+  }
+  const logits = session.outputMetadata.find((m) => m.name === logitsOutput);
   const lastDim = logits?.isTensor ? logits.shape[logits.shape.length - 1] : undefined;
   const info: SessionInfo = {
     protocolVersion: PROTOCOL_VERSION,
@@ -42,7 +67,47 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
     ...(typeof lastDim === 'number' && lastDim > 0 ? { vocabSize: lastDim } : {}),
     openMs,
   };
-  return { session, info };
+  return { session, info, logitsOutput };
+}
+
+/** The logits of one pass, checked: float32, [batch, seqLen, vocab]. Throws otherwise (the run is degraded). */
+function logitsOf(
+  opened: OpenSession,
+  out: ort.InferenceSession.ReturnType,
+  batch: number,
+  seqLen: number,
+): ort.Tensor {
+  const name = opened.logitsOutput;
+  const logits = out[name];
+  if (!logits) throw new Error(`the model returned no output ${JSON.stringify(name)}`);
+  if (logits.type !== 'float32')
+    throw new Error(`expected float32 logits in output ${JSON.stringify(name)}, got ${logits.type}`);
+  const problem = logitsShapeProblem(name, logits.dims, batch, seqLen, opened.info.vocabSize);
+  if (problem) throw new Error(problem);
+  return logits;
+}
+
+/** One forward pass that fetches only the logits output. */
+function runLogits(opened: OpenSession, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  return opened.session.run(feeds, [opened.logitsOutput]);
+}
+
+/** [batch, seqLen] of a feed built by makeFeeds. */
+function feedShape(feeds: Record<string, ort.Tensor>): [number, number] {
+  const dims = feeds.input_ids?.dims ?? [];
+  return [dims[0] ?? 0, dims[1] ?? 0];
+}
+
+/** One run's latency and its logits' shape, checked; the timer wraps only the session.run call. */
+async function timedPass(
+  opened: OpenSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<{ latencyMs: number; dims: readonly number[] }> {
+  const t0 = process.hrtime.bigint();
+  const out = await runLogits(opened, feeds);
+  const t1 = process.hrtime.bigint();
+  const [batch, seqLen] = feedShape(feeds);
+  return { latencyMs: Number(t1 - t0) / 1e6, dims: logitsOf(opened, out, batch, seqLen).dims };
 }
 
 /** int64 tensors for one [batch, seqLen] batch; built once, before any timer starts. */
@@ -72,22 +137,23 @@ export function makeFeeds(
 /**
  * `warmup` untimed passes, then `iterations` timed ones. The timer wraps exactly one `session.run` call: binding the
  * already-built input tensors, the forward pass, and copying the logits into a JS buffer; nothing else.
+ * Only the logits output is fetched, so the copy-out is the same work for every model whatever else it outputs (an
+ * extra hidden-state output would add its own copy). ONNX Runtime's inference builds still execute the whole graph
+ * (onnxruntime#16483): nodes that feed only an unfetched output are still timed, as part of the model.
  */
 export async function timeForwardPasses(
-  session: ort.InferenceSession,
+  opened: OpenSession,
   feeds: Record<string, ort.Tensor>,
   warmup: number,
   iterations: number,
 ): Promise<{ latenciesMs: number[]; outputShape: number[] }> {
   let outputShape: readonly number[] = [];
-  for (let i = 0; i < warmup; i++) await session.run(feeds);
+  for (let i = 0; i < warmup; i++) await runLogits(opened, feeds);
   const latenciesMs = new Array<number>(iterations);
   for (let i = 0; i < iterations; i++) {
-    const t0 = process.hrtime.bigint();
-    const out = await session.run(feeds);
-    const t1 = process.hrtime.bigint();
-    latenciesMs[i] = Number(t1 - t0) / 1e6;
-    if (i === 0) outputShape = Object.values(out)[0]?.dims ?? [];
+    const pass = await timedPass(opened, feeds);
+    latenciesMs[i] = pass.latencyMs;
+    outputShape = pass.dims;
   }
   return { latenciesMs, outputShape: [...outputShape] };
 }
@@ -99,8 +165,8 @@ export async function timeForwardPasses(
  * of the second model cancels over a run. Pass i of both sides forms a pair measured a millisecond apart.
  */
 export async function timePairedPasses(
-  candidate: ort.InferenceSession,
-  base: ort.InferenceSession,
+  candidate: OpenSession,
+  base: OpenSession,
   feeds: Record<string, ort.Tensor>,
   warmup: number,
   iterations: number,
@@ -108,30 +174,39 @@ export async function timePairedPasses(
 ): Promise<{ latenciesMs: number[]; baseLatenciesMs: number[]; outputShape: number[] }> {
   const [a, b] = first === 'candidate' ? [candidate, base] : [base, candidate];
   for (let i = 0; i < warmup; i++) {
-    await a.run(feeds);
-    await b.run(feeds);
+    await runLogits(a, feeds);
+    await runLogits(b, feeds);
   }
   const aMs = new Array<number>(iterations);
   const bMs = new Array<number>(iterations);
   let outputShape: readonly number[] = [];
-  const timeOne = async (session: ort.InferenceSession): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    const out = await session.run(feeds);
-    const t1 = process.hrtime.bigint();
-    if (outputShape.length === 0) outputShape = Object.values(out)[0]?.dims ?? [];
-    return Number(t1 - t0) / 1e6;
-  };
   for (let i = 0; i < iterations; i++) {
-    aMs[i] = await timeOne(a);
-    bMs[i] = await timeOne(b);
+    const passA = await timedPass(a, feeds);
+    const passB = await timedPass(b, feeds);
+    aMs[i] = passA.latencyMs;
+    bMs[i] = passB.latencyMs;
+    outputShape = passA.dims;
   }
   const [latenciesMs, baseLatenciesMs] = first === 'candidate' ? [aMs, bMs] : [bMs, aMs];
   return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
 }
 
+/** The logits of one [batch, seqLen] batch (all positions attended), checked. */
+export async function sessionLogits(
+  opened: OpenSession,
+  batch: number,
+  seqLen: number,
+  inputIds: ArrayLike<number>,
+): Promise<{ logits: Float32Array; dims: number[] }> {
+  const mask = new Array<number>(inputIds.length).fill(1);
+  const out = await runLogits(opened, makeFeeds(opened.session, batch, seqLen, inputIds, mask));
+  const logits = logitsOf(opened, out, batch, seqLen);
+  return { logits: logits.data as Float32Array, dims: [...logits.dims] };
+}
+
 /** Scores every window in turn; only one window's logits are alive at a time. */
 export async function sessionPerplexity(
-  session: ort.InferenceSession,
+  opened: OpenSession,
   tokens: readonly number[],
   windowTokens: number,
   strideTokens: number,
@@ -141,14 +216,8 @@ export async function sessionPerplexity(
   let scoredTokens = 0;
   for (const w of windows) {
     const length = w.end - w.start;
-    const ids = tokens.slice(w.start, w.end);
-    const feeds = makeFeeds(session, 1, length, ids, new Array<number>(length).fill(1));
-    const out = await session.run(feeds);
-    const logits = out[session.outputNames[0] ?? 'logits'];
-    if (!logits || logits.type !== 'float32')
-      throw new Error(`expected float32 logits, got ${logits?.type ?? 'nothing'}`);
-    const vocabSize = logits.dims[logits.dims.length - 1] ?? 0;
-    const window = windowNll(logits.data as Float32Array, vocabSize, tokens, w);
+    const { logits, dims } = await sessionLogits(opened, 1, length, tokens.slice(w.start, w.end));
+    const window = windowNll(logits, dims[2] ?? 0, tokens, w);
     nllSum += window.nllSum;
     scoredTokens += window.scored;
   }

@@ -3,15 +3,23 @@
  * It runs in its own process so that a hung forward pass can be killed (session.run is synchronous native code:
  * neither a timer nor a worker thread can interrupt it).
  */
-import type * as ort from 'onnxruntime-node';
 import { describeError } from '../../errors.js';
 import type { BackendSpec } from '../presets.js';
 import { requestSchema, type WorkerReply } from '../protocol.js';
-import { makeFeeds, openSession, sessionPerplexity, timeForwardPasses, timePairedPasses } from './session.js';
+import {
+  makeFeeds,
+  ModelConfigError,
+  openSession,
+  sessionLogits,
+  sessionPerplexity,
+  timeForwardPasses,
+  timePairedPasses,
+  type OpenSession,
+} from './session.js';
 
-let session: ort.InferenceSession | undefined;
+let session: OpenSession | undefined;
 /** Same-run A/B: the base model's session, beside the candidate's in this process. */
-let baseSession: ort.InferenceSession | undefined;
+let baseSession: OpenSession | undefined;
 let spec: BackendSpec | undefined;
 
 function send(reply: WorkerReply): void {
@@ -39,24 +47,30 @@ async function handle(raw: unknown): Promise<void> {
       try {
         const paired = request.baseModelPath !== undefined;
         const openBase = async (): Promise<void> => {
-          if (request.baseModelPath !== undefined)
-            baseSession = (await openSession(request.baseModelPath, spec!, true)).session;
+          if (request.baseModelPath !== undefined) baseSession = await openSession(request.baseModelPath, spec!, true);
         };
         if (request.baseFirst) await openBase();
-        const opened = await openSession(spec.modelPath, spec, paired);
-        session = opened.session;
+        session = await openSession(spec.modelPath, spec, paired);
         if (!request.baseFirst) await openBase();
-        send({ type: 'opened', id: request.id, info: opened.info });
+        send({ type: 'opened', id: request.id, info: session.info });
       } catch (error) {
         const message = describeError(error);
-        send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
+        if (error instanceof ModelConfigError)
+          send({ type: 'error', id: request.id, kind: 'usage', message, keyPath: [...error.keyPath] });
+        else send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
       }
       return;
     }
     case 'run': {
       if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
       try {
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+        const feeds = makeFeeds(
+          session.session,
+          request.batch,
+          request.seqLen,
+          request.inputIds,
+          request.attentionMask,
+        );
         if (request.paired !== undefined) {
           if (!baseSession) throw new Error('a paired run needs the base model, which was not opened');
           const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
@@ -88,21 +102,16 @@ async function handle(raw: unknown): Promise<void> {
     case 'logits': {
       if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
       try {
-        const mask = new Array<number>(request.inputIds.length).fill(1);
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
-        const out = await session.run(feeds);
-        const logits = out[session.outputNames[0] ?? 'logits'];
-        if (!logits || logits.type !== 'float32')
-          throw new Error(`expected float32 logits, got ${logits?.type ?? 'nothing'}`);
-        send({ type: 'logits', id: request.id, logits: logits.data as Float32Array, dims: [...logits.dims] });
+        const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
+        send({ type: 'logits', id: request.id, logits, dims });
       } catch (error) {
         send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
       }
       return;
     }
     case 'close': {
-      await session?.release();
-      await baseSession?.release();
+      await session?.session.release();
+      await baseSession?.session.release();
       session = undefined;
       baseSession = undefined;
       send({ type: 'closed', id: request.id });

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { escapeUntrusted } from '../../src/report/escape.js';
+
+const Z = '\u200b';
+
+// Each hostile text a model name, a path, a part name or a worker's error could carry, and what GitHub gets.
+const MARKDOWN: readonly [string, string, string][] = [
+  ['mention', '@octocat please merge', `@${Z}octocat please merge`],
+  ['team mention and a URL', '@octo/team see https://evil.example', `@${Z}octo/team see https:${Z}//evil.example`],
+  ['markdown link', '[click](https://evil.example)', `\\[click\\](https:${Z}//evil.example)`],
+  ['image', '![x](https://evil.example/p.png)', `!\\[x\\](https:${Z}//evil.example/p.png)`],
+  ['angle-bracket autolink', '<https://evil.example>', `\\<https:${Z}//evil.example\\>`],
+  ['www autolink', 'see www.evil.example', `see www${Z}.evil.example`],
+  ['email autolink', 'mail admin@evil.example', `mail admin@${Z}evil.example`],
+  ['script tag', '<script>alert(1)</script>', '\\<script\\>alert(1)\\</script\\>'],
+  ['img onerror', '<img src=x onerror=alert(1)>', '\\<img src=x onerror=alert(1)\\>'],
+  ['HTML comment', 'a <!-- x --> b', 'a \\<!-- x --\\> b'],
+  ['entity that spells @', '&#64;octocat', `\\&#${Z}64;octocat`],
+  ['issue reference', 'fixes #12', `fixes #${Z}12`],
+  ['cross-repository reference', 'octo/repo#12', `octo/repo#${Z}12`],
+  ['GH- reference', 'see GH-12', `see GH-${Z}12`],
+  ['pipe in a table cell', 'a|b', 'a\\|b'],
+  ['backticks', '`code` ``x``', '\\`code\\` \\`\\`x\\`\\`'],
+  ['emphasis and strike', '**bold** _it_ ~~del~~', '\\*\\*bold\\*\\* \\_it\\_ \\~\\~del\\~\\~'],
+  ['underscores: a word keeps its own', 'single_micro __init__ a_', 'single_micro \\_\\_init\\_\\_ a\\_'],
+  ['math', '$x^2$', '\\$x^2\\$'],
+  ['newline', 'line1\nline2', 'line1 line2'],
+  ['CRLF, tab and line separator', 'a\r\nb\tc\u2028d', 'a b c d'],
+  ['heading at the start', '# title', `#${Z} title`],
+  ['backslashes', 'C:\\path\\', 'C:\\\\path\\\\'],
+  ['bidirectional override', 'abc\u202edef', 'abcdef'],
+];
+
+const PLAIN: readonly [string, string, string][] = [
+  ['mention and URL', '@octo/team see https://evil.example', `@${Z}octo/team see https:${Z}//evil.example`],
+  ['markup stays as written', '<b>a|b</b> [x](y) `z`', '<b>a|b</b> [x](y) `z`'],
+  ['newlines and references', 'fixes #12\nGH-3', `fixes #${Z}12 GH-${Z}3`],
+];
+
+/** Any text, built mostly of the pieces that make markup, mentions and links. */
+const HOSTILE_TEXT = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  fc
+    .array(
+      fc.constantFrom(
+        '@',
+        '#',
+        '://',
+        'www.',
+        'WWW.',
+        'https',
+        'GH-',
+        '1',
+        '<',
+        '>',
+        '|',
+        '`',
+        '\\',
+        '&',
+        '_',
+        '*',
+        '[',
+        ']',
+        '(',
+        ')',
+        '!',
+        '$',
+        '~',
+        'a',
+        ' ',
+        '\n',
+        '\r',
+        '\u202e',
+      ),
+      { maxLength: 40 },
+    )
+    .map((pieces) => pieces.join('')),
+);
+
+describe('escapeUntrusted: one escaper for all text that reaches GitHub', () => {
+  it.each(MARKDOWN)('markdown: %s', (_name, hostile, expected) => {
+    expect(escapeUntrusted(hostile)).toBe(expected);
+  });
+
+  it.each(PLAIN)('plain (annotations, commit status): %s', (_name, hostile, expected) => {
+    expect(escapeUntrusted(hostile, 'plain')).toBe(expected);
+  });
+
+  it('leaves ordinary names alone', () => {
+    for (const name of ['onnxruntime-cpu', 'single_micro', 'model.onnx', '/repo/models/gpt2-small (v2).onnx'])
+      expect(escapeUntrusted(name)).toBe(name);
+  });
+
+  it('any text: one line, no live mention, reference or URL, every markup character escaped', () => {
+    fc.assert(
+      fc.property(HOSTILE_TEXT, (text) => {
+        const out = escapeUntrusted(text);
+        expect(out).not.toMatch(/[\n\r\u2028\u2029]/);
+        expect(out).not.toMatch(/[@#](?!\u200b)/);
+        expect(out).not.toMatch(/:\/\/|www\.|gh-\d/i);
+        // A markup character is escaped when an odd number of backslashes precedes it.
+        for (const m of out.matchAll(/(\\*)([<>|`[\]*~$&_])/g)) {
+          const intraword =
+            m[2] === '_' &&
+            /[\p{L}\p{N}]_[\p{L}\p{N}]/u.test(out.slice(m.index + m[0].length - 2, m.index + m[0].length + 1));
+          if (!intraword) expect((m[1] ?? '').length % 2).toBe(1);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
