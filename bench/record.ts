@@ -11,6 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { collectEnvironment, type Environment } from '../src/env/collect.js';
@@ -38,6 +39,8 @@ export interface ConfigRecord {
 export interface MachineRecord extends Environment {
   /** File-name form of the CPU model and count, e.g. `intel-xeon-2cpu`. */
   readonly slug: string;
+  /** 1, 5 and 15 minute load averages at the start: other work on the machine shows here. */
+  readonly loadAverageAtStart: readonly number[];
   readonly notes: string | null;
 }
 
@@ -138,6 +141,7 @@ export function startBenchRecord(options: BenchRecordOptions): BenchRecorder {
   const machine: MachineRecord = {
     slug: machineSlug(environment.cpuModel, environment.cpuCount),
     ...environment,
+    loadAverageAtStart: os.loadavg().map((load) => Math.round(load * 100) / 100),
     notes: options.notes ?? null,
   };
   const config: ConfigRecord = {

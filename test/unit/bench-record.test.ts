@@ -80,6 +80,7 @@ describe('startBenchRecord', () => {
       notes: 'other work on the machine',
     });
     expect(record.machine.onnxruntimeVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(record.machine.loadAverageAtStart).toHaveLength(3);
     expect(record.figures).toEqual({ wallSeconds: 1.5 });
     expect(Date.parse(record.finishedAt)).toBeGreaterThanOrEqual(Date.parse(record.startedAt));
   });
