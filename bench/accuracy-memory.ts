@@ -2,7 +2,9 @@
  * Memory of the accuracy stage with a 50,257-token vocabulary at window 1024: a synthetic LM-shaped ONNX
  * (native/ `synthetic`), scored over 16 windows by the real pipeline. Reports the peak RSS of the backend's worker
  * process (where the logits live) and of this process. Target: < 1.5 GB.
- *   npm run bench:memory        (needs .venv with native/requirements-ci.txt, as `npm test` makes it)
+ *   npm run bench:memory [-- --out FILE --notes TEXT]
+ * writes bench/results/accuracy-memory-<machine>.json (bench/record.ts); needs .venv with native/requirements-ci.txt,
+ * as `npm test` makes it.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -12,22 +14,40 @@ import { runFixtureRole } from '../scripts/native.js';
 import { packageRoot } from '../src/paths.js';
 import { runPipeline } from '../src/pipeline.js';
 import { seededRandom } from '../src/stats/random.js';
+import { parseBenchFlags, startBenchRecord } from './record.js';
 
 const VOCAB = 50257;
 const WINDOW = 1024;
+const WINDOWS = 16;
+const SEED = 3;
+const flags = parseBenchFlags();
+const recorder = startBenchRecord({
+  bench: 'accuracy-memory',
+  parameters: {
+    model: `native/ synthetic, vocab ${VOCAB}`,
+    vocab: VOCAB,
+    windowTokens: WINDOW,
+    strideTokens: WINDOW,
+    windows: WINDOWS,
+    tokenSeed: SEED,
+    backends: ['onnxruntime-cpu'],
+  },
+  out: flags.out,
+  notes: flags.notes,
+});
 const root = packageRoot();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-memory-'));
 const model = path.join(dir, 'synthetic.onnx');
 runFixtureRole(root, 'synthetic', ['--out', model, '--vocab-size', String(VOCAB)], false);
-const random = seededRandom(3);
+const random = seededRandom(SEED);
 const tokensFile = path.join(dir, 'tokens.json');
-writeFileSync(tokensFile, JSON.stringify(Array.from({ length: 16 * WINDOW }, () => Math.floor(random() * VOCAB))));
+writeFileSync(tokensFile, JSON.stringify(Array.from({ length: WINDOWS * WINDOW }, () => Math.floor(random() * VOCAB))));
 const configFile = path.join(dir, 'tr118.yml');
 writeFileSync(
   configFile,
   `model: { onnx: ${model}, context_tokens: ${WINDOW} }\ninputs: { tokens: ${tokensFile} }\nbackends: [onnxruntime-cpu]\n` +
     `scenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n` +
-    `accuracy: { max_tokens: ${16 * WINDOW}, window: ${WINDOW}, stride: ${WINDOW} }\n`,
+    `accuracy: { max_tokens: ${WINDOWS * WINDOW}, window: ${WINDOW}, stride: ${WINDOW} }\n`,
 );
 const started = process.hrtime.bigint();
 const { results } = await runPipeline({ config: loadConfigFile(configFile), outDir: path.join(dir, 'out') });
@@ -38,3 +58,10 @@ console.log(`vocab ${VOCAB}, window ${WINDOW}: ${row?.scoredTokens ?? 0} tokens 
 console.log(
   `peak RSS: worker ${row?.peakRssMiB?.toFixed(0) ?? '?'} MiB, runner ${parentMiB.toFixed(0)} MiB (target < 1536 MiB each)`,
 );
+recorder.write({
+  scoredTokens: row?.scoredTokens ?? 0,
+  wallSeconds: seconds,
+  workerPeakRssMiB: row?.peakRssMiB ?? null,
+  runnerPeakRssMiB: parentMiB,
+});
+console.log(`written: ${recorder.file}`);

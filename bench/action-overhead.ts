@@ -5,7 +5,8 @@
  * unpacking only). Warm: from the tool cache. Then as on hosted runners with `cache: actions` (fresh tool cache each
  * job): cold plus saving to a local Actions cache service, and restored from it. Overhead = step wall time − the
  * pipeline's own duration.
- *   npm run build && npm run bench:action
+ *   npm run build && npm run bench:action [-- --out FILE --notes TEXT]
+ * writes bench/results/action-overhead-<machine>.json (bench/record.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,28 @@ import path from 'node:path';
 import { FakeActionsCache } from '../test/helpers/actions-cache.js';
 import { freshCheckout } from '../test/helpers/fixture.js';
 import { FakeNpmRegistry } from '../test/helpers/npm-registry.js';
+import { packageRoot } from '../src/paths.js';
+import { parseBenchFlags, startBenchRecord } from './record.js';
+
+const flags = parseBenchFlags();
+const recorder = startBenchRecord({
+  bench: 'action-overhead',
+  // No `config` input: the Action runs its bundled default matrix.
+  configFile: path.join(packageRoot(), 'fixtures/configs/default.yml'),
+  parameters: {
+    action: 'dist/index.js from a checkout without node_modules',
+    onnxruntimeSource: 'lockfile-pinned npm tarballs from a local registry (network left out)',
+    steps: {
+      cold: 'empty tool cache: sha512 check and unpacking',
+      warm: 'from the tool cache',
+      'cold+save': 'cache: actions, empty tool cache: cold, then saved to a local Actions cache service',
+      restore: 'cache: actions, empty tool cache: restored from that service',
+    },
+  },
+  out: flags.out,
+  notes: flags.notes,
+});
+const figures: Record<string, { stepSeconds: number; pipelineSeconds: number; overheadSeconds: number }> = {};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-action-'));
 const checkout = freshCheckout(dir);
@@ -47,6 +70,11 @@ async function step(label: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<vo
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`the Action exited ${String(code)}`);
   const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { durationSeconds: number };
+  figures[label] = {
+    stepSeconds: seconds,
+    pipelineSeconds: results.durationSeconds,
+    overheadSeconds: seconds - results.durationSeconds,
+  };
   console.log(
     `${label.padEnd(9)} step ${seconds.toFixed(2)} s, pipeline ${results.durationSeconds.toFixed(2)} s, overhead ${(seconds - results.durationSeconds).toFixed(2)} s`,
   );
@@ -68,3 +96,5 @@ rmSync(path.join(dir, 'toolcache'), { recursive: true });
 await step('restore', hosted);
 await registry.stop();
 await actionsCache.stop();
+recorder.write(figures);
+console.log(`written: ${recorder.file}`);

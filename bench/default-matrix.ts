@@ -1,14 +1,24 @@
 /**
  * Wall time of the default matrix (six CPU scenarios × 5 repetitions + perplexity), from `tr118 run` to the report
  * written, through the built CLI exactly as `npm start` runs it.
- *   npm run build && npm run bench:matrix
+ *   npm run build && npm run bench:matrix [-- --out FILE --notes TEXT]
+ * writes bench/results/default-matrix-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
+import { parseBenchFlags, startBenchRecord } from './record.js';
 
+const flags = parseBenchFlags();
+const recorder = startBenchRecord({
+  bench: 'default-matrix',
+  configFile: path.join(packageRoot(), 'fixtures/configs/default.yml'),
+  parameters: { command: 'node dist/cli.js run --quiet --out <temporary folder>' },
+  out: flags.out,
+  notes: flags.notes,
+});
 const out = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-'));
 const started = process.hrtime.bigint();
 const r = spawnSync(process.execPath, [path.join(packageRoot(), 'dist/cli.js'), 'run', '--quiet', '--out', out], {
@@ -17,6 +27,7 @@ const r = spawnSync(process.execPath, [path.join(packageRoot(), 'dist/cli.js'), 
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 if (r.status !== 0) throw new Error(`tr118 run exited ${String(r.status)}: ${r.stderr}`);
 const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+  durationSeconds: number;
   environment: { cpuModel: string; cpuCount: number };
   cells: { scenario: string; stats: { latencyMs: { median: number } } | null }[];
   accuracy: { rows: { backend: string; perplexity: number | null }[] } | null;
@@ -27,3 +38,12 @@ for (const c of results.cells)
 for (const a of results.accuracy?.rows ?? [])
   console.log(`  perplexity ${a.backend}: ${a.perplexity?.toFixed(3) ?? '—'}`);
 console.log(`default matrix, tr118 run → report written: ${seconds.toFixed(2)} s (budget 60 s)`);
+recorder.write({
+  wallSeconds: seconds,
+  pipelineSeconds: results.durationSeconds,
+  medianLatencyMsByScenario: Object.fromEntries(
+    results.cells.map((c) => [c.scenario, c.stats?.latencyMs.median ?? null]),
+  ),
+  perplexityByBackend: Object.fromEntries((results.accuracy?.rows ?? []).map((a) => [a.backend, a.perplexity])),
+});
+console.log(`written: ${recorder.file}`);

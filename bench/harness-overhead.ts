@@ -5,7 +5,8 @@
  *     `session.run` in the same process, alternating pass by pass (A B B A) so drift hits both alike;
  *   - "runner (worker process)": the full ProcessBackend path the CLI uses (another process, so machine drift
  *     between the two processes is in this figure too), vs the same bare passes.
- *   npm run bench:overhead
+ *   npm run bench:overhead [-- --out FILE --notes TEXT]
+ * writes bench/results/harness-overhead-<machine>.json (bench/record.ts).
  */
 import { median } from 'simple-statistics';
 import { ortWorkerEntry } from '../src/backends/index.js';
@@ -20,6 +21,7 @@ import { ProcessBackend } from '../src/backends/process-backend.js';
 import { readFileSync } from 'node:fs';
 import { scenarioBatch } from '../src/measure/inputs.js';
 import { fixturePath } from '../src/paths.js';
+import { parseBenchFlags, startBenchRecord } from './record.js';
 
 const BLOCKS = 10;
 const PAIRS = 1500;
@@ -33,6 +35,21 @@ const spec: BackendSpec = {
   modelPath: model,
   logitsOutput: DEFAULT_LOGITS_OUTPUT,
 };
+const flags = parseBenchFlags();
+const recorder = startBenchRecord({
+  bench: 'harness-overhead',
+  parameters: {
+    backend: spec.name,
+    model: 'fixtures/model/model.onnx',
+    inProcessPairs: PAIRS,
+    inProcessPattern: 'A B B A (bare, harness / harness, bare)',
+    workerBlocks: BLOCKS,
+    workerPassesPerBlock: PASSES,
+    warmupPasses: WARMUP,
+  },
+  out: flags.out,
+  notes: flags.notes,
+});
 const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8')) as number[];
 
 const inProcess = await openSession(model, spec);
@@ -41,6 +58,7 @@ const worker = new ProcessBackend(spec, ortWorkerEntry());
 const opened = await worker.open();
 if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
 
+const figures: Record<string, unknown> = {};
 console.log('scenario       bare_median_ms  harness_median_ms  ratio   runner_median_ms  ratio');
 for (const [name, batch, seqLen] of [
   ['single_micro', 1, 8],
@@ -76,9 +94,18 @@ for (const [name, batch, seqLen] of [
     runner.push(...ran.latenciesMs);
   }
   const [b, h, r] = [median(bare), median(harness), median(runner)];
+  figures[name] = {
+    bareMedianMs: b,
+    harnessMedianMs: h,
+    harnessOverBareRatio: h / b,
+    runnerMedianMs: r,
+    runnerOverBareRatio: r / b,
+  };
   console.log(
     `${name.padEnd(14)} ${b.toFixed(4).padStart(14)}  ${h.toFixed(4).padStart(17)}  ${(h / b).toFixed(3).padStart(5)}   ${r.toFixed(4).padStart(16)}  ${(r / b).toFixed(3).padStart(5)}`,
   );
 }
 await worker.close();
 await session.release();
+recorder.write(figures);
+console.log(`written: ${recorder.file}`);
