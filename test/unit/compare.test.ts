@@ -1,9 +1,14 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareResults, decideLatency, type CompareOptions, type LatencyThresholds } from '../../src/gate/compare.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
 import { decide } from '../../src/gate/verdict.js';
+import { readParts } from '../../src/results/merge.js';
 import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
+import { loadBaseline, saveBaseline } from '../../src/results/store.js';
 import { seededRandom } from '../../src/stats/random.js';
 
 const T: LatencyThresholds = {
@@ -290,5 +295,117 @@ describe('reading a baseline', () => {
     { name: 'not an object', data: [1, 2], message: /not a tr118 results\.json/ },
   ])('$name is a clear error', ({ data, message }) => {
     expect(() => parseComparableResults(data, 'baseline b.json')).toThrow(message);
+  });
+});
+
+describe('reading a baseline: impossible figures are refused, naming the file and the key path', () => {
+  const good = (): ComparableResults =>
+    result([
+      {
+        scenario: 's',
+        reps: [
+          [2, 2.1],
+          [1.9, 2],
+        ],
+      },
+    ]);
+  type Mutable = { cells: Record<string, unknown>[]; accuracy: { rows: Record<string, unknown>[] } };
+  const edit = (change: (r: Mutable) => void): unknown => {
+    const r = structuredClone(good()) as unknown as Mutable;
+    change(r);
+    return r;
+  };
+  it('a valid result is read', () => {
+    expect(parseComparableResults(good(), 'baseline b.json').cells[0]!.repetitionLatenciesMs).toEqual([
+      [2, 2.1],
+      [1.9, 2],
+    ]);
+  });
+  it.each([
+    {
+      name: 'all-zero latencies',
+      data: edit(
+        (r) =>
+          (r.cells[0]!.repetitionLatenciesMs = [
+            [0, 0],
+            [0, 0],
+          ]),
+      ),
+      message: 'cells[0].repetitionLatenciesMs[0][0]: expected a latency > 0 ms; got 0',
+    },
+    {
+      name: 'a negative latency',
+      data: edit(
+        (r) =>
+          (r.cells[0]!.repetitionLatenciesMs = [
+            [2, 2],
+            [2, -1],
+          ]),
+      ),
+      message: 'cells[0].repetitionLatenciesMs[1][1]: expected a latency > 0 ms; got -1',
+    },
+    {
+      name: 'an infinite latency (1e999 in the JSON)',
+      data: edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[2, Infinity]])),
+      message: 'cells[0].repetitionLatenciesMs[0][1]: expected a finite latency in ms; got Infinity',
+    },
+    {
+      name: 'a NaN latency',
+      data: edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[NaN]])),
+      message: 'cells[0].repetitionLatenciesMs[0][0]: expected a finite latency in ms; got NaN',
+    },
+    {
+      name: 'a zero perplexity',
+      data: edit((r) => (r.accuracy.rows[0]!.perplexity = 0)),
+      message: 'accuracy.rows[0].perplexity: expected a perplexity ≥ 1',
+    },
+    {
+      name: 'an infinite perplexity',
+      data: edit((r) => (r.accuracy.rows[0]!.perplexity = Infinity)),
+      message: 'accuracy.rows[0].perplexity: expected a finite perplexity; got Infinity',
+    },
+    {
+      name: 'a degraded rate above 1',
+      data: edit((r) => (r.cells[0]!.degradedRate = 1.5)),
+      message: 'cells[0].degradedRate: expected a fraction from 0 to 1; got 1.5',
+    },
+    {
+      name: 'more degraded runs than runs',
+      data: edit((r) => (r.cells[0]!.degradedRuns = 11)),
+      message: 'cells[0].degradedRuns: expected degradedRuns ≤ runs',
+    },
+    {
+      name: 'a batch of 0',
+      data: edit((r) => (r.cells[0]!.batch = 0)),
+      message: 'cells[0].batch: expected a whole number ≥ 1; got 0',
+    },
+    {
+      name: 'a fractional run count',
+      data: edit((r) => (r.cells[0]!.runs = 2.5)),
+      message: 'cells[0].runs: expected a whole number; got 2.5',
+    },
+  ])('$name', ({ data, message }) => {
+    expect(() => parseComparableResults(data, 'baseline /tmp/b.json')).toThrow(
+      `baseline /tmp/b.json: impossible figure: ${message}`,
+    );
+  });
+
+  it('every reader of a results.json refuses all-zero latencies: --baseline, baseline save, a merge part', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-zero-'));
+    const file = path.join(dir, 'results.json');
+    writeFileSync(file, JSON.stringify(edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[0, 0]]))));
+    const at = 'impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a latency > 0 ms; got 0';
+    expect(() => loadBaseline(file, dir)).toThrow(`baseline ${file}: ${at}`);
+    expect(() => saveBaseline(file, 'main', path.join(dir, 'store'))).toThrow(`results ${file}: ${at}`);
+    expect(existsSync(path.join(dir, 'store', 'main.json'))).toBe(false);
+    expect(() => readParts([file])).toThrow(`part ${file}: ${at}`);
+    // 1e999 is how a JSON file spells a number that parses as Infinity
+    writeFileSync(
+      file,
+      JSON.stringify(good()).replace('"repetitionLatenciesMs":[[2,', '"repetitionLatenciesMs":[[1e999,'),
+    );
+    expect(() => loadBaseline(file, dir)).toThrow(
+      `baseline ${file}: impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a finite latency in ms; got Infinity`,
+    );
   });
 });
