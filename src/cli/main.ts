@@ -9,7 +9,7 @@ import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
-import { compareResults } from '../gate/compare.js';
+import { compareResults, ratioDefinitions } from '../gate/compare.js';
 import { decide } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
 import { compareOptions, OUTPUT_FILES, runPipeline } from '../pipeline.js';
@@ -132,7 +132,7 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
   const file = path.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync(
     file,
-    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
+    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, definitions: ratioDefinitions('stored'), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
   );
   io.stdout.write(`verdict file: ${file}\n`);
   return exitCodeOf(verdict.decision);

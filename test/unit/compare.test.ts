@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareResults, decideLatency, type CompareOptions, type LatencyThresholds } from '../../src/gate/compare.js';
+import {
+  compareResults,
+  decideLatency,
+  ratioDefinitions,
+  type CompareOptions,
+  type LatencyThresholds,
+} from '../../src/gate/compare.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
 import { decide } from '../../src/gate/verdict.js';
 import { readParts } from '../../src/results/merge.js';
@@ -61,6 +67,16 @@ describe('decideLatency: the rules, with exact expected decisions', () => {
     const d = decideLatency(paired ? base : reps(2, 1.6, 8, 3, 4), cand, { paired, thresholds: T, seed: 9 });
     expect(d.decision).toBe(expected);
     if (expected === 'inconclusive') expect(d.reason).toMatch(/minimum detectable effect ≈ \d+\.\d%/);
+  });
+
+  it.each([
+    { mode: 'same-run', paired: true, advice: '(add repetitions or iterations)' },
+    { mode: 'stored', paired: false, advice: '(add repetitions, or use same-run A/B)' },
+  ])('an inconclusive $mode cell advises what that mode can do: $advice', ({ paired, advice }) => {
+    const d = decideLatency(reps(2, 1.6, 8, 3, 4), reps(2, 1.6, 7, 3, 4), { paired, thresholds: T, seed: 9 });
+    expect(d.decision).toBe('inconclusive');
+    expect(d.reason.endsWith(advice)).toBe(true);
+    if (paired) expect(d.reason).not.toContain('same-run A/B');
   });
 
   it('never fails a change below the absolute floor, however large in percent', () => {
@@ -203,6 +219,34 @@ describe('compareResults: cells and accuracy', () => {
     );
     expect(c.cells[0]!.decision).toBe('inconclusive');
     expect(c.cells[0]!.ratio).toBe(1);
+  });
+
+  it('same-run: the paired change (what the gate uses) and the ratio of medians are both given, and named', () => {
+    // Bimodal passes: the candidate is 1.4% slower pass for pass, but 2 of 40 passes per repetition moved to the
+    // slow mode, which moves its median from the fast mode to the slow one.
+    const base = Array.from({ length: 10 }, () => Array.from({ length: 40 }, (_, i) => (i < 21 ? 1 : 2)));
+    const cand = base.map((rep) => rep.map((ms, i) => (i === 19 || i === 20 ? 2 : ms) * 1.014));
+    const c = compareResults(result([{ scenario: 's', reps: base }]), result([{ scenario: 's', reps: cand }]), 'b', {
+      ...OPTIONS,
+      mode: 'same-run',
+    }).cells[0]!;
+    expect(c.ratio).toBeCloseTo(1.014, 10);
+    expect(c.medianRatio).toBeCloseTo(2.028, 10);
+    expect(c.deltaMs).toBeCloseTo(1.028, 10);
+    expect(c.reason).toMatch(/^slower by 1\.4% \(paired, 95% CI 1\.4% … 1\.4%; medians \+102\.8%\), \+1\.028 ms: /);
+    expect(ratioDefinitions('same-run').ratio).toMatch(/^the paired change the gate decides on: exp\(median/);
+    expect(ratioDefinitions('same-run').medianRatio).toMatch(/^candidate median ÷ base median/);
+  });
+
+  it('stored: the ratio is the ratio of medians, so both figures agree', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: reps(2, 0.1, 40) }]),
+      result([{ scenario: 's', reps: reps(2.4, 0.1, 41) }]),
+      'b.json',
+      OPTIONS,
+    ).cells[0]!;
+    expect(c.ratio).toBeCloseTo(c.medianRatio!, 12);
+    expect(c.reason).not.toContain('paired');
   });
 
   it('reports missing and new cells', () => {
