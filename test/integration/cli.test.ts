@@ -91,6 +91,34 @@ describe('tr118 exit codes (README "Exit codes")', () => {
     expect(failing.stderr).toBe('');
   });
 
+  it('a backend that did not run is never a silent pass; --fail-on decides which verdict exits 1', () => {
+    const dir = tempDir();
+    // tensorrt-fp16 is unavailable everywhere in this version (no native worker yet): a stand-in for a GPU backend
+    // on a machine without one.
+    const gpuOnly = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
+    const nothing = tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'a'), '-q']);
+    expect(nothing.stdout).toMatch(/^verdict: inconclusive \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
+    expect(nothing.stdout).toMatch(/^ {2}warn: tensorrt-fp16: configured but not run \(unavailable: /m);
+    expect(nothing.code).toBe(ExitCode.gateFailed);
+    expect(tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'b'), '-q', '--fail-on', 'fail']).code).toBe(
+      ExitCode.pass,
+    );
+
+    const mixed = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[onnxruntime-cpu, tensorrt-fp16]'));
+    const warned = tr118(['run', '--config', mixed, '--out', path.join(dir, 'c'), '-q']);
+    expect(warned.stdout).toMatch(/^verdict: warn \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
+    expect(warned.code).toBe(ExitCode.pass);
+    const report = readFileSync(path.join(dir, 'c', 'report.md'), 'utf8');
+    expect(report).toMatch(/^\*\*Verdict: ⚠️ warn\*\* — .*not run: tensorrt-fp16 \(unavailable\)\.$/m);
+    expect(tr118(['run', '--config', mixed, '--out', path.join(dir, 'd'), '-q', '--fail-on', 'warn']).code).toBe(
+      ExitCode.gateFailed,
+    );
+
+    const bad = tr118(['run', '--config', mixed, '--out', path.join(dir, 'e'), '--fail-on', 'sometimes']);
+    expect(bad.code).toBe(ExitCode.usage);
+    expect(bad.stderr).toContain('Allowed choices are warn, inconclusive, fail, never');
+  });
+
   it('an impossible results.json (all-zero latencies) exits 2 naming the file and key: baseline save, compare', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'zero.json');

@@ -65,7 +65,7 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
     );
   });
 
-  it('passes the same model against itself (exit 0)', () => {
+  it('never fails the same model against itself (exit 0 with --fail-on fail: a short run may be inconclusive)', () => {
     const r = tr118([
       'run',
       '--config',
@@ -75,6 +75,8 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
       '--out',
       path.join(dir, 'same-out'),
       '-q',
+      '--fail-on',
+      'fail',
     ]);
     expect(r.code).toBe(ExitCode.pass);
     const verdict = JSON.parse(readFileSync(path.join(dir, 'same-out', 'verdict.json'), 'utf8')) as VerdictFile;

@@ -93,7 +93,18 @@ function comparison(decision: 'fail' | 'inconclusive'): Comparison {
         differences: [],
       },
     ],
-    accuracy: [],
+    accuracy: [
+      {
+        backend: 'onnxruntime-cpu',
+        precision: 'fp32',
+        basePerplexity: 54.6,
+        candidatePerplexity: 54.6,
+        deltaFraction: 0,
+        thresholdFraction: 0.001,
+        decision: 'pass',
+        reason: 'perplexity 54.6000 → 54.6000 (+0.0%)',
+      },
+    ],
   };
 }
 
@@ -114,7 +125,7 @@ describe('the PR comment, exact text', () => {
     const text = renderComment(withComparison(results(), CONFIG, comparison('fail')), RUN_URL);
     const lines = text.split('\n');
     expect(lines[1]).toBe(
-      '❌ **tr118: fail** — same-run A/B against the base model main.onnx \\(interleaved, paired by repetition\\); perplexity against the reference backend onnxruntime-cpu, degraded runs per cell',
+      '❌ **tr118: fail** — same-run A/B against the base model main.onnx \\(interleaved, paired by repetition\\): latency and perplexity; degraded runs per cell',
     );
     expect(lines[3]).toBe('Decided by:');
     expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single\\_micro\*\* \(latency\): fail: slower by 12\.0%/);

@@ -10,8 +10,12 @@ import {
   type CompareOptions,
   type LatencyThresholds,
 } from '../../src/gate/compare.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Environment } from '../../src/env/collect.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
-import { decide } from '../../src/gate/verdict.js';
+import { decide, DEFAULT_FAIL_ON, failsOn } from '../../src/gate/verdict.js';
+import type { Measurement } from '../../src/measure/runner.js';
+import { buildResults } from '../../src/results/build.js';
 import { readParts } from '../../src/results/merge.js';
 import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
 import { loadBaseline, saveBaseline } from '../../src/results/store.js';
@@ -325,6 +329,199 @@ describe('the verdict from a comparison', () => {
     });
     expect(v.decision).toBe('fail');
     expect(v.basis).toMatch(/^same-run A\/B against the base model base\.onnx/);
+  });
+});
+
+describe('the verdict: a stored baseline that cannot tell counts no worse than compare.stored_regression', () => {
+  const base = reps(2, 0.1, 20);
+  const cand = result([{ scenario: 's', reps: base }]);
+  const cells = cand.cells.map((c) => ({ ...c, firstReason: null }));
+  it.each([
+    { mode: 'stored', storedRegression: 'warn', expected: 'warn' },
+    { mode: 'stored', storedRegression: 'fail', expected: 'inconclusive' },
+    { mode: 'same-run', storedRegression: 'warn', expected: 'inconclusive' },
+  ] as const)('$mode, stored_regression $storedRegression: $expected', ({ mode, storedRegression, expected }) => {
+    // identical passes, unpaired with between-run noise (stored) or paired with an artificially wide noise (same-run)
+    const noisy = mode === 'stored' ? cand : result([{ scenario: 's', reps: reps(2, 1.6, 7, 3, 4) }]);
+    const baseSide =
+      mode === 'stored'
+        ? result([{ scenario: 's', reps: base }])
+        : result([{ scenario: 's', reps: reps(2, 1.6, 8, 3, 4) }]);
+    const comparison = compareResults(baseSide, noisy, 'b', { ...OPTIONS, mode });
+    expect(comparison.cells[0]!.decision).toBe('inconclusive');
+    const v = decide({
+      cells,
+      accuracy: null,
+      maxDegradedRate: 0,
+      comparison,
+      storedRegressionDecision: storedRegression,
+    });
+    expect(v.decision).toBe(expected);
+  });
+});
+
+const ENV: Environment = {
+  toolVersion: '0.1.0',
+  nodeVersion: 'v22.0.0',
+  onnxruntimeVersion: '1.30.0',
+  os: 'Linux x64',
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  totalMemoryMiB: 1024,
+  gpus: [],
+  gpuNote: 'no GPU',
+};
+const AT = '2026-11-28T00:00:00.000Z';
+
+/** The verdict of a run of `backends` (YAML list) where the named ones were unavailable, as buildResults gives it. */
+function runVerdict(backends: string, unavailable: readonly string[], extra = '') {
+  const config = parseConfig(
+    `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: ${backends}\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: 2\niterations: 3\n${extra}`,
+    'tr118.yml',
+    '/repo',
+  );
+  const ran = config.backends.map((b) => b.name).filter((name) => !unavailable.includes(name));
+  const measurement: Measurement = {
+    backends: config.backends.map((b) =>
+      unavailable.includes(b.name)
+        ? { kind: 'backend', backend: b.name, status: 'unavailable', reason: 'no CUDA provider library', at: AT }
+        : { kind: 'backend', backend: b.name, status: 'ok', at: AT },
+    ),
+    runs: ran.flatMap((backend) =>
+      [0, 1].map((repetition) => ({
+        ...{ kind: 'run', backend, scenario: 's', repetition, sequence: repetition, batch: 1, seqLen: 8 },
+        ...{ realTokens: 8, warmup: 3, iterations: 3, status: 'ok', latenciesMs: [1, 1.1, 1.2], at: AT },
+      })),
+    ),
+    accuracy: ran.map((backend) => ({
+      ...{ kind: 'accuracy', backend, status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+    })),
+    parity: [],
+  };
+  return buildResults({
+    config,
+    measurement,
+    model: { name: 'm', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1 },
+    backendModels: [],
+    environment: ENV,
+    git: null,
+    startedAt: new Date(AT),
+    finishedAt: new Date(AT),
+    evaluatedTokens: 101,
+    evalTokens: { file: '/repo/t.json', tokenizer: 'ids' },
+  }).verdict;
+}
+
+describe('the verdict: a backend that did not run is never silent, and a lone reference gates nothing', () => {
+  const SECOND_CPU = '[onnxruntime-cpu, { name: cpu-1t, engine: onnxruntime, provider: cpu, intra_op_threads: 1 }]';
+  it.each([
+    {
+      name: 'one CPU backend, no baseline: passes, saying latency and accuracy were not gated',
+      backends: '[onnxruntime-cpu]',
+      unavailable: [],
+      extra: '',
+      decision: 'pass',
+      basis:
+        /^only degraded runs per cell were gated: latency not gated \(no baseline\), accuracy not gated \(the reference backend onnxruntime-cpu has no other backend to compare with\)$/,
+      failsByDefault: false,
+      notGated: true,
+    },
+    {
+      name: 'two CPU backends: accuracy is gated against the reference',
+      backends: SECOND_CPU,
+      unavailable: [],
+      extra: '',
+      decision: 'pass',
+      basis:
+        /^perplexity against the reference backend onnxruntime-cpu, degraded runs per cell; latency not gated \(no baseline\)$/,
+      failsByDefault: false,
+      notGated: false,
+    },
+    {
+      name: 'one backend with a perplexity ceiling: accuracy is gated by it',
+      backends: '[onnxruntime-cpu]',
+      unavailable: [],
+      extra: 'thresholds: { max_perplexity: 100 }\n',
+      decision: 'pass',
+      basis: /^perplexity ceiling thresholds\.max_perplexity 100, degraded runs per cell; latency not gated/,
+      failsByDefault: false,
+      notGated: false,
+    },
+    {
+      name: 'CPU and CUDA on a machine without a GPU: warns by default, naming the backend',
+      backends: '[onnxruntime-cpu, onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: '',
+      decision: 'warn',
+      basis: /^only degraded runs per cell were gated: .*; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: false,
+      notGated: true,
+    },
+    {
+      name: 'CPU and CUDA without a GPU, unavailable_backend: fail',
+      backends: '[onnxruntime-cpu, onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: 'unavailable_backend: fail\n',
+      decision: 'fail',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+    {
+      name: 'a GPU-only matrix where nothing ran: inconclusive, which fails by default',
+      backends: '[onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: '',
+      decision: 'inconclusive',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+    {
+      name: 'a GPU-only matrix, unavailable_backend: fail',
+      backends: '[onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: 'unavailable_backend: fail\n',
+      decision: 'fail',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+  ])('$name', ({ backends, unavailable, extra, decision, basis, failsByDefault, notGated }) => {
+    const v = runVerdict(backends, unavailable, extra);
+    expect(v.decision).toBe(decision);
+    expect(v.basis).toMatch(basis);
+    expect(failsOn(v.decision, DEFAULT_FAIL_ON)).toBe(failsByDefault);
+    for (const backend of unavailable) {
+      expect(v.reasons).toContainEqual({
+        rule: 'coverage',
+        subject: backend,
+        decision: extra.includes('unavailable_backend: fail') ? 'fail' : 'warn',
+        message: `configured but not run (unavailable: no CUDA provider library); unavailable_backend: ${extra.includes('fail') ? 'fail' : 'warn'}`,
+      });
+    }
+    const gates = v.reasons.find((r) => r.subject === 'gates');
+    if (notGated) expect(gates).toMatchObject({ decision: 'pass', rule: 'coverage' });
+    else expect(gates).toBeUndefined();
+  });
+});
+
+describe('fail-on: one rule for the exit code, the step and the commit status', () => {
+  it.each([
+    ['pass', 'warn', false],
+    ['warn', 'warn', true],
+    ['warn', 'inconclusive', false],
+    ['inconclusive', 'inconclusive', true],
+    ['fail', 'inconclusive', true],
+    ['inconclusive', 'fail', false],
+    ['fail', 'fail', true],
+    ['fail', 'never', false],
+    ['inconclusive', 'warn', true],
+  ] as const)('verdict %s with fail-on %s fails: %s', (decision, failOn, fails) => {
+    expect(failsOn(decision, failOn)).toBe(fails);
+  });
+  it('the default fails an inconclusive verdict', () => {
+    expect(DEFAULT_FAIL_ON).toBe('inconclusive');
   });
 });
 
