@@ -23,7 +23,7 @@ import {
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
-import { compareResults, type CompareOptions, type ComparisonMode } from './gate/compare.js';
+import { compareResults, ratioDefinitions, type CompareOptions, type ComparisonMode } from './gate/compare.js';
 import { BASE_SUFFIX, type Measurement } from './measure/runner.js';
 import { buildResults, withComparison, type ModelInfo, type Results } from './results/build.js';
 import type { ComparableResults } from './results/read.js';
@@ -213,6 +213,8 @@ export function verdictFile(results: Results): Record<string, unknown> {
     basis: results.verdict.basis,
     mode: results.comparison?.mode ?? 'no-baseline',
     base: results.comparison?.base ?? null,
+    // What each cell's ratio and medianRatio are (a paired change is not a ratio of medians).
+    definitions: results.comparison ? ratioDefinitions(results.comparison.mode) : null,
     reasons: results.verdict.reasons,
     cells: results.comparison?.cells ?? [],
     accuracy: { withinRun: results.accuracy?.rows ?? [], againstBase: results.comparison?.accuracy ?? [] },

@@ -10,7 +10,7 @@ import * as core from '@actions/core';
 import * as glob from '@actions/glob';
 import { loadConfigFile } from '../config/load.js';
 import { describeError, UsageError } from '../errors.js';
-import type { Decision, GateReason } from '../gate/verdict.js';
+import { failsOn, type Decision, type GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
 import { readEvent, type EventInfo } from '../github/event.js';
@@ -25,13 +25,6 @@ import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/st
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
 
-const STATUS_STATE: Record<Decision, 'success' | 'failure'> = {
-  pass: 'success',
-  warn: 'success',
-  inconclusive: 'success',
-  fail: 'failure',
-};
-
 /** What a run decided and what to show: the same whether it measured or merged parts. */
 interface Outcome {
   readonly decision: Decision;
@@ -43,11 +36,6 @@ interface Outcome {
   readonly summaryMarkdown: string;
   readonly commentBody: (runUrl: string | undefined) => string;
   readonly notes: readonly string[];
-}
-
-function failsRun(decision: Decision, failOn: ActionInputs['failOn']): boolean {
-  if (failOn === 'never') return false;
-  return decision === 'fail' || (failOn === 'warn' && decision === 'warn');
 }
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -223,11 +211,15 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
         notes.push(`⚠️ The PR comment could not be posted: ${escapeUntrusted(posted.error)}`);
       }
     }
+    // The status follows fail-on, as the step's exit code does: one rule, so a required check is never greener than
+    // the step (an inconclusive run is a failure unless fail-on says fail or never).
+    const state = failsOn(o.decision, inputs.failOn) ? 'failure' : 'success';
+    const tolerated = state === 'success' && o.decision !== 'pass' ? ` (fail-on: ${inputs.failOn})` : '';
     const description = escapeUntrusted(
-      `${o.decision}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`,
+      `${o.decision}${tolerated}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`,
       'plain',
     );
-    const status = await api.setStatus(event.pullRequest.headSha, STATUS_STATE[o.decision], description, runUrl);
+    const status = await api.setStatus(event.pullRequest.headSha, state, description, runUrl);
     if (!status.ok) {
       core.warning(
         `tr118: could not set the commit status (${status.error}); the verdict is still this step's exit code.`,
@@ -243,8 +235,8 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
     core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${o.reportPath}`);
   }
 
-  if (failsRun(o.decision, inputs.failOn))
-    core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')})`);
+  if (failsOn(o.decision, inputs.failOn))
+    core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')}); fail-on: ${inputs.failOn}`);
 }
 
 /** A branch name as a baseline name (feature/x → feature__x). */

@@ -4,13 +4,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
-import { compareResults } from '../gate/compare.js';
-import { decide } from '../gate/verdict.js';
+import { compareResults, ratioDefinitions } from '../gate/compare.js';
+import { decide, DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
 import { compareOptions, OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import { num } from '../report/format.js';
@@ -29,6 +29,7 @@ interface RunFlags {
   readonly baseModel?: string;
   readonly store?: string;
   readonly quiet?: boolean;
+  readonly failOn: FailOn;
 }
 
 export interface CliIo {
@@ -42,8 +43,18 @@ function configFrom(io: CliIo, file: string | undefined, overrides: LoadOverride
   return loadConfigFile(configFile, overrides);
 }
 
-function exitCodeOf(decision: string): number {
-  return decision === 'fail' ? ExitCode.gateFailed : ExitCode.pass;
+/** The exit code follows the same rule as the Action's step and commit status (README "Exit codes"). */
+function exitCodeOf(decision: Decision, failOn: FailOn): number {
+  return failsOn(decision, failOn) ? ExitCode.gateFailed : ExitCode.pass;
+}
+
+function failOnOption(): Option {
+  return new Option(
+    '--fail-on <verdict>',
+    'the least severe verdict that exits 1: warn, inconclusive (an unrun or undecided gate fails), fail, or never',
+  )
+    .choices(FAIL_ON)
+    .default(DEFAULT_FAIL_ON);
 }
 
 async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
@@ -80,7 +91,7 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
   io.stdout.write(`report: ${path.join(outDir, OUTPUT_FILES.report)} (and ${others.join(', ')})\n`);
-  return exitCodeOf(v.decision);
+  return exitCodeOf(v.decision, flags.failOn);
 }
 
 /** A baseline argument that names an existing file is resolved against the working directory; a name is kept. */
@@ -91,6 +102,7 @@ function resolveArgument(io: CliIo, value: string): string {
 interface CompareFlags {
   readonly config?: string;
   readonly out: string;
+  readonly failOn: FailOn;
 }
 
 /** Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. */
@@ -109,6 +121,7 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
     cells: candidate.cells.map((c) => ({
       backend: c.backend,
       scenario: c.scenario,
+      status: c.status,
       runs: c.runs,
       degradedRuns: c.degradedRuns,
       firstReason: null,
@@ -118,6 +131,7 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
     comparison,
     missingCellDecision: config.compare.missingCell,
     storedRegressionDecision: config.compare.storedRegression,
+    unavailableBackendDecision: config.unavailableBackend,
   });
   io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
   for (const c of comparison.cells) {
@@ -132,10 +146,10 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
   const file = path.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync(
     file,
-    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
+    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, definitions: ratioDefinitions('stored'), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
   );
   io.stdout.write(`verdict file: ${file}\n`);
-  return exitCodeOf(verdict.decision);
+  return exitCodeOf(verdict.decision, flags.failOn);
 }
 
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
@@ -149,7 +163,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 pass (or no gate failed), 1 gate failed, 2 usage or config error, 3 internal error.\n' +
+      '\nExit codes: 0 pass (or a verdict below --fail-on), 1 the verdict reached --fail-on (default: inconclusive or fail),\n' +
+        '2 usage or config error, 3 internal error.\n' +
         'Run `tr118 run` with no flags to benchmark the bundled fixture model with the default matrix.',
     );
   program
@@ -165,6 +180,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .option('--store <dir>', 'baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)')
     .option('-q, --quiet', 'no progress output')
+    .addOption(failOnOption())
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
   program
     .command('compare')
@@ -176,6 +192,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'take thresholds and compare settings from this config (default: the documented defaults)',
     )
     .option('-o, --out <dir>', 'where verdict.json goes', DEFAULT_OUT_DIR)
+    .addOption(failOnOption())
     .action((base: string, candidate: string, flags: CompareFlags) =>
       setExit(compareCommand(base, candidate, flags, io)),
     );

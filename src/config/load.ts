@@ -41,6 +41,8 @@ export interface Config {
   };
   readonly inputTokensPath: string;
   readonly backends: readonly BackendSpec[];
+  /** unavailable_backend: how a configured backend that did not run counts in the verdict. */
+  readonly unavailableBackend: 'warn' | 'fail';
   readonly scenarios: readonly Scenario[];
   readonly repetitions: number;
   readonly warmup: number;
@@ -435,6 +437,7 @@ function resolveConfig(
     warmup: raw.warmup,
     iterations: raw.iterations,
     timeoutSeconds: raw.timeout_s,
+    unavailableBackend: raw.unavailable_backend,
     seed: raw.seed,
     accuracy: {
       enabled: acc.enabled,

@@ -70,6 +70,8 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   backends: z.array(z.union([backendName, backendObjectSchema])).min(1),
+  /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
+  unavailable_backend: z.enum(['warn', 'fail']).default('warn'),
   scenarios: z.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, 'at least one scenario'),
   repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),

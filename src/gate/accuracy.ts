@@ -54,6 +54,11 @@ export interface AccuracyGate {
   /** Why there is no reference, when there is none. */
   readonly referenceProblem: string | null;
   readonly rows: readonly AccuracyRow[];
+  /**
+   * What was gated, in words (for the verdict's basis). Empty when nothing was: a lone reference backend compared
+   * with itself (Δ 0) checks nothing.
+   */
+  readonly checks: readonly string[];
 }
 
 const NO_PARITY: ParityColumns = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement: null };
@@ -155,5 +160,12 @@ export function evaluateAccuracy(input: AccuracyGateInput): AccuracyGate {
       error: errors.length > 0 ? errors.join('; ') : null,
     };
   });
-  return { reference, referenceProblem: choice.problem, rows };
+  const others = rows.filter((r) => !r.isReference && r.status !== 'unavailable');
+  const checks: string[] = [];
+  if (reference !== null && others.length > 0) checks.push(`perplexity against the reference backend ${reference}`);
+  const parityGated = thresholds.maxAbsLogitDelta !== undefined || thresholds.minTop1Agreement !== undefined;
+  if (reference !== null && others.length > 0 && parityGated) checks.push('logits parity (thresholds.parity)');
+  if (thresholds.maxPerplexity !== undefined && rows.some((r) => r.status !== 'unavailable'))
+    checks.push(`perplexity ceiling thresholds.max_perplexity ${thresholds.maxPerplexity}`);
+  return { reference, referenceProblem: choice.problem, rows, checks };
 }

@@ -43,9 +43,12 @@ export interface CellComparison {
   readonly reason: string;
   readonly baseMedianMs: number | null;
   readonly candidateMedianMs: number | null;
-  /** candidate ÷ base median latency. */
+  /** The change the gate decides on, as a ratio (see ratioDefinitions: paired in same-run A/B). */
   readonly ratio: number | null;
   readonly ratioCi: readonly [number, number] | null;
+  /** candidate median ÷ base median: the two sides' medians, for reference (equals `ratio` for stored baselines). */
+  readonly medianRatio: number | null;
+  /** candidate median − base median. */
   readonly deltaMs: number | null;
   /** Smallest relative slowdown this comparison would detect with 80% power at the configured confidence. */
   readonly minDetectableFraction: number | null;
@@ -72,7 +75,26 @@ export interface Comparison {
   readonly accuracy: readonly AccuracyComparison[];
 }
 
+/**
+ * What `ratio` and `medianRatio` of a cell are, in words: said in the report, the PR comment and verdict.json, so a
+ * paired change is never shown under the name of a ratio of medians (they differ when latencies are skewed).
+ */
+export function ratioDefinitions(mode: ComparisonMode): { readonly ratio: string; readonly medianRatio: string } {
+  return mode === 'same-run'
+    ? {
+        ratio:
+          'the paired change the gate decides on: exp(median over all passes of log(candidate pass ÷ the base pass timed next to it)), with a bootstrap interval resampling (repetition, pass) pairs',
+        medianRatio: "candidate median ÷ base median: the ratio of the two sides' medians, unpaired, for reference",
+      }
+    : {
+        ratio:
+          "candidate median ÷ base median (what the gate decides on), with a bootstrap interval resampling each side's repetitions and passes, widened by thresholds.latency.between_runs_fraction",
+        medianRatio: 'candidate median ÷ base median (the same figure as ratio for a stored baseline)',
+      };
+}
+
 const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
+const signedPct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${pct(fraction)}`;
 const ms = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)} ms`;
 
 type Cell = ComparableResults['cells'][number];
@@ -105,13 +127,17 @@ export function decideLatency(
       minDetectableFraction: null,
     };
   const baseMedian = median(base.flat());
-  const deltaMs = median(candidate.flat()) - baseMedian;
+  const candidateMedian = median(candidate.flat());
+  const deltaMs = candidateMedian - baseMedian;
   const change = est.ratio - 1;
   const [low, high] = est.ci;
   const z = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
   const minDetectableFraction = Math.expm1(z * est.sdLogRatio);
   const level = `${Math.round(t.confidence * 100)}% CI`;
-  const interval = `${level} ${pct(low - 1)} … ${pct(high - 1)}`;
+  // Paired: the change is per pair of passes, while Δ ms is between the medians: name both, or they contradict.
+  const interval = options.paired
+    ? `paired, ${level} ${pct(low - 1)} … ${pct(high - 1)}; medians ${signedPct(candidateMedian / baseMedian - 1)}`
+    : `${level} ${pct(low - 1)} … ${pct(high - 1)}`;
   const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction } as const;
   const aboveFloor = deltaMs > t.minEffectMs;
   if (low > 1) {
@@ -146,7 +172,7 @@ export function decideLatency(
     return {
       ...numbers,
       decision: 'inconclusive',
-      reason: `change ${pct(change)} is not significant, but the interval (${interval}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect ≈ ${pct(minDetectableFraction)} (add repetitions, or use same-run A/B)`,
+      reason: `change ${pct(change)} is not significant, but the interval (${interval}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect ≈ ${pct(minDetectableFraction)} (${options.paired ? 'add repetitions or iterations' : 'add repetitions, or use same-run A/B'})`,
     };
   }
   return { ...numbers, decision: 'pass', reason: `no significant change (${pct(change)}, ${interval})` };
@@ -179,6 +205,7 @@ export function compareResults(
       candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1000) : null,
       ratio: null,
       ratioCi: null,
+      medianRatio: baseMedian && candidateMedian ? candidateMedian / baseMedian : null,
       deltaMs: null,
       minDetectableFraction: null,
       differences: [] as string[],
@@ -236,6 +263,7 @@ export function compareResults(
         candidateMedianMs: null,
         ratio: null,
         ratioCi: null,
+        medianRatio: null,
         deltaMs: null,
         minDetectableFraction: null,
         baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1000) : null,

@@ -1,6 +1,7 @@
 /**
- * The run's verdict from the gates that need no baseline: accuracy across backends and the degraded rate per cell.
- * Pure. Each reason names its subject, so a reviewer sees which cell or backend decided.
+ * The run's verdict: the gates that need no baseline (accuracy across backends, the degraded rate per cell, backends
+ * that did not run) and, when there is one, the comparison with a baseline. Pure. Each reason names its subject, so
+ * a reviewer sees which cell or backend decided; the basis says what was gated and what was not.
  */
 import type { AccuracyGate } from './accuracy.js';
 import type { CellDecision, Comparison } from './compare.js';
@@ -24,6 +25,8 @@ export interface Verdict {
 export interface CellOutcome {
   readonly backend: string;
   readonly scenario: string;
+  /** unavailable: the backend was configured but could not run here (firstReason says why). */
+  readonly status?: 'ok' | 'unavailable' | 'degraded' | undefined;
   readonly runs: number;
   readonly degradedRuns: number;
   readonly firstReason: string | null;
@@ -39,8 +42,13 @@ export interface VerdictInput {
   readonly baselineProblem?: string | undefined;
   /** How a cell measured in the base but not in the candidate counts (compare.missing_cell). */
   readonly missingCellDecision?: 'warn' | 'fail' | undefined;
-  /** How a latency fail against a stored baseline counts (compare.stored_regression); same-run fails stay fails. */
+  /**
+   * How a latency finding against a stored baseline counts at worst (compare.stored_regression): a fail, and a cell
+   * too noisy or too different to tell (inconclusive, incomparable), count as no worse than this. Same-run stays.
+   */
   readonly storedRegressionDecision?: 'warn' | 'fail' | undefined;
+  /** How a configured backend that did not run counts (unavailable_backend); never a silent pass. */
+  readonly unavailableBackendDecision?: 'warn' | 'fail' | undefined;
 }
 
 /** How a cell's comparison counts in the verdict; improvements and new cells are notes, not problems. */
@@ -64,8 +72,54 @@ export function worstDecision(decisions: Iterable<Decision>): Decision {
   return worst;
 }
 
+/**
+ * Which verdict, or worse (pass < warn < inconclusive < fail), fails: the CLI's exit code (--fail-on), the Action's
+ * step and its commit status (fail-on) follow this one rule. Default inconclusive: a run that could not tell is
+ * not green unless the user says so (fail-on: fail).
+ */
+export const FAIL_ON = ['warn', 'inconclusive', 'fail', 'never'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+export const DEFAULT_FAIL_ON: FailOn = 'inconclusive';
+
+export function failsOn(decision: Decision, failOn: FailOn): boolean {
+  return failOn !== 'never' && SEVERITY[decision] >= SEVERITY[failOn];
+}
+
+/**
+ * What the accuracy gate compared, in the basis's words: `gated` words, or why accuracy was `notGated`; neither
+ * when only the comparison with the base gated it (the comparison's part of the basis says so).
+ */
+function accuracyBasis(
+  accuracy: AccuracyGate | null,
+  comparison: Comparison | undefined,
+): { readonly gated?: string; readonly notGated?: string } {
+  if (accuracy && accuracy.checks.length > 0) return { gated: accuracy.checks.join(', ') };
+  if (comparison && comparison.accuracy.length > 0) return {};
+  const why = !accuracy
+    ? 'no perplexity measured'
+    : accuracy.reference
+      ? `the reference backend ${accuracy.reference} has no other backend to compare with`
+      : 'no reference backend';
+  return { notGated: `accuracy not gated (${why})` };
+}
+
 export function decide(input: VerdictInput): Verdict {
   const reasons: GateReason[] = [];
+  // A configured backend that did not run is said, once per backend: never a pass that silently covers less.
+  const unavailable = new Map<string, string>();
+  for (const cell of input.cells) {
+    if (cell.status === 'unavailable' && !unavailable.has(cell.backend))
+      unavailable.set(cell.backend, cell.firstReason ?? 'no reason recorded');
+  }
+  const unavailableDecision = input.unavailableBackendDecision ?? 'warn';
+  for (const [backend, why] of unavailable) {
+    reasons.push({
+      rule: 'coverage',
+      subject: backend,
+      decision: unavailableDecision,
+      message: `configured but not run (unavailable: ${why}); unavailable_backend: ${unavailableDecision}`,
+    });
+  }
   for (const cell of input.cells) {
     if (cell.runs === 0) continue;
     const rate = cell.degradedRuns / cell.runs;
@@ -113,7 +167,11 @@ export function decide(input: VerdictInput): Verdict {
       if (cell.decision === 'pass') continue;
       let decision = cell.decision === 'missing' ? (input.missingCellDecision ?? 'warn') : CELL_SEVERITY[cell.decision];
       const latencyFail = cell.decision === 'fail' && cell.ratio !== null;
-      if (latencyFail && comparison.mode === 'stored' && input.storedRegressionDecision === 'warn') decision = 'warn';
+      // Against a stored baseline, a cell that could not tell (too noisy, another machine) is no worse than a
+      // measured regression there: both are within the drift between two processes that the run cannot see.
+      const cannotTell = cell.decision === 'inconclusive' || cell.decision === 'incomparable';
+      if (comparison.mode === 'stored' && input.storedRegressionDecision === 'warn' && (latencyFail || cannotTell))
+        decision = 'warn';
       reasons.push({
         rule: 'latency',
         subject: `${cell.backend} × ${cell.scenario}`,
@@ -134,14 +192,33 @@ export function decide(input: VerdictInput): Verdict {
   if (input.baselineProblem) {
     reasons.push({ rule: 'baseline', subject: 'baseline', decision: 'warn', message: input.baselineProblem });
   }
+  const accuracy = accuracyBasis(input.accuracy, comparison);
+  // A lone reference backend with no baseline checks only that the runs ran: say so rather than a bare pass.
+  const onlyDegraded = !comparison && accuracy.notGated !== undefined;
+  if (onlyDegraded) {
+    reasons.push({
+      rule: 'coverage',
+      subject: 'gates',
+      decision: 'pass',
+      message:
+        'latency and accuracy were not gated: compare latency with --baseline or --base-model (compare.baseline, ' +
+        'compare.base_model); gate accuracy with a second backend or thresholds.max_perplexity',
+    });
+  }
   const decision = worstDecision(reasons.map((r) => r.decision));
-  const within = input.accuracy?.reference
-    ? `perplexity against the reference backend ${input.accuracy.reference}, degraded runs per cell`
-    : 'degraded runs per cell';
-  const basis = !comparison
-    ? `${within}; no latency baseline`
-    : comparison.mode === 'same-run'
-      ? `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition); ${within}`
-      : `stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}); ${within}`;
-  return { decision, reasons, basis };
+  const accuracyText = accuracy.gated ?? accuracy.notGated;
+  const within = accuracyText ? `${accuracyText}, degraded runs per cell` : 'degraded runs per cell';
+  const against = comparison && comparison.accuracy.length > 0 ? 'latency and perplexity' : 'latency';
+  const parts = onlyDegraded
+    ? [`only degraded runs per cell were gated: latency not gated (no baseline), ${accuracy.notGated}`]
+    : !comparison
+      ? [within, 'latency not gated (no baseline)']
+      : comparison.mode === 'same-run'
+        ? [
+            `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${against}`,
+            within,
+          ]
+        : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${against}`, within];
+  if (unavailable.size > 0) parts.push(`not run: ${[...unavailable.keys()].join(', ')} (unavailable)`);
+  return { decision, reasons, basis: parts.join('; ') };
 }

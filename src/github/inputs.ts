@@ -3,6 +3,7 @@
  * Input names live here only (action.yml declares the same names; a test checks they agree).
  */
 import { UsageError } from '../errors.js';
+import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../gate/verdict.js';
 
 export const INPUTS = {
   config: 'config',
@@ -38,7 +39,8 @@ export interface ActionInputs {
   readonly githubToken: string | undefined;
   readonly mode: 'gate' | 'baseline' | 'merge';
   readonly comment: 'always' | 'on-change' | 'never';
-  readonly failOn: 'fail' | 'warn' | 'never';
+  /** The least severe verdict that fails the step and sets a failure status (the CLI's --fail-on: one rule). */
+  readonly failOn: FailOn;
   readonly cache: 'local' | 'actions' | 'off';
   readonly workingDirectory: string | undefined;
   readonly allowForks: boolean;
@@ -99,7 +101,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     githubToken: optional(get, INPUTS.githubToken),
     mode,
     comment: oneOf(get, INPUTS.comment, ['always', 'on-change', 'never'], 'always'),
-    failOn: oneOf(get, INPUTS.failOn, ['fail', 'warn', 'never'], 'fail'),
+    failOn: oneOf(get, INPUTS.failOn, FAIL_ON, DEFAULT_FAIL_ON),
     cache,
     workingDirectory: optional(get, INPUTS.workingDirectory),
     allowForks: allowForks === 'true',

@@ -1,6 +1,6 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
 import { markdownTable } from 'markdown-table';
-import type { CellDecision } from '../gate/compare.js';
+import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/build.js';
 import { escapeUntrusted } from './escape.js';
 import { interval, num } from './format.js';
@@ -39,10 +39,12 @@ export function renderMarkdown(results: Results): string {
     const title =
       comparison.mode === 'same-run' ? 'Same-run A/B against the base model' : 'Comparison with the stored baseline';
     out.push(`## ${title}`, '');
+    const defined = ratioDefinitions(comparison.mode);
     out.push(
-      `Base: ${escapeUntrusted(comparison.base.label)} (model sha256 ${escapeUntrusted(comparison.base.modelSha256.slice(0, 12))}…, measured ${escapeUntrusted(comparison.base.startedAt)}). ` +
-        'Change = candidate ÷ base median latency − 1; the interval is a bootstrap over repetitions' +
-        (comparison.mode === 'same-run' ? ', paired by repetition (base and candidate measured back to back).' : '.'),
+      `Base: ${escapeUntrusted(comparison.base.label)} (model sha256 ${escapeUntrusted(comparison.base.modelSha256.slice(0, 12))}…, measured ${escapeUntrusted(comparison.base.startedAt)}).`,
+      '',
+      `- \`change\` (\`change_ci\`): ${defined.ratio}; as a percentage (ratio − 1).`,
+      `- \`median_change\`: ${defined.medianRatio}; as a percentage. \`delta_ms\`: candidate median − base median.`,
       '',
     );
     out.push(
@@ -53,6 +55,7 @@ export function renderMarkdown(results: Results): string {
           'Decision',
           'base_median_ms',
           'cand_median_ms',
+          'median_change',
           'change',
           'change_ci',
           'delta_ms',
@@ -65,6 +68,7 @@ export function renderMarkdown(results: Results): string {
           `${DECISION_ICON[c.decision]} ${escapeUntrusted(c.decision)}`,
           num(c.baseMedianMs),
           num(c.candidateMedianMs),
+          c.medianRatio === null ? '—' : signedPercent(c.medianRatio - 1),
           c.ratio === null ? '—' : signedPercent(c.ratio - 1),
           c.ratioCi ? `[${signedPercent(c.ratioCi[0] - 1)}, ${signedPercent(c.ratioCi[1] - 1)}]` : '—',
           num(c.deltaMs, 3),
@@ -153,7 +157,8 @@ export function renderMarkdown(results: Results): string {
           num(c.stats?.latencyMs.median),
           interval(c.stats?.latencyMs.medianCi95),
           num(c.stats?.latencyMs.mean),
-          interval(c.stats?.latencyMs.meanCi95),
+          // summary.csv leaves the same interval empty
+          c.stats && !c.stats.latencyMs.meanCi95 ? 'n too small' : interval(c.stats?.latencyMs.meanCi95),
           num(c.stats?.latencyMs.p95),
           num(c.stats?.latencyMs.p99),
           num(c.stats?.tokensPerSecond.atMedian),

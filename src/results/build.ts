@@ -189,7 +189,12 @@ export function buildResults(input: BuildInput): Results {
         thresholds: config.thresholds,
       })
     : null;
-  const verdict = decide({ cells, accuracy: accuracyGate, maxDegradedRate: config.thresholds.maxDegradedRate });
+  const verdict = decide({
+    cells,
+    accuracy: accuracyGate,
+    maxDegradedRate: config.thresholds.maxDegradedRate,
+    unavailableBackendDecision: config.unavailableBackend,
+  });
 
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -246,6 +251,7 @@ export function withComparison(
     baselineProblem: extra.baselineProblem,
     missingCellDecision: config.compare.missingCell,
     storedRegressionDecision: config.compare.storedRegression,
+    unavailableBackendDecision: config.unavailableBackend,
   });
   return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }

@@ -10,6 +10,25 @@ import { UsageError } from '../errors.js';
 import type { CellFingerprint } from '../gate/fingerprint.js';
 import { RESULTS_SCHEMA_VERSION } from './build.js';
 
+/*
+ * Figures a measurement cannot produce are refused here, before a comparison turns them into Infinity% or NaN:
+ * a latency is a finite time > 0 ms, a perplexity is exp(mean NLL) ≥ 1, counts are whole numbers.
+ * (JSON has no NaN or Infinity, but 1e999 parses as Infinity: z.number() refuses non-finite numbers.)
+ */
+const latencyMs = z.number({ error: 'expected a finite latency in ms' }).gt(0, { error: 'expected a latency > 0 ms' });
+const count = z
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .min(0, { error: 'expected a count ≥ 0' });
+const positiveCount = count.min(1, { error: 'expected a whole number ≥ 1' });
+const rate = z
+  .number({ error: 'expected a finite fraction' })
+  .min(0, { error: 'expected a fraction from 0 to 1' })
+  .max(1, { error: 'expected a fraction from 0 to 1' });
+const perplexity = z
+  .number({ error: 'expected a finite perplexity' })
+  .min(1, { error: 'expected a perplexity ≥ 1 (the exponential of a mean negative log-likelihood)' });
+
 const fingerprintSchema = z
   .object({
     hash: z.string(),
@@ -44,17 +63,21 @@ export const comparableResultsSchema = z
         .object({
           backend: z.string(),
           scenario: z.string(),
-          batch: z.number(),
-          seqLen: z.number(),
-          realTokens: z.number(),
+          batch: positiveCount,
+          seqLen: positiveCount,
+          realTokens: positiveCount,
           status: z.enum(['ok', 'unavailable', 'degraded']),
-          runs: z.number(),
-          degradedRuns: z.number(),
-          degradedRate: z.number(),
-          repetitionLatenciesMs: z.array(z.array(z.number().nonnegative())),
+          runs: count,
+          degradedRuns: count,
+          degradedRate: rate,
+          repetitionLatenciesMs: z.array(z.array(latencyMs)),
           fingerprint: fingerprintSchema,
         })
-        .loose(),
+        .loose()
+        .refine((c) => c.degradedRuns <= c.runs, {
+          error: 'expected degradedRuns ≤ runs',
+          path: ['degradedRuns'],
+        }),
     ),
     accuracy: z
       .object({
@@ -63,7 +86,7 @@ export const comparableResultsSchema = z
             .object({
               backend: z.string(),
               precision: z.enum(['fp32', 'fp16', 'int8']),
-              perplexity: z.number().nullable(),
+              perplexity: perplexity.nullable(),
             })
             .loose(),
         ),
@@ -111,13 +134,28 @@ export function parseComparableResults(data: unknown, what: string): ComparableR
       `${what}: unknown results schema version ${JSON.stringify(version ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`,
     );
   }
-  const parsed = comparableResultsSchema.safeParse(data);
+  const parsed = comparableResultsSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const at = issue ? formatKeyPath(issue.path) : '(top level)';
-    throw new UsageError(`${what}: not a tr118 results.json: ${at}: ${issue?.message ?? 'invalid'}`);
+    // A number out of range (or not finite, or not whole) is a figure no measurement produces; a wrong type or a
+    // missing key, another kind of file.
+    const impossible = issue !== undefined && (issue.code === 'custom' || typeof issue.input === 'number');
+    const got = issue && 'input' in issue ? gotValue(issue.input) : '';
+    throw new UsageError(
+      `${what}: ${impossible ? 'impossible figure' : 'not a tr118 results.json'}: ${at}: ${issue?.message ?? 'invalid'}${got}`,
+    );
   }
   return parsed.data;
+}
+
+/** "; got X" for a scalar value (a whole object or list would say nothing useful). */
+function gotValue(value: unknown): string {
+  if (value === undefined) return '; got nothing';
+  if (typeof value === 'number') return `; got ${String(value)}`;
+  if (typeof value === 'string' || typeof value === 'boolean' || value === null)
+    return `; got ${JSON.stringify(value)}`;
+  return '';
 }
 
 export function readResultsFile(file: string, what = `baseline ${file}`): ComparableResults {

@@ -24,7 +24,10 @@ export interface LatencyStats {
   readonly p5: number;
   readonly p95: number;
   readonly p99: number;
-  /** t-interval over repetition means (df = repetitions − 1); null with one repetition. */
+  /**
+   * t-interval over repetition means (df = repetitions − 1); null ("n too small") with one repetition, or when the
+   * interval would reach 0 or below: a latency is positive, so such an interval only says there are too few.
+   */
   readonly meanCi95: Interval | null;
   /** Two-stage bootstrap (repetitions, then passes within each) percentile interval. */
   readonly medianCi95: Interval | null;
@@ -39,6 +42,7 @@ export interface CellStats {
     readonly atMedian: number;
     /** Mean of per-pass throughput. */
     readonly mean: number;
+    /** t-interval over repetitions' mean throughput; null ("n too small") as for the latency's. */
     readonly meanCi95: Interval | null;
   };
 }
@@ -50,6 +54,15 @@ export function tInterval95(values: readonly number[]): Interval | null {
   const m = mean([...values]);
   const half = tQuantile(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
   return [m - half, m + half];
+}
+
+/**
+ * A t-interval for a quantity that can only be positive (a latency, a throughput), or null where n is too small for
+ * one: with 2 or 3 repetitions the t quantile (12.7 at df 1) easily stretches the interval below zero.
+ */
+export function positiveTInterval95(values: readonly number[]): Interval | null {
+  const ci = tInterval95(values);
+  return ci && ci[0] > 0 ? ci : null;
 }
 
 function percentileInterval(estimates: number[]): Interval {
@@ -101,13 +114,13 @@ export function summarizeCell(reps: readonly RepetitionSample[], seed: number): 
       p5: quantileSorted(sorted, 0.05),
       p95: quantileSorted(sorted, 0.95),
       p99: quantileSorted(sorted, 0.99),
-      meanCi95: tInterval95(repMeans),
+      meanCi95: positiveTInterval95(repMeans),
       medianCi95: bootstrapMedianCi95(reps, seed),
     },
     tokensPerSecond: {
       atMedian: realTokens / (medianMs / 1000),
       mean: mean(perPassThroughput),
-      meanCi95: tInterval95(repThroughput),
+      meanCi95: positiveTInterval95(repThroughput),
     },
   };
 }

@@ -252,6 +252,36 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     expect(tolerant.code).toBe(0);
   });
 
+  it('an inconclusive verdict (no backend could run) is a failed step and a failure status unless fail-on: fail', async () => {
+    // tensorrt-fp16 is unavailable everywhere in this version: the matrix measures nothing
+    const config = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
+    const statusOf = () => {
+      const body = github.requests.find((r) => r.template.endsWith('/statuses/{sha}'))!.body!;
+      return { state: body.state, description: String(body.description) };
+    };
+    github.requests = [];
+    const strict = await runAction(runner, dir, { config, 'github-token': 't0ken', comment: 'never' });
+    expect(strict.outputs.verdict).toBe('inconclusive');
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(
+      /::error::tr118: verdict inconclusive \(.*not run: tensorrt-fp16 \(unavailable\)\); fail-on: inconclusive/,
+    );
+    expect(strict.stdout).toMatch(/::warning title=tr118%3A tensorrt-fp16::configured but not run/);
+    expect(statusOf().state).toBe('failure');
+    expect(statusOf().description).toMatch(/^inconclusive: /);
+
+    github.requests = [];
+    const tolerant = await runAction(runner, dir, {
+      config,
+      'github-token': 't0ken',
+      comment: 'never',
+      'fail-on': 'fail',
+    });
+    expect(tolerant.code).toBe(0);
+    expect(statusOf().state).toBe('success');
+    expect(statusOf().description).toMatch(/^inconclusive \(fail-on: fail\): /);
+  });
+
   it('a 403 on the comment keeps the verdict: summary warns, status still set, exit code per verdict', async () => {
     github.requests = [];
     github.failComments = 403;
@@ -276,7 +306,9 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     expect(fork.stdout).toMatch(/::error::tr118: this pull request comes from a fork/);
     const bad = await runAction(runner, dir, { config: writeConfig(dir, SMALL), 'fail-on': 'sometimes' });
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain('::error::tr118: input fail-on: expected one of fail, warn, never; got "sometimes"');
+    expect(bad.stdout).toContain(
+      '::error::tr118: input fail-on: expected one of warn, inconclusive, fail, never; got "sometimes"',
+    );
   });
   const comparisonMode = (resultsPath: string | undefined): unknown =>
     (JSON.parse(readFileSync(resultsPath ?? '', 'utf8')) as { comparison?: { mode?: string } }).comparison?.mode;

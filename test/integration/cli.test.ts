@@ -91,6 +91,85 @@ describe('tr118 exit codes (README "Exit codes")', () => {
     expect(failing.stderr).toBe('');
   });
 
+  it('a backend that did not run is never a silent pass; --fail-on decides which verdict exits 1', () => {
+    const dir = tempDir();
+    // tensorrt-fp16 is unavailable everywhere in this version (no native worker yet): a stand-in for a GPU backend
+    // on a machine without one.
+    const gpuOnly = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
+    const nothing = tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'a'), '-q']);
+    expect(nothing.stdout).toMatch(/^verdict: inconclusive \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
+    expect(nothing.stdout).toMatch(/^ {2}warn: tensorrt-fp16: configured but not run \(unavailable: /m);
+    expect(nothing.code).toBe(ExitCode.gateFailed);
+    expect(tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'b'), '-q', '--fail-on', 'fail']).code).toBe(
+      ExitCode.pass,
+    );
+
+    const mixed = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[onnxruntime-cpu, tensorrt-fp16]'));
+    const warned = tr118(['run', '--config', mixed, '--out', path.join(dir, 'c'), '-q']);
+    expect(warned.stdout).toMatch(/^verdict: warn \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
+    expect(warned.code).toBe(ExitCode.pass);
+    const report = readFileSync(path.join(dir, 'c', 'report.md'), 'utf8');
+    expect(report).toMatch(/^\*\*Verdict: ⚠️ warn\*\* — .*not run: tensorrt-fp16 \(unavailable\)\.$/m);
+    expect(tr118(['run', '--config', mixed, '--out', path.join(dir, 'd'), '-q', '--fail-on', 'warn']).code).toBe(
+      ExitCode.gateFailed,
+    );
+
+    const bad = tr118(['run', '--config', mixed, '--out', path.join(dir, 'e'), '--fail-on', 'sometimes']);
+    expect(bad.code).toBe(ExitCode.usage);
+    expect(bad.stderr).toContain('Allowed choices are warn, inconclusive, fail, never');
+  });
+
+  it('an impossible results.json (all-zero latencies) exits 2 naming the file and key: baseline save, compare', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'zero.json');
+    const fingerprint = { hash: 'h', cpuModel: 'c', cpuCount: 2, gpus: '', gpuDriver: '', nodeVersion: 'v22' };
+    const cell = {
+      ...{ backend: 'onnxruntime-cpu', scenario: 's', batch: 1, seqLen: 8, realTokens: 8, status: 'ok' },
+      ...{
+        runs: 2,
+        degradedRuns: 0,
+        degradedRate: 0,
+        repetitionLatenciesMs: [
+          [0, 0],
+          [0, 0],
+        ],
+      },
+      fingerprint: {
+        ...fingerprint,
+        ...{ onnxruntimeVersion: '1.30.0', engine: 'onnxruntime', provider: 'cpu', precision: 'fp32' },
+        ...{ intraOpThreads: 0, interOpThreads: 0, graphOptimization: 'all', batch: 1, seqLen: 8 },
+        ...{ warmup: 1, iterations: 2, timing: 'plain' },
+      },
+    };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        schemaVersion: 1,
+        startedAt: 'x',
+        model: { name: 'm', sha256: 's' },
+        cells: [cell],
+        accuracy: null,
+      }),
+    );
+    const run = async (argv: string[]) => {
+      let err = '';
+      const stderr = new PassThrough();
+      stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const stdout = new PassThrough() as unknown as NodeJS.WriteStream;
+      const code = await main(argv, { stdout, stderr: stderr as unknown as NodeJS.WriteStream, cwd: dir });
+      return { code, err };
+    };
+    const key = 'impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a latency > 0 ms; got 0';
+    expect(await run(['baseline', 'save', file, '--store', path.join(dir, 'store')])).toEqual({
+      code: ExitCode.usage,
+      err: `tr118: results ${file}: ${key}\n`,
+    });
+    expect(await run(['compare', file, file, '--out', path.join(dir, 'out')])).toEqual({
+      code: ExitCode.usage,
+      err: `tr118: base ${file}: ${key}\n`,
+    });
+  });
+
   it('an unexpected error exits 3 with a one-line message', async () => {
     const broken = new PassThrough() as unknown as NodeJS.WriteStream;
     broken.write = () => {

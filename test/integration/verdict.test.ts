@@ -20,7 +20,8 @@ const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  batch_short: { batch: 
 interface VerdictFile {
   decision: string;
   mode: string;
-  cells: { decision: string; ratio: number | null }[];
+  cells: { decision: string; ratio: number | null; medianRatio: number | null }[];
+  definitions: { ratio: string; medianRatio: string } | null;
   accuracy: { againstBase: { decision: string }[] };
 }
 
@@ -53,6 +54,10 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
     expect(verdict.mode).toBe('same-run');
     expect(verdict.cells[0]!.decision).toBe('fail');
     expect(verdict.cells[0]!.ratio!).toBeGreaterThan(1.1);
+    // the paired change and the ratio of medians, each named
+    expect(verdict.cells[0]!.medianRatio!).toBeGreaterThan(1);
+    expect(verdict.definitions?.ratio).toMatch(/^the paired change the gate decides on/);
+    expect(verdict.definitions?.medianRatio).toMatch(/^candidate median ÷ base median/);
     // Same logits: accuracy against the base is unchanged.
     expect(verdict.accuracy.againstBase[0]!.decision).toBe('pass');
     expect(readFileSync(path.join(dir, 'slow-out', 'report.md'), 'utf8')).toContain(
@@ -60,7 +65,7 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
     );
   });
 
-  it('passes the same model against itself (exit 0)', () => {
+  it('never fails the same model against itself (exit 0 with --fail-on fail: a short run may be inconclusive)', () => {
     const r = tr118([
       'run',
       '--config',
@@ -70,6 +75,8 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
       '--out',
       path.join(dir, 'same-out'),
       '-q',
+      '--fail-on',
+      'fail',
     ]);
     expect(r.code).toBe(ExitCode.pass);
     const verdict = JSON.parse(readFileSync(path.join(dir, 'same-out', 'verdict.json'), 'utf8')) as VerdictFile;

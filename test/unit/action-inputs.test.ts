@@ -8,7 +8,7 @@ const from =
     inputs[name] ?? '';
 
 describe("the Action's inputs", () => {
-  it('defaults: gate on the bundled config, no baseline, comment always, fail on fail, local cache', () => {
+  it('defaults: gate on the bundled config, no baseline, comment always, fail on inconclusive or fail, local cache', () => {
     expect(parseInputs(from({}))).toEqual({
       config: undefined,
       model: undefined,
@@ -17,7 +17,7 @@ describe("the Action's inputs", () => {
       githubToken: undefined,
       mode: 'gate',
       comment: 'always',
-      failOn: 'fail',
+      failOn: 'inconclusive',
       cache: 'local',
       workingDirectory: undefined,
       allowForks: false,
@@ -43,10 +43,14 @@ describe("the Action's inputs", () => {
     expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
   });
 
+  it.each(['warn', 'inconclusive', 'fail', 'never'] as const)('fail-on: %s is read as given', (value) => {
+    expect(parseInputs(from({ 'fail-on': value })).failOn).toBe(value);
+  });
+
   it.each([
     ['mode', 'publish', 'input mode: expected one of gate, baseline, merge; got "publish"'],
     ['comment', 'sometimes', 'input comment: expected one of always, on-change, never; got "sometimes"'],
-    ['fail-on', 'error', 'input fail-on: expected one of fail, warn, never; got "error"'],
+    ['fail-on', 'error', 'input fail-on: expected one of warn, inconclusive, fail, never; got "error"'],
     ['cache', 's3', 'input cache: expected one of local, actions, off; got "s3"'],
     ['allow-forks', 'yes', 'input allow-forks: expected one of true, false; got "yes"'],
   ])('refuses %s: %s, quoting the input and the value', (name, value, message) => {

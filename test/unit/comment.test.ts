@@ -3,13 +3,14 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Environment } from '../../src/env/collect.js';
-import type { Comparison } from '../../src/gate/compare.js';
+import { ratioDefinitions, type Comparison } from '../../src/gate/compare.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../../src/github/comment.js';
 import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
 import type { Measurement } from '../../src/measure/runner.js';
+import { renderSummaryCsv } from '../../src/report/csv.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildResults, withComparison, type Results } from '../../src/results/build.js';
 import { mergeVerdicts, type Part } from '../../src/results/merge.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
 import { ROOT } from '../helpers/fixture.js';
 
 const CONFIG = parseConfig(
@@ -52,10 +53,10 @@ const MEASUREMENT: Measurement = {
   parity: [],
 };
 
-function results(): Results {
+function results(measurement: Measurement = MEASUREMENT): Results {
   return buildResults({
     config: CONFIG,
-    measurement: MEASUREMENT,
+    measurement,
     model: { name: 'sotu <b>tiny</b>', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1_000_000 },
     backendModels: [],
     environment: ENV,
@@ -78,12 +79,13 @@ function comparison(decision: 'fail' | 'inconclusive'): Comparison {
         decision,
         reason:
           decision === 'fail'
-            ? 'slower by 12.0% (95% CI 8.0% … 16.0%), +0.130 ms: above the fail threshold 5.0%'
-            : 'change 2.0% is not significant, but the interval (95% CI -3.0% … 9.0%) is too wide to rule out a slowdown beyond 5.0%; minimum detectable effect ≈ 7.0% (add repetitions, or use same-run A/B)',
+            ? 'slower by 12.0% (paired, 95% CI 8.0% … 16.0%; medians +12.4%), +0.130 ms: above the fail threshold 5.0%'
+            : 'change 2.0% is not significant, but the interval (paired, 95% CI -3.0% … 9.0%; medians +1.9%) is too wide to rule out a slowdown beyond 5.0%; minimum detectable effect ≈ 7.0% (add repetitions or iterations)',
         baseMedianMs: 1.05,
         candidateMedianMs: decision === 'fail' ? 1.18 : 1.07,
         ratio: decision === 'fail' ? 1.12 : 1.02,
         ratioCi: decision === 'fail' ? [1.08, 1.16] : [0.97, 1.09],
+        medianRatio: decision === 'fail' ? 1.18 / 1.05 : 1.07 / 1.05,
         deltaMs: decision === 'fail' ? 0.13 : 0.02,
         minDetectableFraction: 0.05,
         baseTokensPerSecond: 7619,
@@ -91,7 +93,18 @@ function comparison(decision: 'fail' | 'inconclusive'): Comparison {
         differences: [],
       },
     ],
-    accuracy: [],
+    accuracy: [
+      {
+        backend: 'onnxruntime-cpu',
+        precision: 'fp32',
+        basePerplexity: 54.6,
+        candidatePerplexity: 54.6,
+        deltaFraction: 0,
+        thresholdFraction: 0.001,
+        decision: 'pass',
+        reason: 'perplexity 54.6000 → 54.6000 (+0.0%)',
+      },
+    ],
   };
 }
 
@@ -112,11 +125,60 @@ describe('the PR comment, exact text', () => {
     const text = renderComment(withComparison(results(), CONFIG, comparison('fail')), RUN_URL);
     const lines = text.split('\n');
     expect(lines[1]).toBe(
-      '❌ **tr118: fail** — same-run A/B against the base model main.onnx (interleaved, paired by repetition); perplexity against the reference backend onnxruntime-cpu, degraded runs per cell',
+      '❌ **tr118: fail** — same-run A/B against the base model main.onnx (interleaved, paired by repetition): latency and perplexity; degraded runs per cell',
     );
     expect(lines[3]).toBe('Decided by:');
     expect(lines[5]).toMatch(/^- \*\*onnxruntime-cpu × single_micro\*\* \(latency\): fail: slower by 12\.0%/);
     expect(text).toContain('xychart-beta');
+  });
+});
+
+describe('report.md and summary.csv say what each figure is', () => {
+  it('same-run A/B: the paired change and the ratio of medians, each under its own name', () => {
+    const c = comparison('fail');
+    const cell = { ...c.cells[0]!, ratio: 1.014, ratioCi: [1.009, 1.02] as const, medianRatio: 1.207 };
+    const md = renderMarkdown(withComparison(results(), CONFIG, { ...c, cells: [cell] }));
+    expect(md).not.toContain('Change = candidate ÷ base median latency − 1');
+    expect(md).toContain(`- \`change\` (\`change_ci\`): ${ratioDefinitions('same-run').ratio}`);
+    expect(md).toContain(`- \`median_change\`: ${ratioDefinitions('same-run').medianRatio}`);
+    const header = md.split('\n').find((l) => l.startsWith('| Backend ') && l.includes('median_change'))!;
+    const row = md.split('\n').find((l) => l.startsWith('| onnxruntime-cpu ') && l.includes('❌'))!;
+    const column = (name: string): string | undefined => {
+      const at = header.split('|').findIndex((h) => h.trim() === name);
+      return row.split('|')[at]?.trim();
+    };
+    expect([column('median_change'), column('change'), column('change_ci')]).toEqual([
+      '+20.7%',
+      '+1.4%',
+      '[+0.9%, +2.0%]',
+    ]);
+  });
+
+  it('a mean interval that would reach below zero is "n too small" in report.md and empty in summary.csv', () => {
+    // 2 repetitions whose means differ threefold: the t-interval (df 1) would be about 2.2 ± 14 ms
+    const wide: Measurement = {
+      ...MEASUREMENT,
+      runs: MEASUREMENT.runs.map((r) => ({
+        ...r,
+        latenciesMs: r.latenciesMs.map((ms) => ms * (1 + 2 * r.repetition)),
+      })),
+    };
+    const r = results(wide);
+    expect(r.cells[0]!.stats!.latencyMs.meanCi95).toBeNull();
+    const row = renderMarkdown(r)
+      .split('\n')
+      .find((l) => l.startsWith('| onnxruntime-cpu | single_micro | 1×8 '))!;
+    expect(row).toContain('| n too small |');
+    expect(row).not.toMatch(/\[-/);
+    const [header, line] = renderSummaryCsv(r).trim().split('\n') as [string, string];
+    const fields = Object.fromEntries(header.split(',').map((h, i) => [h, line.split(',')[i]]));
+    expect(fields).toMatchObject({
+      lat_mean_ci95_low: '',
+      lat_mean_ci95_high: '',
+      thr_mean_ci95_low: '',
+      thr_mean_ci95_high: '',
+    });
+    expect(Number(fields.lat_median_ci95_low)).toBeGreaterThan(0);
   });
 });
 

@@ -1,9 +1,24 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareResults, decideLatency, type CompareOptions, type LatencyThresholds } from '../../src/gate/compare.js';
+import {
+  compareResults,
+  decideLatency,
+  ratioDefinitions,
+  type CompareOptions,
+  type LatencyThresholds,
+} from '../../src/gate/compare.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { Environment } from '../../src/env/collect.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
-import { decide } from '../../src/gate/verdict.js';
+import { decide, DEFAULT_FAIL_ON, failsOn } from '../../src/gate/verdict.js';
+import type { Measurement } from '../../src/measure/runner.js';
+import { buildResults } from '../../src/results/build.js';
+import { readParts } from '../../src/results/merge.js';
 import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
+import { loadBaseline, saveBaseline } from '../../src/results/store.js';
 import { seededRandom } from '../../src/stats/random.js';
 
 const T: LatencyThresholds = {
@@ -56,6 +71,16 @@ describe('decideLatency: the rules, with exact expected decisions', () => {
     const d = decideLatency(paired ? base : reps(2, 1.6, 8, 3, 4), cand, { paired, thresholds: T, seed: 9 });
     expect(d.decision).toBe(expected);
     if (expected === 'inconclusive') expect(d.reason).toMatch(/minimum detectable effect ≈ \d+\.\d%/);
+  });
+
+  it.each([
+    { mode: 'same-run', paired: true, advice: '(add repetitions or iterations)' },
+    { mode: 'stored', paired: false, advice: '(add repetitions, or use same-run A/B)' },
+  ])('an inconclusive $mode cell advises what that mode can do: $advice', ({ paired, advice }) => {
+    const d = decideLatency(reps(2, 1.6, 8, 3, 4), reps(2, 1.6, 7, 3, 4), { paired, thresholds: T, seed: 9 });
+    expect(d.decision).toBe('inconclusive');
+    expect(d.reason.endsWith(advice)).toBe(true);
+    if (paired) expect(d.reason).not.toContain('same-run A/B');
   });
 
   it('never fails a change below the absolute floor, however large in percent', () => {
@@ -200,6 +225,34 @@ describe('compareResults: cells and accuracy', () => {
     expect(c.cells[0]!.ratio).toBe(1);
   });
 
+  it('same-run: the paired change (what the gate uses) and the ratio of medians are both given, and named', () => {
+    // Bimodal passes: the candidate is 1.4% slower pass for pass, but 2 of 40 passes per repetition moved to the
+    // slow mode, which moves its median from the fast mode to the slow one.
+    const base = Array.from({ length: 10 }, () => Array.from({ length: 40 }, (_, i) => (i < 21 ? 1 : 2)));
+    const cand = base.map((rep) => rep.map((ms, i) => (i === 19 || i === 20 ? 2 : ms) * 1.014));
+    const c = compareResults(result([{ scenario: 's', reps: base }]), result([{ scenario: 's', reps: cand }]), 'b', {
+      ...OPTIONS,
+      mode: 'same-run',
+    }).cells[0]!;
+    expect(c.ratio).toBeCloseTo(1.014, 10);
+    expect(c.medianRatio).toBeCloseTo(2.028, 10);
+    expect(c.deltaMs).toBeCloseTo(1.028, 10);
+    expect(c.reason).toMatch(/^slower by 1\.4% \(paired, 95% CI 1\.4% … 1\.4%; medians \+102\.8%\), \+1\.028 ms: /);
+    expect(ratioDefinitions('same-run').ratio).toMatch(/^the paired change the gate decides on: exp\(median/);
+    expect(ratioDefinitions('same-run').medianRatio).toMatch(/^candidate median ÷ base median/);
+  });
+
+  it('stored: the ratio is the ratio of medians, so both figures agree', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: reps(2, 0.1, 40) }]),
+      result([{ scenario: 's', reps: reps(2.4, 0.1, 41) }]),
+      'b.json',
+      OPTIONS,
+    ).cells[0]!;
+    expect(c.ratio).toBeCloseTo(c.medianRatio!, 12);
+    expect(c.reason).not.toContain('paired');
+  });
+
   it('reports missing and new cells', () => {
     const c = compareResults(
       result([{ scenario: 'old', reps: base }]),
@@ -279,6 +332,199 @@ describe('the verdict from a comparison', () => {
   });
 });
 
+describe('the verdict: a stored baseline that cannot tell counts no worse than compare.stored_regression', () => {
+  const base = reps(2, 0.1, 20);
+  const cand = result([{ scenario: 's', reps: base }]);
+  const cells = cand.cells.map((c) => ({ ...c, firstReason: null }));
+  it.each([
+    { mode: 'stored', storedRegression: 'warn', expected: 'warn' },
+    { mode: 'stored', storedRegression: 'fail', expected: 'inconclusive' },
+    { mode: 'same-run', storedRegression: 'warn', expected: 'inconclusive' },
+  ] as const)('$mode, stored_regression $storedRegression: $expected', ({ mode, storedRegression, expected }) => {
+    // identical passes, unpaired with between-run noise (stored) or paired with an artificially wide noise (same-run)
+    const noisy = mode === 'stored' ? cand : result([{ scenario: 's', reps: reps(2, 1.6, 7, 3, 4) }]);
+    const baseSide =
+      mode === 'stored'
+        ? result([{ scenario: 's', reps: base }])
+        : result([{ scenario: 's', reps: reps(2, 1.6, 8, 3, 4) }]);
+    const comparison = compareResults(baseSide, noisy, 'b', { ...OPTIONS, mode });
+    expect(comparison.cells[0]!.decision).toBe('inconclusive');
+    const v = decide({
+      cells,
+      accuracy: null,
+      maxDegradedRate: 0,
+      comparison,
+      storedRegressionDecision: storedRegression,
+    });
+    expect(v.decision).toBe(expected);
+  });
+});
+
+const ENV: Environment = {
+  toolVersion: '0.1.0',
+  nodeVersion: 'v22.0.0',
+  onnxruntimeVersion: '1.30.0',
+  os: 'Linux x64',
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  totalMemoryMiB: 1024,
+  gpus: [],
+  gpuNote: 'no GPU',
+};
+const AT = '2026-11-28T00:00:00.000Z';
+
+/** The verdict of a run of `backends` (YAML list) where the named ones were unavailable, as buildResults gives it. */
+function runVerdict(backends: string, unavailable: readonly string[], extra = '') {
+  const config = parseConfig(
+    `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: ${backends}\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: 2\niterations: 3\n${extra}`,
+    'tr118.yml',
+    '/repo',
+  );
+  const ran = config.backends.map((b) => b.name).filter((name) => !unavailable.includes(name));
+  const measurement: Measurement = {
+    backends: config.backends.map((b) =>
+      unavailable.includes(b.name)
+        ? { kind: 'backend', backend: b.name, status: 'unavailable', reason: 'no CUDA provider library', at: AT }
+        : { kind: 'backend', backend: b.name, status: 'ok', at: AT },
+    ),
+    runs: ran.flatMap((backend) =>
+      [0, 1].map((repetition) => ({
+        ...{ kind: 'run', backend, scenario: 's', repetition, sequence: repetition, batch: 1, seqLen: 8 },
+        ...{ realTokens: 8, warmup: 3, iterations: 3, status: 'ok', latenciesMs: [1, 1.1, 1.2], at: AT },
+      })),
+    ),
+    accuracy: ran.map((backend) => ({
+      ...{ kind: 'accuracy', backend, status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+    })),
+    parity: [],
+  };
+  return buildResults({
+    config,
+    measurement,
+    model: { name: 'm', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1 },
+    backendModels: [],
+    environment: ENV,
+    git: null,
+    startedAt: new Date(AT),
+    finishedAt: new Date(AT),
+    evaluatedTokens: 101,
+    evalTokens: { file: '/repo/t.json', tokenizer: 'ids' },
+  }).verdict;
+}
+
+describe('the verdict: a backend that did not run is never silent, and a lone reference gates nothing', () => {
+  const SECOND_CPU = '[onnxruntime-cpu, { name: cpu-1t, engine: onnxruntime, provider: cpu, intra_op_threads: 1 }]';
+  it.each([
+    {
+      name: 'one CPU backend, no baseline: passes, saying latency and accuracy were not gated',
+      backends: '[onnxruntime-cpu]',
+      unavailable: [],
+      extra: '',
+      decision: 'pass',
+      basis:
+        /^only degraded runs per cell were gated: latency not gated \(no baseline\), accuracy not gated \(the reference backend onnxruntime-cpu has no other backend to compare with\)$/,
+      failsByDefault: false,
+      notGated: true,
+    },
+    {
+      name: 'two CPU backends: accuracy is gated against the reference',
+      backends: SECOND_CPU,
+      unavailable: [],
+      extra: '',
+      decision: 'pass',
+      basis:
+        /^perplexity against the reference backend onnxruntime-cpu, degraded runs per cell; latency not gated \(no baseline\)$/,
+      failsByDefault: false,
+      notGated: false,
+    },
+    {
+      name: 'one backend with a perplexity ceiling: accuracy is gated by it',
+      backends: '[onnxruntime-cpu]',
+      unavailable: [],
+      extra: 'thresholds: { max_perplexity: 100 }\n',
+      decision: 'pass',
+      basis: /^perplexity ceiling thresholds\.max_perplexity 100, degraded runs per cell; latency not gated/,
+      failsByDefault: false,
+      notGated: false,
+    },
+    {
+      name: 'CPU and CUDA on a machine without a GPU: warns by default, naming the backend',
+      backends: '[onnxruntime-cpu, onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: '',
+      decision: 'warn',
+      basis: /^only degraded runs per cell were gated: .*; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: false,
+      notGated: true,
+    },
+    {
+      name: 'CPU and CUDA without a GPU, unavailable_backend: fail',
+      backends: '[onnxruntime-cpu, onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: 'unavailable_backend: fail\n',
+      decision: 'fail',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+    {
+      name: 'a GPU-only matrix where nothing ran: inconclusive, which fails by default',
+      backends: '[onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: '',
+      decision: 'inconclusive',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+    {
+      name: 'a GPU-only matrix, unavailable_backend: fail',
+      backends: '[onnxruntime-cuda]',
+      unavailable: ['onnxruntime-cuda'],
+      extra: 'unavailable_backend: fail\n',
+      decision: 'fail',
+      basis: /; not run: onnxruntime-cuda \(unavailable\)$/,
+      failsByDefault: true,
+      notGated: true,
+    },
+  ])('$name', ({ backends, unavailable, extra, decision, basis, failsByDefault, notGated }) => {
+    const v = runVerdict(backends, unavailable, extra);
+    expect(v.decision).toBe(decision);
+    expect(v.basis).toMatch(basis);
+    expect(failsOn(v.decision, DEFAULT_FAIL_ON)).toBe(failsByDefault);
+    for (const backend of unavailable) {
+      expect(v.reasons).toContainEqual({
+        rule: 'coverage',
+        subject: backend,
+        decision: extra.includes('unavailable_backend: fail') ? 'fail' : 'warn',
+        message: `configured but not run (unavailable: no CUDA provider library); unavailable_backend: ${extra.includes('fail') ? 'fail' : 'warn'}`,
+      });
+    }
+    const gates = v.reasons.find((r) => r.subject === 'gates');
+    if (notGated) expect(gates).toMatchObject({ decision: 'pass', rule: 'coverage' });
+    else expect(gates).toBeUndefined();
+  });
+});
+
+describe('fail-on: one rule for the exit code, the step and the commit status', () => {
+  it.each([
+    ['pass', 'warn', false],
+    ['warn', 'warn', true],
+    ['warn', 'inconclusive', false],
+    ['inconclusive', 'inconclusive', true],
+    ['fail', 'inconclusive', true],
+    ['inconclusive', 'fail', false],
+    ['fail', 'fail', true],
+    ['fail', 'never', false],
+    ['inconclusive', 'warn', true],
+  ] as const)('verdict %s with fail-on %s fails: %s', (decision, failOn, fails) => {
+    expect(failsOn(decision, failOn)).toBe(fails);
+  });
+  it('the default fails an inconclusive verdict', () => {
+    expect(DEFAULT_FAIL_ON).toBe('inconclusive');
+  });
+});
+
 describe('reading a baseline', () => {
   it.each([
     {
@@ -290,5 +536,117 @@ describe('reading a baseline', () => {
     { name: 'not an object', data: [1, 2], message: /not a tr118 results\.json/ },
   ])('$name is a clear error', ({ data, message }) => {
     expect(() => parseComparableResults(data, 'baseline b.json')).toThrow(message);
+  });
+});
+
+describe('reading a baseline: impossible figures are refused, naming the file and the key path', () => {
+  const good = (): ComparableResults =>
+    result([
+      {
+        scenario: 's',
+        reps: [
+          [2, 2.1],
+          [1.9, 2],
+        ],
+      },
+    ]);
+  type Mutable = { cells: Record<string, unknown>[]; accuracy: { rows: Record<string, unknown>[] } };
+  const edit = (change: (r: Mutable) => void): unknown => {
+    const r = structuredClone(good()) as unknown as Mutable;
+    change(r);
+    return r;
+  };
+  it('a valid result is read', () => {
+    expect(parseComparableResults(good(), 'baseline b.json').cells[0]!.repetitionLatenciesMs).toEqual([
+      [2, 2.1],
+      [1.9, 2],
+    ]);
+  });
+  it.each([
+    {
+      name: 'all-zero latencies',
+      data: edit(
+        (r) =>
+          (r.cells[0]!.repetitionLatenciesMs = [
+            [0, 0],
+            [0, 0],
+          ]),
+      ),
+      message: 'cells[0].repetitionLatenciesMs[0][0]: expected a latency > 0 ms; got 0',
+    },
+    {
+      name: 'a negative latency',
+      data: edit(
+        (r) =>
+          (r.cells[0]!.repetitionLatenciesMs = [
+            [2, 2],
+            [2, -1],
+          ]),
+      ),
+      message: 'cells[0].repetitionLatenciesMs[1][1]: expected a latency > 0 ms; got -1',
+    },
+    {
+      name: 'an infinite latency (1e999 in the JSON)',
+      data: edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[2, Infinity]])),
+      message: 'cells[0].repetitionLatenciesMs[0][1]: expected a finite latency in ms; got Infinity',
+    },
+    {
+      name: 'a NaN latency',
+      data: edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[NaN]])),
+      message: 'cells[0].repetitionLatenciesMs[0][0]: expected a finite latency in ms; got NaN',
+    },
+    {
+      name: 'a zero perplexity',
+      data: edit((r) => (r.accuracy.rows[0]!.perplexity = 0)),
+      message: 'accuracy.rows[0].perplexity: expected a perplexity ≥ 1',
+    },
+    {
+      name: 'an infinite perplexity',
+      data: edit((r) => (r.accuracy.rows[0]!.perplexity = Infinity)),
+      message: 'accuracy.rows[0].perplexity: expected a finite perplexity; got Infinity',
+    },
+    {
+      name: 'a degraded rate above 1',
+      data: edit((r) => (r.cells[0]!.degradedRate = 1.5)),
+      message: 'cells[0].degradedRate: expected a fraction from 0 to 1; got 1.5',
+    },
+    {
+      name: 'more degraded runs than runs',
+      data: edit((r) => (r.cells[0]!.degradedRuns = 11)),
+      message: 'cells[0].degradedRuns: expected degradedRuns ≤ runs',
+    },
+    {
+      name: 'a batch of 0',
+      data: edit((r) => (r.cells[0]!.batch = 0)),
+      message: 'cells[0].batch: expected a whole number ≥ 1; got 0',
+    },
+    {
+      name: 'a fractional run count',
+      data: edit((r) => (r.cells[0]!.runs = 2.5)),
+      message: 'cells[0].runs: expected a whole number; got 2.5',
+    },
+  ])('$name', ({ data, message }) => {
+    expect(() => parseComparableResults(data, 'baseline /tmp/b.json')).toThrow(
+      `baseline /tmp/b.json: impossible figure: ${message}`,
+    );
+  });
+
+  it('every reader of a results.json refuses all-zero latencies: --baseline, baseline save, a merge part', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-zero-'));
+    const file = path.join(dir, 'results.json');
+    writeFileSync(file, JSON.stringify(edit((r) => (r.cells[0]!.repetitionLatenciesMs = [[0, 0]]))));
+    const at = 'impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a latency > 0 ms; got 0';
+    expect(() => loadBaseline(file, dir)).toThrow(`baseline ${file}: ${at}`);
+    expect(() => saveBaseline(file, 'main', path.join(dir, 'store'))).toThrow(`results ${file}: ${at}`);
+    expect(existsSync(path.join(dir, 'store', 'main.json'))).toBe(false);
+    expect(() => readParts([file])).toThrow(`part ${file}: ${at}`);
+    // 1e999 is how a JSON file spells a number that parses as Infinity
+    writeFileSync(
+      file,
+      JSON.stringify(good()).replace('"repetitionLatenciesMs":[[2,', '"repetitionLatenciesMs":[[1e999,'),
+    );
+    expect(() => loadBaseline(file, dir)).toThrow(
+      `baseline ${file}: impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a finite latency in ms; got Infinity`,
+    );
   });
 });

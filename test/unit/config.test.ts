@@ -38,6 +38,7 @@ describe('parseConfig: a good config', () => {
     expect(c.warmup).toBe(3);
     expect(c.iterations).toBe(40);
     expect(c.timeoutSeconds).toBe(120);
+    expect(c.unavailableBackend).toBe('warn');
     expect(c.accuracy).toMatchObject({ enabled: true, maxTokens: 4096, windowTokens: 256, strideTokens: 128 });
     expect(c.thresholds.perplexityDeltaFraction).toEqual({ fp32: 0.001, fp16: 0.005, int8: 0.02 });
     expect(c.scenarios).toEqual([
@@ -226,6 +227,11 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'top-1 agreement above 1',
     text: `${GOOD}thresholds: { parity: { min_top1_agreement: 1.5 } }\n`,
     expect: ['thresholds.parity.min_top1_agreement', '≤ 1', 'got 1.5'],
+  },
+  {
+    name: 'unavailable_backend neither warn nor fail',
+    text: `${GOOD}unavailable_backend: ignore\n`,
+    expect: ['tr118.yml:9:', 'unavailable_backend', 'warn', 'fail', 'got "ignore"'],
   },
   {
     name: 'bad scenario name',

@@ -3,6 +3,7 @@ import {
   bootstrapMedianCi95,
   geomeanAcrossScenarios,
   geometricMean,
+  positiveTInterval95,
   summarizeCell,
   tInterval95,
 } from '../../src/stats/summary.js';
@@ -51,10 +52,27 @@ describe('summarizeCell', () => {
   });
 
   it('bases the mean interval on repetition means, not on pooled passes', () => {
-    // repetition means 5.5 and 15.5 → t.test(c(5.5, 15.5)) = 10.5 ± 12.7062047 × 5
-    const ci = s!.latencyMs.meanCi95!;
-    expect(ci[0]).toBeCloseTo(10.5 - 63.531024, 4);
-    expect(ci[1]).toBeCloseTo(10.5 + 63.531024, 4);
+    // repetition means 10, 11, 12 → t.test(c(10, 11, 12)) = 11 ± qt(0.975, 2) × 1/√3 = 11 ± 2.484138
+    const three = summarizeCell(
+      [
+        { latenciesMs: [9, 11], realTokens: 100 },
+        { latenciesMs: [10, 12], realTokens: 100 },
+        { latenciesMs: [11, 13], realTokens: 100 },
+      ],
+      1,
+    );
+    const ci = three!.latencyMs.meanCi95!;
+    expect(ci[0]).toBeCloseTo(11 - 2.484138, 5);
+    expect(ci[1]).toBeCloseTo(11 + 2.484138, 5);
+  });
+
+  it('withholds a mean interval that reaches zero or below ("n too small"): a latency is positive', () => {
+    // repetition means 5.5 and 15.5 → t.test(c(5.5, 15.5)) = 10.5 ± 63.531024: [-53.0, 74.0] is no latency interval
+    expect(tInterval95([5.5, 15.5])![0]).toBeLessThan(0);
+    expect(positiveTInterval95([5.5, 15.5])).toBeNull();
+    expect(s!.latencyMs.meanCi95).toBeNull();
+    expect(s!.tokensPerSecond.meanCi95).toBeNull();
+    expect(positiveTInterval95([1, 2, 3, 4, 5])?.[0]).toBeCloseTo(1.036757, 5);
   });
 
   it('counts throughput in real tokens per second', () => {
