@@ -21,7 +21,6 @@ describe("the README's example output", () => {
   it('is what `tr118 run` prints for the default matrix, excerpted', () => {
     expect(EXAMPLE, 'README.md: a ```text block starting with "$ node dist/cli.js run"').not.toBeNull();
     const [, command = '', body = ''] = EXAMPLE ?? [];
-    // The default matrix, its default output folder: what the test runs below.
     expect(command).toMatch(/^\$ (npx tr118|node dist\/cli\.js) run$/);
     const shown = body.split('\n').filter((line) => line.trim() !== '' && line.trim() !== '…');
 
@@ -48,11 +47,13 @@ describe("the README's example output", () => {
       accuracy: { enabled: true, max_tokens: 300, window: 128, stride: 64 },
     };
     writeFileSync(path.join(dir, 'tr118.yml'), stringifyYaml(small));
-    const r = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), 'run', '--config', 'tr118.yml'],
-      { cwd: dir, encoding: 'utf8', timeout: 120_000 },
-    );
+    // From the repository (tsx resolves there), into the temp folder's tr118-results, the default folder's name.
+    const cli = [path.join(ROOT, 'src/cli/index.ts'), 'run', '--config', path.join(dir, 'tr118.yml')];
+    const r = spawnSync(process.execPath, ['--import', 'tsx', ...cli, '--out', path.join(dir, 'tr118-results')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const printed = new Set(`${r.stderr}\n${r.stdout}`.split('\n').map(shape));
     expect(shown.filter((line) => !printed.has(shape(line)))).toEqual([]);
