@@ -1,5 +1,5 @@
 /**
- * Wall time of the default matrix (six CPU scenarios × 5 repetitions + perplexity), from `tr118 run` to the report
+ * Wall time of the default matrix (six CPU scenarios × 10 repetitions + perplexity), from `tr118 run` to the report
  * written, through the built CLI exactly as `npm start` runs it.
  *   npm run build && npm run bench:matrix [-- --out FILE --notes TEXT]
  * writes bench/results/default-matrix-<machine>.json (bench/record.ts).

@@ -43,7 +43,7 @@ export const requestSchema = z.discriminatedUnion('type', [
     attentionMask: z.array(z.union([z.literal(0), z.literal(1)])),
     warmup: z.int().min(0),
     iterations: z.int().min(1),
-    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    /** Same-run A/B: time base and candidate passes alternately (A B A B …), this side first. */
     paired: z.enum(['candidate-first', 'base-first']).optional(),
   }),
   z.object({

@@ -156,7 +156,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const program = new Command()
     .name('tr118')
     .description(
-      'Prefill latency, throughput and perplexity gate for ONNX language models (ONNX Runtime; TensorRT and PyTorch through native workers).',
+      'Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed).',
     )
     .version(toolVersion(), '-V, --version')
     .exitOverride()

@@ -153,7 +153,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
           record = { ...base, status: 'degraded', reason: entry.degradedReason, latenciesMs: [], at: now() };
           if (input.baseModelPath) baseRecord = { ...record, backend: baseName };
         } else {
-          // Same-run A/B: which model opens the A B B A pattern alternates by repetition too.
+          // Same-run A/B: which model opens the A B A B pattern alternates by repetition too.
           const paired = input.baseModelPath ? (repetition % 2 === 0 ? 'candidate-first' : 'base-first') : undefined;
           const outcome = await entry.backend.run(
             { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
