@@ -18,8 +18,11 @@ import {
   resolveBackendModels,
   resolveBaseModelFile,
   resolveModelFile,
+  sha256File,
   type EvalTokens,
+  type ModelFile,
 } from './model/source.js';
+import { fixturePath } from './paths.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -50,6 +53,8 @@ export interface PipelineOptions {
   /** Where named baselines are stored (default: defaultStoreDir()). */
   readonly baselineStore?: string | undefined;
   readonly progress?: (event: ProgressEvent) => void;
+  /** Something the user should know about this run (also kept in results.json `notes` and the report). */
+  readonly warn?: (message: string) => void;
   readonly backendOptions?: BackendFactoryOptions;
   /** The measured repository, for the manifest's git commit. */
   readonly cwd?: string;
@@ -65,19 +70,35 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const startedAt = new Date();
   const model = await resolveModelFile(config, options.modelFromFlag ?? false);
   const backendModels = await resolveBackendModels(config);
-  const inputTokens = readTokenFile(config, config.inputTokensPath, ['inputs', 'tokens']);
+  const notes: string[] = [];
+  const note = (message: string): void => {
+    notes.push(message);
+    options.warn?.(message);
+  };
+  // The scenarios' rows: inputs.tokens, else the evaluation tokens, else the fixture's ids (InputTokensSource).
+  let evalTokens: EvalTokens | undefined;
+  let input: { readonly tokens: number[]; readonly file: string; readonly keyPath: (string | number)[] };
+  if (config.inputTokens.from === 'accuracy') {
+    evalTokens = loadEvalTokens(config);
+    input = { tokens: evalTokens.tokens, file: evalTokens.file, keyPath: evalTokens.keyPath };
+  } else {
+    const keyPath = ['inputs', 'tokens'];
+    const file = config.inputTokens.path;
+    input = { tokens: readTokenFile(config, file, keyPath), file, keyPath };
+  }
+  const inputTokens = input.tokens;
   for (const s of config.scenarios) {
     const needed = tokensNeeded(s.batch, s.seqLen);
     if (inputTokens.length < needed) {
+      const used = config.inputTokens.from === 'accuracy' ? ' (inputs.tokens is not set: the scenarios use it)' : '';
       throw new UsageError(
-        `config error: ${config.locate(['scenarios', s.name])}: scenarios.${s.name}: a ${s.batch}×${s.seqLen} batch of distinct rows needs ${needed} tokens; inputs.tokens (${config.inputTokensPath}) has ${inputTokens.length}`,
+        `config error: ${config.locate(['scenarios', s.name])}: scenarios.${s.name}: a ${s.batch}×${s.seqLen} batch of distinct rows needs ${needed} tokens; ${formatKeyPath(input.keyPath)} (${input.file}) has ${inputTokens.length}${used}`,
       );
     }
   }
-  let evalTokens: EvalTokens | undefined;
   let accuracyTokens: number[] | undefined;
   if (config.accuracy.enabled) {
-    evalTokens = loadEvalTokens(config, inputTokens);
+    evalTokens ??= loadEvalTokens(config, input);
     const all = evalTokens.tokens;
     const accuracyKey = evalTokens.keyPath;
     accuracyTokens = all.slice(0, config.accuracy.maxTokens);
@@ -109,6 +130,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const baseModelFile = config.compare.baseModelPath
     ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
     : undefined;
+  if (config.inputTokens.from === 'fixture') {
+    const foreign = await modelsOtherThanFixture([
+      model,
+      ...backendModels.values(),
+      ...(baseModelFile ? [baseModelFile] : []),
+    ]);
+    if (foreign.length > 0) {
+      note(
+        `inputs.tokens is not set, so the bundled fixture's token ids (${config.inputTokens.path}, made by the fixture model's tokenizer) ` +
+          `are fed to ${foreign.join(', ')}, which ${foreign.length === 1 ? 'is' : 'are'} not the fixture model` +
+          (config.accuracy.enabled
+            ? ', and its perplexity is scored on them (meaningless for another tokenizer)'
+            : '') +
+          ': set inputs.tokens, or accuracy.tokens / accuracy.text, to text tokenized for this model',
+      );
+    }
+  }
 
   try {
     mkdirSync(options.outDir, { recursive: true });
@@ -132,7 +170,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     accuracyTokens,
     record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
     checkVocab: (vocabSize) => {
-      checkTokensInVocab(config, inputTokens, vocabSize, config.inputTokensPath, ['inputs', 'tokens']);
+      checkTokensInVocab(config, inputTokens, vocabSize, input.file, input.keyPath);
       if (accuracyTokens && evalTokens) {
         checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
       }
@@ -156,6 +194,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       finishedAt,
       evaluatedTokens: accuracyTokens?.length ?? 0,
       evalTokens,
+      notes,
     });
   const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
   let results: Results;
@@ -176,6 +215,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
   writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
   return { results, files };
+}
+
+/** The files among `models` that are not the bundled fixture model (by content), for a warning. */
+async function modelsOtherThanFixture(models: readonly ModelFile[]): Promise<string[]> {
+  let fixtureSha256: string | undefined;
+  try {
+    fixtureSha256 = await sha256File(fixturePath('model.onnx'));
+  } catch {
+    // No fixture here: every model is another model.
+  }
+  return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
 }
 
 /** The records of one side of a same-run A/B, with the base twins' names restored. */

@@ -120,6 +120,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
     baseline,
     baselineStore: store,
     cwd,
+    warn: (message) => core.warning(`tr118: ${message}`),
     progress: (e) => {
       if (e.phase === 'open') core.info(`backend ${e.backend}: ${e.status}`);
       else if (e.phase === 'run' && e.record.status === 'degraded')

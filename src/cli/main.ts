@@ -64,6 +64,8 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : undefined,
       baselineStore: flags.store ? path.resolve(io.cwd, flags.store) : undefined,
       progress: progress.onEvent,
+      // Printed even with --quiet: a warning says a figure may not mean what it seems to.
+      warn: (message) => io.stderr.write(`tr118: warning: ${message}\n`),
       cwd: io.cwd,
     });
   } finally {

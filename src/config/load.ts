@@ -24,11 +24,20 @@ export type EvalSource =
   // tokenizer: "bytes", or the absolute path of a tokenizer.json
   | { readonly kind: 'text'; readonly path: string; readonly tokenizer: string };
 
+/**
+ * Where the scenarios' rows are cut from: inputs.tokens; else the evaluation text (accuracy.tokens or accuracy.text),
+ * which a user gives for their own model; else the bundled fixture's ids (made by the fixture's tokenizer).
+ */
+export type InputTokensSource =
+  | { readonly from: 'inputs.tokens'; readonly path: string }
+  | { readonly from: 'accuracy' }
+  | { readonly from: 'fixture'; readonly path: string };
+
 export interface Config {
   /** The file the config came from, or "<built-in default>". */
   readonly source: string;
   readonly model: { readonly onnxPath: string; readonly name: string; readonly contextTokens: number | undefined };
-  readonly inputTokensPath: string;
+  readonly inputTokens: InputTokensSource;
   readonly backends: readonly BackendSpec[];
   readonly scenarios: readonly Scenario[];
   readonly repetitions: number;
@@ -405,7 +414,12 @@ function resolveConfig(
     );
   }
 
-  const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  const inputTokensFile = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  const inputTokens: InputTokensSource = raw.inputs
+    ? { from: 'inputs.tokens', path: inputTokensFile }
+    : acc.tokens !== undefined || acc.text !== undefined
+      ? { from: 'accuracy' }
+      : { from: 'fixture', path: inputTokensFile };
   return {
     source: file,
     // A model given by --model is another model: the config's label would misname it.
@@ -414,7 +428,7 @@ function resolveConfig(
       name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(onnxPath),
       contextTokens: context,
     },
-    inputTokensPath,
+    inputTokens,
     backends,
     scenarios,
     repetitions: raw.repetitions,
@@ -431,7 +445,7 @@ function resolveConfig(
               path: resolvePath(acc.text),
               tokenizer: acc.tokenizer === 'bytes' ? 'bytes' : resolvePath(acc.tokenizer ?? ''),
             }
-          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensPath },
+          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensFile },
       maxTokens: acc.max_tokens,
       windowTokens: acc.window,
       strideTokens: acc.stride,

@@ -72,6 +72,9 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   };
 
   const open = new Map<string, { backend: Backend; degradedReason: string | undefined }>();
+  // Every backend whose worker may have started, open or not: whatever is thrown below (a config error found once a
+  // model is open, say), `finally` closes them all, so no worker process keeps this one alive.
+  const started: Backend[] = [];
   try {
     for (const spec of config.backends) {
       const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
@@ -86,6 +89,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         input.progress?.({ phase: 'open', backend: spec.name, status: 'unavailable' });
         continue;
       }
+      started.push(created.backend);
       const outcome = await created.backend.open();
       const record: BackendRecord =
         outcome.status === 'ok'
@@ -226,7 +230,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       });
     }
   } finally {
-    await Promise.all([...open.values()].map((entry) => entry.backend.close()));
+    await Promise.all(started.map((backend) => backend.close()));
   }
   return { backends: backendRecords, runs, accuracy, parity };
 }

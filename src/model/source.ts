@@ -128,12 +128,18 @@ function readText(config: Config, file: string, keyPath: (string | number)[]): s
   }
 }
 
-/** The evaluation tokens: a JSON array of ids, or text tokenized here (UTF-8 bytes or a tokenizer.json). */
-export function loadEvalTokens(config: Config, inputTokens: number[]): EvalTokens {
+/**
+ * The evaluation tokens: a JSON array of ids, or text tokenized here (UTF-8 bytes or a tokenizer.json). `read`: ids
+ * already read from a file (the input tokens), not read twice.
+ */
+export function loadEvalTokens(
+  config: Config,
+  read?: { readonly file: string; readonly tokens: number[] },
+): EvalTokens {
   const source = config.accuracy.source;
   if (source.kind === 'tokens') {
     const keyPath = config.raw.accuracy.tokens !== undefined ? ['accuracy', 'tokens'] : ['inputs', 'tokens'];
-    const tokens = source.path === config.inputTokensPath ? inputTokens : readTokenFile(config, source.path, keyPath);
+    const tokens = source.path === read?.file ? read.tokens : readTokenFile(config, source.path, keyPath);
     return { tokens, file: source.path, keyPath, tokenizer: 'ids' };
   }
   const keyPath = ['accuracy', 'text'];

@@ -30,6 +30,7 @@ export function renderMarkdown(results: Results): string {
       out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
     out.push('');
   }
+  for (const note of results.notes) out.push(`> ⚠️ ${cell(note)}`, '');
 
   const comparison = results.comparison;
   if (comparison) {

@@ -5,16 +5,20 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
-/** Runs the CLI from source, as a separate process, the way a user's shell does. */
-function tr118(args: string[], cwd = ROOT) {
+/**
+ * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
+ * after `timeoutMs` is killed: its code is then null (a hang, not a slow run: every case here ends in seconds).
+ */
+function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd,
+    env,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
@@ -128,5 +132,71 @@ describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('onnxruntime-cpu: ok; geomean median');
+  });
+});
+
+/** A token file of the fixture's first ids with one id past its vocabulary (4,096) at position 3. */
+function badTokens(dir: string): string {
+  const ids = (JSON.parse(readFileSync(FIXTURE_TOKENS, 'utf8')) as number[]).slice(0, 600);
+  ids[3] = 9999;
+  const file = path.join(dir, 'bad.tokens.json');
+  writeFileSync(file, JSON.stringify(ids));
+  return file;
+}
+
+interface BadRun {
+  readonly name: string;
+  /** Writes what the case needs into `dir`; returns the arguments (and the environment, if it differs). */
+  readonly setup: (dir: string) => { readonly args: string[]; readonly env?: NodeJS.ProcessEnv };
+  /** Parts of the one line on stderr. */
+  readonly expect: readonly (string | RegExp)[];
+}
+
+const MODEL_ONLY = `model:\n  onnx: ${FIXTURE_MODEL}\n`;
+
+/**
+ * Bad inputs that show only once a run is under way (a worker may already be open): each exits 2 with one clear
+ * line, and the process ends on its own (a worker left open used to keep it alive forever).
+ */
+const BAD_RUNS: readonly BadRun[] = [
+  {
+    name: 'a token id outside the vocabulary in inputs.tokens',
+    setup: (dir) => {
+      const config = path.join(dir, 'c.yml');
+      writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
+      return { args: ['run', '--config', config, '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /c\.yml:3:\d+: inputs\.tokens: token id 9999 at position 3 of .*bad\.tokens\.json is outside the model's vocabulary \(size 4096\)/,
+    ],
+  },
+  {
+    name: 'a token id outside the vocabulary in accuracy.tokens',
+    setup: (dir) => {
+      const config = path.join(dir, 'c.yml');
+      writeFileSync(
+        config,
+        `${MODEL_ONLY}inputs: { tokens: ${FIXTURE_TOKENS} }\n${SMALL.replace('accuracy: {', `accuracy: { tokens: ${badTokens(dir)},`)}`,
+      );
+      return { args: ['run', '--config', config, '--out', path.join(dir, 'out')] };
+    },
+    expect: [/c\.yml:\d+:\d+: accuracy\.tokens: token id 9999 at position 3 of .*bad\.tokens\.json is outside/],
+  },
+];
+
+describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
+  it.each(BAD_RUNS)('$name', ({ setup, expect: parts }) => {
+    const dir = tempDir();
+    const { args, env } = setup(dir);
+    const r = tr118(args, ROOT, env ?? process.env, 60_000);
+    expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
+    expect(r.code).toBe(ExitCode.usage);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('tr118: ') && !line.startsWith('tr118: warning:'))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    for (const part of parts) {
+      if (typeof part === 'string') expect(r.stderr).toContain(part);
+      else expect(r.stderr).toMatch(part);
+    }
   });
 });

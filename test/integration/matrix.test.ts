@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
 const MATRIX = `backends:
   - onnxruntime-cpu
@@ -165,6 +165,56 @@ describe('a hung backend', () => {
     expect(results.cells[0]!.degradedRate).toBe(1);
     expect(results.verdict.decision).toBe('fail');
     expect(results.verdict.reasons[0]!.message).toContain('2 of 2 runs degraded');
+  });
+});
+
+describe('token ids for a model that is not the fixture', () => {
+  const TINY = `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n`;
+
+  it('without inputs.tokens, the fixture ids fed to another model are a warning, in the results and the report', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'c.yml');
+    writeFileSync(
+      config,
+      `model: { onnx: ${foreignModel(dir)} }\n${TINY}accuracy: { max_tokens: 300, window: 64, stride: 32 }\n`,
+    );
+    const warnings: string[] = [];
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(
+      /^inputs\.tokens is not set, so the bundled fixture's token ids \(.*heldout\.tokens\.json.*\) are fed to .*foreign\.onnx, which is not the fixture model, and its perplexity is scored on them/,
+    );
+    expect(results.notes).toEqual(warnings);
+    expect(readFileSync(files.report, 'utf8')).toContain(`> ⚠️ inputs.tokens is not set`);
+  });
+
+  it('with accuracy.tokens and no inputs.tokens, the scenarios use the evaluation tokens: no warning', async () => {
+    const dir = tempDir();
+    const evalFile = path.join(dir, 'eval.json');
+    writeFileSync(
+      evalFile,
+      JSON.stringify((JSON.parse(readFileSync(FIXTURE_TOKENS, 'utf8')) as number[]).slice(0, 300)),
+    );
+    const config = path.join(dir, 'c.yml');
+    const body = `model: { onnx: ${foreignModel(dir)} }\n${TINY}accuracy: { tokens: ${evalFile}, window: 64, stride: 32 }\n`;
+    writeFileSync(config, body);
+    const warnings: string[] = [];
+    const { results } = await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([]);
+    expect(results.notes).toEqual([]);
+    // the 300 evaluation tokens are what the rows are cut from: a scenario needing more names accuracy.tokens
+    writeFileSync(config, body.replace('{ batch: 2, seq_len: 8 }', '{ batch: 2, seq_len: 400 }'));
+    await expect(runPipeline({ config: loadConfigFile(config), outDir: path.join(dir, 'out2') })).rejects.toThrow(
+      /scenarios\.s: a 2×400 batch of distinct rows needs 401 tokens; accuracy\.tokens \(.*eval\.json\) has 300 \(inputs\.tokens is not set/,
+    );
   });
 });
 

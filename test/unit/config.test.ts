@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
+import { fixturePath } from '../../src/paths.js';
 
 const GOOD = `model:
   onnx: model.onnx
@@ -62,6 +63,19 @@ describe('parseConfig: a good config', () => {
       ['ort-1t', 'onnxruntime', 'cpu', 'fp32'],
     ]);
     expect(c.backends[2]).toMatchObject({ intraOpThreads: 1, graphOptimization: 'basic' });
+  });
+
+  it('cuts scenario rows from inputs.tokens, else from the evaluation tokens, else from the fixture ids', () => {
+    expect(parse(`${GOOD}inputs: { tokens: ids.json }\n`).inputTokens).toEqual({
+      from: 'inputs.tokens',
+      path: '/repo/ids.json',
+    });
+    expect(parse(`${GOOD}accuracy: { tokens: eval.json }\n`).inputTokens).toEqual({ from: 'accuracy' });
+    expect(parse(`${GOOD}accuracy: { text: eval.txt, tokenizer: bytes }\n`).inputTokens).toEqual({ from: 'accuracy' });
+    const fixture = parse(GOOD);
+    expect(fixture.inputTokens).toEqual({ from: 'fixture', path: fixturePath('heldout.tokens.json') });
+    // …and the evaluation then defaults to those same ids
+    expect(fixture.accuracy.source).toEqual({ kind: 'tokens', path: (fixture.inputTokens as { path: string }).path });
   });
 
   it('--model replaces model.onnx, relative to the working directory', () => {
