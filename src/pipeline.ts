@@ -12,6 +12,7 @@ import { UsageError } from './errors.js';
 import { tokensNeeded } from './measure/inputs.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {
+  baseModelWhere,
   checkTokensInVocab,
   loadEvalTokens,
   readTokenFile,
@@ -169,6 +170,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     inputTokens,
     accuracyTokens,
     record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
+    rejectBaseModel: (backend, reason) => {
+      throw new UsageError(
+        `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
+      );
+    },
     checkVocab: (vocabSize) => {
       checkTokensInVocab(config, inputTokens, vocabSize, input.file, input.keyPath);
       if (accuracyTokens && evalTokens) {

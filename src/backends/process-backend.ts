@@ -133,10 +133,14 @@ export class ProcessBackend implements Backend {
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened')
       return { status: 'ok', info: exchange.reply.info };
     this.kill();
+    const failedModel =
+      exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.model
+        ? { failedModel: exchange.reply.model }
+        : {};
     if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'unavailable') {
-      return { status: 'unavailable', reason: exchange.reply.message };
+      return { status: 'unavailable', reason: exchange.reply.message, ...failedModel };
     }
-    return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs) };
+    return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs), ...failedModel };
   }
 
   private failureReason(exchange: Exchange, timeoutMs: number): string {

@@ -113,6 +113,8 @@ export const replySchema = z.discriminatedUnion('type', [
     /** unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error. */
     kind: z.enum(['unavailable', 'degraded', 'failed']),
     message: z.string(),
+    /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
+    model: z.enum(['candidate', 'base']).optional(),
   }),
 ]);
 export type WorkerReply = z.infer<typeof replySchema>;

@@ -35,6 +35,11 @@ export interface MeasureInput {
   readonly baseModelPath?: string | undefined;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
   readonly checkVocab?: (vocabSize: number) => void;
+  /**
+   * Same-run A/B: a backend's worker could not open the base model. Throws the error to stop with (the base model is
+   * the user's input, not the candidate's fault); without it the backend counts as degraded.
+   */
+  readonly rejectBaseModel?: (backend: string, reason: string) => never;
 }
 
 export interface Measurement {
@@ -91,6 +96,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       }
       started.push(created.backend);
       const outcome = await created.backend.open();
+      if (outcome.status !== 'ok' && outcome.failedModel === 'base') input.rejectBaseModel?.(spec.name, outcome.reason);
       const record: BackendRecord =
         outcome.status === 'ok'
           ? { kind: 'backend', backend: spec.name, status: 'ok', info: outcome.info, at: now() }

@@ -152,6 +152,10 @@ interface BadRun {
   readonly expect: readonly (string | RegExp)[];
 }
 
+/** What a checkout without Git LFS leaves in place of a model. */
+const LFS_POINTER =
+  'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 7773343\n';
+
 const MODEL_ONLY = `model:\n  onnx: ${FIXTURE_MODEL}\n`;
 
 /**
@@ -182,6 +186,67 @@ const BAD_RUNS: readonly BadRun[] = [
     },
     expect: [/c\.yml:\d+:\d+: accuracy\.tokens: token id 9999 at position 3 of .*bad\.tokens\.json is outside/],
   },
+  {
+    name: 'a base model that is not ONNX (--base-model)',
+    setup: (dir) => {
+      const base = path.join(dir, 'base.onnx');
+      writeFileSync(base, '<html>404 Not Found</html>\n');
+      return {
+        args: ['run', '--config', writeConfig(dir, SMALL), '--base-model', base, '--out', path.join(dir, 'out')],
+      };
+    },
+    expect: [
+      /^tr118: config error: --base-model: backend onnxruntime-cpu could not open the base model .*base\.onnx: .+; expected an ONNX model/,
+    ],
+  },
+  {
+    name: 'a base model that is a Git LFS pointer (compare.base_model)',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'main.onnx'), LFS_POINTER);
+      return {
+        args: [
+          'run',
+          '--config',
+          writeConfig(dir, `${SMALL}compare: { base_model: main.onnx }\n`),
+          '--out',
+          path.join(dir, 'out'),
+        ],
+      };
+    },
+    expect: [
+      /tr118\.yml:13:\d+: compare\.base_model: .*main\.onnx is a Git LFS pointer \(\d+ bytes\), not the ONNX model: fetch the file itself/,
+    ],
+  },
+  {
+    name: 'a candidate model that is a Git LFS pointer (--model)',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'model.onnx'), LFS_POINTER);
+      return {
+        args: [
+          'run',
+          '--config',
+          writeConfig(dir, SMALL),
+          '--model',
+          path.join(dir, 'model.onnx'),
+          '--out',
+          path.join(dir, 'out'),
+        ],
+      };
+    },
+    expect: [/^tr118: config error: --model: .*model\.onnx is a Git LFS pointer/],
+  },
+  {
+    name: "a backend's own model that is a Git LFS pointer (backends[].model)",
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'q.onnx'), LFS_POINTER);
+      const body = SMALL.replace(
+        'backends: [onnxruntime-cpu]',
+        'backends: [{ name: q, engine: onnxruntime, model: q.onnx }]',
+      );
+      return { args: ['run', '--config', writeConfig(dir, body), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/tr118\.yml:6:\d+: backends\[0\]\.model: .*q\.onnx is a Git LFS pointer/],
+  },
 ];
 
 describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
@@ -198,5 +263,26 @@ describe('bad inputs found during a run: exit 2, one line, and the process ends'
       if (typeof part === 'string') expect(r.stderr).toContain(part);
       else expect(r.stderr).toMatch(part);
     }
+  });
+});
+
+describe('a candidate model that fails to load', () => {
+  it('is the gate failing (exit 1, degraded), not a usage error: the PR brought it', () => {
+    const dir = tempDir();
+    const model = path.join(dir, 'model.onnx');
+    writeFileSync(model, 'not a model\n');
+    const r = tr118([
+      'run',
+      '--config',
+      writeConfig(dir, SMALL),
+      '--model',
+      model,
+      '--out',
+      path.join(dir, 'out'),
+      '-q',
+    ]);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toContain('verdict: fail');
+    expect(r.stdout).toMatch(/onnxruntime-cpu: degraded; /);
   });
 });

@@ -36,11 +36,15 @@ async function handle(raw: unknown): Promise<void> {
   switch (request.type) {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
+      // Which model is being opened, so that a failure names it: the base model's is not the candidate's fault.
+      let opening: 'candidate' | 'base' = 'candidate';
       try {
         const paired = request.baseModelPath !== undefined;
         const openBase = async (): Promise<void> => {
-          if (request.baseModelPath !== undefined)
-            baseSession = (await openSession(request.baseModelPath, spec!, true)).session;
+          if (request.baseModelPath === undefined) return;
+          opening = 'base';
+          baseSession = (await openSession(request.baseModelPath, spec!, true)).session;
+          opening = 'candidate';
         };
         if (request.baseFirst) await openBase();
         const opened = await openSession(spec.modelPath, spec, paired);
@@ -49,7 +53,7 @@ async function handle(raw: unknown): Promise<void> {
         send({ type: 'opened', id: request.id, info: opened.info });
       } catch (error) {
         const message = describeError(error);
-        send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
+        send({ type: 'error', id: request.id, kind: openFailureKind(message), message, model: opening });
       }
       return;
     }
