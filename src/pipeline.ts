@@ -2,7 +2,7 @@
  * One run, from a validated config to the files in the output folder. Everything the CLI and the Action share;
  * knows nothing of GitHub or of terminals (progress goes to a callback).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { Config } from './config/load.js';
@@ -31,6 +31,7 @@ import { compareResults, type CompareOptions, type ComparisonMode } from './gate
 import { BASE_SUFFIX, type Measurement } from './measure/runner.js';
 import { buildResults, withComparison, type ModelInfo, type Results } from './results/build.js';
 import type { ComparableResults } from './results/read.js';
+import { claimOutDir } from './results/out-dir.js';
 import { defaultStoreDir, loadBaseline } from './results/store.js';
 
 export const OUTPUT_FILES = {
@@ -41,6 +42,12 @@ export const OUTPUT_FILES = {
   report: 'report.md',
   verdict: 'verdict.json',
 } as const;
+
+/** The merged verdict of a split matrix (the Action's mode: merge), written instead of the files above. */
+export const MERGED_FILE = 'merged.json';
+
+/** Every file a run of any kind writes into its output folder: what a new run clears first. */
+export const RUN_FILES: readonly string[] = [...Object.values(OUTPUT_FILES), MERGED_FILE];
 
 export interface PipelineOptions {
   readonly config: Config;
@@ -149,78 +156,77 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
   }
 
+  // From here on this run owns the folder: locked, and the previous run's files gone (results/out-dir.ts).
+  const claim = claimOutDir(options.outDir, RUN_FILES);
   try {
-    mkdirSync(options.outDir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(
-      `cannot create the output folder ${options.outDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
-  }
-  const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path.join(options.outDir, name)]),
-  ) as Record<keyof typeof OUTPUT_FILES, string>;
-  // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
-  writeFileSync(files.raw, '');
+    const files = Object.fromEntries(
+      Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path.join(options.outDir, name)]),
+    ) as Record<keyof typeof OUTPUT_FILES, string>;
+    // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
+    writeFileSync(files.raw, '');
 
-  // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
-  const baseModel = config.compare.baseModelPath;
-  const measurement = await measureMatrix({
-    config,
-    baseModelPath: baseModel,
-    inputTokens,
-    accuracyTokens,
-    record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
-    rejectBaseModel: (backend, reason) => {
-      throw new UsageError(
-        `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
-      );
-    },
-    checkVocab: (vocabSize) => {
-      checkTokensInVocab(config, inputTokens, vocabSize, input.file, input.keyPath);
-      if (accuracyTokens && evalTokens) {
-        checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
-      }
-    },
-    ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
-  });
-
-  const environment = collectEnvironment();
-  const git = collectGitState(options.cwd ?? process.cwd());
-  const finishedAt = new Date();
-  const build = (part: Measurement, modelFile: ModelInfo): Results =>
-    buildResults({
+    // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
+    const baseModel = config.compare.baseModelPath;
+    const measurement = await measureMatrix({
       config,
-      measurement: part,
-      model: modelFile,
-      backendModels: [...backendModels.values()],
-      environment,
-      git,
-      startedAt,
-      finishedAt,
-      evaluatedTokens: accuracyTokens?.length ?? 0,
-      evalTokens,
-      notes,
+      baseModelPath: baseModel,
+      inputTokens,
+      accuracyTokens,
+      record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
+      rejectBaseModel: (backend, reason) => {
+        throw new UsageError(
+          `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
+        );
+      },
+      checkVocab: (vocabSize) => {
+        checkTokensInVocab(config, inputTokens, vocabSize, input.file, input.keyPath);
+        if (accuracyTokens && evalTokens) {
+          checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+        }
+      },
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
     });
-  const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
-  let results: Results;
-  if (baseModel && baseModelFile) {
-    const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
-    const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
-    results = withComparison(candidate, config, comparison, { sameRunBase: base });
-  } else if (baseline) {
-    const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config, 'stored'));
-    results = withComparison(candidate, config, comparison);
-  } else {
-    results = withComparison(candidate, config, null, { baselineProblem });
+
+    const environment = collectEnvironment();
+    const git = collectGitState(options.cwd ?? process.cwd());
+    const finishedAt = new Date();
+    const build = (part: Measurement, modelFile: ModelInfo): Results =>
+      buildResults({
+        config,
+        measurement: part,
+        model: modelFile,
+        backendModels: [...backendModels.values()],
+        environment,
+        git,
+        startedAt,
+        finishedAt,
+        evaluatedTokens: accuracyTokens?.length ?? 0,
+        evalTokens,
+        notes,
+      });
+    const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
+    let results: Results;
+    if (baseModel && baseModelFile) {
+      const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
+      const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
+      results = withComparison(candidate, config, comparison, { sameRunBase: base });
+    } else if (baseline) {
+      const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config, 'stored'));
+      results = withComparison(candidate, config, comparison);
+    } else {
+      results = withComparison(candidate, config, null, { baselineProblem });
+    }
+    writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}\n`);
+    writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(files.summary, renderSummaryCsv(results));
+    writeFileSync(files.report, renderMarkdown(results));
+    const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
+    writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
+    return { results, files };
+  } finally {
+    claim.release();
   }
-  writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}\n`);
-  writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(files.summary, renderSummaryCsv(results));
-  writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
-  writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
-  return { results, files };
 }
 
 /** The files among `models` that are not the bundled fixture model (by content), for a warning. */

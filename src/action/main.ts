@@ -4,7 +4,7 @@
  * src/github know about GitHub; a comment or status that fails never loses the verdict (it falls back to the job
  * summary with a warning).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
@@ -16,10 +16,11 @@ import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/co
 import { readEvent, type EventInfo } from '../github/event.js';
 import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
-import { runPipeline } from '../pipeline.js';
+import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
+import { claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
@@ -166,16 +167,21 @@ async function merge(inputs: ActionInputs, cwd: string): Promise<Outcome> {
   core.info(`merging ${parts.length} parts: ${parts.map((p) => `${p.name} (${p.file})`).join(', ')}`);
   const merged = mergeVerdicts(parts);
   const outDir = path.resolve(cwd, inputs.out);
-  mkdirSync(outDir, { recursive: true });
-  const reportPath = path.join(outDir, 'report.md');
+  // Like a measuring run: the folder is locked while written, and holds this merge's files only.
+  const claim = claimOutDir(outDir, RUN_FILES);
+  const reportPath = path.join(outDir, OUTPUT_FILES.report);
   const summaryMarkdown = renderMergedMarkdown(merged, parts);
-  writeFileSync(reportPath, summaryMarkdown);
   // results-path of a merge: the merged verdict with the parts it came from (each part's results.json is a baseline)
-  const resultsPath = path.join(outDir, 'merged.json');
-  writeFileSync(
-    resultsPath,
-    `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
-  );
+  const resultsPath = path.join(outDir, MERGED_FILE);
+  try {
+    writeFileSync(reportPath, summaryMarkdown);
+    writeFileSync(
+      resultsPath,
+      `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
+    );
+  } finally {
+    claim.release();
+  }
   return {
     ...merged,
     reportPath,

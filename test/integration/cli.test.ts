@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
+import { LOCK_FILE } from '../../src/results/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
 /**
@@ -247,6 +249,35 @@ const BAD_RUNS: readonly BadRun[] = [
     },
     expect: [/tr118\.yml:6:\d+: backends\[0\]\.model: .*q\.onnx is a Git LFS pointer/],
   },
+  {
+    name: 'an empty --out (it would write into the current folder)',
+    setup: (dir) => ({ args: ['run', '--config', writeConfig(dir, SMALL), '--out', ''] }),
+    expect: ['tr118: --out: expected an output folder; got an empty path (to write into this folder, give --out .)'],
+  },
+  {
+    name: '--out under /proc (a filesystem that cannot hold files)',
+    setup: (dir) => ({ args: ['run', '--config', writeConfig(dir, SMALL), '--out', '/proc/tr118-results/x'] }),
+    expect: [
+      "tr118: output folder /proc/tr118-results/x: /proc is on the kernel's proc filesystem, which cannot hold files",
+    ],
+  },
+  {
+    name: '--out under /sys',
+    setup: () => ({ args: ['compare', FIXTURE_TOKENS, FIXTURE_TOKENS, '--out', '/sys/kernel/tr118'] }),
+    expect: ["tr118: output folder /sys/kernel/tr118: /sys/kernel is on the kernel's sysfs filesystem"],
+  },
+  {
+    name: 'an output folder another live run holds (its lock names the pid)',
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'out'));
+      // this test process is alive: its pid in the lock stands for a run still going on
+      writeFileSync(path.join(dir, 'out', LOCK_FILE), `${process.pid}\n${os.hostname()}\n`);
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: output folder \/\S+\/out is in use by another tr118 run \(pid \d+\): wait for it to finish or write elsewhere; if no run is going on, delete \S+\/out\/\.tr118\.lock\n$/,
+    ],
+  },
 ];
 
 describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
@@ -284,5 +315,36 @@ describe('a candidate model that fails to load', () => {
     expect(r.code).toBe(ExitCode.gateFailed);
     expect(r.stdout).toContain('verdict: fail');
     expect(r.stdout).toMatch(/onnxruntime-cpu: degraded; /);
+  });
+});
+
+describe('the output folder holds the files of one run', () => {
+  it("a new run clears the previous run's files first: a failed run leaves only its own partial results.jsonl", () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    for (const name of ['report.md', 'results.json', 'summary.csv', 'verdict.json', 'manifest.json', 'merged.json'])
+      writeFileSync(path.join(out, name), 'from the previous run\n');
+    writeFileSync(path.join(out, 'results.jsonl'), '{"kind":"backend","backend":"old"}\n');
+    writeFileSync(path.join(out, 'notes.txt'), 'not ours: kept\n');
+    const config = path.join(dir, 'c.yml');
+    writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
+    const r = tr118(['run', '--config', config, '--out', out, '-q'], ROOT, process.env, 60_000);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(readdirSync(out).sort()).toEqual(['notes.txt', 'results.jsonl']);
+    expect(readFileSync(path.join(out, 'results.jsonl'), 'utf8')).not.toContain('"old"');
+  });
+
+  it('the lock of a run that no longer exists is taken over, and released at the end', () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(path.join(out, LOCK_FILE), `${gone.stdout}\n${os.hostname()}\n`);
+    const r = tr118(['run', '--config', writeConfig(dir, SMALL), '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(ExitCode.pass);
+    expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
+    expect(existsSync(path.join(out, 'report.md'))).toBe(true);
   });
 });
