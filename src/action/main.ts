@@ -14,13 +14,13 @@ import type { Decision, GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
 import { readEvent, type EventInfo } from '../github/event.js';
-import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
+import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
 import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
-import { claimOutDir } from '../results/out-dir.js';
+import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
@@ -62,7 +62,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       );
       return;
     }
-    if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
+    if (inputs.workingDirectory) changeDirectory(inputs.workingDirectory);
     const outcome =
       inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
     await publish(outcome, inputs, event, env);
@@ -91,12 +91,16 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
   core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
   core.endGroup();
 
-  const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
+  // The default store needs a home folder: found only when a stored baseline is read or written.
+  const storeInput = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : undefined;
+  const storeDir = (): string => storeInput ?? defaultStoreDir();
+  // A store that cannot take the baseline is found before the measurement, not after it.
+  if (inputs.mode === 'baseline') checkWritableDir(storeDir(), 'baseline store');
   let baseline: string | undefined;
   if (inputs.mode === 'gate' && inputs.baseline.kind === 'file') baseline = path.resolve(cwd, inputs.baseline.path);
   if (inputs.mode === 'gate' && inputs.baseline.kind === 'branch') {
     const name = branchName(event.pullRequest?.baseRef ?? event.refName ?? '');
-    const file = storedBaselineFile(store, name);
+    const file = storedBaselineFile(storeDir(), name);
     if (inputs.cache === 'actions') {
       const restored = await restoreBaselineFromCache(file, name);
       if (restored.ok) core.info(restored.message);
@@ -119,7 +123,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
     outDir: path.resolve(cwd, inputs.out),
     modelFromFlag: inputs.model !== undefined,
     baseline,
-    baselineStore: store,
+    baselineStore: storeInput,
     cwd,
     warn: (message) => core.warning(`tr118: ${message}`),
     progress: (e) => {
@@ -133,7 +137,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
 
   if (inputs.mode === 'baseline') {
     const name = branchName(event.refName ?? 'main');
-    const target = saveBaseline(files.results, name, store);
+    const target = saveBaseline(files.results, name, storeDir());
     core.info(`stored as baseline ${name}: ${target}`);
     notes.push(`Stored as the baseline for branch \`${name}\`.`);
     if (inputs.cache === 'actions') {
@@ -245,6 +249,17 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
   }
 
   if (failsRun(o.decision, inputs.failOn)) core.setFailed(`tr118: verdict ${o.decision} (${o.basis})`);
+}
+
+/** working-directory: a folder that is not there is the workflow's mistake (exit code of a usage error). */
+function changeDirectory(dir: string): void {
+  try {
+    process.chdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String(code);
+    throw new UsageError(`input ${INPUTS.workingDirectory}: ${path.resolve(dir)}: ${why}`);
+  }
 }
 
 /** A branch name as a baseline name (feature/x → feature__x). */

@@ -4,7 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../backends/presets.js';
 import { UsageError } from '../errors.js';
@@ -182,6 +195,46 @@ class SourceMap {
   }
 }
 
+/** Most nodes a config may expand to through YAML aliases: far above any real config, far below an alias bomb. */
+export const MAX_EXPANDED_NODES = 10_000;
+/** yaml's own guard (its default), behind ours. */
+const MAX_YAML_ALIAS_COUNT = 100;
+
+/**
+ * The alias at which the document, expanded, passes MAX_EXPANDED_NODES (the "billion laughs": each alias repeats an
+ * anchor full of aliases), or undefined. Sizes are counted per anchor once, so a bomb costs no more than its text;
+ * an alias inside its own anchor (a recursive structure) counts as infinite.
+ */
+function aliasBomb(doc: Document): Alias | undefined {
+  const sizes = new Map<Node, number>();
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      return target ? size(target) : 1;
+    }
+    if (!isNode(node)) return isPair(node) ? size(node.key) + size(node.value) : 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (!isCollection(node)) return 1;
+    sizes.set(node, Infinity); // in progress: reaching it again is recursion
+    let total = 1;
+    for (const item of node.items) total += size(item);
+    sizes.set(node, total);
+    return total;
+  };
+  let expanded = 0;
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias: (_, node) => {
+      expanded += size(node);
+      if (expanded <= MAX_EXPANDED_NODES) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 function configError(where: string, keyPath: readonly PropertyKey[], message: string): UsageError {
   return new UsageError(`config error: ${where}: ${formatKeyPath(keyPath)}: ${message}`);
 }
@@ -198,7 +251,24 @@ export function parseConfig(text: string, file: string, baseDir: string, overrid
     throw new UsageError(`config error: ${where}: YAML syntax error: ${reason}`);
   }
   const map = new SourceMap(file, doc, lines);
-  const data: unknown = doc.toJS();
+  const bomb = aliasBomb(doc);
+  if (bomb) {
+    const where = bomb.range
+      ? `${file}:${lines.linePos(bomb.range[0]).line}:${lines.linePos(bomb.range[0]).col}`
+      : file;
+    throw new UsageError(
+      `config error: ${where}: YAML aliases expand the config past ${MAX_EXPANDED_NODES} nodes here (an alias bomb?); expected a config without nested or recursive aliases`,
+    );
+  }
+  let data: unknown;
+  try {
+    // The check above keeps expansion small; yaml's own limit stays on behind it.
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error) {
+    throw new UsageError(
+      `config error: ${file}: YAML aliases: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw configError(
       file,
@@ -268,7 +338,8 @@ function knownKeys(keyPath: readonly (string | number)[]): string | undefined {
     schema = unwrap(schema);
     const shape = (schema as { shape?: Record<string, unknown> }).shape;
     if (typeof key === 'number') {
-      const element = (schema as { element?: unknown }).element;
+      // unwrap() of a zod array already gave its element
+      const element = (schema as { element?: unknown }).element ?? schema;
       const options = (unwrap(element) as { options?: unknown[] } | undefined)?.options;
       schema = options?.find((o) => (unwrap(o) as { shape?: unknown }).shape) ?? element;
     } else if (shape && key in shape) {

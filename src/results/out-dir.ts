@@ -56,7 +56,9 @@ function nearestExisting(dir: string): string {
       return current;
     } catch (error) {
       const parent = path.dirname(current);
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || parent === current) return current;
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a file on the way, which the caller names.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === current) return current;
       current = parent;
     }
   }

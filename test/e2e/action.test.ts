@@ -296,6 +296,30 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     );
   });
 
+  // The workflow's mistakes: each fails the step with one clear line, never "internal error".
+  it.each([
+    {
+      name: 'a working-directory that does not exist',
+      inputs: () => ({ 'working-directory': path.join(dir, 'nowhere') }),
+      expect: /::error::tr118: input working-directory: \S+\/nowhere: no such folder\n/,
+    },
+    {
+      name: 'a baseline-store that is a file (mode: baseline), found before measuring',
+      inputs: () => {
+        const store = path.join(dir, 'store-file');
+        writeFileSync(store, '');
+        return { config: writeConfig(dir, SMALL), mode: 'baseline', 'baseline-store': store };
+      },
+      expect: /::error::tr118: baseline store \S+\/store-file: \S+\/store-file is a file, not a folder\n/,
+    },
+  ])('$name', async ({ inputs, expect: message }) => {
+    const r = await runAction(runner, dir, inputs(), { push: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(message);
+    expect(r.stdout).not.toContain('internal error');
+    expect(r.stdout).not.toContain('tr118: measure'); // nothing was measured
+  });
+
   const comparisonMode = (resultsPath: string | undefined): unknown =>
     (JSON.parse(readFileSync(resultsPath ?? '', 'utf8')) as { comparison?: { mode?: string } }).comparison?.mode;
 

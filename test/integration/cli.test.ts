@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,12 +13,13 @@ import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../he
  * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
  * after `timeoutMs` is killed: its code is then null (a hang, not a slow run: every case here ends in seconds).
  */
-function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000) {
+function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000, uid?: number) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd,
     env,
     encoding: 'utf8',
     timeout: timeoutMs,
+    ...(uid !== undefined ? { uid, gid: uid } : {}),
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
@@ -152,7 +153,13 @@ interface BadRun {
   readonly setup: (dir: string) => { readonly args: string[]; readonly env?: NodeJS.ProcessEnv };
   /** Parts of the one line on stderr. */
   readonly expect: readonly (string | RegExp)[];
+  /** Runs as a user without root's rights (root may write any folder): as `nobody` when the tests run as root. */
+  readonly unprivileged?: boolean;
 }
+
+/** `nobody`: a user for whom a folder of mode 0555 is not writable. */
+const NOBODY = 65534;
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
 
 /** What a checkout without Git LFS leaves in place of a model. */
 const LFS_POINTER =
@@ -267,6 +274,67 @@ const BAD_RUNS: readonly BadRun[] = [
     expect: ["tr118: output folder /sys/kernel/tr118: /sys/kernel is on the kernel's sysfs filesystem"],
   },
   {
+    name: 'an output folder that is not writable',
+    unprivileged: true,
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'out'), { mode: 0o555 });
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/^tr118: output folder \/\S+\/out: not writable \(EACCES\)\n$/],
+  },
+  {
+    name: 'an output folder below a folder that is not writable',
+    unprivileged: true,
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'ro'), { mode: 0o555 });
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'ro', 'out')] };
+    },
+    expect: [
+      /^tr118: output folder \/\S+\/ro\/out: not writable \(its nearest existing folder is \/\S+\/ro\) \(EACCES\)/,
+    ],
+  },
+  {
+    name: '--out names a file',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'out'), '');
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/^tr118: output folder \/\S+\/out: \/\S+\/out is a file, not a folder\n$/],
+  },
+  {
+    name: 'a baseline store that is not writable (baseline save --store)',
+    unprivileged: true,
+    setup: (dir) => {
+      const results = path.join(dir, 'results.json');
+      writeFileSync(
+        results,
+        JSON.stringify({
+          schemaVersion: 1,
+          startedAt: '2026-11-28T00:00:00Z',
+          model: { name: 'm', sha256: 'f' },
+          cells: [],
+          accuracy: null,
+        }),
+      );
+      mkdirSync(path.join(dir, 'store'), { mode: 0o555 });
+      return { args: ['baseline', 'save', results, '--store', path.join(dir, 'store')] };
+    },
+    expect: [/^tr118: baseline store \/\S+\/store: not writable \(EACCES\)\n$/],
+  },
+  {
+    name: 'a YAML alias bomb in the config',
+    setup: (dir) => {
+      const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+      const bomb = levels.map(
+        (k, i) => `${k}: &${k} [${new Array(9).fill(i === 0 ? 'lol' : `*${levels[i - 1]}`).join(', ')}]`,
+      );
+      return {
+        args: ['run', '--config', writeConfig(dir, `${SMALL}${bomb.join('\n')}\n`), '--out', path.join(dir, 'out')],
+      };
+    },
+    expect: [/^tr118: config error: \/\S+\/tr118\.yml:1\d:\d+: YAML aliases expand the config past 10000 nodes here/],
+  },
+  {
     name: 'an output folder another live run holds (its lock names the pid)',
     setup: (dir) => {
       mkdirSync(path.join(dir, 'out'));
@@ -281,10 +349,12 @@ const BAD_RUNS: readonly BadRun[] = [
 ];
 
 describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
-  it.each(BAD_RUNS)('$name', ({ setup, expect: parts }) => {
+  it.each(BAD_RUNS)('$name', ({ setup, expect: parts, unprivileged }) => {
     const dir = tempDir();
+    const asNobody = unprivileged === true && RUNNING_AS_ROOT;
+    if (asNobody) chmodSync(dir, 0o755); // nobody reads the config written here
     const { args, env } = setup(dir);
-    const r = tr118(args, ROOT, env ?? process.env, 60_000);
+    const r = tr118(args, ROOT, env ?? process.env, 60_000, asNobody ? NOBODY : undefined);
     expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
     expect(r.code).toBe(ExitCode.usage);
     const lines = r.stderr.trim().split('\n');

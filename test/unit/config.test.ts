@@ -217,6 +217,26 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     expect: ['thresholds.parity.min_top1_agreement', '≤ 1', 'got 1.5'],
   },
   {
+    name: 'unknown key in a backend object',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: a, engine: onnxruntime, threads: 1 }'),
+    expect: ['tr118.yml:5:', 'backends[0].threads', 'unknown key; expected one of name, engine, provider'],
+  },
+  {
+    name: 'YAML alias bomb (billion laughs)',
+    text: `${GOOD}x: &x [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${'abcdefgh'
+      .split('')
+      .map((k, i) => `${k}: &${k} [${new Array(9).fill(i === 0 ? '*x' : `*${'abcdefgh'[i - 1]}`).join(', ')}]`)
+      .join('\n')}\n`,
+    expect: [
+      /^config error: tr118\.yml:1[3-9]:\d+: YAML aliases expand the config past 10000 nodes here \(an alias bomb\?\)/,
+    ],
+  },
+  {
+    name: 'recursive YAML alias',
+    text: `${GOOD}loop: &loop [1, *loop]\n`,
+    expect: ['tr118.yml:9:', 'YAML aliases expand the config past 10000 nodes'],
+  },
+  {
     name: 'bad scenario name',
     text: GOOD.replace('single_micro:', '"Single Micro":'),
     expect: ['scenarios', 'lower-case'],
@@ -232,6 +252,21 @@ describe('parseConfig: bad configs give one clear message', () => {
       if (typeof part === 'string') expect(message).toContain(part);
       else expect(message).toMatch(part);
     }
+  });
+});
+
+describe('parseConfig: YAML aliases of a real size are fine', () => {
+  it('expands a shared mapping used by several backends', () => {
+    const c = parse(
+      GOOD.replace(
+        '  - onnxruntime-cpu\n',
+        '  - { name: a, engine: onnxruntime, intra_op_threads: &one 1 }\n  - { name: b, engine: onnxruntime, intra_op_threads: *one }\n',
+      ),
+    );
+    expect(c.backends.map((b) => [b.name, b.intraOpThreads])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
   });
 });
 
