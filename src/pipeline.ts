@@ -10,6 +10,7 @@ import { formatKeyPath } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
 import { UsageError } from './errors.js';
 import { tokensNeeded } from './measure/inputs.js';
+import { checkLogitsMemory, memoryBudget, type PassShape } from './measure/memory.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {
   baseModelWhere,
@@ -165,6 +166,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
     writeFileSync(files.raw, '');
 
+    const budget = memoryBudget(config.limits.memoryBudgetMiB);
     // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
     const baseModel = config.compare.baseModelPath;
     const measurement = await measureMatrix({
@@ -183,6 +185,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         if (accuracyTokens && evalTokens) {
           checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
         }
+        const findings = checkLogitsMemory(plannedPasses(config), vocabSize, budget);
+        const refused = findings.find((f) => f.level === 'refuse');
+        if (refused) throw new UsageError(`config error: ${config.locate(refused.pass.keyPath)}: ${refused.message}`);
+        // Every backend that opens reports its vocabulary: each warning once.
+        for (const f of findings) if (!notes.includes(f.message)) note(f.message);
       },
       ...(options.progress ? { progress: options.progress } : {}),
       ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
@@ -227,6 +234,27 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     claim.release();
   }
+}
+
+/** Every forward-pass shape the run makes: the scenarios, the perplexity window and the parity probe. */
+export function plannedPasses(config: Config): PassShape[] {
+  const passes: PassShape[] = config.scenarios.map((s) => ({
+    keyPath: ['scenarios', s.name],
+    label: `scenarios.${s.name}`,
+    batch: s.batch,
+    seqLen: s.seqLen,
+  }));
+  if (config.accuracy.enabled) {
+    passes.push({
+      keyPath: ['accuracy', 'window'],
+      label: 'accuracy.window',
+      batch: 1,
+      seqLen: config.accuracy.windowTokens,
+    });
+    const probe = config.accuracy.parity;
+    if (probe) passes.push({ keyPath: ['accuracy', 'parity'], label: 'accuracy.parity', ...probe });
+  }
+  return passes;
 }
 
 /** The files among `models` that are not the bundled fixture model (by content), for a warning. */

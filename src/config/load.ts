@@ -85,6 +85,10 @@ export interface Config {
     readonly storedRegression: 'warn' | 'fail';
     readonly onBadBaseline: 'error' | 'no-baseline';
   };
+  readonly limits: {
+    /** limits.memory_budget_mib; undefined: the default, a fraction of this machine's memory (measure/memory.ts). */
+    readonly memoryBudgetMiB: number | undefined;
+  };
   /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
   readonly raw: RawConfig;
   /** "file:line:col" of a key path, for errors found after loading (a missing model file, say). */
@@ -550,6 +554,7 @@ function resolveConfig(
       storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline,
     },
+    limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
     raw,
     locate,
   };

@@ -335,6 +335,17 @@ const BAD_RUNS: readonly BadRun[] = [
     expect: [/^tr118: config error: \/\S+\/tr118\.yml:1\d:\d+: YAML aliases expand the config past 10000 nodes here/],
   },
   {
+    name: 'a scenario whose logits alone exceed 4× limits.memory_budget_mib (refused before measuring)',
+    setup: (dir) => {
+      // 64×512 tokens × 4,096 × 4 bytes = 512 MiB of logits, against 4× a 100 MiB budget
+      const body = `${SMALL.replace('{ batch: 1, seq_len: 8 }', '{ batch: 64, seq_len: 512 }')}limits: { memory_budget_mib: 100 }\n`;
+      return { args: ['run', '--config', writeConfig(dir, body), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /\ntr118: config error: \S+\/tr118\.yml:8:\d+: scenarios\.single_micro: a 64×512 pass's logits alone are 512 MiB \(batch × seq_len × vocabulary 4096 × 4 bytes\), more than 4× limits\.memory_budget_mib 100, .*: it cannot run here/,
+    ],
+  },
+  {
     name: 'an output folder another live run holds (its lock names the pid)',
     setup: (dir) => {
       mkdirSync(path.join(dir, 'out'));

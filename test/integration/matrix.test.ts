@@ -168,6 +168,53 @@ describe('a hung backend', () => {
   });
 });
 
+describe('a worker killed from outside (the OOM killer)', () => {
+  it("says it was probably memory, with the pass's estimated logits size", async () => {
+    const dir = tempDir();
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 64 }\nrepetitions: 1\niterations: 1\nwarmup: 0\naccuracy: { enabled: false }\n`,
+      ),
+    );
+    const { results } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/oom-worker.mjs'), execArgv: [] } },
+    });
+    expect(results.cells[0]!.firstReason).toBe(
+      "the worker process was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); " +
+        "a 2×64 pass's logits alone are 2 MiB (batch × seq_len × vocabulary 4096 × 4 bytes)",
+    );
+    expect(results.verdict.decision).toBe('fail');
+  });
+});
+
+describe("memory: each pass's logits against the budget, before anything is measured", () => {
+  it('a pass above limits.memory_budget_mib is a warning, in the results and the report', async () => {
+    const dir = tempDir();
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        // 1×8 tokens × 4,096 × 4 bytes = 0.125 MiB: above a 0.1 MiB budget, below 4× it
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\naccuracy: { enabled: false }\nlimits: { memory_budget_mib: 0.1 }\n`,
+      ),
+    );
+    const warnings: string[] = [];
+    const { results, files } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([
+      "scenarios.s: a 1×8 pass's logits alone are 0.125 MiB (batch × seq_len × vocabulary 4096 × 4 bytes), above limits.memory_budget_mib 0.1; a worker's peak memory is several times its logits (5× on the fixture model): it may be killed for memory",
+    ]);
+    expect(results.notes).toEqual(warnings);
+    expect(results.cells[0]!.status).toBe('ok');
+    expect(readFileSync(files.report, 'utf8')).toContain('> ⚠️ scenarios.s: a 1×8 pass');
+  });
+});
+
 describe('token ids for a model that is not the fixture', () => {
   const TINY = `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n`;
 
