@@ -2,7 +2,7 @@
  * One run, from a validated config to the files in the output folder. Everything the CLI and the Action share;
  * knows nothing of GitHub or of terminals (progress goes to a callback).
  */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { Config } from './config/load.js';
@@ -139,20 +139,31 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const baseModelFile = config.compare.baseModelPath
     ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
     : undefined;
-  if (config.inputTokens.from === 'fixture') {
+  // The fixture's ids mean something to the fixture model only: fed to another model, say so (by default, or as the
+  // built-in default config names them, with --model).
+  const fixtureTokens = fixturePath('heldout.tokens.json');
+  const fixtureUses = [
+    ...(config.inputTokens.from !== 'accuracy' && sameFile(config.inputTokens.path, fixtureTokens)
+      ? ['the scenarios']
+      : []),
+    ...(config.accuracy.enabled &&
+    config.accuracy.source.kind === 'tokens' &&
+    sameFile(config.accuracy.source.path, fixtureTokens)
+      ? ['the perplexity (meaningless for another tokenizer)']
+      : []),
+  ];
+  if (fixtureUses.length > 0) {
     const foreign = await modelsOtherThanFixture([
       model,
       ...backendModels.values(),
       ...(baseModelFile ? [baseModelFile] : []),
     ]);
     if (foreign.length > 0) {
+      const why = config.inputTokens.from === 'fixture' ? ' (inputs.tokens is not set)' : '';
       note(
-        `inputs.tokens is not set, so the bundled fixture's token ids (${config.inputTokens.path}, made by the fixture model's tokenizer) ` +
-          `are fed to ${foreign.join(', ')}, which ${foreign.length === 1 ? 'is' : 'are'} not the fixture model` +
-          (config.accuracy.enabled
-            ? ', and its perplexity is scored on them (meaningless for another tokenizer)'
-            : '') +
-          ': set inputs.tokens, or accuracy.tokens / accuracy.text, to text tokenized for this model',
+        `${fixtureUses.join(' and ')} use the bundled fixture's token ids${why}, made by the fixture model's tokenizer (${fixtureTokens}), ` +
+          `but ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not the fixture model: ` +
+          'set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model',
       );
     }
   }
@@ -255,6 +266,15 @@ export function plannedPasses(config: Config): PassShape[] {
     if (probe) passes.push({ keyPath: ['accuracy', 'parity'], label: 'accuracy.parity', ...probe });
   }
   return passes;
+}
+
+/** Whether two paths name the same file (through links); false if either cannot be resolved. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
 }
 
 /** The files among `models` that are not the bundled fixture model (by content), for a warning. */

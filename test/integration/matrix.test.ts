@@ -231,12 +231,32 @@ describe('token ids for a model that is not the fixture', () => {
       outDir: path.join(dir, 'out'),
       warn: (message) => warnings.push(message),
     });
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(
-      /^inputs\.tokens is not set, so the bundled fixture's token ids \(.*heldout\.tokens\.json.*\) are fed to .*foreign\.onnx, which is not the fixture model, and its perplexity is scored on them/,
-    );
+    expect(warnings).toEqual([
+      `the scenarios and the perplexity (meaningless for another tokenizer) use the bundled fixture's token ids (inputs.tokens is not set), made by the fixture model's tokenizer (${FIXTURE_TOKENS}), but ${path.join(dir, 'foreign.onnx')} is not the fixture model: set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model`,
+    ]);
     expect(results.notes).toEqual(warnings);
-    expect(readFileSync(files.report, 'utf8')).toContain(`> ⚠️ inputs.tokens is not set`);
+    expect(readFileSync(files.report, 'utf8')).toContain(`> ⚠️ the scenarios and the perplexity`);
+  });
+
+  it('--model with a config that names the fixture ids (as the built-in default does) warns too; the fixture does not', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, `${TINY}accuracy: { enabled: false }\n`);
+    const warnings: string[] = [];
+    await runPipeline({
+      config: loadConfigFile(config, { modelPath: foreignModel(dir) }),
+      modelFromFlag: true,
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^the scenarios use the bundled fixture's token ids, made by .*foreign\.onnx is not/);
+    const fixture: string[] = [];
+    await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out-fixture'),
+      warn: (message) => fixture.push(message),
+    });
+    expect(fixture).toEqual([]);
   });
 
   it('with accuracy.tokens and no inputs.tokens, the scenarios use the evaluation tokens: no warning', async () => {
