@@ -24,7 +24,7 @@ import {
   type EvalTokens,
   type ModelFile,
 } from './model/source.js';
-import { fixturePath } from './paths.js';
+import { defaultConfigPath, fixturePath } from './paths.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -139,19 +139,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const baseModelFile = config.compare.baseModelPath
     ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
     : undefined;
-  // The fixture's ids mean something to the fixture model only: fed to another model, say so (by default, or as the
-  // built-in default config names them, with --model).
+  // The fixture's ids mean something to the fixture model only. Fed to another model because nobody chose other ids
+  // (inputs.tokens not set, or the built-in default config with --model), that is said plainly; a user's config
+  // that names them chose them.
   const fixtureTokens = fixturePath('heldout.tokens.json');
-  const fixtureUses = [
-    ...(config.inputTokens.from !== 'accuracy' && sameFile(config.inputTokens.path, fixtureTokens)
-      ? ['the scenarios']
-      : []),
-    ...(config.accuracy.enabled &&
-    config.accuracy.source.kind === 'tokens' &&
-    sameFile(config.accuracy.source.path, fixtureTokens)
-      ? ['the perplexity (meaningless for another tokenizer)']
-      : []),
-  ];
+  const idsByDefault = config.inputTokens.from === 'fixture' || sameFile(config.source, defaultConfigPath());
+  const fixtureUses = idsByDefault
+    ? [
+        ...(config.inputTokens.from !== 'accuracy' && sameFile(config.inputTokens.path, fixtureTokens)
+          ? ['the scenarios']
+          : []),
+        ...(config.accuracy.enabled &&
+        config.accuracy.source.kind === 'tokens' &&
+        sameFile(config.accuracy.source.path, fixtureTokens)
+          ? ['the perplexity (meaningless for another tokenizer)']
+          : []),
+      ]
+    : [];
   if (fixtureUses.length > 0) {
     const foreign = await modelsOtherThanFixture([
       model,
@@ -159,7 +163,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       ...(baseModelFile ? [baseModelFile] : []),
     ]);
     if (foreign.length > 0) {
-      const why = config.inputTokens.from === 'fixture' ? ' (inputs.tokens is not set)' : '';
+      const why =
+        config.inputTokens.from === 'fixture'
+          ? ' (inputs.tokens is not set)'
+          : ' (the built-in default config names them)';
       note(
         `${fixtureUses.join(' and ')} use the bundled fixture's token ids${why}, made by the fixture model's tokenizer (${fixtureTokens}), ` +
           `but ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not the fixture model: ` +
