@@ -4034,8 +4034,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -4143,13 +4143,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -7102,8 +7102,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -7180,12 +7180,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error62.message += `:
 
 ${lineStr}
@@ -19938,7 +19938,7 @@ var require_newton_raphson = __commonJS({
       var delta2;
       var factor;
       var result;
-      var count;
+      var count2;
       var delta;
       var res;
       var f0;
@@ -19950,7 +19950,7 @@ var require_newton_raphson = __commonJS({
       delta = MAX_VALUE;
       delta1 = MAX_VALUE;
       delta2 = MAX_VALUE;
-      count = maxIter;
+      count2 = maxIter;
       do {
         f0last = f0;
         delta2 = delta1;
@@ -19958,7 +19958,7 @@ var require_newton_raphson = __commonJS({
         res = fun(result);
         f0 = res[0];
         f1 = res[1];
-        count -= 1;
+        count2 -= 1;
         if (f0 === 0) {
           break;
         }
@@ -20009,7 +20009,7 @@ var require_newton_raphson = __commonJS({
         } else {
           min3 = guess;
         }
-      } while (count && abs(result * factor) < abs(delta));
+      } while (count2 && abs(result * factor) < abs(delta));
       return result;
     }
     module.exports = newtonRaphsonIterate;
@@ -21838,7 +21838,7 @@ var require_halley_iterate = __commonJS({
       var factor;
       var result;
       var f0Last;
-      var count;
+      var count2;
       var delta;
       var denom;
       var diff;
@@ -21855,7 +21855,7 @@ var require_halley_iterate = __commonJS({
       f0Last = 0;
       delta1 = delta;
       delta2 = delta;
-      count = maxIter;
+      count2 = maxIter;
       do {
         f0Last = f0;
         delta2 = delta1;
@@ -21864,7 +21864,7 @@ var require_halley_iterate = __commonJS({
         f0 = res[0];
         f1 = res[1];
         f2 = res[2];
-        count -= 1;
+        count2 -= 1;
         if (f0 === 0) {
           break;
         }
@@ -21962,7 +21962,7 @@ var require_halley_iterate = __commonJS({
         } else {
           minimum = guess;
         }
-      } while (count && abs(result * factor) < abs(delta));
+      } while (count2 && abs(result * factor) < abs(delta));
       return result;
     }
     module.exports = halleyIterate;
@@ -23696,6 +23696,7 @@ var BACKEND_PRESETS = {
   "transformers-gpu": { engine: "pytorch", provider: void 0, precision: "fp32" },
   "transformers-gpu-compile": { engine: "pytorch", provider: void 0, precision: "fp32" }
 };
+var DEFAULT_LOGITS_OUTPUT = "logits";
 var DEFAULT_BACKEND_SETTINGS = {
   deviceId: 0,
   intraOpThreads: 0,
@@ -24971,14 +24972,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -29361,8 +29362,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -32009,8 +32010,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -34748,8 +34749,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -43499,13 +43500,20 @@ var configSchema = external_exports.strictObject({
     /** A label for reports; defaults to the file name. */
     name: external_exports.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: positiveInt.optional()
+    context_tokens: positiveInt.optional(),
+    /**
+     * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
+     * the raw config (hashed into the manifest) of existing configs stays as it was.
+     */
+    logits_output: external_exports.string().min(1).optional()
   }),
   inputs: external_exports.strictObject({
     /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
     tokens: external_exports.string().min(1)
   }).optional(),
   backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
+  /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
+  unavailable_backend: external_exports.enum(["warn", "fail"]).default("warn"),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
   repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
@@ -43782,6 +43790,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     throw configError(locate(keyPath), keyPath, message);
   };
   const onnxPath = overrides.modelPath ? path2.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
+  const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
   const backends = raw.backends.map((entry, i) => {
     const name = typeof entry === "string" ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -43792,7 +43801,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(", ")}, or an object with name and engine`
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath };
+      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath, logitsOutput };
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -43817,7 +43826,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
       graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
-      modelPath: entry.model !== void 0 ? resolvePath(entry.model) : onnxPath
+      modelPath: entry.model !== void 0 ? resolvePath(entry.model) : onnxPath,
+      logitsOutput
     };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -43896,7 +43906,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     model: {
       onnxPath,
       name: (overrides.modelPath ? void 0 : raw.model.name) ?? path2.basename(onnxPath),
-      contextTokens: context
+      contextTokens: context,
+      logitsOutput
     },
     inputTokensPath,
     backends,
@@ -43905,6 +43916,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     warmup: raw.warmup,
     iterations: raw.iterations,
     timeoutSeconds: raw.timeout_s,
+    unavailableBackend: raw.unavailable_backend,
     seed: raw.seed,
     accuracy: {
       enabled: acc.enabled,
@@ -44067,6 +44079,10 @@ function tInterval95(values) {
   const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
   return [m - half, m + half];
 }
+function positiveTInterval95(values) {
+  const ci = tInterval95(values);
+  return ci && ci[0] > 0 ? ci : null;
+}
 function percentileInterval(estimates) {
   estimates.sort((a, b) => a - b);
   return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
@@ -44108,13 +44124,13 @@ function summarizeCell(reps, seed) {
       p5: quantileSorted(sorted, 0.05),
       p95: quantileSorted(sorted, 0.95),
       p99: quantileSorted(sorted, 0.99),
-      meanCi95: tInterval95(repMeans),
+      meanCi95: positiveTInterval95(repMeans),
       medianCi95: bootstrapMedianCi95(reps, seed)
     },
     tokensPerSecond: {
       atMedian: realTokens / (medianMs / 1e3),
       mean: mean(perPassThroughput),
-      meanCi95: tInterval95(repThroughput)
+      meanCi95: positiveTInterval95(repThroughput)
     }
   };
 }
@@ -44232,7 +44248,7 @@ function buildManifest(results, files) {
 }
 
 // src/gate/fingerprint.ts
-function cellFingerprint(env, spec, cell2) {
+function cellFingerprint(env, spec, cell) {
   const fields = {
     cpuModel: env.cpuModel,
     cpuCount: env.cpuCount,
@@ -44246,11 +44262,11 @@ function cellFingerprint(env, spec, cell2) {
     intraOpThreads: spec.intraOpThreads,
     interOpThreads: spec.interOpThreads,
     graphOptimization: spec.graphOptimization,
-    batch: cell2.batch,
-    seqLen: cell2.seqLen,
-    warmup: cell2.warmup,
-    iterations: cell2.iterations,
-    timing: cell2.timing
+    batch: cell.batch,
+    seqLen: cell.seqLen,
+    warmup: cell.warmup,
+    iterations: cell.iterations,
+    timing: cell.timing
   };
   return { ...fields, hash: configHash(fields) };
 }
@@ -44259,10 +44275,20 @@ function fingerprintDifferences(base, candidate) {
 }
 
 // src/gate/compare.ts
+function ratioDefinitions(mode) {
+  return mode === "same-run" ? {
+    ratio: "the paired change the gate decides on: exp(median over all passes of log(candidate pass \xF7 the base pass timed next to it)), with a bootstrap interval resampling (repetition, pass) pairs",
+    medianRatio: "candidate median \xF7 base median: the ratio of the two sides' medians, unpaired, for reference"
+  } : {
+    ratio: "candidate median \xF7 base median (what the gate decides on), with a bootstrap interval resampling each side's repetitions and passes, widened by thresholds.latency.between_runs_fraction",
+    medianRatio: "candidate median \xF7 base median (the same figure as ratio for a stored baseline)"
+  };
+}
 var pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
+var signedPct = (fraction) => `${fraction >= 0 ? "+" : ""}${pct(fraction)}`;
 var ms = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
-function cellMedian(cell2) {
-  const all = cell2.repetitionLatenciesMs.flat();
+function cellMedian(cell) {
+  const all = cell.repetitionLatenciesMs.flat();
   return all.length > 0 ? median(all) : null;
 }
 function decideLatency(base, candidate, options) {
@@ -44283,13 +44309,14 @@ function decideLatency(base, candidate, options) {
       minDetectableFraction: null
     };
   const baseMedian = median(base.flat());
-  const deltaMs = median(candidate.flat()) - baseMedian;
+  const candidateMedian = median(candidate.flat());
+  const deltaMs = candidateMedian - baseMedian;
   const change = est.ratio - 1;
   const [low, high] = est.ci;
   const z3 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
   const minDetectableFraction = Math.expm1(z3 * est.sdLogRatio);
   const level = `${Math.round(t.confidence * 100)}% CI`;
-  const interval2 = `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
+  const interval2 = options.paired ? `paired, ${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}; medians ${signedPct(candidateMedian / baseMedian - 1)}` : `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
   const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction };
   const aboveFloor = deltaMs > t.minEffectMs;
   if (low > 1) {
@@ -44324,7 +44351,7 @@ function decideLatency(base, candidate, options) {
     return {
       ...numbers,
       decision: "inconclusive",
-      reason: `change ${pct(change)} is not significant, but the interval (${interval2}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect \u2248 ${pct(minDetectableFraction)} (add repetitions, or use same-run A/B)`
+      reason: `change ${pct(change)} is not significant, but the interval (${interval2}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect \u2248 ${pct(minDetectableFraction)} (${options.paired ? "add repetitions or iterations" : "add repetitions, or use same-run A/B"})`
     };
   }
   return { ...numbers, decision: "pass", reason: `no significant change (${pct(change)}, ${interval2})` };
@@ -44349,6 +44376,7 @@ function compareResults(base, candidate, label, options) {
       candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1e3) : null,
       ratio: null,
       ratioCi: null,
+      medianRatio: baseMedian && candidateMedian ? candidateMedian / baseMedian : null,
       deltaMs: null,
       minDetectableFraction: null,
       differences: []
@@ -44406,6 +44434,7 @@ function compareResults(base, candidate, label, options) {
         candidateMedianMs: null,
         ratio: null,
         ratioCi: null,
+        medianRatio: null,
         deltaMs: null,
         minDetectableFraction: null,
         baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
@@ -44459,17 +44488,42 @@ function worstDecision(decisions) {
   for (const d of decisions) if (SEVERITY[d] > SEVERITY[worst]) worst = d;
   return worst;
 }
+var FAIL_ON = ["warn", "inconclusive", "fail", "never"];
+var DEFAULT_FAIL_ON = "inconclusive";
+function failsOn(decision, failOn) {
+  return failOn !== "never" && SEVERITY[decision] >= SEVERITY[failOn];
+}
+function accuracyBasis(accuracy, comparison) {
+  if (accuracy && accuracy.checks.length > 0) return { gated: accuracy.checks.join(", ") };
+  if (comparison && comparison.accuracy.length > 0) return {};
+  const why = !accuracy ? "no perplexity measured" : accuracy.reference ? `the reference backend ${accuracy.reference} has no other backend to compare with` : "no reference backend";
+  return { notGated: `accuracy not gated (${why})` };
+}
 function decide(input2) {
   const reasons = [];
-  for (const cell2 of input2.cells) {
-    if (cell2.runs === 0) continue;
-    const rate = cell2.degradedRuns / cell2.runs;
-    if (rate > input2.maxDegradedRate) {
+  const unavailable = /* @__PURE__ */ new Map();
+  for (const cell of input2.cells) {
+    if (cell.status === "unavailable" && !unavailable.has(cell.backend))
+      unavailable.set(cell.backend, cell.firstReason ?? "no reason recorded");
+  }
+  const unavailableDecision = input2.unavailableBackendDecision ?? "warn";
+  for (const [backend, why] of unavailable) {
+    reasons.push({
+      rule: "coverage",
+      subject: backend,
+      decision: unavailableDecision,
+      message: `configured but not run (unavailable: ${why}); unavailable_backend: ${unavailableDecision}`
+    });
+  }
+  for (const cell of input2.cells) {
+    if (cell.runs === 0) continue;
+    const rate2 = cell.degradedRuns / cell.runs;
+    if (rate2 > input2.maxDegradedRate) {
       reasons.push({
         rule: "degraded",
-        subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
+        subject: `${cell.backend} \xD7 ${cell.scenario}`,
         decision: "fail",
-        message: `${cell2.degradedRuns} of ${cell2.runs} runs degraded (rate ${rate.toFixed(2)} > ${input2.maxDegradedRate}): ${cell2.firstReason ?? "no reason recorded"}`
+        message: `${cell.degradedRuns} of ${cell.runs} runs degraded (rate ${rate2.toFixed(2)} > ${input2.maxDegradedRate}): ${cell.firstReason ?? "no reason recorded"}`
       });
     }
   }
@@ -44504,16 +44558,18 @@ function decide(input2) {
   }
   const comparison = input2.comparison;
   if (comparison) {
-    for (const cell2 of comparison.cells) {
-      if (cell2.decision === "pass") continue;
-      let decision2 = cell2.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell2.decision];
-      const latencyFail = cell2.decision === "fail" && cell2.ratio !== null;
-      if (latencyFail && comparison.mode === "stored" && input2.storedRegressionDecision === "warn") decision2 = "warn";
+    for (const cell of comparison.cells) {
+      if (cell.decision === "pass") continue;
+      let decision2 = cell.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell.decision];
+      const latencyFail = cell.decision === "fail" && cell.ratio !== null;
+      const cannotTell = cell.decision === "inconclusive" || cell.decision === "incomparable";
+      if (comparison.mode === "stored" && input2.storedRegressionDecision === "warn" && (latencyFail || cannotTell))
+        decision2 = "warn";
       reasons.push({
         rule: "latency",
-        subject: `${cell2.backend} \xD7 ${cell2.scenario}`,
+        subject: `${cell.backend} \xD7 ${cell.scenario}`,
         decision: decision2,
-        message: `${cell2.decision}: ${cell2.reason}`
+        message: `${cell.decision}: ${cell.reason}`
       });
     }
     for (const row of comparison.accuracy) {
@@ -44529,10 +44585,26 @@ function decide(input2) {
   if (input2.baselineProblem) {
     reasons.push({ rule: "baseline", subject: "baseline", decision: "warn", message: input2.baselineProblem });
   }
+  const accuracy = accuracyBasis(input2.accuracy, comparison);
+  const onlyDegraded = !comparison && accuracy.notGated !== void 0;
+  if (onlyDegraded) {
+    reasons.push({
+      rule: "coverage",
+      subject: "gates",
+      decision: "pass",
+      message: "latency and accuracy were not gated: compare latency with --baseline or --base-model (compare.baseline, compare.base_model); gate accuracy with a second backend or thresholds.max_perplexity"
+    });
+  }
   const decision = worstDecision(reasons.map((r) => r.decision));
-  const within = input2.accuracy?.reference ? `perplexity against the reference backend ${input2.accuracy.reference}, degraded runs per cell` : "degraded runs per cell";
-  const basis = !comparison ? `${within}; no latency baseline` : comparison.mode === "same-run" ? `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition); ${within}` : `stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}); ${within}`;
-  return { decision, reasons, basis };
+  const accuracyText = accuracy.gated ?? accuracy.notGated;
+  const within = accuracyText ? `${accuracyText}, degraded runs per cell` : "degraded runs per cell";
+  const against = comparison && comparison.accuracy.length > 0 ? "latency and perplexity" : "latency";
+  const parts = onlyDegraded ? [`only degraded runs per cell were gated: latency not gated (no baseline), ${accuracy.notGated}`] : !comparison ? [within, "latency not gated (no baseline)"] : comparison.mode === "same-run" ? [
+    `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${against}`,
+    within
+  ] : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${against}`, within];
+  if (unavailable.size > 0) parts.push(`not run: ${[...unavailable.keys()].join(", ")} (unavailable)`);
+  return { decision, reasons, basis: parts.join("; ") };
 }
 
 // src/pipeline.ts
@@ -44613,7 +44685,8 @@ var backendSpecSchema = external_exports.object({
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
   graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
-  modelPath: external_exports.string()
+  modelPath: external_exports.string(),
+  logitsOutput: external_exports.string().min(1)
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
@@ -44636,7 +44709,7 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     attentionMask: external_exports.array(external_exports.union([external_exports.literal(0), external_exports.literal(1)])),
     warmup: external_exports.int().min(0),
     iterations: external_exports.int().min(1),
-    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    /** Same-run A/B: time base and candidate passes alternately (A B A B …), this side first. */
     paired: external_exports.enum(["candidate-first", "base-first"]).optional()
   }),
   external_exports.object({
@@ -44665,7 +44738,7 @@ var sessionInfoSchema = external_exports.object({
   providers: external_exports.array(external_exports.string()),
   inputNames: external_exports.array(external_exports.string()),
   outputNames: external_exports.array(external_exports.string()),
-  /** From the logits output's last dimension when it is static. */
+  /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: external_exports.int().positive().optional(),
   openMs: external_exports.number().nonnegative()
 });
@@ -44700,9 +44773,13 @@ var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("error"),
     id: external_exports.int(),
-    /** unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error. */
-    kind: external_exports.enum(["unavailable", "degraded", "failed"]),
-    message: external_exports.string()
+    /**
+     * unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error;
+     * usage: the model does not fit the config (the user's mistake, exit 2), keyPath names the key to change.
+     */
+    kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
+    message: external_exports.string(),
+    keyPath: external_exports.array(external_exports.string()).optional()
   })
 ]);
 
@@ -44805,6 +44882,9 @@ var ProcessBackend = class {
     this.kill();
     if (exchange.kind === "reply" && exchange.reply.type === "error" && exchange.reply.kind === "unavailable") {
       return { status: "unavailable", reason: exchange.reply.message };
+    }
+    if (exchange.kind === "reply" && exchange.reply.type === "error" && exchange.reply.kind === "usage") {
+      return { status: "usage", reason: exchange.reply.message, keyPath: exchange.reply.keyPath ?? [] };
     }
     return { status: "degraded", reason: this.failureReason(exchange, this.openTimeoutMs) };
   }
@@ -44962,6 +45042,10 @@ async function measureMatrix(input2) {
         continue;
       }
       const outcome = await created.backend.open();
+      if (outcome.status === "usage") {
+        const keyPath = outcome.keyPath;
+        throw new UsageError(`config error: ${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
+      }
       const record2 = outcome.status === "ok" ? { kind: "backend", backend: spec.name, status: "ok", info: outcome.info, at: now() } : { kind: "backend", backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
       emit(backendRecords, record2);
       if (input2.baseModelPath) emit(backendRecords, { ...record2, backend: `${spec.name}${BASE_SUFFIX}` });
@@ -44992,31 +45076,31 @@ async function measureMatrix(input2) {
             open2.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
         }
       }
-      for (const cell2 of repetitionOrder(cells, config2.seed, repetition)) {
-        const entry = open2.get(cell2.backend.name);
+      for (const cell of repetitionOrder(cells, config2.seed, repetition)) {
+        const entry = open2.get(cell.backend.name);
         if (!entry) continue;
         const base = {
           kind: "run",
-          backend: cell2.backend.name,
-          scenario: cell2.scenario.name,
+          backend: cell.backend.name,
+          scenario: cell.scenario.name,
           repetition,
           sequence: sequence++,
-          batch: cell2.batch.batch,
-          seqLen: cell2.batch.seqLen,
-          realTokens: cell2.batch.realTokens,
+          batch: cell.batch.batch,
+          seqLen: cell.batch.seqLen,
+          realTokens: cell.batch.realTokens,
           warmup: config2.warmup,
           iterations: config2.iterations
         };
         let record2;
         let baseRecord;
-        const baseName = `${cell2.backend.name}${BASE_SUFFIX}`;
+        const baseName = `${cell.backend.name}${BASE_SUFFIX}`;
         if (entry.degradedReason !== void 0) {
           record2 = { ...base, status: "degraded", reason: entry.degradedReason, latenciesMs: [], at: now() };
           if (input2.baseModelPath) baseRecord = { ...record2, backend: baseName };
         } else {
           const paired = input2.baseModelPath ? repetition % 2 === 0 ? "candidate-first" : "base-first" : void 0;
           const outcome = await entry.backend.run(
-            { ...cell2.batch, warmup: config2.warmup, iterations: config2.iterations, ...paired ? { paired } : {} },
+            { ...cell.batch, warmup: config2.warmup, iterations: config2.iterations, ...paired ? { paired } : {} },
             timeoutMs
           );
           record2 = outcome.status === "ok" ? { ...base, status: "ok", latenciesMs: outcome.latenciesMs, at: now() } : { ...base, status: "degraded", reason: outcome.reason, latenciesMs: [], at: now() };
@@ -48303,15 +48387,15 @@ function markdownTable(table, options) {
       mostCellsPerRow = table[rowIndex].length;
     }
     while (++columnIndex2 < table[rowIndex].length) {
-      const cell2 = serialize(table[rowIndex][columnIndex2]);
+      const cell = serialize(table[rowIndex][columnIndex2]);
       if (settings.alignDelimiters !== false) {
-        const size = stringLength(cell2);
+        const size = stringLength(cell);
         sizes2[columnIndex2] = size;
         if (longestCellByColumn[columnIndex2] === void 0 || size > longestCellByColumn[columnIndex2]) {
           longestCellByColumn[columnIndex2] = size;
         }
       }
-      row2.push(cell2);
+      row2.push(cell);
     }
     cellMatrix[rowIndex] = row2;
     sizeMatrix[rowIndex] = sizes2;
@@ -48346,7 +48430,7 @@ function markdownTable(table, options) {
       1,
       longestCellByColumn[columnIndex] - before.length - after.length
     );
-    const cell2 = before + "-".repeat(size) + after;
+    const cell = before + "-".repeat(size) + after;
     if (settings.alignDelimiters !== false) {
       size = before.length + size + after.length;
       if (size > longestCellByColumn[columnIndex]) {
@@ -48354,7 +48438,7 @@ function markdownTable(table, options) {
       }
       sizes[columnIndex] = size;
     }
-    row[columnIndex] = cell2;
+    row[columnIndex] = cell;
   }
   cellMatrix.splice(1, 0, row);
   sizeMatrix.splice(1, 0, sizes);
@@ -48367,7 +48451,7 @@ function markdownTable(table, options) {
     columnIndex = -1;
     const line = [];
     while (++columnIndex < cellsInRow) {
-      const cell2 = row2[columnIndex] || "";
+      const cell = row2[columnIndex] || "";
       let before = "";
       let after = "";
       if (settings.alignDelimiters !== false) {
@@ -48393,13 +48477,13 @@ function markdownTable(table, options) {
       }
       if (settings.padding !== false && // Don’t add the opening space if we’re not aligning and the cell is
       // empty: there will be a closing space.
-      !(settings.alignDelimiters === false && cell2 === "") && (settings.delimiterStart !== false || columnIndex)) {
+      !(settings.alignDelimiters === false && cell === "") && (settings.delimiterStart !== false || columnIndex)) {
         line.push(" ");
       }
       if (settings.alignDelimiters !== false) {
         line.push(before);
       }
-      line.push(cell2);
+      line.push(cell);
       if (settings.alignDelimiters !== false) {
         line.push(after);
       }
@@ -48424,6 +48508,16 @@ function toAlignment(value) {
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
 }
 
+// src/report/escape.ts
+var ZWSP = "\u200B";
+function escapeUntrusted(text, sink = "markdown") {
+  let out = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").replace(/[\u202a-\u202e\u2066-\u2069]/g, "");
+  if (sink === "markdown") {
+    out = out.replace(/[\\`*<>[\]|~$&]/g, (c) => `\\${c}`).replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, "\\_");
+  }
+  return out.replace(/[@#]/g, (c) => `${c}${ZWSP}`).replace(/(gh)-(?=\d)/gi, `$1-${ZWSP}`).replace(/:\/\//g, `:${ZWSP}//`).replace(/(www)\./gi, `$1${ZWSP}.`);
+}
+
 // src/report/format.ts
 function num(value, digits = 4) {
   if (value === null || value === void 0 || !Number.isFinite(value)) return "\u2014";
@@ -48432,9 +48526,6 @@ function num(value, digits = 4) {
 }
 function interval(ci, digits = 4) {
   return ci ? `[${num(ci[0], digits)}, ${num(ci[1], digits)}]` : "\u2014";
-}
-function cell(text) {
-  return text.replace(/\r?\n/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|");
 }
 
 // src/report/markdown.ts
@@ -48455,19 +48546,25 @@ function signedPercent(fraction) {
 function renderMarkdown(results) {
   const out = [];
   const v = results.verdict;
-  out.push(`# tr118 prefill benchmark: ${cell(results.model.name)}`, "");
-  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** \u2014 ${cell(v.basis)}.`, "");
+  out.push(`# tr118 prefill benchmark: ${escapeUntrusted(results.model.name)}`, "");
+  out.push(`**Verdict: ${VERDICT_ICON[v.decision]} ${v.decision}** \u2014 ${escapeUntrusted(v.basis)}.`, "");
   if (v.reasons.length > 0) {
     for (const r of v.reasons)
-      out.push(`- ${VERDICT_ICON[r.decision]} **${cell(r.subject)}** (${r.rule}): ${cell(r.message)}`);
+      out.push(
+        `- ${VERDICT_ICON[r.decision]} **${escapeUntrusted(r.subject)}** (${escapeUntrusted(r.rule)}): ${escapeUntrusted(r.message)}`
+      );
     out.push("");
   }
   const comparison = results.comparison;
   if (comparison) {
     const title = comparison.mode === "same-run" ? "Same-run A/B against the base model" : "Comparison with the stored baseline";
     out.push(`## ${title}`, "");
+    const defined = ratioDefinitions(comparison.mode);
     out.push(
-      `Base: ${cell(comparison.base.label)} (model sha256 ${comparison.base.modelSha256.slice(0, 12)}\u2026, measured ${comparison.base.startedAt}). Change = candidate \xF7 base median latency \u2212 1; the interval is a bootstrap over repetitions` + (comparison.mode === "same-run" ? ", paired by repetition (base and candidate measured back to back)." : "."),
+      `Base: ${escapeUntrusted(comparison.base.label)} (model sha256 ${escapeUntrusted(comparison.base.modelSha256.slice(0, 12))}\u2026, measured ${escapeUntrusted(comparison.base.startedAt)}).`,
+      "",
+      `- \`change\` (\`change_ci\`): ${defined.ratio}; as a percentage (ratio \u2212 1).`,
+      `- \`median_change\`: ${defined.medianRatio}; as a percentage. \`delta_ms\`: candidate median \u2212 base median.`,
       ""
     );
     out.push(
@@ -48478,6 +48575,7 @@ function renderMarkdown(results) {
           "Decision",
           "base_median_ms",
           "cand_median_ms",
+          "median_change",
           "change",
           "change_ci",
           "delta_ms",
@@ -48485,16 +48583,17 @@ function renderMarkdown(results) {
           "Reason"
         ],
         ...comparison.cells.map((c) => [
-          cell(c.backend),
-          cell(c.scenario),
-          `${DECISION_ICON[c.decision]} ${c.decision}`,
+          escapeUntrusted(c.backend),
+          escapeUntrusted(c.scenario),
+          `${DECISION_ICON[c.decision]} ${escapeUntrusted(c.decision)}`,
           num(c.baseMedianMs),
           num(c.candidateMedianMs),
+          c.medianRatio === null ? "\u2014" : signedPercent(c.medianRatio - 1),
           c.ratio === null ? "\u2014" : signedPercent(c.ratio - 1),
           c.ratioCi ? `[${signedPercent(c.ratioCi[0] - 1)}, ${signedPercent(c.ratioCi[1] - 1)}]` : "\u2014",
           num(c.deltaMs, 3),
           c.minDetectableFraction === null ? "\u2014" : signedPercent(c.minDetectableFraction),
-          cell(c.reason)
+          escapeUntrusted(c.reason)
         ])
       ]),
       ""
@@ -48504,12 +48603,12 @@ function renderMarkdown(results) {
         markdownTable([
           ["Backend", "base PPL", "candidate PPL", "\u0394 frac", "Threshold", "Decision"],
           ...comparison.accuracy.map((a) => [
-            cell(a.backend),
+            escapeUntrusted(a.backend),
             num(a.basePerplexity, 6),
             num(a.candidatePerplexity, 6),
             num(a.deltaFraction, 3),
             num(a.thresholdFraction, 3),
-            a.decision
+            escapeUntrusted(a.decision)
           ])
         ]),
         ""
@@ -48535,8 +48634,8 @@ function renderMarkdown(results) {
         "thr_geomean_tok_s"
       ],
       ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.status,
+        escapeUntrusted(b.spec.name),
+        escapeUntrusted(b.status),
         String(b.okRuns),
         String(b.runs),
         num(b.degradedRate, 3),
@@ -48566,14 +48665,15 @@ function renderMarkdown(results) {
       ],
       // Unavailable backends have no cells to show; the setup table says why.
       ...results.cells.filter((c) => c.status !== "unavailable").map((c) => [
-        cell(c.backend),
-        cell(c.scenario),
+        escapeUntrusted(c.backend),
+        escapeUntrusted(c.scenario),
         `${c.batch}\xD7${c.seqLen}`,
         `${c.runs - c.degradedRuns}/${c.runs}`,
         num(c.stats?.latencyMs.median),
         interval(c.stats?.latencyMs.medianCi95),
         num(c.stats?.latencyMs.mean),
-        interval(c.stats?.latencyMs.meanCi95),
+        // summary.csv leaves the same interval empty
+        c.stats && !c.stats.latencyMs.meanCi95 ? "n too small" : interval(c.stats?.latencyMs.meanCi95),
         num(c.stats?.latencyMs.p95),
         num(c.stats?.latencyMs.p99),
         num(c.stats?.tokensPerSecond.atMedian)
@@ -48586,7 +48686,7 @@ function renderMarkdown(results) {
     out.push("## Accuracy (perplexity gate)", "");
     const probe = a.parityProbe ? `; logits parity on a ${a.parityProbe.batch}\xD7${a.parityProbe.seqLen} probe batch` : "";
     out.push(
-      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === "ids" ? "token ids" : a.tokenizer === "bytes" ? "UTF-8 bytes" : "tokenizer.json"} from ${cell(a.tokensFrom)}), window ${a.windowTokens}, stride ${a.strideTokens}${probe}; reference: ${a.reference ? cell(a.reference) : `none (${cell(a.referenceProblem ?? "")})`}.`,
+      `Evaluation tokens: ${a.evaluatedTokens} (${a.tokenizer === "ids" ? "token ids" : a.tokenizer === "bytes" ? "UTF-8 bytes" : "tokenizer.json"} from ${escapeUntrusted(a.tokensFrom)}), window ${a.windowTokens}, stride ${a.strideTokens}${probe}; reference: ${a.reference ? escapeUntrusted(a.reference) : `none (${escapeUntrusted(a.referenceProblem ?? "")})`}.`,
       ""
     );
     out.push(
@@ -48605,12 +48705,12 @@ function renderMarkdown(results) {
           "top-1 agree"
         ],
         ...a.rows.map((r) => [
-          cell(r.backend) + (r.isReference ? " (reference)" : ""),
+          escapeUntrusted(r.backend) + (r.isReference ? " (reference)" : ""),
           num(r.perplexity, 6),
           num(r.deltaFraction, 3),
           num(r.thresholdFraction, 3),
           r.pass === null ? "\u2014" : r.pass ? "True" : "False",
-          r.error ? cell(r.error) : "\u2014",
+          r.error ? escapeUntrusted(r.error) : "\u2014",
           num(r.meanNll, 6),
           r.scoredTokens === null ? "\u2014" : String(r.scoredTokens),
           num(r.maxAbsLogitDelta, 3),
@@ -48636,15 +48736,15 @@ function renderMarkdown(results) {
         "Reason"
       ],
       ...results.backends.map((b) => [
-        cell(b.spec.name),
-        b.spec.engine,
-        b.session ? b.session.providers.join(" \u2192 ") : b.spec.provider ?? "\u2014",
-        b.spec.precision,
+        escapeUntrusted(b.spec.name),
+        escapeUntrusted(b.spec.engine),
+        escapeUntrusted(b.session ? b.session.providers.join(" \u2192 ") : b.spec.provider ?? "\u2014"),
+        escapeUntrusted(b.spec.precision),
         `${b.spec.intraOpThreads || "default"}/${b.spec.interOpThreads || "default"}`,
-        b.spec.graphOptimization,
+        escapeUntrusted(b.spec.graphOptimization),
         num(b.session?.openMs),
-        b.status,
-        b.reason ? cell(b.reason) : "\u2014"
+        escapeUntrusted(b.status),
+        b.reason ? escapeUntrusted(b.reason) : "\u2014"
       ])
     ]),
     ""
@@ -48652,12 +48752,12 @@ function renderMarkdown(results) {
   out.push(
     markdownTable([
       ["Field", "Value"],
-      ["model", cell(results.model.path)],
-      ["sha256", results.model.sha256],
+      ["model", escapeUntrusted(results.model.path)],
+      ["sha256", escapeUntrusted(results.model.sha256)],
       ["size_mb", num(results.model.bytes / 1e6)],
       ...results.backendModels.map((m2) => [
         `backend model`,
-        `${cell(m2.path)} (sha256 ${m2.sha256.slice(0, 16)}\u2026, ${num(m2.bytes / 1e6)} MB)`
+        `${escapeUntrusted(m2.path)} (sha256 ${escapeUntrusted(m2.sha256.slice(0, 16))}\u2026, ${num(m2.bytes / 1e6)} MB)`
       ])
     ]),
     ""
@@ -48665,16 +48765,16 @@ function renderMarkdown(results) {
   const m = results.method;
   const env = results.environment;
   out.push("## Method", "");
-  out.push(`- Timer: ${m.timerCovers}.`);
+  out.push(`- Timer: ${escapeUntrusted(m.timerCovers)}.`);
   out.push(
-    `- ${m.repetitions} repetitions \xD7 ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${m.order} (seed ${m.seed}).`
+    `- ${m.repetitions} repetitions \xD7 ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${escapeUntrusted(m.order)} (seed ${m.seed}).`
   );
   out.push(
     `- Timeout per run: ${m.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`
   );
   out.push(`- Inputs: distinct rows of real held-out tokens, no padding; throughput counts real tokens only.`);
   out.push(
-    `- Machine: ${cell(env.cpuModel)} \xD7 ${env.cpuCount}, ${cell(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g2) => cell(g2.name)).join(", ") : cell(env.gpuNote ?? "none")}; Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}.`
+    `- Machine: ${escapeUntrusted(env.cpuModel)} \xD7 ${env.cpuCount}, ${escapeUntrusted(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g2) => escapeUntrusted(g2.name)).join(", ") : escapeUntrusted(env.gpuNote ?? "none")}; Node ${escapeUntrusted(env.nodeVersion)}, onnxruntime-node ${escapeUntrusted(env.onnxruntimeVersion)}, tr118 ${escapeUntrusted(env.toolVersion)}.`
   );
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, "");
   return out.join("\n");
@@ -48743,7 +48843,7 @@ function evaluateAccuracy(input2) {
       errors.push(`perplexity ${value.toFixed(3)} exceeds thresholds.max_perplexity ${thresholds.maxPerplexity}`);
     }
     const parity = parityByName.get(spec.name);
-    const parityGated = thresholds.maxAbsLogitDelta !== void 0 || thresholds.minTop1Agreement !== void 0;
+    const parityGated2 = thresholds.maxAbsLogitDelta !== void 0 || thresholds.minTop1Agreement !== void 0;
     let parityColumns = NO_PARITY;
     if (parity?.status === "ok" && parity.maxAbsDelta !== void 0) {
       parityColumns = {
@@ -48762,10 +48862,10 @@ function evaluateAccuracy(input2) {
           `top-1 agreement ${top1.toFixed(4)} is below thresholds.parity.min_top1_agreement ${thresholds.minTop1Agreement}`
         );
       }
-    } else if (parity?.status === "degraded" && parityGated) {
+    } else if (parity?.status === "degraded" && parityGated2) {
       errors.push(`logits parity could not be measured: ${parity.reason ?? "unknown reason"}`);
     }
-    const gated = deltaFraction !== null || thresholds.maxPerplexity !== void 0 || parityGated && parity !== void 0;
+    const gated = deltaFraction !== null || thresholds.maxPerplexity !== void 0 || parityGated2 && parity !== void 0;
     return {
       ...common,
       ...parityColumns,
@@ -48778,7 +48878,14 @@ function evaluateAccuracy(input2) {
       error: errors.length > 0 ? errors.join("; ") : null
     };
   });
-  return { reference, referenceProblem: choice.problem, rows };
+  const others = rows.filter((r) => !r.isReference && r.status !== "unavailable");
+  const checks = [];
+  if (reference !== null && others.length > 0) checks.push(`perplexity against the reference backend ${reference}`);
+  const parityGated = thresholds.maxAbsLogitDelta !== void 0 || thresholds.minTop1Agreement !== void 0;
+  if (reference !== null && others.length > 0 && parityGated) checks.push("logits parity (thresholds.parity)");
+  if (thresholds.maxPerplexity !== void 0 && rows.some((r) => r.status !== "unavailable"))
+    checks.push(`perplexity ceiling thresholds.max_perplexity ${thresholds.maxPerplexity}`);
+  return { reference, referenceProblem: choice.problem, rows, checks };
 }
 
 // src/results/build.ts
@@ -48853,7 +48960,12 @@ function buildResults(input2) {
     reference: config2.accuracy.reference,
     thresholds: config2.thresholds
   }) : null;
-  const verdict = decide({ cells, accuracy: accuracyGate, maxDegradedRate: config2.thresholds.maxDegradedRate });
+  const verdict = decide({
+    cells,
+    accuracy: accuracyGate,
+    maxDegradedRate: config2.thresholds.maxDegradedRate,
+    unavailableBackendDecision: config2.unavailableBackend
+  });
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: "tr118", version: input2.environment.toolVersion },
@@ -48899,7 +49011,8 @@ function withComparison(results, config2, comparison, extra = {}) {
     comparison: comparison ?? void 0,
     baselineProblem: extra.baselineProblem,
     missingCellDecision: config2.compare.missingCell,
-    storedRegressionDecision: config2.compare.storedRegression
+    storedRegressionDecision: config2.compare.storedRegression,
+    unavailableBackendDecision: config2.unavailableBackend
   });
   return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }
@@ -48911,6 +49024,11 @@ import path7 from "node:path";
 
 // src/results/read.ts
 import { readFileSync as readFileSync4 } from "node:fs";
+var latencyMs = external_exports.number({ error: "expected a finite latency in ms" }).gt(0, { error: "expected a latency > 0 ms" });
+var count = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
+var positiveCount = count.min(1, { error: "expected a whole number \u2265 1" });
+var rate = external_exports.number({ error: "expected a finite fraction" }).min(0, { error: "expected a fraction from 0 to 1" }).max(1, { error: "expected a fraction from 0 to 1" });
+var perplexity = external_exports.number({ error: "expected a finite perplexity" }).min(1, { error: "expected a perplexity \u2265 1 (the exponential of a mean negative log-likelihood)" });
 var fingerprintSchema = external_exports.object({
   hash: external_exports.string(),
   cpuModel: external_exports.string(),
@@ -48939,23 +49057,26 @@ var comparableResultsSchema = external_exports.object({
     external_exports.object({
       backend: external_exports.string(),
       scenario: external_exports.string(),
-      batch: external_exports.number(),
-      seqLen: external_exports.number(),
-      realTokens: external_exports.number(),
+      batch: positiveCount,
+      seqLen: positiveCount,
+      realTokens: positiveCount,
       status: external_exports.enum(["ok", "unavailable", "degraded"]),
-      runs: external_exports.number(),
-      degradedRuns: external_exports.number(),
-      degradedRate: external_exports.number(),
-      repetitionLatenciesMs: external_exports.array(external_exports.array(external_exports.number().nonnegative())),
+      runs: count,
+      degradedRuns: count,
+      degradedRate: rate,
+      repetitionLatenciesMs: external_exports.array(external_exports.array(latencyMs)),
       fingerprint: fingerprintSchema
-    }).loose()
+    }).loose().refine((c) => c.degradedRuns <= c.runs, {
+      error: "expected degradedRuns \u2264 runs",
+      path: ["degradedRuns"]
+    })
   ),
   accuracy: external_exports.object({
     rows: external_exports.array(
       external_exports.object({
         backend: external_exports.string(),
         precision: external_exports.enum(["fp32", "fp16", "int8"]),
-        perplexity: external_exports.number().nullable()
+        perplexity: perplexity.nullable()
       }).loose()
     )
   }).loose().nullable()
@@ -48970,13 +49091,24 @@ function parseComparableResults(data, what) {
       `${what}: unknown results schema version ${JSON.stringify(version2 ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`
     );
   }
-  const parsed = comparableResultsSchema.safeParse(data);
+  const parsed = comparableResultsSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
     const at = issue2 ? formatKeyPath(issue2.path) : "(top level)";
-    throw new UsageError(`${what}: not a tr118 results.json: ${at}: ${issue2?.message ?? "invalid"}`);
+    const impossible = issue2 !== void 0 && (issue2.code === "custom" || typeof issue2.input === "number");
+    const got = issue2 && "input" in issue2 ? gotValue(issue2.input) : "";
+    throw new UsageError(
+      `${what}: ${impossible ? "impossible figure" : "not a tr118 results.json"}: ${at}: ${issue2?.message ?? "invalid"}${got}`
+    );
   }
   return parsed.data;
+}
+function gotValue(value) {
+  if (value === void 0) return "; got nothing";
+  if (typeof value === "number") return `; got ${String(value)}`;
+  if (typeof value === "string" || typeof value === "boolean" || value === null)
+    return `; got ${JSON.stringify(value)}`;
+  return "";
 }
 function readResultsFile(file2, what = `baseline ${file2}`) {
   let text;
@@ -49191,6 +49323,8 @@ function verdictFile(results) {
     basis: results.verdict.basis,
     mode: results.comparison?.mode ?? "no-baseline",
     base: results.comparison?.base ?? null,
+    // What each cell's ratio and medianRatio are (a paired change is not a ratio of medians).
+    definitions: results.comparison ? ratioDefinitions(results.comparison.mode) : null,
     reasons: results.verdict.reasons,
     cells: results.comparison?.cells ?? [],
     accuracy: { withinRun: results.accuracy?.rows ?? [], againstBase: results.comparison?.accuracy ?? [] }
@@ -49269,8 +49403,14 @@ function configFrom(io, file2, overrides = {}) {
   const configFile = file2 ? path9.resolve(io.cwd, file2) : path9.join(packageRoot(), DEFAULT_CONFIG);
   return loadConfigFile(configFile, overrides);
 }
-function exitCodeOf(decision) {
-  return decision === "fail" ? ExitCode.gateFailed : ExitCode.pass;
+function exitCodeOf(decision, failOn) {
+  return failsOn(decision, failOn) ? ExitCode.gateFailed : ExitCode.pass;
+}
+function failOnOption() {
+  return new Option(
+    "--fail-on <verdict>",
+    "the least severe verdict that exits 1: warn, inconclusive (an unrun or undecided gate fails), fail, or never"
+  ).choices(FAIL_ON).default(DEFAULT_FAIL_ON);
 }
 async function runCommand(flags, io) {
   if (flags.baseline && flags.baseModel) throw new UsageError("give either --baseline or --base-model, not both");
@@ -49310,7 +49450,7 @@ async function runCommand(flags, io) {
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
   io.stdout.write(`report: ${path9.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
 `);
-  return exitCodeOf(v.decision);
+  return exitCodeOf(v.decision, flags.failOn);
 }
 function resolveArgument(io, value) {
   return value.includes("/") || value.endsWith(".json") ? path9.resolve(io.cwd, value) : value;
@@ -49328,6 +49468,7 @@ function compareCommand(baseFile, candidateFile, flags, io) {
     cells: candidate.cells.map((c) => ({
       backend: c.backend,
       scenario: c.scenario,
+      status: c.status,
       runs: c.runs,
       degradedRuns: c.degradedRuns,
       firstReason: null
@@ -49336,7 +49477,8 @@ function compareCommand(baseFile, candidateFile, flags, io) {
     maxDegradedRate: config2.thresholds.maxDegradedRate,
     comparison,
     missingCellDecision: config2.compare.missingCell,
-    storedRegressionDecision: config2.compare.storedRegression
+    storedRegressionDecision: config2.compare.storedRegression,
+    unavailableBackendDecision: config2.unavailableBackend
   });
   io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})
 `);
@@ -49354,28 +49496,28 @@ function compareCommand(baseFile, candidateFile, flags, io) {
   const file2 = path9.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync2(
     file2,
-    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
+    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, definitions: ratioDefinitions("stored"), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
 `
   );
   io.stdout.write(`verdict file: ${file2}
 `);
-  return exitCodeOf(verdict.decision);
+  return exitCodeOf(verdict.decision, flags.failOn);
 }
 function buildProgram(io, setExit) {
   const program2 = new Command().name("tr118").description(
-    "Prefill latency, throughput and perplexity gate for ONNX language models (ONNX Runtime; TensorRT and PyTorch through native workers)."
+    "Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed)."
   ).version(toolVersion(), "-V, --version").exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }).addHelpText(
     "after",
-    "\nExit codes: 0 pass (or no gate failed), 1 gate failed, 2 usage or config error, 3 internal error.\nRun `tr118 run` with no flags to benchmark the bundled fixture model with the default matrix."
+    "\nExit codes: 0 pass (or a verdict below --fail-on), 1 the verdict reached --fail-on (default: inconclusive or fail),\n2 usage or config error, 3 internal error.\nRun `tr118 run` with no flags to benchmark the bundled fixture model with the default matrix."
   );
   program2.command("run").description("run the prefill matrix and write the report files").option("-c, --config <file>", `matrix config (YAML); default: the built-in ${DEFAULT_CONFIG}`).option("-o, --out <dir>", "output folder", DEFAULT_OUT_DIR).option("-m, --model <onnx>", "ONNX model to measure, replacing model.onnx of the config").option("-b, --baseline <file-or-name>", "compare with an earlier results.json, or a stored baseline by name").option(
     "--base-model <onnx>",
     "same-run A/B: measure this base model interleaved with the candidate (recommended on noisy machines)"
-  ).option("--store <dir>", "baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)").option("-q, --quiet", "no progress output").action(async (flags) => setExit(await runCommand(flags, io)));
+  ).option("--store <dir>", "baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)").option("-q, --quiet", "no progress output").addOption(failOnOption()).action(async (flags) => setExit(await runCommand(flags, io)));
   program2.command("compare").description("compare two results.json files offline (stored-baseline rules) and write verdict.json").argument("<base>", "the base results.json").argument("<candidate>", "the candidate results.json").option(
     "-c, --config <file>",
     "take thresholds and compare settings from this config (default: the documented defaults)"
-  ).option("-o, --out <dir>", "where verdict.json goes", DEFAULT_OUT_DIR).action(
+  ).option("-o, --out <dir>", "where verdict.json goes", DEFAULT_OUT_DIR).addOption(failOnOption()).action(
     (base, candidate, flags) => setExit(compareCommand(base, candidate, flags, io))
   );
   const baseline = program2.command("baseline").description("manage the local baseline store");

@@ -19774,13 +19774,20 @@ var configSchema = external_exports.strictObject({
     /** A label for reports; defaults to the file name. */
     name: external_exports.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: positiveInt.optional()
+    context_tokens: positiveInt.optional(),
+    /**
+     * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
+     * the raw config (hashed into the manifest) of existing configs stays as it was.
+     */
+    logits_output: external_exports.string().min(1).optional()
   }),
   inputs: external_exports.strictObject({
     /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
     tokens: external_exports.string().min(1)
   }).optional(),
   backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
+  /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
+  unavailable_backend: external_exports.enum(["warn", "fail"]).default("warn"),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
   repetitions: positiveInt.default(10),
   warmup: nonNegativeInt.default(3),
@@ -19882,7 +19889,8 @@ var backendSpecSchema = external_exports.object({
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
   graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
-  modelPath: external_exports.string()
+  modelPath: external_exports.string(),
+  logitsOutput: external_exports.string().min(1)
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
@@ -19905,7 +19913,7 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     attentionMask: external_exports.array(external_exports.union([external_exports.literal(0), external_exports.literal(1)])),
     warmup: external_exports.int().min(0),
     iterations: external_exports.int().min(1),
-    /** Same-run A/B: time base and candidate passes alternately (A B B A …), this side first. */
+    /** Same-run A/B: time base and candidate passes alternately (A B A B …), this side first. */
     paired: external_exports.enum(["candidate-first", "base-first"]).optional()
   }),
   external_exports.object({
@@ -19934,7 +19942,7 @@ var sessionInfoSchema = external_exports.object({
   providers: external_exports.array(external_exports.string()),
   inputNames: external_exports.array(external_exports.string()),
   outputNames: external_exports.array(external_exports.string()),
-  /** From the logits output's last dimension when it is static. */
+  /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: external_exports.int().positive().optional(),
   openMs: external_exports.number().nonnegative()
 });
@@ -19969,9 +19977,13 @@ var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("error"),
     id: external_exports.int(),
-    /** unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error. */
-    kind: external_exports.enum(["unavailable", "degraded", "failed"]),
-    message: external_exports.string()
+    /**
+     * unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error;
+     * usage: the model does not fit the config (the user's mistake, exit 2), keyPath names the key to change.
+     */
+    kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
+    message: external_exports.string(),
+    keyPath: external_exports.array(external_exports.string()).optional()
   })
 ]);
 
@@ -20018,6 +20030,14 @@ function rowNll(logits, row, vocabSize, targetId) {
   let sum = 0;
   for (let i = row; i < end; i++) sum += Math.exp(logits[i] - max);
   return max + Math.log(sum) - logits[row + targetId];
+}
+
+// src/backends/logits.ts
+function logitsShapeProblem(output2, dims, batch, seqLen, vocabSize) {
+  const vocabOk = dims[2] !== void 0 && dims[2] > 0 && (vocabSize === void 0 || dims[2] === vocabSize);
+  if (dims.length === 3 && dims[0] === batch && dims[1] === seqLen && vocabOk) return void 0;
+  const expected = `[${batch}, ${seqLen}, ${vocabSize ?? "vocab"}]`;
+  return `the logits output ${JSON.stringify(output2)} has shape [${dims.join(", ")}]; expected [batch, seq, vocab] = ${expected} for a ${batch}\xD7${seqLen} input (model.logits_output names the output that holds them)`;
 }
 
 // src/backends/onnxruntime/options.ts
@@ -20087,6 +20107,13 @@ function loadOrt() {
 }
 
 // src/backends/onnxruntime/session.ts
+var ModelConfigError = class extends Error {
+  constructor(message, keyPath) {
+    super(message);
+    this.keyPath = keyPath;
+  }
+  keyPath;
+};
 var KNOWN_INPUTS = /* @__PURE__ */ new Set(["input_ids", "attention_mask", "position_ids"]);
 async function openSession(modelPath, spec2, paired = false) {
   const started = performance2.now();
@@ -20101,7 +20128,16 @@ async function openSession(modelPath, spec2, paired = false) {
       `the model has inputs this tool cannot fill: ${unknown2.join(", ")} (known: ${[...KNOWN_INPUTS].join(", ")})`
     );
   }
-  const logits = session2.outputMetadata[0];
+  const logitsOutput = spec2.logitsOutput;
+  if (!session2.outputNames.includes(logitsOutput)) {
+    const outputs = session2.outputNames.map((n) => JSON.stringify(n)).join(", ");
+    await session2.release();
+    throw new ModelConfigError(
+      `${modelPath} has no output named ${JSON.stringify(logitsOutput)} (its outputs: ${outputs}); set model.logits_output to the one that holds the logits [batch, seq, vocab]`,
+      ["model", "logits_output"]
+    );
+  }
+  const logits = session2.outputMetadata.find((m) => m.name === logitsOutput);
   const lastDim = logits?.isTensor ? logits.shape[logits.shape.length - 1] : void 0;
   const info = {
     protocolVersion: PROTOCOL_VERSION,
@@ -20113,7 +20149,31 @@ async function openSession(modelPath, spec2, paired = false) {
     ...typeof lastDim === "number" && lastDim > 0 ? { vocabSize: lastDim } : {},
     openMs
   };
-  return { session: session2, info };
+  return { session: session2, info, logitsOutput };
+}
+function logitsOf(opened, out, batch, seqLen) {
+  const name = opened.logitsOutput;
+  const logits = out[name];
+  if (!logits) throw new Error(`the model returned no output ${JSON.stringify(name)}`);
+  if (logits.type !== "float32")
+    throw new Error(`expected float32 logits in output ${JSON.stringify(name)}, got ${logits.type}`);
+  const problem = logitsShapeProblem(name, logits.dims, batch, seqLen, opened.info.vocabSize);
+  if (problem) throw new Error(problem);
+  return logits;
+}
+function runLogits(opened, feeds) {
+  return opened.session.run(feeds, [opened.logitsOutput]);
+}
+function feedShape(feeds) {
+  const dims = feeds.input_ids?.dims ?? [];
+  return [dims[0] ?? 0, dims[1] ?? 0];
+}
+async function timedPass(opened, feeds) {
+  const t0 = process.hrtime.bigint();
+  const out = await runLogits(opened, feeds);
+  const t1 = process.hrtime.bigint();
+  const [batch, seqLen] = feedShape(feeds);
+  return { latencyMs: Number(t1 - t0) / 1e6, dims: logitsOf(opened, out, batch, seqLen).dims };
 }
 function makeFeeds(session2, batch, seqLen, inputIds, attentionMask) {
   const { Tensor } = loadOrt();
@@ -20131,56 +20191,50 @@ function makeFeeds(session2, batch, seqLen, inputIds, attentionMask) {
   }
   return feeds;
 }
-async function timeForwardPasses(session2, feeds, warmup, iterations) {
+async function timeForwardPasses(opened, feeds, warmup, iterations) {
   let outputShape = [];
-  for (let i = 0; i < warmup; i++) await session2.run(feeds);
+  for (let i = 0; i < warmup; i++) await runLogits(opened, feeds);
   const latenciesMs = new Array(iterations);
   for (let i = 0; i < iterations; i++) {
-    const t0 = process.hrtime.bigint();
-    const out = await session2.run(feeds);
-    const t1 = process.hrtime.bigint();
-    latenciesMs[i] = Number(t1 - t0) / 1e6;
-    if (i === 0) outputShape = Object.values(out)[0]?.dims ?? [];
+    const pass = await timedPass(opened, feeds);
+    latenciesMs[i] = pass.latencyMs;
+    outputShape = pass.dims;
   }
   return { latenciesMs, outputShape: [...outputShape] };
 }
 async function timePairedPasses(candidate, base, feeds, warmup, iterations, first) {
   const [a, b] = first === "candidate" ? [candidate, base] : [base, candidate];
   for (let i = 0; i < warmup; i++) {
-    await a.run(feeds);
-    await b.run(feeds);
+    await runLogits(a, feeds);
+    await runLogits(b, feeds);
   }
   const aMs = new Array(iterations);
   const bMs = new Array(iterations);
   let outputShape = [];
-  const timeOne = async (session2) => {
-    const t0 = process.hrtime.bigint();
-    const out = await session2.run(feeds);
-    const t1 = process.hrtime.bigint();
-    if (outputShape.length === 0) outputShape = Object.values(out)[0]?.dims ?? [];
-    return Number(t1 - t0) / 1e6;
-  };
   for (let i = 0; i < iterations; i++) {
-    aMs[i] = await timeOne(a);
-    bMs[i] = await timeOne(b);
+    const passA = await timedPass(a, feeds);
+    const passB = await timedPass(b, feeds);
+    aMs[i] = passA.latencyMs;
+    bMs[i] = passB.latencyMs;
+    outputShape = passA.dims;
   }
   const [latenciesMs, baseLatenciesMs] = first === "candidate" ? [aMs, bMs] : [bMs, aMs];
   return { latenciesMs, baseLatenciesMs, outputShape: [...outputShape] };
 }
-async function sessionPerplexity(session2, tokens, windowTokens, strideTokens) {
+async function sessionLogits(opened, batch, seqLen, inputIds) {
+  const mask = new Array(inputIds.length).fill(1);
+  const out = await runLogits(opened, makeFeeds(opened.session, batch, seqLen, inputIds, mask));
+  const logits = logitsOf(opened, out, batch, seqLen);
+  return { logits: logits.data, dims: [...logits.dims] };
+}
+async function sessionPerplexity(opened, tokens, windowTokens, strideTokens) {
   const windows = planWindows(tokens.length, windowTokens, strideTokens);
   let nllSum = 0;
   let scoredTokens = 0;
   for (const w of windows) {
     const length = w.end - w.start;
-    const ids = tokens.slice(w.start, w.end);
-    const feeds = makeFeeds(session2, 1, length, ids, new Array(length).fill(1));
-    const out = await session2.run(feeds);
-    const logits = out[session2.outputNames[0] ?? "logits"];
-    if (!logits || logits.type !== "float32")
-      throw new Error(`expected float32 logits, got ${logits?.type ?? "nothing"}`);
-    const vocabSize = logits.dims[logits.dims.length - 1] ?? 0;
-    const window = windowNll(logits.data, vocabSize, tokens, w);
+    const { logits, dims } = await sessionLogits(opened, 1, length, tokens.slice(w.start, w.end));
+    const window = windowNll(logits, dims[2] ?? 0, tokens, w);
     nllSum += window.nllSum;
     scoredTokens += window.scored;
   }
@@ -20213,24 +20267,30 @@ async function handle(raw) {
       try {
         const paired = request.baseModelPath !== void 0;
         const openBase = async () => {
-          if (request.baseModelPath !== void 0)
-            baseSession = (await openSession(request.baseModelPath, spec, true)).session;
+          if (request.baseModelPath !== void 0) baseSession = await openSession(request.baseModelPath, spec, true);
         };
         if (request.baseFirst) await openBase();
-        const opened = await openSession(spec.modelPath, spec, paired);
-        session = opened.session;
+        session = await openSession(spec.modelPath, spec, paired);
         if (!request.baseFirst) await openBase();
-        send({ type: "opened", id: request.id, info: opened.info });
+        send({ type: "opened", id: request.id, info: session.info });
       } catch (error62) {
         const message = describeError(error62);
-        send({ type: "error", id: request.id, kind: openFailureKind(message), message });
+        if (error62 instanceof ModelConfigError)
+          send({ type: "error", id: request.id, kind: "usage", message, keyPath: [...error62.keyPath] });
+        else send({ type: "error", id: request.id, kind: openFailureKind(message), message });
       }
       return;
     }
     case "run": {
       if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
       try {
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+        const feeds = makeFeeds(
+          session.session,
+          request.batch,
+          request.seqLen,
+          request.inputIds,
+          request.attentionMask
+        );
         if (request.paired !== void 0) {
           if (!baseSession) throw new Error("a paired run needs the base model, which was not opened");
           const first = request.paired === "candidate-first" ? "candidate" : "base";
@@ -20262,21 +20322,16 @@ async function handle(raw) {
     case "logits": {
       if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
       try {
-        const mask = new Array(request.inputIds.length).fill(1);
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
-        const out = await session.run(feeds);
-        const logits = out[session.outputNames[0] ?? "logits"];
-        if (!logits || logits.type !== "float32")
-          throw new Error(`expected float32 logits, got ${logits?.type ?? "nothing"}`);
-        send({ type: "logits", id: request.id, logits: logits.data, dims: [...logits.dims] });
+        const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
+        send({ type: "logits", id: request.id, logits, dims });
       } catch (error62) {
         send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
       }
       return;
     }
     case "close": {
-      await session?.release();
-      await baseSession?.release();
+      await session?.session.release();
+      await baseSession?.session.release();
       session = void 0;
       baseSession = void 0;
       send({ type: "closed", id: request.id });

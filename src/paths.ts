@@ -23,3 +23,8 @@ export const FIXTURE_DIR_RELATIVE = 'fixtures/model';
 export function fixturePath(file: string): string {
   return path.join(packageRoot(), FIXTURE_DIR_RELATIVE, file);
 }
+
+/** The built-in default matrix (`tr118 run` without --config, the Action without config). */
+export function defaultConfigPath(): string {
+  return path.join(packageRoot(), 'fixtures/configs/default.yml');
+}

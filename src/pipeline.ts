@@ -2,7 +2,7 @@
  * One run, from a validated config to the files in the output folder. Everything the CLI and the Action share;
  * knows nothing of GitHub or of terminals (progress goes to a callback).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { Config } from './config/load.js';
@@ -10,16 +10,21 @@ import { formatKeyPath } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
 import { UsageError } from './errors.js';
 import { tokensNeeded } from './measure/inputs.js';
+import { checkLogitsMemory, memoryBudget, type PassShape } from './measure/memory.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {
+  baseModelWhere,
   checkTokensInVocab,
   loadEvalTokens,
   readTokenFile,
   resolveBackendModels,
   resolveBaseModelFile,
   resolveModelFile,
+  sha256File,
   type EvalTokens,
+  type ModelFile,
 } from './model/source.js';
+import { defaultConfigPath, fixturePath } from './paths.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -27,6 +32,7 @@ import { compareResults, ratioDefinitions, type CompareOptions, type ComparisonM
 import { BASE_SUFFIX, type Measurement } from './measure/runner.js';
 import { buildResults, withComparison, type ModelInfo, type Results } from './results/build.js';
 import type { ComparableResults } from './results/read.js';
+import { claimOutDir } from './results/out-dir.js';
 import { defaultStoreDir, loadBaseline } from './results/store.js';
 
 export const OUTPUT_FILES = {
@@ -37,6 +43,12 @@ export const OUTPUT_FILES = {
   report: 'report.md',
   verdict: 'verdict.json',
 } as const;
+
+/** The merged verdict of a split matrix (the Action's mode: merge), written instead of the files above. */
+export const MERGED_FILE = 'merged.json';
+
+/** Every file a run of any kind writes into its output folder: what a new run clears first. */
+export const RUN_FILES: readonly string[] = [...Object.values(OUTPUT_FILES), MERGED_FILE];
 
 export interface PipelineOptions {
   readonly config: Config;
@@ -50,6 +62,8 @@ export interface PipelineOptions {
   /** Where named baselines are stored (default: defaultStoreDir()). */
   readonly baselineStore?: string | undefined;
   readonly progress?: (event: ProgressEvent) => void;
+  /** Something the user should know about this run (also kept in results.json `notes` and the report). */
+  readonly warn?: (message: string) => void;
   readonly backendOptions?: BackendFactoryOptions;
   /** The measured repository, for the manifest's git commit. */
   readonly cwd?: string;
@@ -65,19 +79,35 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const startedAt = new Date();
   const model = await resolveModelFile(config, options.modelFromFlag ?? false);
   const backendModels = await resolveBackendModels(config);
-  const inputTokens = readTokenFile(config, config.inputTokensPath, ['inputs', 'tokens']);
+  const notes: string[] = [];
+  const note = (message: string): void => {
+    notes.push(message);
+    options.warn?.(message);
+  };
+  // The scenarios' rows: inputs.tokens, else the evaluation tokens, else the fixture's ids (InputTokensSource).
+  let evalTokens: EvalTokens | undefined;
+  let input: { readonly tokens: number[]; readonly file: string; readonly keyPath: (string | number)[] };
+  if (config.inputTokens.from === 'accuracy') {
+    evalTokens = loadEvalTokens(config);
+    input = { tokens: evalTokens.tokens, file: evalTokens.file, keyPath: evalTokens.keyPath };
+  } else {
+    const keyPath = ['inputs', 'tokens'];
+    const file = config.inputTokens.path;
+    input = { tokens: readTokenFile(config, file, keyPath), file, keyPath };
+  }
+  const inputTokens = input.tokens;
   for (const s of config.scenarios) {
     const needed = tokensNeeded(s.batch, s.seqLen);
     if (inputTokens.length < needed) {
+      const used = config.inputTokens.from === 'accuracy' ? ' (inputs.tokens is not set: the scenarios use it)' : '';
       throw new UsageError(
-        `config error: ${config.locate(['scenarios', s.name])}: scenarios.${s.name}: a ${s.batch}×${s.seqLen} batch of distinct rows needs ${needed} tokens; inputs.tokens (${config.inputTokensPath}) has ${inputTokens.length}`,
+        `config error: ${config.locate(['scenarios', s.name])}: scenarios.${s.name}: a ${s.batch}×${s.seqLen} batch of distinct rows needs ${needed} tokens; ${formatKeyPath(input.keyPath)} (${input.file}) has ${inputTokens.length}${used}`,
       );
     }
   }
-  let evalTokens: EvalTokens | undefined;
   let accuracyTokens: number[] | undefined;
   if (config.accuracy.enabled) {
-    evalTokens = loadEvalTokens(config, inputTokens);
+    evalTokens ??= loadEvalTokens(config, input);
     const all = evalTokens.tokens;
     const accuracyKey = evalTokens.keyPath;
     accuracyTokens = all.slice(0, config.accuracy.maxTokens);
@@ -109,73 +139,160 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const baseModelFile = config.compare.baseModelPath
     ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
     : undefined;
+  // The fixture's ids mean something to the fixture model only. Fed to another model because nobody chose other ids
+  // (inputs.tokens not set, or the built-in default config with --model), that is said plainly; a user's config
+  // that names them chose them.
+  const fixtureTokens = fixturePath('heldout.tokens.json');
+  const idsByDefault = config.inputTokens.from === 'fixture' || sameFile(config.source, defaultConfigPath());
+  const fixtureUses = idsByDefault
+    ? [
+        ...(config.inputTokens.from !== 'accuracy' && sameFile(config.inputTokens.path, fixtureTokens)
+          ? ['the scenarios']
+          : []),
+        ...(config.accuracy.enabled &&
+        config.accuracy.source.kind === 'tokens' &&
+        sameFile(config.accuracy.source.path, fixtureTokens)
+          ? ['the perplexity (meaningless for another tokenizer)']
+          : []),
+      ]
+    : [];
+  if (fixtureUses.length > 0) {
+    const foreign = await modelsOtherThanFixture([
+      model,
+      ...backendModels.values(),
+      ...(baseModelFile ? [baseModelFile] : []),
+    ]);
+    if (foreign.length > 0) {
+      const why =
+        config.inputTokens.from === 'fixture'
+          ? ' (inputs.tokens is not set)'
+          : ' (the built-in default config names them)';
+      note(
+        `${fixtureUses.join(' and ')} use the bundled fixture's token ids${why}, made by the fixture model's tokenizer (${fixtureTokens}), ` +
+          `but ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not the fixture model: ` +
+          'set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model',
+      );
+    }
+  }
 
+  // From here on this run owns the folder: locked, and the previous run's files gone (results/out-dir.ts).
+  const claim = claimOutDir(options.outDir, RUN_FILES);
   try {
-    mkdirSync(options.outDir, { recursive: true });
-  } catch (error) {
-    throw new UsageError(
-      `cannot create the output folder ${options.outDir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
-  }
-  const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path.join(options.outDir, name)]),
-  ) as Record<keyof typeof OUTPUT_FILES, string>;
-  // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
-  writeFileSync(files.raw, '');
+    const files = Object.fromEntries(
+      Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path.join(options.outDir, name)]),
+    ) as Record<keyof typeof OUTPUT_FILES, string>;
+    // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
+    writeFileSync(files.raw, '');
 
-  // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
-  const baseModel = config.compare.baseModelPath;
-  const measurement = await measureMatrix({
-    config,
-    baseModelPath: baseModel,
-    inputTokens,
-    accuracyTokens,
-    record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
-    checkVocab: (vocabSize) => {
-      checkTokensInVocab(config, inputTokens, vocabSize, config.inputTokensPath, ['inputs', 'tokens']);
-      if (accuracyTokens && evalTokens) {
-        checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
-      }
-    },
-    ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
-  });
-
-  const environment = collectEnvironment();
-  const git = collectGitState(options.cwd ?? process.cwd());
-  const finishedAt = new Date();
-  const build = (part: Measurement, modelFile: ModelInfo): Results =>
-    buildResults({
+    const budget = memoryBudget(config.limits.memoryBudgetMiB);
+    // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
+    const baseModel = config.compare.baseModelPath;
+    const measurement = await measureMatrix({
       config,
-      measurement: part,
-      model: modelFile,
-      backendModels: [...backendModels.values()],
-      environment,
-      git,
-      startedAt,
-      finishedAt,
-      evaluatedTokens: accuracyTokens?.length ?? 0,
-      evalTokens,
+      baseModelPath: baseModel,
+      inputTokens,
+      accuracyTokens,
+      record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
+      rejectBaseModel: (backend, reason) => {
+        throw new UsageError(
+          `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
+        );
+      },
+      checkVocab: (vocabSize) => {
+        checkTokensInVocab(config, inputTokens, vocabSize, input.file, input.keyPath);
+        if (accuracyTokens && evalTokens) {
+          checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+        }
+        const findings = checkLogitsMemory(plannedPasses(config), vocabSize, budget);
+        const refused = findings.find((f) => f.level === 'refuse');
+        if (refused) throw new UsageError(`config error: ${config.locate(refused.pass.keyPath)}: ${refused.message}`);
+        // Every backend that opens reports its vocabulary: each warning once.
+        for (const f of findings) if (!notes.includes(f.message)) note(f.message);
+      },
+      ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
     });
-  const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
-  let results: Results;
-  if (baseModel && baseModelFile) {
-    const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
-    const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
-    results = withComparison(candidate, config, comparison, { sameRunBase: base });
-  } else if (baseline) {
-    const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config, 'stored'));
-    results = withComparison(candidate, config, comparison);
-  } else {
-    results = withComparison(candidate, config, null, { baselineProblem });
+
+    const environment = collectEnvironment();
+    const git = collectGitState(options.cwd ?? process.cwd());
+    const finishedAt = new Date();
+    const build = (part: Measurement, modelFile: ModelInfo): Results =>
+      buildResults({
+        config,
+        measurement: part,
+        model: modelFile,
+        backendModels: [...backendModels.values()],
+        environment,
+        git,
+        startedAt,
+        finishedAt,
+        evaluatedTokens: accuracyTokens?.length ?? 0,
+        evalTokens,
+        notes,
+      });
+    const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
+    let results: Results;
+    if (baseModel && baseModelFile) {
+      const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
+      const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
+      results = withComparison(candidate, config, comparison, { sameRunBase: base });
+    } else if (baseline) {
+      const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config, 'stored'));
+      results = withComparison(candidate, config, comparison);
+    } else {
+      results = withComparison(candidate, config, null, { baselineProblem });
+    }
+    writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}\n`);
+    writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(files.summary, renderSummaryCsv(results));
+    writeFileSync(files.report, renderMarkdown(results));
+    const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
+    writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
+    return { results, files };
+  } finally {
+    claim.release();
   }
-  writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}\n`);
-  writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(files.summary, renderSummaryCsv(results));
-  writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
-  writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
-  return { results, files };
+}
+
+/** Every forward-pass shape the run makes: the scenarios, the perplexity window and the parity probe. */
+export function plannedPasses(config: Config): PassShape[] {
+  const passes: PassShape[] = config.scenarios.map((s) => ({
+    keyPath: ['scenarios', s.name],
+    label: `scenarios.${s.name}`,
+    batch: s.batch,
+    seqLen: s.seqLen,
+  }));
+  if (config.accuracy.enabled) {
+    passes.push({
+      keyPath: ['accuracy', 'window'],
+      label: 'accuracy.window',
+      batch: 1,
+      seqLen: config.accuracy.windowTokens,
+    });
+    const probe = config.accuracy.parity;
+    if (probe) passes.push({ keyPath: ['accuracy', 'parity'], label: 'accuracy.parity', ...probe });
+  }
+  return passes;
+}
+
+/** Whether two paths name the same file (through links); false if either cannot be resolved. */
+function sameFile(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+/** The files among `models` that are not the bundled fixture model (by content), for a warning. */
+async function modelsOtherThanFixture(models: readonly ModelFile[]): Promise<string[]> {
+  let fixtureSha256: string | undefined;
+  try {
+    fixtureSha256 = await sha256File(fixturePath('model.onnx'));
+  } catch {
+    // No fixture here: every model is another model.
+  }
+  return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
 }
 
 /** The records of one side of a same-run A/B, with the base twins' names restored. */

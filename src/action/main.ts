@@ -4,7 +4,7 @@
  * src/github know about GitHub; a comment or status that fails never loses the verdict (it falls back to the job
  * summary with a warning).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
@@ -14,13 +14,14 @@ import { failsOn, type Decision, type GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
 import { readEvent, type EventInfo } from '../github/event.js';
-import { OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
+import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
-import { runPipeline } from '../pipeline.js';
+import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
 import { escapeUntrusted } from '../report/escape.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
+import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './onnxruntime.js';
@@ -50,7 +51,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       );
       return;
     }
-    if (inputs.workingDirectory) process.chdir(inputs.workingDirectory);
+    if (inputs.workingDirectory) changeDirectory(inputs.workingDirectory);
     const outcome =
       inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
     await publish(outcome, inputs, event, env);
@@ -79,12 +80,16 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
   core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
   core.endGroup();
 
-  const store = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : defaultStoreDir();
+  // The default store needs a home folder: found only when a stored baseline is read or written.
+  const storeInput = inputs.baselineStore ? path.resolve(cwd, inputs.baselineStore) : undefined;
+  const storeDir = (): string => storeInput ?? defaultStoreDir();
+  // A store that cannot take the baseline is found before the measurement, not after it.
+  if (inputs.mode === 'baseline') checkWritableDir(storeDir(), 'baseline store');
   let baseline: string | undefined;
   if (inputs.mode === 'gate' && inputs.baseline.kind === 'file') baseline = path.resolve(cwd, inputs.baseline.path);
   if (inputs.mode === 'gate' && inputs.baseline.kind === 'branch') {
     const name = branchName(event.pullRequest?.baseRef ?? event.refName ?? '');
-    const file = storedBaselineFile(store, name);
+    const file = storedBaselineFile(storeDir(), name);
     if (inputs.cache === 'actions') {
       const restored = await restoreBaselineFromCache(file, name);
       if (restored.ok) core.info(restored.message);
@@ -107,8 +112,9 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
     outDir: path.resolve(cwd, inputs.out),
     modelFromFlag: inputs.model !== undefined,
     baseline,
-    baselineStore: store,
+    baselineStore: storeInput,
     cwd,
+    warn: (message) => core.warning(`tr118: ${message}`),
     progress: (e) => {
       if (e.phase === 'open') core.info(`backend ${e.backend}: ${e.status}`);
       else if (e.phase === 'run' && e.record.status === 'degraded')
@@ -120,7 +126,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
 
   if (inputs.mode === 'baseline') {
     const name = branchName(event.refName ?? 'main');
-    const target = saveBaseline(files.results, name, store);
+    const target = saveBaseline(files.results, name, storeDir());
     core.info(`stored as baseline ${name}: ${target}`);
     notes.push(`Stored as the baseline for branch ${escapeUntrusted(name)}.`);
     if (inputs.cache === 'actions') {
@@ -154,16 +160,21 @@ async function merge(inputs: ActionInputs, cwd: string): Promise<Outcome> {
   core.info(`merging ${parts.length} parts: ${parts.map((p) => `${p.name} (${p.file})`).join(', ')}`);
   const merged = mergeVerdicts(parts);
   const outDir = path.resolve(cwd, inputs.out);
-  mkdirSync(outDir, { recursive: true });
-  const reportPath = path.join(outDir, 'report.md');
+  // Like a measuring run: the folder is locked while written, and holds this merge's files only.
+  const claim = claimOutDir(outDir, RUN_FILES);
+  const reportPath = path.join(outDir, OUTPUT_FILES.report);
   const summaryMarkdown = renderMergedMarkdown(merged, parts);
-  writeFileSync(reportPath, summaryMarkdown);
   // results-path of a merge: the merged verdict with the parts it came from (each part's results.json is a baseline)
-  const resultsPath = path.join(outDir, 'merged.json');
-  writeFileSync(
-    resultsPath,
-    `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
-  );
+  const resultsPath = path.join(outDir, MERGED_FILE);
+  try {
+    writeFileSync(reportPath, summaryMarkdown);
+    writeFileSync(
+      resultsPath,
+      `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
+    );
+  } finally {
+    claim.release();
+  }
   return {
     ...merged,
     reportPath,
@@ -237,6 +248,17 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
 
   if (failsOn(o.decision, inputs.failOn))
     core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')}); fail-on: ${inputs.failOn}`);
+}
+
+/** working-directory: a folder that is not there is the workflow's mistake (exit code of a usage error). */
+function changeDirectory(dir: string): void {
+  try {
+    process.chdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String(code);
+    throw new UsageError(`input ${INPUTS.workingDirectory}: ${path.resolve(dir)}: ${why}`);
+  }
 }
 
 /** A branch name as a baseline name (feature/x → feature__x). */

@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { describeError } from '../errors.js';
+import { formatMiB, logitsBytes } from './memory.js';
 import type { BackendSpec } from './presets.js';
 import { replySchema, type WorkerReply, type WorkerRequest } from './protocol.js';
 import type {
@@ -37,6 +38,8 @@ export class ProcessBackend implements Backend {
   private nextId = 1;
   private stderrTail = '';
   private baseFirst = false;
+  /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
+  private vocabSize: number | undefined;
 
   constructor(
     readonly spec: BackendSpec,
@@ -130,16 +133,22 @@ export class ProcessBackend implements Backend {
       },
       this.openTimeoutMs,
     );
-    if (exchange.kind === 'reply' && exchange.reply.type === 'opened')
+    if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
+      this.vocabSize = exchange.reply.info.vocabSize;
       return { status: 'ok', info: exchange.reply.info };
+    }
     this.kill();
+    const failedModel =
+      exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.model
+        ? { failedModel: exchange.reply.model }
+        : {};
     if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'unavailable') {
-      return { status: 'unavailable', reason: exchange.reply.message };
+      return { status: 'unavailable', reason: exchange.reply.message, ...failedModel };
     }
     if (exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.kind === 'usage') {
       return { status: 'usage', reason: exchange.reply.message, keyPath: exchange.reply.keyPath ?? [] };
     }
-    return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs) };
+    return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs), ...failedModel };
   }
 
   private failureReason(exchange: Exchange, timeoutMs: number): string {
@@ -151,6 +160,21 @@ export class ProcessBackend implements Backend {
       case 'reply':
         return exchange.reply.type === 'error' ? exchange.reply.message : `unexpected reply ${exchange.reply.type}`;
     }
+  }
+
+  /** The estimated logits of the request that was running, in words. */
+  private passLogits(body: RequestBody): string {
+    const shape =
+      body.type === 'run' || body.type === 'logits'
+        ? { batch: body.batch, seqLen: body.seqLen }
+        : body.type === 'perplexity'
+          ? { batch: 1, seqLen: body.windowTokens }
+          : undefined;
+    if (!shape) return body.type === 'open' ? 'while opening the model' : `while handling a ${body.type} request`;
+    const what = `a ${shape.batch}×${shape.seqLen} pass`;
+    if (this.vocabSize === undefined) return `${what} (vocabulary size unknown: logits not estimated)`;
+    const bytes = logitsBytes(shape.batch, shape.seqLen, this.vocabSize);
+    return `${what}'s logits alone are ${formatMiB(bytes)} (batch × seq_len × vocabulary ${this.vocabSize} × 4 bytes)`;
   }
 
   private kill(): void {
@@ -182,7 +206,13 @@ export class ProcessBackend implements Backend {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (this.child === child) this.child = undefined;
-        const how = signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+        // Our own kills (timeout, malformed reply) finish the exchange first: a SIGKILL seen here came from outside.
+        const how =
+          signal === 'SIGKILL'
+            ? `was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); ${this.passLogits(body)}`
+            : signal
+              ? `was killed by ${signal}`
+              : `exited with code ${String(code)}`;
         const stderr = this.stderrTail.trim();
         finish({
           kind: 'exit',

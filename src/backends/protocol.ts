@@ -118,6 +118,8 @@ export const replySchema = z.discriminatedUnion('type', [
     kind: z.enum(['unavailable', 'degraded', 'failed', 'usage']),
     message: z.string(),
     keyPath: z.array(z.string()).optional(),
+    /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
+    model: z.enum(['candidate', 'base']).optional(),
   }),
 ]);
 export type WorkerReply = z.infer<typeof replySchema>;

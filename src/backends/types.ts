@@ -5,9 +5,9 @@ import type { SessionInfo } from './protocol.js';
 export type OpenOutcome =
   | { readonly status: 'ok'; readonly info: SessionInfo }
   /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */
-  | { readonly status: 'unavailable'; readonly reason: string }
+  | { readonly status: 'unavailable'; readonly reason: string; readonly failedModel?: 'candidate' | 'base' }
   /** Asked to run, but could not run as asked (e.g. the GPU provider would fall back to CPU): counts as degraded. */
-  | { readonly status: 'degraded'; readonly reason: string }
+  | { readonly status: 'degraded'; readonly reason: string; readonly failedModel?: 'candidate' | 'base' }
   /** The model does not fit the config (e.g. no output named model.logits_output): a usage error, the run stops. */
   | { readonly status: 'usage'; readonly reason: string; readonly keyPath: readonly string[] };
 

@@ -2,7 +2,7 @@
  * The `tr118` command line: parses flags, loads the config, runs the pipeline (or a comparison, or the baseline
  * store), prints the verdict, and returns the documented exit code. Holds no logic the Action could also need.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
@@ -14,6 +14,7 @@ import { decide, DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn }
 import { packageRoot } from '../paths.js';
 import { compareOptions, OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import { num } from '../report/format.js';
+import { checkWritableDir, makeWritableDir } from '../results/out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
 import { createProgress } from './progress.js';
@@ -63,7 +64,7 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     modelPath: flags.model ? path.resolve(io.cwd, flags.model) : undefined,
     baseModelPath: flags.baseModel ? path.resolve(io.cwd, flags.baseModel) : undefined,
   });
-  const outDir = path.resolve(io.cwd, flags.out);
+  const outDir = outDirFrom(io, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
   try {
@@ -75,6 +76,8 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : undefined,
       baselineStore: flags.store ? path.resolve(io.cwd, flags.store) : undefined,
       progress: progress.onEvent,
+      // Printed even with --quiet: a warning says a figure may not mean what it seems to.
+      warn: (message) => io.stderr.write(`tr118: warning: ${message}\n`),
       cwd: io.cwd,
     });
   } finally {
@@ -94,6 +97,16 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   return exitCodeOf(v.decision, flags.failOn);
 }
 
+/** --out as a folder; an empty one would quietly mean the current folder, so it is refused. */
+function outDirFrom(io: CliIo, out: string): string {
+  if (out.trim() === '') {
+    throw new UsageError(
+      '--out: expected an output folder; got an empty path (to write into this folder, give --out .)',
+    );
+  }
+  return path.resolve(io.cwd, out);
+}
+
 /** A baseline argument that names an existing file is resolved against the working directory; a name is kept. */
 function resolveArgument(io: CliIo, value: string): string {
   return value.includes('/') || value.endsWith('.json') ? path.resolve(io.cwd, value) : value;
@@ -107,6 +120,8 @@ interface CompareFlags {
 
 /** Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. */
 function compareCommand(baseFile: string, candidateFile: string, flags: CompareFlags, io: CliIo): number {
+  const outDir = outDirFrom(io, flags.out);
+  checkWritableDir(outDir, 'output folder');
   const base = readResultsFile(path.resolve(io.cwd, baseFile), `base ${baseFile}`);
   const candidate = readResultsFile(path.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config = flags.config
@@ -141,8 +156,7 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
     );
   }
   for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}\n`);
-  const outDir = path.resolve(io.cwd, flags.out);
-  mkdirSync(outDir, { recursive: true });
+  makeWritableDir(outDir, 'output folder');
   const file = path.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync(
     file,

@@ -4,7 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Alias,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { z } from 'zod';
 import {
   BACKEND_PRESETS,
@@ -29,6 +42,15 @@ export type EvalSource =
   // tokenizer: "bytes", or the absolute path of a tokenizer.json
   | { readonly kind: 'text'; readonly path: string; readonly tokenizer: string };
 
+/**
+ * Where the scenarios' rows are cut from: inputs.tokens; else the evaluation text (accuracy.tokens or accuracy.text),
+ * which a user gives for their own model; else the bundled fixture's ids (made by the fixture's tokenizer).
+ */
+export type InputTokensSource =
+  | { readonly from: 'inputs.tokens'; readonly path: string }
+  | { readonly from: 'accuracy' }
+  | { readonly from: 'fixture'; readonly path: string };
+
 export interface Config {
   /** The file the config came from, or "<built-in default>". */
   readonly source: string;
@@ -39,7 +61,7 @@ export interface Config {
     /** The output read as logits (model.logits_output, default "logits"), for every model of the run. */
     readonly logitsOutput: string;
   };
-  readonly inputTokensPath: string;
+  readonly inputTokens: InputTokensSource;
   readonly backends: readonly BackendSpec[];
   /** unavailable_backend: how a configured backend that did not run counts in the verdict. */
   readonly unavailableBackend: 'warn' | 'fail';
@@ -75,6 +97,10 @@ export interface Config {
     readonly missingCell: 'warn' | 'fail';
     readonly storedRegression: 'warn' | 'fail';
     readonly onBadBaseline: 'error' | 'no-baseline';
+  };
+  readonly limits: {
+    /** limits.memory_budget_mib; undefined: the default, a fraction of this machine's memory (measure/memory.ts). */
+    readonly memoryBudgetMiB: number | undefined;
   };
   /** The config as written, after defaults: hashed into the manifest and stored in results.json. */
   readonly raw: RawConfig;
@@ -186,6 +212,46 @@ class SourceMap {
   }
 }
 
+/** Most nodes a config may expand to through YAML aliases: far above any real config, far below an alias bomb. */
+export const MAX_EXPANDED_NODES = 10_000;
+/** yaml's own guard (its default), behind ours. */
+const MAX_YAML_ALIAS_COUNT = 100;
+
+/**
+ * The alias at which the document, expanded, passes MAX_EXPANDED_NODES (the "billion laughs": each alias repeats an
+ * anchor full of aliases), or undefined. Sizes are counted per anchor once, so a bomb costs no more than its text;
+ * an alias inside its own anchor (a recursive structure) counts as infinite.
+ */
+function aliasBomb(doc: Document): Alias | undefined {
+  const sizes = new Map<Node, number>();
+  const size = (node: unknown): number => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      return target ? size(target) : 1;
+    }
+    if (!isNode(node)) return isPair(node) ? size(node.key) + size(node.value) : 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (!isCollection(node)) return 1;
+    sizes.set(node, Infinity); // in progress: reaching it again is recursion
+    let total = 1;
+    for (const item of node.items) total += size(item);
+    sizes.set(node, total);
+    return total;
+  };
+  let expanded = 0;
+  let found: Alias | undefined;
+  visit(doc, {
+    Alias: (_, node) => {
+      expanded += size(node);
+      if (expanded <= MAX_EXPANDED_NODES) return undefined;
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
+}
+
 function configError(where: string, keyPath: readonly PropertyKey[], message: string): UsageError {
   return new UsageError(`config error: ${where}: ${formatKeyPath(keyPath)}: ${message}`);
 }
@@ -202,7 +268,24 @@ export function parseConfig(text: string, file: string, baseDir: string, overrid
     throw new UsageError(`config error: ${where}: YAML syntax error: ${reason}`);
   }
   const map = new SourceMap(file, doc, lines);
-  const data: unknown = doc.toJS();
+  const bomb = aliasBomb(doc);
+  if (bomb) {
+    const where = bomb.range
+      ? `${file}:${lines.linePos(bomb.range[0]).line}:${lines.linePos(bomb.range[0]).col}`
+      : file;
+    throw new UsageError(
+      `config error: ${where}: YAML aliases expand the config past ${MAX_EXPANDED_NODES} nodes here (an alias bomb?); expected a config without nested or recursive aliases`,
+    );
+  }
+  let data: unknown;
+  try {
+    // The check above keeps expansion small; yaml's own limit stays on behind it.
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error) {
+    throw new UsageError(
+      `config error: ${file}: YAML aliases: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw configError(
       file,
@@ -272,7 +355,8 @@ function knownKeys(keyPath: readonly (string | number)[]): string | undefined {
     schema = unwrap(schema);
     const shape = (schema as { shape?: Record<string, unknown> }).shape;
     if (typeof key === 'number') {
-      const element = (schema as { element?: unknown }).element;
+      // unwrap() of a zod array already gave its element
+      const element = (schema as { element?: unknown }).element ?? schema;
       const options = (unwrap(element) as { options?: unknown[] } | undefined)?.options;
       schema = options?.find((o) => (unwrap(o) as { shape?: unknown }).shape) ?? element;
     } else if (shape && key in shape) {
@@ -420,7 +504,12 @@ function resolveConfig(
     );
   }
 
-  const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  const inputTokensFile = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  const inputTokens: InputTokensSource = raw.inputs
+    ? { from: 'inputs.tokens', path: inputTokensFile }
+    : acc.tokens !== undefined || acc.text !== undefined
+      ? { from: 'accuracy' }
+      : { from: 'fixture', path: inputTokensFile };
   return {
     source: file,
     // A model given by --model is another model: the config's label would misname it.
@@ -430,7 +519,7 @@ function resolveConfig(
       contextTokens: context,
       logitsOutput,
     },
-    inputTokensPath,
+    inputTokens,
     backends,
     scenarios,
     repetitions: raw.repetitions,
@@ -448,7 +537,7 @@ function resolveConfig(
               path: resolvePath(acc.text),
               tokenizer: acc.tokenizer === 'bytes' ? 'bytes' : resolvePath(acc.tokenizer ?? ''),
             }
-          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensPath },
+          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensFile },
       maxTokens: acc.max_tokens,
       windowTokens: acc.window,
       strideTokens: acc.stride,
@@ -482,6 +571,7 @@ function resolveConfig(
       storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline,
     },
+    limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
     raw,
     locate,
   };

@@ -16,7 +16,30 @@ export type OrtProvider = (typeof ORT_PROVIDERS)[number];
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
-const positiveInt = z.int().min(1);
+/**
+ * Upper bounds on counts and sizes: generous for any real matrix, finite, so that a typo (`repetitions: 1e12`) is
+ * refused instead of running until killed. README "Config reference" lists them.
+ */
+export const LIMITS = {
+  repetitions: 1_000,
+  warmup: 10_000,
+  iterations: 100_000,
+  /** Rows of one forward pass (scenarios and the parity probe). */
+  batch: 4_096,
+  /** Tokens per row (scenarios, the parity probe, the perplexity window, model.context_tokens): 1 Mi tokens. */
+  seqLen: 1_048_576,
+  /** A day per run: a longer one is a hung backend. */
+  timeoutSeconds: 86_400,
+  maxTokens: 100_000_000,
+  /** The PRNG takes 32 bits. */
+  seed: 4_294_967_295,
+  threads: 1_024,
+  deviceId: 1_023,
+  /** 16 TiB. */
+  memoryBudgetMiB: 16_777_216,
+} as const;
+
+const count = (min: number, max: number) => z.int().min(min).max(max);
 
 /** Tuned with `npm run bench:gate` (README "Gate quality"). */
 export const LATENCY_DEFAULTS = {
@@ -26,7 +49,6 @@ export const LATENCY_DEFAULTS = {
   confidence: 0.95,
   between_runs_fraction: 0.1,
 } as const;
-const nonNegativeInt = z.int().min(0);
 const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 
 /** A backend entry written as an object: a preset name with overrides, or a new backend with its engine. */
@@ -35,10 +57,10 @@ export const backendObjectSchema = z.strictObject({
   engine: z.enum(ENGINES).optional(),
   provider: z.enum(ORT_PROVIDERS).optional(),
   precision: z.enum(PRECISIONS).optional(),
-  device_id: nonNegativeInt.optional(),
+  device_id: count(0, LIMITS.deviceId).optional(),
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
-  intra_op_threads: nonNegativeInt.optional(),
-  inter_op_threads: nonNegativeInt.optional(),
+  intra_op_threads: count(0, LIMITS.threads).optional(),
+  inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
   /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
   model: z.string().min(1).optional(),
@@ -46,8 +68,8 @@ export const backendObjectSchema = z.strictObject({
 export type BackendObject = z.infer<typeof backendObjectSchema>;
 
 export const scenarioSchema = z.strictObject({
-  batch: positiveInt,
-  seq_len: positiveInt,
+  batch: count(1, LIMITS.batch),
+  seq_len: count(1, LIMITS.seqLen),
 });
 
 export const configSchema = z.strictObject({
@@ -56,7 +78,7 @@ export const configSchema = z.strictObject({
     /** A label for reports; defaults to the file name. */
     name: z.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: positiveInt.optional(),
+    context_tokens: count(1, LIMITS.seqLen).optional(),
     /**
      * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
      * the raw config (hashed into the manifest) of existing configs stays as it was.
@@ -73,12 +95,12 @@ export const configSchema = z.strictObject({
   /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
   unavailable_backend: z.enum(['warn', 'fail']).default('warn'),
   scenarios: z.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, 'at least one scenario'),
-  repetitions: positiveInt.default(10),
-  warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(40),
-  timeout_s: z.number().positive().default(120),
+  repetitions: count(1, LIMITS.repetitions).default(10),
+  warmup: count(0, LIMITS.warmup).default(3),
+  iterations: count(1, LIMITS.iterations).default(40),
+  timeout_s: z.number().positive().max(LIMITS.timeoutSeconds).default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
-  seed: nonNegativeInt.default(118),
+  seed: count(0, LIMITS.seed).default(118),
   accuracy: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -88,17 +110,17 @@ export const configSchema = z.strictObject({
       text: z.string().min(1).optional(),
       /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
       tokenizer: z.string().min(1).optional(),
-      max_tokens: positiveInt.default(4096),
-      window: z.int().min(2).default(256),
-      stride: positiveInt.default(128),
+      max_tokens: count(1, LIMITS.maxTokens).default(4096),
+      window: count(2, LIMITS.seqLen).default(256),
+      stride: count(1, LIMITS.seqLen).default(128),
       /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
       reference: backendName.optional(),
       /** Logits of one probe batch compared with the reference backend's. */
       parity: z
         .strictObject({
           enabled: z.boolean().default(true),
-          batch: positiveInt.default(2),
-          seq_len: positiveInt.default(64),
+          batch: count(1, LIMITS.batch).default(2),
+          seq_len: count(1, LIMITS.seqLen).default(64),
         })
         .default({ enabled: true, batch: 2, seq_len: 64 }),
     })
@@ -150,6 +172,16 @@ export const configSchema = z.strictObject({
       latency: LATENCY_DEFAULTS,
       max_degraded_rate_increase: 0,
     }),
+  /** Resource limits of this run (README "Config reference", "Memory"). */
+  limits: z
+    .strictObject({
+      /**
+       * A cell whose logits alone (batch × seq_len × vocab × 4 bytes) exceed this warns; beyond MEMORY_REFUSE_MULTIPLE
+       * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
+       */
+      memory_budget_mib: z.number().positive().max(LIMITS.memoryBudgetMiB).optional(),
+    })
+    .default({}),
   /** What the run is compared with (README "Baselines"). */
   compare: z
     .strictObject({

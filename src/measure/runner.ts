@@ -36,6 +36,11 @@ export interface MeasureInput {
   readonly baseModelPath?: string | undefined;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
   readonly checkVocab?: (vocabSize: number) => void;
+  /**
+   * Same-run A/B: a backend's worker could not open the base model. Throws the error to stop with (the base model is
+   * the user's input, not the candidate's fault); without it the backend counts as degraded.
+   */
+  readonly rejectBaseModel?: (backend: string, reason: string) => never;
 }
 
 export interface Measurement {
@@ -73,6 +78,9 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   };
 
   const open = new Map<string, { backend: Backend; degradedReason: string | undefined }>();
+  // Every backend whose worker may have started, open or not: whatever is thrown below (a config error found once a
+  // model is open, say), `finally` closes them all, so no worker process keeps this one alive.
+  const started: Backend[] = [];
   try {
     for (const spec of config.backends) {
       const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
@@ -87,6 +95,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         input.progress?.({ phase: 'open', backend: spec.name, status: 'unavailable' });
         continue;
       }
+      started.push(created.backend);
       const outcome = await created.backend.open();
       if (outcome.status === 'usage') {
         // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
@@ -94,6 +103,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         const keyPath = outcome.keyPath;
         throw new UsageError(`config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
       }
+      if (outcome.status !== 'ok' && outcome.failedModel === 'base') input.rejectBaseModel?.(spec.name, outcome.reason);
       const record: BackendRecord =
         outcome.status === 'ok'
           ? { kind: 'backend', backend: spec.name, status: 'ok', info: outcome.info, at: now() }
@@ -233,7 +243,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       });
     }
   } finally {
-    await Promise.all([...open.values()].map((entry) => entry.backend.close()));
+    await Promise.all(started.map((backend) => backend.close()));
   }
   return { backends: backendRecords, runs, accuracy, parity };
 }

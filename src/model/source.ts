@@ -1,6 +1,6 @@
 /** The model file and token files a config points at: existence, hashing, token id validation. */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { formatKeyPath } from '../config/load.js';
 import { byteTokens, hfTokens } from '../accuracy/tokenize.js';
@@ -23,8 +23,29 @@ function where(config: Config, keyPath: (string | number)[], viaFlag: boolean): 
   return viaFlag ? '--model' : `${config.locate(keyPath)}: ${formatKeyPath(keyPath)}`;
 }
 
-export async function resolveModelFile(config: Config, modelFromFlag: boolean): Promise<ModelFile> {
-  const file = config.model.onnxPath;
+/** What a Git LFS pointer file starts with (https://github.com/git-lfs/git-lfs/blob/main/docs/spec.md). */
+const LFS_POINTER_START = 'version https://git-lfs.github.com/spec/';
+
+/**
+ * A checkout without Git LFS (or `git show REF:FILE` of an LFS file) leaves a ~130-byte text pointer where the model
+ * should be: certainly the user's setup, never the model's fault. Read from the file's first bytes only.
+ */
+export function isGitLfsPointer(file: string): boolean {
+  const head = Buffer.alloc(LFS_POINTER_START.length);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read === head.length && head.toString('latin1') === LFS_POINTER_START;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Checks that `file` is an existing file and not a Git LFS pointer; `at` names the key or flag in errors. */
+function checkModelFile(file: string, at: string): number {
   let bytes: number;
   try {
     const stat = statSync(file);
@@ -32,22 +53,34 @@ export async function resolveModelFile(config: Config, modelFromFlag: boolean): 
     bytes = stat.size;
   } catch {
     throw new UsageError(
-      `config error: ${where(config, ['model', 'onnx'], modelFromFlag)}: expected an existing ONNX file; got ${JSON.stringify(file)}, which does not exist or is not a file`,
+      `config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file)}, which does not exist or is not a file`,
     );
   }
+  if (isGitLfsPointer(file)) {
+    throw new UsageError(
+      `config error: ${at}: ${file} is a Git LFS pointer (${bytes} bytes), not the ONNX model: fetch the file itself ` +
+        '(git lfs pull; actions/checkout with lfs: true; `git show REF:FILE | git lfs smudge` for an older version)',
+    );
+  }
+  return bytes;
+}
+
+export async function resolveModelFile(config: Config, modelFromFlag: boolean): Promise<ModelFile> {
+  const file = config.model.onnxPath;
+  const bytes = checkModelFile(file, where(config, ['model', 'onnx'], modelFromFlag));
   return { path: file, bytes, sha256: await sha256File(file) };
+}
+
+/** Where the base model of a same-run A/B was named: the --base-model flag, or compare.base_model and its line. */
+export function baseModelWhere(config: Config, fromFlag: boolean): string {
+  return fromFlag ? '--base-model' : `${config.locate(['compare', 'base_model'])}: compare.base_model`;
 }
 
 /** The base model of a same-run A/B (compare.base_model or --base-model). */
 export async function resolveBaseModelFile(config: Config, fromFlag: boolean): Promise<ModelFile> {
   const file = config.compare.baseModelPath ?? '';
-  try {
-    if (!statSync(file).isFile()) throw new Error('not a file');
-  } catch {
-    const at = fromFlag ? '--base-model' : `${config.locate(['compare', 'base_model'])}: compare.base_model`;
-    throw new UsageError(`config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file)}`);
-  }
-  return { path: file, bytes: statSync(file).size, sha256: await sha256File(file) };
+  const bytes = checkModelFile(file, baseModelWhere(config, fromFlag));
+  return { path: file, bytes, sha256: await sha256File(file) };
 }
 
 /** A backend with its own `model` names a file that must exist too. */
@@ -55,18 +88,8 @@ export async function resolveBackendModels(config: Config): Promise<Map<string, 
   const files = new Map<string, ModelFile>();
   for (const [i, spec] of config.backends.entries()) {
     if (spec.modelPath === config.model.onnxPath || files.has(spec.modelPath)) continue;
-    try {
-      if (!statSync(spec.modelPath).isFile()) throw new Error('not a file');
-    } catch {
-      throw new UsageError(
-        `config error: ${config.locate(['backends', i, 'model'])}: backends[${i}].model: expected an existing ONNX file; got ${JSON.stringify(spec.modelPath)}`,
-      );
-    }
-    files.set(spec.modelPath, {
-      path: spec.modelPath,
-      bytes: statSync(spec.modelPath).size,
-      sha256: await sha256File(spec.modelPath),
-    });
+    const bytes = checkModelFile(spec.modelPath, `${config.locate(['backends', i, 'model'])}: backends[${i}].model`);
+    files.set(spec.modelPath, { path: spec.modelPath, bytes, sha256: await sha256File(spec.modelPath) });
   }
   return files;
 }
@@ -128,12 +151,18 @@ function readText(config: Config, file: string, keyPath: (string | number)[]): s
   }
 }
 
-/** The evaluation tokens: a JSON array of ids, or text tokenized here (UTF-8 bytes or a tokenizer.json). */
-export function loadEvalTokens(config: Config, inputTokens: number[]): EvalTokens {
+/**
+ * The evaluation tokens: a JSON array of ids, or text tokenized here (UTF-8 bytes or a tokenizer.json). `read`: ids
+ * already read from a file (the input tokens), not read twice.
+ */
+export function loadEvalTokens(
+  config: Config,
+  read?: { readonly file: string; readonly tokens: number[] },
+): EvalTokens {
   const source = config.accuracy.source;
   if (source.kind === 'tokens') {
     const keyPath = config.raw.accuracy.tokens !== undefined ? ['accuracy', 'tokens'] : ['inputs', 'tokens'];
-    const tokens = source.path === config.inputTokensPath ? inputTokens : readTokenFile(config, source.path, keyPath);
+    const tokens = source.path === read?.file ? read.tokens : readTokenFile(config, source.path, keyPath);
     return { tokens, file: source.path, keyPath, tokenizer: 'ids' };
   }
   const keyPath = ['accuracy', 'text'];

@@ -33,6 +33,7 @@ export function renderMarkdown(results: Results): string {
       );
     out.push('');
   }
+  for (const note of results.notes) out.push(`> ⚠️ ${escapeUntrusted(note)}`, '');
 
   const comparison = results.comparison;
   if (comparison) {

@@ -95,6 +95,8 @@ export interface Results {
   readonly comparison: Comparison | null;
   /** In same-run A/B, the base model's own results from this run. */
   readonly sameRunBase: Results | null;
+  /** What the user should know about how this run was set up (warnings printed during the run). */
+  readonly notes: readonly string[];
   readonly environment: Environment;
   readonly git: GitState | null;
 }
@@ -111,6 +113,7 @@ export interface BuildInput {
   readonly finishedAt: Date;
   readonly evaluatedTokens: number;
   readonly evalTokens: { readonly file: string; readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json' } | undefined;
+  readonly notes?: readonly string[];
 }
 
 export function buildResults(input: BuildInput): Results {
@@ -231,6 +234,7 @@ export function buildResults(input: BuildInput): Results {
     verdict,
     comparison: null,
     sameRunBase: null,
+    notes: input.notes ?? [],
     environment: input.environment,
     git: input.git,
   };

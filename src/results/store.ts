@@ -2,14 +2,37 @@
  * The local baseline store: named results.json copies in one folder (self-hosted runners keep it between jobs).
  * Default folder: $TR118_BASELINE_DIR, else ~/.cache/tr118/baselines; `--store DIR` overrides both.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { makeWritableDir } from './out-dir.js';
 import { readResultsFile, type ComparableResults } from './read.js';
 
-export function defaultStoreDir(): string {
-  return process.env.TR118_BASELINE_DIR ?? path.join(os.homedir(), '.cache', 'tr118', 'baselines');
+/**
+ * $TR118_BASELINE_DIR, else ~/.cache/tr118/baselines: HOME, else the user's home folder in the password database.
+ * With neither (a container user with no passwd entry, HOME unset) there is no default: a usage error says what to set.
+ */
+export function defaultStoreDir(
+  env: NodeJS.ProcessEnv = process.env,
+  passwdHome: () => string = () => os.userInfo().homedir,
+): string {
+  if (env.TR118_BASELINE_DIR) return env.TR118_BASELINE_DIR;
+  let home = env.HOME ?? '';
+  if (home === '') {
+    try {
+      home = passwdHome();
+    } catch {
+      // No passwd entry for this user: no home folder to fall back on.
+    }
+  }
+  if (home === '') {
+    throw new UsageError(
+      'baseline store: the default ~/.cache/tr118/baselines needs a home folder, but HOME is not set and this user has none: ' +
+        'set HOME or TR118_BASELINE_DIR, or give the store (--store DIR; the Action: baseline-store)',
+    );
+  }
+  return path.join(home, '.cache', 'tr118', 'baselines');
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -32,11 +55,17 @@ export function storedBaselineFile(storeDir: string, name: string): string {
 export function saveBaseline(resultsFile: string, name: string, storeDir: string): string {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
-  mkdirSync(storeDir, { recursive: true });
+  makeWritableDir(storeDir, 'baseline store');
   const target = storedBaselineFile(storeDir, name);
   const temporary = `${target}.${process.pid}.tmp`;
-  copyFileSync(resultsFile, temporary);
-  renameSync(temporary, target);
+  try {
+    copyFileSync(resultsFile, temporary);
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`baseline store ${storeDir}: cannot write ${target} (${code})`);
+  }
   return target;
 }
 
@@ -57,7 +86,14 @@ export function resolveBaseline(nameOrFile: string, storeDir: string): string {
 
 export function listBaselines(storeDir: string): string[] {
   if (!existsSync(storeDir)) return [];
-  return readdirSync(storeDir)
+  let names: string[];
+  try {
+    names = readdirSync(storeDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`baseline store ${storeDir}: cannot list it (${code === 'ENOTDIR' ? 'not a folder' : code})`);
+  }
+  return names
     .filter((f) => f.endsWith('.json'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();

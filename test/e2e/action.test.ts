@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshCheckout, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_MODEL, FIXTURE_TOKENS, freshCheckout, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
 import { FakeActionsCache } from '../helpers/actions-cache.js';
 import { LocalServer } from '../helpers/local-server.js';
@@ -139,7 +139,10 @@ async function runAction(runner: Runner, dir: string, inputs: Record<string, str
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
+  // A run that does not end by itself is killed (its code is then null): every run here ends within seconds.
+  const killer = setTimeout(() => child.kill('SIGKILL'), 100_000);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(killer);
   const outputs: Record<string, string> = {};
   for (const m of readFileSync(output, 'utf8').matchAll(/^(\S+)<<(\S+)\n([\s\S]*?)\n\2$/gm))
     outputs[m[1] ?? ''] = m[3] ?? '';
@@ -310,6 +313,45 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
       '::error::tr118: input fail-on: expected one of warn, inconclusive, fail, never; got "sometimes"',
     );
   });
+  it('a config error found once a worker is open (a token id outside the vocabulary) ends the step', async () => {
+    const dir2 = tempDir();
+    const ids = (JSON.parse(readFileSync(FIXTURE_TOKENS, 'utf8')) as number[]).slice(0, 600);
+    ids[3] = 9999;
+    const tokens = path.join(dir2, 'bad.tokens.json');
+    writeFileSync(tokens, JSON.stringify(ids));
+    const config = path.join(dir2, 'c.yml');
+    writeFileSync(config, `model: { onnx: ${FIXTURE_MODEL} }\ninputs: { tokens: ${tokens} }\n${SMALL}`);
+    const r = await runAction(runner, dir2, { config, comment: 'never' });
+    expect(r.code).toBe(1); // null: it never exited and was killed
+    expect(r.stdout).toMatch(
+      /::error::tr118: config error: .*c\.yml:2:\d+: inputs\.tokens: token id 9999 at position 3 of .* is outside the model's vocabulary/,
+    );
+  });
+
+  // The workflow's mistakes: each fails the step with one clear line, never "internal error".
+  it.each([
+    {
+      name: 'a working-directory that does not exist',
+      inputs: () => ({ 'working-directory': path.join(dir, 'nowhere') }),
+      expect: /::error::tr118: input working-directory: \S+\/nowhere: no such folder\n/,
+    },
+    {
+      name: 'a baseline-store that is a file (mode: baseline), found before measuring',
+      inputs: () => {
+        const store = path.join(dir, 'store-file');
+        writeFileSync(store, '');
+        return { config: writeConfig(dir, SMALL), mode: 'baseline', 'baseline-store': store };
+      },
+      expect: /::error::tr118: baseline store \S+\/store-file: \S+\/store-file is a file, not a folder\n/,
+    },
+  ])('$name', async ({ inputs, expect: message }) => {
+    const r = await runAction(runner, dir, inputs(), { push: true });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(message);
+    expect(r.stdout).not.toContain('internal error');
+    expect(r.stdout).not.toContain('tr118: measure'); // nothing was measured
+  });
+
   const comparisonMode = (resultsPath: string | undefined): unknown =>
     (JSON.parse(readFileSync(resultsPath ?? '', 'utf8')) as { comparison?: { mode?: string } }).comparison?.mode;
 

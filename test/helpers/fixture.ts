@@ -1,5 +1,5 @@
 /** Paths and small configs for tests that run the real fixture model. */
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,4 +30,18 @@ export function freshCheckout(dir: string): string {
     cpSync(path.join(ROOT, file), path.join(checkout, file), { recursive: true });
   symlinkSync(path.join(ROOT, 'fixtures'), path.join(checkout, 'fixtures'));
   return checkout;
+}
+
+/**
+ * Another model, as far as content goes: the fixture with its producer name upper-cased (same length, so the ONNX
+ * file stays valid and runs the same), hence a different sha256.
+ */
+export function foreignModel(dir: string): string {
+  const bytes = readFileSync(FIXTURE_MODEL);
+  const at = bytes.indexOf('pytorch');
+  if (at < 0) throw new Error('the fixture has no producer name "pytorch" to change');
+  bytes.write('PYTORCH', at, 'latin1');
+  const file = path.join(dir, 'foreign.onnx');
+  writeFileSync(file, bytes);
+  return file;
 }

@@ -1,20 +1,27 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { LOCK_FILE } from '../../src/results/out-dir.js';
+import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
-/** Runs the CLI from source, as a separate process, the way a user's shell does. */
-function tr118(args: string[], cwd = ROOT) {
+/**
+ * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
+ * after `timeoutMs` is killed: its code is then null (a hang, not a slow run: every case here ends in seconds).
+ */
+function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000, uid?: number) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd,
+    env,
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: timeoutMs,
+    ...(uid !== undefined ? { uid, gid: uid } : {}),
   });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
@@ -207,5 +214,297 @@ describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('onnxruntime-cpu: ok; geomean median');
+  });
+});
+
+/** A token file of the fixture's first ids with one id past its vocabulary (4,096) at position 3. */
+function badTokens(dir: string): string {
+  const ids = (JSON.parse(readFileSync(FIXTURE_TOKENS, 'utf8')) as number[]).slice(0, 600);
+  ids[3] = 9999;
+  const file = path.join(dir, 'bad.tokens.json');
+  writeFileSync(file, JSON.stringify(ids));
+  return file;
+}
+
+interface BadRun {
+  readonly name: string;
+  /** Writes what the case needs into `dir`; returns the arguments (and the environment, if it differs). */
+  readonly setup: (dir: string) => { readonly args: string[]; readonly env?: NodeJS.ProcessEnv };
+  /** Parts of the one line on stderr. */
+  readonly expect: readonly (string | RegExp)[];
+  /** Runs as a user without root's rights (root may write any folder): as `nobody` when the tests run as root. */
+  readonly unprivileged?: boolean;
+}
+
+/** `nobody`: a user for whom a folder of mode 0555 is not writable. */
+const NOBODY = 65534;
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/** What a checkout without Git LFS leaves in place of a model. */
+const LFS_POINTER =
+  'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 7773343\n';
+
+const MODEL_ONLY = `model:\n  onnx: ${FIXTURE_MODEL}\n`;
+
+/**
+ * Bad inputs that show only once a run is under way (a worker may already be open): each exits 2 with one clear
+ * line, and the process ends on its own (a worker left open used to keep it alive forever).
+ */
+const BAD_RUNS: readonly BadRun[] = [
+  {
+    name: 'a token id outside the vocabulary in inputs.tokens',
+    setup: (dir) => {
+      const config = path.join(dir, 'c.yml');
+      writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
+      return { args: ['run', '--config', config, '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /c\.yml:3:\d+: inputs\.tokens: token id 9999 at position 3 of .*bad\.tokens\.json is outside the model's vocabulary \(size 4096\)/,
+    ],
+  },
+  {
+    name: 'a token id outside the vocabulary in accuracy.tokens',
+    setup: (dir) => {
+      const config = path.join(dir, 'c.yml');
+      writeFileSync(
+        config,
+        `${MODEL_ONLY}inputs: { tokens: ${FIXTURE_TOKENS} }\n${SMALL.replace('accuracy: {', `accuracy: { tokens: ${badTokens(dir)},`)}`,
+      );
+      return { args: ['run', '--config', config, '--out', path.join(dir, 'out')] };
+    },
+    expect: [/c\.yml:\d+:\d+: accuracy\.tokens: token id 9999 at position 3 of .*bad\.tokens\.json is outside/],
+  },
+  {
+    name: 'a base model that is not ONNX (--base-model)',
+    setup: (dir) => {
+      const base = path.join(dir, 'base.onnx');
+      writeFileSync(base, '<html>404 Not Found</html>\n');
+      return {
+        args: ['run', '--config', writeConfig(dir, SMALL), '--base-model', base, '--out', path.join(dir, 'out')],
+      };
+    },
+    expect: [
+      /^tr118: config error: --base-model: backend onnxruntime-cpu could not open the base model .*base\.onnx: .+; expected an ONNX model/,
+    ],
+  },
+  {
+    name: 'a base model that is a Git LFS pointer (compare.base_model)',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'main.onnx'), LFS_POINTER);
+      return {
+        args: [
+          'run',
+          '--config',
+          writeConfig(dir, `${SMALL}compare: { base_model: main.onnx }\n`),
+          '--out',
+          path.join(dir, 'out'),
+        ],
+      };
+    },
+    expect: [
+      /tr118\.yml:13:\d+: compare\.base_model: .*main\.onnx is a Git LFS pointer \(\d+ bytes\), not the ONNX model: fetch the file itself/,
+    ],
+  },
+  {
+    name: 'a candidate model that is a Git LFS pointer (--model)',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'model.onnx'), LFS_POINTER);
+      return {
+        args: [
+          'run',
+          '--config',
+          writeConfig(dir, SMALL),
+          '--model',
+          path.join(dir, 'model.onnx'),
+          '--out',
+          path.join(dir, 'out'),
+        ],
+      };
+    },
+    expect: [/^tr118: config error: --model: .*model\.onnx is a Git LFS pointer/],
+  },
+  {
+    name: "a backend's own model that is a Git LFS pointer (backends[].model)",
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'q.onnx'), LFS_POINTER);
+      const body = SMALL.replace(
+        'backends: [onnxruntime-cpu]',
+        'backends: [{ name: q, engine: onnxruntime, model: q.onnx }]',
+      );
+      return { args: ['run', '--config', writeConfig(dir, body), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/tr118\.yml:6:\d+: backends\[0\]\.model: .*q\.onnx is a Git LFS pointer/],
+  },
+  {
+    name: 'an empty --out (it would write into the current folder)',
+    setup: (dir) => ({ args: ['run', '--config', writeConfig(dir, SMALL), '--out', ''] }),
+    expect: ['tr118: --out: expected an output folder; got an empty path (to write into this folder, give --out .)'],
+  },
+  {
+    name: '--out under /proc (a filesystem that cannot hold files)',
+    setup: (dir) => ({ args: ['run', '--config', writeConfig(dir, SMALL), '--out', '/proc/tr118-results/x'] }),
+    expect: [
+      "tr118: output folder /proc/tr118-results/x: /proc is on the kernel's proc filesystem, which cannot hold files",
+    ],
+  },
+  {
+    name: '--out under /sys',
+    setup: () => ({ args: ['compare', FIXTURE_TOKENS, FIXTURE_TOKENS, '--out', '/sys/kernel/tr118'] }),
+    expect: ["tr118: output folder /sys/kernel/tr118: /sys/kernel is on the kernel's sysfs filesystem"],
+  },
+  {
+    name: 'an output folder that is not writable',
+    unprivileged: true,
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'out'), { mode: 0o555 });
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/^tr118: output folder \/\S+\/out: not writable \(EACCES\)\n$/],
+  },
+  {
+    name: 'an output folder below a folder that is not writable',
+    unprivileged: true,
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'ro'), { mode: 0o555 });
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'ro', 'out')] };
+    },
+    expect: [
+      /^tr118: output folder \/\S+\/ro\/out: not writable \(its nearest existing folder is \/\S+\/ro\) \(EACCES\)/,
+    ],
+  },
+  {
+    name: '--out names a file',
+    setup: (dir) => {
+      writeFileSync(path.join(dir, 'out'), '');
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [/^tr118: output folder \/\S+\/out: \/\S+\/out is a file, not a folder\n$/],
+  },
+  {
+    name: 'a baseline store that is not writable (baseline save --store)',
+    unprivileged: true,
+    setup: (dir) => {
+      const results = path.join(dir, 'results.json');
+      writeFileSync(
+        results,
+        JSON.stringify({
+          schemaVersion: 1,
+          startedAt: '2026-11-28T00:00:00Z',
+          model: { name: 'm', sha256: 'f' },
+          cells: [],
+          accuracy: null,
+        }),
+      );
+      mkdirSync(path.join(dir, 'store'), { mode: 0o555 });
+      return { args: ['baseline', 'save', results, '--store', path.join(dir, 'store')] };
+    },
+    expect: [/^tr118: baseline store \/\S+\/store: not writable \(EACCES\)\n$/],
+  },
+  {
+    name: 'a YAML alias bomb in the config',
+    setup: (dir) => {
+      const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
+      const bomb = levels.map(
+        (k, i) => `${k}: &${k} [${new Array(9).fill(i === 0 ? 'lol' : `*${levels[i - 1]}`).join(', ')}]`,
+      );
+      return {
+        args: ['run', '--config', writeConfig(dir, `${SMALL}${bomb.join('\n')}\n`), '--out', path.join(dir, 'out')],
+      };
+    },
+    expect: [/^tr118: config error: \/\S+\/tr118\.yml:1\d:\d+: YAML aliases expand the config past 10000 nodes here/],
+  },
+  {
+    name: 'a scenario whose logits alone exceed 4× limits.memory_budget_mib (refused before measuring)',
+    setup: (dir) => {
+      // 64×512 tokens × 4,096 × 4 bytes = 512 MiB of logits, against 4× a 100 MiB budget
+      const body = `${SMALL.replace('{ batch: 1, seq_len: 8 }', '{ batch: 64, seq_len: 512 }')}limits: { memory_budget_mib: 100 }\n`;
+      return { args: ['run', '--config', writeConfig(dir, body), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /\ntr118: config error: \S+\/tr118\.yml:8:\d+: scenarios\.single_micro: a 64×512 pass's logits alone are 512 MiB \(batch × seq_len × vocabulary 4096 × 4 bytes\), more than 4× limits\.memory_budget_mib 100, .*: it cannot run here/,
+    ],
+  },
+  {
+    name: 'an output folder another live run holds (its lock names the pid)',
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'out'));
+      // this test process is alive: its pid in the lock stands for a run still going on
+      writeFileSync(path.join(dir, 'out', LOCK_FILE), `${process.pid}\n${os.hostname()}\n`);
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: output folder \/\S+\/out is in use by another tr118 run \(pid \d+\): wait for it to finish or write elsewhere; if no run is going on, delete \S+\/out\/\.tr118\.lock\n$/,
+    ],
+  },
+];
+
+describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
+  it.each(BAD_RUNS)('$name', ({ setup, expect: parts, unprivileged }) => {
+    const dir = tempDir();
+    const asNobody = unprivileged === true && RUNNING_AS_ROOT;
+    if (asNobody) chmodSync(dir, 0o755); // nobody reads the config written here
+    const { args, env } = setup(dir);
+    const r = tr118(args, ROOT, env ?? process.env, 60_000, asNobody ? NOBODY : undefined);
+    expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
+    expect(r.code).toBe(ExitCode.usage);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('tr118: ') && !line.startsWith('tr118: warning:'))).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    for (const part of parts) {
+      if (typeof part === 'string') expect(r.stderr).toContain(part);
+      else expect(r.stderr).toMatch(part);
+    }
+  });
+});
+
+describe('a candidate model that fails to load', () => {
+  it('is the gate failing (exit 1, degraded), not a usage error: the PR brought it', () => {
+    const dir = tempDir();
+    const model = path.join(dir, 'model.onnx');
+    writeFileSync(model, 'not a model\n');
+    const r = tr118([
+      'run',
+      '--config',
+      writeConfig(dir, SMALL),
+      '--model',
+      model,
+      '--out',
+      path.join(dir, 'out'),
+      '-q',
+    ]);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toContain('verdict: fail');
+    expect(r.stdout).toMatch(/onnxruntime-cpu: degraded; /);
+  });
+});
+
+describe('the output folder holds the files of one run', () => {
+  it("a new run clears the previous run's files first: a failed run leaves only its own partial results.jsonl", () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    for (const name of ['report.md', 'results.json', 'summary.csv', 'verdict.json', 'manifest.json', 'merged.json'])
+      writeFileSync(path.join(out, name), 'from the previous run\n');
+    writeFileSync(path.join(out, 'results.jsonl'), '{"kind":"backend","backend":"old"}\n');
+    writeFileSync(path.join(out, 'notes.txt'), 'not ours: kept\n');
+    const config = path.join(dir, 'c.yml');
+    writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
+    const r = tr118(['run', '--config', config, '--out', out, '-q'], ROOT, process.env, 60_000);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(readdirSync(out).sort()).toEqual(['notes.txt', 'results.jsonl']);
+    expect(readFileSync(path.join(out, 'results.jsonl'), 'utf8')).not.toContain('"old"');
+  });
+
+  it('the lock of a run that no longer exists is taken over, and released at the end', () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    writeFileSync(path.join(out, LOCK_FILE), `${gone.stdout}\n${os.hostname()}\n`);
+    const r = tr118(['run', '--config', writeConfig(dir, SMALL), '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(ExitCode.pass);
+    expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
+    expect(existsSync(path.join(out, 'report.md'))).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
 const MATRIX = `backends:
   - onnxruntime-cpu
@@ -175,6 +175,136 @@ describe('a hung backend', () => {
     expect(results.cells[0]!.degradedRate).toBe(1);
     expect(results.verdict.decision).toBe('fail');
     expect(results.verdict.reasons[0]!.message).toContain('2 of 2 runs degraded');
+  });
+});
+
+describe('a worker killed from outside (the OOM killer)', () => {
+  it("says it was probably memory, with the pass's estimated logits size", async () => {
+    const dir = tempDir();
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 64 }\nrepetitions: 1\niterations: 1\nwarmup: 0\naccuracy: { enabled: false }\n`,
+      ),
+    );
+    const { results } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/oom-worker.mjs'), execArgv: [] } },
+    });
+    expect(results.cells[0]!.firstReason).toBe(
+      "the worker process was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); " +
+        "a 2×64 pass's logits alone are 2 MiB (batch × seq_len × vocabulary 4096 × 4 bytes)",
+    );
+    expect(results.verdict.decision).toBe('fail');
+  });
+});
+
+describe("memory: each pass's logits against the budget, before anything is measured", () => {
+  it('a pass above limits.memory_budget_mib is a warning, in the results and the report', async () => {
+    const dir = tempDir();
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        // 1×8 tokens × 4,096 × 4 bytes = 0.125 MiB: above a 0.1 MiB budget, below 4× it
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\naccuracy: { enabled: false }\nlimits: { memory_budget_mib: 0.1 }\n`,
+      ),
+    );
+    const warnings: string[] = [];
+    const { results, files } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([
+      "scenarios.s: a 1×8 pass's logits alone are 0.125 MiB (batch × seq_len × vocabulary 4096 × 4 bytes), above limits.memory_budget_mib 0.1; a worker's peak memory is several times its logits (5× on the fixture model): it may be killed for memory",
+    ]);
+    expect(results.notes).toEqual(warnings);
+    expect(results.cells[0]!.status).toBe('ok');
+    expect(readFileSync(files.report, 'utf8')).toContain('> ⚠️ scenarios.s: a 1×8 pass');
+  });
+});
+
+describe('token ids for a model that is not the fixture', () => {
+  const TINY = `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n`;
+
+  it('without inputs.tokens, the fixture ids fed to another model are a warning, in the results and the report', async () => {
+    const dir = tempDir();
+    const config = path.join(dir, 'c.yml');
+    writeFileSync(
+      config,
+      `model: { onnx: ${foreignModel(dir)} }\n${TINY}accuracy: { max_tokens: 300, window: 64, stride: 32 }\n`,
+    );
+    const warnings: string[] = [];
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([
+      `the scenarios and the perplexity (meaningless for another tokenizer) use the bundled fixture's token ids (inputs.tokens is not set), made by the fixture model's tokenizer (${FIXTURE_TOKENS}), but ${path.join(dir, 'foreign.onnx')} is not the fixture model: set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model`,
+    ]);
+    expect(results.notes).toEqual(warnings);
+    expect(readFileSync(files.report, 'utf8')).toContain(`> ⚠️ the scenarios and the perplexity`);
+  });
+
+  it('--model with the built-in default config (which names the fixture ids) warns before measuring', async () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    const stop = new Error('stopped at the first warning');
+    await expect(
+      runPipeline({
+        config: loadConfigFile(path.join(ROOT, 'fixtures/configs/default.yml'), { modelPath: foreignModel(dir) }),
+        modelFromFlag: true,
+        outDir: path.join(dir, 'out'),
+        warn: (message) => {
+          warnings.push(message);
+          throw stop; // the default matrix need not run for this
+        },
+      }),
+    ).rejects.toBe(stop);
+    expect(warnings[0]).toMatch(
+      /^the scenarios and the perplexity \(meaningless for another tokenizer\) use the bundled fixture's token ids \(the built-in default config names them\), made by .*foreign\.onnx is not the fixture model/,
+    );
+  });
+
+  it("a user's config that names the fixture ids chose them: no warning", async () => {
+    const dir = tempDir();
+    const warnings: string[] = [];
+    await runPipeline({
+      config: loadConfigFile(writeConfig(dir, `${TINY}accuracy: { enabled: false }\n`), {
+        modelPath: foreignModel(dir),
+      }),
+      modelFromFlag: true,
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it('with accuracy.tokens and no inputs.tokens, the scenarios use the evaluation tokens: no warning', async () => {
+    const dir = tempDir();
+    const evalFile = path.join(dir, 'eval.json');
+    writeFileSync(
+      evalFile,
+      JSON.stringify((JSON.parse(readFileSync(FIXTURE_TOKENS, 'utf8')) as number[]).slice(0, 300)),
+    );
+    const config = path.join(dir, 'c.yml');
+    const body = `model: { onnx: ${foreignModel(dir)} }\n${TINY}accuracy: { tokens: ${evalFile}, window: 64, stride: 32 }\n`;
+    writeFileSync(config, body);
+    const warnings: string[] = [];
+    const { results } = await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out'),
+      warn: (message) => warnings.push(message),
+    });
+    expect(warnings).toEqual([]);
+    expect(results.notes).toEqual([]);
+    // the 300 evaluation tokens are what the rows are cut from: a scenario needing more names accuracy.tokens
+    writeFileSync(config, body.replace('{ batch: 2, seq_len: 8 }', '{ batch: 2, seq_len: 400 }'));
+    await expect(runPipeline({ config: loadConfigFile(config), outDir: path.join(dir, 'out2') })).rejects.toThrow(
+      /scenarios\.s: a 2×400 batch of distinct rows needs 401 tokens; accuracy\.tokens \(.*eval\.json\) has 300 \(inputs\.tokens is not set/,
+    );
   });
 });
 

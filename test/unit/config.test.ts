@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
+import { fixturePath } from '../../src/paths.js';
 
 const GOOD = `model:
   onnx: model.onnx
@@ -78,6 +79,19 @@ describe('parseConfig: a good config', () => {
     expect(c.backends.map((b) => b.logitsOutput)).toEqual(['scores', 'scores']);
     // Not defaulted into the raw config, which is hashed into the manifest: existing configs keep their hash.
     expect(parse(GOOD).raw.model).not.toHaveProperty('logits_output');
+  });
+
+  it('cuts scenario rows from inputs.tokens, else from the evaluation tokens, else from the fixture ids', () => {
+    expect(parse(`${GOOD}inputs: { tokens: ids.json }\n`).inputTokens).toEqual({
+      from: 'inputs.tokens',
+      path: '/repo/ids.json',
+    });
+    expect(parse(`${GOOD}accuracy: { tokens: eval.json }\n`).inputTokens).toEqual({ from: 'accuracy' });
+    expect(parse(`${GOOD}accuracy: { text: eval.txt, tokenizer: bytes }\n`).inputTokens).toEqual({ from: 'accuracy' });
+    const fixture = parse(GOOD);
+    expect(fixture.inputTokens).toEqual({ from: 'fixture', path: fixturePath('heldout.tokens.json') });
+    // …and the evaluation then defaults to those same ids
+    expect(fixture.accuracy.source).toEqual({ kind: 'tokens', path: (fixture.inputTokens as { path: string }).path });
   });
 
   it('--model replaces model.onnx, relative to the working directory', () => {
@@ -228,6 +242,90 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     text: `${GOOD}thresholds: { parity: { min_top1_agreement: 1.5 } }\n`,
     expect: ['thresholds.parity.min_top1_agreement', '≤ 1', 'got 1.5'],
   },
+  // Bounds (schema.ts LIMITS): generous, finite; a typo such as 1e12 is refused instead of running until killed.
+  {
+    name: 'repetitions 1e12',
+    text: `${GOOD}repetitions: 1e12\n`,
+    expect: ['tr118.yml:9:14', 'repetitions', '≤ 1000', 'got 1000000000000'],
+  },
+  { name: 'warmup past its bound', text: `${GOOD}warmup: 1000000\n`, expect: ['warmup', '≤ 10000', 'got 1000000'] },
+  {
+    name: 'iterations past their bound',
+    text: `${GOOD}iterations: 1e9\n`,
+    expect: ['iterations', '≤ 100000', 'got 1000000000'],
+  },
+  {
+    name: 'batch past its bound',
+    text: GOOD.replace('batch: 4,', 'batch: 100000,'),
+    expect: ['scenarios.batch_short.batch', '≤ 4096', 'got 100000'],
+  },
+  {
+    name: 'seq_len past its bound',
+    text: GOOD.replace('seq_len: 32', 'seq_len: 1e9'),
+    expect: ['scenarios.batch_short.seq_len', '≤ 1048576', 'got 1000000000'],
+  },
+  {
+    name: 'context_tokens past its bound',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 1e9'),
+    expect: ['model.context_tokens', '≤ 1048576'],
+  },
+  { name: 'timeout_s past a day', text: `${GOOD}timeout_s: 1e9\n`, expect: ['timeout_s', '≤ 86400', 'got 1000000000'] },
+  {
+    name: 'accuracy.max_tokens past its bound',
+    text: `${GOOD}accuracy: { max_tokens: 1e12 }\n`,
+    expect: ['accuracy.max_tokens', '≤ 100000000'],
+  },
+  {
+    name: 'accuracy.window past its bound',
+    text: `${GOOD}accuracy: { window: 1e9 }\n`,
+    expect: ['accuracy.window', '≤ 1048576'],
+  },
+  {
+    name: 'parity probe batch past its bound',
+    text: `${GOOD}accuracy: { parity: { batch: 1e6 } }\n`,
+    expect: ['accuracy.parity.batch', '≤ 4096'],
+  },
+  { name: 'seed past 32 bits', text: `${GOOD}seed: 1e12\n`, expect: ['seed', '≤ 4294967295', 'got 1000000000000'] },
+  {
+    name: 'intra_op_threads past its bound',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: a, engine: onnxruntime, intra_op_threads: 1e6 }'),
+    expect: ['backends[0].intra_op_threads', '≤ 1024'],
+  },
+  {
+    name: 'memory budget zero',
+    text: `${GOOD}limits: { memory_budget_mib: 0 }\n`,
+    expect: ['limits.memory_budget_mib', '> 0', 'got 0'],
+  },
+  {
+    name: 'memory budget not a number',
+    text: `${GOOD}limits: { memory_budget_mib: lots }\n`,
+    expect: ['limits.memory_budget_mib', 'expected a number', 'got "lots"'],
+  },
+  {
+    name: 'unknown key under limits',
+    text: `${GOOD}limits: { memory_mib: 100 }\n`,
+    expect: ['limits.memory_mib', 'unknown key; expected one of memory_budget_mib'],
+  },
+  {
+    name: 'unknown key in a backend object',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: a, engine: onnxruntime, threads: 1 }'),
+    expect: ['tr118.yml:5:', 'backends[0].threads', 'unknown key; expected one of name, engine, provider'],
+  },
+  {
+    name: 'YAML alias bomb (billion laughs)',
+    text: `${GOOD}x: &x [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${'abcdefgh'
+      .split('')
+      .map((k, i) => `${k}: &${k} [${new Array(9).fill(i === 0 ? '*x' : `*${'abcdefgh'[i - 1]}`).join(', ')}]`)
+      .join('\n')}\n`,
+    expect: [
+      /^config error: tr118\.yml:1[3-9]:\d+: YAML aliases expand the config past 10000 nodes here \(an alias bomb\?\)/,
+    ],
+  },
+  {
+    name: 'recursive YAML alias',
+    text: `${GOOD}loop: &loop [1, *loop]\n`,
+    expect: ['tr118.yml:9:', 'YAML aliases expand the config past 10000 nodes'],
+  },
   {
     name: 'unavailable_backend neither warn nor fail',
     text: `${GOOD}unavailable_backend: ignore\n`,
@@ -249,6 +347,21 @@ describe('parseConfig: bad configs give one clear message', () => {
       if (typeof part === 'string') expect(message).toContain(part);
       else expect(message).toMatch(part);
     }
+  });
+});
+
+describe('parseConfig: YAML aliases of a real size are fine', () => {
+  it('expands a shared mapping used by several backends', () => {
+    const c = parse(
+      GOOD.replace(
+        '  - onnxruntime-cpu\n',
+        '  - { name: a, engine: onnxruntime, intra_op_threads: &one 1 }\n  - { name: b, engine: onnxruntime, intra_op_threads: *one }\n',
+      ),
+    );
+    expect(c.backends.map((b) => [b.name, b.intraOpThreads])).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
   });
 });
 

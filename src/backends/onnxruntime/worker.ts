@@ -44,10 +44,15 @@ async function handle(raw: unknown): Promise<void> {
   switch (request.type) {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
+      // Which model is being opened, so that a failure names it: the base model's is not the candidate's fault.
+      let opening: 'candidate' | 'base' = 'candidate';
       try {
         const paired = request.baseModelPath !== undefined;
         const openBase = async (): Promise<void> => {
-          if (request.baseModelPath !== undefined) baseSession = await openSession(request.baseModelPath, spec!, true);
+          if (request.baseModelPath === undefined) return;
+          opening = 'base';
+          baseSession = await openSession(request.baseModelPath, spec!, true);
+          opening = 'candidate';
         };
         if (request.baseFirst) await openBase();
         session = await openSession(spec.modelPath, spec, paired);
@@ -57,7 +62,7 @@ async function handle(raw: unknown): Promise<void> {
         const message = describeError(error);
         if (error instanceof ModelConfigError)
           send({ type: 'error', id: request.id, kind: 'usage', message, keyPath: [...error.keyPath] });
-        else send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
+        else send({ type: 'error', id: request.id, kind: openFailureKind(message), message, model: opening });
       }
       return;
     }

@@ -1,0 +1,183 @@
+/**
+ * The output folder of a run. Checked before anything is created (a path that cannot hold files is refused: Node's
+ * recursive mkdir spins forever under /proc), locked for the run (a second run into the same folder is refused,
+ * naming the lock holder's pid; the lock of a process that no longer exists is taken over), and cleared of the
+ * previous run's files at the start, so that the files in it always belong to one run: after a crash or Ctrl-C the
+ * folder holds this run's partial results.jsonl alone, never beside an older report.md.
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+
+/** In the output folder while a run writes there: the holder's pid and host. */
+export const LOCK_FILE = '.tr118.lock';
+
+/**
+ * Linux kernel filesystems that hold no regular files (statfs f_type, from linux/magic.h): a folder there cannot
+ * take results even when it exists and root may "write" it.
+ */
+const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0x6165676c, 'pstore'],
+  [0xcafe4a11, 'bpf'],
+  [0x62656570, 'configfs'],
+  [0x1cd1, 'devpts'],
+  [0xde5e81e4, 'efivarfs'],
+  [0x65735543, 'fusectl'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x6e736673, 'nsfs'],
+  [0xf97cff8c, 'selinuxfs'],
+]);
+
+/** The deepest part of `dir` that exists (dir itself, or an ancestor). */
+function nearestExisting(dir: string): string {
+  let current = dir;
+  for (;;) {
+    try {
+      statSync(current);
+      return current;
+    } catch (error) {
+      const parent = path.dirname(current);
+      const code = (error as NodeJS.ErrnoException).code;
+      // ENOTDIR: a file on the way, which the caller names.
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === current) return current;
+      current = parent;
+    }
+  }
+}
+
+/**
+ * Throws a UsageError naming `dir` unless it is (or can be created as) a folder that can hold files: its nearest
+ * existing part must be a writable folder on a real filesystem. `what` names it in errors (e.g. "output folder").
+ */
+export function checkWritableDir(dir: string, what: string): void {
+  const resolved = path.resolve(dir);
+  const existing = nearestExisting(resolved);
+  const where = existing === resolved ? '' : ` (its nearest existing folder is ${existing})`;
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(existing).isDirectory();
+  } catch (error) {
+    throw new UsageError(`${what} ${dir}: cannot use it: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!isDirectory) throw new UsageError(`${what} ${dir}: ${existing} is a file, not a folder`);
+  if (process.platform === 'linux') {
+    const type = PSEUDO_FILESYSTEMS.get(statfsSync(existing).type);
+    if (type)
+      throw new UsageError(
+        `${what} ${dir}: ${existing} is on the kernel's ${type} filesystem, which cannot hold files`,
+      );
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(`${what} ${dir}: not writable${where} (${code})`);
+  }
+}
+
+/** Creates `dir` after checking it; a failure is a UsageError naming it. */
+export function makeWritableDir(dir: string, what: string): void {
+  checkWritableDir(dir, what);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new UsageError(
+      `${what} ${dir}: cannot create it (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
+  }
+}
+
+interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    const [pid, host] = readFileSync(file, 'utf8').split('\n');
+    const n = Number(pid);
+    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? '' } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the lock's holder may still be running: on another host we cannot tell, so it counts as running. */
+function holderAlive(holder: LockHolder): boolean {
+  if (holder.host !== os.hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface OutDirClaim {
+  /** Removes the lock (only if it is still ours). */
+  readonly release: () => void;
+}
+
+/**
+ * Checks and creates `dir`, locks it for this process, and removes the files of an earlier run (`runFiles`, names
+ * inside `dir`). Throws a UsageError if another live run holds the folder.
+ */
+export function claimOutDir(dir: string, runFiles: readonly string[]): OutDirClaim {
+  const what = 'output folder';
+  makeWritableDir(dir, what);
+  const lock = path.join(dir, LOCK_FILE);
+  const me = `${process.pid}\n${os.hostname()}\n`;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(lock, 'wx');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST')
+        throw new UsageError(`${what} ${dir}: cannot create the lock ${lock} (${code ?? String(error)})`);
+      const holder = readHolder(lock);
+      if (holder && holderAlive(holder)) {
+        throw new UsageError(
+          `${what} ${dir} is in use by another tr118 run (pid ${holder.pid}${holder.host !== os.hostname() ? ` on ${holder.host}` : ''}): ` +
+            `wait for it to finish or write elsewhere; if no run is going on, delete ${lock}`,
+        );
+      }
+      // The holder is gone (killed, or crashed): its lock is stale. Taken over once; a second race is lost.
+      if (attempt > 0) throw new UsageError(`${what} ${dir}: another run took its stale lock ${lock} at the same time`);
+      rmSync(lock, { force: true });
+      continue;
+    }
+    writeSync(fd, me);
+    closeSync(fd);
+    break;
+  }
+  for (const name of runFiles) rmSync(path.join(dir, name), { force: true });
+  return {
+    release: () => {
+      try {
+        if (readFileSync(lock, 'utf8') === me) rmSync(lock, { force: true });
+      } catch {
+        // Already gone: nothing to release.
+      }
+    },
+  };
+}
