@@ -1203,7 +1203,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path10 = __require("node:path");
+    var path11 = __require("node:path");
     var fs = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2216,9 +2216,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path10.resolve(baseDir, baseName);
+          const localBin = path11.resolve(baseDir, baseName);
           if (fs.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path10.extname(baseName))) return void 0;
+          if (sourceExt.includes(path11.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs.existsSync(`${localBin}${ext}`)
           );
@@ -2236,17 +2236,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path10.resolve(
-            path10.dirname(resolvedScriptPath),
+          executableDir = path11.resolve(
+            path11.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path10.basename(
+            const legacyName = path11.basename(
               this._scriptPath,
-              path10.extname(this._scriptPath)
+              path11.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2257,7 +2257,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path10.extname(executableFile));
+        launchWithNode = sourceExt.includes(path11.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3172,7 +3172,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path10.basename(filename, path10.extname(filename));
+        this._name = path11.basename(filename, path11.extname(filename));
         return this;
       }
       /**
@@ -3186,9 +3186,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path11) {
-        if (path11 === void 0) return this._executableDir;
-        this._executableDir = path11;
+      executableDir(path12) {
+        if (path12 === void 0) return this._executableDir;
+        this._executableDir = path12;
         return this;
       }
       /**
@@ -3477,13 +3477,13 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
     var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
     var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
     var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
     var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
-    function isCollection(node2) {
+    function isCollection2(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
           case MAP:
@@ -3492,7 +3492,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    function isNode(node2) {
+    function isNode2(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
           case ALIAS:
@@ -3503,7 +3503,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection2(node2)) && !!node2.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -3512,11 +3512,11 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
-    exports.isCollection = isCollection;
+    exports.isAlias = isAlias2;
+    exports.isCollection = isCollection2;
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
-    exports.isNode = isNode;
+    exports.isNode = isNode2;
     exports.isPair = isPair2;
     exports.isScalar = isScalar2;
     exports.isSeq = isSeq;
@@ -3531,7 +3531,7 @@ var require_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove node");
-    function visit2(node2, visitor) {
+    function visit3(node2, visitor) {
       const visitor_ = initVisitor(visitor);
       if (identity.isDocument(node2)) {
         const cd = visit_(null, node2.contents, visitor_, Object.freeze([node2]));
@@ -3540,20 +3540,20 @@ var require_visit = __commonJS({
       } else
         visit_(null, node2, visitor_, Object.freeze([]));
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path10) {
-      const ctrl = callVisitor(key, node2, visitor, path10);
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    function visit_(key, node2, visitor, path11) {
+      const ctrl = callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visit_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path10);
+            const ci = visit_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3564,13 +3564,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path10);
+          const cv = visit_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3591,17 +3591,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path10) {
-      const ctrl = await callVisitor(key, node2, visitor, path10);
+    async function visitAsync_(key, node2, visitor, path11) {
+      const ctrl = await callVisitor(key, node2, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visitAsync_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
+          path11 = Object.freeze(path11.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path10);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3612,13 +3612,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path10 = Object.freeze(path10.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path10);
+          const cv = await visitAsync_("value", node2.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3645,23 +3645,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path10) {
+    function callVisitor(key, node2, visitor, path11) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path10);
+        return visitor(key, node2, path11);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path10);
+        return visitor.Map?.(key, node2, path11);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path10);
+        return visitor.Seq?.(key, node2, path11);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path10);
+        return visitor.Pair?.(key, node2, path11);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path10);
+        return visitor.Scalar?.(key, node2, path11);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path10);
+        return visitor.Alias?.(key, node2, path11);
       return void 0;
     }
-    function replaceNode(key, path10, node2) {
-      const parent = path10[path10.length - 1];
+    function replaceNode(key, path11, node2) {
+      const parent = path11[path11.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -3676,7 +3676,7 @@ var require_visit = __commonJS({
         throw new Error(`Cannot replace node with ${pt} parent`);
       }
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
     exports.visitAsync = visitAsync;
   }
 });
@@ -3686,7 +3686,7 @@ var require_directives = __commonJS({
   "node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var escapeChars = {
       "!": "%21",
       ",": "%2C",
@@ -3830,7 +3830,7 @@ var require_directives = __commonJS({
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
           const tags = {};
-          visit2.visit(doc.contents, (_key, node2) => {
+          visit3.visit(doc.contents, (_key, node2) => {
             if (identity.isNode(node2) && node2.tag)
               tags[node2.tag] = true;
           });
@@ -3857,7 +3857,7 @@ var require_anchors = __commonJS({
   "node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     function anchorIsValid(anchor2) {
       if (/[\x00-\x19\s,[\]{}]/.test(anchor2)) {
         const sa = JSON.stringify(anchor2);
@@ -3868,7 +3868,7 @@ var require_anchors = __commonJS({
     }
     function anchorNames(root) {
       const anchors = /* @__PURE__ */ new Set();
-      visit2.visit(root, {
+      visit3.visit(root, {
         Value(_key, node2) {
           if (node2.anchor)
             anchors.add(node2.anchor);
@@ -4034,8 +4034,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -4048,7 +4048,7 @@ var require_Alias = __commonJS({
   "node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     var identity = require_identity();
     var Node = require_Node();
     var toJS = require_toJS();
@@ -4074,7 +4074,7 @@ var require_Alias = __commonJS({
           nodes = ctx.aliasResolveCache;
         } else {
           nodes = [];
-          visit2.visit(doc, {
+          visit3.visit(doc, {
             Node: (_key, node2) => {
               if (identity.isAlias(node2) || identity.hasAnchor(node2))
                 nodes.push(node2);
@@ -4143,13 +4143,13 @@ var require_Alias = __commonJS({
         const anchor2 = anchors2 && source && anchors2.get(source);
         return anchor2 ? anchor2.count * anchor2.aliasCount : 0;
       } else if (identity.isCollection(node2)) {
-        let count2 = 0;
+        let count3 = 0;
         for (const item of node2.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count2)
-            count2 = c;
+          if (c > count3)
+            count3 = c;
         }
-        return count2;
+        return count3;
       } else if (identity.isPair(node2)) {
         const kc = getAliasCount(doc, node2.key, anchors2);
         const vc = getAliasCount(doc, node2.value, anchors2);
@@ -4273,10 +4273,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path10, value) {
+    function collectionFromPath(schema, path11, value) {
       let v = value;
-      for (let i = path10.length - 1; i >= 0; --i) {
-        const k = path10[i];
+      for (let i = path11.length - 1; i >= 0; --i) {
+        const k = path11[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -4295,7 +4295,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
+    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -4325,11 +4325,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path10, value) {
-        if (isEmptyPath(path10))
+      addIn(path11, value) {
+        if (isEmptyPath(path11))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
+          const [key, ...rest] = path11;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -4343,8 +4343,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        const [key, ...rest] = path10;
+      deleteIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -4358,8 +4358,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
+      getIn(path11, keepScalar) {
+        const [key, ...rest] = path11;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -4377,8 +4377,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path10) {
-        const [key, ...rest] = path10;
+      hasIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -4388,8 +4388,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        const [key, ...rest] = path10;
+      setIn(path11, value) {
+        const [key, ...rest] = path11;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -6904,9 +6904,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path10, value) {
+      addIn(path11, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path10, value);
+          this.contents.addIn(path11, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -6981,14 +6981,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        if (Collection.isEmptyPath(path10)) {
+      deleteIn(path11) {
+        if (Collection.isEmptyPath(path11)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -7003,10 +7003,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        if (Collection.isEmptyPath(path10))
+      getIn(path11, keepScalar) {
+        if (Collection.isEmptyPath(path11))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -7017,10 +7017,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path10) {
-        if (Collection.isEmptyPath(path10))
+      hasIn(path11) {
+        if (Collection.isEmptyPath(path11))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -7037,13 +7037,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        if (Collection.isEmptyPath(path10)) {
+      setIn(path11, value) {
+        if (Collection.isEmptyPath(path11)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path10, value);
+          this.contents.setIn(path11, value);
         }
       }
       /**
@@ -7102,8 +7102,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count: count2, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count2);
+          for (const { count: count3, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count3);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -7180,12 +7180,12 @@ var require_errors = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count2 = 1;
+        let count3 = 1;
         const end = error62.linePos[1];
         if (end?.line === line && end.col > col) {
-          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count3 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count2);
+        const pointer = " ".repeat(ci) + "^".repeat(count3);
         error62.message += `:
 
 ${lineStr}
@@ -8996,17 +8996,17 @@ var require_cst_visit = __commonJS({
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
     var REMOVE = /* @__PURE__ */ Symbol("remove item");
-    function visit2(cst, visitor) {
+    function visit3(cst, visitor) {
       if ("type" in cst && cst.type === "document")
         cst = { start: cst.start, value: cst.value };
       _visit(Object.freeze([]), cst, visitor);
     }
-    visit2.BREAK = BREAK;
-    visit2.SKIP = SKIP;
-    visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path10) => {
+    visit3.BREAK = BREAK;
+    visit3.SKIP = SKIP;
+    visit3.REMOVE = REMOVE;
+    visit3.itemAtPath = (cst, path11) => {
       let item = cst;
-      for (const [field2, index] of path10) {
+      for (const [field2, index] of path11) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -9015,23 +9015,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path10) => {
-      const parent = visit2.itemAtPath(cst, path10.slice(0, -1));
-      const field2 = path10[path10.length - 1][0];
+    visit3.parentCollection = (cst, path11) => {
+      const parent = visit3.itemAtPath(cst, path11.slice(0, -1));
+      const field2 = path11[path11.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path10, item, visitor) {
-      let ctrl = visitor(item, path10);
+    function _visit(path11, item, visitor) {
+      let ctrl = visitor(item, path11);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path10.concat([[field2, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path11.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9042,12 +9042,12 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path10);
+            ctrl = ctrl(item, path11);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
     }
-    exports.visit = visit2;
+    exports.visit = visit3;
   }
 });
 
@@ -9062,7 +9062,7 @@ var require_cst = __commonJS({
     var DOCUMENT = "";
     var FLOW_END = "";
     var SCALAR = "";
-    var isCollection = (token) => !!token && "items" in token;
+    var isCollection2 = (token) => !!token && "items" in token;
     var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
@@ -9146,7 +9146,7 @@ var require_cst = __commonJS({
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
-    exports.isCollection = isCollection;
+    exports.isCollection = isCollection2;
     exports.isScalar = isScalar2;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
@@ -10763,7 +10763,7 @@ var require_dist = __commonJS({
     var lineCounter = require_line_counter();
     var parser = require_parser();
     var publicApi = require_public_api();
-    var visit2 = require_visit();
+    var visit3 = require_visit();
     exports.Composer = composer.Composer;
     exports.Document = Document.Document;
     exports.Schema = Schema.Schema;
@@ -10791,8 +10791,8 @@ var require_dist = __commonJS({
     exports.parseAllDocuments = publicApi.parseAllDocuments;
     exports.parseDocument = publicApi.parseDocument;
     exports.stringify = publicApi.stringify;
-    exports.visit = visit2.visit;
-    exports.visitAsync = visit2.visitAsync;
+    exports.visit = visit3.visit;
+    exports.visitAsync = visit3.visitAsync;
   }
 });
 
@@ -19938,7 +19938,7 @@ var require_newton_raphson = __commonJS({
       var delta2;
       var factor;
       var result;
-      var count2;
+      var count3;
       var delta;
       var res;
       var f0;
@@ -19950,7 +19950,7 @@ var require_newton_raphson = __commonJS({
       delta = MAX_VALUE;
       delta1 = MAX_VALUE;
       delta2 = MAX_VALUE;
-      count2 = maxIter;
+      count3 = maxIter;
       do {
         f0last = f0;
         delta2 = delta1;
@@ -19958,7 +19958,7 @@ var require_newton_raphson = __commonJS({
         res = fun(result);
         f0 = res[0];
         f1 = res[1];
-        count2 -= 1;
+        count3 -= 1;
         if (f0 === 0) {
           break;
         }
@@ -20009,7 +20009,7 @@ var require_newton_raphson = __commonJS({
         } else {
           min3 = guess;
         }
-      } while (count2 && abs(result * factor) < abs(delta));
+      } while (count3 && abs(result * factor) < abs(delta));
       return result;
     }
     module.exports = newtonRaphsonIterate;
@@ -21838,7 +21838,7 @@ var require_halley_iterate = __commonJS({
       var factor;
       var result;
       var f0Last;
-      var count2;
+      var count3;
       var delta;
       var denom;
       var diff;
@@ -21855,7 +21855,7 @@ var require_halley_iterate = __commonJS({
       f0Last = 0;
       delta1 = delta;
       delta2 = delta;
-      count2 = maxIter;
+      count3 = maxIter;
       do {
         f0Last = f0;
         delta2 = delta1;
@@ -21864,7 +21864,7 @@ var require_halley_iterate = __commonJS({
         f0 = res[0];
         f1 = res[1];
         f2 = res[2];
-        count2 -= 1;
+        count3 -= 1;
         if (f0 === 0) {
           break;
         }
@@ -21962,7 +21962,7 @@ var require_halley_iterate = __commonJS({
         } else {
           minimum = guess;
         }
-      } while (count2 && abs(result * factor) < abs(delta));
+      } while (count3 && abs(result * factor) < abs(delta));
       return result;
     }
     module.exports = halleyIterate;
@@ -23296,8 +23296,8 @@ var require_cli_progress = __commonJS({
 });
 
 // src/cli/main.ts
-import { mkdirSync as mkdirSync3, writeFileSync as writeFileSync2 } from "node:fs";
-import path9 from "node:path";
+import { writeFileSync as writeFileSync2 } from "node:fs";
+import path10 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -23743,6 +23743,9 @@ function packageRoot() {
 var FIXTURE_DIR_RELATIVE = "fixtures/model";
 function fixturePath(file2) {
   return path.join(packageRoot(), FIXTURE_DIR_RELATIVE, file2);
+}
+function defaultConfigPath() {
+  return path.join(packageRoot(), "fixtures/configs/default.yml");
 }
 
 // node_modules/zod/v4/classic/external.js
@@ -24562,10 +24565,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path10) {
-  if (!path10)
+function getElementAtPath(obj, path11) {
+  if (!path11)
     return obj;
-  return path10.reduce((acc, key) => acc?.[key], obj);
+  return path11.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24905,11 +24908,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path10, issues) {
+function prefixIssues(path11, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path10);
+    iss.path.unshift(path11);
     return iss;
   });
 }
@@ -24972,14 +24975,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count2 = units;
+  let count3 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count2--;
+      count3--;
       i++;
     }
   }
-  return count2;
+  return count3;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -25371,16 +25374,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path10 = []) => {
+  const processError = (error63, path11 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -25419,17 +25422,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path10 = []) => {
+  const processError = (error63, path11 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path10, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path10, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
       } else {
-        const fullpath = [...path10, ...issue2.path];
+        const fullpath = [...path11, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -25468,8 +25471,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path10 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path10) {
+  const path11 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path11) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -29362,8 +29365,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getBelarusianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -32010,8 +32013,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count2, one, many) {
-  return Math.abs(count2) === 1 ? one : many;
+function getArmenianPlural(count3, one, many) {
+  return Math.abs(count3) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -34749,8 +34752,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count2, one, few, many) {
-  const absCount = Math.abs(count2);
+function getRussianPlural(count3, one, few, many) {
+  const absCount = Math.abs(count3);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -42607,13 +42610,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path10 = ref.slice(1).split("/").filter(Boolean);
-  if (path10.length === 0) {
+  const path11 = ref.slice(1).split("/").filter(Boolean);
+  if (path11.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path10[0] === defsKey) {
-    const key = path10[1] === void 0 ? void 0 : decodeJSONPointerSegment(path10[1]);
+  if (path11[0] === defsKey) {
+    const key = path11[1] === void 0 ? void 0 : decodeJSONPointerSegment(path11[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -43467,7 +43470,25 @@ var PRECISIONS = ["fp32", "fp16", "int8"];
 var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
-var positiveInt = external_exports.int().min(1);
+var LIMITS = {
+  repetitions: 1e3,
+  warmup: 1e4,
+  iterations: 1e5,
+  /** Rows of one forward pass (scenarios and the parity probe). */
+  batch: 4096,
+  /** Tokens per row (scenarios, the parity probe, the perplexity window, model.context_tokens): 1 Mi tokens. */
+  seqLen: 1048576,
+  /** A day per run: a longer one is a hung backend. */
+  timeoutSeconds: 86400,
+  maxTokens: 1e8,
+  /** The PRNG takes 32 bits. */
+  seed: 4294967295,
+  threads: 1024,
+  deviceId: 1023,
+  /** 16 TiB. */
+  memoryBudgetMiB: 16777216
+};
+var count = (min3, max2) => external_exports.int().min(min3).max(max2);
 var LATENCY_DEFAULTS = {
   fail_fraction: 0.05,
   warn_fraction: 0.03,
@@ -43475,24 +43496,23 @@ var LATENCY_DEFAULTS = {
   confidence: 0.95,
   between_runs_fraction: 0.1
 };
-var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 var backendObjectSchema = external_exports.strictObject({
   name: backendName,
   engine: external_exports.enum(ENGINES).optional(),
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
   precision: external_exports.enum(PRECISIONS).optional(),
-  device_id: nonNegativeInt.optional(),
+  device_id: count(0, LIMITS.deviceId).optional(),
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
-  intra_op_threads: nonNegativeInt.optional(),
-  inter_op_threads: nonNegativeInt.optional(),
+  intra_op_threads: count(0, LIMITS.threads).optional(),
+  inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
   /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
   model: external_exports.string().min(1).optional()
 });
 var scenarioSchema = external_exports.strictObject({
-  batch: positiveInt,
-  seq_len: positiveInt
+  batch: count(1, LIMITS.batch),
+  seq_len: count(1, LIMITS.seqLen)
 });
 var configSchema = external_exports.strictObject({
   model: external_exports.strictObject({
@@ -43500,7 +43520,7 @@ var configSchema = external_exports.strictObject({
     /** A label for reports; defaults to the file name. */
     name: external_exports.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: positiveInt.optional(),
+    context_tokens: count(1, LIMITS.seqLen).optional(),
     /**
      * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
      * the raw config (hashed into the manifest) of existing configs stays as it was.
@@ -43515,12 +43535,12 @@ var configSchema = external_exports.strictObject({
   /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
   unavailable_backend: external_exports.enum(["warn", "fail"]).default("warn"),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
-  repetitions: positiveInt.default(10),
-  warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(40),
-  timeout_s: external_exports.number().positive().default(120),
+  repetitions: count(1, LIMITS.repetitions).default(10),
+  warmup: count(0, LIMITS.warmup).default(3),
+  iterations: count(1, LIMITS.iterations).default(40),
+  timeout_s: external_exports.number().positive().max(LIMITS.timeoutSeconds).default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
-  seed: nonNegativeInt.default(118),
+  seed: count(0, LIMITS.seed).default(118),
   accuracy: external_exports.strictObject({
     enabled: external_exports.boolean().default(true),
     /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
@@ -43529,16 +43549,16 @@ var configSchema = external_exports.strictObject({
     text: external_exports.string().min(1).optional(),
     /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
     tokenizer: external_exports.string().min(1).optional(),
-    max_tokens: positiveInt.default(4096),
-    window: external_exports.int().min(2).default(256),
-    stride: positiveInt.default(128),
+    max_tokens: count(1, LIMITS.maxTokens).default(4096),
+    window: count(2, LIMITS.seqLen).default(256),
+    stride: count(1, LIMITS.seqLen).default(128),
     /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
     reference: backendName.optional(),
     /** Logits of one probe batch compared with the reference backend's. */
     parity: external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
-      batch: positiveInt.default(2),
-      seq_len: positiveInt.default(64)
+      batch: count(1, LIMITS.batch).default(2),
+      seq_len: count(1, LIMITS.seqLen).default(64)
     }).default({ enabled: true, batch: 2, seq_len: 64 })
   }).default({
     enabled: true,
@@ -43580,6 +43600,14 @@ var configSchema = external_exports.strictObject({
     latency: LATENCY_DEFAULTS,
     max_degraded_rate_increase: 0
   }),
+  /** Resource limits of this run (README "Config reference", "Memory"). */
+  limits: external_exports.strictObject({
+    /**
+     * A cell whose logits alone (batch × seq_len × vocab × 4 bytes) exceed this warns; beyond MEMORY_REFUSE_MULTIPLE
+     * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
+     */
+    memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
+  }).default({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
     /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
@@ -43696,6 +43724,37 @@ var SourceMap = class {
     return pair && (0, import_yaml.isScalar)(pair.key) ? pair.key : void 0;
   }
 };
+var MAX_EXPANDED_NODES = 1e4;
+var MAX_YAML_ALIAS_COUNT = 100;
+function aliasBomb(doc) {
+  const sizes = /* @__PURE__ */ new Map();
+  const size = (node2) => {
+    if ((0, import_yaml.isAlias)(node2)) {
+      const target = node2.resolve(doc);
+      return target ? size(target) : 1;
+    }
+    if (!(0, import_yaml.isNode)(node2)) return (0, import_yaml.isPair)(node2) ? size(node2.key) + size(node2.value) : 1;
+    const known = sizes.get(node2);
+    if (known !== void 0) return known;
+    if (!(0, import_yaml.isCollection)(node2)) return 1;
+    sizes.set(node2, Infinity);
+    let total = 1;
+    for (const item of node2.items) total += size(item);
+    sizes.set(node2, total);
+    return total;
+  };
+  let expanded = 0;
+  let found;
+  (0, import_yaml.visit)(doc, {
+    Alias: (_, node2) => {
+      expanded += size(node2);
+      if (expanded <= MAX_EXPANDED_NODES) return void 0;
+      found = node2;
+      return import_yaml.visit.BREAK;
+    }
+  });
+  return found;
+}
 function configError(where2, keyPath, message) {
   return new UsageError(`config error: ${where2}: ${formatKeyPath(keyPath)}: ${message}`);
 }
@@ -43710,7 +43769,21 @@ function parseConfig(text, file2, baseDir, overrides = {}) {
     throw new UsageError(`config error: ${where2}: YAML syntax error: ${reason}`);
   }
   const map2 = new SourceMap(file2, doc, lines);
-  const data = doc.toJS();
+  const bomb = aliasBomb(doc);
+  if (bomb) {
+    const where2 = bomb.range ? `${file2}:${lines.linePos(bomb.range[0]).line}:${lines.linePos(bomb.range[0]).col}` : file2;
+    throw new UsageError(
+      `config error: ${where2}: YAML aliases expand the config past ${MAX_EXPANDED_NODES} nodes here (an alias bomb?); expected a config without nested or recursive aliases`
+    );
+  }
+  let data;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_YAML_ALIAS_COUNT });
+  } catch (error62) {
+    throw new UsageError(
+      `config error: ${file2}: YAML aliases: ${error62 instanceof Error ? error62.message : String(error62)}`
+    );
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw configError(
       file2,
@@ -43743,19 +43816,19 @@ function mostUsefulIssue(issues, prefix = []) {
   );
   const first = ordered[0];
   if (!first) return void 0;
-  const path10 = [...prefix, ...first.path];
+  const path11 = [...prefix, ...first.path];
   if (first.code === "invalid_union") {
     const branch = first.errors.find(
       (branchIssues) => !branchIssues.some((i) => i.code === "invalid_type" && i.path.length === 0)
     );
-    const inner = branch ? mostUsefulIssue(branch, path10) : void 0;
+    const inner = branch ? mostUsefulIssue(branch, path11) : void 0;
     if (inner) return inner;
   }
   if (first.code === "invalid_key" || first.code === "invalid_element") {
     const inner = first.issues[0];
-    if (inner) return Object.assign({}, inner, { path: path10, badKey: first.code === "invalid_key" });
+    if (inner) return Object.assign({}, inner, { path: path11, badKey: first.code === "invalid_key" });
   }
-  return { ...first, path: path10 };
+  return { ...first, path: path11 };
 }
 function knownKeys(keyPath) {
   let schema = configSchema;
@@ -43763,7 +43836,7 @@ function knownKeys(keyPath) {
     schema = unwrap(schema);
     const shape2 = schema.shape;
     if (typeof key === "number") {
-      const element = schema.element;
+      const element = schema.element ?? schema;
       const options = unwrap(element)?.options;
       schema = options?.find((o) => unwrap(o).shape) ?? element;
     } else if (shape2 && key in shape2) {
@@ -43899,7 +43972,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       `expected the name of a backend in this config (${[...seen.keys()].join(", ")}); got ${JSON.stringify(acc.reference)}`
     );
   }
-  const inputTokensPath = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath("heldout.tokens.json");
+  const inputTokensFile = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath("heldout.tokens.json");
+  const inputTokens = raw.inputs ? { from: "inputs.tokens", path: inputTokensFile } : acc.tokens !== void 0 || acc.text !== void 0 ? { from: "accuracy" } : { from: "fixture", path: inputTokensFile };
   return {
     source: file2,
     // A model given by --model is another model: the config's label would misname it.
@@ -43909,7 +43983,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       contextTokens: context,
       logitsOutput
     },
-    inputTokensPath,
+    inputTokens,
     backends,
     scenarios,
     repetitions: raw.repetitions,
@@ -43924,7 +43998,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
         kind: "text",
         path: resolvePath(acc.text),
         tokenizer: acc.tokenizer === "bytes" ? "bytes" : resolvePath(acc.tokenizer ?? "")
-      } : { kind: "tokens", path: acc.tokens !== void 0 ? resolvePath(acc.tokens) : inputTokensPath },
+      } : { kind: "tokens", path: acc.tokens !== void 0 ? resolvePath(acc.tokens) : inputTokensFile },
       maxTokens: acc.max_tokens,
       windowTokens: acc.window,
       strideTokens: acc.stride,
@@ -43954,6 +44028,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline
     },
+    limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
     raw,
     locate
   };
@@ -44608,8 +44683,8 @@ function decide(input2) {
 }
 
 // src/pipeline.ts
-import { appendFileSync, mkdirSync as mkdirSync2, writeFileSync } from "node:fs";
-import path8 from "node:path";
+import { appendFileSync, realpathSync, writeFileSync } from "node:fs";
+import path9 from "node:path";
 
 // src/measure/inputs.ts
 function tokensNeeded(batch, seqLen) {
@@ -44630,6 +44705,60 @@ function scenarioBatch(tokens, batch, seqLen) {
   }
   const attentionMask = new Array(batch * seqLen).fill(1);
   return { batch, seqLen, inputIds, attentionMask, realTokens: attentionMask.reduce((a, m) => a + m, 0) };
+}
+
+// src/measure/memory.ts
+import os2 from "node:os";
+
+// src/backends/memory.ts
+var LOGITS_BYTES_PER_VALUE = 4;
+function logitsBytes(batch, seqLen, vocabSize) {
+  return batch * seqLen * vocabSize * LOGITS_BYTES_PER_VALUE;
+}
+function formatMiB(bytes) {
+  const mib = bytes / 2 ** 20;
+  return `${mib >= 10 ? Math.round(mib).toLocaleString("en-US") : Number(mib.toPrecision(3)).toString()} MiB`;
+}
+
+// src/measure/memory.ts
+var DEFAULT_MEMORY_BUDGET_FRACTION = 1 / 8;
+var MEMORY_REFUSE_MULTIPLE = 4;
+function machineMemoryBytes() {
+  const total = os2.totalmem();
+  const constrained = process.constrainedMemory?.() ?? 0;
+  return constrained > 0 && constrained < total ? constrained : total;
+}
+function memoryBudget(memoryBudgetMiB, machineBytes = machineMemoryBytes()) {
+  if (memoryBudgetMiB !== void 0) {
+    return { bytes: memoryBudgetMiB * 2 ** 20, source: `limits.memory_budget_mib ${memoryBudgetMiB}` };
+  }
+  const bytes = machineBytes * DEFAULT_MEMORY_BUDGET_FRACTION;
+  return {
+    bytes,
+    source: `the default memory budget ${formatMiB(bytes)} (an eighth of this machine's ${formatMiB(machineBytes)}; limits.memory_budget_mib sets it)`
+  };
+}
+function checkLogitsMemory(passes, vocabSize, budget) {
+  const findings = [];
+  for (const pass of passes) {
+    const bytes = logitsBytes(pass.batch, pass.seqLen, vocabSize);
+    if (bytes <= budget.bytes) continue;
+    const size = `a ${pass.batch}\xD7${pass.seqLen} pass's logits alone are ${formatMiB(bytes)} (batch \xD7 seq_len \xD7 vocabulary ${vocabSize} \xD7 4 bytes)`;
+    if (bytes > MEMORY_REFUSE_MULTIPLE * budget.bytes) {
+      findings.push({
+        pass,
+        level: "refuse",
+        message: `${pass.label}: ${size}, more than ${MEMORY_REFUSE_MULTIPLE}\xD7 ${budget.source}, and a worker needs several times its logits: it cannot run here; expected a smaller batch or seq_len (or a larger limits.memory_budget_mib)`
+      });
+    } else {
+      findings.push({
+        pass,
+        level: "warn",
+        message: `${pass.label}: ${size}, above ${budget.source}; a worker's peak memory is several times its logits (5\xD7 on the fixture model): it may be killed for memory`
+      });
+    }
+  }
+  return findings;
 }
 
 // src/backends/index.ts
@@ -44779,7 +44908,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
      */
     kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
     message: external_exports.string(),
-    keyPath: external_exports.array(external_exports.string()).optional()
+    keyPath: external_exports.array(external_exports.string()).optional(),
+    /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
+    model: external_exports.enum(["candidate", "base"]).optional()
   })
 ]);
 
@@ -44800,6 +44931,8 @@ var ProcessBackend = class {
   nextId = 1;
   stderrTail = "";
   baseFirst = false;
+  /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
+  vocabSize;
   async open() {
     return this.start();
   }
@@ -44877,16 +45010,19 @@ var ProcessBackend = class {
       },
       this.openTimeoutMs
     );
-    if (exchange.kind === "reply" && exchange.reply.type === "opened")
+    if (exchange.kind === "reply" && exchange.reply.type === "opened") {
+      this.vocabSize = exchange.reply.info.vocabSize;
       return { status: "ok", info: exchange.reply.info };
+    }
     this.kill();
+    const failedModel = exchange.kind === "reply" && exchange.reply.type === "error" && exchange.reply.model ? { failedModel: exchange.reply.model } : {};
     if (exchange.kind === "reply" && exchange.reply.type === "error" && exchange.reply.kind === "unavailable") {
-      return { status: "unavailable", reason: exchange.reply.message };
+      return { status: "unavailable", reason: exchange.reply.message, ...failedModel };
     }
     if (exchange.kind === "reply" && exchange.reply.type === "error" && exchange.reply.kind === "usage") {
       return { status: "usage", reason: exchange.reply.message, keyPath: exchange.reply.keyPath ?? [] };
     }
-    return { status: "degraded", reason: this.failureReason(exchange, this.openTimeoutMs) };
+    return { status: "degraded", reason: this.failureReason(exchange, this.openTimeoutMs), ...failedModel };
   }
   failureReason(exchange, timeoutMs) {
     switch (exchange.kind) {
@@ -44897,6 +45033,15 @@ var ProcessBackend = class {
       case "reply":
         return exchange.reply.type === "error" ? exchange.reply.message : `unexpected reply ${exchange.reply.type}`;
     }
+  }
+  /** The estimated logits of the request that was running, in words. */
+  passLogits(body) {
+    const shape = body.type === "run" || body.type === "logits" ? { batch: body.batch, seqLen: body.seqLen } : body.type === "perplexity" ? { batch: 1, seqLen: body.windowTokens } : void 0;
+    if (!shape) return body.type === "open" ? "while opening the model" : `while handling a ${body.type} request`;
+    const what = `a ${shape.batch}\xD7${shape.seqLen} pass`;
+    if (this.vocabSize === void 0) return `${what} (vocabulary size unknown: logits not estimated)`;
+    const bytes = logitsBytes(shape.batch, shape.seqLen, this.vocabSize);
+    return `${what}'s logits alone are ${formatMiB(bytes)} (batch \xD7 seq_len \xD7 vocabulary ${this.vocabSize} \xD7 4 bytes)`;
   }
   kill() {
     const child = this.child;
@@ -44926,7 +45071,7 @@ var ProcessBackend = class {
       };
       const onExit = (code, signal) => {
         if (this.child === child) this.child = void 0;
-        const how = signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
+        const how = signal === "SIGKILL" ? `was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); ${this.passLogits(body)}` : signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
         const stderr = this.stderrTail.trim();
         finish({
           kind: "exit",
@@ -45027,6 +45172,7 @@ async function measureMatrix(input2) {
     return record2;
   };
   const open2 = /* @__PURE__ */ new Map();
+  const started = [];
   try {
     for (const spec of config2.backends) {
       const created = createBackend(spec, { ...input2.backendOptions, baseModelPath: input2.baseModelPath });
@@ -45041,11 +45187,13 @@ async function measureMatrix(input2) {
         input2.progress?.({ phase: "open", backend: spec.name, status: "unavailable" });
         continue;
       }
+      started.push(created.backend);
       const outcome = await created.backend.open();
       if (outcome.status === "usage") {
         const keyPath = outcome.keyPath;
         throw new UsageError(`config error: ${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
       }
+      if (outcome.status !== "ok" && outcome.failedModel === "base") input2.rejectBaseModel?.(spec.name, outcome.reason);
       const record2 = outcome.status === "ok" ? { kind: "backend", backend: spec.name, status: "ok", info: outcome.info, at: now() } : { kind: "backend", backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
       emit(backendRecords, record2);
       if (input2.baseModelPath) emit(backendRecords, { ...record2, backend: `${spec.name}${BASE_SUFFIX}` });
@@ -45165,7 +45313,7 @@ async function measureMatrix(input2) {
       });
     }
   } finally {
-    await Promise.all([...open2.values()].map((entry) => entry.backend.close()));
+    await Promise.all(started.map((backend) => backend.close()));
   }
   return { backends: backendRecords, runs, accuracy, parity };
 }
@@ -45214,7 +45362,7 @@ async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs,
 
 // src/model/source.ts
 import { createHash as createHash2 } from "node:crypto";
-import { createReadStream, readFileSync as readFileSync3, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readFileSync as readFileSync3, readSync, statSync } from "node:fs";
 
 // node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
 var DictionarySplitter = class {
@@ -48191,8 +48339,21 @@ async function sha256File(file2) {
 function where(config2, keyPath, viaFlag) {
   return viaFlag ? "--model" : `${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}`;
 }
-async function resolveModelFile(config2, modelFromFlag) {
-  const file2 = config2.model.onnxPath;
+var LFS_POINTER_START = "version https://git-lfs.github.com/spec/";
+function isGitLfsPointer(file2) {
+  const head = Buffer.alloc(LFS_POINTER_START.length);
+  let fd;
+  try {
+    fd = openSync(file2, "r");
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read === head.length && head.toString("latin1") === LFS_POINTER_START;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== void 0) closeSync(fd);
+  }
+}
+function checkModelFile(file2, at) {
   let bytes;
   try {
     const stat = statSync(file2);
@@ -48200,37 +48361,35 @@ async function resolveModelFile(config2, modelFromFlag) {
     bytes = stat.size;
   } catch {
     throw new UsageError(
-      `config error: ${where(config2, ["model", "onnx"], modelFromFlag)}: expected an existing ONNX file; got ${JSON.stringify(file2)}, which does not exist or is not a file`
+      `config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file2)}, which does not exist or is not a file`
     );
   }
+  if (isGitLfsPointer(file2)) {
+    throw new UsageError(
+      `config error: ${at}: ${file2} is a Git LFS pointer (${bytes} bytes), not the ONNX model: fetch the file itself (git lfs pull; actions/checkout with lfs: true; \`git show REF:FILE | git lfs smudge\` for an older version)`
+    );
+  }
+  return bytes;
+}
+async function resolveModelFile(config2, modelFromFlag) {
+  const file2 = config2.model.onnxPath;
+  const bytes = checkModelFile(file2, where(config2, ["model", "onnx"], modelFromFlag));
   return { path: file2, bytes, sha256: await sha256File(file2) };
+}
+function baseModelWhere(config2, fromFlag) {
+  return fromFlag ? "--base-model" : `${config2.locate(["compare", "base_model"])}: compare.base_model`;
 }
 async function resolveBaseModelFile(config2, fromFlag) {
   const file2 = config2.compare.baseModelPath ?? "";
-  try {
-    if (!statSync(file2).isFile()) throw new Error("not a file");
-  } catch {
-    const at = fromFlag ? "--base-model" : `${config2.locate(["compare", "base_model"])}: compare.base_model`;
-    throw new UsageError(`config error: ${at}: expected an existing ONNX file; got ${JSON.stringify(file2)}`);
-  }
-  return { path: file2, bytes: statSync(file2).size, sha256: await sha256File(file2) };
+  const bytes = checkModelFile(file2, baseModelWhere(config2, fromFlag));
+  return { path: file2, bytes, sha256: await sha256File(file2) };
 }
 async function resolveBackendModels(config2) {
   const files = /* @__PURE__ */ new Map();
   for (const [i, spec] of config2.backends.entries()) {
     if (spec.modelPath === config2.model.onnxPath || files.has(spec.modelPath)) continue;
-    try {
-      if (!statSync(spec.modelPath).isFile()) throw new Error("not a file");
-    } catch {
-      throw new UsageError(
-        `config error: ${config2.locate(["backends", i, "model"])}: backends[${i}].model: expected an existing ONNX file; got ${JSON.stringify(spec.modelPath)}`
-      );
-    }
-    files.set(spec.modelPath, {
-      path: spec.modelPath,
-      bytes: statSync(spec.modelPath).size,
-      sha256: await sha256File(spec.modelPath)
-    });
+    const bytes = checkModelFile(spec.modelPath, `${config2.locate(["backends", i, "model"])}: backends[${i}].model`);
+    files.set(spec.modelPath, { path: spec.modelPath, bytes, sha256: await sha256File(spec.modelPath) });
   }
   return files;
 }
@@ -48272,11 +48431,11 @@ function readText(config2, file2, keyPath) {
     );
   }
 }
-function loadEvalTokens(config2, inputTokens) {
+function loadEvalTokens(config2, read) {
   const source = config2.accuracy.source;
   if (source.kind === "tokens") {
     const keyPath2 = config2.raw.accuracy.tokens !== void 0 ? ["accuracy", "tokens"] : ["inputs", "tokens"];
-    const tokens2 = source.path === config2.inputTokensPath ? inputTokens : readTokenFile(config2, source.path, keyPath2);
+    const tokens2 = source.path === read?.file ? read.tokens : readTokenFile(config2, source.path, keyPath2);
     return { tokens: tokens2, file: source.path, keyPath: keyPath2, tokenizer: "ids" };
   }
   const keyPath = ["accuracy", "text"];
@@ -48555,6 +48714,7 @@ function renderMarkdown(results) {
       );
     out.push("");
   }
+  for (const note of results.notes) out.push(`> \u26A0\uFE0F ${escapeUntrusted(note)}`, "");
   const comparison = results.comparison;
   if (comparison) {
     const title = comparison.mode === "same-run" ? "Same-run A/B against the base model" : "Comparison with the stored baseline";
@@ -48999,6 +49159,7 @@ function buildResults(input2) {
     verdict,
     comparison: null,
     sameRunBase: null,
+    notes: input2.notes ?? [],
     environment: input2.environment,
     git: input2.git
   };
@@ -49017,16 +49178,157 @@ function withComparison(results, config2, comparison, extra = {}) {
   return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }
 
-// src/results/store.ts
-import { copyFileSync, existsSync as existsSync3, mkdirSync, readdirSync as readdirSync2, renameSync } from "node:fs";
-import os2 from "node:os";
+// src/results/out-dir.ts
+import {
+  accessSync,
+  closeSync as closeSync2,
+  constants,
+  mkdirSync,
+  openSync as openSync2,
+  readFileSync as readFileSync4,
+  rmSync,
+  statfsSync,
+  statSync as statSync2,
+  writeSync
+} from "node:fs";
+import os3 from "node:os";
 import path7 from "node:path";
+var LOCK_FILE = ".tr118.lock";
+var PSEUDO_FILESYSTEMS = /* @__PURE__ */ new Map([
+  [40864, "proc"],
+  [1650812274, "sysfs"],
+  [2613483, "cgroup"],
+  [1667723888, "cgroup2"],
+  [1684170528, "debugfs"],
+  [1953653091, "tracefs"],
+  [1935894131, "securityfs"],
+  [1634035564, "pstore"],
+  [3405662737, "bpf"],
+  [1650812272, "configfs"],
+  [7377, "devpts"],
+  [3730735588, "efivarfs"],
+  [1702057283, "fusectl"],
+  [1112100429, "binfmt_misc"],
+  [1853056627, "nsfs"],
+  [4185718668, "selinuxfs"]
+]);
+function nearestExisting(dir) {
+  let current = dir;
+  for (; ; ) {
+    try {
+      statSync2(current);
+      return current;
+    } catch (error62) {
+      const parent = path7.dirname(current);
+      const code = error62.code;
+      if (code !== "ENOENT" && code !== "ENOTDIR" || parent === current) return current;
+      current = parent;
+    }
+  }
+}
+function checkWritableDir(dir, what) {
+  const resolved = path7.resolve(dir);
+  const existing = nearestExisting(resolved);
+  const where2 = existing === resolved ? "" : ` (its nearest existing folder is ${existing})`;
+  let isDirectory;
+  try {
+    isDirectory = statSync2(existing).isDirectory();
+  } catch (error62) {
+    throw new UsageError(`${what} ${dir}: cannot use it: ${error62.code ?? String(error62)}`);
+  }
+  if (!isDirectory) throw new UsageError(`${what} ${dir}: ${existing} is a file, not a folder`);
+  if (process.platform === "linux") {
+    const type = PSEUDO_FILESYSTEMS.get(statfsSync(existing).type);
+    if (type)
+      throw new UsageError(
+        `${what} ${dir}: ${existing} is on the kernel's ${type} filesystem, which cannot hold files`
+      );
+  }
+  try {
+    accessSync(existing, constants.W_OK);
+  } catch (error62) {
+    const code = error62.code ?? String(error62);
+    throw new UsageError(`${what} ${dir}: not writable${where2} (${code})`);
+  }
+}
+function makeWritableDir(dir, what) {
+  checkWritableDir(dir, what);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error62) {
+    throw new UsageError(
+      `${what} ${dir}: cannot create it (${error62.code ?? String(error62)})`
+    );
+  }
+}
+function readHolder(file2) {
+  try {
+    const [pid, host] = readFileSync4(file2, "utf8").split("\n");
+    const n = Number(pid);
+    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "" } : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function holderAlive(holder) {
+  if (holder.host !== os3.hostname()) return true;
+  try {
+    process.kill(holder.pid, 0);
+    return true;
+  } catch (error62) {
+    return error62.code === "EPERM";
+  }
+}
+function claimOutDir(dir, runFiles) {
+  const what = "output folder";
+  makeWritableDir(dir, what);
+  const lock = path7.join(dir, LOCK_FILE);
+  const me = `${process.pid}
+${os3.hostname()}
+`;
+  for (let attempt = 0; ; attempt++) {
+    let fd;
+    try {
+      fd = openSync2(lock, "wx");
+    } catch (error62) {
+      const code = error62.code;
+      if (code !== "EEXIST")
+        throw new UsageError(`${what} ${dir}: cannot create the lock ${lock} (${code ?? String(error62)})`);
+      const holder = readHolder(lock);
+      if (holder && holderAlive(holder)) {
+        throw new UsageError(
+          `${what} ${dir} is in use by another tr118 run (pid ${holder.pid}${holder.host !== os3.hostname() ? ` on ${holder.host}` : ""}): wait for it to finish or write elsewhere; if no run is going on, delete ${lock}`
+        );
+      }
+      if (attempt > 0) throw new UsageError(`${what} ${dir}: another run took its stale lock ${lock} at the same time`);
+      rmSync(lock, { force: true });
+      continue;
+    }
+    writeSync(fd, me);
+    closeSync2(fd);
+    break;
+  }
+  for (const name of runFiles) rmSync(path7.join(dir, name), { force: true });
+  return {
+    release: () => {
+      try {
+        if (readFileSync4(lock, "utf8") === me) rmSync(lock, { force: true });
+      } catch {
+      }
+    }
+  };
+}
+
+// src/results/store.ts
+import { copyFileSync, existsSync as existsSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2 } from "node:fs";
+import os4 from "node:os";
+import path8 from "node:path";
 
 // src/results/read.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync5 } from "node:fs";
 var latencyMs = external_exports.number({ error: "expected a finite latency in ms" }).gt(0, { error: "expected a latency > 0 ms" });
-var count = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
-var positiveCount = count.min(1, { error: "expected a whole number \u2265 1" });
+var count2 = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
+var positiveCount = count2.min(1, { error: "expected a whole number \u2265 1" });
 var rate = external_exports.number({ error: "expected a finite fraction" }).min(0, { error: "expected a fraction from 0 to 1" }).max(1, { error: "expected a fraction from 0 to 1" });
 var perplexity = external_exports.number({ error: "expected a finite perplexity" }).min(1, { error: "expected a perplexity \u2265 1 (the exponential of a mean negative log-likelihood)" });
 var fingerprintSchema = external_exports.object({
@@ -49061,8 +49363,8 @@ var comparableResultsSchema = external_exports.object({
       seqLen: positiveCount,
       realTokens: positiveCount,
       status: external_exports.enum(["ok", "unavailable", "degraded"]),
-      runs: count,
-      degradedRuns: count,
+      runs: count2,
+      degradedRuns: count2,
       degradedRate: rate,
       repetitionLatenciesMs: external_exports.array(external_exports.array(latencyMs)),
       fingerprint: fingerprintSchema
@@ -49113,7 +49415,7 @@ function gotValue(value) {
 function readResultsFile(file2, what = `baseline ${file2}`) {
   let text;
   try {
-    text = readFileSync4(file2, "utf8");
+    text = readFileSync5(file2, "utf8");
   } catch (error62) {
     const code = error62.code;
     throw new UsageError(`${what}: cannot read: ${code === "ENOENT" ? "no such file" : String(code)}`);
@@ -49128,8 +49430,21 @@ function readResultsFile(file2, what = `baseline ${file2}`) {
 }
 
 // src/results/store.ts
-function defaultStoreDir() {
-  return process.env.TR118_BASELINE_DIR ?? path7.join(os2.homedir(), ".cache", "tr118", "baselines");
+function defaultStoreDir(env = process.env, passwdHome = () => os4.userInfo().homedir) {
+  if (env.TR118_BASELINE_DIR) return env.TR118_BASELINE_DIR;
+  let home = env.HOME ?? "";
+  if (home === "") {
+    try {
+      home = passwdHome();
+    } catch {
+    }
+  }
+  if (home === "") {
+    throw new UsageError(
+      "baseline store: the default ~/.cache/tr118/baselines needs a home folder, but HOME is not set and this user has none: set HOME or TR118_BASELINE_DIR, or give the store (--store DIR; the Action: baseline-store)"
+    );
+  }
+  return path8.join(home, ".cache", "tr118", "baselines");
 }
 var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(name) {
@@ -49141,22 +49456,28 @@ function checkName(name) {
 }
 function storedBaselineFile(storeDir, name) {
   checkName(name);
-  return path7.join(storeDir, `${name}.json`);
+  return path8.join(storeDir, `${name}.json`);
 }
 function saveBaseline(resultsFile, name, storeDir) {
   checkName(name);
   readResultsFile(resultsFile, `results ${resultsFile}`);
-  mkdirSync(storeDir, { recursive: true });
+  makeWritableDir(storeDir, "baseline store");
   const target = storedBaselineFile(storeDir, name);
   const temporary = `${target}.${process.pid}.tmp`;
-  copyFileSync(resultsFile, temporary);
-  renameSync(temporary, target);
+  try {
+    copyFileSync(resultsFile, temporary);
+    renameSync(temporary, target);
+  } catch (error62) {
+    rmSync2(temporary, { force: true });
+    const code = error62.code ?? String(error62);
+    throw new UsageError(`baseline store ${storeDir}: cannot write ${target} (${code})`);
+  }
   return target;
 }
 function resolveBaseline(nameOrFile, storeDir) {
   if (existsSync3(nameOrFile)) return nameOrFile;
   if (NAME.test(nameOrFile) && !nameOrFile.endsWith(".json")) {
-    const stored = path7.join(storeDir, `${nameOrFile}.json`);
+    const stored = path8.join(storeDir, `${nameOrFile}.json`);
     if (existsSync3(stored)) return stored;
     const names = listBaselines(storeDir);
     throw new UsageError(
@@ -49167,7 +49488,14 @@ function resolveBaseline(nameOrFile, storeDir) {
 }
 function listBaselines(storeDir) {
   if (!existsSync3(storeDir)) return [];
-  return readdirSync2(storeDir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
+  let names;
+  try {
+    names = readdirSync2(storeDir);
+  } catch (error62) {
+    const code = error62.code ?? String(error62);
+    throw new UsageError(`baseline store ${storeDir}: cannot list it (${code === "ENOTDIR" ? "not a folder" : code})`);
+  }
+  return names.filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -".json".length)).sort();
 }
 function loadBaseline(nameOrFile, storeDir) {
   const file2 = resolveBaseline(nameOrFile, storeDir);
@@ -49183,24 +49511,41 @@ var OUTPUT_FILES = {
   report: "report.md",
   verdict: "verdict.json"
 };
+var MERGED_FILE = "merged.json";
+var RUN_FILES = [...Object.values(OUTPUT_FILES), MERGED_FILE];
 async function runPipeline(options) {
   const { config: config2 } = options;
   const startedAt = /* @__PURE__ */ new Date();
   const model = await resolveModelFile(config2, options.modelFromFlag ?? false);
   const backendModels = await resolveBackendModels(config2);
-  const inputTokens = readTokenFile(config2, config2.inputTokensPath, ["inputs", "tokens"]);
+  const notes = [];
+  const note = (message) => {
+    notes.push(message);
+    options.warn?.(message);
+  };
+  let evalTokens;
+  let input2;
+  if (config2.inputTokens.from === "accuracy") {
+    evalTokens = loadEvalTokens(config2);
+    input2 = { tokens: evalTokens.tokens, file: evalTokens.file, keyPath: evalTokens.keyPath };
+  } else {
+    const keyPath = ["inputs", "tokens"];
+    const file2 = config2.inputTokens.path;
+    input2 = { tokens: readTokenFile(config2, file2, keyPath), file: file2, keyPath };
+  }
+  const inputTokens = input2.tokens;
   for (const s of config2.scenarios) {
     const needed = tokensNeeded(s.batch, s.seqLen);
     if (inputTokens.length < needed) {
+      const used = config2.inputTokens.from === "accuracy" ? " (inputs.tokens is not set: the scenarios use it)" : "";
       throw new UsageError(
-        `config error: ${config2.locate(["scenarios", s.name])}: scenarios.${s.name}: a ${s.batch}\xD7${s.seqLen} batch of distinct rows needs ${needed} tokens; inputs.tokens (${config2.inputTokensPath}) has ${inputTokens.length}`
+        `config error: ${config2.locate(["scenarios", s.name])}: scenarios.${s.name}: a ${s.batch}\xD7${s.seqLen} batch of distinct rows needs ${needed} tokens; ${formatKeyPath(input2.keyPath)} (${input2.file}) has ${inputTokens.length}${used}`
       );
     }
   }
-  let evalTokens;
   let accuracyTokens;
   if (config2.accuracy.enabled) {
-    evalTokens = loadEvalTokens(config2, inputTokens);
+    evalTokens ??= loadEvalTokens(config2, input2);
     const all = evalTokens.tokens;
     const accuracyKey = evalTokens.keyPath;
     accuracyTokens = all.slice(0, config2.accuracy.maxTokens);
@@ -49227,71 +49572,133 @@ async function runPipeline(options) {
     }
   }
   const baseModelFile = config2.compare.baseModelPath ? await resolveBaseModelFile(config2, options.baseModelFromFlag ?? false) : void 0;
+  const fixtureTokens = fixturePath("heldout.tokens.json");
+  const idsByDefault = config2.inputTokens.from === "fixture" || sameFile(config2.source, defaultConfigPath());
+  const fixtureUses = idsByDefault ? [
+    ...config2.inputTokens.from !== "accuracy" && sameFile(config2.inputTokens.path, fixtureTokens) ? ["the scenarios"] : [],
+    ...config2.accuracy.enabled && config2.accuracy.source.kind === "tokens" && sameFile(config2.accuracy.source.path, fixtureTokens) ? ["the perplexity (meaningless for another tokenizer)"] : []
+  ] : [];
+  if (fixtureUses.length > 0) {
+    const foreign = await modelsOtherThanFixture([
+      model,
+      ...backendModels.values(),
+      ...baseModelFile ? [baseModelFile] : []
+    ]);
+    if (foreign.length > 0) {
+      const why = config2.inputTokens.from === "fixture" ? " (inputs.tokens is not set)" : " (the built-in default config names them)";
+      note(
+        `${fixtureUses.join(" and ")} use the bundled fixture's token ids${why}, made by the fixture model's tokenizer (${fixtureTokens}), but ${foreign.join(", ")} ${foreign.length === 1 ? "is" : "are"} not the fixture model: set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model`
+      );
+    }
+  }
+  const claim2 = claimOutDir(options.outDir, RUN_FILES);
   try {
-    mkdirSync2(options.outDir, { recursive: true });
-  } catch (error62) {
-    throw new UsageError(
-      `cannot create the output folder ${options.outDir}: ${error62.code ?? String(error62)}`
+    const files = Object.fromEntries(
+      Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path9.join(options.outDir, name)])
     );
-  }
-  const files = Object.fromEntries(
-    Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path8.join(options.outDir, name)])
-  );
-  writeFileSync(files.raw, "");
-  const baseModel = config2.compare.baseModelPath;
-  const measurement = await measureMatrix({
-    config: config2,
-    baseModelPath: baseModel,
-    inputTokens,
-    accuracyTokens,
-    record: (record2) => appendFileSync(files.raw, `${JSON.stringify(record2)}
+    writeFileSync(files.raw, "");
+    const budget = memoryBudget(config2.limits.memoryBudgetMiB);
+    const baseModel = config2.compare.baseModelPath;
+    const measurement = await measureMatrix({
+      config: config2,
+      baseModelPath: baseModel,
+      inputTokens,
+      accuracyTokens,
+      record: (record2) => appendFileSync(files.raw, `${JSON.stringify(record2)}
 `),
-    checkVocab: (vocabSize) => {
-      checkTokensInVocab(config2, inputTokens, vocabSize, config2.inputTokensPath, ["inputs", "tokens"]);
-      if (accuracyTokens && evalTokens) {
-        checkTokensInVocab(config2, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
-      }
-    },
-    ...options.progress ? { progress: options.progress } : {},
-    ...options.backendOptions ? { backendOptions: options.backendOptions } : {}
-  });
-  const environment = collectEnvironment();
-  const git = collectGitState(options.cwd ?? process.cwd());
-  const finishedAt = /* @__PURE__ */ new Date();
-  const build = (part, modelFile) => buildResults({
-    config: config2,
-    measurement: part,
-    model: modelFile,
-    backendModels: [...backendModels.values()],
-    environment,
-    git,
-    startedAt,
-    finishedAt,
-    evaluatedTokens: accuracyTokens?.length ?? 0,
-    evalTokens
-  });
-  const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
-  let results;
-  if (baseModel && baseModelFile) {
-    const base = build(splitMeasurement(measurement, "base"), { name: path8.basename(baseModel), ...baseModelFile });
-    const comparison = compareResults(base, candidate, path8.basename(baseModel), compareOptions(config2, "same-run"));
-    results = withComparison(candidate, config2, comparison, { sameRunBase: base });
-  } else if (baseline) {
-    const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
-    results = withComparison(candidate, config2, comparison);
-  } else {
-    results = withComparison(candidate, config2, null, { baselineProblem });
+      rejectBaseModel: (backend, reason) => {
+        throw new UsageError(
+          `config error: ${baseModelWhere(config2, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ""}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`
+        );
+      },
+      checkVocab: (vocabSize) => {
+        checkTokensInVocab(config2, inputTokens, vocabSize, input2.file, input2.keyPath);
+        if (accuracyTokens && evalTokens) {
+          checkTokensInVocab(config2, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+        }
+        const findings = checkLogitsMemory(plannedPasses(config2), vocabSize, budget);
+        const refused = findings.find((f) => f.level === "refuse");
+        if (refused) throw new UsageError(`config error: ${config2.locate(refused.pass.keyPath)}: ${refused.message}`);
+        for (const f of findings) if (!notes.includes(f.message)) note(f.message);
+      },
+      ...options.progress ? { progress: options.progress } : {},
+      ...options.backendOptions ? { backendOptions: options.backendOptions } : {}
+    });
+    const environment = collectEnvironment();
+    const git = collectGitState(options.cwd ?? process.cwd());
+    const finishedAt = /* @__PURE__ */ new Date();
+    const build = (part, modelFile) => buildResults({
+      config: config2,
+      measurement: part,
+      model: modelFile,
+      backendModels: [...backendModels.values()],
+      environment,
+      git,
+      startedAt,
+      finishedAt,
+      evaluatedTokens: accuracyTokens?.length ?? 0,
+      evalTokens,
+      notes
+    });
+    const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
+    let results;
+    if (baseModel && baseModelFile) {
+      const base = build(splitMeasurement(measurement, "base"), { name: path9.basename(baseModel), ...baseModelFile });
+      const comparison = compareResults(base, candidate, path9.basename(baseModel), compareOptions(config2, "same-run"));
+      results = withComparison(candidate, config2, comparison, { sameRunBase: base });
+    } else if (baseline) {
+      const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
+      results = withComparison(candidate, config2, comparison);
+    } else {
+      results = withComparison(candidate, config2, null, { baselineProblem });
+    }
+    writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
+`);
+    writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
+`);
+    writeFileSync(files.summary, renderSummaryCsv(results));
+    writeFileSync(files.report, renderMarkdown(results));
+    const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path9.basename(f)]));
+    writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
+`);
+    return { results, files };
+  } finally {
+    claim2.release();
   }
-  writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
-`);
-  writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
-`);
-  writeFileSync(files.summary, renderSummaryCsv(results));
-  writeFileSync(files.report, renderMarkdown(results));
-  const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path8.basename(f)]));
-  writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
-`);
-  return { results, files };
+}
+function plannedPasses(config2) {
+  const passes = config2.scenarios.map((s) => ({
+    keyPath: ["scenarios", s.name],
+    label: `scenarios.${s.name}`,
+    batch: s.batch,
+    seqLen: s.seqLen
+  }));
+  if (config2.accuracy.enabled) {
+    passes.push({
+      keyPath: ["accuracy", "window"],
+      label: "accuracy.window",
+      batch: 1,
+      seqLen: config2.accuracy.windowTokens
+    });
+    const probe = config2.accuracy.parity;
+    if (probe) passes.push({ keyPath: ["accuracy", "parity"], label: "accuracy.parity", ...probe });
+  }
+  return passes;
+}
+function sameFile(a, b) {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+async function modelsOtherThanFixture(models) {
+  let fixtureSha256;
+  try {
+    fixtureSha256 = await sha256File(fixturePath("model.onnx"));
+  } catch {
+  }
+  return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
 }
 function splitMeasurement(measurement, side) {
   const isBase = (name) => name.endsWith(BASE_SUFFIX);
@@ -49400,7 +49807,7 @@ function createProgress(stream, quiet) {
 var DEFAULT_CONFIG = "fixtures/configs/default.yml";
 var DEFAULT_OUT_DIR = "tr118-results";
 function configFrom(io, file2, overrides = {}) {
-  const configFile = file2 ? path9.resolve(io.cwd, file2) : path9.join(packageRoot(), DEFAULT_CONFIG);
+  const configFile = file2 ? path10.resolve(io.cwd, file2) : path10.join(packageRoot(), DEFAULT_CONFIG);
   return loadConfigFile(configFile, overrides);
 }
 function exitCodeOf(decision, failOn) {
@@ -49415,10 +49822,10 @@ function failOnOption() {
 async function runCommand(flags, io) {
   if (flags.baseline && flags.baseModel) throw new UsageError("give either --baseline or --base-model, not both");
   const config2 = configFrom(io, flags.config, {
-    modelPath: flags.model ? path9.resolve(io.cwd, flags.model) : void 0,
-    baseModelPath: flags.baseModel ? path9.resolve(io.cwd, flags.baseModel) : void 0
+    modelPath: flags.model ? path10.resolve(io.cwd, flags.model) : void 0,
+    baseModelPath: flags.baseModel ? path10.resolve(io.cwd, flags.baseModel) : void 0
   });
-  const outDir = path9.resolve(io.cwd, flags.out);
+  const outDir = outDirFrom(io, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
   try {
@@ -49428,8 +49835,11 @@ async function runCommand(flags, io) {
       modelFromFlag: flags.model !== void 0,
       baseModelFromFlag: flags.baseModel !== void 0,
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : void 0,
-      baselineStore: flags.store ? path9.resolve(io.cwd, flags.store) : void 0,
+      baselineStore: flags.store ? path10.resolve(io.cwd, flags.store) : void 0,
       progress: progress.onEvent,
+      // Printed even with --quiet: a warning says a figure may not mean what it seems to.
+      warn: (message) => io.stderr.write(`tr118: warning: ${message}
+`),
       cwd: io.cwd
     });
   } finally {
@@ -49448,16 +49858,26 @@ async function runCommand(flags, io) {
 `);
   }
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
-  io.stdout.write(`report: ${path9.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
+  io.stdout.write(`report: ${path10.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
 `);
   return exitCodeOf(v.decision, flags.failOn);
 }
+function outDirFrom(io, out) {
+  if (out.trim() === "") {
+    throw new UsageError(
+      "--out: expected an output folder; got an empty path (to write into this folder, give --out .)"
+    );
+  }
+  return path10.resolve(io.cwd, out);
+}
 function resolveArgument(io, value) {
-  return value.includes("/") || value.endsWith(".json") ? path9.resolve(io.cwd, value) : value;
+  return value.includes("/") || value.endsWith(".json") ? path10.resolve(io.cwd, value) : value;
 }
 function compareCommand(baseFile, candidateFile, flags, io) {
-  const base = readResultsFile(path9.resolve(io.cwd, baseFile), `base ${baseFile}`);
-  const candidate = readResultsFile(path9.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
+  const outDir = outDirFrom(io, flags.out);
+  checkWritableDir(outDir, "output folder");
+  const base = readResultsFile(path10.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const candidate = readResultsFile(path10.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config2 = flags.config ? configFrom(io, flags.config) : parseConfig(
     "model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n",
     "<defaults>",
@@ -49491,9 +49911,8 @@ function compareCommand(baseFile, candidateFile, flags, io) {
   }
   for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
 `);
-  const outDir = path9.resolve(io.cwd, flags.out);
-  mkdirSync3(outDir, { recursive: true });
-  const file2 = path9.join(outDir, OUTPUT_FILES.verdict);
+  makeWritableDir(outDir, "output folder");
+  const file2 = path10.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync2(
     file2,
     `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, definitions: ratioDefinitions("stored"), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
@@ -49521,18 +49940,18 @@ function buildProgram(io, setExit) {
     (base, candidate, flags) => setExit(compareCommand(base, candidate, flags, io))
   );
   const baseline = program2.command("baseline").description("manage the local baseline store");
-  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path9.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
+  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path10.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
     const target = saveBaseline(
-      path9.resolve(io.cwd, results),
+      path10.resolve(io.cwd, results),
       flags.name,
-      flags.store ? path9.resolve(io.cwd, flags.store) : defaultStoreDir()
+      flags.store ? path10.resolve(io.cwd, flags.store) : defaultStoreDir()
     );
     io.stdout.write(`saved baseline ${flags.name}: ${target}
 `);
     setExit(ExitCode.pass);
   });
   baseline.command("show").description("list stored baselines, or summarize one").argument("[name]", "a stored baseline name (or a results.json path)").option("--store <dir>", "store folder").action((name, flags) => {
-    const store = flags.store ? path9.resolve(io.cwd, flags.store) : defaultStoreDir();
+    const store = flags.store ? path10.resolve(io.cwd, flags.store) : defaultStoreDir();
     if (!name) {
       const names = listBaselines(store);
       io.stdout.write(names.length > 0 ? `${names.join("\n")}

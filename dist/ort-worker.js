@@ -1246,14 +1246,14 @@ function codePointLength(str) {
   const units = str.length;
   if (!highSurrogate.test(str))
     return units;
-  let count = units;
+  let count2 = units;
   for (let i = 0; i < units - 1; i++) {
     if ((str.charCodeAt(i) & 64512) === 55296 && (str.charCodeAt(i + 1) & 64512) === 56320) {
-      count--;
+      count2--;
       i++;
     }
   }
-  return count;
+  return count2;
 }
 function getLengthableOrigin(input2) {
   if (Array.isArray(input2))
@@ -5636,8 +5636,8 @@ function az_default() {
 }
 
 // node_modules/zod/v4/locales/be.js
-function getBelarusianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getBelarusianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -8284,8 +8284,8 @@ function hu_default() {
 }
 
 // node_modules/zod/v4/locales/hy.js
-function getArmenianPlural(count, one, many) {
-  return Math.abs(count) === 1 ? one : many;
+function getArmenianPlural(count2, one, many) {
+  return Math.abs(count2) === 1 ? one : many;
 }
 function withDefiniteArticle(word) {
   if (!word)
@@ -11023,8 +11023,8 @@ function ro_default() {
 }
 
 // node_modules/zod/v4/locales/ru.js
-function getRussianPlural(count, one, few, many) {
-  const absCount = Math.abs(count);
+function getRussianPlural(count2, one, few, many) {
+  const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
   const lastTwoDigits = absCount % 100;
   if (lastTwoDigits >= 11 && lastTwoDigits <= 19) {
@@ -19741,7 +19741,25 @@ var PRECISIONS = ["fp32", "fp16", "int8"];
 var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
-var positiveInt = external_exports.int().min(1);
+var LIMITS = {
+  repetitions: 1e3,
+  warmup: 1e4,
+  iterations: 1e5,
+  /** Rows of one forward pass (scenarios and the parity probe). */
+  batch: 4096,
+  /** Tokens per row (scenarios, the parity probe, the perplexity window, model.context_tokens): 1 Mi tokens. */
+  seqLen: 1048576,
+  /** A day per run: a longer one is a hung backend. */
+  timeoutSeconds: 86400,
+  maxTokens: 1e8,
+  /** The PRNG takes 32 bits. */
+  seed: 4294967295,
+  threads: 1024,
+  deviceId: 1023,
+  /** 16 TiB. */
+  memoryBudgetMiB: 16777216
+};
+var count = (min, max) => external_exports.int().min(min).max(max);
 var LATENCY_DEFAULTS = {
   fail_fraction: 0.05,
   warn_fraction: 0.03,
@@ -19749,24 +19767,23 @@ var LATENCY_DEFAULTS = {
   confidence: 0.95,
   between_runs_fraction: 0.1
 };
-var nonNegativeInt = external_exports.int().min(0);
 var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 var backendObjectSchema = external_exports.strictObject({
   name: backendName,
   engine: external_exports.enum(ENGINES).optional(),
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
   precision: external_exports.enum(PRECISIONS).optional(),
-  device_id: nonNegativeInt.optional(),
+  device_id: count(0, LIMITS.deviceId).optional(),
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
-  intra_op_threads: nonNegativeInt.optional(),
-  inter_op_threads: nonNegativeInt.optional(),
+  intra_op_threads: count(0, LIMITS.threads).optional(),
+  inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
   /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
   model: external_exports.string().min(1).optional()
 });
 var scenarioSchema = external_exports.strictObject({
-  batch: positiveInt,
-  seq_len: positiveInt
+  batch: count(1, LIMITS.batch),
+  seq_len: count(1, LIMITS.seqLen)
 });
 var configSchema = external_exports.strictObject({
   model: external_exports.strictObject({
@@ -19774,7 +19791,7 @@ var configSchema = external_exports.strictObject({
     /** A label for reports; defaults to the file name. */
     name: external_exports.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: positiveInt.optional(),
+    context_tokens: count(1, LIMITS.seqLen).optional(),
     /**
      * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
      * the raw config (hashed into the manifest) of existing configs stays as it was.
@@ -19789,12 +19806,12 @@ var configSchema = external_exports.strictObject({
   /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
   unavailable_backend: external_exports.enum(["warn", "fail"]).default("warn"),
   scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
-  repetitions: positiveInt.default(10),
-  warmup: nonNegativeInt.default(3),
-  iterations: positiveInt.default(40),
-  timeout_s: external_exports.number().positive().default(120),
+  repetitions: count(1, LIMITS.repetitions).default(10),
+  warmup: count(0, LIMITS.warmup).default(3),
+  iterations: count(1, LIMITS.iterations).default(40),
+  timeout_s: external_exports.number().positive().max(LIMITS.timeoutSeconds).default(120),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
-  seed: nonNegativeInt.default(118),
+  seed: count(0, LIMITS.seed).default(118),
   accuracy: external_exports.strictObject({
     enabled: external_exports.boolean().default(true),
     /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
@@ -19803,16 +19820,16 @@ var configSchema = external_exports.strictObject({
     text: external_exports.string().min(1).optional(),
     /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
     tokenizer: external_exports.string().min(1).optional(),
-    max_tokens: positiveInt.default(4096),
-    window: external_exports.int().min(2).default(256),
-    stride: positiveInt.default(128),
+    max_tokens: count(1, LIMITS.maxTokens).default(4096),
+    window: count(2, LIMITS.seqLen).default(256),
+    stride: count(1, LIMITS.seqLen).default(128),
     /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
     reference: backendName.optional(),
     /** Logits of one probe batch compared with the reference backend's. */
     parity: external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
-      batch: positiveInt.default(2),
-      seq_len: positiveInt.default(64)
+      batch: count(1, LIMITS.batch).default(2),
+      seq_len: count(1, LIMITS.seqLen).default(64)
     }).default({ enabled: true, batch: 2, seq_len: 64 })
   }).default({
     enabled: true,
@@ -19854,6 +19871,14 @@ var configSchema = external_exports.strictObject({
     latency: LATENCY_DEFAULTS,
     max_degraded_rate_increase: 0
   }),
+  /** Resource limits of this run (README "Config reference", "Memory"). */
+  limits: external_exports.strictObject({
+    /**
+     * A cell whose logits alone (batch × seq_len × vocab × 4 bytes) exceed this warns; beyond MEMORY_REFUSE_MULTIPLE
+     * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
+     */
+    memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
+  }).default({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
     /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
@@ -19983,7 +20008,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
      */
     kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
     message: external_exports.string(),
-    keyPath: external_exports.array(external_exports.string()).optional()
+    keyPath: external_exports.array(external_exports.string()).optional(),
+    /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
+    model: external_exports.enum(["candidate", "base"]).optional()
   })
 ]);
 
@@ -20264,10 +20291,14 @@ async function handle(raw) {
   switch (request.type) {
     case "open": {
       spec = { ...request.backend, provider: request.backend.provider };
+      let opening = "candidate";
       try {
         const paired = request.baseModelPath !== void 0;
         const openBase = async () => {
-          if (request.baseModelPath !== void 0) baseSession = await openSession(request.baseModelPath, spec, true);
+          if (request.baseModelPath === void 0) return;
+          opening = "base";
+          baseSession = await openSession(request.baseModelPath, spec, true);
+          opening = "candidate";
         };
         if (request.baseFirst) await openBase();
         session = await openSession(spec.modelPath, spec, paired);
@@ -20277,7 +20308,7 @@ async function handle(raw) {
         const message = describeError(error62);
         if (error62 instanceof ModelConfigError)
           send({ type: "error", id: request.id, kind: "usage", message, keyPath: [...error62.keyPath] });
-        else send({ type: "error", id: request.id, kind: openFailureKind(message), message });
+        else send({ type: "error", id: request.id, kind: openFailureKind(message), message, model: opening });
       }
       return;
     }

@@ -8,17 +8,23 @@ import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/results/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { runProcess } from '../helpers/run.js';
 
 /**
  * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
  * after `timeoutMs` is killed: its code is then null (a hang, not a slow run: every case here ends in seconds).
  */
-function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env, timeoutMs = 120_000, uid?: number) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+async function tr118(
+  args: string[],
+  cwd = ROOT,
+  env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 120_000,
+  uid?: number,
+) {
+  const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd,
     env,
-    encoding: 'utf8',
-    timeout: timeoutMs,
+    timeoutMs,
     ...(uid !== undefined ? { uid, gid: uid } : {}),
   });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
@@ -27,47 +33,47 @@ function tr118(args: string[], cwd = ROOT, env: NodeJS.ProcessEnv = process.env,
 const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
 
 describe('tr118 exit codes (README "Exit codes")', () => {
-  it('--help and --version exit 0', () => {
-    const help = tr118(['--help']);
+  it('--help and --version exit 0', async () => {
+    const help = await tr118(['--help']);
     expect(help.code).toBe(ExitCode.pass);
     expect(help.stdout).toContain('Usage: tr118');
     expect(help.stdout).toContain('Exit codes');
-    const runHelp = tr118(['run', '--help']);
+    const runHelp = await tr118(['run', '--help']);
     expect(runHelp.stdout).toContain('--config <file>');
-    const version = tr118(['--version']);
+    const version = await tr118(['--version']);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe(
       (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version,
     );
   });
 
-  it('no command and unknown flags exit 2', () => {
-    expect(tr118([]).code).toBe(ExitCode.usage);
-    const bad = tr118(['run', '--frobnicate']);
+  it('no command and unknown flags exit 2', async () => {
+    expect((await tr118([])).code).toBe(ExitCode.usage);
+    const bad = await tr118(['run', '--frobnicate']);
     expect(bad.code).toBe(ExitCode.usage);
     expect(bad.stderr).toContain("unknown option '--frobnicate'");
   });
 
-  it('a bad config exits 2 with one clear line and no stack trace', () => {
+  it('a bad config exits 2 with one clear line and no stack trace', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'bad.yml');
     writeFileSync(
       file,
       'model:\n  onnx: m.onnx\nbackends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 0, seq_len: 8 }\n',
     );
-    const r = tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
+    const r = await tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr.trim()).toBe(`tr118: config error: ${file}:5:15: scenarios.s.batch: expected a number ≥ 1; got 0`);
   });
 
-  it('a missing model file exits 2 naming the key and its line', () => {
+  it('a missing model file exits 2 naming the key and its line', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'c.yml');
     writeFileSync(
       file,
       'model:\n  onnx: nowhere.onnx\nbackends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\n',
     );
-    const r = tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
+    const r = await tr118(['run', '--config', file, '--out', path.join(dir, 'out')]);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toContain(
       `${file}:2:9: model.onnx: expected an existing ONNX file; got "${path.join(dir, 'nowhere.onnx')}"`,
@@ -75,16 +81,16 @@ describe('tr118 exit codes (README "Exit codes")', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('a passing run exits 0 and writes the report; a failing gate exits 1', () => {
+  it('a passing run exits 0 and writes the report; a failing gate exits 1', async () => {
     const dir = tempDir();
-    const pass = tr118(['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'pass')]);
+    const pass = await tr118(['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'pass')]);
     expect(pass.stderr).toContain('[1/2] onnxruntime-cpu × single_micro');
     expect(pass.code).toBe(ExitCode.pass);
     expect(pass.stdout).toContain('verdict: pass');
     expect(existsSync(path.join(dir, 'pass', 'report.md'))).toBe(true);
 
     // A perplexity ceiling below what the model achieves must fail the gate.
-    const failing = tr118([
+    const failing = await tr118([
       'run',
       '--config',
       writeConfig(dir, `${SMALL}thresholds: { max_perplexity: 1.5 }\n`),
@@ -98,30 +104,30 @@ describe('tr118 exit codes (README "Exit codes")', () => {
     expect(failing.stderr).toBe('');
   });
 
-  it('a backend that did not run is never a silent pass; --fail-on decides which verdict exits 1', () => {
+  it('a backend that did not run is never a silent pass; --fail-on decides which verdict exits 1', async () => {
     const dir = tempDir();
     // tensorrt-fp16 is unavailable everywhere in this version (no native worker yet): a stand-in for a GPU backend
     // on a machine without one.
     const gpuOnly = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
-    const nothing = tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'a'), '-q']);
+    const nothing = await tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'a'), '-q']);
     expect(nothing.stdout).toMatch(/^verdict: inconclusive \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
     expect(nothing.stdout).toMatch(/^ {2}warn: tensorrt-fp16: configured but not run \(unavailable: /m);
     expect(nothing.code).toBe(ExitCode.gateFailed);
-    expect(tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'b'), '-q', '--fail-on', 'fail']).code).toBe(
-      ExitCode.pass,
-    );
+    expect(
+      (await tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'b'), '-q', '--fail-on', 'fail'])).code,
+    ).toBe(ExitCode.pass);
 
     const mixed = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[onnxruntime-cpu, tensorrt-fp16]'));
-    const warned = tr118(['run', '--config', mixed, '--out', path.join(dir, 'c'), '-q']);
+    const warned = await tr118(['run', '--config', mixed, '--out', path.join(dir, 'c'), '-q']);
     expect(warned.stdout).toMatch(/^verdict: warn \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);
     expect(warned.code).toBe(ExitCode.pass);
     const report = readFileSync(path.join(dir, 'c', 'report.md'), 'utf8');
     expect(report).toMatch(/^\*\*Verdict: ⚠️ warn\*\* — .*not run: tensorrt-fp16 \(unavailable\)\.$/m);
-    expect(tr118(['run', '--config', mixed, '--out', path.join(dir, 'd'), '-q', '--fail-on', 'warn']).code).toBe(
-      ExitCode.gateFailed,
-    );
+    expect(
+      (await tr118(['run', '--config', mixed, '--out', path.join(dir, 'd'), '-q', '--fail-on', 'warn'])).code,
+    ).toBe(ExitCode.gateFailed);
 
-    const bad = tr118(['run', '--config', mixed, '--out', path.join(dir, 'e'), '--fail-on', 'sometimes']);
+    const bad = await tr118(['run', '--config', mixed, '--out', path.join(dir, 'e'), '--fail-on', 'sometimes']);
     expect(bad.code).toBe(ExitCode.usage);
     expect(bad.stderr).toContain('Allowed choices are warn, inconclusive, fail, never');
   });
@@ -196,9 +202,9 @@ describe('tr118 exit codes (README "Exit codes")', () => {
 });
 
 describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
-  it('runs a small matrix end to end with its bundled worker', () => {
+  it('runs a small matrix end to end with its bundled worker', async () => {
     const dir = tempDir();
-    const r = spawnSync(
+    const r = await runProcess(
       process.execPath,
       [
         path.join(ROOT, 'dist/cli.js'),
@@ -209,7 +215,7 @@ describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
         path.join(dir, 'out'),
         '-q',
       ],
-      { encoding: 'utf8', timeout: 120_000 },
+      { timeoutMs: 120_000 },
     );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -439,12 +445,12 @@ const BAD_RUNS: readonly BadRun[] = [
 ];
 
 describe('bad inputs found during a run: exit 2, one line, and the process ends', () => {
-  it.each(BAD_RUNS)('$name', ({ setup, expect: parts, unprivileged }) => {
+  it.each(BAD_RUNS)('$name', async ({ setup, expect: parts, unprivileged }) => {
     const dir = tempDir();
     const asNobody = unprivileged === true && RUNNING_AS_ROOT;
     if (asNobody) chmodSync(dir, 0o755); // nobody reads the config written here
     const { args, env } = setup(dir);
-    const r = tr118(args, ROOT, env ?? process.env, 60_000, asNobody ? NOBODY : undefined);
+    const r = await tr118(args, ROOT, env ?? process.env, 60_000, asNobody ? NOBODY : undefined);
     expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
     expect(r.code).toBe(ExitCode.usage);
     const lines = r.stderr.trim().split('\n');
@@ -458,11 +464,11 @@ describe('bad inputs found during a run: exit 2, one line, and the process ends'
 });
 
 describe('a candidate model that fails to load', () => {
-  it('is the gate failing (exit 1, degraded), not a usage error: the PR brought it', () => {
+  it('is the gate failing (exit 1, degraded), not a usage error: the PR brought it', async () => {
     const dir = tempDir();
     const model = path.join(dir, 'model.onnx');
     writeFileSync(model, 'not a model\n');
-    const r = tr118([
+    const r = await tr118([
       'run',
       '--config',
       writeConfig(dir, SMALL),
@@ -479,7 +485,7 @@ describe('a candidate model that fails to load', () => {
 });
 
 describe('the output folder holds the files of one run', () => {
-  it("a new run clears the previous run's files first: a failed run leaves only its own partial results.jsonl", () => {
+  it("a new run clears the previous run's files first: a failed run leaves only its own partial results.jsonl", async () => {
     const dir = tempDir();
     const out = path.join(dir, 'out');
     mkdirSync(out);
@@ -489,19 +495,19 @@ describe('the output folder holds the files of one run', () => {
     writeFileSync(path.join(out, 'notes.txt'), 'not ours: kept\n');
     const config = path.join(dir, 'c.yml');
     writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
-    const r = tr118(['run', '--config', config, '--out', out, '-q'], ROOT, process.env, 60_000);
+    const r = await tr118(['run', '--config', config, '--out', out, '-q'], ROOT, process.env, 60_000);
     expect(r.code).toBe(ExitCode.usage);
     expect(readdirSync(out).sort()).toEqual(['notes.txt', 'results.jsonl']);
     expect(readFileSync(path.join(out, 'results.jsonl'), 'utf8')).not.toContain('"old"');
   });
 
-  it('the lock of a run that no longer exists is taken over, and released at the end', () => {
+  it('the lock of a run that no longer exists is taken over, and released at the end', async () => {
     const dir = tempDir();
     const out = path.join(dir, 'out');
     mkdirSync(out);
     const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     writeFileSync(path.join(out, LOCK_FILE), `${gone.stdout}\n${os.hostname()}\n`);
-    const r = tr118(['run', '--config', writeConfig(dir, SMALL), '--out', out, '-q']);
+    const r = await tr118(['run', '--config', writeConfig(dir, SMALL), '--out', out, '-q']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(ExitCode.pass);
     expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);

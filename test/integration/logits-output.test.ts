@@ -2,7 +2,6 @@
  * The logits are found by name (model.logits_output), never by position: copies of the fixture with other graph
  * outputs, run through `tr118 run` as a user would.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,12 +11,12 @@ import { ExitCode } from '../../src/errors.js';
 import type { Results } from '../../src/results/build.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir } from '../helpers/fixture.js';
 import { rewiredFixture } from '../helpers/python.js';
+import { runProcess } from '../helpers/run.js';
 
-function tr118(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+async function tr118(args: string[]) {
+  const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
+    timeoutMs: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -54,31 +53,31 @@ describe('model.logits_output: the logits are read by name', () => {
   let dir: string;
   /** The fixture's own perplexity under the same config. */
   let fixturePerplexity: number;
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir();
     const out = path.join(dir, 'fixture');
-    const r = tr118(['run', '--config', config(dir, 'fixture', FIXTURE_MODEL), '--out', out, '--quiet']);
+    const r = await tr118(['run', '--config', config(dir, 'fixture', FIXTURE_MODEL), '--out', out, '--quiet']);
     expect(r.code).toBe(ExitCode.pass);
     fixturePerplexity = perplexity(out)!;
     expect(fixturePerplexity).toBeGreaterThan(10);
     expect(fixturePerplexity).toBeLessThan(200);
   });
 
-  it('a model with an extra output before logits scores the same perplexity as the fixture', () => {
+  it('a model with an extra output before logits scores the same perplexity as the fixture', async () => {
     const model = rewiredFixture(path.join(dir, 'extra-first.onnx'), 'extra-first');
     const out = path.join(dir, 'extra-first');
-    const r = tr118(['run', '--config', config(dir, 'extra-first', model), '--out', out, '--quiet']);
+    const r = await tr118(['run', '--config', config(dir, 'extra-first', model), '--out', out, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(ExitCode.pass);
     // The same logits, the same perplexity: the hidden state read as logits gave a wrong one, and a pass.
     expect(Math.abs(perplexity(out)! / fixturePerplexity - 1)).toBeLessThan(1e-6);
   });
 
-  it('a model whose only output is not named logits: exit 2 naming the key and the outputs it has', () => {
+  it('a model whose only output is not named logits: exit 2 naming the key and the outputs it has', async () => {
     const model = rewiredFixture(path.join(dir, 'renamed.onnx'), 'renamed', 'scores');
     const file = config(dir, 'renamed', model);
     const started = Date.now();
-    const r = tr118(['run', '--config', file, '--out', path.join(dir, 'renamed'), '--quiet']);
+    const r = await tr118(['run', '--config', file, '--out', path.join(dir, 'renamed'), '--quiet']);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr.trim()).toBe(
       `tr118: config error: ${file}:2:3: model.logits_output: ${model} has no output named "logits" ` +
@@ -88,15 +87,15 @@ describe('model.logits_output: the logits are read by name', () => {
     expect(Date.now() - started).toBeLessThan(60_000);
 
     const named = path.join(dir, 'renamed-named');
-    const ok = tr118(['run', '--config', config(dir, 'named', model, 'scores'), '--out', named, '--quiet']);
+    const ok = await tr118(['run', '--config', config(dir, 'named', model, 'scores'), '--out', named, '--quiet']);
     expect(ok.code).toBe(ExitCode.pass);
     expect(Math.abs(perplexity(named)! / fixturePerplexity - 1)).toBeLessThan(1e-6);
   });
 
-  it('an output named logits of the wrong shape degrades the backend, naming the shape', () => {
+  it('an output named logits of the wrong shape degrades the backend, naming the shape', async () => {
     const model = rewiredFixture(path.join(dir, 'flat.onnx'), 'flat');
     const out = path.join(dir, 'flat');
-    const r = tr118(['run', '--config', config(dir, 'flat', model), '--out', out, '--quiet']);
+    const r = await tr118(['run', '--config', config(dir, 'flat', model), '--out', out, '--quiet']);
     expect(r.code).toBe(ExitCode.gateFailed);
     const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as Results;
     const cell = results.cells.find((c) => c.backend === 'onnxruntime-cpu');

@@ -2,13 +2,13 @@
  * The README's example output of `tr118 run` is an excerpt of what the CLI prints: every line of it (figures aside)
  * appears in the output of a real run of the default matrix, shortened to 2 repetitions here to keep the test short.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DEFAULT_CONFIG } from '../../src/cli/main.js';
 import { ROOT, tempDir } from '../helpers/fixture.js';
+import { runProcess } from '../helpers/run.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const EXAMPLE = /```text\n(\$ (?:npx tr118|node dist\/cli\.js) run[^\n]*)\n([\s\S]*?)```/.exec(README);
@@ -18,7 +18,7 @@ const shape = (line: string) =>
   line.replace(/(^|\s)\/\S*\/(?=[\w.-]+\/report\.md)/g, '$1…/').replace(/\d+(\.\d+)?/g, '#');
 
 describe("the README's example output", () => {
-  it('is what `tr118 run` prints for the default matrix, excerpted', () => {
+  it('is what `tr118 run` prints for the default matrix, excerpted', async () => {
     expect(EXAMPLE, 'README.md: a ```text block starting with "$ node dist/cli.js run"').not.toBeNull();
     const [, command = '', body = ''] = EXAMPLE ?? [];
     expect(command).toMatch(/^\$ (npx tr118|node dist\/cli\.js) run$/);
@@ -49,11 +49,14 @@ describe("the README's example output", () => {
     writeFileSync(path.join(dir, 'tr118.yml'), stringifyYaml(small));
     // From the repository (tsx resolves there), into the temp folder's tr118-results, the default folder's name.
     const cli = [path.join(ROOT, 'src/cli/index.ts'), 'run', '--config', path.join(dir, 'tr118.yml')];
-    const r = spawnSync(process.execPath, ['--import', 'tsx', ...cli, '--out', path.join(dir, 'tr118-results')], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = await runProcess(
+      process.execPath,
+      ['--import', 'tsx', ...cli, '--out', path.join(dir, 'tr118-results')],
+      {
+        cwd: ROOT,
+        timeoutMs: 120_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const printed = new Set(`${r.stderr}\n${r.stdout}`.split('\n').map(shape));
     expect(shown.filter((line) => !printed.has(shape(line)))).toEqual([]);

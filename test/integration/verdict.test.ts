@@ -1,16 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { slowedFixture } from '../helpers/python.js';
+import { runProcess } from '../helpers/run.js';
 
-function tr118(args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
+async function tr118(args: string[]) {
+  const r = await runProcess(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { timeoutMs: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,8 +31,8 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
     slow = slowedFixture(path.join(dir, 'slow.onnx'), 64);
   });
 
-  it('fails a slowed-down model (exit 1) and says why', () => {
-    const r = tr118([
+  it('fails a slowed-down model (exit 1) and says why', async () => {
+    const r = await tr118([
       'run',
       '--config',
       config,
@@ -65,8 +62,8 @@ describe('the verdict end to end (built CLI, same-run A/B)', () => {
     );
   });
 
-  it('never fails the same model against itself (exit 0 with --fail-on fail: a short run may be inconclusive)', () => {
-    const r = tr118([
+  it('never fails the same model against itself (exit 0 with --fail-on fail: a short run may be inconclusive)', async () => {
+    const r = await tr118([
       'run',
       '--config',
       config,
@@ -88,10 +85,10 @@ describe('stored baselines end to end', () => {
   const dir = tempDir();
   const store = path.join(dir, 'store');
 
-  it('saves, shows and compares against a named baseline; compares two files offline', () => {
+  it('saves, shows and compares against a named baseline; compares two files offline', async () => {
     const config = writeConfig(dir, SMALL);
-    expect(tr118(['run', '--config', config, '--out', path.join(dir, 'base'), '-q']).code).toBe(0);
-    const saved = tr118([
+    expect((await tr118(['run', '--config', config, '--out', path.join(dir, 'base'), '-q'])).code).toBe(0);
+    const saved = await tr118([
       'baseline',
       'save',
       path.join(dir, 'base', 'results.json'),
@@ -101,12 +98,12 @@ describe('stored baselines end to end', () => {
       store,
     ]);
     expect(saved.stdout).toBe(`saved baseline main: ${path.join(store, 'main.json')}\n`);
-    expect(tr118(['baseline', 'show', '--store', store]).stdout).toBe('main\n');
-    expect(tr118(['baseline', 'show', 'main', '--store', store]).stdout).toMatch(
+    expect((await tr118(['baseline', 'show', '--store', store])).stdout).toBe('main\n');
+    expect((await tr118(['baseline', 'show', 'main', '--store', store])).stdout).toMatch(
       /onnxruntime-cpu × batch_short: ok, 4 repetitions, median ≈/,
     );
 
-    const cand = tr118([
+    const cand = await tr118([
       'run',
       '--config',
       config,
@@ -121,7 +118,7 @@ describe('stored baselines end to end', () => {
     expect(cand.code).toBe(ExitCode.pass);
     expect(cand.stdout).toMatch(/verdict: \w+ \(stored baseline .*main\.json \(measured /);
 
-    const offline = tr118([
+    const offline = await tr118([
       'compare',
       path.join(dir, 'base', 'results.json'),
       path.join(dir, 'cand', 'results.json'),
@@ -134,10 +131,10 @@ describe('stored baselines end to end', () => {
     );
   });
 
-  it('a truncated baseline is exit 2 with a clear message, or "no baseline" when the config says so', () => {
+  it('a truncated baseline is exit 2 with a clear message, or "no baseline" when the config says so', async () => {
     const bad = path.join(dir, 'truncated.json');
     writeFileSync(bad, '{"schemaVersion": 1, "cells": [');
-    const r = tr118([
+    const r = await tr118([
       'run',
       '--config',
       writeConfig(dir, SMALL),
@@ -151,13 +148,13 @@ describe('stored baselines end to end', () => {
     expect(r.stderr).toMatch(/^tr118: baseline .*truncated\.json: not valid JSON \(truncated or corrupted\?\)/);
 
     const tolerant = writeConfig(dir, `${SMALL}compare: { on_bad_baseline: no-baseline }\n`);
-    const ok = tr118(['run', '--config', tolerant, '--baseline', bad, '--out', path.join(dir, 'y'), '-q']);
+    const ok = await tr118(['run', '--config', tolerant, '--baseline', bad, '--out', path.join(dir, 'y'), '-q']);
     expect(ok.code).toBe(ExitCode.pass);
     expect(ok.stdout).toMatch(/warn: baseline: baseline .* not valid JSON .* compared with no baseline/);
   });
 
-  it('an unknown stored name lists what is stored', () => {
-    const r = tr118([
+  it('an unknown stored name lists what is stored', async () => {
+    const r = await tr118([
       'run',
       '--config',
       writeConfig(dir, SMALL),
