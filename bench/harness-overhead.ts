@@ -8,7 +8,7 @@
  *   npm run bench:overhead
  */
 import { median } from 'simple-statistics';
-import { ortWorkerEntry } from '../src/backends/index.js';
+import { ortWorkerLaunch } from '../src/backends/index.js';
 import { makeFeeds, openSession, timeForwardPasses } from '../src/backends/onnxruntime/session.js';
 import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../src/backends/presets.js';
 import { ProcessBackend } from '../src/backends/process-backend.js';
@@ -30,7 +30,7 @@ const spec: BackendSpec = {
 const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8')) as number[];
 
 const { session } = await openSession(model, spec);
-const worker = new ProcessBackend(spec, ortWorkerEntry());
+const worker = new ProcessBackend(spec, ortWorkerLaunch());
 const opened = await worker.open();
 if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
 

@@ -153,7 +153,9 @@ describe('a hung backend', () => {
     const { results } = await runPipeline({
       config,
       outDir: out,
-      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/hanging-worker.mjs'), execArgv: [] } },
+      backendOptions: {
+        ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/hanging-worker.mjs')] },
+      },
     });
     expect(Date.now() - started).toBeLessThan(15_000);
     const runs = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'run');

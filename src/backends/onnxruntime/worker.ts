@@ -1,22 +1,19 @@
 /**
- * The ONNX Runtime worker process: one backend, one session, driven over Node IPC by ProcessBackend.
+ * The ONNX Runtime worker process: one backend, one session, driven by ProcessBackend over stdin/stdout frames.
  * It runs in its own process so that a hung forward pass can be killed (session.run is synchronous native code:
  * neither a timer nor a worker thread can interrupt it).
  */
 import type * as ort from 'onnxruntime-node';
 import { describeError } from '../../errors.js';
 import type { BackendSpec } from '../presets.js';
-import { requestSchema, type WorkerReply } from '../protocol.js';
+import type { WorkerReply, WorkerRequest } from '../protocol.js';
+import { serveRequests } from '../serve.js';
 import { makeFeeds, openSession, sessionPerplexity, timeForwardPasses, timePairedPasses } from './session.js';
 
 let session: ort.InferenceSession | undefined;
 /** Same-run A/B: the base model's session, beside the candidate's in this process. */
 let baseSession: ort.InferenceSession | undefined;
 let spec: BackendSpec | undefined;
-
-function send(reply: WorkerReply): void {
-  process.send?.(reply);
-}
 
 /** GPU providers that cannot take the whole graph fail session creation (CPU fallback disabled): that is degraded. */
 function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed' {
@@ -25,14 +22,8 @@ function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed'
   return 'unavailable';
 }
 
-async function handle(raw: unknown): Promise<void> {
-  const parsed = requestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const id = typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
-    send({ type: 'error', id, kind: 'failed', message: `bad request: ${parsed.error.message}` });
-    return;
-  }
-  const request = parsed.data;
+async function handle(request: WorkerRequest): Promise<WorkerReply> {
+  const failed = (message: string): WorkerReply => ({ type: 'error', id: request.id, kind: 'failed', message });
   switch (request.type) {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
@@ -46,74 +37,52 @@ async function handle(raw: unknown): Promise<void> {
         const opened = await openSession(spec.modelPath, spec, paired);
         session = opened.session;
         if (!request.baseFirst) await openBase();
-        send({ type: 'opened', id: request.id, info: opened.info });
+        return { type: 'opened', id: request.id, info: opened.info };
       } catch (error) {
         const message = describeError(error);
-        send({ type: 'error', id: request.id, kind: openFailureKind(message), message });
+        return { type: 'error', id: request.id, kind: openFailureKind(message), message };
       }
-      return;
     }
     case 'run': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
-        if (request.paired !== undefined) {
-          if (!baseSession) throw new Error('a paired run needs the base model, which was not opened');
-          const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
-          const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
-          send({ type: 'ran', id: request.id, ...timed });
-        } else {
-          const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
-          send({ type: 'ran', id: request.id, ...timed });
-        }
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
+      if (!session) return failed('no session is open');
+      const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+      if (request.paired !== undefined) {
+        if (!baseSession) return failed('a paired run needs the base model, which was not opened');
+        const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
+        const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
+        return { type: 'ran', id: request.id, ...timed };
       }
-      return;
+      const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+      return { type: 'ran', id: request.id, ...timed };
     }
     case 'perplexity': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const started = performance.now();
-        const scorer = request.model === 'base' ? baseSession : session;
-        if (!scorer) throw new Error('the base model was not opened');
-        const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
-        const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-        send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
-      }
-      return;
+      if (!session) return failed('no session is open');
+      const started = performance.now();
+      const scorer = request.model === 'base' ? baseSession : session;
+      if (!scorer) return failed('the base model was not opened');
+      const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+      return { type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB };
     }
     case 'logits': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const mask = new Array<number>(request.inputIds.length).fill(1);
-        const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
-        const out = await session.run(feeds);
-        const logits = out[session.outputNames[0] ?? 'logits'];
-        if (!logits || logits.type !== 'float32')
-          throw new Error(`expected float32 logits, got ${logits?.type ?? 'nothing'}`);
-        send({ type: 'logits', id: request.id, logits: logits.data as Float32Array, dims: [...logits.dims] });
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
-      }
-      return;
+      if (!session) return failed('no session is open');
+      const mask = new Array<number>(request.inputIds.length).fill(1);
+      const feeds = makeFeeds(session, request.batch, request.seqLen, request.inputIds, mask);
+      const out = await session.run(feeds);
+      const logits = out[session.outputNames[0] ?? 'logits'];
+      if (!logits || logits.type !== 'float32')
+        return failed(`expected float32 logits, got ${logits?.type ?? 'nothing'}`);
+      return { type: 'logits', id: request.id, logits: logits.data as Float32Array, dims: [...logits.dims] };
     }
     case 'close': {
       await session?.release();
       await baseSession?.release();
       session = undefined;
       baseSession = undefined;
-      send({ type: 'closed', id: request.id });
-      process.disconnect?.();
-      return;
+      return { type: 'closed', id: request.id };
     }
   }
 }
 
-// Requests arrive one at a time (the parent awaits each reply), so handling them in order needs no queue.
-process.on('message', (message: unknown) => {
-  void handle(message);
-});
-process.on('disconnect', () => process.exit(0));
+// Requests arrive one at a time (the runner awaits each reply); serveRequests answers them in order.
+serveRequests(handle);
