@@ -9,7 +9,7 @@
  * writes bench/results/harness-overhead-<machine>.json (bench/record.ts).
  */
 import { median } from 'simple-statistics';
-import { ortWorkerEntry } from '../src/backends/index.js';
+import { ortWorkerLaunch } from '../src/backends/index.js';
 import { makeFeeds, openSession, timeForwardPasses } from '../src/backends/onnxruntime/session.js';
 import {
   BACKEND_PRESETS,
@@ -54,7 +54,7 @@ const tokens = JSON.parse(readFileSync(fixturePath('heldout.tokens.json'), 'utf8
 
 const inProcess = await openSession(model, spec);
 const { session } = inProcess;
-const worker = new ProcessBackend(spec, ortWorkerEntry());
+const worker = new ProcessBackend(spec, ortWorkerLaunch());
 const opened = await worker.open();
 if (opened.status !== 'ok') throw new Error(`worker did not open: ${opened.reason}`);
 

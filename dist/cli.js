@@ -44801,7 +44801,89 @@ function providerUnavailableReason(provider, bindingDir = ortBindingDir()) {
 }
 
 // src/backends/process-backend.ts
-import { fork } from "node:child_process";
+import { spawn } from "node:child_process";
+
+// src/backends/framing.ts
+var MAX_HEADER_BYTES = 64 * 1024 * 1024;
+var FrameError = class extends Error {
+  name = "FrameError";
+};
+function encodeFrame(header, payload) {
+  const line = JSON.stringify(payload ? { ...header, payloadBytes: payload.byteLength } : header);
+  const head = Buffer.from(`${line}
+`, "utf8");
+  return payload ? Buffer.concat([head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]) : head;
+}
+var FrameDecoder = class {
+  chunks = [];
+  buffered = 0;
+  /** A header whose payload has not fully arrived yet. */
+  pending;
+  /** Every frame completed by this chunk, in order. Throws FrameError when the stream is not frames. */
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames = [];
+    for (; ; ) {
+      if (this.pending) {
+        if (this.buffered < this.pending.payloadBytes) return frames;
+        const payload = this.take(this.pending.payloadBytes);
+        frames.push({ header: this.pending.header, payload });
+        this.pending = void 0;
+        continue;
+      }
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = all.length > 0 ? [all] : [];
+      const newline = all.indexOf(10);
+      if (newline < 0) {
+        if (this.buffered > MAX_HEADER_BYTES) throw new FrameError(`no end of line after ${this.buffered} bytes`);
+        return frames;
+      }
+      const line = this.take(newline + 1).subarray(0, newline).toString("utf8");
+      const header = parseHeader(line);
+      const payloadBytes = header.payloadBytes;
+      if (payloadBytes === void 0) {
+        frames.push({ header, payload: void 0 });
+      } else if (typeof payloadBytes === "number" && Number.isSafeInteger(payloadBytes) && payloadBytes >= 0) {
+        this.pending = { header, payloadBytes };
+      } else {
+        throw new FrameError(`payloadBytes must be a non-negative integer; got ${JSON.stringify(payloadBytes)}`);
+      }
+    }
+  }
+  /** Bytes received and not yet part of a complete frame (a stream that ends here was cut mid-frame). */
+  get partialBytes() {
+    return this.buffered;
+  }
+  take(bytes) {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const taken = all.subarray(0, bytes);
+    const rest = all.subarray(bytes);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return taken;
+  }
+};
+function parseHeader(line) {
+  let value;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new FrameError(`not a JSON header: ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new FrameError(`a header must be a JSON object; got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  return value;
+}
+function float32FromPayload(payload) {
+  if (payload.length % 4 !== 0) throw new FrameError(`a float32 payload of ${payload.length} bytes`);
+  const out = new Float32Array(payload.length / 4);
+  if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(payload);
+  else for (let i = 0; i < out.length; i++) out[i] = payload.readFloatLE(i * 4);
+  return out;
+}
+var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // src/backends/protocol.ts
 var PROTOCOL_VERSION = 1;
@@ -44894,9 +44976,10 @@ var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("logits"),
     id: external_exports.int(),
-    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
-    logits: external_exports.custom((value) => value instanceof Float32Array, "a Float32Array"),
-    dims: external_exports.array(external_exports.int())
+    /** [batch, seqLen, vocab]; the values follow the header as a payload of little-endian float32, row-major. */
+    dims: external_exports.array(external_exports.int().min(0)),
+    dtype: external_exports.literal("float32"),
+    payloadBytes: external_exports.int().min(0)
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
   external_exports.object({
@@ -44913,18 +44996,38 @@ var replySchema = external_exports.discriminatedUnion("type", [
     model: external_exports.enum(["candidate", "base"]).optional()
   })
 ]);
+function encodeRequest(request) {
+  return encodeFrame(request);
+}
+function decodeReply(frame) {
+  const parsed = replySchema.safeParse(frame.header);
+  if (!parsed.success) return { ok: false, error: external_exports.prettifyError(parsed.error) };
+  const header = parsed.data;
+  if (header.type !== "logits") return { ok: true, reply: header };
+  const values = header.dims.reduce((n, d) => n * d, 1);
+  if (!frame.payload || frame.payload.length !== values * 4) {
+    return {
+      ok: false,
+      error: `logits ${header.dims.join("\xD7")} need ${values * 4} payload bytes; got ${frame.payload?.length ?? 0}`
+    };
+  }
+  return {
+    ok: true,
+    reply: { type: "logits", id: header.id, dims: header.dims, logits: float32FromPayload(frame.payload) }
+  };
+}
 
 // src/backends/process-backend.ts
 var STDERR_TAIL_CHARS = 2e3;
 var ProcessBackend = class {
-  constructor(spec, entry, baseModelPath, openTimeoutMs = 12e4) {
+  constructor(spec, launch, baseModelPath, openTimeoutMs = 12e4) {
     this.spec = spec;
-    this.entry = entry;
+    this.launch = launch;
     this.baseModelPath = baseModelPath;
     this.openTimeoutMs = openTimeoutMs;
   }
   spec;
-  entry;
+  launch;
   baseModelPath;
   openTimeoutMs;
   child;
@@ -44977,6 +45080,7 @@ var ProcessBackend = class {
     const child = this.child;
     if (!child) return;
     await this.exchange({ type: "close" }, 5e3);
+    child.stdin?.end();
     if (this.child === child) this.kill();
   }
   /** After a timeout killed the child, a fresh one is opened for the next request. Returns a reason if it can't. */
@@ -44989,10 +45093,9 @@ var ProcessBackend = class {
     this.stderrTail = "";
     let child;
     try {
-      child = fork(this.entry.modulePath, [], {
-        execArgv: [...this.entry.execArgv],
-        stdio: ["ignore", "ignore", "pipe", "ipc"],
-        serialization: "advanced"
+      child = spawn(this.launch.command, [...this.launch.args], {
+        stdio: ["pipe", "pipe", "pipe"],
+        env: { ...process.env, ...this.launch.env }
       });
     } catch (error62) {
       return { status: "degraded", reason: `could not start the worker process: ${describeError(error62)}` };
@@ -45001,6 +45104,23 @@ var ProcessBackend = class {
     child.stderr?.on("data", (chunk) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
+    child.stdin?.on("error", () => void 0);
+    const decoder = new FrameDecoder();
+    child.stdout?.on("data", (chunk) => {
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch (error62) {
+        child.emit("garbled", `the worker wrote something that is not a protocol frame: ${describeError(error62)}`);
+        return;
+      }
+      for (const frame of frames) {
+        const decoded = decodeReply(frame);
+        if (decoded.ok) child.emit("reply", decoded.reply);
+        else child.emit("garbled", `the worker sent a malformed reply: ${decoded.error}`);
+      }
+    });
+    child.on("error", (error62) => child.emit("garbled", `could not start the worker process: ${error62.message}`));
     this.child = child;
     const exchange = await this.exchange(
       {
@@ -45056,55 +45176,54 @@ var ProcessBackend = class {
     return new Promise((resolve) => {
       const finish = (result) => {
         clearTimeout(timer);
-        child.off("message", onMessage);
+        child.off("reply", onReply);
+        child.off("garbled", onGarbled);
         child.off("exit", onExit);
         resolve(result);
       };
-      const onMessage = (message) => {
-        const parsed = replySchema.safeParse(message);
-        if (!parsed.success) {
-          this.kill();
-          finish({ kind: "exit", description: `the worker sent a malformed reply: ${parsed.error.message}` });
-        } else if (parsed.data.id === id) {
-          finish({ kind: "reply", reply: parsed.data });
-        }
+      const onReply = (reply) => {
+        if (reply.id === id) finish({ kind: "reply", reply });
+      };
+      const onGarbled = (description) => {
+        this.kill();
+        const stderr = this.stderrTail.trim();
+        finish({ kind: "exit", description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ""}` });
       };
       const onExit = (code, signal) => {
         if (this.child === child) this.child = void 0;
         const how = signal === "SIGKILL" ? `was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); ${this.passLogits(body)}` : signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
         const stderr = this.stderrTail.trim();
-        finish({
-          kind: "exit",
-          description: `the worker process ${how}${stderr ? `: ${stderr.split("\n").slice(-3).join(" | ")}` : ""}`
-        });
+        finish({ kind: "exit", description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ""}` });
       };
       const timer = setTimeout(() => {
         this.kill();
         finish({ kind: "timeout" });
       }, timeoutMs);
-      child.on("message", onMessage);
+      child.on("reply", onReply);
+      child.on("garbled", onGarbled);
       child.on("exit", onExit);
-      child.send({ ...body, id }, (error62) => {
+      child.stdin?.write(encodeRequest({ ...body, id }), (error62) => {
         if (error62) finish({ kind: "exit", description: `could not send to the worker: ${error62.message}` });
       });
     });
   }
 };
+function lastLines(text) {
+  return text.split("\n").slice(-3).join(" | ");
+}
 
 // src/backends/index.ts
-function ortWorkerEntry() {
+function ortWorkerLaunch() {
   const here = fileURLToPath2(import.meta.url);
-  if (here.endsWith(".ts")) {
-    return { modulePath: path6.join(path6.dirname(here), "onnxruntime", "worker.ts"), execArgv: ["--import", "tsx"] };
-  }
-  return { modulePath: path6.join(path6.dirname(here), "ort-worker.js"), execArgv: [] };
+  const script = here.endsWith(".ts") ? ["--import", "tsx", path6.join(path6.dirname(here), "onnxruntime", "worker.ts")] : [path6.join(path6.dirname(here), "ort-worker.js")];
+  return { command: process.execPath, args: script };
 }
 function createBackend(spec, options = {}) {
   switch (spec.engine) {
     case "onnxruntime": {
       const reason = providerUnavailableReason(spec.provider ?? "cpu");
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry(), options.baseModelPath) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerLaunch(), options.baseModelPath) };
     }
     case "tensorrt":
       return {

@@ -19,6 +19,87 @@ function describeError(error62) {
   }
 }
 
+// src/backends/framing.ts
+var MAX_HEADER_BYTES = 64 * 1024 * 1024;
+var FrameError = class extends Error {
+  name = "FrameError";
+};
+function encodeFrame(header, payload) {
+  const line = JSON.stringify(payload ? { ...header, payloadBytes: payload.byteLength } : header);
+  const head = Buffer.from(`${line}
+`, "utf8");
+  return payload ? Buffer.concat([head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]) : head;
+}
+var FrameDecoder = class {
+  chunks = [];
+  buffered = 0;
+  /** A header whose payload has not fully arrived yet. */
+  pending;
+  /** Every frame completed by this chunk, in order. Throws FrameError when the stream is not frames. */
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames = [];
+    for (; ; ) {
+      if (this.pending) {
+        if (this.buffered < this.pending.payloadBytes) return frames;
+        const payload = this.take(this.pending.payloadBytes);
+        frames.push({ header: this.pending.header, payload });
+        this.pending = void 0;
+        continue;
+      }
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = all.length > 0 ? [all] : [];
+      const newline = all.indexOf(10);
+      if (newline < 0) {
+        if (this.buffered > MAX_HEADER_BYTES) throw new FrameError(`no end of line after ${this.buffered} bytes`);
+        return frames;
+      }
+      const line = this.take(newline + 1).subarray(0, newline).toString("utf8");
+      const header = parseHeader(line);
+      const payloadBytes = header.payloadBytes;
+      if (payloadBytes === void 0) {
+        frames.push({ header, payload: void 0 });
+      } else if (typeof payloadBytes === "number" && Number.isSafeInteger(payloadBytes) && payloadBytes >= 0) {
+        this.pending = { header, payloadBytes };
+      } else {
+        throw new FrameError(`payloadBytes must be a non-negative integer; got ${JSON.stringify(payloadBytes)}`);
+      }
+    }
+  }
+  /** Bytes received and not yet part of a complete frame (a stream that ends here was cut mid-frame). */
+  get partialBytes() {
+    return this.buffered;
+  }
+  take(bytes) {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const taken = all.subarray(0, bytes);
+    const rest = all.subarray(bytes);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return taken;
+  }
+};
+function parseHeader(line) {
+  let value;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new FrameError(`not a JSON header: ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new FrameError(`a header must be a JSON object; got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  return value;
+}
+function float32Payload(values) {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => out.writeFloatLE(v, i * 4));
+  return out;
+}
+var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
@@ -19994,9 +20075,10 @@ var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("logits"),
     id: external_exports.int(),
-    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
-    logits: external_exports.custom((value) => value instanceof Float32Array, "a Float32Array"),
-    dims: external_exports.array(external_exports.int())
+    /** [batch, seqLen, vocab]; the values follow the header as a payload of little-endian float32, row-major. */
+    dims: external_exports.array(external_exports.int().min(0)),
+    dtype: external_exports.literal("float32"),
+    payloadBytes: external_exports.int().min(0)
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
   external_exports.object({
@@ -20013,6 +20095,51 @@ var replySchema = external_exports.discriminatedUnion("type", [
     model: external_exports.enum(["candidate", "base"]).optional()
   })
 ]);
+function decodeRequest(frame) {
+  return requestSchema.safeParse(frame.header);
+}
+function encodeReply(reply) {
+  if (reply.type !== "logits") return encodeFrame(reply);
+  const { logits, ...header } = reply;
+  return encodeFrame({ ...header, dtype: "float32" }, float32Payload(logits));
+}
+
+// src/backends/serve.ts
+function serveRequests(handle2) {
+  console.log = console.info = console.debug = console.warn = console.error;
+  const decoder = new FrameDecoder();
+  let queue = Promise.resolve();
+  const reply = (message) => {
+    process.stdout.write(encodeReply(message));
+  };
+  process.stdin.on("data", (chunk) => {
+    let frames;
+    try {
+      frames = decoder.push(chunk);
+    } catch (error62) {
+      process.stderr.write(`worker: unreadable request stream: ${describeError(error62)}
+`);
+      process.exit(2);
+    }
+    for (const frame of frames) {
+      const parsed = decodeRequest(frame);
+      const header = frame.header;
+      queue = queue.then(async () => {
+        if (!parsed.success) {
+          const id = typeof header.id === "number" ? header.id : -1;
+          reply({ type: "error", id, kind: "failed", message: `bad request: ${parsed.error.message}` });
+          return;
+        }
+        try {
+          reply(await handle2(parsed.data));
+        } catch (error62) {
+          reply({ type: "error", id: parsed.data.id, kind: "failed", message: describeError(error62) });
+        }
+      });
+    }
+  });
+  process.stdin.on("end", () => void queue.then(() => process.exit(0)));
+}
 
 // src/backends/onnxruntime/session.ts
 import { performance as performance2 } from "node:perf_hooks";
@@ -20272,22 +20399,13 @@ async function sessionPerplexity(opened, tokens, windowTokens, strideTokens) {
 var session;
 var baseSession;
 var spec;
-function send(reply) {
-  process.send?.(reply);
-}
 function openFailureKind(message) {
   if (spec?.provider === "cpu") return "failed";
   if (/fallback|CPUExecutionProvider|could not be assigned|not supported/i.test(message)) return "degraded";
   return "unavailable";
 }
-async function handle(raw) {
-  const parsed = requestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const id = typeof raw === "object" && raw !== null && "id" in raw && typeof raw.id === "number" ? raw.id : -1;
-    send({ type: "error", id, kind: "failed", message: `bad request: ${parsed.error.message}` });
-    return;
-  }
-  const request = parsed.data;
+async function handle(request) {
+  const failed = (message) => ({ type: "error", id: request.id, kind: "failed", message });
   switch (request.type) {
     case "open": {
       spec = { ...request.backend, provider: request.backend.provider };
@@ -20303,75 +20421,47 @@ async function handle(raw) {
         if (request.baseFirst) await openBase();
         session = await openSession(spec.modelPath, spec, paired);
         if (!request.baseFirst) await openBase();
-        send({ type: "opened", id: request.id, info: session.info });
+        return { type: "opened", id: request.id, info: session.info };
       } catch (error62) {
         const message = describeError(error62);
         if (error62 instanceof ModelConfigError)
-          send({ type: "error", id: request.id, kind: "usage", message, keyPath: [...error62.keyPath] });
-        else send({ type: "error", id: request.id, kind: openFailureKind(message), message, model: opening });
+          return { type: "error", id: request.id, kind: "usage", message, keyPath: [...error62.keyPath] };
+        return { type: "error", id: request.id, kind: openFailureKind(message), message, model: opening };
       }
-      return;
     }
     case "run": {
-      if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
-      try {
-        const feeds = makeFeeds(
-          session.session,
-          request.batch,
-          request.seqLen,
-          request.inputIds,
-          request.attentionMask
-        );
-        if (request.paired !== void 0) {
-          if (!baseSession) throw new Error("a paired run needs the base model, which was not opened");
-          const first = request.paired === "candidate-first" ? "candidate" : "base";
-          const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
-          send({ type: "ran", id: request.id, ...timed });
-        } else {
-          const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
-          send({ type: "ran", id: request.id, ...timed });
-        }
-      } catch (error62) {
-        send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
+      if (!session) return failed("no session is open");
+      const feeds = makeFeeds(session.session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+      if (request.paired !== void 0) {
+        if (!baseSession) return failed("a paired run needs the base model, which was not opened");
+        const first = request.paired === "candidate-first" ? "candidate" : "base";
+        const timed2 = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
+        return { type: "ran", id: request.id, ...timed2 };
       }
-      return;
+      const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+      return { type: "ran", id: request.id, ...timed };
     }
     case "perplexity": {
-      if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
-      try {
-        const started = performance.now();
-        const scorer = request.model === "base" ? baseSession : session;
-        if (!scorer) throw new Error("the base model was not opened");
-        const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
-        const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-        send({ type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
-      } catch (error62) {
-        send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
-      }
-      return;
+      if (!session) return failed("no session is open");
+      const started = performance.now();
+      const scorer = request.model === "base" ? baseSession : session;
+      if (!scorer) return failed("the base model was not opened");
+      const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+      return { type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB };
     }
     case "logits": {
-      if (!session) return send({ type: "error", id: request.id, kind: "failed", message: "no session is open" });
-      try {
-        const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
-        send({ type: "logits", id: request.id, logits, dims });
-      } catch (error62) {
-        send({ type: "error", id: request.id, kind: "failed", message: describeError(error62) });
-      }
-      return;
+      if (!session) return failed("no session is open");
+      const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
+      return { type: "logits", id: request.id, logits, dims };
     }
     case "close": {
       await session?.session.release();
       await baseSession?.session.release();
       session = void 0;
       baseSession = void 0;
-      send({ type: "closed", id: request.id });
-      process.disconnect?.();
-      return;
+      return { type: "closed", id: request.id };
     }
   }
 }
-process.on("message", (message) => {
-  void handle(message);
-});
-process.on("disconnect", () => process.exit(0));
+serveRequests(handle);

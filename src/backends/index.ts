@@ -3,23 +3,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { providerUnavailableReason } from './onnxruntime/availability.js';
 import type { BackendSpec } from './presets.js';
-import { ProcessBackend, type WorkerEntry } from './process-backend.js';
+import { ProcessBackend, type WorkerLaunch } from './process-backend.js';
 import type { Backend } from './types.js';
 
 export type BackendOrUnavailable = { readonly backend: Backend } | { readonly unavailable: string };
 
-/** The ONNX Runtime worker's entry: the TypeScript source under tsx (tests), or the bundled file beside dist/cli.js. */
-export function ortWorkerEntry(): WorkerEntry {
+/** The ONNX Runtime worker: the TypeScript source under tsx (tests), or the bundled file beside dist/cli.js. */
+export function ortWorkerLaunch(): WorkerLaunch {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    return { modulePath: path.join(path.dirname(here), 'onnxruntime', 'worker.ts'), execArgv: ['--import', 'tsx'] };
-  }
-  return { modulePath: path.join(path.dirname(here), 'ort-worker.js'), execArgv: [] };
+  const script = here.endsWith('.ts')
+    ? ['--import', 'tsx', path.join(path.dirname(here), 'onnxruntime', 'worker.ts')]
+    : [path.join(path.dirname(here), 'ort-worker.js')];
+  return { command: process.execPath, args: script };
 }
 
 export interface BackendFactoryOptions {
   /** Replaces the ONNX Runtime worker (tests use a worker that hangs). */
-  readonly ortWorker?: WorkerEntry;
+  readonly ortWorker?: WorkerLaunch;
   /** Same-run A/B: each backend's worker also opens this base model. */
   readonly baseModelPath?: string | undefined;
 }
@@ -29,7 +29,7 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
     case 'onnxruntime': {
       const reason = providerUnavailableReason(spec.provider ?? 'cpu');
       if (reason) return { unavailable: reason };
-      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerEntry(), options.baseModelPath) };
+      return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerLaunch(), options.baseModelPath) };
     }
     case 'tensorrt':
       return {

@@ -1,12 +1,14 @@
 /**
- * A Backend whose work runs in a child process speaking the worker protocol over IPC. The child can be killed,
- * so a timeout really interrupts a hung forward pass; the next request starts a fresh child.
+ * A Backend whose work runs in a child process speaking the worker protocol (protocol.ts, in the frames of
+ * framing.ts) on its stdin and stdout. The child can be killed, so a timeout really interrupts a hung forward pass;
+ * the next request starts a fresh child. Every engine family is this class with its own launch recipe.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { describeError } from '../errors.js';
+import { FrameDecoder } from './framing.js';
 import { formatMiB, logitsBytes } from './memory.js';
 import type { BackendSpec } from './presets.js';
-import { replySchema, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { decodeReply, encodeRequest, type WorkerReply, type WorkerRequest } from './protocol.js';
 import type {
   Backend,
   LogitsOutcome,
@@ -18,9 +20,11 @@ import type {
   RunRequest,
 } from './types.js';
 
-export interface WorkerEntry {
-  readonly modulePath: string;
-  readonly execArgv: readonly string[];
+/** How to start a worker process: the command, its arguments and environment additions. */
+export interface WorkerLaunch {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 type Exchange =
@@ -43,7 +47,7 @@ export class ProcessBackend implements Backend {
 
   constructor(
     readonly spec: BackendSpec,
-    private readonly entry: WorkerEntry,
+    private readonly launch: WorkerLaunch,
     /** Same-run A/B: the worker also opens this base model. */
     private readonly baseModelPath?: string,
     private readonly openTimeoutMs = 120_000,
@@ -98,6 +102,7 @@ export class ProcessBackend implements Backend {
     const child = this.child;
     if (!child) return;
     await this.exchange({ type: 'close' }, 5_000);
+    child.stdin?.end();
     if (this.child === child) this.kill();
   }
 
@@ -112,10 +117,9 @@ export class ProcessBackend implements Backend {
     this.stderrTail = '';
     let child: ChildProcess;
     try {
-      child = fork(this.entry.modulePath, [], {
-        execArgv: [...this.entry.execArgv],
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        serialization: 'advanced',
+      child = spawn(this.launch.command, [...this.launch.args], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: { ...process.env, ...this.launch.env },
       });
     } catch (error) {
       return { status: 'degraded', reason: `could not start the worker process: ${describeError(error)}` };
@@ -124,6 +128,25 @@ export class ProcessBackend implements Backend {
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
+    // A worker that dies while a request is being written must not crash the runner with EPIPE.
+    child.stdin?.on('error', () => undefined);
+    const decoder = new FrameDecoder();
+    child.stdout?.on('data', (chunk: Buffer) => {
+      let frames;
+      try {
+        frames = decoder.push(chunk);
+      } catch (error) {
+        child.emit('garbled', `the worker wrote something that is not a protocol frame: ${describeError(error)}`);
+        return;
+      }
+      for (const frame of frames) {
+        const decoded = decodeReply(frame);
+        if (decoded.ok) child.emit('reply', decoded.reply);
+        else child.emit('garbled', `the worker sent a malformed reply: ${decoded.error}`);
+      }
+    });
+    // spawn reports a missing executable asynchronously, as an 'error' event before 'exit'.
+    child.on('error', (error) => child.emit('garbled', `could not start the worker process: ${error.message}`));
     this.child = child;
     const exchange = await this.exchange(
       {
@@ -191,18 +214,18 @@ export class ProcessBackend implements Backend {
     return new Promise<Exchange>((resolve) => {
       const finish = (result: Exchange): void => {
         clearTimeout(timer);
-        child.off('message', onMessage);
+        child.off('reply', onReply);
+        child.off('garbled', onGarbled);
         child.off('exit', onExit);
         resolve(result);
       };
-      const onMessage = (message: unknown): void => {
-        const parsed = replySchema.safeParse(message);
-        if (!parsed.success) {
-          this.kill();
-          finish({ kind: 'exit', description: `the worker sent a malformed reply: ${parsed.error.message}` });
-        } else if (parsed.data.id === id) {
-          finish({ kind: 'reply', reply: parsed.data });
-        }
+      const onReply = (reply: WorkerReply): void => {
+        if (reply.id === id) finish({ kind: 'reply', reply });
+      };
+      const onGarbled = (description: string): void => {
+        this.kill();
+        const stderr = this.stderrTail.trim();
+        finish({ kind: 'exit', description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ''}` });
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (this.child === child) this.child = undefined;
@@ -214,20 +237,22 @@ export class ProcessBackend implements Backend {
               ? `was killed by ${signal}`
               : `exited with code ${String(code)}`;
         const stderr = this.stderrTail.trim();
-        finish({
-          kind: 'exit',
-          description: `the worker process ${how}${stderr ? `: ${stderr.split('\n').slice(-3).join(' | ')}` : ''}`,
-        });
+        finish({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
       };
       const timer = setTimeout(() => {
         this.kill();
         finish({ kind: 'timeout' });
       }, timeoutMs);
-      child.on('message', onMessage);
+      child.on('reply', onReply);
+      child.on('garbled', onGarbled);
       child.on('exit', onExit);
-      child.send({ ...body, id }, (error) => {
+      child.stdin?.write(encodeRequest({ ...body, id }), (error) => {
         if (error) finish({ kind: 'exit', description: `could not send to the worker: ${error.message}` });
       });
     });
   }
+}
+
+function lastLines(text: string): string {
+  return text.split('\n').slice(-3).join(' | ');
 }

@@ -1,9 +1,12 @@
 /**
  * The protocol between the runner and a backend worker process. One request at a time; every reply names the
  * request it answers. Validated on arrival (a worker is a boundary: it may crash, hang or be a different version).
- * The same messages travel as Node IPC (ONNX Runtime worker) or as JSON lines (native/ Python workers, later).
+ * Every worker (the ONNX Runtime worker in Node, the native/ Python workers) speaks these messages in the frames of
+ * framing.ts: a JSON header line, and for logits a binary float32 payload after it. native/README.md documents the
+ * same messages for the Python side.
  */
 import { z } from 'zod';
+import { encodeFrame, float32FromPayload, float32Payload, type Frame } from './framing.js';
 import { ENGINES, GRAPH_OPTIMIZATION_LEVELS, ORT_PROVIDERS, PRECISIONS } from '../config/schema.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -103,9 +106,10 @@ export const replySchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('logits'),
     id: z.int(),
-    /** [batch, seqLen, vocab], row-major; IPC's advanced serialization carries the typed array as is. */
-    logits: z.custom<Float32Array>((value) => value instanceof Float32Array, 'a Float32Array'),
-    dims: z.array(z.int()),
+    /** [batch, seqLen, vocab]; the values follow the header as a payload of little-endian float32, row-major. */
+    dims: z.array(z.int().min(0)),
+    dtype: z.literal('float32'),
+    payloadBytes: z.int().min(0),
   }),
   z.object({ type: z.literal('closed'), id: z.int() }),
   z.object({
@@ -122,4 +126,42 @@ export const replySchema = z.discriminatedUnion('type', [
     model: z.enum(['candidate', 'base']).optional(),
   }),
 ]);
-export type WorkerReply = z.infer<typeof replySchema>;
+type ReplyHeader = z.infer<typeof replySchema>;
+type LogitsHeader = Extract<ReplyHeader, { type: 'logits' }>;
+/** A reply as the runner sees it: the logits header with its payload decoded. */
+export type WorkerReply =
+  | Exclude<ReplyHeader, LogitsHeader>
+  | (Omit<LogitsHeader, 'dtype' | 'payloadBytes'> & { readonly logits: Float32Array });
+
+export function encodeRequest(request: WorkerRequest): Buffer {
+  return encodeFrame(request);
+}
+
+export function decodeRequest(frame: Frame): z.ZodSafeParseResult<WorkerRequest> {
+  return requestSchema.safeParse(frame.header);
+}
+
+export function encodeReply(reply: WorkerReply): Buffer {
+  if (reply.type !== 'logits') return encodeFrame(reply);
+  const { logits, ...header } = reply;
+  return encodeFrame({ ...header, dtype: 'float32' }, float32Payload(logits));
+}
+
+/** Validates a reply frame; a logits header must come with exactly the payload its dims announce. */
+export function decodeReply(frame: Frame): { ok: true; reply: WorkerReply } | { ok: false; error: string } {
+  const parsed = replySchema.safeParse(frame.header);
+  if (!parsed.success) return { ok: false, error: z.prettifyError(parsed.error) };
+  const header = parsed.data;
+  if (header.type !== 'logits') return { ok: true, reply: header };
+  const values = header.dims.reduce((n, d) => n * d, 1);
+  if (!frame.payload || frame.payload.length !== values * 4) {
+    return {
+      ok: false,
+      error: `logits ${header.dims.join('×')} need ${values * 4} payload bytes; got ${frame.payload?.length ?? 0}`,
+    };
+  }
+  return {
+    ok: true,
+    reply: { type: 'logits', id: header.id, dims: header.dims, logits: float32FromPayload(frame.payload) },
+  };
+}

@@ -1,8 +1,13 @@
-// A worker that speaks the protocol, opens fine, then never answers a run: a hung backend, as the runner sees one.
-// Busy-waits (like a native call stuck in a kernel) so that only killing the process can stop it.
-process.on('message', (message) => {
+// A worker that speaks the protocol (JSON header lines on stdin/stdout, framing.ts), opens fine, then never
+// answers a run: a hung backend, as the runner sees one. Busy-waits (like a native call stuck in a kernel) so that
+// only killing the process can stop it.
+import { createInterface } from 'node:readline';
+
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const message = JSON.parse(line);
   if (message.type === 'open') {
-    process.send({
+    reply({
       type: 'opened',
       id: message.id,
       info: {
@@ -20,6 +25,6 @@ process.on('message', (message) => {
       // never returns
     }
   } else if (message.type === 'close') {
-    process.send({ type: 'closed', id: message.id });
+    reply({ type: 'closed', id: message.id });
   }
-});
+}

@@ -1,8 +1,12 @@
 // A worker that opens fine (vocabulary 4,096, as the fixture), then dies on its first forward pass the way the
-// kernel's OOM killer ends a process: SIGKILL, with no word on stderr.
-process.on('message', (message) => {
+// kernel's OOM killer ends a process: SIGKILL, with no word on stderr. Speaks the frame protocol (JSON header lines).
+import { createInterface } from 'node:readline';
+
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+for await (const line of createInterface({ input: process.stdin })) {
+  const message = JSON.parse(line);
   if (message.type === 'open') {
-    process.send({
+    reply({
       type: 'opened',
       id: message.id,
       info: {
@@ -19,6 +23,6 @@ process.on('message', (message) => {
   } else if (message.type === 'run' || message.type === 'perplexity' || message.type === 'logits') {
     process.kill(process.pid, 'SIGKILL');
   } else if (message.type === 'close') {
-    process.send({ type: 'closed', id: message.id });
+    reply({ type: 'closed', id: message.id });
   }
-});
+}

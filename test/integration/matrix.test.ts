@@ -163,7 +163,9 @@ describe('a hung backend', () => {
     const { results } = await runPipeline({
       config,
       outDir: out,
-      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/hanging-worker.mjs'), execArgv: [] } },
+      backendOptions: {
+        ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/hanging-worker.mjs')] },
+      },
     });
     expect(Date.now() - started).toBeLessThan(15_000);
     const runs = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'run');
@@ -190,7 +192,9 @@ describe('a worker killed from outside (the OOM killer)', () => {
     const { results } = await runPipeline({
       config,
       outDir: path.join(dir, 'out'),
-      backendOptions: { ortWorker: { modulePath: path.join(ROOT, 'test/helpers/oom-worker.mjs'), execArgv: [] } },
+      backendOptions: {
+        ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/oom-worker.mjs')] },
+      },
     });
     expect(results.cells[0]!.firstReason).toBe(
       "the worker process was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); " +

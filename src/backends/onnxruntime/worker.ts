@@ -1,11 +1,12 @@
 /**
- * The ONNX Runtime worker process: one backend, one session, driven over Node IPC by ProcessBackend.
+ * The ONNX Runtime worker process: one backend, one session, driven by ProcessBackend over stdin/stdout frames.
  * It runs in its own process so that a hung forward pass can be killed (session.run is synchronous native code:
  * neither a timer nor a worker thread can interrupt it).
  */
 import { describeError } from '../../errors.js';
 import type { BackendSpec } from '../presets.js';
-import { requestSchema, type WorkerReply } from '../protocol.js';
+import type { WorkerReply, WorkerRequest } from '../protocol.js';
+import { serveRequests } from '../serve.js';
 import {
   makeFeeds,
   ModelConfigError,
@@ -22,10 +23,6 @@ let session: OpenSession | undefined;
 let baseSession: OpenSession | undefined;
 let spec: BackendSpec | undefined;
 
-function send(reply: WorkerReply): void {
-  process.send?.(reply);
-}
-
 /** GPU providers that cannot take the whole graph fail session creation (CPU fallback disabled): that is degraded. */
 function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed' {
   if (spec?.provider === 'cpu') return 'failed';
@@ -33,14 +30,8 @@ function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed'
   return 'unavailable';
 }
 
-async function handle(raw: unknown): Promise<void> {
-  const parsed = requestSchema.safeParse(raw);
-  if (!parsed.success) {
-    const id = typeof raw === 'object' && raw !== null && 'id' in raw && typeof raw.id === 'number' ? raw.id : -1;
-    send({ type: 'error', id, kind: 'failed', message: `bad request: ${parsed.error.message}` });
-    return;
-  }
-  const request = parsed.data;
+async function handle(request: WorkerRequest): Promise<WorkerReply> {
+  const failed = (message: string): WorkerReply => ({ type: 'error', id: request.id, kind: 'failed', message });
   switch (request.type) {
     case 'open': {
       spec = { ...request.backend, provider: request.backend.provider };
@@ -57,77 +48,49 @@ async function handle(raw: unknown): Promise<void> {
         if (request.baseFirst) await openBase();
         session = await openSession(spec.modelPath, spec, paired);
         if (!request.baseFirst) await openBase();
-        send({ type: 'opened', id: request.id, info: session.info });
+        return { type: 'opened', id: request.id, info: session.info };
       } catch (error) {
         const message = describeError(error);
         if (error instanceof ModelConfigError)
-          send({ type: 'error', id: request.id, kind: 'usage', message, keyPath: [...error.keyPath] });
-        else send({ type: 'error', id: request.id, kind: openFailureKind(message), message, model: opening });
+          return { type: 'error', id: request.id, kind: 'usage', message, keyPath: [...error.keyPath] };
+        return { type: 'error', id: request.id, kind: openFailureKind(message), message, model: opening };
       }
-      return;
     }
     case 'run': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const feeds = makeFeeds(
-          session.session,
-          request.batch,
-          request.seqLen,
-          request.inputIds,
-          request.attentionMask,
-        );
-        if (request.paired !== undefined) {
-          if (!baseSession) throw new Error('a paired run needs the base model, which was not opened');
-          const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
-          const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
-          send({ type: 'ran', id: request.id, ...timed });
-        } else {
-          const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
-          send({ type: 'ran', id: request.id, ...timed });
-        }
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
+      if (!session) return failed('no session is open');
+      const feeds = makeFeeds(session.session, request.batch, request.seqLen, request.inputIds, request.attentionMask);
+      if (request.paired !== undefined) {
+        if (!baseSession) return failed('a paired run needs the base model, which was not opened');
+        const first = request.paired === 'candidate-first' ? 'candidate' : 'base';
+        const timed = await timePairedPasses(session, baseSession, feeds, request.warmup, request.iterations, first);
+        return { type: 'ran', id: request.id, ...timed };
       }
-      return;
+      const timed = await timeForwardPasses(session, feeds, request.warmup, request.iterations);
+      return { type: 'ran', id: request.id, ...timed };
     }
     case 'perplexity': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const started = performance.now();
-        const scorer = request.model === 'base' ? baseSession : session;
-        if (!scorer) throw new Error('the base model was not opened');
-        const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
-        const peakRssMiB = process.resourceUsage().maxRSS / 1024;
-        send({ type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB });
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
-      }
-      return;
+      if (!session) return failed('no session is open');
+      const started = performance.now();
+      const scorer = request.model === 'base' ? baseSession : session;
+      if (!scorer) return failed('the base model was not opened');
+      const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      const peakRssMiB = process.resourceUsage().maxRSS / 1024;
+      return { type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB };
     }
     case 'logits': {
-      if (!session) return send({ type: 'error', id: request.id, kind: 'failed', message: 'no session is open' });
-      try {
-        const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
-        send({ type: 'logits', id: request.id, logits, dims });
-      } catch (error) {
-        send({ type: 'error', id: request.id, kind: 'failed', message: describeError(error) });
-      }
-      return;
+      if (!session) return failed('no session is open');
+      const { logits, dims } = await sessionLogits(session, request.batch, request.seqLen, request.inputIds);
+      return { type: 'logits', id: request.id, logits, dims };
     }
     case 'close': {
       await session?.session.release();
       await baseSession?.session.release();
       session = undefined;
       baseSession = undefined;
-      send({ type: 'closed', id: request.id });
-      process.disconnect?.();
-      return;
+      return { type: 'closed', id: request.id };
     }
   }
 }
 
-// Requests arrive one at a time (the parent awaits each reply), so handling them in order needs no queue.
-process.on('message', (message: unknown) => {
-  void handle(message);
-});
-process.on('disconnect', () => process.exit(0));
+// Requests arrive one at a time (the runner awaits each reply); serveRequests answers them in order.
+serveRequests(handle);

@@ -1,0 +1,275 @@
+"""The native worker (python -m tr118_native.worker) as the runner drives it: frames on stdin and stdout.
+
+Window planning needs only numpy; the PyTorch engine tests need torch and transformers (CI installs the CPU-capable
+wheels from requirements-ci.txt) and use a tiny random GPT-2, so they stay fast on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT
+
+from tr118_native.fixture.perplexity import target_nll
+from tr118_native.worker.framing import read_frame, write_frame
+from tr118_native.worker.windows import Window, plan_windows, window_nll
+
+NATIVE = REPO_ROOT / "native"
+
+
+@pytest.mark.parametrize(
+    ("tokens", "window", "stride", "expected"),
+    [
+        (10, 4, 2, [(0, 4, 1), (2, 6, 4), (4, 8, 6), (6, 10, 8)]),
+        # stride = window: consecutive windows overlap by one token so every target keeps a context token
+        (10, 4, 4, [(0, 4, 1), (3, 7, 4), (6, 10, 7)]),
+        (3, 8, 4, [(0, 3, 1)]),
+        (2, 2, 1, [(0, 2, 1)]),
+    ],
+)
+def test_plans_the_windows_the_typescript_side_plans(
+    tokens: int, window: int, stride: int, expected: list[tuple[int, int, int]]
+) -> None:
+    assert plan_windows(tokens, window, stride) == [Window(*w) for w in expected]
+
+
+def test_every_target_is_scored_exactly_once() -> None:
+    for n in range(2, 60):
+        for window in range(2, 12):
+            for stride in range(1, window + 1):
+                targets = [t for w in plan_windows(n, window, stride) for t in range(w.score_from, w.end)]
+                assert targets == list(range(1, n))
+
+
+@pytest.mark.parametrize(("n", "window", "stride"), [(1, 4, 2), (10, 1, 1), (10, 4, 5), (10, 4, 0)])
+def test_refuses_impossible_plans(n: int, window: int, stride: int) -> None:
+    with pytest.raises(ValueError, match=r"window|stride|tokens"):
+        plan_windows(n, window, stride)
+
+
+def test_window_nll_is_the_fixture_reference_nll() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(6, 50)).astype(np.float32) * 30  # large logits: the shift by the row max matters
+    tokens = rng.integers(0, 50, size=9)
+    w = Window(start=3, end=9, score_from=5)
+    expected = target_nll(logits[1:5], tokens[5:9]).sum()
+    assert window_nll(logits, tokens, w) == pytest.approx(expected, rel=1e-12)
+
+
+class Driven:
+    """A worker process and a way to ask it one thing at a time."""
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tr118_native.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(NATIVE), **(env or {})},
+        )
+        self.next_id = 1
+
+    def ask(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        request = {**request, "id": self.next_id}
+        self.next_id += 1
+        write_frame(self.process.stdin, request)
+        frame = read_frame(self.process.stdout)
+        assert frame is not None, self.stderr()
+        assert frame[0]["id"] == request["id"]
+        return frame
+
+    def stderr(self) -> str:
+        self.process.kill()
+        assert self.process.stderr is not None
+        return self.process.stderr.read().decode()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.ask({"type": "close"})
+            self.process.wait(timeout=30)
+
+
+def spec(checkpoint: Path, **over: Any) -> dict[str, Any]:
+    return {
+        "name": "transformers-cpu",
+        "engine": "pytorch",
+        "precision": "fp32",
+        "device": "cpu",
+        "compile": "off",
+        "checkpointPath": str(checkpoint),
+        "deviceId": 0,
+        "intraOpThreads": 1,
+        "interOpThreads": 0,
+        **over,
+    }
+
+
+def test_a_python_without_torch_is_unavailable_with_the_install_line(tmp_path: Path) -> None:
+    # A torch package that cannot be imported stands in for a Python without torch.
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError(\"No module named 'torch'\", name='torch')\n")
+    worker = Driven({"PYTHONPATH": f"{tmp_path}{os.pathsep}{NATIVE}"})
+    reply, _ = worker.ask({"type": "open", "backend": spec(tmp_path)})
+    assert reply["type"] == "error"
+    assert reply["kind"] == "unavailable"
+    assert f"{sys.executable} -m pip install torch==2.11.0 transformers==5.17.0" in reply["message"]
+    worker.close()
+
+
+def test_the_install_line_pins_what_requirements_ci_pins() -> None:
+    from tr118_native.worker.torch_engine import INSTALL_REQUIREMENTS
+
+    pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
+    for requirement in INSTALL_REQUIREMENTS.split():
+        assert requirement in pinned
+
+
+def test_a_request_before_open_fails_and_the_worker_keeps_answering() -> None:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "logits", "batch": 1, "seqLen": 1, "inputIds": [1]})
+    assert reply == {"type": "error", "id": 1, "kind": "failed", "message": "no model is open"}
+    reply, _ = worker.ask({"type": "teapot"})
+    assert reply["message"] == "bad request: unknown type 'teapot'"
+    worker.close()
+    assert worker.process.returncode == 0
+
+
+# ---- the PyTorch engine on a tiny random GPT-2 (needs torch and transformers) ----
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    torch.manual_seed(0)
+    config = transformers.GPT2Config(vocab_size=64, n_positions=32, n_embd=16, n_layer=2, n_head=2)
+    folder = tmp_path_factory.mktemp("tiny")
+    transformers.GPT2LMHeadModel(config).eval().save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def opened(tiny: Path) -> Iterator[Driven]:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny)})
+    assert reply["type"] == "opened", reply
+    yield worker
+    worker.close()
+
+
+def test_opens_and_names_what_it_runs(tiny: Path) -> None:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny)})
+    info = reply["info"]
+    assert info["runtime"] == "torch"
+    assert info["vocabSize"] == 64
+    assert info["environment"]["python"] == sys.executable
+    assert info["environment"]["transformers"]
+    assert "CPU" in info["timerCovers"]
+    worker.close()
+
+
+def test_runs_timed_passes_and_logits_equal_a_direct_forward(opened: Driven, tiny: Path) -> None:
+    import torch
+    import transformers
+
+    ids = [(7 * i) % 64 for i in range(2 * 12)]
+    reply, _ = opened.ask(
+        {
+            "type": "run",
+            "batch": 2,
+            "seqLen": 12,
+            "inputIds": ids,
+            "attentionMask": [1] * 24,
+            "warmup": 1,
+            "iterations": 3,
+        }
+    )
+    assert reply["type"] == "ran"
+    assert len(reply["latenciesMs"]) == 3
+    assert all(ms > 0 for ms in reply["latenciesMs"])
+    assert reply["outputShape"] == [2, 12, 64]
+    assert "endToEndLatenciesMs" not in reply  # on the CPU both figures would be the same pass
+
+    header, payload = opened.ask({"type": "logits", "batch": 2, "seqLen": 12, "inputIds": ids})
+    assert header["dims"] == [2, 12, 64]
+    assert payload is not None
+    got = np.frombuffer(payload, dtype="<f4").reshape(2, 12, 64)
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
+    with torch.inference_mode():
+        direct = model(input_ids=torch.tensor(ids).reshape(2, 12), use_cache=False).logits.numpy()
+    np.testing.assert_allclose(got, direct, rtol=0, atol=1e-5)
+
+
+def test_perplexity_follows_the_windows_in_float64(opened: Driven, tiny: Path) -> None:
+    import torch
+    import transformers
+
+    tokens = [(5 * i + 3) % 64 for i in range(50)]
+    reply, _ = opened.ask({"type": "perplexity", "tokens": tokens, "windowTokens": 16, "strideTokens": 8})
+    assert reply["scoredTokens"] == 49
+    assert reply["windows"] == len(plan_windows(50, 16, 8))
+    model = transformers.AutoModelForCausalLM.from_pretrained(tiny).eval()
+    total = 0.0
+    for w in plan_windows(50, 16, 8):
+        with torch.inference_mode():
+            logits = model(input_ids=torch.tensor(tokens[w.start : w.end])[None, :]).logits[0].numpy()
+        total += window_nll(logits, np.asarray(tokens), w)
+    assert reply["nllSum"] == pytest.approx(total, rel=1e-6)
+
+
+def test_paired_runs_time_both_checkpoints(tiny: Path) -> None:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny), "baseModelPath": str(tiny), "baseFirst": True})
+    assert reply["type"] == "opened", reply
+    ids = list(range(16))
+    for paired in ("candidate-first", "base-first"):
+        request = {"batch": 1, "seqLen": 16, "inputIds": ids, "attentionMask": [1] * 16, "warmup": 0, "iterations": 4}
+        reply, _ = worker.ask({"type": "run", **request, "paired": paired})
+        assert len(reply["latenciesMs"]) == len(reply["baseLatenciesMs"]) == 4
+    base, _ = worker.ask({"type": "perplexity", "tokens": ids, "windowTokens": 8, "strideTokens": 4, "model": "base"})
+    own, _ = worker.ask({"type": "perplexity", "tokens": ids, "windowTokens": 8, "strideTokens": 4})
+    assert base["nllSum"] == pytest.approx(own["nllSum"], rel=1e-9)  # same checkpoint on both sides
+    worker.close()
+
+
+def test_cuda_without_a_gpu_is_unavailable_never_a_cpu_number(tiny: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny, device="cuda")})
+    assert reply["kind"] == "unavailable"
+    assert "CUDA is not available" in reply["message"]
+    worker.close()
+
+
+def test_pickled_weights_are_refused_unless_trusted(tmp_path: Path, tiny: Path) -> None:
+    (tmp_path / "config.json").write_text((tiny / "config.json").read_text())
+    (tmp_path / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tmp_path)})
+    assert reply["kind"] == "failed"
+    assert "only pickled weights (pytorch_model.bin)" in reply["message"]
+    assert "model.trust_pickle: true" in reply["message"]
+    worker.close()
+
+
+def test_a_compile_that_fails_is_degraded_with_its_error(tiny: Path) -> None:
+    # Inductor compiles C++ for the CPU: without a compiler the compile fails, as it did on the seed's machine.
+    worker = Driven({"CXX": "/nonexistent/c++", "CC": "/nonexistent/cc"})
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny, compile="default")})
+    assert reply["type"] == "error", reply
+    assert reply["kind"] == "degraded"
+    assert reply["message"].startswith("torch.compile(mode=default) failed:")
+    worker.close()

@@ -1,0 +1,66 @@
+"""The request loop: one request at a time from the runner, one reply each, in order (protocol.ts)."""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, BinaryIO
+
+from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.framing import read_frame, write_frame
+
+
+class Worker:
+    """Holds the engine one `open` made; answers run / perplexity / logits / close with it."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+
+    def handle(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+        kind, rid = request.get("type"), request.get("id")
+        if not isinstance(rid, int):
+            raise WorkerError("failed", f"bad request: no integer id in {sorted(request)}")
+        if kind == "open":
+            self.engine = open_engine(request)
+            return {"type": "opened", "id": rid, "info": self.engine.info()}, None
+        if kind == "close":
+            self.engine = None
+            return {"type": "closed", "id": rid}, None
+        if kind not in ("run", "perplexity", "logits"):
+            raise WorkerError("failed", f"bad request: unknown type {kind!r}")
+        if self.engine is None:
+            raise WorkerError("failed", "no model is open")
+        if kind == "run":
+            return {"type": "ran", "id": rid, **self.engine.run(request)}, None
+        if kind == "perplexity":
+            return {"type": "perplexity", "id": rid, **self.engine.perplexity(request)}, None
+        dims, payload = self.engine.logits(request)
+        return {"type": "logits", "id": rid, "dims": dims, "dtype": "float32"}, payload
+
+
+def open_engine(request: dict[str, Any]) -> Any:
+    backend = request.get("backend")
+    engine = backend.get("engine") if isinstance(backend, dict) else None
+    if engine == "pytorch":
+        from tr118_native.worker.torch_engine import TorchEngine
+
+        return TorchEngine(request)
+    raise WorkerError("failed", f"bad request: this worker runs engine pytorch, not {engine!r}")
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO, log: Any) -> None:
+    """Answers requests until the runner closes stdin (or sends close)."""
+    worker = Worker()
+    while (frame := read_frame(stdin)) is not None:
+        request, _ = frame
+        rid = request.get("id", -1)
+        try:
+            reply, payload = worker.handle(request)
+        except WorkerError as failure:
+            reply, payload = {"type": "error", "id": rid, "kind": failure.kind, "message": failure.message}, None
+        except Exception as error:  # any other error is this request's failure, with its trace in the log
+            traceback.print_exc(file=log)
+            message = f"{type(error).__name__}: {error}"
+            reply, payload = {"type": "error", "id": rid, "kind": "failed", "message": message}, None
+        write_frame(stdout, reply, payload)
+        if request.get("type") == "close":
+            return

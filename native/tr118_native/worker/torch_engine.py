@@ -1,0 +1,343 @@
+"""The PyTorch engine: a Hugging Face causal LM from a local checkpoint, eager or torch.compile'd, on CPU or CUDA.
+
+torch and transformers are imported when a backend opens, not at module import, so that a machine without them
+gets an `unavailable` reply with the install line instead of a crash.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.windows import plan_windows, window_nll
+
+# What the CPU tests and the GPU machine use (native/requirements-ci.txt pins the same; a test checks they agree).
+INSTALL_REQUIREMENTS = "torch==2.11.0 transformers==5.17.0"
+
+DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
+
+TIMER_DEVICE = (
+    "device: one forward pass of the model on the GPU, bracketed by CUDA events; input ids already on the device, "
+    "logits left there"
+)
+TIMER_END_TO_END = "end to end: host input ids copied to the device, the forward pass, the logits copied to the host"
+TIMER_CPU = (
+    "one forward pass on the CPU (torch.inference_mode): input tensors built before the timer; logits in host memory"
+)
+
+
+@dataclass(frozen=True)
+class TorchSpec:
+    name: str
+    device: str  # "cpu" | "cuda"
+    device_id: int
+    dtype: str  # "fp32" | "fp16" | "bf16"
+    compile: str  # "off" | "default" | "reduce-overhead" | "max-autotune"
+    checkpoint: Path
+    trust_pickle: bool
+    intra_op_threads: int
+    inter_op_threads: int
+
+    @staticmethod
+    def from_request(backend: dict[str, Any]) -> TorchSpec:
+        try:
+            return TorchSpec(
+                name=str(backend["name"]),
+                device=str(backend["device"]),
+                device_id=int(backend.get("deviceId", 0)),
+                dtype=str(backend["precision"]),
+                compile=str(backend.get("compile", "off")),
+                checkpoint=Path(str(backend["checkpointPath"])),
+                trust_pickle=bool(backend.get("trustPickle", False)),
+                intra_op_threads=int(backend.get("intraOpThreads", 0)),
+                inter_op_threads=int(backend.get("interOpThreads", 0)),
+            )
+        except KeyError as missing:
+            raise WorkerError("failed", f"bad request: the backend lacks {missing}") from None
+
+
+def check_checkpoint(folder: Path, trust_pickle: bool) -> None:
+    """The same checks the TypeScript side makes before starting us (src/model/checkpoint.ts), for direct callers."""
+    if not folder.is_dir():
+        raise WorkerError("failed", f"{folder}: not a folder (a Hugging Face checkpoint folder was expected)")
+    if not (folder / "config.json").is_file():
+        raise WorkerError("failed", f"{folder}: no config.json")
+    if not any(folder.glob("*.safetensors")):
+        pickled = sorted(p.name for p in folder.glob("*.bin"))
+        if pickled and not trust_pickle:
+            raise WorkerError(
+                "failed",
+                f"{folder}: only pickled weights ({', '.join(pickled)}), which can run code when loaded; "
+                "convert them to safetensors, or set model.trust_pickle: true",
+            )
+        if not pickled:
+            raise WorkerError("failed", f"{folder}: no *.safetensors (or *.bin) weights")
+
+
+class TorchModel:
+    """One checkpoint, loaded and (optionally) compiled, on one device."""
+
+    def __init__(self, torch: Any, spec: TorchSpec, folder: Path) -> None:
+        import transformers
+
+        check_checkpoint(folder, spec.trust_pickle)
+        self.torch = torch
+        self.device = torch.device(spec.device, spec.device_id) if spec.device == "cuda" else torch.device("cpu")
+        dtype = getattr(torch, DTYPES[spec.dtype])
+        try:
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                folder, local_files_only=True, dtype=dtype, use_safetensors=not spec.trust_pickle or None
+            )
+        except ValueError as error:  # an architecture that is not a causal LM
+            raise WorkerError("failed", f"{folder}: not a causal LM transformers can load: {error}") from None
+        self.config = model.config
+        self.module = model.to(self.device).eval()
+        self.forward_fn: Callable[..., Any] = self.module
+        self.compile_ms: float | None = None
+        if spec.compile != "off":
+            self.compile(spec.compile)
+
+    def compile(self, mode: str) -> None:
+        """torch.compile is lazy: the first call compiles. A probe call here turns a compile that cannot work into a
+        degraded backend at open, with its error; it is never silently run eager under a compile name."""
+        compiled = self.torch.compile(self.module, mode=None if mode == "default" else mode)
+        probe = self.torch.arange(8, device=self.device).remainder(self.config.vocab_size)[None, :]
+        started = time.perf_counter()
+        try:
+            with self.torch.inference_mode():
+                compiled(input_ids=probe, attention_mask=self.torch.ones_like(probe), use_cache=False)
+            self.sync()
+        except Exception as error:
+            raise WorkerError(
+                "degraded", f"torch.compile(mode={mode}) failed: {type(error).__name__}: {error}"
+            ) from None
+        self.compile_ms = (time.perf_counter() - started) * 1000
+        self.forward_fn = compiled
+
+    def forward(self, ids: Any, mask: Any) -> Any:
+        with self.torch.inference_mode():
+            return self.forward_fn(input_ids=ids, attention_mask=mask, use_cache=False).logits
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            self.torch.cuda.synchronize(self.device)
+
+
+class TorchEngine:
+    """The engine behind one `open`: the candidate checkpoint and, in same-run A/B, the base checkpoint."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        self.spec = TorchSpec.from_request(request["backend"])
+        self.torch = import_torch()
+        self.check_device()
+        if self.spec.intra_op_threads > 0:
+            self.torch.set_num_threads(self.spec.intra_op_threads)
+        if self.spec.inter_op_threads > 0:
+            self.torch.set_num_interop_threads(self.spec.inter_op_threads)
+        base = request.get("baseModelPath")
+        load_base = (lambda: TorchModel(self.torch, self.spec, Path(base))) if base else (lambda: None)
+        # The model loaded first is the one measured slightly slower in a paired run; the runner swaps halfway.
+        self.base = load_base() if request.get("baseFirst") else None
+        self.candidate = TorchModel(self.torch, self.spec, self.spec.checkpoint)
+        if base and self.base is None:
+            self.base = load_base()
+        self.open_ms = (time.perf_counter() - started) * 1000
+
+    def check_device(self) -> None:
+        torch = self.torch
+        if self.spec.device != "cuda":
+            return
+        if not torch.cuda.is_available():
+            raise WorkerError(
+                "unavailable",
+                f"CUDA is not available to torch {torch.__version__} (built for CUDA {torch.version.cuda}): "
+                "no usable GPU on this machine",
+            )
+        if self.spec.device_id >= torch.cuda.device_count():
+            raise WorkerError(
+                "unavailable", f"device_id {self.spec.device_id}: this machine has {torch.cuda.device_count()} GPU(s)"
+            )
+
+    def info(self) -> dict[str, Any]:
+        torch, model = self.torch, self.candidate
+        environment = {
+            "python": sys.executable,
+            "pythonVersion": sys.version.split()[0],
+            "torch": torch.__version__,
+            "transformers": __import__("transformers").__version__,
+            "device": str(model.device),
+        }
+        if model.device.type == "cuda":
+            props = torch.cuda.get_device_properties(model.device)
+            environment |= {
+                "cuda": str(torch.version.cuda),
+                "cudnn": str(torch.backends.cudnn.version()),
+                "gpu": props.name,
+                "computeCapability": f"{props.major}.{props.minor}",
+            }
+        info: dict[str, Any] = {
+            "protocolVersion": 1,
+            "runtime": "torch",
+            "runtimeVersion": torch.__version__,
+            "providers": [f"{self.spec.device}:{self.spec.dtype}:compile={self.spec.compile}"],
+            "inputNames": ["input_ids", "attention_mask"],
+            "outputNames": ["logits"],
+            "vocabSize": int(model.config.vocab_size),
+            "openMs": self.open_ms,
+            "environment": environment,
+            "timerCovers": TIMER_DEVICE if model.device.type == "cuda" else TIMER_CPU,
+        }
+        if model.device.type == "cuda":
+            info["endToEndTimerCovers"] = TIMER_END_TO_END
+        if model.compile_ms is not None:
+            info["compileMs"] = model.compile_ms
+        return info
+
+    def model(self, which: str | None) -> TorchModel:
+        if which == "base":
+            if self.base is None:
+                raise WorkerError("failed", "the base checkpoint was not opened")
+            return self.base
+        return self.candidate
+
+    def tensors(self, batch: int, seq_len: int, ids: Sequence[int], mask: Sequence[int]) -> tuple[Any, Any]:
+        """int64 [batch, seq_len] host tensors, built before any timer starts."""
+        torch = self.torch
+        host_ids = torch.tensor(ids, dtype=torch.int64).reshape(batch, seq_len)
+        host_mask = torch.tensor(mask, dtype=torch.int64).reshape(batch, seq_len)
+        return host_ids, host_mask
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        batch, seq_len = int(request["batch"]), int(request["seqLen"])
+        host_ids, host_mask = self.tensors(batch, seq_len, request["inputIds"], request["attentionMask"])
+        warmup, iterations = int(request["warmup"]), int(request["iterations"])
+        paired = request.get("paired")
+        models = [self.candidate]
+        if paired is not None:
+            models = [self.candidate, self.model("base")]
+            if paired == "base-first":
+                models.reverse()
+        timed = time_passes(self.torch, models, host_ids, host_mask, warmup, iterations)
+        # timed[k] belongs to models[k]; map back to the candidate and the base
+        by_model = {id(m): t for m, t in zip(models, timed, strict=True)}
+        own = by_model[id(self.candidate)]
+        reply: dict[str, Any] = {"latenciesMs": own.device_ms, "outputShape": [batch, seq_len, own.vocab]}
+        if own.end_to_end_ms is not None:
+            reply["endToEndLatenciesMs"] = own.end_to_end_ms
+        if paired is not None:
+            base = by_model[id(self.model("base"))]
+            reply["baseLatenciesMs"] = base.device_ms
+            if base.end_to_end_ms is not None:
+                reply["baseEndToEndLatenciesMs"] = base.end_to_end_ms
+        return reply
+
+    def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        model = self.model(request.get("model"))
+        tokens = np.asarray(request["tokens"], dtype=np.int64)
+        windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
+        nll_sum, scored = 0.0, 0
+        for w in windows:
+            ids = self.torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
+            logits = model.forward(ids, self.torch.ones_like(ids))[0].float().cpu().numpy()
+            nll_sum += window_nll(logits, tokens, w)
+            scored += w.end - w.score_from
+            del logits  # one window's logits alive at a time
+        reply: dict[str, Any] = {
+            "nllSum": nll_sum,
+            "scoredTokens": scored,
+            "windows": len(windows),
+            "elapsedMs": (time.perf_counter() - started) * 1000,
+            "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+        if model.device.type == "cuda":
+            reply["peakDeviceMiB"] = self.torch.cuda.max_memory_allocated(model.device) / 2**20
+        return reply
+
+    def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
+        batch, seq_len = int(request["batch"]), int(request["seqLen"])
+        ids = request["inputIds"]
+        host_ids, host_mask = self.tensors(batch, seq_len, ids, [1] * len(ids))
+        model = self.candidate
+        logits = model.forward(host_ids.to(model.device), host_mask.to(model.device)).float().cpu().numpy()
+        return list(logits.shape), np.ascontiguousarray(logits, dtype="<f4").tobytes()
+
+
+@dataclass
+class Timed:
+    device_ms: list[float]
+    end_to_end_ms: list[float] | None
+    vocab: int
+
+
+def time_passes(
+    torch: Any, models: list[TorchModel], host_ids: Any, host_mask: Any, warmup: int, iterations: int
+) -> list[Timed]:
+    """`warmup` untimed then `iterations` timed forward passes per model, alternating between the models pass by
+    pass (A B A B …) when there are two, exactly as the ONNX Runtime worker pairs its sessions.
+
+    CPU: one wall-clock figure per pass. CUDA: first the device-side figure of every pass (CUDA events around the
+    forward pass, inputs already on the device, no synchronisation between passes, as a bare loop would run), then
+    as many end-to-end passes (host ids in, logits out to the host, timed by the host clock)."""
+    device = models[0].device
+    ids, mask = host_ids.to(device), host_mask.to(device)
+    for _ in range(warmup):
+        for m in models:
+            m.forward(ids, mask)
+    for m in models:
+        m.sync()
+    vocab = int(models[0].config.vocab_size)
+    if device.type != "cuda":
+        times: list[list[float]] = [[] for _ in models]
+        for _ in range(iterations):
+            for k, m in enumerate(models):
+                t0 = time.perf_counter_ns()
+                m.forward(ids, mask)
+                times[k].append((time.perf_counter_ns() - t0) / 1e6)
+        return [Timed(t, None, vocab) for t in times]
+
+    events = [
+        [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(iterations)]
+        for _ in models
+    ]
+    for i in range(iterations):
+        for k, m in enumerate(models):
+            start, end = events[k][i]
+            start.record()
+            m.forward(ids, mask)
+            end.record()
+    torch.cuda.synchronize(device)
+    device_ms = [[start.elapsed_time(end) for start, end in per_model] for per_model in events]
+
+    end_to_end: list[list[float]] = [[] for _ in models]
+    for m in models:  # one end-to-end pass each first: the first copy of a new shape allocates
+        m.forward(host_ids.to(device), host_mask.to(device)).cpu()
+    for _ in range(iterations):
+        for k, m in enumerate(models):
+            t0 = time.perf_counter_ns()
+            m.forward(host_ids.to(device), host_mask.to(device)).cpu()
+            end_to_end[k].append((time.perf_counter_ns() - t0) / 1e6)
+    return [Timed(d, e, vocab) for d, e in zip(device_ms, end_to_end, strict=True)]
+
+
+def import_torch() -> Any:
+    try:
+        import torch
+        import transformers  # noqa: F401  (checked here, used when a checkpoint loads)
+    except ImportError as error:
+        raise WorkerError(
+            "unavailable",
+            f"{error.name or 'torch'} is not installed for {sys.executable} (Python {sys.version.split()[0]}); "
+            f"install it with: {sys.executable} -m pip install {INSTALL_REQUIREMENTS} (or set TR118_PYTHON to a "
+            "Python that has them)",
+        ) from None
+    return torch

@@ -1,0 +1,49 @@
+"""Sliding-window perplexity, exactly as src/accuracy/perplexity.ts defines it (README "Perplexity").
+
+The window plan must be the TypeScript one to the token: test/integration/pytorch-worker.test.ts compares the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # tokens [start, end) are fed to the model
+    end: int
+    score_from: int  # targets [score_from, end) are scored, each from the logits one position earlier
+
+
+def plan_windows(token_count: int, window_tokens: int, stride_tokens: int) -> list[Window]:
+    if window_tokens < 2:
+        raise ValueError(f"window must be an integer ≥ 2, got {window_tokens}")
+    if not 1 <= stride_tokens <= window_tokens:
+        raise ValueError(f"stride must be an integer in 1..window ({window_tokens}), got {stride_tokens}")
+    if token_count < 2:
+        raise ValueError(f"perplexity needs at least 2 tokens, got {token_count}")
+    windows: list[Window] = []
+    scored_up_to = 1  # position 0 has no context and is never a target
+    k = 0
+    while scored_up_to < token_count:
+        # Never start past the first unscored target's predecessor (stride = window overlaps by one token).
+        start = min(k * stride_tokens, scored_up_to - 1)
+        end = min(start + window_tokens, token_count)
+        if end > scored_up_to:
+            windows.append(Window(start, end, scored_up_to))
+            scored_up_to = end
+        k += 1
+    return windows
+
+
+def window_nll(logits: npt.NDArray[np.floating], tokens: npt.NDArray[np.int64], window: Window) -> float:
+    """Sum of -log p(target) over the window's targets, from its logits [end - start, vocab]; float64 throughout,
+    log-sum-exp shifted by the row maximum."""
+    rows = logits[window.score_from - 1 - window.start : window.end - 1 - window.start].astype(np.float64)
+    targets = tokens[window.score_from : window.end]
+    peak = rows.max(axis=-1, keepdims=True)
+    log_z = np.log(np.exp(rows - peak).sum(axis=-1)) + peak[:, 0]
+    return float((log_z - rows[np.arange(len(targets)), targets]).sum())
