@@ -7,10 +7,12 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { planWindows } from '../../src/accuracy/perplexity.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { FIXTURE_HF, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { perturbedFixture, PYTHON_ENV, VENV_PYTHON } from '../helpers/python.js';
+import { runProcess } from '../helpers/run.js';
 
 const SMALL =
   'scenarios:\n  single_short: { batch: 1, seq_len: 16 }\n  batch_short: { batch: 2, seq_len: 16 }\n' +
@@ -39,6 +41,30 @@ afterEach(() => {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
+});
+
+describe('one perplexity definition in two languages', () => {
+  it('the Python worker plans exactly the windows the TypeScript side plans', async () => {
+    const cases: [number, number, number][] = [];
+    for (const n of [2, 3, 50, 513, 4096])
+      for (const [w, s] of [
+        [2, 1],
+        [8, 8],
+        [256, 128],
+        [512, 256],
+        [100, 7],
+      ])
+        cases.push([n, w!, s!]);
+    const script =
+      'import json, sys\nfrom tr118_native.worker.windows import plan_windows\n' +
+      'print(json.dumps([[[w.start, w.end, w.score_from] for w in plan_windows(*c)] for c in json.loads(sys.argv[1])]))';
+    const r = await runProcess(VENV_PYTHON, ['-c', script, JSON.stringify(cases)], {
+      env: { ...process.env, PYTHONPATH: path.join(ROOT, 'native') },
+    });
+    expect(r.stderr).toBe('');
+    const python = JSON.parse(r.stdout) as number[][][];
+    expect(python).toEqual(cases.map(([n, w, s]) => planWindows(n, w, s).map((x) => [x.start, x.end, x.scoreFrom])));
+  });
 });
 
 describe('the accuracy gate between the checkpoint and its export', () => {
