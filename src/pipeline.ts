@@ -25,6 +25,7 @@ import {
   type ModelFile,
 } from './model/source.js';
 import { defaultConfigPath, fixturePath } from './paths.js';
+import { resolveCheckpoints } from './model/checkpoint.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -78,7 +79,8 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const { config } = options;
   const startedAt = new Date();
   const model = await resolveModelFile(config, options.modelFromFlag ?? false);
-  const backendModels = await resolveBackendModels(config);
+  // Checkpoints of the pytorch backends are other models of this run, beside other ONNX files.
+  const backendModels = new Map([...(await resolveBackendModels(config)), ...(await resolveCheckpoints(config))]);
   const notes: string[] = [];
   const note = (message: string): void => {
     notes.push(message);
@@ -210,7 +212,12 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         for (const f of findings) if (!notes.includes(f.message)) note(f.message);
       },
       ...(options.progress ? { progress: options.progress } : {}),
-      ...(options.backendOptions ? { backendOptions: options.backendOptions } : {}),
+      backendOptions: {
+        // The native worker's Python: a .venv is looked for from the config's folder up.
+        pythonSearchFrom: path.dirname(config.source),
+        baseCheckpointPath: config.compare.baseHfPath,
+        ...options.backendOptions,
+      },
     });
 
     const environment = collectEnvironment();

@@ -95,3 +95,24 @@ def test_cli_writes_a_loadable_copy(tmp_path: Path, capsys: pytest.CaptureFixtur
     onnx.checker.check_model(str(out))
     assert "perturbed with eps=0.03, seed=3" in capsys.readouterr().out
     assert out.stat().st_size == pytest.approx(MODEL_PATH.stat().st_size, rel=0.01)
+
+
+def test_perturbs_a_checkpoint_folder_and_copies_its_other_files(tmp_path: Path) -> None:
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    from tr118_native.fixture.perturb import perturb_checkpoint
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "config.json").write_text('{"architectures": ["GPT2LMHeadModel"]}')
+    weights = {"a": np.ones((4, 3), dtype=np.float32), "scale": np.ones(1, dtype=np.float32), "ids": np.arange(5)}
+    safetensors_numpy.save_file(weights, src / "model.safetensors")
+    report = perturb_checkpoint(src, tmp_path / "noisy", eps=0.1, seed=0)
+    out = safetensors_numpy.load_file(tmp_path / "noisy" / "model.safetensors")
+    assert (report.perturbed, report.skipped, report.elements) == (1, 2, 12)
+    assert not np.array_equal(out["a"], weights["a"])
+    np.testing.assert_array_equal(out["scale"], weights["scale"])  # single-element constants stay
+    np.testing.assert_array_equal(out["ids"], weights["ids"])  # integers stay
+    assert (tmp_path / "noisy" / "config.json").read_text() == (src / "config.json").read_text()
+    again = perturb_checkpoint(src, tmp_path / "again", eps=0.1, seed=0)
+    assert again == report
+    np.testing.assert_array_equal(safetensors_numpy.load_file(tmp_path / "again" / "model.safetensors")["a"], out["a"])

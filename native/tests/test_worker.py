@@ -121,12 +121,12 @@ def test_a_python_without_torch_is_unavailable_with_the_install_line(tmp_path: P
     reply, _ = worker.ask({"type": "open", "backend": spec(tmp_path)})
     assert reply["type"] == "error"
     assert reply["kind"] == "unavailable"
-    assert f"{sys.executable} -m pip install torch==2.11.0 transformers==5.17.0" in reply["message"]
+    assert f"{sys.executable} -m pip install numpy==2.4.6 torch==2.11.0 transformers==5.17.0" in reply["message"]
     worker.close()
 
 
 def test_the_install_line_pins_what_requirements_ci_pins() -> None:
-    from tr118_native.worker.torch_engine import INSTALL_REQUIREMENTS
+    from tr118_native.worker.serve import INSTALL_REQUIREMENTS
 
     pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
     for requirement in INSTALL_REQUIREMENTS.split():

@@ -15,7 +15,12 @@ export function chooseReference(
       ? { reference: configured, problem: null }
       : { reference: null, problem: `reference backend ${configured} has no perplexity: ${whyNot(configured)}` };
   }
-  const first = specs.find((s) => s.precision === 'fp32' && hasPerplexity(s.name));
+  // The checkpoint every export came from, in fp32 on the CPU, is the truth an export is held to (README "The
+  // accuracy gate"); without one, the first fp32 backend.
+  const first =
+    specs.find(
+      (s) => s.engine === 'pytorch' && s.device === 'cpu' && s.precision === 'fp32' && hasPerplexity(s.name),
+    ) ?? specs.find((s) => s.precision === 'fp32' && hasPerplexity(s.name));
   return first
     ? { reference: first.name, problem: null }
     : { reference: null, problem: 'no fp32 backend produced a perplexity to compare with' };

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { providerUnavailableReason } from './onnxruntime/availability.js';
 import type { BackendSpec } from './presets.js';
 import { ProcessBackend, type WorkerLaunch } from './process-backend.js';
+import { findPython, pythonWorkerLaunch } from './pytorch/python.js';
 import type { Backend } from './types.js';
 
 export type BackendOrUnavailable = { readonly backend: Backend } | { readonly unavailable: string };
@@ -20,8 +21,15 @@ export function ortWorkerLaunch(): WorkerLaunch {
 export interface BackendFactoryOptions {
   /** Replaces the ONNX Runtime worker (tests use a worker that hangs). */
   readonly ortWorker?: WorkerLaunch;
-  /** Same-run A/B: each backend's worker also opens this base model. */
+  /** Same-run A/B: each onnxruntime backend's worker also opens this base model. */
   readonly baseModelPath?: string | undefined;
+  /** Same-run A/B: each pytorch backend's worker also opens this base checkpoint (compare.base_hf). */
+  readonly baseCheckpointPath?: string | undefined;
+  /** Where the search for a project's .venv starts (the config's folder). */
+  readonly pythonSearchFrom?: string;
+  /** Replaces the native worker's launch (tests use workers that misbehave). */
+  readonly nativeWorker?: WorkerLaunch;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): BackendOrUnavailable {
@@ -37,7 +45,16 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
           `native TensorRT ${spec.precision} engines are built by the native/ TensorRT worker, which this version ` +
           'does not include yet; for fp32 TensorRT use the backend onnxruntime-tensorrt',
       };
-    case 'pytorch':
-      return { unavailable: 'the native/ PyTorch worker is not included in this version' };
+    case 'pytorch': {
+      if (options.nativeWorker) {
+        return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseCheckpointPath) };
+      }
+      const env = options.env ?? process.env;
+      const python = findPython(env, options.pythonSearchFrom ?? process.cwd());
+      if ('missing' in python) return { unavailable: python.missing };
+      return {
+        backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, env), options.baseCheckpointPath),
+      };
+    }
   }
 }

@@ -2,26 +2,11 @@
  * Backend names users already have in their matrix files (the seed report's names) and what each one means.
  * A backend entry in the config is either one of these names or an object that overrides one / defines a new one.
  */
-import type { Engine, GraphOptimizationLevel, OrtProvider, Precision } from '../config/schema.js';
+import type { BackendSpec } from './protocol.js';
 
-export interface BackendSpec {
-  readonly name: string;
-  readonly engine: Engine;
-  /** Only for engine onnxruntime. */
-  readonly provider: OrtProvider | undefined;
-  readonly precision: Precision;
-  readonly deviceId: number;
-  /** 0 = ONNX Runtime's default (one per physical core). */
-  readonly intraOpThreads: number;
-  readonly interOpThreads: number;
-  readonly graphOptimization: GraphOptimizationLevel;
-  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
-  readonly modelPath: string;
-  /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
-  readonly logitsOutput: string;
-}
+export type { BackendSpec } from './protocol.js';
 
-type Preset = Pick<BackendSpec, 'engine' | 'provider' | 'precision'>;
+type Preset = Pick<BackendSpec, 'engine' | 'provider' | 'precision' | 'device' | 'compile'>;
 
 export const BACKEND_PRESETS: Readonly<Record<string, Preset>> = {
   'onnxruntime-cpu': { engine: 'onnxruntime', provider: 'cpu', precision: 'fp32' },
@@ -32,9 +17,16 @@ export const BACKEND_PRESETS: Readonly<Record<string, Preset>> = {
   'tensorrt-fp32': { engine: 'tensorrt', provider: undefined, precision: 'fp32' },
   'tensorrt-fp16': { engine: 'tensorrt', provider: undefined, precision: 'fp16' },
   'tensorrt-int8': { engine: 'tensorrt', provider: undefined, precision: 'int8' },
-  'transformers-cpu': { engine: 'pytorch', provider: undefined, precision: 'fp32' },
-  'transformers-gpu': { engine: 'pytorch', provider: undefined, precision: 'fp32' },
-  'transformers-gpu-compile': { engine: 'pytorch', provider: undefined, precision: 'fp32' },
+  // The seed's Hugging Face transformers backends: the checkpoint (model.hf) in the native/ PyTorch worker.
+  'transformers-cpu': { engine: 'pytorch', provider: undefined, precision: 'fp32', device: 'cpu', compile: 'off' },
+  'transformers-gpu': { engine: 'pytorch', provider: undefined, precision: 'fp32', device: 'cuda', compile: 'off' },
+  'transformers-gpu-compile': {
+    engine: 'pytorch',
+    provider: undefined,
+    precision: 'fp32',
+    device: 'cuda',
+    compile: 'default',
+  },
 };
 
 /** What exports name the logits output (Hugging Face, torch.onnx with output_names=['logits'], the fixture). */

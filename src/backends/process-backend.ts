@@ -65,8 +65,14 @@ export class ProcessBackend implements Backend {
       timeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'ran') {
-      const { latenciesMs, baseLatenciesMs } = exchange.reply;
-      return baseLatenciesMs ? { status: 'ok', latenciesMs, baseLatenciesMs } : { status: 'ok', latenciesMs };
+      const { latenciesMs, baseLatenciesMs, endToEndLatenciesMs, baseEndToEndLatenciesMs } = exchange.reply;
+      return {
+        status: 'ok',
+        latenciesMs,
+        ...(baseLatenciesMs ? { baseLatenciesMs } : {}),
+        ...(endToEndLatenciesMs ? { endToEndLatenciesMs } : {}),
+        ...(baseEndToEndLatenciesMs ? { baseEndToEndLatenciesMs } : {}),
+      };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }

@@ -7,22 +7,47 @@
  */
 import { z } from 'zod';
 import { encodeFrame, float32FromPayload, float32Payload, type Frame } from './framing.js';
-import { ENGINES, GRAPH_OPTIMIZATION_LEVELS, ORT_PROVIDERS, PRECISIONS } from '../config/schema.js';
+import {
+  COMPILE_MODES,
+  ENGINES,
+  GRAPH_OPTIMIZATION_LEVELS,
+  ORT_PROVIDERS,
+  PRECISIONS,
+  TORCH_DEVICES,
+} from '../config/schema.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * One backend as the runner resolved it from the config, and as the worker receives it in `open`: the only
+ * definition of a backend's settings (BackendSpec is derived from it).
+ */
 export const backendSpecSchema = z.object({
   name: z.string(),
   engine: z.enum(ENGINES),
+  /** onnxruntime only. */
   provider: z.enum(ORT_PROVIDERS).optional(),
+  /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: z.enum(PRECISIONS),
   deviceId: z.int().min(0),
+  /** 0 = the runtime's default (ONNX Runtime: one per physical core; torch: its own). */
   intraOpThreads: z.int().min(0),
   interOpThreads: z.int().min(0),
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
+  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
   modelPath: z.string(),
+  /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
   logitsOutput: z.string().min(1),
+  /** pytorch only: where the checkpoint runs. */
+  device: z.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: torch.compile's mode, or off. */
+  compile: z.enum(COMPILE_MODES).optional(),
+  /** pytorch only: the Hugging Face checkpoint folder (model.hf, or the backend's own `model`). */
+  checkpointPath: z.string().optional(),
+  /** pytorch only: pickled *.bin weights may be loaded (model.trust_pickle). */
+  trustPickle: z.boolean().optional(),
 });
+export type BackendSpec = Readonly<z.infer<typeof backendSpecSchema>>;
 
 const tokenIds = z.array(z.int().min(0));
 
@@ -80,6 +105,14 @@ export const sessionInfoSchema = z.object({
   /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: z.int().positive().optional(),
   openMs: z.number().nonnegative(),
+  /** What one latency sample covers, in words, when the worker says (every report states it per backend). */
+  timerCovers: z.string().optional(),
+  /** GPU workers: what the end-to-end samples cover (host inputs in, logits out to the host). */
+  endToEndTimerCovers: z.string().optional(),
+  /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
+  compileMs: z.number().nonnegative().optional(),
+  /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
+  environment: z.record(z.string(), z.string()).optional(),
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
@@ -91,6 +124,9 @@ export const replySchema = z.discriminatedUnion('type', [
     latenciesMs: z.array(z.number().nonnegative()),
     /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
     baseLatenciesMs: z.array(z.number().nonnegative()).optional(),
+    /** GPU workers: as many end-to-end passes (host in, host out), reported beside the device-side ones. */
+    endToEndLatenciesMs: z.array(z.number().nonnegative()).optional(),
+    baseEndToEndLatenciesMs: z.array(z.number().nonnegative()).optional(),
     outputShape: z.array(z.int()),
   }),
   z.object({
@@ -102,6 +138,8 @@ export const replySchema = z.discriminatedUnion('type', [
     elapsedMs: z.number().nonnegative(),
     /** The worker process's peak resident set size so far. */
     peakRssMiB: z.number().nonnegative(),
+    /** GPU workers: the peak device memory allocated so far. */
+    peakDeviceMiB: z.number().nonnegative().optional(),
   }),
   z.object({
     type: z.literal('logits'),

@@ -23,7 +23,15 @@ export interface RunRequest {
 }
 
 export type RunOutcome =
-  | { readonly status: 'ok'; readonly latenciesMs: readonly number[]; readonly baseLatenciesMs?: readonly number[] }
+  | {
+      readonly status: 'ok';
+      /** The gated figure: device-side on a GPU worker, the whole call elsewhere (SessionInfo.timerCovers). */
+      readonly latenciesMs: readonly number[];
+      readonly baseLatenciesMs?: readonly number[];
+      /** GPU workers: end-to-end passes (host inputs to host logits), reported beside the gated figure. */
+      readonly endToEndLatenciesMs?: readonly number[];
+      readonly baseEndToEndLatenciesMs?: readonly number[];
+    }
   | { readonly status: 'degraded'; readonly reason: string };
 
 export interface PerplexityRequest {

@@ -60,6 +60,9 @@ export interface Config {
     readonly contextTokens: number | undefined;
     /** The output read as logits (model.logits_output, default "logits"), for every model of the run. */
     readonly logitsOutput: string;
+    /** model.hf: the Hugging Face checkpoint folder the ONNX file came from (the pytorch backends' model). */
+    readonly hfPath: string | undefined;
+    readonly trustPickle: boolean;
   };
   readonly inputTokens: InputTokensSource;
   readonly backends: readonly BackendSpec[];
@@ -92,6 +95,8 @@ export interface Config {
   };
   readonly compare: {
     readonly baseModelPath: string | undefined;
+    /** Same-run A/B of the pytorch backends: the base checkpoint folder (compare.base_hf). */
+    readonly baseHfPath: string | undefined;
     readonly baselinePath: string | undefined;
     readonly allowEnvironmentChange: boolean;
     readonly missingCell: 'warn' | 'fail';
@@ -393,7 +398,18 @@ function resolveConfig(
 
   const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
-  const backends: BackendSpec[] = raw.backends.map((entry, i) => {
+  const hfPath = raw.model.hf !== undefined ? resolvePath(raw.model.hf) : undefined;
+  const trustPickle = raw.model.trust_pickle ?? false;
+  /** pytorch backends load a checkpoint folder: the backend's own `model`, else model.hf. */
+  const checkpointOf = (i: number, own: string | undefined, name: string): string => {
+    if (own !== undefined) return resolvePath(own);
+    if (hfPath !== undefined) return hfPath;
+    return fail(
+      ['model', 'hf'],
+      `required by backend ${JSON.stringify(name)} (engine pytorch, at backends[${i}]): expected the Hugging Face checkpoint folder (config.json + *.safetensors) that model.onnx was exported from`,
+    );
+  };
+  const backends: BackendSpec[] = raw.backends.map((entry, i): BackendSpec => {
     const name = typeof entry === 'string' ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
     if (typeof entry === 'string') {
@@ -403,7 +419,10 @@ function resolveConfig(
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(', ')}, or an object with name and engine`,
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath, logitsOutput } as BackendSpec;
+      const spec = { name, ...DEFAULT_BACKEND_SETTINGS, ...preset!, modelPath: onnxPath, logitsOutput };
+      return preset!.engine === 'pytorch'
+        ? { ...spec, checkpointPath: checkpointOf(i, undefined, name), trustPickle }
+        : spec;
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -412,24 +431,48 @@ function resolveConfig(
         `backend ${JSON.stringify(name)} is not a known preset, so it needs an engine: expected one of onnxruntime, tensorrt, pytorch`,
       );
     }
-    if (engine !== 'onnxruntime' && entry.provider !== undefined) {
+    const onlyFor = (key: 'provider' | 'graph_optimization' | 'device' | 'dtype' | 'compile', owner: string): void => {
+      if (entry[key] !== undefined && engine !== owner) {
+        fail(
+          ['backends', i, key],
+          `${key} applies only to engine ${owner}; backend ${JSON.stringify(name)} uses engine ${engine}`,
+        );
+      }
+    };
+    onlyFor('provider', 'onnxruntime');
+    onlyFor('graph_optimization', 'onnxruntime');
+    for (const key of ['device', 'dtype', 'compile'] as const) onlyFor(key, 'pytorch');
+    if (engine === 'pytorch' && entry.precision !== undefined) {
       fail(
-        ['backends', i, 'provider'],
-        `provider applies only to engine onnxruntime; backend ${JSON.stringify(name)} uses engine ${engine}`,
+        ['backends', i, 'precision'],
+        `a pytorch backend's precision is its dtype: write dtype: ${entry.precision} (fp32, fp16 or bf16)`,
       );
     }
-    const provider = engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined;
-    return {
+    const common = {
       name,
       engine,
-      provider,
-      precision: entry.precision ?? preset?.precision ?? 'fp32',
       deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
       graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
-      modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
       logitsOutput,
+    };
+    if (engine === 'pytorch') {
+      return {
+        ...common,
+        precision: entry.dtype ?? preset?.precision ?? 'fp32',
+        device: entry.device ?? preset?.device ?? 'cpu',
+        compile: entry.compile ?? preset?.compile ?? 'off',
+        modelPath: onnxPath,
+        checkpointPath: checkpointOf(i, entry.model, name),
+        trustPickle,
+      };
+    }
+    return {
+      ...common,
+      provider: engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined,
+      precision: entry.precision ?? preset?.precision ?? 'fp32',
+      modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
     };
   });
   const seen = new Map<string, number>();
@@ -479,6 +522,28 @@ function resolveConfig(
       'give either compare.base_model (same-run A/B) or compare.baseline (a stored result), not both',
     );
   }
+  if (raw.compare.base_hf !== undefined && raw.compare.baseline !== undefined) {
+    fail(
+      ['compare', 'baseline'],
+      'give either compare.base_hf (same-run A/B) or compare.baseline (a stored result), not both',
+    );
+  }
+  // Same-run A/B pairs every backend with its base: an ONNX file for onnxruntime, a checkpoint for pytorch.
+  const sameRun =
+    overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined || raw.compare.base_hf !== undefined;
+  if (sameRun) {
+    const needs = (engine: string, key: 'base_model' | 'base_hf', has: boolean): void => {
+      const i = backends.findIndex((b) => b.engine === engine);
+      if (i >= 0 && !has) {
+        fail(
+          ['compare', key],
+          `same-run A/B needs the base of every backend: backend ${JSON.stringify(backends[i]!.name)} (engine ${engine}) needs compare.${key} (${key === 'base_model' ? 'the base ONNX file, or --base-model' : 'the base checkpoint folder'})`,
+        );
+      }
+    };
+    needs('onnxruntime', 'base_model', overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined);
+    needs('pytorch', 'base_hf', raw.compare.base_hf !== undefined);
+  }
   if (acc.text !== undefined && acc.tokens !== undefined) {
     fail(['accuracy', 'text'], 'give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both');
   }
@@ -518,6 +583,8 @@ function resolveConfig(
       name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(onnxPath),
       contextTokens: context,
       logitsOutput,
+      hfPath,
+      trustPickle,
     },
     inputTokens,
     backends,
@@ -565,6 +632,7 @@ function resolveConfig(
         : raw.compare.base_model !== undefined
           ? resolvePath(raw.compare.base_model)
           : undefined,
+      baseHfPath: raw.compare.base_hf !== undefined ? resolvePath(raw.compare.base_hf) : undefined,
       baselinePath: raw.compare.baseline !== undefined ? resolvePath(raw.compare.baseline) : undefined,
       allowEnvironmentChange: raw.compare.allow_environment_change,
       missingCell: raw.compare.missing_cell,

@@ -4,8 +4,15 @@
  */
 import { z } from 'zod';
 
-export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+export const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8'] as const;
 export type Precision = (typeof PRECISIONS)[number];
+
+/** PyTorch: where the model runs, in which dtype, and whether and how torch.compile compiles it. */
+export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
+export type TorchDevice = (typeof TORCH_DEVICES)[number];
+export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
+export const COMPILE_MODES = ['off', 'default', 'reduce-overhead', 'max-autotune'] as const;
+export type CompileMode = (typeof COMPILE_MODES)[number];
 
 export const ENGINES = ['onnxruntime', 'tensorrt', 'pytorch'] as const;
 export type Engine = (typeof ENGINES)[number];
@@ -62,8 +69,17 @@ export const backendObjectSchema = z.strictObject({
   intra_op_threads: count(0, LIMITS.threads).optional(),
   inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
-  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
+  /**
+   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
+   * for onnxruntime, a checkpoint folder instead of model.hf for pytorch.
+   */
   model: z.string().min(1).optional(),
+  /** pytorch only: cpu or cuda. */
+  device: z.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: the dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
+  dtype: z.enum(TORCH_DTYPES).optional(),
+  /** pytorch only: torch.compile's mode, or off (eager). */
+  compile: z.enum(COMPILE_MODES).optional(),
 });
 export type BackendObject = z.infer<typeof backendObjectSchema>;
 
@@ -84,6 +100,13 @@ export const configSchema = z.strictObject({
      * the raw config (hashed into the manifest) of existing configs stays as it was.
      */
     logits_output: z.string().min(1).optional(),
+    /**
+     * The Hugging Face checkpoint the ONNX file was exported from (a folder: config.json + *.safetensors), which
+     * the pytorch backends load; nothing is downloaded.
+     */
+    hf: z.string().min(1).optional(),
+    /** Allow pickled *.bin weights in model.hf (they can run code when loaded); off: safetensors only. */
+    trust_pickle: z.boolean().optional(),
   }),
   inputs: z
     .strictObject({
@@ -138,9 +161,10 @@ export const configSchema = z.strictObject({
         .strictObject({
           fp32: z.number().min(0).default(0.001),
           fp16: z.number().min(0).default(0.005),
+          bf16: z.number().min(0).default(0.01),
           int8: z.number().min(0).default(0.02),
         })
-        .default({ fp32: 0.001, fp16: 0.005, int8: 0.02 }),
+        .default({ fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 }),
       /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
       max_degraded_rate: z.number().min(0).max(1).default(0),
       /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -167,7 +191,7 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .default({
-      perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 },
+      perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 },
       max_degraded_rate: 0,
       latency: LATENCY_DEFAULTS,
       max_degraded_rate_increase: 0,
@@ -185,8 +209,10 @@ export const configSchema = z.strictObject({
   /** What the run is compared with (README "Baselines"). */
   compare: z
     .strictObject({
-      /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+      /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
       base_model: z.string().min(1).optional(),
+      /** Same-run A/B on pytorch backends: this checkpoint folder is measured interleaved with model.hf. */
+      base_hf: z.string().min(1).optional(),
       /** A stored baseline (an earlier results.json); --baseline overrides. */
       baseline: z.string().min(1).optional(),
       /** Compare cells even when machine or runtime differ (the differences are still reported). */

@@ -224,6 +224,7 @@ export function renderMarkdown(results: Results): string {
         'Threads (intra/inter)',
         'Graph opt.',
         'Session open ms',
+        'Compile ms',
         'Status',
         'Reason',
       ],
@@ -233,14 +234,37 @@ export function renderMarkdown(results: Results): string {
         escapeUntrusted(b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—')),
         escapeUntrusted(b.spec.precision),
         `${b.spec.intraOpThreads || 'default'}/${b.spec.interOpThreads || 'default'}`,
-        escapeUntrusted(b.spec.graphOptimization),
+        escapeUntrusted(b.spec.engine === 'onnxruntime' ? b.spec.graphOptimization : '—'),
         num(b.session?.openMs),
+        num(b.session?.compileMs),
         escapeUntrusted(b.status),
         b.reason ? escapeUntrusted(b.reason) : '—',
       ]),
     ]),
     '',
   );
+  // What one latency sample is differs by engine and device: said per backend, never assumed alike.
+  const opened = results.backends.filter((b) => b.session !== null);
+  if (opened.length > 0) {
+    out.push("What each backend's latency covers (the gated figure; GPU workers also report an end-to-end one):", '');
+    for (const b of opened) {
+      const session = b.session!;
+      const covers = session.timerCovers ?? results.method.timerCovers;
+      const endToEnd = session.endToEndTimerCovers ? `; ${escapeUntrusted(session.endToEndTimerCovers)}` : '';
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(covers)}${endToEnd}.`);
+    }
+    out.push('');
+  }
+  const withRuntime = opened.filter((b) => b.session!.environment !== undefined);
+  if (withRuntime.length > 0) {
+    out.push('Worker runtimes:', '');
+    for (const b of withRuntime) {
+      const e = b.session!.environment!;
+      const parts = Object.entries(e).map(([k, v]) => `${escapeUntrusted(k)} ${escapeUntrusted(v)}`);
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${parts.join(', ')}`);
+    }
+    out.push('');
+  }
   out.push(
     markdownTable([
       ['Field', 'Value'],
@@ -258,7 +282,9 @@ export function renderMarkdown(results: Results): string {
   const m = results.method;
   const env = results.environment;
   out.push('## Method', '');
-  out.push(`- Timer: ${escapeUntrusted(m.timerCovers)}.`);
+  out.push(
+    `- Timer (ONNX Runtime from Node): ${escapeUntrusted(m.timerCovers)}; other engines: see "Backends and setup".`,
+  );
   out.push(
     `- ${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${escapeUntrusted(m.order)} (seed ${m.seed}).`,
   );

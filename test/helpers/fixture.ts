@@ -7,17 +7,23 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURE_MODEL = path.join(ROOT, 'fixtures/model/model.onnx');
 export const FIXTURE_TOKENS = path.join(ROOT, 'fixtures/model/heldout.tokens.json');
+/** The Hugging Face checkpoint model.onnx was exported from (the pytorch backends' model). */
+export const FIXTURE_HF = path.join(ROOT, 'fixtures/model/hf');
 
 export function tempDir(): string {
   return mkdtempSync(path.join(os.tmpdir(), 'tr118-test-'));
 }
 
-/** Writes a small config next to nothing: absolute paths to the fixture, so it can live in a temp folder. */
-export function writeConfig(dir: string, body: string): string {
+/**
+ * Writes a small config next to nothing: absolute paths to the fixture, so it can live in a temp folder. `hf` adds
+ * model.hf (the fixture's checkpoint, or another folder) for pytorch backends.
+ */
+export function writeConfig(dir: string, body: string, hf?: string): string {
   const file = path.join(dir, 'tr118.yml');
+  const checkpoint = hf === undefined ? '' : `  hf: ${hf}\n`;
   writeFileSync(
     file,
-    `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\ninputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}`,
+    `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\n${checkpoint}inputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}`,
   );
   return file;
 }

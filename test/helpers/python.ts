@@ -3,9 +3,16 @@ import path from 'node:path';
 import { runFixtureRole } from '../../scripts/native.js';
 import { ROOT } from './fixture.js';
 
-/** Writes a copy of the fixture model with seeded multiplicative weight noise (tr118_native.fixture perturb). */
-export function perturbedFixture(out: string, eps: number, seed = 0): string {
-  const model = path.join(ROOT, 'fixtures/model/model.onnx');
+/**
+ * Writes a copy of the fixture model (or of a checkpoint folder, e.g. fixtures/model/hf) with seeded multiplicative
+ * weight noise (tr118_native.fixture perturb).
+ */
+export function perturbedFixture(
+  out: string,
+  eps: number,
+  seed = 0,
+  model = path.join(ROOT, 'fixtures/model/model.onnx'),
+): string {
   runFixtureRole(ROOT, 'perturb', ['--model', model, '--out', out, '--eps', String(eps), '--seed', String(seed)]);
   return out;
 }
@@ -24,3 +31,9 @@ export function rewiredFixture(out: string, variant: 'extra-first' | 'renamed' |
   runFixtureRole(ROOT, 'outputs', ['--out', out, '--variant', variant, '--name', name]);
   return out;
 }
+
+/** The project's .venv (npm test makes it from native/requirements-ci.txt, torch included). */
+export const VENV_PYTHON = path.join(ROOT, '.venv/bin/python');
+
+/** The environment that makes the pytorch backends' worker run in the project's .venv, wherever the config is. */
+export const PYTHON_ENV: NodeJS.ProcessEnv = { ...process.env, TR118_PYTHON: VENV_PYTHON };

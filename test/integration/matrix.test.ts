@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
-import { FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_HF, FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX = `backends:
   - onnxruntime-cpu
@@ -313,7 +314,7 @@ describe('token ids for a model that is not the fixture', () => {
 });
 
 describe('perplexity of the fixture against an independent reference', () => {
-  it('equals the PyTorch float64 figure in model-card.json (same windows) to 1e-6 relative', async () => {
+  it('equals the PyTorch float64 figure in model-card.json (same windows) to 1e-6 relative, through ONNX Runtime and the PyTorch worker alike', async () => {
     const card = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/model/model-card.json'), 'utf8')) as {
       heldout_perplexity: {
         window: number;
@@ -326,13 +327,23 @@ describe('perplexity of the fixture against an independent reference', () => {
     const config = loadConfigFile(
       writeConfig(
         dir,
-        `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n` +
-          `accuracy: { max_tokens: 1000000, window: ${ref.window}, stride: ${ref.stride} }\n`,
+        `backends: [onnxruntime-cpu, transformers-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n` +
+          `accuracy: { max_tokens: 1000000, window: ${ref.window}, stride: ${ref.stride}, reference: onnxruntime-cpu }\n`,
+        FIXTURE_HF,
       ),
     );
-    const { results } = await runPipeline({ config, outDir: path.join(dir, 'out') });
-    const row = results.accuracy!.rows[0]!;
-    expect(row.scoredTokens).toBe(ref.torch_float64.scored_tokens);
-    expect(Math.abs(row.perplexity! / ref.torch_float64.perplexity - 1)).toBeLessThan(1e-6);
+    const { results } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      backendOptions: { env: PYTHON_ENV },
+    });
+    const [ort, torch] = results.accuracy!.rows;
+    for (const row of [ort!, torch!]) {
+      expect(row.status, row.error ?? '').toBe('ok');
+      expect(row.scoredTokens).toBe(ref.torch_float64.scored_tokens);
+      expect(Math.abs(row.perplexity! / ref.torch_float64.perplexity - 1)).toBeLessThan(1e-6);
+    }
+    expect(torch!.backend).toBe('transformers-cpu');
+    expect(Math.abs(torch!.perplexity! / ort!.perplexity! - 1)).toBeLessThan(1e-6);
   });
 });

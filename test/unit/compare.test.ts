@@ -187,7 +187,7 @@ function result(
 const OPTIONS: CompareOptions = {
   mode: 'stored',
   latency: T,
-  perplexityDeltaFraction: { fp32: 0.001, fp16: 0.005, int8: 0.02 },
+  perplexityDeltaFraction: { fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 },
   maxDegradedRateIncrease: 0,
   allowEnvironmentChange: false,
   missingCell: 'warn',

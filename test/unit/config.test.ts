@@ -41,7 +41,7 @@ describe('parseConfig: a good config', () => {
     expect(c.timeoutSeconds).toBe(120);
     expect(c.unavailableBackend).toBe('warn');
     expect(c.accuracy).toMatchObject({ enabled: true, maxTokens: 4096, windowTokens: 256, strideTokens: 128 });
-    expect(c.thresholds.perplexityDeltaFraction).toEqual({ fp32: 0.001, fp16: 0.005, int8: 0.02 });
+    expect(c.thresholds.perplexityDeltaFraction).toEqual({ fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 });
     expect(c.scenarios).toEqual([
       { name: 'single_micro', batch: 1, seqLen: 8 },
       { name: 'batch_short', batch: 4, seqLen: 32 },
@@ -92,6 +92,27 @@ describe('parseConfig: a good config', () => {
     expect(fixture.inputTokens).toEqual({ from: 'fixture', path: fixturePath('heldout.tokens.json') });
     // …and the evaluation then defaults to those same ids
     expect(fixture.accuracy.source).toEqual({ kind: 'tokens', path: (fixture.inputTokens as { path: string }).path });
+  });
+
+  it('resolves the pytorch presets and object form: device, dtype as precision, compile, the checkpoint folder', () => {
+    const c = parse(
+      GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace(
+        '- onnxruntime-cpu',
+        '- transformers-cpu\n  - transformers-gpu-compile\n  - { name: pt-bf16, engine: pytorch, device: cuda, dtype: bf16, compile: max-autotune, model: other-ckpt }',
+      ),
+    );
+    expect(c.model.hfPath).toBe('/repo/ckpt');
+    expect(c.backends.map((b) => [b.name, b.engine, b.device, b.precision, b.compile, b.checkpointPath])).toEqual([
+      ['transformers-cpu', 'pytorch', 'cpu', 'fp32', 'off', '/repo/ckpt'],
+      ['transformers-gpu-compile', 'pytorch', 'cuda', 'fp32', 'default', '/repo/ckpt'],
+      ['pt-bf16', 'pytorch', 'cuda', 'bf16', 'max-autotune', '/repo/other-ckpt'],
+    ]);
+    expect(c.backends.every((b) => b.provider === undefined && b.trustPickle === false)).toBe(true);
+    expect(c.thresholds.perplexityDeltaFraction.bf16).toBe(0.01);
+    const ab = parse(
+      `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace('- onnxruntime-cpu', '- transformers-cpu')}compare: { base_hf: main-ckpt }\n`,
+    );
+    expect(ab.compare.baseHfPath).toBe('/repo/main-ckpt');
   });
 
   it('--model replaces model.onnx, relative to the working directory', () => {
@@ -335,6 +356,67 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'bad scenario name',
     text: GOOD.replace('single_micro:', '"Single Micro":'),
     expect: ['scenarios', 'lower-case'],
+  },
+  {
+    name: 'a pytorch backend without model.hf',
+    text: GOOD.replace('- onnxruntime-cpu', '- onnxruntime-cpu\n  - transformers-cpu'),
+    expect: [
+      'tr118.yml:2:3: model.hf: required by backend "transformers-cpu" (engine pytorch, at backends[1])',
+      'Hugging Face checkpoint folder',
+    ],
+  },
+  {
+    name: 'device on an onnxruntime backend',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: onnxruntime-cpu, device: cuda }'),
+    expect: ['backends[0].device', 'applies only to engine pytorch', 'uses engine onnxruntime'],
+  },
+  {
+    name: 'compile on an onnxruntime backend',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: onnxruntime-cpu, compile: default }'),
+    expect: ['backends[0].compile', 'applies only to engine pytorch'],
+  },
+  {
+    name: 'provider on a pytorch backend',
+    text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- { name: transformers-gpu, provider: cuda }')}`,
+    expect: ['backends[0].provider', 'applies only to engine onnxruntime', 'uses engine pytorch'],
+  },
+  {
+    name: 'precision on a pytorch backend (dtype is its precision)',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace(
+      '- onnxruntime-cpu',
+      '- { name: pt, engine: pytorch, precision: fp16 }',
+    ),
+    expect: ['backends[0].precision', 'write dtype: fp16'],
+  },
+  {
+    name: 'an unknown compile mode',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: pt, engine: pytorch, compile: fast }'),
+    expect: ['backends[0].compile', '"off", "default", "reduce-overhead", "max-autotune"', 'got "fast"'],
+  },
+  {
+    name: 'a dtype torch is not asked for here',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: pt, engine: pytorch, dtype: int8 }'),
+    expect: ['backends[0].dtype', '"fp32", "fp16", "bf16"', 'got "int8"'],
+  },
+  {
+    name: 'same-run A/B with a pytorch backend but no base checkpoint',
+    text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- onnxruntime-cpu\n  - transformers-cpu')}compare: { base_model: main.onnx }\n`,
+    expect: ['compare.base_hf', 'backend "transformers-cpu" (engine pytorch) needs compare.base_hf'],
+  },
+  {
+    name: 'same-run A/B with an onnxruntime backend but only a base checkpoint',
+    text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf')}compare: { base_hf: main-hf }\n`,
+    expect: ['compare.base_model', 'backend "onnxruntime-cpu" (engine onnxruntime) needs compare.base_model'],
+  },
+  {
+    name: 'a base checkpoint and a stored baseline at once',
+    text: `${GOOD}compare: { base_hf: main-hf, baseline: b.json }\n`,
+    expect: ['compare.baseline', 'either compare.base_hf (same-run A/B) or compare.baseline'],
+  },
+  {
+    name: 'trust_pickle not a boolean',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  trust_pickle: yes please'),
+    expect: ['model.trust_pickle', 'expected true or false'],
   },
 ];
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import traceback
 from typing import Any, BinaryIO
 
@@ -37,14 +38,28 @@ class Worker:
         return {"type": "logits", "id": rid, "dims": dims, "dtype": "float32"}, payload
 
 
+# What the CPU tests and the GPU machine use (native/requirements-ci.txt pins the same; a test checks they agree).
+INSTALL_REQUIREMENTS = "numpy==2.4.6 torch==2.11.0 transformers==5.17.0"
+
+
 def open_engine(request: dict[str, Any]) -> Any:
     backend = request.get("backend")
     engine = backend.get("engine") if isinstance(backend, dict) else None
-    if engine == "pytorch":
-        from tr118_native.worker.torch_engine import TorchEngine
+    if engine != "pytorch":
+        raise WorkerError("failed", f"bad request: this worker runs engine pytorch, not {engine!r}")
+    try:
+        # numpy, torch and transformers are imported here, not at start: a Python without them gets the install line.
+        from tr118_native.worker.torch_engine import TorchEngine, import_torch
 
-        return TorchEngine(request)
-    raise WorkerError("failed", f"bad request: this worker runs engine pytorch, not {engine!r}")
+        import_torch()
+    except ImportError as error:
+        raise WorkerError(
+            "unavailable",
+            f"{error.name or 'a module'} is not installed for {sys.executable} (Python {sys.version.split()[0]}); "
+            f"install what the PyTorch backends need with: {sys.executable} -m pip install {INSTALL_REQUIREMENTS} "
+            "(or set TR118_PYTHON to a Python that has them)",
+        ) from None
+    return TorchEngine(request)
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO, log: Any) -> None:

@@ -19,9 +19,6 @@ import numpy as np
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.windows import plan_windows, window_nll
 
-# What the CPU tests and the GPU machine use (native/requirements-ci.txt pins the same; a test checks they agree).
-INSTALL_REQUIREMENTS = "torch==2.11.0 transformers==5.17.0"
-
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
 TIMER_DEVICE = (
@@ -330,14 +327,7 @@ def time_passes(
 
 
 def import_torch() -> Any:
-    try:
-        import torch
-        import transformers  # noqa: F401  (checked here, used when a checkpoint loads)
-    except ImportError as error:
-        raise WorkerError(
-            "unavailable",
-            f"{error.name or 'torch'} is not installed for {sys.executable} (Python {sys.version.split()[0]}); "
-            f"install it with: {sys.executable} -m pip install {INSTALL_REQUIREMENTS} (or set TR118_PYTHON to a "
-            "Python that has them)",
-        ) from None
+    import torch
+    import transformers  # noqa: F401  (checked here, used when a checkpoint loads)
+
     return torch
