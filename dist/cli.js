@@ -1203,7 +1203,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path11 = __require("node:path");
+    var path13 = __require("node:path");
     var fs = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2216,9 +2216,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path11.resolve(baseDir, baseName);
+          const localBin = path13.resolve(baseDir, baseName);
           if (fs.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path11.extname(baseName))) return void 0;
+          if (sourceExt.includes(path13.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs.existsSync(`${localBin}${ext}`)
           );
@@ -2236,17 +2236,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path11.resolve(
-            path11.dirname(resolvedScriptPath),
+          executableDir = path13.resolve(
+            path13.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path11.basename(
+            const legacyName = path13.basename(
               this._scriptPath,
-              path11.extname(this._scriptPath)
+              path13.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2257,7 +2257,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path11.extname(executableFile));
+        launchWithNode = sourceExt.includes(path13.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3172,7 +3172,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path11.basename(filename, path11.extname(filename));
+        this._name = path13.basename(filename, path13.extname(filename));
         return this;
       }
       /**
@@ -3186,9 +3186,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path12) {
-        if (path12 === void 0) return this._executableDir;
-        this._executableDir = path12;
+      executableDir(path14) {
+        if (path14 === void 0) return this._executableDir;
+        this._executableDir = path14;
         return this;
       }
       /**
@@ -3543,17 +3543,17 @@ var require_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path11) {
-      const ctrl = callVisitor(key, node2, visitor, path11);
+    function visit_(key, node2, visitor, path13) {
+      const ctrl = callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path11, ctrl);
-        return visit_(key, ctrl, visitor, path11);
+        replaceNode(key, path13, ctrl);
+        return visit_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = visit_(i, node2.items[i], visitor, path11);
+            const ci = visit_(i, node2.items[i], visitor, path13);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3564,13 +3564,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path11);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path11);
+          const cv = visit_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3591,17 +3591,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path11) {
-      const ctrl = await callVisitor(key, node2, visitor, path11);
+    async function visitAsync_(key, node2, visitor, path13) {
+      const ctrl = await callVisitor(key, node2, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path11, ctrl);
-        return visitAsync_(key, ctrl, visitor, path11);
+        replaceNode(key, path13, ctrl);
+        return visitAsync_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
+          path13 = Object.freeze(path13.concat(node2));
           for (let i = 0; i < node2.items.length; ++i) {
-            const ci = await visitAsync_(i, node2.items[i], visitor, path11);
+            const ci = await visitAsync_(i, node2.items[i], visitor, path13);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -3612,13 +3612,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path11 = Object.freeze(path11.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path11);
+          path13 = Object.freeze(path13.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path11);
+          const cv = await visitAsync_("value", node2.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -3645,23 +3645,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path11) {
+    function callVisitor(key, node2, visitor, path13) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path11);
+        return visitor(key, node2, path13);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path11);
+        return visitor.Map?.(key, node2, path13);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path11);
+        return visitor.Seq?.(key, node2, path13);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path11);
+        return visitor.Pair?.(key, node2, path13);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path11);
+        return visitor.Scalar?.(key, node2, path13);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path11);
+        return visitor.Alias?.(key, node2, path13);
       return void 0;
     }
-    function replaceNode(key, path11, node2) {
-      const parent = path11[path11.length - 1];
+    function replaceNode(key, path13, node2) {
+      const parent = path13[path13.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -4273,10 +4273,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path11, value) {
+    function collectionFromPath(schema, path13, value) {
       let v = value;
-      for (let i = path11.length - 1; i >= 0; --i) {
-        const k = path11[i];
+      for (let i = path13.length - 1; i >= 0; --i) {
+        const k = path13[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -4295,7 +4295,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
+    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -4325,11 +4325,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path11, value) {
-        if (isEmptyPath(path11))
+      addIn(path13, value) {
+        if (isEmptyPath(path13))
           this.add(value);
         else {
-          const [key, ...rest] = path11;
+          const [key, ...rest] = path13;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -4343,8 +4343,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path11) {
-        const [key, ...rest] = path11;
+      deleteIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -4358,8 +4358,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path11, keepScalar) {
-        const [key, ...rest] = path11;
+      getIn(path13, keepScalar) {
+        const [key, ...rest] = path13;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -4377,8 +4377,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path11) {
-        const [key, ...rest] = path11;
+      hasIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -4388,8 +4388,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path11, value) {
-        const [key, ...rest] = path11;
+      setIn(path13, value) {
+        const [key, ...rest] = path13;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -6904,9 +6904,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path11, value) {
+      addIn(path13, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path11, value);
+          this.contents.addIn(path13, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -6981,14 +6981,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path11) {
-        if (Collection.isEmptyPath(path11)) {
+      deleteIn(path13) {
+        if (Collection.isEmptyPath(path13)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -7003,10 +7003,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path11, keepScalar) {
-        if (Collection.isEmptyPath(path11))
+      getIn(path13, keepScalar) {
+        if (Collection.isEmptyPath(path13))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -7017,10 +7017,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path11) {
-        if (Collection.isEmptyPath(path11))
+      hasIn(path13) {
+        if (Collection.isEmptyPath(path13))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -7037,13 +7037,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path11, value) {
-        if (Collection.isEmptyPath(path11)) {
+      setIn(path13, value) {
+        if (Collection.isEmptyPath(path13)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path13), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path11, value);
+          this.contents.setIn(path13, value);
         }
       }
       /**
@@ -9004,9 +9004,9 @@ var require_cst_visit = __commonJS({
     visit3.BREAK = BREAK;
     visit3.SKIP = SKIP;
     visit3.REMOVE = REMOVE;
-    visit3.itemAtPath = (cst, path11) => {
+    visit3.itemAtPath = (cst, path13) => {
       let item = cst;
-      for (const [field2, index] of path11) {
+      for (const [field2, index] of path13) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -9015,23 +9015,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit3.parentCollection = (cst, path11) => {
-      const parent = visit3.itemAtPath(cst, path11.slice(0, -1));
-      const field2 = path11[path11.length - 1][0];
+    visit3.parentCollection = (cst, path13) => {
+      const parent = visit3.itemAtPath(cst, path13.slice(0, -1));
+      const field2 = path13[path13.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path11, item, visitor) {
-      let ctrl = visitor(item, path11);
+    function _visit(path13, item, visitor) {
+      let ctrl = visitor(item, path13);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path11.concat([[field2, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path13.concat([[field2, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -9042,10 +9042,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path11);
+            ctrl = ctrl(item, path13);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
     }
     exports.visit = visit3;
   }
@@ -23297,7 +23297,7 @@ var require_cli_progress = __commonJS({
 
 // src/cli/main.ts
 import { writeFileSync as writeFileSync2 } from "node:fs";
-import path10 from "node:path";
+import path12 from "node:path";
 
 // node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
@@ -23692,9 +23692,16 @@ var BACKEND_PRESETS = {
   "tensorrt-fp32": { engine: "tensorrt", provider: void 0, precision: "fp32" },
   "tensorrt-fp16": { engine: "tensorrt", provider: void 0, precision: "fp16" },
   "tensorrt-int8": { engine: "tensorrt", provider: void 0, precision: "int8" },
-  "transformers-cpu": { engine: "pytorch", provider: void 0, precision: "fp32" },
-  "transformers-gpu": { engine: "pytorch", provider: void 0, precision: "fp32" },
-  "transformers-gpu-compile": { engine: "pytorch", provider: void 0, precision: "fp32" }
+  // The seed's Hugging Face transformers backends: the checkpoint (model.hf) in the native/ PyTorch worker.
+  "transformers-cpu": { engine: "pytorch", provider: void 0, precision: "fp32", device: "cpu", compile: "off" },
+  "transformers-gpu": { engine: "pytorch", provider: void 0, precision: "fp32", device: "cuda", compile: "off" },
+  "transformers-gpu-compile": {
+    engine: "pytorch",
+    provider: void 0,
+    precision: "fp32",
+    device: "cuda",
+    compile: "default"
+  }
 };
 var DEFAULT_LOGITS_OUTPUT = "logits";
 var DEFAULT_BACKEND_SETTINGS = {
@@ -24565,10 +24572,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path11) {
-  if (!path11)
+function getElementAtPath(obj, path13) {
+  if (!path13)
     return obj;
-  return path11.reduce((acc, key) => acc?.[key], obj);
+  return path13.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -24908,11 +24915,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path11, issues) {
+function prefixIssues(path13, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path11);
+    iss.path.unshift(path13);
     return iss;
   });
 }
@@ -25374,16 +25381,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path11 = []) => {
+  const processError = (error63, path13 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path11, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -25422,17 +25429,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path11 = []) => {
+  const processError = (error63, path13 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path11, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path13, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path11, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path13, ...issue2.path]);
       } else {
-        const fullpath = [...path11, ...issue2.path];
+        const fullpath = [...path13, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -25471,8 +25478,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path11 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path11) {
+  const path13 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path13) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -42610,13 +42617,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path11 = ref.slice(1).split("/").filter(Boolean);
-  if (path11.length === 0) {
+  const path13 = ref.slice(1).split("/").filter(Boolean);
+  if (path13.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path11[0] === defsKey) {
-    const key = path11[1] === void 0 ? void 0 : decodeJSONPointerSegment(path11[1]);
+  if (path13[0] === defsKey) {
+    const key = path13[1] === void 0 ? void 0 : decodeJSONPointerSegment(path13[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -43466,7 +43473,10 @@ function date4(params) {
 }
 
 // src/config/schema.ts
-var PRECISIONS = ["fp32", "fp16", "int8"];
+var PRECISIONS = ["fp32", "fp16", "bf16", "int8"];
+var TORCH_DEVICES = ["cpu", "cuda"];
+var TORCH_DTYPES = ["fp32", "fp16", "bf16"];
+var COMPILE_MODES = ["off", "default", "reduce-overhead", "max-autotune"];
 var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
@@ -43507,8 +43517,17 @@ var backendObjectSchema = external_exports.strictObject({
   intra_op_threads: count(0, LIMITS.threads).optional(),
   inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
-  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
-  model: external_exports.string().min(1).optional()
+  /**
+   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
+   * for onnxruntime, a checkpoint folder instead of model.hf for pytorch.
+   */
+  model: external_exports.string().min(1).optional(),
+  /** pytorch only: cpu or cuda. */
+  device: external_exports.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: the dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
+  dtype: external_exports.enum(TORCH_DTYPES).optional(),
+  /** pytorch only: torch.compile's mode, or off (eager). */
+  compile: external_exports.enum(COMPILE_MODES).optional()
 });
 var scenarioSchema = external_exports.strictObject({
   batch: count(1, LIMITS.batch),
@@ -43525,7 +43544,14 @@ var configSchema = external_exports.strictObject({
      * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
      * the raw config (hashed into the manifest) of existing configs stays as it was.
      */
-    logits_output: external_exports.string().min(1).optional()
+    logits_output: external_exports.string().min(1).optional(),
+    /**
+     * The Hugging Face checkpoint the ONNX file was exported from (a folder: config.json + *.safetensors), which
+     * the pytorch backends load; nothing is downloaded.
+     */
+    hf: external_exports.string().min(1).optional(),
+    /** Allow pickled *.bin weights in model.hf (they can run code when loaded); off: safetensors only. */
+    trust_pickle: external_exports.boolean().optional()
   }),
   inputs: external_exports.strictObject({
     /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
@@ -43572,8 +43598,9 @@ var configSchema = external_exports.strictObject({
     perplexity_delta_fraction: external_exports.strictObject({
       fp32: external_exports.number().min(0).default(1e-3),
       fp16: external_exports.number().min(0).default(5e-3),
+      bf16: external_exports.number().min(0).default(0.01),
       int8: external_exports.number().min(0).default(0.02)
-    }).default({ fp32: 1e-3, fp16: 5e-3, int8: 0.02 }),
+    }).default({ fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 }),
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -43595,7 +43622,7 @@ var configSchema = external_exports.strictObject({
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
   }).default({
-    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 },
+    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 },
     max_degraded_rate: 0,
     latency: LATENCY_DEFAULTS,
     max_degraded_rate_increase: 0
@@ -43610,8 +43637,10 @@ var configSchema = external_exports.strictObject({
   }).default({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
-    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
     base_model: external_exports.string().min(1).optional(),
+    /** Same-run A/B on pytorch backends: this checkpoint folder is measured interleaved with model.hf. */
+    base_hf: external_exports.string().min(1).optional(),
     /** A stored baseline (an earlier results.json); --baseline overrides. */
     baseline: external_exports.string().min(1).optional(),
     /** Compare cells even when machine or runtime differ (the differences are still reported). */
@@ -43816,19 +43845,19 @@ function mostUsefulIssue(issues, prefix = []) {
   );
   const first = ordered[0];
   if (!first) return void 0;
-  const path11 = [...prefix, ...first.path];
+  const path13 = [...prefix, ...first.path];
   if (first.code === "invalid_union") {
     const branch = first.errors.find(
       (branchIssues) => !branchIssues.some((i) => i.code === "invalid_type" && i.path.length === 0)
     );
-    const inner = branch ? mostUsefulIssue(branch, path11) : void 0;
+    const inner = branch ? mostUsefulIssue(branch, path13) : void 0;
     if (inner) return inner;
   }
   if (first.code === "invalid_key" || first.code === "invalid_element") {
     const inner = first.issues[0];
-    if (inner) return Object.assign({}, inner, { path: path11, badKey: first.code === "invalid_key" });
+    if (inner) return Object.assign({}, inner, { path: path13, badKey: first.code === "invalid_key" });
   }
-  return { ...first, path: path11 };
+  return { ...first, path: path13 };
 }
 function knownKeys(keyPath) {
   let schema = configSchema;
@@ -43864,6 +43893,16 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
   };
   const onnxPath = overrides.modelPath ? path2.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
+  const hfPath = raw.model.hf !== void 0 ? resolvePath(raw.model.hf) : void 0;
+  const trustPickle = raw.model.trust_pickle ?? false;
+  const checkpointOf = (i, own2, name) => {
+    if (own2 !== void 0) return resolvePath(own2);
+    if (hfPath !== void 0) return hfPath;
+    return fail(
+      ["model", "hf"],
+      `required by backend ${JSON.stringify(name)} (engine pytorch, at backends[${i}]): expected the Hugging Face checkpoint folder (config.json + *.safetensors) that model.onnx was exported from`
+    );
+  };
   const backends = raw.backends.map((entry, i) => {
     const name = typeof entry === "string" ? entry : entry.name;
     const preset = BACKEND_PRESETS[name];
@@ -43874,7 +43913,8 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
           `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(", ")}, or an object with name and engine`
         );
       }
-      return { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath, logitsOutput };
+      const spec = { name, ...DEFAULT_BACKEND_SETTINGS, ...preset, modelPath: onnxPath, logitsOutput };
+      return preset.engine === "pytorch" ? { ...spec, checkpointPath: checkpointOf(i, void 0, name), trustPickle } : spec;
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -43883,24 +43923,48 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
         `backend ${JSON.stringify(name)} is not a known preset, so it needs an engine: expected one of onnxruntime, tensorrt, pytorch`
       );
     }
-    if (engine !== "onnxruntime" && entry.provider !== void 0) {
+    const onlyFor = (key, owner) => {
+      if (entry[key] !== void 0 && engine !== owner) {
+        fail(
+          ["backends", i, key],
+          `${key} applies only to engine ${owner}; backend ${JSON.stringify(name)} uses engine ${engine}`
+        );
+      }
+    };
+    onlyFor("provider", "onnxruntime");
+    onlyFor("graph_optimization", "onnxruntime");
+    for (const key of ["device", "dtype", "compile"]) onlyFor(key, "pytorch");
+    if (engine === "pytorch" && entry.precision !== void 0) {
       fail(
-        ["backends", i, "provider"],
-        `provider applies only to engine onnxruntime; backend ${JSON.stringify(name)} uses engine ${engine}`
+        ["backends", i, "precision"],
+        `a pytorch backend's precision is its dtype: write dtype: ${entry.precision} (fp32, fp16 or bf16)`
       );
     }
-    const provider = engine === "onnxruntime" ? entry.provider ?? preset?.provider ?? "cpu" : void 0;
-    return {
+    const common = {
       name,
       engine,
-      provider,
-      precision: entry.precision ?? preset?.precision ?? "fp32",
       deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
       graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
-      modelPath: entry.model !== void 0 ? resolvePath(entry.model) : onnxPath,
       logitsOutput
+    };
+    if (engine === "pytorch") {
+      return {
+        ...common,
+        precision: entry.dtype ?? preset?.precision ?? "fp32",
+        device: entry.device ?? preset?.device ?? "cpu",
+        compile: entry.compile ?? preset?.compile ?? "off",
+        modelPath: onnxPath,
+        checkpointPath: checkpointOf(i, entry.model, name),
+        trustPickle
+      };
+    }
+    return {
+      ...common,
+      provider: engine === "onnxruntime" ? entry.provider ?? preset?.provider ?? "cpu" : void 0,
+      precision: entry.precision ?? preset?.precision ?? "fp32",
+      modelPath: entry.model !== void 0 ? resolvePath(entry.model) : onnxPath
     };
   });
   const seen = /* @__PURE__ */ new Map();
@@ -43948,6 +44012,26 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       "give either compare.base_model (same-run A/B) or compare.baseline (a stored result), not both"
     );
   }
+  if (raw.compare.base_hf !== void 0 && raw.compare.baseline !== void 0) {
+    fail(
+      ["compare", "baseline"],
+      "give either compare.base_hf (same-run A/B) or compare.baseline (a stored result), not both"
+    );
+  }
+  const sameRun = overrides.baseModelPath !== void 0 || raw.compare.base_model !== void 0 || raw.compare.base_hf !== void 0;
+  if (sameRun) {
+    const needs = (engine, key, has) => {
+      const i = backends.findIndex((b) => b.engine === engine);
+      if (i >= 0 && !has) {
+        fail(
+          ["compare", key],
+          `same-run A/B needs the base of every backend: backend ${JSON.stringify(backends[i].name)} (engine ${engine}) needs compare.${key} (${key === "base_model" ? "the base ONNX file, or --base-model" : "the base checkpoint folder"})`
+        );
+      }
+    };
+    needs("onnxruntime", "base_model", overrides.baseModelPath !== void 0 || raw.compare.base_model !== void 0);
+    needs("pytorch", "base_hf", raw.compare.base_hf !== void 0);
+  }
   if (acc.text !== void 0 && acc.tokens !== void 0) {
     fail(["accuracy", "text"], "give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both");
   }
@@ -43981,7 +44065,9 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
       onnxPath,
       name: (overrides.modelPath ? void 0 : raw.model.name) ?? path2.basename(onnxPath),
       contextTokens: context,
-      logitsOutput
+      logitsOutput,
+      hfPath,
+      trustPickle
     },
     inputTokens,
     backends,
@@ -44022,6 +44108,7 @@ function resolveConfig(raw, file2, baseDir, overrides, locate) {
     },
     compare: {
       baseModelPath: overrides.baseModelPath ? path2.resolve(overrides.baseModelPath) : raw.compare.base_model !== void 0 ? resolvePath(raw.compare.base_model) : void 0,
+      baseHfPath: raw.compare.base_hf !== void 0 ? resolvePath(raw.compare.base_hf) : void 0,
       baselinePath: raw.compare.baseline !== void 0 ? resolvePath(raw.compare.baseline) : void 0,
       allowEnvironmentChange: raw.compare.allow_environment_change,
       missingCell: raw.compare.missing_cell,
@@ -44684,7 +44771,7 @@ function decide(input2) {
 
 // src/pipeline.ts
 import { appendFileSync, realpathSync, writeFileSync } from "node:fs";
-import path9 from "node:path";
+import path11 from "node:path";
 
 // src/measure/inputs.ts
 function tokensNeeded(batch, seqLen) {
@@ -44762,7 +44849,7 @@ function checkLogitsMemory(passes, vocabSize, budget) {
 }
 
 // src/backends/index.ts
-import path6 from "node:path";
+import path7 from "node:path";
 import { fileURLToPath as fileURLToPath2 } from "node:url";
 
 // src/backends/onnxruntime/availability.ts
@@ -44890,14 +44977,27 @@ var PROTOCOL_VERSION = 1;
 var backendSpecSchema = external_exports.object({
   name: external_exports.string(),
   engine: external_exports.enum(ENGINES),
+  /** onnxruntime only. */
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
+  /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: external_exports.enum(PRECISIONS),
   deviceId: external_exports.int().min(0),
+  /** 0 = the runtime's default (ONNX Runtime: one per physical core; torch: its own). */
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
   graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
+  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
   modelPath: external_exports.string(),
-  logitsOutput: external_exports.string().min(1)
+  /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
+  logitsOutput: external_exports.string().min(1),
+  /** pytorch only: where the checkpoint runs. */
+  device: external_exports.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: torch.compile's mode, or off. */
+  compile: external_exports.enum(COMPILE_MODES).optional(),
+  /** pytorch only: the Hugging Face checkpoint folder (model.hf, or the backend's own `model`). */
+  checkpointPath: external_exports.string().optional(),
+  /** pytorch only: pickled *.bin weights may be loaded (model.trust_pickle). */
+  trustPickle: external_exports.boolean().optional()
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
@@ -44951,7 +45051,15 @@ var sessionInfoSchema = external_exports.object({
   outputNames: external_exports.array(external_exports.string()),
   /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: external_exports.int().positive().optional(),
-  openMs: external_exports.number().nonnegative()
+  openMs: external_exports.number().nonnegative(),
+  /** What one latency sample covers, in words, when the worker says (every report states it per backend). */
+  timerCovers: external_exports.string().optional(),
+  /** GPU workers: what the end-to-end samples cover (host inputs in, logits out to the host). */
+  endToEndTimerCovers: external_exports.string().optional(),
+  /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
+  compileMs: external_exports.number().nonnegative().optional(),
+  /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
+  environment: external_exports.record(external_exports.string(), external_exports.string()).optional()
 });
 var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({ type: external_exports.literal("opened"), id: external_exports.int(), info: sessionInfoSchema }),
@@ -44961,6 +45069,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
     latenciesMs: external_exports.array(external_exports.number().nonnegative()),
     /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
     baseLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
+    /** GPU workers: as many end-to-end passes (host in, host out), reported beside the device-side ones. */
+    endToEndLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
+    baseEndToEndLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
     outputShape: external_exports.array(external_exports.int())
   }),
   external_exports.object({
@@ -44971,7 +45082,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
     windows: external_exports.int().min(0),
     elapsedMs: external_exports.number().nonnegative(),
     /** The worker process's peak resident set size so far. */
-    peakRssMiB: external_exports.number().nonnegative()
+    peakRssMiB: external_exports.number().nonnegative(),
+    /** GPU workers: the peak device memory allocated so far. */
+    peakDeviceMiB: external_exports.number().nonnegative().optional()
   }),
   external_exports.object({
     type: external_exports.literal("logits"),
@@ -45047,8 +45160,14 @@ var ProcessBackend = class {
       timeoutMs
     );
     if (exchange.kind === "reply" && exchange.reply.type === "ran") {
-      const { latenciesMs, baseLatenciesMs } = exchange.reply;
-      return baseLatenciesMs ? { status: "ok", latenciesMs, baseLatenciesMs } : { status: "ok", latenciesMs };
+      const { latenciesMs, baseLatenciesMs, endToEndLatenciesMs, baseEndToEndLatenciesMs } = exchange.reply;
+      return {
+        status: "ok",
+        latenciesMs,
+        ...baseLatenciesMs ? { baseLatenciesMs } : {},
+        ...endToEndLatenciesMs ? { endToEndLatenciesMs } : {},
+        ...baseEndToEndLatenciesMs ? { baseEndToEndLatenciesMs } : {}
+      };
     }
     return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
   }
@@ -45174,7 +45293,10 @@ var ProcessBackend = class {
     if (!child) return Promise.resolve({ kind: "exit", description: "the worker process is not running" });
     const id = this.nextId++;
     return new Promise((resolve) => {
+      let settled = false;
       const finish = (result) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         child.off("reply", onReply);
         child.off("garbled", onGarbled);
@@ -45185,15 +45307,20 @@ var ProcessBackend = class {
         if (reply.id === id) finish({ kind: "reply", reply });
       };
       const onGarbled = (description) => {
+        child.off("exit", onExit);
         this.kill();
-        const stderr = this.stderrTail.trim();
-        finish({ kind: "exit", description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ""}` });
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          finish({ kind: "exit", description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ""}` });
+        });
       };
       const onExit = (code, signal) => {
         if (this.child === child) this.child = void 0;
         const how = signal === "SIGKILL" ? `was killed by SIGKILL, not by tr118's timeout: probably out of memory (the kernel's OOM killer); ${this.passLogits(body)}` : signal ? `was killed by ${signal}` : `exited with code ${String(code)}`;
-        const stderr = this.stderrTail.trim();
-        finish({ kind: "exit", description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ""}` });
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          finish({ kind: "exit", description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ""}` });
+        });
       };
       const timer = setTimeout(() => {
         this.kill();
@@ -45203,19 +45330,79 @@ var ProcessBackend = class {
       child.on("garbled", onGarbled);
       child.on("exit", onExit);
       child.stdin?.write(encodeRequest({ ...body, id }), (error62) => {
-        if (error62) finish({ kind: "exit", description: `could not send to the worker: ${error62.message}` });
+        if (error62)
+          setTimeout(
+            () => finish({ kind: "exit", description: `could not send to the worker: ${error62.message}` }),
+            1e3
+          );
       });
     });
   }
 };
+function afterStderr(child, then) {
+  const stderr = child.stderr;
+  if (!stderr || stderr.readableEnded || stderr.destroyed) return then();
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(once, 500);
+  stderr.once("end", once);
+  stderr.once("close", once);
+}
 function lastLines(text) {
   return text.split("\n").slice(-3).join(" | ");
+}
+
+// src/backends/pytorch/python.ts
+import { accessSync, constants, existsSync as existsSync3, statSync } from "node:fs";
+import path6 from "node:path";
+function isExecutableFile(file2) {
+  try {
+    accessSync(file2, constants.X_OK);
+    return statSync(file2).isFile();
+  } catch {
+    return false;
+  }
+}
+function findPython(env, searchFrom) {
+  const configured = env.TR118_PYTHON;
+  if (configured !== void 0 && configured !== "") {
+    return isExecutableFile(configured) ? { command: configured, from: "TR118_PYTHON" } : { missing: `TR118_PYTHON=${configured} is not an executable file` };
+  }
+  for (let dir = path6.resolve(searchFrom); ; dir = path6.dirname(dir)) {
+    const venv = path6.join(dir, ".venv", "bin", "python");
+    if (existsSync3(venv) && isExecutableFile(venv)) return { command: venv, from: ".venv" };
+    if (path6.dirname(dir) === dir) break;
+  }
+  for (const dir of (env.PATH ?? "").split(path6.delimiter)) {
+    if (dir !== "" && isExecutableFile(path6.join(dir, "python3")))
+      return { command: path6.join(dir, "python3"), from: "PATH" };
+  }
+  return {
+    missing: "no Python found (TR118_PYTHON unset, no .venv at or above the config, no python3 on PATH): install Python \u2265 3.11 with torch and transformers, or set TR118_PYTHON"
+  };
+}
+function pythonWorkerLaunch(python, env) {
+  const native = path6.join(packageRoot(), "native");
+  return {
+    command: python,
+    args: ["-m", "tr118_native.worker"],
+    env: {
+      PYTHONPATH: env.PYTHONPATH ? `${native}${path6.delimiter}${env.PYTHONPATH}` : native,
+      // stderr is the worker's log, read back on failure: unbuffered, so the last words before a crash are there.
+      PYTHONUNBUFFERED: "1"
+    }
+  };
 }
 
 // src/backends/index.ts
 function ortWorkerLaunch() {
   const here = fileURLToPath2(import.meta.url);
-  const script = here.endsWith(".ts") ? ["--import", "tsx", path6.join(path6.dirname(here), "onnxruntime", "worker.ts")] : [path6.join(path6.dirname(here), "ort-worker.js")];
+  const script = here.endsWith(".ts") ? ["--import", "tsx", path7.join(path7.dirname(here), "onnxruntime", "worker.ts")] : [path7.join(path7.dirname(here), "ort-worker.js")];
   return { command: process.execPath, args: script };
 }
 function createBackend(spec, options = {}) {
@@ -45229,8 +45416,17 @@ function createBackend(spec, options = {}) {
       return {
         unavailable: `native TensorRT ${spec.precision} engines are built by the native/ TensorRT worker, which this version does not include yet; for fp32 TensorRT use the backend onnxruntime-tensorrt`
       };
-    case "pytorch":
-      return { unavailable: "the native/ PyTorch worker is not included in this version" };
+    case "pytorch": {
+      if (options.nativeWorker) {
+        return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseCheckpointPath) };
+      }
+      const env = options.env ?? process.env;
+      const python = findPython(env, options.pythonSearchFrom ?? process.cwd());
+      if ("missing" in python) return { unavailable: python.missing };
+      return {
+        backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, env), options.baseCheckpointPath)
+      };
+    }
   }
 }
 
@@ -45269,7 +45465,9 @@ function chooseReference(specs, configured, hasPerplexity, whyNot) {
   if (configured !== void 0) {
     return hasPerplexity(configured) ? { reference: configured, problem: null } : { reference: null, problem: `reference backend ${configured} has no perplexity: ${whyNot(configured)}` };
   }
-  const first = specs.find((s) => s.precision === "fp32" && hasPerplexity(s.name));
+  const first = specs.find(
+    (s) => s.engine === "pytorch" && s.device === "cpu" && s.precision === "fp32" && hasPerplexity(s.name)
+  ) ?? specs.find((s) => s.precision === "fp32" && hasPerplexity(s.name));
   return first ? { reference: first.name, problem: null } : { reference: null, problem: "no fp32 backend produced a perplexity to compare with" };
 }
 
@@ -45481,7 +45679,7 @@ async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs,
 
 // src/model/source.ts
 import { createHash as createHash2 } from "node:crypto";
-import { closeSync, createReadStream, openSync, readFileSync as readFileSync3, readSync, statSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readFileSync as readFileSync3, readSync, statSync as statSync2 } from "node:fs";
 
 // node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
 var DictionarySplitter = class {
@@ -48475,7 +48673,7 @@ function isGitLfsPointer(file2) {
 function checkModelFile(file2, at) {
   let bytes;
   try {
-    const stat = statSync(file2);
+    const stat = statSync2(file2);
     if (!stat.isFile()) throw new Error("not a file");
     bytes = stat.size;
   } catch {
@@ -48571,6 +48769,91 @@ function loadEvalTokens(config2, read) {
     );
   }
   return { tokens, file: source.path, keyPath, tokenizer: "tokenizer.json" };
+}
+
+// src/model/checkpoint.ts
+import { createHash as createHash3 } from "node:crypto";
+import { readdirSync as readdirSync2, readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
+import path8 from "node:path";
+var CAUSAL_LM = /(ForCausalLM|LMHeadModel)$/;
+function checkCheckpoint(folder, at, trustPickle) {
+  const fail = (message) => {
+    throw new UsageError(`config error: ${at}: ${message}`);
+  };
+  let names = [];
+  try {
+    if (!statSync3(folder).isDirectory()) fail(`${folder} is a file; expected a Hugging Face checkpoint folder`);
+    names = readdirSync2(folder);
+  } catch (error62) {
+    if (error62 instanceof UsageError) throw error62;
+    fail(`expected a Hugging Face checkpoint folder (config.json + *.safetensors); ${folder} does not exist`);
+  }
+  if (!names.includes("config.json")) fail(`${folder} has no config.json: not a Hugging Face checkpoint folder`);
+  let config2;
+  try {
+    config2 = JSON.parse(readFileSync4(path8.join(folder, "config.json"), "utf8"));
+  } catch (error62) {
+    fail(`${path8.join(folder, "config.json")} is not valid JSON (${error62.message})`);
+  }
+  const architectures = config2.architectures;
+  if (Array.isArray(architectures) && !architectures.some((a) => typeof a === "string" && CAUSAL_LM.test(a))) {
+    fail(
+      `${folder} is not a causal language model (config.json architectures: ${architectures.join(", ")}); expected a *ForCausalLM or *LMHeadModel checkpoint`
+    );
+  }
+  const safetensors = names.filter((n) => n.endsWith(".safetensors")).sort();
+  const pickled = names.filter((n) => n.endsWith(".bin")).sort();
+  let weights = safetensors;
+  if (safetensors.length === 0) {
+    if (pickled.length === 0) fail(`${folder} holds no weights (*.safetensors)`);
+    if (!trustPickle) {
+      fail(
+        `${folder} holds only pickled weights (${pickled.join(", ")}), which can run code when loaded: convert them to safetensors, or set model.trust_pickle: true if you trust where they came from`
+      );
+    }
+    weights = pickled;
+  }
+  for (const name of weights) {
+    const file2 = path8.join(folder, name);
+    if (isGitLfsPointer(file2)) {
+      fail(
+        `${file2} is a Git LFS pointer, not the weights: fetch the file itself (git lfs pull; checkout with lfs: true)`
+      );
+    }
+  }
+  return ["config.json", ...weights];
+}
+async function checkpointDigest(folder, files) {
+  const hash2 = createHash3("sha256");
+  let bytes = 0;
+  for (const name of files) {
+    const file2 = path8.join(folder, name);
+    bytes += statSync3(file2).size;
+    hash2.update(`${name}\0${await sha256File(file2)}
+`);
+  }
+  return { path: folder, bytes, sha256: hash2.digest("hex") };
+}
+async function resolveCheckpoints(config2) {
+  const named = [];
+  config2.backends.forEach((spec, i) => {
+    if (spec.engine !== "pytorch" || spec.checkpointPath === void 0) return;
+    const own2 = spec.checkpointPath !== config2.model.hfPath;
+    named.push({ folder: spec.checkpointPath, keyPath: own2 ? ["backends", i, "model"] : ["model", "hf"] });
+  });
+  if (config2.compare.baseHfPath !== void 0)
+    named.push({ folder: config2.compare.baseHfPath, keyPath: ["compare", "base_hf"] });
+  const checked = /* @__PURE__ */ new Map();
+  for (const { folder, keyPath } of named) {
+    if (checked.has(folder)) continue;
+    const files = checkCheckpoint(
+      folder,
+      `${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}`,
+      config2.model.trustPickle
+    );
+    checked.set(folder, await checkpointDigest(folder, files));
+  }
+  return checked;
 }
 
 // src/report/csv.ts
@@ -49011,6 +49294,7 @@ function renderMarkdown(results) {
         "Threads (intra/inter)",
         "Graph opt.",
         "Session open ms",
+        "Compile ms",
         "Status",
         "Reason"
       ],
@@ -49020,14 +49304,36 @@ function renderMarkdown(results) {
         escapeUntrusted(b.session ? b.session.providers.join(" \u2192 ") : b.spec.provider ?? "\u2014"),
         escapeUntrusted(b.spec.precision),
         `${b.spec.intraOpThreads || "default"}/${b.spec.interOpThreads || "default"}`,
-        escapeUntrusted(b.spec.graphOptimization),
+        escapeUntrusted(b.spec.engine === "onnxruntime" ? b.spec.graphOptimization : "\u2014"),
         num(b.session?.openMs),
+        num(b.session?.compileMs),
         escapeUntrusted(b.status),
         b.reason ? escapeUntrusted(b.reason) : "\u2014"
       ])
     ]),
     ""
   );
+  const opened = results.backends.filter((b) => b.session !== null);
+  if (opened.length > 0) {
+    out.push("What each backend's latency covers (the gated figure; GPU workers also report an end-to-end one):", "");
+    for (const b of opened) {
+      const session = b.session;
+      const covers = session.timerCovers ?? results.method.timerCovers;
+      const endToEnd = session.endToEndTimerCovers ? `; ${escapeUntrusted(session.endToEndTimerCovers)}` : "";
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(covers)}${endToEnd}.`);
+    }
+    out.push("");
+  }
+  const withRuntime = opened.filter((b) => b.session.environment !== void 0);
+  if (withRuntime.length > 0) {
+    out.push("Worker runtimes:", "");
+    for (const b of withRuntime) {
+      const e = b.session.environment;
+      const parts = Object.entries(e).map(([k, v2]) => `${escapeUntrusted(k)} ${escapeUntrusted(v2)}`);
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${parts.join(", ")}`);
+    }
+    out.push("");
+  }
   out.push(
     markdownTable([
       ["Field", "Value"],
@@ -49044,7 +49350,9 @@ function renderMarkdown(results) {
   const m = results.method;
   const env = results.environment;
   out.push("## Method", "");
-  out.push(`- Timer: ${escapeUntrusted(m.timerCovers)}.`);
+  out.push(
+    `- Timer (ONNX Runtime from Node): ${escapeUntrusted(m.timerCovers)}; other engines: see "Backends and setup".`
+  );
   out.push(
     `- ${m.repetitions} repetitions \xD7 ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${escapeUntrusted(m.order)} (seed ${m.seed}).`
   );
@@ -49299,19 +49607,19 @@ function withComparison(results, config2, comparison, extra = {}) {
 
 // src/results/out-dir.ts
 import {
-  accessSync,
+  accessSync as accessSync2,
   closeSync as closeSync2,
-  constants,
+  constants as constants2,
   mkdirSync,
   openSync as openSync2,
-  readFileSync as readFileSync4,
+  readFileSync as readFileSync5,
   rmSync,
   statfsSync,
-  statSync as statSync2,
+  statSync as statSync4,
   writeSync
 } from "node:fs";
 import os3 from "node:os";
-import path7 from "node:path";
+import path9 from "node:path";
 var LOCK_FILE = ".tr118.lock";
 var PSEUDO_FILESYSTEMS = /* @__PURE__ */ new Map([
   [40864, "proc"],
@@ -49335,10 +49643,10 @@ function nearestExisting(dir) {
   let current = dir;
   for (; ; ) {
     try {
-      statSync2(current);
+      statSync4(current);
       return current;
     } catch (error62) {
-      const parent = path7.dirname(current);
+      const parent = path9.dirname(current);
       const code = error62.code;
       if (code !== "ENOENT" && code !== "ENOTDIR" || parent === current) return current;
       current = parent;
@@ -49346,12 +49654,12 @@ function nearestExisting(dir) {
   }
 }
 function checkWritableDir(dir, what) {
-  const resolved = path7.resolve(dir);
+  const resolved = path9.resolve(dir);
   const existing = nearestExisting(resolved);
   const where2 = existing === resolved ? "" : ` (its nearest existing folder is ${existing})`;
   let isDirectory;
   try {
-    isDirectory = statSync2(existing).isDirectory();
+    isDirectory = statSync4(existing).isDirectory();
   } catch (error62) {
     throw new UsageError(`${what} ${dir}: cannot use it: ${error62.code ?? String(error62)}`);
   }
@@ -49364,7 +49672,7 @@ function checkWritableDir(dir, what) {
       );
   }
   try {
-    accessSync(existing, constants.W_OK);
+    accessSync2(existing, constants2.W_OK);
   } catch (error62) {
     const code = error62.code ?? String(error62);
     throw new UsageError(`${what} ${dir}: not writable${where2} (${code})`);
@@ -49382,7 +49690,7 @@ function makeWritableDir(dir, what) {
 }
 function readHolder(file2) {
   try {
-    const [pid, host] = readFileSync4(file2, "utf8").split("\n");
+    const [pid, host] = readFileSync5(file2, "utf8").split("\n");
     const n = Number(pid);
     return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? "" } : void 0;
   } catch {
@@ -49401,7 +49709,7 @@ function holderAlive(holder) {
 function claimOutDir(dir, runFiles) {
   const what = "output folder";
   makeWritableDir(dir, what);
-  const lock = path7.join(dir, LOCK_FILE);
+  const lock = path9.join(dir, LOCK_FILE);
   const me = `${process.pid}
 ${os3.hostname()}
 `;
@@ -49427,11 +49735,11 @@ ${os3.hostname()}
     closeSync2(fd);
     break;
   }
-  for (const name of runFiles) rmSync(path7.join(dir, name), { force: true });
+  for (const name of runFiles) rmSync(path9.join(dir, name), { force: true });
   return {
     release: () => {
       try {
-        if (readFileSync4(lock, "utf8") === me) rmSync(lock, { force: true });
+        if (readFileSync5(lock, "utf8") === me) rmSync(lock, { force: true });
       } catch {
       }
     }
@@ -49439,12 +49747,12 @@ ${os3.hostname()}
 }
 
 // src/results/store.ts
-import { copyFileSync, existsSync as existsSync3, readdirSync as readdirSync2, renameSync, rmSync as rmSync2 } from "node:fs";
+import { copyFileSync, existsSync as existsSync4, readdirSync as readdirSync3, renameSync, rmSync as rmSync2 } from "node:fs";
 import os4 from "node:os";
-import path8 from "node:path";
+import path10 from "node:path";
 
 // src/results/read.ts
-import { readFileSync as readFileSync5 } from "node:fs";
+import { readFileSync as readFileSync6 } from "node:fs";
 var latencyMs = external_exports.number({ error: "expected a finite latency in ms" }).gt(0, { error: "expected a latency > 0 ms" });
 var count2 = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
 var positiveCount = count2.min(1, { error: "expected a whole number \u2265 1" });
@@ -49534,7 +49842,7 @@ function gotValue(value) {
 function readResultsFile(file2, what = `baseline ${file2}`) {
   let text;
   try {
-    text = readFileSync5(file2, "utf8");
+    text = readFileSync6(file2, "utf8");
   } catch (error62) {
     const code = error62.code;
     throw new UsageError(`${what}: cannot read: ${code === "ENOENT" ? "no such file" : String(code)}`);
@@ -49563,7 +49871,7 @@ function defaultStoreDir(env = process.env, passwdHome = () => os4.userInfo().ho
       "baseline store: the default ~/.cache/tr118/baselines needs a home folder, but HOME is not set and this user has none: set HOME or TR118_BASELINE_DIR, or give the store (--store DIR; the Action: baseline-store)"
     );
   }
-  return path8.join(home, ".cache", "tr118", "baselines");
+  return path10.join(home, ".cache", "tr118", "baselines");
 }
 var NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 function checkName(name) {
@@ -49575,7 +49883,7 @@ function checkName(name) {
 }
 function storedBaselineFile(storeDir, name) {
   checkName(name);
-  return path8.join(storeDir, `${name}.json`);
+  return path10.join(storeDir, `${name}.json`);
 }
 function saveBaseline(resultsFile, name, storeDir) {
   checkName(name);
@@ -49594,10 +49902,10 @@ function saveBaseline(resultsFile, name, storeDir) {
   return target;
 }
 function resolveBaseline(nameOrFile, storeDir) {
-  if (existsSync3(nameOrFile)) return nameOrFile;
+  if (existsSync4(nameOrFile)) return nameOrFile;
   if (NAME.test(nameOrFile) && !nameOrFile.endsWith(".json")) {
-    const stored = path8.join(storeDir, `${nameOrFile}.json`);
-    if (existsSync3(stored)) return stored;
+    const stored = path10.join(storeDir, `${nameOrFile}.json`);
+    if (existsSync4(stored)) return stored;
     const names = listBaselines(storeDir);
     throw new UsageError(
       `baseline ${JSON.stringify(nameOrFile)}: no such file, and no stored baseline of that name in ${storeDir}` + (names.length > 0 ? ` (stored: ${names.join(", ")})` : " (the store is empty: `tr118 baseline save`)")
@@ -49606,10 +49914,10 @@ function resolveBaseline(nameOrFile, storeDir) {
   throw new UsageError(`baseline ${nameOrFile}: no such file`);
 }
 function listBaselines(storeDir) {
-  if (!existsSync3(storeDir)) return [];
+  if (!existsSync4(storeDir)) return [];
   let names;
   try {
-    names = readdirSync2(storeDir);
+    names = readdirSync3(storeDir);
   } catch (error62) {
     const code = error62.code ?? String(error62);
     throw new UsageError(`baseline store ${storeDir}: cannot list it (${code === "ENOTDIR" ? "not a folder" : code})`);
@@ -49636,7 +49944,7 @@ async function runPipeline(options) {
   const { config: config2 } = options;
   const startedAt = /* @__PURE__ */ new Date();
   const model = await resolveModelFile(config2, options.modelFromFlag ?? false);
-  const backendModels = await resolveBackendModels(config2);
+  const backendModels = new Map([...await resolveBackendModels(config2), ...await resolveCheckpoints(config2)]);
   const notes = [];
   const note = (message) => {
     notes.push(message);
@@ -49713,7 +50021,7 @@ async function runPipeline(options) {
   const claim2 = claimOutDir(options.outDir, RUN_FILES);
   try {
     const files = Object.fromEntries(
-      Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path9.join(options.outDir, name)])
+      Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path11.join(options.outDir, name)])
     );
     writeFileSync(files.raw, "");
     const budget = memoryBudget(config2.limits.memoryBudgetMiB);
@@ -49741,7 +50049,12 @@ async function runPipeline(options) {
         for (const f of findings) if (!notes.includes(f.message)) note(f.message);
       },
       ...options.progress ? { progress: options.progress } : {},
-      ...options.backendOptions ? { backendOptions: options.backendOptions } : {}
+      backendOptions: {
+        // The native worker's Python: a .venv is looked for from the config's folder up.
+        pythonSearchFrom: path11.dirname(config2.source),
+        baseCheckpointPath: config2.compare.baseHfPath,
+        ...options.backendOptions
+      }
     });
     const environment = collectEnvironment();
     const git = collectGitState(options.cwd ?? process.cwd());
@@ -49762,8 +50075,8 @@ async function runPipeline(options) {
     const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
     let results;
     if (baseModel && baseModelFile) {
-      const base = build(splitMeasurement(measurement, "base"), { name: path9.basename(baseModel), ...baseModelFile });
-      const comparison = compareResults(base, candidate, path9.basename(baseModel), compareOptions(config2, "same-run"));
+      const base = build(splitMeasurement(measurement, "base"), { name: path11.basename(baseModel), ...baseModelFile });
+      const comparison = compareResults(base, candidate, path11.basename(baseModel), compareOptions(config2, "same-run"));
       results = withComparison(candidate, config2, comparison, { sameRunBase: base });
     } else if (baseline) {
       const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
@@ -49777,7 +50090,7 @@ async function runPipeline(options) {
 `);
     writeFileSync(files.summary, renderSummaryCsv(results));
     writeFileSync(files.report, renderMarkdown(results));
-    const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path9.basename(f)]));
+    const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path11.basename(f)]));
     writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
 `);
     return { results, files };
@@ -49926,7 +50239,7 @@ function createProgress(stream, quiet) {
 var DEFAULT_CONFIG = "fixtures/configs/default.yml";
 var DEFAULT_OUT_DIR = "tr118-results";
 function configFrom(io, file2, overrides = {}) {
-  const configFile = file2 ? path10.resolve(io.cwd, file2) : path10.join(packageRoot(), DEFAULT_CONFIG);
+  const configFile = file2 ? path12.resolve(io.cwd, file2) : path12.join(packageRoot(), DEFAULT_CONFIG);
   return loadConfigFile(configFile, overrides);
 }
 function exitCodeOf(decision, failOn) {
@@ -49941,8 +50254,8 @@ function failOnOption() {
 async function runCommand(flags, io) {
   if (flags.baseline && flags.baseModel) throw new UsageError("give either --baseline or --base-model, not both");
   const config2 = configFrom(io, flags.config, {
-    modelPath: flags.model ? path10.resolve(io.cwd, flags.model) : void 0,
-    baseModelPath: flags.baseModel ? path10.resolve(io.cwd, flags.baseModel) : void 0
+    modelPath: flags.model ? path12.resolve(io.cwd, flags.model) : void 0,
+    baseModelPath: flags.baseModel ? path12.resolve(io.cwd, flags.baseModel) : void 0
   });
   const outDir = outDirFrom(io, flags.out);
   const progress = createProgress(io.stderr, flags.quiet ?? false);
@@ -49954,7 +50267,7 @@ async function runCommand(flags, io) {
       modelFromFlag: flags.model !== void 0,
       baseModelFromFlag: flags.baseModel !== void 0,
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : void 0,
-      baselineStore: flags.store ? path10.resolve(io.cwd, flags.store) : void 0,
+      baselineStore: flags.store ? path12.resolve(io.cwd, flags.store) : void 0,
       progress: progress.onEvent,
       // Printed even with --quiet: a warning says a figure may not mean what it seems to.
       warn: (message) => io.stderr.write(`tr118: warning: ${message}
@@ -49977,7 +50290,7 @@ async function runCommand(flags, io) {
 `);
   }
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
-  io.stdout.write(`report: ${path10.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
+  io.stdout.write(`report: ${path12.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
 `);
   return exitCodeOf(v.decision, flags.failOn);
 }
@@ -49987,16 +50300,16 @@ function outDirFrom(io, out) {
       "--out: expected an output folder; got an empty path (to write into this folder, give --out .)"
     );
   }
-  return path10.resolve(io.cwd, out);
+  return path12.resolve(io.cwd, out);
 }
 function resolveArgument(io, value) {
-  return value.includes("/") || value.endsWith(".json") ? path10.resolve(io.cwd, value) : value;
+  return value.includes("/") || value.endsWith(".json") ? path12.resolve(io.cwd, value) : value;
 }
 function compareCommand(baseFile, candidateFile, flags, io) {
   const outDir = outDirFrom(io, flags.out);
   checkWritableDir(outDir, "output folder");
-  const base = readResultsFile(path10.resolve(io.cwd, baseFile), `base ${baseFile}`);
-  const candidate = readResultsFile(path10.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
+  const base = readResultsFile(path12.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const candidate = readResultsFile(path12.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config2 = flags.config ? configFrom(io, flags.config) : parseConfig(
     "model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n",
     "<defaults>",
@@ -50031,7 +50344,7 @@ function compareCommand(baseFile, candidateFile, flags, io) {
   for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
 `);
   makeWritableDir(outDir, "output folder");
-  const file2 = path10.join(outDir, OUTPUT_FILES.verdict);
+  const file2 = path12.join(outDir, OUTPUT_FILES.verdict);
   writeFileSync2(
     file2,
     `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, definitions: ratioDefinitions("stored"), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
@@ -50059,18 +50372,18 @@ function buildProgram(io, setExit) {
     (base, candidate, flags) => setExit(compareCommand(base, candidate, flags, io))
   );
   const baseline = program2.command("baseline").description("manage the local baseline store");
-  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path10.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
+  baseline.command("save").description("store a results.json as a named baseline").argument("[results]", "the results.json to store", path12.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results)).option("-n, --name <name>", "baseline name (e.g. the branch)", "main").option("--store <dir>", "store folder").action((results, flags) => {
     const target = saveBaseline(
-      path10.resolve(io.cwd, results),
+      path12.resolve(io.cwd, results),
       flags.name,
-      flags.store ? path10.resolve(io.cwd, flags.store) : defaultStoreDir()
+      flags.store ? path12.resolve(io.cwd, flags.store) : defaultStoreDir()
     );
     io.stdout.write(`saved baseline ${flags.name}: ${target}
 `);
     setExit(ExitCode.pass);
   });
   baseline.command("show").description("list stored baselines, or summarize one").argument("[name]", "a stored baseline name (or a results.json path)").option("--store <dir>", "store folder").action((name, flags) => {
-    const store = flags.store ? path10.resolve(io.cwd, flags.store) : defaultStoreDir();
+    const store = flags.store ? path12.resolve(io.cwd, flags.store) : defaultStoreDir();
     if (!name) {
       const names = listBaselines(store);
       io.stdout.write(names.length > 0 ? `${names.join("\n")}

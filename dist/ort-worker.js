@@ -19818,7 +19818,10 @@ function date4(params) {
 }
 
 // src/config/schema.ts
-var PRECISIONS = ["fp32", "fp16", "int8"];
+var PRECISIONS = ["fp32", "fp16", "bf16", "int8"];
+var TORCH_DEVICES = ["cpu", "cuda"];
+var TORCH_DTYPES = ["fp32", "fp16", "bf16"];
+var COMPILE_MODES = ["off", "default", "reduce-overhead", "max-autotune"];
 var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
@@ -19859,8 +19862,17 @@ var backendObjectSchema = external_exports.strictObject({
   intra_op_threads: count(0, LIMITS.threads).optional(),
   inter_op_threads: count(0, LIMITS.threads).optional(),
   graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
-  /** This backend measures another ONNX file (e.g. a new export or a quantized copy) instead of model.onnx. */
-  model: external_exports.string().min(1).optional()
+  /**
+   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
+   * for onnxruntime, a checkpoint folder instead of model.hf for pytorch.
+   */
+  model: external_exports.string().min(1).optional(),
+  /** pytorch only: cpu or cuda. */
+  device: external_exports.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: the dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
+  dtype: external_exports.enum(TORCH_DTYPES).optional(),
+  /** pytorch only: torch.compile's mode, or off (eager). */
+  compile: external_exports.enum(COMPILE_MODES).optional()
 });
 var scenarioSchema = external_exports.strictObject({
   batch: count(1, LIMITS.batch),
@@ -19877,7 +19889,14 @@ var configSchema = external_exports.strictObject({
      * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
      * the raw config (hashed into the manifest) of existing configs stays as it was.
      */
-    logits_output: external_exports.string().min(1).optional()
+    logits_output: external_exports.string().min(1).optional(),
+    /**
+     * The Hugging Face checkpoint the ONNX file was exported from (a folder: config.json + *.safetensors), which
+     * the pytorch backends load; nothing is downloaded.
+     */
+    hf: external_exports.string().min(1).optional(),
+    /** Allow pickled *.bin weights in model.hf (they can run code when loaded); off: safetensors only. */
+    trust_pickle: external_exports.boolean().optional()
   }),
   inputs: external_exports.strictObject({
     /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
@@ -19924,8 +19943,9 @@ var configSchema = external_exports.strictObject({
     perplexity_delta_fraction: external_exports.strictObject({
       fp32: external_exports.number().min(0).default(1e-3),
       fp16: external_exports.number().min(0).default(5e-3),
+      bf16: external_exports.number().min(0).default(0.01),
       int8: external_exports.number().min(0).default(0.02)
-    }).default({ fp32: 1e-3, fp16: 5e-3, int8: 0.02 }),
+    }).default({ fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 }),
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -19947,7 +19967,7 @@ var configSchema = external_exports.strictObject({
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
   }).default({
-    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, int8: 0.02 },
+    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 },
     max_degraded_rate: 0,
     latency: LATENCY_DEFAULTS,
     max_degraded_rate_increase: 0
@@ -19962,8 +19982,10 @@ var configSchema = external_exports.strictObject({
   }).default({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
-    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every backend. */
+    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
     base_model: external_exports.string().min(1).optional(),
+    /** Same-run A/B on pytorch backends: this checkpoint folder is measured interleaved with model.hf. */
+    base_hf: external_exports.string().min(1).optional(),
     /** A stored baseline (an earlier results.json); --baseline overrides. */
     baseline: external_exports.string().min(1).optional(),
     /** Compare cells even when machine or runtime differ (the differences are still reported). */
@@ -19989,14 +20011,27 @@ var PROTOCOL_VERSION = 1;
 var backendSpecSchema = external_exports.object({
   name: external_exports.string(),
   engine: external_exports.enum(ENGINES),
+  /** onnxruntime only. */
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
+  /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: external_exports.enum(PRECISIONS),
   deviceId: external_exports.int().min(0),
+  /** 0 = the runtime's default (ONNX Runtime: one per physical core; torch: its own). */
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
   graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
+  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
   modelPath: external_exports.string(),
-  logitsOutput: external_exports.string().min(1)
+  /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
+  logitsOutput: external_exports.string().min(1),
+  /** pytorch only: where the checkpoint runs. */
+  device: external_exports.enum(TORCH_DEVICES).optional(),
+  /** pytorch only: torch.compile's mode, or off. */
+  compile: external_exports.enum(COMPILE_MODES).optional(),
+  /** pytorch only: the Hugging Face checkpoint folder (model.hf, or the backend's own `model`). */
+  checkpointPath: external_exports.string().optional(),
+  /** pytorch only: pickled *.bin weights may be loaded (model.trust_pickle). */
+  trustPickle: external_exports.boolean().optional()
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
 var requestSchema = external_exports.discriminatedUnion("type", [
@@ -20050,7 +20085,15 @@ var sessionInfoSchema = external_exports.object({
   outputNames: external_exports.array(external_exports.string()),
   /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: external_exports.int().positive().optional(),
-  openMs: external_exports.number().nonnegative()
+  openMs: external_exports.number().nonnegative(),
+  /** What one latency sample covers, in words, when the worker says (every report states it per backend). */
+  timerCovers: external_exports.string().optional(),
+  /** GPU workers: what the end-to-end samples cover (host inputs in, logits out to the host). */
+  endToEndTimerCovers: external_exports.string().optional(),
+  /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
+  compileMs: external_exports.number().nonnegative().optional(),
+  /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
+  environment: external_exports.record(external_exports.string(), external_exports.string()).optional()
 });
 var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({ type: external_exports.literal("opened"), id: external_exports.int(), info: sessionInfoSchema }),
@@ -20060,6 +20103,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
     latenciesMs: external_exports.array(external_exports.number().nonnegative()),
     /** Same-run A/B: the base model's passes, interleaved with the candidate's. */
     baseLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
+    /** GPU workers: as many end-to-end passes (host in, host out), reported beside the device-side ones. */
+    endToEndLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
+    baseEndToEndLatenciesMs: external_exports.array(external_exports.number().nonnegative()).optional(),
     outputShape: external_exports.array(external_exports.int())
   }),
   external_exports.object({
@@ -20070,7 +20116,9 @@ var replySchema = external_exports.discriminatedUnion("type", [
     windows: external_exports.int().min(0),
     elapsedMs: external_exports.number().nonnegative(),
     /** The worker process's peak resident set size so far. */
-    peakRssMiB: external_exports.number().nonnegative()
+    peakRssMiB: external_exports.number().nonnegative(),
+    /** GPU workers: the peak device memory allocated so far. */
+    peakDeviceMiB: external_exports.number().nonnegative().optional()
   }),
   external_exports.object({
     type: external_exports.literal("logits"),

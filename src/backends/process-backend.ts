@@ -218,7 +218,10 @@ export class ProcessBackend implements Backend {
     if (!child) return Promise.resolve({ kind: 'exit', description: 'the worker process is not running' });
     const id = this.nextId++;
     return new Promise<Exchange>((resolve) => {
+      let settled = false;
       const finish = (result: Exchange): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         child.off('reply', onReply);
         child.off('garbled', onGarbled);
@@ -229,9 +232,12 @@ export class ProcessBackend implements Backend {
         if (reply.id === id) finish({ kind: 'reply', reply });
       };
       const onGarbled = (description: string): void => {
+        child.off('exit', onExit); // our own kill below is not news
         this.kill();
-        const stderr = this.stderrTail.trim();
-        finish({ kind: 'exit', description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ''}` });
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          finish({ kind: 'exit', description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ''}` });
+        });
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (this.child === child) this.child = undefined;
@@ -242,8 +248,10 @@ export class ProcessBackend implements Backend {
             : signal
               ? `was killed by ${signal}`
               : `exited with code ${String(code)}`;
-        const stderr = this.stderrTail.trim();
-        finish({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          finish({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
+        });
       };
       const timer = setTimeout(() => {
         this.kill();
@@ -253,10 +261,35 @@ export class ProcessBackend implements Backend {
       child.on('garbled', onGarbled);
       child.on('exit', onExit);
       child.stdin?.write(encodeRequest({ ...body, id }), (error) => {
-        if (error) finish({ kind: 'exit', description: `could not send to the worker: ${error.message}` });
+        // A worker that could not start or already died says why through 'error' or 'exit' (with its stderr);
+        // this is only the fallback if neither comes.
+        if (error)
+          setTimeout(
+            () => finish({ kind: 'exit', description: `could not send to the worker: ${error.message}` }),
+            1000,
+          );
       });
     });
   }
+}
+
+/**
+ * Runs `then` once the child's stderr has been read to its end (its last words explain a crash), or after half a
+ * second if a grandchild that inherited stderr keeps it open.
+ */
+function afterStderr(child: ChildProcess, then: () => void): void {
+  const stderr = child.stderr;
+  if (!stderr || stderr.readableEnded || stderr.destroyed) return then();
+  let done = false;
+  const once = (): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    then();
+  };
+  const timer = setTimeout(once, 500);
+  stderr.once('end', once);
+  stderr.once('close', once);
 }
 
 function lastLines(text: string): string {
