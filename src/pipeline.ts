@@ -29,7 +29,8 @@ import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
 import { compareResults, ratioDefinitions, type CompareOptions, type ComparisonMode } from './gate/compare.js';
-import { BASE_SUFFIX, type Measurement } from './measure/runner.js';
+import { splitMeasurement } from './measure/pairing.js';
+import type { Measurement } from './measure/records.js';
 import { buildResults, withComparison, type ModelInfo, type Results } from './results/build.js';
 import type { ComparableResults } from './results/read.js';
 import { claimOutDir } from './results/out-dir.js';
@@ -185,7 +186,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     writeFileSync(files.raw, '');
 
     const budget = memoryBudget(config.limits.memoryBudgetMiB);
-    // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
+    // Same-run A/B: each backend's worker holds both models and alternates their passes (measure/pairing.ts).
     const baseModel = config.compare.baseModelPath;
     const measurement = await measureMatrix({
       config,
@@ -293,21 +294,6 @@ async function modelsOtherThanFixture(models: readonly ModelFile[]): Promise<str
     // No fixture here: every model is another model.
   }
   return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
-}
-
-/** The records of one side of a same-run A/B, with the base twins' names restored. */
-export function splitMeasurement(measurement: Measurement, side: 'candidate' | 'base'): Measurement {
-  const isBase = (name: string): boolean => name.endsWith(BASE_SUFFIX);
-  const keep = (name: string): boolean => (side === 'base' ? isBase(name) : !isBase(name));
-  const rename = <T extends { readonly backend: string }>(r: T): T =>
-    side === 'base' ? { ...r, backend: r.backend.slice(0, -BASE_SUFFIX.length) } : r;
-  return {
-    backends: measurement.backends.filter((r) => keep(r.backend)).map(rename),
-    runs: measurement.runs.filter((r) => keep(r.backend)).map(rename),
-    accuracy: measurement.accuracy.filter((r) => keep(r.backend)).map(rename),
-    // Parity is against the run's reference backend, a candidate backend: it belongs to the candidate side only.
-    parity: side === 'candidate' ? measurement.parity.filter((r) => !isBase(r.backend)) : [],
-  };
 }
 
 export function compareOptions(config: Config, mode: ComparisonMode): CompareOptions {

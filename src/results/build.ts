@@ -12,7 +12,7 @@ import { cellFingerprint, type CellFingerprint } from '../gate/fingerprint.js';
 import { decide, type Verdict } from '../gate/verdict.js';
 import type { Comparison } from '../gate/compare.js';
 import type { BackendStatus, RunRecord } from '../measure/records.js';
-import type { Measurement } from '../measure/runner.js';
+import type { Measurement } from '../measure/records.js';
 import { geomeanAcrossScenarios, summarizeCell, type CellStats, type GeomeanSummary } from '../stats/summary.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;

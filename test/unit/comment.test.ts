@@ -6,7 +6,7 @@ import type { Environment } from '../../src/env/collect.js';
 import { ratioDefinitions, type Comparison } from '../../src/gate/compare.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../../src/github/comment.js';
 import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
-import type { Measurement } from '../../src/measure/runner.js';
+import type { Measurement } from '../../src/measure/records.js';
 import { renderSummaryCsv } from '../../src/report/csv.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildResults, withComparison, type Results } from '../../src/results/build.js';
@@ -31,10 +31,11 @@ const ENV: Environment = {
 };
 const AT = '2026-11-28T00:00:00.000Z';
 const MEASUREMENT: Measurement = {
-  backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', status: 'ok', at: AT }],
+  backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', side: 'candidate', status: 'ok', at: AT }],
   runs: [0, 1].map((repetition) => ({
     kind: 'run',
     backend: 'onnxruntime-cpu',
+    side: 'candidate',
     scenario: 'single_micro',
     repetition,
     sequence: repetition,
@@ -48,7 +49,16 @@ const MEASUREMENT: Measurement = {
     at: AT,
   })),
   accuracy: [
-    { kind: 'accuracy', backend: 'onnxruntime-cpu', status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+    {
+      kind: 'accuracy',
+      backend: 'onnxruntime-cpu',
+      side: 'candidate',
+      status: 'ok',
+      nllSum: 400,
+      scoredTokens: 100,
+      windows: 1,
+      at: AT,
+    },
   ],
   parity: [],
 };

@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Environment } from '../../src/env/collect.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
 import { decide, DEFAULT_FAIL_ON, failsOn } from '../../src/gate/verdict.js';
-import type { Measurement } from '../../src/measure/runner.js';
+import type { Measurement } from '../../src/measure/records.js';
 import { buildResults } from '../../src/results/build.js';
 import { readParts } from '../../src/results/merge.js';
 import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
@@ -384,17 +384,42 @@ function runVerdict(backends: string, unavailable: readonly string[], extra = ''
   const measurement: Measurement = {
     backends: config.backends.map((b) =>
       unavailable.includes(b.name)
-        ? { kind: 'backend', backend: b.name, status: 'unavailable', reason: 'no CUDA provider library', at: AT }
-        : { kind: 'backend', backend: b.name, status: 'ok', at: AT },
+        ? {
+            kind: 'backend',
+            backend: b.name,
+            side: 'candidate',
+            status: 'unavailable',
+            reason: 'no CUDA provider library',
+            at: AT,
+          }
+        : { kind: 'backend', backend: b.name, side: 'candidate', status: 'ok', at: AT },
     ),
     runs: ran.flatMap((backend) =>
       [0, 1].map((repetition) => ({
-        ...{ kind: 'run', backend, scenario: 's', repetition, sequence: repetition, batch: 1, seqLen: 8 },
+        ...{
+          kind: 'run',
+          backend,
+          side: 'candidate',
+          scenario: 's',
+          repetition,
+          sequence: repetition,
+          batch: 1,
+          seqLen: 8,
+        },
         ...{ realTokens: 8, warmup: 3, iterations: 3, status: 'ok', latenciesMs: [1, 1.1, 1.2], at: AT },
       })),
     ),
     accuracy: ran.map((backend) => ({
-      ...{ kind: 'accuracy', backend, status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+      ...{
+        kind: 'accuracy',
+        backend,
+        side: 'candidate',
+        status: 'ok',
+        nllSum: 400,
+        scoredTokens: 100,
+        windows: 1,
+        at: AT,
+      },
     })),
     parity: [],
   };
