@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
 const MATRIX = `backends:
@@ -146,6 +147,8 @@ describe('the prefill matrix on the fixture model (real onnxruntime-node)', () =
     };
     expect(results.schemaVersion).toBe(1);
     expect(results.config.repetitions).toBe(2);
+    // The one schema describes every field a run writes: read back in full, nothing is dropped.
+    expect(readResultsFile(path.join(out, 'results.json'))).toEqual(results);
   });
 });
 
@@ -239,6 +242,9 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     expect(results.sameRunBase?.accuracy?.rows[0]?.meanNll).toBe(2);
     expect(results.accuracy?.rows[0]?.meanNll).toBe(1);
     expect(results.comparison?.cells[0]).toMatchObject({ decision: 'improvement', medianRatio: 0.5 });
+    // A same-run result (with its base's own results inside) reads back in full.
+    const written = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as unknown;
+    expect(readResultsFile(path.join(out, 'results.json'))).toEqual(written);
   });
 });
 
