@@ -29,12 +29,13 @@ import { resolveCheckpoints } from './model/checkpoint.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderMarkdown } from './report/markdown.js';
-import { compareResults, ratioDefinitions, type CompareOptions, type ComparisonMode } from './gate/compare.js';
-import { BASE_SUFFIX, type Measurement } from './measure/runner.js';
-import { buildResults, withComparison, type ModelInfo, type Results } from './results/build.js';
-import type { ComparableResults } from './results/read.js';
+import { splitMeasurement } from './measure/pairing.js';
+import type { Measurement } from './measure/records.js';
+import { buildResults } from './results/build.js';
 import { claimOutDir } from './results/out-dir.js';
+import type { MeasuredResults, ModelInfo, Results } from './results/schema.js';
 import { defaultStoreDir, loadBaseline } from './results/store.js';
+import { judge, withJudgement, writeVerdictFile, type Against } from './results/verdict.js';
 
 export const OUTPUT_FILES = {
   raw: 'results.jsonl',
@@ -127,7 +128,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
   // A stored baseline is read before anything is measured: a bad one fails fast (or is dropped, if configured).
   const baselineArgument = options.baseline ?? config.compare.baselinePath;
-  let baseline: { file: string; results: ComparableResults } | undefined;
+  let baseline: { file: string; results: Results } | undefined;
   let baselineProblem: string | undefined;
   if (baselineArgument && !config.compare.baseModelPath) {
     try {
@@ -187,7 +188,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     writeFileSync(files.raw, '');
 
     const budget = memoryBudget(config.limits.memoryBudgetMiB);
-    // Same-run A/B: each backend's worker holds both models and alternates their passes (records: name@base).
+    // Same-run A/B: each backend's worker holds both models and alternates their passes (measure/pairing.ts).
     const baseModel = config.compare.baseModelPath;
     const measurement = await measureMatrix({
       config,
@@ -223,7 +224,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const environment = collectEnvironment();
     const git = collectGitState(options.cwd ?? process.cwd());
     const finishedAt = new Date();
-    const build = (part: Measurement, modelFile: ModelInfo): Results =>
+    const build = (part: Measurement, modelFile: ModelInfo): MeasuredResults =>
       buildResults({
         config,
         measurement: part,
@@ -238,18 +239,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         notes,
       });
     const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
-    let results: Results;
-    if (baseModel && baseModelFile) {
-      const base = build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile });
-      const comparison = compareResults(base, candidate, path.basename(baseModel), compareOptions(config, 'same-run'));
-      results = withComparison(candidate, config, comparison, { sameRunBase: base });
-    } else if (baseline) {
-      const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config, 'stored'));
-      results = withComparison(candidate, config, comparison);
-    } else {
-      results = withComparison(candidate, config, null, { baselineProblem });
-    }
-    writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}\n`);
+    // The same-run base model's own results, judged on their own (it has no base): kept in results.json.
+    const base =
+      baseModel && baseModelFile
+        ? build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile })
+        : undefined;
+    const sameRunBase = base ? withJudgement(base, judge(config, base, { kind: 'none' }), null) : null;
+    const against: Against =
+      base && baseModel
+        ? { kind: 'same-run', base, label: path.basename(baseModel) }
+        : baseline
+          ? { kind: 'stored', base: baseline.results, label: baseline.file }
+          : { kind: 'none', baselineProblem };
+    const results = withJudgement(candidate, judge(config, candidate, against), sameRunBase);
+    writeVerdictFile(files.verdict, results);
     writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(files.summary, renderSummaryCsv(results));
     writeFileSync(files.report, renderMarkdown(results));
@@ -300,47 +303,4 @@ async function modelsOtherThanFixture(models: readonly ModelFile[]): Promise<str
     // No fixture here: every model is another model.
   }
   return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
-}
-
-/** The records of one side of a same-run A/B, with the base twins' names restored. */
-export function splitMeasurement(measurement: Measurement, side: 'candidate' | 'base'): Measurement {
-  const isBase = (name: string): boolean => name.endsWith(BASE_SUFFIX);
-  const keep = (name: string): boolean => (side === 'base' ? isBase(name) : !isBase(name));
-  const rename = <T extends { readonly backend: string }>(r: T): T =>
-    side === 'base' ? { ...r, backend: r.backend.slice(0, -BASE_SUFFIX.length) } : r;
-  return {
-    backends: measurement.backends.filter((r) => keep(r.backend)).map(rename),
-    runs: measurement.runs.filter((r) => keep(r.backend)).map(rename),
-    accuracy: measurement.accuracy.filter((r) => keep(r.backend)).map(rename),
-    // Parity is against the run's reference backend, a candidate backend: it belongs to the candidate side only.
-    parity: side === 'candidate' ? measurement.parity.filter((r) => !isBase(r.backend)) : [],
-  };
-}
-
-export function compareOptions(config: Config, mode: ComparisonMode): CompareOptions {
-  return {
-    mode,
-    latency: config.thresholds.latency,
-    perplexityDeltaFraction: config.thresholds.perplexityDeltaFraction,
-    maxDegradedRateIncrease: config.thresholds.maxDegradedRateIncrease,
-    allowEnvironmentChange: config.compare.allowEnvironmentChange,
-    missingCell: config.compare.missingCell,
-    seed: config.seed,
-  };
-}
-
-/** verdict.json: the verdict, what it rests on, and every cell's decision with its numbers. */
-export function verdictFile(results: Results): Record<string, unknown> {
-  return {
-    schemaVersion: results.schemaVersion,
-    decision: results.verdict.decision,
-    basis: results.verdict.basis,
-    mode: results.comparison?.mode ?? 'no-baseline',
-    base: results.comparison?.base ?? null,
-    // What each cell's ratio and medianRatio are (a paired change is not a ratio of medians).
-    definitions: results.comparison ? ratioDefinitions(results.comparison.mode) : null,
-    reasons: results.verdict.reasons,
-    cells: results.comparison?.cells ?? [],
-    accuracy: { withinRun: results.accuracy?.rows ?? [], againstBase: results.comparison?.accuracy ?? [] },
-  };
 }

@@ -13,7 +13,7 @@ import { describeError, UsageError } from '../errors.js';
 import { failsOn, type Decision, type GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
-import { readEvent, type EventInfo } from '../github/event.js';
+import { parseEventPayload, readEvent, type EventInfo, type EventPayload } from '../github/event.js';
 import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
 import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
@@ -42,8 +42,7 @@ interface Outcome {
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const inputs = parseInputs((name) => core.getInput(name));
-    const payload: unknown = env.GITHUB_EVENT_PATH ? JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) : {};
-    const event = readEvent(env, payload);
+    const event = readEvent(env, readEventPayload(env.GITHUB_EVENT_PATH));
     if (event.pullRequest?.fromFork && !inputs.allowForks) {
       core.setFailed(
         'tr118: this pull request comes from a fork; its code would run on this (self-hosted) runner with access to it. ' +
@@ -248,6 +247,19 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
 
   if (failsOn(o.decision, inputs.failOn))
     core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')}); fail-on: ${inputs.failOn}`);
+}
+
+/** The webhook payload at GITHUB_EVENT_PATH (none outside a workflow): validated, or a clear error naming the file. */
+function readEventPayload(file: string | undefined): EventPayload {
+  if (!file) return {};
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`event payload ${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : String(code)}`);
+  }
+  return parseEventPayload(text, file);
 }
 
 /** working-directory: a folder that is not there is the workflow's mistake (exit code of a usage error). */

@@ -18,6 +18,7 @@ import type {
   PerplexityRequest,
   RunOutcome,
   RunRequest,
+  Side,
 } from './types.js';
 
 /** How to start a worker process: the command, its arguments and environment additions. */
@@ -41,7 +42,8 @@ export class ProcessBackend implements Backend {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private stderrTail = '';
-  private baseFirst = false;
+  /** Same-run A/B: whose session the worker opens first (sent as the open request's baseFirst). */
+  private openFirst: Side = 'candidate';
   /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
   private vocabSize: number | undefined;
 
@@ -98,9 +100,9 @@ export class ProcessBackend implements Backend {
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }
 
-  async reopen(baseFirst: boolean): Promise<OpenOutcome> {
+  async reopen(openFirst: Side): Promise<OpenOutcome> {
     await this.close();
-    this.baseFirst = baseFirst;
+    this.openFirst = openFirst;
     return this.open();
   }
 
@@ -158,7 +160,9 @@ export class ProcessBackend implements Backend {
       {
         type: 'open',
         backend: this.spec,
-        ...(this.baseModelPath !== undefined ? { baseModelPath: this.baseModelPath, baseFirst: this.baseFirst } : {}),
+        ...(this.baseModelPath !== undefined
+          ? { baseModelPath: this.baseModelPath, baseFirst: this.openFirst === 'base' }
+          : {}),
       },
       this.openTimeoutMs,
     );

@@ -2,12 +2,21 @@
 import type { BackendSpec } from './presets.js';
 import type { SessionInfo } from './protocol.js';
 
+/**
+ * Same-run A/B: a worker holds two models, the candidate (the change under test) and the base (what it is compared
+ * with). Every engine's worker speaks of them by these names (measure/pairing.ts decides how they alternate).
+ */
+export type Side = 'candidate' | 'base';
+
+/** Same-run A/B: which side's pass opens a run's alternating A B A B … pattern. */
+export type PairedOrder = 'candidate-first' | 'base-first';
+
 export type OpenOutcome =
   | { readonly status: 'ok'; readonly info: SessionInfo }
   /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */
-  | { readonly status: 'unavailable'; readonly reason: string; readonly failedModel?: 'candidate' | 'base' }
+  | { readonly status: 'unavailable'; readonly reason: string; readonly failedModel?: Side }
   /** Asked to run, but could not run as asked (e.g. the GPU provider would fall back to CPU): counts as degraded. */
-  | { readonly status: 'degraded'; readonly reason: string; readonly failedModel?: 'candidate' | 'base' }
+  | { readonly status: 'degraded'; readonly reason: string; readonly failedModel?: Side }
   /** The model does not fit the config (e.g. no output named model.logits_output): a usage error, the run stops. */
   | { readonly status: 'usage'; readonly reason: string; readonly keyPath: readonly string[] };
 
@@ -19,7 +28,7 @@ export interface RunRequest {
   readonly warmup: number;
   readonly iterations: number;
   /** Same-run A/B: alternate base and candidate passes, this side first. */
-  readonly paired?: 'candidate-first' | 'base-first';
+  readonly paired?: PairedOrder;
 }
 
 export type RunOutcome =
@@ -38,7 +47,8 @@ export interface PerplexityRequest {
   readonly tokens: readonly number[];
   readonly windowTokens: number;
   readonly strideTokens: number;
-  readonly model?: 'candidate' | 'base';
+  /** Which model scores (default: the candidate). */
+  readonly model?: Side;
 }
 
 export type PerplexityOutcome =
@@ -70,9 +80,9 @@ export interface Backend {
   /** The logits of one batch, for parity with the reference backend. */
   logits(request: LogitsRequest, timeoutMs: number): Promise<LogitsOutcome>;
   /**
-   * Same-run A/B: restart with the other session opened first. The session opened first measures about 1% slower
-   * (seen on the development VM), so the runner swaps the order halfway through the repetitions.
+   * Same-run A/B: restart the worker with this side's session opened first (the runner swaps the order halfway
+   * through the repetitions: measure/pairing.ts).
    */
-  reopen(baseFirst: boolean): Promise<OpenOutcome>;
+  reopen(openFirst: Side): Promise<OpenOutcome>;
   close(): Promise<void>;
 }

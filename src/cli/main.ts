@@ -2,21 +2,20 @@
  * The `tr118` command line: parses flags, loads the config, runs the pipeline (or a comparison, or the baseline
  * store), prints the verdict, and returns the documented exit code. Holds no logic the Action could also need.
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
-import { compareResults, ratioDefinitions } from '../gate/compare.js';
-import { decide, DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn } from '../gate/verdict.js';
+import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
-import { compareOptions, OUTPUT_FILES, runPipeline } from '../pipeline.js';
+import { OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import { num } from '../report/format.js';
 import { checkWritableDir, makeWritableDir } from '../results/out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
+import { judge, writeVerdictFile } from '../results/verdict.js';
 import { createProgress } from './progress.js';
 
 export const DEFAULT_CONFIG = 'fixtures/configs/default.yml';
@@ -85,8 +84,7 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const { results } = result;
   const v = results.verdict;
-  io.stdout.write(`verdict: ${v.decision} (${v.basis})\n`);
-  for (const r of v.reasons) io.stdout.write(`  ${r.decision}: ${r.subject}: ${r.message}\n`);
+  printVerdict(io, v);
   for (const b of results.backends) {
     const g = b.geomean;
     const figure = g ? `geomean median ${g.latencyMs.toFixed(3)} ms over ${g.scenarios} scenarios` : (b.reason ?? '');
@@ -95,6 +93,12 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   const others = Object.values(OUTPUT_FILES).filter((f) => f !== OUTPUT_FILES.report);
   io.stdout.write(`report: ${path.join(outDir, OUTPUT_FILES.report)} (and ${others.join(', ')})\n`);
   return exitCodeOf(v.decision, flags.failOn);
+}
+
+/** The verdict and every reason, as `run` and `compare` print them. */
+function printVerdict(io: CliIo, verdict: Verdict): void {
+  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
+  for (const r of verdict.reasons) io.stdout.write(`  ${r.decision}: ${r.subject}: ${r.message}\n`);
 }
 
 /** --out as a folder; an empty one would quietly mean the current folder, so it is refused. */
@@ -118,11 +122,17 @@ interface CompareFlags {
   readonly failOn: FailOn;
 }
 
-/** Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. */
+/**
+ * Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. Decided
+ * and written by the same functions as `run --baseline BASE` (results/verdict.ts): the candidate's own gates
+ * (accuracy across its backends, degraded runs, backends that did not run) count as they would there.
+ */
 function compareCommand(baseFile: string, candidateFile: string, flags: CompareFlags, io: CliIo): number {
   const outDir = outDirFrom(io, flags.out);
   checkWritableDir(outDir, 'output folder');
-  const base = readResultsFile(path.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  // Labelled by its full path, as `run --baseline FILE` labels it.
+  const basePath = path.resolve(io.cwd, baseFile);
+  const base = readResultsFile(basePath, `base ${baseFile}`);
   const candidate = readResultsFile(path.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config = flags.config
     ? configFrom(io, flags.config)
@@ -131,37 +141,20 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
         '<defaults>',
         io.cwd,
       );
-  const comparison = compareResults(base, candidate, baseFile, compareOptions(config, 'stored'));
-  const verdict = decide({
-    cells: candidate.cells.map((c) => ({
-      backend: c.backend,
-      scenario: c.scenario,
-      status: c.status,
-      runs: c.runs,
-      degradedRuns: c.degradedRuns,
-      firstReason: null,
-    })),
-    accuracy: null,
-    maxDegradedRate: config.thresholds.maxDegradedRate,
-    comparison,
-    missingCellDecision: config.compare.missingCell,
-    storedRegressionDecision: config.compare.storedRegression,
-    unavailableBackendDecision: config.unavailableBackend,
-  });
-  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
-  for (const c of comparison.cells) {
+  const judgement = judge(config, candidate, { kind: 'stored', base, label: basePath });
+  const { verdict, comparison } = judgement;
+  printVerdict(io, verdict);
+  // Every cell's figures, passes included: what an offline comparison is usually run to see.
+  for (const c of comparison?.cells ?? []) {
     const change = c.ratio === null ? '' : ` ${(100 * (c.ratio - 1)).toFixed(1)}%`;
     io.stdout.write(
       `  ${c.decision.padEnd(12)} ${c.backend} × ${c.scenario}:${change} ${num(c.baseMedianMs)} → ${num(c.candidateMedianMs)} ms; ${c.reason}\n`,
     );
   }
-  for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}\n`);
+  for (const a of comparison?.accuracy ?? []) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}\n`);
   makeWritableDir(outDir, 'output folder');
   const file = path.join(outDir, OUTPUT_FILES.verdict);
-  writeFileSync(
-    file,
-    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: 'stored', base: comparison.base, definitions: ratioDefinitions('stored'), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}\n`,
-  );
+  writeVerdictFile(file, { ...judgement, accuracy: candidate.accuracy });
   io.stdout.write(`verdict file: ${file}\n`);
   return exitCodeOf(verdict.decision, flags.failOn);
 }
@@ -198,7 +191,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));
   program
     .command('compare')
-    .description('compare two results.json files offline (stored-baseline rules) and write verdict.json')
+    .description(
+      "compare two results.json files offline (stored-baseline rules; the candidate's own gates count, as in run --baseline) and write verdict.json",
+    )
     .argument('<base>', 'the base results.json')
     .argument('<candidate>', 'the candidate results.json')
     .option(

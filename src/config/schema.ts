@@ -145,15 +145,9 @@ export const configSchema = z.strictObject({
           batch: count(1, LIMITS.batch).default(2),
           seq_len: count(1, LIMITS.seqLen).default(64),
         })
-        .default({ enabled: true, batch: 2, seq_len: 64 }),
+        .prefault({}),
     })
-    .default({
-      enabled: true,
-      max_tokens: 4096,
-      window: 256,
-      stride: 128,
-      parity: { enabled: true, batch: 2, seq_len: 64 },
-    }),
+    .prefault({}),
   thresholds: z
     .strictObject({
       /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
@@ -164,7 +158,7 @@ export const configSchema = z.strictObject({
           bf16: z.number().min(0).default(0.01),
           int8: z.number().min(0).default(0.02),
         })
-        .default({ fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 }),
+        .prefault({}),
       /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
       max_degraded_rate: z.number().min(0).max(1).default(0),
       /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -179,7 +173,7 @@ export const configSchema = z.strictObject({
           /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
           between_runs_fraction: z.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction),
         })
-        .default(LATENCY_DEFAULTS),
+        .prefault({}),
       /** Largest allowed rise of a cell's degraded rate against the baseline. */
       max_degraded_rate_increase: z.number().min(0).max(1).default(0),
       /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
@@ -190,12 +184,7 @@ export const configSchema = z.strictObject({
         })
         .optional(),
     })
-    .default({
-      perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 },
-      max_degraded_rate: 0,
-      latency: LATENCY_DEFAULTS,
-      max_degraded_rate_increase: 0,
-    }),
+    .prefault({}),
   /** Resource limits of this run (README "Config reference", "Memory"). */
   limits: z
     .strictObject({
@@ -205,7 +194,7 @@ export const configSchema = z.strictObject({
        */
       memory_budget_mib: z.number().positive().max(LIMITS.memoryBudgetMiB).optional(),
     })
-    .default({}),
+    .prefault({}),
   /** What the run is compared with (README "Baselines"). */
   compare: z
     .strictObject({
@@ -226,12 +215,7 @@ export const configSchema = z.strictObject({
       /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
       on_bad_baseline: z.enum(['error', 'no-baseline']).default('error'),
     })
-    .default({
-      allow_environment_change: false,
-      missing_cell: 'warn',
-      stored_regression: 'warn',
-      on_bad_baseline: 'error',
-    }),
+    .prefault({}),
 });
 
 /** The config as written (after defaults), before paths are resolved and presets expanded. */

@@ -3,34 +3,39 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
+import type { DeepReadonly } from '../deep-readonly.js';
 import { loadOrt } from '../backends/onnxruntime/runtime.js';
 import { packageRoot } from '../paths.js';
 
-export interface GpuInfo {
-  readonly name: string;
-  readonly driverVersion: string;
-  readonly memoryMiB: number;
-  readonly computeCapability: string | null;
-}
+export const gpuInfoSchema = z.object({
+  name: z.string(),
+  driverVersion: z.string(),
+  memoryMiB: z.number(),
+  computeCapability: z.string().nullable(),
+});
+export type GpuInfo = DeepReadonly<z.infer<typeof gpuInfoSchema>>;
 
-export interface Environment {
-  readonly toolVersion: string;
-  readonly nodeVersion: string;
-  readonly onnxruntimeVersion: string;
-  readonly os: string;
-  readonly cpuModel: string;
-  readonly cpuCount: number;
-  readonly totalMemoryMiB: number;
-  readonly gpus: readonly GpuInfo[];
+export const environmentSchema = z.object({
+  toolVersion: z.string(),
+  nodeVersion: z.string(),
+  onnxruntimeVersion: z.string(),
+  os: z.string(),
+  cpuModel: z.string(),
+  cpuCount: z.number(),
+  totalMemoryMiB: z.number(),
+  gpus: z.array(gpuInfoSchema),
   /** Why the GPU list is empty, when it is. */
-  readonly gpuNote: string | null;
-}
+  gpuNote: z.string().nullable(),
+});
+export type Environment = DeepReadonly<z.infer<typeof environmentSchema>>;
 
-export interface GitState {
-  readonly commit: string;
+export const gitStateSchema = z.object({
+  commit: z.string(),
   /** True when the working tree differs from the commit: the commit alone does not describe what ran. */
-  readonly dirty: boolean;
-}
+  dirty: z.boolean(),
+});
+export type GitState = DeepReadonly<z.infer<typeof gitStateSchema>>;
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };

@@ -6,32 +6,37 @@
 import { perplexityFromNll } from '../accuracy/perplexity.js';
 import { chooseReference } from '../accuracy/reference.js';
 import type { BackendSpec } from '../backends/presets.js';
-import type { Precision } from '../config/schema.js';
+import { z } from 'zod';
+import { PRECISIONS, type Precision } from '../config/schema.js';
+import type { DeepReadonly } from '../deep-readonly.js';
 import type { AccuracyRecord, BackendRecord, ParityRecord } from '../measure/records.js';
 
-export interface ParityColumns {
-  readonly maxAbsLogitDelta: number | null;
-  readonly meanAbsLogitDelta: number | null;
-  readonly top1Agreement: number | null;
-}
+const parityColumnsSchema = z.object({
+  maxAbsLogitDelta: z.number().nullable(),
+  meanAbsLogitDelta: z.number().nullable(),
+  top1Agreement: z.number().nullable(),
+});
+export type ParityColumns = DeepReadonly<z.infer<typeof parityColumnsSchema>>;
 
-export interface AccuracyRow extends ParityColumns {
-  readonly backend: string;
-  readonly precision: Precision;
-  readonly status: 'ok' | 'degraded' | 'unavailable' | 'not-run';
-  readonly perplexity: number | null;
-  readonly meanNll: number | null;
-  readonly scoredTokens: number | null;
+export const accuracyRowSchema = z.object({
+  backend: z.string(),
+  precision: z.enum(PRECISIONS),
+  status: z.enum(['ok', 'degraded', 'unavailable', 'not-run']),
+  perplexity: z.number().nullable(),
+  meanNll: z.number().nullable(),
+  scoredTokens: z.number().nullable(),
   /** (PPL − reference PPL) / reference PPL. */
-  readonly deltaFraction: number | null;
-  readonly thresholdFraction: number | null;
-  readonly isReference: boolean;
+  deltaFraction: z.number().nullable(),
+  thresholdFraction: z.number().nullable(),
+  isReference: z.boolean(),
   /** Peak memory of the backend's worker process while scoring. */
-  readonly peakRssMiB: number | null;
+  peakRssMiB: z.number().nullable(),
   /** null: not gated (unavailable backend, or nothing to compare with). */
-  readonly pass: boolean | null;
-  readonly error: string | null;
-}
+  pass: z.boolean().nullable(),
+  error: z.string().nullable(),
+  ...parityColumnsSchema.shape,
+});
+export type AccuracyRow = DeepReadonly<z.infer<typeof accuracyRowSchema>>;
 
 export interface AccuracyThresholds {
   readonly perplexityDeltaFraction: Readonly<Record<Precision, number>>;
@@ -49,17 +54,18 @@ export interface AccuracyGateInput {
   readonly thresholds: AccuracyThresholds;
 }
 
-export interface AccuracyGate {
-  readonly reference: string | null;
+export const accuracyGateSchema = z.object({
+  reference: z.string().nullable(),
   /** Why there is no reference, when there is none. */
-  readonly referenceProblem: string | null;
-  readonly rows: readonly AccuracyRow[];
+  referenceProblem: z.string().nullable(),
+  rows: z.array(accuracyRowSchema),
   /**
    * What was gated, in words (for the verdict's basis). Empty when nothing was: a lone reference backend compared
    * with itself (Δ 0) checks nothing.
    */
-  readonly checks: readonly string[];
-}
+  checks: z.array(z.string()),
+});
+export type AccuracyGate = DeepReadonly<z.infer<typeof accuracyGateSchema>>;
 
 const NO_PARITY: ParityColumns = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement: null };
 

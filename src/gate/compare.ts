@@ -4,12 +4,15 @@
  * configured confidence) and not trivial (an absolute floor in ms) before it fails. Pure.
  */
 import { median, probit } from 'simple-statistics';
-import type { Precision } from '../config/schema.js';
-import type { ComparableResults } from '../results/read.js';
+import { z } from 'zod';
+import { PRECISIONS, type Precision } from '../config/schema.js';
+import type { DeepReadonly } from '../deep-readonly.js';
 import { bootstrapRatio } from '../stats/ratio.js';
-import { fingerprintDifferences } from './fingerprint.js';
+import { intervalSchema } from '../stats/summary.js';
+import { fingerprintDifferences, type CellFingerprint } from './fingerprint.js';
 
-export type ComparisonMode = 'same-run' | 'stored';
+export const COMPARISON_MODES = ['same-run', 'stored'] as const;
+export type ComparisonMode = (typeof COMPARISON_MODES)[number];
 
 export interface LatencyThresholds {
   /** Fail when the median is slower by more than this fraction (and significant, and above the floor). */
@@ -33,46 +36,88 @@ export interface CompareOptions {
   readonly seed: number;
 }
 
-export type CellDecision =
-  'pass' | 'improvement' | 'warn' | 'fail' | 'inconclusive' | 'incomparable' | 'missing' | 'new';
+export const CELL_DECISIONS = [
+  'pass',
+  'improvement',
+  'warn',
+  'fail',
+  'inconclusive',
+  'incomparable',
+  'missing',
+  'new',
+] as const;
+export type CellDecision = (typeof CELL_DECISIONS)[number];
 
-export interface CellComparison {
-  readonly backend: string;
-  readonly scenario: string;
-  readonly decision: CellDecision;
-  readonly reason: string;
-  readonly baseMedianMs: number | null;
-  readonly candidateMedianMs: number | null;
+export const cellComparisonSchema = z.object({
+  backend: z.string(),
+  scenario: z.string(),
+  decision: z.enum(CELL_DECISIONS),
+  reason: z.string(),
+  baseMedianMs: z.number().nullable(),
+  candidateMedianMs: z.number().nullable(),
   /** The change the gate decides on, as a ratio (see ratioDefinitions: paired in same-run A/B). */
-  readonly ratio: number | null;
-  readonly ratioCi: readonly [number, number] | null;
+  ratio: z.number().nullable(),
+  ratioCi: intervalSchema.nullable(),
   /** candidate median ÷ base median: the two sides' medians, for reference (equals `ratio` for stored baselines). */
-  readonly medianRatio: number | null;
+  medianRatio: z.number().nullable(),
   /** candidate median − base median. */
-  readonly deltaMs: number | null;
+  deltaMs: z.number().nullable(),
   /** Smallest relative slowdown this comparison would detect with 80% power at the configured confidence. */
-  readonly minDetectableFraction: number | null;
-  readonly baseTokensPerSecond: number | null;
-  readonly candidateTokensPerSecond: number | null;
-  readonly differences: readonly string[];
-}
+  minDetectableFraction: z.number().nullable(),
+  baseTokensPerSecond: z.number().nullable(),
+  candidateTokensPerSecond: z.number().nullable(),
+  differences: z.array(z.string()),
+});
+export type CellComparison = DeepReadonly<z.infer<typeof cellComparisonSchema>>;
 
-export interface AccuracyComparison {
-  readonly backend: string;
-  readonly precision: Precision;
-  readonly basePerplexity: number;
-  readonly candidatePerplexity: number;
-  readonly deltaFraction: number;
-  readonly thresholdFraction: number;
-  readonly decision: 'pass' | 'improvement' | 'fail';
-  readonly reason: string;
-}
+export const accuracyComparisonSchema = z.object({
+  backend: z.string(),
+  precision: z.enum(PRECISIONS),
+  basePerplexity: z.number(),
+  candidatePerplexity: z.number(),
+  deltaFraction: z.number(),
+  thresholdFraction: z.number(),
+  decision: z.enum(['pass', 'improvement', 'fail']),
+  reason: z.string(),
+});
+export type AccuracyComparison = DeepReadonly<z.infer<typeof accuracyComparisonSchema>>;
 
-export interface Comparison {
-  readonly mode: ComparisonMode;
-  readonly base: { readonly label: string; readonly startedAt: string; readonly modelSha256: string };
-  readonly cells: readonly CellComparison[];
-  readonly accuracy: readonly AccuracyComparison[];
+export const comparisonSchema = z.object({
+  mode: z.enum(COMPARISON_MODES),
+  base: z.object({ label: z.string(), startedAt: z.string(), modelSha256: z.string() }),
+  cells: z.array(cellComparisonSchema),
+  accuracy: z.array(accuracyComparisonSchema),
+});
+export type Comparison = DeepReadonly<z.infer<typeof comparisonSchema>>;
+
+/**
+ * What a comparison needs of a result, on either side: a fresh run's results satisfy it, and so does a results.json
+ * read back and validated (results/read.ts). The comparison defines the input it needs.
+ */
+export interface ComparableResults {
+  readonly schemaVersion: number;
+  readonly startedAt: string;
+  readonly model: { readonly name: string; readonly sha256: string };
+  readonly cells: readonly {
+    readonly backend: string;
+    readonly scenario: string;
+    readonly batch: number;
+    readonly seqLen: number;
+    readonly realTokens: number;
+    readonly status: 'ok' | 'unavailable' | 'degraded';
+    readonly runs: number;
+    readonly degradedRuns: number;
+    readonly degradedRate: number;
+    readonly repetitionLatenciesMs: readonly (readonly number[])[];
+    readonly fingerprint: CellFingerprint;
+  }[];
+  readonly accuracy: {
+    readonly rows: readonly {
+      readonly backend: string;
+      readonly precision: Precision;
+      readonly perplexity: number | null;
+    }[];
+  } | null;
 }
 
 /**

@@ -2,32 +2,38 @@
  * What must be the same for two measurements of a cell to be comparable: the machine, the runtime and every setting
  * of the cell except the model itself (which is what a comparison is about). Pure.
  */
+import { z } from 'zod';
 import type { BackendSpec } from '../backends/presets.js';
+import type { DeepReadonly } from '../deep-readonly.js';
 import type { Environment } from '../env/collect.js';
 import { configHash } from '../report/manifest.js';
 
-export interface CellFingerprint {
-  readonly cpuModel: string;
-  readonly cpuCount: number;
-  readonly gpus: string;
-  readonly gpuDriver: string;
-  readonly nodeVersion: string;
-  readonly onnxruntimeVersion: string;
-  readonly engine: string;
-  readonly provider: string;
-  readonly precision: string;
-  readonly intraOpThreads: number;
-  readonly interOpThreads: number;
-  readonly graphOptimization: string;
-  readonly batch: number;
-  readonly seqLen: number;
-  readonly warmup: number;
-  readonly iterations: number;
-  /** plain: one model per worker; paired: same-run A/B, two sessions alternating, thread pools not spinning. */
-  readonly timing: 'plain' | 'paired';
+/** plain: one model per worker; paired: same-run A/B, two sessions alternating, thread pools not spinning. */
+export const TIMINGS = ['plain', 'paired'] as const;
+export type Timing = (typeof TIMINGS)[number];
+
+export const cellFingerprintSchema = z.object({
+  cpuModel: z.string(),
+  cpuCount: z.number(),
+  gpus: z.string(),
+  gpuDriver: z.string(),
+  nodeVersion: z.string(),
+  onnxruntimeVersion: z.string(),
+  engine: z.string(),
+  provider: z.string(),
+  precision: z.string(),
+  intraOpThreads: z.number(),
+  interOpThreads: z.number(),
+  graphOptimization: z.string(),
+  batch: z.number(),
+  seqLen: z.number(),
+  warmup: z.number(),
+  iterations: z.number(),
+  timing: z.enum(TIMINGS),
   /** sha256 of all the fields above: equal hashes, comparable cells. */
-  readonly hash: string;
-}
+  hash: z.string(),
+});
+export type CellFingerprint = DeepReadonly<z.infer<typeof cellFingerprintSchema>>;
 
 export function cellFingerprint(
   env: Environment,
@@ -37,7 +43,7 @@ export function cellFingerprint(
     readonly seqLen: number;
     readonly warmup: number;
     readonly iterations: number;
-    readonly timing: 'plain' | 'paired';
+    readonly timing: Timing;
   },
 ): CellFingerprint {
   const fields = {

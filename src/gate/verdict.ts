@@ -3,52 +3,70 @@
  * that did not run) and, when there is one, the comparison with a baseline. Pure. Each reason names its subject, so
  * a reviewer sees which cell or backend decided; the basis says what was gated and what was not.
  */
+import { z } from 'zod';
+import type { DeepReadonly } from '../deep-readonly.js';
 import type { AccuracyGate } from './accuracy.js';
 import type { CellDecision, Comparison } from './compare.js';
 
-export type Decision = 'pass' | 'warn' | 'fail' | 'inconclusive';
+export const DECISIONS = ['pass', 'warn', 'fail', 'inconclusive'] as const;
+export type Decision = (typeof DECISIONS)[number];
 
-export interface GateReason {
-  readonly rule: 'accuracy' | 'degraded' | 'coverage' | 'latency' | 'baseline';
-  readonly subject: string;
-  readonly decision: Decision;
-  readonly message: string;
-}
+export const gateReasonSchema = z.object({
+  rule: z.enum(['accuracy', 'degraded', 'coverage', 'latency', 'baseline']),
+  subject: z.string(),
+  decision: z.enum(DECISIONS),
+  message: z.string(),
+});
+export type GateReason = DeepReadonly<z.infer<typeof gateReasonSchema>>;
 
-export interface Verdict {
-  readonly decision: Decision;
-  readonly reasons: readonly GateReason[];
+export const verdictSchema = z.object({
+  decision: z.enum(DECISIONS),
+  reasons: z.array(gateReasonSchema),
   /** What the verdict rests on, in words (which comparisons were made). */
-  readonly basis: string;
-}
+  basis: z.string(),
+});
+export type Verdict = DeepReadonly<z.infer<typeof verdictSchema>>;
 
 export interface CellOutcome {
   readonly backend: string;
   readonly scenario: string;
   /** unavailable: the backend was configured but could not run here (firstReason says why). */
-  readonly status?: 'ok' | 'unavailable' | 'degraded' | undefined;
+  readonly status: 'ok' | 'unavailable' | 'degraded';
   readonly runs: number;
   readonly degradedRuns: number;
   readonly firstReason: string | null;
 }
 
-export interface VerdictInput {
+/**
+ * What is judged: a run's own cells and accuracy gate. A fresh run's results are one, and so is a results.json read
+ * back (tr118 compare): both pass themselves whole, so neither can leave out a part of the candidate's own gates.
+ */
+export interface VerdictSubject {
   readonly cells: readonly CellOutcome[];
   readonly accuracy: AccuracyGate | null;
+}
+
+/** The config's verdict rules. */
+export interface VerdictRules {
+  /** thresholds.max_degraded_rate: a cell with a larger share of degraded runs fails. */
   readonly maxDegradedRate: number;
-  /** The comparison with a baseline, when there is one. */
-  readonly comparison?: Comparison | undefined;
-  /** Why there is no comparison though one was asked for (an unusable baseline, with "no-baseline" configured). */
-  readonly baselineProblem?: string | undefined;
   /** How a cell measured in the base but not in the candidate counts (compare.missing_cell). */
-  readonly missingCellDecision?: 'warn' | 'fail' | undefined;
+  readonly missingCell: 'warn' | 'fail';
   /**
    * How a latency finding against a stored baseline counts at worst (compare.stored_regression): a fail, and a cell
    * too noisy or too different to tell (inconclusive, incomparable), count as no worse than this. Same-run stays.
    */
-  readonly storedRegressionDecision?: 'warn' | 'fail' | undefined;
+  readonly storedRegression: 'warn' | 'fail';
   /** How a configured backend that did not run counts (unavailable_backend); never a silent pass. */
-  readonly unavailableBackendDecision?: 'warn' | 'fail' | undefined;
+  readonly unavailableBackend: 'warn' | 'fail';
+}
+
+/** What the subject was compared with. */
+export interface VerdictAgainst {
+  /** The comparison with a baseline (stored or same-run), when there is one. */
+  readonly comparison: Comparison | null;
+  /** Why there is no comparison though one was asked for (an unusable baseline, with "no-baseline" configured). */
+  readonly baselineProblem?: string | undefined;
 }
 
 /** How a cell's comparison counts in the verdict; improvements and new cells are notes, not problems. */
@@ -103,15 +121,15 @@ function accuracyBasis(
   return { notGated: `accuracy not gated (${why})` };
 }
 
-export function decide(input: VerdictInput): Verdict {
+export function decide(subject: VerdictSubject, rules: VerdictRules, against: VerdictAgainst): Verdict {
   const reasons: GateReason[] = [];
   // A configured backend that did not run is said, once per backend: never a pass that silently covers less.
   const unavailable = new Map<string, string>();
-  for (const cell of input.cells) {
+  for (const cell of subject.cells) {
     if (cell.status === 'unavailable' && !unavailable.has(cell.backend))
       unavailable.set(cell.backend, cell.firstReason ?? 'no reason recorded');
   }
-  const unavailableDecision = input.unavailableBackendDecision ?? 'warn';
+  const unavailableDecision = rules.unavailableBackend;
   for (const [backend, why] of unavailable) {
     reasons.push({
       rule: 'coverage',
@@ -120,19 +138,19 @@ export function decide(input: VerdictInput): Verdict {
       message: `configured but not run (unavailable: ${why}); unavailable_backend: ${unavailableDecision}`,
     });
   }
-  for (const cell of input.cells) {
+  for (const cell of subject.cells) {
     if (cell.runs === 0) continue;
     const rate = cell.degradedRuns / cell.runs;
-    if (rate > input.maxDegradedRate) {
+    if (rate > rules.maxDegradedRate) {
       reasons.push({
         rule: 'degraded',
         subject: `${cell.backend} × ${cell.scenario}`,
         decision: 'fail',
-        message: `${cell.degradedRuns} of ${cell.runs} runs degraded (rate ${rate.toFixed(2)} > ${input.maxDegradedRate}): ${cell.firstReason ?? 'no reason recorded'}`,
+        message: `${cell.degradedRuns} of ${cell.runs} runs degraded (rate ${rate.toFixed(2)} > ${rules.maxDegradedRate}): ${cell.firstReason ?? 'no reason recorded'}`,
       });
     }
   }
-  const measured = input.cells.some((c) => c.runs > c.degradedRuns);
+  const measured = subject.cells.some((c) => c.runs > c.degradedRuns);
   if (!measured) {
     reasons.push({
       rule: 'coverage',
@@ -141,16 +159,16 @@ export function decide(input: VerdictInput): Verdict {
       message: 'no cell produced a measurement',
     });
   }
-  if (input.accuracy) {
-    if (input.accuracy.referenceProblem) {
+  if (subject.accuracy) {
+    if (subject.accuracy.referenceProblem) {
       reasons.push({
         rule: 'accuracy',
         subject: 'reference',
         decision: 'inconclusive',
-        message: input.accuracy.referenceProblem,
+        message: subject.accuracy.referenceProblem,
       });
     }
-    for (const row of input.accuracy.rows) {
+    for (const row of subject.accuracy.rows) {
       if (row.pass === false) {
         reasons.push({
           rule: 'accuracy',
@@ -161,16 +179,16 @@ export function decide(input: VerdictInput): Verdict {
       }
     }
   }
-  const comparison = input.comparison;
+  const comparison = against.comparison ?? undefined;
   if (comparison) {
     for (const cell of comparison.cells) {
       if (cell.decision === 'pass') continue;
-      let decision = cell.decision === 'missing' ? (input.missingCellDecision ?? 'warn') : CELL_SEVERITY[cell.decision];
+      let decision = cell.decision === 'missing' ? rules.missingCell : CELL_SEVERITY[cell.decision];
       const latencyFail = cell.decision === 'fail' && cell.ratio !== null;
       // Against a stored baseline, a cell that could not tell (too noisy, another machine) is no worse than a
       // measured regression there: both are within the drift between two processes that the run cannot see.
       const cannotTell = cell.decision === 'inconclusive' || cell.decision === 'incomparable';
-      if (comparison.mode === 'stored' && input.storedRegressionDecision === 'warn' && (latencyFail || cannotTell))
+      if (comparison.mode === 'stored' && rules.storedRegression === 'warn' && (latencyFail || cannotTell))
         decision = 'warn';
       reasons.push({
         rule: 'latency',
@@ -189,10 +207,10 @@ export function decide(input: VerdictInput): Verdict {
       });
     }
   }
-  if (input.baselineProblem) {
-    reasons.push({ rule: 'baseline', subject: 'baseline', decision: 'warn', message: input.baselineProblem });
+  if (against.baselineProblem) {
+    reasons.push({ rule: 'baseline', subject: 'baseline', decision: 'warn', message: against.baselineProblem });
   }
-  const accuracy = accuracyBasis(input.accuracy, comparison);
+  const accuracy = accuracyBasis(subject.accuracy, comparison);
   // A lone reference backend with no baseline checks only that the runs ran: say so rather than a bare pass.
   const onlyDegraded = !comparison && accuracy.notGated !== undefined;
   if (onlyDegraded) {
@@ -208,17 +226,17 @@ export function decide(input: VerdictInput): Verdict {
   const decision = worstDecision(reasons.map((r) => r.decision));
   const accuracyText = accuracy.gated ?? accuracy.notGated;
   const within = accuracyText ? `${accuracyText}, degraded runs per cell` : 'degraded runs per cell';
-  const against = comparison && comparison.accuracy.length > 0 ? 'latency and perplexity' : 'latency';
+  const gated = comparison && comparison.accuracy.length > 0 ? 'latency and perplexity' : 'latency';
   const parts = onlyDegraded
     ? [`only degraded runs per cell were gated: latency not gated (no baseline), ${accuracy.notGated}`]
     : !comparison
       ? [within, 'latency not gated (no baseline)']
       : comparison.mode === 'same-run'
         ? [
-            `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${against}`,
+            `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${gated}`,
             within,
           ]
-        : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${against}`, within];
+        : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${gated}`, within];
   if (unavailable.size > 0) parts.push(`not run: ${[...unavailable.keys()].join(', ')} (unavailable)`);
   return { decision, reasons, basis: parts.join('; ') };
 }

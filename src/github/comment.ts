@@ -6,7 +6,7 @@ import type { Decision, GateReason } from '../gate/verdict.js';
 import { escapeUntrusted } from '../report/escape.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
-import type { Results } from '../results/build.js';
+import type { Results } from '../results/schema.js';
 import type { MergedVerdict, Part } from '../results/merge.js';
 
 export const COMMENT_MARKER = '<!-- tr118-action:sticky-comment -->';

@@ -3,12 +3,15 @@
  * leaves everything measured so far readable.
  */
 import type { SessionInfo } from '../backends/protocol.js';
+import type { Side } from '../backends/types.js';
 
 export type BackendStatus = 'ok' | 'unavailable' | 'degraded';
 
 export interface BackendRecord {
   readonly kind: 'backend';
   readonly backend: string;
+  /** Which model of the worker: the candidate, or in same-run A/B the base model (measure/pairing.ts). */
+  readonly side: Side;
   readonly status: BackendStatus;
   readonly reason?: string;
   readonly info?: SessionInfo;
@@ -19,6 +22,7 @@ export interface BackendRecord {
 export interface RunRecord {
   readonly kind: 'run';
   readonly backend: string;
+  readonly side: Side;
   readonly scenario: string;
   readonly repetition: number;
   /** Position of this run in the whole run sequence (cells are shuffled per repetition). */
@@ -37,6 +41,7 @@ export interface RunRecord {
 export interface AccuracyRecord {
   readonly kind: 'accuracy';
   readonly backend: string;
+  readonly side: Side;
   readonly status: 'ok' | 'degraded';
   readonly reason?: string;
   readonly nllSum?: number;
@@ -51,6 +56,8 @@ export interface AccuracyRecord {
 export interface ParityRecord {
   readonly kind: 'parity';
   readonly backend: string;
+  /** Parity is against the run's reference backend on the candidate model: never the base's. */
+  readonly side: 'candidate';
   readonly reference: string;
   readonly status: 'ok' | 'degraded';
   readonly reason?: string;
@@ -62,3 +69,11 @@ export interface ParityRecord {
 }
 
 export type RawRecord = BackendRecord | RunRecord | AccuracyRecord | ParityRecord;
+
+/** Every raw record of a run, by kind. */
+export interface Measurement {
+  readonly backends: readonly BackendRecord[];
+  readonly runs: readonly RunRecord[];
+  readonly accuracy: readonly AccuracyRecord[];
+  readonly parity: readonly ParityRecord[];
+}

@@ -13,7 +13,10 @@ import { seededRandom } from '../stats/random.js';
 import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './inputs.js';
 import { logitsParity } from '../accuracy/parity.js';
 import { chooseReference } from '../accuracy/reference.js';
-import type { AccuracyRecord, BackendRecord, ParityRecord, RawRecord, RunRecord } from './records.js';
+import { passOrder, reopenBefore, type Side } from './pairing.js';
+import type { AccuracyRecord, BackendRecord, Measurement, ParityRecord, RawRecord, RunRecord } from './records.js';
+
+export type { Measurement } from './records.js';
 
 export type ProgressEvent =
   | { readonly phase: 'open'; readonly backend: string; readonly status: BackendRecord['status'] }
@@ -31,7 +34,7 @@ export interface MeasureInput {
   readonly backendOptions?: BackendFactoryOptions;
   /**
    * Same-run A/B: every backend's worker also opens this base model and times its passes alternately with the
-   * candidate's; the base side's records carry the backend's name + BASE_SUFFIX.
+   * candidate's (measure/pairing.ts); the base side's records have side 'base'.
    */
   readonly baseModelPath?: string | undefined;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
@@ -43,21 +46,11 @@ export interface MeasureInput {
   readonly rejectBaseModel?: (backend: string, reason: string) => never;
 }
 
-export interface Measurement {
-  readonly backends: readonly BackendRecord[];
-  readonly runs: readonly RunRecord[];
-  readonly accuracy: readonly AccuracyRecord[];
-  readonly parity: readonly ParityRecord[];
-}
-
 interface Cell {
   readonly backend: BackendSpec;
   readonly scenario: Scenario;
   readonly batch: ScenarioBatch;
 }
-
-/** In same-run A/B, the base model's records carry the backend's name with this suffix. */
-export const BASE_SUFFIX = '@base';
 
 /** The run order of one repetition: a seeded shuffle, different per repetition, identical across re-runs. */
 export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition: number): T[] {
@@ -88,6 +81,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         emit(backendRecords, {
           kind: 'backend',
           backend: spec.name,
+          side: 'candidate',
           status: 'unavailable',
           reason: created.unavailable,
           at: now(),
@@ -106,10 +100,18 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       if (outcome.status !== 'ok' && outcome.failedModel === 'base') input.rejectBaseModel?.(spec.name, outcome.reason);
       const record: BackendRecord =
         outcome.status === 'ok'
-          ? { kind: 'backend', backend: spec.name, status: 'ok', info: outcome.info, at: now() }
-          : { kind: 'backend', backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
+          ? { kind: 'backend', backend: spec.name, side: 'candidate', status: 'ok', info: outcome.info, at: now() }
+          : {
+              kind: 'backend',
+              backend: spec.name,
+              side: 'candidate',
+              status: outcome.status,
+              reason: outcome.reason,
+              at: now(),
+            };
       emit(backendRecords, record);
-      if (input.baseModelPath) emit(backendRecords, { ...record, backend: `${spec.name}${BASE_SUFFIX}` });
+      // One worker holds both models: the base side opened (or failed) with the candidate.
+      if (input.baseModelPath) emit(backendRecords, { ...record, side: 'base' });
       input.progress?.({ phase: 'open', backend: spec.name, status: outcome.status });
       if (outcome.status === 'unavailable') continue;
       if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
@@ -132,11 +134,12 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     const timeoutMs = config.timeoutSeconds * 1000;
     let sequence = 0;
     for (let repetition = 0; repetition < config.repetitions; repetition++) {
-      // Same-run A/B: halfway, every worker restarts with the base model's session opened first (see Backend.reopen).
-      if (input.baseModelPath && repetition > 0 && repetition === Math.floor(config.repetitions / 2)) {
+      // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
+      const openFirst = input.baseModelPath ? reopenBefore(repetition, config.repetitions) : null;
+      if (openFirst) {
         for (const [name, entry] of open) {
           if (entry.degradedReason !== undefined) continue;
-          const outcome = await entry.backend.reopen(true);
+          const outcome = await entry.backend.reopen(openFirst);
           if (outcome.status !== 'ok')
             open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
         }
@@ -147,6 +150,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         const base = {
           kind: 'run',
           backend: cell.backend.name,
+          side: 'candidate',
           scenario: cell.scenario.name,
           repetition,
           sequence: sequence++,
@@ -158,13 +162,11 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         } as const;
         let record: RunRecord;
         let baseRecord: RunRecord | undefined;
-        const baseName = `${cell.backend.name}${BASE_SUFFIX}`;
         if (entry.degradedReason !== undefined) {
           record = { ...base, status: 'degraded', reason: entry.degradedReason, latenciesMs: [], at: now() };
-          if (input.baseModelPath) baseRecord = { ...record, backend: baseName };
+          if (input.baseModelPath) baseRecord = { ...record, side: 'base' };
         } else {
-          // Same-run A/B: which model opens the A B A B pattern alternates by repetition too.
-          const paired = input.baseModelPath ? (repetition % 2 === 0 ? 'candidate-first' : 'base-first') : undefined;
+          const paired = input.baseModelPath ? passOrder(repetition) : undefined;
           const outcome = await entry.backend.run(
             { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
             timeoutMs,
@@ -176,15 +178,15 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
           if (input.baseModelPath) {
             baseRecord =
               outcome.status === 'ok'
-                ? { ...record, backend: baseName, latenciesMs: outcome.baseLatenciesMs ?? [] }
-                : { ...record, backend: baseName };
+                ? { ...record, side: 'base', latenciesMs: outcome.baseLatenciesMs ?? [] }
+                : { ...record, side: 'base' };
           }
         }
         emit(runs, record);
         if (baseRecord) emit(runs, baseRecord);
         input.progress?.({
           phase: 'run',
-          done: runs.filter((r) => !r.backend.endsWith(BASE_SUFFIX)).length,
+          done: runs.filter((r) => r.side === 'candidate').length,
           total,
           record,
         });
@@ -194,17 +196,17 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     if (input.accuracyTokens) {
       const tokens = input.accuracyTokens;
       const scorable = config.backends.filter((spec) => open.has(spec.name));
-      // Same-run A/B scores the base model on every backend too (its records carry BASE_SUFFIX).
-      const sides: ('candidate' | 'base')[] = input.baseModelPath ? ['candidate', 'base'] : ['candidate'];
+      // Same-run A/B scores the base model on every backend too (its records have side 'base').
+      const sides: Side[] = input.baseModelPath ? ['candidate', 'base'] : ['candidate'];
       let done = 0;
       for (const spec of scorable) {
         const entry = open.get(spec.name);
         if (!entry) continue;
         for (const side of sides) {
-          const backend = side === 'base' ? `${spec.name}${BASE_SUFFIX}` : spec.name;
+          const backend = spec.name;
           let record: AccuracyRecord;
           if (entry.degradedReason !== undefined) {
-            record = { kind: 'accuracy', backend, status: 'degraded', reason: entry.degradedReason, at: now() };
+            record = { kind: 'accuracy', backend, side, status: 'degraded', reason: entry.degradedReason, at: now() };
           } else {
             const outcome = await entry.backend.perplexity(
               {
@@ -220,6 +222,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
                 ? {
                     kind: 'accuracy',
                     backend,
+                    side,
                     status: 'ok',
                     nllSum: outcome.nllSum,
                     scoredTokens: outcome.scoredTokens,
@@ -227,7 +230,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
                     peakRssMiB: outcome.peakRssMiB,
                     at: now(),
                   }
-                : { kind: 'accuracy', backend, status: 'degraded', reason: outcome.reason, at: now() };
+                : { kind: 'accuracy', backend, side, status: 'degraded', reason: outcome.reason, at: now() };
           }
           emit(accuracy, record);
           input.progress?.({ phase: 'accuracy', done: ++done, total: scorable.length * sides.length, record });
@@ -262,7 +265,7 @@ async function measureParity(
   now: () => string,
   onRecord: (record: ParityRecord) => void,
 ): Promise<void> {
-  const ok = new Set(accuracy.filter((a) => a.status === 'ok').map((a) => a.backend));
+  const ok = new Set(accuracy.filter((a) => a.status === 'ok' && a.side === 'candidate').map((a) => a.backend));
   const choice = chooseReference(
     config.backends,
     config.accuracy.reference,
@@ -279,7 +282,7 @@ async function measureParity(
   for (const spec of config.backends) {
     const entry = open.get(spec.name);
     if (spec.name === reference || !entry || entry.degradedReason !== undefined) continue;
-    const base = { kind: 'parity', backend: spec.name, reference } as const;
+    const base = { kind: 'parity', backend: spec.name, side: 'candidate', reference } as const;
     if (refLogits.status !== 'ok') {
       onRecord({ ...base, status: 'degraded', reason: `reference logits failed: ${refLogits.reason}`, at: now() });
       continue;

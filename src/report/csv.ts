@@ -1,5 +1,5 @@
 /** results → summary.csv: one row per cell, the seed's latency_summary columns. Pure. */
-import type { Results } from '../results/build.js';
+import type { Results } from '../results/schema.js';
 
 export const SUMMARY_COLUMNS = [
   'backend',

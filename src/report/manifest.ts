@@ -1,6 +1,6 @@
 /** The run manifest: what ran, where, with which versions, when. Pure. */
 import { createHash } from 'node:crypto';
-import type { Results } from '../results/build.js';
+import type { Results } from '../results/schema.js';
 
 /** Key-sorted JSON, so the same config always hashes the same whatever the key order in the YAML. */
 export function canonicalJson(value: unknown): string {

@@ -1,7 +1,7 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
 import { markdownTable } from 'markdown-table';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
-import type { Results } from '../results/build.js';
+import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { interval, num } from './format.js';
 

@@ -1,105 +1,26 @@
 /**
- * Raw records → the complete result of a run (what results.json holds): statistics per cell, per-backend geometric
- * means, the accuracy gate and the verdict. Pure: the same records always give the same results.
+ * Raw records of one side of a run → its results (what results.json holds, but for the verdict): statistics per
+ * cell, per-backend geometric means and the accuracy gate. The verdict is decided once, after any comparison
+ * (results/verdict.ts). Pure: the same records always give the same results.
  */
-import type { BackendSpec } from '../backends/presets.js';
-import type { SessionInfo } from '../backends/protocol.js';
 import type { Config } from '../config/load.js';
-import type { RawConfig } from '../config/schema.js';
 import type { Environment, GitState } from '../env/collect.js';
-import { evaluateAccuracy, type AccuracyGate } from '../gate/accuracy.js';
-import { cellFingerprint, type CellFingerprint } from '../gate/fingerprint.js';
-import { decide, type Verdict } from '../gate/verdict.js';
-import type { Comparison } from '../gate/compare.js';
-import type { BackendStatus, RunRecord } from '../measure/records.js';
-import type { Measurement } from '../measure/runner.js';
-import { geomeanAcrossScenarios, summarizeCell, type CellStats, type GeomeanSummary } from '../stats/summary.js';
-
-export const RESULTS_SCHEMA_VERSION = 1;
+import { evaluateAccuracy } from '../gate/accuracy.js';
+import { cellFingerprint } from '../gate/fingerprint.js';
+import type { Measurement, RunRecord } from '../measure/records.js';
+import { geomeanAcrossScenarios, summarizeCell } from '../stats/summary.js';
+import {
+  RESULTS_SCHEMA_VERSION,
+  type BackendResult,
+  type CellResult,
+  type MeasuredResults,
+  type ModelInfo,
+} from './schema.js';
 
 /** Said in every report: what one latency sample is. */
 export const TIMER_COVERS =
   'one session.run() call: binding the prepared int64 input tensors, the forward pass, and copying the float32 ' +
   'logits [batch, seq_len, vocab] into a JavaScript buffer; input tensors are built before the timer starts';
-
-export interface CellResult {
-  readonly backend: string;
-  readonly scenario: string;
-  readonly batch: number;
-  readonly seqLen: number;
-  readonly realTokens: number;
-  readonly status: BackendStatus;
-  readonly runs: number;
-  readonly degradedRuns: number;
-  readonly degradedRate: number;
-  readonly firstReason: string | null;
-  readonly stats: CellStats | null;
-  /** Every timed pass of every ok run, per repetition: what a later comparison resamples. */
-  readonly repetitionLatenciesMs: readonly (readonly number[])[];
-  readonly fingerprint: CellFingerprint;
-}
-
-export interface BackendResult {
-  readonly spec: BackendSpec;
-  readonly status: BackendStatus;
-  readonly reason: string | null;
-  readonly session: SessionInfo | null;
-  readonly runs: number;
-  readonly okRuns: number;
-  readonly degradedRate: number | null;
-  /** Geometric mean across scenarios of per-cell medians. */
-  readonly geomean: GeomeanSummary | null;
-}
-
-export interface ModelInfo {
-  readonly name: string;
-  readonly path: string;
-  readonly sha256: string;
-  readonly bytes: number;
-}
-
-export interface AccuracyResult extends AccuracyGate {
-  readonly windowTokens: number;
-  readonly strideTokens: number;
-  readonly evaluatedTokens: number;
-  /** Where the evaluation tokens came from, and how they were made. */
-  readonly tokensFrom: string;
-  readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json';
-  readonly parityProbe: { readonly batch: number; readonly seqLen: number } | null;
-}
-
-export interface Results {
-  readonly schemaVersion: typeof RESULTS_SCHEMA_VERSION;
-  readonly tool: { readonly name: 'tr118'; readonly version: string };
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly durationSeconds: number;
-  readonly configSource: string;
-  readonly config: RawConfig;
-  readonly model: ModelInfo;
-  readonly backendModels: readonly Omit<ModelInfo, 'name'>[];
-  readonly method: {
-    readonly timerCovers: string;
-    readonly repetitions: number;
-    readonly warmup: number;
-    readonly iterations: number;
-    readonly timeoutSeconds: number;
-    readonly seed: number;
-    readonly order: string;
-  };
-  readonly backends: readonly BackendResult[];
-  readonly cells: readonly CellResult[];
-  readonly accuracy: AccuracyResult | null;
-  readonly verdict: Verdict;
-  /** The comparison with the baseline or the same-run base model; null without one. */
-  readonly comparison: Comparison | null;
-  /** In same-run A/B, the base model's own results from this run. */
-  readonly sameRunBase: Results | null;
-  /** What the user should know about how this run was set up (warnings printed during the run). */
-  readonly notes: readonly string[];
-  readonly environment: Environment;
-  readonly git: GitState | null;
-}
 
 export interface BuildInput {
   readonly config: Config;
@@ -116,7 +37,7 @@ export interface BuildInput {
   readonly notes?: readonly string[];
 }
 
-export function buildResults(input: BuildInput): Results {
+export function buildResults(input: BuildInput): MeasuredResults {
   const { config, measurement } = input;
   const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
   const runsByCell = new Map<string, RunRecord[]>();
@@ -192,13 +113,6 @@ export function buildResults(input: BuildInput): Results {
         thresholds: config.thresholds,
       })
     : null;
-  const verdict = decide({
-    cells,
-    accuracy: accuracyGate,
-    maxDegradedRate: config.thresholds.maxDegradedRate,
-    unavailableBackendDecision: config.unavailableBackend,
-  });
-
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'tr118', version: input.environment.toolVersion },
@@ -231,31 +145,8 @@ export function buildResults(input: BuildInput): Results {
           parityProbe: config.accuracy.parity ?? null,
         }
       : null,
-    verdict,
-    comparison: null,
-    sameRunBase: null,
     notes: input.notes ?? [],
     environment: input.environment,
     git: input.git,
   };
-}
-
-/** The results with a comparison attached and the verdict decided again with it. */
-export function withComparison(
-  results: Results,
-  config: Config,
-  comparison: Comparison | null,
-  extra: { readonly baselineProblem?: string | undefined; readonly sameRunBase?: Results | undefined } = {},
-): Results {
-  const verdict = decide({
-    cells: results.cells,
-    accuracy: results.accuracy,
-    maxDegradedRate: config.thresholds.maxDegradedRate,
-    comparison: comparison ?? undefined,
-    baselineProblem: extra.baselineProblem,
-    missingCellDecision: config.compare.missingCell,
-    storedRegressionDecision: config.compare.storedRegression,
-    unavailableBackendDecision: config.unavailableBackend,
-  });
-  return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
 }

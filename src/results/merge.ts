@@ -4,11 +4,10 @@
  * its part, so the PR still gets one comment and one `tr118` status. Pure apart from reading the files.
  */
 import path from 'node:path';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { worstDecision, type Decision, type GateReason } from '../gate/verdict.js';
-import type { Results } from './build.js';
 import { readResultsFile } from './read.js';
+import type { Results } from './schema.js';
 
 export interface Part {
   /** The folder that held its results.json (the job's `out`), e.g. tr118-gpu. */
@@ -25,27 +24,19 @@ export interface MergedVerdict {
   readonly regressions: number;
 }
 
-const verdictSchema = z.object({
-  verdict: z.object({
-    decision: z.enum(['pass', 'warn', 'fail', 'inconclusive']),
-    basis: z.string(),
-    reasons: z.array(z.object({ rule: z.string(), subject: z.string(), decision: z.string(), message: z.string() })),
-  }),
-});
-
-/** Reads each part (schema-checked like a baseline); names come from the parent folder, made unique. */
+/**
+ * Reads each part, validated in full like any results.json (a part another version wrote is refused with a usage
+ * error naming the file, before anything renders it); names come from the parent folder, made unique.
+ */
 export function readParts(files: readonly string[]): Part[] {
   if (files.length === 0) throw new UsageError('input results: no results.json matched (mode: merge needs the parts)');
   const seen = new Map<string, number>();
   return files.map((file) => {
-    const what = `part ${file}`;
-    const data = readResultsFile(file, what) as unknown;
-    const verdict = verdictSchema.safeParse(data);
-    if (!verdict.success) throw new UsageError(`${what}: no usable verdict (${verdict.error.issues[0]?.message})`);
+    const results = readResultsFile(file, `part ${file}`);
     const base = path.basename(path.dirname(path.resolve(file)));
     const count = (seen.get(base) ?? 0) + 1;
     seen.set(base, count);
-    return { name: count === 1 ? base : `${base}-${count}`, file, results: data as Results };
+    return { name: count === 1 ? base : `${base}-${count}`, file, results };
   });
 }
 

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { makeWritableDir } from './out-dir.js';
-import { readResultsFile, type ComparableResults } from './read.js';
+import { readResultsFile } from './read.js';
+import type { Results } from './schema.js';
 
 /**
  * $TR118_BASELINE_DIR, else ~/.cache/tr118/baselines: HOME, else the user's home folder in the password database.
@@ -99,7 +100,7 @@ export function listBaselines(storeDir: string): string[] {
     .sort();
 }
 
-export function loadBaseline(nameOrFile: string, storeDir: string): { file: string; results: ComparableResults } {
+export function loadBaseline(nameOrFile: string, storeDir: string): { file: string; results: Results } {
   const file = resolveBaseline(nameOrFile, storeDir);
   return { file, results: readResultsFile(file) };
 }

@@ -4,6 +4,8 @@
  */
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { max, mean, median, min, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
+import { z } from 'zod';
+import type { DeepReadonly } from '../deep-readonly.js';
 import { seededRandom } from './random.js';
 
 /** Latencies of one repetition of one cell (its `iterations` timed forward passes). */
@@ -13,39 +15,43 @@ export interface RepetitionSample {
   readonly realTokens: number;
 }
 
-export type Interval = readonly [low: number, high: number];
+/** [low, high]. */
+export const intervalSchema = z.tuple([z.number(), z.number()]);
+export type Interval = DeepReadonly<z.infer<typeof intervalSchema>>;
 
-export interface LatencyStats {
-  readonly mean: number;
-  readonly median: number;
-  readonly std: number;
-  readonly min: number;
-  readonly max: number;
-  readonly p5: number;
-  readonly p95: number;
-  readonly p99: number;
+export const latencyStatsSchema = z.object({
+  mean: z.number(),
+  median: z.number(),
+  std: z.number(),
+  min: z.number(),
+  max: z.number(),
+  p5: z.number(),
+  p95: z.number(),
+  p99: z.number(),
   /**
    * t-interval over repetition means (df = repetitions − 1); null ("n too small") with one repetition, or when the
    * interval would reach 0 or below: a latency is positive, so such an interval only says there are too few.
    */
-  readonly meanCi95: Interval | null;
+  meanCi95: intervalSchema.nullable(),
   /** Two-stage bootstrap (repetitions, then passes within each) percentile interval. */
-  readonly medianCi95: Interval | null;
-}
+  medianCi95: intervalSchema.nullable(),
+});
+export type LatencyStats = DeepReadonly<z.infer<typeof latencyStatsSchema>>;
 
-export interface CellStats {
-  readonly repetitions: number;
-  readonly samples: number;
-  readonly latencyMs: LatencyStats;
-  readonly tokensPerSecond: {
+export const cellStatsSchema = z.object({
+  repetitions: z.number(),
+  samples: z.number(),
+  latencyMs: latencyStatsSchema,
+  tokensPerSecond: z.object({
     /** Real tokens ÷ median latency. */
-    readonly atMedian: number;
+    atMedian: z.number(),
     /** Mean of per-pass throughput. */
-    readonly mean: number;
+    mean: z.number(),
     /** t-interval over repetitions' mean throughput; null ("n too small") as for the latency's. */
-    readonly meanCi95: Interval | null;
-  };
-}
+    meanCi95: intervalSchema.nullable(),
+  }),
+});
+export type CellStats = DeepReadonly<z.infer<typeof cellStatsSchema>>;
 
 export const BOOTSTRAP_RESAMPLES = 2000;
 
@@ -129,13 +135,14 @@ export function geometricMean(values: readonly number[]): number {
   return Math.exp(mean(values.map((v) => Math.log(v))));
 }
 
-export interface GeomeanSummary {
+export const geomeanSummarySchema = z.object({
   /** How many scenarios (cells with measurements) the geometric mean spans. */
-  readonly scenarios: number;
-  readonly latencyMs: number;
-  readonly latencyCi95: Interval | null;
-  readonly tokensPerSecond: number;
-}
+  scenarios: z.number(),
+  latencyMs: z.number(),
+  latencyCi95: intervalSchema.nullable(),
+  tokensPerSecond: z.number(),
+});
+export type GeomeanSummary = DeepReadonly<z.infer<typeof geomeanSummarySchema>>;
 
 /**
  * Geometric mean across scenarios of per-cell median latency (and of throughput at the median). Its interval

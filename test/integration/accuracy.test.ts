@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
 import { runPipeline } from '../../src/pipeline.js';
-import type { Results } from '../../src/results/build.js';
+import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { perturbedFixture } from '../helpers/python.js';
 

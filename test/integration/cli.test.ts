@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/results/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { writeResults } from '../helpers/results.js';
 import { runProcess } from '../helpers/run.js';
 
 /**
@@ -135,35 +136,12 @@ describe('tr118 exit codes (README "Exit codes")', () => {
   it('an impossible results.json (all-zero latencies) exits 2 naming the file and key: baseline save, compare', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'zero.json');
-    const fingerprint = { hash: 'h', cpuModel: 'c', cpuCount: 2, gpus: '', gpuDriver: '', nodeVersion: 'v22' };
-    const cell = {
-      ...{ backend: 'onnxruntime-cpu', scenario: 's', batch: 1, seqLen: 8, realTokens: 8, status: 'ok' },
-      ...{
-        runs: 2,
-        degradedRuns: 0,
-        degradedRate: 0,
-        repetitionLatenciesMs: [
-          [0, 0],
-          [0, 0],
-        ],
-      },
-      fingerprint: {
-        ...fingerprint,
-        ...{ onnxruntimeVersion: '1.30.0', engine: 'onnxruntime', provider: 'cpu', precision: 'fp32' },
-        ...{ intraOpThreads: 0, interOpThreads: 0, graphOptimization: 'all', batch: 1, seqLen: 8 },
-        ...{ warmup: 1, iterations: 2, timing: 'plain' },
-      },
-    };
-    writeFileSync(
-      file,
-      JSON.stringify({
-        schemaVersion: 1,
-        startedAt: 'x',
-        model: { name: 'm', sha256: 's' },
-        cells: [cell],
-        accuracy: null,
-      }),
-    );
+    writeResults(file, (r) => {
+      (r.cells as { repetitionLatenciesMs: number[][] }[])[0]!.repetitionLatenciesMs = [
+        [0, 0],
+        [0, 0],
+      ];
+    });
     const run = async (argv: string[]) => {
       let err = '';
       const stderr = new PassThrough();
@@ -390,17 +368,7 @@ const BAD_RUNS: readonly BadRun[] = [
     name: 'a baseline store that is not writable (baseline save --store)',
     unprivileged: true,
     setup: (dir) => {
-      const results = path.join(dir, 'results.json');
-      writeFileSync(
-        results,
-        JSON.stringify({
-          schemaVersion: 1,
-          startedAt: '2026-11-28T00:00:00Z',
-          model: { name: 'm', sha256: 'f' },
-          cells: [],
-          accuracy: null,
-        }),
-      );
+      const results = writeResults(path.join(dir, 'results.json'));
       mkdirSync(path.join(dir, 'store'), { mode: 0o555 });
       return { args: ['baseline', 'save', results, '--store', path.join(dir, 'store')] };
     },

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFeeds, openSession, timeForwardPasses, timePairedPasses } from '../../src/backends/onnxruntime/session.js';
 import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
 import { ExitCode } from '../../src/errors.js';
-import type { Results } from '../../src/results/build.js';
+import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir } from '../helpers/fixture.js';
 import { rewiredFixture } from '../helpers/python.js';
 import { runProcess } from '../helpers/run.js';

@@ -4,7 +4,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
-import { FIXTURE_HF, FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { readResultsFile } from '../../src/results/read.js';
+import {
+  FIXTURE_HF,
+  FIXTURE_MODEL,
+  FIXTURE_TOKENS,
+  foreignModel,
+  ROOT,
+  tempDir,
+  writeConfig,
+} from '../helpers/fixture.js';
 import { PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX = `backends:
@@ -147,6 +156,8 @@ describe('the prefill matrix on the fixture model (real onnxruntime-node)', () =
     };
     expect(results.schemaVersion).toBe(1);
     expect(results.config.repetitions).toBe(2);
+    // The one schema describes every field a run writes: read back in full, nothing is dropped.
+    expect(readResultsFile(path.join(out, 'results.json'))).toEqual(results);
   });
 });
 
@@ -178,6 +189,71 @@ describe('a hung backend', () => {
     expect(results.cells[0]!.degradedRate).toBe(1);
     expect(results.verdict.decision).toBe('fail');
     expect(results.verdict.reasons[0]!.message).toContain('2 of 2 runs degraded');
+  });
+});
+
+describe('same-run A/B: the sides are data (a scripted worker whose base model is twice as slow)', () => {
+  it('alternates which side goes first, reopens halfway with the base first, and records each side by its field', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'worker.log');
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 4\niterations: 3\nwarmup: 0\n` +
+          `accuracy: { max_tokens: 40, window: 8, stride: 4, parity: { enabled: false } }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
+      ),
+    );
+    const out = path.join(dir, 'out');
+    const { results } = await runPipeline({
+      config,
+      outDir: out,
+      backendOptions: {
+        ortWorker: {
+          command: process.execPath,
+          args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
+          env: { AB_WORKER_LOG: log },
+        },
+      },
+    });
+    const asked = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; baseFirst?: boolean; paired?: string });
+    expect(asked.map((a) => (a.type === 'open' ? `open baseFirst=${String(a.baseFirst)}` : `run ${a.paired}`))).toEqual(
+      [
+        'open baseFirst=false',
+        'run candidate-first',
+        'run base-first',
+        'open baseFirst=true',
+        'run candidate-first',
+        'run base-first',
+      ],
+    );
+    const records = readJsonl(path.join(out, 'results.jsonl'));
+    // Both sides under the backend's own name, told apart by `side` (no name suffix).
+    expect(records.every((r) => r.backend === 'onnxruntime-cpu')).toBe(true);
+    const runs = records.filter((r) => r.kind === 'run');
+    expect(runs.map((r) => `${r.side} ${r.repetition} ${r.latenciesMs.join(',')}`)).toEqual([
+      'candidate 0 1,1,1',
+      'base 0 2,2,2',
+      'candidate 1 1,1,1',
+      'base 1 2,2,2',
+      'candidate 2 1,1,1',
+      'base 2 2,2,2',
+      'candidate 3 1,1,1',
+      'base 3 2,2,2',
+    ]);
+    expect(records.filter((r) => r.kind === 'backend').map((r) => r.side)).toEqual(['candidate', 'base']);
+    expect(records.filter((r) => r.kind === 'accuracy').map((r) => r.side)).toEqual(['candidate', 'base']);
+    // …and split into the two sides of the comparison: the base's own results, the candidate's, and their change.
+    expect(results.sameRunBase?.cells[0]?.stats?.latencyMs.median).toBe(2);
+    expect(results.cells[0]?.stats?.latencyMs.median).toBe(1);
+    expect(results.sameRunBase?.accuracy?.rows[0]?.meanNll).toBe(2);
+    expect(results.accuracy?.rows[0]?.meanNll).toBe(1);
+    expect(results.comparison?.cells[0]).toMatchObject({ decision: 'improvement', medianRatio: 0.5 });
+    // A same-run result (with its base's own results inside) reads back in full.
+    const written = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as unknown;
+    expect(readResultsFile(path.join(out, 'results.json'))).toEqual(written);
   });
 });
 

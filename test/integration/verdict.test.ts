@@ -170,3 +170,40 @@ describe('stored baselines end to end', () => {
     expect(r.stderr).toContain('no stored baseline of that name');
   });
 });
+
+describe('tr118 compare decides as tr118 run does (one verdict function, one verdict.json writer)', () => {
+  it('compare BASE CANDIDATE gives the verdict.json of the run --baseline BASE that measured CANDIDATE', async () => {
+    const dir = tempDir();
+    // A candidate with its own failures beside the latency comparison: every perplexity above a ceiling it cannot
+    // meet (accuracy fails), and a backend that cannot run here (coverage) — what compare once ignored.
+    const config = writeConfig(
+      dir,
+      SMALL.replace('backends: [onnxruntime-cpu]', 'backends: [onnxruntime-cpu, tensorrt-fp16]') +
+        'thresholds: { max_perplexity: 1.5 }\n',
+    );
+    const base = path.join(dir, 'base');
+    const cand = path.join(dir, 'cand');
+    expect((await tr118(['run', '--config', config, '--out', base, '-q'])).code).toBe(ExitCode.gateFailed);
+    const baseFile = path.join(base, 'results.json');
+    const run = await tr118(['run', '--config', config, '--baseline', baseFile, '--out', cand, '-q']);
+    const offline = await tr118([
+      'compare',
+      baseFile,
+      path.join(cand, 'results.json'),
+      '--config',
+      config,
+      '--out',
+      path.join(dir, 'cmp'),
+    ]);
+    const read = (folder: string): unknown => JSON.parse(readFileSync(path.join(folder, 'verdict.json'), 'utf8'));
+    const ran = read(cand) as { decision: string; mode: string; reasons: { rule: string; subject: string }[] };
+    expect(ran.mode).toBe('stored');
+    expect(ran.decision).toBe('fail');
+    expect(ran.reasons).toContainEqual(expect.objectContaining({ rule: 'accuracy', subject: 'onnxruntime-cpu' }));
+    expect(ran.reasons).toContainEqual(expect.objectContaining({ rule: 'coverage', subject: 'tensorrt-fp16' }));
+    // The same decision, basis, reasons, cells and accuracy, field for field, and the same exit code.
+    expect(read(path.join(dir, 'cmp'))).toEqual(ran);
+    expect(offline.code).toBe(run.code);
+    expect(offline.stdout.split('\n')[0]).toBe(run.stdout.split('\n')[0]);
+  });
+});

@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig, type Config } from '../../src/config/load.js';
 import type { Environment } from '../../src/env/collect.js';
 import { ratioDefinitions, type Comparison } from '../../src/gate/compare.js';
+import { decide } from '../../src/gate/verdict.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../../src/github/comment.js';
 import { INPUTS, OUTPUTS } from '../../src/github/inputs.js';
-import type { Measurement } from '../../src/measure/runner.js';
+import type { Measurement } from '../../src/measure/records.js';
 import { renderSummaryCsv } from '../../src/report/csv.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { buildResults, withComparison, type Results } from '../../src/results/build.js';
+import { buildResults } from '../../src/results/build.js';
+import type { MeasuredResults, Results } from '../../src/results/schema.js';
+import { verdictRules, withJudgement } from '../../src/results/verdict.js';
 import { mergeVerdicts, type Part } from '../../src/results/merge.js';
 import { ROOT } from '../helpers/fixture.js';
 
@@ -31,10 +34,11 @@ const ENV: Environment = {
 };
 const AT = '2026-11-28T00:00:00.000Z';
 const MEASUREMENT: Measurement = {
-  backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', status: 'ok', at: AT }],
+  backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', side: 'candidate', status: 'ok', at: AT }],
   runs: [0, 1].map((repetition) => ({
     kind: 'run',
     backend: 'onnxruntime-cpu',
+    side: 'candidate',
     scenario: 'single_micro',
     repetition,
     sequence: repetition,
@@ -48,12 +52,31 @@ const MEASUREMENT: Measurement = {
     at: AT,
   })),
   accuracy: [
-    { kind: 'accuracy', backend: 'onnxruntime-cpu', status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+    {
+      kind: 'accuracy',
+      backend: 'onnxruntime-cpu',
+      side: 'candidate',
+      status: 'ok',
+      nllSum: 400,
+      scoredTokens: 100,
+      windows: 1,
+      at: AT,
+    },
   ],
   parity: [],
 };
 
+/** A run judged with the given comparison (a made-up one here), the way results/verdict.ts judges every run. */
+function withComparison(measured: MeasuredResults, config: Config, comparison: Comparison | null): Results {
+  const verdict = decide(measured, verdictRules(config), { comparison });
+  return withJudgement(measured, { verdict, comparison }, null);
+}
+
 function results(measurement: Measurement = MEASUREMENT): Results {
+  return withComparison(measured(measurement), CONFIG, null);
+}
+
+function measured(measurement: Measurement = MEASUREMENT): MeasuredResults {
   return buildResults({
     config: CONFIG,
     measurement,
@@ -113,8 +136,8 @@ const RUN_URL = 'https://github.com/o/r/actions/runs/42';
 describe('the PR comment, exact text', () => {
   it.each([
     { name: 'pass', make: () => results() },
-    { name: 'fail', make: () => withComparison(results(), CONFIG, comparison('fail')) },
-    { name: 'inconclusive', make: () => withComparison(results(), CONFIG, comparison('inconclusive')) },
+    { name: 'fail', make: () => withComparison(measured(), CONFIG, comparison('fail')) },
+    { name: 'inconclusive', make: () => withComparison(measured(), CONFIG, comparison('inconclusive')) },
   ])('$name', async ({ name, make }) => {
     const text = renderComment(make(), RUN_URL).replace(/Duration: .* s\./, 'Duration: X s.');
     expect(text.startsWith(`${COMMENT_MARKER}\n`)).toBe(true);
@@ -122,7 +145,7 @@ describe('the PR comment, exact text', () => {
   });
 
   it('leads with the verdict and the cells that decided it', () => {
-    const text = renderComment(withComparison(results(), CONFIG, comparison('fail')), RUN_URL);
+    const text = renderComment(withComparison(measured(), CONFIG, comparison('fail')), RUN_URL);
     const lines = text.split('\n');
     expect(lines[1]).toBe(
       '❌ **tr118: fail** — same-run A/B against the base model main.onnx (interleaved, paired by repetition): latency and perplexity; degraded runs per cell',
@@ -137,7 +160,7 @@ describe('report.md and summary.csv say what each figure is', () => {
   it('same-run A/B: the paired change and the ratio of medians, each under its own name', () => {
     const c = comparison('fail');
     const cell = { ...c.cells[0]!, ratio: 1.014, ratioCi: [1.009, 1.02] as const, medianRatio: 1.207 };
-    const md = renderMarkdown(withComparison(results(), CONFIG, { ...c, cells: [cell] }));
+    const md = renderMarkdown(withComparison(measured(), CONFIG, { ...c, cells: [cell] }));
     expect(md).not.toContain('Change = candidate ÷ base median latency − 1');
     expect(md).toContain(`- \`change\` (\`change_ci\`): ${ratioDefinitions('same-run').ratio}`);
     expect(md).toContain(`- \`median_change\`: ${ratioDefinitions('same-run').medianRatio}`);
@@ -188,7 +211,7 @@ describe('the merged comment of a split matrix, exact text', () => {
     {
       name: 'tr118-gpu <b>',
       file: 'parts/tr118-gpu/results.json',
-      results: withComparison(results(), CONFIG, comparison('fail')),
+      results: withComparison(measured(), CONFIG, comparison('fail')),
     },
   ];
 

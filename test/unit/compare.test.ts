@@ -7,19 +7,23 @@ import {
   compareResults,
   decideLatency,
   ratioDefinitions,
+  type ComparableResults,
   type CompareOptions,
   type LatencyThresholds,
 } from '../../src/gate/compare.js';
 import { parseConfig } from '../../src/config/load.js';
-import type { Environment } from '../../src/env/collect.js';
+import { toolVersion, type Environment } from '../../src/env/collect.js';
+import { UsageError } from '../../src/errors.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
-import { decide, DEFAULT_FAIL_ON, failsOn } from '../../src/gate/verdict.js';
-import type { Measurement } from '../../src/measure/runner.js';
+import { decide, DEFAULT_FAIL_ON, failsOn, type CellOutcome, type VerdictRules } from '../../src/gate/verdict.js';
+import type { Measurement } from '../../src/measure/records.js';
 import { buildResults } from '../../src/results/build.js';
 import { readParts } from '../../src/results/merge.js';
-import { parseComparableResults, type ComparableResults } from '../../src/results/read.js';
+import { parseResults } from '../../src/results/read.js';
 import { loadBaseline, saveBaseline } from '../../src/results/store.js';
+import { judge } from '../../src/results/verdict.js';
 import { seededRandom } from '../../src/stats/random.js';
+import { validResults, writeResults } from '../helpers/results.js';
 
 const T: LatencyThresholds = {
   failFraction: 0.05,
@@ -294,24 +298,29 @@ describe('compareResults: cells and accuracy', () => {
   });
 });
 
+/** The verdict rules of the documented defaults (compare.stored_regression varies per test). */
+const RULES: VerdictRules = {
+  maxDegradedRate: 0,
+  missingCell: 'warn',
+  storedRegression: 'warn',
+  unavailableBackend: 'warn',
+};
+
 describe('the verdict from a comparison', () => {
   const base = reps(2, 0.05, 30);
   const slower = reps(3, 0.05, 31);
-  const cellsOf = (r: ComparableResults) =>
-    r.cells.map((c) => ({ backend: c.backend, scenario: c.scenario, runs: 10, degradedRuns: 0, firstReason: null }));
+  const cellsOf = (r: ComparableResults): CellOutcome[] =>
+    r.cells.map((c) => ({
+      ...{ backend: c.backend, scenario: c.scenario, status: 'ok', runs: 10, degradedRuns: 0, firstReason: null },
+    }));
 
   it('a stored-baseline regression warns by default and fails when compare.stored_regression is fail', () => {
     const cand = result([{ scenario: 's', reps: slower }]);
     const comparison = compareResults(result([{ scenario: 's', reps: base }]), cand, 'b.json', OPTIONS);
     expect(comparison.cells[0]!.decision).toBe('fail');
-    expect(
-      decide({ cells: cellsOf(cand), accuracy: null, maxDegradedRate: 0, comparison, storedRegressionDecision: 'warn' })
-        .decision,
-    ).toBe('warn');
-    expect(
-      decide({ cells: cellsOf(cand), accuracy: null, maxDegradedRate: 0, comparison, storedRegressionDecision: 'fail' })
-        .decision,
-    ).toBe('fail');
+    const subject = { cells: cellsOf(cand), accuracy: null };
+    expect(decide(subject, { ...RULES, storedRegression: 'warn' }, { comparison }).decision).toBe('warn');
+    expect(decide(subject, { ...RULES, storedRegression: 'fail' }, { comparison }).decision).toBe('fail');
   });
 
   it('a same-run regression fails, and the basis says which mode the verdict rests on', () => {
@@ -320,13 +329,7 @@ describe('the verdict from a comparison', () => {
       ...OPTIONS,
       mode: 'same-run',
     });
-    const v = decide({
-      cells: cellsOf(cand),
-      accuracy: null,
-      maxDegradedRate: 0,
-      comparison,
-      storedRegressionDecision: 'warn',
-    });
+    const v = decide({ cells: cellsOf(cand), accuracy: null }, { ...RULES, storedRegression: 'warn' }, { comparison });
     expect(v.decision).toBe('fail');
     expect(v.basis).toMatch(/^same-run A\/B against the base model base\.onnx/);
   });
@@ -349,13 +352,7 @@ describe('the verdict: a stored baseline that cannot tell counts no worse than c
         : result([{ scenario: 's', reps: reps(2, 1.6, 8, 3, 4) }]);
     const comparison = compareResults(baseSide, noisy, 'b', { ...OPTIONS, mode });
     expect(comparison.cells[0]!.decision).toBe('inconclusive');
-    const v = decide({
-      cells,
-      accuracy: null,
-      maxDegradedRate: 0,
-      comparison,
-      storedRegressionDecision: storedRegression,
-    });
+    const v = decide({ cells, accuracy: null }, { ...RULES, storedRegression }, { comparison });
     expect(v.decision).toBe(expected);
   });
 });
@@ -373,7 +370,7 @@ const ENV: Environment = {
 };
 const AT = '2026-11-28T00:00:00.000Z';
 
-/** The verdict of a run of `backends` (YAML list) where the named ones were unavailable, as buildResults gives it. */
+/** The verdict of a run of `backends` (YAML list) where the named ones were unavailable, with no baseline. */
 function runVerdict(backends: string, unavailable: readonly string[], extra = '') {
   const config = parseConfig(
     `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: ${backends}\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: 2\niterations: 3\n${extra}`,
@@ -384,21 +381,46 @@ function runVerdict(backends: string, unavailable: readonly string[], extra = ''
   const measurement: Measurement = {
     backends: config.backends.map((b) =>
       unavailable.includes(b.name)
-        ? { kind: 'backend', backend: b.name, status: 'unavailable', reason: 'no CUDA provider library', at: AT }
-        : { kind: 'backend', backend: b.name, status: 'ok', at: AT },
+        ? {
+            kind: 'backend',
+            backend: b.name,
+            side: 'candidate',
+            status: 'unavailable',
+            reason: 'no CUDA provider library',
+            at: AT,
+          }
+        : { kind: 'backend', backend: b.name, side: 'candidate', status: 'ok', at: AT },
     ),
     runs: ran.flatMap((backend) =>
       [0, 1].map((repetition) => ({
-        ...{ kind: 'run', backend, scenario: 's', repetition, sequence: repetition, batch: 1, seqLen: 8 },
+        ...{
+          kind: 'run',
+          backend,
+          side: 'candidate',
+          scenario: 's',
+          repetition,
+          sequence: repetition,
+          batch: 1,
+          seqLen: 8,
+        },
         ...{ realTokens: 8, warmup: 3, iterations: 3, status: 'ok', latenciesMs: [1, 1.1, 1.2], at: AT },
       })),
     ),
     accuracy: ran.map((backend) => ({
-      ...{ kind: 'accuracy', backend, status: 'ok', nllSum: 400, scoredTokens: 100, windows: 1, at: AT },
+      ...{
+        kind: 'accuracy',
+        backend,
+        side: 'candidate',
+        status: 'ok',
+        nllSum: 400,
+        scoredTokens: 100,
+        windows: 1,
+        at: AT,
+      },
     })),
     parity: [],
   };
-  return buildResults({
+  const measured = buildResults({
     config,
     measurement,
     model: { name: 'm', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1 },
@@ -409,7 +431,8 @@ function runVerdict(backends: string, unavailable: readonly string[], extra = ''
     finishedAt: new Date(AT),
     evaluatedTokens: 101,
     evalTokens: { file: '/repo/t.json', tokenizer: 'ids' },
-  }).verdict;
+  });
+  return judge(config, measured, { kind: 'none' }).verdict;
 }
 
 describe('the verdict: a backend that did not run is never silent, and a lone reference gates nothing', () => {
@@ -532,23 +555,18 @@ describe('reading a baseline', () => {
       data: { schemaVersion: 7 },
       message: /unknown results schema version 7; this tr118 reads version 1/,
     },
-    { name: 'not a result', data: { schemaVersion: 1, cells: 'x' }, message: /not a tr118 results\.json: startedAt/ },
+    { name: 'not a result', data: { schemaVersion: 1, cells: 'x' }, message: /not a tr118 results\.json: tool: / },
     { name: 'not an object', data: [1, 2], message: /not a tr118 results\.json/ },
   ])('$name is a clear error', ({ data, message }) => {
-    expect(() => parseComparableResults(data, 'baseline b.json')).toThrow(message);
+    expect(() => parseResults(data, 'baseline b.json')).toThrow(message);
   });
 });
 
 describe('reading a baseline: impossible figures are refused, naming the file and the key path', () => {
-  const good = (): ComparableResults =>
-    result([
-      {
-        scenario: 's',
-        reps: [
-          [2, 2.1],
-          [1.9, 2],
-        ],
-      },
+  const good = () =>
+    validResults([
+      [2, 2.1],
+      [1.9, 2],
     ]);
   type Mutable = { cells: Record<string, unknown>[]; accuracy: { rows: Record<string, unknown>[] } };
   const edit = (change: (r: Mutable) => void): unknown => {
@@ -557,7 +575,7 @@ describe('reading a baseline: impossible figures are refused, naming the file an
     return r;
   };
   it('a valid result is read', () => {
-    expect(parseComparableResults(good(), 'baseline b.json').cells[0]!.repetitionLatenciesMs).toEqual([
+    expect(parseResults(good(), 'baseline b.json').cells[0]!.repetitionLatenciesMs).toEqual([
       [2, 2.1],
       [1.9, 2],
     ]);
@@ -626,7 +644,7 @@ describe('reading a baseline: impossible figures are refused, naming the file an
       message: 'cells[0].runs: expected a whole number; got 2.5',
     },
   ])('$name', ({ data, message }) => {
-    expect(() => parseComparableResults(data, 'baseline /tmp/b.json')).toThrow(
+    expect(() => parseResults(data, 'baseline /tmp/b.json')).toThrow(
       `baseline /tmp/b.json: impossible figure: ${message}`,
     );
   });
@@ -648,5 +666,53 @@ describe('reading a baseline: impossible figures are refused, naming the file an
     expect(() => loadBaseline(file, dir)).toThrow(
       `baseline ${file}: impossible figure: cells[0].repetitionLatenciesMs[0][0]: expected a finite latency in ms; got Infinity`,
     );
+  });
+});
+
+describe('a part of a split matrix is validated in full before anything renders it', () => {
+  const part = (edit: (r: Record<string, unknown>) => void): string => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-part-'));
+    return writeResults(path.join(dir, 'results.json'), edit);
+  };
+  type Editable = { tool: { version: string }; backends: Record<string, unknown>[]; cells: Record<string, unknown>[] };
+  const edit = (change: (r: Editable) => void) => (r: Record<string, unknown>) => change(r as unknown as Editable);
+
+  it('a part another version wrote, without a field this version reads, is refused naming the file and both versions', () => {
+    const file = part(
+      edit((r) => {
+        r.tool.version = '0.0.9';
+        delete r.backends[0]!.geomean;
+      }),
+    );
+    expect(() => readParts([file])).toThrow(UsageError);
+    expect(() => readParts([file])).toThrow(
+      `part ${file}: written by tr118 0.0.9, which this tr118 ${toolVersion()} cannot read: backends[0].geomean: expected an object; got nothing (re-measure it with this version)`,
+    );
+  });
+
+  it.each([
+    {
+      name: 'a verdict whose reasons are not a list',
+      change: (r: Editable & { verdict: { reasons: unknown } }) => (r.verdict.reasons = 'x'),
+      message: 'verdict.reasons: expected a list; got "x"',
+    },
+    {
+      name: "a cell's statistics without a median",
+      change: (r: Editable) => delete (r.cells[0]!.stats as { latencyMs: Record<string, unknown> }).latencyMs.median,
+      message: 'cells[0].stats.latencyMs.median: expected a number; got nothing',
+    },
+    {
+      name: 'a backend status this version does not know',
+      change: (r: Editable) => (r.backends[0]!.status = 'skipped'),
+      message: 'backends[0].status: expected "ok" or "unavailable" or "degraded"; got "skipped"',
+    },
+  ])('$name, by this version: not a tr118 results.json, naming the key', ({ change, message }) => {
+    const file = part(edit(change as (r: Editable) => void));
+    expect(() => readParts([file])).toThrow(`part ${file}: not a tr118 results.json: ${message}`);
+  });
+
+  it('a part another version wrote that this version reads whole is merged', () => {
+    const file = part(edit((r) => (r.tool.version = '0.0.9')));
+    expect(readParts([file])[0]!.results.tool.version).toBe('0.0.9');
   });
 });

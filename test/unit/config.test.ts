@@ -54,6 +54,50 @@ describe('parseConfig: a good config', () => {
     });
   });
 
+  it('fills every omitted section of the raw config (hashed into the manifest) with its defaults, once', () => {
+    const defaults = {
+      accuracy: {
+        enabled: true,
+        max_tokens: 4096,
+        window: 256,
+        stride: 128,
+        parity: { enabled: true, batch: 2, seq_len: 64 },
+      },
+      thresholds: {
+        perplexity_delta_fraction: { fp32: 0.001, fp16: 0.005, bf16: 0.01, int8: 0.02 },
+        max_degraded_rate: 0,
+        latency: {
+          fail_fraction: 0.05,
+          warn_fraction: 0.03,
+          min_effect_ms: 0.02,
+          confidence: 0.95,
+          between_runs_fraction: 0.1,
+        },
+        max_degraded_rate_increase: 0,
+      },
+      limits: {},
+      compare: {
+        allow_environment_change: false,
+        missing_cell: 'warn',
+        stored_regression: 'warn',
+        on_bad_baseline: 'error',
+      },
+    };
+    const raw = parse(GOOD).raw;
+    expect({ accuracy: raw.accuracy, thresholds: raw.thresholds, limits: raw.limits, compare: raw.compare }).toEqual(
+      defaults,
+    );
+    // A section given in part gets the other keys' defaults, down to the nested ones.
+    const partial = parse(
+      `${GOOD}accuracy: { parity: { batch: 1 } }\nthresholds: { latency: { fail_fraction: 0.1 } }\n`,
+    );
+    expect(partial.raw.accuracy).toEqual({ ...defaults.accuracy, parity: { enabled: true, batch: 1, seq_len: 64 } });
+    expect(partial.raw.thresholds).toEqual({
+      ...defaults.thresholds,
+      latency: { ...defaults.thresholds.latency, fail_fraction: 0.1 },
+    });
+  });
+
   it('expands the seed backend names and object overrides', () => {
     const c = parse(
       `${GOOD.replace('  - onnxruntime-cpu\n', '  - onnxruntime-gpu\n  - tensorrt-fp16\n  - { name: ort-1t, engine: onnxruntime, intra_op_threads: 1, graph_optimization: basic }\n')}`,

@@ -4,21 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { defaultStoreDir, listBaselines, saveBaseline } from '../../src/results/store.js';
 import { tempDir } from '../helpers/fixture.js';
+import { writeResults } from '../helpers/results.js';
 
-/** The least a results.json holds to be stored as a baseline. */
+/** A valid results.json to store as a baseline. */
 function minimalResults(dir: string): string {
-  const file = path.join(dir, 'results.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      schemaVersion: 1,
-      startedAt: '2026-11-28T00:00:00.000Z',
-      model: { name: 'm', sha256: 'f'.repeat(64) },
-      cells: [],
-      accuracy: null,
-    }),
-  );
-  return file;
+  return writeResults(path.join(dir, 'results.json'));
 }
 
 function errorOf(action: () => unknown): string {

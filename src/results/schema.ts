@@ -1,0 +1,131 @@
+/**
+ * results.json: one schema, from which the types of a run's results are derived, and which every reader of a
+ * results.json (a baseline, `tr118 compare`, a part of a split matrix, `baseline save`) validates in full. The parts
+ * another module owns (statistics, the accuracy gate, the comparison, the verdict, the machine) are that module's
+ * schemas. Figures a measurement cannot produce are refused here, before a comparison turns them into Infinity% or
+ * NaN: a latency is a finite time > 0 ms, a perplexity is exp(mean NLL) ≥ 1, counts are whole numbers. (JSON has no
+ * NaN or Infinity, but 1e999 parses as Infinity: z.number() refuses non-finite numbers.)
+ */
+import { z } from 'zod';
+import { backendSpecSchema, sessionInfoSchema } from '../backends/protocol.js';
+import { configSchema } from '../config/schema.js';
+import type { DeepReadonly } from '../deep-readonly.js';
+import { environmentSchema, gitStateSchema } from '../env/collect.js';
+import { accuracyGateSchema, accuracyRowSchema } from '../gate/accuracy.js';
+import { comparisonSchema } from '../gate/compare.js';
+import { cellFingerprintSchema } from '../gate/fingerprint.js';
+import { verdictSchema } from '../gate/verdict.js';
+import { cellStatsSchema, geomeanSummarySchema } from '../stats/summary.js';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+const latencyMs = z.number({ error: 'expected a finite latency in ms' }).gt(0, { error: 'expected a latency > 0 ms' });
+const count = z
+  .number({ error: 'expected a whole number' })
+  .int({ error: 'expected a whole number' })
+  .min(0, { error: 'expected a count ≥ 0' });
+const positiveCount = count.min(1, { error: 'expected a whole number ≥ 1' });
+const rate = z
+  .number({ error: 'expected a finite fraction' })
+  .min(0, { error: 'expected a fraction from 0 to 1' })
+  .max(1, { error: 'expected a fraction from 0 to 1' });
+const perplexity = z
+  .number({ error: 'expected a finite perplexity' })
+  .min(1, { error: 'expected a perplexity ≥ 1 (the exponential of a mean negative log-likelihood)' });
+
+const backendStatus = z.enum(['ok', 'unavailable', 'degraded']);
+
+const fileSchema = z.object({ path: z.string(), sha256: z.string(), bytes: count });
+
+export const modelInfoSchema = z.object({ name: z.string(), ...fileSchema.shape });
+export type ModelInfo = DeepReadonly<z.infer<typeof modelInfoSchema>>;
+
+export const cellResultSchema = z
+  .object({
+    backend: z.string(),
+    scenario: z.string(),
+    batch: positiveCount,
+    seqLen: positiveCount,
+    realTokens: positiveCount,
+    status: backendStatus,
+    runs: count,
+    degradedRuns: count,
+    degradedRate: rate,
+    firstReason: z.string().nullable(),
+    stats: cellStatsSchema.nullable(),
+    /** Every timed pass of every ok run, per repetition: what a later comparison resamples. */
+    repetitionLatenciesMs: z.array(z.array(latencyMs)),
+    fingerprint: cellFingerprintSchema,
+  })
+  .refine((c) => c.degradedRuns <= c.runs, { error: 'expected degradedRuns ≤ runs', path: ['degradedRuns'] });
+export type CellResult = DeepReadonly<z.infer<typeof cellResultSchema>>;
+
+export const backendResultSchema = z.object({
+  spec: backendSpecSchema,
+  status: backendStatus,
+  reason: z.string().nullable(),
+  session: sessionInfoSchema.nullable(),
+  runs: count,
+  okRuns: count,
+  degradedRate: rate.nullable(),
+  /** Geometric mean across scenarios of per-cell medians. */
+  geomean: geomeanSummarySchema.nullable(),
+});
+export type BackendResult = DeepReadonly<z.infer<typeof backendResultSchema>>;
+
+export const TOKENIZERS = ['ids', 'bytes', 'tokenizer.json'] as const;
+
+export const accuracyResultSchema = accuracyGateSchema.extend({
+  rows: z.array(accuracyRowSchema.extend({ perplexity: perplexity.nullable() })),
+  windowTokens: positiveCount,
+  strideTokens: positiveCount,
+  evaluatedTokens: count,
+  /** Where the evaluation tokens came from, and how they were made. */
+  tokensFrom: z.string(),
+  tokenizer: z.enum(TOKENIZERS),
+  parityProbe: z.object({ batch: positiveCount, seqLen: positiveCount }).nullable(),
+});
+export type AccuracyResult = DeepReadonly<z.infer<typeof accuracyResultSchema>>;
+
+/** One run's results on one model: what results.json holds, and (without a base of its own) its same-run base. */
+const runResultsShape = {
+  schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
+  tool: z.object({ name: z.literal('tr118'), version: z.string() }),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  durationSeconds: z.number(),
+  configSource: z.string(),
+  config: configSchema,
+  model: modelInfoSchema,
+  /** Other ONNX files that some backends measure instead of model.onnx (their own `model`). */
+  backendModels: z.array(fileSchema),
+  method: z.object({
+    timerCovers: z.string(),
+    repetitions: positiveCount,
+    warmup: count,
+    iterations: positiveCount,
+    timeoutSeconds: z.number(),
+    seed: count,
+    order: z.string(),
+  }),
+  backends: z.array(backendResultSchema),
+  cells: z.array(cellResultSchema),
+  accuracy: accuracyResultSchema.nullable(),
+  verdict: verdictSchema,
+  /** The comparison with the baseline or the same-run base model; null without one. */
+  comparison: comparisonSchema.nullable(),
+  /** What the user should know about how this run was set up (warnings printed during the run). */
+  notes: z.array(z.string()),
+  environment: environmentSchema,
+  git: gitStateSchema.nullable(),
+};
+
+export const resultsSchema = z.object({
+  ...runResultsShape,
+  /** In same-run A/B, the base model's own results from this run (which has no base of its own). */
+  sameRunBase: z.object({ ...runResultsShape, sameRunBase: z.null() }).nullable(),
+});
+export type Results = DeepReadonly<z.infer<typeof resultsSchema>>;
+
+/** A run's results before they are judged: everything but the verdict and what it was compared with. */
+export type MeasuredResults = Omit<Results, 'verdict' | 'comparison' | 'sameRunBase'>;

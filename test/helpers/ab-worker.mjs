@@ -1,0 +1,52 @@
+// A worker that speaks the protocol (JSON header lines on stdin/stdout, framing.ts) and holds a "candidate" and a
+// "base" model that take 1 ms and 2 ms a pass: same-run A/B as the runner sees it, without a runtime. Appends every
+// open and run request it gets to the file in AB_WORKER_LOG, so a test can check what the runner asked for.
+import { appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const log = (entry) => appendFileSync(process.env.AB_WORKER_LOG, `${JSON.stringify(entry)}\n`);
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const PASS_MS = { candidate: 1, base: 2 };
+for await (const line of createInterface({ input: process.stdin })) {
+  const message = JSON.parse(line);
+  if (message.type === 'open') {
+    log({ type: 'open', baseModelPath: message.baseModelPath ?? null, baseFirst: message.baseFirst ?? null });
+    reply({
+      type: 'opened',
+      id: message.id,
+      info: {
+        protocolVersion: 1,
+        runtime: 'ab',
+        runtimeVersion: '0',
+        providers: ['cpu'],
+        inputNames: ['input_ids'],
+        outputNames: ['logits'],
+        openMs: 0,
+      },
+    });
+  } else if (message.type === 'run') {
+    log({ type: 'run', paired: message.paired ?? null });
+    const passes = (model) => Array.from({ length: message.iterations }, () => PASS_MS[model]);
+    reply({
+      type: 'ran',
+      id: message.id,
+      latenciesMs: passes('candidate'),
+      ...(message.paired ? { baseLatenciesMs: passes('base') } : {}),
+      outputShape: [message.batch, message.seqLen, 8],
+    });
+  } else if (message.type === 'perplexity') {
+    const model = message.model ?? 'candidate';
+    const scoredTokens = message.tokens.length - 1;
+    reply({
+      type: 'perplexity',
+      id: message.id,
+      nllSum: scoredTokens * PASS_MS[model],
+      scoredTokens,
+      windows: 1,
+      elapsedMs: 0,
+      peakRssMiB: 1,
+    });
+  } else if (message.type === 'close') {
+    reply({ type: 'closed', id: message.id });
+  }
+}

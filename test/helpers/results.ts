@@ -1,0 +1,90 @@
+/** A complete, valid results.json of a small synthetic run: what every reader of a results.json accepts. */
+import { writeFileSync } from 'node:fs';
+import { parseConfig } from '../../src/config/load.js';
+import type { Environment } from '../../src/env/collect.js';
+import type { Measurement } from '../../src/measure/records.js';
+import { buildResults } from '../../src/results/build.js';
+import type { Results } from '../../src/results/schema.js';
+import { judge, withJudgement } from '../../src/results/verdict.js';
+
+export const TEST_ENV: Environment = {
+  toolVersion: '0.1.0',
+  nodeVersion: 'v22.0.0',
+  onnxruntimeVersion: '1.30.0',
+  os: 'Linux x64',
+  cpuModel: 'Test CPU',
+  cpuCount: 2,
+  totalMemoryMiB: 1024,
+  gpus: [],
+  gpuNote: 'no GPU',
+};
+export const TEST_AT = '2026-11-28T00:00:00.000Z';
+
+/** One backend (onnxruntime-cpu) × one scenario (s, 1×8), one repetition per entry of `latenciesMs`. */
+export function validResults(latenciesMs: readonly (readonly number[])[] = [[1, 1.1, 1.2]]): Results {
+  const config = parseConfig(
+    `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: ${latenciesMs.length}\niterations: ${latenciesMs[0]?.length ?? 1}\n`,
+    'tr118.yml',
+    '/repo',
+  );
+  const at = TEST_AT;
+  const measurement: Measurement = {
+    backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', side: 'candidate', status: 'ok', at }],
+    runs: latenciesMs.map((passes, repetition) => ({
+      ...{
+        kind: 'run',
+        backend: 'onnxruntime-cpu',
+        side: 'candidate',
+        scenario: 's',
+        repetition,
+        sequence: repetition,
+      },
+      ...{
+        batch: 1,
+        seqLen: 8,
+        realTokens: 8,
+        warmup: 3,
+        iterations: passes.length,
+        status: 'ok',
+        latenciesMs: passes,
+        at,
+      },
+    })),
+    accuracy: [
+      {
+        kind: 'accuracy',
+        backend: 'onnxruntime-cpu',
+        side: 'candidate',
+        status: 'ok',
+        nllSum: 400,
+        scoredTokens: 100,
+        at,
+      },
+    ],
+    parity: [],
+  };
+  const measured = buildResults({
+    config,
+    measurement,
+    model: { name: 'm', path: '/repo/m.onnx', sha256: 'f'.repeat(64), bytes: 1 },
+    backendModels: [],
+    environment: TEST_ENV,
+    git: null,
+    startedAt: new Date(at),
+    finishedAt: new Date(at),
+    evaluatedTokens: 101,
+    evalTokens: { file: '/repo/t.json', tokenizer: 'ids' },
+  });
+  // As results.json holds it (and a reader gets it back): JSON, no undefined keys.
+  return JSON.parse(
+    JSON.stringify(withJudgement(measured, judge(config, measured, { kind: 'none' }), null)),
+  ) as Results;
+}
+
+/** Writes validResults() to `file`, edited first by `edit` (which may break it on purpose). */
+export function writeResults(file: string, edit: (results: Record<string, unknown>) => void = () => undefined): string {
+  const data = structuredClone(validResults()) as unknown as Record<string, unknown>;
+  edit(data);
+  writeFileSync(file, JSON.stringify(data));
+  return file;
+}
