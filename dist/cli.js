@@ -23296,7 +23296,6 @@ var require_cli_progress = __commonJS({
 });
 
 // src/cli/main.ts
-import { writeFileSync as writeFileSync2 } from "node:fs";
 import path12 from "node:path";
 
 // node_modules/commander/esm.mjs
@@ -43585,14 +43584,8 @@ var configSchema = external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
       batch: count(1, LIMITS.batch).default(2),
       seq_len: count(1, LIMITS.seqLen).default(64)
-    }).default({ enabled: true, batch: 2, seq_len: 64 })
-  }).default({
-    enabled: true,
-    max_tokens: 4096,
-    window: 256,
-    stride: 128,
-    parity: { enabled: true, batch: 2, seq_len: 64 }
-  }),
+    }).prefault({})
+  }).prefault({}),
   thresholds: external_exports.strictObject({
     /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
     perplexity_delta_fraction: external_exports.strictObject({
@@ -43600,7 +43593,7 @@ var configSchema = external_exports.strictObject({
       fp16: external_exports.number().min(0).default(5e-3),
       bf16: external_exports.number().min(0).default(0.01),
       int8: external_exports.number().min(0).default(0.02)
-    }).default({ fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 }),
+    }).prefault({}),
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -43613,7 +43606,7 @@ var configSchema = external_exports.strictObject({
       confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
       /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
       between_runs_fraction: external_exports.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction)
-    }).default(LATENCY_DEFAULTS),
+    }).prefault({}),
     /** Largest allowed rise of a cell's degraded rate against the baseline. */
     max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
     /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
@@ -43621,12 +43614,7 @@ var configSchema = external_exports.strictObject({
       max_abs_logit_delta: external_exports.number().min(0).optional(),
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
-  }).default({
-    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 },
-    max_degraded_rate: 0,
-    latency: LATENCY_DEFAULTS,
-    max_degraded_rate_increase: 0
-  }),
+  }).prefault({}),
   /** Resource limits of this run (README "Config reference", "Memory"). */
   limits: external_exports.strictObject({
     /**
@@ -43634,7 +43622,7 @@ var configSchema = external_exports.strictObject({
      * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
      */
     memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
-  }).default({}),
+  }).prefault({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
     /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
@@ -43653,15 +43641,13 @@ var configSchema = external_exports.strictObject({
     stored_regression: external_exports.enum(["warn", "fail"]).default("warn"),
     /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
     on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
-  }).default({
-    allow_environment_change: false,
-    missing_cell: "warn",
-    stored_regression: "warn",
-    on_bad_baseline: "error"
-  })
+  }).prefault({})
 });
 
 // src/config/load.ts
+function isSameRun(config2) {
+  return config2.compare.baseModelPath !== void 0 || config2.compare.baseHfPath !== void 0;
+}
 function formatKeyPath(keyPath) {
   let out = "";
   for (const key of keyPath) {
@@ -44170,6 +44156,29 @@ function loadOrt() {
 }
 
 // src/env/collect.ts
+var gpuInfoSchema = external_exports.object({
+  name: external_exports.string(),
+  driverVersion: external_exports.string(),
+  memoryMiB: external_exports.number(),
+  computeCapability: external_exports.string().nullable()
+});
+var environmentSchema = external_exports.object({
+  toolVersion: external_exports.string(),
+  nodeVersion: external_exports.string(),
+  onnxruntimeVersion: external_exports.string(),
+  os: external_exports.string(),
+  cpuModel: external_exports.string(),
+  cpuCount: external_exports.number(),
+  totalMemoryMiB: external_exports.number(),
+  gpus: external_exports.array(gpuInfoSchema),
+  /** Why the GPU list is empty, when it is. */
+  gpuNote: external_exports.string().nullable()
+});
+var gitStateSchema = external_exports.object({
+  commit: external_exports.string(),
+  /** True when the working tree differs from the commit: the commit alone does not describe what ran. */
+  dirty: external_exports.boolean()
+});
 function toolVersion() {
   const pkg = JSON.parse(readFileSync2(path4.join(packageRoot(), "package.json"), "utf8"));
   return pkg.version ?? "unknown";
@@ -44220,420 +44229,20 @@ function collectGitState(cwd) {
   return { commit, dirty: status !== void 0 && status !== "" };
 }
 
-// src/stats/random.ts
-function seededRandom(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = state + 1831565813 >>> 0;
-    let t = state;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
-}
-
-// src/stats/summary.ts
-var import_stats_base_dists_t_quantile = __toESM(require_lib133(), 1);
-var BOOTSTRAP_RESAMPLES = 2e3;
-function tInterval95(values) {
-  if (values.length < 2) return null;
-  const m = mean([...values]);
-  const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
-  return [m - half, m + half];
-}
-function positiveTInterval95(values) {
-  const ci = tInterval95(values);
-  return ci && ci[0] > 0 ? ci : null;
-}
-function percentileInterval(estimates) {
-  estimates.sort((a, b) => a - b);
-  return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
-}
-function resampleMedian(reps, random, scratch) {
-  scratch.length = 0;
-  for (let r = 0; r < reps.length; r++) {
-    const rep = reps[Math.floor(random() * reps.length)];
-    const n = rep.latenciesMs.length;
-    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)]);
-  }
-  return median(scratch);
-}
-function bootstrapMedianCi95(reps, seed, resamples = BOOTSTRAP_RESAMPLES) {
-  if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
-  const random = seededRandom(seed);
-  const scratch = [];
-  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
-  return percentileInterval(estimates);
-}
-function summarizeCell(reps, seed) {
-  const all = reps.flatMap((r) => r.latenciesMs);
-  if (all.length === 0) return null;
-  const sorted = [...all].sort((a, b) => a - b);
-  const repMeans = reps.map((r) => mean([...r.latenciesMs]));
-  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3)));
-  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3))));
-  const medianMs = median(sorted);
-  const realTokens = reps[0]?.realTokens ?? 0;
-  return {
-    repetitions: reps.length,
-    samples: all.length,
-    latencyMs: {
-      mean: mean(all),
-      median: medianMs,
-      std: all.length > 1 ? sampleStandardDeviation(all) : 0,
-      min: min(all),
-      max: max(all),
-      p5: quantileSorted(sorted, 0.05),
-      p95: quantileSorted(sorted, 0.95),
-      p99: quantileSorted(sorted, 0.99),
-      meanCi95: positiveTInterval95(repMeans),
-      medianCi95: bootstrapMedianCi95(reps, seed)
-    },
-    tokensPerSecond: {
-      atMedian: realTokens / (medianMs / 1e3),
-      mean: mean(perPassThroughput),
-      meanCi95: positiveTInterval95(repThroughput)
-    }
-  };
-}
-function geometricMean(values) {
-  return Math.exp(mean(values.map((v) => Math.log(v))));
-}
-function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
-  if (cells.length === 0) return null;
-  const random = seededRandom(seed);
-  const scratch = [];
-  const estimates = Array.from(
-    { length: resamples },
-    () => geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch)))
-  );
-  const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
-  return {
-    scenarios: cells.length,
-    latencyMs: geometricMean(cells.map((c) => c.stats.latencyMs.median)),
-    latencyCi95: canInterval ? percentileInterval(estimates) : null,
-    tokensPerSecond: geometricMean(cells.map((c) => c.stats.tokensPerSecond.atMedian))
-  };
-}
-
-// src/stats/ratio.ts
-function bootstrapRatio(base, candidate, options) {
-  const b = base.filter((r) => r.length > 0);
-  const c = candidate.filter((r) => r.length > 0);
-  if (b.length === 0 || c.length === 0) return null;
-  const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
-  const random = seededRandom(options.seed);
-  const pick2 = (n) => Math.floor(random() * n);
-  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
-  const logs = [];
-  const scratch = [];
-  const scratch2 = [];
-  const resample = (reps, into) => {
-    into.length = 0;
-    for (let k = 0; k < reps.length; k++) {
-      const rep = reps[pick2(reps.length)];
-      for (let i = 0; i < rep.length; i++) into.push(rep[pick2(rep.length)]);
-    }
-  };
-  let estimate;
-  if (paired) {
-    const pairLogs = b.map((rep, r) => rep.map((ms2, i) => Math.log(c[r][i] / ms2)));
-    estimate = median(pairLogs.flat());
-    for (let k = 0; k < resamples; k++) {
-      resample(pairLogs, scratch);
-      logs.push(median(scratch));
-    }
-  } else {
-    estimate = Math.log(median(c.flat()) / median(b.flat()));
-    for (let k = 0; k < resamples; k++) {
-      resample(c, scratch);
-      resample(b, scratch2);
-      logs.push(Math.log(median(scratch) / median(scratch2)));
-    }
-  }
-  logs.sort((x, y) => x - y);
-  const alpha = 1 - options.confidence;
-  const bootSd = logs.length > 1 ? sampleStandardDeviation(logs) : 0;
-  const extra = paired ? 0 : options.extraLogSd ?? 0;
-  let low = quantileSorted(logs, alpha / 2);
-  let high = quantileSorted(logs, 1 - alpha / 2);
-  if (extra > 0) {
-    const z3 = probit(1 - alpha / 2);
-    const widen = (half) => Math.sqrt(half * half + (z3 * extra) ** 2);
-    low = estimate - widen(estimate - low);
-    high = estimate + widen(high - estimate);
-  }
-  return {
-    ratio: Math.exp(estimate),
-    ci: [Math.exp(low), Math.exp(high)],
-    sdLogRatio: Math.sqrt(bootSd * bootSd + extra * extra)
-  };
-}
-
-// src/report/manifest.ts
-import { createHash } from "node:crypto";
-function canonicalJson(value) {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-function configHash(config2) {
-  return createHash("sha256").update(canonicalJson(config2)).digest("hex");
-}
-function buildManifest(results, files) {
-  const env = results.environment;
-  return {
-    tool: results.tool,
-    schemaVersion: results.schemaVersion,
-    startedAt: results.startedAt,
-    finishedAt: results.finishedAt,
-    durationSeconds: results.durationSeconds,
-    // The measured repository's commit; `dirty` says when uncommitted changes ran too.
-    git: results.git,
-    config: { source: results.configSource, sha256: configHash(results.config) },
-    model: results.model,
-    versions: { node: env.nodeVersion, onnxruntime: env.onnxruntimeVersion, tr118: env.toolVersion },
-    machine: {
-      os: env.os,
-      cpuModel: env.cpuModel,
-      cpuCount: env.cpuCount,
-      totalMemoryMiB: env.totalMemoryMiB,
-      gpus: env.gpus,
-      gpuNote: env.gpuNote
-    },
-    verdict: results.verdict.decision,
-    files
-  };
-}
-
-// src/gate/fingerprint.ts
-function cellFingerprint(env, spec, cell) {
-  const fields = {
-    cpuModel: env.cpuModel,
-    cpuCount: env.cpuCount,
-    gpus: env.gpus.map((g2) => g2.name).join(", "),
-    gpuDriver: env.gpus[0]?.driverVersion ?? "",
-    nodeVersion: env.nodeVersion,
-    onnxruntimeVersion: env.onnxruntimeVersion,
-    engine: spec.engine,
-    provider: spec.provider ?? "",
-    precision: spec.precision,
-    intraOpThreads: spec.intraOpThreads,
-    interOpThreads: spec.interOpThreads,
-    graphOptimization: spec.graphOptimization,
-    batch: cell.batch,
-    seqLen: cell.seqLen,
-    warmup: cell.warmup,
-    iterations: cell.iterations,
-    timing: cell.timing
-  };
-  return { ...fields, hash: configHash(fields) };
-}
-function fingerprintDifferences(base, candidate) {
-  return Object.keys(base).filter((key) => key !== "hash" && base[key] !== candidate[key]).map((key) => `${key}: ${JSON.stringify(base[key])} \u2192 ${JSON.stringify(candidate[key])}`);
-}
-
-// src/gate/compare.ts
-function ratioDefinitions(mode) {
-  return mode === "same-run" ? {
-    ratio: "the paired change the gate decides on: exp(median over all passes of log(candidate pass \xF7 the base pass timed next to it)), with a bootstrap interval resampling (repetition, pass) pairs",
-    medianRatio: "candidate median \xF7 base median: the ratio of the two sides' medians, unpaired, for reference"
-  } : {
-    ratio: "candidate median \xF7 base median (what the gate decides on), with a bootstrap interval resampling each side's repetitions and passes, widened by thresholds.latency.between_runs_fraction",
-    medianRatio: "candidate median \xF7 base median (the same figure as ratio for a stored baseline)"
-  };
-}
-var pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
-var signedPct = (fraction) => `${fraction >= 0 ? "+" : ""}${pct(fraction)}`;
-var ms = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
-function cellMedian(cell) {
-  const all = cell.repetitionLatenciesMs.flat();
-  return all.length > 0 ? median(all) : null;
-}
-function decideLatency(base, candidate, options) {
-  const t = options.thresholds;
-  const est = bootstrapRatio(base, candidate, {
-    paired: options.paired,
-    seed: options.seed,
-    confidence: t.confidence,
-    extraLogSd: Math.log1p(t.betweenRunsFraction) / probit(0.975)
-  });
-  if (!est)
-    return {
-      decision: "inconclusive",
-      reason: "no measurements to compare",
-      ratio: null,
-      ratioCi: null,
-      deltaMs: null,
-      minDetectableFraction: null
-    };
-  const baseMedian = median(base.flat());
-  const candidateMedian = median(candidate.flat());
-  const deltaMs = candidateMedian - baseMedian;
-  const change = est.ratio - 1;
-  const [low, high] = est.ci;
-  const z3 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
-  const minDetectableFraction = Math.expm1(z3 * est.sdLogRatio);
-  const level = `${Math.round(t.confidence * 100)}% CI`;
-  const interval2 = options.paired ? `paired, ${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}; medians ${signedPct(candidateMedian / baseMedian - 1)}` : `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
-  const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction };
-  const aboveFloor = deltaMs > t.minEffectMs;
-  if (low > 1) {
-    if (change > t.failFraction && aboveFloor) {
-      return {
-        ...numbers,
-        decision: "fail",
-        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`
-      };
-    }
-    if (change > t.warnFraction && aboveFloor) {
-      return {
-        ...numbers,
-        decision: "warn",
-        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`
-      };
-    }
-    const why = aboveFloor ? `within the warn threshold ${pct(t.warnFraction)}` : `below the ${t.minEffectMs} ms floor`;
-    return {
-      ...numbers,
-      decision: "pass",
-      reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: significant but ${why}`
-    };
-  }
-  if (high < 1) {
-    if (-change > t.warnFraction && -deltaMs > t.minEffectMs) {
-      return { ...numbers, decision: "improvement", reason: `faster by ${pct(-change)} (${interval2}), ${ms(deltaMs)}` };
-    }
-    return { ...numbers, decision: "pass", reason: `faster by ${pct(-change)} (${interval2}): within the thresholds` };
-  }
-  if (high - 1 > t.failFraction && (high - 1) * baseMedian > t.minEffectMs) {
-    return {
-      ...numbers,
-      decision: "inconclusive",
-      reason: `change ${pct(change)} is not significant, but the interval (${interval2}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect \u2248 ${pct(minDetectableFraction)} (${options.paired ? "add repetitions or iterations" : "add repetitions, or use same-run A/B"})`
-    };
-  }
-  return { ...numbers, decision: "pass", reason: `no significant change (${pct(change)}, ${interval2})` };
-}
-function compareResults(base, candidate, label, options) {
-  const key = (c) => `${c.backend}\0${c.scenario}`;
-  const baseCells = new Map(base.cells.map((c) => [key(c), c]));
-  const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
-  const measured = (c) => c !== void 0 && c.repetitionLatenciesMs.some((r) => r.length > 0);
-  const cells = [];
-  let index = 0;
-  for (const c of candidate.cells) {
-    const b = baseCells.get(key(c));
-    const baseMedian = b ? cellMedian(b) : null;
-    const candidateMedian = cellMedian(c);
-    const common = {
-      backend: c.backend,
-      scenario: c.scenario,
-      baseMedianMs: baseMedian,
-      candidateMedianMs: candidateMedian,
-      baseTokensPerSecond: b && baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
-      candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1e3) : null,
-      ratio: null,
-      ratioCi: null,
-      medianRatio: baseMedian && candidateMedian ? candidateMedian / baseMedian : null,
-      deltaMs: null,
-      minDetectableFraction: null,
-      differences: []
-    };
-    const seed = options.seed + 7 * index++;
-    if (c.status === "unavailable") {
-      if (measured(b))
-        cells.push({ ...common, decision: "missing", reason: "measured in the base, unavailable in the candidate" });
-      continue;
-    }
-    if (!b || b.status === "unavailable") {
-      cells.push({ ...common, decision: "new", reason: "not in the base: no comparison" });
-      continue;
-    }
-    const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
-    if (differences.length > 0 && !options.allowEnvironmentChange) {
-      cells.push({
-        ...common,
-        differences,
-        decision: "incomparable",
-        reason: `measured under different conditions: ${differences.join("; ")}`
-      });
-      continue;
-    }
-    const degradedRise = c.degradedRate - b.degradedRate;
-    if (degradedRise > options.maxDegradedRateIncrease) {
-      cells.push({
-        ...common,
-        differences,
-        decision: "fail",
-        reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`
-      });
-      continue;
-    }
-    if (!measured(c) || !measured(b)) {
-      cells.push({ ...common, differences, decision: "inconclusive", reason: "no successful runs on one side" });
-      continue;
-    }
-    const latency = decideLatency(b.repetitionLatenciesMs, c.repetitionLatenciesMs, {
-      paired: options.mode === "same-run",
-      thresholds: options.latency,
-      seed
-    });
-    cells.push({ ...common, differences, ...latency });
-  }
-  for (const b of base.cells) {
-    if (!candidateCells.has(key(b)) && measured(b)) {
-      const baseMedian = cellMedian(b);
-      cells.push({
-        backend: b.backend,
-        scenario: b.scenario,
-        decision: "missing",
-        reason: "measured in the base, absent from the candidate",
-        baseMedianMs: baseMedian,
-        candidateMedianMs: null,
-        ratio: null,
-        ratioCi: null,
-        medianRatio: null,
-        deltaMs: null,
-        minDetectableFraction: null,
-        baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
-        candidateTokensPerSecond: null,
-        differences: []
-      });
-    }
-  }
-  const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
-  const accuracy = [];
-  for (const row of candidate.accuracy?.rows ?? []) {
-    const b = baseAccuracy.get(row.backend);
-    if (row.perplexity === null || !b || b.perplexity === null) continue;
-    const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
-    const threshold = options.perplexityDeltaFraction[row.precision];
-    const what = `perplexity ${b.perplexity.toFixed(4)} \u2192 ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? "+" : ""}${pct(deltaFraction)})`;
-    const decision = deltaFraction > threshold ? "fail" : deltaFraction < -threshold ? "improvement" : "pass";
-    accuracy.push({
-      backend: row.backend,
-      precision: row.precision,
-      basePerplexity: b.perplexity,
-      candidatePerplexity: row.perplexity,
-      deltaFraction,
-      thresholdFraction: threshold,
-      decision,
-      reason: decision === "fail" ? `${what}: above the ${row.precision} threshold ${pct(threshold)}` : what
-    });
-  }
-  return {
-    mode: options.mode,
-    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
-    cells,
-    accuracy
-  };
-}
-
 // src/gate/verdict.ts
+var DECISIONS = ["pass", "warn", "fail", "inconclusive"];
+var gateReasonSchema = external_exports.object({
+  rule: external_exports.enum(["accuracy", "degraded", "coverage", "latency", "baseline"]),
+  subject: external_exports.string(),
+  decision: external_exports.enum(DECISIONS),
+  message: external_exports.string()
+});
+var verdictSchema = external_exports.object({
+  decision: external_exports.enum(DECISIONS),
+  reasons: external_exports.array(gateReasonSchema),
+  /** What the verdict rests on, in words (which comparisons were made). */
+  basis: external_exports.string()
+});
 var CELL_SEVERITY = {
   pass: "pass",
   improvement: "pass",
@@ -44661,14 +44270,14 @@ function accuracyBasis(accuracy, comparison) {
   const why = !accuracy ? "no perplexity measured" : accuracy.reference ? `the reference backend ${accuracy.reference} has no other backend to compare with` : "no reference backend";
   return { notGated: `accuracy not gated (${why})` };
 }
-function decide(input2) {
+function decide(subject, rules, against) {
   const reasons = [];
   const unavailable = /* @__PURE__ */ new Map();
-  for (const cell of input2.cells) {
+  for (const cell of subject.cells) {
     if (cell.status === "unavailable" && !unavailable.has(cell.backend))
       unavailable.set(cell.backend, cell.firstReason ?? "no reason recorded");
   }
-  const unavailableDecision = input2.unavailableBackendDecision ?? "warn";
+  const unavailableDecision = rules.unavailableBackend;
   for (const [backend, why] of unavailable) {
     reasons.push({
       rule: "coverage",
@@ -44677,19 +44286,19 @@ function decide(input2) {
       message: `configured but not run (unavailable: ${why}); unavailable_backend: ${unavailableDecision}`
     });
   }
-  for (const cell of input2.cells) {
+  for (const cell of subject.cells) {
     if (cell.runs === 0) continue;
     const rate2 = cell.degradedRuns / cell.runs;
-    if (rate2 > input2.maxDegradedRate) {
+    if (rate2 > rules.maxDegradedRate) {
       reasons.push({
         rule: "degraded",
         subject: `${cell.backend} \xD7 ${cell.scenario}`,
         decision: "fail",
-        message: `${cell.degradedRuns} of ${cell.runs} runs degraded (rate ${rate2.toFixed(2)} > ${input2.maxDegradedRate}): ${cell.firstReason ?? "no reason recorded"}`
+        message: `${cell.degradedRuns} of ${cell.runs} runs degraded (rate ${rate2.toFixed(2)} > ${rules.maxDegradedRate}): ${cell.firstReason ?? "no reason recorded"}`
       });
     }
   }
-  const measured = input2.cells.some((c) => c.runs > c.degradedRuns);
+  const measured = subject.cells.some((c) => c.runs > c.degradedRuns);
   if (!measured) {
     reasons.push({
       rule: "coverage",
@@ -44698,16 +44307,16 @@ function decide(input2) {
       message: "no cell produced a measurement"
     });
   }
-  if (input2.accuracy) {
-    if (input2.accuracy.referenceProblem) {
+  if (subject.accuracy) {
+    if (subject.accuracy.referenceProblem) {
       reasons.push({
         rule: "accuracy",
         subject: "reference",
         decision: "inconclusive",
-        message: input2.accuracy.referenceProblem
+        message: subject.accuracy.referenceProblem
       });
     }
-    for (const row of input2.accuracy.rows) {
+    for (const row of subject.accuracy.rows) {
       if (row.pass === false) {
         reasons.push({
           rule: "accuracy",
@@ -44718,14 +44327,14 @@ function decide(input2) {
       }
     }
   }
-  const comparison = input2.comparison;
+  const comparison = against.comparison ?? void 0;
   if (comparison) {
     for (const cell of comparison.cells) {
       if (cell.decision === "pass") continue;
-      let decision2 = cell.decision === "missing" ? input2.missingCellDecision ?? "warn" : CELL_SEVERITY[cell.decision];
+      let decision2 = cell.decision === "missing" ? rules.missingCell : CELL_SEVERITY[cell.decision];
       const latencyFail = cell.decision === "fail" && cell.ratio !== null;
       const cannotTell = cell.decision === "inconclusive" || cell.decision === "incomparable";
-      if (comparison.mode === "stored" && input2.storedRegressionDecision === "warn" && (latencyFail || cannotTell))
+      if (comparison.mode === "stored" && rules.storedRegression === "warn" && (latencyFail || cannotTell))
         decision2 = "warn";
       reasons.push({
         rule: "latency",
@@ -44744,10 +44353,10 @@ function decide(input2) {
       });
     }
   }
-  if (input2.baselineProblem) {
-    reasons.push({ rule: "baseline", subject: "baseline", decision: "warn", message: input2.baselineProblem });
+  if (against.baselineProblem) {
+    reasons.push({ rule: "baseline", subject: "baseline", decision: "warn", message: against.baselineProblem });
   }
-  const accuracy = accuracyBasis(input2.accuracy, comparison);
+  const accuracy = accuracyBasis(subject.accuracy, comparison);
   const onlyDegraded = !comparison && accuracy.notGated !== void 0;
   if (onlyDegraded) {
     reasons.push({
@@ -44760,17 +44369,17 @@ function decide(input2) {
   const decision = worstDecision(reasons.map((r) => r.decision));
   const accuracyText = accuracy.gated ?? accuracy.notGated;
   const within = accuracyText ? `${accuracyText}, degraded runs per cell` : "degraded runs per cell";
-  const against = comparison && comparison.accuracy.length > 0 ? "latency and perplexity" : "latency";
+  const gated = comparison && comparison.accuracy.length > 0 ? "latency and perplexity" : "latency";
   const parts = onlyDegraded ? [`only degraded runs per cell were gated: latency not gated (no baseline), ${accuracy.notGated}`] : !comparison ? [within, "latency not gated (no baseline)"] : comparison.mode === "same-run" ? [
-    `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${against}`,
+    `same-run A/B against the base model ${comparison.base.label} (interleaved, paired by repetition): ${gated}`,
     within
-  ] : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${against}`, within];
+  ] : [`stored baseline ${comparison.base.label} (measured ${comparison.base.startedAt}): ${gated}`, within];
   if (unavailable.size > 0) parts.push(`not run: ${[...unavailable.keys()].join(", ")} (unavailable)`);
   return { decision, reasons, basis: parts.join("; ") };
 }
 
 // src/pipeline.ts
-import { appendFileSync, realpathSync, writeFileSync } from "node:fs";
+import { appendFileSync, realpathSync, writeFileSync as writeFileSync2 } from "node:fs";
 import path11 from "node:path";
 
 // src/measure/inputs.ts
@@ -45146,7 +44755,8 @@ var ProcessBackend = class {
   child;
   nextId = 1;
   stderrTail = "";
-  baseFirst = false;
+  /** Same-run A/B: whose session the worker opens first (sent as the open request's baseFirst). */
+  openFirst = "candidate";
   /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
   vocabSize;
   async open() {
@@ -45190,9 +44800,9 @@ var ProcessBackend = class {
     }
     return { status: "degraded", reason: this.failureReason(exchange, timeoutMs) };
   }
-  async reopen(baseFirst) {
+  async reopen(openFirst) {
     await this.close();
-    this.baseFirst = baseFirst;
+    this.openFirst = openFirst;
     return this.open();
   }
   async close() {
@@ -45245,7 +44855,7 @@ var ProcessBackend = class {
       {
         type: "open",
         backend: this.spec,
-        ...this.baseModelPath !== void 0 ? { baseModelPath: this.baseModelPath, baseFirst: this.baseFirst } : {}
+        ...this.baseModelPath !== void 0 ? { baseModelPath: this.baseModelPath, baseFirst: this.openFirst === "base" } : {}
       },
       this.openTimeoutMs
     );
@@ -45430,6 +45040,18 @@ function createBackend(spec, options = {}) {
   }
 }
 
+// src/stats/random.ts
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = state + 1831565813 >>> 0;
+    let t = state;
+    t = Math.imul(t ^ t >>> 15, t | 1);
+    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
+    return ((t ^ t >>> 14) >>> 0) / 4294967296;
+  };
+}
+
 // src/accuracy/parity.ts
 function logitsParity(reference, candidate, vocabSize) {
   if (reference.length !== candidate.length || reference.length % vocabSize !== 0) {
@@ -45471,8 +45093,29 @@ function chooseReference(specs, configured, hasPerplexity, whyNot) {
   return first ? { reference: first.name, problem: null } : { reference: null, problem: "no fp32 backend produced a perplexity to compare with" };
 }
 
+// src/measure/pairing.ts
+function passOrder(repetition) {
+  return repetition % 2 === 0 ? "candidate-first" : "base-first";
+}
+function sessionOpenedFirst(repetition, repetitions) {
+  return repetition > 0 && repetition >= Math.floor(repetitions / 2) ? "base" : "candidate";
+}
+function reopenBefore(repetition, repetitions) {
+  if (repetition === 0) return null;
+  const now = sessionOpenedFirst(repetition, repetitions);
+  return now === sessionOpenedFirst(repetition - 1, repetitions) ? null : now;
+}
+function splitMeasurement(measurement, side) {
+  const mine = (records) => records.filter((r) => r.side === side);
+  return {
+    backends: mine(measurement.backends),
+    runs: mine(measurement.runs),
+    accuracy: mine(measurement.accuracy),
+    parity: mine(measurement.parity)
+  };
+}
+
 // src/measure/runner.ts
-var BASE_SUFFIX = "@base";
 function repetitionOrder(cells, seed, repetition) {
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
 }
@@ -45490,6 +45133,7 @@ async function measureMatrix(input2) {
   };
   const open2 = /* @__PURE__ */ new Map();
   const started = [];
+  const sameRun = input2.sameRun ?? input2.baseModelPath !== void 0;
   try {
     for (const spec of config2.backends) {
       const created = createBackend(spec, { ...input2.backendOptions, baseModelPath: input2.baseModelPath });
@@ -45497,6 +45141,7 @@ async function measureMatrix(input2) {
         emit(backendRecords, {
           kind: "backend",
           backend: spec.name,
+          side: "candidate",
           status: "unavailable",
           reason: created.unavailable,
           at: now()
@@ -45511,9 +45156,16 @@ async function measureMatrix(input2) {
         throw new UsageError(`config error: ${config2.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
       }
       if (outcome.status !== "ok" && outcome.failedModel === "base") input2.rejectBaseModel?.(spec.name, outcome.reason);
-      const record2 = outcome.status === "ok" ? { kind: "backend", backend: spec.name, status: "ok", info: outcome.info, at: now() } : { kind: "backend", backend: spec.name, status: outcome.status, reason: outcome.reason, at: now() };
+      const record2 = outcome.status === "ok" ? { kind: "backend", backend: spec.name, side: "candidate", status: "ok", info: outcome.info, at: now() } : {
+        kind: "backend",
+        backend: spec.name,
+        side: "candidate",
+        status: outcome.status,
+        reason: outcome.reason,
+        at: now()
+      };
       emit(backendRecords, record2);
-      if (input2.baseModelPath) emit(backendRecords, { ...record2, backend: `${spec.name}${BASE_SUFFIX}` });
+      if (sameRun) emit(backendRecords, { ...record2, side: "base" });
       input2.progress?.({ phase: "open", backend: spec.name, status: outcome.status });
       if (outcome.status === "unavailable") continue;
       if (outcome.status === "ok" && outcome.info.vocabSize !== void 0) input2.checkVocab?.(outcome.info.vocabSize);
@@ -45533,10 +45185,11 @@ async function measureMatrix(input2) {
     const timeoutMs = config2.timeoutSeconds * 1e3;
     let sequence = 0;
     for (let repetition = 0; repetition < config2.repetitions; repetition++) {
-      if (input2.baseModelPath && repetition > 0 && repetition === Math.floor(config2.repetitions / 2)) {
+      const openFirst = sameRun ? reopenBefore(repetition, config2.repetitions) : null;
+      if (openFirst) {
         for (const [name, entry] of open2) {
           if (entry.degradedReason !== void 0) continue;
-          const outcome = await entry.backend.reopen(true);
+          const outcome = await entry.backend.reopen(openFirst);
           if (outcome.status !== "ok")
             open2.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
         }
@@ -45547,6 +45200,7 @@ async function measureMatrix(input2) {
         const base = {
           kind: "run",
           backend: cell.backend.name,
+          side: "candidate",
           scenario: cell.scenario.name,
           repetition,
           sequence: sequence++,
@@ -45558,26 +45212,38 @@ async function measureMatrix(input2) {
         };
         let record2;
         let baseRecord;
-        const baseName = `${cell.backend.name}${BASE_SUFFIX}`;
         if (entry.degradedReason !== void 0) {
           record2 = { ...base, status: "degraded", reason: entry.degradedReason, latenciesMs: [], at: now() };
-          if (input2.baseModelPath) baseRecord = { ...record2, backend: baseName };
+          if (sameRun) baseRecord = { ...record2, side: "base" };
         } else {
-          const paired = input2.baseModelPath ? repetition % 2 === 0 ? "candidate-first" : "base-first" : void 0;
+          const paired = sameRun ? passOrder(repetition) : void 0;
           const outcome = await entry.backend.run(
             { ...cell.batch, warmup: config2.warmup, iterations: config2.iterations, ...paired ? { paired } : {} },
             timeoutMs
           );
-          record2 = outcome.status === "ok" ? { ...base, status: "ok", latenciesMs: outcome.latenciesMs, at: now() } : { ...base, status: "degraded", reason: outcome.reason, latenciesMs: [], at: now() };
-          if (input2.baseModelPath) {
-            baseRecord = outcome.status === "ok" ? { ...record2, backend: baseName, latenciesMs: outcome.baseLatenciesMs ?? [] } : { ...record2, backend: baseName };
+          record2 = outcome.status === "ok" ? {
+            ...base,
+            status: "ok",
+            latenciesMs: outcome.latenciesMs,
+            ...outcome.endToEndLatenciesMs ? { endToEndLatenciesMs: outcome.endToEndLatenciesMs } : {},
+            at: now()
+          } : { ...base, status: "degraded", reason: outcome.reason, latenciesMs: [], at: now() };
+          if (sameRun) {
+            baseRecord = outcome.status === "ok" ? {
+              ...base,
+              side: "base",
+              status: "ok",
+              latenciesMs: outcome.baseLatenciesMs ?? [],
+              ...outcome.baseEndToEndLatenciesMs ? { endToEndLatenciesMs: outcome.baseEndToEndLatenciesMs } : {},
+              at: record2.at
+            } : { ...record2, side: "base" };
           }
         }
         emit(runs, record2);
         if (baseRecord) emit(runs, baseRecord);
         input2.progress?.({
           phase: "run",
-          done: runs.filter((r) => !r.backend.endsWith(BASE_SUFFIX)).length,
+          done: runs.filter((r) => r.side === "candidate").length,
           total,
           record: record2
         });
@@ -45586,16 +45252,16 @@ async function measureMatrix(input2) {
     if (input2.accuracyTokens) {
       const tokens = input2.accuracyTokens;
       const scorable = config2.backends.filter((spec) => open2.has(spec.name));
-      const sides = input2.baseModelPath ? ["candidate", "base"] : ["candidate"];
+      const sides = sameRun ? ["candidate", "base"] : ["candidate"];
       let done = 0;
       for (const spec of scorable) {
         const entry = open2.get(spec.name);
         if (!entry) continue;
         for (const side of sides) {
-          const backend = side === "base" ? `${spec.name}${BASE_SUFFIX}` : spec.name;
+          const backend = spec.name;
           let record2;
           if (entry.degradedReason !== void 0) {
-            record2 = { kind: "accuracy", backend, status: "degraded", reason: entry.degradedReason, at: now() };
+            record2 = { kind: "accuracy", backend, side, status: "degraded", reason: entry.degradedReason, at: now() };
           } else {
             const outcome = await entry.backend.perplexity(
               {
@@ -45609,13 +45275,14 @@ async function measureMatrix(input2) {
             record2 = outcome.status === "ok" ? {
               kind: "accuracy",
               backend,
+              side,
               status: "ok",
               nllSum: outcome.nllSum,
               scoredTokens: outcome.scoredTokens,
               windows: outcome.windows,
               peakRssMiB: outcome.peakRssMiB,
               at: now()
-            } : { kind: "accuracy", backend, status: "degraded", reason: outcome.reason, at: now() };
+            } : { kind: "accuracy", backend, side, status: "degraded", reason: outcome.reason, at: now() };
           }
           emit(accuracy, record2);
           input2.progress?.({ phase: "accuracy", done: ++done, total: scorable.length * sides.length, record: record2 });
@@ -45635,7 +45302,7 @@ async function measureMatrix(input2) {
   return { backends: backendRecords, runs, accuracy, parity };
 }
 async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs, now, onRecord) {
-  const ok = new Set(accuracy.filter((a) => a.status === "ok").map((a) => a.backend));
+  const ok = new Set(accuracy.filter((a) => a.status === "ok" && a.side === "candidate").map((a) => a.backend));
   const choice = chooseReference(
     config2.backends,
     config2.accuracy.reference,
@@ -45652,7 +45319,7 @@ async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs,
   for (const spec of config2.backends) {
     const entry = open2.get(spec.name);
     if (spec.name === reference || !entry || entry.degradedReason !== void 0) continue;
-    const base = { kind: "parity", backend: spec.name, reference };
+    const base = { kind: "parity", backend: spec.name, side: "candidate", reference };
     if (refLogits.status !== "ok") {
       onRecord({ ...base, status: "degraded", reason: `reference logits failed: ${refLogits.reason}`, at: now() });
       continue;
@@ -45678,7 +45345,7 @@ async function measureParity(config2, open2, tokens, accuracy, probe, timeoutMs,
 }
 
 // src/model/source.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 import { closeSync, createReadStream, openSync, readFileSync as readFileSync3, readSync, statSync as statSync2 } from "node:fs";
 
 // node_modules/@huggingface/tokenizers/dist/tokenizers.mjs
@@ -48649,7 +48316,7 @@ function hfTokens(tokenizerJson, text) {
 
 // src/model/source.ts
 async function sha256File(file2) {
-  const hash2 = createHash2("sha256");
+  const hash2 = createHash("sha256");
   for await (const chunk of createReadStream(file2)) hash2.update(chunk);
   return hash2.digest("hex");
 }
@@ -48772,7 +48439,7 @@ function loadEvalTokens(config2, read) {
 }
 
 // src/model/checkpoint.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { readdirSync as readdirSync2, readFileSync as readFileSync4, statSync as statSync3 } from "node:fs";
 import path8 from "node:path";
 var CAUSAL_LM = /(ForCausalLM|LMHeadModel)$/;
@@ -48824,7 +48491,7 @@ function checkCheckpoint(folder, at, trustPickle) {
   return ["config.json", ...weights];
 }
 async function checkpointDigest(folder, files) {
-  const hash2 = createHash3("sha256");
+  const hash2 = createHash2("sha256");
   let bytes = 0;
   for (const name of files) {
     const file2 = path8.join(folder, name);
@@ -48883,6 +48550,9 @@ var SUMMARY_COLUMNS = [
   "thr_mean_tok_s",
   "thr_mean_ci95_low",
   "thr_mean_ci95_high",
+  // GPU workers: the end-to-end figure beside the gated device-side one (empty elsewhere)
+  "e2e_median_ms",
+  "e2e_p95_ms",
   "reason"
 ];
 function field(value) {
@@ -48920,10 +48590,51 @@ function renderSummaryCsv(results) {
       t?.mean,
       t?.meanCi95?.[0],
       t?.meanCi95?.[1],
+      c.endToEnd?.medianMs,
+      c.endToEnd?.p95Ms,
       c.firstReason
     ].map(field).join(",");
   });
   return [SUMMARY_COLUMNS.join(","), ...rows].join("\n") + "\n";
+}
+
+// src/report/manifest.ts
+import { createHash as createHash3 } from "node:crypto";
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== void 0).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+function configHash(config2) {
+  return createHash3("sha256").update(canonicalJson(config2)).digest("hex");
+}
+function buildManifest(results, files) {
+  const env = results.environment;
+  return {
+    tool: results.tool,
+    schemaVersion: results.schemaVersion,
+    startedAt: results.startedAt,
+    finishedAt: results.finishedAt,
+    durationSeconds: results.durationSeconds,
+    // The measured repository's commit; `dirty` says when uncommitted changes ran too.
+    git: results.git,
+    config: { source: results.configSource, sha256: configHash(results.config) },
+    model: results.model,
+    versions: { node: env.nodeVersion, onnxruntime: env.onnxruntimeVersion, tr118: env.toolVersion },
+    machine: {
+      os: env.os,
+      cpuModel: env.cpuModel,
+      cpuCount: env.cpuCount,
+      totalMemoryMiB: env.totalMemoryMiB,
+      gpus: env.gpus,
+      gpuNote: env.gpuNote
+    },
+    verdict: results.verdict.decision,
+    files
+  };
 }
 
 // node_modules/markdown-table/index.js
@@ -49069,6 +48780,475 @@ function toAlignment(value) {
   return code === 67 || code === 99 ? 99 : code === 76 || code === 108 ? 108 : code === 82 || code === 114 ? 114 : 0;
 }
 
+// src/stats/summary.ts
+var import_stats_base_dists_t_quantile = __toESM(require_lib133(), 1);
+var intervalSchema = external_exports.tuple([external_exports.number(), external_exports.number()]);
+var latencyStatsSchema = external_exports.object({
+  mean: external_exports.number(),
+  median: external_exports.number(),
+  std: external_exports.number(),
+  min: external_exports.number(),
+  max: external_exports.number(),
+  p5: external_exports.number(),
+  p95: external_exports.number(),
+  p99: external_exports.number(),
+  /**
+   * t-interval over repetition means (df = repetitions − 1); null ("n too small") with one repetition, or when the
+   * interval would reach 0 or below: a latency is positive, so such an interval only says there are too few.
+   */
+  meanCi95: intervalSchema.nullable(),
+  /** Two-stage bootstrap (repetitions, then passes within each) percentile interval. */
+  medianCi95: intervalSchema.nullable()
+});
+var cellStatsSchema = external_exports.object({
+  repetitions: external_exports.number(),
+  samples: external_exports.number(),
+  latencyMs: latencyStatsSchema,
+  tokensPerSecond: external_exports.object({
+    /** Real tokens ÷ median latency. */
+    atMedian: external_exports.number(),
+    /** Mean of per-pass throughput. */
+    mean: external_exports.number(),
+    /** t-interval over repetitions' mean throughput; null ("n too small") as for the latency's. */
+    meanCi95: intervalSchema.nullable()
+  })
+});
+var BOOTSTRAP_RESAMPLES = 2e3;
+function tInterval95(values) {
+  if (values.length < 2) return null;
+  const m = mean([...values]);
+  const half = (0, import_stats_base_dists_t_quantile.default)(0.975, values.length - 1) * (sampleStandardDeviation([...values]) / Math.sqrt(values.length));
+  return [m - half, m + half];
+}
+function positiveTInterval95(values) {
+  const ci = tInterval95(values);
+  return ci && ci[0] > 0 ? ci : null;
+}
+function percentileInterval(estimates) {
+  estimates.sort((a, b) => a - b);
+  return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
+}
+function resampleMedian(reps, random, scratch) {
+  scratch.length = 0;
+  for (let r = 0; r < reps.length; r++) {
+    const rep = reps[Math.floor(random() * reps.length)];
+    const n = rep.latenciesMs.length;
+    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)]);
+  }
+  return median(scratch);
+}
+function bootstrapMedianCi95(reps, seed, resamples = BOOTSTRAP_RESAMPLES) {
+  if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
+  const random = seededRandom(seed);
+  const scratch = [];
+  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
+  return percentileInterval(estimates);
+}
+function summarizeCell(reps, seed) {
+  const all = reps.flatMap((r) => r.latenciesMs);
+  if (all.length === 0) return null;
+  const sorted = [...all].sort((a, b) => a - b);
+  const repMeans = reps.map((r) => mean([...r.latenciesMs]));
+  const perPassThroughput = reps.flatMap((r) => r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3)));
+  const repThroughput = reps.map((r) => mean(r.latenciesMs.map((ms2) => r.realTokens / (ms2 / 1e3))));
+  const medianMs = median(sorted);
+  const realTokens = reps[0]?.realTokens ?? 0;
+  return {
+    repetitions: reps.length,
+    samples: all.length,
+    latencyMs: {
+      mean: mean(all),
+      median: medianMs,
+      std: all.length > 1 ? sampleStandardDeviation(all) : 0,
+      min: min(all),
+      max: max(all),
+      p5: quantileSorted(sorted, 0.05),
+      p95: quantileSorted(sorted, 0.95),
+      p99: quantileSorted(sorted, 0.99),
+      meanCi95: positiveTInterval95(repMeans),
+      medianCi95: bootstrapMedianCi95(reps, seed)
+    },
+    tokensPerSecond: {
+      atMedian: realTokens / (medianMs / 1e3),
+      mean: mean(perPassThroughput),
+      meanCi95: positiveTInterval95(repThroughput)
+    }
+  };
+}
+function geometricMean(values) {
+  return Math.exp(mean(values.map((v) => Math.log(v))));
+}
+var geomeanSummarySchema = external_exports.object({
+  /** How many scenarios (cells with measurements) the geometric mean spans. */
+  scenarios: external_exports.number(),
+  latencyMs: external_exports.number(),
+  latencyCi95: intervalSchema.nullable(),
+  tokensPerSecond: external_exports.number()
+});
+function geomeanAcrossScenarios(cells, seed, resamples = BOOTSTRAP_RESAMPLES) {
+  if (cells.length === 0) return null;
+  const random = seededRandom(seed);
+  const scratch = [];
+  const estimates = Array.from(
+    { length: resamples },
+    () => geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch)))
+  );
+  const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
+  return {
+    scenarios: cells.length,
+    latencyMs: geometricMean(cells.map((c) => c.stats.latencyMs.median)),
+    latencyCi95: canInterval ? percentileInterval(estimates) : null,
+    tokensPerSecond: geometricMean(cells.map((c) => c.stats.tokensPerSecond.atMedian))
+  };
+}
+
+// src/stats/ratio.ts
+function bootstrapRatio(base, candidate, options) {
+  const b = base.filter((r) => r.length > 0);
+  const c = candidate.filter((r) => r.length > 0);
+  if (b.length === 0 || c.length === 0) return null;
+  const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
+  const random = seededRandom(options.seed);
+  const pick2 = (n) => Math.floor(random() * n);
+  const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
+  const logs = [];
+  const scratch = [];
+  const scratch2 = [];
+  const resample = (reps, into) => {
+    into.length = 0;
+    for (let k = 0; k < reps.length; k++) {
+      const rep = reps[pick2(reps.length)];
+      for (let i = 0; i < rep.length; i++) into.push(rep[pick2(rep.length)]);
+    }
+  };
+  let estimate;
+  if (paired) {
+    const pairLogs = b.map((rep, r) => rep.map((ms2, i) => Math.log(c[r][i] / ms2)));
+    estimate = median(pairLogs.flat());
+    for (let k = 0; k < resamples; k++) {
+      resample(pairLogs, scratch);
+      logs.push(median(scratch));
+    }
+  } else {
+    estimate = Math.log(median(c.flat()) / median(b.flat()));
+    for (let k = 0; k < resamples; k++) {
+      resample(c, scratch);
+      resample(b, scratch2);
+      logs.push(Math.log(median(scratch) / median(scratch2)));
+    }
+  }
+  logs.sort((x, y) => x - y);
+  const alpha = 1 - options.confidence;
+  const bootSd = logs.length > 1 ? sampleStandardDeviation(logs) : 0;
+  const extra = paired ? 0 : options.extraLogSd ?? 0;
+  let low = quantileSorted(logs, alpha / 2);
+  let high = quantileSorted(logs, 1 - alpha / 2);
+  if (extra > 0) {
+    const z3 = probit(1 - alpha / 2);
+    const widen = (half) => Math.sqrt(half * half + (z3 * extra) ** 2);
+    low = estimate - widen(estimate - low);
+    high = estimate + widen(high - estimate);
+  }
+  return {
+    ratio: Math.exp(estimate),
+    ci: [Math.exp(low), Math.exp(high)],
+    sdLogRatio: Math.sqrt(bootSd * bootSd + extra * extra)
+  };
+}
+
+// src/gate/fingerprint.ts
+var TIMINGS = ["plain", "paired"];
+var cellFingerprintSchema = external_exports.object({
+  cpuModel: external_exports.string(),
+  cpuCount: external_exports.number(),
+  gpus: external_exports.string(),
+  gpuDriver: external_exports.string(),
+  nodeVersion: external_exports.string(),
+  onnxruntimeVersion: external_exports.string(),
+  engine: external_exports.string(),
+  provider: external_exports.string(),
+  precision: external_exports.string(),
+  intraOpThreads: external_exports.number(),
+  interOpThreads: external_exports.number(),
+  graphOptimization: external_exports.string(),
+  batch: external_exports.number(),
+  seqLen: external_exports.number(),
+  warmup: external_exports.number(),
+  iterations: external_exports.number(),
+  timing: external_exports.enum(TIMINGS),
+  /** sha256 of all the fields above: equal hashes, comparable cells. */
+  hash: external_exports.string()
+});
+function cellFingerprint(env, spec, cell) {
+  const fields = {
+    cpuModel: env.cpuModel,
+    cpuCount: env.cpuCount,
+    gpus: env.gpus.map((g2) => g2.name).join(", "),
+    gpuDriver: env.gpus[0]?.driverVersion ?? "",
+    nodeVersion: env.nodeVersion,
+    onnxruntimeVersion: env.onnxruntimeVersion,
+    engine: spec.engine,
+    provider: spec.provider ?? "",
+    precision: spec.precision,
+    intraOpThreads: spec.intraOpThreads,
+    interOpThreads: spec.interOpThreads,
+    graphOptimization: spec.graphOptimization,
+    batch: cell.batch,
+    seqLen: cell.seqLen,
+    warmup: cell.warmup,
+    iterations: cell.iterations,
+    timing: cell.timing
+  };
+  return { ...fields, hash: configHash(fields) };
+}
+function fingerprintDifferences(base, candidate) {
+  return Object.keys(base).filter((key) => key !== "hash" && base[key] !== candidate[key]).map((key) => `${key}: ${JSON.stringify(base[key])} \u2192 ${JSON.stringify(candidate[key])}`);
+}
+
+// src/gate/compare.ts
+var COMPARISON_MODES = ["same-run", "stored"];
+var CELL_DECISIONS = [
+  "pass",
+  "improvement",
+  "warn",
+  "fail",
+  "inconclusive",
+  "incomparable",
+  "missing",
+  "new"
+];
+var cellComparisonSchema = external_exports.object({
+  backend: external_exports.string(),
+  scenario: external_exports.string(),
+  decision: external_exports.enum(CELL_DECISIONS),
+  reason: external_exports.string(),
+  baseMedianMs: external_exports.number().nullable(),
+  candidateMedianMs: external_exports.number().nullable(),
+  /** The change the gate decides on, as a ratio (see ratioDefinitions: paired in same-run A/B). */
+  ratio: external_exports.number().nullable(),
+  ratioCi: intervalSchema.nullable(),
+  /** candidate median ÷ base median: the two sides' medians, for reference (equals `ratio` for stored baselines). */
+  medianRatio: external_exports.number().nullable(),
+  /** candidate median − base median. */
+  deltaMs: external_exports.number().nullable(),
+  /** Smallest relative slowdown this comparison would detect with 80% power at the configured confidence. */
+  minDetectableFraction: external_exports.number().nullable(),
+  baseTokensPerSecond: external_exports.number().nullable(),
+  candidateTokensPerSecond: external_exports.number().nullable(),
+  differences: external_exports.array(external_exports.string())
+});
+var accuracyComparisonSchema = external_exports.object({
+  backend: external_exports.string(),
+  precision: external_exports.enum(PRECISIONS),
+  basePerplexity: external_exports.number(),
+  candidatePerplexity: external_exports.number(),
+  deltaFraction: external_exports.number(),
+  thresholdFraction: external_exports.number(),
+  decision: external_exports.enum(["pass", "improvement", "fail"]),
+  reason: external_exports.string()
+});
+var comparisonSchema = external_exports.object({
+  mode: external_exports.enum(COMPARISON_MODES),
+  base: external_exports.object({ label: external_exports.string(), startedAt: external_exports.string(), modelSha256: external_exports.string() }),
+  cells: external_exports.array(cellComparisonSchema),
+  accuracy: external_exports.array(accuracyComparisonSchema)
+});
+function ratioDefinitions(mode) {
+  return mode === "same-run" ? {
+    ratio: "the paired change the gate decides on: exp(median over all passes of log(candidate pass \xF7 the base pass timed next to it)), with a bootstrap interval resampling (repetition, pass) pairs",
+    medianRatio: "candidate median \xF7 base median: the ratio of the two sides' medians, unpaired, for reference"
+  } : {
+    ratio: "candidate median \xF7 base median (what the gate decides on), with a bootstrap interval resampling each side's repetitions and passes, widened by thresholds.latency.between_runs_fraction",
+    medianRatio: "candidate median \xF7 base median (the same figure as ratio for a stored baseline)"
+  };
+}
+var pct = (fraction) => `${(fraction * 100).toFixed(1)}%`;
+var signedPct = (fraction) => `${fraction >= 0 ? "+" : ""}${pct(fraction)}`;
+var ms = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(3)} ms`;
+function cellMedian(cell) {
+  const all = cell.repetitionLatenciesMs.flat();
+  return all.length > 0 ? median(all) : null;
+}
+function decideLatency(base, candidate, options) {
+  const t = options.thresholds;
+  const est = bootstrapRatio(base, candidate, {
+    paired: options.paired,
+    seed: options.seed,
+    confidence: t.confidence,
+    extraLogSd: Math.log1p(t.betweenRunsFraction) / probit(0.975)
+  });
+  if (!est)
+    return {
+      decision: "inconclusive",
+      reason: "no measurements to compare",
+      ratio: null,
+      ratioCi: null,
+      deltaMs: null,
+      minDetectableFraction: null
+    };
+  const baseMedian = median(base.flat());
+  const candidateMedian = median(candidate.flat());
+  const deltaMs = candidateMedian - baseMedian;
+  const change = est.ratio - 1;
+  const [low, high] = est.ci;
+  const z3 = probit(1 - (1 - t.confidence) / 2) + probit(0.8);
+  const minDetectableFraction = Math.expm1(z3 * est.sdLogRatio);
+  const level = `${Math.round(t.confidence * 100)}% CI`;
+  const interval2 = options.paired ? `paired, ${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}; medians ${signedPct(candidateMedian / baseMedian - 1)}` : `${level} ${pct(low - 1)} \u2026 ${pct(high - 1)}`;
+  const numbers = { ratio: est.ratio, ratioCi: est.ci, deltaMs, minDetectableFraction };
+  const aboveFloor = deltaMs > t.minEffectMs;
+  if (low > 1) {
+    if (change > t.failFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: "fail",
+        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the fail threshold ${pct(t.failFraction)}`
+      };
+    }
+    if (change > t.warnFraction && aboveFloor) {
+      return {
+        ...numbers,
+        decision: "warn",
+        reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: above the warn threshold ${pct(t.warnFraction)}`
+      };
+    }
+    const why = aboveFloor ? `within the warn threshold ${pct(t.warnFraction)}` : `below the ${t.minEffectMs} ms floor`;
+    return {
+      ...numbers,
+      decision: "pass",
+      reason: `slower by ${pct(change)} (${interval2}), ${ms(deltaMs)}: significant but ${why}`
+    };
+  }
+  if (high < 1) {
+    if (-change > t.warnFraction && -deltaMs > t.minEffectMs) {
+      return { ...numbers, decision: "improvement", reason: `faster by ${pct(-change)} (${interval2}), ${ms(deltaMs)}` };
+    }
+    return { ...numbers, decision: "pass", reason: `faster by ${pct(-change)} (${interval2}): within the thresholds` };
+  }
+  if (high - 1 > t.failFraction && (high - 1) * baseMedian > t.minEffectMs) {
+    return {
+      ...numbers,
+      decision: "inconclusive",
+      reason: `change ${pct(change)} is not significant, but the interval (${interval2}) is too wide to rule out a slowdown beyond ${pct(t.failFraction)}; minimum detectable effect \u2248 ${pct(minDetectableFraction)} (${options.paired ? "add repetitions or iterations" : "add repetitions, or use same-run A/B"})`
+    };
+  }
+  return { ...numbers, decision: "pass", reason: `no significant change (${pct(change)}, ${interval2})` };
+}
+function compareResults(base, candidate, label, options) {
+  const key = (c) => `${c.backend}\0${c.scenario}`;
+  const baseCells = new Map(base.cells.map((c) => [key(c), c]));
+  const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
+  const measured = (c) => c !== void 0 && c.repetitionLatenciesMs.some((r) => r.length > 0);
+  const cells = [];
+  let index = 0;
+  for (const c of candidate.cells) {
+    const b = baseCells.get(key(c));
+    const baseMedian = b ? cellMedian(b) : null;
+    const candidateMedian = cellMedian(c);
+    const common = {
+      backend: c.backend,
+      scenario: c.scenario,
+      baseMedianMs: baseMedian,
+      candidateMedianMs: candidateMedian,
+      baseTokensPerSecond: b && baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+      candidateTokensPerSecond: candidateMedian ? c.realTokens / (candidateMedian / 1e3) : null,
+      ratio: null,
+      ratioCi: null,
+      medianRatio: baseMedian && candidateMedian ? candidateMedian / baseMedian : null,
+      deltaMs: null,
+      minDetectableFraction: null,
+      differences: []
+    };
+    const seed = options.seed + 7 * index++;
+    if (c.status === "unavailable") {
+      if (measured(b))
+        cells.push({ ...common, decision: "missing", reason: "measured in the base, unavailable in the candidate" });
+      continue;
+    }
+    if (!b || b.status === "unavailable") {
+      cells.push({ ...common, decision: "new", reason: "not in the base: no comparison" });
+      continue;
+    }
+    const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
+    if (differences.length > 0 && !options.allowEnvironmentChange) {
+      cells.push({
+        ...common,
+        differences,
+        decision: "incomparable",
+        reason: `measured under different conditions: ${differences.join("; ")}`
+      });
+      continue;
+    }
+    const degradedRise = c.degradedRate - b.degradedRate;
+    if (degradedRise > options.maxDegradedRateIncrease) {
+      cells.push({
+        ...common,
+        differences,
+        decision: "fail",
+        reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`
+      });
+      continue;
+    }
+    if (!measured(c) || !measured(b)) {
+      cells.push({ ...common, differences, decision: "inconclusive", reason: "no successful runs on one side" });
+      continue;
+    }
+    const latency = decideLatency(b.repetitionLatenciesMs, c.repetitionLatenciesMs, {
+      paired: options.mode === "same-run",
+      thresholds: options.latency,
+      seed
+    });
+    cells.push({ ...common, differences, ...latency });
+  }
+  for (const b of base.cells) {
+    if (!candidateCells.has(key(b)) && measured(b)) {
+      const baseMedian = cellMedian(b);
+      cells.push({
+        backend: b.backend,
+        scenario: b.scenario,
+        decision: "missing",
+        reason: "measured in the base, absent from the candidate",
+        baseMedianMs: baseMedian,
+        candidateMedianMs: null,
+        ratio: null,
+        ratioCi: null,
+        medianRatio: null,
+        deltaMs: null,
+        minDetectableFraction: null,
+        baseTokensPerSecond: baseMedian ? b.realTokens / (baseMedian / 1e3) : null,
+        candidateTokensPerSecond: null,
+        differences: []
+      });
+    }
+  }
+  const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
+  const accuracy = [];
+  for (const row of candidate.accuracy?.rows ?? []) {
+    const b = baseAccuracy.get(row.backend);
+    if (row.perplexity === null || !b || b.perplexity === null) continue;
+    const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
+    const threshold = options.perplexityDeltaFraction[row.precision];
+    const what = `perplexity ${b.perplexity.toFixed(4)} \u2192 ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? "+" : ""}${pct(deltaFraction)})`;
+    const decision = deltaFraction > threshold ? "fail" : deltaFraction < -threshold ? "improvement" : "pass";
+    accuracy.push({
+      backend: row.backend,
+      precision: row.precision,
+      basePerplexity: b.perplexity,
+      candidatePerplexity: row.perplexity,
+      deltaFraction,
+      thresholdFraction: threshold,
+      decision,
+      reason: decision === "fail" ? `${what}: above the ${row.precision} threshold ${pct(threshold)}` : what
+    });
+  }
+  return {
+    mode: options.mode,
+    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
+    cells,
+    accuracy
+  };
+}
+
 // src/report/escape.ts
 var ZWSP = "\u200B";
 function escapeUntrusted(text, sink = "markdown") {
@@ -49210,6 +49390,7 @@ function renderMarkdown(results) {
     ""
   );
   out.push("## Per-scenario summary", "");
+  const endToEnd = results.cells.some((c) => c.endToEnd !== null);
   out.push(
     markdownTable([
       [
@@ -49223,7 +49404,8 @@ function renderMarkdown(results) {
         "mean_ci95",
         "p95_ms",
         "p99_ms",
-        "thr_tok_s"
+        "thr_tok_s",
+        ...endToEnd ? ["e2e_median_ms", "e2e_p95_ms"] : []
       ],
       // Unavailable backends have no cells to show; the setup table says why.
       ...results.cells.filter((c) => c.status !== "unavailable").map((c) => [
@@ -49238,11 +49420,18 @@ function renderMarkdown(results) {
         c.stats && !c.stats.latencyMs.meanCi95 ? "n too small" : interval(c.stats?.latencyMs.meanCi95),
         num(c.stats?.latencyMs.p95),
         num(c.stats?.latencyMs.p99),
-        num(c.stats?.tokensPerSecond.atMedian)
+        num(c.stats?.tokensPerSecond.atMedian),
+        ...endToEnd ? [num(c.endToEnd?.medianMs), num(c.endToEnd?.p95Ms)] : []
       ])
     ]),
     ""
   );
+  if (endToEnd) {
+    out.push(
+      '`median_ms` \u2026 `thr_tok_s`: the gated figure (on a GPU worker the forward pass on the device); `e2e_*`: the same passes end to end, host inputs to host logits (see "Backends and setup").',
+      ""
+    );
+  }
   if (results.accuracy) {
     const a = results.accuracy;
     out.push("## Accuracy (perplexity gate)", "");
@@ -49319,8 +49508,8 @@ function renderMarkdown(results) {
     for (const b of opened) {
       const session = b.session;
       const covers = session.timerCovers ?? results.method.timerCovers;
-      const endToEnd = session.endToEndTimerCovers ? `; ${escapeUntrusted(session.endToEndTimerCovers)}` : "";
-      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(covers)}${endToEnd}.`);
+      const endToEnd2 = session.endToEndTimerCovers ? `; ${escapeUntrusted(session.endToEndTimerCovers)}` : "";
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(covers)}${endToEnd2}.`);
     }
     out.push("");
   }
@@ -49373,6 +49562,40 @@ function perplexityFromNll(nllSum, scoredTokens) {
 }
 
 // src/gate/accuracy.ts
+var parityColumnsSchema = external_exports.object({
+  maxAbsLogitDelta: external_exports.number().nullable(),
+  meanAbsLogitDelta: external_exports.number().nullable(),
+  top1Agreement: external_exports.number().nullable()
+});
+var accuracyRowSchema = external_exports.object({
+  backend: external_exports.string(),
+  precision: external_exports.enum(PRECISIONS),
+  status: external_exports.enum(["ok", "degraded", "unavailable", "not-run"]),
+  perplexity: external_exports.number().nullable(),
+  meanNll: external_exports.number().nullable(),
+  scoredTokens: external_exports.number().nullable(),
+  /** (PPL − reference PPL) / reference PPL. */
+  deltaFraction: external_exports.number().nullable(),
+  thresholdFraction: external_exports.number().nullable(),
+  isReference: external_exports.boolean(),
+  /** Peak memory of the backend's worker process while scoring. */
+  peakRssMiB: external_exports.number().nullable(),
+  /** null: not gated (unavailable backend, or nothing to compare with). */
+  pass: external_exports.boolean().nullable(),
+  error: external_exports.string().nullable(),
+  ...parityColumnsSchema.shape
+});
+var accuracyGateSchema = external_exports.object({
+  reference: external_exports.string().nullable(),
+  /** Why there is no reference, when there is none. */
+  referenceProblem: external_exports.string().nullable(),
+  rows: external_exports.array(accuracyRowSchema),
+  /**
+   * What was gated, in words (for the verdict's basis). Empty when nothing was: a lone reference backend compared
+   * with itself (Δ 0) checks nothing.
+   */
+  checks: external_exports.array(external_exports.string())
+});
 var NO_PARITY = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement: null };
 function formatFraction(value) {
   return Number(value.toPrecision(3)).toString();
@@ -49381,7 +49604,7 @@ function evaluateAccuracy(input2) {
   const { thresholds } = input2;
   const byName = new Map(input2.records.map((r) => [r.backend, r]));
   const parityByName = new Map(input2.parity.map((p) => [p.backend, p]));
-  const backendStatus = new Map(input2.backends.map((b) => [b.backend, b]));
+  const backendStatus2 = new Map(input2.backends.map((b) => [b.backend, b]));
   const ppl = (name) => {
     const r = byName.get(name);
     return r?.status === "ok" && r.nllSum !== void 0 && r.scoredTokens ? perplexityFromNll(r.nllSum, r.scoredTokens) : null;
@@ -49390,13 +49613,13 @@ function evaluateAccuracy(input2) {
     input2.specs,
     input2.reference,
     (name) => ppl(name) !== null,
-    (name) => byName.get(name)?.reason ?? backendStatus.get(name)?.reason ?? "it was not run"
+    (name) => byName.get(name)?.reason ?? backendStatus2.get(name)?.reason ?? "it was not run"
   );
   const reference = choice.reference;
   const referencePpl = reference !== null ? ppl(reference) : null;
   const rows = input2.specs.map((spec) => {
     const record2 = byName.get(spec.name);
-    const backend = backendStatus.get(spec.name);
+    const backend = backendStatus2.get(spec.name);
     const value = ppl(spec.name);
     const common = {
       backend: spec.name,
@@ -49475,8 +49698,97 @@ function evaluateAccuracy(input2) {
   return { reference, referenceProblem: choice.problem, rows, checks };
 }
 
-// src/results/build.ts
+// src/results/schema.ts
 var RESULTS_SCHEMA_VERSION = 1;
+var latencyMs = external_exports.number({ error: "expected a finite latency in ms" }).gt(0, { error: "expected a latency > 0 ms" });
+var count2 = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
+var positiveCount = count2.min(1, { error: "expected a whole number \u2265 1" });
+var rate = external_exports.number({ error: "expected a finite fraction" }).min(0, { error: "expected a fraction from 0 to 1" }).max(1, { error: "expected a fraction from 0 to 1" });
+var perplexity = external_exports.number({ error: "expected a finite perplexity" }).min(1, { error: "expected a perplexity \u2265 1 (the exponential of a mean negative log-likelihood)" });
+var backendStatus = external_exports.enum(["ok", "unavailable", "degraded"]);
+var fileSchema = external_exports.object({ path: external_exports.string(), sha256: external_exports.string(), bytes: count2 });
+var modelInfoSchema = external_exports.object({ name: external_exports.string(), ...fileSchema.shape });
+var cellResultSchema = external_exports.object({
+  backend: external_exports.string(),
+  scenario: external_exports.string(),
+  batch: positiveCount,
+  seqLen: positiveCount,
+  realTokens: positiveCount,
+  status: backendStatus,
+  runs: count2,
+  degradedRuns: count2,
+  degradedRate: rate,
+  firstReason: external_exports.string().nullable(),
+  stats: cellStatsSchema.nullable(),
+  /** Every timed pass of every ok run, per repetition: what a later comparison resamples. */
+  repetitionLatenciesMs: external_exports.array(external_exports.array(latencyMs)),
+  /**
+   * GPU workers' end-to-end passes (host inputs in, host logits out), all ok runs pooled: reported beside the
+   * gated device-side figure, never gated. null where the backend's timer is already end to end.
+   */
+  endToEnd: external_exports.object({ medianMs: latencyMs, p95Ms: latencyMs, passes: positiveCount }).nullable().default(null),
+  fingerprint: cellFingerprintSchema
+}).refine((c) => c.degradedRuns <= c.runs, { error: "expected degradedRuns \u2264 runs", path: ["degradedRuns"] });
+var backendResultSchema = external_exports.object({
+  spec: backendSpecSchema,
+  status: backendStatus,
+  reason: external_exports.string().nullable(),
+  session: sessionInfoSchema.nullable(),
+  runs: count2,
+  okRuns: count2,
+  degradedRate: rate.nullable(),
+  /** Geometric mean across scenarios of per-cell medians. */
+  geomean: geomeanSummarySchema.nullable()
+});
+var TOKENIZERS = ["ids", "bytes", "tokenizer.json"];
+var accuracyResultSchema = accuracyGateSchema.extend({
+  rows: external_exports.array(accuracyRowSchema.extend({ perplexity: perplexity.nullable() })),
+  windowTokens: positiveCount,
+  strideTokens: positiveCount,
+  evaluatedTokens: count2,
+  /** Where the evaluation tokens came from, and how they were made. */
+  tokensFrom: external_exports.string(),
+  tokenizer: external_exports.enum(TOKENIZERS),
+  parityProbe: external_exports.object({ batch: positiveCount, seqLen: positiveCount }).nullable()
+});
+var runResultsShape = {
+  schemaVersion: external_exports.literal(RESULTS_SCHEMA_VERSION),
+  tool: external_exports.object({ name: external_exports.literal("tr118"), version: external_exports.string() }),
+  startedAt: external_exports.string(),
+  finishedAt: external_exports.string(),
+  durationSeconds: external_exports.number(),
+  configSource: external_exports.string(),
+  config: configSchema,
+  model: modelInfoSchema,
+  /** Other ONNX files that some backends measure instead of model.onnx (their own `model`). */
+  backendModels: external_exports.array(fileSchema),
+  method: external_exports.object({
+    timerCovers: external_exports.string(),
+    repetitions: positiveCount,
+    warmup: count2,
+    iterations: positiveCount,
+    timeoutSeconds: external_exports.number(),
+    seed: count2,
+    order: external_exports.string()
+  }),
+  backends: external_exports.array(backendResultSchema),
+  cells: external_exports.array(cellResultSchema),
+  accuracy: accuracyResultSchema.nullable(),
+  verdict: verdictSchema,
+  /** The comparison with the baseline or the same-run base model; null without one. */
+  comparison: comparisonSchema.nullable(),
+  /** What the user should know about how this run was set up (warnings printed during the run). */
+  notes: external_exports.array(external_exports.string()),
+  environment: environmentSchema,
+  git: gitStateSchema.nullable()
+};
+var resultsSchema = external_exports.object({
+  ...runResultsShape,
+  /** In same-run A/B, the base model's own results from this run (which has no base of its own). */
+  sameRunBase: external_exports.object({ ...runResultsShape, sameRunBase: external_exports.null() }).nullable()
+});
+
+// src/results/build.ts
 var TIMER_COVERS = "one session.run() call: binding the prepared int64 input tensors, the forward pass, and copying the float32 logits [batch, seq_len, vocab] into a JavaScript buffer; input tensors are built before the timer starts";
 function buildResults(input2) {
   const { config: config2, measurement } = input2;
@@ -49504,12 +49816,13 @@ function buildResults(input2) {
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== "ok" ? backendRecord.get(spec.name)?.reason ?? null : null),
         repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        endToEnd: endToEndSummary(ok.flatMap((r) => r.endToEndLatenciesMs ?? [])),
         fingerprint: cellFingerprint(input2.environment, spec, {
           batch: scenario.batch,
           seqLen: scenario.seqLen,
           warmup: config2.warmup,
           iterations: config2.iterations,
-          timing: config2.compare.baseModelPath ? "paired" : "plain"
+          timing: isSameRun(config2) ? "paired" : "plain"
         }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
@@ -49547,12 +49860,6 @@ function buildResults(input2) {
     reference: config2.accuracy.reference,
     thresholds: config2.thresholds
   }) : null;
-  const verdict = decide({
-    cells,
-    accuracy: accuracyGate,
-    maxDegradedRate: config2.thresholds.maxDegradedRate,
-    unavailableBackendDecision: config2.unavailableBackend
-  });
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: "tr118", version: input2.environment.toolVersion },
@@ -49583,26 +49890,14 @@ function buildResults(input2) {
       tokenizer: input2.evalTokens?.tokenizer ?? "ids",
       parityProbe: config2.accuracy.parity ?? null
     } : null,
-    verdict,
-    comparison: null,
-    sameRunBase: null,
     notes: input2.notes ?? [],
     environment: input2.environment,
     git: input2.git
   };
 }
-function withComparison(results, config2, comparison, extra = {}) {
-  const verdict = decide({
-    cells: results.cells,
-    accuracy: results.accuracy,
-    maxDegradedRate: config2.thresholds.maxDegradedRate,
-    comparison: comparison ?? void 0,
-    baselineProblem: extra.baselineProblem,
-    missingCellDecision: config2.compare.missingCell,
-    storedRegressionDecision: config2.compare.storedRegression,
-    unavailableBackendDecision: config2.unavailableBackend
-  });
-  return { ...results, verdict, comparison, sameRunBase: extra.sameRunBase ?? null };
+function endToEndSummary(latenciesMs) {
+  if (latenciesMs.length === 0) return null;
+  return { medianMs: median([...latenciesMs]), p95Ms: quantile([...latenciesMs], 0.95), passes: latenciesMs.length };
 }
 
 // src/results/out-dir.ts
@@ -49753,84 +50048,44 @@ import path10 from "node:path";
 
 // src/results/read.ts
 import { readFileSync as readFileSync6 } from "node:fs";
-var latencyMs = external_exports.number({ error: "expected a finite latency in ms" }).gt(0, { error: "expected a latency > 0 ms" });
-var count2 = external_exports.number({ error: "expected a whole number" }).int({ error: "expected a whole number" }).min(0, { error: "expected a count \u2265 0" });
-var positiveCount = count2.min(1, { error: "expected a whole number \u2265 1" });
-var rate = external_exports.number({ error: "expected a finite fraction" }).min(0, { error: "expected a fraction from 0 to 1" }).max(1, { error: "expected a fraction from 0 to 1" });
-var perplexity = external_exports.number({ error: "expected a finite perplexity" }).min(1, { error: "expected a perplexity \u2265 1 (the exponential of a mean negative log-likelihood)" });
-var fingerprintSchema = external_exports.object({
-  hash: external_exports.string(),
-  cpuModel: external_exports.string(),
-  cpuCount: external_exports.number(),
-  gpus: external_exports.string(),
-  gpuDriver: external_exports.string(),
-  nodeVersion: external_exports.string(),
-  onnxruntimeVersion: external_exports.string(),
-  engine: external_exports.string(),
-  provider: external_exports.string(),
-  precision: external_exports.string(),
-  intraOpThreads: external_exports.number(),
-  interOpThreads: external_exports.number(),
-  graphOptimization: external_exports.string(),
-  batch: external_exports.number(),
-  seqLen: external_exports.number(),
-  warmup: external_exports.number(),
-  iterations: external_exports.number(),
-  timing: external_exports.enum(["plain", "paired"])
-}).loose();
-var comparableResultsSchema = external_exports.object({
-  schemaVersion: external_exports.literal(RESULTS_SCHEMA_VERSION),
-  startedAt: external_exports.string(),
-  model: external_exports.object({ name: external_exports.string(), sha256: external_exports.string() }).loose(),
-  cells: external_exports.array(
-    external_exports.object({
-      backend: external_exports.string(),
-      scenario: external_exports.string(),
-      batch: positiveCount,
-      seqLen: positiveCount,
-      realTokens: positiveCount,
-      status: external_exports.enum(["ok", "unavailable", "degraded"]),
-      runs: count2,
-      degradedRuns: count2,
-      degradedRate: rate,
-      repetitionLatenciesMs: external_exports.array(external_exports.array(latencyMs)),
-      fingerprint: fingerprintSchema
-    }).loose().refine((c) => c.degradedRuns <= c.runs, {
-      error: "expected degradedRuns \u2264 runs",
-      path: ["degradedRuns"]
-    })
-  ),
-  accuracy: external_exports.object({
-    rows: external_exports.array(
-      external_exports.object({
-        backend: external_exports.string(),
-        precision: external_exports.enum(["fp32", "fp16", "int8"]),
-        perplexity: perplexity.nullable()
-      }).loose()
-    )
-  }).loose().nullable()
-}).loose();
-function parseComparableResults(data, what) {
+function parseResults(data, what) {
   if (typeof data !== "object" || data === null || Array.isArray(data)) {
     throw new UsageError(`${what}: not a tr118 results.json: expected a JSON object`);
   }
   const version2 = data.schemaVersion;
   if (version2 !== RESULTS_SCHEMA_VERSION) {
     throw new UsageError(
-      `${what}: unknown results schema version ${JSON.stringify(version2 ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure the baseline with this version)`
+      `${what}: unknown results schema version ${JSON.stringify(version2 ?? null)}; this tr118 reads version ${RESULTS_SCHEMA_VERSION} (re-measure it with this version)`
     );
   }
-  const parsed = comparableResultsSchema.safeParse(data, { reportInput: true });
+  const parsed = resultsSchema.safeParse(data, { reportInput: true, error: plainMessage });
   if (!parsed.success) {
     const issue2 = parsed.error.issues[0];
     const at = issue2 ? formatKeyPath(issue2.path) : "(top level)";
     const impossible = issue2 !== void 0 && (issue2.code === "custom" || typeof issue2.input === "number");
     const got = issue2 && "input" in issue2 ? gotValue(issue2.input) : "";
+    const problem = `${at}: ${issue2?.message ?? "invalid"}${got}`;
+    if (impossible) throw new UsageError(`${what}: impossible figure: ${problem}`);
+    const other = otherVersion(data);
     throw new UsageError(
-      `${what}: ${impossible ? "impossible figure" : "not a tr118 results.json"}: ${at}: ${issue2?.message ?? "invalid"}${got}`
+      other ? `${what}: written by tr118 ${other.theirs}, which this tr118 ${other.ours} cannot read: ${problem} (re-measure it with this version)` : `${what}: not a tr118 results.json: ${problem}`
     );
   }
   return parsed.data;
+}
+function plainMessage(issue2) {
+  if (issue2.code === "invalid_type") {
+    const what = issue2.expected === "array" ? "list" : issue2.expected;
+    return `expected ${/^[aeiou]/.test(what) ? "an" : "a"} ${what}`;
+  }
+  if (issue2.code === "invalid_value") return `expected ${issue2.values.map((v) => JSON.stringify(v)).join(" or ")}`;
+  return void 0;
+}
+function otherVersion(data) {
+  const tool = data.tool;
+  const theirs = typeof tool === "object" && tool !== null ? tool.version : void 0;
+  const ours = toolVersion();
+  return typeof theirs === "string" && theirs !== ours ? { theirs, ours } : void 0;
 }
 function gotValue(value) {
   if (value === void 0) return "; got nothing";
@@ -49853,7 +50108,7 @@ function readResultsFile(file2, what = `baseline ${file2}`) {
   } catch (error62) {
     throw new UsageError(`${what}: not valid JSON (truncated or corrupted?): ${error62.message}`);
   }
-  return parseComparableResults(data, what);
+  return parseResults(data, what);
 }
 
 // src/results/store.ts
@@ -49929,6 +50184,56 @@ function loadBaseline(nameOrFile, storeDir) {
   return { file: file2, results: readResultsFile(file2) };
 }
 
+// src/results/verdict.ts
+import { writeFileSync } from "node:fs";
+function compareOptions(config2, mode) {
+  return {
+    mode,
+    latency: config2.thresholds.latency,
+    perplexityDeltaFraction: config2.thresholds.perplexityDeltaFraction,
+    maxDegradedRateIncrease: config2.thresholds.maxDegradedRateIncrease,
+    allowEnvironmentChange: config2.compare.allowEnvironmentChange,
+    missingCell: config2.compare.missingCell,
+    seed: config2.seed
+  };
+}
+function verdictRules(config2) {
+  return {
+    maxDegradedRate: config2.thresholds.maxDegradedRate,
+    missingCell: config2.compare.missingCell,
+    storedRegression: config2.compare.storedRegression,
+    unavailableBackend: config2.unavailableBackend
+  };
+}
+function judge(config2, candidate, against) {
+  const comparison = against.kind === "none" ? null : compareResults(against.base, candidate, against.label, compareOptions(config2, against.kind));
+  const baselineProblem = against.kind === "none" ? against.baselineProblem : void 0;
+  return { verdict: decide(candidate, verdictRules(config2), { comparison, baselineProblem }), comparison };
+}
+function withJudgement(measured, judgement, sameRunBase) {
+  const { notes, environment, git, ...rest } = measured;
+  return { ...rest, ...judgement, sameRunBase, notes, environment, git };
+}
+function verdictFile(judged) {
+  const { verdict, comparison } = judged;
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    decision: verdict.decision,
+    basis: verdict.basis,
+    mode: comparison?.mode ?? "no-baseline",
+    base: comparison?.base ?? null,
+    // What each cell's ratio and medianRatio are (a paired change is not a ratio of medians).
+    definitions: comparison ? ratioDefinitions(comparison.mode) : null,
+    reasons: verdict.reasons,
+    cells: comparison?.cells ?? [],
+    accuracy: { withinRun: judged.accuracy?.rows ?? [], againstBase: comparison?.accuracy ?? [] }
+  };
+}
+function writeVerdictFile(file2, judged) {
+  writeFileSync(file2, `${JSON.stringify(verdictFile(judged), null, 2)}
+`);
+}
+
 // src/pipeline.ts
 var OUTPUT_FILES = {
   raw: "results.jsonl",
@@ -49990,7 +50295,7 @@ async function runPipeline(options) {
   const baselineArgument = options.baseline ?? config2.compare.baselinePath;
   let baseline;
   let baselineProblem;
-  if (baselineArgument && !config2.compare.baseModelPath) {
+  if (baselineArgument && !isSameRun(config2)) {
     try {
       baseline = loadBaseline(baselineArgument, options.baselineStore ?? defaultStoreDir());
     } catch (error62) {
@@ -50023,17 +50328,24 @@ async function runPipeline(options) {
     const files = Object.fromEntries(
       Object.entries(OUTPUT_FILES).map(([key, name]) => [key, path11.join(options.outDir, name)])
     );
-    writeFileSync(files.raw, "");
+    writeFileSync2(files.raw, "");
     const budget = memoryBudget(config2.limits.memoryBudgetMiB);
     const baseModel = config2.compare.baseModelPath;
     const measurement = await measureMatrix({
       config: config2,
       baseModelPath: baseModel,
+      sameRun: isSameRun(config2),
       inputTokens,
       accuracyTokens,
       record: (record2) => appendFileSync(files.raw, `${JSON.stringify(record2)}
 `),
       rejectBaseModel: (backend, reason) => {
+        const spec = config2.backends.find((b) => b.name === backend);
+        if (spec?.engine === "pytorch") {
+          throw new UsageError(
+            `config error: ${config2.locate(["compare", "base_hf"])}: compare.base_hf: backend ${backend} could not load the base checkpoint ${config2.compare.baseHfPath ?? ""}: ${reason}; expected a checkpoint this tool can run (nothing was measured)`
+          );
+        }
         throw new UsageError(
           `config error: ${baseModelWhere(config2, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ""}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`
         );
@@ -50073,25 +50385,20 @@ async function runPipeline(options) {
       notes
     });
     const candidate = build(splitMeasurement(measurement, "candidate"), { name: config2.model.name, ...model });
-    let results;
-    if (baseModel && baseModelFile) {
-      const base = build(splitMeasurement(measurement, "base"), { name: path11.basename(baseModel), ...baseModelFile });
-      const comparison = compareResults(base, candidate, path11.basename(baseModel), compareOptions(config2, "same-run"));
-      results = withComparison(candidate, config2, comparison, { sameRunBase: base });
-    } else if (baseline) {
-      const comparison = compareResults(baseline.results, candidate, baseline.file, compareOptions(config2, "stored"));
-      results = withComparison(candidate, config2, comparison);
-    } else {
-      results = withComparison(candidate, config2, null, { baselineProblem });
-    }
-    writeFileSync(files.verdict, `${JSON.stringify(verdictFile(results), null, 2)}
+    const baseCheckpoint = config2.compare.baseHfPath ? backendModels.get(config2.compare.baseHfPath) : void 0;
+    const baseFile = baseModelFile ?? baseCheckpoint;
+    const baseLabel = path11.basename(baseModel ?? config2.compare.baseHfPath ?? "");
+    const base = isSameRun(config2) && baseFile ? build(splitMeasurement(measurement, "base"), { name: baseLabel, ...baseFile }) : void 0;
+    const sameRunBase = base ? withJudgement(base, judge(config2, base, { kind: "none" }), null) : null;
+    const against = base ? { kind: "same-run", base, label: baseLabel } : baseline ? { kind: "stored", base: baseline.results, label: baseline.file } : { kind: "none", baselineProblem };
+    const results = withJudgement(candidate, judge(config2, candidate, against), sameRunBase);
+    writeVerdictFile(files.verdict, results);
+    writeFileSync2(files.results, `${JSON.stringify(results, null, 2)}
 `);
-    writeFileSync(files.results, `${JSON.stringify(results, null, 2)}
-`);
-    writeFileSync(files.summary, renderSummaryCsv(results));
-    writeFileSync(files.report, renderMarkdown(results));
+    writeFileSync2(files.summary, renderSummaryCsv(results));
+    writeFileSync2(files.report, renderMarkdown(results));
     const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path11.basename(f)]));
-    writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
+    writeFileSync2(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}
 `);
     return { results, files };
   } finally {
@@ -50131,43 +50438,6 @@ async function modelsOtherThanFixture(models) {
   } catch {
   }
   return [...new Set(models.filter((m) => m.sha256 !== fixtureSha256).map((m) => m.path))];
-}
-function splitMeasurement(measurement, side) {
-  const isBase = (name) => name.endsWith(BASE_SUFFIX);
-  const keep = (name) => side === "base" ? isBase(name) : !isBase(name);
-  const rename = (r) => side === "base" ? { ...r, backend: r.backend.slice(0, -BASE_SUFFIX.length) } : r;
-  return {
-    backends: measurement.backends.filter((r) => keep(r.backend)).map(rename),
-    runs: measurement.runs.filter((r) => keep(r.backend)).map(rename),
-    accuracy: measurement.accuracy.filter((r) => keep(r.backend)).map(rename),
-    // Parity is against the run's reference backend, a candidate backend: it belongs to the candidate side only.
-    parity: side === "candidate" ? measurement.parity.filter((r) => !isBase(r.backend)) : []
-  };
-}
-function compareOptions(config2, mode) {
-  return {
-    mode,
-    latency: config2.thresholds.latency,
-    perplexityDeltaFraction: config2.thresholds.perplexityDeltaFraction,
-    maxDegradedRateIncrease: config2.thresholds.maxDegradedRateIncrease,
-    allowEnvironmentChange: config2.compare.allowEnvironmentChange,
-    missingCell: config2.compare.missingCell,
-    seed: config2.seed
-  };
-}
-function verdictFile(results) {
-  return {
-    schemaVersion: results.schemaVersion,
-    decision: results.verdict.decision,
-    basis: results.verdict.basis,
-    mode: results.comparison?.mode ?? "no-baseline",
-    base: results.comparison?.base ?? null,
-    // What each cell's ratio and medianRatio are (a paired change is not a ratio of medians).
-    definitions: results.comparison ? ratioDefinitions(results.comparison.mode) : null,
-    reasons: results.verdict.reasons,
-    cells: results.comparison?.cells ?? [],
-    accuracy: { withinRun: results.accuracy?.rows ?? [], againstBase: results.comparison?.accuracy ?? [] }
-  };
 }
 
 // src/cli/progress.ts
@@ -50279,10 +50549,7 @@ async function runCommand(flags, io) {
   }
   const { results } = result;
   const v = results.verdict;
-  io.stdout.write(`verdict: ${v.decision} (${v.basis})
-`);
-  for (const r of v.reasons) io.stdout.write(`  ${r.decision}: ${r.subject}: ${r.message}
-`);
+  printVerdict(io, v);
   for (const b of results.backends) {
     const g2 = b.geomean;
     const figure = g2 ? `geomean median ${g2.latencyMs.toFixed(3)} ms over ${g2.scenarios} scenarios` : b.reason ?? "";
@@ -50293,6 +50560,12 @@ async function runCommand(flags, io) {
   io.stdout.write(`report: ${path12.join(outDir, OUTPUT_FILES.report)} (and ${others.join(", ")})
 `);
   return exitCodeOf(v.decision, flags.failOn);
+}
+function printVerdict(io, verdict) {
+  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})
+`);
+  for (const r of verdict.reasons) io.stdout.write(`  ${r.decision}: ${r.subject}: ${r.message}
+`);
 }
 function outDirFrom(io, out) {
   if (out.trim() === "") {
@@ -50308,48 +50581,29 @@ function resolveArgument(io, value) {
 function compareCommand(baseFile, candidateFile, flags, io) {
   const outDir = outDirFrom(io, flags.out);
   checkWritableDir(outDir, "output folder");
-  const base = readResultsFile(path12.resolve(io.cwd, baseFile), `base ${baseFile}`);
+  const basePath = path12.resolve(io.cwd, baseFile);
+  const base = readResultsFile(basePath, `base ${baseFile}`);
   const candidate = readResultsFile(path12.resolve(io.cwd, candidateFile), `candidate ${candidateFile}`);
   const config2 = flags.config ? configFrom(io, flags.config) : parseConfig(
     "model: { onnx: unused.onnx }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 1 } }\n",
     "<defaults>",
     io.cwd
   );
-  const comparison = compareResults(base, candidate, baseFile, compareOptions(config2, "stored"));
-  const verdict = decide({
-    cells: candidate.cells.map((c) => ({
-      backend: c.backend,
-      scenario: c.scenario,
-      status: c.status,
-      runs: c.runs,
-      degradedRuns: c.degradedRuns,
-      firstReason: null
-    })),
-    accuracy: null,
-    maxDegradedRate: config2.thresholds.maxDegradedRate,
-    comparison,
-    missingCellDecision: config2.compare.missingCell,
-    storedRegressionDecision: config2.compare.storedRegression,
-    unavailableBackendDecision: config2.unavailableBackend
-  });
-  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})
-`);
-  for (const c of comparison.cells) {
+  const judgement = judge(config2, candidate, { kind: "stored", base, label: basePath });
+  const { verdict, comparison } = judgement;
+  printVerdict(io, verdict);
+  for (const c of comparison?.cells ?? []) {
     const change = c.ratio === null ? "" : ` ${(100 * (c.ratio - 1)).toFixed(1)}%`;
     io.stdout.write(
       `  ${c.decision.padEnd(12)} ${c.backend} \xD7 ${c.scenario}:${change} ${num(c.baseMedianMs)} \u2192 ${num(c.candidateMedianMs)} ms; ${c.reason}
 `
     );
   }
-  for (const a of comparison.accuracy) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
+  for (const a of comparison?.accuracy ?? []) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}
 `);
   makeWritableDir(outDir, "output folder");
   const file2 = path12.join(outDir, OUTPUT_FILES.verdict);
-  writeFileSync2(
-    file2,
-    `${JSON.stringify({ decision: verdict.decision, basis: verdict.basis, mode: "stored", base: comparison.base, definitions: ratioDefinitions("stored"), reasons: verdict.reasons, cells: comparison.cells, accuracy: { againstBase: comparison.accuracy } }, null, 2)}
-`
-  );
+  writeVerdictFile(file2, { ...judgement, accuracy: candidate.accuracy });
   io.stdout.write(`verdict file: ${file2}
 `);
   return exitCodeOf(verdict.decision, flags.failOn);
@@ -50365,7 +50619,9 @@ function buildProgram(io, setExit) {
     "--base-model <onnx>",
     "same-run A/B: measure this base model interleaved with the candidate (recommended on noisy machines)"
   ).option("--store <dir>", "baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)").option("-q, --quiet", "no progress output").addOption(failOnOption()).action(async (flags) => setExit(await runCommand(flags, io)));
-  program2.command("compare").description("compare two results.json files offline (stored-baseline rules) and write verdict.json").argument("<base>", "the base results.json").argument("<candidate>", "the candidate results.json").option(
+  program2.command("compare").description(
+    "compare two results.json files offline (stored-baseline rules; the candidate's own gates count, as in run --baseline) and write verdict.json"
+  ).argument("<base>", "the base results.json").argument("<candidate>", "the candidate results.json").option(
     "-c, --config <file>",
     "take thresholds and compare settings from this config (default: the documented defaults)"
   ).option("-o, --out <dir>", "where verdict.json goes", DEFAULT_OUT_DIR).addOption(failOnOption()).action(

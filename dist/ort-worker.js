@@ -19930,14 +19930,8 @@ var configSchema = external_exports.strictObject({
       enabled: external_exports.boolean().default(true),
       batch: count(1, LIMITS.batch).default(2),
       seq_len: count(1, LIMITS.seqLen).default(64)
-    }).default({ enabled: true, batch: 2, seq_len: 64 })
-  }).default({
-    enabled: true,
-    max_tokens: 4096,
-    window: 256,
-    stride: 128,
-    parity: { enabled: true, batch: 2, seq_len: 64 }
-  }),
+    }).prefault({})
+  }).prefault({}),
   thresholds: external_exports.strictObject({
     /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
     perplexity_delta_fraction: external_exports.strictObject({
@@ -19945,7 +19939,7 @@ var configSchema = external_exports.strictObject({
       fp16: external_exports.number().min(0).default(5e-3),
       bf16: external_exports.number().min(0).default(0.01),
       int8: external_exports.number().min(0).default(0.02)
-    }).default({ fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 }),
+    }).prefault({}),
     /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
     max_degraded_rate: external_exports.number().min(0).max(1).default(0),
     /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
@@ -19958,7 +19952,7 @@ var configSchema = external_exports.strictObject({
       confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
       /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
       between_runs_fraction: external_exports.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction)
-    }).default(LATENCY_DEFAULTS),
+    }).prefault({}),
     /** Largest allowed rise of a cell's degraded rate against the baseline. */
     max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
     /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
@@ -19966,12 +19960,7 @@ var configSchema = external_exports.strictObject({
       max_abs_logit_delta: external_exports.number().min(0).optional(),
       min_top1_agreement: external_exports.number().min(0).max(1).optional()
     }).optional()
-  }).default({
-    perplexity_delta_fraction: { fp32: 1e-3, fp16: 5e-3, bf16: 0.01, int8: 0.02 },
-    max_degraded_rate: 0,
-    latency: LATENCY_DEFAULTS,
-    max_degraded_rate_increase: 0
-  }),
+  }).prefault({}),
   /** Resource limits of this run (README "Config reference", "Memory"). */
   limits: external_exports.strictObject({
     /**
@@ -19979,7 +19968,7 @@ var configSchema = external_exports.strictObject({
      * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
      */
     memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
-  }).default({}),
+  }).prefault({}),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
     /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
@@ -19998,12 +19987,7 @@ var configSchema = external_exports.strictObject({
     stored_regression: external_exports.enum(["warn", "fail"]).default("warn"),
     /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
     on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
-  }).default({
-    allow_environment_change: false,
-    missing_cell: "warn",
-    stored_regression: "warn",
-    on_bad_baseline: "error"
-  })
+  }).prefault({})
 });
 
 // src/backends/protocol.ts

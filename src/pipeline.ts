@@ -6,7 +6,7 @@ import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { Config } from './config/load.js';
-import { formatKeyPath } from './config/load.js';
+import { formatKeyPath, isSameRun } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
 import { UsageError } from './errors.js';
 import { tokensNeeded } from './measure/inputs.js';
@@ -130,7 +130,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const baselineArgument = options.baseline ?? config.compare.baselinePath;
   let baseline: { file: string; results: Results } | undefined;
   let baselineProblem: string | undefined;
-  if (baselineArgument && !config.compare.baseModelPath) {
+  if (baselineArgument && !isSameRun(config)) {
     try {
       baseline = loadBaseline(baselineArgument, options.baselineStore ?? defaultStoreDir());
     } catch (error) {
@@ -193,10 +193,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const measurement = await measureMatrix({
       config,
       baseModelPath: baseModel,
+      sameRun: isSameRun(config),
       inputTokens,
       accuracyTokens,
       record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
       rejectBaseModel: (backend, reason) => {
+        const spec = config.backends.find((b) => b.name === backend);
+        if (spec?.engine === 'pytorch') {
+          throw new UsageError(
+            `config error: ${config.locate(['compare', 'base_hf'])}: compare.base_hf: backend ${backend} could not load the base checkpoint ${config.compare.baseHfPath ?? ''}: ${reason}; expected a checkpoint this tool can run (nothing was measured)`,
+          );
+        }
         throw new UsageError(
           `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
         );
@@ -240,17 +247,20 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       });
     const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
     // The same-run base model's own results, judged on their own (it has no base): kept in results.json.
+    // The base's identity: its ONNX file, or (pytorch backends only) its checkpoint folder.
+    const baseCheckpoint = config.compare.baseHfPath ? backendModels.get(config.compare.baseHfPath) : undefined;
+    const baseFile = baseModelFile ?? baseCheckpoint;
+    const baseLabel = path.basename(baseModel ?? config.compare.baseHfPath ?? '');
     const base =
-      baseModel && baseModelFile
-        ? build(splitMeasurement(measurement, 'base'), { name: path.basename(baseModel), ...baseModelFile })
+      isSameRun(config) && baseFile
+        ? build(splitMeasurement(measurement, 'base'), { name: baseLabel, ...baseFile })
         : undefined;
     const sameRunBase = base ? withJudgement(base, judge(config, base, { kind: 'none' }), null) : null;
-    const against: Against =
-      base && baseModel
-        ? { kind: 'same-run', base, label: path.basename(baseModel) }
-        : baseline
-          ? { kind: 'stored', base: baseline.results, label: baseline.file }
-          : { kind: 'none', baselineProblem };
+    const against: Against = base
+      ? { kind: 'same-run', base, label: baseLabel }
+      : baseline
+        ? { kind: 'stored', base: baseline.results, label: baseline.file }
+        : { kind: 'none', baselineProblem };
     const results = withJudgement(candidate, judge(config, candidate, against), sameRunBase);
     writeVerdictFile(files.verdict, results);
     writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);

@@ -113,6 +113,11 @@ export interface Config {
   readonly locate: (keyPath: readonly (string | number)[]) => string;
 }
 
+/** Same-run A/B: a base model (onnxruntime backends) or base checkpoint (pytorch backends) is measured beside. */
+export function isSameRun(config: Config): boolean {
+  return config.compare.baseModelPath !== undefined || config.compare.baseHfPath !== undefined;
+}
+
 export interface LoadOverrides {
   /** --model: replaces model.onnx; relative to the working directory, not to the config file. */
   readonly modelPath?: string | undefined;

@@ -34,7 +34,10 @@ export interface RunRecord {
   readonly iterations: number;
   readonly status: 'ok' | 'degraded';
   readonly reason?: string;
+  /** The gated figure of every timed pass (what it covers: the backend's SessionInfo.timerCovers). */
   readonly latenciesMs: readonly number[];
+  /** GPU workers: as many end-to-end passes (host inputs in, logits out to the host), reported beside. */
+  readonly endToEndLatenciesMs?: readonly number[];
   readonly at: string;
 }
 

@@ -37,6 +37,11 @@ export interface MeasureInput {
    * candidate's (measure/pairing.ts); the base side's records have side 'base'.
    */
   readonly baseModelPath?: string | undefined;
+  /**
+   * Same-run A/B: true when a base is measured beside the candidate (onnxruntime backends: baseModelPath; pytorch
+   * backends: backendOptions.baseCheckpointPath).
+   */
+  readonly sameRun?: boolean;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
   readonly checkVocab?: (vocabSize: number) => void;
   /**
@@ -74,6 +79,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   // Every backend whose worker may have started, open or not: whatever is thrown below (a config error found once a
   // model is open, say), `finally` closes them all, so no worker process keeps this one alive.
   const started: Backend[] = [];
+  const sameRun = input.sameRun ?? input.baseModelPath !== undefined;
   try {
     for (const spec of config.backends) {
       const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
@@ -111,7 +117,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
             };
       emit(backendRecords, record);
       // One worker holds both models: the base side opened (or failed) with the candidate.
-      if (input.baseModelPath) emit(backendRecords, { ...record, side: 'base' });
+      if (sameRun) emit(backendRecords, { ...record, side: 'base' });
       input.progress?.({ phase: 'open', backend: spec.name, status: outcome.status });
       if (outcome.status === 'unavailable') continue;
       if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
@@ -135,7 +141,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     let sequence = 0;
     for (let repetition = 0; repetition < config.repetitions; repetition++) {
       // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
-      const openFirst = input.baseModelPath ? reopenBefore(repetition, config.repetitions) : null;
+      const openFirst = sameRun ? reopenBefore(repetition, config.repetitions) : null;
       if (openFirst) {
         for (const [name, entry] of open) {
           if (entry.degradedReason !== undefined) continue;
@@ -164,21 +170,36 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         let baseRecord: RunRecord | undefined;
         if (entry.degradedReason !== undefined) {
           record = { ...base, status: 'degraded', reason: entry.degradedReason, latenciesMs: [], at: now() };
-          if (input.baseModelPath) baseRecord = { ...record, side: 'base' };
+          if (sameRun) baseRecord = { ...record, side: 'base' };
         } else {
-          const paired = input.baseModelPath ? passOrder(repetition) : undefined;
+          const paired = sameRun ? passOrder(repetition) : undefined;
           const outcome = await entry.backend.run(
             { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
             timeoutMs,
           );
           record =
             outcome.status === 'ok'
-              ? { ...base, status: 'ok', latenciesMs: outcome.latenciesMs, at: now() }
+              ? {
+                  ...base,
+                  status: 'ok',
+                  latenciesMs: outcome.latenciesMs,
+                  ...(outcome.endToEndLatenciesMs ? { endToEndLatenciesMs: outcome.endToEndLatenciesMs } : {}),
+                  at: now(),
+                }
               : { ...base, status: 'degraded', reason: outcome.reason, latenciesMs: [], at: now() };
-          if (input.baseModelPath) {
+          if (sameRun) {
             baseRecord =
               outcome.status === 'ok'
-                ? { ...record, side: 'base', latenciesMs: outcome.baseLatenciesMs ?? [] }
+                ? {
+                    ...base,
+                    side: 'base',
+                    status: 'ok',
+                    latenciesMs: outcome.baseLatenciesMs ?? [],
+                    ...(outcome.baseEndToEndLatenciesMs
+                      ? { endToEndLatenciesMs: outcome.baseEndToEndLatenciesMs }
+                      : {}),
+                    at: record.at,
+                  }
                 : { ...record, side: 'base' };
           }
         }
@@ -197,7 +218,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       const tokens = input.accuracyTokens;
       const scorable = config.backends.filter((spec) => open.has(spec.name));
       // Same-run A/B scores the base model on every backend too (its records have side 'base').
-      const sides: Side[] = input.baseModelPath ? ['candidate', 'base'] : ['candidate'];
+      const sides: Side[] = sameRun ? ['candidate', 'base'] : ['candidate'];
       let done = 0;
       for (const spec of scorable) {
         const entry = open.get(spec.name);

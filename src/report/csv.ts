@@ -27,6 +27,9 @@ export const SUMMARY_COLUMNS = [
   'thr_mean_tok_s',
   'thr_mean_ci95_low',
   'thr_mean_ci95_high',
+  // GPU workers: the end-to-end figure beside the gated device-side one (empty elsewhere)
+  'e2e_median_ms',
+  'e2e_p95_ms',
   'reason',
 ] as const;
 
@@ -66,6 +69,8 @@ export function renderSummaryCsv(results: Results): string {
       t?.mean,
       t?.meanCi95?.[0],
       t?.meanCi95?.[1],
+      c.endToEnd?.medianMs,
+      c.endToEnd?.p95Ms,
       c.firstReason,
     ]
       .map(field)

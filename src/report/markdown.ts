@@ -132,6 +132,8 @@ export function renderMarkdown(results: Results): string {
   );
 
   out.push('## Per-scenario summary', '');
+  // GPU workers also time end to end (host ids in, host logits out): shown beside, never gated.
+  const endToEnd = results.cells.some((c) => c.endToEnd !== null);
   out.push(
     markdownTable([
       [
@@ -146,6 +148,7 @@ export function renderMarkdown(results: Results): string {
         'p95_ms',
         'p99_ms',
         'thr_tok_s',
+        ...(endToEnd ? ['e2e_median_ms', 'e2e_p95_ms'] : []),
       ],
       // Unavailable backends have no cells to show; the setup table says why.
       ...results.cells
@@ -163,10 +166,18 @@ export function renderMarkdown(results: Results): string {
           num(c.stats?.latencyMs.p95),
           num(c.stats?.latencyMs.p99),
           num(c.stats?.tokensPerSecond.atMedian),
+          ...(endToEnd ? [num(c.endToEnd?.medianMs), num(c.endToEnd?.p95Ms)] : []),
         ]),
     ]),
     '',
   );
+  if (endToEnd) {
+    out.push(
+      '`median_ms` … `thr_tok_s`: the gated figure (on a GPU worker the forward pass on the device); `e2e_*`: the same ' +
+        'passes end to end, host inputs to host logits (see "Backends and setup").',
+      '',
+    );
+  }
 
   if (results.accuracy) {
     const a = results.accuracy;

@@ -3,7 +3,8 @@
  * cell, per-backend geometric means and the accuracy gate. The verdict is decided once, after any comparison
  * (results/verdict.ts). Pure: the same records always give the same results.
  */
-import type { Config } from '../config/load.js';
+import { median, quantile } from 'simple-statistics';
+import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
 import { evaluateAccuracy } from '../gate/accuracy.js';
 import { cellFingerprint } from '../gate/fingerprint.js';
@@ -64,12 +65,13 @@ export function buildResults(input: BuildInput): MeasuredResults {
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== 'ok' ? (backendRecord.get(spec.name)?.reason ?? null) : null),
         repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        endToEnd: endToEndSummary(ok.flatMap((r) => r.endToEndLatenciesMs ?? [])),
         fingerprint: cellFingerprint(input.environment, spec, {
           batch: scenario.batch,
           seqLen: scenario.seqLen,
           warmup: config.warmup,
           iterations: config.iterations,
-          timing: config.compare.baseModelPath ? 'paired' : 'plain',
+          timing: isSameRun(config) ? 'paired' : 'plain',
         }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
@@ -149,4 +151,10 @@ export function buildResults(input: BuildInput): MeasuredResults {
     environment: input.environment,
     git: input.git,
   };
+}
+
+/** Median and 95th percentile of the pooled end-to-end passes (null when the worker reported none). */
+function endToEndSummary(latenciesMs: readonly number[]): CellResult['endToEnd'] {
+  if (latenciesMs.length === 0) return null;
+  return { medianMs: median([...latenciesMs]), p95Ms: quantile([...latenciesMs], 0.95), passes: latenciesMs.length };
 }

@@ -55,6 +55,11 @@ export const cellResultSchema = z
     stats: cellStatsSchema.nullable(),
     /** Every timed pass of every ok run, per repetition: what a later comparison resamples. */
     repetitionLatenciesMs: z.array(z.array(latencyMs)),
+    /**
+     * GPU workers' end-to-end passes (host inputs in, host logits out), all ok runs pooled: reported beside the
+     * gated device-side figure, never gated. null where the backend's timer is already end to end.
+     */
+    endToEnd: z.object({ medianMs: latencyMs, p95Ms: latencyMs, passes: positiveCount }).nullable().default(null),
     fingerprint: cellFingerprintSchema,
   })
   .refine((c) => c.degradedRuns <= c.runs, { error: 'expected degradedRuns ≤ runs', path: ['degradedRuns'] });

@@ -20,8 +20,14 @@ export const TEST_ENV: Environment = {
 };
 export const TEST_AT = '2026-11-28T00:00:00.000Z';
 
-/** One backend (onnxruntime-cpu) × one scenario (s, 1×8), one repetition per entry of `latenciesMs`. */
-export function validResults(latenciesMs: readonly (readonly number[])[] = [[1, 1.1, 1.2]]): Results {
+/**
+ * One backend (onnxruntime-cpu) × one scenario (s, 1×8), one repetition per entry of `latenciesMs`; with
+ * `endToEndLatenciesMs`, each repetition also carries end-to-end passes, as a GPU worker reports them.
+ */
+export function validResults(
+  latenciesMs: readonly (readonly number[])[] = [[1, 1.1, 1.2]],
+  endToEndLatenciesMs?: readonly (readonly number[])[],
+): Results {
   const config = parseConfig(
     `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: ${latenciesMs.length}\niterations: ${latenciesMs[0]?.length ?? 1}\n`,
     'tr118.yml',
@@ -47,6 +53,7 @@ export function validResults(latenciesMs: readonly (readonly number[])[] = [[1, 
         iterations: passes.length,
         status: 'ok',
         latenciesMs: passes,
+        ...(endToEndLatenciesMs ? { endToEndLatenciesMs: endToEndLatenciesMs[repetition] ?? [] } : {}),
         at,
       },
     })),

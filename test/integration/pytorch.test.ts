@@ -4,7 +4,7 @@
  * CUDA backend on a machine without a usable GPU. (The fixture's perplexity through both engines against the model
  * card is in matrix.test.ts.)
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planWindows } from '../../src/accuracy/perplexity.js';
@@ -89,6 +89,30 @@ describe('the accuracy gate between the checkpoint and its export', () => {
     const reason = results.verdict.reasons.find((r) => r.rule === 'accuracy' && r.subject === 'transformers-cpu');
     expect(reason?.message).toMatch(
       /^perplexity Δ -?0\.0[1-9]\d* exceeds the fp32 threshold 0\.001 against onnxruntime-cpu/,
+    );
+  });
+});
+
+describe('same-run A/B of two checkpoints in one worker', () => {
+  it('pairs the passes and gates the candidate checkpoint against the base checkpoint', async () => {
+    const noisyBase = perturbedFixture(path.join(tempDir(), 'noisy-base'), 0.03, 0, FIXTURE_HF);
+    const body = `backends: [transformers-cpu]\n${SMALL.replace('reference: onnxruntime-cpu', 'parity: { enabled: false }')}compare: { base_hf: ${noisyBase} }\n`;
+    const { results } = await run(body);
+    expect(results.comparison?.mode).toBe('same-run');
+    expect(results.comparison?.cells.map((c) => c.ratio !== null)).toEqual([true, true]);
+    expect(results.sameRunBase?.model.path).toBe(noisyBase);
+    const againstBase = results.comparison!.accuracy.find((a) => a.backend === 'transformers-cpu')!;
+    expect(againstBase.decision).toBe('fail');
+    expect(results.verdict.decision).toBe('fail');
+  });
+
+  it('a base checkpoint the worker cannot load stops the run with a usage error naming compare.base_hf', async () => {
+    const broken = path.join(tempDir(), 'broken-base');
+    cpSync(FIXTURE_HF, broken, { recursive: true });
+    writeFileSync(path.join(broken, 'model.safetensors'), 'not a safetensors file');
+    const body = `backends: [transformers-cpu]\n${SMALL.replace('reference: onnxruntime-cpu', 'parity: { enabled: false }')}compare: { base_hf: ${broken} }\n`;
+    await expect(run(body)).rejects.toThrow(
+      /^config error: .*tr118\.yml:\d+:\d+: compare\.base_hf: backend transformers-cpu could not load the base checkpoint .*broken-base: base checkpoint/,
     );
   });
 });

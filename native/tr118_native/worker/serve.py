@@ -71,7 +71,10 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, log: Any) -> None:
         try:
             reply, payload = worker.handle(request)
         except WorkerError as failure:
-            reply, payload = {"type": "error", "id": rid, "kind": failure.kind, "message": failure.message}, None
+            reply = {"type": "error", "id": rid, "kind": failure.kind, "message": failure.message}
+            if failure.model is not None:
+                reply["model"] = failure.model
+            payload = None
         except Exception as error:  # any other error is this request's failure, with its trace in the log
             traceback.print_exc(file=log)
             message = f"{type(error).__name__}: {error}"

@@ -141,7 +141,19 @@ class TorchEngine:
         if self.spec.inter_op_threads > 0:
             self.torch.set_num_interop_threads(self.spec.inter_op_threads)
         base = request.get("baseModelPath")
-        load_base = (lambda: TorchModel(self.torch, self.spec, Path(base))) if base else (lambda: None)
+
+        def load_base() -> TorchModel | None:
+            if not base:
+                return None
+            try:
+                return TorchModel(self.torch, self.spec, Path(base))
+            except WorkerError as error:
+                raise WorkerError(error.kind, f"base checkpoint {base}: {error.message}", model="base") from None
+            except Exception as error:
+                raise WorkerError(
+                    "failed", f"base checkpoint {base}: {type(error).__name__}: {error}", model="base"
+                ) from None
+
         # The model loaded first is the one measured slightly slower in a paired run; the runner swaps halfway.
         self.base = load_base() if request.get("baseFirst") else None
         self.candidate = TorchModel(self.torch, self.spec, self.spec.checkpoint)
