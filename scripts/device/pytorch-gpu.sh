@@ -6,7 +6,9 @@
 # onnxruntime-node carried in (../shared/tools/device-pack.sh node_modules/onnxruntime-node
 # node_modules/onnxruntime-common; bench/torch-harness.ts bundled to .carry/torch-harness.mjs), then
 #   source .carry/unpack.sh; bash scripts/device/pytorch-gpu.sh MODEL
-# Writes $OUT/MODEL/{results.json,report.md,torch-harness.json}; prints a short table last.
+# REPETITIONS / ITERATIONS override the default matrix's (GPT-2 small on the CPU backends takes minutes per cell).
+# Writes $OUT/MODEL/results/* as it measures (a run cut short still returns results.jsonl) and
+# $OUT/MODEL/torch-harness.json; prints a short table last.
 set -uo pipefail
 model=${1:-fixture}
 repo=$(pwd)
@@ -33,14 +35,16 @@ esac
 sed -e "s#^  onnx: .*#  onnx: $onnx#" -e "s#^  hf: .*#  hf: $hf#" -e "s#^  context_tokens: .*#  context_tokens: $context#" \
   -e "s#^  name: .*#  name: $model#" -e "s#^  tokens: \.\./model/#  tokens: $repo/fixtures/model/#" \
   -e 's#^  - onnxruntime-cpu$#  - transformers-cpu\n  - onnxruntime-cpu\n  - transformers-gpu\n  - transformers-gpu-compile#' \
+  -e "s#^repetitions: .*#repetitions: ${REPETITIONS:-10}#" -e "s#^iterations: .*#iterations: ${ITERATIONS:-40}#" \
   "$repo/fixtures/configs/default.yml" > "$work/tr118.yml"
 t0=$SECONDS
-node "$repo/dist/cli.js" run -c "$work/tr118.yml" -o "$work/results" > "$work/run.log" 2>&1
+timeout "${RUN_SECONDS:-420}" node "$repo/dist/cli.js" run -c "$work/tr118.yml" -o "$out/results" > "$out/run.log" 2>&1
 echo "tr118 run: exit $? in $((SECONDS - t0)) s"
-tail -n 25 "$work/run.log"
-cp "$work/results/results.json" "$work/results/report.md" "$out/"
+tail -n 25 "$out/run.log"
+rm -f "$out/results/summary.csv" "$out/results/manifest.json"
 
 node .carry/torch-harness.mjs --device cuda --checkpoint "$hf" --name "$model" --out "$out/torch-harness.json" \
+  --blocks "${HARNESS_BLOCKS:-10}" --iterations "${HARNESS_ITERATIONS:-100}" \
   --notes "device run: scripts/device/pytorch-gpu.sh $model" 2>&1 | tail -3
 
 # The table: per cell median / p95 / 95% CI of the median (gated figure) and end-to-end median; compile; PPL.
@@ -55,4 +59,4 @@ for (const c of r.cells) {
 for (const b of r.backends) console.log(`${b.spec.name}: ${b.status}; open ${f(b.session?.openMs)} ms; compile ${f(b.session?.compileMs)} ms; ${b.reason ?? ""}`);
 for (const a of r.accuracy?.rows ?? []) console.log(`PPL ${a.backend}: ${a.perplexity?.toFixed(4)} (Δ ${a.deltaFraction})`);
 console.log(`verdict: ${r.verdict.decision}`);
-' "$out/results.json"
+' "$out/results/results.json"
