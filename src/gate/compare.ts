@@ -5,7 +5,7 @@
  */
 import { median, probit } from 'simple-statistics';
 import { z } from 'zod';
-import { PRECISIONS, type Precision } from '../config/schema.js';
+import { PRECISIONS, type LatencyThresholds, type Precision } from '../config/schema.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { bootstrapRatio } from '../stats/ratio.js';
 import { intervalSchema } from '../stats/summary.js';
@@ -13,18 +13,6 @@ import { fingerprintDifferences, type CellFingerprint } from './fingerprint.js';
 
 export const COMPARISON_MODES = ['same-run', 'stored'] as const;
 export type ComparisonMode = (typeof COMPARISON_MODES)[number];
-
-export interface LatencyThresholds {
-  /** Fail when the median is slower by more than this fraction (and significant, and above the floor). */
-  readonly failFraction: number;
-  readonly warnFraction: number;
-  /** Changes smaller than this many milliseconds never fail or warn, whatever their percentage. */
-  readonly minEffectMs: number;
-  /** Confidence of the interval on the ratio, e.g. 0.95. */
-  readonly confidence: number;
-  /** Stored baselines: ± fraction within which 95% of process-to-process shifts stay (widens the interval). */
-  readonly betweenRunsFraction: number;
-}
 
 export interface CompareOptions {
   readonly mode: ComparisonMode;
