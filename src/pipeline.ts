@@ -9,7 +9,7 @@ import type { Config } from './config/load.js';
 import { isSameRun } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
 import { formatKeyPath, UsageError } from './errors.js';
-import { tokensNeeded } from './measure/inputs.js';
+import { tokensNeeded } from './measure/batches.js';
 import { checkLogitsMemory, memoryBudget, type PassShape } from './measure/memory.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {

@@ -130,9 +130,9 @@ const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
 const signedPct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${pct(fraction)}`;
 const ms = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)} ms`;
 
-type Cell = ComparableResults['cells'][number];
+type ComparedCell = ComparableResults['cells'][number];
 
-function cellMedian(cell: Cell): number | null {
+function cellMedian(cell: ComparedCell): number | null {
   const all = cell.repetitionLatenciesMs.flat();
   return all.length > 0 ? median(all) : null;
 }
@@ -217,10 +217,10 @@ export function compareResults(
   label: string,
   options: CompareOptions,
 ): Comparison {
-  const key = (c: Cell): string => `${c.backend}\u0000${c.scenario}`;
+  const key = (c: ComparedCell): string => `${c.backend}\u0000${c.scenario}`;
   const baseCells = new Map(base.cells.map((c) => [key(c), c]));
   const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
-  const measured = (c: Cell | undefined): c is Cell =>
+  const measured = (c: ComparedCell | undefined): c is ComparedCell =>
     c !== undefined && c.repetitionLatenciesMs.some((r) => r.length > 0);
   const cells: CellComparison[] = [];
   let index = 0;
