@@ -19,7 +19,7 @@ import {
 } from '../src/backends/presets.js';
 import { ProcessBackend } from '../src/backends/process-backend.js';
 import { readFileSync } from 'node:fs';
-import { scenarioBatch } from '../src/measure/inputs.js';
+import { scenarioBatch } from '../src/measure/batches.js';
 import { fixturePath } from '../src/paths.js';
 import { parseBenchFlags, startBenchRecord } from './record.js';
 

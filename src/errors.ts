@@ -25,3 +25,16 @@ export function describeError(error: unknown): string {
     return String(error);
   }
 }
+
+/**
+ * A key path as a config or JSON error names it: `thresholds.latency.fail_fraction`, `cells[3].stats`. Every reader
+ * of a file (config, results.json, the event payload) words its errors with it, so it lives with the errors.
+ */
+export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of keyPath) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}

@@ -6,10 +6,10 @@ import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { Config } from './config/load.js';
-import { formatKeyPath, isSameRun } from './config/load.js';
+import { isSameRun } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
-import { UsageError } from './errors.js';
-import { tokensNeeded } from './measure/inputs.js';
+import { formatKeyPath, UsageError } from './errors.js';
+import { tokensNeeded } from './measure/batches.js';
 import { checkLogitsMemory, memoryBudget, type PassShape } from './measure/memory.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {

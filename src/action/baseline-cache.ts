@@ -17,19 +17,20 @@ export function baselineCacheKey(branch: string, env: NodeJS.ProcessEnv): string
   return `${baselineCachePrefix(branch)}${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
 }
 
-export interface CacheOutcome {
+/** A best-effort cache call, like github/api.ts's Attempt: whether it did what was asked, in words either way. */
+export interface CacheAttempt {
   readonly ok: boolean;
   readonly message: string;
 }
 
-function unavailable(): CacheOutcome | undefined {
+function unavailable(): CacheAttempt | undefined {
   return cache.isFeatureAvailable()
     ? undefined
     : { ok: false, message: 'the Actions cache service is not available on this runner (ACTIONS_RESULTS_URL unset)' };
 }
 
 /** Restores the newest saved baseline of `branch` to `file` (the path it was saved from). */
-export async function restoreBaselineFromCache(file: string, branch: string): Promise<CacheOutcome> {
+export async function restoreBaselineFromCache(file: string, branch: string): Promise<CacheAttempt> {
   const missing = unavailable();
   if (missing) return missing;
   const prefix = baselineCachePrefix(branch);
@@ -39,7 +40,7 @@ export async function restoreBaselineFromCache(file: string, branch: string): Pr
     : { ok: false, message: `no baseline of ${branch} in the Actions cache (key prefix ${prefix})` };
 }
 
-export async function saveBaselineToCache(file: string, branch: string, env: NodeJS.ProcessEnv): Promise<CacheOutcome> {
+export async function saveBaselineToCache(file: string, branch: string, env: NodeJS.ProcessEnv): Promise<CacheAttempt> {
   const missing = unavailable();
   if (missing) return missing;
   const key = baselineCacheKey(branch, env);

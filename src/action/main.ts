@@ -1,8 +1,8 @@
 /**
- * The Action: inputs → an outcome (measured by the same pipeline as the CLI, or merged from the parts of a split
- * matrix) → job summary, sticky PR comment, commit status, annotations, outputs, exit code. Only src/action and
- * src/github know about GitHub; a comment or status that fails never loses the verdict (it falls back to the job
- * summary with a warning).
+ * The Action: inputs → a publication (the verdict, measured by the same pipeline as the CLI or merged from the parts
+ * of a split matrix, and what to show of it) → job summary, sticky PR comment, commit status, annotations, outputs,
+ * exit code. Only src/action and src/github know about GitHub; a comment or status that fails never loses the
+ * verdict (it falls back to the job summary with a warning).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,10 +24,10 @@ import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
 import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
-import { provisionOnnxRuntime } from './onnxruntime.js';
+import { provisionOnnxRuntime } from './provision-onnxruntime.js';
 
-/** What a run decided and what to show: the same whether it measured or merged parts. */
-interface Outcome {
+/** What a run decided and what to show of it: the same whether it measured or merged parts. */
+interface Publication {
   readonly decision: Decision;
   readonly basis: string;
   readonly reasons: readonly (GateReason & { readonly part?: string })[];
@@ -51,9 +51,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       return;
     }
     if (inputs.workingDirectory) changeDirectory(inputs.workingDirectory);
-    const outcome =
+    const publication =
       inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
-    await publish(outcome, inputs, event, env);
+    await publish(publication, inputs, event, env);
   } catch (error) {
     if (error instanceof UsageError) core.setFailed(`tr118: ${error.message}`);
     else core.setFailed(`tr118: internal error: ${describeError(error)}`);
@@ -61,7 +61,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 }
 
 /** gate and baseline: measure the matrix here (baseline: and store the result as this branch's baseline). */
-async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.ProcessEnv, cwd: string): Promise<Outcome> {
+async function measure(
+  inputs: ActionInputs,
+  event: EventInfo,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<Publication> {
   const notes: string[] = [];
   core.startGroup('tr118: config');
   const configFile = inputs.config
@@ -152,7 +157,7 @@ async function measure(inputs: ActionInputs, event: EventInfo, env: NodeJS.Proce
 }
 
 /** merge: the parts of a split matrix, measured by other jobs, become one verdict, comment and status. */
-async function merge(inputs: ActionInputs, cwd: string): Promise<Outcome> {
+async function merge(inputs: ActionInputs, cwd: string): Promise<Publication> {
   const patterns = inputs.results.map((p) => path.resolve(cwd, p)).join('\n');
   const files = (await (await glob.create(patterns, { matchDirectories: false })).glob()).sort();
   const parts = readParts(files);
@@ -184,15 +189,15 @@ async function merge(inputs: ActionInputs, cwd: string): Promise<Outcome> {
   };
 }
 
-/** Outputs, annotations, the comment, the status, the job summary and the exit code, from any outcome. */
-async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: NodeJS.ProcessEnv): Promise<void> {
-  const notes = [...o.notes];
-  core.setOutput(OUTPUTS.verdict, o.decision);
-  core.setOutput(OUTPUTS.reportPath, o.reportPath);
-  core.setOutput(OUTPUTS.resultsPath, o.resultsPath);
-  core.setOutput(OUTPUTS.regressions, String(o.regressions));
+/** Outputs, annotations, the comment, the status, the job summary and the exit code, from any publication. */
+async function publish(p: Publication, inputs: ActionInputs, event: EventInfo, env: NodeJS.ProcessEnv): Promise<void> {
+  const notes = [...p.notes];
+  core.setOutput(OUTPUTS.verdict, p.decision);
+  core.setOutput(OUTPUTS.reportPath, p.reportPath);
+  core.setOutput(OUTPUTS.resultsPath, p.resultsPath);
+  core.setOutput(OUTPUTS.regressions, String(p.regressions));
   // Annotations are plain text: one line, no mention, reference or link from a model or part name.
-  for (const r of o.reasons) {
+  for (const r of p.reasons) {
     const title = escapeUntrusted(`tr118: ${r.part ? `${r.part}: ` : ''}${r.subject}`, 'plain');
     const message = escapeUntrusted(r.message, 'plain');
     if (r.decision === 'fail') core.error(message, { title });
@@ -211,10 +216,10 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
     if (inputs.comment === 'on-change') {
       const existing = await api.findComment(event.pullRequest.number, COMMENT_MARKER);
       // On change: post when there is something to say, or keep an existing comment up to date.
-      post = o.decision !== 'pass' || (existing.ok && existing.value !== null);
+      post = p.decision !== 'pass' || (existing.ok && existing.value !== null);
     }
     if (post) {
-      const posted = await api.upsertComment(event.pullRequest.number, COMMENT_MARKER, o.commentBody(runUrl));
+      const posted = await api.upsertComment(event.pullRequest.number, COMMENT_MARKER, p.commentBody(runUrl));
       if (posted.ok) commentUrl = posted.value.url;
       else {
         core.warning(`tr118: could not post the PR comment (${posted.error}); the report is in the job summary.`);
@@ -223,10 +228,10 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
     }
     // The status follows fail-on, as the step's exit code does: one rule, so a required check is never greener than
     // the step (an inconclusive run is a failure unless fail-on says fail or never).
-    const state = failsOn(o.decision, inputs.failOn) ? 'failure' : 'success';
-    const tolerated = state === 'success' && o.decision !== 'pass' ? ` (fail-on: ${inputs.failOn})` : '';
+    const state = failsOn(p.decision, inputs.failOn) ? 'failure' : 'success';
+    const tolerated = state === 'success' && p.decision !== 'pass' ? ` (fail-on: ${inputs.failOn})` : '';
     const description = escapeUntrusted(
-      `${o.decision}${tolerated}: ${o.reasons.find((r) => r.decision === o.decision)?.message ?? o.basis}`,
+      `${p.decision}${tolerated}: ${p.reasons.find((r) => r.decision === p.decision)?.message ?? p.basis}`,
       'plain',
     );
     const status = await api.setStatus(event.pullRequest.headSha, state, description, runUrl);
@@ -239,14 +244,14 @@ async function publish(o: Outcome, inputs: ActionInputs, event: EventInfo, env: 
   }
   core.setOutput(OUTPUTS.commentUrl, commentUrl);
   if (env.GITHUB_STEP_SUMMARY) {
-    await core.summary.addRaw([...notes, '', o.summaryMarkdown].join('\n')).write();
+    await core.summary.addRaw([...notes, '', p.summaryMarkdown].join('\n')).write();
   } else {
     // Older GHES runners and local runs have no job summary: the report file is still there.
-    core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${o.reportPath}`);
+    core.warning(`tr118: no job summary on this runner (GITHUB_STEP_SUMMARY unset); the report is ${p.reportPath}`);
   }
 
-  if (failsOn(o.decision, inputs.failOn))
-    core.setFailed(`tr118: verdict ${o.decision} (${escapeUntrusted(o.basis, 'plain')}); fail-on: ${inputs.failOn}`);
+  if (failsOn(p.decision, inputs.failOn))
+    core.setFailed(`tr118: verdict ${p.decision} (${escapeUntrusted(p.basis, 'plain')}); fail-on: ${inputs.failOn}`);
 }
 
 /** The webhook payload at GITHUB_EVENT_PATH (none outside a workflow): validated, or a clear error naming the file. */

@@ -11,6 +11,10 @@ export type Side = 'candidate' | 'base';
 /** Same-run A/B: which side's pass opens a run's alternating A B A B … pattern. */
 export type PairedOrder = 'candidate-first' | 'base-first';
 
+/**
+ * An outcome is what a backend call returned: ok with its figures, or a status and a reason (never thrown). A cell's
+ * outcome in the verdict (gate/verdict.ts CellOutcome) is the same word summed over runs.
+ */
 export type OpenOutcome =
   | { readonly status: 'ok'; readonly info: SessionInfo }
   /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */

@@ -25,10 +25,9 @@ import {
   DEFAULT_LOGITS_OUTPUT,
   type BackendSpec,
 } from '../backends/presets.js';
-import { UsageError } from '../errors.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
-import type { LatencyThresholds } from '../gate/compare.js';
-import { configSchema, type Precision, type RawConfig } from './schema.js';
+import { configSchema, type LatencyThresholds, type Precision, type RawConfig } from './schema.js';
 
 export interface Scenario {
   readonly name: string;
@@ -123,15 +122,6 @@ export interface LoadOverrides {
   readonly modelPath?: string | undefined;
   /** --base-model: same-run A/B against this ONNX; relative to the working directory. */
   readonly baseModelPath?: string | undefined;
-}
-
-export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of keyPath) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(top level)' : out;
 }
 
 function describeValue(value: unknown): string {

@@ -56,6 +56,23 @@ export const LATENCY_DEFAULTS = {
   confidence: 0.95,
   between_runs_fraction: 0.1,
 } as const;
+
+/**
+ * thresholds.latency after loading (config/load.ts), as the comparison reads it (gate/compare.ts): defined here,
+ * below both of its users, so that the config does not import the gate.
+ */
+export interface LatencyThresholds {
+  /** Fail when the median is slower by more than this fraction (and significant, and above the floor). */
+  readonly failFraction: number;
+  readonly warnFraction: number;
+  /** Changes smaller than this many milliseconds never fail or warn, whatever their percentage. */
+  readonly minEffectMs: number;
+  /** Confidence of the interval on the ratio, e.g. 0.95. */
+  readonly confidence: number;
+  /** Stored baselines: ± fraction within which 95% of process-to-process shifts stay (widens the interval). */
+  readonly betweenRunsFraction: number;
+}
+
 const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
 
 /** A backend entry written as an object: a preset name with overrides, or a new backend with its engine. */

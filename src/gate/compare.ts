@@ -5,7 +5,7 @@
  */
 import { median, probit } from 'simple-statistics';
 import { z } from 'zod';
-import { PRECISIONS, type Precision } from '../config/schema.js';
+import { PRECISIONS, type LatencyThresholds, type Precision } from '../config/schema.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { bootstrapRatio } from '../stats/ratio.js';
 import { intervalSchema } from '../stats/summary.js';
@@ -13,18 +13,6 @@ import { fingerprintDifferences, type CellFingerprint } from './fingerprint.js';
 
 export const COMPARISON_MODES = ['same-run', 'stored'] as const;
 export type ComparisonMode = (typeof COMPARISON_MODES)[number];
-
-export interface LatencyThresholds {
-  /** Fail when the median is slower by more than this fraction (and significant, and above the floor). */
-  readonly failFraction: number;
-  readonly warnFraction: number;
-  /** Changes smaller than this many milliseconds never fail or warn, whatever their percentage. */
-  readonly minEffectMs: number;
-  /** Confidence of the interval on the ratio, e.g. 0.95. */
-  readonly confidence: number;
-  /** Stored baselines: ± fraction within which 95% of process-to-process shifts stay (widens the interval). */
-  readonly betweenRunsFraction: number;
-}
 
 export interface CompareOptions {
   readonly mode: ComparisonMode;
@@ -142,9 +130,9 @@ const pct = (fraction: number): string => `${(fraction * 100).toFixed(1)}%`;
 const signedPct = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${pct(fraction)}`;
 const ms = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(3)} ms`;
 
-type Cell = ComparableResults['cells'][number];
+type ComparedCell = ComparableResults['cells'][number];
 
-function cellMedian(cell: Cell): number | null {
+function cellMedian(cell: ComparedCell): number | null {
   const all = cell.repetitionLatenciesMs.flat();
   return all.length > 0 ? median(all) : null;
 }
@@ -229,10 +217,10 @@ export function compareResults(
   label: string,
   options: CompareOptions,
 ): Comparison {
-  const key = (c: Cell): string => `${c.backend}\u0000${c.scenario}`;
+  const key = (c: ComparedCell): string => `${c.backend}\u0000${c.scenario}`;
   const baseCells = new Map(base.cells.map((c) => [key(c), c]));
   const candidateCells = new Map(candidate.cells.map((c) => [key(c), c]));
-  const measured = (c: Cell | undefined): c is Cell =>
+  const measured = (c: ComparedCell | undefined): c is ComparedCell =>
     c !== undefined && c.repetitionLatenciesMs.some((r) => r.length > 0);
   const cells: CellComparison[] = [];
   let index = 0;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { BackendSpec } from '../backends/presets.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { Environment } from '../env/collect.js';
-import { configHash } from '../report/manifest.js';
+import { configHash } from '../model/hash.js';
 
 /** plain: one model per worker; paired: same-run A/B, two sessions alternating, thread pools not spinning. */
 export const TIMINGS = ['plain', 'paired'] as const;

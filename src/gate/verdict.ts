@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
-import type { AccuracyGate } from './accuracy.js';
+import type { AccuracyGate } from './accuracy-gate.js';
 import type { CellDecision, Comparison } from './compare.js';
 
 export const DECISIONS = ['pass', 'warn', 'fail', 'inconclusive'] as const;

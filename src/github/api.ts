@@ -13,7 +13,11 @@ export interface Repo {
   readonly repo: string;
 }
 
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+/**
+ * A best-effort call to GitHub: its value, or what went wrong in words (returned, not thrown, so a failed comment or
+ * status falls back to the job summary). "Outcome" is what a backend call returned (backends/types.ts).
+ */
+export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 type Client = ReturnType<typeof getOctokit>;
 
@@ -57,7 +61,7 @@ export class GitHubApi {
     issueNumber: number,
     marker: string,
     body: string,
-  ): Promise<Outcome<{ url: string; updated: boolean }>> {
+  ): Promise<Attempt<{ url: string; updated: boolean }>> {
     try {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
         ...this.repo,
@@ -77,7 +81,7 @@ export class GitHubApi {
   }
 
   /** The comment with the marker, if any (for comment: on-change). */
-  async findComment(issueNumber: number, marker: string): Promise<Outcome<string | null>> {
+  async findComment(issueNumber: number, marker: string): Promise<Attempt<string | null>> {
     try {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
         ...this.repo,
@@ -96,7 +100,7 @@ export class GitHubApi {
     state: 'success' | 'failure' | 'error',
     description: string,
     targetUrl: string | undefined,
-  ): Promise<Outcome<null>> {
+  ): Promise<Attempt<null>> {
     try {
       await this.octokit.rest.repos.createCommitStatus({
         ...this.repo,

@@ -3,8 +3,7 @@
  * payload is validated here (only the fields used), so a malformed one is a clear error naming the file and key.
  */
 import { z } from 'zod';
-import { formatKeyPath } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 
 export interface PullRequestInfo {
   readonly number: number;

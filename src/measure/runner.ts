@@ -7,10 +7,10 @@ import { shuffle } from 'simple-statistics';
 import { createBackend, type BackendFactoryOptions } from '../backends/index.js';
 import type { BackendSpec } from '../backends/presets.js';
 import type { Backend } from '../backends/types.js';
-import { formatKeyPath, type Config, type Scenario } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import type { Config, Scenario } from '../config/load.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 import { seededRandom } from '../stats/random.js';
-import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './inputs.js';
+import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './batches.js';
 import { logitsParity } from '../accuracy/parity.js';
 import { chooseReference } from '../accuracy/reference.js';
 import { passOrder, reopenBefore, type Side } from './pairing.js';
@@ -51,7 +51,7 @@ export interface MeasureInput {
   readonly rejectBaseModel?: (backend: string, reason: string) => never;
 }
 
-interface Cell {
+interface PlannedCell {
   readonly backend: BackendSpec;
   readonly scenario: Scenario;
   readonly batch: ScenarioBatch;
@@ -127,7 +127,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       });
     }
 
-    const cells: Cell[] = config.backends
+    const cells: PlannedCell[] = config.backends
       .filter((spec) => open.has(spec.name))
       .flatMap((backend) =>
         config.scenarios.map((scenario) => ({

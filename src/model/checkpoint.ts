@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { formatKeyPath } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 import { isGitLfsPointer, sha256File, type ModelFile } from './source.js';
 
 /** Model classes transformers' AutoModelForCausalLM loads: GPT2LMHeadModel, LlamaForCausalLM, … */

@@ -2,9 +2,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
-import { formatKeyPath } from '../config/load.js';
 import { byteTokens, hfTokens } from '../accuracy/tokenize.js';
-import { UsageError } from '../errors.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 
 export interface ModelFile {
   readonly path: string;

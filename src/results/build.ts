@@ -6,7 +6,7 @@
 import { median, quantile } from 'simple-statistics';
 import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
-import { evaluateAccuracy } from '../gate/accuracy.js';
+import { decideAccuracy } from '../gate/accuracy-gate.js';
 import { cellFingerprint } from '../gate/fingerprint.js';
 import type { Measurement, RunRecord } from '../measure/records.js';
 import { geomeanAcrossScenarios, summarizeCell } from '../stats/summary.js';
@@ -106,7 +106,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
   });
 
   const accuracyGate = config.accuracy.enabled
-    ? evaluateAccuracy({
+    ? decideAccuracy({
         specs: config.backends,
         backends: measurement.backends,
         records: measurement.accuracy,

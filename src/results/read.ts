@@ -5,9 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { formatKeyPath } from '../config/load.js';
 import { toolVersion } from '../env/collect.js';
-import { UsageError } from '../errors.js';
+import { formatKeyPath, UsageError } from '../errors.js';
 import { RESULTS_SCHEMA_VERSION, resultsSchema, type Results } from './schema.js';
 
 /** Validates parsed JSON as a result; `what` names it in errors ("baseline /path/x.json"). */

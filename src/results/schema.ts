@@ -11,7 +11,7 @@ import { backendSpecSchema, sessionInfoSchema } from '../backends/protocol.js';
 import { configSchema } from '../config/schema.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { environmentSchema, gitStateSchema } from '../env/collect.js';
-import { accuracyGateSchema, accuracyRowSchema } from '../gate/accuracy.js';
+import { accuracyGateSchema, accuracyRowSchema } from '../gate/accuracy-gate.js';
 import { comparisonSchema } from '../gate/compare.js';
 import { cellFingerprintSchema } from '../gate/fingerprint.js';
 import { verdictSchema } from '../gate/verdict.js';

@@ -9,9 +9,9 @@ import {
   ratioDefinitions,
   type ComparableResults,
   type CompareOptions,
-  type LatencyThresholds,
 } from '../../src/gate/compare.js';
 import { parseConfig } from '../../src/config/load.js';
+import type { LatencyThresholds } from '../../src/config/schema.js';
 import { toolVersion, type Environment } from '../../src/env/collect.js';
 import { UsageError } from '../../src/errors.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keepEntry, pinnedPackages, runtimeCacheKey, tarballUrl } from '../../src/action/onnxruntime.js';
+import { keepEntry, pinnedPackages, runtimeCacheKey, tarballUrl } from '../../src/action/provision-onnxruntime.js';
 import { tempDir } from '../helpers/fixture.js';
 
 describe('ONNX Runtime provisioning for the Action', () => {

@@ -1,6 +1,6 @@
 /**
  * Where onnxruntime-node comes from. From an npm install it is a normal dependency; the Action runs from a checkout
- * without node_modules, so it provisions the package (src/action/onnxruntime.ts) and names the folder in
+ * without node_modules, so it provisions the package (src/action/provision-onnxruntime.ts) and names the folder in
  * TR118_ONNXRUNTIME_NODE, which worker processes inherit. Nothing imports onnxruntime-node statically, so the
  * bundles load without it and the first use says what is missing.
  */

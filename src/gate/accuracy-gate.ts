@@ -1,7 +1,7 @@
 /**
  * The accuracy gate: each backend's perplexity against the reference backend's, under the threshold of the
  * backend's precision class, plus logits parity where thresholds are set. A backend whose perplexity could not be
- * computed never passes. Pure.
+ * computed never passes. Pure. It judges figures that src/accuracy/ computes (perplexity, logits parity).
  */
 import { perplexityFromNll } from '../accuracy/perplexity.js';
 import { chooseReference } from '../accuracy/reference.js';
@@ -73,7 +73,7 @@ export function formatFraction(value: number): string {
   return Number(value.toPrecision(3)).toString();
 }
 
-export function evaluateAccuracy(input: AccuracyGateInput): AccuracyGate {
+export function decideAccuracy(input: AccuracyGateInput): AccuracyGate {
   const { thresholds } = input;
   const byName = new Map(input.records.map((r) => [r.backend, r]));
   const parityByName = new Map(input.parity.map((p) => [p.backend, p]));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scenarioBatch, tokensNeeded } from '../../src/measure/inputs.js';
+import { scenarioBatch, tokensNeeded } from '../../src/measure/batches.js';
 import { repetitionOrder } from '../../src/measure/runner.js';
 
 const tokens = Array.from({ length: 1000 }, (_, i) => (i * 37) % 997);

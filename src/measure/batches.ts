@@ -1,5 +1,5 @@
 /**
- * Scenario inputs: rows of real tokens cut from held-out text, each row from a different place, so a batch is
+ * Scenario batches: rows of real tokens cut from held-out text, each row from a different place, so a batch is
  * never one prompt repeated; no padding, so every token counted in throughput is a real one. Pure.
  */
 
