@@ -23729,6 +23729,14 @@ function describeError(error62) {
     return String(error62);
   }
 }
+function formatKeyPath(keyPath) {
+  let out = "";
+  for (const key of keyPath) {
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out === "" ? String(key) : `.${String(key)}`;
+  }
+  return out === "" ? "(top level)" : out;
+}
 
 // src/paths.ts
 import { existsSync } from "node:fs";
@@ -43648,14 +43656,6 @@ var configSchema = external_exports.strictObject({
 function isSameRun(config2) {
   return config2.compare.baseModelPath !== void 0 || config2.compare.baseHfPath !== void 0;
 }
-function formatKeyPath(keyPath) {
-  let out = "";
-  for (const key of keyPath) {
-    if (typeof key === "number") out += `[${key}]`;
-    else out += out === "" ? String(key) : `.${String(key)}`;
-  }
-  return out === "" ? "(top level)" : out;
-}
 function describeValue(value) {
   if (value === void 0) return "nothing";
   if (value === null) return "null";
@@ -44382,7 +44382,7 @@ function decide(subject, rules, against) {
 import { appendFileSync, realpathSync, writeFileSync as writeFileSync2 } from "node:fs";
 import path11 from "node:path";
 
-// src/measure/inputs.ts
+// src/measure/batches.ts
 function tokensNeeded(batch, seqLen) {
   return seqLen + batch - 1;
 }
@@ -48598,7 +48598,7 @@ function renderSummaryCsv(results) {
   return [SUMMARY_COLUMNS.join(","), ...rows].join("\n") + "\n";
 }
 
-// src/report/manifest.ts
+// src/model/hash.ts
 import { createHash as createHash3 } from "node:crypto";
 function canonicalJson(value) {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
@@ -48611,6 +48611,8 @@ function canonicalJson(value) {
 function configHash(config2) {
   return createHash3("sha256").update(canonicalJson(config2)).digest("hex");
 }
+
+// src/report/manifest.ts
 function buildManifest(results, files) {
   const env = results.environment;
   return {
@@ -49561,7 +49563,7 @@ function perplexityFromNll(nllSum, scoredTokens) {
   return Math.exp(nllSum / scoredTokens);
 }
 
-// src/gate/accuracy.ts
+// src/gate/accuracy-gate.ts
 var parityColumnsSchema = external_exports.object({
   maxAbsLogitDelta: external_exports.number().nullable(),
   meanAbsLogitDelta: external_exports.number().nullable(),
@@ -49600,7 +49602,7 @@ var NO_PARITY = { maxAbsLogitDelta: null, meanAbsLogitDelta: null, top1Agreement
 function formatFraction(value) {
   return Number(value.toPrecision(3)).toString();
 }
-function evaluateAccuracy(input2) {
+function decideAccuracy(input2) {
   const { thresholds } = input2;
   const byName = new Map(input2.records.map((r) => [r.backend, r]));
   const parityByName = new Map(input2.parity.map((p) => [p.backend, p]));
@@ -49852,7 +49854,7 @@ function buildResults(input2) {
       geomean: geomeanAcrossScenarios(measured, config2.seed + 1e5 + b)
     };
   });
-  const accuracyGate = config2.accuracy.enabled ? evaluateAccuracy({
+  const accuracyGate = config2.accuracy.enabled ? decideAccuracy({
     specs: config2.backends,
     backends: measurement.backends,
     records: measurement.accuracy,
@@ -50610,7 +50612,7 @@ function compareCommand(baseFile, candidateFile, flags, io) {
 }
 function buildProgram(io, setExit) {
   const program2 = new Command().name("tr118").description(
-    "Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed)."
+    "Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed) and for their Hugging Face checkpoints on PyTorch (CPU or CUDA, eager or torch.compile, in a Python worker)."
   ).version(toolVersion(), "-V, --version").exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }).addHelpText(
     "after",
     "\nExit codes: 0 pass (or a verdict below --fail-on), 1 the verdict reached --fail-on (default: inconclusive or fail),\n2 usage or config error, 3 internal error.\nRun `tr118 run` with no flags to benchmark the bundled fixture model with the default matrix."

@@ -163,7 +163,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   const program = new Command()
     .name('tr118')
     .description(
-      'Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed).',
+      'Prefill latency, throughput and perplexity gate for ONNX language models on ONNX Runtime (CPU; CUDA and TensorRT providers where their libraries are installed) and for their Hugging Face checkpoints on PyTorch (CPU or CUDA, eager or torch.compile, in a Python worker).',
     )
     .version(toolVersion(), '-V, --version')
     .exitOverride()
