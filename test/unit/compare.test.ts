@@ -23,7 +23,7 @@ import { parseResults } from '../../src/results/read.js';
 import { loadBaseline, saveBaseline } from '../../src/results/store.js';
 import { judge } from '../../src/results/verdict.js';
 import { seededRandom } from '../../src/stats/random.js';
-import { validResults, writeResults } from '../helpers/results.js';
+import { TEST_AT, TEST_ENV, validResults, writeResults } from '../helpers/results.js';
 
 const T: LatencyThresholds = {
   failFraction: 0.05,
@@ -357,18 +357,8 @@ describe('the verdict: a stored baseline that cannot tell counts no worse than c
   });
 });
 
-const ENV: Environment = {
-  toolVersion: '0.1.0',
-  nodeVersion: 'v22.0.0',
-  onnxruntimeVersion: '1.30.0',
-  os: 'Linux x64',
-  cpuModel: 'Test CPU',
-  cpuCount: 2,
-  totalMemoryMiB: 1024,
-  gpus: [],
-  gpuNote: 'no GPU',
-};
-const AT = '2026-11-28T00:00:00.000Z';
+const ENV = TEST_ENV;
+const AT = TEST_AT;
 
 /** The verdict of a run of `backends` (YAML list) where the named ones were unavailable, with no baseline. */
 function runVerdict(backends: string, unavailable: readonly string[], extra = '') {
