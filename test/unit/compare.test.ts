@@ -12,7 +12,7 @@ import {
 } from '../../src/gate/compare.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { LatencyThresholds } from '../../src/config/schema.js';
-import { toolVersion, type Environment } from '../../src/env/collect.js';
+import { toolVersion } from '../../src/env/collect.js';
 import { UsageError } from '../../src/errors.js';
 import type { CellFingerprint } from '../../src/gate/fingerprint.js';
 import { decide, DEFAULT_FAIL_ON, failsOn, type CellOutcome, type VerdictRules } from '../../src/gate/verdict.js';
