@@ -12,6 +12,7 @@ import {
   ENGINES,
   GRAPH_OPTIMIZATION_LEVELS,
   ORT_PROVIDERS,
+  ORT_WORKERS,
   PRECISIONS,
   TORCH_DEVICES,
 } from '../config/schema.js';
@@ -27,6 +28,8 @@ export const backendSpecSchema = z.object({
   engine: z.enum(ENGINES),
   /** onnxruntime only. */
   provider: z.enum(ORT_PROVIDERS).optional(),
+  /** onnxruntime only: the process that runs ONNX Runtime (config/schema.ts ORT_WORKERS). */
+  worker: z.enum(ORT_WORKERS).optional(),
   /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: z.enum(PRECISIONS),
   deviceId: z.int().min(0),
@@ -111,6 +114,16 @@ export const sessionInfoSchema = z.object({
   endToEndTimerCovers: z.string().optional(),
   /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
   compileMs: z.number().nonnegative().optional(),
+  /**
+   * ONNX Runtime: where the graph's nodes ran, read from the runtime's profile of one pass made at open (profiling
+   * is then turned off, so no timed pass is profiled). Provider names as ONNX Runtime writes them
+   * (CPUExecutionProvider, CUDAExecutionProvider, …); gate/placement.ts judges it.
+   */
+  placement: z
+    .object({
+      nodes: z.array(z.object({ provider: z.string(), opType: z.string(), count: z.int().min(1) })),
+    })
+    .optional(),
   /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
   environment: z.record(z.string(), z.string()).optional(),
 });

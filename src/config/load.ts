@@ -24,6 +24,7 @@ import {
   DEFAULT_BACKEND_SETTINGS,
   DEFAULT_LOGITS_OUTPUT,
   type BackendSpec,
+  defaultOrtWorker,
 } from '../backends/presets.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
@@ -415,9 +416,9 @@ function resolveConfig(
         );
       }
       const spec = { name, ...DEFAULT_BACKEND_SETTINGS, ...preset!, modelPath: onnxPath, logitsOutput };
-      return preset!.engine === 'pytorch'
-        ? { ...spec, checkpointPath: checkpointOf(i, undefined, name), trustPickle }
-        : spec;
+      if (preset!.engine === 'pytorch')
+        return { ...spec, checkpointPath: checkpointOf(i, undefined, name), trustPickle };
+      return preset!.provider === undefined ? spec : { ...spec, worker: defaultOrtWorker(preset!.provider) };
     }
     const engine = entry.engine ?? preset?.engine;
     if (!engine) {
@@ -426,7 +427,10 @@ function resolveConfig(
         `backend ${JSON.stringify(name)} is not a known preset, so it needs an engine: expected one of onnxruntime, tensorrt, pytorch`,
       );
     }
-    const onlyFor = (key: 'provider' | 'graph_optimization' | 'device' | 'dtype' | 'compile', owner: string): void => {
+    const onlyFor = (
+      key: 'provider' | 'worker' | 'graph_optimization' | 'device' | 'dtype' | 'compile',
+      owner: string,
+    ): void => {
       if (entry[key] !== undefined && engine !== owner) {
         fail(
           ['backends', i, key],
@@ -435,6 +439,7 @@ function resolveConfig(
       }
     };
     onlyFor('provider', 'onnxruntime');
+    onlyFor('worker', 'onnxruntime');
     onlyFor('graph_optimization', 'onnxruntime');
     for (const key of ['device', 'dtype', 'compile'] as const) onlyFor(key, 'pytorch');
     if (engine === 'pytorch' && entry.precision !== undefined) {
@@ -463,9 +468,11 @@ function resolveConfig(
         trustPickle,
       };
     }
+    const provider = engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined;
     return {
       ...common,
-      provider: engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined,
+      provider,
+      worker: provider === undefined ? undefined : (entry.worker ?? defaultOrtWorker(provider)),
       precision: entry.precision ?? preset?.precision ?? 'fp32',
       modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
     };

@@ -20,6 +20,14 @@ export type Engine = (typeof ENGINES)[number];
 export const ORT_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
 export type OrtProvider = (typeof ORT_PROVIDERS)[number];
 
+/**
+ * Which process runs ONNX Runtime. node: onnxruntime-node (its session.run copies the logits to the host inside the
+ * timer); python: the native/ worker with the onnxruntime Python package, whose IO binding keeps inputs and logits
+ * on the device, so a GPU provider's gated figure is the forward pass and not the copy (DESIGN.md).
+ */
+export const ORT_WORKERS = ['node', 'python'] as const;
+export type OrtWorker = (typeof ORT_WORKERS)[number];
+
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
@@ -80,6 +88,8 @@ export const backendObjectSchema = z.strictObject({
   name: backendName,
   engine: z.enum(ENGINES).optional(),
   provider: z.enum(ORT_PROVIDERS).optional(),
+  /** onnxruntime only: default python for the GPU providers (device-side timer), node for cpu. */
+  worker: z.enum(ORT_WORKERS).optional(),
   precision: z.enum(PRECISIONS).optional(),
   device_id: count(0, LIMITS.deviceId).optional(),
   /** 0 lets ONNX Runtime choose (one thread per physical core). */

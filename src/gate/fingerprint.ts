@@ -55,6 +55,8 @@ export function cellFingerprint(
     onnxruntimeVersion: env.onnxruntimeVersion,
     engine: spec.engine,
     provider: spec.provider ?? '',
+    // Only when it is not node, so that results measured before the key existed keep their fingerprint.
+    ...(spec.worker === 'python' ? { worker: spec.worker } : {}),
     precision: spec.precision,
     intraOpThreads: spec.intraOpThreads,
     interOpThreads: spec.interOpThreads,
