@@ -1,6 +1,7 @@
 /** Backend construction: one place that knows which engine family runs where. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noGpuReason } from './gpu.js';
 import { providerUnavailableReason } from './onnxruntime/availability.js';
 import type { BackendSpec } from './presets.js';
 import { ProcessBackend, type WorkerLaunch } from './process-backend.js';
@@ -32,9 +33,25 @@ export interface BackendFactoryOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+const env = (options: BackendFactoryOptions): NodeJS.ProcessEnv => options.env ?? process.env;
+
 export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): BackendOrUnavailable {
   switch (spec.engine) {
     case 'onnxruntime': {
+      if (spec.worker === 'python') {
+        // The Python package brings its own providers (a provisioned onnxruntime-gpu wheel, or one installed in the
+        // worker's Python): the worker itself says at open whether the provider is there and the GPU is usable.
+        if (options.nativeWorker) {
+          return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseModelPath) };
+        }
+        const noGpu = spec.provider === 'cpu' ? undefined : noGpuReason();
+        if (noGpu) return { unavailable: noGpu };
+        const python = findPython(env(options), options.pythonSearchFrom ?? process.cwd());
+        if ('missing' in python) return { unavailable: python.missing };
+        return {
+          backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, env(options)), options.baseModelPath),
+        };
+      }
       const reason = providerUnavailableReason(spec.provider ?? 'cpu');
       if (reason) return { unavailable: reason };
       return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerLaunch(), options.baseModelPath) };
@@ -49,11 +66,10 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
       if (options.nativeWorker) {
         return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseCheckpointPath) };
       }
-      const env = options.env ?? process.env;
-      const python = findPython(env, options.pythonSearchFrom ?? process.cwd());
+      const python = findPython(env(options), options.pythonSearchFrom ?? process.cwd());
       if ('missing' in python) return { unavailable: python.missing };
       return {
-        backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, env), options.baseCheckpointPath),
+        backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, env(options)), options.baseCheckpointPath),
       };
     }
   }

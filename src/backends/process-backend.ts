@@ -4,6 +4,7 @@
  * the next request starts a fresh child. Every engine family is this class with its own launch recipe.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { judgePlacement } from './onnxruntime/placement.js';
 import { describeError } from '../errors.js';
 import { FrameDecoder } from './framing.js';
 import { formatMiB, logitsBytes } from './memory.js';
@@ -167,8 +168,17 @@ export class ProcessBackend implements Backend {
       this.openTimeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
-      this.vocabSize = exchange.reply.info.vocabSize;
-      return { status: 'ok', info: exchange.reply.info };
+      const info = exchange.reply.info;
+      this.vocabSize = info.vocabSize;
+      if (this.spec.engine === 'onnxruntime') {
+        // A GPU provider that left compute on the CPU measured a CPU figure: never reported under the GPU's name.
+        const placement = judgePlacement(this.spec.provider ?? 'cpu', info.placement);
+        if (placement.status === 'degraded') {
+          this.kill();
+          return { status: 'degraded', reason: placement.reason, info };
+        }
+      }
+      return { status: 'ok', info };
     }
     this.kill();
     const failedModel =

@@ -20,7 +20,13 @@ export type OpenOutcome =
   /** Cannot run on this machine at all (no GPU, provider library missing, engine not built in): not a failure. */
   | { readonly status: 'unavailable'; readonly reason: string; readonly failedModel?: Side }
   /** Asked to run, but could not run as asked (e.g. the GPU provider would fall back to CPU): counts as degraded. */
-  | { readonly status: 'degraded'; readonly reason: string; readonly failedModel?: Side }
+  | {
+      readonly status: 'degraded';
+      readonly reason: string;
+      readonly failedModel?: Side;
+      /** The session did open (e.g. degraded for where its nodes ran): what it reported, kept in the results. */
+      readonly info?: SessionInfo;
+    }
   /** The model does not fit the config (e.g. no output named model.logits_output): a usage error, the run stops. */
   | { readonly status: 'usage'; readonly reason: string; readonly keyPath: readonly string[] };
 

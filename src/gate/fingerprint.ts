@@ -21,6 +21,8 @@ export const cellFingerprintSchema = z.object({
   onnxruntimeVersion: z.string(),
   engine: z.string(),
   provider: z.string(),
+  /** ONNX Runtime in the Python worker (IO binding); absent for Node, as in results made before the key existed. */
+  worker: z.literal('python').optional(),
   precision: z.string(),
   intraOpThreads: z.number(),
   interOpThreads: z.number(),

@@ -113,6 +113,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
               side: 'candidate',
               status: outcome.status,
               reason: outcome.reason,
+              ...(outcome.status === 'degraded' && outcome.info ? { info: outcome.info } : {}),
               at: now(),
             };
       emit(backendRecords, record);

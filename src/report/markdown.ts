@@ -1,4 +1,5 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
+import { describePlacement, summarizePlacement } from '../backends/onnxruntime/placement.js';
 import { markdownTable } from 'markdown-table';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
@@ -263,6 +264,17 @@ export function renderMarkdown(results: Results): string {
       const covers = session.timerCovers ?? results.method.timerCovers;
       const endToEnd = session.endToEndTimerCovers ? `; ${escapeUntrusted(session.endToEndTimerCovers)}` : '';
       out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(covers)}${endToEnd}.`);
+    }
+    out.push('');
+  }
+  // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
+  // provider and listed; compute nodes there make the backend degraded (backends/onnxruntime/placement.ts).
+  const placed = results.backends.filter((b) => b.session?.placement !== undefined);
+  if (placed.length > 0) {
+    out.push('Where ONNX Runtime ran the nodes (graph nodes per provider; op types on the CPU in parentheses):', '');
+    for (const b of placed) {
+      const line = describePlacement(summarizePlacement(b.session!.placement!));
+      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(line || 'no node reported')}`);
     }
     out.push('');
   }

@@ -6,7 +6,7 @@ export function executionProviders(spec: BackendSpec): string[] {
   switch (spec.provider) {
     case 'cuda':
       return ['cuda'];
-    // TensorRT cannot take every node; CUDA takes the rest. CPU is never a silent third (see fallback below).
+    // TensorRT cannot take every node; CUDA takes the rest; the CPU only what both leave (judged: placement.ts).
     case 'tensorrt':
       return ['tensorrt', 'cuda'];
     case 'cpu':
@@ -20,7 +20,6 @@ export function executionProviders(spec: BackendSpec): string[] {
  * while the other runs (a spinning pool steals the cores the other needs), so spinning is off for both.
  */
 export function sessionOptions(spec: BackendSpec, paired = false): InferenceSession.SessionOptions {
-  const gpu = spec.provider === 'cuda' || spec.provider === 'tensorrt';
   const options: InferenceSession.SessionOptions = {
     // The Node binding passes only deviceId to the CUDA and TensorRT providers (DESIGN.md).
     executionProviders: executionProviders(spec).map((name) =>
@@ -31,14 +30,11 @@ export function sessionOptions(spec: BackendSpec, paired = false): InferenceSess
     ...(spec.intraOpThreads > 0 ? { intraOpNumThreads: spec.intraOpThreads } : {}),
     ...(spec.interOpThreads > 0 ? { interOpNumThreads: spec.interOpThreads } : {}),
   };
-  const session: Record<string, string> = {};
-  // A GPU backend whose nodes would silently run on the CPU must not be reported as a GPU number:
-  // session creation then fails, and the backend is recorded as degraded with ONNX Runtime's reason.
-  if (gpu) session.disable_cpu_ep_fallback = '1';
+  // CPU fallback stays allowed (ONNX Runtime's default): the CUDA provider itself leaves shape computations to the
+  // CPU, so forbidding fallback fails every real export. Where nodes ran is judged from a profile instead
+  // (placement.ts), and a GPU backend whose compute ran on the CPU is degraded there.
   if (paired) {
-    session['intra_op.allow_spinning'] = '0';
-    session['inter_op.allow_spinning'] = '0';
+    options.extra = { session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } };
   }
-  if (Object.keys(session).length > 0) options.extra = { session };
   return options;
 }

@@ -2,6 +2,9 @@
  * In-process ONNX Runtime work: open a session, build feeds, time forward passes, score perplexity windows.
  * The worker process calls these; so does the harness-overhead benchmark, which compares them with a bare loop.
  */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as ort from 'onnxruntime-node';
 import { planWindows, windowNll } from '../../accuracy/perplexity.js';
@@ -9,6 +12,7 @@ import { logitsShapeProblem } from '../logits.js';
 import type { BackendSpec } from '../presets.js';
 import { PROTOCOL_VERSION, type SessionInfo } from '../protocol.js';
 import { executionProviders, sessionOptions } from './options.js';
+import { placementFromProfile } from './profile.js';
 import { loadOrt } from './runtime.js';
 
 export interface OpenSession {
@@ -30,9 +34,31 @@ export class ModelConfigError extends Error {
 
 const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids']);
 
+/**
+ * Opens with profiling on, runs one small untimed pass, and ends profiling: the profile says where every node ran
+ * (placement.ts judges it), and no later pass is profiled. The profile file is read and deleted here.
+ */
 export async function openSession(modelPath: string, spec: BackendSpec, paired = false): Promise<OpenSession> {
+  const profileDir = mkdtempSync(path.join(os.tmpdir(), 'tr118-ort-profile-'));
+  try {
+    return await openProfiled(modelPath, spec, paired, profileDir);
+  } finally {
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+
+async function openProfiled(
+  modelPath: string,
+  spec: BackendSpec,
+  paired: boolean,
+  profileDir: string,
+): Promise<OpenSession> {
   const started = performance.now();
-  const session = await loadOrt().InferenceSession.create(modelPath, sessionOptions(spec, paired));
+  const session = await loadOrt().InferenceSession.create(modelPath, {
+    ...sessionOptions(spec, paired),
+    enableProfiling: true,
+    profileFilePrefix: path.join(profileDir, 'placement'),
+  });
   const openMs = performance.now() - started;
   if (!session.inputNames.includes('input_ids')) {
     throw new Error(`the model has no input named input_ids (inputs: ${session.inputNames.join(', ')})`);
@@ -57,6 +83,7 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
   }
   const logits = session.outputMetadata.find((m) => m.name === logitsOutput);
   const lastDim = logits?.isTensor ? logits.shape[logits.shape.length - 1] : undefined;
+  const placement = await profilePlacement(session, logitsOutput, profileDir);
   const info: SessionInfo = {
     protocolVersion: PROTOCOL_VERSION,
     runtime: 'onnxruntime-node',
@@ -66,8 +93,32 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
     outputNames: [...session.outputNames],
     ...(typeof lastDim === 'number' && lastDim > 0 ? { vocabSize: lastDim } : {}),
     openMs,
+    placement,
   };
   return { session, info, logitsOutput };
+}
+
+/** One 1×8 pass with profiling on, then profiling off; the profile's Node events say where each node ran. */
+async function profilePlacement(
+  session: ort.InferenceSession,
+  logitsOutput: string,
+  profileDir: string,
+): Promise<NonNullable<SessionInfo['placement']>> {
+  const ids = Array.from({ length: 8 }, (_, i) => i);
+  await session.run(
+    makeFeeds(
+      session,
+      1,
+      ids.length,
+      ids,
+      ids.map(() => 1),
+    ),
+    [logitsOutput],
+  );
+  session.endProfiling();
+  const file = readdirSync(profileDir).find((f) => f.endsWith('.json'));
+  if (!file) throw new Error(`ONNX Runtime wrote no profile in ${profileDir}`);
+  return placementFromProfile(JSON.parse(readFileSync(path.join(profileDir, file), 'utf8')));
 }
 
 /** The logits of one pass, checked: float32, [batch, seqLen, vocab]. Throws otherwise (the run is degraded). */

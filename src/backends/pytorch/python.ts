@@ -39,18 +39,26 @@ export function findPython(env: NodeJS.ProcessEnv, searchFrom: string): PythonCh
   return {
     missing:
       'no Python found (TR118_PYTHON unset, no .venv at or above the config, no python3 on PATH): install Python ≥ 3.11 ' +
-      'with torch and transformers, or set TR118_PYTHON',
+      'with what the backend needs (torch and transformers for pytorch; onnxruntime-gpu for ONNX Runtime on a GPU), ' +
+      'or set TR118_PYTHON',
   };
 }
 
-/** `python -m tr118_native.worker`, with this package's native/ on the import path. */
+/**
+ * The folder of a provisioned onnxruntime-gpu wheel, unpacked (src/provision): on the worker's import path ahead of
+ * site-packages, so its `onnxruntime` (with the CUDA provider) is the one imported even where a CPU build is installed.
+ */
+export const ORT_GPU_PYTHONPATH_ENV = 'TR118_ORT_GPU_PYTHONPATH';
+
+/** `python -m tr118_native.worker`, with this package's native/ (and a provisioned onnxruntime-gpu) on the path. */
 export function pythonWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
   const native = path.join(packageRoot(), 'native');
+  const paths = [native, env[ORT_GPU_PYTHONPATH_ENV], env.PYTHONPATH].filter((p): p is string => !!p);
   return {
     command: python,
     args: ['-m', 'tr118_native.worker'],
     env: {
-      PYTHONPATH: env.PYTHONPATH ? `${native}${path.delimiter}${env.PYTHONPATH}` : native,
+      PYTHONPATH: paths.join(path.delimiter),
       // stderr is the worker's log, read back on failure: unbuffered, so the last words before a crash are there.
       PYTHONUNBUFFERED: '1',
     },
