@@ -138,6 +138,22 @@ describe('parseConfig: a good config', () => {
     expect(fixture.accuracy.source).toEqual({ kind: 'tokens', path: (fixture.inputTokens as { path: string }).path });
   });
 
+  it('runs ONNX Runtime on a GPU in the Python worker by default, on the CPU from Node; worker overrides either', () => {
+    const c = parse(
+      GOOD.replace(
+        '- onnxruntime-cpu',
+        '- onnxruntime-cpu\n  - onnxruntime-cuda\n  - onnxruntime-tensorrt\n  - { name: cuda-node, provider: cuda, engine: onnxruntime, worker: node }\n  - { name: cpu-py, engine: onnxruntime, worker: python }',
+      ),
+    );
+    expect(c.backends.map((b) => [b.name, b.provider, b.worker])).toEqual([
+      ['onnxruntime-cpu', 'cpu', 'node'],
+      ['onnxruntime-cuda', 'cuda', 'python'],
+      ['onnxruntime-tensorrt', 'tensorrt', 'python'],
+      ['cuda-node', 'cuda', 'node'],
+      ['cpu-py', 'cpu', 'python'],
+    ]);
+  });
+
   it('resolves the pytorch presets and object form: device, dtype as precision, compile, the checkpoint folder', () => {
     const c = parse(
       GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace(
@@ -423,6 +439,16 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'provider on a pytorch backend',
     text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- { name: transformers-gpu, provider: cuda }')}`,
     expect: ['backends[0].provider', 'applies only to engine onnxruntime', 'uses engine pytorch'],
+  },
+  {
+    name: 'worker on a pytorch backend',
+    text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- { name: transformers-gpu, worker: python }')}`,
+    expect: ['backends[0].worker', 'applies only to engine onnxruntime', 'uses engine pytorch'],
+  },
+  {
+    name: 'an unknown onnxruntime worker',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: onnxruntime-cpu, worker: rust }'),
+    expect: ['backends[0].worker', 'node', 'python'],
   },
   {
     name: 'precision on a pytorch backend (dtype is its precision)',
