@@ -159,6 +159,7 @@ def test_opens_with_placement_and_names_what_it_runs(opened: tuple[Driven, dict[
     assert info["environment"]["python"] == sys.executable
     assert info["environment"]["onnxruntime"] == ort.__version__
     assert info["environment"]["device"] == "cpu"
+    assert info["environment"]["onnxruntimePackage"] == "onnxruntime"  # the CPU wheel requirements-ci.txt pins
     assert all(isinstance(v, str) for v in info["environment"].values())
     assert "IO binding" in info["timerCovers"]
     assert "endToEndTimerCovers" not in info  # the CPU has one figure
@@ -298,6 +299,14 @@ def test_a_gpu_provider_that_does_not_load_is_unavailable_with_onnxruntimes_reas
     assert message.startswith(f"CUDAExecutionProvider did not load in onnxruntime {ort.__version__}")
     assert "the session has only CPUExecutionProvider" in message
     assert "ONNX Runtime said: UserWarning: Specified provider 'CUDAExecutionProvider' is not in available" in message
+
+
+def test_an_onnxruntime_from_pythonpath_is_not_credited_to_pip(tmp_path: Path) -> None:
+    copy = tmp_path / "onnxruntime" / "__init__.py"
+    copy.parent.mkdir()
+    copy.write_text("")
+    assert ort_engine.onnxruntime_distribution(ort.__file__) == "onnxruntime"
+    assert ort_engine.onnxruntime_distribution(str(copy)) == "none (not installed by pip)"
 
 
 def test_a_run_that_fails_in_its_provider_is_never_retried_on_the_cpu() -> None:

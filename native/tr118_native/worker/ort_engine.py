@@ -133,13 +133,21 @@ def import_onnxruntime(provider: str) -> Any:
     return onnxruntime
 
 
-def onnxruntime_distribution() -> str:
-    """The pip distribution that provides the module (onnxruntime, onnxruntime-gpu, …), when pip metadata says."""
+def onnxruntime_distribution(module_file: str) -> str:
+    """The pip distribution whose files include the loaded module (onnxruntime, onnxruntime-gpu, …). A module found
+    through PYTHONPATH belongs to none, even where pip lists another build of it in the same Python."""
+    loaded = Path(module_file).resolve()
     try:
         names = importlib.metadata.packages_distributions().get("onnxruntime") or []
+        for name in sorted(set(names)):
+            if (
+                Path(str(importlib.metadata.distribution(name).locate_file("onnxruntime/__init__.py"))).resolve()
+                == loaded
+            ):
+                return name
     except Exception:
         return "unknown"
-    return ", ".join(sorted(set(names))) or "unknown"
+    return "none (not installed by pip)"
 
 
 def execution_providers(spec: OrtSpec) -> list[Any]:
@@ -417,10 +425,11 @@ class OrtEngine:
         available = self.ort.get_available_providers()
         if asked not in available:
             ort = self.ort
+            package = onnxruntime_distribution(ort.__file__)
             raise WorkerError(
                 "unavailable",
-                f"the onnxruntime {ort.__version__} build at {Path(ort.__file__).parent} (pip package "
-                f"{onnxruntime_distribution()}) has no {asked}; its providers: {', '.join(available)}. Install "
+                f"the onnxruntime {ort.__version__} build at {Path(ort.__file__).parent} (pip package {package}) has "
+                f"no {asked}; its providers: {', '.join(available)}. Install "
                 f"{INSTALL_LINES[self.spec.provider]} instead (`{sys.executable} -m pip uninstall onnxruntime "
                 f"onnxruntime-gpu` first: both provide the module onnxruntime), or run `tr118 provision`",
             )
@@ -441,7 +450,7 @@ class OrtEngine:
             "pythonVersion": sys.version.split()[0],
             "onnxruntime": ort.__version__,
             "onnxruntimePath": str(Path(ort.__file__).parent),
-            "onnxruntimePackage": onnxruntime_distribution(),
+            "onnxruntimePackage": onnxruntime_distribution(ort.__file__),
             "providersAvailable": ", ".join(ort.get_available_providers()),
             "device": f"cuda:{self.spec.device_id}" if self.spec.on_gpu else "cpu",
         }
