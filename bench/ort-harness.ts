@@ -1,7 +1,10 @@
 /**
  * The Python worker's ONNX Runtime timer against a bare IO-binding loop in the same process (issue 11: "the figure
  * the gate uses for ONNX Runtime CUDA ÷ a bare Python ONNX Runtime IO-binding loop ≤ 1.05 at 1×128 and 4×128").
- *   npm run bench:ort-gpu [-- --provider cuda --model FILE --name NAME --shapes 1x128,4x128 --out FILE --notes TEXT]
+ *   npm run bench:ort-gpu [-- --provider cuda --model FILE --name NAME --shapes 1x128,4x128 --blocks N --iterations N
+ *                             --intra-op-threads N --out FILE --notes TEXT]
+ * On a shared CPU machine, `--provider cpu --intra-op-threads 1 --blocks 40 --iterations 25` keeps both sides in the
+ * same load phases (with ONNX Runtime's default of one thread per core, other jobs' load swings each median).
  * Runs native/ `python -m tr118_native.worker.harness ort` with the Python the native workers use (TR118_PYTHON, a
  * .venv, python3) and writes bench/results/ort-harness-<provider>-<name>-<machine>.json (bench/record.ts).
  */
@@ -21,6 +24,8 @@ const { values } = parseArgs({
     shapes: { type: 'string', default: '1x128,4x128' },
     blocks: { type: 'string', default: '10' },
     iterations: { type: 'string', default: '100' },
+    /** 0 = ONNX Runtime's default (one per physical core). */
+    'intra-op-threads': { type: 'string', default: '0' },
     out: { type: 'string' },
     notes: { type: 'string' },
   },
@@ -30,7 +35,7 @@ if ('missing' in python) throw new Error(python.missing);
 const launch = pythonWorkerLaunch(python.command, process.env);
 const args = ['-m', 'tr118_native.worker.harness', 'ort', '--model', path.resolve(values.model)];
 args.push('--provider', values.provider, '--shapes', values.shapes, '--blocks', values.blocks);
-args.push('--iterations', values.iterations);
+args.push('--iterations', values.iterations, '--intra-op-threads', values['intra-op-threads']);
 const recorder = startBenchRecord({
   bench: 'ort-harness',
   fileStem: `ort-harness-${values.provider}-${values.name}`,
