@@ -37,3 +37,12 @@ export const VENV_PYTHON = path.join(ROOT, '.venv/bin/python');
 
 /** The environment that makes the pytorch backends' worker run in the project's .venv, wherever the config is. */
 export const PYTHON_ENV: NodeJS.ProcessEnv = { ...process.env, TR118_PYTHON: VENV_PYTHON };
+
+/**
+ * Writes a small LM-shaped ONNX (vocabulary 4,096) with an int64 MatMul, a compute node ONNX Runtime's CUDA provider
+ * has no kernel for (tr118_native.fixture cpu-only-op): on a GPU its placement shows a MatMul on the CPU.
+ */
+export function cpuOnlyOpModel(out: string): string {
+  runFixtureRole(ROOT, 'cpu-only-op', ['--out', out]);
+  return out;
+}

@@ -1,6 +1,7 @@
 """The PyTorch worker's timer against a bare loop, in one process: how much the harness adds to what it measures.
 
-    python -m tr118_native.worker.harness --checkpoint DIR --device cuda --shapes 1x128,4x128
+    python -m tr118_native.worker.harness [torch] --checkpoint DIR --device cuda --shapes 1x128,4x128
+    python -m tr118_native.worker.harness ort --model X.onnx --provider cuda ...   (ort_harness.py)
 
 For each shape, blocks alternate A B B A between `time_passes` (the function the worker's `run` calls) and a bare
 loop of forward passes timed the same way (CUDA events around each pass on a GPU, perf_counter_ns on the CPU), so
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -90,7 +92,15 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] in (["ort"], ["ort-profile"]):
+        from tr118_native.worker import ort_harness  # needs onnxruntime, not torch
+
+        ort_harness.main(argv)
+        return
+    if argv[:1] == ["torch"]:
+        argv = argv[1:]
     parser = argparse.ArgumentParser(prog="python -m tr118_native.worker.harness", description=__doc__)
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cuda")
@@ -100,7 +110,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=10)
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--warmup", type=int, default=20)
-    print(json.dumps(measure(parser.parse_args())))
+    print(json.dumps(measure(parser.parse_args(argv))))
 
 
 if __name__ == "__main__":

@@ -45,8 +45,19 @@ INSTALL_REQUIREMENTS = "numpy==2.4.6 torch==2.11.0 transformers==5.17.0"
 def open_engine(request: dict[str, Any]) -> Any:
     backend = request.get("backend")
     engine = backend.get("engine") if isinstance(backend, dict) else None
+    if engine == "onnxruntime":
+        try:
+            # onnxruntime itself is imported at open, inside: a Python without it gets the install line.
+            from tr118_native.worker.ort_engine import OrtEngine
+        except ImportError as error:  # numpy, which every onnxruntime wheel installs
+            raise WorkerError(
+                "unavailable",
+                f"{error.name or 'a module'} is not installed for {sys.executable}; install onnxruntime (which "
+                "brings numpy) or run `tr118 provision`",
+            ) from None
+        return OrtEngine(request)
     if engine != "pytorch":
-        raise WorkerError("failed", f"bad request: this worker runs engine pytorch, not {engine!r}")
+        raise WorkerError("failed", f"bad request: this worker runs engines pytorch and onnxruntime, not {engine!r}")
     try:
         # numpy, torch and transformers are imported here, not at start: a Python without them gets the install line.
         from tr118_native.worker.torch_engine import TorchEngine, import_torch
@@ -74,6 +85,8 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, log: Any) -> None:
             reply = {"type": "error", "id": rid, "kind": failure.kind, "message": failure.message}
             if failure.model is not None:
                 reply["model"] = failure.model
+            if failure.key_path is not None:
+                reply["keyPath"] = failure.key_path
             payload = None
         except Exception as error:  # any other error is this request's failure, with its trace in the log
             traceback.print_exc(file=log)
