@@ -57,6 +57,12 @@ describe('placement from a recorded ONNX Runtime profile', () => {
     ]);
   });
 
+  it('reads the profile the Python worker records the same way (cpu-only-op, onnxruntime 1.32): its int64 MatMul is there', () => {
+    const placement = placementFromProfile(recorded('cpu-only-op-cpu-ort1.32.json'));
+    expect(placement.nodes).toContainEqual(expect.objectContaining({ provider: CPU, opType: 'MatMul' }));
+    expect(judgePlacement('cpu', placement).status).toBe('ok');
+  });
+
   it('refuses what is not a profile', () => {
     expect(() => placementFromProfile({ traceEvents: [] })).toThrow(/JSON array of events/);
   });
