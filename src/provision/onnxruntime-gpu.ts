@@ -49,6 +49,7 @@ import {
   ORT_GPU_PINS,
   PROVIDER_LIBRARIES,
   type CudaMajor,
+  type OrtGpuMode,
   type OrtGpuPackagePin,
   type OrtGpuPins,
 } from './pins.js';
@@ -134,7 +135,7 @@ export function choosePackage(
       throw new UsageError(
         `the CUDA 12 provider package (${pin.fileName}, NuGet) has no sha256 pinned by tr118: nuget.org was ` +
           'unreachable when this version was made, and a hash first seen at download time would prove nothing. ' +
-          `Pin the one you trust in ${CUDA12_SHA256_ENV} (Action input onnxruntime-gpu-sha256), or use CUDA 13 (--cuda 13)`,
+          `Pin the one you trust in ${CUDA12_SHA256_ENV} (Action input onnxruntime-cuda12-sha256), or use CUDA 13 (--cuda 13)`,
       );
     }
     if (!/^[0-9a-f]{64}$/.test(sha256)) {
@@ -580,10 +581,6 @@ export async function activateOrtGpu(
   }
 }
 
-/** The Action's `onnxruntime-gpu` input. */
-export const ORT_GPU_MODES = ['auto', 'off', 'cuda12', 'cuda13'] as const;
-export type OrtGpuMode = (typeof ORT_GPU_MODES)[number];
-
 export type OrtGpuPlan =
   | { readonly provision: false; readonly why: string }
   | { readonly provision: true; readonly cudaMajor: CudaMajor | undefined };
@@ -595,7 +592,7 @@ export type OrtGpuPlan =
 export function planOrtGpu(
   mode: OrtGpuMode,
   backends: readonly { readonly engine: string; readonly provider?: string | undefined }[],
-  gpu: NvidiaGpuProbe,
+  gpu: () => NvidiaGpuProbe,
 ): OrtGpuPlan {
   if (mode === 'off') return { provision: false, why: 'input onnxruntime-gpu is off' };
   const gpuBackends = backends.filter(
@@ -606,6 +603,7 @@ export function planOrtGpu(
   }
   if (mode === 'cuda12') return { provision: true, cudaMajor: 12 };
   if (mode === 'cuda13') return { provision: true, cudaMajor: 13 };
-  if (!gpu.present) return { provision: false, why: `no NVIDIA GPU on this runner (${gpu.note})` };
+  const probe = gpu();
+  if (!probe.present) return { provision: false, why: `no NVIDIA GPU on this runner (${probe.note})` };
   return { provision: true, cudaMajor: undefined };
 }

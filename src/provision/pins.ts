@@ -26,6 +26,10 @@ export const PROVIDER_LIBRARIES = [
 export type ProviderLibrary = (typeof PROVIDER_LIBRARIES)[number];
 
 export type CudaMajor = 12 | 13;
+
+/** The Action's `onnxruntime-gpu` input: auto (when the config and the runner need it), off, or a forced build. */
+export const ORT_GPU_MODES = ['auto', 'off', 'cuda12', 'cuda13'] as const;
+export type OrtGpuMode = (typeof ORT_GPU_MODES)[number];
 export const CUDA_MAJORS: readonly CudaMajor[] = [12, 13];
 
 export interface OrtGpuPackagePin {

@@ -202,7 +202,7 @@ describe('the Action decides whether to provision (input onnxruntime-gpu)', () =
       { provision: false, why: 'no backend of the config uses the cuda or tensorrt provider' },
     ],
   ] as const)('%s with %j', (mode, backends, probe, plan) => {
-    expect(planOrtGpu(mode, backends, probe)).toEqual(plan);
+    expect(planOrtGpu(mode, backends, () => probe)).toEqual(plan);
   });
 });
 

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { provisionOrtGpuStep } from '../../src/action/provision-onnxruntime-gpu.js';
 import { UsageError } from '../../src/errors.js';
 import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
 import type { NvidiaGpuProbe } from '../../src/provision/nvidia-gpu.js';
@@ -320,7 +321,7 @@ describe('the CUDA 12 NuGet route', () => {
     expect(error.message).toBe(
       'the CUDA 12 provider package (microsoft.ml.onnxruntime.gpu.linux.1.30.0.nupkg, NuGet) has no sha256 pinned by tr118: ' +
         'nuget.org was unreachable when this version was made, and a hash first seen at download time would prove nothing. ' +
-        'Pin the one you trust in TR118_ORT_CUDA12_SHA256 (Action input onnxruntime-gpu-sha256), or use CUDA 13 (--cuda 13)',
+        'Pin the one you trust in TR118_ORT_CUDA12_SHA256 (Action input onnxruntime-cuda12-sha256), or use CUDA 13 (--cuda 13)',
     );
     expect(host.requests).toEqual([]);
   });
@@ -399,3 +400,47 @@ describe('cache: actions', () => {
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe("the Action's step (input onnxruntime-gpu)", () => {
+  const cudaConfig = [{ engine: 'onnxruntime', provider: 'cuda' }];
+  const lines = () => {
+    const info: string[] = [];
+    const warning: string[] = [];
+    return { info, warning, log: { info: (l: string) => info.push(l), warning: (l: string) => warning.push(l) } };
+  };
+
+  it('a failure to provision is a warning naming the cause, never a throw', async () => {
+    const out = lines();
+    const ok = await provisionOrtGpuStep({
+      mode: 'cuda12',
+      cuda12Sha256: undefined,
+      actionsCache: false,
+      backends: cudaConfig,
+      searchFrom: tempDir(),
+      ...out.log,
+    });
+    expect(ok).toBe(false);
+    expect(out.warning).toHaveLength(1);
+    expect(out.warning[0]).toMatch(
+      /^tr118: ONNX Runtime GPU providers not provisioned: the CUDA 12 provider package .* has no sha256 pinned by tr118.*; the cuda and tensorrt backends will be unavailable$/,
+    );
+  });
+
+  it('auto on a runner without a GPU: nothing downloaded, said why', async () => {
+    const out = lines();
+    const ok = await provisionOrtGpuStep({
+      mode: 'auto',
+      cuda12Sha256: undefined,
+      actionsCache: false,
+      backends: cudaConfig,
+      searchFrom: tempDir(),
+      gpu: () => ({ present: false, driverCudaVersion: null, note: 'no /dev/nvidia0 and no working nvidia-smi' }),
+      ...out.log,
+    });
+    expect(ok).toBe(false);
+    expect(out.info[0]).toBe(
+      'ONNX Runtime GPU providers: not provisioned (no NVIDIA GPU on this runner (no /dev/nvidia0 and no working nvidia-smi))',
+    );
+    expect(out.warning).toEqual([]);
+  });
+});
