@@ -203,9 +203,14 @@ async function provisionCommand(flags: ProvisionFlags, io: CliIo): Promise<numbe
       : `  Python worker: not provisioned (${result.pythonNote ?? 'no Python package in this variant'})`,
   );
   const dirs = result.libraries.search.libraryDirs;
-  out(
-    `  CUDA libraries: ${dirs.length > 0 ? `found in ${dirs.join(', ')} (put on LD_LIBRARY_PATH for the workers)` : 'where the loader finds them'}`,
-  );
+  const { found, missing } = result.libraries.search;
+  const where =
+    dirs.length > 0
+      ? `; ${dirs.join(', ')} put on LD_LIBRARY_PATH for the workers`
+      : found.length > 0
+        ? '; the loader finds them by itself'
+        : '';
+  out(`  CUDA libraries: ${found.length} of ${found.length + missing.length} found${where}`);
   for (const line of libraryWarnings(result.libraries, record.cudaMajor)) io.stderr.write(`tr118: warning: ${line}\n`);
   out('`tr118 run` finds all this by itself; for other programs:');
   if (dirs.length > 0) out(`  export LD_LIBRARY_PATH=${process.env.LD_LIBRARY_PATH ?? ''}`);

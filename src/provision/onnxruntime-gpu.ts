@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as cache from '@actions/cache';
 import * as tc from '@actions/tool-cache';
 import { ortBindingDir } from '../backends/onnxruntime/availability.js';
@@ -201,12 +201,14 @@ async function fetchIntoToolCache(
   log: (line: string) => void,
 ): Promise<OrtGpuRecord> {
   const { pin, sha256 } = choice;
-  const url = packageUrl(pin, env);
+  let url = packageUrl(pin, env);
   const staging = mkdtempSync(path.join(env.RUNNER_TEMP || os.tmpdir(), 'tr118-ort-gpu-'));
   const partial = `${entryDir}.partial-${process.pid}`;
   try {
     log(`fetching ${url}`);
     const file = await fetchPackage(pin, url, staging, env);
+    // A flat file:// folder: name the file that was read.
+    if (url.startsWith('file:')) url = pathToFileURL(file).href;
     let started = performance.now();
     const actual = await digestFile(file);
     if (pin.sizeBytes !== null && actual.sizeBytes !== pin.sizeBytes) {

@@ -85,6 +85,9 @@ describe('tr118 provision', () => {
     expect(r.stdout).toContain(`  unpacked: ${entry}`);
     expect(r.stdout).toContain(`  onnxruntime-node binding ${m.bindingDir}: copied ${PROVIDERS.join(', ')}`);
     expect(r.stdout).toContain('  Python worker: not provisioned (the NuGet package has no Python module)');
+    expect(r.stdout).toMatch(
+      /\n {2}CUDA libraries: \d of 8 found; \S+\/site-packages\/nvidia\/cu13\/lib, \S+\/site-packages\/nvidia\/cudnn\/lib put on LD_LIBRARY_PATH for the workers\n/,
+    );
     // The fake Python's pip folders hold CUDA 13 libraries only: the CUDA 12 ones are named as missing.
     expect(r.stderr).toMatch(
       /tr118: warning: cuda provider: unavailable until these are installed: libcublasLt\.so\.12 \(pip install nvidia-cublas-cu12, or the CUDA 12 toolkit\)/,

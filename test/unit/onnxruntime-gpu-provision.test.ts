@@ -186,6 +186,7 @@ describe('provisioning the CUDA 13 wheel from a PyPI mirror', () => {
     expect(result.source).toBe('downloaded');
     expect(host.requests).toEqual([]);
     expect(readdirSync(s.bindingDir)).toEqual(expect.arrayContaining(PROVIDERS));
+    expect(result.record.url).toBe(pathToFileURL(path.join(folder, CP312_X64.fileName)).href);
   });
 
   it('tr118 run in a later process finds what provisioning made (activateOrtGpu, no network)', async () => {
