@@ -25,6 +25,7 @@ import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './provision-onnxruntime.js';
+import { provisionOrtGpuStep } from './provision-onnxruntime-gpu.js';
 
 /** What a run decided and what to show of it: the same whether it measured or merged parts. */
 interface Publication {
@@ -82,6 +83,18 @@ async function measure(
   core.startGroup('tr118: ONNX Runtime');
   const ort = await provisionOnnxRuntime({ log: (line) => core.info(line), actionsCache: inputs.cache === 'actions' });
   core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
+  core.endGroup();
+
+  core.startGroup('tr118: ONNX Runtime GPU providers');
+  await provisionOrtGpuStep({
+    mode: inputs.onnxruntimeGpu,
+    cuda12Sha256: inputs.onnxruntimeCuda12Sha256,
+    actionsCache: inputs.cache === 'actions',
+    backends: config.backends,
+    searchFrom: path.dirname(configFile),
+    info: (line) => core.info(line),
+    warning: (line) => core.warning(line),
+  });
   core.endGroup();
 
   // The default store needs a home folder: found only when a stored baseline is read or written.

@@ -11,6 +11,13 @@ import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
 import { OUTPUT_FILES, runPipeline } from '../pipeline.js';
+import {
+  activateOrtGpu,
+  libraryWarnings,
+  ORT_GPU_PYTHONPATH_ENV,
+  parseCudaMajor,
+  provisionOrtGpu,
+} from '../provision/onnxruntime-gpu.js';
 import { num } from '../report/format.js';
 import { checkWritableDir, makeWritableDir } from '../results/out-dir.js';
 import { readResultsFile } from '../results/read.js';
@@ -64,6 +71,10 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     baseModelPath: flags.baseModel ? path.resolve(io.cwd, flags.baseModel) : undefined,
   });
   const outDir = outDirFrom(io, flags.out);
+  // What `tr118 provision` made earlier (no network): the workers' LD_LIBRARY_PATH and the Python package's path.
+  if (config.backends.some((b) => b.engine === 'onnxruntime' && b.provider !== undefined && b.provider !== 'cpu')) {
+    await activateOrtGpu(process.env, { searchFrom: path.dirname(config.source) });
+  }
   const progress = createProgress(io.stderr, flags.quiet ?? false);
   let result;
   try {
@@ -159,6 +170,54 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
   return exitCodeOf(verdict.decision, flags.failOn);
 }
 
+interface ProvisionFlags {
+  readonly cuda?: string;
+  readonly python?: string;
+}
+
+/** `tr118 provision`: the GPU provider libraries, then what landed where and what the machine still lacks. */
+async function provisionCommand(flags: ProvisionFlags, io: CliIo): Promise<number> {
+  const result = await provisionOrtGpu({
+    ...(flags.cuda !== undefined ? { cudaMajor: parseCudaMajor(flags.cuda, '--cuda') } : {}),
+    ...(flags.python !== undefined ? { python: path.resolve(io.cwd, flags.python) } : {}),
+    searchFrom: io.cwd,
+    log: (line) => io.stderr.write(`tr118: ${line}\n`),
+  });
+  const { record, binding } = result;
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  const how = {
+    downloaded: 'downloaded and verified',
+    'tool-cache': 'already in the tool cache',
+    'actions-cache': 'restored from the Actions cache',
+  }[result.source];
+  out(`ONNX Runtime ${record.version} GPU providers, CUDA ${record.cudaMajor} (${record.variant}): ${how}`);
+
+  out(`  package: ${record.url} (sha256 ${record.sha256})`);
+  out(`  unpacked: ${record.entryDir}`);
+  const copied = binding.copied.length > 0 ? `copied ${binding.copied.join(', ')}` : '';
+  const unchanged = binding.unchanged.length > 0 ? `already there: ${binding.unchanged.join(', ')}` : '';
+  out(`  onnxruntime-node binding ${binding.bindingDir}: ${[copied, unchanged].filter((s) => s !== '').join('; ')}`);
+  out(
+    result.pythonPath
+      ? `  Python worker: import onnxruntime from ${result.pythonPath} (${ORT_GPU_PYTHONPATH_ENV})`
+      : `  Python worker: not provisioned (${result.pythonNote ?? 'no Python package in this variant'})`,
+  );
+  const dirs = result.libraries.search.libraryDirs;
+  const { found, missing } = result.libraries.search;
+  const where =
+    dirs.length > 0
+      ? `; ${dirs.join(', ')} put on LD_LIBRARY_PATH for the workers`
+      : found.length > 0
+        ? '; the loader finds them by itself'
+        : '';
+  out(`  CUDA libraries: ${found.length} of ${found.length + missing.length} found${where}`);
+  for (const line of libraryWarnings(result.libraries, record.cudaMajor)) io.stderr.write(`tr118: warning: ${line}\n`);
+  out('`tr118 run` finds all this by itself; for other programs:');
+  if (dirs.length > 0) out(`  export LD_LIBRARY_PATH=${process.env.LD_LIBRARY_PATH ?? ''}`);
+  if (result.pythonPath) out(`  export PYTHONPATH=${result.pythonPath}`);
+  return ExitCode.pass;
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command()
     .name('tr118')
@@ -205,6 +264,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action((base: string, candidate: string, flags: CompareFlags) =>
       setExit(compareCommand(base, candidate, flags, io)),
     );
+  program
+    .command('provision')
+    .description(
+      "download, verify (pinned sha256) and install ONNX Runtime's CUDA and TensorRT provider libraries for onnxruntime-node and the Python worker, on a GPU machine",
+    )
+    .addOption(
+      new Option(
+        '--cuda <major>',
+        "the CUDA major version of the build (default: the driver's, from nvidia-smi)",
+      ).choices(['12', '13']),
+    )
+    .option('--python <path>', "the worker's Python: its version picks the wheel (default: as `tr118 run` finds it)")
+    .action(async (flags: ProvisionFlags) => setExit(await provisionCommand(flags, io)));
   const baseline = program.command('baseline').description('manage the local baseline store');
   baseline
     .command('save')

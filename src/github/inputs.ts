@@ -4,6 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../gate/verdict.js';
+import { ORT_GPU_MODES, type OrtGpuMode } from '../provision/pins.js';
 
 export const INPUTS = {
   config: 'config',
@@ -19,6 +20,8 @@ export const INPUTS = {
   allowForks: 'allow-forks',
   out: 'out',
   results: 'results',
+  onnxruntimeGpu: 'onnxruntime-gpu',
+  onnxruntimeCuda12Sha256: 'onnxruntime-cuda12-sha256',
 } as const;
 
 export const OUTPUTS = {
@@ -47,6 +50,10 @@ export interface ActionInputs {
   readonly out: string;
   /** mode merge: results.json paths or glob patterns of the parts (one per line or comma-separated). */
   readonly results: readonly string[];
+  /** ONNX Runtime's GPU provider libraries: auto (a cuda/tensorrt backend and a GPU), off, or a forced build. */
+  readonly onnxruntimeGpu: OrtGpuMode;
+  /** The user's pin of the CUDA 12 NuGet package (tr118 pins none for it). */
+  readonly onnxruntimeCuda12Sha256: string | undefined;
 }
 
 function oneOf<T extends string>(get: (name: string) => string, name: string, allowed: readonly T[], fallback: T): T {
@@ -88,6 +95,12 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
       `input ${INPUTS.baseline}: "branch" reads a stored baseline, but ${INPUTS.cache} is "off" (use local or actions)`,
     );
   }
+  const cuda12Sha256 = optional(get, INPUTS.onnxruntimeCuda12Sha256)?.toLowerCase();
+  if (cuda12Sha256 !== undefined && !/^[0-9a-f]{64}$/.test(cuda12Sha256)) {
+    throw new UsageError(
+      `input ${INPUTS.onnxruntimeCuda12Sha256}: expected a sha256 (64 hex digits); got ${JSON.stringify(cuda12Sha256)}`,
+    );
+  }
   return {
     config: optional(get, INPUTS.config),
     model: optional(get, INPUTS.model),
@@ -107,5 +120,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',
     results,
+    onnxruntimeGpu: oneOf(get, INPUTS.onnxruntimeGpu, ORT_GPU_MODES, 'auto'),
+    onnxruntimeCuda12Sha256: cuda12Sha256,
   };
 }

@@ -23,6 +23,8 @@ describe("the Action's inputs", () => {
       allowForks: false,
       out: 'tr118-results',
       results: [],
+      onnxruntimeGpu: 'auto',
+      onnxruntimeCuda12Sha256: undefined,
     });
   });
 
@@ -43,6 +45,16 @@ describe("the Action's inputs", () => {
     expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
   });
 
+  it.each(['auto', 'off', 'cuda12', 'cuda13'] as const)('onnxruntime-gpu: %s is read as given', (value) => {
+    expect(parseInputs(from({ 'onnxruntime-gpu': value })).onnxruntimeGpu).toBe(value);
+  });
+
+  it('onnxruntime-cuda12-sha256 is read in lower case', () => {
+    expect(parseInputs(from({ 'onnxruntime-cuda12-sha256': 'AB'.repeat(32) })).onnxruntimeCuda12Sha256).toBe(
+      'ab'.repeat(32),
+    );
+  });
+
   it.each(['warn', 'inconclusive', 'fail', 'never'] as const)('fail-on: %s is read as given', (value) => {
     expect(parseInputs(from({ 'fail-on': value })).failOn).toBe(value);
   });
@@ -53,6 +65,12 @@ describe("the Action's inputs", () => {
     ['fail-on', 'error', 'input fail-on: expected one of warn, inconclusive, fail, never; got "error"'],
     ['cache', 's3', 'input cache: expected one of local, actions, off; got "s3"'],
     ['allow-forks', 'yes', 'input allow-forks: expected one of true, false; got "yes"'],
+    ['onnxruntime-gpu', 'cuda11', 'input onnxruntime-gpu: expected one of auto, off, cuda12, cuda13; got "cuda11"'],
+    [
+      'onnxruntime-cuda12-sha256',
+      'sha256:abc',
+      'input onnxruntime-cuda12-sha256: expected a sha256 (64 hex digits); got "sha256:abc"',
+    ],
   ])('refuses %s: %s, quoting the input and the value', (name, value, message) => {
     expect(() => parseInputs(from({ [name]: value }))).toThrow(message);
   });

@@ -1,8 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { providerUnavailableReason } from '../../src/backends/onnxruntime/availability.js';
 import { executionProviders, sessionOptions } from '../../src/backends/onnxruntime/options.js';
 import { DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
 import { parseNvidiaSmi } from '../../src/env/collect.js';
@@ -43,20 +39,6 @@ describe('ONNX Runtime session options (GPU paths tested without a GPU)', () => 
     const o = sessionOptions(spec({ intraOpThreads: 2, interOpThreads: 1, graphOptimization: 'basic' }), true);
     expect(o).toMatchObject({ intraOpNumThreads: 2, interOpNumThreads: 1, graphOptimizationLevel: 'basic' });
     expect(o.extra).toEqual({ session: { 'intra_op.allow_spinning': '0', 'inter_op.allow_spinning': '0' } });
-  });
-});
-
-describe('provider availability', () => {
-  it('names the missing provider libraries', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'ort-bin-'));
-    expect(providerUnavailableReason('cuda', dir)).toMatch(
-      /libonnxruntime_providers_shared\.so, libonnxruntime_providers_cuda\.so missing in/,
-    );
-    writeFileSync(path.join(dir, 'libonnxruntime_providers_shared.so'), '');
-    writeFileSync(path.join(dir, 'libonnxruntime_providers_cuda.so'), '');
-    expect(providerUnavailableReason('cuda', dir)).toBeUndefined();
-    expect(providerUnavailableReason('tensorrt', dir)).toMatch(/libonnxruntime_providers_tensorrt\.so missing/);
-    expect(providerUnavailableReason('cpu', dir)).toBeUndefined();
   });
 });
 

@@ -315,7 +315,9 @@ describe('action.yml', () => {
   const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
   it('declares exactly the inputs and outputs the code reads and writes, and runs dist/index.js', () => {
     const block = (name: string) =>
-      [...(yml.split(`\n${name}:\n`)[1]?.split(/\n(?=\S)/)[0] ?? '').matchAll(/^ {2}([a-z-]+):$/gm)].map((m) => m[1]);
+      [...(yml.split(`\n${name}:\n`)[1]?.split(/\n(?=\S)/)[0] ?? '').matchAll(/^ {2}([a-z0-9-]+):$/gm)].map(
+        (m) => m[1],
+      );
     expect(block('inputs').sort()).toEqual(Object.values(INPUTS).sort());
     expect(block('outputs').sort()).toEqual(Object.values(OUTPUTS).sort());
     expect(yml).toMatch(/runs:\n {2}using: node24\n {2}main: dist\/index\.js/);
