@@ -1,8 +1,7 @@
 /** Backend construction: one place that knows which engine family runs where. */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { noGpuReason } from './gpu.js';
-import { providerUnavailableReason } from './onnxruntime/availability.js';
+import { providerUnavailableReason, pythonProviderUnavailableReason } from './onnxruntime/availability.js';
 import type { BackendSpec } from './presets.js';
 import { ProcessBackend, type WorkerLaunch } from './process-backend.js';
 import { findPython, pythonWorkerLaunch } from './pytorch/python.js';
@@ -44,8 +43,8 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
         if (options.nativeWorker) {
           return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseModelPath) };
         }
-        const noGpu = spec.provider === 'cpu' ? undefined : noGpuReason();
-        if (noGpu) return { unavailable: noGpu };
+        const reason = pythonProviderUnavailableReason(spec.provider ?? 'cpu', env(options));
+        if (reason) return { unavailable: reason };
         const python = findPython(env(options), options.pythonSearchFrom ?? process.cwd());
         if ('missing' in python) return { unavailable: python.missing };
         return {

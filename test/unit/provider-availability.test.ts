@@ -110,10 +110,12 @@ describe.skipIf(process.platform !== 'linux')('GPU provider availability', () =>
     );
     writeFileSync(path.join(capi, 'libonnxruntime_providers_cuda.so'), '');
     expect(pythonProviderUnavailableReason('cuda', env, machine(true, CUDA13))).toBeUndefined();
-    // Not provisioned by tr118: the worker's own onnxruntime decides; the GPU is still checked here.
+    // Not provisioned by tr118: the worker's own onnxruntime decides (and finds its CUDA libraries itself); the GPU
+    // is still checked here.
     expect(pythonProviderUnavailableReason('cuda', {}, machine(false, CUDA13))).toBe(
       'no NVIDIA GPU on this machine (no /dev/nvidia0 and no working nvidia-smi)',
     );
+    expect(pythonProviderUnavailableReason('cuda', {}, machine(true, []))).toBeUndefined();
   });
 
   // This machine as it is (CI has no GPU): never a CPU number under a GPU name.

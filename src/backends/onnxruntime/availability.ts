@@ -137,7 +137,13 @@ export function pythonProviderUnavailableReason(
   if (provider === 'cpu') return undefined;
   if (process.platform !== 'linux') return `tr118 runs ONNX Runtime's ${provider} provider in Python on Linux only`;
   const pythonPath = env[ORT_GPU_PYTHONPATH_ENV];
-  const providerDir = pythonPath ? path.join(pythonPath, 'onnxruntime', 'capi') : undefined;
-  const cudaMajor = (pythonPath ? readOrtGpuRecord(pythonPath)?.cudaMajor : undefined) ?? 13;
+  if (!pythonPath) {
+    // The worker's own onnxruntime-gpu finds its CUDA libraries itself (preload_dlls: pip nvidia-* packages), where
+    // a search from here would not look: only the GPU is checked here, the worker says the rest at open.
+    const gpu = probe.gpu();
+    return gpu.present ? undefined : `no NVIDIA GPU on this machine (${gpu.note})`;
+  }
+  const providerDir = path.join(pythonPath, 'onnxruntime', 'capi');
+  const cudaMajor = readOrtGpuRecord(pythonPath)?.cudaMajor ?? 13;
   return gpuProviderUnavailableReason(provider, providerDir, cudaMajor, probe);
 }

@@ -6,6 +6,7 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../paths.js';
+import { ORT_GPU_PYTHONPATH_ENV } from '../../provision/gpu-record.js';
 import type { WorkerLaunch } from '../process-backend.js';
 
 export type PythonChoice =
@@ -45,12 +46,10 @@ export function findPython(env: NodeJS.ProcessEnv, searchFrom: string): PythonCh
 }
 
 /**
- * The folder of a provisioned onnxruntime-gpu wheel, unpacked (src/provision): on the worker's import path ahead of
- * site-packages, so its `onnxruntime` (with the CUDA provider) is the one imported even where a CPU build is installed.
+ * `python -m tr118_native.worker`, with this package's native/ on the import path and, when `tr118 provision` unpacked
+ * one, the onnxruntime-gpu wheel ahead of site-packages (so its `onnxruntime`, with the CUDA provider, is the one
+ * imported even where a CPU build is installed).
  */
-export const ORT_GPU_PYTHONPATH_ENV = 'TR118_ORT_GPU_PYTHONPATH';
-
-/** `python -m tr118_native.worker`, with this package's native/ (and a provisioned onnxruntime-gpu) on the path. */
 export function pythonWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
   const native = path.join(packageRoot(), 'native');
   const paths = [native, env[ORT_GPU_PYTHONPATH_ENV], env.PYTHONPATH].filter((p): p is string => !!p);
