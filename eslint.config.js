@@ -14,6 +14,8 @@ export default tseslint.config(
       '.venv*/',
       '.fixture-work/',
       '.carry/',
+      // the device payloads of scripts/device/ort-gpu-carry.sh (git-ignored)
+      '.ortgpu/',
     ],
   },
   { files: ['**/*.mjs', '**/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { activateOrtGpu } from '../src/provision/onnxruntime-gpu.js';
 import { findPython, pythonWorkerLaunch } from '../src/backends/pytorch/python.js';
 import { packageRoot } from '../src/paths.js';
 import { startBenchRecord } from './record.js';
@@ -32,6 +33,11 @@ const { values } = parseArgs({
 });
 const python = findPython(process.env, packageRoot());
 if ('missing' in python) throw new Error(python.missing);
+// What `tr118 provision` made (the onnxruntime-gpu wheel, the CUDA library folders), as `tr118 run` uses it.
+if (values.provider !== 'cpu') {
+  const activation = await activateOrtGpu(process.env, { python: python.command });
+  console.log(`onnxruntime-gpu: ${activation.activated ? 'provisioned, ' : ''}${activation.note}`);
+}
 const launch = pythonWorkerLaunch(python.command, process.env);
 const args = ['-m', 'tr118_native.worker.harness', 'ort', '--model', path.resolve(values.model)];
 args.push('--provider', values.provider, '--shapes', values.shapes, '--blocks', values.blocks);

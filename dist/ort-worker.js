@@ -917,10 +917,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path2) {
-  if (!path2)
+function getElementAtPath(obj, path3) {
+  if (!path3)
     return obj;
-  return path2.reduce((acc, key) => acc?.[key], obj);
+  return path3.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -1260,11 +1260,11 @@ function explicitlyAborted(x, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path2, issues) {
+function prefixIssues(path3, issues) {
   return issues.map((iss) => {
     var _a3;
     (_a3 = iss).path ?? (_a3.path = []);
-    iss.path.unshift(path2);
+    iss.path.unshift(path3);
     return iss;
   });
 }
@@ -1726,16 +1726,16 @@ function flattenError(error62, mapper = (issue2) => issue2.message) {
 }
 function formatError(error62, mapper = (issue2) => issue2.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error63, path2 = []) => {
+  const processError = (error63, path3 = []) => {
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path3, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path3, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path3, ...issue2.path]);
       } else {
-        const fullpath = [...path2, ...issue2.path];
+        const fullpath = [...path3, ...issue2.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue2));
         } else {
@@ -1774,17 +1774,17 @@ function formatError(error62, mapper = (issue2) => issue2.message) {
 }
 function treeifyError(error62, mapper = (issue2) => issue2.message) {
   const result = { errors: [] };
-  const processError = (error63, path2 = []) => {
+  const processError = (error63, path3 = []) => {
     var _a3;
     for (const issue2 of error63.issues) {
       if (issue2.code === "invalid_union" && issue2.errors.length) {
-        issue2.errors.map((issues) => processError({ issues }, [...path2, ...issue2.path]));
+        issue2.errors.map((issues) => processError({ issues }, [...path3, ...issue2.path]));
       } else if (issue2.code === "invalid_key") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path3, ...issue2.path]);
       } else if (issue2.code === "invalid_element") {
-        processError({ issues: issue2.issues }, [...path2, ...issue2.path]);
+        processError({ issues: issue2.issues }, [...path3, ...issue2.path]);
       } else {
-        const fullpath = [...path2, ...issue2.path];
+        const fullpath = [...path3, ...issue2.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue2));
           continue;
@@ -1823,8 +1823,8 @@ function treeifyError(error62, mapper = (issue2) => issue2.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path2 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path2) {
+  const path3 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path3) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -18962,13 +18962,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path2 = ref.slice(1).split("/").filter(Boolean);
-  if (path2.length === 0) {
+  const path3 = ref.slice(1).split("/").filter(Boolean);
+  if (path3.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path2[0] === defsKey) {
-    const key = path2[1] === void 0 ? void 0 : decodeJSONPointerSegment(path2[1]);
+  if (path3[0] === defsKey) {
+    const key = path3[1] === void 0 ? void 0 : decodeJSONPointerSegment(path3[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -19824,6 +19824,7 @@ var TORCH_DTYPES = ["fp32", "fp16", "bf16"];
 var COMPILE_MODES = ["off", "default", "reduce-overhead", "max-autotune"];
 var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
 var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
+var ORT_WORKERS = ["node", "python"];
 var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
 var LIMITS = {
   repetitions: 1e3,
@@ -19856,6 +19857,8 @@ var backendObjectSchema = external_exports.strictObject({
   name: backendName,
   engine: external_exports.enum(ENGINES).optional(),
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
+  /** onnxruntime only: default python for the GPU providers (device-side timer), node for cpu. */
+  worker: external_exports.enum(ORT_WORKERS).optional(),
   precision: external_exports.enum(PRECISIONS).optional(),
   device_id: count(0, LIMITS.deviceId).optional(),
   /** 0 lets ONNX Runtime choose (one thread per physical core). */
@@ -19997,6 +20000,8 @@ var backendSpecSchema = external_exports.object({
   engine: external_exports.enum(ENGINES),
   /** onnxruntime only. */
   provider: external_exports.enum(ORT_PROVIDERS).optional(),
+  /** onnxruntime only: the process that runs ONNX Runtime (config/schema.ts ORT_WORKERS). */
+  worker: external_exports.enum(ORT_WORKERS).optional(),
   /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: external_exports.enum(PRECISIONS),
   deviceId: external_exports.int().min(0),
@@ -20076,6 +20081,14 @@ var sessionInfoSchema = external_exports.object({
   endToEndTimerCovers: external_exports.string().optional(),
   /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
   compileMs: external_exports.number().nonnegative().optional(),
+  /**
+   * ONNX Runtime: where the graph's nodes ran, read from the runtime's profile of one pass made at open (profiling
+   * is then turned off, so no timed pass is profiled). Provider names as ONNX Runtime writes them
+   * (CPUExecutionProvider, CUDAExecutionProvider, …); gate/placement.ts judges it.
+   */
+  placement: external_exports.object({
+    nodes: external_exports.array(external_exports.object({ provider: external_exports.string(), opType: external_exports.string(), count: external_exports.int().min(1) }))
+  }).optional(),
   /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
   environment: external_exports.record(external_exports.string(), external_exports.string()).optional()
 });
@@ -20174,6 +20187,9 @@ function serveRequests(handle2) {
 }
 
 // src/backends/onnxruntime/session.ts
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path2 from "node:path";
 import { performance as performance2 } from "node:perf_hooks";
 
 // src/accuracy/perplexity.ts
@@ -20231,7 +20247,7 @@ function executionProviders(spec2) {
   switch (spec2.provider) {
     case "cuda":
       return ["cuda"];
-    // TensorRT cannot take every node; CUDA takes the rest. CPU is never a silent third (see fallback below).
+    // TensorRT cannot take every node; CUDA takes the rest; the CPU only what both leave (judged: placement.ts).
     case "tensorrt":
       return ["tensorrt", "cuda"];
     case "cpu":
@@ -20240,7 +20256,6 @@ function executionProviders(spec2) {
   }
 }
 function sessionOptions(spec2, paired = false) {
-  const gpu = spec2.provider === "cuda" || spec2.provider === "tensorrt";
   const options = {
     // The Node binding passes only deviceId to the CUDA and TensorRT providers (DESIGN.md).
     executionProviders: executionProviders(spec2).map(
@@ -20251,14 +20266,37 @@ function sessionOptions(spec2, paired = false) {
     ...spec2.intraOpThreads > 0 ? { intraOpNumThreads: spec2.intraOpThreads } : {},
     ...spec2.interOpThreads > 0 ? { interOpNumThreads: spec2.interOpThreads } : {}
   };
-  const session2 = {};
-  if (gpu) session2.disable_cpu_ep_fallback = "1";
   if (paired) {
-    session2["intra_op.allow_spinning"] = "0";
-    session2["inter_op.allow_spinning"] = "0";
+    options.extra = { session: { "intra_op.allow_spinning": "0", "inter_op.allow_spinning": "0" } };
   }
-  if (Object.keys(session2).length > 0) options.extra = { session: session2 };
   return options;
+}
+
+// src/backends/onnxruntime/profile.ts
+var eventSchema = external_exports.looseObject({
+  cat: external_exports.string().optional(),
+  name: external_exports.string().optional(),
+  args: external_exports.looseObject({ provider: external_exports.string().optional(), op_name: external_exports.string().optional() }).optional()
+});
+var KERNEL_SUFFIX = "_kernel_time";
+function placementFromProfile(profile) {
+  if (!Array.isArray(profile)) throw new Error("an ONNX Runtime profile is a JSON array of events");
+  const seen = /* @__PURE__ */ new Set();
+  const counts = /* @__PURE__ */ new Map();
+  for (const raw of profile) {
+    const parsed = eventSchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const { cat, name, args } = parsed.data;
+    if (cat !== "Node" || !name?.endsWith(KERNEL_SUFFIX) || !args?.provider || !args.op_name) continue;
+    const node2 = name.slice(0, -KERNEL_SUFFIX.length);
+    if (seen.has(node2)) continue;
+    seen.add(node2);
+    const key = `${args.provider}\0${args.op_name}`;
+    const entry = counts.get(key) ?? { provider: args.provider, opType: args.op_name, count: 0 };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  return { nodes: [...counts.values()] };
 }
 
 // src/backends/onnxruntime/runtime.ts
@@ -20302,8 +20340,20 @@ var ModelConfigError = class extends Error {
 };
 var KNOWN_INPUTS = /* @__PURE__ */ new Set(["input_ids", "attention_mask", "position_ids"]);
 async function openSession(modelPath, spec2, paired = false) {
+  const profileDir = mkdtempSync(path2.join(os.tmpdir(), "tr118-ort-profile-"));
+  try {
+    return await openProfiled(modelPath, spec2, paired, profileDir);
+  } finally {
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+}
+async function openProfiled(modelPath, spec2, paired, profileDir) {
   const started = performance2.now();
-  const session2 = await loadOrt().InferenceSession.create(modelPath, sessionOptions(spec2, paired));
+  const session2 = await loadOrt().InferenceSession.create(modelPath, {
+    ...sessionOptions(spec2, paired),
+    enableProfiling: true,
+    profileFilePrefix: path2.join(profileDir, "placement")
+  });
   const openMs = performance2.now() - started;
   if (!session2.inputNames.includes("input_ids")) {
     throw new Error(`the model has no input named input_ids (inputs: ${session2.inputNames.join(", ")})`);
@@ -20325,6 +20375,7 @@ async function openSession(modelPath, spec2, paired = false) {
   }
   const logits = session2.outputMetadata.find((m) => m.name === logitsOutput);
   const lastDim = logits?.isTensor ? logits.shape[logits.shape.length - 1] : void 0;
+  const placement = await profilePlacement(session2, logitsOutput, profileDir);
   const info = {
     protocolVersion: PROTOCOL_VERSION,
     runtime: "onnxruntime-node",
@@ -20333,9 +20384,27 @@ async function openSession(modelPath, spec2, paired = false) {
     inputNames: [...session2.inputNames],
     outputNames: [...session2.outputNames],
     ...typeof lastDim === "number" && lastDim > 0 ? { vocabSize: lastDim } : {},
-    openMs
+    openMs,
+    placement
   };
   return { session: session2, info, logitsOutput };
+}
+async function profilePlacement(session2, logitsOutput, profileDir) {
+  const ids = Array.from({ length: 8 }, (_, i) => i);
+  await session2.run(
+    makeFeeds(
+      session2,
+      1,
+      ids.length,
+      ids,
+      ids.map(() => 1)
+    ),
+    [logitsOutput]
+  );
+  session2.endProfiling();
+  const file2 = readdirSync(profileDir).find((f) => f.endsWith(".json"));
+  if (!file2) throw new Error(`ONNX Runtime wrote no profile in ${profileDir}`);
+  return placementFromProfile(JSON.parse(readFileSync(path2.join(profileDir, file2), "utf8")));
 }
 function logitsOf(opened, out, batch, seqLen) {
   const name = opened.logitsOutput;

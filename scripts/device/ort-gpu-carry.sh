@@ -18,7 +18,7 @@ for d in /.ortgpu/ /.carry/; do grep -qx "$d" .git/info/exclude 2>/dev/null || e
 rm -rf .ortgpu && mkdir -p .ortgpu/parts .ortgpu/bin
 ../shared/tools/device-pack.sh node_modules/onnxruntime-node node_modules/onnxruntime-common >/dev/null
 checkout=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)
-cap=$(( 64 * 1024 * 1024 - checkout - 1500000 ))
+cap=$(( 64 * 1024 * 1024 - checkout - 1500000 - 3000000 ))  # 3 MB: .ortgpu/bin, with the bundled bench
 carry=$(du -cb .carry | tail -1 | cut -f1)
 python3 - "$wheel" "$cap" "$carry" <<'PY'
 import hashlib, os, sys
@@ -59,5 +59,6 @@ mkdir -p $A/wheel && cat $A/parts/whl.* > "$A/wheel/$name" && rm -rf $A/parts
 [ "$(sha256sum "$A/wheel/$name" | cut -d' ' -f1)" = "$sha" ] || { echo "WHEEL SHA MISMATCH"; exit 9; }
 echo "CHAIN OK: $A/wheel/$name ($(stat -c %s "$A/wheel/$name") B, sha256 ok); Node.js in /tmp/carry-node/bin, node_modules in $A"
 STEP
+npx esbuild bench/ort-harness.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning --outfile=.ortgpu/bin/ort-harness.mjs --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 echo "carry per call: [\".ortgpu/parts/whl.NN\", \".ortgpu/bin\"] (call 1 also \".carry\"); command: bash .ortgpu/bin/step.sh K"
 cat .ortgpu/bin/manifest.txt
