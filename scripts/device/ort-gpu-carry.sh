@@ -17,48 +17,56 @@ root=$(git rev-parse --show-toplevel); cd "$root"
 for d in /.ortgpu/ /.carry/; do grep -qx "$d" .git/info/exclude 2>/dev/null || echo "$d" >> .git/info/exclude; done
 rm -rf .ortgpu && mkdir -p .ortgpu/parts .ortgpu/bin
 ../shared/tools/device-pack.sh node_modules/onnxruntime-node node_modules/onnxruntime-common >/dev/null
+npx esbuild bench/ort-harness.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
+  --outfile=.ortgpu/ort-harness.mjs --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+cp "$wheel" .ortgpu/
 checkout=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)
-cap=$(( 64 * 1024 * 1024 - checkout - 1500000 - 3000000 ))  # 3 MB: .ortgpu/bin, with the bundled bench
-carry=$(du -cb .carry | tail -1 | cut -f1)
-python3 - "$wheel" "$cap" "$carry" <<'PY'
+cap=$(( 64 * 1024 * 1024 - checkout - 1500000 - 100000 ))  # 100 kB: .ortgpu/bin (scripts, manifest)
+# Every file of the payload is one byte stream cut into parts that fill the calls in order; the device joins each
+# file's parts and checks its sha256. Call k carries .ortgpu/parts/k/ and .ortgpu/bin.
+python3 - "$cap" .carry/node-*.xz .carry/tree.tar.xz .carry/unpack.sh .ortgpu/ort-harness.mjs ".ortgpu/$(basename "$wheel")" <<'PY'
 import hashlib, os, sys
-wheel, cap, carry = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-data = open(wheel, 'rb').read()
+cap, files = int(sys.argv[1]), sys.argv[2:]
 sha = lambda b: hashlib.sha256(b).hexdigest()
-calls, off, n = [], 0, 0
-room = cap - carry  # call 1 also carries Node.js and onnxruntime-node
-while off < len(data):
-    size = min(room, len(data) - off)
-    part = f'.ortgpu/parts/whl.{n:02d}'
-    open(part, 'wb').write(data[off:off + size])
-    calls.append((part, sha(data[off:off + size]), size))
-    off += size; n += 1; room = cap
-with open('.ortgpu/bin/manifest.txt', 'w') as m:
-    for k, (part, digest, size) in enumerate(calls, 1):
-        m.write(f'{k} {part} {digest}\n')
-open('.ortgpu/bin/wheel.txt', 'w').write(f'{os.path.basename(wheel)} {sha(data)}\n')
-print(f'{len(calls)} calls; wheel {len(data)} B sha256 {sha(data)}')
+call, room, n = 1, cap, 0
+with open('.ortgpu/bin/manifest.txt', 'w') as m, open('.ortgpu/bin/files.txt', 'w') as t:
+    for f in files:
+        data = open(f, 'rb').read(); off = 0
+        t.write(f'{os.path.basename(f)} {sha(data)} {len(data)}\n')
+        while off < len(data):
+            if room < 1_000_000: call, room = call + 1, cap
+            size = min(room, len(data) - off)
+            os.makedirs(f'.ortgpu/parts/{call}', exist_ok=True)
+            part = f'.ortgpu/parts/{call}/{n:03d}.{os.path.basename(f)}'
+            open(part, 'wb').write(data[off:off + size])
+            m.write(f'{call} {part} {sha(data[off:off + size])} {os.path.basename(f)}\n')
+            off += size; room -= size; n += 1
+print(f'{call} calls of at most {cap} B of payload (checkout {os.environ.get("CHECKOUT", "?")} B travels too)')
 PY
+rm .ortgpu/ort-harness.mjs ".ortgpu/$(basename "$wheel")"
 cat > .ortgpu/bin/step.sh <<'STEP'
 #!/usr/bin/env bash
 # Device side of one call:  bash .ortgpu/bin/step.sh K   (see scripts/device/ort-gpu-carry.sh)
 K=$1; R=$PWD; B=$R/.ortgpu/bin; A=/tmp/acc; mkdir -p $A/parts
 LAST=$(awk '{print $1}' $B/manifest.txt | sort -n | tail -1); broken=0
-while read -r call rel sha; do
+while read -r call rel sha target; do
   [ "$call" = "$K" ] && { mv -f "$R/$rel" "$A/parts/" || broken=1; }
   if [ "$call" -le "$K" ]; then
     f=$A/parts/$(basename "$rel")
-    if [ -f "$f" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ]; then echo "ok   part $call"; else echo "GONE part $call"; broken=1; fi
+    [ -f "$f" ] && [ "$(sha256sum "$f" | cut -d' ' -f1)" = "$sha" ] || { echo "GONE $rel"; broken=1; }
   fi
 done < $B/manifest.txt
 [ $broken = 1 ] && { echo "CHAIN BROKEN at step $K (the machine went cold?): start again at call 1"; exit 7; }
-if [ "$K" = 1 ]; then cp -r .carry $A/carry && (cd $A && source carry/unpack.sh >/dev/null) || exit 8; fi
 [ "$K" = "$LAST" ] || { echo "CHAIN OK through step $K of $LAST"; exit 0; }
-read -r name sha < $B/wheel.txt
-mkdir -p $A/wheel && cat $A/parts/whl.* > "$A/wheel/$name" && rm -rf $A/parts
-[ "$(sha256sum "$A/wheel/$name" | cut -d' ' -f1)" = "$sha" ] || { echo "WHEEL SHA MISMATCH"; exit 9; }
-echo "CHAIN OK: $A/wheel/$name ($(stat -c %s "$A/wheel/$name") B, sha256 ok); Node.js in /tmp/carry-node/bin, node_modules in $A"
+mkdir -p $A/files $A/wheel
+while read -r name sha size; do
+  cat $A/parts/*."$name" > "$A/files/$name"
+  [ "$(sha256sum "$A/files/$name" | cut -d' ' -f1)" = "$sha" ] || { echo "SHA MISMATCH $name"; exit 9; }
+done < $B/files.txt
+rm -rf $A/parts; mv $A/files/*.whl $A/wheel/
+mkdir -p $A/carry/.carry && mv $A/files/node-*.xz $A/files/tree.tar.xz $A/files/unpack.sh $A/carry/.carry/
+(cd $A/carry && source .carry/unpack.sh) && mv $A/carry/node_modules $A/ || exit 8
+echo "CHAIN OK: $(ls $A/wheel) (sha256 ok), Node.js $(/tmp/carry-node/bin/node --version), $(ls $A/node_modules), $(ls $A/files)"
 STEP
-npx esbuild bench/ort-harness.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning --outfile=.ortgpu/bin/ort-harness.mjs --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
-echo "carry per call: [\".ortgpu/parts/whl.NN\", \".ortgpu/bin\"] (call 1 also \".carry\"); command: bash .ortgpu/bin/step.sh K"
+echo "call K: carry [\".ortgpu/parts/K\", \".ortgpu/bin\"], command: bash .ortgpu/bin/step.sh K"
 cat .ortgpu/bin/manifest.txt

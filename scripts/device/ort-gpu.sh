@@ -10,7 +10,7 @@
 #                   itself on CUDA; the cpu-only-op model on CUDA (must be degraded); a recorded CUDA profile.
 #   PART=gpt2       a random GPT-2 small (built and exported here), onnxruntime-cpu + onnxruntime-cuda, default
 #                   scenarios (REPETITIONS x ITERATIONS, default 5 x 20: the CPU backend is slow at this size).
-#   PART=bench      bench:ort-gpu (.ortgpu/bin/ort-harness.mjs): the gated figure ÷ a bare IO-binding loop at
+#   PART=bench      bench:ort-gpu (bundled by ort-gpu-carry.sh): the gated figure ÷ a bare IO-binding loop at
 #                   1×128 and 4×128, fixture and GPT-2 small.
 # Everything lands in $OUT/<part>/ as it is measured; a short table is printed last.
 set -uo pipefail
@@ -53,6 +53,7 @@ provision)
   runner=$(mktemp -d); mkdir -p "$runner/action" "$runner/tools" "$runner/temp" "$runner/ortn"
   cp -r package.json package-lock.json action.yml dist fixtures native "$runner/action/"
   cp -r "$A/node_modules" "$runner/ortn/"
+  : > "$runner/summary.md"
   gpu_config "$runner/action/fixtures/model/model.onnx" '  - onnxruntime-cpu\n  - onnxruntime-cuda' 3 20 > "$runner/gpu.yml"
   t0=$EPOCHREALTIME
   (cd "$runner" && env RUNNER_TOOL_CACHE="$runner/tools" RUNNER_TEMP="$runner/temp" \
@@ -102,7 +103,8 @@ bench)
   for m in fixture gpt2-small; do
     model=$repo/fixtures/model/model.onnx; [ $m = gpt2-small ] && model=$A/gpt2-small/model.onnx
     [ -f "$model" ] || { echo "$m: no model (run PART=gpt2 first)"; continue; }
-    node .ortgpu/bin/ort-harness.mjs --provider cuda --model "$model" --name "$m" --out "$out/ort-harness-$m.json" \
+    cp /tmp/acc/files/ort-harness.mjs .ortgpu/ort-harness.mjs  # beside the checkout: it finds package.json above it
+    node .ortgpu/ort-harness.mjs --provider cuda --model "$model" --name "$m" --out "$out/ort-harness-$m.json" \
       --blocks "${HARNESS_BLOCKS:-10}" --iterations "${HARNESS_ITERATIONS:-100}" \
       --notes "device run: scripts/device/ort-gpu.sh bench" 2>&1 | tail -4
   done
