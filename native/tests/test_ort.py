@@ -100,6 +100,18 @@ def test_placement_of_a_recorded_cpu_profile() -> None:
     ]
 
 
+def test_placement_of_the_fixture_on_cuda_as_recorded_on_an_h200() -> None:
+    # The same file the TypeScript parser is tested on (test/unit/placement.test.ts): both read it alike.
+    trace = json.loads((PROFILES / "fixture-cuda-python-h200.json").read_text(encoding="utf-8"))
+    placed = placement_from_profile(trace)
+    by_provider: dict[str, int] = {}
+    for p in placed:
+        by_provider[p.provider] = by_provider.get(p.provider, 0) + p.count
+    assert by_provider == {"CPUExecutionProvider": 185, "CUDAExecutionProvider": 179}
+    cpu_ops = {p.op_type for p in placed if p.provider == "CPUExecutionProvider"}
+    assert cpu_ops == {"Unsqueeze", "Gather", "Concat", "Slice", "Squeeze", "Equal", "Reshape", "Where"}
+
+
 def kernel(name: str, op: str, provider: str) -> dict[str, Any]:
     """A Node event as onnxruntime's sequential executor writes it (args trimmed to the two read)."""
     return {"cat": "Node", "ph": "X", "name": f"{name}_kernel_time", "args": {"op_name": op, "provider": provider}}

@@ -83,7 +83,7 @@ fixture)
   echo "cpu-only-op run: exit $?"; node -e 'const r = require(process.argv[1]); for (const b of r.backends) console.log(`${b.spec.name}: ${b.status}: ${b.reason}`)' "$out/cpu-only-op/results.json"
   rm -f "$out/cpu-only-op.onnx"
   # A CUDA profile for fixtures/profiles/ (the worker deletes its own): through the worker's own open.
-  PYTHONPATH="$repo/native:${TR118_ORT_GPU_PYTHONPATH:-$(ls -d $RUNNER_TOOL_CACHE/tr118-onnxruntime-gpu/*/*/* 2>/dev/null | head -1)}" \
+  PYTHONPATH="$repo/native:$RUNNER_TOOL_CACHE/tr118-onnxruntime-gpu/1.30.0/cuda13-cp312-x64" \
     python3 -m tr118_native.worker.harness ort-profile --model "$repo/fixtures/model/model.onnx" --provider cuda \
     --out "$out/fixture-cuda-python.json" 2>&1 | tail -2
   ;;
@@ -109,4 +109,11 @@ bench)
       --notes "device run: scripts/device/ort-gpu.sh bench" 2>&1 | tail -4
   done
   ;;
+profile)
+  PYTHONPATH="$repo/native:$RUNNER_TOOL_CACHE/tr118-onnxruntime-gpu/1.30.0/cuda13-cp312-x64" \
+    python3 -m tr118_native.worker.harness ort-profile --model "$repo/fixtures/model/model.onnx" --provider cuda \
+    --out "$out/fixture-cuda-python.json" 2>&1 | tail -2
+  ;;
 esac
+# A device call returns a limited number of files: keep the results and reports, drop what they are made from.
+find "$out" \( -name results.jsonl -o -name summary.csv -o -name verdict.json -o -name manifest.json \) -delete

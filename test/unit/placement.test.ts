@@ -36,6 +36,33 @@ describe('placement from a recorded ONNX Runtime profile', () => {
     expect(placement.nodes.find((n) => n.opType === 'MatMul')?.count).toBeGreaterThan(0);
   });
 
+  it('the fixture on CUDA as recorded on an H200: ok, its 185 shape nodes on the CPU listed, no compute there', () => {
+    const placement = placementFromProfile(recorded('fixture-cuda-python-h200.json'));
+    const judged = judgePlacement('cuda', placement);
+    expect(judged.status).toBe('ok');
+    expect(judged.summary.nodesByProvider).toEqual([
+      { provider: CPU, nodes: 185 },
+      { provider: CUDA, nodes: 179 },
+    ]);
+    expect(judged.summary.cpuOpTypes.map((o) => o.opType)).toEqual([
+      'Unsqueeze',
+      'Gather',
+      'Concat',
+      'Slice',
+      'Squeeze',
+      'Equal',
+      'Reshape',
+      'Where',
+    ]);
+    // the same recording with one Gemm moved to the CPU is degraded
+    const moved = {
+      nodes: placement.nodes
+        .map((n) => (n.opType === 'Gemm' ? { ...n, count: n.count - 1 } : n))
+        .concat([{ provider: CPU, opType: 'Gemm', count: 1 }]),
+    };
+    expect(judgePlacement('cuda', moved).status).toBe('degraded');
+  });
+
   it('skips events that are not node kernels, and a node that wrote several events counts once', () => {
     const kernel = (name: string, provider: string, op: string) => ({
       cat: 'Node',
