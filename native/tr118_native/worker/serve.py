@@ -26,6 +26,14 @@ class Worker:
         if kind == "close":
             self.engine = None
             return {"type": "closed", "id": rid}, None
+        if kind == "export":  # needs no open: it makes the file a later open measures
+            from tr118_native.worker.onnx_export import export
+
+            return {"type": "exported", "id": rid, **export(request)}, None
+        if kind == "build":
+            from tr118_native.worker.trt_engine import build
+
+            return {"type": "built", "id": rid, **build(request)}, None
         if kind not in ("run", "perplexity", "logits"):
             raise WorkerError("failed", f"bad request: unknown type {kind!r}")
         if self.engine is None:
@@ -56,8 +64,15 @@ def open_engine(request: dict[str, Any]) -> Any:
                 "brings numpy) or run `tr118 provision`",
             ) from None
         return OrtEngine(request)
+    if engine == "tensorrt":
+        # tensorrt is imported at open, inside: a Python without it gets the install line.
+        from tr118_native.worker.trt_engine import TrtEngine
+
+        return TrtEngine(request)
     if engine != "pytorch":
-        raise WorkerError("failed", f"bad request: this worker runs engines pytorch and onnxruntime, not {engine!r}")
+        raise WorkerError(
+            "failed", f"bad request: this worker runs engines pytorch, onnxruntime and tensorrt, not {engine!r}"
+        )
     try:
         # numpy, torch and transformers are imported here, not at start: a Python without them gets the install line.
         from tr118_native.worker.torch_engine import TorchEngine, import_torch

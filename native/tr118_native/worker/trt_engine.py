@@ -1,0 +1,408 @@
+"""TensorRT engines: the optimization profile from the matrix, the `build` request, and the `tensorrt` engine.
+
+NEVER RUN: TensorRT cannot be installed on this project's machines (its wheels download their libraries from
+NVIDIA's index, which they cannot reach). `build_engine` and `TrtEngine` are written against TensorRT's documented
+Python API (10.x and 11.x) and have not executed once; what is tested is `profiles_from_scenarios`, the
+`unavailable` reply where `import tensorrt` fails, and the request handling around them.
+
+Precision paths (recorded in the reply, part of the engine key):
+- TensorRT 10: the network takes the ONNX file's types and the builder may lower them: `fp32` no flag, `fp16`
+  `BuilderFlag.FP16`, `int8` `BuilderFlag.INT8` with an entropy calibrator fed from the evaluation tokens (its
+  cache written beside the engine).
+- TensorRT ≥ 11: networks are always strongly typed (the flags above are gone): fp16 needs an fp16 ONNX file and
+  int8 explicit Q/DQ nodes; a build asked for a precision the file does not hold fails with that line.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.windows import plan_windows, window_nll
+
+TENSORRT_VERSION = "11.4.0.106"
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAME = "logits"
+CALIBRATION_BATCHES = 16  # opt-shaped batches of evaluation tokens the int8 calibrator sees at most
+WORKSPACE_BYTES = 8 * 2**30
+
+Shape = tuple[int, int]  # (batch, sequence)
+Profile = tuple[Shape, Shape, Shape]  # (min, opt, max)
+
+TIMER_DEVICE = (
+    "device: one TensorRT execute_async_v3 on the GPU, bracketed by CUDA events; input ids already on the device, "
+    "logits left there"
+)
+
+
+def install_line() -> str:
+    return (
+        f"{sys.executable} -m pip install tensorrt-cu13=={TENSORRT_VERSION} (its wheels download TensorRT's "
+        "libraries from NVIDIA's index, pypi.nvidia.com, which this machine must reach; CUDA 13 driver needed)"
+    )
+
+
+def import_tensorrt() -> Any:
+    try:
+        import tensorrt
+    except ImportError as error:
+        raise WorkerError(
+            "unavailable",
+            f"{error.name or 'tensorrt'} is not installed for {sys.executable}: install it with {install_line()}",
+        ) from None
+    return tensorrt
+
+
+def profiles_from_scenarios(scenarios: Sequence[Shape], windows: Sequence[tuple[int, int, int]]) -> dict[str, Profile]:
+    """One optimization profile that covers every (batch, seq) the engine will be given: the matrix's scenarios and
+    each perplexity plan's windows (token count, window, stride; batch 1, lengths as `plan_windows` cuts them).
+    min and max are per dimension; opt is the matrix's heaviest shape (batch * seq), whose kernels TensorRT tunes,
+    or the longest window when there is no matrix shape. The same profile for input_ids and attention_mask."""
+    shapes: list[Shape] = [(int(b), int(s)) for b, s in scenarios]
+    for token_count, window_tokens, stride_tokens in windows:
+        lengths = {w.end - w.start for w in plan_windows(token_count, window_tokens, stride_tokens)}
+        shapes.extend((1, length) for length in sorted(lengths))
+    if not shapes:
+        raise ValueError("no scenario and no perplexity window: nothing to build a profile for")
+    if any(b < 1 or s < 1 for b, s in shapes):
+        raise ValueError(f"batch and sequence must be ≥ 1, got {[s for s in shapes if min(s) < 1]}")
+    smallest = (min(b for b, _ in shapes), min(s for _, s in shapes))
+    largest = (max(b for b, _ in shapes), max(s for _, s in shapes))
+    timed = [(int(b), int(s)) for b, s in scenarios] or shapes
+    opt = max(timed, key=lambda shape: (shape[0] * shape[1], shape[1]))
+    return dict.fromkeys(INPUT_NAMES, (smallest, opt, largest))
+
+
+def profiles_from_request(raw: Any) -> dict[str, Profile]:
+    """The `build` request's `profiles`: {input: {min: [b, s], opt: [b, s], max: [b, s]}}."""
+    try:
+        profiles = {
+            str(name): tuple(tuple(int(d) for d in p[k]) for k in ("min", "opt", "max")) for name, p in raw.items()
+        }
+    except (AttributeError, KeyError, TypeError, ValueError) as error:
+        raise WorkerError("failed", f"bad request: profiles must map inputs to {{min, opt, max}}: {error}") from None
+    for name, (mn, opt, mx) in profiles.items():
+        if not all(a <= b <= c for a, b, c in zip(mn, opt, mx, strict=True)):
+            raise WorkerError("failed", f"bad request: profile of {name}: min ≤ opt ≤ max must hold per dimension")
+    return profiles  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class Built:
+    file: Path
+    bytes: int
+    build_ms: float
+    tensorrt_version: str
+    compute_capability: str
+    precision_path: str
+
+
+def build_engine(
+    onnx_path: Path,
+    precision: str,
+    profiles: dict[str, Profile],
+    calibration_tokens: Sequence[int] | None,
+    out_path: Path,
+) -> Built:
+    """Parses the ONNX file, builds one serialized engine with one optimization profile, writes it to out_path."""
+    trt = import_tensorrt()
+    import torch
+
+    if not torch.cuda.is_available():
+        raise WorkerError("unavailable", "no CUDA GPU visible to torch: a TensorRT engine is built on its GPU")
+    major = int(trt.__version__.split(".")[0])
+    started = time.perf_counter()
+    logger = trt.Logger(trt.Logger.WARNING)
+    builder = trt.Builder(logger)
+    strongly_typed = major >= 11
+    # TensorRT 11 always types strongly (the flag is kept but ignored); TensorRT 10 must not, to honour the flags.
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(onnx_path)):
+        errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
+        raise WorkerError("failed", f"{onnx_path}: TensorRT's ONNX parser refused it: {errors}")
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
+    profile = builder.create_optimization_profile()
+    for name, (mn, opt, mx) in profiles.items():
+        profile.set_shape(name, mn, opt, mx)
+    config.add_optimization_profile(profile)
+
+    calibrator = None
+    if strongly_typed:
+        check_typed_precision(trt, network, precision, onnx_path)
+        path = f"tensorrt{major}-strongly-typed-{precision}"
+    elif precision == "fp32":
+        path = "tensorrt10-builder-fp32"
+    elif precision == "fp16":
+        config.set_flag(trt.BuilderFlag.FP16)
+        path = "tensorrt10-builder-flag-fp16"
+    elif precision == "int8":
+        if not calibration_tokens:
+            raise WorkerError("failed", "bad request: an int8 build on TensorRT 10 needs calibrationTokens")
+        config.set_flag(trt.BuilderFlag.INT8)
+        opt_shape = profiles[INPUT_NAMES[0]][1]
+        calibrator = make_calibrator(trt, torch, calibration_tokens, opt_shape, out_path.with_suffix(".calib"))
+        config.int8_calibrator = calibrator
+        config.set_calibration_profile(profile)
+        path = "tensorrt10-builder-flag-int8-entropy-calibrated"
+    else:
+        raise WorkerError("failed", f"bad request: TensorRT builds fp32, fp16 or int8, not {precision!r}")
+
+    serialized = builder.build_serialized_network(network, config)
+    if serialized is None:
+        raise WorkerError("failed", f"{onnx_path}: TensorRT could not build an engine (its log, on stderr, says why)")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(out_path.name + ".partial")
+    partial.write_bytes(bytes(serialized))
+    partial.replace(out_path)
+    build_ms = (time.perf_counter() - started) * 1000
+    major_cc, minor_cc = torch.cuda.get_device_capability()
+    return Built(out_path, out_path.stat().st_size, build_ms, trt.__version__, f"{major_cc}.{minor_cc}", path)
+
+
+def check_typed_precision(trt: Any, network: Any, precision: str, onnx_path: Path) -> None:
+    """Strongly typed: the file's types are the engine's; refuse a precision the file does not hold."""
+    kinds = {network.get_layer(i).type for i in range(network.num_layers)}
+    dtypes = {
+        network.get_layer(i).get_output(j).dtype
+        for i in range(network.num_layers)
+        for j in range(network.get_layer(i).num_outputs)
+    }
+    if precision == "int8" and trt.LayerType.QUANTIZE not in kinds:
+        raise WorkerError(
+            "failed",
+            f"{onnx_path}: no QuantizeLinear/DequantizeLinear nodes; TensorRT ≥ 11 builds int8 only from explicit "
+            "Q/DQ (quantize the ONNX file first, e.g. with NVIDIA Model Optimizer), or use TensorRT 10",
+        )
+    if precision == "fp16" and trt.DataType.HALF not in dtypes:
+        raise WorkerError(
+            "failed",
+            f"{onnx_path}: an fp32 graph; TensorRT ≥ 11 keeps the file's types, so fp16 needs an fp16 ONNX file "
+            "(or TensorRT 10)",
+        )
+
+
+def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], shape: Shape, cache_path: Path) -> Any:
+    """IInt8EntropyCalibrator2 over opt-shaped batches cut from the evaluation tokens (TensorRT 10 only)."""
+    batch, seq = shape
+    per_batch = batch * seq
+    count = min(CALIBRATION_BATCHES, len(tokens) // per_batch)
+    if count < 1:
+        raise WorkerError("failed", f"calibration needs ≥ {per_batch} tokens (one {batch}x{seq} batch)")
+    host = torch.tensor(list(tokens[: count * per_batch]), dtype=torch.int64).reshape(count, batch, seq)
+
+    class Calibrator(trt.IInt8EntropyCalibrator2):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            trt.IInt8EntropyCalibrator2.__init__(self)
+            self.next = 0
+            self.ids = torch.empty((batch, seq), dtype=torch.int64, device="cuda")
+            self.mask = torch.ones((batch, seq), dtype=torch.int64, device="cuda")
+
+        def get_batch_size(self) -> int:
+            return batch
+
+        def get_batch(self, names: list[str]) -> list[int] | None:
+            if self.next >= count:
+                return None
+            self.ids.copy_(host[self.next])
+            self.next += 1
+            pointers = {"input_ids": self.ids.data_ptr(), "attention_mask": self.mask.data_ptr()}
+            return [pointers[name] for name in names]
+
+        def read_calibration_cache(self) -> bytes | None:
+            return cache_path.read_bytes() if cache_path.is_file() else None
+
+        def write_calibration_cache(self, cache: Any) -> None:
+            cache_path.write_bytes(bytes(cache))
+
+    return Calibrator()
+
+
+def build(request: dict[str, Any]) -> dict[str, Any]:
+    """The `build` request; returns the `built` reply's fields."""
+    try:
+        onnx_path, out_path = Path(str(request["onnxPath"])), Path(str(request["outPath"]))
+        precision = str(request["precision"])
+        raw_profiles = request["profiles"]
+    except KeyError as missing:
+        raise WorkerError("failed", f"bad request: the build request lacks {missing}") from None
+    profiles = profiles_from_request(raw_profiles)
+    import_tensorrt()  # before any file check: on a machine without TensorRT that is the one thing to fix
+    if not onnx_path.is_file():
+        raise WorkerError("failed", f"{onnx_path}: no such ONNX file")
+    built = build_engine(onnx_path, precision, profiles, request.get("calibrationTokens"), out_path)
+    return {
+        "file": str(built.file),
+        "bytes": built.bytes,
+        "buildMs": built.build_ms,
+        "tensorrtVersion": built.tensorrt_version,
+        "computeCapability": built.compute_capability,
+        "precisionPath": built.precision_path,
+    }
+
+
+class _Config:
+    def __init__(self, vocab_size: int) -> None:
+        self.vocab_size = vocab_size
+
+
+class TrtModel:
+    """One deserialized engine and its execution context, shaped like torch_engine.TorchModel (device, forward,
+    sync, config.vocab_size) so that torch_engine.time_passes times it with the same CUDA events."""
+
+    def __init__(self, trt: Any, torch: Any, engine_path: Path, device_id: int) -> None:
+        self.trt, self.torch = trt, torch
+        self.device = torch.device("cuda", device_id)
+        torch.cuda.set_device(self.device)
+        self.runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
+        self.engine = self.runtime.deserialize_cuda_engine(engine_path.read_bytes())
+        if self.engine is None:
+            raise WorkerError(
+                "failed", f"{engine_path}: TensorRT could not deserialize it (another TensorRT version or GPU?)"
+            )
+        self.context = self.engine.create_execution_context()
+        names = [self.engine.get_tensor_name(i) for i in range(self.engine.num_io_tensors)]
+        self.inputs = [n for n in names if self.engine.get_tensor_mode(n) == trt.TensorIOMode.INPUT]
+        self.outputs = [n for n in names if n not in self.inputs]
+        if "input_ids" not in self.inputs or OUTPUT_NAME not in self.outputs or set(self.inputs) - set(INPUT_NAMES):
+            raise WorkerError(
+                "failed",
+                f"{engine_path}: inputs {self.inputs}, outputs {self.outputs}; expected {INPUT_NAMES} → logits",
+            )
+        self.dtypes = {n: self.torch_dtype(self.engine.get_tensor_dtype(n)) for n in names}
+        self.config = _Config(int(self.engine.get_tensor_shape(OUTPUT_NAME)[-1]))
+        self.buffers: dict[tuple[str, tuple[int, ...]], Any] = {}
+
+    def torch_dtype(self, dtype: Any) -> Any:
+        trt, torch = self.trt, self.torch
+        table = {
+            trt.DataType.INT64: torch.int64,
+            trt.DataType.INT32: torch.int32,
+            trt.DataType.FLOAT: torch.float32,
+            trt.DataType.HALF: torch.float16,
+            trt.DataType.BF16: torch.bfloat16,
+        }
+        return table[dtype]
+
+    def forward(self, ids: Any, mask: Any) -> Any:
+        """Enqueues one pass on torch's current stream (where the CUDA events are recorded); returns the logits,
+        a device buffer reused for the next pass of the same shape."""
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        for name in self.inputs:
+            tensor = feeds[name].to(self.dtypes[name]).contiguous()
+            feeds[name] = tensor  # kept alive until the pass is enqueued
+            self.context.set_input_shape(name, tuple(tensor.shape))
+            self.context.set_tensor_address(name, tensor.data_ptr())
+        shape = tuple(self.context.get_tensor_shape(OUTPUT_NAME))
+        out = self.buffers.get((OUTPUT_NAME, shape))
+        if out is None:
+            out = self.torch.empty(shape, dtype=self.dtypes[OUTPUT_NAME], device=self.device)
+            self.buffers[(OUTPUT_NAME, shape)] = out
+        self.context.set_tensor_address(OUTPUT_NAME, out.data_ptr())
+        stream = self.torch.cuda.current_stream(self.device)
+        if not self.context.execute_async_v3(stream.cuda_stream):
+            raise WorkerError("failed", f"TensorRT execute_async_v3 failed for input shape {tuple(ids.shape)}")
+        return out
+
+    def sync(self) -> None:
+        self.torch.cuda.synchronize(self.device)
+
+
+class TrtEngine:
+    """The engine behind an `open` of a `tensorrt` backend: `modelPath` is the serialized engine file."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        started = time.perf_counter()
+        backend = request.get("backend") or {}
+        self.trt = import_tensorrt()
+        import torch
+
+        self.torch = torch
+        if request.get("baseModelPath"):
+            raise WorkerError("failed", "same-run A/B is not supported for tensorrt backends yet", model="base")
+        if not torch.cuda.is_available():
+            raise WorkerError("unavailable", "no CUDA GPU visible to torch: TensorRT engines run on a GPU")
+        path = Path(str(backend.get("modelPath", "")))
+        if not path.is_file():
+            raise WorkerError("failed", f"{path}: no such TensorRT engine file")
+        self.precision = str(backend.get("precision", "fp32"))
+        self.model = TrtModel(self.trt, torch, path, int(backend.get("deviceId", 0)))
+        self.open_ms = (time.perf_counter() - started) * 1000
+
+    def info(self) -> dict[str, Any]:
+        torch, model = self.torch, self.model
+        props = torch.cuda.get_device_properties(model.device)
+        return {
+            "protocolVersion": 1,
+            "runtime": "tensorrt",
+            "runtimeVersion": self.trt.__version__,
+            "providers": [f"tensorrt:{self.precision}"],
+            "inputNames": model.inputs,
+            "outputNames": model.outputs,
+            "vocabSize": model.config.vocab_size,
+            "openMs": self.open_ms,
+            "environment": {
+                "python": sys.executable,
+                "pythonVersion": sys.version.split()[0],
+                "tensorrt": self.trt.__version__,
+                "torch": torch.__version__,
+                "cuda": str(torch.version.cuda),
+                "gpu": props.name,
+                "computeCapability": f"{props.major}.{props.minor}",
+            },
+            "timerCovers": TIMER_DEVICE,
+            "endToEndTimerCovers": "end to end: host input ids copied to the device, the pass, logits to the host",
+        }
+
+    def run(self, request: dict[str, Any]) -> dict[str, Any]:
+        from tr118_native.worker.torch_engine import time_passes
+
+        if request.get("paired") is not None:
+            raise WorkerError("failed", "same-run A/B is not supported for tensorrt backends yet")
+        batch, seq_len = int(request["batch"]), int(request["seqLen"])
+        torch = self.torch
+        ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len)
+        mask = torch.tensor(request["attentionMask"], dtype=torch.int64).reshape(batch, seq_len)
+        timed = time_passes(torch, [self.model], ids, mask, int(request["warmup"]), int(request["iterations"]))[0]
+        return {
+            "latenciesMs": timed.device_ms,
+            "endToEndLatenciesMs": timed.end_to_end_ms,
+            "outputShape": [batch, seq_len, timed.vocab],
+        }
+
+    def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
+        import resource
+
+        started = time.perf_counter()
+        torch, model = self.torch, self.model
+        tokens = np.asarray(request["tokens"], dtype=np.int64)
+        windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
+        nll_sum, scored = 0.0, 0
+        for w in windows:
+            ids = torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
+            logits = model.forward(ids, torch.ones_like(ids))[0].float().cpu().numpy()
+            nll_sum += window_nll(logits, tokens, w)
+            scored += w.end - w.score_from
+        return {
+            "nllSum": nll_sum,
+            "scoredTokens": scored,
+            "windows": len(windows),
+            "elapsedMs": (time.perf_counter() - started) * 1000,
+            "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peakDeviceMiB": torch.cuda.max_memory_allocated(model.device) / 2**20,
+        }
+
+    def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
+        torch, model = self.torch, self.model
+        batch, seq_len = int(request["batch"]), int(request["seqLen"])
+        ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len).to(model.device)
+        logits = model.forward(ids, torch.ones_like(ids)).float().cpu().numpy()
+        return list(logits.shape), np.ascontiguousarray(logits, dtype="<f4").tobytes()
