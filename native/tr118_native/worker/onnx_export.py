@@ -17,6 +17,7 @@ import platform
 import shutil
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,9 @@ def torchscript_export(
     wrapper = logits_only(model, int32_inputs).to("cpu")
     ids = example_ids.to(torch.int32 if int32_inputs else torch.int64)
     dims = {0: "batch", 1: "sequence"}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # chosen on purpose (module docstring): its deprecation notice is no news to the log reader
+        warnings.filterwarnings("ignore", "You are using the legacy TorchScript-based ONNX export", DeprecationWarning)
         torch.onnx.export(
             wrapper,
             (ids, torch.ones_like(ids)),

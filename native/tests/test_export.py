@@ -1,0 +1,325 @@
+"""The `export` and `build` requests through the worker process, and the TensorRT profile from the matrix.
+
+The fixture checkpoint (fixtures/model/hf) is exported once per session; every check of the file reads that one
+export. TensorRT is never installed here: its tests are the profile arithmetic and the `unavailable` reply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import FIXTURE_DIR
+from test_worker import NATIVE, Driven
+
+from tr118_native.worker.windows import plan_windows, window_nll
+
+CHECKPOINT = FIXTURE_DIR / "hf"
+PPL_TOKENS, PPL_WINDOW, PPL_STRIDE = 600, 128, 64
+
+
+def tokens() -> list[int]:
+    return json.loads((FIXTURE_DIR / "heldout.tokens.json").read_text(encoding="utf-8"))
+
+
+def export_request(checkpoint: Path, out: Path, **over: Any) -> dict[str, Any]:
+    ids = tokens()[1000 : 1000 + 2 * 64]
+    return {
+        "type": "export",
+        "checkpointPath": str(checkpoint),
+        "outPath": str(out),
+        "opset": 17,
+        "dynamic": True,
+        "int32Inputs": False,
+        "trustPickle": False,
+        "probe": {"batch": 2, "seqLen": 64, "inputIds": ids},
+        **over,
+    }
+
+
+@pytest.fixture(scope="module")
+def worker() -> Iterator[Driven]:
+    """One worker process for every export here: each start imports torch, seconds on a 2-core machine."""
+    driven = Driven()
+    yield driven
+    driven.close()
+
+
+@pytest.fixture(scope="module")
+def exported(worker: Driven, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    out = tmp_path_factory.mktemp("export")
+    reply, _ = worker.ask(export_request(CHECKPOINT, out))  # no open first: export needs none
+    assert reply["type"] == "exported", reply
+    print(f"\nfixture export: {reply['exportMs']:.0f} ms (check {reply['checkMs']:.0f} ms)", file=sys.stderr)
+    return reply, out / "model.onnx"
+
+
+@pytest.fixture(scope="session")
+def torch_model() -> Any:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    model = transformers.AutoModelForCausalLM.from_pretrained(CHECKPOINT, dtype=torch.float32)
+    return model.eval()
+
+
+def test_the_export_reply_names_the_file_the_exporter_and_the_versions(exported: tuple[dict[str, Any], Path]) -> None:
+    reply, onnx_path = exported
+    assert reply["files"] == [{"name": "model.onnx", "bytes": onnx_path.stat().st_size}]
+    assert reply["exporter"] == "torchscript"
+    assert reply["opset"] == 17
+    assert reply["externalData"] is False
+    assert reply["exportMs"] > 0
+    assert reply["checkMs"] > 0
+    assert 0 < reply["probeMaxAbsDiff"] <= 1e-4
+    import onnx
+    import onnxruntime
+    import torch
+    import transformers
+
+    assert reply["versions"] == {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "python": ".".join(map(str, sys.version_info[:3])),
+    }
+    assert not (onnx_path.parent / ".export-scratch").exists()
+
+
+def test_the_exported_graph_has_the_interface_and_dynamic_axes(exported: tuple[dict[str, Any], Path]) -> None:
+    import onnx
+
+    graph = onnx.load(str(exported[1]), load_external_data=False).graph
+    assert [i.name for i in graph.input] == ["input_ids", "attention_mask"]
+    assert [o.name for o in graph.output] == ["logits"]
+    dims = [d.dim_param or d.dim_value for d in graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", "sequence"]
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
+
+
+def test_onnx_runtime_logits_of_the_export_match_pytorch(
+    exported: tuple[dict[str, Any], Path], torch_model: Any
+) -> None:
+    import onnxruntime as ort
+    import torch
+
+    ids = np.asarray(tokens()[5000 : 5000 + 3 * 37], dtype=np.int64).reshape(3, 37)  # another shape than the probe
+    session = ort.InferenceSession(str(exported[1]), providers=["CPUExecutionProvider"])
+    actual = session.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+    with torch.inference_mode():
+        expected = torch_model(input_ids=torch.from_numpy(ids), use_cache=False).logits.numpy()
+    assert actual.shape == (3, 37, 4096)
+    assert float(np.abs(actual - expected).max()) <= 1e-4
+
+
+def test_perplexity_of_the_export_matches_the_checkpoint(
+    exported: tuple[dict[str, Any], Path], torch_model: Any
+) -> None:
+    import onnxruntime as ort
+    import torch
+
+    held = np.asarray(tokens()[:PPL_TOKENS], dtype=np.int64)
+    session = ort.InferenceSession(str(exported[1]), providers=["CPUExecutionProvider"])
+    onnx_nll = torch_nll = 0.0
+    windows = plan_windows(len(held), PPL_WINDOW, PPL_STRIDE)
+    for w in windows:
+        ids = held[w.start : w.end][None, :]
+        onnx_logits = session.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0][0]
+        with torch.inference_mode():
+            torch_logits = torch_model(input_ids=torch.from_numpy(ids), use_cache=False).logits[0].numpy()
+        onnx_nll += window_nll(onnx_logits, held, w)
+        torch_nll += window_nll(torch_logits, held, w)
+    scored = len(held) - 1
+    onnx_ppl, torch_ppl = np.exp(onnx_nll / scored), np.exp(torch_nll / scored)
+    assert len(windows) == 9
+    assert 20 < torch_ppl < 400  # a trained model, not a random one
+    assert onnx_ppl == pytest.approx(torch_ppl, rel=1e-6)
+
+
+def test_int32_static_export_with_external_data(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    import onnx
+    import onnxruntime as ort
+
+    from tr118_native.worker.onnx_export import export
+
+    request = export_request(CHECKPOINT, tmp_path, dynamic=False, int32Inputs=True)
+    # A threshold of 0 takes the path a model of 2 GiB or more takes, on the small fixture.
+    reply = export(request, external_data_threshold_bytes=0)
+    assert reply["externalData"] is True
+    names = [f["name"] for f in reply["files"]]
+    assert names == ["model.onnx", "model.onnx.data"]
+    assert (tmp_path / "model.onnx").stat().st_size < 100_000 < (tmp_path / "model.onnx.data").stat().st_size
+    graph = onnx.load(str(tmp_path / "model.onnx"), load_external_data=False).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT32
+    assert [d.dim_value for d in graph.input[0].type.tensor_type.shape.dim] == [2, 64]
+    session = ort.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    ids = np.asarray(request["probe"]["inputIds"], dtype=np.int32).reshape(2, 64)
+    assert session.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0].shape == (2, 64, 4096)
+    assert reply["probeMaxAbsDiff"] <= 1e-4
+
+
+def test_an_export_over_the_tolerance_is_degraded_with_the_largest_difference(worker: Driven, tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    reply, _ = worker.ask(export_request(CHECKPOINT, tmp_path, toleranceAbs=1e-12))
+    assert reply["type"] == "error"
+    assert reply["kind"] == "degraded"
+    assert "differ from PyTorch's by up to" in reply["message"]
+    assert "not used" in reply["message"]
+
+
+def write_bad_source(folder: Path, case: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if case == "not-a-causal-lm":  # an image encoder: config.json names an architecture no causal LM class has
+        (folder / "config.json").write_text(json.dumps({"model_type": "vit", "architectures": ["ViTModel"]}))
+        (folder / "model.safetensors").write_bytes(b"\0" * 16)
+    elif case == "no-weights":
+        (folder / "config.json").write_text((CHECKPOINT / "config.json").read_text())
+    elif case == "pickle-only":
+        (folder / "config.json").write_text((CHECKPOINT / "config.json").read_text())
+        (folder / "pytorch_model.bin").write_bytes(b"\0" * 16)
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "not a folder (a Hugging Face checkpoint folder was expected)"),
+        ("not-a-causal-lm", "not a causal LM transformers can load"),
+        ("no-weights", "no *.safetensors (or *.bin) weights"),
+        ("pickle-only", "convert them to safetensors, or set model.trust_pickle: true"),
+    ],
+)
+def test_a_bad_source_gives_one_clear_line(worker: Driven, tmp_path: Path, case: str, expected: str) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    source = tmp_path / "source"
+    if case != "missing":
+        write_bad_source(source, case)
+    reply, _ = worker.ask(export_request(source, tmp_path / "out"))
+    assert reply["type"] == "error"
+    assert reply["kind"] == "failed"
+    assert expected in reply["message"]
+    assert str(source) in reply["message"]
+    assert "\n" not in reply["message"]
+    assert not (tmp_path / "out" / "model.onnx").exists()
+
+
+def poisoned(tmp_path: Path, module: str) -> dict[str, str]:
+    """A package that cannot be imported stands in for a Python without it."""
+    (tmp_path / module).mkdir()
+    (tmp_path / module / "__init__.py").write_text(
+        f'raise ImportError("No module named {module!r}", name={module!r})\n'
+    )
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{NATIVE}"}
+
+
+def test_an_export_without_torch_is_unavailable_with_the_install_line(tmp_path: Path) -> None:
+    worker = Driven(poisoned(tmp_path, "torch"))
+    reply, _ = worker.ask(export_request(CHECKPOINT, tmp_path / "out"))
+    worker.close()
+    assert reply["kind"] == "unavailable"
+    assert reply["message"].startswith(f"torch is not installed for {sys.executable}")
+    assert f"{sys.executable} -m pip install numpy==2.4.6 torch==2.11.0 transformers==5.17.0 onnx==" in reply["message"]
+
+
+def test_the_export_install_line_pins_what_requirements_ci_pins() -> None:
+    from tr118_native.worker.onnx_export import EXPORT_REQUIREMENTS
+
+    pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
+    for requirement in EXPORT_REQUIREMENTS.split():
+        assert requirement in pinned
+
+
+# ---- TensorRT: never installed here ----
+
+
+def test_tensorrt_open_and_build_are_unavailable_with_the_install_line(tmp_path: Path) -> None:
+    from tr118_native.worker.trt_engine import TENSORRT_VERSION
+
+    # Deterministic whether or not some Python here has tensorrt: an unimportable stand-in shadows it.
+    worker = Driven(poisoned(tmp_path, "tensorrt"))
+    backend = {"name": "tensorrt-fp16", "engine": "tensorrt", "precision": "fp16", "modelPath": "x.engine"}
+    opened, _ = worker.ask({"type": "open", "backend": backend})
+    profile = {"min": [1, 2], "opt": [4, 128], "max": [4, 512]}
+    built, _ = worker.ask(
+        {
+            "type": "build",
+            "onnxPath": str(FIXTURE_DIR / "model.onnx"),
+            "outPath": str(tmp_path / "model.engine"),
+            "precision": "fp16",
+            "profiles": {"input_ids": profile, "attention_mask": profile},
+        }
+    )
+    worker.close()
+    for reply in (opened, built):
+        assert reply["type"] == "error"
+        assert reply["kind"] == "unavailable"
+        assert f"pip install tensorrt-cu13=={TENSORRT_VERSION}" in reply["message"]
+        assert "NVIDIA's index" in reply["message"]
+    assert not (tmp_path / "model.engine").exists()
+
+
+def test_a_build_with_a_bad_profile_is_refused_before_tensorrt_is_needed(worker: Driven) -> None:
+    profile = {"min": [1, 256], "opt": [4, 128], "max": [4, 512]}
+    reply, _ = worker.ask(
+        {
+            "type": "build",
+            "onnxPath": "m.onnx",
+            "outPath": "m.engine",
+            "precision": "fp32",
+            "profiles": {"ids": profile},
+        }
+    )
+    assert reply["kind"] == "failed"
+    assert reply["message"] == "bad request: profile of ids: min ≤ opt ≤ max must hold per dimension"
+
+
+@pytest.mark.parametrize(
+    ("scenarios", "windows", "expected"),
+    [
+        # matrix only: min/max per dimension, opt the heaviest cell
+        ([(1, 128), (4, 128), (1, 512)], [], ((1, 128), (1, 512), (4, 512))),
+        # batch * seq ties: the longer sequence is opt
+        ([(4, 128), (1, 512), (2, 64)], [], ((1, 64), (1, 512), (4, 512))),
+        # perplexity windows at batch 1: 600 tokens, window 128, stride 64 → lengths 128 and a last one of 88
+        ([(8, 32)], [(600, 128, 64)], ((1, 32), (8, 32), (8, 128))),
+        # windows only: opt is the longest window
+        ([], [(10, 4, 4)], ((1, 4), (1, 4), (1, 4))),
+        ([], [(11, 4, 4)], ((1, 2), (1, 4), (1, 4))),
+    ],
+)
+def test_profiles_cover_every_shape_the_matrix_and_the_windows_use(
+    scenarios: list[tuple[int, int]],
+    windows: list[tuple[int, int, int]],
+    expected: tuple[tuple[int, int], tuple[int, int], tuple[int, int]],
+) -> None:
+    from tr118_native.worker.trt_engine import profiles_from_scenarios
+
+    profiles = profiles_from_scenarios(scenarios, windows)
+    assert profiles == {"input_ids": expected, "attention_mask": expected}
+    (mn, opt, mx), shapes = expected, list(scenarios)
+    for token_count, window, stride in windows:
+        shapes += [(1, w.end - w.start) for w in plan_windows(token_count, window, stride)]
+    for shape in shapes:
+        assert all(a <= d <= b for a, d, b in zip(mn, shape, mx, strict=True))
+    assert all(a <= d <= b for a, d, b in zip(mn, opt, mx, strict=True))
+
+
+@pytest.mark.parametrize(("scenarios", "windows"), [([], []), ([(0, 128)], [])])
+def test_profiles_refuse_nothing_to_cover_and_empty_shapes(
+    scenarios: list[tuple[int, int]], windows: list[tuple[int, int, int]]
+) -> None:
+    from tr118_native.worker.trt_engine import profiles_from_scenarios
+
+    with pytest.raises(ValueError, match=r"nothing to build|must be ≥ 1"):
+        profiles_from_scenarios(scenarios, windows)
