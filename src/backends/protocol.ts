@@ -54,6 +54,15 @@ export type BackendSpec = Readonly<z.infer<typeof backendSpecSchema>>;
 
 const tokenIds = z.array(z.int().min(0));
 
+/** [batch, sequence] of one input. */
+const inputShape = z.tuple([z.int().min(1), z.int().min(1)]);
+/** A TensorRT optimization profile for one input: every shape the engine is given lies between min and max. */
+export const optimizationProfileSchema = z.object({ min: inputShape, opt: inputShape, max: inputShape });
+export type OptimizationProfile = z.infer<typeof optimizationProfileSchema>;
+
+/** The precisions a TensorRT engine is built at (tensorrt-fp32, -fp16, -int8). */
+export const TENSORRT_PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
+
 export const requestSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('open'),
@@ -94,6 +103,39 @@ export const requestSchema = z.discriminatedUnion('type', [
     inputIds: tokenIds,
   }),
   z.object({ type: z.literal('close'), id: z.int() }),
+  /**
+   * Export a Hugging Face checkpoint to ONNX (no `open` before it): model.onnx (and model.onnx.data past 2 GiB of
+   * weights) written into outPath, checked with onnx.checker, and its ONNX Runtime (CPU) logits compared with
+   * PyTorch's on the probe batch.
+   */
+  z.object({
+    type: z.literal('export'),
+    id: z.int(),
+    checkpointPath: z.string(),
+    /** A folder the caller owns (the artifact store's temporary folder); created if missing. */
+    outPath: z.string(),
+    opset: z.int().min(7),
+    /** Dynamic batch and sequence axes; false fixes them at the probe's shape. */
+    dynamic: z.boolean(),
+    /** int32 input_ids and attention_mask (cast to int64 inside the graph) instead of int64. */
+    int32Inputs: z.boolean(),
+    trustPickle: z.boolean(),
+    /** Largest |ONNX Runtime − PyTorch| logit allowed on the probe; the worker's default is 1e-4 (fp32, CPU). */
+    toleranceAbs: z.number().nonnegative().optional(),
+    probe: z.object({ batch: z.int().min(1), seqLen: z.int().min(1), inputIds: tokenIds }),
+  }),
+  /** Build a serialized TensorRT engine from an ONNX file with one optimization profile (no `open` before it). */
+  z.object({
+    type: z.literal('build'),
+    id: z.int(),
+    onnxPath: z.string(),
+    outPath: z.string(),
+    precision: z.enum(TENSORRT_PRECISIONS),
+    /** Per input name (input_ids, attention_mask). */
+    profiles: z.record(z.string(), optimizationProfileSchema),
+    /** int8 on TensorRT 10: the evaluation tokens the entropy calibrator reads. */
+    calibrationTokens: tokenIds.optional(),
+  }),
 ]);
 export type WorkerRequest = z.infer<typeof requestSchema>;
 
@@ -163,6 +205,43 @@ export const replySchema = z.discriminatedUnion('type', [
     payloadBytes: z.int().min(0),
   }),
   z.object({ type: z.literal('closed'), id: z.int() }),
+  z.object({
+    type: z.literal('exported'),
+    id: z.int(),
+    /** In outPath: model.onnx, then model.onnx.data when the weights went to external data. */
+    files: z.array(z.object({ name: z.string().min(1), bytes: z.int().min(0) })).min(1),
+    externalData: z.boolean(),
+    /** Loading the checkpoint, the exporter call, onnx.checker, the probe (ONNX Runtime session + both passes). */
+    loadMs: z.number().nonnegative(),
+    exportMs: z.number().nonnegative(),
+    checkMs: z.number().nonnegative(),
+    probeMs: z.number().nonnegative(),
+    opset: z.int(),
+    /** The one exporter used, on purpose: torch.onnx.export(dynamo=False). */
+    exporter: z.literal('torchscript'),
+    versions: z.object({
+      torch: z.string(),
+      transformers: z.string(),
+      onnx: z.string(),
+      onnxruntime: z.string(),
+      python: z.string(),
+    }),
+    probeMaxAbsDiff: z.number().nonnegative(),
+    /** probeMaxAbsDiff over the largest |PyTorch logit| of the probe. */
+    probeMaxRelDiff: z.number().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('built'),
+    id: z.int(),
+    file: z.string(),
+    bytes: z.int().positive(),
+    buildMs: z.number().nonnegative(),
+    tensorrtVersion: z.string(),
+    /** "9.0" for an H100/H200: an engine runs only on the compute capability it was built on. */
+    computeCapability: z.string().regex(/^\d+\.\d+$/),
+    /** e.g. tensorrt10-builder-flag-fp16, tensorrt10-builder-flag-int8-entropy-calibrated, tensorrt11-strongly-typed-fp16. */
+    precisionPath: z.string().min(1),
+  }),
   z.object({
     type: z.literal('error'),
     id: z.int(),
