@@ -51,6 +51,19 @@ export type InputTokensSource =
   | { readonly from: 'accuracy' }
   | { readonly from: 'fixture'; readonly path: string };
 
+/** How model.hf is exported (model.export); part of the export's cache key. */
+export interface ExportSettings {
+  readonly opset: number;
+  readonly dynamic: boolean;
+  readonly int32Inputs: boolean;
+}
+
+/** The TorchScript exporter's well-supported opset for torch 2.x; dynamic batch and sequence; int64 ids. */
+export const DEFAULT_EXPORT: ExportSettings = { opset: 17, dynamic: true, int32Inputs: false };
+
+/** model.onnx while an export is pending (pipeline.ts replaces it with the exported file before anything reads it). */
+export const EXPORT_PENDING = '';
+
 export interface Config {
   /** The file the config came from, or "<built-in default>". */
   readonly source: string;
@@ -63,6 +76,8 @@ export interface Config {
     /** model.hf: the Hugging Face checkpoint folder the ONNX file came from (the pytorch backends' model). */
     readonly hfPath: string | undefined;
     readonly trustPickle: boolean;
+    /** model.hf is exported to ONNX (model.export, or no model.onnx): onnxPath is EXPORT_PENDING until then. */
+    readonly export: ExportSettings | undefined;
   };
   readonly inputTokens: InputTokensSource;
   readonly backends: readonly BackendSpec[];
@@ -392,9 +407,38 @@ function resolveConfig(
     throw configError(locate(keyPath), keyPath, message);
   };
 
-  const onnxPath = overrides.modelPath ? path.resolve(overrides.modelPath) : resolvePath(raw.model.onnx);
   const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
   const hfPath = raw.model.hf !== undefined ? resolvePath(raw.model.hf) : undefined;
+  // --model names the file to measure: nothing is exported then.
+  const exporting =
+    overrides.modelPath === undefined && (raw.model.export !== undefined || raw.model.onnx === undefined);
+  if (exporting && raw.model.onnx !== undefined) {
+    fail(
+      ['model', 'export'],
+      'model.export makes the ONNX file from model.hf, and model.onnx names one: keep one of them',
+    );
+  }
+  if (exporting && hfPath === undefined) {
+    fail(
+      ['model'],
+      raw.model.export !== undefined
+        ? 'model.export needs model.hf: the Hugging Face checkpoint folder to export'
+        : 'expected model.onnx (the ONNX file to measure) or model.hf (a Hugging Face checkpoint folder to export to ONNX)',
+    );
+  }
+  const exportSettings: ExportSettings | undefined = exporting
+    ? {
+        opset: raw.model.export?.opset ?? DEFAULT_EXPORT.opset,
+        dynamic: raw.model.export?.dynamic ?? DEFAULT_EXPORT.dynamic,
+        int32Inputs: raw.model.export?.int32_inputs ?? DEFAULT_EXPORT.int32Inputs,
+      }
+    : undefined;
+  // While exporting, the path is known only once the export is in the artifact cache (pipeline.ts fills it in).
+  const onnxPath = overrides.modelPath
+    ? path.resolve(overrides.modelPath)
+    : raw.model.onnx !== undefined
+      ? resolvePath(raw.model.onnx)
+      : EXPORT_PENDING;
   const trustPickle = raw.model.trust_pickle ?? false;
   /** pytorch backends load a checkpoint folder: the backend's own `model`, else model.hf. */
   const checkpointOf = (i: number, own: string | undefined, name: string): string => {
@@ -582,7 +626,8 @@ function resolveConfig(
     // A model given by --model is another model: the config's label would misname it.
     model: {
       onnxPath,
-      name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(onnxPath),
+      name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(exportSettings ? hfPath! : onnxPath),
+      export: exportSettings,
       contextTokens: context,
       logitsOutput,
       hfPath,

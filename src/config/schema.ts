@@ -117,7 +117,19 @@ export const scenarioSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   model: z.strictObject({
-    onnx: z.string().min(1),
+    /** The ONNX file to measure; without it, model.hf is exported (model.export's settings). */
+    onnx: z.string().min(1).optional(),
+    /**
+     * Export model.hf to ONNX in the Python worker (torch.onnx.export, checked against PyTorch on a probe batch) and
+     * keep it in the artifact cache by content: the default when model.onnx is not given.
+     */
+    export: z
+      .strictObject({
+        opset: count(7, 30).optional(),
+        dynamic: z.boolean().optional(),
+        int32_inputs: z.boolean().optional(),
+      })
+      .optional(),
     /** A label for reports; defaults to the file name. */
     name: z.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */

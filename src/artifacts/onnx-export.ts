@@ -1,0 +1,162 @@
+/**
+ * model.hf → ONNX, once per content: the export key (keys.ts) from the checkpoint's config and weight files, the
+ * export settings and the worker Python's torch / transformers / onnx versions; the artifact store (store.ts)
+ * returns a checked hit or has the Python worker export it (`export` request: torch.onnx.export, onnx.checker, and
+ * ONNX Runtime against PyTorch on a probe batch). Sits before the matrix: the pipeline measures the file it returns.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import type { Config } from '../config/load.js';
+import { EXPORT_PENDING } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { checkCheckpoint, checkpointFileDigests } from '../model/checkpoint.js';
+import { oneShot } from '../backends/one-shot.js';
+import type { WorkerLaunch } from '../backends/process-backend.js';
+import { ARTIFACT_KIND, exportKey } from './keys.js';
+import type { ArtifactStore } from './store.js';
+
+/** The one exporter, on purpose (native/tr118_native/worker/onnx_export.py): torch.onnx.export(dynamo=False). */
+export const EXPORTER = 'torchscript';
+export const EXPORTED_FILE = 'model.onnx';
+
+/** What results.json and the report say about the export (the seed's "Export Overhead" table, plus the cache). */
+export interface ExportRecord {
+  readonly checkpoint: string;
+  readonly onnxPath: string;
+  /** hit: the cached export was used; restored: from the Actions cache; built: exported by this run. */
+  readonly cache: 'hit' | 'restored' | 'built';
+  readonly key: string;
+  /** The export's own time, recorded when it was made: what a hit saved. */
+  readonly exportMs: number;
+  readonly bytes: number;
+  readonly opset: number;
+  readonly dynamic: boolean;
+  readonly int32Inputs: boolean;
+  readonly exporter: string;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly probeMaxAbsDiff: number | null;
+  /** Why a cached export was not used (corrupt or truncated: evicted and rebuilt). */
+  readonly corrupt: string | null;
+}
+
+/** torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. */
+export function pythonExportVersions(launch: WorkerLaunch): Promise<{ torch: string; transformers: string; onnx: string }> {
+  const script =
+    'import json, torch, transformers, onnx; ' +
+    'print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+  return new Promise((resolve, reject) => {
+    execFile(
+      launch.command,
+      ['-c', script],
+      { env: { ...process.env, ...launch.env }, timeout: 120_000 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const missing = /No module named '([^']+)'/.exec(stderr)?.[1];
+          reject(
+            new UsageError(
+              missing
+                ? `model.export: ${missing} is not installed for ${launch.command}; install what exporting needs with: ` +
+                    `${launch.command} -m pip install torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0 (or set TR118_PYTHON)`
+                : `model.export: could not ask ${launch.command} for its torch / transformers / onnx versions: ${stderr.trim() || error.message}`,
+            ),
+          );
+          return;
+        }
+        try {
+          resolve(JSON.parse(stdout) as { torch: string; transformers: string; onnx: string });
+        } catch {
+          reject(new UsageError(`model.export: ${launch.command} printed no versions: ${stdout.slice(0, 200)}`));
+        }
+      },
+    );
+  });
+}
+
+export interface ExportOptions {
+  readonly store: ArtifactStore;
+  readonly launch: WorkerLaunch;
+  /** The config key (with its line) that errors about the checkpoint name. */
+  readonly at: string;
+  readonly timeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export async function exportCheckpoint(config: Config, options: ExportOptions): Promise<ExportRecord> {
+  const settings = config.model.export;
+  const hf = config.model.hfPath;
+  if (!settings || !hf) throw new Error('exportCheckpoint: the config asks for no export');
+  const files = checkCheckpoint(hf, options.at, config.model.trustPickle);
+  const [digests, versions] = await Promise.all([
+    checkpointFileDigests(hf, files),
+    pythonExportVersions(options.launch),
+  ]);
+  const keyed = exportKey({
+    checkpointFiles: digests.map((d) => ({ path: d.path, sha256: d.sha256, bytes: d.bytes })),
+    settings: { ...settings, exporter: EXPORTER },
+    versions,
+  });
+  let reply: Extract<import('../backends/protocol.js').WorkerReply, { type: 'exported' }> | undefined;
+  const obtained = await options.store.getOrBuild(ARTIFACT_KIND.onnxExport, keyed, async (tmpDir) => {
+    options.log?.(`exporting ${hf} to ONNX (opset ${settings.opset}, ${EXPORTER} exporter)`);
+    const outcome = await oneShot(
+      options.launch,
+      {
+        type: 'export',
+        checkpointPath: hf,
+        outPath: tmpDir,
+        opset: settings.opset,
+        dynamic: settings.dynamic,
+        int32Inputs: settings.int32Inputs,
+        trustPickle: config.model.trustPickle,
+        // Token ids 0…15 are valid for any vocabulary: the probe compares runtimes, not text.
+        probe: { batch: 1, seqLen: 16, inputIds: Array.from({ length: 16 }, (_, i) => i) },
+      },
+      options.timeoutMs ?? 30 * 60_000,
+    );
+    if (!outcome.ok) {
+      throw new UsageError(`model.export: exporting ${hf} failed (${outcome.kind ?? 'failed'}): ${outcome.reason}`);
+    }
+    if (outcome.reply.type !== 'exported') throw new Error(`model.export: unexpected reply ${outcome.reply.type}`);
+    reply = outcome.reply;
+    return { files: reply.files.map((f) => f.name), buildMs: reply.exportMs + reply.checkMs + reply.probeMs };
+  });
+  const entry = obtained.entry;
+  const onnxPath = entry.files[EXPORTED_FILE];
+  if (!onnxPath) throw new Error(`the cached export ${entry.dir} has no ${EXPORTED_FILE}`);
+  return {
+    checkpoint: hf,
+    onnxPath,
+    cache: obtained.status,
+    key: keyed.key,
+    exportMs: entry.keyFile.buildMs,
+    bytes: entry.sizeBytes,
+    opset: settings.opset,
+    dynamic: settings.dynamic,
+    int32Inputs: settings.int32Inputs,
+    exporter: EXPORTER,
+    versions: reply ? { ...reply.versions } : { ...versions },
+    probeMaxAbsDiff: reply ? reply.probeMaxAbsDiff : null,
+    corrupt: obtained.corrupt ?? null,
+  };
+}
+
+/** The config with the exported file as model.onnx and as every ONNX backend's model that was pending on it. */
+export function withExportedModel(config: Config, onnxPath: string): Config {
+  return {
+    ...config,
+    model: { ...config.model, onnxPath },
+    backends: config.backends.map((b) =>
+      b.modelPath === EXPORT_PENDING ? { ...b, modelPath: onnxPath } : b,
+    ),
+  };
+}
+
+/** A short label for the report: "model.onnx (export of hf/, cache hit: saved 3.4 s)". */
+export function describeExport(record: ExportRecord): string {
+  const seconds = (record.exportMs / 1000).toFixed(1);
+  const how =
+    record.cache === 'built'
+      ? `exported now in ${seconds} s`
+      : `cache ${record.cache}: saved the ${seconds} s export`;
+  return `${path.basename(record.onnxPath)} from ${record.checkpoint} (${how})`;
+}
