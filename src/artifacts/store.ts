@@ -149,7 +149,7 @@ export interface RemoteArtifactStore {
   save(dir: string, kind: string, key: string): Promise<RemoteAttempt>;
 }
 
-export interface BuildOutcome {
+export interface ObtainedArtifact {
   /** hit: found locally; restored: from the remote store; built: made now by the producer. */
   readonly status: 'hit' | 'restored' | 'built';
   readonly entry: ArtifactEntry;
@@ -380,12 +380,12 @@ export class ArtifactStore {
     kind: string,
     keyed: { readonly key: string; readonly inputs: object },
     produce: Producer,
-  ): Promise<BuildOutcome> {
+  ): Promise<ObtainedArtifact> {
     const { key } = keyed;
     const first = await this.inspect(kind, key);
     if (first.status === 'hit') return { status: 'hit', entry: this.touch(first).entry };
     const lock = await this.lock(kind, key, true);
-    let outcome: BuildOutcome;
+    let outcome: ObtainedArtifact;
     try {
       const found = await this.lookupLocked(kind, key);
       const corrupt = found.status === 'corrupt' ? { corrupt: found.reason } : {};

@@ -78,10 +78,7 @@ export interface CheckpointFileDigest {
  * Size and sha256 of each of `files` (names in `folder`, as checkCheckpoint returns them: config.json and the
  * weights), in the order given. The export key is made of these.
  */
-export async function checkpointFileDigests(
-  folder: string,
-  files: readonly string[],
-): Promise<CheckpointFileDigest[]> {
+export async function checkpointFileDigests(folder: string, files: readonly string[]): Promise<CheckpointFileDigest[]> {
   const digests: CheckpointFileDigest[] = [];
   for (const name of files) {
     const file = path.join(folder, name);

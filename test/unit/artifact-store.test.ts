@@ -21,10 +21,10 @@ const KEY = keyOf('a');
 
 /** A producer that counts its calls and writes `model.onnx` of `bytes` bytes (content from `label`). */
 function producer(label = 'x', bytes = 1000): Producer & { calls: number } {
-  const produce = async (tmp: string) => {
+  const produce = (tmp: string) => {
     produce.calls++;
     writeFileSync(path.join(tmp, 'model.onnx'), Buffer.alloc(bytes, label));
-    return { files: ['model.onnx'], buildMs: 4200 };
+    return Promise.resolve({ files: ['model.onnx'], buildMs: 4200 });
   };
   produce.calls = 0;
   return produce;
@@ -128,12 +128,12 @@ describe('the local artifact store', () => {
   it('a producer that fails leaves no entry and no temporary folder behind', async () => {
     const s = store();
     await expect(
-      s.put(KIND, KEY, {}, async (tmp) => {
+      s.put(KIND, KEY, {}, (tmp) => {
         writeFileSync(path.join(tmp, 'half.onnx'), 'half');
-        throw new Error('export failed');
+        return Promise.reject(new Error('export failed'));
       }),
     ).rejects.toThrow('export failed');
-    await expect(s.put(KIND, KEY, {}, async () => ({ files: ['absent.onnx'], buildMs: 1 }))).rejects.toThrow(
+    await expect(s.put(KIND, KEY, {}, () => Promise.resolve({ files: ['absent.onnx'], buildMs: 1 }))).rejects.toThrow(
       /reported absent\.onnx, but .* does not exist/,
     );
     expect(await s.get(KIND, KEY)).toEqual({ status: 'miss' });
