@@ -14,6 +14,10 @@ import { canonicalJson } from '../model/hash.js';
  */
 export const KEY_SCHEMA = 1;
 
+/** The kinds of artifact, as the store's folders and the keys' `kind` name them. */
+export const ARTIFACT_KIND = { onnxExport: 'onnx-export', tensorrtEngine: 'tensorrt-engine' } as const;
+export type ArtifactKind = (typeof ARTIFACT_KIND)[keyof typeof ARTIFACT_KIND];
+
 export interface KeyedFile {
   /** The file's name inside the checkpoint folder (config.json, model.safetensors, model-00001-of-00002.safetensors). */
   readonly path: string;
@@ -60,8 +64,8 @@ export interface EngineKeyInputs {
 }
 
 export type ArtifactKeyInputs =
-  | ({ readonly kind: 'onnx-export'; readonly schema: number } & ExportKeyInputs)
-  | ({ readonly kind: 'tensorrt-engine'; readonly schema: number } & EngineKeyInputs);
+  | ({ readonly kind: typeof ARTIFACT_KIND.onnxExport; readonly schema: number } & ExportKeyInputs)
+  | ({ readonly kind: typeof ARTIFACT_KIND.tensorrtEngine; readonly schema: number } & EngineKeyInputs);
 
 export interface ArtifactKey<I = ArtifactKeyInputs> {
   /** sha256 hex of canonicalJson(inputs). */
@@ -82,7 +86,7 @@ const byName =
 /** The export key. The files are sorted by name: the order they were listed in does not change the key. */
 export function exportKey(inputs: ExportKeyInputs): ArtifactKey {
   return keyOf({
-    kind: 'onnx-export',
+    kind: ARTIFACT_KIND.onnxExport,
     schema: KEY_SCHEMA,
     checkpointFiles: [...inputs.checkpointFiles]
       .map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes }))
@@ -98,7 +102,7 @@ export function exportKey(inputs: ExportKeyInputs): ArtifactKey {
  */
 export function engineKey(inputs: EngineKeyInputs): ArtifactKey {
   return keyOf({
-    kind: 'tensorrt-engine',
+    kind: ARTIFACT_KIND.tensorrtEngine,
     schema: KEY_SCHEMA,
     onnxSha256: inputs.onnxSha256,
     tensorrtVersion: inputs.tensorrtVersion,

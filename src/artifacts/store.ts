@@ -247,6 +247,27 @@ function safeName(name: string): boolean {
   );
 }
 
+/**
+ * The store a run uses: `cacheDir` (--cache-dir, the Action's cache-dir; resolved by the caller) else
+ * defaultArtifactCacheDir(env), capped at artifactCacheMaxBytes(env). Usage errors name the folder or variable.
+ */
+export function openArtifactStore(
+  options: {
+    readonly cacheDir?: string;
+    readonly env?: NodeJS.ProcessEnv;
+    readonly remote?: RemoteArtifactStore;
+    readonly warn?: (message: string) => void;
+  } = {},
+): ArtifactStore {
+  const env = options.env ?? process.env;
+  return new ArtifactStore({
+    root: options.cacheDir ?? defaultArtifactCacheDir(env),
+    maxBytes: artifactCacheMaxBytes(env),
+    ...(options.remote ? { remote: options.remote } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
+  });
+}
+
 export class ArtifactStore {
   readonly root: string;
   readonly maxBytes: number;
@@ -256,6 +277,11 @@ export class ArtifactStore {
   private readonly warn: (message: string) => void;
   private readonly now: () => number;
   private readonly toolVersion: string;
+  /**
+   * `<kind>/<key>` of every entry this store handed out: the run is about to use them (an export hit, then an
+   * engine built from it), so its own size cap never evicts them. Another process's cap can: LRU puts them last.
+   */
+  private readonly handedOut = new Set<string>();
 
   /** Creates the root folder; an unwritable one is a UsageError naming it. */
   constructor(options: ArtifactStoreOptions) {
@@ -368,7 +394,7 @@ export class ArtifactStore {
     } finally {
       lock.release();
     }
-    this.enforceCap(kind, key);
+    this.enforceCap();
     return entry;
   }
 
@@ -401,7 +427,7 @@ export class ArtifactStore {
     } finally {
       lock.release();
     }
-    this.enforceCap(kind, key);
+    this.enforceCap();
     return outcome;
   }
 
@@ -517,6 +543,7 @@ export class ArtifactStore {
 
   private touch(hit: Extract<Lookup, { status: 'hit' }>): Extract<Lookup, { status: 'hit' }> {
     const now = this.now();
+    this.handedOut.add(`${hit.entry.kind}/${hit.entry.key}`);
     try {
       writeFileSync(path.join(hit.entry.dir, LAST_USED_FILE), String(now));
     } catch {
@@ -571,6 +598,7 @@ export class ArtifactStore {
     const tmpRoot = path.join(this.root, TMP_DIR);
     mkdirSync(tmpRoot, { recursive: true });
     const tmp = mkdtempSync(path.join(tmpRoot, `${kind}-${key.slice(0, 12)}-`));
+    let keyFile: KeyFile;
     try {
       const produced = await produce(tmp);
       const files: KeyFile['files'] = [];
@@ -587,7 +615,7 @@ export class ArtifactStore {
         files.push({ name, bytes, sha256: await sha256File(file) });
       }
       if (files.length === 0) throw new Error(`${kind} producer reported no files`);
-      const keyFile: KeyFile = {
+      keyFile = {
         schema: 1,
         kind,
         key,
@@ -607,14 +635,15 @@ export class ArtifactStore {
       rmSync(tmp, { recursive: true, force: true });
       throw error;
     }
-    const found = await this.inspect(kind, key);
-    if (found.status !== 'hit')
-      throw new Error(`artifact cache: the entry just written is not readable: ${JSON.stringify(found)}`);
-    return found.entry;
+    this.handedOut.add(`${kind}/${key}`);
+    // Hashed just now: not hashed again.
+    const files = Object.fromEntries(keyFile.files.map((f) => [f.name, path.join(target, f.name)]));
+    const sizeBytes = keyFile.files.reduce((sum, f) => sum + f.bytes, 0);
+    return { kind, key, dir: target, files, keyFile, sizeBytes, lastUsedMs: this.now() };
   }
 
-  private enforceCap(kind: string, key: string): void {
-    const removed = this.prune({ maxBytes: this.maxBytes, keep: [`${kind}/${key}`] });
+  private enforceCap(): void {
+    const removed = this.prune({ maxBytes: this.maxBytes, keep: [...this.handedOut] });
     if (removed.length > 0) {
       const mib = removed.reduce((sum, e) => sum + e.sizeBytes, 0) / MIB;
       this.warn(
@@ -635,7 +664,7 @@ export class ArtifactStore {
     for (const name of names) {
       const dir = path.join(tmpRoot, name);
       try {
-        if (this.now() - statSync(dir).mtimeMs > TMP_STALE_MS) rmSync(dir, { recursive: true, force: true });
+        if (Date.now() - statSync(dir).mtimeMs > TMP_STALE_MS) rmSync(dir, { recursive: true, force: true });
       } catch {
         // Renamed into place or removed meanwhile.
       }
@@ -698,7 +727,7 @@ export class ArtifactStore {
       if (lockHolderAlive(holder)) return false;
     } else {
       try {
-        if (this.now() - statSync(file).mtimeMs < EMPTY_LOCK_STALE_MS) return false;
+        if (Date.now() - statSync(file).mtimeMs < EMPTY_LOCK_STALE_MS) return false;
       } catch {
         return true;
       }
@@ -730,11 +759,12 @@ export class ArtifactStore {
   private async lock(kind: string, key: string, wait: true): Promise<Lock>;
   private async lock(kind: string, key: string, wait: false): Promise<Lock | undefined>;
   private async lock(kind: string, key: string, wait: boolean): Promise<Lock | undefined> {
-    const deadline = this.now() + this.lockTimeoutMs;
+    // Real time, not this.now (which only stamps key.json and last-used): a wait must end.
+    const deadline = Date.now() + this.lockTimeoutMs;
     for (;;) {
       const lock = this.tryLock(kind, key);
       if (lock || !wait) return lock;
-      if (this.now() >= deadline) {
+      if (Date.now() >= deadline) {
         const file = this.lockFile(kind, key);
         let holder = 'another process';
         try {

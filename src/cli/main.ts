@@ -6,13 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
-import {
-  ArtifactStore,
-  artifactCacheMaxBytes,
-  defaultArtifactCacheDir,
-  parseMaxMib,
-  type ArtifactSummary,
-} from '../artifacts/store.js';
+import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../artifacts/store.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
@@ -227,8 +221,10 @@ async function provisionCommand(flags: ProvisionFlags, io: CliIo): Promise<numbe
 
 /** The artifact cache of `tr118 cache …`: --cache-dir, else $TR118_CACHE_DIR or the user's cache folder. */
 function artifactStoreOf(io: CliIo, cacheDir: string | undefined): ArtifactStore {
-  const root = cacheDir !== undefined ? path.resolve(io.cwd, cacheDir) : defaultArtifactCacheDir();
-  return new ArtifactStore({ root, maxBytes: artifactCacheMaxBytes(), warn: (m) => io.stderr.write(`tr118: ${m}\n`) });
+  return openArtifactStore({
+    ...(cacheDir !== undefined ? { cacheDir: path.resolve(io.cwd, cacheDir) } : {}),
+    warn: (m) => io.stderr.write(`tr118: ${m}\n`),
+  });
 }
 
 /** Entries as a table a person reads: key prefix, kind, size, last used, build time. */

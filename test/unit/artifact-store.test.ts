@@ -202,6 +202,22 @@ describe('the local artifact store', () => {
     ).toEqual([keyOf('b'), keyOf('e')].sort());
   });
 
+  it("the cap never evicts an entry this store handed out (the run's export hit, then its engine build)", async () => {
+    let now = 1_000;
+    const s = store({ maxBytes: 0, now: () => now++ });
+    await s.put(KIND, keyOf('old'), {}, producer('o'));
+    const other = store({ root: s.root, maxBytes: 1 << 30, now: () => now++ });
+    await other.put(KIND, keyOf('export'), {}, producer('e'));
+    expect((await s.get(KIND, keyOf('export'))).status).toBe('hit');
+    await s.getOrBuild('tensorrt-engine', { key: keyOf('engine'), inputs: {} }, producer('g'));
+    // Over a cap of 0, all three were handed out by s: none is evicted by s.
+    expect(s.list().map((e) => e.key)).toEqual([keyOf('old'), keyOf('export'), keyOf('engine')]);
+    // Another process's cap does evict them, least recently used first, but never its own new entry.
+    const tight = store({ root: s.root, maxBytes: 0, now: () => now++ });
+    await tight.put(KIND, keyOf('new'), {}, producer('n'));
+    expect(tight.list().map((e) => e.key)).toEqual([keyOf('new')]);
+  });
+
   it('an unwritable cache folder is a usage error naming it', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'file'), '');
