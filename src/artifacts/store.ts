@@ -311,7 +311,8 @@ export class ArtifactStore {
     const dir = this.entryDir(kind, key);
     if (!existsSync(dir)) return { status: 'miss' };
     const keyPath = path.join(dir, KEY_FILE);
-    const corrupt = (reason: string): Lookup => ({ status: 'corrupt', reason: `${kind}/${key}: ${reason}` });
+    // Each reason names the file (which names the entry's folder, kind and key).
+    const corrupt = (reason: string): Lookup => ({ status: 'corrupt', reason });
     let text: string;
     try {
       text = readFileSync(keyPath, 'utf8');

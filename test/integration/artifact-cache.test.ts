@@ -88,8 +88,9 @@ describe('tr118 cache ls|verify|prune', () => {
     writeFileSync(path.join(root, KIND, keyOf('c'), 'model.onnx'), 'short');
     const verify = await cli(['cache', 'verify', '--cache-dir', root]);
     expect(verify.code).toBe(ExitCode.gateFailed);
-    expect(verify.out).toContain(`corrupt  ${KIND}/${keyOf('c').slice(0, 12)}: ${KIND}/${keyOf('c')}: `);
-    expect(verify.out).toContain('is 5 bytes, but key.json records 2000 (truncated or overwritten)');
+    expect(verify.out).toContain(
+      `corrupt  ${KIND}/${keyOf('c').slice(0, 12)}: ${path.join(root, KIND, keyOf('c'), 'model.onnx')} is 5 bytes, but key.json records 2000 (truncated or overwritten)\n`,
+    );
     expect(verify.out).toContain('3 entries checked');
     expect(verify.out).toContain('1 corrupt (evicted: the next run rebuilds them)');
     expect(store.list().map((e) => e.key)).toEqual([keyOf('a'), keyOf('b')]);
