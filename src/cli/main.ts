@@ -246,7 +246,7 @@ function cacheTable(entries: readonly ArtifactSummary[]): string {
 function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
   const group = program
     .command('cache')
-    .description('manage the artifact cache (ONNX exports and TensorRT engines, kept by content key)');
+    .description('manage the artifact cache: model files built before the matrix (ONNX exports), kept by content key');
   const dirOption = () =>
     new Option('--cache-dir <dir>', `cache folder (default: $TR118_CACHE_DIR, else ~/.cache/tr118/artifacts)`);
   group
