@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
+import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../artifacts/store.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
@@ -218,6 +219,93 @@ async function provisionCommand(flags: ProvisionFlags, io: CliIo): Promise<numbe
   return ExitCode.pass;
 }
 
+/** The artifact cache of `tr118 cache …`: --cache-dir, else $TR118_CACHE_DIR or the user's cache folder. */
+function artifactStoreOf(io: CliIo, cacheDir: string | undefined): ArtifactStore {
+  return openArtifactStore({
+    ...(cacheDir !== undefined ? { cacheDir: path.resolve(io.cwd, cacheDir) } : {}),
+    warn: (m) => io.stderr.write(`tr118: ${m}\n`),
+  });
+}
+
+/** Entries as a table a person reads: key prefix, kind, size, last used, build time. */
+function cacheTable(entries: readonly ArtifactSummary[]): string {
+  const rows = [
+    ['key', 'kind', 'size MiB', 'last used (UTC)', 'build s'],
+    ...entries.map((e) => [
+      e.key.slice(0, 12),
+      e.kind,
+      (e.sizeBytes / 2 ** 20).toFixed(1),
+      new Date(e.lastUsedMs).toISOString().slice(0, 16).replace('T', ' '),
+      e.buildMs !== undefined ? (e.buildMs / 1000).toFixed(1) : (e.problem ?? '?'),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => `${r.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd()).join('\n') + '\n';
+}
+
+function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const group = program
+    .command('cache')
+    .description('manage the artifact cache: model files built before the matrix (ONNX exports), kept by content key');
+  const dirOption = () =>
+    new Option('--cache-dir <dir>', `cache folder (default: $TR118_CACHE_DIR, else ~/.cache/tr118/artifacts)`);
+  group
+    .command('ls')
+    .description('list the entries, least recently used first')
+    .option('--kind <kind>', 'only this kind (onnx-export, tensorrt-engine)')
+    .addOption(dirOption())
+    .action((flags: { kind?: string; cacheDir?: string }) => {
+      const store = artifactStoreOf(io, flags.cacheDir);
+      const entries = store.list(flags.kind);
+      const total = entries.reduce((sum, e) => sum + e.sizeBytes, 0) / 2 ** 20;
+      io.stdout.write(entries.length > 0 ? cacheTable(entries) : `no entries in ${store.root}\n`);
+      if (entries.length > 0) io.stdout.write(`${entries.length} entries, ${total.toFixed(1)} MiB in ${store.root}\n`);
+      setExit(ExitCode.pass);
+    });
+  group
+    .command('verify')
+    .description('re-hash every entry; corrupt ones are evicted and listed (exit 1 if there were any)')
+    .addOption(dirOption())
+    .action(async (flags: { cacheDir?: string }) => {
+      const store = artifactStoreOf(io, flags.cacheDir);
+      const results = await store.verify();
+      for (const r of results) {
+        if (r.status === 'ok') io.stdout.write(`ok       ${r.kind}/${r.key.slice(0, 12)}\n`);
+        else io.stdout.write(`${r.status.padEnd(8)} ${r.kind}/${r.key.slice(0, 12)}: ${r.reason ?? ''}\n`);
+      }
+      const corrupt = results.filter((r) => r.status === 'corrupt').length;
+      io.stdout.write(
+        `${results.length} entries checked in ${store.root}; ${corrupt} corrupt${corrupt > 0 ? ' (evicted: the next run rebuilds them)' : ''}\n`,
+      );
+      setExit(corrupt > 0 ? ExitCode.gateFailed : ExitCode.pass);
+    });
+  group
+    .command('prune')
+    .description('remove entries not used for a while, then least recently used ones above a size')
+    .option('--max-mib <n>', 'keep at most this many MiB (default: $TR118_CACHE_MAX_MIB, else 20480)')
+    .option('--older-than-days <n>', 'remove entries last used more than this many days ago')
+    .addOption(dirOption())
+    .action((flags: { maxMib?: string; olderThanDays?: string; cacheDir?: string }) => {
+      const maxBytes =
+        flags.maxMib !== undefined ? Math.floor(parseMaxMib(flags.maxMib, '--max-mib') * 2 ** 20) : undefined;
+      const days = flags.olderThanDays !== undefined ? Number(flags.olderThanDays) : undefined;
+      if (days !== undefined && !(Number.isFinite(days) && days >= 0)) {
+        throw new UsageError(
+          `--older-than-days: expected a number of days ≥ 0; got ${JSON.stringify(flags.olderThanDays)}`,
+        );
+      }
+      const store = artifactStoreOf(io, flags.cacheDir);
+      const removed = store.prune({
+        maxBytes: maxBytes ?? store.maxBytes,
+        ...(days !== undefined ? { usedBefore: Date.now() - days * 24 * 3600 * 1000 } : {}),
+      });
+      if (removed.length > 0) io.stdout.write(cacheTable(removed));
+      const mib = removed.reduce((sum, e) => sum + e.sizeBytes, 0) / 2 ** 20;
+      io.stdout.write(`removed ${removed.length} entries (${mib.toFixed(1)} MiB) from ${store.root}\n`);
+      setExit(ExitCode.pass);
+    });
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command()
     .name('tr118')
@@ -318,6 +406,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       }
       setExit(ExitCode.pass);
     });
+  addCacheCommands(program, io, setExit);
   return program;
 }
 

@@ -16,6 +16,7 @@ export const INPUTS = {
   comment: 'comment',
   failOn: 'fail-on',
   cache: 'cache',
+  cacheDir: 'cache-dir',
   workingDirectory: 'working-directory',
   allowForks: 'allow-forks',
   out: 'out',
@@ -45,6 +46,8 @@ export interface ActionInputs {
   /** The least severe verdict that fails the step and sets a failure status (the CLI's --fail-on: one rule). */
   readonly failOn: FailOn;
   readonly cache: 'local' | 'actions' | 'off';
+  /** The artifact cache folder (ONNX exports, TensorRT engines); default $TR118_CACHE_DIR or the user's cache folder. */
+  readonly cacheDir: string | undefined;
   readonly workingDirectory: string | undefined;
   readonly allowForks: boolean;
   readonly out: string;
@@ -116,6 +119,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     comment: oneOf(get, INPUTS.comment, ['always', 'on-change', 'never'], 'always'),
     failOn: oneOf(get, INPUTS.failOn, FAIL_ON, DEFAULT_FAIL_ON),
     cache,
+    cacheDir: optional(get, INPUTS.cacheDir),
     workingDirectory: optional(get, INPUTS.workingDirectory),
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',

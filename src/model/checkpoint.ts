@@ -67,14 +67,33 @@ export function checkCheckpoint(folder: string, at: string, trustPickle: boolean
   return ['config.json', ...weights];
 }
 
+/** One file of a checkpoint folder: its name in the folder, size and sha256. */
+export interface CheckpointFileDigest {
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+/**
+ * Size and sha256 of each of `files` (names in `folder`, as checkCheckpoint returns them: config.json and the
+ * weights), in the order given. The export key is made of these.
+ */
+export async function checkpointFileDigests(folder: string, files: readonly string[]): Promise<CheckpointFileDigest[]> {
+  const digests: CheckpointFileDigest[] = [];
+  for (const name of files) {
+    const file = path.join(folder, name);
+    digests.push({ path: name, bytes: statSync(file).size, sha256: await sha256File(file) });
+  }
+  return digests;
+}
+
 /** sha256 over the names and contents of config.json and the weight files, in name order. */
 export async function checkpointDigest(folder: string, files: readonly string[]): Promise<ModelFile> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for (const name of files) {
-    const file = path.join(folder, name);
-    bytes += statSync(file).size;
-    hash.update(`${name}\0${await sha256File(file)}\n`);
+  for (const file of await checkpointFileDigests(folder, files)) {
+    bytes += file.bytes;
+    hash.update(`${file.path}\0${file.sha256}\n`);
   }
   return { path: folder, bytes, sha256: hash.digest('hex') };
 }

@@ -106,12 +106,13 @@ export function makeWritableDir(dir: string, what: string): void {
   }
 }
 
-interface LockHolder {
+/** A lock file's holder (its first two lines; later lines are free for the writer, e.g. a time). */
+export interface LockHolder {
   readonly pid: number;
   readonly host: string;
 }
 
-function readHolder(file: string): LockHolder | undefined {
+export function readLockHolder(file: string): LockHolder | undefined {
   try {
     const [pid, host] = readFileSync(file, 'utf8').split('\n');
     const n = Number(pid);
@@ -122,7 +123,7 @@ function readHolder(file: string): LockHolder | undefined {
 }
 
 /** Whether the lock's holder may still be running: on another host we cannot tell, so it counts as running. */
-function holderAlive(holder: LockHolder): boolean {
+export function lockHolderAlive(holder: LockHolder): boolean {
   if (holder.host !== os.hostname()) return true;
   try {
     process.kill(holder.pid, 0);
@@ -154,8 +155,8 @@ export function claimOutDir(dir: string, runFiles: readonly string[]): OutDirCla
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST')
         throw new UsageError(`${what} ${dir}: cannot create the lock ${lock} (${code ?? String(error)})`);
-      const holder = readHolder(lock);
-      if (holder && holderAlive(holder)) {
+      const holder = readLockHolder(lock);
+      if (holder && lockHolderAlive(holder)) {
         throw new UsageError(
           `${what} ${dir} is in use by another tr118 run (pid ${holder.pid}${holder.host !== os.hostname() ? ` on ${holder.host}` : ''}): ` +
             `wait for it to finish or write elsewhere; if no run is going on, delete ${lock}`,

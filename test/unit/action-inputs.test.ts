@@ -19,6 +19,7 @@ describe("the Action's inputs", () => {
       comment: 'always',
       failOn: 'inconclusive',
       cache: 'local',
+      cacheDir: undefined,
       workingDirectory: undefined,
       allowForks: false,
       out: 'tr118-results',
@@ -43,6 +44,7 @@ describe("the Action's inputs", () => {
     expect(i).toMatchObject({ mode: 'merge', comment: 'on-change', failOn: 'warn', cache: 'actions' });
     expect(i.results).toEqual(['a/results.json', 'b/*.json', 'c/results.json']);
     expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
+    expect(parseInputs(from({ 'cache-dir': ' /runner/artifacts ' })).cacheDir).toBe('/runner/artifacts');
   });
 
   it.each(['auto', 'off', 'cuda12', 'cuda13'] as const)('onnxruntime-gpu: %s is read as given', (value) => {
