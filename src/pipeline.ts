@@ -4,7 +4,11 @@
  */
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { actionsArtifactStore } from './artifacts/actions-store.js';
+import { describeExport, exportCheckpoint, withExportedModel, type ExportRecord } from './artifacts/onnx-export.js';
+import { openArtifactStore } from './artifacts/store.js';
 import type { BackendFactoryOptions } from './backends/index.js';
+import { findPython, pythonWorkerLaunch } from './backends/pytorch/python.js';
 import type { Config } from './config/load.js';
 import { isSameRun } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
@@ -69,6 +73,38 @@ export interface PipelineOptions {
   readonly backendOptions?: BackendFactoryOptions;
   /** The measured repository, for the manifest's git commit. */
   readonly cwd?: string;
+  /** The artifact cache (exports): --cache-dir / the Action's cache-dir, else $TR118_CACHE_DIR or the user's cache. */
+  readonly cacheDir?: string | undefined;
+  /** cache: actions — exports are also kept in the GitHub Actions cache (a service failure is a warning). */
+  readonly actionsCache?: boolean;
+  /** Long work before the matrix (an export), in words. */
+  readonly log?: (line: string) => void;
+}
+
+/** The export of model.hf through the artifact cache, with the Python the native workers use. */
+async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
+  const { config } = options;
+  const env = options.backendOptions?.env ?? process.env;
+  const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(config.source));
+  if ('missing' in python) throw new UsageError(`model.export: ${python.missing}`);
+  const store = openArtifactStore({
+    ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
+    env,
+    ...(options.actionsCache ? { remote: actionsArtifactStore() } : {}),
+    warn: (message) => {
+      options.warn?.(message);
+    },
+  });
+  const launch = options.backendOptions?.nativeWorker ?? pythonWorkerLaunch(python.command, env);
+  const record = await exportCheckpoint(config, {
+    store,
+    launch,
+    at: `${config.locate(['model', 'hf'])}: model.hf`,
+    ...(options.log ? { log: options.log } : {}),
+  });
+  if (record.corrupt) options.warn?.(`the cached ONNX export was unusable and was rebuilt: ${record.corrupt}`);
+  options.log?.(describeExport(record));
+  return record;
 }
 
 export interface PipelineResult {
@@ -77,8 +113,10 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const { config } = options;
   const startedAt = new Date();
+  // model.hf → ONNX first (or a cache hit): everything after measures the exported file as model.onnx.
+  const exported = options.config.model.export ? await exportModel(options) : undefined;
+  const config = exported ? withExportedModel(options.config, exported.onnxPath) : options.config;
   const model = await resolveModelFile(config, options.modelFromFlag ?? false);
   // Checkpoints of the pytorch backends are other models of this run, beside other ONNX files.
   const backendModels = new Map([...(await resolveBackendModels(config)), ...(await resolveCheckpoints(config))]);
@@ -244,6 +282,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         evaluatedTokens: accuracyTokens?.length ?? 0,
         evalTokens,
         notes,
+        export: exported,
       });
     const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
     // The same-run base model's own results, judged on their own (it has no base): kept in results.json.

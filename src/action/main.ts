@@ -130,6 +130,9 @@ async function measure(
     modelFromFlag: inputs.model !== undefined,
     baseline,
     baselineStore: storeInput,
+    cacheDir: inputs.cacheDir !== undefined ? path.resolve(cwd, inputs.cacheDir) : undefined,
+    actionsCache: inputs.cache === 'actions',
+    log: (line) => core.info(line),
     cwd,
     warn: (message) => core.warning(`tr118: ${message}`),
     progress: (e) => {

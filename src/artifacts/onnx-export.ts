@@ -40,7 +40,9 @@ export interface ExportRecord {
 }
 
 /** torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. */
-export function pythonExportVersions(launch: WorkerLaunch): Promise<{ torch: string; transformers: string; onnx: string }> {
+export function pythonExportVersions(
+  launch: WorkerLaunch,
+): Promise<{ torch: string; transformers: string; onnx: string }> {
   const script =
     'import json, torch, transformers, onnx; ' +
     'print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
@@ -145,9 +147,7 @@ export function withExportedModel(config: Config, onnxPath: string): Config {
   return {
     ...config,
     model: { ...config.model, onnxPath },
-    backends: config.backends.map((b) =>
-      b.modelPath === EXPORT_PENDING ? { ...b, modelPath: onnxPath } : b,
-    ),
+    backends: config.backends.map((b) => (b.modelPath === EXPORT_PENDING ? { ...b, modelPath: onnxPath } : b)),
   };
 }
 
@@ -155,8 +155,6 @@ export function withExportedModel(config: Config, onnxPath: string): Config {
 export function describeExport(record: ExportRecord): string {
   const seconds = (record.exportMs / 1000).toFixed(1);
   const how =
-    record.cache === 'built'
-      ? `exported now in ${seconds} s`
-      : `cache ${record.cache}: saved the ${seconds} s export`;
+    record.cache === 'built' ? `exported now in ${seconds} s` : `cache ${record.cache}: saved the ${seconds} s export`;
   return `${path.basename(record.onnxPath)} from ${record.checkpoint} (${how})`;
 }

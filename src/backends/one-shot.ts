@@ -40,7 +40,8 @@ export function oneShot(
       resolve(outcome);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, reason: `the worker did not answer within ${(timeoutMs / 1000).toFixed(0)} s${tail()}` }),
+      () =>
+        finish({ ok: false, reason: `the worker did not answer within ${(timeoutMs / 1000).toFixed(0)} s${tail()}` }),
       timeoutMs,
     );
     child.stderr.on('data', (chunk: Buffer) => {
@@ -57,7 +58,10 @@ export function oneShot(
           return finish({ ok: true, reply });
         }
       } catch (error) {
-        finish({ ok: false, reason: `the worker wrote something that is not a frame: ${describeError(error)}${tail()}` });
+        finish({
+          ok: false,
+          reason: `the worker wrote something that is not a frame: ${describeError(error)}${tail()}`,
+        });
       }
     });
     child.on('error', (error) => finish({ ok: false, reason: `could not start the worker: ${error.message}` }));
@@ -65,6 +69,6 @@ export function oneShot(
       finish({ ok: false, reason: `the worker exited (${signal ?? `code ${String(code)}`}) without a reply${tail()}` }),
     );
     child.stdin.on('error', () => undefined);
-    child.stdin.write(encodeRequest({ ...request, id: 1 } as WorkerRequest));
+    child.stdin.write(encodeRequest({ ...request, id: 1 }));
   });
 }

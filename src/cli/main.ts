@@ -36,6 +36,7 @@ interface RunFlags {
   readonly baseline?: string;
   readonly baseModel?: string;
   readonly store?: string;
+  readonly cacheDir?: string;
   readonly quiet?: boolean;
   readonly failOn: FailOn;
 }
@@ -86,6 +87,8 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
       baseModelFromFlag: flags.baseModel !== undefined,
       baseline: flags.baseline ? resolveArgument(io, flags.baseline) : undefined,
       baselineStore: flags.store ? path.resolve(io.cwd, flags.store) : undefined,
+      cacheDir: flags.cacheDir ? path.resolve(io.cwd, flags.cacheDir) : undefined,
+      ...(flags.quiet ? {} : { log: (line: string) => io.stderr.write(`tr118: ${line}\n`) }),
       progress: progress.onEvent,
       // Printed even with --quiet: a warning says a figure may not mean what it seems to.
       warn: (message) => io.stderr.write(`tr118: warning: ${message}\n`),
@@ -333,6 +336,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       'same-run A/B: measure this base model interleaved with the candidate (recommended on noisy machines)',
     )
     .option('--store <dir>', 'baseline store folder (default: $TR118_BASELINE_DIR or ~/.cache/tr118/baselines)')
+    .option(
+      '--cache-dir <dir>',
+      'artifact cache for ONNX exports of model.hf (default: $TR118_CACHE_DIR or ~/.cache/tr118/artifacts)',
+    )
     .option('-q, --quiet', 'no progress output')
     .addOption(failOnOption())
     .action(async (flags: RunFlags) => setExit(await runCommand(flags, io)));

@@ -288,6 +288,47 @@ export function renderMarkdown(results: Results): string {
     }
     out.push('');
   }
+  // The seed's "Export Overhead" table: model.hf exported for this run, or its cached export reused.
+  const ex = results.export;
+  if (ex) {
+    out.push(
+      ex.cache === 'built'
+        ? `ONNX export of model.hf: made by this run (artifact cache miss${ex.corrupt ? `: the cached one was unusable, ${escapeUntrusted(ex.corrupt)}` : ''}).`
+        : `Every artifact hit the cache: nothing was exported (the ${ex.cache === 'restored' ? 'Actions cache' : 'local artifact cache'} had this export; it saved ${num(ex.exportMs / 1000)} s).`,
+      '',
+      markdownTable([
+        [
+          'Checkpoint',
+          'ONNX file',
+          'MB',
+          'opset',
+          'exporter',
+          'dynamic axes',
+          'export s',
+          'probe max abs Δ',
+          'cache',
+          'versions',
+        ],
+        [
+          escapeUntrusted(ex.checkpoint),
+          escapeUntrusted(ex.onnxPath),
+          num(ex.bytes / 1e6),
+          String(ex.opset),
+          escapeUntrusted(ex.exporter),
+          ex.dynamic ? 'batch, sequence' : 'none',
+          num(ex.exportMs / 1000),
+          ex.probeMaxAbsDiff === null ? '— (cached)' : ex.probeMaxAbsDiff.toExponential(2),
+          ex.cache === 'built' ? 'miss' : `${ex.cache} (saved ${num(ex.exportMs / 1000)} s)`,
+          escapeUntrusted(
+            Object.entries(ex.versions)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', '),
+          ),
+        ],
+      ]),
+      '',
+    );
+  }
   out.push(
     markdownTable([
       ['Field', 'Value'],

@@ -3,6 +3,7 @@
  * cell, per-backend geometric means and the accuracy gate. The verdict is decided once, after any comparison
  * (results/verdict.ts). Pure: the same records always give the same results.
  */
+import type { ExportRecord } from '../artifacts/onnx-export.js';
 import { median, quantile } from 'simple-statistics';
 import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
@@ -36,6 +37,8 @@ export interface BuildInput {
   readonly evaluatedTokens: number;
   readonly evalTokens: { readonly file: string; readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json' } | undefined;
   readonly notes?: readonly string[];
+  /** model.hf exported for this run (artifacts/onnx-export.ts). */
+  readonly export?: ExportRecord | undefined;
 }
 
 export function buildResults(input: BuildInput): MeasuredResults {
@@ -148,6 +151,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
         }
       : null,
     notes: input.notes ?? [],
+    ...(input.export ? { export: input.export } : {}),
     environment: input.environment,
     git: input.git,
   };

@@ -121,6 +121,27 @@ const runResultsShape = {
   comparison: comparisonSchema.nullable(),
   /** What the user should know about how this run was set up (warnings printed during the run). */
   notes: z.array(z.string()),
+  /**
+   * model.hf exported to ONNX for this run (model.export): the seed's "Export Overhead" table, and whether the
+   * artifact cache had it. Absent when the config gave model.onnx (and in results made before exports existed).
+   */
+  export: z
+    .object({
+      checkpoint: z.string(),
+      onnxPath: z.string(),
+      cache: z.enum(['hit', 'restored', 'built']),
+      key: z.string(),
+      exportMs: z.number().nonnegative(),
+      bytes: z.int().nonnegative(),
+      opset: z.int(),
+      dynamic: z.boolean(),
+      int32Inputs: z.boolean(),
+      exporter: z.string(),
+      versions: z.record(z.string(), z.string()),
+      probeMaxAbsDiff: z.number().nonnegative().nullable(),
+      corrupt: z.string().nullable(),
+    })
+    .optional(),
   environment: environmentSchema,
   git: gitStateSchema.nullable(),
 };

@@ -138,6 +138,19 @@ describe('parseConfig: a good config', () => {
     expect(fixture.accuracy.source).toEqual({ kind: 'tokens', path: (fixture.inputTokens as { path: string }).path });
   });
 
+  it('exports model.hf when model.onnx is absent (defaults), or as model.export says', () => {
+    const implicit = parse(GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n'));
+    expect(implicit.model.export).toEqual({ opset: 17, dynamic: true, int32Inputs: false });
+    expect(implicit.model.onnxPath).toBe('');
+    expect(implicit.model.name).toBe('ckpt');
+    expect(implicit.backends[0]?.modelPath).toBe('');
+    const explicit = parse(
+      GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n  export: { opset: 18, dynamic: false, int32_inputs: true }\n'),
+    );
+    expect(explicit.model.export).toEqual({ opset: 18, dynamic: false, int32Inputs: true });
+    expect(parse(GOOD).model.export).toBeUndefined();
+  });
+
   it('runs ONNX Runtime on a GPU in the Python worker by default, on the CPU from Node; worker overrides either', () => {
     const c = parse(
       GOOD.replace(
@@ -439,6 +452,26 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'provider on a pytorch backend',
     text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- { name: transformers-gpu, provider: cuda }')}`,
     expect: ['backends[0].provider', 'applies only to engine onnxruntime', 'uses engine pytorch'],
+  },
+  {
+    name: 'neither model.onnx nor model.hf',
+    text: GOOD.replace('  onnx: model.onnx\n', ''),
+    expect: ['model', 'expected model.onnx (the ONNX file to measure) or model.hf'],
+  },
+  {
+    name: 'model.export and model.onnx both',
+    text: GOOD.replace('  onnx: model.onnx\n', '  onnx: model.onnx\n  hf: ckpt\n  export: { opset: 18 }\n'),
+    expect: ['model.export', 'keep one of them'],
+  },
+  {
+    name: 'model.export without model.hf',
+    text: GOOD.replace('  onnx: model.onnx\n', '  export: { opset: 18 }\n'),
+    expect: ['model.export needs model.hf'],
+  },
+  {
+    name: 'an export opset out of range',
+    text: GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n  export: { opset: 3 }\n'),
+    expect: ['model.export.opset'],
   },
   {
     name: 'worker on a pytorch backend',
