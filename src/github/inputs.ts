@@ -19,6 +19,7 @@ export const INPUTS = {
   allowForks: 'allow-forks',
   out: 'out',
   results: 'results',
+  reportArtifact: 'report-artifact',
 } as const;
 
 export const OUTPUTS = {
@@ -47,6 +48,11 @@ export interface ActionInputs {
   readonly out: string;
   /** mode merge: results.json paths or glob patterns of the parts (one per line or comma-separated). */
   readonly results: readonly string[];
+  /**
+   * The name a later actions/upload-artifact step gives the output folder: the PR comment then links the run's
+   * artifacts for report.html (the Action cannot know what a later step uploads, so it is told).
+   */
+  readonly reportArtifact: string | undefined;
 }
 
 function oneOf<T extends string>(get: (name: string) => string, name: string, allowed: readonly T[], fallback: T): T {
@@ -107,5 +113,6 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',
     results,
+    reportArtifact: optional(get, INPUTS.reportArtifact),
   };
 }

@@ -23,6 +23,7 @@ describe("the Action's inputs", () => {
       allowForks: false,
       out: 'tr118-results',
       results: [],
+      reportArtifact: undefined,
     });
   });
 
@@ -41,6 +42,7 @@ describe("the Action's inputs", () => {
     expect(i).toMatchObject({ mode: 'merge', comment: 'on-change', failOn: 'warn', cache: 'actions' });
     expect(i.results).toEqual(['a/results.json', 'b/*.json', 'c/results.json']);
     expect(parseInputs(from({ baseline: 'branch' })).baseline).toEqual({ kind: 'branch' });
+    expect(parseInputs(from({ 'report-artifact': ' tr118-report ' })).reportArtifact).toBe('tr118-report');
   });
 
   it.each(['warn', 'inconclusive', 'fail', 'never'] as const)('fail-on: %s is read as given', (value) => {
