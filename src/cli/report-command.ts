@@ -18,7 +18,7 @@ import { claimOutDir } from '../results/out-dir.js';
 
 export interface ReportFlags {
   readonly html?: boolean;
-  /** Default: the folder of the first results file. */
+  /** Default: the folder of the first file given (a merged.json's, not its first part's). */
   readonly out?: string;
 }
 
@@ -65,7 +65,7 @@ export function reportCommand(files: readonly string[], flags: ReportFlags, cwd:
     throw new UsageError(
       '--out: expected an output folder; got an empty path (to write into this folder, give --out .)',
     );
-  const outDir = flags.out !== undefined ? path.resolve(cwd, flags.out) : path.dirname(resolved[0]!);
+  const outDir = flags.out !== undefined ? path.resolve(cwd, flags.out) : path.dirname(path.resolve(cwd, files[0]!));
   const parts = readParts(resolved);
   const written: Record<string, string> = {};
   if (parts.length === 1) {
