@@ -47,6 +47,15 @@ const base = (width: 'container' | null = 'container'): Record<string, unknown> 
  */
 const rowsHeight = (rows: number, step: number): number => Math.max(1, rows) * step;
 
+/**
+ * A vertical line at x = `at` across the whole chart: one row of its own data, since a layer without data of its
+ * own draws once per row of its parent's (many lines on one spot) or, in a chart whose layers each bring their
+ * data, not at all.
+ */
+function vline(at: number, mark: Record<string, unknown>): Record<string, unknown> {
+  return { data: { values: [{}] }, mark: { type: 'rule', ...mark }, encoding: { x: { datum: at } } };
+}
+
 /** Every pass of a cell, thinned evenly to at most `max`. */
 function passesOf(cell: CellResult, max = MAX_PASSES_PER_CELL): number[] {
   const all = cell.repetitionLatenciesMs.flat();
@@ -87,7 +96,7 @@ export function answerSpec(answer: SeedAnswer, id: string): ChartSpec | null {
       height: rowsHeight(rows.length, 28),
       data: { values: rows },
       layer: [
-        { mark: { type: 'rule', strokeDash: [4, 3], color: '#555' }, encoding: { x: { datum: 1 } } },
+        vline(1, { strokeDash: [4, 3], color: '#555' }),
         {
           // The baseline's own row has no interval (nothing to estimate): a dot alone.
           transform: [{ filter: 'datum.lo !== null' }],
@@ -140,10 +149,7 @@ export function changeSpec(results: Results, id: string): ChartSpec | null {
   if (!comparison || rows.length === 0) return null;
   const { warn_fraction: warn, fail_fraction: fail } = results.config.thresholds.latency;
   const y = { field: 'cell', type: 'nominal', title: null, sort: null };
-  const threshold = (at: number, color: string) => ({
-    mark: { type: 'rule', strokeDash: [6, 3], color },
-    encoding: { x: { datum: at } },
-  });
+  const threshold = (at: number, color: string) => vline(at, { strokeDash: [6, 3], color });
   const what = comparison.mode === 'same-run' ? 'paired change (median of per-pass ratios)' : 'ratio of medians';
   return {
     id,
@@ -154,7 +160,7 @@ export function changeSpec(results: Results, id: string): ChartSpec | null {
       height: rowsHeight(rows.length, 22),
       data: { values: rows },
       layer: [
-        { mark: { type: 'rule', color: '#999' }, encoding: { x: { datum: 1 } } },
+        vline(1, { color: '#999' }),
         threshold(1 + warn, '#ff7f0e'),
         threshold(1 + fail, '#d62728'),
         {
@@ -207,11 +213,11 @@ export function pairedRatioSpecs(results: Results, idPrefix: string): ChartSpec[
     });
     if (ratios.length === 0) return;
     const [lo, hi] = cmp.ratioCi;
-    // The axis spans the middle 98% of the pairs, 1, the thresholds and the interval: a few stray pairs (a pass
+    // The axis spans the middle 95% of the pairs, 1, the thresholds and the interval: a few stray pairs (a pass
     // caught by the scheduler) would otherwise squeeze the histogram into a sliver. Those beyond are counted.
     const sorted = [...ratios].sort((x, y) => x - y);
     const q = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-    const span = [Math.min(q(0.01), 1, lo), Math.max(q(0.99), 1 + fail, hi)] as const;
+    const span = [Math.min(q(0.025), 1, lo), Math.max(q(0.975), 1 + fail, hi)] as const;
     const pad = (span[1] - span[0]) * 0.04;
     const domain = [span[0] - pad, span[1] + pad] as const;
     const inside = ratios.filter((r) => r >= domain[0] && r <= domain[1]);
@@ -219,10 +225,8 @@ export function pairedRatioSpecs(results: Results, idPrefix: string): ChartSpec[
     const step = Math.max(1, Math.ceil(inside.length / MAX_PASSES_PER_CELL));
     const values = inside.filter((_, i) => i % step === 0).map((ratio) => ({ ratio }));
     const x = { type: 'quantitative', scale: { domain, zero: false, nice: false } };
-    const rule = (at: number, color: string, dash: number[] | null) => ({
-      mark: { type: 'rule', color, strokeWidth: 2, ...(dash ? { strokeDash: dash } : {}) },
-      encoding: { x: { datum: at } },
-    });
+    const rule = (at: number, color: string, dash: number[] | null) =>
+      vline(at, { color, strokeWidth: 2, ...(dash ? { strokeDash: dash } : {}) });
     specs.push({
       id: `${idPrefix}-${index}`,
       title: cellKey(cmp),
@@ -387,10 +391,7 @@ export function perplexitySpec(results: Results, id: string): ChartSpec | null {
         x2: { field: 'hi' },
       },
     });
-    layer.push({
-      mark: { type: 'rule', color: '#4e79a7' },
-      encoding: { x: { datum: reference.perplexity } },
-    });
+    layer.push(vline(reference.perplexity, { color: '#4e79a7' }));
   }
   layer.push({
     mark: { type: 'point', filled: true, size: 80 },

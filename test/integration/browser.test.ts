@@ -108,9 +108,11 @@ describe.skipIf(!HAVE_CHROMIUM)(
       );
       // In the page (no DOM types here: the expression is a string). Data marks only (Vega's role-mark groups),
       // not axes, legends or titles.
-      const charts = await page.evaluate<{ id: string; state: string | null; marks: number }[]>(
+      // emptyLayers: mark groups that drew nothing (a threshold line without data, say).
+      const charts = await page.evaluate<{ id: string; state: string | null; marks: number; emptyLayers: number }[]>(
         `[...document.querySelectorAll('.vega')].map((el) => ({ id: el.id, state: el.getAttribute('data-rendered'),
-          marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect').length }))`,
+          marks: el.querySelectorAll('svg g.role-mark > path, svg g.role-mark > line, svg g.role-mark > rect').length,
+          emptyLayers: [...el.querySelectorAll('svg g.role-mark')].filter((g) => g.children.length === 0).length }))`,
       );
       if (screenshot) await page.screenshot({ path: path.join(SHOTS, screenshot), fullPage: true });
       await page.close();
@@ -139,6 +141,9 @@ describe.skipIf(!HAVE_CHROMIUM)(
       expect(ids.filter((id) => id.startsWith('paired-'))).toHaveLength(9);
       for (const c of charts)
         expect({ id: c.id, state: c.state, drawn: c.marks > 0 }).toEqual({ id: c.id, state: 'ok', drawn: true });
+      // Every layer of the change chart and of the paired ratios draws: band, bars, 1, warn, fail and the estimate.
+      for (const c of charts.filter((x) => x.id === 'change' || x.id.startsWith('paired-')))
+        expect({ id: c.id, emptyLayers: c.emptyLayers }).toEqual({ id: c.id, emptyLayers: 0 });
     });
 
     it('report.html of a run against a stored baseline: the history chart and the stored base beside the candidate', async () => {
