@@ -5,6 +5,7 @@
  * out in a fixed order (the folded report first, replaced by the worst cells; then charts) and the comment says
  * what was left out and where to find it. Pure.
  */
+import type { CellComparison } from '../gate/compare.js';
 import type { Decision, GateReason } from '../gate/verdict.js';
 import { answerSeedQuestion } from '../report/answer.js';
 import { escapeUntrusted } from '../report/escape.js';
@@ -84,10 +85,8 @@ const folded = (summary: string, body: readonly string[]): string[] => [
   '',
 ];
 
-type ComparedCell = NonNullable<Results['comparison']>['cells'][number];
-
 /** Worst first: the decisions that fail a run, then those that warn, then the rest; within each, the larger change. */
-const SEVERITY: Record<ComparedCell['decision'], number> = {
+const SEVERITY: Record<CellComparison['decision'], number> = {
   fail: 0,
   warn: 1,
   inconclusive: 2,
@@ -106,7 +105,7 @@ const REASON_CHARS = 160;
 
 /** The worst cells as a table, as many rows as `room` characters hold; null when none fits. */
 function worstCellsTable(
-  cells: readonly (ComparedCell & { readonly part?: string })[],
+  cells: readonly (CellComparison & { readonly part?: string })[],
   room: number,
 ): { readonly lines: string[]; readonly shown: number } | null {
   const sorted = [...cells].sort(
@@ -143,7 +142,7 @@ interface Content {
   /** The full report, folded, if it fits. */
   readonly report: string;
   /** Every compared cell (labelled by part in a merge): the worst of them stand in for a report too long to fit. */
-  readonly cells: readonly (ComparedCell & { readonly part?: string })[];
+  readonly cells: readonly (CellComparison & { readonly part?: string })[];
   readonly links: CommentLinks;
 }
 

@@ -4,6 +4,7 @@
  * no error bars and no log scale: each chart names its colours in a caption line under it, and a matrix too large
  * to read in one chart gets its worst cells only, said in that caption. Pure.
  */
+import type { CellComparison } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import type { SeedAnswer } from './answer.js';
 import { escapeUntrusted } from './escape.js';
@@ -108,14 +109,12 @@ function chart(block: string[], caption: string, leftOut: string | null): Chart 
   return { lines: [...block, '', leftOut ? `${caption} ${leftOut}` : caption, ''], leftOut };
 }
 
-type ComparedCell = NonNullable<Results['comparison']>['cells'][number];
-
 /** The cells a chart of the comparison shows: all of them, or the worst (largest change) when there are too many. */
 function worstCells(
-  cells: readonly ComparedCell[],
-  change: (c: ComparedCell) => number,
+  cells: readonly CellComparison[],
+  change: (c: CellComparison) => number,
 ): {
-  readonly shown: readonly ComparedCell[];
+  readonly shown: readonly CellComparison[];
   readonly leftOut: string | null;
 } {
   if (cells.length <= MAX_CHART_CATEGORIES) return { shown: cells, leftOut: null };
