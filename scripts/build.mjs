@@ -1,7 +1,7 @@
 // Builds dist/: the Action (index.js), the CLI and the ONNX Runtime worker as self-contained ESM bundles (onnxruntime-node stays
 // external: it carries a native library). Deterministic: the same source gives byte-identical files, which CI checks.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -23,3 +23,12 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// report.html's charting library (src/report/write-html.ts reads it): Vega and Vega-Lite's own minified browser
+// builds, concatenated as they are (they expose the globals vega and vegaLite), so no node_modules is needed at run time.
+const parts = ['vega', 'vega-lite'].map((name) => {
+  const { version, license } = JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8'));
+  const file = name === 'vega' ? 'build/vega.min.js' : 'build/vega-lite.min.js';
+  return `/* ${name} ${version} (${license}) */\n${readFileSync(`node_modules/${name}/${file}`, 'utf8')}`;
+});
+writeFileSync('dist/report-charts.js', parts.join('\n;\n') + '\n');

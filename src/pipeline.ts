@@ -32,10 +32,13 @@ import { defaultConfigPath, fixturePath } from './paths.js';
 import { resolveCheckpoints } from './model/checkpoint.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
+import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
+import { readChartLibrary } from './report/write-html.js';
 import { splitMeasurement } from './measure/pairing.js';
 import type { Measurement } from './measure/records.js';
 import { buildResults } from './results/build.js';
+import { readHistory } from './results/history.js';
 import { claimOutDir } from './results/out-dir.js';
 import type { MeasuredResults, ModelInfo, Results } from './results/schema.js';
 import { defaultStoreDir, loadBaseline } from './results/store.js';
@@ -47,6 +50,8 @@ export const OUTPUT_FILES = {
   summary: 'summary.csv',
   manifest: 'manifest.json',
   report: 'report.md',
+  /** The pictures: self-contained (charting library and data inline), opened without a network. */
+  html: 'report.html',
   verdict: 'verdict.json',
 } as const;
 
@@ -305,6 +310,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     writeFileSync(files.results, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(files.summary, renderSummaryCsv(results));
     writeFileSync(files.report, renderMarkdown(results));
+    // A stored baseline kept in the store has the branch's history beside it (results/history.ts).
+    const history = baseline ? readHistory(baseline.file) : null;
+    writeFileSync(
+      files.html,
+      renderHtml(results, readChartLibrary(), {
+        base: baseline?.results ?? null,
+        history: history?.entries ?? [],
+        historySkipped: history?.skipped ?? 0,
+      }),
+    );
     const relative = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, path.basename(f)]));
     writeFileSync(files.manifest, `${JSON.stringify(buildManifest(results, relative), null, 2)}\n`);
     return { results, files };

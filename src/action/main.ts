@@ -18,8 +18,10 @@ import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/input
 import { packageRoot } from '../paths.js';
 import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
 import { escapeUntrusted } from '../report/escape.js';
+import { renderMergedHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
+import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
 import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
@@ -167,7 +169,7 @@ async function measure(
     reportPath: files.report,
     resultsPath: files.results,
     summaryMarkdown: renderMarkdown(results),
-    commentBody: (runUrl) => renderComment(results, runUrl),
+    commentBody: (runUrl) => renderComment(results, runUrl, inputs.reportArtifact),
     notes,
   };
 }
@@ -188,6 +190,8 @@ async function merge(inputs: ActionInputs, cwd: string): Promise<Publication> {
   const resultsPath = path.join(outDir, MERGED_FILE);
   try {
     writeFileSync(reportPath, summaryMarkdown);
+    const htmlParts = parts.map((p) => ({ ...p, extras: storedBaselineExtras(p.results) }));
+    writeFileSync(path.join(outDir, OUTPUT_FILES.html), renderMergedHtml(merged, htmlParts, readChartLibrary()));
     writeFileSync(
       resultsPath,
       `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
@@ -200,7 +204,7 @@ async function merge(inputs: ActionInputs, cwd: string): Promise<Publication> {
     reportPath,
     resultsPath,
     summaryMarkdown,
-    commentBody: (runUrl) => renderMergedComment(merged, parts, runUrl),
+    commentBody: (runUrl) => renderMergedComment(merged, parts, runUrl, inputs.reportArtifact),
     notes: [],
   };
 }

@@ -11,7 +11,6 @@ import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
-import { OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import {
   activateOrtGpu,
   libraryWarnings,
@@ -19,12 +18,14 @@ import {
   parseCudaMajor,
   provisionOrtGpu,
 } from '../provision/onnxruntime-gpu.js';
+import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import { num } from '../report/format.js';
 import { checkWritableDir, makeWritableDir } from '../results/out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
 import { judge, writeVerdictFile } from '../results/verdict.js';
 import { createProgress } from './progress.js';
+import { reportCommand, type ReportFlags } from './report-command.js';
 
 export const DEFAULT_CONFIG = 'fixtures/configs/default.yml';
 export const DEFAULT_OUT_DIR = 'tr118-results';
@@ -372,6 +373,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     )
     .option('--python <path>', "the worker's Python: its version picks the wheel (default: as `tr118 run` finds it)")
     .action(async (flags: ProvisionFlags) => setExit(await provisionCommand(flags, io)));
+  // tr118 report: the reports of an earlier run, rendered again without measuring (report-command.ts).
+  program
+    .command('report')
+    .description(
+      `render the reports of an earlier run again from its results.json (several, or a ${MERGED_FILE}: the merged report of a split matrix), measuring nothing`,
+    )
+    .argument('<results...>', `results.json files, or a ${MERGED_FILE}`)
+    .option('--html', `also write ${OUTPUT_FILES.html} (self-contained: opens without a network)`)
+    .option('-o, --out <dir>', 'output folder (default: the folder of the first results file)')
+    .action((files: string[], flags: ReportFlags) => {
+      for (const file of reportCommand(files, flags, io.cwd)) io.stdout.write(`wrote ${file}\n`);
+      setExit(ExitCode.pass);
+    });
   const baseline = program.command('baseline').description('manage the local baseline store');
   baseline
     .command('save')

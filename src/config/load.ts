@@ -118,6 +118,10 @@ export interface Config {
     readonly storedRegression: 'warn' | 'fail';
     readonly onBadBaseline: 'error' | 'no-baseline';
   };
+  readonly report: {
+    /** report.baseline_backend: the backend the report's speed-up answer is measured against (default: the reference). */
+    readonly baselineBackend: string | undefined;
+  };
   readonly limits: {
     /** limits.memory_budget_mib; undefined: the default, a fraction of this machine's memory (measure/memory.ts). */
     readonly memoryBudgetMiB: number | undefined;
@@ -615,6 +619,14 @@ function resolveConfig(
     );
   }
 
+  const baselineBackend = raw.report?.baseline_backend;
+  if (baselineBackend !== undefined && !seen.has(baselineBackend)) {
+    fail(
+      ['report', 'baseline_backend'],
+      `expected the name of a backend in this config (${[...seen.keys()].join(', ')}); got ${JSON.stringify(baselineBackend)}`,
+    );
+  }
+
   const inputTokensFile = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
   const inputTokens: InputTokensSource = raw.inputs
     ? { from: 'inputs.tokens', path: inputTokensFile }
@@ -686,6 +698,7 @@ function resolveConfig(
       storedRegression: raw.compare.stored_regression,
       onBadBaseline: raw.compare.on_bad_baseline,
     },
+    report: { baselineBackend },
     limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
     raw,
     locate,

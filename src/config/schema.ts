@@ -234,6 +234,16 @@ export const configSchema = z.strictObject({
       memory_budget_mib: z.number().positive().max(LIMITS.memoryBudgetMiB).optional(),
     })
     .prefault({}),
+  /**
+   * How the report answers "is another backend faster than the baseline backend while as accurate?" (README
+   * "Config reference"). Optional rather than defaulted, so the raw config hashed into the manifest stays as it was.
+   */
+  report: z
+    .strictObject({
+      /** The backend the others' speed-up is measured against; default: accuracy.reference (as chosen in the run). */
+      baseline_backend: backendName.optional(),
+    })
+    .optional(),
   /** What the run is compared with (README "Baselines"). */
   compare: z
     .strictObject({

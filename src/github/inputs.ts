@@ -23,6 +23,7 @@ export const INPUTS = {
   results: 'results',
   onnxruntimeGpu: 'onnxruntime-gpu',
   onnxruntimeCuda12Sha256: 'onnxruntime-cuda12-sha256',
+  reportArtifact: 'report-artifact',
 } as const;
 
 export const OUTPUTS = {
@@ -57,6 +58,11 @@ export interface ActionInputs {
   readonly onnxruntimeGpu: OrtGpuMode;
   /** The user's pin of the CUDA 12 NuGet package (tr118 pins none for it). */
   readonly onnxruntimeCuda12Sha256: string | undefined;
+  /**
+   * The name a later actions/upload-artifact step gives the output folder: the PR comment then links the run's
+   * artifacts for report.html (the Action cannot know what a later step uploads, so it is told).
+   */
+  readonly reportArtifact: string | undefined;
 }
 
 function oneOf<T extends string>(get: (name: string) => string, name: string, allowed: readonly T[], fallback: T): T {
@@ -126,5 +132,6 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     results,
     onnxruntimeGpu: oneOf(get, INPUTS.onnxruntimeGpu, ORT_GPU_MODES, 'auto'),
     onnxruntimeCuda12Sha256: cuda12Sha256,
+    reportArtifact: optional(get, INPUTS.reportArtifact),
   };
 }

@@ -4,7 +4,9 @@ import { markdownTable } from 'markdown-table';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
+import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
 import { interval, num } from './format.js';
+import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
 export const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
 const DECISION_ICON: Record<CellDecision, string> = {
@@ -22,7 +24,59 @@ function signedPercent(fraction: number): string {
   return `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)}%`;
 }
 
-export function renderMarkdown(results: Results): string {
+export interface MarkdownOptions {
+  /**
+   * Mermaid charts beside the tables (default true). The PR comment draws its own charts above the folded report
+   * and renders the report without them, so no chart appears twice.
+   */
+  readonly charts?: boolean;
+}
+
+/** The seed's question answered (when more than one backend ran): a table, and a chart beside it. */
+export function renderAnswer(
+  answer: SeedAnswer,
+  options: { readonly charts: boolean; readonly heading: string },
+): string[] {
+  const out: string[] = [];
+  const level = `${Math.round(answer.confidence * 100)}%`;
+  out.push(
+    options.heading,
+    '',
+    `Can another backend match or exceed the baseline backend **${escapeUntrusted(answer.baselineBackend)}** ` +
+      `(${escapeUntrusted(answer.baselineFrom)}) while preserving accuracy? Per scenario, the fastest backend that ` +
+      `${escapeUntrusted(answer.accuracyBasis)}, and its speed-up: the baseline's median ÷ its median, with a ${level} ` +
+      'bootstrap interval; "not decidable" where the interval includes 1 (or the runner-up ties with the baseline).',
+    '',
+    markdownTable([
+      ['Scenario', 'Fastest accurate backend', 'Speed-up', `${level} CI`, 'Answer'],
+      ...answer.rows.map((r) => [
+        escapeUntrusted(r.scenario),
+        r.fastest
+          ? escapeUntrusted(r.fastest) + (r.tiedWith ? ` (tied with ${escapeUntrusted(r.tiedWith)})` : '')
+          : '—',
+        speedupText(r.speedup),
+        r.speedupCi ? `[${speedupText(r.speedupCi[0])}, ${speedupText(r.speedupCi[1])}]` : '—',
+        `${ANSWER_ICON[r.decision]} ${escapeUntrusted(r.text)}`,
+      ]),
+    ]),
+    '',
+  );
+  if (options.charts) {
+    const c = answerChart(answer);
+    if (c) out.push(...c.lines);
+  }
+  return out;
+}
+
+const ANSWER_ICON: Record<AnswerDecision, string> = {
+  faster: '🚀',
+  'baseline fastest': '🟰',
+  'not decidable': '❔',
+  'no answer': '∅',
+};
+
+export function renderMarkdown(results: Results, options: MarkdownOptions = {}): string {
+  const charts = options.charts ?? true;
   const out: string[] = [];
   const v = results.verdict;
   out.push(`# tr118 prefill benchmark: ${escapeUntrusted(results.model.name)}`, '');
@@ -35,6 +89,8 @@ export function renderMarkdown(results: Results): string {
     out.push('');
   }
   for (const note of results.notes) out.push(`> ⚠️ ${escapeUntrusted(note)}`, '');
+  const answer = answerSeedQuestion(results);
+  if (answer) out.push(...renderAnswer(answer, { charts, heading: '## Fastest accurate backend per scenario' }));
 
   const comparison = results.comparison;
   if (comparison) {
@@ -80,6 +136,9 @@ export function renderMarkdown(results: Results): string {
       ]),
       '',
     );
+    if (charts) {
+      for (const c of [changeChart(results), medianChart(results)]) if (c) out.push(...c.lines);
+    }
     if (comparison.accuracy.length > 0) {
       out.push(
         markdownTable([
@@ -172,6 +231,8 @@ export function renderMarkdown(results: Results): string {
     ]),
     '',
   );
+  const perBackend = charts ? backendChart(results) : null;
+  if (perBackend) out.push(...perBackend.lines);
   if (endToEnd) {
     out.push(
       '`median_ms` … `thr_tok_s`: the gated figure (on a GPU worker the forward pass on the device); `e2e_*`: the same ' +

@@ -2,9 +2,13 @@
 import { markdownTable } from 'markdown-table';
 import type { MergedVerdict, Part } from '../results/merge.js';
 import { escapeUntrusted } from './escape.js';
-import { renderMarkdown, VERDICT_ICON } from './markdown.js';
+import { renderMarkdown, VERDICT_ICON, type MarkdownOptions } from './markdown.js';
 
-export function renderMergedMarkdown(merged: MergedVerdict, parts: readonly Part[]): string {
+export function renderMergedMarkdown(
+  merged: MergedVerdict,
+  parts: readonly Part[],
+  options: MarkdownOptions = {},
+): string {
   const out: string[] = [];
   out.push(`# tr118 prefill benchmark: ${parts.length} parts`, '');
   out.push(`**Verdict: ${VERDICT_ICON[merged.decision]} ${merged.decision}** — ${escapeUntrusted(merged.basis)}.`, '');
@@ -29,7 +33,7 @@ export function renderMergedMarkdown(merged: MergedVerdict, parts: readonly Part
   for (const p of parts) {
     out.push(`## Part ${escapeUntrusted(p.name)}`, '');
     // each part's report one heading level down, under its part
-    out.push(renderMarkdown(p.results).replace(/^(#+) /gm, '$1# '), '');
+    out.push(renderMarkdown(p.results, options).replace(/^(#+) /gm, '$1# '), '');
   }
   return out.join('\n');
 }

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { makeWritableDir } from './out-dir.js';
+import { appendHistory } from './history.js';
 import { readResultsFile } from './read.js';
 import type { Results } from './schema.js';
 
@@ -55,7 +56,7 @@ export function storedBaselineFile(storeDir: string, name: string): string {
 /** Validates `resultsFile` as a result, then stores it as NAME (atomically: a reader never sees half a file). */
 export function saveBaseline(resultsFile: string, name: string, storeDir: string): string {
   checkName(name);
-  readResultsFile(resultsFile, `results ${resultsFile}`);
+  const results = readResultsFile(resultsFile, `results ${resultsFile}`);
   makeWritableDir(storeDir, 'baseline store');
   const target = storedBaselineFile(storeDir, name);
   const temporary = `${target}.${process.pid}.tmp`;
@@ -66,6 +67,11 @@ export function saveBaseline(resultsFile: string, name: string, storeDir: string
     rmSync(temporary, { force: true });
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new UsageError(`baseline store ${storeDir}: cannot write ${target} (${code})`);
+  }
+  try {
+    appendHistory(target, results);
+  } catch {
+    // The history only draws the branch over time in report.html: the baseline itself is stored either way.
   }
   return target;
 }

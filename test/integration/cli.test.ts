@@ -457,7 +457,15 @@ describe('the output folder holds the files of one run', () => {
     const dir = tempDir();
     const out = path.join(dir, 'out');
     mkdirSync(out);
-    for (const name of ['report.md', 'results.json', 'summary.csv', 'verdict.json', 'manifest.json', 'merged.json'])
+    for (const name of [
+      'report.md',
+      'report.html',
+      'results.json',
+      'summary.csv',
+      'verdict.json',
+      'manifest.json',
+      'merged.json',
+    ])
       writeFileSync(path.join(out, name), 'from the previous run\n');
     writeFileSync(path.join(out, 'results.jsonl'), '{"kind":"backend","backend":"old"}\n');
     writeFileSync(path.join(out, 'notes.txt'), 'not ours: kept\n');

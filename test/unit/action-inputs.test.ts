@@ -26,6 +26,7 @@ describe("the Action's inputs", () => {
       results: [],
       onnxruntimeGpu: 'auto',
       onnxruntimeCuda12Sha256: undefined,
+      reportArtifact: undefined,
     });
   });
 
@@ -55,6 +56,10 @@ describe("the Action's inputs", () => {
     expect(parseInputs(from({ 'onnxruntime-cuda12-sha256': 'AB'.repeat(32) })).onnxruntimeCuda12Sha256).toBe(
       'ab'.repeat(32),
     );
+  });
+
+  it('report-artifact is read trimmed', () => {
+    expect(parseInputs(from({ 'report-artifact': ' tr118-report ' })).reportArtifact).toBe('tr118-report');
   });
 
   it.each(['warn', 'inconclusive', 'fail', 'never'] as const)('fail-on: %s is read as given', (value) => {

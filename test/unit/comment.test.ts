@@ -215,7 +215,7 @@ describe('the merged comment of a split matrix, exact text', () => {
     },
   ];
 
-  it('the worst part decides; its reasons carry the part name; one chart per compared part', async () => {
+  it('the worst part decides; its reasons carry the part name; charts per compared part', async () => {
     const merged = mergeVerdicts(parts);
     expect(merged.decision).toBe('fail');
     expect(merged.regressions).toBe(1);
@@ -233,7 +233,9 @@ describe('the merged comment of a split matrix, exact text', () => {
       '',
       '- tr118-cpu: ✅ **pass**',
     ]);
-    expect(text.match(/xychart-beta/g)).toHaveLength(1);
+    // the compared part: its change chart in the open, its medians folded; the other part has no comparison
+    expect(text.match(/xychart-beta/g)).toHaveLength(2);
+    expect(text).toContain('title "tr118-gpu b: latency change per cell (candidate / base)"');
     await expect(text).toMatchFileSnapshot('./__snapshots__/comment-merged.md');
   });
 
@@ -299,10 +301,11 @@ describe('a run whose model is named "@octo/team see https://evil.example"', () 
       expect(text).not.toMatch(/#(?!\u200b)\d/); // no issue reference
       expect(text).not.toMatch(/https?:\/\/(?!github\.com\/o\/r\/actions\/runs\/42\))/); // no URL but the run's
       expect(text).not.toMatch(/www\./);
-      // no raw HTML but the comment's own marker and <details>
-      expect(text.match(/(?<!\\)<[^>]*>/g) ?? []).toEqual(
-        text === comment ? [COMMENT_MARKER, '<details>', '<summary>', '</summary>', '</details>'] : [],
-      );
+      // no raw HTML but the comment's own marker (once) and the <details> that fold charts and the report
+      const tags = text.match(/(?<!\\)<[^>]*>/g) ?? [];
+      const folds = ['<details>', '<summary>', '</summary>', '</details>'];
+      expect(tags.filter((t) => !folds.includes(t))).toEqual(text === comment ? [COMMENT_MARKER] : []);
+      if (text === comment) expect(tags.filter((t) => t === '<details>').length).toBeGreaterThan(0);
     }
     // The only link: the workflow run's.
     expect(comment.match(/(?<!\\)\]\(/g)).toHaveLength(1);

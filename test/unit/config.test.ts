@@ -98,6 +98,20 @@ describe('parseConfig: a good config', () => {
     });
   });
 
+  it('report.baseline_backend names the backend the speed-up answer is measured against; absent, nothing is added', () => {
+    const two = GOOD.replace(
+      '  - onnxruntime-cpu\n',
+      '  - onnxruntime-cpu\n  - { name: ort-1t, engine: onnxruntime, intra_op_threads: 1 }\n',
+    );
+    expect(parse(`${two}report: { baseline_backend: ort-1t }\n`).report).toEqual({
+      baselineBackend: 'ort-1t',
+    });
+    const plain = parse(GOOD);
+    expect(plain.report).toEqual({ baselineBackend: undefined });
+    // The raw config is hashed into the manifest: a config without the key hashes as before.
+    expect('report' in plain.raw).toBe(false);
+  });
+
   it('expands the seed backend names and object overrides', () => {
     const c = parse(
       `${GOOD.replace('  - onnxruntime-cpu\n', '  - onnxruntime-gpu\n  - tensorrt-fp16\n  - { name: ort-1t, engine: onnxruntime, intra_op_threads: 1, graph_optimization: basic }\n')}`,
@@ -294,6 +308,16 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'reference not a backend',
     text: `${GOOD}accuracy: { reference: tensorrt-fp32 }\n`,
     expect: ['accuracy.reference', 'onnxruntime-cpu', 'got "tensorrt-fp32"'],
+  },
+  {
+    name: 'report baseline backend not a backend',
+    text: `${GOOD}report: { baseline_backend: transformers-cpu }\n`,
+    expect: ['report.baseline_backend', 'onnxruntime-cpu', 'got "transformers-cpu"'],
+  },
+  {
+    name: 'report key misspelt',
+    text: `${GOOD}report: { baseline: onnxruntime-cpu }\n`,
+    expect: ['report.baseline', 'unknown key', 'baseline_backend'],
   },
   {
     name: 'threshold negative',

@@ -1,0 +1,109 @@
+/** `tr118 report`: the reports of an earlier run rendered again from its results.json, measuring nothing. */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { ExitCode } from '../../src/errors.js';
+import { tempDir } from '../helpers/fixture.js';
+import { writeResults } from '../helpers/results.js';
+
+async function tr118(args: string[], cwd: string) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c: Buffer) => (stdout += c.toString()));
+  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await main(args, {
+    stdout: out as unknown as NodeJS.WriteStream,
+    stderr: err as unknown as NodeJS.WriteStream,
+    cwd,
+  });
+  return { code, stdout, stderr };
+}
+
+describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
+  it('writes report.md and summary.csv beside the results (report.html with --html), from the file alone', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'old'));
+    const file = writeResults(path.join(dir, 'old', 'results.json'));
+    const plain = await tr118(['report', 'old/results.json'], dir);
+    expect(plain).toMatchObject({ code: ExitCode.pass, stderr: '' });
+    expect(plain.stdout).toBe(
+      `wrote ${path.join(dir, 'old', 'report.md')}\nwrote ${path.join(dir, 'old', 'summary.csv')}\n`,
+    );
+    expect(readFileSync(path.join(dir, 'old', 'report.md'), 'utf8')).toMatch(/^# tr118 prefill benchmark: m\n/);
+    expect(existsSync(path.join(dir, 'old', 'report.html'))).toBe(false);
+
+    const html = await tr118(['report', file, '--html', '--out', 'new'], dir);
+    expect(html.code).toBe(ExitCode.pass);
+    const page = readFileSync(path.join(dir, 'new', 'report.html'), 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain('id="tr118-charts"');
+    expect(page).toContain('id="medians"');
+    // the results file itself is never rewritten
+    expect(existsSync(path.join(dir, 'new', 'results.json'))).toBe(false);
+  });
+
+  it('several results.json, or the merged.json of mode: merge, give the merged report of the parts', async () => {
+    const dir = tempDir();
+    for (const part of ['tr118-cpu', 'tr118-gpu']) {
+      mkdirSync(path.join(dir, 'parts', part), { recursive: true });
+      writeResults(path.join(dir, 'parts', part, 'results.json'));
+    }
+    // As mode: merge records its parts: absolute paths of a runner that is gone; found again beside merged.json.
+    writeFileSync(
+      path.join(dir, 'parts', 'merged.json'),
+      JSON.stringify({
+        decision: 'pass',
+        parts: ['tr118-cpu', 'tr118-gpu'].map((name) => ({
+          name,
+          file: `/home/runner/work/parts/${name}/results.json`,
+          decision: 'pass',
+        })),
+      }),
+    );
+    const merged = await tr118(['report', 'parts/merged.json', '--html'], dir);
+    expect(merged.code).toBe(ExitCode.pass);
+    expect(readFileSync(path.join(dir, 'parts', 'report.md'), 'utf8')).toMatch(/^# tr118 prefill benchmark: 2 parts\n/);
+    expect(readFileSync(path.join(dir, 'parts', 'report.html'), 'utf8')).toContain('<h2>Part tr118-gpu</h2>');
+    const listed = await tr118(
+      ['report', 'parts/tr118-cpu/results.json', 'parts/tr118-gpu/results.json', '--out', 'both'],
+      dir,
+    );
+    expect(listed.code).toBe(ExitCode.pass);
+    expect(readFileSync(path.join(dir, 'both', 'report.md'), 'utf8')).toMatch(/^## Part tr118-gpu$/m);
+  });
+
+  it.each([
+    { name: 'no results file', args: ['report'], message: "error: missing required argument 'results'" },
+    { name: 'a missing file', args: ['report', 'nowhere.json'], message: 'results {dir}/nowhere.json: no such file' },
+    { name: 'not JSON', args: ['report', 'bad.txt'], message: 'results {dir}/bad.txt: not valid JSON' },
+    {
+      name: 'JSON that is not a results.json',
+      args: ['report', 'other.json'],
+      message: 'part {dir}/other.json: unknown results schema version null',
+    },
+    {
+      name: 'a merged.json whose part is nowhere',
+      args: ['report', 'lost/merged.json'],
+      message: 'lost/merged.json: part "tr118-gpu": its results.json is not at /nowhere/results.json or',
+    },
+    { name: 'an empty --out', args: ['report', 'ok.json', '--out', ''], message: '--out: expected an output folder' },
+  ])('refuses $name: exit 2, one line naming it', async ({ args, message }) => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'bad.txt'), 'not json');
+    writeFileSync(path.join(dir, 'other.json'), '{"hello": 1}');
+    writeResults(path.join(dir, 'ok.json'));
+    mkdirSync(path.join(dir, 'lost'));
+    writeFileSync(
+      path.join(dir, 'lost', 'merged.json'),
+      JSON.stringify({ parts: [{ name: 'tr118-gpu', file: '/nowhere/results.json' }] }),
+    );
+    const r = await tr118(args, dir);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toContain(message.replace('{dir}', dir));
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
