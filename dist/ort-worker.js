@@ -19883,7 +19883,17 @@ var scenarioSchema = external_exports.strictObject({
 });
 var configSchema = external_exports.strictObject({
   model: external_exports.strictObject({
-    onnx: external_exports.string().min(1),
+    /** The ONNX file to measure; without it, model.hf is exported (model.export's settings). */
+    onnx: external_exports.string().min(1).optional(),
+    /**
+     * Export model.hf to ONNX in the Python worker (torch.onnx.export, checked against PyTorch on a probe batch) and
+     * keep it in the artifact cache by content: the default when model.onnx is not given.
+     */
+    export: external_exports.strictObject({
+      opset: count(7, 30).optional(),
+      dynamic: external_exports.boolean().optional(),
+      int32_inputs: external_exports.boolean().optional()
+    }).optional(),
     /** A label for reports; defaults to the file name. */
     name: external_exports.string().min(1).optional(),
     /** The context the model was trained for: windows and scenarios longer than this are refused. */
@@ -19972,6 +19982,14 @@ var configSchema = external_exports.strictObject({
      */
     memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
   }).prefault({}),
+  /**
+   * How the report answers "is another backend faster than the baseline backend while as accurate?" (README
+   * "Config reference"). Optional rather than defaulted, so the raw config hashed into the manifest stays as it was.
+   */
+  report: external_exports.strictObject({
+    /** The backend the others' speed-up is measured against; default: accuracy.reference (as chosen in the run). */
+    baseline_backend: backendName.optional()
+  }).optional(),
   /** What the run is compared with (README "Baselines"). */
   compare: external_exports.strictObject({
     /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
@@ -20023,6 +20041,9 @@ var backendSpecSchema = external_exports.object({
   trustPickle: external_exports.boolean().optional()
 });
 var tokenIds = external_exports.array(external_exports.int().min(0));
+var inputShape = external_exports.tuple([external_exports.int().min(1), external_exports.int().min(1)]);
+var optimizationProfileSchema = external_exports.object({ min: inputShape, opt: inputShape, max: inputShape });
+var TENSORRT_PRECISIONS = ["fp32", "fp16", "int8"];
 var requestSchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("open"),
@@ -20062,7 +20083,40 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     seqLen: external_exports.int().min(1),
     inputIds: tokenIds
   }),
-  external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() })
+  external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() }),
+  /**
+   * Export a Hugging Face checkpoint to ONNX (no `open` before it): model.onnx (and model.onnx.data past 2 GiB of
+   * weights) written into outPath, checked with onnx.checker, and its ONNX Runtime (CPU) logits compared with
+   * PyTorch's on the probe batch.
+   */
+  external_exports.object({
+    type: external_exports.literal("export"),
+    id: external_exports.int(),
+    checkpointPath: external_exports.string(),
+    /** A folder the caller owns (the artifact store's temporary folder); created if missing. */
+    outPath: external_exports.string(),
+    opset: external_exports.int().min(7),
+    /** Dynamic batch and sequence axes; false fixes them at the probe's shape. */
+    dynamic: external_exports.boolean(),
+    /** int32 input_ids and attention_mask (cast to int64 inside the graph) instead of int64. */
+    int32Inputs: external_exports.boolean(),
+    trustPickle: external_exports.boolean(),
+    /** Largest |ONNX Runtime − PyTorch| logit allowed on the probe; the worker's default is 1e-4 (fp32, CPU). */
+    toleranceAbs: external_exports.number().nonnegative().optional(),
+    probe: external_exports.object({ batch: external_exports.int().min(1), seqLen: external_exports.int().min(1), inputIds: tokenIds })
+  }),
+  /** Build a serialized TensorRT engine from an ONNX file with one optimization profile (no `open` before it). */
+  external_exports.object({
+    type: external_exports.literal("build"),
+    id: external_exports.int(),
+    onnxPath: external_exports.string(),
+    outPath: external_exports.string(),
+    precision: external_exports.enum(TENSORRT_PRECISIONS),
+    /** Per input name (input_ids, attention_mask). */
+    profiles: external_exports.record(external_exports.string(), optimizationProfileSchema),
+    /** int8 on TensorRT 10: the evaluation tokens the entropy calibrator reads. */
+    calibrationTokens: tokenIds.optional()
+  })
 ]);
 var sessionInfoSchema = external_exports.object({
   protocolVersion: external_exports.literal(PROTOCOL_VERSION),
@@ -20126,6 +20180,43 @@ var replySchema = external_exports.discriminatedUnion("type", [
     payloadBytes: external_exports.int().min(0)
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
+  external_exports.object({
+    type: external_exports.literal("exported"),
+    id: external_exports.int(),
+    /** In outPath: model.onnx, then model.onnx.data when the weights went to external data. */
+    files: external_exports.array(external_exports.object({ name: external_exports.string().min(1), bytes: external_exports.int().min(0) })).min(1),
+    externalData: external_exports.boolean(),
+    /** Loading the checkpoint, the exporter call, onnx.checker, the probe (ONNX Runtime session + both passes). */
+    loadMs: external_exports.number().nonnegative(),
+    exportMs: external_exports.number().nonnegative(),
+    checkMs: external_exports.number().nonnegative(),
+    probeMs: external_exports.number().nonnegative(),
+    opset: external_exports.int(),
+    /** The one exporter used, on purpose: torch.onnx.export(dynamo=False). */
+    exporter: external_exports.literal("torchscript"),
+    versions: external_exports.object({
+      torch: external_exports.string(),
+      transformers: external_exports.string(),
+      onnx: external_exports.string(),
+      onnxruntime: external_exports.string(),
+      python: external_exports.string()
+    }),
+    probeMaxAbsDiff: external_exports.number().nonnegative(),
+    /** probeMaxAbsDiff over the largest |PyTorch logit| of the probe. */
+    probeMaxRelDiff: external_exports.number().nonnegative()
+  }),
+  external_exports.object({
+    type: external_exports.literal("built"),
+    id: external_exports.int(),
+    file: external_exports.string(),
+    bytes: external_exports.int().positive(),
+    buildMs: external_exports.number().nonnegative(),
+    tensorrtVersion: external_exports.string(),
+    /** "9.0" for an H100/H200: an engine runs only on the compute capability it was built on. */
+    computeCapability: external_exports.string().regex(/^\d+\.\d+$/),
+    /** e.g. tensorrt10-builder-flag-fp16, tensorrt10-builder-flag-int8-entropy-calibrated, tensorrt11-strongly-typed-fp16. */
+    precisionPath: external_exports.string().min(1)
+  }),
   external_exports.object({
     type: external_exports.literal("error"),
     id: external_exports.int(),
@@ -20563,6 +20654,9 @@ async function handle(request) {
       baseSession = void 0;
       return { type: "closed", id: request.id };
     }
+    case "export":
+    case "build":
+      return failed(`the ONNX Runtime worker in Node does not ${request.type}; the Python worker does`);
   }
 }
 serveRequests(handle);
