@@ -57,6 +57,7 @@ describe('one concept, one name', () => {
           .map(([name, file]) => `${file}: ${name}`)
           .sort(),
       expected: [
+        'src/backends/one-shot.ts: OneShotOutcome',
         'src/backends/types.ts: LogitsOutcome',
         'src/backends/types.ts: OpenOutcome',
         'src/backends/types.ts: PerplexityOutcome',
