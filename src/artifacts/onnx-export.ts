@@ -39,13 +39,28 @@ export interface ExportRecord {
   readonly corrupt: string | null;
 }
 
-/** torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. */
+/**
+ * torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. Read
+ * from the installed packages' metadata, not by importing them: importing torch alone takes seconds, which every
+ * cache hit would pay.
+ */
 export function pythonExportVersions(
   launch: WorkerLaunch,
 ): Promise<{ torch: string; transformers: string; onnx: string }> {
-  const script =
-    'import json, torch, transformers, onnx; ' +
-    'print(json.dumps({"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__}))';
+  const script = [
+    'import json, importlib.metadata as m',
+    'v = {}',
+    'for p in ("torch", "transformers", "onnx"):',
+    '    try:',
+    '        v[p] = m.version(p)',
+    '    except m.PackageNotFoundError:',
+    '        v = {"missing": p}',
+    '        break',
+    'print(json.dumps(v))',
+  ].join('\n');
+  const install =
+    `${launch.command} -m pip install torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0 ` +
+    '(or set TR118_PYTHON)';
   return new Promise((resolve, reject) => {
     execFile(
       launch.command,
@@ -53,22 +68,29 @@ export function pythonExportVersions(
       { env: { ...process.env, ...launch.env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         if (error) {
-          const missing = /No module named '([^']+)'/.exec(stderr)?.[1];
           reject(
             new UsageError(
-              missing
-                ? `model.export: ${missing} is not installed for ${launch.command}; install what exporting needs with: ` +
-                    `${launch.command} -m pip install torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0 (or set TR118_PYTHON)`
-                : `model.export: could not ask ${launch.command} for its torch / transformers / onnx versions: ${stderr.trim() || error.message}`,
+              `model.export: could not ask ${launch.command} for its torch / transformers / onnx versions: ${stderr.trim() || error.message}`,
             ),
           );
           return;
         }
+        let parsed: Record<string, string>;
         try {
-          resolve(JSON.parse(stdout) as { torch: string; transformers: string; onnx: string });
+          parsed = JSON.parse(stdout) as Record<string, string>;
         } catch {
           reject(new UsageError(`model.export: ${launch.command} printed no versions: ${stdout.slice(0, 200)}`));
+          return;
         }
+        if (parsed.missing !== undefined) {
+          reject(
+            new UsageError(
+              `model.export: ${parsed.missing} is not installed for ${launch.command}; install what exporting needs with: ${install}`,
+            ),
+          );
+          return;
+        }
+        resolve({ torch: parsed.torch ?? '', transformers: parsed.transformers ?? '', onnx: parsed.onnx ?? '' });
       },
     );
   });
