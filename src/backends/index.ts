@@ -58,8 +58,10 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
     case 'tensorrt':
       return {
         unavailable:
-          `native TensorRT ${spec.precision} engines are built by the native/ TensorRT worker, which this version ` +
-          'does not include yet; for fp32 TensorRT use the backend onnxruntime-tensorrt',
+          `native TensorRT ${spec.precision} engines are not run by this version: the native/ TensorRT worker's ` +
+          'builder (tr118_native/worker/trt_engine.py) is written but not wired into tr118 run, and has never run ' +
+          '(TensorRT cannot be installed on the machines it was made on); for fp32 TensorRT use the backend ' +
+          'onnxruntime-tensorrt',
       };
     case 'pytorch': {
       if (options.nativeWorker) {
