@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.pairing import pass_order, ran_reply
 from tr118_native.worker.placement import placement_json
 from tr118_native.worker.windows import plan_windows, window_nll
 
@@ -487,23 +488,10 @@ class OrtEngine:
         mask = np.asarray(request["attentionMask"], dtype=np.int64).reshape(batch, seq_len)
         warmup, iterations = int(request["warmup"]), int(request["iterations"])
         paired = request.get("paired")
-        models = [self.candidate]
-        if paired is not None:
-            models = [self.candidate, self.model("base")]
-            if paired == "base-first":
-                models.reverse()
+        models = pass_order(self.candidate, lambda: self.model("base"), paired)
         timed = time_passes(models, ids, mask, warmup, iterations, end_to_end=self.spec.on_gpu)
-        by_model = {id(m): t for m, t in zip(models, timed, strict=True)}
-        own = by_model[id(self.candidate)]
-        reply: dict[str, Any] = {"latenciesMs": own.device_ms, "outputShape": own.shape}
-        if own.end_to_end_ms is not None:
-            reply["endToEndLatenciesMs"] = own.end_to_end_ms
-        if paired is not None:
-            base = by_model[id(self.model("base"))]
-            reply["baseLatenciesMs"] = base.device_ms
-            if base.end_to_end_ms is not None:
-                reply["baseEndToEndLatenciesMs"] = base.end_to_end_ms
-        return reply
+        own = timed[models.index(self.candidate)]
+        return ran_reply(models, timed, self.candidate, paired is not None, own.shape)
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         """Windows as windows.py plans them; each window's logits come to the host outside any timed pass, and only

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.pairing import pass_order, ran_reply
 from tr118_native.worker.windows import plan_windows, window_nll
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
@@ -230,24 +231,10 @@ class TorchEngine:
         host_ids, host_mask = self.tensors(batch, seq_len, request["inputIds"], request["attentionMask"])
         warmup, iterations = int(request["warmup"]), int(request["iterations"])
         paired = request.get("paired")
-        models = [self.candidate]
-        if paired is not None:
-            models = [self.candidate, self.model("base")]
-            if paired == "base-first":
-                models.reverse()
+        models = pass_order(self.candidate, lambda: self.model("base"), paired)
         timed = time_passes(self.torch, models, host_ids, host_mask, warmup, iterations)
-        # timed[k] belongs to models[k]; map back to the candidate and the base
-        by_model = {id(m): t for m, t in zip(models, timed, strict=True)}
-        own = by_model[id(self.candidate)]
-        reply: dict[str, Any] = {"latenciesMs": own.device_ms, "outputShape": [batch, seq_len, own.vocab]}
-        if own.end_to_end_ms is not None:
-            reply["endToEndLatenciesMs"] = own.end_to_end_ms
-        if paired is not None:
-            base = by_model[id(self.model("base"))]
-            reply["baseLatenciesMs"] = base.device_ms
-            if base.end_to_end_ms is not None:
-                reply["baseEndToEndLatenciesMs"] = base.end_to_end_ms
-        return reply
+        vocab = timed[0].vocab
+        return ran_reply(models, timed, self.candidate, paired is not None, [batch, seq_len, vocab])
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
