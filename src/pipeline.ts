@@ -6,8 +6,10 @@ import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { actionsArtifactStore } from './artifacts/actions-store.js';
 import { describeExport, exportCheckpoint, withExportedModel, type ExportRecord } from './artifacts/onnx-export.js';
-import { openArtifactStore } from './artifacts/store.js';
+import { describeEngine, prepareEngines } from './artifacts/tensorrt-engine.js';
+import { openArtifactStore, type ArtifactStore } from './artifacts/store.js';
 import type { BackendFactoryOptions } from './backends/index.js';
+import type { WorkerLaunch } from './backends/process-backend.js';
 import { findPython, pythonWorkerLaunch } from './backends/pytorch/python.js';
 import type { Config } from './config/load.js';
 import { isSameRun } from './config/load.js';
@@ -86,12 +88,12 @@ export interface PipelineOptions {
   readonly log?: (line: string) => void;
 }
 
-/** The export of model.hf through the artifact cache, with the Python the native workers use. */
-async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
-  const { config } = options;
+/** The artifact cache (exports and engines) and the native worker that makes what it misses. */
+function artifactMaker(options: PipelineOptions): {
+  readonly store: ArtifactStore;
+  readonly launch: WorkerLaunch | { readonly missing: string };
+} {
   const env = options.backendOptions?.env ?? process.env;
-  const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(config.source));
-  if ('missing' in python) throw new UsageError(`model.export: ${python.missing}`);
   const store = openArtifactStore({
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     env,
@@ -100,7 +102,16 @@ async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
       options.warn?.(message);
     },
   });
-  const launch = options.backendOptions?.nativeWorker ?? pythonWorkerLaunch(python.command, env);
+  if (options.backendOptions?.nativeWorker) return { store, launch: options.backendOptions.nativeWorker };
+  const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(options.config.source));
+  return { store, launch: 'missing' in python ? python : pythonWorkerLaunch(python.command, env) };
+}
+
+/** The export of model.hf through the artifact cache, with the Python the native workers use. */
+async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
+  const { config } = options;
+  const { store, launch } = artifactMaker(options);
+  if ('missing' in launch) throw new UsageError(`model.export: ${launch.missing}`);
   const record = await exportCheckpoint(config, {
     store,
     launch,
@@ -122,7 +133,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // model.hf → ONNX first (or a cache hit): everything after measures the exported file as model.onnx.
   const exported = options.config.model.export ? await exportModel(options) : undefined;
   const config = exported ? withExportedModel(options.config, exported.onnxPath) : options.config;
-  const model = await resolveModelFile(config, options.modelFromFlag ?? false);
+  const model = await resolveModelFile(
+    config,
+    options.modelFromFlag ?? false,
+    exported ? { path: exported.onnxPath, sha256: exported.onnxSha256 } : undefined,
+  );
   // Checkpoints of the pytorch backends are other models of this run, beside other ONNX files.
   const backendModels = new Map([...(await resolveBackendModels(config)), ...(await resolveCheckpoints(config))]);
   const notes: string[] = [];
@@ -221,6 +236,27 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
   }
 
+  // The tensorrt backends' engines, built or found in the artifact cache before anything is measured.
+  const engines = config.backends.some((b) => b.engine === 'tensorrt')
+    ? await prepareEngines(config, {
+        ...artifactMaker(options),
+        sha256Of: async (file) =>
+          file === model.path ? model.sha256 : (backendModels.get(file)?.sha256 ?? (await sha256File(file))),
+        accuracyTokenCount: accuracyTokens?.length ?? 0,
+        calibrationTokens: accuracyTokens ?? inputTokens,
+        sameRun: isSameRun(config),
+        ...(options.log ? { log: options.log } : {}),
+      })
+    : undefined;
+  for (const [backend, prepared] of engines ?? []) {
+    if ('ready' in prepared) {
+      if (prepared.ready.corrupt)
+        note(`the cached TensorRT engine of ${backend} was unusable and was rebuilt: ${prepared.ready.corrupt}`);
+      options.log?.(describeEngine(prepared.ready));
+    }
+  }
+  const engineRecords = [...(engines?.values() ?? [])].flatMap((p) => ('ready' in p ? [p.ready] : []));
+
   // From here on this run owns the folder: locked, and the previous run's files gone (results/out-dir.ts).
   const claim = claimOutDir(options.outDir, RUN_FILES);
   try {
@@ -268,6 +304,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         pythonSearchFrom: path.dirname(config.source),
         baseCheckpointPath: config.compare.baseHfPath,
         ...options.backendOptions,
+        ...(engines ? { tensorrtEngines: engines } : {}),
       },
     });
 
@@ -288,6 +325,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         evalTokens,
         notes,
         export: exported,
+        engines: engineRecords,
       });
     const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
     // The same-run base model's own results, judged on their own (it has no base): kept in results.json.

@@ -234,34 +234,45 @@ def test_an_export_without_torch_is_unavailable_with_the_install_line(tmp_path: 
 
 def test_the_export_install_line_pins_what_requirements_ci_pins() -> None:
     from tr118_native.worker.onnx_export import EXPORT_REQUIREMENTS
+    from tr118_native.worker.trt_engine import COMPANIONS
 
     pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
-    for requirement in EXPORT_REQUIREMENTS.split():
+    for requirement in [*EXPORT_REQUIREMENTS.split(), *COMPANIONS.split()]:
         assert requirement in pinned
 
 
 # ---- TensorRT: never installed here ----
 
 
-def test_tensorrt_open_and_build_are_unavailable_with_the_install_line(tmp_path: Path) -> None:
+PROFILE = {"min": [1, 2], "opt": [4, 128], "max": [4, 512]}
+
+
+def build_request(tmp_path: Path, **changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "type": "build",
+        "onnxPath": str(FIXTURE_DIR / "model.onnx"),
+        "outPath": str(tmp_path / "model.engine"),
+        "precision": "fp16",
+        "precisionPath": "tensorrt10-builder-flag-fp16",
+        "profiles": {"input_ids": PROFILE, "attention_mask": PROFILE},
+        "deviceId": 0,
+        "builder": {"workspaceBytes": 2**30},
+    }
+    request.update(changes)
+    return request
+
+
+def test_tensorrt_open_probe_and_build_are_unavailable_with_the_install_line(tmp_path: Path) -> None:
     from tr118_native.worker.trt_engine import TENSORRT_VERSION
 
     # Deterministic whether or not some Python here has tensorrt: an unimportable stand-in shadows it.
     worker = Driven(poisoned(tmp_path, "tensorrt"))
     backend = {"name": "tensorrt-fp16", "engine": "tensorrt", "precision": "fp16", "modelPath": "x.engine"}
     opened, _ = worker.ask({"type": "open", "backend": backend})
-    profile = {"min": [1, 2], "opt": [4, 128], "max": [4, 512]}
-    built, _ = worker.ask(
-        {
-            "type": "build",
-            "onnxPath": str(FIXTURE_DIR / "model.onnx"),
-            "outPath": str(tmp_path / "model.engine"),
-            "precision": "fp16",
-            "profiles": {"input_ids": profile, "attention_mask": profile},
-        }
-    )
+    probed, _ = worker.ask({"type": "probe", "engine": "tensorrt", "deviceId": 0})
+    built, _ = worker.ask(build_request(tmp_path))
     worker.close()
-    for reply in (opened, built):
+    for reply in (opened, probed, built):
         assert reply["type"] == "error"
         assert reply["kind"] == "unavailable"
         assert f"pip install tensorrt-cu13=={TENSORRT_VERSION}" in reply["message"]
@@ -269,57 +280,80 @@ def test_tensorrt_open_and_build_are_unavailable_with_the_install_line(tmp_path:
     assert not (tmp_path / "model.engine").exists()
 
 
-def test_a_build_with_a_bad_profile_is_refused_before_tensorrt_is_needed(worker: Driven) -> None:
-    profile = {"min": [1, 256], "opt": [4, 128], "max": [4, 512]}
-    reply, _ = worker.ask(
-        {
-            "type": "build",
-            "onnxPath": "m.onnx",
-            "outPath": "m.engine",
-            "precision": "fp32",
-            "profiles": {"ids": profile},
-        }
-    )
-    assert reply["kind"] == "failed"
-    assert reply["message"] == "bad request: profile of ids: min ≤ opt ≤ max must hold per dimension"
+def stand_in_tensorrt(tmp_path: Path, version: str, smi: str | None) -> dict[str, str]:
+    """A `tensorrt` module that has only __version__ (all the probe and the build's first checks read) and an
+    `nvidia-smi` that prints `smi` (None: no nvidia-smi on PATH)."""
+    (tmp_path / "tensorrt").mkdir()
+    (tmp_path / "tensorrt" / "__init__.py").write_text(f"__version__ = {version!r}\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    if smi is not None:
+        script = bin_dir / "nvidia-smi"
+        script.write_text(f"#!/bin/sh\n{smi}\n")
+        script.chmod(0o755)
+    return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{NATIVE}", "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
 
 
 @pytest.mark.parametrize(
-    ("scenarios", "windows", "expected"),
+    ("version", "smi", "expected"),
     [
-        # matrix only: min/max per dimension, opt the heaviest cell
-        ([(1, 128), (4, 128), (1, 512)], [], ((1, 128), (1, 512), (4, 512))),
-        # batch * seq ties: the longer sequence is opt
-        ([(4, 128), (1, 512), (2, 64)], [], ((1, 64), (1, 512), (4, 512))),
-        # perplexity windows at batch 1: 600 tokens, window 128, stride 64 → lengths 128 and a last one of 88
-        ([(8, 32)], [(600, 128, 64)], ((1, 32), (8, 32), (8, 128))),
-        # windows only: opt is the longest window
-        ([], [(10, 4, 4)], ((1, 4), (1, 4), (1, 4))),
-        ([], [(11, 4, 4)], ((1, 2), (1, 4), (1, 4))),
+        ("10.13.3.9", "echo '9.0, NVIDIA H200'", {"tensorrtVersion": "10.13.3.9", "computeCapability": "9.0"}),
+        ("11.4.0.106", "echo '12.0, NVIDIA RTX PRO 6000'", {"computeCapability": "12.0"}),
+        ("10.13.3.9", None, "no NVIDIA GPU: nvidia-smi"),
+        ("10.13.3.9", "echo 'No devices were found' >&2; exit 6", "No devices were found"),
+        ("10.13.3.9", "echo '[N/A], NVIDIA H200'", "no compute capability for GPU 0"),
+        ("8.6.1", "echo '9.0, NVIDIA H200'", "TensorRT 8.6.1 for"),
     ],
 )
-def test_profiles_cover_every_shape_the_matrix_and_the_windows_use(
-    scenarios: list[tuple[int, int]],
-    windows: list[tuple[int, int, int]],
-    expected: tuple[tuple[int, int], tuple[int, int], tuple[int, int]],
+def test_the_probe_reads_tensorrt_and_the_gpu(
+    tmp_path: Path, version: str, smi: str | None, expected: dict[str, str] | str
 ) -> None:
-    from tr118_native.worker.trt_engine import profiles_from_scenarios
+    worker = Driven(stand_in_tensorrt(tmp_path, version, smi))
+    reply, _ = worker.ask({"type": "probe", "engine": "tensorrt", "deviceId": 0})
+    worker.close()
+    if isinstance(expected, str):
+        assert reply["kind"] == "unavailable"
+        assert expected in reply["message"]
+    else:
+        assert reply["type"] == "probed"
+        assert reply | expected == reply
 
-    profiles = profiles_from_scenarios(scenarios, windows)
-    assert profiles == {"input_ids": expected, "attention_mask": expected}
-    (mn, opt, mx), shapes = expected, list(scenarios)
-    for token_count, window, stride in windows:
-        shapes += [(1, w.end - w.start) for w in plan_windows(token_count, window, stride)]
-    for shape in shapes:
-        assert all(a <= d <= b for a, d, b in zip(mn, shape, mx, strict=True))
-    assert all(a <= d <= b for a, d, b in zip(mn, opt, mx, strict=True))
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"precisionPath": "tensorrt11-strongly-typed-fp16"}, "takes 'tensorrt10-builder-flag-fp16' for fp16"),
+        ({"onnxPath": "/nowhere/model.onnx"}, "/nowhere/model.onnx: no such ONNX file"),
+    ],
+)
+def test_a_build_this_tensorrt_cannot_take_is_refused(tmp_path: Path, changes: dict[str, Any], expected: str) -> None:
+    worker = Driven(stand_in_tensorrt(tmp_path, "10.13.3.9", "echo '9.0, NVIDIA H200'"))
+    reply, _ = worker.ask(build_request(tmp_path, **changes))
+    worker.close()
+    assert reply["kind"] == "failed"
+    assert expected in reply["message"]
+    assert not (tmp_path / "model.engine").exists()
 
 
-@pytest.mark.parametrize(("scenarios", "windows"), [([], []), ([(0, 128)], [])])
-def test_profiles_refuse_nothing_to_cover_and_empty_shapes(
-    scenarios: list[tuple[int, int]], windows: list[tuple[int, int, int]]
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"profiles": {"input_ids": {"min": [1, 256], "opt": [4, 128], "max": [4, 512]}}},
+            "bad request: profile of input_ids: min ≤ opt ≤ max must hold per dimension",
+        ),
+        ({"profiles": {"ids": PROFILE}}, "bad request: profiles for ['ids']; expected ['input_ids', 'attention_mask']"),
+        ({"builder": None}, "bad request: the build request lacks"),
+        ({"precision": "bf16"}, "bad request: TensorRT builds fp32, fp16 or int8, not 'bf16'"),
+        (
+            {"precision": "int8", "precisionPath": "tensorrt10-builder-flag-int8-entropy-calibrated"},
+            "an int8 build on TensorRT 10 needs calibrationBatches and ≥ 512 calibrationTokens (one 4x128 batch)",
+        ),
+    ],
+)
+def test_a_bad_build_request_is_refused_before_tensorrt_is_needed(
+    worker: Driven, tmp_path: Path, changes: dict[str, Any], expected: str
 ) -> None:
-    from tr118_native.worker.trt_engine import profiles_from_scenarios
-
-    with pytest.raises(ValueError, match=r"nothing to build|must be ≥ 1"):
-        profiles_from_scenarios(scenarios, windows)
+    reply, _ = worker.ask(build_request(tmp_path, **changes))
+    assert reply["kind"] == "failed"
+    assert expected in reply["message"]

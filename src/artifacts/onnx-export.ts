@@ -23,6 +23,8 @@ export const EXPORTED_FILE = 'model.onnx';
 export interface ExportRecord {
   readonly checkpoint: string;
   readonly onnxPath: string;
+  /** sha256 of model.onnx, as the store checked it on this hit (or hashed it when it was stored): not hashed again. */
+  readonly onnxSha256: string;
   /** hit: the cached export was used; restored: from the Actions cache; built: exported by this run. */
   readonly cache: 'hit' | 'restored' | 'built';
   readonly key: string;
@@ -147,9 +149,12 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
   const entry = obtained.entry;
   const onnxPath = entry.files[EXPORTED_FILE];
   if (!onnxPath) throw new Error(`the cached export ${entry.dir} has no ${EXPORTED_FILE}`);
+  const onnxSha256 = entry.keyFile.files.find((f) => f.name === EXPORTED_FILE)?.sha256;
+  if (!onnxSha256) throw new Error(`the cached export ${entry.dir} lists no ${EXPORTED_FILE} in its key.json`);
   return {
     checkpoint: hf,
     onnxPath,
+    onnxSha256,
     cache: obtained.status,
     key: keyed.key,
     exportMs: entry.keyFile.buildMs,

@@ -6,8 +6,14 @@ import type { BackendSpec } from './presets.js';
 import { ProcessBackend, type WorkerLaunch } from './process-backend.js';
 import { findPython, pythonWorkerLaunch } from './pytorch/python.js';
 import type { Backend } from './types.js';
+import type { EnginePreparation } from '../artifacts/tensorrt-engine.js';
 
-export type BackendOrUnavailable = { readonly backend: Backend } | { readonly unavailable: string };
+/**
+ * A backend to open, or why there is none: unavailable (cannot run on this machine), degraded (asked to run, but what
+ * it needs could not be made: a TensorRT engine whose build failed).
+ */
+export type CreatedBackend =
+  { readonly backend: Backend } | { readonly unavailable: string } | { readonly degraded: string };
 
 /** The ONNX Runtime worker: the TypeScript source under tsx (tests), or the bundled file beside dist/cli.js. */
 export function ortWorkerLaunch(): WorkerLaunch {
@@ -30,11 +36,16 @@ export interface BackendFactoryOptions {
   /** Replaces the native worker's launch (tests use workers that misbehave). */
   readonly nativeWorker?: WorkerLaunch;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The tensorrt backends' engines, by backend name, as the pipeline prepared them before the matrix
+   * (artifacts/tensorrt-engine.ts): the engine file the worker opens, or why there is none.
+   */
+  readonly tensorrtEngines?: ReadonlyMap<string, EnginePreparation>;
 }
 
 const env = (options: BackendFactoryOptions): NodeJS.ProcessEnv => options.env ?? process.env;
 
-export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): BackendOrUnavailable {
+export function createBackend(spec: BackendSpec, options: BackendFactoryOptions = {}): CreatedBackend {
   switch (spec.engine) {
     case 'onnxruntime': {
       if (spec.worker === 'python') {
@@ -55,14 +66,21 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
       if (reason) return { unavailable: reason };
       return { backend: new ProcessBackend(spec, options.ortWorker ?? ortWorkerLaunch(), options.baseModelPath) };
     }
-    case 'tensorrt':
-      return {
-        unavailable:
-          `native TensorRT ${spec.precision} engines are not run by this version: the native/ TensorRT worker's ` +
-          'builder (tr118_native/worker/trt_engine.py) is written but not wired into tr118 run, and has never run ' +
-          '(TensorRT cannot be installed on the machines it was made on); for fp32 TensorRT use the backend ' +
-          'onnxruntime-tensorrt',
-      };
+    case 'tensorrt': {
+      // The engine was built (or found in the artifact cache) before the matrix; the Python worker opens that file.
+      const prepared = options.tensorrtEngines?.get(spec.name);
+      if (!prepared) {
+        return {
+          unavailable: 'no TensorRT engine was prepared for this backend (tr118 run builds them before the matrix)',
+        };
+      }
+      if (!('ready' in prepared)) return prepared;
+      const engineSpec = { ...spec, modelPath: prepared.ready.enginePath };
+      if (options.nativeWorker) return { backend: new ProcessBackend(engineSpec, options.nativeWorker) };
+      const python = findPython(env(options), options.pythonSearchFrom ?? process.cwd());
+      if ('missing' in python) return { unavailable: python.missing };
+      return { backend: new ProcessBackend(engineSpec, pythonWorkerLaunch(python.command, env(options))) };
+    }
     case 'pytorch': {
       if (options.nativeWorker) {
         return { backend: new ProcessBackend(spec, options.nativeWorker, options.baseCheckpointPath) };

@@ -124,15 +124,34 @@ export const requestSchema = z.discriminatedUnion('type', [
     toleranceAbs: z.number().nonnegative().optional(),
     probe: z.object({ batch: z.int().min(1), seqLen: z.int().min(1), inputIds: tokenIds }),
   }),
+  /**
+   * What a TensorRT engine key needs before anything is built (no `open` before it): the worker Python's TensorRT
+   * version and the compute capability of GPU deviceId. An `unavailable` error when either is missing.
+   */
+  z.object({ type: z.literal('probe'), id: z.int(), engine: z.literal('tensorrt'), deviceId: z.int().min(0) }),
   /** Build a serialized TensorRT engine from an ONNX file with one optimization profile (no `open` before it). */
   z.object({
     type: z.literal('build'),
     id: z.int(),
     onnxPath: z.string(),
+    /** The engine file to write (in the artifact store's temporary folder); an int8 calibration cache beside it. */
     outPath: z.string(),
     precision: z.enum(TENSORRT_PRECISIONS),
+    /**
+     * How the precision is reached (artifacts/tensorrt-engine.ts precisionPath): decided by the runner, as part of
+     * the engine key; the worker refuses a path its TensorRT cannot take.
+     */
+    precisionPath: z.string().min(1),
     /** Per input name (input_ids, attention_mask). */
     profiles: z.record(z.string(), optimizationProfileSchema),
+    /** The GPU the engine is built on (and tuned for): the backend's device_id. */
+    deviceId: z.int().min(0),
+    /** Builder settings, part of the engine key. */
+    builder: z.object({
+      workspaceBytes: z.int().positive(),
+      /** int8 on TensorRT 10: how many opt-shaped batches of calibrationTokens the calibrator reads. */
+      calibrationBatches: z.int().min(1).optional(),
+    }),
     /** int8 on TensorRT 10: the evaluation tokens the entropy calibrator reads. */
     calibrationTokens: tokenIds.optional(),
   }),
@@ -229,6 +248,14 @@ export const replySchema = z.discriminatedUnion('type', [
     probeMaxAbsDiff: z.number().nonnegative(),
     /** probeMaxAbsDiff over the largest |PyTorch logit| of the probe. */
     probeMaxRelDiff: z.number().nonnegative(),
+  }),
+  z.object({
+    type: z.literal('probed'),
+    id: z.int(),
+    tensorrtVersion: z.string().min(1),
+    /** "9.0" for an H100/H200, from nvidia-smi: an engine runs only on the compute capability it was built on. */
+    computeCapability: z.string().regex(/^\d+\.\d+$/),
+    gpu: z.string(),
   }),
   z.object({
     type: z.literal('built'),

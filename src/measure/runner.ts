@@ -95,6 +95,21 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
         input.progress?.({ phase: 'open', backend: spec.name, status: 'unavailable' });
         continue;
       }
+      if ('degraded' in created) {
+        // Asked for, but what it runs could not be made (a TensorRT engine whose build failed): never a figure.
+        const record: BackendRecord = {
+          kind: 'backend',
+          backend: spec.name,
+          side: 'candidate',
+          status: 'degraded',
+          reason: created.degraded,
+          at: now(),
+        };
+        emit(backendRecords, record);
+        if (sameRun) emit(backendRecords, { ...record, side: 'base' });
+        input.progress?.({ phase: 'open', backend: spec.name, status: 'degraded' });
+        continue;
+      }
       started.push(created.backend);
       const outcome = await created.backend.open();
       if (outcome.status === 'usage') {

@@ -64,10 +64,19 @@ function checkModelFile(file: string, at: string): number {
   return bytes;
 }
 
-export async function resolveModelFile(config: Config, modelFromFlag: boolean): Promise<ModelFile> {
+/**
+ * model.onnx, checked and hashed. `known` is a digest of this very file made moments ago (the artifact store's check
+ * of a cached export): hashing a GPT-2-sized file again would cost a cache hit most of a second.
+ */
+export async function resolveModelFile(
+  config: Config,
+  modelFromFlag: boolean,
+  known?: { readonly path: string; readonly sha256: string },
+): Promise<ModelFile> {
   const file = config.model.onnxPath;
   const bytes = checkModelFile(file, where(config, ['model', 'onnx'], modelFromFlag));
-  return { path: file, bytes, sha256: await sha256File(file) };
+  const sha256 = known?.path === file ? known.sha256 : await sha256File(file);
+  return { path: file, bytes, sha256 };
 }
 
 /** Where the base model of a same-run A/B was named: the --base-model flag, or compare.base_model and its line. */

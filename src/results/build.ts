@@ -4,6 +4,7 @@
  * (results/verdict.ts). Pure: the same records always give the same results.
  */
 import type { ExportRecord } from '../artifacts/onnx-export.js';
+import type { EngineRecord } from '../artifacts/tensorrt-engine.js';
 import { median, quantile } from 'simple-statistics';
 import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
@@ -39,6 +40,8 @@ export interface BuildInput {
   readonly notes?: readonly string[];
   /** model.hf exported for this run (artifacts/onnx-export.ts). */
   readonly export?: ExportRecord | undefined;
+  /** The tensorrt backends' engines that were built or found in the cache (artifacts/tensorrt-engine.ts). */
+  readonly engines?: readonly EngineRecord[] | undefined;
 }
 
 export function buildResults(input: BuildInput): MeasuredResults {
@@ -152,6 +155,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
       : null,
     notes: input.notes ?? [],
     ...(input.export ? { export: input.export } : {}),
+    ...(input.engines && input.engines.length > 0 ? { engines: input.engines } : {}),
     environment: input.environment,
     git: input.git,
   };

@@ -129,6 +129,8 @@ const runResultsShape = {
     .object({
       checkpoint: z.string(),
       onnxPath: z.string(),
+      /** Absent in results made before it was recorded. */
+      onnxSha256: z.string().optional(),
       cache: z.enum(['hit', 'restored', 'built']),
       key: z.string(),
       exportMs: z.number().nonnegative(),
@@ -141,6 +143,37 @@ const runResultsShape = {
       probeMaxAbsDiff: z.number().nonnegative().nullable(),
       corrupt: z.string().nullable(),
     })
+    .optional(),
+  /**
+   * The tensorrt backends' engines (artifacts/tensorrt-engine.ts): the seed's "TensorRT Build Overhead" table, and
+   * whether the artifact cache had each. Absent when no engine was built or found (no tensorrt backend, or none
+   * could be built: those backends are unavailable or degraded with their reason).
+   */
+  engines: z
+    .array(
+      z.object({
+        backend: z.string(),
+        precision: z.enum(['fp32', 'fp16', 'int8']),
+        onnxPath: z.string(),
+        onnxSha256: z.string(),
+        enginePath: z.string(),
+        cache: z.enum(['hit', 'restored', 'built']),
+        key: z.string(),
+        buildMs: z.number().nonnegative(),
+        bytes: z.int().nonnegative(),
+        tensorrtVersion: z.string(),
+        computeCapability: z.string(),
+        gpu: z.string(),
+        precisionPath: z.string(),
+        profile: z.object({
+          min: z.tuple([z.int(), z.int()]),
+          opt: z.tuple([z.int(), z.int()]),
+          max: z.tuple([z.int(), z.int()]),
+        }),
+        builder: z.record(z.string(), z.union([z.number(), z.string()])),
+        corrupt: z.string().nullable(),
+      }),
+    )
     .optional(),
   environment: environmentSchema,
   git: gitStateSchema.nullable(),

@@ -256,7 +256,7 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
   });
 
   it('an inconclusive verdict (no backend could run) is a failed step and a failure status unless fail-on: fail', async () => {
-    // tensorrt-fp16 is unavailable everywhere in this version: the matrix measures nothing
+    // tensorrt-fp16 is unavailable on every machine without TensorRT (CI's): the matrix measures nothing
     const config = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
     const statusOf = () => {
       const body = github.requests.find((r) => r.template.endsWith('/statuses/{sha}'))!.body!;

@@ -107,8 +107,8 @@ describe('tr118 exit codes (README "Exit codes")', () => {
 
   it('a backend that did not run is never a silent pass; --fail-on decides which verdict exits 1', async () => {
     const dir = tempDir();
-    // tensorrt-fp16 is unavailable everywhere in this version (no native worker yet): a stand-in for a GPU backend
-    // on a machine without one.
+    // tensorrt-fp16 is unavailable on every machine without TensorRT (all of this project's): a GPU backend on a
+    // machine without one.
     const gpuOnly = writeConfig(dir, SMALL.replace('[onnxruntime-cpu]', '[tensorrt-fp16]'));
     const nothing = await tr118(['run', '--config', gpuOnly, '--out', path.join(dir, 'a'), '-q']);
     expect(nothing.stdout).toMatch(/^verdict: inconclusive \(.*; not run: tensorrt-fp16 \(unavailable\)\)$/m);

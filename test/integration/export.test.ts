@@ -36,7 +36,7 @@ describe('model.hf exported to ONNX, once per content (issue 10)', () => {
     expect(first.results.export!.onnxPath.startsWith(cacheDir)).toBe(true);
     expect(first.results.model.path).toBe(first.results.export!.onnxPath);
     const report1 = readFileSync(path.join(dir, 'out1', 'report.md'), 'utf8');
-    expect(report1).toContain('ONNX export of model.hf: made by this run (artifact cache miss).');
+    expect(report1).toContain('Made by this run (artifact cache miss): the ONNX export of model.hf.');
 
     const second = await run('out2');
     expect(second.results.export).toMatchObject({

@@ -38,8 +38,21 @@ const buildRequest: WorkerRequest = {
   onnxPath: '/cache/onnx/model.onnx',
   outPath: '/cache/tmp/engine-1/model.engine',
   precision: 'int8',
+  precisionPath: 'tensorrt10-builder-flag-int8-entropy-calibrated',
   profiles: { input_ids: profile, attention_mask: profile },
+  deviceId: 0,
+  builder: { workspaceBytes: 8 * 2 ** 30, calibrationBatches: 16 },
   calibrationTokens: [5, 6, 7],
+};
+
+const probeRequest: WorkerRequest = { type: 'probe', id: 5, engine: 'tensorrt', deviceId: 1 };
+
+const probed: WorkerReply = {
+  type: 'probed',
+  id: 5,
+  tensorrtVersion: '10.13.3.9',
+  computeCapability: '9.0',
+  gpu: 'NVIDIA H200',
 };
 
 const exported: WorkerReply = {
@@ -69,14 +82,17 @@ const built: WorkerReply = {
   precisionPath: 'tensorrt10-builder-flag-int8-entropy-calibrated',
 };
 
-describe('protocol: export / exported and build / built', () => {
-  it.each([exportRequest, buildRequest])('round-trips the $type request through its frame and schema', (request) => {
-    const decoded = decodeRequest(decodeFrame(encodeRequest(request)));
-    expect(decoded.success).toBe(true);
-    expect(decoded.data).toEqual(request);
-  });
+describe('protocol: export / exported, probe / probed and build / built', () => {
+  it.each([exportRequest, probeRequest, buildRequest])(
+    'round-trips the $type request through its frame and schema',
+    (request) => {
+      const decoded = decodeRequest(decodeFrame(encodeRequest(request)));
+      expect(decoded.success).toBe(true);
+      expect(decoded.data).toEqual(request);
+    },
+  );
 
-  it.each([exported, built])('round-trips the $type reply through its frame and schema', (reply) => {
+  it.each([exported, probed, built])('round-trips the $type reply through its frame and schema', (reply) => {
     expect(decodeReply(decodeFrame(encodeReply(reply)))).toEqual({ ok: true, reply });
   });
 
@@ -91,6 +107,8 @@ describe('protocol: export / exported and build / built', () => {
       'computeCapability',
     ],
     ['an empty engine', { ...built, bytes: 0 }, 'bytes'],
+    ['a probe without a compute capability', { ...probed, computeCapability: '' }, 'computeCapability'],
+    ['a probe with an empty TensorRT version', { ...probed, tensorrtVersion: '' }, 'tensorrtVersion'],
   ])('refuses %s', (_name, header, key) => {
     const decoded = decodeReply({ header, payload: undefined });
     expect(decoded.ok).toBe(false);
@@ -101,6 +119,10 @@ describe('protocol: export / exported and build / built', () => {
     ['a bf16 engine', { ...buildRequest, precision: 'bf16' }],
     ['a profile with a 3-d shape', { ...buildRequest, profiles: { input_ids: { ...profile, max: [4, 512, 1] } } }],
     ['an export without a probe', { ...exportRequest, probe: undefined }],
+    ['a build without builder settings', { ...buildRequest, builder: undefined }],
+    ['a build without a precision path', { ...buildRequest, precisionPath: '' }],
+    ['a build with a zero workspace', { ...buildRequest, builder: { workspaceBytes: 0 } }],
+    ['a probe of another engine', { ...probeRequest, engine: 'onnxruntime' }],
   ])('refuses %s request', (_name, header) => {
     expect(decodeRequest({ header, payload: undefined }).success).toBe(false);
   });

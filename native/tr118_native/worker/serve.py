@@ -30,6 +30,10 @@ class Worker:
             from tr118_native.worker.onnx_export import export
 
             return {"type": "exported", "id": rid, **export(request)}, None
+        if kind == "probe":
+            from tr118_native.worker.trt_engine import probe
+
+            return {"type": "probed", "id": rid, **probe(request)}, None
         if kind == "build":
             from tr118_native.worker.trt_engine import build
 

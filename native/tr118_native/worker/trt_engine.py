@@ -1,11 +1,15 @@
 """TensorRT engines: the optimization profile from the matrix, the `build` request, and the `tensorrt` engine.
 
 NEVER RUN: TensorRT cannot be installed on this project's machines (its wheels download their libraries from
-NVIDIA's index, which they cannot reach). `build_engine` and `TrtEngine` are written against TensorRT's documented
-Python API (10.x and 11.x) and have not executed once; what is tested is `profiles_from_scenarios`, the
-`unavailable` reply where `import tensorrt` fails, and the request handling around them.
+NVIDIA's index, which they cannot reach). `build_engine`, `TrtModel` and `TrtEngine` are written against TensorRT's
+documented Python API (10.x and 11.x) and have not executed once; what is tested is the request handling around
+them: the `probe` (with a stand-in module that has only `__version__` and a stand-in nvidia-smi), the `unavailable`
+replies where `import tensorrt` fails, and the refusals of bad `build` requests.
 
-Precision paths (recorded in the reply, part of the engine key):
+The runner decides everything an engine's key holds (src/artifacts/tensorrt-engine.ts): the optimization profile
+from the matrix's shapes, the precision path and the builder settings, and sends them in `build`.
+
+Precision paths (part of the engine key, recorded in the reply):
 - TensorRT 10: the network takes the ONNX file's types and the builder may lower them: `fp32` no flag, `fp16`
   `BuilderFlag.FP16`, `int8` `BuilderFlag.INT8` with an entropy calibrator fed from the evaluation tokens (its
   cache written beside the engine).
@@ -15,6 +19,9 @@ Precision paths (recorded in the reply, part of the engine key):
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -22,16 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.windows import plan_windows, window_nll
 
 TENSORRT_VERSION = "11.4.0.106"
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "logits"
-CALIBRATION_BATCHES = 16  # opt-shaped batches of evaluation tokens the int8 calibrator sees at most
-WORKSPACE_BYTES = 8 * 2**30
+# The paths TensorRT 10 takes, by precision (TensorRT ≥ 11: `tensorrt{major}-strongly-typed-{precision}`).
+TENSORRT10_PATHS = {
+    "fp32": "tensorrt10-builder-fp32",
+    "fp16": "tensorrt10-builder-flag-fp16",
+    "int8": "tensorrt10-builder-flag-int8-entropy-calibrated",
+}
 
 Shape = tuple[int, int]  # (batch, sequence)
 Profile = tuple[Shape, Shape, Shape]  # (min, opt, max)
@@ -60,24 +68,55 @@ def import_tensorrt() -> Any:
     return tensorrt
 
 
-def profiles_from_scenarios(scenarios: Sequence[Shape], windows: Sequence[tuple[int, int, int]]) -> dict[str, Profile]:
-    """One optimization profile that covers every (batch, seq) the engine will be given: the matrix's scenarios and
-    each perplexity plan's windows (token count, window, stride; batch 1, lengths as `plan_windows` cuts them).
-    min and max are per dimension; opt is the matrix's heaviest shape (batch * seq), whose kernels TensorRT tunes,
-    or the longest window when there is no matrix shape. The same profile for input_ids and attention_mask."""
-    shapes: list[Shape] = [(int(b), int(s)) for b, s in scenarios]
-    for token_count, window_tokens, stride_tokens in windows:
-        lengths = {w.end - w.start for w in plan_windows(token_count, window_tokens, stride_tokens)}
-        shapes.extend((1, length) for length in sorted(lengths))
-    if not shapes:
-        raise ValueError("no scenario and no perplexity window: nothing to build a profile for")
-    if any(b < 1 or s < 1 for b, s in shapes):
-        raise ValueError(f"batch and sequence must be ≥ 1, got {[s for s in shapes if min(s) < 1]}")
-    smallest = (min(b for b, _ in shapes), min(s for _, s in shapes))
-    largest = (max(b for b, _ in shapes), max(s for _, s in shapes))
-    timed = [(int(b), int(s)) for b, s in scenarios] or shapes
-    opt = max(timed, key=lambda shape: (shape[0] * shape[1], shape[1]))
-    return dict.fromkeys(INPUT_NAMES, (smallest, opt, largest))
+def expected_path(version: str, precision: str) -> str | None:
+    """The precision path this TensorRT takes for `precision`, or None for a TensorRT older than 10."""
+    major = int(version.split(".")[0])
+    if major >= 11:
+        return f"tensorrt{major}-strongly-typed-{precision}"
+    return TENSORRT10_PATHS.get(precision) if major == 10 else None
+
+
+def compute_capability(device_id: int) -> tuple[str, str]:
+    """(compute capability, name) of GPU device_id from nvidia-smi: importing torch for it would cost seconds on every
+    cache hit."""
+    command = ["nvidia-smi", "--query-gpu=compute_cap,name", "--format=csv,noheader", "-i", str(device_id)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise WorkerError("unavailable", f"no NVIDIA GPU: {' '.join(command)} did not run ({error})") from None
+    line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
+    cap, _, name = (part.strip() for part in line.partition(","))
+    if done.returncode != 0 or not re.fullmatch(r"\d+\.\d+", cap):
+        said = (done.stderr or done.stdout).strip()[:300]
+        raise WorkerError(
+            "unavailable", f"no compute capability for GPU {device_id} from nvidia-smi (exit {done.returncode}): {said}"
+        )
+    return cap, name
+
+
+# What building and running an engine imports besides tensorrt (the CUDA events and buffers are torch's).
+COMPANIONS = "numpy==2.4.6 torch==2.11.0"
+
+
+def probe(request: dict[str, Any]) -> dict[str, Any]:
+    """The `probe` request: what the engine key needs before a build (TensorRT's version, the GPU's capability).
+    Everything a build and a run import is looked for first (without importing it), so that a machine that lacks
+    any of it is told once, before a key is made."""
+    missing = [name for name in ("numpy", "torch") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise WorkerError(
+            "unavailable",
+            f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed for {sys.executable}: "
+            f"the TensorRT backends need {sys.executable} -m pip install {COMPANIONS}, and {install_line()}",
+        )
+    trt = import_tensorrt()
+    version = str(trt.__version__)
+    if not re.match(r"\d+\.", version) or int(version.split(".")[0]) < 10:
+        raise WorkerError(
+            "unavailable", f"TensorRT {version} for {sys.executable} is older than 10: install {install_line()}"
+        )
+    cap, name = compute_capability(int(request.get("deviceId", 0)))
+    return {"tensorrtVersion": version, "computeCapability": cap, "gpu": name}
 
 
 def profiles_from_request(raw: Any) -> dict[str, Profile]:
@@ -95,6 +134,21 @@ def profiles_from_request(raw: Any) -> dict[str, Profile]:
 
 
 @dataclass(frozen=True)
+class BuildPlan:
+    """Everything a `build` request decides (the runner made it, and hashed it into the engine key)."""
+
+    onnx_path: Path
+    out_path: Path
+    precision: str
+    precision_path: str
+    profiles: dict[str, Profile]
+    workspace_bytes: int
+    device_id: int
+    calibration_batches: int | None
+    calibration_tokens: Sequence[int] | None
+
+
+@dataclass(frozen=True)
 class Built:
     file: Path
     bytes: int
@@ -104,68 +158,62 @@ class Built:
     precision_path: str
 
 
-def build_engine(
-    onnx_path: Path,
-    precision: str,
-    profiles: dict[str, Profile],
-    calibration_tokens: Sequence[int] | None,
-    out_path: Path,
-) -> Built:
+def build_engine(plan: BuildPlan) -> Built:
     """Parses the ONNX file, builds one serialized engine with one optimization profile, writes it to out_path."""
     trt = import_tensorrt()
     import torch
 
     if not torch.cuda.is_available():
         raise WorkerError("unavailable", "no CUDA GPU visible to torch: a TensorRT engine is built on its GPU")
+    torch.cuda.set_device(plan.device_id)  # the builder tunes kernels on the current device
     major = int(trt.__version__.split(".")[0])
     started = time.perf_counter()
     logger = trt.Logger(trt.Logger.WARNING)
     builder = trt.Builder(logger)
-    strongly_typed = major >= 11
     # TensorRT 11 always types strongly (the flag is kept but ignored); TensorRT 10 must not, to honour the flags.
     network = builder.create_network(0)
     parser = trt.OnnxParser(network, logger)
-    if not parser.parse_from_file(str(onnx_path)):
+    if not parser.parse_from_file(str(plan.onnx_path)):
         errors = "; ".join(str(parser.get_error(i)) for i in range(parser.num_errors))
-        raise WorkerError("failed", f"{onnx_path}: TensorRT's ONNX parser refused it: {errors}")
+        raise WorkerError("failed", f"{plan.onnx_path}: TensorRT's ONNX parser refused it: {errors}")
     config = builder.create_builder_config()
-    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, plan.workspace_bytes)
     profile = builder.create_optimization_profile()
-    for name, (mn, opt, mx) in profiles.items():
+    for name, (mn, opt, mx) in plan.profiles.items():
         profile.set_shape(name, mn, opt, mx)
     config.add_optimization_profile(profile)
 
     calibrator = None
-    if strongly_typed:
-        check_typed_precision(trt, network, precision, onnx_path)
-        path = f"tensorrt{major}-strongly-typed-{precision}"
-    elif precision == "fp32":
-        path = "tensorrt10-builder-fp32"
-    elif precision == "fp16":
+    if major >= 11:
+        check_typed_precision(trt, network, plan.precision, plan.onnx_path)
+    elif plan.precision == "fp16":
         config.set_flag(trt.BuilderFlag.FP16)
-        path = "tensorrt10-builder-flag-fp16"
-    elif precision == "int8":
-        if not calibration_tokens:
-            raise WorkerError("failed", "bad request: an int8 build on TensorRT 10 needs calibrationTokens")
+    elif plan.precision == "int8":
         config.set_flag(trt.BuilderFlag.INT8)
-        opt_shape = profiles[INPUT_NAMES[0]][1]
-        calibrator = make_calibrator(trt, torch, calibration_tokens, opt_shape, out_path.with_suffix(".calib"))
+        opt_shape = plan.profiles[INPUT_NAMES[0]][1]
+        calibrator = make_calibrator(
+            trt,
+            torch,
+            plan.calibration_tokens or [],
+            plan.calibration_batches or 1,
+            opt_shape,
+            plan.out_path.with_suffix(".calib"),
+        )
         config.int8_calibrator = calibrator
         config.set_calibration_profile(profile)
-        path = "tensorrt10-builder-flag-int8-entropy-calibrated"
-    else:
-        raise WorkerError("failed", f"bad request: TensorRT builds fp32, fp16 or int8, not {precision!r}")
 
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
-        raise WorkerError("failed", f"{onnx_path}: TensorRT could not build an engine (its log, on stderr, says why)")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_path.with_name(out_path.name + ".partial")
+        raise WorkerError(
+            "failed", f"{plan.onnx_path}: TensorRT could not build an engine (its log, on stderr, says why)"
+        )
+    plan.out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = plan.out_path.with_name(plan.out_path.name + ".partial")
     partial.write_bytes(bytes(serialized))
-    partial.replace(out_path)
+    partial.replace(plan.out_path)
     build_ms = (time.perf_counter() - started) * 1000
-    major_cc, minor_cc = torch.cuda.get_device_capability()
-    return Built(out_path, out_path.stat().st_size, build_ms, trt.__version__, f"{major_cc}.{minor_cc}", path)
+    cap, _ = compute_capability(plan.device_id)
+    return Built(plan.out_path, plan.out_path.stat().st_size, build_ms, trt.__version__, cap, plan.precision_path)
 
 
 def check_typed_precision(trt: Any, network: Any, precision: str, onnx_path: Path) -> None:
@@ -190,11 +238,11 @@ def check_typed_precision(trt: Any, network: Any, precision: str, onnx_path: Pat
         )
 
 
-def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], shape: Shape, cache_path: Path) -> Any:
+def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], batches: int, shape: Shape, cache_path: Path) -> Any:
     """IInt8EntropyCalibrator2 over opt-shaped batches cut from the evaluation tokens (TensorRT 10 only)."""
     batch, seq = shape
     per_batch = batch * seq
-    count = min(CALIBRATION_BATCHES, len(tokens) // per_batch)
+    count = min(batches, len(tokens) // per_batch)
     if count < 1:
         raise WorkerError("failed", f"calibration needs ≥ {per_batch} tokens (one {batch}x{seq} batch)")
     host = torch.tensor(list(tokens[: count * per_batch]), dtype=torch.int64).reshape(count, batch, seq)
@@ -226,19 +274,53 @@ def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], shape: Shape, c
     return Calibrator()
 
 
+def plan_from_request(request: dict[str, Any]) -> BuildPlan:
+    """The `build` request, checked before TensorRT is needed: a bad request is the runner's bug, said as such."""
+    try:
+        builder = request["builder"]
+        plan = BuildPlan(
+            onnx_path=Path(str(request["onnxPath"])),
+            out_path=Path(str(request["outPath"])),
+            precision=str(request["precision"]),
+            precision_path=str(request["precisionPath"]),
+            profiles=profiles_from_request(request["profiles"]),
+            workspace_bytes=int(builder["workspaceBytes"]),
+            device_id=int(request.get("deviceId", 0)),
+            calibration_batches=builder.get("calibrationBatches"),
+            calibration_tokens=request.get("calibrationTokens"),
+        )
+    except (KeyError, TypeError) as missing:
+        raise WorkerError("failed", f"bad request: the build request lacks {missing}") from None
+    if plan.precision not in TENSORRT10_PATHS:
+        raise WorkerError("failed", f"bad request: TensorRT builds fp32, fp16 or int8, not {plan.precision!r}")
+    if set(plan.profiles) - set(INPUT_NAMES) or INPUT_NAMES[0] not in plan.profiles:
+        raise WorkerError("failed", f"bad request: profiles for {sorted(plan.profiles)}; expected {list(INPUT_NAMES)}")
+    if plan.precision_path == TENSORRT10_PATHS["int8"]:
+        shape = plan.profiles[INPUT_NAMES[0]][1]
+        needed = shape[0] * shape[1]
+        if not plan.calibration_batches or len(plan.calibration_tokens or []) < needed:
+            raise WorkerError(
+                "failed",
+                f"bad request: an int8 build on TensorRT 10 needs calibrationBatches and ≥ {needed} calibrationTokens "
+                f"(one {shape[0]}x{shape[1]} batch)",
+            )
+    return plan
+
+
 def build(request: dict[str, Any]) -> dict[str, Any]:
     """The `build` request; returns the `built` reply's fields."""
-    try:
-        onnx_path, out_path = Path(str(request["onnxPath"])), Path(str(request["outPath"]))
-        precision = str(request["precision"])
-        raw_profiles = request["profiles"]
-    except KeyError as missing:
-        raise WorkerError("failed", f"bad request: the build request lacks {missing}") from None
-    profiles = profiles_from_request(raw_profiles)
-    import_tensorrt()  # before any file check: on a machine without TensorRT that is the one thing to fix
-    if not onnx_path.is_file():
-        raise WorkerError("failed", f"{onnx_path}: no such ONNX file")
-    built = build_engine(onnx_path, precision, profiles, request.get("calibrationTokens"), out_path)
+    plan = plan_from_request(request)
+    trt = import_tensorrt()  # before any file check: on a machine without TensorRT that is the one thing to fix
+    takes = expected_path(str(trt.__version__), plan.precision)
+    if takes != plan.precision_path:
+        raise WorkerError(
+            "failed",
+            f"bad request: the engine key was made for precision path {plan.precision_path!r}, but TensorRT "
+            f"{trt.__version__} for {sys.executable} takes {takes!r} for {plan.precision}",
+        )
+    if not plan.onnx_path.is_file():
+        raise WorkerError("failed", f"{plan.onnx_path}: no such ONNX file")
+    built = build_engine(plan)
     return {
         "file": str(built.file),
         "bytes": built.bytes,
@@ -381,6 +463,10 @@ class TrtEngine:
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         import resource
 
+        import numpy as np
+
+        from tr118_native.worker.windows import plan_windows, window_nll
+
         started = time.perf_counter()
         torch, model = self.torch, self.model
         tokens = np.asarray(request["tokens"], dtype=np.int64)
@@ -401,6 +487,8 @@ class TrtEngine:
         }
 
     def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
+        import numpy as np
+
         torch, model = self.torch, self.model
         batch, seq_len = int(request["batch"]), int(request["seqLen"])
         ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len).to(model.device)

@@ -90,6 +90,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       return { type: 'closed', id: request.id };
     }
     case 'export':
+    case 'probe':
     case 'build':
       // Exports and TensorRT engines need torch / TensorRT: the Python worker (native/) answers these.
       return failed(`the ONNX Runtime worker in Node does not ${request.type}; the Python worker does`);

@@ -1,0 +1,320 @@
+/**
+ * ONNX → TensorRT engine, once per content (the tensorrt-fp32 / -fp16 / -int8 backends). Before the matrix: the
+ * worker Python is asked for its TensorRT version and the GPU's compute capability (`probe`), the engine key is made
+ * from those, the ONNX file's sha256, the precision path, the optimization profile that covers every shape the run
+ * will give the engine, and the builder settings (keys.ts); the artifact store returns a checked hit or has the
+ * worker build it (`build`). The tensorrt backend then opens the engine file in the same Python worker.
+ *
+ * NEVER RUN against a real TensorRT: it cannot be installed on the machines this was made on (README "TensorRT").
+ * Everything here is tested with the real store and a stand-in worker that answers probe/build; what the worker
+ * does with TensorRT itself (native/tr118_native/worker/trt_engine.py) is written against the documented API.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { planWindows } from '../accuracy/perplexity.js';
+import { oneShot } from '../backends/one-shot.js';
+import type { WorkerLaunch } from '../backends/process-backend.js';
+import type { BackendSpec, OptimizationProfile } from '../backends/protocol.js';
+import type { Config } from '../config/load.js';
+import { ARTIFACT_KIND, engineKey } from './keys.js';
+import type { ArtifactStore } from './store.js';
+
+export const ENGINE_FILE = 'model.engine';
+/** The network inputs an exported causal LM has (onnx_export.py), each given the same profile. */
+export const ENGINE_INPUTS = ['input_ids', 'attention_mask'] as const;
+/** TensorRT's builder workspace: enough for GPT-2-class tactics; a key input, so changing it rebuilds. */
+export const WORKSPACE_BYTES = 8 * 2 ** 30;
+/** int8 on TensorRT 10: opt-shaped batches of evaluation tokens the entropy calibrator reads, at most. */
+export const CALIBRATION_BATCHES = 16;
+
+export type TensorrtPrecision = 'fp32' | 'fp16' | 'int8';
+
+/**
+ * How a precision is reached on a TensorRT version (part of the engine key; the worker refuses another):
+ * TensorRT 10 lowers an fp32 network with builder flags (int8 with an entropy calibrator); TensorRT ≥ 11 types
+ * networks strongly (the file's types are the engine's). Undefined for a TensorRT older than 10.
+ */
+export function precisionPath(tensorrtVersion: string, precision: TensorrtPrecision): string | undefined {
+  const major = Number.parseInt(tensorrtVersion, 10);
+  if (!Number.isInteger(major) || major < 10) return undefined;
+  if (major >= 11) return `tensorrt${major}-strongly-typed-${precision}`;
+  return {
+    fp32: 'tensorrt10-builder-fp32',
+    fp16: 'tensorrt10-builder-flag-fp16',
+    int8: 'tensorrt10-builder-flag-int8-entropy-calibrated',
+  }[precision];
+}
+
+/** [batch, sequence] */
+export type Shape = readonly [number, number];
+
+/**
+ * Every (batch, sequence) the run gives an engine: the scenarios (timed), the parity probe, and each perplexity
+ * window (batch 1, lengths as planWindows cuts the evaluated tokens).
+ */
+export function engineShapes(config: Config, accuracyTokenCount: number): { timed: Shape[]; other: Shape[] } {
+  const timed = config.scenarios.map((s): Shape => [s.batch, s.seqLen]);
+  const other: Shape[] = [];
+  if (config.accuracy.enabled && accuracyTokenCount >= 2) {
+    const { windowTokens, strideTokens, parity } = config.accuracy;
+    const lengths = new Set(planWindows(accuracyTokenCount, windowTokens, strideTokens).map((w) => w.end - w.start));
+    for (const length of [...lengths].sort((a, b) => a - b)) other.push([1, length]);
+    if (parity) other.push([parity.batch, parity.seqLen]);
+  }
+  return { timed, other };
+}
+
+/**
+ * One optimization profile covering every shape: min and max per dimension; opt the heaviest timed shape
+ * (batch × sequence, then the longer sequence), whose kernels TensorRT tunes, or the longest other shape when
+ * nothing is timed. The same profile for every input.
+ */
+export function engineProfile(shapes: { timed: readonly Shape[]; other: readonly Shape[] }): OptimizationProfile {
+  const all = [...shapes.timed, ...shapes.other];
+  if (all.length === 0) throw new RangeError('no scenario and no perplexity window: nothing to build a profile for');
+  const bad = all.filter(([b, s]) => !(Number.isInteger(b) && Number.isInteger(s) && b >= 1 && s >= 1));
+  if (bad.length > 0) throw new RangeError(`batch and sequence must be integers ≥ 1, got ${JSON.stringify(bad)}`);
+  const heavier = (x: Shape, y: Shape): Shape => {
+    const [xw, yw] = [x[0] * x[1], y[0] * y[1]];
+    return xw > yw || (xw === yw && x[1] > y[1]) ? x : y;
+  };
+  const candidates = shapes.timed.length > 0 ? shapes.timed : shapes.other;
+  const opt = candidates.reduce(heavier);
+  return {
+    min: [Math.min(...all.map((s) => s[0])), Math.min(...all.map((s) => s[1]))],
+    opt: [opt[0], opt[1]],
+    max: [Math.max(...all.map((s) => s[0])), Math.max(...all.map((s) => s[1]))],
+  };
+}
+
+/** What results.json and the report say about one engine (the seed's "TensorRT Build Overhead" table + the cache). */
+export interface EngineRecord {
+  readonly backend: string;
+  readonly precision: TensorrtPrecision;
+  readonly onnxPath: string;
+  readonly onnxSha256: string;
+  readonly enginePath: string;
+  /** hit: the cached engine was used; restored: from the Actions cache; built: built by this run. */
+  readonly cache: 'hit' | 'restored' | 'built';
+  readonly key: string;
+  /** The build's own time, recorded when the engine was made: what a hit saved. */
+  readonly buildMs: number;
+  readonly bytes: number;
+  readonly tensorrtVersion: string;
+  readonly computeCapability: string;
+  readonly gpu: string;
+  readonly precisionPath: string;
+  readonly profile: OptimizationProfile;
+  readonly builder: Readonly<Record<string, number | string>>;
+  /** Why a cached engine was not used (corrupt or truncated: evicted and rebuilt). */
+  readonly corrupt: string | null;
+}
+
+/** Per tensorrt backend: its engine, or why it cannot run here (unavailable) or could not be built (degraded). */
+export type EnginePreparation =
+  { readonly ready: EngineRecord } | { readonly unavailable: string } | { readonly degraded: string };
+
+export interface PrepareEnginesOptions {
+  readonly store: ArtifactStore;
+  /** The native Python worker, or why there is none (no Python found). */
+  readonly launch: WorkerLaunch | { readonly missing: string };
+  /** sha256 of an ONNX file (the pipeline has hashed model.onnx and every backend's file already). */
+  readonly sha256Of: (file: string) => Promise<string>;
+  /** The evaluated tokens (perplexity windows) and the int8 calibration data. */
+  readonly accuracyTokenCount: number;
+  readonly calibrationTokens: readonly number[];
+  /** Same-run A/B: the tensorrt backends do not support it. */
+  readonly sameRun: boolean;
+  readonly probeTimeoutMs?: number;
+  readonly buildTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A build that did not produce an engine: the backend is unavailable or degraded, the run goes on. */
+class EngineNotBuilt extends Error {
+  constructor(
+    readonly preparation: { readonly unavailable: string } | { readonly degraded: string },
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const notBuilt = (kind: string | undefined, reason: string): EngineNotBuilt =>
+  new EngineNotBuilt(kind === 'unavailable' ? { unavailable: reason } : { degraded: reason }, reason);
+
+interface Probed {
+  readonly tensorrtVersion: string;
+  readonly computeCapability: string;
+  readonly gpu: string;
+}
+
+async function probe(
+  launch: WorkerLaunch,
+  deviceId: number,
+  timeoutMs: number,
+): Promise<Probed | { unavailable: string } | { degraded: string }> {
+  const outcome = await oneShot(launch, { type: 'probe', engine: 'tensorrt', deviceId }, timeoutMs);
+  if (!outcome.ok) {
+    const reason = `TensorRT engines cannot be built here: ${outcome.reason}`;
+    return outcome.kind === 'unavailable' ? { unavailable: reason } : { degraded: reason };
+  }
+  if (outcome.reply.type !== 'probed') return { degraded: `unexpected reply to probe: ${outcome.reply.type}` };
+  return outcome.reply;
+}
+
+/** The calibration tokens' sha256: an int8 engine depends on the data it was calibrated with. */
+function tokensSha256(tokens: readonly number[]): string {
+  return createHash('sha256').update(JSON.stringify(tokens)).digest('hex');
+}
+
+export async function prepareEngines(
+  config: Config,
+  options: PrepareEnginesOptions,
+): Promise<Map<string, EnginePreparation>> {
+  const specs = config.backends.filter((b) => b.engine === 'tensorrt');
+  const prepared = new Map<string, EnginePreparation>();
+  if (specs.length === 0) return prepared;
+  if (options.sameRun) {
+    for (const spec of specs) {
+      prepared.set(spec.name, {
+        unavailable:
+          'same-run A/B (compare.base_model) is not supported for tensorrt backends: compare against a stored ' +
+          'baseline (compare.baseline) instead',
+      });
+    }
+    return prepared;
+  }
+  const { launch } = options;
+  if ('missing' in launch) {
+    for (const spec of specs) prepared.set(spec.name, { unavailable: launch.missing });
+    return prepared;
+  }
+  const shapes = engineShapes(config, options.accuracyTokenCount);
+  const profile = engineProfile(shapes);
+  const probes = new Map<number, Awaited<ReturnType<typeof probe>>>();
+  for (const spec of specs) {
+    if (!probes.has(spec.deviceId)) {
+      probes.set(spec.deviceId, await probe(launch, spec.deviceId, options.probeTimeoutMs ?? 5 * 60_000));
+    }
+    const probed = probes.get(spec.deviceId)!;
+    if ('unavailable' in probed || 'degraded' in probed) {
+      prepared.set(spec.name, probed);
+      continue;
+    }
+    try {
+      prepared.set(spec.name, { ready: await buildOrHit(spec, probed, profile, options) });
+    } catch (error) {
+      if (!(error instanceof EngineNotBuilt)) throw error;
+      prepared.set(spec.name, error.preparation);
+    }
+  }
+  return prepared;
+}
+
+async function buildOrHit(
+  spec: BackendSpec,
+  probed: Probed,
+  profile: OptimizationProfile,
+  options: PrepareEnginesOptions,
+): Promise<EngineRecord> {
+  const launch = options.launch as WorkerLaunch;
+  const precision = spec.precision as TensorrtPrecision;
+  const pathTaken = precisionPath(probed.tensorrtVersion, precision);
+  if (pathTaken === undefined) {
+    throw new EngineNotBuilt(
+      { unavailable: `TensorRT ${probed.tensorrtVersion} is older than 10, which tr118 needs` },
+      'old TensorRT',
+    );
+  }
+  const calibrated = pathTaken === 'tensorrt10-builder-flag-int8-entropy-calibrated';
+  const builder = {
+    workspaceBytes: WORKSPACE_BYTES,
+    ...(calibrated ? { calibrationBatches: CALIBRATION_BATCHES } : {}),
+  };
+  if (calibrated && options.calibrationTokens.length < profile.opt[0] * profile.opt[1]) {
+    throw new EngineNotBuilt(
+      {
+        degraded: `int8 calibration needs at least one ${profile.opt[0]}×${profile.opt[1]} batch of evaluation tokens (${profile.opt[0] * profile.opt[1]}); the run has ${options.calibrationTokens.length}`,
+      },
+      'too few calibration tokens',
+    );
+  }
+  const onnxSha256 = await options.sha256Of(spec.modelPath);
+  const profiles = Object.fromEntries(ENGINE_INPUTS.map((input) => [input, profile]));
+  const keyBuilder = {
+    ...builder,
+    ...(calibrated ? { calibrationTokensSha256: tokensSha256(options.calibrationTokens) } : {}),
+  };
+  const keyed = engineKey({
+    onnxSha256,
+    tensorrtVersion: probed.tensorrtVersion,
+    computeCapability: probed.computeCapability,
+    precisionPath: pathTaken,
+    profiles: ENGINE_INPUTS.map((input) => ({ input, ...profile })),
+    builder: keyBuilder,
+  });
+  const obtained = await options.store.getOrBuild(ARTIFACT_KIND.tensorrtEngine, keyed, async (tmpDir) => {
+    options.log?.(
+      `building the TensorRT engine of ${spec.name} (${pathTaken}, profile ${profile.min.join('×')} … ${profile.opt.join('×')} … ${profile.max.join('×')})`,
+    );
+    const outcome = await oneShot(
+      launch,
+      {
+        type: 'build',
+        onnxPath: spec.modelPath,
+        outPath: path.join(tmpDir, ENGINE_FILE),
+        precision,
+        precisionPath: pathTaken,
+        profiles,
+        builder,
+        deviceId: spec.deviceId,
+        ...(calibrated ? { calibrationTokens: [...options.calibrationTokens] } : {}),
+      },
+      options.buildTimeoutMs ?? 60 * 60_000,
+    );
+    if (!outcome.ok) throw notBuilt(outcome.kind, `building the TensorRT engine failed: ${outcome.reason}`);
+    const reply = outcome.reply;
+    if (reply.type !== 'built') throw notBuilt('failed', `unexpected reply to build: ${reply.type}`);
+    // The key was made from the probe: an engine built by another TensorRT, GPU or path must not be stored under it.
+    const said = [reply.tensorrtVersion, reply.computeCapability, reply.precisionPath].join(' / ');
+    const keyedOn = [probed.tensorrtVersion, probed.computeCapability, pathTaken].join(' / ');
+    if (said !== keyedOn) {
+      throw notBuilt('failed', `the worker built with ${said}, but the engine key was made for ${keyedOn}`);
+    }
+    if (path.resolve(reply.file) !== path.resolve(tmpDir, ENGINE_FILE)) {
+      throw notBuilt('failed', `the worker wrote the engine to ${reply.file}, not ${path.join(tmpDir, ENGINE_FILE)}`);
+    }
+    // The engine and, for int8 on TensorRT 10, the calibration cache written beside it.
+    return { files: readdirSync(tmpDir).filter((name) => !name.endsWith('.partial')), buildMs: reply.buildMs };
+  });
+  const enginePath = obtained.entry.files[ENGINE_FILE];
+  if (!enginePath) throw new Error(`the cached engine ${obtained.entry.dir} has no ${ENGINE_FILE}`);
+  return {
+    backend: spec.name,
+    precision,
+    onnxPath: spec.modelPath,
+    onnxSha256,
+    enginePath,
+    cache: obtained.status,
+    key: keyed.key,
+    buildMs: obtained.entry.keyFile.buildMs,
+    bytes: obtained.entry.keyFile.files.find((f) => f.name === ENGINE_FILE)?.bytes ?? obtained.entry.sizeBytes,
+    tensorrtVersion: probed.tensorrtVersion,
+    computeCapability: probed.computeCapability,
+    gpu: probed.gpu,
+    precisionPath: pathTaken,
+    profile,
+    builder: keyBuilder,
+    corrupt: obtained.corrupt ?? null,
+  };
+}
+
+/** A short line for the log: "tensorrt-fp16: model.engine (tensorrt10-builder-flag-fp16, cache hit: saved 41.2 s)". */
+export function describeEngine(record: EngineRecord): string {
+  const seconds = (record.buildMs / 1000).toFixed(1);
+  const how =
+    record.cache === 'built' ? `built now in ${seconds} s` : `cache ${record.cache}: saved the ${seconds} s build`;
+  return `${record.backend}: TensorRT engine ${record.precisionPath} of ${path.basename(record.onnxPath)} (${how})`;
+}
