@@ -5,7 +5,13 @@
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { actionsArtifactStore } from './artifacts/actions-store.js';
-import { describeExport, exportCheckpoint, withExportedModel, type ExportRecord } from './artifacts/onnx-export.js';
+import {
+  describeExport,
+  exportCheckpoint,
+  noExportPython,
+  withExportedModel,
+  type ExportRecord,
+} from './artifacts/onnx-export.js';
 import { openArtifactStore } from './artifacts/store.js';
 import type { BackendFactoryOptions } from './backends/index.js';
 import { findPython, pythonWorkerLaunch } from './backends/pytorch/python.js';
@@ -91,7 +97,8 @@ async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
   const { config } = options;
   const env = options.backendOptions?.env ?? process.env;
   const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(config.source));
-  if ('missing' in python) throw new UsageError(`model.export: ${python.missing}`);
+  const at = `${config.locate(['model', 'hf'])}: model.hf`;
+  if ('missing' in python) throw noExportPython(at, python.missing);
   const store = openArtifactStore({
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     env,
@@ -104,7 +111,7 @@ async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
   const record = await exportCheckpoint(config, {
     store,
     launch,
-    at: `${config.locate(['model', 'hf'])}: model.hf`,
+    at,
     ...(options.log ? { log: options.log } : {}),
   });
   if (record.corrupt) options.warn?.(`the cached ONNX export was unusable and was rebuilt: ${record.corrupt}`);
