@@ -5,7 +5,13 @@
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { actionsArtifactStore } from './artifacts/actions-store.js';
-import { describeExport, exportCheckpoint, withExportedModel, type ExportRecord } from './artifacts/onnx-export.js';
+import {
+  describeExport,
+  exportCheckpoint,
+  noExportPython,
+  withExportedModel,
+  type ExportRecord,
+} from './artifacts/onnx-export.js';
 import { describeEngine, prepareEngines } from './artifacts/tensorrt-engine.js';
 import { openArtifactStore, type ArtifactStore } from './artifacts/store.js';
 import type { BackendFactoryOptions } from './backends/index.js';
@@ -111,11 +117,12 @@ function artifactMaker(options: PipelineOptions): {
 async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
   const { config } = options;
   const { store, launch } = artifactMaker(options);
-  if ('missing' in launch) throw new UsageError(`model.export: ${launch.missing}`);
+  const at = `${config.locate(['model', 'hf'])}: model.hf`;
+  if ('missing' in launch) throw noExportPython(at, launch.missing);
   const record = await exportCheckpoint(config, {
     store,
     launch,
-    at: `${config.locate(['model', 'hf'])}: model.hf`,
+    at,
     ...(options.log ? { log: options.log } : {}),
   });
   if (record.corrupt) options.warn?.(`the cached ONNX export was unusable and was rebuilt: ${record.corrupt}`);

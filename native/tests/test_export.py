@@ -183,6 +183,9 @@ def write_bad_source(folder: Path, case: str) -> None:
     if case == "not-a-causal-lm":  # an image encoder: config.json names an architecture no causal LM class has
         (folder / "config.json").write_text(json.dumps({"model_type": "vit", "architectures": ["ViTModel"]}))
         (folder / "model.safetensors").write_bytes(b"\0" * 16)
+    elif case == "no-architectures":  # nothing for the TypeScript side to check: transformers finds no causal LM class
+        (folder / "config.json").write_text(json.dumps({"model_type": "t5", "vocab_size": 64}))
+        (folder / "model.safetensors").write_bytes(b"\0" * 16)
     elif case == "no-weights":
         (folder / "config.json").write_text((CHECKPOINT / "config.json").read_text())
     elif case == "pickle-only":
@@ -195,6 +198,7 @@ def write_bad_source(folder: Path, case: str) -> None:
     [
         ("missing", "not a folder (a Hugging Face checkpoint folder was expected)"),
         ("not-a-causal-lm", "not a causal LM transformers can load"),
+        ("no-architectures", "expected a checkpoint that transformers.AutoModelForCausalLM loads"),
         ("no-weights", "no *.safetensors (or *.bin) weights"),
         ("pickle-only", "convert them to safetensors, or set model.trust_pickle: true"),
     ],

@@ -41,13 +41,25 @@ export interface ExportRecord {
   readonly corrupt: string | null;
 }
 
+/** What exporting needs in the worker's Python: the pins of native/ (onnx_export.py EXPORT_REQUIREMENTS). */
+export const EXPORT_PIP_PACKAGES = 'numpy==2.4.6 torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0';
+
+/** No Python to export with: `at` is the config key (model.hf, with its line), `missing` says why (findPython). */
+export function noExportPython(at: string, missing: string): UsageError {
+  return new UsageError(
+    `${at}: exporting the checkpoint to ONNX needs a Python with torch, transformers, onnx and onnxruntime: ` +
+      `${missing}; install them with: python3 -m pip install ${EXPORT_PIP_PACKAGES}, and set TR118_PYTHON to that Python`,
+  );
+}
+
 /**
  * torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. Read
  * from the installed packages' metadata, not by importing them: importing torch alone takes seconds, which every
- * cache hit would pay.
+ * cache hit would pay. `at` names the config key (model.hf, with its line) in errors.
  */
 export function pythonExportVersions(
   launch: WorkerLaunch,
+  at: string,
 ): Promise<{ torch: string; transformers: string; onnx: string }> {
   const script = [
     'import json, importlib.metadata as m',
@@ -60,9 +72,7 @@ export function pythonExportVersions(
     '        break',
     'print(json.dumps(v))',
   ].join('\n');
-  const install =
-    `${launch.command} -m pip install torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0 ` +
-    '(or set TR118_PYTHON)';
+  const install = `install what exporting needs with: ${launch.command} -m pip install ${EXPORT_PIP_PACKAGES} (or set TR118_PYTHON to a Python that has them)`;
   return new Promise((resolve, reject) => {
     execFile(
       launch.command,
@@ -70,9 +80,11 @@ export function pythonExportVersions(
       { env: { ...process.env, ...launch.env }, timeout: 120_000 },
       (error, stdout, stderr) => {
         if (error) {
+          // A broken Python's stderr is a traceback: its last line says what went wrong.
+          const why = stderr.trim().split('\n').pop()?.trim() || error.message.split('\n')[0];
           reject(
             new UsageError(
-              `model.export: could not ask ${launch.command} for its torch / transformers / onnx versions: ${stderr.trim() || error.message}`,
+              `${at}: could not ask ${launch.command} for its torch / transformers / onnx versions (${why}); ${install}`,
             ),
           );
           return;
@@ -81,13 +93,17 @@ export function pythonExportVersions(
         try {
           parsed = JSON.parse(stdout) as Record<string, string>;
         } catch {
-          reject(new UsageError(`model.export: ${launch.command} printed no versions: ${stdout.slice(0, 200)}`));
+          reject(
+            new UsageError(
+              `${at}: ${launch.command} printed no package versions (${stdout.slice(0, 200)}); ${install}`,
+            ),
+          );
           return;
         }
         if (parsed.missing !== undefined) {
           reject(
             new UsageError(
-              `model.export: ${parsed.missing} is not installed for ${launch.command}; install what exporting needs with: ${install}`,
+              `${at}: exporting the checkpoint to ONNX needs ${parsed.missing}, which is not installed for ${launch.command}; ${install}`,
             ),
           );
           return;
@@ -114,7 +130,7 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
   const files = checkCheckpoint(hf, options.at, config.model.trustPickle);
   const [digests, versions] = await Promise.all([
     checkpointFileDigests(hf, files),
-    pythonExportVersions(options.launch),
+    pythonExportVersions(options.launch, options.at),
   ]);
   const keyed = exportKey({
     checkpointFiles: digests.map((d) => ({ path: d.path, sha256: d.sha256, bytes: d.bytes })),
@@ -140,7 +156,8 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
       options.timeoutMs ?? 30 * 60_000,
     );
     if (!outcome.ok) {
-      throw new UsageError(`model.export: exporting ${hf} failed (${outcome.kind ?? 'failed'}): ${outcome.reason}`);
+      const kind = outcome.kind && outcome.kind !== 'failed' ? ` (${outcome.kind})` : '';
+      throw new UsageError(`${options.at}: exporting ${hf} to ONNX failed${kind}: ${outcome.reason}`);
     }
     if (outcome.reply.type !== 'exported') throw new Error(`model.export: unexpected reply ${outcome.reply.type}`);
     reply = outcome.reply;

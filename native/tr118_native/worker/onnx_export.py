@@ -151,9 +151,14 @@ def load_checkpoint(libs: dict[str, Any], spec: ExportSpec) -> Any:
             attn_implementation="eager",
             use_safetensors=not spec.trust_pickle or None,
         )
-    except ValueError as error:  # an architecture that is not a causal LM
+    except ValueError as error:  # a model_type with no causal LM class (t5, vit), or none transformers knows
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise WorkerError("failed", f"{spec.checkpoint}: not a causal LM transformers can load: {first_line}") from None
+        raise WorkerError(
+            "failed",
+            f"{spec.checkpoint}: not a causal LM transformers can load ({first_line.rstrip('.')}); expected a "
+            "checkpoint that transformers.AutoModelForCausalLM loads (config.json model_type with a causal LM class, "
+            "architectures *ForCausalLM or *LMHeadModel)",
+        ) from None
     model.config.use_cache = False
     return model.eval()
 
