@@ -12,6 +12,10 @@
 #     --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 # then, on the device (carry [".carry"]):
 #   source .carry/unpack.sh; bash scripts/device/export-cache.sh [MODEL ...]      # default: fixture gpt2-small
+# A call made from a helper's worktree receives the session's main checkout, not the worktree: put .carry (and this
+# script, until it is merged) in that checkout's git-ignored .carry/ and run it from there.
+# Size: Node.js (24 MB) + onnxruntime-node (13 MB) + the bundle + the checkout (29 MB) is ~66.6 of the 67.1 MB
+# (64 MiB) a call carries: nothing else fits beside them.
 # BENCH_MJS: the bundle (default .carry/export-cache.mjs); PAIRS: warm/given pairs per model (default 3).
 # Writes $OUT/export-cache-MODEL.json (bench/record.ts's record) as each model finishes, and $OUT/log.
 set -uo pipefail
