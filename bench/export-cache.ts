@@ -43,13 +43,18 @@ const recorder = startBenchRecord({
 });
 
 interface RunResults {
-  readonly export?: { readonly cache: string; readonly exportMs: number; readonly bytes: number };
+  readonly export?: {
+    readonly cache: string;
+    readonly exportMs: number;
+    readonly bytes: number;
+    readonly opset: number;
+    readonly exporter: string;
+    readonly versions: Readonly<Record<string, string>>;
+    readonly probeMaxAbsDiff: number | null;
+  };
 }
 
-function run(
-  config: string,
-  label: string,
-): { seconds: number; results: { export?: { cache: string; exportMs: number; bytes: number } } } {
+function run(config: string, label: string): { seconds: number; results: RunResults } {
   const out = path.join(work, `out-${label}`);
   const started = process.hrtime.bigint();
   const r = spawnSync(
@@ -80,6 +85,10 @@ const figures = {
   coldSeconds: cold.seconds,
   exportSeconds: cold.results.export.exportMs / 1000,
   exportBytes: cold.results.export.bytes,
+  exportOpset: cold.results.export.opset,
+  exporter: cold.results.export.exporter,
+  exportVersions: cold.results.export.versions,
+  exportProbeMaxAbsDiff: cold.results.export.probeMaxAbsDiff,
   warmSeconds: warm,
   givenSeconds: given,
   warmMedianSeconds: median(warm),
@@ -89,7 +98,8 @@ const figures = {
 console.log(
   `cold (export) ${figures.coldSeconds.toFixed(2)} s, of which the export ${figures.exportSeconds.toFixed(2)} s; ` +
     `warm (hit) ${figures.warmMedianSeconds.toFixed(2)} s; given ONNX ${figures.givenMedianSeconds.toFixed(2)} s; ` +
-    `hit overhead ${figures.hitOverheadSeconds.toFixed(2)} s (target ≤ 1 s)`,
+    `hit overhead ${figures.hitOverheadSeconds.toFixed(2)} s (target ≤ 1 s); ` +
+    `export ${(figures.exportBytes / 1e6).toFixed(1)} MB, opset ${figures.exportOpset}, ${figures.exporter}`,
 );
 recorder.write(figures);
 console.log(`written: ${recorder.file}`);
