@@ -20105,15 +20105,34 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     toleranceAbs: external_exports.number().nonnegative().optional(),
     probe: external_exports.object({ batch: external_exports.int().min(1), seqLen: external_exports.int().min(1), inputIds: tokenIds })
   }),
+  /**
+   * What a TensorRT engine key needs before anything is built (no `open` before it): the worker Python's TensorRT
+   * version and the compute capability of GPU deviceId. An `unavailable` error when either is missing.
+   */
+  external_exports.object({ type: external_exports.literal("probe"), id: external_exports.int(), engine: external_exports.literal("tensorrt"), deviceId: external_exports.int().min(0) }),
   /** Build a serialized TensorRT engine from an ONNX file with one optimization profile (no `open` before it). */
   external_exports.object({
     type: external_exports.literal("build"),
     id: external_exports.int(),
     onnxPath: external_exports.string(),
+    /** The engine file to write (in the artifact store's temporary folder); an int8 calibration cache beside it. */
     outPath: external_exports.string(),
     precision: external_exports.enum(TENSORRT_PRECISIONS),
+    /**
+     * How the precision is reached (artifacts/tensorrt-engine.ts precisionPath): decided by the runner, as part of
+     * the engine key; the worker refuses a path its TensorRT cannot take.
+     */
+    precisionPath: external_exports.string().min(1),
     /** Per input name (input_ids, attention_mask). */
     profiles: external_exports.record(external_exports.string(), optimizationProfileSchema),
+    /** The GPU the engine is built on (and tuned for): the backend's device_id. */
+    deviceId: external_exports.int().min(0),
+    /** Builder settings, part of the engine key. */
+    builder: external_exports.object({
+      workspaceBytes: external_exports.int().positive(),
+      /** int8 on TensorRT 10: how many opt-shaped batches of calibrationTokens the calibrator reads. */
+      calibrationBatches: external_exports.int().min(1).optional()
+    }),
     /** int8 on TensorRT 10: the evaluation tokens the entropy calibrator reads. */
     calibrationTokens: tokenIds.optional()
   })
@@ -20204,6 +20223,14 @@ var replySchema = external_exports.discriminatedUnion("type", [
     probeMaxAbsDiff: external_exports.number().nonnegative(),
     /** probeMaxAbsDiff over the largest |PyTorch logit| of the probe. */
     probeMaxRelDiff: external_exports.number().nonnegative()
+  }),
+  external_exports.object({
+    type: external_exports.literal("probed"),
+    id: external_exports.int(),
+    tensorrtVersion: external_exports.string().min(1),
+    /** "9.0" for an H100/H200, from nvidia-smi: an engine runs only on the compute capability it was built on. */
+    computeCapability: external_exports.string().regex(/^\d+\.\d+$/),
+    gpu: external_exports.string()
   }),
   external_exports.object({
     type: external_exports.literal("built"),
@@ -20655,6 +20682,7 @@ async function handle(request) {
       return { type: "closed", id: request.id };
     }
     case "export":
+    case "probe":
     case "build":
       return failed(`the ONNX Runtime worker in Node does not ${request.type}; the Python worker does`);
   }
