@@ -23,6 +23,11 @@ export const cellFingerprintSchema = z.object({
   provider: z.string(),
   /** ONNX Runtime in the Python worker (IO binding); absent for Node, as in results made before the key existed. */
   worker: z.literal('python').optional(),
+  /**
+   * tensorrt engines: the TensorRT version, precision path and profile the engine was built with (its kernels are
+   * chosen for them); absent for other engines.
+   */
+  tensorrtEngine: z.string().optional(),
   precision: z.string(),
   intraOpThreads: z.number(),
   interOpThreads: z.number(),
@@ -46,8 +51,19 @@ export function cellFingerprint(
     readonly warmup: number;
     readonly iterations: number;
     readonly timing: Timing;
+    /** The tensorrt backend's engine (artifacts/tensorrt-engine.ts). */
+    readonly engine?: {
+      readonly tensorrtVersion: string;
+      readonly precisionPath: string;
+      readonly profile: {
+        readonly min: readonly number[];
+        readonly opt: readonly number[];
+        readonly max: readonly number[];
+      };
+    };
   },
 ): CellFingerprint {
+  const engine = cell.engine;
   const fields = {
     cpuModel: env.cpuModel,
     cpuCount: env.cpuCount,
@@ -59,6 +75,11 @@ export function cellFingerprint(
     provider: spec.provider ?? '',
     // Only when it is not node, so that results measured before the key existed keep their fingerprint.
     ...(spec.worker === 'python' ? { worker: spec.worker } : {}),
+    ...(engine
+      ? {
+          tensorrtEngine: `TensorRT ${engine.tensorrtVersion} ${engine.precisionPath} profile ${engine.profile.min.join('x')}/${engine.profile.opt.join('x')}/${engine.profile.max.join('x')}`,
+        }
+      : {}),
     precision: spec.precision,
     intraOpThreads: spec.intraOpThreads,
     interOpThreads: spec.interOpThreads,

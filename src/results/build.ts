@@ -47,6 +47,7 @@ export interface BuildInput {
 export function buildResults(input: BuildInput): MeasuredResults {
   const { config, measurement } = input;
   const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
+  const engines = new Map((input.engines ?? []).map((e) => [e.backend, e]));
   const runsByCell = new Map<string, RunRecord[]>();
   for (const run of measurement.runs) {
     const key = `${run.backend}\u0000${run.scenario}`;
@@ -78,6 +79,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
           warmup: config.warmup,
           iterations: config.iterations,
           timing: isSameRun(config) ? 'paired' : 'plain',
+          ...(engines.has(spec.name) ? { engine: engines.get(spec.name)! } : {}),
         }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(

@@ -154,6 +154,14 @@ describe('TensorRT engines through the artifact store', () => {
       t.dir,
       `backends: [tensorrt-fp16]\n${MATRIX.replace('batch: 2, seq_len: 32', 'batch: 4, seq_len: 32')}`,
     );
+    // The engine's TensorRT, path and profile are part of each cell's fingerprint: a baseline measured with another
+    // engine setup is not compared as if it were the same setup.
+    expect(first.results.cells.find((c) => c.backend === 'tensorrt-fp16')?.fingerprint.tensorrtEngine).toBe(
+      'TensorRT 10.13.3.9 tensorrt10-builder-flag-fp16 profile 1x16/2x32/2x128',
+    );
+    expect(
+      first.results.cells.find((c) => c.backend === 'onnxruntime-cpu')?.fingerprint.tensorrtEngine,
+    ).toBeUndefined();
     const fourth = await t.run('out4', {}, wider);
     expect(fourth.results.engines![0]).toMatchObject({ cache: 'built', profile: { opt: [4, 32], max: [4, 128] } });
     expect(fourth.results.engines![0]!.key).not.toBe(engines[0]!.key);
