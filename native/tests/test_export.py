@@ -307,6 +307,10 @@ def stand_in_tensorrt(tmp_path: Path, version: str, smi: str | None) -> dict[str
         ("10.13.3.9", "echo 'No devices were found' >&2; exit 6", "No devices were found"),
         ("10.13.3.9", "echo '[N/A], NVIDIA H200'", "no compute capability for GPU 0"),
         ("8.6.1", "echo '9.0, NVIDIA H200'", "TensorRT 8.6.1 for"),
+        # Two GPUs of one model: nvidia-smi's order does not matter.
+        ("10.13.3.9", "printf '9.0, NVIDIA H200\\n9.0, NVIDIA H200\\n'", {"computeCapability": "9.0"}),
+        # Two models: only CUDA knows which one device 0 is; torch here sees no GPU.
+        ("10.13.3.9", "printf '9.0, NVIDIA H200\\n8.9, NVIDIA L4\\n'", "no CUDA device 0: torch sees 0"),
     ],
 )
 def test_the_probe_reads_tensorrt_and_the_gpu(
@@ -361,3 +365,58 @@ def test_a_bad_build_request_is_refused_before_tensorrt_is_needed(
     reply, _ = worker.ask(build_request(tmp_path, **changes))
     assert reply["kind"] == "failed"
     assert expected in reply["message"]
+
+
+class _Enum:
+    """Stand-ins for the few TensorRT enums check_typed_precision compares (identity is all it uses)."""
+
+    class DataType:
+        FLOAT, HALF, BF16, INT8, FP8 = "float", "half", "bf16", "int8", "fp8"
+
+    class LayerType:
+        QUANTIZE, MATRIX_MULTIPLY = "quantize", "matmul"
+
+
+def network_of(*layers: tuple[str, str]) -> Any:
+    """A network of (layer type, output dtype) layers, shaped like TensorRT's INetworkDefinition for the reads made."""
+    from types import SimpleNamespace
+
+    made = [
+        SimpleNamespace(type=kind, num_outputs=1, get_output=lambda _j, d=dtype: SimpleNamespace(dtype=d))
+        for kind, dtype in layers
+    ]
+    return SimpleNamespace(num_layers=len(made), get_layer=lambda i: made[i])
+
+
+FP32_NET = (("matmul", "float"),)
+FP16_NET = (("matmul", "half"),)
+INT8_NET = (("quantize", "int8"), ("matmul", "float"))
+FP8_NET = (("quantize", "fp8"), ("matmul", "half"))
+
+
+@pytest.mark.parametrize(
+    ("precision", "layers", "refused"),
+    [
+        ("fp32", FP32_NET, None),
+        ("fp16", FP16_NET, None),
+        ("int8", INT8_NET, None),
+        ("fp16", FP32_NET, "the graph is fp32"),
+        ("fp32", FP16_NET, "the graph is fp16"),
+        ("fp32", INT8_NET, "the graph is int8"),
+        ("int8", FP32_NET, "int8 only from explicit int8 Q/DQ"),
+        ("int8", FP8_NET, "the graph is quantized (not int8)"),
+    ],
+)
+def test_tensorrt11_builds_only_the_precision_the_file_holds(
+    precision: str, layers: tuple[tuple[str, str], ...], refused: str | None
+) -> None:
+    from tr118_native.worker.errors import WorkerError
+    from tr118_native.worker.trt_engine import check_typed_precision
+
+    if refused is None:
+        check_typed_precision(_Enum, network_of(*layers), precision, Path("m.onnx"))
+        return
+    with pytest.raises(WorkerError) as caught:
+        check_typed_precision(_Enum, network_of(*layers), precision, Path("m.onnx"))
+    assert refused in caught.value.message
+    assert caught.value.message.startswith("m.onnx: ")

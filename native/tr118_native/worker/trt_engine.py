@@ -77,21 +77,28 @@ def expected_path(version: str, precision: str) -> str | None:
 
 
 def compute_capability(device_id: int) -> tuple[str, str]:
-    """(compute capability, name) of GPU device_id from nvidia-smi: importing torch for it would cost seconds on every
-    cache hit."""
-    command = ["nvidia-smi", "--query-gpu=compute_cap,name", "--format=csv,noheader", "-i", str(device_id)]
+    """(compute capability, name) of CUDA device device_id. From nvidia-smi, not torch (importing torch would cost
+    every cache hit seconds); but nvidia-smi numbers GPUs by PCI bus while CUDA orders them fastest first and through
+    CUDA_VISIBLE_DEVICES, so nvidia-smi answers only when every GPU is the same model; otherwise torch is asked."""
+    command = ["nvidia-smi", "--query-gpu=compute_cap,name", "--format=csv,noheader"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise WorkerError("unavailable", f"no NVIDIA GPU: {' '.join(command)} did not run ({error})") from None
-    line = done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
-    cap, _, name = (part.strip() for part in line.partition(","))
-    if done.returncode != 0 or not re.fullmatch(r"\d+\.\d+", cap):
+    rows = [tuple(part.strip() for part in line.partition(",")[::2]) for line in done.stdout.strip().splitlines()]
+    if done.returncode != 0 or not rows or not all(re.fullmatch(r"\d+\.\d+", cap) for cap, _ in rows):
         said = (done.stderr or done.stdout).strip()[:300]
         raise WorkerError(
             "unavailable", f"no compute capability for GPU {device_id} from nvidia-smi (exit {done.returncode}): {said}"
         )
-    return cap, name
+    if len(set(rows)) == 1:
+        return rows[0]
+    import torch  # several GPU models: only CUDA knows which one device_id is
+
+    if device_id >= torch.cuda.device_count():
+        raise WorkerError("unavailable", f"no CUDA device {device_id}: torch sees {torch.cuda.device_count()}")
+    props = torch.cuda.get_device_properties(device_id)
+    return f"{props.major}.{props.minor}", str(props.name)
 
 
 # What building and running an engine imports besides tensorrt (the CUDA events and buffers are torch's).
@@ -178,9 +185,15 @@ def build_engine(plan: BuildPlan) -> Built:
         raise WorkerError("failed", f"{plan.onnx_path}: TensorRT's ONNX parser refused it: {errors}")
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, plan.workspace_bytes)
+    if plan.precision == "fp32":
+        # TF32 is on by default: an "fp32" engine would run its matrix products at 10-bit mantissas.
+        config.clear_flag(trt.BuilderFlag.TF32)
     profile = builder.create_optimization_profile()
     for name, (mn, opt, mx) in plan.profiles.items():
-        profile.set_shape(name, mn, opt, mx)
+        try:
+            profile.set_shape(name, mn, opt, mx)
+        except RuntimeError as error:
+            raise WorkerError("failed", f"{plan.onnx_path}: TensorRT refused the profile of {name}: {error}") from None
     config.add_optimization_profile(profile)
 
     calibrator = None
@@ -191,12 +204,17 @@ def build_engine(plan: BuildPlan) -> Built:
     elif plan.precision == "int8":
         config.set_flag(trt.BuilderFlag.INT8)
         opt_shape = plan.profiles[INPUT_NAMES[0]][1]
+        id_types = {trt.DataType.INT64: torch.int64, trt.DataType.INT32: torch.int32}
+        inputs = [network.get_input(i) for i in range(network.num_inputs)]
+        if any(t.dtype not in id_types for t in inputs):
+            raise WorkerError("failed", f"{plan.onnx_path}: int8 calibration feeds int32/int64 token ids only")
         calibrator = make_calibrator(
             trt,
             torch,
             plan.calibration_tokens or [],
             plan.calibration_batches or 1,
             opt_shape,
+            {t.name: id_types[t.dtype] for t in inputs},
             plan.out_path.with_suffix(".calib"),
         )
         config.int8_calibrator = calibrator
@@ -217,29 +235,49 @@ def build_engine(plan: BuildPlan) -> Built:
 
 
 def check_typed_precision(trt: Any, network: Any, precision: str, onnx_path: Path) -> None:
-    """Strongly typed: the file's types are the engine's; refuse a precision the file does not hold."""
-    kinds = {network.get_layer(i).type for i in range(network.num_layers)}
-    dtypes = {
-        network.get_layer(i).get_output(j).dtype
-        for i in range(network.num_layers)
-        for j in range(network.get_layer(i).num_outputs)
+    """Strongly typed: the file's types are the engine's; refuse a precision the file does not hold, both ways (an
+    fp16 or quantized file is not an fp32 engine)."""
+    layers = [network.get_layer(i) for i in range(network.num_layers)]
+    dtypes = {layer.get_output(j).dtype for layer in layers for j in range(layer.num_outputs)}
+    quantized = {
+        layer.get_output(0).dtype for layer in layers if layer.type == trt.LayerType.QUANTIZE and layer.num_outputs
     }
-    if precision == "int8" and trt.LayerType.QUANTIZE not in kinds:
-        raise WorkerError(
-            "failed",
-            f"{onnx_path}: no QuantizeLinear/DequantizeLinear nodes; TensorRT ≥ 11 builds int8 only from explicit "
-            "Q/DQ (quantize the ONNX file first, e.g. with NVIDIA Model Optimizer), or use TensorRT 10",
-        )
-    if precision == "fp16" and trt.DataType.HALF not in dtypes:
-        raise WorkerError(
-            "failed",
-            f"{onnx_path}: an fp32 graph; TensorRT ≥ 11 keeps the file's types, so fp16 needs an fp16 ONNX file "
-            "(or TensorRT 10)",
-        )
+    held = (
+        "int8"
+        if trt.DataType.INT8 in quantized
+        else "quantized (not int8)"
+        if quantized
+        else "fp16"
+        if trt.DataType.HALF in dtypes
+        else "bf16"
+        if trt.DataType.BF16 in dtypes
+        else "fp32"
+    )
+    if held == precision:
+        return
+    how = {
+        "int8": "int8 only from explicit int8 Q/DQ nodes (quantize the ONNX file first, e.g. with NVIDIA Model "
+        "Optimizer)",
+        "fp16": "fp16 from an fp16 ONNX file",
+        "fp32": "fp32 from an fp32 ONNX file",
+    }[precision]
+    raise WorkerError(
+        "failed",
+        f"{onnx_path}: the graph is {held}; TensorRT ≥ 11 keeps the file's types and builds {how}, or use TensorRT 10",
+    )
 
 
-def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], batches: int, shape: Shape, cache_path: Path) -> Any:
-    """IInt8EntropyCalibrator2 over opt-shaped batches cut from the evaluation tokens (TensorRT 10 only)."""
+def make_calibrator(
+    trt: Any,
+    torch: Any,
+    tokens: Sequence[int],
+    batches: int,
+    shape: Shape,
+    dtypes: dict[str, Any],
+    cache_path: Path,
+) -> Any:
+    """IInt8EntropyCalibrator2 over opt-shaped batches cut from the evaluation tokens (TensorRT 10 only). Buffers in
+    the network's input types (an int32_inputs export takes int32): TensorRT reads the pointers without a check."""
     batch, seq = shape
     per_batch = batch * seq
     count = min(batches, len(tokens) // per_batch)
@@ -251,8 +289,8 @@ def make_calibrator(trt: Any, torch: Any, tokens: Sequence[int], batches: int, s
         def __init__(self) -> None:
             trt.IInt8EntropyCalibrator2.__init__(self)
             self.next = 0
-            self.ids = torch.empty((batch, seq), dtype=torch.int64, device="cuda")
-            self.mask = torch.ones((batch, seq), dtype=torch.int64, device="cuda")
+            self.ids = torch.empty((batch, seq), dtype=dtypes["input_ids"], device="cuda")
+            self.mask = torch.ones((batch, seq), dtype=dtypes.get("attention_mask", torch.int64), device="cuda")
 
         def get_batch_size(self) -> int:
             return batch
@@ -362,6 +400,9 @@ class TrtModel:
         self.dtypes = {n: self.torch_dtype(self.engine.get_tensor_dtype(n)) for n in names}
         self.config = _Config(int(self.engine.get_tensor_shape(OUTPUT_NAME)[-1]))
         self.buffers: dict[tuple[str, tuple[int, ...]], Any] = {}
+        # enqueueV3 on the default stream synchronizes the device after every pass (NvInferRuntime.h): every pass,
+        # timed or not, runs on this stream instead (`with torch.cuda.stream(model.stream)`).
+        self.stream = torch.cuda.Stream(self.device)
 
     def torch_dtype(self, dtype: Any) -> Any:
         trt, torch = self.trt, self.torch
@@ -381,18 +422,29 @@ class TrtModel:
         for name in self.inputs:
             tensor = feeds[name].to(self.dtypes[name]).contiguous()
             feeds[name] = tensor  # kept alive until the pass is enqueued
-            self.context.set_input_shape(name, tuple(tensor.shape))
-            self.context.set_tensor_address(name, tensor.data_ptr())
+            if not self.context.set_input_shape(name, tuple(tensor.shape)):
+                raise WorkerError(
+                    "failed",
+                    f"TensorRT refused input shape {tuple(tensor.shape)} for {name}: outside the engine's profile "
+                    f"{self.profile_range(name)}",
+                )
+            if not self.context.set_tensor_address(name, tensor.data_ptr()):
+                raise WorkerError("failed", f"TensorRT refused the device address of {name}")
         shape = tuple(self.context.get_tensor_shape(OUTPUT_NAME))
         out = self.buffers.get((OUTPUT_NAME, shape))
         if out is None:
             out = self.torch.empty(shape, dtype=self.dtypes[OUTPUT_NAME], device=self.device)
             self.buffers[(OUTPUT_NAME, shape)] = out
-        self.context.set_tensor_address(OUTPUT_NAME, out.data_ptr())
+        if not self.context.set_tensor_address(OUTPUT_NAME, out.data_ptr()):
+            raise WorkerError("failed", f"TensorRT refused the device address of {OUTPUT_NAME}")
         stream = self.torch.cuda.current_stream(self.device)
         if not self.context.execute_async_v3(stream.cuda_stream):
             raise WorkerError("failed", f"TensorRT execute_async_v3 failed for input shape {tuple(ids.shape)}")
         return out
+
+    def profile_range(self, name: str) -> str:
+        mn, opt, mx = self.engine.get_tensor_profile_shape(name, 0)
+        return f"min {tuple(mn)}, opt {tuple(opt)}, max {tuple(mx)}"
 
     def sync(self) -> None:
         self.torch.cuda.synchronize(self.device)
@@ -453,7 +505,8 @@ class TrtEngine:
         torch = self.torch
         ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len)
         mask = torch.tensor(request["attentionMask"], dtype=torch.int64).reshape(batch, seq_len)
-        timed = time_passes(torch, [self.model], ids, mask, int(request["warmup"]), int(request["iterations"]))[0]
+        with torch.cuda.stream(self.model.stream):  # the events are recorded on the stream the passes run on
+            timed = time_passes(torch, [self.model], ids, mask, int(request["warmup"]), int(request["iterations"]))[0]
         return {
             "latenciesMs": timed.device_ms,
             "endToEndLatenciesMs": timed.end_to_end_ms,
@@ -472,18 +525,19 @@ class TrtEngine:
         tokens = np.asarray(request["tokens"], dtype=np.int64)
         windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
         nll_sum, scored = 0.0, 0
-        for w in windows:
-            ids = torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
-            logits = model.forward(ids, torch.ones_like(ids))[0].float().cpu().numpy()
-            nll_sum += window_nll(logits, tokens, w)
-            scored += w.end - w.score_from
+        with torch.cuda.stream(model.stream):
+            for w in windows:
+                ids = torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
+                logits = model.forward(ids, torch.ones_like(ids))[0].float().cpu().numpy()
+                nll_sum += window_nll(logits, tokens, w)
+                scored += w.end - w.score_from
+        # No peakDeviceMiB: torch's allocator does not see TensorRT's own memory (weights, activations).
         return {
             "nllSum": nll_sum,
             "scoredTokens": scored,
             "windows": len(windows),
             "elapsedMs": (time.perf_counter() - started) * 1000,
             "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "peakDeviceMiB": torch.cuda.max_memory_allocated(model.device) / 2**20,
         }
 
     def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
@@ -491,6 +545,7 @@ class TrtEngine:
 
         torch, model = self.torch, self.model
         batch, seq_len = int(request["batch"]), int(request["seqLen"])
-        ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len).to(model.device)
-        logits = model.forward(ids, torch.ones_like(ids)).float().cpu().numpy()
+        with torch.cuda.stream(model.stream):
+            ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len).to(model.device)
+            logits = model.forward(ids, torch.ones_like(ids)).float().cpu().numpy()
         return list(logits.shape), np.ascontiguousarray(logits, dtype="<f4").tobytes()
