@@ -34,7 +34,8 @@ export function freshCheckout(dir: string): string {
   mkdirSync(checkout);
   for (const file of ['package.json', 'package-lock.json', 'action.yml', 'dist'])
     cpSync(path.join(ROOT, file), path.join(checkout, file), { recursive: true });
-  symlinkSync(path.join(ROOT, 'fixtures'), path.join(checkout, 'fixtures'));
+  // The native/ Python worker is committed too: the Action's PyTorch, ONNX Runtime GPU and TensorRT backends run it.
+  for (const folder of ['fixtures', 'native']) symlinkSync(path.join(ROOT, folder), path.join(checkout, folder));
   return checkout;
 }
 
