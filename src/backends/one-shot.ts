@@ -16,7 +16,8 @@ export type OneShotOutcome =
   | { readonly ok: true; readonly reply: WorkerReply }
   | { readonly ok: false; readonly reason: string; readonly kind?: 'unavailable' | 'degraded' | 'failed' | 'usage' };
 
-const STDERR_TAIL_BYTES = 4000;
+const STDERR_TAIL_BYTES = 1000;
+const TAIL_LINES = 4;
 
 export function oneShot(
   launch: WorkerLaunch,
@@ -30,7 +31,18 @@ export function oneShot(
     });
     let stderr = '';
     let settled = false;
-    const tail = (): string => (stderr.trim() ? `; worker stderr: …${stderr.trim().slice(-STDERR_TAIL_BYTES)}` : '');
+    // The last lines of the worker's log (a Python traceback ends with the exception), on one line: the reason
+    // becomes one error line (exit 2) or one backend reason, never a wall of text.
+    const tail = (): string => {
+      const lines = stderr
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+      return lines.length > 0
+        ? `; worker stderr: …${lines.slice(-TAIL_LINES).join(' ⏎ ').slice(-STDERR_TAIL_BYTES)}`
+        : '';
+    };
     const finish = (outcome: OneShotOutcome): void => {
       if (settled) return;
       settled = true;

@@ -407,9 +407,14 @@ export function renderArtifacts(results: Results): string[] {
   const made = artifacts.filter((a) => a.cache === 'built');
   if (made.length === 0) {
     const saved = artifacts.reduce((sum, a) => sum + a.ms, 0);
-    const from = artifacts.some((a) => a.cache === 'restored')
-      ? 'the artifact cache (some from the Actions cache)'
-      : 'the local artifact cache';
+    const restored = artifacts.filter((a) => a.cache === 'restored').length;
+    const local = artifacts.length - restored;
+    const from =
+      restored === 0
+        ? 'the local artifact cache'
+        : local === 0
+          ? 'the Actions cache'
+          : `the local artifact cache (${local}) and the Actions cache (${restored})`;
     const nothing = [ex ? 'exported' : undefined, engines.length > 0 ? 'built' : undefined]
       .filter(Boolean)
       .join(' or ');

@@ -5,13 +5,14 @@
  * the report are the real ones. The real Python worker's side (no TensorRT here) is the last test.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FakeActionsCache } from '../helpers/actions-cache.js';
 import { PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX =
@@ -44,12 +45,14 @@ function setup(backends = '[onnxruntime-cpu, tensorrt-fp16, tensorrt-int8]') {
     out: string,
     env: Record<string, string> = {},
     configFile = config,
+    cache: { dir?: string; actions?: boolean } = {},
   ): Promise<PipelineResult & { warnings: string[] }> => {
     const warnings: string[] = [];
     const result = await runPipeline({
       config: loadConfigFile(configFile),
       outDir: path.join(dir, out),
-      cacheDir,
+      cacheDir: cache.dir ?? cacheDir,
+      actionsCache: cache.actions ?? false,
       warn: (m) => warnings.push(m),
       backendOptions: {
         nativeWorker: {
@@ -244,5 +247,50 @@ describe('TensorRT engines through the artifact store', () => {
       /tensorrt is not installed for .*pip install tensorrt-cu13==[\d.]+ /,
     );
     expect(r.results.engines).toBeUndefined();
+  }, 120_000);
+});
+
+describe('TensorRT engines in the Actions cache (cache: actions, against the stand-in cache service)', () => {
+  const actionsCache = new FakeActionsCache();
+  const CACHE_ENV = ['ACTIONS_CACHE_SERVICE_V2', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_TOKEN', 'RUNNER_TEMP'];
+  const saved: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    const url = await actionsCache.start();
+    for (const key of CACHE_ENV) saved[key] = process.env[key];
+    Object.assign(process.env, {
+      ACTIONS_CACHE_SERVICE_V2: 'true',
+      ACTIONS_RESULTS_URL: url,
+      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+      RUNNER_TEMP: tempDir(),
+    });
+  });
+  afterAll(async () => {
+    for (const key of CACHE_ENV) {
+      if (saved[key] === undefined) delete process.env[key];
+      else process.env[key] = saved[key];
+    }
+    await actionsCache.stop();
+  });
+
+  it('an engine built on one runner is restored on a runner with an empty local store, and not built again', async () => {
+    const t = setup('[tensorrt-fp16]');
+    // One cache folder path on both runners (the default on hosted runners: it is part of an entry's version).
+    const runnerCache = path.join(t.dir, 'runner-cache');
+    const built = await t.run('out1', {}, t.config, { dir: runnerCache, actions: true });
+    const engine = built.results.engines![0]!;
+    expect(engine.cache).toBe('built');
+    expect(actionsCache.calls).toContain(`FinalizeCacheEntryUpload tr118-artifact/tensorrt-engine/${engine.key}`);
+
+    writeFileSync(t.logFile, '');
+    rmSync(runnerCache, { recursive: true }); // the next runner's disk is new
+    const restored = await t.run('out2', {}, t.config, { dir: runnerCache, actions: true });
+    expect(restored.results.engines![0]).toMatchObject({ cache: 'restored', key: engine.key, buildMs: 4321 });
+    expect(t.seen().filter((s) => s.type === 'build')).toEqual([]);
+    expect(sha256(restored.results.engines![0]!.enginePath)).toBe(sha256(FIXTURE_MODEL));
+    expect(readFileSync(path.join(t.dir, 'out2', 'report.md'), 'utf8')).toContain(
+      'Every artifact hit the cache: nothing was built (1 from the Actions cache; saved 4.321 s).',
+    );
+    expect(actionsCache.calls.filter((c) => c.startsWith('INVALID'))).toEqual([]);
   }, 120_000);
 });
