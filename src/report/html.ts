@@ -10,6 +10,7 @@ import type { HistoryEntry } from '../results/history.js';
 import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
+import { artifactTables } from './artifacts.js';
 import { interval, num } from './format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
@@ -224,6 +225,19 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
     );
   }
 
+  const artifacts = artifactTables(results);
+  if (artifacts) {
+    out.push(
+      '<section>',
+      h(1, 'Artifacts (export and engines)'),
+      `<p>${e(artifacts.line)}</p>`,
+      ...artifacts.tables.flatMap((t) => [
+        `<p><strong>${e(t.title)}</strong>${t.note ? ` (${e(t.note)})` : ''}</p>`,
+        table(t.header, t.rows),
+      ]),
+      '</section>',
+    );
+  }
   const env = results.environment;
   out.push(
     '<section>',

@@ -5,6 +5,7 @@ import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
+import { artifactTables } from './artifacts.js';
 import { interval, num } from './format.js';
 import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
@@ -385,123 +386,18 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
   return out.join('\n');
 }
 
-/**
- * What this run built and what the artifact cache gave it: one line (every artifact hit, and the time that saved;
- * or what was made now), then the seed's "Export Overhead" and "TensorRT Build Overhead" tables. Empty when the run
- * made and used no artifact (model.onnx given, no tensorrt backend).
- */
+/** The artifact line and tables (report/artifacts.ts), as markdown. */
 export function renderArtifacts(results: Results): string[] {
-  const ex = results.export;
-  const engines = results.engines ?? [];
-  if (!ex && engines.length === 0) return [];
-  const out: string[] = [];
-  const artifacts = [
-    ...(ex ? [{ what: 'the ONNX export of model.hf', cache: ex.cache, ms: ex.exportMs, corrupt: ex.corrupt }] : []),
-    ...engines.map((e) => ({
-      what: `the TensorRT engine of ${e.backend}`,
-      cache: e.cache,
-      ms: e.buildMs,
-      corrupt: e.corrupt,
-    })),
-  ];
-  const made = artifacts.filter((a) => a.cache === 'built');
-  if (made.length === 0) {
-    const saved = artifacts.reduce((sum, a) => sum + a.ms, 0);
-    const restored = artifacts.filter((a) => a.cache === 'restored').length;
-    const local = artifacts.length - restored;
-    const from =
-      restored === 0
-        ? 'the local artifact cache'
-        : local === 0
-          ? 'the Actions cache'
-          : `the local artifact cache (${local}) and the Actions cache (${restored})`;
-    const nothing = [ex ? 'exported' : undefined, engines.length > 0 ? 'built' : undefined]
-      .filter(Boolean)
-      .join(' or ');
+  const artifacts = artifactTables(results);
+  if (!artifacts) return [];
+  const out = [escapeUntrusted(artifacts.line), ''];
+  for (const t of artifacts.tables) {
     out.push(
-      `Every artifact hit the cache: nothing was ${nothing} (${artifacts.length} from ${from}; saved ${num(saved / 1000)} s).`,
-    );
-  } else {
-    const said = made.map(
-      (a) =>
-        `${escapeUntrusted(a.what)}${a.corrupt ? ` (the cached one was unusable: ${escapeUntrusted(a.corrupt)})` : ''}`,
-    );
-    const hits = artifacts.length - made.length;
-    out.push(
-      `Made by this run (artifact cache miss): ${said.join('; ')}.${hits > 0 ? ` ${hits} other artifact${hits === 1 ? '' : 's'} hit the cache.` : ''}`,
-    );
-  }
-  out.push('');
-  if (ex) {
-    out.push(
-      '**ONNX export**',
+      `**${t.title}**${t.note ? ` (${escapeUntrusted(t.note)})` : ''}`,
       '',
-      markdownTable([
-        [
-          'Checkpoint',
-          'ONNX file',
-          'MB',
-          'opset',
-          'exporter',
-          'dynamic axes',
-          'export s',
-          'probe max abs Δ',
-          'cache',
-          'versions',
-        ],
-        [
-          escapeUntrusted(ex.checkpoint),
-          escapeUntrusted(ex.onnxPath),
-          num(ex.bytes / 1e6),
-          String(ex.opset),
-          escapeUntrusted(ex.exporter),
-          ex.dynamic ? 'batch, sequence' : 'none',
-          num(ex.exportMs / 1000),
-          ex.probeMaxAbsDiff === null ? '— (cached)' : ex.probeMaxAbsDiff.toExponential(2),
-          cacheCell(ex.cache, ex.exportMs),
-          escapeUntrusted(
-            Object.entries(ex.versions)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(', '),
-          ),
-        ],
-      ]),
-      '',
-    );
-  }
-  if (engines.length > 0) {
-    const shape = (s: readonly number[]): string => s.join('×');
-    out.push(
-      '**TensorRT engines** (one optimization profile each, batch×sequence, for input_ids and attention_mask)',
-      '',
-      markdownTable([
-        [
-          'Backend',
-          'precision path',
-          'engine MB',
-          'build s',
-          'profile min / opt / max',
-          'TensorRT',
-          'GPU (compute capability)',
-          'cache',
-        ],
-        ...engines.map((e) => [
-          escapeUntrusted(e.backend),
-          escapeUntrusted(e.precisionPath),
-          num(e.bytes / 1e6),
-          num(e.buildMs / 1000),
-          `${shape(e.profile.min)} / ${shape(e.profile.opt)} / ${shape(e.profile.max)}`,
-          escapeUntrusted(e.tensorrtVersion),
-          `${escapeUntrusted(e.gpu)} (${escapeUntrusted(e.computeCapability)})`,
-          cacheCell(e.cache, e.buildMs),
-        ]),
-      ]),
+      markdownTable([t.header, ...t.rows.map((row) => row.map((cell) => escapeUntrusted(cell)))]),
       '',
     );
   }
   return out;
-}
-
-function cacheCell(cache: 'hit' | 'restored' | 'built', ms: number): string {
-  return cache === 'built' ? 'miss' : `${cache} (saved ${num(ms / 1000)} s)`;
 }

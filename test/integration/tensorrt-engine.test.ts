@@ -129,6 +129,12 @@ describe('TensorRT engines through the artifact store', () => {
       'miss',
     ]);
     expect(readResultsFile(path.join(t.dir, 'out1', 'results.json')).engines).toHaveLength(2);
+    // report.html says the same, in its own section.
+    const html = readFileSync(path.join(t.dir, 'out1', 'report.html'), 'utf8');
+    expect(html).toContain('Artifacts (export and engines)</h2>');
+    expect(html).toContain(
+      '<td>tensorrt-int8</td><td>tensorrt10-builder-flag-int8-entropy-calibrated</td><td>7.773</td><td>4.321</td>',
+    );
 
     // Second run: both hit; the worker is asked for the probe only, never to build.
     writeFileSync(t.logFile, '');
