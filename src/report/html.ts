@@ -10,7 +10,7 @@ import type { HistoryEntry } from '../results/history.js';
 import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
-import { artifactTables } from './artifacts.js';
+import { artifactTables } from './artifact-tables.js';
 import { interval, num } from './format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';

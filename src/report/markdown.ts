@@ -5,7 +5,7 @@ import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
-import { artifactTables } from './artifacts.js';
+import { artifactTables } from './artifact-tables.js';
 import { interval, num } from './format.js';
 import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
@@ -386,7 +386,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
   return out.join('\n');
 }
 
-/** The artifact line and tables (report/artifacts.ts), as markdown. */
+/** The artifact line and tables (report/artifact-tables.ts), as markdown. */
 export function renderArtifacts(results: Results): string[] {
   const artifacts = artifactTables(results);
   if (!artifacts) return [];
