@@ -15,7 +15,6 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import numpy as np
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import pass_order, ran_reply
 from tr118_native.worker.placement import placement_json
-from tr118_native.worker.windows import plan_windows, window_nll
+from tr118_native.worker.windows import score_windows
 
 # The execution providers asked of ONNX Runtime, in order. CPU fallback is allowed on purpose: ONNX Runtime's CUDA
 # provider places shape computations (Shape, Gather on int64, Concat, …) on the CPU itself, and a session with
@@ -496,24 +495,8 @@ class OrtEngine:
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         """Windows as windows.py plans them; each window's logits come to the host outside any timed pass, and only
         one window's are alive at a time."""
-        started = time.perf_counter()
         model = self.model(request.get("model"))
-        tokens = np.asarray(request["tokens"], dtype=np.int64)
-        windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
-        nll_sum, scored = 0.0, 0
-        for w in windows:
-            ids = tokens[w.start : w.end].reshape(1, -1)
-            logits = model.host_logits(ids, np.ones_like(ids))
-            nll_sum += window_nll(logits[0], tokens, w)
-            scored += w.end - w.score_from
-            del logits
-        return {
-            "nllSum": nll_sum,
-            "scoredTokens": scored,
-            "windows": len(windows),
-            "elapsedMs": (time.perf_counter() - started) * 1000,
-            "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
+        return score_windows(request, lambda ids: model.host_logits(ids[None, :], np.ones((1, len(ids)), np.int64))[0])
 
     def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
         batch, seq_len = int(request["batch"]), int(request["seqLen"])

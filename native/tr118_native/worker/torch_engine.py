@@ -6,7 +6,6 @@ gets an `unavailable` reply with the install line instead of a crash.
 
 from __future__ import annotations
 
-import resource
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +17,7 @@ import numpy as np
 
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import pass_order, ran_reply
-from tr118_native.worker.windows import plan_windows, window_nll
+from tr118_native.worker.windows import score_windows
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
 
@@ -237,24 +236,14 @@ class TorchEngine:
         return ran_reply(models, timed, self.candidate, paired is not None, [batch, seq_len, vocab])
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
-        started = time.perf_counter()
         model = self.model(request.get("model"))
-        tokens = np.asarray(request["tokens"], dtype=np.int64)
-        windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
-        nll_sum, scored = 0.0, 0
-        for w in windows:
-            ids = self.torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
-            logits = model.forward(ids, self.torch.ones_like(ids))[0].float().cpu().numpy()
-            nll_sum += window_nll(logits, tokens, w)
-            scored += w.end - w.score_from
-            del logits  # one window's logits alive at a time
-        reply: dict[str, Any] = {
-            "nllSum": nll_sum,
-            "scoredTokens": scored,
-            "windows": len(windows),
-            "elapsedMs": (time.perf_counter() - started) * 1000,
-            "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
+        torch = self.torch
+
+        def window_logits(ids: Any) -> Any:
+            on_device = torch.from_numpy(ids)[None, :].to(model.device)
+            return model.forward(on_device, torch.ones_like(on_device))[0].float().cpu().numpy()
+
+        reply = score_windows(request, window_logits)
         if model.device.type == "cuda":
             reply["peakDeviceMiB"] = self.torch.cuda.max_memory_allocated(model.device) / 2**20
         return reply

@@ -514,31 +514,17 @@ class TrtEngine:
         }
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
-        import resource
+        from tr118_native.worker.windows import score_windows
 
-        import numpy as np
-
-        from tr118_native.worker.windows import plan_windows, window_nll
-
-        started = time.perf_counter()
         torch, model = self.torch, self.model
-        tokens = np.asarray(request["tokens"], dtype=np.int64)
-        windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
-        nll_sum, scored = 0.0, 0
+
+        def window_logits(ids: Any) -> Any:
+            on_device = torch.from_numpy(ids)[None, :].to(model.device)
+            return model.forward(on_device, torch.ones_like(on_device))[0].float().cpu().numpy()
+
         with torch.cuda.stream(model.stream):
-            for w in windows:
-                ids = torch.from_numpy(tokens[w.start : w.end])[None, :].to(model.device)
-                logits = model.forward(ids, torch.ones_like(ids))[0].float().cpu().numpy()
-                nll_sum += window_nll(logits, tokens, w)
-                scored += w.end - w.score_from
-        # No peakDeviceMiB: torch's allocator does not see TensorRT's own memory (weights, activations).
-        return {
-            "nllSum": nll_sum,
-            "scoredTokens": scored,
-            "windows": len(windows),
-            "elapsedMs": (time.perf_counter() - started) * 1000,
-            "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
+            # No peakDeviceMiB: torch's allocator does not see TensorRT's own memory (weights, activations).
+            return score_windows(request, window_logits)
 
     def logits(self, request: dict[str, Any]) -> tuple[list[int], bytes]:
         import numpy as np

@@ -5,7 +5,11 @@ The window plan must be the TypeScript one to the token: test/integration/pytorc
 
 from __future__ import annotations
 
+import resource
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,3 +51,27 @@ def window_nll(logits: npt.NDArray[np.floating], tokens: npt.NDArray[np.int64], 
     peak = rows.max(axis=-1, keepdims=True)
     log_z = np.log(np.exp(rows - peak).sum(axis=-1)) + peak[:, 0]
     return float((log_z - rows[np.arange(len(targets)), targets]).sum())
+
+
+def score_windows(
+    request: dict[str, Any], window_logits: Callable[[npt.NDArray[np.int64]], npt.NDArray[np.floating]]
+) -> dict[str, Any]:
+    """The `perplexity` reply of every engine: windows as plan_windows cuts the request's tokens, each window's ids
+    [end - start] given to `window_logits`, which returns that window's logits [end - start, vocab] on the host;
+    only one window's logits are alive at a time, and none of this is inside a timed pass."""
+    started = time.perf_counter()
+    tokens = np.asarray(request["tokens"], dtype=np.int64)
+    windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
+    nll_sum, scored = 0.0, 0
+    for w in windows:
+        logits = window_logits(tokens[w.start : w.end])
+        nll_sum += window_nll(logits, tokens, w)
+        scored += w.end - w.score_from
+        del logits
+    return {
+        "nllSum": nll_sum,
+        "scoredTokens": scored,
+        "windows": len(windows),
+        "elapsedMs": (time.perf_counter() - started) * 1000,
+        "peakRssMiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
