@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actionsArtifactCacheKey, actionsArtifactStore } from '../../src/artifacts/actions-store.js';
 import { ArtifactStore, type Producer } from '../../src/artifacts/store.js';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
-import { FakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache.js';
 import { ROOT, tempDir } from '../helpers/fixture.js';
 import { runProcess } from '../helpers/run.js';
 
@@ -138,28 +138,8 @@ describe('tr118 cache ls|verify|prune', () => {
 });
 
 describe('cache: actions (the artifact store against the stand-in cache service)', () => {
-  const actionsCache = new FakeActionsCache();
-  const saved: Record<string, string | undefined> = {};
-  const CACHE_ENV = ['ACTIONS_CACHE_SERVICE_V2', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_TOKEN', 'RUNNER_TEMP'];
-  let url = '';
-
-  beforeAll(async () => {
-    url = await actionsCache.start();
-    for (const key of CACHE_ENV) saved[key] = process.env[key];
-    Object.assign(process.env, {
-      ACTIONS_CACHE_SERVICE_V2: 'true',
-      ACTIONS_RESULTS_URL: url,
-      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-      RUNNER_TEMP: tempDir(),
-    });
-  });
-  afterAll(async () => {
-    for (const key of CACHE_ENV) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-    await actionsCache.stop();
-  });
+  const fake = useFakeActionsCache();
+  const actionsCache = fake.cache;
 
   it('a build is saved; a runner with an empty local store restores it and starts no build', async () => {
     const root = tempDir();
@@ -202,7 +182,7 @@ describe('cache: actions (the artifact store against the stand-in cache service)
       expect(warnings.length).toBeGreaterThanOrEqual(1);
       expect(warnings.join('\n')).toMatch(/not in the Actions cache|not read|not saved/);
     } finally {
-      process.env.ACTIONS_RESULTS_URL = url;
+      process.env.ACTIONS_RESULTS_URL = fake.url();
     }
   }, 60_000);
 

@@ -7,12 +7,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
-import { FakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache.js';
 import { PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX =
@@ -257,27 +257,7 @@ describe('TensorRT engines through the artifact store', () => {
 });
 
 describe('TensorRT engines in the Actions cache (cache: actions, against the stand-in cache service)', () => {
-  const actionsCache = new FakeActionsCache();
-  const CACHE_ENV = ['ACTIONS_CACHE_SERVICE_V2', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_TOKEN', 'RUNNER_TEMP'];
-  const saved: Record<string, string | undefined> = {};
-
-  beforeAll(async () => {
-    const url = await actionsCache.start();
-    for (const key of CACHE_ENV) saved[key] = process.env[key];
-    Object.assign(process.env, {
-      ACTIONS_CACHE_SERVICE_V2: 'true',
-      ACTIONS_RESULTS_URL: url,
-      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-      RUNNER_TEMP: tempDir(),
-    });
-  });
-  afterAll(async () => {
-    for (const key of CACHE_ENV) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-    await actionsCache.stop();
-  });
+  const actionsCache = useFakeActionsCache().cache;
 
   it('an engine built on one runner is restored on a runner with an empty local store, and not built again', async () => {
     const t = setup('[tensorrt-fp16]');

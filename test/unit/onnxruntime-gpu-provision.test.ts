@@ -13,7 +13,7 @@ import {
   type ProvisionOrtGpuOptions,
 } from '../../src/provision/onnxruntime-gpu.js';
 import type { OrtGpuPins } from '../../src/provision/pins.js';
-import { FakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache.js';
 import { tempDir } from '../helpers/fixture.js';
 import {
   CP312_X64,
@@ -359,27 +359,7 @@ describe('the CUDA 12 NuGet route', () => {
 });
 
 describe('cache: actions', () => {
-  const actionsCache = new FakeActionsCache();
-  const saved: Record<string, string | undefined> = {};
-  const CACHE_ENV = ['ACTIONS_CACHE_SERVICE_V2', 'ACTIONS_RESULTS_URL', 'ACTIONS_RUNTIME_TOKEN', 'RUNNER_TEMP'];
-
-  beforeAll(async () => {
-    const url = await actionsCache.start();
-    for (const key of CACHE_ENV) saved[key] = process.env[key];
-    Object.assign(process.env, {
-      ACTIONS_CACHE_SERVICE_V2: 'true',
-      ACTIONS_RESULTS_URL: url,
-      ACTIONS_RUNTIME_TOKEN: 'runtime-token',
-      RUNNER_TEMP: tempDir(),
-    });
-  });
-  afterAll(async () => {
-    for (const key of CACHE_ENV) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
-    await actionsCache.stop();
-  });
+  const actionsCache = useFakeActionsCache().cache;
 
   it('saves the unpacked entry, and a runner with an empty tool cache restores it without downloading', async () => {
     const s = setup();
