@@ -133,16 +133,13 @@ export interface PrepareEnginesOptions {
 
 /** A build that did not produce an engine: the backend is unavailable or degraded, the run goes on. */
 class EngineNotBuilt extends Error {
-  constructor(
-    readonly preparation: { readonly unavailable: string } | { readonly degraded: string },
-    message: string,
-  ) {
-    super(message);
+  readonly preparation: { readonly unavailable: string } | { readonly degraded: string };
+  /** kind: the worker's error kind; anything but unavailable makes the backend degraded. */
+  constructor(kind: string | undefined, reason: string) {
+    super(reason);
+    this.preparation = kind === 'unavailable' ? { unavailable: reason } : { degraded: reason };
   }
 }
-
-const notBuilt = (kind: string | undefined, reason: string): EngineNotBuilt =>
-  new EngineNotBuilt(kind === 'unavailable' ? { unavailable: reason } : { degraded: reason }, reason);
 
 interface Probed {
   readonly tensorrtVersion: string;
@@ -223,10 +220,7 @@ async function buildOrHit(
   const precision = spec.precision as TensorrtPrecision;
   const pathTaken = precisionPath(probed.tensorrtVersion, precision);
   if (pathTaken === undefined) {
-    throw new EngineNotBuilt(
-      { unavailable: `TensorRT ${probed.tensorrtVersion} is older than 10, which tr118 needs` },
-      'old TensorRT',
-    );
+    throw new EngineNotBuilt('unavailable', `TensorRT ${probed.tensorrtVersion} is older than 10, which tr118 needs`);
   }
   const calibrated = pathTaken === 'tensorrt10-builder-flag-int8-entropy-calibrated';
   const builder = {
@@ -235,10 +229,8 @@ async function buildOrHit(
   };
   if (calibrated && options.calibrationTokens.length < profile.opt[0] * profile.opt[1]) {
     throw new EngineNotBuilt(
-      {
-        degraded: `int8 calibration needs at least one ${profile.opt[0]}×${profile.opt[1]} batch of evaluation tokens (${profile.opt[0] * profile.opt[1]}); the run has ${options.calibrationTokens.length}`,
-      },
-      'too few calibration tokens',
+      'failed',
+      `int8 calibration needs at least one ${profile.opt[0]}×${profile.opt[1]} batch of evaluation tokens (${profile.opt[0] * profile.opt[1]}); the run has ${options.calibrationTokens.length}`,
     );
   }
   const onnxSha256 = await options.sha256Of(spec.modelPath);
@@ -274,17 +266,20 @@ async function buildOrHit(
       },
       options.buildTimeoutMs ?? 60 * 60_000,
     );
-    if (!outcome.ok) throw notBuilt(outcome.kind, `building the TensorRT engine failed: ${outcome.reason}`);
+    if (!outcome.ok) throw new EngineNotBuilt(outcome.kind, `building the TensorRT engine failed: ${outcome.reason}`);
     const reply = outcome.reply;
-    if (reply.type !== 'built') throw notBuilt('failed', `unexpected reply to build: ${reply.type}`);
+    if (reply.type !== 'built') throw new EngineNotBuilt('failed', `unexpected reply to build: ${reply.type}`);
     // The key was made from the probe: an engine built by another TensorRT, GPU or path must not be stored under it.
     const said = [reply.tensorrtVersion, reply.computeCapability, reply.precisionPath].join(' / ');
     const keyedOn = [probed.tensorrtVersion, probed.computeCapability, pathTaken].join(' / ');
     if (said !== keyedOn) {
-      throw notBuilt('failed', `the worker built with ${said}, but the engine key was made for ${keyedOn}`);
+      throw new EngineNotBuilt('failed', `the worker built with ${said}, but the engine key was made for ${keyedOn}`);
     }
     if (path.resolve(reply.file) !== path.resolve(tmpDir, ENGINE_FILE)) {
-      throw notBuilt('failed', `the worker wrote the engine to ${reply.file}, not ${path.join(tmpDir, ENGINE_FILE)}`);
+      throw new EngineNotBuilt(
+        'failed',
+        `the worker wrote the engine to ${reply.file}, not ${path.join(tmpDir, ENGINE_FILE)}`,
+      );
     }
     // The engine and, for int8 on TensorRT 10, the calibration cache written beside it.
     return { files: readdirSync(tmpDir).filter((name) => !name.endsWith('.partial')), buildMs: reply.buildMs };

@@ -83,31 +83,19 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   try {
     for (const spec of config.backends) {
       const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
-      if ('unavailable' in created) {
+      if (!('backend' in created)) {
+        // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
+        // whose build failed). Either way no worker starts and no figure exists.
+        const status = 'unavailable' in created ? 'unavailable' : 'degraded';
         emit(backendRecords, {
           kind: 'backend',
           backend: spec.name,
           side: 'candidate',
-          status: 'unavailable',
-          reason: created.unavailable,
+          status,
+          reason: 'unavailable' in created ? created.unavailable : created.degraded,
           at: now(),
         });
-        input.progress?.({ phase: 'open', backend: spec.name, status: 'unavailable' });
-        continue;
-      }
-      if ('degraded' in created) {
-        // Asked for, but what it runs could not be made (a TensorRT engine whose build failed): never a figure.
-        const record: BackendRecord = {
-          kind: 'backend',
-          backend: spec.name,
-          side: 'candidate',
-          status: 'degraded',
-          reason: created.degraded,
-          at: now(),
-        };
-        emit(backendRecords, record);
-        if (sameRun) emit(backendRecords, { ...record, side: 'base' });
-        input.progress?.({ phase: 'open', backend: spec.name, status: 'degraded' });
+        input.progress?.({ phase: 'open', backend: spec.name, status });
         continue;
       }
       started.push(created.backend);
