@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Integration tests start ONNX Runtime worker processes; a 2-core CI machine runs two files at a time.
     maxWorkers: 2,
+    // One temporary folder for the whole run, removed at its end (test/helpers/temp-root.ts).
+    globalSetup: ['test/helpers/temp-root.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // CI asks for a JSON report too, to print one plain "N passed, N failed" line at the end.
