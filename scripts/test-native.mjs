@@ -10,7 +10,16 @@ const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit' });
 
 if (!existsSync(python)) run('python3', ['-m', 'venv', '.venv']);
 if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== requirements) {
-  run(python, ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '-r', 'native/requirements-ci.txt']);
+  run(python, [
+    '-m',
+    'pip',
+    'install',
+    '-q',
+    '--disable-pip-version-check',
+    '--no-deps',
+    '-r',
+    'native/requirements-ci.txt',
+  ]);
   writeFileSync(stamp, requirements);
 }
 run(python, ['-m', 'pytest', '-q', 'native']);
