@@ -12,8 +12,9 @@ import path from 'node:path';
 
 export default function setup(): () => void {
   const root = mkdtempSync(path.join(os.tmpdir(), 'tr118-vitest-'));
-  // readable by all: some tests run the CLI as another user (nobody), which must reach its files under here
-  chmodSync(root, 0o755);
+  // /tmp's mode (everyone may write, only the owner may delete): some tests run the CLI as another user (nobody),
+  // which reaches its files under here and makes its own temporary files here too
+  chmodSync(root, 0o1777);
   process.env.TMPDIR = root;
   return () => {
     if (process.env.TR118_KEEP_TEMP) console.log(`temporary files kept in ${root} (TR118_KEEP_TEMP)`);
