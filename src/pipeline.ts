@@ -44,7 +44,7 @@ import { renderHtml } from './report/html.js';
 import { renderMarkdown } from './report/markdown.js';
 import { readChartLibrary } from './report/write-html.js';
 import { splitMeasurement } from './measure/pairing.js';
-import type { Measurement } from './measure/records.js';
+import type { Side } from './backends/types.js';
 import { buildResults } from './results/build.js';
 import { readHistory } from './results/history.js';
 import { claimOutDir } from './results/out-dir.js';
@@ -248,21 +248,28 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     ? await prepareEngines(config, {
         ...artifactMaker(options),
         sha256Of: async (file) =>
-          file === model.path ? model.sha256 : (backendModels.get(file)?.sha256 ?? (await sha256File(file))),
+          file === model.path
+            ? model.sha256
+            : file === baseModelFile?.path
+              ? baseModelFile.sha256
+              : (backendModels.get(file)?.sha256 ?? (await sha256File(file))),
         accuracyTokenCount: accuracyTokens?.length ?? 0,
         calibrationTokens: accuracyTokens ?? inputTokens,
-        sameRun: isSameRun(config),
+        baseModelPath: config.compare.baseModelPath,
         ...(options.log ? { log: options.log } : {}),
       })
     : undefined;
-  for (const [backend, prepared] of engines ?? []) {
-    if ('ready' in prepared) {
-      if (prepared.ready.corrupt)
-        note(`the cached TensorRT engine of ${backend} was unusable and was rebuilt: ${prepared.ready.corrupt}`);
-      options.log?.(describeEngine(prepared.ready));
+  // Every engine the run uses: the candidate's, and in same-run A/B the base model's beside it.
+  const engineRecords = [...(engines?.values() ?? [])].flatMap((p) =>
+    'ready' in p ? [p.ready, ...(p.base ? [p.base] : [])] : [],
+  );
+  for (const engine of engineRecords) {
+    if (engine.corrupt) {
+      const whose = engine.side === 'base' ? ' (base model)' : '';
+      note(`the cached TensorRT engine of ${engine.backend}${whose} was unusable and was rebuilt: ${engine.corrupt}`);
     }
+    options.log?.(describeEngine(engine));
   }
-  const engineRecords = [...(engines?.values() ?? [])].flatMap((p) => ('ready' in p ? [p.ready] : []));
 
   // From here on this run owns the folder: locked, and the previous run's files gone (results/out-dir.ts).
   const claim = claimOutDir(options.outDir, RUN_FILES);
@@ -318,10 +325,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const environment = collectEnvironment();
     const git = collectGitState(options.cwd ?? process.cwd());
     const finishedAt = new Date();
-    const build = (part: Measurement, modelFile: ModelInfo): MeasuredResults =>
+    const build = (side: Side, modelFile: ModelInfo): MeasuredResults =>
       buildResults({
         config,
-        measurement: part,
+        side,
+        measurement: splitMeasurement(measurement, side),
         model: modelFile,
         backendModels: [...backendModels.values()],
         environment,
@@ -334,16 +342,13 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         export: exported,
         engines: engineRecords,
       });
-    const candidate = build(splitMeasurement(measurement, 'candidate'), { name: config.model.name, ...model });
+    const candidate = build('candidate', { name: config.model.name, ...model });
     // The same-run base model's own results, judged on their own (it has no base): kept in results.json.
     // The base's identity: its ONNX file, or (pytorch backends only) its checkpoint folder.
     const baseCheckpoint = config.compare.baseHfPath ? backendModels.get(config.compare.baseHfPath) : undefined;
     const baseFile = baseModelFile ?? baseCheckpoint;
     const baseLabel = path.basename(baseModel ?? config.compare.baseHfPath ?? '');
-    const base =
-      isSameRun(config) && baseFile
-        ? build(splitMeasurement(measurement, 'base'), { name: baseLabel, ...baseFile })
-        : undefined;
+    const base = isSameRun(config) && baseFile ? build('base', { name: baseLabel, ...baseFile }) : undefined;
     const sameRunBase = base ? withJudgement(base, judge(config, base, { kind: 'none' }), null) : null;
     const against: Against = base
       ? { kind: 'same-run', base, label: baseLabel }

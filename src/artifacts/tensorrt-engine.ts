@@ -16,6 +16,7 @@ import { planWindows } from '../accuracy/perplexity.js';
 import { oneShot } from '../backends/one-shot.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
 import type { BackendSpec, OptimizationProfile } from '../backends/protocol.js';
+import type { Side } from '../backends/types.js';
 import type { Config } from '../config/load.js';
 import { ARTIFACT_KIND, engineKey } from './keys.js';
 import type { ArtifactStore } from './store.js';
@@ -91,6 +92,8 @@ export function engineProfile(shapes: { timed: readonly Shape[]; other: readonly
 /** What results.json and the report say about one engine (the seed's "TensorRT Build Overhead" table + the cache). */
 export interface EngineRecord {
   readonly backend: string;
+  /** Whose ONNX file it was built from: the candidate's, or the base model's in same-run A/B (compare.base_model). */
+  readonly side: Side;
   readonly precision: TensorrtPrecision;
   readonly onnxPath: string;
   readonly onnxSha256: string;
@@ -111,9 +114,14 @@ export interface EngineRecord {
   readonly corrupt: string | null;
 }
 
-/** Per tensorrt backend: its engine, or why it cannot run here (unavailable) or could not be built (degraded). */
+/**
+ * Per tensorrt backend: its engine (and in same-run A/B the base model's, built the same way), or why it cannot run
+ * here (unavailable) or could not be built (degraded).
+ */
 export type EnginePreparation =
-  { readonly ready: EngineRecord } | { readonly unavailable: string } | { readonly degraded: string };
+  | { readonly ready: EngineRecord; readonly base?: EngineRecord }
+  | { readonly unavailable: string }
+  | { readonly degraded: string };
 
 export interface PrepareEnginesOptions {
   readonly store: ArtifactStore;
@@ -124,8 +132,11 @@ export interface PrepareEnginesOptions {
   /** The evaluated tokens (perplexity windows) and the int8 calibration data. */
   readonly accuracyTokenCount: number;
   readonly calibrationTokens: readonly number[];
-  /** Same-run A/B: the tensorrt backends do not support it. */
-  readonly sameRun: boolean;
+  /**
+   * Same-run A/B (compare.base_model): each backend also gets an engine of this ONNX file, same path, profile and
+   * builder settings, and its worker alternates the two engines' passes.
+   */
+  readonly baseModelPath?: string | undefined;
   readonly probeTimeoutMs?: number;
   readonly buildTimeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -173,16 +184,6 @@ export async function prepareEngines(
   const specs = config.backends.filter((b) => b.engine === 'tensorrt');
   const prepared = new Map<string, EnginePreparation>();
   if (specs.length === 0) return prepared;
-  if (options.sameRun) {
-    for (const spec of specs) {
-      prepared.set(spec.name, {
-        unavailable:
-          'same-run A/B (compare.base_model) is not supported for tensorrt backends: compare against a stored ' +
-          'baseline (compare.baseline) instead',
-      });
-    }
-    return prepared;
-  }
   const { launch } = options;
   if ('missing' in launch) {
     for (const spec of specs) prepared.set(spec.name, { unavailable: launch.missing });
@@ -201,7 +202,12 @@ export async function prepareEngines(
       continue;
     }
     try {
-      prepared.set(spec.name, { ready: await buildOrHit(spec, probed, profile, options) });
+      const ready = await buildOrHit(spec, spec.modelPath, 'candidate', probed, profile, options);
+      const base = options.baseModelPath;
+      prepared.set(
+        spec.name,
+        base ? { ready, base: await baseEngine(spec, base, probed, profile, options) } : { ready },
+      );
     } catch (error) {
       if (!(error instanceof EngineNotBuilt)) throw error;
       prepared.set(spec.name, error.preparation);
@@ -210,8 +216,29 @@ export async function prepareEngines(
   return prepared;
 }
 
+/**
+ * The base model's engine: a backend whose base cannot be built has no A/B to give (degraded, never half a pair);
+ * the reason says it was the base.
+ */
+async function baseEngine(
+  spec: BackendSpec,
+  onnxPath: string,
+  probed: Probed,
+  profile: OptimizationProfile,
+  options: PrepareEnginesOptions,
+): Promise<EngineRecord> {
+  try {
+    return await buildOrHit(spec, onnxPath, 'base', probed, profile, options);
+  } catch (error) {
+    if (!(error instanceof EngineNotBuilt)) throw error;
+    throw new EngineNotBuilt('failed', `the base model's engine (${onnxPath}): ${error.message}`);
+  }
+}
+
 async function buildOrHit(
   spec: BackendSpec,
+  onnxPath: string,
+  side: EngineRecord['side'],
   probed: Probed,
   profile: OptimizationProfile,
   options: PrepareEnginesOptions,
@@ -233,7 +260,7 @@ async function buildOrHit(
       `int8 calibration needs at least one ${profile.opt[0]}×${profile.opt[1]} batch of evaluation tokens (${profile.opt[0] * profile.opt[1]}); the run has ${options.calibrationTokens.length}`,
     );
   }
-  const onnxSha256 = await options.sha256Of(spec.modelPath);
+  const onnxSha256 = await options.sha256Of(onnxPath);
   const profiles = Object.fromEntries(ENGINE_INPUTS.map((input) => [input, profile]));
   const keyBuilder = {
     ...builder,
@@ -249,13 +276,13 @@ async function buildOrHit(
   });
   const obtained = await options.store.getOrBuild(ARTIFACT_KIND.tensorrtEngine, keyed, async (tmpDir) => {
     options.log?.(
-      `building the TensorRT engine of ${spec.name} (${pathTaken}, profile ${profile.min.join('×')} … ${profile.opt.join('×')} … ${profile.max.join('×')})`,
+      `building the TensorRT engine of ${spec.name}${side === 'base' ? ' for the base model' : ''} (${pathTaken}, profile ${profile.min.join('×')} … ${profile.opt.join('×')} … ${profile.max.join('×')})`,
     );
     const outcome = await oneShot(
       launch,
       {
         type: 'build',
-        onnxPath: spec.modelPath,
+        onnxPath,
         outPath: path.join(tmpDir, ENGINE_FILE),
         precision,
         precisionPath: pathTaken,
@@ -288,8 +315,9 @@ async function buildOrHit(
   if (!enginePath) throw new Error(`the cached engine ${obtained.entry.dir} has no ${ENGINE_FILE}`);
   return {
     backend: spec.name,
+    side,
     precision,
-    onnxPath: spec.modelPath,
+    onnxPath,
     onnxSha256,
     enginePath,
     cache: obtained.status,
@@ -311,5 +339,6 @@ export function describeEngine(record: EngineRecord): string {
   const seconds = (record.buildMs / 1000).toFixed(1);
   const how =
     record.cache === 'built' ? `built now in ${seconds} s` : `cache ${record.cache}: saved the ${seconds} s build`;
-  return `${record.backend}: TensorRT engine ${record.precisionPath} of ${path.basename(record.onnxPath)} (${how})`;
+  const whose = record.side === 'base' ? ' (base model)' : '';
+  return `${record.backend}: TensorRT engine ${record.precisionPath} of ${path.basename(record.onnxPath)}${whose} (${how})`;
 }

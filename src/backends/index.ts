@@ -76,10 +76,12 @@ export function createBackend(spec: BackendSpec, options: BackendFactoryOptions 
       }
       if (!('ready' in prepared)) return prepared;
       const engineSpec = { ...spec, modelPath: prepared.ready.enginePath };
-      if (options.nativeWorker) return { backend: new ProcessBackend(engineSpec, options.nativeWorker) };
+      // Same-run A/B: the base model's engine, opened beside the candidate's in the same worker.
+      const baseEngine = prepared.base?.enginePath;
+      if (options.nativeWorker) return { backend: new ProcessBackend(engineSpec, options.nativeWorker, baseEngine) };
       const python = findPython(env(options), options.pythonSearchFrom ?? process.cwd());
       if ('missing' in python) return { unavailable: python.missing };
-      return { backend: new ProcessBackend(engineSpec, pythonWorkerLaunch(python.command, env(options))) };
+      return { backend: new ProcessBackend(engineSpec, pythonWorkerLaunch(python.command, env(options)), baseEngine) };
     }
     case 'pytorch': {
       if (options.nativeWorker) {

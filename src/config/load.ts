@@ -578,7 +578,8 @@ function resolveConfig(
       'give either compare.base_hf (same-run A/B) or compare.baseline (a stored result), not both',
     );
   }
-  // Same-run A/B pairs every backend with its base: an ONNX file for onnxruntime, a checkpoint for pytorch.
+  // Same-run A/B pairs every backend with its base: an ONNX file for onnxruntime and tensorrt, a checkpoint for
+  // pytorch.
   const sameRun =
     overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined || raw.compare.base_hf !== undefined;
   if (sameRun) {
@@ -591,7 +592,9 @@ function resolveConfig(
         );
       }
     };
-    needs('onnxruntime', 'base_model', overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined);
+    const baseModel = overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined;
+    needs('onnxruntime', 'base_model', baseModel);
+    needs('tensorrt', 'base_model', baseModel); // the base model's engine is built from it
     needs('pytorch', 'base_hf', raw.compare.base_hf !== undefined);
   }
   if (acc.text !== undefined && acc.tokens !== undefined) {

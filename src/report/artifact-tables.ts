@@ -32,7 +32,7 @@ export function artifactTables(results: Results): ArtifactTables | null {
   const artifacts: { what: string; cache: Cache; ms: number; corrupt: string | null }[] = [
     ...(ex ? [{ what: 'the ONNX export of model.hf', cache: ex.cache, ms: ex.exportMs, corrupt: ex.corrupt }] : []),
     ...engines.map((e) => ({
-      what: `the TensorRT engine of ${e.backend}`,
+      what: `the TensorRT engine of ${e.backend}${e.side === 'base' ? ' for the base model' : ''}`,
       cache: e.cache,
       ms: e.buildMs,
       corrupt: e.corrupt,
@@ -109,7 +109,7 @@ export function artifactTables(results: Results): ArtifactTables | null {
         'cache',
       ],
       rows: engines.map((e) => [
-        e.backend,
+        e.side === 'base' ? `${e.backend} (base model)` : e.backend,
         e.precisionPath,
         num(e.bytes / 1e6),
         num(e.buildMs / 1000),

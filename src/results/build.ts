@@ -10,6 +10,7 @@ import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
 import { decideAccuracy } from '../gate/accuracy-gate.js';
 import { cellFingerprint } from '../gate/fingerprint.js';
+import type { Side } from '../backends/types.js';
 import type { Measurement, RunRecord } from '../measure/records.js';
 import { geomeanAcrossScenarios, summarizeCell } from '../stats/summary.js';
 import {
@@ -40,14 +41,20 @@ export interface BuildInput {
   readonly notes?: readonly string[];
   /** model.hf exported for this run (artifacts/onnx-export.ts). */
   readonly export?: ExportRecord | undefined;
-  /** The tensorrt backends' engines that were built or found in the cache (artifacts/tensorrt-engine.ts). */
+  /**
+   * The tensorrt backends' engines that were built or found in the cache (artifacts/tensorrt-engine.ts), both sides'
+   * in same-run A/B: all go into the build table; a cell's fingerprint takes its own side's.
+   */
   readonly engines?: readonly EngineRecord[] | undefined;
+  /** Whose results these are: the candidate's, or the same-run base model's. */
+  readonly side?: Side;
 }
 
 export function buildResults(input: BuildInput): MeasuredResults {
   const { config, measurement } = input;
   const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
-  const engines = new Map((input.engines ?? []).map((e) => [e.backend, e]));
+  const side = input.side ?? 'candidate';
+  const engines = new Map((input.engines ?? []).filter((e) => e.side === side).map((e) => [e.backend, e]));
   const runsByCell = new Map<string, RunRecord[]>();
   for (const run of measurement.runs) {
     const key = `${run.backend}\u0000${run.scenario}`;

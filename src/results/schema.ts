@@ -153,6 +153,8 @@ const runResultsShape = {
     .array(
       z.object({
         backend: z.string(),
+        /** Whose ONNX file the engine was built from: the candidate's, or the same-run base model's. */
+        side: z.enum(['candidate', 'base']),
         precision: z.enum(['fp32', 'fp16', 'int8']),
         onnxPath: z.string(),
         onnxSha256: z.string(),

@@ -7,6 +7,7 @@
 //   STANDIN_PROBE_ERROR    probe answers an error of this kind (unavailable | failed)
 //   STANDIN_BUILD_ERROR    build answers an error of this kind
 //   STANDIN_BUILT_VERSION  build says it built with this TensorRT (default: the probed one)
+//   STANDIN_BUILD_FAILS_FOR  build answers an error for this ONNX file only (a base model whose engine fails)
 // Every other request goes to the real ONNX Runtime worker in Node (src/backends/onnxruntime/worker.ts), with `open`
 // turned into an onnxruntime cpu open of the engine file.
 import { spawn } from 'node:child_process';
@@ -58,6 +59,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     });
     if (process.env.STANDIN_BUILD_ERROR) {
       error(id, process.env.STANDIN_BUILD_ERROR, `stand-in build: ${process.env.STANDIN_BUILD_ERROR}`);
+    } else if (process.env.STANDIN_BUILD_FAILS_FOR === message.onnxPath) {
+      error(id, 'failed', `stand-in build: failed for ${message.onnxPath}`);
     } else if (!existsSync(message.onnxPath)) {
       error(id, 'failed', `${message.onnxPath}: no such ONNX file`);
     } else {
@@ -76,7 +79,12 @@ for await (const line of createInterface({ input: process.stdin })) {
     }
   } else {
     if (type === 'open') {
-      log({ type, engine: message.backend.engine, modelPath: message.backend.modelPath });
+      log({
+        type,
+        engine: message.backend.engine,
+        modelPath: message.backend.modelPath,
+        baseModelPath: message.baseModelPath,
+      });
       message.backend = { ...message.backend, engine: 'onnxruntime', provider: 'cpu', worker: 'node' };
     } else {
       log({ type });

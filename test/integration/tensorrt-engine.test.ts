@@ -13,7 +13,7 @@ import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { useFakeActionsCache } from '../helpers/actions-cache.js';
-import { PYTHON_ENV } from '../helpers/python.js';
+import { perturbedFixture, PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX =
   'scenarios:\n  small: { batch: 1, seq_len: 16 }\n  wide: { batch: 2, seq_len: 32 }\n' +
@@ -23,6 +23,7 @@ interface Seen {
   readonly type: string;
   readonly pid: number;
   readonly modelPath?: string;
+  readonly baseModelPath?: string;
   readonly onnxPath?: string;
   readonly precisionPath?: string;
   readonly profiles?: Record<string, { min: number[]; opt: number[]; max: number[] }>;
@@ -228,17 +229,74 @@ describe('TensorRT engines through the artifact store', () => {
     expect(t.seen().find((s) => s.type === 'build')?.precisionPath).toBe('tensorrt11-strongly-typed-fp16');
   }, 120_000);
 
-  it('same-run A/B leaves tensorrt backends unavailable, saying what to use instead', async () => {
-    const t = setup('[onnxruntime-cpu, tensorrt-fp16]');
-    const config = readFileSync(t.config, 'utf8') + `compare:\n  base_model: ${FIXTURE_MODEL}\n`;
-    writeFileSync(t.config, config);
-    const r = await t.run('out');
-    expect(status(r, 'tensorrt-fp16')?.status).toBe('unavailable');
-    expect(status(r, 'tensorrt-fp16')?.reason).toMatch(
-      /same-run A\/B .* not supported for tensorrt backends: compare against a stored baseline/,
-    );
-    expect(t.seen().filter((s) => s.type === 'probe' || s.type === 'build')).toEqual([]);
-  }, 120_000);
+  describe("same-run A/B (compare.base_model): an engine of the base model too, opened beside the candidate's", () => {
+    // The base differs from the candidate in its weights, so its perplexity shows which engine a figure came from.
+    const withBase = (t: ReturnType<typeof setup>): string => {
+      const base = perturbedFixture(path.join(t.dir, 'base.onnx'), 0.03);
+      writeFileSync(t.config, readFileSync(t.config, 'utf8') + `compare:\n  base_model: ${base}\n`);
+      return base;
+    };
+
+    it('builds both engines, measures the pair from the stored files, compares them, and hits both next time', async () => {
+      const t = setup('[onnxruntime-cpu, tensorrt-fp16]');
+      const base = withBase(t);
+      const r = await t.run('out');
+      expect(status(r, 'tensorrt-fp16')?.status).toBe('ok');
+      const builds = t.seen().filter((s) => s.type === 'build');
+      expect(builds.map((b) => b.onnxPath).sort()).toEqual([FIXTURE_MODEL, base].sort());
+      expect(builds[0]!.profiles).toEqual(builds[1]!.profiles); // the same profile and path: a fair pair
+      expect(builds[0]!.precisionPath).toBe(builds[1]!.precisionPath);
+      const engines = r.results.engines!;
+      expect(engines.map((e) => [e.side, e.onnxPath, e.cache])).toEqual([
+        ['candidate', FIXTURE_MODEL, 'built'],
+        ['base', base, 'built'],
+      ]);
+      // The worker opened the stored candidate engine with the stored base engine beside it.
+      const open = t.seen().find((s) => s.type === 'open' && s.modelPath === engines[0]!.enginePath);
+      expect(open?.baseModelPath).toBe(engines[1]!.enginePath);
+      expect(sha256(engines[1]!.enginePath)).toBe(sha256(base));
+      // Each side's figures come from its own engine: the base side's perplexity is the base model's.
+      const baseRows = r.results.sameRunBase!.accuracy!.rows;
+      const basePpl = (name: string) => baseRows.find((x) => x.backend === name)!.perplexity!;
+      expect(Math.abs(basePpl('tensorrt-fp16') - basePpl('onnxruntime-cpu'))).toBeLessThan(1e-9);
+      expect(Math.abs(ppl(r, 'tensorrt-fp16') - ppl(r, 'onnxruntime-cpu'))).toBeLessThan(1e-9);
+      expect(Math.abs(basePpl('tensorrt-fp16') - ppl(r, 'tensorrt-fp16'))).toBeGreaterThan(1e-3);
+      // Paired cells, judged like every other backend's: a comparison per scenario, with a ratio.
+      expect(r.results.comparison?.mode).toBe('same-run');
+      const cells = r.results.comparison!.cells.filter((c) => c.backend === 'tensorrt-fp16');
+      expect(cells.map((c) => c.scenario)).toEqual(['small', 'wide']);
+      for (const cell of cells) expect(cell.ratio).toBeGreaterThan(0);
+      // Each side's cells carry their own engine in the fingerprint.
+      expect(r.results.cells.find((c) => c.backend === 'tensorrt-fp16')?.fingerprint.tensorrtEngine).toMatch(
+        /^TensorRT 10\.13\.3\.9 tensorrt10-builder-flag-fp16 profile /,
+      );
+      const report = readFileSync(r.files.report, 'utf8');
+      expect(report).toContain('the TensorRT engine of tensorrt-fp16 for the base model');
+      expect(report).toMatch(/\| tensorrt-fp16 \(base model\) \| tensorrt10-builder-flag-fp16 \|/);
+
+      writeFileSync(t.logFile, '');
+      const again = await t.run('out2');
+      expect(t.seen().filter((s) => s.type === 'build')).toEqual([]);
+      expect(again.results.engines!.map((e) => [e.side, e.cache])).toEqual([
+        ['candidate', 'hit'],
+        ['base', 'hit'],
+      ]);
+      expect(readFileSync(again.files.report, 'utf8')).toContain('Every artifact hit the cache: nothing was built (2 ');
+    }, 180_000);
+
+    it("a base model whose engine cannot be built: the backend is degraded, saying it was the base's", async () => {
+      const t = setup('[onnxruntime-cpu, tensorrt-fp16]');
+      const base = withBase(t);
+      const r = await t.run('out', { STANDIN_BUILD_FAILS_FOR: base });
+      expect(status(r, 'tensorrt-fp16')?.status).toBe('degraded');
+      expect(status(r, 'tensorrt-fp16')?.reason).toBe(
+        `the base model's engine (${base}): building the TensorRT engine failed: stand-in build: failed for ${base}`,
+      );
+      expect(r.results.cells.filter((c) => c.backend === 'tensorrt-fp16' && c.stats !== null)).toEqual([]);
+      expect(r.results.verdict.decision).not.toBe('pass');
+      expect(status(r, 'onnxruntime-cpu')?.status).toBe('ok');
+    }, 180_000);
+  });
 
   it('with the real Python worker and no TensorRT here: unavailable, naming the install line', async () => {
     const dir = tempDir();

@@ -536,6 +536,11 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     expect: ['compare.base_model', 'backend "onnxruntime-cpu" (engine onnxruntime) needs compare.base_model'],
   },
   {
+    name: 'same-run A/B with a tensorrt backend but only a base checkpoint (its base engine is built from an ONNX file)',
+    text: `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: hf').replace('- onnxruntime-cpu', '- tensorrt-fp16\n  - transformers-cpu')}compare: { base_hf: main-hf }\n`,
+    expect: ['compare.base_model', 'backend "tensorrt-fp16" (engine tensorrt) needs compare.base_model'],
+  },
+  {
     name: 'a base checkpoint and a stored baseline at once',
     text: `${GOOD}compare: { base_hf: main-hf, baseline: b.json }\n`,
     expect: ['compare.baseline', 'either compare.base_hf (same-run A/B) or compare.baseline'],

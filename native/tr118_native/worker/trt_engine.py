@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tr118_native.worker.errors import WorkerError
+from tr118_native.worker.pairing import pass_order, ran_reply
 
 TENSORRT_VERSION = "11.4.0.106"
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -403,9 +404,6 @@ class TrtModel:
         self.binding: tuple[Any, ...] = ()
         self.fed: dict[str, Any] = {}
         self.out: Any = None
-        # enqueueV3 on the default stream synchronizes the device after every pass (NvInferRuntime.h): every pass,
-        # timed or not, runs on this stream instead (`with torch.cuda.stream(model.stream)`).
-        self.stream = torch.cuda.Stream(self.device)
 
     def torch_dtype(self, dtype: Any) -> Any:
         trt, torch = self.trt, self.torch
@@ -464,7 +462,8 @@ class TrtModel:
 
 
 class TrtEngine:
-    """The engine behind an `open` of a `tensorrt` backend: `modelPath` is the serialized engine file."""
+    """The engine behind an `open` of a `tensorrt` backend: `modelPath` is the serialized engine file; in same-run
+    A/B `baseModelPath` is the base model's engine (built from compare.base_model with the same path and profile)."""
 
     def __init__(self, request: dict[str, Any]) -> None:
         started = time.perf_counter()
@@ -473,16 +472,43 @@ class TrtEngine:
         import torch
 
         self.torch = torch
-        if request.get("baseModelPath"):
-            raise WorkerError("failed", "same-run A/B is not supported for tensorrt backends yet", model="base")
         if not torch.cuda.is_available():
             raise WorkerError("unavailable", "no CUDA GPU visible to torch: TensorRT engines run on a GPU")
-        path = Path(str(backend.get("modelPath", "")))
-        if not path.is_file():
-            raise WorkerError("failed", f"{path}: no such TensorRT engine file")
         self.precision = str(backend.get("precision", "fp32"))
-        self.model = TrtModel(self.trt, torch, path, int(backend.get("deviceId", 0)))
+        device_id = int(backend.get("deviceId", 0))
+        # enqueueV3 on the default stream synchronizes the device after every pass (NvInferRuntime.h): every pass of
+        # both engines, timed or not, runs on this one stream instead (`with torch.cuda.stream(self.stream)`), where
+        # the CUDA events are recorded too.
+        self.stream = torch.cuda.Stream(torch.device("cuda", device_id))
+        base = request.get("baseModelPath")
+
+        def open_model(file: str) -> TrtModel:
+            path = Path(file)
+            if not path.is_file():
+                raise WorkerError("failed", f"{path}: no such TensorRT engine file")
+            return TrtModel(self.trt, torch, path, device_id)
+
+        def open_base() -> TrtModel | None:
+            if not base:
+                return None
+            try:
+                return open_model(str(base))
+            except WorkerError as error:
+                raise WorkerError(error.kind, f"base model engine {base}: {error.message}", model="base") from None
+
+        # The engine opened first is the one measured slightly slower in a paired run; the runner swaps halfway.
+        self.base = open_base() if request.get("baseFirst") else None
+        self.model = open_model(str(backend.get("modelPath", "")))
+        if base and self.base is None:
+            self.base = open_base()
         self.open_ms = (time.perf_counter() - started) * 1000
+
+    def pick(self, which: str | None) -> TrtModel:
+        if which == "base":
+            if self.base is None:
+                raise WorkerError("failed", "the base model's engine was not opened")
+            return self.base
+        return self.model
 
     def info(self) -> dict[str, Any]:
         torch, model = self.torch, self.model
@@ -512,30 +538,26 @@ class TrtEngine:
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         from tr118_native.worker.torch_engine import time_passes
 
-        if request.get("paired") is not None:
-            raise WorkerError("failed", "same-run A/B is not supported for tensorrt backends yet")
         batch, seq_len = int(request["batch"]), int(request["seqLen"])
         torch = self.torch
         ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len)
         mask = torch.tensor(request["attentionMask"], dtype=torch.int64).reshape(batch, seq_len)
-        with torch.cuda.stream(self.model.stream):  # the events are recorded on the stream the passes run on
-            timed = time_passes(torch, [self.model], ids, mask, int(request["warmup"]), int(request["iterations"]))[0]
-        return {
-            "latenciesMs": timed.device_ms,
-            "endToEndLatenciesMs": timed.end_to_end_ms,
-            "outputShape": [batch, seq_len, timed.vocab],
-        }
+        paired = request.get("paired")
+        models = pass_order(self.model, lambda: self.pick("base"), paired)
+        with torch.cuda.stream(self.stream):  # the events are recorded on the stream the passes run on
+            timed = time_passes(torch, models, ids, mask, int(request["warmup"]), int(request["iterations"]))
+        return ran_reply(models, timed, self.model, paired is not None, [batch, seq_len, timed[0].vocab])
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         from tr118_native.worker.windows import score_windows
 
-        torch, model = self.torch, self.model
+        torch, model = self.torch, self.pick(request.get("model"))
 
         def window_logits(ids: Any) -> Any:
             on_device = torch.from_numpy(ids)[None, :].to(model.device)
             return model.forward(on_device, torch.ones_like(on_device))[0].float().cpu().numpy()
 
-        with torch.cuda.stream(model.stream):
+        with torch.cuda.stream(self.stream):
             # No peakDeviceMiB: torch's allocator does not see TensorRT's own memory (weights, activations).
             return score_windows(request, window_logits)
 
@@ -544,7 +566,7 @@ class TrtEngine:
 
         torch, model = self.torch, self.model
         batch, seq_len = int(request["batch"]), int(request["seqLen"])
-        with torch.cuda.stream(model.stream):
+        with torch.cuda.stream(self.stream):
             ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len).to(model.device)
             logits = model.forward(ids, torch.ones_like(ids)).float().cpu().numpy()
         return list(logits.shape), np.ascontiguousarray(logits, dtype="<f4").tobytes()
