@@ -6,7 +6,7 @@
  * writes bench/results/accuracy-memory-<machine>.json (bench/record.ts); needs .venv with native/requirements-ci.txt,
  * as `npm test` makes it.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfigFile } from '../src/config/load.js';
@@ -37,6 +37,8 @@ const recorder = startBenchRecord({
 });
 const root = packageRoot();
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-memory-'));
+// Scratch only (figures go to bench/results/): removed however the script ends.
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 const model = path.join(dir, 'synthetic.onnx');
 runFixtureRole(root, 'synthetic', ['--out', model, '--vocab-size', String(VOCAB)], false);
 const random = seededRandom(SEED);

@@ -5,7 +5,7 @@
  * writes bench/results/default-matrix-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -20,6 +20,8 @@ const recorder = startBenchRecord({
   notes: flags.notes,
 });
 const out = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-'));
+// Scratch only (figures go to bench/results/): removed however the script ends.
+process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 const started = process.hrtime.bigint();
 const r = spawnSync(process.execPath, [path.join(packageRoot(), 'dist/cli.js'), 'run', '--quiet', '--out', out], {
   encoding: 'utf8',

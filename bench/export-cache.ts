@@ -8,7 +8,7 @@
  * bench/results/export-cache-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,6 +26,8 @@ const { values } = parseArgs({
   },
 });
 const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-export-'));
+// Scratch only (figures go to bench/results/): removed however the script ends.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const tokens = path.join(packageRoot(), 'fixtures/model/heldout.tokens.json');
 const body =
   `  context_tokens: 512\ninputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu]\n` +

@@ -17,7 +17,7 @@
  * every trial (a killed run keeps what it measured) and prints one line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,6 +53,8 @@ const extra = Number(values.extra);
 const trials = Number(values.trials);
 const deadline = Date.now() + Number(values.seconds) * 1000;
 const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-gate-'));
+// Scratch only (figures go to bench/results/): removed however the script ends.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const fixture = path.join(root, 'fixtures/model/model.onnx');
 const cli = path.join(root, 'dist/cli.js');
 
