@@ -13,7 +13,7 @@ import {
   type ExportRecord,
 } from './artifacts/onnx-export.js';
 import { describeEngine, prepareEngines } from './artifacts/tensorrt-engine.js';
-import { openArtifactStore, type ArtifactStore } from './artifacts/store.js';
+import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from './artifacts/store.js';
 import type { BackendFactoryOptions } from './backends/index.js';
 import type { WorkerLaunch } from './backends/process-backend.js';
 import { findPython, pythonWorkerLaunch } from './backends/pytorch/python.js';
@@ -32,12 +32,12 @@ import {
   resolveBackendModels,
   resolveBaseModelFile,
   resolveModelFile,
-  sha256File,
   type EvalTokens,
   type ModelFile,
 } from './model/source.js';
 import { defaultConfigPath, fixturePath } from './paths.js';
 import { resolveCheckpoints } from './model/checkpoint.js';
+import { digestMemo, sha256File, type Sha256Of } from './model/digest-memo.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderHtml } from './report/html.js';
@@ -88,6 +88,8 @@ export interface PipelineOptions {
   readonly cwd?: string;
   /** The artifact cache (exports): --cache-dir / the Action's cache-dir, else $TR118_CACHE_DIR or the user's cache. */
   readonly cacheDir?: string | undefined;
+  /** Files from this size up have their sha256 remembered by stat (model/digest-memo.ts; tests lower it). */
+  readonly digestMemoMinBytes?: number;
   /** cache: actions — exports are also kept in the GitHub Actions cache (a service failure is a warning). */
   readonly actionsCache?: boolean;
   /** Long work before the matrix (an export), in words. */
@@ -113,8 +115,26 @@ function artifactMaker(options: PipelineOptions): {
   return { store, launch: 'missing' in python ? python : pythonWorkerLaunch(python.command, env) };
 }
 
+/**
+ * The sha256 of the files the config names (checkpoints, ONNX files), remembered by stat beside the artifact cache,
+ * so an unchanged multi-GB checkpoint is not read again on every run (model/digest-memo.ts). Without a cache folder
+ * (no home) every file is hashed.
+ */
+function inputDigests(options: PipelineOptions): Sha256Of {
+  let root: string;
+  try {
+    root = options.cacheDir ?? defaultArtifactCacheDir(options.backendOptions?.env ?? process.env);
+  } catch {
+    return sha256File;
+  }
+  return digestMemo({
+    file: path.join(root, DIGEST_MEMO_FILE),
+    ...(options.digestMemoMinBytes !== undefined ? { minBytes: options.digestMemoMinBytes } : {}),
+  });
+}
+
 /** The export of model.hf through the artifact cache, with the Python the native workers use. */
-async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
+async function exportModel(options: PipelineOptions, sha256Of: Sha256Of): Promise<ExportRecord> {
   const { config } = options;
   const { store, launch } = artifactMaker(options);
   const at = `${config.locate(['model', 'hf'])}: model.hf`;
@@ -123,6 +143,7 @@ async function exportModel(options: PipelineOptions): Promise<ExportRecord> {
     store,
     launch,
     at,
+    sha256Of,
     ...(options.log ? { log: options.log } : {}),
   });
   if (record.corrupt) options.warn?.(`the cached ONNX export was unusable and was rebuilt: ${record.corrupt}`);
@@ -137,16 +158,21 @@ export interface PipelineResult {
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const startedAt = new Date();
+  const sha256Of = inputDigests(options);
   // model.hf → ONNX first (or a cache hit): everything after measures the exported file as model.onnx.
-  const exported = options.config.model.export ? await exportModel(options) : undefined;
+  const exported = options.config.model.export ? await exportModel(options, sha256Of) : undefined;
   const config = exported ? withExportedModel(options.config, exported.onnxPath) : options.config;
   const model = await resolveModelFile(
     config,
     options.modelFromFlag ?? false,
     exported ? { path: exported.onnxPath, sha256: exported.onnxSha256 } : undefined,
+    sha256Of,
   );
   // Checkpoints of the pytorch backends are other models of this run, beside other ONNX files.
-  const backendModels = new Map([...(await resolveBackendModels(config)), ...(await resolveCheckpoints(config))]);
+  const backendModels = new Map([
+    ...(await resolveBackendModels(config, sha256Of)),
+    ...(await resolveCheckpoints(config, sha256Of)),
+  ]);
   const notes: string[] = [];
   const note = (message: string): void => {
     notes.push(message);
@@ -205,7 +231,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   }
   // Checked (and hashed) before anything is measured; the hash goes into the base side's results.
   const baseModelFile = config.compare.baseModelPath
-    ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false)
+    ? await resolveBaseModelFile(config, options.baseModelFromFlag ?? false, sha256Of)
     : undefined;
   // The fixture's ids mean something to the fixture model only. Fed to another model because nobody chose other ids
   // (inputs.tokens not set, or the built-in default config with --model), that is said plainly; a user's config
@@ -252,7 +278,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
             ? model.sha256
             : file === baseModelFile?.path
               ? baseModelFile.sha256
-              : (backendModels.get(file)?.sha256 ?? (await sha256File(file))),
+              : (backendModels.get(file)?.sha256 ?? (await sha256Of(file))),
         accuracyTokenCount: accuracyTokens?.length ?? 0,
         calibrationTokens: accuracyTokens ?? inputTokens,
         baseModelPath: config.compare.baseModelPath,

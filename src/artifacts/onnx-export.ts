@@ -10,6 +10,7 @@ import type { Config } from '../config/load.js';
 import { EXPORT_PENDING } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { checkCheckpoint, checkpointFileDigests } from '../model/checkpoint.js';
+import type { Sha256Of } from '../model/digest-memo.js';
 import { oneShot } from '../backends/one-shot.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
 import { ARTIFACT_KIND, exportKey } from './keys.js';
@@ -119,6 +120,8 @@ export interface ExportOptions {
   readonly launch: WorkerLaunch;
   /** The config key (with its line) that errors about the checkpoint name. */
   readonly at: string;
+  /** The checkpoint files' sha256 (the pipeline remembers large ones by stat: model/digest-memo.ts). */
+  readonly sha256Of?: Sha256Of;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -129,7 +132,7 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
   if (!settings || !hf) throw new Error('exportCheckpoint: the config asks for no export');
   const files = checkCheckpoint(hf, options.at, config.model.trustPickle);
   const [digests, versions] = await Promise.all([
-    checkpointFileDigests(hf, files),
+    checkpointFileDigests(hf, files, options.sha256Of),
     pythonExportVersions(options.launch, options.at),
   ]);
   const keyed = exportKey({

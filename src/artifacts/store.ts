@@ -32,7 +32,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { describeError, formatKeyPath, UsageError } from '../errors.js';
-import { sha256File } from '../model/source.js';
+import { sha256File } from '../model/digest-memo.js';
 import { packageRoot } from '../paths.js';
 import { lockHolderAlive, makeWritableDir, readLockHolder } from '../results/out-dir.js';
 
@@ -45,6 +45,8 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
 
 export const KEY_FILE = 'key.json';
 export const LAST_USED_FILE = 'last-used';
+/** At the store's root: the input files' digests remembered by stat (model/digest-memo.ts); not an artifact. */
+export const DIGEST_MEMO_FILE = 'file-digests.json';
 const TMP_DIR = '.tmp';
 const LOCK_DIR = '.locks';
 /** A lock file with no holder in it yet is being written; one that stays empty this long was left by a crash. */

@@ -8,7 +8,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
-import { isGitLfsPointer, sha256File, type ModelFile } from './source.js';
+import { sha256File, type Sha256Of } from './digest-memo.js';
+import { isGitLfsPointer, type ModelFile } from './source.js';
 
 /** Model classes transformers' AutoModelForCausalLM loads: GPT2LMHeadModel, LlamaForCausalLM, … */
 const CAUSAL_LM = /(ForCausalLM|LMHeadModel)$/;
@@ -78,20 +79,28 @@ export interface CheckpointFileDigest {
  * Size and sha256 of each of `files` (names in `folder`, as checkCheckpoint returns them: config.json and the
  * weights), in the order given. The export key is made of these.
  */
-export async function checkpointFileDigests(folder: string, files: readonly string[]): Promise<CheckpointFileDigest[]> {
+export async function checkpointFileDigests(
+  folder: string,
+  files: readonly string[],
+  sha256Of: Sha256Of = sha256File,
+): Promise<CheckpointFileDigest[]> {
   const digests: CheckpointFileDigest[] = [];
   for (const name of files) {
     const file = path.join(folder, name);
-    digests.push({ path: name, bytes: statSync(file).size, sha256: await sha256File(file) });
+    digests.push({ path: name, bytes: statSync(file).size, sha256: await sha256Of(file) });
   }
   return digests;
 }
 
 /** sha256 over the names and contents of config.json and the weight files, in name order. */
-export async function checkpointDigest(folder: string, files: readonly string[]): Promise<ModelFile> {
+export async function checkpointDigest(
+  folder: string,
+  files: readonly string[],
+  sha256Of: Sha256Of = sha256File,
+): Promise<ModelFile> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for (const file of await checkpointFileDigests(folder, files)) {
+  for (const file of await checkpointFileDigests(folder, files, sha256Of)) {
     bytes += file.bytes;
     hash.update(`${file.path}\0${file.sha256}\n`);
   }
@@ -99,7 +108,10 @@ export async function checkpointDigest(folder: string, files: readonly string[])
 }
 
 /** Every checkpoint folder the config names, checked and hashed once each (keyed by folder). */
-export async function resolveCheckpoints(config: Config): Promise<Map<string, ModelFile>> {
+export async function resolveCheckpoints(
+  config: Config,
+  sha256Of: Sha256Of = sha256File,
+): Promise<Map<string, ModelFile>> {
   const named: { folder: string; keyPath: (string | number)[] }[] = [];
   config.backends.forEach((spec, i) => {
     if (spec.engine !== 'pytorch' || spec.checkpointPath === undefined) return;
@@ -116,7 +128,7 @@ export async function resolveCheckpoints(config: Config): Promise<Map<string, Mo
       `${config.locate(keyPath)}: ${formatKeyPath(keyPath)}`,
       config.model.trustPickle,
     );
-    checked.set(folder, await checkpointDigest(folder, files));
+    checked.set(folder, await checkpointDigest(folder, files, sha256Of));
   }
   return checked;
 }

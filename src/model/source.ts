@@ -1,20 +1,14 @@
 /** The model file and token files a config points at: existence, hashing, token id validation. */
-import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { byteTokens, hfTokens } from '../accuracy/tokenize.js';
 import { formatKeyPath, UsageError } from '../errors.js';
+import { sha256File, type Sha256Of } from './digest-memo.js';
 
 export interface ModelFile {
   readonly path: string;
   readonly bytes: number;
   readonly sha256: string;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Where a key's file is named: the config line, or the --model flag when that replaced it. */
@@ -72,10 +66,11 @@ export async function resolveModelFile(
   config: Config,
   modelFromFlag: boolean,
   known?: { readonly path: string; readonly sha256: string },
+  sha256Of: Sha256Of = sha256File,
 ): Promise<ModelFile> {
   const file = config.model.onnxPath;
   const bytes = checkModelFile(file, where(config, ['model', 'onnx'], modelFromFlag));
-  const sha256 = known?.path === file ? known.sha256 : await sha256File(file);
+  const sha256 = known?.path === file ? known.sha256 : await sha256Of(file);
   return { path: file, bytes, sha256 };
 }
 
@@ -85,19 +80,26 @@ export function baseModelWhere(config: Config, fromFlag: boolean): string {
 }
 
 /** The base model of a same-run A/B (compare.base_model or --base-model). */
-export async function resolveBaseModelFile(config: Config, fromFlag: boolean): Promise<ModelFile> {
+export async function resolveBaseModelFile(
+  config: Config,
+  fromFlag: boolean,
+  sha256Of: Sha256Of = sha256File,
+): Promise<ModelFile> {
   const file = config.compare.baseModelPath ?? '';
   const bytes = checkModelFile(file, baseModelWhere(config, fromFlag));
-  return { path: file, bytes, sha256: await sha256File(file) };
+  return { path: file, bytes, sha256: await sha256Of(file) };
 }
 
 /** A backend with its own `model` names a file that must exist too. */
-export async function resolveBackendModels(config: Config): Promise<Map<string, ModelFile>> {
+export async function resolveBackendModels(
+  config: Config,
+  sha256Of: Sha256Of = sha256File,
+): Promise<Map<string, ModelFile>> {
   const files = new Map<string, ModelFile>();
   for (const [i, spec] of config.backends.entries()) {
     if (spec.modelPath === config.model.onnxPath || files.has(spec.modelPath)) continue;
     const bytes = checkModelFile(spec.modelPath, `${config.locate(['backends', i, 'model'])}: backends[${i}].model`);
-    files.set(spec.modelPath, { path: spec.modelPath, bytes, sha256: await sha256File(spec.modelPath) });
+    files.set(spec.modelPath, { path: spec.modelPath, bytes, sha256: await sha256Of(spec.modelPath) });
   }
   return files;
 }
