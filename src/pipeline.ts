@@ -115,15 +115,21 @@ function artifactMaker(options: PipelineOptions): {
   return { store, launch: 'missing' in python ? python : pythonWorkerLaunch(python.command, env) };
 }
 
+/** TR118_DIGEST_MEMO=off: every input file is hashed on every run. */
+export const DIGEST_MEMO_ENV = 'TR118_DIGEST_MEMO';
+
 /**
  * The sha256 of the files the config names (checkpoints, ONNX files), remembered by stat beside the artifact cache,
  * so an unchanged multi-GB checkpoint is not read again on every run (model/digest-memo.ts). Without a cache folder
  * (no home) every file is hashed.
  */
 function inputDigests(options: PipelineOptions): Sha256Of {
+  const env = options.backendOptions?.env ?? process.env;
+  // Off for a filesystem whose inode or ctime cannot be trusted (some network mounts), and for measuring the memo.
+  if (env[DIGEST_MEMO_ENV] === 'off') return sha256File;
   let root: string;
   try {
-    root = options.cacheDir ?? defaultArtifactCacheDir(options.backendOptions?.env ?? process.env);
+    root = options.cacheDir ?? defaultArtifactCacheDir(env);
   } catch {
     return sha256File;
   }

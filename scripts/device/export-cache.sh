@@ -16,7 +16,8 @@
 # script, until it is merged) in that checkout's git-ignored .carry/ and run it from there.
 # Size: Node.js (24 MB) + onnxruntime-node (13 MB) + the bundle + the checkout (29 MB) is ~66.6 of the 67.1 MB
 # (64 MiB) a call carries: nothing else fits beside them.
-# BENCH_MJS: the bundle (default .carry/export-cache.mjs); PAIRS: warm/given pairs per model (default 3).
+# BENCH_MJS: the bundle (default .carry/export-cache.mjs); PAIRS: warm/given pairs per model (default 3);
+# TR118_DIGEST_MEMO=off: every run hashes its input files (the memo's effect, measured against a run with it on).
 # Writes $OUT/export-cache-MODEL.json (bench/record.ts's record) as each model finishes, and $OUT/log.
 set -uo pipefail
 repo=$(pwd)
@@ -45,7 +46,7 @@ for m in "${models[@]}"; do
   esac
   echo "== bench:export $m"
   node "$bench" "${args[@]}" --pairs "${PAIRS:-3}" --out "$out/export-cache-$m.json" \
-    --notes "device run: scripts/device/export-cache.sh $m; $gpu; TR118_PYTHON=$TR118_PYTHON" || status=$?
+    --notes "device run: scripts/device/export-cache.sh $m; $gpu; TR118_PYTHON=$TR118_PYTHON; TR118_DIGEST_MEMO=${TR118_DIGEST_MEMO:-on}" || status=$?
 done
 rm -rf "$work"
 exit "$status"

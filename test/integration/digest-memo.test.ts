@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DIGEST_MEMO_FILE } from '../../src/artifacts/store.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { sha256File } from '../../src/model/digest-memo.js';
-import { runPipeline } from '../../src/pipeline.js';
+import { DIGEST_MEMO_ENV, runPipeline } from '../../src/pipeline.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, tempDir } from '../helpers/fixture.js';
 
 const PLANTED = 'f'.repeat(64);
@@ -44,5 +44,19 @@ describe('tr118 run remembers input digests by stat, beside the artifact cache',
     // Any write changes ctime: the file is read again and the memo corrected.
     writeFileSync(model, readFileSync(FIXTURE_MODEL));
     expect((await run('out4')).results.model.sha256).toBe(first.results.model.sha256);
+    // TR118_DIGEST_MEMO=off: the memo is neither read nor written.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await run('out5');
+    const remembered = JSON.parse(readFileSync(memoFile, 'utf8')) as typeof memo;
+    remembered.entries[model]!.sha256 = PLANTED;
+    writeFileSync(memoFile, JSON.stringify(remembered));
+    const off = await runPipeline({
+      config: loadConfigFile(config),
+      outDir: path.join(dir, 'out6'),
+      cacheDir,
+      digestMemoMinBytes: 1,
+      backendOptions: { env: { ...process.env, [DIGEST_MEMO_ENV]: 'off' } },
+    });
+    expect(off.results.model.sha256).toBe(first.results.model.sha256);
   }, 120_000);
 });
