@@ -16,6 +16,7 @@ if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== requirements) {
     'install',
     '-q',
     '--disable-pip-version-check',
+    '--no-cache-dir',
     '--no-deps',
     '-r',
     'native/requirements-ci.txt',
