@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import pass_order, ran_reply
+from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.placement import placement_json
 from tr118_native.worker.windows import score_windows
 
@@ -403,9 +403,7 @@ class OrtEngine:
         base = request.get("baseModelPath")
         paired = bool(base)
 
-        def open_base() -> OrtModel | None:
-            if not base:
-                return None
+        def open_base() -> OrtModel:
             try:
                 return OrtModel(self.ort, self.spec, Path(base), paired)
             except WorkerError as error:
@@ -413,11 +411,11 @@ class OrtEngine:
                     error.kind, f"base model {base}: {error.message}", model="base", key_path=error.key_path
                 ) from None
 
-        # The session opened first is the one measured slightly slower in a paired run; the runner swaps halfway.
-        self.base = open_base() if request.get("baseFirst") else None
-        self.candidate = OrtModel(self.ort, self.spec, self.spec.model_path, paired)
-        if base and self.base is None:
-            self.base = open_base()
+        self.candidate, self.base = open_pair(
+            lambda: OrtModel(self.ort, self.spec, self.spec.model_path, paired),
+            open_base if base else None,
+            bool(request.get("baseFirst")),
+        )
 
     def check_build(self) -> None:
         """A CPU build of onnxruntime has no CUDA provider at all: say which build this is and what to install."""
@@ -475,11 +473,7 @@ class OrtEngine:
         return info
 
     def model(self, which: str | None) -> OrtModel:
-        if which == "base":
-            if self.base is None:
-                raise WorkerError("failed", "the base model was not opened")
-            return self.base
-        return self.candidate
+        return pick(self.candidate, self.base, which, "the base model")
 
     def run(self, request: dict[str, Any]) -> dict[str, Any]:
         batch, seq_len = int(request["batch"]), int(request["seqLen"])

@@ -6,12 +6,37 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from tr118_native.worker.errors import WorkerError
+
 M = TypeVar("M")
 
 
 class TimedPasses(Protocol):
     device_ms: list[float]
     end_to_end_ms: list[float] | None
+
+
+def open_pair(
+    open_candidate: Callable[[], M], open_base: Callable[[], M] | None, base_first: bool
+) -> tuple[M, M | None]:
+    """The candidate and, in same-run A/B (`open_base` given), the base, opened in the order asked: the model opened
+    first is measured slightly slower in a paired run, so the runner swaps the order halfway."""
+    if open_base is None:
+        return open_candidate(), None
+    if base_first:
+        base = open_base()
+        return open_candidate(), base
+    candidate = open_candidate()
+    return candidate, open_base()
+
+
+def pick(candidate: M, base: M | None, which: str | None, what: str) -> M:
+    """The model a request names (`model: "base"`, else the candidate); `what` names the base in the error."""
+    if which != "base":
+        return candidate
+    if base is None:
+        raise WorkerError("failed", f"{what} was not opened")
+    return base
 
 
 def pass_order(candidate: M, base: Callable[[], M], paired: str | None) -> list[M]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import pass_order, ran_reply
+from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
@@ -142,9 +142,7 @@ class TorchEngine:
             self.torch.set_num_interop_threads(self.spec.inter_op_threads)
         base = request.get("baseModelPath")
 
-        def load_base() -> TorchModel | None:
-            if not base:
-                return None
+        def load_base() -> TorchModel:
             try:
                 return TorchModel(self.torch, self.spec, Path(base))
             except WorkerError as error:
@@ -154,11 +152,11 @@ class TorchEngine:
                     "failed", f"base checkpoint {base}: {type(error).__name__}: {error}", model="base"
                 ) from None
 
-        # The model loaded first is the one measured slightly slower in a paired run; the runner swaps halfway.
-        self.base = load_base() if request.get("baseFirst") else None
-        self.candidate = TorchModel(self.torch, self.spec, self.spec.checkpoint)
-        if base and self.base is None:
-            self.base = load_base()
+        self.candidate, self.base = open_pair(
+            lambda: TorchModel(self.torch, self.spec, self.spec.checkpoint),
+            load_base if base else None,
+            bool(request.get("baseFirst")),
+        )
         self.open_ms = (time.perf_counter() - started) * 1000
 
     def check_device(self) -> None:
@@ -212,11 +210,7 @@ class TorchEngine:
         return info
 
     def model(self, which: str | None) -> TorchModel:
-        if which == "base":
-            if self.base is None:
-                raise WorkerError("failed", "the base checkpoint was not opened")
-            return self.base
-        return self.candidate
+        return pick(self.candidate, self.base, which, "the base checkpoint")
 
     def tensors(self, batch: int, seq_len: int, ids: Sequence[int], mask: Sequence[int]) -> tuple[Any, Any]:
         """int64 [batch, seq_len] host tensors, built before any timer starts."""

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import pass_order, ran_reply
+from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
 
 TENSORRT_VERSION = "11.4.0.106"
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -488,27 +488,21 @@ class TrtEngine:
                 raise WorkerError("failed", f"{path}: no such TensorRT engine file")
             return TrtModel(self.trt, torch, path, device_id)
 
-        def open_base() -> TrtModel | None:
-            if not base:
-                return None
+        def open_base() -> TrtModel:
             try:
                 return open_model(str(base))
             except WorkerError as error:
                 raise WorkerError(error.kind, f"base model engine {base}: {error.message}", model="base") from None
 
-        # The engine opened first is the one measured slightly slower in a paired run; the runner swaps halfway.
-        self.base = open_base() if request.get("baseFirst") else None
-        self.model = open_model(str(backend.get("modelPath", "")))
-        if base and self.base is None:
-            self.base = open_base()
+        self.model, self.base = open_pair(
+            lambda: open_model(str(backend.get("modelPath", ""))),
+            open_base if base else None,
+            bool(request.get("baseFirst")),
+        )
         self.open_ms = (time.perf_counter() - started) * 1000
 
-    def pick(self, which: str | None) -> TrtModel:
-        if which == "base":
-            if self.base is None:
-                raise WorkerError("failed", "the base model's engine was not opened")
-            return self.base
-        return self.model
+    def side_model(self, which: str | None) -> TrtModel:
+        return pick(self.model, self.base, which, "the base model's engine")
 
     def info(self) -> dict[str, Any]:
         torch, model = self.torch, self.model
@@ -543,7 +537,7 @@ class TrtEngine:
         ids = torch.tensor(request["inputIds"], dtype=torch.int64).reshape(batch, seq_len)
         mask = torch.tensor(request["attentionMask"], dtype=torch.int64).reshape(batch, seq_len)
         paired = request.get("paired")
-        models = pass_order(self.model, lambda: self.pick("base"), paired)
+        models = pass_order(self.model, lambda: self.side_model("base"), paired)
         with torch.cuda.stream(self.stream):  # the events are recorded on the stream the passes run on
             timed = time_passes(torch, models, ids, mask, int(request["warmup"]), int(request["iterations"]))
         return ran_reply(models, timed, self.model, paired is not None, [batch, seq_len, timed[0].vocab])
@@ -551,7 +545,7 @@ class TrtEngine:
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
         from tr118_native.worker.windows import score_windows
 
-        torch, model = self.torch, self.pick(request.get("model"))
+        torch, model = self.torch, self.side_model(request.get("model"))
 
         def window_logits(ids: Any) -> Any:
             on_device = torch.from_numpy(ids)[None, :].to(model.device)
