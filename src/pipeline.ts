@@ -5,6 +5,7 @@
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { actionsArtifactStore } from './artifacts/actions-store.js';
+import { clockFromEnv, type Clock } from './clock.js';
 import {
   describeExport,
   exportCheckpoint,
@@ -94,6 +95,12 @@ export interface PipelineOptions {
   readonly actionsCache?: boolean;
   /** Long work before the matrix (an export), in words. */
   readonly log?: (line: string) => void;
+  /** The calendar: the run's start and end, raw records' times, cache stamps (default: clockFromEnv(env)). */
+  readonly clock?: Clock;
+}
+
+function clockOf(options: PipelineOptions): Clock {
+  return options.clock ?? clockFromEnv(options.backendOptions?.env ?? process.env);
 }
 
 /** The artifact cache (exports and engines) and the native worker that makes what it misses. */
@@ -105,6 +112,7 @@ function artifactMaker(options: PipelineOptions): {
   const store = openArtifactStore({
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     env,
+    clock: clockOf(options),
     ...(options.actionsCache ? { remote: actionsArtifactStore() } : {}),
     warn: (message) => {
       options.warn?.(message);
@@ -163,7 +171,8 @@ export interface PipelineResult {
 }
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
-  const startedAt = new Date();
+  const clock = clockOf(options);
+  const startedAt = new Date(clock());
   const sha256Of = inputDigests(options);
   // model.hf → ONNX first (or a cache hit): everything after measures the exported file as model.onnx.
   const exported = options.config.model.export ? await exportModel(options, sha256Of) : undefined;
@@ -316,6 +325,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     // Same-run A/B: each backend's worker holds both models and alternates their passes (measure/pairing.ts).
     const baseModel = config.compare.baseModelPath;
     const measurement = await measureMatrix({
+      clock,
       config,
       baseModelPath: baseModel,
       sameRun: isSameRun(config),
@@ -356,7 +366,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
     const environment = collectEnvironment();
     const git = collectGitState(options.cwd ?? process.cwd());
-    const finishedAt = new Date();
+    const finishedAt = new Date(clock());
     const build = (side: Side, modelFile: ModelInfo): MeasuredResults =>
       buildResults({
         config,

@@ -6,6 +6,7 @@
  * errors into warnings, and a missing entry is "no baseline yet".
  */
 import * as cache from '@actions/cache';
+import { clockFromEnv } from '../clock.js';
 
 /** `/` cannot occur in a baseline name (branch a/b is stored as a__b), so no branch's prefix matches another's. */
 export function baselineCachePrefix(branch: string): string {
@@ -14,7 +15,7 @@ export function baselineCachePrefix(branch: string): string {
 
 /** Unique per run and attempt: a re-run saves a newer entry instead of colliding with the first. */
 export function baselineCacheKey(branch: string, env: NodeJS.ProcessEnv): string {
-  return `${baselineCachePrefix(branch)}${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
+  return `${baselineCachePrefix(branch)}${env.GITHUB_RUN_ID ?? clockFromEnv(env)()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`;
 }
 
 /** A best-effort cache call, like github/api.ts's Attempt: whether it did what was asked, in words either way. */

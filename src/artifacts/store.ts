@@ -31,6 +31,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { clockFromEnv, fileAgeMs, isoOf, type Clock } from '../clock.js';
 import { describeError, formatKeyPath, UsageError } from '../errors.js';
 import { sha256File } from '../model/digest-memo.js';
 import { packageRoot } from '../paths.js';
@@ -198,7 +199,8 @@ export interface ArtifactStoreOptions {
   readonly remote?: RemoteArtifactStore;
   /** Remote store trouble and other things the run goes on after. */
   readonly warn?: (message: string) => void;
-  readonly now?: () => number;
+  /** The calendar that stamps key.json and last use (default: clockFromEnv(), i.e. TR118_NOW or the system's). */
+  readonly now?: Clock;
   readonly toolVersion?: string;
 }
 
@@ -259,12 +261,15 @@ export function openArtifactStore(
     readonly env?: NodeJS.ProcessEnv;
     readonly remote?: RemoteArtifactStore;
     readonly warn?: (message: string) => void;
+    /** Default: clockFromEnv(env). */
+    readonly clock?: Clock;
   } = {},
 ): ArtifactStore {
   const env = options.env ?? process.env;
   return new ArtifactStore({
     root: options.cacheDir ?? defaultArtifactCacheDir(env),
     maxBytes: artifactCacheMaxBytes(env),
+    now: options.clock ?? clockFromEnv(env),
     ...(options.remote ? { remote: options.remote } : {}),
     ...(options.warn ? { warn: options.warn } : {}),
   });
@@ -277,7 +282,7 @@ export class ArtifactStore {
   private readonly lockPollMs: number;
   private readonly remote: RemoteArtifactStore | undefined;
   private readonly warn: (message: string) => void;
-  private readonly now: () => number;
+  private readonly now: Clock;
   private readonly toolVersion: string;
   /**
    * `<kind>/<key>` of every entry this store handed out: the run is about to use them (an export hit, then an
@@ -293,7 +298,7 @@ export class ArtifactStore {
     this.lockPollMs = options.lockPollMs ?? 250;
     this.remote = options.remote;
     this.warn = options.warn ?? (() => {});
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? clockFromEnv();
     this.toolVersion = options.toolVersion ?? ownVersion();
     makeWritableDir(this.root, 'artifact cache folder');
   }
@@ -624,7 +629,7 @@ export class ArtifactStore {
         key,
         inputs: inputs as Record<string, unknown>,
         files,
-        createdAt: new Date(this.now()).toISOString(),
+        createdAt: isoOf(this.now()),
         buildMs: produced.buildMs,
         toolVersion: this.toolVersion,
       };
@@ -667,7 +672,7 @@ export class ArtifactStore {
     for (const name of names) {
       const dir = path.join(tmpRoot, name);
       try {
-        if (Date.now() - statSync(dir).mtimeMs > TMP_STALE_MS) rmSync(dir, { recursive: true, force: true });
+        if (fileAgeMs(statSync(dir).mtimeMs) > TMP_STALE_MS) rmSync(dir, { recursive: true, force: true });
       } catch {
         // Renamed into place or removed meanwhile.
       }
@@ -683,7 +688,7 @@ export class ArtifactStore {
   private tryLock(kind: string, key: string): Lock | undefined {
     const file = this.lockFile(kind, key);
     mkdirSync(path.dirname(file), { recursive: true });
-    const me = `${process.pid}\n${os.hostname()}\n${new Date(this.now()).toISOString()}\n`;
+    const me = `${process.pid}\n${os.hostname()}\n${isoOf(this.now())}\n`;
     // Twice at most: once more after taking over a stale lock.
     for (let attempt = 0; attempt < 2; attempt++) {
       let fd: number;
@@ -730,7 +735,7 @@ export class ArtifactStore {
       if (lockHolderAlive(holder)) return false;
     } else {
       try {
-        if (Date.now() - statSync(file).mtimeMs < EMPTY_LOCK_STALE_MS) return false;
+        if (fileAgeMs(statSync(file).mtimeMs) < EMPTY_LOCK_STALE_MS) return false;
       } catch {
         return true;
       }
@@ -762,12 +767,12 @@ export class ArtifactStore {
   private async lock(kind: string, key: string, wait: true): Promise<Lock>;
   private async lock(kind: string, key: string, wait: false): Promise<Lock | undefined>;
   private async lock(kind: string, key: string, wait: boolean): Promise<Lock | undefined> {
-    // Real time, not this.now (which only stamps key.json and last-used): a wait must end.
-    const deadline = Date.now() + this.lockTimeoutMs;
+    // Elapsed time, not this.now (the calendar, which only stamps key.json and last-used): a wait must end.
+    const deadline = performance.now() + this.lockTimeoutMs;
     for (;;) {
       const lock = this.tryLock(kind, key);
       if (lock || !wait) return lock;
-      if (Date.now() >= deadline) {
+      if (performance.now() >= deadline) {
         const file = this.lockFile(kind, key);
         let holder = 'another process';
         try {

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../artifacts/store.js';
+import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
@@ -46,6 +47,8 @@ export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly cwd: string;
+  /** The calendar (default: clockFromEnv(), i.e. TR118_NOW or the system's): cache ages, run times. */
+  readonly clock?: Clock;
 }
 
 function configFrom(io: CliIo, file: string | undefined, overrides: LoadOverrides = {}): Config {
@@ -228,7 +231,12 @@ function artifactStoreOf(io: CliIo, cacheDir: string | undefined): ArtifactStore
   return openArtifactStore({
     ...(cacheDir !== undefined ? { cacheDir: path.resolve(io.cwd, cacheDir) } : {}),
     warn: (m) => io.stderr.write(`tr118: ${m}\n`),
+    clock: clockOf(io),
   });
+}
+
+function clockOf(io: CliIo): Clock {
+  return io.clock ?? clockFromEnv();
 }
 
 /** Entries as a table a person reads: key prefix, kind, size, last used, build time. */
@@ -239,7 +247,7 @@ function cacheTable(entries: readonly ArtifactSummary[]): string {
       e.key.slice(0, 12),
       e.kind,
       (e.sizeBytes / 2 ** 20).toFixed(1),
-      new Date(e.lastUsedMs).toISOString().slice(0, 16).replace('T', ' '),
+      isoOf(e.lastUsedMs).slice(0, 16).replace('T', ' '),
       e.buildMs !== undefined ? (e.buildMs / 1000).toFixed(1) : (e.problem ?? '?'),
     ]),
   ];
@@ -301,7 +309,7 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
       const store = artifactStoreOf(io, flags.cacheDir);
       const removed = store.prune({
         maxBytes: maxBytes ?? store.maxBytes,
-        ...(days !== undefined ? { usedBefore: Date.now() - days * 24 * 3600 * 1000 } : {}),
+        ...(days !== undefined ? { usedBefore: clockOf(io)() - days * 24 * 3600 * 1000 } : {}),
       });
       if (removed.length > 0) io.stdout.write(cacheTable(removed));
       const mib = removed.reduce((sum, e) => sum + e.sizeBytes, 0) / 2 ** 20;

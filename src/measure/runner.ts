@@ -6,6 +6,7 @@
 import { shuffle } from 'simple-statistics';
 import { createBackend, type BackendFactoryOptions } from '../backends/index.js';
 import type { BackendSpec } from '../backends/presets.js';
+import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import type { Backend } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
@@ -44,6 +45,8 @@ export interface MeasureInput {
   readonly sameRun?: boolean;
   /** Called once the first backend is open, with its vocabulary size if known, to check token ids before timing. */
   readonly checkVocab?: (vocabSize: number) => void;
+  /** The calendar that stamps each raw record's `at` (default: clockFromEnv()). */
+  readonly clock?: Clock;
   /**
    * Same-run A/B: a backend's worker could not open the base model. Throws the error to stop with (the base model is
    * the user's input, not the candidate's fault); without it the backend counts as degraded.
@@ -64,7 +67,8 @@ export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition
 
 export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   const { config } = input;
-  const now = (): string => new Date().toISOString();
+  const clock = input.clock ?? clockFromEnv();
+  const now = (): string => isoOf(clock());
   const backendRecords: BackendRecord[] = [];
   const runs: RunRecord[] = [];
   const accuracy: AccuracyRecord[] = [];

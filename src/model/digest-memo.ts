@@ -23,6 +23,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import path from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
 
 /** A function that gives a file's sha256 hex; sha256File reads the whole file. */
 export type Sha256Of = (file: string) => Promise<string>;
@@ -70,13 +71,17 @@ export interface DigestMemoOptions {
   /** The memo's JSON file (the artifact cache keeps it at its root: pipeline.ts). */
   readonly file: string;
   readonly minBytes?: number;
-  readonly now?: () => number;
+  /**
+   * The system clock (default): a file changed within RACY_MS of now is not remembered, and "now" must be the clock
+   * the kernel stamps ctimes with, never a pinned calendar (clock.ts). Tests move it to make a file look settled.
+   */
+  readonly now?: Clock;
 }
 
 /** A Sha256Of that remembers large files' digests in `options.file`. */
 export function digestMemo(options: DigestMemoOptions): Sha256Of {
   const minBytes = options.minBytes ?? MEMO_MIN_BYTES;
-  const now = options.now ?? Date.now;
+  const now = options.now ?? systemClock;
   return async (file: string): Promise<string> => {
     let before: BigIntStats;
     try {

@@ -34,7 +34,7 @@ describe('two processes needing one key', () => {
       runProcess(
         process.execPath,
         ['--import', 'tsx', path.join(ROOT, 'test/helpers/artifact-build.ts'), root, key, counter],
-        { cwd: ROOT, env: process.env, timeoutMs: 60_000 },
+        { cwd: ROOT, env: process.env },
       );
     const ran = await Promise.all([one(), one()]);
     for (const r of ran) expect(r.stderr).toBe('');
@@ -60,6 +60,8 @@ describe('tr118 cache ls|verify|prune', () => {
       stdout: stdout as unknown as NodeJS.WriteStream,
       stderr: stderr as unknown as NodeJS.WriteStream,
       cwd: ROOT,
+      // The day the entries below are aged against: pinned, as the stamps are (they once used the real date).
+      clock: () => Date.parse('2026-11-25T10:00:00Z'),
     });
     return { code, out, err };
   }
@@ -104,6 +106,29 @@ describe('tr118 cache ls|verify|prune', () => {
     expect(all.out).toMatch(/removed 1 entries/);
     expect(store.list()).toEqual([]);
     expect((await cli(['cache', 'ls', '--cache-dir', root])).out).toBe(`no entries in ${root}\n`);
+  });
+
+  it('the built CLI ages entries by TR118_NOW, as a child process a test starts sees it', async () => {
+    const root = tempDir();
+    let now = Date.parse('2026-11-01T10:00:00Z');
+    const store = new ArtifactStore({ root, maxBytes: 1 << 30, now: () => now });
+    await store.put(KIND, keyOf('old'), {}, producer('a'));
+    now = Date.parse('2026-11-20T10:00:00Z');
+    await store.put(KIND, keyOf('new'), {}, producer('b'));
+    const prune = (env: NodeJS.ProcessEnv) =>
+      runProcess(
+        process.execPath,
+        [path.join(ROOT, 'dist/cli.js'), 'cache', 'prune', '--older-than-days', '10', '--cache-dir', root],
+        { cwd: ROOT, env: { ...process.env, ...env } },
+      );
+    const bad = await prune({ TR118_NOW: '25 Nov 2026' });
+    expect(bad.status).toBe(ExitCode.usage);
+    expect(bad.stderr).toContain('TR118_NOW: expected an ISO 8601 instant with a zone');
+    expect(store.list()).toHaveLength(2);
+    const pruned = await prune({ TR118_NOW: '2026-11-25T10:00:00Z' });
+    expect(pruned.stderr).toBe('');
+    expect(pruned.stdout).toMatch(/removed 1 entries/);
+    expect(store.list().map((e) => e.key)).toEqual([keyOf('new')]);
   });
 
   it.each([
@@ -184,7 +209,7 @@ describe('cache: actions (the artifact store against the stand-in cache service)
     } finally {
       process.env.ACTIONS_RESULTS_URL = fake.url();
     }
-  }, 60_000);
+  });
 
   it('without the cache service (not on a runner): a warning, and the local store builds', async () => {
     const warnings: string[] = [];
