@@ -15,6 +15,8 @@ export interface OrtGpuStep {
   readonly backends: readonly { readonly engine: string; readonly provider?: string | undefined }[];
   /** Where the worker's Python is looked for (the config's folder). */
   readonly searchFrom: string;
+  /** The worker's Python, if known (default: looked for from searchFrom; tests give a stand-in). */
+  readonly python?: string;
   readonly info: (line: string) => void;
   readonly warning: (line: string) => void;
   readonly gpu?: () => NvidiaGpuProbe;
@@ -26,7 +28,10 @@ export async function provisionOrtGpuStep(step: OrtGpuStep): Promise<boolean> {
   if (!plan.provision) {
     step.info(`ONNX Runtime GPU providers: not provisioned (${plan.why})`);
     // A self-hosted runner may hold an earlier provisioning (tr118 provision): use it, no network.
-    const activation = await activateOrtGpu(process.env, { searchFrom: step.searchFrom });
+    const activation = await activateOrtGpu(process.env, {
+      searchFrom: step.searchFrom,
+      ...(step.python !== undefined ? { python: step.python } : {}),
+    });
     if (activation.activated) step.info(`ONNX Runtime GPU providers from earlier: ${activation.note}`);
     return activation.activated;
   }
@@ -36,6 +41,7 @@ export async function provisionOrtGpuStep(step: OrtGpuStep): Promise<boolean> {
       ...(step.cuda12Sha256 !== undefined ? { cuda12Sha256: step.cuda12Sha256 } : {}),
       actionsCache: step.actionsCache,
       searchFrom: step.searchFrom,
+      ...(step.python !== undefined ? { python: step.python } : {}),
       log: step.info,
     });
     const { record, binding } = result;

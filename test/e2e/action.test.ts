@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HANG_GUARD_MS } from '../helpers/run.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, freshCheckout, tempDir, writeConfig } from '../helpers/fixture.js';
 import { checkRequest } from '../helpers/github-contract.js';
 import { FakeActionsCache } from '../helpers/actions-cache.js';
@@ -139,8 +140,8 @@ async function runAction(runner: Runner, dir: string, inputs: Record<string, str
   let stdout = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stdout += c.toString()));
-  // A run that does not end by itself is killed (its code is then null): every run here ends within seconds.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 100_000);
+  // A run that does not end by itself is killed (its code is then null): a hang, not a slow run.
+  const killer = setTimeout(() => child.kill('SIGKILL'), HANG_GUARD_MS);
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   clearTimeout(killer);
   const outputs: Record<string, string> = {};

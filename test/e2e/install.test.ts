@@ -97,5 +97,5 @@ describe('install', () => {
       { cwd: repo, encoding: 'utf8' },
     );
     expect(backends.split(',')).toContain('cpu');
-  }, 300_000);
+  });
 });

@@ -19,7 +19,6 @@ async function localAction(envFile: string) {
   const r = await runProcess(process.execPath, [BIN, 'run', '.', 'src/action/main.ts', envFile], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, GITHUB_STEP_SUMMARY: summary },
-    timeoutMs: 120_000,
   });
   return { output: r.stdout + r.stderr, summary: readFileSync(summary, 'utf8') };
 }

@@ -15,15 +15,24 @@ export function tempDir(): string {
 }
 
 /**
+ * A worker's own timeout per call (timeout_s) in test configs: generous, so that a loaded machine never turns a slow
+ * call into a degraded run. A test about the timeout sets its own.
+ */
+export const TEST_TIMEOUT_S = 3600;
+
+/**
  * Writes a small config next to nothing: absolute paths to the fixture, so it can live in a temp folder. `hf` adds
- * model.hf (the fixture's checkpoint, or another folder) for pytorch backends.
+ * model.hf (the fixture's checkpoint, or another folder) for pytorch backends. timeout_s is TEST_TIMEOUT_S unless
+ * `body` sets it.
  */
 export function writeConfig(dir: string, body: string, hf?: string): string {
   const file = path.join(dir, 'tr118.yml');
   const checkpoint = hf === undefined ? '' : `  hf: ${hf}\n`;
+  // Last, so that the lines of `body` keep the numbers that tests' expected config errors name.
+  const timeout = /^timeout_s:/m.test(body) ? '' : `${body.endsWith('\n') ? '' : '\n'}timeout_s: ${TEST_TIMEOUT_S}\n`;
   writeFileSync(
     file,
-    `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\n${checkpoint}inputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}`,
+    `model:\n  onnx: ${FIXTURE_MODEL}\n  context_tokens: 512\n${checkpoint}inputs:\n  tokens: ${FIXTURE_TOKENS}\n${body}${timeout}`,
   );
   return file;
 }

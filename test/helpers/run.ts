@@ -4,6 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 
+/**
+ * How long a child process a test starts may take before it is killed as hung: ten minutes, far beyond any case here
+ * (seconds on a quiet machine, a few times that on a loaded one). A test asserts what a process did, never how fast
+ * it was; a timeout that is the subject of a test (timeout_s of a hung worker) is set in that test.
+ */
+export const HANG_GUARD_MS = 600_000;
+
 export interface Ran {
   readonly status: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -14,7 +21,7 @@ export interface Ran {
 export interface RunOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
-  /** Killed (SIGKILL) after this long; the result then has signal SIGKILL. */
+  /** Killed (SIGKILL) after this long (default HANG_GUARD_MS); the result then has signal SIGKILL. */
   readonly timeoutMs?: number;
   readonly uid?: number;
   readonly gid?: number;
@@ -32,7 +39,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? HANG_GUARD_MS);
     child.on('error', reject);
     child.on('close', (status, signal) => {
       clearTimeout(timer);

@@ -9,17 +9,17 @@ import { ExitCode } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/results/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { writeResults } from '../helpers/results.js';
-import { runProcess } from '../helpers/run.js';
+import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';
 
 /**
  * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
- * after `timeoutMs` is killed: its code is then null (a hang, not a slow run: every case here ends in seconds).
+ * after `timeoutMs` is killed: its code is then null (a hang, not a slow run).
  */
 async function tr118(
   args: string[],
   cwd = ROOT,
   env: NodeJS.ProcessEnv = process.env,
-  timeoutMs = 120_000,
+  timeoutMs = HANG_GUARD_MS,
   uid?: number,
 ) {
   const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
@@ -182,19 +182,15 @@ describe('tr118 exit codes (README "Exit codes")', () => {
 describe('the built bundle (dist/), as `npm start` and the bin run it', () => {
   it('runs a small matrix end to end with its bundled worker', async () => {
     const dir = tempDir();
-    const r = await runProcess(
-      process.execPath,
-      [
-        path.join(ROOT, 'dist/cli.js'),
-        'run',
-        '--config',
-        writeConfig(dir, SMALL),
-        '--out',
-        path.join(dir, 'out'),
-        '-q',
-      ],
-      { timeoutMs: 120_000 },
-    );
+    const r = await runProcess(process.execPath, [
+      path.join(ROOT, 'dist/cli.js'),
+      'run',
+      '--config',
+      writeConfig(dir, SMALL),
+      '--out',
+      path.join(dir, 'out'),
+      '-q',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('onnxruntime-cpu: ok; geomean median');
@@ -471,7 +467,7 @@ describe('the output folder holds the files of one run', () => {
     writeFileSync(path.join(out, 'notes.txt'), 'not ours: kept\n');
     const config = path.join(dir, 'c.yml');
     writeFileSync(config, `${MODEL_ONLY}inputs: { tokens: ${badTokens(dir)} }\n${SMALL}`);
-    const r = await tr118(['run', '--config', config, '--out', out, '-q'], ROOT, process.env, 60_000);
+    const r = await tr118(['run', '--config', config, '--out', out, '-q']);
     expect(r.code).toBe(ExitCode.usage);
     expect(readdirSync(out).sort()).toEqual(['notes.txt', 'results.jsonl']);
     expect(readFileSync(path.join(out, 'results.jsonl'), 'utf8')).not.toContain('"old"');

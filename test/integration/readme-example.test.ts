@@ -54,7 +54,6 @@ describe("the README's example output", () => {
       ['--import', 'tsx', ...cli, '--out', path.join(dir, 'tr118-results')],
       {
         cwd: ROOT,
-        timeoutMs: 120_000,
       },
     );
     expect(r.status, r.stderr).toBe(0);

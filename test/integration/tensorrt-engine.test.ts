@@ -13,7 +13,7 @@ import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { useFakeActionsCache } from '../helpers/actions-cache.js';
-import { perturbedFixture, PYTHON_ENV } from '../helpers/python.js';
+import { perturbedFixture } from '../helpers/python.js';
 
 const MATRIX =
   'scenarios:\n  small: { batch: 1, seq_len: 16 }\n  wide: { batch: 2, seq_len: 32 }\n' +
@@ -175,7 +175,7 @@ describe('TensorRT engines through the artifact store', () => {
     const fourth = await t.run('out4', {}, wider);
     expect(fourth.results.engines![0]).toMatchObject({ cache: 'built', profile: { opt: [4, 32], max: [4, 128] } });
     expect(fourth.results.engines![0]!.key).not.toBe(engines[0]!.key);
-  }, 240_000);
+  });
 
   it.each([
     [
@@ -227,7 +227,7 @@ describe('TensorRT engines through the artifact store', () => {
     const r = await t.run('out', { STANDIN_TRT_VERSION: '11.4.0.106' });
     expect(r.results.engines![0]!.precisionPath).toBe('tensorrt11-strongly-typed-fp16');
     expect(t.seen().find((s) => s.type === 'build')?.precisionPath).toBe('tensorrt11-strongly-typed-fp16');
-  }, 120_000);
+  });
 
   describe("same-run A/B (compare.base_model): an engine of the base model too, opened beside the candidate's", () => {
     // The base differs from the candidate in its weights, so its perplexity shows which engine a figure came from.
@@ -282,7 +282,7 @@ describe('TensorRT engines through the artifact store', () => {
         ['base', 'hit'],
       ]);
       expect(readFileSync(again.files.report, 'utf8')).toContain('Every artifact hit the cache: nothing was built (2 ');
-    }, 180_000);
+    });
 
     it("a base model whose engine cannot be built: the backend is degraded, saying it was the base's", async () => {
       const t = setup('[onnxruntime-cpu, tensorrt-fp16]');
@@ -295,23 +295,8 @@ describe('TensorRT engines through the artifact store', () => {
       expect(r.results.cells.filter((c) => c.backend === 'tensorrt-fp16' && c.stats !== null)).toEqual([]);
       expect(r.results.verdict.decision).not.toBe('pass');
       expect(status(r, 'onnxruntime-cpu')?.status).toBe('ok');
-    }, 180_000);
-  });
-
-  it('with the real Python worker and no TensorRT here: unavailable, naming the install line', async () => {
-    const dir = tempDir();
-    const r = await runPipeline({
-      config: loadConfigFile(writeConfig(dir, `backends: [onnxruntime-cpu, tensorrt-fp32]\n${MATRIX}`)),
-      outDir: path.join(dir, 'out'),
-      cacheDir: path.join(dir, 'cache'),
-      backendOptions: { env: PYTHON_ENV, pythonSearchFrom: dir },
     });
-    expect(status(r, 'tensorrt-fp32')?.status).toBe('unavailable');
-    expect(status(r, 'tensorrt-fp32')?.reason).toMatch(
-      /tensorrt is not installed for .*pip install tensorrt-cu13==[\d.]+ /,
-    );
-    expect(r.results.engines).toBeUndefined();
-  }, 120_000);
+  });
 });
 
 describe('TensorRT engines in the Actions cache (cache: actions, against the stand-in cache service)', () => {
@@ -336,5 +321,5 @@ describe('TensorRT engines in the Actions cache (cache: actions, against the sta
       'Every artifact hit the cache: nothing was built (1 from the Actions cache; saved 4.321 s).',
     );
     expect(actionsCache.calls.filter((c) => c.startsWith('INVALID'))).toEqual([]);
-  }, 120_000);
+  });
 });

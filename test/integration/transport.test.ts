@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HANG_GUARD_MS } from '../helpers/run.js';
 import { ortWorkerLaunch } from '../../src/backends/index.js';
 import { makeFeeds, openSession } from '../../src/backends/onnxruntime/session.js';
 import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
@@ -42,7 +43,7 @@ describe('the frame transport carries large logits exactly', () => {
     const worker = await start(ortWorkerLaunch());
     const [batch, seqLen] = [4, 512];
     const inputIds = Array.from({ length: batch * seqLen }, (_, i) => (i * 7919) % 4096);
-    const reply = await worker.logits({ batch, seqLen, inputIds }, 60_000);
+    const reply = await worker.logits({ batch, seqLen, inputIds }, HANG_GUARD_MS);
     if (reply.status !== 'ok') throw new Error(reply.reason);
     expect(reply.dims).toEqual([batch, seqLen, 4096]);
     const { session } = await openSession(FIXTURE_MODEL, spec);
@@ -59,7 +60,7 @@ describe('the frame transport carries large logits exactly', () => {
 
   it('from a Python worker: 2×128×50257 logits (49 MiB) arrive with every value in place', async () => {
     const peer = await start(python([path.join(ROOT, 'native/tests/peers/loopback.py')]));
-    const reply = await peer.logits({ batch: 2, seqLen: 128, inputIds: new Array<number>(256).fill(1) }, 60_000);
+    const reply = await peer.logits({ batch: 2, seqLen: 128, inputIds: new Array<number>(256).fill(1) }, HANG_GUARD_MS);
     if (reply.status !== 'ok') throw new Error(reply.reason);
     expect(reply.dims).toEqual([2, 128, 50257]);
     let wrong = 0;

@@ -7,7 +7,7 @@ import { slowedFixture } from '../helpers/python.js';
 import { runProcess } from '../helpers/run.js';
 
 async function tr118(args: string[]) {
-  const r = await runProcess(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { timeoutMs: 180_000 });
+  const r = await runProcess(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args]);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -398,6 +398,7 @@ describe("the Action's step (input onnxruntime-gpu)", () => {
       actionsCache: false,
       backends: cudaConfig,
       searchFrom: tempDir(),
+      python: fakePython(tempDir()).python,
       ...out.log,
     });
     expect(ok).toBe(false);
