@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import FIXTURE_DIR
+from conftest import FIXTURE_DIR, pinned_requirements
 from test_worker import NATIVE, Driven
 
 from tr118_native.worker.windows import plan_windows, window_nll
@@ -70,6 +70,7 @@ def torch_model() -> Any:
     return model.eval()
 
 
+@pytest.mark.torch
 def test_the_export_reply_names_the_file_the_exporter_and_the_versions(exported: tuple[dict[str, Any], Path]) -> None:
     reply, onnx_path = exported
     assert reply["files"] == [{"name": "model.onnx", "bytes": onnx_path.stat().st_size}]
@@ -94,6 +95,7 @@ def test_the_export_reply_names_the_file_the_exporter_and_the_versions(exported:
     assert not (onnx_path.parent / ".export-scratch").exists()
 
 
+@pytest.mark.torch
 def test_the_exported_graph_has_the_interface_and_dynamic_axes(exported: tuple[dict[str, Any], Path]) -> None:
     import onnx
 
@@ -105,6 +107,7 @@ def test_the_exported_graph_has_the_interface_and_dynamic_axes(exported: tuple[d
     assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.INT64
 
 
+@pytest.mark.torch
 def test_onnx_runtime_logits_of_the_export_match_pytorch(
     exported: tuple[dict[str, Any], Path], torch_model: Any
 ) -> None:
@@ -120,6 +123,7 @@ def test_onnx_runtime_logits_of_the_export_match_pytorch(
     assert float(np.abs(actual - expected).max()) <= 1e-4
 
 
+@pytest.mark.torch
 def test_perplexity_of_the_export_matches_the_checkpoint(
     exported: tuple[dict[str, Any], Path], torch_model: Any
 ) -> None:
@@ -144,6 +148,7 @@ def test_perplexity_of_the_export_matches_the_checkpoint(
     assert onnx_ppl == pytest.approx(torch_ppl, rel=1e-6)
 
 
+@pytest.mark.torch
 def test_int32_static_export_with_external_data(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
@@ -168,6 +173,7 @@ def test_int32_static_export_with_external_data(tmp_path: Path) -> None:
     assert reply["probeMaxAbsDiff"] <= 1e-4
 
 
+@pytest.mark.torch
 def test_an_export_over_the_tolerance_is_degraded_with_the_largest_difference(worker: Driven, tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
@@ -193,6 +199,7 @@ def write_bad_source(folder: Path, case: str) -> None:
         (folder / "pytorch_model.bin").write_bytes(b"\0" * 16)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     ("case", "expected"),
     [
@@ -236,11 +243,11 @@ def test_an_export_without_torch_is_unavailable_with_the_install_line(tmp_path: 
     assert f"{sys.executable} -m pip install numpy==2.4.6 torch==2.11.0 transformers==5.17.0 onnx==" in reply["message"]
 
 
-def test_the_export_install_line_pins_what_requirements_ci_pins() -> None:
+def test_the_export_install_line_pins_what_the_locks_pin() -> None:
     from tr118_native.worker.onnx_export import EXPORT_REQUIREMENTS
     from tr118_native.worker.trt_engine import COMPANIONS
 
-    pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
+    pinned = pinned_requirements()
     for requirement in [*EXPORT_REQUIREMENTS.split(), *COMPANIONS.split()]:
         assert requirement in pinned
 
@@ -298,6 +305,7 @@ def stand_in_tensorrt(tmp_path: Path, version: str, smi: str | None) -> dict[str
     return {"PYTHONPATH": f"{tmp_path}{os.pathsep}{NATIVE}", "PATH": f"{bin_dir}{os.pathsep}/usr/bin:/bin"}
 
 
+@pytest.mark.torch  # the TensorRT worker needs torch (CUDA buffers), even to answer a probe
 @pytest.mark.parametrize(
     ("version", "smi", "expected"),
     [

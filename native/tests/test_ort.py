@@ -18,7 +18,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import FIXTURE_DIR, REPO_ROOT
+from conftest import FIXTURE_DIR, REPO_ROOT, pinned_requirements
 from test_worker import NATIVE, Driven
 
 from tr118_native.fixture import outputs
@@ -171,7 +171,7 @@ def test_opens_with_placement_and_names_what_it_runs(opened: tuple[Driven, dict[
     assert info["environment"]["python"] == sys.executable
     assert info["environment"]["onnxruntime"] == ort.__version__
     assert info["environment"]["device"] == "cpu"
-    assert info["environment"]["onnxruntimePackage"] == "onnxruntime"  # the CPU wheel requirements-ci.txt pins
+    assert info["environment"]["onnxruntimePackage"] == "onnxruntime"  # the CPU wheel requirements-light.txt pins
     assert all(isinstance(v, str) for v in info["environment"].values())
     assert "IO binding" in info["timerCovers"]
     assert "endToEndTimerCovers" not in info  # the CPU has one figure
@@ -343,7 +343,7 @@ def test_a_python_without_onnxruntime_is_unavailable_with_the_install_line(tmp_p
 
 
 def test_the_install_lines_pin_what_the_project_pins() -> None:
-    pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
+    pinned = pinned_requirements()
     assert ort_engine.INSTALL_CPU in pinned
     lock = json.loads((REPO_ROOT / "package-lock.json").read_text(encoding="utf-8"))
     node_version = lock["packages"]["node_modules/onnxruntime-node"]["version"]

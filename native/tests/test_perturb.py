@@ -97,6 +97,7 @@ def test_cli_writes_a_loadable_copy(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert out.stat().st_size == pytest.approx(MODEL_PATH.stat().st_size, rel=0.01)
 
 
+@pytest.mark.torch
 def test_perturbs_a_checkpoint_folder_and_copies_its_other_files(tmp_path: Path) -> None:
     safetensors_numpy = pytest.importorskip("safetensors.numpy")
     from tr118_native.fixture.perturb import perturb_checkpoint

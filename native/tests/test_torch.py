@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import FIXTURE_DIR
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 

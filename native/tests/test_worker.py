@@ -1,7 +1,7 @@
 """The native worker (python -m tr118_native.worker) as the runner drives it: frames on stdin and stdout.
 
 Window planning needs only numpy; the PyTorch engine tests need torch and transformers (CI installs the CPU-capable
-wheels from requirements-ci.txt) and use a tiny random GPT-2, so they stay fast on a 2-core machine.
+wheels from requirements-torch.txt) and use a tiny random GPT-2, so they stay fast on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, pinned_requirements
 
 from tr118_native.fixture.perplexity import target_nll
 from tr118_native.worker.framing import read_frame, write_frame
@@ -125,10 +125,10 @@ def test_a_python_without_torch_is_unavailable_with_the_install_line(tmp_path: P
     worker.close()
 
 
-def test_the_install_line_pins_what_requirements_ci_pins() -> None:
+def test_the_install_line_pins_what_the_locks_pin() -> None:
     from tr118_native.worker.serve import INSTALL_REQUIREMENTS
 
-    pinned = (NATIVE / "requirements-ci.txt").read_text(encoding="utf-8").split()
+    pinned = pinned_requirements()
     for requirement in INSTALL_REQUIREMENTS.split():
         assert requirement in pinned
 
@@ -166,6 +166,7 @@ def opened(tiny: Path) -> Iterator[Driven]:
     worker.close()
 
 
+@pytest.mark.torch
 def test_opens_and_names_what_it_runs(tiny: Path) -> None:
     worker = Driven()
     reply, _ = worker.ask({"type": "open", "backend": spec(tiny)})
@@ -178,6 +179,7 @@ def test_opens_and_names_what_it_runs(tiny: Path) -> None:
     worker.close()
 
 
+@pytest.mark.torch
 def test_runs_timed_passes_and_logits_equal_a_direct_forward(opened: Driven, tiny: Path) -> None:
     import torch
     import transformers
@@ -210,6 +212,7 @@ def test_runs_timed_passes_and_logits_equal_a_direct_forward(opened: Driven, tin
     np.testing.assert_allclose(got, direct, rtol=0, atol=1e-5)
 
 
+@pytest.mark.torch
 def test_perplexity_follows_the_windows_in_float64(opened: Driven, tiny: Path) -> None:
     import torch
     import transformers
@@ -227,6 +230,7 @@ def test_perplexity_follows_the_windows_in_float64(opened: Driven, tiny: Path) -
     assert reply["nllSum"] == pytest.approx(total, rel=1e-6)
 
 
+@pytest.mark.torch
 def test_paired_runs_time_both_checkpoints(tiny: Path) -> None:
     worker = Driven()
     reply, _ = worker.ask({"type": "open", "backend": spec(tiny), "baseModelPath": str(tiny), "baseFirst": True})
@@ -242,6 +246,7 @@ def test_paired_runs_time_both_checkpoints(tiny: Path) -> None:
     worker.close()
 
 
+@pytest.mark.torch
 def test_cuda_without_a_gpu_is_unavailable_never_a_cpu_number(tiny: Path) -> None:
     import torch
 
@@ -254,6 +259,7 @@ def test_cuda_without_a_gpu_is_unavailable_never_a_cpu_number(tiny: Path) -> Non
     worker.close()
 
 
+@pytest.mark.torch
 def test_pickled_weights_are_refused_unless_trusted(tmp_path: Path, tiny: Path) -> None:
     (tmp_path / "config.json").write_text((tiny / "config.json").read_text())
     (tmp_path / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
@@ -265,6 +271,7 @@ def test_pickled_weights_are_refused_unless_trusted(tmp_path: Path, tiny: Path) 
     worker.close()
 
 
+@pytest.mark.torch
 def test_a_compile_that_fails_is_degraded_with_its_error(tiny: Path) -> None:
     # Inductor compiles C++ for the CPU: without a compiler the compile fails, as it did on the seed's machine.
     worker = Driven({"CXX": "/nonexistent/c++", "CC": "/nonexistent/cc"})

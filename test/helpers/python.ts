@@ -1,5 +1,7 @@
 /** The native/ scripts that make test models (committed, so the models need not be). */
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { describe } from 'vitest';
 import { runFixtureRole } from '../../scripts/native.js';
 import { ROOT } from './fixture.js';
 
@@ -32,8 +34,45 @@ export function rewiredFixture(out: string, variant: 'extra-first' | 'renamed' |
   return out;
 }
 
-/** The project's .venv (npm test makes it from native/requirements-ci.txt, torch included). */
+/**
+ * The project's .venv: the light set (native/requirements-light.txt) for test:integration, the torch set on top for
+ * test:torch and npm test (scripts/python-env.mjs).
+ */
 export const VENV_PYTHON = path.join(ROOT, '.venv/bin/python');
+
+/** What the torch set adds that tests in test/torch/ need. */
+const TORCH_SET = ['torch', 'transformers', 'safetensors'];
+
+let torchSetAnswer: { readonly missing: string | undefined } | undefined;
+
+/** Why .venv cannot run the tests of test/torch/, or undefined when it can. Asked once per test file. */
+function torchSetMissing(): string | undefined {
+  torchSetAnswer ??= { missing: askTorchSet() };
+  return torchSetAnswer.missing;
+}
+
+function askTorchSet(): string | undefined {
+  const check = `import importlib.util, sys; print(','.join(n for n in sys.argv[1:] if importlib.util.find_spec(n) is None))`;
+  const ran = spawnSync(VENV_PYTHON, ['-c', check, ...TORCH_SET], { encoding: 'utf8' });
+  if (ran.error || ran.status !== 0) return `${VENV_PYTHON} does not run (${ran.error?.message ?? ran.stderr.trim()})`;
+  const missing = ran.stdout.trim();
+  return missing === '' ? undefined : `${missing.split(',').join(', ')} not installed for ${VENV_PYTHON}`;
+}
+
+/**
+ * `describe` for tests that need the torch set, or `describe.skip` with the reason printed (and in the suite's
+ * name) where .venv lacks it: `npm run test:integration` installs only the light set.
+ */
+export function describeWithTorch(name: string, body: () => void): void {
+  const missing = torchSetMissing();
+  if (missing === undefined) {
+    describe(name, body);
+    return;
+  }
+  const reason = `needs the torch set: ${missing} (npm run test:torch installs native/requirements-torch.txt)`;
+  console.warn(`skipped: ${name}: ${reason}`);
+  describe.skip(`${name} [skipped: ${reason}]`, body);
+}
 
 /** The environment that makes the pytorch backends' worker run in the project's .venv, wherever the config is. */
 export const PYTHON_ENV: NodeJS.ProcessEnv = { ...process.env, TR118_PYTHON: VENV_PYTHON };

@@ -1,47 +1,17 @@
 /**
- * The pytorch backends through the runner, with the real native/ worker (torch on the CPU, from the project's .venv):
- * the accuracy gate against ONNX Runtime, a worker that breaks, a Python without torch, a compile that fails, and a
- * CUDA backend on a machine without a usable GPU. (The fixture's perplexity through both engines against the model
- * card is in matrix.test.ts.)
+ * The pytorch backends where torch is not needed (the light tier): one window plan in two languages, a native worker
+ * that breaks, a Python without torch, a TR118_PYTHON that is no program. What needs torch itself (the accuracy gate
+ * against ONNX Runtime, same-run A/B of checkpoints, a compile that fails, CUDA without a GPU) is in
+ * test/torch/pytorch.test.ts.
  */
-import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { planWindows } from '../../src/accuracy/perplexity.js';
-import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline } from '../../src/pipeline.js';
-import { FIXTURE_HF, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
-import { perturbedFixture, PYTHON_ENV, VENV_PYTHON } from '../helpers/python.js';
+import { runWithCheckpoint as run, SMALL } from '../helpers/checkpoint-run.js';
+import { ROOT, tempDir } from '../helpers/fixture.js';
+import { VENV_PYTHON } from '../helpers/python.js';
 import { runProcess } from '../helpers/run.js';
-
-const SMALL =
-  'scenarios:\n  single_short: { batch: 1, seq_len: 16 }\n  batch_short: { batch: 2, seq_len: 16 }\n' +
-  'repetitions: 2\niterations: 3\nwarmup: 1\naccuracy: { max_tokens: 600, window: 128, stride: 64, reference: onnxruntime-cpu }\n';
-
-async function run(body: string, options: { hf?: string; env?: NodeJS.ProcessEnv; faulty?: string } = {}) {
-  const dir = tempDir();
-  const config = loadConfigFile(writeConfig(dir, body, options.hf ?? FIXTURE_HF));
-  const nativeWorker = options.faulty
-    ? {
-        command: VENV_PYTHON,
-        args: [path.join(ROOT, 'native/tests/peers/faulty.py'), options.faulty],
-        env: { PYTHONPATH: path.join(ROOT, 'native') },
-      }
-    : undefined;
-  return runPipeline({
-    config,
-    outDir: path.join(dir, 'out'),
-    backendOptions: { env: options.env ?? PYTHON_ENV, ...(nativeWorker ? { nativeWorker } : {}) },
-  });
-}
-
-const saved = { ...process.env };
-afterEach(() => {
-  for (const key of ['CXX', 'CC', 'CUDA_VISIBLE_DEVICES']) {
-    if (saved[key] === undefined) delete process.env[key];
-    else process.env[key] = saved[key];
-  }
-});
 
 describe('one perplexity definition in two languages', () => {
   it('the Python worker plans exactly the windows the TypeScript side plans', async () => {
@@ -64,56 +34,6 @@ describe('one perplexity definition in two languages', () => {
     expect(r.stderr).toBe('');
     const python = JSON.parse(r.stdout) as number[][][];
     expect(python).toEqual(cases.map(([n, w, s]) => planWindows(n, w, s).map((x) => [x.start, x.end, x.scoreFrom])));
-  });
-});
-
-describe('the accuracy gate between the checkpoint and its export', () => {
-  it('passes the fixture checkpoint against its own ONNX export: same perplexity, logits within 1e-4', async () => {
-    const { results } = await run(`backends: [onnxruntime-cpu, transformers-cpu]\n${SMALL}`);
-    expect(results.verdict.reasons.filter((r) => r.rule === 'accuracy')).toEqual([]);
-    const torch = results.accuracy!.rows.find((r) => r.backend === 'transformers-cpu')!;
-    expect(torch.status).toBe('ok');
-    expect(Math.abs(torch.deltaFraction!)).toBeLessThan(1e-6);
-    expect(torch.maxAbsLogitDelta!).toBeLessThan(1e-4);
-    expect(torch.top1Agreement).toBe(1);
-    const backend = results.backends.find((b) => b.spec.name === 'transformers-cpu')!;
-    expect(backend.session?.runtime).toBe('torch');
-    expect(backend.session?.environment?.python).toBe(VENV_PYTHON);
-    expect(backend.geomean?.latencyMs).toBeGreaterThan(0);
-  });
-
-  it('fails a checkpoint whose weights were perturbed by a few percent, naming it and the threshold', async () => {
-    const noisy = perturbedFixture(path.join(tempDir(), 'noisy-hf'), 0.03, 0, FIXTURE_HF);
-    const { results } = await run(`backends: [onnxruntime-cpu, transformers-cpu]\n${SMALL}`, { hf: noisy });
-    expect(results.verdict.decision).toBe('fail');
-    const reason = results.verdict.reasons.find((r) => r.rule === 'accuracy' && r.subject === 'transformers-cpu');
-    expect(reason?.message).toMatch(
-      /^perplexity Δ -?0\.0[1-9]\d* exceeds the fp32 threshold 0\.001 against onnxruntime-cpu/,
-    );
-  });
-});
-
-describe('same-run A/B of two checkpoints in one worker', () => {
-  it('pairs the passes and gates the candidate checkpoint against the base checkpoint', async () => {
-    const noisyBase = perturbedFixture(path.join(tempDir(), 'noisy-base'), 0.03, 0, FIXTURE_HF);
-    const body = `backends: [transformers-cpu]\n${SMALL.replace('reference: onnxruntime-cpu', 'parity: { enabled: false }')}compare: { base_hf: ${noisyBase} }\n`;
-    const { results } = await run(body);
-    expect(results.comparison?.mode).toBe('same-run');
-    expect(results.comparison?.cells.map((c) => c.ratio !== null)).toEqual([true, true]);
-    expect(results.sameRunBase?.model.path).toBe(noisyBase);
-    const againstBase = results.comparison!.accuracy.find((a) => a.backend === 'transformers-cpu')!;
-    expect(againstBase.decision).toBe('fail');
-    expect(results.verdict.decision).toBe('fail');
-  });
-
-  it('a base checkpoint the worker cannot load stops the run with a usage error naming compare.base_hf', async () => {
-    const broken = path.join(tempDir(), 'broken-base');
-    cpSync(FIXTURE_HF, broken, { recursive: true });
-    writeFileSync(path.join(broken, 'model.safetensors'), 'not a safetensors file');
-    const body = `backends: [transformers-cpu]\n${SMALL.replace('reference: onnxruntime-cpu', 'parity: { enabled: false }')}compare: { base_hf: ${broken} }\n`;
-    await expect(run(body)).rejects.toThrow(
-      /^config error: .*tr118\.yml:\d+:\d+: compare\.base_hf: backend transformers-cpu could not load the base checkpoint .*broken-base: base checkpoint/,
-    );
   });
 });
 
@@ -165,27 +85,5 @@ describe('what cannot run here is unavailable, never a number under a wrong name
       env: { ...process.env, TR118_PYTHON: '/nonexistent/python3' },
     });
     expect(results.backends[1]!.reason).toBe('TR118_PYTHON=/nonexistent/python3 is not an executable file');
-  });
-
-  it('a CUDA device without a usable GPU: unavailable, never a CPU number under a GPU name', async () => {
-    process.env.CUDA_VISIBLE_DEVICES = '';
-    const { results } = await run(`backends: [onnxruntime-cpu, transformers-gpu]\n${SMALL}`);
-    const gpu = results.backends.find((b) => b.spec.name === 'transformers-gpu')!;
-    expect(gpu.status).toBe('unavailable');
-    expect(gpu.reason).toMatch(/^CUDA is not available to torch/);
-    expect(results.cells.filter((c) => c.backend === 'transformers-gpu').every((c) => c.stats === null)).toBe(true);
-  });
-
-  it('a torch.compile that fails: degraded with the compiler error, not an eager run under a compile name', async () => {
-    // Inductor compiles C++ for the CPU; without a compiler the compile fails, as it did on the seed's machine.
-    process.env.CXX = '/nonexistent/c++';
-    process.env.CC = '/nonexistent/cc';
-    const body = `backends:\n  - onnxruntime-cpu\n  - { name: pt-compiled, engine: pytorch, device: cpu, compile: default }\n${SMALL}`;
-    const { results } = await run(body);
-    const compiled = results.backends.find((b) => b.spec.name === 'pt-compiled')!;
-    expect(compiled.status).toBe('degraded');
-    expect(compiled.reason).toMatch(/^torch\.compile\(mode=default\) failed: .*C\+\+ compiler/);
-    expect(results.cells.filter((c) => c.backend === 'pt-compiled').every((c) => c.stats === null)).toBe(true);
-    expect(results.verdict.decision).toBe('fail');
   });
 });

@@ -1,11 +1,12 @@
+/** The export of model.hf through the artifact cache, from the pipeline (the torch tier: the export runs torch). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { runPipeline } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_HF, FIXTURE_MODEL, tempDir, writeConfig } from '../helpers/fixture.js';
-import { PYTHON_ENV } from '../helpers/python.js';
+import { describeWithTorch, PYTHON_ENV } from '../helpers/python.js';
 
 const MATRIX =
   'backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 2, seq_len: 16 }\nrepetitions: 1\niterations: 2\nwarmup: 0\n' +
@@ -19,7 +20,7 @@ function exportConfig(dir: string): string {
   return file;
 }
 
-describe('model.hf exported to ONNX, once per content (issue 10)', () => {
+describeWithTorch('model.hf exported to ONNX, once per content (issue 10)', () => {
   it('the first run exports, the second hits and exports nothing; the export measures like the committed ONNX file', async () => {
     const dir = tempDir();
     const cacheDir = path.join(dir, 'cache');
@@ -76,5 +77,5 @@ describe('model.hf exported to ONNX, once per content (issue 10)', () => {
     expect(third.results.export?.corrupt).toMatch(/model\.onnx/);
     expect(warnings.join('\n')).toMatch(/cached ONNX export was unusable and was rebuilt/);
     expect(readFileSync(third.results.export!.onnxPath).length).toBe(bytes.length);
-  }, 300_000);
+  });
 });

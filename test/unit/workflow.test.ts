@@ -1,6 +1,7 @@
 /**
- * The self-test workflow: CI runs .ci/run, and a job runs the Action from this repository (`uses: ./`) on the bundled
- * default with inputs that action.yml declares, then checks its verdict output.
+ * The self-test workflow: every test tier of package.json as a parallel job, the source checks (scripts/check-source.sh),
+ * and a job that runs the Action from this repository (`uses: ./`) on the bundled default with inputs that action.yml
+ * declares, then checks its verdict output.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ interface Step {
   env?: Record<string, unknown>;
 }
 interface Workflow {
-  jobs?: Record<string, { steps?: Step[] }>;
+  jobs?: Record<string, { steps?: Step[]; strategy?: { matrix?: { tier?: string[] } } }>;
 }
 
 const WORKFLOW_FILE = path.join(ROOT, '.github/workflows/ci.yml');
@@ -25,9 +26,21 @@ const workflow = (existsSync(WORKFLOW_FILE) ? parseYaml(readFileSync(WORKFLOW_FI
 const jobs = Object.entries(workflow.jobs ?? {});
 
 describe('.github/workflows/ci.yml', () => {
-  it('has a job that runs .ci/run (install, lint, the dist/ check, every test)', () => {
+  it('has a job that runs the source checks (typecheck, lint, the dist/ check)', () => {
     const runs = jobs.flatMap(([, job]) => job.steps ?? []).map((step) => step.run?.trim());
-    expect(runs).toContain('.ci/run');
+    expect(runs).toContain('scripts/check-source.sh');
+  });
+
+  it("runs every test tier of package.json as a job of its own (all but test:load, .ci/run's one-machine check)", () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const tiers = Object.keys(pkg.scripts)
+      .filter((name) => name.startsWith('test:') && name !== 'test:load')
+      .map((name) => name.slice('test:'.length));
+    const [, testJob] = jobs.find(([, job]) => job.strategy?.matrix?.tier) ?? [];
+    expect(testJob?.strategy?.matrix?.tier?.slice().sort()).toEqual(tiers.sort());
+    expect((testJob?.steps ?? []).map((step) => step.run?.trim())).toContain('npm run test:${{ matrix.tier }}');
   });
 
   it('runs the Action from the repository on the bundled default, with inputs action.yml declares', () => {

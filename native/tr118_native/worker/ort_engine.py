@@ -44,7 +44,7 @@ EXECUTION_PROVIDERS = {
 }
 
 # What to install for each provider. The GPU wheel is the version onnxruntime-node uses (package.json; a test checks
-# they agree); the CPU wheel is the one native/requirements-ci.txt pins. Both wheels provide the module
+# they agree); the CPU wheel is the one native/requirements-light.txt pins. Both wheels provide the module
 # `onnxruntime`: one at a time in a Python.
 INSTALL_CPU = "onnxruntime==1.32.0"
 INSTALL_GPU = "onnxruntime-gpu==1.30.0"

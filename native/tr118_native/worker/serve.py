@@ -50,7 +50,7 @@ class Worker:
         return {"type": "logits", "id": rid, "dims": dims, "dtype": "float32"}, payload
 
 
-# What the CPU tests and the GPU machine use (native/requirements-ci.txt pins the same; a test checks they agree).
+# What the CPU tests and the GPU machine use (native/requirements-torch.txt pins the same; a test checks they agree).
 INSTALL_REQUIREMENTS = "numpy==2.4.6 torch==2.11.0 transformers==5.17.0"
 
 
