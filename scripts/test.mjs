@@ -1,13 +1,14 @@
 // The test tiers of package.json, one command each, and `npm test`, which runs them all (README "Development"):
-//   unit         vitest test/unit: no Python at all (~30 s on a 2-core machine)
-//   integration  the light Python set in .venv, then pytest native -m "not torch" and vitest test/integration
-//   torch        the torch set in .venv (~4.4 GB the first time), then pytest native -m torch and vitest test/torch
-//   e2e          vitest test/e2e: the built Action as a runner runs it, the README's install line
-//   all          the torch set, all of pytest native, then one vitest run of everything (npm test)
-// Each tier prints its wall time last. Extra arguments go to vitest (a file filter, say).
+//   unit         vitest test/unit: no Python at all (~45 s on the 2-core VM)
+//   integration  the light Python set in .venv; pytest native -m "not torch" beside vitest test/integration
+//   torch        the torch set in .venv (~4.4 GB the first time); pytest native -m torch beside vitest test/torch
+//   e2e          the light set; vitest test/e2e: the built Action as a runner runs it, the README's install line
+//   all          the torch set; all of pytest native beside one vitest run of everything (npm test)
+// pytest runs beside vitest (vitest's workers leave a share of a 2-core machine idle while they wait on the processes
+// they start); its output is printed when it ends. Each tier prints its wall time last. Extra arguments go to vitest.
 //   node scripts/test.mjs unit|integration|torch|e2e|all [vitest args…]
-import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -27,39 +28,61 @@ if (!tier) {
   process.exit(2);
 }
 const started = performance.now();
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'tr118-test-tier-'));
 const env = { ...process.env };
+const finish = (code, message) => {
+  rmSync(scratch, { recursive: true, force: true });
+  if (message) console.error(`test:${name}: ${message}`);
+  else console.log(`test:${name} took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  process.exit(code);
+};
+
 // The unit tier runs with no Python: `python`/`python3` on PATH are stand-ins that note each call, and a call fails
 // the tier (a unit test that needs Python belongs to another tier; one that merely probes must be given a stand-in).
-let noPython;
+const pythonCalls = path.join(scratch, 'python-calls.log');
 if (tier.noPython) {
-  noPython = mkdtempSync(path.join(os.tmpdir(), 'tr118-no-python-'));
-  const log = path.join(noPython, 'calls.log');
-  for (const name of ['python', 'python3']) {
-    const stub = path.join(noPython, name);
-    writeFileSync(stub, `#!/bin/sh\necho "$0 $*" >> '${log}'\necho 'test:unit runs no Python' >&2\nexit 127\n`);
+  for (const stubName of ['python', 'python3']) {
+    const stub = path.join(scratch, stubName);
+    writeFileSync(stub, `#!/bin/sh\necho "$0 $*" >> '${pythonCalls}'\necho 'test:unit runs no Python' >&2\nexit 127\n`);
     chmodSync(stub, 0o755);
   }
-  env.PATH = `${noPython}${path.delimiter}${env.PATH ?? ''}`;
-  env.TR118_PYTHON = path.join(noPython, 'python3');
+  env.PATH = `${scratch}${path.delimiter}${env.PATH ?? ''}`;
+  env.TR118_PYTHON = path.join(scratch, 'python3');
 }
-const step = (command, args) => {
-  const ran = spawnSync(command, args, { stdio: 'inherit', env });
-  if (ran.error) throw ran.error;
-  if (ran.status !== 0) {
-    console.error(`test:${name}: ${command} ${args.join(' ')} exited with ${ran.status ?? ran.signal}`);
-    process.exit(ran.status ?? 1);
-  }
-};
-if (tier.python) step(process.execPath, ['scripts/python-env.mjs', tier.python]);
-if (tier.pytest) step('.venv/bin/python', ['-m', 'pytest', '-q', 'native', ...tier.pytest]);
-step(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...tier.vitest, ...vitestArgs]);
-if (noPython) {
-  const log = path.join(noPython, 'calls.log');
-  const calls = existsSync(log) ? readFileSync(log, 'utf8').trim() : '';
-  rmSync(noPython, { recursive: true, force: true });
-  if (calls !== '') {
-    console.error(`test:${name}: a unit test ran Python, which this tier must not:\n${calls}`);
-    process.exit(1);
-  }
+
+if (tier.python) {
+  const ran = spawnSync(process.execPath, ['scripts/python-env.mjs', tier.python], { stdio: 'inherit', env });
+  if (ran.status !== 0) finish(ran.status ?? 1, `scripts/python-env.mjs ${tier.python} failed`);
 }
-console.log(`test:${name} took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+let pytest;
+if (tier.pytest) {
+  const log = path.join(scratch, 'pytest.log');
+  const fd = openSync(log, 'w');
+  const child = spawn('.venv/bin/python', ['-m', 'pytest', '-q', 'native', ...tier.pytest], {
+    stdio: ['ignore', fd, fd],
+    env,
+  });
+  pytest = {
+    log,
+    exited: new Promise((resolve) => {
+      child.on('error', (error) => resolve(`could not start: ${error.message}`));
+      child.on('exit', (code, signal) => resolve(code ?? signal));
+    }),
+  };
+}
+const vitest = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...tier.vitest, ...vitestArgs], {
+  stdio: 'inherit',
+  env,
+});
+const failures = [];
+if (vitest.status !== 0) failures.push(`vitest exited with ${vitest.status ?? vitest.signal}`);
+if (pytest) {
+  const code = await pytest.exited;
+  console.log(`\n== pytest native ${tier.pytest.join(' ')} (ran beside vitest)`);
+  process.stdout.write(readFileSync(pytest.log, 'utf8'));
+  if (code !== 0) failures.push(`pytest exited with ${code}`);
+}
+const calls = existsSync(pythonCalls) ? readFileSync(pythonCalls, 'utf8').trim() : '';
+if (calls !== '') failures.push(`a unit test ran Python, which this tier must not:\n${calls}`);
+if (failures.length > 0) finish(1, failures.join('; '));
+finish(0);

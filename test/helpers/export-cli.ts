@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { FIXTURE_HF, FIXTURE_TOKENS, ROOT } from './fixture.js';
 import { runProcess, type Ran as ProcessResult } from './run.js';
+import { cliArgs } from './cli.js';
 
 /** One backend, one small scenario, few iterations, a short perplexity: seconds beyond the export. */
 const MATRIX =
@@ -20,7 +21,7 @@ export function hfConfig(dir: string, hf: string): string {
 
 /** The CLI from source in its own process (as cli.test.ts runs it); killed as hung after HANG_GUARD_MS. */
 export function tr118(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+  return runProcess(process.execPath, cliArgs(args), {
     cwd: ROOT,
     env,
   });

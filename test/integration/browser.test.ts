@@ -16,7 +16,7 @@ import { renderComment } from '../../src/github/comment.js';
 import { parseResults } from '../../src/results/read.js';
 import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
-import { runProcess } from '../helpers/run.js';
+import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';
 
 const CHROMIUM = process.env.TR118_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -100,9 +100,8 @@ describe.skipIf(!HAVE_CHROMIUM)(
           .waitForFunction(
             "[...document.querySelectorAll('.vega')].every((el) => el.hasAttribute('data-rendered'))",
             null,
-            {
-              timeout: 60_000,
-            },
+            // Playwright's own wait, a hang guard like the others (test/helpers/run.ts HANG_GUARD_MS).
+            { timeout: HANG_GUARD_MS },
           )
           .then(() => undefined),
       );

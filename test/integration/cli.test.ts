@@ -10,6 +10,7 @@ import { LOCK_FILE } from '../../src/results/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { writeResults } from '../helpers/results.js';
 import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';
+import { cliArgs } from '../helpers/cli.js';
 
 /**
  * Runs the CLI from source, as a separate process, the way a user's shell does. A process that has not exited
@@ -22,7 +23,7 @@ async function tr118(
   timeoutMs = HANG_GUARD_MS,
   uid?: number,
 ) {
-  const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+  const r = await runProcess(process.execPath, cliArgs(args), {
     cwd,
     env,
     timeoutMs,
@@ -414,7 +415,7 @@ describe('bad inputs found during a run: exit 2, one line, and the process ends'
     const asNobody = unprivileged === true && RUNNING_AS_ROOT;
     if (asNobody) chmodSync(dir, 0o755); // nobody reads the config written here
     const { args, env } = setup(dir);
-    const r = await tr118(args, ROOT, env ?? process.env, 60_000, asNobody ? NOBODY : undefined);
+    const r = await tr118(args, ROOT, env ?? process.env, HANG_GUARD_MS, asNobody ? NOBODY : undefined);
     expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
     expect(r.code).toBe(ExitCode.usage);
     const lines = r.stderr.trim().split('\n');

@@ -12,9 +12,10 @@ import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir } from '../helpers/fixture.js';
 import { rewiredFixture } from '../helpers/python.js';
 import { runProcess } from '../helpers/run.js';
+import { cliArgs } from '../helpers/cli.js';
 
 async function tr118(args: string[]) {
-  const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+  const r = await runProcess(process.execPath, cliArgs(args), {
     cwd: ROOT,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -22,6 +22,7 @@ import {
   sha256Of,
 } from '../helpers/ort-gpu-packages.js';
 import { runProcess } from '../helpers/run.js';
+import { cliArgs } from '../helpers/cli.js';
 
 const host = new FakePackageHost();
 let base = '';
@@ -39,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => host.stop());
 
 async function tr118(args: string[], env: NodeJS.ProcessEnv, uid?: number) {
-  const r = await runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
+  const r = await runProcess(process.execPath, cliArgs(args), {
     cwd: ROOT,
     env,
     ...(uid !== undefined ? { uid, gid: uid } : {}),

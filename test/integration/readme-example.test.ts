@@ -9,6 +9,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DEFAULT_CONFIG } from '../../src/cli/main.js';
 import { ROOT, tempDir } from '../helpers/fixture.js';
 import { runProcess } from '../helpers/run.js';
+import { cliArgs } from '../helpers/cli.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const EXAMPLE = /```text\n(\$ (?:npx tr118|node dist\/cli\.js) run[^\n]*)\n([\s\S]*?)```/.exec(README);
@@ -47,15 +48,9 @@ describe("the README's example output", () => {
       accuracy: { enabled: true, max_tokens: 300, window: 128, stride: 64 },
     };
     writeFileSync(path.join(dir, 'tr118.yml'), stringifyYaml(small));
-    // From the repository (tsx resolves there), into the temp folder's tr118-results, the default folder's name.
-    const cli = [path.join(ROOT, 'src/cli/index.ts'), 'run', '--config', path.join(dir, 'tr118.yml')];
-    const r = await runProcess(
-      process.execPath,
-      ['--import', 'tsx', ...cli, '--out', path.join(dir, 'tr118-results')],
-      {
-        cwd: ROOT,
-      },
-    );
+    // From the repository, into the temp folder's tr118-results, the default folder's name.
+    const args = ['run', '--config', path.join(dir, 'tr118.yml'), '--out', path.join(dir, 'tr118-results')];
+    const r = await runProcess(process.execPath, cliArgs(args), { cwd: ROOT });
     expect(r.status, r.stderr).toBe(0);
     const printed = new Set(`${r.stderr}\n${r.stdout}`.split('\n').map(shape));
     expect(shown.filter((line) => !printed.has(shape(line)))).toEqual([]);
