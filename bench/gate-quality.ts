@@ -27,7 +27,7 @@ import { loadConfigFile } from '../src/config/load.js';
 import { startBenchRecord } from './record.js';
 
 /**
- * What same-run A/B does at the commit this bench records (src/backends/onnxruntime/session.ts timePairedPasses,
+ * What same-run A/B does at the commit this bench records (src/engines/onnxruntime/session.ts timePairedPasses,
  * src/measure/runner.ts): stated here because no result file says it. Change it with them.
  */
 const SAME_RUN_PASS_PATTERN =

@@ -9,14 +9,9 @@
  * writes bench/results/harness-overhead-<machine>.json (bench/record.ts).
  */
 import { median } from 'simple-statistics';
-import { ortWorkerLaunch } from '../src/backends/index.js';
-import { makeFeeds, openSession, timeForwardPasses } from '../src/backends/onnxruntime/session.js';
-import {
-  BACKEND_PRESETS,
-  DEFAULT_BACKEND_SETTINGS,
-  DEFAULT_LOGITS_OUTPUT,
-  type BackendSpec,
-} from '../src/backends/presets.js';
+import { onnxruntime, ortWorkerLaunch } from '../src/engines/onnxruntime/index.js';
+import { makeFeeds, openSession, timeForwardPasses } from '../src/engines/onnxruntime/session.js';
+import { DEFAULT_LOGITS_OUTPUT } from '../src/engines/spec.js';
 import { ProcessBackend } from '../src/backends/process-backend.js';
 import { readFileSync } from 'node:fs';
 import { scenarioBatch } from '../src/measure/batches.js';
@@ -28,13 +23,21 @@ const PAIRS = 1500;
 const PASSES = 30;
 const WARMUP = 5;
 const model = fixturePath('model.onnx');
-const spec: BackendSpec = {
-  name: 'onnxruntime-cpu',
-  ...DEFAULT_BACKEND_SETTINGS,
-  ...BACKEND_PRESETS['onnxruntime-cpu']!,
-  modelPath: model,
-  logitsOutput: DEFAULT_LOGITS_OUTPUT,
-};
+// onnxruntime-cpu as a config resolves it, on the fixture.
+const spec = onnxruntime.resolve(
+  { name: 'onnxruntime-cpu', ...onnxruntime.presets['onnxruntime-cpu']! },
+  {
+    index: 0,
+    onnxPath: model,
+    logitsOutput: DEFAULT_LOGITS_OUTPUT,
+    hfPath: undefined,
+    trustPickle: false,
+    resolvePath: (p) => p,
+    fail: (_keyPath, message) => {
+      throw new Error(message);
+    },
+  },
+);
 const flags = parseBenchFlags();
 const recorder = startBenchRecord({
   bench: 'harness-overhead',

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { activateOrtGpu } from '../src/provision/onnxruntime-gpu.js';
-import { findPython, pythonWorkerLaunch } from '../src/backends/pytorch/python.js';
+import { findPython, pythonWorkerLaunch } from '../src/backends/native-worker.js';
 import { packageRoot } from '../src/paths.js';
 import { startBenchRecord } from './record.js';
 

@@ -19,88 +19,7 @@ function describeError(error62) {
   }
 }
 
-// src/backends/framing.ts
-var MAX_HEADER_BYTES = 64 * 1024 * 1024;
-var FrameError = class extends Error {
-  name = "FrameError";
-};
-function encodeFrame(header, payload) {
-  const line = JSON.stringify(payload ? { ...header, payloadBytes: payload.byteLength } : header);
-  const head = Buffer.from(`${line}
-`, "utf8");
-  return payload ? Buffer.concat([head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]) : head;
-}
-var FrameDecoder = class {
-  chunks = [];
-  buffered = 0;
-  /** A header whose payload has not fully arrived yet. */
-  pending;
-  /** Every frame completed by this chunk, in order. Throws FrameError when the stream is not frames. */
-  push(chunk) {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    const frames = [];
-    for (; ; ) {
-      if (this.pending) {
-        if (this.buffered < this.pending.payloadBytes) return frames;
-        const payload = this.take(this.pending.payloadBytes);
-        frames.push({ header: this.pending.header, payload });
-        this.pending = void 0;
-        continue;
-      }
-      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-      this.chunks = all.length > 0 ? [all] : [];
-      const newline = all.indexOf(10);
-      if (newline < 0) {
-        if (this.buffered > MAX_HEADER_BYTES) throw new FrameError(`no end of line after ${this.buffered} bytes`);
-        return frames;
-      }
-      const line = this.take(newline + 1).subarray(0, newline).toString("utf8");
-      const header = parseHeader(line);
-      const payloadBytes = header.payloadBytes;
-      if (payloadBytes === void 0) {
-        frames.push({ header, payload: void 0 });
-      } else if (typeof payloadBytes === "number" && Number.isSafeInteger(payloadBytes) && payloadBytes >= 0) {
-        this.pending = { header, payloadBytes };
-      } else {
-        throw new FrameError(`payloadBytes must be a non-negative integer; got ${JSON.stringify(payloadBytes)}`);
-      }
-    }
-  }
-  /** Bytes received and not yet part of a complete frame (a stream that ends here was cut mid-frame). */
-  get partialBytes() {
-    return this.buffered;
-  }
-  take(bytes) {
-    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
-    const taken = all.subarray(0, bytes);
-    const rest = all.subarray(bytes);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.buffered = rest.length;
-    return taken;
-  }
-};
-function parseHeader(line) {
-  let value;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    throw new FrameError(`not a JSON header: ${JSON.stringify(line.slice(0, 200))}`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new FrameError(`a header must be a JSON object; got ${JSON.stringify(line.slice(0, 200))}`);
-  }
-  return value;
-}
-function float32Payload(values) {
-  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const out = Buffer.alloc(values.length * 4);
-  values.forEach((v, i) => out.writeFloatLE(v, i * 4));
-  return out;
-}
-var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-// node_modules/zod/v4/classic/external.js
+// ../main/node_modules/zod/v4/classic/external.js
 var external_exports = {};
 __export(external_exports, {
   $brand: () => $brand,
@@ -363,7 +282,7 @@ __export(external_exports, {
   xor: () => xor
 });
 
-// node_modules/zod/v4/core/index.js
+// ../main/node_modules/zod/v4/core/index.js
 var core_exports2 = {};
 __export(core_exports2, {
   $ZodAny: () => $ZodAny,
@@ -680,7 +599,7 @@ __export(core_exports2, {
   withParser: () => withParser
 });
 
-// node_modules/zod/v4/core/util.js
+// ../main/node_modules/zod/v4/core/util.js
 var util_exports = {};
 __export(util_exports, {
   BIGINT_FORMAT_RANGES: () => BIGINT_FORMAT_RANGES,
@@ -1536,7 +1455,7 @@ function constantCatch(value) {
   return fn;
 }
 
-// node_modules/zod/v4/core/core.js
+// ../main/node_modules/zod/v4/core/core.js
 var _a;
 var NEVER = /* @__PURE__ */ Object.freeze({
   status: "aborted"
@@ -1658,7 +1577,7 @@ function config(newConfig) {
   return globalConfig;
 }
 
-// node_modules/zod/v4/core/errors.js
+// ../main/node_modules/zod/v4/core/errors.js
 function _getMessage() {
   const internals = this._zod;
   internals.message ?? (internals.message = JSON.stringify(internals.def, jsonStringifyReplacer, 2));
@@ -1850,7 +1769,7 @@ function prettifyError(error62) {
   return lines.join("\n");
 }
 
-// node_modules/zod/v4/core/parse.js
+// ../main/node_modules/zod/v4/core/parse.js
 function finalizeParams(callee, params) {
   return { callee: params?.callee ?? callee, Err: params?.Err };
 }
@@ -2010,7 +1929,7 @@ var _safeDecodeAsync = (_Err) => async (schema, value, _ctx) => {
 };
 var safeDecodeAsync = /* @__PURE__ */ _safeDecodeAsync($ZodRealError);
 
-// node_modules/zod/v4/core/regexes.js
+// ../main/node_modules/zod/v4/core/regexes.js
 var regexes_exports = {};
 __export(regexes_exports, {
   anyString: () => anyString,
@@ -2182,7 +2101,7 @@ var sha512_hex = /^[0-9a-fA-F]{128}$/;
 var sha512_base64 = /* @__PURE__ */ fixedBase64(86, "==");
 var sha512_base64url = /* @__PURE__ */ fixedBase64url(86);
 
-// node_modules/zod/v4/core/checks.js
+// ../main/node_modules/zod/v4/core/checks.js
 var $ZodCheck = /* @__PURE__ */ $constructor("$ZodCheck", (inst, def) => {
   var _a3;
   inst._zod ?? (inst._zod = {});
@@ -2658,7 +2577,7 @@ var $ZodCheckOverwrite = /* @__PURE__ */ $constructor("$ZodCheckOverwrite", (ins
   };
 });
 
-// node_modules/zod/v4/core/doc.js
+// ../main/node_modules/zod/v4/core/doc.js
 var Doc = class {
   constructor(args = [], closed = {}) {
     this.content = [];
@@ -2699,14 +2618,14 @@ ${content.join("\n")}
   }
 };
 
-// node_modules/zod/v4/core/versions.js
+// ../main/node_modules/zod/v4/core/versions.js
 var version = {
   major: 4,
   minor: 6,
   patch: 7
 };
 
-// node_modules/zod/v4/core/schemas.js
+// ../main/node_modules/zod/v4/core/schemas.js
 var $ZodType = /* @__PURE__ */ $constructor("$ZodType", (inst, def) => {
   var _a3;
   inst ?? (inst = {});
@@ -5148,7 +5067,7 @@ function handleRefineResult(result, payload, input2, inst) {
   }
 }
 
-// node_modules/zod/v4/core/memoizer.js
+// ../main/node_modules/zod/v4/core/memoizer.js
 var $ZodCyclicError = class extends Error {
   constructor() {
     super(`Cannot parse a reference cycle that closes through a transform`);
@@ -5425,7 +5344,7 @@ function isBackEdge(ctx, value) {
   return backEdges !== void 0 && isRef(value) && backEdges.has(value);
 }
 
-// node_modules/zod/v4/locales/index.js
+// ../main/node_modules/zod/v4/locales/index.js
 var locales_exports = {};
 __export(locales_exports, {
   ar: () => ar_default,
@@ -5493,7 +5412,7 @@ __export(locales_exports, {
   zhTW: () => zh_TW_default
 });
 
-// node_modules/zod/v4/locales/ar.js
+// ../main/node_modules/zod/v4/locales/ar.js
 var error = () => {
   const Sizable = {
     string: { unit: "\u062D\u0631\u0641", verb: "\u0623\u0646 \u064A\u062D\u0648\u064A" },
@@ -5605,7 +5524,7 @@ function ar_default() {
   };
 }
 
-// node_modules/zod/v4/locales/az.js
+// ../main/node_modules/zod/v4/locales/az.js
 var error2 = () => {
   const Sizable = {
     string: { unit: "simvol", verb: "olmal\u0131d\u0131r" },
@@ -5716,7 +5635,7 @@ function az_default() {
   };
 }
 
-// node_modules/zod/v4/locales/be.js
+// ../main/node_modules/zod/v4/locales/be.js
 function getBelarusianPlural(count2, one, few, many) {
   const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
@@ -5885,7 +5804,7 @@ function be_default() {
   };
 }
 
-// node_modules/zod/v4/locales/bg.js
+// ../main/node_modules/zod/v4/locales/bg.js
 var error4 = () => {
   const Sizable = {
     string: { unit: "\u0441\u0438\u043C\u0432\u043E\u043B\u0430", verb: "\u0434\u0430 \u0441\u044A\u0434\u044A\u0440\u0436\u0430" },
@@ -6011,7 +5930,7 @@ function bg_default() {
   };
 }
 
-// node_modules/zod/v4/locales/bn.js
+// ../main/node_modules/zod/v4/locales/bn.js
 var error5 = () => {
   const Sizable = {
     string: { unit: "\u0985\u0995\u09CD\u09B7\u09B0", verb: "\u09A5\u09BE\u0995\u09A4\u09C7 \u09B9\u09AC\u09C7" },
@@ -6125,7 +6044,7 @@ function bn_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ca.js
+// ../main/node_modules/zod/v4/locales/ca.js
 var error6 = () => {
   const Sizable = {
     string: { unit: "car\xE0cters", verb: "contenir" },
@@ -6239,7 +6158,7 @@ function ca_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ckb.js
+// ../main/node_modules/zod/v4/locales/ckb.js
 var error7 = () => {
   const Sizable = {
     string: { unit: "\u067E\u06CC\u062A", verb: "\u0628\u06CE\u062A" },
@@ -6372,7 +6291,7 @@ function ckb_default() {
   };
 }
 
-// node_modules/zod/v4/locales/cs.js
+// ../main/node_modules/zod/v4/locales/cs.js
 var error8 = () => {
   const Sizable = {
     string: { unit: "znak\u016F", verb: "m\xEDt" },
@@ -6489,7 +6408,7 @@ function cs_default() {
   };
 }
 
-// node_modules/zod/v4/locales/da.js
+// ../main/node_modules/zod/v4/locales/da.js
 var error9 = () => {
   const Sizable = {
     string: { unit: "tegn", verb: "havde" },
@@ -6610,7 +6529,7 @@ function da_default() {
   };
 }
 
-// node_modules/zod/v4/locales/de.js
+// ../main/node_modules/zod/v4/locales/de.js
 var error10 = () => {
   const Sizable = {
     string: { unit: "Zeichen", verb: "zu haben" },
@@ -6724,7 +6643,7 @@ function de_default() {
   };
 }
 
-// node_modules/zod/v4/locales/el.js
+// ../main/node_modules/zod/v4/locales/el.js
 var error11 = () => {
   const Sizable = {
     string: { unit: "\u03C7\u03B1\u03C1\u03B1\u03BA\u03C4\u03AE\u03C1\u03B5\u03C2", verb: "\u03BD\u03B1 \u03AD\u03C7\u03B5\u03B9" },
@@ -6837,7 +6756,7 @@ function el_default() {
   };
 }
 
-// node_modules/zod/v4/locales/en.js
+// ../main/node_modules/zod/v4/locales/en.js
 var error12 = () => {
   const Sizable = {
     string: { unit: "characters", verb: "to have" },
@@ -6962,7 +6881,7 @@ function en_default() {
   };
 }
 
-// node_modules/zod/v4/locales/eo.js
+// ../main/node_modules/zod/v4/locales/eo.js
 var error13 = () => {
   const Sizable = {
     string: { unit: "karaktrojn", verb: "havi" },
@@ -7077,7 +6996,7 @@ function eo_default() {
   };
 }
 
-// node_modules/zod/v4/locales/es.js
+// ../main/node_modules/zod/v4/locales/es.js
 var error14 = () => {
   const Sizable = {
     string: { unit: "caracteres", verb: "tener" },
@@ -7214,7 +7133,7 @@ function es_default() {
   };
 }
 
-// node_modules/zod/v4/locales/fa.js
+// ../main/node_modules/zod/v4/locales/fa.js
 var error15 = () => {
   const Sizable = {
     string: { unit: "\u06A9\u0627\u0631\u0627\u06A9\u062A\u0631", verb: "\u062F\u0627\u0634\u062A\u0647 \u0628\u0627\u0634\u062F" },
@@ -7334,7 +7253,7 @@ function fa_default() {
   };
 }
 
-// node_modules/zod/v4/locales/fi.js
+// ../main/node_modules/zod/v4/locales/fi.js
 var error16 = () => {
   const Sizable = {
     string: { unit: "merkki\xE4", subject: "merkkijonon" },
@@ -7452,7 +7371,7 @@ function fi_default() {
   };
 }
 
-// node_modules/zod/v4/locales/fr.js
+// ../main/node_modules/zod/v4/locales/fr.js
 var error17 = () => {
   const Sizable = {
     string: { unit: "caract\xE8res", verb: "avoir" },
@@ -7582,7 +7501,7 @@ function fr_default() {
   };
 }
 
-// node_modules/zod/v4/locales/fr-CA.js
+// ../main/node_modules/zod/v4/locales/fr-CA.js
 var error18 = () => {
   const Sizable = {
     string: { unit: "caract\xE8res", verb: "avoir" },
@@ -7695,7 +7614,7 @@ function fr_CA_default() {
   };
 }
 
-// node_modules/zod/v4/locales/gu.js
+// ../main/node_modules/zod/v4/locales/gu.js
 var error19 = () => {
   const Sizable = {
     string: { unit: "\u0A85\u0A95\u0ACD\u0AB7\u0AB0", verb: "\u0AB9\u0ACB\u0AB5\u0ABE \u0A9C\u0ACB\u0A88\u0A8F" },
@@ -7809,7 +7728,7 @@ function gu_default() {
   };
 }
 
-// node_modules/zod/v4/locales/he.js
+// ../main/node_modules/zod/v4/locales/he.js
 var error20 = () => {
   const TypeNames = {
     string: { label: "\u05DE\u05D7\u05E8\u05D5\u05D6\u05EA", gender: "f" },
@@ -8011,7 +7930,7 @@ function he_default() {
   };
 }
 
-// node_modules/zod/v4/locales/hi.js
+// ../main/node_modules/zod/v4/locales/hi.js
 var error21 = () => {
   const Sizable = {
     string: { unit: "\u0905\u0915\u094D\u0937\u0930", verb: "\u0930\u0916\u0928\u0947 \u0915\u0947 \u0932\u093F\u090F" },
@@ -8123,7 +8042,7 @@ function hi_default() {
   };
 }
 
-// node_modules/zod/v4/locales/hr.js
+// ../main/node_modules/zod/v4/locales/hr.js
 var error22 = () => {
   const Sizable = {
     string: { unit: "znakova", verb: "imati" },
@@ -8250,7 +8169,7 @@ function hr_default() {
   };
 }
 
-// node_modules/zod/v4/locales/hu.js
+// ../main/node_modules/zod/v4/locales/hu.js
 var error23 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "legyen" },
@@ -8364,7 +8283,7 @@ function hu_default() {
   };
 }
 
-// node_modules/zod/v4/locales/hy.js
+// ../main/node_modules/zod/v4/locales/hy.js
 function getArmenianPlural(count2, one, many) {
   return Math.abs(count2) === 1 ? one : many;
 }
@@ -8523,7 +8442,7 @@ function hy_default() {
   };
 }
 
-// node_modules/zod/v4/locales/id.js
+// ../main/node_modules/zod/v4/locales/id.js
 var error25 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "memiliki" },
@@ -8635,7 +8554,7 @@ function id_default() {
   };
 }
 
-// node_modules/zod/v4/locales/is.js
+// ../main/node_modules/zod/v4/locales/is.js
 var error26 = () => {
   const Sizable = {
     string: { unit: "stafi", verb: "a\xF0 hafa" },
@@ -8750,7 +8669,7 @@ function is_default() {
   };
 }
 
-// node_modules/zod/v4/locales/it.js
+// ../main/node_modules/zod/v4/locales/it.js
 var error27 = () => {
   const Sizable = {
     string: { unit: "caratteri", verb: "avere" },
@@ -8864,7 +8783,7 @@ function it_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ja.js
+// ../main/node_modules/zod/v4/locales/ja.js
 var error28 = () => {
   const Sizable = {
     string: { unit: "\u6587\u5B57", verb: "\u3067\u3042\u308B" },
@@ -8977,7 +8896,7 @@ function ja_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ka.js
+// ../main/node_modules/zod/v4/locales/ka.js
 var error29 = () => {
   const Sizable = {
     string: { unit: "\u10E1\u10D8\u10DB\u10D1\u10DD\u10DA\u10DD", verb: "\u10E3\u10DC\u10D3\u10D0 \u10E8\u10D4\u10D8\u10EA\u10D0\u10D5\u10D3\u10D4\u10E1" },
@@ -9095,7 +9014,7 @@ function ka_default() {
   };
 }
 
-// node_modules/zod/v4/locales/km.js
+// ../main/node_modules/zod/v4/locales/km.js
 var error30 = () => {
   const Sizable = {
     string: { unit: "\u178F\u17BD\u17A2\u1780\u17D2\u179F\u179A", verb: "\u1782\u17BD\u179A\u1798\u17B6\u1793" },
@@ -9211,12 +9130,12 @@ function km_default() {
   };
 }
 
-// node_modules/zod/v4/locales/kh.js
+// ../main/node_modules/zod/v4/locales/kh.js
 function kh_default() {
   return km_default();
 }
 
-// node_modules/zod/v4/locales/kn.js
+// ../main/node_modules/zod/v4/locales/kn.js
 var error31 = () => {
   const Sizable = {
     string: { unit: "\u0C85\u0C95\u0CCD\u0CB7\u0CB0\u0C97\u0CB3\u0CC1", verb: "\u0CB9\u0CCA\u0C82\u0CA6\u0CB2\u0CC1" },
@@ -9332,7 +9251,7 @@ function kn_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ko.js
+// ../main/node_modules/zod/v4/locales/ko.js
 var error32 = () => {
   const Sizable = {
     string: { unit: "\uBB38\uC790", verb: "to have" },
@@ -9449,7 +9368,7 @@ function ko_default() {
   };
 }
 
-// node_modules/zod/v4/locales/lt.js
+// ../main/node_modules/zod/v4/locales/lt.js
 var capitalizeFirstCharacter = (text) => {
   return text.charAt(0).toUpperCase() + text.slice(1);
 };
@@ -9657,7 +9576,7 @@ function lt_default() {
   };
 }
 
-// node_modules/zod/v4/locales/mk.js
+// ../main/node_modules/zod/v4/locales/mk.js
 var error34 = () => {
   const Sizable = {
     string: { unit: "\u0437\u043D\u0430\u0446\u0438", verb: "\u0434\u0430 \u0438\u043C\u0430\u0430\u0442" },
@@ -9772,7 +9691,7 @@ function mk_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ms.js
+// ../main/node_modules/zod/v4/locales/ms.js
 var error35 = () => {
   const Sizable = {
     string: { unit: "aksara", verb: "mempunyai" },
@@ -9885,7 +9804,7 @@ function ms_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ne.js
+// ../main/node_modules/zod/v4/locales/ne.js
 var error36 = () => {
   const Sizable = {
     string: { unit: "\u0905\u0915\u094D\u0937\u0930", verb: "\u0939\u0941\u0928\u0941\u092A\u0930\u094D\u091B" },
@@ -9997,7 +9916,7 @@ function ne_default() {
   };
 }
 
-// node_modules/zod/v4/locales/nl.js
+// ../main/node_modules/zod/v4/locales/nl.js
 var error37 = () => {
   const Sizable = {
     string: { unit: "tekens", verb: "heeft" },
@@ -10113,7 +10032,7 @@ function nl_default() {
   };
 }
 
-// node_modules/zod/v4/locales/nn.js
+// ../main/node_modules/zod/v4/locales/nn.js
 var error38 = () => {
   const Sizable = {
     string: { unit: "teikn", verb: "\xE5 ha" },
@@ -10227,7 +10146,7 @@ function nn_default() {
   };
 }
 
-// node_modules/zod/v4/locales/no.js
+// ../main/node_modules/zod/v4/locales/no.js
 var error39 = () => {
   const Sizable = {
     string: { unit: "tegn", verb: "\xE5 ha" },
@@ -10341,7 +10260,7 @@ function no_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ota.js
+// ../main/node_modules/zod/v4/locales/ota.js
 var error40 = () => {
   const Sizable = {
     string: { unit: "harf", verb: "olmal\u0131d\u0131r" },
@@ -10456,7 +10375,7 @@ function ota_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ps.js
+// ../main/node_modules/zod/v4/locales/ps.js
 var error41 = () => {
   const Sizable = {
     string: { unit: "\u062A\u0648\u06A9\u064A", verb: "\u0648\u0644\u0631\u064A" },
@@ -10576,7 +10495,7 @@ function ps_default() {
   };
 }
 
-// node_modules/zod/v4/locales/pl.js
+// ../main/node_modules/zod/v4/locales/pl.js
 var error42 = () => {
   const Sizable = {
     string: { unit: "znak\xF3w", verb: "mie\u0107" },
@@ -10691,7 +10610,7 @@ function pl_default() {
   };
 }
 
-// node_modules/zod/v4/locales/pt.js
+// ../main/node_modules/zod/v4/locales/pt.js
 var error43 = () => {
   const Sizable = {
     string: { unit: "caracteres" },
@@ -10835,7 +10754,7 @@ function pt_default() {
   };
 }
 
-// node_modules/zod/v4/locales/pt-BR.js
+// ../main/node_modules/zod/v4/locales/pt-BR.js
 var error44 = () => {
   const Sizable = {
     string: { unit: "caracteres" },
@@ -10980,7 +10899,7 @@ function pt_BR_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ro.js
+// ../main/node_modules/zod/v4/locales/ro.js
 var error45 = () => {
   const Sizable = {
     string: { unit: "caractere", verb: "s\u0103 aib\u0103" },
@@ -11103,7 +11022,7 @@ function ro_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ru.js
+// ../main/node_modules/zod/v4/locales/ru.js
 function getRussianPlural(count2, one, few, many) {
   const absCount = Math.abs(count2);
   const lastDigit = absCount % 10;
@@ -11272,7 +11191,7 @@ function ru_default() {
   };
 }
 
-// node_modules/zod/v4/locales/sk.js
+// ../main/node_modules/zod/v4/locales/sk.js
 var error47 = () => {
   const Sizable = {
     string: { unit: "znakov", verb: "ma\u0165" },
@@ -11389,7 +11308,7 @@ function sk_default() {
   };
 }
 
-// node_modules/zod/v4/locales/sl.js
+// ../main/node_modules/zod/v4/locales/sl.js
 var error48 = () => {
   const Sizable = {
     string: { unit: "znakov", verb: "imeti" },
@@ -11504,7 +11423,7 @@ function sl_default() {
   };
 }
 
-// node_modules/zod/v4/locales/sv.js
+// ../main/node_modules/zod/v4/locales/sv.js
 var error49 = () => {
   const Sizable = {
     string: { unit: "tecken", verb: "att ha" },
@@ -11620,7 +11539,7 @@ function sv_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ta.js
+// ../main/node_modules/zod/v4/locales/ta.js
 var error50 = () => {
   const Sizable = {
     string: { unit: "\u0B8E\u0BB4\u0BC1\u0BA4\u0BCD\u0BA4\u0BC1\u0B95\u0BCD\u0B95\u0BB3\u0BCD", verb: "\u0B95\u0BCA\u0BA3\u0BCD\u0B9F\u0BBF\u0BB0\u0BC1\u0B95\u0BCD\u0B95 \u0BB5\u0BC7\u0BA3\u0BCD\u0B9F\u0BC1\u0BAE\u0BCD" },
@@ -11736,7 +11655,7 @@ function ta_default() {
   };
 }
 
-// node_modules/zod/v4/locales/tg.js
+// ../main/node_modules/zod/v4/locales/tg.js
 var error51 = () => {
   const Sizable = {
     string: { unit: "\u0430\u043B\u043E\u043C\u0430\u0442", verb: "\u0434\u043E\u0448\u0442\u0430 \u0431\u043E\u0448\u0430\u0434" },
@@ -11853,7 +11772,7 @@ function tg_default() {
   };
 }
 
-// node_modules/zod/v4/locales/th.js
+// ../main/node_modules/zod/v4/locales/th.js
 var error52 = () => {
   const Sizable = {
     string: { unit: "\u0E15\u0E31\u0E27\u0E2D\u0E31\u0E01\u0E29\u0E23", verb: "\u0E04\u0E27\u0E23\u0E21\u0E35" },
@@ -11969,7 +11888,7 @@ function th_default() {
   };
 }
 
-// node_modules/zod/v4/locales/tk.js
+// ../main/node_modules/zod/v4/locales/tk.js
 var error53 = () => {
   const Sizable = {
     string: { unit: "simwol", verb: "bolmaly" },
@@ -12077,7 +11996,7 @@ function tk_default() {
   };
 }
 
-// node_modules/zod/v4/locales/tr.js
+// ../main/node_modules/zod/v4/locales/tr.js
 var error54 = () => {
   const Sizable = {
     string: { unit: "karakter", verb: "olmal\u0131" },
@@ -12188,7 +12107,7 @@ function tr_default() {
   };
 }
 
-// node_modules/zod/v4/locales/uk.js
+// ../main/node_modules/zod/v4/locales/uk.js
 var error55 = () => {
   const Sizable = {
     string: { unit: "\u0441\u0438\u043C\u0432\u043E\u043B\u0456\u0432", verb: "\u043C\u0430\u0442\u0438\u043C\u0435" },
@@ -12302,12 +12221,12 @@ function uk_default() {
   };
 }
 
-// node_modules/zod/v4/locales/ua.js
+// ../main/node_modules/zod/v4/locales/ua.js
 function ua_default() {
   return uk_default();
 }
 
-// node_modules/zod/v4/locales/ur.js
+// ../main/node_modules/zod/v4/locales/ur.js
 var error56 = () => {
   const Sizable = {
     string: { unit: "\u062D\u0631\u0648\u0641", verb: "\u06C1\u0648\u0646\u0627" },
@@ -12423,7 +12342,7 @@ function ur_default() {
   };
 }
 
-// node_modules/zod/v4/locales/uz.js
+// ../main/node_modules/zod/v4/locales/uz.js
 var error57 = () => {
   const Sizable = {
     string: { unit: "belgi", verb: "bo\u2018lishi kerak" },
@@ -12537,7 +12456,7 @@ function uz_default() {
   };
 }
 
-// node_modules/zod/v4/locales/vi.js
+// ../main/node_modules/zod/v4/locales/vi.js
 var error58 = () => {
   const Sizable = {
     string: { unit: "k\xFD t\u1EF1", verb: "c\xF3" },
@@ -12651,7 +12570,7 @@ function vi_default() {
   };
 }
 
-// node_modules/zod/v4/locales/zh-CN.js
+// ../main/node_modules/zod/v4/locales/zh-CN.js
 var error59 = () => {
   const Sizable = {
     string: { unit: "\u5B57\u7B26", verb: "\u5305\u542B" },
@@ -12766,7 +12685,7 @@ function zh_CN_default() {
   };
 }
 
-// node_modules/zod/v4/locales/zh-TW.js
+// ../main/node_modules/zod/v4/locales/zh-TW.js
 var error60 = () => {
   const Sizable = {
     string: { unit: "\u5B57\u5143", verb: "\u64C1\u6709" },
@@ -12879,7 +12798,7 @@ function zh_TW_default() {
   };
 }
 
-// node_modules/zod/v4/locales/yo.js
+// ../main/node_modules/zod/v4/locales/yo.js
 var error61 = () => {
   const Sizable = {
     string: { unit: "\xE0mi", verb: "n\xED" },
@@ -12992,7 +12911,7 @@ function yo_default() {
   };
 }
 
-// node_modules/zod/v4/core/registries.js
+// ../main/node_modules/zod/v4/core/registries.js
 var _a2;
 var $output = /* @__PURE__ */ Symbol("ZodOutput");
 var $input = /* @__PURE__ */ Symbol("ZodInput");
@@ -13042,7 +12961,7 @@ function registry() {
 (_a2 = globalThis).__zod_globalRegistry ?? (_a2.__zod_globalRegistry = registry());
 var globalRegistry = globalThis.__zod_globalRegistry;
 
-// node_modules/zod/v4/core/compile.js
+// ../main/node_modules/zod/v4/core/compile.js
 var INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var FALLBACK_FLAG = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
 var ZodCompileAsyncError = class extends Error {
@@ -14652,7 +14571,7 @@ function generateTransformCheck(doc, ctx, schema, accessor) {
   return accessor;
 }
 
-// node_modules/zod/v4/core/api.js
+// ../main/node_modules/zod/v4/core/api.js
 function snapshotChecks(def) {
   if (def.checks)
     def.checks = [...def.checks];
@@ -15711,7 +15630,7 @@ function _stringFormat(Class2, format, fnOrRegex, _params = {}) {
   return inst;
 }
 
-// node_modules/zod/v4/core/to-json-schema.js
+// ../main/node_modules/zod/v4/core/to-json-schema.js
 function assignProps(target, ...sources) {
   for (const source of sources) {
     for (const key of Reflect.ownKeys(source)) {
@@ -16241,7 +16160,7 @@ var createStandardJSONSchemaMethod = (schema, io, processors = {}) => (params) =
   return finalize(ctx, schema);
 };
 
-// node_modules/zod/v4/core/json-schema-processors.js
+// ../main/node_modules/zod/v4/core/json-schema-processors.js
 var narrowMin = (agg, key, value) => {
   if (agg[key] === void 0 || value > agg[key])
     agg[key] = value;
@@ -16989,7 +16908,7 @@ function toJSONSchema(input2, params) {
   return finalize(ctx, input2);
 }
 
-// node_modules/zod/v4/core/json-schema-generator.js
+// ../main/node_modules/zod/v4/core/json-schema-generator.js
 var JSONSchemaGenerator = class {
   /** @deprecated Access via ctx instead */
   get metadataRegistry() {
@@ -17067,10 +16986,10 @@ var JSONSchemaGenerator = class {
   }
 };
 
-// node_modules/zod/v4/core/json-schema.js
+// ../main/node_modules/zod/v4/core/json-schema.js
 var json_schema_exports = {};
 
-// node_modules/zod/v4/classic/schemas.js
+// ../main/node_modules/zod/v4/classic/schemas.js
 var schemas_exports2 = {};
 __export(schemas_exports2, {
   ZodAny: () => ZodAny,
@@ -17251,7 +17170,7 @@ __export(schemas_exports2, {
   xor: () => xor
 });
 
-// node_modules/zod/v4/classic/checks.js
+// ../main/node_modules/zod/v4/classic/checks.js
 var checks_exports2 = {};
 __export(checks_exports2, {
   endsWith: () => _endsWith,
@@ -17286,7 +17205,7 @@ __export(checks_exports2, {
   uppercase: () => _uppercase
 });
 
-// node_modules/zod/v4/classic/errors.js
+// ../main/node_modules/zod/v4/classic/errors.js
 var _installedErrorProtos = /* @__PURE__ */ new WeakSet([Object.prototype, Error.prototype]);
 function _lazyMethod(proto, key, make) {
   Object.defineProperty(proto, key, {
@@ -17332,7 +17251,7 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
   Parent: Error
 });
 
-// node_modules/zod/v4/classic/parse.js
+// ../main/node_modules/zod/v4/classic/parse.js
 var parse2 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
@@ -17346,7 +17265,7 @@ var safeDecode2 = /* @__PURE__ */ _safeDecode(ZodRealError);
 var safeEncodeAsync2 = /* @__PURE__ */ _safeEncodeAsync(ZodRealError);
 var safeDecodeAsync2 = /* @__PURE__ */ _safeDecodeAsync(ZodRealError);
 
-// node_modules/zod/v4/classic/schemas.js
+// ../main/node_modules/zod/v4/classic/schemas.js
 function _ensureDefaultLocale() {
   if (!globalConfig.localeError)
     config(en_default());
@@ -18811,7 +18730,7 @@ function preprocess(fn, schema) {
   });
 }
 
-// node_modules/zod/v4/classic/compat.js
+// ../main/node_modules/zod/v4/classic/compat.js
 var ZodIssueCode = {
   invalid_type: "invalid_type",
   too_big: "too_big",
@@ -18837,7 +18756,7 @@ var ZodFirstPartyTypeKind;
 /* @__PURE__ */ (function(ZodFirstPartyTypeKind2) {
 })(ZodFirstPartyTypeKind || (ZodFirstPartyTypeKind = {}));
 
-// node_modules/zod/v4/classic/iso.js
+// ../main/node_modules/zod/v4/classic/iso.js
 var iso_exports = {};
 __export(iso_exports, {
   ZodISODate: () => ZodISODate,
@@ -18862,7 +18781,7 @@ function duration2(params) {
   return _isoDuration(ZodISODuration, params);
 }
 
-// node_modules/zod/v4/classic/from-json-schema.js
+// ../main/node_modules/zod/v4/classic/from-json-schema.js
 var z = {
   ...schemas_exports2,
   ...checks_exports2,
@@ -19595,7 +19514,7 @@ function fromJSONSchema(schema, params) {
   return convertSchema(normalized, ctx);
 }
 
-// node_modules/zod/v4/core/visit.js
+// ../main/node_modules/zod/v4/core/visit.js
 var RESOLVING = /* @__PURE__ */ Symbol("z.visit/resolving");
 function visit(schema, fnOrHandlers) {
   const fn = typeof fnOrHandlers === "function" ? fnOrHandlers : (node2, rewritten) => {
@@ -19750,7 +19669,7 @@ function visit(schema, fnOrHandlers) {
   return run(schema);
 }
 
-// node_modules/zod/v4/classic/deep-partial.js
+// ../main/node_modules/zod/v4/classic/deep-partial.js
 function deepPartial(schema) {
   return visit(schema, {
     object: (s) => s.partial(),
@@ -19762,7 +19681,7 @@ function deepPartial(schema) {
   });
 }
 
-// node_modules/zod/v4/classic/in-out.js
+// ../main/node_modules/zod/v4/classic/in-out.js
 function withChecks(side, checks) {
   if (!checks?.length)
     return side;
@@ -19792,7 +19711,7 @@ function output(schema) {
   });
 }
 
-// node_modules/zod/v4/classic/coerce.js
+// ../main/node_modules/zod/v4/classic/coerce.js
 var coerce_exports = {};
 __export(coerce_exports, {
   bigint: () => bigint3,
@@ -19817,238 +19736,147 @@ function date4(params) {
   return _coercedDate(ZodDate, params);
 }
 
-// src/config/schema.ts
+// src/engines/spec.ts
 var PRECISIONS = ["fp32", "fp16", "bf16", "int8"];
-var TORCH_DEVICES = ["cpu", "cuda"];
-var TORCH_DTYPES = ["fp32", "fp16", "bf16"];
-var COMPILE_MODES = ["off", "default", "reduce-overhead", "max-autotune"];
-var ENGINES = ["onnxruntime", "tensorrt", "pytorch"];
-var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
-var ORT_WORKERS = ["node", "python"];
-var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
-var LIMITS = {
-  repetitions: 1e3,
-  warmup: 1e4,
-  iterations: 1e5,
-  /** Rows of one forward pass (scenarios and the parity probe). */
-  batch: 4096,
-  /** Tokens per row (scenarios, the parity probe, the perplexity window, model.context_tokens): 1 Mi tokens. */
-  seqLen: 1048576,
-  /** A day per run: a longer one is a hung backend. */
-  timeoutSeconds: 86400,
-  maxTokens: 1e8,
-  /** The PRNG takes 32 bits. */
-  seed: 4294967295,
-  threads: 1024,
-  deviceId: 1023,
-  /** 16 TiB. */
-  memoryBudgetMiB: 16777216
-};
-var count = (min, max) => external_exports.int().min(min).max(max);
-var LATENCY_DEFAULTS = {
-  fail_fraction: 0.05,
-  warn_fraction: 0.03,
-  min_effect_ms: 0.02,
-  confidence: 0.95,
-  between_runs_fraction: 0.1
-};
-var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
-var backendObjectSchema = external_exports.strictObject({
-  name: backendName,
-  engine: external_exports.enum(ENGINES).optional(),
-  provider: external_exports.enum(ORT_PROVIDERS).optional(),
-  /** onnxruntime only: default python for the GPU providers (device-side timer), node for cpu. */
-  worker: external_exports.enum(ORT_WORKERS).optional(),
-  precision: external_exports.enum(PRECISIONS).optional(),
-  device_id: count(0, LIMITS.deviceId).optional(),
-  /** 0 lets ONNX Runtime choose (one thread per physical core). */
-  intra_op_threads: count(0, LIMITS.threads).optional(),
-  inter_op_threads: count(0, LIMITS.threads).optional(),
-  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
-  /**
-   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
-   * for onnxruntime, a checkpoint folder instead of model.hf for pytorch.
-   */
-  model: external_exports.string().min(1).optional(),
-  /** pytorch only: cpu or cuda. */
-  device: external_exports.enum(TORCH_DEVICES).optional(),
-  /** pytorch only: the dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
-  dtype: external_exports.enum(TORCH_DTYPES).optional(),
-  /** pytorch only: torch.compile's mode, or off (eager). */
-  compile: external_exports.enum(COMPILE_MODES).optional()
-});
-var scenarioSchema = external_exports.strictObject({
-  batch: count(1, LIMITS.batch),
-  seq_len: count(1, LIMITS.seqLen)
-});
-var configSchema = external_exports.strictObject({
-  model: external_exports.strictObject({
-    /** The ONNX file to measure; without it, model.hf is exported (model.export's settings). */
-    onnx: external_exports.string().min(1).optional(),
-    /**
-     * Export model.hf to ONNX in the Python worker (torch.onnx.export, checked against PyTorch on a probe batch) and
-     * keep it in the artifact cache by content: the default when model.onnx is not given.
-     */
-    export: external_exports.strictObject({
-      opset: count(7, 30).optional(),
-      dynamic: external_exports.boolean().optional(),
-      int32_inputs: external_exports.boolean().optional()
-    }).optional(),
-    /** A label for reports; defaults to the file name. */
-    name: external_exports.string().min(1).optional(),
-    /** The context the model was trained for: windows and scenarios longer than this are refused. */
-    context_tokens: count(1, LIMITS.seqLen).optional(),
-    /**
-     * The output that holds the logits [batch, seq, vocab]; default "logits". Optional rather than defaulted so that
-     * the raw config (hashed into the manifest) of existing configs stays as it was.
-     */
-    logits_output: external_exports.string().min(1).optional(),
-    /**
-     * The Hugging Face checkpoint the ONNX file was exported from (a folder: config.json + *.safetensors), which
-     * the pytorch backends load; nothing is downloaded.
-     */
-    hf: external_exports.string().min(1).optional(),
-    /** Allow pickled *.bin weights in model.hf (they can run code when loaded); off: safetensors only. */
-    trust_pickle: external_exports.boolean().optional()
-  }),
-  inputs: external_exports.strictObject({
-    /** JSON array of token ids from real held-out text; scenario rows are cut from it. */
-    tokens: external_exports.string().min(1)
-  }).optional(),
-  backends: external_exports.array(external_exports.union([backendName, backendObjectSchema])).min(1),
-  /** A configured backend that cannot run on this machine (no GPU, no provider libraries): warn, or fail the run. */
-  unavailable_backend: external_exports.enum(["warn", "fail"]).default("warn"),
-  scenarios: external_exports.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, "at least one scenario"),
-  repetitions: count(1, LIMITS.repetitions).default(10),
-  warmup: count(0, LIMITS.warmup).default(3),
-  iterations: count(1, LIMITS.iterations).default(40),
-  timeout_s: external_exports.number().positive().max(LIMITS.timeoutSeconds).default(120),
-  /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
-  seed: count(0, LIMITS.seed).default(118),
-  accuracy: external_exports.strictObject({
-    enabled: external_exports.boolean().default(true),
-    /** Evaluation token ids (JSON array); default: inputs.tokens. Exclusive with text. */
-    tokens: external_exports.string().min(1).optional(),
-    /** Evaluation text (UTF-8), tokenized with `tokenizer`. */
-    text: external_exports.string().min(1).optional(),
-    /** "bytes" (UTF-8 bytes as ids) or a Hugging Face tokenizer.json. */
-    tokenizer: external_exports.string().min(1).optional(),
-    max_tokens: count(1, LIMITS.maxTokens).default(4096),
-    window: count(2, LIMITS.seqLen).default(256),
-    stride: count(1, LIMITS.seqLen).default(128),
-    /** Backend whose perplexity the others are compared with; default: the first fp32 backend that ran ok. */
-    reference: backendName.optional(),
-    /** Logits of one probe batch compared with the reference backend's. */
-    parity: external_exports.strictObject({
-      enabled: external_exports.boolean().default(true),
-      batch: count(1, LIMITS.batch).default(2),
-      seq_len: count(1, LIMITS.seqLen).default(64)
-    }).prefault({})
-  }).prefault({}),
-  thresholds: external_exports.strictObject({
-    /** Largest allowed |PPL − reference PPL| / reference PPL, per precision class. */
-    perplexity_delta_fraction: external_exports.strictObject({
-      fp32: external_exports.number().min(0).default(1e-3),
-      fp16: external_exports.number().min(0).default(5e-3),
-      bf16: external_exports.number().min(0).default(0.01),
-      int8: external_exports.number().min(0).default(0.02)
-    }).prefault({}),
-    /** Largest allowed share of degraded runs per cell (timeouts, errors, provider fallback), 0..1. */
-    max_degraded_rate: external_exports.number().min(0).max(1).default(0),
-    /** Optional absolute ceiling on any backend's perplexity: catches a model that got worse everywhere at once. */
-    max_perplexity: external_exports.number().positive().optional(),
-    /** Latency against a baseline (stored or same-run): fail only if large AND significant AND above the floor. */
-    latency: external_exports.strictObject({
-      fail_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.fail_fraction),
-      warn_fraction: external_exports.number().positive().default(LATENCY_DEFAULTS.warn_fraction),
-      min_effect_ms: external_exports.number().min(0).default(LATENCY_DEFAULTS.min_effect_ms),
-      confidence: external_exports.number().gt(0.5).lt(1).default(LATENCY_DEFAULTS.confidence),
-      /** Stored baselines only: 95% of process-to-process shifts on this machine stay within ± this fraction. */
-      between_runs_fraction: external_exports.number().min(0).default(LATENCY_DEFAULTS.between_runs_fraction)
-    }).prefault({}),
-    /** Largest allowed rise of a cell's degraded rate against the baseline. */
-    max_degraded_rate_increase: external_exports.number().min(0).max(1).default(0),
-    /** Optional logits-parity gates against the reference backend (unset: reported, not gated). */
-    parity: external_exports.strictObject({
-      max_abs_logit_delta: external_exports.number().min(0).optional(),
-      min_top1_agreement: external_exports.number().min(0).max(1).optional()
-    }).optional()
-  }).prefault({}),
-  /** Resource limits of this run (README "Config reference", "Memory"). */
-  limits: external_exports.strictObject({
-    /**
-     * A cell whose logits alone (batch × seq_len × vocab × 4 bytes) exceed this warns; beyond MEMORY_REFUSE_MULTIPLE
-     * times it, the run is refused before measuring. Default: a fraction of this machine's memory (measure/memory.ts).
-     */
-    memory_budget_mib: external_exports.number().positive().max(LIMITS.memoryBudgetMiB).optional()
-  }).prefault({}),
-  /**
-   * How the report answers "is another backend faster than the baseline backend while as accurate?" (README
-   * "Config reference"). Optional rather than defaulted, so the raw config hashed into the manifest stays as it was.
-   */
-  report: external_exports.strictObject({
-    /** The backend the others' speed-up is measured against; default: accuracy.reference (as chosen in the run). */
-    baseline_backend: backendName.optional()
-  }).optional(),
-  /** What the run is compared with (README "Baselines"). */
-  compare: external_exports.strictObject({
-    /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
-    base_model: external_exports.string().min(1).optional(),
-    /** Same-run A/B on pytorch backends: this checkpoint folder is measured interleaved with model.hf. */
-    base_hf: external_exports.string().min(1).optional(),
-    /** A stored baseline (an earlier results.json); --baseline overrides. */
-    baseline: external_exports.string().min(1).optional(),
-    /** Compare cells even when machine or runtime differ (the differences are still reported). */
-    allow_environment_change: external_exports.boolean().default(false),
-    missing_cell: external_exports.enum(["warn", "fail"]).default("warn"),
-    /**
-     * What a latency regression against a stored baseline counts as. Default warn: two separate processes on a
-     * shared machine drift apart by more than real regressions (README "Gate quality"); same-run A/B fails.
-     */
-    stored_regression: external_exports.enum(["warn", "fail"]).default("warn"),
-    /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */
-    on_bad_baseline: external_exports.enum(["error", "no-baseline"]).default("error")
-  }).prefault({})
-});
-
-// src/backends/protocol.ts
-var PROTOCOL_VERSION = 1;
-var backendSpecSchema = external_exports.object({
+var BACKEND_LIMITS = { threads: 1024, deviceId: 1023 };
+var commonSpecShape = {
   name: external_exports.string(),
-  engine: external_exports.enum(ENGINES),
-  /** onnxruntime only. */
-  provider: external_exports.enum(ORT_PROVIDERS).optional(),
-  /** onnxruntime only: the process that runs ONNX Runtime (config/schema.ts ORT_WORKERS). */
-  worker: external_exports.enum(ORT_WORKERS).optional(),
   /** Picks the accuracy threshold; for pytorch, the dtype the checkpoint is loaded in. */
   precision: external_exports.enum(PRECISIONS),
   deviceId: external_exports.int().min(0),
   /** 0 = the runtime's default (ONNX Runtime: one per physical core; torch: its own). */
   intraOpThreads: external_exports.int().min(0),
   interOpThreads: external_exports.int().min(0),
-  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS),
-  /** The ONNX file this backend measures: model.onnx, or the backend's own `model`. */
+  /** The ONNX file this backend measures (or builds from): model.onnx, or the backend's own `model`. */
   modelPath: external_exports.string(),
   /** The output of that file which holds the logits [batch, seq, vocab] (model.logits_output). */
-  logitsOutput: external_exports.string().min(1),
-  /** pytorch only: where the checkpoint runs. */
-  device: external_exports.enum(TORCH_DEVICES).optional(),
-  /** pytorch only: torch.compile's mode, or off. */
-  compile: external_exports.enum(COMPILE_MODES).optional(),
-  /** pytorch only: the Hugging Face checkpoint folder (model.hf, or the backend's own `model`). */
-  checkpointPath: external_exports.string().optional(),
-  /** pytorch only: pickled *.bin weights may be loaded (model.trust_pickle). */
-  trustPickle: external_exports.boolean().optional()
+  logitsOutput: external_exports.string().min(1)
+};
+var count = (min, max) => external_exports.int().min(min).max(max);
+var backendName = external_exports.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
+var commonBackendKeys = {
+  name: backendName,
+  precision: external_exports.enum(PRECISIONS).optional(),
+  device_id: count(0, BACKEND_LIMITS.deviceId).optional(),
+  /** 0 lets the runtime choose. */
+  intra_op_threads: count(0, BACKEND_LIMITS.threads).optional(),
+  inter_op_threads: count(0, BACKEND_LIMITS.threads).optional(),
+  /**
+   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
+   * for the families that run ONNX, a checkpoint folder instead of model.hf for pytorch.
+   */
+  model: external_exports.string().min(1).optional()
+};
+
+// src/engines/onnxruntime/spec.ts
+var ORT_PROVIDERS = ["cpu", "cuda", "tensorrt"];
+var ORT_WORKERS = ["node", "python"];
+var GRAPH_OPTIMIZATION_LEVELS = ["disabled", "basic", "extended", "all"];
+var ortSpecSchema = external_exports.object({
+  ...commonSpecShape,
+  engine: external_exports.literal("onnxruntime"),
+  provider: external_exports.enum(ORT_PROVIDERS),
+  /** Results made before the key existed ran in Node. */
+  worker: external_exports.enum(ORT_WORKERS).default("node"),
+  graphOptimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS)
 });
+var ortConfigKeys = {
+  provider: external_exports.enum(ORT_PROVIDERS).optional(),
+  /** Default python for the GPU providers (device-side timer), node for cpu. */
+  worker: external_exports.enum(ORT_WORKERS).optional(),
+  graph_optimization: external_exports.enum(GRAPH_OPTIMIZATION_LEVELS).optional()
+};
+
+// src/backends/framing.ts
+var MAX_HEADER_BYTES = 64 * 1024 * 1024;
+var FrameError = class extends Error {
+  name = "FrameError";
+};
+function encodeFrame(header, payload) {
+  const line = JSON.stringify(payload ? { ...header, payloadBytes: payload.byteLength } : header);
+  const head = Buffer.from(`${line}
+`, "utf8");
+  return payload ? Buffer.concat([head, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]) : head;
+}
+var FrameDecoder = class {
+  chunks = [];
+  buffered = 0;
+  /** A header whose payload has not fully arrived yet. */
+  pending;
+  /** Every frame completed by this chunk, in order. Throws FrameError when the stream is not frames. */
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames = [];
+    for (; ; ) {
+      if (this.pending) {
+        if (this.buffered < this.pending.payloadBytes) return frames;
+        const payload = this.take(this.pending.payloadBytes);
+        frames.push({ header: this.pending.header, payload });
+        this.pending = void 0;
+        continue;
+      }
+      const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+      this.chunks = all.length > 0 ? [all] : [];
+      const newline = all.indexOf(10);
+      if (newline < 0) {
+        if (this.buffered > MAX_HEADER_BYTES) throw new FrameError(`no end of line after ${this.buffered} bytes`);
+        return frames;
+      }
+      const line = this.take(newline + 1).subarray(0, newline).toString("utf8");
+      const header = parseHeader(line);
+      const payloadBytes = header.payloadBytes;
+      if (payloadBytes === void 0) {
+        frames.push({ header, payload: void 0 });
+      } else if (typeof payloadBytes === "number" && Number.isSafeInteger(payloadBytes) && payloadBytes >= 0) {
+        this.pending = { header, payloadBytes };
+      } else {
+        throw new FrameError(`payloadBytes must be a non-negative integer; got ${JSON.stringify(payloadBytes)}`);
+      }
+    }
+  }
+  /** Bytes received and not yet part of a complete frame (a stream that ends here was cut mid-frame). */
+  get partialBytes() {
+    return this.buffered;
+  }
+  take(bytes) {
+    const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    const taken = all.subarray(0, bytes);
+    const rest = all.subarray(bytes);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.buffered = rest.length;
+    return taken;
+  }
+};
+function parseHeader(line) {
+  let value;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    throw new FrameError(`not a JSON header: ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new FrameError(`a header must be a JSON object; got ${JSON.stringify(line.slice(0, 200))}`);
+  }
+  return value;
+}
+function float32Payload(values) {
+  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  const out = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => out.writeFloatLE(v, i * 4));
+  return out;
+}
+var LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+// src/backends/protocol.ts
+var PROTOCOL_VERSION = 1;
+var workerSpecSchema = external_exports.looseObject({ name: external_exports.string(), engine: external_exports.string() });
 var tokenIds = external_exports.array(external_exports.int().min(0));
-var inputShape = external_exports.tuple([external_exports.int().min(1), external_exports.int().min(1)]);
-var optimizationProfileSchema = external_exports.object({ min: inputShape, opt: inputShape, max: inputShape });
-var TENSORRT_PRECISIONS = ["fp32", "fp16", "int8"];
 var requestSchema = external_exports.discriminatedUnion("type", [
   external_exports.object({
     type: external_exports.literal("open"),
     id: external_exports.int(),
-    backend: backendSpecSchema,
+    backend: workerSpecSchema,
     /** Same-run A/B: a second session on the base model, in this same process. */
     baseModelPath: external_exports.string().optional(),
     /** Same-run A/B: open the base model's session first (the session opened first measures slightly slower). */
@@ -20083,59 +19911,7 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     seqLen: external_exports.int().min(1),
     inputIds: tokenIds
   }),
-  external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() }),
-  /**
-   * Export a Hugging Face checkpoint to ONNX (no `open` before it): model.onnx (and model.onnx.data past 2 GiB of
-   * weights) written into outPath, checked with onnx.checker, and its ONNX Runtime (CPU) logits compared with
-   * PyTorch's on the probe batch.
-   */
-  external_exports.object({
-    type: external_exports.literal("export"),
-    id: external_exports.int(),
-    checkpointPath: external_exports.string(),
-    /** A folder the caller owns (the artifact store's temporary folder); created if missing. */
-    outPath: external_exports.string(),
-    opset: external_exports.int().min(7),
-    /** Dynamic batch and sequence axes; false fixes them at the probe's shape. */
-    dynamic: external_exports.boolean(),
-    /** int32 input_ids and attention_mask (cast to int64 inside the graph) instead of int64. */
-    int32Inputs: external_exports.boolean(),
-    trustPickle: external_exports.boolean(),
-    /** Largest |ONNX Runtime − PyTorch| logit allowed on the probe; the worker's default is 1e-4 (fp32, CPU). */
-    toleranceAbs: external_exports.number().nonnegative().optional(),
-    probe: external_exports.object({ batch: external_exports.int().min(1), seqLen: external_exports.int().min(1), inputIds: tokenIds })
-  }),
-  /**
-   * What a TensorRT engine key needs before anything is built (no `open` before it): the worker Python's TensorRT
-   * version and the compute capability of GPU deviceId. An `unavailable` error when either is missing.
-   */
-  external_exports.object({ type: external_exports.literal("probe"), id: external_exports.int(), engine: external_exports.literal("tensorrt"), deviceId: external_exports.int().min(0) }),
-  /** Build a serialized TensorRT engine from an ONNX file with one optimization profile (no `open` before it). */
-  external_exports.object({
-    type: external_exports.literal("build"),
-    id: external_exports.int(),
-    onnxPath: external_exports.string(),
-    /** The engine file to write (in the artifact store's temporary folder); an int8 calibration cache beside it. */
-    outPath: external_exports.string(),
-    precision: external_exports.enum(TENSORRT_PRECISIONS),
-    /**
-     * How the precision is reached (artifacts/tensorrt-engine.ts precisionPath): decided by the runner, as part of
-     * the engine key; the worker refuses a path its TensorRT cannot take.
-     */
-    precisionPath: external_exports.string().min(1),
-    /** Per input name (input_ids, attention_mask). */
-    profiles: external_exports.record(external_exports.string(), optimizationProfileSchema),
-    /** The GPU the engine is built on (and tuned for): the backend's device_id. */
-    deviceId: external_exports.int().min(0),
-    /** Builder settings, part of the engine key. */
-    builder: external_exports.object({
-      workspaceBytes: external_exports.int().positive(),
-      /** int8 on TensorRT 10: how many opt-shaped batches of calibrationTokens the calibrator reads. */
-      calibrationBatches: external_exports.int().min(1).optional()
-    }),
-    /** int8 on TensorRT 10: the evaluation tokens the entropy calibrator reads. */
-    calibrationTokens: tokenIds.optional()
-  })
+  external_exports.object({ type: external_exports.literal("close"), id: external_exports.int() })
 ]);
 var sessionInfoSchema = external_exports.object({
   protocolVersion: external_exports.literal(PROTOCOL_VERSION),
@@ -20164,6 +19940,19 @@ var sessionInfoSchema = external_exports.object({
   }).optional(),
   /** The worker's interpreter and library versions (Python, torch, transformers, CUDA, GPU), for the report. */
   environment: external_exports.record(external_exports.string(), external_exports.string()).optional()
+});
+var errorReplySchema = external_exports.object({
+  type: external_exports.literal("error"),
+  id: external_exports.int(),
+  /**
+   * unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error;
+   * usage: the model does not fit the config (the user's mistake, exit 2), keyPath names the key to change.
+   */
+  kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
+  message: external_exports.string(),
+  keyPath: external_exports.array(external_exports.string()).optional(),
+  /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
+  model: external_exports.enum(["candidate", "base"]).optional()
 });
 var replySchema = external_exports.discriminatedUnion("type", [
   external_exports.object({ type: external_exports.literal("opened"), id: external_exports.int(), info: sessionInfoSchema }),
@@ -20199,64 +19988,7 @@ var replySchema = external_exports.discriminatedUnion("type", [
     payloadBytes: external_exports.int().min(0)
   }),
   external_exports.object({ type: external_exports.literal("closed"), id: external_exports.int() }),
-  external_exports.object({
-    type: external_exports.literal("exported"),
-    id: external_exports.int(),
-    /** In outPath: model.onnx, then model.onnx.data when the weights went to external data. */
-    files: external_exports.array(external_exports.object({ name: external_exports.string().min(1), bytes: external_exports.int().min(0) })).min(1),
-    externalData: external_exports.boolean(),
-    /** Loading the checkpoint, the exporter call, onnx.checker, the probe (ONNX Runtime session + both passes). */
-    loadMs: external_exports.number().nonnegative(),
-    exportMs: external_exports.number().nonnegative(),
-    checkMs: external_exports.number().nonnegative(),
-    probeMs: external_exports.number().nonnegative(),
-    opset: external_exports.int(),
-    /** The one exporter used, on purpose: torch.onnx.export(dynamo=False). */
-    exporter: external_exports.literal("torchscript"),
-    versions: external_exports.object({
-      torch: external_exports.string(),
-      transformers: external_exports.string(),
-      onnx: external_exports.string(),
-      onnxruntime: external_exports.string(),
-      python: external_exports.string()
-    }),
-    probeMaxAbsDiff: external_exports.number().nonnegative(),
-    /** probeMaxAbsDiff over the largest |PyTorch logit| of the probe. */
-    probeMaxRelDiff: external_exports.number().nonnegative()
-  }),
-  external_exports.object({
-    type: external_exports.literal("probed"),
-    id: external_exports.int(),
-    tensorrtVersion: external_exports.string().min(1),
-    /** "9.0" for an H100/H200, from nvidia-smi: an engine runs only on the compute capability it was built on. */
-    computeCapability: external_exports.string().regex(/^\d+\.\d+$/),
-    gpu: external_exports.string()
-  }),
-  external_exports.object({
-    type: external_exports.literal("built"),
-    id: external_exports.int(),
-    file: external_exports.string(),
-    bytes: external_exports.int().positive(),
-    buildMs: external_exports.number().nonnegative(),
-    tensorrtVersion: external_exports.string(),
-    /** "9.0" for an H100/H200: an engine runs only on the compute capability it was built on. */
-    computeCapability: external_exports.string().regex(/^\d+\.\d+$/),
-    /** e.g. tensorrt10-builder-flag-fp16, tensorrt10-builder-flag-int8-entropy-calibrated, tensorrt11-strongly-typed-fp16. */
-    precisionPath: external_exports.string().min(1)
-  }),
-  external_exports.object({
-    type: external_exports.literal("error"),
-    id: external_exports.int(),
-    /**
-     * unavailable: cannot run here (missing provider library); degraded: ran, but not as asked; failed: error;
-     * usage: the model does not fit the config (the user's mistake, exit 2), keyPath names the key to change.
-     */
-    kind: external_exports.enum(["unavailable", "degraded", "failed", "usage"]),
-    message: external_exports.string(),
-    keyPath: external_exports.array(external_exports.string()).optional(),
-    /** An `open` that failed: which model's session could not be opened (in same-run A/B, the base is not the PR's). */
-    model: external_exports.enum(["candidate", "base"]).optional()
-  })
+  errorReplySchema
 ]);
 function decodeRequest(frame) {
   return requestSchema.safeParse(frame.header);
@@ -20304,7 +20036,7 @@ function serveRequests(handle2) {
   process.stdin.on("end", () => void queue.then(() => process.exit(0)));
 }
 
-// src/backends/onnxruntime/session.ts
+// src/engines/onnxruntime/session.ts
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path2 from "node:path";
@@ -20360,7 +20092,7 @@ function logitsShapeProblem(output2, dims, batch, seqLen, vocabSize) {
   return `the logits output ${JSON.stringify(output2)} has shape [${dims.join(", ")}]; expected [batch, seq, vocab] = ${expected} for a ${batch}\xD7${seqLen} input (model.logits_output names the output that holds them)`;
 }
 
-// src/backends/onnxruntime/options.ts
+// src/engines/onnxruntime/options.ts
 function executionProviders(spec2) {
   switch (spec2.provider) {
     case "cuda":
@@ -20390,7 +20122,7 @@ function sessionOptions(spec2, paired = false) {
   return options;
 }
 
-// src/backends/onnxruntime/profile.ts
+// src/engines/onnxruntime/profile.ts
 var eventSchema = external_exports.looseObject({
   cat: external_exports.string().optional(),
   name: external_exports.string().optional(),
@@ -20417,7 +20149,7 @@ function placementFromProfile(profile) {
   return { nodes: [...counts.values()] };
 }
 
-// src/backends/onnxruntime/runtime.ts
+// src/engines/onnxruntime/runtime.ts
 import { createRequire } from "node:module";
 import path from "node:path";
 var ORT_PACKAGE_ENV = "TR118_ONNXRUNTIME_NODE";
@@ -20448,7 +20180,7 @@ function loadOrt() {
   return loaded;
 }
 
-// src/backends/onnxruntime/session.ts
+// src/engines/onnxruntime/session.ts
 var ModelConfigError = class extends Error {
   constructor(message, keyPath) {
     super(message);
@@ -20614,7 +20346,7 @@ async function sessionPerplexity(opened, tokens, windowTokens, strideTokens) {
   return { nllSum, scoredTokens, windows: windows.length };
 }
 
-// src/backends/onnxruntime/worker.ts
+// src/engines/onnxruntime/worker.ts
 var session;
 var baseSession;
 var spec;
@@ -20627,7 +20359,10 @@ async function handle(request) {
   const failed = (message) => ({ type: "error", id: request.id, kind: "failed", message });
   switch (request.type) {
     case "open": {
-      spec = { ...request.backend, provider: request.backend.provider };
+      const parsed = ortSpecSchema.safeParse(request.backend);
+      if (!parsed.success)
+        return failed(`bad request: the backend is not an onnxruntime spec: ${prettifyError(parsed.error)}`);
+      spec = parsed.data;
       let opening = "candidate";
       try {
         const paired = request.baseModelPath !== void 0;
@@ -20638,7 +20373,7 @@ async function handle(request) {
           opening = "candidate";
         };
         if (request.baseFirst) await openBase();
-        session = await openSession(spec.modelPath, spec, paired);
+        session = await openSession(parsed.data.modelPath, parsed.data, paired);
         if (!request.baseFirst) await openBase();
         return { type: "opened", id: request.id, info: session.info };
       } catch (error62) {
@@ -20681,10 +20416,6 @@ async function handle(request) {
       baseSession = void 0;
       return { type: "closed", id: request.id };
     }
-    case "export":
-    case "probe":
-    case "build":
-      return failed(`the ONNX Runtime worker in Node does not ${request.type}; the Python worker does`);
   }
 }
 serveRequests(handle);

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 export const ENTRY_POINTS = {
   index: 'src/action/index.ts',
   cli: 'src/cli/index.ts',
-  'ort-worker': 'src/backends/onnxruntime/worker.ts',
+  'ort-worker': 'src/engines/onnxruntime/worker.ts',
 };
 
 /** Self-contained ESM bundles of `entryPoints` in `outdir`; onnxruntime-node stays external (a native library). */

@@ -4,7 +4,7 @@
  */
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { actionsArtifactStore } from './artifacts/actions-store.js';
+import { actionsArtifactStore } from './action/actions-cache-store.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import {
   describeExport,
@@ -12,18 +12,25 @@ import {
   noExportPython,
   withExportedModel,
   type ExportRecord,
-} from './artifacts/onnx-export.js';
-import { describeEngine, prepareEngines } from './artifacts/tensorrt-engine.js';
-import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from './artifacts/store.js';
-import type { BackendFactoryOptions } from './backends/index.js';
+} from './model/onnx-export.js';
+import type { ArtifactRecord } from './engines/family.js';
+import {
+  describeArtifact,
+  familyOf,
+  needsPreparation,
+  prepareBackends,
+  type BackendOptions,
+} from './engines/registry.js';
+import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from './cache/store.js';
 import type { WorkerLaunch } from './backends/process-backend.js';
-import { findPython, pythonWorkerLaunch } from './backends/pytorch/python.js';
+import { findPython, pythonWorkerLaunch } from './backends/native-worker.js';
 import type { Config } from './config/load.js';
 import { isSameRun } from './config/load.js';
 import { collectEnvironment, collectGitState } from './env/collect.js';
 import { formatKeyPath, UsageError } from './errors.js';
 import { tokensNeeded } from './measure/batches.js';
-import { checkLogitsMemory, memoryBudget, type PassShape } from './measure/memory.js';
+import { checkLogitsMemory, memoryBudget } from './measure/memory.js';
+import { passShapes, plannedPasses } from './measure/plan.js';
 import { measureMatrix, type ProgressEvent } from './measure/runner.js';
 import {
   baseModelWhere,
@@ -48,7 +55,7 @@ import { splitMeasurement } from './measure/pairing.js';
 import type { Side } from './backends/types.js';
 import { buildResults } from './results/build.js';
 import { readHistory } from './results/history.js';
-import { claimOutDir } from './results/out-dir.js';
+import { claimOutDir } from './out-dir.js';
 import type { MeasuredResults, ModelInfo, Results } from './results/schema.js';
 import { defaultStoreDir, loadBaseline } from './results/store.js';
 import { judge, withJudgement, writeVerdictFile, type Against } from './results/verdict.js';
@@ -84,7 +91,7 @@ export interface PipelineOptions {
   readonly progress?: (event: ProgressEvent) => void;
   /** Something the user should know about this run (also kept in results.json `notes` and the report). */
   readonly warn?: (message: string) => void;
-  readonly backendOptions?: BackendFactoryOptions;
+  readonly backendOptions?: BackendOptions;
   /** The measured repository, for the manifest's git commit. */
   readonly cwd?: string;
   /** The artifact cache (exports): --cache-dir / the Action's cache-dir, else $TR118_CACHE_DIR or the user's cache. */
@@ -284,9 +291,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     }
   }
 
-  // The tensorrt backends' engines, built or found in the artifact cache before anything is measured.
-  const engines = config.backends.some((b) => b.engine === 'tensorrt')
-    ? await prepareEngines(config, {
+  // What the engine families make before anything is measured (TensorRT engines), built or from the artifact cache.
+  const prepared = needsPreparation(config.backends)
+    ? await prepareBackends(config.backends, {
         ...artifactMaker(options),
         sha256Of: async (file) =>
           file === model.path
@@ -294,25 +301,26 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
             : file === baseModelFile?.path
               ? baseModelFile.sha256
               : (backendModels.get(file)?.sha256 ?? (await sha256Of(file))),
-        accuracyTokenCount: accuracyTokens?.length ?? 0,
+        shapes: passShapes(config, accuracyTokens?.length ?? 0),
         calibrationTokens: accuracyTokens ?? inputTokens,
         baseModelPath: config.compare.baseModelPath,
-        ...(options.log ? { log: options.log } : {}),
+        log: options.log,
       })
     : undefined;
-  // Every engine the run uses: the candidate's, and in same-run A/B the base model's beside it.
-  const engineRecords = [...(engines?.values() ?? [])].flatMap((p) =>
+  // Every artifact the run uses: each backend's, and in same-run A/B its base's beside it.
+  const artifactRecords: ArtifactRecord[] = [...(prepared?.values() ?? [])].flatMap((p) =>
     'ready' in p ? [p.ready, ...(p.base ? [p.base] : [])] : [],
   );
-  for (const engine of engineRecords) {
-    if (engine.corrupt) {
-      const whose = engine.side === 'base' ? ' (base model)' : '';
-      note(`the cached TensorRT engine of ${engine.backend}${whose} was unusable and was rebuilt: ${engine.corrupt}`);
-    }
-    options.log?.(describeEngine(engine));
+  for (const record of artifactRecords) {
+    const spec = config.backends.find((b) => b.name === record.backend)!;
+    if (record.corrupt)
+      note(
+        `the cached ${describeArtifact(spec, record).replace(/^the /, '')} was unusable and was rebuilt: ${record.corrupt}`,
+      );
+    options.log?.(familyOf(spec).artifacts?.logLine(record) ?? describeArtifact(spec, record));
   }
 
-  // From here on this run owns the folder: locked, and the previous run's files gone (results/out-dir.ts).
+  // From here on this run owns the folder: locked, and the previous run's files gone (out-dir.ts).
   const claim = claimOutDir(options.outDir, RUN_FILES);
   try {
     const files = Object.fromEntries(
@@ -334,7 +342,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
       record: (record) => appendFileSync(files.raw, `${JSON.stringify(record)}\n`),
       rejectBaseModel: (backend, reason) => {
         const spec = config.backends.find((b) => b.name === backend);
-        if (spec?.engine === 'pytorch') {
+        if (spec && familyOf(spec).sameRunBase === 'base_hf') {
           throw new UsageError(
             `config error: ${config.locate(['compare', 'base_hf'])}: compare.base_hf: backend ${backend} could not load the base checkpoint ${config.compare.baseHfPath ?? ''}: ${reason}; expected a checkpoint this tool can run (nothing was measured)`,
           );
@@ -360,7 +368,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         pythonSearchFrom: path.dirname(config.source),
         baseCheckpointPath: config.compare.baseHfPath,
         ...options.backendOptions,
-        ...(engines ? { tensorrtEngines: engines } : {}),
+        ...(prepared ? { prepared } : {}),
       },
     });
 
@@ -382,7 +390,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
         evalTokens,
         notes,
         export: exported,
-        engines: engineRecords,
+        artifacts: artifactRecords,
       });
     const candidate = build('candidate', { name: config.model.name, ...model });
     // The same-run base model's own results, judged on their own (it has no base): kept in results.json.
@@ -418,27 +426,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     claim.release();
   }
-}
-
-/** Every forward-pass shape the run makes: the scenarios, the perplexity window and the parity probe. */
-export function plannedPasses(config: Config): PassShape[] {
-  const passes: PassShape[] = config.scenarios.map((s) => ({
-    keyPath: ['scenarios', s.name],
-    label: `scenarios.${s.name}`,
-    batch: s.batch,
-    seqLen: s.seqLen,
-  }));
-  if (config.accuracy.enabled) {
-    passes.push({
-      keyPath: ['accuracy', 'window'],
-      label: 'accuracy.window',
-      batch: 1,
-      seqLen: config.accuracy.windowTokens,
-    });
-    const probe = config.accuracy.parity;
-    if (probe) passes.push({ keyPath: ['accuracy', 'parity'], label: 'accuracy.parity', ...probe });
-  }
-  return passes;
 }
 
 /** Whether two paths name the same file (through links); false if either cannot be resolved. */

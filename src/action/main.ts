@@ -23,7 +23,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
 import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
-import { checkWritableDir, claimOutDir } from '../results/out-dir.js';
+import { checkWritableDir, claimOutDir } from '../out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './provision-onnxruntime.js';

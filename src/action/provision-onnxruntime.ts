@@ -15,7 +15,7 @@ import * as tc from '@actions/tool-cache';
 import * as tar from 'tar';
 import { describeError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
-import { ORT_PACKAGE_ENV, ortPackageDir } from '../backends/onnxruntime/runtime.js';
+import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
 
 /** npm registry to download from (a mirror on locked-down runners); the tarball path is npm's standard one. */
 export const REGISTRY_ENV = 'TR118_NPM_REGISTRY';

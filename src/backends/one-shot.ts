@@ -1,29 +1,33 @@
 /**
- * One request to a fresh worker process and its one reply: the requests that need no open model (the Python
- * worker's `export` and `build`). The same frames and validation as ProcessBackend; a worker that crashes, hangs
- * past the timeout or answers something else is an error with its stderr tail, never a hang.
+ * One job to a fresh worker process and its one reply: the requests that need no open model (the Python worker's
+ * `export`, `probe`, `build`). Each job's owner declares its request and reply (model/onnx-export.ts,
+ * engines/tensorrt/jobs.ts); the reply is validated against that schema here, in the same frames as a session. A
+ * worker that crashes, hangs past the timeout or answers something else is an error with its stderr tail, never a
+ * hang.
  */
 import { spawn } from 'node:child_process';
+import { prettifyError, type z } from 'zod';
 import { describeError } from '../errors.js';
-import { FrameDecoder } from './framing.js';
+import { encodeFrame, FrameDecoder } from './framing.js';
 import type { WorkerLaunch } from './process-backend.js';
-import { decodeReply, encodeRequest, type WorkerReply, type WorkerRequest } from './protocol.js';
+import { errorReplySchema } from './protocol.js';
 
-/** Distributes Omit over a union (each request type keeps its own fields). */
-type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+/** A job request: its type and fields (the id is added here). */
+export type JobRequest = { readonly type: string } & Readonly<Record<string, unknown>>;
 
-export type OneShotOutcome =
-  | { readonly ok: true; readonly reply: WorkerReply }
+export type OneShotOutcome<R> =
+  | { readonly ok: true; readonly reply: R }
   | { readonly ok: false; readonly reason: string; readonly kind?: 'unavailable' | 'degraded' | 'failed' | 'usage' };
 
 const STDERR_TAIL_BYTES = 1000;
 const TAIL_LINES = 4;
 
-export function oneShot(
+export function oneShot<R>(
   launch: WorkerLaunch,
-  request: WithoutId<WorkerRequest>,
+  request: JobRequest,
+  replySchema: z.ZodType<R>,
   timeoutMs: number,
-): Promise<OneShotOutcome> {
+): Promise<OneShotOutcome<R>> {
   return new Promise((resolve) => {
     const child = spawn(launch.command, launch.args, {
       env: { ...process.env, ...launch.env },
@@ -43,7 +47,7 @@ export function oneShot(
         ? `; worker stderr: …${lines.slice(-TAIL_LINES).join(' ⏎ ').slice(-STDERR_TAIL_BYTES)}`
         : '';
     };
-    const finish = (outcome: OneShotOutcome): void => {
+    const finish = (outcome: OneShotOutcome<R>): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -63,11 +67,13 @@ export function oneShot(
     child.stdout.on('data', (chunk: Buffer) => {
       try {
         for (const frame of decoder.push(chunk)) {
-          const decoded = decodeReply(frame);
-          if (!decoded.ok) return finish({ ok: false, reason: `malformed reply: ${decoded.error}${tail()}` });
-          const reply = decoded.reply;
-          if (reply.type === 'error') return finish({ ok: false, reason: reply.message, kind: reply.kind });
-          return finish({ ok: true, reply });
+          const failed = errorReplySchema.safeParse(frame.header);
+          if (failed.success) return finish({ ok: false, reason: failed.data.message, kind: failed.data.kind });
+          const parsed = replySchema.safeParse(frame.header);
+          if (!parsed.success) {
+            return finish({ ok: false, reason: `malformed reply: ${prettifyError(parsed.error)}${tail()}` });
+          }
+          return finish({ ok: true, reply: parsed.data });
         }
       } catch (error) {
         finish({
@@ -81,6 +87,6 @@ export function oneShot(
       finish({ ok: false, reason: `the worker exited (${signal ?? `code ${String(code)}`}) without a reply${tail()}` }),
     );
     child.stdin.on('error', () => undefined);
-    child.stdin.write(encodeRequest({ ...request, id: 1 }));
+    child.stdin.write(encodeFrame({ ...request, id: 1 }));
   });
 }

@@ -4,12 +4,17 @@
  * the next request starts a fresh child. Every engine family is this class with its own launch recipe.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { judgePlacement } from './onnxruntime/placement.js';
 import { describeError } from '../errors.js';
 import { FrameDecoder } from './framing.js';
 import { formatMiB, logitsBytes } from './memory.js';
-import type { BackendSpec } from './presets.js';
-import { decodeReply, encodeRequest, type WorkerReply, type WorkerRequest } from './protocol.js';
+import {
+  decodeReply,
+  encodeRequest,
+  type SessionInfo,
+  type WorkerReply,
+  type WorkerRequest,
+  type WorkerSpec,
+} from './protocol.js';
 import type {
   Backend,
   LogitsOutcome,
@@ -39,6 +44,21 @@ type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Om
 
 const STDERR_TAIL_CHARS = 2000;
 
+/** How long an `open` (loading a checkpoint, compiling) may take unless the config says otherwise. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 600_000;
+
+export interface ProcessBackendOptions {
+  /** Same-run A/B: the worker also opens this base model (an ONNX file, an engine or a checkpoint folder). */
+  readonly baseModelPath?: string | undefined;
+  /** Opening (and reopening) a session may take this long before the worker is killed. */
+  readonly openTimeoutMs?: number | undefined;
+  /**
+   * After a session opened: a reason it cannot give the figure asked for (the family's post-open check, e.g. ONNX
+   * Runtime's node placement), which makes the backend degraded.
+   */
+  readonly checkOpened?: ((info: SessionInfo) => string | undefined) | undefined;
+}
+
 export class ProcessBackend implements Backend {
   private child: ChildProcess | undefined;
   private nextId = 1;
@@ -48,13 +68,19 @@ export class ProcessBackend implements Backend {
   /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
   private vocabSize: number | undefined;
 
+  private readonly baseModelPath: string | undefined;
+  private readonly openTimeoutMs: number;
+  private readonly checkOpened: ((info: SessionInfo) => string | undefined) | undefined;
+
   constructor(
-    readonly spec: BackendSpec,
+    readonly spec: WorkerSpec,
     private readonly launch: WorkerLaunch,
-    /** Same-run A/B: the worker also opens this base model. */
-    private readonly baseModelPath?: string,
-    private readonly openTimeoutMs = 120_000,
-  ) {}
+    options: ProcessBackendOptions = {},
+  ) {
+    this.baseModelPath = options.baseModelPath;
+    this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    this.checkOpened = options.checkOpened;
+  }
 
   async open(): Promise<OpenOutcome> {
     return this.start();
@@ -170,13 +196,10 @@ export class ProcessBackend implements Backend {
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
       const info = exchange.reply.info;
       this.vocabSize = info.vocabSize;
-      if (this.spec.engine === 'onnxruntime') {
-        // A GPU provider that left compute on the CPU measured a CPU figure: never reported under the GPU's name.
-        const placement = judgePlacement(this.spec.provider ?? 'cpu', info.placement);
-        if (placement.status === 'degraded') {
-          this.kill();
-          return { status: 'degraded', reason: placement.reason, info };
-        }
+      const reason = this.checkOpened?.(info);
+      if (reason !== undefined) {
+        this.kill();
+        return { status: 'degraded', reason, info };
       }
       return { status: 'ok', info };
     }

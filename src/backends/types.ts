@@ -1,6 +1,5 @@
 /** The one interface every engine family implements; the runner knows nothing else about engines. */
-import type { BackendSpec } from './presets.js';
-import type { SessionInfo } from './protocol.js';
+import type { SessionInfo, WorkerSpec } from './protocol.js';
 
 /**
  * Same-run A/B: a worker holds two models, the candidate (the change under test) and the base (what it is compared
@@ -82,7 +81,7 @@ export type LogitsOutcome =
   | { readonly status: 'degraded'; readonly reason: string };
 
 export interface Backend {
-  readonly spec: BackendSpec;
+  readonly spec: WorkerSpec;
   open(): Promise<OpenOutcome>;
   /** Never hangs past timeoutMs: a backend that does not answer is killed and the run is degraded. */
   run(request: RunRequest, timeoutMs: number): Promise<RunOutcome>;

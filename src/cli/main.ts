@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
-import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../artifacts/store.js';
+import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../cache/store.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import { toolVersion } from '../env/collect.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
@@ -20,8 +20,8 @@ import {
   provisionOrtGpu,
 } from '../provision/onnxruntime-gpu.js';
 import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline.js';
-import { num } from '../report/format.js';
-import { checkWritableDir, makeWritableDir } from '../results/out-dir.js';
+import { num } from '../format.js';
+import { checkWritableDir, makeWritableDir } from '../out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
 import { judge, writeVerdictFile } from '../results/verdict.js';

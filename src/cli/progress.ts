@@ -2,7 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../measure/runner.js';
 import { median } from 'simple-statistics';
-import { num } from '../report/format.js';
+import { num } from '../format.js';
 
 export interface ProgressSink {
   readonly onEvent: (event: ProgressEvent) => void;

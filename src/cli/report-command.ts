@@ -14,7 +14,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
 import { mergeVerdicts, readParts } from '../results/merge.js';
-import { claimOutDir } from '../results/out-dir.js';
+import { claimOutDir } from '../out-dir.js';
 
 export interface ReportFlags {
   readonly html?: boolean;

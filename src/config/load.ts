@@ -19,13 +19,9 @@ import {
   type Node,
 } from 'yaml';
 import type { z } from 'zod';
-import {
-  BACKEND_PRESETS,
-  DEFAULT_BACKEND_SETTINGS,
-  DEFAULT_LOGITS_OUTPUT,
-  type BackendSpec,
-  defaultOrtWorker,
-} from '../backends/presets.js';
+import type { BackendEntry } from '../engines/family.js';
+import { familyOf, resolveBackend, type BackendSpec } from '../engines/registry.js';
+import { DEFAULT_LOGITS_OUTPUT } from '../engines/spec.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
 import { configSchema, type LatencyThresholds, type Precision, type RawConfig } from './schema.js';
@@ -88,6 +84,8 @@ export interface Config {
   readonly warmup: number;
   readonly iterations: number;
   readonly timeoutSeconds: number;
+  /** open_timeout_s: how long opening a backend may take. */
+  readonly openTimeoutSeconds: number;
   readonly seed: number;
   readonly accuracy: {
     readonly enabled: boolean;
@@ -407,7 +405,7 @@ function resolveConfig(
   locate: (keyPath: readonly (string | number)[]) => string,
 ): Config {
   const resolvePath = (p: string): string => path.resolve(baseDir, p);
-  const fail = (keyPath: (string | number)[], message: string): never => {
+  const fail = (keyPath: readonly (string | number)[], message: string): never => {
     throw configError(locate(keyPath), keyPath, message);
   };
 
@@ -444,87 +442,20 @@ function resolveConfig(
       ? resolvePath(raw.model.onnx)
       : EXPORT_PENDING;
   const trustPickle = raw.model.trust_pickle ?? false;
-  /** pytorch backends load a checkpoint folder: the backend's own `model`, else model.hf. */
-  const checkpointOf = (i: number, own: string | undefined, name: string): string => {
-    if (own !== undefined) return resolvePath(own);
-    if (hfPath !== undefined) return hfPath;
-    return fail(
-      ['model', 'hf'],
-      `required by backend ${JSON.stringify(name)} (engine pytorch, at backends[${i}]): expected the Hugging Face checkpoint folder (config.json + *.safetensors) that model.onnx was exported from`,
-    );
-  };
-  const backends: BackendSpec[] = raw.backends.map((entry, i): BackendSpec => {
-    const name = typeof entry === 'string' ? entry : entry.name;
-    const preset = BACKEND_PRESETS[name];
-    if (typeof entry === 'string') {
-      if (!preset) {
-        fail(
-          ['backends', i],
-          `unknown backend ${JSON.stringify(name)}; expected one of ${Object.keys(BACKEND_PRESETS).join(', ')}, or an object with name and engine`,
-        );
-      }
-      const spec = { name, ...DEFAULT_BACKEND_SETTINGS, ...preset!, modelPath: onnxPath, logitsOutput };
-      if (preset!.engine === 'pytorch')
-        return { ...spec, checkpointPath: checkpointOf(i, undefined, name), trustPickle };
-      return preset!.provider === undefined ? spec : { ...spec, worker: defaultOrtWorker(preset!.provider) };
-    }
-    const engine = entry.engine ?? preset?.engine;
-    if (!engine) {
-      return fail(
-        ['backends', i, 'engine'],
-        `backend ${JSON.stringify(name)} is not a known preset, so it needs an engine: expected one of onnxruntime, tensorrt, pytorch`,
-      );
-    }
-    const onlyFor = (
-      key: 'provider' | 'worker' | 'graph_optimization' | 'device' | 'dtype' | 'compile',
-      owner: string,
-    ): void => {
-      if (entry[key] !== undefined && engine !== owner) {
-        fail(
-          ['backends', i, key],
-          `${key} applies only to engine ${owner}; backend ${JSON.stringify(name)} uses engine ${engine}`,
-        );
-      }
-    };
-    onlyFor('provider', 'onnxruntime');
-    onlyFor('worker', 'onnxruntime');
-    onlyFor('graph_optimization', 'onnxruntime');
-    for (const key of ['device', 'dtype', 'compile'] as const) onlyFor(key, 'pytorch');
-    if (engine === 'pytorch' && entry.precision !== undefined) {
-      fail(
-        ['backends', i, 'precision'],
-        `a pytorch backend's precision is its dtype: write dtype: ${entry.precision} (fp32, fp16 or bf16)`,
-      );
-    }
-    const common = {
-      name,
-      engine,
-      deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
-      intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
-      interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
-      graphOptimization: entry.graph_optimization ?? DEFAULT_BACKEND_SETTINGS.graphOptimization,
-      logitsOutput,
-    };
-    if (engine === 'pytorch') {
-      return {
-        ...common,
-        precision: entry.dtype ?? preset?.precision ?? 'fp32',
-        device: entry.device ?? preset?.device ?? 'cpu',
-        compile: entry.compile ?? preset?.compile ?? 'off',
-        modelPath: onnxPath,
-        checkpointPath: checkpointOf(i, entry.model, name),
+  // Each entry is resolved by its engine family (engines/registry.ts): presets, the family's keys and its rules.
+  const backends = raw.backends.map(
+    (entry, index) =>
+      // The schema checked each key; the shape is the registry's, so its type is not spelled out key by key.
+      resolveBackend(entry as string | BackendEntry, {
+        index,
+        onnxPath,
+        logitsOutput,
+        hfPath,
         trustPickle,
-      };
-    }
-    const provider = engine === 'onnxruntime' ? (entry.provider ?? preset?.provider ?? 'cpu') : undefined;
-    return {
-      ...common,
-      provider,
-      worker: provider === undefined ? undefined : (entry.worker ?? defaultOrtWorker(provider)),
-      precision: entry.precision ?? preset?.precision ?? 'fp32',
-      modelPath: entry.model !== undefined ? resolvePath(entry.model) : onnxPath,
-    };
-  });
+        resolvePath,
+        fail,
+      }) as BackendSpec,
+  );
   const seen = new Map<string, number>();
   backends.forEach((b, i) => {
     const first = seen.get(b.name);
@@ -583,19 +514,18 @@ function resolveConfig(
   const sameRun =
     overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined || raw.compare.base_hf !== undefined;
   if (sameRun) {
-    const needs = (engine: string, key: 'base_model' | 'base_hf', has: boolean): void => {
-      const i = backends.findIndex((b) => b.engine === engine);
-      if (i >= 0 && !has) {
-        fail(
-          ['compare', key],
-          `same-run A/B needs the base of every backend: backend ${JSON.stringify(backends[i]!.name)} (engine ${engine}) needs compare.${key} (${key === 'base_model' ? 'the base ONNX file, or --base-model' : 'the base checkpoint folder'})`,
-        );
-      }
+    const has = {
+      base_model: overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined,
+      base_hf: raw.compare.base_hf !== undefined,
     };
-    const baseModel = overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined;
-    needs('onnxruntime', 'base_model', baseModel);
-    needs('tensorrt', 'base_model', baseModel); // the base model's engine is built from it
-    needs('pytorch', 'base_hf', raw.compare.base_hf !== undefined);
+    const missing = backends.find((b) => !has[familyOf(b).sameRunBase]);
+    if (missing) {
+      const key = familyOf(missing).sameRunBase;
+      fail(
+        ['compare', key],
+        `same-run A/B needs the base of every backend: backend ${JSON.stringify(missing.name)} (engine ${missing.engine}) needs compare.${key} (${key === 'base_model' ? 'the base ONNX file, or --base-model' : 'the base checkpoint folder'})`,
+      );
+    }
   }
   if (acc.text !== undefined && acc.tokens !== undefined) {
     fail(['accuracy', 'text'], 'give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both');
@@ -655,6 +585,7 @@ function resolveConfig(
     warmup: raw.warmup,
     iterations: raw.iterations,
     timeoutSeconds: raw.timeout_s,
+    openTimeoutSeconds: raw.open_timeout_s,
     unavailableBackend: raw.unavailable_backend,
     seed: raw.seed,
     accuracy: {

@@ -3,33 +3,10 @@
  * matrix YAML, which users already have); every key is documented in README "Config reference".
  */
 import { z } from 'zod';
+import { backendObjectShape } from '../engines/registry.js';
+import { BACKEND_LIMITS, backendName } from '../engines/spec.js';
 
-export const PRECISIONS = ['fp32', 'fp16', 'bf16', 'int8'] as const;
-export type Precision = (typeof PRECISIONS)[number];
-
-/** PyTorch: where the model runs, in which dtype, and whether and how torch.compile compiles it. */
-export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
-export type TorchDevice = (typeof TORCH_DEVICES)[number];
-export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
-export const COMPILE_MODES = ['off', 'default', 'reduce-overhead', 'max-autotune'] as const;
-export type CompileMode = (typeof COMPILE_MODES)[number];
-
-export const ENGINES = ['onnxruntime', 'tensorrt', 'pytorch'] as const;
-export type Engine = (typeof ENGINES)[number];
-
-export const ORT_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
-export type OrtProvider = (typeof ORT_PROVIDERS)[number];
-
-/**
- * Which process runs ONNX Runtime. node: onnxruntime-node (its session.run copies the logits to the host inside the
- * timer); python: the native/ worker with the onnxruntime Python package, whose IO binding keeps inputs and logits
- * on the device, so a GPU provider's gated figure is the forward pass and not the copy (DESIGN.md).
- */
-export const ORT_WORKERS = ['node', 'python'] as const;
-export type OrtWorker = (typeof ORT_WORKERS)[number];
-
-export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
-export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+export { PRECISIONS, type Precision } from '../engines/spec.js';
 
 /**
  * Upper bounds on counts and sizes: generous for any real matrix, finite, so that a typo (`repetitions: 1e12`) is
@@ -48,8 +25,7 @@ export const LIMITS = {
   maxTokens: 100_000_000,
   /** The PRNG takes 32 bits. */
   seed: 4_294_967_295,
-  threads: 1_024,
-  deviceId: 1_023,
+  ...BACKEND_LIMITS,
   /** 16 TiB. */
   memoryBudgetMiB: 16_777_216,
 } as const;
@@ -81,33 +57,11 @@ export interface LatencyThresholds {
   readonly betweenRunsFraction: number;
 }
 
-const backendName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a name of lower-case letters, digits, ".", "_" or "-"');
-
-/** A backend entry written as an object: a preset name with overrides, or a new backend with its engine. */
-export const backendObjectSchema = z.strictObject({
-  name: backendName,
-  engine: z.enum(ENGINES).optional(),
-  provider: z.enum(ORT_PROVIDERS).optional(),
-  /** onnxruntime only: default python for the GPU providers (device-side timer), node for cpu. */
-  worker: z.enum(ORT_WORKERS).optional(),
-  precision: z.enum(PRECISIONS).optional(),
-  device_id: count(0, LIMITS.deviceId).optional(),
-  /** 0 lets ONNX Runtime choose (one thread per physical core). */
-  intra_op_threads: count(0, LIMITS.threads).optional(),
-  inter_op_threads: count(0, LIMITS.threads).optional(),
-  graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
-  /**
-   * This backend measures another model instead of the config's: an ONNX file (e.g. a new export or a quantized copy)
-   * for onnxruntime, a checkpoint folder instead of model.hf for pytorch.
-   */
-  model: z.string().min(1).optional(),
-  /** pytorch only: cpu or cuda. */
-  device: z.enum(TORCH_DEVICES).optional(),
-  /** pytorch only: the dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
-  dtype: z.enum(TORCH_DTYPES).optional(),
-  /** pytorch only: torch.compile's mode, or off (eager). */
-  compile: z.enum(COMPILE_MODES).optional(),
-});
+/**
+ * A backend entry written as an object: a preset name with overrides, or a new backend with its engine. Its keys are
+ * the common ones (engines/spec.ts) and each engine family's own (engines/<family>/), gathered by the registry.
+ */
+export const backendObjectSchema = z.strictObject(backendObjectShape);
 export type BackendObject = z.infer<typeof backendObjectSchema>;
 
 export const scenarioSchema = z.strictObject({
@@ -161,6 +115,11 @@ export const configSchema = z.strictObject({
   warmup: count(0, LIMITS.warmup).default(3),
   iterations: count(1, LIMITS.iterations).default(40),
   timeout_s: z.number().positive().max(LIMITS.timeoutSeconds).default(120),
+  /**
+   * Opening a backend (loading a checkpoint or an engine, torch.compile's first call) may take this long before its
+   * worker is killed and the backend is degraded: a 7B checkpoint or max-autotune takes minutes.
+   */
+  open_timeout_s: z.number().positive().max(LIMITS.timeoutSeconds).default(600),
   /** Seeds the cell order of each repetition and the bootstrap, so a run can be repeated exactly. */
   seed: count(0, LIMITS.seed).default(118),
   accuracy: z

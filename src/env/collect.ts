@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
-import { loadOrt } from '../backends/onnxruntime/runtime.js';
+import { loadOrt } from '../engines/onnxruntime/runtime.js';
 import { packageRoot } from '../paths.js';
 
 export const gpuInfoSchema = z.object({

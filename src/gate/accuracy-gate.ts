@@ -5,8 +5,8 @@
  */
 import { perplexityFromNll } from '../accuracy/perplexity.js';
 import { chooseReference } from '../accuracy/reference.js';
-import type { BackendSpec } from '../backends/presets.js';
 import { z } from 'zod';
+import { isAccuracyTruth, type BackendSpec } from '../engines/registry.js';
 import { PRECISIONS, type Precision } from '../config/schema.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { AccuracyRecord, BackendRecord, ParityRecord } from '../measure/records.js';
@@ -89,6 +89,7 @@ export function decideAccuracy(input: AccuracyGateInput): AccuracyGate {
     input.reference,
     (name) => ppl(name) !== null,
     (name) => byName.get(name)?.reason ?? backendStatus.get(name)?.reason ?? 'it was not run',
+    isAccuracyTruth,
   );
   const reference = choice.reference;
   const referencePpl = reference !== null ? ppl(reference) : null;

@@ -254,15 +254,8 @@ export function compareResults(
       continue;
     }
     const differences = fingerprintDifferences(b.fingerprint, c.fingerprint);
-    if (differences.length > 0 && !options.allowEnvironmentChange) {
-      cells.push({
-        ...common,
-        differences,
-        decision: 'incomparable',
-        reason: `measured under different conditions: ${differences.join('; ')}`,
-      });
-      continue;
-    }
+    // First: runs that failed are the candidate's failure under any conditions (a backend that no longer opens has
+    // no session, so its conditions cannot even be read).
     const degradedRise = c.degradedRate - b.degradedRate;
     if (degradedRise > options.maxDegradedRateIncrease) {
       cells.push({
@@ -270,6 +263,15 @@ export function compareResults(
         differences,
         decision: 'fail',
         reason: `degraded runs rose from ${pct(b.degradedRate)} to ${pct(c.degradedRate)}`,
+      });
+      continue;
+    }
+    if (differences.length > 0 && !options.allowEnvironmentChange) {
+      cells.push({
+        ...common,
+        differences,
+        decision: 'incomparable',
+        reason: `measured under different conditions: ${differences.join('; ')}`,
       });
       continue;
     }

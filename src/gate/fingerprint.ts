@@ -1,89 +1,80 @@
 /**
- * What must be the same for two measurements of a cell to be comparable: the machine, the runtime and every setting
- * of the cell except the model itself (which is what a comparison is about). Pure.
+ * What must be the same for two measurements of a cell to be comparable: the machine, the pass (shape, warm-up,
+ * timed passes, plain or paired timing), the ONNX export it measures when the run exported one, and whatever the
+ * backend's engine family declares changes its numbers (engines/<family>/ comparability: runtime versions, device,
+ * compile mode, provider, threads, engine build, …). Nothing here names a family. Pure.
  */
 import { z } from 'zod';
-import type { BackendSpec } from '../backends/presets.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { Environment } from '../env/collect.js';
+import type { ArtifactRecord, SessionView } from '../engines/family.js';
+import { comparabilityOf, type BackendSpec } from '../engines/registry.js';
 import { configHash } from '../model/hash.js';
 
 /** plain: one model per worker; paired: same-run A/B, two sessions alternating, thread pools not spinning. */
 export const TIMINGS = ['plain', 'paired'] as const;
 export type Timing = (typeof TIMINGS)[number];
 
-export const cellFingerprintSchema = z.object({
+const commonShape = {
   cpuModel: z.string(),
   cpuCount: z.number(),
   gpus: z.string(),
   gpuDriver: z.string(),
   nodeVersion: z.string(),
-  onnxruntimeVersion: z.string(),
   engine: z.string(),
-  provider: z.string(),
-  /** ONNX Runtime in the Python worker (IO binding); absent for Node, as in results made before the key existed. */
-  worker: z.literal('python').optional(),
-  /**
-   * tensorrt engines: the TensorRT version, precision path and profile the engine was built with (its kernels are
-   * chosen for them); absent for other engines.
-   */
-  tensorrtEngine: z.string().optional(),
-  precision: z.string(),
-  intraOpThreads: z.number(),
-  interOpThreads: z.number(),
-  graphOptimization: z.string(),
   batch: z.number(),
   seqLen: z.number(),
   warmup: z.number(),
   iterations: z.number(),
   timing: z.enum(TIMINGS),
-  /** sha256 of all the fields above: equal hashes, comparable cells. */
+  /** sha256 of every other field: equal hashes, comparable cells. */
   hash: z.string(),
-});
+};
+
+/** The common fields, and the family's own (any name, a string or a number). */
+export const cellFingerprintSchema = z.object(commonShape).catchall(z.union([z.string(), z.number()]));
 export type CellFingerprint = DeepReadonly<z.infer<typeof cellFingerprintSchema>>;
 
-export function cellFingerprint(
-  env: Environment,
-  spec: BackendSpec,
-  cell: {
-    readonly batch: number;
-    readonly seqLen: number;
-    readonly warmup: number;
-    readonly iterations: number;
-    readonly timing: Timing;
-    /** The tensorrt backend's engine (artifacts/tensorrt-engine.ts). */
-    readonly engine?: {
-      readonly tensorrtVersion: string;
-      readonly precisionPath: string;
-      readonly profile: {
-        readonly min: readonly number[];
-        readonly opt: readonly number[];
-        readonly max: readonly number[];
-      };
-    };
-  },
-): CellFingerprint {
-  const engine = cell.engine;
+/** The export a run made of model.hf (model/onnx-export.ts): a different exporter writes a different graph. */
+export interface ExportIdentity {
+  readonly onnxPath: string;
+  readonly exporter: string;
+  readonly opset: number;
+  readonly dynamic: boolean;
+  readonly int32Inputs: boolean;
+}
+
+export interface CellContext {
+  readonly batch: number;
+  readonly seqLen: number;
+  readonly warmup: number;
+  readonly iterations: number;
+  readonly timing: Timing;
+  /** What the backend's worker said when it opened (null when it did not open). */
+  readonly session: SessionView | null;
+  /** What its family prepared for it (a TensorRT engine), if anything. */
+  readonly artifact?: ArtifactRecord | undefined;
+  /** The run's export of model.hf, if it made one. */
+  readonly export?: ExportIdentity | undefined;
+}
+
+export function cellFingerprint(env: Environment, spec: BackendSpec, cell: CellContext): CellFingerprint {
+  const family = comparabilityOf(spec, cell.session, cell.artifact);
+  const ex = cell.export;
   const fields = {
+    ...family,
     cpuModel: env.cpuModel,
     cpuCount: env.cpuCount,
     gpus: env.gpus.map((g) => g.name).join(', '),
     gpuDriver: env.gpus[0]?.driverVersion ?? '',
     nodeVersion: env.nodeVersion,
-    onnxruntimeVersion: env.onnxruntimeVersion,
     engine: spec.engine,
-    provider: spec.provider ?? '',
-    // Only when it is not node, so that results measured before the key existed keep their fingerprint.
-    ...(spec.worker === 'python' ? { worker: spec.worker } : {}),
-    ...(engine
+    // Only for a backend that measures the run's export, so results measured from a given ONNX file keep theirs.
+    ...(ex && spec.modelPath === ex.onnxPath
       ? {
-          tensorrtEngine: `TensorRT ${engine.tensorrtVersion} ${engine.precisionPath} profile ${engine.profile.min.join('x')}/${engine.profile.opt.join('x')}/${engine.profile.max.join('x')}`,
+          export: `${ex.exporter} opset ${ex.opset}${ex.dynamic ? ' dynamic' : ' static'}${ex.int32Inputs ? ' int32' : ''}`,
         }
       : {}),
-    precision: spec.precision,
-    intraOpThreads: spec.intraOpThreads,
-    interOpThreads: spec.interOpThreads,
-    graphOptimization: spec.graphOptimization,
     batch: cell.batch,
     seqLen: cell.seqLen,
     warmup: cell.warmup,
@@ -93,9 +84,14 @@ export function cellFingerprint(
   return { ...fields, hash: configHash(fields) };
 }
 
-/** The fields in which two fingerprints differ, as "field: base → candidate". */
+/**
+ * The fields in which two fingerprints differ, as "field: base → candidate": every field either has, so a field
+ * only one side declares (another family, a newer tr118) is a difference too.
+ */
 export function fingerprintDifferences(base: CellFingerprint, candidate: CellFingerprint): string[] {
-  return (Object.keys(base) as (keyof CellFingerprint)[])
-    .filter((key) => key !== 'hash' && base[key] !== candidate[key])
-    .map((key) => `${key}: ${JSON.stringify(base[key])} → ${JSON.stringify(candidate[key])}`);
+  const keys = [...new Set([...Object.keys(base), ...Object.keys(candidate)])].filter((key) => key !== 'hash');
+  const show = (value: unknown): string => (value === undefined ? '(none)' : JSON.stringify(value));
+  return keys
+    .filter((key) => base[key] !== candidate[key])
+    .map((key) => `${key}: ${show(base[key])} → ${show(candidate[key])}`);
 }

@@ -9,7 +9,7 @@ import type { CellComparison } from '../gate/compare.js';
 import type { Decision, GateReason } from '../gate/verdict.js';
 import { answerSeedQuestion } from '../report/answer.js';
 import { escapeUntrusted } from '../report/escape.js';
-import { num } from '../report/format.js';
+import { num } from '../format.js';
 import { renderAnswer, renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { backendChart, changeChart, medianChart, mermaidText, type Chart } from '../report/mermaid.js';

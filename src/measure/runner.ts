@@ -4,8 +4,7 @@
  * Each result is handed to `record` the moment it exists.
  */
 import { shuffle } from 'simple-statistics';
-import { createBackend, type BackendFactoryOptions } from '../backends/index.js';
-import type { BackendSpec } from '../backends/presets.js';
+import { createBackend, isAccuracyTruth, type BackendOptions, type BackendSpec } from '../engines/registry.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import type { Backend } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
@@ -32,7 +31,7 @@ export interface MeasureInput {
   readonly accuracyTokens: readonly number[] | undefined;
   readonly record: (record: RawRecord) => void;
   readonly progress?: (event: ProgressEvent) => void;
-  readonly backendOptions?: BackendFactoryOptions;
+  readonly backendOptions?: BackendOptions;
   /**
    * Same-run A/B: every backend's worker also opens this base model and times its passes alternately with the
    * candidate's (measure/pairing.ts); the base side's records have side 'base'.
@@ -86,7 +85,13 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   const sameRun = input.sameRun ?? input.baseModelPath !== undefined;
   try {
     for (const spec of config.backends) {
-      const created = createBackend(spec, { ...input.backendOptions, baseModelPath: input.baseModelPath });
+      const created = createBackend(spec, {
+        env: process.env,
+        pythonSearchFrom: process.cwd(),
+        openTimeoutMs: config.openTimeoutSeconds * 1000,
+        ...input.backendOptions,
+        baseModelPath: input.baseModelPath,
+      });
       if (!('backend' in created)) {
         // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
         // whose build failed). Either way no worker starts and no figure exists.
@@ -300,6 +305,7 @@ async function measureParity(
     config.accuracy.reference,
     (name) => ok.has(name),
     () => '',
+    isAccuracyTruth,
   );
   const referenceBackend = choice.reference !== null ? open.get(choice.reference) : undefined;
   if (choice.reference === null || !referenceBackend) return;

@@ -27,9 +27,9 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as cache from '@actions/cache';
 import * as tc from '@actions/tool-cache';
-import { ortBindingDir } from '../backends/onnxruntime/availability.js';
-import { ORT_PACKAGE_ENV, ortPackageDir } from '../backends/onnxruntime/runtime.js';
-import { findPython } from '../backends/pytorch/python.js';
+import { ortBindingDir } from '../engines/onnxruntime/availability.js';
+import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
+import { findPython } from '../backends/native-worker.js';
 import { describeError, UsageError } from '../errors.js';
 import {
   findCudaLibraries,

@@ -1,17 +1,13 @@
 /**
- * What a run built before the matrix and what the artifact cache gave it (artifacts/): one line — every artifact hit
- * (and the time that saved) or what this run made — and the seed's "Export Overhead" and "TensorRT Build Overhead"
- * tables, as plain text cells; report.md and report.html escape and lay them out. Pure.
+ * What a run built before the matrix and what the artifact cache gave it: one line — every artifact hit (and the
+ * time that saved) or what this run made — and the tables: the seed's "Export Overhead" here, and each engine
+ * family's own for what it prepared (TensorRT's "Build Overhead": engines/<family>/), as plain text cells; report.md
+ * and report.html escape and lay them out. Pure.
  */
+import type { ArtifactTable } from '../engines/family.js';
+import { artifactsIn } from '../engines/registry.js';
 import type { Results } from '../results/schema.js';
-import { num } from './format.js';
-
-export interface ArtifactTable {
-  readonly title: string;
-  readonly note?: string;
-  readonly header: readonly string[];
-  readonly rows: readonly (readonly string[])[];
-}
+import { num } from '../format.js';
 
 export interface ArtifactTables {
   readonly line: string;
@@ -27,16 +23,18 @@ function cacheCell(cache: Cache, ms: number): string {
 /** Null when the run made and used no artifact (model.onnx given, no tensorrt backend). */
 export function artifactTables(results: Results): ArtifactTables | null {
   const ex = results.export;
-  const engines = results.engines ?? [];
-  if (!ex && engines.length === 0) return null;
+  const prepared = artifactsIn(results);
+  if (!ex && prepared.length === 0) return null;
   const artifacts: { what: string; cache: Cache; ms: number; corrupt: string | null }[] = [
     ...(ex ? [{ what: 'the ONNX export of model.hf', cache: ex.cache, ms: ex.exportMs, corrupt: ex.corrupt }] : []),
-    ...engines.map((e) => ({
-      what: `the TensorRT engine of ${e.backend}${e.side === 'base' ? ' for the base model' : ''}`,
-      cache: e.cache,
-      ms: e.buildMs,
-      corrupt: e.corrupt,
-    })),
+    ...prepared.flatMap(({ family, records }) =>
+      records.map((r) => ({
+        what: family.artifacts?.describe(r) ?? r.backend,
+        cache: r.cache,
+        ms: r.buildMs,
+        corrupt: r.corrupt,
+      })),
+    ),
   ];
   const made = artifacts.filter((a) => a.cache === 'built');
   let line: string;
@@ -50,7 +48,7 @@ export function artifactTables(results: Results): ArtifactTables | null {
         : local === 0
           ? 'the Actions cache'
           : `the local artifact cache (${local}) and the Actions cache (${restored})`;
-    const nothing = [ex ? 'exported' : undefined, engines.length > 0 ? 'built' : undefined]
+    const nothing = [ex ? 'exported' : undefined, prepared.length > 0 ? 'built' : undefined]
       .filter(Boolean)
       .join(' or ');
     line = `Every artifact hit the cache: nothing was ${nothing} (${artifacts.length} from ${from}; saved ${num(saved / 1000)} s).`;
@@ -93,32 +91,9 @@ export function artifactTables(results: Results): ArtifactTables | null {
       ],
     });
   }
-  if (engines.length > 0) {
-    const shape = (s: readonly number[]): string => s.join('×');
-    tables.push({
-      title: 'TensorRT engines',
-      note: 'one optimization profile each, batch×sequence, for input_ids and attention_mask',
-      header: [
-        'Backend',
-        'precision path',
-        'engine MB',
-        'build s',
-        'profile min / opt / max',
-        'TensorRT',
-        'GPU (compute capability)',
-        'cache',
-      ],
-      rows: engines.map((e) => [
-        e.side === 'base' ? `${e.backend} (base model)` : e.backend,
-        e.precisionPath,
-        num(e.bytes / 1e6),
-        num(e.buildMs / 1000),
-        `${shape(e.profile.min)} / ${shape(e.profile.opt)} / ${shape(e.profile.max)}`,
-        e.tensorrtVersion,
-        `${e.gpu} (${e.computeCapability})`,
-        cacheCell(e.cache, e.buildMs),
-      ]),
-    });
+  for (const { family, records } of prepared) {
+    const table = family.artifacts?.table(records);
+    if (table) tables.push(table);
   }
   return { line, tables };
 }

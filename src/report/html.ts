@@ -5,13 +5,13 @@
  * environment as in report.md. The charts are Vega-Lite specs (vega.ts) drawn in the page by Vega-Lite and Vega,
  * whose source the caller passes in (report/write-html.ts reads it): this module stays pure.
  */
-import { describePlacement, summarizePlacement } from '../backends/onnxruntime/placement.js';
+import { sessionNotesOf, settingsOf } from '../engines/registry.js';
 import type { HistoryEntry } from '../results/history.js';
 import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { interval, num } from './format.js';
+import { interval, num } from '../format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
 
@@ -247,7 +247,7 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
       results.backends.map((b) => [
         b.spec.name,
         b.spec.engine,
-        b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—'),
+        b.session ? b.session.providers.join(' → ') : settingsOf(b.spec),
         b.spec.precision,
         b.status,
         b.session ? (b.session.timerCovers ?? results.method.timerCovers) : '—',
@@ -255,16 +255,10 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
       ]),
     ),
   );
-  const placed = results.backends.filter((b) => b.session?.placement !== undefined);
-  if (placed.length > 0) {
+  for (const group of sessionNotesOf(results.backends)) {
     out.push(
-      '<ul>' +
-        placed
-          .map(
-            (b) =>
-              `<li><strong>${e(b.spec.name)}</strong>: ${e(describePlacement(summarizePlacement(b.session!.placement!)) || 'no node reported')}</li>`,
-          )
-          .join('') +
+      `<p>${e(group.heading)}:</p><ul>` +
+        group.lines.map((line) => `<li><strong>${e(line.backend)}</strong>: ${e(line.note)}</li>`).join('') +
         '</ul>',
     );
   }

@@ -1,12 +1,12 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
-import { describePlacement, summarizePlacement } from '../backends/onnxruntime/placement.js';
+import { sessionNotesOf, settingsOf } from '../engines/registry.js';
 import { markdownTable } from 'markdown-table';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { interval, num } from './format.js';
+import { interval, num } from '../format.js';
 import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
 export const VERDICT_ICON = { pass: '✅', warn: '⚠️', fail: '❌', inconclusive: '❔' } as const;
@@ -296,7 +296,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
         'Providers',
         'Precision',
         'Threads (intra/inter)',
-        'Graph opt.',
+        'Settings',
         'Session open ms',
         'Compile ms',
         'Status',
@@ -305,10 +305,10 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       ...results.backends.map((b) => [
         escapeUntrusted(b.spec.name),
         escapeUntrusted(b.spec.engine),
-        escapeUntrusted(b.session ? b.session.providers.join(' → ') : (b.spec.provider ?? '—')),
+        escapeUntrusted(b.session ? b.session.providers.join(' → ') : '—'),
         escapeUntrusted(b.spec.precision),
         `${b.spec.intraOpThreads || 'default'}/${b.spec.interOpThreads || 'default'}`,
-        escapeUntrusted(b.spec.engine === 'onnxruntime' ? b.spec.graphOptimization : '—'),
+        escapeUntrusted(settingsOf(b.spec)),
         num(b.session?.openMs),
         num(b.session?.compileMs),
         escapeUntrusted(b.status),
@@ -329,15 +329,10 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
     }
     out.push('');
   }
-  // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
-  // provider and listed; compute nodes there make the backend degraded (backends/onnxruntime/placement.ts).
-  const placed = results.backends.filter((b) => b.session?.placement !== undefined);
-  if (placed.length > 0) {
-    out.push('Where ONNX Runtime ran the nodes (graph nodes per provider; op types on the CPU in parentheses):', '');
-    for (const b of placed) {
-      const line = describePlacement(summarizePlacement(b.session!.placement!));
-      out.push(`- **${escapeUntrusted(b.spec.name)}**: ${escapeUntrusted(line || 'no node reported')}`);
-    }
+  // What each family says of its opened sessions (ONNX Runtime: where the graph's nodes ran).
+  for (const group of sessionNotesOf(results.backends)) {
+    out.push(`${group.heading}:`, '');
+    for (const line of group.lines) out.push(`- **${escapeUntrusted(line.backend)}**: ${escapeUntrusted(line.note)}`);
     out.push('');
   }
   const withRuntime = opened.filter((b) => b.session!.environment !== undefined);

@@ -8,7 +8,7 @@ import type { CellComparison } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import type { SeedAnswer } from './answer.js';
 import { escapeUntrusted } from './escape.js';
-import { num } from './format.js';
+import { num } from '../format.js';
 
 /** More categories than this and the x-axis labels overlap: the chart shows the worst ones and says so. */
 export const MAX_CHART_CATEGORIES = 24;

@@ -3,8 +3,9 @@
  * cell, per-backend geometric means and the accuracy gate. The verdict is decided once, after any comparison
  * (results/verdict.ts). Pure: the same records always give the same results.
  */
-import type { ExportRecord } from '../artifacts/onnx-export.js';
-import type { EngineRecord } from '../artifacts/tensorrt-engine.js';
+import type { ArtifactRecord } from '../engines/family.js';
+import { artifactResults } from '../engines/registry.js';
+import type { ExportRecord } from '../model/onnx-export.js';
 import { median, quantile } from 'simple-statistics';
 import { isSameRun, type Config } from '../config/load.js';
 import type { Environment, GitState } from '../env/collect.js';
@@ -39,13 +40,13 @@ export interface BuildInput {
   readonly evaluatedTokens: number;
   readonly evalTokens: { readonly file: string; readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json' } | undefined;
   readonly notes?: readonly string[];
-  /** model.hf exported for this run (artifacts/onnx-export.ts). */
+  /** model.hf exported for this run (model/onnx-export.ts). */
   readonly export?: ExportRecord | undefined;
   /**
-   * The tensorrt backends' engines that were built or found in the cache (artifacts/tensorrt-engine.ts), both sides'
-   * in same-run A/B: all go into the build table; a cell's fingerprint takes its own side's.
+   * What the engine families prepared before the matrix (TensorRT engines), both sides' in same-run A/B: all go into
+   * results.json under their family's key; a cell's fingerprint takes its own side's.
    */
-  readonly engines?: readonly EngineRecord[] | undefined;
+  readonly artifacts?: readonly ArtifactRecord[] | undefined;
   /** Whose results these are: the candidate's, or the same-run base model's. */
   readonly side?: Side;
 }
@@ -54,7 +55,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
   const { config, measurement } = input;
   const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
   const side = input.side ?? 'candidate';
-  const engines = new Map((input.engines ?? []).filter((e) => e.side === side).map((e) => [e.backend, e]));
+  const artifacts = new Map((input.artifacts ?? []).filter((a) => a.side === side).map((a) => [a.backend, a]));
   const runsByCell = new Map<string, RunRecord[]>();
   for (const run of measurement.runs) {
     const key = `${run.backend}\u0000${run.scenario}`;
@@ -86,7 +87,9 @@ export function buildResults(input: BuildInput): MeasuredResults {
           warmup: config.warmup,
           iterations: config.iterations,
           timing: isSameRun(config) ? 'paired' : 'plain',
-          ...(engines.has(spec.name) ? { engine: engines.get(spec.name)! } : {}),
+          session: backendRecord.get(spec.name)?.info ?? null,
+          artifact: artifacts.get(spec.name),
+          export: input.export,
         }),
         // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
         stats: summarizeCell(
@@ -164,7 +167,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
       : null,
     notes: input.notes ?? [],
     ...(input.export ? { export: input.export } : {}),
-    ...(input.engines && input.engines.length > 0 ? { engines: input.engines } : {}),
+    ...artifactResults(config.backends, input.artifacts ?? []),
     environment: input.environment,
     git: input.git,
   };

@@ -7,9 +7,10 @@
  * NaN or Infinity, but 1e999 parses as Infinity: z.number() refuses non-finite numbers.)
  */
 import { z } from 'zod';
-import { backendSpecSchema, sessionInfoSchema } from '../backends/protocol.js';
+import { sessionInfoSchema } from '../backends/protocol.js';
 import { configSchema } from '../config/schema.js';
 import type { DeepReadonly } from '../deep-readonly.js';
+import { artifactResultsShape, backendSpecSchema } from '../engines/registry.js';
 import { environmentSchema, gitStateSchema } from '../env/collect.js';
 import { accuracyGateSchema, accuracyRowSchema } from '../gate/accuracy-gate.js';
 import { comparisonSchema } from '../gate/compare.js';
@@ -145,38 +146,11 @@ const runResultsShape = {
     })
     .optional(),
   /**
-   * The tensorrt backends' engines (artifacts/tensorrt-engine.ts): the seed's "TensorRT Build Overhead" table, and
-   * whether the artifact cache had each. Absent when no engine was built or found (no tensorrt backend, or none
-   * could be built: those backends are unavailable or degraded with their reason).
+   * What the engine families built or found in the artifact cache before the matrix, under each family's key
+   * (engines/registry.ts; tensorrt's engines: the seed's "TensorRT Build Overhead" table). Absent when nothing was
+   * prepared (or nothing could be: those backends are unavailable or degraded with their reason).
    */
-  engines: z
-    .array(
-      z.object({
-        backend: z.string(),
-        /** Whose ONNX file the engine was built from: the candidate's, or the same-run base model's. */
-        side: z.enum(['candidate', 'base']),
-        precision: z.enum(['fp32', 'fp16', 'int8']),
-        onnxPath: z.string(),
-        onnxSha256: z.string(),
-        enginePath: z.string(),
-        cache: z.enum(['hit', 'restored', 'built']),
-        key: z.string(),
-        buildMs: z.number().nonnegative(),
-        bytes: z.int().nonnegative(),
-        tensorrtVersion: z.string(),
-        computeCapability: z.string(),
-        gpu: z.string(),
-        precisionPath: z.string(),
-        profile: z.object({
-          min: z.tuple([z.int(), z.int()]),
-          opt: z.tuple([z.int(), z.int()]),
-          max: z.tuple([z.int(), z.int()]),
-        }),
-        builder: z.record(z.string(), z.union([z.number(), z.string()])),
-        corrupt: z.string().nullable(),
-      }),
-    )
-    .optional(),
+  ...artifactResultsShape,
   environment: environmentSchema,
   git: gitStateSchema.nullable(),
 };

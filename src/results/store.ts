@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, readdirSync, renameSync, rmSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { makeWritableDir } from './out-dir.js';
+import { makeWritableDir } from '../out-dir.js';
 import { appendHistory } from './history.js';
 import { readResultsFile } from './read.js';
 import type { Results } from './schema.js';

@@ -6,7 +6,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArtifactStore } from '../../src/artifacts/store.js';
+import { ArtifactStore } from '../../src/cache/store.js';
 
 const [root, key, counter] = process.argv.slice(2) as [string, string, string];
 const store = new ArtifactStore({ root, maxBytes: 1 << 30, lockPollMs: 50 });

@@ -8,7 +8,7 @@
 //   STANDIN_BUILD_ERROR    build answers an error of this kind
 //   STANDIN_BUILT_VERSION  build says it built with this TensorRT (default: the probed one)
 //   STANDIN_BUILD_FAILS_FOR  build answers an error for this ONNX file only (a base model whose engine fails)
-// Every other request goes to the real ONNX Runtime worker in Node (src/backends/onnxruntime/worker.ts), with `open`
+// Every other request goes to the real ONNX Runtime worker in Node (src/engines/onnxruntime/worker.ts), with `open`
 // turned into an onnxruntime cpu open of the engine file.
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, writeFileSync } from 'node:fs';
@@ -28,7 +28,7 @@ const error = (id, kind, message) => reply({ type: 'error', id, kind, message })
 let child;
 function forward(message) {
   if (!child) {
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/backends/onnxruntime/worker.ts')], {
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/engines/onnxruntime/worker.ts')], {
       cwd: root,
       stdio: ['pipe', 'inherit', 'inherit'],
     });
@@ -85,7 +85,13 @@ for await (const line of createInterface({ input: process.stdin })) {
         modelPath: message.backend.modelPath,
         baseModelPath: message.baseModelPath,
       });
-      message.backend = { ...message.backend, engine: 'onnxruntime', provider: 'cpu', worker: 'node' };
+      message.backend = {
+        ...message.backend,
+        engine: 'onnxruntime',
+        provider: 'cpu',
+        worker: 'node',
+        graphOptimization: 'all',
+      };
     } else {
       log({ type });
     }

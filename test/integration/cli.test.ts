@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
-import { LOCK_FILE } from '../../src/results/out-dir.js';
+import { LOCK_FILE } from '../../src/out-dir.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { writeResults } from '../helpers/results.js';
 import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';

@@ -11,21 +11,15 @@ import {
   sessionLogits,
   sessionPerplexity,
   timeForwardPasses,
-} from '../../src/backends/onnxruntime/session.js';
-import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
+} from '../../src/engines/onnxruntime/session.js';
+import { ortCpuSpec } from '../helpers/specs.js';
 import { FIXTURE_TOKENS, tempDir } from '../helpers/fixture.js';
 import { cpuOnlyOpModel } from '../helpers/python.js';
 
 describe('the cpu-only-op model', () => {
   it('opens, runs and scores on onnxruntime-node (CPU)', async () => {
     const model = cpuOnlyOpModel(path.join(tempDir(), 'cpu-only-op.onnx'));
-    const spec: BackendSpec = {
-      name: 'onnxruntime-cpu',
-      ...DEFAULT_BACKEND_SETTINGS,
-      ...BACKEND_PRESETS['onnxruntime-cpu']!,
-      modelPath: model,
-      logitsOutput: 'logits',
-    };
+    const spec = ortCpuSpec(model);
     const opened = await openSession(model, spec);
     expect(opened.info.inputNames).toEqual(['input_ids', 'attention_mask']);
     expect(opened.info.vocabSize).toBe(4096);

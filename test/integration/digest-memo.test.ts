@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DIGEST_MEMO_FILE } from '../../src/artifacts/store.js';
+import { DIGEST_MEMO_FILE } from '../../src/cache/store.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { sha256File } from '../../src/model/digest-memo.js';
 import { DIGEST_MEMO_ENV, runPipeline } from '../../src/pipeline.js';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPORT_PIP_PACKAGES } from '../../src/artifacts/onnx-export.js';
+import { EXPORT_PIP_PACKAGES } from '../../src/model/onnx-export.js';
 import { checkpointWith, expectOneUsageLine, hfConfig, tr118 } from '../helpers/export-cli.js';
 import { FIXTURE_HF, ROOT, tempDir } from '../helpers/fixture.js';
 import { VENV_PYTHON } from '../helpers/python.js';

@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeFeeds, openSession, timeForwardPasses, timePairedPasses } from '../../src/backends/onnxruntime/session.js';
-import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
+import { makeFeeds, openSession, timeForwardPasses, timePairedPasses } from '../../src/engines/onnxruntime/session.js';
+import { ortCpuSpec } from '../helpers/specs.js';
 import { ExitCode } from '../../src/errors.js';
 import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir } from '../helpers/fixture.js';
@@ -113,13 +113,7 @@ describe('model.logits_output: the logits are read by name', () => {
 describe('the timer fetches only the logits output', () => {
   it('times the same work for a model with an extra output: session.run is asked for logits alone', async () => {
     const model = rewiredFixture(path.join(tempDir(), 'extra-first.onnx'), 'extra-first');
-    const spec: BackendSpec = {
-      name: 'onnxruntime-cpu',
-      ...DEFAULT_BACKEND_SETTINGS,
-      ...BACKEND_PRESETS['onnxruntime-cpu']!,
-      modelPath: model,
-      logitsOutput: 'logits',
-    };
+    const spec = ortCpuSpec(model);
     const candidate = await openSession(model, spec);
     const base = await openSession(model, spec, true);
     expect(candidate.session.outputNames).toEqual(['last_hidden_state', 'logits']);

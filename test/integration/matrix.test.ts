@@ -169,7 +169,7 @@ describe('a hung backend', () => {
       config,
       outDir: out,
       backendOptions: {
-        ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/hanging-worker.mjs')] },
+        nodeWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/hanging-worker.mjs')] },
       },
     });
     // The worker busy-waits forever: that the run ended at all, with this reason for each run, is the kill at the
@@ -202,7 +202,7 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
       config,
       outDir: out,
       backendOptions: {
-        ortWorker: {
+        nodeWorker: {
           command: process.execPath,
           args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
           env: { AB_WORKER_LOG: log },
@@ -264,7 +264,7 @@ describe('a worker killed from outside (the OOM killer)', () => {
       config,
       outDir: path.join(dir, 'out'),
       backendOptions: {
-        ortWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/oom-worker.mjs')] },
+        nodeWorker: { command: process.execPath, args: [path.join(ROOT, 'test/helpers/oom-worker.mjs')] },
       },
     });
     expect(results.cells[0]!.firstReason).toBe(

@@ -44,7 +44,7 @@ describe('ONNX Runtime on a GPU: judged by where the nodes ran', () => {
     const { results, out } = await runWithPlacement({ nodes: SHAPE_NODES });
     const backend = results.backends.find((b) => b.spec.name === 'onnxruntime-cuda');
     expect(backend?.status).toBe('ok');
-    expect(backend?.spec.worker).toBe('python');
+    expect(backend?.spec).toMatchObject({ engine: 'onnxruntime', worker: 'python' });
     expect(results.cells[0]?.stats?.latencyMs.median).toBe(1);
     const report = readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(report).toContain(

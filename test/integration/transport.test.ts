@@ -7,19 +7,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HANG_GUARD_MS } from '../helpers/run.js';
-import { ortWorkerLaunch } from '../../src/backends/index.js';
-import { makeFeeds, openSession } from '../../src/backends/onnxruntime/session.js';
-import { BACKEND_PRESETS, DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
+import { ortWorkerLaunch } from '../../src/engines/onnxruntime/index.js';
+import { makeFeeds, openSession } from '../../src/engines/onnxruntime/session.js';
+import { ortCpuSpec } from '../helpers/specs.js';
 import { ProcessBackend, type WorkerLaunch } from '../../src/backends/process-backend.js';
 import { FIXTURE_MODEL, ROOT } from '../helpers/fixture.js';
 
-const spec: BackendSpec = {
-  name: 'onnxruntime-cpu',
-  ...DEFAULT_BACKEND_SETTINGS,
-  ...BACKEND_PRESETS['onnxruntime-cpu']!,
-  modelPath: FIXTURE_MODEL,
-  logitsOutput: 'logits',
-};
+const spec = ortCpuSpec(FIXTURE_MODEL);
 const venv = path.join(ROOT, '.venv/bin/python');
 const python = (args: readonly string[]): WorkerLaunch => ({
   command: existsSync(venv) ? venv : 'python3',

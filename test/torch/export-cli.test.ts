@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ARTIFACT_KIND } from '../../src/artifacts/keys.js';
+import { EXPORT_KIND } from '../../src/model/export-key.js';
 import { ExitCode } from '../../src/errors.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { checkpointWith, expectOneUsageLine, hfConfig, tr118 } from '../helpers/export-cli.js';
@@ -46,7 +46,7 @@ describeWithTorch('model.hf exported by the CLI with torch (issue 10)', () => {
       expect(Math.abs(ppl[1]! / ppl[0]! - 1)).toBeLessThan(1e-9);
 
       // Exactly one entry of the export kind, under that key, and nothing half-made left beside it.
-      expect(readdirSync(path.join(cacheDir, ARTIFACT_KIND.onnxExport))).toEqual([built.key]);
+      expect(readdirSync(path.join(cacheDir, EXPORT_KIND))).toEqual([built.key]);
       const scratch = path.join(cacheDir, '.tmp');
       expect(existsSync(scratch) ? readdirSync(scratch) : []).toEqual([]);
     });

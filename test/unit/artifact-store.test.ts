@@ -11,7 +11,7 @@ import {
   KEY_FILE,
   type ArtifactStoreOptions,
   type Producer,
-} from '../../src/artifacts/store.js';
+} from '../../src/cache/store.js';
 import { UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/fixture.js';
 

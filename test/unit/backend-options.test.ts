@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { executionProviders, sessionOptions } from '../../src/backends/onnxruntime/options.js';
-import { DEFAULT_BACKEND_SETTINGS, type BackendSpec } from '../../src/backends/presets.js';
+import { executionProviders, sessionOptions } from '../../src/engines/onnxruntime/options.js';
+import type { OrtSpec } from '../../src/engines/onnxruntime/spec.js';
+import { ortCpuSpec } from '../helpers/specs.js';
 import { parseNvidiaSmi } from '../../src/env/collect.js';
 
-const spec = (over: Partial<BackendSpec>): BackendSpec => ({
-  name: 'b',
-  engine: 'onnxruntime',
-  provider: 'cpu',
-  precision: 'fp32',
-  modelPath: 'm.onnx',
-  logitsOutput: 'logits',
-  ...DEFAULT_BACKEND_SETTINGS,
-  ...over,
-});
+const spec = (over: Partial<OrtSpec>): OrtSpec => ortCpuSpec('m.onnx', { name: 'b', ...over });
 
 describe('ONNX Runtime session options (GPU paths tested without a GPU)', () => {
   it('cpu: no fallback guard, ONNX Runtime default threads unless set', () => {

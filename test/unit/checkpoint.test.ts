@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../../src/backends/pytorch/python.js';
+import { findPython } from '../../src/backends/native-worker.js';
 import { UsageError } from '../../src/errors.js';
 import { checkCheckpoint, checkpointDigest } from '../../src/model/checkpoint.js';
 import { FIXTURE_HF, tempDir } from '../helpers/fixture.js';

@@ -67,7 +67,7 @@ describe('lint keeps every calendar reading in src/clock.ts', () => {
 
   it('applies to every file of src/', async () => {
     expect(await ruleFor('src/pipeline.ts')).toBeDefined();
-    expect(await ruleFor('src/artifacts/store.ts')).toEqual(await ruleFor('src/pipeline.ts'));
+    expect(await ruleFor('src/cache/store.ts')).toEqual(await ruleFor('src/pipeline.ts'));
   });
 
   it.each([

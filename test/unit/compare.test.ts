@@ -162,7 +162,7 @@ function result(
     scenario: string;
     reps: number[][];
     degradedRate?: number;
-    fp?: Partial<CellFingerprint>;
+    fp?: Readonly<Record<string, string | number>>;
     status?: 'ok' | 'unavailable';
   }[],
   ppl = 50,

@@ -6,6 +6,9 @@ import { loadConfigFile, parseConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
 import { fixturePath } from '../../src/paths.js';
 
+/** A family's own field of a resolved backend (the spec is a union of the families' specs). */
+const field = (spec: object, key: string): unknown => (spec as Record<string, unknown>)[key];
+
 const GOOD = `model:
   onnx: model.onnx
   context_tokens: 512
@@ -116,7 +119,7 @@ describe('parseConfig: a good config', () => {
     const c = parse(
       `${GOOD.replace('  - onnxruntime-cpu\n', '  - onnxruntime-gpu\n  - tensorrt-fp16\n  - { name: ort-1t, engine: onnxruntime, intra_op_threads: 1, graph_optimization: basic }\n')}`,
     );
-    expect(c.backends.map((b) => [b.name, b.engine, b.provider, b.precision])).toEqual([
+    expect(c.backends.map((b) => [b.name, b.engine, field(b, 'provider'), b.precision])).toEqual([
       ['onnxruntime-gpu', 'onnxruntime', 'cuda', 'fp32'],
       ['tensorrt-fp16', 'tensorrt', undefined, 'fp16'],
       ['ort-1t', 'onnxruntime', 'cpu', 'fp32'],
@@ -172,7 +175,7 @@ describe('parseConfig: a good config', () => {
         '- onnxruntime-cpu\n  - onnxruntime-cuda\n  - onnxruntime-tensorrt\n  - { name: cuda-node, provider: cuda, engine: onnxruntime, worker: node }\n  - { name: cpu-py, engine: onnxruntime, worker: python }',
       ),
     );
-    expect(c.backends.map((b) => [b.name, b.provider, b.worker])).toEqual([
+    expect(c.backends.map((b) => [b.name, field(b, 'provider'), field(b, 'worker')])).toEqual([
       ['onnxruntime-cpu', 'cpu', 'node'],
       ['onnxruntime-cuda', 'cuda', 'python'],
       ['onnxruntime-tensorrt', 'tensorrt', 'python'],
@@ -189,12 +192,21 @@ describe('parseConfig: a good config', () => {
       ),
     );
     expect(c.model.hfPath).toBe('/repo/ckpt');
-    expect(c.backends.map((b) => [b.name, b.engine, b.device, b.precision, b.compile, b.checkpointPath])).toEqual([
+    expect(
+      c.backends.map((b) => [
+        b.name,
+        b.engine,
+        field(b, 'device'),
+        b.precision,
+        field(b, 'compile'),
+        field(b, 'checkpointPath'),
+      ]),
+    ).toEqual([
       ['transformers-cpu', 'pytorch', 'cpu', 'fp32', 'off', '/repo/ckpt'],
       ['transformers-gpu-compile', 'pytorch', 'cuda', 'fp32', 'default', '/repo/ckpt'],
       ['pt-bf16', 'pytorch', 'cuda', 'bf16', 'max-autotune', '/repo/other-ckpt'],
     ]);
-    expect(c.backends.every((b) => b.provider === undefined && b.trustPickle === false)).toBe(true);
+    expect(c.backends.every((b) => field(b, 'provider') === undefined && field(b, 'trustPickle') === false)).toBe(true);
     expect(c.thresholds.perplexityDeltaFraction.bf16).toBe(0.01);
     const ab = parse(
       `${GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace('- onnxruntime-cpu', '- transformers-cpu')}compare: { base_hf: main-ckpt }\n`,

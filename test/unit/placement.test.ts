@@ -6,8 +6,8 @@ import {
   describePlacement,
   judgePlacement,
   type Placement,
-} from '../../src/backends/onnxruntime/placement.js';
-import { placementFromProfile } from '../../src/backends/onnxruntime/profile.js';
+} from '../../src/engines/onnxruntime/placement.js';
+import { placementFromProfile } from '../../src/engines/onnxruntime/profile.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const recorded = (name: string): unknown =>

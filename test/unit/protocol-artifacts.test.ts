@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { FrameDecoder, type Frame } from '../../src/backends/framing.js';
+import type { z } from 'zod';
+import { encodeFrame, FrameDecoder, type Frame } from '../../src/backends/framing.js';
 import {
-  decodeReply,
-  decodeRequest,
-  encodeReply,
-  encodeRequest,
+  buildRequestSchema,
+  builtReplySchema,
+  probedReplySchema,
+  probeRequestSchema,
+  type BuildRequest,
   type OptimizationProfile,
-  type WorkerReply,
-  type WorkerRequest,
-} from '../../src/backends/protocol.js';
+  type ProbeRequest,
+} from '../../src/engines/tensorrt/jobs.js';
+import { exportedReplySchema, exportRequestSchema, type ExportRequest } from '../../src/model/export-job.js';
 
 const profile: OptimizationProfile = { min: [1, 2], opt: [4, 128], max: [4, 512] };
 
@@ -19,9 +21,8 @@ function decodeFrame(bytes: Buffer): Frame {
   return frames[0]!;
 }
 
-const exportRequest: WorkerRequest = {
+const exportRequest: ExportRequest = {
   type: 'export',
-  id: 3,
   checkpointPath: '/models/gpt2/hf',
   outPath: '/cache/tmp/export-1',
   opset: 17,
@@ -32,9 +33,8 @@ const exportRequest: WorkerRequest = {
   probe: { batch: 2, seqLen: 4, inputIds: [1, 2, 3, 4, 5, 6, 7, 8] },
 };
 
-const buildRequest: WorkerRequest = {
+const buildRequest: BuildRequest = {
   type: 'build',
-  id: 4,
   onnxPath: '/cache/onnx/model.onnx',
   outPath: '/cache/tmp/engine-1/model.engine',
   precision: 'int8',
@@ -45,9 +45,9 @@ const buildRequest: WorkerRequest = {
   calibrationTokens: [5, 6, 7],
 };
 
-const probeRequest: WorkerRequest = { type: 'probe', id: 5, engine: 'tensorrt', deviceId: 1 };
+const probeRequest: ProbeRequest = { type: 'probe', engine: 'tensorrt', deviceId: 1 };
 
-const probed: WorkerReply = {
+const probed: z.infer<typeof probedReplySchema> = {
   type: 'probed',
   id: 5,
   tensorrtVersion: '10.13.3.9',
@@ -55,7 +55,7 @@ const probed: WorkerReply = {
   gpu: 'NVIDIA H200',
 };
 
-const exported: WorkerReply = {
+const exported: z.infer<typeof exportedReplySchema> = {
   type: 'exported',
   id: 3,
   files: [{ name: 'model.onnx', bytes: 7_773_951 }],
@@ -71,7 +71,7 @@ const exported: WorkerReply = {
   probeMaxRelDiff: 5.7e-7,
 };
 
-const built: WorkerReply = {
+const built: z.infer<typeof builtReplySchema> = {
   type: 'built',
   id: 4,
   file: '/cache/tmp/engine-1/model.engine',
@@ -82,18 +82,28 @@ const built: WorkerReply = {
   precisionPath: 'tensorrt10-builder-flag-int8-entropy-calibrated',
 };
 
-describe('protocol: export / exported, probe / probed and build / built', () => {
+/** Each job's request and reply schema, as its owner declares them (one-shot.ts validates the reply with it). */
+const REQUESTS = { export: exportRequestSchema, probe: probeRequestSchema, build: buildRequestSchema } as const;
+const REPLIES = { exported: exportedReplySchema, probed: probedReplySchema, built: builtReplySchema } as const;
+
+function parse(schemas: Readonly<Record<string, z.ZodType>>, header: Readonly<Record<string, unknown>>) {
+  return schemas[String(header.type)]!.safeParse(header);
+}
+
+describe('one-shot jobs: export / exported, probe / probed and build / built', () => {
   it.each([exportRequest, probeRequest, buildRequest])(
-    'round-trips the $type request through its frame and schema',
+    'round-trips the $type request through its frame and its schema',
     (request) => {
-      const decoded = decodeRequest(decodeFrame(encodeRequest(request)));
+      const decoded = parse(REQUESTS, decodeFrame(encodeFrame({ ...request, id: 1 })).header);
       expect(decoded.success).toBe(true);
       expect(decoded.data).toEqual(request);
     },
   );
 
-  it.each([exported, probed, built])('round-trips the $type reply through its frame and schema', (reply) => {
-    expect(decodeReply(decodeFrame(encodeReply(reply)))).toEqual({ ok: true, reply });
+  it.each([exported, probed, built])('round-trips the $type reply through its frame and its schema', (reply) => {
+    const decoded = parse(REPLIES, decodeFrame(encodeFrame(reply)).header);
+    expect(decoded.success).toBe(true);
+    expect(decoded.data).toEqual(reply);
   });
 
   it.each([
@@ -110,9 +120,9 @@ describe('protocol: export / exported, probe / probed and build / built', () => 
     ['a probe without a compute capability', { ...probed, computeCapability: '' }, 'computeCapability'],
     ['a probe with an empty TensorRT version', { ...probed, tensorrtVersion: '' }, 'tensorrtVersion'],
   ])('refuses %s', (_name, header, key) => {
-    const decoded = decodeReply({ header, payload: undefined });
-    expect(decoded.ok).toBe(false);
-    expect(decoded.ok ? '' : decoded.error).toContain(key);
+    const decoded = parse(REPLIES, header);
+    expect(decoded.success).toBe(false);
+    expect(JSON.stringify(decoded.error?.issues)).toContain(key);
   });
 
   it.each([
@@ -124,6 +134,6 @@ describe('protocol: export / exported, probe / probed and build / built', () => 
     ['a build with a zero workspace', { ...buildRequest, builder: { workspaceBytes: 0 } }],
     ['a probe of another engine', { ...probeRequest, engine: 'onnxruntime' }],
   ])('refuses %s request', (_name, header) => {
-    expect(decodeRequest({ header, payload: undefined }).success).toBe(false);
+    expect(parse(REQUESTS, header).success).toBe(false);
   });
 });

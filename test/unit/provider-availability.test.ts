@@ -6,7 +6,7 @@ import {
   providerUnavailableReason,
   pythonProviderUnavailableReason,
   type MachineProbe,
-} from '../../src/backends/onnxruntime/availability.js';
+} from '../../src/engines/onnxruntime/availability.js';
 import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
 import { tempDir } from '../helpers/fixture.js';
 

@@ -1,6 +1,8 @@
-/** The pure parts of TensorRT engine preparation (artifacts/tensorrt-engine.ts): what goes into an engine's key. */
+/** The pure parts of TensorRT engine preparation (engines/tensorrt/prepare.ts): what goes into an engine's key. */
 import { describe, expect, it } from 'vitest';
-import { engineProfile, engineShapes, precisionPath, type Shape } from '../../src/artifacts/tensorrt-engine.js';
+import type { Shape } from '../../src/engines/family.js';
+import { engineProfile, precisionPath } from '../../src/engines/tensorrt/prepare.js';
+import { passShapes } from '../../src/measure/plan.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { tempDir, writeConfig } from '../helpers/fixture.js';
 
@@ -82,7 +84,7 @@ describe('one optimization profile covering every shape', () => {
       ),
     );
     // 600 tokens, window 128, stride 64: windows of 128 and a last one of 600 - 512 = 88.
-    expect(engineShapes(config, 600)).toEqual({
+    expect(passShapes(config, 600)).toEqual({
       timed: [
         [1, 16],
         [2, 32],
@@ -93,7 +95,7 @@ describe('one optimization profile covering every shape', () => {
         [3, 8],
       ],
     });
-    expect(engineProfile(engineShapes(config, 600))).toEqual({ min: [1, 8], opt: [2, 32], max: [3, 128] });
-    expect(engineShapes(config, 0).other).toEqual([]);
+    expect(engineProfile(passShapes(config, 600))).toEqual({ min: [1, 8], opt: [2, 32], max: [3, 128] });
+    expect(passShapes(config, 0).other).toEqual([]);
   });
 });

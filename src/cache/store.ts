@@ -35,7 +35,7 @@ import { clockFromEnv, fileAgeMs, isoOf, type Clock } from '../clock.js';
 import { describeError, formatKeyPath, UsageError } from '../errors.js';
 import { sha256File } from '../model/digest-memo.js';
 import { packageRoot } from '../paths.js';
-import { lockHolderAlive, makeWritableDir, readLockHolder } from '../results/out-dir.js';
+import { lockHolderAlive, makeWritableDir, readLockHolder } from '../out-dir.js';
 
 export const CACHE_DIR_ENV = 'TR118_CACHE_DIR';
 export const CACHE_MAX_MIB_ENV = 'TR118_CACHE_MAX_MIB';

@@ -5,9 +5,9 @@
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../../paths.js';
-import { ORT_GPU_PYTHONPATH_ENV } from '../../provision/gpu-record.js';
-import type { WorkerLaunch } from '../process-backend.js';
+import { packageRoot } from '../paths.js';
+import { ORT_GPU_PYTHONPATH_ENV } from '../provision/gpu-record.js';
+import type { WorkerLaunch } from './process-backend.js';
 
 export type PythonChoice =
   { readonly command: string; readonly from: 'TR118_PYTHON' | '.venv' | 'PATH' } | { readonly missing: string };

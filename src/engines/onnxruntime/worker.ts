@@ -4,9 +4,10 @@
  * neither a timer nor a worker thread can interrupt it).
  */
 import { describeError } from '../../errors.js';
-import type { BackendSpec } from '../presets.js';
-import type { WorkerReply, WorkerRequest } from '../protocol.js';
-import { serveRequests } from '../serve.js';
+import { prettifyError } from 'zod';
+import { ortSpecSchema, type OrtSpec } from './spec.js';
+import type { WorkerReply, WorkerRequest } from '../../backends/protocol.js';
+import { serveRequests } from '../../backends/serve.js';
 import {
   makeFeeds,
   ModelConfigError,
@@ -21,7 +22,7 @@ import {
 let session: OpenSession | undefined;
 /** Same-run A/B: the base model's session, beside the candidate's in this process. */
 let baseSession: OpenSession | undefined;
-let spec: BackendSpec | undefined;
+let spec: OrtSpec | undefined;
 
 /** GPU providers that cannot take the whole graph fail session creation (CPU fallback disabled): that is degraded. */
 function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed' {
@@ -34,7 +35,11 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
   const failed = (message: string): WorkerReply => ({ type: 'error', id: request.id, kind: 'failed', message });
   switch (request.type) {
     case 'open': {
-      spec = { ...request.backend, provider: request.backend.provider };
+      // The transport carries any family's spec: this worker runs onnxruntime's, checked against its schema.
+      const parsed = ortSpecSchema.safeParse(request.backend);
+      if (!parsed.success)
+        return failed(`bad request: the backend is not an onnxruntime spec: ${prettifyError(parsed.error)}`);
+      spec = parsed.data;
       // Which model is being opened, so that a failure names it: the base model's is not the candidate's fault.
       let opening: 'candidate' | 'base' = 'candidate';
       try {
@@ -46,7 +51,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
           opening = 'candidate';
         };
         if (request.baseFirst) await openBase();
-        session = await openSession(spec.modelPath, spec, paired);
+        session = await openSession(parsed.data.modelPath, parsed.data, paired);
         if (!request.baseFirst) await openBase();
         return { type: 'opened', id: request.id, info: session.info };
       } catch (error) {
@@ -89,11 +94,6 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       baseSession = undefined;
       return { type: 'closed', id: request.id };
     }
-    case 'export':
-    case 'probe':
-    case 'build':
-      // Exports and TensorRT engines need torch / TensorRT: the Python worker (native/) answers these.
-      return failed(`the ONNX Runtime worker in Node does not ${request.type}; the Python worker does`);
   }
 }
 

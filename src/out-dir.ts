@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from './errors.js';
 
 /** In the output folder while a run writes there: the holder's pid and host. */
 export const LOCK_FILE = '.tr118.lock';

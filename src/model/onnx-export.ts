@@ -9,12 +9,13 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { EXPORT_PENDING } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { checkCheckpoint, checkpointFileDigests } from '../model/checkpoint.js';
-import type { Sha256Of } from '../model/digest-memo.js';
+import { checkCheckpoint, checkpointFileDigests } from './checkpoint.js';
+import type { Sha256Of } from './digest-memo.js';
 import { oneShot } from '../backends/one-shot.js';
+import { exportedReplySchema, type ExportedReply, type ExportRequest } from './export-job.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
-import { ARTIFACT_KIND, exportKey } from './keys.js';
-import type { ArtifactStore } from './store.js';
+import { EXPORT_KIND, exportKey } from './export-key.js';
+import type { ArtifactStore } from '../cache/store.js';
 
 /** The one exporter, on purpose (native/tr118_native/worker/onnx_export.py): torch.onnx.export(dynamo=False). */
 export const EXPORTER = 'torchscript';
@@ -140,8 +141,8 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
     settings: { ...settings, exporter: EXPORTER },
     versions,
   });
-  let reply: Extract<import('../backends/protocol.js').WorkerReply, { type: 'exported' }> | undefined;
-  const obtained = await options.store.getOrBuild(ARTIFACT_KIND.onnxExport, keyed, async (tmpDir) => {
+  let reply: ExportedReply | undefined;
+  const obtained = await options.store.getOrBuild(EXPORT_KIND, keyed, async (tmpDir) => {
     options.log?.(`exporting ${hf} to ONNX (opset ${settings.opset}, ${EXPORTER} exporter)`);
     const outcome = await oneShot(
       options.launch,
@@ -155,14 +156,14 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
         trustPickle: config.model.trustPickle,
         // Token ids 0…15 are valid for any vocabulary: the probe compares runtimes, not text.
         probe: { batch: 1, seqLen: 16, inputIds: Array.from({ length: 16 }, (_, i) => i) },
-      },
+      } satisfies ExportRequest,
+      exportedReplySchema,
       options.timeoutMs ?? 30 * 60_000,
     );
     if (!outcome.ok) {
       const kind = outcome.kind && outcome.kind !== 'failed' ? ` (${outcome.kind})` : '';
       throw new UsageError(`${options.at}: exporting ${hf} to ONNX failed${kind}: ${outcome.reason}`);
     }
-    if (outcome.reply.type !== 'exported') throw new Error(`model.export: unexpected reply ${outcome.reply.type}`);
     reply = outcome.reply;
     return { files: reply.files.map((f) => f.name), buildMs: reply.exportMs + reply.checkMs + reply.probeMs };
   });

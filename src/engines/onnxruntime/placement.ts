@@ -8,7 +8,7 @@
  * tensors the host needs anyway. With that flag set, every real LLM export fails to open on CUDA (seen on an H200:
  * 185 such nodes on the fixture). A GPU backend is degraded only when real computation ran on the CPU.
  */
-import type { OrtProvider } from '../../config/schema.js';
+import type { OrtProvider } from './spec.js';
 /** SessionInfo.placement (protocol.ts), read-only as results hold it. */
 export interface Placement {
   readonly nodes: ReadonlyArray<{ readonly provider: string; readonly opType: string; readonly count: number }>;

@@ -1,8 +1,8 @@
-/** BackendSpec → ONNX Runtime session options. Pure, so the GPU paths are tested on machines without a GPU. */
+/** OrtSpec → ONNX Runtime session options. Pure, so the GPU paths are tested on machines without a GPU. */
 import type { InferenceSession } from 'onnxruntime-node';
-import type { BackendSpec } from '../presets.js';
+import type { OrtSpec } from './spec.js';
 
-export function executionProviders(spec: BackendSpec): string[] {
+export function executionProviders(spec: OrtSpec): string[] {
   switch (spec.provider) {
     case 'cuda':
       return ['cuda'];
@@ -19,7 +19,7 @@ export function executionProviders(spec: BackendSpec): string[] {
  * `paired`: this session shares its process with a second one (same-run A/B). Their thread pools must not spin
  * while the other runs (a spinning pool steals the cores the other needs), so spinning is off for both.
  */
-export function sessionOptions(spec: BackendSpec, paired = false): InferenceSession.SessionOptions {
+export function sessionOptions(spec: OrtSpec, paired = false): InferenceSession.SessionOptions {
   const options: InferenceSession.SessionOptions = {
     // The Node binding passes only deviceId to the CUDA and TensorRT providers (DESIGN.md).
     executionProviders: executionProviders(spec).map((name) =>

@@ -12,14 +12,21 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { planWindows } from '../accuracy/perplexity.js';
-import { oneShot } from '../backends/one-shot.js';
-import type { WorkerLaunch } from '../backends/process-backend.js';
-import type { BackendSpec, OptimizationProfile } from '../backends/protocol.js';
-import type { Side } from '../backends/types.js';
-import type { Config } from '../config/load.js';
-import { ARTIFACT_KIND, engineKey } from './keys.js';
-import type { ArtifactStore } from './store.js';
+import { z } from 'zod';
+import { oneShot } from '../../backends/one-shot.js';
+import type { WorkerLaunch } from '../../backends/process-backend.js';
+import type { Preparation, PrepareContext, Shape } from '../family.js';
+import {
+  builtReplySchema,
+  optimizationProfileSchema,
+  probedReplySchema,
+  TENSORRT_PRECISIONS,
+  type BuildRequest,
+  type OptimizationProfile,
+  type ProbeRequest,
+} from './jobs.js';
+import { ENGINE_KIND, engineKey } from './key.js';
+import type { TrtSpec } from './spec.js';
 
 export const ENGINE_FILE = 'model.engine';
 /** The network inputs an exported causal LM has (onnx_export.py), each given the same profile. */
@@ -29,7 +36,7 @@ export const WORKSPACE_BYTES = 8 * 2 ** 30;
 /** int8 on TensorRT 10: opt-shaped batches of evaluation tokens the entropy calibrator reads, at most. */
 export const CALIBRATION_BATCHES = 16;
 
-export type TensorrtPrecision = 'fp32' | 'fp16' | 'int8';
+export type TensorrtPrecision = (typeof TENSORRT_PRECISIONS)[number];
 
 /**
  * How a precision is reached on a TensorRT version (part of the engine key; the worker refuses another):
@@ -47,31 +54,12 @@ export function precisionPath(tensorrtVersion: string, precision: TensorrtPrecis
   }[precision];
 }
 
-/** [batch, sequence] */
-export type Shape = readonly [number, number];
-
-/**
- * Every (batch, sequence) the run gives an engine: the scenarios (timed), the parity probe, and each perplexity
- * window (batch 1, lengths as planWindows cuts the evaluated tokens).
- */
-export function engineShapes(config: Config, accuracyTokenCount: number): { timed: Shape[]; other: Shape[] } {
-  const timed = config.scenarios.map((s): Shape => [s.batch, s.seqLen]);
-  const other: Shape[] = [];
-  if (config.accuracy.enabled && accuracyTokenCount >= 2) {
-    const { windowTokens, strideTokens, parity } = config.accuracy;
-    const lengths = new Set(planWindows(accuracyTokenCount, windowTokens, strideTokens).map((w) => w.end - w.start));
-    for (const length of [...lengths].sort((a, b) => a - b)) other.push([1, length]);
-    if (parity) other.push([parity.batch, parity.seqLen]);
-  }
-  return { timed, other };
-}
-
 /**
  * One optimization profile covering every shape: min and max per dimension; opt the heaviest timed shape
  * (batch × sequence, then the longer sequence), whose kernels TensorRT tunes, or the longest other shape when
  * nothing is timed. The same profile for every input.
  */
-export function engineProfile(shapes: { timed: readonly Shape[]; other: readonly Shape[] }): OptimizationProfile {
+export function engineProfile(shapes: PrepareContext['shapes']): OptimizationProfile {
   const all = [...shapes.timed, ...shapes.other];
   if (all.length === 0) throw new RangeError('no scenario and no perplexity window: nothing to build a profile for');
   const bad = all.filter(([b, s]) => !(Number.isInteger(b) && Number.isInteger(s) && b >= 1 && s >= 1));
@@ -90,57 +78,37 @@ export function engineProfile(shapes: { timed: readonly Shape[]; other: readonly
 }
 
 /** What results.json and the report say about one engine (the seed's "TensorRT Build Overhead" table + the cache). */
-export interface EngineRecord {
-  readonly backend: string;
+export const engineRecordSchema = z.object({
+  backend: z.string(),
   /** Whose ONNX file it was built from: the candidate's, or the base model's in same-run A/B (compare.base_model). */
-  readonly side: Side;
-  readonly precision: TensorrtPrecision;
-  readonly onnxPath: string;
-  readonly onnxSha256: string;
-  readonly enginePath: string;
+  side: z.enum(['candidate', 'base']),
+  precision: z.enum(TENSORRT_PRECISIONS),
+  onnxPath: z.string(),
+  onnxSha256: z.string(),
+  enginePath: z.string(),
   /** hit: the cached engine was used; restored: from the Actions cache; built: built by this run. */
-  readonly cache: 'hit' | 'restored' | 'built';
-  readonly key: string;
+  cache: z.enum(['hit', 'restored', 'built']),
+  key: z.string(),
   /** The build's own time, recorded when the engine was made: what a hit saved. */
-  readonly buildMs: number;
-  readonly bytes: number;
-  readonly tensorrtVersion: string;
-  readonly computeCapability: string;
-  readonly gpu: string;
-  readonly precisionPath: string;
-  readonly profile: OptimizationProfile;
-  readonly builder: Readonly<Record<string, number | string>>;
+  buildMs: z.number().nonnegative(),
+  bytes: z.int().nonnegative(),
+  tensorrtVersion: z.string(),
+  computeCapability: z.string(),
+  gpu: z.string(),
+  precisionPath: z.string(),
+  profile: optimizationProfileSchema,
+  builder: z.record(z.string(), z.union([z.number(), z.string()])),
   /** Why a cached engine was not used (corrupt or truncated: evicted and rebuilt). */
-  readonly corrupt: string | null;
-}
+  corrupt: z.string().nullable(),
+});
+export type EngineRecord = Readonly<z.infer<typeof engineRecordSchema>>;
 
-/**
- * Per tensorrt backend: its engine (and in same-run A/B the base model's, built the same way), or why it cannot run
- * here (unavailable) or could not be built (degraded).
- */
-export type EnginePreparation =
-  | { readonly ready: EngineRecord; readonly base?: EngineRecord }
-  | { readonly unavailable: string }
-  | { readonly degraded: string };
+/** Per tensorrt backend: its engine (and in same-run A/B the base model's), or why there is none. */
+export type EnginePreparation = Preparation<EngineRecord>;
 
-export interface PrepareEnginesOptions {
-  readonly store: ArtifactStore;
-  /** The native Python worker, or why there is none (no Python found). */
-  readonly launch: WorkerLaunch | { readonly missing: string };
-  /** sha256 of an ONNX file (the pipeline has hashed model.onnx and every backend's file already). */
-  readonly sha256Of: (file: string) => Promise<string>;
-  /** The evaluated tokens (perplexity windows) and the int8 calibration data. */
-  readonly accuracyTokenCount: number;
-  readonly calibrationTokens: readonly number[];
-  /**
-   * Same-run A/B (compare.base_model): each backend also gets an engine of this ONNX file, same path, profile and
-   * builder settings, and its worker alternates the two engines' passes.
-   */
-  readonly baseModelPath?: string | undefined;
-  readonly probeTimeoutMs?: number;
-  readonly buildTimeoutMs?: number;
-  readonly log?: (line: string) => void;
-}
+/** How long the probe and a build may take (a build of a large model: tens of minutes). */
+const PROBE_TIMEOUT_MS = 5 * 60_000;
+const BUILD_TIMEOUT_MS = 60 * 60_000;
 
 /** A build that did not produce an engine: the backend is unavailable or degraded, the run goes on. */
 class EngineNotBuilt extends Error {
@@ -163,12 +131,12 @@ async function probe(
   deviceId: number,
   timeoutMs: number,
 ): Promise<Probed | { unavailable: string } | { degraded: string }> {
-  const outcome = await oneShot(launch, { type: 'probe', engine: 'tensorrt', deviceId }, timeoutMs);
+  const request: ProbeRequest = { type: 'probe', engine: 'tensorrt', deviceId };
+  const outcome = await oneShot(launch, request, probedReplySchema, timeoutMs);
   if (!outcome.ok) {
     const reason = `TensorRT engines cannot be built here: ${outcome.reason}`;
     return outcome.kind === 'unavailable' ? { unavailable: reason } : { degraded: reason };
   }
-  if (outcome.reply.type !== 'probed') return { degraded: `unexpected reply to probe: ${outcome.reply.type}` };
   return outcome.reply;
 }
 
@@ -178,10 +146,9 @@ function tokensSha256(tokens: readonly number[]): string {
 }
 
 export async function prepareEngines(
-  config: Config,
-  options: PrepareEnginesOptions,
+  specs: readonly TrtSpec[],
+  options: PrepareContext,
 ): Promise<Map<string, EnginePreparation>> {
-  const specs = config.backends.filter((b) => b.engine === 'tensorrt');
   const prepared = new Map<string, EnginePreparation>();
   if (specs.length === 0) return prepared;
   const { launch } = options;
@@ -189,12 +156,11 @@ export async function prepareEngines(
     for (const spec of specs) prepared.set(spec.name, { unavailable: launch.missing });
     return prepared;
   }
-  const shapes = engineShapes(config, options.accuracyTokenCount);
-  const profile = engineProfile(shapes);
+  const profile = engineProfile(options.shapes);
   const probes = new Map<number, Awaited<ReturnType<typeof probe>>>();
   for (const spec of specs) {
     if (!probes.has(spec.deviceId)) {
-      probes.set(spec.deviceId, await probe(launch, spec.deviceId, options.probeTimeoutMs ?? 5 * 60_000));
+      probes.set(spec.deviceId, await probe(launch, spec.deviceId, PROBE_TIMEOUT_MS));
     }
     const probed = probes.get(spec.deviceId)!;
     if ('unavailable' in probed || 'degraded' in probed) {
@@ -221,11 +187,11 @@ export async function prepareEngines(
  * the reason says it was the base.
  */
 async function baseEngine(
-  spec: BackendSpec,
+  spec: TrtSpec,
   onnxPath: string,
   probed: Probed,
   profile: OptimizationProfile,
-  options: PrepareEnginesOptions,
+  options: PrepareContext,
 ): Promise<EngineRecord> {
   try {
     return await buildOrHit(spec, onnxPath, 'base', probed, profile, options);
@@ -236,12 +202,12 @@ async function baseEngine(
 }
 
 async function buildOrHit(
-  spec: BackendSpec,
+  spec: TrtSpec,
   onnxPath: string,
   side: EngineRecord['side'],
   probed: Probed,
   profile: OptimizationProfile,
-  options: PrepareEnginesOptions,
+  options: PrepareContext,
 ): Promise<EngineRecord> {
   const launch = options.launch as WorkerLaunch;
   const precision = spec.precision as TensorrtPrecision;
@@ -274,28 +240,24 @@ async function buildOrHit(
     profiles: ENGINE_INPUTS.map((input) => ({ input, ...profile })),
     builder: keyBuilder,
   });
-  const obtained = await options.store.getOrBuild(ARTIFACT_KIND.tensorrtEngine, keyed, async (tmpDir) => {
+  const obtained = await options.store.getOrBuild(ENGINE_KIND, keyed, async (tmpDir) => {
     options.log?.(
       `building the TensorRT engine of ${spec.name}${side === 'base' ? ' for the base model' : ''} (${pathTaken}, profile ${profile.min.join('×')} … ${profile.opt.join('×')} … ${profile.max.join('×')})`,
     );
-    const outcome = await oneShot(
-      launch,
-      {
-        type: 'build',
-        onnxPath,
-        outPath: path.join(tmpDir, ENGINE_FILE),
-        precision,
-        precisionPath: pathTaken,
-        profiles,
-        builder,
-        deviceId: spec.deviceId,
-        ...(calibrated ? { calibrationTokens: [...options.calibrationTokens] } : {}),
-      },
-      options.buildTimeoutMs ?? 60 * 60_000,
-    );
+    const request: BuildRequest = {
+      type: 'build',
+      onnxPath,
+      outPath: path.join(tmpDir, ENGINE_FILE),
+      precision,
+      precisionPath: pathTaken,
+      profiles,
+      builder,
+      deviceId: spec.deviceId,
+      ...(calibrated ? { calibrationTokens: [...options.calibrationTokens] } : {}),
+    };
+    const outcome = await oneShot(launch, request, builtReplySchema, BUILD_TIMEOUT_MS);
     if (!outcome.ok) throw new EngineNotBuilt(outcome.kind, `building the TensorRT engine failed: ${outcome.reason}`);
     const reply = outcome.reply;
-    if (reply.type !== 'built') throw new EngineNotBuilt('failed', `unexpected reply to build: ${reply.type}`);
     // The key was made from the probe: an engine built by another TensorRT, GPU or path must not be stored under it.
     const said = [reply.tensorrtVersion, reply.computeCapability, reply.precisionPath].join(' / ');
     const keyedOn = [probed.tensorrtVersion, probed.computeCapability, pathTaken].join(' / ');

@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { OrtProvider } from '../../config/schema.js';
+import type { OrtProvider } from './spec.js';
 import { findCudaLibraries, missingLibrariesText } from '../../provision/cuda-libraries.js';
 import { ORT_GPU_PYTHONPATH_ENV, readOrtGpuRecord } from '../../provision/gpu-record.js';
 import { probeNvidiaGpu, type NvidiaGpuProbe } from '../../provision/nvidia-gpu.js';

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as ort from 'onnxruntime-node';
 import { planWindows, windowNll } from '../../accuracy/perplexity.js';
-import { logitsShapeProblem } from '../logits.js';
-import type { BackendSpec } from '../presets.js';
-import { PROTOCOL_VERSION, type SessionInfo } from '../protocol.js';
+import { logitsShapeProblem } from '../../backends/logits.js';
+import type { OrtSpec } from './spec.js';
+import { PROTOCOL_VERSION, type SessionInfo } from '../../backends/protocol.js';
 import { executionProviders, sessionOptions } from './options.js';
 import { placementFromProfile } from './profile.js';
 import { loadOrt } from './runtime.js';
@@ -38,7 +38,7 @@ const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'position_ids']);
  * Opens with profiling on, runs one small untimed pass, and ends profiling: the profile says where every node ran
  * (placement.ts judges it), and no later pass is profiled. The profile file is read and deleted here.
  */
-export async function openSession(modelPath: string, spec: BackendSpec, paired = false): Promise<OpenSession> {
+export async function openSession(modelPath: string, spec: OrtSpec, paired = false): Promise<OpenSession> {
   const profileDir = mkdtempSync(path.join(os.tmpdir(), 'tr118-ort-profile-'));
   try {
     return await openProfiled(modelPath, spec, paired, profileDir);
@@ -49,7 +49,7 @@ export async function openSession(modelPath: string, spec: BackendSpec, paired =
 
 async function openProfiled(
   modelPath: string,
-  spec: BackendSpec,
+  spec: OrtSpec,
   paired: boolean,
   profileDir: string,
 ): Promise<OpenSession> {

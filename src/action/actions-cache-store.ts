@@ -9,7 +9,7 @@
  */
 import * as cache from '@actions/cache';
 import { describeError } from '../errors.js';
-import type { RemoteArtifactStore, RemoteAttempt } from './store.js';
+import type { RemoteArtifactStore, RemoteAttempt } from '../cache/store.js';
 
 export function actionsArtifactCacheKey(kind: string, key: string): string {
   return `tr118-artifact/${kind}/${key}`;

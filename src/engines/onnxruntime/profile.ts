@@ -5,7 +5,7 @@
  * events it wrote. Pure: the worker reads the file.
  */
 import { z } from 'zod';
-import type { SessionInfo } from '../protocol.js';
+import type { SessionInfo } from '../../backends/protocol.js';
 
 const eventSchema = z.looseObject({
   cat: z.string().optional(),

@@ -1,0 +1,108 @@
+/**
+ * The onnxruntime family: an ONNX file on ONNX Runtime, in Node (onnxruntime-node, the CPU default) or in the native
+ * Python worker (onnxruntime / onnxruntime-gpu with IO binding, the GPU default). Its providers: cpu, cuda, tensorrt.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { findPython, pythonWorkerLaunch } from '../../backends/native-worker.js';
+import { ProcessBackend, type WorkerLaunch } from '../../backends/process-backend.js';
+import type { SessionInfo } from '../../backends/protocol.js';
+import type { EngineFamily } from '../family.js';
+import { DEFAULT_BACKEND_SETTINGS } from '../spec.js';
+import { providerUnavailableReason, pythonProviderUnavailableReason } from './availability.js';
+import { describePlacement, judgePlacement, summarizePlacement } from './placement.js';
+import { ortConfigKeys, ortSpecSchema, defaultOrtWorker, type OrtProvider, type OrtSpec } from './spec.js';
+
+/** The ONNX Runtime worker in Node: the TypeScript source under tsx (tests), or the bundle beside dist/cli.js. */
+export function ortWorkerLaunch(): WorkerLaunch {
+  const here = fileURLToPath(import.meta.url);
+  const script = here.endsWith('.ts')
+    ? ['--import', 'tsx', path.join(path.dirname(here), 'worker.ts')]
+    : [path.join(path.dirname(here), 'ort-worker.js')];
+  return { command: process.execPath, args: script };
+}
+
+/** A GPU provider that left compute on the CPU measured a CPU figure: never reported under the GPU's name. */
+function placementProblem(spec: OrtSpec, session: SessionInfo): string | undefined {
+  const placement = judgePlacement(spec.provider, session.placement);
+  return placement.status === 'degraded' ? placement.reason : undefined;
+}
+
+export const onnxruntime: EngineFamily<OrtSpec> = {
+  name: 'onnxruntime',
+  specSchema: ortSpecSchema,
+  configKeys: ortConfigKeys,
+  presets: {
+    'onnxruntime-cpu': { engine: 'onnxruntime', provider: 'cpu' },
+    'onnxruntime-gpu': { engine: 'onnxruntime', provider: 'cuda' },
+    'onnxruntime-cuda': { engine: 'onnxruntime', provider: 'cuda' },
+    // ONNX Runtime's TensorRT provider from Node takes only deviceId: fp32, engines not cached (DESIGN.md).
+    'onnxruntime-tensorrt': { engine: 'onnxruntime', provider: 'tensorrt' },
+  },
+  sameRunBase: 'base_model',
+
+  resolve(entry, ctx) {
+    const provider = (entry.provider as OrtProvider | undefined) ?? 'cpu';
+    return {
+      name: entry.name,
+      engine: 'onnxruntime',
+      provider,
+      worker: (entry.worker as OrtSpec['worker'] | undefined) ?? defaultOrtWorker(provider),
+      graphOptimization: (entry.graph_optimization as OrtSpec['graphOptimization'] | undefined) ?? 'all',
+      precision: entry.precision ?? 'fp32',
+      deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
+      intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
+      interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
+      modelPath: entry.model !== undefined ? ctx.resolvePath(entry.model) : ctx.onnxPath,
+      logitsOutput: ctx.logitsOutput,
+    };
+  },
+
+  create(spec, ctx) {
+    const options = {
+      baseModelPath: ctx.base,
+      openTimeoutMs: ctx.openTimeoutMs,
+      checkOpened: (info: SessionInfo) => placementProblem(spec, info),
+    };
+    if (spec.worker === 'python') {
+      // The Python package brings its own providers (a provisioned onnxruntime-gpu wheel, or one installed in the
+      // worker's Python): the worker itself says at open whether the provider is there and the GPU is usable.
+      if (ctx.nativeWorker) return { backend: new ProcessBackend(spec, ctx.nativeWorker, options) };
+      const reason = pythonProviderUnavailableReason(spec.provider, ctx.env);
+      if (reason) return { unavailable: reason };
+      const python = findPython(ctx.env, ctx.pythonSearchFrom);
+      if ('missing' in python) return { unavailable: python.missing };
+      return { backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, ctx.env), options) };
+    }
+    const reason = providerUnavailableReason(spec.provider);
+    if (reason) return { unavailable: reason };
+    return { backend: new ProcessBackend(spec, ctx.nodeWorker ?? ortWorkerLaunch(), options) };
+  },
+
+  checkOpened: placementProblem,
+
+  // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
+  // provider and listed; compute nodes there make the backend degraded (placement.ts).
+  sessionNotes: {
+    heading: 'Where ONNX Runtime ran the nodes (graph nodes per provider; op types on the CPU in parentheses)',
+    note: (session) =>
+      session.placement ? describePlacement(summarizePlacement(session.placement)) || 'no node reported' : undefined,
+  },
+
+  settings: (spec) =>
+    `${spec.provider} provider in ${spec.worker === 'python' ? 'Python' : 'Node'}, graph optimization ${spec.graphOptimization}`,
+
+  comparability(spec, session) {
+    return {
+      // The runtime that ran: onnxruntime-node's version in Node, the Python package's in the native worker.
+      onnxruntimeVersion: session?.runtimeVersion ?? '',
+      provider: spec.provider,
+      // Only when it is not node, so that results measured before the key existed keep their fingerprint.
+      ...(spec.worker === 'python' ? { worker: spec.worker } : {}),
+      precision: spec.precision,
+      intraOpThreads: spec.intraOpThreads,
+      interOpThreads: spec.interOpThreads,
+      graphOptimization: spec.graphOptimization,
+    };
+  },
+};

@@ -1,0 +1,44 @@
+/** The onnxruntime family's spec and config keys (the one definition; the worker validates `open` with it). */
+import { z } from 'zod';
+import { commonSpecShape } from '../spec.js';
+
+export const ORT_PROVIDERS = ['cpu', 'cuda', 'tensorrt'] as const;
+export type OrtProvider = (typeof ORT_PROVIDERS)[number];
+
+/**
+ * Which process runs ONNX Runtime. node: onnxruntime-node (its session.run copies the logits to the host inside the
+ * timer); python: the native/ worker with the onnxruntime Python package, whose IO binding keeps inputs and logits
+ * on the device, so a GPU provider's gated figure is the forward pass and not the copy (DESIGN.md).
+ */
+export const ORT_WORKERS = ['node', 'python'] as const;
+export type OrtWorker = (typeof ORT_WORKERS)[number];
+
+export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
+
+export const ortSpecSchema = z.object({
+  ...commonSpecShape,
+  engine: z.literal('onnxruntime'),
+  provider: z.enum(ORT_PROVIDERS),
+  /** Results made before the key existed ran in Node. */
+  worker: z.enum(ORT_WORKERS).default('node'),
+  graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
+});
+export type OrtSpec = Readonly<z.infer<typeof ortSpecSchema>>;
+
+/** The backend keys only onnxruntime reads. */
+export const ortConfigKeys = {
+  provider: z.enum(ORT_PROVIDERS).optional(),
+  /** Default python for the GPU providers (device-side timer), node for cpu. */
+  worker: z.enum(ORT_WORKERS).optional(),
+  graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+};
+
+/**
+ * The GPU providers run in the Python worker by default: its IO binding keeps the logits on the device, so the gated
+ * figure is the forward pass. From Node, session.run copies the logits to the host inside the timer: at a real
+ * vocabulary that copy is most of the figure (issue 11: 85 of 87 ms for GPT-2-small at 4×128 on an H200).
+ */
+export function defaultOrtWorker(provider: OrtProvider): OrtWorker {
+  return provider === 'cpu' ? 'node' : 'python';
+}

@@ -1,0 +1,118 @@
+/**
+ * The pytorch family: a Hugging Face checkpoint (model.hf, or the backend's own folder) in PyTorch, in the native
+ * Python worker (tr118_native/worker/torch_engine.py), on the CPU or a CUDA GPU, eager or through torch.compile.
+ */
+import { z } from 'zod';
+import { findPython, pythonWorkerLaunch } from '../../backends/native-worker.js';
+import { ProcessBackend } from '../../backends/process-backend.js';
+import type { SessionInfo } from '../../backends/protocol.js';
+import type { EngineFamily } from '../family.js';
+import { commonSpecShape, DEFAULT_BACKEND_SETTINGS } from '../spec.js';
+
+export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
+export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
+export const COMPILE_MODES = ['off', 'default', 'reduce-overhead', 'max-autotune'] as const;
+
+export const torchSpecSchema = z.object({
+  ...commonSpecShape,
+  engine: z.literal('pytorch'),
+  /** Where the checkpoint runs. */
+  device: z.enum(TORCH_DEVICES),
+  /** torch.compile's mode, or off. */
+  compile: z.enum(COMPILE_MODES),
+  /** The Hugging Face checkpoint folder (model.hf, or the backend's own `model`). */
+  checkpointPath: z.string(),
+  /** Pickled *.bin weights may be loaded (model.trust_pickle). */
+  trustPickle: z.boolean(),
+});
+export type TorchSpec = Readonly<z.infer<typeof torchSpecSchema>>;
+
+/** The seed's "compiled" baseline never compiled: a compile asked for and not reported is not a compiled figure. */
+function compileProblem(spec: TorchSpec, session: SessionInfo): string | undefined {
+  if (spec.compile === 'off' || session.compileMs !== undefined) return undefined;
+  return `torch.compile(mode=${spec.compile}) was asked for, but the worker reports no compile: its figures would be eager ones`;
+}
+
+export const pytorch: EngineFamily<TorchSpec> = {
+  name: 'pytorch',
+  specSchema: torchSpecSchema,
+  configKeys: {
+    /** cpu or cuda. */
+    device: z.enum(TORCH_DEVICES).optional(),
+    /** The dtype the checkpoint is loaded in; picks the accuracy threshold as precision does. */
+    dtype: z.enum(TORCH_DTYPES).optional(),
+    /** torch.compile's mode, or off (eager). */
+    compile: z.enum(COMPILE_MODES).optional(),
+  },
+  // The seed's Hugging Face transformers backends.
+  presets: {
+    'transformers-cpu': { engine: 'pytorch', device: 'cpu', compile: 'off' },
+    'transformers-gpu': { engine: 'pytorch', device: 'cuda', compile: 'off' },
+    'transformers-gpu-compile': { engine: 'pytorch', device: 'cuda', compile: 'default' },
+  },
+  sameRunBase: 'base_hf',
+
+  resolve(entry, ctx) {
+    if (entry.precision !== undefined) {
+      ctx.fail(
+        ['backends', ctx.index, 'precision'],
+        `a pytorch backend's precision is its dtype: write dtype: ${entry.precision} (fp32, fp16 or bf16)`,
+      );
+    }
+    const checkpointPath =
+      entry.model !== undefined
+        ? ctx.resolvePath(entry.model)
+        : (ctx.hfPath ??
+          ctx.fail(
+            ['model', 'hf'],
+            `required by backend ${JSON.stringify(entry.name)} (engine pytorch, at backends[${ctx.index}]): expected the Hugging Face checkpoint folder (config.json + *.safetensors) that model.onnx was exported from`,
+          ));
+    return {
+      name: entry.name,
+      engine: 'pytorch',
+      precision: (entry.dtype as TorchSpec['precision'] | undefined) ?? 'fp32',
+      device: (entry.device as TorchSpec['device'] | undefined) ?? 'cpu',
+      compile: (entry.compile as TorchSpec['compile'] | undefined) ?? 'off',
+      deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
+      intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
+      interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
+      modelPath: ctx.onnxPath,
+      logitsOutput: ctx.logitsOutput,
+      checkpointPath,
+      trustPickle: ctx.trustPickle,
+    };
+  },
+
+  create(spec, ctx) {
+    const options = {
+      baseModelPath: ctx.base,
+      openTimeoutMs: ctx.openTimeoutMs,
+      checkOpened: (info: SessionInfo) => compileProblem(spec, info),
+    };
+    if (ctx.nativeWorker) return { backend: new ProcessBackend(spec, ctx.nativeWorker, options) };
+    const python = findPython(ctx.env, ctx.pythonSearchFrom);
+    if ('missing' in python) return { unavailable: python.missing };
+    return { backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, ctx.env), options) };
+  },
+
+  checkOpened: compileProblem,
+
+  settings: (spec) => `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}`,
+
+  comparability(spec, session) {
+    const said = session?.environment ?? {};
+    return {
+      torchVersion: said.torch ?? '',
+      transformersVersion: said.transformers ?? '',
+      device: spec.device,
+      // CUDA and cuDNN builds choose the kernels a GPU runs.
+      ...(spec.device === 'cuda' ? { cudaVersion: said.cuda ?? '', cudnnVersion: said.cudnn ?? '' } : {}),
+      dtype: spec.precision,
+      compile: spec.compile,
+      intraOpThreads: spec.intraOpThreads,
+      interOpThreads: spec.interOpThreads,
+    };
+  },
+
+  isAccuracyTruth: (spec) => spec.device === 'cpu' && spec.precision === 'fp32',
+};
