@@ -5,6 +5,7 @@
  */
 import { describeError } from '../errors.js';
 import { probeNvidiaGpu, type NvidiaGpuProbe } from '../provision/nvidia-gpu.js';
+import { needsGpuProviders, type BackendSpec } from '../engines/registry.js';
 import { activateOrtGpu, libraryWarnings, planOrtGpu, provisionOrtGpu } from '../provision/onnxruntime-gpu.js';
 import type { OrtGpuMode } from '../provision/pins.js';
 
@@ -12,7 +13,7 @@ export interface OrtGpuStep {
   readonly mode: OrtGpuMode;
   readonly cuda12Sha256: string | undefined;
   readonly actionsCache: boolean;
-  readonly backends: readonly { readonly engine: string; readonly provider?: string | undefined }[];
+  readonly backends: readonly BackendSpec[];
   /** Where the worker's Python is looked for (the config's folder). */
   readonly searchFrom: string;
   /** The worker's Python, if known (default: looked for from searchFrom; tests give a stand-in). */
@@ -24,7 +25,7 @@ export interface OrtGpuStep {
 
 /** Returns whether provider libraries are in place for this run (provisioned now, or found from earlier). */
 export async function provisionOrtGpuStep(step: OrtGpuStep): Promise<boolean> {
-  const plan = planOrtGpu(step.mode, step.backends, step.gpu ?? probeNvidiaGpu);
+  const plan = planOrtGpu(step.mode, needsGpuProviders(step.backends), step.gpu ?? probeNvidiaGpu);
   if (!plan.provision) {
     step.info(`ONNX Runtime GPU providers: not provisioned (${plan.why})`);
     // A self-hosted runner may hold an earlier provisioning (tr118 provision): use it, no network.

@@ -8,7 +8,9 @@ import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
 import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../cache/store.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
+import { artifactKinds, needsGpuProviders } from '../engines/registry.js';
 import { toolVersion } from '../env/collect.js';
+import { EXPORT_KIND } from '../model/export-key.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
@@ -78,7 +80,7 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   });
   const outDir = outDirFrom(io, flags.out);
   // What `tr118 provision` made earlier (no network): the workers' LD_LIBRARY_PATH and the Python package's path.
-  if (config.backends.some((b) => b.engine === 'onnxruntime' && b.provider !== undefined && b.provider !== 'cpu')) {
+  if (needsGpuProviders(config.backends)) {
     await activateOrtGpu(process.env, { searchFrom: path.dirname(config.source) });
   }
   const progress = createProgress(io.stderr, flags.quiet ?? false);
@@ -264,7 +266,7 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
   group
     .command('ls')
     .description('list the entries, least recently used first')
-    .option('--kind <kind>', 'only this kind (onnx-export, tensorrt-engine)')
+    .option('--kind <kind>', `only this kind (${[EXPORT_KIND, ...artifactKinds()].join(', ')})`)
     .addOption(dirOption())
     .action((flags: { kind?: string; cacheDir?: string }) => {
       const store = artifactStoreOf(io, flags.cacheDir);

@@ -159,6 +159,10 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   };
   /** After `open`: a reason the session cannot give the figure asked for (the backend is then degraded). */
   checkOpened?(spec: S, session: SessionInfo): string | undefined;
+  /** The checkpoint folder a backend loads, when it loads one (checked and hashed before anything runs). */
+  checkpointOf?(spec: S): string | undefined;
+  /** Whether a backend needs ONNX Runtime's GPU provider libraries (provisioned by `tr118 provision`). */
+  needsGpuProviders?(spec: S): boolean;
   /** The accuracy gate's preferred reference: the model every export is held to (fp32 PyTorch on the CPU). */
   isAccuracyTruth?(spec: S): boolean;
   /** Before the matrix: what this family's backends open (TensorRT engines), from the artifact cache or built. */
@@ -167,6 +171,8 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   readonly artifacts?: {
     /** results.json's key for the records (engines/registry.ts puts them in the results schema). */
     readonly resultsKey: string;
+    /** The artifact store's kind (folder) of these artifacts (`tr118 cache ls --kind`). */
+    readonly kind: string;
     readonly recordSchema: z.ZodType<A, unknown>;
     /** One artifact in words, for the report's artifact line: "the TensorRT engine of tensorrt-fp16". */
     describe(record: A): string;

@@ -223,3 +223,18 @@ export function sessionNotesOf(
     return lines.length > 0 ? [{ heading: notes.heading, lines }] : [];
   });
 }
+
+/** The checkpoint folder a backend loads, if its family loads one (PyTorch). */
+export function checkpointOf(spec: CommonSpec): string | undefined {
+  return familyOf(spec).checkpointOf?.(spec);
+}
+
+/** Whether any of these backends needs ONNX Runtime's GPU provider libraries (`tr118 provision`). */
+export function needsGpuProviders(specs: readonly CommonSpec[]): boolean {
+  return specs.some((s) => familyOf(s).needsGpuProviders?.(s) ?? false);
+}
+
+/** The artifact store's kinds that the families make (beside the ONNX export). */
+export function artifactKinds(): string[] {
+  return FAMILIES.flatMap((f) => (f.artifacts ? [f.artifacts.kind] : []));
+}

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { sha256File, type Sha256Of } from './digest-memo.js';
+import { checkpointOf } from '../engines/registry.js';
 import { isGitLfsPointer, type ModelFile } from './source.js';
 
 /** Model classes transformers' AutoModelForCausalLM loads: GPT2LMHeadModel, LlamaForCausalLM, … */
@@ -114,9 +115,10 @@ export async function resolveCheckpoints(
 ): Promise<Map<string, ModelFile>> {
   const named: { folder: string; keyPath: (string | number)[] }[] = [];
   config.backends.forEach((spec, i) => {
-    if (spec.engine !== 'pytorch' || spec.checkpointPath === undefined) return;
-    const own = spec.checkpointPath !== config.model.hfPath;
-    named.push({ folder: spec.checkpointPath, keyPath: own ? ['backends', i, 'model'] : ['model', 'hf'] });
+    const folder = checkpointOf(spec);
+    if (folder === undefined) return;
+    const own = folder !== config.model.hfPath;
+    named.push({ folder, keyPath: own ? ['backends', i, 'model'] : ['model', 'hf'] });
   });
   if (config.compare.baseHfPath !== undefined)
     named.push({ folder: config.compare.baseHfPath, keyPath: ['compare', 'base_hf'] });

@@ -593,14 +593,12 @@ export type OrtGpuPlan =
  */
 export function planOrtGpu(
   mode: OrtGpuMode,
-  backends: readonly { readonly engine: string; readonly provider?: string | undefined }[],
+  /** Whether a backend of the config uses a GPU provider (engines/registry.ts needsGpuProviders). */
+  needed: boolean,
   gpu: () => NvidiaGpuProbe,
 ): OrtGpuPlan {
   if (mode === 'off') return { provision: false, why: 'input onnxruntime-gpu is off' };
-  const gpuBackends = backends.filter(
-    (b) => b.engine === 'onnxruntime' && b.provider !== undefined && b.provider !== 'cpu',
-  );
-  if (gpuBackends.length === 0) {
+  if (!needed) {
     return { provision: false, why: 'no backend of the config uses the cuda or tensorrt provider' };
   }
   if (mode === 'cuda12') return { provision: true, cudaMajor: 12 };

@@ -18,6 +18,8 @@ import {
   planOrtGpu,
 } from '../../src/provision/onnxruntime-gpu.js';
 import { cudaLibraryNeeds, ORT_GPU_PINS, wheelFileName } from '../../src/provision/pins.js';
+import { needsGpuProviders } from '../../src/engines/registry.js';
+import { specOf } from '../helpers/specs.js';
 import { tempDir } from '../helpers/fixture.js';
 
 /** The header of plain `nvidia-smi`, as drivers of each generation print it. */
@@ -174,9 +176,9 @@ describe('the pins', () => {
 });
 
 describe('the Action decides whether to provision (input onnxruntime-gpu)', () => {
-  const cpu = [{ engine: 'onnxruntime', provider: 'cpu' }];
-  const cuda = [...cpu, { engine: 'onnxruntime', provider: 'cuda' }];
-  const trt = [{ engine: 'onnxruntime', provider: 'tensorrt' }];
+  const cpu = [specOf('onnxruntime-cpu', '/m.onnx'), specOf('transformers-cpu', '/m.onnx', '/hf')];
+  const cuda = [...cpu, specOf('onnxruntime-cuda', '/m.onnx')];
+  const trt = [specOf('onnxruntime-tensorrt', '/m.onnx')];
   it.each([
     ['auto', cuda, gpu('13.0'), { provision: true, cudaMajor: undefined }],
     ['auto', trt, gpu('12.4'), { provision: true, cudaMajor: undefined }],
@@ -202,7 +204,7 @@ describe('the Action decides whether to provision (input onnxruntime-gpu)', () =
       { provision: false, why: 'no backend of the config uses the cuda or tensorrt provider' },
     ],
   ] as const)('%s with %j', (mode, backends, probe, plan) => {
-    expect(planOrtGpu(mode, backends, () => probe)).toEqual(plan);
+    expect(planOrtGpu(mode, needsGpuProviders(backends), () => probe)).toEqual(plan);
   });
 });
 

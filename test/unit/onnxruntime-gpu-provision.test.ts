@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { provisionOrtGpuStep } from '../../src/action/provision-onnxruntime-gpu.js';
 import { UsageError } from '../../src/errors.js';
+import { specOf } from '../helpers/specs.js';
 import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
 import type { NvidiaGpuProbe } from '../../src/provision/nvidia-gpu.js';
 import {
@@ -383,7 +384,7 @@ function escape(text: string): string {
 }
 
 describe("the Action's step (input onnxruntime-gpu)", () => {
-  const cudaConfig = [{ engine: 'onnxruntime', provider: 'cuda' }];
+  const cudaConfig = [specOf('onnxruntime-cuda', '/m.onnx')];
   const lines = () => {
     const info: string[] = [];
     const warning: string[] = [];

@@ -81,6 +81,8 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
 
   checkOpened: placementProblem,
 
+  needsGpuProviders: (spec) => spec.provider !== 'cpu',
+
   // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
   // provider and listed; compute nodes there make the backend degraded (placement.ts).
   sessionNotes: {

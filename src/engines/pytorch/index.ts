@@ -97,6 +97,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
 
   checkOpened: compileProblem,
 
+  checkpointOf: (spec) => spec.checkpointPath,
+
   settings: (spec) => `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}`,
 
   comparability(spec, session) {

@@ -12,6 +12,7 @@ import { num } from '../../format.js';
 import type { EngineFamily } from '../family.js';
 import { DEFAULT_BACKEND_SETTINGS } from '../spec.js';
 import { describeEngine, engineRecordSchema, prepareEngines, type EngineRecord } from './prepare.js';
+import { ENGINE_KIND } from './key.js';
 import { trtSpecSchema, type TrtSpec } from './spec.js';
 
 function cacheCell(cache: EngineRecord['cache'], ms: number): string {
@@ -87,6 +88,7 @@ export const tensorrt: EngineFamily<TrtSpec, EngineRecord> = {
 
   artifacts: {
     resultsKey: 'engines',
+    kind: ENGINE_KIND,
     recordSchema: engineRecordSchema,
     describe: (e) => `the TensorRT engine of ${e.backend}${e.side === 'base' ? ' for the base model' : ''}`,
     logLine: describeEngine,
