@@ -4,7 +4,6 @@
  */
 import { appendFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { actionsArtifactStore } from './action/actions-cache-store.js';
 import { clockFromEnv, type Clock } from './clock.js';
 import {
   describeExport,
@@ -21,7 +20,13 @@ import {
   prepareBackends,
   type BackendOptions,
 } from './engines/registry.js';
-import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from './cache/store.js';
+import {
+  defaultArtifactCacheDir,
+  DIGEST_MEMO_FILE,
+  openArtifactStore,
+  type ArtifactStore,
+  type RemoteArtifactStore,
+} from './cache/store.js';
 import type { WorkerLaunch } from './backends/process-backend.js';
 import { findPython, pythonWorkerLaunch } from './backends/native-worker.js';
 import type { Config } from './config/load.js';
@@ -98,8 +103,11 @@ export interface PipelineOptions {
   readonly cacheDir?: string | undefined;
   /** Files from this size up have their sha256 remembered by stat (model/digest-memo.ts; tests lower it). */
   readonly digestMemoMinBytes?: number;
-  /** cache: actions — exports are also kept in the GitHub Actions cache (a service failure is a warning). */
-  readonly actionsCache?: boolean;
+  /**
+   * A store beside the local artifact cache that outlives the machine (the Action's `cache: actions`: src/action
+   * hands in the GitHub Actions cache; a service failure is a warning). The CLI has none.
+   */
+  readonly remoteStore?: RemoteArtifactStore | undefined;
   /** Long work before the matrix (an export), in words. */
   readonly log?: (line: string) => void;
   /** The calendar: the run's start and end, raw records' times, cache stamps (default: clockFromEnv(env)). */
@@ -120,7 +128,7 @@ function artifactMaker(options: PipelineOptions): {
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     env,
     clock: clockOf(options),
-    ...(options.actionsCache ? { remote: actionsArtifactStore() } : {}),
+    ...(options.remoteStore ? { remote: options.remoteStore } : {}),
     warn: (message) => {
       options.warn?.(message);
     },

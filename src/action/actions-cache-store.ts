@@ -10,6 +10,7 @@
 import * as cache from '@actions/cache';
 import { describeError } from '../errors.js';
 import type { RemoteArtifactStore, RemoteAttempt } from '../cache/store.js';
+import type { FolderCache } from '../provision/onnxruntime-gpu.js';
 
 export function actionsArtifactCacheKey(kind: string, key: string): string {
   return `tr118-artifact/${kind}/${key}`;
@@ -52,6 +53,23 @@ export function actionsArtifactStore(): RemoteArtifactStore {
       } catch (error) {
         return { ok: false, message: `${cacheKey} not saved to the Actions cache (${describeError(error)})` };
       }
+    },
+  };
+}
+
+/**
+ * The Actions cache as a plain folder cache (`cache: actions` for what `tr118 provision` unpacks): restored when the
+ * service has the key, saved after a download; absent service, nothing is restored and nothing saved.
+ */
+export function actionsFolderCache(): FolderCache {
+  return {
+    async restore(paths, key) {
+      if (!cache.isFeatureAvailable()) return false;
+      return (await cache.restoreCache([...paths], key)) !== undefined;
+    },
+    async save(paths, key) {
+      if (!cache.isFeatureAvailable()) return false;
+      return (await cache.saveCache([...paths], key)) !== -1;
     },
   };
 }

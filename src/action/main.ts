@@ -27,6 +27,7 @@ import { checkWritableDir, claimOutDir } from '../out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './provision-onnxruntime.js';
+import { actionsArtifactStore } from './actions-cache-store.js';
 import { provisionOrtGpuStep } from './provision-onnxruntime-gpu.js';
 
 /** What a run decided and what to show of it: the same whether it measured or merged parts. */
@@ -133,7 +134,7 @@ async function measure(
     baseline,
     baselineStore: storeInput,
     cacheDir: inputs.cacheDir !== undefined ? path.resolve(cwd, inputs.cacheDir) : undefined,
-    actionsCache: inputs.cache === 'actions',
+    ...(inputs.cache === 'actions' ? { remoteStore: actionsArtifactStore() } : {}),
     log: (line) => core.info(line),
     cwd,
     warn: (message) => core.warning(`tr118: ${message}`),

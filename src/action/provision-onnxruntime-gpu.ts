@@ -7,6 +7,7 @@ import { describeError } from '../errors.js';
 import { probeNvidiaGpu, type NvidiaGpuProbe } from '../provision/nvidia-gpu.js';
 import { needsGpuProviders, type BackendSpec } from '../engines/registry.js';
 import { activateOrtGpu, libraryWarnings, planOrtGpu, provisionOrtGpu } from '../provision/onnxruntime-gpu.js';
+import { actionsFolderCache } from './actions-cache-store.js';
 import type { OrtGpuMode } from '../provision/pins.js';
 
 export interface OrtGpuStep {
@@ -40,7 +41,7 @@ export async function provisionOrtGpuStep(step: OrtGpuStep): Promise<boolean> {
     const result = await provisionOrtGpu({
       ...(plan.cudaMajor !== undefined ? { cudaMajor: plan.cudaMajor } : {}),
       ...(step.cuda12Sha256 !== undefined ? { cuda12Sha256: step.cuda12Sha256 } : {}),
-      actionsCache: step.actionsCache,
+      ...(step.actionsCache ? { remoteCache: actionsFolderCache() } : {}),
       searchFrom: step.searchFrom,
       ...(step.python !== undefined ? { python: step.python } : {}),
       log: step.info,

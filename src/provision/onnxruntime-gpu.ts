@@ -25,8 +25,6 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as cache from '@actions/cache';
-import * as tc from '@actions/tool-cache';
 import { ortBindingDir } from '../engines/onnxruntime/availability.js';
 import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
 import { findPython } from '../backends/native-worker.js';
@@ -53,6 +51,7 @@ import {
   type OrtGpuPackagePin,
   type OrtGpuPins,
 } from './pins.js';
+import { downloadFile } from './download.js';
 import { digestFile, unpackEntries } from './zip-archive.js';
 
 /** PyPI's files host, or a mirror of it (same `packages/…` paths; a file:// folder may also be flat). */
@@ -75,6 +74,14 @@ export function toolCacheRoot(env: NodeJS.ProcessEnv): string {
 /** @actions/tool-cache's layout (`<tool>/<version>/<arch>` + a `.complete` marker): tc.find sees our entries. */
 export function toolCacheEntry(env: NodeJS.ProcessEnv, version: string, variant: string): string {
   return path.join(toolCacheRoot(env), ORT_GPU_TOOL, version, variant);
+}
+
+/** Folders kept under a key somewhere that outlives the machine (the GitHub Actions cache, handed in by src/action). */
+export interface FolderCache {
+  /** Whether the folders were restored. */
+  restore(paths: readonly string[], key: string): Promise<boolean>;
+  /** Whether they were saved (false: another job saves the same key). */
+  save(paths: readonly string[], key: string): Promise<boolean>;
 }
 
 export function actionsCacheKey(version: string, variant: string, sha256: string): string {
@@ -177,10 +184,12 @@ async function fetchPackage(pin: OrtGpuPackagePin, url: string, staging: string,
     }
     return file;
   }
+  const dest = path.join(staging, pin.fileName);
   try {
-    return await tc.downloadTool(url, path.join(staging, pin.fileName));
+    await downloadFile(url, dest);
+    return dest;
   } catch (error) {
-    const status = error instanceof tc.HTTPError ? `HTTP ${error.httpStatusCode}` : describeError(error);
+    const status = describeError(error);
     throw new UsageError(
       `could not download ${pin.fileName} from ${url} (${status}); set ${mirrorEnv(pin)} to a reachable mirror ` +
         `(http(s):// or a file:// folder holding ${pin.fileName})`,
@@ -410,8 +419,11 @@ export interface ProvisionOrtGpuOptions {
   readonly searchFrom?: string;
   /** The user's sha256 for the CUDA 12 NuGet package; else TR118_ORT_CUDA12_SHA256. */
   readonly cuda12Sha256?: string;
-  /** cache: actions — also save / restore the unpacked entry in the GitHub Actions cache. */
-  readonly actionsCache?: boolean;
+  /**
+   * A cache beside the tool cache that outlives the machine (the Action's `cache: actions`: src/action hands in the
+   * GitHub Actions cache); the unpacked entry is restored from it and saved to it.
+   */
+  readonly remoteCache?: FolderCache | undefined;
   readonly gpu?: NvidiaGpuProbe;
   readonly arch?: string;
   readonly log?: (line: string) => void;
@@ -471,10 +483,10 @@ export async function provisionOrtGpu(options: ProvisionOrtGpuOptions = {}): Pro
   let record = completeEntry(entryDir, choice.sha256);
   const cacheKey = actionsCacheKey(pins.version, choice.pin.variant, choice.sha256);
   const cachePaths = [entryDir, `${entryDir}.complete`];
-  const useActionsCache = options.actionsCache === true && cache.isFeatureAvailable();
-  if (!record && useActionsCache) {
+  const remote = options.remoteCache;
+  if (!record && remote) {
     try {
-      if (await cache.restoreCache(cachePaths, cacheKey)) {
+      if (await remote.restore(cachePaths, cacheKey)) {
         record = completeEntry(entryDir, choice.sha256);
         if (record) source = 'actions-cache';
       }
@@ -485,10 +497,10 @@ export async function provisionOrtGpu(options: ProvisionOrtGpuOptions = {}): Pro
   if (!record) {
     record = await fetchIntoToolCache(choice, pins.version, entryDir, env, log);
     source = 'downloaded';
-    if (useActionsCache) {
+    if (remote) {
       try {
-        const id = await cache.saveCache(cachePaths, cacheKey);
-        log(id === -1 ? `not saved to the Actions cache (${cacheKey})` : `saved to the Actions cache as ${cacheKey}`);
+        const saved = await remote.save(cachePaths, cacheKey);
+        log(saved ? `saved to the Actions cache as ${cacheKey}` : `not saved to the Actions cache (${cacheKey})`);
       } catch (error) {
         log(`not saved to the Actions cache (${describeError(error)})`);
       }

@@ -13,6 +13,7 @@ import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { useFakeActionsCache } from '../helpers/actions-cache.js';
+import { actionsArtifactStore } from '../../src/action/actions-cache-store.js';
 import { perturbedFixture } from '../helpers/python.js';
 
 const MATRIX =
@@ -53,7 +54,7 @@ function setup(backends = '[onnxruntime-cpu, tensorrt-fp16, tensorrt-int8]') {
       config: loadConfigFile(configFile),
       outDir: path.join(dir, out),
       cacheDir: cache.dir ?? cacheDir,
-      actionsCache: cache.actions ?? false,
+      ...(cache.actions ? { remoteStore: actionsArtifactStore() } : {}),
       warn: (m) => warnings.push(m),
       backendOptions: {
         nativeWorker: {

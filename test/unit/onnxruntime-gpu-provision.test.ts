@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { provisionOrtGpuStep } from '../../src/action/provision-onnxruntime-gpu.js';
 import { UsageError } from '../../src/errors.js';
 import { specOf } from '../helpers/specs.js';
+import { actionsFolderCache } from '../../src/action/actions-cache-store.js';
 import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
 import type { NvidiaGpuProbe } from '../../src/provision/nvidia-gpu.js';
 import {
@@ -364,14 +365,14 @@ describe('cache: actions', () => {
 
   it('saves the unpacked entry, and a runner with an empty tool cache restores it without downloading', async () => {
     const s = setup();
-    const first = await provisionOrtGpu(s.options({ actionsCache: true }));
+    const first = await provisionOrtGpu(s.options({ remoteCache: actionsFolderCache() }));
     expect(first.source).toBe('downloaded');
     const key = `tr118-onnxruntime-gpu/1.30.0/cuda13-cp312-x64/${sha256Of(wheel).slice(0, 16)}`;
     expect(actionsCache.calls).toContain(`FinalizeCacheEntryUpload ${key}`);
     rmSync(path.join(s.toolCache, 'tr118-onnxruntime-gpu'), { recursive: true });
     for (const lib of PROVIDERS) rmSync(path.join(s.bindingDir, lib));
     const requests = host.requests.length;
-    const second = await provisionOrtGpu(s.options({ actionsCache: true }));
+    const second = await provisionOrtGpu(s.options({ remoteCache: actionsFolderCache() }));
     expect(second.source).toBe('actions-cache');
     expect(host.requests.length).toBe(requests);
     expect(second.binding.copied).toEqual(PROVIDERS);
