@@ -11,8 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { activateOrtGpu } from '../src/provision/onnxruntime-gpu.js';
+import { activateOrtGpu } from '../src/engines/onnxruntime/provision/onnxruntime-gpu.js';
 import { findPython, pythonWorkerLaunch } from '../src/backends/native-worker.js';
+import { ORT_GPU_PYTHONPATH_ENV } from '../src/engines/onnxruntime/provision/gpu-record.js';
 import { packageRoot } from '../src/paths.js';
 import { startBenchRecord } from './record.js';
 
@@ -38,7 +39,7 @@ if (values.provider !== 'cpu') {
   const activation = await activateOrtGpu(process.env, { python: python.command });
   console.log(`onnxruntime-gpu: ${activation.activated ? 'provisioned, ' : ''}${activation.note}`);
 }
-const launch = pythonWorkerLaunch(python.command, process.env);
+const launch = pythonWorkerLaunch(python.command, process.env, [process.env[ORT_GPU_PYTHONPATH_ENV]]);
 const args = ['-m', 'tr118_native.worker.harness', 'ort', '--model', path.resolve(values.model)];
 args.push('--provider', values.provider, '--shapes', values.shapes, '--blocks', values.blocks);
 args.push('--iterations', values.iterations, '--intra-op-threads', values['intra-op-threads']);

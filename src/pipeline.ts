@@ -50,7 +50,7 @@ import {
 } from './model/source.js';
 import { defaultConfigPath, fixturePath } from './paths.js';
 import { resolveCheckpoints } from './model/checkpoint.js';
-import { digestMemo, sha256File, type Sha256Of } from './model/digest-memo.js';
+import { digestMemo, sha256File, type Sha256Of } from './cache/digest-memo.js';
 import { renderSummaryCsv } from './report/csv.js';
 import { buildManifest } from './report/manifest.js';
 import { renderHtml } from './report/html.js';
@@ -101,7 +101,7 @@ export interface PipelineOptions {
   readonly cwd?: string;
   /** The artifact cache (exports): --cache-dir / the Action's cache-dir, else $TR118_CACHE_DIR or the user's cache. */
   readonly cacheDir?: string | undefined;
-  /** Files from this size up have their sha256 remembered by stat (model/digest-memo.ts; tests lower it). */
+  /** Files from this size up have their sha256 remembered by stat (cache/digest-memo.ts; tests lower it). */
   readonly digestMemoMinBytes?: number;
   /**
    * A store beside the local artifact cache that outlives the machine (the Action's `cache: actions`: src/action
@@ -143,7 +143,7 @@ export const DIGEST_MEMO_ENV = 'TR118_DIGEST_MEMO';
 
 /**
  * The sha256 of the files the config names (checkpoints, ONNX files), remembered by stat beside the artifact cache,
- * so an unchanged multi-GB checkpoint is not read again on every run (model/digest-memo.ts). Without a cache folder
+ * so an unchanged multi-GB checkpoint is not read again on every run (cache/digest-memo.ts). Without a cache folder
  * (no home) every file is hashed.
  */
 function inputDigests(options: PipelineOptions): Sha256Of {

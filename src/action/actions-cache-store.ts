@@ -10,7 +10,7 @@
 import * as cache from '@actions/cache';
 import { describeError } from '../errors.js';
 import type { RemoteArtifactStore, RemoteAttempt } from '../cache/store.js';
-import type { FolderCache } from '../provision/onnxruntime-gpu.js';
+import type { FolderCache } from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
 
 export function actionsArtifactCacheKey(kind: string, key: string): string {
   return `tr118-artifact/${kind}/${key}`;

@@ -1,14 +1,19 @@
 /**
  * The Action's step for ONNX Runtime's GPU provider libraries (input onnxruntime-gpu): decides whether to provision
- * (src/provision/), provisions, and says what landed. Best effort: a failure is a warning, and the cuda / tensorrt
+ * (src/engines/onnxruntime/provision/), provisions, and says what landed. Best effort: a failure is a warning, and the cuda / tensorrt
  * backends then come out unavailable with their reason (the unavailable_backend rule judges that), never a crash.
  */
 import { describeError } from '../errors.js';
-import { probeNvidiaGpu, type NvidiaGpuProbe } from '../provision/nvidia-gpu.js';
+import { probeNvidiaGpu, type NvidiaGpuProbe } from '../engines/onnxruntime/provision/nvidia-gpu.js';
 import { needsGpuProviders, type BackendSpec } from '../engines/registry.js';
-import { activateOrtGpu, libraryWarnings, planOrtGpu, provisionOrtGpu } from '../provision/onnxruntime-gpu.js';
+import {
+  activateOrtGpu,
+  libraryWarnings,
+  planOrtGpu,
+  provisionOrtGpu,
+} from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
 import { actionsFolderCache } from './actions-cache-store.js';
-import type { OrtGpuMode } from '../provision/pins.js';
+import type { OrtGpuMode } from '../engines/onnxruntime/provision/pins.js';
 
 export interface OrtGpuStep {
   readonly mode: OrtGpuMode;

@@ -6,7 +6,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
-import { ORT_GPU_PYTHONPATH_ENV } from '../provision/gpu-record.js';
 import type { WorkerLaunch } from './process-backend.js';
 
 export type PythonChoice =
@@ -46,13 +45,16 @@ export function findPython(env: NodeJS.ProcessEnv, searchFrom: string): PythonCh
 }
 
 /**
- * `python -m tr118_native.worker`, with this package's native/ on the import path and, when `tr118 provision` unpacked
- * one, the onnxruntime-gpu wheel ahead of site-packages (so its `onnxruntime`, with the CUDA provider, is the one
- * imported even where a CPU build is installed).
+ * `python -m tr118_native.worker`, with this package's native/ on the import path, then `ahead` (a family's own
+ * packages that must win over site-packages: the onnxruntime-gpu wheel `tr118 provision` unpacked), then PYTHONPATH.
  */
-export function pythonWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
+export function pythonWorkerLaunch(
+  python: string,
+  env: NodeJS.ProcessEnv,
+  ahead: readonly (string | undefined)[] = [],
+): WorkerLaunch {
   const native = path.join(packageRoot(), 'native');
-  const paths = [native, env[ORT_GPU_PYTHONPATH_ENV], env.PYTHONPATH].filter((p): p is string => !!p);
+  const paths = [native, ...ahead, env.PYTHONPATH].filter((p): p is string => !!p);
   return {
     command: python,
     args: ['-m', 'tr118_native.worker'],

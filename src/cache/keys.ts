@@ -6,7 +6,7 @@
  * into its key (model/export-key.ts, engines/<family>/). Pure.
  */
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '../model/hash.js';
+import { canonicalJson } from '../hash.js';
 
 /**
  * Bumped when the meaning of a key's inputs changes (a field added or reinterpreted), so that entries made by an

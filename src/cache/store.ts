@@ -33,7 +33,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { clockFromEnv, fileAgeMs, isoOf, type Clock } from '../clock.js';
 import { describeError, formatKeyPath, UsageError } from '../errors.js';
-import { sha256File } from '../model/digest-memo.js';
+import { sha256File } from './digest-memo.js';
 import { packageRoot } from '../paths.js';
 import { lockHolderAlive, makeWritableDir, readLockHolder } from '../out-dir.js';
 
@@ -46,7 +46,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60 * 60 * 1000;
 
 export const KEY_FILE = 'key.json';
 export const LAST_USED_FILE = 'last-used';
-/** At the store's root: the input files' digests remembered by stat (model/digest-memo.ts); not an artifact. */
+/** At the store's root: the input files' digests remembered by stat (cache/digest-memo.ts); not an artifact. */
 export const DIGEST_MEMO_FILE = 'file-digests.json';
 const TMP_DIR = '.tmp';
 const LOCK_DIR = '.locks';

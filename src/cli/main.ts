@@ -20,7 +20,7 @@ import {
   ORT_GPU_PYTHONPATH_ENV,
   parseCudaMajor,
   provisionOrtGpu,
-} from '../provision/onnxruntime-gpu.js';
+} from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
 import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline.js';
 import { num } from '../format.js';
 import { checkWritableDir, makeWritableDir } from '../out-dir.js';

@@ -9,7 +9,7 @@ import type { DeepReadonly } from '../deep-readonly.js';
 import type { Environment } from '../env/collect.js';
 import type { ArtifactRecord, SessionView } from '../engines/family.js';
 import { comparabilityOf, type BackendSpec } from '../engines/registry.js';
-import { configHash } from '../model/hash.js';
+import { configHash } from '../hash.js';
 
 /** plain: one model per worker; paired: same-run A/B, two sessions alternating, thread pools not spinning. */
 export const TIMINGS = ['plain', 'paired'] as const;

@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../gate/verdict.js';
-import { ORT_GPU_MODES, type OrtGpuMode } from '../provision/pins.js';
+import { ORT_GPU_MODES, type OrtGpuMode } from '../engines/onnxruntime/provision/pins.js';
 
 export const INPUTS = {
   config: 'config',

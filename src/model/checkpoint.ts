@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
-import { sha256File, type Sha256Of } from './digest-memo.js';
+import { sha256File, type Sha256Of } from '../cache/digest-memo.js';
 import { checkpointOf } from '../engines/registry.js';
 import { isGitLfsPointer, type ModelFile } from './source.js';
 

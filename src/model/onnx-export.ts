@@ -10,7 +10,7 @@ import type { Config } from '../config/load.js';
 import { EXPORT_PENDING } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { checkCheckpoint, checkpointFileDigests } from './checkpoint.js';
-import type { Sha256Of } from './digest-memo.js';
+import type { Sha256Of } from '../cache/digest-memo.js';
 import { oneShot } from '../backends/one-shot.js';
 import { exportedReplySchema, type ExportedReply, type ExportRequest } from './export-job.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
@@ -121,7 +121,7 @@ export interface ExportOptions {
   readonly launch: WorkerLaunch;
   /** The config key (with its line) that errors about the checkpoint name. */
   readonly at: string;
-  /** The checkpoint files' sha256 (the pipeline remembers large ones by stat: model/digest-memo.ts). */
+  /** The checkpoint files' sha256 (the pipeline remembers large ones by stat: cache/digest-memo.ts). */
   readonly sha256Of?: Sha256Of;
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;

@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { Config } from '../config/load.js';
 import { byteTokens, hfTokens } from '../accuracy/tokenize.js';
 import { formatKeyPath, UsageError } from '../errors.js';
-import { sha256File, type Sha256Of } from './digest-memo.js';
+import { sha256File, type Sha256Of } from '../cache/digest-memo.js';
 
 export interface ModelFile {
   readonly path: string;

@@ -1,5 +1,5 @@
 /** The run manifest: what ran, where, with which versions, when. Pure. */
-import { configHash } from '../model/hash.js';
+import { configHash } from '../hash.js';
 import type { Results } from '../results/schema.js';
 
 export function buildManifest(results: Results, files: Readonly<Record<string, string>>): Record<string, unknown> {

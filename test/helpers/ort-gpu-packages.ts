@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import yazl from 'yazl';
-import { ORT_GPU_PINS, type OrtGpuPackagePin, type OrtGpuPins } from '../../src/provision/pins.js';
+import { ORT_GPU_PINS, type OrtGpuPackagePin, type OrtGpuPins } from '../../src/engines/onnxruntime/provision/pins.js';
 import { LocalServer } from './local-server.js';
 
 export const CP312_X64 = ORT_GPU_PINS.packages.find((p) => p.variant === 'cuda13-cp312-x64')!;

@@ -1,5 +1,5 @@
 /**
- * The pipeline takes the input files' sha256 from the digest memo beside the artifact cache (model/digest-memo.ts):
+ * The pipeline takes the input files' sha256 from the digest memo beside the artifact cache (cache/digest-memo.ts):
  * a planted digest for the unchanged fixture shows up as the run's model hash, so the run did not read the file;
  * touching the file's content makes the run read it again.
  */
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DIGEST_MEMO_FILE } from '../../src/cache/store.js';
 import { loadConfigFile } from '../../src/config/load.js';
-import { sha256File } from '../../src/model/digest-memo.js';
+import { sha256File } from '../../src/cache/digest-memo.js';
 import { DIGEST_MEMO_ENV, runPipeline } from '../../src/pipeline.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, tempDir } from '../helpers/fixture.js';
 
@@ -30,7 +30,7 @@ describe('tr118 run remembers input digests by stat, beside the artifact cache',
     const memoFile = path.join(cacheDir, DIGEST_MEMO_FILE);
     const run = (out: string) =>
       runPipeline({ config: loadConfigFile(config), outDir: path.join(dir, out), cacheDir, digestMemoMinBytes: 1 });
-    // Just written: too fresh to remember (racy, model/digest-memo.ts), so the first run only hashes; once the file
+    // Just written: too fresh to remember (racy, cache/digest-memo.ts), so the first run only hashes; once the file
     // is RACY_MS old, the next run remembers it.
     const first = await run('out1');
     expect(first.results.model.sha256).toBe(await sha256File(model));

@@ -1,10 +1,10 @@
-/** Downloads for `tr118 provision` (src/provision/download.ts) against a local server: what is retried, what not. */
+/** Downloads for `tr118 provision` (src/engines/onnxruntime/provision/download.ts) against a local server: what is retried, what not. */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { downloadFile, DownloadError } from '../../src/provision/download.js';
+import { downloadFile, DownloadError } from '../../src/engines/onnxruntime/provision/download.js';
 import { tempDir } from '../helpers/fixture.js';
 
 let server: Server | undefined;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { engineKey, type EngineKeyInputs } from '../../src/engines/tensorrt/key.js';
 import { exportKey, type ExportKeyInputs } from '../../src/model/export-key.js';
 import { checkCheckpoint, checkpointFileDigests } from '../../src/model/checkpoint.js';
-import { canonicalJson } from '../../src/model/hash.js';
+import { canonicalJson } from '../../src/hash.js';
 import { FIXTURE_HF, tempDir } from '../helpers/fixture.js';
 
 const FILES = [

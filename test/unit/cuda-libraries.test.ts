@@ -8,16 +8,20 @@ import {
   parseLdconfig,
   searchCudaLibraries,
   type LibraryPlace,
-} from '../../src/provision/cuda-libraries.js';
-import { judgeNvidiaGpu, parseDriverCudaVersion, type NvidiaGpuProbe } from '../../src/provision/nvidia-gpu.js';
+} from '../../src/engines/onnxruntime/provision/cuda-libraries.js';
+import {
+  judgeNvidiaGpu,
+  parseDriverCudaVersion,
+  type NvidiaGpuProbe,
+} from '../../src/engines/onnxruntime/provision/nvidia-gpu.js';
 import {
   choosePackage,
   chooseCudaMajor,
   packageUrl,
   parseCudaMajor,
   planOrtGpu,
-} from '../../src/provision/onnxruntime-gpu.js';
-import { cudaLibraryNeeds, ORT_GPU_PINS, wheelFileName } from '../../src/provision/pins.js';
+} from '../../src/engines/onnxruntime/provision/onnxruntime-gpu.js';
+import { cudaLibraryNeeds, ORT_GPU_PINS, wheelFileName } from '../../src/engines/onnxruntime/provision/pins.js';
 import { needsGpuProviders } from '../../src/engines/registry.js';
 import { specOf } from '../helpers/specs.js';
 import { tempDir } from '../helpers/fixture.js';

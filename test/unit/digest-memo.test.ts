@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { digestMemo, MEMO_MAX_ENTRIES, RACY_MS } from '../../src/model/digest-memo.js';
+import { digestMemo, MEMO_MAX_ENTRIES, RACY_MS } from '../../src/cache/digest-memo.js';
 import { tempDir } from '../helpers/fixture.js';
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');

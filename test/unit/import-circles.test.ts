@@ -3,7 +3,7 @@
  * (.dependency-cruiser.mjs) over the TypeScript, and .ci/run runs `npm run lint` (scripts/check-source.sh). These tests run that same command:
  * on the code base it finds nothing and really resolved every module; on a type-only circle it fails.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, tempDir } from '../helpers/fixture.js';
@@ -27,7 +27,7 @@ interface CruiseJson {
   };
 }
 
-describe('import circles', () => {
+describe('import circles and layers', () => {
   it('npm run lint checks the source, tests, benches and scripts with the no-circular config, and CI runs it', () => {
     expect(CONFIG_ARGS).toEqual(['--config', '.dependency-cruiser.mjs']);
     expect(CHECK_ARGS.slice(2)).toEqual(['src', 'test', 'bench', 'scripts']);
@@ -59,5 +59,62 @@ describe('import circles', () => {
     expect(ran.status).not.toBe(0);
     expect(ran.stdout).toContain('no-circular');
     expect(ran.stdout).toMatch(/a\.ts[\s\S]*b\.ts|b\.ts[\s\S]*a\.ts/);
+  });
+
+  /** A scratch tree of src/ files (the rules match src/ anywhere in a path); `files`: path → source. */
+  async function cruise(files: Readonly<Record<string, string>>) {
+    const dir = tempDir();
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    }
+    return runProcess(process.execPath, [DEPCRUISE, ...CONFIG_ARGS, path.join(dir, 'src')], { cwd: ROOT });
+  }
+
+  it.each([
+    [
+      'a lower layer importing a higher one (config from the pipeline)',
+      {
+        'src/pipeline.ts': 'export const RUN = 1;\n',
+        'src/config/load.ts': "import { RUN } from '../pipeline.js';\nexport const X = RUN;\n",
+      },
+      'layer-config',
+    ],
+    [
+      'the transport importing an engine family',
+      {
+        'src/engines/pytorch/index.ts': 'export const P = 1;\n',
+        'src/backends/types.ts': "import { P } from '../engines/pytorch/index.js';\nexport const X = P;\n",
+      },
+      'layer-transport',
+    ],
+    [
+      'one engine family importing another',
+      {
+        'src/engines/pytorch/index.ts': 'export const P = 1;\n',
+        'src/engines/tensorrt/index.ts': "import { P } from '../pytorch/index.js';\nexport const T = P;\n",
+      },
+      'engine-families-apart',
+    ],
+    [
+      'the Actions toolkit outside src/action and src/github',
+      { 'src/pipeline.ts': "import * as cache from '@actions/cache';\nexport const C = cache;\n" },
+      'actions-toolkit-at-the-edge',
+    ],
+  ])('fails on %s, naming the rule', async (_name, files, rule) => {
+    const ran = await cruise(files);
+    expect(ran.status).not.toBe(0);
+    expect(ran.stdout).toContain(rule);
+  });
+
+  it('passes the same tree when each import goes down a layer', async () => {
+    const ran = await cruise({
+      'src/config/load.ts': 'export const X = 1;\n',
+      'src/pipeline.ts': "import { X } from './config/load.js';\nexport const RUN = X;\n",
+      'src/engines/registry.ts': "import { P } from './pytorch/index.js';\nexport const R = P;\n",
+      'src/engines/pytorch/index.ts': 'export const P = 1;\n',
+    });
+    expect(ran.stdout).toContain('no dependency violations found');
+    expect(ran.status).toBe(0);
   });
 });

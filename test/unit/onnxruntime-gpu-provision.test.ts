@@ -6,15 +6,15 @@ import { provisionOrtGpuStep } from '../../src/action/provision-onnxruntime-gpu.
 import { UsageError } from '../../src/errors.js';
 import { specOf } from '../helpers/specs.js';
 import { actionsFolderCache } from '../../src/action/actions-cache-store.js';
-import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
-import type { NvidiaGpuProbe } from '../../src/provision/nvidia-gpu.js';
+import { ORT_GPU_RECORD_FILE } from '../../src/engines/onnxruntime/provision/gpu-record.js';
+import type { NvidiaGpuProbe } from '../../src/engines/onnxruntime/provision/nvidia-gpu.js';
 import {
   activateOrtGpu,
   ORT_GPU_PYTHONPATH_ENV,
   provisionOrtGpu,
   type ProvisionOrtGpuOptions,
-} from '../../src/provision/onnxruntime-gpu.js';
-import type { OrtGpuPins } from '../../src/provision/pins.js';
+} from '../../src/engines/onnxruntime/provision/onnxruntime-gpu.js';
+import type { OrtGpuPins } from '../../src/engines/onnxruntime/provision/pins.js';
 import { useFakeActionsCache } from '../helpers/actions-cache.js';
 import { tempDir } from '../helpers/fixture.js';
 import {

@@ -7,7 +7,7 @@ import {
   pythonProviderUnavailableReason,
   type MachineProbe,
 } from '../../src/engines/onnxruntime/availability.js';
-import { ORT_GPU_RECORD_FILE } from '../../src/provision/gpu-record.js';
+import { ORT_GPU_RECORD_FILE } from '../../src/engines/onnxruntime/provision/gpu-record.js';
 import { tempDir } from '../helpers/fixture.js';
 
 const PROVIDERS = [

@@ -1,16 +1,16 @@
 /**
  * Whether an ONNX Runtime provider can run on this machine, and if not, why (said before a worker is started).
  * For cuda and tensorrt it names everything missing at once: the GPU, the provider libraries (provisioned by
- * `tr118 provision`, src/provision/), and the CUDA / cuDNN / TensorRT libraries the provider loads, as a worker
+ * `tr118 provision`, src/engines/onnxruntime/provision/), and the CUDA / cuDNN / TensorRT libraries the provider loads, as a worker
  * started now would see them (LD_LIBRARY_PATH, the ld.so cache).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { OrtProvider } from './spec.js';
-import { findCudaLibraries, missingLibrariesText } from '../../provision/cuda-libraries.js';
-import { ORT_GPU_PYTHONPATH_ENV, readOrtGpuRecord } from '../../provision/gpu-record.js';
-import { probeNvidiaGpu, type NvidiaGpuProbe } from '../../provision/nvidia-gpu.js';
-import { cudaLibraryNeeds, TENSORRT_LIBRARIES, type CudaMajor } from '../../provision/pins.js';
+import { findCudaLibraries, missingLibrariesText } from './provision/cuda-libraries.js';
+import { ORT_GPU_PYTHONPATH_ENV, readOrtGpuRecord } from './provision/gpu-record.js';
+import { probeNvidiaGpu, type NvidiaGpuProbe } from './provision/nvidia-gpu.js';
+import { cudaLibraryNeeds, TENSORRT_LIBRARIES, type CudaMajor } from './provision/pins.js';
 import { ortPackageDir } from './runtime.js';
 
 /** The folder of onnxruntime-node's native binding for this platform, where provider libraries must sit. */

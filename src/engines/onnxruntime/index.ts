@@ -10,6 +10,7 @@ import type { SessionInfo } from '../../backends/protocol.js';
 import type { EngineFamily } from '../family.js';
 import { DEFAULT_BACKEND_SETTINGS } from '../spec.js';
 import { providerUnavailableReason, pythonProviderUnavailableReason } from './availability.js';
+import { ORT_GPU_PYTHONPATH_ENV } from './provision/gpu-record.js';
 import { describePlacement, judgePlacement, summarizePlacement } from './placement.js';
 import { ortConfigKeys, ortSpecSchema, defaultOrtWorker, type OrtProvider, type OrtSpec } from './spec.js';
 
@@ -72,7 +73,10 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
       if (reason) return { unavailable: reason };
       const python = findPython(ctx.env, ctx.pythonSearchFrom);
       if ('missing' in python) return { unavailable: python.missing };
-      return { backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, ctx.env), options) };
+      // The onnxruntime-gpu wheel `tr118 provision` unpacked, ahead of site-packages: its `onnxruntime` (with the
+      // CUDA provider) is the one imported even where a CPU build is installed.
+      const launch = pythonWorkerLaunch(python.command, ctx.env, [ctx.env[ORT_GPU_PYTHONPATH_ENV]]);
+      return { backend: new ProcessBackend(spec, launch, options) };
     }
     const reason = providerUnavailableReason(spec.provider);
     if (reason) return { unavailable: reason };

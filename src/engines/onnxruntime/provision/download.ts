@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import ky, { HTTPError } from 'ky';
-import { describeError } from '../errors.js';
+import { describeError } from '../../../errors.js';
 
 /** A download that did not happen: `status` is the HTTP status when the server answered. */
 export class DownloadError extends Error {

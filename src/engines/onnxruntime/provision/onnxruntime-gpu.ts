@@ -25,10 +25,10 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ortBindingDir } from '../engines/onnxruntime/availability.js';
-import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
-import { findPython } from '../backends/native-worker.js';
-import { describeError, UsageError } from '../errors.js';
+import { ortBindingDir } from '../availability.js';
+import { ORT_PACKAGE_ENV, ortPackageDir } from '../runtime.js';
+import { findPython } from '../../../backends/native-worker.js';
+import { describeError, UsageError } from '../../../errors.js';
 import {
   findCudaLibraries,
   missingLibrariesText,

@@ -2,7 +2,7 @@
  * What tr118 may install as ONNX Runtime's GPU provider libraries, pinned by content: the packages, the files inside
  * them, their sha256 and size, and the CUDA libraries each provider needs at load time.
  *
- * Why src/provision/ and not src/action/: the CLI (`tr118 provision`) and the Action both provision, and the entry
+ * Why src/engines/onnxruntime/provision/ and not src/action/: the CLI (`tr118 provision`) and the Action both provision, and the entry
  * points must not hold logic the other needs (DESIGN.md). The availability check of the backends reads the tables
  * here too, so this file imports nothing of the project.
  *

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import yauzl from 'yauzl';
-import { describeError } from '../errors.js';
+import { describeError } from '../../../errors.js';
 
 export interface FileDigest {
   readonly sha256: string;
