@@ -21,7 +21,7 @@ const LAYERS = [
   ['gate', '(^|/)src/gate/', 'comparison, accuracy gate, verdict'],
   ['results', '(^|/)src/results/', 'results.json, baselines, merges'],
   ['report', '(^|/)src/report/', 'report.md, report.html, CSV, manifest'],
-  ['pipeline', '(^|/)src/pipeline\\.ts$', 'one run, from config to files'],
+  ['pipeline', '(^|/)src/pipeline/', 'one run, from config to files, in phases'],
   ['github', '(^|/)src/github/', 'inputs, event, comment, REST'],
   ['entry', '(^|/)src/(cli|action)/', 'the thin entry points'],
 ];

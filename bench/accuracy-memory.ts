@@ -12,7 +12,7 @@ import path from 'node:path';
 import { loadConfigFile } from '../src/config/load.js';
 import { runFixtureRole } from '../scripts/native.js';
 import { packageRoot } from '../src/paths.js';
-import { runPipeline } from '../src/pipeline.js';
+import { runPipeline } from '../src/pipeline/index.js';
 import { seededRandom } from '../src/stats/random.js';
 import { parseBenchFlags, startBenchRecord } from './record.js';
 

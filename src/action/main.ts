@@ -16,7 +16,7 @@ import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/co
 import { parseEventPayload, readEvent, type EventInfo, type EventPayload } from '../github/event.js';
 import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
-import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline.js';
+import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline/index.js';
 import { escapeUntrusted } from '../report/escape.js';
 import { renderMergedHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';

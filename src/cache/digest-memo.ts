@@ -68,7 +68,7 @@ function sameIdentity(a: Omit<Entry, 'sha256' | 'usedAt'>, b: Omit<Entry, 'sha25
 }
 
 export interface DigestMemoOptions {
-  /** The memo's JSON file (the artifact cache keeps it at its root: pipeline.ts). */
+  /** The memo's JSON file (the artifact cache keeps it at its root: pipeline/1-prepare.ts). */
   readonly file: string;
   readonly minBytes?: number;
   /**

@@ -21,12 +21,12 @@ import {
   parseCudaMajor,
   provisionOrtGpu,
 } from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
-import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline.js';
+import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline/index.js';
 import { num } from '../format.js';
 import { checkWritableDir, makeWritableDir } from '../out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
-import { judge, writeVerdictFile } from '../results/verdict.js';
+import { judge, writeVerdictFile } from '../results/judgement.js';
 import { createProgress } from './progress.js';
 import { reportCommand, type ReportFlags } from './report-command.js';
 
@@ -145,7 +145,7 @@ interface CompareFlags {
 
 /**
  * Two result files, compared offline (stored-baseline rules: unpaired). Thresholds: --config, else defaults. Decided
- * and written by the same functions as `run --baseline BASE` (results/verdict.ts): the candidate's own gates
+ * and written by the same functions as `run --baseline BASE` (results/judgement.ts): the candidate's own gates
  * (accuracy across its backends, degraded runs, backends that did not run) count as they would there.
  */
 function compareCommand(baseFile: string, candidateFile: string, flags: CompareFlags, io: CliIo): number {

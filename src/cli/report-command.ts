@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { OUTPUT_FILES } from '../pipeline.js';
+import { OUTPUT_FILES } from '../pipeline/index.js';
 import { renderSummaryCsv } from '../report/csv.js';
 import { renderHtml, renderMergedHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';

@@ -57,7 +57,7 @@ export interface ExportSettings {
 /** The TorchScript exporter's well-supported opset for torch 2.x; dynamic batch and sequence; int64 ids. */
 export const DEFAULT_EXPORT: ExportSettings = { opset: 17, dynamic: true, int32Inputs: false };
 
-/** model.onnx while an export is pending (pipeline.ts replaces it with the exported file before anything reads it). */
+/** model.onnx while an export is pending (pipeline/1-prepare.ts replaces it with the exported file before anything reads it). */
 export const EXPORT_PENDING = '';
 
 export interface Config {
@@ -397,6 +397,14 @@ function unwrap(schema: unknown): unknown {
   return s;
 }
 
+/** What resolving a config's parts needs: paths from the config's folder, and errors that name the key. */
+interface Resolving {
+  readonly raw: RawConfig;
+  readonly overrides: LoadOverrides;
+  readonly resolvePath: (written: string) => string;
+  readonly fail: (keyPath: readonly (string | number)[], message: string) => never;
+}
+
 function resolveConfig(
   raw: RawConfig,
   file: string,
@@ -404,12 +412,55 @@ function resolveConfig(
   overrides: LoadOverrides,
   locate: (keyPath: readonly (string | number)[]) => string,
 ): Config {
-  const resolvePath = (p: string): string => path.resolve(baseDir, p);
-  const fail = (keyPath: readonly (string | number)[], message: string): never => {
-    throw configError(locate(keyPath), keyPath, message);
+  const r: Resolving = {
+    raw,
+    overrides,
+    resolvePath: (p) => path.resolve(baseDir, p),
+    fail: (keyPath, message) => {
+      throw configError(locate(keyPath), keyPath, message);
+    },
   };
+  const model = resolveModel(r);
+  const backends = resolveBackends(r, model);
+  const scenarios: Scenario[] = Object.entries(raw.scenarios).map(([name, s]) => ({
+    name,
+    batch: s.batch,
+    seqLen: s.seq_len,
+  }));
+  checkAgainstContext(r, scenarios);
+  checkCrossFields(r, backends);
+  const inputTokensFile = raw.inputs ? r.resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
+  const acc = raw.accuracy;
+  const inputTokens: InputTokensSource = raw.inputs
+    ? { from: 'inputs.tokens', path: inputTokensFile }
+    : acc.tokens !== undefined || acc.text !== undefined
+      ? { from: 'accuracy' }
+      : { from: 'fixture', path: inputTokensFile };
+  return {
+    source: file,
+    model,
+    inputTokens,
+    backends,
+    scenarios,
+    repetitions: raw.repetitions,
+    warmup: raw.warmup,
+    iterations: raw.iterations,
+    timeoutSeconds: raw.timeout_s,
+    openTimeoutSeconds: raw.open_timeout_s,
+    unavailableBackend: raw.unavailable_backend,
+    seed: raw.seed,
+    accuracy: resolveAccuracy(r, inputTokensFile),
+    thresholds: resolveThresholds(raw),
+    compare: resolveCompare(r),
+    report: { baselineBackend: raw.report?.baseline_backend },
+    limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
+    raw,
+    locate,
+  };
+}
 
-  const logitsOutput = raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT;
+/** model: the file to measure (or the export of model.hf that will be it), its label, context and logits output. */
+function resolveModel({ raw, overrides, resolvePath, fail }: Resolving): Config['model'] {
   const hfPath = raw.model.hf !== undefined ? resolvePath(raw.model.hf) : undefined;
   // --model names the file to measure: nothing is exported then.
   const exporting =
@@ -435,50 +486,59 @@ function resolveConfig(
         int32Inputs: raw.model.export?.int32_inputs ?? DEFAULT_EXPORT.int32Inputs,
       }
     : undefined;
-  // While exporting, the path is known only once the export is in the artifact cache (pipeline.ts fills it in).
+  // While exporting, the path is known only once the export is in the artifact cache (pipeline/1-prepare.ts fills it
+  // in).
   const onnxPath = overrides.modelPath
     ? path.resolve(overrides.modelPath)
     : raw.model.onnx !== undefined
       ? resolvePath(raw.model.onnx)
       : EXPORT_PENDING;
-  const trustPickle = raw.model.trust_pickle ?? false;
-  // Each entry is resolved by its engine family (engines/registry.ts): presets, the family's keys and its rules.
-  const backends = raw.backends.map(
+  return {
+    onnxPath,
+    // A model given by --model is another model: the config's label would misname it.
+    name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(exportSettings ? hfPath! : onnxPath),
+    export: exportSettings,
+    contextTokens: raw.model.context_tokens,
+    logitsOutput: raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT,
+    hfPath,
+    trustPickle: raw.model.trust_pickle ?? false,
+  };
+}
+
+/** Each entry resolved by its engine family (engines/registry.ts): presets, the family's keys and its rules. */
+function resolveBackends(r: Resolving, model: Config['model']): BackendSpec[] {
+  const backends = r.raw.backends.map(
     (entry, index) =>
       // The schema checked each key; the shape is the registry's, so its type is not spelled out key by key.
       resolveBackend(entry as string | BackendEntry, {
         index,
-        onnxPath,
-        logitsOutput,
-        hfPath,
-        trustPickle,
-        resolvePath,
-        fail,
+        onnxPath: model.onnxPath,
+        logitsOutput: model.logitsOutput,
+        hfPath: model.hfPath,
+        trustPickle: model.trustPickle,
+        resolvePath: r.resolvePath,
+        fail: r.fail,
       }) as BackendSpec,
   );
   const seen = new Map<string, number>();
   backends.forEach((b, i) => {
     const first = seen.get(b.name);
     if (first !== undefined)
-      fail(['backends', i], `duplicate backend name ${JSON.stringify(b.name)} (also at backends[${first}])`);
+      r.fail(['backends', i], `duplicate backend name ${JSON.stringify(b.name)} (also at backends[${first}])`);
     seen.set(b.name, i);
   });
+  return backends;
+}
 
-  const scenarios: Scenario[] = Object.entries(raw.scenarios).map(([name, s]) => ({
-    name,
-    batch: s.batch,
-    seqLen: s.seq_len,
-  }));
-
+/** A model gives garbage past the context it was trained for: no pass may be longer (model.context_tokens). */
+function checkAgainstContext({ raw, fail }: Resolving, scenarios: readonly Scenario[]): void {
   const context = raw.model.context_tokens;
-  if (context !== undefined) {
-    for (const s of scenarios) {
-      if (s.seqLen > context) {
-        fail(
-          ['scenarios', s.name, 'seq_len'],
-          `expected at most model.context_tokens (${context}); got ${s.seqLen}: a model gives garbage past the context it was trained for`,
-        );
-      }
+  for (const s of scenarios) {
+    if (context !== undefined && s.seqLen > context) {
+      fail(
+        ['scenarios', s.name, 'seq_len'],
+        `expected at most model.context_tokens (${context}); got ${s.seqLen}: a model gives garbage past the context it was trained for`,
+      );
     }
   }
   const acc = raw.accuracy;
@@ -490,6 +550,10 @@ function resolveConfig(
       `expected at most model.context_tokens (${context}); got ${acc.window}: a window longer than the trained context scores garbage`,
     );
   }
+}
+
+/** The rules between keys: thresholds in order, one kind of comparison, every backend's same-run base, names. */
+function checkCrossFields({ raw, overrides, fail }: Resolving, backends: readonly BackendSpec[]): void {
   const latency = raw.thresholds.latency;
   if (latency.warn_fraction > latency.fail_fraction) {
     fail(
@@ -497,36 +561,28 @@ function resolveConfig(
       `expected at most thresholds.latency.fail_fraction (${latency.fail_fraction}); got ${latency.warn_fraction}`,
     );
   }
-  if (raw.compare.base_model !== undefined && raw.compare.baseline !== undefined) {
-    fail(
-      ['compare', 'baseline'],
-      'give either compare.base_model (same-run A/B) or compare.baseline (a stored result), not both',
-    );
-  }
-  if (raw.compare.base_hf !== undefined && raw.compare.baseline !== undefined) {
-    fail(
-      ['compare', 'baseline'],
-      'give either compare.base_hf (same-run A/B) or compare.baseline (a stored result), not both',
-    );
-  }
-  // Same-run A/B pairs every backend with its base: an ONNX file for onnxruntime and tensorrt, a checkpoint for
-  // pytorch.
-  const sameRun =
-    overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined || raw.compare.base_hf !== undefined;
-  if (sameRun) {
-    const has = {
-      base_model: overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined,
-      base_hf: raw.compare.base_hf !== undefined,
-    };
-    const missing = backends.find((b) => !has[familyOf(b).sameRunBase]);
-    if (missing) {
-      const key = familyOf(missing).sameRunBase;
+  for (const key of ['base_model', 'base_hf'] as const) {
+    if (raw.compare[key] !== undefined && raw.compare.baseline !== undefined) {
       fail(
-        ['compare', key],
-        `same-run A/B needs the base of every backend: backend ${JSON.stringify(missing.name)} (engine ${missing.engine}) needs compare.${key} (${key === 'base_model' ? 'the base ONNX file, or --base-model' : 'the base checkpoint folder'})`,
+        ['compare', 'baseline'],
+        `give either compare.${key} (same-run A/B) or compare.baseline (a stored result), not both`,
       );
     }
   }
+  // Same-run A/B pairs every backend with its base, of the kind its family declares (an ONNX file or a checkpoint).
+  const has = {
+    base_model: overrides.baseModelPath !== undefined || raw.compare.base_model !== undefined,
+    base_hf: raw.compare.base_hf !== undefined,
+  };
+  const missing = has.base_model || has.base_hf ? backends.find((b) => !has[familyOf(b).sameRunBase]) : undefined;
+  if (missing) {
+    const key = familyOf(missing).sameRunBase;
+    fail(
+      ['compare', key],
+      `same-run A/B needs the base of every backend: backend ${JSON.stringify(missing.name)} (engine ${missing.engine}) needs compare.${key} (${key === 'base_model' ? 'the base ONNX file, or --base-model' : 'the base checkpoint folder'})`,
+    );
+  }
+  const acc = raw.accuracy;
   if (acc.text !== undefined && acc.tokens !== undefined) {
     fail(['accuracy', 'text'], 'give either accuracy.text (with accuracy.tokenizer) or accuracy.tokens, not both');
   }
@@ -539,103 +595,78 @@ function resolveConfig(
   if (acc.tokenizer !== undefined && acc.text === undefined) {
     fail(['accuracy', 'tokenizer'], 'applies only to accuracy.text, which is missing');
   }
+  const context = raw.model.context_tokens;
   if (context !== undefined && acc.parity.seq_len > context) {
     fail(
       ['accuracy', 'parity', 'seq_len'],
       `expected at most model.context_tokens (${context}); got ${acc.parity.seq_len}`,
     );
   }
-  if (acc.reference !== undefined && !seen.has(acc.reference)) {
-    fail(
-      ['accuracy', 'reference'],
-      `expected the name of a backend in this config (${[...seen.keys()].join(', ')}); got ${JSON.stringify(acc.reference)}`,
-    );
+  const names = backends.map((b) => b.name);
+  const named = [
+    [['accuracy', 'reference'], acc.reference],
+    [['report', 'baseline_backend'], raw.report?.baseline_backend],
+  ] as const;
+  for (const [keyPath, name] of named) {
+    if (name !== undefined && !names.includes(name)) {
+      fail(keyPath, `expected the name of a backend in this config (${names.join(', ')}); got ${JSON.stringify(name)}`);
+    }
   }
+}
 
-  const baselineBackend = raw.report?.baseline_backend;
-  if (baselineBackend !== undefined && !seen.has(baselineBackend)) {
-    fail(
-      ['report', 'baseline_backend'],
-      `expected the name of a backend in this config (${[...seen.keys()].join(', ')}); got ${JSON.stringify(baselineBackend)}`,
-    );
-  }
-
-  const inputTokensFile = raw.inputs ? resolvePath(raw.inputs.tokens) : fixturePath('heldout.tokens.json');
-  const inputTokens: InputTokensSource = raw.inputs
-    ? { from: 'inputs.tokens', path: inputTokensFile }
-    : acc.tokens !== undefined || acc.text !== undefined
-      ? { from: 'accuracy' }
-      : { from: 'fixture', path: inputTokensFile };
+function resolveAccuracy({ raw, resolvePath }: Resolving, inputTokensFile: string): Config['accuracy'] {
+  const acc = raw.accuracy;
   return {
-    source: file,
-    // A model given by --model is another model: the config's label would misname it.
-    model: {
-      onnxPath,
-      name: (overrides.modelPath ? undefined : raw.model.name) ?? path.basename(exportSettings ? hfPath! : onnxPath),
-      export: exportSettings,
-      contextTokens: context,
-      logitsOutput,
-      hfPath,
-      trustPickle,
+    enabled: acc.enabled,
+    source:
+      acc.text !== undefined
+        ? {
+            kind: 'text',
+            path: resolvePath(acc.text),
+            tokenizer: acc.tokenizer === 'bytes' ? 'bytes' : resolvePath(acc.tokenizer ?? ''),
+          }
+        : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensFile },
+    maxTokens: acc.max_tokens,
+    windowTokens: acc.window,
+    strideTokens: acc.stride,
+    reference: acc.reference,
+    parity: acc.parity.enabled ? { batch: acc.parity.batch, seqLen: acc.parity.seq_len } : undefined,
+  };
+}
+
+function resolveThresholds(raw: RawConfig): Config['thresholds'] {
+  const t = raw.thresholds;
+  return {
+    perplexityDeltaFraction: { ...t.perplexity_delta_fraction },
+    maxDegradedRate: t.max_degraded_rate,
+    maxPerplexity: t.max_perplexity,
+    maxAbsLogitDelta: t.parity?.max_abs_logit_delta,
+    minTop1Agreement: t.parity?.min_top1_agreement,
+    latency: {
+      failFraction: t.latency.fail_fraction,
+      warnFraction: t.latency.warn_fraction,
+      minEffectMs: t.latency.min_effect_ms,
+      confidence: t.latency.confidence,
+      betweenRunsFraction: t.latency.between_runs_fraction,
     },
-    inputTokens,
-    backends,
-    scenarios,
-    repetitions: raw.repetitions,
-    warmup: raw.warmup,
-    iterations: raw.iterations,
-    timeoutSeconds: raw.timeout_s,
-    openTimeoutSeconds: raw.open_timeout_s,
-    unavailableBackend: raw.unavailable_backend,
-    seed: raw.seed,
-    accuracy: {
-      enabled: acc.enabled,
-      source:
-        acc.text !== undefined
-          ? {
-              kind: 'text',
-              path: resolvePath(acc.text),
-              tokenizer: acc.tokenizer === 'bytes' ? 'bytes' : resolvePath(acc.tokenizer ?? ''),
-            }
-          : { kind: 'tokens', path: acc.tokens !== undefined ? resolvePath(acc.tokens) : inputTokensFile },
-      maxTokens: acc.max_tokens,
-      windowTokens: acc.window,
-      strideTokens: acc.stride,
-      reference: acc.reference,
-      parity: acc.parity.enabled ? { batch: acc.parity.batch, seqLen: acc.parity.seq_len } : undefined,
-    },
-    thresholds: {
-      perplexityDeltaFraction: { ...raw.thresholds.perplexity_delta_fraction },
-      maxDegradedRate: raw.thresholds.max_degraded_rate,
-      maxPerplexity: raw.thresholds.max_perplexity,
-      maxAbsLogitDelta: raw.thresholds.parity?.max_abs_logit_delta,
-      minTop1Agreement: raw.thresholds.parity?.min_top1_agreement,
-      latency: {
-        failFraction: raw.thresholds.latency.fail_fraction,
-        warnFraction: raw.thresholds.latency.warn_fraction,
-        minEffectMs: raw.thresholds.latency.min_effect_ms,
-        confidence: raw.thresholds.latency.confidence,
-        betweenRunsFraction: raw.thresholds.latency.between_runs_fraction,
-      },
-      maxDegradedRateIncrease: raw.thresholds.max_degraded_rate_increase,
-    },
-    compare: {
-      baseModelPath: overrides.baseModelPath
-        ? path.resolve(overrides.baseModelPath)
-        : raw.compare.base_model !== undefined
-          ? resolvePath(raw.compare.base_model)
-          : undefined,
-      baseHfPath: raw.compare.base_hf !== undefined ? resolvePath(raw.compare.base_hf) : undefined,
-      baselinePath: raw.compare.baseline !== undefined ? resolvePath(raw.compare.baseline) : undefined,
-      allowEnvironmentChange: raw.compare.allow_environment_change,
-      missingCell: raw.compare.missing_cell,
-      storedRegression: raw.compare.stored_regression,
-      onBadBaseline: raw.compare.on_bad_baseline,
-    },
-    report: { baselineBackend },
-    limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
-    raw,
-    locate,
+    maxDegradedRateIncrease: t.max_degraded_rate_increase,
+  };
+}
+
+function resolveCompare({ raw, overrides, resolvePath }: Resolving): Config['compare'] {
+  const c = raw.compare;
+  return {
+    baseModelPath: overrides.baseModelPath
+      ? path.resolve(overrides.baseModelPath)
+      : c.base_model !== undefined
+        ? resolvePath(c.base_model)
+        : undefined,
+    baseHfPath: c.base_hf !== undefined ? resolvePath(c.base_hf) : undefined,
+    baselinePath: c.baseline !== undefined ? resolvePath(c.baseline) : undefined,
+    allowEnvironmentChange: c.allow_environment_change,
+    missingCell: c.missing_cell,
+    storedRegression: c.stored_regression,
+    onBadBaseline: c.on_bad_baseline,
   };
 }
 

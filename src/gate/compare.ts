@@ -308,6 +308,21 @@ export function compareResults(
     }
   }
 
+  const accuracy = compareAccuracy(base, candidate, options);
+  return {
+    mode: options.mode,
+    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
+    cells,
+    accuracy,
+  };
+}
+
+/** Perplexity of each backend measured on both sides, under its precision's threshold. */
+function compareAccuracy(
+  base: ComparableResults,
+  candidate: ComparableResults,
+  options: CompareOptions,
+): AccuracyComparison[] {
   const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
   const accuracy: AccuracyComparison[] = [];
   for (const row of candidate.accuracy?.rows ?? []) {
@@ -328,11 +343,5 @@ export function compareResults(
       reason: decision === 'fail' ? `${what}: above the ${row.precision} threshold ${pct(threshold)}` : what,
     });
   }
-
-  return {
-    mode: options.mode,
-    base: { label, startedAt: base.startedAt, modelSha256: base.model.sha256 },
-    cells,
-    accuracy,
-  };
+  return accuracy;
 }

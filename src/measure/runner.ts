@@ -64,225 +64,273 @@ export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
 }
 
-export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
-  const { config } = input;
-  const clock = input.clock ?? clockFromEnv();
-  const now = (): string => isoOf(clock());
-  const backendRecords: BackendRecord[] = [];
-  const runs: RunRecord[] = [];
-  const accuracy: AccuracyRecord[] = [];
-  const parity: ParityRecord[] = [];
-  const emit = <T extends RawRecord>(list: T[], record: T): T => {
-    list.push(record);
-    input.record(record);
-    return record;
-  };
+/** A backend whose worker opened (degraded: it runs nothing, each of its runs is a degraded record with this reason). */
+interface OpenBackend {
+  readonly backend: Backend;
+  readonly degradedReason: string | undefined;
+}
 
-  const open = new Map<string, { backend: Backend; degradedReason: string | undefined }>();
-  // Every backend whose worker may have started, open or not: whatever is thrown below (a config error found once a
-  // model is open, say), `finally` closes them all, so no worker process keeps this one alive.
-  const started: Backend[] = [];
-  const sameRun = input.sameRun ?? input.baseModelPath !== undefined;
+/** One matrix run as it goes: its records (each also handed to input.record as it is made) and the open backends. */
+interface MatrixRun {
+  readonly input: MeasureInput;
+  readonly config: Config;
+  readonly sameRun: boolean;
+  readonly timeoutMs: number;
+  readonly measurement: {
+    backends: BackendRecord[];
+    runs: RunRecord[];
+    accuracy: AccuracyRecord[];
+    parity: ParityRecord[];
+  };
+  readonly open: Map<string, OpenBackend>;
+  /** Every backend whose worker may have started, open or not: all are closed at the end, whatever happened. */
+  readonly started: Backend[];
+  readonly now: () => string;
+  readonly emit: <T extends RawRecord>(list: T[], record: T) => T;
+}
+
+export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
+  const clock = input.clock ?? clockFromEnv();
+  const m: MatrixRun = {
+    input,
+    config: input.config,
+    sameRun: input.sameRun ?? input.baseModelPath !== undefined,
+    timeoutMs: input.config.timeoutSeconds * 1000,
+    measurement: { backends: [], runs: [], accuracy: [], parity: [] },
+    open: new Map(),
+    started: [],
+    now: () => isoOf(clock()),
+    emit: (list, record) => {
+      list.push(record);
+      input.record(record);
+      return record;
+    },
+  };
   try {
-    for (const spec of config.backends) {
-      const created = createBackend(spec, {
-        env: process.env,
-        pythonSearchFrom: process.cwd(),
-        openTimeoutMs: config.openTimeoutSeconds * 1000,
-        ...input.backendOptions,
-        baseModelPath: input.baseModelPath,
-      });
-      if (!('backend' in created)) {
-        // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
-        // whose build failed). Either way no worker starts and no figure exists.
-        const status = 'unavailable' in created ? 'unavailable' : 'degraded';
-        emit(backendRecords, {
+    // Whatever is thrown below (a config error found once a model is open, say), `finally` closes every worker, so
+    // no worker process keeps this one alive.
+    for (const spec of input.config.backends) await openBackend(m, spec);
+    await runRepetitions(m);
+    if (input.accuracyTokens) await scorePerplexity(m, input.accuracyTokens);
+    if (input.accuracyTokens && input.config.accuracy.parity) {
+      const probe = input.config.accuracy.parity;
+      await measureParity(
+        m.config,
+        m.open,
+        input.accuracyTokens,
+        m.measurement.accuracy,
+        probe,
+        m.timeoutMs,
+        m.now,
+        (record) => {
+          m.emit(m.measurement.parity, record);
+          input.progress?.({ phase: 'parity', record });
+        },
+      );
+    }
+  } finally {
+    await Promise.all(m.started.map((backend) => backend.close()));
+  }
+  return m.measurement;
+}
+
+/** Creates and opens one backend: its backend record(s), and an entry in m.open unless it is unavailable. */
+async function openBackend(m: MatrixRun, spec: BackendSpec): Promise<void> {
+  const { input, config } = m;
+  const created = createBackend(spec, {
+    env: process.env,
+    pythonSearchFrom: process.cwd(),
+    openTimeoutMs: config.openTimeoutSeconds * 1000,
+    ...input.backendOptions,
+    baseModelPath: input.baseModelPath,
+  });
+  if (!('backend' in created)) {
+    // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
+    // whose build failed). Either way no worker starts and no figure exists.
+    const status = 'unavailable' in created ? 'unavailable' : 'degraded';
+    const reason = 'unavailable' in created ? created.unavailable : created.degraded;
+    m.emit(m.measurement.backends, {
+      kind: 'backend',
+      backend: spec.name,
+      side: 'candidate',
+      status,
+      reason,
+      at: m.now(),
+    });
+    input.progress?.({ phase: 'open', backend: spec.name, status });
+    return;
+  }
+  m.started.push(created.backend);
+  const outcome = await created.backend.open();
+  if (outcome.status === 'usage') {
+    // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
+    // degraded backend; nothing after this could be measured right.
+    const keyPath = outcome.keyPath;
+    throw new UsageError(`config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
+  }
+  if (outcome.status !== 'ok' && outcome.failedModel === 'base') input.rejectBaseModel?.(spec.name, outcome.reason);
+  const record: BackendRecord =
+    outcome.status === 'ok'
+      ? { kind: 'backend', backend: spec.name, side: 'candidate', status: 'ok', info: outcome.info, at: m.now() }
+      : {
           kind: 'backend',
           backend: spec.name,
           side: 'candidate',
-          status,
-          reason: 'unavailable' in created ? created.unavailable : created.degraded,
-          at: now(),
-        });
-        input.progress?.({ phase: 'open', backend: spec.name, status });
-        continue;
-      }
-      started.push(created.backend);
-      const outcome = await created.backend.open();
-      if (outcome.status === 'usage') {
-        // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
-        // degraded backend; nothing after this could be measured right.
-        const keyPath = outcome.keyPath;
-        throw new UsageError(`config error: ${config.locate(keyPath)}: ${formatKeyPath(keyPath)}: ${outcome.reason}`);
-      }
-      if (outcome.status !== 'ok' && outcome.failedModel === 'base') input.rejectBaseModel?.(spec.name, outcome.reason);
-      const record: BackendRecord =
-        outcome.status === 'ok'
-          ? { kind: 'backend', backend: spec.name, side: 'candidate', status: 'ok', info: outcome.info, at: now() }
-          : {
-              kind: 'backend',
-              backend: spec.name,
-              side: 'candidate',
-              status: outcome.status,
-              reason: outcome.reason,
-              ...(outcome.status === 'degraded' && outcome.info ? { info: outcome.info } : {}),
-              at: now(),
-            };
-      emit(backendRecords, record);
-      // One worker holds both models: the base side opened (or failed) with the candidate.
-      if (sameRun) emit(backendRecords, { ...record, side: 'base' });
-      input.progress?.({ phase: 'open', backend: spec.name, status: outcome.status });
-      if (outcome.status === 'unavailable') continue;
-      if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
-      open.set(spec.name, {
-        backend: created.backend,
-        degradedReason: outcome.status === 'degraded' ? outcome.reason : undefined,
-      });
-    }
+          status: outcome.status,
+          reason: outcome.reason,
+          ...(outcome.status === 'degraded' && outcome.info ? { info: outcome.info } : {}),
+          at: m.now(),
+        };
+  m.emit(m.measurement.backends, record);
+  // One worker holds both models: the base side opened (or failed) with the candidate.
+  if (m.sameRun) m.emit(m.measurement.backends, { ...record, side: 'base' });
+  input.progress?.({ phase: 'open', backend: spec.name, status: outcome.status });
+  if (outcome.status === 'unavailable') return;
+  if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
+  m.open.set(spec.name, {
+    backend: created.backend,
+    degradedReason: outcome.status === 'degraded' ? outcome.reason : undefined,
+  });
+}
 
-    const cells: PlannedCell[] = config.backends
-      .filter((spec) => open.has(spec.name))
-      .flatMap((backend) =>
-        config.scenarios.map((scenario) => ({
-          backend,
-          scenario,
-          batch: scenarioBatch(input.inputTokens, scenario.batch, scenario.seqLen),
-        })),
-      );
-    const total = cells.length * config.repetitions;
-    const timeoutMs = config.timeoutSeconds * 1000;
-    let sequence = 0;
-    for (let repetition = 0; repetition < config.repetitions; repetition++) {
-      // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
-      const openFirst = sameRun ? reopenBefore(repetition, config.repetitions) : null;
-      if (openFirst) {
-        for (const [name, entry] of open) {
-          if (entry.degradedReason !== undefined) continue;
-          const outcome = await entry.backend.reopen(openFirst);
-          if (outcome.status !== 'ok')
-            open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
-        }
-      }
-      for (const cell of repetitionOrder(cells, config.seed, repetition)) {
-        const entry = open.get(cell.backend.name);
-        if (!entry) continue;
-        const base = {
-          kind: 'run',
-          backend: cell.backend.name,
-          side: 'candidate',
-          scenario: cell.scenario.name,
-          repetition,
-          sequence: sequence++,
-          batch: cell.batch.batch,
-          seqLen: cell.batch.seqLen,
-          realTokens: cell.batch.realTokens,
-          warmup: config.warmup,
-          iterations: config.iterations,
-        } as const;
-        let record: RunRecord;
-        let baseRecord: RunRecord | undefined;
-        if (entry.degradedReason !== undefined) {
-          record = { ...base, status: 'degraded', reason: entry.degradedReason, latenciesMs: [], at: now() };
-          if (sameRun) baseRecord = { ...record, side: 'base' };
-        } else {
-          const paired = sameRun ? passOrder(repetition) : undefined;
-          const outcome = await entry.backend.run(
-            { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
-            timeoutMs,
-          );
-          record =
-            outcome.status === 'ok'
-              ? {
-                  ...base,
-                  status: 'ok',
-                  latenciesMs: outcome.latenciesMs,
-                  ...(outcome.endToEndLatenciesMs ? { endToEndLatenciesMs: outcome.endToEndLatenciesMs } : {}),
-                  at: now(),
-                }
-              : { ...base, status: 'degraded', reason: outcome.reason, latenciesMs: [], at: now() };
-          if (sameRun) {
-            baseRecord =
-              outcome.status === 'ok'
-                ? {
-                    ...base,
-                    side: 'base',
-                    status: 'ok',
-                    latenciesMs: outcome.baseLatenciesMs ?? [],
-                    ...(outcome.baseEndToEndLatenciesMs
-                      ? { endToEndLatenciesMs: outcome.baseEndToEndLatenciesMs }
-                      : {}),
-                    at: record.at,
-                  }
-                : { ...record, side: 'base' };
-          }
-        }
-        emit(runs, record);
-        if (baseRecord) emit(runs, baseRecord);
-        input.progress?.({
-          phase: 'run',
-          done: runs.filter((r) => r.side === 'candidate').length,
-          total,
-          record,
-        });
+/** Every repetition: each cell once, in a seeded shuffled order; same-run A/B reopens halfway, base first. */
+async function runRepetitions(m: MatrixRun): Promise<void> {
+  const { config, input } = m;
+  const cells: PlannedCell[] = config.backends
+    .filter((spec) => m.open.has(spec.name))
+    .flatMap((backend) =>
+      config.scenarios.map((scenario) => ({
+        backend,
+        scenario,
+        batch: scenarioBatch(input.inputTokens, scenario.batch, scenario.seqLen),
+      })),
+    );
+  const total = cells.length * config.repetitions;
+  let sequence = 0;
+  for (let repetition = 0; repetition < config.repetitions; repetition++) {
+    // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
+    const openFirst = m.sameRun ? reopenBefore(repetition, config.repetitions) : null;
+    if (openFirst) {
+      for (const [name, entry] of m.open) {
+        if (entry.degradedReason !== undefined) continue;
+        const outcome = await entry.backend.reopen(openFirst);
+        if (outcome.status !== 'ok')
+          m.open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
       }
     }
-
-    if (input.accuracyTokens) {
-      const tokens = input.accuracyTokens;
-      const scorable = config.backends.filter((spec) => open.has(spec.name));
-      // Same-run A/B scores the base model on every backend too (its records have side 'base').
-      const sides: Side[] = sameRun ? ['candidate', 'base'] : ['candidate'];
-      let done = 0;
-      for (const spec of scorable) {
-        const entry = open.get(spec.name);
-        if (!entry) continue;
-        for (const side of sides) {
-          const backend = spec.name;
-          let record: AccuracyRecord;
-          if (entry.degradedReason !== undefined) {
-            record = { kind: 'accuracy', backend, side, status: 'degraded', reason: entry.degradedReason, at: now() };
-          } else {
-            const outcome = await entry.backend.perplexity(
-              {
-                tokens,
-                windowTokens: config.accuracy.windowTokens,
-                strideTokens: config.accuracy.strideTokens,
-                ...(side === 'base' ? { model: 'base' as const } : {}),
-              },
-              timeoutMs,
-            );
-            record =
-              outcome.status === 'ok'
-                ? {
-                    kind: 'accuracy',
-                    backend,
-                    side,
-                    status: 'ok',
-                    nllSum: outcome.nllSum,
-                    scoredTokens: outcome.scoredTokens,
-                    windows: outcome.windows,
-                    peakRssMiB: outcome.peakRssMiB,
-                    at: now(),
-                  }
-                : { kind: 'accuracy', backend, side, status: 'degraded', reason: outcome.reason, at: now() };
-          }
-          emit(accuracy, record);
-          input.progress?.({ phase: 'accuracy', done: ++done, total: scorable.length * sides.length, record });
-        }
-      }
+    for (const cell of repetitionOrder(cells, config.seed, repetition)) {
+      const entry = m.open.get(cell.backend.name);
+      if (!entry) continue;
+      const records = await runCell(m, entry, cell, repetition, sequence++);
+      for (const record of records) m.emit(m.measurement.runs, record);
+      const done = m.measurement.runs.filter((r) => r.side === 'candidate').length;
+      input.progress?.({ phase: 'run', done, total, record: records[0]! });
     }
-
-    if (input.accuracyTokens && config.accuracy.parity) {
-      const probe = config.accuracy.parity;
-      await measureParity(config, open, input.accuracyTokens, accuracy, probe, timeoutMs, now, (record) => {
-        emit(parity, record);
-        input.progress?.({ phase: 'parity', record });
-      });
-    }
-  } finally {
-    await Promise.all(started.map((backend) => backend.close()));
   }
-  return { backends: backendRecords, runs, accuracy, parity };
+}
+
+/** One run of one cell: its record, and in same-run A/B the base side's beside it. */
+async function runCell(
+  m: MatrixRun,
+  entry: OpenBackend,
+  cell: PlannedCell,
+  repetition: number,
+  sequence: number,
+): Promise<RunRecord[]> {
+  const { config } = m;
+  const base = {
+    kind: 'run',
+    backend: cell.backend.name,
+    side: 'candidate',
+    scenario: cell.scenario.name,
+    repetition,
+    sequence,
+    batch: cell.batch.batch,
+    seqLen: cell.batch.seqLen,
+    realTokens: cell.batch.realTokens,
+    warmup: config.warmup,
+    iterations: config.iterations,
+  } as const;
+  if (entry.degradedReason !== undefined) {
+    const record: RunRecord = {
+      ...base,
+      status: 'degraded',
+      reason: entry.degradedReason,
+      latenciesMs: [],
+      at: m.now(),
+    };
+    return m.sameRun ? [record, { ...record, side: 'base' }] : [record];
+  }
+  const paired = m.sameRun ? passOrder(repetition) : undefined;
+  const outcome = await entry.backend.run(
+    { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
+    m.timeoutMs,
+  );
+  if (outcome.status !== 'ok') {
+    const record: RunRecord = { ...base, status: 'degraded', reason: outcome.reason, latenciesMs: [], at: m.now() };
+    return m.sameRun ? [record, { ...record, side: 'base' }] : [record];
+  }
+  const at = m.now();
+  const record: RunRecord = {
+    ...base,
+    status: 'ok',
+    latenciesMs: outcome.latenciesMs,
+    ...(outcome.endToEndLatenciesMs ? { endToEndLatenciesMs: outcome.endToEndLatenciesMs } : {}),
+    at,
+  };
+  if (!m.sameRun) return [record];
+  const baseRecord: RunRecord = {
+    ...base,
+    side: 'base',
+    status: 'ok',
+    latenciesMs: outcome.baseLatenciesMs ?? [],
+    ...(outcome.baseEndToEndLatenciesMs ? { endToEndLatenciesMs: outcome.baseEndToEndLatenciesMs } : {}),
+    at,
+  };
+  return [record, baseRecord];
+}
+
+/** Each open backend's perplexity over the evaluated tokens (in same-run A/B, the base model's too). */
+async function scorePerplexity(m: MatrixRun, tokens: readonly number[]): Promise<void> {
+  const { config, input } = m;
+  const scorable = config.backends.filter((spec) => m.open.has(spec.name));
+  // Same-run A/B scores the base model on every backend too (its records have side 'base').
+  const sides: Side[] = m.sameRun ? ['candidate', 'base'] : ['candidate'];
+  let done = 0;
+  for (const spec of scorable) {
+    const entry = m.open.get(spec.name)!;
+    for (const side of sides) {
+      const backend = spec.name;
+      let record: AccuracyRecord;
+      if (entry.degradedReason !== undefined) {
+        record = { kind: 'accuracy', backend, side, status: 'degraded', reason: entry.degradedReason, at: m.now() };
+      } else {
+        const request = {
+          tokens,
+          windowTokens: config.accuracy.windowTokens,
+          strideTokens: config.accuracy.strideTokens,
+          ...(side === 'base' ? { model: 'base' as const } : {}),
+        };
+        const outcome = await entry.backend.perplexity(request, m.timeoutMs);
+        record =
+          outcome.status === 'ok'
+            ? {
+                kind: 'accuracy',
+                backend,
+                side,
+                status: 'ok',
+                nllSum: outcome.nllSum,
+                scoredTokens: outcome.scoredTokens,
+                windows: outcome.windows,
+                peakRssMiB: outcome.peakRssMiB,
+                at: m.now(),
+              }
+            : { kind: 'accuracy', backend, side, status: 'degraded', reason: outcome.reason, at: m.now() };
+      }
+      m.emit(m.measurement.accuracy, record);
+      input.progress?.({ phase: 'accuracy', done: ++done, total: scorable.length * sides.length, record });
+    }
+  }
 }
 
 /**
@@ -291,7 +339,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
  */
 async function measureParity(
   config: Config,
-  open: ReadonlyMap<string, { backend: Backend; degradedReason: string | undefined }>,
+  open: ReadonlyMap<string, OpenBackend>,
   tokens: readonly number[],
   accuracy: readonly AccuracyRecord[],
   probe: { readonly batch: number; readonly seqLen: number },

@@ -86,12 +86,38 @@ function answerSection(answer: SeedAnswer, chart: ChartSpec | null, charts: Char
 }
 
 /** One run's sections (headings from `level` down), its charts appended to `charts`. */
+/** What every section of a run's HTML needs. */
+interface SectionContext {
+  readonly results: Results;
+  readonly extras: HtmlExtras;
+  readonly prefix: string;
+  readonly level: number;
+  readonly charts: ChartSpec[];
+  readonly c: ReturnType<typeof runCharts>;
+  readonly answer: ReturnType<typeof answerSeedQuestion>;
+  readonly h: (n: number, text: string) => string;
+}
+
 function runSections(results: Results, extras: HtmlExtras, prefix: string, level: number, charts: ChartSpec[]): string {
   const h = (n: number, text: string): string => `<h${level + n}>${e(text)}</h${level + n}>`;
   const answer = answerSeedQuestion(results);
   const c = runCharts(results, answer, { base: extras.base ?? null, history: extras.history ?? [] }, prefix);
-  const v = results.verdict;
+  const x: SectionContext = { results, extras, prefix, level, charts, c, answer, h };
+  return [
+    ...verdictHtml(x),
+    ...comparisonHtml(x),
+    ...latencyHtml(x),
+    ...accuracyHtml(x),
+    ...historyHtml(x),
+    ...artifactsHtml(x),
+    ...setupHtml(x),
+  ].join('\n');
+}
+
+/** The verdict and its reasons, notes, and the seed's question answered. */
+function verdictHtml({ results, level, charts, c, answer }: SectionContext): string[] {
   const out: string[] = [];
+  const v = results.verdict;
   out.push(
     `<p class="verdict ${VERDICT_CLASS[v.decision]}">Verdict: <strong>${e(v.decision)}</strong> — ${e(v.basis)}.</p>`,
   );
@@ -109,7 +135,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
   }
   for (const note of results.notes) out.push(`<p class="note">⚠️ ${e(note)}</p>`);
   if (answer) out.push(answerSection(answer, c.answer, charts, level + 1));
+  return out;
+}
 
+/** The comparison with the same-run base or the stored baseline. */
+function comparisonHtml({ results, charts, c, h }: SectionContext): string[] {
+  const out: string[] = [];
   const comparison = results.comparison;
   if (comparison) {
     out.push(
@@ -158,7 +189,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
     }
     out.push('</section>');
   }
+  return out;
+}
 
+/** Latency: medians, distributions and the per-cell table. */
+function latencyHtml({ results, charts, c, h }: SectionContext): string[] {
+  const out: string[] = [];
   out.push('<section>', h(1, 'Latency'));
   if (c.medians) out.push(figure(c.medians, charts));
   if (c.distributions.length > 0) {
@@ -186,7 +222,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
     ),
     '</section>',
   );
+  return out;
+}
 
+/** The accuracy gate. */
+function accuracyHtml({ results, charts, c, h }: SectionContext): string[] {
+  const out: string[] = [];
   if (results.accuracy) {
     const a = results.accuracy;
     out.push('<section>', h(1, 'Accuracy'));
@@ -213,7 +254,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
       '</section>',
     );
   }
+  return out;
+}
 
+/** The stored baseline's history. */
+function historyHtml({ extras, charts, c, h }: SectionContext): string[] {
+  const out: string[] = [];
   if (c.history.length > 0) {
     const entries = extras.history ?? [];
     out.push(
@@ -224,7 +270,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
       '</section>',
     );
   }
+  return out;
+}
 
+/** What was built before the matrix, and what the cache gave. */
+function artifactsHtml({ results, h }: SectionContext): string[] {
+  const out: string[] = [];
   const artifacts = artifactTables(results);
   if (artifacts) {
     out.push(
@@ -238,6 +289,12 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
       '</section>',
     );
   }
+  return out;
+}
+
+/** Backends, environment and method. */
+function setupHtml({ results, h }: SectionContext): string[] {
+  const out: string[] = [];
   const env = results.environment;
   out.push(
     '<section>',
@@ -287,7 +344,7 @@ function runSections(results: Results, extras: HtmlExtras, prefix: string, level
     ),
     '</section>',
   );
-  return out.join('\n');
+  return out;
 }
 
 const STYLE = `

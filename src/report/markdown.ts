@@ -78,6 +78,19 @@ const ANSWER_ICON: Record<AnswerDecision, string> = {
 
 export function renderMarkdown(results: Results, options: MarkdownOptions = {}): string {
   const charts = options.charts ?? true;
+  return [
+    ...headerSection(results, charts),
+    ...comparisonSection(results, charts),
+    ...backendSummarySection(results),
+    ...scenarioSection(results, charts),
+    ...accuracySection(results),
+    ...setupSection(results),
+    ...methodSection(results),
+  ].join('\n');
+}
+
+/** The title, the verdict and its reasons, notes, and the seed's question answered. */
+function headerSection(results: Results, charts: boolean): string[] {
   const out: string[] = [];
   const v = results.verdict;
   out.push(`# tr118 prefill benchmark: ${escapeUntrusted(results.model.name)}`, '');
@@ -92,7 +105,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
   for (const note of results.notes) out.push(`> ⚠️ ${escapeUntrusted(note)}`, '');
   const answer = answerSeedQuestion(results);
   if (answer) out.push(...renderAnswer(answer, { charts, heading: '## Fastest accurate backend per scenario' }));
+  return out;
+}
 
+/** The comparison with the same-run base or the stored baseline, per cell and for accuracy. */
+function comparisonSection(results: Results, charts: boolean): string[] {
+  const out: string[] = [];
   const comparison = results.comparison;
   if (comparison) {
     const title =
@@ -157,7 +175,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       );
     }
   }
+  return out;
+}
 
+/** Per backend: geometric means across scenarios of each cell's median. */
+function backendSummarySection(results: Results): string[] {
+  const out: string[] = [];
   out.push('## Overall backend summary', '');
   out.push(
     'Latency and throughput here are **geometric means across scenarios of each cell’s median** (never a pooled ' +
@@ -191,7 +214,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
     ]),
     '',
   );
+  return out;
+}
 
+/** Per cell: the latency and throughput statistics. */
+function scenarioSection(results: Results, charts: boolean): string[] {
+  const out: string[] = [];
   out.push('## Per-scenario summary', '');
   // GPU workers also time end to end (host ids in, host logits out): shown beside, never gated.
   const endToEnd = results.cells.some((c) => c.endToEnd !== null);
@@ -241,7 +269,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       '',
     );
   }
+  return out;
+}
 
+/** The accuracy gate: perplexity against the reference, logits parity. */
+function accuracySection(results: Results): string[] {
+  const out: string[] = [];
   if (results.accuracy) {
     const a = results.accuracy;
     out.push('## Accuracy (perplexity gate)', '');
@@ -286,7 +319,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       '',
     );
   }
+  return out;
+}
 
+/** How each backend ran: its settings, what its timer covers, its runtime; the artifacts and model files. */
+function setupSection(results: Results): string[] {
+  const out: string[] = [];
   out.push('## Backends and setup', '');
   out.push(
     markdownTable([
@@ -359,7 +397,12 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
     ]),
     '',
   );
+  return out;
+}
 
+/** How the run measured, and on what machine. */
+function methodSection(results: Results): string[] {
+  const out: string[] = [];
   const m = results.method;
   const env = results.environment;
   out.push('## Method', '');
@@ -378,7 +421,7 @@ export function renderMarkdown(results: Results, options: MarkdownOptions = {}):
       `Node ${escapeUntrusted(env.nodeVersion)}, onnxruntime-node ${escapeUntrusted(env.onnxruntimeVersion)}, tr118 ${escapeUntrusted(env.toolVersion)}.`,
   );
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, '');
-  return out.join('\n');
+  return out;
 }
 
 /** The artifact line and tables (report/artifact-tables.ts), as markdown. */

@@ -1,7 +1,7 @@
 /**
  * Raw records of one side of a run → its results (what results.json holds, but for the verdict): statistics per
  * cell, per-backend geometric means and the accuracy gate. The verdict is decided once, after any comparison
- * (results/verdict.ts). Pure: the same records always give the same results.
+ * (results/judgement.ts). Pure: the same records always give the same results.
  */
 import type { ArtifactRecord } from '../engines/family.js';
 import { artifactResults } from '../engines/registry.js';
@@ -54,51 +54,13 @@ export interface BuildInput {
 export function buildResults(input: BuildInput): MeasuredResults {
   const { config, measurement } = input;
   const backendRecord = new Map(measurement.backends.map((b) => [b.backend, b]));
-  const side = input.side ?? 'candidate';
-  const artifacts = new Map((input.artifacts ?? []).filter((a) => a.side === side).map((a) => [a.backend, a]));
   const runsByCell = new Map<string, RunRecord[]>();
   for (const run of measurement.runs) {
     const key = `${run.backend}\u0000${run.scenario}`;
     runsByCell.set(key, [...(runsByCell.get(key) ?? []), run]);
   }
 
-  const cells: CellResult[] = config.backends.flatMap((spec, b) =>
-    config.scenarios.map((scenario, s): CellResult => {
-      const runs = runsByCell.get(`${spec.name}\u0000${scenario.name}`) ?? [];
-      const ok = runs.filter((r) => r.status === 'ok');
-      const degraded = runs.filter((r) => r.status === 'degraded');
-      const status = backendRecord.get(spec.name)?.status ?? 'unavailable';
-      return {
-        backend: spec.name,
-        scenario: scenario.name,
-        batch: scenario.batch,
-        seqLen: scenario.seqLen,
-        realTokens: runs[0]?.realTokens ?? scenario.batch * scenario.seqLen,
-        status: status === 'ok' && degraded.length > 0 ? 'degraded' : status,
-        runs: runs.length,
-        degradedRuns: degraded.length,
-        degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
-        firstReason: degraded[0]?.reason ?? (status !== 'ok' ? (backendRecord.get(spec.name)?.reason ?? null) : null),
-        repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
-        endToEnd: endToEndSummary(ok.flatMap((r) => r.endToEndLatenciesMs ?? [])),
-        fingerprint: cellFingerprint(input.environment, spec, {
-          batch: scenario.batch,
-          seqLen: scenario.seqLen,
-          warmup: config.warmup,
-          iterations: config.iterations,
-          timing: isSameRun(config) ? 'paired' : 'plain',
-          session: backendRecord.get(spec.name)?.info ?? null,
-          artifact: artifacts.get(spec.name),
-          export: input.export,
-        }),
-        // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
-        stats: summarizeCell(
-          ok.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
-          config.seed + 1000 * b + s,
-        ),
-      };
-    }),
-  );
+  const cells = cellResults(input, backendRecord, runsByCell);
 
   const backends: BackendResult[] = config.backends.map((spec, b) => {
     const record = backendRecord.get(spec.name);
@@ -171,6 +133,54 @@ export function buildResults(input: BuildInput): MeasuredResults {
     environment: input.environment,
     git: input.git,
   };
+}
+
+/** Every cell of the matrix: its runs' statistics, status and fingerprint (with its own side's artifact). */
+function cellResults(
+  input: BuildInput,
+  backendRecord: ReadonlyMap<string, Measurement['backends'][number]>,
+  runsByCell: ReadonlyMap<string, readonly RunRecord[]>,
+): CellResult[] {
+  const { config } = input;
+  const side = input.side ?? 'candidate';
+  const artifacts = new Map((input.artifacts ?? []).filter((a) => a.side === side).map((a) => [a.backend, a]));
+  return config.backends.flatMap((spec, b) =>
+    config.scenarios.map((scenario, s): CellResult => {
+      const runs = runsByCell.get(`${spec.name}\u0000${scenario.name}`) ?? [];
+      const ok = runs.filter((r) => r.status === 'ok');
+      const degraded = runs.filter((r) => r.status === 'degraded');
+      const status = backendRecord.get(spec.name)?.status ?? 'unavailable';
+      return {
+        backend: spec.name,
+        scenario: scenario.name,
+        batch: scenario.batch,
+        seqLen: scenario.seqLen,
+        realTokens: runs[0]?.realTokens ?? scenario.batch * scenario.seqLen,
+        status: status === 'ok' && degraded.length > 0 ? 'degraded' : status,
+        runs: runs.length,
+        degradedRuns: degraded.length,
+        degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
+        firstReason: degraded[0]?.reason ?? (status !== 'ok' ? (backendRecord.get(spec.name)?.reason ?? null) : null),
+        repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        endToEnd: endToEndSummary(ok.flatMap((r) => r.endToEndLatenciesMs ?? [])),
+        fingerprint: cellFingerprint(input.environment, spec, {
+          batch: scenario.batch,
+          seqLen: scenario.seqLen,
+          warmup: config.warmup,
+          iterations: config.iterations,
+          timing: isSameRun(config) ? 'paired' : 'plain',
+          session: backendRecord.get(spec.name)?.info ?? null,
+          artifact: artifacts.get(spec.name),
+          export: input.export,
+        }),
+        // Each cell's bootstrap has its own seed, so adding a cell does not change the others' intervals.
+        stats: summarizeCell(
+          ok.map((r) => ({ latenciesMs: r.latenciesMs, realTokens: r.realTokens })),
+          config.seed + 1000 * b + s,
+        ),
+      };
+    }),
+  );
 }
 
 /** Median and 95th percentile of the pooled end-to-end passes (null when the worker reported none). */

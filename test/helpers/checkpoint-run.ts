@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline } from '../../src/pipeline.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { FIXTURE_HF, ROOT, tempDir, writeConfig } from './fixture.js';
 import { PYTHON_ENV, VENV_PYTHON } from './python.js';
 

@@ -5,7 +5,7 @@ import type { Environment } from '../../src/env/collect.js';
 import type { Measurement } from '../../src/measure/records.js';
 import { buildResults } from '../../src/results/build.js';
 import type { Results } from '../../src/results/schema.js';
-import { judge, withJudgement } from '../../src/results/verdict.js';
+import { judge, withJudgement } from '../../src/results/judgement.js';
 
 export const TEST_ENV: Environment = {
   toolVersion: '0.1.0',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
-import { runPipeline } from '../../src/pipeline.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { perturbedFixture } from '../helpers/python.js';

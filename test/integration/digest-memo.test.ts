@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { DIGEST_MEMO_FILE } from '../../src/cache/store.js';
 import { loadConfigFile } from '../../src/config/load.js';
 import { sha256File } from '../../src/cache/digest-memo.js';
-import { DIGEST_MEMO_ENV, runPipeline } from '../../src/pipeline.js';
+import { DIGEST_MEMO_ENV, runPipeline } from '../../src/pipeline/index.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, tempDir } from '../helpers/fixture.js';
 
 const PLANTED = 'f'.repeat(64);

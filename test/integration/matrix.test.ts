@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
 import type { RawRecord } from '../../src/measure/records.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline/index.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, FIXTURE_TOKENS, foreignModel, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline/index.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { useFakeActionsCache } from '../helpers/actions-cache.js';

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline } from '../../src/pipeline.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_HF, FIXTURE_MODEL, tempDir, writeConfig } from '../helpers/fixture.js';
 import { describeWithTorch, PYTHON_ENV } from '../helpers/python.js';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline } from '../../src/pipeline.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { FIXTURE_HF, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { describeWithTorch, PYTHON_ENV } from '../helpers/python.js';
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
-import { runPipeline, type PipelineResult } from '../../src/pipeline.js';
+import { runPipeline, type PipelineResult } from '../../src/pipeline/index.js';
 import { tempDir, writeConfig } from '../helpers/fixture.js';
 import { describeWithTorch, PYTHON_ENV } from '../helpers/python.js';
 

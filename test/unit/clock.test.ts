@@ -46,7 +46,7 @@ describe('lint keeps every calendar reading in src/clock.ts', () => {
     return config.rules?.['no-restricted-syntax'];
   };
   const lint = async (code: string) => {
-    const rule = (await ruleFor('src/pipeline.ts')) as Linter.RuleEntry;
+    const rule = (await ruleFor('src/pipeline/index.ts')) as Linter.RuleEntry;
     const eslint = new ESLint({
       overrideConfigFile: true,
       overrideConfig: [{ rules: { 'no-restricted-syntax': rule } }],
@@ -66,8 +66,8 @@ describe('lint keeps every calendar reading in src/clock.ts', () => {
   });
 
   it('applies to every file of src/', async () => {
-    expect(await ruleFor('src/pipeline.ts')).toBeDefined();
-    expect(await ruleFor('src/cache/store.ts')).toEqual(await ruleFor('src/pipeline.ts'));
+    expect(await ruleFor('src/pipeline/index.ts')).toBeDefined();
+    expect(await ruleFor('src/cache/store.ts')).toEqual(await ruleFor('src/pipeline/index.ts'));
   });
 
   it.each([

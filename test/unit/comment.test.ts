@@ -12,7 +12,7 @@ import { renderSummaryCsv } from '../../src/report/csv.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildResults } from '../../src/results/build.js';
 import type { MeasuredResults, Results } from '../../src/results/schema.js';
-import { verdictRules, withJudgement } from '../../src/results/verdict.js';
+import { verdictRules, withJudgement } from '../../src/results/judgement.js';
 import { mergeVerdicts, type Part } from '../../src/results/merge.js';
 import { ROOT } from '../helpers/fixture.js';
 
@@ -66,7 +66,7 @@ const MEASUREMENT: Measurement = {
   parity: [],
 };
 
-/** A run judged with the given comparison (a made-up one here), the way results/verdict.ts judges every run. */
+/** A run judged with the given comparison (a made-up one here), the way results/judgement.ts judges every run. */
 function withComparison(measured: MeasuredResults, config: Config, comparison: Comparison | null): Results {
   const verdict = decide(measured, verdictRules(config), { comparison });
   return withJudgement(measured, { verdict, comparison }, null);

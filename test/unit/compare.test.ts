@@ -21,7 +21,7 @@ import { buildResults } from '../../src/results/build.js';
 import { readParts } from '../../src/results/merge.js';
 import { parseResults } from '../../src/results/read.js';
 import { loadBaseline, saveBaseline } from '../../src/results/store.js';
-import { judge } from '../../src/results/verdict.js';
+import { judge } from '../../src/results/judgement.js';
 import { seededRandom } from '../../src/stats/random.js';
 import { TEST_AT, TEST_ENV, validResults, writeResults } from '../helpers/results.js';
 

@@ -75,8 +75,8 @@ describe('import circles and layers', () => {
     [
       'a lower layer importing a higher one (config from the pipeline)',
       {
-        'src/pipeline.ts': 'export const RUN = 1;\n',
-        'src/config/load.ts': "import { RUN } from '../pipeline.js';\nexport const X = RUN;\n",
+        'src/pipeline/index.ts': 'export const RUN = 1;\n',
+        'src/config/load.ts': "import { RUN } from '../pipeline/index.js';\nexport const X = RUN;\n",
       },
       'layer-config',
     ],
@@ -98,7 +98,7 @@ describe('import circles and layers', () => {
     ],
     [
       'the Actions toolkit outside src/action and src/github',
-      { 'src/pipeline.ts': "import * as cache from '@actions/cache';\nexport const C = cache;\n" },
+      { 'src/pipeline/index.ts': "import * as cache from '@actions/cache';\nexport const C = cache;\n" },
       'actions-toolkit-at-the-edge',
     ],
   ])('fails on %s, naming the rule', async (_name, files, rule) => {
@@ -110,7 +110,7 @@ describe('import circles and layers', () => {
   it('passes the same tree when each import goes down a layer', async () => {
     const ran = await cruise({
       'src/config/load.ts': 'export const X = 1;\n',
-      'src/pipeline.ts': "import { X } from './config/load.js';\nexport const RUN = X;\n",
+      'src/pipeline/index.ts': "import { X } from '../config/load.js';\nexport const RUN = X;\n",
       'src/engines/registry.ts': "import { P } from './pytorch/index.js';\nexport const R = P;\n",
       'src/engines/pytorch/index.ts': 'export const P = 1;\n',
     });

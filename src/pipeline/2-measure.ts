@@ -1,0 +1,69 @@
+/**
+ * The second phase: the matrix itself (measure/runner.ts), every raw record appended to results.jsonl as it is
+ * made. What a worker finds once a model is open (token ids outside its vocabulary, logits larger than the memory
+ * budget, a base model it cannot load) stops the run as the config error it is.
+ */
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../clock.js';
+import { isSameRun } from '../config/load.js';
+import { familyOf } from '../engines/registry.js';
+import { UsageError } from '../errors.js';
+import { checkLogitsMemory, memoryBudget } from '../measure/memory.js';
+import { plannedPasses } from '../measure/plan.js';
+import type { Measurement } from '../measure/records.js';
+import { measureMatrix } from '../measure/runner.js';
+import { baseModelWhere, checkTokensInVocab } from '../model/source.js';
+import type { PipelineOptions } from './options.js';
+import type { PreparedRun } from './1-prepare.js';
+
+export async function measureRun(
+  run: PreparedRun,
+  options: PipelineOptions,
+  clock: Clock,
+  rawFile: string,
+): Promise<Measurement> {
+  const { config, input, accuracyTokens, evalTokens } = run;
+  const budget = memoryBudget(config.limits.memoryBudgetMiB);
+  const baseModel = config.compare.baseModelPath;
+  return measureMatrix({
+    clock,
+    config,
+    // Same-run A/B: each backend's worker holds both models and alternates their passes (measure/pairing.ts).
+    baseModelPath: baseModel,
+    sameRun: isSameRun(config),
+    inputTokens: input.tokens,
+    accuracyTokens,
+    record: (record) => appendFileSync(rawFile, `${JSON.stringify(record)}\n`),
+    rejectBaseModel: (backend, reason) => {
+      const spec = config.backends.find((b) => b.name === backend);
+      if (spec && familyOf(spec).sameRunBase === 'base_hf') {
+        throw new UsageError(
+          `config error: ${config.locate(['compare', 'base_hf'])}: compare.base_hf: backend ${backend} could not load the base checkpoint ${config.compare.baseHfPath ?? ''}: ${reason}; expected a checkpoint this tool can run (nothing was measured)`,
+        );
+      }
+      throw new UsageError(
+        `config error: ${baseModelWhere(config, options.baseModelFromFlag ?? false)}: backend ${backend} could not open the base model ${baseModel ?? ''}: ${reason}; expected an ONNX model this tool can run (nothing was measured)`,
+      );
+    },
+    checkVocab: (vocabSize) => {
+      checkTokensInVocab(config, input.tokens, vocabSize, input.file, input.keyPath);
+      if (accuracyTokens && evalTokens) {
+        checkTokensInVocab(config, accuracyTokens, vocabSize, evalTokens.file, evalTokens.keyPath);
+      }
+      const findings = checkLogitsMemory(plannedPasses(config), vocabSize, budget);
+      const refused = findings.find((f) => f.level === 'refuse');
+      if (refused) throw new UsageError(`config error: ${config.locate(refused.pass.keyPath)}: ${refused.message}`);
+      // Every backend that opens reports its vocabulary: each warning once (notes keep one of each).
+      for (const f of findings) run.notes.add(f.message);
+    },
+    ...(options.progress ? { progress: options.progress } : {}),
+    backendOptions: {
+      // The native worker's Python: a .venv is looked for from the config's folder up.
+      pythonSearchFrom: path.dirname(config.source),
+      baseCheckpointPath: config.compare.baseHfPath,
+      ...options.backendOptions,
+      ...(run.prepared ? { prepared: run.prepared } : {}),
+    },
+  });
+}

@@ -1,0 +1,47 @@
+/**
+ * One run, from a validated config to the files in the output folder: prepare (models, tokens, baseline,
+ * artifacts) → measure (the matrix, raw records appended as they happen) → judge (results and verdict) → write.
+ * Everything the CLI and the Action share; knows nothing of GitHub or of terminals (progress goes to a callback), and
+ * what only a runner has (the Actions cache) is handed in.
+ */
+import { writeFileSync } from 'node:fs';
+import { collectEnvironment, collectGitState } from '../env/collect.js';
+import { claimOutDir } from '../out-dir.js';
+import type { Results } from '../results/schema.js';
+import { judgeRun } from './3-judge.js';
+import { measureRun } from './2-measure.js';
+import { clockOf, outputFiles, RUN_FILES, type OutputFiles, type PipelineOptions } from './options.js';
+import { prepareRun } from './1-prepare.js';
+import { writeRun } from './4-write.js';
+
+export { MERGED_FILE, OUTPUT_FILES, RUN_FILES, type PipelineOptions } from './options.js';
+export { DIGEST_MEMO_ENV } from './1-prepare.js';
+
+export interface PipelineResult {
+  readonly results: Results;
+  readonly files: OutputFiles;
+}
+
+export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
+  const clock = clockOf(options);
+  const startedAt = new Date(clock());
+  const run = await prepareRun(options);
+  // From here on this run owns the folder: locked, and the previous run's files gone (out-dir.ts).
+  const claim = claimOutDir(options.outDir, RUN_FILES);
+  try {
+    const files = outputFiles(options.outDir);
+    // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
+    writeFileSync(files.raw, '');
+    const measurement = await measureRun(run, options, clock, files.raw);
+    const results = judgeRun(run, measurement, {
+      environment: collectEnvironment(),
+      git: collectGitState(options.cwd ?? process.cwd()),
+      startedAt,
+      finishedAt: new Date(clock()),
+    });
+    writeRun(results, run.baseline, files);
+    return { results, files };
+  } finally {
+    claim.release();
+  }
+}
