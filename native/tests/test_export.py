@@ -278,7 +278,16 @@ def test_tensorrt_open_probe_and_build_are_unavailable_with_the_install_line(tmp
 
     # Deterministic whether or not some Python here has tensorrt: an unimportable stand-in shadows it.
     worker = Driven(poisoned(tmp_path, "tensorrt"))
-    backend = {"name": "tensorrt-fp16", "engine": "tensorrt", "precision": "fp16", "modelPath": "x.engine"}
+    backend = {
+        "name": "tensorrt-fp16",
+        "engine": "tensorrt",
+        "precision": "fp16",
+        "deviceId": 0,
+        "intraOpThreads": 0,
+        "interOpThreads": 0,
+        "modelPath": "x.engine",
+        "logitsOutput": "logits",
+    }
     opened, _ = worker.ask({"type": "open", "backend": backend})
     probed, _ = worker.ask({"type": "probe", "engine": "tensorrt", "deviceId": 0})
     built, _ = worker.ask(build_request(tmp_path))
@@ -359,8 +368,9 @@ def test_a_build_this_tensorrt_cannot_take_is_refused(tmp_path: Path, changes: d
             "bad request: profile of input_ids: min ≤ opt ≤ max must hold per dimension",
         ),
         ({"profiles": {"ids": PROFILE}}, "bad request: profiles for ['ids']; expected ['input_ids', 'attention_mask']"),
-        ({"builder": None}, "bad request: the build request lacks"),
-        ({"precision": "bf16"}, "bad request: TensorRT builds fp32, fp16 or int8, not 'bf16'"),
+        # Checked against the schema generated from the TypeScript side (worker/schema.py), before TensorRT is needed.
+        ({"builder": None}, "bad request: build.builder: expected object, got null"),
+        ({"precision": "bf16"}, 'bad request: build.precision: expected one of fp32, fp16, int8, got "bf16"'),
         (
             {"precision": "int8", "precisionPath": "tensorrt10-builder-flag-int8-entropy-calibrated"},
             "an int8 build on TensorRT 10 needs calibrationBatches and ≥ 512 calibrationTokens (one 4x128 batch)",

@@ -106,9 +106,13 @@ def spec(checkpoint: Path, **over: Any) -> dict[str, Any]:
         "device": "cpu",
         "compile": "off",
         "checkpointPath": str(checkpoint),
+        "trustPickle": False,
         "deviceId": 0,
         "intraOpThreads": 1,
         "interOpThreads": 0,
+        # What the runner sends every family: the ONNX file a pytorch backend does not measure, the logits output.
+        "modelPath": "",
+        "logitsOutput": "logits",
         **over,
     }
 
@@ -126,7 +130,7 @@ def test_a_python_without_torch_is_unavailable_with_the_install_line(tmp_path: P
 
 
 def test_the_install_line_pins_what_the_locks_pin() -> None:
-    from tr118_native.worker.serve import INSTALL_REQUIREMENTS
+    from tr118_native.worker.engines import INSTALL_REQUIREMENTS
 
     pinned = pinned_requirements()
     for requirement in INSTALL_REQUIREMENTS.split():

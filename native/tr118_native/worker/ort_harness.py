@@ -27,24 +27,28 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.ort_engine import OrtEngine, OrtModel, gpu_name, time_passes
+from tr118_native.worker.schema import parse_spec
 
 
 def request(args: argparse.Namespace) -> dict[str, Any]:
+    """The `open` the runner would send, its spec checked against the schema as the worker checks it."""
     return {
         "type": "open",
         "id": 0,
-        "backend": {
-            "name": f"onnxruntime-{args.provider}",
-            "engine": "onnxruntime",
-            "provider": args.provider,
-            "precision": "fp32",
-            "deviceId": args.device_id,
-            "intraOpThreads": args.intra_op_threads,
-            "interOpThreads": 0,
-            "graphOptimization": "all",
-            "modelPath": str(args.model),
-            "logitsOutput": args.logits_output,
-        },
+        "backend": parse_spec(
+            {
+                "name": f"onnxruntime-{args.provider}",
+                "engine": "onnxruntime",
+                "provider": args.provider,
+                "precision": "fp32",
+                "deviceId": args.device_id,
+                "intraOpThreads": args.intra_op_threads,
+                "interOpThreads": 0,
+                "graphOptimization": "all",
+                "modelPath": str(args.model),
+                "logitsOutput": args.logits_output,
+            }
+        ),
     }
 
 

@@ -467,15 +467,15 @@ class TrtEngine:
 
     def __init__(self, request: dict[str, Any]) -> None:
         started = time.perf_counter()
-        backend = request.get("backend") or {}
+        backend = request["backend"]  # checked against the tensorrt family's schema (schema.py)
         self.trt = import_tensorrt()
         import torch
 
         self.torch = torch
         if not torch.cuda.is_available():
             raise WorkerError("unavailable", "no CUDA GPU visible to torch: TensorRT engines run on a GPU")
-        self.precision = str(backend.get("precision", "fp32"))
-        device_id = int(backend.get("deviceId", 0))
+        self.precision = str(backend["precision"])
+        device_id = int(backend["deviceId"])
         # enqueueV3 on the default stream synchronizes the device after every pass (NvInferRuntime.h): every pass of
         # both engines, timed or not, runs on this one stream instead (`with torch.cuda.stream(self.stream)`), where
         # the CUDA events are recorded too.
@@ -495,7 +495,7 @@ class TrtEngine:
                 raise WorkerError(error.kind, f"base model engine {base}: {error.message}", model="base") from None
 
         self.model, self.base = open_pair(
-            lambda: open_model(str(backend.get("modelPath", ""))),
+            lambda: open_model(str(backend["modelPath"])),
             open_base if base else None,
             bool(request.get("baseFirst")),
         )
