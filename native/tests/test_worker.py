@@ -179,7 +179,20 @@ def test_opens_and_names_what_it_runs(tiny: Path) -> None:
     assert info["vocabSize"] == 64
     assert info["environment"]["python"] == sys.executable
     assert info["environment"]["transformers"]
+    # transformers' own choice when the spec names none: reported, as it is part of what makes results comparable
+    assert info["environment"]["attention"] == "sdpa"
     assert "CPU" in info["timerCovers"]
+    worker.close()
+
+
+@pytest.mark.torch
+def test_the_attention_implementation_asked_for_is_the_one_loaded_and_reported(tiny: Path) -> None:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny, attention="eager")})
+    assert reply["info"]["environment"]["attention"] == "eager"
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny, attention="flash")})
+    assert reply["kind"] == "failed"
+    assert 'backend.attention: expected one of sdpa, eager, got "flash"' in reply["message"]
     worker.close()
 
 

@@ -68,7 +68,17 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
   pytorch: {
     base: {
       spec: specOf('transformers-gpu', '/m.onnx', '/hf'),
-      session: session({ torch: '2.11.0', transformers: '5.17.0', cuda: '13.0', cudnn: '91900' }, '2.11.0'),
+      session: session(
+        {
+          torch: '2.11.0',
+          transformers: '5.17.0',
+          cuda: '13.0',
+          cudnn: '91900',
+          attention: 'sdpa',
+          tf32: 'matmul False, cudnn True',
+        },
+        '2.11.0',
+      ),
     },
     changes: {
       torchVersion: (s) => ({
@@ -89,6 +99,15 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
       compile: (s) => ({ ...s, spec: { ...s.spec, compile: 'max-autotune' } as BackendSpec }),
       intraOpThreads: (s) => ({ ...s, spec: { ...s.spec, intraOpThreads: 4 } }),
       interOpThreads: (s) => ({ ...s, spec: { ...s.spec, interOpThreads: 4 } }),
+      attention: (s) => ({
+        ...s,
+        spec: { ...s.spec, attention: 'eager' } as BackendSpec,
+        session: { ...s.session, environment: { ...s.session.environment, attention: 'eager' } },
+      }),
+      tf32: (s) => ({
+        ...s,
+        session: { ...s.session, environment: { ...s.session.environment, tf32: 'matmul True, cudnn True' } },
+      }),
     },
   },
   tensorrt: {

@@ -188,7 +188,7 @@ describe('parseConfig: a good config', () => {
     const c = parse(
       GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace(
         '- onnxruntime-cpu',
-        '- transformers-cpu\n  - transformers-gpu-compile\n  - { name: pt-bf16, engine: pytorch, device: cuda, dtype: bf16, compile: max-autotune, model: other-ckpt }',
+        '- transformers-cpu\n  - transformers-gpu-compile\n  - { name: pt-bf16, engine: pytorch, device: cuda, dtype: bf16, compile: max-autotune, model: other-ckpt, attention: eager }',
       ),
     );
     expect(c.model.hfPath).toBe('/repo/ckpt');
@@ -200,11 +200,12 @@ describe('parseConfig: a good config', () => {
         b.precision,
         field(b, 'compile'),
         field(b, 'checkpointPath'),
+        field(b, 'attention'),
       ]),
     ).toEqual([
-      ['transformers-cpu', 'pytorch', 'cpu', 'fp32', 'off', '/repo/ckpt'],
-      ['transformers-gpu-compile', 'pytorch', 'cuda', 'fp32', 'default', '/repo/ckpt'],
-      ['pt-bf16', 'pytorch', 'cuda', 'bf16', 'max-autotune', '/repo/other-ckpt'],
+      ['transformers-cpu', 'pytorch', 'cpu', 'fp32', 'off', '/repo/ckpt', undefined],
+      ['transformers-gpu-compile', 'pytorch', 'cuda', 'fp32', 'default', '/repo/ckpt', undefined],
+      ['pt-bf16', 'pytorch', 'cuda', 'bf16', 'max-autotune', '/repo/other-ckpt', 'eager'],
     ]);
     expect(c.backends.every((b) => field(b, 'provider') === undefined && field(b, 'trustPickle') === false)).toBe(true);
     expect(c.thresholds.perplexityDeltaFraction.bf16).toBe(0.01);
@@ -283,6 +284,19 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'bad provider',
     text: GOOD.replace('- onnxruntime-cpu', '- { name: x, engine: onnxruntime, provider: rocm }'),
     expect: ['backends[0].provider', 'expected one of "cpu", "cuda", "tensorrt"', 'got "rocm"'],
+  },
+  {
+    name: 'attention on a non-pytorch engine',
+    text: GOOD.replace('- onnxruntime-cpu', '- { name: onnxruntime-cpu, attention: eager }'),
+    expect: ['backends[0].attention', 'only to engine pytorch', 'uses engine onnxruntime'],
+  },
+  {
+    name: 'an attention transformers does not have',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  hf: ckpt').replace(
+      '- onnxruntime-cpu',
+      '- { name: transformers-cpu, attention: flash }',
+    ),
+    expect: ['backends[0].attention', 'sdpa', 'eager', 'got "flash"'],
   },
   {
     name: 'provider on a non-ORT engine',

@@ -42,6 +42,7 @@ class TorchSpec:
     trust_pickle: bool
     intra_op_threads: int
     inter_op_threads: int
+    attention: str | None  # "sdpa" | "eager" | None (transformers' own choice)
 
     @staticmethod
     def from_request(backend: dict[str, Any]) -> TorchSpec:
@@ -56,6 +57,7 @@ class TorchSpec:
             trust_pickle=backend["trustPickle"],
             intra_op_threads=backend["intraOpThreads"],
             inter_op_threads=backend["interOpThreads"],
+            attention=backend.get("attention"),
         )
 
 
@@ -88,8 +90,9 @@ class TorchModel:
         self.device = torch.device(spec.device, spec.device_id) if spec.device == "cuda" else torch.device("cpu")
         dtype = getattr(torch, DTYPES[spec.dtype])
         try:
+            attention = {"attn_implementation": spec.attention} if spec.attention else {}
             model = transformers.AutoModelForCausalLM.from_pretrained(
-                folder, local_files_only=True, dtype=dtype, use_safetensors=not spec.trust_pickle or None
+                folder, local_files_only=True, dtype=dtype, use_safetensors=not spec.trust_pickle or None, **attention
             )
         except ValueError as error:  # an architecture that is not a causal LM
             raise WorkerError("failed", f"{folder}: not a causal LM transformers can load: {error}") from None
@@ -180,6 +183,8 @@ class TorchEngine:
             "torch": torch.__version__,
             "transformers": __import__("transformers").__version__,
             "device": str(model.device),
+            # What the loaded model runs (asked for, or transformers' choice): part of what makes results comparable.
+            "attention": str(getattr(model.config, "_attn_implementation", None) or "unknown"),
         }
         if model.device.type == "cuda":
             props = torch.cuda.get_device_properties(model.device)
@@ -188,6 +193,8 @@ class TorchEngine:
                 "cudnn": str(torch.backends.cudnn.version()),
                 "gpu": props.name,
                 "computeCapability": f"{props.major}.{props.minor}",
+                # fp32 matmuls and convolutions in TF32 on tensor cores, or not: other kernels, other figures.
+                "tf32": f"matmul {torch.backends.cuda.matmul.allow_tf32}, cudnn {torch.backends.cudnn.allow_tf32}",
             }
         info: dict[str, Any] = {
             "protocolVersion": 1,

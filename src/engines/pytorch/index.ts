@@ -12,6 +12,8 @@ import { commonSpecShape, DEFAULT_BACKEND_SETTINGS } from '../spec.js';
 export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
 export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
 export const COMPILE_MODES = ['off', 'default', 'reduce-overhead', 'max-autotune'] as const;
+/** transformers' attention implementations a checkpoint can be loaded with (absent: transformers chooses, sdpa). */
+export const ATTENTION_IMPLEMENTATIONS = ['sdpa', 'eager'] as const;
 
 export const torchSpecSchema = z.object({
   ...commonSpecShape,
@@ -24,6 +26,8 @@ export const torchSpecSchema = z.object({
   checkpointPath: z.string(),
   /** Pickled *.bin weights may be loaded (model.trust_pickle). */
   trustPickle: z.boolean(),
+  /** The attention implementation to load the checkpoint with; absent: transformers' own choice. */
+  attention: z.enum(ATTENTION_IMPLEMENTATIONS).optional(),
 });
 export type TorchSpec = Readonly<z.infer<typeof torchSpecSchema>>;
 
@@ -43,6 +47,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
     dtype: z.enum(TORCH_DTYPES).optional(),
     /** torch.compile's mode, or off (eager). */
     compile: z.enum(COMPILE_MODES).optional(),
+    /** transformers' attention implementation: sdpa (scaled_dot_product_attention) or eager (its own matmuls). */
+    attention: z.enum(ATTENTION_IMPLEMENTATIONS).optional(),
   },
   // The seed's Hugging Face transformers backends.
   presets: {
@@ -80,6 +86,7 @@ export const pytorch: EngineFamily<TorchSpec> = {
       logitsOutput: ctx.logitsOutput,
       checkpointPath,
       trustPickle: ctx.trustPickle,
+      ...(entry.attention !== undefined ? { attention: entry.attention as TorchSpec['attention'] } : {}),
     };
   },
 
@@ -99,7 +106,9 @@ export const pytorch: EngineFamily<TorchSpec> = {
 
   checkpointOf: (spec) => spec.checkpointPath,
 
-  settings: (spec) => `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}`,
+  settings: (spec) =>
+    `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}` +
+    (spec.attention ? `, ${spec.attention} attention` : ''),
 
   comparability(spec, session) {
     const said = session?.environment ?? {};
@@ -111,6 +120,10 @@ export const pytorch: EngineFamily<TorchSpec> = {
       ...(spec.device === 'cuda' ? { cudaVersion: said.cuda ?? '', cudnnVersion: said.cudnn ?? '' } : {}),
       dtype: spec.precision,
       compile: spec.compile,
+      // The implementation the loaded model uses (the worker reads it back), and on a GPU whether fp32 matmuls may
+      // run in TF32: both change the kernels a pass runs.
+      attention: said.attention ?? spec.attention ?? '',
+      ...(spec.device === 'cuda' ? { tf32: said.tf32 ?? '' } : {}),
       intraOpThreads: spec.intraOpThreads,
       interOpThreads: spec.interOpThreads,
     };
