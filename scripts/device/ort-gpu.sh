@@ -12,9 +12,14 @@
 #                   scenarios (REPETITIONS x ITERATIONS, default 5 x 20: the CPU backend is slow at this size).
 #   PART=bench      bench:ort-gpu (bundled by ort-gpu-carry.sh): the gated figure ÷ a bare IO-binding loop at
 #                   1×128 and 4×128, fixture and GPT-2 small.
+#   PART=engines    the engine families on the GPU (issue "One engine family, one place"): tr118 run on the fixture
+#                   with onnxruntime-cuda, transformers-gpu, transformers-gpu-compile and a pytorch backend with
+#                   attention: eager (REPETITIONS x ITERATIONS, default 5 x 20); then the same run with
+#                   transformers-gpu redefined to compile, compared offline (tr118 compare) with the first: its cells
+#                   must be incomparable, naming compile.
 # Everything lands in $OUT/<part>/ as it is measured; a short table is printed last.
 set -uo pipefail
-part=${1:?PART: provision | fixture | gpt2 | bench}
+part=${1:?PART: provision | fixture | gpt2 | bench | engines}
 repo=$(pwd); A=/tmp/acc; out=${OUT:-/tmp/out}/$part; mkdir -p "$out"
 export PATH=/tmp/carry-node/bin:$PATH
 export TR118_ONNXRUNTIME_NODE=$A/node_modules/onnxruntime-node
@@ -108,6 +113,33 @@ bench)
       --blocks "${HARNESS_BLOCKS:-10}" --iterations "${HARNESS_ITERATIONS:-100}" \
       --notes "device run: scripts/device/ort-gpu.sh bench" 2>&1 | tail -4
   done
+  ;;
+engines)
+  cli provision --cuda 13 > "$out/provision.log" 2>&1 || tail -5 "$out/provision.log"
+  backends='  - onnxruntime-cuda\n  - transformers-gpu\n  - transformers-gpu-compile\n  - { name: transformers-gpu-eager-attn, engine: pytorch, device: cuda, attention: eager }'
+  # The default matrix with model.hf kept (the pytorch backends load it) and these backends.
+  sed -e "s#^  onnx: .*#  onnx: $repo/fixtures/model/model.onnx#" -e "s#^  hf: .*#  hf: $repo/fixtures/model/hf#" \
+    -e "s#^  tokens: \.\./model/#  tokens: $repo/fixtures/model/#" -e "s#^  - onnxruntime-cpu\$#$backends#" \
+    -e "s#^repetitions: .*#repetitions: ${REPETITIONS:-5}#" -e "s#^iterations: .*#iterations: ${ITERATIONS:-20}#" \
+    "$repo/fixtures/configs/default.yml" > "$out/engines.yml"
+  t0=$SECONDS
+  timeout 420 node "$repo/dist/cli.js" run -c "$out/engines.yml" -o "$out/run" > "$out/run.log" 2>&1
+  echo "engines run: exit $? in $((SECONDS - t0)) s"
+  table "$out/run/results.json"
+  node -e 'const r = require(process.argv[1]); for (const c of r.cells.filter((c) => c.scenario === r.cells[0].scenario))
+    console.log(`fingerprint ${c.backend}: ${Object.entries(c.fingerprint).filter(([k]) => !["hash","cpuModel","cpuCount","gpus","gpuDriver","nodeVersion","batch","seqLen","warmup","iterations","timing"].includes(k)).map(([k, v]) => `${k}=${v}`).join(" ")}`)' "$out/run/results.json"
+  # The same backend name, another setup: compiled. Compared with the first run, its cells are incomparable.
+  sed -e 's#^  - transformers-gpu$#  - { name: transformers-gpu, engine: pytorch, device: cuda, compile: default }#' \
+    "$out/engines.yml" > "$out/compiled.yml"
+  sed -i -e '/^  - transformers-gpu-compile$/d' -e '/^  - onnxruntime-cuda$/d' -e '/transformers-gpu-eager-attn/d' "$out/compiled.yml"
+  timeout 300 node "$repo/dist/cli.js" run -c "$out/compiled.yml" -o "$out/compiled" > "$out/compiled.log" 2>&1
+  echo "compiled run: exit $?"
+  node "$repo/dist/cli.js" compare "$out/run/results.json" "$out/compiled/results.json" --out "$out/compare" \
+    > "$out/compare.log" 2>&1; echo "compare: exit $?"
+  grep -E 'incomparable|verdict' "$out/compare.log" | head -6
+  # At most 8 files come back: the first run's results and report, the compiled run's results, the logs.
+  rm -rf "$out/compare" "$out/compiled.yml" "$out/provision.log" "$out/run/report.html" "$out/compiled/report.html" \
+    "$out/compiled/report.md"
   ;;
 profile)
   PYTHONPATH="$repo/native:$RUNNER_TOOL_CACHE/tr118-onnxruntime-gpu/1.30.0/cuda13-cp312-x64" \
