@@ -20332,14 +20332,22 @@ async function sessionLogits(opened, batch, seqLen, inputIds) {
   const logits = logitsOf(opened, out, batch, seqLen);
   return { logits: logits.data, dims: [...logits.dims] };
 }
+var NonFiniteLogitsError = class extends Error {
+  constructor(k, count2, w) {
+    super(
+      `non-finite logits (NaN or infinity) in perplexity window ${k + 1} of ${count2} (tokens ${w.start}..${w.end}): the model's output is broken`
+    );
+  }
+};
 async function sessionPerplexity(opened, tokens, windowTokens, strideTokens) {
   const windows = planWindows(tokens.length, windowTokens, strideTokens);
   let nllSum = 0;
   let scoredTokens = 0;
-  for (const w of windows) {
+  for (const [k, w] of windows.entries()) {
     const length = w.end - w.start;
     const { logits, dims } = await sessionLogits(opened, 1, length, tokens.slice(w.start, w.end));
     const window = windowNll(logits, dims[2] ?? 0, tokens, w);
+    if (!Number.isFinite(window.nllSum)) throw new NonFiniteLogitsError(k, windows.length, w);
     nllSum += window.nllSum;
     scoredTokens += window.scored;
   }
@@ -20400,7 +20408,13 @@ async function handle(request) {
       const started = performance.now();
       const scorer = request.model === "base" ? baseSession : session;
       if (!scorer) return failed("the base model was not opened");
-      const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      let result;
+      try {
+        result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      } catch (error62) {
+        if (!(error62 instanceof NonFiniteLogitsError)) throw error62;
+        return { type: "error", id: request.id, kind: "degraded", message: error62.message };
+      }
       const peakRssMiB = process.resourceUsage().maxRSS / 1024;
       return { type: "perplexity", id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB };
     }

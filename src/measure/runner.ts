@@ -362,6 +362,8 @@ async function measureParity(
   const batch = scenarioBatch(tokens, probe.batch, probe.seqLen);
   const request = { batch: probe.batch, seqLen: probe.seqLen, inputIds: batch.inputIds };
   const refLogits = await referenceBackend.backend.logits(request, timeoutMs);
+  // Logits with NaN or infinity have no distance to anything: said, never a number (the gate fails them).
+  const broken = (logits: Float32Array): boolean => !logits.every(Number.isFinite);
   for (const spec of config.backends) {
     const entry = open.get(spec.name);
     if (spec.name === reference || !entry || entry.degradedReason !== undefined) continue;
@@ -370,9 +372,19 @@ async function measureParity(
       onRecord({ ...base, status: 'degraded', reason: `reference logits failed: ${refLogits.reason}`, at: now() });
       continue;
     }
+    if (broken(refLogits.logits)) {
+      const reason = `the reference ${reference}'s logits on the parity probe hold NaN or infinity`;
+      onRecord({ ...base, status: 'degraded', reason, at: now() });
+      continue;
+    }
     const candidate = await entry.backend.logits(request, timeoutMs);
     if (candidate.status !== 'ok') {
       onRecord({ ...base, status: 'degraded', reason: candidate.reason, at: now() });
+      continue;
+    }
+    if (broken(candidate.logits)) {
+      const reason = "non-finite logits (NaN or infinity) on the parity probe: the model's output is broken";
+      onRecord({ ...base, status: 'degraded', reason, at: now() });
       continue;
     }
     const vocab = refLogits.dims[refLogits.dims.length - 1] ?? 0;

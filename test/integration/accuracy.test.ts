@@ -1,4 +1,4 @@
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/config/load.js';
@@ -132,5 +132,48 @@ describe('evaluation text and tokenizers', () => {
     await expect(run(`${body}accuracy: { tokens: ${short}, window: 8, stride: 4 }\n`)).rejects.toThrow(
       /accuracy\.window: expected at most the evaluated text's length \(5 tokens, after accuracy\.max_tokens\); got 8/,
     );
+  });
+});
+
+describe('a model whose weights give NaN logits (issue 21): a failed accuracy gate, with its report', () => {
+  // Weights multiplied by ±infinity (perturb with eps = inf): every logit is NaN or infinite.
+  const broken = perturbedFixture(path.join(tempDir(), 'broken.onnx'), Number.POSITIVE_INFINITY);
+
+  it('beside a good reference: fail, naming the backend and the window, in results.json and report.md', async () => {
+    const dir = tempDir();
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(
+        writeConfig(dir, candidateConfig(broken, 'thresholds: { parity: { min_top1_agreement: 0.9 } }\n')),
+      ),
+      outDir: path.join(dir, 'out'),
+    });
+    expect(results.verdict.decision).toBe('fail');
+    const row = candidateRow(results);
+    expect(row).toMatchObject({ status: 'degraded', pass: false, perplexity: null });
+    expect(row.error).toMatch(
+      /^non-finite logits \(NaN or infinity\) in perplexity window 1 of \d+ \(tokens 0\.\.256\): the model's output is broken$/,
+    );
+    const reason = results.verdict.reasons.find((r) => r.rule === 'accuracy' && r.subject === 'candidate');
+    expect(reason?.decision).toBe('fail');
+    expect(readFileSync(files.report, 'utf8')).toContain('non-finite logits (NaN or infinity) in perplexity window 1');
+    // The good reference is untouched by its neighbour.
+    expect(results.accuracy!.rows.find((r) => r.backend === 'onnxruntime-cpu')).toMatchObject({ status: 'ok' });
+  });
+
+  it('alone (the PR broke the only model): still a fail with the report, not an exit-2 config error', async () => {
+    const results = await run(
+      `backends:\n  - { name: onnxruntime-cpu, engine: onnxruntime, model: ${broken} }\n` +
+        'scenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n' +
+        'accuracy: { max_tokens: 600, window: 128, stride: 64 }\n',
+    );
+    expect(results.verdict.decision).toBe('fail');
+    expect(results.accuracy!.rows[0]).toMatchObject({ status: 'degraded', pass: false });
+    expect(results.accuracy!.rows[0]!.error).toContain('non-finite logits');
+  });
+
+  it('the same config on the intact fixture passes (the check is not what fails it)', async () => {
+    const results = await run(candidateConfig(FIXTURE_MODEL, 'thresholds: { parity: { min_top1_agreement: 0.9 } }\n'));
+    expect(candidateRow(results)).toMatchObject({ status: 'ok', pass: true });
+    expect(results.verdict.decision).not.toBe('fail');
   });
 });

@@ -5,6 +5,7 @@ The window plan must be the TypeScript one to the token: test/integration/pytorc
 
 from __future__ import annotations
 
+import math
 import resource
 import time
 from collections.abc import Callable
@@ -13,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from tr118_native.worker.errors import WorkerError
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,20 @@ def window_nll(logits: npt.NDArray[np.floating], tokens: npt.NDArray[np.int64], 
     rows = logits[window.score_from - 1 - window.start : window.end - 1 - window.start].astype(np.float64)
     targets = tokens[window.score_from : window.end]
     peak = rows.max(axis=-1, keepdims=True)
-    log_z = np.log(np.exp(rows - peak).sum(axis=-1)) + peak[:, 0]
-    return float((log_z - rows[np.arange(len(targets)), targets]).sum())
+    # Broken logits (NaN, infinity) give a non-finite sum, which the caller reports: numpy need not warn as well.
+    with np.errstate(invalid="ignore", over="ignore"):
+        log_z = np.log(np.exp(rows - peak).sum(axis=-1)) + peak[:, 0]
+        return float((log_z - rows[np.arange(len(targets)), targets]).sum())
+
+
+def non_finite(k: int, count: int, w: Window) -> WorkerError:
+    """A model whose logits hold NaN or infinity has no perplexity: a degraded reply naming the window, which the
+    runner's accuracy gate fails (the same words as src/engines/onnxruntime/session.ts)."""
+    return WorkerError(
+        "degraded",
+        f"non-finite logits (NaN or infinity) in perplexity window {k + 1} of {count} (tokens {w.start}..{w.end}): "
+        "the model's output is broken",
+    )
 
 
 def score_windows(
@@ -63,11 +78,14 @@ def score_windows(
     tokens = np.asarray(request["tokens"], dtype=np.int64)
     windows = plan_windows(len(tokens), int(request["windowTokens"]), int(request["strideTokens"]))
     nll_sum, scored = 0.0, 0
-    for w in windows:
+    for k, w in enumerate(windows):
         logits = window_logits(tokens[w.start : w.end])
-        nll_sum += window_nll(logits, tokens, w)
-        scored += w.end - w.score_from
+        nll = window_nll(logits, tokens, w)
         del logits
+        if not math.isfinite(nll):
+            raise non_finite(k, len(windows), w)
+        nll_sum += nll
+        scored += w.end - w.score_from
     return {
         "nllSum": nll_sum,
         "scoredTokens": scored,

@@ -255,6 +255,19 @@ export async function sessionLogits(
   return { logits: logits.data as Float32Array, dims: [...logits.dims] };
 }
 
+/**
+ * A model whose logits hold NaN or infinity has no perplexity: the worker answers `degraded` naming the window, and
+ * the accuracy gate fails that backend (the same words as native/tr118_native/worker/windows.py).
+ */
+export class NonFiniteLogitsError extends Error {
+  constructor(k: number, count: number, w: { readonly start: number; readonly end: number }) {
+    super(
+      `non-finite logits (NaN or infinity) in perplexity window ${k + 1} of ${count} (tokens ${w.start}..${w.end}): ` +
+        "the model's output is broken",
+    );
+  }
+}
+
 /** Scores every window in turn; only one window's logits are alive at a time. */
 export async function sessionPerplexity(
   opened: OpenSession,
@@ -265,10 +278,11 @@ export async function sessionPerplexity(
   const windows = planWindows(tokens.length, windowTokens, strideTokens);
   let nllSum = 0;
   let scoredTokens = 0;
-  for (const w of windows) {
+  for (const [k, w] of windows.entries()) {
     const length = w.end - w.start;
     const { logits, dims } = await sessionLogits(opened, 1, length, tokens.slice(w.start, w.end));
     const window = windowNll(logits, dims[2] ?? 0, tokens, w);
+    if (!Number.isFinite(window.nllSum)) throw new NonFiniteLogitsError(k, windows.length, w);
     nllSum += window.nllSum;
     scoredTokens += window.scored;
   }

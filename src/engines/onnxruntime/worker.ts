@@ -11,6 +11,7 @@ import { serveRequests } from '../../backends/serve.js';
 import {
   makeFeeds,
   ModelConfigError,
+  NonFiniteLogitsError,
   openSession,
   sessionLogits,
   sessionPerplexity,
@@ -78,7 +79,13 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       const started = performance.now();
       const scorer = request.model === 'base' ? baseSession : session;
       if (!scorer) return failed('the base model was not opened');
-      const result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      let result;
+      try {
+        result = await sessionPerplexity(scorer, request.tokens, request.windowTokens, request.strideTokens);
+      } catch (error) {
+        if (!(error instanceof NonFiniteLogitsError)) throw error;
+        return { type: 'error', id: request.id, kind: 'degraded', message: error.message };
+      }
       const peakRssMiB = process.resourceUsage().maxRSS / 1024;
       return { type: 'perplexity', id: request.id, ...result, elapsedMs: performance.now() - started, peakRssMiB };
     }
