@@ -32,6 +32,7 @@ const spec = onnxruntime.resolve(
     logitsOutput: DEFAULT_LOGITS_OUTPUT,
     hfPath: undefined,
     trustPickle: false,
+    allowedWeightDifferences: [],
     resolvePath: (p) => p,
     fail: (_keyPath, message) => {
       throw new Error(message);

@@ -38,6 +38,7 @@ def export_request(checkpoint: Path, out: Path, **over: Any) -> dict[str, Any]:
         "dynamic": True,
         "int32Inputs": False,
         "trustPickle": False,
+        "allowedWeightDifferences": [],
         "probe": {"batch": 2, "seqLen": 64, "inputIds": ids},
         **over,
     }

@@ -33,6 +33,7 @@ GOOD: dict[str, dict[str, Any]] = {
         "compile": "off",
         "checkpointPath": "/hf",
         "trustPickle": False,
+        "allowedWeightDifferences": [],
     },
     "tensorrt": {**COMMON, "name": "tensorrt-fp16", "engine": "tensorrt", "precision": "fp16"},
 }

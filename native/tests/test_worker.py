@@ -107,6 +107,7 @@ def spec(checkpoint: Path, **over: Any) -> dict[str, Any]:
         "compile": "off",
         "checkpointPath": str(checkpoint),
         "trustPickle": False,
+        "allowedWeightDifferences": [],
         "deviceId": 0,
         "intraOpThreads": 1,
         "interOpThreads": 0,

@@ -72,6 +72,8 @@ export interface Config {
     /** model.hf: the Hugging Face checkpoint folder the ONNX file came from (the pytorch backends' model). */
     readonly hfPath: string | undefined;
     readonly trustPickle: boolean;
+    /** model.allowed_weight_differences: weight names (shell patterns) the checkpoint may lack or add. */
+    readonly allowedWeightDifferences: readonly string[];
     /** model.hf is exported to ONNX (model.export, or no model.onnx): onnxPath is EXPORT_PENDING until then. */
     readonly export: ExportSettings | undefined;
   };
@@ -502,6 +504,7 @@ function resolveModel({ raw, overrides, resolvePath, fail }: Resolving): Config[
     logitsOutput: raw.model.logits_output ?? DEFAULT_LOGITS_OUTPUT,
     hfPath,
     trustPickle: raw.model.trust_pickle ?? false,
+    allowedWeightDifferences: raw.model.allowed_weight_differences ?? [],
   };
 }
 
@@ -516,6 +519,7 @@ function resolveBackends(r: Resolving, model: Config['model']): BackendSpec[] {
         logitsOutput: model.logitsOutput,
         hfPath: model.hfPath,
         trustPickle: model.trustPickle,
+        allowedWeightDifferences: model.allowedWeightDifferences,
         resolvePath: r.resolvePath,
         fail: r.fail,
       }) as BackendSpec,

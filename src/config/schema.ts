@@ -100,6 +100,12 @@ export const configSchema = z.strictObject({
     hf: z.string().min(1).optional(),
     /** Allow pickled *.bin weights in model.hf (they can run code when loaded); off: safetensors only. */
     trust_pickle: z.boolean().optional(),
+    /**
+     * Weight names (shell patterns, e.g. `lm_head.weight`, `transformer.h.*.attn.bias`) that may be missing from
+     * model.hf's weights, unused by its architecture or of another shape. Any other difference stops the run: a
+     * missing weight would be filled with random numbers. Default: none.
+     */
+    allowed_weight_differences: z.array(z.string().min(1)).optional(),
   }),
   inputs: z
     .strictObject({

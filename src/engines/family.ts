@@ -53,6 +53,8 @@ export interface ResolveContext {
   readonly logitsOutput: string;
   readonly hfPath: string | undefined;
   readonly trustPickle: boolean;
+  /** model.allowed_weight_differences (the checkpoint's loaders check its weights against its config.json). */
+  readonly allowedWeightDifferences: readonly string[];
   /** A path as the config writes it, resolved against the config's folder. */
   readonly resolvePath: (written: string) => string;
   /** A config error at keyPath: the message says what was expected. */

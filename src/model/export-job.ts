@@ -17,6 +17,8 @@ export const exportRequestSchema = z.object({
   /** int32 input_ids and attention_mask (cast to int64 inside the graph) instead of int64. */
   int32Inputs: z.boolean(),
   trustPickle: z.boolean(),
+  /** Weight names (shell patterns) the checkpoint may lack, add or reshape (model.allowed_weight_differences). */
+  allowedWeightDifferences: z.array(z.string()),
   /** Largest |ONNX Runtime − PyTorch| logit allowed on the probe; the worker's default is 1e-4 (fp32, CPU). */
   toleranceAbs: z.number().nonnegative().optional(),
   probe: z.object({ batch: z.int().min(1), seqLen: z.int().min(1), inputIds: z.array(z.int().min(0)) }),

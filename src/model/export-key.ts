@@ -24,6 +24,11 @@ export interface ExportKeyInputs {
     readonly int32Inputs: boolean;
     /** e.g. `torchscript` or `dynamo`: the two write different graphs from one model. */
     readonly exporter: string;
+    /**
+     * The weight differences the export was allowed to pass over (model.allowed_weight_differences, sorted): an
+     * export made before its loading was checked, or under another allowance, is not this one.
+     */
+    readonly allowedWeightDifferences: readonly string[];
   };
   readonly versions: { readonly torch: string; readonly transformers: string; readonly onnx: string };
 }
@@ -34,7 +39,7 @@ export function exportKey(inputs: ExportKeyInputs): ArtifactKey {
     checkpointFiles: [...inputs.checkpointFiles]
       .map((f) => ({ path: f.path, sha256: f.sha256, bytes: f.bytes }))
       .sort(byName((f) => f.path)),
-    settings: { ...inputs.settings },
+    settings: { ...inputs.settings, allowedWeightDifferences: [...inputs.settings.allowedWeightDifferences].sort() },
     versions: { ...inputs.versions },
   });
 }

@@ -138,7 +138,7 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
   ]);
   const keyed = exportKey({
     checkpointFiles: digests.map((d) => ({ path: d.path, sha256: d.sha256, bytes: d.bytes })),
-    settings: { ...settings, exporter: EXPORTER },
+    settings: { ...settings, exporter: EXPORTER, allowedWeightDifferences: config.model.allowedWeightDifferences },
     versions,
   });
   let reply: ExportedReply | undefined;
@@ -154,6 +154,7 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
         dynamic: settings.dynamic,
         int32Inputs: settings.int32Inputs,
         trustPickle: config.model.trustPickle,
+        allowedWeightDifferences: [...config.model.allowedWeightDifferences],
         // Token ids 0…15 are valid for any vocabulary: the probe compares runtimes, not text.
         probe: { batch: 1, seqLen: 16, inputIds: Array.from({ length: 16 }, (_, i) => i) },
       } satisfies ExportRequest,
@@ -161,7 +162,8 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
       options.timeoutMs ?? 30 * 60_000,
     );
     if (!outcome.ok) {
-      const kind = outcome.kind && outcome.kind !== 'failed' ? ` (${outcome.kind})` : '';
+      // A usage reply (weights that do not fit config.json) is the checkpoint's fault, said in its own words.
+      const kind = outcome.kind && outcome.kind !== 'failed' && outcome.kind !== 'usage' ? ` (${outcome.kind})` : '';
       throw new UsageError(`${options.at}: exporting ${hf} to ONNX failed${kind}: ${outcome.reason}`);
     }
     reply = outcome.reply;

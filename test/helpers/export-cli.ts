@@ -13,9 +13,12 @@ const MATRIX =
   'accuracy: { max_tokens: 300, window: 128, stride: 64 }\n';
 
 /** A config whose model is model.hf alone, on line 2 (errors locate it at 2:7). */
-export function hfConfig(dir: string, hf: string): string {
+export function hfConfig(dir: string, hf: string, modelLines = ''): string {
   const file = path.join(dir, 'tr118.yml');
-  writeFileSync(file, `model:\n  hf: ${hf}\n  context_tokens: 512\ninputs:\n  tokens: ${FIXTURE_TOKENS}\n${MATRIX}`);
+  writeFileSync(
+    file,
+    `model:\n  hf: ${hf}\n  context_tokens: 512\n${modelLines}inputs:\n  tokens: ${FIXTURE_TOKENS}\n${MATRIX}`,
+  );
   return file;
 }
 

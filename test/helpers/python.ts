@@ -19,6 +19,25 @@ export function perturbedFixture(
   return out;
 }
 
+/**
+ * Writes a copy of a checkpoint folder without the tensors whose names start with one of `drop`, plus a small tensor
+ * named by each of `extra` (tr118_native.fixture damage; needs the torch set).
+ */
+export function damagedCheckpoint(
+  source: string,
+  out: string,
+  drop: readonly string[],
+  extra: readonly string[] = [],
+): string {
+  runFixtureRole(ROOT, 'damage', [
+    source,
+    out,
+    ...drop.flatMap((d) => ['--drop', d]),
+    ...extra.flatMap((e) => ['--extra', e]),
+  ]);
+  return out;
+}
+
 /** Writes a copy of the fixture with `extra` identity MatMuls before the logits: same logits, slower. */
 export function slowedFixture(out: string, extra: number): string {
   runFixtureRole(ROOT, 'slowdown', ['--out', out, '--extra', String(extra)]);

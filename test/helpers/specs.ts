@@ -12,6 +12,7 @@ export function resolveContext(onnxPath: string, hfPath?: string): ResolveContex
     logitsOutput: DEFAULT_LOGITS_OUTPUT,
     hfPath,
     trustPickle: false,
+    allowedWeightDifferences: [],
     resolvePath: (p) => p,
     fail: (keyPath, message) => {
       throw new Error(`${keyPath.join('.')}: ${message}`);

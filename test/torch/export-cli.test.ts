@@ -2,7 +2,7 @@
  * `tr118 run` on a config that names only model.hf, exporting with torch in the .venv (the torch tier): two runs
  * needing one export at once, and a source that only transformers can refuse (issue 10, Tests).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPORT_KIND } from '../../src/model/export-key.js';
@@ -10,7 +10,7 @@ import { ExitCode } from '../../src/errors.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { checkpointWith, expectOneUsageLine, hfConfig, tr118 } from '../helpers/export-cli.js';
 import { FIXTURE_HF, tempDir } from '../helpers/fixture.js';
-import { describeWithTorch, VENV_PYTHON } from '../helpers/python.js';
+import { damagedCheckpoint, describeWithTorch, VENV_PYTHON } from '../helpers/python.js';
 
 describeWithTorch('model.hf exported by the CLI with torch (issue 10)', () => {
   describe('two tr118 run processes needing one export at the same time', () => {
@@ -66,5 +66,48 @@ describeWithTorch('model.hf exported by the CLI with torch (issue 10)', () => {
       'expected a checkpoint that transformers.AutoModelForCausalLM loads',
     ]);
     expect(existsSync(path.join(dir, 'out', 'results.json'))).toBe(false);
+  });
+
+  describe('a checkpoint whose weights do not fit its config.json (issue 21)', () => {
+    const runOn = (dir: string, config: string) =>
+      tr118(
+        ['run', '--quiet', '--config', config, '--out', path.join(dir, 'out'), '--cache-dir', path.join(dir, 'cache')],
+        { ...process.env, TR118_PYTHON: VENV_PYTHON },
+      );
+
+    it('layer 3 missing from the weights: exit 2 naming the first keys and the count, nothing exported or cached', async () => {
+      const dir = tempDir();
+      const hf = damagedCheckpoint(FIXTURE_HF, path.join(dir, 'no-layer-3'), ['transformer.h.3.']);
+      const config = hfConfig(dir, hf);
+      const r = await runOn(dir, config);
+      expectOneUsageLine(r, config, [
+        `exporting ${hf} to ONNX failed: ${hf}: 12 weights config.json's architecture needs are missing from the weights file (transformer.h.3.attn.c_attn.bias, transformer.h.3.attn.c_attn.weight,`,
+        '… (7 more))',
+        'model.allowed_weight_differences',
+      ]);
+      expect(existsSync(path.join(dir, 'out', 'results.json'))).toBe(false);
+      expect(
+        existsSync(path.join(dir, 'cache', EXPORT_KIND)) ? readdirSync(path.join(dir, 'cache', EXPORT_KIND)) : [],
+      ).toEqual([]);
+    });
+
+    it('config.json n_layer: 6 over the 4-layer weights: exit 2 naming layers 4 and 5', async () => {
+      const dir = tempDir();
+      const hf = checkpointWith(dir, 'six-layers', {
+        ...(JSON.parse(readFileSync(path.join(FIXTURE_HF, 'config.json'), 'utf8')) as Record<string, unknown>),
+        n_layer: 6,
+      });
+      const config = hfConfig(dir, hf);
+      expectOneUsageLine(await runOn(dir, config), config, ['24 weights', '(transformer.h.4.']);
+    });
+
+    it('the same missing layer, allowed by model.allowed_weight_differences: exported and measured (exit 0)', async () => {
+      const dir = tempDir();
+      const hf = damagedCheckpoint(FIXTURE_HF, path.join(dir, 'no-layer-3'), ['transformer.h.3.']);
+      const r = await runOn(dir, hfConfig(dir, hf, '  allowed_weight_differences: ["transformer.h.3.*"]\n'));
+      expect(r.status, r.stderr).toBe(ExitCode.pass);
+      const results = readResultsFile(path.join(dir, 'out', 'results.json'));
+      expect(results.export?.cache).toBe('built');
+    });
   });
 });

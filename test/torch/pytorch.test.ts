@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { restoreEnvAfterEach, runWithCheckpoint as run, SMALL } from '../helpers/checkpoint-run.js';
 import { FIXTURE_HF, tempDir } from '../helpers/fixture.js';
-import { describeWithTorch, perturbedFixture, VENV_PYTHON } from '../helpers/python.js';
+import { damagedCheckpoint, describeWithTorch, perturbedFixture, VENV_PYTHON } from '../helpers/python.js';
 
 restoreEnvAfterEach();
 
@@ -37,6 +37,28 @@ describeWithTorch('the pytorch backends with torch (CPU)', () => {
       expect(reason?.message).toMatch(
         /^perplexity Δ -?0\.0[1-9]\d* exceeds the fp32 threshold 0\.001 against onnxruntime-cpu/,
       );
+    });
+  });
+
+  describe('a checkpoint whose weights do not fit its config.json (issue 21)', () => {
+    it('transformers-cpu on a checkpoint missing layer 3 stops the run: a config error at model.hf naming the keys', async () => {
+      const hf = damagedCheckpoint(FIXTURE_HF, path.join(tempDir(), 'no-layer-3'), ['transformer.h.3.']);
+      await expect(run(`backends: [onnxruntime-cpu, transformers-cpu]\n${SMALL}`, { hf })).rejects.toThrow(
+        /^config error: .*tr118\.yml:\d+:\d+: model\.hf: .*no-layer-3: 12 weights config\.json's architecture needs are missing from the weights file \(transformer\.h\.3\./,
+      );
+    });
+
+    it('an unexpected tensor in the weights file: the same stop, naming it', async () => {
+      const hf = damagedCheckpoint(FIXTURE_HF, path.join(tempDir(), 'extra'), [], ['extra.weight']);
+      await expect(run(`backends: [onnxruntime-cpu, transformers-cpu]\n${SMALL}`, { hf })).rejects.toThrow(
+        /model\.hf: .*extra: 1 weights in the file are not used by the architecture \(extra\.weight\)/,
+      );
+    });
+
+    it('a base checkpoint missing a layer: the config error names compare.base_hf', async () => {
+      const base = damagedCheckpoint(FIXTURE_HF, path.join(tempDir(), 'base-no-layer-3'), ['transformer.h.3.']);
+      const body = `backends: [transformers-cpu]\n${SMALL.replace('reference: onnxruntime-cpu', 'parity: { enabled: false }')}compare: { base_hf: ${base} }\n`;
+      await expect(run(body)).rejects.toThrow(/^config error: .*tr118\.yml:\d+:\d+: compare\.base_hf: .*12 weights/);
     });
   });
 

@@ -15,7 +15,7 @@ const FILES = [
 ];
 const EXPORT: ExportKeyInputs = {
   checkpointFiles: FILES,
-  settings: { opset: 17, dynamic: true, int32Inputs: false, exporter: 'torchscript' },
+  settings: { opset: 17, dynamic: true, int32Inputs: false, exporter: 'torchscript', allowedWeightDifferences: [] },
   versions: { torch: '2.11.0', transformers: '5.17.0', onnx: '1.19.0' },
 };
 const ENGINE: EngineKeyInputs = {
@@ -41,6 +41,11 @@ describe('artifact keys', () => {
 
   it('the order files or profiles were listed in does not change a key', () => {
     expect(exportKey({ ...EXPORT, checkpointFiles: [...FILES].reverse() }).key).toBe(exportKey(EXPORT).key);
+    const allowing = (patterns: string[]) => ({
+      ...EXPORT,
+      settings: { ...EXPORT.settings, allowedWeightDifferences: patterns },
+    });
+    expect(exportKey(allowing(['b.*', 'a'])).key).toBe(exportKey(allowing(['a', 'b.*'])).key);
     expect(engineKey({ ...ENGINE, profiles: [...ENGINE.profiles].reverse() }).key).toBe(engineKey(ENGINE).key);
     expect(engineKey({ ...ENGINE, builder: { optimizationLevel: 3, workspaceMiB: 4096 } }).key).toBe(
       engineKey(ENGINE).key,
@@ -54,6 +59,10 @@ describe('artifact keys', () => {
     ['dynamic axes', { ...EXPORT, settings: { ...EXPORT.settings, dynamic: false } }],
     ['int32 inputs', { ...EXPORT, settings: { ...EXPORT.settings, int32Inputs: true } }],
     ['the exporter', { ...EXPORT, settings: { ...EXPORT.settings, exporter: 'dynamo' } }],
+    [
+      'the weight differences allowed',
+      { ...EXPORT, settings: { ...EXPORT.settings, allowedWeightDifferences: ['lm_head.weight'] } },
+    ],
     ['the torch version', { ...EXPORT, versions: { ...EXPORT.versions, torch: '2.11.1' } }],
     ['the transformers version', { ...EXPORT, versions: { ...EXPORT.versions, transformers: '5.18.0' } }],
     ['the onnx version', { ...EXPORT, versions: { ...EXPORT.versions, onnx: '1.20.0' } }],

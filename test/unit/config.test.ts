@@ -576,6 +576,11 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  trust_pickle: yes please'),
     expect: ['model.trust_pickle', 'expected true or false'],
   },
+  {
+    name: 'allowed_weight_differences a string, not a list',
+    text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  allowed_weight_differences: lm_head.weight'),
+    expect: ['model.allowed_weight_differences', 'expected a list; got "lm_head.weight"'],
+  },
 ];
 
 describe('parseConfig: bad configs give one clear message', () => {

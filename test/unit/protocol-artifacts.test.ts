@@ -29,6 +29,7 @@ const exportRequest: ExportRequest = {
   dynamic: true,
   int32Inputs: false,
   trustPickle: false,
+  allowedWeightDifferences: [],
   toleranceAbs: 1e-4,
   probe: { batch: 2, seqLen: 4, inputIds: [1, 2, 3, 4, 5, 6, 7, 8] },
 };

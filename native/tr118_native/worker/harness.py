@@ -50,8 +50,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         compile=args.compile,
         checkpoint=args.checkpoint,
         trust_pickle=False,
+        allowed_weight_differences=(),
         intra_op_threads=0,
         inter_op_threads=0,
+        attention=None,
     )
     model = TorchModel(torch, spec, args.checkpoint)
     vocab = int(model.config.vocab_size)

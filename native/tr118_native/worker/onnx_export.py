@@ -45,6 +45,7 @@ class ExportSpec:
     dynamic: bool
     int32_inputs: bool
     trust_pickle: bool
+    allowed_weight_differences: tuple[str, ...]
     probe_batch: int
     probe_seq_len: int
     probe_ids: list[int]
@@ -61,6 +62,7 @@ class ExportSpec:
                 dynamic=bool(request["dynamic"]),
                 int32_inputs=bool(request["int32Inputs"]),
                 trust_pickle=bool(request.get("trustPickle", False)),
+                allowed_weight_differences=tuple(str(k) for k in request.get("allowedWeightDifferences", [])),
                 probe_batch=int(probe["batch"]),
                 probe_seq_len=int(probe["seqLen"]),
                 probe_ids=[int(i) for i in probe["inputIds"]],
@@ -139,14 +141,15 @@ def torchscript_export(
 
 def load_checkpoint(libs: dict[str, Any], spec: ExportSpec) -> Any:
     """fp32 on the CPU, eager attention (plain MatMul/Softmax ops that every ONNX backend, TensorRT too, runs)."""
-    from tr118_native.worker.torch_engine import check_checkpoint
+    from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
 
     check_checkpoint(spec.checkpoint, spec.trust_pickle)
     torch, transformers = libs["torch"], libs["transformers"]
     try:
-        model = transformers.AutoModelForCausalLM.from_pretrained(
+        model = load_causal_lm(
+            transformers,
             spec.checkpoint,
-            local_files_only=True,
+            spec.allowed_weight_differences,
             dtype=torch.float32,
             attn_implementation="eager",
             use_safetensors=not spec.trust_pickle or None,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
@@ -40,6 +41,7 @@ class TorchSpec:
     compile: str  # "off" | "default" | "reduce-overhead" | "max-autotune"
     checkpoint: Path
     trust_pickle: bool
+    allowed_weight_differences: tuple[str, ...]
     intra_op_threads: int
     inter_op_threads: int
     attention: str | None  # "sdpa" | "eager" | None (transformers' own choice)
@@ -55,28 +57,11 @@ class TorchSpec:
             compile=backend["compile"],
             checkpoint=Path(backend["checkpointPath"]),
             trust_pickle=backend["trustPickle"],
+            allowed_weight_differences=tuple(backend["allowedWeightDifferences"]),
             intra_op_threads=backend["intraOpThreads"],
             inter_op_threads=backend["interOpThreads"],
             attention=backend.get("attention"),
         )
-
-
-def check_checkpoint(folder: Path, trust_pickle: bool) -> None:
-    """The same checks the TypeScript side makes before starting us (src/model/checkpoint.ts), for direct callers."""
-    if not folder.is_dir():
-        raise WorkerError("failed", f"{folder}: not a folder (a Hugging Face checkpoint folder was expected)")
-    if not (folder / "config.json").is_file():
-        raise WorkerError("failed", f"{folder}: no config.json")
-    if not any(folder.glob("*.safetensors")):
-        pickled = sorted(p.name for p in folder.glob("*.bin"))
-        if pickled and not trust_pickle:
-            raise WorkerError(
-                "failed",
-                f"{folder}: only pickled weights ({', '.join(pickled)}), which can run code when loaded; "
-                "convert them to safetensors, or set model.trust_pickle: true",
-            )
-        if not pickled:
-            raise WorkerError("failed", f"{folder}: no *.safetensors (or *.bin) weights")
 
 
 class TorchModel:
@@ -91,8 +76,13 @@ class TorchModel:
         dtype = getattr(torch, DTYPES[spec.dtype])
         try:
             attention = {"attn_implementation": spec.attention} if spec.attention else {}
-            model = transformers.AutoModelForCausalLM.from_pretrained(
-                folder, local_files_only=True, dtype=dtype, use_safetensors=not spec.trust_pickle or None, **attention
+            model = load_causal_lm(
+                transformers,
+                folder,
+                spec.allowed_weight_differences,
+                dtype=dtype,
+                use_safetensors=not spec.trust_pickle or None,
+                **attention,
             )
         except ValueError as error:  # an architecture that is not a causal LM
             raise WorkerError("failed", f"{folder}: not a causal LM transformers can load: {error}") from None
@@ -147,7 +137,11 @@ class TorchEngine:
             try:
                 return TorchModel(self.torch, self.spec, Path(base))
             except WorkerError as error:
-                raise WorkerError(error.kind, f"base checkpoint {base}: {error.message}", model="base") from None
+                # A usage error about the base checkpoint points at compare.base_hf, not at model.hf.
+                where = ("compare", "base_hf") if error.key_path is not None else None
+                raise WorkerError(
+                    error.kind, f"base checkpoint {base}: {error.message}", model="base", key_path=where
+                ) from None
             except Exception as error:
                 raise WorkerError(
                     "failed", f"base checkpoint {base}: {type(error).__name__}: {error}", model="base"

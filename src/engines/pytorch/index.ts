@@ -26,6 +26,8 @@ export const torchSpecSchema = z.object({
   checkpointPath: z.string(),
   /** Pickled *.bin weights may be loaded (model.trust_pickle). */
   trustPickle: z.boolean(),
+  /** Weight names (shell patterns) the checkpoint may lack, add or reshape (model.allowed_weight_differences). */
+  allowedWeightDifferences: z.array(z.string()),
   /** The attention implementation to load the checkpoint with; absent: transformers' own choice. */
   attention: z.enum(ATTENTION_IMPLEMENTATIONS).optional(),
 });
@@ -86,6 +88,7 @@ export const pytorch: EngineFamily<TorchSpec> = {
       logitsOutput: ctx.logitsOutput,
       checkpointPath,
       trustPickle: ctx.trustPickle,
+      allowedWeightDifferences: [...ctx.allowedWeightDifferences],
       ...(entry.attention !== undefined ? { attention: entry.attention as TorchSpec['attention'] } : {}),
     };
   },
