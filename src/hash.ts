@@ -16,6 +16,14 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The evaluation tokens' identity: sha256 of their JSON array text (`[464,3290,…]`), hex. Two accuracy results are
+ * comparable only when they scored the same ids (gate/compare.ts); a file's path says nothing about its content.
+ */
+export function tokensSha256(tokens: readonly number[]): string {
+  return createHash('sha256').update(JSON.stringify(tokens)).digest('hex');
+}
+
 /** sha256 of canonicalJson(value), hex. */
 export function configHash(config: unknown): string {
   return createHash('sha256').update(canonicalJson(config)).digest('hex');

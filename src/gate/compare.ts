@@ -65,7 +65,8 @@ export const accuracyComparisonSchema = z.object({
   candidatePerplexity: z.number(),
   deltaFraction: z.number(),
   thresholdFraction: z.number(),
-  decision: z.enum(['pass', 'improvement', 'fail']),
+  /** incomparable: the two perplexities were scored on different tokens or vocabularies (evaluationDifferences). */
+  decision: z.enum(['pass', 'improvement', 'fail', 'incomparable']),
   reason: z.string(),
 });
 export type AccuracyComparison = DeepReadonly<z.infer<typeof accuracyComparisonSchema>>;
@@ -99,13 +100,53 @@ export interface ComparableResults {
     readonly repetitionLatenciesMs: readonly (readonly number[])[];
     readonly fingerprint: CellFingerprint;
   }[];
-  readonly accuracy: {
-    readonly rows: readonly {
-      readonly backend: string;
-      readonly precision: Precision;
-      readonly perplexity: number | null;
-    }[];
-  } | null;
+  readonly accuracy:
+    | (EvaluationIdentity & {
+        readonly rows: readonly {
+          readonly backend: string;
+          readonly precision: Precision;
+          readonly perplexity: number | null;
+        }[];
+      })
+    | null;
+}
+
+/** What a perplexity was scored on: two perplexities are comparable only when all of it matches. */
+export interface EvaluationIdentity {
+  readonly evaluatedTokens: number;
+  readonly windowTokens: number;
+  readonly strideTokens: number;
+  readonly tokenizer: string;
+  /** Absent in results made before the digest was recorded: then nothing says the tokens were the same. */
+  readonly evaluatedTokensSha256?: string | undefined;
+  readonly vocabSize?: number | null | undefined;
+}
+
+/**
+ * Why two perplexities were not scored on the same thing, one phrase each (none: comparable). A perplexity over
+ * other tokens, another window or another vocabulary is another number, not a change: a byte-level model against a
+ * BPE baseline once "improved" by 94.7%.
+ */
+export function evaluationDifferences(base: EvaluationIdentity, candidate: EvaluationIdentity): string[] {
+  const differences: string[] = [];
+  const differs = (what: string, b: unknown, c: unknown) => {
+    if (b !== c) differences.push(`${what} ${String(b)} → ${String(c)}`);
+  };
+  if (base.evaluatedTokensSha256 === undefined || candidate.evaluatedTokensSha256 === undefined) {
+    const which = base.evaluatedTokensSha256 === undefined ? 'the base' : 'the candidate';
+    differences.push(`${which} records no digest of its evaluation tokens (made by an older tr118)`);
+  } else if (base.evaluatedTokensSha256 !== candidate.evaluatedTokensSha256) {
+    differences.push(
+      `evaluation tokens sha256 ${base.evaluatedTokensSha256.slice(0, 12)}… → ${candidate.evaluatedTokensSha256.slice(0, 12)}…`,
+    );
+  }
+  differs('evaluated tokens', base.evaluatedTokens, candidate.evaluatedTokens);
+  differs('window', base.windowTokens, candidate.windowTokens);
+  differs('stride', base.strideTokens, candidate.strideTokens);
+  differs('tokenizer', base.tokenizer, candidate.tokenizer);
+  // An unknown vocabulary on either side (no backend reported one) is not evidence of a difference.
+  if (base.vocabSize != null && candidate.vocabSize != null) differs('vocabulary', base.vocabSize, candidate.vocabSize);
+  return differences;
 }
 
 /**
@@ -324,6 +365,8 @@ function compareAccuracy(
   options: CompareOptions,
 ): AccuracyComparison[] {
   const baseAccuracy = new Map((base.accuracy?.rows ?? []).map((r) => [r.backend, r]));
+  const differences =
+    base.accuracy && candidate.accuracy ? evaluationDifferences(base.accuracy, candidate.accuracy) : [];
   const accuracy: AccuracyComparison[] = [];
   for (const row of candidate.accuracy?.rows ?? []) {
     const b = baseAccuracy.get(row.backend);
@@ -331,6 +374,19 @@ function compareAccuracy(
     const deltaFraction = (row.perplexity - b.perplexity) / b.perplexity;
     const threshold = options.perplexityDeltaFraction[row.precision];
     const what = `perplexity ${b.perplexity.toFixed(4)} → ${row.perplexity.toFixed(4)} (${deltaFraction >= 0 ? '+' : ''}${pct(deltaFraction)})`;
+    if (differences.length > 0) {
+      accuracy.push({
+        backend: row.backend,
+        precision: row.precision,
+        basePerplexity: b.perplexity,
+        candidatePerplexity: row.perplexity,
+        deltaFraction,
+        thresholdFraction: threshold,
+        decision: 'incomparable',
+        reason: `${what} not compared: scored on different things (${differences.join('; ')})`,
+      });
+      continue;
+    }
     const decision = deltaFraction > threshold ? 'fail' : deltaFraction < -threshold ? 'improvement' : 'pass';
     accuracy.push({
       backend: row.backend,

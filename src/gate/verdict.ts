@@ -202,8 +202,9 @@ export function decide(subject: VerdictSubject, rules: VerdictRules, against: Ve
       reasons.push({
         rule: 'accuracy',
         subject: `${row.backend} vs base`,
-        decision: row.decision === 'fail' ? 'fail' : 'pass',
-        message: row.reason,
+        // Perplexities of different evaluations cannot tell whether accuracy changed: as an incomparable cell.
+        decision: row.decision === 'fail' ? 'fail' : row.decision === 'incomparable' ? 'inconclusive' : 'pass',
+        message: row.decision === 'incomparable' ? `incomparable: ${row.reason}` : row.reason,
       });
     }
   }

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import type { Side } from '../backends/types.js';
 import { isSameRun } from '../config/load.js';
+import { tokensSha256 } from '../hash.js';
 import type { Environment, GitState } from '../env/collect.js';
 import { splitMeasurement } from '../measure/pairing.js';
 import type { Measurement } from '../measure/records.js';
@@ -32,6 +33,7 @@ export function judgeRun(run: PreparedRun, measurement: Measurement, context: Ru
       model,
       backendModels: [...run.backendModels.values()],
       evaluatedTokens: run.accuracyTokens?.length ?? 0,
+      evaluatedTokensSha256: run.accuracyTokens ? tokensSha256(run.accuracyTokens) : undefined,
       evalTokens: run.evalTokens,
       notes: run.notes.list,
       export: run.exported,

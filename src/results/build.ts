@@ -38,6 +38,8 @@ export interface BuildInput {
   readonly startedAt: Date;
   readonly finishedAt: Date;
   readonly evaluatedTokens: number;
+  /** hash.ts tokensSha256 of the ids scored (undefined: accuracy off). */
+  readonly evaluatedTokensSha256?: string | undefined;
   readonly evalTokens: { readonly file: string; readonly tokenizer: 'ids' | 'bytes' | 'tokenizer.json' } | undefined;
   readonly notes?: readonly string[];
   /** model.hf exported for this run (model/onnx-export.ts). */
@@ -122,6 +124,8 @@ export function buildResults(input: BuildInput): MeasuredResults {
           windowTokens: config.accuracy.windowTokens,
           strideTokens: config.accuracy.strideTokens,
           evaluatedTokens: input.evaluatedTokens,
+          ...(input.evaluatedTokensSha256 !== undefined ? { evaluatedTokensSha256: input.evaluatedTokensSha256 } : {}),
+          vocabSize: scoringVocabSize(measurement, accuracyGate.reference),
           tokensFrom: input.evalTokens?.file ?? '',
           tokenizer: input.evalTokens?.tokenizer ?? 'ids',
           parityProbe: config.accuracy.parity ?? null,
@@ -187,4 +191,14 @@ function cellResults(
 function endToEndSummary(latenciesMs: readonly number[]): CellResult['endToEnd'] {
   if (latenciesMs.length === 0) return null;
   return { medianMs: median([...latenciesMs]), p95Ms: quantile([...latenciesMs], 0.95), passes: latenciesMs.length };
+}
+
+/**
+ * The vocabulary the perplexity was scored over: the reference backend's, else the first open backend that reported
+ * one (backends that differ from it fail parity on their own). null: no backend reported it.
+ */
+function scoringVocabSize(measurement: Measurement, reference: string | null): number | null {
+  const open = measurement.backends.filter((b) => b.status === 'ok' && b.info?.vocabSize !== undefined);
+  const chosen = open.find((b) => b.backend === reference) ?? open[0];
+  return chosen?.info?.vocabSize ?? null;
 }

@@ -86,6 +86,12 @@ export const accuracyResultSchema = accuracyGateSchema.extend({
   windowTokens: positiveCount,
   strideTokens: positiveCount,
   evaluatedTokens: count,
+  /**
+   * hash.ts tokensSha256 of the ids scored, and the vocabulary of the model that scored them: with the window, the
+   * stride and the count, what makes two perplexities comparable. Absent in results made before they were recorded.
+   */
+  evaluatedTokensSha256: z.string().optional(),
+  vocabSize: positiveCount.nullable().optional(),
   /** Where the evaluation tokens came from, and how they were made. */
   tokensFrom: z.string(),
   tokenizer: z.enum(TOKENIZERS),

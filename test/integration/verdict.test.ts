@@ -131,6 +131,27 @@ describe('stored baselines end to end', () => {
     );
   });
 
+  it('a candidate scored on other evaluation tokens is incomparable for accuracy, naming what differs (issue 21)', async () => {
+    const fewer = writeConfig(dir, SMALL.replace('max_tokens: 300', 'max_tokens: 260'));
+    const r = await tr118([
+      'run',
+      '--config',
+      fewer,
+      '--baseline',
+      path.join(dir, 'base', 'results.json'),
+      '--out',
+      path.join(dir, 'fewer'),
+      '-q',
+    ]);
+    expect(r.stderr).toBe('');
+    const verdict = JSON.parse(readFileSync(path.join(dir, 'fewer', 'verdict.json'), 'utf8')) as VerdictFile;
+    expect(verdict.accuracy.againstBase.map((a) => a.decision)).toEqual(['incomparable']);
+    expect(verdict.decision).toBe('inconclusive');
+    expect(r.stdout).toMatch(
+      /inconclusive: onnxruntime-cpu vs base: incomparable: perplexity .* not compared: scored on different things \(evaluation tokens sha256 \w{12}… → \w{12}…; evaluated tokens 300 → 260\)/,
+    );
+  });
+
   it('a truncated baseline is exit 2 with a clear message, or "no baseline" when the config says so', async () => {
     const bad = path.join(dir, 'truncated.json');
     writeFileSync(bad, '{"schemaVersion": 1, "cells": [');

@@ -9,6 +9,7 @@ import {
   ratioDefinitions,
   type ComparableResults,
   type CompareOptions,
+  type EvaluationIdentity,
 } from '../../src/gate/compare.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { LatencyThresholds } from '../../src/config/schema.js';
@@ -166,6 +167,7 @@ function result(
     status?: 'ok' | 'unavailable';
   }[],
   ppl = 50,
+  evaluation: Partial<EvaluationIdentity> = {},
 ): ComparableResults {
   return {
     schemaVersion: 1,
@@ -184,9 +186,22 @@ function result(
       repetitionLatenciesMs: c.reps,
       fingerprint: { ...FP, ...c.fp },
     })),
-    accuracy: { rows: [{ backend: 'onnxruntime-cpu', precision: 'fp32', perplexity: ppl }] },
+    accuracy: {
+      ...EVALUATION,
+      ...evaluation,
+      rows: [{ backend: 'onnxruntime-cpu', precision: 'fp32', perplexity: ppl }],
+    },
   };
 }
+
+const EVALUATION: EvaluationIdentity = {
+  evaluatedTokens: 600,
+  windowTokens: 128,
+  strideTokens: 64,
+  tokenizer: 'ids',
+  evaluatedTokensSha256: 'a'.repeat(64),
+  vocabSize: 4096,
+};
 
 const OPTIONS: CompareOptions = {
   mode: 'stored',
@@ -295,6 +310,54 @@ describe('compareResults: cells and accuracy', () => {
       OPTIONS,
     );
     expect(same.accuracy[0]).toMatchObject({ decision: 'pass' });
+  });
+
+  // Issue 21: a byte-level model against a BPE baseline "improved" by 94.7%; the reverse "failed" by +1802%.
+  const EVALUATION_CHANGES: readonly [string, Partial<EvaluationIdentity>, string][] = [
+    [
+      'other evaluation tokens',
+      { evaluatedTokensSha256: 'b'.repeat(64) },
+      'evaluation tokens sha256 aaaaaaaaaaaa… → bbbbbbbbbbbb…',
+    ],
+    ['fewer tokens', { evaluatedTokens: 300 }, 'evaluated tokens 600 → 300'],
+    ['another window', { windowTokens: 256 }, 'window 128 → 256'],
+    ['another stride', { strideTokens: 32 }, 'stride 64 → 32'],
+    ['another tokenizer', { tokenizer: 'bytes' }, 'tokenizer ids → bytes'],
+    ['another vocabulary', { vocabSize: 256 }, 'vocabulary 4096 → 256'],
+    [
+      'no digest (an older baseline)',
+      { evaluatedTokensSha256: undefined },
+      'records no digest of its evaluation tokens',
+    ],
+  ];
+  it.each(EVALUATION_CHANGES)(
+    'a perplexity scored on %s is incomparable, naming what differs: never a pass or a fail',
+    (_, change, named) => {
+      for (const ppl of [3.49, 65.92, 50]) {
+        const c = compareResults(
+          result([{ scenario: 's', reps: base }], 50),
+          result([{ scenario: 's', reps: base }], ppl, change),
+          'b.json',
+          OPTIONS,
+        );
+        expect(c.accuracy[0]).toMatchObject({ decision: 'incomparable' });
+        expect(c.accuracy[0]!.reason).toContain(named);
+        const v = decide({ cells: [], accuracy: null }, RULES, { comparison: c });
+        expect(v.reasons.find((r) => r.rule === 'accuracy')).toMatchObject({ decision: 'inconclusive' });
+        expect(v.decision).not.toBe('pass');
+        expect(v.decision).not.toBe('fail');
+      }
+    },
+  );
+
+  it('the same evaluation with an unknown vocabulary on one side is compared (unknown is not a difference)', () => {
+    const c = compareResults(
+      result([{ scenario: 's', reps: base }], 50),
+      result([{ scenario: 's', reps: base }], 50.5, { vocabSize: null }),
+      'b.json',
+      OPTIONS,
+    );
+    expect(c.accuracy[0]).toMatchObject({ decision: 'fail' });
   });
 });
 
