@@ -4,7 +4,7 @@
  * exit code. Only src/action and src/github know about GitHub; a comment or status that fails never loses the
  * verdict (it falls back to the job summary with a warning).
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as core from '@actions/core';
 import * as glob from '@actions/glob';
@@ -12,23 +12,27 @@ import { loadConfigFile } from '../config/load.js';
 import { describeError, UsageError } from '../errors.js';
 import { failsOn, type Decision, type GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
+import { logLine } from '../github/log.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
 import { parseEventPayload, readEvent, type EventInfo, type EventPayload } from '../github/event.js';
 import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
-import { MERGED_FILE, OUTPUT_FILES, RUN_FILES, runPipeline } from '../pipeline/index.js';
+import { runPipeline } from '../pipeline/index.js';
+import { mergeParts } from '../pipeline/merge.js';
 import { escapeUntrusted } from '../report/escape.js';
-import { renderMergedHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { renderMergedMarkdown } from '../report/merged.js';
-import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
-import { mergeVerdicts, readParts, regressionCount } from '../results/merge.js';
-import { checkWritableDir, claimOutDir } from '../out-dir.js';
+import { regressionCount } from '../results/merge.js';
+import { checkWritableDir } from '../out-dir.js';
 import { defaultStoreDir, saveBaseline, storedBaselineFile } from '../results/store.js';
 import { restoreBaselineFromCache, saveBaselineToCache } from './baseline-cache.js';
 import { provisionOnnxRuntime } from './provision-onnxruntime.js';
 import { actionsArtifactStore } from './actions-cache-store.js';
 import { provisionOrtGpuStep } from './provision-onnxruntime-gpu.js';
+
+/** Every informational log line, made one line that the runner cannot read as a workflow command. */
+function info(text: string): void {
+  core.info(logLine(text));
+}
 
 /** What a run decided and what to show of it: the same whether it measured or merged parts. */
 interface Publication {
@@ -59,7 +63,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
     await publish(publication, inputs, event, env);
   } catch (error) {
-    if (error instanceof UsageError) core.setFailed(`tr118: ${error.message}`);
+    // One line with no mention in the annotation, as every reason is (names in a message are the user's text).
+    if (error instanceof UsageError) core.setFailed(`tr118: ${escapeUntrusted(error.message, 'plain')}`);
     else core.setFailed(`tr118: internal error: ${describeError(error)}`);
   }
 }
@@ -77,15 +82,15 @@ async function measure(
     ? path.resolve(cwd, inputs.config)
     : path.join(packageRoot(), 'fixtures/configs/default.yml');
   const config = loadConfigFile(configFile, { modelPath: inputs.model ? path.resolve(cwd, inputs.model) : undefined });
-  core.info(
+  info(
     `config ${configFile}: ${config.backends.length} backends × ${config.scenarios.length} scenarios × ${config.repetitions} repetitions`,
   );
   core.endGroup();
 
   // After the config: a bad config should not wait for a 113 MB download to be reported.
   core.startGroup('tr118: ONNX Runtime');
-  const ort = await provisionOnnxRuntime({ log: (line) => core.info(line), actionsCache: inputs.cache === 'actions' });
-  core.info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
+  const ort = await provisionOnnxRuntime({ log: (line) => info(line), actionsCache: inputs.cache === 'actions' });
+  info(`onnxruntime-node: ${ort.dir} (${ort.source})`);
   core.endGroup();
 
   core.startGroup('tr118: ONNX Runtime GPU providers');
@@ -95,7 +100,7 @@ async function measure(
     actionsCache: inputs.cache === 'actions',
     backends: config.backends,
     searchFrom: path.dirname(configFile),
-    info: (line) => core.info(line),
+    info: (line) => info(line),
     warning: (line) => core.warning(line),
   });
   core.endGroup();
@@ -112,7 +117,7 @@ async function measure(
     const file = storedBaselineFile(storeDir(), name);
     if (inputs.cache === 'actions') {
       const restored = await restoreBaselineFromCache(file, name);
-      if (restored.ok) core.info(restored.message);
+      if (restored.ok) info(restored.message);
       else core.warning(`tr118: ${restored.message}`);
     }
     if (existsSync(file)) baseline = file;
@@ -135,14 +140,14 @@ async function measure(
     baselineStore: storeInput,
     cacheDir: inputs.cacheDir !== undefined ? path.resolve(cwd, inputs.cacheDir) : undefined,
     ...(inputs.cache === 'actions' ? { remoteStore: actionsArtifactStore() } : {}),
-    log: (line) => core.info(line),
+    log: (line) => info(line),
     cwd,
     warn: (message) => core.warning(`tr118: ${message}`),
     progress: (e) => {
-      if (e.phase === 'open') core.info(`backend ${e.backend}: ${e.status}`);
+      if (e.phase === 'open') info(`backend ${e.backend}: ${e.status}`);
       else if (e.phase === 'run' && e.record.status === 'degraded')
         core.warning(`${e.record.backend} × ${e.record.scenario}: ${e.record.reason ?? 'degraded'}`);
-      else if (e.phase === 'run' && e.done % 10 === 0) core.info(`${e.done}/${e.total} runs`);
+      else if (e.phase === 'run' && e.done % 10 === 0) info(`${e.done}/${e.total} runs`);
     },
   });
   core.endGroup();
@@ -150,11 +155,11 @@ async function measure(
   if (inputs.mode === 'baseline') {
     const name = branchName(event.refName ?? 'main');
     const target = saveBaseline(files.results, name, storeDir());
-    core.info(`stored as baseline ${name}: ${target}`);
+    info(`stored as baseline ${name}: ${target}`);
     notes.push(`Stored as the baseline for branch ${escapeUntrusted(name)}.`);
     if (inputs.cache === 'actions') {
       const saved = await saveBaselineToCache(target, name, env);
-      if (saved.ok) core.info(saved.message);
+      if (saved.ok) info(saved.message);
       else {
         core.warning(`tr118: ${saved.message}`);
         notes.push(`⚠️ ${escapeUntrusted(saved.message)}`);
@@ -177,34 +182,29 @@ async function measure(
 
 /** merge: the parts of a split matrix, measured by other jobs, become one verdict, comment and status. */
 async function merge(inputs: ActionInputs, cwd: string): Promise<Publication> {
-  const patterns = inputs.results.map((p) => path.resolve(cwd, p)).join('\n');
-  const files = (await (await glob.create(patterns, { matchDirectories: false })).glob()).sort();
-  const parts = readParts(files);
-  core.info(`merging ${parts.length} parts: ${parts.map((p) => `${p.name} (${p.file})`).join(', ')}`);
-  const merged = mergeVerdicts(parts);
-  const outDir = path.resolve(cwd, inputs.out);
-  // Like a measuring run: the folder is locked while written, and holds this merge's files only.
-  const claim = claimOutDir(outDir, RUN_FILES);
-  const reportPath = path.join(outDir, OUTPUT_FILES.report);
-  const summaryMarkdown = renderMergedMarkdown(merged, parts);
-  // results-path of a merge: the merged verdict with the parts it came from (each part's results.json is a baseline)
-  const resultsPath = path.join(outDir, MERGED_FILE);
-  try {
-    writeFileSync(reportPath, summaryMarkdown);
-    const htmlParts = parts.map((p) => ({ ...p, extras: storedBaselineExtras(p.results) }));
-    writeFileSync(path.join(outDir, OUTPUT_FILES.html), renderMergedHtml(merged, htmlParts, readChartLibrary()));
-    writeFileSync(
-      resultsPath,
-      `${JSON.stringify({ ...merged, parts: parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision })) }, null, 2)}\n`,
-    );
-  } finally {
-    claim.release();
+  // Each pattern on its own: one that matches nothing is a part missing (a job that failed to upload), never ignored.
+  const files = new Set<string>();
+  for (const pattern of inputs.results) {
+    const matched = await (await glob.create(path.resolve(cwd, pattern), { matchDirectories: false })).glob();
+    if (matched.length === 0)
+      throw new UsageError(
+        `input ${INPUTS.results}: ${JSON.stringify(pattern)} matched no file (every listed part must be there: did its job upload it?)`,
+      );
+    for (const file of matched) files.add(file);
   }
+  const outcome = mergeParts([...files].sort(), path.resolve(cwd, inputs.out), {
+    allowed: inputs.allowPartDifferences,
+    allowedSaidAs: `set the input ${INPUTS.allowPartDifferences}:`,
+  });
+  const { merged, parts } = outcome;
+  info(
+    escapeUntrusted(`merged ${parts.length} parts: ${parts.map((p) => `${p.name} (${p.file})`).join(', ')}`, 'plain'),
+  );
   return {
     ...merged,
-    reportPath,
-    resultsPath,
-    summaryMarkdown,
+    reportPath: outcome.reportPath,
+    resultsPath: outcome.resultsPath,
+    summaryMarkdown: outcome.summaryMarkdown,
     commentBody: (runUrl) => renderMergedComment(merged, parts, runUrl, inputs.reportArtifact),
     notes: [],
   };

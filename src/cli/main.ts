@@ -22,13 +22,15 @@ import {
   provisionOrtGpu,
 } from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
 import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline/index.js';
+import { mergeParts } from '../pipeline/merge.js';
+import { partIdentities } from '../results/merge.js';
 import { num } from '../format.js';
 import { checkWritableDir, makeWritableDir } from '../out-dir.js';
 import { readResultsFile } from '../results/read.js';
 import { defaultStoreDir, listBaselines, loadBaseline, saveBaseline } from '../results/store.js';
 import { judge, writeVerdictFile } from '../results/judgement.js';
 import { createProgress } from './progress.js';
-import { reportCommand, type ReportFlags } from './report-command.js';
+import { expandResultsFiles, reportCommand, type ReportFlags } from './report-command.js';
 
 export const DEFAULT_CONFIG = 'fixtures/configs/default.yml';
 export const DEFAULT_OUT_DIR = 'tr118-results';
@@ -117,9 +119,15 @@ async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
 }
 
 /** The verdict and every reason, as `run` and `compare` print them. */
-function printVerdict(io: CliIo, verdict: Verdict): void {
+function printVerdict(
+  io: CliIo,
+  verdict: Pick<Verdict, 'decision' | 'basis'> & {
+    readonly reasons: readonly (Verdict['reasons'][number] & { readonly part?: string })[];
+  },
+): void {
   io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
-  for (const r of verdict.reasons) io.stdout.write(`  ${r.decision}: ${r.subject}: ${r.message}\n`);
+  for (const r of verdict.reasons)
+    io.stdout.write(`  ${r.decision}: ${r.part !== undefined ? `${r.part}: ` : ''}${r.subject}: ${r.message}\n`);
 }
 
 /** --out as a folder; an empty one would quietly mean the current folder, so it is refused. */
@@ -178,6 +186,28 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
   writeVerdictFile(file, { ...judgement, accuracy: candidate.accuracy });
   io.stdout.write(`verdict file: ${file}\n`);
   return exitCodeOf(verdict.decision, flags.failOn);
+}
+
+interface MergeFlags {
+  readonly out: string;
+  readonly failOn: FailOn;
+  readonly allowPartDifferences?: string;
+}
+
+/**
+ * `tr118 merge PART…`: the Action's `mode: merge` on this machine (pipeline/merge.ts, one function for both): one
+ * verdict over the parts of a split matrix, its reports and merged.json, and the exit code the Action's step gets.
+ */
+function mergeCommand(files: readonly string[], flags: MergeFlags, io: CliIo): number {
+  const outDir = outDirFrom(io, flags.out);
+  const resolved = expandResultsFiles(files.map((f) => path.resolve(io.cwd, f)));
+  const { merged, reportPath, htmlPath, resultsPath } = mergeParts(resolved, outDir, {
+    allowed: partIdentities(flags.allowPartDifferences, '--allow-part-differences'),
+    allowedSaidAs: 'give --allow-part-differences',
+  });
+  printVerdict(io, merged);
+  io.stdout.write(`report: ${reportPath} (and ${path.basename(htmlPath)}, ${path.basename(resultsPath)})\n`);
+  return exitCodeOf(merged.decision, flags.failOn);
 }
 
 interface ProvisionFlags {
@@ -371,6 +401,19 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       setExit(compareCommand(base, candidate, flags, io)),
     );
   program
+    .command('merge')
+    .description(
+      `merge the results.json of a split matrix's parts into one verdict (as the Action's mode: merge), write report.md, ${OUTPUT_FILES.html} and ${MERGED_FILE}; parts of other commits, models, tokens or matrices are refused`,
+    )
+    .argument('<results...>', "the parts' results.json files")
+    .option('-o, --out <dir>', 'output folder', DEFAULT_OUT_DIR)
+    .option(
+      '--allow-part-differences <list>',
+      'what the parts may differ in, comma-separated: commit, model, tokens, matrix, backends (default: nothing)',
+    )
+    .addOption(failOnOption())
+    .action((files: string[], flags: MergeFlags) => setExit(mergeCommand(files, flags, io)));
+  program
     .command('provision')
     .description(
       "download, verify (pinned sha256) and install ONNX Runtime's CUDA and TensorRT provider libraries for onnxruntime-node and the Python worker, on a GPU machine",
@@ -392,6 +435,10 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .argument('<results...>', `results.json files, or a ${MERGED_FILE}`)
     .option('--html', `also write ${OUTPUT_FILES.html} (self-contained: opens without a network)`)
     .option('-o, --out <dir>', 'output folder (default: the folder of the first results file)')
+    .option(
+      '--allow-part-differences <list>',
+      'several parts: what they may differ in, comma-separated: commit, model, tokens, matrix, backends',
+    )
     .action((files: string[], flags: ReportFlags) => {
       for (const file of reportCommand(files, flags, io.cwd)) io.stdout.write(`wrote ${file}\n`);
       setExit(ExitCode.pass);

@@ -13,13 +13,15 @@ import { renderHtml, renderMergedHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
-import { mergeVerdicts, readParts } from '../results/merge.js';
+import { mergeVerdicts, partIdentities, readParts } from '../results/merge.js';
 import { claimOutDir } from '../out-dir.js';
 
 export interface ReportFlags {
   readonly html?: boolean;
   /** Default: the folder of the first file given (a merged.json's, not its first part's). */
   readonly out?: string;
+  /** Several parts: what they may differ in (results/merge.ts PART_IDENTITY), comma-separated. */
+  readonly allowPartDifferences?: string;
 }
 
 /**
@@ -66,7 +68,10 @@ export function reportCommand(files: readonly string[], flags: ReportFlags, cwd:
       '--out: expected an output folder; got an empty path (to write into this folder, give --out .)',
     );
   const outDir = flags.out !== undefined ? path.resolve(cwd, flags.out) : path.dirname(path.resolve(cwd, files[0]!));
-  const parts = readParts(resolved);
+  const parts = readParts(resolved, {
+    allowed: partIdentities(flags.allowPartDifferences, '--allow-part-differences'),
+    allowedSaidAs: 'give --allow-part-differences',
+  });
   const written: Record<string, string> = {};
   if (parts.length === 1) {
     const results = parts[0]!.results;

@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../gate/verdict.js';
 import { ORT_GPU_MODES, type OrtGpuMode } from '../engines/onnxruntime/provision/pins.js';
+import { partIdentities, type PartIdentity } from '../results/merge.js';
 
 export const INPUTS = {
   config: 'config',
@@ -21,6 +22,7 @@ export const INPUTS = {
   allowForks: 'allow-forks',
   out: 'out',
   results: 'results',
+  allowPartDifferences: 'allow-part-differences',
   onnxruntimeGpu: 'onnxruntime-gpu',
   onnxruntimeCuda12Sha256: 'onnxruntime-cuda12-sha256',
   reportArtifact: 'report-artifact',
@@ -54,6 +56,8 @@ export interface ActionInputs {
   readonly out: string;
   /** mode merge: results.json paths or glob patterns of the parts (one per line or comma-separated). */
   readonly results: readonly string[];
+  /** mode merge: what the parts may differ in (results/merge.ts PART_IDENTITY); default nothing. */
+  readonly allowPartDifferences: readonly PartIdentity[];
   /** ONNX Runtime's GPU provider libraries: auto (a cuda/tensorrt backend and a GPU), off, or a forced build. */
   readonly onnxruntimeGpu: OrtGpuMode;
   /** The user's pin of the CUDA 12 NuGet package (tr118 pins none for it). */
@@ -130,6 +134,10 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     allowForks: allowForks === 'true',
     out: optional(get, INPUTS.out) ?? 'tr118-results',
     results,
+    allowPartDifferences: partIdentities(
+      optional(get, INPUTS.allowPartDifferences),
+      `input ${INPUTS.allowPartDifferences}`,
+    ),
     onnxruntimeGpu: oneOf(get, INPUTS.onnxruntimeGpu, ORT_GPU_MODES, 'auto'),
     onnxruntimeCuda12Sha256: cuda12Sha256,
     reportArtifact: optional(get, INPUTS.reportArtifact),

@@ -463,13 +463,21 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
 
     github.requests = [];
     github.comments = [];
+    // Both parts measured onnxruntime-cpu × the same scenarios: refused unless the input allows it (issue 21).
+    const refused = await runAction(runner, dir, { mode: 'merge', results: 'parts/*/results.json' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(
+      /::error::tr118: the parts do not belong to one split matrix: cell onnxruntime-cpu × \w+ is measured by more than one part \(tr118-cpu, tr118-gpu @\u200bocto#\u200b1\).*set the input allow-part-differences: cells/,
+    );
+    expect(github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     const merge = await runAction(runner, dir, {
       mode: 'merge',
       results: 'parts/*/results.json',
+      'allow-part-differences': 'cells',
       'github-token': 't0ken',
     });
     expect(merge.code).toBe(1);
-    expect(merge.stdout).toMatch(/merging 2 parts: tr118-cpu \(.*\), tr118-gpu @octo#1 \(.*\)/);
+    expect(merge.stdout).toMatch(/merged 2 parts: tr118-cpu \(.*\), tr118-gpu @\u200bocto#\u200b1 \(.*\)/);
     expect(merge.stdout).not.toContain('onnxruntime-node:'); // a merge measures nothing
     expect(merge.outputs).toMatchObject({ verdict: 'fail', regressions: '0' });
     expect(merge.outputs['results-path']).toMatch(/merged\.json$/);
@@ -490,8 +498,14 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     expect(github.requests.filter((r) => r.template.startsWith('INVALID'))).toEqual([]);
     expect(merge.summary).toMatch(/\| tr118-gpu @\u200bocto#\u200b1 \| ❌ fail +\| model\.onnx \|/);
 
-    const none = await runAction(runner, dir, { mode: 'merge', results: 'nothing/*/results.json' });
+    // Every listed pattern must match: a part whose job did not upload is never silently dropped.
+    const none = await runAction(runner, dir, {
+      mode: 'merge',
+      results: 'parts/tr118-cpu/results.json\nnothing/*/results.json',
+    });
     expect(none.code).toBe(1);
-    expect(none.stdout).toContain('::error::tr118: input results: no results.json matched');
+    expect(none.stdout).toContain(
+      '::error::tr118: input results: "nothing/*/results.json" matched no file (every listed part must be there',
+    );
   });
 });

@@ -27,19 +27,21 @@ export const TEST_AT = '2026-11-28T00:00:00.000Z';
 export function validResults(
   latenciesMs: readonly (readonly number[])[] = [[1, 1.1, 1.2]],
   endToEndLatenciesMs?: readonly (readonly number[])[],
+  backend = 'onnxruntime-cpu',
 ): Results {
+  const backends = backend === 'onnxruntime-cpu' ? '[onnxruntime-cpu]' : `[{ name: ${backend}, engine: onnxruntime }]`;
   const config = parseConfig(
-    `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: [onnxruntime-cpu]\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: ${latenciesMs.length}\niterations: ${latenciesMs[0]?.length ?? 1}\n`,
+    `model: { onnx: m.onnx }\ninputs: { tokens: t.json }\nbackends: ${backends}\nscenarios: { s: { batch: 1, seq_len: 8 } }\nrepetitions: ${latenciesMs.length}\niterations: ${latenciesMs[0]?.length ?? 1}\n`,
     'tr118.yml',
     '/repo',
   );
   const at = TEST_AT;
   const measurement: Measurement = {
-    backends: [{ kind: 'backend', backend: 'onnxruntime-cpu', side: 'candidate', status: 'ok', at }],
+    backends: [{ kind: 'backend', backend, side: 'candidate', status: 'ok', at }],
     runs: latenciesMs.map((passes, repetition) => ({
       ...{
         kind: 'run',
-        backend: 'onnxruntime-cpu',
+        backend,
         side: 'candidate',
         scenario: 's',
         repetition,
@@ -60,7 +62,7 @@ export function validResults(
     accuracy: [
       {
         kind: 'accuracy',
-        backend: 'onnxruntime-cpu',
+        backend,
         side: 'candidate',
         status: 'ok',
         nllSum: 400,
@@ -86,6 +88,21 @@ export function validResults(
   return JSON.parse(
     JSON.stringify(withJudgement(measured, judge(config, measured, { kind: 'none' }), null)),
   ) as Results;
+}
+
+/**
+ * One part of a split matrix: validResults() measuring `backend` (each part its own cells), written to `file` after
+ * `edit`.
+ */
+export function writePart(
+  file: string,
+  backend: string,
+  edit: (results: Record<string, unknown>) => void = () => undefined,
+): string {
+  const data = structuredClone(validResults(undefined, undefined, backend)) as unknown as Record<string, unknown>;
+  edit(data);
+  writeFileSync(file, JSON.stringify(data));
+  return file;
 }
 
 /** Writes validResults() to `file`, edited first by `edit` (which may break it on purpose). */

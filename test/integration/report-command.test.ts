@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
 import { tempDir } from '../helpers/fixture.js';
-import { writeResults } from '../helpers/results.js';
+import { writePart, writeResults } from '../helpers/results.js';
 
 async function tr118(args: string[], cwd: string) {
   const out = new PassThrough();
@@ -48,9 +48,12 @@ describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
 
   it('several results.json, or the merged.json of mode: merge, give the merged report of the parts', async () => {
     const dir = tempDir();
-    for (const part of ['tr118-cpu', 'tr118-gpu']) {
+    for (const [part, backend] of [
+      ['tr118-cpu', 'onnxruntime-cpu'],
+      ['tr118-gpu', 'ort-gpu'],
+    ] as const) {
       mkdirSync(path.join(dir, 'parts', part), { recursive: true });
-      writeResults(path.join(dir, 'parts', part, 'results.json'));
+      writePart(path.join(dir, 'parts', part, 'results.json'), backend);
     }
     // As mode: merge records its parts: absolute paths of a runner that is gone; found again beside merged.json.
     writeFileSync(
@@ -105,5 +108,57 @@ describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toContain(message.replace('{dir}', dir));
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe("tr118 merge PART… (the Action's mode: merge on any machine, with its exit code; issue 21)", () => {
+  /** Two parts in `dir`: tr118-cpu (passes) and tr118-gpu (edited by `edit`, e.g. to fail). */
+  function parts(dir: string, gpu: (r: Record<string, unknown>) => void = () => undefined, gpuBackend = 'ort-gpu') {
+    return [
+      ['tr118-cpu', 'onnxruntime-cpu', () => undefined],
+      ['tr118-gpu', gpuBackend, gpu],
+    ].map(([name, backend, edit]) => {
+      mkdirSync(path.join(dir, name as string));
+      writePart(path.join(dir, name as string, 'results.json'), backend as string, edit as (r: object) => void);
+      return `${name as string}/results.json`;
+    });
+  }
+  const failing = (r: Record<string, unknown>) => {
+    const verdict = r.verdict as { decision: string; reasons: unknown[] };
+    verdict.decision = 'fail';
+    verdict.reasons = [{ rule: 'accuracy', subject: 'ort-gpu', decision: 'fail', message: 'perplexity rose' }];
+  };
+
+  it('parts that pass: exit 0, the merged report, report.html and merged.json', async () => {
+    const dir = tempDir();
+    const r = await tr118(['merge', ...parts(dir), '--out', 'merged'], dir);
+    expect(r).toMatchObject({ code: ExitCode.pass, stderr: '' });
+    expect(r.stdout).toMatch(/^verdict: pass \(2 parts of a split matrix \(2 pass\); the worst part decides\)\n/);
+    for (const file of ['report.md', 'report.html', 'merged.json'])
+      expect(existsSync(path.join(dir, 'merged', file))).toBe(true);
+  });
+
+  it("a part that fails: exit 1 (as the Action's step), the reason labelled by its part; --fail-on never: exit 0", async () => {
+    const dir = tempDir();
+    const files = parts(dir, failing);
+    const r = await tr118(['merge', ...files, '--out', 'merged'], dir);
+    expect(r.code).toBe(ExitCode.gateFailed);
+    expect(r.stdout).toContain('  fail: tr118-gpu: ort-gpu: perplexity rose\n');
+    expect((await tr118(['merge', ...files, '--out', 'merged2', '--fail-on', 'never'], dir)).code).toBe(ExitCode.pass);
+  });
+
+  it('parts of two models: exit 2 naming what differs, nothing written; --allow-part-differences model merges them', async () => {
+    const dir = tempDir();
+    const files = parts(dir, (r) => (r.model = { ...(r.model as object), name: 'other', sha256: 'e'.repeat(64) }));
+    const r = await tr118(['merge', ...files, '--out', 'merged'], dir);
+    expect(r.code).toBe(ExitCode.usage);
+    expect(r.stderr).toMatch(
+      /^tr118: the parts do not belong to one split matrix: model differs \(tr118-cpu: m .* vs tr118-gpu: other .*give --allow-part-differences model\n$/,
+    );
+    expect(existsSync(path.join(dir, 'merged', 'merged.json'))).toBe(false);
+    const allowed = await tr118(['merge', ...files, '--out', 'merged', '--allow-part-differences', 'model'], dir);
+    expect(allowed.code).toBe(ExitCode.pass);
+    // tr118 report of the same parts applies the same rule.
+    expect((await tr118(['report', ...files, '--out', 'r'], dir)).code).toBe(ExitCode.usage);
   });
 });

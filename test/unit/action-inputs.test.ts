@@ -24,6 +24,7 @@ describe("the Action's inputs", () => {
       allowForks: false,
       out: 'tr118-results',
       results: [],
+      allowPartDifferences: [],
       onnxruntimeGpu: 'auto',
       onnxruntimeCuda12Sha256: undefined,
       reportArtifact: undefined,

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeUntrusted } from '../../src/report/escape.js';
+import { logLine } from '../../src/github/log.js';
 
 const Z = '\u200b';
 
@@ -108,6 +109,35 @@ describe('escapeUntrusted: one escaper for all text that reaches GitHub', () => 
         }
       }),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('logLine: a log line the runner cannot read as a workflow command (issue 21)', () => {
+  it.each([
+    [
+      'a part folder with a newline',
+      'merged 1 parts: evil\n::add-mask::x (f)',
+      'merged 1 parts: evil ::add-mask::x (f)',
+    ],
+    ['a line that starts as a command', '::set-output name=verdict::pass', ' ::set-output name=verdict::pass'],
+    ['a carriage return', 'a\r::error::b', 'a ::error::b'],
+    ['a paragraph separator', 'a\u2029::error::b', 'a ::error::b'],
+  ])('%s', (_, text, expected) => {
+    expect(logLine(text)).toBe(expected);
+  });
+
+  it('keeps ordinary lines as they are', () => {
+    expect(logLine('onnxruntime-node: /opt/ort (tool-cache)')).toBe('onnxruntime-node: /opt/ort (tool-cache)');
+  });
+
+  it('no text gives a line that starts a workflow command or holds a line break', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const line = logLine(text);
+        expect(line.startsWith('::')).toBe(false);
+        expect(line).not.toMatch(/[\r\n\u2028\u2029]/);
+      }),
     );
   });
 });
