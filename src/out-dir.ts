@@ -17,9 +17,19 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { fileAgeMs, isoOf, systemClock } from './clock.js';
 import { UsageError } from './errors.js';
+import {
+  describeHolder,
+  holderState,
+  isStale,
+  lockText,
+  readLockHolder,
+  startHeartbeat,
+  systemProbe,
+  type ProcessProbe,
+} from './lock.js';
 
 /** In the output folder while a run writes there: the holder's pid and host. */
 export const LOCK_FILE = '.tr118.lock';
@@ -106,47 +116,32 @@ export function makeWritableDir(dir: string, what: string): void {
   }
 }
 
-/** A lock file's holder (its first two lines; later lines are free for the writer, e.g. a time). */
-export interface LockHolder {
-  readonly pid: number;
-  readonly host: string;
-}
-
-export function readLockHolder(file: string): LockHolder | undefined {
-  try {
-    const [pid, host] = readFileSync(file, 'utf8').split('\n');
-    const n = Number(pid);
-    return Number.isInteger(n) && n > 0 ? { pid: n, host: host ?? '' } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether the lock's holder may still be running: on another host we cannot tell, so it counts as running. */
-export function lockHolderAlive(holder: LockHolder): boolean {
-  if (holder.host !== os.hostname()) return true;
-  try {
-    process.kill(holder.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export interface OutDirClaim {
   /** Removes the lock (only if it is still ours). */
   readonly release: () => void;
 }
 
+/** What the caller says on SIGINT or SIGTERM while it holds the folder: what was kept (e.g. the raw records). */
+export interface ClaimOptions {
+  readonly interrupted?: (signal: NodeJS.Signals) => string;
+  /** The machine's processes (lock.ts): injected in tests. */
+  readonly probe?: ProcessProbe;
+}
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+
 /**
  * Checks and creates `dir`, locks it for this process, and removes the files of an earlier run (`runFiles`, names
- * inside `dir`). Throws a UsageError if another live run holds the folder.
+ * inside `dir`). Throws a UsageError if another run that may be alive holds the folder (lock.ts decides: a dead,
+ * rebooted or reused pid is gone; a holder on another host whose heartbeat stopped a minute ago is gone too). Until
+ * released, SIGINT and SIGTERM remove the lock and say what was kept before the process ends as the signal asks.
  */
-export function claimOutDir(dir: string, runFiles: readonly string[]): OutDirClaim {
+export function claimOutDir(dir: string, runFiles: readonly string[], options: ClaimOptions = {}): OutDirClaim {
   const what = 'output folder';
+  const probe = options.probe ?? systemProbe;
   makeWritableDir(dir, what);
   const lock = path.join(dir, LOCK_FILE);
-  const me = `${process.pid}\n${os.hostname()}\n`;
+  const me = lockText(probe, isoOf(systemClock()));
   for (let attempt = 0; ; attempt++) {
     let fd: number;
     try {
@@ -156,9 +151,15 @@ export function claimOutDir(dir: string, runFiles: readonly string[]): OutDirCla
       if (code !== 'EEXIST')
         throw new UsageError(`${what} ${dir}: cannot create the lock ${lock} (${code ?? String(error)})`);
       const holder = readLockHolder(lock);
-      if (holder && lockHolderAlive(holder)) {
+      let heartbeatAgeMs = 0;
+      try {
+        heartbeatAgeMs = fileAgeMs(statSync(lock).mtimeMs);
+      } catch {
+        // Released meanwhile: the next attempt takes it.
+      }
+      if (holder && !isStale(holderState(holder, probe), heartbeatAgeMs)) {
         throw new UsageError(
-          `${what} ${dir} is in use by another tr118 run (pid ${holder.pid}${holder.host !== os.hostname() ? ` on ${holder.host}` : ''}): ` +
+          `${what} ${dir} is in use by another tr118 run (${describeHolder(holder, probe)}): ` +
             `wait for it to finish or write elsewhere; if no run is going on, delete ${lock}`,
         );
       }
@@ -172,13 +173,23 @@ export function claimOutDir(dir: string, runFiles: readonly string[]): OutDirCla
     break;
   }
   for (const name of runFiles) rmSync(path.join(dir, name), { force: true });
-  return {
-    release: () => {
-      try {
-        if (readFileSync(lock, 'utf8') === me) rmSync(lock, { force: true });
-      } catch {
-        // Already gone: nothing to release.
-      }
-    },
+  const stopHeartbeat = startHeartbeat(lock);
+  const release = () => {
+    stopHeartbeat();
+    for (const signal of SIGNALS) process.off(signal, onSignal);
+    try {
+      if (readFileSync(lock, 'utf8') === me) rmSync(lock, { force: true });
+    } catch {
+      // Already gone: nothing to release.
+    }
   };
+  function onSignal(signal: NodeJS.Signals): void {
+    release();
+    const kept = options.interrupted?.(signal) ?? `${dir} keeps what was written so far`;
+    process.stderr.write(`tr118: interrupted by ${signal}: ${kept}; the folder's lock ${lock} is removed\n`);
+    // Ends as the signal asks (exit status 128 + signal), now that no handler of ours is left.
+    process.kill(process.pid, signal);
+  }
+  for (const signal of SIGNALS) process.once(signal, onSignal);
+  return { release };
 }

@@ -35,7 +35,19 @@ import { clockFromEnv, fileAgeMs, isoOf, type Clock } from '../clock.js';
 import { describeError, formatKeyPath, UsageError } from '../errors.js';
 import { sha256File } from './digest-memo.js';
 import { packageRoot } from '../paths.js';
-import { lockHolderAlive, makeWritableDir, readLockHolder } from '../out-dir.js';
+import {
+  describeHolder,
+  HEARTBEAT_STALE_MS,
+  holderState,
+  isStale,
+  lockText,
+  parseLockText,
+  readLockHolder,
+  startHeartbeat,
+  systemProbe,
+  type ProcessProbe,
+} from '../lock.js';
+import { makeWritableDir } from '../out-dir.js';
 
 export const CACHE_DIR_ENV = 'TR118_CACHE_DIR';
 export const CACHE_MAX_MIB_ENV = 'TR118_CACHE_MAX_MIB';
@@ -202,6 +214,12 @@ export interface ArtifactStoreOptions {
   /** The calendar that stamps key.json and last use (default: clockFromEnv(), i.e. TR118_NOW or the system's). */
   readonly now?: Clock;
   readonly toolVersion?: string;
+  /** Progress the run goes on after: whom a build waits for. */
+  readonly log?: (line: string) => void;
+  /** How often a wait for another process's lock says so (default 10 s). */
+  readonly waitNoticeMs?: number;
+  /** The machine's processes (lock.ts): injected in tests. */
+  readonly probe?: ProcessProbe;
 }
 
 interface Lock {
@@ -261,6 +279,7 @@ export function openArtifactStore(
     readonly env?: NodeJS.ProcessEnv;
     readonly remote?: RemoteArtifactStore;
     readonly warn?: (message: string) => void;
+    readonly log?: (line: string) => void;
     /** Default: clockFromEnv(env). */
     readonly clock?: Clock;
   } = {},
@@ -272,6 +291,7 @@ export function openArtifactStore(
     now: options.clock ?? clockFromEnv(env),
     ...(options.remote ? { remote: options.remote } : {}),
     ...(options.warn ? { warn: options.warn } : {}),
+    ...(options.log ? { log: options.log } : {}),
   });
 }
 
@@ -284,6 +304,9 @@ export class ArtifactStore {
   private readonly warn: (message: string) => void;
   private readonly now: Clock;
   private readonly toolVersion: string;
+  private readonly log: (line: string) => void;
+  private readonly waitNoticeMs: number;
+  private readonly probe: ProcessProbe;
   /**
    * `<kind>/<key>` of every entry this store handed out: the run is about to use them (an export hit, then an
    * engine built from it), so its own size cap never evicts them. Another process's cap can: LRU puts them last.
@@ -298,6 +321,9 @@ export class ArtifactStore {
     this.lockPollMs = options.lockPollMs ?? 250;
     this.remote = options.remote;
     this.warn = options.warn ?? (() => {});
+    this.log = options.log ?? (() => {});
+    this.waitNoticeMs = options.waitNoticeMs ?? 10_000;
+    this.probe = options.probe ?? systemProbe;
     this.now = options.now ?? clockFromEnv();
     this.toolVersion = options.toolVersion ?? ownVersion();
     makeWritableDir(this.root, 'artifact cache folder');
@@ -471,6 +497,43 @@ export class ArtifactStore {
       }
     }
     return out.sort((a, b) => a.lastUsedMs - b.lastUsedMs);
+  }
+
+  /**
+   * Removes the lock of `key` (a whole key, or a prefix of at least 8 hex digits naming one), whatever its kind, as
+   * `tr118 cache unlock` does for a lock nobody will release. A holder this machine confirms alive is refused unless
+   * `force`. Returns what was removed, in words.
+   */
+  unlock(key: string, force = false): string[] {
+    if (!/^[0-9a-f]{8,64}$/.test(key))
+      throw new UsageError(
+        `cache unlock: expected an artifact key (8 to 64 hex digits, as the waiting message gives it); got ${JSON.stringify(key)}`,
+      );
+    const dir = path.join(this.root, LOCK_DIR);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      names = [];
+    }
+    const matching = names.filter((n) => {
+      const m = /^([a-z0-9][a-z0-9-]*)-([0-9a-f]{64})\.lock$/.exec(n);
+      return m !== null && m[2]!.startsWith(key);
+    });
+    if (matching.length === 0) throw new UsageError(`cache unlock: no lock of key ${key} in ${dir}`);
+    if (new Set(matching.map((n) => n.slice(-69, -5))).size > 1)
+      throw new UsageError(`cache unlock: ${key} names more than one key (${matching.join(', ')}); give more digits`);
+    return matching.map((name) => {
+      const file = path.join(dir, name);
+      const holder = readLockHolder(file);
+      const said = holder ? describeHolder(holder, this.probe) : 'no holder written';
+      if (holder && holderState(holder, this.probe) === 'alive' && !force)
+        throw new UsageError(
+          `cache unlock: ${file} is held by ${said}, which is running on this machine; stop it, or give --force`,
+        );
+      rmSync(file, { force: true });
+      return `removed ${file} (held by ${said})`;
+    });
   }
 
   /** Re-hashes every entry; corrupt ones are evicted. An entry being built (locked) is skipped as busy. */
@@ -684,11 +747,11 @@ export class ArtifactStore {
     return path.join(this.root, LOCK_DIR, `${kind}-${key}.lock`);
   }
 
-  /** Takes the key's lock now, or undefined if a live process holds it. */
+  /** Takes the key's lock now, or undefined if a process that may be alive holds it. */
   private tryLock(kind: string, key: string): Lock | undefined {
     const file = this.lockFile(kind, key);
     mkdirSync(path.dirname(file), { recursive: true });
-    const me = `${process.pid}\n${os.hostname()}\n${isoOf(this.now())}\n`;
+    const me = lockText(this.probe, isoOf(this.now()));
     // Twice at most: once more after taking over a stale lock.
     for (let attempt = 0; attempt < 2; attempt++) {
       let fd: number;
@@ -705,8 +768,11 @@ export class ArtifactStore {
       }
       writeSync(fd, me);
       closeSync(fd);
+      // Touched while held: a waiter on another host (a shared cache) can tell a crashed holder from a slow one.
+      const stopHeartbeat = startHeartbeat(file);
       return {
         release: () => {
+          stopHeartbeat();
           try {
             if (readFileSync(file, 'utf8') === me) rmSync(file, { force: true });
           } catch {
@@ -719,26 +785,25 @@ export class ArtifactStore {
   }
 
   /**
-   * Removes `file` if its holder is gone (a dead pid on this host, or an empty lock older than a crash's window);
-   * true if it did. The lock is moved aside first and checked: if a live process had meanwhile taken the lock
-   * over, it is moved back, so two processes taking one stale lock over never both hold it.
+   * Removes `file` if its holder is gone (lock.ts: a dead, rebooted or reused pid here; on another host, a heartbeat
+   * older than HEARTBEAT_STALE_MS; an empty lock older than a crash's window); true if it did. The lock is moved
+   * aside first and checked: if a live process had meanwhile taken the lock over, it is moved back, so two processes
+   * taking one stale lock over never both hold it.
    */
   private takeOverIfStale(file: string): boolean {
     let seen: string;
+    let heartbeatAgeMs: number;
     try {
       seen = readFileSync(file, 'utf8');
+      heartbeatAgeMs = fileAgeMs(statSync(file).mtimeMs);
     } catch {
       return true; // released meanwhile: try again
     }
-    const holder = readLockHolder(file);
+    const holder = parseLockText(seen);
     if (holder) {
-      if (lockHolderAlive(holder)) return false;
-    } else {
-      try {
-        if (fileAgeMs(statSync(file).mtimeMs) < EMPTY_LOCK_STALE_MS) return false;
-      } catch {
-        return true;
-      }
+      if (!isStale(holderState(holder, this.probe), heartbeatAgeMs)) return false;
+    } else if (heartbeatAgeMs < EMPTY_LOCK_STALE_MS) {
+      return false;
     }
     const aside = `${file}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
@@ -768,25 +833,33 @@ export class ArtifactStore {
   private async lock(kind: string, key: string, wait: false): Promise<Lock | undefined>;
   private async lock(kind: string, key: string, wait: boolean): Promise<Lock | undefined> {
     // Elapsed time, not this.now (the calendar, which only stamps key.json and last-used): a wait must end.
-    const deadline = performance.now() + this.lockTimeoutMs;
+    const started = performance.now();
+    const deadline = started + this.lockTimeoutMs;
+    let saidAt = started;
     for (;;) {
       const lock = this.tryLock(kind, key);
       if (lock || !wait) return lock;
-      if (performance.now() >= deadline) {
-        const file = this.lockFile(kind, key);
-        let holder = 'another process';
-        try {
-          const [pid, host, since] = readFileSync(file, 'utf8').split('\n');
-          holder = `pid ${pid} on ${host}${since ? ` since ${since}` : ''}`;
-        } catch {
-          // Released at the last moment: the message still says what happened.
-        }
+      const now = performance.now();
+      if (now >= deadline) {
         throw new UsageError(
-          `artifact cache: waited ${(this.lockTimeoutMs / 1000).toFixed(0)} s for ${kind}/${key} to be built by ${holder}; ` +
-            `if no tr118 run is building it, delete ${file}`,
+          `artifact cache: waited ${(this.lockTimeoutMs / 1000).toFixed(0)} s for ${kind}/${key}, held by ${this.holderOf(kind, key)}; ` +
+            `if no tr118 run is building it: tr118 cache unlock ${key}`,
+        );
+      }
+      // Never silent: every few seconds, whom the run waits for and how to clear a lock nobody holds any more.
+      if (now - saidAt >= this.waitNoticeMs) {
+        saidAt = now;
+        this.log(
+          `waiting ${((now - started) / 1000).toFixed(0)} s for ${kind}/${key.slice(0, 12)}…, held by ${this.holderOf(kind, key)}; ` +
+            `a holder that stops touching the lock for ${HEARTBEAT_STALE_MS / 1000} s is taken over; to clear it now: tr118 cache unlock ${key}`,
         );
       }
       await sleep(this.lockPollMs);
     }
+  }
+
+  private holderOf(kind: string, key: string): string {
+    const holder = readLockHolder(this.lockFile(kind, key));
+    return holder ? describeHolder(holder, this.probe) : 'another process';
   }
 }

@@ -2,11 +2,19 @@
  * The `tr118` command line: parses flags, loads the config, runs the pipeline (or a comparison, or the baseline
  * store), prints the verdict, and returns the documented exit code. Holds no logic the Action could also need.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { median as ssMedian } from 'simple-statistics';
 import { loadConfigFile, parseConfig, type Config, type LoadOverrides } from '../config/load.js';
-import { openArtifactStore, parseMaxMib, type ArtifactStore, type ArtifactSummary } from '../cache/store.js';
+import {
+  CACHE_DIR_ENV,
+  defaultArtifactCacheDir,
+  openArtifactStore,
+  parseMaxMib,
+  type ArtifactStore,
+  type ArtifactSummary,
+} from '../cache/store.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import { artifactKinds, needsGpuProviders } from '../engines/registry.js';
 import { toolVersion } from '../env/collect.js';
@@ -260,8 +268,17 @@ async function provisionCommand(flags: ProvisionFlags, io: CliIo): Promise<numbe
 
 /** The artifact cache of `tr118 cache …`: --cache-dir, else $TR118_CACHE_DIR or the user's cache folder. */
 function artifactStoreOf(io: CliIo, cacheDir: string | undefined): ArtifactStore {
+  const root = cacheDir !== undefined ? path.resolve(io.cwd, cacheDir) : defaultArtifactCacheDir(process.env);
+  // Opening a store creates its folder: a misspelled --cache-dir would then "verify" an empty new cache as fine.
+  if (!existsSync(root)) {
+    const given =
+      cacheDir !== undefined
+        ? '--cache-dir'
+        : `the default cache folder ($${CACHE_DIR_ENV} or ~/.cache/tr118/artifacts)`;
+    throw new UsageError(`${given} ${root}: no such folder (nothing was cached there yet; check the path)`);
+  }
   return openArtifactStore({
-    ...(cacheDir !== undefined ? { cacheDir: path.resolve(io.cwd, cacheDir) } : {}),
+    cacheDir: root,
     warn: (m) => io.stderr.write(`tr118: ${m}\n`),
     clock: clockOf(io),
   });
@@ -304,6 +321,19 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
       const total = entries.reduce((sum, e) => sum + e.sizeBytes, 0) / 2 ** 20;
       io.stdout.write(entries.length > 0 ? cacheTable(entries) : `no entries in ${store.root}\n`);
       if (entries.length > 0) io.stdout.write(`${entries.length} entries, ${total.toFixed(1)} MiB in ${store.root}\n`);
+      setExit(ExitCode.pass);
+    });
+  group
+    .command('unlock')
+    .description(
+      'remove the lock of an artifact key that no run will release (a crashed container, another host): the key the waiting message names',
+    )
+    .argument('<key>', 'the artifact key (or its first 8+ hex digits)')
+    .option('--force', 'remove it even if its holder is running on this machine')
+    .addOption(dirOption())
+    .action((key: string, flags: { cacheDir?: string; force?: boolean }) => {
+      const store = artifactStoreOf(io, flags.cacheDir);
+      for (const line of store.unlock(key, flags.force ?? false)) io.stdout.write(`${line}\n`);
       setExit(ExitCode.pass);
     });
   group

@@ -229,6 +229,7 @@ function artifactMaker(options: PipelineOptions): {
     clock: clockOf(options),
     ...(options.remoteStore ? { remote: options.remoteStore } : {}),
     warn: (message) => options.warn?.(message),
+    log: (line) => options.log?.(line),
   });
   if (options.backendOptions?.nativeWorker) return { store, launch: options.backendOptions.nativeWorker };
   const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(options.config.source));

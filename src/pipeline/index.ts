@@ -4,7 +4,7 @@
  * Everything the CLI and the Action share; knows nothing of GitHub or of terminals (progress goes to a callback), and
  * what only a runner has (the Actions cache) is handed in.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { collectEnvironment, collectGitState } from '../env/collect.js';
 import { claimOutDir } from '../out-dir.js';
 import type { Results } from '../results/schema.js';
@@ -27,9 +27,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const startedAt = new Date(clock());
   const run = await prepareRun(options);
   // From here on this run owns the folder: locked, and the previous run's files gone (out-dir.ts).
-  const claim = claimOutDir(options.outDir, RUN_FILES);
+  const files = outputFiles(options.outDir);
+  const claim = claimOutDir(options.outDir, RUN_FILES, { interrupted: () => keptOnInterrupt(files.raw) });
   try {
-    const files = outputFiles(options.outDir);
     // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
     writeFileSync(files.raw, '');
     const measurement = await measureRun(run, options, clock, files.raw);
@@ -44,4 +44,17 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   } finally {
     claim.release();
   }
+}
+
+/** What an interrupted run leaves: the raw records measured so far (each appended as it was made), no report. */
+function keptOnInterrupt(rawFile: string): string {
+  let records = 0;
+  try {
+    records = readFileSync(rawFile, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '').length;
+  } catch {
+    // Not started yet: nothing measured.
+  }
+  return `${rawFile} keeps the ${records} raw records measured so far (no report, no verdict: the run did not finish)`;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -129,6 +129,32 @@ describe('tr118 cache ls|verify|prune', () => {
     expect(pruned.stderr).toBe('');
     expect(pruned.stdout).toMatch(/removed 1 entries/);
     expect(store.list().map((e) => e.key)).toEqual([keyOf('new')]);
+  });
+
+  it.each([['ls'], ['verify'], ['prune', '--max-mib', '0'], ['unlock', 'abcdef0123']])(
+    'cache %s on a folder that does not exist (a misspelled --cache-dir): exit 2 naming it, nothing created (issue 21)',
+    async (...sub) => {
+      const missing = path.join(tempDir(), 'cahce');
+      const r = await cli(['cache', ...sub, '--cache-dir', missing]);
+      expect(r).toMatchObject({
+        code: ExitCode.usage,
+        err: `tr118: --cache-dir ${missing}: no such folder (nothing was cached there yet; check the path)\n`,
+      });
+      expect(existsSync(missing)).toBe(false);
+    },
+  );
+
+  it('cache unlock KEY removes a lock left by another host and says whose it was (issue 21)', async () => {
+    const root = tempDir();
+    const store = new ArtifactStore({ root, maxBytes: 1 << 30 });
+    await store.put(KIND, keyOf('x'), {}, producer('x'));
+    const lock = path.join(root, '.locks', `${KIND}-${keyOf('held')}.lock`);
+    mkdirSync(path.dirname(lock), { recursive: true });
+    writeFileSync(lock, '4242\ncrashed-container\nsince=2026-12-01T00:00:00.000Z\n');
+    const r = await cli(['cache', 'unlock', keyOf('held').slice(0, 10), '--cache-dir', root]);
+    expect(r).toMatchObject({ code: ExitCode.pass, err: '' });
+    expect(r.out).toBe(`removed ${lock} (held by pid 4242 on crashed-container since 2026-12-01T00:00:00.000Z)\n`);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it.each([

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -486,4 +487,47 @@ describe('the output folder holds the files of one run', () => {
     expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
     expect(existsSync(path.join(out, 'report.md'))).toBe(true);
   });
+});
+
+describe('SIGINT or SIGTERM during a run (issue 21)', () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    '%s: the lock is removed, the raw records kept, and the run says so',
+    async (signal) => {
+      const dir = tempDir();
+      const out = path.join(dir, 'out');
+      // Long enough that the signal arrives mid-matrix (minutes): the most repetitions the config admits, each long.
+      const config = writeConfig(
+        dir,
+        SMALL.replace('repetitions: 2', 'repetitions: 1000').replace('iterations: 2', 'iterations: 1000'),
+      );
+      const child = spawn(process.execPath, cliArgs(['run', '--config', config, '--out', out, '-q']), {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+        child.on('exit', (code, sig) => resolve((exited = { code, signal: sig }))),
+      );
+      const raw = path.join(out, 'results.jsonl');
+      // Polls until the first measured record (no wall-clock bound: the suite's hang guard ends a run that never
+      // gets here); a run that ends before it is a failure, with its output.
+      while (!(existsSync(raw) && readFileSync(raw, 'utf8').includes('"kind":"run"'))) {
+        if (exited) throw new Error(`the run ended (${JSON.stringify(exited)}) before measuring: ${stderr}`);
+        await sleep(100);
+      }
+      child.kill(signal);
+      const { signal: endedBy } = await ended;
+      expect(endedBy).toBe(signal);
+      expect(stderr).toMatch(
+        new RegExp(
+          `tr118: interrupted by ${signal}: \\S+/out/results\\.jsonl keeps the \\d+ raw records measured so far \\(no report, no verdict: the run did not finish\\); the folder's lock \\S+/out/\\.tr118\\.lock is removed\\n`,
+        ),
+      );
+      expect(existsSync(path.join(out, LOCK_FILE))).toBe(false);
+      expect(readFileSync(raw, 'utf8')).toContain('"kind":"run"');
+      expect(existsSync(path.join(out, 'report.md'))).toBe(false);
+    },
+  );
 });

@@ -1,6 +1,15 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +22,7 @@ import {
   type Producer,
 } from '../../src/cache/store.js';
 import { UsageError } from '../../src/errors.js';
+import type { ProcessProbe } from '../../src/lock.js';
 import { tempDir } from '../helpers/fixture.js';
 
 const KIND = 'onnx-export';
@@ -156,9 +166,103 @@ describe('the local artifact store', () => {
     const waited = s.getOrBuild(KIND, { key: other, inputs: {} }, produce);
     await expect(waited).rejects.toThrow(UsageError);
     await expect(waited).rejects.toThrow(
-      `artifact cache: waited 0 s for ${KIND}/${other} to be built by pid ${process.pid} on ${os.hostname()} since 2026-01-01T00:00:00.000Z; if no tr118 run is building it, delete ${held}`,
+      `artifact cache: waited 0 s for ${KIND}/${other}, held by pid ${process.pid} since 2026-01-01T00:00:00.000Z; if no tr118 run is building it: tr118 cache unlock ${other}`,
     );
     expect(produce.calls).toBe(1);
+  });
+
+  describe('a lock whose holder cannot be confirmed alive is never waited on for an hour (issue 21)', () => {
+    const HERE: ProcessProbe = {
+      host: 'runner-a',
+      bootId: 'boot-1',
+      startTicks: (pid) => (pid === 4242 ? '777' : undefined),
+    };
+    const leftover = (s: ArtifactStore, key: string, text: string, ageMs = 0) => {
+      const file = path.join(s.root, '.locks', `${KIND}-${key}.lock`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+      const at = (Date.now() - ageMs) / 1000; // file times are system time
+      utimesSync(file, at, at);
+      return file;
+    };
+    const CASES = [
+      {
+        name: 'another boot of this host (the machine restarted)',
+        text: '4242\nrunner-a\nsince=x\nboot=boot-0\nstart=777\n',
+        ageMs: 0,
+      },
+      {
+        name: 'a live pid that is another process (pid reuse: other start time)',
+        text: '4242\nrunner-a\nboot=boot-1\nstart=123\n',
+        ageMs: 0,
+      },
+      { name: 'a dead pid on this host', text: '999\nrunner-a\nboot=boot-1\nstart=5\n', ageMs: 0 },
+      {
+        name: 'another host (a crashed container) whose heartbeat stopped 2 minutes ago',
+        text: '4242\ncontainer-9\n',
+        ageMs: 120_000,
+      },
+    ];
+    it.each(CASES)('$name: taken over at once', async ({ text, ageMs }) => {
+      const s = store({ lockTimeoutMs: 60_000, lockPollMs: 20, probe: HERE });
+      const file = leftover(s, KEY, text, ageMs);
+      const produce = producer();
+      expect((await s.getOrBuild(KIND, { key: KEY, inputs: {} }, produce)).status).toBe('built');
+      expect(produce.calls).toBe(1);
+      expect(existsSync(file)).toBe(false);
+    });
+
+    it.each([
+      {
+        name: 'this host, the same boot, the same process (alive)',
+        text: '4242\nrunner-a\nboot=boot-1\nstart=777\n',
+        ageMs: 0,
+      },
+      {
+        name: 'another host whose heartbeat is fresh (a build going on there)',
+        text: '4242\ncontainer-9\n',
+        ageMs: 1_000,
+      },
+    ])(
+      '$name: waited for, saying whom it waits for and how to clear it, then a clear error',
+      async ({ text, ageMs }) => {
+        const lines: string[] = [];
+        const s = store({
+          lockTimeoutMs: 400,
+          lockPollMs: 20,
+          waitNoticeMs: 50,
+          probe: HERE,
+          log: (l) => lines.push(l),
+        });
+        leftover(s, KEY, text, ageMs);
+        const produce = producer();
+        await expect(s.getOrBuild(KIND, { key: KEY, inputs: {} }, produce)).rejects.toThrow(
+          `tr118 cache unlock ${KEY}`,
+        );
+        expect(produce.calls).toBe(0);
+        expect(lines.length).toBeGreaterThan(1);
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^waiting \\d+ s for ${KIND}/${KEY.slice(0, 12)}…, held by pid 4242.*; a holder that stops touching the lock for 60 s is taken over; to clear it now: tr118 cache unlock ${KEY}$`,
+          ),
+        );
+      },
+    );
+
+    it('tr118 cache unlock removes a lock nobody holds, refuses a live holder unless forced, and names an unknown key', () => {
+      const s = store({ probe: HERE });
+      const file = leftover(s, KEY, '4242\ncontainer-9\n');
+      expect(s.unlock(KEY.slice(0, 12))).toEqual([`removed ${file} (held by pid 4242 on container-9)`]);
+      expect(existsSync(file)).toBe(false);
+      const live = leftover(s, KEY, '4242\nrunner-a\nboot=boot-1\nstart=777\n');
+      expect(() => s.unlock(KEY)).toThrow(
+        /is held by pid 4242, which is running on this machine; stop it, or give --force$/,
+      );
+      expect(existsSync(live)).toBe(true);
+      expect(s.unlock(KEY, true)).toHaveLength(1);
+      expect(() => s.unlock(keyOf('nothing'))).toThrow(/^cache unlock: no lock of key [0-9a-f]{64} in /);
+      expect(() => s.unlock('xyz')).toThrow('cache unlock: expected an artifact key (8 to 64 hex digits');
+    });
   });
 
   it('the size cap evicts least recently used entries first, never a locked one or the one just written', async () => {
