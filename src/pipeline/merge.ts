@@ -18,7 +18,7 @@ export interface MergeOptions {
   readonly allowedSaidAs: string;
 }
 
-export interface MergeOutcome {
+export interface MergedOutput {
   readonly merged: MergedVerdict;
   readonly parts: readonly Part[];
   readonly summaryMarkdown: string;
@@ -28,7 +28,7 @@ export interface MergeOutcome {
   readonly resultsPath: string;
 }
 
-export function mergeParts(files: readonly string[], outDir: string, options: MergeOptions): MergeOutcome {
+export function mergeParts(files: readonly string[], outDir: string, options: MergeOptions): MergedOutput {
   const parts = readParts(files, options);
   const merged = mergeVerdicts(parts);
   // Like a measuring run: the folder is locked while written, and holds this merge's files only.
