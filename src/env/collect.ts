@@ -1,5 +1,4 @@
 /** What machine and software a run measured on: for the manifest, and later for comparability of baselines. */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { loadOrt } from '../engines/onnxruntime/runtime.js';
 import { packageRoot } from '../paths.js';
+import { commandRunner, type CommandRunner } from './command.js';
 
 export const gpuInfoSchema = z.object({
   name: z.string(),
@@ -31,28 +31,21 @@ export const environmentSchema = z.object({
 export type Environment = DeepReadonly<z.infer<typeof environmentSchema>>;
 
 export const gitStateSchema = z.object({
-  commit: z.string(),
-  /** True when the working tree differs from the commit: the commit alone does not describe what ran. */
-  dirty: z.boolean(),
+  /** null: no commit could be read (not a repository, no git); `note` says which. */
+  commit: z.string().nullable(),
+  /**
+   * True when the working tree differs from the commit: the commit alone does not describe what ran. null: unknown
+   * (git could not say), never taken for clean, since a clean tree is what a reader would then wrongly assume.
+   */
+  dirty: z.boolean().nullable(),
+  /** Why commit or dirty is null (absent in results made before it was recorded). */
+  note: z.string().nullable().default(null),
 });
 export type GitState = DeepReadonly<z.infer<typeof gitStateSchema>>;
 
 export function toolVersion(): string {
   const pkg = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
   return pkg.version ?? 'unknown';
-}
-
-function run(cmd: string, args: string[], cwd?: string): string | undefined {
-  try {
-    return execFileSync(cmd, args, {
-      cwd,
-      encoding: 'utf8',
-      timeout: 10_000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Parses `nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader,nounits`. */
@@ -69,12 +62,13 @@ export function parseNvidiaSmi(csv: string): GpuInfo[] {
     }));
 }
 
-export function collectEnvironment(): Environment {
+export function collectEnvironment(commands: CommandRunner = commandRunner()): Environment {
   const cpus = os.cpus();
-  const smi = run('nvidia-smi', [
+  const answer = commands('nvidia-smi', [
     '--query-gpu=name,driver_version,memory.total,compute_cap',
     '--format=csv,noheader,nounits',
   ]);
+  const smi = answer.ok ? answer.stdout.trim() : undefined;
   const gpus = smi ? parseNvidiaSmi(smi) : [];
   return {
     toolVersion: toolVersion(),
@@ -94,10 +88,15 @@ export function collectEnvironment(): Environment {
   };
 }
 
-/** The git commit of the repository the run was started in (the measured repo), if it is one. */
-export function collectGitState(cwd: string): GitState | null {
-  const commit = run('git', ['rev-parse', 'HEAD'], cwd);
-  if (!commit) return null;
-  const status = run('git', ['status', '--porcelain', '--untracked-files=no'], cwd);
-  return { commit, dirty: status !== undefined && status !== '' };
+/**
+ * The git commit of the repository the run was started in (the measured repo), and whether its tracked files had
+ * changes; each null with the reason when git could not say (not a repository, git not installed, git failing).
+ */
+export function collectGitState(cwd: string, commands: CommandRunner = commandRunner()): GitState {
+  const head = commands('git', ['rev-parse', 'HEAD'], { cwd });
+  if (!head.ok) return { commit: null, dirty: null, note: head.reason };
+  const commit = head.stdout.trim();
+  const status = commands('git', ['status', '--porcelain', '--untracked-files=no'], { cwd });
+  if (!status.ok) return { commit, dirty: null, note: status.reason };
+  return { commit, dirty: status.stdout.trim() !== '', note: null };
 }

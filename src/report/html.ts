@@ -11,6 +11,7 @@ import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
+import { gitText } from './environment.js';
 import { interval, num } from '../format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
@@ -331,10 +332,7 @@ function setupHtml({ results, h }: SectionContext): string[] {
         ['machine', `${env.cpuModel} × ${env.cpuCount}, ${env.os}, ${env.totalMemoryMiB} MiB`],
         ['GPU', env.gpus.length > 0 ? env.gpus.map((g) => g.name).join(', ') : (env.gpuNote ?? 'none')],
         ['versions', `Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}`],
-        [
-          'commit',
-          results.git ? `${results.git.commit}${results.git.dirty ? ' (with uncommitted changes)' : ''}` : '—',
-        ],
+        ['commit', gitText(results.git)],
         [
           'method',
           `${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes; ${m.order} (seed ${m.seed}); timeout ${m.timeoutSeconds} s per run`,

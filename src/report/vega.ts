@@ -490,7 +490,7 @@ export function historySpecs(results: Results, history: readonly HistoryEntry[],
         at: results.startedAt,
         backend: c.backend,
         median: c.medianMs,
-        commit: results.git?.commit.slice(0, 12) ?? '—',
+        commit: results.git?.commit?.slice(0, 12) ?? '—',
         source: 'this run',
       }));
     const x = { field: 'at', type: 'temporal', title: 'measured at' };

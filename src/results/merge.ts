@@ -81,7 +81,7 @@ export interface PartDifference {
 export function partDifferences(parts: readonly Part[]): PartDifference[] {
   const out: PartDifference[] = [];
   const identities: Record<Exclude<PartIdentity, 'cells'>, (r: Results) => string> = {
-    commit: (r) => (r.git ? r.git.commit.slice(0, 12) : 'unknown (no git)'),
+    commit: (r) => (r.git?.commit ? r.git.commit.slice(0, 12) : 'unknown (no git)'),
     model: (r) => `${r.model.name} (sha256 ${r.model.sha256.slice(0, 12)}…)`,
     tokens: (r) =>
       r.accuracy

@@ -1,0 +1,13 @@
+/** The machine lines that report.md and report.html share: the commit, and (later) the GPU's state. Pure. */
+import type { GitState } from '../env/collect.js';
+
+/** The measured commit and whether uncommitted changes ran too; unknown says so, with git's reason. */
+export function gitText(git: GitState | null): string {
+  // null: results made before the git state carried its reason (no repository, or no git).
+  if (!git) return '— (no git commit recorded)';
+  const why = git.note ? `: ${git.note}` : '';
+  if (git.commit === null) return `unknown${why ? ` (${git.note})` : ''}`;
+  if (git.dirty === true) return `${git.commit} (with uncommitted changes)`;
+  if (git.dirty === false) return git.commit;
+  return `${git.commit} (uncommitted changes unknown${why})`;
+}
