@@ -7,6 +7,7 @@ import type { DeepReadonly } from '../deep-readonly.js';
 import { loadOrt } from '../engines/onnxruntime/runtime.js';
 import { packageRoot } from '../paths.js';
 import { commandRunner, type CommandRunner } from './command.js';
+import { gpuStateSchema } from './gpu-state.js';
 
 export const gpuInfoSchema = z.object({
   name: z.string(),
@@ -27,6 +28,11 @@ export const environmentSchema = z.object({
   gpus: z.array(gpuInfoSchema),
   /** Why the GPU list is empty, when it is. */
   gpuNote: z.string().nullable(),
+  /**
+   * The GPUs' clocks, temperature, power and throttle reasons before and after the matrix (env/gpu-state.ts).
+   * Absent where nothing was measured around a matrix (bench records) and in results made before it was recorded.
+   */
+  gpuState: gpuStateSchema.optional(),
 });
 export type Environment = DeepReadonly<z.infer<typeof environmentSchema>>;
 
