@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { Environment } from '../env/collect.js';
+import { gpuStateLines } from '../env/gpu-state.js';
 import type { ArtifactRecord, SessionView } from '../engines/family.js';
 import { comparabilityOf, type BackendSpec } from '../engines/registry.js';
 import { configHash } from '../hash.js';
@@ -27,7 +28,12 @@ const commonShape = {
   warmup: z.number(),
   iterations: z.number(),
   timing: z.enum(TIMINGS),
-  /** sha256 of every other field: equal hashes, comparable cells. */
+  /**
+   * What the machine was like, not what it is (the GPUs' clocks, heat and throttling around the matrix): shown
+   * beside a comparison, never part of the hash or of the differences, since two runs on one GPU never read alike.
+   */
+  notes: z.string().optional(),
+  /** sha256 of every other field but notes: equal hashes, comparable cells. */
   hash: z.string(),
 };
 
@@ -81,15 +87,22 @@ export function cellFingerprint(env: Environment, spec: BackendSpec, cell: CellC
     iterations: cell.iterations,
     timing: cell.timing,
   };
-  return { ...fields, hash: configHash(fields) };
+  // A CPU machine (no nvidia-smi) has no notes: its fingerprints stay as they were.
+  const notes = env.gpuState ? gpuStateLines(env.gpuState).join('; ') : '';
+  return { ...fields, ...(notes ? { notes } : {}), hash: configHash(fields) };
 }
+
+/** Fields that describe a cell's conditions without deciding whether two cells are comparable. */
+const NOT_COMPARED: readonly string[] = ['hash', 'notes'];
 
 /**
  * The fields in which two fingerprints differ, as "field: base → candidate": every field either has, so a field
  * only one side declares (another family, a newer tr118) is a difference too.
  */
 export function fingerprintDifferences(base: CellFingerprint, candidate: CellFingerprint): string[] {
-  const keys = [...new Set([...Object.keys(base), ...Object.keys(candidate)])].filter((key) => key !== 'hash');
+  const keys = [...new Set([...Object.keys(base), ...Object.keys(candidate)])].filter(
+    (key) => !NOT_COMPARED.includes(key),
+  );
   const show = (value: unknown): string => (value === undefined ? '(none)' : JSON.stringify(value));
   return keys
     .filter((key) => base[key] !== candidate[key])

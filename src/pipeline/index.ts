@@ -6,6 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { collectEnvironment, collectGitState } from '../env/collect.js';
+import { commandRunner } from '../env/command.js';
+import { gpuStateOf, readGpuSnapshot } from '../env/gpu-state.js';
 import { claimOutDir } from '../out-dir.js';
 import type { Results } from '../results/schema.js';
 import { judgeRun } from './3-judge.js';
@@ -32,10 +34,16 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   try {
     // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
     writeFileSync(files.raw, '');
+    const commands = options.commands ?? commandRunner();
+    const at = (): string => new Date(clock()).toISOString();
+    // The GPUs just before and just after the matrix: a throttled GPU is a note (said, and in the report).
+    const gpuBefore = readGpuSnapshot(commands, at());
     const measurement = await measureRun(run, options, clock, files.raw);
+    const gpuState = gpuStateOf(gpuBefore, readGpuSnapshot(commands, at()));
+    for (const warning of gpuState.throttleWarnings) run.notes.add(warning);
     const results = judgeRun(run, measurement, {
-      environment: collectEnvironment(),
-      git: collectGitState(options.cwd ?? process.cwd()),
+      environment: { ...collectEnvironment(commands), gpuState },
+      git: collectGitState(options.cwd ?? process.cwd(), commands),
       startedAt,
       finishedAt: new Date(clock()),
     });

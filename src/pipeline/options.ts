@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { RemoteArtifactStore } from '../cache/store.js';
 import { clockFromEnv, type Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
+import type { CommandRunner } from '../env/command.js';
 import type { BackendOptions } from '../engines/registry.js';
 import type { ProgressEvent } from '../measure/runner.js';
 
@@ -62,6 +63,8 @@ export interface PipelineOptions {
   readonly log?: (line: string) => void;
   /** The calendar: the run's start and end, raw records' times, cache stamps (default: clockFromEnv(env)). */
   readonly clock?: Clock;
+  /** How git and nvidia-smi are run (default: for real; tests hand in recorded output). */
+  readonly commands?: CommandRunner;
 }
 
 export function envOf(options: PipelineOptions): NodeJS.ProcessEnv {

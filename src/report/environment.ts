@@ -1,5 +1,11 @@
-/** The machine lines that report.md and report.html share: the commit, and (later) the GPU's state. Pure. */
-import type { GitState } from '../env/collect.js';
+/** The machine lines that report.md and report.html share: the commit, and the GPUs around the matrix. Pure. */
+import type { Environment, GitState } from '../env/collect.js';
+import { gpuStateLines } from '../env/gpu-state.js';
+
+/** The GPUs' clocks, heat, power and throttle reasons before → after the matrix; none on a CPU machine. */
+export function gpuClockLines(env: Environment): string[] {
+  return env.gpuState ? gpuStateLines(env.gpuState) : [];
+}
 
 /** The measured commit and whether uncommitted changes ran too; unknown says so, with git's reason. */
 export function gitText(git: GitState | null): string {

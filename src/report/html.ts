@@ -11,7 +11,7 @@ import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { gitText } from './environment.js';
+import { gitText, gpuClockLines } from './environment.js';
 import { interval, num } from '../format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
@@ -331,6 +331,7 @@ function setupHtml({ results, h }: SectionContext): string[] {
         ],
         ['machine', `${env.cpuModel} × ${env.cpuCount}, ${env.os}, ${env.totalMemoryMiB} MiB`],
         ['GPU', env.gpus.length > 0 ? env.gpus.map((g) => g.name).join(', ') : (env.gpuNote ?? 'none')],
+        ...gpuClockLines(env).map((line) => ['GPU clocks (nvidia-smi)', line]),
         ['versions', `Node ${env.nodeVersion}, onnxruntime-node ${env.onnxruntimeVersion}, tr118 ${env.toolVersion}`],
         ['commit', gitText(results.git)],
         [

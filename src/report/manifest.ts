@@ -22,6 +22,8 @@ export function buildManifest(results: Results, files: Readonly<Record<string, s
       totalMemoryMiB: env.totalMemoryMiB,
       gpus: env.gpus,
       gpuNote: env.gpuNote,
+      // Clocks, heat, power and throttle reasons before and after the matrix; null where not recorded.
+      gpuState: env.gpuState ?? null,
     },
     verdict: results.verdict.decision,
     files,

@@ -6,7 +6,7 @@ import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { gitText } from './environment.js';
+import { gitText, gpuClockLines } from './environment.js';
 import { interval, num } from '../format.js';
 import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
@@ -421,6 +421,7 @@ function methodSection(results: Results): string[] {
     `- Machine: ${escapeUntrusted(env.cpuModel)} × ${env.cpuCount}, ${escapeUntrusted(env.os)}; GPU: ${env.gpus.length > 0 ? env.gpus.map((g) => escapeUntrusted(g.name)).join(', ') : escapeUntrusted(env.gpuNote ?? 'none')}; ` +
       `Node ${escapeUntrusted(env.nodeVersion)}, onnxruntime-node ${escapeUntrusted(env.onnxruntimeVersion)}, tr118 ${escapeUntrusted(env.toolVersion)}.`,
   );
+  for (const line of gpuClockLines(env)) out.push(`- GPU clocks (nvidia-smi): ${escapeUntrusted(line)}.`);
   if (results.git) out.push(`- Commit: ${escapeUntrusted(gitText(results.git))}.`);
   out.push(`- Duration: ${num(results.durationSeconds)} s.`, '');
   return out;

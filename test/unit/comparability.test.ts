@@ -11,6 +11,7 @@ import { FAMILIES, type BackendSpec } from '../../src/engines/registry.js';
 import type { EngineRecord } from '../../src/engines/tensorrt/prepare.js';
 import { compareResults, type ComparableResults, type CompareOptions } from '../../src/gate/compare.js';
 import { cellFingerprint, fingerprintDifferences, type CellContext } from '../../src/gate/fingerprint.js';
+import { gpuStateOf, type GpuReading, type GpuSnapshot } from '../../src/env/gpu-state.js';
 import { specOf } from '../helpers/specs.js';
 import { TEST_ENV } from '../helpers/results.js';
 
@@ -231,5 +232,38 @@ describe('comparability is what each engine family declares', () => {
     const fields = fingerprintDifferences(ort, torch).map((d) => d.split(':')[0]);
     expect(fields).toEqual(expect.arrayContaining(['engine', 'provider', 'torchVersion', 'compile']));
     expect(fingerprintDifferences(ort, torch).find((d) => d.startsWith('provider:'))).toBe('provider: "cpu" → (none)');
+  });
+
+  it("the GPUs' clocks around the matrix are notes: never in the hash, never a difference", () => {
+    const h100 = (smClockMhz: number, reasons: string[]): GpuReading => ({
+      index: 0,
+      name: 'NVIDIA H100 80GB HBM3',
+      smClockMhz,
+      memoryClockMhz: 2619,
+      temperatureC: 60,
+      powerDrawW: 300,
+      powerLimitW: 700,
+      reasonsMask: '0x0000000000000000',
+      reasons,
+    });
+    const read = (gpu: GpuReading): GpuSnapshot => ({
+      at: '2026-11-28T00:00:00.000Z',
+      status: 'read',
+      reason: null,
+      reasonsField: 'clocks_event_reasons.active',
+      gpus: [gpu],
+    });
+    const cool = { ...TEST_ENV, gpuState: gpuStateOf(read(h100(1980, [])), read(h100(1980, []))) };
+    const hot = { ...TEST_ENV, gpuState: gpuStateOf(read(h100(1980, [])), read(h100(1410, ['sw_thermal_slowdown']))) };
+    const { spec } = CASES.onnxruntime!.base;
+    const plain = cellFingerprint(TEST_ENV, spec, cell(CASES.onnxruntime!.base));
+    const a = cellFingerprint(cool, spec, cell(CASES.onnxruntime!.base));
+    const b = cellFingerprint(hot, spec, cell(CASES.onnxruntime!.base));
+    expect(plain.notes).toBeUndefined();
+    expect(a.notes).toContain('GPU 0 NVIDIA H100 80GB HBM3: before SM 1980 MHz');
+    expect(b.notes).toContain('after SM 1410 MHz');
+    expect(new Set([plain.hash, a.hash, b.hash]).size).toBe(1);
+    expect(fingerprintDifferences(a, b)).toEqual([]);
+    expect(fingerprintDifferences(plain, b)).toEqual([]);
   });
 });
