@@ -7,8 +7,8 @@ import { execFileSync } from 'node:child_process';
 /** What running a tool gave: its standard output, or why there is none. */
 export type CommandResult =
   | { readonly ok: true; readonly stdout: string }
-  /** missing: the program is not on PATH (ENOENT); otherwise it ran and failed, or timed out. */
-  | { readonly ok: false; readonly missing: boolean; readonly reason: string };
+  /** missing: the program is not on PATH (ENOENT); otherwise it ran and failed, or (timedOut) did not answer. */
+  | { readonly ok: false; readonly missing: boolean; readonly timedOut?: boolean; readonly reason: string };
 
 export type CommandRunner = (command: string, args: readonly string[], options?: { cwd?: string }) => CommandResult;
 
@@ -49,7 +49,8 @@ export function commandRunner(env: NodeJS.ProcessEnv = process.env): CommandRunn
       const e = error as ExecError;
       if (e.code === 'ENOENT') return { ok: false, missing: true, reason: `${command} not found on PATH` };
       if (e.code === 'ETIMEDOUT' || (e.signal && e.status === null)) {
-        return { ok: false, missing: false, reason: `${command} did not answer within ${TIMEOUT_MS / 1000} s` };
+        const reason = `${command} did not answer within ${TIMEOUT_MS / 1000} s`;
+        return { ok: false, missing: false, timedOut: true, reason };
       }
       const said = firstLine(e.stderr) || firstLine(e.stdout);
       const exit = typeof e.status === 'number' ? `exit status ${e.status}` : (e.code ?? 'failed');

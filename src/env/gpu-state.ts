@@ -134,6 +134,8 @@ export function readGpuSnapshot(commands: CommandRunner, at: string): GpuSnapsho
     if (!answer.ok) {
       // No nvidia-smi at all: a CPU machine, nothing to warn about.
       if (answer.missing) return { at, status: 'absent', reason: answer.reason, reasonsField: null, gpus: [] };
+      // A hung driver would hang again for the older name: one wait is enough.
+      if (answer.timedOut) return { at, status: 'failed', reason: answer.reason, reasonsField: null, gpus: [] };
       failures.push(answer.reason);
       continue;
     }

@@ -151,6 +151,17 @@ describe('reading nvidia-smi', () => {
     expect(s.gpus[0]?.reasons).toEqual(['sw_power_cap', 'sw_thermal_slowdown']);
   });
 
+  it('nvidia-smi hanging: failed after one wait, the older field name not asked', () => {
+    const { run, asked } = smi({
+      event: { ok: false, missing: false, timedOut: true, reason: 'nvidia-smi did not answer within 10 s' },
+    });
+    expect(readGpuSnapshot(run, AT)).toMatchObject({
+      status: 'failed',
+      reason: 'nvidia-smi did not answer within 10 s',
+    });
+    expect(asked).toHaveLength(1);
+  });
+
   it('output that is not a reading is a failure naming it, not a GPU', () => {
     const s = readGpuSnapshot(
       smi({ event: { ok: true, stdout: 'garbage\n' }, throttle: { ok: true, stdout: 'garbage\n' } }).run,
