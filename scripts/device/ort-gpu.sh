@@ -43,6 +43,10 @@ table() { # results.json: cells (gated median, p95, e2e median), backends, perpl
   for (const b of r.backends) console.log(`${b.spec.name}: ${b.status} (${b.session?.runtime ?? "—"}) ${b.reason ?? ""}`);
   for (const a of r.accuracy?.rows ?? []) console.log(`PPL ${a.backend}: ${a.perplexity?.toFixed(4)} (Δ ${a.deltaFraction})`);
   for (const c of r.comparison?.cells ?? []) console.log(`A/A ${c.backend} ${c.scenario}: ratio ${c.ratio?.toFixed(4)} [${c.ratioCi?.map((x) => x.toFixed(4)).join(", ")}] median ratio ${c.medianRatio?.toFixed(4)} ${c.decision}`);
+  const g = r.environment?.gpuState;
+  for (const side of ["before", "after"]) { const s = g?.[side];
+    console.log(`GPU ${side}: ${s?.status ?? "not recorded"} ${(s?.gpus ?? []).map((x) => `${x.name} SM ${x.smClockMhz} MHz mem ${x.memoryClockMhz} MHz ${x.temperatureC} C ${x.powerDrawW}/${x.powerLimitW} W reasons [${x.reasons.join(",")}]`).join("; ")} ${s?.reason ?? ""}`); }
+  if (g) console.log(`GPU throttle warnings: ${g.throttleWarnings.length ? g.throttleWarnings.join(" | ") : "none"}`);
   console.log(`verdict ${r.verdict.decision}`);' "$1"
 }
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
