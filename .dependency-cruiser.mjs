@@ -9,7 +9,7 @@
 const LAYERS = [
   [
     'floor',
-    '(^|/)src/(errors|clock|paths|deep-readonly|format|out-dir|hash|lock)\\.ts$|(^|/)src/engines/spec\\.ts$',
+    '(^|/)src/(errors|clock|paths|deep-readonly|format|out-dir|hash|lock|node-version)\\.ts$|(^|/)src/engines/spec\\.ts$',
     'names every layer uses',
   ],
   ['core', '(^|/)src/(stats|accuracy|cache)/', 'statistics, perplexity and parity, the artifact store'],
