@@ -11,6 +11,15 @@ export type Sink = 'markdown' | 'plain';
 const ZWSP = '\u200b';
 
 /**
+ * The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a name holding U+202E shows
+ * its text reversed, so `evil\u202egnp.exe` reads as `evilexe.png`. Every report drops them: report.md and GitHub
+ * text through escapeUntrusted, report.html through html.ts.
+ */
+export function dropBidiControls(text: string): string {
+  return text.replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
+}
+
+/**
  * Text made inert for its sink. Both sinks: one line (control characters, line and paragraph separators become a
  * space; bidirectional overrides, which can disguise text, are dropped), and no @mention, #reference, GH-reference
  * or autolink (`scheme://`, `www.`): GitHub finds those in the rendered text, after markdown escapes are gone, so a
@@ -21,10 +30,10 @@ const ZWSP = '\u200b';
  * GitHub never reads it as emphasis (so `single_micro` stays readable in the raw file).
  */
 export function escapeUntrusted(text: string, sink: Sink = 'markdown'): string {
-  let out = text
+  let out = dropBidiControls(
     // eslint-disable-next-line no-control-regex -- control characters are what this removes
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
-    .replace(/[\u202a-\u202e\u2066-\u2069]/g, '');
+    text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '),
+  );
   if (sink === 'markdown') {
     out = out.replace(/[\\`*<>[\]|~$&]/g, (c) => `\\${c}`).replace(/(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, '\\_');
   }

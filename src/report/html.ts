@@ -12,6 +12,7 @@ import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
 import { gitText, gpuClockLines } from './environment.js';
+import { dropBidiControls } from './escape.js';
 import { interval, num } from '../format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
@@ -28,13 +29,17 @@ export interface HtmlExtras {
 /** The charting library's source (Vega + Vega-Lite, browser builds); null when it could not be found. */
 export type ChartLibrary = string | null;
 
+/** Text as HTML: markup characters as references, and no bidirectional control (the page shows what report.md does). */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return dropBidiControls(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** JSON inside a <script> element: `<` written as \u003c, so no text can close the element or open a comment. */
+/**
+ * JSON inside a <script> element: `<` written as \u003c, so no text can close the element or open a comment; no
+ * bidirectional control, since the charts draw these strings as labels (they can only sit inside JSON strings).
+ */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value)
+  return dropBidiControls(JSON.stringify(value))
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')
     .replace(/\u2029/g, '\\u2029');

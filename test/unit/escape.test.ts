@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { escapeUntrusted } from '../../src/report/escape.js';
+import { escapeHtml, renderHtml, scriptJson } from '../../src/report/html.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { logLine } from '../../src/github/log.js';
+import { matrixResults } from '../helpers/results.js';
 
 const Z = '\u200b';
 
@@ -139,5 +142,55 @@ describe('logLine: a log line the runner cannot read as a workflow command (issu
         expect(line).not.toMatch(/[\r\n\u2028\u2029]/);
       }),
     );
+  });
+});
+
+/** Every bidirectional embedding, override and isolate: each can make a name read as something else. */
+const BIDI = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+const ANY_BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+
+describe('bidirectional controls: report.html drops what report.md drops (issue 21)', () => {
+  it.each(BIDI.map((c) => [`U+${c.codePointAt(0)!.toString(16).toUpperCase()}`, c]))(
+    "%s in a hostile name: gone from markdown, plain text, HTML text and the charts' JSON alike",
+    (_, c) => {
+      // U+202E would show `evil\u202egnp.exe` as `evilexe.png`.
+      const hostile = `evil${c}gnp.exe`;
+      expect(escapeUntrusted(hostile)).toBe('evilgnp.exe');
+      expect(escapeUntrusted(hostile, 'plain')).toBe('evilgnp.exe');
+      expect(escapeHtml(hostile)).toBe('evilgnp.exe');
+      expect(scriptJson({ name: hostile })).toBe('{"name":"evilgnp.exe"}');
+    },
+  );
+
+  it('leaves right-to-left letters alone (only the invisible controls go)', () => {
+    expect(escapeHtml('מודל عربي <b>')).toBe('מודל عربي &#60;b&#62;');
+    expect(scriptJson({ name: 'מודל' })).toBe('{"name":"מודל"}');
+  });
+
+  it('a run whose backend, scenario and model names carry them: neither report.html nor report.md holds one', () => {
+    // The config refuses such names, but a results.json handed to `tr118 report` or merged as a part is not a
+    // config: the names are put in after the fact, everywhere the results hold them.
+    const clean = matrixResults({
+      backends: ['cpugnp', 'fastx'],
+      scenarios: ['singlemicro', 'batch_short'],
+      latencyMs: (b) => (b === 'fastx' ? 1 : 2),
+    });
+    const r = JSON.parse(
+      JSON.stringify({ ...clean, model: { ...clean.model, name: 'modelevil' } })
+        .replaceAll('cpugnp', 'cpu\u202egnp')
+        .replaceAll('fastx', 'fast\u2066x\u2069')
+        .replaceAll('singlemicro', 'single\u202amicro')
+        .replaceAll('modelevil', 'model\u202e\u2067evil'),
+    ) as typeof clean;
+    const html = renderHtml(r, '/* library */ window.vega = {};', {});
+    const markdown = renderMarkdown(r);
+    expect(JSON.stringify(r)).toMatch(ANY_BIDI);
+    expect(html).not.toMatch(ANY_BIDI);
+    expect(markdown).not.toMatch(ANY_BIDI);
+    // The names are still there, without the controls.
+    for (const name of ['cpugnp', 'fastx', 'singlemicro', 'modelevil']) {
+      expect(html).toContain(name);
+      expect(markdown).toContain(name);
+    }
   });
 });
