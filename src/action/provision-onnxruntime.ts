@@ -16,6 +16,7 @@ import * as tar from 'tar';
 import { describeError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
+import { downloadFile } from '../engines/onnxruntime/provision/download.js';
 
 /** npm registry to download from (a mirror on locked-down runners); the tarball path is npm's standard one. */
 export const REGISTRY_ENV = 'TR118_NPM_REGISTRY';
@@ -135,9 +136,11 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
     for (const pin of pins) {
       const url = tarballUrl(pin, registry);
       log(`downloading ${url}`);
-      let file: string;
+      // downloadFile (ky), not tc.downloadTool: that retries any failure, an unreachable or refused URL included,
+      // for ~30 s (10-20 s apart); this retries only what passes (dropped connections, 408/429/5xx).
+      const file = path.join(staging, `${pin.name}.tgz`);
       try {
-        file = await tc.downloadTool(url, path.join(staging, `${pin.name}.tgz`));
+        await downloadFile(url, file);
       } catch (error) {
         throw new UsageError(
           `could not download ${pin.name}@${pin.version} from ${url} (${describeError(error)}); ` +

@@ -31,6 +31,23 @@ describe('downloadFile', () => {
     expect(requests()).toBe(2);
   });
 
+  it('retries a dropped connection (a network error) and writes the body that follows', async () => {
+    let requests = 0;
+    server = createServer((req, res) => {
+      if (requests++ === 0) {
+        req.socket.destroy();
+        return;
+      }
+      res.end('the wheel');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.whl`;
+    const dest = path.join(tempDir(), 'f.whl');
+    await downloadFile(url, dest);
+    expect(readFileSync(dest, 'utf8')).toBe('the wheel');
+    expect(requests).toBe(2);
+  });
+
   it('does not retry a 404: one request, an error with the status', async () => {
     const { url, requests } = await serve([404]);
     const error = await downloadFile(url, path.join(tempDir(), 'f.whl')).catch((e: unknown) => e);

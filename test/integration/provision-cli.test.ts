@@ -45,6 +45,9 @@ async function tr118(args: string[], env: NodeJS.ProcessEnv, uid?: number) {
     env,
     ...(uid !== undefined ? { uid, gid: uid } : {}),
   });
+  // On the CLI nothing may print a workflow command (`::debug::` and the like: @actions/* print them, and only
+  // src/action may use those): every run here, passing or failing, is checked.
+  expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/^::/m);
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -37,11 +37,6 @@ const PROVIDERS = [
   'libonnxruntime_providers_tensorrt.so',
 ];
 
-// @actions/tool-cache waits 10-20 s between download attempts; these globals are its own test hooks.
-const hooks = globalThis as Record<string, unknown>;
-hooks.TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS = 0;
-hooks.TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS = 0;
-
 const host = new FakePackageHost();
 let base = '';
 let wheel: Buffer;
