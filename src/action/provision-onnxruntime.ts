@@ -16,7 +16,7 @@ import * as tar from 'tar';
 import { describeError, UsageError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { ORT_PACKAGE_ENV, ortPackageDir } from '../engines/onnxruntime/runtime.js';
-import { downloadFile } from '../engines/onnxruntime/provision/download.js';
+import { downloadFile, mirrorBaseUrl } from '../engines/onnxruntime/provision/download.js';
 
 /** npm registry to download from (a mirror on locked-down runners); the tarball path is npm's standard one. */
 export const REGISTRY_ENV = 'TR118_NPM_REGISTRY';
@@ -97,6 +97,8 @@ export function runtimeCacheKey(pin: PinnedPackage, platform = process.platform,
 export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Promise<ProvisionResult> {
   const log = options.log ?? (() => {});
   const env = process.env;
+  // First: a registry variable that is no URL is a usage error, whether or not this run needs the registry.
+  const registry = mirrorBaseUrl(REGISTRY_ENV, env[REGISTRY_ENV] || DEFAULT_REGISTRY, { file: false });
   if (env[ORT_PACKAGE_ENV]) {
     const dir = path.resolve(env[ORT_PACKAGE_ENV]);
     if (!existsSync(path.join(dir, 'package.json')))
@@ -130,7 +132,6 @@ export async function provisionOnnxRuntime(options: ProvisionOptions = {}): Prom
     if (hit && complete(toolDir)) return use(toolDir, 'actions-cache');
   }
 
-  const registry = env[REGISTRY_ENV] || DEFAULT_REGISTRY;
   const staging = mkdtempSync(path.join(env.RUNNER_TEMP, 'tr118-ort-'));
   try {
     for (const pin of pins) {

@@ -132,6 +132,21 @@ describe('tr118 provision', () => {
     expect(host.requests).toEqual([]);
   });
 
+  it.each(['not a url', 'http://'])(
+    'TR118_PYPI_FILES=%j: exit 2 at once, one line naming the variable and the value, no request',
+    async (value) => {
+      const m = machine();
+      host.requests = [];
+      const r = await tr118(['provision', '--cuda', '13', '--python', m.python], { ...m.env, TR118_PYPI_FILES: value });
+      expect(r.code).toBe(ExitCode.usage);
+      expect(r.stderr).toBe(
+        `tr118: TR118_PYPI_FILES=${JSON.stringify(value)}: not a URL (expected http:// or https:// and a host, or a file:// folder); set it to the mirror's base URL, or unset it\n`,
+      );
+      expect(r.stdout).toBe('');
+      expect(host.requests).toEqual([]);
+    },
+  );
+
   it('--cuda 11 is a usage error', async () => {
     const r = await tr118(['provision', '--cuda', '11'], machine().env);
     expect(r.code).toBe(ExitCode.usage);

@@ -284,6 +284,26 @@ describe('provisioning refuses bad packages before anything lands', () => {
     expectNothingLanded(s);
   });
 
+  it.each([
+    ['TR118_PYPI_FILES', 'not a url', 'not a URL'],
+    ['TR118_PYPI_FILES', 'http://', 'not a URL'],
+    ['TR118_PYPI_FILES', 'http:/packages', 'no host after the scheme'],
+    ['TR118_PYPI_FILES', 'https:///mirror', 'no host after the scheme'],
+    ['TR118_PYPI_FILES', 'files.pythonhosted.org', 'not a URL'],
+    ['TR118_PYPI_FILES', 'ftp://mirror.example/pypi', 'tr118 does not download from ftp://'],
+    ['TR118_NUGET_FLAT', 'https://mirror example/nuget', 'not a URL'],
+    ['TR118_NUGET_FLAT', 'file://other-host/nuget', 'File URL host must be "localhost" or empty on linux'],
+  ])('%s=%j is no URL to download from: refused at once, naming both, before any request', async (name, value, why) => {
+    const s = setup();
+    s.env[name] = value;
+    const error = await refusal(provisionOrtGpu(s.options()));
+    expect(error.message).toBe(
+      `${name}=${JSON.stringify(value)}: ${why} (expected http:// or https:// and a host, or a file:// folder); set it to the mirror's base URL, or unset it`,
+    );
+    expect(host.requests).toEqual([]);
+    expectNothingLanded(s);
+  });
+
   it('a file:// folder without the package: names where it looked', async () => {
     const s = setup(false);
     const folder = path.join(s.dir, 'empty');

@@ -1,7 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { keepEntry, pinnedPackages, runtimeCacheKey, tarballUrl } from '../../src/action/provision-onnxruntime.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  keepEntry,
+  pinnedPackages,
+  provisionOnnxRuntime,
+  runtimeCacheKey,
+  tarballUrl,
+} from '../../src/action/provision-onnxruntime.js';
+import { UsageError } from '../../src/errors.js';
 import { tempDir } from '../helpers/fixture.js';
 
 describe('ONNX Runtime provisioning for the Action', () => {
@@ -49,5 +56,29 @@ describe('ONNX Runtime provisioning for the Action', () => {
     expect(runtimeCacheKey(pin, 'linux', 'x64')).toBe('tr118-onnxruntime-node/1.30.0/linux-x64/abababababababab');
     const other = { ...pin, integrity: `sha512-${Buffer.alloc(64, 0xcd).toString('base64')}` };
     expect(runtimeCacheKey(other, 'linux', 'x64')).not.toBe(runtimeCacheKey(pin, 'linux', 'x64'));
+  });
+});
+
+describe('TR118_NPM_REGISTRY (issue 21)', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it.each([
+    ['not a url', 'not a URL'],
+    ['http://', 'not a URL'],
+    ['http:/registry.example', 'no host after the scheme'],
+    ['file:///srv/npm', 'tr118 does not download from file://'],
+  ])('%j: refused at once, naming the variable and the value (no download retried for ~30 s)', async (value, why) => {
+    vi.stubEnv('TR118_NPM_REGISTRY', value);
+    const error = await provisionOnnxRuntime().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(
+      `TR118_NPM_REGISTRY=${JSON.stringify(value)}: ${why} (expected http:// or https:// and a host); set it to the mirror's base URL, or unset it`,
+    );
+  });
+
+  it('a registry URL is accepted (here onnxruntime-node is installed, so nothing is downloaded)', async () => {
+    vi.stubEnv('TR118_NPM_REGISTRY', 'https://mirror.example/npm/');
+    vi.stubEnv('TR118_ONNXRUNTIME_NODE', '');
+    expect((await provisionOnnxRuntime()).source).toBe('installed');
   });
 });

@@ -51,7 +51,7 @@ import {
   type OrtGpuPackagePin,
   type OrtGpuPins,
 } from './pins.js';
-import { downloadFile } from './download.js';
+import { downloadFile, mirrorBaseUrl } from './download.js';
 import { digestFile, unpackEntries } from './zip-archive.js';
 
 /** PyPI's files host, or a mirror of it (same `packages/…` paths; a file:// folder may also be flat). */
@@ -162,10 +162,16 @@ export function choosePackage(
   return { pin, sha256: pin.sha256!, pythonUsable: exact !== undefined, note };
 }
 
+/** The mirror variables' base URLs, checked (mirrorBaseUrl): a value that is no URL stops provisioning at once. */
+function mirrorBases(env: NodeJS.ProcessEnv): Record<OrtGpuPackagePin['kind'], string> {
+  return {
+    wheel: mirrorBaseUrl(PYPI_FILES_ENV, env[PYPI_FILES_ENV] || DEFAULT_PYPI_FILES, { file: true }),
+    nupkg: mirrorBaseUrl(NUGET_FLAT_ENV, env[NUGET_FLAT_ENV] || DEFAULT_NUGET_FLAT, { file: true }),
+  };
+}
+
 export function packageUrl(pin: OrtGpuPackagePin, env: NodeJS.ProcessEnv): string {
-  const base =
-    pin.kind === 'wheel' ? env[PYPI_FILES_ENV] || DEFAULT_PYPI_FILES : env[NUGET_FLAT_ENV] || DEFAULT_NUGET_FLAT;
-  return `${base.replace(/\/+$/, '')}/${pin.urlPath}`;
+  return `${mirrorBases(env)[pin.kind]}/${pin.urlPath}`;
 }
 
 function mirrorEnv(pin: OrtGpuPackagePin): string {
@@ -446,6 +452,8 @@ export async function provisionOrtGpu(options: ProvisionOrtGpuOptions = {}): Pro
   if (process.platform !== 'linux') {
     throw new UsageError(`tr118 provisions ONNX Runtime's GPU providers on Linux only (this is ${process.platform})`);
   }
+  // Both mirrors, before anything else: a mistyped variable is a usage error whichever package this machine needs.
+  mirrorBases(env);
   const packageDir = ortPackageDir(env);
   const bindingDir = packageDir ? ortBindingDir(packageDir) : undefined;
   if (!packageDir || !bindingDir) {
