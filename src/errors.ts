@@ -38,3 +38,33 @@ export function formatKeyPath(keyPath: readonly PropertyKey[]): string {
   }
   return out === '' ? '(top level)' : out;
 }
+
+/**
+ * What a failed file operation's errno means, in words a user acts on, with the code for searching:
+ * `no space left on device (ENOSPC)`. Node's own messages ("ENOSPC: no space left on device, write") name neither
+ * the file nor the fix, and unknown errors keep their message.
+ */
+export function errnoMeaning(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const meaning = code === undefined ? undefined : ERRNO_MEANINGS[code];
+  if (meaning !== undefined) return `${meaning} (${code})`;
+  return code ?? describeError(error);
+}
+
+const ERRNO_MEANINGS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large for the filesystem',
+  EROFS: 'read-only filesystem',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'it is a folder',
+  ENOTEMPTY: 'it is a folder that is not empty',
+  ENOTDIR: 'a part of its path is a file, not a folder',
+  ENOENT: 'no such file or folder',
+  ELOOP: 'a loop of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files on the system',
+};

@@ -13,7 +13,7 @@ from conftest import FIXTURE_DIR
 from test_export import export_request
 from test_worker import Driven, spec
 
-from tr118_native.worker.checkpoint import ALLOW_KEY, check_loading_info
+from tr118_native.worker.checkpoint import ALLOW_KEY, check_checkpoint, check_loading_info
 from tr118_native.worker.errors import WorkerError
 
 CHECKPOINT = FIXTURE_DIR / "hf"
@@ -71,6 +71,68 @@ def test_a_checkpoint_that_fits_or_whose_differences_are_allowed_loads(
     loading: dict[str, Any], allowed: list[str]
 ) -> None:
     check_loading_info(Path("/ckpt"), loading, allowed)
+
+
+# ---- plain faults of the folder (issue 21): one line naming the file, not a traceback from transformers ----
+
+
+def faulty(tmp_path: Path, how: str) -> Path:
+    """A copy of the fixture checkpoint with one plain fault."""
+    folder = tmp_path / "ckpt"
+    shutil.copytree(CHECKPOINT, folder)
+    weights = folder / "model.safetensors"
+    if how == "config-null":
+        (folder / "config.json").write_text("null\n")
+    elif how == "config-list":
+        (folder / "config.json").write_text("[1, 2]\n")
+    elif how == "config-a-folder":
+        (folder / "config.json").unlink()
+        (folder / "config.json").mkdir()
+    elif how == "weights-link-loop":
+        weights.unlink()
+        weights.symlink_to("model.safetensors")
+    elif how == "weights-a-folder":
+        weights.unlink()
+        weights.mkdir()
+    elif how == "weights-link-to-nothing":
+        weights.unlink()
+        weights.symlink_to("gone.safetensors")
+    elif how == "pickled-weights-a-folder":
+        weights.unlink()
+        (folder / "pytorch_model.bin").mkdir()
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("how", "file", "expected"),
+    [
+        ("config-null", "config.json", "holds null, not a JSON object"),
+        ("config-list", "config.json", "holds a list, not a JSON object"),
+        ("config-a-folder", "config.json", "is a folder, not a file"),
+        ("weights-link-loop", "model.safetensors", "is a loop of symbolic links (ELOOP); expected the weights file"),
+        ("weights-a-folder", "model.safetensors", "is a folder, not a file; expected the weights file"),
+        ("weights-link-to-nothing", "model.safetensors", "is a symbolic link to nothing (→ gone.safetensors)"),
+        ("pickled-weights-a-folder", "pytorch_model.bin", "is a folder, not a file; expected the weights file"),
+    ],
+)
+def test_a_plain_fault_of_the_folder_is_one_line_naming_the_file(
+    tmp_path: Path, how: str, file: str, expected: str
+) -> None:
+    folder = faulty(tmp_path, how)
+    with pytest.raises(WorkerError) as raised:
+        check_checkpoint(folder, trust_pickle=True)
+    assert raised.value.message.startswith(f"{folder / file} ")
+    assert expected in raised.value.message
+    assert "\n" not in raised.value.message
+
+
+def test_the_fixture_checkpoint_and_its_trusted_pickle_pass(tmp_path: Path) -> None:
+    check_checkpoint(CHECKPOINT, trust_pickle=False)
+    folder = tmp_path / "pickled"
+    folder.mkdir()
+    (folder / "config.json").write_text((CHECKPOINT / "config.json").read_text())
+    (folder / "pytorch_model.bin").write_bytes(b"\x80\x04not really")
+    check_checkpoint(folder, trust_pickle=True)
 
 
 # ---- real damaged checkpoints, through the worker (needs torch and transformers) ----

@@ -4,10 +4,10 @@
  * by content (the checkpoint's identity in results.json).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { formatKeyPath, UsageError } from '../errors.js';
+import { errnoMeaning, formatKeyPath, UsageError } from '../errors.js';
 import { sha256File, type Sha256Of } from '../cache/digest-memo.js';
 import { checkpointOf } from '../engines/registry.js';
 import { isGitLfsPointer, type ModelFile } from './source.js';
@@ -32,12 +32,18 @@ export function checkCheckpoint(folder: string, at: string, trustPickle: boolean
     fail(`expected a Hugging Face checkpoint folder (config.json + *.safetensors); ${folder} does not exist`);
   }
   if (!names.includes('config.json')) fail(`${folder} has no config.json: not a Hugging Face checkpoint folder`);
+  const configFile = path.join(folder, 'config.json');
+  const configFault = fileFault(configFile);
+  if (configFault !== undefined) fail(`${configFile} ${configFault}`);
   let config: unknown;
   try {
-    config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
+    config = JSON.parse(readFileSync(configFile, 'utf8'));
   } catch (error) {
-    fail(`${path.join(folder, 'config.json')} is not valid JSON (${(error as Error).message})`);
+    fail(`${configFile} is not valid JSON (${(error as Error).message})`);
   }
+  // Valid JSON is not yet a config: `null`, a list or a number has no architecture for transformers to read.
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    fail(`${configFile} holds ${jsonKind(config)}, not a JSON object: expected the model's config (model_type, …)`);
   const architectures = (config as { architectures?: unknown }).architectures;
   if (Array.isArray(architectures) && !architectures.some((a) => typeof a === 'string' && CAUSAL_LM.test(a))) {
     fail(
@@ -60,6 +66,9 @@ export function checkCheckpoint(folder: string, at: string, trustPickle: boolean
   }
   for (const name of weights) {
     const file = path.join(folder, name);
+    // readdir lists a folder or a dangling link by its name alone: the hashing and the loader would fail on it later.
+    const fault = fileFault(file);
+    if (fault !== undefined) fail(`${file} ${fault}; expected the weights file`);
     if (isGitLfsPointer(file)) {
       fail(
         `${file} is a Git LFS pointer, not the weights: fetch the file itself (git lfs pull; checkout with lfs: true)`,
@@ -67,6 +76,44 @@ export function checkCheckpoint(folder: string, at: string, trustPickle: boolean
     }
   }
   return ['config.json', ...weights];
+}
+
+/** What keeps `file` from being read as a regular file, in words ("is a folder"); undefined if nothing does. */
+function fileFault(file: string): string | undefined {
+  let stat: Stats;
+  try {
+    stat = statSync(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'is a loop of symbolic links (ELOOP)';
+    // readdir listed it, so a missing target is a link that leads nowhere.
+    if (code === 'ENOENT') return `is a symbolic link to nothing (${readlinkOrUnknown(file)})`;
+    return `cannot be read: ${errnoMeaning(error)}`;
+  }
+  if (stat.isDirectory()) return 'is a folder, not a file';
+  if (!stat.isFile()) return 'is not a regular file';
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (error) {
+    return `cannot be read: ${errnoMeaning(error)}`;
+  }
+  return undefined;
+}
+
+function readlinkOrUnknown(file: string): string {
+  try {
+    return `→ ${readlinkSync(file)}`;
+  } catch (error) {
+    return errnoMeaning(error);
+  }
+}
+
+/** How a JSON value is named in errors: null, a list, a number, a string, true. */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'boolean') return String(value);
+  return `a ${typeof value}`;
 }
 
 /** One file of a checkpoint folder: its name in the folder, size and sha256. */

@@ -1,6 +1,16 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -8,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
 import { LOCK_FILE } from '../../src/out-dir.js';
-import { FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_HF, FIXTURE_MODEL, FIXTURE_TOKENS, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
 import { writeResults } from '../helpers/results.js';
 import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';
 import { cliArgs } from '../helpers/cli.js';
@@ -228,6 +238,26 @@ const LFS_POINTER =
 
 const MODEL_ONLY = `model:\n  onnx: ${FIXTURE_MODEL}\n`;
 
+/** SMALL on the PyTorch backend: its checkpoint folders are checked before a worker starts (no torch needed). */
+const TORCH_SMALL = SMALL.replace('backends: [onnxruntime-cpu]', 'backends: [transformers-cpu]');
+
+/** A copy of the fixture checkpoint in `dir`/`name`, with `damage` done to it. */
+function checkpointCopy(dir: string, name: string, damage: (folder: string) => void): string {
+  const folder = path.join(dir, name);
+  cpSync(FIXTURE_HF, folder, { recursive: true });
+  damage(folder);
+  return folder;
+}
+
+/** The checkpoint's weights file replaced by what `make` puts there (a link loop, a folder). */
+function weightsReplaced(make: (file: string) => void): (folder: string) => void {
+  return (folder) => {
+    const file = path.join(folder, 'model.safetensors');
+    rmSync(file);
+    make(file);
+  };
+}
+
 /**
  * Bad inputs that show only once a run is under way (a worker may already be open): each exits 2 with one clear
  * line, and the process ends on its own (a worker left open used to keep it alive forever).
@@ -371,6 +401,45 @@ const BAD_RUNS: readonly BadRun[] = [
       return { args: ['baseline', 'save', results, '--store', path.join(dir, 'store')] };
     },
     expect: [/^tr118: baseline store \/\S+\/store: not writable \(EACCES\)\n$/],
+  },
+  {
+    name: 'a model.hf whose config.json is valid JSON but null (issue 21)',
+    setup: (dir) => {
+      const hf = checkpointCopy(dir, 'hf', (f) => writeFileSync(path.join(f, 'config.json'), 'null\n'));
+      return { args: ['run', '--config', writeConfig(dir, TORCH_SMALL, hf), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: config error: \S+\/tr118\.yml:4:\d+: model\.hf: \S+\/hf\/config\.json holds null, not a JSON object: expected the model's config/,
+    ],
+  },
+  {
+    name: 'a model.hf whose weights file is a loop of symbolic links (issue 21)',
+    setup: (dir) => {
+      const hf = checkpointCopy(
+        dir,
+        'hf',
+        weightsReplaced((file) => symlinkSync('model.safetensors', file)),
+      );
+      return { args: ['run', '--config', writeConfig(dir, TORCH_SMALL, hf), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: config error: \S+\/tr118\.yml:4:\d+: model\.hf: \S+\/hf\/model\.safetensors is a loop of symbolic links \(ELOOP\); expected the weights file\n$/,
+    ],
+  },
+  {
+    name: 'a compare.base_hf whose weights file is a folder (issue 21)',
+    setup: (dir) => {
+      const base = checkpointCopy(
+        dir,
+        'main-hf',
+        weightsReplaced((file) => mkdirSync(file)),
+      );
+      const body = `${TORCH_SMALL}compare: { base_hf: ${base} }\n`;
+      return { args: ['run', '--config', writeConfig(dir, body, FIXTURE_HF), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: config error: \S+\/tr118\.yml:\d+:\d+: compare\.base_hf: \S+\/main-hf\/model\.safetensors is a folder, not a file; expected the weights file\n$/,
+    ],
   },
   {
     name: 'a YAML alias bomb in the config',

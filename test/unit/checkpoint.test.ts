@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findPython } from '../../src/backends/native-worker.js';
@@ -16,6 +16,13 @@ function folder(files: Readonly<Record<string, string>>): string {
 }
 const CAUSAL = JSON.stringify({ architectures: ['GPT2LMHeadModel'] });
 
+/** A folder with a causal LM's config.json whose `weights` name is made by `make` (a folder, a link). */
+function weightsMadeBy(weights: string, make: (file: string) => void): string {
+  const dir = folder({ 'config.json': CAUSAL });
+  make(path.join(dir, weights));
+  return dir;
+}
+
 describe('checkpoint folders (model.hf, compare.base_hf) are checked before anything runs', () => {
   it('accepts the fixture checkpoint: config.json and its safetensors', () => {
     expect(checkCheckpoint(FIXTURE_HF, AT, false)).toEqual(['config.json', 'model.safetensors']);
@@ -30,6 +37,47 @@ describe('checkpoint folders (model.hf, compare.base_hf) are checked before anyt
     ],
     ['no config.json', () => folder({ 'model.safetensors': '' }), /has no config\.json/],
     ['a config.json that is not JSON', () => folder({ 'config.json': '{', 'model.safetensors': '' }), /not valid JSON/],
+    // Valid JSON, but not a config (issue 21: was an internal error reading `architectures` of null).
+    [
+      'a config.json that is null',
+      () => folder({ 'config.json': 'null\n', 'model.safetensors': '' }),
+      /\/config\.json holds null, not a JSON object: expected the model's config/,
+    ],
+    [
+      'a config.json that is a list',
+      () => folder({ 'config.json': '[1]', 'model.safetensors': '' }),
+      /\/config\.json holds a list, not a JSON object/,
+    ],
+    [
+      'a config.json that is a folder',
+      () => {
+        const dir = folder({ 'model.safetensors': '' });
+        mkdirSync(path.join(dir, 'config.json'));
+        return dir;
+      },
+      /\/config\.json is a folder, not a file$/,
+    ],
+    // Weights that readdir lists but nothing can read (issue 21: were internal errors, ELOOP and EISDIR).
+    [
+      'weights that are a loop of symbolic links',
+      () => weightsMadeBy('model.safetensors', (f) => symlinkSync('model.safetensors', f)),
+      /\/model\.safetensors is a loop of symbolic links \(ELOOP\); expected the weights file$/,
+    ],
+    [
+      'weights that are a folder',
+      () => weightsMadeBy('model.safetensors', (f) => mkdirSync(f)),
+      /\/model\.safetensors is a folder, not a file; expected the weights file$/,
+    ],
+    [
+      'weights that are a link to nothing',
+      () => weightsMadeBy('model.safetensors', (f) => symlinkSync('gone.safetensors', f)),
+      /\/model\.safetensors is a symbolic link to nothing \(→ gone\.safetensors\); expected the weights file$/,
+    ],
+    [
+      'pickled weights that are a folder (trusted)',
+      () => weightsMadeBy('pytorch_model.bin', (f) => mkdirSync(f)),
+      /\/pytorch_model\.bin is a folder, not a file; expected the weights file$/,
+    ],
     [
       'not a causal LM',
       () => folder({ 'config.json': JSON.stringify({ architectures: ['BertModel'] }), 'model.safetensors': '' }),
@@ -51,16 +99,22 @@ describe('checkpoint folders (model.hf, compare.base_hf) are checked before anyt
       /model\.safetensors is a Git LFS pointer, not the weights/,
     ],
   ];
-  it.each(BAD)('refuses %s, naming the key and its line', (_name, make, message) => {
+  it.each(BAD)('refuses %s, naming the key and its line', (name, make, message) => {
     let error: unknown;
     try {
-      checkCheckpoint(make(), AT, false);
+      // Trusted pickles, so that a pickled file's own faults are reached.
+      checkCheckpoint(make(), AT, name.includes('(trusted)'));
     } catch (caught) {
       error = caught;
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(new RegExp(`^config error: ${AT.replace(/\./g, '\\.')}: `));
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('accepts weights reached through a symbolic link to a file', () => {
+    const dir = weightsMadeBy('model.safetensors', (f) => symlinkSync(path.join(FIXTURE_HF, 'model.safetensors'), f));
+    expect(checkCheckpoint(dir, AT, false)).toEqual(['config.json', 'model.safetensors']);
   });
 
   it('loads pickled weights only with model.trust_pickle', () => {

@@ -8,6 +8,9 @@ refuses missing or unexpected weights, unless config model.allowed_weight_differ
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -21,22 +24,73 @@ KEY_PATH = ("model", "hf")
 SHOWN_KEYS = 5
 
 
+def file_fault(file: Path) -> str | None:
+    """What keeps `file` from being read as a regular file, in words ("is a folder"); None if nothing does."""
+    try:
+        file.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "is a loop of symbolic links (ELOOP)"
+        if error.errno == errno.ENOENT and file.is_symlink():
+            return f"is a symbolic link to nothing (→ {file.readlink()})"
+        return f"cannot be read: {error.strerror}"
+    if file.is_dir():
+        return "is a folder, not a file"
+    if not file.is_file():
+        return "is not a regular file"
+    if not os.access(file, os.R_OK):
+        return "cannot be read: Permission denied"
+    return None
+
+
 def check_checkpoint(folder: Path, trust_pickle: bool) -> None:
     """The same checks the TypeScript side makes before starting us (src/model/checkpoint.ts), for direct callers."""
     if not folder.is_dir():
         raise WorkerError("failed", f"{folder}: not a folder (a Hugging Face checkpoint folder was expected)")
-    if not (folder / "config.json").is_file():
+    config_file = folder / "config.json"
+    if not config_file.exists() and not config_file.is_symlink():
         raise WorkerError("failed", f"{folder}: no config.json")
-    if not any(folder.glob("*.safetensors")):
-        pickled = sorted(p.name for p in folder.glob("*.bin"))
+    fault = file_fault(config_file)
+    if fault:
+        raise WorkerError("failed", f"{config_file} {fault}")
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as error:
+        raise WorkerError("failed", f"{config_file}: not valid JSON ({error})") from None
+    # Valid JSON is not yet a config: transformers reads `null` or a list as an AttributeError deep in its loader.
+    if not isinstance(config, dict):
+        raise WorkerError(
+            "failed", f"{config_file} holds {json_kind(config)}, not a JSON object: expected the model's config"
+        )
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
+        pickled = sorted(folder.glob("*.bin"))
         if pickled and not trust_pickle:
+            names = ", ".join(p.name for p in pickled)
             raise WorkerError(
                 "failed",
-                f"{folder}: only pickled weights ({', '.join(pickled)}), which can run code when loaded; "
+                f"{folder}: only pickled weights ({names}), which can run code when loaded; "
                 "convert them to safetensors, or set model.trust_pickle: true",
             )
         if not pickled:
             raise WorkerError("failed", f"{folder}: no *.safetensors (or *.bin) weights")
+        weights = pickled
+    for file in weights:
+        # The glob lists a folder or a dangling link by its name alone: the loader would fail on it with a traceback.
+        fault = file_fault(file)
+        if fault:
+            raise WorkerError("failed", f"{file} {fault}; expected the weights file")
+
+
+def json_kind(value: Any) -> str:
+    """How a JSON value is named in errors: null, a list, a number, a string, true."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "a number" if isinstance(value, (int, float)) else "a string"
 
 
 def disallowed(keys: Sequence[str], allowed: Sequence[str]) -> list[str]:
