@@ -3,23 +3,28 @@
  * recursive mkdir spins forever under /proc), locked for the run (a second run into the same folder is refused,
  * naming the lock holder's pid; the lock of a process that no longer exists is taken over), and cleared of the
  * previous run's files at the start, so that the files in it always belong to one run: after a crash or Ctrl-C the
- * folder holds this run's partial results.jsonl alone, never beside an older report.md.
+ * folder holds this run's partial results.jsonl alone, never beside an older report.md. Its files are written whole
+ * or not at all (writeFileAtomic): a full disk leaves no truncated report.html that looks complete.
  */
 import {
   accessSync,
   closeSync,
   constants,
+  lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statfsSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
 import { fileAgeMs, isoOf, systemClock } from './clock.js';
-import { UsageError } from './errors.js';
+import { errnoMeaning, UsageError } from './errors.js';
 import {
   describeHolder,
   holderState,
@@ -172,7 +177,13 @@ export function claimOutDir(dir: string, runFiles: readonly string[], options: C
     closeSync(fd);
     break;
   }
-  for (const name of runFiles) rmSync(path.join(dir, name), { force: true });
+  try {
+    clearRunFiles(dir, runFiles);
+  } catch (error) {
+    // Nothing of this run is in the folder yet: the lock just written goes, so the next run is not refused.
+    rmSync(lock, { force: true });
+    throw error;
+  }
   const stopHeartbeat = startHeartbeat(lock);
   const release = () => {
     stopHeartbeat();
@@ -192,4 +203,79 @@ export function claimOutDir(dir: string, runFiles: readonly string[], options: C
   }
   for (const signal of SIGNALS) process.once(signal, onSignal);
   return { release };
+}
+
+/** A file being written by writeFileAtomic: hidden, and named after its target and writer. */
+const PARTIAL = /^\.(.+)\.\d+\.partial$/;
+
+function partialName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.partial`);
+}
+
+/**
+ * Removes the earlier run's `runFiles` and what a killed writer left of them (writeFileAtomic's partial files). A
+ * folder where a file goes (a folder named report.html) is refused now, before anything is measured: the run could
+ * not write its file there at the end.
+ */
+function clearRunFiles(dir: string, runFiles: readonly string[]): void {
+  const names = new Set(runFiles);
+  const partials = readdirSync(dir).filter((n) => names.has(PARTIAL.exec(n)?.[1] ?? ''));
+  for (const name of [...runFiles, ...partials]) {
+    const file = path.join(dir, name);
+    let fault: string | undefined;
+    try {
+      if (lstatSync(file).isDirectory()) fault = `${file} is a folder, where this run writes its ${name}`;
+      else rmSync(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      fault = `cannot remove the previous run's ${file}: ${errnoMeaning(error)}`;
+    }
+    if (fault !== undefined) throw new UsageError(`output folder ${dir}: ${fault}: move or remove it`);
+  }
+}
+
+/** A file that could not be written, as the user reads it: the path and what the errno means. */
+export function writeError(file: string, error: unknown): UsageError {
+  return new UsageError(`cannot write ${file}: ${errnoMeaning(error)}`);
+}
+
+/** Writes a whole file's bytes: writeFileSync, or a test's stand-in for a full disk. */
+export type WriteWhole = (file: string, data: string | Uint8Array) => void;
+
+/**
+ * Writes `file` whole or not at all: into a hidden partial file beside it, renamed over it once complete (a rename in
+ * one folder is atomic), so that a full disk or a kill mid-write never leaves a truncated file that looks finished.
+ * A failure removes the partial file and is a UsageError naming `file` and the errno's meaning (no space left on
+ * device, it is a folder); an earlier `file` is then left as it was.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, write: WriteWhole = writeFileSync): void {
+  const partial = partialName(file);
+  try {
+    write(partial, data);
+    renameSync(partial, file);
+  } catch (error) {
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // Not ours to remove (a folder of that name): the error below names the file all the same.
+    }
+    throw writeError(file, error);
+  }
+}
+
+/**
+ * Writes each [file, text] with writeFileAtomic, in order; if one cannot be written, those written before it are
+ * removed and its UsageError is thrown: a folder never holds a verdict without the report that goes with it.
+ */
+export function writeAllOrNone(files: readonly (readonly [string, string])[], write?: WriteWhole): void {
+  const written: string[] = [];
+  try {
+    for (const [file, text] of files) {
+      writeFileAtomic(file, text, write);
+      written.push(file);
+    }
+  } catch (error) {
+    for (const file of written) rmSync(file, { force: true });
+    throw error;
+  }
 }

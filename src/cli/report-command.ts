@@ -4,7 +4,7 @@
  * pictures. One results.json gives that run's report; several (the parts of a split matrix), or the merged.json of
  * `mode: merge`, give the merged report.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { OUTPUT_FILES } from '../pipeline/index.js';
@@ -14,7 +14,7 @@ import { renderMarkdown } from '../report/markdown.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
 import { mergeVerdicts, partIdentities, readParts } from '../results/merge.js';
-import { claimOutDir } from '../out-dir.js';
+import { claimOutDir, writeAllOrNone } from '../out-dir.js';
 
 export interface ReportFlags {
   readonly html?: boolean;
@@ -89,11 +89,10 @@ export function reportCommand(files: readonly string[], flags: ReportFlags, cwd:
   // Locked while written, like a run's folder; only the files rendered here are replaced (never results.json).
   const claim = claimOutDir(outDir, Object.keys(written));
   try {
-    return Object.entries(written).map(([name, text]) => {
-      const file = path.join(outDir, name);
-      writeFileSync(file, text);
-      return file;
-    });
+    const targets = Object.entries(written).map(([name, text]) => [path.join(outDir, name), text] as const);
+    // All whole or none: a report.md beside no report.html it announces is not left after a full disk.
+    writeAllOrNone(targets);
+    return targets.map(([file]) => file);
   } finally {
     claim.release();
   }

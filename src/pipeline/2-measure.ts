@@ -14,6 +14,7 @@ import { plannedPasses } from '../measure/plan.js';
 import type { Measurement } from '../measure/records.js';
 import { measureMatrix } from '../measure/runner.js';
 import { baseModelWhere, checkTokensInVocab } from '../model/source.js';
+import { writeError } from '../out-dir.js';
 import type { PipelineOptions } from './options.js';
 import type { PreparedRun } from './1-prepare.js';
 
@@ -34,7 +35,14 @@ export async function measureRun(
     sameRun: isSameRun(config),
     inputTokens: input.tokens,
     accuracyTokens,
-    record: (record) => appendFileSync(rawFile, `${JSON.stringify(record)}\n`),
+    record: (record) => {
+      try {
+        appendFileSync(rawFile, `${JSON.stringify(record)}\n`);
+      } catch (error) {
+        // A full disk mid-matrix: said as the user's fault it is (exit 2), and the workers are closed as it unwinds.
+        throw writeError(rawFile, error);
+      }
+    },
     rejectBaseModel: (backend, reason) => {
       const spec = config.backends.find((b) => b.name === backend);
       if (spec && familyOf(spec).sameRunBase === 'base_hf') {

@@ -4,17 +4,17 @@
  * Everything the CLI and the Action share; knows nothing of GitHub or of terminals (progress goes to a callback), and
  * what only a runner has (the Actions cache) is handed in.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { collectEnvironment, collectGitState } from '../env/collect.js';
 import { commandRunner } from '../env/command.js';
 import { gpuStateOf, readGpuSnapshot } from '../env/gpu-state.js';
-import { claimOutDir } from '../out-dir.js';
+import { claimOutDir, writeError } from '../out-dir.js';
 import type { Results } from '../results/schema.js';
 import { judgeRun } from './3-judge.js';
 import { measureRun } from './2-measure.js';
 import { clockOf, outputFiles, RUN_FILES, type OutputFiles, type PipelineOptions } from './options.js';
 import { prepareRun } from './1-prepare.js';
-import { writeRun } from './4-write.js';
+import { rawRecordsKept, writeRun } from './4-write.js';
 
 export { MERGED_FILE, OUTPUT_FILES, RUN_FILES, type PipelineOptions } from './options.js';
 export { DIGEST_MEMO_ENV } from './1-prepare.js';
@@ -33,7 +33,11 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   const claim = claimOutDir(options.outDir, RUN_FILES, { interrupted: () => keptOnInterrupt(files.raw) });
   try {
     // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
-    writeFileSync(files.raw, '');
+    try {
+      writeFileSync(files.raw, '');
+    } catch (error) {
+      throw writeError(files.raw, error);
+    }
     const commands = options.commands ?? commandRunner();
     const at = (): string => new Date(clock()).toISOString();
     // The GPUs just before and just after the matrix: a throttled GPU is a note (said, and in the report).
@@ -56,13 +60,5 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
 
 /** What an interrupted run leaves: the raw records measured so far (each appended as it was made), no report. */
 function keptOnInterrupt(rawFile: string): string {
-  let records = 0;
-  try {
-    records = readFileSync(rawFile, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '').length;
-  } catch {
-    // Not started yet: nothing measured.
-  }
-  return `${rawFile} keeps the ${records} raw records measured so far (no report, no verdict: the run did not finish)`;
+  return `${rawRecordsKept(rawFile)} so far (no report, no verdict: the run did not finish)`;
 }

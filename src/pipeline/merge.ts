@@ -2,9 +2,8 @@
  * `mode: merge` of the Action and `tr118 merge`: the parts of a split matrix (results.json files other jobs wrote)
  * become one verdict and one report, decided by one function so the CLI exits as the Action's step does.
  */
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { claimOutDir } from '../out-dir.js';
+import { claimOutDir, writeAllOrNone } from '../out-dir.js';
 import { renderMergedHtml } from '../report/html.js';
 import { renderMergedMarkdown } from '../report/merged.js';
 import { readChartLibrary, storedBaselineExtras } from '../report/write-html.js';
@@ -38,11 +37,14 @@ export function mergeParts(files: readonly string[], outDir: string, options: Me
   const resultsPath = path.join(outDir, MERGED_FILE);
   const summaryMarkdown = renderMergedMarkdown(merged, parts);
   try {
-    writeFileSync(reportPath, summaryMarkdown);
+    // All three whole or none (a UsageError naming the file that could not be written); the lock goes either way.
     const htmlParts = parts.map((p) => ({ ...p, extras: storedBaselineExtras(p.results) }));
-    writeFileSync(htmlPath, renderMergedHtml(merged, htmlParts, readChartLibrary()));
     const partsList = parts.map((p) => ({ name: p.name, file: p.file, decision: p.results.verdict.decision }));
-    writeFileSync(resultsPath, `${JSON.stringify({ ...merged, parts: partsList }, null, 2)}\n`);
+    writeAllOrNone([
+      [reportPath, summaryMarkdown],
+      [htmlPath, renderMergedHtml(merged, htmlParts, readChartLibrary())],
+      [resultsPath, `${JSON.stringify({ ...merged, parts: partsList }, null, 2)}\n`],
+    ]);
   } finally {
     claim.release();
   }

@@ -4,8 +4,8 @@
  * a base (the same-run base model, a stored baseline, or none), under the config's rules; and verdict.json, written
  * by one function for both. Given the same config, candidate and base, `run` and `compare` decide the same.
  */
-import { writeFileSync } from 'node:fs';
 import type { Config } from '../config/load.js';
+import { writeFileAtomic } from '../out-dir.js';
 import {
   compareResults,
   ratioDefinitions,
@@ -95,6 +95,11 @@ export function verdictFile(judged: Judged): Record<string, unknown> {
   };
 }
 
+export function verdictFileText(judged: Judged): string {
+  return `${JSON.stringify(verdictFile(judged), null, 2)}\n`;
+}
+
+/** verdict.json, written whole or not at all (a UsageError naming the file if it cannot be). */
 export function writeVerdictFile(file: string, judged: Judged): void {
-  writeFileSync(file, `${JSON.stringify(verdictFile(judged), null, 2)}\n`);
+  writeFileAtomic(file, verdictFileText(judged));
 }

@@ -442,6 +442,25 @@ const BAD_RUNS: readonly BadRun[] = [
     ],
   },
   {
+    name: 'a folder named report.html in --out (issue 21: was EISDIR, an internal error, and the lock left)',
+    setup: (dir) => {
+      mkdirSync(path.join(dir, 'out', 'report.html'), { recursive: true });
+      return { args: ['run', '--config', writeConfig(dir, SMALL), '--out', path.join(dir, 'out')] };
+    },
+    expect: [
+      /^tr118: output folder (\S+)\/out: \1\/out\/report\.html is a folder, where this run writes its report\.html: move or remove it\n$/,
+    ],
+  },
+  {
+    name: 'a folder named report.md where tr118 report writes (issue 21)',
+    setup: (dir) => {
+      const results = writeResults(path.join(dir, 'results.json'));
+      mkdirSync(path.join(dir, 'out', 'report.md'), { recursive: true });
+      return { args: ['report', results, '--out', path.join(dir, 'out')] };
+    },
+    expect: [/^tr118: output folder \S+\/out: \S+\/out\/report\.md is a folder, where this run writes its report\.md/],
+  },
+  {
     name: 'a YAML alias bomb in the config',
     setup: (dir) => {
       const levels = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'];
@@ -542,6 +561,31 @@ describe('the output folder holds the files of one run', () => {
     expect(r.code).toBe(ExitCode.usage);
     expect(readdirSync(out).sort()).toEqual(['notes.txt', 'results.jsonl']);
     expect(readFileSync(path.join(out, 'results.jsonl'), 'utf8')).not.toContain('"old"');
+  });
+
+  it('a folder where an output file goes stops the run before it measures; once moved, the run writes every file whole (issue 21)', async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    mkdirSync(path.join(out, 'report.html'), { recursive: true });
+    const config = writeConfig(dir, SMALL);
+    const refused = await tr118(['run', '--config', config, '--out', out, '-q']);
+    expect(refused.code).toBe(ExitCode.usage);
+    // Nothing measured, nothing written, and no lock left to refuse the next run.
+    expect(readdirSync(out)).toEqual(['report.html']);
+    rmSync(path.join(out, 'report.html'), { recursive: true });
+    const r = await tr118(['run', '--config', config, '--out', out, '-q']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(ExitCode.pass);
+    // The files alone: no partial file beside them, no lock.
+    expect(readdirSync(out).sort()).toEqual([
+      'manifest.json',
+      'report.html',
+      'report.md',
+      'results.json',
+      'results.jsonl',
+      'summary.csv',
+      'verdict.json',
+    ]);
   });
 
   it('the lock of a run that no longer exists is taken over, and released at the end', async () => {
