@@ -14,7 +14,7 @@ import { failsOn, type Decision, type GateReason } from '../gate/verdict.js';
 import { GitHubApi } from '../github/api.js';
 import { logLine } from '../github/log.js';
 import { COMMENT_MARKER, renderComment, renderMergedComment } from '../github/comment.js';
-import { parseEventPayload, readEvent, type EventInfo, type EventPayload } from '../github/event.js';
+import { forkRefusal, parseEventPayload, readEvent, type EventInfo, type EventPayload } from '../github/event.js';
 import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/inputs.js';
 import { packageRoot } from '../paths.js';
 import { runPipeline } from '../pipeline/index.js';
@@ -51,11 +51,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const inputs = parseInputs((name) => core.getInput(name));
     const event = readEvent(env, readEventPayload(env.GITHUB_EVENT_PATH));
-    if (event.pullRequest?.fromFork && !inputs.allowForks) {
-      core.setFailed(
-        'tr118: this pull request comes from a fork; its code would run on this (self-hosted) runner with access to it. ' +
-          'Refused. Set allow-forks: true only if the runner is disposable and holds no secrets.',
-      );
+    // Before anything runs or is posted: failed (exit 1), no commit status, so a refusal never shows green.
+    const refusal = forkRefusal(event, inputs.allowForks);
+    if (refusal !== null) {
+      core.setFailed(escapeUntrusted(refusal, 'plain'));
       return;
     }
     if (inputs.workingDirectory) changeDirectory(inputs.workingDirectory);

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, type FailOn } from '../gate/verdict.js';
 import { ORT_GPU_MODES, type OrtGpuMode } from '../engines/onnxruntime/provision/pins.js';
 import { partIdentities, type PartIdentity } from '../results/merge.js';
+import { FORK_TRIGGERS, type ForkTrigger } from './event.js';
 
 export const INPUTS = {
   config: 'config',
@@ -52,7 +53,11 @@ export interface ActionInputs {
   /** The artifact cache folder (ONNX exports, TensorRT engines); default $TR118_CACHE_DIR or the user's cache folder. */
   readonly cacheDir: string | undefined;
   readonly workingDirectory: string | undefined;
-  readonly allowForks: boolean;
+  /**
+   * The events on which a fork's code may run (github/event.ts forkRefusal): none by default; `true` is
+   * pull_request alone, since pull_request_target and workflow_run hand the job secrets and must be named.
+   */
+  readonly allowForks: readonly ForkTrigger[];
   readonly out: string;
   /** mode merge: results.json paths or glob patterns of the parts (one per line or comma-separated). */
   readonly results: readonly string[];
@@ -81,10 +86,30 @@ function optional(get: (name: string) => string, name: string): string | undefin
   return value === '' ? undefined : value;
 }
 
+/** allow-forks: true, false, or the events named (comma- or newline-separated). */
+function forkTriggers(text: string): ForkTrigger[] {
+  const value = text.trim();
+  if (value === '' || value === 'false') return [];
+  if (value === 'true') return ['pull_request'];
+  const names = value
+    .split(/[\n,]/)
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const name of names) {
+    if (!(FORK_TRIGGERS as readonly string[]).includes(name)) {
+      throw new UsageError(
+        `input ${INPUTS.allowForks}: expected true, false, or events among ${FORK_TRIGGERS.join(', ')} ` +
+          `(comma-separated); got ${JSON.stringify(name)}`,
+      );
+    }
+  }
+  return FORK_TRIGGERS.filter((t) => names.includes(t));
+}
+
 /** `get` returns '' for an input that was not given (as @actions/core getInput does). */
 export function parseInputs(get: (name: string) => string): ActionInputs {
   const baseline = optional(get, INPUTS.baseline) ?? 'none';
-  const allowForks = oneOf(get, INPUTS.allowForks, ['true', 'false'], 'false');
+  const allowForks = forkTriggers(get(INPUTS.allowForks));
   const mode = oneOf(get, INPUTS.mode, ['gate', 'baseline', 'merge'], 'gate');
   const cache = oneOf(get, INPUTS.cache, ['local', 'actions', 'off'], 'local');
   const results = (optional(get, INPUTS.results) ?? '')
@@ -131,7 +156,7 @@ export function parseInputs(get: (name: string) => string): ActionInputs {
     cache,
     cacheDir: optional(get, INPUTS.cacheDir),
     workingDirectory: optional(get, INPUTS.workingDirectory),
-    allowForks: allowForks === 'true',
+    allowForks,
     out: optional(get, INPUTS.out) ?? 'tr118-results',
     results,
     allowPartDifferences: partIdentities(

@@ -21,7 +21,7 @@ describe("the Action's inputs", () => {
       cache: 'local',
       cacheDir: undefined,
       workingDirectory: undefined,
-      allowForks: false,
+      allowForks: [],
       out: 'tr118-results',
       results: [],
       allowPartDifferences: [],
@@ -59,6 +59,16 @@ describe("the Action's inputs", () => {
     );
   });
 
+  it.each([
+    ['false', []],
+    ['true', ['pull_request']],
+    ['pull_request_target', ['pull_request_target']],
+    [' workflow_run,pull_request \n', ['pull_request', 'workflow_run']],
+    ['pull_request, pull_request_target, workflow_run', ['pull_request', 'pull_request_target', 'workflow_run']],
+  ])('allow-forks: %j allows %j (true is pull_request alone: the events with secrets are named)', (value, events) => {
+    expect(parseInputs(from({ 'allow-forks': value })).allowForks).toEqual(events);
+  });
+
   it('report-artifact is read trimmed', () => {
     expect(parseInputs(from({ 'report-artifact': ' tr118-report ' })).reportArtifact).toBe('tr118-report');
   });
@@ -72,7 +82,16 @@ describe("the Action's inputs", () => {
     ['comment', 'sometimes', 'input comment: expected one of always, on-change, never; got "sometimes"'],
     ['fail-on', 'error', 'input fail-on: expected one of warn, inconclusive, fail, never; got "error"'],
     ['cache', 's3', 'input cache: expected one of local, actions, off; got "s3"'],
-    ['allow-forks', 'yes', 'input allow-forks: expected one of true, false; got "yes"'],
+    [
+      'allow-forks',
+      'yes',
+      'input allow-forks: expected true, false, or events among pull_request, pull_request_target, workflow_run (comma-separated); got "yes"',
+    ],
+    [
+      'allow-forks',
+      'pull_request, push',
+      'input allow-forks: expected true, false, or events among pull_request, pull_request_target, workflow_run (comma-separated); got "push"',
+    ],
     ['onnxruntime-gpu', 'cuda11', 'input onnxruntime-gpu: expected one of auto, off, cuda12, cuda13; got "cuda11"'],
     [
       'onnxruntime-cuda12-sha256',
