@@ -41,8 +41,8 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
             const what =
               r.status === 'ok'
                 ? `max |Δ logit| ${num(r.maxAbsDelta, 3)}, top-1 agreement ${num(r.top1Agreement, 4)}`
-                : `DEGRADED: ${r.reason ?? ''}`;
-            return write(`parity ${r.backend} vs ${r.reference}: ${what}`);
+                : `${r.status === 'skipped' ? 'SKIPPED' : 'DEGRADED'}: ${r.reason ?? ''}`;
+            return write(`parity ${r.backend} vs ${r.reference ?? 'no reference'}: ${what}`);
           }
         }
       },

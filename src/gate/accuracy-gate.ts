@@ -64,6 +64,21 @@ export const accuracyGateSchema = z.object({
    * with itself (Δ 0) checks nothing.
    */
   checks: z.array(z.string()),
+  /**
+   * Every backend whose logits were not compared with the reference's, and why: skipped (never compared: no
+   * reference, the backend unavailable or degraded, too few evaluation tokens for the probe) or degraded (compared,
+   * no figure came out). Absent in results made before it was recorded.
+   */
+  parityNotCompared: z
+    .array(
+      z.object({
+        backend: z.string(),
+        reference: z.string().nullable(),
+        status: z.enum(['skipped', 'degraded']),
+        reason: z.string(),
+      }),
+    )
+    .optional(),
 });
 export type AccuracyGate = DeepReadonly<z.infer<typeof accuracyGateSchema>>;
 
@@ -152,9 +167,13 @@ export function decideAccuracy(input: AccuracyGateInput): AccuracyGate {
       }
     } else if (parity?.status === 'degraded' && parityGated) {
       errors.push(`logits parity could not be measured: ${parity.reason ?? 'unknown reason'}`);
+    } else if (parity?.status === 'skipped' && parity.reference !== null && parityGated) {
+      // Gated parity that never ran cannot pass (without a reference, referenceProblem already fails the gate).
+      errors.push(`logits parity was skipped: ${parity.reason ?? 'unknown reason'}`);
     }
-    const gated =
-      deltaFraction !== null || thresholds.maxPerplexity !== undefined || (parityGated && parity !== undefined);
+    // Parity skipped for want of a reference judged nothing here: the missing reference is the gate's reason.
+    const parityJudged = parity !== undefined && !(parity.status === 'skipped' && parity.reference === null);
+    const gated = deltaFraction !== null || thresholds.maxPerplexity !== undefined || (parityGated && parityJudged);
     return {
       ...common,
       ...parityColumns,
@@ -174,5 +193,10 @@ export function decideAccuracy(input: AccuracyGateInput): AccuracyGate {
   if (reference !== null && others.length > 0 && parityGated) checks.push('logits parity (thresholds.parity)');
   if (thresholds.maxPerplexity !== undefined && rows.some((r) => r.status !== 'unavailable'))
     checks.push(`perplexity ceiling thresholds.max_perplexity ${thresholds.maxPerplexity}`);
-  return { reference, referenceProblem: choice.problem, rows, checks };
+  const parityNotCompared = input.parity.flatMap((p) =>
+    p.status === 'ok'
+      ? []
+      : [{ backend: p.backend, reference: p.reference, status: p.status, reason: p.reason ?? 'unknown reason' }],
+  );
+  return { reference, referenceProblem: choice.problem, rows, checks, parityNotCompared };
 }

@@ -61,8 +61,10 @@ export interface ParityRecord {
   readonly backend: string;
   /** Parity is against the run's reference backend on the candidate model: never the base's. */
   readonly side: 'candidate';
-  readonly reference: string;
-  readonly status: 'ok' | 'degraded';
+  /** null: skipped for want of a reference (the reason says why). */
+  readonly reference: string | null;
+  /** skipped: never compared (measure/parity-plan.ts); degraded: compared but no figure came out. */
+  readonly status: 'ok' | 'degraded' | 'skipped';
   readonly reason?: string;
   readonly maxAbsDelta?: number;
   readonly meanAbsDelta?: number;

@@ -4,15 +4,15 @@
  * Each result is handed to `record` the moment it exists.
  */
 import { shuffle } from 'simple-statistics';
-import { createBackend, isAccuracyTruth, type BackendOptions, type BackendSpec } from '../engines/registry.js';
+import { createBackend, type BackendOptions, type BackendSpec } from '../engines/registry.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import type { Backend } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { seededRandom } from '../stats/random.js';
-import { scenarioBatch, tokensNeeded, type ScenarioBatch } from './batches.js';
+import { scenarioBatch, type ScenarioBatch } from './batches.js';
+import { planParity } from './parity-plan.js';
 import { logitsParity } from '../accuracy/parity.js';
-import { chooseReference } from '../accuracy/reference.js';
 import { passOrder, reopenBefore, type Side } from './pairing.js';
 import type { AccuracyRecord, BackendRecord, Measurement, ParityRecord, RawRecord, RunRecord } from './records.js';
 
@@ -117,6 +117,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
       await measureParity(
         m.config,
         m.open,
+        m.measurement.backends,
         input.accuracyTokens,
         m.measurement.accuracy,
         probe,
@@ -335,11 +336,13 @@ async function scorePerplexity(m: MatrixRun, tokens: readonly number[]): Promise
 
 /**
  * Logits of one probe batch (distinct rows of evaluation tokens) from the reference backend, then from each other
- * backend in turn, compared as they arrive: at most two backends' logits are held at once.
+ * backend in turn, compared as they arrive: at most two backends' logits are held at once. Every backend not
+ * compared gets a skipped record saying why (parity-plan.ts).
  */
 async function measureParity(
   config: Config,
   open: ReadonlyMap<string, OpenBackend>,
+  backends: readonly BackendRecord[],
   tokens: readonly number[],
   accuracy: readonly AccuracyRecord[],
   probe: { readonly batch: number; readonly seqLen: number },
@@ -347,27 +350,35 @@ async function measureParity(
   now: () => string,
   onRecord: (record: ParityRecord) => void,
 ): Promise<void> {
-  const ok = new Set(accuracy.filter((a) => a.status === 'ok' && a.side === 'candidate').map((a) => a.backend));
-  const choice = chooseReference(
-    config.backends,
-    config.accuracy.reference,
-    (name) => ok.has(name),
-    () => '',
-    isAccuracyTruth,
-  );
-  const referenceBackend = choice.reference !== null ? open.get(choice.reference) : undefined;
-  if (choice.reference === null || !referenceBackend) return;
-  const reference = choice.reference;
-  if (tokens.length < tokensNeeded(probe.batch, probe.seqLen)) return;
+  const plan = planParity({
+    specs: config.backends,
+    configuredReference: config.accuracy.reference,
+    accuracy,
+    state: (name) => {
+      const entry = open.get(name);
+      if (entry?.degradedReason !== undefined) return { kind: 'degraded', reason: entry.degradedReason };
+      if (entry) return { kind: 'open' };
+      const record = backends.find((b) => b.backend === name && b.side === 'candidate');
+      return { kind: 'unavailable', reason: record?.reason ?? 'its worker was not opened' };
+    },
+    evaluationTokens: tokens.length,
+    probe,
+  });
+  for (const skip of plan.skipped) {
+    onRecord({ kind: 'parity', side: 'candidate', status: 'skipped', ...skip, at: now() });
+  }
+  const reference = plan.reference;
+  const referenceBackend = reference !== null ? open.get(reference) : undefined;
+  if (reference === null || !referenceBackend || plan.compare.length === 0) return;
   const batch = scenarioBatch(tokens, probe.batch, probe.seqLen);
   const request = { batch: probe.batch, seqLen: probe.seqLen, inputIds: batch.inputIds };
   const refLogits = await referenceBackend.backend.logits(request, timeoutMs);
   // Logits with NaN or infinity have no distance to anything: said, never a number (the gate fails them).
   const broken = (logits: Float32Array): boolean => !logits.every(Number.isFinite);
-  for (const spec of config.backends) {
-    const entry = open.get(spec.name);
-    if (spec.name === reference || !entry || entry.degradedReason !== undefined) continue;
-    const base = { kind: 'parity', backend: spec.name, side: 'candidate', reference } as const;
+  for (const name of plan.compare) {
+    const entry = open.get(name);
+    if (!entry) continue; // planParity compares open backends only
+    const base = { kind: 'parity', backend: name, side: 'candidate', reference } as const;
     if (refLogits.status !== 'ok') {
       onRecord({ ...base, status: 'degraded', reason: `reference logits failed: ${refLogits.reason}`, at: now() });
       continue;

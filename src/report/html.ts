@@ -13,6 +13,7 @@ import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
 import { gitText, gpuClockLines } from './environment.js';
 import { dropBidiControls } from './escape.js';
+import { parityNotComparedLines } from './parity-lines.js';
 import { interval, num } from '../format.js';
 import { speedupText } from './mermaid.js';
 import { runCharts, thinned, type ChartSpec } from './vega.js';
@@ -257,8 +258,10 @@ function accuracyHtml({ results, charts, c, h }: SectionContext): string[] {
           r.error ?? '—',
         ]),
       ),
-      '</section>',
     );
+    const skipped = parityNotComparedLines(a);
+    if (skipped.length > 0) out.push(`<ul>${skipped.map((line) => `<li>${e(line)}</li>`).join('')}</ul>`);
+    out.push('</section>');
   }
   return out;
 }

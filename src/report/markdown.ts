@@ -1,4 +1,5 @@
 /** results → report.md: the seed report's tables, with the verdict first. Pure: one builder, many sinks. */
+import { parityNotComparedLines } from './parity-lines.js';
 import { sessionNotesOf, settingsOf } from '../engines/registry.js';
 import { markdownTable } from 'markdown-table';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
@@ -319,6 +320,8 @@ function accuracySection(results: Results): string[] {
       ]),
       '',
     );
+    const skipped = parityNotComparedLines(a);
+    if (skipped.length > 0) out.push(...skipped.map((line) => `- ${escapeUntrusted(line)}`), '');
   }
   return out;
 }

@@ -177,3 +177,61 @@ describe('a model whose weights give NaN logits (issue 21): a failed accuracy ga
     expect(results.verdict.decision).not.toBe('fail');
   });
 });
+
+describe('logits parity that is not compared says so (issue 21)', () => {
+  // 200 evaluation tokens cannot fill a 2×256 probe batch (257 tokens): parity is skipped for the candidate.
+  const SHORT = 'accuracy: { max_tokens: 200, window: 128, stride: 64, parity: { batch: 2, seq_len: 256 } }\n';
+  const config = (extra = '') => candidateConfig(FIXTURE_MODEL).replace(/accuracy: .*\n/, SHORT) + extra;
+
+  it('skipped: a raw record, results.json and a line in report.md and report.html; ungated, the verdict is unchanged', async () => {
+    const dir = tempDir();
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(writeConfig(dir, config())),
+      outDir: path.join(dir, 'out'),
+    });
+    const reason =
+      'the 200 evaluation tokens are fewer than the 2×256 probe batch needs (257; accuracy.parity, accuracy.max_tokens)';
+    const raw = readFileSync(files.raw, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((r) => r.kind === 'parity');
+    expect(raw).toEqual([
+      expect.objectContaining({
+        backend: 'candidate',
+        reference: 'onnxruntime-cpu',
+        status: 'skipped',
+        reason,
+      }),
+    ]);
+    expect(results.accuracy!.parityNotCompared).toEqual([
+      { backend: 'candidate', reference: 'onnxruntime-cpu', status: 'skipped', reason },
+    ]);
+    expect(candidateRow(results)).toMatchObject({ status: 'ok', pass: true, maxAbsLogitDelta: null });
+    expect(results.verdict.decision).toBe('pass');
+    expect(readFileSync(files.report, 'utf8')).toMatch(
+      /^- Logits parity skipped for candidate against onnxruntime-cpu: the 200 evaluation tokens are fewer than the 2×256 probe batch needs/m,
+    );
+    expect(readFileSync(files.html, 'utf8')).toMatch(
+      /<li>Logits parity skipped for candidate against onnxruntime-cpu: the 200 evaluation tokens are fewer than the 2×256 probe batch needs/,
+    );
+  });
+
+  it('skipped where thresholds.parity gates it: the candidate fails instead of passing unchecked', async () => {
+    const results = await run(config('thresholds: { parity: { min_top1_agreement: 0.9 } }\n'));
+    expect(candidateRow(results)).toMatchObject({ status: 'ok', pass: false });
+    expect(candidateRow(results).error).toMatch(/^logits parity was skipped: the 200 evaluation tokens are fewer/);
+    expect(results.verdict.decision).toBe('fail');
+  });
+
+  it('compared: no record of a skip and no line in the report', async () => {
+    const dir = tempDir();
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(writeConfig(dir, candidateConfig(FIXTURE_MODEL))),
+      outDir: path.join(dir, 'out'),
+    });
+    expect(results.accuracy!.parityNotCompared).toEqual([]);
+    expect(candidateRow(results).maxAbsLogitDelta).toBe(0);
+    expect(readFileSync(files.report, 'utf8')).not.toContain('Logits parity skipped');
+  });
+});
