@@ -19,7 +19,7 @@ import { INPUTS, OUTPUTS, parseInputs, type ActionInputs } from '../github/input
 import { packageRoot } from '../paths.js';
 import { runPipeline } from '../pipeline/index.js';
 import { mergeParts } from '../pipeline/merge.js';
-import { escapeUntrusted } from '../report/escape.js';
+import { dropBidiControls, escapeUntrusted } from '../report/escape.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { regressionCount } from '../results/merge.js';
 import { checkWritableDir } from '../out-dir.js';
@@ -62,8 +62,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       inputs.mode === 'merge' ? await merge(inputs, process.cwd()) : await measure(inputs, event, env, process.cwd());
     await publish(publication, inputs, event, env);
   } catch (error) {
-    // One line with no mention in the annotation, as every reason is (names in a message are the user's text).
-    if (error instanceof UsageError) core.setFailed(`tr118: ${escapeUntrusted(error.message, 'plain')}`);
+    // One line with no bidirectional override (names in a message are the user's text); setFailed escapes the
+    // rest. Not escapeUntrusted: an annotation is plain text that mentions nobody, and a URL in it must stay whole.
+    if (error instanceof UsageError) core.setFailed(`tr118: ${logLine(dropBidiControls(error.message))}`);
     else core.setFailed(`tr118: internal error: ${describeError(error)}`);
   }
 }

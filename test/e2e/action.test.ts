@@ -467,7 +467,7 @@ describe('the built Action on a runner, against contract-checked GitHub REST, np
     const refused = await runAction(runner, dir, { mode: 'merge', results: 'parts/*/results.json' });
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(
-      /::error::tr118: the parts do not belong to one split matrix: cell onnxruntime-cpu × \w+ is measured by more than one part \(tr118-cpu, tr118-gpu @\u200bocto#\u200b1\).*set the input allow-part-differences: cells/,
+      /::error::tr118: the parts do not belong to one split matrix: cell onnxruntime-cpu × \w+ is measured by more than one part \(tr118-cpu, tr118-gpu @octo#1\).*set the input allow-part-differences: cells/,
     );
     expect(github.requests.filter((r) => r.method !== 'GET')).toEqual([]);
     const merge = await runAction(runner, dir, {
