@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import open_pair, pick
+from tr118_native.worker.pairing import end_to_end_passes, open_pair, pick
 
 
 def opener(opened: list[str], name: str) -> Callable[[], str]:
@@ -39,3 +39,18 @@ def test_pick_names_the_side_and_refuses_a_base_that_was_not_opened() -> None:
     assert pick("c", "b", "base", "the base model") == "b"
     with pytest.raises(WorkerError, match=r"^the base model's engine was not opened$"):
         pick("c", None, "base", "the base model's engine")
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "passes"),
+    [
+        ({"iterations": 40, "endToEndPasses": 5}, 5),
+        ({"iterations": 40, "endToEndPasses": 0}, 0),
+        ({"iterations": 40}, 40),
+    ],
+)
+def test_end_to_end_passes_is_the_count_asked_for_else_the_timed_count(
+    request_fields: dict[str, int], passes: int
+) -> None:
+    # A runner from before the count was sent got one end-to-end pass per timed pass: still so.
+    assert end_to_end_passes(dict(request_fields)) == passes

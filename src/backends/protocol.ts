@@ -43,6 +43,11 @@ export const requestSchema = z.discriminatedUnion('type', [
     attentionMask: z.array(z.union([z.literal(0), z.literal(1)])),
     warmup: z.int().min(0),
     iterations: z.int().min(1),
+    /**
+     * GPU workers: end-to-end passes (host ids in, logits out to the host) after the timed ones, reported, never
+     * gated (config end_to_end_passes); 0: none. Absent: as many as `iterations`.
+     */
+    endToEndPasses: z.int().min(0).optional(),
     /** Same-run A/B: time base and candidate passes alternately (A B A B …), this side first. */
     paired: z.enum(['candidate-first', 'base-first']).optional(),
   }),

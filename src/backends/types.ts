@@ -36,6 +36,11 @@ export interface RunRequest {
   readonly attentionMask: readonly (0 | 1)[];
   readonly warmup: number;
   readonly iterations: number;
+  /**
+   * GPU workers: how many end-to-end passes (host in, host out) follow the timed ones; 0: none. Absent: as many as
+   * `iterations` (what a worker did before the count was asked for).
+   */
+  readonly endToEndPasses?: number;
   /** Same-run A/B: alternate base and candidate passes, this side first. */
   readonly paired?: PairedOrder;
 }

@@ -85,6 +85,8 @@ export interface Config {
   readonly repetitions: number;
   readonly warmup: number;
   readonly iterations: number;
+  /** end_to_end_passes: GPU workers' end-to-end passes per run (reported, never gated); 0: none. */
+  readonly endToEndPasses: number;
   readonly timeoutSeconds: number;
   /** open_timeout_s: how long opening a backend may take. */
   readonly openTimeoutSeconds: number;
@@ -447,6 +449,7 @@ function resolveConfig(
     repetitions: raw.repetitions,
     warmup: raw.warmup,
     iterations: raw.iterations,
+    endToEndPasses: raw.end_to_end_passes,
     timeoutSeconds: raw.timeout_s,
     openTimeoutSeconds: raw.open_timeout_s,
     unavailableBackend: raw.unavailable_backend,

@@ -16,6 +16,7 @@ export const LIMITS = {
   repetitions: 1_000,
   warmup: 10_000,
   iterations: 100_000,
+  endToEndPasses: 100_000,
   /** Rows of one forward pass (scenarios and the parity probe). */
   batch: 4_096,
   /** Tokens per row (scenarios, the parity probe, the perplexity window, model.context_tokens): 1 Mi tokens. */
@@ -120,6 +121,11 @@ export const configSchema = z.strictObject({
   repetitions: count(1, LIMITS.repetitions).default(10),
   warmup: count(0, LIMITS.warmup).default(3),
   iterations: count(1, LIMITS.iterations).default(40),
+  /**
+   * GPU workers: end-to-end passes (host ids in, logits out to the host) per run, after its timed passes: reported
+   * beside the gated device-side figure, never gated, so a few suffice (each copies a whole batch's logits). 0: none.
+   */
+  end_to_end_passes: count(0, LIMITS.endToEndPasses).default(5),
   timeout_s: z.number().positive().max(LIMITS.timeoutSeconds).default(120),
   /**
    * Opening a backend (loading a checkpoint or an engine, torch.compile's first call) may take this long before its

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
+from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.placement import placement_json
 from tr118_native.worker.windows import score_windows
 
@@ -475,7 +475,8 @@ class OrtEngine:
         warmup, iterations = int(request["warmup"]), int(request["iterations"])
         paired = request.get("paired")
         models = pass_order(self.candidate, lambda: self.model("base"), paired)
-        timed = time_passes(models, ids, mask, warmup, iterations, end_to_end=self.spec.on_gpu)
+        e2e = end_to_end_passes(request) if self.spec.on_gpu else 0
+        timed = time_passes(models, ids, mask, warmup, iterations, end_to_end=e2e > 0, end_to_end_passes=e2e)
         own = timed[models.index(self.candidate)]
         return ran_reply(models, timed, self.candidate, paired is not None, own.shape)
 
@@ -517,11 +518,18 @@ def time_bound_passes(bounds: Sequence[Bound], iterations: int) -> list[list[flo
 
 
 def time_passes(
-    models: Sequence[OrtModel], ids: np.ndarray, mask: np.ndarray, warmup: int, iterations: int, end_to_end: bool
+    models: Sequence[OrtModel],
+    ids: np.ndarray,
+    mask: np.ndarray,
+    warmup: int,
+    iterations: int,
+    end_to_end: bool,
+    end_to_end_passes: int | None = None,
 ) -> list[Timed]:
     """`warmup` untimed then `iterations` timed passes per model through IO binding (time_bound_passes), paired
-    A B A B … when there are two models, exactly as the Node worker pairs its sessions; then, on a GPU, as many
-    end-to-end passes (session.run: host ids in, logits out to the host), after one untimed one each."""
+    A B A B … when there are two models, exactly as the Node worker pairs its sessions; then, on a GPU,
+    `end_to_end_passes` (default: `iterations`) end-to-end passes (session.run: host ids in, logits out to the host),
+    after one untimed one each. They come after every timed pass, so their number changes no timed figure."""
     bounds = [m.bind(m.feeds(ids, mask)) for m in models]
     for _ in range(warmup):
         for bound in bounds:
@@ -535,7 +543,7 @@ def time_passes(
     for m, feeds, fetch in zip(models, host_feeds, outputs, strict=True):
         m.session.run(fetch, feeds)  # the first copy of a new shape allocates its host buffer
     e2e_ms: list[list[float]] = [[] for _ in models]
-    for _ in range(iterations):
+    for _ in range(iterations if end_to_end_passes is None else end_to_end_passes):
         for k, m in enumerate(models):
             t0 = time.perf_counter_ns()
             m.session.run(outputs[k], host_feeds[k])

@@ -16,6 +16,12 @@ class TimedPasses(Protocol):
     end_to_end_ms: list[float] | None
 
 
+def end_to_end_passes(request: dict[str, Any]) -> int:
+    """How many end-to-end passes a `run` asks for (config end_to_end_passes): reported, never gated, so a few suffice.
+    Absent (a runner from before the count was sent): as many as the timed passes, as it was."""
+    return int(request.get("endToEndPasses", request["iterations"]))
+
+
 def open_pair(
     open_candidate: Callable[[], M], open_base: Callable[[], M] | None, base_first: bool
 ) -> tuple[M, M | None]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
+from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
 
 DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}
@@ -224,7 +224,8 @@ class TorchEngine:
         warmup, iterations = int(request["warmup"]), int(request["iterations"])
         paired = request.get("paired")
         models = pass_order(self.candidate, lambda: self.model("base"), paired)
-        timed = time_passes(self.torch, models, host_ids, host_mask, warmup, iterations)
+        e2e = end_to_end_passes(request)
+        timed = time_passes(self.torch, models, host_ids, host_mask, warmup, iterations, end_to_end_passes=e2e)
         vocab = timed[0].vocab
         return ran_reply(models, timed, self.candidate, paired is not None, [batch, seq_len, vocab])
 
@@ -258,14 +259,21 @@ class Timed:
 
 
 def time_passes(
-    torch: Any, models: list[TorchModel], host_ids: Any, host_mask: Any, warmup: int, iterations: int
+    torch: Any,
+    models: list[TorchModel],
+    host_ids: Any,
+    host_mask: Any,
+    warmup: int,
+    iterations: int,
+    end_to_end_passes: int | None = None,
 ) -> list[Timed]:
     """`warmup` untimed then `iterations` timed forward passes per model, alternating between the models pass by
     pass (A B A B …) when there are two, exactly as the ONNX Runtime worker pairs its sessions.
 
     CPU: one wall-clock figure per pass. CUDA: first the device-side figure of every pass (CUDA events around the
     forward pass, inputs already on the device, no synchronisation between passes, as a bare loop would run), then
-    as many end-to-end passes (host ids in, logits out to the host, timed by the host clock)."""
+    `end_to_end_passes` (default: `iterations`; 0: none) end-to-end passes (host ids in, logits out to the host, timed
+    by the host clock). They come after every timed pass, so their number changes no timed figure."""
     device = models[0].device
     ids, mask = host_ids.to(device), host_mask.to(device)
     for _ in range(warmup):
@@ -295,11 +303,14 @@ def time_passes(
             end.record()
     torch.cuda.synchronize(device)
     device_ms = [[start.elapsed_time(end) for start, end in per_model] for per_model in events]
+    e2e_passes = iterations if end_to_end_passes is None else end_to_end_passes
+    if e2e_passes == 0:
+        return [Timed(d, None, vocab) for d in device_ms]
 
     end_to_end: list[list[float]] = [[] for _ in models]
     for m in models:  # one end-to-end pass each first: the first copy of a new shape allocates
         m.forward(host_ids.to(device), host_mask.to(device)).cpu()
-    for _ in range(iterations):
+    for _ in range(e2e_passes):
         for k, m in enumerate(models):
             t0 = time.perf_counter_ns()
             m.forward(host_ids.to(device), host_mask.to(device)).cpu()

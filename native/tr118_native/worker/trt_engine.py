@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.pairing import open_pair, pass_order, pick, ran_reply
+from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 
 TENSORRT_VERSION = "11.4.0.106"
 INPUT_NAMES = ("input_ids", "attention_mask")
@@ -539,7 +539,9 @@ class TrtEngine:
         paired = request.get("paired")
         models = pass_order(self.model, lambda: self.side_model("base"), paired)
         with torch.cuda.stream(self.stream):  # the events are recorded on the stream the passes run on
-            timed = time_passes(torch, models, ids, mask, int(request["warmup"]), int(request["iterations"]))
+            warmup, iterations = int(request["warmup"]), int(request["iterations"])
+            e2e = end_to_end_passes(request)
+            timed = time_passes(torch, models, ids, mask, warmup, iterations, end_to_end_passes=e2e)
         return ran_reply(models, timed, self.model, paired is not None, [batch, seq_len, timed[0].vocab])
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
