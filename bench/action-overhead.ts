@@ -36,7 +36,15 @@ const recorder = startBenchRecord({
   out: flags.out,
   notes: flags.notes,
 });
-const figures: Record<string, { stepSeconds: number; pipelineSeconds: number; overheadSeconds: number }> = {};
+const figures: Record<
+  string,
+  {
+    stepSeconds: number;
+    pipelineSeconds: number;
+    overheadSeconds: number;
+    phasesSeconds: Record<string, number> | null;
+  }
+> = {};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-action-'));
 const checkout = freshCheckout(dir);
@@ -69,11 +77,16 @@ async function step(label: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<vo
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code !== 0) throw new Error(`the Action exited ${String(code)}`);
-  const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { durationSeconds: number };
+  const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+    durationSeconds: number;
+    /** Where the pipeline's seconds went (issue 23); absent from a tr118 older than that. */
+    phases?: Record<string, number>;
+  };
   figures[label] = {
     stepSeconds: seconds,
     pipelineSeconds: results.durationSeconds,
     overheadSeconds: seconds - results.durationSeconds,
+    phasesSeconds: results.phases ?? null,
   };
   console.log(
     `${label.padEnd(9)} step ${seconds.toFixed(2)} s, pipeline ${results.durationSeconds.toFixed(2)} s, overhead ${(seconds - results.durationSeconds).toFixed(2)} s`,

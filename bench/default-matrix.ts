@@ -2,7 +2,9 @@
  * Wall time of the default matrix (six CPU scenarios × 10 repetitions + perplexity), from `tr118 run` to the report
  * written, through the built CLI exactly as `npm start` runs it.
  *   npm run build && npm run bench:matrix [-- --out FILE --notes TEXT]
- * writes bench/results/default-matrix-<machine>.json (bench/record.ts).
+ * writes bench/results/default-matrix-<machine>.json (bench/record.ts), with results.json `phases` (where the
+ * seconds went) and the wall time over the timed passes (issue 23: what the gate costs per second it measures).
+ * TR118_BENCH_FROM_SOURCE=1 runs src/ under tsx instead of dist/ (a tree not built yet; slower start).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,16 +24,24 @@ const recorder = startBenchRecord({
 const out = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-'));
 // Scratch only (figures go to bench/results/): removed however the script ends.
 process.on('exit', () => rmSync(out, { recursive: true, force: true }));
+const fromSource = process.env.TR118_BENCH_FROM_SOURCE === '1';
+const cli = fromSource
+  ? ['--import', 'tsx', path.join(packageRoot(), 'src/cli/index.ts')]
+  : [path.join(packageRoot(), 'dist/cli.js')];
 const started = process.hrtime.bigint();
-const r = spawnSync(process.execPath, [path.join(packageRoot(), 'dist/cli.js'), 'run', '--quiet', '--out', out], {
-  encoding: 'utf8',
-});
+const r = spawnSync(process.execPath, [...cli, 'run', '--quiet', '--out', out], { encoding: 'utf8' });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 if (r.status !== 0) throw new Error(`tr118 run exited ${String(r.status)}: ${r.stderr}`);
 const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
   durationSeconds: number;
+  /** Absent from a tr118 older than issue 23. */
+  phases?: Record<string, number>;
   environment: { cpuModel: string; cpuCount: number };
-  cells: { scenario: string; stats: { latencyMs: { median: number } } | null }[];
+  cells: {
+    scenario: string;
+    stats: { latencyMs: { median: number } } | null;
+    repetitionLatenciesMs: number[][];
+  }[];
   accuracy: { rows: { backend: string; perplexity: number | null }[] } | null;
 };
 console.log(`machine: ${results.environment.cpuModel} × ${results.environment.cpuCount}`);
@@ -40,9 +50,21 @@ for (const c of results.cells)
 for (const a of results.accuracy?.rows ?? [])
   console.log(`  perplexity ${a.backend}: ${a.perplexity?.toFixed(3) ?? '—'}`);
 console.log(`default matrix, tr118 run → report written: ${seconds.toFixed(2)} s (budget 60 s)`);
+// From the gated samples themselves, so a tr118 without `phases` gives the same figure.
+const timedPassesSeconds =
+  results.cells.flatMap((c) => c.repetitionLatenciesMs.flat()).reduce((sum, ms) => sum + ms, 0) / 1000;
+console.log(
+  `timed passes ${timedPassesSeconds.toFixed(2)} s; wall / timed passes ${(seconds / timedPassesSeconds).toFixed(2)}`,
+);
+for (const [phase, phaseSeconds] of Object.entries(results.phases ?? {}))
+  if (phaseSeconds >= 0.01) console.log(`  ${phase.padEnd(15)} ${phaseSeconds.toFixed(2)} s`);
 recorder.write({
   wallSeconds: seconds,
   pipelineSeconds: results.durationSeconds,
+  timedPassesSeconds,
+  wallOverTimedPasses: seconds / timedPassesSeconds,
+  phasesSeconds: results.phases ?? null,
+  cli: fromSource ? 'src/cli/index.ts under tsx' : 'dist/cli.js',
   medianLatencyMsByScenario: Object.fromEntries(
     results.cells.map((c) => [c.scenario, c.stats?.latencyMs.median ?? null]),
   ),

@@ -6,7 +6,7 @@
 import { shuffle } from 'simple-statistics';
 import { createBackend, type BackendOptions, type BackendSpec } from '../engines/registry.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
-import type { Backend } from '../backends/types.js';
+import type { Backend, OpenOutcome, RunOutcome } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { seededRandom } from '../stats/random.js';
@@ -14,6 +14,7 @@ import { scenarioBatch, type ScenarioBatch } from './batches.js';
 import { planParity } from './parity-plan.js';
 import { logitsParity } from '../accuracy/parity.js';
 import { passOrder, reopenBefore, type Side } from './pairing.js';
+import { NO_PHASES, type PhaseClock } from './phases.js';
 import type { AccuracyRecord, BackendRecord, Measurement, ParityRecord, RawRecord, RunRecord } from './records.js';
 
 export type { Measurement } from './records.js';
@@ -51,6 +52,8 @@ export interface MeasureInput {
    * the user's input, not the candidate's fault); without it the backend counts as degraded.
    */
   readonly rejectBaseModel?: (backend: string, reason: string) => never;
+  /** Where the matrix's seconds go (measure/phases.ts); default: not measured. */
+  readonly phases?: PhaseClock;
 }
 
 interface PlannedCell {
@@ -87,6 +90,7 @@ interface MatrixRun {
   readonly started: Backend[];
   readonly now: () => string;
   readonly emit: <T extends RawRecord>(list: T[], record: T) => T;
+  readonly phases: PhaseClock;
 }
 
 export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
@@ -100,6 +104,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     open: new Map(),
     started: [],
     now: () => isoOf(clock()),
+    phases: input.phases ?? NO_PHASES,
     emit: (list, record) => {
       list.push(record);
       input.record(record);
@@ -111,22 +116,25 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     // no worker process keeps this one alive.
     for (const spec of input.config.backends) await openBackend(m, spec);
     await runRepetitions(m);
-    if (input.accuracyTokens) await scorePerplexity(m, input.accuracyTokens);
-    if (input.accuracyTokens && input.config.accuracy.parity) {
+    const { accuracyTokens } = input;
+    if (accuracyTokens) await m.phases.duringAsync('perplexity', () => scorePerplexity(m, accuracyTokens));
+    if (accuracyTokens && input.config.accuracy.parity) {
       const probe = input.config.accuracy.parity;
-      await measureParity(
-        m.config,
-        m.open,
-        m.measurement.backends,
-        input.accuracyTokens,
-        m.measurement.accuracy,
-        probe,
-        m.timeoutMs,
-        m.now,
-        (record) => {
-          m.emit(m.measurement.parity, record);
-          input.progress?.({ phase: 'parity', record });
-        },
+      await m.phases.duringAsync('parity', () =>
+        measureParity(
+          m.config,
+          m.open,
+          m.measurement.backends,
+          accuracyTokens,
+          m.measurement.accuracy,
+          probe,
+          m.timeoutMs,
+          m.now,
+          (record) => {
+            m.emit(m.measurement.parity, record);
+            input.progress?.({ phase: 'parity', record });
+          },
+        ),
       );
     }
   } finally {
@@ -162,7 +170,8 @@ async function openBackend(m: MatrixRun, spec: BackendSpec): Promise<void> {
     return;
   }
   m.started.push(created.backend);
-  const outcome = await created.backend.open();
+  const backend = created.backend;
+  const outcome = await timedOpen(m.phases, () => backend.open());
   if (outcome.status === 'usage') {
     // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
     // degraded backend; nothing after this could be measured right.
@@ -214,7 +223,7 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
     if (openFirst) {
       for (const [name, entry] of m.open) {
         if (entry.degradedReason !== undefined) continue;
-        const outcome = await entry.backend.reopen(openFirst);
+        const outcome = await timedOpen(m.phases, () => entry.backend.reopen(openFirst));
         if (outcome.status !== 'ok')
           m.open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
       }
@@ -263,10 +272,14 @@ async function runCell(
     return m.sameRun ? [record, { ...record, side: 'base' }] : [record];
   }
   const paired = m.sameRun ? passOrder(repetition) : undefined;
-  const outcome = await entry.backend.run(
-    { ...cell.batch, warmup: config.warmup, iterations: config.iterations, ...(paired ? { paired } : {}) },
-    m.timeoutMs,
-  );
+  const request = {
+    ...cell.batch,
+    warmup: config.warmup,
+    iterations: config.iterations,
+    endToEndPasses: config.endToEndPasses,
+    ...(paired ? { paired } : {}),
+  };
+  const outcome = await timedRun(m.phases, () => entry.backend.run(request, m.timeoutMs));
   if (outcome.status !== 'ok') {
     const record: RunRecord = { ...base, status: 'degraded', reason: outcome.reason, latenciesMs: [], at: m.now() };
     return m.sameRun ? [record, { ...record, side: 'base' }] : [record];
@@ -289,6 +302,35 @@ async function runCell(
     at,
   };
   return [record, baseRecord];
+}
+
+/**
+ * An open (or a same-run reopen), charged whole to starting the worker, then the worker's own figures moved out of
+ * it: its session open (which includes torch.compile's first call), and that compile on its own.
+ */
+async function timedOpen(phases: PhaseClock, open: () => Promise<OpenOutcome>): Promise<OpenOutcome> {
+  const outcome = await phases.duringAsync('workerStart', open);
+  const info = outcome.status === 'ok' || outcome.status === 'degraded' ? outcome.info : undefined;
+  if (info) {
+    const compileMs = info.compileMs ?? 0;
+    phases.reassign('workerStart', 'sessionOpen', Math.max(info.openMs - compileMs, 0) / 1000);
+    phases.reassign('workerStart', 'compile', compileMs / 1000);
+  }
+  return outcome;
+}
+
+/**
+ * A run request, charged whole to warm-up (the untimed passes, the request's own round trip), then its timed and
+ * end-to-end passes, by the worker's own timers, moved to their phases.
+ */
+async function timedRun(phases: PhaseClock, run: () => Promise<RunOutcome>): Promise<RunOutcome> {
+  const outcome = await phases.duringAsync('warmUp', run);
+  if (outcome.status !== 'ok') return outcome;
+  const sumSeconds = (ms: readonly number[] | undefined): number => (ms ?? []).reduce((a, b) => a + b, 0) / 1000;
+  phases.reassign('warmUp', 'timedPasses', sumSeconds(outcome.latenciesMs) + sumSeconds(outcome.baseLatenciesMs));
+  const endToEndSeconds = sumSeconds(outcome.endToEndLatenciesMs) + sumSeconds(outcome.baseEndToEndLatenciesMs);
+  phases.reassign('warmUp', 'endToEndPasses', endToEndSeconds);
+  return outcome;
 }
 
 /** Each open backend's perplexity over the evaluated tokens (in same-run A/B, the base model's too). */

@@ -15,6 +15,7 @@ import type { ArtifactRecord, Preparation } from '../engines/family.js';
 import { describeArtifact, familyOf, needsPreparation, prepareBackends } from '../engines/registry.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { tokensNeeded } from '../measure/batches.js';
+import { NO_PHASES, type PhaseClock } from '../measure/phases.js';
 import { passShapes } from '../measure/plan.js';
 import { resolveCheckpoints } from '../model/checkpoint.js';
 import {
@@ -69,11 +70,18 @@ export interface PreparedRun {
   readonly artifacts: readonly ArtifactRecord[];
 }
 
-export async function prepareRun(options: PipelineOptions): Promise<PreparedRun> {
+/** `phases`: the time is the inputs' (hashing, tokens, baseline), but for the export and the engine builds. */
+export async function prepareRun(options: PipelineOptions, phases: PhaseClock = NO_PHASES): Promise<PreparedRun> {
+  return phases.duringAsync('inputs', () => prepareInputs(options, phases));
+}
+
+async function prepareInputs(options: PipelineOptions, phases: PhaseClock): Promise<PreparedRun> {
   const notes = notesOf(options);
   const sha256Of = inputDigests(options);
   // model.hf → ONNX first (or a cache hit): everything after measures the exported file as model.onnx.
-  const exported = options.config.model.export ? await exportModel(options, sha256Of) : undefined;
+  const exported = options.config.model.export
+    ? await phases.duringAsync('export', () => exportModel(options, sha256Of))
+    : undefined;
   const config = exported ? withExportedModel(options.config, exported.onnxPath) : options.config;
   const model = await resolveModelFile(
     config,
@@ -96,14 +104,16 @@ export async function prepareRun(options: PipelineOptions): Promise<PreparedRun>
   await noteFixtureTokens(config, models, notes);
   const known = new Map(models.map((m) => [m.path, m.sha256]));
   const prepared = needsPreparation(config.backends)
-    ? await prepareBackends(config.backends, {
-        ...artifactMaker(options),
-        sha256Of: async (file) => known.get(file) ?? (await sha256Of(file)),
-        shapes: passShapes(config, accuracyTokens?.length ?? 0),
-        calibrationTokens: accuracyTokens ?? input.tokens,
-        baseModelPath: config.compare.baseModelPath,
-        log: options.log,
-      })
+    ? await phases.duringAsync('engineBuild', () =>
+        prepareBackends(config.backends, {
+          ...artifactMaker(options),
+          sha256Of: async (file) => known.get(file) ?? (await sha256Of(file)),
+          shapes: passShapes(config, accuracyTokens?.length ?? 0),
+          calibrationTokens: accuracyTokens ?? input.tokens,
+          baseModelPath: config.compare.baseModelPath,
+          log: options.log,
+        }),
+      )
     : undefined;
   const artifacts = artifactsOf(config, prepared, notes, options.log);
   return {

@@ -10,6 +10,7 @@ import { isSameRun } from '../config/load.js';
 import { familyOf } from '../engines/registry.js';
 import { UsageError } from '../errors.js';
 import { checkLogitsMemory, memoryBudget } from '../measure/memory.js';
+import type { PhaseClock } from '../measure/phases.js';
 import { plannedPasses } from '../measure/plan.js';
 import type { Measurement } from '../measure/records.js';
 import { measureMatrix } from '../measure/runner.js';
@@ -23,12 +24,14 @@ export async function measureRun(
   options: PipelineOptions,
   clock: Clock,
   rawFile: string,
+  phases: PhaseClock,
 ): Promise<Measurement> {
   const { config, input, accuracyTokens, evalTokens } = run;
   const budget = memoryBudget(config.limits.memoryBudgetMiB);
   const baseModel = config.compare.baseModelPath;
   return measureMatrix({
     clock,
+    phases,
     config,
     // Same-run A/B: each backend's worker holds both models and alternates their passes (measure/pairing.ts).
     baseModelPath: baseModel,
@@ -37,7 +40,7 @@ export async function measureRun(
     accuracyTokens,
     record: (record) => {
       try {
-        appendFileSync(rawFile, `${JSON.stringify(record)}\n`);
+        phases.during('writing', () => appendFileSync(rawFile, `${JSON.stringify(record)}\n`));
       } catch (error) {
         // A full disk mid-matrix: said as the user's fault it is (exit 2), and the workers are closed as it unwinds.
         throw writeError(rawFile, error);

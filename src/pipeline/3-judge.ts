@@ -10,6 +10,7 @@ import type { Environment, GitState } from '../env/collect.js';
 import { splitMeasurement } from '../measure/pairing.js';
 import type { Measurement } from '../measure/records.js';
 import { buildResults } from '../results/build.js';
+import type { PhaseSeconds } from '../measure/phases.js';
 import type { MeasuredResults, ModelInfo, Results } from '../results/schema.js';
 import { judge, withJudgement, type Against } from '../results/judgement.js';
 import type { PreparedRun } from './1-prepare.js';
@@ -53,4 +54,21 @@ export function judgeRun(run: PreparedRun, measurement: Measurement, context: Ru
       ? { kind: 'stored', base: run.baseline.results, label: run.baseline.file }
       : { kind: 'none', baselineProblem: run.baselineProblem };
   return withJudgement(candidate, judge(config, candidate, against), sameRunBase);
+}
+
+/**
+ * The run's end, read once judging is done (so judging is inside durationSeconds, as it is inside `phases`): the
+ * finish time, the duration of both sides, and where the seconds went (the candidate's results only: one run).
+ */
+export function withDuration(results: Results, startedAt: Date, finishedAt: Date, phases: PhaseSeconds): Results {
+  const timing = {
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+  };
+  return {
+    ...results,
+    ...timing,
+    phases,
+    sameRunBase: results.sameRunBase ? { ...results.sameRunBase, ...timing } : null,
+  };
 }

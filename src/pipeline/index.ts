@@ -10,7 +10,8 @@ import { commandRunner } from '../env/command.js';
 import { gpuStateOf, readGpuSnapshot } from '../env/gpu-state.js';
 import { claimOutDir, writeError } from '../out-dir.js';
 import type { Results } from '../results/schema.js';
-import { judgeRun } from './3-judge.js';
+import { phaseClock } from '../measure/phases.js';
+import { judgeRun, withDuration } from './3-judge.js';
 import { measureRun } from './2-measure.js';
 import { clockOf, outputFiles, RUN_FILES, type OutputFiles, type PipelineOptions } from './options.js';
 import { prepareRun } from './1-prepare.js';
@@ -26,31 +27,38 @@ export interface PipelineResult {
 
 export async function runPipeline(options: PipelineOptions): Promise<PipelineResult> {
   const clock = clockOf(options);
+  // Read together: durationSeconds (the calendar) and `phases` (the monotonic clock) span the same moments.
+  const phases = phaseClock(options.monotonic);
   const startedAt = new Date(clock());
-  const run = await prepareRun(options);
+  const run = await prepareRun(options, phases);
   // From here on this run owns the folder: locked, and the previous run's files gone (out-dir.ts).
   const files = outputFiles(options.outDir);
-  const claim = claimOutDir(options.outDir, RUN_FILES, { interrupted: () => keptOnInterrupt(files.raw) });
+  const claim = phases.during('writing', () =>
+    claimOutDir(options.outDir, RUN_FILES, { interrupted: () => keptOnInterrupt(files.raw) }),
+  );
   try {
     // A new run starts a new raw file; every record is appended (and flushed by the OS) as soon as it exists.
     try {
-      writeFileSync(files.raw, '');
+      phases.during('writing', () => writeFileSync(files.raw, ''));
     } catch (error) {
       throw writeError(files.raw, error);
     }
     const commands = options.commands ?? commandRunner();
     const at = (): string => new Date(clock()).toISOString();
     // The GPUs just before and just after the matrix: a throttled GPU is a note (said, and in the report).
-    const gpuBefore = readGpuSnapshot(commands, at());
-    const measurement = await measureRun(run, options, clock, files.raw);
-    const gpuState = gpuStateOf(gpuBefore, readGpuSnapshot(commands, at()));
-    for (const warning of gpuState.throttleWarnings) run.notes.add(warning);
-    const results = judgeRun(run, measurement, {
-      environment: { ...collectEnvironment(commands), gpuState },
-      git: collectGitState(options.cwd ?? process.cwd(), commands),
-      startedAt,
-      finishedAt: new Date(clock()),
+    const gpuBefore = phases.during('environment', () => readGpuSnapshot(commands, at()));
+    const measurement = await measureRun(run, options, clock, files.raw, phases);
+    const { environment, git } = phases.during('environment', () => {
+      const gpuState = gpuStateOf(gpuBefore, readGpuSnapshot(commands, at()));
+      for (const warning of gpuState.throttleWarnings) run.notes.add(warning);
+      const git = collectGitState(options.cwd ?? process.cwd(), commands);
+      return { environment: { ...collectEnvironment(commands), gpuState }, git };
     });
+    const judged = phases.during('judging', () =>
+      judgeRun(run, measurement, { environment, git, startedAt, finishedAt: startedAt }),
+    );
+    // The end is read once judging is done; writing the reports (below) comes after it (results/schema.ts phases).
+    const results = withDuration(judged, startedAt, new Date(clock()), phases.seconds());
     writeRun(results, run.baseline, files);
     return { results, files };
   } finally {

@@ -5,6 +5,7 @@ import { clockFromEnv, type Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { CommandRunner } from '../env/command.js';
 import type { BackendOptions } from '../engines/registry.js';
+import type { MonotonicMs } from '../measure/phases.js';
 import type { ProgressEvent } from '../measure/runner.js';
 
 export const OUTPUT_FILES = {
@@ -63,6 +64,8 @@ export interface PipelineOptions {
   readonly log?: (line: string) => void;
   /** The calendar: the run's start and end, raw records' times, cache stamps (default: clockFromEnv(env)). */
   readonly clock?: Clock;
+  /** The monotonic clock that times the run's phases, results.json `phases` (default: performance.now()). */
+  readonly monotonic?: MonotonicMs;
   /** How git and nvidia-smi are run (default: for real; tests hand in recorded output). */
   readonly commands?: CommandRunner;
 }

@@ -11,7 +11,7 @@ import type { MergedVerdict } from '../results/merge.js';
 import type { Results } from '../results/schema.js';
 import { answerSeedQuestion, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { gitText, gpuClockLines } from './environment.js';
+import { gitText, gpuClockLines, phasesLine } from './environment.js';
 import { dropBidiControls } from './escape.js';
 import { parityNotComparedLines } from './parity-lines.js';
 import { interval, num } from '../format.js';
@@ -347,6 +347,9 @@ function setupHtml({ results, h }: SectionContext): string[] {
           `${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes; ${m.order} (seed ${m.seed}); timeout ${m.timeoutSeconds} s per run`,
         ],
         ['measured', `${results.startedAt} to ${results.finishedAt} (${num(results.durationSeconds)} s)`],
+        ...(results.phases
+          ? [['where the seconds went', `${phasesLine(results.phases)} (the reports are written after)`]]
+          : []),
       ],
     ),
     '</section>',

@@ -7,7 +7,7 @@ import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
 import { answerSeedQuestion, type AnswerDecision, type SeedAnswer } from './answer.js';
 import { artifactTables } from './artifact-tables.js';
-import { gitText, gpuClockLines } from './environment.js';
+import { gitText, gpuClockLines, phasesLine } from './environment.js';
 import { interval, num } from '../format.js';
 import { answerChart, backendChart, changeChart, medianChart, speedupText } from './mermaid.js';
 
@@ -426,7 +426,10 @@ function methodSection(results: Results): string[] {
   );
   for (const line of gpuClockLines(env)) out.push(`- GPU clocks (nvidia-smi): ${escapeUntrusted(line)}.`);
   if (results.git) out.push(`- Commit: ${escapeUntrusted(gitText(results.git))}.`);
-  out.push(`- Duration: ${num(results.durationSeconds)} s.`, '');
+  const phases = phasesLine(results.phases);
+  // The reports are rendered and written after the duration ends (results/schema.ts phases): said, not hidden.
+  const where = phases ? `; where it went: ${phases} (the reports are written after)` : '';
+  out.push(`- Duration: ${num(results.durationSeconds)} s${where}.`, '');
   return out;
 }
 

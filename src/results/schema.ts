@@ -16,6 +16,7 @@ import { accuracyGateSchema, accuracyRowSchema } from '../gate/accuracy-gate.js'
 import { comparisonSchema } from '../gate/compare.js';
 import { cellFingerprintSchema } from '../gate/fingerprint.js';
 import { verdictSchema } from '../gate/verdict.js';
+import { PHASES, type Phase } from '../measure/phases.js';
 import { cellStatsSchema, geomeanSummarySchema } from '../stats/summary.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -99,6 +100,26 @@ export const accuracyResultSchema = accuracyGateSchema.extend({
 });
 export type AccuracyResult = DeepReadonly<z.infer<typeof accuracyResultSchema>>;
 
+const seconds = z.number({ error: 'expected a finite number of seconds' }).min(0, { error: 'expected seconds ≥ 0' });
+
+/**
+ * Where the run's seconds went (measure/phases.ts), summing to durationSeconds: one monotonic clock, each moment
+ * charged to the one phase the run was in. inputs: model files hashed, tokens, the stored baseline; export: model.hf to
+ * ONNX (or its cache hit); engineBuild: what engine families make before the matrix (TensorRT engines); workerStart:
+ * starting the worker processes and what their open did beyond the session (imports, the placement profile pass);
+ * sessionOpen and compile: the workers' own figures for their open (compile: torch.compile's first call, apart);
+ * warmUp: the rest of every run request, untimed warm-up passes and the request's round trip; timedPasses: the sum of
+ * every gated pass by the worker's timer; endToEndPasses: likewise the end-to-end passes (end_to_end_passes);
+ * perplexity, parity: scoring and the parity probe; environment: git, nvidia-smi and the machine's description;
+ * judging: statistics, bootstrap and verdict; writing: the writes before results.json is made (the output folder
+ * claimed, every raw record appended) — the reports themselves are rendered and written after durationSeconds ends,
+ * and after results.json is made, so no phase here can hold them; other: the rest (provisioning is not part of a run:
+ * `tr118 provision` is its own command). Absent in results made before phases were recorded, and in a same-run base.
+ */
+export const phasesSchema = z.object(
+  Object.fromEntries(PHASES.map((p) => [p, seconds])) as Record<Phase, typeof seconds>,
+);
+
 /** One run's results on one model: what results.json holds, and (without a base of its own) its same-run base. */
 const runResultsShape = {
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
@@ -106,6 +127,7 @@ const runResultsShape = {
   startedAt: z.string(),
   finishedAt: z.string(),
   durationSeconds: z.number(),
+  phases: phasesSchema.optional(),
   configSource: z.string(),
   config: configSchema,
   model: modelInfoSchema,

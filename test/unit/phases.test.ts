@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { PHASES, phaseClock } from '../../src/measure/phases.js';
+
+/** A clock the test moves by hand: readings are exact, so every figure below is too. */
+function fakeClock(): { now: () => number; advance: (ms: number) => void } {
+  let ms = 1000;
+  return { now: () => ms, advance: (by) => (ms += by) };
+}
+
+const total = (seconds: Readonly<Record<string, number>>): number => Object.values(seconds).reduce((a, b) => a + b, 0);
+
+describe('phaseClock: every moment charged to the one phase the run is in', () => {
+  it('charges time outside any phase to other, and each phase its own span', () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    clock.advance(100);
+    phases.during('inputs', () => clock.advance(2000));
+    phases.during('judging', () => clock.advance(500));
+    clock.advance(50);
+    const seconds = phases.seconds();
+    expect(Object.keys(seconds)).toEqual([...PHASES]);
+    expect(seconds.inputs).toBe(2);
+    expect(seconds.judging).toBe(0.5);
+    expect(seconds.other).toBe(0.15);
+    expect(total(seconds)).toBeCloseTo(2.65, 12);
+  });
+
+  it('a nested phase takes its span from the outer one, which resumes after it (nothing counted twice)', async () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    await phases.duringAsync('inputs', async () => {
+      clock.advance(1000);
+      await phases.duringAsync('export', async () => {
+        await Promise.resolve();
+        clock.advance(3000);
+      });
+      clock.advance(250);
+    });
+    const seconds = phases.seconds();
+    expect(seconds).toMatchObject({ inputs: 1.25, export: 3, other: 0 });
+    expect(total(seconds)).toBe(4.25);
+  });
+
+  it('a phase that throws still ends, and the outer phase resumes', () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    expect(() =>
+      phases.during('writing', () => {
+        clock.advance(300);
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
+    clock.advance(700);
+    expect(phases.seconds()).toMatchObject({ writing: 0.3, other: 0.7 });
+  });
+
+  it("reassign moves a worker's own figure out of the span that held it, never more than was charged", () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    phases.during('warmUp', () => clock.advance(1000));
+    phases.reassign('warmUp', 'timedPasses', 0.6);
+    phases.reassign('warmUp', 'endToEndPasses', 5); // more than is left: only what is left moves
+    phases.reassign('warmUp', 'compile', -1); // a negative figure moves nothing
+    const seconds = phases.seconds();
+    expect(seconds).toMatchObject({ warmUp: 0, timedPasses: 0.6, endToEndPasses: 0.4, compile: 0 });
+    expect(total(seconds)).toBe(1);
+  });
+
+  it('reassign out of the phase that is current brings it up to date first', () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    phases.during('workerStart', () => {
+      clock.advance(2000);
+      phases.reassign('workerStart', 'sessionOpen', 1.5);
+      clock.advance(100);
+    });
+    expect(phases.seconds()).toMatchObject({ workerStart: 0.6, sessionOpen: 1.5 });
+  });
+});
