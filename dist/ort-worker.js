@@ -19892,6 +19892,11 @@ var requestSchema = external_exports.discriminatedUnion("type", [
     attentionMask: external_exports.array(external_exports.union([external_exports.literal(0), external_exports.literal(1)])),
     warmup: external_exports.int().min(0),
     iterations: external_exports.int().min(1),
+    /**
+     * GPU workers: end-to-end passes (host ids in, logits out to the host) after the timed ones, reported, never
+     * gated (config end_to_end_passes); 0: none. Absent: as many as `iterations`.
+     */
+    endToEndPasses: external_exports.int().min(0).optional(),
     /** Same-run A/B: time base and candidate passes alternately (A B A B …), this side first. */
     paired: external_exports.enum(["candidate-first", "base-first"]).optional()
   }),
