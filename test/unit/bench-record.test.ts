@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { commitFiles } from '../helpers/git-repo.js';
 import { machineSlug, parseBenchFlags, startBenchRecord, type BenchRecord } from '../../bench/record.js';
 
 const dirs: string[] = [];
@@ -20,17 +20,8 @@ function tempDir(): string {
 /** A git repository with one commit holding a config file; returns its folder and commit. */
 function repoWithConfig(): { root: string; commit: string; configFile: string } {
   const root = tempDir();
-  const git = (...args: string[]): string =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-    }).trim();
-  git('init', '-q');
-  const configFile = path.join(root, 'bench.yml');
-  writeFileSync(configFile, 'repetitions: 3\n');
-  git('add', '.');
-  git('commit', '-q', '-m', 'config');
-  return { root, commit: git('rev-parse', 'HEAD'), configFile };
+  const commit = commitFiles(root, { 'bench.yml': 'repetitions: 3\n' });
+  return { root, commit, configFile: path.join(root, 'bench.yml') };
 }
 
 function readRecord(file: string): BenchRecord {

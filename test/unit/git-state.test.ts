@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { commitFiles } from '../helpers/git-repo.js';
 import { commandRunner } from '../../src/env/command.js';
 import { collectGitState, gitStateSchema } from '../../src/env/collect.js';
 import { gitText } from '../../src/report/environment.js';
@@ -21,16 +21,7 @@ function tempDir(): string {
 /** A real repository with one commit of one tracked file. */
 function repo(): { root: string; commit: string } {
   const root = tempDir();
-  const git = (...args: string[]): string =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-    }).trim();
-  git('init', '-q');
-  writeFileSync(path.join(root, 'tracked.txt'), 'one\n');
-  git('add', '.');
-  git('commit', '-q', '-m', 'one');
-  return { root, commit: git('rev-parse', 'HEAD') };
+  return { root, commit: commitFiles(root, { 'tracked.txt': 'one\n' }) };
 }
 
 describe('collectGitState', () => {
