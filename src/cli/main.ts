@@ -31,7 +31,7 @@ import {
 } from '../engines/onnxruntime/provision/onnxruntime-gpu.js';
 import { MERGED_FILE, OUTPUT_FILES, runPipeline } from '../pipeline/index.js';
 import { mergeParts } from '../pipeline/merge.js';
-import { partIdentities } from '../results/merge.js';
+import { PART_IDENTITY, partIdentities } from '../results/merge.js';
 import { num } from '../format.js';
 import { checkWritableDir, makeWritableDir } from '../out-dir.js';
 import { readResultsFile } from '../results/read.js';
@@ -380,6 +380,50 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
     });
 }
 
+function addBaselineCommands(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  const baseline = program.command('baseline').description('manage the local baseline store');
+  baseline
+    .command('save')
+    .description('store a results.json as a named baseline')
+    .argument('[results]', 'the results.json to store', path.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results))
+    .option('-n, --name <name>', 'baseline name (e.g. the branch)', 'main')
+    .option('--store <dir>', 'store folder')
+    .action((results: string, flags: { name: string; store?: string }) => {
+      const target = saveBaseline(
+        path.resolve(io.cwd, results),
+        flags.name,
+        flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir(),
+      );
+      io.stdout.write(`saved baseline ${flags.name}: ${target}\n`);
+      setExit(ExitCode.pass);
+    });
+  baseline
+    .command('show')
+    .description('list stored baselines, or summarize one')
+    .argument('[name]', 'a stored baseline name (or a results.json path)')
+    .option('--store <dir>', 'store folder')
+    .action((name: string | undefined, flags: { store?: string }) => {
+      const store = flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir();
+      if (!name) {
+        const names = listBaselines(store);
+        io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : `no baselines in ${store}\n`);
+        return setExit(ExitCode.pass);
+      }
+      const { file, results } = loadBaseline(resolveArgument(io, name), store);
+      io.stdout.write(
+        `${file}\n  model ${results.model.name} (sha256 ${results.model.sha256.slice(0, 12)}…), measured ${results.startedAt}\n`,
+      );
+      for (const c of results.cells) {
+        const all = c.repetitionLatenciesMs.flat();
+        const median = all.length > 0 ? ssMedian(all) : undefined;
+        io.stdout.write(
+          `  ${c.backend} × ${c.scenario}: ${c.status}, ${c.repetitionLatenciesMs.length} repetitions, median ≈ ${num(median)} ms\n`,
+        );
+      }
+      setExit(ExitCode.pass);
+    });
+}
+
 export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command()
     .name('tr118')
@@ -439,7 +483,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('-o, --out <dir>', 'output folder', DEFAULT_OUT_DIR)
     .option(
       '--allow-part-differences <list>',
-      'what the parts may differ in, comma-separated: commit, model, tokens, matrix, backends (default: nothing)',
+      `what the parts may differ in, comma-separated: ${PART_IDENTITY.join(', ')} (default: nothing)`,
     )
     .addOption(failOnOption())
     .action((files: string[], flags: MergeFlags) => setExit(mergeCommand(files, flags, io)));
@@ -467,53 +511,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('-o, --out <dir>', 'output folder (default: the folder of the first results file)')
     .option(
       '--allow-part-differences <list>',
-      'several parts: what they may differ in, comma-separated: commit, model, tokens, matrix, backends',
+      `several parts: what they may differ in, comma-separated: ${PART_IDENTITY.join(', ')}`,
     )
     .action((files: string[], flags: ReportFlags) => {
       for (const file of reportCommand(files, flags, io.cwd)) io.stdout.write(`wrote ${file}\n`);
       setExit(ExitCode.pass);
     });
-  const baseline = program.command('baseline').description('manage the local baseline store');
-  baseline
-    .command('save')
-    .description('store a results.json as a named baseline')
-    .argument('[results]', 'the results.json to store', path.join(DEFAULT_OUT_DIR, OUTPUT_FILES.results))
-    .option('-n, --name <name>', 'baseline name (e.g. the branch)', 'main')
-    .option('--store <dir>', 'store folder')
-    .action((results: string, flags: { name: string; store?: string }) => {
-      const target = saveBaseline(
-        path.resolve(io.cwd, results),
-        flags.name,
-        flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir(),
-      );
-      io.stdout.write(`saved baseline ${flags.name}: ${target}\n`);
-      setExit(ExitCode.pass);
-    });
-  baseline
-    .command('show')
-    .description('list stored baselines, or summarize one')
-    .argument('[name]', 'a stored baseline name (or a results.json path)')
-    .option('--store <dir>', 'store folder')
-    .action((name: string | undefined, flags: { store?: string }) => {
-      const store = flags.store ? path.resolve(io.cwd, flags.store) : defaultStoreDir();
-      if (!name) {
-        const names = listBaselines(store);
-        io.stdout.write(names.length > 0 ? `${names.join('\n')}\n` : `no baselines in ${store}\n`);
-        return setExit(ExitCode.pass);
-      }
-      const { file, results } = loadBaseline(resolveArgument(io, name), store);
-      io.stdout.write(
-        `${file}\n  model ${results.model.name} (sha256 ${results.model.sha256.slice(0, 12)}…), measured ${results.startedAt}\n`,
-      );
-      for (const c of results.cells) {
-        const all = c.repetitionLatenciesMs.flat();
-        const median = all.length > 0 ? ssMedian(all) : undefined;
-        io.stdout.write(
-          `  ${c.backend} × ${c.scenario}: ${c.status}, ${c.repetitionLatenciesMs.length} repetitions, median ≈ ${num(median)} ms\n`,
-        );
-      }
-      setExit(ExitCode.pass);
-    });
+  addBaselineCommands(program, io, setExit);
   addCacheCommands(program, io, setExit);
   return program;
 }

@@ -3,12 +3,12 @@
  * of another matrix, or measuring one cell twice are refused, naming what differs and how to allow it; parts that
  * belong together merge. Each rule both ways.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { partIdentities, readParts, type PartIdentity } from '../../src/results/merge.js';
-import { tempDir } from '../helpers/fixture.js';
+import { PART_IDENTITY, partIdentities, readParts, type PartIdentity } from '../../src/results/merge.js';
+import { ROOT, tempDir } from '../helpers/fixture.js';
 import { writePart } from '../helpers/results.js';
 
 /** The fields of a results.json these cases change. */
@@ -110,5 +110,11 @@ describe('readParts: the parts of one split matrix', () => {
     expect(() => partIdentities('commit,backend', '--allow-part-differences')).toThrow(
       '--allow-part-differences: expected a list of commit, model, tokens, matrix, cells; got "backend"',
     );
+  });
+
+  it("action.yml's allow-part-differences names the very list the input accepts (it once said backends for cells)", () => {
+    const yml = readFileSync(path.join(ROOT, 'action.yml'), 'utf8');
+    const description = /allow-part-differences:\n\s+description: (.*)/.exec(yml)?.[1] ?? '';
+    expect(description).toContain(`(${PART_IDENTITY.join(', ')})`);
   });
 });
