@@ -1,4 +1,4 @@
-// The test tiers of package.json, one command each, and `npm test`, which runs them all (README "Development"):
+// The test tiers of package.json, one command each, and `npm test`, which runs them all (docs/development.md):
 //   unit         vitest test/unit: no Python at all (~45 s on the 2-core VM)
 //   integration  the light Python set in .venv; pytest native -m "not torch" beside vitest test/integration
 //   torch        the torch set in .venv (~4.4 GB the first time); pytest native -m torch beside vitest test/torch

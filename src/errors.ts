@@ -1,4 +1,4 @@
-/** Exit codes are part of the CLI's contract (README "Exit codes"); one place defines them. */
+/** Exit codes are part of the CLI's contract (docs/cli.md "Exit codes"); one place defines them. */
 export const ExitCode = {
   pass: 0,
   gateFailed: 1,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The built Action on a GPU host without network, as on a locked-down self-hosted GPU runner (device run; see
-# README "Development"). Needs Node.js and onnxruntime-node carried in: ../shared/tools/device-pack.sh
+# docs/development.md). Needs Node.js and onnxruntime-node carried in: ../shared/tools/device-pack.sh
 # node_modules/onnxruntime-node node_modules/onnxruntime-common, then `source .carry/unpack.sh; bash <this>`.
 # 1. no registry reachable and no TR118_ONNXRUNTIME_NODE: the provisioning error must say what to set;
 # 2. TR118_ONNXRUNTIME_NODE set: the bundled default matrix, plus CUDA / TensorRT presets (reported unavailable

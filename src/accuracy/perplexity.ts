@@ -1,5 +1,5 @@
 /**
- * Sliding-window perplexity, exactly defined (README "Perplexity"):
+ * Sliding-window perplexity, exactly defined (docs/verdict.md "Perplexity"):
  * windows of `windowTokens` tokens start every `strideTokens` tokens (but never later than the first unscored
  * target's predecessor); each target token (every token after the first) is scored exactly once, by the first
  * window that holds it with at least one token of context; PPL = exp(mean NLL over scored targets), float64 sums.

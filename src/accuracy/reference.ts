@@ -23,8 +23,8 @@ export function chooseReference<S extends ReferenceCandidate>(
       ? { reference: configured, problem: null }
       : { reference: null, problem: `reference backend ${configured} has no perplexity: ${whyNot(configured)}` };
   }
-  // The checkpoint every export came from, in fp32 on the CPU, is the truth an export is held to (README "The
-  // accuracy gate"); without one, the first fp32 backend.
+  // The checkpoint every export came from, in fp32 on the CPU, is the truth an export is held to (docs/verdict.md
+  // "Perplexity", the accuracy gate); without one, the first fp32 backend.
   const first =
     specs.find((s) => isTruth(s) && hasPerplexity(s.name)) ??
     specs.find((s) => s.precision === 'fp32' && hasPerplexity(s.name));

@@ -68,7 +68,7 @@ function configFrom(io: CliIo, file: string | undefined, overrides: LoadOverride
   return loadConfigFile(configFile, overrides);
 }
 
-/** The exit code follows the same rule as the Action's step and commit status (README "Exit codes"). */
+/** The exit code follows the same rule as the Action's step and commit status (docs/cli.md "Exit codes"). */
 function exitCodeOf(decision: Decision, failOn: FailOn): number {
   return failsOn(decision, failOn) ? ExitCode.gateFailed : ExitCode.pass;
 }

@@ -1,6 +1,6 @@
 /**
  * The matrix config: one schema, from which the TypeScript types are derived. Keys are snake_case (as in the seed's
- * matrix YAML, which users already have); every key is documented in README "Config reference".
+ * matrix YAML, which users already have); every key is documented in docs/configuration.md.
  */
 import { z } from 'zod';
 import { backendObjectShape } from '../engines/registry.js';
@@ -10,7 +10,7 @@ export { PRECISIONS, type Precision } from '../engines/spec.js';
 
 /**
  * Upper bounds on counts and sizes: generous for any real matrix, finite, so that a typo (`repetitions: 1e12`) is
- * refused instead of running until killed. README "Config reference" lists them.
+ * refused instead of running until killed. docs/configuration.md lists them.
  */
 export const LIMITS = {
   repetitions: 1_000,
@@ -33,7 +33,7 @@ export const LIMITS = {
 
 const count = (min: number, max: number) => z.int().min(min).max(max);
 
-/** Tuned with `npm run bench:gate` (README "Gate quality"). */
+/** Tuned with `npm run bench:gate` (docs/verdict.md "Gate quality, measured"). */
 export const LATENCY_DEFAULTS = {
   fail_fraction: 0.05,
   warn_fraction: 0.03,
@@ -195,7 +195,7 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
-  /** Resource limits of this run (README "Config reference", "Memory"). */
+  /** Resource limits of this run (docs/configuration.md "Memory"). */
   limits: z
     .strictObject({
       /**
@@ -215,7 +215,7 @@ export const configSchema = z.strictObject({
       baseline_backend: backendName.optional(),
     })
     .optional(),
-  /** What the run is compared with (README "Baselines"). */
+  /** What the run is compared with (docs/verdict.md "The verdict"). */
   compare: z
     .strictObject({
       /** Same-run A/B: this ONNX is measured interleaved with model.onnx on every onnxruntime backend. */
@@ -229,7 +229,7 @@ export const configSchema = z.strictObject({
       missing_cell: z.enum(['warn', 'fail']).default('warn'),
       /**
        * What a latency regression against a stored baseline counts as. Default warn: two separate processes on a
-       * shared machine drift apart by more than real regressions (README "Gate quality"); same-run A/B fails.
+       * shared machine drift apart by more than real regressions (docs/verdict.md "Gate quality, measured"); same-run A/B fails.
        */
       stored_regression: z.enum(['warn', 'fail']).default('warn'),
       /** A corrupted, truncated or unknown-version baseline: an error (exit 2), or a run with no baseline. */

@@ -1,6 +1,6 @@
 /**
  * Mermaid charts for everything GitHub renders as markdown: report.md, the job summary and the PR comment. GitHub
- * draws ```mermaid blocks with Mermaid 11 (README "Charts"), whose `xychart-beta` has bars and lines but no legend,
+ * draws ```mermaid blocks with Mermaid 11 (docs/output.md "Charts"), whose `xychart-beta` has bars and lines but no legend,
  * no error bars and no log scale: each chart names its colours in a caption line under it, and a matrix too large
  * to read in one chart gets its worst cells only, said in that caption. Pure.
  */

@@ -20,7 +20,7 @@ import { HANG_GUARD_MS, runProcess } from '../helpers/run.js';
 
 const CHROMIUM = process.env.TR118_CHROMIUM ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-/** The Mermaid version GitHub renders with (README "Charts" says where that was found). */
+/** The Mermaid version GitHub renders with (docs/output.md "Charts" says where that was found). */
 const GITHUB_MERMAID_VERSION = '11.3.0';
 const MERMAID_JS = path.join(ROOT, 'node_modules/mermaid/dist/mermaid.min.js');
 const SHOTS = process.env.TR118_UPDATE_SCREENSHOTS ? path.join(ROOT, 'docs') : path.join(os.tmpdir(), 'tr118-browser');

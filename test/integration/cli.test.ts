@@ -45,7 +45,7 @@ async function tr118(
 
 const SMALL = `backends: [onnxruntime-cpu]\nscenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 2\niterations: 2\nwarmup: 1\naccuracy: { max_tokens: 300, window: 128, stride: 64 }\n`;
 
-describe('tr118 exit codes (README "Exit codes")', () => {
+describe('tr118 exit codes (docs/cli.md "Exit codes")', () => {
   it('--help and --version exit 0', async () => {
     const help = await tr118(['--help']);
     expect(help.code).toBe(ExitCode.pass);

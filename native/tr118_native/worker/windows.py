@@ -1,6 +1,6 @@
-"""Sliding-window perplexity, exactly as src/accuracy/perplexity.ts defines it (README "Perplexity").
+"""Sliding-window perplexity, exactly as src/accuracy/perplexity.ts defines it (docs/verdict.md "Perplexity").
 
-The window plan must be the TypeScript one to the token: test/integration/pytorch-worker.test.ts compares the two.
+The window plan must be the TypeScript one to the token: test/integration/pytorch.test.ts compares the two.
 """
 
 from __future__ import annotations

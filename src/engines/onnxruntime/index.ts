@@ -37,7 +37,7 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
     'onnxruntime-cpu': { engine: 'onnxruntime', provider: 'cpu' },
     'onnxruntime-gpu': { engine: 'onnxruntime', provider: 'cuda' },
     'onnxruntime-cuda': { engine: 'onnxruntime', provider: 'cuda' },
-    // ONNX Runtime's TensorRT provider from Node takes only deviceId: fp32, engines not cached (DESIGN.md).
+    // ONNX Runtime's TensorRT provider from Node takes only deviceId: fp32, engines not cached (docs/design.md).
     'onnxruntime-tensorrt': { engine: 'onnxruntime', provider: 'tensorrt' },
   },
   sameRunBase: 'base_model',

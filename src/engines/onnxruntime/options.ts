@@ -21,7 +21,7 @@ export function executionProviders(spec: OrtSpec): string[] {
  */
 export function sessionOptions(spec: OrtSpec, paired = false): InferenceSession.SessionOptions {
   const options: InferenceSession.SessionOptions = {
-    // The Node binding passes only deviceId to the CUDA and TensorRT providers (DESIGN.md).
+    // The Node binding passes only deviceId to the CUDA and TensorRT providers (docs/design.md).
     executionProviders: executionProviders(spec).map((name) =>
       name === 'cpu' ? 'cpu' : { name: name as 'cuda' | 'tensorrt', deviceId: spec.deviceId },
     ),

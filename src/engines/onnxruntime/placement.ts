@@ -25,7 +25,7 @@ export const PROVIDER_NAMES: Readonly<Record<OrtProvider, string>> = {
  * Op types that do the model's arithmetic on activations: on the CPU under a GPU backend they make the figure a CPU
  * figure. Everything else on the CPU (shape arithmetic, casts of scalars, control flow on shapes) is reported, not
  * punished. The list covers the ONNX standard ops and ONNX Runtime's contrib ops (com.microsoft) that transformer
- * exports use; README "ONNX Runtime on a GPU" prints it.
+ * exports use; docs/configuration.md "Where ONNX Runtime ran the nodes" prints it.
  */
 export const COMPUTE_OP_TYPES: ReadonlySet<string> = new Set([
   // matrix products

@@ -8,7 +8,7 @@ export type OrtProvider = (typeof ORT_PROVIDERS)[number];
 /**
  * Which process runs ONNX Runtime. node: onnxruntime-node (its session.run copies the logits to the host inside the
  * timer); python: the native/ worker with the onnxruntime Python package, whose IO binding keeps inputs and logits
- * on the device, so a GPU provider's gated figure is the forward pass and not the copy (DESIGN.md).
+ * on the device, so a GPU provider's gated figure is the forward pass and not the copy (docs/design.md).
  */
 export const ORT_WORKERS = ['node', 'python'] as const;
 export type OrtWorker = (typeof ORT_WORKERS)[number];

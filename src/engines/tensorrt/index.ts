@@ -2,7 +2,7 @@
  * The tensorrt family: an ONNX file built into a TensorRT engine before the matrix (engines.ts: probe, key, build or
  * a cache hit), which the native Python worker opens (tr118_native/worker/trt_engine.py).
  *
- * NEVER RUN against a real TensorRT: it cannot be installed on the machines this was made on (README "TensorRT").
+ * NEVER RUN against a real TensorRT: it cannot be installed on the machines this was made on (docs/artifact-cache.md "TensorRT engines").
  * Everything here is tested with the real artifact store and a stand-in worker; what the worker does with TensorRT
  * itself is written against the documented API.
  */

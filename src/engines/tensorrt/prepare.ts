@@ -5,7 +5,7 @@
  * will give the engine, and the builder settings (keys.ts); the artifact store returns a checked hit or has the
  * worker build it (`build`). The tensorrt backend then opens the engine file in the same Python worker.
  *
- * NEVER RUN against a real TensorRT: it cannot be installed on the machines this was made on (README "TensorRT").
+ * NEVER RUN against a real TensorRT: it cannot be installed on the machines this was made on (docs/artifact-cache.md "TensorRT engines").
  * Everything here is tested with the real store and a stand-in worker that answers probe/build; what the worker
  * does with TensorRT itself (native/tr118_native/worker/trt_engine.py) is written against the documented API.
  */

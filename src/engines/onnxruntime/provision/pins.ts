@@ -3,7 +3,7 @@
  * them, their sha256 and size, and the CUDA libraries each provider needs at load time.
  *
  * Why src/engines/onnxruntime/provision/ and not src/action/: the CLI (`tr118 provision`) and the Action both provision, and the entry
- * points must not hold logic the other needs (DESIGN.md). The availability check of the backends reads the tables
+ * points must not hold logic the other needs (docs/design.md). The availability check of the backends reads the tables
  * here too, so this file imports nothing of the project.
  *
  * Two sources of the same-version provider build (one ABI with onnxruntime-node's libonnxruntime.so.1):
