@@ -1,5 +1,9 @@
 // Types of scripts/bundle.mjs for the TypeScript that imports it (test/helpers/test-bundle.ts).
-import type { BuildResult } from 'esbuild';
+import type { BuildOptions, BuildResult } from 'esbuild';
 
 export declare const ENTRY_POINTS: { readonly index: string; readonly cli: string; readonly 'ort-worker': string };
-export declare function bundle(entryPoints: Record<string, string>, outdir: string): Promise<BuildResult>;
+export declare function bundle(
+  entryPoints: Record<string, string>,
+  outdir: string,
+  options?: BuildOptions,
+): Promise<BuildResult>;

@@ -11,5 +11,8 @@ if (problem !== undefined) {
   process.exit(ExitCode.usage);
 }
 
+// dist/ is minified: a stack trace (TR118_DEBUG=1) names the source file and line through dist/*.js.map.
+process.setSourceMapsEnabled(true);
+
 const { run } = await import('./main.js');
 await run();

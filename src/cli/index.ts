@@ -18,6 +18,9 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+// dist/ is minified: a stack trace (TR118_DEBUG=1) names the source file and line through dist/*.js.map.
+process.setSourceMapsEnabled(true);
+
 const { main } = await import('./main.js');
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
