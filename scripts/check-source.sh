@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 echo "== typecheck, lint, format"
 npm run typecheck
 npm run lint
+echo "== docs/ generated regions are what npm run docs makes (bench/results, --help)"
+npm run docs -- --check
 echo "== dist/ is what the build makes"
 npm run build
 if [ -n "$(git status --porcelain -- dist)" ]; then

@@ -1,0 +1,4 @@
+// Types of scripts/lint-workflows.mjs for the TypeScript that imports it (test/unit/lint-workflows.test.ts).
+export declare function workflowFiles(root?: string): string[];
+export declare function asValidatorReads(text: string): string;
+export declare function validate(file: string): { ok: boolean; output: string };
