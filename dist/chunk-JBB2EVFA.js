@@ -1,0 +1,3 @@
+import { createRequire as __tr118CreateRequire } from 'node:module'; const require = __tr118CreateRequire(import.meta.url);
+import{o as f,q as a,r as l}from"./chunk-J7WDSDZX.js";import{d as r}from"./chunk-3UE3E6MI.js";var o=r(f(),1),s=r(a(),1),d=r(l(),1),u="^22.13.0 || >=24";function m(t,n=u){let e=(0,s.default)(t.trim());if(!e)return`cannot read the Node.js version ${JSON.stringify(t)}; tr118 needs Node.js ${n}`;let i=`this is Node.js ${e}`;if((0,d.default)(n)===null)return`${i}; tr118 cannot read its own engines range ${n} (a bug: please report it)`;if(!(0,o.default)(e,n))return`${i}; tr118 needs Node.js ${n}: install one (nodejs.org, or nvm install 22)`}export{m as a};
+//# sourceMappingURL=chunk-JBB2EVFA.js.map
