@@ -23,6 +23,46 @@ export function workflowFiles(root = ROOT) {
   return [...workflows, path.join(root, 'action.yml')];
 }
 
+/**
+ * The workflow examples of the README and docs/*.md: every ```yaml block with a top-level `jobs:` key, as
+ * { name, text } (name: file and the block's first line). A user copies these; an example that is not a valid
+ * workflow, or a block left open that swallows the text after it, is a defect like a broken workflow file.
+ */
+export function docWorkflows(root = ROOT) {
+  const docs = [
+    'README.md',
+    ...readdirSync(path.join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => `docs/${f}`),
+  ];
+  const found = [];
+  for (const doc of docs) {
+    const lines = readFileSync(path.join(root, doc), 'utf8').split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].trim() !== '```yaml') continue;
+      const end = lines.findIndex((line, j) => j > i && line.trim().startsWith('```'));
+      const body = lines.slice(i + 1, end === -1 ? lines.length : end);
+      if (body.some((line) => /^jobs:/.test(line)))
+        found.push({ name: `${doc}:${i + 1}`, text: `${body.join('\n')}\n` });
+      if (end !== -1) i = end;
+    }
+  }
+  return found;
+}
+
+/** Validates a workflow given as text (written to a scratch file): { ok, output }. */
+export function validateText(text) {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'tr118-lint-'));
+  try {
+    const file = path.join(scratch, 'workflow.yml');
+    writeFileSync(file, text);
+    return validate(file);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /** A node24 action as the validator's older schema can read it (node20), or the text as it is. */
 export function asValidatorReads(text) {
   return text.replace(/^(\s+using:\s*)['"]?node24['"]?\s*$/m, '$1node20');
@@ -56,6 +96,15 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     failed += 1;
     console.error(`${name}: not a valid GitHub workflow or action (action-validator):\n${output}`);
   }
-  console.log(`action-validator: ${files.length - failed} of ${files.length} files valid`);
+  const examples = process.argv.length > 2 ? [] : docWorkflows();
+  for (const { name, text } of examples) {
+    const { ok, output } = validateText(text);
+    if (ok) continue;
+    failed += 1;
+    console.error(`${name}: this workflow example is not a valid GitHub workflow (action-validator):\n${output}`);
+  }
+  console.log(
+    `action-validator: ${failed === 0 ? 'all valid' : `${failed} not valid`}: ${files.length} files and ${examples.length} workflow examples in README.md and docs/`,
+  );
   process.exit(failed > 0 ? 1 : 0);
 }

@@ -2,10 +2,16 @@
  * `npm run lint` validates every workflow and action.yml with action-validator (scripts/lint-workflows.mjs): the
  * repository's files pass, a broken workflow fails.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asValidatorReads, validate, workflowFiles } from '../../scripts/lint-workflows.mjs';
+import {
+  asValidatorReads,
+  docWorkflows,
+  validate,
+  validateText,
+  workflowFiles,
+} from '../../scripts/lint-workflows.mjs';
 import { ROOT, tempDir } from '../helpers/fixture.js';
 
 describe('workflow lint (action-validator)', () => {
@@ -36,5 +42,29 @@ describe('workflow lint (action-validator)', () => {
     const broken = path.join(tempDir(), 'action.yml');
     writeFileSync(broken, text.replace('runs:', 'runz:'));
     expect(validate(broken).ok).toBe(false);
+  });
+
+  it("finds the workflow examples of README.md and docs/, the README's PR gate among them", () => {
+    const names = docWorkflows().map((w) => w.name);
+    expect(names.some((n) => n.startsWith('README.md:'))).toBe(true);
+    expect(names.length).toBeGreaterThan(1);
+  });
+
+  it.each(docWorkflows().map((w) => [w.name, w.text]))('the workflow example at %s is valid', (_name, text) => {
+    const { ok, output } = validateText(text);
+    expect(ok, output).toBe(true);
+  });
+
+  it('an example whose code block is left open takes the text after it and fails', () => {
+    const root = tempDir();
+    mkdirSync(path.join(root, 'docs'));
+    writeFileSync(path.join(root, 'docs', 'a.md'), '# x\n');
+    writeFileSync(
+      path.join(root, 'README.md'),
+      '```yaml\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{ run: echo }]\n\n| input | default |\n| --- | --- |\n',
+    );
+    const [example] = docWorkflows(root);
+    expect(example?.name).toBe('README.md:1');
+    expect(validateText(example!.text).ok).toBe(false);
   });
 });
