@@ -165,6 +165,11 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   checkpointOf?(spec: S): string | undefined;
   /** Whether a backend needs ONNX Runtime's GPU provider libraries (provisioned by `tr118 provision`). */
   needsGpuProviders?(spec: S): boolean;
+  /**
+   * The device whose queue a backend's session open shares (`cuda:0`): opens on one queue run one after another,
+   * others concurrently (measure/runner.ts). Absent or undefined: a CPU session, opened beside the others.
+   */
+  openQueue?(spec: S): string | undefined;
   /** The accuracy gate's preferred reference: the model every export is held to (fp32 PyTorch on the CPU). */
   isAccuracyTruth?(spec: S): boolean;
   /** Before the matrix: what this family's backends open (TensorRT engines), from the artifact cache or built. */

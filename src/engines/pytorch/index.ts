@@ -109,6 +109,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
 
   checkpointOf: (spec) => spec.checkpointPath,
 
+  openQueue: (spec) => (spec.device === 'cuda' ? `cuda:${spec.deviceId}` : undefined),
+
   settings: (spec) =>
     `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}` +
     (spec.attention ? `, ${spec.attention} attention` : ''),

@@ -1,0 +1,53 @@
+// A worker whose open takes OPEN_DELAY_MS and that logs when each open starts and ends and when it is closed, one
+// JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A backend named in
+// USAGE_BACKEND answers its open with a usage error (its model does not fit the config).
+import { appendFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const log = (name, event) =>
+  appendFileSync(process.env.OPEN_LOG, `${JSON.stringify({ name, event, at: Date.now() })}\n`);
+let name = '?';
+for await (const line of createInterface({ input: process.stdin })) {
+  const message = JSON.parse(line);
+  if (message.type === 'open') {
+    name = message.backend.name;
+    log(name, 'start');
+    await sleep(Number(process.env.OPEN_DELAY_MS ?? 0));
+    log(name, 'end');
+    if (name === process.env.USAGE_BACKEND) {
+      reply({
+        type: 'error',
+        id: message.id,
+        kind: 'usage',
+        message: 'no output named logits',
+        keyPath: ['model', 'logits_output'],
+      });
+      continue;
+    }
+    reply({
+      type: 'opened',
+      id: message.id,
+      info: {
+        protocolVersion: 1,
+        runtime: 'open-log-test',
+        runtimeVersion: '0',
+        providers: ['test'],
+        inputNames: ['input_ids'],
+        outputNames: ['logits'],
+        openMs: 100,
+        ...(message.backend.compile && message.backend.compile !== 'off' ? { compileMs: 60 } : {}),
+      },
+    });
+  } else if (message.type === 'run') {
+    const latenciesMs = Array.from({ length: message.iterations }, () => 1);
+    reply({ type: 'ran', id: message.id, latenciesMs, outputShape: [message.batch, message.seqLen, 8] });
+  } else if (message.type === 'close') {
+    log(name, 'closed');
+    reply({ type: 'closed', id: message.id });
+    process.exit(0);
+  } else {
+    reply({ type: 'error', id: message.id, kind: 'failed', message: `not scripted: ${message.type}` });
+  }
+}
