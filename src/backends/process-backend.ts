@@ -57,6 +57,15 @@ export interface ProcessBackendOptions {
    * Runtime's node placement), which makes the backend degraded.
    */
   readonly checkOpened?: ((info: SessionInfo) => string | undefined) | undefined;
+  /** Asked before each open: what the open request carries beyond the spec (a torch.compile cache entry to load). */
+  readonly openExtras?: (() => Promise<OpenExtras>) | undefined;
+  /** After each open that succeeded: what the family keeps of it (torch.compile's caches), and the info to report. */
+  readonly afterOpen?: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
+}
+
+/** The open request's fields beyond the spec and the same-run base that a family may add (protocol.ts). */
+export interface OpenExtras {
+  readonly compileCache?: { readonly load?: string; readonly save?: string };
 }
 
 export class ProcessBackend implements Backend {
@@ -71,6 +80,8 @@ export class ProcessBackend implements Backend {
   private readonly baseModelPath: string | undefined;
   private readonly openTimeoutMs: number;
   private readonly checkOpened: ((info: SessionInfo) => string | undefined) | undefined;
+  private readonly openExtras: (() => Promise<OpenExtras>) | undefined;
+  private readonly afterOpen: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -80,6 +91,8 @@ export class ProcessBackend implements Backend {
     this.baseModelPath = options.baseModelPath;
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.checkOpened = options.checkOpened;
+    this.openExtras = options.openExtras;
+    this.afterOpen = options.afterOpen;
   }
 
   async open(): Promise<OpenOutcome> {
@@ -150,6 +163,8 @@ export class ProcessBackend implements Backend {
 
   private async start(): Promise<OpenOutcome> {
     this.stderrTail = '';
+    // Asked before the process starts (a child that died meanwhile would go unheard): a lookup of milliseconds.
+    const extras = (await this.openExtras?.()) ?? {};
     let child: ChildProcess;
     try {
       child = spawn(this.launch.command, [...this.launch.args], {
@@ -187,6 +202,7 @@ export class ProcessBackend implements Backend {
       {
         type: 'open',
         backend: this.spec,
+        ...extras,
         ...(this.baseModelPath !== undefined
           ? { baseModelPath: this.baseModelPath, baseFirst: this.openFirst === 'base' }
           : {}),
@@ -194,7 +210,8 @@ export class ProcessBackend implements Backend {
       this.openTimeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
-      const info = exchange.reply.info;
+      const opened = exchange.reply.info;
+      const info = this.afterOpen ? await this.afterOpen(opened) : opened;
       this.vocabSize = info.vocabSize;
       const reason = this.checkOpened?.(info);
       if (reason !== undefined) {

@@ -80,6 +80,21 @@ export interface CreateContext {
   readonly base?: string | undefined;
   /** How long opening a session (loading, compiling) may take before the worker is killed. */
   readonly openTimeoutMs: number;
+  /**
+   * Where a family keeps what a session makes for the next run (torch.compile's caches), and the sha256 of the
+   * run's checkpoints by folder (hashed before the matrix). Absent: nothing is kept. The store is opened when a
+   * family first asks (opening makes its folder, which a run that keeps nothing must not need).
+   */
+  readonly artifactStore?: (() => ArtifactStore) | undefined;
+  readonly checkpointSha256?: ReadonlyMap<string, string> | undefined;
+  /** Test hook: this machine's torch version and device names, instead of asking Python and nvidia-smi. */
+  readonly compileCacheFacts?: CompileCacheFacts | undefined;
+}
+
+/** This machine's facts a torch.compile cache key needs; each may be unknown (then nothing is cached, and said). */
+export interface CompileCacheFacts {
+  torchVersion(): Promise<string | undefined>;
+  deviceName(device: 'cpu' | 'cuda', deviceId: number): Promise<string | undefined>;
 }
 
 /** What a family's preparation made for one backend (and, in same-run A/B, for its base), or why nothing. */
