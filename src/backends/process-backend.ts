@@ -43,6 +43,7 @@ type Exchange =
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 const STDERR_TAIL_CHARS = 2000;
+const CLOSE_TIMEOUT_MS = 15_000;
 
 /** How long an `open` (loading a checkpoint, compiling) may take unless the config says otherwise. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 600_000;
@@ -61,6 +62,8 @@ export interface ProcessBackendOptions {
   readonly openExtras?: (() => Promise<OpenExtras>) | undefined;
   /** After each open that succeeded: what the family keeps of it (torch.compile's caches), and the info to report. */
   readonly afterOpen?: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
+  /** After the worker answered close: what the family keeps of the whole session (torch.compile's caches). */
+  readonly afterClose?: (() => Promise<void>) | undefined;
 }
 
 /** The open request's fields beyond the spec and the same-run base that a family may add (protocol.ts). */
@@ -82,6 +85,7 @@ export class ProcessBackend implements Backend {
   private readonly checkOpened: ((info: SessionInfo) => string | undefined) | undefined;
   private readonly openExtras: (() => Promise<OpenExtras>) | undefined;
   private readonly afterOpen: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
+  private readonly afterClose: (() => Promise<void>) | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -93,6 +97,7 @@ export class ProcessBackend implements Backend {
     this.checkOpened = options.checkOpened;
     this.openExtras = options.openExtras;
     this.afterOpen = options.afterOpen;
+    this.afterClose = options.afterClose;
   }
 
   async open(): Promise<OpenOutcome> {
@@ -149,9 +154,11 @@ export class ProcessBackend implements Backend {
   async close(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    await this.exchange({ type: 'close' }, 5_000);
+    // Long enough for a worker to write what it keeps (torch.compile's caches: seconds for a large model).
+    const closed = await this.exchange({ type: 'close' }, CLOSE_TIMEOUT_MS);
     child.stdin?.end();
     if (this.child === child) this.kill();
+    if (closed.kind === 'reply' && closed.reply.type === 'closed') await this.afterClose?.();
   }
 
   /** After a timeout killed the child, a fresh one is opened for the next request. Returns a reason if it can't. */

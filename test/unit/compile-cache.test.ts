@@ -174,4 +174,28 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     const reported = await hooks.afterOpen({ ...INFO, compileCache: 'miss' });
     expect(reported.compileCacheNote).toBe('compile cache not read: artifact cache folder /nowhere is not writable');
   });
+
+  it('at close, what the worker saved again (with the shapes compiled since open) replaces a smaller entry only', async () => {
+    const dir = tempDir();
+    const store = storeIn(dir);
+    const key = compileCacheKey(KEY_INPUTS).key;
+    const stored = async (): Promise<string> => {
+      const entry = await store.get(COMPILE_CACHE_KIND, key);
+      return entry.status === 'hit' ? readFileSync(entry.entry.files[COMPILE_ARTIFACTS_FILE]!, 'utf8') : 'none';
+    };
+    const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
+    const save = (await hooks.openExtras()).compileCache!.save!;
+    workerSaves(save, 'the probe shape');
+    await hooks.afterOpen({ ...INFO, compileCache: 'miss' });
+    workerSaves(save, 'the probe shape and the scenario shapes');
+    await hooks.afterClose();
+    expect(await stored()).toBe('the probe shape and the scenario shapes');
+    // A later session that compiled nothing new (its save holds fewer bytes) leaves the entry as it is.
+    const later = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
+    const laterSave = (await later.openExtras()).compileCache!.save!;
+    await later.afterOpen({ ...INFO, compileCache: 'hit' });
+    workerSaves(laterSave, 'less');
+    await later.afterClose();
+    expect(await stored()).toBe('the probe shape and the scenario shapes');
+  });
 });

@@ -158,12 +158,20 @@ class TorchEngine:
             load_base if base else None,
             bool(request.get("baseFirst")),
         )
+        self.cache_save: str | None = cache.get("save") if self.compile_cache is not None else None
         if self.compile_cache is not None and self.compile_cache.status != "hit" and cache.get("save"):
             unsaved = save_artifacts(self.torch, cache["save"])
             if unsaved is not None:
                 note = self.compile_cache.note
                 self.compile_cache.note = f"{note}; {unsaved}" if note else unsaved
         self.open_ms = (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        """At the end of the session, the artifacts again, to the same file: now with every shape compiled since open
+        (torch.compile recompiles for the scenarios' shapes during warm-up), so the next run skips those too. The
+        runner keeps the larger of this and what it stored at open; a failure here is only a lost cache."""
+        if self.cache_save is not None:
+            save_artifacts(self.torch, self.cache_save)
 
     def check_device(self) -> None:
         torch = self.torch

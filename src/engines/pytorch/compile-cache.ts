@@ -11,7 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -93,6 +93,7 @@ export interface CompileCacheSpec {
 export interface CompileCacheHooks {
   openExtras(): Promise<OpenExtras>;
   afterOpen(info: SessionInfo): Promise<SessionInfo>;
+  afterClose(): Promise<void>;
 }
 
 /**
@@ -170,6 +171,31 @@ export function compileCacheHooks(
         rmSync(path.dirname(saved), { recursive: true, force: true });
       }
       return withNotes();
+    },
+    // At close the worker saved again (compile_cache.py): now with the shapes compiled during warm-up. Kept when it
+    // holds more than the entry does. The run's results are written by then: a failure here costs the next run its
+    // compile, nothing else, so it is not reported.
+    async afterClose(): Promise<void> {
+      const key = keyed ? await keyed : undefined;
+      const saved = tmpDir !== undefined ? path.join(tmpDir, COMPILE_ARTIFACTS_FILE) : undefined;
+      if (typeof key !== 'object' || !store || saved === undefined || !existsSync(saved)) return;
+      const into = store;
+      try {
+        const found = await into.get(COMPILE_CACHE_KIND, key.key);
+        const storedBytes = found.status === 'hit' ? found.entry.sizeBytes : 0;
+        if (statSync(saved).size <= storedBytes) return;
+        await into.putAndShare(COMPILE_CACHE_KIND, key.key, key.inputs, (dir) => {
+          renameSync(saved, path.join(dir, COMPILE_ARTIFACTS_FILE));
+          return Promise.resolve({
+            files: [COMPILE_ARTIFACTS_FILE],
+            buildMs: found.status === 'hit' ? found.entry.keyFile.buildMs : 0,
+          });
+        });
+      } catch {
+        // see above: a lost cache only
+      } finally {
+        rmSync(path.dirname(saved), { recursive: true, force: true });
+      }
     },
   };
 }
