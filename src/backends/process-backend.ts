@@ -168,10 +168,17 @@ export class ProcessBackend implements Backend {
     return outcome.status === 'ok' ? undefined : `could not reopen the backend: ${outcome.reason}`;
   }
 
-  private async start(): Promise<OpenOutcome> {
+  /**
+   * Starts the worker process without opening a session, so its imports (torch: seconds) run while other backends
+   * open; open() then uses it. The runner calls it for every backend at once, then opens them in device queues.
+   */
+  prestart(): void {
+    if (!this.child) this.spawnChild();
+  }
+
+  /** Spawns the worker process and wires its stdout frames and stderr log; returns why not, if it cannot. */
+  private spawnChild(): string | undefined {
     this.stderrTail = '';
-    // Asked before the process starts (a child that died meanwhile would go unheard): a lookup of milliseconds.
-    const extras = (await this.openExtras?.()) ?? {};
     let child: ChildProcess;
     try {
       child = spawn(this.launch.command, [...this.launch.args], {
@@ -179,7 +186,7 @@ export class ProcessBackend implements Backend {
         env: { ...process.env, ...this.launch.env },
       });
     } catch (error) {
-      return { status: 'degraded', reason: `could not start the worker process: ${describeError(error)}` };
+      return `could not start the worker process: ${describeError(error)}`;
     }
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -205,6 +212,16 @@ export class ProcessBackend implements Backend {
     // spawn reports a missing executable asynchronously, as an 'error' event before 'exit'.
     child.on('error', (error) => child.emit('garbled', `could not start the worker process: ${error.message}`));
     this.child = child;
+    return undefined;
+  }
+
+  private async start(): Promise<OpenOutcome> {
+    // Asked before the open request (a cache lookup: milliseconds; a prestarted worker imports meanwhile).
+    const extras = (await this.openExtras?.()) ?? {};
+    if (!this.child) {
+      const failed = this.spawnChild();
+      if (failed !== undefined) return { status: 'degraded', reason: failed };
+    }
     const exchange = await this.exchange(
       {
         type: 'open',
@@ -277,6 +294,17 @@ export class ProcessBackend implements Backend {
   private exchange(body: RequestBody, timeoutMs: number): Promise<Exchange> {
     const child = this.child;
     if (!child) return Promise.resolve({ kind: 'exit', description: 'the worker process is not running' });
+    if (child.exitCode !== null || child.signalCode !== null) {
+      // A prestarted worker that died before its first request (a Python that cannot start): no 'exit' to wait for.
+      this.child = undefined;
+      const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${String(child.exitCode)}`;
+      return new Promise((resolve) =>
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          resolve({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
+        }),
+      );
+    }
     const id = this.nextId++;
     return new Promise<Exchange>((resolve) => {
       let settled = false;

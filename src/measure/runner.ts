@@ -175,7 +175,11 @@ async function openBackends(m: MatrixRun): Promise<void> {
   m.started.push(...toOpen.map((o) => o.backend));
   const outcomes = await openQueued(
     m.phases,
-    toOpen.map(({ spec, backend }) => ({ queue: openQueueOf(spec), open: () => backend.open() })),
+    toOpen.map(({ spec, backend }) => ({
+      queue: openQueueOf(spec),
+      prestart: () => backend.prestart?.(),
+      open: () => backend.open(),
+    })),
   );
   let next = 0;
   for (const { spec, created } of creations) {
@@ -354,15 +358,22 @@ async function runCell(
 }
 
 /**
- * Opens (or same-run reopens) started together, each waiting only for the one before it in its device queue; their
+ * Opens (or same-run reopens) started together: every worker process first (their imports run side by side), then
+ * each open waiting only for the one before it in its device queue; their
  * span is charged whole to starting the workers, then the workers' own open and compile figures are moved out of it
  * once, along the queue that took longest (phases.ts reassignOpens). Settles every open, whatever one of them does.
  */
 async function openQueued(
   phases: PhaseClock,
-  opens: readonly { readonly queue: string | undefined; readonly open: () => Promise<OpenOutcome> }[],
+  opens: readonly {
+    readonly queue: string | undefined;
+    /** Starts the worker (its process, its imports) before its turn in the queue. */
+    readonly prestart?: () => void;
+    readonly open: () => Promise<OpenOutcome>;
+  }[],
 ): Promise<PromiseSettledResult<OpenOutcome>[]> {
   const settled = await phases.duringAsync('workerStart', () => {
+    for (const { prestart } of opens) prestart?.();
     const tails = new Map<string, Promise<unknown>>();
     return Promise.allSettled(
       opens.map(({ queue, open }) => {

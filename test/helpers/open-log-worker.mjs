@@ -1,14 +1,15 @@
-// A worker whose open takes OPEN_DELAY_MS and that logs when each open starts and ends and when it is closed, one
-// JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A backend named in
-// USAGE_BACKEND answers its open with a usage error (its model does not fit the config).
+// A worker whose open takes OPEN_DELAY_MS and that logs when its process starts, when each open starts and ends and
+// when it is closed, one JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A
+// backend named in USAGE_BACKEND answers its open with a usage error (its model does not fit the config).
 import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
 const log = (name, event) =>
-  appendFileSync(process.env.OPEN_LOG, `${JSON.stringify({ name, event, at: Date.now() })}\n`);
+  appendFileSync(process.env.OPEN_LOG, `${JSON.stringify({ name, event, pid: process.pid, at: Date.now() })}\n`);
 let name = '?';
+log(name, 'spawned');
 for await (const line of createInterface({ input: process.stdin })) {
   const message = JSON.parse(line);
   if (message.type === 'open') {

@@ -24,7 +24,8 @@ const OPEN_DELAY_MS = 1500;
 
 interface Event {
   readonly name: string;
-  readonly event: 'start' | 'end' | 'closed';
+  readonly event: 'spawned' | 'start' | 'end' | 'closed';
+  readonly pid: number;
   readonly at: number;
 }
 
@@ -55,13 +56,16 @@ function runLogged(usageBackend?: string) {
 
 describe('workers start together; opens on one device queue wait for each other (issue 23)', () => {
   it('passes: CPU opens overlap, cuda:0 opens run one after the other in config order, records stay in config order', async () => {
-    const { run, at } = runLogged();
+    const { run, at, events } = runLogged();
     const { results } = await run;
     // Both CPU opens started before either ended: they ran at the same time.
     expect(at('torch-cpu-2', 'start')).toBeLessThan(at('transformers-cpu', 'end'));
     expect(at('transformers-cpu', 'start')).toBeLessThan(at('torch-cpu-2', 'end'));
-    // The second cuda:0 open started only once the first had ended.
+    // The second cuda:0 open started only once the first had ended; its worker process had started long before.
     expect(at('gpu-compiled', 'start')).toBeGreaterThanOrEqual(at('transformers-gpu', 'end'));
+    const pid = events().find((e) => e.name === 'gpu-compiled' && e.event === 'start')!.pid;
+    const spawned = events().find((e) => e.pid === pid && e.event === 'spawned')!.at;
+    expect(spawned).toBeLessThan(at('transformers-gpu', 'end'));
     expect(results.backends.map((b) => [b.spec.name, b.status])).toEqual([
       ['transformers-cpu', 'ok'],
       ['torch-cpu-2', 'ok'],

@@ -3,8 +3,8 @@
  * Python worker (tr118_native/worker/torch_engine.py), on the CPU or a CUDA GPU, eager or through torch.compile.
  */
 import { z } from 'zod';
-import { findPython, pythonWorkerLaunch } from '../../backends/native-worker.js';
-import { ProcessBackend } from '../../backends/process-backend.js';
+import { findPython, PRELOAD_ENV, pythonWorkerLaunch } from '../../backends/native-worker.js';
+import { ProcessBackend, type WorkerLaunch } from '../../backends/process-backend.js';
 import type { SessionInfo } from '../../backends/protocol.js';
 import type { EngineFamily } from '../family.js';
 import { commonSpecShape, DEFAULT_BACKEND_SETTINGS } from '../spec.js';
@@ -38,6 +38,15 @@ export type TorchSpec = Readonly<z.infer<typeof torchSpecSchema>>;
 function compileProblem(spec: TorchSpec, session: SessionInfo): string | undefined {
   if (spec.compile === 'off' || session.compileMs !== undefined) return undefined;
   return `torch.compile(mode=${spec.compile}) was asked for, but the worker reports no compile: its figures would be eager ones`;
+}
+
+/**
+ * The native worker, told to import torch and transformers as soon as it starts (seconds), before its open request:
+ * the runner starts every worker at once and opens them one device queue at a time, so the imports overlap.
+ */
+function torchWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
+  const launch = pythonWorkerLaunch(python, env);
+  return { ...launch, env: { ...launch.env, [PRELOAD_ENV]: 'torch' } };
 }
 
 export const pytorch: EngineFamily<TorchSpec> = {
@@ -97,7 +106,7 @@ export const pytorch: EngineFamily<TorchSpec> = {
   create(spec, ctx) {
     const python = ctx.nativeWorker ? undefined : findPython(ctx.env, ctx.pythonSearchFrom);
     if (python && 'missing' in python) return { unavailable: python.missing };
-    const launch = ctx.nativeWorker ?? pythonWorkerLaunch(python!.command, ctx.env);
+    const launch = ctx.nativeWorker ?? torchWorkerLaunch(python!.command, ctx.env);
     // torch.compile's caches, when there is a store and the checkpoints were hashed (compile-cache.ts).
     const candidateSha256 = ctx.checkpointSha256?.get(spec.checkpointPath);
     const facts = ctx.compileCacheFacts ?? (python ? machineFacts(python.command) : undefined);
