@@ -189,6 +189,8 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   isAccuracyTruth?(spec: S): boolean;
   /** Before the matrix: what this family's backends open (TensorRT engines), from the artifact cache or built. */
   prepare?(specs: readonly S[], ctx: PrepareContext): Promise<Map<string, Preparation<A>>>;
+  /** The artifact store's kinds a family's sessions keep for the next run (torch.compile's caches). */
+  readonly sessionKinds?: readonly string[];
   /** What prepare makes, for results.json and the report. */
   readonly artifacts?: {
     /** results.json's key for the records (engines/registry.ts puts them in the results schema). */

@@ -242,7 +242,7 @@ export function needsGpuProviders(specs: readonly CommonSpec[]): boolean {
   return specs.some((s) => familyOf(s).needsGpuProviders?.(s) ?? false);
 }
 
-/** The artifact store's kinds that the families make (beside the ONNX export). */
+/** The artifact store's kinds that the families make (beside the ONNX export), before the matrix or by sessions. */
 export function artifactKinds(): string[] {
-  return FAMILIES.flatMap((f) => (f.artifacts ? [f.artifacts.kind] : []));
+  return FAMILIES.flatMap((f) => [...(f.artifacts ? [f.artifacts.kind] : []), ...(f.sessionKinds ?? [])]);
 }

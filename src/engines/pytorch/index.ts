@@ -8,7 +8,7 @@ import { ProcessBackend, type WorkerLaunch } from '../../backends/process-backen
 import type { SessionInfo } from '../../backends/protocol.js';
 import type { EngineFamily } from '../family.js';
 import { commonSpecShape, DEFAULT_BACKEND_SETTINGS } from '../spec.js';
-import { compileCacheHooks, machineFacts } from './compile-cache.js';
+import { COMPILE_CACHE_KIND, compileCacheHooks, machineFacts } from './compile-cache.js';
 
 export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
 export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
@@ -132,6 +132,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
   },
 
   checkOpened: compileProblem,
+
+  sessionKinds: [COMPILE_CACHE_KIND],
 
   // Whether torch.compile's cache from an earlier run was used at open (compile-cache.ts): a hit shortens the open,
   // it never changes what is measured.
