@@ -15,7 +15,8 @@
 #   call 1 (carry [".carry/node-v22.13.0.xz"]):  mkdir -p /tmp/acc && cp .carry/node-*.xz /tmp/acc/
 #   call 2 (carry [".carry/tree.tar.xz", ".carry/unpack.sh"]):
 #     cp /tmp/acc/node-*.xz .carry/ && source .carry/unpack.sh && bash scripts/device/phases-gpu.sh fixture
-#   call 3: the same with gpt2-small
+#   call 3: the same with gpt2-small (its first call also builds the checkpoint: if 600 s is tight, RUNS=cold in one
+#   call and RUNS=warm in the next; the warm run needs the cold one's cache, kept in /tmp on the same warm machine)
 # Writes $OUT/phases/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) as each run ends, and prints
 # a short table last: wall, wall / the work asked for (timed + end-to-end + perplexity + parity passes), the phases,
 # and each compiled backend's open with its compile cache status.
@@ -50,8 +51,9 @@ config() { # part -> tr118.yml on stdout
   esac
 }
 
+runs=${RUNS:-cold warm}
 for part in "${parts[@]}"; do
-  for temp in cold warm; do
+  for temp in $runs; do
     dir="$out/$part-$temp"; mkdir -p "$dir"
     config "$part" > "$dir/tr118.yml" || exit 2
     [ "$temp" = cold ] && rm -rf "$cache/store"
@@ -68,7 +70,7 @@ done
 echo; echo "| run | process s | duration s | work asked s | wall/work | timed | e2e | ppl | parity | workerStart | sessionOpen | compile | warmUp | export | compiled opens |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for part in "${parts[@]}"; do
-  for temp in cold warm; do
+  for temp in $runs; do
     dir="$out/$part-$temp"
     [ -f "$dir/run/results.json" ] || { echo "| $part-$temp | $(cat "$dir/process.txt" 2>/dev/null) (no results.json; see run.log) |"; continue; }
     node -e '
