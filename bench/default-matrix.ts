@@ -3,7 +3,9 @@
  * written, through the built CLI exactly as `npm start` runs it.
  *   npm run build && npm run bench:matrix [-- --out FILE --notes TEXT]
  * writes bench/results/default-matrix-<machine>.json (bench/record.ts), with results.json `phases` (where the
- * seconds went) and the wall time over the timed passes (issue 23: what the gate costs per second it measures).
+ * seconds went) and the wall time over the timed passes (issue 23: what the gate costs per second it measures); then
+ * the same matrix as a same-run A/B (`--base-model` the fixture itself: the PR gate's run, base and candidate passes
+ * alternating), with its wall over its timed passes (both sides', from `phases`).
  * TR118_BENCH_FROM_SOURCE=1 runs src/ under tsx instead of dist/ (a tree not built yet; slower start).
  */
 import { spawnSync } from 'node:child_process';
@@ -28,11 +30,7 @@ const fromSource = process.env.TR118_BENCH_FROM_SOURCE === '1';
 const cli = fromSource
   ? ['--import', 'tsx', path.join(packageRoot(), 'src/cli/index.ts')]
   : [path.join(packageRoot(), 'dist/cli.js')];
-const started = process.hrtime.bigint();
-const r = spawnSync(process.execPath, [...cli, 'run', '--quiet', '--out', out], { encoding: 'utf8' });
-const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-if (r.status !== 0) throw new Error(`tr118 run exited ${String(r.status)}: ${r.stderr}`);
-const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as {
+interface RunResults {
   durationSeconds: number;
   /** Absent from a tr118 older than issue 23. */
   phases?: Record<string, number>;
@@ -43,7 +41,19 @@ const results = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'))
     repetitionLatenciesMs: number[][];
   }[];
   accuracy: { rows: { backend: string; perplexity: number | null }[] } | null;
-};
+}
+
+/** One `tr118 run` of the default matrix into its own folder: its process wall time and results.json. */
+function runOnce(name: string, extra: readonly string[]): { seconds: number; results: RunResults } {
+  const dir = path.join(out, name);
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [...cli, 'run', '--quiet', '--out', dir, ...extra], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`tr118 run ${extra.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
+  return { seconds, results: JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as RunResults };
+}
+
+const { seconds, results } = runOnce('default', []);
 console.log(`machine: ${results.environment.cpuModel} × ${results.environment.cpuCount}`);
 for (const c of results.cells)
   console.log(`  ${c.scenario.padEnd(14)} median ${c.stats?.latencyMs.median.toFixed(3) ?? '—'} ms`);
@@ -58,7 +68,28 @@ console.log(
 );
 for (const [phase, phaseSeconds] of Object.entries(results.phases ?? {}))
   if (phaseSeconds >= 0.01) console.log(`  ${phase.padEnd(15)} ${phaseSeconds.toFixed(2)} s`);
+// The PR gate's run: the same matrix, same-run A/B against the fixture itself (every pass alternates base and candidate).
+const fixtureModel = path.join(packageRoot(), 'fixtures/model/model.onnx');
+const ab = runOnce('same-run-ab', [
+  '--config',
+  path.join(packageRoot(), 'fixtures/configs/default.yml'),
+  '--base-model',
+  fixtureModel,
+]);
+const abTimedSeconds = ab.results.phases?.timedPasses ?? Number.NaN;
+console.log(
+  `same-run A/B (--base-model the fixture): ${ab.seconds.toFixed(2)} s; timed passes (both sides) ${abTimedSeconds.toFixed(2)} s; wall / timed passes ${(ab.seconds / abTimedSeconds).toFixed(2)}`,
+);
+for (const [phase, phaseSeconds] of Object.entries(ab.results.phases ?? {}))
+  if (phaseSeconds >= 0.01) console.log(`  ${phase.padEnd(15)} ${phaseSeconds.toFixed(2)} s`);
 recorder.write({
+  sameRunAb: {
+    wallSeconds: ab.seconds,
+    pipelineSeconds: ab.results.durationSeconds,
+    timedPassesSeconds: abTimedSeconds,
+    wallOverTimedPasses: ab.seconds / abTimedSeconds,
+    phasesSeconds: ab.results.phases ?? null,
+  },
   wallSeconds: seconds,
   pipelineSeconds: results.durationSeconds,
   timedPassesSeconds,

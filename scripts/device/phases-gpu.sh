@@ -1,42 +1,90 @@
 #!/usr/bin/env bash
-# Where a GPU run's seconds go (issue 23, results.json `phases`) and what sampling the end-to-end figure saves
-# (`end_to_end_passes`): tr118 run on the bundled fixture with transformers-gpu and transformers-gpu-compile, default
-# scenarios, REPETITIONS x ITERATIONS (default 5 x 20), twice: end_to_end_passes at its default (5) and at ITERATIONS
-# (one end-to-end pass per timed pass, as before the option existed). Needs Node.js and onnxruntime-node carried in
-# (../shared/tools/device-pack.sh node_modules/onnxruntime-node node_modules/onnxruntime-common); with Node.js 22's
-# 28 MB binary the payload and the checkout exceed one call, so the binary goes first:
+# Issue 23's two GPU runs, each twice against one artifact cache (cold, then warm: the ONNX export and
+# torch.compile's caches hit), with where every second went (results.json `phases`):
+#   fixture     the bundled 0.9 M-parameter GPT-2 from model.hf (exported by the run), 5 backends (onnxruntime-cpu,
+#               onnxruntime-cuda, transformers-cpu, transformers-gpu, transformers-gpu-compile), the 6 default
+#               scenarios, REPETITIONS x ITERATIONS (default 10 x 40, the default config's)
+#   gpt2-small  a random GPT-2 of GPT-2 small's shape (`python -m tr118_native.fixture random-lm`, nothing
+#               downloaded), 3 GPU backends (onnxruntime-cuda, transformers-gpu, transformers-gpu-compile),
+#               scenarios 1x128, 4x128, 1x1024, 5 x 20
+# Each run gets a fresh TORCHINDUCTOR_CACHE_DIR, so a warm compile is the artifact store's doing (torch's mega-cache,
+# engines/pytorch/compile-cache.ts), not Inductor's local cache. One part per call (a call has 600 s): the cache
+# lives in /tmp/tr118-phases-cache on the device, so a later call on the same warm machine reuses it.
+# Needs Node.js and onnxruntime-node carried in (../shared/tools/device-pack.sh node_modules/onnxruntime-node
+# node_modules/onnxruntime-common) and a current dist/ (npm run build); Node.js 22's binary goes in its own call:
 #   call 1 (carry [".carry/node-v22.13.0.xz"]):  mkdir -p /tmp/acc && cp .carry/node-*.xz /tmp/acc/
 #   call 2 (carry [".carry/tree.tar.xz", ".carry/unpack.sh"]):
-#     cp /tmp/acc/node-*.xz .carry/ && source .carry/unpack.sh && bash scripts/device/phases-gpu.sh
-# Writes $OUT/phases/<e2e>/results.json (and report.md, the log) as each run ends; prints a short table last.
+#     cp /tmp/acc/node-*.xz .carry/ && source .carry/unpack.sh && bash scripts/device/phases-gpu.sh fixture
+#   call 3: the same with gpt2-small (its first call also builds the checkpoint: if 600 s is tight, RUNS=cold in one
+#   call and RUNS=warm in the next; the warm run needs the cold one's cache, kept in /tmp on the same warm machine)
+# Writes $OUT/phases/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) as each run ends, and prints
+# a short table last: wall, wall / the work asked for (timed + end-to-end + perplexity + parity passes), the phases,
+# and each compiled backend's open with its compile cache status.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/phases; mkdir -p "$out"
-export TR118_PYTHON=${TR118_PYTHON:-$(command -v python3)} PYTHONUNBUFFERED=1
+export TR118_PYTHON=${TR118_PYTHON:-$(command -v python3)} PYTHONUNBUFFERED=1 PYTHONPATH="$repo/native"
 export TR118_ONNXRUNTIME_NODE=$repo/node_modules/onnxruntime-node
-reps=${REPETITIONS:-5} iters=${ITERATIONS:-20}
+cache=${PHASES_CACHE:-/tmp/tr118-phases-cache}; mkdir -p "$cache"
+parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(fixture)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-for e2e in 5 "$iters"; do
-  mkdir -p "$out/e2e-$e2e"
-  sed -e "s#^  onnx: .*#  onnx: $repo/fixtures/model/model.onnx#" -e "s#^  hf: .*#  hf: $repo/fixtures/model/hf#" \
-    -e "s#^  tokens: \.\./model/#  tokens: $repo/fixtures/model/#" \
-    -e 's#^  - onnxruntime-cpu$#  - transformers-gpu\n  - transformers-gpu-compile#' \
-    -e "s#^repetitions: .*#repetitions: $reps#" -e "s#^iterations: .*#iterations: $iters#" \
-    "$repo/fixtures/configs/default.yml" > "$out/e2e-$e2e/tr118.yml"
-  echo "end_to_end_passes: $e2e" >> "$out/e2e-$e2e/tr118.yml"
-  t0=$EPOCHREALTIME
-  timeout 280 node "$repo/dist/cli.js" run -c "$out/e2e-$e2e/tr118.yml" -o "$out/e2e-$e2e/run" > "$out/e2e-$e2e/run.log" 2>&1
-  awk -v e=$e2e -v rc=$? -v a=$t0 -v b=$EPOCHREALTIME 'BEGIN { printf "end_to_end_passes %s: exit %d, process %.1f s\n", e, rc, b - a }'
+echo "$(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); node $(node --version)" | tee -a "$out/gpu.txt"
+
+config() { # part -> tr118.yml on stdout
+  case $1 in
+    fixture)
+      printf 'model:\n  hf: %s\n  context_tokens: 512\ninputs:\n  tokens: %s\n' \
+        "$repo/fixtures/model/hf" "$repo/fixtures/model/heldout.tokens.json"
+      printf 'backends: [onnxruntime-cpu, onnxruntime-cuda, transformers-cpu, transformers-gpu, transformers-gpu-compile]\n'
+      sed -n '/^scenarios:/,/^seed:/p' "$repo/fixtures/configs/default.yml" |
+        sed -e "s#^repetitions: .*#repetitions: ${REPETITIONS:-10}#" -e "s#^iterations: .*#iterations: ${ITERATIONS:-40}#"
+      printf 'accuracy: { max_tokens: 4096, window: 256, stride: 128 }\n' ;;
+    gpt2-small)
+      [ -f "$cache/gpt2-small/hf/config.json" ] ||
+        "$TR118_PYTHON" -m tr118_native.fixture random-lm --out "$cache/gpt2-small" 2>&1 | grep -v Warning | tail -1 >&2
+      printf 'model:\n  hf: %s\n  context_tokens: 1024\ninputs:\n  tokens: %s\n' \
+        "$cache/gpt2-small/hf" "$repo/fixtures/model/heldout.tokens.json"
+      printf 'backends: [onnxruntime-cuda, transformers-gpu, transformers-gpu-compile]\n'
+      printf 'scenarios:\n  single_128: { batch: 1, seq_len: 128 }\n  batch_128: { batch: 4, seq_len: 128 }\n'
+      printf '  single_1024: { batch: 1, seq_len: 1024 }\nrepetitions: 5\nwarmup: 3\niterations: 20\ntimeout_s: 240\n'
+      printf 'accuracy: { max_tokens: 2048, window: 1024, stride: 512 }\n' ;;
+    *) echo "part: fixture or gpt2-small, not $1" >&2; exit 2 ;;
+  esac
+}
+
+runs=${RUNS:-cold warm}
+for part in "${parts[@]}"; do
+  for temp in $runs; do
+    dir="$out/$part-$temp"; mkdir -p "$dir"
+    config "$part" > "$dir/tr118.yml" || exit 2
+    [ "$temp" = cold ] && rm -rf "$cache/store"
+    export TORCHINDUCTOR_CACHE_DIR; TORCHINDUCTOR_CACHE_DIR=$(mktemp -d)
+    t0=$EPOCHREALTIME
+    timeout 285 node "$repo/dist/cli.js" run -c "$dir/tr118.yml" -o "$dir/run" --cache-dir "$cache/store" \
+      > "$dir/run.log" 2>&1
+    awk -v p="$part-$temp" -v rc=$? -v a=$t0 -v b=$EPOCHREALTIME 'BEGIN { printf "%s: exit %d, process %.1f s\n", p, rc, b - a }' |
+      tee "$dir/process.txt"
+    rm -rf "$TORCHINDUCTOR_CACHE_DIR"
+  done
 done
-for e2e in 5 "$iters"; do
-  node -e '
-    const r = require(process.argv[1]);
-    const timed = r.phases ? r.phases.timedPasses : NaN;
-    const top = Object.entries(r.phases ?? {}).sort((a, b) => b[1] - a[1]).slice(0, 8)
-      .map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ");
-    console.log(`e2e ${process.argv[2]}: duration ${r.durationSeconds.toFixed(1)} s, wall/timed ${(r.durationSeconds / timed).toFixed(2)}, verdict ${r.verdict.decision}`);
-    console.log(`  phases (s): ${top}`);
-    for (const c of r.cells.filter((c) => c.scenario === "batch_medium" || c.scenario === "single_micro"))
-      console.log(`  ${c.backend} ${c.scenario}: median ${c.stats?.latencyMs?.median?.toFixed(3)} ms, e2e ${c.endToEnd?.medianMs?.toFixed(3) ?? "—"} ms (n ${c.endToEnd?.passes ?? "—"})`);
-  ' "$out/e2e-$e2e/run/results.json" "$e2e"
+
+echo; echo "| run | process s | duration s | work asked s | wall/work | timed | e2e | ppl | parity | workerStart | sessionOpen | compile | warmUp | export | compiled opens |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+for part in "${parts[@]}"; do
+  for temp in $runs; do
+    dir="$out/$part-$temp"
+    [ -f "$dir/run/results.json" ] || { echo "| $part-$temp | $(cat "$dir/process.txt" 2>/dev/null) (no results.json; see run.log) |"; continue; }
+    node -e '
+      const r = require(process.argv[1]);
+      const p = r.phases ?? {};
+      const f = (v) => (v ?? 0).toFixed(1);
+      const work = (p.timedPasses ?? 0) + (p.endToEndPasses ?? 0) + (p.perplexity ?? 0) + (p.parity ?? 0);
+      const process_s = (process.argv[3].match(/process ([\d.]+) s/) ?? [])[1] ?? "?";
+      const compiled = r.backends.filter((b) => b.session?.compileMs !== undefined)
+        .map((b) => `${b.spec.name} open ${(b.session.openMs / 1000).toFixed(1)} s (compile ${(b.session.compileMs / 1000).toFixed(1)}, cache ${b.session.compileCache ?? "—"})`).join("; ");
+      console.log(`| ${process.argv[2]} | ${process_s} | ${f(r.durationSeconds)} | ${f(work)} | ${(r.durationSeconds / work).toFixed(2)} | ` +
+        `${f(p.timedPasses)} | ${f(p.endToEndPasses)} | ${f(p.perplexity)} | ${f(p.parity)} | ${f(p.workerStart)} | ` +
+        `${f(p.sessionOpen)} | ${f(p.compile)} | ${f(p.warmUp)} | ${f(p.export)} | ${compiled || "—"} |`);
+    ' "$dir/run/results.json" "$part-$temp" "$(cat "$dir/process.txt")"
+  done
 done
 find "$out" \( -name results.jsonl -o -name summary.csv -o -name verdict.json -o -name manifest.json -o -name report.html \) -delete

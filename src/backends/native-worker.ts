@@ -8,6 +8,9 @@ import path from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { WorkerLaunch } from './process-backend.js';
 
+/** The modules a native worker imports as it starts, before any request (`torch`: torch and transformers). */
+export const PRELOAD_ENV = 'TR118_WORKER_PRELOAD';
+
 export type PythonChoice =
   { readonly command: string; readonly from: 'TR118_PYTHON' | '.venv' | 'PATH' } | { readonly missing: string };
 

@@ -43,6 +43,7 @@ type Exchange =
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 const STDERR_TAIL_CHARS = 2000;
+const CLOSE_TIMEOUT_MS = 15_000;
 
 /** How long an `open` (loading a checkpoint, compiling) may take unless the config says otherwise. */
 export const DEFAULT_OPEN_TIMEOUT_MS = 600_000;
@@ -57,6 +58,17 @@ export interface ProcessBackendOptions {
    * Runtime's node placement), which makes the backend degraded.
    */
   readonly checkOpened?: ((info: SessionInfo) => string | undefined) | undefined;
+  /** Asked before each open: what the open request carries beyond the spec (a torch.compile cache entry to load). */
+  readonly openExtras?: (() => Promise<OpenExtras>) | undefined;
+  /** After each open that succeeded: what the family keeps of it (torch.compile's caches), and the info to report. */
+  readonly afterOpen?: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
+  /** After the worker answered close: what the family keeps of the whole session (torch.compile's caches). */
+  readonly afterClose?: (() => Promise<void>) | undefined;
+}
+
+/** The open request's fields beyond the spec and the same-run base that a family may add (protocol.ts). */
+export interface OpenExtras {
+  readonly compileCache?: { readonly load?: string; readonly save?: string };
 }
 
 export class ProcessBackend implements Backend {
@@ -71,6 +83,9 @@ export class ProcessBackend implements Backend {
   private readonly baseModelPath: string | undefined;
   private readonly openTimeoutMs: number;
   private readonly checkOpened: ((info: SessionInfo) => string | undefined) | undefined;
+  private readonly openExtras: (() => Promise<OpenExtras>) | undefined;
+  private readonly afterOpen: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
+  private readonly afterClose: (() => Promise<void>) | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -80,6 +95,9 @@ export class ProcessBackend implements Backend {
     this.baseModelPath = options.baseModelPath;
     this.openTimeoutMs = options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.checkOpened = options.checkOpened;
+    this.openExtras = options.openExtras;
+    this.afterOpen = options.afterOpen;
+    this.afterClose = options.afterClose;
   }
 
   async open(): Promise<OpenOutcome> {
@@ -136,9 +154,11 @@ export class ProcessBackend implements Backend {
   async close(): Promise<void> {
     const child = this.child;
     if (!child) return;
-    await this.exchange({ type: 'close' }, 5_000);
+    // Long enough for a worker to write what it keeps (torch.compile's caches: seconds for a large model).
+    const closed = await this.exchange({ type: 'close' }, CLOSE_TIMEOUT_MS);
     child.stdin?.end();
     if (this.child === child) this.kill();
+    if (closed.kind === 'reply' && closed.reply.type === 'closed') await this.afterClose?.();
   }
 
   /** After a timeout killed the child, a fresh one is opened for the next request. Returns a reason if it can't. */
@@ -148,7 +168,16 @@ export class ProcessBackend implements Backend {
     return outcome.status === 'ok' ? undefined : `could not reopen the backend: ${outcome.reason}`;
   }
 
-  private async start(): Promise<OpenOutcome> {
+  /**
+   * Starts the worker process without opening a session, so its imports (torch: seconds) run while other backends
+   * open; open() then uses it. The runner calls it for every backend at once, then opens them in device queues.
+   */
+  prestart(): void {
+    if (!this.child) this.spawnChild();
+  }
+
+  /** Spawns the worker process and wires its stdout frames and stderr log; returns why not, if it cannot. */
+  private spawnChild(): string | undefined {
     this.stderrTail = '';
     let child: ChildProcess;
     try {
@@ -157,7 +186,7 @@ export class ProcessBackend implements Backend {
         env: { ...process.env, ...this.launch.env },
       });
     } catch (error) {
-      return { status: 'degraded', reason: `could not start the worker process: ${describeError(error)}` };
+      return `could not start the worker process: ${describeError(error)}`;
     }
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
@@ -183,10 +212,21 @@ export class ProcessBackend implements Backend {
     // spawn reports a missing executable asynchronously, as an 'error' event before 'exit'.
     child.on('error', (error) => child.emit('garbled', `could not start the worker process: ${error.message}`));
     this.child = child;
+    return undefined;
+  }
+
+  private async start(): Promise<OpenOutcome> {
+    // Asked before the open request (a cache lookup: milliseconds; a prestarted worker imports meanwhile).
+    const extras = (await this.openExtras?.()) ?? {};
+    if (!this.child) {
+      const failed = this.spawnChild();
+      if (failed !== undefined) return { status: 'degraded', reason: failed };
+    }
     const exchange = await this.exchange(
       {
         type: 'open',
         backend: this.spec,
+        ...extras,
         ...(this.baseModelPath !== undefined
           ? { baseModelPath: this.baseModelPath, baseFirst: this.openFirst === 'base' }
           : {}),
@@ -194,7 +234,8 @@ export class ProcessBackend implements Backend {
       this.openTimeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
-      const info = exchange.reply.info;
+      const opened = exchange.reply.info;
+      const info = this.afterOpen ? await this.afterOpen(opened) : opened;
       this.vocabSize = info.vocabSize;
       const reason = this.checkOpened?.(info);
       if (reason !== undefined) {
@@ -253,6 +294,17 @@ export class ProcessBackend implements Backend {
   private exchange(body: RequestBody, timeoutMs: number): Promise<Exchange> {
     const child = this.child;
     if (!child) return Promise.resolve({ kind: 'exit', description: 'the worker process is not running' });
+    if (child.exitCode !== null || child.signalCode !== null) {
+      // A prestarted worker that died before its first request (a Python that cannot start): no 'exit' to wait for.
+      this.child = undefined;
+      const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${String(child.exitCode)}`;
+      return new Promise((resolve) =>
+        afterStderr(child, () => {
+          const stderr = this.stderrTail.trim();
+          resolve({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
+        }),
+      );
+    }
     const id = this.nextId++;
     return new Promise<Exchange>((resolve) => {
       let settled = false;

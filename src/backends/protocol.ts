@@ -32,6 +32,12 @@ export const requestSchema = z.discriminatedUnion('type', [
     baseModelPath: z.string().optional(),
     /** Same-run A/B: open the base model's session first (the session opened first measures slightly slower). */
     baseFirst: z.boolean().optional(),
+    /**
+     * torch.compile's caches (engines/pytorch/compile-cache.ts): `load`, a file of
+     * torch.compiler.save_cache_artifacts() bytes to load before compiling; `save`, where to write them after the
+     * first compile when nothing was loaded. Absent: the worker compiles as it always did.
+     */
+    compileCache: z.object({ load: z.string().optional(), save: z.string().optional() }).optional(),
   }),
   z.object({
     type: z.literal('run'),
@@ -88,6 +94,13 @@ export const sessionInfoSchema = z.object({
   endToEndTimerCovers: z.string().optional(),
   /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
   compileMs: z.number().nonnegative().optional(),
+  /**
+   * torch.compile's cache at this open: hit (artifacts loaded before compiling), miss (none: compiled, and saved when
+   * asked), corrupt (the entry could not be loaded: compiled anew). What is measured is the same either way.
+   */
+  compileCache: z.enum(['hit', 'miss', 'corrupt']).optional(),
+  /** Why a compile cache entry was not used, or could not be saved, in words. */
+  compileCacheNote: z.string().optional(),
   /**
    * ONNX Runtime: where the graph's nodes ran, read from the runtime's profile of one pass made at open (profiling
    * is then turned off, so no timed pass is profiled). Provider names as ONNX Runtime writes them

@@ -88,6 +88,11 @@ export type LogitsOutcome =
 export interface Backend {
   readonly spec: WorkerSpec;
   open(): Promise<OpenOutcome>;
+  /**
+   * Starts what open() will use (a worker process and its imports) without opening a session: the runner starts
+   * every backend this way at once, then opens them one device queue at a time. Optional: open() starts it too.
+   */
+  prestart?(): void;
   /** Never hangs past timeoutMs: a backend that does not answer is killed and the run is degraded. */
   run(request: RunRequest, timeoutMs: number): Promise<RunOutcome>;
   perplexity(request: PerplexityRequest, timeoutMs: number): Promise<PerplexityOutcome>;

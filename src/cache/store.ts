@@ -465,6 +465,39 @@ export class ArtifactStore {
     return outcome;
   }
 
+  /**
+   * The entry of kind/key when one exists here or (with a remote store) can be restored; else a miss, with the reason
+   * a local entry was evicted if it was corrupt. For artifacts that are made as a side effect of the run (torch.compile's
+   * caches) rather than by a producer the store can call.
+   */
+  async getOrRestore(
+    kind: string,
+    key: string,
+  ): Promise<
+    | { readonly status: 'hit' | 'restored'; readonly entry: ArtifactEntry }
+    | { readonly status: 'miss'; readonly corrupt?: string }
+  > {
+    const first = await this.get(kind, key);
+    if (first.status === 'hit') return { status: 'hit', entry: first.entry };
+    const corrupt = first.status === 'corrupt' ? { corrupt: first.reason } : {};
+    const lock = await this.lock(kind, key, true);
+    try {
+      const found = await this.lookupLocked(kind, key);
+      if (found.status === 'hit') return { status: 'hit', entry: found.entry };
+      const restored = await this.restoreLocked(kind, key);
+      return restored ? { status: 'restored', entry: restored } : { status: 'miss', ...corrupt };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** As put, then the entry is saved to the remote store too (its trouble a warning). */
+  async putAndShare(kind: string, key: string, inputs: object, produce: Producer): Promise<ArtifactEntry> {
+    const entry = await this.put(kind, key, inputs, produce);
+    await this.saveRemote(entry);
+    return entry;
+  }
+
   /** Every entry of the store (of `kind`), least recently used first, without hashing. */
   list(kind?: string): ArtifactSummary[] {
     const kinds = kind !== undefined ? [kind] : this.kinds();

@@ -80,6 +80,21 @@ export interface CreateContext {
   readonly base?: string | undefined;
   /** How long opening a session (loading, compiling) may take before the worker is killed. */
   readonly openTimeoutMs: number;
+  /**
+   * Where a family keeps what a session makes for the next run (torch.compile's caches), and the sha256 of the
+   * run's checkpoints by folder (hashed before the matrix). Absent: nothing is kept. The store is opened when a
+   * family first asks (opening makes its folder, which a run that keeps nothing must not need).
+   */
+  readonly artifactStore?: (() => ArtifactStore) | undefined;
+  readonly checkpointSha256?: ReadonlyMap<string, string> | undefined;
+  /** Test hook: this machine's torch version and device names, instead of asking Python and nvidia-smi. */
+  readonly compileCacheFacts?: CompileCacheFacts | undefined;
+}
+
+/** This machine's facts a torch.compile cache key needs; each may be unknown (then nothing is cached, and said). */
+export interface CompileCacheFacts {
+  torchVersion(): Promise<string | undefined>;
+  deviceName(device: 'cpu' | 'cuda', deviceId: number): Promise<string | undefined>;
 }
 
 /** What a family's preparation made for one backend (and, in same-run A/B, for its base), or why nothing. */
@@ -165,10 +180,17 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   checkpointOf?(spec: S): string | undefined;
   /** Whether a backend needs ONNX Runtime's GPU provider libraries (provisioned by `tr118 provision`). */
   needsGpuProviders?(spec: S): boolean;
+  /**
+   * The device whose queue a backend's session open shares (`cuda:0`): opens on one queue run one after another,
+   * others concurrently (measure/runner.ts). Absent or undefined: a CPU session, opened beside the others.
+   */
+  openQueue?(spec: S): string | undefined;
   /** The accuracy gate's preferred reference: the model every export is held to (fp32 PyTorch on the CPU). */
   isAccuracyTruth?(spec: S): boolean;
   /** Before the matrix: what this family's backends open (TensorRT engines), from the artifact cache or built. */
   prepare?(specs: readonly S[], ctx: PrepareContext): Promise<Map<string, Preparation<A>>>;
+  /** The artifact store's kinds a family's sessions keep for the next run (torch.compile's caches). */
+  readonly sessionKinds?: readonly string[];
   /** What prepare makes, for results.json and the report. */
   readonly artifacts?: {
     /** results.json's key for the records (engines/registry.ts puts them in the results schema). */

@@ -229,12 +229,20 @@ export function checkpointOf(spec: CommonSpec): string | undefined {
   return familyOf(spec).checkpointOf?.(spec);
 }
 
+/**
+ * The device queue a backend's session open waits in (`cuda:0`), or undefined for one that opens beside every other
+ * (CPU sessions: their open is process start, imports and reading weights, which overlap even on two cores).
+ */
+export function openQueueOf(spec: CommonSpec): string | undefined {
+  return familyOf(spec).openQueue?.(spec);
+}
+
 /** Whether any of these backends needs ONNX Runtime's GPU provider libraries (`tr118 provision`). */
 export function needsGpuProviders(specs: readonly CommonSpec[]): boolean {
   return specs.some((s) => familyOf(s).needsGpuProviders?.(s) ?? false);
 }
 
-/** The artifact store's kinds that the families make (beside the ONNX export). */
+/** The artifact store's kinds that the families make (beside the ONNX export), before the matrix or by sessions. */
 export function artifactKinds(): string[] {
-  return FAMILIES.flatMap((f) => (f.artifacts ? [f.artifacts.kind] : []));
+  return FAMILIES.flatMap((f) => [...(f.artifacts ? [f.artifacts.kind] : []), ...(f.sessionKinds ?? [])]);
 }

@@ -97,3 +97,24 @@ export const NO_PHASES: PhaseClock = {
   reassign: () => undefined,
   seconds: () => Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>,
 };
+
+/** A worker's own figures for one session open: all of it, and torch.compile's first call within it. */
+export interface OpenFigures {
+  readonly openMs: number;
+  readonly compileMs?: number | undefined;
+}
+
+/**
+ * Session opens that ran concurrently were charged whole, as one span, to workerStart; within a device queue they
+ * ran one after another (measure/runner.ts). The queue whose workers report the most seconds is the span's
+ * critical path: its figures move to sessionOpen (the open less its compile) and compile. The other queues' opens
+ * ran inside that span and are not moved as well (that would count the same second twice). What stays in
+ * workerStart is what no worker timed: process start, imports before an open's timer, waiting on each other.
+ */
+export function reassignOpens(phases: PhaseClock, queues: readonly (readonly OpenFigures[])[]): void {
+  const totalMs = (queue: readonly OpenFigures[]): number => queue.reduce((sum, o) => sum + o.openMs, 0);
+  const critical = queues.reduce<readonly OpenFigures[]>((a, b) => (totalMs(b) > totalMs(a) ? b : a), []);
+  const compileMs = critical.reduce((sum, o) => sum + (o.compileMs ?? 0), 0);
+  phases.reassign('workerStart', 'sessionOpen', Math.max(totalMs(critical) - compileMs, 0) / 1000);
+  phases.reassign('workerStart', 'compile', compileMs / 1000);
+}

@@ -4,7 +4,7 @@
  * Each result is handed to `record` the moment it exists.
  */
 import { shuffle } from 'simple-statistics';
-import { createBackend, type BackendOptions, type BackendSpec } from '../engines/registry.js';
+import { createBackend, openQueueOf, type BackendOptions, type BackendSpec } from '../engines/registry.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import type { Backend, OpenOutcome, RunOutcome } from '../backends/types.js';
 import type { Config, Scenario } from '../config/load.js';
@@ -14,7 +14,7 @@ import { scenarioBatch, type ScenarioBatch } from './batches.js';
 import { planParity } from './parity-plan.js';
 import { logitsParity } from '../accuracy/parity.js';
 import { passOrder, reopenBefore, type Side } from './pairing.js';
-import { NO_PHASES, type PhaseClock } from './phases.js';
+import { NO_PHASES, reassignOpens, type OpenFigures, type PhaseClock } from './phases.js';
 import type { AccuracyRecord, BackendRecord, Measurement, ParityRecord, RawRecord, RunRecord } from './records.js';
 
 export type { Measurement } from './records.js';
@@ -70,6 +70,8 @@ export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition
 /** A backend whose worker opened (degraded: it runs nothing, each of its runs is a degraded record with this reason). */
 interface OpenBackend {
   readonly backend: Backend;
+  /** The device queue its session open waits in (engines/registry.ts openQueueOf); undefined: none. */
+  readonly queue: string | undefined;
   readonly degradedReason: string | undefined;
 }
 
@@ -114,7 +116,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   try {
     // Whatever is thrown below (a config error found once a model is open, say), `finally` closes every worker, so
     // no worker process keeps this one alive.
-    for (const spec of input.config.backends) await openBackend(m, spec);
+    await openBackends(m);
     await runRepetitions(m);
     const { accuracyTokens } = input;
     if (accuracyTokens) await m.phases.duringAsync('perplexity', () => scorePerplexity(m, accuracyTokens));
@@ -143,35 +145,80 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
   return m.measurement;
 }
 
-/** Creates and opens one backend: its backend record(s), and an entry in m.open unless it is unavailable. */
-async function openBackend(m: MatrixRun, spec: BackendSpec): Promise<void> {
+/** A backend to open: its spec, and what createBackend made of it (a backend, or why there is none). */
+interface Creation {
+  readonly spec: BackendSpec;
+  readonly created: ReturnType<typeof createBackend>;
+}
+
+/**
+ * Creates every backend, then opens them all at once (worker processes and their Python / torch imports start
+ * together), except that opens sharing a device queue run one after another (openQueued). The records, progress
+ * and checks then follow in config order, whatever order the opens finished in, so results.jsonl reads the same.
+ */
+async function openBackends(m: MatrixRun): Promise<void> {
   const { input, config } = m;
-  const created = createBackend(spec, {
-    env: process.env,
-    pythonSearchFrom: process.cwd(),
-    openTimeoutMs: config.openTimeoutSeconds * 1000,
-    ...input.backendOptions,
-    baseModelPath: input.baseModelPath,
-  });
-  if (!('backend' in created)) {
-    // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
-    // whose build failed). Either way no worker starts and no figure exists.
-    const status = 'unavailable' in created ? 'unavailable' : 'degraded';
-    const reason = 'unavailable' in created ? created.unavailable : created.degraded;
-    m.emit(m.measurement.backends, {
-      kind: 'backend',
-      backend: spec.name,
-      side: 'candidate',
-      status,
-      reason,
-      at: m.now(),
-    });
-    input.progress?.({ phase: 'open', backend: spec.name, status });
-    return;
+  const creations: Creation[] = config.backends.map((spec) => ({
+    spec,
+    created: createBackend(spec, {
+      env: process.env,
+      pythonSearchFrom: process.cwd(),
+      openTimeoutMs: config.openTimeoutSeconds * 1000,
+      ...input.backendOptions,
+      baseModelPath: input.baseModelPath,
+    }),
+  }));
+  const toOpen = creations.flatMap(({ spec, created }) =>
+    'backend' in created ? [{ spec, backend: created.backend }] : [],
+  );
+  // Before any open starts: whatever is thrown later, `finally` in measureMatrix closes each of them.
+  m.started.push(...toOpen.map((o) => o.backend));
+  const outcomes = await openQueued(
+    m.phases,
+    toOpen.map(({ spec, backend }) => ({
+      queue: openQueueOf(spec),
+      prestart: () => backend.prestart?.(),
+      open: () => backend.open(),
+    })),
+  );
+  let next = 0;
+  for (const { spec, created } of creations) {
+    if ('backend' in created) recordOpen(m, spec, created.backend, outcomes[next++]!);
+    else recordUnopened(m, spec, created);
   }
-  m.started.push(created.backend);
-  const backend = created.backend;
-  const outcome = await timedOpen(m.phases, () => backend.open());
+}
+
+/** A backend that could not be created: its record, and no worker. */
+function recordUnopened(
+  m: MatrixRun,
+  spec: BackendSpec,
+  created: { unavailable: string } | { degraded: string },
+): void {
+  // unavailable: it cannot run here; degraded: asked for, but what it runs could not be made (a TensorRT engine
+  // whose build failed). Either way no worker starts and no figure exists.
+  const status = 'unavailable' in created ? 'unavailable' : 'degraded';
+  const reason = 'unavailable' in created ? created.unavailable : created.degraded;
+  m.emit(m.measurement.backends, {
+    kind: 'backend',
+    backend: spec.name,
+    side: 'candidate',
+    status,
+    reason,
+    at: m.now(),
+  });
+  m.input.progress?.({ phase: 'open', backend: spec.name, status });
+}
+
+/** One opened (or failed) backend, in config order: its record(s), its checks, and an entry in m.open. */
+function recordOpen(
+  m: MatrixRun,
+  spec: BackendSpec,
+  backend: Backend,
+  settled: PromiseSettledResult<OpenOutcome>,
+): void {
+  const { input, config } = m;
+  if (settled.status === 'rejected') throw settled.reason;
+  const outcome = settled.value;
   if (outcome.status === 'usage') {
     // The model does not fit the config (no output named model.logits_output): the user's mistake, not a
     // degraded backend; nothing after this could be measured right.
@@ -198,7 +245,8 @@ async function openBackend(m: MatrixRun, spec: BackendSpec): Promise<void> {
   if (outcome.status === 'unavailable') return;
   if (outcome.status === 'ok' && outcome.info.vocabSize !== undefined) input.checkVocab?.(outcome.info.vocabSize);
   m.open.set(spec.name, {
-    backend: created.backend,
+    backend,
+    queue: openQueueOf(spec),
     degradedReason: outcome.status === 'degraded' ? outcome.reason : undefined,
   });
 }
@@ -221,12 +269,17 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
     // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
     const openFirst = m.sameRun ? reopenBefore(repetition, config.repetitions) : null;
     if (openFirst) {
-      for (const [name, entry] of m.open) {
-        if (entry.degradedReason !== undefined) continue;
-        const outcome = await timedOpen(m.phases, () => entry.backend.reopen(openFirst));
-        if (outcome.status !== 'ok')
-          m.open.set(name, { ...entry, degradedReason: `could not reopen: ${outcome.reason}` });
-      }
+      const reopening = [...m.open].filter(([, entry]) => entry.degradedReason === undefined);
+      const outcomes = await openQueued(
+        m.phases,
+        reopening.map(([, entry]) => ({ queue: entry.queue, open: () => entry.backend.reopen(openFirst) })),
+      );
+      reopening.forEach(([name, entry], i) => {
+        const settled = outcomes[i]!;
+        if (settled.status === 'rejected') throw settled.reason;
+        if (settled.value.status !== 'ok')
+          m.open.set(name, { ...entry, degradedReason: `could not reopen: ${settled.value.reason}` });
+      });
     }
     for (const cell of repetitionOrder(cells, config.seed, repetition)) {
       const entry = m.open.get(cell.backend.name);
@@ -305,18 +358,44 @@ async function runCell(
 }
 
 /**
- * An open (or a same-run reopen), charged whole to starting the worker, then the worker's own figures moved out of
- * it: its session open (which includes torch.compile's first call), and that compile on its own.
+ * Opens (or same-run reopens) started together: every worker process first (their imports run side by side), then
+ * each open waiting only for the one before it in its device queue; their
+ * span is charged whole to starting the workers, then the workers' own open and compile figures are moved out of it
+ * once, along the queue that took longest (phases.ts reassignOpens). Settles every open, whatever one of them does.
  */
-async function timedOpen(phases: PhaseClock, open: () => Promise<OpenOutcome>): Promise<OpenOutcome> {
-  const outcome = await phases.duringAsync('workerStart', open);
-  const info = outcome.status === 'ok' || outcome.status === 'degraded' ? outcome.info : undefined;
-  if (info) {
-    const compileMs = info.compileMs ?? 0;
-    phases.reassign('workerStart', 'sessionOpen', Math.max(info.openMs - compileMs, 0) / 1000);
-    phases.reassign('workerStart', 'compile', compileMs / 1000);
-  }
-  return outcome;
+async function openQueued(
+  phases: PhaseClock,
+  opens: readonly {
+    readonly queue: string | undefined;
+    /** Starts the worker (its process, its imports) before its turn in the queue. */
+    readonly prestart?: () => void;
+    readonly open: () => Promise<OpenOutcome>;
+  }[],
+): Promise<PromiseSettledResult<OpenOutcome>[]> {
+  const settled = await phases.duringAsync('workerStart', () => {
+    for (const { prestart } of opens) prestart?.();
+    const tails = new Map<string, Promise<unknown>>();
+    return Promise.allSettled(
+      opens.map(({ queue, open }) => {
+        if (queue === undefined) return open();
+        // A failed open before it in the queue does not stop this one: each backend's outcome is its own.
+        const mine = (tails.get(queue) ?? Promise.resolve()).catch(() => undefined).then(open);
+        tails.set(queue, mine);
+        return mine;
+      }),
+    );
+  });
+  const queues = new Map<string | number, OpenFigures[]>();
+  settled.forEach((s, i) => {
+    const info =
+      s.status === 'fulfilled' && (s.value.status === 'ok' || s.value.status === 'degraded') ? s.value.info : undefined;
+    if (!info) return;
+    // A backend outside any device queue is a queue of its own.
+    const key = opens[i]!.queue ?? i;
+    queues.set(key, [...(queues.get(key) ?? []), { openMs: info.openMs, compileMs: info.compileMs }]);
+  });
+  reassignOpens(phases, [...queues.values()]);
+  return settled;
 }
 
 /**

@@ -233,7 +233,16 @@ function artifactMaker(options: PipelineOptions): {
   readonly launch: WorkerLaunch | { readonly missing: string };
 } {
   const env = envOf(options);
-  const store = openArtifactStore({
+  const store = runArtifactStore(options);
+  if (options.backendOptions?.nativeWorker) return { store, launch: options.backendOptions.nativeWorker };
+  const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(options.config.source));
+  return { store, launch: 'missing' in python ? python : pythonWorkerLaunch(python.command, env) };
+}
+
+/** The run's artifact store: --cache-dir or the default, with the Actions cache behind it when asked for. */
+export function runArtifactStore(options: PipelineOptions): ArtifactStore {
+  const env = envOf(options);
+  return openArtifactStore({
     ...(options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {}),
     env,
     clock: clockOf(options),
@@ -241,9 +250,6 @@ function artifactMaker(options: PipelineOptions): {
     warn: (message) => options.warn?.(message),
     log: (line) => options.log?.(line),
   });
-  if (options.backendOptions?.nativeWorker) return { store, launch: options.backendOptions.nativeWorker };
-  const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(options.config.source));
-  return { store, launch: 'missing' in python ? python : pythonWorkerLaunch(python.command, env) };
 }
 
 /** TR118_DIGEST_MEMO=off: every input file is hashed on every run. */

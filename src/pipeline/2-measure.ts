@@ -17,7 +17,7 @@ import { measureMatrix } from '../measure/runner.js';
 import { baseModelWhere, checkTokensInVocab } from '../model/source.js';
 import { writeError } from '../out-dir.js';
 import type { PipelineOptions } from './options.js';
-import type { PreparedRun } from './1-prepare.js';
+import { runArtifactStore, type PreparedRun } from './1-prepare.js';
 
 export async function measureRun(
   run: PreparedRun,
@@ -73,8 +73,17 @@ export async function measureRun(
       // The native worker's Python: a .venv is looked for from the config's folder up.
       pythonSearchFrom: path.dirname(config.source),
       baseCheckpointPath: config.compare.baseHfPath,
+      // Where torch.compile's caches are kept between runs, keyed by the checkpoints' sha256 (pytorch/compile-cache.ts).
+      artifactStore: memo(() => runArtifactStore(options)),
+      checkpointSha256: new Map([...run.backendModels].map(([folder, file]) => [folder, file.sha256])),
       ...options.backendOptions,
       ...(run.prepared ? { prepared: run.prepared } : {}),
     },
   });
+}
+
+/** `make`'s value, made on the first call only. */
+function memo<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }

@@ -9,6 +9,7 @@
  */
 import { median, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 import { seededRandom } from './random.js';
+import { medianInPlace } from './select.js';
 import { BOOTSTRAP_RESAMPLES } from './summary.js';
 
 export interface RatioEstimate {
@@ -57,14 +58,14 @@ export function bootstrapRatio(base: Reps, candidate: Reps, options: RatioOption
     estimate = median(pairLogs.flat());
     for (let k = 0; k < resamples; k++) {
       resample(pairLogs, scratch);
-      logs.push(median(scratch));
+      logs.push(medianInPlace(scratch));
     }
   } else {
     estimate = Math.log(median(c.flat()) / median(b.flat()));
     for (let k = 0; k < resamples; k++) {
       resample(c, scratch);
       resample(b, scratch2);
-      logs.push(Math.log(median(scratch) / median(scratch2)));
+      logs.push(Math.log(medianInPlace(scratch) / medianInPlace(scratch2)));
     }
   }
   logs.sort((x, y) => x - y);

@@ -7,6 +7,7 @@ import { max, mean, median, min, quantileSorted, sampleStandardDeviation } from 
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { seededRandom } from './random.js';
+import { medianInPlace } from './select.js';
 
 /** Latencies of one repetition of one cell (its `iterations` timed forward passes). */
 export interface RepetitionSample {
@@ -84,7 +85,7 @@ function resampleMedian(reps: readonly RepetitionSample[], random: () => number,
     const n = rep.latenciesMs.length;
     for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)] as number);
   }
-  return median(scratch);
+  return medianInPlace(scratch);
 }
 
 export function bootstrapMedianCi95(

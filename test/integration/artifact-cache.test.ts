@@ -7,7 +7,7 @@ import { actionsArtifactCacheKey, actionsArtifactStore } from '../../src/action/
 import { ArtifactStore, type Producer } from '../../src/cache/store.js';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
-import { useFakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache-hooks.js';
 import { ROOT, tempDir } from '../helpers/fixture.js';
 import { runProcess } from '../helpers/run.js';
 

@@ -12,7 +12,7 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { runPipeline, type PipelineResult } from '../../src/pipeline/index.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
-import { useFakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache-hooks.js';
 import { actionsArtifactStore } from '../../src/action/actions-cache-store.js';
 import { perturbedFixture } from '../helpers/python.js';
 

@@ -15,7 +15,7 @@ import {
   type ProvisionOrtGpuOptions,
 } from '../../src/engines/onnxruntime/provision/onnxruntime-gpu.js';
 import type { OrtGpuPins } from '../../src/engines/onnxruntime/provision/pins.js';
-import { useFakeActionsCache } from '../helpers/actions-cache.js';
+import { useFakeActionsCache } from '../helpers/actions-cache-hooks.js';
 import { tempDir } from '../helpers/fixture.js';
 import {
   CP312_X64,

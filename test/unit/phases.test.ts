@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PHASES, phaseClock } from '../../src/measure/phases.js';
+import { PHASES, phaseClock, reassignOpens } from '../../src/measure/phases.js';
 
 /** A clock the test moves by hand: readings are exact, so every figure below is too. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
@@ -75,5 +75,35 @@ describe('phaseClock: every moment charged to the one phase the run is in', () =
       clock.advance(100);
     });
     expect(phases.seconds()).toMatchObject({ workerStart: 0.6, sessionOpen: 1.5 });
+  });
+});
+
+describe('reassignOpens: concurrent opens charged once, along the queue that took longest', () => {
+  it("moves the longest queue's open and compile figures out of workerStart, and nothing of the queues beside it", async () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    // Three workers opened together over 10 s: a CPU one (6 s) beside a cuda:0 queue of two (3 s, then 5 s of which
+    // torch.compile 4 s). Moving every figure would put 14 s into a 10 s span.
+    await phases.duringAsync('workerStart', async () => {
+      await Promise.resolve();
+      clock.advance(10_000);
+    });
+    reassignOpens(phases, [[{ openMs: 6000 }], [{ openMs: 3000 }, { openMs: 5000, compileMs: 4000 }]]);
+    const seconds = phases.seconds();
+    expect(seconds).toMatchObject({ workerStart: 2, sessionOpen: 4, compile: 4 });
+    expect(total(seconds)).toBe(10);
+  });
+
+  it('never moves more than the span held, and nothing when no worker reported a figure', () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    phases.during('workerStart', () => clock.advance(1000));
+    reassignOpens(phases, []);
+    expect(phases.seconds()).toMatchObject({ workerStart: 1, sessionOpen: 0, compile: 0 });
+    // A worker that says its open took 5 s inside a 1 s span (its own clock, a slow reply): capped, the sum kept.
+    reassignOpens(phases, [[{ openMs: 5000, compileMs: 500 }]]);
+    const seconds = phases.seconds();
+    expect(seconds).toMatchObject({ workerStart: 0, sessionOpen: 1, compile: 0 });
+    expect(total(seconds)).toBe(1);
   });
 });

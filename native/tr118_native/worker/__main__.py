@@ -20,7 +20,21 @@ def main() -> None:
     # Nothing is downloaded at run time: checkpoints come from local folders only.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    preload(os.environ.get("TR118_WORKER_PRELOAD", ""))
     serve(sys.stdin.buffer, protocol_out, sys.stderr)
+
+
+def preload(modules: str) -> None:
+    """Imports what the coming open needs (torch: seconds) before the open request is read, so that the runner's
+    workers import side by side while sessions open one device queue at a time. A module that is missing is left to
+    the open, which says what to install."""
+    if "torch" in modules.split(","):
+        try:
+            from tr118_native.worker.torch_engine import import_torch
+
+            import_torch()
+        except ImportError:
+            pass
 
 
 if __name__ == "__main__":

@@ -30,6 +30,10 @@ class Worker:
             self.engine = ENGINES[spec["engine"]]({**request, "backend": spec})
             return {"type": "opened", "id": rid, "info": self.engine.info()}, None
         if kind == "close":
+            # What an engine keeps beyond the session (torch.compile's caches, with the shapes compiled since open).
+            finish = getattr(self.engine, "close", None)
+            if callable(finish):
+                finish()
             self.engine = None
             return {"type": "closed", "id": rid}, None
         if kind not in ("run", "perplexity", "logits"):

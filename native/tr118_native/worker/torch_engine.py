@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
+from tr118_native.worker.compile_cache import CacheOutcome, load_artifacts, save_artifacts
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
@@ -147,12 +148,30 @@ class TorchEngine:
                     "failed", f"base checkpoint {base}: {type(error).__name__}: {error}", model="base"
                 ) from None
 
+        # torch.compile's caches from an earlier run, loaded before the first compile (compile_cache.py).
+        cache = request.get("compileCache") or {}
+        self.compile_cache: CacheOutcome | None = None
+        if self.spec.compile != "off" and cache:
+            self.compile_cache = load_artifacts(self.torch, cache.get("load"))
         self.candidate, self.base = open_pair(
             lambda: TorchModel(self.torch, self.spec, self.spec.checkpoint),
             load_base if base else None,
             bool(request.get("baseFirst")),
         )
+        self.cache_save: str | None = cache.get("save") if self.compile_cache is not None else None
+        if self.compile_cache is not None and self.compile_cache.status != "hit" and cache.get("save"):
+            unsaved = save_artifacts(self.torch, cache["save"])
+            if unsaved is not None:
+                note = self.compile_cache.note
+                self.compile_cache.note = f"{note}; {unsaved}" if note else unsaved
         self.open_ms = (time.perf_counter() - started) * 1000
+
+    def close(self) -> None:
+        """At the end of the session, the artifacts again, to the same file: now with every shape compiled since open
+        (torch.compile recompiles for the scenarios' shapes during warm-up), so the next run skips those too. The
+        runner keeps the larger of this and what it stored at open; a failure here is only a lost cache."""
+        if self.cache_save is not None:
+            save_artifacts(self.torch, self.cache_save)
 
     def check_device(self) -> None:
         torch = self.torch
@@ -206,6 +225,10 @@ class TorchEngine:
             info["endToEndTimerCovers"] = TIMER_END_TO_END
         if model.compile_ms is not None:
             info["compileMs"] = model.compile_ms
+        if self.compile_cache is not None:
+            info["compileCache"] = self.compile_cache.status
+            if self.compile_cache.note is not None:
+                info["compileCacheNote"] = self.compile_cache.note
         return info
 
     def model(self, which: str | None) -> TorchModel:

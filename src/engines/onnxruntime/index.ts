@@ -87,6 +87,8 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
 
   needsGpuProviders: (spec) => spec.provider !== 'cpu',
 
+  openQueue: (spec) => (spec.provider === 'cpu' ? undefined : `cuda:${spec.deviceId}`),
+
   // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
   // provider and listed; compute nodes there make the backend degraded (placement.ts).
   sessionNotes: {

@@ -3,11 +3,12 @@
  * Python worker (tr118_native/worker/torch_engine.py), on the CPU or a CUDA GPU, eager or through torch.compile.
  */
 import { z } from 'zod';
-import { findPython, pythonWorkerLaunch } from '../../backends/native-worker.js';
-import { ProcessBackend } from '../../backends/process-backend.js';
+import { findPython, PRELOAD_ENV, pythonWorkerLaunch } from '../../backends/native-worker.js';
+import { ProcessBackend, type WorkerLaunch } from '../../backends/process-backend.js';
 import type { SessionInfo } from '../../backends/protocol.js';
 import type { EngineFamily } from '../family.js';
 import { commonSpecShape, DEFAULT_BACKEND_SETTINGS } from '../spec.js';
+import { COMPILE_CACHE_KIND, compileCacheHooks, machineFacts } from './compile-cache.js';
 
 export const TORCH_DEVICES = ['cpu', 'cuda'] as const;
 export const TORCH_DTYPES = ['fp32', 'fp16', 'bf16'] as const;
@@ -37,6 +38,15 @@ export type TorchSpec = Readonly<z.infer<typeof torchSpecSchema>>;
 function compileProblem(spec: TorchSpec, session: SessionInfo): string | undefined {
   if (spec.compile === 'off' || session.compileMs !== undefined) return undefined;
   return `torch.compile(mode=${spec.compile}) was asked for, but the worker reports no compile: its figures would be eager ones`;
+}
+
+/**
+ * The native worker, told to import torch and transformers as soon as it starts (seconds), before its open request:
+ * the runner starts every worker at once and opens them one device queue at a time, so the imports overlap.
+ */
+function torchWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
+  const launch = pythonWorkerLaunch(python, env);
+  return { ...launch, env: { ...launch.env, [PRELOAD_ENV]: 'torch' } };
 }
 
 export const pytorch: EngineFamily<TorchSpec> = {
@@ -94,20 +104,51 @@ export const pytorch: EngineFamily<TorchSpec> = {
   },
 
   create(spec, ctx) {
+    const python = ctx.nativeWorker ? undefined : findPython(ctx.env, ctx.pythonSearchFrom);
+    if (python && 'missing' in python) return { unavailable: python.missing };
+    const launch = ctx.nativeWorker ?? torchWorkerLaunch(python!.command, ctx.env);
+    // torch.compile's caches, when there is a store and the checkpoints were hashed (compile-cache.ts).
+    const candidateSha256 = ctx.checkpointSha256?.get(spec.checkpointPath);
+    const facts = ctx.compileCacheFacts ?? (python ? machineFacts(python.command) : undefined);
+    const cache =
+      spec.compile !== 'off' && ctx.artifactStore && candidateSha256 !== undefined && facts
+        ? compileCacheHooks(
+            spec,
+            {
+              candidateSha256,
+              baseSha256: ctx.base !== undefined ? ctx.checkpointSha256?.get(ctx.base) : undefined,
+            },
+            ctx.artifactStore,
+            facts,
+          )
+        : {};
     const options = {
       baseModelPath: ctx.base,
       openTimeoutMs: ctx.openTimeoutMs,
       checkOpened: (info: SessionInfo) => compileProblem(spec, info),
+      ...cache,
     };
-    if (ctx.nativeWorker) return { backend: new ProcessBackend(spec, ctx.nativeWorker, options) };
-    const python = findPython(ctx.env, ctx.pythonSearchFrom);
-    if ('missing' in python) return { unavailable: python.missing };
-    return { backend: new ProcessBackend(spec, pythonWorkerLaunch(python.command, ctx.env), options) };
+    return { backend: new ProcessBackend(spec, launch, options) };
   },
 
   checkOpened: compileProblem,
 
+  sessionKinds: [COMPILE_CACHE_KIND],
+
+  // Whether torch.compile's cache from an earlier run was used at open (compile-cache.ts): a hit shortens the open,
+  // it never changes what is measured.
+  sessionNotes: {
+    heading: "torch.compile's cache at open (a hit shortens the open; the compiled model and its figures are the same)",
+    note: (session) =>
+      session.compileCache
+        ? `compile cache: ${session.compileCache}, compile ${((session.compileMs ?? 0) / 1000).toFixed(1)} s` +
+          (session.compileCacheNote ? ` (${session.compileCacheNote})` : '')
+        : undefined,
+  },
+
   checkpointOf: (spec) => spec.checkpointPath,
+
+  openQueue: (spec) => (spec.device === 'cuda' ? `cuda:${spec.deviceId}` : undefined),
 
   settings: (spec) =>
     `${spec.device}${spec.compile === 'off' ? ', eager' : `, torch.compile ${spec.compile}`}` +

@@ -49,6 +49,8 @@ export const tensorrt: EngineFamily<TrtSpec, EngineRecord> = {
 
   prepare: prepareEngines,
 
+  openQueue: (spec) => `cuda:${spec.deviceId}`,
+
   settings: (spec) => `a TensorRT engine of ${spec.modelPath.split('/').pop() ?? spec.modelPath}`,
 
   create(spec, ctx, prepared) {

@@ -1,0 +1,55 @@
+"""torch.compile's caches across runs (issue 23): the "mega-cache" bytes of torch.compiler.save_cache_artifacts(),
+loaded with torch.compiler.load_cache_artifacts() before the first compile, so a later open reuses what an earlier
+one compiled. Which file to load and where to save are the caller's (the artifact store's, engines/pytorch/
+compile-cache.ts): this module only moves bytes in and out of torch. A file that cannot be loaded is never a
+failure: the model is compiled anew and the reason said. torch itself checks that loaded artifacts match its version
+and the GPU, so a loaded entry can make a compile faster, never different."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class CacheOutcome:
+    """What happened to the compile cache at one open: hit, miss or corrupt, and why when not a plain hit or miss."""
+
+    status: str
+    note: str | None = None
+
+
+def load_artifacts(torch: Any, load: str | None) -> CacheOutcome:
+    """Loads the artifacts in `load` (if given and there) into torch's caches, before anything is compiled."""
+    if load is None or not Path(load).is_file():
+        return CacheOutcome("miss")
+    try:
+        loaded = torch.compiler.load_cache_artifacts(Path(load).read_bytes())
+    except Exception as error:  # truncated or foreign bytes: torch raises whatever its unpickler does
+        return CacheOutcome("corrupt", f"{load} could not be loaded ({type(error).__name__}: {error}); compiled anew")
+    if loaded is None:
+        return CacheOutcome("corrupt", f"{load} held no compile artifacts; compiled anew")
+    return CacheOutcome("hit")
+
+
+def save_artifacts(torch: Any, save: str) -> str | None:
+    """Writes every artifact this process compiled to `save` (whole or not at all); returns why not, if not."""
+    try:
+        artifacts = torch.compiler.save_cache_artifacts()
+    except Exception as error:
+        return f"torch.compiler.save_cache_artifacts() failed ({type(error).__name__}: {error}); nothing saved"
+    if artifacts is None:
+        return "torch.compiler.save_cache_artifacts() returned nothing to save"
+    data, _info = artifacts
+    partial = f"{save}.partial"
+    try:
+        Path(save).parent.mkdir(parents=True, exist_ok=True)
+        Path(partial).write_bytes(data)
+        Path(partial).replace(save)
+    except OSError as error:
+        with contextlib.suppress(OSError):  # nothing was written where no folder could be
+            Path(partial).unlink(missing_ok=True)
+        return f"{save} could not be written ({error.strerror or error}); nothing saved"
+    return None

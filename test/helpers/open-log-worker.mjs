@@ -1,0 +1,68 @@
+// A worker whose open takes OPEN_DELAY_MS and that logs when its process starts, when each open starts and ends and
+// when it is closed, one JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A
+// backend named in USAGE_BACKEND answers its open with a usage error (its model does not fit the config). A compiled
+// backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit; else it writes `save` after open,
+// and at close writes it again, larger (the shapes compiled since).
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const reply = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const log = (name, event) =>
+  appendFileSync(process.env.OPEN_LOG, `${JSON.stringify({ name, event, pid: process.pid, at: Date.now() })}\n`);
+let name = '?';
+let save;
+const writeSave = (bytes) => {
+  mkdirSync(path.dirname(save), { recursive: true });
+  writeFileSync(save, bytes);
+};
+log(name, 'spawned');
+for await (const line of createInterface({ input: process.stdin })) {
+  const message = JSON.parse(line);
+  if (message.type === 'open') {
+    name = message.backend.name;
+    log(name, 'start');
+    await sleep(Number(process.env.OPEN_DELAY_MS ?? 0));
+    log(name, 'end');
+    if (name === process.env.USAGE_BACKEND) {
+      reply({
+        type: 'error',
+        id: message.id,
+        kind: 'usage',
+        message: 'no output named logits',
+        keyPath: ['model', 'logits_output'],
+      });
+      continue;
+    }
+    const compiled = message.backend.compile && message.backend.compile !== 'off';
+    const cache = compiled && message.compileCache ? (message.compileCache.load ? 'hit' : 'miss') : undefined;
+    save = message.compileCache?.save;
+    if (cache === 'miss' && save) writeSave('graphs compiled at open');
+    reply({
+      type: 'opened',
+      id: message.id,
+      info: {
+        protocolVersion: 1,
+        runtime: 'open-log-test',
+        runtimeVersion: '0',
+        providers: ['test'],
+        inputNames: ['input_ids'],
+        outputNames: ['logits'],
+        openMs: 100,
+        ...(compiled ? { compileMs: 60 } : {}),
+        ...(cache ? { compileCache: cache } : {}),
+      },
+    });
+  } else if (message.type === 'run') {
+    const latenciesMs = Array.from({ length: message.iterations }, () => 1);
+    reply({ type: 'ran', id: message.id, latenciesMs, outputShape: [message.batch, message.seqLen, 8] });
+  } else if (message.type === 'close') {
+    log(name, 'closed');
+    if (save) writeSave('graphs compiled at open, and the shapes compiled since');
+    reply({ type: 'closed', id: message.id });
+    process.exit(0);
+  } else {
+    reply({ type: 'error', id: message.id, kind: 'failed', message: `not scripted: ${message.type}` });
+  }
+}

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../src/cache/store.js';
+import { loadConfigFile } from '../../src/config/load.js';
+import { COMPILE_ARTIFACTS_FILE, COMPILE_CACHE_KIND } from '../../src/engines/pytorch/compile-cache.js';
+import { runPipeline } from '../../src/pipeline/index.js';
+import { FIXTURE_HF, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+
+// One compiled pytorch backend, its worker a script that plays torch.compile's cache (open-log-worker.mjs), and this
+// machine's facts given (no Python, no nvidia-smi): the runner's side of the compile cache, run after run.
+const CONFIG = `backends:
+  - { name: gpu-compiled, engine: pytorch, device: cuda, compile: default }
+scenarios:
+  s: { batch: 1, seq_len: 8 }
+repetitions: 1
+iterations: 2
+warmup: 0
+accuracy: { enabled: false }
+`;
+
+async function runOnce(dir: string, cacheDir: string, name: string) {
+  const config = loadConfigFile(writeConfig(dir, CONFIG, FIXTURE_HF));
+  const out = path.join(dir, name);
+  const { results } = await runPipeline({
+    config,
+    outDir: out,
+    cacheDir,
+    backendOptions: {
+      nativeWorker: {
+        command: process.execPath,
+        args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
+        env: { OPEN_LOG: path.join(dir, `${name}.log`) },
+      },
+      compileCacheFacts: {
+        torchVersion: () => Promise.resolve('2.11.0+cu130'),
+        deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
+      },
+    },
+  });
+  return { results, report: readFileSync(path.join(out, 'report.md'), 'utf8') };
+}
+
+describe("torch.compile's cache through a run: restored before open, saved after the compile and at close", () => {
+  it('a first run misses and stores; the next hits; what is measured and compared stays the same', async () => {
+    const dir = tempDir();
+    const cacheDir = path.join(dir, 'cache');
+    const cold = await runOnce(dir, cacheDir, 'cold');
+    expect(cold.results.backends[0]?.session?.compileCache).toBe('miss');
+    expect(cold.report).toContain('compile cache: miss');
+    const store = new ArtifactStore({ root: cacheDir });
+    const [entry] = store.list(COMPILE_CACHE_KIND);
+    expect(entry).toBeDefined();
+    // What the worker saved at close (the shapes compiled since open) replaced what it saved at open.
+    expect(readFileSync(path.join(entry!.dir, COMPILE_ARTIFACTS_FILE), 'utf8')).toBe(
+      'graphs compiled at open, and the shapes compiled since',
+    );
+
+    const warm = await runOnce(dir, cacheDir, 'warm');
+    expect(warm.results.backends[0]?.session?.compileCache).toBe('hit');
+    expect(warm.report).toContain('compile cache: hit');
+    expect(warm.results.backends[0]?.spec).toEqual(cold.results.backends[0]?.spec);
+    expect(warm.results.verdict.decision).toBe(cold.results.verdict.decision);
+  }, 120_000);
+
+  it('a backend that does not compile neither asks nor says anything about a compile cache', async () => {
+    const dir = tempDir();
+    const config = loadConfigFile(writeConfig(dir, CONFIG.replace('compile: default', 'compile: off'), FIXTURE_HF));
+    const { results } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      cacheDir: path.join(dir, 'cache'),
+      backendOptions: {
+        nativeWorker: {
+          command: process.execPath,
+          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
+          env: { OPEN_LOG: path.join(dir, 'open.log') },
+        },
+      },
+    });
+    expect(results.backends[0]?.status).toBe('ok');
+    expect(results.backends[0]?.session?.compileCache).toBeUndefined();
+  }, 120_000);
+});
