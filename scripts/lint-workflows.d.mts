@@ -2,3 +2,5 @@
 export declare function workflowFiles(root?: string): string[];
 export declare function asValidatorReads(text: string): string;
 export declare function validate(file: string): { ok: boolean; output: string };
+export declare function docWorkflows(root?: string): { name: string; text: string }[];
+export declare function validateText(text: string): { ok: boolean; output: string };
