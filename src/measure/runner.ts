@@ -80,6 +80,19 @@ export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
 }
 
+/**
+ * The cells still open in one repetition, in its seeded order: a cell that settled (sequential stopping) drops out
+ * and the others keep the order the same seed gives them, so a stop does not reshuffle the rest.
+ */
+export function openCellsInOrder<T>(
+  cells: readonly T[],
+  seed: number,
+  repetition: number,
+  isOpen: (cell: T) => boolean,
+): T[] {
+  return repetitionOrder(cells, seed, repetition).filter(isOpen);
+}
+
 /** A backend whose worker opened (degraded: it runs nothing, each of its runs is a degraded record with this reason). */
 interface OpenBackend {
   readonly backend: Backend;
@@ -260,7 +273,10 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
       }
     }
     // Settled cells drop out of the same seeded permutation: the others keep their order.
-    const order = repetitionOrder(cells, config.seed, repetition).filter(
+    const order = openCellsInOrder(
+      cells,
+      config.seed,
+      repetition,
       (cell) => !stopping || stopping.isOpen(cell.backend.name, cell.scenario.name),
     );
     for (const cell of order) {
