@@ -7,6 +7,7 @@ import type { Config } from '../config/load.js';
 import type { RunRecord, StopReason, StopRecord } from './records.js';
 import {
   achievableFraction,
+  couldSettleWithin,
   MIN_REPETITIONS,
   noiseFloorLine,
   sequentialLook,
@@ -89,7 +90,7 @@ export class SequentialStopping {
       const byTime = Math.floor(this.config.stopping.maxSeconds / Math.max(secondsPerRepetition, 1e-9));
       const looksAtBudget = Math.max(Math.min(this.config.repetitions, byTime), MIN_REPETITIONS);
       const achievable = achievableFraction(look.robustSdLogRatio, looksAtBudget, this.options);
-      if (achievable <= this.config.thresholds.latency.warnFraction) continue;
+      if (couldSettleWithin(look, achievable, this.config.thresholds.latency)) continue;
       const budgetSeconds = looksAtBudget * secondsPerRepetition;
       const line = noiseFloorLine(achievable, budgetSeconds, this.config.thresholds.latency);
       const reason = `${line}: stopped after ${look.repetitions} repetitions instead of spending the budget (${look.reason.replace(/^open: /, '')})`;

@@ -60,6 +60,8 @@ export interface SequentialLook {
    * 0.4 ms cell) does not declare a runner that resolves 1.5% unable to resolve 16%.
    */
   readonly robustSdLogRatio: number;
+  /** The base side's median pass, for the absolute floor. */
+  readonly baseMedianMs: number;
 }
 
 export interface SequentialOptions {
@@ -87,7 +89,14 @@ export function sequentialLook(
   const interval = `${Math.round(t.confidence * 100)}% confidence sequence ${pct(low - 1)} … ${pct(high - 1)} after ${logs.length} repetitions`;
   const center = median(logs);
   const robustSdLogRatio = 1.4826 * median(logs.map((x) => Math.abs(x - center)));
-  const look = { repetitions: logs.length, ratio, ratioCi: [low, high] as const, sdLogRatio: cs.sd, robustSdLogRatio };
+  const look = {
+    repetitions: logs.length,
+    ratio,
+    ratioCi: [low, high] as const,
+    sdLogRatio: cs.sd,
+    robustSdLogRatio,
+    baseMedianMs: baseMedian,
+  };
   const aboveFloor = deltaMs > t.minEffectMs;
   if (low - 1 > t.failFraction && aboveFloor)
     return {
@@ -121,6 +130,24 @@ export function achievableFraction(sdLogRatio: number, looksAtBudget: number, op
   const alpha = 1 - options.thresholds.confidence;
   return Math.expm1(
     halfWidthAt(Math.max(looksAtBudget, 2), sdLogRatio, { alpha, tunedForLooks: options.maxRepetitions }),
+  );
+}
+
+/**
+ * Whether the budget's last look could settle this cell: its interval, centred where the cell is now and as wide as
+ * `achievable`, would lie wholly beyond the fail line, between the lines, or below the warn line (or the floor).
+ * A cell whose answer it could not settle stops at the noise floor; a clear regression on a noisy runner does not
+ * (a +11% candidate under heavy load once stopped inconclusive at the third look when the projection ignored this).
+ */
+export function couldSettleWithin(look: SequentialLook, achievable: number, thresholds: LatencyThresholds): boolean {
+  const halfLog = Math.log1p(achievable);
+  const low = Math.exp(Math.log(look.ratio) - halfLog) - 1;
+  const high = Math.exp(Math.log(look.ratio) + halfLog) - 1;
+  return (
+    low > thresholds.failFraction ||
+    (low > thresholds.warnFraction && high <= thresholds.failFraction) ||
+    high < thresholds.warnFraction ||
+    high * look.baseMedianMs <= thresholds.minEffectMs
   );
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LATENCY_DEFAULTS, type LatencyThresholds } from '../../src/config/schema.js';
 import {
   achievableFraction,
+  couldSettleWithin,
   MIN_REPETITIONS,
   noiseFloorLine,
   repetitionLogRatios,
@@ -95,6 +96,17 @@ describe('the noise floor', () => {
   it('is above the warn line for a noisy runner and below it for a quiet one', () => {
     expect(achievableFraction(0.05, 10, options)).toBeGreaterThan(thresholds.warnFraction);
     expect(achievableFraction(0.005, 10, options)).toBeLessThan(thresholds.warnFraction);
+  });
+
+  it('stops an A/A cell the budget cannot settle, but not a clear regression it can still fail', () => {
+    const noisy = pairs(5, 1, [0.03, -0.03, 0.02]);
+    const aa = sequentialLook(noisy.base, noisy.candidate, options)!;
+    expect(couldSettleWithin(aa, 0.04, thresholds)).toBe(false);
+    expect(couldSettleWithin(aa, 0.01, thresholds)).toBe(true);
+    const slower = pairs(5, 1.11, [0.03, -0.03, 0.02]);
+    const slow = sequentialLook(slower.base, slower.candidate, options)!;
+    expect(couldSettleWithin(slow, 0.04, thresholds)).toBe(true);
+    expect(couldSettleWithin(slow, 0.08, thresholds)).toBe(false);
   });
 
   it('narrows with more repetitions in the budget', () => {
