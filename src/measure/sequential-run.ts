@@ -90,7 +90,9 @@ export class SequentialStopping {
       const byTime = Math.floor(this.config.stopping.maxSeconds / Math.max(secondsPerRepetition, 1e-9));
       const looksAtBudget = Math.max(Math.min(this.config.repetitions, byTime), MIN_REPETITIONS);
       const achievable = achievableFraction(look.robustSdLogRatio, looksAtBudget, this.options);
-      if (couldSettleWithin(look, achievable, this.config.thresholds.latency)) continue;
+      // The runner cannot resolve the warn threshold, and this cell's answer would stay open at the budget's end.
+      const thresholds = this.config.thresholds.latency;
+      if (achievable <= thresholds.warnFraction || couldSettleWithin(look, achievable, thresholds)) continue;
       const budgetSeconds = looksAtBudget * secondsPerRepetition;
       const line = noiseFloorLine(achievable, budgetSeconds, this.config.thresholds.latency);
       const reason = `${line}: stopped after ${look.repetitions} repetitions instead of spending the budget (${look.reason.replace(/^open: /, '')})`;

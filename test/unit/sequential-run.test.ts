@@ -80,4 +80,17 @@ describe('SequentialStopping', () => {
     expect(stops[0]!.reason).toMatch(/^this runner resolves ≈ \d+\.\d% in 60 s; thresholds are 3\.0%\/5\.0%/);
     expect(stops[0]!.achievableFraction).toBeGreaterThan(0.03);
   });
+
+  it('does not stop a cell near a line when the runner resolves the warn threshold: it gets the budget', () => {
+    let now = 0;
+    const stopping = new SequentialStopping(config(), () => now, cells.slice(0, 1));
+    const records: RunRecord[] = [];
+    const shifts = [0.008, -0.008, 0.004];
+    for (let r = 0; r < 3; r++) {
+      records.push(...runs('a', r, 1.025, shifts[r]!));
+      now += 6;
+      expect(stopping.afterRepetition(r, records, AT)).toEqual([]);
+    }
+    expect(stopping.isOpen('onnxruntime-cpu', 'a')).toBe(true);
+  });
 });
