@@ -90,9 +90,12 @@ export class SequentialStopping {
       const byTime = Math.floor(this.config.stopping.maxSeconds / Math.max(secondsPerRepetition, 1e-9));
       const looksAtBudget = Math.max(Math.min(this.config.repetitions, byTime), MIN_REPETITIONS);
       const achievable = achievableFraction(look.robustSdLogRatio, looksAtBudget, this.options);
-      // The runner cannot resolve the warn threshold, and this cell's answer would stay open at the budget's end.
+      // The runner cannot resolve the warn threshold, and this cell's answer would stay open at the budget's end. A
+      // cell that looks slower than the warn line is never cut short: a regression gets the whole budget (and the
+      // fixed-sample rules at its end) rather than an early `inconclusive`.
       const thresholds = this.config.thresholds.latency;
-      if (achievable <= thresholds.warnFraction || couldSettleWithin(look, achievable, thresholds)) continue;
+      if (achievable <= thresholds.warnFraction || look.ratio - 1 > thresholds.warnFraction) continue;
+      if (couldSettleWithin(look, achievable, thresholds)) continue;
       const budgetSeconds = looksAtBudget * secondsPerRepetition;
       const line = noiseFloorLine(achievable, budgetSeconds, this.config.thresholds.latency);
       const reason = `${line}: stopped after ${look.repetitions} repetitions instead of spending the budget (${look.reason.replace(/^open: /, '')})`;

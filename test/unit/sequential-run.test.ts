@@ -93,4 +93,17 @@ describe('SequentialStopping', () => {
     }
     expect(stopping.isOpen('onnxruntime-cpu', 'a')).toBe(true);
   });
+
+  it('never cuts a cell that looks like a regression short, however noisy: it gets the budget', () => {
+    let now = 0;
+    const stopping = new SequentialStopping(config(), () => now, cells.slice(0, 1));
+    const records: RunRecord[] = [];
+    const shifts = [0.06, -0.05, 0.01];
+    for (let r = 0; r < 3; r++) {
+      records.push(...runs('a', r, 1.1, shifts[r]!));
+      now += 6;
+      expect(stopping.afterRepetition(r, records, AT)).toEqual([]);
+    }
+    expect(stopping.isOpen('onnxruntime-cpu', 'a')).toBe(true);
+  });
 });
