@@ -1,12 +1,19 @@
 /** Progress for long runs: a bar with the cell and ETA on a terminal, one plain line per run otherwise (CI logs). */
 import cliProgress from 'cli-progress';
 import type { ProgressEvent } from '../measure/runner.js';
+import type { StopRecord } from '../measure/records.js';
 import { median } from 'simple-statistics';
 import { num } from '../format.js';
 
 export interface ProgressSink {
   readonly onEvent: (event: ProgressEvent) => void;
   readonly stop: () => void;
+}
+
+/** One line for a cell that stopped repeating (sequential stopping). */
+function stopLine(r: StopRecord): string {
+  const what = r.why === 'settled' ? `settled ${r.decision ?? ''}` : r.why;
+  return `${r.backend} × ${r.scenario}: stopped after ${r.repetitions} repetitions, ${what}: ${r.reason}`;
 }
 
 export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): ProgressSink {
@@ -44,6 +51,8 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
                 : `${r.status === 'skipped' ? 'SKIPPED' : 'DEGRADED'}: ${r.reason ?? ''}`;
             return write(`parity ${r.backend} vs ${r.reference ?? 'no reference'}: ${what}`);
           }
+          case 'stop':
+            return write(stopLine(event.record));
         }
       },
       stop: () => undefined,
@@ -71,6 +80,11 @@ export function createProgress(stream: NodeJS.WriteStream, quiet: boolean): Prog
           return;
         case 'parity':
           bar.update({ cell: `logits parity ${event.record.backend}` });
+          return;
+        case 'stop':
+          // A runner too noisy to gate is said at once, not only in the report.
+          if (event.record.why === 'noise-floor') write(stopLine(event.record));
+          else bar.update({ cell: `${event.record.backend} × ${event.record.scenario}: stopped` });
           return;
       }
     },

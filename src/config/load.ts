@@ -24,7 +24,14 @@ import { familyOf, resolveBackend, type BackendSpec } from '../engines/registry.
 import { DEFAULT_LOGITS_OUTPUT } from '../engines/spec.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
-import { configSchema, type LatencyThresholds, type Precision, type RawConfig } from './schema.js';
+import {
+  configSchema,
+  DEFAULT_MAX_SECONDS,
+  type LatencyThresholds,
+  type Precision,
+  type RawConfig,
+  type StoppingMode,
+} from './schema.js';
 
 export interface Scenario {
   readonly name: string;
@@ -82,7 +89,10 @@ export interface Config {
   /** unavailable_backend: how a configured backend that did not run counts in the verdict. */
   readonly unavailableBackend: 'warn' | 'fail';
   readonly scenarios: readonly Scenario[];
+  /** The repetitions of a fixed run; under sequential stopping, the most a cell runs. */
   readonly repetitions: number;
+  /** stopping and max_seconds: when a same-run A/B stops repeating (stored baselines and no base: always fixed). */
+  readonly stopping: { readonly mode: StoppingMode; readonly maxSeconds: number };
   readonly warmup: number;
   readonly iterations: number;
   /** end_to_end_passes: GPU workers' end-to-end passes per run (reported, never gated); 0: none. */
@@ -447,6 +457,7 @@ function resolveConfig(
     backends,
     scenarios,
     repetitions: raw.repetitions,
+    stopping: { mode: raw.stopping ?? 'sequential', maxSeconds: raw.max_seconds ?? DEFAULT_MAX_SECONDS },
     warmup: raw.warmup,
     iterations: raw.iterations,
     endToEndPasses: raw.end_to_end_passes,

@@ -31,6 +31,12 @@ export const LIMITS = {
   memoryBudgetMiB: 16_777_216,
 } as const;
 
+/** How a same-run A/B decides how many repetitions to run (docs/sequential-stopping.md). */
+export const STOPPING_MODES = ['sequential', 'fixed'] as const;
+export type StoppingMode = (typeof STOPPING_MODES)[number];
+/** Sequential stopping's default time budget for the repetitions, in seconds. */
+export const DEFAULT_MAX_SECONDS = 120;
+
 const count = (min: number, max: number) => z.int().min(min).max(max);
 
 /** Tuned with `npm run bench:gate` (docs/verdict.md "Gate quality, measured"). */
@@ -119,6 +125,14 @@ export const configSchema = z.strictObject({
   unavailable_backend: z.enum(['warn', 'fail']).default('warn'),
   scenarios: z.record(backendName, scenarioSchema).refine((s) => Object.keys(s).length > 0, 'at least one scenario'),
   repetitions: count(1, LIMITS.repetitions).default(10),
+  /**
+   * Same-run A/B: `sequential` (default) looks after every repetition and stops a cell once its decision is settled
+   * (docs/sequential-stopping.md), `repetitions` then being the most it runs; `fixed` runs every repetition.
+   * Optional rather than defaulted, so the raw config (hashed into the manifest) of existing configs stays as it was.
+   */
+  stopping: z.enum(STOPPING_MODES).optional(),
+  /** Sequential stopping: no repetition starts once it would end past this many seconds of timing (default 120). */
+  max_seconds: z.number().positive().max(LIMITS.timeoutSeconds).optional(),
   warmup: count(0, LIMITS.warmup).default(3),
   iterations: count(1, LIMITS.iterations).default(40),
   /**

@@ -10,6 +10,10 @@ import type { DeepReadonly } from '../deep-readonly.js';
 import { bootstrapRatio } from '../stats/ratio.js';
 import { intervalSchema } from '../stats/summary.js';
 import { fingerprintDifferences, type CellFingerprint } from './fingerprint.js';
+import { STOP_REASONS, type StopRecord } from '../measure/records.js';
+
+/** What a comparison reads of a cell's sequential stop (results.json's cells[].sequential). */
+export type SequentialStopFields = Omit<StopRecord, 'kind' | 'backend' | 'side' | 'scenario' | 'at'>;
 
 export const COMPARISON_MODES = ['same-run', 'stored'] as const;
 export type ComparisonMode = (typeof COMPARISON_MODES)[number];
@@ -55,6 +59,8 @@ export const cellComparisonSchema = z.object({
   baseTokensPerSecond: z.number().nullable(),
   candidateTokensPerSecond: z.number().nullable(),
   differences: z.array(z.string()),
+  /** Same-run A/B under sequential stopping: after how many repetitions the cell stopped, why, and by what method. */
+  stopping: z.object({ method: z.string(), repetitions: z.number(), why: z.enum(STOP_REASONS) }).optional(),
 });
 export type CellComparison = DeepReadonly<z.infer<typeof cellComparisonSchema>>;
 
@@ -99,6 +105,8 @@ export interface ComparableResults {
     readonly degradedRate: number;
     readonly repetitionLatenciesMs: readonly (readonly number[])[];
     readonly fingerprint: CellFingerprint;
+    /** Same-run A/B under sequential stopping: the cell's stop (absent or null: a fixed run). */
+    readonly sequential?: SequentialStopFields | null;
   }[];
   readonly accuracy:
     | (EvaluationIdentity & {
@@ -252,6 +260,33 @@ export function decideLatency(
   return { ...numbers, decision: 'pass', reason: `no significant change (${pct(change)}, ${interval})` };
 }
 
+type LatencyDecision = ReturnType<typeof decideLatency>;
+
+/**
+ * A same-run cell that stopped sequentially: settled, the confidence sequence's decision (the bootstrap figures stay
+ * beside it, for the report's interval column); too noisy to settle in the budget, inconclusive with the line that
+ * says so; open at the budget's end, the fixed-sample decision as before. Exported for tests.
+ */
+export function withSequentialStop(
+  latency: LatencyDecision,
+  stop: SequentialStopFields,
+): LatencyDecision & Pick<CellComparison, 'stopping'> {
+  const stopping = { method: stop.method, repetitions: stop.repetitions, why: stop.why };
+  if (stop.why === 'settled' && stop.decision !== null)
+    return {
+      ...latency,
+      stopping,
+      decision: stop.decision,
+      reason: `settled after ${stop.repetitions} repetitions: ${stop.reason}`,
+    };
+  if (stop.why === 'noise-floor') return { ...latency, stopping, decision: 'inconclusive', reason: stop.reason };
+  return {
+    ...latency,
+    stopping,
+    reason: `${latency.reason} (open at the end of the budget, ${stop.repetitions} repetitions)`,
+  };
+}
+
 export function compareResults(
   base: ComparableResults,
   candidate: ComparableResults,
@@ -325,7 +360,8 @@ export function compareResults(
       thresholds: options.latency,
       seed,
     });
-    cells.push({ ...common, differences, ...latency });
+    const stop = options.mode === 'same-run' ? c.sequential : null;
+    cells.push({ ...common, differences, ...(stop ? withSequentialStop(latency, stop) : latency) });
   }
   for (const b of base.cells) {
     if (!candidateCells.has(key(b)) && measured(b)) {

@@ -33,6 +33,24 @@ export function reopenBefore(repetition: number, repetitions: number): Side | nu
   return now === sessionOpenedFirst(repetition - 1, repetitions) ? null : now;
 }
 
+/**
+ * Sequential stopping may end a run after any repetition from the third, so balancing halfway through a budget it
+ * may never reach would leave most stops with the candidate's session opened first. Instead the side opened first
+ * follows C B B C, C B B C … by repetition: with passOrder's alternation, every 4 repetitions hold each
+ * (session, pass) order combination once, and at any stop the two sessions differ by at most one repetition.
+ */
+export function sessionOpenedFirstSequential(repetition: number): Side {
+  const phase = repetition % 4;
+  return phase === 1 || phase === 2 ? 'base' : 'candidate';
+}
+
+/** Sequential stopping: the side to reopen first before this repetition, or null when nothing changes. */
+export function reopenBeforeSequential(repetition: number): Side | null {
+  if (repetition === 0) return null;
+  const now = sessionOpenedFirstSequential(repetition);
+  return now === sessionOpenedFirstSequential(repetition - 1) ? null : now;
+}
+
 /** The records of one side of a run; without a base model, every record is the candidate's. */
 export function splitMeasurement(measurement: Measurement, side: Side): Measurement {
   const mine = <T extends { readonly side: Side }>(records: readonly T[]): T[] =>
@@ -42,5 +60,7 @@ export function splitMeasurement(measurement: Measurement, side: Side): Measurem
     runs: mine(measurement.runs),
     accuracy: mine(measurement.accuracy),
     parity: mine(measurement.parity),
+    // A stop is the pair's: both sides' cells ran the same repetitions.
+    stops: measurement.stops ?? [],
   };
 }

@@ -73,7 +73,39 @@ export interface ParityRecord {
   readonly at: string;
 }
 
-export type RawRecord = BackendRecord | RunRecord | AccuracyRecord | ParityRecord;
+/** Why a same-run cell stopped repeating under sequential stopping (measure/sequential.ts). */
+export const STOP_REASONS = ['settled', 'budget-repetitions', 'budget-seconds', 'noise-floor'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+/**
+ * Sequential stopping: one cell stopped repeating (same-run A/B only; the candidate's side, as the decision is).
+ * Its figures are the confidence sequence's at the stop: `decision` is set when it settled, and a noise-floor stop
+ * carries what the budget could have resolved.
+ */
+export interface StopRecord {
+  readonly kind: 'stop';
+  readonly backend: string;
+  readonly side: 'candidate';
+  readonly scenario: string;
+  /** The method's name and parameters, as the report states them. */
+  readonly method: string;
+  /** Repetitions this cell ran (paired observations the decision rests on). */
+  readonly repetitions: number;
+  readonly why: StopReason;
+  /** settled: the decision the confidence sequence settled on; otherwise null (the fixed-sample rules decide). */
+  readonly decision: 'pass' | 'improvement' | 'warn' | 'fail' | null;
+  /** exp(mean per-repetition paired log-ratio) and its confidence-sequence interval; null before 2 repetitions. */
+  readonly ratio: number | null;
+  readonly ratioCi: readonly [number, number] | null;
+  /** The relative change the budget's last look would resolve (its interval's half-width), from the noise so far. */
+  readonly achievableFraction: number | null;
+  /** The seconds of repetitions the budget allows, as projected when the cell stopped. */
+  readonly budgetSeconds: number | null;
+  readonly reason: string;
+  readonly at: string;
+}
+
+export type RawRecord = BackendRecord | RunRecord | AccuracyRecord | ParityRecord | StopRecord;
 
 /** Every raw record of a run, by kind. */
 export interface Measurement {
@@ -81,4 +113,6 @@ export interface Measurement {
   readonly runs: readonly RunRecord[];
   readonly accuracy: readonly AccuracyRecord[];
   readonly parity: readonly ParityRecord[];
+  /** Sequential stopping's stop of each same-run cell; absent or empty for fixed runs. */
+  readonly stops?: readonly StopRecord[];
 }

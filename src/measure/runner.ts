@@ -13,9 +13,18 @@ import { seededRandom } from '../stats/random.js';
 import { scenarioBatch, type ScenarioBatch } from './batches.js';
 import { planParity } from './parity-plan.js';
 import { logitsParity } from '../accuracy/parity.js';
-import { passOrder, reopenBefore, type Side } from './pairing.js';
+import { passOrder, reopenBefore, reopenBeforeSequential, type Side } from './pairing.js';
 import { NO_PHASES, reassignOpens, type OpenFigures, type PhaseClock } from './phases.js';
-import type { AccuracyRecord, BackendRecord, Measurement, ParityRecord, RawRecord, RunRecord } from './records.js';
+import type {
+  AccuracyRecord,
+  BackendRecord,
+  Measurement,
+  ParityRecord,
+  RawRecord,
+  RunRecord,
+  StopRecord,
+} from './records.js';
+import { SequentialStopping } from './sequential-run.js';
 
 export type { Measurement } from './records.js';
 
@@ -23,7 +32,9 @@ export type ProgressEvent =
   | { readonly phase: 'open'; readonly backend: string; readonly status: BackendRecord['status'] }
   | { readonly phase: 'run'; readonly done: number; readonly total: number; readonly record: RunRecord }
   | { readonly phase: 'accuracy'; readonly done: number; readonly total: number; readonly record: AccuracyRecord }
-  | { readonly phase: 'parity'; readonly record: ParityRecord };
+  | { readonly phase: 'parity'; readonly record: ParityRecord }
+  /** Sequential stopping: a cell stopped repeating (settled, out of budget, or too noisy to settle in it). */
+  | { readonly phase: 'stop'; readonly record: StopRecord };
 
 export interface MeasureInput {
   readonly config: Config;
@@ -54,6 +65,8 @@ export interface MeasureInput {
   readonly rejectBaseModel?: (backend: string, reason: string) => never;
   /** Where the matrix's seconds go (measure/phases.ts); default: not measured. */
   readonly phases?: PhaseClock;
+  /** A monotonic clock in seconds, for sequential stopping's time budget (default: performance.now()). */
+  readonly monotonicSeconds?: () => number;
 }
 
 interface PlannedCell {
@@ -65,6 +78,19 @@ interface PlannedCell {
 /** The run order of one repetition: a seeded shuffle, different per repetition, identical across re-runs. */
 export function repetitionOrder<T>(cells: readonly T[], seed: number, repetition: number): T[] {
   return shuffle([...cells], seededRandom(seed * 7919 + repetition));
+}
+
+/**
+ * The cells still open in one repetition, in its seeded order: a cell that settled (sequential stopping) drops out
+ * and the others keep the order the same seed gives them, so a stop does not reshuffle the rest.
+ */
+export function openCellsInOrder<T>(
+  cells: readonly T[],
+  seed: number,
+  repetition: number,
+  isOpen: (cell: T) => boolean,
+): T[] {
+  return repetitionOrder(cells, seed, repetition).filter(isOpen);
 }
 
 /** A backend whose worker opened (degraded: it runs nothing, each of its runs is a degraded record with this reason). */
@@ -86,6 +112,7 @@ interface MatrixRun {
     runs: RunRecord[];
     accuracy: AccuracyRecord[];
     parity: ParityRecord[];
+    stops: StopRecord[];
   };
   readonly open: Map<string, OpenBackend>;
   /** Every backend whose worker may have started, open or not: all are closed at the end, whatever happened. */
@@ -102,7 +129,7 @@ export async function measureMatrix(input: MeasureInput): Promise<Measurement> {
     config: input.config,
     sameRun: input.sameRun ?? input.baseModelPath !== undefined,
     timeoutMs: input.config.timeoutSeconds * 1000,
-    measurement: { backends: [], runs: [], accuracy: [], parity: [] },
+    measurement: { backends: [], runs: [], accuracy: [], parity: [], stops: [] },
     open: new Map(),
     started: [],
     now: () => isoOf(clock()),
@@ -251,7 +278,11 @@ function recordOpen(
   });
 }
 
-/** Every repetition: each cell once, in a seeded shuffled order; same-run A/B reopens halfway, base first. */
+/**
+ * Every repetition: each cell once, in a seeded shuffled order. Same-run A/B reopens its workers to balance which
+ * session was opened first: halfway through a fixed run, or every other repetition under sequential stopping, which
+ * also drops each cell once its decision is settled (sequential-run.ts) while the rest keep their order.
+ */
 async function runRepetitions(m: MatrixRun): Promise<void> {
   const { config, input } = m;
   const cells: PlannedCell[] = config.backends
@@ -264,10 +295,23 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
       })),
     );
   const total = cells.length * config.repetitions;
+  const stopping =
+    m.sameRun && config.stopping.mode === 'sequential'
+      ? new SequentialStopping(
+          config,
+          input.monotonicSeconds ?? (() => performance.now() / 1000),
+          cells.map((c) => ({ backend: c.backend.name, scenario: c.scenario.name })),
+        )
+      : null;
   let sequence = 0;
   for (let repetition = 0; repetition < config.repetitions; repetition++) {
-    // Same-run A/B: halfway, every worker restarts with the base model's session opened first (pairing.ts).
-    const openFirst = m.sameRun ? reopenBefore(repetition, config.repetitions) : null;
+    if (stopping && !stopping.mayStartRepetition(repetition)) break;
+    // Same-run A/B: every worker restarts with the other session opened first (pairing.ts).
+    const openFirst = !m.sameRun
+      ? null
+      : stopping
+        ? reopenBeforeSequential(repetition)
+        : reopenBefore(repetition, config.repetitions);
     if (openFirst) {
       const reopening = [...m.open].filter(([, entry]) => entry.degradedReason === undefined);
       const outcomes = await openQueued(
@@ -281,7 +325,14 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
           m.open.set(name, { ...entry, degradedReason: `could not reopen: ${settled.value.reason}` });
       });
     }
-    for (const cell of repetitionOrder(cells, config.seed, repetition)) {
+    // Settled cells drop out of the same seeded permutation: the others keep their order.
+    const order = openCellsInOrder(
+      cells,
+      config.seed,
+      repetition,
+      (cell) => !stopping || stopping.isOpen(cell.backend.name, cell.scenario.name),
+    );
+    for (const cell of order) {
       const entry = m.open.get(cell.backend.name);
       if (!entry) continue;
       const records = await runCell(m, entry, cell, repetition, sequence++);
@@ -289,6 +340,17 @@ async function runRepetitions(m: MatrixRun): Promise<void> {
       const done = m.measurement.runs.filter((r) => r.side === 'candidate').length;
       input.progress?.({ phase: 'run', done, total, record: records[0]! });
     }
+    if (!stopping) continue;
+    const stops = stopping.afterRepetition(repetition, m.measurement.runs, m.now());
+    for (const record of stops) {
+      m.emit(m.measurement.stops, record);
+      input.progress?.({ phase: 'stop', record });
+    }
+    if (!stopping.anyOpen()) break;
+  }
+  for (const record of stopping?.atBudgetEnd(m.now()) ?? []) {
+    m.emit(m.measurement.stops, record);
+    input.progress?.({ phase: 'stop', record });
   }
 }
 

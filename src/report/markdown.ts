@@ -2,6 +2,8 @@
 import { parityNotComparedLines } from './parity-lines.js';
 import { sessionNotesOf, settingsOf } from '../engines/registry.js';
 import { markdownTable } from 'markdown-table';
+import { median } from 'simple-statistics';
+import { DEFAULT_MAX_SECONDS } from '../config/schema.js';
 import { ratioDefinitions, type CellDecision } from '../gate/compare.js';
 import type { Results } from '../results/schema.js';
 import { escapeUntrusted } from './escape.js';
@@ -404,6 +406,40 @@ function setupSection(results: Results): string[] {
   return out;
 }
 
+/**
+ * How the repetitions were stopped (docs/sequential-stopping.md): the sequential method and each cell's stop, or
+ * for a stored baseline the smallest change the comparison could resolve, against the thresholds.
+ */
+function stoppingLines(results: Results): string[] {
+  const m = results.method;
+  const t = results.config.thresholds.latency;
+  const pct = (f: number): string => `${(f * 100).toFixed(1)}%`;
+  const out: string[] = [];
+  if (m.stopping?.startsWith('sequential')) {
+    const budget = results.config.max_seconds ?? DEFAULT_MAX_SECONDS;
+    out.push(
+      `- Stopping: ${escapeUntrusted(m.stopping)}; each cell stops once its decision is settled, within a budget of ${m.repetitions} repetitions and ${budget} s.`,
+    );
+    for (const c of results.cells) {
+      const s = c.sequential;
+      if (!s) continue;
+      const what = s.why === 'settled' ? `settled ${s.decision ?? ''}` : s.why;
+      out.push(
+        `  - ${escapeUntrusted(c.backend)} × ${escapeUntrusted(c.scenario)}: stopped after ${s.repetitions} repetitions (${what})${s.why === 'noise-floor' ? `: ${escapeUntrusted(s.reason)}` : ''}.`,
+      );
+    }
+  }
+  const comparison = results.comparison;
+  if (comparison?.mode === 'stored') {
+    const mdes = comparison.cells.flatMap((c) => (c.minDetectableFraction === null ? [] : [c.minDetectableFraction]));
+    if (mdes.length > 0)
+      out.push(
+        `- Achievable effect (stored baseline, fixed sample): this comparison resolves ≈ ${pct(median(mdes))} (median minimum detectable effect over ${mdes.length} cells); thresholds are ${pct(t.warn_fraction)}/${pct(t.fail_fraction)}.`,
+      );
+  }
+  return out;
+}
+
 /** How the run measured, and on what machine. */
 function methodSection(results: Results): string[] {
   const out: string[] = [];
@@ -416,6 +452,7 @@ function methodSection(results: Results): string[] {
   out.push(
     `- ${m.repetitions} repetitions × ${m.iterations} timed passes per cell, ${m.warmup} warm-up passes before each run; ${escapeUntrusted(m.order)} (seed ${m.seed}).`,
   );
+  out.push(...stoppingLines(results));
   out.push(
     `- Timeout per run: ${m.timeoutSeconds} s (the backend's process is killed and the run recorded as degraded).`,
   );

@@ -20,6 +20,7 @@ import {
   type CellResult,
   type MeasuredResults,
   type ModelInfo,
+  type SequentialStop,
 } from './schema.js';
 
 /** Said in every report: what one latency sample is. */
@@ -115,6 +116,7 @@ export function buildResults(input: BuildInput): MeasuredResults {
       timeoutSeconds: config.timeoutSeconds,
       seed: config.seed,
       order: 'each repetition runs every cell once, in a seeded shuffled order',
+      stopping: stoppingMethod(config, measurement),
     },
     backends,
     cells,
@@ -166,6 +168,7 @@ function cellResults(
         degradedRate: runs.length > 0 ? degraded.length / runs.length : 0,
         firstReason: degraded[0]?.reason ?? (status !== 'ok' ? (backendRecord.get(spec.name)?.reason ?? null) : null),
         repetitionLatenciesMs: ok.map((r) => r.latenciesMs),
+        sequential: sequentialStop(input.measurement, spec.name, scenario.name),
         endToEnd: endToEndSummary(ok.flatMap((r) => r.endToEndLatenciesMs ?? [])),
         fingerprint: cellFingerprint(input.environment, spec, {
           batch: scenario.batch,
@@ -185,6 +188,29 @@ function cellResults(
       };
     }),
   );
+}
+
+/** The cell's sequential stop, without the raw record's bookkeeping; null in a fixed run. */
+function sequentialStop(measurement: Measurement, backend: string, scenario: string): SequentialStop | null {
+  const stop = (measurement.stops ?? []).find((s) => s.backend === backend && s.scenario === scenario);
+  if (!stop) return null;
+  return {
+    method: stop.method,
+    repetitions: stop.repetitions,
+    why: stop.why,
+    decision: stop.decision,
+    ratio: stop.ratio,
+    ratioCi: stop.ratioCi ? [stop.ratioCi[0], stop.ratioCi[1]] : null,
+    achievableFraction: stop.achievableFraction,
+    budgetSeconds: stop.budgetSeconds,
+    reason: stop.reason,
+  };
+}
+
+/** What stopped the repetitions: the sequential method when any cell stopped by it, else fixed. */
+function stoppingMethod(config: Config, measurement: Measurement): string {
+  const stop = measurement.stops?.[0];
+  return stop ? `sequential: ${stop.method}` : `fixed: ${config.repetitions} repetitions`;
 }
 
 /** Median and 95th percentile of the pooled end-to-end passes (null when the worker reported none). */

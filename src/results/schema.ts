@@ -17,6 +17,7 @@ import { comparisonSchema } from '../gate/compare.js';
 import { cellFingerprintSchema } from '../gate/fingerprint.js';
 import { verdictSchema } from '../gate/verdict.js';
 import { PHASES, type Phase } from '../measure/phases.js';
+import { STOP_REASONS } from '../measure/records.js';
 import { cellStatsSchema, geomeanSummarySchema } from '../stats/summary.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
@@ -42,6 +43,23 @@ const fileSchema = z.object({ path: z.string(), sha256: z.string(), bytes: count
 export const modelInfoSchema = z.object({ name: z.string(), ...fileSchema.shape });
 export type ModelInfo = DeepReadonly<z.infer<typeof modelInfoSchema>>;
 
+/**
+ * Sequential stopping (same-run A/B): when and why the cell stopped repeating, with the confidence sequence's figures
+ * at the stop (measure/records.ts StopRecord). Absent in fixed runs and in results made before it existed.
+ */
+export const sequentialStopSchema = z.object({
+  method: z.string(),
+  repetitions: count,
+  why: z.enum(STOP_REASONS),
+  decision: z.enum(['pass', 'improvement', 'warn', 'fail']).nullable(),
+  ratio: z.number().nullable(),
+  ratioCi: z.tuple([z.number(), z.number()]).nullable(),
+  achievableFraction: z.number().nullable(),
+  budgetSeconds: z.number().nullable(),
+  reason: z.string(),
+});
+export type SequentialStop = DeepReadonly<z.infer<typeof sequentialStopSchema>>;
+
 export const cellResultSchema = z
   .object({
     backend: z.string(),
@@ -63,6 +81,7 @@ export const cellResultSchema = z
      */
     endToEnd: z.object({ medianMs: latencyMs, p95Ms: latencyMs, passes: positiveCount }).nullable().default(null),
     fingerprint: cellFingerprintSchema,
+    sequential: sequentialStopSchema.nullable().default(null),
   })
   .refine((c) => c.degradedRuns <= c.runs, { error: 'expected degradedRuns ≤ runs', path: ['degradedRuns'] });
 export type CellResult = DeepReadonly<z.infer<typeof cellResultSchema>>;
@@ -141,6 +160,8 @@ const runResultsShape = {
     timeoutSeconds: z.number(),
     seed: count,
     order: z.string(),
+    /** How the repetitions were stopped: 'fixed', or the sequential method (absent in older results: fixed). */
+    stopping: z.string().optional(),
   }),
   backends: z.array(backendResultSchema),
   cells: z.array(cellResultSchema),

@@ -193,7 +193,7 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     const config = loadConfigFile(
       writeConfig(
         dir,
-        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 4\niterations: 3\nwarmup: 0\n` +
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 4\nstopping: fixed\niterations: 3\nwarmup: 0\n` +
           `accuracy: { max_tokens: 40, window: 8, stride: 4, parity: { enabled: false } }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
       ),
     );
@@ -248,6 +248,49 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     // A same-run result (with its base's own results inside) reads back in full.
     const written = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as unknown;
     expect(readResultsFile(path.join(out, 'results.json'))).toEqual(written);
+  });
+
+  it('sequential stopping: reopens C B B C, stops the cell once settled, and records where and why', async () => {
+    const dir = tempDir();
+    const log = path.join(dir, 'worker.log');
+    const config = loadConfigFile(
+      writeConfig(
+        dir,
+        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 10\niterations: 3\nwarmup: 0\n` +
+          `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
+      ),
+    );
+    const out = path.join(dir, 'out');
+    const { results } = await runPipeline({
+      config,
+      outDir: out,
+      backendOptions: {
+        nodeWorker: {
+          command: process.execPath,
+          args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
+          env: { AB_WORKER_LOG: log },
+        },
+      },
+    });
+    const asked = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; baseFirst?: boolean; paired?: string });
+    // The base is twice as slow, with no noise: settled (an improvement) at the third look, of a budget of 10.
+    expect(asked.map((a) => (a.type === 'open' ? `open baseFirst=${String(a.baseFirst)}` : `run ${a.paired}`))).toEqual(
+      ['open baseFirst=false', 'run candidate-first', 'open baseFirst=true', 'run base-first', 'run candidate-first'],
+    );
+    const stops = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'stop');
+    expect(stops).toMatchObject([{ scenario: 's', repetitions: 3, why: 'settled', decision: 'improvement' }]);
+    expect(results.cells[0]?.sequential).toMatchObject({ repetitions: 3, why: 'settled' });
+    expect(results.method.stopping).toMatch(/^sequential: asymptotic confidence sequence/);
+    expect(results.comparison?.cells[0]).toMatchObject({
+      decision: 'improvement',
+      stopping: { repetitions: 3, why: 'settled' },
+    });
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(
+      'stopped after 3 repetitions (settled improvement)',
+    );
   });
 });
 

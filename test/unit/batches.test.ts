@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scenarioBatch, tokensNeeded } from '../../src/measure/batches.js';
-import { repetitionOrder } from '../../src/measure/runner.js';
+import { openCellsInOrder, repetitionOrder } from '../../src/measure/runner.js';
 
 const tokens = Array.from({ length: 1000 }, (_, i) => (i * 37) % 997);
 
@@ -35,5 +35,22 @@ describe('repetitionOrder', () => {
     for (const o of orders) expect([...o].sort()).toEqual(cells);
     expect(repetitionOrder(cells, 118, 2)).toEqual(orders[2]);
     expect(new Set(orders.map((o) => o.join(''))).size).toBeGreaterThan(1);
+  });
+});
+
+describe('openCellsInOrder (sequential stopping)', () => {
+  const cells = ['a', 'b', 'c', 'd', 'e', 'f'];
+  it('drops settled cells and keeps the seeded order of the rest, the same for the same seed', () => {
+    const settled = new Set(['b', 'e']);
+    for (const repetition of [0, 1, 5]) {
+      const open = openCellsInOrder(cells, 118, repetition, (c) => !settled.has(c));
+      expect(open).toEqual(repetitionOrder(cells, 118, repetition).filter((c) => !settled.has(c)));
+      expect(openCellsInOrder(cells, 118, repetition, (c) => !settled.has(c))).toEqual(open);
+      expect(open).toHaveLength(4);
+    }
+  });
+
+  it('is the whole repetition order while every cell is open (a fixed run)', () => {
+    expect(openCellsInOrder(cells, 7, 3, () => true)).toEqual(repetitionOrder(cells, 7, 3));
   });
 });

@@ -57,6 +57,13 @@ describe('parseConfig: a good config', () => {
     });
   });
 
+  it('stops sequentially within 120 s by default; stopping: fixed and max_seconds say otherwise', () => {
+    expect(parse(GOOD).stopping).toEqual({ mode: 'sequential', maxSeconds: 120 });
+    expect(parse(`${GOOD}stopping: fixed\nmax_seconds: 30\n`).stopping).toEqual({ mode: 'fixed', maxSeconds: 30 });
+    // Optional in the raw config, so existing configs hash as before.
+    expect(parse(GOOD).raw).not.toHaveProperty('stopping');
+  });
+
   it('fills every omitted section of the raw config (hashed into the manifest) with its defaults, once', () => {
     const defaults = {
       accuracy: {
@@ -575,6 +582,16 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'trust_pickle not a boolean',
     text: GOOD.replace('context_tokens: 512', 'context_tokens: 512\n  trust_pickle: yes please'),
     expect: ['model.trust_pickle', 'expected true or false'],
+  },
+  {
+    name: 'stopping neither sequential nor fixed',
+    text: `${GOOD}stopping: adaptive\n`,
+    expect: ['stopping', /sequential|fixed/],
+  },
+  {
+    name: 'max_seconds not positive',
+    text: `${GOOD}max_seconds: 0\n`,
+    expect: ['max_seconds'],
   },
   {
     name: 'allowed_weight_differences a string, not a list',

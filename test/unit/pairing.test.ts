@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { passOrder, reopenBefore, sessionOpenedFirst, splitMeasurement } from '../../src/measure/pairing.js';
+import {
+  passOrder,
+  reopenBefore,
+  reopenBeforeSequential,
+  sessionOpenedFirst,
+  sessionOpenedFirstSequential,
+  splitMeasurement,
+} from '../../src/measure/pairing.js';
 import type { Measurement, RunRecord } from '../../src/measure/records.js';
 
 describe('same-run A/B pairing', () => {
@@ -40,6 +47,28 @@ describe('same-run A/B pairing', () => {
         expect(reopenBefore(r, repetitions) !== null).toBe(before);
       }
     }
+  });
+
+  it('sequential stopping opens C B B C by repetition: every 4 repetitions hold each (session, pass order) once', () => {
+    const reps = Array.from({ length: 12 }, (_, r) => r);
+    expect(reps.map(sessionOpenedFirstSequential).slice(0, 8)).toEqual([
+      ...['candidate', 'base', 'base', 'candidate'],
+      ...['candidate', 'base', 'base', 'candidate'],
+    ]);
+    const combos = reps.slice(0, 4).map((r) => `${sessionOpenedFirstSequential(r)}/${passOrder(r)}`);
+    expect(new Set(combos).size).toBe(4);
+    // Wherever a run stops, the two sessions differ by at most one repetition.
+    for (let stop = 1; stop <= 12; stop++) {
+      const base = reps.slice(0, stop).filter((r) => sessionOpenedFirstSequential(r) === 'base').length;
+      expect(Math.abs(stop - 2 * base)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('sequential stopping reopens exactly where the side opened first changes', () => {
+    const reps = Array.from({ length: 9 }, (_, r) => r);
+    expect(reps.filter((r) => reopenBeforeSequential(r) !== null)).toEqual([1, 3, 5, 7]);
+    expect(reopenBeforeSequential(1)).toBe('base');
+    expect(reopenBeforeSequential(3)).toBe('candidate');
   });
 
   const AT = '2026-11-28T00:00:00.000Z';

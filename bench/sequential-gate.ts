@@ -1,0 +1,209 @@
+/**
+ * Sequential stopping, measured (docs/sequential-stopping.md): same-run A/B runs of the fixture through the built CLI,
+ * `stopping: sequential` against `stopping: fixed`, for A/A (the fixture against itself: false warn/fail shares) and
+ * for injected slowdowns (the fixture's `slowdown` generator: K identity MatMuls before the logits): share of runs
+ * flagged and median wall time of each.
+ *
+ *   npm run build && npm run bench:sequential -- --extras 5,10,14,24 --rounds 25 --seconds 2100
+ *
+ * Conditions are interleaved round by round (each round: --aa-per-round sequential A/A runs, one fixed A/A run, and
+ * for each K one sequential and one fixed run), so load from other work on the machine falls on all of them alike,
+ * and a run cut short by --seconds still holds every condition. Cells: two small ones (4×32 and 1×128: the same
+ * tokens, so one K slows both about alike), accuracy off (it is not what is measured), the default config otherwise.
+ * Writes bench/results/sequential-gate-<machine>.json after every run (bench/record.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { median } from 'simple-statistics';
+import { runFixtureRole } from '../scripts/native.js';
+import { startBenchRecord } from './record.js';
+
+const { values } = parseArgs({
+  options: {
+    extras: { type: 'string', default: '5,10,14,24' },
+    rounds: { type: 'string', default: '25' },
+    'aa-per-round': { type: 'string', default: '8' },
+    seconds: { type: 'string', default: '2100' },
+    out: { type: 'string' },
+    notes: { type: 'string' },
+    root: { type: 'string', default: process.cwd() },
+  },
+});
+const root = path.resolve(values.root);
+const extras = values.extras.split(',').map(Number);
+const rounds = Number(values.rounds);
+const aaPerRound = Number(values['aa-per-round']);
+const deadline = Date.now() + Number(values.seconds) * 1000;
+const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-seq-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const fixture = path.join(root, 'fixtures/model/model.onnx');
+const cli = path.join(root, 'dist/cli.js');
+
+const models = new Map<number, string>([[0, fixture]]);
+for (const k of extras) {
+  const file = path.join(work, `slow-${k}.onnx`);
+  runFixtureRole(root, 'slowdown', ['--out', file, '--extra', String(k)]);
+  models.set(k, file);
+}
+
+const SCENARIOS = 'scenarios:\n  batch_short: { batch: 4, seq_len: 32 }\n  single_medium: { batch: 1, seq_len: 128 }\n';
+const defaultConfig = path.join(root, 'fixtures/configs/default.yml');
+const defaults = readFileSync(defaultConfig, 'utf8')
+  .replaceAll('../model/', `${root}/fixtures/model/`)
+  .replace(/^scenarios:\n(?: {2}.*\n)+/m, SCENARIOS)
+  .replace(/^accuracy:\n(?: {2}.*\n)+/m, 'accuracy:\n  enabled: false\n');
+
+type Stopping = 'sequential' | 'fixed';
+function configFor(seed: number, stopping: Stopping): string {
+  const text = `${defaults.replace(/^seed: \d+$/m, `seed: ${seed}`)}stopping: ${stopping}\n`;
+  const file = path.join(work, `config-${seed}-${stopping}.yml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+interface RunResult {
+  readonly extra: number;
+  readonly stopping: Stopping;
+  readonly seed: number;
+  readonly wallSeconds: number;
+  readonly loadAverage1m: number;
+  readonly verdict: string;
+  readonly cells: readonly {
+    readonly scenario: string;
+    readonly decision: string;
+    readonly ratio: number | null;
+    readonly repetitions: number | null;
+    readonly why: string | null;
+  }[];
+}
+const runs: RunResult[] = [];
+
+let seed = 5000;
+function runOnce(extra: number, stopping: Stopping): void {
+  const out = path.join(work, `run-${seed}`);
+  const args = ['run', '--config', configFor(seed, stopping), '--model', models.get(extra)!];
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [cli, ...args, '--base-model', fixture, '--out', out, '-q'], {
+    encoding: 'utf8',
+  });
+  const wallSeconds = (performance.now() - started) / 1000;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`tr118 exited ${String(r.status)}: ${r.stderr}`);
+  const verdict = JSON.parse(readFileSync(path.join(out, 'verdict.json'), 'utf8')) as {
+    decision: string;
+    cells: {
+      scenario: string;
+      decision: string;
+      ratio: number | null;
+      stopping?: { repetitions: number; why: string };
+    }[];
+  };
+  runs.push({
+    extra,
+    stopping,
+    seed,
+    wallSeconds,
+    loadAverage1m: os.loadavg()[0]!,
+    verdict: verdict.decision,
+    cells: verdict.cells.map((c) => ({
+      scenario: c.scenario,
+      decision: c.decision,
+      ratio: c.ratio,
+      repetitions: c.stopping?.repetitions ?? null,
+      why: c.stopping?.why ?? null,
+    })),
+  });
+  rmSync(out, { recursive: true, force: true });
+  seed++;
+}
+
+const share = (xs: readonly boolean[]): number | null => (xs.length > 0 ? xs.filter(Boolean).length / xs.length : null);
+const med = (xs: readonly number[]): number | null => (xs.length > 0 ? median([...xs]) : null);
+
+/** Per condition (K, stopping): shares of runs and of cells by decision, median wall, measured change. */
+function summarize() {
+  const conditions: Record<string, unknown> = {};
+  for (const extra of [0, ...extras]) {
+    for (const stopping of ['sequential', 'fixed'] as const) {
+      const mine = runs.filter((r) => r.extra === extra && r.stopping === stopping);
+      if (mine.length === 0) continue;
+      const cells = mine.flatMap((r) => r.cells);
+      const any = (d: string) => mine.map((r) => r.cells.some((c) => c.decision === d));
+      conditions[`k${extra}-${stopping}`] = {
+        extraMatMuls: extra,
+        stopping,
+        runs: mine.length,
+        runFailShare: share(any('fail')),
+        runWarnShare: share(
+          mine.map((r) => r.cells.some((c) => c.decision === 'warn') && !r.cells.some((c) => c.decision === 'fail')),
+        ),
+        runFlaggedShare: share(mine.map((r) => r.cells.some((c) => c.decision === 'warn' || c.decision === 'fail'))),
+        runInconclusiveShare: share(any('inconclusive')),
+        cellDecisionShares: Object.fromEntries(
+          ['fail', 'warn', 'inconclusive', 'pass', 'improvement'].map((d) => [
+            d,
+            share(cells.map((c) => c.decision === d)),
+          ]),
+        ),
+        medianWallSeconds: med(mine.map((r) => r.wallSeconds)),
+        medianRepetitions: med(cells.flatMap((c) => (c.repetitions === null ? [] : [c.repetitions]))),
+        stopReasons: Object.fromEntries(
+          [...new Set(cells.map((c) => c.why ?? 'fixed'))].map((w) => [
+            w,
+            share(cells.map((c) => (c.why ?? 'fixed') === w)),
+          ]),
+        ),
+        measuredChangeFraction: (() => {
+          const m = med(cells.flatMap((c) => (c.ratio === null ? [] : [c.ratio])));
+          return m === null ? null : m - 1;
+        })(),
+      };
+    }
+  }
+  return {
+    conditions,
+    loadAverage1mMedian: med(runs.map((r) => r.loadAverage1m)),
+    runs,
+  };
+}
+
+const recorder = startBenchRecord({
+  bench: 'sequential-gate',
+  fileStem: 'sequential-gate',
+  root,
+  configFile: defaultConfig,
+  parameters: {
+    extras,
+    rounds,
+    aaPerRound,
+    secondsLimit: Number(values.seconds),
+    scenarios: SCENARIOS.trim(),
+    accuracy: 'off',
+    seeds: '5000 upward, one per run',
+    interleaving:
+      'per round: aa-per-round sequential A/A runs, one fixed A/A run, then per K one sequential and one fixed run',
+  },
+  out: values.out,
+  notes: values.notes,
+});
+
+const started = Date.now();
+for (let round = 0; round < rounds && Date.now() < deadline; round++) {
+  for (let i = 0; i < aaPerRound; i++) runOnce(0, 'sequential');
+  runOnce(0, 'fixed');
+  for (const k of extras) {
+    runOnce(k, 'sequential');
+    runOnce(k, 'fixed');
+  }
+  recorder.write({ roundsDone: round + 1, wallSeconds: (Date.now() - started) / 1000, ...summarize() });
+  console.log(`round ${round + 1}/${rounds}: ${runs.length} runs, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+const pct = (x: unknown): string => (typeof x === 'number' ? `${(100 * x).toFixed(1)}%` : '—');
+for (const [name, c] of Object.entries(summarize().conditions) as [string, Record<string, unknown>][])
+  console.log(
+    `${name.padEnd(16)} runs=${String(c.runs).padStart(3)} fail=${pct(c.runFailShare)} flagged=${pct(c.runFlaggedShare)} ` +
+      `inconclusive=${pct(c.runInconclusiveShare)} change=${pct(c.measuredChangeFraction)} median wall=${Number(c.medianWallSeconds).toFixed(1)} s`,
+  );
+console.log(`written: ${recorder.file}`);
