@@ -107,6 +107,15 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
     `cold ${num(f.coldSeconds, 2)} s (export ${num(f.exportSeconds, 2)} s), warm ${num(f.warmMedianSeconds, 2)} s, given ONNX ${num(f.givenMedianSeconds, 2)} s: a hit costs ${num(f.hitOverheadSeconds, 2)} s (target ≤ 1 s)`,
   'gate-quality': (f) =>
     `${String(f.decisions)} decisions, fail ${pct(at(f.decisionFractions, 'fail'))}, measured change ${pct(f.measuredChangeFraction)}, median minimum detectable effect ${pct(f.medianMinDetectableFraction).replace(/^\+/, '')}, ${num(f.secondsPerTrial, 0)} s a trial`,
+  'sequential-gate': (f) =>
+    Object.entries((f.conditions ?? {}) as Record<string, Record<string, unknown>>)
+      .filter(([name]) => name.endsWith('-sequential'))
+      .map(([name, c]) => {
+        const fixed = at(f.conditions, name.replace(/-sequential$/, '-fixed'));
+        const wallShare = Number(c.medianWallSeconds) / Number(at(fixed, 'medianWallSeconds'));
+        return `K=${String(c.extraMatMuls)}: ${String(c.runs)} runs, fail ${pct(c.runFailShare).replace(/^\+/, '')}, warn ${pct(c.runWarnShare).replace(/^\+/, '')}, inconclusive ${pct(c.runInconclusiveShare).replace(/^\+/, '')}, wall ${num(wallShare * 100, 0)}% of fixed`;
+      })
+      .join('; '),
   'ort-harness': (f) =>
     `timer ÷ bare \`run_with_iobinding\` loop (target ≤ 1.05), provider ${String(f.provider)}: ${Object.entries(
       (f.shapes ?? {}) as Record<string, unknown>,

@@ -92,10 +92,10 @@ describe(`the config reference (${CONFIG_REFERENCE}) against src/config/schema.t
   });
 
   it('a key added to the schema and not documented is named, with the file to edit', () => {
-    const schema = configSchema.extend({ stopping: z.strictObject({ budget_s: z.number() }).optional() });
+    const schema = configSchema.extend({ pacing: z.strictObject({ budget_s: z.number() }).optional() });
     expect(configReferenceProblems(read(CONFIG_REFERENCE), schema)).toEqual([
-      'config key "stopping" (src/config/schema.ts) is not documented: add it, with a comment saying what it does, to a ```yaml block of docs/configuration.md',
-      'config key "stopping.budget_s" (src/config/schema.ts) is not documented: add it, with a comment saying what it does, to a ```yaml block of docs/configuration.md',
+      'config key "pacing" (src/config/schema.ts) is not documented: add it, with a comment saying what it does, to a ```yaml block of docs/configuration.md',
+      'config key "pacing.budget_s" (src/config/schema.ts) is not documented: add it, with a comment saying what it does, to a ```yaml block of docs/configuration.md',
     ]);
   });
 
