@@ -91,7 +91,12 @@ function run(config: string, label: string): { seconds: number; results: RunResu
       ...['--import', 'tsx', path.join(packageRoot(), 'src/cli/index.ts'), 'run', '-c', config, '--quiet'],
       ...['--out', out, '--cache-dir', cacheDir],
     ],
-    { encoding: 'utf8', cwd: packageRoot() },
+    // The config lies in a scratch folder, where no .venv is found: the project's, unless TR118_PYTHON says otherwise.
+    {
+      encoding: 'utf8',
+      cwd: packageRoot(),
+      env: { ...process.env, TR118_PYTHON: process.env.TR118_PYTHON ?? path.join(packageRoot(), '.venv/bin/python') },
+    },
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (r.status !== 0) throw new Error(`tr118 run (${label}) exited ${String(r.status)}: ${r.stderr}`);
