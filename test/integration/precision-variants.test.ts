@@ -67,6 +67,25 @@ describe('precision variants gated by their precision (issue 22)', () => {
     expect(again.onnxVariants![0]).toMatchObject({ cache: 'hit', key: variants[0]!.key });
   });
 
+  it('the fp16 variant (the one onnxruntime-cuda-fp16 measures), run on the CPU provider: fp32 ids and logits kept, passes the fp16 gate', async () => {
+    const dir = tempDir();
+    const config = writeConfig(
+      dir,
+      MATRIX('\n  - onnxruntime-cpu\n  - { name: cpu-fp16, engine: onnxruntime, provider: cpu, variant: fp16 }'),
+    );
+    const r = await tr118(
+      ['run', '--config', config, '--out', path.join(dir, 'out'), '--cache-dir', path.join(dir, 'c')],
+      PYTHON_ENV,
+    );
+    expect(r.status, r.stderr + r.stdout).toBe(ExitCode.pass);
+    const results = readResultsFile(path.join(dir, 'out', 'results.json'));
+    expect(results.onnxVariants![0]).toMatchObject({ backend: 'cpu-fp16', transform: 'fp16', cache: 'built' });
+    const row = results.accuracy!.rows.find((x) => x.backend === 'cpu-fp16')!;
+    expect(row).toMatchObject({ precision: 'fp16', thresholdFraction: 0.005, pass: true });
+    const cell = results.cells.find((c) => c.backend === 'cpu-fp16')!;
+    expect(JSON.stringify(cell.fingerprint)).toContain('convert_float_to_float16 (keep_io_types)');
+  });
+
   it('a badly quantized int8 file (absurd weight scales) fails the int8 perplexity gate: exit 1', async () => {
     const dir = tempDir();
     const broken = path.join(dir, 'misquantized.onnx');
