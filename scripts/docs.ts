@@ -105,6 +105,12 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
       .join(', ')}`,
   'export-cache': (f) =>
     `cold ${num(f.coldSeconds, 2)} s (export ${num(f.exportSeconds, 2)} s), warm ${num(f.warmMedianSeconds, 2)} s, given ONNX ${num(f.givenMedianSeconds, 2)} s: a hit costs ${num(f.hitOverheadSeconds, 2)} s (target ≤ 1 s)`,
+  precision: (f) =>
+    `dynamo export ${num(f.dynamoExportSeconds, 1)} s (TorchScript ${num(f.torchscriptExportSeconds, 1)} s), int8 derivation ${num(f.int8DeriveSeconds, 2)} s; run cold ${num(f.coldRunSeconds, 1)} s, warm ${num(f.warmRunSeconds, 1)} s; int8 perplexity Δ ${num(f.int8PerplexityDeltaFraction, 4)} (gate ${f.int8GatePass === true ? 'passes' : 'fails'}); int8 ÷ fp32 speed-up ${Object.entries(
+      (f.speed ?? {}) as Record<string, unknown>,
+    )
+      .map(([scenario, s]) => `${scenario} ${num(at(at(s, 'warm'), 'int8SpeedupOverFp32'), 2)}×`)
+      .join(', ')} (warm run)`,
   'gate-quality': (f) =>
     `${String(f.decisions)} decisions, fail ${pct(at(f.decisionFractions, 'fail'))}, measured change ${pct(f.measuredChangeFraction)}, median minimum detectable effect ${pct(f.medianMinDetectableFraction).replace(/^\+/, '')}, ${num(f.secondsPerTrial, 0)} s a trial`,
   'sequential-gate': (f) =>

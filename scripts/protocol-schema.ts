@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { FAMILIES } from '../src/engines/registry.js';
 import { buildRequestSchema, probeRequestSchema } from '../src/engines/tensorrt/jobs.js';
 import { exportRequestSchema } from '../src/model/export-job.js';
+import { deriveRequestSchema } from '../src/engines/onnxruntime/variant.js';
 
 export const PROTOCOL_SCHEMA_FILE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -36,6 +37,7 @@ export function protocolSchemaText(): string {
       export: jsonSchemaOf(exportRequestSchema),
       probe: jsonSchemaOf(probeRequestSchema),
       build: jsonSchemaOf(buildRequestSchema),
+      derive: jsonSchemaOf(deriveRequestSchema),
     },
   };
   return `${JSON.stringify(schema, null, 2)}\n`;

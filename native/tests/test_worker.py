@@ -72,7 +72,12 @@ class Driven:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": str(NATIVE), **(env or {})},
+            # PYTHONPATH kept after native/: packages installed beside the venv (pip --target) stay importable
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(filter(None, [str(NATIVE), os.environ.get("PYTHONPATH")])),
+                **(env or {}),
+            },
         )
         self.next_id = 1
 

@@ -189,6 +189,8 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   isAccuracyTruth?(spec: S): boolean;
   /** Before the matrix: what this family's backends open (TensorRT engines), from the artifact cache or built. */
   prepare?(specs: readonly S[], ctx: PrepareContext): Promise<Map<string, Preparation<A>>>;
+  /** Whether this backend has something made before the matrix (absent: every backend of a family with prepare). */
+  needsPreparation?(spec: S): boolean;
   /** The artifact store's kinds a family's sessions keep for the next run (torch.compile's caches). */
   readonly sessionKinds?: readonly string[];
   /** What prepare makes, for results.json and the report. */

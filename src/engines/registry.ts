@@ -36,6 +36,7 @@ export type BackendSpec = z.output<typeof backendSpecSchema>;
 /** What the families prepare before the matrix, by results.json key (each family's records schema). */
 export const artifactResultsShape = {
   engines: z.array(tensorrt.artifacts!.recordSchema).optional(),
+  onnxVariants: z.array(onnxruntime.artifacts!.recordSchema).optional(),
 };
 
 export function familyOf(spec: { readonly engine: string }): EngineFamily {
@@ -155,7 +156,10 @@ export async function prepareBackends(
 
 /** Whether any of these backends has something made before the matrix. */
 export function needsPreparation(specs: readonly CommonSpec[]): boolean {
-  return specs.some((s) => familyOf(s).prepare !== undefined);
+  return specs.some((s) => {
+    const family = familyOf(s);
+    return family.prepare !== undefined && (family.needsPreparation?.(s) ?? true);
+  });
 }
 
 export function comparabilityOf(

@@ -5,12 +5,15 @@
  * native/README.md documents them for the Python side.
  */
 import { z } from 'zod';
+import { EXPORTERS } from '../config/load.js';
 
 export const exportRequestSchema = z.object({
   type: z.literal('export'),
   checkpointPath: z.string(),
   /** A folder the caller owns (the artifact store's temporary folder); created if missing. */
   outPath: z.string(),
+  /** torch.onnx.export(dynamo=True) or the TorchScript tracer (dynamo=False): model.export.exporter. */
+  exporter: z.enum(EXPORTERS),
   opset: z.int().min(7),
   /** Dynamic batch and sequence axes; false fixes them at the probe's shape. */
   dynamic: z.boolean(),
@@ -37,8 +40,8 @@ export const exportedReplySchema = z.object({
   checkMs: z.number().nonnegative(),
   probeMs: z.number().nonnegative(),
   opset: z.int(),
-  /** The one exporter used, on purpose: torch.onnx.export(dynamo=False). */
-  exporter: z.literal('torchscript'),
+  /** The exporter that ran: the one asked for (never the other one silently). */
+  exporter: z.enum(EXPORTERS),
   versions: z.object({
     torch: z.string(),
     transformers: z.string(),

@@ -30,7 +30,13 @@ export interface ExportKeyInputs {
      */
     readonly allowedWeightDifferences: readonly string[];
   };
-  readonly versions: { readonly torch: string; readonly transformers: string; readonly onnx: string };
+  /** onnxscript only for the dynamo exporter (it writes that exporter's graph): TorchScript keys stay as they were. */
+  readonly versions: {
+    readonly torch: string;
+    readonly transformers: string;
+    readonly onnx: string;
+    readonly onnxscript?: string;
+  };
 }
 
 /** The export key. The files are sorted by name: the order they were listed in does not change the key. */

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
-import { EXPORT_PENDING } from '../config/load.js';
+import { EXPORT_PENDING, type Exporter } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { checkCheckpoint, checkpointFileDigests } from './checkpoint.js';
 import type { Sha256Of } from '../cache/digest-memo.js';
@@ -17,8 +17,6 @@ import type { WorkerLaunch } from '../backends/process-backend.js';
 import { EXPORT_KIND, exportKey } from './export-key.js';
 import type { ArtifactStore } from '../cache/store.js';
 
-/** The one exporter, on purpose (native/tr118_native/worker/onnx_export.py): torch.onnx.export(dynamo=False). */
-export const EXPORTER = 'torchscript';
 export const EXPORTED_FILE = 'model.onnx';
 
 /** What results.json and the report say about the export (the seed's "Export Overhead" table, plus the cache). */
@@ -44,7 +42,8 @@ export interface ExportRecord {
 }
 
 /** What exporting needs in the worker's Python: the pins of native/ (onnx_export.py EXPORT_REQUIREMENTS). */
-export const EXPORT_PIP_PACKAGES = 'numpy==2.4.6 torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0';
+export const EXPORT_PIP_PACKAGES =
+  'numpy==2.4.6 torch==2.11.0 transformers==5.17.0 onnx==1.23.2 onnxruntime==1.32.0 onnxscript==0.7.2 onnx-ir==1.1.0';
 
 /** No Python to export with: `at` is the config key (model.hf, with its line), `missing` says why (findPython). */
 export function noExportPython(at: string, missing: string): UsageError {
@@ -55,18 +54,22 @@ export function noExportPython(at: string, missing: string): UsageError {
 }
 
 /**
- * torch / transformers / onnx of the Python that will export: part of the key, asked before anything is built. Read
+ * torch / transformers / onnx of the Python that will export (and onnxscript, which writes the dynamo exporter's
+ * graph, when that exporter is asked for): part of the key, asked before anything is built. Read
  * from the installed packages' metadata, not by importing them: importing torch alone takes seconds, which every
  * cache hit would pay. `at` names the config key (model.hf, with its line) in errors.
  */
 export function pythonExportVersions(
   launch: WorkerLaunch,
   at: string,
-): Promise<{ torch: string; transformers: string; onnx: string }> {
+  exporter: Exporter = 'torchscript',
+): Promise<{ torch: string; transformers: string; onnx: string; onnxscript?: string }> {
+  const packages =
+    exporter === 'dynamo' ? '"torch", "transformers", "onnx", "onnxscript"' : '"torch", "transformers", "onnx"';
   const script = [
     'import json, importlib.metadata as m',
     'v = {}',
-    'for p in ("torch", "transformers", "onnx"):',
+    `for p in (${packages}):`,
     '    try:',
     '        v[p] = m.version(p)',
     '    except m.PackageNotFoundError:',
@@ -110,7 +113,12 @@ export function pythonExportVersions(
           );
           return;
         }
-        resolve({ torch: parsed.torch ?? '', transformers: parsed.transformers ?? '', onnx: parsed.onnx ?? '' });
+        resolve({
+          torch: parsed.torch ?? '',
+          transformers: parsed.transformers ?? '',
+          onnx: parsed.onnx ?? '',
+          ...(parsed.onnxscript !== undefined ? { onnxscript: parsed.onnxscript } : {}),
+        });
       },
     );
   });
@@ -134,22 +142,23 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
   const files = checkCheckpoint(hf, options.at, config.model.trustPickle);
   const [digests, versions] = await Promise.all([
     checkpointFileDigests(hf, files, options.sha256Of),
-    pythonExportVersions(options.launch, options.at),
+    pythonExportVersions(options.launch, options.at, settings.exporter),
   ]);
   const keyed = exportKey({
     checkpointFiles: digests.map((d) => ({ path: d.path, sha256: d.sha256, bytes: d.bytes })),
-    settings: { ...settings, exporter: EXPORTER, allowedWeightDifferences: config.model.allowedWeightDifferences },
+    settings: { ...settings, allowedWeightDifferences: config.model.allowedWeightDifferences },
     versions,
   });
   let reply: ExportedReply | undefined;
   const obtained = await options.store.getOrBuild(EXPORT_KIND, keyed, async (tmpDir) => {
-    options.log?.(`exporting ${hf} to ONNX (opset ${settings.opset}, ${EXPORTER} exporter)`);
+    options.log?.(`exporting ${hf} to ONNX (opset ${settings.opset}, ${settings.exporter} exporter)`);
     const outcome = await oneShot(
       options.launch,
       {
         type: 'export',
         checkpointPath: hf,
         outPath: tmpDir,
+        exporter: settings.exporter,
         opset: settings.opset,
         dynamic: settings.dynamic,
         int32Inputs: settings.int32Inputs,
@@ -185,7 +194,7 @@ export async function exportCheckpoint(config: Config, options: ExportOptions): 
     opset: settings.opset,
     dynamic: settings.dynamic,
     int32Inputs: settings.int32Inputs,
-    exporter: EXPORTER,
+    exporter: settings.exporter,
     versions: reply ? { ...reply.versions } : { ...versions },
     probeMaxAbsDiff: reply ? reply.probeMaxAbsDiff : null,
     corrupt: obtained.corrupt ?? null,

@@ -3,8 +3,14 @@
  * while preserving accuracy?" Among the backends that passed the accuracy gate, the fastest one (lowest median),
  * and its speed-up over the baseline backend (baseline median ÷ its median) with a bootstrap interval; "not
  * decidable" where that interval includes 1. Pure (the bootstrap is seeded by the run's seed).
+ *
+ * One timer definition across devices: a GPU worker's gated timer leaves the logits on the device, the CPU's
+ * includes their copy into the caller. When the compared backends differ in device, every backend is ranked on its
+ * end-to-end figure (host tokens in, host logits out), and the answer says so.
  */
 import { median } from 'simple-statistics';
+import type { CommonSpec } from '../engines/family.js';
+import { openQueueOf } from '../engines/registry.js';
 import { bootstrapRatio } from '../stats/ratio.js';
 import type { CellResult, Results } from '../results/schema.js';
 
@@ -35,7 +41,16 @@ export interface AnswerRow {
   readonly text: string;
 }
 
+/**
+ * Which figure the answer compared: each backend's gated timer, or (backends on more than one device) the
+ * end-to-end figure, where a GPU worker's end-to-end passes stand in for its device-side timer.
+ */
+export type AnswerFigure = 'timer' | 'end-to-end';
+
 export interface SeedAnswer {
+  readonly figure: AnswerFigure;
+  /** Which figure, and why, in words. */
+  readonly figureBasis: string;
   readonly baselineBackend: string;
   /** Where the baseline backend came from, in words. */
   readonly baselineFrom: string;
@@ -50,6 +65,20 @@ const measured = (c: CellResult | undefined): c is CellResult =>
   c !== undefined && c.status === 'ok' && c.repetitionLatenciesMs.some((r) => r.length > 0);
 
 const cellMedian = (c: CellResult): number => median(c.repetitionLatenciesMs.flat());
+
+/** The device a backend's passes ran on: `cpu`, or the GPU whose queue its open shares (`cuda:0`). */
+const deviceOf = (spec: CommonSpec): string => openQueueOf(spec) ?? 'cpu';
+
+/**
+ * A cell's passes on the end-to-end figure: a cell with its own end-to-end passes (a GPU worker) has every timed
+ * pass shifted by the difference of the two medians (the copy out, which the device-side timer leaves out), so the
+ * bootstrap keeps the pass-to-pass spread; a cell whose timer is end to end already is as measured.
+ */
+export function endToEndPasses(cell: CellResult): number[][] {
+  if (cell.endToEnd === null) return cell.repetitionLatenciesMs.map((r) => [...r]);
+  const shiftMs = cell.endToEnd.medianMs - cellMedian(cell);
+  return cell.repetitionLatenciesMs.map((r) => r.map((ms) => ms + shiftMs));
+}
 
 const times = (x: number): string => `${Number(x.toPrecision(3))}×`;
 
@@ -92,6 +121,18 @@ function computeAnswer(results: Results): SeedAnswer | null {
       ? 'accuracy was not gated in this run (nothing to compare with): every backend counts'
       : 'accuracy was not measured (accuracy.enabled: false): every backend counts';
   const confidence = results.config.thresholds.latency.confidence;
+  const compared = new Set([...accurate, baselineBackend]);
+  const devices = [
+    ...new Set(results.backends.filter((b) => compared.has(b.spec.name)).map((b) => deviceOf(b.spec))),
+  ].sort();
+  const figure: AnswerFigure = devices.length > 1 ? 'end-to-end' : 'timer';
+  const figureBasis =
+    figure === 'end-to-end'
+      ? `the end-to-end figure (host tokens in, host logits out), because the compared backends ran on ${devices.join(' and ')}: a GPU worker's timer leaves the logits on the device, the CPU's includes their copy`
+      : `each backend's gated timer (every compared backend ran on ${devices[0] ?? 'one device'})`;
+  const passesOf = (cell: CellResult): readonly (readonly number[])[] =>
+    figure === 'end-to-end' ? endToEndPasses(cell) : cell.repetitionLatenciesMs;
+  const figureMedian = (cell: CellResult): number => median(passesOf(cell).flat());
   const scenarios = [...new Set(results.cells.map((c) => c.scenario))];
   const cellOf = (backend: string, scenario: string): CellResult | undefined =>
     results.cells.find((c) => c.backend === backend && c.scenario === scenario);
@@ -102,13 +143,13 @@ function computeAnswer(results: Results): SeedAnswer | null {
     const ranked = accurate
       .map((name) => cellOf(name, scenario))
       .filter(measured)
-      .map((cell) => ({ cell, medianMs: cellMedian(cell) }))
+      .map((cell) => ({ cell, medianMs: figureMedian(cell) }))
       .sort((a, b) => a.medianMs - b.medianMs);
     const none = {
       scenario,
       fastest: ranked[0]?.cell.backend ?? null,
       fastestMedianMs: ranked[0]?.medianMs ?? null,
-      baselineMedianMs: measured(base) ? cellMedian(base) : null,
+      baselineMedianMs: measured(base) ? figureMedian(base) : null,
       speedup: null,
       speedupCi: null,
       tiedWith: null,
@@ -121,7 +162,7 @@ function computeAnswer(results: Results): SeedAnswer | null {
     const first = ranked[0]!;
     const second = ranked[1];
     const interval = (faster: CellResult, slower: CellResult, s: number) =>
-      bootstrapRatio(faster.repetitionLatenciesMs, slower.repetitionLatenciesMs, {
+      bootstrapRatio(passesOf(faster), passesOf(slower), {
         paired: false,
         seed: s,
         confidence,
@@ -158,5 +199,5 @@ function computeAnswer(results: Results): SeedAnswer | null {
         : `not decidable: ${first.cell.backend}${also} at ${times(est.ratio)} of ${baselineBackend}'s speed, but the interval (${level}) includes 1`,
     };
   });
-  return { baselineBackend, baselineFrom, accurate, accuracyBasis, confidence, rows: answerRows };
+  return { figure, figureBasis, baselineBackend, baselineFrom, accurate, accuracyBasis, confidence, rows: answerRows };
 }

@@ -76,7 +76,7 @@ function answerSection(answer: SeedAnswer, chart: ChartSpec | null, charts: Char
   const level = `${Math.round(answer.confidence * 100)}%`;
   return [
     `<section><h${heading}>Fastest accurate backend per scenario</h${heading}>`,
-    `<p>Can another backend match or exceed the baseline backend <strong>${e(answer.baselineBackend)}</strong> (${e(answer.baselineFrom)}) while preserving accuracy? Per scenario, the fastest backend that ${e(answer.accuracyBasis)}, and its speed-up: the baseline's median ÷ its median, with a ${level} bootstrap interval; "not decidable" where the interval includes 1.</p>`,
+    `<p>Can another backend match or exceed the baseline backend <strong>${e(answer.baselineBackend)}</strong> (${e(answer.baselineFrom)}) while preserving accuracy? Per scenario, the fastest backend that ${e(answer.accuracyBasis)}, and its speed-up: the baseline's median ÷ its median, with a ${level} bootstrap interval; "not decidable" where the interval includes 1. Figure compared: ${e(answer.figureBasis)}.</p>`,
     table(
       ['Scenario', 'Fastest accurate backend', 'Speed-up', `${level} CI`, 'Answer'],
       answer.rows.map((r) => [

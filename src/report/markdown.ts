@@ -50,7 +50,8 @@ export function renderAnswer(
     `Can another backend match or exceed the baseline backend **${escapeUntrusted(answer.baselineBackend)}** ` +
       `(${escapeUntrusted(answer.baselineFrom)}) while preserving accuracy? Per scenario, the fastest backend that ` +
       `${escapeUntrusted(answer.accuracyBasis)}, and its speed-up: the baseline's median ÷ its median, with a ${level} ` +
-      'bootstrap interval; "not decidable" where the interval includes 1 (or the runner-up ties with the baseline).',
+      'bootstrap interval; "not decidable" where the interval includes 1 (or the runner-up ties with the baseline). ' +
+      `Figure compared: ${escapeUntrusted(answer.figureBasis)}.`,
     '',
     markdownTable([
       ['Scenario', 'Fastest accurate backend', 'Speed-up', `${level} CI`, 'Answer'],

@@ -32,7 +32,8 @@ describeWithTorch('model.hf exported to ONNX, once per content (issue 10)', () =
         backendOptions: { env: PYTHON_ENV, pythonSearchFrom: dir },
       });
     const first = await run('out1');
-    expect(first.results.export).toMatchObject({ cache: 'built', opset: 17, exporter: 'torchscript', corrupt: null });
+    // torch's own exporter by default (issue 22), at its opset.
+    expect(first.results.export).toMatchObject({ cache: 'built', opset: 18, exporter: 'dynamo', corrupt: null });
     expect(first.results.export!.probeMaxAbsDiff!).toBeLessThan(1e-4);
     expect(first.results.export!.onnxPath.startsWith(cacheDir)).toBe(true);
     expect(first.results.model.path).toBe(first.results.export!.onnxPath);
@@ -51,14 +52,15 @@ describeWithTorch('model.hf exported to ONNX, once per content (issue 10)', () =
     );
     expect(readResultsFile(path.join(dir, 'out2', 'results.json')).export?.cache).toBe('hit');
 
-    // The same checkpoint's committed ONNX file (made by the same exporter) gives the same perplexity.
+    // The same checkpoint's committed ONNX file (the TorchScript exporter's graph), run by onnxruntime-node, gives the
+    // same perplexity to fp32 rounding: two graphs of one function (their logits differ by ~1e-5).
     const given = await runPipeline({
       config: loadConfigFile(writeConfig(tempDir(), MATRIX)),
       outDir: path.join(dir, 'out3'),
     });
     expect(given.results.export).toBeUndefined();
     const ppl = (r: typeof given) => r.results.accuracy!.rows[0]!.perplexity!;
-    expect(Math.abs(ppl(second) / ppl(given) - 1)).toBeLessThan(1e-6);
+    expect(Math.abs(ppl(second) / ppl(given) - 1)).toBeLessThan(1e-5);
     expect(path.basename(FIXTURE_MODEL)).toBe('model.onnx');
 
     // A damaged cached export is detected, evicted, rebuilt and said so.

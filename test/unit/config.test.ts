@@ -164,14 +164,18 @@ describe('parseConfig: a good config', () => {
 
   it('exports model.hf when model.onnx is absent (defaults), or as model.export says', () => {
     const implicit = parse(GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n'));
-    expect(implicit.model.export).toEqual({ opset: 17, dynamic: true, int32Inputs: false });
+    // torch's own exporter by default (issue 22), at its opset 18
+    expect(implicit.model.export).toEqual({ exporter: 'dynamo', opset: 18, dynamic: true, int32Inputs: false });
     expect(implicit.model.onnxPath).toBe('');
     expect(implicit.model.name).toBe('ckpt');
     expect(implicit.backends[0]?.modelPath).toBe('');
     const explicit = parse(
       GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n  export: { opset: 18, dynamic: false, int32_inputs: true }\n'),
     );
-    expect(explicit.model.export).toEqual({ opset: 18, dynamic: false, int32Inputs: true });
+    expect(explicit.model.export).toEqual({ exporter: 'dynamo', opset: 18, dynamic: false, int32Inputs: true });
+    // TorchScript, for torches that need it, at its own opset unless one is given
+    const legacy = parse(GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n  export: { exporter: torchscript }\n'));
+    expect(legacy.model.export).toEqual({ exporter: 'torchscript', opset: 17, dynamic: true, int32Inputs: false });
     expect(parse(GOOD).model.export).toBeUndefined();
   });
 
@@ -524,6 +528,11 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'model.export without model.hf',
     text: GOOD.replace('  onnx: model.onnx\n', '  export: { opset: 18 }\n'),
     expect: ['model.export needs model.hf'],
+  },
+  {
+    name: 'an exporter torch does not have',
+    text: GOOD.replace('  onnx: model.onnx\n', '  hf: ckpt\n  export: { exporter: jit }\n'),
+    expect: ['model.export.exporter'],
   },
   {
     name: 'an export opset out of range',

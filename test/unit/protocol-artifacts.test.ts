@@ -25,7 +25,8 @@ const exportRequest: ExportRequest = {
   type: 'export',
   checkpointPath: '/models/gpt2/hf',
   outPath: '/cache/tmp/export-1',
-  opset: 17,
+  exporter: 'dynamo',
+  opset: 18,
   dynamic: true,
   int32Inputs: false,
   trustPickle: false,
@@ -109,7 +110,7 @@ describe('one-shot jobs: export / exported, probe / probed and build / built', (
 
   it.each([
     ['an exported reply with no files', { ...exported, files: [] }, 'files'],
-    ['an exported reply from another exporter', { ...exported, exporter: 'dynamo' }, 'exporter'],
+    ['an exported reply from an exporter tr118 does not know', { ...exported, exporter: 'jit' }, 'exporter'],
     ['an exported reply without versions', { ...exported, versions: undefined }, 'versions'],
     ['a negative probe difference', { ...exported, probeMaxAbsDiff: -1 }, 'probeMaxAbsDiff'],
     [

@@ -15,6 +15,6 @@ describe('protocol.schema.json', () => {
   it("holds every engine family's spec and every one-shot job", () => {
     const schema = JSON.parse(protocolSchemaText()) as { specs: object; jobs: object };
     expect(Object.keys(schema.specs)).toEqual(FAMILIES.map((f) => f.name));
-    expect(Object.keys(schema.jobs)).toEqual(['export', 'probe', 'build']);
+    expect(Object.keys(schema.jobs)).toEqual(['export', 'probe', 'build', 'derive']);
   });
 });

@@ -89,6 +89,12 @@ def run_build(request: dict[str, Any]) -> dict[str, Any]:
     return build(request)
 
 
+def run_derive(request: dict[str, Any]) -> dict[str, Any]:
+    from tr118_native.worker.derive import derive
+
+    return derive(request)
+
+
 #: Engine families by the spec's `engine` (src/engines/registry.ts lists the same on the TypeScript side).
 ENGINES: dict[str, Callable[[dict[str, Any]], Engine]] = {
     "onnxruntime": open_onnxruntime,
@@ -101,4 +107,5 @@ JOBS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], str]] = {
     "export": (run_export, "exported"),
     "probe": (run_probe, "probed"),
     "build": (run_build, "built"),
+    "derive": (run_derive, "derived"),
 }

@@ -12,7 +12,22 @@ import { DEFAULT_BACKEND_SETTINGS } from '../spec.js';
 import { providerUnavailableReason, pythonProviderUnavailableReason } from './availability.js';
 import { ORT_GPU_PYTHONPATH_ENV } from './provision/gpu-record.js';
 import { describePlacement, judgePlacement, summarizePlacement } from './placement.js';
-import { ortConfigKeys, ortSpecSchema, defaultOrtWorker, type OrtProvider, type OrtSpec } from './spec.js';
+import {
+  ortConfigKeys,
+  ortSpecSchema,
+  defaultOrtWorker,
+  VARIANT_PRECISION,
+  type OrtProvider,
+  type OrtSpec,
+} from './spec.js';
+import {
+  describeVariant,
+  prepareVariants,
+  VARIANT_KIND,
+  variantRecordSchema,
+  variantTable,
+  type VariantRecord,
+} from './variant.js';
 
 /** The ONNX Runtime worker in Node: the TypeScript source under tsx (tests), or the bundle beside dist/cli.js. */
 export function ortWorkerLaunch(): WorkerLaunch {
@@ -29,7 +44,7 @@ function placementProblem(spec: OrtSpec, session: SessionInfo): string | undefin
   return placement.status === 'degraded' ? placement.reason : undefined;
 }
 
-export const onnxruntime: EngineFamily<OrtSpec> = {
+export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
   name: 'onnxruntime',
   specSchema: ortSpecSchema,
   configKeys: ortConfigKeys,
@@ -39,18 +54,29 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
     'onnxruntime-cuda': { engine: 'onnxruntime', provider: 'cuda' },
     // ONNX Runtime's TensorRT provider from Node takes only deviceId: fp32, engines not cached (docs/design.md).
     'onnxruntime-tensorrt': { engine: 'onnxruntime', provider: 'tensorrt' },
+    // Precision variants of the fp32 file (variant.ts), each gated by its precision's perplexity threshold.
+    'onnxruntime-cpu-int8': { engine: 'onnxruntime', provider: 'cpu', variant: 'int8-dynamic', precision: 'int8' },
+    'onnxruntime-cuda-fp16': { engine: 'onnxruntime', provider: 'cuda', variant: 'fp16', precision: 'fp16' },
   },
   sameRunBase: 'base_model',
 
   resolve(entry, ctx) {
     const provider = (entry.provider as OrtProvider | undefined) ?? 'cpu';
+    const variant = entry.variant as OrtSpec['variant'];
+    if (variant !== undefined && entry.precision !== undefined && entry.precision !== VARIANT_PRECISION[variant]) {
+      ctx.fail(
+        ['backends', ctx.index, 'precision'],
+        `variant ${variant} runs at ${VARIANT_PRECISION[variant]}, and its perplexity threshold is that precision's: expected precision ${VARIANT_PRECISION[variant]} or none`,
+      );
+    }
     return {
       name: entry.name,
       engine: 'onnxruntime',
       provider,
       worker: (entry.worker as OrtSpec['worker'] | undefined) ?? defaultOrtWorker(provider),
       graphOptimization: (entry.graph_optimization as OrtSpec['graphOptimization'] | undefined) ?? 'all',
-      precision: entry.precision ?? 'fp32',
+      precision: entry.precision ?? (variant ? VARIANT_PRECISION[variant] : 'fp32'),
+      ...(variant ? { variant } : {}),
       deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
@@ -59,7 +85,19 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
     };
   },
 
-  create(spec, ctx) {
+  create(written, ctx, prepared) {
+    let spec = written;
+    if (written.variant !== undefined) {
+      if (!prepared) {
+        return {
+          unavailable: `no ${written.variant} variant was derived for this backend (tr118 run derives them before the matrix)`,
+        };
+      }
+      if (!('ready' in prepared)) return prepared;
+      // The worker opens the derived file; the base (same-run A/B) is the base model's own variant.
+      spec = { ...written, modelPath: prepared.ready.variantPath };
+      ctx = { ...ctx, base: prepared.base?.variantPath ?? ctx.base };
+    }
     const options = {
       baseModelPath: ctx.base,
       openTimeoutMs: ctx.openTimeoutMs,
@@ -87,6 +125,17 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
 
   needsGpuProviders: (spec) => spec.provider !== 'cpu',
 
+  prepare: prepareVariants,
+  needsPreparation: (spec) => spec.variant !== undefined,
+  artifacts: {
+    resultsKey: 'onnxVariants',
+    kind: VARIANT_KIND,
+    recordSchema: variantRecordSchema,
+    describe: (record) => `the ${record.transform} variant of ${record.backend}`,
+    logLine: describeVariant,
+    table: variantTable,
+  },
+
   openQueue: (spec) => (spec.provider === 'cpu' ? undefined : `cuda:${spec.deviceId}`),
 
   // Where ONNX Runtime ran the graph (one profiled pass at open): shape nodes on the CPU are normal under a GPU
@@ -100,7 +149,7 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
   settings: (spec) =>
     `${spec.provider} provider in ${spec.worker === 'python' ? 'Python' : 'Node'}, graph optimization ${spec.graphOptimization}`,
 
-  comparability(spec, session) {
+  comparability(spec, session, artifact) {
     return {
       // The runtime that ran: onnxruntime-node's version in Node, the Python package's in the native worker.
       onnxruntimeVersion: session?.runtimeVersion ?? '',
@@ -111,6 +160,9 @@ export const onnxruntime: EngineFamily<OrtSpec> = {
       intraOpThreads: spec.intraOpThreads,
       interOpThreads: spec.interOpThreads,
       graphOptimization: spec.graphOptimization,
+      // A derived file: the transform and the tool that made it (its bytes are in the model's sha256 already).
+      ...(spec.variant ? { variant: spec.variant } : {}),
+      ...(artifact ? { variantTool: artifact.tool } : {}),
     };
   },
 };

@@ -16,6 +16,15 @@ export type OrtWorker = (typeof ORT_WORKERS)[number];
 export const GRAPH_OPTIMIZATION_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 export type GraphOptimizationLevel = (typeof GRAPH_OPTIMIZATION_LEVELS)[number];
 
+/**
+ * Precision variants derived from the fp32 ONNX file before the matrix (variant.ts): dynamic int8 quantization of
+ * the MatMul weights, or float16 with fp32 inputs and outputs kept.
+ */
+export const ORT_VARIANTS = ['int8-dynamic', 'fp16'] as const;
+export type OrtVariant = (typeof ORT_VARIANTS)[number];
+/** The precision each variant runs at: its perplexity threshold (thresholds.perplexity_delta_fraction) gates it. */
+export const VARIANT_PRECISION = { 'int8-dynamic': 'int8', fp16: 'fp16' } as const;
+
 export const ortSpecSchema = z.object({
   ...commonSpecShape,
   engine: z.literal('onnxruntime'),
@@ -23,6 +32,8 @@ export const ortSpecSchema = z.object({
   /** Results made before the key existed ran in Node. */
   worker: z.enum(ORT_WORKERS).default('node'),
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
+  /** Absent: the file as given (results made before variants existed have none). */
+  variant: z.enum(ORT_VARIANTS).optional(),
 });
 export type OrtSpec = Readonly<z.infer<typeof ortSpecSchema>>;
 
@@ -32,6 +43,8 @@ export const ortConfigKeys = {
   /** Default python for the GPU providers (device-side timer), node for cpu. */
   worker: z.enum(ORT_WORKERS).optional(),
   graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
+  /** A precision variant of the fp32 file, derived and cached before the matrix (int8-dynamic, fp16). */
+  variant: z.enum(ORT_VARIANTS).optional(),
 };
 
 /**

@@ -67,6 +67,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
     'transformers-cpu': { engine: 'pytorch', device: 'cpu', compile: 'off' },
     'transformers-gpu': { engine: 'pytorch', device: 'cuda', compile: 'off' },
     'transformers-gpu-compile': { engine: 'pytorch', device: 'cuda', compile: 'default' },
+    // bf16 on the GPU, gated by the bf16 perplexity threshold (thresholds.perplexity_delta_fraction.bf16).
+    'transformers-gpu-bf16': { engine: 'pytorch', device: 'cuda', compile: 'off', dtype: 'bf16' },
   },
   sameRunBase: 'base_hf',
 

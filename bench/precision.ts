@@ -1,0 +1,158 @@
+/**
+ * Precision variants on the CPU (issue 22): `tr118 run` from model.hf alone (exported with the dynamo exporter, the
+ * default) with backends [onnxruntime-cpu, onnxruntime-cpu-int8], cold (empty artifact cache: the export and the int8
+ * derivation run) then warm (both hit); the TorchScript exporter's cold export beside it for its time. Figures: int8
+ * against fp32 speed per scenario (medians) and perplexity (delta, gate, logits parity), export and derivation times
+ * cold, and the wall time of a cold and a warm run. From the source under tsx (dist/ is rebuilt when merging).
+ *   npm run bench:precision [-- --hf DIR --out FILE --notes TEXT]
+ * Writes bench/results/precision-<machine>.json (bench/record.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { packageRoot } from '../src/paths.js';
+import { startBenchRecord } from './record.js';
+
+const { values } = parseArgs({
+  options: {
+    hf: { type: 'string', default: path.join(packageRoot(), 'fixtures/model/hf') },
+    out: { type: 'string' },
+    notes: { type: 'string' },
+  },
+});
+const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-precision-'));
+// Scratch only (figures go to bench/results/): removed however the script ends.
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const tokens = path.join(packageRoot(), 'fixtures/model/heldout.tokens.json');
+const matrix =
+  `inputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu, onnxruntime-cpu-int8]\n` +
+  'scenarios:\n  single_128: { batch: 1, seq_len: 128 }\n  batch4_128: { batch: 4, seq_len: 128 }\n' +
+  'repetitions: 3\niterations: 20\nwarmup: 3\naccuracy: { max_tokens: 4000, window: 512, stride: 256 }\n';
+const configOf = (exporter: string): string => {
+  const file = path.join(work, `${exporter}.yml`);
+  writeFileSync(
+    file,
+    `model:\n  hf: ${path.resolve(values.hf)}\n  context_tokens: 512\n  export: { exporter: ${exporter} }\n${matrix}`,
+  );
+  return file;
+};
+const cacheDir = path.join(work, 'cache');
+const recorder = startBenchRecord({
+  bench: 'precision',
+  parameters: {
+    ...values,
+    matrix,
+    command: 'node --import tsx src/cli/index.ts run -c <config> --quiet --cache-dir <cache>',
+  },
+  out: values.out,
+  notes: values.notes,
+});
+
+interface RunResults {
+  readonly export?: {
+    readonly cache: string;
+    readonly exportMs: number;
+    readonly exporter: string;
+    readonly opset: number;
+  };
+  readonly onnxVariants?: readonly {
+    readonly cache: string;
+    readonly buildMs: number;
+    readonly tool: string;
+    readonly bytes: number;
+  }[];
+  readonly cells: readonly {
+    readonly backend: string;
+    readonly scenario: string;
+    readonly stats: { readonly latencyMs: { readonly median: number } } | null;
+  }[];
+  readonly accuracy: {
+    readonly rows: readonly {
+      readonly backend: string;
+      readonly perplexity: number | null;
+      readonly deltaFraction: number | null;
+      readonly thresholdFraction: number | null;
+      readonly pass: boolean | null;
+      readonly maxAbsLogitDelta: number | null;
+      readonly top1Agreement: number | null;
+    }[];
+  } | null;
+}
+
+/** One `tr118 run` from the source, timed from start to exit (the wall time a user waits). */
+function run(config: string, label: string): { seconds: number; results: RunResults } {
+  const out = path.join(work, `out-${label}`);
+  const started = process.hrtime.bigint();
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...['--import', 'tsx', path.join(packageRoot(), 'src/cli/index.ts'), 'run', '-c', config, '--quiet'],
+      ...['--out', out, '--cache-dir', cacheDir],
+    ],
+    // The config lies in a scratch folder, where no .venv is found: the project's, unless TR118_PYTHON says otherwise.
+    {
+      encoding: 'utf8',
+      cwd: packageRoot(),
+      env: { ...process.env, TR118_PYTHON: process.env.TR118_PYTHON ?? path.join(packageRoot(), '.venv/bin/python') },
+    },
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.status !== 0) throw new Error(`tr118 run (${label}) exited ${String(r.status)}: ${r.stderr}`);
+  return { seconds, results: JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults };
+}
+
+const cold = run(configOf('dynamo'), 'cold');
+if (cold.results.export?.cache !== 'built' || cold.results.onnxVariants?.[0]?.cache !== 'built') {
+  throw new Error('the cold run did not export and derive');
+}
+const warm = run(configOf('dynamo'), 'warm');
+if (warm.results.export?.cache !== 'hit' || warm.results.onnxVariants?.[0]?.cache !== 'hit') {
+  throw new Error('the warm run did not hit both');
+}
+const torchscript = run(configOf('torchscript'), 'torchscript-cold');
+if (torchscript.results.export?.cache !== 'built') throw new Error('the TorchScript run did not export');
+
+const median = (r: RunResults, backend: string, scenario: string): number | null =>
+  r.cells.find((c) => c.backend === backend && c.scenario === scenario)?.stats?.latencyMs.median ?? null;
+const scenarios = [...new Set(warm.results.cells.map((c) => c.scenario))];
+/** Speed from both runs' cells (the cold and warm runs measure alike once their files are made). */
+const speed = Object.fromEntries(
+  scenarios.map((s) => {
+    const per = (r: RunResults) => ({
+      fp32MedianMs: median(r, 'onnxruntime-cpu', s),
+      int8MedianMs: median(r, 'onnxruntime-cpu-int8', s),
+    });
+    const [c, w] = [per(cold.results), per(warm.results)];
+    const ratio = (x: { fp32MedianMs: number | null; int8MedianMs: number | null }) =>
+      x.fp32MedianMs !== null && x.int8MedianMs !== null ? x.fp32MedianMs / x.int8MedianMs : null;
+    return [s, { cold: { ...c, int8SpeedupOverFp32: ratio(c) }, warm: { ...w, int8SpeedupOverFp32: ratio(w) } }];
+  }),
+);
+const row = (r: RunResults, backend: string) => r.accuracy?.rows.find((x) => x.backend === backend) ?? null;
+const int8 = row(warm.results, 'onnxruntime-cpu-int8');
+const figures = {
+  exporter: cold.results.export.exporter,
+  exportOpset: cold.results.export.opset,
+  dynamoExportSeconds: cold.results.export.exportMs / 1000,
+  torchscriptExportSeconds: torchscript.results.export.exportMs / 1000,
+  int8DeriveSeconds: cold.results.onnxVariants[0].buildMs / 1000,
+  int8Tool: cold.results.onnxVariants[0].tool,
+  int8Bytes: cold.results.onnxVariants[0].bytes,
+  coldRunSeconds: cold.seconds,
+  warmRunSeconds: warm.seconds,
+  torchscriptColdRunSeconds: torchscript.seconds,
+  speed,
+  fp32Perplexity: row(warm.results, 'onnxruntime-cpu')?.perplexity ?? null,
+  int8Perplexity: int8?.perplexity ?? null,
+  int8PerplexityDeltaFraction: int8?.deltaFraction ?? null,
+  int8ThresholdFraction: int8?.thresholdFraction ?? null,
+  int8GatePass: int8?.pass ?? null,
+  int8MaxAbsLogitDelta: int8?.maxAbsLogitDelta ?? null,
+  int8Top1Agreement: int8?.top1Agreement ?? null,
+  torchscriptFp32Perplexity: row(torchscript.results, 'onnxruntime-cpu')?.perplexity ?? null,
+};
+console.log(JSON.stringify(figures, null, 2));
+recorder.write(figures);
+console.log(`written: ${recorder.file}`);
