@@ -10,6 +10,7 @@ import {
   couldSettleWithin,
   MIN_REPETITIONS,
   noiseFloorLine,
+  optimisticSd,
   sequentialLook,
   sequentialMethod,
   type SequentialLook,
@@ -90,12 +91,20 @@ export class SequentialStopping {
       const byTime = Math.floor(this.config.stopping.maxSeconds / Math.max(secondsPerRepetition, 1e-9));
       const looksAtBudget = Math.max(Math.min(this.config.repetitions, byTime), MIN_REPETITIONS);
       const achievable = achievableFraction(look.robustSdLogRatio, looksAtBudget, this.options);
+      // The decision to stop takes the noise at its most favourable: a spread from three repetitions is itself very
+      // uncertain, and an early `inconclusive` fails the gate by default, so the cell stops only if even the lower
+      // bound of its spread could not settle it.
+      const optimistic = achievableFraction(
+        optimisticSd(look.robustSdLogRatio, look.repetitions),
+        looksAtBudget,
+        this.options,
+      );
       // The runner cannot resolve the warn threshold, and this cell's answer would stay open at the budget's end. A
       // cell that looks slower than the warn line is never cut short: a regression gets the whole budget (and the
       // fixed-sample rules at its end) rather than an early `inconclusive`.
       const thresholds = this.config.thresholds.latency;
-      if (achievable <= thresholds.warnFraction || look.ratio - 1 > thresholds.warnFraction) continue;
-      if (couldSettleWithin(look, achievable, thresholds)) continue;
+      if (optimistic <= thresholds.warnFraction || look.ratio - 1 > thresholds.warnFraction) continue;
+      if (couldSettleWithin(look, optimistic, thresholds)) continue;
       const budgetSeconds = looksAtBudget * secondsPerRepetition;
       const line = noiseFloorLine(achievable, budgetSeconds, this.config.thresholds.latency);
       const reason = `${line}: stopped after ${look.repetitions} repetitions instead of spending the budget (${look.reason.replace(/^open: /, '')})`;

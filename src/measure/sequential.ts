@@ -7,7 +7,7 @@
  * after the first block says so) stops at once as inconclusive; the others run to the budget and are decided by the
  * fixed-sample rules (gate/compare.ts decideLatency), as before. Pure.
  */
-import { median } from 'simple-statistics';
+import { chiSquaredDistributionTable, median } from 'simple-statistics';
 import type { LatencyThresholds } from '../config/schema.js';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 import { confidenceSequence } from '../stats/confidence-sequence.js';
@@ -139,6 +139,19 @@ export function achievableFraction(
   const n = Math.max(repetitionsAtBudget, 2);
   const tail = (1 - options.thresholds.confidence) / 2;
   return Math.expm1((tQuantile(1 - tail, n - 1) * sdLogRatio) / Math.sqrt(n));
+}
+
+/**
+ * The lower 95% bound of a standard deviation estimated from `observations` normal observations:
+ * sd · sqrt((n − 1) / χ²₀.₉₅(n − 1)) (0.58 × sd for three). The noise floor stops a cell only when even this could
+ * not settle it: with three repetitions the spread itself is uncertain by a factor of two either way, and the first
+ * version of the noise floor (point estimate) ended 8% of A/A runs `inconclusive` under load where the fixed rules
+ * at the same budget passed them all (bench/results/sequential-gate-noise-floor-fix-amd-epyc-2cpu.json).
+ */
+export function optimisticSd(sd: number, observations: number): number {
+  const df = Math.max(Math.min(observations - 1, 30), 1);
+  const upper = chiSquaredDistributionTable[df as keyof typeof chiSquaredDistributionTable]['0.05'];
+  return sd * Math.sqrt(df / upper);
 }
 
 /**

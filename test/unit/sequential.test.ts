@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LATENCY_DEFAULTS, type LatencyThresholds } from '../../src/config/schema.js';
 import {
   achievableFraction,
+  optimisticSd,
   couldSettleWithin,
   MIN_REPETITIONS,
   noiseFloorLine,
@@ -107,6 +108,16 @@ describe('the noise floor', () => {
     const slow = sequentialLook(slower.base, slower.candidate, options)!;
     expect(couldSettleWithin(slow, 0.04, thresholds)).toBe(true);
     expect(couldSettleWithin(slow, 0.08, thresholds)).toBe(false);
+  });
+
+  it('decides on the lower 95% bound of a three-repetition spread: sqrt(2 / 5.99) of it', () => {
+    expect(optimisticSd(0.01, 3)).toBeCloseTo(0.01 * Math.sqrt(2 / 5.99), 6);
+    // A spread whose point estimate says the budget cannot resolve the warn line (4.7% at 10 repetitions), but whose
+    // favourable bound says it can (2.7%): no stop, the cell gets the budget.
+    expect(achievableFraction(0.066, 10, options)).toBeGreaterThan(thresholds.warnFraction);
+    expect(achievableFraction(optimisticSd(0.066, 3), 10, options)).toBeLessThan(thresholds.warnFraction);
+    // Twice that spread is beyond the budget even at its favourable bound.
+    expect(achievableFraction(optimisticSd(0.132, 3), 10, options)).toBeGreaterThan(thresholds.warnFraction);
   });
 
   it('narrows with more repetitions in the budget', () => {
