@@ -13,7 +13,7 @@ import { compareResults, type ComparableResults, type CompareOptions } from '../
 import { cellFingerprint, fingerprintDifferences, type CellContext } from '../../src/gate/fingerprint.js';
 import { gpuStateOf, type GpuReading, type GpuSnapshot } from '../../src/env/gpu-state.js';
 import { specOf } from '../helpers/specs.js';
-import { TEST_ENV } from '../helpers/results.js';
+import { TEST_AT, TEST_ENV } from '../helpers/results.js';
 
 const session = (environment: Record<string, string>, runtimeVersion: string): SessionInfo => ({
   protocolVersion: 1,
@@ -143,7 +143,7 @@ const cell = (setup: Setup): CellContext => ({
 function results(setup: Setup): ComparableResults {
   return {
     schemaVersion: 1,
-    startedAt: '2026-11-28T00:00:00.000Z',
+    startedAt: TEST_AT,
     model: { name: 'm', sha256: 'abc' },
     cells: [
       {
@@ -247,7 +247,7 @@ describe('comparability is what each engine family declares', () => {
       reasons,
     });
     const read = (gpu: GpuReading): GpuSnapshot => ({
-      at: '2026-11-28T00:00:00.000Z',
+      at: TEST_AT,
       status: 'read',
       reason: null,
       reasonsField: 'clocks_event_reasons.active',

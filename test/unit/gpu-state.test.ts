@@ -11,10 +11,10 @@ import {
   readGpuSnapshot,
   type GpuSnapshot,
 } from '../../src/env/gpu-state.js';
+import { TEST_AT as AT } from '../helpers/results.js';
 
 const FIXTURES = path.join(import.meta.dirname, '..', '..', 'fixtures', 'nvidia-smi');
 const fixture = (name: string): string => readFileSync(path.join(FIXTURES, name), 'utf8');
-const AT = '2026-11-28T00:00:00.000Z';
 
 /** nvidia-smi as a function: each reason field's answer, and the arguments it was asked with. */
 function smi(answers: Partial<Record<'event' | 'throttle', CommandResult>>): { run: CommandRunner; asked: string[] } {

@@ -8,6 +8,7 @@ import {
   splitMeasurement,
 } from '../../src/measure/pairing.js';
 import type { Measurement, RunRecord } from '../../src/measure/records.js';
+import { TEST_AT as AT } from '../helpers/results.js';
 
 describe('same-run A/B pairing', () => {
   it("alternates which side's pass opens a repetition's A B A B pattern", () => {
@@ -71,7 +72,6 @@ describe('same-run A/B pairing', () => {
     expect(reopenBeforeSequential(3)).toBe('candidate');
   });
 
-  const AT = '2026-11-28T00:00:00.000Z';
   const run = (side: 'candidate' | 'base', latency: number): RunRecord => ({
     ...{ kind: 'run', backend: 'cpu', side, scenario: 's', repetition: 0, sequence: 0, batch: 1, seqLen: 8 },
     ...{ realTokens: 8, warmup: 0, iterations: 1, status: 'ok', latenciesMs: [latency], at: AT },

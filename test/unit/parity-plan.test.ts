@@ -3,8 +3,8 @@ import { decideAccuracy } from '../../src/gate/accuracy-gate.js';
 import type { AccuracyRecord, ParityRecord } from '../../src/measure/records.js';
 import { planParity, type BackendState, type ParityPlanInput } from '../../src/measure/parity-plan.js';
 import { specOf } from '../helpers/specs.js';
+import { TEST_AT as AT } from '../helpers/results.js';
 
-const AT = '2026-11-28T00:00:00.000Z';
 const cpu = specOf('onnxruntime-cpu', '/m.onnx');
 const cuda = specOf('onnxruntime-cuda', '/m.onnx');
 const trt = specOf('onnxruntime-tensorrt', '/m.onnx');

@@ -10,7 +10,7 @@ import { ROOT, tempDir } from '../helpers/fixture.js';
 import { commitFiles } from '../helpers/git-repo.js';
 import { runProcess } from '../helpers/run.js';
 
-const CHANGELOG = '# Changelog\n\n## 1.2.0 — 2026-12-06\n\n- new key `stopping`\n\n## 1.1.0\n\n- older\n';
+const CHANGELOG = '# Changelog\n\n## 1.2.0 — sequential stopping\n\n- new key `stopping`\n\n## 1.1.0\n\n- older\n';
 
 /** A repository at one commit: package.json at `version`, CHANGELOG.md, and dist/index.js. */
 function repository(version: string): string {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { RunRecord } from '../../src/measure/records.js';
 import { pairedRepetitions, SequentialStopping } from '../../src/measure/sequential-run.js';
+import { TEST_AT as AT } from '../helpers/results.js';
 
 const config = (extra = '') =>
   parseConfig(
@@ -10,7 +11,6 @@ const config = (extra = '') =>
     'tr118.yml',
     '/repo',
   );
-const AT = '2026-12-06T00:00:00.000Z';
 
 /** Runs of one repetition of one cell: the candidate's passes `factor` × the base's, times exp(shift). */
 function runs(scenario: string, repetition: number, factor: number, shift: number): RunRecord[] {
