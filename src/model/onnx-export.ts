@@ -4,7 +4,6 @@
  * returns a checked hit or has the Python worker export it (`export` request: torch.onnx.export, onnx.checker, and
  * ONNX Runtime against PyTorch on a probe batch). Sits before the matrix: the pipeline measures the file it returns.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { Config } from '../config/load.js';
 import { EXPORT_PENDING, type Exporter } from '../config/load.js';
@@ -14,6 +13,7 @@ import type { Sha256Of } from '../cache/digest-memo.js';
 import { oneShot } from '../backends/one-shot.js';
 import { exportedReplySchema, type ExportedReply, type ExportRequest } from './export-job.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
+import { pythonPackageVersions } from '../backends/python-packages.js';
 import { EXPORT_KIND, exportKey } from './export-key.js';
 import type { ArtifactStore } from '../cache/store.js';
 
@@ -59,69 +59,30 @@ export function noExportPython(at: string, missing: string): UsageError {
  * from the installed packages' metadata, not by importing them: importing torch alone takes seconds, which every
  * cache hit would pay. `at` names the config key (model.hf, with its line) in errors.
  */
-export function pythonExportVersions(
+export async function pythonExportVersions(
   launch: WorkerLaunch,
   at: string,
   exporter: Exporter = 'torchscript',
 ): Promise<{ torch: string; transformers: string; onnx: string; onnxscript?: string }> {
-  const packages =
-    exporter === 'dynamo' ? '"torch", "transformers", "onnx", "onnxscript"' : '"torch", "transformers", "onnx"';
-  const script = [
-    'import json, importlib.metadata as m',
-    'v = {}',
-    `for p in (${packages}):`,
-    '    try:',
-    '        v[p] = m.version(p)',
-    '    except m.PackageNotFoundError:',
-    '        v = {"missing": p}',
-    '        break',
-    'print(json.dumps(v))',
-  ].join('\n');
+  const packages = ['torch', 'transformers', 'onnx', ...(exporter === 'dynamo' ? ['onnxscript'] : [])];
   const install = `install what exporting needs with: ${launch.command} -m pip install ${EXPORT_PIP_PACKAGES} (or set TR118_PYTHON to a Python that has them)`;
-  return new Promise((resolve, reject) => {
-    execFile(
-      launch.command,
-      ['-c', script],
-      { env: { ...process.env, ...launch.env }, timeout: 120_000 },
-      (error, stdout, stderr) => {
-        if (error) {
-          // A broken Python's stderr is a traceback: its last line says what went wrong.
-          const why = stderr.trim().split('\n').pop()?.trim() || error.message.split('\n')[0];
-          reject(
-            new UsageError(
-              `${at}: could not ask ${launch.command} for its torch / transformers / onnx versions (${why}); ${install}`,
-            ),
-          );
-          return;
-        }
-        let parsed: Record<string, string>;
-        try {
-          parsed = JSON.parse(stdout) as Record<string, string>;
-        } catch {
-          reject(
-            new UsageError(
-              `${at}: ${launch.command} printed no package versions (${stdout.slice(0, 200)}); ${install}`,
-            ),
-          );
-          return;
-        }
-        if (parsed.missing !== undefined) {
-          reject(
-            new UsageError(
-              `${at}: exporting the checkpoint to ONNX needs ${parsed.missing}, which is not installed for ${launch.command}; ${install}`,
-            ),
-          );
-          return;
-        }
-        resolve({
-          torch: parsed.torch ?? '',
-          transformers: parsed.transformers ?? '',
-          onnx: parsed.onnx ?? '',
-          ...(parsed.onnxscript !== undefined ? { onnxscript: parsed.onnxscript } : {}),
-        });
-      },
+  const answer = await pythonPackageVersions(launch, packages);
+  if (!answer.ok)
+    throw new UsageError(
+      `${at}: could not ask ${launch.command} for its torch / transformers / onnx versions (${answer.why}); ${install}`,
     );
-  });
+  const missing = answer.missing[0];
+  if (missing !== undefined)
+    throw new UsageError(
+      `${at}: exporting the checkpoint to ONNX needs ${missing}, which is not installed for ${launch.command}; ${install}`,
+    );
+  const v = answer.versions;
+  return {
+    torch: v.torch ?? '',
+    transformers: v.transformers ?? '',
+    onnx: v.onnx ?? '',
+    ...(v.onnxscript !== undefined ? { onnxscript: v.onnxscript } : {}),
+  };
 }
 
 export interface ExportOptions {

@@ -6,11 +6,11 @@
  * key determines when model.hf was exported), the transform, and the onnxruntime / onnx versions that made it. The
  * variant is gated like any backend, by its precision's perplexity threshold against the fp32 reference.
  */
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { z } from 'zod';
 import { oneShot } from '../../backends/one-shot.js';
 import type { WorkerLaunch } from '../../backends/process-backend.js';
+import { pythonPackageVersions } from '../../backends/python-packages.js';
 import { artifactKey, type ArtifactKey } from '../../cache/keys.js';
 import type { ArtifactTable, Preparation, PrepareContext } from '../family.js';
 import { ORT_VARIANTS, type OrtSpec, type OrtVariant } from './spec.js';
@@ -84,41 +84,12 @@ const VERSIONS_TIMEOUT_MS = 120_000;
 const DERIVE_TIMEOUT_MS = 30 * 60_000;
 
 /** The worker Python's onnxruntime and onnx versions, from package metadata (no import: a hit stays fast). */
-function pythonToolVersions(launch: WorkerLaunch): Promise<ToolVersions | { unavailable: string }> {
-  const script = [
-    'import json, importlib.metadata as m',
-    'v = {}',
-    'for p in ("onnxruntime", "onnx"):',
-    '    try:',
-    '        v[p] = m.version(p)',
-    '    except m.PackageNotFoundError:',
-    '        pass',
-    'print(json.dumps(v))',
-  ].join('\n');
+async function pythonToolVersions(launch: WorkerLaunch): Promise<ToolVersions | { unavailable: string }> {
+  const answer = await pythonPackageVersions(launch, ['onnxruntime', 'onnx'], VERSIONS_TIMEOUT_MS);
+  const parsed = answer.ok && answer.missing.length === 0 ? toolVersions.safeParse(answer.versions) : undefined;
+  if (parsed?.success) return parsed.data;
   const install = `install them with: ${launch.command} -m pip install ${VARIANT_PIP_PACKAGES}`;
-  return new Promise((resolve) => {
-    execFile(
-      launch.command,
-      ['-c', script],
-      { env: { ...process.env, ...launch.env }, timeout: VERSIONS_TIMEOUT_MS },
-      (error, stdout) => {
-        const parsed = error ? undefined : toolVersions.safeParse(safeJson(stdout));
-        if (parsed?.success) resolve(parsed.data);
-        else
-          resolve({
-            unavailable: `deriving a precision variant needs onnxruntime and onnx in ${launch.command}; ${install}`,
-          });
-      },
-    );
-  });
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+  return { unavailable: `deriving a precision variant needs onnxruntime and onnx in ${launch.command}; ${install}` };
 }
 
 /** Per variant backend: its derived file from the store, or derived now; or why there is none. */

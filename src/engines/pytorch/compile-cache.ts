@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SessionInfo } from '../../backends/protocol.js';
 import type { OpenExtras } from '../../backends/process-backend.js';
+import { pythonPackageVersions } from '../../backends/python-packages.js';
 import { artifactKey, type ArtifactKey } from '../../cache/keys.js';
 import type { ArtifactStore } from '../../cache/store.js';
 import { describeError } from '../../errors.js';
@@ -59,10 +60,8 @@ export function machineFacts(python: string): CompileCacheFacts {
     torchVersion() {
       let version = torchVersions.get(python);
       if (!version) {
-        const script = 'from importlib.metadata import version; print(version("torch"))';
-        version = run(python, ['-c', script], { timeout: 30_000 }).then(
-          ({ stdout }) => stdout.trim() || undefined,
-          () => undefined,
+        version = pythonPackageVersions({ command: python }, ['torch'], 30_000).then((answer) =>
+          answer.ok ? answer.versions.torch : undefined,
         );
         torchVersions.set(python, version);
       }
