@@ -6,15 +6,14 @@
  * writes bench/results/accuracy-memory-<machine>.json (bench/record.ts); needs .venv with native/requirements-ci.txt,
  * as `npm test` makes it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigFile } from '../src/config/load.js';
 import { runFixtureRole } from '../scripts/native.js';
 import { packageRoot } from '../src/paths.js';
 import { runPipeline } from '../src/pipeline/index.js';
 import { seededRandom } from '../src/stats/random.js';
-import { parseBenchFlags, startBenchRecord } from './record.js';
+import { parseBenchFlags, startBenchRecord, scratchDir } from './record.js';
 
 const VOCAB = 50257;
 const WINDOW = 1024;
@@ -36,9 +35,7 @@ const recorder = startBenchRecord({
   notes: flags.notes,
 });
 const root = packageRoot();
-const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-memory-'));
-// Scratch only (figures go to bench/results/): removed however the script ends.
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('tr118-memory-');
 const model = path.join(dir, 'synthetic.onnx');
 runFixtureRole(root, 'synthetic', ['--out', model, '--vocab-size', String(VOCAB)], false);
 const random = seededRandom(SEED);

@@ -9,11 +9,10 @@
  * TR118_BENCH_FROM_SOURCE=1 runs src/ under tsx instead of dist/ (a tree not built yet; slower start).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { parseBenchFlags, startBenchRecord } from './record.js';
+import { parseBenchFlags, startBenchRecord, scratchDir } from './record.js';
 
 const flags = parseBenchFlags();
 const recorder = startBenchRecord({
@@ -23,9 +22,7 @@ const recorder = startBenchRecord({
   out: flags.out,
   notes: flags.notes,
 });
-const out = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-'));
-// Scratch only (figures go to bench/results/): removed however the script ends.
-process.on('exit', () => rmSync(out, { recursive: true, force: true }));
+const out = scratchDir('tr118-bench-');
 const fromSource = process.env.TR118_BENCH_FROM_SOURCE === '1';
 const cli = fromSource
   ? ['--import', 'tsx', path.join(packageRoot(), 'src/cli/index.ts')]

@@ -8,13 +8,12 @@
  * bench/results/export-cache-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
 import { packageRoot } from '../src/paths.js';
-import { startBenchRecord } from './record.js';
+import { startBenchRecord, scratchDir } from './record.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,9 +24,7 @@ const { values } = parseArgs({
     notes: { type: 'string' },
   },
 });
-const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-export-'));
-// Scratch only (figures go to bench/results/): removed however the script ends.
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('tr118-bench-export-');
 const tokens = path.join(packageRoot(), 'fixtures/model/heldout.tokens.json');
 const body =
   `  context_tokens: 512\ninputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu]\n` +

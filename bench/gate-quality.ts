@@ -17,14 +17,13 @@
  * every trial (a killed run keeps what it measured) and prints one line.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
 import { runFixtureRole } from '../scripts/native.js';
 import { loadConfigFile } from '../src/config/load.js';
-import { startBenchRecord } from './record.js';
+import { startBenchRecord, scratchDir } from './record.js';
 
 /**
  * What same-run A/B does at the commit this bench records (src/engines/onnxruntime/session.ts timePairedPasses,
@@ -52,9 +51,7 @@ const mode = values.mode === 'stored' ? 'stored' : 'same-run';
 const extra = Number(values.extra);
 const trials = Number(values.trials);
 const deadline = Date.now() + Number(values.seconds) * 1000;
-const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-gate-'));
-// Scratch only (figures go to bench/results/): removed however the script ends.
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('tr118-gate-');
 const fixture = path.join(root, 'fixtures/model/model.onnx');
 const cli = path.join(root, 'dist/cli.js');
 

@@ -8,12 +8,11 @@
  * Writes bench/results/precision-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../src/paths.js';
-import { startBenchRecord } from './record.js';
+import { startBenchRecord, scratchDir } from './record.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,9 +21,7 @@ const { values } = parseArgs({
     notes: { type: 'string' },
   },
 });
-const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-bench-precision-'));
-// Scratch only (figures go to bench/results/): removed however the script ends.
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('tr118-bench-precision-');
 const tokens = path.join(packageRoot(), 'fixtures/model/heldout.tokens.json');
 const matrix =
   `inputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu, onnxruntime-cpu-int8]\n` +

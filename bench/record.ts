@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -89,6 +89,13 @@ export function parseBenchFlags(argv: readonly string[] = process.argv.slice(2))
 }
 
 /** `Intel(R) Xeon(R) Processor` × 16 → `intel-xeon-16cpu`: stable across runs, readable in a file name. */
+/** A scratch folder for one bench run (figures go to bench/results/, never here): removed however the script ends. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 export function machineSlug(cpuModel: string, cpuCount: number): string {
   const words = cpuModel
     .toLowerCase()

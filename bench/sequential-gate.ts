@@ -13,13 +13,13 @@
  * Writes bench/results/sequential-gate-<machine>.json after every run (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { median } from 'simple-statistics';
 import { runFixtureRole } from '../scripts/native.js';
-import { startBenchRecord } from './record.js';
+import { startBenchRecord, scratchDir } from './record.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,8 +37,7 @@ const extras = values.extras.split(',').map(Number);
 const rounds = Number(values.rounds);
 const aaPerRound = Number(values['aa-per-round']);
 const deadline = Date.now() + Number(values.seconds) * 1000;
-const work = mkdtempSync(path.join(os.tmpdir(), 'tr118-seq-'));
-process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const work = scratchDir('tr118-seq-');
 const fixture = path.join(root, 'fixtures/model/model.onnx');
 const cli = path.join(root, 'dist/cli.js');
 
