@@ -22,8 +22,7 @@
 # and each compiled backend's open with its compile cache status.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/phases; mkdir -p "$out"
-export TR118_PYTHON=${TR118_PYTHON:-$(command -v python3)} PYTHONUNBUFFERED=1 PYTHONPATH="$repo/native"
-export TR118_ONNXRUNTIME_NODE=$repo/node_modules/onnxruntime-node
+source "$repo/scripts/device/gpu-env.sh"
 cache=${PHASES_CACHE:-/tmp/tr118-phases-cache}; mkdir -p "$cache"
 parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(fixture)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"

@@ -16,8 +16,7 @@
 # Writes $OUT/precision/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) and prints a table last.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/precision; mkdir -p "$out"
-export TR118_PYTHON=${TR118_PYTHON:-$(command -v python3)} PYTHONUNBUFFERED=1 PYTHONPATH="$repo/native"
-export TR118_ONNXRUNTIME_NODE=$repo/node_modules/onnxruntime-node
+source "$repo/scripts/device/gpu-env.sh"
 cache=${PRECISION_CACHE:-/tmp/tr118-precision-cache}; mkdir -p "$cache"
 parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(dynamo)
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
@@ -25,16 +24,22 @@ echo "$(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); node $(node --versio
 "$TR118_PYTHON" -c 'import onnxscript, onnx_ir' 2>/dev/null || {
   echo "the dynamo exporter needs: $TR118_PYTHON -m pip install onnxscript==0.7.2 onnx-ir==1.1.0" >&2; exit 2; }
 
-[ -f "$cache/gpt2-small/hf/config.json" ] ||
-  "$TR118_PYTHON" -m tr118_native.fixture random-lm --out "$cache/gpt2-small" 2>&1 | grep -v Warning | tail -1
+# MODEL=fixture (the bundled 0.9 M-parameter checkpoint) and BACKENDS, REPETITIONS, ITERATIONS, WARMUP let the script
+# itself be checked on a CPU machine: MODEL=fixture BACKENDS='onnxruntime-cpu, onnxruntime-cpu-int8' REPETITIONS=2 ...
+ctx=1024
+if [ "${MODEL:-gpt2-small}" = fixture ]; then hf=$repo/fixtures/model/hf ctx=512; else
+  hf=$cache/gpt2-small/hf
+  [ -f "$hf/config.json" ] ||
+    "$TR118_PYTHON" -m tr118_native.fixture random-lm --out "$cache/gpt2-small" 2>&1 | grep -v Warning | tail -1
+fi
 
 config() { # exporter -> tr118.yml on stdout
-  printf 'model:\n  hf: %s\n  context_tokens: 1024\n  export: { exporter: %s }\ninputs:\n  tokens: %s\n' \
-    "$cache/gpt2-small/hf" "$1" "$repo/fixtures/model/heldout.tokens.json"
-  printf 'backends: [onnxruntime-cuda, onnxruntime-cuda-fp16, transformers-gpu-compile, transformers-gpu-bf16]\n'
+  printf 'model:\n  hf: %s\n  context_tokens: %s\n  export: { exporter: %s }\ninputs:\n  tokens: %s\n' \
+    "$hf" "$ctx" "$1" "$repo/fixtures/model/heldout.tokens.json"
+  printf 'backends: [%s]\n' "${BACKENDS:-onnxruntime-cuda, onnxruntime-cuda-fp16, transformers-gpu-compile, transformers-gpu-bf16}"
   printf 'scenarios:\n  single_128: { batch: 1, seq_len: 128 }\n  batch_128: { batch: 4, seq_len: 128 }\n'
-  printf '  single_1024: { batch: 1, seq_len: 1024 }\nrepetitions: 4\nwarmup: 20\niterations: 50\ntimeout_s: 240\n'
-  printf 'accuracy: { max_tokens: 2048, window: 1024, stride: 512 }\n'
+  printf '  single_%s: { batch: 1, seq_len: %s }\nrepetitions: %s\nwarmup: %s\niterations: %s\ntimeout_s: 240\n' "$ctx" "$ctx" "${REPETITIONS:-4}" "${WARMUP:-20}" "${ITERATIONS:-50}"
+  printf 'accuracy: { max_tokens: 2048, window: %s, stride: %s }\n' "$ctx" $((ctx / 2))
 }
 
 runs=${RUNS:-cold warm}
@@ -71,5 +76,10 @@ for part in "${parts[@]}"; do
       }
     ' "$dir/run/results.json" "$part-$temp"
   done
+done
+# The report's answer (fastest accurate backend per scenario, and which figure it compared) of each part's last run.
+for part in "${parts[@]}"; do
+  last=$(echo $runs | awk '{print $NF}'); md="$out/$part-$last/run/report.md"
+  [ -f "$md" ] && { echo; echo "$part-$last answer:"; grep -A 8 'Can another backend' "$md" | grep -E '^\||Figure compared' | cut -c1-220; }
 done
 find "$out" \( -name results.jsonl -o -name summary.csv -o -name verdict.json -o -name manifest.json -o -name report.html \) -delete
