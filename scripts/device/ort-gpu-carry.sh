@@ -20,7 +20,9 @@ rm -rf .ortgpu && mkdir -p .ortgpu/parts .ortgpu/bin
 npx esbuild bench/ort-harness.ts --bundle --platform=node --format=esm --target=node20 --log-level=warning \
   --outfile=.ortgpu/ort-harness.mjs --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 cp "$wheel" .ortgpu/
-checkout=$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)
+# CHECKOUT_BYTES: the size of the checkout the carry calls will travel with, when it is not this one (a slimmer
+# checkout for the carry calls leaves more room per call, so fewer calls)
+checkout=${CHECKOUT_BYTES:-$(git ls-files -co --exclude-standard -z | du -cb --files0-from=- | tail -1 | cut -f1)}
 cap=$(( 64 * 1024 * 1024 - checkout - 1500000 - 100000 ))  # 100 kB: .ortgpu/bin (scripts, manifest)
 # Every file of the payload is one byte stream cut into parts that fill the calls in order; the device joins each
 # file's parts and checks its sha256. Call k carries .ortgpu/parts/k/ and .ortgpu/bin.
