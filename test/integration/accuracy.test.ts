@@ -6,7 +6,7 @@ import { UsageError } from '../../src/errors.js';
 import { runPipeline } from '../../src/pipeline/index.js';
 import type { Results } from '../../src/results/schema.js';
 import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
-import { perturbedFixture } from '../helpers/python.js';
+import { perturbedFixture, PYTHON_ENV } from '../helpers/python.js';
 
 /** The reference backend on the fixture, and a candidate backend measuring another ONNX file. */
 function candidateConfig(candidate: string, extra = ''): string {
@@ -169,6 +169,30 @@ describe('a model whose weights give NaN logits (issue 21): a failed accuracy ga
     expect(results.verdict.decision).toBe('fail');
     expect(results.accuracy!.rows[0]).toMatchObject({ status: 'degraded', pass: false });
     expect(results.accuracy!.rows[0]!.error).toContain('non-finite logits');
+  });
+
+  it('through the Python worker (the reply once failed as JSON that cannot hold NaN): the same fail, naming the window', async () => {
+    const dir = tempDir();
+    const { results, files } = await runPipeline({
+      config: loadConfigFile(
+        writeConfig(
+          dir,
+          `backends:\n  - onnxruntime-cpu\n  - { name: candidate, engine: onnxruntime, worker: python, model: ${broken} }\n` +
+            'scenarios:\n  single_micro: { batch: 1, seq_len: 8 }\nrepetitions: 1\niterations: 1\nwarmup: 0\n' +
+            'accuracy: { max_tokens: 600, window: 128, stride: 64 }\n',
+        ),
+      ),
+      outDir: path.join(dir, 'out'),
+      backendOptions: { env: PYTHON_ENV, pythonSearchFrom: dir },
+    });
+    expect(results.backends.find((b) => b.spec.name === 'candidate')?.session?.runtime).toBe('onnxruntime-python');
+    expect(results.verdict.decision).toBe('fail');
+    expect(candidateRow(results)).toMatchObject({ status: 'degraded', pass: false, perplexity: null });
+    expect(candidateRow(results).error).toMatch(
+      /^non-finite logits \(NaN or infinity\) in perplexity window 1 of \d+ /,
+    );
+    expect(readFileSync(files.report, 'utf8')).toContain('non-finite logits (NaN or infinity) in perplexity window 1');
+    expect(results.accuracy!.rows.find((r) => r.backend === 'onnxruntime-cpu')).toMatchObject({ status: 'ok' });
   });
 
   it('the same config on the intact fixture passes (the check is not what fails it)', async () => {

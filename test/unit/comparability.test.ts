@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/backends/protocol.js';
 import type { ArtifactRecord } from '../../src/engines/family.js';
+import type { VariantRecord } from '../../src/engines/onnxruntime/variant.js';
 import { FAMILIES, type BackendSpec } from '../../src/engines/registry.js';
 import type { EngineRecord } from '../../src/engines/tensorrt/prepare.js';
 import { compareResults, type ComparableResults, type CompareOptions } from '../../src/gate/compare.js';
@@ -46,6 +47,22 @@ const ENGINE: EngineRecord = {
   corrupt: null,
 };
 
+/** What deriving onnxruntime-cpu-int8's file records (engines/onnxruntime/variant.ts). */
+const INT8_VARIANT: VariantRecord = {
+  backend: 'onnxruntime-cpu-int8',
+  side: 'candidate',
+  transform: 'int8-dynamic',
+  sourcePath: '/m.onnx',
+  sourceSha256: 'a'.repeat(64),
+  variantPath: '/cache/model.int8.onnx',
+  cache: 'hit',
+  key: 'c'.repeat(64),
+  buildMs: 70,
+  bytes: 10,
+  tool: 'onnxruntime 1.32.0 quantize_dynamic (MatMul, QInt8)',
+  corrupt: null,
+};
+
 interface Setup {
   readonly spec: BackendSpec;
   readonly session: SessionInfo;
@@ -64,6 +81,9 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
       intraOpThreads: (s) => ({ ...s, spec: { ...s.spec, intraOpThreads: 1 } }),
       interOpThreads: (s) => ({ ...s, spec: { ...s.spec, interOpThreads: 1 } }),
       graphOptimization: (s) => ({ ...s, spec: { ...s.spec, graphOptimization: 'basic' } as BackendSpec }),
+      // Declared only for a derived file: against the file as given, each is a field only one side has.
+      variant: (s) => ({ ...s, spec: { ...s.spec, variant: 'int8-dynamic', precision: 'int8' } as BackendSpec }),
+      variantTool: (s) => ({ ...s, artifact: INT8_VARIANT }),
     },
   },
   pytorch: {
@@ -224,6 +244,38 @@ describe('comparability is what each engine family declares', () => {
     expect(comparison.cells[0]!.decision).toBe('incomparable');
     expect(comparison.cells[0]!.reason).toMatch(/device: "cpu" → "cuda"/);
     expect(comparison.cells[0]!.reason).toMatch(/compile: "off" → "max-autotune"/);
+  });
+
+  it.each([
+    [
+      'variant',
+      (s: Setup): Setup => ({
+        ...s,
+        spec: { ...s.spec, variant: 'fp16', precision: 'fp16' } as BackendSpec,
+        artifact: {
+          ...INT8_VARIANT,
+          transform: 'fp16',
+          tool: 'onnxruntime 1.32.0 convert_float_to_float16',
+        } as ArtifactRecord,
+      }),
+    ],
+    [
+      'variantTool',
+      (s: Setup): Setup => ({
+        ...s,
+        artifact: { ...INT8_VARIANT, tool: 'onnxruntime 1.33.0 quantize_dynamic (MatMul, QInt8)' } as ArtifactRecord,
+      }),
+    ],
+  ])('two derived ONNX Runtime files: a different %s is incomparable, naming it', (field, change) => {
+    const int8: Setup = {
+      spec: specOf('onnxruntime-cpu-int8', '/m.onnx'),
+      session: session({}, '1.32.0'),
+      artifact: INT8_VARIANT,
+    };
+    expect(compareResults(results(int8), results(int8), 'base', OPTIONS).cells[0]!.decision).not.toBe('incomparable');
+    const comparison = compareResults(results(int8), results(change(int8)), 'base', OPTIONS);
+    expect(comparison.cells[0]!.decision).toBe('incomparable');
+    expect(comparison.cells[0]!.reason).toContain(`${field}: `);
   });
 
   it('a field only one side has is a difference too (another family, or a newer tr118)', () => {
