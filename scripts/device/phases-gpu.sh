@@ -17,6 +17,8 @@
 #     cp /tmp/acc/node-*.xz .carry/ && source .carry/unpack.sh && bash scripts/device/phases-gpu.sh fixture
 #   call 3: the same with gpt2-small (its first call also builds the checkpoint: if 600 s is tight, RUNS=cold in one
 #   call and RUNS=warm in the next; the warm run needs the cold one's cache, kept in /tmp on the same warm machine)
+# Workers start while the export runs (docs/run-time.md); TR118_EARLY_WORKERS=off in the environment starts them with
+# the matrix instead, for a before / after of that alone (the setting passes through to every run).
 # Writes $OUT/phases/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) as each run ends, and prints
 # a short table last: wall, wall / the work asked for (timed + end-to-end + perplexity + parity passes), the phases,
 # and each compiled backend's open with its compile cache status.

@@ -3,18 +3,9 @@
  * framing.ts) on its stdin and stdout. The child can be killed, so a timeout really interrupts a hung forward pass;
  * the next request starts a fresh child. Every engine family is this class with its own launch recipe.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { describeError } from '../errors.js';
-import { FrameDecoder } from './framing.js';
+import type { ChildProcess } from 'node:child_process';
 import { formatMiB, logitsBytes } from './memory.js';
-import {
-  decodeReply,
-  encodeRequest,
-  type SessionInfo,
-  type WorkerReply,
-  type WorkerRequest,
-  type WorkerSpec,
-} from './protocol.js';
+import { encodeRequest, type SessionInfo, type WorkerReply, type WorkerRequest, type WorkerSpec } from './protocol.js';
 import type {
   Backend,
   LogitsOutcome,
@@ -27,12 +18,10 @@ import type {
   Side,
 } from './types.js';
 
-/** How to start a worker process: the command, its arguments and environment additions. */
-export interface WorkerLaunch {
-  readonly command: string;
-  readonly args: readonly string[];
-  readonly env?: Readonly<Record<string, string>>;
-}
+import type { WorkerPool } from './worker-pool.js';
+import { hasEnded, startFailureOf, startWorkerProcess, stderrTailOf, type WorkerLaunch } from './worker-process.js';
+
+export type { WorkerLaunch } from './worker-process.js';
 
 type Exchange =
   | { readonly kind: 'reply'; readonly reply: WorkerReply }
@@ -42,7 +31,6 @@ type Exchange =
 /** Distributes Omit over the request union, so each variant keeps its own fields. */
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
-const STDERR_TAIL_CHARS = 2000;
 const CLOSE_TIMEOUT_MS = 15_000;
 
 /** How long an `open` (loading a checkpoint, compiling) may take unless the config says otherwise. */
@@ -64,6 +52,8 @@ export interface ProcessBackendOptions {
   readonly afterOpen?: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
   /** After the worker answered close: what the family keeps of the whole session (torch.compile's caches). */
   readonly afterClose?: (() => Promise<void>) | undefined;
+  /** Worker processes started before the backend existed: its first process is taken from here if one matches. */
+  readonly pool?: WorkerPool | undefined;
 }
 
 /** The open request's fields beyond the spec and the same-run base that a family may add (protocol.ts). */
@@ -74,7 +64,6 @@ export interface OpenExtras {
 export class ProcessBackend implements Backend {
   private child: ChildProcess | undefined;
   private nextId = 1;
-  private stderrTail = '';
   /** Same-run A/B: whose session the worker opens first (sent as the open request's baseFirst). */
   private openFirst: Side = 'candidate';
   /** From the opened session: sizes the logits of a pass when a worker dies for memory. */
@@ -86,6 +75,7 @@ export class ProcessBackend implements Backend {
   private readonly openExtras: (() => Promise<OpenExtras>) | undefined;
   private readonly afterOpen: ((info: SessionInfo) => Promise<SessionInfo>) | undefined;
   private readonly afterClose: (() => Promise<void>) | undefined;
+  private readonly pool: WorkerPool | undefined;
 
   constructor(
     readonly spec: WorkerSpec,
@@ -98,6 +88,7 @@ export class ProcessBackend implements Backend {
     this.openExtras = options.openExtras;
     this.afterOpen = options.afterOpen;
     this.afterClose = options.afterClose;
+    this.pool = options.pool;
   }
 
   async open(): Promise<OpenOutcome> {
@@ -176,41 +167,13 @@ export class ProcessBackend implements Backend {
     if (!this.child) this.spawnChild();
   }
 
-  /** Spawns the worker process and wires its stdout frames and stderr log; returns why not, if it cannot. */
+  /**
+   * The worker process: one the pool started early for this launch (while the export ran), else a new one. Returns
+   * why not, if it cannot be started.
+   */
   private spawnChild(): string | undefined {
-    this.stderrTail = '';
-    let child: ChildProcess;
-    try {
-      child = spawn(this.launch.command, [...this.launch.args], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-        env: { ...process.env, ...this.launch.env },
-      });
-    } catch (error) {
-      return `could not start the worker process: ${describeError(error)}`;
-    }
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-    // A worker that dies while a request is being written must not crash the runner with EPIPE.
-    child.stdin?.on('error', () => undefined);
-    const decoder = new FrameDecoder();
-    child.stdout?.on('data', (chunk: Buffer) => {
-      let frames;
-      try {
-        frames = decoder.push(chunk);
-      } catch (error) {
-        child.emit('garbled', `the worker wrote something that is not a protocol frame: ${describeError(error)}`);
-        return;
-      }
-      for (const frame of frames) {
-        const decoded = decodeReply(frame);
-        if (decoded.ok) child.emit('reply', decoded.reply);
-        else child.emit('garbled', `the worker sent a malformed reply: ${decoded.error}`);
-      }
-    });
-    // spawn reports a missing executable asynchronously, as an 'error' event before 'exit'.
-    child.on('error', (error) => child.emit('garbled', `could not start the worker process: ${error.message}`));
+    const child = this.pool?.take(this.launch) ?? startWorkerProcess(this.launch);
+    if ('failed' in child) return child.failed;
     this.child = child;
     return undefined;
   }
@@ -294,13 +257,20 @@ export class ProcessBackend implements Backend {
   private exchange(body: RequestBody, timeoutMs: number): Promise<Exchange> {
     const child = this.child;
     if (!child) return Promise.resolve({ kind: 'exit', description: 'the worker process is not running' });
-    if (child.exitCode !== null || child.signalCode !== null) {
-      // A prestarted worker that died before its first request (a Python that cannot start): no 'exit' to wait for.
+    const failedStart = startFailureOf(child);
+    if (failedStart !== undefined) {
+      // A worker started early whose executable is missing: spawn said so before anyone listened.
+      this.child = undefined;
+      return Promise.resolve({ kind: 'exit', description: failedStart });
+    }
+    if (hasEnded(child)) {
+      // A prestarted worker that died before its first request (a Python that cannot start, an import that
+      // crashed while the export ran): no 'exit' to wait for, and its stderr says why.
       this.child = undefined;
       const how = child.signalCode ? `was killed by ${child.signalCode}` : `exited with code ${String(child.exitCode)}`;
       return new Promise((resolve) =>
         afterStderr(child, () => {
-          const stderr = this.stderrTail.trim();
+          const stderr = stderrTailOf(child).trim();
           resolve({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
         }),
       );
@@ -324,7 +294,7 @@ export class ProcessBackend implements Backend {
         child.off('exit', onExit); // our own kill below is not news
         this.kill();
         afterStderr(child, () => {
-          const stderr = this.stderrTail.trim();
+          const stderr = stderrTailOf(child).trim();
           finish({ kind: 'exit', description: `${description}${stderr ? `; its stderr: ${lastLines(stderr)}` : ''}` });
         });
       };
@@ -338,7 +308,7 @@ export class ProcessBackend implements Backend {
               ? `was killed by ${signal}`
               : `exited with code ${String(code)}`;
         afterStderr(child, () => {
-          const stderr = this.stderrTail.trim();
+          const stderr = stderrTailOf(child).trim();
           finish({ kind: 'exit', description: `the worker process ${how}${stderr ? `: ${lastLines(stderr)}` : ''}` });
         });
       };

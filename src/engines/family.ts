@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { WorkerLaunch } from '../backends/process-backend.js';
 import type { SessionInfo } from '../backends/protocol.js';
 import type { Backend, Side } from '../backends/types.js';
+import type { WorkerPool } from '../backends/worker-pool.js';
 import type { ArtifactStore } from '../cache/store.js';
 import type { DeepReadonly } from '../deep-readonly.js';
 import type { Precision } from './spec.js';
@@ -89,6 +90,8 @@ export interface CreateContext {
   readonly checkpointSha256?: ReadonlyMap<string, string> | undefined;
   /** Test hook: this machine's torch version and device names, instead of asking Python and nvidia-smi. */
   readonly compileCacheFacts?: CompileCacheFacts | undefined;
+  /** Worker processes the pipeline started while the export ran: a backend takes the one for its launch. */
+  readonly workerPool?: WorkerPool | undefined;
 }
 
 /** This machine's facts a torch.compile cache key needs; each may be unknown (then nothing is cached, and said). */
@@ -159,6 +162,12 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   resolve(entry: BackendEntry, ctx: ResolveContext): S;
   /** Availability and launch: a Backend to open, or why there is none. */
   create(spec: S, ctx: CreateContext, prepared: Preparation<A> | undefined): Created;
+  /**
+   * The process a backend's worker will run, known from the spec alone (before the export, variant or engine its
+   * model is): the pipeline starts it early and create()'s backend takes it (backends/worker-pool.ts). The same
+   * recipe create() uses. Undefined: nothing to start (the backend cannot run here; create() says why).
+   */
+  workerLaunch?(spec: S, ctx: CreateContext): WorkerLaunch | undefined;
   /**
    * What changes this family's numbers, beside the machine and the pass shape (gate/fingerprint.ts adds those):
    * two cells are compared only when every field is equal, and a difference is named in the verdict.

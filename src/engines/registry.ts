@@ -5,6 +5,7 @@
  * here.
  */
 import { z } from 'zod';
+import type { WorkerLaunch } from '../backends/process-backend.js';
 import type {
   ArtifactRecord,
   BackendEntry,
@@ -138,6 +139,13 @@ export function createBackend(spec: CommonSpec, options: FactoryOptions): Create
   const family = familyOf(spec);
   const base = family.sameRunBase === 'base_hf' ? options.baseCheckpointPath : options.baseModelPath;
   return family.create(spec, { ...options, base }, options.prepared?.get(spec.name));
+}
+
+/** The worker process a backend will run, to start before its model exists (engines/family.ts workerLaunch). */
+export function workerLaunchOf(spec: CommonSpec, options: FactoryOptions): WorkerLaunch | undefined {
+  const family = familyOf(spec);
+  const base = family.sameRunBase === 'base_hf' ? options.baseCheckpointPath : options.baseModelPath;
+  return family.workerLaunch?.(spec, { ...options, base });
 }
 
 /** Every family's preparation of its backends (TensorRT engines), by backend name. */

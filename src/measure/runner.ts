@@ -200,6 +200,13 @@ async function openBackends(m: MatrixRun): Promise<void> {
   );
   // Before any open starts: whatever is thrown later, `finally` in measureMatrix closes each of them.
   m.started.push(...toOpen.map((o) => o.backend));
+  // Every backend has taken its process from the worker pool (started while the export ran) or started one: what
+  // is left there was started for a backend that has none (unavailable, its variant not made) and is killed now.
+  const pool = input.backendOptions?.workerPool;
+  const leftovers = m.phases.during('workerStart', () => {
+    for (const { backend } of toOpen) backend.prestart?.();
+    return pool?.close();
+  });
   const outcomes = await openQueued(
     m.phases,
     toOpen.map(({ spec, backend }) => ({
@@ -208,6 +215,7 @@ async function openBackends(m: MatrixRun): Promise<void> {
       open: () => backend.open(),
     })),
   );
+  await leftovers;
   let next = 0;
   for (const { spec, created } of creations) {
     if ('backend' in created) recordOpen(m, spec, created.backend, outcomes[next++]!);

@@ -8,11 +8,12 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { findPython, pythonWorkerLaunch } from '../backends/native-worker.js';
 import type { WorkerLaunch } from '../backends/process-backend.js';
+import type { WorkerPool } from '../backends/worker-pool.js';
 import { digestMemo, sha256File, type Sha256Of } from '../cache/digest-memo.js';
 import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from '../cache/store.js';
 import { isSameRun, type Config } from '../config/load.js';
 import type { ArtifactRecord, Preparation } from '../engines/family.js';
-import { describeArtifact, familyOf, needsPreparation, prepareBackends } from '../engines/registry.js';
+import { describeArtifact, familyOf, needsPreparation, prepareBackends, workerLaunchOf } from '../engines/registry.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { tokensNeeded } from '../measure/batches.js';
 import { NO_PHASES, type PhaseClock } from '../measure/phases.js';
@@ -37,7 +38,15 @@ import {
 import { defaultConfigPath, fixturePath } from '../paths.js';
 import type { Results } from '../results/schema.js';
 import { defaultStoreDir, loadBaseline } from '../results/store.js';
-import { clockOf, envOf, notesOf, type Notes, type PipelineOptions } from './options.js';
+import {
+  clockOf,
+  EARLY_WORKERS_ENV,
+  envOf,
+  notesOf,
+  workerContextOf,
+  type Notes,
+  type PipelineOptions,
+} from './options.js';
 
 /** Token ids from a file the config names, with the key that names it (errors point there). */
 export interface TokenSource {
@@ -70,9 +79,40 @@ export interface PreparedRun {
   readonly artifacts: readonly ArtifactRecord[];
 }
 
-/** `phases`: the time is the inputs' (hashing, tokens, baseline), but for the export and the engine builds. */
-export async function prepareRun(options: PipelineOptions, phases: PhaseClock = NO_PHASES): Promise<PreparedRun> {
-  return phases.duringAsync('inputs', () => prepareInputs(options, phases));
+/**
+ * `phases`: the time is the inputs' (hashing, tokens, baseline), but for the export and the engine builds. With a
+ * `workerPool`, every backend's worker process starts first, and imports while the rest of this phase runs; the
+ * caller closes the pool however the run ends (nothing started here outlives it).
+ */
+export async function prepareRun(
+  options: PipelineOptions,
+  phases: PhaseClock = NO_PHASES,
+  workerPool?: WorkerPool,
+): Promise<PreparedRun> {
+  return phases.duringAsync('inputs', () => {
+    if (workerPool) startWorkersEarly(options, workerPool);
+    return prepareInputs(options, phases);
+  });
+}
+
+/**
+ * Starts the worker process of every backend that will have one, before the export, variants and engines their
+ * models are: a process needs only its launch (its Python and what it imports), not its model. The backends take
+ * them once created (2-measure.ts); a launch that no backend ends up using is killed when the pool closes.
+ */
+function startWorkersEarly(options: PipelineOptions, workerPool: WorkerPool): void {
+  if (envOf(options)[EARLY_WORKERS_ENV] === 'off') return;
+  const { config } = options;
+  const context = {
+    ...workerContextOf(options, config),
+    openTimeoutMs: config.openTimeoutSeconds * 1000,
+    baseModelPath: config.compare.baseModelPath,
+    baseCheckpointPath: config.compare.baseHfPath,
+  };
+  for (const spec of config.backends) {
+    const launch = workerLaunchOf(spec, context);
+    if (launch) workerPool.prestart(launch);
+  }
 }
 
 async function prepareInputs(options: PipelineOptions, phases: PhaseClock): Promise<PreparedRun> {

@@ -4,7 +4,7 @@
  * budget, a base model it cannot load) stops the run as the config error it is.
  */
 import { appendFileSync } from 'node:fs';
-import path from 'node:path';
+import type { WorkerPool } from '../backends/worker-pool.js';
 import type { Clock } from '../clock.js';
 import { isSameRun } from '../config/load.js';
 import { familyOf } from '../engines/registry.js';
@@ -16,7 +16,7 @@ import type { Measurement } from '../measure/records.js';
 import { measureMatrix } from '../measure/runner.js';
 import { baseModelWhere, checkTokensInVocab } from '../model/source.js';
 import { writeError } from '../out-dir.js';
-import type { PipelineOptions } from './options.js';
+import { workerContextOf, type PipelineOptions } from './options.js';
 import { runArtifactStore, type PreparedRun } from './1-prepare.js';
 
 export async function measureRun(
@@ -25,6 +25,7 @@ export async function measureRun(
   clock: Clock,
   rawFile: string,
   phases: PhaseClock,
+  workerPool?: WorkerPool,
 ): Promise<Measurement> {
   const { config, input, accuracyTokens, evalTokens } = run;
   const budget = memoryBudget(config.limits.memoryBudgetMiB);
@@ -71,13 +72,15 @@ export async function measureRun(
     ...(options.progress ? { progress: options.progress } : {}),
     backendOptions: {
       // The native worker's Python: a .venv is looked for from the config's folder up.
-      pythonSearchFrom: path.dirname(config.source),
+      ...workerContextOf(options, config),
       baseCheckpointPath: config.compare.baseHfPath,
       // Where torch.compile's caches are kept between runs, keyed by the checkpoints' sha256 (pytorch/compile-cache.ts).
       artifactStore: memo(() => runArtifactStore(options)),
       checkpointSha256: new Map([...run.backendModels].map(([folder, file]) => [folder, file.sha256])),
       ...options.backendOptions,
       ...(run.prepared ? { prepared: run.prepared } : {}),
+      // The worker processes started while the export ran: each backend takes the one for its launch.
+      ...(workerPool ? { workerPool } : {}),
     },
   });
 }

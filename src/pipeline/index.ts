@@ -5,12 +5,14 @@
  * what only a runner has (the Actions cache) is handed in.
  */
 import { writeFileSync } from 'node:fs';
+import { WorkerPool } from '../backends/worker-pool.js';
+import type { Clock } from '../clock.js';
 import { collectEnvironment, collectGitState } from '../env/collect.js';
 import { commandRunner } from '../env/command.js';
 import { gpuStateOf, readGpuSnapshot } from '../env/gpu-state.js';
 import { claimOutDir, writeError } from '../out-dir.js';
 import type { Results } from '../results/schema.js';
-import { phaseClock } from '../measure/phases.js';
+import { phaseClock, type PhaseClock } from '../measure/phases.js';
 import { judgeRun, withDuration } from './3-judge.js';
 import { measureRun } from './2-measure.js';
 import { clockOf, outputFiles, RUN_FILES, type OutputFiles, type PipelineOptions } from './options.js';
@@ -30,7 +32,23 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
   // Read together: durationSeconds (the calendar) and `phases` (the monotonic clock) span the same moments.
   const phases = phaseClock(options.monotonic);
   const startedAt = new Date(clock());
-  const run = await prepareRun(options, phases);
+  // Worker processes started while the export runs (1-prepare.ts): whatever ends the run, none outlives it.
+  const workerPool = new WorkerPool();
+  try {
+    return await prepareMeasureWrite(options, phases, clock, startedAt, workerPool);
+  } finally {
+    await workerPool.close();
+  }
+}
+
+async function prepareMeasureWrite(
+  options: PipelineOptions,
+  phases: PhaseClock,
+  clock: Clock,
+  startedAt: Date,
+  workerPool: WorkerPool,
+): Promise<PipelineResult> {
+  const run = await prepareRun(options, phases, workerPool);
   // From here on this run owns the folder: locked, and the previous run's files gone (out-dir.ts).
   const files = outputFiles(options.outDir);
   const claim = phases.during('writing', () =>
@@ -47,7 +65,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRes
     const at = (): string => new Date(clock()).toISOString();
     // The GPUs just before and just after the matrix: a throttled GPU is a note (said, and in the report).
     const gpuBefore = phases.during('environment', () => readGpuSnapshot(commands, at()));
-    const measurement = await measureRun(run, options, clock, files.raw, phases);
+    const measurement = await measureRun(run, options, clock, files.raw, phases, workerPool);
     const { environment, git } = phases.during('environment', () => {
       const gpuState = gpuStateOf(gpuBefore, readGpuSnapshot(commands, at()));
       for (const warning of gpuState.throttleWarnings) run.notes.add(warning);

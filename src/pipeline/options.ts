@@ -4,7 +4,7 @@ import type { RemoteArtifactStore } from '../cache/store.js';
 import { clockFromEnv, type Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { CommandRunner } from '../env/command.js';
-import type { BackendOptions } from '../engines/registry.js';
+import type { BackendOptions, FactoryOptions } from '../engines/registry.js';
 import type { MonotonicMs } from '../measure/phases.js';
 import type { ProgressEvent } from '../measure/runner.js';
 
@@ -72,6 +72,25 @@ export interface PipelineOptions {
 
 export function envOf(options: PipelineOptions): NodeJS.ProcessEnv {
   return options.backendOptions?.env ?? process.env;
+}
+
+/** TR118_EARLY_WORKERS=off: worker processes start with the matrix, not while the export runs (for measuring it). */
+export const EARLY_WORKERS_ENV = 'TR118_EARLY_WORKERS';
+
+/**
+ * What decides which process a backend's worker runs (its Python, found from the config's folder; the test hooks),
+ * the same when the pipeline starts it early (1-prepare.ts) and when the matrix creates the backend (2-measure.ts):
+ * an early process is taken only by a backend whose launch is the same.
+ */
+export function workerContextOf(
+  options: PipelineOptions,
+  config: Config,
+): BackendOptions & Pick<FactoryOptions, 'env' | 'pythonSearchFrom'> {
+  return {
+    ...options.backendOptions,
+    env: envOf(options),
+    pythonSearchFrom: options.backendOptions?.pythonSearchFrom ?? path.dirname(config.source),
+  };
 }
 
 export function clockOf(options: PipelineOptions): Clock {

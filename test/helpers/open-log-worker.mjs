@@ -2,8 +2,11 @@
 // when it is closed, one JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A
 // backend named in USAGE_BACKEND answers its open with a usage error (its model does not fit the config). A compiled
 // backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit; else it writes `save` after open,
-// and at close writes it again, larger (the shapes compiled since).
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// and at close writes it again, larger (the shapes compiled since). IMPORT_DELAY_MS plays the imports a worker makes
+// before it reads a request (torch: seconds); an `export` job takes EXPORT_DELAY_MS, then writes the fixture model as
+// the export (or, with EXPORT_FAIL set, answers that the export failed). Started through stand-in-python.sh, which
+// answers the package-version question a real Python is asked before an export.
+import { appendFileSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +21,8 @@ const writeSave = (bytes) => {
   writeFileSync(save, bytes);
 };
 log(name, 'spawned');
+await sleep(Number(process.env.IMPORT_DELAY_MS ?? 0));
+log(name, 'imported');
 for await (const line of createInterface({ input: process.stdin })) {
   const message = JSON.parse(line);
   if (message.type === 'open') {
@@ -53,6 +58,26 @@ for await (const line of createInterface({ input: process.stdin })) {
         ...(compiled ? { compileMs: 60 } : {}),
         ...(cache ? { compileCache: cache } : {}),
       },
+    });
+  } else if (message.type === 'export') {
+    name = 'export';
+    log(name, 'start');
+    await sleep(Number(process.env.EXPORT_DELAY_MS ?? 0));
+    log(name, 'end');
+    if (process.env.EXPORT_FAIL) {
+      reply({ type: 'error', id: message.id, kind: 'failed', message: 'the exporter crashed (scripted)' });
+      continue;
+    }
+    const onnx = path.join(message.outPath, 'model.onnx');
+    copyFileSync(path.join(import.meta.dirname, '../../fixtures/model/model.onnx'), onnx);
+    const versions = { torch: '0', transformers: '0', onnx: '0', onnxruntime: '0', python: '0' };
+    reply({
+      type: 'exported',
+      id: message.id,
+      files: [{ name: 'model.onnx', bytes: statSync(onnx).size }],
+      externalData: false,
+      ...{ loadMs: 1, exportMs: 1, checkMs: 1, probeMs: 1, opset: message.opset, exporter: message.exporter },
+      ...{ versions, probeMaxAbsDiff: 0, probeMaxRelDiff: 0 },
     });
   } else if (message.type === 'run') {
     const latenciesMs = Array.from({ length: message.iterations }, () => 1);

@@ -7,6 +7,7 @@ is pointed at stderr, the worker's log: nothing but frames can reach the runner'
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -28,13 +29,18 @@ def preload(modules: str) -> None:
     """Imports what the coming open needs (torch: seconds) before the open request is read, so that the runner's
     workers import side by side while sessions open one device queue at a time. A module that is missing is left to
     the open, which says what to install."""
-    if "torch" in modules.split(","):
+    names = modules.split(",")
+    if "torch" in names:
         try:
             from tr118_native.worker.torch_engine import import_torch
 
             import_torch()
         except ImportError:
             pass
+    if "onnxruntime" in names:
+        # An ONNX Runtime worker started while its model is still being exported or derived.
+        with contextlib.suppress(ImportError):
+            import onnxruntime  # noqa: F401
 
 
 if __name__ == "__main__":

@@ -4,10 +4,10 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { findPython, pythonWorkerLaunch } from '../../backends/native-worker.js';
+import { findPython, PRELOAD_ENV, pythonWorkerLaunch } from '../../backends/native-worker.js';
 import { ProcessBackend, type WorkerLaunch } from '../../backends/process-backend.js';
 import type { SessionInfo } from '../../backends/protocol.js';
-import type { EngineFamily } from '../family.js';
+import type { CreateContext, EngineFamily } from '../family.js';
 import { DEFAULT_BACKEND_SETTINGS } from '../spec.js';
 import { providerUnavailableReason, pythonProviderUnavailableReason } from './availability.js';
 import { ORT_GPU_PYTHONPATH_ENV } from './provision/gpu-record.js';
@@ -42,6 +42,29 @@ export function ortWorkerLaunch(): WorkerLaunch {
 function placementProblem(spec: OrtSpec, session: SessionInfo): string | undefined {
   const placement = judgePlacement(spec.provider, session.placement);
   return placement.status === 'degraded' ? placement.reason : undefined;
+}
+
+/** The worker a backend runs (Python or Node), or why it cannot run here: known from the spec alone. */
+function ortLaunch(
+  spec: OrtSpec,
+  ctx: CreateContext,
+): { readonly launch: WorkerLaunch } | { readonly unavailable: string } {
+  if (spec.worker === 'python') {
+    // The Python package brings its own providers (a provisioned onnxruntime-gpu wheel, or one installed in the
+    // worker's Python): the worker itself says at open whether the provider is there and the GPU is usable.
+    if (ctx.nativeWorker) return { launch: ctx.nativeWorker };
+    const reason = pythonProviderUnavailableReason(spec.provider, ctx.env);
+    if (reason) return { unavailable: reason };
+    const python = findPython(ctx.env, ctx.pythonSearchFrom);
+    if ('missing' in python) return { unavailable: python.missing };
+    // The onnxruntime-gpu wheel `tr118 provision` unpacked, ahead of site-packages: its `onnxruntime` (with the
+    // CUDA provider) is the one imported even where a CPU build is installed. Imported as the worker starts.
+    const launch = pythonWorkerLaunch(python.command, ctx.env, [ctx.env[ORT_GPU_PYTHONPATH_ENV]]);
+    return { launch: { ...launch, env: { ...launch.env, [PRELOAD_ENV]: 'onnxruntime' } } };
+  }
+  const reason = providerUnavailableReason(spec.provider);
+  if (reason) return { unavailable: reason };
+  return { launch: ctx.nodeWorker ?? ortWorkerLaunch() };
 }
 
 export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
@@ -102,23 +125,16 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
       baseModelPath: ctx.base,
       openTimeoutMs: ctx.openTimeoutMs,
       checkOpened: (info: SessionInfo) => placementProblem(spec, info),
+      pool: ctx.workerPool,
     };
-    if (spec.worker === 'python') {
-      // The Python package brings its own providers (a provisioned onnxruntime-gpu wheel, or one installed in the
-      // worker's Python): the worker itself says at open whether the provider is there and the GPU is usable.
-      if (ctx.nativeWorker) return { backend: new ProcessBackend(spec, ctx.nativeWorker, options) };
-      const reason = pythonProviderUnavailableReason(spec.provider, ctx.env);
-      if (reason) return { unavailable: reason };
-      const python = findPython(ctx.env, ctx.pythonSearchFrom);
-      if ('missing' in python) return { unavailable: python.missing };
-      // The onnxruntime-gpu wheel `tr118 provision` unpacked, ahead of site-packages: its `onnxruntime` (with the
-      // CUDA provider) is the one imported even where a CPU build is installed.
-      const launch = pythonWorkerLaunch(python.command, ctx.env, [ctx.env[ORT_GPU_PYTHONPATH_ENV]]);
-      return { backend: new ProcessBackend(spec, launch, options) };
-    }
-    const reason = providerUnavailableReason(spec.provider);
-    if (reason) return { unavailable: reason };
-    return { backend: new ProcessBackend(spec, ctx.nodeWorker ?? ortWorkerLaunch(), options) };
+    const launch = ortLaunch(spec, ctx);
+    return 'launch' in launch ? { backend: new ProcessBackend(spec, launch.launch, options) } : launch;
+  },
+
+  // The process and its onnxruntime import start before the ONNX file (export or variant) exists.
+  workerLaunch(spec, ctx) {
+    const launch = ortLaunch(spec, ctx);
+    return 'launch' in launch ? launch.launch : undefined;
   },
 
   checkOpened: placementProblem,

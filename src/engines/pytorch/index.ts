@@ -128,9 +128,17 @@ export const pytorch: EngineFamily<TorchSpec> = {
       baseModelPath: ctx.base,
       openTimeoutMs: ctx.openTimeoutMs,
       checkOpened: (info: SessionInfo) => compileProblem(spec, info),
+      pool: ctx.workerPool,
       ...cache,
     };
     return { backend: new ProcessBackend(spec, launch, options) };
+  },
+
+  // Needs only the checkpoint's Python: torch and transformers import while the export runs.
+  workerLaunch(_spec, ctx) {
+    if (ctx.nativeWorker) return ctx.nativeWorker;
+    const python = findPython(ctx.env, ctx.pythonSearchFrom);
+    return 'missing' in python ? undefined : torchWorkerLaunch(python.command, ctx.env);
   },
 
   checkOpened: compileProblem,

@@ -64,11 +64,22 @@ export const tensorrt: EngineFamily<TrtSpec, EngineRecord> = {
     // The worker opens the engine file where the spec names its model.
     const engineSpec: TrtSpec = { ...spec, modelPath: prepared.ready.enginePath };
     // Same-run A/B: the base model's engine, opened beside the candidate's in the same worker.
-    const options = { baseModelPath: prepared.base?.enginePath, openTimeoutMs: ctx.openTimeoutMs };
+    const options = {
+      baseModelPath: prepared.base?.enginePath,
+      openTimeoutMs: ctx.openTimeoutMs,
+      pool: ctx.workerPool,
+    };
     if (ctx.nativeWorker) return { backend: new ProcessBackend(engineSpec, ctx.nativeWorker, options) };
     const python = findPython(ctx.env, ctx.pythonSearchFrom);
     if ('missing' in python) return { unavailable: python.missing };
     return { backend: new ProcessBackend(engineSpec, pythonWorkerLaunch(python.command, ctx.env), options) };
+  },
+
+  // The worker process (Python and the protocol) starts while the engine builds; it opens the engine once built.
+  workerLaunch(_spec, ctx) {
+    if (ctx.nativeWorker) return ctx.nativeWorker;
+    const python = findPython(ctx.env, ctx.pythonSearchFrom);
+    return 'missing' in python ? undefined : pythonWorkerLaunch(python.command, ctx.env);
   },
 
   comparability(spec, session, engine) {
