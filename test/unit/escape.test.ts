@@ -96,6 +96,11 @@ describe('escapeUntrusted: one escaper for all text that reaches GitHub', () => 
       expect(escapeUntrusted(name)).toBe(name);
   });
 
+  it('an underscore between letters outside the BMP stays as written (intraword: no emphasis)', () => {
+    expect(escapeUntrusted('0_\u{20000}')).toBe('0_\u{20000}');
+    expect(escapeUntrusted('_\u{20000}')).toBe('\\_\u{20000}');
+  });
+
   it('any text: one line, no live mention, reference or URL, every markup character escaped', () => {
     fc.assert(
       fc.property(HOSTILE_TEXT, (text) => {
@@ -105,9 +110,11 @@ describe('escapeUntrusted: one escaper for all text that reaches GitHub', () => 
         expect(out).not.toMatch(/:\/\/|www\.|gh-\d/i);
         // A markup character is escaped when an odd number of backslashes precedes it.
         for (const m of out.matchAll(/(\\*)([<>|`[\]*~$&_])/g)) {
-          const intraword =
-            m[2] === '_' &&
-            /[\p{L}\p{N}]_[\p{L}\p{N}]/u.test(out.slice(m.index + m[0].length - 2, m.index + m[0].length + 1));
+          // Neighbours by code point: a letter outside the BMP (U+20000 …) is two UTF-16 units.
+          const at = m.index + m[0].length - 1;
+          const before = Array.from(out.slice(0, at)).at(-1) ?? '';
+          const after = Array.from(out.slice(at + 1, at + 3))[0] ?? '';
+          const intraword = m[2] === '_' && /[\p{L}\p{N}]/u.test(before) && /[\p{L}\p{N}]/u.test(after);
           if (!intraword) expect((m[1] ?? '').length % 2).toBe(1);
         }
       }),
