@@ -64,6 +64,8 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
       intraOpThreads: (s) => ({ ...s, spec: { ...s.spec, intraOpThreads: 1 } }),
       interOpThreads: (s) => ({ ...s, spec: { ...s.spec, interOpThreads: 1 } }),
       graphOptimization: (s) => ({ ...s, spec: { ...s.spec, graphOptimization: 'basic' } as BackendSpec }),
+      // ONNX Runtime's transformer fusions: another graph of the same weights (issue 22).
+      optimize: (s) => ({ ...s, spec: { ...s.spec, optimize: 'transformers' } as BackendSpec }),
     },
   },
   pytorch: {
