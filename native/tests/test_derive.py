@@ -91,7 +91,7 @@ def test_a_bad_derive_request_is_one_clear_line(tmp_path: Path, change: dict[str
 
 
 # The fixture's checkpoint (fixtures/model/hf/config.json): GPT-2, 4 heads, 128 wide, 4 layers.
-GPT2 = {"modelType": "gpt2", "numHeads": 4, "hiddenSize": 128, "useGpu": False, "provider": "cpu", "optLevel": 0}
+GPT2 = {"modelType": "gpt2", "numHeads": 4, "hiddenSize": 128, "useGpu": False, "optLevel": 0}
 
 
 def op_types(path: Path) -> set[str]:

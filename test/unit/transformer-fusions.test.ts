@@ -57,7 +57,6 @@ const GPT2: OptimizeRequest = {
   numHeads: 12,
   hiddenSize: 768,
   useGpu: true,
-  provider: 'cuda',
   optLevel: 0,
 };
 
@@ -74,7 +73,7 @@ describe('the derived file key with optimize', () => {
     ['no model type found', { ...base, optimize: { ...GPT2, modelType: undefined } }],
     ['the head count', { ...base, optimize: { ...GPT2, numHeads: 0 } }],
     ['the width', { ...base, optimize: { ...GPT2, hiddenSize: 0 } }],
-    ['use_gpu', { ...base, optimize: { ...GPT2, useGpu: false, provider: 'cpu' as const } }],
+    ['use_gpu', { ...base, optimize: { ...GPT2, useGpu: false } }],
     ['the transform', { ...base, transform: undefined }],
     ["onnxruntime's version", { ...base, versions: { ...base.versions, onnxruntime: '1.33.0' } }],
   ])('changes with %s', (_name, other) => {

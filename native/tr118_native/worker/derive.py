@@ -164,9 +164,9 @@ def fuse(source: Path, optimize: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
             num_heads=int(optimize["numHeads"]),
             hidden_size=int(optimize["hiddenSize"]),
             opt_level=int(optimize["optLevel"]),
+            # What the backend's provider says; at opt_level 0 the fusions are the same either way (it picks the
+            # providers of ONNX Runtime's own pass, which level 0 leaves out).
             use_gpu=use_gpu,
-            # Only consulted with use_gpu (the providers of ONNX Runtime's own pass, at opt_level 1 and up).
-            provider=str(optimize["provider"]) if use_gpu and optimize.get("provider") else None,
         )
         fusions = {str(k): int(v) for k, v in optimized.get_fused_operator_statistics().items() if v}
     except Exception as error:  # any failure of the optimizer is a note, and the file runs unfused

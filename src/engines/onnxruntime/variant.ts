@@ -16,7 +16,7 @@ import type { WorkerLaunch } from '../../backends/process-backend.js';
 import { pythonPackageVersions } from '../../backends/python-packages.js';
 import { artifactKey, type ArtifactKey } from '../../cache/keys.js';
 import type { ArtifactTable, Preparation, PrepareContext } from '../family.js';
-import { isDerived, ORT_PROVIDERS, ORT_VARIANTS, type OrtSpec, type OrtVariant } from './spec.js';
+import { isDerived, ORT_VARIANTS, type OrtSpec, type OrtVariant } from './spec.js';
 
 /** The artifact store's kind (folder) of derived ONNX files. */
 export const VARIANT_KIND = 'onnx-variant';
@@ -34,15 +34,17 @@ export type ToolVersions = z.infer<typeof toolVersions>;
  * none was found: the file is then used unfused, with a note); numHeads / hiddenSize: config.json's, 0 to let the
  * optimizer detect them from the graph. optLevel 0: the Python fusions only, no ONNX Runtime pass on a provider, so
  * the file holds no provider-specific node and opens on any provider (the session's own graph optimizations run at
- * open anyway). useGpu / provider: as the backend's provider says (the optimizer's documented switch for a model
- * meant for the GPU; it reaches ONNX Runtime's own pass only, which level 0 leaves out).
+ * open anyway). useGpu: as the backend's provider says (the optimizer's documented switch for a model meant for the
+ * GPU; in onnxruntime 1.32 it reaches ONNX Runtime's own pass only, which level 0 leaves out, so the fused graph is
+ * the same either way; it is in the key so that a later optimizer that reads it makes another file). The provider
+ * itself is not passed: `optimize_model(provider=...)` is newer than some onnxruntime releases and, like use_gpu,
+ * only picks the providers of ONNX Runtime's own pass.
  */
 export const optimizeRequestSchema = z.object({
   modelType: z.string().min(1).optional(),
   numHeads: z.int().nonnegative(),
   hiddenSize: z.int().nonnegative(),
   useGpu: z.boolean(),
-  provider: z.enum(ORT_PROVIDERS),
   optLevel: z.literal(0),
 });
 export type OptimizeRequest = z.infer<typeof optimizeRequestSchema>;
@@ -263,7 +265,6 @@ function optimizeRequestOf(spec: OrtSpec, sourcePath: string, ctx: PrepareContex
     numHeads: model.numHeads,
     hiddenSize: model.hiddenSize,
     useGpu: spec.provider !== 'cpu',
-    provider: spec.provider,
     optLevel: 0,
   };
   return { request, from: model.from };
