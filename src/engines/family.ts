@@ -138,7 +138,7 @@ export interface PrepareContext {
   readonly baseModelPath?: string | undefined;
   /**
    * model.hf, when the file is the run's model.onnx (its export, or a file the config names beside it: one model);
-   * undefined for other files (a backend's own, the base model).
+   * undefined for other files (a backend's own `model`).
    */
   readonly checkpointOf?: ((onnxPath: string) => string | undefined) | undefined;
   readonly log?: ((line: string) => void) | undefined;

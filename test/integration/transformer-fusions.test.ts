@@ -91,17 +91,20 @@ describe('optimize: transformers (issue 22)', () => {
   });
 });
 
-describe('same-run A/B with a derived backend', () => {
-  it("derives the base model's variant too, and the worker opens base variant vs candidate variant", async () => {
+describe('same-run A/B with derived backends', () => {
+  it("derives the base model's files too (fused as the candidate is), and the worker opens base-derived vs candidate-derived", async () => {
     const dir = tempDir();
-    // Another fp32 file: its variant has its own key, so the test tells the two derived files apart.
+    // Another fp32 file, in a folder with no config.json: its files have their own keys, so the test tells the
+    // derived files apart; it is fused for the candidate's model type (model.hf's), as the candidate is.
     const baseModel = perturbedFixture(path.join(dir, 'base.onnx'), 0.01);
     const log = path.join(dir, 'worker.log');
     const config = loadConfigFile(
       writeConfig(
         dir,
-        'backends: [onnxruntime-cpu-int8]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 2\nstopping: fixed\n' +
+        'backends:\n  - onnxruntime-cpu-int8\n  - { name: fused, engine: onnxruntime, optimize: transformers }\n' +
+          'scenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 2\nstopping: fixed\n' +
           `iterations: 3\nwarmup: 0\naccuracy: { enabled: false }\ncompare: { base_model: ${baseModel} }\n`,
+        path.join(ROOT, 'fixtures/model/hf'),
       ),
     );
     const { results } = await runPipeline({
@@ -118,26 +121,25 @@ describe('same-run A/B with a derived backend', () => {
         },
       },
     });
-    const records = results.onnxVariants!;
-    const candidate = records.find((r) => r.side === 'candidate')!;
-    const base = records.find((r) => r.side === 'base')!;
-    expect(candidate).toMatchObject({
-      backend: 'onnxruntime-cpu-int8',
-      transform: 'int8-dynamic',
-      sourcePath: FIXTURE_MODEL,
-    });
-    expect(base).toMatchObject({ backend: 'onnxruntime-cpu-int8', transform: 'int8-dynamic', sourcePath: baseModel });
-    expect(base.key).not.toBe(candidate.key);
     const opens = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; modelPath?: string; baseModelPath?: string })
       .filter((a) => a.type === 'open');
-    expect(opens.length).toBeGreaterThan(0);
-    for (const open of opens) {
-      expect(open.modelPath).toBe(candidate.variantPath);
-      // the base model's int8 file: not its fp32 file (base.onnx), nor the candidate's
-      expect(open.baseModelPath).toBe(base.variantPath);
+    for (const backend of ['onnxruntime-cpu-int8', 'fused']) {
+      const records = results.onnxVariants!.filter((r) => r.backend === backend);
+      const candidate = records.find((r) => r.side === 'candidate')!;
+      const base = records.find((r) => r.side === 'base')!;
+      expect(candidate.sourcePath).toBe(FIXTURE_MODEL);
+      expect(base.sourcePath).toBe(baseModel);
+      expect(base.key).not.toBe(candidate.key);
+      expect(base.tool).toBe(candidate.tool);
+      const own = opens.filter((o) => o.modelPath === candidate.variantPath);
+      expect(own.length, backend).toBeGreaterThan(0);
+      // the base model's derived file: not its fp32 file (base.onnx), nor the candidate's
+      for (const open of own) expect(open.baseModelPath, backend).toBe(base.variantPath);
     }
+    const fusedBase = results.onnxVariants!.find((r) => r.backend === 'fused' && r.side === 'base')!;
+    expect(fusedBase).toMatchObject({ note: null, fusions: { SkipLayerNormalization: 8, FastGelu: 4 } });
   });
 });

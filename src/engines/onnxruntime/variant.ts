@@ -233,7 +233,9 @@ export async function prepareVariants(
       prepared.set(spec.name, versions);
       continue;
     }
-    const made = await deriveOrHit(spec, spec.modelPath, 'candidate', versions, launch, ctx);
+    // Same-run A/B fuses the base as the candidate (two versions of one model): the candidate's model description.
+    const optimize = optimizeRequestOf(spec, ctx);
+    const made = await deriveOrHit(spec, spec.modelPath, 'candidate', optimize, versions, launch, ctx);
     if (!('ready' in made)) {
       prepared.set(spec.name, made);
       continue;
@@ -243,7 +245,7 @@ export async function prepareVariants(
       continue;
     }
     // Same-run A/B: the base side opens the base model's own derived file, made the same way.
-    const base = await deriveOrHit(spec, ctx.baseModelPath, 'base', versions, launch, ctx);
+    const base = await deriveOrHit(spec, ctx.baseModelPath, 'base', optimize, versions, launch, ctx);
     prepared.set(
       spec.name,
       'ready' in base
@@ -256,10 +258,10 @@ export async function prepareVariants(
   return prepared;
 }
 
-/** The optimizer's arguments for this backend and source file (undefined: no fusions asked for). */
-function optimizeRequestOf(spec: OrtSpec, sourcePath: string, ctx: PrepareContext) {
+/** The optimizer's arguments for this backend's model (undefined: no fusions asked for). */
+function optimizeRequestOf(spec: OrtSpec, ctx: PrepareContext): OptimizeAsked | undefined {
   if (spec.optimize !== 'transformers') return undefined;
-  const model = describeModel(sourcePath, ctx.checkpointOf?.(sourcePath));
+  const model = describeModel(spec.modelPath, ctx.checkpointOf?.(spec.modelPath));
   const request: OptimizeRequest = {
     ...(model.modelType !== null ? { modelType: model.modelType } : {}),
     numHeads: model.numHeads,
@@ -270,16 +272,22 @@ function optimizeRequestOf(spec: OrtSpec, sourcePath: string, ctx: PrepareContex
   return { request, from: model.from };
 }
 
+/** The optimizer's arguments, and where its model type was read (or why there is none). */
+interface OptimizeAsked {
+  readonly request: OptimizeRequest;
+  readonly from: string;
+}
+
 async function deriveOrHit(
   spec: OrtSpec,
   sourcePath: string,
   side: VariantRecord['side'],
+  optimize: OptimizeAsked | undefined,
   versions: ToolVersions,
   launch: WorkerLaunch,
   ctx: PrepareContext,
 ): Promise<{ ready: VariantRecord } | { unavailable: string } | { degraded: string }> {
   const transform = spec.variant;
-  const optimize = optimizeRequestOf(spec, sourcePath, ctx);
   const what = stepsOf(spec);
   const tool = toolOf(transform, versions, optimize?.request);
   const sourceSha256 = await ctx.sha256Of(sourcePath);
