@@ -4,7 +4,10 @@
  * derivation run) then warm (both hit); the TorchScript exporter's cold export beside it for its time. Figures: int8
  * against fp32 speed per scenario (medians) and perplexity (delta, gate, logits parity), export and derivation times
  * cold, and the wall time of a cold and a warm run. From the source under tsx (dist/ is rebuilt when merging).
- *   npm run bench:precision [-- --hf DIR --out FILE --notes TEXT]
+ * --optimize adds a third backend, onnxruntime-cpu with `optimize: transformers` (ONNX Runtime's transformer fusions),
+ * and its figures beside int8's (fusion counts, derivation time, speed against fp32, perplexity and parity); its
+ * record goes to bench/results/precision-fusions-<machine>.json, so the two-backend record stays as it was made.
+ *   npm run bench:precision [-- --hf DIR --optimize --out FILE --notes TEXT]
  * Writes bench/results/precision-<machine>.json (bench/record.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -17,14 +20,19 @@ import { startBenchRecord, scratchDir } from './record.js';
 const { values } = parseArgs({
   options: {
     hf: { type: 'string', default: path.join(packageRoot(), 'fixtures/model/hf') },
+    optimize: { type: 'boolean', default: false },
     out: { type: 'string' },
     notes: { type: 'string' },
   },
 });
+const FUSED = 'onnxruntime-cpu-fused';
+const fusedBackend = values.optimize
+  ? `, { name: ${FUSED}, engine: onnxruntime, provider: cpu, optimize: transformers }`
+  : '';
 const work = scratchDir('tr118-bench-precision-');
 const tokens = path.join(packageRoot(), 'fixtures/model/heldout.tokens.json');
 const matrix =
-  `inputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu, onnxruntime-cpu-int8]\n` +
+  `inputs:\n  tokens: ${tokens}\nbackends: [onnxruntime-cpu, onnxruntime-cpu-int8${fusedBackend}]\n` +
   'scenarios:\n  single_128: { batch: 1, seq_len: 128 }\n  batch4_128: { batch: 4, seq_len: 128 }\n' +
   'repetitions: 3\niterations: 20\nwarmup: 3\naccuracy: { max_tokens: 4000, window: 512, stride: 256 }\n';
 const configOf = (exporter: string): string => {
@@ -38,6 +46,7 @@ const configOf = (exporter: string): string => {
 const cacheDir = path.join(work, 'cache');
 const recorder = startBenchRecord({
   bench: 'precision',
+  ...(values.optimize ? { fileStem: 'precision-fusions' } : {}),
   parameters: {
     ...values,
     matrix,
@@ -55,6 +64,8 @@ interface RunResults {
     readonly opset: number;
   };
   readonly onnxVariants?: readonly {
+    readonly backend: string;
+    readonly fusions?: Readonly<Record<string, number>>;
     readonly cache: string;
     readonly buildMs: number;
     readonly tool: string;
@@ -100,13 +111,15 @@ function run(config: string, label: string): { seconds: number; results: RunResu
   return { seconds, results: JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as RunResults };
 }
 
+const variantOf = (r: RunResults, backend: string) => r.onnxVariants?.find((v) => v.backend === backend);
 const cold = run(configOf('dynamo'), 'cold');
-if (cold.results.export?.cache !== 'built' || cold.results.onnxVariants?.[0]?.cache !== 'built') {
+const coldInt8 = variantOf(cold.results, 'onnxruntime-cpu-int8');
+if (cold.results.export?.cache !== 'built' || coldInt8?.cache !== 'built') {
   throw new Error('the cold run did not export and derive');
 }
 const warm = run(configOf('dynamo'), 'warm');
-if (warm.results.export?.cache !== 'hit' || warm.results.onnxVariants?.[0]?.cache !== 'hit') {
-  throw new Error('the warm run did not hit both');
+if (warm.results.export?.cache !== 'hit' || warm.results.onnxVariants?.some((v) => v.cache !== 'hit') !== false) {
+  throw new Error('the warm run did not hit all');
 }
 const torchscript = run(configOf('torchscript'), 'torchscript-cold');
 if (torchscript.results.export?.cache !== 'built') throw new Error('the TorchScript run did not export');
@@ -117,26 +130,46 @@ const scenarios = [...new Set(warm.results.cells.map((c) => c.scenario))];
 /** Speed from both runs' cells (the cold and warm runs measure alike once their files are made). */
 const speed = Object.fromEntries(
   scenarios.map((s) => {
-    const per = (r: RunResults) => ({
-      fp32MedianMs: median(r, 'onnxruntime-cpu', s),
-      int8MedianMs: median(r, 'onnxruntime-cpu-int8', s),
-    });
-    const [c, w] = [per(cold.results), per(warm.results)];
-    const ratio = (x: { fp32MedianMs: number | null; int8MedianMs: number | null }) =>
-      x.fp32MedianMs !== null && x.int8MedianMs !== null ? x.fp32MedianMs / x.int8MedianMs : null;
-    return [s, { cold: { ...c, int8SpeedupOverFp32: ratio(c) }, warm: { ...w, int8SpeedupOverFp32: ratio(w) } }];
+    const per = (r: RunResults) => {
+      const fp32MedianMs = median(r, 'onnxruntime-cpu', s);
+      const int8MedianMs = median(r, 'onnxruntime-cpu-int8', s);
+      const ratio = (other: number | null) => (fp32MedianMs !== null && other !== null ? fp32MedianMs / other : null);
+      const fusedMedianMs = median(r, FUSED, s);
+      return {
+        fp32MedianMs,
+        int8MedianMs,
+        int8SpeedupOverFp32: ratio(int8MedianMs),
+        ...(values.optimize ? { fusedMedianMs, fusedSpeedupOverFp32: ratio(fusedMedianMs) } : {}),
+      };
+    };
+    return [s, { cold: per(cold.results), warm: per(warm.results) }];
   }),
 );
 const row = (r: RunResults, backend: string) => r.accuracy?.rows.find((x) => x.backend === backend) ?? null;
 const int8 = row(warm.results, 'onnxruntime-cpu-int8');
+const fused = row(warm.results, FUSED);
+const coldFused = variantOf(cold.results, FUSED);
+const fusedFigures = values.optimize
+  ? {
+      fusedDeriveSeconds: coldFused ? coldFused.buildMs / 1000 : null,
+      fusedTool: coldFused?.tool ?? null,
+      fusions: coldFused?.fusions ?? null,
+      fusedPerplexity: fused?.perplexity ?? null,
+      fusedPerplexityDeltaFraction: fused?.deltaFraction ?? null,
+      fusedThresholdFraction: fused?.thresholdFraction ?? null,
+      fusedGatePass: fused?.pass ?? null,
+      fusedMaxAbsLogitDelta: fused?.maxAbsLogitDelta ?? null,
+      fusedTop1Agreement: fused?.top1Agreement ?? null,
+    }
+  : {};
 const figures = {
   exporter: cold.results.export.exporter,
   exportOpset: cold.results.export.opset,
   dynamoExportSeconds: cold.results.export.exportMs / 1000,
   torchscriptExportSeconds: torchscript.results.export.exportMs / 1000,
-  int8DeriveSeconds: cold.results.onnxVariants[0].buildMs / 1000,
-  int8Tool: cold.results.onnxVariants[0].tool,
-  int8Bytes: cold.results.onnxVariants[0].bytes,
+  int8DeriveSeconds: coldInt8.buildMs / 1000,
+  int8Tool: coldInt8.tool,
+  int8Bytes: coldInt8.bytes,
   coldRunSeconds: cold.seconds,
   warmRunSeconds: warm.seconds,
   torchscriptColdRunSeconds: torchscript.seconds,
@@ -149,6 +182,7 @@ const figures = {
   int8MaxAbsLogitDelta: int8?.maxAbsLogitDelta ?? null,
   int8Top1Agreement: int8?.top1Agreement ?? null,
   torchscriptFp32Perplexity: row(torchscript.results, 'onnxruntime-cpu')?.perplexity ?? null,
+  ...fusedFigures,
 };
 console.log(JSON.stringify(figures, null, 2));
 recorder.write(figures);

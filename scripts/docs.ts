@@ -110,7 +110,7 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
       (f.speed ?? {}) as Record<string, unknown>,
     )
       .map(([scenario, s]) => `${scenario} ${num(at(at(s, 'warm'), 'int8SpeedupOverFp32'), 2)}×`)
-      .join(', ')} (warm run)`,
+      .join(', ')} (warm run)${f.fusions === undefined ? '' : `; ${fusedFigures(f)}`}`,
   'gate-quality': (f) =>
     `${String(f.decisions)} decisions, fail ${pct(at(f.decisionFractions, 'fail'))}, measured change ${pct(f.measuredChangeFraction)}, median minimum detectable effect ${pct(f.medianMinDetectableFraction).replace(/^\+/, '')}, ${num(f.secondsPerTrial, 0)} s a trial`,
   'sequential-gate': (f) =>
@@ -129,6 +129,17 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
       .map(([shape, s]) => `${shape.replace('x', '×')} ${num(at(s, 'harnessOverBareRatio'), 3)}`)
       .join(', ')}`,
 };
+
+/** bench:precision --optimize: the transformer fusions' line (what fused, their gate, their speed against fp32). */
+function fusedFigures(f: Record<string, unknown>): string {
+  const fusions = Object.entries((f.fusions ?? {}) as Record<string, number>)
+    .map(([op, count]) => `${op} ${count}`)
+    .join(', ');
+  const speed = Object.entries((f.speed ?? {}) as Record<string, unknown>)
+    .map(([scenario, s]) => `${scenario} ${num(at(at(s, 'warm'), 'fusedSpeedupOverFp32'), 2)}×`)
+    .join(', ');
+  return `optimize: transformers (fused ${fusions || 'nothing'}) derivation ${num(f.fusedDeriveSeconds, 2)} s, perplexity Δ ${typeof f.fusedPerplexityDeltaFraction === 'number' ? f.fusedPerplexityDeltaFraction.toExponential(1) : '—'} (gate ${f.fusedGatePass === true ? 'passes' : 'fails'}), fused ÷ fp32 speed-up ${speed} (warm run)`;
+}
 
 function readRecords(root: string): { file: string; record: BenchRecord }[] {
   return readdirSync(path.join(root, RESULTS))

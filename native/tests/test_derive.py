@@ -1,4 +1,7 @@
-"""The `derive` request through the worker process: precision variants of the fixture's fp32 ONNX file (issue 22)."""
+"""
+The `derive` request through the worker process: precision variants of the fixture's fp32 ONNX file and ONNX
+Runtime's transformer fusions of it, alone and before fp16 (issue 22).
+"""
 
 from __future__ import annotations
 
@@ -66,14 +69,110 @@ def test_a_variant_is_written_with_the_io_types_kept_and_close_logits(
     [
         ({"transform": "int4"}, "transform 'int4', expected one of ['int8-dynamic', 'fp16']"),
         ({"sourcePath": "/nowhere/model.onnx"}, "/nowhere/model.onnx: no such ONNX file"),
+        ({"transform": None}, "names neither a transform nor optimize"),
+        ({"optimize": {"modelType": "gpt2"}}, "optimize.numHeads None, expected an integer >= 0"),
+        (
+            {"optimize": {**{"modelType": "gpt2", "numHeads": 0, "hiddenSize": 0, "useGpu": False, "optLevel": 2}}},
+            "optimize.optLevel 2, expected 0",
+        ),
     ],
 )
-def test_a_bad_derive_request_is_one_clear_line(tmp_path: Path, change: dict[str, str], expected: str) -> None:
+def test_a_bad_derive_request_is_one_clear_line(tmp_path: Path, change: dict[str, Any], expected: str) -> None:
     from tr118_native.worker.derive import derive
     from tr118_native.worker.errors import WorkerError
 
     request = {"sourcePath": str(SOURCE), "outPath": str(tmp_path), "transform": "fp16", **change}
+    if request["transform"] is None:
+        del request["transform"]
     with pytest.raises(WorkerError) as raised:
         derive(request)
     assert expected in str(raised.value)
     assert not (tmp_path / "model.onnx").exists()
+
+
+# The fixture's checkpoint (fixtures/model/hf/config.json): GPT-2, 4 heads, 128 wide, 4 layers.
+GPT2 = {"modelType": "gpt2", "numHeads": 4, "hiddenSize": 128, "useGpu": False, "optLevel": 0}
+
+
+def op_types(path: Path) -> set[str]:
+    import onnx
+
+    return {n.op_type for n in onnx.load(str(path)).graph.node}
+
+
+@pytest.mark.parametrize(("transform", "largest_difference"), [(None, 1e-3), ("fp16", 0.1)])
+def test_transformer_fusions_are_counted_and_keep_the_logits(
+    tmp_path: Path, ids: Any, transform: str | None, largest_difference: float
+) -> None:
+    import onnx
+
+    worker = Driven()
+    request = {"type": "derive", "sourcePath": str(SOURCE), "outPath": str(tmp_path), "optimize": GPT2}
+    reply, _ = worker.ask({**request, **({"transform": transform} if transform else {})})
+    worker.close()
+    assert reply["type"] == "derived", reply
+    # Per block of the fixture's 4: two SkipLayerNormalization (attention and MLP residuals), one FastGelu.
+    fusions = reply["optimizer"]["fusions"]
+    assert fusions["SkipLayerNormalization"] == 8
+    assert fusions["FastGelu"] == 4
+    assert reply["optimizer"]["note"] is None
+    # optimizer.json beside the file says the same (a cache hit reads it there)
+    assert json.loads((tmp_path / "optimizer.json").read_text(encoding="utf-8")) == reply["optimizer"]
+    assert {"SkipLayerNormalization", "FastGelu"} <= op_types(tmp_path / "model.onnx")
+    assert "SkipLayerNormalization" not in op_types(SOURCE)
+    model = onnx.load(reply["file"])
+    assert [i.type.tensor_type.elem_type for i in model.graph.input] == [onnx.TensorProto.INT64] * 2
+    assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT
+    assert any(i.data_type == onnx.TensorProto.FLOAT16 for i in model.graph.initializer) == (transform == "fp16")
+    expected, actual = logits(SOURCE, ids), logits(tmp_path / "model.onnx", ids)
+    assert float(np.abs(actual - expected).max()) < largest_difference
+    assert (actual.argmax(-1) == expected.argmax(-1)).mean() > 0.85
+
+
+@pytest.mark.parametrize(
+    ("model_type", "broken", "expected_note"),
+    [
+        ("llama", False, "does not know model type 'llama' (it knows "),
+        (None, False, "no model type to fuse for"),
+        ("gpt2", True, "failed on this gpt2 graph (RuntimeError: pattern exploded)"),
+    ],
+)
+def test_an_unknown_model_type_or_a_failing_optimizer_is_a_note_and_the_file_runs_unfused(
+    tmp_path: Path, ids: Any, monkeypatch: pytest.MonkeyPatch, model_type: str | None, broken: bool, expected_note: str
+) -> None:
+    from tr118_native.worker.derive import derive
+
+    if broken:
+        import onnxruntime.transformers.optimizer as optimizer
+
+        def explode(*_args: Any, **_kwargs: Any) -> Any:
+            raise RuntimeError("pattern exploded\nsecond line")
+
+        monkeypatch.setattr(optimizer, "optimize_model", explode)
+    optimize = {**GPT2, "modelType": model_type}
+    if model_type is None:
+        del optimize["modelType"]  # what the runner sends when config.json gave none
+    reply = derive({"sourcePath": str(SOURCE), "outPath": str(tmp_path), "optimize": optimize})
+    assert expected_note in reply["optimizer"]["note"]
+    assert "the file is used unfused" in reply["optimizer"]["note"]
+    assert reply["optimizer"]["fusions"] == {}
+    assert "transform" not in reply
+    # the unfused graph, as it was
+    assert (tmp_path / "model.onnx").read_bytes() == SOURCE.read_bytes()
+    assert np.array_equal(logits(tmp_path / "model.onnx", ids), logits(SOURCE, ids))
+
+
+def test_an_unknown_model_type_with_fp16_is_the_plain_fp16_variant_with_a_note(tmp_path: Path) -> None:
+    from tr118_native.worker.derive import derive
+
+    plain = derive({"sourcePath": str(SOURCE), "outPath": str(tmp_path / "plain"), "transform": "fp16"})
+    noted = derive(
+        {
+            "sourcePath": str(SOURCE),
+            "outPath": str(tmp_path / "noted"),
+            "transform": "fp16",
+            "optimize": {**GPT2, "modelType": "llama"},
+        }
+    )
+    assert "does not know model type 'llama'" in noted["optimizer"]["note"]
+    assert Path(noted["file"]).read_bytes() == Path(plain["file"]).read_bytes()

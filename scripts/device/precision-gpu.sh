@@ -2,7 +2,8 @@
 # Issue 22's H200 figures (NOT YET RUN: written on a CPU-only session, checked with `bash -n` only). `tr118 run` from
 # model.hf alone on a random GPT-2 of GPT-2 small's shape (`python -m tr118_native.fixture random-lm`, nothing
 # downloaded), scenarios 1x128, 4x128, 1x1024, backends onnxruntime-cuda, onnxruntime-cuda-fp16,
-# transformers-gpu-compile, transformers-gpu-bf16, every variant's perplexity gate against the run's reference; each
+# transformers-gpu-compile, transformers-gpu-bf16 and onnxruntime-cuda-fused-fp16 (optimize: transformers, then fp16),
+# every variant's perplexity gate against the run's reference; each
 # part cold (empty artifact cache: export, fp16 derivation, compile) then warm (hits):
 #   dynamo       model.export.exporter: dynamo (the default)
 #   torchscript  model.export.exporter: torchscript (the old default, for the 1.9x the issue measured)
@@ -36,7 +37,8 @@ fi
 config() { # exporter -> tr118.yml on stdout
   printf 'model:\n  hf: %s\n  context_tokens: %s\n  export: { exporter: %s }\ninputs:\n  tokens: %s\n' \
     "$hf" "$ctx" "$1" "$repo/fixtures/model/heldout.tokens.json"
-  printf 'backends: [%s]\n' "${BACKENDS:-onnxruntime-cuda, onnxruntime-cuda-fp16, transformers-gpu-compile, transformers-gpu-bf16}"
+  # the last: fused (ONNX Runtime's transformer optimizer, gpt2) then fp16, the issue's fastest 1x1024 (3.50 ms)
+  printf 'backends: [%s]\n' "${BACKENDS:-onnxruntime-cuda, onnxruntime-cuda-fp16, transformers-gpu-compile, transformers-gpu-bf16, { name: onnxruntime-cuda-fused-fp16, engine: onnxruntime, provider: cuda, variant: fp16, optimize: transformers \}}"
   printf 'scenarios:\n  single_128: { batch: 1, seq_len: 128 }\n  batch_128: { batch: 4, seq_len: 128 }\n'
   printf '  single_%s: { batch: 1, seq_len: %s }\nrepetitions: %s\nwarmup: %s\niterations: %s\ntimeout_s: 240\n' "$ctx" "$ctx" "${REPETITIONS:-4}" "${WARMUP:-20}" "${ITERATIONS:-50}"
   printf 'accuracy: { max_tokens: 2048, window: %s, stride: %s }\n' "$ctx" $((ctx / 2))
@@ -57,7 +59,7 @@ for part in "${parts[@]}"; do
   done
 done
 
-echo; echo "| run | backend | scenario | median ms | e2e median ms | perplexity | delta | threshold | gate | export (exporter, s, cache) | variant (s, cache) |"
+echo; echo "| run | backend | scenario | median ms | e2e median ms | perplexity | delta | threshold | gate | export (exporter, s, cache) | variant (s, cache, fusions) |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for part in "${parts[@]}"; do
   for temp in $runs; do
@@ -72,7 +74,7 @@ for part in "${parts[@]}"; do
         const f = (x, d = 2) => (x === null || x === undefined ? "—" : x.toFixed(d));
         console.log(`| ${process.argv[2]} | ${c.backend} | ${c.scenario} | ${f(c.stats?.latencyMs.median)} | ${f(c.endToEnd?.medianMs)} | ` +
           `${f(a?.perplexity, 3)} | ${f(a?.deltaFraction, 5)} | ${a?.thresholdFraction ?? "—"} | ${a?.pass ?? "—"} | ${ex} | ` +
-          `${v ? `${(v.buildMs / 1000).toFixed(1)}, ${v.cache}` : "—"} |`);
+          `${v ? `${(v.buildMs / 1000).toFixed(1)}, ${v.cache}${v.optimize ? `, ${JSON.stringify(v.fusions)}${v.note ? ` (${v.note})` : ""}` : ""}` : "—"} |`);
       }
     ' "$dir/run/results.json" "$part-$temp"
   done

@@ -117,6 +117,11 @@ export interface ArtifactRecord {
   readonly buildMs: number;
   /** Why a cached one was not used (corrupt or truncated: evicted and rebuilt). */
   readonly corrupt: string | null;
+  /**
+   * What the run's notes must say about how it was made, when it is not what was asked for and yet runs (ONNX
+   * Runtime's transformer optimizer did not know the model type: the file runs unfused).
+   */
+  readonly note?: string | null | undefined;
 }
 
 /** [batch, sequence] of one forward pass. */
@@ -134,6 +139,11 @@ export interface PrepareContext {
   readonly calibrationTokens: readonly number[];
   /** Same-run A/B (compare.base_model): each backend's base is made from this ONNX file too. */
   readonly baseModelPath?: string | undefined;
+  /**
+   * model.hf, when the file is the run's model.onnx (its export, or a file the config names beside it: one model);
+   * undefined for other files (a backend's own `model`).
+   */
+  readonly checkpointOf?: ((onnxPath: string) => string | undefined) | undefined;
   readonly log?: ((line: string) => void) | undefined;
 }
 

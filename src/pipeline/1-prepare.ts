@@ -151,6 +151,8 @@ async function prepareInputs(options: PipelineOptions, phases: PhaseClock): Prom
           shapes: passShapes(config, accuracyTokens?.length ?? 0),
           calibrationTokens: accuracyTokens ?? input.tokens,
           baseModelPath: config.compare.baseModelPath,
+          checkpointOf: (file) =>
+            path.resolve(file) === path.resolve(config.model.onnxPath) ? config.model.hfPath : undefined,
           log: options.log,
         }),
       )
@@ -262,6 +264,7 @@ function artifactsOf(
     const what = describeArtifact(spec, record);
     if (record.corrupt)
       notes.add(`the cached ${what.replace(/^the /, '')} was unusable and was rebuilt: ${record.corrupt}`);
+    if (record.note) notes.add(`${what}: ${record.note}`);
     log?.(familyOf(spec).artifacts?.logLine(record) ?? what);
   }
   return records;

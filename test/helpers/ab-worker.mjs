@@ -10,7 +10,12 @@ const PASS_MS = { candidate: 1, base: 2 };
 for await (const line of createInterface({ input: process.stdin })) {
   const message = JSON.parse(line);
   if (message.type === 'open') {
-    log({ type: 'open', baseModelPath: message.baseModelPath ?? null, baseFirst: message.baseFirst ?? null });
+    log({
+      type: 'open',
+      modelPath: message.backend?.modelPath ?? null,
+      baseModelPath: message.baseModelPath ?? null,
+      baseFirst: message.baseFirst ?? null,
+    });
     reply({
       type: 'opened',
       id: message.id,

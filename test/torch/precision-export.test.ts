@@ -1,7 +1,8 @@
 /**
  * `tr118 run` from model.hf alone (issue 22): the fixture checkpoint is exported with torch's dynamo exporter (the
  * default), and onnxruntime-cpu-int8, derived from that export, passes its int8 perplexity gate beside the fp32
- * export; model.export.exporter: torchscript still exports, under another key, with the same perplexity.
+ * export; model.export.exporter: torchscript still exports, under another key, with the same perplexity. A fused fp16
+ * backend (optimize: transformers) reads its model type from model.hf's config.json and fuses the dynamo export.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +25,9 @@ function config(dir: string, exportLine: string): string {
   writeFileSync(
     file,
     `model:\n  hf: ${FIXTURE_HF}\n  context_tokens: 512\n${exportLine}inputs:\n  tokens: ${FIXTURE_TOKENS}\n` +
-      'backends: [onnxruntime-cpu, onnxruntime-cpu-int8]\nscenarios:\n  s: { batch: 1, seq_len: 32 }\n' +
+      'backends: [onnxruntime-cpu, onnxruntime-cpu-int8,\n' +
+      '  { name: fused-fp16, engine: onnxruntime, provider: cpu, variant: fp16, optimize: transformers }]\n' +
+      'scenarios:\n  s: { batch: 1, seq_len: 32 }\n' +
       'repetitions: 1\niterations: 2\nwarmup: 0\naccuracy: { max_tokens: 1200, window: 256, stride: 128 }\n',
   );
   return file;
@@ -52,6 +55,16 @@ describeWithTorch('model.hf exported by dynamo, and its int8 variant (issue 22)'
     });
     const row = (r: typeof fromDynamo, backend: string) => r.accuracy!.rows.find((x) => x.backend === backend)!;
     expect(row(fromDynamo, 'onnxruntime-cpu-int8').pass).toBe(true);
+    // The export's model type is model.hf's (gpt2): the dynamo graph fuses as the TorchScript one does.
+    const fused = fromDynamo.onnxVariants!.find((v) => v.backend === 'fused-fp16')!;
+    expect(fused).toMatchObject({
+      optimize: 'transformers',
+      transform: 'fp16',
+      sourcePath: fromDynamo.export!.onnxPath,
+    });
+    expect(fused.fusions).toMatchObject({ SkipLayerNormalization: 8, FastGelu: 4 });
+    expect(fused.tool).toContain('optimize_model (gpt2, opt_level 0)');
+    expect(row(fromDynamo, 'fused-fp16')).toMatchObject({ precision: 'fp16', pass: true });
 
     const legacy = await tr118([
       ...['run', '--config', config(dir, '  export: { exporter: torchscript }\n'), '--out', path.join(dir, 'ts')],

@@ -84,6 +84,8 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
       // Declared only for a derived file: against the file as given, each is a field only one side has.
       variant: (s) => ({ ...s, spec: { ...s.spec, variant: 'int8-dynamic', precision: 'int8' } as BackendSpec }),
       variantTool: (s) => ({ ...s, artifact: INT8_VARIANT }),
+      // ONNX Runtime's transformer fusions: another graph of the same weights (issue 22).
+      optimize: (s) => ({ ...s, spec: { ...s.spec, optimize: 'transformers' } as BackendSpec }),
     },
   },
   pytorch: {

@@ -16,6 +16,7 @@ import {
   ortConfigKeys,
   ortSpecSchema,
   defaultOrtWorker,
+  isDerived,
   VARIANT_PRECISION,
   type OrtProvider,
   type OrtSpec,
@@ -23,6 +24,7 @@ import {
 import {
   describeVariant,
   prepareVariants,
+  stepsOf,
   VARIANT_KIND,
   variantRecordSchema,
   variantTable,
@@ -100,6 +102,7 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
       graphOptimization: (entry.graph_optimization as OrtSpec['graphOptimization'] | undefined) ?? 'all',
       precision: entry.precision ?? (variant ? VARIANT_PRECISION[variant] : 'fp32'),
       ...(variant ? { variant } : {}),
+      optimize: (entry.optimize as OrtSpec['optimize'] | undefined) ?? 'none',
       deviceId: entry.device_id ?? DEFAULT_BACKEND_SETTINGS.deviceId,
       intraOpThreads: entry.intra_op_threads ?? DEFAULT_BACKEND_SETTINGS.intraOpThreads,
       interOpThreads: entry.inter_op_threads ?? DEFAULT_BACKEND_SETTINGS.interOpThreads,
@@ -110,14 +113,14 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
 
   create(written, ctx, prepared) {
     let spec = written;
-    if (written.variant !== undefined) {
+    if (isDerived(written)) {
       if (!prepared) {
         return {
-          unavailable: `no ${written.variant} variant was derived for this backend (tr118 run derives them before the matrix)`,
+          unavailable: `no ${stepsOf(written)} variant was derived for this backend (tr118 run derives them before the matrix)`,
         };
       }
       if (!('ready' in prepared)) return prepared;
-      // The worker opens the derived file; the base (same-run A/B) is the base model's own variant.
+      // The worker opens the derived file; the base (same-run A/B) is the base model's own variant, made the same way.
       spec = { ...written, modelPath: prepared.ready.variantPath };
       ctx = { ...ctx, base: prepared.base?.variantPath ?? ctx.base };
     }
@@ -142,12 +145,12 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
   needsGpuProviders: (spec) => spec.provider !== 'cpu',
 
   prepare: prepareVariants,
-  needsPreparation: (spec) => spec.variant !== undefined,
+  needsPreparation: isDerived,
   artifacts: {
     resultsKey: 'onnxVariants',
     kind: VARIANT_KIND,
     recordSchema: variantRecordSchema,
-    describe: (record) => `the ${record.transform} variant of ${record.backend}`,
+    describe: (record) => `the ${stepsOf(record)} variant of ${record.backend}`,
     logLine: describeVariant,
     table: variantTable,
   },
@@ -163,7 +166,8 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
   },
 
   settings: (spec) =>
-    `${spec.provider} provider in ${spec.worker === 'python' ? 'Python' : 'Node'}, graph optimization ${spec.graphOptimization}`,
+    `${spec.provider} provider in ${spec.worker === 'python' ? 'Python' : 'Node'}, graph optimization ${spec.graphOptimization}` +
+    (spec.optimize === 'transformers' ? ', transformer fusions' : ''),
 
   comparability(spec, session, artifact) {
     return {
@@ -178,6 +182,8 @@ export const onnxruntime: EngineFamily<OrtSpec, VariantRecord> = {
       graphOptimization: spec.graphOptimization,
       // A derived file: the transform and the tool that made it (its bytes are in the model's sha256 already).
       ...(spec.variant ? { variant: spec.variant } : {}),
+      // Only when set, so that results measured before the key existed keep their fingerprint.
+      ...(spec.optimize === 'transformers' ? { optimize: spec.optimize } : {}),
       ...(artifact ? { variantTool: artifact.tool } : {}),
     };
   },

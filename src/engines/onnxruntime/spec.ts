@@ -25,6 +25,14 @@ export type OrtVariant = (typeof ORT_VARIANTS)[number];
 /** The precision each variant runs at: its perplexity threshold (thresholds.perplexity_delta_fraction) gates it. */
 export const VARIANT_PRECISION = { 'int8-dynamic': 'int8', fp16: 'fp16' } as const;
 
+/**
+ * Graph optimizations of the file itself, made before the matrix like the variants (variant.ts): `transformers` is
+ * ONNX Runtime's transformer fusions for the checkpoint's model type (SkipLayerNormalization, FastGelu, attention
+ * where it matches), applied before a variant's precision transform; `none` runs the file as exported.
+ */
+export const ORT_OPTIMIZATIONS = ['none', 'transformers'] as const;
+export type OrtOptimization = (typeof ORT_OPTIMIZATIONS)[number];
+
 export const ortSpecSchema = z.object({
   ...commonSpecShape,
   engine: z.literal('onnxruntime'),
@@ -34,6 +42,8 @@ export const ortSpecSchema = z.object({
   graphOptimization: z.enum(GRAPH_OPTIMIZATION_LEVELS),
   /** Absent: the file as given (results made before variants existed have none). */
   variant: z.enum(ORT_VARIANTS).optional(),
+  /** Results made before the key existed ran the file as given. */
+  optimize: z.enum(ORT_OPTIMIZATIONS).default('none'),
 });
 export type OrtSpec = Readonly<z.infer<typeof ortSpecSchema>>;
 
@@ -45,7 +55,14 @@ export const ortConfigKeys = {
   graph_optimization: z.enum(GRAPH_OPTIMIZATION_LEVELS).optional(),
   /** A precision variant of the fp32 file, derived and cached before the matrix (int8-dynamic, fp16). */
   variant: z.enum(ORT_VARIANTS).optional(),
+  /** ONNX Runtime's transformer fusions of the file (before the variant's transform, if any); default none. */
+  optimize: z.enum(ORT_OPTIMIZATIONS).optional(),
 };
+
+/** Whether a backend opens a file derived before the matrix (a precision variant, transformer fusions, or both). */
+export function isDerived(spec: Pick<OrtSpec, 'variant' | 'optimize'>): boolean {
+  return spec.variant !== undefined || spec.optimize === 'transformers';
+}
 
 /**
  * The GPU providers run in the Python worker by default: its IO binding keeps the logits on the device, so the gated
