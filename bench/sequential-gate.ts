@@ -101,6 +101,8 @@ interface RunResult {
   readonly seed: number;
   readonly wallSeconds: number;
   readonly loadAverage1m: number;
+  /** results.json `phases` (seconds): where the run's time went (worker starts, opens, warm-up, timed passes, …). */
+  readonly phasesSeconds: Readonly<Record<string, number>> | null;
   readonly verdict: string;
   readonly cells: readonly {
     readonly scenario: string;
@@ -142,6 +144,9 @@ function runOnce(extra: number, stopping: Stopping, record = true): void {
     seed,
     wallSeconds,
     loadAverage1m: os.loadavg()[0]!,
+    phasesSeconds:
+      (JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { phases?: Record<string, number> })
+        .phases ?? null,
     verdict: verdict.decision,
     cells: verdict.cells.map((c) => ({
       scenario: c.scenario,
@@ -184,6 +189,12 @@ function summarize() {
           ]),
         ),
         medianWallSeconds: med(mine.map((r) => r.wallSeconds)),
+        medianPhasesSeconds: Object.fromEntries(
+          [...new Set(mine.flatMap((r) => Object.keys(r.phasesSeconds ?? {})))].map((k) => [
+            k,
+            med(mine.flatMap((r) => (r.phasesSeconds?.[k] === undefined ? [] : [r.phasesSeconds[k]]))),
+          ]),
+        ),
         medianRepetitions: med(cells.flatMap((c) => (c.repetitions === null ? [] : [c.repetitions]))),
         stopReasons: Object.fromEntries(
           [...new Set(cells.map((c) => c.why ?? 'fixed'))].map((w) => [
