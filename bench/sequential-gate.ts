@@ -11,6 +11,13 @@
  * and a run cut short by --seconds still holds every condition. Cells: two small ones (4×32 and 1×128: the same
  * tokens, so one K slows both about alike), accuracy off (it is not what is measured), the default config otherwise.
  * Writes bench/results/sequential-gate-<machine>.json after every run (bench/record.ts).
+ *
+ * --backend NAME runs another backend than onnxruntime-cpu (scripts/device/sequential-gpu.sh: onnxruntime-cuda,
+ * transformers-gpu-compile). A pytorch backend (`transformers-…`) measures checkpoints instead: the A/A is the
+ * fixture's hf/ against itself (compare.base_hf), and each of --extras is then a number of extra GPT-2 blocks
+ * (the fixture's `deeper` role: zero output projections, the same logits) rather than of identity MatMuls.
+ * --warm-up first runs each model once, unrecorded, so that a compile or export cache filled by the first run
+ * does not land in one condition's wall times only.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,22 +37,36 @@ const { values } = parseArgs({
     out: { type: 'string' },
     notes: { type: 'string' },
     root: { type: 'string', default: process.cwd() },
+    backend: { type: 'string', default: 'onnxruntime-cpu' },
+    'warm-up': { type: 'boolean', default: false },
+    repetitions: { type: 'string' },
+    iterations: { type: 'string' },
   },
 });
+const backend = values.backend;
+if (!/^[a-z0-9-]+$/.test(backend)) throw new Error(`--backend: a backend name (e.g. onnxruntime-cuda), not ${backend}`);
+/** Pytorch backends measure checkpoints (model.hf, compare.base_hf); the others the ONNX file. */
+const checkpoints = backend.startsWith('transformers');
 const root = path.resolve(values.root);
 const extras = values.extras.split(',').map(Number);
 const rounds = Number(values.rounds);
 const aaPerRound = Number(values['aa-per-round']);
 const deadline = Date.now() + Number(values.seconds) * 1000;
 const work = scratchDir('tr118-seq-');
-const fixture = path.join(root, 'fixtures/model/model.onnx');
+const fixture = path.join(root, checkpoints ? 'fixtures/model/hf' : 'fixtures/model/model.onnx');
 const cli = path.join(root, 'dist/cli.js');
 
 const models = new Map<number, string>([[0, fixture]]);
 for (const k of extras) {
-  const file = path.join(work, `slow-${k}.onnx`);
-  runFixtureRole(root, 'slowdown', ['--out', file, '--extra', String(k)]);
-  models.set(k, file);
+  if (checkpoints) {
+    const dir = path.join(work, `deeper-${k}`);
+    runFixtureRole(root, 'deeper', ['--source', fixture, '--out', dir, '--extra-layers', String(k)]);
+    models.set(k, dir);
+  } else {
+    const file = path.join(work, `slow-${k}.onnx`);
+    runFixtureRole(root, 'slowdown', ['--out', file, '--extra', String(k)]);
+    models.set(k, file);
+  }
 }
 
 const SCENARIOS = 'scenarios:\n  batch_short: { batch: 4, seq_len: 32 }\n  single_medium: { batch: 1, seq_len: 128 }\n';
@@ -53,11 +74,22 @@ const defaultConfig = path.join(root, 'fixtures/configs/default.yml');
 const defaults = readFileSync(defaultConfig, 'utf8')
   .replaceAll('../model/', `${root}/fixtures/model/`)
   .replace(/^scenarios:\n(?: {2}.*\n)+/m, SCENARIOS)
-  .replace(/^accuracy:\n(?: {2}.*\n)+/m, 'accuracy:\n  enabled: false\n');
+  .replace(/^accuracy:\n(?: {2}.*\n)+/m, 'accuracy:\n  enabled: false\n')
+  .replace(/^backends:\n(?: {2}- .*\n)+/m, `backends:\n  - ${backend}\n`)
+  // A smaller budget than the default config's only to check the bench on a slow backend (sequential-gpu.sh's CPU mode).
+  .replace(/^repetitions: \d+$/m, (line) => (values.repetitions ? `repetitions: ${values.repetitions}` : line))
+  .replace(/^iterations: \d+$/m, (line) => (values.iterations ? `iterations: ${values.iterations}` : line));
 
 type Stopping = 'sequential' | 'fixed';
-function configFor(seed: number, stopping: Stopping): string {
-  const text = `${defaults.replace(/^seed: \d+$/m, `seed: ${seed}`)}stopping: ${stopping}\n`;
+/**
+ * The config of one run. A checkpoint run names its candidate (model.hf) and base (compare.base_hf) here: there are
+ * no flags for them. It keeps model.onnx, which the pytorch backends do not load: without it the run would export
+ * the checkpoint first.
+ */
+function configFor(seed: number, stopping: Stopping, extra: number): string {
+  let text = `${defaults.replace(/^seed: \d+$/m, `seed: ${seed}`)}stopping: ${stopping}\n`;
+  if (checkpoints)
+    text = `${text.replace(/^ {2}hf: .*$/m, `  hf: ${models.get(extra)!}`)}compare:\n  base_hf: ${fixture}\n`;
   const file = path.join(work, `config-${seed}-${stopping}.yml`);
   writeFileSync(file, text);
   return file;
@@ -69,6 +101,8 @@ interface RunResult {
   readonly seed: number;
   readonly wallSeconds: number;
   readonly loadAverage1m: number;
+  /** results.json `phases` (seconds): where the run's time went (worker starts, opens, warm-up, timed passes, …). */
+  readonly phasesSeconds: Readonly<Record<string, number>> | null;
   readonly verdict: string;
   readonly cells: readonly {
     readonly scenario: string;
@@ -81,15 +115,20 @@ interface RunResult {
 const runs: RunResult[] = [];
 
 let seed = 5000;
-function runOnce(extra: number, stopping: Stopping): void {
+function runOnce(extra: number, stopping: Stopping, record = true): void {
   const out = path.join(work, `run-${seed}`);
-  const args = ['run', '--config', configFor(seed, stopping), '--model', models.get(extra)!];
+  const args = ['run', '--config', configFor(seed, stopping, extra)];
+  if (!checkpoints) args.push('--model', models.get(extra)!, '--base-model', fixture);
   const started = performance.now();
-  const r = spawnSync(process.execPath, [cli, ...args, '--base-model', fixture, '--out', out, '-q'], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(process.execPath, [cli, ...args, '--out', out, '-q'], { encoding: 'utf8' });
   const wallSeconds = (performance.now() - started) / 1000;
   if (r.status !== 0 && r.status !== 1) throw new Error(`tr118 exited ${String(r.status)}: ${r.stderr}`);
+  if (!record) {
+    rmSync(out, { recursive: true, force: true });
+    console.log(`warm-up run (K=${extra}, not recorded): ${wallSeconds.toFixed(1)} s`);
+    seed++;
+    return;
+  }
   const verdict = JSON.parse(readFileSync(path.join(out, 'verdict.json'), 'utf8')) as {
     decision: string;
     cells: {
@@ -105,6 +144,9 @@ function runOnce(extra: number, stopping: Stopping): void {
     seed,
     wallSeconds,
     loadAverage1m: os.loadavg()[0]!,
+    phasesSeconds:
+      (JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')) as { phases?: Record<string, number> })
+        .phases ?? null,
     verdict: verdict.decision,
     cells: verdict.cells.map((c) => ({
       scenario: c.scenario,
@@ -147,6 +189,12 @@ function summarize() {
           ]),
         ),
         medianWallSeconds: med(mine.map((r) => r.wallSeconds)),
+        medianPhasesSeconds: Object.fromEntries(
+          [...new Set(mine.flatMap((r) => Object.keys(r.phasesSeconds ?? {})))].map((k) => [
+            k,
+            med(mine.flatMap((r) => (r.phasesSeconds?.[k] === undefined ? [] : [r.phasesSeconds[k]]))),
+          ]),
+        ),
         medianRepetitions: med(cells.flatMap((c) => (c.repetitions === null ? [] : [c.repetitions]))),
         stopReasons: Object.fromEntries(
           [...new Set(cells.map((c) => c.why ?? 'fixed'))].map((w) => [
@@ -174,7 +222,14 @@ const recorder = startBenchRecord({
   root,
   configFile: defaultConfig,
   parameters: {
+    backend,
     extras,
+    extrasAre: checkpoints
+      ? 'GPT-2 blocks added to fixtures/model/hf (deeper role)'
+      : 'identity MatMuls (slowdown role)',
+    warmUp: values['warm-up'],
+    repetitions: values.repetitions ? Number(values.repetitions) : "the default config's",
+    iterations: values.iterations ? Number(values.iterations) : "the default config's",
     rounds,
     aaPerRound,
     secondsLimit: Number(values.seconds),
@@ -188,8 +243,12 @@ const recorder = startBenchRecord({
   notes: values.notes,
 });
 
+if (values['warm-up']) for (const k of [0, ...extras]) runOnce(k, 'sequential', false);
 const started = Date.now();
-for (let round = 0; round < rounds && Date.now() < deadline; round++) {
+// A round starts only if one as long as the rounds so far would end before --seconds: a device call has a hard limit.
+const roundFits = (done: number): boolean =>
+  done === 0 ? Date.now() < deadline : Date.now() + (Date.now() - started) / done <= deadline;
+for (let round = 0; round < rounds && roundFits(round); round++) {
   for (let i = 0; i < aaPerRound; i++) runOnce(0, 'sequential');
   runOnce(0, 'fixed');
   for (const k of extras) {
