@@ -18,5 +18,6 @@ for step in "$@"; do
   IFS=: read -r script arg runs <<< "$step"
   echo "== $step (at $SECONDS s)"
   RUNS=${runs:-cold warm} bash "$repo/scripts/device/$script-gpu.sh" "$arg" 2>&1 | grep -v '^scripts/device' | tail -40
-  (cd "$out" && tar czf "$n-${step//:/-}.tgz" --exclude='*.tgz' . && find . -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +)
+  tar czf /tmp/gpu-session-step.tgz -C "$out" --exclude='*.tgz' . && mv /tmp/gpu-session-step.tgz "$out/$n-${step//:/-}.tgz" &&
+    find "$out" -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
 done
