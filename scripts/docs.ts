@@ -119,7 +119,7 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
       .map(([name, c]) => {
         const fixed = at(f.conditions, name.replace(/-sequential$/, '-fixed'));
         const wallShare = Number(c.medianWallSeconds) / Number(at(fixed, 'medianWallSeconds'));
-        const k = c.extraLayers === undefined ? `K=${String(c.extraMatMuls)}` : `+${String(c.extraLayers)} layers`;
+        const k = c.extraLayers === undefined ? `K=${String(c.extraMatMuls)}` : `+${num(c.extraLayers, 0)} layers`;
         return `${k}: ${String(c.runs)} runs, fail ${pct(c.runFailShare).replace(/^\+/, '')}, warn ${pct(c.runWarnShare).replace(/^\+/, '')}, inconclusive ${pct(c.runInconclusiveShare).replace(/^\+/, '')}, wall ${num(wallShare * 100, 0)}% of fixed`;
       })
       .join('; '),
