@@ -173,7 +173,8 @@ function summarize() {
       const cells = mine.flatMap((r) => r.cells);
       const any = (d: string) => mine.map((r) => r.cells.some((c) => c.decision === d));
       conditions[`k${extra}-${stopping}`] = {
-        extraMatMuls: extra,
+        // What K counts: identity MatMuls in the ONNX file, or GPT-2 blocks in the checkpoint.
+        ...(checkpoints ? { extraLayers: extra } : { extraMatMuls: extra }),
         stopping,
         runs: mine.length,
         runFailShare: share(any('fail')),

@@ -119,7 +119,8 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
       .map(([name, c]) => {
         const fixed = at(f.conditions, name.replace(/-sequential$/, '-fixed'));
         const wallShare = Number(c.medianWallSeconds) / Number(at(fixed, 'medianWallSeconds'));
-        return `K=${String(c.extraMatMuls)}: ${String(c.runs)} runs, fail ${pct(c.runFailShare).replace(/^\+/, '')}, warn ${pct(c.runWarnShare).replace(/^\+/, '')}, inconclusive ${pct(c.runInconclusiveShare).replace(/^\+/, '')}, wall ${num(wallShare * 100, 0)}% of fixed`;
+        const k = c.extraLayers === undefined ? `K=${String(c.extraMatMuls)}` : `+${num(c.extraLayers, 0)} layers`;
+        return `${k}: ${String(c.runs)} runs, fail ${pct(c.runFailShare).replace(/^\+/, '')}, warn ${pct(c.runWarnShare).replace(/^\+/, '')}, inconclusive ${pct(c.runInconclusiveShare).replace(/^\+/, '')}, wall ${num(wallShare * 100, 0)}% of fixed`;
       })
       .join('; '),
   'ort-harness': (f) =>
