@@ -71,7 +71,7 @@ export function staleFiles(root: string = ROOT): string[] {
 interface BenchRecord {
   bench: string;
   startedAt: string;
-  machine: { slug: string; notes?: string | null; loadAverageAtStart?: number[] };
+  machine: { slug: string; notes?: string | null; loadAverageAtStart?: number[]; gpus?: { name: string }[] };
   figures: Record<string, unknown>;
 }
 
@@ -160,7 +160,9 @@ export function renderBenchFigures(root: string): string {
         `${RESULTS}/${file}: bench "${record.bench}" has no line in FIGURES of scripts/docs.ts: add one saying which figures to show`,
       );
     const load = record.machine.loadAverageAtStart?.[0];
-    const machine = `${record.machine.slug}, ${record.startedAt.slice(0, 10)}${load === undefined ? '' : `, load ${load.toFixed(1)}`}`;
+    // A GPU run's CPU slug alone would hide the card that gave its figures.
+    const gpu = record.machine.gpus?.[0]?.name;
+    const machine = `${record.machine.slug}${gpu === undefined ? '' : ` + ${gpu}`}, ${record.startedAt.slice(0, 10)}${load === undefined ? '' : `, load ${load.toFixed(1)}`}`;
     return `| \`${record.bench}\` | ${machine} | ${figures(record.figures)} | [\`${file}\`](../${RESULTS}/${file}) |`;
   });
   return ['| bench | machine, date, 1-min load at start | figures | file |', '| --- | --- | --- | --- |', ...rows].join(
