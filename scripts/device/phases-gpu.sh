@@ -22,6 +22,8 @@
 # Writes $OUT/phases/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) as each run ends, and prints
 # a short table last: wall, wall / the work asked for (timed + end-to-end + perplexity + parity passes), the phases,
 # and each compiled backend's open with its compile cache status.
+# How it ran on an H100 (2026-12-06): the carry chain of ort-gpu-carry.sh, then scripts/device/gpu-session.sh, which
+# sources gpu-env.sh and runs this script as one of its steps: bench/results/h100-gpu-figures/README.md has the calls.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/phases; mkdir -p "$out"
 source "$repo/scripts/device/gpu-env.sh"

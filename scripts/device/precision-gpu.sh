@@ -15,6 +15,8 @@
 # machine (the cache lives in /tmp/tr118-precision-cache).
 #   source .carry/unpack.sh && bash scripts/device/precision-gpu.sh dynamo
 # Writes $OUT/precision/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) and prints a table last.
+# How it ran on an H100 (2026-12-06): the carry chain of ort-gpu-carry.sh, then scripts/device/gpu-session.sh, which
+# sources gpu-env.sh and runs this script as one of its steps: bench/results/h100-gpu-figures/README.md has the calls.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/precision; mkdir -p "$out"
 source "$repo/scripts/device/gpu-env.sh"

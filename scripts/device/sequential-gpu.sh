@@ -26,6 +26,8 @@
 # round of one A/A run, 4 repetitions x 5 passes (the figures mean nothing; that every step runs does).
 # Writes $OUT/sequential/sequential-gate-<part>-<gpu>.json (bench/record.ts's record, after every round) and
 # bench.log, and prints a table last: condition, runs, flagged share, median wall sequential and fixed, and their ratio.
+# How it ran on an H100 (2026-12-06): the carry chain of ort-gpu-carry.sh, then scripts/device/gpu-session.sh, which
+# sources gpu-env.sh and runs this script as one of its steps: bench/results/h100-gpu-figures/README.md has the calls.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/sequential; mkdir -p "$out"
 export TR118_PYTHON=${TR118_PYTHON:-$(command -v python3)} PYTHONUNBUFFERED=1 PYTHONPATH="$repo/native"
