@@ -20,6 +20,7 @@ import { artifactKinds, needsGpuProviders } from '../engines/registry.js';
 import { toolVersion } from '../env/collect.js';
 import { EXPORT_KIND } from '../model/export-key.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
+import { logLine, noCommandLines } from '../github/log.js';
 import { DEFAULT_FAIL_ON, FAIL_ON, failsOn, type Decision, type FailOn, type Verdict } from '../gate/verdict.js';
 import { packageRoot } from '../paths.js';
 import {
@@ -133,9 +134,12 @@ function printVerdict(
     readonly reasons: readonly (Verdict['reasons'][number] & { readonly part?: string })[];
   },
 ): void {
-  io.stdout.write(`verdict: ${verdict.decision} (${verdict.basis})\n`);
+  io.stdout.write(`${logLine(`verdict: ${verdict.decision} (${verdict.basis})`)}\n`);
+  // A part is named by its folder, and a folder name can hold a line break: each reason stays one line.
   for (const r of verdict.reasons)
-    io.stdout.write(`  ${r.decision}: ${r.part !== undefined ? `${r.part}: ` : ''}${r.subject}: ${r.message}\n`);
+    io.stdout.write(
+      `  ${logLine(`${r.decision}: ${r.part !== undefined ? `${r.part}: ` : ''}${r.subject}: ${r.message}`)}\n`,
+    );
 }
 
 /** --out as a folder; an empty one would quietly mean the current folder, so it is refused. */
@@ -185,10 +189,11 @@ function compareCommand(baseFile: string, candidateFile: string, flags: CompareF
   for (const c of comparison?.cells ?? []) {
     const change = c.ratio === null ? '' : ` ${(100 * (c.ratio - 1)).toFixed(1)}%`;
     io.stdout.write(
-      `  ${c.decision.padEnd(12)} ${c.backend} × ${c.scenario}:${change} ${num(c.baseMedianMs)} → ${num(c.candidateMedianMs)} ms; ${c.reason}\n`,
+      `  ${logLine(`${c.decision.padEnd(12)} ${c.backend} × ${c.scenario}:${change} ${num(c.baseMedianMs)} → ${num(c.candidateMedianMs)} ms; ${c.reason}`)}\n`,
     );
   }
-  for (const a of comparison?.accuracy ?? []) io.stdout.write(`  ${a.decision.padEnd(12)} ${a.backend}: ${a.reason}\n`);
+  for (const a of comparison?.accuracy ?? [])
+    io.stdout.write(`  ${logLine(`${a.decision.padEnd(12)} ${a.backend}: ${a.reason}`)}\n`);
   makeWritableDir(outDir, 'output folder');
   const file = path.join(outDir, OUTPUT_FILES.verdict);
   writeVerdictFile(file, { ...judgement, accuracy: candidate.accuracy });
@@ -539,10 +544,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       return error.exitCode === 0 ? ExitCode.pass : ExitCode.usage;
     }
     if (error instanceof UsageError) {
-      io.stderr.write(`tr118: ${error.message}\n`);
+      // A usage error may name parts or files by untrusted names: its lines are kept, but none starts a command.
+      io.stderr.write(`tr118: ${noCommandLines(error.message)}\n`);
       return ExitCode.usage;
     }
-    io.stderr.write(`tr118: internal error: ${describeError(error)}\n`);
+    io.stderr.write(`tr118: internal error: ${noCommandLines(describeError(error))}\n`);
     if (process.env.TR118_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     else io.stderr.write('(set TR118_DEBUG=1 for the stack trace, and please report it)\n');
     return ExitCode.internal;

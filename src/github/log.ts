@@ -10,3 +10,12 @@ export function logLine(text: string): string {
   // A line the runner would take for a command is indented by one space, which the runner does not read.
   return oneLine.startsWith('::') ? ` ${oneLine}` : oneLine;
 }
+
+/**
+ * Text of several lines bound for a log the runner reads (the CLI's stdout and stderr, when `tr118` runs in a workflow
+ * step): its lines stay as they are, but none starts a workflow command. A line break inside an untrusted name (a part
+ * folder, a backend) would otherwise start a line with the name's `::error::…`. Pure.
+ */
+export function noCommandLines(text: string): string {
+  return text.replace(/(^|[\n\r\u2028\u2029])::/g, '$1 ::');
+}

@@ -167,4 +167,30 @@ describe('a part folder named with a newline and a workflow command (issue 21)',
       /^merged 2 parts: tr118-cpu \(.*\), tr118-gpu ::error::x \(.*tr118-gpu ::error::x\/results\.json\)$/,
     );
   });
+
+  it('tr118 merge in a workflow step: no line of its stdout or stderr starts with ::, the failing part named', async () => {
+    const dir = tempDir();
+    const hostile = 'tr118-gpu\n::error::x';
+    mkdirSync(path.join(dir, 'parts', 'tr118-cpu'), { recursive: true });
+    mkdirSync(path.join(dir, 'parts', hostile));
+    writePart(path.join(dir, 'parts', 'tr118-cpu', 'results.json'), 'onnxruntime-cpu');
+    writePart(path.join(dir, 'parts', hostile, 'results.json'), 'ort-gpu', failing);
+    const parts = ['parts/tr118-cpu/results.json', `parts/${hostile}/results.json`];
+
+    const failed = await tr118(['merge', ...parts, '--out', 'merged'], dir);
+    expect(failed.code).toBe(ExitCode.gateFailed);
+    const lines = `${failed.stdout}${failed.stderr}`.split(/[\n\r\u2028\u2029]/);
+    expect(lines.filter((l) => l.startsWith('::'))).toEqual([]);
+    expect(failed.stdout).toMatch(/^ {2}fail: tr118-gpu ::error::x: ort-gpu: perplexity rose$/m);
+
+    // Refused (another commit in the hostile part): the usage error names it, and still starts no command.
+    writePart(path.join(dir, 'parts', hostile, 'results.json'), 'ort-gpu', (r) => {
+      failing(r);
+      r.git = { commit: 'd'.repeat(40), dirty: false };
+    });
+    const refused = await tr118(['merge', ...parts, '--out', 'refused'], dir);
+    expect(refused.code).toBe(ExitCode.usage);
+    expect(refused.stderr).toContain('commit differs');
+    expect(refused.stderr.split(/[\n\r\u2028\u2029]/).filter((l) => l.startsWith('::'))).toEqual([]);
+  });
 });

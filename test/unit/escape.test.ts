@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeUntrusted } from '../../src/report/escape.js';
 import { escapeHtml, renderHtml, scriptJson } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { logLine } from '../../src/github/log.js';
+import { logLine, noCommandLines } from '../../src/github/log.js';
 import { matrixResults } from '../helpers/results.js';
 
 const Z = '\u200b';
@@ -139,6 +139,14 @@ describe('logLine: a log line the runner cannot read as a workflow command (issu
 
   it('keeps ordinary lines as they are', () => {
     expect(logLine('onnxruntime-node: /opt/ort (tool-cache)')).toBe('onnxruntime-node: /opt/ort (tool-cache)');
+  });
+
+  it('noCommandLines: keeps the lines, but none starts a workflow command', () => {
+    expect(noCommandLines('parts differ:\n  a\n::error::x\r::warning::y\u2028::add-mask::z')).toBe(
+      'parts differ:\n  a\n ::error::x\r ::warning::y\u2028 ::add-mask::z',
+    );
+    expect(noCommandLines('::set-output name=v::1')).toBe(' ::set-output name=v::1');
+    expect(noCommandLines('a line: with :: inside\nand another')).toBe('a line: with :: inside\nand another');
   });
 
   it('no text gives a line that starts a workflow command or holds a line break', () => {
