@@ -138,7 +138,7 @@ export class ProcessBackend implements Backend {
 
   /**
    * Same-run A/B: both sessions again, `openFirst`'s first. The running worker is asked to reopen them itself (no new
-   * process, no imports, torch.compile's in-process caches kept); a worker that answers anything but `opened` (an
+   * process, no imports, Inductor's compiled kernels kept in memory); a worker that answers anything but `opened` (an
    * older one that does not know `reopen`, an open that failed) or does not answer in time is closed and a new one
    * started, as before there was a `reopen`.
    */
