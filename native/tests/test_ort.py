@@ -415,3 +415,53 @@ def test_the_cpu_only_op_role_writes_the_model(tmp_path: Path) -> None:
     main(["cpu-only-op", "--out", str(tmp_path / "m.onnx")])
     written = onnx.load(str(tmp_path / "m.onnx"))
     assert written.SerializeToString() == cpu_only_op_model().SerializeToString()  # seeded: the same bytes
+
+
+def test_reopen_releases_both_sessions_and_opens_them_again_in_the_order_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import weakref
+
+    from tr118_native.worker.serve import Worker
+
+    base = tmp_path / "base.onnx"
+    base.write_bytes(MODEL.read_bytes())
+    opened: list[str] = []
+
+    class Recorded(ort_engine.OrtModel):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            opened.append("base" if Path(args[2]) == base else "candidate")
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(ort_engine, "OrtModel", Recorded)
+    worker = Worker()
+    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(MODEL), "baseModelPath": str(base)})
+    assert reply["type"] == "opened", reply
+    first = weakref.ref(worker.engine)
+    for rid, base_first in ((2, True), (3, False)):
+        reply, _ = worker.handle({"type": "reopen", "id": rid, "baseFirst": base_first})
+        assert reply["type"] == "opened", reply
+        assert reply["id"] == rid
+        assert reply["info"]["placement"]["nodes"], reply  # the same info an open replies
+    gc.collect()
+    assert first() is None  # the first open's sessions are gone, not kept beside the new ones
+    assert opened == ["candidate", "base", "base", "candidate", "candidate", "base"]
+
+
+def test_reopen_keeps_the_process_and_runs_both_models_after_it(heldout: list[int], tmp_path: Path) -> None:
+    base = tmp_path / "renamed-copy.onnx"
+    base.write_bytes(MODEL.read_bytes())
+    worker = Driven()
+    reply, _ = worker.ask({"type": "reopen", "baseFirst": True})
+    assert reply == {"type": "error", "id": reply["id"], "kind": "failed", "message": "no model is open"}
+    reply, _ = worker.ask({"type": "open", "backend": spec(MODEL), "baseModelPath": str(base)})
+    assert reply["type"] == "opened", reply
+    pid = worker.process.pid
+    reply, _ = worker.ask({"type": "reopen", "baseFirst": True})
+    assert reply["type"] == "opened", reply
+    reply, _ = worker.ask(run_request(1, 16, heldout[:16], warmup=0, iterations=2, paired="base-first"))
+    assert len(reply["latenciesMs"]) == len(reply["baseLatenciesMs"]) == 2, reply
+    assert worker.process.pid == pid
+    assert worker.process.poll() is None
+    worker.close()

@@ -303,3 +303,54 @@ def test_a_compile_that_fails_is_degraded_with_its_error(tiny: Path) -> None:
     assert reply["kind"] == "degraded"
     assert reply["message"].startswith("torch.compile(mode=default) failed:")
     worker.close()
+
+
+@pytest.mark.torch
+def test_reopen_frees_both_checkpoints_and_loads_them_again_in_the_order_asked(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+    import shutil
+    import weakref
+
+    from tr118_native.worker import torch_engine
+    from tr118_native.worker.serve import Worker
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny, base)
+    loaded: list[str] = []
+
+    class Recorded(torch_engine.TorchModel):
+        def __init__(self, torch: Any, spec: Any, folder: Path) -> None:
+            loaded.append("base" if folder == base else "candidate")
+            super().__init__(torch, spec, folder)
+
+    monkeypatch.setattr(torch_engine, "TorchModel", Recorded)
+    worker = Worker()
+    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(tiny), "baseModelPath": str(base)})
+    assert reply["type"] == "opened", reply
+    first = weakref.ref(worker.engine)
+    reply, _ = worker.handle({"type": "reopen", "id": 2, "baseFirst": True})
+    assert reply["type"] == "opened", reply
+    assert reply["info"]["runtime"] == "torch"
+    gc.collect()
+    assert first() is None
+    assert loaded == ["candidate", "base", "base", "candidate"]
+
+
+@pytest.mark.torch
+def test_a_compiled_model_reopened_in_the_process_is_compiled_again(tiny: Path) -> None:
+    # Dynamo is reset at a reopen, as in a fresh process (serve.py Worker.release): the model is traced again (a new
+    # graph), its kernels come from Inductor's caches; never the eager model under a compile name.
+    from torch._dynamo.utils import counters
+
+    from tr118_native.worker.serve import Worker
+
+    worker = Worker()
+    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(tiny, compile="default")})
+    assert reply["type"] == "opened", reply
+    graphs = counters["stats"]["unique_graphs"]
+    reply, _ = worker.handle({"type": "reopen", "id": 2, "baseFirst": False})
+    assert reply["type"] == "opened", reply
+    assert reply["info"]["compileMs"] > 0
+    assert counters["stats"]["unique_graphs"] == graphs + 1

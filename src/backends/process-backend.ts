@@ -136,9 +136,23 @@ export class ProcessBackend implements Backend {
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };
   }
 
+  /**
+   * Same-run A/B: both sessions again, `openFirst`'s first. The running worker is asked to reopen them itself (no new
+   * process, no imports, Inductor's compiled kernels kept in memory); a worker that answers anything but `opened` (an
+   * older one that does not know `reopen`, an open that failed) or does not answer in time is closed and a new one
+   * started, as before there was a `reopen`.
+   */
   async reopen(openFirst: Side): Promise<OpenOutcome> {
-    await this.close();
     this.openFirst = openFirst;
+    if (this.child) {
+      const extras = (await this.openExtras?.()) ?? {};
+      const exchange = await this.exchange(
+        { type: 'reopen', baseFirst: openFirst === 'base', ...extras },
+        this.openTimeoutMs,
+      );
+      if (exchange.kind === 'reply' && exchange.reply.type === 'opened') return this.opened(exchange.reply.info);
+    }
+    await this.close();
     return this.open();
   }
 
@@ -196,17 +210,7 @@ export class ProcessBackend implements Backend {
       },
       this.openTimeoutMs,
     );
-    if (exchange.kind === 'reply' && exchange.reply.type === 'opened') {
-      const opened = exchange.reply.info;
-      const info = this.afterOpen ? await this.afterOpen(opened) : opened;
-      this.vocabSize = info.vocabSize;
-      const reason = this.checkOpened?.(info);
-      if (reason !== undefined) {
-        this.kill();
-        return { status: 'degraded', reason, info };
-      }
-      return { status: 'ok', info };
-    }
+    if (exchange.kind === 'reply' && exchange.reply.type === 'opened') return this.opened(exchange.reply.info);
     this.kill();
     const failedModel =
       exchange.kind === 'reply' && exchange.reply.type === 'error' && exchange.reply.model
@@ -219,6 +223,18 @@ export class ProcessBackend implements Backend {
       return { status: 'usage', reason: exchange.reply.message, keyPath: exchange.reply.keyPath ?? [] };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, this.openTimeoutMs), ...failedModel };
+  }
+
+  /** An `opened` reply (to open or reopen): what the family keeps of it, then its post-open check. */
+  private async opened(opened: SessionInfo): Promise<OpenOutcome> {
+    const info = this.afterOpen ? await this.afterOpen(opened) : opened;
+    this.vocabSize = info.vocabSize;
+    const reason = this.checkOpened?.(info);
+    if (reason !== undefined) {
+      this.kill();
+      return { status: 'degraded', reason, info };
+    }
+    return { status: 'ok', info };
   }
 
   private failureReason(exchange: Exchange, timeoutMs: number): string {
@@ -240,7 +256,10 @@ export class ProcessBackend implements Backend {
         : body.type === 'perplexity'
           ? { batch: 1, seqLen: body.windowTokens }
           : undefined;
-    if (!shape) return body.type === 'open' ? 'while opening the model' : `while handling a ${body.type} request`;
+    if (!shape)
+      return body.type === 'open' || body.type === 'reopen'
+        ? 'while opening the model'
+        : `while handling a ${body.type} request`;
     const what = `a ${shape.batch}×${shape.seqLen} pass`;
     if (this.vocabSize === undefined) return `${what} (vocabulary size unknown: logits not estimated)`;
     const bytes = logitsBytes(shape.batch, shape.seqLen, this.vocabSize);

@@ -5,8 +5,8 @@
  * framing.ts: a JSON header line, and for logits a binary float32 payload after it. native/README.md documents the
  * same messages for the Python side.
  *
- * Two kinds of exchange: a session (open, then run / perplexity / logits, then close) with a worker that holds one
- * model, the messages below; and one-shot jobs that need no open model (an export, a TensorRT probe or build), whose
+ * Two kinds of exchange: a session (open, then run / perplexity / logits, in same-run A/B reopen, then close) with a
+ * worker that holds one model, the messages below; and one-shot jobs that need no open model (an export, a TensorRT probe or build), whose
  * requests and replies their owners declare (model/onnx-export.ts, engines/tensorrt/jobs.ts) and one-shot.ts sends.
  */
 import { z } from 'zod';
@@ -72,6 +72,19 @@ export const requestSchema = z.discriminatedUnion('type', [
     batch: z.int().min(1),
     seqLen: z.int().min(1),
     inputIds: tokenIds,
+  }),
+  /**
+   * Same-run A/B: release both sessions and open them again in this process, in the order asked (the side opened
+   * first alternates to cancel an allocation-order bias: measure/pairing.ts), without a new process and its imports.
+   * The spec and base model are the `open`'s; the reply is `opened`, as for `open`. A worker that answers an error
+   * (or an older one that does not know this request) is restarted and sent `open` instead.
+   */
+  z.object({
+    type: z.literal('reopen'),
+    id: z.int(),
+    baseFirst: z.boolean(),
+    /** As in `open`: the torch.compile cache entry to load and where to save (the process's caches carry over). */
+    compileCache: z.object({ load: z.string().optional(), save: z.string().optional() }).optional(),
   }),
   z.object({ type: z.literal('close'), id: z.int() }),
 ]);

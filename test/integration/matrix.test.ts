@@ -186,6 +186,42 @@ describe('a hung backend', () => {
   });
 });
 
+/** One request the scripted same-run worker (ab-worker.mjs) logged, with the process that got it. */
+interface AbLogEntry {
+  readonly type: string;
+  readonly baseFirst?: boolean;
+  readonly paired?: string;
+  readonly refused?: boolean;
+  readonly pid: number;
+}
+
+function describeAsked(a: AbLogEntry): string {
+  if (a.type === 'run') return `run ${a.paired}`;
+  return `${a.type} baseFirst=${String(a.baseFirst)}${a.refused ? ' (refused)' : ''}`;
+}
+
+/** A same-run A/B run of the fixture config with the scripted worker; what it asked, in order. */
+async function abRun(yaml: string, env: Record<string, string> = {}): Promise<AbLogEntry[]> {
+  const dir = tempDir();
+  const log = path.join(dir, 'worker.log');
+  const config = loadConfigFile(writeConfig(dir, yaml));
+  await runPipeline({
+    config,
+    outDir: path.join(dir, 'out'),
+    backendOptions: {
+      nodeWorker: {
+        command: process.execPath,
+        args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
+        env: { AB_WORKER_LOG: log, ...env },
+      },
+    },
+  });
+  return readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AbLogEntry);
+}
+
 describe('same-run A/B: the sides are data (a scripted worker whose base model is twice as slow)', () => {
   it('alternates which side goes first, reopens halfway with the base first, and records each side by its field', async () => {
     const dir = tempDir();
@@ -212,17 +248,17 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     const asked = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { type: string; baseFirst?: boolean; paired?: string });
-    expect(asked.map((a) => (a.type === 'open' ? `open baseFirst=${String(a.baseFirst)}` : `run ${a.paired}`))).toEqual(
-      [
-        'open baseFirst=false',
-        'run candidate-first',
-        'run base-first',
-        'open baseFirst=true',
-        'run candidate-first',
-        'run base-first',
-      ],
-    );
+      .map((line) => JSON.parse(line) as AbLogEntry);
+    expect(asked.map(describeAsked)).toEqual([
+      'open baseFirst=false',
+      'run candidate-first',
+      'run base-first',
+      'reopen baseFirst=true',
+      'run candidate-first',
+      'run base-first',
+    ]);
+    // Reopened in the same worker process: no restart, no second start of its imports.
+    expect(new Set(asked.map((a) => a.pid)).size).toBe(1);
     const records = readJsonl(path.join(out, 'results.jsonl'));
     // Both sides under the backend's own name, told apart by `side` (no name suffix).
     expect(records.every((r) => r.backend === 'onnxruntime-cpu')).toBe(true);
@@ -275,11 +311,15 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     const asked = readFileSync(log, 'utf8')
       .trim()
       .split('\n')
-      .map((line) => JSON.parse(line) as { type: string; baseFirst?: boolean; paired?: string });
+      .map((line) => JSON.parse(line) as AbLogEntry);
     // The base is twice as slow, with no noise: settled (an improvement) at the third look, of a budget of 10.
-    expect(asked.map((a) => (a.type === 'open' ? `open baseFirst=${String(a.baseFirst)}` : `run ${a.paired}`))).toEqual(
-      ['open baseFirst=false', 'run candidate-first', 'open baseFirst=true', 'run base-first', 'run candidate-first'],
-    );
+    expect(asked.map(describeAsked)).toEqual([
+      'open baseFirst=false',
+      'run candidate-first',
+      'reopen baseFirst=true',
+      'run base-first',
+      'run candidate-first',
+    ]);
     const stops = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'stop');
     expect(stops).toMatchObject([{ scenario: 's', repetitions: 3, why: 'settled', decision: 'improvement' }]);
     expect(results.cells[0]?.sequential).toMatchObject({ repetitions: 3, why: 'settled' });
@@ -291,6 +331,47 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(
       'stopped after 3 repetitions (settled improvement)',
     );
+  });
+});
+
+describe('same-run A/B reopens its sessions in the worker process it started', () => {
+  const sequentialYaml =
+    `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 6\niterations: 3\nwarmup: 0\n` +
+    `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`;
+
+  it('sequential stopping: one process for the whole run, its sessions opened C B B C C B', async () => {
+    // Swinging latencies never settle: the run goes through its budget of 6, with every reopen the order asks for.
+    const asked = await abRun(sequentialYaml, { AB_WORKER_SWING: '1' });
+    expect(asked.map(describeAsked)).toEqual([
+      'open baseFirst=false',
+      'run candidate-first',
+      'reopen baseFirst=true',
+      'run base-first',
+      'run candidate-first',
+      'reopen baseFirst=false',
+      'run base-first',
+      'run candidate-first',
+      'reopen baseFirst=true',
+      'run base-first',
+    ]);
+    expect(new Set(asked.map((a) => a.pid)).size).toBe(1);
+  });
+
+  it('a worker that refuses reopen (one from before it) is restarted with the order asked, as before', async () => {
+    const asked = await abRun(sequentialYaml, { AB_WORKER_SWING: '1', AB_WORKER_REOPEN: 'refuse' });
+    expect(asked.filter((a) => a.type !== 'run').map(describeAsked)).toEqual([
+      'open baseFirst=false',
+      'reopen baseFirst=true (refused)',
+      'open baseFirst=true',
+      'reopen baseFirst=false (refused)',
+      'open baseFirst=false',
+      'reopen baseFirst=true (refused)',
+      'open baseFirst=true',
+    ]);
+    // A new process for each refused reopen, its first request the open.
+    const pids = [...new Set(asked.map((a) => a.pid))];
+    expect(pids).toHaveLength(4);
+    expect(pids.map((pid) => asked.find((a) => a.pid === pid)!.type)).toEqual(['open', 'open', 'open', 'open']);
   });
 });
 

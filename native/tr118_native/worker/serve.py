@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import traceback
 from typing import Any, BinaryIO
 
@@ -17,6 +19,24 @@ class Worker:
 
     def __init__(self) -> None:
         self.engine: Engine | None = None
+        #: The last `open` (spec checked): what a `reopen` opens again.
+        self.opened: dict[str, Any] | None = None
+
+    def release(self) -> None:
+        """Frees both models before a reopen opens them again, so the new allocations are made as in a fresh process:
+        the sessions (ONNX Runtime frees a session with its last reference), then torch's cached device memory, and
+        dynamo's compiled frames, which would otherwise keep the old modules alive and count every reopen towards
+        torch.compile's recompile limit (past it, dynamo runs the model eagerly). Inductor's compiled kernels stay
+        cached (in memory and on disk), so a compile after a reopen only traces again."""
+        self.engine = None
+        gc.collect()
+        torch = sys.modules.get("torch")
+        if torch is None:
+            return
+        if "torch._dynamo" in sys.modules:
+            torch._dynamo.reset()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
 
     def handle(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
         kind, rid = request.get("type"), request.get("id")
@@ -27,7 +47,19 @@ class Worker:
             return {"type": reply_type, "id": rid, **job(parse_job(request))}, None
         if kind == "open":
             spec = parse_spec(request.get("backend"))
-            self.engine = ENGINES[spec["engine"]]({**request, "backend": spec})
+            self.opened = {**request, "backend": spec}
+            self.engine = ENGINES[spec["engine"]](self.opened)
+            return {"type": "opened", "id": rid, "info": self.engine.info()}, None
+        if kind == "reopen":
+            if self.engine is None or self.opened is None:
+                raise WorkerError("failed", "no model is open")
+            self.release()
+            # The open's spec and base model, in the order asked now, with this reopen's compile cache entry.
+            again = {k: v for k, v in self.opened.items() if k not in ("id", "baseFirst", "compileCache")}
+            again["baseFirst"] = bool(request.get("baseFirst"))
+            if request.get("compileCache") is not None:
+                again["compileCache"] = request["compileCache"]
+            self.engine = ENGINES[again["backend"]["engine"]](again)
             return {"type": "opened", "id": rid, "info": self.engine.info()}, None
         if kind == "close":
             # What an engine keeps beyond the session (torch.compile's caches, with the shapes compiled since open).

@@ -24,12 +24,44 @@ let session: OpenSession | undefined;
 /** Same-run A/B: the base model's session, beside the candidate's in this process. */
 let baseSession: OpenSession | undefined;
 let spec: OrtSpec | undefined;
+/** Same-run A/B: the base model's file, from the open, for a reopen. */
+let baseModelPath: string | undefined;
 
 /** GPU providers that cannot take the whole graph fail session creation (CPU fallback disabled): that is degraded. */
 function openFailureKind(message: string): 'unavailable' | 'degraded' | 'failed' {
   if (spec?.provider === 'cpu') return 'failed';
   if (/fallback|CPUExecutionProvider|could not be assigned|not supported/i.test(message)) return 'degraded';
   return 'unavailable';
+}
+
+async function release(): Promise<void> {
+  const held = [session, baseSession];
+  session = undefined;
+  baseSession = undefined;
+  for (const open of held) await open?.session.release();
+}
+
+/** The candidate's session and, in same-run A/B, the base model's, in the order asked; `opened` or why not. */
+async function openBoth(id: number, opening: OrtSpec, baseFirst: boolean): Promise<WorkerReply> {
+  // Which model is being opened, so that a failure names it: the base model's is not the candidate's fault.
+  let which: 'candidate' | 'base' = 'candidate';
+  try {
+    const openBase = async (): Promise<void> => {
+      if (baseModelPath === undefined) return;
+      which = 'base';
+      baseSession = await openSession(baseModelPath, opening, true);
+      which = 'candidate';
+    };
+    if (baseFirst) await openBase();
+    session = await openSession(opening.modelPath, opening, baseModelPath !== undefined);
+    if (!baseFirst) await openBase();
+    return { type: 'opened', id, info: session.info };
+  } catch (error) {
+    const message = describeError(error);
+    if (error instanceof ModelConfigError)
+      return { type: 'error', id, kind: 'usage', message, keyPath: [...error.keyPath] };
+    return { type: 'error', id, kind: openFailureKind(message), message, model: which };
+  }
 }
 
 async function handle(request: WorkerRequest): Promise<WorkerReply> {
@@ -41,26 +73,14 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       if (!parsed.success)
         return failed(`bad request: the backend is not an onnxruntime spec: ${prettifyError(parsed.error)}`);
       spec = parsed.data;
-      // Which model is being opened, so that a failure names it: the base model's is not the candidate's fault.
-      let opening: 'candidate' | 'base' = 'candidate';
-      try {
-        const paired = request.baseModelPath !== undefined;
-        const openBase = async (): Promise<void> => {
-          if (request.baseModelPath === undefined) return;
-          opening = 'base';
-          baseSession = await openSession(request.baseModelPath, spec!, true);
-          opening = 'candidate';
-        };
-        if (request.baseFirst) await openBase();
-        session = await openSession(parsed.data.modelPath, parsed.data, paired);
-        if (!request.baseFirst) await openBase();
-        return { type: 'opened', id: request.id, info: session.info };
-      } catch (error) {
-        const message = describeError(error);
-        if (error instanceof ModelConfigError)
-          return { type: 'error', id: request.id, kind: 'usage', message, keyPath: [...error.keyPath] };
-        return { type: 'error', id: request.id, kind: openFailureKind(message), message, model: opening };
-      }
+      baseModelPath = request.baseModelPath;
+      return openBoth(request.id, spec, request.baseFirst === true);
+    }
+    case 'reopen': {
+      if (!spec) return failed('no session is open');
+      // Both sessions are released before either opens again: the order of their allocations is what is balanced.
+      await release();
+      return openBoth(request.id, spec, request.baseFirst);
     }
     case 'run': {
       if (!session) return failed('no session is open');
@@ -95,10 +115,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       return { type: 'logits', id: request.id, logits, dims };
     }
     case 'close': {
-      await session?.session.release();
-      await baseSession?.session.release();
-      session = undefined;
-      baseSession = undefined;
+      await release();
       return { type: 'closed', id: request.id };
     }
   }
