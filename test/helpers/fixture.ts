@@ -61,3 +61,8 @@ export function foreignModel(dir: string): string {
   writeFileSync(file, bytes);
   return file;
 }
+
+/** One small cell with perplexity on: what a precision variant's gate needs, for the given `backends:` value. */
+export const variantMatrix = (backends: string): string =>
+  `backends: ${backends}\nscenarios:\n  s: { batch: 1, seq_len: 64 }\nrepetitions: 1\niterations: 3\nwarmup: 1\n` +
+  'accuracy: { max_tokens: 1200, window: 256, stride: 128 }\n';

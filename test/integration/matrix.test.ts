@@ -200,14 +200,14 @@ function describeAsked(a: AbLogEntry): string {
   return `${a.type} baseFirst=${String(a.baseFirst)}${a.refused ? ' (refused)' : ''}`;
 }
 
-/** A same-run A/B run of the fixture config with the scripted worker; what it asked, in order. */
-async function abRun(yaml: string, env: Record<string, string> = {}): Promise<AbLogEntry[]> {
+/** A same-run A/B run of the fixture config with the scripted worker: what it asked, in order, and what it wrote. */
+async function abRun(yaml: string, env: Record<string, string> = {}) {
   const dir = tempDir();
   const log = path.join(dir, 'worker.log');
-  const config = loadConfigFile(writeConfig(dir, yaml));
-  await runPipeline({
-    config,
-    outDir: path.join(dir, 'out'),
+  const out = path.join(dir, 'out');
+  const { results } = await runPipeline({
+    config: loadConfigFile(writeConfig(dir, yaml)),
+    outDir: out,
     backendOptions: {
       nodeWorker: {
         command: process.execPath,
@@ -216,39 +216,19 @@ async function abRun(yaml: string, env: Record<string, string> = {}): Promise<Ab
       },
     },
   });
-  return readFileSync(log, 'utf8')
+  const asked = readFileSync(log, 'utf8')
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as AbLogEntry);
+  return { asked, results, out };
 }
 
 describe('same-run A/B: the sides are data (a scripted worker whose base model is twice as slow)', () => {
   it('alternates which side goes first, reopens halfway with the base first, and records each side by its field', async () => {
-    const dir = tempDir();
-    const log = path.join(dir, 'worker.log');
-    const config = loadConfigFile(
-      writeConfig(
-        dir,
-        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 4\nstopping: fixed\niterations: 3\nwarmup: 0\n` +
-          `accuracy: { max_tokens: 40, window: 8, stride: 4, parity: { enabled: false } }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
-      ),
+    const { asked, results, out } = await abRun(
+      `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 4\nstopping: fixed\niterations: 3\nwarmup: 0\n` +
+        `accuracy: { max_tokens: 40, window: 8, stride: 4, parity: { enabled: false } }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
     );
-    const out = path.join(dir, 'out');
-    const { results } = await runPipeline({
-      config,
-      outDir: out,
-      backendOptions: {
-        nodeWorker: {
-          command: process.execPath,
-          args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
-          env: { AB_WORKER_LOG: log },
-        },
-      },
-    });
-    const asked = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as AbLogEntry);
     expect(asked.map(describeAsked)).toEqual([
       'open baseFirst=false',
       'run candidate-first',
@@ -287,31 +267,10 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
   });
 
   it('sequential stopping: reopens C B B C, stops the cell once settled, and records where and why', async () => {
-    const dir = tempDir();
-    const log = path.join(dir, 'worker.log');
-    const config = loadConfigFile(
-      writeConfig(
-        dir,
-        `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 10\niterations: 3\nwarmup: 0\n` +
-          `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
-      ),
+    const { asked, results, out } = await abRun(
+      `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 10\niterations: 3\nwarmup: 0\n` +
+        `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
     );
-    const out = path.join(dir, 'out');
-    const { results } = await runPipeline({
-      config,
-      outDir: out,
-      backendOptions: {
-        nodeWorker: {
-          command: process.execPath,
-          args: [path.join(ROOT, 'test/helpers/ab-worker.mjs')],
-          env: { AB_WORKER_LOG: log },
-        },
-      },
-    });
-    const asked = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as AbLogEntry);
     // The base is twice as slow, with no noise: settled (an improvement) at the third look, of a budget of 10.
     expect(asked.map(describeAsked)).toEqual([
       'open baseFirst=false',
@@ -341,7 +300,7 @@ describe('same-run A/B reopens its sessions in the worker process it started', (
 
   it('sequential stopping: one process for the whole run, its sessions opened C B B C C B', async () => {
     // Swinging latencies never settle: the run goes through its budget of 6, with every reopen the order asks for.
-    const asked = await abRun(sequentialYaml, { AB_WORKER_SWING: '1' });
+    const { asked } = await abRun(sequentialYaml, { AB_WORKER_SWING: '1' });
     expect(asked.map(describeAsked)).toEqual([
       'open baseFirst=false',
       'run candidate-first',
@@ -358,7 +317,7 @@ describe('same-run A/B reopens its sessions in the worker process it started', (
   });
 
   it('a worker that refuses reopen (one from before it) is restarted with the order asked, as before', async () => {
-    const asked = await abRun(sequentialYaml, { AB_WORKER_SWING: '1', AB_WORKER_REOPEN: 'refuse' });
+    const { asked } = await abRun(sequentialYaml, { AB_WORKER_SWING: '1', AB_WORKER_REOPEN: 'refuse' });
     expect(asked.filter((a) => a.type !== 'run').map(describeAsked)).toEqual([
       'open baseFirst=false',
       'reopen baseFirst=true (refused)',

@@ -9,29 +9,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
+import { runCliInProcess } from '../helpers/cli.js';
 import { ROOT, tempDir } from '../helpers/fixture.js';
 import { writePart } from '../helpers/results.js';
 import { runProcess } from '../helpers/run.js';
-
-async function tr118(args: string[], cwd: string) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main(args, {
-    stdout: out as unknown as NodeJS.WriteStream,
-    stderr: err as unknown as NodeJS.WriteStream,
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
 
 /** tsx by its file: the Action runs in a folder of its own, where a bare `--import tsx` finds no package. */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -81,10 +65,13 @@ describe("another project's stored baseline given as a part of a merge (issue 21
     writePart(path.join(dir, 'parts/tr118-cpu/results.json'), 'onnxruntime-cpu');
     writePart(path.join(dir, 'parts/tr118-gpu/results.json'), 'ort-gpu');
     writePart(path.join(dir, 'other/results.json'), 'onnxruntime-cpu', otherProject);
-    const saved = await tr118(['baseline', 'save', 'other/results.json', '--name', 'main', '--store', 'theirs'], dir);
+    const saved = await runCliInProcess(
+      ['baseline', 'save', 'other/results.json', '--name', 'main', '--store', 'theirs'],
+      dir,
+    );
     expect(saved).toMatchObject({ code: ExitCode.pass, stderr: '' });
     expect(saved.stdout).toBe(`saved baseline main: ${path.join(dir, 'theirs', 'main.json')}\n`);
-    const ours = await tr118(
+    const ours = await runCliInProcess(
       ['baseline', 'save', 'parts/tr118-gpu/results.json', '--name', 'gpu', '--store', 'ours'],
       dir,
     );
@@ -96,23 +83,32 @@ describe("another project's stored baseline given as a part of a merge (issue 21
   it("tr118 merge and tr118 report: exit 2 naming what differs, nothing written; this project's stored part merges", async () => {
     const dir = tempDir();
     await setUp(dir);
-    const refused = await tr118(['merge', 'parts/tr118-cpu/results.json', 'theirs/main.json', '--out', 'merged'], dir);
+    const refused = await runCliInProcess(
+      ['merge', 'parts/tr118-cpu/results.json', 'theirs/main.json', '--out', 'merged'],
+      dir,
+    );
     expect(refused.code).toBe(ExitCode.usage);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(WHAT_DIFFERS);
     expect(refused.stderr).toMatch(/give --allow-part-differences commit,model,cells\n$/);
     expect(existsSync(path.join(dir, 'merged', 'merged.json'))).toBe(false);
-    const report = await tr118(['report', 'parts/tr118-cpu/results.json', 'theirs/main.json', '--out', 'r'], dir);
+    const report = await runCliInProcess(
+      ['report', 'parts/tr118-cpu/results.json', 'theirs/main.json', '--out', 'r'],
+      dir,
+    );
     expect(report.code).toBe(ExitCode.usage);
     expect(report.stderr).toMatch(WHAT_DIFFERS);
 
     // A stored baseline is not refused as such: this project's own part, stored, merges with the other part ...
-    const ours = await tr118(['merge', 'parts/tr118-cpu/results.json', 'ours/gpu.json', '--out', 'ours-merged'], dir);
+    const ours = await runCliInProcess(
+      ['merge', 'parts/tr118-cpu/results.json', 'ours/gpu.json', '--out', 'ours-merged'],
+      dir,
+    );
     expect(ours.code).toBe(ExitCode.pass);
     expect(ours.stdout).toMatch(/^verdict: pass \(2 parts of a split matrix \(2 pass\); the worst part decides\)\n/);
     // ... and the other project's merges only when every difference named is allowed.
     const allowed = ['--allow-part-differences', 'commit,model,cells'];
-    const forced = await tr118(
+    const forced = await runCliInProcess(
       ['merge', 'parts/tr118-cpu/results.json', 'theirs/main.json', '--out', 'm2', ...allowed],
       dir,
     );
@@ -137,14 +133,22 @@ describe("another project's stored baseline given as a part of a merge (issue 21
 });
 
 describe('a part folder named with a newline and a workflow command (issue 21)', () => {
-  it("the Action's merge log: the name stays on its line; only the Action's own commands start a line with ::", async () => {
+  const hostile = 'tr118-gpu\n::error::x';
+  /**
+   * A CPU part and a part in the hostile folder. Failing, so that the output also holds the tool's own lines about
+   * this part (the Action's annotations name it in their titles; the CLI's verdict names it).
+   */
+  const hostileParts = (): string => {
     const dir = tempDir();
-    const hostile = 'tr118-gpu\n::error::x';
     mkdirSync(path.join(dir, 'parts', 'tr118-cpu'), { recursive: true });
     mkdirSync(path.join(dir, 'parts', hostile));
     writePart(path.join(dir, 'parts', 'tr118-cpu', 'results.json'), 'onnxruntime-cpu');
-    // Failing, so that the log also holds the Action's own annotations about this part (named in their titles).
     writePart(path.join(dir, 'parts', hostile, 'results.json'), 'ort-gpu', failing);
+    return dir;
+  };
+
+  it("the Action's merge log: the name stays on its line; only the Action's own commands start a line with ::", async () => {
+    const dir = hostileParts();
 
     const r = await action(dir, { mode: 'merge', results: 'parts/*/results.json' });
     expect(r.status).toBe(1);
@@ -169,15 +173,10 @@ describe('a part folder named with a newline and a workflow command (issue 21)',
   });
 
   it('tr118 merge in a workflow step: no line of its stdout or stderr starts with ::, the failing part named', async () => {
-    const dir = tempDir();
-    const hostile = 'tr118-gpu\n::error::x';
-    mkdirSync(path.join(dir, 'parts', 'tr118-cpu'), { recursive: true });
-    mkdirSync(path.join(dir, 'parts', hostile));
-    writePart(path.join(dir, 'parts', 'tr118-cpu', 'results.json'), 'onnxruntime-cpu');
-    writePart(path.join(dir, 'parts', hostile, 'results.json'), 'ort-gpu', failing);
+    const dir = hostileParts();
     const parts = ['parts/tr118-cpu/results.json', `parts/${hostile}/results.json`];
 
-    const failed = await tr118(['merge', ...parts, '--out', 'merged'], dir);
+    const failed = await runCliInProcess(['merge', ...parts, '--out', 'merged'], dir);
     expect(failed.code).toBe(ExitCode.gateFailed);
     const lines = `${failed.stdout}${failed.stderr}`.split(/[\n\r\u2028\u2029]/);
     expect(lines.filter((l) => l.startsWith('::'))).toEqual([]);
@@ -188,7 +187,7 @@ describe('a part folder named with a newline and a workflow command (issue 21)',
       failing(r);
       r.git = { commit: 'd'.repeat(40), dirty: false };
     });
-    const refused = await tr118(['merge', ...parts, '--out', 'refused'], dir);
+    const refused = await runCliInProcess(['merge', ...parts, '--out', 'refused'], dir);
     expect(refused.code).toBe(ExitCode.usage);
     expect(refused.stderr).toContain('commit differs');
     expect(refused.stderr.split(/[\n\r\u2028\u2029]/).filter((l) => l.startsWith('::'))).toEqual([]);

@@ -11,32 +11,17 @@ import { ExitCode } from '../../src/errors.js';
 import { readResultsFile } from '../../src/results/read.js';
 import { VARIANT_KIND } from '../../src/engines/onnxruntime/variant.js';
 import { runFixtureRole } from '../../scripts/native.js';
-import { ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { ROOT, tempDir, variantMatrix, writeConfig } from '../helpers/fixture.js';
+import { runSourceCli } from '../helpers/cli.js';
 import { PYTHON_ENV } from '../helpers/python.js';
-import { runProcess, type Ran as ProcessResult } from '../helpers/run.js';
-
-/**
- * `tr118 run` from the source under tsx, as its own process: the test bundle lies under node_modules, whose package
- * root (and so its native/ worker) is another checkout's where node_modules is a link to it, as in worktrees.
- */
-function tr118(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
-    cwd: ROOT,
-    env,
-  });
-}
-
-const MATRIX = (backends: string) =>
-  `backends: ${backends}\nscenarios:\n  s: { batch: 1, seq_len: 64 }\nrepetitions: 1\niterations: 3\nwarmup: 1\n` +
-  'accuracy: { max_tokens: 1200, window: 256, stride: 128 }\n';
 
 describe('precision variants gated by their precision (issue 22)', () => {
   it('onnxruntime-cpu-int8 is derived once, cached by its own key, and passes the int8 perplexity gate', async () => {
     const dir = tempDir();
-    const config = writeConfig(dir, MATRIX('[onnxruntime-cpu, onnxruntime-cpu-int8]'));
+    const config = writeConfig(dir, variantMatrix('[onnxruntime-cpu, onnxruntime-cpu-int8]'));
     const cacheDir = path.join(dir, 'cache');
     const run = (out: string) =>
-      tr118(['run', '--config', config, '--out', path.join(dir, out), '--cache-dir', cacheDir], PYTHON_ENV);
+      runSourceCli(['run', '--config', config, '--out', path.join(dir, out), '--cache-dir', cacheDir], PYTHON_ENV);
     const first = await run('out1');
     expect(first.status, first.stderr + first.stdout).toBe(ExitCode.pass);
     expect(first.stderr).toContain('deriving the int8-dynamic variant');
@@ -71,9 +56,9 @@ describe('precision variants gated by their precision (issue 22)', () => {
     const dir = tempDir();
     const config = writeConfig(
       dir,
-      MATRIX('\n  - onnxruntime-cpu\n  - { name: cpu-fp16, engine: onnxruntime, provider: cpu, variant: fp16 }'),
+      variantMatrix('\n  - onnxruntime-cpu\n  - { name: cpu-fp16, engine: onnxruntime, provider: cpu, variant: fp16 }'),
     );
-    const r = await tr118(
+    const r = await runSourceCli(
       ['run', '--config', config, '--out', path.join(dir, 'out'), '--cache-dir', path.join(dir, 'c')],
       PYTHON_ENV,
     );
@@ -93,11 +78,11 @@ describe('precision variants gated by their precision (issue 22)', () => {
     expect(existsSync(broken)).toBe(true);
     const config = writeConfig(
       dir,
-      MATRIX(
+      variantMatrix(
         `\n  - onnxruntime-cpu\n  - { name: int8-broken, engine: onnxruntime, precision: int8, model: ${broken} }`,
       ),
     );
-    const r = await tr118(['run', '--config', config, '--out', path.join(dir, 'out')], PYTHON_ENV);
+    const r = await runSourceCli(['run', '--config', config, '--out', path.join(dir, 'out')], PYTHON_ENV);
     expect(r.status, r.stderr).toBe(ExitCode.gateFailed);
     expect(r.stdout).toMatch(/^verdict: fail /m);
     const results = readResultsFile(path.join(dir, 'out', 'results.json'));

@@ -1,34 +1,18 @@
 /** `tr118 report`: the reports of an earlier run rendered again from its results.json, measuring nothing. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
+import { runCliInProcess } from '../helpers/cli.js';
 import { tempDir } from '../helpers/fixture.js';
 import { writePart, writeResults } from '../helpers/results.js';
-
-async function tr118(args: string[], cwd: string) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main(args, {
-    stdout: out as unknown as NodeJS.WriteStream,
-    stderr: err as unknown as NodeJS.WriteStream,
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
 
 describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
   it('writes report.md and summary.csv beside the results (report.html with --html), from the file alone', async () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'old'));
     const file = writeResults(path.join(dir, 'old', 'results.json'));
-    const plain = await tr118(['report', 'old/results.json'], dir);
+    const plain = await runCliInProcess(['report', 'old/results.json'], dir);
     expect(plain).toMatchObject({ code: ExitCode.pass, stderr: '' });
     expect(plain.stdout).toBe(
       `wrote ${path.join(dir, 'old', 'report.md')}\nwrote ${path.join(dir, 'old', 'summary.csv')}\n`,
@@ -36,7 +20,7 @@ describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
     expect(readFileSync(path.join(dir, 'old', 'report.md'), 'utf8')).toMatch(/^# tr118 prefill benchmark: m\n/);
     expect(existsSync(path.join(dir, 'old', 'report.html'))).toBe(false);
 
-    const html = await tr118(['report', file, '--html', '--out', 'new'], dir);
+    const html = await runCliInProcess(['report', file, '--html', '--out', 'new'], dir);
     expect(html.code).toBe(ExitCode.pass);
     const page = readFileSync(path.join(dir, 'new', 'report.html'), 'utf8');
     expect(page).toMatch(/^<!doctype html>/);
@@ -67,11 +51,11 @@ describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
         })),
       }),
     );
-    const merged = await tr118(['report', 'parts/merged.json', '--html'], dir);
+    const merged = await runCliInProcess(['report', 'parts/merged.json', '--html'], dir);
     expect(merged.code).toBe(ExitCode.pass);
     expect(readFileSync(path.join(dir, 'parts', 'report.md'), 'utf8')).toMatch(/^# tr118 prefill benchmark: 2 parts\n/);
     expect(readFileSync(path.join(dir, 'parts', 'report.html'), 'utf8')).toContain('<h2>Part tr118-gpu</h2>');
-    const listed = await tr118(
+    const listed = await runCliInProcess(
       ['report', 'parts/tr118-cpu/results.json', 'parts/tr118-gpu/results.json', '--out', 'both'],
       dir,
     );
@@ -104,7 +88,7 @@ describe('tr118 report RESULTS.json [--html] [--out DIR]', () => {
       path.join(dir, 'lost', 'merged.json'),
       JSON.stringify({ parts: [{ name: 'tr118-gpu', file: '/nowhere/results.json' }] }),
     );
-    const r = await tr118(args, dir);
+    const r = await runCliInProcess(args, dir);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toContain(message.replace('{dir}', dir));
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -131,7 +115,7 @@ describe("tr118 merge PART… (the Action's mode: merge on any machine, with its
 
   it('parts that pass: exit 0, the merged report, report.html and merged.json', async () => {
     const dir = tempDir();
-    const r = await tr118(['merge', ...parts(dir), '--out', 'merged'], dir);
+    const r = await runCliInProcess(['merge', ...parts(dir), '--out', 'merged'], dir);
     expect(r).toMatchObject({ code: ExitCode.pass, stderr: '' });
     expect(r.stdout).toMatch(/^verdict: pass \(2 parts of a split matrix \(2 pass\); the worst part decides\)\n/);
     for (const file of ['report.md', 'report.html', 'merged.json'])
@@ -141,24 +125,29 @@ describe("tr118 merge PART… (the Action's mode: merge on any machine, with its
   it("a part that fails: exit 1 (as the Action's step), the reason labelled by its part; --fail-on never: exit 0", async () => {
     const dir = tempDir();
     const files = parts(dir, failing);
-    const r = await tr118(['merge', ...files, '--out', 'merged'], dir);
+    const r = await runCliInProcess(['merge', ...files, '--out', 'merged'], dir);
     expect(r.code).toBe(ExitCode.gateFailed);
     expect(r.stdout).toContain('  fail: tr118-gpu: ort-gpu: perplexity rose\n');
-    expect((await tr118(['merge', ...files, '--out', 'merged2', '--fail-on', 'never'], dir)).code).toBe(ExitCode.pass);
+    expect((await runCliInProcess(['merge', ...files, '--out', 'merged2', '--fail-on', 'never'], dir)).code).toBe(
+      ExitCode.pass,
+    );
   });
 
   it('parts of two models: exit 2 naming what differs, nothing written; --allow-part-differences model merges them', async () => {
     const dir = tempDir();
     const files = parts(dir, (r) => (r.model = { ...(r.model as object), name: 'other', sha256: 'e'.repeat(64) }));
-    const r = await tr118(['merge', ...files, '--out', 'merged'], dir);
+    const r = await runCliInProcess(['merge', ...files, '--out', 'merged'], dir);
     expect(r.code).toBe(ExitCode.usage);
     expect(r.stderr).toMatch(
       /^tr118: the parts do not belong to one split matrix: model differs \(tr118-cpu: m .* vs tr118-gpu: other .*give --allow-part-differences model\n$/,
     );
     expect(existsSync(path.join(dir, 'merged', 'merged.json'))).toBe(false);
-    const allowed = await tr118(['merge', ...files, '--out', 'merged', '--allow-part-differences', 'model'], dir);
+    const allowed = await runCliInProcess(
+      ['merge', ...files, '--out', 'merged', '--allow-part-differences', 'model'],
+      dir,
+    );
     expect(allowed.code).toBe(ExitCode.pass);
     // tr118 report of the same parts applies the same rule.
-    expect((await tr118(['report', ...files, '--out', 'r'], dir)).code).toBe(ExitCode.usage);
+    expect((await runCliInProcess(['report', ...files, '--out', 'r'], dir)).code).toBe(ExitCode.usage);
   });
 });

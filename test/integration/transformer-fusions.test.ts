@@ -11,31 +11,20 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { ExitCode } from '../../src/errors.js';
 import { runPipeline } from '../../src/pipeline/index.js';
 import { readResultsFile } from '../../src/results/read.js';
-import { FIXTURE_MODEL, ROOT, tempDir, writeConfig } from '../helpers/fixture.js';
+import { FIXTURE_MODEL, ROOT, tempDir, variantMatrix, writeConfig } from '../helpers/fixture.js';
+import { runSourceCli } from '../helpers/cli.js';
 import { perturbedFixture, PYTHON_ENV } from '../helpers/python.js';
-import { runProcess, type Ran as ProcessResult } from '../helpers/run.js';
 
-/** `tr118 run` from the source under tsx, as its own process (as in precision-variants.test.ts). */
-function tr118(args: string[], env: NodeJS.ProcessEnv): Promise<ProcessResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
-    cwd: ROOT,
-    env,
-  });
-}
-
-const MATRIX = (backends: string) =>
-  `backends: ${backends}\nscenarios:\n  s: { batch: 1, seq_len: 64 }\nrepetitions: 1\niterations: 3\nwarmup: 1\n` +
-  'accuracy: { max_tokens: 1200, window: 256, stride: 128 }\n';
 const FUSED =
   '\n  - onnxruntime-cpu\n  - { name: ort-cpu-fused, engine: onnxruntime, provider: cpu, optimize: transformers }';
 
 describe('optimize: transformers (issue 22)', () => {
   it("fuses the fixture's GPT-2 graph (model type from model.hf's config.json), records the counts, passes the fp32 gate, and hits the cache", async () => {
     const dir = tempDir();
-    const config = writeConfig(dir, MATRIX(FUSED), path.join(ROOT, 'fixtures/model/hf'));
+    const config = writeConfig(dir, variantMatrix(FUSED), path.join(ROOT, 'fixtures/model/hf'));
     const cacheDir = path.join(dir, 'cache');
     const run = (out: string) =>
-      tr118(['run', '--config', config, '--out', path.join(dir, out), '--cache-dir', cacheDir], PYTHON_ENV);
+      runSourceCli(['run', '--config', config, '--out', path.join(dir, out), '--cache-dir', cacheDir], PYTHON_ENV);
     const first = await run('out1');
     expect(first.status, first.stderr + first.stdout).toBe(ExitCode.pass);
     expect(first.stderr).toContain('deriving the transformers fusions variant');
@@ -68,9 +57,9 @@ describe('optimize: transformers (issue 22)', () => {
     const model = path.join(dir, 'model.onnx');
     copyFileSync(FIXTURE_MODEL, model);
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', num_attention_heads: 4 }));
-    const config = writeConfig(dir, MATRIX(FUSED));
+    const config = writeConfig(dir, variantMatrix(FUSED));
     writeFileSync(config, readFileSync(config, 'utf8').replace(`onnx: ${FIXTURE_MODEL}`, `onnx: ${model}`));
-    const r = await tr118(
+    const r = await runSourceCli(
       ['run', '--config', config, '--out', path.join(dir, 'out'), '--cache-dir', path.join(dir, 'c')],
       PYTHON_ENV,
     );

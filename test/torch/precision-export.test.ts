@@ -9,16 +9,11 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { readResultsFile } from '../../src/results/read.js';
-import { FIXTURE_HF, FIXTURE_TOKENS, ROOT, tempDir } from '../helpers/fixture.js';
+import { FIXTURE_HF, FIXTURE_TOKENS, tempDir } from '../helpers/fixture.js';
+import { runSourceCli } from '../helpers/cli.js';
 import { describeWithTorch, PYTHON_ENV } from '../helpers/python.js';
-import { runProcess } from '../helpers/run.js';
 
-/** From the source under tsx: the test bundle's package root is another checkout's where node_modules is a link. */
-const tr118 = (args: string[]) =>
-  runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/index.ts'), ...args], {
-    cwd: ROOT,
-    env: PYTHON_ENV,
-  });
+const tr118 = (args: string[]) => runSourceCli(args, PYTHON_ENV);
 
 function config(dir: string, exportLine: string): string {
   const file = path.join(dir, `tr118-${exportLine ? 'torchscript' : 'default'}.yml`);
