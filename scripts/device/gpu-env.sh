@@ -24,3 +24,10 @@ else
   export TR118_ONNXRUNTIME_NODE=$(pwd)/node_modules/onnxruntime-node
   echo "gpu-env: no carry chain in $A: onnxruntime-node from the working tree, no ONNX Runtime CUDA"
 fi
+
+# The machine a device script ran on (the GPU, CPUs, load, Node.js), printed and written to FILE beside its results.
+machine_note() {
+  { if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+    else echo "no nvidia-smi on this machine"; fi
+    echo "$(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); node $(node --version)"; } | tee "$1"
+}

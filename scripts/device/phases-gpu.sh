@@ -29,8 +29,7 @@ repo=$(pwd); out=${OUT:-/tmp/out}/phases; mkdir -p "$out"
 source "$repo/scripts/device/gpu-env.sh"
 cache=${PHASES_CACHE:-/tmp/tr118-phases-cache}; mkdir -p "$cache"
 parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(fixture)
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-echo "$(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); node $(node --version)" | tee -a "$out/gpu.txt"
+machine_note "$out/gpu.txt"
 
 config() { # part -> tr118.yml on stdout
   case $1 in

@@ -22,8 +22,7 @@ repo=$(pwd); out=${OUT:-/tmp/out}/precision; mkdir -p "$out"
 source "$repo/scripts/device/gpu-env.sh"
 cache=${PRECISION_CACHE:-/tmp/tr118-precision-cache}; mkdir -p "$cache"
 parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(dynamo)
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-echo "$(nproc) CPUs; load $(cut -d' ' -f1-3 /proc/loadavg); node $(node --version)" | tee -a "$out/gpu.txt"
+machine_note "$out/gpu.txt"
 "$TR118_PYTHON" -c 'import onnxscript, onnx_ir' 2>/dev/null || {
   echo "the dynamo exporter needs: $TR118_PYTHON -m pip install onnxscript==0.7.2 onnx-ir==1.1.0" >&2; exit 2; }
 
