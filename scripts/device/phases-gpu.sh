@@ -17,8 +17,6 @@
 #     cp /tmp/acc/node-*.xz .carry/ && source .carry/unpack.sh && bash scripts/device/phases-gpu.sh fixture
 #   call 3: the same with gpt2-small (its first call also builds the checkpoint: if 600 s is tight, RUNS=cold in one
 #   call and RUNS=warm in the next; the warm run needs the cold one's cache, kept in /tmp on the same warm machine)
-# RUNS (default "cold warm") may also name warm-off: a warm run with TR118_TORCH_PRECOMPILE=off, so torch.compile's
-# cache hit loads Inductor's artifacts but traces the model again (the before / after of Dynamo's precompile).
 # Workers start while the export runs (docs/run-time.md); TR118_EARLY_WORKERS=off in the environment starts them with
 # the matrix instead, for a before / after of that alone (the setting passes through to every run).
 # Writes $OUT/phases/<part>-<cold|warm>/ (tr118.yml, run.log, results.json, report.md) as each run ends, and prints
@@ -62,7 +60,6 @@ for part in "${parts[@]}"; do
     config "$part" > "$dir/tr118.yml" || exit 2
     [ "$temp" = cold ] && rm -rf "$cache/store"
     export TORCHINDUCTOR_CACHE_DIR; TORCHINDUCTOR_CACHE_DIR=$(mktemp -d)
-    if [ "$temp" = warm-off ]; then export TR118_TORCH_PRECOMPILE=off; else unset TR118_TORCH_PRECOMPILE; fi
     t0=$EPOCHREALTIME
     timeout 285 node "$repo/dist/cli.js" run -c "$dir/tr118.yml" -o "$dir/run" --cache-dir "$cache/store" \
       > "$dir/run.log" 2>&1
