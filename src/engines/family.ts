@@ -97,8 +97,6 @@ export interface CreateContext {
 /** This machine's facts a torch.compile cache key needs; each may be unknown (then nothing is cached, and said). */
 export interface CompileCacheFacts {
   torchVersion(): Promise<string | undefined>;
-  /** Dynamo's precompiled frames hold transformers' traced model code (native/…/worker/compile_cache.py). */
-  transformersVersion(): Promise<string | undefined>;
   deviceName(device: 'cpu' | 'cuda', deviceId: number): Promise<string | undefined>;
 }
 

@@ -34,7 +34,6 @@ async function runOnce(dir: string, cacheDir: string, name: string) {
       },
       compileCacheFacts: {
         torchVersion: () => Promise.resolve('2.11.0+cu130'),
-        transformersVersion: () => Promise.resolve('5.0.0'),
         deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
       },
     },

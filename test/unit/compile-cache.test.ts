@@ -17,7 +17,6 @@ const KEY_INPUTS: CompileCacheKeyInputs = {
   checkpointSha256: 'a'.repeat(64),
   baseCheckpointSha256: null,
   torchVersion: '2.11.0+cu130',
-  transformersVersion: '5.0.0',
   device: 'NVIDIA H100 80GB HBM3',
   compile: 'default',
   dtype: 'fp32',
@@ -27,7 +26,6 @@ const SPEC = { device: 'cuda', deviceId: 0, compile: 'default', precision: 'fp32
 const CHECKPOINTS = { candidateSha256: 'a'.repeat(64), baseSha256: undefined };
 const FACTS: CompileCacheFacts = {
   torchVersion: () => Promise.resolve('2.11.0+cu130'),
-  transformersVersion: () => Promise.resolve('5.0.0'),
   deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
 };
 const INFO: SessionInfo = {
@@ -52,13 +50,12 @@ function workerSaves(save: string | undefined, bytes: string): void {
 }
 
 describe('compileCacheKey: torch.compile artifacts are keyed by what they depend on', () => {
-  it('is the same for the same inputs, and differs with the checkpoint, torch, transformers, the GPU, the mode', () => {
+  it('is the same for the same inputs, and differs with the checkpoint, torch, the GPU, the mode', () => {
     expect(compileCacheKey(KEY_INPUTS).key).toBe(compileCacheKey({ ...KEY_INPUTS }).key);
     for (const change of [
       { checkpointSha256: 'b'.repeat(64) },
       { baseCheckpointSha256: 'c'.repeat(64) },
       { torchVersion: '2.12.0+cu130' },
-      { transformersVersion: '5.1.0' },
       { device: 'NVIDIA H200' },
       { compile: 'max-autotune' },
       { dtype: 'bf16' },
@@ -153,7 +150,7 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     expect(saved).toEqual([name]);
   });
 
-  it("without torch's or transformers' version or the GPU's name nothing is cached, and the session says why", async () => {
+  it("without torch's version or the GPU's name nothing is cached, and the session says why", async () => {
     const dir = tempDir();
     const store = storeIn(dir);
     const noGpuName = { ...FACTS, deviceName: () => Promise.resolve(undefined) };
@@ -161,13 +158,6 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     expect(await hooks.openExtras()).toEqual({});
     const reported = await hooks.afterOpen(INFO);
     expect(reported.compileCacheNote).toBe('compile cache off: the name of cuda:0 could not be read');
-    expect(store.list(COMPILE_CACHE_KIND)).toEqual([]);
-    const noTransformers = { ...FACTS, transformersVersion: () => Promise.resolve(undefined) };
-    const without = compileCacheHooks(SPEC, CHECKPOINTS, () => store, noTransformers);
-    expect(await without.openExtras()).toEqual({});
-    expect((await without.afterOpen(INFO)).compileCacheNote).toBe(
-      "compile cache off: transformers' version could not be read from its metadata",
-    );
     expect(store.list(COMPILE_CACHE_KIND)).toEqual([]);
   });
 

@@ -8,8 +8,6 @@ and the GPU, so a loaded entry can make a compile faster, never different."""
 from __future__ import annotations
 
 import contextlib
-import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,26 +19,6 @@ class CacheOutcome:
 
     status: str
     note: str | None = None
-
-
-def enable_precompile(torch: Any) -> bool:
-    """Turns on Dynamo's precompile caching before anything is compiled, unless TR118_TORCH_PRECOMPILE=off. With it,
-    the saved artifacts also hold Dynamo's traced frames and their guards, so an open that loads them skips tracing
-    the model again, not only Inductor's codegen (the mega-cache alone saved 2.6 s of a 9.4 s compile on an H100).
-
-    Dynamo drops the guards it cannot serialise (on closures and function identities) and warns once per guard. They
-    pin the Python code that was traced: here that is transformers' model code for a checkpoint whose hash, torch
-    and transformers versions are the cache key (engines/pytorch/compile-cache.ts), so a loaded frame never meets
-    other code. The warnings are expected, so they are kept out of the worker's stderr, whose tail explains a crash.
-    Returns whether it is on; a torch without the option leaves the cache as it was."""
-    if os.environ.get("TR118_TORCH_PRECOMPILE", "").lower() in ("off", "0", "false"):
-        return False
-    config = torch._dynamo.config
-    if not hasattr(config, "caching_precompile"):
-        return False
-    config.caching_precompile = True
-    logging.getLogger("torch._dynamo.guards").setLevel(logging.ERROR)
-    return True
 
 
 def load_artifacts(torch: Any, load: str | None) -> CacheOutcome:

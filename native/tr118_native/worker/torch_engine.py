@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
-from tr118_native.worker.compile_cache import CacheOutcome, enable_precompile, load_artifacts, save_artifacts
+from tr118_native.worker.compile_cache import CacheOutcome, load_artifacts, save_artifacts
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
@@ -151,9 +151,7 @@ class TorchEngine:
         # torch.compile's caches from an earlier run, loaded before the first compile (compile_cache.py).
         cache = request.get("compileCache") or {}
         self.compile_cache: CacheOutcome | None = None
-        self.precompile = False
         if self.spec.compile != "off" and cache:
-            self.precompile = enable_precompile(self.torch)
             self.compile_cache = load_artifacts(self.torch, cache.get("load"))
         self.candidate, self.base = open_pair(
             lambda: TorchModel(self.torch, self.spec, self.spec.checkpoint),

@@ -4,8 +4,8 @@
  * (torch.compiler.save_cache_artifacts, portable between machines with the same torch and GPU); the worker moves
  * them in and out of torch (native/…/worker/compile_cache.py), this module decides which entry and where.
  *
- * The key: the checkpoint(s) compiled, torch's and transformers' versions (the saved artifacts include Dynamo's traced
- * frames of transformers' model code), the device (GPU name, or the CPU model), the compile mode, dtype and attention. torch checks the version and GPU again when it loads, so a wrong entry can only miss. A hit
+ * The key: the checkpoint(s) compiled, torch's version, the device (GPU name, or the CPU model), the compile mode,
+ * dtype and attention. torch checks the version and GPU again when it loads, so a wrong entry can only miss. A hit
  * changes how long the open takes, never what is measured: the spec and the comparability fields stay as they are;
  * the session says hit, miss or corrupt (SessionInfo.compileCache) and the report prints it.
  */
@@ -36,7 +36,6 @@ export interface CompileCacheKeyInputs {
   /** Same-run A/B: the worker compiles the base checkpoint too, into the same artifacts. */
   readonly baseCheckpointSha256: string | null;
   readonly torchVersion: string;
-  readonly transformersVersion: string;
   /** The GPU's name (nvidia-smi), or `cpu <arch> <model>`. */
   readonly device: string;
   readonly compile: string;
@@ -50,16 +49,24 @@ export function compileCacheKey(inputs: CompileCacheKeyInputs): ArtifactKey {
 
 export type { CompileCacheFacts } from '../family.js';
 
-const packageVersions = new Map<string, Promise<Readonly<Record<string, string>>>>();
+const torchVersions = new Map<string, Promise<string | undefined>>();
 
 /**
- * torch's and transformers' versions in `python`, read from their package metadata without importing them (which
- * takes seconds), once per Python; and the device's name from nvidia-smi (the CUDA device index as the driver numbers it) or os.cpus().
+ * torch's version in `python`, read from its package metadata without importing torch (which takes seconds), once
+ * per Python; and the device's name from nvidia-smi (the CUDA device index as the driver numbers it) or os.cpus().
  */
 export function machineFacts(python: string): CompileCacheFacts {
   return {
-    torchVersion: async () => (await versionsIn(python)).torch,
-    transformersVersion: async () => (await versionsIn(python)).transformers,
+    torchVersion() {
+      let version = torchVersions.get(python);
+      if (!version) {
+        version = pythonPackageVersions({ command: python }, ['torch'], 30_000).then((answer) =>
+          answer.ok ? answer.versions.torch : undefined,
+        );
+        torchVersions.set(python, version);
+      }
+      return version;
+    },
     async deviceName(device, deviceId) {
       if (device === 'cpu') return `cpu ${os.arch()} ${os.cpus()[0]?.model ?? 'unknown'}`;
       try {
@@ -71,17 +78,6 @@ export function machineFacts(python: string): CompileCacheFacts {
       }
     },
   };
-}
-
-function versionsIn(python: string): Promise<Readonly<Record<string, string>>> {
-  let versions = packageVersions.get(python);
-  if (!versions) {
-    versions = pythonPackageVersions({ command: python }, ['torch', 'transformers'], 30_000).then((answer) =>
-      answer.ok ? answer.versions : {},
-    );
-    packageVersions.set(python, versions);
-  }
-  return versions;
 }
 
 export interface CompileCacheSpec {
@@ -115,20 +111,16 @@ export function compileCacheHooks(
   let problem: string | undefined;
   let store: ArtifactStore | undefined;
   const keyOf = async (): Promise<ArtifactKey | string> => {
-    const [torchVersion, transformersVersion, device] = await Promise.all([
+    const [torchVersion, device] = await Promise.all([
       facts.torchVersion(),
-      facts.transformersVersion(),
       facts.deviceName(spec.device, spec.deviceId),
     ]);
     if (torchVersion === undefined) return "compile cache off: torch's version could not be read from its metadata";
-    if (transformersVersion === undefined)
-      return "compile cache off: transformers' version could not be read from its metadata";
     if (device === undefined) return `compile cache off: the name of ${spec.device}:${spec.deviceId} could not be read`;
     return compileCacheKey({
       checkpointSha256: checkpoints.candidateSha256,
       baseCheckpointSha256: checkpoints.baseSha256 ?? null,
       torchVersion,
-      transformersVersion,
       device,
       compile: spec.compile,
       dtype: spec.precision,
