@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
-from tr118_native.worker.compile_cache import load_artifacts, save_artifacts  # noqa: E402
+from tr118_native.worker.compile_cache import load_artifacts, lookups_since, save_artifacts  # noqa: E402
 
 
 def test_no_file_to_load_is_a_miss(tmp_path: Path) -> None:
@@ -49,3 +54,45 @@ def test_a_save_that_cannot_be_written_is_a_note(tmp_path: Path) -> None:
     note = save_artifacts(torch, str(blocker / "artifacts.bin"))
     assert note is not None
     assert "could not be written" in note
+
+
+# One process compiles and saves, a fresh one (its own Inductor folder, as on another runner) loads and compiles the
+# same function: the lookups say the second found its graph in what it loaded. Each side is its own interpreter
+# because torch's in-memory caches live for the process.
+LOOKUP_SIDE = """
+import json, sys, torch
+from tr118_native.worker.compile_cache import load_artifacts, lookup_counts, lookups_since, save_artifacts
+loaded = load_artifacts(torch, sys.argv[2]).status if sys.argv[1] == "load" else None
+before = lookup_counts()
+with torch.inference_mode():
+    torch.compile(lambda x: (x * 3 - 1).cos())(torch.arange(4.0))
+lookups = lookups_since(before)
+if sys.argv[1] == "save":
+    assert save_artifacts(torch, sys.argv[2]) is None
+print(json.dumps({"loaded": loaded, "lookups": lookups}))
+"""
+
+
+def lookup_side(tmp_path: Path, side: str, saved: Path) -> dict[str, Any]:
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / f"inductor-{side}")}
+    done = subprocess.run(
+        [sys.executable, "-c", LOOKUP_SIDE, side, str(saved)], env=env, capture_output=True, text=True, check=True
+    )
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def test_the_lookups_say_whether_a_loaded_entry_held_the_graphs(tmp_path: Path) -> None:
+    saved = tmp_path / "artifacts.bin"
+    first = lookup_side(tmp_path, "save", saved)
+    assert first["lookups"]["inductorMisses"] >= 1
+    assert first["lookups"]["inductorHits"] == 0
+    second = lookup_side(tmp_path, "load", saved)
+    assert second["loaded"] == "hit"
+    assert second["lookups"]["inductorHits"] >= 1
+    assert second["lookups"]["inductorMisses"] == 0
+    assert second["lookups"]["aotAutogradHits"] >= 1
+
+
+def test_no_counters_no_lookups() -> None:
+    assert lookups_since({}) == {}

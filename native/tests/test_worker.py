@@ -354,3 +354,34 @@ def test_a_compiled_model_reopened_in_the_process_is_compiled_again(tiny: Path) 
     assert reply["type"] == "opened", reply
     assert reply["info"]["compileMs"] > 0
     assert counters["stats"]["unique_graphs"] == graphs + 1
+
+
+@pytest.mark.torch
+def test_a_compiled_open_with_a_cache_reports_torchs_lookups(tiny: Path, tmp_path: Path) -> None:
+    # The artifact store's hit or miss says whether an entry was loaded; the lookups say whether torch found the
+    # graphs it compiled at open (compile_cache.LOOKUPS), the candidate's and the base's together.
+    import torch
+
+    from tr118_native.worker.serve import Worker
+
+    # A worker's first open is in a fresh process; here earlier tests compiled the same model in this one, and Dynamo
+    # would reuse their frames without looking anything up (a reopen resets it the same way: serve.py release).
+    torch._dynamo.reset()
+    saved = tmp_path / "cache" / "artifacts.bin"
+    worker = Worker()
+    reply, _ = worker.handle(
+        {
+            "type": "open",
+            "id": 1,
+            "backend": spec(tiny, compile="default"),
+            "baseModelPath": str(tiny),
+            "compileCache": {"save": str(saved)},
+        }
+    )
+    assert reply["type"] == "opened", reply
+    info = reply["info"]
+    assert info["compileCache"] == "miss"
+    assert saved.is_file()
+    lookups = info["compileCacheLookups"]
+    assert set(lookups) == {"inductorHits", "inductorMisses", "aotAutogradHits", "aotAutogradMisses"}
+    assert lookups["inductorHits"] + lookups["inductorMisses"] >= 1

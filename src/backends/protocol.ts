@@ -115,6 +115,19 @@ export const sessionInfoSchema = z.object({
   /** Why a compile cache entry was not used, or could not be saved, in words. */
   compileCacheNote: z.string().optional(),
   /**
+   * torch's own lookups while compiling at open (Inductor's FX graph cache, AOTAutograd's cache): whether a loaded
+   * entry held the graphs this compile needed. `compileCache: hit` says an entry was loaded; a hit whose graphs all
+   * missed compiled everything anew, and the report says so.
+   */
+  compileCacheLookups: z
+    .object({
+      inductorHits: z.int().nonnegative(),
+      inductorMisses: z.int().nonnegative(),
+      aotAutogradHits: z.int().nonnegative(),
+      aotAutogradMisses: z.int().nonnegative(),
+    })
+    .optional(),
+  /**
    * ONNX Runtime: where the graph's nodes ran, read from the runtime's profile of one pass made at open (profiling
    * is then turned off, so no timed pass is profiled). Provider names as ONNX Runtime writes them
    * (CPUExecutionProvider, CUDAExecutionProvider, …); gate/placement.ts judges it.

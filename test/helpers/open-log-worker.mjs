@@ -57,6 +57,17 @@ for await (const line of createInterface({ input: process.stdin })) {
         openMs: 100,
         ...(compiled ? { compileMs: 60 } : {}),
         ...(cache ? { compileCache: cache } : {}),
+        // torch's lookups as a real worker counts them: a hit finds its three graphs, a miss compiles them.
+        ...(cache
+          ? {
+              compileCacheLookups: {
+                inductorHits: cache === 'hit' ? 3 : 0,
+                inductorMisses: cache === 'hit' ? 0 : 3,
+                aotAutogradHits: cache === 'hit' ? 1 : 0,
+                aotAutogradMisses: cache === 'hit' ? 0 : 1,
+              },
+            }
+          : {}),
       },
     });
   } else if (message.type === 'export') {

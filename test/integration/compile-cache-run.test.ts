@@ -47,7 +47,7 @@ describe("torch.compile's cache through a run: restored before open, saved after
     const cacheDir = path.join(dir, 'cache');
     const cold = await runOnce(dir, cacheDir, 'cold');
     expect(cold.results.backends[0]?.session?.compileCache).toBe('miss');
-    expect(cold.report).toContain('compile cache: miss');
+    expect(cold.report).toContain('compile cache: miss, compile 0.1 s; Inductor graphs 0 of 3 from the cache');
     const store = new ArtifactStore({ root: cacheDir });
     const [entry] = store.list(COMPILE_CACHE_KIND);
     expect(entry).toBeDefined();
@@ -58,7 +58,13 @@ describe("torch.compile's cache through a run: restored before open, saved after
 
     const warm = await runOnce(dir, cacheDir, 'warm');
     expect(warm.results.backends[0]?.session?.compileCache).toBe('hit');
-    expect(warm.report).toContain('compile cache: hit');
+    expect(warm.report).toContain('compile cache: hit, compile 0.1 s; Inductor graphs 3 of 3 from the cache');
+    expect(warm.results.backends[0]?.session?.compileCacheLookups).toEqual({
+      inductorHits: 3,
+      inductorMisses: 0,
+      aotAutogradHits: 1,
+      aotAutogradMisses: 0,
+    });
     expect(warm.results.backends[0]?.spec).toEqual(cold.results.backends[0]?.spec);
     expect(warm.results.verdict.decision).toBe(cold.results.verdict.decision);
   }, 120_000);

@@ -11,6 +11,7 @@ import {
   type CompileCacheFacts,
   type CompileCacheKeyInputs,
 } from '../../src/engines/pytorch/compile-cache.js';
+import { pytorch } from '../../src/engines/pytorch/index.js';
 import { tempDir } from '../helpers/fixture.js';
 
 const KEY_INPUTS: CompileCacheKeyInputs = {
@@ -197,5 +198,32 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     workerSaves(laterSave, 'less');
     await later.afterClose();
     expect(await stored()).toBe('the probe shape and the scenario shapes');
+  });
+});
+
+describe("the report's compile cache line: what torch found of a loaded entry", () => {
+  const note = (session: SessionInfo): string | undefined => pytorch.sessionNotes?.note(session);
+  const lookups = (inductorHits: number, inductorMisses: number) => ({
+    inductorHits,
+    inductorMisses,
+    aotAutogradHits: inductorHits,
+    aotAutogradMisses: inductorMisses,
+  });
+
+  it('a hit whose graphs were all found says so', () => {
+    expect(note({ ...INFO, compileCache: 'hit', compileCacheLookups: lookups(3, 0) })).toBe(
+      'compile cache: hit, compile 17.0 s; Inductor graphs 3 of 3 from the cache',
+    );
+  });
+
+  it('a hit whose graphs all missed (an entry torch loaded but could not use) is not shown as a clean hit', () => {
+    expect(note({ ...INFO, compileCache: 'hit', compileCacheLookups: lookups(0, 3) })).toBe(
+      'compile cache: hit, compile 17.0 s; Inductor graphs 0 of 3 from the cache',
+    );
+  });
+
+  it('a worker that counted nothing (an older torch) leaves the line as it was', () => {
+    expect(note({ ...INFO, compileCache: 'miss' })).toBe('compile cache: miss, compile 17.0 s');
+    expect(note(INFO)).toBeUndefined();
   });
 });

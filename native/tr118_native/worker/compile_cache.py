@@ -21,6 +21,34 @@ class CacheOutcome:
     note: str | None = None
 
 
+#: torch's counters of its compile caches' lookups (torch._dynamo.utils.counters: group, key), by the name the session
+#: reports them under. A loaded entry is a "hit" for the artifact store; whether torch then found its graphs in it is
+#: what these say (an entry from another torch, or a graph that changed, loads and still misses).
+LOOKUPS = (
+    ("inductor", "fxgraph_cache_hit", "inductorHits"),
+    ("inductor", "fxgraph_cache_miss", "inductorMisses"),
+    ("aot_autograd", "autograd_cache_hit", "aotAutogradHits"),
+    ("aot_autograd", "autograd_cache_miss", "aotAutogradMisses"),
+)
+
+
+def lookup_counts() -> dict[str, int]:
+    """The lookup counters now, or {} where this torch keeps none (a private API: read, never relied on)."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:
+        return {}
+    return {name: int(counters[group][key]) for group, key, name in LOOKUPS}
+
+
+def lookups_since(before: dict[str, int]) -> dict[str, int]:
+    """The lookups made since `before` (lookup_counts()), by name; {} when either side has none."""
+    after = lookup_counts()
+    if not before or not after:
+        return {}
+    return {name: after[name] - before.get(name, 0) for name in after}
+
+
 def load_artifacts(torch: Any, load: str | None) -> CacheOutcome:
     """Loads the artifacts in `load` (if given and there) into torch's caches, before anything is compiled."""
     if load is None or not Path(load).is_file():

@@ -16,7 +16,13 @@ from typing import Any
 import numpy as np
 
 from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
-from tr118_native.worker.compile_cache import CacheOutcome, load_artifacts, save_artifacts
+from tr118_native.worker.compile_cache import (
+    CacheOutcome,
+    load_artifacts,
+    lookup_counts,
+    lookups_since,
+    save_artifacts,
+)
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.windows import score_windows
@@ -91,6 +97,8 @@ class TorchModel:
         self.module = model.to(self.device).eval()
         self.forward_fn: Callable[..., Any] = self.module
         self.compile_ms: float | None = None
+        #: torch's compile cache lookups during this model's compile (compile_cache.LOOKUPS), {} when none were counted.
+        self.compile_lookups: dict[str, int] = {}
         if spec.compile != "off":
             self.compile(spec.compile)
 
@@ -99,6 +107,7 @@ class TorchModel:
         degraded backend at open, with its error; it is never silently run eager under a compile name."""
         compiled = self.torch.compile(self.module, mode=None if mode == "default" else mode)
         probe = self.torch.arange(8, device=self.device).remainder(self.config.vocab_size)[None, :]
+        before = lookup_counts()
         started = time.perf_counter()
         try:
             with self.torch.inference_mode():
@@ -109,6 +118,7 @@ class TorchModel:
                 "degraded", f"torch.compile(mode={mode}) failed: {type(error).__name__}: {error}"
             ) from None
         self.compile_ms = (time.perf_counter() - started) * 1000
+        self.compile_lookups = lookups_since(before)
         self.forward_fn = compiled
 
     def forward(self, ids: Any, mask: Any) -> Any:
@@ -229,6 +239,11 @@ class TorchEngine:
             info["compileCache"] = self.compile_cache.status
             if self.compile_cache.note is not None:
                 info["compileCacheNote"] = self.compile_cache.note
+            # Both models' compiles (same-run A/B compiles the base too, from the same entry).
+            models = [self.candidate] + ([self.base] if self.base is not None else [])
+            if all(m.compile_lookups for m in models):
+                names = models[0].compile_lookups
+                info["compileCacheLookups"] = {n: sum(m.compile_lookups[n] for m in models) for n in names}
         return info
 
     def model(self, which: str | None) -> TorchModel:

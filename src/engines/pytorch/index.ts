@@ -152,6 +152,7 @@ export const pytorch: EngineFamily<TorchSpec> = {
     note: (session) =>
       session.compileCache
         ? `compile cache: ${session.compileCache}, compile ${((session.compileMs ?? 0) / 1000).toFixed(1)} s` +
+          lookupsNote(session.compileCacheLookups) +
           (session.compileCacheNote ? ` (${session.compileCacheNote})` : '')
         : undefined,
   },
@@ -185,3 +186,12 @@ export const pytorch: EngineFamily<TorchSpec> = {
 
   isAccuracyTruth: (spec) => spec.device === 'cpu' && spec.precision === 'fp32',
 };
+
+/** "; Inductor graphs 2 of 3 from the cache": what torch found of the loaded entry while it compiled at open. */
+function lookupsNote(lookups: SessionInfo['compileCacheLookups']): string {
+  if (!lookups) return '';
+  const graphs = lookups.inductorHits + lookups.inductorMisses;
+  return graphs === 0
+    ? '; no Inductor graph looked up'
+    : `; Inductor graphs ${lookups.inductorHits} of ${graphs} from the cache`;
+}
