@@ -74,10 +74,13 @@ print(json.dumps({"loaded": loaded, "lookups": lookups}))
 
 
 def lookup_side(tmp_path: Path, side: str, saved: Path) -> dict[str, Any]:
-    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / f"inductor-{side}")}
-    done = subprocess.run(
-        [sys.executable, "-c", LOOKUP_SIDE, side, str(saved)], env=env, capture_output=True, text=True, check=True
-    )
+    # The side imports tr118_native from this checkout, wherever pytest was started from.
+    native = str(Path(__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (native, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / f"inductor-{side}"), "PYTHONPATH": path}
+    command = [sys.executable, "-c", LOOKUP_SIDE, side, str(saved)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return answer
 
