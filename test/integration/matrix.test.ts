@@ -201,6 +201,14 @@ function describeAsked(a: AbLogEntry): string {
 }
 
 /** A same-run A/B run of the fixture config with the scripted worker: what it asked, in order, and what it wrote. */
+/** One tiny cell of a same-run A/B against the fixture, sequential by default, with a budget of `repetitions`. */
+function sequentialAbYaml(repetitions: number): string {
+  return (
+    `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: ${repetitions}\niterations: 3\n` +
+    `warmup: 0\naccuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`
+  );
+}
+
 async function abRun(yaml: string, env: Record<string, string> = {}) {
   const dir = tempDir();
   const log = path.join(dir, 'worker.log');
@@ -267,10 +275,7 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
   });
 
   it('sequential stopping: reopens C B B C, stops the cell once settled, and records where and why', async () => {
-    const { asked, results, out } = await abRun(
-      `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 10\niterations: 3\nwarmup: 0\n` +
-        `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`,
-    );
+    const { asked, results, out } = await abRun(sequentialAbYaml(10));
     // The base is twice as slow, with no noise: settled (an improvement) at the third look, of a budget of 10.
     expect(asked.map(describeAsked)).toEqual([
       'open baseFirst=false',
@@ -294,9 +299,7 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
 });
 
 describe('same-run A/B reopens its sessions in the worker process it started', () => {
-  const sequentialYaml =
-    `backends: [onnxruntime-cpu]\nscenarios:\n  s: { batch: 1, seq_len: 8 }\nrepetitions: 6\niterations: 3\nwarmup: 0\n` +
-    `accuracy: { enabled: false }\ncompare: { base_model: ${FIXTURE_MODEL} }\n`;
+  const sequentialYaml = sequentialAbYaml(6);
 
   it('sequential stopping: one process for the whole run, its sessions opened C B B C C B', async () => {
     // Swinging latencies never settle: the run goes through its budget of 6, with every reopen the order asks for.
