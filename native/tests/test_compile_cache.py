@@ -14,6 +14,7 @@ import pytest
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 
+from tr118_native.worker import compile_cache  # noqa: E402
 from tr118_native.worker.compile_cache import load_artifacts, lookups_since, save_artifacts  # noqa: E402
 
 
@@ -44,6 +45,26 @@ def test_what_one_compile_saved_is_loaded_by_the_next(tmp_path: Path) -> None:
     assert saved.stat().st_size > 0
     assert not Path(f"{saved}.partial").exists()
     assert load_artifacts(torch, str(saved)).status == "hit"
+
+
+@pytest.fixture(autouse=True)
+def unsaved(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each test is a process of its own as far as the once-per-process save goes.
+    monkeypatch.setattr(compile_cache, "_saved_once", False)
+
+
+def test_a_second_save_in_one_process_is_refused_with_a_note(tmp_path: Path) -> None:
+    with torch.inference_mode():
+        torch.compile(lambda x: x + 5)(torch.ones(3))
+    first = tmp_path / "first.bin"
+    assert save_artifacts(torch, str(first)) is None
+    with torch.inference_mode():
+        torch.compile(lambda x: x * 5)(torch.ones(3))
+    note = save_artifacts(torch, str(tmp_path / "second.bin"))
+    assert note is not None
+    assert "once per process" in note
+    assert not (tmp_path / "second.bin").exists()
+    assert first.stat().st_size > 0
 
 
 def test_a_save_that_cannot_be_written_is_a_note(tmp_path: Path) -> None:

@@ -357,12 +357,17 @@ def test_a_compiled_model_reopened_in_the_process_is_compiled_again(tiny: Path) 
 
 
 @pytest.mark.torch
-def test_a_compiled_open_with_a_cache_reports_torchs_lookups(tiny: Path, tmp_path: Path) -> None:
+def test_a_compiled_open_with_a_cache_reports_torchs_lookups(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The artifact store's hit or miss says whether an entry was loaded; the lookups say whether torch found the
     # graphs it compiled at open (compile_cache.LOOKUPS), the candidate's and the base's together.
     import torch
 
+    from tr118_native.worker import compile_cache
     from tr118_native.worker.serve import Worker
+
+    monkeypatch.setattr(compile_cache, "_saved_once", False)  # this test's worker is its process's first save
 
     # A worker's first open is in a fresh process; here earlier tests compiled the same model in this one, and Dynamo
     # would reuse their frames without looking anything up (a reopen resets it the same way: serve.py release).
@@ -381,7 +386,36 @@ def test_a_compiled_open_with_a_cache_reports_torchs_lookups(tiny: Path, tmp_pat
     assert reply["type"] == "opened", reply
     info = reply["info"]
     assert info["compileCache"] == "miss"
-    assert saved.is_file()
     lookups = info["compileCacheLookups"]
     assert set(lookups) == {"inductorHits", "inductorMisses", "aotAutogradHits", "aotAutogradMisses"}
     assert lookups["inductorHits"] + lookups["inductorMisses"] >= 1
+    # Saved at close, not at open (compile_cache.save_artifacts: once per process).
+    assert not saved.exists()
+    worker.handle({"type": "close", "id": 2})
+    assert saved.is_file()
+
+
+@pytest.mark.torch
+def test_what_a_worker_saved_at_close_holds_its_open_graph_for_the_next_worker(tiny: Path, tmp_path: Path) -> None:
+    # The regression: a worker saved at open and again at close; torch appended the second save to the first, and the
+    # next worker's load kept only the later part, so every warm open compiled its probe graph anew (a "hit" whose
+    # lookups were 0 of 1). Each worker is a fresh process with its own Inductor folder, as on another runner.
+    saved = tmp_path / "artifacts.bin"
+    backend = spec(tiny, compile="default")
+    first = Driven({"TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor-1")})
+    reply, _ = first.ask({"type": "open", "backend": backend, "compileCache": {"save": str(saved)}})
+    assert reply["info"]["compileCache"] == "miss", reply
+    ids = list(range(24))
+    shape = {"batch": 2, "seqLen": 12, "inputIds": ids, "attentionMask": [1] * 24, "warmup": 1, "iterations": 1}
+    reply, _ = first.ask({"type": "run", **shape})  # another shape: compiled after open, saved with the probe's
+    assert reply["type"] == "ran", reply
+    first.close()
+    assert saved.is_file()
+
+    second = Driven({"TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor-2")})
+    reply, _ = second.ask({"type": "open", "backend": backend, "compileCache": {"load": str(saved)}})
+    info = reply["info"]
+    assert info["compileCache"] == "hit", reply
+    assert info["compileCacheLookups"]["inductorMisses"] == 0, info
+    assert info["compileCacheLookups"]["inductorHits"] >= 1, info
+    second.close()

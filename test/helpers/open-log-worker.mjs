@@ -1,8 +1,8 @@
 // A worker whose open takes OPEN_DELAY_MS and that logs when its process starts, when each open starts and ends and
 // when it is closed, one JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A
 // backend named in USAGE_BACKEND answers its open with a usage error (its model does not fit the config). A compiled
-// backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit; else it writes `save` after open,
-// and at close writes it again, larger (the shapes compiled since). IMPORT_DELAY_MS plays the imports a worker makes
+// backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit, a miss compiles; `save` is written
+// at close, once (the graph compiled at open and the shapes compiled since). IMPORT_DELAY_MS plays the imports a worker makes
 // before it reads a request (torch: seconds); an `export` job takes EXPORT_DELAY_MS, then writes the fixture model as
 // the export (or, with EXPORT_FAIL set, answers that the export failed). Started through stand-in-python.sh, which
 // answers the package-version question a real Python is asked before an export.
@@ -43,7 +43,6 @@ for await (const line of createInterface({ input: process.stdin })) {
     const compiled = message.backend.compile && message.backend.compile !== 'off';
     const cache = compiled && message.compileCache ? (message.compileCache.load ? 'hit' : 'miss') : undefined;
     save = message.compileCache?.save;
-    if (cache === 'miss' && save) writeSave('graphs compiled at open');
     reply({
       type: 'opened',
       id: message.id,

@@ -41,7 +41,7 @@ async function runOnce(dir: string, cacheDir: string, name: string) {
   return { results, report: readFileSync(path.join(out, 'report.md'), 'utf8') };
 }
 
-describe("torch.compile's cache through a run: restored before open, saved after the compile and at close", () => {
+describe("torch.compile's cache through a run: restored before open, saved at close", () => {
   it('a first run misses and stores; the next hits; what is measured and compared stays the same', async () => {
     const dir = tempDir();
     const cacheDir = path.join(dir, 'cache');
@@ -51,7 +51,7 @@ describe("torch.compile's cache through a run: restored before open, saved after
     const store = new ArtifactStore({ root: cacheDir });
     const [entry] = store.list(COMPILE_CACHE_KIND);
     expect(entry).toBeDefined();
-    // What the worker saved at close (the shapes compiled since open) replaced what it saved at open.
+    // What the worker saved at close: the graph compiled at open and the shapes compiled since.
     expect(readFileSync(path.join(entry!.dir, COMPILE_ARTIFACTS_FILE), 'utf8')).toBe(
       'graphs compiled at open, and the shapes compiled since',
     );

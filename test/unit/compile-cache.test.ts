@@ -5,6 +5,7 @@ import type { SessionInfo } from '../../src/backends/protocol.js';
 import { ArtifactStore, type RemoteArtifactStore } from '../../src/cache/store.js';
 import {
   COMPILE_ARTIFACTS_FILE,
+  COMPILE_ARTIFACTS_LAYOUT,
   COMPILE_CACHE_KIND,
   compileCacheHooks,
   compileCacheKey,
@@ -44,7 +45,7 @@ function storeIn(dir: string, remote?: RemoteArtifactStore): ArtifactStore {
   return new ArtifactStore({ root: path.join(dir, 'store'), ...(remote ? { remote } : {}) });
 }
 
-/** What the worker does with a save path on a miss (compile_cache.py): writes torch's artifact bytes there. */
+/** What the worker does with a save path at close (compile_cache.py): writes torch's artifact bytes there. */
 function workerSaves(save: string | undefined, bytes: string): void {
   mkdirSync(path.dirname(save!), { recursive: true });
   writeFileSync(save!, bytes);
@@ -67,25 +68,36 @@ describe('compileCacheKey: torch.compile artifacts are keyed by what they depend
     }
     expect(compileCacheKey(KEY_INPUTS).inputs).toMatchObject({ kind: COMPILE_CACHE_KIND, ...KEY_INPUTS });
   });
+
+  it("names the worker's layout, so that entries written the old way (saved twice, losing a part) are never loaded", () => {
+    expect(compileCacheKey(KEY_INPUTS).inputs).toMatchObject({ layout: COMPILE_ARTIFACTS_LAYOUT });
+    expect(COMPILE_ARTIFACTS_LAYOUT).toBe(2);
+  });
 });
 
-describe('compileCacheHooks: restored before open, saved after the first compile', () => {
-  it('a miss asks the worker to save, stores what it saved, and the next open loads it (a hit stores nothing)', async () => {
+describe('compileCacheHooks: restored before open, saved at close', () => {
+  it('a miss asks the worker to save, stores what it saved at close, and the next open loads it', async () => {
     const dir = tempDir();
     const store = storeIn(dir);
     const first = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
     const asked = await first.openExtras();
     expect(asked.compileCache?.load).toBeUndefined();
-    workerSaves(asked.compileCache?.save, 'compiled graphs');
     const reported = await first.afterOpen({ ...INFO, compileCache: 'miss' });
     expect(reported.compileCacheNote).toBeUndefined();
     const key = compileCacheKey(KEY_INPUTS).key;
-    expect((await store.get(COMPILE_CACHE_KIND, key)).status).toBe('hit');
+    expect((await store.get(COMPILE_CACHE_KIND, key)).status).toBe('miss'); // nothing saved before close
+    workerSaves(asked.compileCache?.save, 'compiled graphs');
+    await first.afterClose();
+    const stored = await store.get(COMPILE_CACHE_KIND, key);
+    expect(stored.status === 'hit' && stored.entry.keyFile.buildMs).toBe(INFO.compileMs);
 
+    // A hit whose worker saved the same graphs again leaves the entry as it is.
     const second = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
     const again = await second.openExtras();
     expect(readFileSync(again.compileCache!.load!, 'utf8')).toBe('compiled graphs');
     await second.afterOpen({ ...INFO, compileCache: 'hit' });
+    workerSaves(again.compileCache?.save, 'compiled graph5');
+    await second.afterClose();
     const entry = await store.get(COMPILE_CACHE_KIND, key);
     expect(entry.status === 'hit' && readFileSync(entry.entry.files[COMPILE_ARTIFACTS_FILE]!, 'utf8')).toBe(
       'compiled graphs',
@@ -96,16 +108,19 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     const dir = tempDir();
     const store = storeIn(dir);
     const seed = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    workerSaves((await seed.openExtras()).compileCache?.save, 'bytes torch will refuse');
+    const seedSave = (await seed.openExtras()).compileCache?.save;
     await seed.afterOpen({ ...INFO, compileCache: 'miss' });
+    workerSaves(seedSave, 'bytes torch will refuse');
+    await seed.afterClose();
 
     const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
     const asked = await hooks.openExtras();
     expect(asked.compileCache?.load).toBeDefined();
-    workerSaves(asked.compileCache?.save, 'good bytes');
     const note = 'artifacts.bin could not be loaded (EOFError: Ran out of input); compiled anew';
     const reported = await hooks.afterOpen({ ...INFO, compileCache: 'corrupt', compileCacheNote: note });
     expect(reported).toMatchObject({ compileCache: 'corrupt', compileCacheNote: note });
+    workerSaves(asked.compileCache?.save, 'good bytes'); // fewer bytes than the refused entry: replaced all the same
+    await hooks.afterClose();
     const entry = await store.get(COMPILE_CACHE_KIND, compileCacheKey(KEY_INPUTS).key);
     expect(entry.status === 'hit' && readFileSync(entry.entry.files[COMPILE_ARTIFACTS_FILE]!, 'utf8')).toBe(
       'good bytes',
@@ -116,8 +131,10 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     const dir = tempDir();
     const store = storeIn(dir);
     const seed = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    workerSaves((await seed.openExtras()).compileCache?.save, 'compiled graphs');
+    const seedSave = (await seed.openExtras()).compileCache?.save;
     await seed.afterOpen({ ...INFO, compileCache: 'miss' });
+    workerSaves(seedSave, 'compiled graphs');
+    await seed.afterClose();
     const key = compileCacheKey(KEY_INPUTS).key;
     writeFileSync(path.join(store.entryDir(COMPILE_CACHE_KIND, key), COMPILE_ARTIFACTS_FILE), 'compiled graphz');
 
@@ -144,8 +161,10 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     };
     const store = storeIn(dir, remote);
     const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    workerSaves((await hooks.openExtras()).compileCache?.save, 'compiled graphs');
+    const save = (await hooks.openExtras()).compileCache?.save;
     await hooks.afterOpen({ ...INFO, compileCache: 'miss' });
+    workerSaves(save, 'compiled graphs');
+    await hooks.afterClose();
     const name = `${COMPILE_CACHE_KIND}/${compileCacheKey(KEY_INPUTS).key}`;
     expect(restored).toEqual([name]);
     expect(saved).toEqual([name]);
@@ -176,7 +195,7 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     expect(reported.compileCacheNote).toBe('compile cache not read: artifact cache folder /nowhere is not writable');
   });
 
-  it('at close, what the worker saved again (with the shapes compiled since open) replaces a smaller entry only', async () => {
+  it('after a hit, what the worker saved at close (with shapes new since open) replaces a smaller entry only', async () => {
     const dir = tempDir();
     const store = storeIn(dir);
     const key = compileCacheKey(KEY_INPUTS).key;
@@ -186,10 +205,15 @@ describe('compileCacheHooks: restored before open, saved after the first compile
     };
     const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
     const save = (await hooks.openExtras()).compileCache!.save!;
-    workerSaves(save, 'the probe shape');
     await hooks.afterOpen({ ...INFO, compileCache: 'miss' });
-    workerSaves(save, 'the probe shape and the scenario shapes');
+    workerSaves(save, 'the probe shape');
     await hooks.afterClose();
+    expect(await stored()).toBe('the probe shape');
+    const more = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
+    const moreSave = (await more.openExtras()).compileCache!.save!;
+    await more.afterOpen({ ...INFO, compileCache: 'hit' });
+    workerSaves(moreSave, 'the probe shape and the scenario shapes');
+    await more.afterClose();
     expect(await stored()).toBe('the probe shape and the scenario shapes');
     // A later session that compiled nothing new (its save holds fewer bytes) leaves the entry as it is.
     const later = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);

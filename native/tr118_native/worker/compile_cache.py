@@ -62,8 +62,20 @@ def load_artifacts(torch: Any, load: str | None) -> CacheOutcome:
     return CacheOutcome("hit")
 
 
+#: Whether this process has called torch.compiler.save_cache_artifacts(). torch keeps what it serialised and appends
+#: each later call's new artifacts to it as another part, and load_cache_artifacts() keeps only the last part of each
+#: kind (it reads the parts into a dict): a second save's bytes would lose the first save's graphs when loaded. Seen in
+#: torch 2.11, where saving at open and again at close made every warm open miss its probe graph (docs/run-time.md).
+_saved_once = False
+
+
 def save_artifacts(torch: Any, save: str) -> str | None:
-    """Writes every artifact this process compiled to `save` (whole or not at all); returns why not, if not."""
+    """Writes every artifact this process compiled to `save` (whole or not at all); returns why not, if not. Once per
+    process: a second call saves nothing and says so (see _saved_once)."""
+    global _saved_once
+    if _saved_once:
+        return "compile artifacts are saved once per process (a second save would lose the first on load): not saved"
+    _saved_once = True
     try:
         artifacts = torch.compiler.save_cache_artifacts()
     except Exception as error:

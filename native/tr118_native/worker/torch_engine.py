@@ -106,12 +106,15 @@ class TorchModel:
         """torch.compile is lazy: the first call compiles. A probe call here turns a compile that cannot work into a
         degraded backend at open, with its error; it is never silently run eager under a compile name."""
         compiled = self.torch.compile(self.module, mode=None if mode == "default" else mode)
+        # Made outside inference mode, as a run's inputs are (TorchEngine.tensors): Dynamo guards on it, and an
+        # inference-mode mask would make the first timed shape of the probe's size compile a second time.
         probe = self.torch.arange(8, device=self.device).remainder(self.config.vocab_size)[None, :]
+        probe_mask = self.torch.ones_like(probe)
         before = lookup_counts()
         started = time.perf_counter()
         try:
             with self.torch.inference_mode():
-                compiled(input_ids=probe, attention_mask=self.torch.ones_like(probe), use_cache=False)
+                compiled(input_ids=probe, attention_mask=probe_mask, use_cache=False)
             self.sync()
         except Exception as error:
             raise WorkerError(
@@ -168,18 +171,14 @@ class TorchEngine:
             load_base if base else None,
             bool(request.get("baseFirst")),
         )
+        # Saved at close only, once (compile_cache.save_artifacts says why), with every shape compiled by then.
         self.cache_save: str | None = cache.get("save") if self.compile_cache is not None else None
-        if self.compile_cache is not None and self.compile_cache.status != "hit" and cache.get("save"):
-            unsaved = save_artifacts(self.torch, cache["save"])
-            if unsaved is not None:
-                note = self.compile_cache.note
-                self.compile_cache.note = f"{note}; {unsaved}" if note else unsaved
         self.open_ms = (time.perf_counter() - started) * 1000
 
     def close(self) -> None:
-        """At the end of the session, the artifacts again, to the same file: now with every shape compiled since open
-        (torch.compile recompiles for the scenarios' shapes during warm-up), so the next run skips those too. The
-        runner keeps the larger of this and what it stored at open; a failure here is only a lost cache."""
+        """At the end of the session, the artifacts: the probe's graph and every shape compiled since open
+        (torch.compile recompiles for the scenarios' shapes during warm-up), so the next run skips all of them. The
+        runner keeps it when it holds more than the stored entry; a failure here is only a lost cache."""
         if self.cache_save is not None:
             save_artifacts(self.torch, self.cache_save)
 

@@ -30,6 +30,13 @@ export const COMPILE_CACHE_KIND = 'torch-compile';
 /** The one file of an entry: torch.compiler.save_cache_artifacts()'s bytes. */
 export const COMPILE_ARTIFACTS_FILE = 'artifacts.bin';
 
+/**
+ * How the worker writes an entry; a new layout keys new entries, so none written the old way is loaded again. 2: saved
+ * once, at close. Layout 1 saved at open and again at close into one file, and torch's load kept only the second
+ * part: such entries lack the probe's graph, and a "larger" rule would never replace them.
+ */
+export const COMPILE_ARTIFACTS_LAYOUT = 2;
+
 /** What torch.compile's artifacts depend on, beyond the code torch itself checks. */
 export interface CompileCacheKeyInputs {
   readonly checkpointSha256: string;
@@ -44,7 +51,7 @@ export interface CompileCacheKeyInputs {
 }
 
 export function compileCacheKey(inputs: CompileCacheKeyInputs): ArtifactKey {
-  return artifactKey(COMPILE_CACHE_KIND, { ...inputs });
+  return artifactKey(COMPILE_CACHE_KIND, { ...inputs, layout: COMPILE_ARTIFACTS_LAYOUT });
 }
 
 export type { CompileCacheFacts } from '../family.js';
@@ -97,8 +104,8 @@ export interface CompileCacheHooks {
 
 /**
  * The open hooks of one compiled backend: before each open, the entry to load (a local hit or one restored from the
- * remote store) and where to save; after it, what the worker saved is stored under the key (a miss, or an entry
- * torch could not load, which is replaced). Store trouble never fails an open: the session's note says it.
+ * remote store) and where to save; after close, what the worker saved is stored under the key (afterClose says
+ * when). Store trouble never fails an open: the session's note says it.
  */
 export function compileCacheHooks(
   spec: CompileCacheSpec,
@@ -110,6 +117,8 @@ export function compileCacheHooks(
   let tmpDir: string | undefined;
   let problem: string | undefined;
   let store: ArtifactStore | undefined;
+  /** What the last open said of its entry, and its compile: what afterClose decides and records by. */
+  let opened: { readonly status: SessionInfo['compileCache']; readonly compileMs: number } | undefined;
   const keyOf = async (): Promise<ArtifactKey | string> => {
     const [torchVersion, device] = await Promise.all([
       facts.torchVersion(),
@@ -152,28 +161,16 @@ export function compileCacheHooks(
         return {};
       }
     },
-    async afterOpen(info: SessionInfo): Promise<SessionInfo> {
+    afterOpen(info: SessionInfo): Promise<SessionInfo> {
+      opened = { status: info.compileCache, compileMs: info.compileMs ?? 0 };
       const notes = [info.compileCacheNote, problem].filter((n): n is string => n !== undefined);
-      const withNotes = (): SessionInfo => (notes.length > 0 ? { ...info, compileCacheNote: notes.join('; ') } : info);
-      const key = keyed ? await keyed : undefined;
-      const saved = tmpDir !== undefined ? path.join(tmpDir, COMPILE_ARTIFACTS_FILE) : undefined;
-      if (typeof key !== 'object' || !store || info.compileCache === 'hit' || saved === undefined || !existsSync(saved))
-        return withNotes();
-      try {
-        await store.putAndShare(COMPILE_CACHE_KIND, key.key, key.inputs, (dir) => {
-          renameSync(saved, path.join(dir, COMPILE_ARTIFACTS_FILE));
-          return Promise.resolve({ files: [COMPILE_ARTIFACTS_FILE], buildMs: info.compileMs ?? 0 });
-        });
-      } catch (error) {
-        notes.push(`compile cache not saved: ${describeError(error)}`);
-      } finally {
-        rmSync(path.dirname(saved), { recursive: true, force: true });
-      }
-      return withNotes();
+      return Promise.resolve(notes.length > 0 ? { ...info, compileCacheNote: notes.join('; ') } : info);
     },
-    // At close the worker saved again (compile_cache.py): now with the shapes compiled during warm-up. Kept when it
-    // holds more than the entry does. The run's results are written by then: a failure here costs the next run its
-    // compile, nothing else, so it is not reported.
+    // The worker saves at close, once (compile_cache.py: a second save in one process would lose the first's graphs
+    // on load): the probe's graph and every shape compiled since open. Stored when the open found no usable entry
+    // (a miss, or bytes torch could not load, which are replaced) or when it holds more than the entry does. The
+    // run's results are written by then: a failure here costs the next run its compile, nothing else, so it is not
+    // reported.
     async afterClose(): Promise<void> {
       const key = keyed ? await keyed : undefined;
       const saved = tmpDir !== undefined ? path.join(tmpDir, COMPILE_ARTIFACTS_FILE) : undefined;
@@ -182,12 +179,12 @@ export function compileCacheHooks(
       try {
         const found = await into.get(COMPILE_CACHE_KIND, key.key);
         const storedBytes = found.status === 'hit' ? found.entry.sizeBytes : 0;
-        if (statSync(saved).size <= storedBytes) return;
+        if (opened?.status === 'hit' && statSync(saved).size <= storedBytes) return;
         await into.putAndShare(COMPILE_CACHE_KIND, key.key, key.inputs, (dir) => {
           renameSync(saved, path.join(dir, COMPILE_ARTIFACTS_FILE));
           return Promise.resolve({
             files: [COMPILE_ARTIFACTS_FILE],
-            buildMs: found.status === 'hit' ? found.entry.keyFile.buildMs : 0,
+            buildMs: found.status === 'hit' ? found.entry.keyFile.buildMs : (opened?.compileMs ?? 0),
           });
         });
       } catch {
