@@ -54,16 +54,21 @@ config() { # part -> tr118.yml on stdout
 }
 
 runs=${RUNS:-cold warm}
+# Each run's name: part-temp, numbered from the second run of one temperature on (RUNS="cold warm warm": fixture-cold,
+# fixture-warm, fixture-warm-2), so that a repeated run keeps its own folder and row.
+names() { local part=$1 temp n; declare -A seen=(); for temp in $runs; do n=$(( ${seen[$temp]:-0} + 1 )); seen[$temp]=$n
+  if [ "$n" -eq 1 ]; then echo "$part-$temp"; else echo "$part-$temp-$n"; fi; done; }
 for part in "${parts[@]}"; do
-  for temp in $runs; do
-    dir="$out/$part-$temp"; mkdir -p "$dir"
+  for name in $(names "$part"); do
+    temp=${name#"$part"-}; temp=${temp%%-*}
+    dir="$out/$name"; mkdir -p "$dir"
     config "$part" > "$dir/tr118.yml" || exit 2
     [ "$temp" = cold ] && rm -rf "$cache/store"
     export TORCHINDUCTOR_CACHE_DIR; TORCHINDUCTOR_CACHE_DIR=$(mktemp -d)
     t0=$EPOCHREALTIME
     timeout 285 node "$repo/dist/cli.js" run -c "$dir/tr118.yml" -o "$dir/run" --cache-dir "$cache/store" \
       > "$dir/run.log" 2>&1
-    awk -v p="$part-$temp" -v rc=$? -v a=$t0 -v b=$EPOCHREALTIME 'BEGIN { printf "%s: exit %d, process %.1f s\n", p, rc, b - a }' |
+    awk -v p="$name" -v rc=$? -v a=$t0 -v b=$EPOCHREALTIME 'BEGIN { printf "%s: exit %d, process %.1f s\n", p, rc, b - a }' |
       tee "$dir/process.txt"
     rm -rf "$TORCHINDUCTOR_CACHE_DIR"
   done
@@ -72,9 +77,9 @@ done
 echo; echo "| run | process s | duration s | work asked s | wall/work | timed | e2e | ppl | parity | workerStart | sessionOpen | compile | warmUp | export | compiled opens |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for part in "${parts[@]}"; do
-  for temp in $runs; do
-    dir="$out/$part-$temp"
-    [ -f "$dir/run/results.json" ] || { echo "| $part-$temp | $(cat "$dir/process.txt" 2>/dev/null) (no results.json; see run.log) |"; continue; }
+  for name in $(names "$part"); do
+    dir="$out/$name"
+    [ -f "$dir/run/results.json" ] || { echo "| $name | $(cat "$dir/process.txt" 2>/dev/null) (no results.json; see run.log) |"; continue; }
     node -e '
       const r = require(process.argv[1]);
       const p = r.phases ?? {};
@@ -82,11 +87,12 @@ for part in "${parts[@]}"; do
       const work = (p.timedPasses ?? 0) + (p.endToEndPasses ?? 0) + (p.perplexity ?? 0) + (p.parity ?? 0);
       const process_s = (process.argv[3].match(/process ([\d.]+) s/) ?? [])[1] ?? "?";
       const compiled = r.backends.filter((b) => b.session?.compileMs !== undefined)
-        .map((b) => `${b.spec.name} open ${(b.session.openMs / 1000).toFixed(1)} s (compile ${(b.session.compileMs / 1000).toFixed(1)}, cache ${b.session.compileCache ?? "—"})`).join("; ");
+        .map((b) => `${b.spec.name} open ${(b.session.openMs / 1000).toFixed(1)} s (compile ${(b.session.compileMs / 1000).toFixed(1)}, cache ${b.session.compileCache ?? "—"}` +
+          (b.session.compileCacheLookups ? `, Inductor ${b.session.compileCacheLookups.inductorHits} hit / ${b.session.compileCacheLookups.inductorMisses} miss, AOT ${b.session.compileCacheLookups.aotAutogradHits} / ${b.session.compileCacheLookups.aotAutogradMisses}` : "") + ")").join("; ");
       console.log(`| ${process.argv[2]} | ${process_s} | ${f(r.durationSeconds)} | ${f(work)} | ${(r.durationSeconds / work).toFixed(2)} | ` +
         `${f(p.timedPasses)} | ${f(p.endToEndPasses)} | ${f(p.perplexity)} | ${f(p.parity)} | ${f(p.workerStart)} | ` +
         `${f(p.sessionOpen)} | ${f(p.compile)} | ${f(p.warmUp)} | ${f(p.export)} | ${compiled || "—"} |`);
-    ' "$dir/run/results.json" "$part-$temp" "$(cat "$dir/process.txt")"
+    ' "$dir/run/results.json" "$name" "$(cat "$dir/process.txt")"
   done
 done
 find "$out" \( -name results.jsonl -o -name summary.csv -o -name verdict.json -o -name manifest.json -o -name report.html \) -delete
