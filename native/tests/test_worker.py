@@ -419,3 +419,37 @@ def test_what_a_worker_saved_at_close_holds_its_open_graph_for_the_next_worker(t
     assert info["compileCacheLookups"]["inductorMisses"] == 0, info
     assert info["compileCacheLookups"]["inductorHits"] >= 1, info
     second.close()
+
+
+PRELOADED = """
+import sys
+from tr118_native.worker.__main__ import preload
+preload(sys.argv[1])
+print(",".join(m for m in ("torch", "transformers.models.auto.modeling_auto", "onnxruntime") if m in sys.modules))
+"""
+
+
+def preloaded(modules: str, env: dict[str, str] | None = None) -> list[str]:
+    path = os.pathsep.join(filter(None, [*(env or {}).get("PYTHONPATH", "").split(os.pathsep), str(NATIVE)]))
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOADED, modules],
+        env={**os.environ, **(env or {}), "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    return [m for m in (done.stdout.strip().splitlines() or [""])[-1].split(",") if m]
+
+
+@pytest.mark.torch
+def test_a_pytorch_worker_imports_torch_and_transformers_model_code_before_its_open() -> None:
+    # transformers loads its model code lazily: without touching AutoModelForCausalLM the open would import it (1.5 s
+    # of a 1.7 s open of the fixture on the 2-core VM), one worker after another on a shared device queue.
+    assert preloaded("torch") == ["torch", "transformers.models.auto.modeling_auto"]
+    assert "transformers.models.auto.modeling_auto" not in preloaded("")
+
+
+def test_a_preload_whose_module_is_missing_is_left_to_the_open(tmp_path: Path) -> None:
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("raise ImportError(\"No module named 'torch'\", name='torch')\n")
+    assert preloaded("torch", {"PYTHONPATH": str(tmp_path)}) == []
