@@ -51,6 +51,15 @@ function workerSaves(save: string | undefined, bytes: string): void {
   writeFileSync(save!, bytes);
 }
 
+/** One session as the runner drives it: open (the worker reports `status`), the worker saves `bytes` at close, close. */
+async function sessionSaving(store: ArtifactStore, status: SessionInfo['compileCache'], bytes: string): Promise<void> {
+  const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
+  const save = (await hooks.openExtras()).compileCache?.save;
+  await hooks.afterOpen({ ...INFO, compileCache: status });
+  workerSaves(save, bytes);
+  await hooks.afterClose();
+}
+
 describe('compileCacheKey: torch.compile artifacts are keyed by what they depend on', () => {
   it('is the same for the same inputs, and differs with the checkpoint, torch, the GPU, the mode', () => {
     expect(compileCacheKey(KEY_INPUTS).key).toBe(compileCacheKey({ ...KEY_INPUTS }).key);
@@ -107,11 +116,7 @@ describe('compileCacheHooks: restored before open, saved at close', () => {
   it('an entry torch could not load is compiled anew and replaced; the note says so, the open never fails', async () => {
     const dir = tempDir();
     const store = storeIn(dir);
-    const seed = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    const seedSave = (await seed.openExtras()).compileCache?.save;
-    await seed.afterOpen({ ...INFO, compileCache: 'miss' });
-    workerSaves(seedSave, 'bytes torch will refuse');
-    await seed.afterClose();
+    await sessionSaving(store, 'miss', 'bytes torch will refuse');
 
     const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
     const asked = await hooks.openExtras();
@@ -130,11 +135,7 @@ describe('compileCacheHooks: restored before open, saved at close', () => {
   it('a store entry whose bytes changed on disk is evicted: a miss with a note, never a failure', async () => {
     const dir = tempDir();
     const store = storeIn(dir);
-    const seed = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    const seedSave = (await seed.openExtras()).compileCache?.save;
-    await seed.afterOpen({ ...INFO, compileCache: 'miss' });
-    workerSaves(seedSave, 'compiled graphs');
-    await seed.afterClose();
+    await sessionSaving(store, 'miss', 'compiled graphs');
     const key = compileCacheKey(KEY_INPUTS).key;
     writeFileSync(path.join(store.entryDir(COMPILE_CACHE_KIND, key), COMPILE_ARTIFACTS_FILE), 'compiled graphz');
 
@@ -203,24 +204,12 @@ describe('compileCacheHooks: restored before open, saved at close', () => {
       const entry = await store.get(COMPILE_CACHE_KIND, key);
       return entry.status === 'hit' ? readFileSync(entry.entry.files[COMPILE_ARTIFACTS_FILE]!, 'utf8') : 'none';
     };
-    const hooks = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    const save = (await hooks.openExtras()).compileCache!.save!;
-    await hooks.afterOpen({ ...INFO, compileCache: 'miss' });
-    workerSaves(save, 'the probe shape');
-    await hooks.afterClose();
+    await sessionSaving(store, 'miss', 'the probe shape');
     expect(await stored()).toBe('the probe shape');
-    const more = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    const moreSave = (await more.openExtras()).compileCache!.save!;
-    await more.afterOpen({ ...INFO, compileCache: 'hit' });
-    workerSaves(moreSave, 'the probe shape and the scenario shapes');
-    await more.afterClose();
+    await sessionSaving(store, 'hit', 'the probe shape and the scenario shapes');
     expect(await stored()).toBe('the probe shape and the scenario shapes');
     // A later session that compiled nothing new (its save holds fewer bytes) leaves the entry as it is.
-    const later = compileCacheHooks(SPEC, CHECKPOINTS, () => store, FACTS);
-    const laterSave = (await later.openExtras()).compileCache!.save!;
-    await later.afterOpen({ ...INFO, compileCache: 'hit' });
-    workerSaves(laterSave, 'less');
-    await later.afterClose();
+    await sessionSaving(store, 'hit', 'less');
     expect(await stored()).toBe('the probe shape and the scenario shapes');
   });
 });
