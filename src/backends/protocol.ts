@@ -112,7 +112,7 @@ export const sessionInfoSchema = z.object({
    * asked), corrupt (the entry could not be loaded: compiled anew). What is measured is the same either way.
    */
   compileCache: z.enum(['hit', 'miss', 'corrupt']).optional(),
-  /** Why a compile cache entry was not used, or could not be saved, in words. */
+  /** Why a compile cache entry was not used, in words (a save happens at close, after the session's info is out). */
   compileCacheNote: z.string().optional(),
   /**
    * torch's own lookups while compiling at open (Inductor's FX graph cache, AOTAutograd's cache): whether a loaded
