@@ -192,6 +192,23 @@ def test_opens_and_names_what_it_runs(tiny: Path) -> None:
 
 
 @pytest.mark.torch
+def test_an_open_says_where_its_time_went_for_both_checkpoints(tiny: Path) -> None:
+    worker = Driven()
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny)})
+    one = reply["info"]
+    assert set(one["openStepsMs"]) == {"load", "toDevice", "compile"}
+    assert one["openStepsMs"]["load"] > 0
+    assert one["openStepsMs"]["compile"] == 0  # eager: nothing compiled
+    assert sum(one["openStepsMs"].values()) <= one["openMs"]
+    reply, _ = worker.ask({"type": "open", "backend": spec(tiny), "baseModelPath": str(tiny)})
+    pair = reply["info"]
+    # Two checkpoints read: the pair's load is summed, so it is no longer one model's.
+    assert pair["openStepsMs"]["load"] > 0
+    assert sum(pair["openStepsMs"].values()) <= pair["openMs"]
+    worker.close()
+
+
+@pytest.mark.torch
 def test_the_attention_implementation_asked_for_is_the_one_loaded_and_reported(tiny: Path) -> None:
     worker = Driven()
     reply, _ = worker.ask({"type": "open", "backend": spec(tiny, attention="eager")})
@@ -447,6 +464,61 @@ def test_a_pytorch_worker_imports_torch_and_transformers_model_code_before_its_o
     # of a 1.7 s open of the fixture on the 2-core VM), one worker after another on a shared device queue.
     assert preloaded("torch") == ["torch", "transformers.models.auto.modeling_auto"]
     assert "transformers.models.auto.modeling_auto" not in preloaded("")
+
+
+@pytest.mark.torch
+def test_a_gpu_preload_on_a_machine_without_that_gpu_leaves_it_to_the_open() -> None:
+    # The open's device check says "unavailable" with the reason; the preload neither fails nor makes a context.
+    assert preloaded("torch,cuda:0") == ["torch", "transformers.models.auto.modeling_auto"]
+    assert preloaded("torch,cuda:7,cuda:x") == ["torch", "transformers.models.auto.modeling_auto"]
+
+
+class FakeCuda:
+    """torch.cuda as init_cuda sees it, counting what it is asked."""
+
+    def __init__(self, gpus: int) -> None:
+        self.gpus = gpus
+        self.calls: list[str] = []
+
+    def is_available(self) -> bool:
+        return self.gpus > 0
+
+    def device_count(self) -> int:
+        return self.gpus
+
+    def empty_cache(self) -> None:
+        self.calls.append("empty_cache")
+
+    def reset_peak_memory_stats(self, device: object) -> None:
+        self.calls.append(f"reset_peak_memory_stats {device}")
+
+
+@pytest.mark.torch
+def test_init_cuda_makes_the_context_on_the_device_asked_and_gives_back_what_it_took() -> None:
+    import torch
+
+    from tr118_native.worker.torch_engine import init_cuda
+
+    made: list[str] = []
+
+    class FakeTorch:
+        cuda = FakeCuda(gpus=2)
+
+        @staticmethod
+        def device(kind: str, index: int) -> str:
+            return f"{kind}:{index}"
+
+        @staticmethod
+        def ones(*shape: int, device: str) -> torch.Tensor:
+            made.append(device)
+            return torch.ones(*shape)  # on the CPU: the fake only records where it was asked for
+
+    assert init_cuda(FakeTorch, 1) is True
+    assert made == ["cuda:1"]
+    # What it allocated is given back and the peak it set is cleared: a backend's peak memory is its model's own.
+    assert FakeTorch.cuda.calls == ["empty_cache", "reset_peak_memory_stats cuda:1"]
+    assert init_cuda(FakeTorch, 2) is False  # no third GPU
+    assert init_cuda(torch, 0) is torch.cuda.is_available()
 
 
 def test_a_preload_whose_module_is_missing_is_left_to_the_open(tmp_path: Path) -> None:

@@ -74,8 +74,8 @@ for part in "${parts[@]}"; do
   done
 done
 
-echo; echo "| run | process s | duration s | work asked s | wall/work | timed | e2e | ppl | parity | workerStart | sessionOpen | compile | warmUp | export | compiled opens |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo; echo "| run | process s | duration s | work asked s | wall/work | timed | e2e | ppl | parity | workerStart | sessionOpen | compile | warmUp | export | compiled opens | pytorch opens |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for part in "${parts[@]}"; do
   for name in $(names "$part"); do
     dir="$out/$name"
@@ -89,9 +89,14 @@ for part in "${parts[@]}"; do
       const compiled = r.backends.filter((b) => b.session?.compileMs !== undefined)
         .map((b) => `${b.spec.name} open ${(b.session.openMs / 1000).toFixed(1)} s (compile ${(b.session.compileMs / 1000).toFixed(1)}, cache ${b.session.compileCache ?? "—"}` +
           (b.session.compileCacheLookups ? `, Inductor ${b.session.compileCacheLookups.inductorHits} hit / ${b.session.compileCacheLookups.inductorMisses} miss, AOT ${b.session.compileCacheLookups.aotAutogradHits} / ${b.session.compileCacheLookups.aotAutogradMisses}` : "") + ")").join("; ");
+      // Where each pytorch open went (the worker's openStepsMs: reading the checkpoints, moving them to the device).
+      const steps = r.backends.filter((b) => b.session?.openStepsMs)
+        .map((b) => { const s = b.session.openStepsMs; const sec = (v) => ((v ?? 0) / 1000).toFixed(1);
+          return `${b.spec.name} ${sec(b.session.openMs)} s: load ${sec(s.load)}, to device ${sec(s.toDevice)}, compile ${sec(s.compile)}`; })
+        .join("; ");
       console.log(`| ${process.argv[2]} | ${process_s} | ${f(r.durationSeconds)} | ${f(work)} | ${(r.durationSeconds / work).toFixed(2)} | ` +
         `${f(p.timedPasses)} | ${f(p.endToEndPasses)} | ${f(p.perplexity)} | ${f(p.parity)} | ${f(p.workerStart)} | ` +
-        `${f(p.sessionOpen)} | ${f(p.compile)} | ${f(p.warmUp)} | ${f(p.export)} | ${compiled || "—"} |`);
+        `${f(p.sessionOpen)} | ${f(p.compile)} | ${f(p.warmUp)} | ${f(p.export)} | ${compiled || "—"} | ${steps || "—"} |`);
     ' "$dir/run/results.json" "$name" "$(cat "$dir/process.txt")"
   done
 done

@@ -101,6 +101,12 @@ export const sessionInfoSchema = z.object({
   /** From the logits output's (model.logits_output) last dimension when it is static. */
   vocabSize: z.int().positive().optional(),
   openMs: z.number().nonnegative(),
+  /**
+   * Where the open's time went, by step, when the worker says (pytorch: `load` reading the checkpoints, `toDevice`
+   * moving them to the device, `compile` the compiles at open; both models of a same-run pair summed). For finding
+   * time, not gated.
+   */
+  openStepsMs: z.record(z.string(), z.number().nonnegative()).optional(),
   /** What one latency sample covers, in words, when the worker says (every report states it per backend). */
   timerCovers: z.string().optional(),
   /** GPU workers: what the end-to-end samples cover (host inputs in, logits out to the host). */

@@ -32,16 +32,23 @@ def preload(modules: str) -> None:
     names = modules.split(",")
     if "torch" in names:
         try:
-            from tr118_native.worker.torch_engine import import_torch
+            from tr118_native.worker.torch_engine import import_torch, init_cuda
 
-            import_torch()
+            torch = import_torch()
             # transformers imports its model code lazily, on first use: AutoModelForCausalLM pulls in the auto
             # factory, generation and masking modules (1.5 s of a 1.7 s open of the fixture on the 2-core VM).
             import transformers
 
             _ = transformers.AutoModelForCausalLM
         except ImportError:
-            pass
+            return
+        # "cuda:N": a GPU backend's device. Its CUDA context and cuBLAS are made here, while the other workers start,
+        # instead of in the open, which waits its turn on the GPU's queue. Any failure is left to the open, whose
+        # device check says what is wrong.
+        for name in names:
+            if name.startswith("cuda:") and name[5:].isdigit():
+                with contextlib.suppress(Exception):
+                    init_cuda(torch, int(name[5:]))
     if "onnxruntime" in names:
         # An ONNX Runtime worker started while its model is still being exported or derived.
         with contextlib.suppress(ImportError):

@@ -77,6 +77,7 @@ class TorchModel:
     def __init__(self, torch: Any, spec: TorchSpec, folder: Path) -> None:
         import transformers
 
+        started = time.perf_counter()
         check_checkpoint(folder, spec.trust_pickle)
         self.torch = torch
         self.device = torch.device(spec.device, spec.device_id) if spec.device == "cuda" else torch.device("cpu")
@@ -94,7 +95,13 @@ class TorchModel:
         except ValueError as error:  # an architecture that is not a causal LM
             raise WorkerError("failed", f"{folder}: not a causal LM transformers can load: {error}") from None
         self.config = model.config
+        moved = time.perf_counter()
+        #: Where this model's open went, ms: reading the checkpoint, then moving it to its device (on a GPU whose
+        #: context is not made yet, that includes making it: init_cuda).
+        self.load_ms = (moved - started) * 1000
         self.module = model.to(self.device).eval()
+        self.sync()
+        self.to_device_ms = (time.perf_counter() - moved) * 1000
         self.forward_fn: Callable[..., Any] = self.module
         self.compile_ms: float | None = None
         #: torch's compile cache lookups during this model's compile (compile_cache.LOOKUPS), {} when none were counted.
@@ -174,6 +181,13 @@ class TorchEngine:
         # Saved at close only, once (compile_cache.save_artifacts says why), with every shape compiled by then.
         self.cache_save: str | None = cache.get("save") if self.compile_cache is not None else None
         self.open_ms = (time.perf_counter() - started) * 1000
+        models = [m for m in (self.candidate, self.base) if m is not None]
+        #: The open's steps, ms, summed over its models; what they leave is imports, checks and the cache load.
+        self.open_steps_ms = {
+            "load": sum(m.load_ms for m in models),
+            "toDevice": sum(m.to_device_ms for m in models),
+            "compile": sum(m.compile_ms or 0.0 for m in models),
+        }
 
     def close(self) -> None:
         """At the end of the session, the artifacts: the probe's graph and every shape compiled since open
@@ -227,6 +241,7 @@ class TorchEngine:
             "outputNames": ["logits"],
             "vocabSize": int(model.config.vocab_size),
             "openMs": self.open_ms,
+            "openStepsMs": self.open_steps_ms,
             "environment": environment,
             "timerCovers": TIMER_DEVICE if model.device.type == "cuda" else TIMER_CPU,
         }
@@ -353,6 +368,20 @@ def time_passes(
             m.forward(host_ids.to(device), host_mask.to(device)).cpu()
             end_to_end[k].append((time.perf_counter_ns() - t0) / 1e6)
     return [Timed(d, e, vocab) for d, e in zip(device_ms, end_to_end, strict=True)]
+
+
+def init_cuda(torch: Any, device_id: int) -> bool:
+    """Makes the CUDA context on one GPU and loads cuBLAS (one small matmul), and gives back what it allocated, so
+    that a later open of a model there starts from a ready device. False where there is no such GPU."""
+    if not torch.cuda.is_available() or device_id >= torch.cuda.device_count():
+        return False
+    device = torch.device("cuda", device_id)
+    square = torch.ones(8, 8, device=device)
+    (square @ square).sum().item()
+    del square
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats(device)
+    return True
 
 
 def import_torch() -> Any:

@@ -41,12 +41,17 @@ function compileProblem(spec: TorchSpec, session: SessionInfo): string | undefin
 }
 
 /**
- * The native worker, told to import torch and transformers as soon as it starts (seconds), before its open request:
- * the runner starts every worker at once and opens them one device queue at a time, so the imports overlap.
+ * What the native worker prepares as soon as it starts, before its open request (tr118_native/worker/__main__.py):
+ * torch and transformers' imports (seconds), and on a GPU the device's CUDA context (`cuda:N`). The runner starts
+ * every worker at once and opens them one device queue at a time, so this work overlaps instead of queueing.
  */
-function torchWorkerLaunch(python: string, env: NodeJS.ProcessEnv): WorkerLaunch {
+export function torchPreload(spec: Pick<TorchSpec, 'device' | 'deviceId'>): string {
+  return spec.device === 'cuda' ? `torch,cuda:${spec.deviceId}` : 'torch';
+}
+
+function torchWorkerLaunch(python: string, env: NodeJS.ProcessEnv, spec: TorchSpec): WorkerLaunch {
   const launch = pythonWorkerLaunch(python, env);
-  return { ...launch, env: { ...launch.env, [PRELOAD_ENV]: 'torch' } };
+  return { ...launch, env: { ...launch.env, [PRELOAD_ENV]: torchPreload(spec) } };
 }
 
 export const pytorch: EngineFamily<TorchSpec> = {
@@ -108,7 +113,7 @@ export const pytorch: EngineFamily<TorchSpec> = {
   create(spec, ctx) {
     const python = ctx.nativeWorker ? undefined : findPython(ctx.env, ctx.pythonSearchFrom);
     if (python && 'missing' in python) return { unavailable: python.missing };
-    const launch = ctx.nativeWorker ?? torchWorkerLaunch(python!.command, ctx.env);
+    const launch = ctx.nativeWorker ?? torchWorkerLaunch(python!.command, ctx.env, spec);
     // torch.compile's caches, when there is a store and the checkpoints were hashed (compile-cache.ts).
     const candidateSha256 = ctx.checkpointSha256?.get(spec.checkpointPath);
     const facts = ctx.compileCacheFacts ?? (python ? machineFacts(python.command) : undefined);
@@ -135,10 +140,10 @@ export const pytorch: EngineFamily<TorchSpec> = {
   },
 
   // Needs only the checkpoint's Python: torch and transformers import while the export runs.
-  workerLaunch(_spec, ctx) {
+  workerLaunch(spec, ctx) {
     if (ctx.nativeWorker) return ctx.nativeWorker;
     const python = findPython(ctx.env, ctx.pythonSearchFrom);
-    return 'missing' in python ? undefined : torchWorkerLaunch(python.command, ctx.env);
+    return 'missing' in python ? undefined : torchWorkerLaunch(python.command, ctx.env, spec);
   },
 
   checkOpened: compileProblem,
