@@ -45,6 +45,7 @@ const { values } = parseArgs({
     'default-cells': { type: 'boolean', default: false },
     repetitions: { type: 'string' },
     iterations: { type: 'string' },
+    'look-iterations': { type: 'string' },
   },
 });
 const backend = values.backend;
@@ -92,6 +93,8 @@ type Stopping = 'sequential' | 'fixed';
  */
 function configFor(seed: number, stopping: Stopping, extra: number): string {
   let text = `${defaults.replace(/^seed: \d+$/m, `seed: ${seed}`)}stopping: ${stopping}\n`;
+  // The sequential runs' look (config look_iterations; absent: its default): the same passes in all, other looks.
+  if (values['look-iterations']) text = `${text}look_iterations: ${values['look-iterations']}\n`;
   if (checkpoints)
     text = `${text.replace(/^ {2}hf: .*$/m, `  hf: ${models.get(extra)!}`)}compare:\n  base_hf: ${fixture}\n`;
   const file = path.join(work, `config-${seed}-${stopping}.yml`);
@@ -235,6 +238,7 @@ const recorder = startBenchRecord({
     warmUp: values['warm-up'],
     repetitions: values.repetitions ? Number(values.repetitions) : "the default config's",
     iterations: values.iterations ? Number(values.iterations) : "the default config's",
+    lookIterations: values['look-iterations'] ? Number(values['look-iterations']) : "the config's default",
     rounds,
     aaPerRound,
     secondsLimit: Number(values.seconds),

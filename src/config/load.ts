@@ -26,7 +26,9 @@ import { formatKeyPath, UsageError } from '../errors.js';
 import { fixturePath } from '../paths.js';
 import {
   configSchema,
+  DEFAULT_LOOK_ITERATIONS,
   DEFAULT_MAX_SECONDS,
+  LIMITS,
   type LatencyThresholds,
   type Precision,
   type RawConfig,
@@ -105,11 +107,15 @@ export interface Config {
   /** unavailable_backend: how a configured backend that did not run counts in the verdict. */
   readonly unavailableBackend: 'warn' | 'fail';
   readonly scenarios: readonly Scenario[];
-  /** The repetitions of a fixed run; under sequential stopping, the most a cell runs. */
+  /**
+   * The repetitions a cell runs; under sequential stopping (a same-run A/B), the most it runs: `repetitions` ×
+   * `iterations` of the config's passes, in repetitions of `look_iterations` (measurementSchedule).
+   */
   readonly repetitions: number;
   /** stopping and max_seconds: when a same-run A/B stops repeating (stored baselines and no base: always fixed). */
   readonly stopping: { readonly mode: StoppingMode; readonly maxSeconds: number };
   readonly warmup: number;
+  /** The timed passes of one repetition: the config's `iterations`, or under sequential stopping its `look_iterations`. */
   readonly iterations: number;
   /** end_to_end_passes: GPU workers' end-to-end passes per run (reported, never gated); 0: none. */
   readonly endToEndPasses: number;
@@ -161,8 +167,23 @@ export interface Config {
 }
 
 /** Same-run A/B: a base model (onnxruntime backends) or base checkpoint (pytorch backends) is measured beside. */
-export function isSameRun(config: Config): boolean {
+export function isSameRun(config: Pick<Config, 'compare'>): boolean {
   return config.compare.baseModelPath !== undefined || config.compare.baseHfPath !== undefined;
+}
+
+/**
+ * How many repetitions of how many timed passes a cell runs. Under sequential stopping a repetition is a look, and
+ * looks of fewer passes settle clear cells sooner for the same passes (docs/sequential-stopping.md, "Looks of 20
+ * passes"): the budget stays the config's `repetitions` × `iterations` per cell, taken `look_iterations` at a time
+ * (at most `iterations`; a remainder rounds the repetitions up). Fixed runs keep the config's values exactly.
+ */
+export function measurementSchedule(
+  config: { readonly repetitions: number; readonly iterations: number; readonly lookIterations?: number | undefined },
+  sequential: boolean,
+): { readonly repetitions: number; readonly iterations: number } {
+  if (!sequential) return { repetitions: config.repetitions, iterations: config.iterations };
+  const look = Math.min(config.lookIterations ?? DEFAULT_LOOK_ITERATIONS, config.iterations);
+  return { repetitions: Math.ceil((config.repetitions * config.iterations) / look), iterations: look };
 }
 
 export interface LoadOverrides {
@@ -466,16 +487,29 @@ function resolveConfig(
     : acc.tokens !== undefined || acc.text !== undefined
       ? { from: 'accuracy' }
       : { from: 'fixture', path: inputTokensFile };
+  const compare = resolveCompare(r);
+  const stopping = { mode: raw.stopping ?? 'sequential', maxSeconds: raw.max_seconds ?? DEFAULT_MAX_SECONDS } as const;
+  const sameRun = isSameRun({ compare });
+  const schedule = measurementSchedule(
+    { repetitions: raw.repetitions, iterations: raw.iterations, lookIterations: raw.look_iterations },
+    sameRun && stopping.mode === 'sequential',
+  );
+  if (schedule.repetitions > LIMITS.repetitions) {
+    r.fail(
+      ['look_iterations'],
+      `repetitions ${raw.repetitions} × iterations ${raw.iterations} in looks of ${schedule.iterations} passes is ${schedule.repetitions} repetitions, above the limit of ${LIMITS.repetitions}; expected a larger look_iterations or fewer repetitions`,
+    );
+  }
   return {
     source: file,
     model,
     inputTokens,
     backends,
     scenarios,
-    repetitions: raw.repetitions,
-    stopping: { mode: raw.stopping ?? 'sequential', maxSeconds: raw.max_seconds ?? DEFAULT_MAX_SECONDS },
+    repetitions: schedule.repetitions,
+    stopping,
     warmup: raw.warmup,
-    iterations: raw.iterations,
+    iterations: schedule.iterations,
     endToEndPasses: raw.end_to_end_passes,
     timeoutSeconds: raw.timeout_s,
     openTimeoutSeconds: raw.open_timeout_s,
@@ -483,7 +517,7 @@ function resolveConfig(
     seed: raw.seed,
     accuracy: resolveAccuracy(r, inputTokensFile),
     thresholds: resolveThresholds(raw),
-    compare: resolveCompare(r),
+    compare,
     report: { baselineBackend: raw.report?.baseline_backend },
     limits: { memoryBudgetMiB: raw.limits.memory_budget_mib },
     raw,

@@ -36,6 +36,11 @@ export const STOPPING_MODES = ['sequential', 'fixed'] as const;
 export type StoppingMode = (typeof STOPPING_MODES)[number];
 /** Sequential stopping's default time budget for the repetitions, in seconds. */
 export const DEFAULT_MAX_SECONDS = 120;
+/**
+ * Sequential stopping's default look: timed passes per side in one repetition. Half the default `iterations`:
+ * twice the looks for the same passes settles clear cells sooner (docs/sequential-stopping.md, "Looks of 20 passes").
+ */
+export const DEFAULT_LOOK_ITERATIONS = 20;
 
 const count = (min: number, max: number) => z.int().min(min).max(max);
 
@@ -139,6 +144,11 @@ export const configSchema = z.strictObject({
   stopping: z.enum(STOPPING_MODES).optional(),
   /** Sequential stopping: no repetition starts once it would end past this many seconds of timing (default 120). */
   max_seconds: z.number().positive().max(LIMITS.timeoutSeconds).optional(),
+  /**
+   * Sequential stopping: the timed passes of one repetition, i.e. of one look (default 20, at most `iterations`).
+   * The budget stays `repetitions` × `iterations` passes per cell, taken in repetitions of this many.
+   */
+  look_iterations: count(1, LIMITS.iterations).optional(),
   warmup: count(0, LIMITS.warmup).default(3),
   iterations: count(1, LIMITS.iterations).default(40),
   /**

@@ -418,8 +418,14 @@ function stoppingLines(results: Results): string[] {
   const out: string[] = [];
   if (m.stopping?.startsWith('sequential')) {
     const budget = results.config.max_seconds ?? DEFAULT_MAX_SECONDS;
+    const raw = results.config;
+    // A look is a repetition of look_iterations passes; the budget is the config's repetitions × iterations.
+    const looks =
+      raw.iterations !== m.iterations
+        ? ` (the config's ${raw.repetitions} × ${raw.iterations} passes, looked at every ${m.iterations})`
+        : '';
     out.push(
-      `- Stopping: ${escapeUntrusted(m.stopping)}; each cell stops once its decision is settled, within a budget of ${m.repetitions} repetitions and ${budget} s.`,
+      `- Stopping: ${escapeUntrusted(m.stopping)}; each cell stops once its decision is settled, within a budget of ${m.repetitions} repetitions of ${m.iterations} timed passes${looks} and ${budget} s.`,
     );
     for (const c of results.cells) {
       const s = c.sequential;

@@ -292,8 +292,24 @@ describe('same-run A/B: the sides are data (a scripted worker whose base model i
       decision: 'improvement',
       stopping: { repetitions: 3, why: 'settled' },
     });
+    const report = readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(report).toContain('stopped after 3 repetitions (settled improvement)');
+    // A look of 20 passes is more than the config's 3: its repetitions are the looks, as written.
+    expect(report).toContain('within a budget of 10 repetitions of 3 timed passes and 120 s.');
+  });
+
+  it('sequential stopping looks every look_iterations passes within the config’s budget of passes', async () => {
+    const { results, out } = await abRun(
+      sequentialAbYaml(10).replace('iterations: 3', 'iterations: 6\nlook_iterations: 3'),
+    );
+    const runs = readJsonl(path.join(out, 'results.jsonl')).filter((r) => r.kind === 'run');
+    // Every repetition is a look of 3 timed passes per side; settled at the third look, 9 of its 60 passes.
+    expect(runs.map((r) => [r.repetition, r.iterations, (r.latenciesMs as number[]).length])).toEqual(
+      [0, 0, 1, 1, 2, 2].map((rep) => [rep, 3, 3]),
+    );
+    expect(results.method).toMatchObject({ repetitions: 20, iterations: 3 });
     expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toContain(
-      'stopped after 3 repetitions (settled improvement)',
+      "within a budget of 20 repetitions of 3 timed passes (the config's 10 × 6 passes, looked at every 3) and 120 s.",
     );
   });
 });

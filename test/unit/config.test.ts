@@ -64,6 +64,23 @@ describe('parseConfig: a good config', () => {
     expect(parse(GOOD).raw).not.toHaveProperty('stopping');
   });
 
+  it('under sequential stopping a same-run A/B looks every 20 passes within the same budget of passes', () => {
+    const ab = `${GOOD}compare: { base_model: main.onnx }\n`;
+    // The config's 10 × 40 passes per cell, in 20 looks of 20.
+    expect(parse(ab)).toMatchObject({ repetitions: 20, iterations: 20 });
+    expect(parse(`${ab}look_iterations: 10\n`)).toMatchObject({ repetitions: 40, iterations: 10 });
+    // A remainder rounds the repetitions up: 10 × 40 in looks of 30 is 14 looks (420 passes).
+    expect(parse(`${ab}look_iterations: 30\n`)).toMatchObject({ repetitions: 14, iterations: 30 });
+    // A look never exceeds a repetition of the config.
+    expect(parse(`${ab}iterations: 12\n`)).toMatchObject({ repetitions: 10, iterations: 12 });
+    // Fixed runs, stored baselines and runs without a base keep the config's repetitions and passes exactly.
+    expect(parse(`${ab}stopping: fixed\nlook_iterations: 10\n`)).toMatchObject({ repetitions: 10, iterations: 40 });
+    expect(parse(`${GOOD}look_iterations: 10\n`)).toMatchObject({ repetitions: 10, iterations: 40 });
+    expect(parse(`${GOOD}compare: { baseline: b.json }\n`)).toMatchObject({ repetitions: 10, iterations: 40 });
+    // Optional in the raw config, so existing configs hash as before.
+    expect(parse(ab).raw).not.toHaveProperty('look_iterations');
+  });
+
   it('fills every omitted section of the raw config (hashed into the manifest) with its defaults, once', () => {
     const defaults = {
       accuracy: {
@@ -601,6 +618,16 @@ const BAD: readonly { name: string; text: string; expect: readonly (string | Reg
     name: 'max_seconds not positive',
     text: `${GOOD}max_seconds: 0\n`,
     expect: ['max_seconds'],
+  },
+  {
+    name: 'look_iterations not a positive integer',
+    text: `${GOOD}look_iterations: 0.5\n`,
+    expect: ['look_iterations', 'expected an integer'],
+  },
+  {
+    name: 'look_iterations so small that the budget is more repetitions than the limit',
+    text: `${GOOD}compare: { base_model: main.onnx }\nrepetitions: 1000\nlook_iterations: 1\n`,
+    expect: ['look_iterations', '40000 repetitions, above the limit of 1000', 'expected a larger look_iterations'],
   },
   {
     name: 'allowed_weight_differences a string, not a list',
