@@ -26,10 +26,10 @@
 # sources gpu-env.sh and runs this script as one of its steps: bench/results/h100-gpu-figures/README.md has the calls.
 set -uo pipefail
 repo=$(pwd); out=${OUT:-/tmp/out}/phases; mkdir -p "$out"
-source "$repo/scripts/device/gpu-env.sh"
+[ "${TABLE_ONLY:-}" = 1 ] || source "$repo/scripts/device/gpu-env.sh"
 cache=${PHASES_CACHE:-/tmp/tr118-phases-cache}; mkdir -p "$cache"
 parts=("$@"); [ ${#parts[@]} -eq 0 ] && parts=(fixture)
-machine_note "$out/gpu.txt"
+[ "${TABLE_ONLY:-}" = 1 ] || machine_note "$out/gpu.txt"
 
 config() { # part -> tr118.yml on stdout
   case $1 in
@@ -58,7 +58,9 @@ runs=${RUNS:-cold warm}
 # fixture-warm, fixture-warm-2), so that a repeated run keeps its own folder and row.
 names() { local part=$1 temp n; declare -A seen=(); for temp in $runs; do n=$(( ${seen[$temp]:-0} + 1 )); seen[$temp]=$n
   if [ "$n" -eq 1 ]; then echo "$part-$temp"; else echo "$part-$temp-$n"; fi; done; }
+# TABLE_ONLY=1: no runs, only the table of the runs already under $OUT/phases (e.g. from a device call's archive).
 for part in "${parts[@]}"; do
+  [ "${TABLE_ONLY:-}" = 1 ] && break
   for name in $(names "$part"); do
     temp=${name#"$part"-}; temp=${temp%%-*}
     dir="$out/$name"; mkdir -p "$dir"
@@ -89,7 +91,7 @@ for part in "${parts[@]}"; do
       const compiled = r.backends.filter((b) => b.session?.compileMs !== undefined)
         .map((b) => `${b.spec.name} open ${(b.session.openMs / 1000).toFixed(1)} s (compile ${(b.session.compileMs / 1000).toFixed(1)}, cache ${b.session.compileCache ?? "—"}` +
           (b.session.compileCacheLookups ? `, Inductor ${b.session.compileCacheLookups.inductorHits} hit / ${b.session.compileCacheLookups.inductorMisses} miss, AOT ${b.session.compileCacheLookups.aotAutogradHits} / ${b.session.compileCacheLookups.aotAutogradMisses}` : "") + ")").join("; ");
-      // Where each pytorch open went (the worker's openStepsMs: reading the checkpoints, moving them to the device).
+      // Where each pytorch open went (openStepsMs: reading the checkpoints, moving them to the device).
       const steps = r.backends.filter((b) => b.session?.openStepsMs)
         .map((b) => { const s = b.session.openStepsMs; const sec = (v) => ((v ?? 0) / 1000).toFixed(1);
           return `${b.spec.name} ${sec(b.session.openMs)} s: load ${sec(s.load)}, to device ${sec(s.toDevice)}, compile ${sec(s.compile)}`; })
