@@ -6,6 +6,7 @@ wheels from requirements-torch.txt) and use a tiny random GPT-2, so they stay fa
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -196,16 +197,21 @@ def test_an_open_says_where_its_time_went_for_both_checkpoints(tiny: Path) -> No
     worker = Driven()
     reply, _ = worker.ask({"type": "open", "backend": spec(tiny)})
     one = reply["info"]
-    assert set(one["openStepsMs"]) == {"load", "toDevice", "compile"}
+    assert set(one["openStepsMs"]) == {"cacheLoad", "load", "toDevice", "compileSetup", "compile"}
     assert one["openStepsMs"]["load"] > 0
-    assert one["openStepsMs"]["compile"] == 0  # eager: nothing compiled
+    assert one["openStepsMs"]["compile"] == one["openStepsMs"]["compileSetup"] == 0  # eager: nothing compiled
     assert sum(one["openStepsMs"].values()) <= one["openMs"]
     reply, _ = worker.ask({"type": "open", "backend": spec(tiny), "baseModelPath": str(tiny)})
     pair = reply["info"]
     # Two checkpoints read: the pair's load is summed, so it is no longer one model's.
     assert pair["openStepsMs"]["load"] > 0
     assert sum(pair["openStepsMs"].values()) <= pair["openMs"]
+    assert "preloadMs" not in pair  # this worker was told to preload nothing
     worker.close()
+    preloading = Driven({"TR118_WORKER_PRELOAD": "torch"})
+    reply, _ = preloading.ask({"type": "open", "backend": spec(tiny)})
+    assert set(reply["info"]["preloadMs"]) == {"torch", "modelCode"}
+    preloading.close()
 
 
 @pytest.mark.torch
@@ -406,6 +412,11 @@ def test_a_compiled_open_with_a_cache_reports_torchs_lookups(
     lookups = info["compileCacheLookups"]
     assert set(lookups) == {"inductorHits", "inductorMisses", "aotAutogradHits", "aotAutogradMisses"}
     assert lookups["inductorHits"] + lookups["inductorMisses"] >= 1
+    # The open's steps hold both models' compiles (compileMs is the candidate's first call alone).
+    steps = info["openStepsMs"]
+    assert steps["compile"] > info["compileMs"] > 0
+    assert steps["compileSetup"] > 0
+    assert sum(steps.values()) <= info["openMs"]
     # Saved at close, not at open (compile_cache.save_artifacts: once per process).
     assert not saved.exists()
     worker.handle({"type": "close", "id": 2})
@@ -442,7 +453,8 @@ PRELOADED = """
 import sys
 from tr118_native.worker.__main__ import preload
 preload(sys.argv[1])
-print(",".join(m for m in ("torch", "transformers.models.auto.modeling_auto", "onnxruntime") if m in sys.modules))
+names = ("torch", "transformers.models.auto.modeling_auto", "torch._inductor.compile_fx", "onnxruntime")
+print(",".join(m for m in names if m in sys.modules))
 """
 
 
@@ -464,6 +476,38 @@ def test_a_pytorch_worker_imports_torch_and_transformers_model_code_before_its_o
     # of a 1.7 s open of the fixture on the 2-core VM), one worker after another on a shared device queue.
     assert preloaded("torch") == ["torch", "transformers.models.auto.modeling_auto"]
     assert "transformers.models.auto.modeling_auto" not in preloaded("")
+
+
+@pytest.mark.torch
+def test_the_preload_says_what_each_step_took_and_an_open_reports_it() -> None:
+    script = (
+        "import json, sys\n"
+        "from tr118_native.worker.__main__ import preload\n"
+        "preload(sys.argv[1])\n"
+        "from tr118_native.worker.torch_engine import PRELOAD_MS\n"
+        "print(json.dumps(PRELOAD_MS))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "torch,compile,cuda:0"],
+        env={**os.environ, "PYTHONPATH": str(NATIVE)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    took = json.loads(done.stdout.strip().splitlines()[-1])
+    # cuda: timed even where there is no GPU (init_cuda then returns at once), so the step is never silently absent.
+    assert set(took) == {"torch", "modelCode", "compile", "cuda"}
+    assert took["torch"] > 0
+    assert took["compile"] > 0
+
+
+@pytest.mark.torch
+def test_a_compiled_backends_worker_imports_torch_compiles_machinery_before_its_open() -> None:
+    assert preloaded("torch,compile") == [
+        "torch",
+        "transformers.models.auto.modeling_auto",
+        "torch._inductor.compile_fx",
+    ]
 
 
 @pytest.mark.torch

@@ -94,7 +94,9 @@ for part in "${parts[@]}"; do
       // Where each pytorch open went (openStepsMs: reading the checkpoints, moving them to the device).
       const steps = r.backends.filter((b) => b.session?.openStepsMs)
         .map((b) => { const s = b.session.openStepsMs; const sec = (v) => ((v ?? 0) / 1000).toFixed(1);
-          return `${b.spec.name} ${sec(b.session.openMs)} s: load ${sec(s.load)}, to device ${sec(s.toDevice)}, compile ${sec(s.compile)}`; })
+          const pre = Object.entries(b.session.preloadMs ?? {}).map(([k, v]) => `${k} ${sec(v)}`).join(", ");
+          return `${b.spec.name} ${sec(b.session.openMs)} s: cache load ${sec(s.cacheLoad)}, load ${sec(s.load)}, to device ${sec(s.toDevice)}, ` +
+            `compile setup ${sec(s.compileSetup)}, compile ${sec(s.compile)}` + (pre ? ` (preload ${pre})` : ""); })
         .join("; ");
       console.log(`| ${process.argv[2]} | ${process_s} | ${f(r.durationSeconds)} | ${f(work)} | ${(r.durationSeconds / work).toFixed(2)} | ` +
         `${f(p.timedPasses)} | ${f(p.endToEndPasses)} | ${f(p.perplexity)} | ${f(p.parity)} | ${f(p.workerStart)} | ` +

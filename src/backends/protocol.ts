@@ -102,11 +102,16 @@ export const sessionInfoSchema = z.object({
   vocabSize: z.int().positive().optional(),
   openMs: z.number().nonnegative(),
   /**
-   * Where the open's time went, by step, when the worker says (pytorch: `load` reading the checkpoints, `toDevice`
-   * moving them to the device, `compile` the compiles at open; both models of a same-run pair summed). For finding
-   * time, not gated.
+   * Where the open's time went, by step, when the worker says (pytorch: `cacheLoad` torch.compile's cache entry,
+   * `load` reading the checkpoints, `toDevice` moving them to the device, `compileSetup` torch.compile() before its
+   * first call, `compile` the first calls; both models of a same-run pair summed). For finding time, not gated.
    */
   openStepsMs: z.record(z.string(), z.number().nonnegative()).optional(),
+  /**
+   * What the worker prepared before its first request, by step, ms (pytorch: `torch`, `modelCode`, `compile`,
+   * `cuda`: worker/__main__.py preload): part of its start, not of the open. For finding time, not gated.
+   */
+  preloadMs: z.record(z.string(), z.number().nonnegative()).optional(),
   /** What one latency sample covers, in words, when the worker says (every report states it per backend). */
   timerCovers: z.string().optional(),
   /** GPU workers: what the end-to-end samples cover (host inputs in, logits out to the host). */

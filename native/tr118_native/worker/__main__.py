@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 
 from tr118_native.worker.serve import serve
 
@@ -31,10 +32,13 @@ def preload(modules: str) -> None:
     the open, which says what to install."""
     names = modules.split(",")
     if "torch" in names:
+        started = time.perf_counter()
         try:
-            from tr118_native.worker.torch_engine import import_torch, init_cuda
+            from tr118_native.worker.torch_engine import PRELOAD_MS, import_torch, init_cuda
 
             torch = import_torch()
+            lap = time.perf_counter()
+            PRELOAD_MS["torch"] = (lap - started) * 1000
             # transformers imports its model code lazily, on first use: AutoModelForCausalLM pulls in the auto
             # factory, generation and masking modules (1.5 s of a 1.7 s open of the fixture on the 2-core VM).
             import transformers
@@ -42,13 +46,23 @@ def preload(modules: str) -> None:
             _ = transformers.AutoModelForCausalLM
         except ImportError:
             return
+        PRELOAD_MS["modelCode"] = (time.perf_counter() - lap) * 1000
+        if "compile" in names:
+            # torch.compile's machinery (Dynamo, Inductor) is imported at the first compile: seconds of an open.
+            lap = time.perf_counter()
+            with contextlib.suppress(Exception):
+                import torch._dynamo
+                import torch._inductor.compile_fx
+            PRELOAD_MS["compile"] = (time.perf_counter() - lap) * 1000
         # "cuda:N": a GPU backend's device. Its CUDA context and cuBLAS are made here, while the other workers start,
         # instead of in the open, which waits its turn on the GPU's queue. Any failure is left to the open, whose
         # device check says what is wrong.
         for name in names:
             if name.startswith("cuda:") and name[5:].isdigit():
+                lap = time.perf_counter()
                 with contextlib.suppress(Exception):
                     init_cuda(torch, int(name[5:]))
+                PRELOAD_MS["cuda"] = (time.perf_counter() - lap) * 1000
     if "onnxruntime" in names:
         # An ONNX Runtime worker started while its model is still being exported or derived.
         with contextlib.suppress(ImportError):

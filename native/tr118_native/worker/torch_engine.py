@@ -104,6 +104,7 @@ class TorchModel:
         self.to_device_ms = (time.perf_counter() - moved) * 1000
         self.forward_fn: Callable[..., Any] = self.module
         self.compile_ms: float | None = None
+        self.compile_setup_ms = 0.0
         #: torch's compile cache lookups during this model's compile (compile_cache.LOOKUPS), {} when none were counted.
         self.compile_lookups: dict[str, int] = {}
         if spec.compile != "off":
@@ -112,6 +113,7 @@ class TorchModel:
     def compile(self, mode: str) -> None:
         """torch.compile is lazy: the first call compiles. A probe call here turns a compile that cannot work into a
         degraded backend at open, with its error; it is never silently run eager under a compile name."""
+        setup = time.perf_counter()
         compiled = self.torch.compile(self.module, mode=None if mode == "default" else mode)
         # Made outside inference mode, as a run's inputs are (TorchEngine.tensors): Dynamo guards on it, and an
         # inference-mode mask would make the first timed shape of the probe's size compile a second time.
@@ -119,6 +121,8 @@ class TorchModel:
         probe_mask = self.torch.ones_like(probe)
         before = lookup_counts()
         started = time.perf_counter()
+        #: torch.compile() itself, before the first call: wrapping the module (Dynamo's imports, on a first compile).
+        self.compile_setup_ms = (started - setup) * 1000
         try:
             with self.torch.inference_mode():
                 compiled(input_ids=probe, attention_mask=probe_mask, use_cache=False)
@@ -171,8 +175,10 @@ class TorchEngine:
         # torch.compile's caches from an earlier run, loaded before the first compile (compile_cache.py).
         cache = request.get("compileCache") or {}
         self.compile_cache: CacheOutcome | None = None
+        cache_loaded = time.perf_counter()
         if self.spec.compile != "off" and cache:
             self.compile_cache = load_artifacts(self.torch, cache.get("load"))
+        cache_load_ms = (time.perf_counter() - cache_loaded) * 1000
         self.candidate, self.base = open_pair(
             lambda: TorchModel(self.torch, self.spec, self.spec.checkpoint),
             load_base if base else None,
@@ -182,10 +188,12 @@ class TorchEngine:
         self.cache_save: str | None = cache.get("save") if self.compile_cache is not None else None
         self.open_ms = (time.perf_counter() - started) * 1000
         models = [m for m in (self.candidate, self.base) if m is not None]
-        #: The open's steps, ms, summed over its models; what they leave is imports, checks and the cache load.
+        #: The open's steps, ms (a model's summed over the pair); what they leave is imports and checks.
         self.open_steps_ms = {
+            "cacheLoad": cache_load_ms,
             "load": sum(m.load_ms for m in models),
             "toDevice": sum(m.to_device_ms for m in models),
+            "compileSetup": sum(m.compile_setup_ms for m in models),
             "compile": sum(m.compile_ms or 0.0 for m in models),
         }
 
@@ -242,6 +250,7 @@ class TorchEngine:
             "vocabSize": int(model.config.vocab_size),
             "openMs": self.open_ms,
             "openStepsMs": self.open_steps_ms,
+            **({"preloadMs": dict(PRELOAD_MS)} if PRELOAD_MS else {}),
             "environment": environment,
             "timerCovers": TIMER_DEVICE if model.device.type == "cuda" else TIMER_CPU,
         }
@@ -368,6 +377,12 @@ def time_passes(
             m.forward(host_ids.to(device), host_mask.to(device)).cpu()
             end_to_end[k].append((time.perf_counter_ns() - t0) / 1e6)
     return [Timed(d, e, vocab) for d, e in zip(device_ms, end_to_end, strict=True)]
+
+
+#: What this process's preload took before its first request (worker/__main__.py preload), ms by step: torch,
+#: modelCode (transformers' lazily loaded model code), compile (Dynamo and Inductor), cuda (init_cuda). Reported in
+#: each open's info: it runs while the runner waits for its workers to start, so it is a worker start's, not an open's.
+PRELOAD_MS: dict[str, float] = {}
 
 
 def init_cuda(torch: Any, device_id: int) -> bool:
