@@ -417,8 +417,8 @@ function stoppingLines(results: Results): string[] {
   const pct = (f: number): string => `${(f * 100).toFixed(1)}%`;
   const out: string[] = [];
   if (m.stopping?.startsWith('sequential')) {
-    const budget = results.config.max_seconds ?? DEFAULT_MAX_SECONDS;
     const raw = results.config;
+    const budget = raw.max_seconds ?? DEFAULT_MAX_SECONDS;
     // A look is a repetition of look_iterations passes; the budget is the config's repetitions × iterations.
     const looks =
       raw.iterations !== m.iterations

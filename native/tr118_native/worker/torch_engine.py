@@ -379,9 +379,10 @@ def time_passes(
     return [Timed(d, e, vocab) for d, e in zip(device_ms, end_to_end, strict=True)]
 
 
-#: What this process's preload took before its first request (worker/__main__.py preload), ms by step: torch,
-#: modelCode (transformers' lazily loaded model code), compile (Dynamo and Inductor), cuda (init_cuda). Reported in
-#: each open's info: it runs while the runner waits for its workers to start, so it is a worker start's, not an open's.
+#: What this process's preload took before its first request (worker/__main__.py preload), ms by step: torch
+#: (import_torch: torch and transformers' package), modelCode (transformers' lazily loaded model code), compile
+#: (Dynamo and Inductor), cuda (init_cuda). Reported in each open's info: it runs while the runner waits for its
+#: workers to start, so it is a worker start's time, not an open's.
 PRELOAD_MS: dict[str, float] = {}
 
 

@@ -43,8 +43,8 @@ function compileProblem(spec: TorchSpec, session: SessionInfo): string | undefin
 /**
  * What the native worker prepares as soon as it starts, before its open request (tr118_native/worker/__main__.py):
  * torch and transformers' imports (seconds), torch.compile's (`compile`), and on a GPU the device's CUDA context
- * (`cuda:N`). The runner starts
- * every worker at once and opens them one device queue at a time, so this work overlaps instead of queueing.
+ * (`cuda:N`). The runner starts every worker at once and opens them one device queue at a time, so this work
+ * overlaps instead of queueing.
  */
 export function torchPreload(spec: Pick<TorchSpec, 'device' | 'deviceId' | 'compile'>): string {
   return [
