@@ -380,6 +380,33 @@ def test_a_compiled_model_reopened_in_the_process_is_compiled_again(tiny: Path) 
 
 
 @pytest.mark.torch
+def test_a_compiled_model_runs_two_graphs_a_batch_of_one_and_a_larger_batch(tiny: Path) -> None:
+    # COMPILE_SHAPES: the probe's graph is dynamic in sequence length, so no batch of 1 compiles again, and the first
+    # larger batch compiles the one graph every larger batch runs. Left to torch's automatic dynamic shapes, the
+    # 1x12 run compiled a second graph here and the 2x12 run a third.
+    import torch
+    from torch._dynamo.utils import counters
+
+    from tr118_native.worker.serve import Worker
+
+    torch._dynamo.reset()  # as in a fresh process: earlier tests' frames would answer these shapes
+    worker = Worker()
+    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(tiny, compile="default")})
+    assert reply["type"] == "opened", reply
+    assert reply["info"]["compileShapes"] == "dynamic-sequence"
+    graphs = counters["stats"]["unique_graphs"]
+    compiled_after = []
+    for rid, (batch, seq_len) in enumerate([(1, 12), (1, 20), (2, 12), (3, 20), (1, 8)], start=2):
+        ids = [i % 64 for i in range(batch * seq_len)]
+        run = {"batch": batch, "seqLen": seq_len, "inputIds": ids, "attentionMask": [1] * len(ids)}
+        reply, _ = worker.handle({"type": "run", "id": rid, **run, "warmup": 1, "iterations": 1})
+        assert reply["type"] == "ran", reply
+        compiled_after.append(counters["stats"]["unique_graphs"] - graphs)
+    assert compiled_after == [0, 0, 1, 1, 1]
+    worker.release()
+
+
+@pytest.mark.torch
 def test_a_compiled_open_with_a_cache_reports_torchs_lookups(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

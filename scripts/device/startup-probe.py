@@ -11,7 +11,8 @@ machine. Not part of a run; prints short tables:
         mega-cache, as a worker does at close; a second fresh process (its own empty Inductor folder) loads it and
         compiles again: the first call's seconds by torch's own compile phases (torch._dynamo.utils.compile_times),
         the functions that took longest (cProfile, cumulative), then each shape's first call (the warm-up's
-        recompiles). With DYNAMIC=1 in the environment the model is compiled with dynamic=True.
+        recompiles). With DYNAMIC=1 in the environment the model is compiled with dynamic=True; with MARK_SEQ=1 the probe's sequence dimension is marked dynamic
+        (torch._dynamo.mark_dynamic), as the worker does.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ def imports() -> None:
         check=True,
     )
     alone = time.perf_counter() - began
+    if os.environ.get("IMPORTTIME_OUT"):  # the whole tree, to see who imports what
+        Path(os.environ["IMPORTTIME_OUT"]).write_text(done.stderr)
     for line in done.stderr.splitlines():
         parts = line.split("|")
         if len(parts) != 3 or not parts[0].strip().startswith("import time:"):
@@ -106,13 +109,16 @@ def child(
         model, dynamic=True if os.environ.get("DYNAMIC") == "1" else None
     )
 
-    def call(batch: int, seq_len: int) -> float:
+    def call(batch: int, seq_len: int, mark: bool = False) -> float:
         ids = (
             torch.arange(batch * seq_len, device=device)
             .remainder(model.config.vocab_size)
             .reshape(batch, seq_len)
         )
         mask = torch.ones_like(ids)
+        if mark:
+            torch._dynamo.mark_dynamic(ids, 1)
+            torch._dynamo.mark_dynamic(mask, 1)
         began = time.perf_counter()
         with torch.inference_mode():
             compiled(input_ids=ids, attention_mask=mask, use_cache=False)
@@ -123,7 +129,7 @@ def child(
     profile = cProfile.Profile() if role == "load" else None
     if profile:
         profile.enable()
-    probe = call(1, 8)
+    probe = call(1, 8, mark=os.environ.get("MARK_SEQ") == "1")
     if profile:
         profile.disable()
     print(
@@ -145,6 +151,9 @@ def child(
         print(
             f"[{role}] {batch}x{seq_len}: first call {first:.2f} s, then {again * 1000:.2f} ms"
         )
+    from torch._dynamo.utils import counters
+
+    print(f"[{role}] Inductor FX graph cache: {dict(counters['inductor'])}")
     if role == "save":
         data, _info = torch.compiler.save_cache_artifacts()
         Path(artifacts).write_bytes(data)

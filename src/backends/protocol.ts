@@ -119,6 +119,12 @@ export const sessionInfoSchema = z.object({
   /** torch.compile: the first compiled call (compilation included), measured at open, apart from any timed pass. */
   compileMs: z.number().nonnegative().optional(),
   /**
+   * torch.compile: how its graphs are shaped. `dynamic-sequence`: the probe's graph is dynamic in sequence length
+   * (a batch of 1), and the first larger batch compiles one graph dynamic in both (worker/torch_engine.py
+   * COMPILE_SHAPES). It changes the figures, so it is part of the comparability fingerprint.
+   */
+  compileShapes: z.string().optional(),
+  /**
    * torch.compile's cache at this open: hit (artifacts loaded before compiling), miss (none: compiled, and saved when
    * asked), corrupt (the entry could not be loaded: compiled anew). What is measured is the same either way.
    */

@@ -120,6 +120,12 @@ const CASES: Record<string, { base: Setup; changes: Record<string, (s: Setup) =>
       cudnnVersion: (s) => ({ ...s, session: { ...s.session, environment: { ...s.session.environment, cudnn: '1' } } }),
       dtype: (s) => ({ ...s, spec: { ...s.spec, precision: 'bf16' } }),
       compile: (s) => ({ ...s, spec: { ...s.spec, compile: 'max-autotune' } as BackendSpec }),
+      // Declared only for a compiled backend: what shape of graphs its worker compiled.
+      compileShapes: (s) => ({
+        ...s,
+        spec: { ...s.spec, compile: 'default' } as BackendSpec,
+        session: { ...s.session, compileMs: 10, compileShapes: 'dynamic-sequence' },
+      }),
       intraOpThreads: (s) => ({ ...s, spec: { ...s.spec, intraOpThreads: 4 } }),
       interOpThreads: (s) => ({ ...s, spec: { ...s.spec, interOpThreads: 4 } }),
       attention: (s) => ({
@@ -230,6 +236,19 @@ describe('comparability is what each engine family declares', () => {
       expect(comparison.cells[0]!.decision).toBe('incomparable');
       expect(comparison.cells[0]!.reason).toContain(`${field}: `);
     });
+  });
+
+  it("a compiled backend's baseline from a worker that left graph shapes to torch is not compared with a dynamic-sequence one", () => {
+    // Before COMPILE_SHAPES, the probe's 1x8 graph was static and later shapes ran torch's automatic dynamic graphs.
+    const before: Setup = {
+      spec: { ...CASES.pytorch!.base.spec, compile: 'default' } as BackendSpec,
+      session: { ...CASES.pytorch!.base.session, compileMs: 10 },
+    };
+    const after: Setup = { ...before, session: { ...before.session, compileShapes: 'dynamic-sequence' } };
+    expect(compareResults(results(after), results(after), 'base', OPTIONS).cells[0]!.decision).not.toBe('incomparable');
+    const comparison = compareResults(results(before), results(after), 'base', OPTIONS);
+    expect(comparison.cells[0]!.decision).toBe('incomparable');
+    expect(comparison.cells[0]!.reason).toMatch(/compileShapes: "" → "dynamic-sequence"/);
   });
 
   it('a baseline of transformers-cpu (eager) is not compared with a same-named backend that compiles on a GPU', () => {

@@ -78,9 +78,9 @@ describe('compileCacheKey: torch.compile artifacts are keyed by what they depend
     expect(compileCacheKey(KEY_INPUTS).inputs).toMatchObject({ kind: COMPILE_CACHE_KIND, ...KEY_INPUTS });
   });
 
-  it("names the worker's layout, so that entries written the old way (saved twice, losing a part) are never loaded", () => {
+  it("names the worker's layout, so that entries written the old way (saved twice; a static probe graph) are never loaded", () => {
     expect(compileCacheKey(KEY_INPUTS).inputs).toMatchObject({ layout: COMPILE_ARTIFACTS_LAYOUT });
-    expect(COMPILE_ARTIFACTS_LAYOUT).toBe(2);
+    expect(COMPILE_ARTIFACTS_LAYOUT).toBe(3);
   });
 });
 

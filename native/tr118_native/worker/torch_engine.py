@@ -119,6 +119,7 @@ class TorchModel:
         # inference-mode mask would make the first timed shape of the probe's size compile a second time.
         probe = self.torch.arange(8, device=self.device).remainder(self.config.vocab_size)[None, :]
         probe_mask = self.torch.ones_like(probe)
+        mark_sequence_dynamic(self.torch, probe, probe_mask)
         before = lookup_counts()
         started = time.perf_counter()
         #: torch.compile() itself, before the first call: wrapping the module (Dynamo's imports, on a first compile).
@@ -258,6 +259,7 @@ class TorchEngine:
             info["endToEndTimerCovers"] = TIMER_END_TO_END
         if model.compile_ms is not None:
             info["compileMs"] = model.compile_ms
+            info["compileShapes"] = COMPILE_SHAPES
         if self.compile_cache is not None:
             info["compileCache"] = self.compile_cache.status
             if self.compile_cache.note is not None:
@@ -398,6 +400,23 @@ def init_cuda(torch: Any, device_id: int) -> bool:
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats(device)
     return True
+
+
+#: How the compiled graphs are shaped (the pytorch family's comparability field `compileShapes`): the probe's graph
+#: is dynamic in sequence length, so every batch of 1 runs it and the first larger batch compiles one graph dynamic in
+#: both dimensions (Dynamo specialises a size of 1), which every larger batch runs. Two graphs, whatever the scenarios
+#: or their order. Left to torch's automatic dynamic shapes, the probe's 1x8 graph was static, the next sequence
+#: length compiled a second graph and the first larger batch a third, so a scenario's figure came from a static or a
+#: dynamic graph depending on its shape and on the order the shapes were first seen; each of those compiles costs a
+#: warm run 2.7-3.7 s of warm-up on an H100 even from the compile cache (docs/run-time.md).
+COMPILE_SHAPES = "dynamic-sequence"
+
+
+def mark_sequence_dynamic(torch: Any, *tensors: Any) -> None:
+    """Marks dimension 1 (the sequence) of the probe's tensors dynamic. maybe_mark_dynamic, not mark_dynamic: a model
+    whose code specialises on the length then compiles a static graph, as it would have, instead of failing the open."""
+    for tensor in tensors:
+        torch._dynamo.maybe_mark_dynamic(tensor, 1)
 
 
 def import_torch() -> Any:

@@ -31,11 +31,12 @@ export const COMPILE_CACHE_KIND = 'torch-compile';
 export const COMPILE_ARTIFACTS_FILE = 'artifacts.bin';
 
 /**
- * How the worker writes an entry; a new layout keys new entries, so none written the old way is loaded again. 2: saved
- * once, at close. Layout 1 saved at open and again at close into one file, and torch's load kept only the second
- * part: such entries lack the probe's graph, and a "larger" rule would never replace them.
+ * How the worker writes an entry; a new layout keys new entries, so none written the old way is loaded again. 3: the
+ * probe's graph is dynamic in sequence length (worker COMPILE_SHAPES); a layout-2 entry's static probe graph would
+ * never be used again. 2: saved once, at close. Layout 1 saved at open and again at close into one file, and torch's
+ * load kept only the second part: such entries lack the probe's graph, and a "larger" rule would never replace them.
  */
-export const COMPILE_ARTIFACTS_LAYOUT = 2;
+export const COMPILE_ARTIFACTS_LAYOUT = 3;
 
 /** What torch.compile's artifacts depend on, beyond the code torch itself checks. */
 export interface CompileCacheKeyInputs {

@@ -185,6 +185,8 @@ export const pytorch: EngineFamily<TorchSpec> = {
       ...(spec.device === 'cuda' ? { cudaVersion: said.cuda ?? '', cudnnVersion: said.cudnn ?? '' } : {}),
       dtype: spec.precision,
       compile: spec.compile,
+      // How the compiled graphs are shaped (the worker says): which graph a scenario runs changes its figure.
+      ...(spec.compile !== 'off' ? { compileShapes: session?.compileShapes ?? '' } : {}),
       // The implementation the loaded model uses (the worker reads it back), and on a GPU whether fp32 matmuls may
       // run in TF32: both change the kernels a pass runs.
       attention: said.attention ?? spec.attention ?? '',
