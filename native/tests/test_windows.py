@@ -6,8 +6,9 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from tr118_native.worker import windows
 from tr118_native.worker.errors import WorkerError
-from tr118_native.worker.windows import score_windows
+from tr118_native.worker.windows import Window, score_windows
 
 REQUEST = {"tokens": list(range(10)) * 3, "windowTokens": 8, "strideTokens": 4}
 VOCAB = 16
@@ -40,3 +41,27 @@ def test_non_finite_logits_are_a_degraded_reply_naming_the_window(value: float) 
     assert raised.value.kind == "degraded"
     assert raised.value.message.startswith("non-finite logits (NaN or infinity) in perplexity window 2 of ")
     assert "(tokens 4..12)" in raised.value.message
+
+
+def whole_window_nll(logits: npt.NDArray[np.floating], tokens: npt.NDArray[np.int64], w: Window) -> float:
+    """The formula on the whole window at once, as window_nll computed it before it went in chunks of rows."""
+    rows = logits[w.score_from - 1 - w.start : w.end - 1 - w.start].astype(np.float64)
+    targets = tokens[w.score_from : w.end]
+    peak = rows.max(axis=-1, keepdims=True)
+    log_z = np.log(np.exp(rows - peak).sum(axis=-1)) + peak[:, 0]
+    return float((log_z - rows[np.arange(len(targets)), targets]).sum())
+
+
+@pytest.mark.parametrize(
+    ("rows", "vocab", "chunk"), [(97, 1000, 1 << 20), (97, 1000, 3000), (50, 7, 1), (40, 257, 10**9)]
+)
+def test_window_nll_in_chunks_of_rows_is_the_whole_window_formula_to_the_bit(
+    rows: int, vocab: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chunk boundary inside the scored rows, a chunk smaller than one row, and one chunk for everything.
+    monkeypatch.setattr(windows, "CHUNK_ELEMENTS", chunk)
+    rng = np.random.default_rng(rows + vocab)
+    logits = (rng.normal(size=(rows, vocab)) * 20).astype(np.float32)
+    tokens = rng.integers(0, vocab, size=rows + 5)
+    w = Window(start=5, end=rows + 5, score_from=9)
+    assert windows.window_nll(logits, tokens, w) == whole_window_nll(logits, tokens, w)
