@@ -538,6 +538,32 @@ def test_a_compiled_backends_worker_imports_torch_compiles_machinery_before_its_
 
 
 @pytest.mark.torch
+def test_a_compiled_backends_preload_computes_the_compile_caches_torch_key() -> None:
+    # torch keeps torch_key() for the process; the preload computing it leaves it out of the first compile at open.
+    script = (
+        "import sys\n"
+        "from torch._inductor import codecache\n"
+        "calls = []\n"
+        "real = codecache.torch_key\n"
+        "codecache.torch_key = lambda: calls.append(1) or real()\n"
+        "from tr118_native.worker.__main__ import preload\n"
+        "preload(sys.argv[1])\n"
+        "print(len(calls))\n"
+    )
+    counts = []
+    for modules in ("torch,compile", "torch"):
+        done = subprocess.run(
+            [sys.executable, "-c", script, modules],
+            env={**os.environ, "PYTHONPATH": str(NATIVE)},
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        counts.append(done.stdout.strip().splitlines()[-1])
+    assert counts == ["1", "0"]
+
+
+@pytest.mark.torch
 def test_a_gpu_preload_on_a_machine_without_that_gpu_leaves_it_to_the_open() -> None:
     # The open's device check says "unavailable" with the reason; the preload neither fails nor makes a context.
     assert preloaded("torch,cuda:0") == ["torch", "transformers.models.auto.modeling_auto"]

@@ -96,12 +96,15 @@ def child(
     import transformers
 
     imported = time.perf_counter()
+    known = set(sys.modules)
     model = (
         transformers.AutoModelForCausalLM.from_pretrained(checkpoint).to(device).eval()
     )
     if device == "cuda":
         torch.cuda.synchronize()
     loaded = time.perf_counter()
+    print(f"[{role}] imported by loading the model: {sorted(set(sys.modules) - known)}")
+    known = set(sys.modules)
     if role == "load":
         torch.compiler.load_cache_artifacts(Path(artifacts).read_bytes())
     cache_loaded = time.perf_counter()
@@ -136,6 +139,8 @@ def child(
         f"[{role}] imports {imported - started:.2f} s, model {loaded - imported:.2f} s, cache load "
         f"{cache_loaded - loaded:.2f} s, probe 1x8 first call {probe:.2f} s"
     )
+    new = sorted(set(sys.modules) - known)
+    print(f"[{role}] imported by the first compile: {len(new)} modules: {new}")
     if profile:
         from torch._dynamo.utils import compile_times
 
