@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 from tr118_native.worker.engines import ENGINES, JOBS, Engine
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.framing import read_frame, write_frame
+from tr118_native.worker.hidden import explain
 from tr118_native.worker.schema import parse_job, parse_spec
 
 
@@ -97,7 +98,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO, log: Any) -> None:
             payload = None
         except Exception as error:  # any other error is this request's failure, with its trace in the log
             traceback.print_exc(file=log)
-            message = f"{type(error).__name__}: {error}"
+            message = explain(error) or f"{type(error).__name__}: {error}"
             reply, payload = {"type": "error", "id": rid, "kind": "failed", "message": message}, None
         write_frame(stdout, reply, payload)
         if request.get("type") == "close":
