@@ -47,9 +47,9 @@ def plan_windows(token_count: int, window_tokens: int, stride_tokens: int) -> li
 
 
 #: Rows of a window's logits converted to float64 at a time: about 8 MB each for a 50k vocabulary. The whole window
-#: at once (1023 x 50257, 411 MB per float64 temporary) is served by fresh pages from the kernel on most calls, and a
-#: window took 3.0-3.5 s on the 2-core VM where these chunks take 0.2 s; each row's figure is computed alone either
-#: way, so the sum is the same to the bit (native/tests/test_windows.py).
+#: at once (1023 x 50257, 411 MB per float64 temporary) took 3.0-4.8 s on the 2-core VM on a process's first window
+#: and at times later (fresh pages from the kernel; 0.16 s otherwise), these chunks 0.2 s every time; each row's
+#: figure is computed alone either way, so the sum is the same to the bit (native/tests/test_windows.py).
 CHUNK_ELEMENTS = 1 << 20
 
 
