@@ -4,8 +4,8 @@
 // backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit, a miss compiles; `save` is written
 // at close, once (the graph compiled at open and the shapes compiled since). IMPORT_DELAY_MS plays the imports a
 // worker makes before it reads a request (torch: seconds); an `export` job takes EXPORT_DELAY_MS, then writes the
-// fixture model as the export (or, with EXPORT_FAIL set, answers that the export failed). Started through stand-in-python.sh, which
-// answers the package-version question a real Python is asked before an export.
+// fixture model as the export (or, with EXPORT_FAIL set, answers that the export failed). Started through
+// stand-in-python.sh, which answers the package-version question a real Python is asked before an export.
 import { appendFileSync, copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
