@@ -377,7 +377,7 @@ class _Config:
 
 class TrtModel:
     """One deserialized engine and its execution context, shaped like torch_engine.TorchModel (device, forward,
-    sync, config.vocab_size) so that torch_engine.time_passes times it with the same CUDA events."""
+    sync, config.vocab_size, end_to_end_warm) so that torch_engine.time_passes times it with the same CUDA events."""
 
     def __init__(self, trt: Any, torch: Any, engine_path: Path, device_id: int) -> None:
         self.trt, self.torch = trt, torch
@@ -404,6 +404,8 @@ class TrtModel:
         self.binding: tuple[Any, ...] = ()
         self.fed: dict[str, Any] = {}
         self.out: Any = None
+        #: (batch, seq_len) shapes this engine has made its untimed end-to-end pass for (torch_engine.time_passes).
+        self.end_to_end_warm: set[tuple[int, ...]] = set()
 
     def torch_dtype(self, dtype: Any) -> Any:
         trt, torch = self.trt, self.torch
