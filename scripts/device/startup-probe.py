@@ -13,6 +13,9 @@ machine. Not part of a run; prints short tables:
         the functions that took longest (cProfile, cumulative), then each shape's first call (the warm-up's
         recompiles). With DYNAMIC=1 in the environment the model is compiled with dynamic=True; with MARK_SEQ=1 the probe's sequence dimension is marked dynamic
         (torch._dynamo.mark_dynamic), as the worker does.
+
+With AS_WORKER=1, `imports` times the worker's own preload (worker/__main__.py, packages hidden as the worker hides
+them; native/ on PYTHONPATH) instead of the bare imports.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ from collections import defaultdict
 from pathlib import Path
 
 PRELOAD = "import torch, transformers; transformers.AutoModelForCausalLM; import torch._dynamo, torch._inductor.compile_fx"
+# AS_WORKER=1: the worker's own preload of a compiled GPU backend instead, packages hidden as the worker hides them
+# (native/ on PYTHONPATH).
+if os.environ.get("AS_WORKER") == "1":
+    PRELOAD = (
+        "import os; from tr118_native.worker.hidden import hide; hide(os.environ); "
+        "from tr118_native.worker.__main__ import preload; preload('torch,compile,cuda:0')"
+    )
 
 
 def imports() -> None:
