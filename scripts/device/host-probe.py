@@ -32,6 +32,36 @@ THREADED = (
 )
 
 
+PACKAGES = (
+    "torch",
+    "transformers",
+    "sympy",
+    "numpy",
+    "networkx",
+    "triton",
+    "jinja2",
+    "mpmath",
+)
+
+
+def usable_pyc(source: Path) -> bool:
+    """Whether `source` has a .pyc its import would load instead of compiling (a timestamp-checked one)."""
+    try:
+        header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:16]
+    except OSError:
+        return False
+    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    if (
+        int.from_bytes(header[4:8], "little") & 1
+    ):  # hash-based: valid by construction here
+        return True
+    st = source.stat()
+    mtime = int.from_bytes(header[8:12], "little")
+    size = int.from_bytes(header[12:16], "little")
+    return mtime == int(st.st_mtime) & 0xFFFFFFFF and size == st.st_size & 0xFFFFFFFF
+
+
 def main() -> None:
     spec = importlib.util.find_spec("torch")
     assert spec is not None and spec.origin is not None, (
@@ -105,6 +135,24 @@ def main() -> None:
                     f"{time.perf_counter() - began:.2f} s",
                 )
             )
+
+    # Byte code a fresh process can use without compiling: a .pyc beside each source, of this Python's magic number
+    # and matching the source's mtime and size. Where it is missing or stale and PYTHONDONTWRITEBYTECODE is set (or
+    # the folder is read-only), every import compiles the source again in every process.
+    for name in PACKAGES:
+        found = importlib.util.find_spec(name)
+        if found is None or found.origin is None:
+            rows.append((f"byte code: {name}", "not installed"))
+            continue
+        sources = list(Path(found.origin).parent.rglob("*.py"))
+        usable = sum(1 for source in sources if usable_pyc(source))
+        rows.append(
+            (
+                f"byte code: {name}",
+                f"{usable} of {len(sources)} sources have a usable .pyc",
+            )
+        )
+    rows.append(("sys.dont_write_bytecode", str(sys.dont_write_bytecode)))
 
     mounts = Path("/proc/self/mountinfo").read_text().splitlines()
     best = ("?", "?")

@@ -10,6 +10,12 @@ import type { WorkerLaunch } from './process-backend.js';
 
 /** The modules a native worker imports as it starts, before any request (`torch`: torch and transformers). */
 export const PRELOAD_ENV = 'TR118_WORKER_PRELOAD';
+/**
+ * Where a Python worker keeps the byte code of its imports when its packages have none it can use (a `uv`-made
+ * environment with PYTHONDONTWRITEBYTECODE set compiles torch and transformers in every worker of every run):
+ * tr118_native/worker/bytecode.py. The pipeline gives `.python-bytecode` in the artifact cache; `off`: never.
+ */
+export const BYTECODE_ENV = 'TR118_PYTHON_BYTECODE';
 
 export type PythonChoice =
   { readonly command: string; readonly from: 'TR118_PYTHON' | '.venv' | 'PATH' } | { readonly missing: string };
@@ -65,6 +71,7 @@ export function pythonWorkerLaunch(
       PYTHONPATH: paths.join(path.delimiter),
       // stderr is the worker's log, read back on failure: unbuffered, so the last words before a crash are there.
       PYTHONUNBUFFERED: '1',
+      ...(env[BYTECODE_ENV] !== undefined ? { [BYTECODE_ENV]: env[BYTECODE_ENV] } : {}),
     },
   };
 }

@@ -60,6 +60,11 @@ export const KEY_FILE = 'key.json';
 export const LAST_USED_FILE = 'last-used';
 /** At the store's root: the input files' digests remembered by stat (cache/digest-memo.ts); not an artifact. */
 export const DIGEST_MEMO_FILE = 'file-digests.json';
+/**
+ * At the store's root: Python workers' compiled byte code where their packages have none (backends/native-worker.ts
+ * BYTECODE_ENV); not an artifact, and a dot-folder, so never taken for a kind of artifact.
+ */
+export const PYTHON_BYTECODE_DIR = '.python-bytecode';
 const TMP_DIR = '.tmp';
 const LOCK_DIR = '.locks';
 /** A lock file with no holder in it yet is being written; one that stays empty this long was left by a crash. */

@@ -44,6 +44,7 @@ import {
   envOf,
   notesOf,
   workerContextOf,
+  workerEnvOf,
   type Notes,
   type PipelineOptions,
 } from './options.js';
@@ -275,7 +276,7 @@ function artifactMaker(options: PipelineOptions): {
   readonly store: ArtifactStore;
   readonly launch: WorkerLaunch | { readonly missing: string };
 } {
-  const env = envOf(options);
+  const env = workerEnvOf(options);
   const store = runArtifactStore(options);
   if (options.backendOptions?.nativeWorker) return { store, launch: options.backendOptions.nativeWorker };
   const python = findPython(env, options.backendOptions?.pythonSearchFrom ?? path.dirname(options.config.source));

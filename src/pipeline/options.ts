@@ -1,6 +1,7 @@
 /** What a run is given, and the files it writes: shared by the phases of src/pipeline/. */
 import path from 'node:path';
-import type { RemoteArtifactStore } from '../cache/store.js';
+import { BYTECODE_ENV } from '../backends/native-worker.js';
+import { defaultArtifactCacheDir, PYTHON_BYTECODE_DIR, type RemoteArtifactStore } from '../cache/store.js';
 import { clockFromEnv, type Clock } from '../clock.js';
 import type { Config } from '../config/load.js';
 import type { CommandRunner } from '../env/command.js';
@@ -74,6 +75,22 @@ export function envOf(options: PipelineOptions): NodeJS.ProcessEnv {
   return options.backendOptions?.env ?? process.env;
 }
 
+/**
+ * The environment Python workers are launched from: the run's, with TR118_PYTHON_BYTECODE set to the artifact cache's
+ * byte code folder unless it is set already (`off` included). No cache folder (no home): none.
+ */
+export function workerEnvOf(options: PipelineOptions): NodeJS.ProcessEnv {
+  const env = envOf(options);
+  if (env[BYTECODE_ENV] !== undefined) return env;
+  let root: string;
+  try {
+    root = options.cacheDir ?? defaultArtifactCacheDir(env);
+  } catch {
+    return env;
+  }
+  return { ...env, [BYTECODE_ENV]: path.join(root, PYTHON_BYTECODE_DIR) };
+}
+
 /** TR118_EARLY_WORKERS=off: worker processes start with the matrix, not while the export runs (for measuring it). */
 export const EARLY_WORKERS_ENV = 'TR118_EARLY_WORKERS';
 
@@ -88,7 +105,7 @@ export function workerContextOf(
 ): BackendOptions & Pick<FactoryOptions, 'env' | 'pythonSearchFrom'> {
   return {
     ...options.backendOptions,
-    env: envOf(options),
+    env: workerEnvOf(options),
     pythonSearchFrom: options.backendOptions?.pythonSearchFrom ?? path.dirname(config.source),
   };
 }

@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from tr118_native.worker.bytecode import use_bytecode_folder
 from tr118_native.worker.hidden import hide
 from tr118_native.worker.serve import serve
 
@@ -23,6 +24,7 @@ def main() -> None:
     # Nothing is downloaded at run time: checkpoints come from local folders only.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    use_bytecode_folder(os.environ)  # before torch and transformers are imported (worker/bytecode.py)
     hide(os.environ)  # before transformers is imported (worker/hidden.py)
     preload(os.environ.get("TR118_WORKER_PRELOAD", ""))
     serve(sys.stdin.buffer, protocol_out, sys.stderr)
