@@ -68,8 +68,11 @@ def test_the_folder_is_used_only_when_asked_for_and_needed(
     assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: folder}, ["slowpkg"]) is None  # usable beside it
     assert sys.pycache_prefix is None
     compiled.unlink()
-    assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: folder}, ["slowpkg"]) == folder
+    env = {bytecode.BYTECODE_ENV: folder, "PYTHONDONTWRITEBYTECODE": "1"}
+    assert bytecode.use_bytecode_folder(env, ["slowpkg"]) == folder
     assert sys.pycache_prefix == folder
+    # what this process starts (Inductor's compile workers) inherits it
+    assert env == {bytecode.BYTECODE_ENV: folder, "PYTHONPYCACHEPREFIX": folder}
     assert not sys.dont_write_bytecode
     assert Path(folder).is_dir()
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 
 BYTECODE_ENV = "TR118_PYTHON_BYTECODE"
@@ -66,10 +66,12 @@ def compiles_every_time(packages: Iterable[str]) -> bool:
     return False
 
 
-def use_bytecode_folder(env: Mapping[str, str], packages: Iterable[str] = SAMPLE_PACKAGES) -> str | None:
+def use_bytecode_folder(env: MutableMapping[str, str], packages: Iterable[str] = SAMPLE_PACKAGES) -> str | None:
     """Points this process's byte code at TR118_PYTHON_BYTECODE's folder when it is set (not empty, not `off`), no
     prefix is set already (PYTHONPYCACHEPREFIX is the user's own choice), and the packages would otherwise be
-    compiled in every process. Before any of them is imported. Returns the folder, or None when nothing changed."""
+    compiled in every process. Before any of them is imported. `env` (os.environ) is changed to match, so that the
+    Python processes this one starts (Inductor's compile workers) use the folder too. Returns the folder, or None
+    when nothing changed."""
     folder = env.get(BYTECODE_ENV, "")
     if folder in ("", "off") or sys.pycache_prefix is not None:
         return None
@@ -81,4 +83,6 @@ def use_bytecode_folder(env: Mapping[str, str], packages: Iterable[str] = SAMPLE
         return None  # an unwritable folder: the imports compile as before, nothing else changes
     sys.pycache_prefix = folder
     sys.dont_write_bytecode = False
+    env["PYTHONPYCACHEPREFIX"] = folder
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return folder
