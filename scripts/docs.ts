@@ -123,6 +123,8 @@ const FIGURES: Record<string, (f: Record<string, unknown>) => string> = {
         return `${k}: ${String(c.runs)} runs, fail ${pct(c.runFailShare).replace(/^\+/, '')}, warn ${pct(c.runWarnShare).replace(/^\+/, '')}, inconclusive ${pct(c.runInconclusiveShare).replace(/^\+/, '')}, wall ${num(wallShare * 100, 0)}% of fixed`;
       })
       .join('; '),
+  'worker-bytecode': (f) =>
+    `a compiled PyTorch backend's worker preload: byte code beside the sources ${num(at(f.beside, 'medianWallSeconds'), 2)} s, none ${num(at(f.none, 'medianWallSeconds'), 2)} s, from a folder an earlier process wrote ${num(at(f.folder, 'medianWallSeconds'), 2)} s (writing it ${num(at(f.folderFirst, 'medianWallSeconds'), 2)} s)`,
   'ort-harness': (f) =>
     `timer ÷ bare \`run_with_iobinding\` loop (target ≤ 1.05), provider ${String(f.provider)}: ${Object.entries(
       (f.shapes ?? {}) as Record<string, unknown>,

@@ -69,6 +69,8 @@ def main() -> None:
     )
     package = Path(spec.origin).parent
     tag = sys.implementation.cache_tag
+    # None at all where the environment was made without byte code (the H100 image's torch: the probe's first run
+    # there divided by this count).
     pycs = sorted(package.rglob(f"*.{tag}.pyc"))
     rows: list[tuple[str, str]] = []
 
@@ -90,13 +92,13 @@ def main() -> None:
         rows.append(
             (
                 f"stat, {label} ({len(pycs)} .pyc)",
-                f"{stat_s:.2f} s ({stat_s / len(pycs) * 1e6:.0f} us each)",
+                f"{stat_s:.2f} s ({stat_s / max(len(pycs), 1) * 1e6:.0f} us each)",
             )
         )
         rows.append(
             (
                 f"open+read, {label} ({size_mb:.0f} MB)",
-                f"{read_s:.2f} s ({read_s / len(pycs) * 1e6:.0f} us each)",
+                f"{read_s:.2f} s ({read_s / max(len(pycs), 1) * 1e6:.0f} us each)",
             )
         )
     began = time.perf_counter()

@@ -83,7 +83,7 @@ for part in "${parts[@]}"; do
     dir="$out/$name"
     [ -f "$dir/run/results.json" ] || { echo "| $name | $(cat "$dir/process.txt" 2>/dev/null) (no results.json; see run.log) |"; continue; }
     node -e '
-      const r = require(process.argv[1]);
+      const r = require(require("path").resolve(process.argv[1]));
       const p = r.phases ?? {};
       const f = (v) => (v ?? 0).toFixed(1);
       const work = (p.timedPasses ?? 0) + (p.endToEndPasses ?? 0) + (p.perplexity ?? 0) + (p.parity ?? 0);
