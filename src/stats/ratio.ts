@@ -9,7 +9,7 @@
  */
 import { median, probit, quantileSorted, sampleStandardDeviation } from 'simple-statistics';
 import { seededRandom } from './random.js';
-import { medianInPlace } from './select.js';
+import { TwoStageMedian } from './two-stage-median.js';
 import { BOOTSTRAP_RESAMPLES } from './summary.js';
 
 export interface RatioEstimate {
@@ -38,34 +38,24 @@ export function bootstrapRatio(base: Reps, candidate: Reps, options: RatioOption
   if (b.length === 0 || c.length === 0) return null;
   const paired = options.paired && b.length === c.length && b.every((rep, r) => rep.length === c[r]?.length);
   const random = seededRandom(options.seed);
-  const pick = (n: number): number => Math.floor(random() * n);
   const resamples = options.resamples ?? BOOTSTRAP_RESAMPLES;
   const logs: number[] = [];
-  const scratch: number[] = [];
-  const scratch2: number[] = [];
-  /** Two-stage resample of one side's passes into `into`: repetitions with replacement, then passes within each. */
-  const resample = (reps: Reps, into: number[]): void => {
-    into.length = 0;
-    for (let k = 0; k < reps.length; k++) {
-      const rep = reps[pick(reps.length)] as readonly number[];
-      for (let i = 0; i < rep.length; i++) into.push(rep[pick(rep.length)] as number);
-    }
-  };
 
   let estimate: number;
   if (paired) {
     const pairLogs = b.map((rep, r) => rep.map((ms, i) => Math.log(((c[r] as readonly number[])[i] as number) / ms)));
     estimate = median(pairLogs.flat());
-    for (let k = 0; k < resamples; k++) {
-      resample(pairLogs, scratch);
-      logs.push(medianInPlace(scratch));
-    }
+    // Two-stage resamples (repetitions with replacement, then passes within each) of the pairs' log-ratios.
+    const pairs = new TwoStageMedian(pairLogs);
+    for (let k = 0; k < resamples; k++) logs.push(pairs.resample(random));
   } else {
     estimate = Math.log(median(c.flat()) / median(b.flat()));
+    // Each side resampled in two stages, the candidate's first.
+    const candidateSide = new TwoStageMedian(c);
+    const baseSide = new TwoStageMedian(b);
     for (let k = 0; k < resamples; k++) {
-      resample(c, scratch);
-      resample(b, scratch2);
-      logs.push(Math.log(medianInPlace(scratch) / medianInPlace(scratch2)));
+      const candidateMedian = candidateSide.resample(random);
+      logs.push(Math.log(candidateMedian / baseSide.resample(random)));
     }
   }
   logs.sort((x, y) => x - y);

@@ -7,7 +7,7 @@ import { max, mean, median, min, quantileSorted, sampleStandardDeviation } from 
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
 import { seededRandom } from './random.js';
-import { medianInPlace } from './select.js';
+import { TwoStageMedian } from './two-stage-median.js';
 
 /** Latencies of one repetition of one cell (its `iterations` timed forward passes). */
 export interface RepetitionSample {
@@ -77,17 +77,6 @@ function percentileInterval(estimates: number[]): Interval {
   return [quantileSorted(estimates, 0.025), quantileSorted(estimates, 0.975)];
 }
 
-/** One bootstrap resample of a cell: repetitions with replacement, then passes with replacement within each. */
-function resampleMedian(reps: readonly RepetitionSample[], random: () => number, scratch: number[]): number {
-  scratch.length = 0;
-  for (let r = 0; r < reps.length; r++) {
-    const rep = reps[Math.floor(random() * reps.length)] as RepetitionSample;
-    const n = rep.latenciesMs.length;
-    for (let i = 0; i < n; i++) scratch.push(rep.latenciesMs[Math.floor(random() * n)] as number);
-  }
-  return medianInPlace(scratch);
-}
-
 export function bootstrapMedianCi95(
   reps: readonly RepetitionSample[],
   seed: number,
@@ -95,8 +84,8 @@ export function bootstrapMedianCi95(
 ): Interval | null {
   if (reps.length === 0 || reps.every((r) => r.latenciesMs.length < 2)) return null;
   const random = seededRandom(seed);
-  const scratch: number[] = [];
-  const estimates = Array.from({ length: resamples }, () => resampleMedian(reps, random, scratch));
+  const cell = new TwoStageMedian(reps.map((r) => r.latenciesMs));
+  const estimates = Array.from({ length: resamples }, () => cell.resample(random));
   return percentileInterval(estimates);
 }
 
@@ -156,10 +145,8 @@ export function geomeanAcrossScenarios(
 ): GeomeanSummary | null {
   if (cells.length === 0) return null;
   const random = seededRandom(seed);
-  const scratch: number[] = [];
-  const estimates = Array.from({ length: resamples }, () =>
-    geometricMean(cells.map((c) => resampleMedian(c.reps, random, scratch))),
-  );
+  const resampled = cells.map((c) => new TwoStageMedian(c.reps.map((r) => r.latenciesMs)));
+  const estimates = Array.from({ length: resamples }, () => geometricMean(resampled.map((m) => m.resample(random))));
   const canInterval = cells.some((c) => c.reps.length > 1 || c.stats.samples > 1);
   return {
     scenarios: cells.length,
