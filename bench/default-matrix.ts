@@ -5,11 +5,12 @@
  * writes bench/results/default-matrix-<machine>.json (bench/record.ts), with results.json `phases` (where the
  * seconds went) and the wall time over the timed passes (issue 23: what the gate costs per second it measures); then
  * the same matrix as a same-run A/B (`--base-model` the fixture itself: the PR gate's run, base and candidate passes
- * alternating), with its wall over its timed passes (both sides', from `phases`).
+ * alternating), with its wall over its timed passes (both sides', from `phases`); then that A/B with `stopping: fixed`
+ * (every cell's whole budget, as issue 23 first measured the gate).
  * TR118_BENCH_FROM_SOURCE=1 runs src/ under tsx instead of dist/ (a tree not built yet; slower start).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { parseBenchFlags, startBenchRecord, scratchDir } from './record.js';
@@ -79,7 +80,30 @@ console.log(
 );
 for (const [phase, phaseSeconds] of Object.entries(ab.results.phases ?? {}))
   if (phaseSeconds >= 0.01) console.log(`  ${phase.padEnd(15)} ${phaseSeconds.toFixed(2)} s`);
+// The same A/B with `stopping: fixed`: every cell runs the whole 10 × 40 per side, as issue 23 measured the gate
+// (sequential stopping, the default since, ends a cell once its decision is settled: fewer timed passes, so the fixed
+// costs weigh more in its wall / timed passes, while its wall is shorter).
+const fixedConfig = path.join(out, 'default-fixed.yml');
+writeFileSync(
+  fixedConfig,
+  readFileSync(path.join(packageRoot(), 'fixtures/configs/default.yml'), 'utf8').replaceAll(
+    '../model/',
+    `${path.join(packageRoot(), 'fixtures/model')}/`,
+  ) + '\nstopping: fixed\n',
+);
+const fixed = runOnce('same-run-ab-fixed', ['--config', fixedConfig, '--base-model', fixtureModel]);
+const fixedTimedSeconds = fixed.results.phases?.timedPasses ?? Number.NaN;
+console.log(
+  `same-run A/B, stopping: fixed: ${fixed.seconds.toFixed(2)} s; timed passes (both sides) ${fixedTimedSeconds.toFixed(2)} s; wall / timed passes ${(fixed.seconds / fixedTimedSeconds).toFixed(2)}`,
+);
 recorder.write({
+  sameRunAbFixed: {
+    wallSeconds: fixed.seconds,
+    pipelineSeconds: fixed.results.durationSeconds,
+    timedPassesSeconds: fixedTimedSeconds,
+    wallOverTimedPasses: fixed.seconds / fixedTimedSeconds,
+    phasesSeconds: fixed.results.phases ?? null,
+  },
   sameRunAb: {
     wallSeconds: ab.seconds,
     pipelineSeconds: ab.results.durationSeconds,
