@@ -74,10 +74,21 @@ const ab = runOnce('same-run-ab', [
   '--base-model',
   fixtureModel,
 ]);
-const abTimedSeconds = ab.results.phases?.timedPasses ?? Number.NaN;
-console.log(
-  `same-run A/B (--base-model the fixture): ${ab.seconds.toFixed(2)} s; timed passes (both sides) ${abTimedSeconds.toFixed(2)} s; wall / timed passes ${(ab.seconds / abTimedSeconds).toFixed(2)}`,
-);
+/** A same-run A/B's figures: its wall over both sides' timed passes (from `phases`), said on one line. */
+function abFigures(label: string, run: { seconds: number; results: RunResults }) {
+  const timedPassesSeconds = run.results.phases?.timedPasses ?? Number.NaN;
+  console.log(
+    `${label}: ${run.seconds.toFixed(2)} s; timed passes (both sides) ${timedPassesSeconds.toFixed(2)} s; wall / timed passes ${(run.seconds / timedPassesSeconds).toFixed(2)}`,
+  );
+  return {
+    wallSeconds: run.seconds,
+    pipelineSeconds: run.results.durationSeconds,
+    timedPassesSeconds,
+    wallOverTimedPasses: run.seconds / timedPassesSeconds,
+    phasesSeconds: run.results.phases ?? null,
+  };
+}
+const sameRunAb = abFigures('same-run A/B (--base-model the fixture)', ab);
 for (const [phase, phaseSeconds] of Object.entries(ab.results.phases ?? {}))
   if (phaseSeconds >= 0.01) console.log(`  ${phase.padEnd(15)} ${phaseSeconds.toFixed(2)} s`);
 // The same A/B with `stopping: fixed`: every cell runs the whole 10 × 40 per side, as issue 23 measured the gate
@@ -91,26 +102,13 @@ writeFileSync(
     `${path.join(packageRoot(), 'fixtures/model')}/`,
   ) + '\nstopping: fixed\n',
 );
-const fixed = runOnce('same-run-ab-fixed', ['--config', fixedConfig, '--base-model', fixtureModel]);
-const fixedTimedSeconds = fixed.results.phases?.timedPasses ?? Number.NaN;
-console.log(
-  `same-run A/B, stopping: fixed: ${fixed.seconds.toFixed(2)} s; timed passes (both sides) ${fixedTimedSeconds.toFixed(2)} s; wall / timed passes ${(fixed.seconds / fixedTimedSeconds).toFixed(2)}`,
+const sameRunAbFixed = abFigures(
+  'same-run A/B, stopping: fixed',
+  runOnce('same-run-ab-fixed', ['--config', fixedConfig, '--base-model', fixtureModel]),
 );
 recorder.write({
-  sameRunAbFixed: {
-    wallSeconds: fixed.seconds,
-    pipelineSeconds: fixed.results.durationSeconds,
-    timedPassesSeconds: fixedTimedSeconds,
-    wallOverTimedPasses: fixed.seconds / fixedTimedSeconds,
-    phasesSeconds: fixed.results.phases ?? null,
-  },
-  sameRunAb: {
-    wallSeconds: ab.seconds,
-    pipelineSeconds: ab.results.durationSeconds,
-    timedPassesSeconds: abTimedSeconds,
-    wallOverTimedPasses: ab.seconds / abTimedSeconds,
-    phasesSeconds: ab.results.phases ?? null,
-  },
+  sameRunAbFixed,
+  sameRunAb,
   wallSeconds: seconds,
   pipelineSeconds: results.durationSeconds,
   timedPassesSeconds,

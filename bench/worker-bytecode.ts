@@ -54,9 +54,8 @@ function start(extraEnv: NodeJS.ProcessEnv): { wallSeconds: number; preloadMs: R
     ...process.env,
     PYTHONPATH: path.join(packageRoot(), 'native'),
     PYTHONDONTWRITEBYTECODE: '1',
-    ...extraEnv,
   };
-  delete env.PYTHONPYCACHEPREFIX;
+  delete env.PYTHONPYCACHEPREFIX; // no prefix of the caller's own: each condition says its own
   Object.assign(env, extraEnv);
   const t0 = process.hrtime.bigint();
   const done = spawnSync(pythonCommand, ['-c', CHILD], { env, encoding: 'utf8' });

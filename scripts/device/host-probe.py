@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from tr118_native.worker.bytecode import usable_pyc  # native/ on PYTHONPATH
+
 MODEL_CODE = "import transformers; transformers.AutoModelForCausalLM"
 COMPILE = "import torch._dynamo, torch._inductor.compile_fx"
 # The packages a worker hides, hidden (native/ on PYTHONPATH).
@@ -42,24 +44,6 @@ PACKAGES = (
     "jinja2",
     "mpmath",
 )
-
-
-def usable_pyc(source: Path) -> bool:
-    """Whether `source` has a .pyc its import would load instead of compiling (a timestamp-checked one)."""
-    try:
-        header = Path(importlib.util.cache_from_source(str(source))).read_bytes()[:16]
-    except OSError:
-        return False
-    if len(header) < 16 or header[:4] != importlib.util.MAGIC_NUMBER:
-        return False
-    if (
-        int.from_bytes(header[4:8], "little") & 1
-    ):  # hash-based: valid by construction here
-        return True
-    st = source.stat()
-    mtime = int.from_bytes(header[8:12], "little")
-    size = int.from_bytes(header[12:16], "little")
-    return mtime == int(st.st_mtime) & 0xFFFFFFFF and size == st.st_size & 0xFFFFFFFF
 
 
 def main() -> None:

@@ -5,9 +5,8 @@ SciPy (object-detection losses, which modeling_utils imports with every loss), t
 (image, audio and video processors). No causal LM's forward pass uses them. On a GPU image that has them (the H100
 machine here) they were about 1,000 of the 1,616 modules a model load imported beyond the preload's (SciPy, pandas,
 scikit-learn, torchvision, torchaudio), where transformers' model code took 5.8-7.3 s per worker (not timed apart
-there); on the 2-core VM with them installed,
-hiding them took that import from 1.76-1.80 to 0.94-0.96 s and a load of the fixture from 0.68-0.74 to 0.13-0.14 s
-(scripts/device/hidden-probe.py, docs/run-time.md).
+there); on the 2-core VM with them installed, hiding them took that import from 1.76-1.80 to 0.94-0.96 s and a load
+of the fixture from 0.68-0.74 to 0.13-0.14 s (scripts/device/hidden-probe.py, docs/run-time.md).
 
 A hidden package is absent to this process: `importlib.util.find_spec` returns None for it and `import` raises
 ModuleNotFoundError, exactly as where it is not installed (CI's environment has none of them). Model code
