@@ -25,12 +25,19 @@ def package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root / "slowpkg" / "__init__.py"
 
 
+def said() -> str:
+    """Where use_bytecode_folder said the byte code comes from (it has decided by then)."""
+    source = bytecode.bytecode_source()
+    assert source is not None
+    return source
+
+
 @pytest.fixture
 def restored() -> Iterator[None]:
     """use_bytecode_folder changes this process's settings: put them back."""
-    prefix, dont_write = sys.pycache_prefix, sys.dont_write_bytecode
+    prefix, dont_write, source = sys.pycache_prefix, sys.dont_write_bytecode, bytecode._source
     yield
-    sys.pycache_prefix, sys.dont_write_bytecode = prefix, dont_write
+    sys.pycache_prefix, sys.dont_write_bytecode, bytecode._source = prefix, dont_write, source
 
 
 def test_a_package_without_byte_code_is_compiled_every_time_only_where_python_may_not_write_it(
@@ -63,14 +70,24 @@ def test_the_folder_is_used_only_when_asked_for_and_needed(
     sys.pycache_prefix = None
     sys.dont_write_bytecode = True
     assert bytecode.use_bytecode_folder({}, ["slowpkg"]) is None
+    assert said().startswith("compiled at every start: none usable beside the sources (slowpkg)")
     assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: "off"}, ["slowpkg"]) is None
+    assert said().endswith("TR118_PYTHON_BYTECODE is off")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: str(blocked / "sub")}, ["slowpkg"]) is None
+    assert said().startswith("compiled at every start")
+    assert "could not be made" in said()
     compiled = Path(py_compile.compile(str(package)))
     assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: folder}, ["slowpkg"]) is None  # usable beside it
     assert sys.pycache_prefix is None
+    assert said() == "beside the sources"
+    assert bytecode.bytecode_environment() == {"pythonBytecode": "beside the sources"}
     compiled.unlink()
     env = {bytecode.BYTECODE_ENV: folder, "PYTHONDONTWRITEBYTECODE": "1"}
     assert bytecode.use_bytecode_folder(env, ["slowpkg"]) == folder
     assert sys.pycache_prefix == folder
+    assert said() == f"compiled into {folder} (none usable beside the sources (slowpkg) and Python may not write it)"
     # what this process starts (Inductor's compile workers) inherits it
     assert env == {bytecode.BYTECODE_ENV: folder, "PYTHONPYCACHEPREFIX": folder}
     assert not sys.dont_write_bytecode
@@ -83,14 +100,16 @@ def test_a_prefix_the_user_set_is_kept(package: Path, tmp_path: Path) -> None:
     sys.dont_write_bytecode = True
     assert bytecode.use_bytecode_folder({bytecode.BYTECODE_ENV: str(tmp_path / "ours")}, ["slowpkg"]) is None
     assert sys.pycache_prefix == str(tmp_path / "theirs")
+    assert said() == f"the PYTHONPYCACHEPREFIX folder {tmp_path / 'theirs'}"
 
 
 CHILD = """
 import os, sys
-from tr118_native.worker.bytecode import use_bytecode_folder
-used = use_bytecode_folder(os.environ, ["slowpkg"])
+from tr118_native.worker import bytecode
+used = bytecode.use_bytecode_folder(os.environ, ["slowpkg"])
 import slowpkg
-print(used, slowpkg.__cached__, slowpkg.VALUE)
+print(used, slowpkg.__cached__, slowpkg.VALUE, sep="\\n")
+print(bytecode.bytecode_source())
 """
 
 
@@ -106,15 +125,17 @@ def test_a_process_compiles_into_the_folder_and_the_next_one_loads_it(package: P
 
     def child() -> list[str]:
         done = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True)
-        return done.stdout.split()
+        return done.stdout.splitlines()
 
-    used, cached, value = child()
+    used, cached, value, source = child()
     assert used == str(folder)
+    assert source.startswith(f"compiled into {folder} (")
     assert value == "118"
     assert Path(cached).is_file()
     assert Path(cached).is_relative_to(folder)
     assert not (package.parent / "__pycache__").exists()  # nothing written beside the source
     written = Path(cached).stat().st_mtime_ns
-    used, cached_again, _ = child()
+    used, cached_again, _, source = child()
     assert cached_again == cached
+    assert source.startswith(f"loaded from {folder} (")  # what the worker's open reports (pythonBytecode)
     assert Path(cached).stat().st_mtime_ns == written  # loaded, not compiled and written again

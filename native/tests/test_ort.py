@@ -172,6 +172,8 @@ def test_opens_with_placement_and_names_what_it_runs(opened: tuple[Driven, dict[
     assert info["environment"]["onnxruntime"] == ort.__version__
     assert info["environment"]["device"] == "cpu"
     assert info["environment"]["onnxruntimePackage"] == "onnxruntime"  # the CPU wheel requirements-light.txt pins
+    # Where the worker's imports found their byte code (worker/bytecode.py): pip compiled it into the environment.
+    assert info["environment"]["pythonBytecode"] == "beside the sources"
     assert all(isinstance(v, str) for v in info["environment"].values())
     assert "IO binding" in info["timerCovers"]
     assert "endToEndTimerCovers" not in info  # the CPU has one figure

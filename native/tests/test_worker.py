@@ -188,6 +188,7 @@ def test_opens_and_names_what_it_runs(tiny: Path) -> None:
     assert info["environment"]["transformers"]
     # transformers' own choice when the spec names none: reported, as it is part of what makes results comparable
     assert info["environment"]["attention"] == "sdpa"
+    assert info["environment"]["pythonBytecode"] == "beside the sources"  # worker/bytecode.py: pip compiled it
     assert "CPU" in info["timerCovers"]
     worker.close()
 

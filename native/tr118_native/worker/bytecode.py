@@ -47,10 +47,10 @@ def usable_pyc(source: Path) -> bool:
     )
 
 
-def compiles_every_time(packages: Iterable[str]) -> bool:
-    """Whether some installed package of `packages` would be compiled from source by every process: its `__init__`
-    has no usable `.pyc` and Python may not (PYTHONDONTWRITEBYTECODE) or cannot (a read-only folder) write one.
-    Looked at with Python's own default (no prefix) in force."""
+def first_compiled_every_time(packages: Iterable[str]) -> Path | None:
+    """The `__init__` source of the first installed package of `packages` that would be compiled from source by every
+    process: no usable `.pyc` beside it, and Python may not (PYTHONDONTWRITEBYTECODE) or cannot (a read-only folder)
+    write one. None when there is none. Looked at with Python's own default (no prefix) in force."""
     for name in packages:
         try:
             spec = importlib.util.find_spec(name)
@@ -62,8 +62,23 @@ def compiles_every_time(packages: Iterable[str]) -> bool:
         if usable_pyc(source):
             continue
         if sys.dont_write_bytecode or not os.access(source.parent, os.W_OK):
-            return True
-    return False
+            return source
+    return None
+
+
+def compiles_every_time(packages: Iterable[str]) -> bool:
+    """Whether some installed package of `packages` would be compiled from source by every process."""
+    return first_compiled_every_time(packages) is not None
+
+
+#: Where this process's imports find their byte code, in words, once use_bytecode_folder has decided: each open
+#: reports it (the session's environment, `pythonBytecode`), since it is seconds of every worker's start.
+_source: str | None = None
+
+
+def bytecode_source() -> str | None:
+    """What use_bytecode_folder decided, in words; None before it has (a worker run in-process)."""
+    return _source
 
 
 def use_bytecode_folder(env: MutableMapping[str, str], packages: Iterable[str] = SAMPLE_PACKAGES) -> str | None:
@@ -71,18 +86,35 @@ def use_bytecode_folder(env: MutableMapping[str, str], packages: Iterable[str] =
     prefix is set already (PYTHONPYCACHEPREFIX is the user's own choice), and the packages would otherwise be
     compiled in every process. Before any of them is imported. `env` (os.environ) is changed to match, so that the
     Python processes this one starts (Inductor's compile workers) use the folder too. Returns the folder, or None
-    when nothing changed."""
-    folder = env.get(BYTECODE_ENV, "")
-    if folder in ("", "off") or sys.pycache_prefix is not None:
+    when nothing changed; bytecode_source() says which case it was."""
+    global _source
+    if sys.pycache_prefix is not None:
+        _source = f"the PYTHONPYCACHEPREFIX folder {sys.pycache_prefix}"
         return None
-    if not compiles_every_time(packages):
+    source = first_compiled_every_time(packages)
+    if source is None:
+        _source = "beside the sources"
+        return None
+    folder = env.get(BYTECODE_ENV, "")
+    missing = f"none usable beside the sources ({source.parent.name}) and Python may not write it"
+    if folder in ("", "off"):
+        _source = f"compiled at every start: {missing}, and {BYTECODE_ENV} is off"
         return None
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # an unwritable folder: the imports compile as before, nothing else changes
+    except OSError as error:  # an unwritable folder: the imports compile as before, nothing else changes
+        _source = f"compiled at every start: {missing}, and {folder} could not be made ({error.strerror or error})"
+        return None
     sys.pycache_prefix = folder
     sys.dont_write_bytecode = False
     env["PYTHONPYCACHEPREFIX"] = folder
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    # With the prefix in force, usable_pyc looks in the folder: an earlier worker's byte code is there, or not yet.
+    done = "loaded from" if usable_pyc(source) else "compiled into"
+    _source = f"{done} {folder} ({missing})"
     return folder
+
+
+def bytecode_environment() -> dict[str, str]:
+    """An open's environment entry for bytecode_source(); none in a process that never decided."""
+    return {"pythonBytecode": _source} if _source is not None else {}

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from tr118_native.worker.bytecode import bytecode_environment
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 from tr118_native.worker.placement import placement_json
@@ -446,6 +447,7 @@ class OrtEngine:
             "onnxruntimePackage": onnxruntime_distribution(ort.__file__),
             "providersAvailable": ", ".join(ort.get_available_providers()),
             "device": f"cuda:{self.spec.device_id}" if self.spec.on_gpu else "cpu",
+            **bytecode_environment(),
         }
         if self.spec.on_gpu and (gpu := gpu_name(self.spec.device_id)):
             environment["gpu"] = gpu

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tr118_native.worker.bytecode import bytecode_environment
 from tr118_native.worker.checkpoint import check_checkpoint, load_causal_lm
 from tr118_native.worker.compile_cache import (
     CacheOutcome,
@@ -232,6 +233,7 @@ class TorchEngine:
             "device": str(model.device),
             # What the loaded model runs (asked for, or transformers' choice): part of what makes results comparable.
             "attention": str(getattr(model.config, "_attn_implementation", None) or "unknown"),
+            **bytecode_environment(),
         }
         if model.device.type == "cuda":
             props = torch.cuda.get_device_properties(model.device)

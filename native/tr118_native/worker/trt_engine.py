@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tr118_native.worker.bytecode import bytecode_environment
 from tr118_native.worker.errors import WorkerError
 from tr118_native.worker.pairing import end_to_end_passes, open_pair, pass_order, pick, ran_reply
 
@@ -526,6 +527,7 @@ class TrtEngine:
                 "cuda": str(torch.version.cuda),
                 "gpu": props.name,
                 "computeCapability": f"{props.major}.{props.minor}",
+                **bytecode_environment(),
             },
             "timerCovers": TIMER_DEVICE,
             "endToEndTimerCovers": "end to end: host input ids copied to the device, the pass, logits to the host",
