@@ -248,6 +248,7 @@ def test_runs_timed_passes_and_logits_equal_a_direct_forward(opened: Driven, tin
     assert all(ms > 0 for ms in reply["latenciesMs"])
     assert reply["outputShape"] == [2, 12, 64]
     assert "endToEndLatenciesMs" not in reply  # on the CPU both figures would be the same pass
+    assert "compileMs" not in reply  # an eager model compiles nothing
 
     header, payload = opened.ask({"type": "logits", "batch": 2, "seqLen": 12, "inputIds": ids})
     assert header["dims"] == [2, 12, 64]
@@ -397,13 +398,18 @@ def test_a_compiled_model_runs_two_graphs_a_batch_of_one_and_a_larger_batch(tiny
     assert reply["info"]["compileShapes"] == "dynamic-sequence"
     graphs = counters["stats"]["unique_graphs"]
     compiled_after = []
+    compile_ms = []
     for rid, (batch, seq_len) in enumerate([(1, 12), (1, 20), (2, 12), (3, 20), (1, 8)], start=2):
         ids = [i % 64 for i in range(batch * seq_len)]
         run = {"batch": batch, "seqLen": seq_len, "inputIds": ids, "attentionMask": [1] * len(ids)}
         reply, _ = worker.handle({"type": "run", "id": rid, **run, "warmup": 1, "iterations": 1})
         assert reply["type"] == "ran", reply
         compiled_after.append(counters["stats"]["unique_graphs"] - graphs)
+        compile_ms.append(reply.get("compileMs"))
     assert compiled_after == [0, 0, 1, 1, 1]
+    # The warm-up pass that compiled is reported as compile (the run's phases), and only that request's.
+    assert [ms is not None for ms in compile_ms] == [False, False, True, False, False]
+    assert compile_ms[2] > 0
     worker.release()
 
 

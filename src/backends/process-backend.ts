@@ -103,13 +103,14 @@ export class ProcessBackend implements Backend {
       timeoutMs,
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'ran') {
-      const { latenciesMs, baseLatenciesMs, endToEndLatenciesMs, baseEndToEndLatenciesMs } = exchange.reply;
+      const { latenciesMs, baseLatenciesMs, endToEndLatenciesMs, baseEndToEndLatenciesMs, compileMs } = exchange.reply;
       return {
         status: 'ok',
         latenciesMs,
         ...(baseLatenciesMs ? { baseLatenciesMs } : {}),
         ...(endToEndLatenciesMs ? { endToEndLatenciesMs } : {}),
         ...(baseEndToEndLatenciesMs ? { baseEndToEndLatenciesMs } : {}),
+        ...(compileMs !== undefined ? { compileMs } : {}),
       };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };

@@ -186,6 +186,11 @@ export const replySchema = z.discriminatedUnion('type', [
     /** GPU workers: as many end-to-end passes (host in, host out), reported beside the device-side ones. */
     endToEndLatenciesMs: z.array(z.number().nonnegative()).optional(),
     baseEndToEndLatenciesMs: z.array(z.number().nonnegative()).optional(),
+    /**
+     * A compiled model: host ms of the untimed warm-up passes that compiled a graph (its first pass of a new shape;
+     * both models' in same-run A/B). Absent when none did. Charged to the run's `compile` phase, not to warm-up.
+     */
+    compileMs: z.number().nonnegative().optional(),
     outputShape: z.array(z.int()),
   }),
   z.object({

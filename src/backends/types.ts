@@ -54,6 +54,8 @@ export type RunOutcome =
       /** GPU workers: end-to-end passes (host inputs to host logits), reported beside the gated figure. */
       readonly endToEndLatenciesMs?: readonly number[];
       readonly baseEndToEndLatenciesMs?: readonly number[];
+      /** A compiled model's untimed warm-up passes that compiled a graph (a new shape), host ms: compile time. */
+      readonly compileMs?: number;
     }
   | { readonly status: 'degraded'; readonly reason: string };
 

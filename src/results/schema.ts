@@ -126,8 +126,9 @@ const seconds = z.number({ error: 'expected a finite number of seconds' }).min(0
  * charged to the one phase the run was in. inputs: model files hashed, tokens, the stored baseline; export: model.hf to
  * ONNX (or its cache hit); engineBuild: what engine families make before the matrix (TensorRT engines); workerStart:
  * starting the worker processes and what their open did beyond the session (imports, the placement profile pass);
- * sessionOpen and compile: the workers' own figures for their open (compile: torch.compile's first call, apart);
- * warmUp: the rest of every run request, untimed warm-up passes and the request's round trip; timedPasses: the sum of
+ * sessionOpen and compile: the workers' own figures for their open (compile: torch.compile's first call, apart, and
+ * a compiled model's warm-up passes that compiled a new shape's graph); warmUp: the rest of every run request, untimed
+ * warm-up passes and the request's round trip; timedPasses: the sum of
  * every gated pass by the worker's timer; endToEndPasses: likewise the end-to-end passes (end_to_end_passes);
  * perplexity, parity: scoring and the parity probe; environment: git, nvidia-smi and the machine's description;
  * judging: statistics, bootstrap and verdict; writing: the writes before results.json is made (the output folder

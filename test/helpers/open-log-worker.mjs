@@ -2,7 +2,8 @@
 // when it is closed, one JSON line per event in OPEN_LOG: what the runner's concurrent opens do, without Python. A
 // backend named in USAGE_BACKEND answers its open with a usage error (its model does not fit the config). A compiled
 // backend plays torch.compile's cache as compile_cache.py does: a `load` is a hit, a miss compiles; `save` is written
-// at close, once (the graph compiled at open and the shapes compiled since). IMPORT_DELAY_MS plays the imports a
+// at close, once (the graph compiled at open and the shapes compiled since); with RUN_COMPILE_MS its first run of a
+// batch over 1 takes that long and reports it as compileMs, as a worker's second graph does. IMPORT_DELAY_MS plays the imports a
 // worker makes before it reads a request (torch: seconds); an `export` job takes EXPORT_DELAY_MS, then writes the
 // fixture model as the export (or, with EXPORT_FAIL set, answers that the export failed). Started through
 // stand-in-python.sh, which answers the package-version question a real Python is asked before an export.
@@ -16,6 +17,8 @@ const log = (name, event) =>
   appendFileSync(process.env.OPEN_LOG, `${JSON.stringify({ name, event, pid: process.pid, at: Date.now() })}\n`);
 let name = '?';
 let save;
+let compiled = false;
+let secondGraph = false;
 const writeSave = (bytes) => {
   mkdirSync(path.dirname(save), { recursive: true });
   writeFileSync(save, bytes);
@@ -40,7 +43,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       });
       continue;
     }
-    const compiled = message.backend.compile && message.backend.compile !== 'off';
+    compiled = message.backend.compile && message.backend.compile !== 'off';
     const cache = compiled && message.compileCache ? (message.compileCache.load ? 'hit' : 'miss') : undefined;
     save = message.compileCache?.save;
     reply({
@@ -91,7 +94,15 @@ for await (const line of createInterface({ input: process.stdin })) {
     });
   } else if (message.type === 'run') {
     const latenciesMs = Array.from({ length: message.iterations }, () => 1);
-    reply({ type: 'ran', id: message.id, latenciesMs, outputShape: [message.batch, message.seqLen, 8] });
+    // RUN_COMPILE_MS: a compiled backend's first larger batch compiles its second graph in warm-up, as torch's does.
+    let compileMs;
+    if (compiled && message.batch > 1 && !secondGraph && process.env.RUN_COMPILE_MS) {
+      secondGraph = true;
+      compileMs = Number(process.env.RUN_COMPILE_MS);
+      await sleep(compileMs);
+    }
+    const shape = [message.batch, message.seqLen, 8];
+    reply({ type: 'ran', id: message.id, latenciesMs, outputShape: shape, ...(compileMs ? { compileMs } : {}) });
   } else if (message.type === 'close') {
     log(name, 'closed');
     if (save) writeSave('graphs compiled at open, and the shapes compiled since');

@@ -88,3 +88,41 @@ describe("torch.compile's cache through a run: restored before open, saved at cl
     expect(results.backends[0]?.session?.compileCache).toBeUndefined();
   }, 120_000);
 });
+
+describe("a compiled backend's compile of a new shape in the matrix is charged to compile, not warm-up", () => {
+  // Two scenarios, the second a batch of 2: the worker's first run of it compiles a second graph for 400 ms in its
+  // warm-up (RUN_COMPILE_MS) and says so (compileMs), as torch_engine.py's does.
+  const withBatch = `${CONFIG.replace('s: { batch: 1, seq_len: 8 }', 's: { batch: 1, seq_len: 8 }\n  b: { batch: 2, seq_len: 8 }')}`;
+  const phasesOf = async (runCompileMs: string | undefined) => {
+    const dir = tempDir();
+    const config = loadConfigFile(writeConfig(dir, withBatch, FIXTURE_HF));
+    const { results } = await runPipeline({
+      config,
+      outDir: path.join(dir, 'out'),
+      cacheDir: path.join(dir, 'cache'),
+      backendOptions: {
+        nativeWorker: {
+          command: process.execPath,
+          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
+          env: { OPEN_LOG: path.join(dir, 'open.log'), ...(runCompileMs ? { RUN_COMPILE_MS: runCompileMs } : {}) },
+        },
+        compileCacheFacts: {
+          torchVersion: () => Promise.resolve('2.11.0+cu130'),
+          deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
+        },
+      },
+    });
+    expect(results.backends[0]?.status).toBe('ok');
+    return results.phases!;
+  };
+
+  it('moves the reported compile out of warm-up, and moves nothing when the worker reports none', async () => {
+    const compiling = await phasesOf('400');
+    const quiet = await phasesOf(undefined);
+    // The 400 ms sleep was charged to the request's warm-up span; without the move warm-up would hold all of it.
+    expect(compiling.compile).toBeGreaterThan(0.35);
+    expect(compiling.warmUp).toBeLessThan(0.3);
+    // The open's compile only (60 ms at most, moved from the opens' span as far as it held it).
+    expect(quiet.compile).toBeLessThanOrEqual(0.06);
+  }, 120_000);
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PHASES, phaseClock, reassignOpens } from '../../src/measure/phases.js';
+import { timedRun } from '../../src/measure/runner.js';
 
 /** A clock the test moves by hand: readings are exact, so every figure below is too. */
 function fakeClock(): { now: () => number; advance: (ms: number) => void } {
@@ -105,5 +106,46 @@ describe('reassignOpens: concurrent opens charged once, along the queue that too
     const seconds = phases.seconds();
     expect(seconds).toMatchObject({ workerStart: 0, sessionOpen: 1, compile: 0 });
     expect(total(seconds)).toBe(1);
+  });
+});
+
+describe("timedRun: a run request charged to warm-up, its passes and compiles moved out by the worker's figures", () => {
+  // A 5 s request: 1 s of timed passes, 0.5 s of end-to-end ones, and (a compiled model's first pass of a new shape)
+  // 3 s of compile in its warm-up; the 0.5 s left is warm-up passes and the round trip.
+  const request = async (compileMs: number | undefined) => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    await timedRun(phases, () => {
+      clock.advance(5000);
+      return Promise.resolve({
+        status: 'ok' as const,
+        latenciesMs: [600, 400],
+        endToEndLatenciesMs: [500],
+        ...(compileMs !== undefined ? { compileMs } : {}),
+      });
+    });
+    return phases.seconds();
+  };
+
+  it('moves a compile in warm-up to compile', async () => {
+    const seconds = await request(3000);
+    expect(seconds).toMatchObject({ timedPasses: 1, endToEndPasses: 0.5, compile: 3, warmUp: 0.5 });
+    expect(total(seconds)).toBe(5);
+  });
+
+  it('leaves warm-up whole when the worker compiled nothing', async () => {
+    const seconds = await request(undefined);
+    expect(seconds).toMatchObject({ timedPasses: 1, endToEndPasses: 0.5, compile: 0, warmUp: 3.5 });
+    expect(total(seconds)).toBe(5);
+  });
+
+  it('charges a degraded request to warm-up whole: it has no figures of its own', async () => {
+    const clock = fakeClock();
+    const phases = phaseClock(clock.now);
+    await timedRun(phases, () => {
+      clock.advance(2000);
+      return Promise.resolve({ status: 'degraded' as const, reason: 'the worker exited' });
+    });
+    expect(phases.seconds()).toMatchObject({ warmUp: 2, timedPasses: 0, compile: 0 });
   });
 });
