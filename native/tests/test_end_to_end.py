@@ -111,6 +111,7 @@ class FakeCudaModel:
         self.device = SimpleNamespace(type="cuda")
         self.config = SimpleNamespace(vocab_size=64)
         self.end_to_end_warm: set[tuple[int, ...]] = set()
+        self.compile_ms: float | None = None  # eager: time_passes watches a compiled model's warm-up for compiles
         self.copies, self.name = copies, name
 
     def forward(self, ids: FakeTensor, mask: FakeTensor) -> FakeTensor:
