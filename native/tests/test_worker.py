@@ -414,6 +414,40 @@ def test_a_compiled_model_runs_two_graphs_a_batch_of_one_and_a_larger_batch(tiny
 
 
 @pytest.mark.torch
+def test_a_paired_run_of_two_compiled_models_reports_the_compile_of_a_new_shape(tiny: Path, tmp_path: Path) -> None:
+    # Same-run A/B: the candidate and the base compiled in one worker, passes interleaved. The first paired request of
+    # a larger batch compiles in its warm-up (each model's compiles summed into the reply's compileMs); the next
+    # request of that shape compiles nothing and says nothing.
+    import shutil
+
+    import torch
+    from torch._dynamo.utils import counters
+
+    from tr118_native.worker.serve import Worker
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny, base)
+    torch._dynamo.reset()  # as in a fresh process: earlier tests' frames would answer these shapes
+    worker = Worker()
+    reply, _ = worker.handle(
+        {"type": "open", "id": 1, "backend": spec(tiny, compile="default"), "baseModelPath": str(base)}
+    )
+    assert reply["type"] == "opened", reply
+    ids = [i % 64 for i in range(2 * 12)]
+    run = {"batch": 2, "seqLen": 12, "inputIds": ids, "attentionMask": [1] * 24, "warmup": 1, "iterations": 2}
+    graphs = counters["stats"]["unique_graphs"]
+    first, _ = worker.handle({"type": "run", "id": 2, **run, "paired": "candidate-first"})
+    assert first["type"] == "ran", first
+    assert len(first["latenciesMs"]) == len(first["baseLatenciesMs"]) == 2
+    assert counters["stats"]["unique_graphs"] > graphs
+    assert first["compileMs"] > 0
+    again, _ = worker.handle({"type": "run", "id": 3, **run, "paired": "base-first"})
+    assert again["type"] == "ran", again
+    assert "compileMs" not in again
+    worker.release()
+
+
+@pytest.mark.torch
 def test_a_compiled_open_with_a_cache_reports_torchs_lookups(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

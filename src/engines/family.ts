@@ -197,6 +197,11 @@ export interface EngineFamily<S extends CommonSpec = CommonSpec, A extends Artif
   checkOpened?(spec: S, session: SessionInfo): string | undefined;
   /** The checkpoint folder a backend loads, when it loads one (checked and hashed before anything runs). */
   checkpointOf?(spec: S): string | undefined;
+  /**
+   * Whether a backend compiles on its first pass of each new shape (torch.compile: seconds, where a pass takes
+   * milliseconds): with `warmup: 0` that pass would be a timed one, and the run says so.
+   */
+  firstPassCompiles?(spec: S): boolean;
   /** Whether a backend needs ONNX Runtime's GPU provider libraries (provisioned by `tr118 provision`). */
   needsGpuProviders?(spec: S): boolean;
   /**

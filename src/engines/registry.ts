@@ -183,6 +183,11 @@ export function describeArtifact(spec: { readonly engine: string }, record: Arti
   return familyOf(spec).artifacts?.describe(record) ?? `the artifact of ${record.backend}`;
 }
 
+/** Whether a backend compiles on its first pass of each new shape (its family decides: torch.compile). */
+export function firstPassCompiles(spec: CommonSpec): boolean {
+  return familyOf(spec).firstPassCompiles?.(spec) ?? false;
+}
+
 /** Whether a backend is the accuracy gate's preferred reference (its family decides: fp32 PyTorch on the CPU). */
 export function isAccuracyTruth(spec: CommonSpec): boolean {
   return familyOf(spec).isAccuracyTruth?.(spec) ?? false;

@@ -13,7 +13,14 @@ import { digestMemo, sha256File, type Sha256Of } from '../cache/digest-memo.js';
 import { defaultArtifactCacheDir, DIGEST_MEMO_FILE, openArtifactStore, type ArtifactStore } from '../cache/store.js';
 import { isSameRun, type Config } from '../config/load.js';
 import type { ArtifactRecord, Preparation } from '../engines/family.js';
-import { describeArtifact, familyOf, needsPreparation, prepareBackends, workerLaunchOf } from '../engines/registry.js';
+import {
+  describeArtifact,
+  familyOf,
+  firstPassCompiles,
+  needsPreparation,
+  prepareBackends,
+  workerLaunchOf,
+} from '../engines/registry.js';
 import { formatKeyPath, UsageError } from '../errors.js';
 import { tokensNeeded } from '../measure/batches.js';
 import { NO_PHASES, type PhaseClock } from '../measure/phases.js';
@@ -143,6 +150,7 @@ async function prepareInputs(options: PipelineOptions, phases: PhaseClock): Prom
     : undefined;
   const models = [model, ...backendModels.values(), ...(baseModelFile ? [baseModelFile] : [])];
   await noteFixtureTokens(config, models, notes);
+  noteUnwarmedCompiles(config, notes);
   const known = new Map(models.map((m) => [m.path, m.sha256]));
   const prepared = needsPreparation(config.backends)
     ? await phases.duringAsync('engineBuild', () =>
@@ -247,6 +255,21 @@ async function noteFixtureTokens(config: Config, models: readonly ModelFile[], n
     `${uses.join(' and ')} use the bundled fixture's token ids${why}, made by the fixture model's tokenizer (${fixtureTokens}), ` +
       `but ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not the fixture model: ` +
       'set inputs.tokens (and accuracy.tokens or accuracy.text) to text tokenized for this model',
+  );
+}
+
+/**
+ * `warmup: 0` with a backend that compiles at a shape's first pass: each cell's first repetition then times a compile
+ * (seconds among milliseconds). Measured as asked, and said, since the per-repetition median hides it only mostly.
+ */
+function noteUnwarmedCompiles(config: Config, notes: Notes): void {
+  if (config.warmup > 0) return;
+  const compiling = config.backends.filter(firstPassCompiles).map((spec) => spec.name);
+  if (compiling.length === 0) return;
+  const they = compiling.length === 1 ? 'compiles' : 'compile';
+  notes.add(
+    `${config.locate(['warmup'])}: warmup is 0, but ${compiling.join(', ')} ${they} each new shape on its first pass, ` +
+      "so that pass is a timed one (a compile's seconds among passes of milliseconds): set warmup to 1 or more",
   );
 }
 

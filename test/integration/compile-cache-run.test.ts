@@ -126,3 +126,41 @@ describe("a compiled backend's compile of a new shape in the matrix is charged t
     expect(quiet.compile).toBeLessThanOrEqual(0.06);
   }, 120_000);
 });
+
+describe("warmup: 0 with a backend that compiles at a shape's first pass is said, not hidden", () => {
+  const notesOf = async (warmup: number, compile: string) => {
+    const dir = tempDir();
+    const yaml = CONFIG.replace('warmup: 0', `warmup: ${warmup}`).replace('compile: default', `compile: ${compile}`);
+    const configFile = writeConfig(dir, yaml, FIXTURE_HF);
+    const { results } = await runPipeline({
+      config: loadConfigFile(configFile),
+      outDir: path.join(dir, 'out'),
+      cacheDir: path.join(dir, 'cache'),
+      backendOptions: {
+        nativeWorker: {
+          command: process.execPath,
+          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
+          env: { OPEN_LOG: path.join(dir, 'open.log') },
+        },
+        compileCacheFacts: {
+          torchVersion: () => Promise.resolve('2.11.0+cu130'),
+          deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
+        },
+      },
+    });
+    return { notes: results.notes, configFile };
+  };
+
+  it('a compiled backend without warm-up: a note naming the file, the key, the backend and the fix', async () => {
+    const { notes, configFile } = await notesOf(0, 'default');
+    const note = notes.find((n) => n.includes('warmup is 0'));
+    expect(note).toMatch(new RegExp(`^${configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: warmup is 0`));
+    expect(note).toContain('gpu-compiled compiles each new shape on its first pass');
+    expect(note).toContain('set warmup to 1 or more');
+  }, 120_000);
+
+  it('no note with a warm-up pass, nor for an eager backend', async () => {
+    expect((await notesOf(1, 'default')).notes.some((n) => n.includes('warmup is 0'))).toBe(false);
+    expect((await notesOf(0, 'off')).notes.some((n) => n.includes('warmup is 0'))).toBe(false);
+  }, 120_000);
+});

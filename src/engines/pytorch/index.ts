@@ -169,6 +169,9 @@ export const pytorch: EngineFamily<TorchSpec> = {
 
   checkpointOf: (spec) => spec.checkpointPath,
 
+  // torch.compile traces and compiles at a shape's first call (the open's probe covers a batch of 1 only).
+  firstPassCompiles: (spec) => spec.compile !== 'off',
+
   openQueue: (spec) => (spec.device === 'cuda' ? `cuda:${spec.deviceId}` : undefined),
 
   settings: (spec) =>
