@@ -19,18 +19,26 @@ warmup: 0
 accuracy: { enabled: false }
 `;
 
-async function runOnce(dir: string, cacheDir: string, name: string) {
-  const config = loadConfigFile(writeConfig(dir, CONFIG, FIXTURE_HF));
-  const out = path.join(dir, name);
+/**
+ * One run of `yaml` through the pipeline, its pytorch worker the script that plays torch (env: its settings), this
+ * machine's facts given. `out` and `cacheDir` default to folders in `dir`.
+ */
+async function runScripted(
+  dir: string,
+  yaml: string,
+  options: { readonly out?: string; readonly cacheDir?: string; readonly env?: Record<string, string> } = {},
+) {
+  const configFile = writeConfig(dir, yaml, FIXTURE_HF);
+  const out = options.out ?? path.join(dir, 'out');
   const { results } = await runPipeline({
-    config,
+    config: loadConfigFile(configFile),
     outDir: out,
-    cacheDir,
+    cacheDir: options.cacheDir ?? path.join(dir, 'cache'),
     backendOptions: {
       nativeWorker: {
         command: process.execPath,
         args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
-        env: { OPEN_LOG: path.join(dir, `${name}.log`) },
+        env: { OPEN_LOG: path.join(dir, `${path.basename(out)}.log`), ...options.env },
       },
       compileCacheFacts: {
         torchVersion: () => Promise.resolve('2.11.0+cu130'),
@@ -38,6 +46,11 @@ async function runOnce(dir: string, cacheDir: string, name: string) {
       },
     },
   });
+  return { results, configFile, out };
+}
+
+async function runOnce(dir: string, cacheDir: string, name: string) {
+  const { results, out } = await runScripted(dir, CONFIG, { out: path.join(dir, name), cacheDir });
   return { results, report: readFileSync(path.join(out, 'report.md'), 'utf8') };
 }
 
@@ -71,19 +84,7 @@ describe("torch.compile's cache through a run: restored before open, saved at cl
 
   it('a backend that does not compile neither asks nor says anything about a compile cache', async () => {
     const dir = tempDir();
-    const config = loadConfigFile(writeConfig(dir, CONFIG.replace('compile: default', 'compile: off'), FIXTURE_HF));
-    const { results } = await runPipeline({
-      config,
-      outDir: path.join(dir, 'out'),
-      cacheDir: path.join(dir, 'cache'),
-      backendOptions: {
-        nativeWorker: {
-          command: process.execPath,
-          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
-          env: { OPEN_LOG: path.join(dir, 'open.log') },
-        },
-      },
-    });
+    const { results } = await runScripted(dir, CONFIG.replace('compile: default', 'compile: off'));
     expect(results.backends[0]?.status).toBe('ok');
     expect(results.backends[0]?.session?.compileCache).toBeUndefined();
   }, 120_000);
@@ -94,24 +95,8 @@ describe("a compiled backend's compile of a new shape in the matrix is charged t
   // warm-up (RUN_COMPILE_MS) and says so (compileMs), as torch_engine.py's does.
   const withBatch = `${CONFIG.replace('s: { batch: 1, seq_len: 8 }', 's: { batch: 1, seq_len: 8 }\n  b: { batch: 2, seq_len: 8 }')}`;
   const phasesOf = async (runCompileMs: string | undefined) => {
-    const dir = tempDir();
-    const config = loadConfigFile(writeConfig(dir, withBatch, FIXTURE_HF));
-    const { results } = await runPipeline({
-      config,
-      outDir: path.join(dir, 'out'),
-      cacheDir: path.join(dir, 'cache'),
-      backendOptions: {
-        nativeWorker: {
-          command: process.execPath,
-          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
-          env: { OPEN_LOG: path.join(dir, 'open.log'), ...(runCompileMs ? { RUN_COMPILE_MS: runCompileMs } : {}) },
-        },
-        compileCacheFacts: {
-          torchVersion: () => Promise.resolve('2.11.0+cu130'),
-          deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
-        },
-      },
-    });
+    const env = runCompileMs ? { RUN_COMPILE_MS: runCompileMs } : {};
+    const { results } = await runScripted(tempDir(), withBatch, { env });
     expect(results.backends[0]?.status).toBe('ok');
     return results.phases!;
   };
@@ -129,25 +114,8 @@ describe("a compiled backend's compile of a new shape in the matrix is charged t
 
 describe("warmup: 0 with a backend that compiles at a shape's first pass is said, not hidden", () => {
   const notesOf = async (warmup: number, compile: string) => {
-    const dir = tempDir();
     const yaml = CONFIG.replace('warmup: 0', `warmup: ${warmup}`).replace('compile: default', `compile: ${compile}`);
-    const configFile = writeConfig(dir, yaml, FIXTURE_HF);
-    const { results } = await runPipeline({
-      config: loadConfigFile(configFile),
-      outDir: path.join(dir, 'out'),
-      cacheDir: path.join(dir, 'cache'),
-      backendOptions: {
-        nativeWorker: {
-          command: process.execPath,
-          args: [path.join(ROOT, 'test/helpers/open-log-worker.mjs')],
-          env: { OPEN_LOG: path.join(dir, 'open.log') },
-        },
-        compileCacheFacts: {
-          torchVersion: () => Promise.resolve('2.11.0+cu130'),
-          deviceName: () => Promise.resolve('NVIDIA H100 80GB HBM3'),
-        },
-      },
-    });
+    const { results, configFile } = await runScripted(tempDir(), yaml);
     return { notes: results.notes, configFile };
   };
 
