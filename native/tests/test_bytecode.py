@@ -45,14 +45,14 @@ def test_a_package_without_byte_code_is_compiled_every_time_only_where_python_ma
 ) -> None:
     monkeypatch.setattr(sys, "pycache_prefix", None)
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
-    assert bytecode.compiles_every_time(["slowpkg"])
-    assert not bytecode.compiles_every_time(["no_such_package_anywhere"])
+    assert bytecode.first_compiled_every_time(["slowpkg"]) == package
+    assert bytecode.first_compiled_every_time(["no_such_package_anywhere"]) is None
     monkeypatch.setattr(sys, "dont_write_bytecode", False)  # Python writes it beside the source on first import
-    assert not bytecode.compiles_every_time(["slowpkg"])
+    assert bytecode.first_compiled_every_time(["slowpkg"]) is None
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     py_compile.compile(str(package))  # byte code beside the source, current
     assert bytecode.usable_pyc(package)
-    assert not bytecode.compiles_every_time(["slowpkg"])
+    assert bytecode.first_compiled_every_time(["slowpkg"]) is None
 
 
 def test_stale_byte_code_is_not_usable(package: Path) -> None:

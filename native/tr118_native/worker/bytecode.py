@@ -66,11 +66,6 @@ def first_compiled_every_time(packages: Iterable[str]) -> Path | None:
     return None
 
 
-def compiles_every_time(packages: Iterable[str]) -> bool:
-    """Whether some installed package of `packages` would be compiled from source by every process."""
-    return first_compiled_every_time(packages) is not None
-
-
 #: Where this process's imports find their byte code, in words, once use_bytecode_folder has decided: each open
 #: reports it (the session's environment, `pythonBytecode`), since it is seconds of every worker's start.
 _source: str | None = None

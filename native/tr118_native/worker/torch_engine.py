@@ -353,9 +353,11 @@ def time_passes(
     device = models[0].device
     ids, mask = host_ids.to(device), host_mask.to(device)
     compile_ms = [0.0 for _ in models]
+    # Only where a model is compiled: for an eager one, reading the counter would import Dynamo (seconds).
+    graphs_compiled = graph_counter() if any(m.compile_ms is not None for m in models) else None
     for _ in range(warmup):
         for k, m in enumerate(models):
-            if m.compile_ms is None:
+            if m.compile_ms is None or graphs_compiled is None:
                 m.forward(ids, mask)
                 continue
             # Dynamo compiles on the host inside the call, so the call's host time is the compile's (and one pass's,
@@ -407,14 +409,15 @@ def time_passes(
     return [Timed(d, e, vocab, c) for d, e, c in zip(device_ms, end_to_end, compile_ms, strict=True)]
 
 
-def graphs_compiled() -> int:
-    """How many graphs Dynamo has compiled in this process (its own counter, a private API: 0 where there is none, and
-    a compile then goes unseen, counted as warm-up as before)."""
+def graph_counter() -> Callable[[], int]:
+    """How many graphs Dynamo has compiled in this process, read through its own counter (a private API), found once
+    per request rather than per pass. Where there is none it always reads 0: a compile then goes unseen and stays
+    warm-up, as before."""
     try:
         from torch._dynamo.utils import counters
     except ImportError:
-        return 0
-    return int(counters["stats"]["unique_graphs"])
+        return lambda: 0
+    return lambda: int(counters["stats"]["unique_graphs"])
 
 
 #: What this process's preload took before its first request (worker/__main__.py preload), ms by step: torch
