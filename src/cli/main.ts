@@ -12,9 +12,11 @@ import {
   defaultArtifactCacheDir,
   openArtifactStore,
   parseMaxMib,
+  PYTHON_BYTECODE_DIR,
   type ArtifactStore,
   type ArtifactSummary,
 } from '../cache/store.js';
+import { pruneOrphanBytecode } from '../cache/bytecode-folder.js';
 import { clockFromEnv, isoOf, type Clock } from '../clock.js';
 import { artifactKinds, needsGpuProviders } from '../engines/registry.js';
 import { toolVersion } from '../env/collect.js';
@@ -360,7 +362,9 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
     });
   group
     .command('prune')
-    .description('remove entries not used for a while, then least recently used ones above a size')
+    .description(
+      'remove entries not used for a while, then least recently used ones above a size; and the Python byte code of sources that are gone',
+    )
     .option('--max-mib <n>', 'keep at most this many MiB (default: $TR118_CACHE_MAX_MIB, else 20480)')
     .option('--older-than-days <n>', 'remove entries last used more than this many days ago')
     .addOption(dirOption())
@@ -381,6 +385,12 @@ function addCacheCommands(program: Command, io: CliIo, setExit: (code: number) =
       if (removed.length > 0) io.stdout.write(cacheTable(removed));
       const mib = removed.reduce((sum, e) => sum + e.sizeBytes, 0) / 2 ** 20;
       io.stdout.write(`removed ${removed.length} entries (${mib.toFixed(1)} MiB) from ${store.root}\n`);
+      // The workers' byte code folder is no entry: it loses only the byte code of sources that are gone.
+      const bytecode = pruneOrphanBytecode(path.join(store.root, PYTHON_BYTECODE_DIR));
+      if (bytecode.files > 0)
+        io.stdout.write(
+          `removed ${bytecode.files} byte code files of Python sources that are gone (${(bytecode.bytes / 2 ** 20).toFixed(1)} MiB) from ${bytecode.folder}\n`,
+        );
       setExit(ExitCode.pass);
     });
 }

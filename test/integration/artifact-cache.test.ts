@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actionsArtifactCacheKey, actionsArtifactStore } from '../../src/action/actions-cache-store.js';
-import { ArtifactStore, type Producer } from '../../src/cache/store.js';
+import { ArtifactStore, PYTHON_BYTECODE_DIR, type Producer } from '../../src/cache/store.js';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/errors.js';
 import { useFakeActionsCache } from '../helpers/actions-cache-hooks.js';
@@ -102,8 +102,23 @@ describe('tr118 cache ls|verify|prune', () => {
     expect(old.out).toContain(keyOf('a').slice(0, 12));
     expect(old.out).toMatch(/removed 1 entries/);
     expect(store.list().map((e) => e.key)).toEqual([keyOf('b')]);
+    expect(old.out).not.toContain('byte code');
+    // The workers' byte code folder: a deleted environment's byte code goes, a live source's stays.
+    const live = tempDir();
+    writeFileSync(path.join(live, 'm.py'), 'x = 1\n');
+    const bytecode = (dir: string, name: string) =>
+      path.join(root, PYTHON_BYTECODE_DIR, dir, `${name}.cpython-311.pyc`);
+    for (const file of [bytecode(live, 'm'), bytecode(path.join(live, 'deleted-venv'), 'torch')]) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, Buffer.alloc(2 ** 19));
+    }
     const all = await cli(['cache', 'prune', '--max-mib', '0', '--cache-dir', root]);
     expect(all.out).toMatch(/removed 1 entries/);
+    expect(all.out).toContain(
+      `removed 1 byte code files of Python sources that are gone (0.5 MiB) from ${path.join(root, PYTHON_BYTECODE_DIR)}\n`,
+    );
+    expect(existsSync(bytecode(live, 'm'))).toBe(true);
+    expect(existsSync(bytecode(path.join(live, 'deleted-venv'), 'torch'))).toBe(false);
     expect(store.list()).toEqual([]);
     expect((await cli(['cache', 'ls', '--cache-dir', root])).out).toBe(`no entries in ${root}\n`);
   });
