@@ -5,7 +5,7 @@
  * newest result; the history keeps medians only (a line is a few hundred bytes per cell). Reading is forgiving: a
  * line that does not parse (a half-written line after a crash, another version's) is skipped and counted.
  */
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { median } from 'simple-statistics';
 import { z } from 'zod';
 import type { DeepReadonly } from '../deep-readonly.js';
@@ -49,8 +49,33 @@ export function historyFileOf(baselineFile: string): string {
   return `${baselineFile.replace(/\.json$/, '')}.history.jsonl`;
 }
 
+/**
+ * One line, in one write (O_APPEND: two saves at once do not interleave within a line). A line a crash left without
+ * its newline is ended first, so that it costs only itself and not the entry appended after it.
+ */
 export function appendHistory(baselineFile: string, results: Results): void {
-  appendFileSync(historyFileOf(baselineFile), `${JSON.stringify(historyEntry(results))}\n`);
+  const file = historyFileOf(baselineFile);
+  const line = `${JSON.stringify(historyEntry(results))}\n`;
+  appendFileSync(file, endsMidLine(file) ? `\n${line}` : line);
+}
+
+/** Whether the file's last byte is not a newline (an empty or missing file: no). */
+function endsMidLine(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface History {

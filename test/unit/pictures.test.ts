@@ -3,7 +3,7 @@
  * matrices, report.html's Vega-Lite specs (compiled by Vega-Lite, no warning) and the page's escaping, and the
  * stored baseline's history.
  */
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as vegaLite from 'vega-lite';
@@ -337,6 +337,19 @@ describe('the stored baseline history', () => {
     expect(history.entries[0]!.cells[0]!.medianMs).toBeCloseTo(10, 0);
     // the store itself holds the newest save only
     expect((JSON.parse(readFileSync(target, 'utf8')) as Results).startedAt).toBe('2026-11-01T00:00:00.000Z');
+  });
+
+  it('a line a crash left half-written costs only itself: the next save is read', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tr118-history-'));
+    const store = path.join(dir, 'store');
+    const file = path.join(dir, 'a.json');
+    writeFileSync(file, JSON.stringify({ ...threeBackends({ ref: 10, fast: 5 }), startedAt: TEST_AT }));
+    mkdirSync(store, { recursive: true });
+    writeFileSync(path.join(store, 'main.history.jsonl'), '{"startedAt": "cut off by a crash');
+    const target = saveBaseline(file, 'main', store);
+    const history = readHistory(target)!;
+    expect(history.entries.map((e) => e.startedAt)).toEqual([TEST_AT]);
+    expect(history.skipped).toBe(1);
   });
 
   it('no history file: none', () => {
