@@ -11,19 +11,11 @@
  *
  * The memo is a cache: a memo file that cannot be read or written changes nothing but the time a run takes.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  createReadStream,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  type BigIntStats,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
+import { writeFileAtomic } from '../out-dir.js';
 
 /** A function that gives a file's sha256 hex; sha256File reads the whole file. */
 export type Sha256Of = (file: string) => Promise<string>;
@@ -133,22 +125,15 @@ function isEntry(value: unknown): value is Entry {
   );
 }
 
-/** Written whole to a temporary name, then renamed: a reader never sees half a memo; two writers lose an entry. */
+/** Written whole (writeFileAtomic): a reader never sees half a memo; two writers lose an entry. */
 function writeMemo(file: string, entries: Record<string, Entry>): void {
   const kept = Object.entries(entries)
     .sort((a, b) => b[1].usedAt - a[1].usedAt)
     .slice(0, MEMO_MAX_ENTRIES);
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   try {
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(temp, `${JSON.stringify({ version: VERSION, entries: Object.fromEntries(kept) })}\n`);
-    renameSync(temp, file);
+    writeFileAtomic(file, `${JSON.stringify({ version: VERSION, entries: Object.fromEntries(kept) })}\n`);
   } catch {
     // A read-only or full disk, or no folder there: the next run hashes again.
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // Nothing was written.
-    }
   }
 }

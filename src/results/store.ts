@@ -2,11 +2,11 @@
  * The local baseline store: named results.json copies in one folder (self-hosted runners keep it between jobs).
  * Default folder: $TR118_BASELINE_DIR, else ~/.cache/tr118/baselines; `--store DIR` overrides both.
  */
-import { copyFileSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../errors.js';
-import { makeWritableDir } from '../out-dir.js';
+import { describeError, UsageError } from '../errors.js';
+import { makeWritableDir, writeFileAtomic } from '../out-dir.js';
 import { appendHistory } from './history.js';
 import { readResultsFile } from './read.js';
 import type { Results } from './schema.js';
@@ -59,14 +59,10 @@ export function saveBaseline(resultsFile: string, name: string, storeDir: string
   const results = readResultsFile(resultsFile, `results ${resultsFile}`);
   makeWritableDir(storeDir, 'baseline store');
   const target = storedBaselineFile(storeDir, name);
-  const temporary = `${target}.${process.pid}.tmp`;
   try {
-    copyFileSync(resultsFile, temporary);
-    renameSync(temporary, target);
+    writeFileAtomic(target, readFileSync(resultsFile));
   } catch (error) {
-    rmSync(temporary, { force: true });
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(`baseline store ${storeDir}: cannot write ${target} (${code})`);
+    throw new UsageError(`baseline store ${storeDir}: ${describeError(error)}`);
   }
   try {
     appendHistory(target, results);

@@ -68,6 +68,14 @@ const BAD_STORES: readonly { name: string; act: (dir: string) => unknown; expect
     expect: ["baseline store /proc/tr118/baselines: /proc is on the kernel's proc filesystem, which cannot hold files"],
   },
   {
+    name: 'a stored baseline that is a folder (nothing half-written is left)',
+    act: (dir) => {
+      mkdirSync(path.join(dir, 'store', 'main.json'), { recursive: true });
+      return saveBaseline(minimalResults(dir), 'main', path.join(dir, 'store'));
+    },
+    expect: [/^baseline store \/\S+\/store: cannot write \/\S+\/store\/main\.json: .*folder/],
+  },
+  {
     name: 'listing a store that is a file',
     act: (dir) => {
       writeFileSync(path.join(dir, 'store'), '');
