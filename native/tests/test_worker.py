@@ -249,6 +249,7 @@ def test_runs_timed_passes_and_logits_equal_a_direct_forward(opened: Driven, tin
     assert reply["outputShape"] == [2, 12, 64]
     assert "endToEndLatenciesMs" not in reply  # on the CPU both figures would be the same pass
     assert "compileMs" not in reply  # an eager model compiles nothing
+    assert "compiledInTimedPasses" not in reply
 
     header, payload = opened.ask({"type": "logits", "batch": 2, "seqLen": 12, "inputIds": ids})
     assert header["dims"] == [2, 12, 64]
@@ -406,10 +407,35 @@ def test_a_compiled_model_runs_two_graphs_a_batch_of_one_and_a_larger_batch(tiny
         assert reply["type"] == "ran", reply
         compiled_after.append(counters["stats"]["unique_graphs"] - graphs)
         compile_ms.append(reply.get("compileMs"))
+        assert "compiledInTimedPasses" not in reply  # warm-up took every compile
     assert compiled_after == [0, 0, 1, 1, 1]
     # The warm-up pass that compiled is reported as compile (the run's phases), and only that request's.
     assert [ms is not None for ms in compile_ms] == [False, False, True, False, False]
     assert compile_ms[2] > 0
+    worker.release()
+
+
+@pytest.mark.torch
+def test_a_compile_in_the_timed_passes_is_said_in_the_reply(tiny: Path) -> None:
+    # warmup: 0 leaves a new shape's compile to its first timed pass: the reply says the request's timed passes hold a
+    # compile (the runner notes the cell), and warm-up charged none to compile. The same shape again: nothing said.
+    import torch
+
+    from tr118_native.worker.serve import Worker
+
+    torch._dynamo.reset()  # as in a fresh process: earlier tests' frames would answer these shapes
+    worker = Worker()
+    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(tiny, compile="default")})
+    assert reply["type"] == "opened", reply
+    ids = [i % 64 for i in range(2 * 12)]
+    run = {"batch": 2, "seqLen": 12, "inputIds": ids, "attentionMask": [1] * 24, "warmup": 0, "iterations": 2}
+    first, _ = worker.handle({"type": "run", "id": 2, **run})
+    assert first["type"] == "ran", first
+    assert first["compiledInTimedPasses"] is True
+    assert "compileMs" not in first
+    again, _ = worker.handle({"type": "run", "id": 3, **run})
+    assert again["type"] == "ran", again
+    assert "compiledInTimedPasses" not in again
     worker.release()
 
 

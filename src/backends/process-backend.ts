@@ -104,6 +104,7 @@ export class ProcessBackend implements Backend {
     );
     if (exchange.kind === 'reply' && exchange.reply.type === 'ran') {
       const { latenciesMs, baseLatenciesMs, endToEndLatenciesMs, baseEndToEndLatenciesMs, compileMs } = exchange.reply;
+      const { compiledInTimedPasses } = exchange.reply;
       return {
         status: 'ok',
         latenciesMs,
@@ -111,6 +112,7 @@ export class ProcessBackend implements Backend {
         ...(endToEndLatenciesMs ? { endToEndLatenciesMs } : {}),
         ...(baseEndToEndLatenciesMs ? { baseEndToEndLatenciesMs } : {}),
         ...(compileMs !== undefined ? { compileMs } : {}),
+        ...(compiledInTimedPasses ? { compiledInTimedPasses } : {}),
       };
     }
     return { status: 'degraded', reason: this.failureReason(exchange, timeoutMs) };

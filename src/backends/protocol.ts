@@ -191,6 +191,11 @@ export const replySchema = z.discriminatedUnion('type', [
      * both models' in same-run A/B). Absent when none did. Charged to the run's `compile` phase, not to warm-up.
      */
     compileMs: z.number().nonnegative().optional(),
+    /**
+     * A compiled model's graph count grew during the request's timed passes (`warmup: 0`, or a recompile): those
+     * passes hold a compile. Dynamo's count is the process's, so in same-run A/B it stands for both models.
+     */
+    compiledInTimedPasses: z.literal(true).optional(),
     outputShape: z.array(z.int()),
   }),
   z.object({

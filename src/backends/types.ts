@@ -56,6 +56,8 @@ export type RunOutcome =
       readonly baseEndToEndLatenciesMs?: readonly number[];
       /** A compiled model's untimed warm-up passes that compiled a graph (a new shape), host ms: compile time. */
       readonly compileMs?: number;
+      /** The timed passes held a compile (the worker saw a graph compiled during them). */
+      readonly compiledInTimedPasses?: true;
     }
   | { readonly status: 'degraded'; readonly reason: string };
 

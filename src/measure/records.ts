@@ -38,6 +38,9 @@ export interface RunRecord {
   readonly latenciesMs: readonly number[];
   /** GPU workers: as many end-to-end passes (host inputs in, logits out to the host), reported beside. */
   readonly endToEndLatenciesMs?: readonly number[];
+  /** A compile happened during these timed passes (a compiled backend's new shape with `warmup: 0`, or a recompile):
+   * the passes are kept as measured, and the run says which cells hold one. */
+  readonly compiledInTimedPasses?: true;
   readonly at: string;
 }
 

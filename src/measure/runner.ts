@@ -408,11 +408,13 @@ async function runCell(
     return m.sameRun ? [record, { ...record, side: 'base' }] : [record];
   }
   const at = m.now();
+  const compiled = outcome.compiledInTimedPasses ? { compiledInTimedPasses: true as const } : {};
   const record: RunRecord = {
     ...base,
     status: 'ok',
     latenciesMs: outcome.latenciesMs,
     ...(outcome.endToEndLatenciesMs ? { endToEndLatenciesMs: outcome.endToEndLatenciesMs } : {}),
+    ...compiled,
     at,
   };
   if (!m.sameRun) return [record];
@@ -422,6 +424,7 @@ async function runCell(
     status: 'ok',
     latenciesMs: outcome.baseLatenciesMs ?? [],
     ...(outcome.baseEndToEndLatenciesMs ? { endToEndLatenciesMs: outcome.baseEndToEndLatenciesMs } : {}),
+    ...compiled,
     at,
   };
   return [record, baseRecord];

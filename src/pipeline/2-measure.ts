@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { checkLogitsMemory, memoryBudget } from '../measure/memory.js';
 import type { PhaseClock } from '../measure/phases.js';
 import { plannedPasses } from '../measure/plan.js';
-import type { Measurement } from '../measure/records.js';
+import type { Measurement, RunRecord } from '../measure/records.js';
 import { measureMatrix } from '../measure/runner.js';
 import { baseModelWhere, checkTokensInVocab } from '../model/source.js';
 import { writeError } from '../out-dir.js';
@@ -30,7 +30,7 @@ export async function measureRun(
   const { config, input, accuracyTokens, evalTokens } = run;
   const budget = memoryBudget(config.limits.memoryBudgetMiB);
   const baseModel = config.compare.baseModelPath;
-  return measureMatrix({
+  const measurement = await measureMatrix({
     clock,
     phases,
     config,
@@ -82,6 +82,37 @@ export async function measureRun(
       // The worker processes started while the export ran: each backend takes the one for its launch.
       ...(workerPool ? { workerPool } : {}),
     },
+  });
+  for (const note of compilesInTimedPasses(measurement.runs, config.warmup)) run.notes.add(note);
+  return measurement;
+}
+
+/**
+ * The cells whose timed passes held a compile, one note per backend: with `warmup: 0` a compiled backend's first pass
+ * of each shape (the run's own note says so before the matrix), otherwise a recompile mid-run, which nothing else
+ * would show. The passes stay as measured; the note says which medians hold a compile's seconds.
+ */
+export function compilesInTimedPasses(runs: readonly RunRecord[], warmup: number): string[] {
+  const byBackend = new Map<string, Map<string, number[]>>();
+  for (const r of runs) {
+    if (!r.compiledInTimedPasses || r.side !== 'candidate') continue; // same-run A/B flags both sides of a request
+    const scenarios = byBackend.get(r.backend) ?? new Map<string, number[]>();
+    scenarios.set(r.scenario, [...(scenarios.get(r.scenario) ?? []), r.repetition + 1]); // said counting from 1
+    byBackend.set(r.backend, scenarios);
+  }
+  const why =
+    warmup === 0
+      ? 'warmup is 0, so each new shape compiled on its first timed pass'
+      : "the model was compiled again after its warm-up (TORCH_LOGS=recompiles in the runner's environment says why)";
+  return [...byBackend].map(([backend, scenarios]) => {
+    const cells = [...scenarios].map(([scenario, reps]) => {
+      const sorted = [...new Set(reps)].sort((a, b) => a - b);
+      return `${scenario} (repetition${sorted.length > 1 ? 's' : ''} ${sorted.join(', ')})`;
+    });
+    return (
+      `${backend}: a graph was compiled during the timed passes of ${cells.join(', ')}: ${why}; ` +
+      "those passes hold the compile's time and are kept as measured"
+    );
   });
 }
 

@@ -19,6 +19,7 @@ let name = '?';
 let save;
 let compiled = false;
 let secondGraph = false;
+let runs = 0;
 const writeSave = (bytes) => {
   mkdirSync(path.dirname(save), { recursive: true });
   writeFileSync(save, bytes);
@@ -101,8 +102,19 @@ for await (const line of createInterface({ input: process.stdin })) {
       compileMs = Number(process.env.RUN_COMPILE_MS);
       await sleep(compileMs);
     }
+    // TIMED_COMPILE_RUNS: the run requests (counted from 1) whose timed passes held a compile, as the worker says
+    // when Dynamo's graph count grew during them (warmup: 0, or a recompile).
+    runs++;
+    const timedCompile = (process.env.TIMED_COMPILE_RUNS ?? '').split(',').includes(String(runs));
     const shape = [message.batch, message.seqLen, 8];
-    reply({ type: 'ran', id: message.id, latenciesMs, outputShape: shape, ...(compileMs ? { compileMs } : {}) });
+    reply({
+      type: 'ran',
+      id: message.id,
+      latenciesMs,
+      outputShape: shape,
+      ...(compileMs ? { compileMs } : {}),
+      ...(timedCompile ? { compiledInTimedPasses: true } : {}),
+    });
   } else if (message.type === 'close') {
     log(name, 'closed');
     if (save) writeSave('graphs compiled at open, and the shapes compiled since');

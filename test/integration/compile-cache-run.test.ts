@@ -127,6 +127,30 @@ describe("warmup: 0 with a backend that compiles at a shape's first pass is said
     expect(note).toContain('set warmup to 1 or more');
   }, 120_000);
 
+  it('a compile the worker saw in the timed passes is kept, flagged on its record and named by cell', async () => {
+    const dir = tempDir();
+    const yaml = CONFIG.replace('repetitions: 1', 'repetitions: 3');
+    const { results, out } = await runScripted(dir, yaml, { env: { TIMED_COMPILE_RUNS: '1' } });
+    const raw = readFileSync(path.join(out, 'results.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { kind: string; repetition?: number; compiledInTimedPasses?: boolean });
+    const runs = raw.filter((r) => r.kind === 'run');
+    expect(runs.map((r) => r.compiledInTimedPasses ?? false)).toEqual([true, false, false]);
+    expect(results.notes).toContain(
+      'gpu-compiled: a graph was compiled during the timed passes of s (repetition 1): warmup is 0, so each new ' +
+        "shape compiled on its first timed pass; those passes hold the compile's time and are kept as measured",
+    );
+    // With a warm-up pass, a compile in the timed passes is a recompile, said as one.
+    const warmed = await runScripted(tempDir(), yaml.replace('warmup: 0', 'warmup: 1'), {
+      env: { TIMED_COMPILE_RUNS: '2,3' },
+    });
+    const note = warmed.results.notes.find((n) => n.includes('compiled during the timed passes'));
+    expect(note).toContain('of s (repetitions 2, 3): the model was compiled again after its warm-up');
+    const quiet = await runScripted(tempDir(), yaml.replace('warmup: 0', 'warmup: 1'));
+    expect(quiet.results.notes.some((n) => n.includes('compiled during the timed passes'))).toBe(false);
+  }, 120_000);
+
   it('no note with a warm-up pass, nor for an eager backend', async () => {
     expect((await notesOf(1, 'default')).notes.some((n) => n.includes('warmup is 0'))).toBe(false);
     expect((await notesOf(0, 'off')).notes.some((n) => n.includes('warmup is 0'))).toBe(false);

@@ -298,6 +298,8 @@ class TorchEngine:
         compile_ms = sum(t.compile_ms for t in timed)
         if compile_ms > 0:
             reply["compileMs"] = compile_ms  # a new shape's compile in warm-up (both models' in same-run A/B)
+        if any(t.compiled_in_timed for t in timed):
+            reply["compiledInTimedPasses"] = True
         return reply
 
     def perplexity(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -330,6 +332,9 @@ class Timed:
     #: Host ms of this model's warm-up passes that compiled a graph (a compiled model's first pass of a new shape):
     #: compile, not warm-up, in the run's phases (the `ran` reply's compileMs).
     compile_ms: float = 0.0
+    #: Whether Dynamo compiled a graph during this request's timed passes (Dynamo's count is the process's, so in a
+    #: paired request both models say so): a timed pass that holds a compile, with `warmup: 0` or a recompile.
+    compiled_in_timed: bool = False
 
 
 def time_passes(
@@ -370,6 +375,12 @@ def time_passes(
     for m in models:
         m.sync()
     vocab = int(models[0].config.vocab_size)
+    # Read before and after the timed passes, never between two of them: the loops below stay as they were.
+    graphs_before_timed = graphs_compiled() if graphs_compiled is not None else None
+
+    def compiled_since() -> bool:
+        return graphs_compiled is not None and graphs_compiled() != graphs_before_timed
+
     if device.type != "cuda":
         times: list[list[float]] = [[] for _ in models]
         for _ in range(iterations):
@@ -377,7 +388,8 @@ def time_passes(
                 t0 = time.perf_counter_ns()
                 m.forward(ids, mask)
                 times[k].append((time.perf_counter_ns() - t0) / 1e6)
-        return [Timed(t, None, vocab, c) for t, c in zip(times, compile_ms, strict=True)]
+        compiled = compiled_since()
+        return [Timed(t, None, vocab, c, compiled) for t, c in zip(times, compile_ms, strict=True)]
 
     events = [
         [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(iterations)]
@@ -390,10 +402,11 @@ def time_passes(
             m.forward(ids, mask)
             end.record()
     torch.cuda.synchronize(device)
+    compiled = compiled_since()  # before the end-to-end passes: of the same shape, they compile nothing new
     device_ms = [[start.elapsed_time(end) for start, end in per_model] for per_model in events]
     e2e_passes = iterations if end_to_end_passes is None else end_to_end_passes
     if e2e_passes == 0:
-        return [Timed(d, None, vocab, c) for d, c in zip(device_ms, compile_ms, strict=True)]
+        return [Timed(d, None, vocab, c, compiled) for d, c in zip(device_ms, compile_ms, strict=True)]
 
     end_to_end: list[list[float]] = [[] for _ in models]
     shape = tuple(host_ids.shape)
@@ -406,7 +419,7 @@ def time_passes(
             t0 = time.perf_counter_ns()
             m.forward(host_ids.to(device), host_mask.to(device)).cpu()
             end_to_end[k].append((time.perf_counter_ns() - t0) / 1e6)
-    return [Timed(d, e, vocab, c) for d, e, c in zip(device_ms, end_to_end, compile_ms, strict=True)]
+    return [Timed(d, e, vocab, c, compiled) for d, e, c in zip(device_ms, end_to_end, compile_ms, strict=True)]
 
 
 def graph_counter() -> Callable[[], int]:
