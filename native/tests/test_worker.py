@@ -416,16 +416,22 @@ def test_a_compiled_model_runs_two_graphs_a_batch_of_one_and_a_larger_batch(tiny
 
 
 @pytest.mark.torch
-def test_a_compile_in_the_timed_passes_is_said_in_the_reply(tiny: Path) -> None:
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_a_compile_in_the_timed_passes_is_said_in_the_reply(tiny: Path, device: str) -> None:
     # warmup: 0 leaves a new shape's compile to its first timed pass: the reply says the request's timed passes hold a
     # compile (the runner notes the cell), and warm-up charged none to compile. The same shape again: nothing said.
+    # On CUDA the timed passes are queued and timed by events: the count is read after they are synchronised.
     import torch
 
     from tr118_native.worker.serve import Worker
 
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device here: this case runs on the GPU machine (scripts/device)")
     torch._dynamo.reset()  # as in a fresh process: earlier tests' frames would answer these shapes
     worker = Worker()
-    reply, _ = worker.handle({"type": "open", "id": 1, "backend": spec(tiny, compile="default")})
+    reply, _ = worker.handle(
+        {"type": "open", "id": 1, "backend": spec(tiny, compile="default", device=device, name=f"compiled-{device}")}
+    )
     assert reply["type"] == "opened", reply
     ids = [i % 64 for i in range(2 * 12)]
     run = {"batch": 2, "seqLen": 12, "inputIds": ids, "attentionMask": [1] * 24, "warmup": 0, "iterations": 2}
