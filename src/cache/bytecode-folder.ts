@@ -17,10 +17,13 @@ export interface BytecodePruned {
   bytes: number;
 }
 
-/** `m.cpython-311.pyc` and `m.cpython-311.opt-1.pyc` → `m` (importlib.util.source_from_cache's rule: the name is
- * the part before the interpreter's tag). Null for a file that is not byte code of that form. */
+/**
+ * `m.cpython-311.pyc`, `m.cpython-311.opt-1.pyc` and a free-threaded build's `m.cpython-313t.pyc` → `m`
+ * (importlib.util.source_from_cache's rule: the name is the part before the interpreter's tag). Null for a file that
+ * is not byte code of that form.
+ */
 export function moduleNameOf(file: string): string | null {
-  const match = /^(.+?)\.[a-z]+-?\d+(?:\.opt-\d+)?\.pyc$/.exec(file);
+  const match = /^(.+?)\.[a-z]+-?\d+[a-z]?(?:\.opt-\d+)?\.pyc$/.exec(file);
   return match ? match[1]! : null;
 }
 

@@ -10,6 +10,7 @@ describe('the byte code folder (sys.pycache_prefix layout)', () => {
     ['m.cpython-312.opt-1.pyc', 'm'],
     ['__init__.cpython-311.opt-2.pyc', '__init__'],
     ['m.pypy310.pyc', 'm'],
+    ['m.cpython-313t.pyc', 'm'],
     ['m.pyc', null],
     ['notes.txt', null],
   ])('%s is byte code of module %s', (file, name) => {
