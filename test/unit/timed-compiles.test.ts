@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/measure/records.js';
 import { compilesInTimedPasses } from '../../src/pipeline/2-measure.js';
+import { TEST_AT } from '../helpers/results.js';
 
 const run = (backend: string, scenario: string, repetition: number, side: 'candidate' | 'base', flagged: boolean) =>
   ({
@@ -18,7 +19,7 @@ const run = (backend: string, scenario: string, repetition: number, side: 'candi
     status: 'ok',
     latenciesMs: [1, 1],
     ...(flagged ? { compiledInTimedPasses: true } : {}),
-    at: '2026-12-06T00:00:00.000Z',
+    at: TEST_AT, // a record's stamp: nothing here reads a clock
   }) satisfies RunRecord;
 
 describe('the cells whose timed passes held a compile', () => {
